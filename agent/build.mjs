@@ -1,0 +1,1 @@
+// Builds the agent bundle (placeholder until the agent lands).

@@ -1,0 +1,543 @@
+/**
+ * The D1 schema. Times are UTC epoch milliseconds (`*_at`), prices USD per hour, ids text.
+ * Enumerations are CHECK constraints over the vocabularies exported here, shared with the code.
+ */
+import { sql, type SQL } from 'drizzle-orm'
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+  type AnySQLiteColumn,
+} from 'drizzle-orm/sqlite-core'
+
+export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
+export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
+export const MODES = ['spot', 'ondemand', 'unknown'] as const
+export const INSTANCE_STATUSES = ['active', 'terminated'] as const
+export const COMMAND_STATUSES = [
+  'queued',
+  'delivered',
+  'acked',
+  'running',
+  'completed',
+  'failed',
+  'expired',
+  'cancelled',
+] as const
+export const REPLICA_STATUSES = ['launching', 'syncing', 'ready', 'promoted', 'failed', 'terminated'] as const
+export const REPLICA_TYPES = ['manual', 'emergency'] as const
+export const EVENT_KINDS = ['termination_notice', 'rebalance', 'scheduled_event', 'termination'] as const
+export const SEGMENT_ROLES = ['primary', 'replica', 'overlap'] as const
+export const USER_ROLES = ['admin', 'owner', 'viewer'] as const
+export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const
+
+/** `column IN (...)` for a CHECK constraint. */
+function oneOf(column: AnySQLiteColumn, values: readonly string[]): SQL {
+  return sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(', '))})`
+}
+
+const bool = (name: string) => integer(name, { mode: 'boolean' })
+const ms = (name: string) => integer(name)
+
+export const clients = sqliteTable(
+  'clients',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    email: text('email'),
+    status: text('status', { enum: CLIENT_STATUSES }).notNull().default('active'),
+    webhookUrl: text('webhook_url'),
+    webhookSecret: text('webhook_secret'),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [check('clients_status', oneOf(t.status, CLIENT_STATUSES)), index('clients_name').on(t.name)],
+)
+
+/** Agent tokens of a client: SHA-256 hashes; a rotated token lives on until `expires_at`. */
+export const clientTokens = sqliteTable(
+  'client_tokens',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id),
+    tokenHash: text('token_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at'),
+  },
+  (t) => [uniqueIndex('client_tokens_hash').on(t.tokenHash), index('client_tokens_client').on(t.clientId)],
+)
+
+export const agents = sqliteTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id),
+    logicalAgentId: text('logical_agent_id').notNull(),
+    hostname: text('hostname'),
+    status: text('status', { enum: AGENT_STATUSES }).notNull().default('online'),
+    enabled: bool('enabled').notNull().default(true),
+    agentVersion: text('agent_version'),
+    instanceId: text('instance_id'),
+    autoSwitchEnabled: bool('auto_switch_enabled').notNull().default(true),
+    autoTerminateEnabled: bool('auto_terminate_enabled').notNull().default(true),
+    terminateWaitSeconds: integer('terminate_wait_seconds').notNull().default(300),
+    manualReplicaEnabled: bool('manual_replica_enabled').notNull().default(false),
+    replicaCount: integer('replica_count').notNull().default(1),
+    /** Legacy (< 5) agents are switched by the engine only with this opt-in. */
+    legacyAutoSwitchOptIn: bool('legacy_auto_switch_opt_in').notNull().default(false),
+    /** Threshold overrides; NULL inherits the active engine parameters. */
+    minSavingsPercent: real('min_savings_percent'),
+    riskThreshold: real('risk_threshold'),
+    maxSwitchesPerWeek: integer('max_switches_per_week'),
+    maxSwitchesPerDay: integer('max_switches_per_day'),
+    minPoolDurationHours: real('min_pool_duration_hours'),
+    lastHeartbeatAt: ms('last_heartbeat_at'),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+    deletedAt: ms('deleted_at'),
+  },
+  (t) => [
+    check('agents_status', oneOf(t.status, AGENT_STATUSES)),
+    uniqueIndex('agents_client_logical').on(t.clientId, t.logicalAgentId),
+  ],
+)
+
+export const instances = sqliteTable(
+  'instances',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    instanceId: text('instance_id').notNull(),
+    instanceType: text('instance_type'),
+    region: text('region'),
+    az: text('az'),
+    amiId: text('ami_id'),
+    mode: text('mode', { enum: MODES }).notNull().default('unknown'),
+    poolId: text('pool_id'),
+    privateIp: text('private_ip'),
+    publicIp: text('public_ip'),
+    status: text('status', { enum: INSTANCE_STATUSES }).notNull().default('active'),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+    terminatedAt: ms('terminated_at'),
+  },
+  (t) => [
+    check('instances_mode', oneOf(t.mode, MODES)),
+    check('instances_status', oneOf(t.status, INSTANCE_STATUSES)),
+    uniqueIndex('instances_client_instance').on(t.clientId, t.instanceId),
+    index('instances_agent').on(t.agentId),
+  ],
+)
+
+/** A spot capacity pool: `<instance_type>.<availability_zone>`. */
+export const pools = sqliteTable('pools', {
+  id: text('id').primaryKey(),
+  instanceType: text('instance_type').notNull(),
+  region: text('region').notNull(),
+  az: text('az').notNull(),
+  createdAt: ms('created_at').notNull(),
+})
+
+/** Spot price change points of a pool (a step function), full resolution for 30 days. */
+export const spotPrices = sqliteTable(
+  'spot_prices',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    poolId: text('pool_id').notNull(),
+    price: real('price').notNull(),
+    observedAt: ms('observed_at').notNull(),
+    reportedByClientId: text('reported_by_client_id'),
+    reportedByAgentId: text('reported_by_agent_id'),
+  },
+  (t) => [index('spot_prices_pool_time').on(t.poolId, t.observedAt)],
+)
+
+/** Hourly rollup of spot prices, kept for a year. */
+export const spotPricesHourly = sqliteTable(
+  'spot_prices_hourly',
+  {
+    poolId: text('pool_id').notNull(),
+    hourAt: ms('hour_at').notNull(),
+    minPrice: real('min_price').notNull(),
+    maxPrice: real('max_price').notNull(),
+    avgPrice: real('avg_price').notNull(),
+    lastPrice: real('last_price').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolId, t.hourAt] })],
+)
+
+/** On-demand price change points per instance type and region. */
+export const ondemandPrices = sqliteTable(
+  'ondemand_prices',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    instanceType: text('instance_type').notNull(),
+    region: text('region').notNull(),
+    price: real('price').notNull(),
+    observedAt: ms('observed_at').notNull(),
+    reportedByClientId: text('reported_by_client_id'),
+  },
+  (t) => [index('ondemand_prices_type_time').on(t.instanceType, t.region, t.observedAt)],
+)
+
+/** Command history; the live queue is the agent's Durable Object. */
+export const commands = sqliteTable(
+  'commands',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    instanceId: text('instance_id'),
+    commandType: text('command_type').notNull(),
+    targetMode: text('target_mode'),
+    targetPoolId: text('target_pool_id'),
+    priority: integer('priority').notNull(),
+    terminateWaitSeconds: integer('terminate_wait_seconds'),
+    payload: text('payload', { mode: 'json' }),
+    source: text('source').notNull(),
+    status: text('status', { enum: COMMAND_STATUSES }).notNull().default('queued'),
+    message: text('message'),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at'),
+    deliveredAt: ms('delivered_at'),
+    ackedAt: ms('acked_at'),
+    startedAt: ms('started_at'),
+    finishedAt: ms('finished_at'),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [
+    check('commands_status', oneOf(t.status, COMMAND_STATUSES)),
+    index('commands_agent_created').on(t.agentId, t.createdAt),
+    index('commands_client_created').on(t.clientId, t.createdAt),
+  ],
+)
+
+export const switches = sqliteTable(
+  'switches',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    commandId: text('command_id'),
+    trigger: text('trigger').notNull(),
+    oldInstanceId: text('old_instance_id'),
+    newInstanceId: text('new_instance_id'),
+    oldMode: text('old_mode'),
+    newMode: text('new_mode'),
+    oldPoolId: text('old_pool_id'),
+    newPoolId: text('new_pool_id'),
+    instanceType: text('instance_type'),
+    region: text('region'),
+    onDemandPrice: real('on_demand_price'),
+    oldPrice: real('old_price'),
+    newPrice: real('new_price'),
+    amiId: text('ami_id'),
+    snapshotUsed: bool('snapshot_used'),
+    /** Agent clock times, used only for durations. */
+    initiatedAt: ms('initiated_at'),
+    amiCreatedAt: ms('ami_created_at'),
+    launchedAt: ms('launched_at'),
+    readyAt: ms('ready_at'),
+    trafficSwitchedAt: ms('traffic_switched_at'),
+    oldTerminatedAt: ms('old_terminated_at'),
+    downtimeMs: integer('downtime_ms'),
+    durationMs: integer('duration_ms'),
+    receivedAt: ms('received_at').notNull(),
+    oldTerminationConfirmedAt: ms('old_termination_confirmed_at'),
+  },
+  (t) => [
+    index('switches_client_received').on(t.clientId, t.receivedAt),
+    index('switches_agent_received').on(t.agentId, t.receivedAt),
+    uniqueIndex('switches_command').on(t.commandId),
+  ],
+)
+
+export const replicas = sqliteTable(
+  'replicas',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    /** The real EC2 id once launched; NULL before (the API shows a placeholder). */
+    instanceId: text('instance_id'),
+    replicaType: text('replica_type', { enum: REPLICA_TYPES }).notNull(),
+    status: text('status', { enum: REPLICA_STATUSES }).notNull().default('launching'),
+    syncStatus: text('sync_status'),
+    syncLatencyMs: integer('sync_latency_ms'),
+    stateTransferProgress: real('state_transfer_progress'),
+    poolId: text('pool_id').notNull(),
+    instanceType: text('instance_type').notNull(),
+    region: text('region').notNull(),
+    az: text('az').notNull(),
+    parentInstanceId: text('parent_instance_id'),
+    /** Idempotency key of the signal that created it (emergency replicas). */
+    signalKey: text('signal_key'),
+    hourlyCost: real('hourly_cost'),
+    errorMessage: text('error_message'),
+    createdAt: ms('created_at').notNull(),
+    launchedAt: ms('launched_at'),
+    syncStartedAt: ms('sync_started_at'),
+    syncCompletedAt: ms('sync_completed_at'),
+    readyAt: ms('ready_at'),
+    promotedAt: ms('promoted_at'),
+    terminatedAt: ms('terminated_at'),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [
+    check('replicas_status', oneOf(t.status, REPLICA_STATUSES)),
+    check('replicas_type', oneOf(t.replicaType, REPLICA_TYPES)),
+    index('replicas_agent_status').on(t.agentId, t.status),
+    index('replicas_client').on(t.clientId, t.createdAt),
+    uniqueIndex('replicas_agent_signal').on(t.agentId, t.signalKey),
+  ],
+)
+
+/** Interruption notices, rebalance recommendations and terminations: the engine's risk data. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    instanceId: text('instance_id'),
+    poolId: text('pool_id'),
+    kind: text('kind', { enum: EVENT_KINDS }).notNull(),
+    terminationTime: ms('termination_time'),
+    detectedAt: ms('detected_at'),
+    receivedAt: ms('received_at').notNull(),
+    action: text('action'),
+    replicaId: text('replica_id'),
+    newInstanceId: text('new_instance_id'),
+    failoverMs: integer('failover_ms'),
+    detail: text('detail', { mode: 'json' }),
+  },
+  (t) => [
+    check('events_kind', oneOf(t.kind, EVENT_KINDS)),
+    index('events_pool_received').on(t.poolId, t.receivedAt),
+    index('events_agent_received').on(t.agentId, t.receivedAt),
+  ],
+)
+
+export const cleanupReports = sqliteTable(
+  'cleanup_reports',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    reportedAt: ms('reported_at'),
+    receivedAt: ms('received_at').notNull(),
+    snapshotsDeleted: integer('snapshots_deleted').notNull(),
+    amisDeleted: integer('amis_deleted').notNull(),
+    failures: integer('failures').notNull(),
+    error: text('error'),
+    body: text('body', { mode: 'json' }).notNull(),
+  },
+  (t) => [index('cleanup_reports_agent').on(t.agentId, t.receivedAt)],
+)
+
+export const notifications = sqliteTable(
+  'notifications',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id'),
+    kind: text('kind').notNull(),
+    severity: text('severity', { enum: SEVERITIES }).notNull(),
+    message: text('message').notNull(),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [
+    check('notifications_severity', oneOf(t.severity, SEVERITIES)),
+    index('notifications_client_created').on(t.clientId, t.createdAt),
+  ],
+)
+
+/** Per-user read state of notifications. */
+export const notificationReads = sqliteTable(
+  'notification_reads',
+  {
+    notificationId: text('notification_id').notNull(),
+    userId: text('user_id').notNull(),
+    readAt: ms('read_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.notificationId, t.userId] })],
+)
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    clientId: text('client_id'),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    before: text('before', { mode: 'json' }),
+    after: text('after', { mode: 'json' }),
+    requestId: text('request_id'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('audit_log_created').on(t.createdAt), index('audit_log_client').on(t.clientId, t.createdAt)],
+)
+
+/** Dashboard accounts: admins (client_id NULL) and client users (owner, viewer). */
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    name: text('name'),
+    role: text('role', { enum: USER_ROLES }).notNull(),
+    clientId: text('client_id'),
+    passwordHash: text('password_hash').notNull(),
+    passwordSalt: text('password_salt').notNull(),
+    createdAt: ms('created_at').notNull(),
+    disabledAt: ms('disabled_at'),
+  },
+  (t) => [check('users_role', oneOf(t.role, USER_ROLES)), uniqueIndex('users_email').on(t.email)],
+)
+
+/** Browser sessions; `id` is the SHA-256 of the cookie value. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    revokedAt: ms('revoked_at'),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+)
+
+/** Personal API tokens of users, for scripts (SHA-256 hashes). */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    createdAt: ms('created_at').notNull(),
+    lastUsedAt: ms('last_used_at'),
+    revokedAt: ms('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.tokenHash), index('api_tokens_user').on(t.userId)],
+)
+
+/** Versioned decision-engine parameters (JSON data, never code). */
+export const engineParams = sqliteTable(
+  'engine_params',
+  {
+    version: integer('version').primaryKey(),
+    params: text('params', { mode: 'json' }).notNull(),
+    status: text('status', { enum: ['draft', 'active', 'shadow', 'retired'] }).notNull(),
+    note: text('note'),
+    createdBy: text('created_by'),
+    createdAt: ms('created_at').notNull(),
+    activatedAt: ms('activated_at'),
+  },
+  (t) => [check('engine_params_status', oneOf(t.status, ['draft', 'active', 'shadow', 'retired']))],
+)
+
+/** Engine decisions, stored when they differ from the agent's previous one. */
+export const decisions = sqliteTable(
+  'decisions',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    paramsVersion: integer('params_version').notNull(),
+    shadow: bool('shadow').notNull().default(false),
+    decision: text('decision', { enum: ['stay', 'switch_pool', 'to_spot', 'to_ondemand'] }).notNull(),
+    targetMode: text('target_mode'),
+    targetPoolId: text('target_pool_id'),
+    expectedSavingsPerHour: real('expected_savings_per_hour'),
+    risk: real('risk'),
+    confidence: real('confidence'),
+    reasons: text('reasons', { mode: 'json' }).notNull(),
+    blockedBy: text('blocked_by', { mode: 'json' }).notNull(),
+    inputs: text('inputs', { mode: 'json' }),
+    commandId: text('command_id'),
+    appliedAt: ms('applied_at'),
+    repeatCount: integer('repeat_count').notNull().default(1),
+    createdAt: ms('created_at').notNull(),
+    lastSeenAt: ms('last_seen_at').notNull(),
+  },
+  (t) => [index('decisions_agent_created').on(t.agentId, t.createdAt)],
+)
+
+/** Usage segments of the savings ledger, bounded by server receive times. */
+export const usageSegments = sqliteTable(
+  'usage_segments',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    instanceId: text('instance_id').notNull(),
+    role: text('role', { enum: SEGMENT_ROLES }).notNull(),
+    mode: text('mode', { enum: MODES }).notNull(),
+    poolId: text('pool_id'),
+    instanceType: text('instance_type').notNull(),
+    region: text('region').notNull(),
+    startedAt: ms('started_at').notNull(),
+    endedAt: ms('ended_at'),
+  },
+  (t) => [
+    check('usage_segments_role', oneOf(t.role, SEGMENT_ROLES)),
+    index('usage_segments_agent').on(t.agentId, t.startedAt),
+    index('usage_segments_open').on(t.instanceId, t.endedAt),
+  ],
+)
+
+/** Daily savings per agent (USD), recomputed by cron for the last days. */
+export const savingsDaily = sqliteTable(
+  'savings_daily',
+  {
+    agentId: text('agent_id').notNull(),
+    clientId: text('client_id').notNull(),
+    day: text('day').notNull(),
+    baselineCost: real('baseline_cost').notNull(),
+    primaryCost: real('primary_cost').notNull(),
+    replicaCost: real('replica_cost').notNull(),
+    overlapCost: real('overlap_cost').notNull(),
+    savings: real('savings').notNull(),
+    computedAt: ms('computed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.day] }), index('savings_daily_client_day').on(t.clientId, t.day)],
+)
+
+/** Last run of each scheduled job, for system health. */
+export const cronRuns = sqliteTable('cron_runs', {
+  job: text('job').primaryKey(),
+  startedAt: ms('started_at').notNull(),
+  finishedAt: ms('finished_at'),
+  ok: bool('ok'),
+  detail: text('detail'),
+})
+
+export type Client = typeof clients.$inferSelect
+export type Agent = typeof agents.$inferSelect
+export type Instance = typeof instances.$inferSelect
+export type Command = typeof commands.$inferSelect
+export type Replica = typeof replicas.$inferSelect
+export type Switch = typeof switches.$inferSelect
+export type User = typeof users.$inferSelect

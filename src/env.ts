@@ -1,0 +1,20 @@
+/** Typed bindings of the Worker and the per-request variables set by middleware. */
+import type { AgentSession } from './session/agent-session'
+import type { Principal } from './auth'
+
+export interface Env {
+  DB: D1Database
+  AGENT_SESSION: DurableObjectNamespace<AgentSession>
+  ASSETS?: Fetcher
+  /** The operator's bearer on every /api/admin and /api/client route. */
+  ADMIN_TOKEN: string
+  /** Hours a rotated client token keeps working. */
+  TOKEN_GRACE_HOURS?: string
+}
+
+export interface Vars {
+  requestId: string
+  principal: Principal
+}
+
+export type AppEnv = { Bindings: Env; Variables: Vars }

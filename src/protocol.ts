@@ -1,0 +1,140 @@
+/**
+ * Wire messages shared by the control plane and the TypeScript agent: commands, the agent config and
+ * the push-socket messages. Imports only zod, so the agent bundle can include it.
+ */
+import * as z from 'zod'
+
+export const Mode = z.enum(['spot', 'ondemand'])
+export type Mode = z.infer<typeof Mode>
+
+/** Command priorities of agent-api.md. */
+export const PRIORITY = { emergency: 100, manual: 75, engineUrgent: 50, engine: 25, scheduled: 10 } as const
+
+export const COMMAND_TYPES = [
+  'switch',
+  'create_replica',
+  'promote_replica',
+  'terminate_replica',
+  'terminate_instance',
+  'cleanup',
+  'uninstall',
+] as const
+export type CommandType = (typeof COMMAND_TYPES)[number]
+
+/** Types the installed agents understand, by major version. */
+export function commandTypesFor(agentVersion: string | null | undefined): readonly CommandType[] {
+  const major = majorVersion(agentVersion)
+  if (major >= 5) return COMMAND_TYPES
+  if (major === 4) return ['switch', 'create_replica']
+  return ['switch']
+}
+
+/** Major version of an agent; unknown or malformed counts as legacy 4. */
+export function majorVersion(agentVersion: string | null | undefined): number {
+  const major = Number.parseInt(agentVersion ?? '', 10)
+  return Number.isFinite(major) ? major : 4
+}
+
+export function isLegacyAgent(agentVersion: string | null | undefined): boolean {
+  return majorVersion(agentVersion) < 5
+}
+
+const commandBase = {
+  id: z.string(),
+  /** The EC2 instance the command is for; null: whichever instance of the agent polls. */
+  instance_id: z.string().nullable(),
+  priority: z.number().int(),
+  /** ISO-8601 UTC. */
+  created_at: z.string(),
+  expires_at: z.string().nullable(),
+}
+
+/** A command as delivered to agents (pending-commands items and socket pushes). */
+export const Command = z.discriminatedUnion('command_type', [
+  z.object({
+    ...commandBase,
+    command_type: z.literal('switch'),
+    target_mode: Mode,
+    /** Null with target_mode spot: the agent picks none; the control plane always sends one. */
+    target_pool_id: z.string().nullable(),
+    /** Seconds to keep the old instance after the switch; 0 or null keeps it. */
+    terminate_wait_seconds: z.number().int().nullable(),
+  }),
+  z.object({
+    ...commandBase,
+    command_type: z.literal('create_replica'),
+    replica_id: z.string(),
+    target_mode: z.literal('spot'),
+    target_pool_id: z.string(),
+  }),
+  z.object({
+    ...commandBase,
+    command_type: z.literal('promote_replica'),
+    replica_id: z.string(),
+    replica_instance_id: z.string(),
+  }),
+  z.object({
+    ...commandBase,
+    command_type: z.literal('terminate_replica'),
+    replica_id: z.string(),
+    replica_instance_id: z.string().nullable(),
+  }),
+  z.object({
+    ...commandBase,
+    command_type: z.literal('terminate_instance'),
+    target_instance_id: z.string(),
+    reason: z.string(),
+  }),
+  z.object({ ...commandBase, command_type: z.literal('cleanup') }),
+  z.object({ ...commandBase, command_type: z.literal('uninstall') }),
+])
+export type Command = z.infer<typeof Command>
+
+/** Command states, one vocabulary everywhere. */
+export const CommandStatus = z.enum([
+  'queued',
+  'delivered',
+  'acked',
+  'running',
+  'completed',
+  'failed',
+  'expired',
+  'cancelled',
+])
+export type CommandStatus = z.infer<typeof CommandStatus>
+
+/** GET /api/agents/:agentId/config and the `config` of register. */
+export const AgentConfig = z.object({
+  enabled: z.boolean(),
+  auto_switch_enabled: z.boolean(),
+  auto_terminate_enabled: z.boolean(),
+  terminate_wait_seconds: z.number().int(),
+  manual_replica_enabled: z.boolean(),
+  replica_enabled: z.boolean(),
+  replica_count: z.number().int(),
+  min_savings_percent: z.number(),
+  risk_threshold: z.number(),
+  max_switches_per_week: z.number().int(),
+  max_switches_per_day: z.number().int(),
+  min_pool_duration_hours: z.number(),
+})
+export type AgentConfig = z.infer<typeof AgentConfig>
+
+/** Control plane → agent over the push socket. */
+export const ServerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), agent_id: z.string(), server_time: z.string() }),
+  z.object({ type: z.literal('command'), command: Command }),
+  /** Settings changed: fetch GET config again. */
+  z.object({ type: z.literal('config_changed') }),
+])
+export type ServerMessage = z.infer<typeof ServerMessage>
+
+/** Agent → control plane over the push socket. */
+export const AgentMessage = z.discriminatedUnion('type', [
+  /** The agent received and claimed the command (it will run at most once). */
+  z.object({ type: z.literal('ack'), command_id: z.string(), instance_id: z.string() }),
+  z.object({ type: z.literal('running'), command_id: z.string() }),
+  z.object({ type: z.literal('result'), command_id: z.string(), success: z.boolean(), message: z.string() }),
+  z.object({ type: z.literal('ping') }),
+])
+export type AgentMessage = z.infer<typeof AgentMessage>
