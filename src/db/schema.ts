@@ -443,6 +443,20 @@ export const apiTokens = sqliteTable(
   (t) => [uniqueIndex('api_tokens_hash').on(t.tokenHash), index('api_tokens_user').on(t.userId)],
 )
 
+/** One-time invitations to set a password; `id` is the SHA-256 of the invite token. */
+export const userInvites = sqliteTable(
+  'user_invites',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    createdBy: text('created_by'),
+    createdAt: ms('created_at').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    usedAt: ms('used_at'),
+  },
+  (t) => [index('user_invites_user').on(t.userId)],
+)
+
 /** Versioned decision-engine parameters (JSON data, never code). */
 export const engineParams = sqliteTable(
   'engine_params',
