@@ -1,0 +1,21 @@
+/** Loading an agent on behalf of an authenticated client: the one place the tenant check lives. */
+import { and, eq } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { agents, type Agent } from '../db/schema'
+import { ApiError } from '../errors'
+
+/**
+ * This client's agent, or a 404 exactly like an unknown agent: an agent of another client and a
+ * deleted agent are not found (no cross-tenant leaks).
+ */
+export async function findAgent(db: Database, clientId: string, agentId: string): Promise<Agent> {
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, agentId), eq(agents.clientId, clientId)))
+    .limit(1)
+  if (!agent || agent.status === 'deleted' || agent.deletedAt !== null) {
+    throw new ApiError('NOT_FOUND', 'agent not found')
+  }
+  return agent
+}
