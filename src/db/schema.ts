@@ -144,14 +144,25 @@ export const instances = sqliteTable(
   ],
 )
 
-/** A spot capacity pool: `<instance_type>.<availability_zone>`. */
-export const pools = sqliteTable('pools', {
-  id: text('id').primaryKey(),
-  instanceType: text('instance_type').notNull(),
-  region: text('region').notNull(),
-  az: text('az').notNull(),
-  createdAt: ms('created_at').notNull(),
-})
+/**
+ * A spot capacity pool: `<instance_type>.<availability_zone>`. `last_price` mirrors the newest
+ * spot_prices row; `last_reported_at` says how fresh it is (price rows are only change points, and this
+ * column is refreshed at most every 15 minutes to keep D1 writes low).
+ */
+export const pools = sqliteTable(
+  'pools',
+  {
+    id: text('id').primaryKey(),
+    instanceType: text('instance_type').notNull(),
+    region: text('region').notNull(),
+    az: text('az').notNull(),
+    createdAt: ms('created_at').notNull(),
+    lastPrice: real('last_price'),
+    priceChangedAt: ms('price_changed_at'),
+    lastReportedAt: ms('last_reported_at'),
+  },
+  (t) => [index('pools_type_region').on(t.instanceType, t.region)],
+)
 
 /** Spot price change points of a pool (a step function), full resolution for 30 days. */
 export const spotPrices = sqliteTable(
