@@ -1,5 +1,5 @@
 /** What the rest of the Worker hands to an agent's Durable Object (its RPC arguments and results). */
-import type { CommandType, Mode } from '../protocol'
+import type { CommandStatus, CommandType, Mode } from '../protocol'
 
 export interface NewCommand {
   clientId: string
@@ -18,6 +18,8 @@ export interface NewCommand {
   source: 'manual' | 'engine' | 'emergency' | 'system'
   /** While a pending command has this key, another with the same key is refused as a duplicate. */
   dedupeKey?: string
+  /** Unclaimed after this many seconds the command expires (default per type: 30 min for a switch). */
+  expiresInSeconds?: number
 }
 
 export type EnqueueResult =
@@ -32,3 +34,47 @@ export interface Registration {
   instanceId: string
   agentVersion: string | null
 }
+
+/** Which agent a call is about; routes have checked in D1 that the client owns it. */
+export interface AgentRef {
+  clientId: string
+  agentId: string
+}
+
+/** A heartbeat as the object needs it; null facts keep the old value. */
+export interface HeartbeatInput extends AgentRef {
+  status: 'online' | 'disabled' | 'offline'
+  instanceId: string | null
+  instanceType: string | null
+  mode: 'spot' | 'ondemand' | 'unknown' | null
+  az: string | null
+}
+
+/** A `pending-commands` poll; `instanceId` null: a legacy poller (one command, handed out once). */
+export interface PollInput extends AgentRef {
+  agentVersion: string | null
+  instanceId: string | null
+}
+
+/** The new agent claims a command from one of its instances. */
+export interface ClaimInput extends AgentRef {
+  commandId: string
+  instanceId: string
+}
+
+/** The result of a command; `instanceId` null when the reporter can't say (legacy `executed`). */
+export interface ResultInput extends AgentRef {
+  commandId: string
+  success: boolean
+  message: string | null
+  instanceId: string | null
+}
+
+/** Outcome of a state move asked for by an agent (a repeat is ok with `changed: false`). */
+export type MoveResult =
+  | { ok: true; status: CommandStatus; changed: boolean }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'conflict'; status: CommandStatus; message: string }
+
+/** `not_found`: the object belongs to another client (routes answer like an unknown agent). */
+export type HeartbeatResult = { ok: true } | { ok: false; reason: 'not_found' }

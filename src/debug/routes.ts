@@ -1,0 +1,30 @@
+/**
+ * Benchmark-only routes, present only when the Worker runs with `D1_METER=on`: every request's D1
+ * binding is metered, and the operator reads or resets the count of rows written.
+ */
+import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { operatorAuth } from '../auth'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { isMeterOn, meteredD1, readMeter, resetMeter } from './d1-meter'
+
+/** Swaps in the metered D1 binding for the rest of the request (a no-op unless the meter is on). */
+export const meterD1 = createMiddleware<AppEnv>(async (c, next) => {
+  if (isMeterOn(c.env)) c.env = { ...c.env, DB: meteredD1(c.env) }
+  await next()
+})
+
+export const debug = new Hono<AppEnv>()
+
+const meterOn = createMiddleware<AppEnv>(async (c, next) => {
+  if (!isMeterOn(c.env)) throw new ApiError('NOT_FOUND', 'route not found')
+  await next()
+})
+
+debug.get('/d1-rows-written', meterOn, operatorAuth, (c) => c.json({ rows_written: readMeter() }))
+
+debug.post('/d1-rows-written/reset', meterOn, operatorAuth, (c) => {
+  resetMeter()
+  return c.json({ rows_written: 0 })
+})

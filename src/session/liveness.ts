@@ -1,0 +1,120 @@
+/**
+ * An agent's liveness as pure functions: heartbeats are absorbed here, and only a change (status,
+ * instance facts), a periodic refresh, or 120 s of silence produce a D1 write or a notification.
+ */
+import type { Mode } from '../protocol'
+
+/** Silence after which an agent is offline, ms. */
+export const OFFLINE_AFTER_MS = 120_000
+/** At most this often an unchanged agent's `last_heartbeat_at` is written to D1, ms. */
+export const REFRESH_AFTER_MS = 5 * 60_000
+
+export type LiveStatus = 'online' | 'disabled' | 'offline'
+
+/** What a heartbeat says about the instance; null means "not known, keep the old value". */
+export interface InstanceFacts {
+  instanceId: string | null
+  instanceType: string | null
+  mode: Mode | 'unknown' | null
+  az: string | null
+}
+
+export interface Liveness {
+  /** Null before the object heard anything. */
+  status: LiveStatus | null
+  /** Server receive time of the last sign of life, epoch ms. */
+  lastSeenAt: number | null
+  /** When D1 last got the agent's status and last heartbeat, epoch ms. */
+  writtenAt: number | null
+  facts: InstanceFacts
+}
+
+export interface Heartbeat extends InstanceFacts {
+  status: LiveStatus
+}
+
+/** D1 writes and the notification a liveness step calls for. */
+export interface LivenessStep {
+  next: Liveness
+  /** Agent row update (status, last heartbeat) and the instance facts that changed; null: no write. */
+  write: { status: LiveStatus; lastHeartbeatAt: number; facts: Partial<InstanceFacts> | null } | null
+  notify: 'offline' | 'online' | null
+}
+
+export const UNKNOWN_LIVENESS: Liveness = {
+  status: null,
+  lastSeenAt: null,
+  writtenAt: null,
+  facts: { instanceId: null, instanceType: null, mode: null, az: null },
+}
+
+/** A heartbeat received at `now`. */
+export function applyHeartbeat(state: Liveness, heartbeat: Heartbeat, now: number): LivenessStep {
+  const facts = mergeFacts(state.facts, heartbeat)
+  const changed = changedFacts(state.facts, facts)
+  const notify = transition(state.status, heartbeat.status)
+  const isDue =
+    heartbeat.status !== state.status ||
+    changed !== null ||
+    state.writtenAt === null ||
+    now - state.writtenAt >= REFRESH_AFTER_MS
+  return {
+    next: { status: heartbeat.status, lastSeenAt: now, writtenAt: isDue ? now : state.writtenAt, facts },
+    write: isDue ? { status: heartbeat.status, lastHeartbeatAt: now, facts: changed } : null,
+    notify,
+  }
+}
+
+/**
+ * The agent registered at `now` from `instanceId`. The register route has written the agent row as
+ * online, so only a comeback is news.
+ */
+export function applyRegistration(state: Liveness, instanceId: string, now: number): LivenessStep {
+  return {
+    next: { status: 'online', lastSeenAt: now, writtenAt: now, facts: { ...state.facts, instanceId } },
+    write: null,
+    notify: transition(state.status, 'online'),
+  }
+}
+
+/** The alarm's check: an agent silent for OFFLINE_AFTER_MS goes offline (once). */
+export function checkSilence(state: Liveness, now: number): LivenessStep {
+  const deadline = livenessDeadline(state)
+  if (deadline === null || now < deadline || state.lastSeenAt === null) return { next: state, write: null, notify: null }
+  return {
+    next: { ...state, status: 'offline', writtenAt: now },
+    write: { status: 'offline', lastHeartbeatAt: state.lastSeenAt, facts: null },
+    notify: 'offline',
+  }
+}
+
+/** When the agent counts as offline unless it is heard from, epoch ms; null when already offline. */
+export function livenessDeadline(state: Liveness): number | null {
+  if (state.status === null || state.status === 'offline' || state.lastSeenAt === null) return null
+  return state.lastSeenAt + OFFLINE_AFTER_MS
+}
+
+function transition(from: LiveStatus | null, to: LiveStatus): 'offline' | 'online' | null {
+  if (from === null || from === to) return null
+  if (to === 'offline') return 'offline'
+  return from === 'offline' ? 'online' : null
+}
+
+function mergeFacts(old: InstanceFacts, heartbeat: InstanceFacts): InstanceFacts {
+  return {
+    instanceId: heartbeat.instanceId ?? old.instanceId,
+    instanceType: heartbeat.instanceType ?? old.instanceType,
+    mode: heartbeat.mode ?? old.mode,
+    az: heartbeat.az ?? old.az,
+  }
+}
+
+/** Facts that differ from what D1 was told (for the current instance); null when none. */
+function changedFacts(old: InstanceFacts, next: InstanceFacts): Partial<InstanceFacts> | null {
+  if (next.instanceId !== old.instanceId) return next.instanceId === null ? null : { ...next }
+  const changed: Partial<InstanceFacts> = {}
+  if (next.instanceType !== old.instanceType) changed.instanceType = next.instanceType
+  if (next.mode !== old.mode) changed.mode = next.mode
+  if (next.az !== old.az) changed.az = next.az
+  return Object.keys(changed).length === 0 ? null : { instanceId: next.instanceId, ...changed }
+}

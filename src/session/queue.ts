@@ -1,0 +1,289 @@
+/**
+ * The agent's live command queue as pure functions over command records (no storage, time passed in).
+ * The Durable Object loads records, calls these, and saves the records they return as changed.
+ *
+ * At most once: a command is run only by whoever claimed it. A legacy poller (no instance id) claims by
+ * being handed the command (a delivery lease: handed out once, never again); the new agent claims with
+ * `ack` from its instance, and only one ack wins. Delivery alone claims nothing for the new agent, so an
+ * unacknowledged command is handed out again (reconnect, next poll) to the instance it is for.
+ */
+import { Command, commandTypesFor, type CommandStatus, type CommandType } from '../protocol'
+import type { NewCommand } from './types'
+
+/** `claimedBy` of a command handed to a legacy poller (it sends no instance id). */
+export const LEGACY_CLAIM = 'legacy-poller'
+
+/** How long a command may wait to be claimed, by type (a switch nobody picked up in 30 min is stale). */
+export const EXPIRES_AFTER_MS: Record<CommandType, number> = {
+  switch: 30 * 60_000,
+  create_replica: 30 * 60_000,
+  promote_replica: 10 * 60_000,
+  terminate_replica: 60 * 60_000,
+  terminate_instance: 24 * 60 * 60_000,
+  cleanup: 24 * 60 * 60_000,
+  uninstall: 24 * 60 * 60_000,
+}
+
+/** How long a claimed command may run before it counts as failed (no result arrived), by type. */
+export const LEASE_MS: Record<CommandType, number> = {
+  switch: 60 * 60_000,
+  create_replica: 30 * 60_000,
+  promote_replica: 30 * 60_000,
+  terminate_replica: 30 * 60_000,
+  terminate_instance: 30 * 60_000,
+  cleanup: 60 * 60_000,
+  uninstall: 30 * 60_000,
+}
+
+/** One command of the queue. Times are epoch ms. */
+export interface QueuedCommand {
+  id: string
+  commandType: CommandType
+  instanceId: string | null
+  priority: number
+  createdAt: number
+  /** Unclaimed after this time: expired, never run. */
+  expiresAt: number
+  status: CommandStatus
+  dedupeKey: string | null
+  source: NewCommand['source']
+  /** What agents receive (pending-commands item, socket push). */
+  wire: Command
+  payload: NewCommand['payload'] | null
+  /** The instance that acked it, or LEGACY_CLAIM. */
+  claimedBy: string | null
+  /** The instance the agent ran on when it claimed: registering from another one completes a switch. */
+  claimedOn: string | null
+  /** Claimed and no result by this time: failed. */
+  leaseUntil: number | null
+  deliveredAt: number | null
+  ackedAt: number | null
+  startedAt: number | null
+  finishedAt: number | null
+  message: string | null
+  updatedAt: number
+}
+
+/** Outcome of a state move asked for by an agent. */
+export type Move =
+  | { kind: 'changed'; command: QueuedCommand }
+  | { kind: 'unchanged'; command: QueuedCommand }
+  | { kind: 'refused'; command: QueuedCommand; reason: string }
+
+const OPEN: readonly CommandStatus[] = ['queued', 'delivered', 'acked', 'running']
+
+/** Not finished: blocks a duplicate, may still run. */
+export function isOpen(command: QueuedCommand): boolean {
+  return OPEN.includes(command.status)
+}
+
+/** Waiting for someone to claim it. */
+export function isUnclaimed(command: QueuedCommand): boolean {
+  return (command.status === 'queued' || command.status === 'delivered') && command.claimedBy === null
+}
+
+/** Highest priority first, then oldest (then id, so the order is total). */
+export function byPriority(a: QueuedCommand, b: QueuedCommand): number {
+  return b.priority - a.priority || a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+}
+
+/** A new queued command, or why it can't be sent to this agent. */
+export function createCommand(
+  input: NewCommand,
+  id: string,
+  now: number,
+): { ok: true; command: QueuedCommand } | { ok: false; message: string } {
+  if (!commandTypesFor(input.agentVersion).includes(input.commandType)) {
+    return { ok: false, message: `agent ${input.agentVersion ?? '(unknown version)'} can't run ${input.commandType}` }
+  }
+  const expiresAt = now + (input.expiresInSeconds ?? EXPIRES_AFTER_MS[input.commandType] / 1000) * 1000
+  const wire = Command.safeParse({
+    ...input.payload,
+    id,
+    command_type: input.commandType,
+    instance_id: input.instanceId,
+    priority: input.priority,
+    created_at: new Date(now).toISOString(),
+    expires_at: new Date(expiresAt).toISOString(),
+    target_mode: input.targetMode ?? (input.commandType === 'create_replica' ? 'spot' : undefined),
+    target_pool_id: input.targetPoolId ?? input.payload?.target_pool_id ?? null,
+    terminate_wait_seconds: input.terminateWaitSeconds ?? null,
+  })
+  if (!wire.success) {
+    const fields = wire.error.issues.map((i) => i.path.join('.')).join(', ')
+    return { ok: false, message: `incomplete ${input.commandType} command: ${fields}` }
+  }
+  return {
+    ok: true,
+    command: {
+      id,
+      commandType: input.commandType,
+      instanceId: input.instanceId,
+      priority: input.priority,
+      createdAt: now,
+      expiresAt,
+      status: 'queued',
+      dedupeKey: input.dedupeKey ?? null,
+      source: input.source,
+      wire: wire.data,
+      payload: input.payload ?? null,
+      claimedBy: null,
+      claimedOn: null,
+      leaseUntil: null,
+      deliveredAt: null,
+      ackedAt: null,
+      startedAt: null,
+      finishedAt: null,
+      message: null,
+      updatedAt: now,
+    },
+  }
+}
+
+/** The open command holding a dedupe key, if any. */
+export function findDuplicate(commands: readonly QueuedCommand[], key: string | undefined): QueuedCommand | null {
+  if (key === undefined) return null
+  return commands.find((c) => isOpen(c) && c.dedupeKey === key) ?? null
+}
+
+/** Unclaimed commands past their expiry, moved to `expired`. */
+export function expireStale(commands: readonly QueuedCommand[], now: number): QueuedCommand[] {
+  return commands
+    .filter((c) => isUnclaimed(c) && c.expiresAt <= now)
+    .map((c) => finish(c, 'expired', 'not claimed before it expired', now))
+}
+
+/** Claimed commands whose lease ended without a result, moved to `failed`. */
+export function releaseLapsedLeases(commands: readonly QueuedCommand[], now: number): QueuedCommand[] {
+  return commands
+    .filter((c) => isOpen(c) && c.claimedBy !== null && c.leaseUntil !== null && c.leaseUntil <= now)
+    .map((c) => finish(c, 'failed', 'no result before the lease ended', now))
+}
+
+/**
+ * A legacy poll: the single most urgent command it understands, handed out once (the installed agent
+ * runs at most one command per poll). `currentInstanceId` is where the agent runs now.
+ */
+export function pollAsLegacy(
+  commands: readonly QueuedCommand[],
+  agentVersion: string | null,
+  currentInstanceId: string | null,
+  now: number,
+): QueuedCommand | null {
+  const types = commandTypesFor(agentVersion)
+  const [next] = commands.filter((c) => isUnclaimed(c) && c.expiresAt > now && types.includes(c.commandType)).sort(byPriority)
+  if (!next) return null
+  return {
+    ...next,
+    status: 'delivered',
+    claimedBy: LEGACY_CLAIM,
+    claimedOn: next.instanceId ?? currentInstanceId,
+    deliveredAt: next.deliveredAt ?? now,
+    leaseUntil: now + LEASE_MS[next.commandType],
+    updatedAt: now,
+  }
+}
+
+/**
+ * What an instance of the new agent may claim, in order, each marked delivered (`changed`: those
+ * delivered for the first time). Commands for another instance are not handed to it; the same
+ * command is handed again until it is acked.
+ */
+export function pollAsInstance(
+  commands: readonly QueuedCommand[],
+  instanceId: string,
+  agentVersion: string | null,
+  now: number,
+): { handed: QueuedCommand[]; changed: QueuedCommand[] } {
+  const types = commandTypesFor(agentVersion)
+  const claimable = commands
+    .filter(
+      (c) =>
+        isUnclaimed(c) &&
+        c.expiresAt > now &&
+        types.includes(c.commandType) &&
+        (c.instanceId === null || c.instanceId === instanceId),
+    )
+    .sort(byPriority)
+  return {
+    handed: claimable.map((c) => delivered(c, now)),
+    changed: claimable.filter((c) => c.status === 'queued').map((c) => delivered(c, now)),
+  }
+}
+
+/** A queued command that reached an agent (pushed or polled), still unclaimed. */
+export function delivered(command: QueuedCommand, now: number): QueuedCommand {
+  if (command.status !== 'queued') return command
+  return { ...command, status: 'delivered', deliveredAt: now, updatedAt: now }
+}
+
+/** The new agent claims a command from an instance; only the first claim wins, a repeat is a no-op. */
+export function ack(command: QueuedCommand, instanceId: string, now: number): Move {
+  if (command.claimedBy === instanceId) return { kind: 'unchanged', command }
+  if (!isUnclaimed(command)) return { kind: 'refused', command, reason: `command is ${command.status} elsewhere or done` }
+  if (command.expiresAt <= now) return { kind: 'refused', command, reason: 'command expired' }
+  if (command.instanceId !== null && command.instanceId !== instanceId) {
+    return { kind: 'refused', command, reason: `command is for instance ${command.instanceId}` }
+  }
+  return {
+    kind: 'changed',
+    command: {
+      ...command,
+      status: 'acked',
+      claimedBy: instanceId,
+      claimedOn: instanceId,
+      deliveredAt: command.deliveredAt ?? now,
+      ackedAt: now,
+      leaseUntil: now + LEASE_MS[command.commandType],
+      updatedAt: now,
+    },
+  }
+}
+
+/** The claimer started running it. */
+export function markRunning(command: QueuedCommand, instanceId: string, now: number): Move {
+  if (command.claimedBy !== instanceId) return { kind: 'refused', command, reason: 'command not claimed by this instance' }
+  if (command.status === 'acked') return { kind: 'changed', command: { ...command, status: 'running', startedAt: now, updatedAt: now } }
+  if (command.status === 'running') return { kind: 'unchanged', command }
+  return { kind: 'refused', command, reason: `command is ${command.status}` }
+}
+
+/**
+ * The result of a command (`executed`): success → completed, else failed. A repeat changes nothing;
+ * an expired or cancelled command never ran, and a command claimed by another instance isn't this
+ * reporter's (`instanceId` null: a legacy reporter, which can't say).
+ */
+export function report(command: QueuedCommand, success: boolean, message: string | null, instanceId: string | null, now: number): Move {
+  if (command.status === 'completed' || command.status === 'failed') return { kind: 'unchanged', command }
+  if (command.status === 'expired' || command.status === 'cancelled') {
+    return { kind: 'refused', command, reason: `command is ${command.status}` }
+  }
+  if (instanceId !== null && command.claimedBy !== null && command.claimedBy !== LEGACY_CLAIM && command.claimedBy !== instanceId) {
+    return { kind: 'refused', command, reason: 'command claimed by another instance' }
+  }
+  return { kind: 'changed', command: finish(command, success ? 'completed' : 'failed', message, now) }
+}
+
+/**
+ * The agent registered from `instanceId`: each claimed switch that started on another instance is
+ * done (the installed agent may terminate its old host before it can report).
+ */
+export function completeSwitches(commands: readonly QueuedCommand[], instanceId: string, now: number): QueuedCommand[] {
+  return commands
+    .filter((c) => c.commandType === 'switch' && isOpen(c) && c.claimedBy !== null && c.claimedOn !== null && c.claimedOn !== instanceId)
+    .map((c) => finish(c, 'completed', `agent registered from new instance ${instanceId}`, now))
+}
+
+/** Earliest time something in the queue falls due (an expiry or a lease), epoch ms. */
+export function nextQueueDue(commands: readonly QueuedCommand[]): number | null {
+  let due: number | null = null
+  for (const c of commands) {
+    const at = isUnclaimed(c) ? c.expiresAt : isOpen(c) ? c.leaseUntil : null
+    if (at !== null && (due === null || at < due)) due = at
+  }
+  return due
+}
+
+function finish(command: QueuedCommand, status: CommandStatus, message: string | null, now: number): QueuedCommand {
+  return { ...command, status, message, finishedAt: now, leaseUntil: null, updatedAt: now }
+}

@@ -1,0 +1,57 @@
+/**
+ * The push socket's edge: per-socket facts (kept in the socket's attachment so they survive
+ * hibernation), message encoding and parsing, and which sockets a command goes to.
+ */
+import { AgentMessage, commandTypesFor, type ServerMessage } from '../protocol'
+import type { QueuedCommand } from './queue'
+
+/** What a socket is: set when the agent connects, read back after hibernation. */
+export interface SocketFacts {
+  instanceId: string
+  agentVersion: string | null
+  /** Epoch ms. */
+  connectedAt: number
+}
+
+/** Headers the stream route uses to hand the authenticated facts to the object. */
+export const SOCKET_HEADERS = {
+  clientId: 'x-spotguard-client-id',
+  agentId: 'x-spotguard-agent-id',
+  instanceId: 'x-spotguard-instance-id',
+  agentVersion: 'x-spotguard-agent-version',
+} as const
+
+export function send(socket: WebSocket, message: ServerMessage): boolean {
+  try {
+    socket.send(JSON.stringify(message))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** An agent's message, or null for anything that isn't one (ignored). */
+export function parseAgentMessage(data: string | ArrayBuffer): AgentMessage | null {
+  const text = typeof data === 'string' ? data : new TextDecoder().decode(data)
+  try {
+    const parsed = AgentMessage.safeParse(JSON.parse(text))
+    return parsed.success ? parsed.data : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The sockets a command is pushed to: those of its instance that understand its type; a command for
+ * any instance goes to the newest connection only (one claimant is enough, the ack decides anyway).
+ */
+export function recipients<S>(command: QueuedCommand, sockets: readonly { socket: S; facts: SocketFacts }[]): S[] {
+  const able = sockets.filter(
+    ({ facts }) =>
+      commandTypesFor(facts.agentVersion).includes(command.commandType) &&
+      (command.instanceId === null || command.instanceId === facts.instanceId),
+  )
+  if (command.instanceId !== null) return able.map((s) => s.socket)
+  const newest = able.reduce<(typeof able)[number] | null>((a, b) => (a === null || b.facts.connectedAt > a.facts.connectedAt ? b : a), null)
+  return newest ? [newest.socket] : []
+}
