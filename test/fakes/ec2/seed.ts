@@ -1,0 +1,122 @@
+/** Seed helpers: the resources a workload needs before the agent runs (VPC, subnets, SGs, profile, AMI, instance, EIP). */
+import { createInstance } from './actions/launch'
+import { advance } from './lifecycle'
+import { AMAZON_OWNER_ID, type Ec2State, type Image, type Instance, type InstanceProfile, type Lifecycle, type Tags } from './model'
+
+export interface InstanceSeed {
+  imageId: string
+  instanceType: string
+  subnetId: string
+  securityGroupIds: string[]
+  profileName?: string
+  keyName?: string
+  tags?: Tags
+  /** Plain text; stored base64 as RunInstances would */
+  userData?: string
+  lifecycle?: Lifecycle
+  /** `running` (status ok, the default) or `pending` */
+  state?: 'running' | 'pending'
+}
+
+export interface Seeder {
+  addVpc(opts?: { cidr?: string; mapPublicIp?: boolean }): { vpcId: string; subnets: Record<string, string> }
+  addSecurityGroup(vpcId: string, name: string): string
+  addInstanceProfile(name: string): InstanceProfile
+  addKeyPair(name: string): string
+  addImage(opts?: { name?: string; ownerId?: 'self' | 'amazon' | string; tags?: Tags; state?: Image['state']; createdAt?: number }): string
+  addInstance(seed: InstanceSeed): Instance
+  addAddress(opts?: { instanceId?: string; tags?: Tags }): { allocationId: string; publicIp: string }
+}
+
+export function createSeeder(state: Ec2State): Seeder {
+  let vpcs = 0
+  let addresses = 0
+  return {
+    addVpc: (opts = {}) => {
+      const vpcIndex = vpcs++
+      const vpcId = state.nextId('vpc')
+      const cidr = opts.cidr ?? `10.${vpcIndex}.0.0/16`
+      state.vpcs.set(vpcId, { vpcId, cidr })
+      const [a, b] = cidr.split('.')
+      const subnets: Record<string, string> = {}
+      state.zones.forEach((az, n) => {
+        const subnetId = state.nextId('subnet')
+        state.subnets.set(subnetId, {
+          subnetId,
+          vpcId,
+          az,
+          cidr: `${a}.${b}.${n + 1}.0/24`,
+          mapPublicIp: opts.mapPublicIp ?? true,
+          tags: { Name: `${az}-public` },
+        })
+        subnets[az] = subnetId
+      })
+      return { vpcId, subnets }
+    },
+    addSecurityGroup: (vpcId, name) => {
+      const groupId = state.nextId('sg')
+      state.securityGroups.set(groupId, { groupId, groupName: name, vpcId })
+      return groupId
+    },
+    addInstanceProfile: (name) => {
+      const profile = {
+        name,
+        arn: `arn:aws:iam::${state.accountId}:instance-profile/${name}`,
+        id: `AIPA${state.nextId('X', 16).slice(2).toUpperCase()}`,
+      }
+      state.profiles.set(name, profile)
+      return profile
+    },
+    addKeyPair: (name) => {
+      state.keyPairs.add(name)
+      return name
+    },
+    addImage: (opts = {}) => {
+      const imageId = state.nextId('ami')
+      const owner = opts.ownerId ?? 'amazon'
+      state.images.set(imageId, {
+        imageId,
+        name: opts.name ?? `al2023-ami-${imageId}`,
+        ownerId: owner === 'self' ? state.accountId : owner === 'amazon' ? AMAZON_OWNER_ID : owner,
+        state: opts.state ?? 'available',
+        createdAt: opts.createdAt ?? state.clock.now(),
+        tags: opts.tags ?? {},
+      })
+      return imageId
+    },
+    addInstance: (seed) => {
+      const subnet = state.subnets.get(seed.subnetId)
+      if (!subnet) throw new Error(`seed: no subnet ${seed.subnetId}`)
+      const profile = seed.profileName ? state.profiles.get(seed.profileName) : undefined
+      if (seed.profileName && !profile) throw new Error(`seed: no instance profile ${seed.profileName}`)
+      const instance = createInstance(state, {
+        imageId: seed.imageId,
+        instanceType: seed.instanceType,
+        subnet,
+        securityGroupIds: seed.securityGroupIds,
+        profile,
+        keyName: seed.keyName,
+        userData: seed.userData === undefined ? undefined : Buffer.from(seed.userData).toString('base64'),
+        tags: seed.tags ?? {},
+        lifecycle: seed.lifecycle ?? 'on-demand',
+      })
+      if ((seed.state ?? 'running') === 'running') {
+        advance(state, instance.instanceId)
+        advance(state, instance.instanceId)
+      }
+      return instance
+    },
+    addAddress: (opts = {}) => {
+      const n = ++addresses
+      const allocationId = state.nextId('eipalloc')
+      const publicIp = `3.${200 + Math.floor(n / 250)}.${n % 250}.${(n * 7) % 250 + 1}`
+      state.addresses.set(allocationId, { allocationId, publicIp, tags: opts.tags ?? {} })
+      if (opts.instanceId) {
+        const address = state.addresses.get(allocationId)!
+        address.instanceId = opts.instanceId
+        address.associationId = state.nextId('eipassoc')
+      }
+      return { allocationId, publicIp }
+    },
+  }
+}

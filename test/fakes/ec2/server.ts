@@ -1,0 +1,204 @@
+/** The fake EC2 server: SigV4 check, failure injection, dispatch to the action handlers, request log. */
+import { randomUUID } from 'node:crypto'
+import { systemClock, type Clock } from '../clock'
+import { header, serve, type FakeRequest, type FakeResponse } from '../http'
+import { TEST_CREDENTIALS, verifySigV4, type AwsCredentials } from '../sigv4'
+import type { ActionHandler } from './action'
+import { Ec2Error, defaultMessage, statusOf } from './errors'
+import { createImage, createTags, deleteSnapshot, deregisterImage, describeImages, describeSnapshots } from './actions/images'
+import { describeInstanceAttribute, describeInstanceStatus, describeInstances, terminateInstances } from './actions/instances'
+import { runInstances } from './actions/launch'
+import { associateAddress, describeAddresses, describeAvailabilityZones, describeSubnets } from './actions/network'
+import { describeSpotPriceHistory } from './actions/spot'
+import { advance, beginTermination, settle, tick } from './lifecycle'
+import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
+import { LINUX, addSpotPrice } from './prices'
+import type { Params } from './query'
+import { createSeeder, type Seeder } from './seed'
+import { actionResponse, errorResponse } from './xml'
+
+export const EC2_API_VERSION = '2016-11-15'
+
+const ACTIONS: Record<string, ActionHandler> = {
+  DescribeInstances: describeInstances,
+  DescribeInstanceStatus: describeInstanceStatus,
+  DescribeInstanceAttribute: describeInstanceAttribute,
+  RunInstances: runInstances,
+  TerminateInstances: terminateInstances,
+  CreateImage: createImage,
+  DescribeImages: describeImages,
+  DeregisterImage: deregisterImage,
+  DescribeSnapshots: describeSnapshots,
+  DeleteSnapshot: deleteSnapshot,
+  CreateTags: createTags,
+  DescribeSubnets: describeSubnets,
+  DescribeAddresses: describeAddresses,
+  AssociateAddress: associateAddress,
+  DescribeSpotPriceHistory: describeSpotPriceHistory,
+  DescribeAvailabilityZones: describeAvailabilityZones,
+}
+
+export interface FakeEc2Options {
+  region?: string
+  accountId?: string
+  /** Zone suffixes (`['a', 'b']`) or full names */
+  zones?: string[]
+  credentials?: AwsCredentials[]
+  clock?: Clock
+  durations?: Partial<Durations>
+  port?: number
+}
+
+export interface Ec2RequestLogEntry {
+  action: string
+  /** Epoch ms by the fake's clock */
+  at: number
+  status: number
+  code?: string
+  accessKeyId?: string
+  params: Record<string, string>
+}
+
+/** A failure to inject: an error code, or a code with its message. */
+export type InjectedFailure = string | { code: string; message?: string }
+
+export interface FakeEc2 {
+  url: string
+  state: Ec2State
+  seed: Seeder
+  requests: Ec2RequestLogEntry[]
+  instance(instanceId: string): Instance | undefined
+  tick(): void
+  advance(id?: string): boolean
+  settle(): void
+  terminate(instanceId: string): void
+  scheduleTermination(instanceId: string, atMs: number): void
+  failNext(action: string, code: string, opts?: { message?: string; times?: number }): void
+  failWhen(action: string, decide: (params: Params) => InjectedFailure | undefined): () => void
+  deny(action: string): void
+  allow(action: string): void
+  setSpotPrice(instanceType: string, az: string, price: number, atMs?: number): void
+  setSpotPriceModel(model: ((instanceType: string, az: string, atMs: number) => number | undefined) | undefined): void
+  addCredentials(credentials: AwsCredentials): void
+  onLaunch(listener: (instance: Instance) => void): void
+  count(action?: string): number
+  counts(): Record<string, number>
+  clearLog(): void
+  close(): Promise<void>
+}
+
+export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc2> {
+  const region = options.region ?? 'us-east-1'
+  const state = createState({
+    region,
+    accountId: options.accountId ?? '123456789012',
+    zones: (options.zones ?? ['a', 'b', 'c']).map((z) => (z.length === 1 ? `${region}${z}` : z)),
+    clock: options.clock ?? systemClock,
+    durations: { ...DEFAULT_DURATIONS, ...options.durations },
+  })
+  const credentials = new Map((options.credentials ?? [TEST_CREDENTIALS]).map((c) => [c.accessKeyId, c]))
+  const requests: Ec2RequestLogEntry[] = []
+  const queued: Array<{ action: string; failure: { code: string; message?: string }; times: number }> = []
+  const rules = new Set<{ action: string; decide: (params: Params) => InjectedFailure | undefined }>()
+  const denied = new Set<string>()
+
+  function injected(action: string, params: Params): { code: string; message?: string } | undefined {
+    if (denied.has(action) || denied.has('*')) return { code: 'UnauthorizedOperation' }
+    const next = queued.find((q) => q.action === action || q.action === '*')
+    if (next) {
+      if (--next.times <= 0) queued.splice(queued.indexOf(next), 1)
+      return next.failure
+    }
+    for (const rule of rules) {
+      if (rule.action !== action && rule.action !== '*') continue
+      const outcome = rule.decide(params)
+      if (outcome !== undefined) return typeof outcome === 'string' ? { code: outcome } : outcome
+    }
+    return undefined
+  }
+
+  async function handle(req: FakeRequest): Promise<FakeResponse> {
+    tick(state)
+    const requestId = randomUUID()
+    const params = new URLSearchParams(req.body)
+    for (const [key, value] of req.query) params.append(key, value)
+    const action = params.get('Action') ?? ''
+    const entry: Ec2RequestLogEntry = { action, at: state.clock.now(), status: 200, params: Object.fromEntries(params) }
+    requests.push(entry)
+    const fail = (code: string, message: string): FakeResponse => {
+      entry.status = statusOf(code)
+      entry.code = code
+      return { status: entry.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: errorResponse(code, message, requestId) }
+    }
+
+    const auth = await verifySigV4(req, { region, service: 'ec2', lookup: (id) => credentials.get(id) })
+    entry.accessKeyId = auth.accessKeyId
+    if (!auth.ok) return fail(auth.kind === 'auth' ? 'AuthFailure' : 'SignatureDoesNotMatch', auth.message)
+    if (req.method !== 'POST' && req.method !== 'GET') return fail('InvalidHttpRequest', `The HTTP method ${req.method} is not supported`)
+    if (!(header(req.headers, 'content-type') ?? 'application/x-www-form-urlencoded').startsWith('application/x-www-form-urlencoded')) {
+      return fail('InvalidParameterValue', 'Content-Type must be application/x-www-form-urlencoded')
+    }
+    const handler = ACTIONS[action]
+    if (!handler) return fail('InvalidAction', `The action ${action} is not valid for this web service.`)
+    const version = params.get('Version')
+    if (version !== EC2_API_VERSION) return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
+    const failure = injected(action, params)
+    if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
+    try {
+      const body = handler({ state, params })
+      return { status: 200, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: actionResponse(action, requestId, body) }
+    } catch (err) {
+      if (err instanceof Ec2Error) return fail(err.code, err.message)
+      throw err
+    }
+  }
+
+  const server = await serve(handle, options.port)
+  const count = (action?: string) => requests.filter((r) => action === undefined || r.action === action).length
+  return {
+    url: server.url,
+    state,
+    seed: createSeeder(state),
+    requests,
+    instance: (id) => state.instances.get(id),
+    tick: () => tick(state),
+    advance: (id) => advance(state, id),
+    settle: () => settle(state),
+    terminate: (id) => {
+      const instance = state.instances.get(id)
+      if (!instance) throw new Error(`no instance ${id}`)
+      beginTermination(state, instance)
+    },
+    scheduleTermination: (id, atMs) => {
+      const instance = state.instances.get(id)
+      if (!instance) throw new Error(`no instance ${id}`)
+      instance.terminateAt = atMs
+    },
+    failNext: (action, code, opts = {}) =>
+      queued.push({ action, failure: { code, message: opts.message }, times: opts.times ?? 1 }),
+    failWhen: (action, decide) => {
+      const rule = { action, decide }
+      rules.add(rule)
+      return () => rules.delete(rule)
+    },
+    deny: (action) => denied.add(action),
+    allow: (action) => denied.delete(action),
+    setSpotPrice: (instanceType, az, price, atMs) =>
+      addSpotPrice(state, { instanceType, az, price, productDescription: LINUX, at: atMs ?? state.clock.now() }),
+    setSpotPriceModel: (model) => {
+      state.spotPriceModel = model
+    },
+    addCredentials: (c) => credentials.set(c.accessKeyId, c),
+    onLaunch: (listener) => state.launchListeners.push(listener),
+    count,
+    counts: () => {
+      const out: Record<string, number> = {}
+      for (const r of requests) out[r.action] = (out[r.action] ?? 0) + 1
+      return out
+    },
+    clearLog: () => {
+      requests.length = 0
+    },
+    close: () => server.close(),
+  }
+}
