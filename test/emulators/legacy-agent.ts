@@ -34,6 +34,8 @@ export interface LegacyAgentOptions {
   recorder?: Recorder
   /** Delay before the first call, to spread many agents over the cadence. */
   startDelayMs?: number
+  /** Called once per command it runs (before it reports), so a test can count duplicates. */
+  onExecute?: (commandId: string) => void
 }
 
 interface PendingCommand {
@@ -132,6 +134,7 @@ export class LegacyAgent {
 
   private async markExecuted(commandId: string): Promise<void> {
     this.executedCommands.push(commandId)
+    this.options.onExecute?.(commandId)
     if (this.identity.version === '3.2.0') {
       await this.call('POST', `/api/agents/${this.agentId}/mark-command-executed`, 'mark-command-executed', { command_id: commandId })
     } else {

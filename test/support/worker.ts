@@ -11,12 +11,16 @@ import { freePort } from '../../scripts/fleet/ports'
 export interface TestWorker {
   readonly url: string
   readonly adminToken: string
-  /** Temp dir holding the persisted state and `wrangler.log`. */
+  /** Temp dir holding `wrangler.log`; the D1 and Durable Object state are in `persistDir`. */
   readonly stateDir: string
+  /** wrangler's --persist-to (read it with queryD1). */
+  readonly persistDir: string
   /** Runs the scheduled handler for a cron of wrangler.toml. */
   scheduled(cron: string): Promise<void>
   /** Stops wrangler dev (SIGTERM to its process group) and starts it again on the same port and state. */
   restart(): Promise<void>
+  /** Stops wrangler dev and keeps the state (read it with queryD1, or `restart()`). */
+  halt(): Promise<void>
   /** Stops it and deletes the state dir (unless SPOTGUARD_KEEP_STATE is set). */
   stop(): Promise<void>
   /** fetch against the Worker with the admin bearer. */
@@ -37,11 +41,13 @@ export async function startTestWorker(): Promise<TestWorker> {
     url,
     adminToken,
     stateDir,
+    persistDir,
     scheduled: (cron) => current.scheduled(cron),
     async restart() {
       await current.stop()
       current = await startControlPlane(options)
     },
+    halt: () => current.stop(),
     async stop() {
       await current.stop()
       if (!process.env.SPOTGUARD_KEEP_STATE) await rm(stateDir, { recursive: true, force: true })

@@ -1,0 +1,108 @@
+/**
+ * 1,000 lightweight agents (mixed installed pollers and push sockets) against wrangler dev for five
+ * minutes: zero errors, p99 per route printed. Then the Worker is restarted under load: every
+ * acknowledged cleanup report is in D1 and no command ran twice. LOAD_AGENTS and LOAD_MINUTES shrink it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { legacyBody } from '../emulators/legacy-bodies'
+import { createClient } from '../support/clients'
+import { queryD1 } from '../support/d1'
+import { eventually } from '../support/eventually'
+import { startTestWorker, type TestWorker } from '../support/worker'
+import { startCrowd, type Crowd } from './fleet'
+import { Metrics } from './metrics'
+
+const AGENTS = Number(process.env.LOAD_AGENTS ?? 1000)
+const MINUTES = Number(process.env.LOAD_MINUTES ?? 5)
+
+let worker: TestWorker
+let token: string
+let crowd: Crowd
+const metrics = new Metrics()
+const queued: string[] = []
+
+beforeAll(async () => {
+  worker = await startTestWorker()
+  token = (await createClient(worker.url, worker.adminToken, 'load-test')).token
+})
+
+afterAll(async () => {
+  await crowd?.stop()
+  await worker?.stop()
+})
+
+/** Queues a switch to on-demand for an instance from the client API; returns the command id. */
+async function forceSwitch(instanceId: string): Promise<string | null> {
+  const response = await worker.admin(`/api/client/instances/${instanceId}/force-switch`, { method: 'POST', body: JSON.stringify({ target: 'ondemand' }) })
+  const answer = (await response.json()) as { success?: boolean; command_id?: string }
+  return answer.success && answer.command_id ? answer.command_id : null
+}
+
+describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
+  it('answers every request without an error and prints p99 per route', async () => {
+    crowd = startCrowd({ serverUrl: worker.url, token, agents: AGENTS, legacyShare: 0.5, spreadMs: 15_000, metrics, prefix: 'load' })
+    await eventually(() => [...crowd.legacy, ...crowd.push].every((a) => a.agentId !== null), { what: 'every agent registered', timeoutMs: 120_000, intervalMs: 1_000 })
+    await eventually(() => crowd.push.every((a) => a.connected), { what: 'every push socket open', timeoutMs: 60_000, intervalMs: 1_000 })
+
+    // Commands while the crowd runs: one switch for every tenth agent, polled or pushed.
+    const targets = [...crowd.legacy.filter((_, i) => i % 10 === 0).map((a) => a.identity.instanceId), ...crowd.push.filter((_, i) => i % 10 === 0).map((a) => a.instanceId)]
+    for (const instanceId of targets) {
+      const id = await forceSwitch(instanceId)
+      if (id) queued.push(id)
+    }
+    expect(queued.length).toBe(targets.length)
+
+    const endAt = Date.now() + MINUTES * 60_000
+    await eventually(() => Date.now() >= endAt, { what: 'the end of the load window', timeoutMs: MINUTES * 60_000 + 10_000, intervalMs: 1_000 })
+
+    console.log(`\n${metrics.requests} requests from ${AGENTS} agents in ${MINUTES} min\n${metrics.format()}\n`)
+    if (metrics.errors) console.log('first errors:', metrics.firstErrors)
+    expect(metrics.errors).toBe(0)
+    await eventually(() => queued.every((id) => crowd.executions.get(id) === 1), { what: 'every queued command run', timeoutMs: 60_000 })
+  })
+
+  it('keeps every acknowledged report and runs no command twice when the Worker restarts under load', async () => {
+    const reporters = crowd.legacy.slice(0, 100)
+    const acknowledged = new Map<string, number>()
+    let reporting = true
+    const report = async (agentId: string) => {
+      while (reporting) {
+        const response = await fetch(`${worker.url}/api/agents/${agentId}/cleanup-report`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ...legacyBody('cleanup-report-v4.json'), timestamp: new Date().toISOString() }),
+          signal: AbortSignal.timeout(30_000),
+        }).catch(() => null)
+        await response?.body?.cancel()
+        if (response?.ok) acknowledged.set(agentId, (acknowledged.get(agentId) ?? 0) + 1)
+        await new Promise((r) => setTimeout(r, 1_000))
+      }
+    }
+    const loops = reporters.map((a) => report(a.agentId!))
+
+    // Commands queued just before the restart must be delivered once, after it.
+    const beforeRestart: string[] = []
+    for (const agent of crowd.push.filter((_, i) => i % 10 === 5)) {
+      const id = await forceSwitch(agent.instanceId)
+      if (id) beforeRestart.push(id)
+    }
+    const connectsBefore = crowd.push.map((a) => a.connects)
+    await worker.restart()
+    await eventually(() => crowd.push.every((a, i) => a.connected && a.connects > connectsBefore[i]!), { what: 'push agents reconnected', timeoutMs: 120_000, intervalMs: 1_000 })
+    await eventually(() => beforeRestart.every((id) => (crowd.executions.get(id) ?? 0) >= 1), { what: 'commands queued before the restart run', timeoutMs: 120_000 })
+    reporting = false
+    await Promise.all(loops)
+    await crowd.stop()
+    await worker.halt()
+
+    const duplicates = [...crowd.executions.entries()].filter(([, n]) => n > 1)
+    expect(duplicates).toEqual([])
+    const rows = await queryD1<{ agent_id: string; n: number }>(worker.persistDir, 'select agent_id, count(*) as n from cleanup_reports group by agent_id')
+    const stored = new Map(rows.map((r) => [r.agent_id, r.n]))
+    const lost = [...acknowledged.entries()].filter(([agentId, n]) => (stored.get(agentId) ?? 0) < n)
+    console.log(`acknowledged cleanup reports: ${[...acknowledged.values()].reduce((a, b) => a + b, 0)}, lost: ${lost.length}`)
+    expect(lost).toEqual([])
+    const switched = await queryD1<{ command_id: string; n: number }>(worker.persistDir, 'select command_id, count(*) as n from switches where command_id is not null group by command_id having n > 1')
+    expect(switched).toEqual([])
+  })
+})
