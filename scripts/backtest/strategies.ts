@@ -1,0 +1,110 @@
+/** The strategies the backtest compares: the engine (`active`) and the references. */
+import { decide } from '../../src/engine/decide'
+import { effectiveThresholds, type EngineParams } from '../../src/engine/params'
+import type { EngineInput, PoolQuote } from '../../src/engine/types'
+import { cheapestAt, ONDEMAND, priceOf, type Strategy } from './simulate'
+import type { Trace } from './trace'
+
+/** Always on-demand: the baseline. */
+export const onDemandStrategy: Strategy = { name: 'ondemand', initial: () => ONDEMAND, decide: () => null }
+
+/** The cheapest placement at every step, switching freely (no caps). */
+export const cheapestStrategy: Strategy = {
+  name: 'cheapest',
+  decide: (v) => {
+    const best = cheapestAt(v.trace, v.step)
+    return best === v.placement ? null : best
+  },
+}
+
+/**
+ * The replaced system's three rules, in its one pool (the starting one): spot/on-demand above 0.8 → go
+ * on-demand; savings above 30 % and not on spot → go spot; else stay.
+ */
+export function legacyStrategy(trace: Trace): Strategy {
+  const pool = cheapestAt(trace, 0)
+  return {
+    name: 'legacy',
+    initial: () => pool,
+    decide: (v) => {
+      if (pool === ONDEMAND) return null
+      const ratio = priceOf(v.trace, pool, v.step) / v.trace.onDemand
+      if (v.placement !== ONDEMAND && ratio > 0.8) return ONDEMAND
+      if (v.placement === ONDEMAND && 1 - ratio > 0.3) return pool
+      return null
+    },
+  }
+}
+
+/** Per pool and step: 24 h coefficient of variation and 1 h relative change of the price. */
+function marketStats(trace: Trace) {
+  const day = Math.round(86_400_000 / trace.stepMs)
+  const hour = Math.round(3_600_000 / trace.stepMs)
+  return trace.prices.map((series) => {
+    const volatility = new Float64Array(trace.steps)
+    const trend = new Float64Array(trace.steps)
+    let sum = 0
+    let sumSq = 0
+    let n = 0
+    for (let i = 0; i < trace.steps; i++) {
+      const add = series[i]!
+      if (!Number.isNaN(add)) [sum, sumSq, n] = [sum + add, sumSq + add * add, n + 1]
+      const drop = i >= day ? series[i - day]! : Number.NaN
+      if (!Number.isNaN(drop)) [sum, sumSq, n] = [sum - drop, sumSq - drop * drop, n - 1]
+      const mean = n > 0 ? sum / n : 0
+      volatility[i] = mean > 0 ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) / mean : 0
+      const before = series[Math.max(0, i - hour)]!
+      trend[i] = before > 0 && add > 0 ? add / before - 1 : 0
+    }
+    return { volatility, trend }
+  })
+}
+
+/** The decision engine with the given parameters, fed what the Worker's runner would know. */
+export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
+  const stats = marketStats(trace)
+  const thresholds = effectiveThresholds(params)
+  const monthMs = 30 * 86_400_000
+  return {
+    name: 'active',
+    decide: (v) => {
+      const pools: PoolQuote[] = []
+      trace.pools.forEach((pool, k) => {
+        const price = priceOf(trace, k, v.step)
+        if (Number.isNaN(price)) return
+        const seen = trace.events.filter((e) => e.az === pool.az && e.at <= v.now && e.at > v.now - monthMs)
+        const interruptions = seen.filter((e) => e.kind === 'interruption')
+        pools.push({
+          poolId: pool.poolId,
+          az: pool.az,
+          price,
+          seenAt: v.now,
+          volatility24h: stats[k]!.volatility[v.step]!,
+          trend1h: stats[k]!.trend[v.step]!,
+          interruptions30d: interruptions.length,
+          rebalances30d: seen.length - interruptions.length,
+          lastInterruptionAt: interruptions.at(-1)?.at ?? null,
+          lastCapacityErrorAt: null,
+        })
+      })
+      const input: EngineInput = {
+        now: v.now,
+        agent: { enabled: true, online: true, commandInFlight: false },
+        current: {
+          mode: v.placement === ONDEMAND ? 'ondemand' : 'spot',
+          poolId: v.placement === ONDEMAND ? null : trace.pools[v.placement]!.poolId,
+          since: v.since,
+          imposed: v.imposed,
+        },
+        onDemandPrice: trace.onDemand,
+        pools,
+        switchTimes: [...v.switchTimes],
+        thresholds,
+      }
+      const d = decide(input, params)
+      if (d.decision === 'stay' || !d.target) return null
+      if (d.target.mode === 'ondemand') return ONDEMAND
+      return trace.pools.findIndex((p) => p.poolId === d.target?.poolId)
+    },
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The decision engine: one pure function from what is known of an agent and its market to a decision.
+ * Candidates are the fresh, safe-enough pools other than the current one (plus on-demand when on spot);
+ * the best by risk-adjusted value wins; guardrails then decide whether it may be acted on now.
+ */
+import { comfortBlocks, hardBlocks } from './guardrails'
+import type { EngineParams } from './params'
+import { poolRisk } from './risk'
+import type { BlockReason, Decision, DecisionKind, EngineInput, Placement, PoolQuote } from './types'
+import { moveValue, type Candidate } from './value'
+
+const usd = (x: number) => `$${x.toFixed(4)}/h`
+const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits
+
+function stay(reasons: string[], blocked_by: BlockReason[] = [], target: Candidate | null = null): Decision {
+  return {
+    decision: 'stay',
+    target: target?.placement ?? null,
+    expected_savings_per_hour: 0,
+    risk: target ? round(target.risk, 4) : 0,
+    confidence: 0,
+    urgent: false,
+    reasons,
+    blocked_by,
+  }
+}
+
+/** Whether a pool may be a candidate now, or why not. */
+export function poolExclusion(
+  pool: PoolQuote,
+  input: EngineInput,
+  params: EngineParams,
+): 'current' | 'excluded_zone' | 'stale' | 'recently_interrupted' | 'capacity_error' | 'no_price' | null {
+  const { now } = input
+  if (input.current.mode === 'spot' && pool.poolId === input.current.poolId) return 'current'
+  if (input.excludedZones?.includes(pool.az)) return 'excluded_zone'
+  if (!(pool.price > 0) || !Number.isFinite(pool.price)) return 'no_price'
+  if (now - pool.seenAt > params.price_fresh_minutes * 60_000) return 'stale'
+  const interrupted = pool.lastInterruptionAt
+  if (interrupted !== null && now - interrupted < params.skip_after_interruption_minutes * 60_000) {
+    return 'recently_interrupted'
+  }
+  const capacity = pool.lastCapacityErrorAt
+  if (capacity !== null && now - capacity < params.skip_after_capacity_error_minutes * 60_000) return 'capacity_error'
+  return null
+}
+
+/** The decision for one agent now. Never throws on odd data: unknowns become `stay` with a reason. */
+export function decide(input: EngineInput, params: EngineParams): Decision {
+  if (!input.agent.enabled) return stay(['agent is disabled'], ['agent_disabled'])
+  const od = input.onDemandPrice
+  if (!(od > 0)) return stay(['no on-demand price known'], ['unknown_placement'])
+  const { current, thresholds } = input
+
+  const currentQuote = current.mode === 'spot' ? input.pools.find((p) => p.poolId === current.poolId) : undefined
+  if (current.mode === 'spot' && !currentQuote) return stay(['no price for the current pool'], ['unknown_placement'])
+  const here: Candidate = currentQuote
+    ? { placement: current, price: currentQuote.price, risk: poolRisk(currentQuote, od, params), quote: currentQuote }
+    : { placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null }
+  const urgent = current.mode === 'spot' && here.risk > thresholds.risk_threshold
+
+  const reasons: string[] = []
+  const skipped = new Map<string, number>()
+  const candidates: Candidate[] = []
+  for (const pool of input.pools) {
+    const why = poolExclusion(pool, input, params)
+    if (why === 'current') continue
+    const risk = poolRisk(pool, od, params)
+    const reason = why ?? (risk > thresholds.risk_threshold ? 'above_risk_threshold' : null)
+    if (reason) skipped.set(reason, (skipped.get(reason) ?? 0) + 1)
+    else candidates.push({ placement: { mode: 'spot', poolId: pool.poolId }, price: pool.price, risk, quote: pool })
+  }
+  if (current.mode === 'spot') candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
+  for (const [why, n] of skipped) reasons.push(`${n} pool(s) skipped: ${why.replaceAll('_', ' ')}`)
+  if (urgent) reasons.push(`current pool risk ${here.risk.toFixed(2)} above threshold ${thresholds.risk_threshold}`)
+
+  const eligible = urgent ? candidates.filter((c) => c.risk < here.risk) : candidates
+  let best: Candidate | null = null
+  let bestValue = Number.NEGATIVE_INFINITY
+  for (const c of eligible) {
+    const v = moveValue(here, c, od, params, thresholds)
+    if (v > bestValue) [best, bestValue] = [c, v]
+  }
+  if (!best || bestValue <= 0) {
+    return stay([...reasons, `current placement (${usd(here.price)}) is the best value`], [], best)
+  }
+
+  const savingsPerHour = here.price - best.price
+  const savingsPercent = (savingsPerHour / here.price) * 100
+  const name = best.placement.mode === 'spot' ? `pool ${best.placement.poolId}` : 'on-demand'
+  reasons.push(
+    `${name}: ${usd(best.price)} vs ${usd(here.price)} (${savingsPercent.toFixed(1)} % saving), ` +
+      `risk ${best.risk.toFixed(2)} vs ${here.risk.toFixed(2)}, value ${usd(bestValue)}`,
+  )
+  const blocked = [
+    ...hardBlocks(input, params),
+    ...(urgent ? [] : comfortBlocks(input, params, { savingsPercent, valuePerHour: bestValue, currentPrice: here.price })),
+  ]
+  const freshness = best.quote ? 1 - 0.5 * Math.min(1, (input.now - best.quote.seenAt) / (params.price_fresh_minutes * 60_000)) : 1
+  const margin = Math.min(1, bestValue / Math.max(here.price * 0.2, 1e-9))
+  const kind: DecisionKind =
+    best.placement.mode === 'ondemand' ? 'to_ondemand' : current.mode === 'spot' ? 'switch_pool' : 'to_spot'
+  return {
+    decision: blocked.length > 0 ? 'stay' : kind,
+    target: best.placement,
+    expected_savings_per_hour: round(savingsPerHour),
+    risk: round(best.risk, 4),
+    confidence: round(freshness * (0.5 + 0.5 * margin), 3),
+    urgent,
+    reasons,
+    blocked_by: blocked,
+  }
+}

@@ -1,0 +1,42 @@
+/** Guardrails: what stops an otherwise valuable move. Each returns the reasons, empty when the move may go. */
+import type { EngineParams, Thresholds } from './params'
+import type { BlockReason, EngineInput } from './types'
+
+export const HOUR_MS = 3_600_000
+export const DAY_MS = 24 * HOUR_MS
+export const WEEK_MS = 7 * DAY_MS
+
+/** Switches in the rolling window (now − windowMs, now]. */
+export function switchesWithin(times: readonly number[], now: number, windowMs: number): number {
+  let n = 0
+  for (const t of times) if (t > now - windowMs && t <= now) n++
+  return n
+}
+
+/** Blocks that hold for any move, urgent or not: agent state, in-flight command, cooldown, caps. */
+export function hardBlocks(input: EngineInput, params: EngineParams): BlockReason[] {
+  const blocks: BlockReason[] = []
+  const { now, agent, switchTimes, thresholds } = input
+  if (!agent.online) blocks.push('agent_offline')
+  if (agent.commandInFlight) blocks.push('command_in_flight')
+  const last = switchTimes.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY)
+  if (now - last < params.cooldown_minutes * 60_000) blocks.push('cooldown')
+  if (switchesWithin(switchTimes, now, DAY_MS) >= thresholds.max_switches_per_day) blocks.push('daily_cap')
+  if (switchesWithin(switchTimes, now, WEEK_MS) >= thresholds.max_switches_per_week) blocks.push('weekly_cap')
+  return blocks
+}
+
+/** Blocks that an urgent move (current pool above the risk threshold) skips. */
+export function comfortBlocks(
+  input: EngineInput,
+  params: EngineParams,
+  move: { savingsPercent: number; valuePerHour: number; currentPrice: number },
+): BlockReason[] {
+  const blocks: BlockReason[] = []
+  const t: Thresholds = input.thresholds
+  const { since, imposed } = input.current
+  if (!imposed && input.now - since < t.min_pool_duration_hours * HOUR_MS) blocks.push('min_pool_duration')
+  if (move.savingsPercent < t.min_savings_percent) blocks.push('min_savings')
+  if (move.valuePerHour < (params.hysteresis_percent / 100) * move.currentPrice) blocks.push('hysteresis')
+  return blocks
+}

@@ -1,0 +1,108 @@
+/**
+ * Versioned decision-engine parameters: JSON data validated here, never code.
+ * A stored version may be partial; `resolveParams` fills the rest from DEFAULT_PARAMS.
+ */
+import * as z from 'zod'
+
+/** Weights of the risk components (normalised by their sum; see risk.ts). */
+export const RiskWeights = z.object({
+  interruptions: z.number().min(0),
+  rebalances: z.number().min(0),
+  volatility: z.number().min(0),
+  trend: z.number().min(0),
+  ratio: z.number().min(0),
+})
+export type RiskWeights = z.infer<typeof RiskWeights>
+
+export const EngineParams = z.object({
+  weights: RiskWeights,
+  /** Minimum price saving of a non-urgent switch, % of the current price. */
+  min_savings_percent: z.number().min(0).max(100),
+  /** A candidate riskier than this (0-1) is never chosen; a current pool above it makes a move urgent. */
+  risk_threshold: z.number().min(0).max(1),
+  max_switches_per_day: z.number().int().min(0).max(24),
+  max_switches_per_week: z.number().int().min(0).max(168),
+  /** Minimum stay in a placement before a non-urgent switch; also amortises the switch cost. */
+  min_pool_duration_hours: z.number().min(0),
+  /** No switch within this many minutes of the previous one, urgent or not. */
+  cooldown_minutes: z.number().min(0),
+  /** A target must beat the current placement's risk-adjusted cost by this % of the current price. */
+  hysteresis_percent: z.number().min(0),
+  /** Minutes both instances run during a switch (its cost). */
+  switch_overlap_minutes: z.number().min(0),
+  /** Risk penalty: risk (0-1) × this × on-demand price, USD/h. */
+  risk_penalty: z.number().min(0),
+  /** A pool price confirmed longer ago than this is stale: not a candidate. */
+  price_fresh_minutes: z.number().positive(),
+  /** A pool that interrupted one of our instances is skipped this long. */
+  skip_after_interruption_minutes: z.number().min(0),
+  /** A pool that answered a launch with a capacity error is skipped this long (Karpenter: 3). */
+  skip_after_capacity_error_minutes: z.number().min(0),
+  /** Interruptions in 30 days at which that risk component reaches 63 %. */
+  interruptions_scale: z.number().positive(),
+  /** Rebalance signals in 30 days at which that risk component reaches 63 %. */
+  rebalances_scale: z.number().positive(),
+  /** 24 h coefficient of variation at which the volatility component saturates. */
+  volatility_scale: z.number().positive(),
+  /** 1 h relative rise at which the trend component saturates. */
+  trend_scale: z.number().positive(),
+})
+export type EngineParams = z.infer<typeof EngineParams>
+
+/** The defaults, tuned with `npm run backtest` (see README "Backtest"). */
+export const DEFAULT_PARAMS: EngineParams = {
+  weights: { interruptions: 0.2, rebalances: 0.05, volatility: 0.1, trend: 0.15, ratio: 0.5 },
+  min_savings_percent: 15,
+  risk_threshold: 0.3,
+  max_switches_per_day: 3,
+  max_switches_per_week: 10,
+  min_pool_duration_hours: 2,
+  cooldown_minutes: 30,
+  hysteresis_percent: 5,
+  switch_overlap_minutes: 10,
+  risk_penalty: 0.3,
+  price_fresh_minutes: 30,
+  skip_after_interruption_minutes: 15,
+  skip_after_capacity_error_minutes: 3,
+  interruptions_scale: 10,
+  rebalances_scale: 20,
+  volatility_scale: 0.5,
+  trend_scale: 0.5,
+}
+
+/** What a stored version or a `--params` file may hold: any subset of the parameters. */
+export const PartialParams = EngineParams.extend({ weights: RiskWeights.partial() }).partial().strict()
+export type PartialParams = z.infer<typeof PartialParams>
+
+/** Full parameters from a partial JSON value; throws a ZodError on bad input. */
+export function resolveParams(value: unknown): EngineParams {
+  const partial = PartialParams.parse(value ?? {})
+  return EngineParams.parse({
+    ...DEFAULT_PARAMS,
+    ...partial,
+    weights: { ...DEFAULT_PARAMS.weights, ...partial.weights },
+  })
+}
+
+/** The per-agent thresholds a client may override. */
+export interface Thresholds {
+  min_savings_percent: number
+  risk_threshold: number
+  max_switches_per_day: number
+  max_switches_per_week: number
+  min_pool_duration_hours: number
+}
+
+/** An agent's overrides; null or undefined inherits the parameter version's value. */
+export type ThresholdOverrides = { [K in keyof Thresholds]?: number | null }
+
+/** The thresholds in force for one agent. */
+export function effectiveThresholds(params: EngineParams, overrides: ThresholdOverrides = {}): Thresholds {
+  return {
+    min_savings_percent: overrides.min_savings_percent ?? params.min_savings_percent,
+    risk_threshold: overrides.risk_threshold ?? params.risk_threshold,
+    max_switches_per_day: overrides.max_switches_per_day ?? params.max_switches_per_day,
+    max_switches_per_week: overrides.max_switches_per_week ?? params.max_switches_per_week,
+    min_pool_duration_hours: overrides.min_pool_duration_hours ?? params.min_pool_duration_hours,
+  }
+}

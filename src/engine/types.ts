@@ -1,0 +1,84 @@
+/** Inputs and output of the decision engine: plain data, so the same code runs in the Worker and the backtest. */
+import type { Thresholds } from './params'
+
+export type Mode = 'spot' | 'ondemand'
+
+/** Where the workload runs: on-demand has no pool in the engine's sense (pool_id null). */
+export interface Placement {
+  mode: Mode
+  poolId: string | null
+}
+
+/** What the engine knows of one spot pool of the agent's instance type and region. */
+export interface PoolQuote {
+  poolId: string
+  az: string
+  /** Current spot price, USD/h. */
+  price: number
+  /** When the price was last confirmed (epoch ms): freshness. */
+  seenAt: number
+  /** Time-weighted coefficient of variation of the price over 24 h. */
+  volatility24h: number
+  /** Relative price change over the last hour (0.1 = +10 %). */
+  trend1h: number
+  /** Interruption notices seen in this pool across the fleet in 30 days. */
+  interruptions30d: number
+  /** Rebalance recommendations seen in this pool across the fleet in 30 days. */
+  rebalances30d: number
+  /** Last interruption of one of this client's instances here (epoch ms). */
+  lastInterruptionAt: number | null
+  /** Last launch here that failed for lack of capacity (epoch ms). */
+  lastCapacityErrorAt: number | null
+}
+
+export interface EngineInput {
+  /** Epoch ms. */
+  now: number
+  agent: { enabled: boolean; online: boolean; commandInFlight: boolean }
+  current: Placement & {
+    /** Start of the current placement, epoch ms. */
+    since: number
+    /** Imposed by an interruption (failover), not chosen: the minimum stay does not hold. */
+    imposed?: boolean
+  }
+  /** On-demand price of the agent's instance type in its region, USD/h. */
+  onDemandPrice: number
+  pools: PoolQuote[]
+  /** Times of the agent's counted (non-emergency) switches, epoch ms, any order. */
+  switchTimes: number[]
+  excludedZones?: string[]
+  thresholds: Thresholds
+}
+
+export const DECISIONS = ['stay', 'switch_pool', 'to_spot', 'to_ondemand'] as const
+export type DecisionKind = (typeof DECISIONS)[number]
+
+/** Why a decision was not acted on. */
+export type BlockReason =
+  | 'agent_disabled'
+  | 'agent_offline'
+  | 'unknown_placement'
+  | 'command_in_flight'
+  | 'cooldown'
+  | 'daily_cap'
+  | 'weekly_cap'
+  | 'min_pool_duration'
+  | 'min_savings'
+  | 'hysteresis'
+
+export interface Decision {
+  /** The action to take now; `stay` whenever something blocks the best move. */
+  decision: DecisionKind
+  /** The best placement considered (also when blocked), or null when there was none. */
+  target: Placement | null
+  /** Price saving per hour of the target against the current placement, USD/h. */
+  expected_savings_per_hour: number
+  /** Risk (0-1) of the target. */
+  risk: number
+  /** 0-1: how sure the engine is (data freshness and margin). */
+  confidence: number
+  /** True when the current pool is above the risk threshold: priority 50 and no minimum stay. */
+  urgent: boolean
+  reasons: string[]
+  blocked_by: BlockReason[]
+}
