@@ -1,0 +1,115 @@
+import {
+  CreateImageCommand,
+  CreateTagsCommand,
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { manualClock, type ManualClock } from './clock'
+import { startFakeEc2, type FakeEc2 } from './ec2/server'
+import { seedWorkload, type SeededWorkload } from './ec2/workload'
+import { sdkFor } from './sdk'
+
+let clock: ManualClock
+let ec2: FakeEc2
+let sdk: EC2Client
+let w: SeededWorkload
+
+beforeEach(async () => {
+  clock = manualClock()
+  ec2 = await startFakeEc2({ clock })
+  sdk = sdkFor(ec2)
+  w = seedWorkload(ec2)
+})
+afterEach(() => ec2.close())
+
+const managed = [{ Key: 'ManagedBy', Value: 'SpotOptimizer' }]
+
+function createImage(name: string) {
+  return sdk.send(
+    new CreateImageCommand({
+      InstanceId: w.instanceId,
+      Name: name,
+      NoReboot: true,
+      TagSpecifications: [
+        { ResourceType: 'image', Tags: [...managed, { Key: 'SourceInstance', Value: w.instanceId }] },
+        { ResourceType: 'snapshot', Tags: managed },
+      ],
+    }),
+  )
+}
+
+describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
+  it('creates a tagged image that becomes available when driven, with a tagged snapshot', async () => {
+    const { ImageId } = await createImage(`SpotOptimizer-${w.instanceId}-20260101-000000`)
+    expect(ImageId).toMatch(/^ami-/)
+    const describe = () => sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))
+    const pending = (await describe()).Images?.[0]
+    expect(pending?.State).toBe('pending')
+    expect(pending?.Tags).toContainEqual({ Key: 'SourceInstance', Value: w.instanceId })
+    expect(ec2.state.images.get(ImageId!)?.noReboot).toBe(true)
+    ec2.advance(ImageId)
+    const image = (await describe()).Images?.[0]
+    expect(image?.State).toBe('available')
+    expect(image?.CreationDate).toBe(new Date(clock.now()).toISOString())
+    const snapshotId = image?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId
+    const snaps = await sdk.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId!] }))
+    expect(snaps.Snapshots?.[0]).toMatchObject({ State: 'completed', Tags: managed, OwnerId: ec2.state.accountId })
+  })
+
+  it('gets available by the clock too', async () => {
+    const { ImageId } = await createImage('by-clock')
+    clock.advance(30_000)
+    const out = await sdk.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }] }))
+    expect(out.Images?.map((i) => [i.ImageId, i.State])).toEqual([[ImageId, 'available']])
+  })
+
+  it('lists only own images for Owners self, and rejects a duplicate name', async () => {
+    await createImage('mine')
+    const own = await sdk.send(new DescribeImagesCommand({ Owners: ['self'] }))
+    expect(own.Images?.map((i) => i.Name)).toEqual(['mine'])
+    await expect(createImage('mine')).rejects.toMatchObject({ name: 'InvalidAMIName.Duplicate' })
+  })
+
+  it('refuses to delete a snapshot still used by an image, then deletes it after deregistering', async () => {
+    const { ImageId } = await createImage('in-use')
+    ec2.settle()
+    const snapshotId = ec2.state.images.get(ImageId!)!.snapshotId!
+    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({ name: 'InvalidSnapshot.InUse' })
+    await sdk.send(new DeregisterImageCommand({ ImageId }))
+    await expect(sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' })
+    await sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))
+    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' })
+  })
+
+  it('pages snapshots of self filtered by tag', async () => {
+    for (let n = 0; n < 7; n++) await createImage(`img-${n}`)
+    const seen: string[] = []
+    let token: string | undefined
+    let pages = 0
+    do {
+      const out = await sdk.send(
+        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }], MaxResults: 5, NextToken: token }),
+      )
+      seen.push(...(out.Snapshots ?? []).map((s) => s.SnapshotId!))
+      token = out.NextToken
+      pages++
+    } while (token)
+    expect(pages).toBe(2)
+    expect(new Set(seen).size).toBe(7)
+  })
+
+  it('tags existing resources and reports unknown ones', async () => {
+    await sdk.send(new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'ReplicaId', Value: 'rep-1' }] }))
+    expect(ec2.instance(w.instanceId)?.tags.ReplicaId).toBe('rep-1')
+    await expect(sdk.send(new CreateTagsCommand({ Resources: ['i-0000000000000dead'], Tags: managed }))).rejects.toMatchObject({
+      name: 'InvalidInstanceID.NotFound',
+    })
+    await expect(sdk.send(new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'aws:x', Value: 'y' }] }))).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+    })
+  })
+})
