@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from './env'
 import { ApiError, renderError } from './errors'
 import { health } from './routes/health'
+import { mountPeople } from './web/mount'
 
 export function buildApp() {
   const app = new Hono<AppEnv>()
@@ -14,5 +15,6 @@ export function buildApp() {
   app.notFound((c) => renderError(new ApiError('NOT_FOUND', 'route not found'), c))
 
   app.route('/health', health)
+  mountPeople(app)
   return app
 }

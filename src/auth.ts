@@ -1,14 +1,19 @@
 /**
  * Principals and the middleware that establishes them.
- * Agents authenticate with their client's token; people with ADMIN_TOKEN (the operator), and later sessions.
+ * Agents authenticate with their client's token (agent API only). People authenticate with ADMIN_TOKEN
+ * (the operator, no DB row), a personal API token (`sgp_...`) or a session cookie; a session's unsafe
+ * requests also need its CSRF token. A client token never authenticates a person.
  */
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
+import type { Context } from 'hono'
+import { getCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from './env'
 import { database, type Database } from './db/client'
 import { clients, clientTokens, type Client } from './db/schema'
 import { ApiError } from './errors'
 import { sha256Hex, timingSafeEqual } from './ids'
+import { findPersonalToken, findSession, SESSION_COOKIE } from './web/auth/sessions'
 
 export type Principal =
   | { kind: 'agent'; clientId: string }
@@ -51,12 +56,93 @@ export const agentAuth = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-/** Requires the operator's ADMIN_TOKEN (people-facing API). */
-export const operatorAuth = createMiddleware<AppEnv>(async (c, next) => {
+/** A signed-in person: the operator, an admin, or a client user. */
+export type Person = Exclude<Principal, { kind: 'agent' }>
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+export const CSRF_HEADER = 'X-CSRF-Token'
+
+/**
+ * The person behind a request, or null when nobody is signed in. Sets `principal` (and `session` for a
+ * cookie). Throws 401 for a bearer that is not a person's, 403 for a session request without its CSRF token.
+ */
+export async function resolvePerson(c: Context<AppEnv>): Promise<Person | null> {
+  // Several route groups share a prefix: authenticate once per request.
+  const known = c.get('principal')
+  if (known && known.kind !== 'agent') return known
+  const db = database(c.env.DB)
+  const now = Date.now()
   const token = bearerToken(c.req.header('Authorization'))
-  if (!token || !c.env.ADMIN_TOKEN || !timingSafeEqual(token, c.env.ADMIN_TOKEN)) {
-    throw new ApiError('UNAUTHORIZED', 'authentication required')
+  if (token) {
+    if (c.env.ADMIN_TOKEN && timingSafeEqual(token, c.env.ADMIN_TOKEN))
+      return setPerson(c, { kind: 'admin', userId: null })
+    const found = await findPersonalToken(db, token, now)
+    if (!found) throw new ApiError('UNAUTHORIZED', 'invalid or revoked token')
+    return setPerson(c, found.principal)
   }
-  c.set('principal', { kind: 'admin', userId: null })
+  const cookie = getCookie(c, SESSION_COOKIE)
+  if (!cookie) return null
+  const session = await findSession(db, cookie, now)
+  if (!session) return null
+  if (!SAFE_METHODS.has(c.req.method)) {
+    const sent = c.req.header(CSRF_HEADER) ?? ''
+    if (!timingSafeEqual(sent, session.csrfToken))
+      throw new ApiError('FORBIDDEN', 'missing or wrong CSRF token')
+  }
+  c.set('session', { id: session.id, csrfToken: session.csrfToken, email: session.user.email })
+  return setPerson(c, session.principal)
+}
+
+function setPerson(c: Context<AppEnv>, person: Person): Person {
+  c.set('principal', person)
+  return person
+}
+
+/** Requires a signed-in person (people-facing API): 401 JSON otherwise, never a redirect. */
+export const personAuth = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await resolvePerson(c))) throw new ApiError('UNAUTHORIZED', 'authentication required')
   await next()
 })
+
+/** Requires an admin: ADMIN_TOKEN, an admin's personal token, or an admin session. */
+export const operatorAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const person = await resolvePerson(c)
+  if (!person) throw new ApiError('UNAUTHORIZED', 'authentication required')
+  if (person.kind !== 'admin') throw new ApiError('FORBIDDEN', 'admin only')
+  await next()
+})
+
+/** The signed-in person of a request that passed `personAuth` or `operatorAuth`. */
+export function requirePerson(c: Context<AppEnv>): Person {
+  const principal = c.get('principal')
+  if (!principal || principal.kind === 'agent') throw new ApiError('UNAUTHORIZED', 'authentication required')
+  return principal
+}
+
+/** True for an admin. */
+export function isAdmin(person: Person): person is Extract<Person, { kind: 'admin' }> {
+  return person.kind === 'admin'
+}
+
+/**
+ * Checks that the person may see a client: an admin any, a user only their own. Another client's id
+ * is answered like an unknown one (404), so ids never leak across tenants.
+ */
+export function scopeClient(c: Context<AppEnv>, clientId: string): Person {
+  const person = requirePerson(c)
+  if (person.kind === 'user' && person.clientId !== clientId)
+    throw new ApiError('NOT_FOUND', 'client not found')
+  return person
+}
+
+/** Like `scopeClient`, and the person may change it: an admin or the client's owner (viewers get 403). */
+export function scopeClientWrite(c: Context<AppEnv>, clientId: string): Person {
+  const person = scopeClient(c, clientId)
+  if (person.kind === 'user' && person.role !== 'owner') throw new ApiError('FORBIDDEN', 'owners only')
+  return person
+}
+
+/** The client a query must be limited to: the user's own, or null (all clients) for an admin. */
+export function clientScopeOf(person: Person): string | null {
+  return person.kind === 'user' ? person.clientId : null
+}

@@ -15,6 +15,8 @@ export interface Env {
 export interface Vars {
   requestId: string
   principal: Principal
+  /** Set when a browser session authenticated the request. */
+  session?: { id: string; csrfToken: string; email: string }
 }
 
 export type AppEnv = { Bindings: Env; Variables: Vars }

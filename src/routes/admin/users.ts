@@ -1,0 +1,69 @@
+/** Admin accounts (`/api/admin/users`): list, create (the first with ADMIN_TOKEN), disable; client users too. */
+import { eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { operatorAuth, requirePerson } from '../../auth'
+import { database } from '../../db/client'
+import { users } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { readJson } from '../../validate'
+import { auditEntry } from '../../web/audit'
+import { createAdmin, Email, Password, publicUser } from '../../web/auth/accounts'
+import { revokeUserSessions } from '../../web/auth/sessions'
+
+export const NewAdminBody = z.object({ email: Email, password: Password })
+
+export const adminUsers = new Hono<AppEnv>()
+adminUsers.use(operatorAuth)
+
+adminUsers.get('/', async (c) => {
+  const rows = await database(c.env.DB).select().from(users).orderBy(users.role, users.email).limit(500)
+  return c.json(rows.map(publicUser))
+})
+
+adminUsers.post('/', async (c) => {
+  const body = await readJson(c, NewAdminBody)
+  const db = database(c.env.DB)
+  const now = Date.now()
+  const user = await createAdmin(db, body.email, body.password, now)
+  await auditEntry(
+    c,
+    db,
+    { action: 'user.create_admin', targetType: 'user', targetId: user.id, after: publicUser(user) },
+    now,
+  )
+  return c.json({ success: true, user: publicUser(user) }, 201)
+})
+
+adminUsers.post('/:id/disable', async (c) => {
+  const person = requirePerson(c)
+  const db = database(c.env.DB)
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(eq(users.id, c.req.param('id')))
+    .limit(1)
+  if (!user) throw new ApiError('NOT_FOUND', 'user not found')
+  if (person.kind === 'admin' && person.userId === user.id)
+    throw new ApiError('CONFLICT', 'you cannot disable yourself')
+  const now = Date.now()
+  await db.batch([
+    db.update(users).set({ disabledAt: now }).where(eq(users.id, user.id)),
+    revokeUserSessions(db, user.id, now),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'user.disable',
+        clientId: user.clientId,
+        targetType: 'user',
+        targetId: user.id,
+        before: publicUser(user),
+        after: { disabledAt: now },
+      },
+      now,
+    ),
+  ])
+  return c.json({ success: true })
+})

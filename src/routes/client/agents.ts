@@ -1,0 +1,201 @@
+/** People-facing agent routes: list, history, enable/disable, settings, delete (with an uninstall command). */
+import { eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { clientScopeOf, personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth'
+import { database } from '../../db/client'
+import { agents, type Agent } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { PRIORITY } from '../../protocol'
+import { sessionOf } from '../../session/agent-session'
+import { readJson, readQuery } from '../../validate'
+import { auditEntry } from '../../web/audit'
+import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../web/queries/agents'
+
+export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
+
+/** Settings; camelCase as the replaced console sent them. Thresholds: null inherits the engine's. */
+export const AgentConfigBody = z
+  .object({
+    autoSwitchEnabled: z.boolean(),
+    manualReplicaEnabled: z.boolean(),
+    autoTerminateEnabled: z.boolean(),
+    terminateWaitMinutes: z.number().int().min(0).max(1440),
+    terminateWaitSeconds: z.number().int().min(0).max(86_400),
+    legacyAutoSwitchOptIn: z.boolean(),
+    minSavingsPercent: z.number().min(0).max(100).nullable(),
+    riskThreshold: z.number().min(0).max(1).nullable(),
+    maxSwitchesPerDay: z.number().int().min(0).max(24).nullable(),
+    maxSwitchesPerWeek: z.number().int().min(0).max(168).nullable(),
+    minPoolDurationHours: z.number().min(0).max(720).nullable(),
+  })
+  .partial()
+  .refine((b) => !(b.autoSwitchEnabled && b.manualReplicaEnabled), {
+    message: 'auto-switch and manual replica exclude each other',
+    path: ['manualReplicaEnabled'],
+  })
+
+export const clientAgents = new Hono<AppEnv>()
+clientAgents.use(personAuth)
+
+clientAgents.get('/:clientId/agents', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClient(c, clientId)
+  const page = await listAgents(database(c.env.DB), clientId, readQuery(c, AgentListQuery))
+  c.header('X-Total-Count', String(page.total))
+  return c.json(page.items)
+})
+
+clientAgents.get('/:clientId/agents/history', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClient(c, clientId)
+  const q = readQuery(c, AgentListQuery)
+  const page = await listAgents(database(c.env.DB), clientId, { ...q, includeDeleted: true })
+  c.header('X-Total-Count', String(page.total))
+  return c.json(page.items.map((a) => ({ ...a, terminatedAt: a.deletedAt })))
+})
+
+clientAgents.get('/agents/:agentId', async (c) => {
+  const person = requirePerson(c)
+  return c.json(await agentDetail(database(c.env.DB), clientScopeOf(person), c.req.param('agentId')))
+})
+
+clientAgents.post('/agents/:agentId/toggle-enabled', async (c) => {
+  const db = database(c.env.DB)
+  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+  scopeClientWrite(c, agent.clientId)
+  const { enabled } = await readJson(c, ToggleEnabledBody)
+  const now = Date.now()
+  await db.batch([
+    db.update(agents).set({ enabled, updatedAt: now }).where(eq(agents.id, agent.id)),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'agent.toggle_enabled',
+        clientId: agent.clientId,
+        targetType: 'agent',
+        targetId: agent.id,
+        before: { enabled: agent.enabled },
+        after: { enabled },
+      },
+      now,
+    ),
+  ])
+  return c.json({ success: true, enabled })
+})
+
+clientAgents.post('/agents/:agentId/config', async (c) => {
+  const db = database(c.env.DB)
+  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+  scopeClientWrite(c, agent.clientId)
+  const body = await readJson(c, AgentConfigBody)
+  const change = settingsChange(agent, body)
+  const now = Date.now()
+  const before = Object.fromEntries(Object.keys(change).map((k) => [k, agent[k as keyof Agent]]))
+  await db.batch([
+    db
+      .update(agents)
+      .set({ ...change, updatedAt: now })
+      .where(eq(agents.id, agent.id)),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'agent.config',
+        clientId: agent.clientId,
+        targetType: 'agent',
+        targetId: agent.id,
+        before,
+        after: change,
+      },
+      now,
+    ),
+  ])
+  const stored = { ...agent, ...change }
+  return c.json({
+    success: true,
+    auto_switch_enabled: stored.autoSwitchEnabled,
+    manual_replica_enabled: stored.manualReplicaEnabled,
+    auto_terminate_enabled: stored.autoTerminateEnabled,
+    terminate_wait_seconds: stored.terminateWaitSeconds,
+    settings: pickSettings(stored),
+  })
+})
+
+clientAgents.delete('/agents/:agentId', async (c) => {
+  const db = database(c.env.DB)
+  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+  scopeClientWrite(c, agent.clientId)
+  const queued = await sessionOf(c.env, agent.id).enqueue({
+    clientId: agent.clientId,
+    agentId: agent.id,
+    agentVersion: agent.agentVersion,
+    instanceId: agent.instanceId,
+    commandType: 'uninstall',
+    priority: PRIORITY.manual,
+    source: 'manual',
+    dedupeKey: 'uninstall',
+  })
+  const now = Date.now()
+  await db.batch([
+    db
+      .update(agents)
+      .set({ status: 'deleted', enabled: false, deletedAt: now, updatedAt: now })
+      .where(eq(agents.id, agent.id)),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'agent.delete',
+        clientId: agent.clientId,
+        targetType: 'agent',
+        targetId: agent.id,
+        before: { status: agent.status },
+        after: { status: 'deleted', uninstall: queued },
+      },
+      now,
+    ),
+  ])
+  return c.json({
+    success: true,
+    uninstallCommandId: queued.ok || queued.reason === 'duplicate' ? queued.commandId : null,
+    // Legacy agents know no uninstall command: the dashboard says to remove them by hand.
+    message:
+      queued.ok || queued.reason === 'duplicate'
+        ? 'agent deleted; uninstall command queued'
+        : `agent deleted; ${queued.message}`,
+  })
+})
+
+/** The columns a settings body changes, keeping auto-switch ⟂ manual replica against the stored row. */
+export function settingsChange(agent: Agent, body: z.output<typeof AgentConfigBody>) {
+  const { terminateWaitMinutes, terminateWaitSeconds, ...rest } = body
+  const change: Partial<Agent> = { ...rest }
+  const wait =
+    terminateWaitSeconds ?? (terminateWaitMinutes === undefined ? undefined : terminateWaitMinutes * 60)
+  if (wait !== undefined) change.terminateWaitSeconds = wait
+  if (body.autoSwitchEnabled === true && body.manualReplicaEnabled === undefined)
+    change.manualReplicaEnabled = false
+  if (body.manualReplicaEnabled === true && body.autoSwitchEnabled === undefined)
+    change.autoSwitchEnabled = false
+  return change
+}
+
+/** The settings of an agent as the API shows them. */
+export function pickSettings(a: Agent) {
+  return {
+    enabled: a.enabled,
+    autoSwitchEnabled: a.autoSwitchEnabled,
+    manualReplicaEnabled: a.manualReplicaEnabled,
+    autoTerminateEnabled: a.autoTerminateEnabled,
+    terminateWaitSeconds: a.terminateWaitSeconds,
+    terminateWaitMinutes: Math.round(a.terminateWaitSeconds / 60),
+    legacyAutoSwitchOptIn: a.legacyAutoSwitchOptIn,
+    minSavingsPercent: a.minSavingsPercent,
+    riskThreshold: a.riskThreshold,
+    maxSwitchesPerDay: a.maxSwitchesPerDay,
+    maxSwitchesPerWeek: a.maxSwitchesPerWeek,
+    minPoolDurationHours: a.minPoolDurationHours,
+  }
+}

@@ -1,0 +1,101 @@
+/** CSV exports of a client's savings (daily, per agent) and switch history. */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { personAuth, scopeClient } from '../../auth'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
+import { readQuery } from '../../validate'
+import { switchHistory } from '../../web/queries/history'
+import { isoDay } from '../../web/queries/instance-detail'
+import { dailySavingsRows } from '../../web/queries/savings'
+
+export const ExportQuery = z.object({ days: z.coerce.number().int().min(1).max(400).default(90) })
+
+/** One CSV field: quoted when needed; a leading = + - @ is neutralised so spreadsheets don't run it. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  let s = typeof value === 'number' ? String(value) : String(value)
+  if (typeof value === 'string' && /^[=+\-@]/.test(s)) s = `'${s}`
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
+}
+
+export function toCsv(header: string[], rows: unknown[][]): string {
+  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n'
+}
+
+function csvResponse(body: string, filename: string): Response {
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="${filename}"`,
+    },
+  })
+}
+
+export const clientExports = new Hono<AppEnv>()
+clientExports.use(personAuth)
+
+clientExports.get('/:clientId/export/savings.csv', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClient(c, clientId)
+  const { days } = readQuery(c, ExportQuery)
+  const rows = await dailySavingsRows(database(c.env.DB), clientId, isoDay(Date.now() - days * 86_400_000))
+  const body = toCsv(
+    [
+      'day',
+      'agent_id',
+      'baseline_cost_usd',
+      'primary_cost_usd',
+      'replica_cost_usd',
+      'overlap_cost_usd',
+      'savings_usd',
+    ],
+    rows.map((r) => [
+      r.day,
+      r.agentId,
+      r.baselineCost,
+      r.primaryCost,
+      r.replicaCost,
+      r.overlapCost,
+      r.savings,
+    ]),
+  )
+  return csvResponse(body, `savings-${clientId}.csv`)
+})
+
+clientExports.get('/:clientId/export/switches.csv', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClient(c, clientId)
+  const rows = await switchHistory(database(c.env.DB), clientId, { limit: 10_000 })
+  const body = toCsv(
+    [
+      'time_utc',
+      'agent_id',
+      'old_instance_id',
+      'new_instance_id',
+      'from_mode',
+      'to_mode',
+      'from_pool',
+      'to_pool',
+      'trigger',
+      'new_price_usd_h',
+      'savings_impact_usd_h',
+      'downtime_ms',
+    ],
+    rows.map((s) => [
+      new Date(s.timestamp).toISOString(),
+      s.agentId,
+      s.oldInstanceId,
+      s.newInstanceId,
+      s.fromMode,
+      s.toMode,
+      s.fromPool,
+      s.toPool,
+      s.trigger,
+      s.price,
+      s.savingsImpact,
+      s.downtimeMs,
+    ]),
+  )
+  return csvResponse(body, `switches-${clientId}.csv`)
+})

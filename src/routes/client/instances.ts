@@ -1,0 +1,73 @@
+/** People-facing instance routes: list with filters, pricing, metrics, price history, switch options. */
+import { Hono } from 'hono'
+import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../auth'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
+import { readQuery } from '../../validate'
+import { instanceMetrics, instancePricing } from '../../web/queries/instance-detail'
+import { instanceInScope, InstanceListQuery, listInstances } from '../../web/queries/instances'
+import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../web/queries/price-history'
+
+export const clientInstances = new Hono<AppEnv>()
+clientInstances.use(personAuth)
+
+clientInstances.get('/:clientId/instances', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClient(c, clientId)
+  const page = await listInstances(database(c.env.DB), clientId, readQuery(c, InstanceListQuery))
+  c.header('X-Total-Count', String(page.total))
+  return c.json(
+    page.items.map((i) => ({
+      ...i,
+      type: i.instanceType,
+      mode: i.currentMode,
+      poolId: i.currentPoolId,
+      onDemandPrice: i.ondemandPrice,
+    })),
+  )
+})
+
+clientInstances.get('/instances/:instanceId/pricing', async (c) => {
+  const db = database(c.env.DB)
+  const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+  return c.json(await instancePricing(db, inst))
+})
+
+clientInstances.get('/instances/:instanceId/metrics', async (c) => {
+  const db = database(c.env.DB)
+  const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+  return c.json(await instanceMetrics(db, inst, Date.now()))
+})
+
+clientInstances.get('/instances/:instanceId/price-history', async (c) => {
+  const db = database(c.env.DB)
+  const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+  const q = readQuery(c, HistoryQuery)
+  const span = q.range ? RANGES[q.range] : (q.days ?? 1) * RANGES['24h']
+  if (!inst.instanceType || !inst.region)
+    return c.json({ data: [], pools: [], onDemandPrice: null, series: null })
+  const history = await priceHistory(c.env.DB, inst.instanceType, inst.region, span, Date.now())
+  return c.json({
+    data: toLegacyRows(history),
+    pools: history.pools.map((p) => ({ id: p.id, name: p.id, az: p.az, key: `pool_${p.id}` })),
+    onDemandPrice: history.onDemand.at(-1)?.price ?? null,
+    /** Step series with epoch-ms times, one per pool plus on-demand. */
+    series: history,
+  })
+})
+
+clientInstances.get('/instances/:instanceId/available-options', async (c) => {
+  const db = database(c.env.DB)
+  const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+  const pricing = await instancePricing(db, inst)
+  return c.json({
+    currentType: inst.instanceType,
+    currentRegion: inst.region,
+    currentAz: inst.az,
+    currentMode: inst.mode,
+    currentPoolId: inst.poolId,
+    availablePools: pricing.pools.filter((p) => p.price !== null),
+    // Alternative instance types are not offered: a switch keeps the type (product.md).
+    availableTypes: inst.instanceType ? [inst.instanceType] : [],
+  })
+})

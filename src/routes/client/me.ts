@@ -1,0 +1,140 @@
+/** The signed-in person: who am I, password change, personal API tokens (`/api/me`). */
+import { and, desc, eq, isNull } from 'drizzle-orm'
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { personAuth, requirePerson, type Person } from '../../auth'
+import { database } from '../../db/client'
+import { apiTokens, users } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { newId, newToken, sha256Hex } from '../../ids'
+import { readJson } from '../../validate'
+import { auditEntry } from '../../web/audit'
+import { changePassword, Password, publicUser } from '../../web/auth/accounts'
+import { verifyPassword } from '../../web/auth/password'
+import { PERSONAL_TOKEN_PREFIX } from '../../web/auth/sessions'
+
+export const NewTokenBody = z.object({ name: z.string().trim().min(1).max(80) })
+export const PasswordBody = z.object({ currentPassword: z.string().max(200), newPassword: Password })
+
+function userIdOf(person: Person): string {
+  if (person.kind === 'admin' && person.userId === null)
+    throw new ApiError('BAD_REQUEST', 'the operator token has no account')
+  return person.userId as string
+}
+
+export const me = new Hono<AppEnv>()
+me.use(personAuth)
+
+me.get('/', async (c) => {
+  const person = requirePerson(c)
+  if (person.kind === 'admin' && person.userId === null)
+    return c.json({ kind: 'operator', role: 'admin', clientId: null })
+  const [user] = await database(c.env.DB)
+    .select()
+    .from(users)
+    .where(eq(users.id, userIdOf(person)))
+    .limit(1)
+  return c.json({ kind: person.kind, ...publicUser(user!) })
+})
+
+me.post('/password', async (c) => {
+  const userId = userIdOf(requirePerson(c))
+  const body = await readJson(c, PasswordBody)
+  const db = database(c.env.DB)
+  const [user] = await db.select().from(users).where(eq(users.id, userId)).limit(1)
+  if (
+    !user ||
+    !(await verifyPassword(body.currentPassword, { hash: user.passwordHash, salt: user.passwordSalt }))
+  ) {
+    throw new ApiError('FORBIDDEN', 'current password is wrong')
+  }
+  const now = Date.now()
+  await changePassword(db, userId, body.newPassword, now)
+  await auditEntry(
+    c,
+    db,
+    { action: 'user.password', clientId: user.clientId, targetType: 'user', targetId: userId },
+    now,
+  )
+  return c.json({ success: true, message: 'password changed; every session was signed out' })
+})
+
+me.get('/tokens', async (c) => {
+  const userId = userIdOf(requirePerson(c))
+  const rows = await database(c.env.DB)
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      prefix: apiTokens.prefix,
+      createdAt: apiTokens.createdAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+    })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .orderBy(desc(apiTokens.createdAt))
+  return c.json(rows)
+})
+
+me.post('/tokens', async (c) => {
+  const person = requirePerson(c)
+  const userId = userIdOf(person)
+  const { name } = await readJson(c, NewTokenBody)
+  const token = newToken(PERSONAL_TOKEN_PREFIX)
+  const row = {
+    id: newId('tok'),
+    userId,
+    name,
+    tokenHash: await sha256Hex(token),
+    prefix: token.slice(0, 10),
+    createdAt: Date.now(),
+  }
+  const db = database(c.env.DB)
+  await db.batch([
+    db.insert(apiTokens).values(row),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'token.create',
+        clientId: person.kind === 'user' ? person.clientId : null,
+        targetType: 'api_token',
+        targetId: row.id,
+        after: { name, prefix: row.prefix },
+      },
+      row.createdAt,
+    ),
+  ])
+  return c.json({ success: true, id: row.id, name, token, message: 'shown once: store it now' }, 201)
+})
+
+me.delete('/tokens/:id', async (c) => {
+  const person = requirePerson(c)
+  const userId = userIdOf(person)
+  const db = database(c.env.DB)
+  const [tok] = await db
+    .select()
+    .from(apiTokens)
+    .where(
+      and(eq(apiTokens.id, c.req.param('id')), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)),
+    )
+    .limit(1)
+  if (!tok) throw new ApiError('NOT_FOUND', 'token not found')
+  const now = Date.now()
+  await db.batch([
+    db.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, tok.id)),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'token.revoke',
+        clientId: person.kind === 'user' ? person.clientId : null,
+        targetType: 'api_token',
+        targetId: tok.id,
+        before: { name: tok.name },
+      },
+      now,
+    ),
+  ])
+  return c.json({ success: true })
+})

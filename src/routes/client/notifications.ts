@@ -1,0 +1,109 @@
+/**
+ * Notifications of the signed-in person's client, with per-user read state (`/api/notifications`,
+ * the replaced console's paths). "Mark all read" only ever touches the caller's own client.
+ */
+import { and, desc, eq, sql } from 'drizzle-orm'
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { personAuth, requirePerson, scopeClient, type Person } from '../../auth'
+import { database, type Database } from '../../db/client'
+import { notificationReads, notifications } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { readQuery } from '../../validate'
+
+export const NotificationsQuery = z.object({
+  client_id: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  unread: z.stringbool().default(false),
+})
+
+/** Read state is per user; the operator (no user row) reads under a fixed id. */
+export function readerId(person: Person): string {
+  return person.kind === 'admin' ? (person.userId ?? 'operator') : person.userId
+}
+
+/** Notifications of one client with the reader's read state, newest first. */
+export async function listNotifications(
+  db: Database,
+  clientId: string,
+  reader: string,
+  limit: number,
+  unreadOnly: boolean,
+) {
+  const rows = await db
+    .select({
+      id: notifications.id,
+      kind: notifications.kind,
+      agentId: notifications.agentId,
+      message: notifications.message,
+      severity: notifications.severity,
+      createdAt: notifications.createdAt,
+      readAt: notificationReads.readAt,
+    })
+    .from(notifications)
+    .leftJoin(
+      notificationReads,
+      and(eq(notificationReads.notificationId, notifications.id), eq(notificationReads.userId, reader)),
+    )
+    .where(
+      and(
+        eq(notifications.clientId, clientId),
+        unreadOnly ? sql`${notificationReads.readAt} is null` : undefined,
+      ),
+    )
+    .orderBy(desc(notifications.createdAt))
+    .limit(limit)
+  return rows.map((r) => ({ ...r, isRead: r.readAt !== null, time: r.createdAt }))
+}
+
+export const notificationRoutes = new Hono<AppEnv>()
+notificationRoutes.use(personAuth)
+
+notificationRoutes.get('/', async (c) => {
+  const person = requirePerson(c)
+  const q = readQuery(c, NotificationsQuery)
+  const clientId = person.kind === 'user' ? person.clientId : q.client_id
+  if (!clientId)
+    throw new ApiError('VALIDATION', 'client_id is required for admins', {
+      fields: [{ field: 'client_id', message: 'required' }],
+    })
+  scopeClient(c, clientId)
+  return c.json(await listNotifications(database(c.env.DB), clientId, readerId(person), q.limit, q.unread))
+})
+
+notificationRoutes.post('/mark-all-read', async (c) => {
+  const person = requirePerson(c)
+  const clientId = person.kind === 'user' ? person.clientId : (c.req.query('client_id') ?? null)
+  if (!clientId)
+    throw new ApiError('VALIDATION', 'client_id is required for admins', {
+      fields: [{ field: 'client_id', message: 'required' }],
+    })
+  scopeClient(c, clientId)
+  const reader = readerId(person)
+  const now = Date.now()
+  await c.env.DB.prepare(
+    `insert or ignore into notification_reads (notification_id, user_id, read_at)
+     select id, ?1, ?2 from notifications where client_id = ?3`,
+  )
+    .bind(reader, now, clientId)
+    .run()
+  return c.json({ success: true })
+})
+
+notificationRoutes.post('/:id/mark-read', async (c) => {
+  const person = requirePerson(c)
+  const db = database(c.env.DB)
+  const [note] = await db
+    .select()
+    .from(notifications)
+    .where(eq(notifications.id, c.req.param('id')))
+    .limit(1)
+  if (!note || (person.kind === 'user' && note.clientId !== person.clientId))
+    throw new ApiError('NOT_FOUND', 'notification not found')
+  await db
+    .insert(notificationReads)
+    .values({ notificationId: note.id, userId: readerId(person), readAt: Date.now() })
+    .onConflictDoNothing()
+  return c.json({ success: true })
+})

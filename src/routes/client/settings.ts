@@ -1,0 +1,146 @@
+/** A client's people and webhook: invite users (owners and admins), disable them, set the webhook. */
+import { and, eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth'
+import { database } from '../../db/client'
+import { clients, users } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { newId, newToken } from '../../ids'
+import { readJson } from '../../validate'
+import { auditEntry } from '../../web/audit'
+import { inviteUser, NewUser, publicUser } from '../../web/auth/accounts'
+import { revokeUserSessions } from '../../web/auth/sessions'
+import { deliverWebhook } from '../../web/webhook'
+
+export const WebhookBody = z.object({
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .nullable(),
+})
+
+export const clientSettings = new Hono<AppEnv>()
+clientSettings.use(personAuth)
+
+clientSettings.get('/:clientId/users', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClient(c, clientId)
+  const rows = await database(c.env.DB)
+    .select()
+    .from(users)
+    .where(eq(users.clientId, clientId))
+    .orderBy(users.email)
+  return c.json(rows.map(publicUser))
+})
+
+clientSettings.post('/:clientId/users/invite', async (c) => {
+  const clientId = c.req.param('clientId')
+  const person = scopeClientWrite(c, clientId)
+  const body = await readJson(c, NewUser)
+  const db = database(c.env.DB)
+  const now = Date.now()
+  const { user, inviteToken } = await inviteUser(db, clientId, body, person.userId, now)
+  await auditEntry(
+    c,
+    db,
+    { action: 'user.invite', clientId, targetType: 'user', targetId: user.id, after: publicUser(user) },
+    now,
+  )
+  const url = `${new URL(c.req.url).origin}/invite/${inviteToken}`
+  return c.json(
+    {
+      success: true,
+      user: publicUser(user),
+      inviteUrl: url,
+      message: 'share this link once; it expires in 7 days',
+    },
+    201,
+  )
+})
+
+clientSettings.delete('/:clientId/users/:userId', async (c) => {
+  const clientId = c.req.param('clientId')
+  const person = scopeClientWrite(c, clientId)
+  const db = database(c.env.DB)
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, c.req.param('userId')), eq(users.clientId, clientId)))
+    .limit(1)
+  if (!user) throw new ApiError('NOT_FOUND', 'user not found')
+  if (person.userId === user.id) throw new ApiError('CONFLICT', 'you cannot disable yourself')
+  const now = Date.now()
+  await db.batch([
+    db.update(users).set({ disabledAt: now }).where(eq(users.id, user.id)),
+    revokeUserSessions(db, user.id, now),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'user.disable',
+        clientId,
+        targetType: 'user',
+        targetId: user.id,
+        before: publicUser(user),
+        after: { disabledAt: now },
+      },
+      now,
+    ),
+  ])
+  return c.json({ success: true })
+})
+
+clientSettings.put('/:clientId/webhook', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClientWrite(c, clientId)
+  const { url } = await readJson(c, WebhookBody)
+  const db = database(c.env.DB)
+  const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
+  if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
+  // A new secret with every URL change, shown once.
+  const secret = url ? newToken('whsec') : null
+  const now = Date.now()
+  await db.batch([
+    db
+      .update(clients)
+      .set({ webhookUrl: url, webhookSecret: secret, updatedAt: now })
+      .where(eq(clients.id, clientId)),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'client.webhook',
+        clientId,
+        targetType: 'client',
+        targetId: clientId,
+        before: { webhookUrl: client.webhookUrl },
+        after: { webhookUrl: url },
+      },
+      now,
+    ),
+  ])
+  return c.json({ success: true, webhookUrl: url, secret })
+})
+
+clientSettings.post('/:clientId/webhook/test', async (c) => {
+  const clientId = c.req.param('clientId')
+  scopeClientWrite(c, clientId)
+  requirePerson(c)
+  const now = Date.now()
+  const result = await deliverWebhook(
+    database(c.env.DB),
+    {
+      id: newId('ntf'),
+      kind: 'webhook_test',
+      severity: 'info',
+      message: 'SpotGuard webhook test',
+      clientId,
+      agentId: null,
+      createdAt: new Date(now).toISOString(),
+    },
+    now,
+  )
+  return c.json(result)
+})

@@ -1,0 +1,51 @@
+/**
+ * The audit log: who did what, with the state before and after. Owns `audit_log` writes for the
+ * people-facing API; each mutating route batches its entry with the change itself.
+ */
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import type { Principal } from '../auth'
+import type { Database } from '../db/client'
+import { auditLog } from '../db/schema'
+import { newId } from '../ids'
+
+export interface AuditFacts {
+  action: string
+  clientId?: string | null
+  targetType?: string
+  targetId?: string | null
+  before?: unknown
+  after?: unknown
+}
+
+/** Actor columns of a principal. */
+export function actorOf(principal: Principal): { actorType: string; actorId: string | null } {
+  switch (principal.kind) {
+    case 'admin':
+      return { actorType: principal.userId ? 'admin' : 'operator', actorId: principal.userId }
+    case 'user':
+      return { actorType: principal.role, actorId: principal.userId }
+    case 'agent':
+      return { actorType: 'agent', actorId: principal.clientId }
+    default: {
+      const never: never = principal
+      return never
+    }
+  }
+}
+
+/** An insert of one audit entry by the request's principal, to put in the route's `db.batch`. */
+export function auditEntry(c: Context<AppEnv>, db: Database, facts: AuditFacts, now = Date.now()) {
+  return db.insert(auditLog).values({
+    id: newId('aud'),
+    ...actorOf(c.get('principal')),
+    clientId: facts.clientId ?? null,
+    action: facts.action,
+    targetType: facts.targetType ?? null,
+    targetId: facts.targetId ?? null,
+    before: facts.before ?? null,
+    after: facts.after ?? null,
+    requestId: c.get('requestId'),
+    createdAt: now,
+  })
+}

@@ -1,0 +1,26 @@
+/** Mounts the people-facing JSON API and the dashboard pages (one line in app.ts). */
+import type { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { clientAdmin } from '../routes/admin/client-admin'
+import { adminFleet } from '../routes/admin/fleet'
+import { adminUsers } from '../routes/admin/users'
+import { clientAgents } from '../routes/client/agents'
+import { clientExports } from '../routes/client/exports'
+import { clientInstances } from '../routes/client/instances'
+import { me } from '../routes/client/me'
+import { notificationRoutes } from '../routes/client/notifications'
+import { clientReports } from '../routes/client/reports'
+import { clientSettings } from '../routes/client/settings'
+
+export function mountPeople(app: Hono<AppEnv>): void {
+  app.route('/api/admin/clients', clientAdmin)
+  app.route('/api/admin/users', adminUsers)
+  app.route('/api/admin', adminFleet)
+  app.route('/api/me', me)
+  app.route('/api/notifications', notificationRoutes)
+  app.route('/api/client', clientAgents)
+  app.route('/api/client', clientInstances)
+  app.route('/api/client', clientExports)
+  app.route('/api/client', clientSettings)
+  app.route('/api/client', clientReports)
+}

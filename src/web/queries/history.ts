@@ -1,0 +1,88 @@
+/** Switch history, decisions and replicas of a client (always scoped to one client). */
+import { and, desc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import { decisions, replicas, switches } from '../../db/schema'
+
+/** Switches newest first (legacy field names plus downtime). */
+export async function switchHistory(
+  db: Database,
+  clientId: string,
+  opts: { instanceId?: string; limit: number; offset?: number },
+) {
+  const filters: (SQL | undefined)[] = [eq(switches.clientId, clientId)]
+  if (opts.instanceId)
+    filters.push(or(eq(switches.oldInstanceId, opts.instanceId), eq(switches.newInstanceId, opts.instanceId)))
+  const rows = await db
+    .select()
+    .from(switches)
+    .where(and(...filters))
+    .orderBy(desc(switches.receivedAt))
+    .limit(opts.limit)
+    .offset(opts.offset ?? 0)
+  return rows.map((s) => ({
+    id: s.id,
+    agentId: s.agentId,
+    commandId: s.commandId,
+    oldInstanceId: s.oldInstanceId,
+    newInstanceId: s.newInstanceId,
+    timestamp: s.receivedAt,
+    fromMode: s.oldMode,
+    toMode: s.newMode,
+    fromPool: s.oldPoolId,
+    toPool: s.newPoolId,
+    trigger: s.trigger,
+    price: s.newPrice,
+    onDemandPrice: s.onDemandPrice,
+    /** USD per hour gained by the new placement over the old one (positive saves). */
+    savingsImpact:
+      s.oldPrice !== null && s.newPrice !== null
+        ? Math.round((s.oldPrice - s.newPrice) * 10_000) / 10_000
+        : null,
+    downtimeMs: s.downtimeMs,
+    durationMs: s.durationMs,
+  }))
+}
+
+/** Decisions of a client's agents since `from`, newest first; shadow runs only when asked. */
+export async function decisionTimeline(
+  db: Database,
+  clientId: string,
+  opts: { agentIds?: string[]; from: number; limit: number; includeShadow?: boolean },
+) {
+  return db
+    .select()
+    .from(decisions)
+    .where(
+      and(
+        eq(decisions.clientId, clientId),
+        opts.agentIds ? inArray(decisions.agentId, opts.agentIds.slice(0, 90)) : undefined,
+        gt(decisions.lastSeenAt, opts.from),
+        opts.includeShadow ? undefined : eq(decisions.shadow, false),
+      ),
+    )
+    .orderBy(desc(decisions.createdAt))
+    .limit(opts.limit)
+}
+
+/** Replicas of a client, active first. */
+export async function clientReplicas(db: Database, clientId: string, includeEnded: boolean) {
+  const rows = await db
+    .select()
+    .from(replicas)
+    .where(
+      and(
+        eq(replicas.clientId, clientId),
+        includeEnded ? undefined : inArray(replicas.status, ['launching', 'syncing', 'ready']),
+      ),
+    )
+    .orderBy(desc(replicas.createdAt))
+    .limit(200)
+  return rows.map((r) => {
+    const start = r.launchedAt ?? r.createdAt
+    const end = r.terminatedAt ?? r.promotedAt ?? Date.now()
+    return {
+      ...r,
+      totalCost: r.hourlyCost === null ? null : (r.hourlyCost * Math.max(0, end - start)) / 3600_000,
+    }
+  })
+}

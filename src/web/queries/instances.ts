@@ -1,0 +1,121 @@
+/** Instance lists and lookups with current prices, limited to a client scope (null = all, for admins). */
+import { and, count, desc, eq, or, sql, type SQL } from 'drizzle-orm'
+import * as z from 'zod'
+import type { Database } from '../../db/client'
+import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Instance } from '../../db/schema'
+import { ApiError } from '../../errors'
+import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
+import { latestOnDemandSql, latestSpotPriceSql, savingsPercent } from './prices'
+
+export const InstanceListQuery = PageQuery.extend({
+  status: z.enum(INSTANCE_STATUSES).optional(),
+  mode: z.enum(MODES).optional(),
+  region: z.string().trim().max(40).optional(),
+})
+export type InstanceListQuery = z.infer<typeof InstanceListQuery>
+
+export interface InstanceRow {
+  id: string
+  instanceId: string
+  clientId: string
+  clientName: string
+  agentId: string
+  logicalAgentId: string
+  agentStatus: string
+  region: string | null
+  az: string | null
+  instanceType: string | null
+  currentMode: string
+  currentPoolId: string | null
+  spotPrice: number | null
+  ondemandPrice: number | null
+  /** Saving of the current placement against on-demand, percent. */
+  savingsPercent: number | null
+  isActive: boolean
+  installedAt: number
+}
+
+/** One page of instances, active first, with the current spot and on-demand prices. */
+export async function listInstances(
+  db: Database,
+  scope: string | null,
+  q: InstanceListQuery,
+): Promise<PageOf<InstanceRow>> {
+  const filters: (SQL | undefined)[] = [
+    scope === null ? undefined : eq(instances.clientId, scope),
+    q.status ? eq(instances.status, q.status) : undefined,
+    q.mode ? eq(instances.mode, q.mode) : undefined,
+    q.region ? eq(instances.region, q.region) : undefined,
+  ]
+  if (q.search) {
+    const p = likePattern(q.search)
+    filters.push(
+      or(
+        sql`${instances.instanceId} like ${p} escape '\\'`,
+        sql`${instances.instanceType} like ${p} escape '\\'`,
+        sql`${instances.az} like ${p} escape '\\'`,
+        sql`${agents.logicalAgentId} like ${p} escape '\\'`,
+        sql`${clients.name} like ${p} escape '\\'`,
+      ),
+    )
+  }
+  const where = and(...filters)
+  const [rows, [total]] = await Promise.all([
+    db
+      .select({
+        id: instances.id,
+        instanceId: instances.instanceId,
+        clientId: instances.clientId,
+        clientName: clients.name,
+        agentId: instances.agentId,
+        logicalAgentId: agents.logicalAgentId,
+        agentStatus: agents.status,
+        region: instances.region,
+        az: instances.az,
+        instanceType: instances.instanceType,
+        currentMode: instances.mode,
+        currentPoolId: instances.poolId,
+        spotPrice: latestSpotPriceSql(instances.poolId),
+        ondemandPrice: latestOnDemandSql(instances.instanceType, instances.region),
+        status: instances.status,
+        installedAt: instances.createdAt,
+      })
+      .from(instances)
+      .innerJoin(agents, eq(agents.id, instances.agentId))
+      .innerJoin(clients, eq(clients.id, instances.clientId))
+      .where(where)
+      .orderBy(instances.status, desc(instances.updatedAt), instances.id)
+      .limit(q.limit)
+      .offset(offsetOf(q)),
+    db
+      .select({ n: count() })
+      .from(instances)
+      .innerJoin(agents, eq(agents.id, instances.agentId))
+      .innerJoin(clients, eq(clients.id, instances.clientId))
+      .where(where),
+  ])
+  const items = rows.map(({ status, ...r }) => {
+    const current =
+      r.currentMode === 'spot' ? r.spotPrice : r.currentMode === 'ondemand' ? r.ondemandPrice : null
+    return { ...r, isActive: status === 'active', savingsPercent: savingsPercent(current, r.ondemandPrice) }
+  })
+  return { items, total: total?.n ?? 0, page: q.page, limit: q.limit }
+}
+
+/** The instance of an EC2 id inside a scope (the newest row when an admin's lookup spans clients); 404 otherwise. */
+export async function instanceInScope(
+  db: Database,
+  scope: string | null,
+  instanceId: string,
+): Promise<Instance> {
+  const [row] = await db
+    .select()
+    .from(instances)
+    .where(
+      and(eq(instances.instanceId, instanceId), scope === null ? undefined : eq(instances.clientId, scope)),
+    )
+    .orderBy(desc(instances.updatedAt))
+    .limit(1)
+  if (!row) throw new ApiError('NOT_FOUND', 'instance not found')
+  return row
+}

@@ -1,0 +1,69 @@
+/** Current prices: the latest spot price of pools and the latest on-demand price of a type and region. */
+import { and, desc, eq, sql } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import { ondemandPrices, pools } from '../../db/schema'
+
+/** SQL for the latest spot price of the pool in `poolColumn` (a correlated subquery on the pool/time index). */
+export function latestSpotPriceSql(poolColumn: unknown) {
+  return sql<
+    number | null
+  >`(select sp.price from spot_prices sp where sp.pool_id = ${poolColumn} order by sp.observed_at desc limit 1)`
+}
+
+/** SQL for the latest on-demand price of a type and region. */
+export function latestOnDemandSql(typeColumn: unknown, regionColumn: unknown) {
+  return sql<
+    number | null
+  >`(select od.price from ondemand_prices od where od.instance_type = ${typeColumn} and od.region = ${regionColumn} order by od.observed_at desc limit 1)`
+}
+
+export interface PoolPrice {
+  id: string
+  az: string
+  instanceType: string
+  price: number | null
+  observedAt: number | null
+}
+
+/** Every known pool of a type in a region with its latest price. */
+export async function poolsWithPrices(
+  db: Database,
+  instanceType: string,
+  region: string,
+): Promise<PoolPrice[]> {
+  const rows = await db
+    .select({
+      id: pools.id,
+      az: pools.az,
+      instanceType: pools.instanceType,
+      price: latestSpotPriceSql(pools.id),
+      observedAt: sql<
+        number | null
+      >`(select max(sp.observed_at) from spot_prices sp where sp.pool_id = ${pools.id})`,
+    })
+    .from(pools)
+    .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
+    .orderBy(pools.az)
+  return rows
+}
+
+/** The latest on-demand price of a type and region, or null when none was ever reported. */
+export async function onDemandPrice(
+  db: Database,
+  instanceType: string,
+  region: string,
+): Promise<number | null> {
+  const [row] = await db
+    .select({ price: ondemandPrices.price })
+    .from(ondemandPrices)
+    .where(and(eq(ondemandPrices.instanceType, instanceType), eq(ondemandPrices.region, region)))
+    .orderBy(desc(ondemandPrices.observedAt))
+    .limit(1)
+  return row?.price ?? null
+}
+
+/** Savings of a price against on-demand, in percent (null when either is unknown). */
+export function savingsPercent(price: number | null, onDemand: number | null): number | null {
+  if (price === null || onDemand === null || onDemand <= 0) return null
+  return Math.round(((onDemand - price) / onDemand) * 1000) / 10
+}

@@ -1,0 +1,97 @@
+/**
+ * Savings read from the ledger's daily rollups (`savings_daily`, written by the ledger): month-to-date,
+ * projected month, lifetime, per month and per agent. Nothing here estimates: no rollup, no number.
+ */
+import { and, desc, eq, gte, sql } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import { agents, savingsDaily } from '../../db/schema'
+import { isoDay } from './instance-detail'
+
+export interface SavingsSummary {
+  /** USD, null when the ledger has no day in the period. */
+  monthToDate: number | null
+  projectedMonth: number | null
+  lifetime: number | null
+  lifetimeBaseline: number | null
+  /** Lifetime savings as % of the baseline. */
+  percentSaved: number | null
+}
+
+const clientOrAll = (scope: string | null) => (scope === null ? undefined : eq(savingsDaily.clientId, scope))
+
+/** Month-to-date (UTC month), projected month and lifetime savings of a client (or all clients). */
+export async function savingsSummary(
+  db: Database,
+  scope: string | null,
+  now: number,
+): Promise<SavingsSummary> {
+  const monthStart = isoDay(now).slice(0, 8) + '01'
+  const [row] = await db
+    .select({
+      mtd: sql<
+        number | null
+      >`sum(case when ${savingsDaily.day} >= ${monthStart} then ${savingsDaily.savings} end)`,
+      lifetime: sql<number | null>`sum(${savingsDaily.savings})`,
+      baseline: sql<number | null>`sum(${savingsDaily.baselineCost})`,
+    })
+    .from(savingsDaily)
+    .where(clientOrAll(scope))
+  const d = new Date(now)
+  const daysInMonth = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()
+  const elapsedDays = (now - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) / 86_400_000
+  const mtd = row?.mtd ?? null
+  const lifetime = row?.lifetime ?? null
+  const baseline = row?.baseline ?? null
+  return {
+    monthToDate: mtd,
+    projectedMonth: mtd === null || elapsedDays < 1 ? null : (mtd / elapsedDays) * daysInMonth,
+    lifetime,
+    lifetimeBaseline: baseline,
+    percentSaved: lifetime !== null && baseline ? Math.round((lifetime / baseline) * 1000) / 10 : null,
+  }
+}
+
+/** Baseline (on-demand) and actual cost per month, oldest first (legacy `{name,savings,onDemandCost,modelCost}`). */
+export async function monthlySavings(db: Database, scope: string | null, months = 12) {
+  const rows = await db
+    .select({
+      name: sql<string>`substr(${savingsDaily.day}, 1, 7)`,
+      savings: sql<number>`sum(${savingsDaily.savings})`,
+      onDemandCost: sql<number>`sum(${savingsDaily.baselineCost})`,
+      modelCost: sql<number>`sum(${savingsDaily.primaryCost} + ${savingsDaily.replicaCost} + ${savingsDaily.overlapCost})`,
+    })
+    .from(savingsDaily)
+    .where(clientOrAll(scope))
+    .groupBy(sql`1`)
+    .orderBy(desc(sql`1`))
+    .limit(months)
+  return rows.reverse()
+}
+
+/** Savings per agent since a day (ISO date), largest first. */
+export async function savingsByAgent(db: Database, scope: string | null, sinceDay: string) {
+  return db
+    .select({
+      agentId: savingsDaily.agentId,
+      logicalAgentId: agents.logicalAgentId,
+      savings: sql<number>`sum(${savingsDaily.savings})`,
+      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
+      replicaCost: sql<number>`sum(${savingsDaily.replicaCost})`,
+    })
+    .from(savingsDaily)
+    .leftJoin(agents, eq(agents.id, savingsDaily.agentId))
+    .where(and(clientOrAll(scope), gte(savingsDaily.day, sinceDay)))
+    .groupBy(savingsDaily.agentId)
+    .orderBy(desc(sql`3`))
+    .limit(200)
+}
+
+/** Daily rows for CSV export, oldest first. */
+export async function dailySavingsRows(db: Database, scope: string, sinceDay: string) {
+  return db
+    .select()
+    .from(savingsDaily)
+    .where(and(eq(savingsDaily.clientId, scope), gte(savingsDaily.day, sinceDay)))
+    .orderBy(savingsDaily.day, savingsDaily.agentId)
+    .limit(20_000)
+}
