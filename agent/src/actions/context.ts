@@ -1,0 +1,57 @@
+/** What every action gets, and what it answers (ok, or a typed failure saying whether a retry may help). */
+import { createHash } from 'node:crypto'
+import type { AgentConfig } from '../../../src/protocol'
+import type { Clock } from '../clock'
+import type { Config } from '../config'
+import type { Ec2 } from '../ec2'
+import type { Identity } from '../imds'
+import type { Link } from '../link'
+import type { Log } from '../log'
+import type { State } from '../state'
+
+export interface ActionContext {
+  ec2: Ec2
+  link: Link
+  clock: Clock
+  log: Log
+  state: State
+  config: Config
+  /** This instance, as IMDS described it at start (region already reconciled). */
+  self: Identity
+  logicalAgentId: string
+  /** The newest settings from the control plane (null before the first answer). */
+  agentConfig(): AgentConfig | null
+  /** The agent stops acting for its logical id (its workload moved to another instance). */
+  retire(reason: string): void
+  signal: AbortSignal
+}
+
+export type ActionResult =
+  | { ok: true; message: string }
+  | { ok: false; code: string; message: string; retryable: boolean }
+
+export const ok = (message: string): ActionResult => ({ ok: true, message })
+export const fail = (code: string, message: string, retryable = false): ActionResult => ({ ok: false, code, message, retryable })
+
+/** An idempotency token for RunInstances (≤ 64 ASCII chars), the same for the same purpose and key. */
+export function clientToken(purpose: string, key: string): string {
+  return `sg-${createHash('sha256').update(`${purpose}:${key}`).digest('hex').slice(0, 48)}`
+}
+
+/** `t3.medium.us-east-1b` → type and AZ (the AZ is the text after the last dot). */
+export function parsePool(poolId: string): { instanceType: string; az: string } | null {
+  const i = poolId.lastIndexOf('.')
+  if (i <= 0 || i === poolId.length - 1) return null
+  return { instanceType: poolId.slice(0, i), az: poolId.slice(i + 1) }
+}
+
+/** AMI name of agent-api.md: SpotOptimizer-<instance id>-<YYYYmmdd-HHMMSS> (UTC). */
+export function amiName(instanceId: string, at: number): string {
+  const s = new Date(at).toISOString()
+  return `SpotOptimizer-${instanceId}-${s.slice(0, 10).replaceAll('-', '')}-${s.slice(11, 19).replaceAll(':', '')}`
+}
+
+/** The message of an unknown thrown value. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

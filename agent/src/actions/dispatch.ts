@@ -1,0 +1,36 @@
+/** Runs one command: every command type has exactly one action (exhaustive by command_type). */
+import type { Command } from '../../../src/protocol'
+import { runCleanup } from './cleanup'
+import { fail, ok, type ActionContext, type ActionResult } from './context'
+import { launchReplica, runPromoteReplica, runTerminateReplica } from './replica'
+import { runSwitch } from './switch'
+import { runTerminateInstance } from './terminate'
+
+export async function runCommand(ctx: ActionContext, command: Command): Promise<ActionResult> {
+  switch (command.command_type) {
+    case 'switch':
+      return runSwitch(ctx, command)
+    case 'create_replica':
+      return launchReplica(ctx, {
+        replicaId: command.replica_id,
+        poolId: command.target_pool_id,
+        az: null,
+        replicaType: 'manual',
+      })
+    case 'promote_replica':
+      return runPromoteReplica(ctx, command)
+    case 'terminate_replica':
+      return runTerminateReplica(ctx, command)
+    case 'terminate_instance':
+      return runTerminateInstance(ctx, command)
+    case 'cleanup':
+      return runCleanup(ctx)
+    case 'uninstall':
+      ctx.retire('uninstall requested')
+      return ok('agent uninstalled: it stops and will not register again on this instance')
+    default: {
+      const never: never = command
+      return fail('Unsupported', `unknown command ${(never as { command_type: string }).command_type}`)
+    }
+  }
+}

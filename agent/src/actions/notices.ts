@@ -1,0 +1,103 @@
+/**
+ * What the agent does about a notice. Interruption: tell the control plane at once, retrying within
+ * the 2-minute budget; when it has no replica to promote (409), launch an emergency replacement from
+ * the newest SpotGuard AMI (else the launch AMI). Rebalance: ask for an emergency replica and launch it.
+ */
+import { backoffMs } from '../clock'
+import type { Notice } from '../monitors/notice'
+import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
+import { launchReplica } from './replica'
+
+/** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
+const DEFAULT_BUDGET_MS = 120_000
+
+export async function handleNotice(ctx: ActionContext, notice: Notice): Promise<ActionResult> {
+  switch (notice.kind) {
+    case 'interruption':
+      return handleInterruption(ctx, notice)
+    case 'rebalance':
+      return handleRebalance(ctx, notice)
+    case 'scheduled':
+      ctx.log.warn('scheduled event announced', { code: notice.code, event_id: notice.eventId, not_before: notice.notBefore })
+      return ok(`scheduled ${notice.code} noted`)
+    default: {
+      const never: never = notice
+      return never
+    }
+  }
+}
+
+async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { kind: 'interruption' }>): Promise<ActionResult> {
+  const { link, clock, log, self } = ctx
+  const detectedAt = clock.now()
+  const terminationAt = Date.parse(notice.time)
+  const deadline = Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + DEFAULT_BUDGET_MS
+  const body = { instance_id: self.instanceId, termination_time: notice.time, detected_at: new Date(detectedAt).toISOString() }
+  for (let attempt = 0; ; attempt++) {
+    const reply = await link.terminationImminent(body)
+    if (reply.ok) {
+      log.info('interruption: control plane fails over', { new_instance_id: reply.body.new_instance_id, action: reply.body.action })
+      return ok(`control plane answered ${reply.body.action ?? 'ok'}`)
+    }
+    if (reply.status === 409) {
+      log.warn('interruption: no replica to promote, emergency launch', { error: reply.error })
+      return emergencyLaunch(ctx, notice)
+    }
+    if (reply.status >= 400 && reply.status < 500 && reply.status !== 408 && reply.status !== 429) {
+      return fail('Refused', `termination-imminent refused: ${reply.status} ${reply.error}`)
+    }
+    const wait = backoffMs(attempt, 250, 5_000)
+    if (clock.now() + wait >= deadline) return fail('Unreachable', `control plane unreachable until the interruption: ${reply.error}`, false)
+    await clock.sleep(wait, ctx.signal)
+    if (ctx.signal.aborted) return fail('Stopped', 'agent stopping')
+  }
+}
+
+/** No replica: ask for the safest pool and launch there (the launch picks the image and says which). */
+async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kind: 'interruption' }>): Promise<ActionResult> {
+  const reply = await ctx.link.createEmergencyReplica({
+    signal_type: 'termination-notice',
+    instance_id: ctx.self.instanceId,
+    termination_time: notice.time,
+    exclude_zones: [ctx.self.az],
+  })
+  if (!reply.ok) return fail('NoEmergencyReplica', `create-emergency-replica failed: ${reply.status} ${reply.error}`, true)
+  if (isRealInstanceId(reply.body.instance_id)) return ok(`replica ${reply.body.replica_id} already runs on ${reply.body.instance_id}`)
+  return launchReplica(ctx, {
+    replicaId: reply.body.replica_id,
+    poolId: reply.body.pool?.id ?? null,
+    az: reply.body.pool?.az ?? null,
+    replicaType: 'emergency',
+  })
+}
+
+async function handleRebalance(ctx: ActionContext, notice: Extract<Notice, { kind: 'rebalance' }>): Promise<ActionResult> {
+  const { link, log, self, clock } = ctx
+  if (ctx.agentConfig()?.enabled === false) return ok('agent disabled: rebalance only observed')
+  try {
+    const replica = await link.createEmergencyReplica({ signal_type: 'rebalance-recommendation', instance_id: self.instanceId })
+    const recommendation = await link.rebalanceRecommendation({
+      instance_id: self.instanceId,
+      detected_at: new Date(clock.now()).toISOString(),
+      notice_time: notice.noticeTime,
+    })
+    if (!recommendation.ok) log.warn('rebalance recommendation not recorded', { status: recommendation.status })
+    if (!replica.ok) return fail('NoEmergencyReplica', `create-emergency-replica failed: ${replica.status} ${replica.error}`, true)
+    if (isRealInstanceId(replica.body.instance_id)) {
+      return ok(`replica ${replica.body.replica_id} already runs on ${replica.body.instance_id}`)
+    }
+    return launchReplica(ctx, {
+      replicaId: replica.body.replica_id,
+      poolId: replica.body.pool?.id ?? null,
+      az: replica.body.pool?.az ?? null,
+      replicaType: 'emergency',
+    })
+  } catch (err) {
+    return fail('RebalanceFailed', messageOf(err), true)
+  }
+}
+
+/** A real EC2 id (the control plane answers a placeholder until the replica is launched). */
+function isRealInstanceId(id: string | null | undefined): boolean {
+  return typeof id === 'string' && /^i-[0-9a-f]{8,17}$/.test(id)
+}

@@ -1,0 +1,112 @@
+/**
+ * Replicas are real EC2 instances launched by the agent: every replica the control plane lists as
+ * `launching` is launched once (ClientToken from the replica id), its real id reported, then its
+ * status (syncing → ready). Promotion moves the Elastic IP; termination ends the instance.
+ */
+import type { Command } from '../../../src/protocol'
+import { Ec2Error } from '../ec2'
+import { associateAddress, describeAddresses, describeInstance, terminateInstance } from '../ec2-api'
+import { clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
+import { bestImage, launchLike, LaunchError, waitRunningAndOk } from './launch'
+import { confirmTerminated } from './terminate'
+
+export interface ReplicaOrder {
+  replicaId: string
+  poolId: string | null
+  az: string | null
+  replicaType: 'manual' | 'emergency' | string
+}
+
+/** Replica ids this process is launching or launched (the poller lists `launching` until the PUT lands). */
+const underway = new Set<string>()
+
+/** Launches one replica and reports it; a second call for the same replica is a no-op. */
+export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Promise<ActionResult> {
+  if (underway.has(order.replicaId)) return ok(`replica ${order.replicaId} already underway`)
+  underway.add(order.replicaId)
+  const { link, log, self, clock } = ctx
+  const status = (body: Record<string, unknown>) =>
+    link.report(`replica-status:${order.replicaId}:${String(body.status)}`, 'POST', `/replicas/${order.replicaId}/status`, body)
+  let instanceId: string | null = null
+  try {
+    const pool = order.poolId ? parsePool(order.poolId) : null
+    const az = pool?.az ?? order.az ?? null
+    if (!az) return fail('BadTarget', `replica ${order.replicaId} has no pool`)
+    const source = await describeInstance(ctx.ec2, self.instanceId)
+    if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
+    const image = await bestImage(ctx)
+    instanceId = await launchLike(ctx, source, {
+      imageId: image.imageId,
+      instanceType: pool?.instanceType ?? self.instanceType,
+      az,
+      mode: 'spot',
+      tags: {
+        LogicalAgentId: ctx.logicalAgentId,
+        ReplicaId: order.replicaId,
+        ReplicaType: order.replicaType,
+        ParentInstance: self.instanceId,
+      },
+      clientToken: clientToken('replica', order.replicaId),
+    })
+    log.info('replica launched', { replica_id: order.replicaId, instance_id: instanceId, image: image.imageId, image_source: image.source })
+    link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
+    status({ status: 'syncing', sync_started_at: new Date(clock.now()).toISOString() })
+    await waitRunningAndOk(ctx, instanceId)
+    status({ status: 'ready', sync_completed_at: new Date(clock.now()).toISOString() })
+    return ok(`replica ${order.replicaId} ready on ${instanceId} (from ${image.source} ${image.imageId})`)
+  } catch (err) {
+    underway.delete(order.replicaId)
+    const message = messageOf(err)
+    log.error('replica launch failed', { replica_id: order.replicaId, error: message })
+    if (instanceId) await terminateInstance(ctx.ec2, instanceId).catch(() => undefined)
+    status({ status: 'failed', error_message: message })
+    const code = err instanceof Ec2Error || err instanceof LaunchError ? err.code : 'ReplicaFailed'
+    return fail(code, message, err instanceof Ec2Error && err.retryable)
+  }
+}
+
+/** promote_replica: the replica takes over; the Elastic IP follows and this agent steps down. */
+export async function runPromoteReplica(
+  ctx: ActionContext,
+  command: Extract<Command, { command_type: 'promote_replica' }>,
+): Promise<ActionResult> {
+  try {
+    const replica = await describeInstance(ctx.ec2, command.replica_instance_id)
+    if (!replica || replica.state !== 'running') {
+      return fail('ReplicaNotRunning', `${command.replica_instance_id} is ${replica?.state ?? 'unknown to EC2'}`)
+    }
+    let moved = 0
+    for (const address of await describeAddresses(ctx.ec2, ctx.self.instanceId)) {
+      if (!address.allocationId) continue
+      await associateAddress(ctx.ec2, address.allocationId, command.replica_instance_id)
+      moved++
+    }
+    ctx.retire(`replica ${command.replica_id} promoted`)
+    return ok(`replica ${command.replica_id} promoted on ${command.replica_instance_id}; ${moved} Elastic IP(s) moved`)
+  } catch (err) {
+    return fail('PromoteFailed', messageOf(err), err instanceof Ec2Error && err.retryable)
+  }
+}
+
+/** terminate_replica: ends the replica's instance, confirms, and reports it terminated. */
+export async function runTerminateReplica(
+  ctx: ActionContext,
+  command: Extract<Command, { command_type: 'terminate_replica' }>,
+): Promise<ActionResult> {
+  const id = command.replica_instance_id
+  try {
+    if (id && id.startsWith('i-') && id !== ctx.self.instanceId) {
+      const facts = await describeInstance(ctx.ec2, id)
+      if (facts && facts.state !== 'terminated') {
+        await terminateInstance(ctx.ec2, id)
+        await confirmTerminated(ctx, id)
+      }
+    }
+    ctx.link.report(`replica-status:${command.replica_id}:terminated`, 'POST', `/replicas/${command.replica_id}/status`, {
+      status: 'terminated',
+    })
+    return ok(`replica ${command.replica_id} terminated${id ? ` (${id})` : ''}`)
+  } catch (err) {
+    return fail('TerminateFailed', messageOf(err), true)
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The switch of product.md: AMI of the running instance, launch in the target pool, wait for it, move
+ * the Elastic IP, report the switch and mark the command done, and only THEN terminate the old
+ * instance (after terminate_wait_seconds; 0 keeps it). Every step's result is persisted, so a
+ * restart resumes the switch instead of starting another (the ClientToken makes the launch idempotent).
+ */
+import type { Command } from '../../../src/protocol'
+import { iso } from '../clock'
+import { Ec2Error } from '../ec2'
+import {
+  associateAddress,
+  createImage,
+  describeAddresses,
+  describeImages,
+  describeInstance,
+  terminateInstance,
+  type InstanceFacts,
+} from '../ec2-api'
+import { amiName, clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
+import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
+import { confirmTerminated } from './terminate'
+
+type SwitchCommand = Extract<Command, { command_type: 'switch' }>
+
+/** Runs (or resumes) a switch; answers once the switch is reported, before the old instance goes. */
+export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Promise<ActionResult> {
+  const { ec2, state, clock, log, self } = ctx
+  const step = (facts: Record<string, string>) => state.progress(command.id, facts)
+  const done = state.progressOf(command.id)
+  const started = done.initiatedAt ? Number(done.initiatedAt) : clock.now()
+  if (!done.initiatedAt) step({ initiatedAt: String(started) })
+
+  if (done.reported) return finishSwitch(ctx, command, done)
+
+  const target = targetOf(command, self)
+  if (!target) return fail('BadTarget', `switch target not understood: ${command.target_mode} ${command.target_pool_id}`)
+  if (target.instanceType === self.instanceType && target.az === self.az && target.mode === self.mode) {
+    return fail('AlreadyThere', `already running ${target.mode} in ${target.az}`)
+  }
+
+  let newInstanceId = done.newInstanceId ?? null
+  let imageId = done.imageId ?? null
+  try {
+    const source = await describeInstance(ec2, self.instanceId)
+    if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
+
+    // 1. An AMI of this instance, found again by its command tag after a restart.
+    if (!imageId) {
+      const existing = await describeImages(ec2, [], [{ name: 'tag:SpotGuardCommandId', values: [command.id] }])
+      imageId = existing[0]?.imageId ?? null
+    }
+    if (!imageId) {
+      imageId = await createImage(ec2, self.instanceId, amiName(self.instanceId, clock.now()), true, {
+        ManagedBy: 'SpotOptimizer',
+        LogicalAgentId: ctx.logicalAgentId,
+        SourceInstance: self.instanceId,
+        SpotGuardCommandId: command.id,
+      })
+      log.info('switch: image requested', { command_id: command.id, image_id: imageId })
+    }
+    step({ imageId })
+    await waitImageAvailable(ctx, imageId)
+    const amiCreatedAt = clock.now()
+
+    // 2. Launch in the target pool; the ClientToken returns the same instance on a retry.
+    newInstanceId = await launchLike(ctx, source, {
+      imageId,
+      instanceType: target.instanceType,
+      az: target.az,
+      mode: target.mode,
+      tags: { LogicalAgentId: ctx.logicalAgentId },
+      clientToken: clientToken('switch', command.id),
+    })
+    step({ newInstanceId, launchedAt: String(clock.now()) })
+    log.info('switch: instance launched', { command_id: command.id, new_instance_id: newInstanceId })
+
+    // 3. Running with status checks passing.
+    await waitRunningAndOk(ctx, newInstanceId)
+    const readyAt = clock.now()
+
+    // 4. Traffic switch point: the Elastic IP follows.
+    for (const address of await describeAddresses(ec2, self.instanceId)) {
+      if (address.allocationId) await associateAddress(ec2, address.allocationId, newInstanceId)
+    }
+    const switchedAt = clock.now()
+    step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
+
+    // 5. Report and mark done BEFORE anything terminates the old instance.
+    ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', switchReport(ctx, command, source, target, {
+      newInstanceId,
+      imageId,
+      started,
+      amiCreatedAt,
+      launchedAt: Number(state.progressOf(command.id).launchedAt ?? readyAt),
+      readyAt,
+      switchedAt,
+    }))
+    ctx.link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
+      success: true,
+      message: `switched to ${newInstanceId} (${target.mode} ${target.instanceType} in ${target.az})`,
+    })
+    step({ reported: '1' })
+    ctx.retire(`workload switched to ${newInstanceId}`)
+    return finishSwitch(ctx, command, state.progressOf(command.id))
+  } catch (err) {
+    const message = messageOf(err)
+    log.error('switch failed, cleaning up', { command_id: command.id, error: message })
+    await cleanUpFailedSwitch(ctx, newInstanceId)
+    const code = err instanceof Ec2Error ? err.code : err instanceof LaunchError ? err.code : 'SwitchFailed'
+    return fail(code, `switch failed: ${message}${newInstanceId ? `; ${newInstanceId} terminated` : ''}`, err instanceof Ec2Error && err.retryable)
+  }
+}
+
+/** After the reports: wait for delivery, then terminate the old instance after the wait (0 keeps it). */
+async function finishSwitch(ctx: ActionContext, command: SwitchCommand, done: Record<string, string>): Promise<ActionResult> {
+  const { link, clock, log, self } = ctx
+  // The reports must have landed: if the control plane is down, the old instance waits for it.
+  await link.delivered(`switch:${command.id}`)
+  await link.delivered(`executed:${command.id}`)
+  const wait = command.terminate_wait_seconds ?? 0
+  if (wait <= 0) {
+    log.info('switch done; the old instance is kept (terminate_wait_seconds 0)', { command_id: command.id })
+    return ok('switched; old instance kept')
+  }
+  const terminateAt = Number(done.switchedAt ?? clock.now()) + wait * 1000
+  await clock.sleep(Math.max(0, terminateAt - clock.now()), ctx.signal)
+  if (ctx.signal.aborted) return ok('switched; termination of the old instance abandoned at shutdown')
+  try {
+    await terminateInstance(ctx.ec2, self.instanceId)
+    await confirmTerminated(ctx, self.instanceId)
+    log.info('switch: old instance terminated', { command_id: command.id, instance_id: self.instanceId })
+    return ok(`switched; ${self.instanceId} terminated`)
+  } catch (err) {
+    log.error('switch: old instance not terminated', { command_id: command.id, error: messageOf(err) })
+    return ok(`switched; terminating ${self.instanceId} failed: ${messageOf(err)}`)
+  }
+}
+
+async function cleanUpFailedSwitch(ctx: ActionContext, newInstanceId: string | null): Promise<void> {
+  if (!newInstanceId) return
+  try {
+    await terminateInstance(ctx.ec2, newInstanceId)
+  } catch (err) {
+    ctx.log.error('switch cleanup: could not terminate the new instance', { instance_id: newInstanceId, error: messageOf(err) })
+  }
+}
+
+interface Target {
+  instanceType: string
+  az: string
+  mode: 'spot' | 'ondemand'
+}
+
+/** Where a switch goes: the pool when given, else the same type and AZ in the target mode. */
+export function targetOf(command: SwitchCommand, self: { instanceType: string; az: string }): Target | null {
+  if (command.target_pool_id) {
+    const pool = parsePool(command.target_pool_id)
+    return pool ? { ...pool, mode: command.target_mode } : null
+  }
+  if (command.target_mode === 'spot') return null
+  return { instanceType: self.instanceType, az: self.az, mode: 'ondemand' }
+}
+
+function switchReport(
+  ctx: ActionContext,
+  command: SwitchCommand,
+  source: InstanceFacts,
+  target: Target,
+  t: { newInstanceId: string; imageId: string; started: number; amiCreatedAt: number; launchedAt: number; readyAt: number; switchedAt: number },
+) {
+  const { self } = ctx
+  return {
+    command_id: command.id,
+    trigger: command.priority >= 50 ? 'manual' : 'model',
+    old_instance: {
+      instance_id: self.instanceId,
+      instance_type: self.instanceType,
+      region: self.region,
+      az: self.az,
+      ami_id: source.imageId ?? self.amiId,
+      mode: self.mode,
+      pool_id: self.mode === 'spot' ? `${self.instanceType}.${self.az}` : null,
+    },
+    new_instance: {
+      instance_id: t.newInstanceId,
+      instance_type: target.instanceType,
+      region: self.region,
+      az: target.az,
+      ami_id: t.imageId,
+      mode: target.mode,
+      pool_id: target.mode === 'spot' ? `${target.instanceType}.${target.az}` : null,
+    },
+    snapshot: { used: true, ami_id: t.imageId },
+    timing: {
+      switch_initiated_at: iso(t.started),
+      ami_created_at: iso(t.amiCreatedAt),
+      new_instance_launched_at: iso(t.launchedAt),
+      new_instance_ready_at: iso(t.readyAt),
+      traffic_switched_at: iso(t.switchedAt),
+      old_instance_terminated_at: null,
+    },
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The agent's life: identity from IMDS, registration (retried with backoff, never fatal), then the
+ * loops (heartbeat, config, commands by socket with polling fallback, pricing, replicas, cleanup,
+ * monitors) until SIGTERM, when it finishes or abandons cleanly and says it goes offline.
+ */
+import type { AgentConfig } from '../../src/protocol'
+import type { ActionContext } from './actions/context'
+import { runCleanup } from './actions/cleanup'
+import { launchReplica } from './actions/replica'
+import { handleNotice } from './actions/notices'
+import { backoffMs, type Clock } from './clock'
+import type { Config } from './config'
+import type { Ec2 } from './ec2'
+import type { Identity, Imds } from './imds'
+import type { Link } from './link'
+import type { Log } from './log'
+import { createIntake, type Intake } from './commands'
+import { readInterruption } from './monitors/interruption'
+import { readRebalance } from './monitors/rebalance'
+import { readScheduledEvents } from './monitors/scheduled'
+import { createWatcher, type Monitor } from './monitors/watcher'
+import { pricingReport, type Pricing } from './pricing'
+import type { State } from './state'
+import { AGENT_VERSION } from './version'
+
+export interface AgentDeps {
+  config: Config
+  imds: Imds
+  ec2: (region: string) => Ec2
+  pricing: (ec2: Ec2) => Pricing
+  link: Link
+  state: State
+  clock: Clock
+  log: Log
+}
+
+/** Resolves when the agent stopped (signal aborted, or retired on this instance). */
+export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<void> {
+  const { config, imds, link, state, clock, log } = deps
+  const self = await until(signal, clock, log, 'read identity from IMDS', () => imds.identity())
+  if (!self) return
+  if (config.configuredRegion && config.configuredRegion !== self.region) {
+    log.warn('AWS_REGION disagrees with IMDS; using the region of the instance', { configured: config.configuredRegion, imds: self.region })
+  }
+  const retired = state.retiredReason(self.instanceId)
+  if (retired) {
+    log.warn('this instance no longer runs the workload; not registering', { reason: retired })
+    return
+  }
+  const logicalAgentId = config.logicalAgentId ?? self.instanceId
+  const ec2 = deps.ec2(self.region)
+  const pricing = deps.pricing(ec2)
+
+  const stop = new AbortController()
+  const stopped = AbortSignal.any([signal, stop.signal])
+  let agentConfig: AgentConfig | null = null
+  let isRetired = false
+  const ctx: ActionContext = {
+    ec2,
+    link,
+    clock,
+    log,
+    state,
+    config,
+    self,
+    logicalAgentId,
+    agentConfig: () => agentConfig,
+    retire(reason) {
+      if (isRetired) return
+      isRetired = true
+      state.retire(self.instanceId, reason, clock.now())
+      log.info('agent retires on this instance', { reason })
+    },
+    signal,
+  }
+
+  const registered = await until(signal, clock, log, 'register', async () => {
+    const reply = await link.register(registrationBody(self, logicalAgentId))
+    if (reply.ok) return reply.body
+    if (reply.status === 410) log.error('this agent was deleted in the dashboard; re-enable it there')
+    throw new Error(`register answered ${reply.status || 'no answer'}: ${reply.error}`)
+  })
+  if (!registered) return
+  agentConfig = registered.config ?? null
+  log.info('registered', { agent_id: registered.agent_id, logical_agent_id: logicalAgentId, instance_id: self.instanceId, version: AGENT_VERSION })
+
+  const intake = createIntake(ctx)
+  for (const entry of state.inflight()) intake.offer(entry.command, 'resume')
+  link.kick()
+
+  const refreshConfig = async () => {
+    const reply = await link.config()
+    if (reply.ok) agentConfig = reply.body
+  }
+  const pollCommands = async () => {
+    const reply = await link.pendingCommands(self.instanceId)
+    if (reply.ok) for (const command of reply.body) intake.offer(command, 'poll')
+  }
+  link.openStream(
+    (message) => {
+      switch (message.type) {
+        case 'hello':
+          return
+        case 'command':
+          return intake.offer(message.command, 'socket')
+        case 'config_changed':
+          return void refreshConfig()
+        default: {
+          const never: never = message
+          return never
+        }
+      }
+    },
+    (open) => {
+      // Whatever was queued while the socket was down arrives by one poll; reports flush too.
+      if (open) {
+        void pollCommands()
+        link.kick()
+      }
+    },
+  )
+
+  const heartbeat = () =>
+    link.heartbeat({
+      status: agentConfig?.enabled === false ? 'disabled' : 'online',
+      monitored_instances: [self.instanceId],
+      instance_id: self.instanceId,
+      instance_type: self.instanceType,
+      mode: self.mode,
+      az: self.az,
+    })
+  const reportPrices = async () => {
+    const [pools, onDemand] = await Promise.all([pricing.spotPools(self.instanceType), pricing.onDemandPrice(self.instanceType, self.region)])
+    link.report('pricing', 'POST', '/pricing-report', pricingReport(self, pools, onDemand, clock.now()))
+  }
+  const launchListedReplicas = async () => {
+    const reply = await link.replicas('launching')
+    if (!reply.ok) return
+    for (const replica of reply.body) {
+      if (replica.status !== 'launching' || (replica.instance_id && /^i-[0-9a-f]{8,17}$/.test(replica.instance_id))) continue
+      void launchReplica(ctx, { replicaId: replica.id, poolId: replica.pool_id ?? null, az: replica.az ?? null, replicaType: replica.type ?? 'manual' })
+    }
+  }
+
+  const monitors: Monitor[] = [{ name: 'scheduled-events', intervalMs: config.intervals.scheduledEvents * 1000, read: () => readScheduledEvents(imds) }]
+  if (self.mode === 'spot') {
+    monitors.push(
+      { name: 'interruption', intervalMs: config.intervals.termination * 1000, read: () => readInterruption(imds) },
+      { name: 'rebalance', intervalMs: config.intervals.rebalance * 1000, read: () => readRebalance(imds) },
+    )
+  }
+  const watcher = createWatcher(
+    monitors,
+    (notice) =>
+      void handleNotice(ctx, notice).then((r) => log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r })),
+    clock,
+    log,
+  )
+
+  const every = (name: string, seconds: number, work: () => Promise<unknown>, firstAfterMs = 0) =>
+    (async () => {
+      if (firstAfterMs > 0) await clock.sleep(firstAfterMs, stopped)
+      while (!stopped.aborted) {
+        if (!isRetired) await work().catch((err) => log.warn(`${name} failed`, { error: err }))
+        if (isRetired && !stopped.aborted) {
+          await intake.idle()
+          stop.abort()
+          break
+        }
+        await clock.sleep(seconds * 1000, stopped)
+      }
+    })()
+
+  // With the socket up, polling is only a safety net against a silently dead connection.
+  const pollInterval = () => (link.isStreamOpen ? Math.max(config.intervals.pendingCommands * 8, 120) : config.intervals.pendingCommands)
+  const commandLoop = (async () => {
+    while (!stopped.aborted) {
+      if (!isRetired) await pollCommands().catch((err) => log.warn('pending-commands failed', { error: err }))
+      await clock.sleep(pollInterval() * 1000, stopped)
+    }
+  })()
+
+  await Promise.all([
+    every('heartbeat', config.intervals.heartbeat, heartbeat, config.intervals.heartbeat * 1000),
+    every('config refresh', config.intervals.configRefresh, refreshConfig, config.intervals.configRefresh * 1000),
+    every('pricing report', config.intervals.pricingReport, reportPrices),
+    every('replica poll', config.intervals.replicas, launchListedReplicas),
+    every('cleanup', config.intervals.cleanup, () => runCleanup(ctx), config.intervals.cleanup * 1000),
+    watcher.run(stopped),
+    commandLoop,
+  ])
+
+  if (signal.aborted) {
+    log.info('stopping: abandoning nothing that cannot resume; sending the offline heartbeat')
+    await intake.idle()
+  }
+  if (!isRetired) {
+    await link.heartbeat({ status: 'offline', monitored_instances: [self.instanceId], instance_id: self.instanceId })
+  }
+}
+
+function registrationBody(self: Identity, logicalAgentId: string) {
+  return {
+    logical_agent_id: logicalAgentId,
+    instance_id: self.instanceId,
+    instance_type: self.instanceType,
+    region: self.region,
+    az: self.az,
+    hostname: self.hostname,
+    ami_id: self.amiId,
+    mode: self.mode,
+    agent_version: AGENT_VERSION,
+    private_ip: self.privateIp,
+    public_ip: self.publicIp,
+  }
+}
+
+/** Retries `work` with backoff (1 s doubling to 60 s) until it succeeds; null when stopped first. */
+async function until<T>(signal: AbortSignal, clock: Clock, log: Log, what: string, work: () => Promise<T>): Promise<T | null> {
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      return await work()
+    } catch (err) {
+      const wait = backoffMs(attempt, 1_000, 60_000)
+      log.warn(`could not ${what}, retrying`, { error: err, attempt: attempt + 1, in_ms: wait })
+      await clock.sleep(wait, signal)
+    }
+  }
+  return null
+}

@@ -1,0 +1,33 @@
+/** Time as a dependency: every wait goes through it, so tests advance time instead of sleeping. */
+export interface Clock {
+  /** Epoch ms. */
+  now(): number
+  /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve()
+      const done = () => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, Math.max(0, ms))
+      signal?.addEventListener('abort', done, { once: true })
+    })
+  },
+}
+
+/** Exponential backoff with a cap, in ms: attempt 0 → base. */
+export function backoffMs(attempt: number, baseMs: number, capMs: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30))
+}
+
+/** ISO-8601 UTC of an epoch ms. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}

@@ -1,0 +1,86 @@
+/**
+ * Command intake: commands arrive by the push socket or by polling; each runs at most once per agent
+ * installation (ids persisted in the state directory), one at a time, highest priority first.
+ * Commands for another instance are ignored; a command interrupted by a restart is resumed.
+ */
+import type { Command } from '../../src/protocol'
+import type { ActionContext } from './actions/context'
+import { runCommand } from './actions/dispatch'
+
+export interface Intake {
+  /** Offers a command (from the socket or a poll); duplicates and others' commands are dropped. */
+  offer(command: Command, via: 'socket' | 'poll' | 'resume'): void
+  /** Resolves when no command is queued or running. */
+  idle(): Promise<void>
+}
+
+export function createIntake(ctx: ActionContext): Intake {
+  const { state, link, log, clock } = ctx
+  const queue: Command[] = []
+  const known = new Set<string>()
+  let running: Promise<void> | null = null
+  const pump = () => {
+    if (running) return
+    running = runAll().finally(() => {
+      running = null
+      if (queue.length > 0 && !ctx.signal.aborted) pump()
+    })
+  }
+
+  async function runAll() {
+    while (queue.length > 0 && !ctx.signal.aborted) {
+      queue.sort((a, b) => b.priority - a.priority || a.created_at.localeCompare(b.created_at))
+      const command = queue.shift()!
+      link.send({ type: 'running', command_id: command.id })
+      log.info('command started', { command_id: command.id, command_type: command.command_type })
+      let result
+      try {
+        result = await runCommand(ctx, command)
+      } catch (err) {
+        result = { ok: false as const, code: 'Crashed', message: err instanceof Error ? err.message : String(err), retryable: false }
+      }
+      if (ctx.signal.aborted && !result.ok) {
+        log.warn('command abandoned at shutdown; it resumes after restart', { command_id: command.id })
+        return
+      }
+      const message = result.ok ? result.message : `${result.code}: ${result.message}`
+      // A switch reports `executed` itself, before the old instance goes.
+      if (!state.progressOf(command.id).reported) {
+        link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: result.ok, message })
+      }
+      link.send({ type: 'result', command_id: command.id, success: result.ok, message })
+      state.markExecuted(command.id, clock.now())
+      log.info('command finished', { command_id: command.id, success: result.ok, message })
+    }
+  }
+
+  return {
+    offer(command, via) {
+      if (command.instance_id !== null && command.instance_id !== ctx.self.instanceId) {
+        log.debug('command for another instance ignored', { command_id: command.id, instance_id: command.instance_id })
+        return
+      }
+      if (state.isExecuted(command.id)) {
+        // Delivered again: the control plane missed our answer. `executed` is idempotent there.
+        if (!state.outbox().some((o) => o.key === `executed:${command.id}`)) {
+          link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: true, message: 'already executed' })
+        }
+        return
+      }
+      if (known.has(command.id)) return
+      if (via !== 'resume' && command.expires_at && Date.parse(command.expires_at) < clock.now()) {
+        log.warn('expired command not run', { command_id: command.id })
+        return
+      }
+      known.add(command.id)
+      state.startCommand(command, clock.now())
+      link.send({ type: 'ack', command_id: command.id, instance_id: ctx.self.instanceId })
+      log.info('command accepted', { command_id: command.id, command_type: command.command_type, via })
+      queue.push(command)
+      pump()
+    },
+    async idle() {
+      while (running) await running
+    },
+  }
+}

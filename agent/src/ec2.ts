@@ -1,0 +1,199 @@
+/**
+ * The only module that calls EC2: the Query API (form-encoded POST, Version 2016-11-15) signed with
+ * aws4fetch, answers parsed with a real XML parser, failures turned into typed Ec2Errors. Throttling
+ * and server errors are retried here with backoff; everything else is the caller's decision.
+ */
+import { AwsClient } from 'aws4fetch'
+import { XMLParser } from 'fast-xml-parser'
+import { backoffMs, type Clock } from './clock'
+import type { CredentialSource } from './credentials'
+import type { Log } from './log'
+
+export const EC2_API_VERSION = '2016-11-15'
+const TIMEOUT_MS = 30_000
+const MAX_ATTEMPTS = 5
+
+export type Ec2ErrorKind = 'capacity' | 'throttled' | 'unauthorized' | 'not_found' | 'invalid' | 'server' | 'network' | 'dry_run'
+
+const CAPACITY = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'InsufficientHostCapacity',
+  'InsufficientReservedInstanceCapacity',
+  'SpotMaxPriceTooLow',
+  'MaxSpotInstanceCountExceeded',
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+  'Unsupported',
+])
+const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled'])
+const UNAUTHORIZED = new Set(['UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'Blocked'])
+
+/** Classifies an EC2 error code. */
+export function kindOf(code: string, status: number): Ec2ErrorKind {
+  if (CAPACITY.has(code)) return 'capacity'
+  if (THROTTLED.has(code)) return 'throttled'
+  if (UNAUTHORIZED.has(code)) return 'unauthorized'
+  if (code.endsWith('.NotFound') || code.endsWith('.Malformed') && status === 404) return 'not_found'
+  if (status >= 500 || code === 'InternalError' || code === 'Unavailable' || code === 'ServiceUnavailable') return 'server'
+  return 'invalid'
+}
+
+export class Ec2Error extends Error {
+  readonly kind: Ec2ErrorKind
+  constructor(
+    readonly action: string,
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(`${action}: ${code}: ${message}`)
+    this.name = 'Ec2Error'
+    this.kind = code === 'DryRun' ? 'dry_run' : code === 'NetworkError' ? 'network' : kindOf(code, status)
+  }
+  /** Worth trying again later (the same call may succeed). */
+  get retryable(): boolean {
+    return this.kind === 'throttled' || this.kind === 'server' || this.kind === 'network' || this.kind === 'capacity'
+  }
+}
+
+/** Query parameters of one call, already flattened (`Filter.1.Name`...). */
+export type Params = Record<string, string | number | boolean | undefined>
+
+/** A parsed XML element: nested objects, `item` always an array, leaves as strings. */
+export type Xml = { [key: string]: XmlValue }
+export type XmlValue = string | Xml | XmlValue[] | undefined
+
+export interface Ec2 {
+  /** A read (Describe*): always made, even in dry-run. */
+  read(action: string, params?: Params): Promise<Xml>
+  /** A write: in dry-run it is logged and throws Ec2Error(kind 'dry_run') instead. */
+  write(action: string, params?: Params): Promise<Xml>
+  readonly region: string
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => name === 'item' || name === 'Error',
+})
+
+/** Parses an EC2 answer; returns the content of its root element. */
+export function parseXml(text: string): Xml {
+  const doc = parser.parse(text) as Xml
+  const root = Object.keys(doc).find((k) => !k.startsWith('?'))
+  const value = root ? doc[root] : undefined
+  return typeof value === 'object' && !Array.isArray(value) ? value : {}
+}
+
+/** The `item`s of a set element (`<reservationSet><item/>...`), [] when empty or absent. */
+export function items(value: XmlValue): Xml[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return []
+  const list = value.item
+  return Array.isArray(list) ? list.filter((x): x is Xml => typeof x === 'object' && !Array.isArray(x)) : []
+}
+
+/** A child element's text, or null. */
+export function text(value: XmlValue, key: string): string | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null
+  const child = value[key]
+  return typeof child === 'string' ? child : null
+}
+
+/** A child element, or {} (for chains like child(child(x, 'placement'), ...)). */
+export function child(value: XmlValue, key: string): Xml {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {}
+  const c = value[key]
+  return c && typeof c === 'object' && !Array.isArray(c) ? c : {}
+}
+
+export interface Ec2Options {
+  region: string
+  endpoint: string | null
+  credentials: CredentialSource
+  clock: Clock
+  log: Log
+  dryRun: boolean
+}
+
+export function createEc2(options: Ec2Options): Ec2 {
+  const { region, credentials, clock, log } = options
+  const url = options.endpoint ?? `https://ec2.${region}.amazonaws.com/`
+
+  async function once(action: string, params: Params): Promise<Xml> {
+    const creds = await credentials.get()
+    const aws = new AwsClient({
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      sessionToken: creds.sessionToken,
+      service: 'ec2',
+      region,
+      retries: 0, // retries are decided below, by error kind
+    })
+    const body = new URLSearchParams({ Action: action, Version: EC2_API_VERSION })
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) body.set(k, String(v))
+    let res: Response
+    try {
+      res = await aws.fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        body: body.toString(),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      })
+    } catch (err) {
+      throw new Ec2Error(action, 'NetworkError', err instanceof Error ? err.message : String(err), 0)
+    }
+    const answer = await res.text()
+    if (res.ok) return parseXml(answer)
+    const error = errorOf(answer)
+    throw new Ec2Error(action, error.code ?? `HTTP${res.status}`, error.message ?? 'no message', res.status)
+  }
+
+  async function call(action: string, params: Params): Promise<Xml> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await once(action, params)
+      } catch (err) {
+        const retry =
+          err instanceof Ec2Error &&
+          (err.kind === 'throttled' || err.kind === 'server' || err.kind === 'network') &&
+          attempt + 1 < MAX_ATTEMPTS
+        if (!retry) throw err
+        const wait = backoffMs(attempt, err.kind === 'throttled' ? 1_000 : 300, 20_000)
+        log.warn('ec2 call retried', { action, code: err.code, attempt: attempt + 1, wait_ms: wait })
+        await clock.sleep(wait)
+      }
+    }
+  }
+
+  return {
+    region,
+    read: (action, params = {}) => call(action, params),
+    async write(action, params = {}) {
+      if (options.dryRun) {
+        log.info('dry run: EC2 write not made', { action, params: summarise(params) })
+        throw new Ec2Error(action, 'DryRun', 'SPOTGUARD_DRY_RUN is on', 0)
+      }
+      return call(action, params)
+    },
+  }
+}
+
+function errorOf(answer: string): { code?: string; message?: string } {
+  try {
+    const root = parseXml(answer)
+    const errors = child(root, 'Errors').Error
+    const first = Array.isArray(errors) ? errors[0] : undefined
+    return { code: text(first, 'Code') ?? undefined, message: text(first, 'Message') ?? undefined }
+  } catch {
+    return {}
+  }
+}
+
+/** Params for the dry-run log line, without user data (it may hold secrets). */
+function summarise(params: Params): Params {
+  const out: Params = {}
+  for (const [k, v] of Object.entries(params)) out[k] = /UserData/i.test(k) ? '[omitted]' : v
+  return out
+}

@@ -1,0 +1,162 @@
+/**
+ * The only way the agent talks to the control plane: typed calls (link/http.ts), the push socket
+ * (link/socket.ts) and an outbox of reports persisted in the state directory, delivered in order and
+ * retried until the control plane takes them (so every report eventually lands).
+ */
+import * as z from 'zod'
+import { AgentConfig, type AgentMessage, type Command, type ServerMessage } from '../../../src/protocol'
+import { backoffMs, type Clock } from '../clock'
+import type { Log } from '../log'
+import type { State } from '../state'
+import { EmergencyReplica, parseCommands, Registered, ReplicaItem, TerminationAnswer, type Http, type Reply } from './http'
+import { openStream, type Stream } from './socket'
+
+export type { Reply } from './http'
+
+export interface LinkDeps {
+  http: Http
+  state: State
+  clock: Clock
+  log: Log
+  serverUrl: string
+  token: string
+  signal: AbortSignal
+}
+
+/** 4xx answers that a retry can fix; other 4xx drop the report (it will never be accepted). */
+const TRANSIENT = new Set([0, 408, 425, 429])
+
+export class Link {
+  agentId: string | null = null
+  private stream: Stream | null = null
+  private waiters = new Map<string, Array<(delivered: boolean) => void>>()
+  private flushing = false
+  private wake: AbortController | null = null
+
+  constructor(private readonly deps: LinkDeps) {}
+
+  private path(suffix: string): string {
+    if (!this.agentId) throw new Error('not registered yet')
+    return `/api/agents/${encodeURIComponent(this.agentId)}${suffix}`
+  }
+
+  async register(body: Record<string, unknown>): Promise<Reply<Registered>> {
+    const reply = await this.deps.http.request('POST', '/api/agents/register', body, Registered)
+    if (reply.ok) this.agentId = reply.body.agent_id
+    return reply
+  }
+
+  heartbeat(body: Record<string, unknown>) {
+    return this.deps.http.request('POST', this.path('/heartbeat'), body)
+  }
+
+  config() {
+    return this.deps.http.request('GET', this.path('/config'), undefined, AgentConfig)
+  }
+
+  async pendingCommands(instanceId: string): Promise<Reply<Command[]>> {
+    const reply = await this.deps.http.request('GET', this.path(`/pending-commands?instance_id=${encodeURIComponent(instanceId)}`))
+    return reply.ok ? { ...reply, body: parseCommands(reply.body, this.deps.log) } : reply
+  }
+
+  terminationImminent(body: Record<string, unknown>) {
+    return this.deps.http.request('POST', this.path('/termination-imminent'), body, TerminationAnswer)
+  }
+
+  rebalanceRecommendation(body: Record<string, unknown>) {
+    return this.deps.http.request('POST', this.path('/rebalance-recommendation'), body)
+  }
+
+  createEmergencyReplica(body: Record<string, unknown>) {
+    return this.deps.http.request('POST', this.path('/create-emergency-replica'), body, EmergencyReplica)
+  }
+
+  async replicas(status: string): Promise<Reply<ReplicaItem[]>> {
+    const schema = z.object({ replicas: z.array(z.unknown()) })
+    const reply = await this.deps.http.request('GET', this.path(`/replicas?status=${status}&include_terminated=false`), undefined, schema)
+    if (!reply.ok) return reply
+    const list = reply.body.replicas.flatMap((r) => {
+      const parsed = ReplicaItem.safeParse(r)
+      return parsed.success ? [parsed.data] : []
+    })
+    return { ...reply, body: list }
+  }
+
+  /** Queues a report (persisted) and starts delivering it; same key replaces a queued one. */
+  report(key: string, method: 'POST' | 'PUT', suffix: string, body: unknown): void {
+    this.deps.state.enqueue({ key, method, path: this.path(suffix), body, queuedAt: this.deps.clock.now() })
+    this.kick()
+  }
+
+  /** Resolves when the report with `key` left the outbox: true when accepted, false when refused. */
+  delivered(key: string): Promise<boolean> {
+    if (!this.deps.state.outbox().some((o) => o.key === key)) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const list = this.waiters.get(key) ?? []
+      list.push(resolve)
+      this.waiters.set(key, list)
+    })
+  }
+
+  /** Reports not yet delivered. */
+  get pendingReports(): number {
+    return this.deps.state.outbox().length
+  }
+
+  /** Delivers the outbox now (after a restart, or when the control plane answered again). */
+  kick(): void {
+    if (this.flushing) {
+      this.wake?.abort()
+      return
+    }
+    this.flushing = true
+    void this.flush().finally(() => (this.flushing = false))
+  }
+
+  private async flush(): Promise<void> {
+    const { state, http, clock, log, signal } = this.deps
+    let failures = 0
+    while (!signal.aborted) {
+      const item = state.outbox()[0]
+      if (!item) return
+      const reply = await http.request(item.method, item.path, item.body)
+      if (reply.ok || (reply.status >= 400 && reply.status < 500 && !TRANSIENT.has(reply.status))) {
+        if (!reply.ok) log.warn('report refused, dropped', { key: item.key, status: reply.status, error: reply.error })
+        state.dequeue(item.key)
+        for (const resolve of this.waiters.get(item.key) ?? []) resolve(reply.ok)
+        this.waiters.delete(item.key)
+        failures = 0
+        continue
+      }
+      failures++
+      const wait = backoffMs(failures - 1, 1_000, 30_000)
+      log.warn('report not delivered, will retry', { key: item.key, status: reply.status, in_ms: wait })
+      this.wake = new AbortController()
+      await clock.sleep(wait, AbortSignal.any([signal, this.wake.signal]))
+    }
+  }
+
+  /** Opens the push socket; `onMessage` receives every server message. */
+  openStream(onMessage: (m: ServerMessage) => void, onOpenChange: (open: boolean) => void): void {
+    if (!this.agentId) throw new Error('not registered yet')
+    this.stream = openStream({
+      serverUrl: this.deps.serverUrl,
+      token: this.deps.token,
+      agentId: this.agentId,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      signal: this.deps.signal,
+      onMessage,
+      onOpenChange,
+    })
+  }
+
+  get isStreamOpen(): boolean {
+    return this.stream?.isOpen ?? false
+  }
+
+  /** Sends over the socket when open; false otherwise. */
+  send(message: AgentMessage): boolean {
+    return this.stream?.send(message) ?? false
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The push socket (GET /api/agents/:agentId/stream): commands arrive the moment they are queued.
+ * Reconnects with backoff for as long as the agent runs; while it is down, polling takes over.
+ */
+import WebSocket from 'ws'
+import { AgentMessage, ServerMessage } from '../../../src/protocol'
+import { backoffMs, type Clock } from '../clock'
+import type { Log } from '../log'
+
+export interface Stream {
+  readonly isOpen: boolean
+  /** Sends when open; false when the socket is down (the caller falls back to HTTP). */
+  send(message: AgentMessage): boolean
+}
+
+export interface StreamOptions {
+  serverUrl: string
+  token: string
+  agentId: string
+  clock: Clock
+  log: Log
+  onMessage(message: ServerMessage): void
+  onOpenChange(isOpen: boolean): void
+  signal: AbortSignal
+}
+
+/** The stream URL of an agent (http → ws, https → wss). */
+export function streamUrl(serverUrl: string, agentId: string): string {
+  return `${serverUrl.replace(/^http/, 'ws')}/api/agents/${encodeURIComponent(agentId)}/stream`
+}
+
+export function openStream(options: StreamOptions): Stream {
+  const { clock, log, signal } = options
+  let socket: WebSocket | null = null
+  let isOpen = false
+
+  const setOpen = (open: boolean) => {
+    if (open === isOpen) return
+    isOpen = open
+    options.onOpenChange(open)
+  }
+
+  /** One connection's life; resolves when it ends. `true` when it had opened. */
+  const connectOnce = () =>
+    new Promise<boolean>((resolve) => {
+      let opened = false
+      const ws = new WebSocket(streamUrl(options.serverUrl, options.agentId), {
+        headers: { authorization: `Bearer ${options.token}` },
+        handshakeTimeout: 10_000,
+      })
+      socket = ws
+      const onAbort = () => ws.close(1000, 'agent stopping')
+      signal.addEventListener('abort', onAbort, { once: true })
+      ws.on('open', () => {
+        opened = true
+        setOpen(true)
+        log.info('push socket open')
+      })
+      ws.on('message', (data) => {
+        let parsed
+        try {
+          parsed = ServerMessage.safeParse(JSON.parse(data.toString()))
+        } catch {
+          parsed = null
+        }
+        if (parsed?.success) options.onMessage(parsed.data)
+        else log.warn('socket message not understood')
+      })
+      ws.on('unexpected-response', (_req, res) => {
+        log.warn('push socket refused', { status: res.statusCode })
+        ws.terminate()
+      })
+      ws.on('error', (err) => log.debug('push socket error', { error: err.message }))
+      ws.on('close', () => {
+        signal.removeEventListener('abort', onAbort)
+        socket = null
+        setOpen(false)
+        resolve(opened)
+      })
+    })
+
+  void (async () => {
+    let failures = 0
+    while (!signal.aborted) {
+      const hadOpened = await connectOnce()
+      if (signal.aborted) break
+      failures = hadOpened ? 0 : failures + 1
+      const wait = backoffMs(failures, 1_000, 60_000) * (1 + Math.random() * 0.2)
+      log.info('push socket closed, reconnecting', { in_ms: Math.round(wait) })
+      await clock.sleep(wait, signal)
+    }
+  })()
+
+  return {
+    get isOpen() {
+      return isOpen
+    },
+    send(message) {
+      if (!socket || !isOpen) return false
+      socket.send(JSON.stringify(AgentMessage.parse(message)))
+      return true
+    },
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Prices of the agent's instance type: spot in every AZ of the region (ONE DescribeSpotPriceHistory
+ * call) and on-demand from the Price List API (GetProducts, JSON), cached per type and region.
+ */
+import { AwsClient } from 'aws4fetch'
+import type { Clock } from './clock'
+import type { CredentialSource } from './credentials'
+import type { Ec2 } from './ec2'
+import { describeSpotPriceHistory, type SpotPrice } from './ec2-api'
+import type { Log } from './log'
+
+/** The on-demand price changes a few times a year: a day of cache is plenty. */
+const ONDEMAND_TTL_MS = 24 * 3600_000
+/** StartTime of the spot query: AWS answers the price in effect then plus later change points. */
+const SPOT_LOOKBACK_MS = 60 * 60_000
+
+export interface SpotPool {
+  pool_id: string
+  instance_type: string
+  az: string
+  price: number
+}
+
+/** The 4.0.0 pricing-report body. */
+export interface PricingReport {
+  instance: { instance_id: string; instance_type: string; region: string; az: string; mode: string; pool_id: string | null }
+  pricing: {
+    on_demand_price: number | null
+    current_spot_price: number | null
+    cheapest_pool: { pool_id: string; price: number } | null
+    spot_pools: SpotPool[]
+    collected_at: string
+  }
+}
+
+export interface Pricing {
+  spotPools(instanceType: string): Promise<SpotPool[]>
+  onDemandPrice(instanceType: string, region: string): Promise<number | null>
+}
+
+/** The newest price of each AZ, as pools sorted by AZ. */
+export function latestPerAz(instanceType: string, rows: SpotPrice[]): SpotPool[] {
+  const newest = new Map<string, SpotPrice>()
+  for (const row of rows) {
+    const seen = newest.get(row.az)
+    if (!seen || row.at > seen.at) newest.set(row.az, row)
+  }
+  return [...newest.values()]
+    .sort((a, b) => a.az.localeCompare(b.az))
+    .map((r) => ({ pool_id: `${instanceType}.${r.az}`, instance_type: instanceType, az: r.az, price: r.price }))
+}
+
+/** The USD hourly price in one Price List product (a JSON string of GetProducts' PriceList). */
+export function onDemandPriceOf(product: string): number | null {
+  const doc = JSON.parse(product) as { terms?: { OnDemand?: Record<string, { priceDimensions?: Record<string, { pricePerUnit?: { USD?: string }; unit?: string }> }> } }
+  for (const term of Object.values(doc.terms?.OnDemand ?? {})) {
+    for (const dim of Object.values(term.priceDimensions ?? {})) {
+      const usd = Number(dim.pricePerUnit?.USD)
+      if (Number.isFinite(usd) && usd > 0) return usd
+    }
+  }
+  return null
+}
+
+export function createPricing(deps: {
+  ec2: Ec2
+  credentials: CredentialSource
+  clock: Clock
+  log: Log
+  /** AWS_ENDPOINT_URL_PRICING, else the us-east-1 endpoint. */
+  endpoint: string | null
+}): Pricing {
+  const { ec2, clock, log } = deps
+  const cache = new Map<string, { price: number; until: number }>()
+  const endpoint = deps.endpoint ?? 'https://api.pricing.us-east-1.amazonaws.com/'
+
+  async function getProducts(instanceType: string, region: string): Promise<number | null> {
+    const creds = await deps.credentials.get()
+    const aws = new AwsClient({
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      sessionToken: creds.sessionToken,
+      service: 'pricing',
+      region: 'us-east-1',
+      retries: 1,
+    })
+    const term = (Field: string, Value: string) => ({ Type: 'TERM_MATCH', Field, Value })
+    const res = await aws.fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSPriceListService.GetProducts',
+      },
+      body: JSON.stringify({
+        ServiceCode: 'AmazonEC2',
+        Filters: [
+          term('regionCode', region),
+          term('instanceType', instanceType),
+          term('operatingSystem', 'Linux'),
+          term('tenancy', 'Shared'),
+          term('preInstalledSw', 'NA'),
+          term('capacitystatus', 'Used'),
+        ],
+        FormatVersion: 'aws_v1',
+        MaxResults: 10,
+      }),
+      signal: AbortSignal.timeout(30_000),
+    })
+    if (!res.ok) throw new Error(`GetProducts answered ${res.status}`)
+    const body = (await res.json()) as { PriceList?: unknown[] }
+    for (const product of body.PriceList ?? []) {
+      const price = onDemandPriceOf(typeof product === 'string' ? product : JSON.stringify(product))
+      if (price !== null) return price
+    }
+    return null
+  }
+
+  return {
+    async spotPools(instanceType) {
+      const since = clock.now() - SPOT_LOOKBACK_MS
+      let rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX', since)
+      // Only when the first product has no rows at all (old EC2-Classic accounts): a second call.
+      if (rows.length === 0) rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX (Amazon VPC)', since)
+      return latestPerAz(instanceType, rows)
+    },
+    async onDemandPrice(instanceType, region) {
+      const key = `${instanceType}/${region}`
+      const hit = cache.get(key)
+      if (hit && clock.now() < hit.until) return hit.price
+      try {
+        const price = await getProducts(instanceType, region)
+        if (price !== null) cache.set(key, { price, until: clock.now() + ONDEMAND_TTL_MS })
+        return price ?? hit?.price ?? null
+      } catch (err) {
+        log.warn('on-demand price unavailable', { instance_type: instanceType, region, error: err })
+        return hit?.price ?? null
+      }
+    },
+  }
+}
+
+/** Builds the 4.0.0 pricing-report body. */
+export function pricingReport(
+  instance: { instanceId: string; instanceType: string; region: string; az: string; mode: 'spot' | 'ondemand' },
+  pools: SpotPool[],
+  onDemand: number | null,
+  now: number,
+): PricingReport {
+  const current = pools.find((p) => p.az === instance.az) ?? null
+  const cheapest = pools.reduce<SpotPool | null>((best, p) => (best === null || p.price < best.price ? p : best), null)
+  return {
+    instance: {
+      instance_id: instance.instanceId,
+      instance_type: instance.instanceType,
+      region: instance.region,
+      az: instance.az,
+      mode: instance.mode,
+      pool_id: instance.mode === 'spot' ? `${instance.instanceType}.${instance.az}` : null,
+    },
+    pricing: {
+      on_demand_price: onDemand,
+      current_spot_price: current?.price ?? null,
+      cheapest_pool: cheapest ? { pool_id: cheapest.pool_id, price: cheapest.price } : null,
+      spot_pools: pools,
+      collected_at: new Date(now).toISOString(),
+    },
+  }
+}

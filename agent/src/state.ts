@@ -1,0 +1,125 @@
+/**
+ * The agent's state directory: what must survive a restart so that no command runs twice and no
+ * report is lost. One JSON file, replaced atomically (write + rename) on every change.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as z from 'zod'
+import { Command } from '../../src/protocol'
+
+/** Executed ids are kept this long (commands expire after 30 min; a week is ample). */
+const EXECUTED_RETENTION_MS = 7 * 24 * 3600_000
+
+const OutboxItem = z.object({
+  /** Items with the same key replace each other (only the newest pricing report matters). */
+  key: z.string(),
+  method: z.enum(['POST', 'PUT']),
+  path: z.string(),
+  body: z.unknown(),
+  queuedAt: z.number(),
+})
+export type OutboxItem = z.infer<typeof OutboxItem>
+
+const Inflight = z.object({
+  command: Command,
+  startedAt: z.number(),
+  /** Step facts of a running action (image id, new instance id...), so a restart resumes it. */
+  progress: z.record(z.string(), z.string()),
+})
+export type Inflight = z.infer<typeof Inflight>
+
+const StateFile = z.object({
+  version: z.literal(1),
+  /** Command id → epoch ms it finished. */
+  executed: z.record(z.string(), z.number()),
+  inflight: z.record(z.string(), Inflight),
+  outbox: z.array(OutboxItem),
+  /** Set when the workload left this instance (switch, promotion, uninstall): never register again here. */
+  retired: z.object({ instanceId: z.string(), reason: z.string(), at: z.number() }).nullable().default(null),
+})
+type StateFile = z.infer<typeof StateFile>
+
+export interface State {
+  isExecuted(commandId: string): boolean
+  markExecuted(commandId: string, at: number): void
+  inflight(): Inflight[]
+  startCommand(command: Command, at: number): void
+  /** Records a step of a running command. */
+  progress(commandId: string, facts: Record<string, string>): void
+  progressOf(commandId: string): Record<string, string>
+  outbox(): OutboxItem[]
+  enqueue(item: OutboxItem): void
+  dequeue(key: string): void
+  retire(instanceId: string, reason: string, at: number): void
+  /** Why the agent retired on this instance, or null. */
+  retiredReason(instanceId: string): string | null
+}
+
+const empty = (): StateFile => ({ version: 1, executed: {}, inflight: {}, outbox: [], retired: null })
+
+/** The state in `dir` (created if missing); a corrupt file is kept aside and replaced. */
+export function openState(dir: string, now: () => number): State {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const file = join(dir, 'state.json')
+  let data = empty()
+  try {
+    data = StateFile.parse(JSON.parse(readFileSync(file, 'utf8')))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      renameSync(file, `${file}.corrupt-${now()}`)
+    }
+  }
+  const save = () => {
+    const tmp = `${file}.tmp`
+    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 })
+    renameSync(tmp, file)
+  }
+  return memoryBacked(data, save, now)
+}
+
+/** A state that is not persisted (tests, --check). */
+export function memoryState(now: () => number = Date.now): State {
+  return memoryBacked(empty(), () => {}, now)
+}
+
+function memoryBacked(data: StateFile, save: () => void, now: () => number): State {
+  return {
+    isExecuted: (id) => id in data.executed,
+    markExecuted(id, at) {
+      data.executed[id] = at
+      delete data.inflight[id]
+      for (const [old, when] of Object.entries(data.executed)) {
+        if (now() - when > EXECUTED_RETENTION_MS) delete data.executed[old]
+      }
+      save()
+    },
+    inflight: () => Object.values(data.inflight),
+    startCommand(command, at) {
+      data.inflight[command.id] ??= { command, startedAt: at, progress: {} }
+      save()
+    },
+    progress(id, facts) {
+      const entry = data.inflight[id]
+      if (!entry) return
+      Object.assign(entry.progress, facts)
+      save()
+    },
+    progressOf: (id) => ({ ...(data.inflight[id]?.progress ?? {}) }),
+    outbox: () => [...data.outbox],
+    enqueue(item) {
+      const i = data.outbox.findIndex((o) => o.key === item.key)
+      if (i >= 0) data.outbox[i] = item
+      else data.outbox.push(item)
+      save()
+    },
+    dequeue(key) {
+      data.outbox = data.outbox.filter((o) => o.key !== key)
+      save()
+    },
+    retire(instanceId, reason, at) {
+      data.retired = { instanceId, reason, at }
+      save()
+    },
+    retiredReason: (instanceId) => (data.retired?.instanceId === instanceId ? data.retired.reason : null),
+  }
+}
