@@ -2,6 +2,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from './env'
 import { ApiError, renderError } from './errors'
+import { agentApi } from './routes/agents'
 import { health } from './routes/health'
 import { mountPeople } from './web/mount'
 
@@ -15,6 +16,7 @@ export function buildApp() {
   app.notFound((c) => renderError(new ApiError('NOT_FOUND', 'route not found'), c))
 
   app.route('/health', health)
+  app.route('/api/agents', agentApi)
   mountPeople(app)
   return app
 }

@@ -1,0 +1,98 @@
+/**
+ * Rebalance recommendations and terminations as events of a pool (the engine's risk data).
+ * Writes `events` (with failover: `src/replicas/failover.ts`) and ends instances the agent reports gone.
+ */
+import { and, eq, gte, inArray, sql } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { events, instances, type Agent } from '../db/schema'
+import { newId } from '../ids'
+import { findInstanceOfAgent } from './instances'
+
+const RISK_WINDOW_MS = 30 * 24 * 3_600_000
+
+export interface RebalanceAnswer {
+  action: 'monitor'
+  riskScore: number
+  reason: string
+  poolId: string | null
+}
+
+/**
+ * Records a rebalance recommendation received at `now` and answers `monitor`. Provisional risk until
+ * the engine's model: 1 − e^(−n/10) over the pool's notices and rebalances of the last 30 days.
+ */
+export async function recordRebalance(
+  db: Database,
+  agent: Agent,
+  signal: { instanceId: string; detectedAt: number | null },
+  now: number,
+): Promise<RebalanceAnswer> {
+  const instance = await findInstanceOfAgent(db, agent, signal.instanceId)
+  const poolId = instance?.poolId ?? null
+  await db.insert(events).values({
+    id: newId('evt'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    instanceId: signal.instanceId,
+    poolId,
+    kind: 'rebalance',
+    detectedAt: signal.detectedAt,
+    receivedAt: now,
+    action: 'monitor',
+  })
+  const seen = poolId ? await poolSignals(db, poolId, now) : 1
+  const riskScore = Math.round((1 - Math.exp(-seen / 10)) * 100) / 100
+  return {
+    action: 'monitor',
+    riskScore,
+    reason: `rebalance recommendation; ${seen} interruption signal(s) in ${poolId ?? 'this pool'} over 30 days`,
+    poolId,
+  }
+}
+
+async function poolSignals(db: Database, poolId: string, now: number): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(events)
+    .where(
+      and(
+        eq(events.poolId, poolId),
+        inArray(events.kind, ['termination_notice', 'rebalance']),
+        gte(events.receivedAt, now - RISK_WINDOW_MS),
+      ),
+    )
+  return row?.n ?? 0
+}
+
+/** The agent says an instance is gone: end it (once) and record a termination event. */
+export async function recordTermination(
+  db: Database,
+  agent: Agent,
+  gone: { instanceId: string; reason: string | null },
+  now: number,
+): Promise<{ changed: boolean }> {
+  const instance = await findInstanceOfAgent(db, agent, gone.instanceId)
+  if (instance?.status === 'terminated') return { changed: false }
+  const event = db.insert(events).values({
+    id: newId('evt'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    instanceId: gone.instanceId,
+    poolId: instance?.poolId ?? null,
+    kind: 'termination',
+    receivedAt: now,
+    detail: { reason: gone.reason },
+  })
+  if (!instance) {
+    await event
+    return { changed: true }
+  }
+  await db.batch([
+    event,
+    db
+      .update(instances)
+      .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+      .where(and(eq(instances.id, instance.id), eq(instances.status, 'active'))),
+  ])
+  return { changed: true }
+}

@@ -1,0 +1,168 @@
+/**
+ * Recording a switch the agent reports: the switch row (prices, agent-clock times, downtime), the agent
+ * moved to its new instance, the old instance ended when the agent says it terminated it.
+ * Idempotent: a repeated report (same command, or same old → new instances) changes nothing.
+ */
+import { and, eq } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { agents, instances, notifications, switches, type Agent, type MODES } from '../db/schema'
+import { newId } from '../ids'
+import { poolIdOf } from '../prices/pool-id'
+import { downtimeMs, durationMs } from './switch-times'
+
+type Mode = (typeof MODES)[number]
+
+export interface SwitchSide {
+  instanceId: string | null
+  instanceType: string | null
+  region: string | null
+  az: string | null
+  amiId: string | null
+  mode: Mode
+  poolId: string | null
+}
+
+export interface SwitchReport {
+  commandId: string | null
+  trigger: string
+  old: SwitchSide | null
+  new: SwitchSide & { instanceId: string }
+  snapshotUsed: boolean | null
+  amiId: string | null
+  prices: { onDemand: number | null; oldSpot: number | null; newSpot: number | null }
+  /** Agent-clock epoch ms. */
+  times: {
+    initiatedAt: number | null
+    amiCreatedAt: number | null
+    launchedAt: number | null
+    readyAt: number | null
+    trafficSwitchedAt: number | null
+    oldTerminatedAt: number | null
+  }
+}
+
+/** Stores the report received at server time `now`; returns the switch id and whether it was new. */
+export async function recordSwitchReport(
+  db: Database,
+  agent: Agent,
+  report: SwitchReport,
+  now: number,
+): Promise<{ switchId: string; created: boolean }> {
+  const previous = await findPrevious(db, agent, report)
+  if (previous.row) return { switchId: previous.row.id, created: false }
+  const oldSide = report.old
+  const newSide = report.new
+  const newPoolId = poolOf(newSide)
+  const switchId = newId('swi')
+  const statements = [
+    db.insert(switches).values({
+      id: switchId,
+      clientId: agent.clientId,
+      agentId: agent.id,
+      commandId: previous.commandIdFree ? report.commandId : null,
+      trigger: report.trigger,
+      oldInstanceId: oldSide?.instanceId ?? null,
+      newInstanceId: newSide.instanceId,
+      oldMode: oldSide?.mode ?? null,
+      newMode: newSide.mode,
+      oldPoolId: oldSide ? poolOf(oldSide) : null,
+      newPoolId,
+      instanceType: newSide.instanceType ?? oldSide?.instanceType ?? null,
+      region: newSide.region ?? oldSide?.region ?? null,
+      onDemandPrice: report.prices.onDemand,
+      oldPrice: paidPrice(oldSide?.mode, report.prices.oldSpot, report.prices.onDemand),
+      newPrice: paidPrice(newSide.mode, report.prices.newSpot, report.prices.onDemand),
+      amiId: report.amiId ?? newSide.amiId,
+      snapshotUsed: report.snapshotUsed,
+      ...report.times,
+      downtimeMs: downtimeMs(report.times),
+      durationMs: durationMs(report.times),
+      receivedAt: now,
+      oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
+    }),
+    upsertNewInstance(db, agent, newSide, newPoolId, now),
+    db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
+    db.insert(notifications).values({
+      id: newId('ntf'),
+      clientId: agent.clientId,
+      agentId: agent.id,
+      kind: 'switch_completed',
+      severity: 'success',
+      message: `${agent.logicalAgentId}: switched ${oldSide?.instanceId ?? '?'} (${oldSide?.mode ?? '?'}) → ${newSide.instanceId} (${newSide.mode})`,
+      createdAt: now,
+    }),
+  ] as const
+  const oldInstanceId = oldSide?.instanceId
+  if (oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null) {
+    await db.batch([
+      ...statements,
+      db
+        .update(instances)
+        .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+        .where(
+          and(
+            eq(instances.clientId, agent.clientId),
+            eq(instances.instanceId, oldInstanceId),
+            eq(instances.status, 'active'),
+          ),
+        ),
+    ])
+  } else {
+    await db.batch(statements)
+  }
+  return { switchId, created: true }
+}
+
+/** An earlier record of the same switch, and whether the report's command id may be stored. */
+async function findPrevious(db: Database, agent: Agent, report: SwitchReport) {
+  if (report.commandId) {
+    const [byCommand] = await db.select().from(switches).where(eq(switches.commandId, report.commandId)).limit(1)
+    if (byCommand?.agentId === agent.id) return { row: byCommand, commandIdFree: false }
+    // Another agent's command id is not this agent's to claim: record the switch without it.
+    if (byCommand) return { row: null, commandIdFree: false }
+  }
+  const [same] = await db
+    .select()
+    .from(switches)
+    .where(
+      and(
+        eq(switches.agentId, agent.id),
+        eq(switches.newInstanceId, report.new.instanceId),
+        report.old?.instanceId ? eq(switches.oldInstanceId, report.old.instanceId) : undefined,
+      ),
+    )
+    .limit(1)
+  return { row: same ?? null, commandIdFree: true }
+}
+
+function upsertNewInstance(db: Database, agent: Agent, side: SwitchReport['new'], poolId: string | null, now: number) {
+  const facts = {
+    agentId: agent.id,
+    instanceType: side.instanceType,
+    region: side.region,
+    az: side.az,
+    amiId: side.amiId,
+    mode: side.mode,
+    poolId,
+    status: 'active' as const,
+    updatedAt: now,
+    terminatedAt: null,
+  }
+  return db
+    .insert(instances)
+    .values({ id: newId('ins'), clientId: agent.clientId, instanceId: side.instanceId, createdAt: now, ...facts })
+    .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: facts })
+}
+
+/** The pool of a spot side: as reported, else from its type and AZ. */
+function poolOf(side: SwitchSide): string | null {
+  if (side.mode !== 'spot') return null
+  return side.poolId ?? (side.instanceType && side.az ? poolIdOf(side.instanceType, side.az) : null)
+}
+
+/** What the instance paid per hour: the spot price on spot, the on-demand price otherwise. */
+function paidPrice(mode: Mode | undefined, spot: number | null, onDemand: number | null): number | null {
+  if (mode === 'spot') return spot
+  if (mode === 'ondemand') return onDemand
+  return null
+}

@@ -1,0 +1,31 @@
+/**
+ * Durations of a switch from the agent's own clock (its absolute times may be wrong; differences of
+ * its times are right). Pure.
+ */
+
+export interface SwitchTimes {
+  initiatedAt: number | null
+  readyAt: number | null
+  trafficSwitchedAt: number | null
+  oldTerminatedAt: number | null
+}
+
+/**
+ * Downtime: from the old instance no longer serving to the new one serving. With an Elastic IP move
+ * (`traffic_switched_at`) the gap is the move itself, bounded by ready → switched; without one, the old
+ * instance stops serving when its termination begins, the new one serves when ready. Null when the
+ * agent never said the new one was ready.
+ */
+export function downtimeMs(t: SwitchTimes): number | null {
+  if (t.readyAt === null) return null
+  if (t.trafficSwitchedAt !== null) return Math.max(0, t.trafficSwitchedAt - t.readyAt)
+  if (t.oldTerminatedAt !== null) return Math.max(0, t.readyAt - t.oldTerminatedAt)
+  return 0
+}
+
+/** Duration: from the start of the switch to the new instance serving. */
+export function durationMs(t: SwitchTimes): number | null {
+  const end = t.trafficSwitchedAt ?? t.readyAt
+  if (t.initiatedAt === null || end === null) return null
+  return Math.max(0, end - t.initiatedAt)
+}

@@ -1,0 +1,111 @@
+/**
+ * Emergency replicas on an interruption or rebalance signal. Idempotent per signal: a termination
+ * notice is keyed by (agent, termination_time); a rebalance reuses a live emergency replica of the last
+ * 30 minutes; a ready manual standby in another pool already answers any signal.
+ */
+import { and, desc, eq, gte, inArray } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { replicas, type Agent, type Replica } from '../db/schema'
+import { ApiError } from '../errors'
+import { newId } from '../ids'
+import { currentPoolOf, placeReplica } from './placement'
+import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'
+import { activeReplicas } from './store'
+
+export const REBALANCE_REUSE_MS = 30 * 60_000
+
+export type Signal =
+  | { kind: 'termination'; instanceId: string; terminationTime: number | null }
+  | { kind: 'rebalance'; instanceId: string }
+
+export interface SignalWish {
+  preferredZones?: string[]
+  excludeZones?: string[]
+}
+
+/** The replica answering the signal, and whether it was created now. Disabled agents get 403. */
+export async function emergencyReplicaFor(
+  db: Database,
+  agent: Agent,
+  signal: Signal,
+  wish: SignalWish,
+  now: number,
+): Promise<{ replica: Replica; created: boolean }> {
+  if (!agent.enabled || agent.status === 'disabled') throw new ApiError('FORBIDDEN', 'agent is disabled')
+  const key = signalKey(signal)
+  const earlier = await earlierAnswer(db, agent, signal, key, now)
+  if (earlier) return { replica: earlier, created: false }
+  const active = await activeReplicas(db, agent)
+  const currentPoolId = await currentPoolOf(db, agent)
+  const standby = active.find((r) => r.replicaType === 'manual' && r.status === 'ready' && r.poolId !== currentPoolId)
+  if (standby) return { replica: standby, created: false }
+  if (active.length >= MAX_ACTIVE_REPLICAS) {
+    throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
+  }
+  const placement = await placeReplica(db, agent, wish, now)
+  const id = newId('rep')
+  await db
+    .insert(replicas)
+    .values({
+      id,
+      clientId: agent.clientId,
+      agentId: agent.id,
+      replicaType: 'emergency',
+      status: 'launching',
+      poolId: placement.poolId,
+      instanceType: placement.instanceType,
+      region: placement.region,
+      az: placement.az,
+      parentInstanceId: signal.instanceId,
+      signalKey: key,
+      hourlyCost: placement.price,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+  // A concurrent call with the same key may have won the insert: answer with its replica.
+  const [row] = await db
+    .select()
+    .from(replicas)
+    .where(key ? and(eq(replicas.agentId, agent.id), eq(replicas.signalKey, key)) : eq(replicas.id, id))
+    .limit(1)
+  if (!row) throw new Error('replica row missing after insert')
+  return { replica: row, created: row.id === id }
+}
+
+/** Termination notices are keyed by their time; rebalances have no key (reuse is by age). */
+function signalKey(signal: Signal): string | null {
+  switch (signal.kind) {
+    case 'termination':
+      return `termination:${signal.terminationTime ?? signal.instanceId}`
+    case 'rebalance':
+      return null
+    default: {
+      const never: never = signal
+      return never
+    }
+  }
+}
+
+async function earlierAnswer(db: Database, agent: Agent, signal: Signal, key: string | null, now: number) {
+  const mine = and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
+  if (key) {
+    const [row] = await db.select().from(replicas).where(and(mine, eq(replicas.signalKey, key))).limit(1)
+    return row ?? null
+  }
+  if (signal.kind !== 'rebalance') return null
+  const [row] = await db
+    .select()
+    .from(replicas)
+    .where(
+      and(
+        mine,
+        eq(replicas.replicaType, 'emergency'),
+        inArray(replicas.status, [...ACTIVE_REPLICA_STATUSES]),
+        gte(replicas.createdAt, now - REBALANCE_REUSE_MS),
+      ),
+    )
+    .orderBy(desc(replicas.createdAt))
+    .limit(1)
+  return row ?? null
+}

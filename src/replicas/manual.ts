@@ -1,0 +1,66 @@
+/**
+ * Replicas the agent or a person asks for (POST replicas). With a real `instance_id` the agent has
+ * launched it already: the record starts as `syncing`, never `launching`, so no poller launches it again.
+ */
+import type { Database } from '../db/client'
+import { replicas, type Agent, type Replica } from '../db/schema'
+import { ApiError } from '../errors'
+import { newId } from '../ids'
+import { placeReplica, type PlacementWish } from './placement'
+import { MAX_ACTIVE_REPLICAS, type ReplicaStatus } from './states'
+import { activeReplicas, findByInstance, findReplica } from './store'
+
+export interface ReplicaRequest extends PlacementWish {
+  replicaType: 'manual' | 'emergency'
+  /** The EC2 id when the agent launched the instance itself. */
+  instanceId: string | null
+  parentInstanceId: string | null
+  requestedStatus: ReplicaStatus | null
+}
+
+/** Creates the replica (or returns the one already recorded on this instance). */
+export async function requestReplica(
+  db: Database,
+  agent: Agent,
+  req: ReplicaRequest,
+  now: number,
+): Promise<{ replica: Replica; created: boolean }> {
+  if (req.replicaType === 'manual' && !agent.manualReplicaEnabled) {
+    throw new ApiError('FORBIDDEN', 'manual replicas are disabled for this agent')
+  }
+  if (!agent.enabled || agent.status === 'disabled') throw new ApiError('FORBIDDEN', 'agent is disabled')
+  if (req.instanceId) {
+    const existing = await findByInstance(db, agent, req.instanceId)
+    if (existing) return { replica: existing, created: false }
+  }
+  const active = await activeReplicas(db, agent)
+  if (active.length >= MAX_ACTIVE_REPLICAS) {
+    throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
+  }
+  const placement = await placeReplica(db, agent, req, now)
+  const id = newId('rep')
+  await db.insert(replicas).values({
+    id,
+    clientId: agent.clientId,
+    agentId: agent.id,
+    instanceId: req.instanceId,
+    replicaType: req.replicaType,
+    status: initialStatus(req),
+    poolId: placement.poolId,
+    instanceType: placement.instanceType,
+    region: placement.region,
+    az: placement.az,
+    parentInstanceId: req.parentInstanceId ?? agent.instanceId,
+    hourlyCost: placement.price,
+    createdAt: now,
+    launchedAt: req.instanceId ? now : null,
+    readyAt: req.instanceId && req.requestedStatus === 'ready' ? now : null,
+    updatedAt: now,
+  })
+  return { replica: await findReplica(db, agent, id), created: true }
+}
+
+function initialStatus(req: ReplicaRequest): ReplicaStatus {
+  if (!req.instanceId) return 'launching'
+  return req.requestedStatus === 'ready' ? 'ready' : 'syncing'
+}

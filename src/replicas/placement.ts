@@ -1,0 +1,70 @@
+/** Where a new replica of an agent goes: a pool of its instance's type and region, never its current pool. */
+import { findInstanceOfAgent } from '../agents/instances'
+import type { Database } from '../db/client'
+import type { Agent } from '../db/schema'
+import { ApiError } from '../errors'
+import { chooseCheapestPool, findPool, type ChosenPool } from '../prices/choose-pool'
+import { parsePoolId, regionOfAz } from '../prices/pool-id'
+
+export interface PlacementWish {
+  /** A pool the caller chose; otherwise the cheapest freshly priced one. */
+  poolId?: string | null
+  preferredZones?: string[]
+  excludeZones?: string[]
+  maxHourlyCost?: number | null
+}
+
+export interface Placement {
+  poolId: string
+  instanceType: string
+  region: string
+  az: string
+  /** Latest spot price of the pool, when known. */
+  price: number | null
+  /** The pool the agent's instance runs in now (null on on-demand). */
+  currentPoolId: string | null
+}
+
+/** The pool the agent's instance runs in now (null on on-demand or unknown). */
+export async function currentPoolOf(db: Database, agent: Agent): Promise<string | null> {
+  const current = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
+  return current?.poolId ?? null
+}
+
+/** The pool for a new replica, or 409 when none fits. */
+export async function placeReplica(db: Database, agent: Agent, wish: PlacementWish, now: number): Promise<Placement> {
+  const current = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
+  const currentPoolId = current?.poolId ?? null
+  if (wish.poolId) {
+    const ref = parsePoolId(wish.poolId)
+    if (!ref) throw new ApiError('VALIDATION', 'invalid pool_id', { fields: [{ field: 'pool_id', message: 'expected <instance_type>.<az>' }] })
+    const known = await findPool(db, wish.poolId)
+    return {
+      poolId: wish.poolId,
+      instanceType: known?.instanceType ?? ref.instanceType,
+      region: known?.region ?? current?.region ?? regionOfAz(ref.az),
+      az: known?.az ?? ref.az,
+      price: known?.lastPrice ?? null,
+      currentPoolId,
+    }
+  }
+  if (!current?.instanceType || !current.region) {
+    throw new ApiError('CONFLICT', "the agent's instance type and region are not known yet")
+  }
+  const chosen: ChosenPool | null = await chooseCheapestPool(
+    db,
+    {
+      instanceType: current.instanceType,
+      region: current.region,
+      currentPoolId,
+      preferredZones: wish.preferredZones,
+      excludeZones: wish.excludeZones,
+    },
+    now,
+  )
+  if (!chosen) throw new ApiError('CONFLICT', 'no other pool of this instance type has a fresh price')
+  if (wish.maxHourlyCost != null && chosen.price > wish.maxHourlyCost) {
+    throw new ApiError('CONFLICT', `the cheapest pool costs ${chosen.price}/h, above max_hourly_cost`)
+  }
+  return { ...chosen, currentPoolId }
+}

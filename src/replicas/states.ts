@@ -1,0 +1,45 @@
+/**
+ * Replica states: `launching → syncing → ready → promoted`, or `failed` / `terminated` from any live
+ * state. A re-sync (`ready → syncing`) is allowed. Pure.
+ */
+import type { REPLICA_STATUSES } from '../db/schema'
+
+export type ReplicaStatus = (typeof REPLICA_STATUSES)[number]
+
+/** States that count against the limit of active replicas. */
+export const ACTIVE_REPLICA_STATUSES = ['launching', 'syncing', 'ready'] as const satisfies readonly ReplicaStatus[]
+
+/** At most this many active replicas per agent, manual and emergency together. */
+export const MAX_ACTIVE_REPLICAS = 2
+
+export function isActiveReplica(status: ReplicaStatus): boolean {
+  return (ACTIVE_REPLICA_STATUSES as readonly ReplicaStatus[]).includes(status)
+}
+
+export type Move = { kind: 'same' } | { kind: 'move' } | { kind: 'refused'; reason: string }
+
+/** Whether a replica may move from one state to another; the same state is an idempotent no-op. */
+export function replicaMove(from: ReplicaStatus, to: ReplicaStatus): Move {
+  if (from === to) return { kind: 'same' }
+  switch (from) {
+    case 'launching':
+      return to === 'promoted' ? refused(from, to) : { kind: 'move' }
+    case 'syncing':
+      return to === 'launching' || to === 'promoted' ? refused(from, to) : { kind: 'move' }
+    case 'ready':
+      return to === 'launching' ? refused(from, to) : { kind: 'move' }
+    case 'failed':
+      return to === 'terminated' ? { kind: 'move' } : refused(from, to)
+    case 'promoted':
+    case 'terminated':
+      return refused(from, to)
+    default: {
+      const never: never = from
+      return never
+    }
+  }
+}
+
+function refused(from: ReplicaStatus, to: ReplicaStatus): Move {
+  return { kind: 'refused', reason: `a ${from} replica can't become ${to}` }
+}

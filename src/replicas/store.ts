@@ -1,0 +1,101 @@
+/**
+ * Replica records of an agent. Owns writes to `replicas` (the agent API is their one writer).
+ * Every query is scoped by the agent, itself already scoped by the authenticated client.
+ */
+import { and, desc, eq, inArray, isNull, notInArray, type SQL } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { replicas, type Agent, type Replica } from '../db/schema'
+import { ApiError } from '../errors'
+import { ACTIVE_REPLICA_STATUSES, replicaMove, type ReplicaStatus } from './states'
+
+const ofAgent = (agent: Agent) => and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
+
+/** The agent's replica, or 404 (another agent's replica is unknown here). */
+export async function findReplica(db: Database, agent: Agent, replicaId: string): Promise<Replica> {
+  const [row] = await db.select().from(replicas).where(and(ofAgent(agent), eq(replicas.id, replicaId))).limit(1)
+  if (!row) throw new ApiError('NOT_FOUND', 'replica not found')
+  return row
+}
+
+export async function activeReplicas(db: Database, agent: Agent): Promise<Replica[]> {
+  return db
+    .select()
+    .from(replicas)
+    .where(and(ofAgent(agent), inArray(replicas.status, [...ACTIVE_REPLICA_STATUSES])))
+    .orderBy(desc(replicas.createdAt))
+}
+
+/**
+ * The replicas to list: one status, or all but the ended ones unless asked. A replica with a real
+ * instance is never listed as `launching` (the 4.0.0 poller launches every such item again).
+ */
+export async function listReplicas(
+  db: Database,
+  agent: Agent,
+  filter: { status: ReplicaStatus | null; includeTerminated: boolean },
+): Promise<Replica[]> {
+  let where: SQL | undefined
+  if (filter.status === 'launching') where = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId))
+  else if (filter.status) where = eq(replicas.status, filter.status)
+  else if (!filter.includeTerminated) where = notInArray(replicas.status, ['terminated', 'failed', 'promoted'])
+  return db
+    .select()
+    .from(replicas)
+    .where(and(ofAgent(agent), where))
+    .orderBy(desc(replicas.createdAt))
+    .limit(200)
+}
+
+export interface StatusFacts {
+  /** The real EC2 id, reported after launch (sets launched_at once). */
+  instanceId?: string | null
+  errorMessage?: string | null
+  /** Agent-clock times, stored for durations. */
+  syncStartedAt?: number | null
+  syncCompletedAt?: number | null
+}
+
+/**
+ * The update moving a replica to `to` at server time `now`, or null when it is already there.
+ * `ready` sets ready_at once; `terminated` and `failed` end it. Refused moves are 409.
+ */
+export function statusUpdate(db: Database, replica: Replica, to: ReplicaStatus, facts: StatusFacts, now: number) {
+  const move = replicaMove(replica.status, to)
+  if (move.kind === 'refused') throw new ApiError('CONFLICT', move.reason, { status: replica.status })
+  if (move.kind === 'same' && !hasFacts(replica, facts)) return null
+  return db
+    .update(replicas)
+    .set({
+      status: to,
+      instanceId: facts.instanceId ?? replica.instanceId,
+      launchedAt: facts.instanceId ? (replica.launchedAt ?? now) : replica.launchedAt,
+      readyAt: to === 'ready' ? (replica.readyAt ?? now) : replica.readyAt,
+      terminatedAt: to === 'terminated' || to === 'failed' ? (replica.terminatedAt ?? now) : replica.terminatedAt,
+      errorMessage: facts.errorMessage ?? replica.errorMessage,
+      syncStartedAt: facts.syncStartedAt ?? replica.syncStartedAt,
+      syncCompletedAt: facts.syncCompletedAt ?? replica.syncCompletedAt,
+      updatedAt: now,
+    })
+    .where(eq(replicas.id, replica.id))
+}
+
+/** Whether the facts would change anything stored. */
+function hasFacts(replica: Replica, facts: StatusFacts): boolean {
+  return (
+    (facts.instanceId != null && facts.instanceId !== replica.instanceId) ||
+    (facts.errorMessage != null && facts.errorMessage !== replica.errorMessage) ||
+    (facts.syncStartedAt != null && facts.syncStartedAt !== replica.syncStartedAt) ||
+    (facts.syncCompletedAt != null && facts.syncCompletedAt !== replica.syncCompletedAt)
+  )
+}
+
+/** The agent's latest replica on this EC2 instance (makes creation by a real instance id idempotent). */
+export async function findByInstance(db: Database, agent: Agent, instanceId: string): Promise<Replica | null> {
+  const [row] = await db
+    .select()
+    .from(replicas)
+    .where(and(ofAgent(agent), eq(replicas.instanceId, instanceId)))
+    .orderBy(desc(replicas.createdAt))
+    .limit(1)
+  return row ?? null
+}

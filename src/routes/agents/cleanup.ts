@@ -1,0 +1,56 @@
+/** POST /api/agents/:agentId/cleanup-report: what the agent's hourly cleanup deleted and what failed. */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { timeField } from '../../agents/wire'
+import { database } from '../../db/client'
+import { cleanupReports } from '../../db/schema'
+import { newId } from '../../ids'
+import { readJson } from '../../validate'
+import type { AgentRouteEnv } from './context'
+
+const ids = z.array(z.string().max(128)).max(5000).nullish()
+const failures = z
+  .array(z.union([z.object({ id: z.string().max(128).nullish(), error: z.string().max(4000).nullish() }), z.string().max(4000)]))
+  .max(5000)
+  .nullish()
+
+export const CleanupReportBody = z.object({
+  timestamp: timeField,
+  snapshots: z
+    .object({ type: z.string().max(32).nullish(), deleted: ids, failed: failures, cutoff_date: timeField, error: z.string().max(4000).nullish() })
+    .nullish(),
+  amis: z
+    .object({
+      type: z.string().max(32).nullish(),
+      deleted_amis: ids,
+      deleted_snapshots: ids,
+      failed: failures,
+      cutoff_date: timeField,
+      error: z.string().max(4000).nullish(),
+    })
+    .nullish(),
+})
+
+export const cleanup = new Hono<AgentRouteEnv>()
+
+cleanup.post('/cleanup-report', async (c) => {
+  const body = await readJson(c, CleanupReportBody)
+  const agent = c.get('agent')
+  const id = newId('cln')
+  const errors = [body.snapshots?.error, body.amis?.error].filter((e): e is string => !!e)
+  await database(c.env.DB)
+    .insert(cleanupReports)
+    .values({
+      id,
+      clientId: agent.clientId,
+      agentId: agent.id,
+      reportedAt: body.timestamp,
+      receivedAt: Date.now(),
+      snapshotsDeleted: (body.snapshots?.deleted?.length ?? 0) + (body.amis?.deleted_snapshots?.length ?? 0),
+      amisDeleted: body.amis?.deleted_amis?.length ?? 0,
+      failures: (body.snapshots?.failed?.length ?? 0) + (body.amis?.failed?.length ?? 0),
+      error: errors.length ? errors.join('; ') : null,
+      body,
+    })
+  return c.json({ success: true, report_id: id }, 201)
+})

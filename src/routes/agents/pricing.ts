@@ -1,0 +1,84 @@
+/** POST /api/agents/:agentId/pricing-report: spot prices of every pool of the type, and on-demand. */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { fact, priceField, timeField } from '../../agents/wire'
+import { database } from '../../db/client'
+import { findInstanceOfAgent } from '../../agents/instances'
+import { parsePoolId, regionOfAz } from '../../prices/pool-id'
+import { recordPrices, type ReportedPool } from '../../prices/record'
+import { readJson } from '../../validate'
+import type { AgentRouteEnv } from './context'
+
+const SpotPool = z.object({
+  pool_id: z.string().max(128),
+  instance_type: fact,
+  az: fact,
+  price: priceField,
+})
+
+const ReportedInstance = z.object({
+  instance_id: fact,
+  instance_type: fact,
+  region: fact,
+  az: fact,
+})
+
+/** 4.0.0: prices under `pricing`; 3.2.0: `on_demand_price: {price}` and `spot_pools` at the top. */
+export const PricingReportBody = z
+  .object({
+    instance: ReportedInstance.nullish(),
+    pricing: z
+      .object({
+        on_demand_price: priceField,
+        current_spot_price: priceField,
+        cheapest_pool: z.object({ pool_id: fact, price: priceField }).nullish(),
+        spot_pools: z.array(SpotPool).max(500).nullish(),
+        collected_at: timeField,
+      })
+      .nullish(),
+    on_demand_price: z.object({ price: priceField }).nullish(),
+    spot_pools: z.array(SpotPool).max(500).nullish(),
+  })
+  .refine((b) => b.pricing != null || b.on_demand_price != null || b.spot_pools != null, {
+    message: 'expected `pricing` (4.0.0) or `on_demand_price`/`spot_pools` (3.2.0)',
+    path: ['pricing'],
+  })
+
+export type PricingReportBody = z.output<typeof PricingReportBody>
+
+export const pricing = new Hono<AgentRouteEnv>()
+
+pricing.post('/pricing-report', async (c) => {
+  const body = await readJson(c, PricingReportBody)
+  const agent = c.get('agent')
+  const db = database(c.env.DB)
+  const known = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
+  const instanceType = body.instance?.instance_type ?? known?.instanceType ?? null
+  const spotPools = reportedPools(body)
+  const region = body.instance?.region ?? known?.region ?? (spotPools[0] ? regionOfAz(spotPools[0].az) : null)
+  if (!region) return c.json({ success: true, spot_rows: 0, ondemand_rows: 0 })
+  const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
+  const recorded = await recordPrices(
+    db,
+    { clientId: agent.clientId, agentId: agent.id, region, instanceType, onDemandPrice, spotPools },
+    Date.now(),
+  )
+  return c.json({ success: true, spot_rows: recorded.spotRows, ondemand_rows: recorded.ondemandRows })
+})
+
+/** The priced pools of a report of either version; a pool without a price or a readable id is skipped. */
+export function reportedPools(body: PricingReportBody): ReportedPool[] {
+  const items = body.pricing?.spot_pools ?? body.spot_pools ?? []
+  const out: ReportedPool[] = []
+  for (const item of items) {
+    const ref = parsePoolId(item.pool_id)
+    if (!ref || item.price === null) continue
+    out.push({
+      poolId: item.pool_id,
+      instanceType: item.instance_type ?? ref.instanceType,
+      az: item.az ?? ref.az,
+      price: item.price,
+    })
+  }
+  return out
+}

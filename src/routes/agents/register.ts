@@ -1,0 +1,67 @@
+/** POST /api/agents/register: an agent (re-)registers its instance. */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { bearerToken, clientForToken } from '../../auth'
+import { configFor } from '../../agents/config'
+import { registerAgent } from '../../agents/register'
+import { fact, instanceIdField, modeField, requiredFact } from '../../agents/wire'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { sessionOf } from '../../session/agent-session'
+import { readJson } from '../../validate'
+
+export const RegisterBody = z.object({
+  /** Used only when the Authorization header is missing. */
+  client_token: z.string().max(512).nullish(),
+  /** Falls back to `instance_id`. */
+  logical_agent_id: fact,
+  instance_id: instanceIdField,
+  instance_type: requiredFact,
+  region: requiredFact,
+  az: requiredFact,
+  hostname: fact,
+  ami_id: fact,
+  mode: modeField,
+  agent_version: fact,
+  private_ip: fact,
+  /** null: the instance has no public IPv4. */
+  public_ip: fact,
+})
+
+export const register = new Hono<AppEnv>()
+
+register.post('/', async (c) => {
+  const body = await readJson(c, RegisterBody)
+  const token = bearerToken(c.req.header('Authorization')) ?? body.client_token?.trim()
+  if (!token) throw new ApiError('UNAUTHORIZED', 'missing client token')
+  const db = database(c.env.DB)
+  const now = Date.now()
+  const client = await clientForToken(db, token, now)
+  c.set('principal', { kind: 'agent', clientId: client.id })
+  const agent = await registerAgent(
+    db,
+    {
+      clientId: client.id,
+      logicalAgentId: body.logical_agent_id ?? body.instance_id,
+      instanceId: body.instance_id,
+      instanceType: body.instance_type,
+      region: body.region,
+      az: body.az,
+      amiId: body.ami_id,
+      mode: body.mode,
+      hostname: body.hostname,
+      agentVersion: body.agent_version,
+      privateIp: body.private_ip,
+      publicIp: body.public_ip,
+    },
+    now,
+  )
+  await sessionOf(c.env, agent.id).registered({
+    clientId: client.id,
+    agentId: agent.id,
+    instanceId: body.instance_id,
+    agentVersion: agent.agentVersion,
+  })
+  return c.json({ agent_id: agent.id, client_id: client.id, config: await configFor(db, agent) })
+})

@@ -1,0 +1,180 @@
+/** Replicas of an agent: list, create, launch report, status, sync status, promote, terminate. */
+import { and, eq } from 'drizzle-orm'
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { tellAgent, understands } from '../../agents/tell'
+import { fact, flagField, instanceIdField, priceField, timeField } from '../../agents/wire'
+import { database } from '../../db/client'
+import { replicas, REPLICA_STATUSES } from '../../db/schema'
+import { ApiError } from '../../errors'
+import { tellPromotion, tellReplicaTermination } from '../../replicas/commands'
+import { requestReplica } from '../../replicas/manual'
+import { promoteReplica } from '../../replicas/promote'
+import { findReplica, listReplicas, statusUpdate } from '../../replicas/store'
+import { placeholderInstanceId, poolView, replicaView } from '../../replicas/view'
+import { PRIORITY } from '../../protocol'
+import { readJson, readQuery } from '../../validate'
+import type { AgentRouteEnv } from './context'
+
+const Status = z.enum(REPLICA_STATUSES)
+const zones = z.array(z.string().max(64)).max(50).nullish()
+
+export const ReplicaListQuery = z.object({
+  status: Status.optional(),
+  include_terminated: z.enum(['true', 'false', '1', '0']).optional(),
+})
+
+export const ReplicaCreateBody = z.object({
+  pool_id: fact,
+  exclude_zones: zones,
+  max_hourly_cost: priceField,
+  /** A real EC2 id: the agent launched it itself (never listed as `launching`). */
+  instance_id: fact,
+  replica_type: z.enum(['manual', 'emergency']).nullish(),
+  parent_instance_id: fact,
+  status: Status.nullish(),
+})
+
+export const ReplicaInstanceBody = z.object({ instance_id: instanceIdField, status: Status.nullish() })
+
+export const ReplicaStatusBody = z.object({
+  status: Status,
+  sync_started_at: timeField,
+  sync_completed_at: timeField,
+  error_message: z.string().max(4000).nullish(),
+})
+
+export const ReplicaSyncBody = z.object({
+  sync_status: z.string().max(64).nullish(),
+  sync_latency_ms: z.number().finite().min(0).max(1e9).nullish(),
+  state_transfer_progress: z.number().finite().min(0).max(100).nullish(),
+  status: Status.nullish(),
+})
+
+export const ReplicaPromoteBody = z.object({ demote_old_primary: flagField })
+
+export const replicaRoutes = new Hono<AgentRouteEnv>()
+
+replicaRoutes.get('/replicas', async (c) => {
+  const q = readQuery(c, ReplicaListQuery)
+  const rows = await listReplicas(database(c.env.DB), c.get('agent'), {
+    status: q.status ?? null,
+    includeTerminated: q.include_terminated === 'true' || q.include_terminated === '1',
+  })
+  const now = Date.now()
+  return c.json({ replicas: rows.map((r) => replicaView(r, now)), total: rows.length })
+})
+
+replicaRoutes.post('/replicas', async (c) => {
+  const body = await readJson(c, ReplicaCreateBody)
+  const { replica, created } = await requestReplica(
+    database(c.env.DB),
+    c.get('agent'),
+    {
+      replicaType: body.replica_type ?? 'manual',
+      instanceId: body.instance_id,
+      parentInstanceId: body.parent_instance_id,
+      requestedStatus: body.status ?? null,
+      poolId: body.pool_id,
+      excludeZones: body.exclude_zones ?? undefined,
+      maxHourlyCost: body.max_hourly_cost,
+    },
+    Date.now(),
+  )
+  return c.json(
+    {
+      success: true,
+      replica_id: replica.id,
+      instance_id: replica.instanceId ?? placeholderInstanceId(replica),
+      pool: poolView(replica),
+      hourly_cost: replica.hourlyCost,
+      status: replica.status,
+    },
+    created ? 201 : 200,
+  )
+})
+
+replicaRoutes.put('/replicas/:replicaId', async (c) => {
+  const body = await readJson(c, ReplicaInstanceBody)
+  const db = database(c.env.DB)
+  const replica = await findReplica(db, c.get('agent'), c.req.param('replicaId'))
+  // A replica with a real instance is past launching.
+  const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
+  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id }, Date.now())
+  if (update) await update
+  return c.json({ success: true, replica_id: replica.id, instance_id: body.instance_id, status: to })
+})
+
+replicaRoutes.post('/replicas/:replicaId/status', async (c) => {
+  const body = await readJson(c, ReplicaStatusBody)
+  const db = database(c.env.DB)
+  const replica = await findReplica(db, c.get('agent'), c.req.param('replicaId'))
+  const facts = {
+    errorMessage: body.error_message,
+    syncStartedAt: body.sync_started_at,
+    syncCompletedAt: body.sync_completed_at,
+  }
+  const update = statusUpdate(db, replica, body.status, facts, Date.now())
+  if (update) await update
+  return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
+})
+
+replicaRoutes.post('/replicas/:replicaId/sync-status', async (c) => {
+  const body = await readJson(c, ReplicaSyncBody)
+  const db = database(c.env.DB)
+  const agent = c.get('agent')
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  const now = Date.now()
+  const move = body.status ? statusUpdate(db, replica, body.status, {}, now) : null
+  const metrics = {
+    syncStatus: body.sync_status ?? replica.syncStatus,
+    syncLatencyMs: body.sync_latency_ms == null ? replica.syncLatencyMs : Math.round(body.sync_latency_ms),
+    stateTransferProgress: body.state_transfer_progress ?? replica.stateTransferProgress,
+  }
+  const metricsChanged =
+    metrics.syncStatus !== replica.syncStatus ||
+    metrics.syncLatencyMs !== replica.syncLatencyMs ||
+    metrics.stateTransferProgress !== replica.stateTransferProgress
+  if (move) await move
+  if (metricsChanged) {
+    await db
+      .update(replicas)
+      .set({ ...metrics, updatedAt: now })
+      .where(and(eq(replicas.id, replica.id), eq(replicas.agentId, agent.id)))
+  }
+  return c.json({ success: true, replica_id: replica.id, status: body.status ?? replica.status })
+})
+
+replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
+  const body = await readJson(c, ReplicaPromoteBody)
+  const db = database(c.env.DB)
+  const agent = c.get('agent')
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  if (replica.status !== 'promoted' && !understands(agent, 'promote_replica')) {
+    throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
+  }
+  const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', Date.now())
+  if (!promotion.changed) return c.json({ success: true, replica_id: replica.id, new_instance_id: promotion.newInstanceId, command_id: null })
+  const commandId = await tellPromotion(c.env, agent, replica, promotion.newInstanceId, PRIORITY.manual)
+  if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
+    await tellAgent(c.env, agent, {
+      instanceId: promotion.newInstanceId,
+      commandType: 'terminate_instance',
+      priority: PRIORITY.manual,
+      payload: { target_instance_id: promotion.oldInstanceId, reason: 'demoted after replica promotion' },
+      source: 'manual',
+    })
+  }
+  return c.json({ success: true, replica_id: replica.id, new_instance_id: promotion.newInstanceId, command_id: commandId })
+})
+
+replicaRoutes.delete('/replicas/:replicaId', async (c) => {
+  const db = database(c.env.DB)
+  const agent = c.get('agent')
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  const update = statusUpdate(db, replica, 'terminated', {}, Date.now())
+  if (!update) return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: null })
+  await update
+  const commandId = await tellReplicaTermination(c.env, agent, replica)
+  return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: commandId })
+})

@@ -1,0 +1,117 @@
+/**
+ * Interruption signals: termination-imminent (fail over now), rebalance-recommendation, the emergency
+ * replica the 4.0.0 agent asks for first, and termination (the instance is gone).
+ */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { recordRebalance, recordTermination } from '../../agents/events'
+import { fact, instanceIdField, timeField } from '../../agents/wire'
+import { database } from '../../db/client'
+import { ApiError } from '../../errors'
+import { PRIORITY } from '../../protocol'
+import { tellPromotion, tellReplicaLaunch } from '../../replicas/commands'
+import { emergencyReplicaFor } from '../../replicas/emergency'
+import { failOver } from '../../replicas/failover'
+import { placeholderInstanceId, poolView } from '../../replicas/view'
+import { readJson } from '../../validate'
+import type { AgentRouteEnv } from './context'
+
+export const TerminationImminentBody = z.object({
+  instance_id: instanceIdField,
+  termination_time: timeField,
+  detected_at: timeField,
+  replica_id: fact,
+})
+
+export const RebalanceBody = z.object({ instance_id: instanceIdField, detected_at: timeField })
+
+export const EmergencyReplicaBody = z.object({
+  signal_type: z.enum(['rebalance-recommendation', 'termination-notice']),
+  instance_id: instanceIdField,
+  termination_time: timeField,
+  preferred_zones: z.array(z.string().max(64)).max(50).nullish(),
+  exclude_zones: z.array(z.string().max(64)).max(50).nullish(),
+})
+
+export const TerminationBody = z.object({ reason: z.string().max(1000).nullish(), instance_id: fact })
+
+export const signals = new Hono<AgentRouteEnv>()
+
+signals.post('/termination-imminent', async (c) => {
+  const body = await readJson(c, TerminationImminentBody)
+  const agent = c.get('agent')
+  const outcome = await failOver(
+    database(c.env.DB),
+    agent,
+    {
+      instanceId: body.instance_id,
+      terminationTime: body.termination_time,
+      detectedAt: body.detected_at,
+      replicaId: body.replica_id,
+    },
+    Date.now(),
+  )
+  if (outcome.kind === 'no_replica') {
+    throw new ApiError('CONFLICT', 'No replica available', { success: false, action: 'emergency_snapshot_required' })
+  }
+  if (outcome.replica) await tellPromotion(c.env, agent, outcome.replica, outcome.newInstanceId, PRIORITY.emergency)
+  return c.json({
+    success: true,
+    message: `replica ${outcome.replicaId} promoted to primary`,
+    new_instance_id: outcome.newInstanceId,
+    replica_id: outcome.replicaId,
+    failover_time_ms: outcome.failoverMs,
+    action: 'replica_promoted',
+  })
+})
+
+signals.post('/rebalance-recommendation', async (c) => {
+  const body = await readJson(c, RebalanceBody)
+  const answer = await recordRebalance(
+    database(c.env.DB),
+    c.get('agent'),
+    { instanceId: body.instance_id, detectedAt: body.detected_at },
+    Date.now(),
+  )
+  return c.json({ success: true, action: answer.action, risk_score: answer.riskScore, reason: answer.reason })
+})
+
+signals.post('/create-emergency-replica', async (c) => {
+  const body = await readJson(c, EmergencyReplicaBody)
+  const agent = c.get('agent')
+  const isTermination = body.signal_type === 'termination-notice'
+  const { replica, created } = await emergencyReplicaFor(
+    database(c.env.DB),
+    agent,
+    isTermination
+      ? { kind: 'termination', instanceId: body.instance_id, terminationTime: body.termination_time }
+      : { kind: 'rebalance', instanceId: body.instance_id },
+    { preferredZones: body.preferred_zones ?? undefined, excludeZones: body.exclude_zones ?? undefined },
+    Date.now(),
+  )
+  if (created) await tellReplicaLaunch(c.env, agent, replica)
+  const instanceId = replica.instanceId ?? placeholderInstanceId(replica)
+  return c.json(
+    {
+      success: true,
+      replica_id: replica.id,
+      instance_id: instanceId,
+      replica_instance_id: instanceId,
+      status: replica.status,
+      pool: { id: replica.poolId, name: poolView(replica).name, az: replica.az },
+      hourly_cost: replica.hourlyCost,
+      urgency: isTermination ? 'critical' : 'high',
+      created,
+    },
+    created ? 201 : 200,
+  )
+})
+
+signals.post('/termination', async (c) => {
+  const body = await readJson(c, TerminationBody)
+  const agent = c.get('agent')
+  const instanceId = body.instance_id ?? agent.instanceId
+  if (!instanceId) throw new ApiError('VALIDATION', 'instance_id required: the agent has no instance', { fields: [{ field: 'instance_id', message: 'required' }] })
+  const result = await recordTermination(database(c.env.DB), agent, { instanceId, reason: body.reason ?? null }, Date.now())
+  return c.json({ success: true, instance_id: instanceId, changed: result.changed })
+})

@@ -1,0 +1,93 @@
+/** POST /api/agents/:agentId/switch-report: the agent reports a switch it made. */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { recordSwitchReport, type SwitchSide } from '../../agents/switch-report'
+import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
+import { database } from '../../db/client'
+import { readJson } from '../../validate'
+import type { AgentRouteEnv } from './context'
+
+const Side = z.object({
+  instance_id: fact,
+  instance_type: fact,
+  region: fact,
+  az: fact,
+  ami_id: fact,
+  mode: modeField,
+  pool_id: fact,
+})
+
+const Prices = z.object({ on_demand: priceField, old_spot: priceField, new_spot: priceField })
+
+/** Both timing key sets of agent-api.md, accepted under `timing` or at the top level. */
+const timingKeys = {
+  switch_initiated_at: timeField,
+  new_instance_launched_at: timeField,
+  new_instance_ready_at: timeField,
+  traffic_switched_at: timeField,
+  old_instance_terminated_at: timeField,
+  initiated_at: timeField,
+  ami_created_at: timeField,
+  instance_launched_at: timeField,
+  instance_ready_at: timeField,
+  old_terminated_at: timeField,
+}
+
+export const SwitchReportBody = z.object({
+  old_instance: Side.nullish(),
+  new_instance: Side.extend({ instance_id: instanceIdField }),
+  snapshot: z.object({ used: flagField, ami_id: fact }).nullish(),
+  trigger: z.string().max(64).nullish(),
+  command_id: z.string().max(128).nullish(),
+  /** What the installed agent sends. */
+  prices: Prices.nullish(),
+  /** Accepted alias of `prices`. */
+  pricing: Prices.nullish(),
+  timing: z.object(timingKeys).nullish(),
+  ...timingKeys,
+})
+
+export const switchReports = new Hono<AgentRouteEnv>()
+
+switchReports.post('/switch-report', async (c) => {
+  const body = await readJson(c, SwitchReportBody)
+  const agent = c.get('agent')
+  const prices = body.prices ?? body.pricing
+  const t = body.timing
+  const pick = (a: keyof typeof timingKeys, b: keyof typeof timingKeys) => t?.[a] ?? t?.[b] ?? body[a] ?? body[b] ?? null
+  const result = await recordSwitchReport(
+    database(c.env.DB),
+    agent,
+    {
+      commandId: body.command_id ?? null,
+      trigger: body.trigger ?? 'unknown',
+      old: body.old_instance ? side(body.old_instance) : null,
+      new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
+      snapshotUsed: body.snapshot?.used ?? null,
+      amiId: body.snapshot?.ami_id ?? null,
+      prices: { onDemand: prices?.on_demand ?? null, oldSpot: prices?.old_spot ?? null, newSpot: prices?.new_spot ?? null },
+      times: {
+        initiatedAt: pick('switch_initiated_at', 'initiated_at'),
+        amiCreatedAt: pick('ami_created_at', 'ami_created_at'),
+        launchedAt: pick('new_instance_launched_at', 'instance_launched_at'),
+        readyAt: pick('new_instance_ready_at', 'instance_ready_at'),
+        trafficSwitchedAt: pick('traffic_switched_at', 'traffic_switched_at'),
+        oldTerminatedAt: pick('old_instance_terminated_at', 'old_terminated_at'),
+      },
+    },
+    Date.now(),
+  )
+  return c.json({ success: true, switch_id: result.switchId, duplicate: !result.created }, result.created ? 201 : 200)
+})
+
+function side(s: z.output<typeof Side>): SwitchSide {
+  return {
+    instanceId: s.instance_id,
+    instanceType: s.instance_type,
+    region: s.region,
+    az: s.az,
+    amiId: s.ami_id,
+    mode: s.mode,
+    poolId: s.pool_id,
+  }
+}
