@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { formatEventsFile, formatPriceFile, parseEventsFile, parsePriceFile, traceFromPrices } from '../../scripts/backtest/files'
+import { runBacktest } from '../../scripts/backtest/report'
+import { capViolations } from '../../scripts/backtest/simulate'
+import { generateTrace } from '../../scripts/backtest/trace'
+import { resolveParams } from '../../src/engine/params'
+
+describe('backtest', () => {
+  it('on a generated trace, the active parameters beat on-demand within the caps and near the optimum', () => {
+    const report = runBacktest(generateTrace({ seed: 11, days: 14 }), resolveParams({}))
+    const row = (name: string) => report.strategies.find((s) => s.strategy === name)!
+    expect(report.strategies.map((s) => s.strategy)).toEqual(['active', 'ondemand', 'cheapest', 'legacy', 'optimum'])
+    expect(row('active').total_cost).toBeLessThan(row('ondemand').total_cost)
+    expect(row('active').cap_violations).toBe(0)
+    expect(row('optimum').cap_violations).toBe(0)
+    expect(row('active').share_of_hindsight_optimum).toBeGreaterThanOrEqual(0.9)
+    expect(row('optimum').total_cost).toBeLessThanOrEqual(row('legacy').total_cost)
+  })
+
+  it('generates the same trace for the same seed, with about 5 interruptions per AZ a month', () => {
+    const a = generateTrace()
+    expect(generateTrace().prices[0]).toEqual(a.prices[0])
+    expect(a.steps).toBe(30 * 288)
+    const interruptions = a.events.filter((e) => e.kind === 'interruption').length
+    expect(interruptions).toBeGreaterThan(5)
+    expect(interruptions).toBeLessThan(30)
+    for (const series of a.prices) for (const p of series) expect(p).toBeLessThanOrEqual(a.onDemand)
+  })
+
+  it('round-trips prices through the describe-spot-price-history text format and events through TSV', () => {
+    const trace = generateTrace({ days: 2 })
+    const back = traceFromPrices(parsePriceFile(formatPriceFile(trace)), trace.onDemand, parseEventsFile(formatEventsFile(trace.events)))
+    expect(back.steps).toBe(trace.steps)
+    expect(back.prices).toEqual(trace.prices)
+    expect(back.events).toEqual(trace.events)
+  })
+
+  it('reads AWS text output, preferring Linux/UNIX over the VPC product and ignoring other lines', () => {
+    const text = [
+      'SPOTPRICEHISTORY\tus-east-1b\tt3.medium\tLinux/UNIX (Amazon VPC)\t0.099000\t2026-01-01T00:00:00+00:00',
+      'SPOTPRICEHISTORY\tus-east-1b\tt3.medium\tLinux/UNIX\t0.012500\t2026-01-01T00:00:00+00:00',
+      'SPOTPRICEHISTORY\tus-east-1a\tt3.medium\tLinux/UNIX\t0.013100\t2026-01-01T00:07:10.000Z',
+      'NEXTTOKEN\tabc',
+      'SPOTPRICEHISTORY\tus-east-1b\tt3.medium\tLinux/UNIX\t0.014000\t2026-01-01T00:20:00+00:00',
+    ].join('\n')
+    const trace = traceFromPrices(parsePriceFile(text), 0.0416)
+    expect(trace.pools.map((p) => p.poolId)).toEqual(['t3.medium.us-east-1a', 't3.medium.us-east-1b'])
+    expect([...trace.prices[0]!]).toEqual([Number.NaN, Number.NaN, 0.0131, 0.0131, 0.0131])
+    expect([...trace.prices[1]!]).toEqual([0.0125, 0.0125, 0.0125, 0.0125, 0.014])
+    expect(() => parsePriceFile('SPOTPRICEHISTORY\tbroken')).toThrow(/line 1/)
+  })
+
+  it('counts a switch that breaks a rolling cap as a violation', () => {
+    const h = 3_600_000
+    expect(capViolations([0, h, 2 * h], { perDay: 3, perWeek: 10 })).toBe(0)
+    expect(capViolations([0, h, 2 * h, 3 * h], { perDay: 3, perWeek: 10 })).toBe(1)
+    expect(capViolations([0, h, 2 * h, 24 * h], { perDay: 3, perWeek: 10 })).toBe(0)
+  })
+})

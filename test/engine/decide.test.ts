@@ -1,0 +1,118 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decide } from '../../src/engine/decide'
+import { capViolations } from '../../scripts/backtest/simulate'
+import { DEFAULT_PARAMS, effectiveThresholds, resolveParams } from '../../src/engine/params'
+import type { EngineInput, PoolQuote } from '../../src/engine/types'
+import { engineInput, NOW } from './arbitraries'
+
+const HOUR = 3_600_000
+const quote = (az: string, price: number, extra: Partial<PoolQuote> = {}): PoolQuote => ({
+  poolId: `t3.medium.${az}`,
+  az,
+  price,
+  seenAt: NOW - 60_000,
+  volatility24h: 0.02,
+  trend1h: 0,
+  interruptions30d: 0,
+  rebalances30d: 0,
+  lastInterruptionAt: null,
+  lastCapacityErrorAt: null,
+  ...extra,
+})
+const base = (over: Partial<EngineInput> = {}): EngineInput => ({
+  now: NOW,
+  agent: { enabled: true, online: true, commandInFlight: false },
+  current: { mode: 'ondemand', poolId: null, since: NOW - 10 * HOUR },
+  onDemandPrice: 0.0416,
+  pools: [quote('us-east-1a', 0.0125), quote('us-east-1b', 0.0140)],
+  switchTimes: [],
+  thresholds: effectiveThresholds(DEFAULT_PARAMS),
+  ...over,
+})
+
+describe('decide', () => {
+  it('moves an on-demand workload to the cheapest safe pool, explaining why', () => {
+    const d = decide(base(), DEFAULT_PARAMS)
+    expect(d).toMatchObject({ decision: 'to_spot', target: { mode: 'spot', poolId: 't3.medium.us-east-1a' }, blocked_by: [] })
+    expect(d.expected_savings_per_hour).toBeCloseTo(0.0416 - 0.0125, 6)
+    expect(d.reasons.join(' ')).toContain('t3.medium.us-east-1a')
+    expect(d.confidence).toBeGreaterThan(0.5)
+  })
+
+  it('prefers a safer pool over a slightly cheaper one that keeps interrupting', () => {
+    const pools = [quote('us-east-1a', 0.012, { interruptions30d: 20, volatility24h: 0.4 }), quote('us-east-1b', 0.013)]
+    expect(decide(base({ pools }), DEFAULT_PARAMS).target?.poolId).toBe('t3.medium.us-east-1b')
+  })
+
+  it('stays in a pool when another is only a little cheaper (minimum savings)', () => {
+    const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1b', since: NOW - 10 * HOUR }
+    const pools = [quote('us-east-1a', 0.027), quote('us-east-1b', 0.03)]
+    const thresholds = { ...effectiveThresholds(DEFAULT_PARAMS), min_pool_duration_hours: 6, risk_threshold: 0.9 }
+    const d = decide(base({ current, pools, thresholds }), DEFAULT_PARAMS)
+    expect(d).toMatchObject({ decision: 'stay', blocked_by: ['min_savings'], target: { poolId: 't3.medium.us-east-1a' } })
+    const lenient = decide(base({ current, pools, thresholds: { ...thresholds, min_savings_percent: 5 } }), DEFAULT_PARAMS)
+    expect(lenient.decision).toBe('switch_pool')
+  })
+
+  it('leaves a spiking pool urgently, before the minimum stay is over', () => {
+    const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1a', since: NOW - 10 * 60_000 }
+    const pools = [quote('us-east-1a', 0.04, { trend1h: 1.5 }), quote('us-east-1b', 0.014)]
+    const d = decide(base({ current, pools }), DEFAULT_PARAMS)
+    expect(d).toMatchObject({ decision: 'switch_pool', urgent: true, target: { poolId: 't3.medium.us-east-1b' } })
+  })
+
+  it('goes on-demand when every other pool is stale, skipped or too risky', () => {
+    const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1a', since: NOW - 10 * 60_000 }
+    const pools = [
+      quote('us-east-1a', 0.041, { trend1h: 1.5, interruptions30d: 30 }),
+      quote('us-east-1b', 0.012, { seenAt: NOW - 5 * HOUR }),
+      quote('us-east-1c', 0.012, { lastInterruptionAt: NOW - 60_000 }),
+    ]
+    const d = decide(base({ current, pools }), DEFAULT_PARAMS)
+    expect(d).toMatchObject({ decision: 'to_ondemand', target: { mode: 'ondemand', poolId: null } })
+    expect(d.reasons.join(' ')).toMatch(/stale.*|recently interrupted/)
+  })
+
+  it('names every guardrail that blocks a move', () => {
+    const d = decide(
+      base({ agent: { enabled: true, online: false, commandInFlight: true }, switchTimes: [NOW - 60_000, NOW - 2 * HOUR, NOW - 3 * HOUR] }),
+      DEFAULT_PARAMS,
+    )
+    expect(d.decision).toBe('stay')
+    expect(d.blocked_by).toEqual(['agent_offline', 'command_in_flight', 'cooldown', 'daily_cap'])
+    expect(d.target?.poolId).toBe('t3.medium.us-east-1a')
+  })
+
+  it('does not hold an imposed placement to the minimum stay', () => {
+    const since = NOW - 20 * 60_000
+    expect(decide(base({ current: { mode: 'ondemand', poolId: null, since } }), DEFAULT_PARAMS).blocked_by).toEqual(['min_pool_duration'])
+    expect(decide(base({ current: { mode: 'ondemand', poolId: null, since, imposed: true } }), DEFAULT_PARAMS).decision).toBe('to_spot')
+  })
+
+  it('moves in a fair share of random markets (the properties are not vacuous)', () => {
+    const samples = fc.sample(engineInput, { numRuns: 2000, seed: 7 })
+    const moves = samples.filter((i) => decide(i, DEFAULT_PARAMS).decision !== 'stay').length
+    expect(moves).toBeGreaterThan(50)
+  })
+
+  it('keeps within the rolling caps over a month of random prices', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0.004, max: 0.05, noNaN: true }), { minLength: 3 * 400, maxLength: 3 * 400 }), (walk) => {
+        const params = resolveParams({ cooldown_minutes: 0, min_pool_duration_hours: 0, min_savings_percent: 0, hysteresis_percent: 0 })
+        const thresholds = { ...effectiveThresholds(params), max_switches_per_day: 2, max_switches_per_week: 5 }
+        let current: EngineInput['current'] = { mode: 'ondemand', poolId: null, since: NOW }
+        const switchTimes: number[] = []
+        for (let step = 0; step < 400; step++) {
+          const now = NOW + step * 30 * 60_000
+          const pools = ['a', 'b', 'c'].map((z, k) => quote(`us-east-1${z}`, walk[step * 3 + k]!, { seenAt: now }))
+          const d = decide(base({ now, current, pools, switchTimes: [...switchTimes], thresholds }), params)
+          if (d.decision !== 'stay' && d.target) [current, switchTimes[switchTimes.length]] = [{ ...d.target, since: now }, now]
+        }
+        expect(switchTimes.length).toBeGreaterThan(5)
+        expect(capViolations(switchTimes, { perDay: 2, perWeek: 5 })).toBe(0)
+      }),
+      { numRuns: 30 },
+    )
+  })
+})
