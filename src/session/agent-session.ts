@@ -49,9 +49,15 @@ export class AgentSession extends DurableObject<Env> {
     if (!this.owner(input)) return { ok: false, reason: 'unsupported', message: 'agent not found' }
     const open = this.settle(now)
     const duplicate = queue.findDuplicate(open, input.dedupeKey)
-    if (duplicate) return { ok: false, reason: 'duplicate', commandId: duplicate.id }
+    if (duplicate) {
+      await this.afterChange(now)
+      return { ok: false, reason: 'duplicate', commandId: duplicate.id }
+    }
     const created = queue.createCommand(input, newId('cmd'), now)
-    if (!created.ok) return { ok: false, reason: 'unsupported', message: created.message }
+    if (!created.ok) {
+      await this.afterChange(now)
+      return { ok: false, reason: 'unsupported', message: created.message }
+    }
     const pushedTo = this.push(created.command)
     store.saveCommands(this.sql, [pushedTo > 0 ? queue.delivered(created.command, now) : created.command])
     await this.afterChange(now)
@@ -94,7 +100,7 @@ export class AgentSession extends DurableObject<Env> {
       handed = changed = leased ? [leased] : []
     }
     store.saveCommands(this.sql, changed)
-    if (changed.length > 0) await this.afterChange(now)
+    await this.afterChange(now)
     return handed.map((c) => c.wire)
   }
 
@@ -213,8 +219,10 @@ export class AgentSession extends DurableObject<Env> {
         await this.afterChange(now)
         return { ok: true, status: move.command.status, changed: true }
       case 'unchanged':
+        await this.afterChange(now)
         return { ok: true, status: move.command.status, changed: false }
       case 'refused':
+        await this.afterChange(now)
         return { ok: false, reason: 'conflict', status: move.command.status, message: move.reason }
       default:
         return move satisfies never
@@ -234,8 +242,9 @@ export class AgentSession extends DurableObject<Env> {
     return owner ? livenessWrites(this.db, owner, step, now) : []
   }
 
+  /** Copies what changed to D1 (if anything did) and re-arms the alarm. */
   private async afterChange(now: number, writes: Parameters<AgentSession['sync']>[0] = []): Promise<void> {
-    await this.sync(writes)
+    if (writes.length > 0 || store.hasUnsynced(this.sql)) await this.sync(writes)
     await this.schedule(now)
   }
 

@@ -1,0 +1,97 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { and, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { instances } from '../../../src/db/schema'
+import { sessionOf } from '../../../src/session/agent-session'
+import { OFFLINE_AFTER_MS } from '../../../src/session/liveness'
+import { readLiveness, writeLiveness } from '../../../src/session/store'
+import { agentRow, db, notificationsOf, post, seedAgent, type SeededAgent } from './seed'
+
+// The heartbeat bodies of shared/spec/legacy-agent-bodies/, as the installed agents send them.
+const heartbeatV4 = {
+  status: 'online',
+  monitored_instances: ['i-0a1b2c3d4e5f60718'],
+  instance_id: 'i-0a1b2c3d4e5f60718',
+  instance_type: 't3.medium',
+  mode: 'spot',
+  az: 'us-east-1a',
+}
+const heartbeatImdsFailed = { ...heartbeatV4, instance_type: null, mode: 'ondemand', az: null }
+const heartbeatV3 = { status: 'disabled', monitored_instances: ['i-0a1b2c3d4e5f60719'] }
+const heartbeatOffline = { status: 'offline', monitored_instances: [] }
+
+/** Moves the agent's last sign of life back in time (instead of waiting). */
+async function silence(agent: SeededAgent, ms: number) {
+  await runInDurableObject(sessionOf(env, agent.agentId), (_instance, state) => {
+    const liveness = readLiveness(state.storage.sql)
+    writeLiveness(state.storage.sql, { ...liveness, lastSeenAt: (liveness.lastSeenAt ?? Date.now()) - ms })
+  })
+}
+
+function instanceOf(agent: SeededAgent) {
+  return db()
+    .select()
+    .from(instances)
+    .where(and(eq(instances.clientId, agent.clientId), eq(instances.instanceId, agent.instanceId)))
+    .then(([row]) => row)
+}
+
+describe('POST heartbeat', () => {
+  it('accepts every legacy body', async () => {
+    const agent = await seedAgent()
+    for (const body of [heartbeatV4, heartbeatImdsFailed, heartbeatV3, heartbeatOffline]) {
+      const res = await post(agent, '/heartbeat', { ...body, instance_id: 'instance_id' in body ? agent.instanceId : undefined })
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({ success: true })
+    }
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'offline' })
+  })
+
+  it('writes D1 only when something changes', async () => {
+    const agent = await seedAgent()
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    const first = await agentRow(agent.agentId)
+    expect(first).toMatchObject({ status: 'online' })
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    expect(await agentRow(agent.agentId)).toEqual(first)
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId, status: 'disabled' })
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'disabled' })
+  })
+
+  it('stores changed instance facts, and null keeps the old value', async () => {
+    const agent = await seedAgent()
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId, mode: 'on-demand', az: 'us-east-1b' })
+    expect(await instanceOf(agent)).toMatchObject({ mode: 'ondemand', az: 'us-east-1b', instanceType: 't3.medium' })
+    await post(agent, '/heartbeat', { ...heartbeatImdsFailed, instance_id: agent.instanceId })
+    expect(await instanceOf(agent)).toMatchObject({ mode: 'ondemand', az: 'us-east-1b', instanceType: 't3.medium' })
+  })
+
+  it('answers 400 for a bad body and 404 for another client’s agent, changing nothing', async () => {
+    const agent = await seedAgent()
+    const stranger = await seedAgent()
+    const before = await agentRow(agent.agentId)
+    expect((await post(agent, '/heartbeat', { status: 'sleeping', monitored_instances: [] })).status).toBe(400)
+    expect((await post({ ...stranger, agentId: agent.agentId }, '/heartbeat', heartbeatV4)).status).toBe(404)
+    expect(await agentRow(agent.agentId)).toEqual(before)
+  })
+})
+
+describe('offline detection', () => {
+  it('marks an agent silent for 120 s offline with a notification, and notifies its return', async () => {
+    const agent = await seedAgent()
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    const session = sessionOf(env, agent.agentId)
+    await runDurableObjectAlarm(session)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+
+    await silence(agent, OFFLINE_AFTER_MS)
+    await runDurableObjectAlarm(session)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'offline' })
+    await runDurableObjectAlarm(session)
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline'])
+
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline', 'agent_online'])
+  })
+})

@@ -1,0 +1,113 @@
+import { SELF } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import type { ServerMessage } from '../../../src/protocol'
+import { enqueued, historyOf, post, type SeededAgent, seedAgent } from './seed'
+
+/** A connected agent socket that queues what it receives. */
+async function connect(agent: SeededAgent, instanceId = agent.instanceId) {
+  const res = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${instanceId}`, {
+    headers: { Upgrade: 'websocket', Authorization: `Bearer ${agent.token}` },
+  })
+  expect(res.status).toBe(101)
+  const socket = res.webSocket!
+  const inbox: ServerMessage[] = []
+  const waiters: (() => void)[] = []
+  socket.addEventListener('message', (event) => {
+    inbox.push(JSON.parse(String(event.data)) as ServerMessage)
+    waiters.splice(0).forEach((wake) => wake())
+  })
+  socket.accept()
+  return {
+    socket,
+    /** The next message (waits for it to arrive). */
+    async next(): Promise<ServerMessage> {
+      while (inbox.length === 0) await new Promise<void>((wake) => waiters.push(wake))
+      return inbox.shift()!
+    },
+    /** Messages received and not read yet. */
+    unread: () => inbox.length,
+    send: (message: unknown) => socket.send(JSON.stringify(message)),
+    close: () => socket.close(1000, 'bye'),
+  }
+}
+
+describe('GET /api/agents/:agentId/stream', () => {
+  it('pushes a queued command to the connected agent at once', async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connect(agent)
+    expect(await link.next()).toMatchObject({ type: 'hello', agent_id: agent.agentId })
+    const id = await enqueued(agent)
+    expect(await link.next()).toMatchObject({ type: 'command', command: { id, command_type: 'switch', instance_id: agent.instanceId } })
+    expect(await historyOf(id)).toMatchObject({ status: 'delivered' })
+    link.close()
+  })
+
+  it('takes ack, running and result over the socket', async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connect(agent)
+    await link.next()
+    const id = await enqueued(agent)
+    await link.next()
+    link.send({ type: 'ack', command_id: id, instance_id: agent.instanceId })
+    link.send({ type: 'running', command_id: id })
+    link.send({ type: 'result', command_id: id, success: true, message: 'switched' })
+    link.send({ type: 'ping' })
+    await expect.poll(async () => (await historyOf(id))?.status).toBe('completed')
+    expect(await historyOf(id)).toMatchObject({ message: 'switched' })
+    expect((await historyOf(id))?.ackedAt).not.toBeNull()
+    link.close()
+  })
+
+  it('redelivers an unacked command after the agent reconnects, and not once acked', async () => {
+    const agent = await seedAgent('5.0.0')
+    const first = await connect(agent)
+    await first.next()
+    const id = await enqueued(agent)
+    expect(await first.next()).toMatchObject({ type: 'command', command: { id } })
+    first.close()
+    const second = await connect(agent)
+    expect(await second.next()).toMatchObject({ type: 'hello' })
+    expect(await second.next()).toMatchObject({ type: 'command', command: { id } })
+    second.send({ type: 'ack', command_id: id, instance_id: agent.instanceId })
+    await expect.poll(async () => (await historyOf(id))?.status).toBe('acked')
+    second.close()
+    const third = await connect(agent)
+    expect(await third.next()).toMatchObject({ type: 'hello' })
+    const later = await enqueued(agent, { dedupeKey: 'later' })
+    expect(await third.next()).toMatchObject({ type: 'command', command: { id: later } })
+    third.close()
+  })
+
+  it('does not push a command for another instance', async () => {
+    const agent = await seedAgent('5.0.0')
+    const other = await connect(agent, 'i-0other')
+    await other.next()
+    const mine = await connect(agent)
+    await mine.next()
+    const id = await enqueued(agent)
+    expect(await mine.next()).toMatchObject({ command: { id } })
+    const unscoped = await enqueued(agent, { instanceId: null, dedupeKey: 'any' })
+    expect(await mine.next()).toMatchObject({ command: { id: unscoped } })
+    expect(other.unread()).toBe(0)
+    expect((await post(agent, `/commands/${id}/ack`, { instance_id: 'i-0other' })).status).toBe(409)
+    expect(await historyOf(id)).toMatchObject({ status: 'delivered' })
+    other.close()
+    mine.close()
+  })
+
+  it('refuses a request without an upgrade, a token or an instance', async () => {
+    const agent = await seedAgent('5.0.0')
+    const plain = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`, {
+      headers: { Authorization: `Bearer ${agent.token}` },
+    })
+    expect(plain.status).toBe(400)
+    const anonymous = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`, {
+      headers: { Upgrade: 'websocket' },
+    })
+    expect(anonymous.status).toBe(401)
+    const noInstance = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream`, {
+      headers: { Upgrade: 'websocket', Authorization: `Bearer ${agent.token}` },
+    })
+    expect(noInstance.status).toBe(400)
+  })
+})
