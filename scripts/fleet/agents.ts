@@ -1,8 +1,10 @@
 /**
  * Runs the agent bundle as real processes, one per simulated instance that carries a `LogicalAgentId`
  * tag and is running (as an agent baked into the AMI would start on every instance launched from it),
- * bound to that instance's IMDS. A process whose instance is gone is stopped; one that died is
- * restarted after a pause, as systemd's Restart= would. Each instance has its own state dir.
+ * bound to that instance's IMDS. A replica's agent starts only once its parent is gone or its parent's
+ * agent retired (the replica was promoted): before that, two agents would claim one logical id.
+ * A process whose instance is gone is stopped; one that failed is restarted after a pause, as
+ * systemd's Restart=on-failure would (exit 0 means it retired). Each instance has its own state dir.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -48,10 +50,12 @@ interface Slot {
   restarts: number
   /** Set when the process died: not before this time is it started again. */
   restartAfter: number | null
+  /** Its exit code once it exited (null: killed by a signal, or still running). */
+  exitCode: number | null
 }
 
-/** Whether an agent runs on this instance. */
-export function hostsAgent(instance: HostInstance): boolean {
+/** Whether an agent may run on this instance at all (replicas are further held back by reconcile). */
+export function canHostAgent(instance: HostInstance): boolean {
   return instance.state === 'running' && !!instance.tags.LogicalAgentId && !!instance.imdsUrl
 }
 
@@ -64,7 +68,13 @@ export class AgentSupervisor {
   /** Starts, restarts and stops agent processes so that they match the instances. */
   async reconcile(instances: HostInstance[], now = Date.now()): Promise<void> {
     if (this.stopped) return
-    const hosts = new Map(instances.filter(hostsAgent).map((i) => [i.instanceId, i]))
+    const running = new Set(instances.filter((i) => i.state === 'running').map((i) => i.instanceId))
+    const parentActive = (parent: string | undefined) => {
+      if (!parent || !running.has(parent)) return false
+      const slot = this.slots.get(parent)
+      return !slot || slot.exitCode !== 0
+    }
+    const hosts = new Map(instances.filter((i) => canHostAgent(i) && !(i.tags.ReplicaId && parentActive(i.tags.ParentInstance))).map((i) => [i.instanceId, i]))
     for (const [instanceId, slot] of this.slots) {
       if (!hosts.has(instanceId)) {
         this.slots.delete(instanceId)
@@ -75,7 +85,7 @@ export class AgentSupervisor {
       const slot = this.slots.get(instanceId)
       if (!slot) {
         this.slots.set(instanceId, this.launch(instance, 0, now))
-      } else if (slot.process.hasExited()) {
+      } else if (slot.process.hasExited() && slot.exitCode !== 0) {
         if (slot.restartAfter === null) slot.restartAfter = now + (this.options.restartDelayMs ?? 2_000)
         else if (now >= slot.restartAfter) this.slots.set(instanceId, this.launch(instance, slot.restarts + 1, now))
       }
@@ -127,6 +137,8 @@ export class AgentSupervisor {
       env,
       logFile: join(dir, 'agent.log'),
     })
-    return { logicalAgentId, process: child, startedAt: now, restarts, restartAfter: null }
+    const slot: Slot = { logicalAgentId, process: child, startedAt: now, restarts, restartAfter: null, exitCode: null }
+    void child.exited.then((code) => (slot.exitCode = code))
+    return slot
   }
 }

@@ -1,0 +1,124 @@
+/**
+ * The simulated AWS region of the fleet, composed from the fakes of test/fakes: one fake EC2 (spot
+ * prices from the seeded market, moving per AZ), the Price List, one workload per agent (its own VPC,
+ * instance and Elastic IP) and one fake IMDS per instance, started as instances launch. The clock runs
+ * `speed` times faster than real time; `tick()` applies due transitions and the random signals.
+ */
+import { startFakeEc2, startFakePricing, imdsFor, seedWorkload, DEFAULT_ON_DEMAND, type FakeEc2, type FakeImds, type FakePricing, type Clock, type Durations } from '../../test/fakes'
+import type { HostInstance } from './agents'
+import { spotPrice, type MarketOptions } from './market'
+import { signalsBetween } from './signals'
+
+export interface SimRegionOptions {
+  /** Logical agent ids: one workload each. */
+  agents: string[]
+  speed: number
+  seed: number
+  /** Random rebalance recommendations and interruption notices (off for tests that inject their own). */
+  signals: boolean
+  region?: string
+  instanceType?: string
+  /** How long EC2 transitions take on the simulated clock (defaults: the fake's). */
+  durations?: Partial<Durations>
+  /** Each workload starts on spot in its AZ, or on-demand. */
+  lifecycle?: 'spot' | 'on-demand'
+}
+
+export interface SimRegion {
+  readonly region: string
+  readonly zones: string[]
+  readonly ec2: FakeEc2
+  readonly pricing: FakePricing
+  readonly clock: Clock
+  readonly onDemandPrice: number
+  /** Every instance with its IMDS url (for the agent supervisor). */
+  hosts(): HostInstance[]
+  imdsOf(instanceId: string): FakeImds | undefined
+  /** The spot prices of every AZ now. */
+  prices(): Record<string, number>
+  /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` later. */
+  interrupt(instanceId: string, inSeconds?: number): void
+  rebalance(instanceId: string): void
+  /** Applies due EC2 transitions and, when enabled, the signals due since the last tick. */
+  tick(): void
+  /** Counts of signals sent so far. */
+  readonly sent: { rebalance: number; interrupt: number }
+  close(): Promise<void>
+}
+
+export async function startSimRegion(options: SimRegionOptions): Promise<SimRegion> {
+  const region = options.region ?? 'us-east-1'
+  const instanceType = options.instanceType ?? 't3.medium'
+  const startedAt = Date.now()
+  const clock: Clock = { now: () => startedAt + (Date.now() - startedAt) * options.speed }
+  const ec2 = await startFakeEc2({ region, clock, durations: options.durations })
+  const pricing = await startFakePricing({ clock })
+  const onDemandPrice = DEFAULT_ON_DEMAND[region]?.[instanceType] ?? 0.0416
+  const market: MarketOptions = { seed: options.seed, onDemandPrice, zones: ec2.state.zones }
+  ec2.setSpotPriceModel((type, az, atMs) => (type === instanceType ? spotPrice(market, az, atMs) : undefined))
+
+  const imds = new Map<string, Promise<FakeImds>>()
+  const opened = new Map<string, FakeImds>()
+  const openImds = (instanceId: string) => {
+    if (imds.has(instanceId)) return
+    const started = imdsFor(ec2, instanceId, { pricing })
+    imds.set(instanceId, started)
+    void started.then((server) => opened.set(instanceId, server))
+  }
+  ec2.onLaunch((instance) => openImds(instance.instanceId))
+  options.agents.forEach((logicalAgentId, n) => {
+    const az = ec2.state.zones[n % ec2.state.zones.length]
+    const workload = seedWorkload(ec2, { instanceType, lifecycle: options.lifecycle ?? 'spot', az })
+    const instance = ec2.instance(workload.instanceId)!
+    instance.tags.LogicalAgentId = logicalAgentId
+    instance.tags.Name = logicalAgentId
+    openImds(workload.instanceId)
+  })
+  await Promise.all(imds.values())
+
+  const sent = { rebalance: 0, interrupt: 0 }
+  const interrupt = (instanceId: string, inSeconds = 120) => {
+    const at = clock.now() + inSeconds * 1000
+    opened.get(instanceId)?.interrupt({ action: 'terminate', time: at })
+    ec2.scheduleTermination(instanceId, at)
+    sent.interrupt++
+  }
+  const rebalance = (instanceId: string) => {
+    opened.get(instanceId)?.rebalance(clock.now())
+    sent.rebalance++
+  }
+  let lastTick = clock.now()
+  return {
+    region,
+    zones: ec2.state.zones,
+    ec2,
+    pricing,
+    clock,
+    onDemandPrice,
+    hosts: () =>
+      [...ec2.state.instances.values()].map((i) => ({ instanceId: i.instanceId, state: i.state, tags: i.tags, imdsUrl: opened.get(i.instanceId)?.url ?? null })),
+    imdsOf: (instanceId) => opened.get(instanceId),
+    prices: () => Object.fromEntries(ec2.state.zones.map((az) => [az, spotPrice(market, az, clock.now()) ?? 0])),
+    interrupt,
+    rebalance,
+    tick() {
+      ec2.tick()
+      const now = clock.now()
+      if (options.signals) {
+        for (const i of ec2.state.instances.values()) {
+          if (i.state !== 'running' || i.lifecycle !== 'spot' || !i.tags.LogicalAgentId || i.terminateAt) continue
+          for (const signal of signalsBetween(options.seed, i.instanceId, lastTick, now)) {
+            if (signal.kind === 'rebalance') rebalance(i.instanceId)
+            else interrupt(i.instanceId)
+          }
+        }
+      }
+      lastTick = now
+    },
+    sent,
+    async close() {
+      await Promise.all([...imds.values()].map(async (p) => (await p).close()))
+      await Promise.all([ec2.close(), pricing.close()])
+    },
+  }
+}
