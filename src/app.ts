@@ -1,8 +1,11 @@
 /** Builds the Hono app: request id, the error funnel, and the route groups. */
 import { Hono } from 'hono'
 import type { AppEnv } from './env'
+import { debug, meterD1 } from './debug/routes'
 import { ApiError, renderError } from './errors'
+import { adminClients } from './routes/admin/clients'
 import { agentApi } from './routes/agents'
+import { forceSwitch } from './routes/client/force-switch'
 import { health } from './routes/health'
 import { mountPeople } from './web/mount'
 
@@ -12,11 +15,15 @@ export function buildApp() {
     c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID())
     await next()
   })
+  app.use(meterD1)
   app.onError(renderError)
   app.notFound((c) => renderError(new ApiError('NOT_FOUND', 'route not found'), c))
 
   app.route('/health', health)
+  app.route('/__debug', debug)
   app.route('/api/agents', agentApi)
+  app.route('/api/admin/clients', adminClients)
+  app.route('/api/client', forceSwitch)
   mountPeople(app)
   return app
 }

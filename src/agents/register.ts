@@ -49,7 +49,8 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
     az: facts.az,
     amiId: facts.amiId,
     mode: facts.mode,
-    poolId: facts.mode === 'spot' && facts.instanceType && facts.az ? `${facts.instanceType}.${facts.az}` : null,
+    poolId:
+      facts.mode === 'spot' && facts.instanceType && facts.az ? `${facts.instanceType}.${facts.az}` : null,
     privateIp: facts.privateIp,
     publicIp: facts.publicIp,
     status: 'active' as const,
@@ -78,10 +79,19 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
         createdAt: now,
         ...agentFacts,
       })
-      .onConflictDoUpdate({ target: [agents.clientId, agents.logicalAgentId], set: { ...agentFacts, status } }),
+      .onConflictDoUpdate({
+        target: [agents.clientId, agents.logicalAgentId],
+        set: { ...agentFacts, status },
+      }),
     db
       .insert(instances)
-      .values({ id: newId('ins'), clientId: facts.clientId, instanceId: facts.instanceId, createdAt: now, ...instanceFacts })
+      .values({
+        id: newId('ins'),
+        clientId: facts.clientId,
+        instanceId: facts.instanceId,
+        createdAt: now,
+        ...instanceFacts,
+      })
       .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: instanceUpdate }),
     db.select().from(agents).where(identity).limit(1),
   ])

@@ -116,7 +116,11 @@ export async function recordSwitchReport(
 /** An earlier record of the same switch, and whether the report's command id may be stored. */
 async function findPrevious(db: Database, agent: Agent, report: SwitchReport) {
   if (report.commandId) {
-    const [byCommand] = await db.select().from(switches).where(eq(switches.commandId, report.commandId)).limit(1)
+    const [byCommand] = await db
+      .select()
+      .from(switches)
+      .where(eq(switches.commandId, report.commandId))
+      .limit(1)
     if (byCommand?.agentId === agent.id) return { row: byCommand, commandIdFree: false }
     // Another agent's command id is not this agent's to claim: record the switch without it.
     if (byCommand) return { row: null, commandIdFree: false }
@@ -135,7 +139,13 @@ async function findPrevious(db: Database, agent: Agent, report: SwitchReport) {
   return { row: same ?? null, commandIdFree: true }
 }
 
-function upsertNewInstance(db: Database, agent: Agent, side: SwitchReport['new'], poolId: string | null, now: number) {
+function upsertNewInstance(
+  db: Database,
+  agent: Agent,
+  side: SwitchReport['new'],
+  poolId: string | null,
+  now: number,
+) {
   const facts = {
     agentId: agent.id,
     instanceType: side.instanceType,
@@ -150,7 +160,13 @@ function upsertNewInstance(db: Database, agent: Agent, side: SwitchReport['new']
   }
   return db
     .insert(instances)
-    .values({ id: newId('ins'), clientId: agent.clientId, instanceId: side.instanceId, createdAt: now, ...facts })
+    .values({
+      id: newId('ins'),
+      clientId: agent.clientId,
+      instanceId: side.instanceId,
+      createdAt: now,
+      ...facts,
+    })
     .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: facts })
 }
 

@@ -67,7 +67,13 @@ export const timeField = z
   })
 
 /** A price in USD per hour; null when the agent could not read it. */
-export const priceField = z.number().finite().min(0).max(1_000_000).nullish().transform((v) => v ?? null)
+export const priceField = z
+  .number()
+  .finite()
+  .min(0)
+  .max(1_000_000)
+  .nullish()
+  .transform((v) => v ?? null)
 
 /** A boolean that legacy agents may send as 0/1. */
 export const flagField = z

@@ -27,7 +27,11 @@ export interface ChosenPool {
 }
 
 /** The pool to use, or null when no other pool has a fresh price. Preferred zones win when priced. */
-export async function chooseCheapestPool(db: Database, wanted: PoolWanted, now: number): Promise<ChosenPool | null> {
+export async function chooseCheapestPool(
+  db: Database,
+  wanted: PoolWanted,
+  now: number,
+): Promise<ChosenPool | null> {
   const rows = await db
     .select()
     .from(pools)
@@ -45,7 +49,13 @@ export async function chooseCheapestPool(db: Database, wanted: PoolWanted, now: 
   const preferred = new Set(wanted.preferredZones ?? [])
   const pick = candidates.find((p) => preferred.has(p.az)) ?? candidates[0]
   if (!pick || pick.lastPrice === null) return null
-  return { poolId: pick.id, instanceType: pick.instanceType, region: pick.region, az: pick.az, price: pick.lastPrice }
+  return {
+    poolId: pick.id,
+    instanceType: pick.instanceType,
+    region: pick.region,
+    az: pick.az,
+    price: pick.lastPrice,
+  }
 }
 
 /** A known pool of this type and region (for a pool the client chose), or null. */

@@ -39,7 +39,9 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
   for (const pool of byId.values()) {
     const last = known.get(pool.poolId)
     const plan = planPriceWrite(
-      last ? { price: last.lastPrice, changedAt: last.priceChangedAt, reportedAt: last.lastReportedAt } : null,
+      last
+        ? { price: last.lastPrice, changedAt: last.priceChangedAt, reportedAt: last.lastReportedAt }
+        : null,
       pool.price,
       now,
     )
@@ -76,7 +78,12 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
       )
     } else if (plan.touch) {
       const changed = plan.writeRow ? { lastPrice: pool.price, priceChangedAt: now } : {}
-      statements.push(db.update(pools).set({ ...changed, lastReportedAt: now }).where(eq(pools.id, pool.poolId)))
+      statements.push(
+        db
+          .update(pools)
+          .set({ ...changed, lastReportedAt: now })
+          .where(eq(pools.id, pool.poolId)),
+      )
     }
   }
   // Wrapped in an array: a query builder is a thenable, so returning it bare from an async function would run it.
@@ -90,7 +97,12 @@ async function loadPools(db: Database, ids: string[]) {
   const rows: (typeof pools.$inferSelect)[] = []
   // D1 binds at most 100 parameters per statement.
   for (let i = 0; i < ids.length; i += 90) {
-    rows.push(...(await db.select().from(pools).where(inArray(pools.id, ids.slice(i, i + 90)))))
+    rows.push(
+      ...(await db
+        .select()
+        .from(pools)
+        .where(inArray(pools.id, ids.slice(i, i + 90)))),
+    )
   }
   return new Map(rows.map((r) => [r.id, r]))
 }
@@ -100,7 +112,9 @@ async function planOndemand(db: Database, report: PriceReport, now: number): Pro
   const [last] = await db
     .select({ price: ondemandPrices.price, observedAt: ondemandPrices.observedAt })
     .from(ondemandPrices)
-    .where(and(eq(ondemandPrices.instanceType, report.instanceType), eq(ondemandPrices.region, report.region)))
+    .where(
+      and(eq(ondemandPrices.instanceType, report.instanceType), eq(ondemandPrices.region, report.region)),
+    )
     .orderBy(desc(ondemandPrices.observedAt))
     .limit(1)
   const plan = planPriceWrite(

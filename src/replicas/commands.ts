@@ -5,7 +5,13 @@ import { tellAgent, understands } from '../agents/tell'
 import { isLegacyAgent, PRIORITY } from '../protocol'
 
 /** Queues `promote_replica`; the command id, or null when the agent can't take it or it wasn't queued. */
-export async function tellPromotion(env: Env, agent: Agent, replica: Replica, newInstanceId: string, priority: number) {
+export async function tellPromotion(
+  env: Env,
+  agent: Agent,
+  replica: Replica,
+  newInstanceId: string,
+  priority: number,
+) {
   if (!understands(agent, 'promote_replica')) return null
   const result = await tellAgent(env, agent, {
     instanceId: null,

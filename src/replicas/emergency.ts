@@ -37,7 +37,9 @@ export async function emergencyReplicaFor(
   if (earlier) return { replica: earlier, created: false }
   const active = await activeReplicas(db, agent)
   const currentPoolId = await currentPoolOf(db, agent)
-  const standby = active.find((r) => r.replicaType === 'manual' && r.status === 'ready' && r.poolId !== currentPoolId)
+  const standby = active.find(
+    (r) => r.replicaType === 'manual' && r.status === 'ready' && r.poolId !== currentPoolId,
+  )
   if (standby) return { replica: standby, created: false }
   if (active.length >= MAX_ACTIVE_REPLICAS) {
     throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
@@ -90,7 +92,11 @@ function signalKey(signal: Signal): string | null {
 async function earlierAnswer(db: Database, agent: Agent, signal: Signal, key: string | null, now: number) {
   const mine = and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
   if (key) {
-    const [row] = await db.select().from(replicas).where(and(mine, eq(replicas.signalKey, key))).limit(1)
+    const [row] = await db
+      .select()
+      .from(replicas)
+      .where(and(mine, eq(replicas.signalKey, key)))
+      .limit(1)
     return row ?? null
   }
   if (signal.kind !== 'rebalance') return null

@@ -20,7 +20,13 @@ export interface Notice {
 }
 
 export type Failover =
-  | { kind: 'promoted'; replicaId: string; newInstanceId: string; failoverMs: number; replica: Replica | null }
+  | {
+      kind: 'promoted'
+      replicaId: string
+      newInstanceId: string
+      failoverMs: number
+      replica: Replica | null
+    }
   | { kind: 'no_replica' }
 
 /** Fails the agent over for a notice received at server time `now`. */
@@ -28,12 +34,23 @@ export async function failOver(db: Database, agent: Agent, notice: Notice, now: 
   const earlier = await earlierNotice(db, agent, notice)
   if (earlier) {
     return earlier.replicaId && earlier.newInstanceId
-      ? { kind: 'promoted', replicaId: earlier.replicaId, newInstanceId: earlier.newInstanceId, failoverMs: earlier.failoverMs ?? 0, replica: null }
+      ? {
+          kind: 'promoted',
+          replicaId: earlier.replicaId,
+          newInstanceId: earlier.newInstanceId,
+          failoverMs: earlier.failoverMs ?? 0,
+          replica: null,
+        }
       : { kind: 'no_replica' }
   }
   const instance = await findInstanceOfAgent(db, agent, notice.instanceId)
   const replica = await bestReplica(db, agent, notice.replicaId)
-  const event = (fields: { action: string; replicaId?: string; newInstanceId?: string; failoverMs?: number }) =>
+  const event = (fields: {
+    action: string
+    replicaId?: string
+    newInstanceId?: string
+    failoverMs?: number
+  }) =>
     db.insert(events).values({
       id: newId('evt'),
       clientId: agent.clientId,
@@ -59,17 +76,34 @@ export async function failOver(db: Database, agent: Agent, notice: Notice, now: 
   if (!replica?.instanceId) {
     await db.batch([
       event({ action: 'emergency_snapshot_required' }),
-      notification(`${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, no replica to fail over to`, 'error'),
+      notification(
+        `${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, no replica to fail over to`,
+        'error',
+      ),
     ])
     return { kind: 'no_replica' }
   }
   // Date.now() advances only across I/O in Workers: this spans the reads above.
   const failoverMs = Date.now() - now
   const promotion = await promoteReplica(db, agent, replica, 'interruption', now, [
-    event({ action: 'replica_promoted', replicaId: replica.id, newInstanceId: replica.instanceId, failoverMs }),
-    notification(`${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, replica ${replica.instanceId} promoted`, 'warning'),
+    event({
+      action: 'replica_promoted',
+      replicaId: replica.id,
+      newInstanceId: replica.instanceId,
+      failoverMs,
+    }),
+    notification(
+      `${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, replica ${replica.instanceId} promoted`,
+      'warning',
+    ),
   ])
-  return { kind: 'promoted', replicaId: replica.id, newInstanceId: promotion.newInstanceId, failoverMs, replica }
+  return {
+    kind: 'promoted',
+    replicaId: replica.id,
+    newInstanceId: promotion.newInstanceId,
+    failoverMs,
+    replica,
+  }
 }
 
 /** The replica to promote: the one named if it can be, else the newest `ready`, else the newest `syncing`. */
@@ -92,7 +126,9 @@ async function earlierNotice(db: Database, agent: Agent, notice: Notice) {
         eq(events.agentId, agent.id),
         eq(events.kind, 'termination_notice'),
         eq(events.instanceId, notice.instanceId),
-        notice.terminationTime === null ? isNull(events.terminationTime) : eq(events.terminationTime, notice.terminationTime),
+        notice.terminationTime === null
+          ? isNull(events.terminationTime)
+          : eq(events.terminationTime, notice.terminationTime),
       ),
     )
     .orderBy(desc(events.receivedAt))

@@ -32,12 +32,20 @@ export async function currentPoolOf(db: Database, agent: Agent): Promise<string 
 }
 
 /** The pool for a new replica, or 409 when none fits. */
-export async function placeReplica(db: Database, agent: Agent, wish: PlacementWish, now: number): Promise<Placement> {
+export async function placeReplica(
+  db: Database,
+  agent: Agent,
+  wish: PlacementWish,
+  now: number,
+): Promise<Placement> {
   const current = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
   const currentPoolId = current?.poolId ?? null
   if (wish.poolId) {
     const ref = parsePoolId(wish.poolId)
-    if (!ref) throw new ApiError('VALIDATION', 'invalid pool_id', { fields: [{ field: 'pool_id', message: 'expected <instance_type>.<az>' }] })
+    if (!ref)
+      throw new ApiError('VALIDATION', 'invalid pool_id', {
+        fields: [{ field: 'pool_id', message: 'expected <instance_type>.<az>' }],
+      })
     const known = await findPool(db, wish.poolId)
     return {
       poolId: wish.poolId,

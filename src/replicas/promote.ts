@@ -32,7 +32,9 @@ export async function promoteReplica(
   const base = { replicaId: replica.id, newInstanceId: replica.instanceId, oldInstanceId: agent.instanceId }
   if (replica.status === 'promoted') return { ...base, changed: false }
   if (replica.status !== 'ready' && replica.status !== 'syncing') {
-    throw new ApiError('CONFLICT', `a ${replica.status} replica can't be promoted`, { status: replica.status })
+    throw new ApiError('CONFLICT', `a ${replica.status} replica can't be promoted`, {
+      status: replica.status,
+    })
   }
   const old = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
   const facts = {
@@ -47,10 +49,19 @@ export async function promoteReplica(
     terminatedAt: null,
   }
   await db.batch([
-    db.update(replicas).set({ status: 'promoted', promotedAt: now, updatedAt: now }).where(eq(replicas.id, replica.id)),
+    db
+      .update(replicas)
+      .set({ status: 'promoted', promotedAt: now, updatedAt: now })
+      .where(eq(replicas.id, replica.id)),
     db
       .insert(instances)
-      .values({ id: newId('ins'), clientId: agent.clientId, instanceId: replica.instanceId, createdAt: now, ...facts })
+      .values({
+        id: newId('ins'),
+        clientId: agent.clientId,
+        instanceId: replica.instanceId,
+        createdAt: now,
+        ...facts,
+      })
       .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: facts }),
     db.update(agents).set({ instanceId: replica.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
     db.insert(switches).values({

@@ -7,7 +7,11 @@ import type { REPLICA_STATUSES } from '../db/schema'
 export type ReplicaStatus = (typeof REPLICA_STATUSES)[number]
 
 /** States that count against the limit of active replicas. */
-export const ACTIVE_REPLICA_STATUSES = ['launching', 'syncing', 'ready'] as const satisfies readonly ReplicaStatus[]
+export const ACTIVE_REPLICA_STATUSES = [
+  'launching',
+  'syncing',
+  'ready',
+] as const satisfies readonly ReplicaStatus[]
 
 /** At most this many active replicas per agent, manual and emergency together. */
 export const MAX_ACTIVE_REPLICAS = 2

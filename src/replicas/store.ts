@@ -12,7 +12,11 @@ const ofAgent = (agent: Agent) => and(eq(replicas.clientId, agent.clientId), eq(
 
 /** The agent's replica, or 404 (another agent's replica is unknown here). */
 export async function findReplica(db: Database, agent: Agent, replicaId: string): Promise<Replica> {
-  const [row] = await db.select().from(replicas).where(and(ofAgent(agent), eq(replicas.id, replicaId))).limit(1)
+  const [row] = await db
+    .select()
+    .from(replicas)
+    .where(and(ofAgent(agent), eq(replicas.id, replicaId)))
+    .limit(1)
   if (!row) throw new ApiError('NOT_FOUND', 'replica not found')
   return row
 }
@@ -35,9 +39,11 @@ export async function listReplicas(
   filter: { status: ReplicaStatus | null; includeTerminated: boolean },
 ): Promise<Replica[]> {
   let where: SQL | undefined
-  if (filter.status === 'launching') where = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId))
+  if (filter.status === 'launching')
+    where = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId))
   else if (filter.status) where = eq(replicas.status, filter.status)
-  else if (!filter.includeTerminated) where = notInArray(replicas.status, ['terminated', 'failed', 'promoted'])
+  else if (!filter.includeTerminated)
+    where = notInArray(replicas.status, ['terminated', 'failed', 'promoted'])
   return db
     .select()
     .from(replicas)
@@ -59,7 +65,13 @@ export interface StatusFacts {
  * The update moving a replica to `to` at server time `now`, or null when it is already there.
  * `ready` sets ready_at once; `terminated` and `failed` end it. Refused moves are 409.
  */
-export function statusUpdate(db: Database, replica: Replica, to: ReplicaStatus, facts: StatusFacts, now: number) {
+export function statusUpdate(
+  db: Database,
+  replica: Replica,
+  to: ReplicaStatus,
+  facts: StatusFacts,
+  now: number,
+) {
   const move = replicaMove(replica.status, to)
   if (move.kind === 'refused') throw new ApiError('CONFLICT', move.reason, { status: replica.status })
   if (move.kind === 'same' && !hasFacts(replica, facts)) return null
@@ -70,7 +82,8 @@ export function statusUpdate(db: Database, replica: Replica, to: ReplicaStatus, 
       instanceId: facts.instanceId ?? replica.instanceId,
       launchedAt: facts.instanceId ? (replica.launchedAt ?? now) : replica.launchedAt,
       readyAt: to === 'ready' ? (replica.readyAt ?? now) : replica.readyAt,
-      terminatedAt: to === 'terminated' || to === 'failed' ? (replica.terminatedAt ?? now) : replica.terminatedAt,
+      terminatedAt:
+        to === 'terminated' || to === 'failed' ? (replica.terminatedAt ?? now) : replica.terminatedAt,
       errorMessage: facts.errorMessage ?? replica.errorMessage,
       syncStartedAt: facts.syncStartedAt ?? replica.syncStartedAt,
       syncCompletedAt: facts.syncCompletedAt ?? replica.syncCompletedAt,
@@ -90,7 +103,11 @@ function hasFacts(replica: Replica, facts: StatusFacts): boolean {
 }
 
 /** The agent's latest replica on this EC2 instance (makes creation by a real instance id idempotent). */
-export async function findByInstance(db: Database, agent: Agent, instanceId: string): Promise<Replica | null> {
+export async function findByInstance(
+  db: Database,
+  agent: Agent,
+  instanceId: string,
+): Promise<Replica | null> {
   const [row] = await db
     .select()
     .from(replicas)

@@ -10,14 +10,25 @@ import type { AgentRouteEnv } from './context'
 
 const ids = z.array(z.string().max(128)).max(5000).nullish()
 const failures = z
-  .array(z.union([z.object({ id: z.string().max(128).nullish(), error: z.string().max(4000).nullish() }), z.string().max(4000)]))
+  .array(
+    z.union([
+      z.object({ id: z.string().max(128).nullish(), error: z.string().max(4000).nullish() }),
+      z.string().max(4000),
+    ]),
+  )
   .max(5000)
   .nullish()
 
 export const CleanupReportBody = z.object({
   timestamp: timeField,
   snapshots: z
-    .object({ type: z.string().max(32).nullish(), deleted: ids, failed: failures, cutoff_date: timeField, error: z.string().max(4000).nullish() })
+    .object({
+      type: z.string().max(32).nullish(),
+      deleted: ids,
+      failed: failures,
+      cutoff_date: timeField,
+      error: z.string().max(4000).nullish(),
+    })
     .nullish(),
   amis: z
     .object({

@@ -154,7 +154,13 @@ replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
     throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
   }
   const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', Date.now())
-  if (!promotion.changed) return c.json({ success: true, replica_id: replica.id, new_instance_id: promotion.newInstanceId, command_id: null })
+  if (!promotion.changed)
+    return c.json({
+      success: true,
+      replica_id: replica.id,
+      new_instance_id: promotion.newInstanceId,
+      command_id: null,
+    })
   const commandId = await tellPromotion(c.env, agent, replica, promotion.newInstanceId, PRIORITY.manual)
   if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
     await tellAgent(c.env, agent, {
@@ -165,7 +171,12 @@ replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
       source: 'manual',
     })
   }
-  return c.json({ success: true, replica_id: replica.id, new_instance_id: promotion.newInstanceId, command_id: commandId })
+  return c.json({
+    success: true,
+    replica_id: replica.id,
+    new_instance_id: promotion.newInstanceId,
+    command_id: commandId,
+  })
 })
 
 replicaRoutes.delete('/replicas/:replicaId', async (c) => {
@@ -173,7 +184,8 @@ replicaRoutes.delete('/replicas/:replicaId', async (c) => {
   const agent = c.get('agent')
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
   const update = statusUpdate(db, replica, 'terminated', {}, Date.now())
-  if (!update) return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: null })
+  if (!update)
+    return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: null })
   await update
   const commandId = await tellReplicaTermination(c.env, agent, replica)
   return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: commandId })

@@ -52,9 +52,13 @@ signals.post('/termination-imminent', async (c) => {
     Date.now(),
   )
   if (outcome.kind === 'no_replica') {
-    throw new ApiError('CONFLICT', 'No replica available', { success: false, action: 'emergency_snapshot_required' })
+    throw new ApiError('CONFLICT', 'No replica available', {
+      success: false,
+      action: 'emergency_snapshot_required',
+    })
   }
-  if (outcome.replica) await tellPromotion(c.env, agent, outcome.replica, outcome.newInstanceId, PRIORITY.emergency)
+  if (outcome.replica)
+    await tellPromotion(c.env, agent, outcome.replica, outcome.newInstanceId, PRIORITY.emergency)
   return c.json({
     success: true,
     message: `replica ${outcome.replicaId} promoted to primary`,
@@ -111,7 +115,15 @@ signals.post('/termination', async (c) => {
   const body = await readJson(c, TerminationBody)
   const agent = c.get('agent')
   const instanceId = body.instance_id ?? agent.instanceId
-  if (!instanceId) throw new ApiError('VALIDATION', 'instance_id required: the agent has no instance', { fields: [{ field: 'instance_id', message: 'required' }] })
-  const result = await recordTermination(database(c.env.DB), agent, { instanceId, reason: body.reason ?? null }, Date.now())
+  if (!instanceId)
+    throw new ApiError('VALIDATION', 'instance_id required: the agent has no instance', {
+      fields: [{ field: 'instance_id', message: 'required' }],
+    })
+  const result = await recordTermination(
+    database(c.env.DB),
+    agent,
+    { instanceId, reason: body.reason ?? null },
+    Date.now(),
+  )
   return c.json({ success: true, instance_id: instanceId, changed: result.changed })
 })

@@ -54,7 +54,8 @@ switchReports.post('/switch-report', async (c) => {
   const agent = c.get('agent')
   const prices = body.prices ?? body.pricing
   const t = body.timing
-  const pick = (a: keyof typeof timingKeys, b: keyof typeof timingKeys) => t?.[a] ?? t?.[b] ?? body[a] ?? body[b] ?? null
+  const pick = (a: keyof typeof timingKeys, b: keyof typeof timingKeys) =>
+    t?.[a] ?? t?.[b] ?? body[a] ?? body[b] ?? null
   const result = await recordSwitchReport(
     database(c.env.DB),
     agent,
@@ -65,7 +66,11 @@ switchReports.post('/switch-report', async (c) => {
       new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
       snapshotUsed: body.snapshot?.used ?? null,
       amiId: body.snapshot?.ami_id ?? null,
-      prices: { onDemand: prices?.on_demand ?? null, oldSpot: prices?.old_spot ?? null, newSpot: prices?.new_spot ?? null },
+      prices: {
+        onDemand: prices?.on_demand ?? null,
+        oldSpot: prices?.old_spot ?? null,
+        newSpot: prices?.new_spot ?? null,
+      },
       times: {
         initiatedAt: pick('switch_initiated_at', 'initiated_at'),
         amiCreatedAt: pick('ami_created_at', 'ami_created_at'),
@@ -77,7 +82,10 @@ switchReports.post('/switch-report', async (c) => {
     },
     Date.now(),
   )
-  return c.json({ success: true, switch_id: result.switchId, duplicate: !result.created }, result.created ? 201 : 200)
+  return c.json(
+    { success: true, switch_id: result.switchId, duplicate: !result.created },
+    result.created ? 201 : 200,
+  )
 })
 
 function side(s: z.output<typeof Side>): SwitchSide {
