@@ -5,7 +5,7 @@
 import { and, eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth, type Principal } from '../../auth'
+import { personAuth, scopeClientWrite, type Principal } from '../../auth'
 import { chooseTarget, queueSwitch } from '../../agents/switch-command'
 import { database, type Database } from '../../db/client'
 import { agents, instances } from '../../db/schema'
@@ -22,11 +22,13 @@ export const ForceSwitchBody = z.object({
 
 export const forceSwitch = new Hono<AppEnv>()
 
-forceSwitch.post('/instances/:instanceId/force-switch', operatorAuth, async (c) => {
-  const body = await readJson(c, ForceSwitchBody)
+forceSwitch.post('/instances/:instanceId/force-switch', personAuth, async (c) => {
   const db = database(c.env.DB)
   const now = Date.now()
   const { instance, agent } = await activeInstance(db, c.get('principal'), c.req.param('instanceId'))
+  // Viewers see the instance but may not move it.
+  scopeClientWrite(c, agent.clientId)
+  const body = await readJson(c, ForceSwitchBody)
   const choice = await chooseTarget(db, instance, { target: body.target, poolId: body.pool_id ?? null }, now)
   if (choice.kind === 'already') return c.json({ success: false, message: choice.message })
   const result = await queueSwitch(c.env, agent, instance, choice.target, {
