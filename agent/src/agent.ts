@@ -97,6 +97,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     if (reply.ok) for (const command of reply.body) intake.offer(command, 'poll')
   }
   link.openStream(
+    self.instanceId,
     (message) => {
       switch (message.type) {
         case 'hello':

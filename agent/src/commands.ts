@@ -1,24 +1,27 @@
 /**
- * Command intake: commands arrive by the push socket or by polling; each runs at most once per agent
- * installation (ids persisted in the state directory), one at a time, highest priority first.
- * Commands for another instance are ignored; a command interrupted by a restart is resumed.
+ * Command intake: commands arrive by the push socket or by polling; each is claimed for this instance
+ * (the control plane lets only the first claim win), runs at most once per installation (ids persisted
+ * in the state directory), one at a time, highest priority first. Commands for another instance are
+ * ignored; a command interrupted by a restart is resumed from its persisted progress.
  */
 import type { Command } from '../../src/protocol'
-import type { ActionContext } from './actions/context'
+import type { ActionContext, ActionResult } from './actions/context'
 import { runCommand } from './actions/dispatch'
 
 export interface Intake {
-  /** Offers a command (from the socket or a poll); duplicates and others' commands are dropped. */
+  /** Offers a command (from the socket, a poll, or the state at start); duplicates are dropped. */
   offer(command: Command, via: 'socket' | 'poll' | 'resume'): void
   /** Resolves when no command is queued or running. */
   idle(): Promise<void>
 }
 
 export function createIntake(ctx: ActionContext): Intake {
-  const { state, link, log, clock } = ctx
+  const { state, link, log, clock, self } = ctx
   const queue: Command[] = []
+  /** Ids claimed, being claimed, queued or running in this process. */
   const known = new Set<string>()
   let running: Promise<void> | null = null
+
   const pump = () => {
     if (running) return
     running = runAll().finally(() => {
@@ -31,13 +34,13 @@ export function createIntake(ctx: ActionContext): Intake {
     while (queue.length > 0 && !ctx.signal.aborted) {
       queue.sort((a, b) => b.priority - a.priority || a.created_at.localeCompare(b.created_at))
       const command = queue.shift()!
-      link.send({ type: 'running', command_id: command.id })
+      void link.running(command.id, self.instanceId)
       log.info('command started', { command_id: command.id, command_type: command.command_type })
-      let result
+      let result: ActionResult
       try {
         result = await runCommand(ctx, command)
       } catch (err) {
-        result = { ok: false as const, code: 'Crashed', message: err instanceof Error ? err.message : String(err), retryable: false }
+        result = { ok: false, code: 'Crashed', message: err instanceof Error ? err.message : String(err), retryable: false }
       }
       if (ctx.signal.aborted && !result.ok) {
         log.warn('command abandoned at shutdown; it resumes after restart', { command_id: command.id })
@@ -48,15 +51,32 @@ export function createIntake(ctx: ActionContext): Intake {
       if (!state.progressOf(command.id).reported) {
         link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: result.ok, message })
       }
-      link.send({ type: 'result', command_id: command.id, success: result.ok, message })
       state.markExecuted(command.id, clock.now())
       log.info('command finished', { command_id: command.id, success: result.ok, message })
     }
   }
 
+  function enqueue(command: Command, via: string) {
+    state.startCommand(command, clock.now())
+    log.info('command accepted', { command_id: command.id, command_type: command.command_type, via })
+    queue.push(command)
+    pump()
+  }
+
+  async function claimThenEnqueue(command: Command, via: string) {
+    const claim = await link.claim(command.id, self.instanceId)
+    if (claim.ok) return enqueue(command, via)
+    if (claim.status === 0 || claim.status >= 500) {
+      known.delete(command.id) // not decided: the next delivery tries again
+      log.warn('command not claimed yet (control plane unreachable)', { command_id: command.id })
+      return
+    }
+    log.info('command not ours to run', { command_id: command.id, status: claim.status, reason: claim.error })
+  }
+
   return {
     offer(command, via) {
-      if (command.instance_id !== null && command.instance_id !== ctx.self.instanceId) {
+      if (command.instance_id !== null && command.instance_id !== self.instanceId) {
         log.debug('command for another instance ignored', { command_id: command.id, instance_id: command.instance_id })
         return
       }
@@ -68,16 +88,14 @@ export function createIntake(ctx: ActionContext): Intake {
         return
       }
       if (known.has(command.id)) return
-      if (via !== 'resume' && command.expires_at && Date.parse(command.expires_at) < clock.now()) {
+      known.add(command.id)
+      // A resumed command was claimed before the restart; its steps are idempotent.
+      if (via === 'resume') return enqueue(command, via)
+      if (command.expires_at && Date.parse(command.expires_at) < clock.now()) {
         log.warn('expired command not run', { command_id: command.id })
         return
       }
-      known.add(command.id)
-      state.startCommand(command, clock.now())
-      link.send({ type: 'ack', command_id: command.id, instance_id: ctx.self.instanceId })
-      log.info('command accepted', { command_id: command.id, command_type: command.command_type, via })
-      queue.push(command)
-      pump()
+      void claimThenEnqueue(command, via)
     },
     async idle() {
       while (running) await running

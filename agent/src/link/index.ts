@@ -59,6 +59,15 @@ export class Link {
     return reply.ok ? { ...reply, body: parseCommands(reply.body, this.deps.log) } : reply
   }
 
+  /** Claims a command for this instance: only the first claim wins (200 again for the same claimant). */
+  claim(commandId: string, instanceId: string) {
+    return this.deps.http.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/ack`), { instance_id: instanceId })
+  }
+
+  running(commandId: string, instanceId: string) {
+    return this.deps.http.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), { instance_id: instanceId })
+  }
+
   terminationImminent(body: Record<string, unknown>) {
     return this.deps.http.request('POST', this.path('/termination-imminent'), body, TerminationAnswer)
   }
@@ -137,12 +146,13 @@ export class Link {
   }
 
   /** Opens the push socket; `onMessage` receives every server message. */
-  openStream(onMessage: (m: ServerMessage) => void, onOpenChange: (open: boolean) => void): void {
+  openStream(instanceId: string, onMessage: (m: ServerMessage) => void, onOpenChange: (open: boolean) => void): void {
     if (!this.agentId) throw new Error('not registered yet')
     this.stream = openStream({
       serverUrl: this.deps.serverUrl,
       token: this.deps.token,
       agentId: this.agentId,
+      instanceId,
       clock: this.deps.clock,
       log: this.deps.log,
       signal: this.deps.signal,

@@ -17,6 +17,7 @@ export interface StreamOptions {
   serverUrl: string
   token: string
   agentId: string
+  instanceId: string
   clock: Clock
   log: Log
   onMessage(message: ServerMessage): void
@@ -24,9 +25,10 @@ export interface StreamOptions {
   signal: AbortSignal
 }
 
-/** The stream URL of an agent (http → ws, https → wss). */
-export function streamUrl(serverUrl: string, agentId: string): string {
-  return `${serverUrl.replace(/^http/, 'ws')}/api/agents/${encodeURIComponent(agentId)}/stream`
+/** The stream URL of an agent's instance (http → ws, https → wss). */
+export function streamUrl(serverUrl: string, agentId: string, instanceId: string): string {
+  const base = serverUrl.replace(/^http/, 'ws')
+  return `${base}/api/agents/${encodeURIComponent(agentId)}/stream?instance_id=${encodeURIComponent(instanceId)}`
 }
 
 export function openStream(options: StreamOptions): Stream {
@@ -44,7 +46,7 @@ export function openStream(options: StreamOptions): Stream {
   const connectOnce = () =>
     new Promise<boolean>((resolve) => {
       let opened = false
-      const ws = new WebSocket(streamUrl(options.serverUrl, options.agentId), {
+      const ws = new WebSocket(streamUrl(options.serverUrl, options.agentId, options.instanceId), {
         headers: { authorization: `Bearer ${options.token}` },
         handshakeTimeout: 10_000,
       })

@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createEc2 } from '../../agent/src/ec2'
+import { memoryLog } from '../../agent/src/log'
+import { createPricing, latestPerAz, pricingReport } from '../../agent/src/pricing'
+import { startFakeEc2, startFakePricing, TEST_CREDENTIALS, type FakeEc2, type FakePricing } from '../fakes'
+import { instantClock } from './support/clock'
+
+let ec2Fake: FakeEc2
+let pricingFake: FakePricing
+const credentials = { get: async () => ({ ...TEST_CREDENTIALS, expiresAt: null }) }
+
+beforeEach(async () => {
+  ec2Fake = await startFakeEc2()
+  pricingFake = await startFakePricing()
+})
+afterEach(async () => {
+  await ec2Fake.close()
+  await pricingFake.close()
+})
+
+function pricing() {
+  const clock = instantClock(Date.now())
+  const log = memoryLog()
+  const ec2 = createEc2({ region: 'us-east-1', endpoint: ec2Fake.url, credentials, clock, log, dryRun: false })
+  return { clock, p: createPricing({ ec2, credentials, clock, log, endpoint: pricingFake.url }) }
+}
+
+describe('pricing', () => {
+  it('gets every AZ of the type from ONE DescribeSpotPriceHistory call', async () => {
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1a', 0.0125)
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1b', 0.0131)
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1c', 0.0119)
+    const pools = await pricing().p.spotPools('t3.medium')
+    expect(pools).toEqual([
+      { pool_id: 't3.medium.us-east-1a', instance_type: 't3.medium', az: 'us-east-1a', price: 0.0125 },
+      { pool_id: 't3.medium.us-east-1b', instance_type: 't3.medium', az: 'us-east-1b', price: 0.0131 },
+      { pool_id: 't3.medium.us-east-1c', instance_type: 't3.medium', az: 'us-east-1c', price: 0.0119 },
+    ])
+    expect(ec2Fake.count('DescribeSpotPriceHistory')).toBe(1)
+  })
+
+  it('reads the Linux on-demand price once per type and region (the decoys do not match)', async () => {
+    pricingFake.setOnDemandPrice('us-east-1', 't3.medium', 0.0416)
+    const { p } = pricing()
+    expect(await p.onDemandPrice('t3.medium', 'us-east-1')).toBe(0.0416)
+    expect(await p.onDemandPrice('t3.medium', 'us-east-1')).toBe(0.0416)
+    expect(pricingFake.count()).toBe(1)
+    await p.onDemandPrice('t3.large', 'us-east-1')
+    expect(pricingFake.count()).toBe(2)
+  })
+
+  it('keeps the newest price of each AZ', () => {
+    const pools = latestPerAz('t3.medium', [
+      { az: 'us-east-1a', price: 0.02, at: 1 },
+      { az: 'us-east-1a', price: 0.01, at: 2 },
+    ])
+    expect(pools).toEqual([{ pool_id: 't3.medium.us-east-1a', instance_type: 't3.medium', az: 'us-east-1a', price: 0.01 }])
+  })
+
+  it('builds the 4.0.0 pricing-report body', () => {
+    const pools = latestPerAz('t3.medium', [
+      { az: 'us-east-1a', price: 0.0125, at: 1 },
+      { az: 'us-east-1c', price: 0.0119, at: 1 },
+    ])
+    const report = pricingReport(
+      { instanceId: 'i-1', instanceType: 't3.medium', region: 'us-east-1', az: 'us-east-1a', mode: 'spot' },
+      pools,
+      0.0416,
+      Date.parse('2026-01-01T00:00:00Z'),
+    )
+    expect(report).toEqual({
+      instance: { instance_id: 'i-1', instance_type: 't3.medium', region: 'us-east-1', az: 'us-east-1a', mode: 'spot', pool_id: 't3.medium.us-east-1a' },
+      pricing: {
+        on_demand_price: 0.0416,
+        current_spot_price: 0.0125,
+        cheapest_pool: { pool_id: 't3.medium.us-east-1c', price: 0.0119 },
+        spot_pools: pools,
+        collected_at: '2026-01-01T00:00:00.000Z',
+      },
+    })
+  })
+})

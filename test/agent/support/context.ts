@@ -1,0 +1,55 @@
+/** An ActionContext wired to the fake EC2 (real HTTP, real signing) and a recording control plane. */
+import type { ActionContext } from '../../../agent/src/actions/context'
+import type { Clock } from '../../../agent/src/clock'
+import { loadConfig } from '../../../agent/src/config'
+import { createEc2 } from '../../../agent/src/ec2'
+import type { Identity } from '../../../agent/src/imds'
+import { Link } from '../../../agent/src/link'
+import { memoryLog } from '../../../agent/src/log'
+import { memoryState, type State } from '../../../agent/src/state'
+import { TEST_CREDENTIALS, type FakeEc2, type SeededWorkload } from '../../fakes'
+import { recordingHttp } from './http'
+
+export function actionContext(
+  ec2Fake: FakeEc2,
+  workload: SeededWorkload,
+  clock: Clock,
+  options: { state?: State; dryRun?: boolean; http?: ReturnType<typeof recordingHttp>; signal?: AbortSignal } = {},
+) {
+  const log = memoryLog()
+  const state = options.state ?? memoryState(clock.now)
+  const http = options.http ?? recordingHttp()
+  const signal = options.signal ?? new AbortController().signal
+  const config = loadConfig({ SPOT_OPTIMIZER_SERVER_URL: 'http://control.test', SPOT_OPTIMIZER_CLIENT_TOKEN: 'tok-123456789' })
+  const link = new Link({ http, state, clock, log, serverUrl: config.serverUrl, token: config.token, signal })
+  link.agentId = 'agent-1'
+  const credentials = { get: async () => ({ ...TEST_CREDENTIALS, expiresAt: null }) }
+  const ec2 = createEc2({ region: 'us-east-1', endpoint: ec2Fake.url, credentials, clock, log, dryRun: options.dryRun ?? false })
+  const facts = ec2Fake.instance(workload.instanceId)!
+  const self: Identity = {
+    instanceId: workload.instanceId,
+    instanceType: facts.instanceType,
+    region: 'us-east-1',
+    az: facts.az,
+    amiId: facts.imageId,
+    privateIp: facts.privateIp ?? null,
+    publicIp: workload.publicIp ?? null,
+    hostname: null,
+    mode: facts.lifecycle === 'spot' ? 'spot' : 'ondemand',
+  }
+  const retired: string[] = []
+  const ctx: ActionContext = {
+    ec2,
+    link,
+    clock,
+    log,
+    state,
+    config,
+    self,
+    logicalAgentId: 'agent-web-1',
+    agentConfig: () => null,
+    retire: (reason) => void retired.push(reason),
+    signal,
+  }
+  return { ctx, http, log, state, retired }
+}
