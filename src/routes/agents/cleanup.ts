@@ -61,7 +61,8 @@ cleanup.post('/cleanup-report', async (c) => {
       amisDeleted: body.amis?.deleted_amis?.length ?? 0,
       failures: (body.snapshots?.failed?.length ?? 0) + (body.amis?.failed?.length ?? 0),
       error: errors.length ? errors.join('; ') : null,
-      body,
+      // Stored as the agent sent it (readJson already parsed it; Hono keeps the text).
+      body: await c.req.json(),
     })
   return c.json({ success: true, report_id: id }, 201)
 })
