@@ -57,13 +57,22 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
     expect(image?.CreationDate).toBe(new Date(clock.now()).toISOString())
     const snapshotId = image?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId
     const snaps = await sdk.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId!] }))
-    expect(snaps.Snapshots?.[0]).toMatchObject({ State: 'completed', Tags: managed, OwnerId: ec2.state.accountId })
+    expect(snaps.Snapshots?.[0]).toMatchObject({
+      State: 'completed',
+      Tags: managed,
+      OwnerId: ec2.state.accountId,
+    })
   })
 
   it('gets available by the clock too', async () => {
     const { ImageId } = await createImage('by-clock')
     clock.advance(30_000)
-    const out = await sdk.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }] }))
+    const out = await sdk.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
+      }),
+    )
     expect(out.Images?.map((i) => [i.ImageId, i.State])).toEqual([[ImageId, 'available']])
   })
 
@@ -78,11 +87,17 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
     const { ImageId } = await createImage('in-use')
     ec2.settle()
     const snapshotId = ec2.state.images.get(ImageId!)!.snapshotId!
-    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({ name: 'InvalidSnapshot.InUse' })
+    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({
+      name: 'InvalidSnapshot.InUse',
+    })
     await sdk.send(new DeregisterImageCommand({ ImageId }))
-    await expect(sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' })
+    await expect(sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).rejects.toMatchObject({
+      name: 'InvalidAMIID.NotFound',
+    })
     await sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))
-    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' })
+    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({
+      name: 'InvalidSnapshot.NotFound',
+    })
   })
 
   it('pages snapshots of self filtered by tag', async () => {
@@ -92,7 +107,12 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
     let pages = 0
     do {
       const out = await sdk.send(
-        new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }], MaxResults: 5, NextToken: token }),
+        new DescribeSnapshotsCommand({
+          OwnerIds: ['self'],
+          Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
+          MaxResults: 5,
+          NextToken: token,
+        }),
       )
       seen.push(...(out.Snapshots ?? []).map((s) => s.SnapshotId!))
       token = out.NextToken
@@ -103,12 +123,18 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
   })
 
   it('tags existing resources and reports unknown ones', async () => {
-    await sdk.send(new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'ReplicaId', Value: 'rep-1' }] }))
+    await sdk.send(
+      new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'ReplicaId', Value: 'rep-1' }] }),
+    )
     expect(ec2.instance(w.instanceId)?.tags.ReplicaId).toBe('rep-1')
-    await expect(sdk.send(new CreateTagsCommand({ Resources: ['i-0000000000000dead'], Tags: managed }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(new CreateTagsCommand({ Resources: ['i-0000000000000dead'], Tags: managed })),
+    ).rejects.toMatchObject({
       name: 'InvalidInstanceID.NotFound',
     })
-    await expect(sdk.send(new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'aws:x', Value: 'y' }] }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'aws:x', Value: 'y' }] })),
+    ).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     })
   })

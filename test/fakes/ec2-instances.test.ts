@@ -38,8 +38,19 @@ function launch(overrides: Record<string, unknown> = {}) {
       IamInstanceProfile: { Arn: w.profile.arn },
       KeyName: w.keyName,
       UserData: Buffer.from(WORKLOAD_USER_DATA).toString('base64'),
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web-1' }, { Key: 'ManagedBy', Value: 'SpotOptimizer' }] }],
-      InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } },
+      TagSpecifications: [
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: 'Name', Value: 'web-1' },
+            { Key: 'ManagedBy', Value: 'SpotOptimizer' },
+          ],
+        },
+      ],
+      InstanceMarketOptions: {
+        MarketType: 'spot',
+        SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' },
+      },
       ClientToken: 'switch-cmd-1',
       ...overrides,
     }),
@@ -65,8 +76,19 @@ describe('fake EC2 instances through @aws-sdk/client-ec2', () => {
   })
 
   it('filters by tag and state, and pages with NextToken', async () => {
-    for (let n = 0; n < 6; n++) await launch({ ClientToken: `t-${n}`, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'b' }] }] })
-    const tagged = await sdk.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Batch', Values: ['b'] }, { Name: 'instance-state-name', Values: ['pending'] }] }))
+    for (let n = 0; n < 6; n++)
+      await launch({
+        ClientToken: `t-${n}`,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Batch', Value: 'b' }] }],
+      })
+    const tagged = await sdk.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:Batch', Values: ['b'] },
+          { Name: 'instance-state-name', Values: ['pending'] },
+        ],
+      }),
+    )
     expect(tagged.Reservations?.flatMap((r) => r.Instances ?? [])).toHaveLength(6)
     const first = await sdk.send(new DescribeInstancesCommand({ MaxResults: 5 }))
     expect(first.Reservations?.flatMap((r) => r.Instances ?? [])).toHaveLength(5)
@@ -77,17 +99,23 @@ describe('fake EC2 instances through @aws-sdk/client-ec2', () => {
   })
 
   it('rejects an unknown instance id and an unknown filter with typed errors', async () => {
-    await expect(sdk.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })),
+    ).rejects.toMatchObject({
       name: 'InvalidInstanceID.NotFound',
       $metadata: { httpStatusCode: 400 },
     })
-    await expect(sdk.send(new DescribeInstancesCommand({ Filters: [{ Name: 'colour', Values: ['x'] }] }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(new DescribeInstancesCommand({ Filters: [{ Name: 'colour', Values: ['x'] }] })),
+    ).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     })
   })
 
   it('reads user data base64 back through DescribeInstanceAttribute', async () => {
-    const out = await sdk.send(new DescribeInstanceAttributeCommand({ InstanceId: w.instanceId, Attribute: 'userData' }))
+    const out = await sdk.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: w.instanceId, Attribute: 'userData' }),
+    )
     expect(Buffer.from(out.UserData?.Value ?? '', 'base64').toString()).toBe(WORKLOAD_USER_DATA)
   })
 
@@ -108,31 +136,55 @@ describe('fake EC2 instances through @aws-sdk/client-ec2', () => {
     const b = await launch()
     expect(b.Instances?.[0]?.InstanceId).toBe(a.Instances?.[0]?.InstanceId)
     expect(ec2.state.instances.size).toBe(2)
-    await expect(launch({ InstanceType: 'c5.large' })).rejects.toMatchObject({ name: 'IdempotentParameterMismatch' })
+    await expect(launch({ InstanceType: 'c5.large' })).rejects.toMatchObject({
+      name: 'IdempotentParameterMismatch',
+    })
   })
 
   it('validates the launch like EC2: subnet in another AZ, unknown group, profile, key, image', async () => {
-    await expect(launch({ ClientToken: 'a', SubnetId: w.subnets['us-east-1c'] })).rejects.toMatchObject({ name: 'InvalidParameterValue' })
-    await expect(launch({ ClientToken: 'b', SecurityGroupIds: ['sg-0nope'] })).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' })
-    await expect(launch({ ClientToken: 'c', IamInstanceProfile: { Name: 'nope' } })).rejects.toMatchObject({ name: 'InvalidParameterValue' })
-    await expect(launch({ ClientToken: 'd', KeyName: 'nope' })).rejects.toMatchObject({ name: 'InvalidKeyPair.NotFound' })
-    await expect(launch({ ClientToken: 'e', ImageId: 'ami-0nope' })).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' })
+    await expect(launch({ ClientToken: 'a', SubnetId: w.subnets['us-east-1c'] })).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+    })
+    await expect(launch({ ClientToken: 'b', SecurityGroupIds: ['sg-0nope'] })).rejects.toMatchObject({
+      name: 'InvalidGroup.NotFound',
+    })
+    await expect(launch({ ClientToken: 'c', IamInstanceProfile: { Name: 'nope' } })).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+    })
+    await expect(launch({ ClientToken: 'd', KeyName: 'nope' })).rejects.toMatchObject({
+      name: 'InvalidKeyPair.NotFound',
+    })
+    await expect(launch({ ClientToken: 'e', ImageId: 'ami-0nope' })).rejects.toMatchObject({
+      name: 'InvalidAMIID.NotFound',
+    })
     expect(ec2.state.instances.size).toBe(1)
   })
 
   it('fails on demand with capacity, throttling and authorization errors', async () => {
     ec2.failNext('RunInstances', 'InsufficientInstanceCapacity')
-    await expect(launch()).rejects.toMatchObject({ name: 'InsufficientInstanceCapacity', $metadata: { httpStatusCode: 500 } })
+    await expect(launch()).rejects.toMatchObject({
+      name: 'InsufficientInstanceCapacity',
+      $metadata: { httpStatusCode: 500 },
+    })
     ec2.failNext('*', 'RequestLimitExceeded', { times: 2 })
-    await expect(sdk.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } })
-    await expect(sdk.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: 'RequestLimitExceeded' })
+    await expect(sdk.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({
+      name: 'RequestLimitExceeded',
+      $metadata: { httpStatusCode: 503 },
+    })
+    await expect(sdk.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({
+      name: 'RequestLimitExceeded',
+    })
     await expect(sdk.send(new DescribeInstancesCommand({}))).resolves.toBeDefined()
     ec2.deny('TerminateInstances')
-    await expect(sdk.send(new TerminateInstancesCommand({ InstanceIds: [w.instanceId] }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(new TerminateInstancesCommand({ InstanceIds: [w.instanceId] })),
+    ).rejects.toMatchObject({
       name: 'UnauthorizedOperation',
       $metadata: { httpStatusCode: 403 },
     })
-    const stop = ec2.failWhen('RunInstances', (p) => (p.get('Placement.AvailabilityZone') === 'us-east-1b' ? 'InsufficientInstanceCapacity' : undefined))
+    const stop = ec2.failWhen('RunInstances', (p) =>
+      p.get('Placement.AvailabilityZone') === 'us-east-1b' ? 'InsufficientInstanceCapacity' : undefined,
+    )
     await expect(launch()).rejects.toMatchObject({ name: 'InsufficientInstanceCapacity' })
     stop()
     await expect(launch()).resolves.toBeDefined()
@@ -142,9 +194,12 @@ describe('fake EC2 instances through @aws-sdk/client-ec2', () => {
 
   it('moves a launch to running and status ok by the clock, and a termination to terminated', async () => {
     const id = (await launch()).Instances![0]!.InstanceId!
-    const status = () => sdk.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true }))
+    const status = () =>
+      sdk.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true }))
     expect((await status()).InstanceStatuses?.[0]?.InstanceState?.Name).toBe('pending')
-    expect((await sdk.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }))).InstanceStatuses).toEqual([])
+    expect(
+      (await sdk.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }))).InstanceStatuses,
+    ).toEqual([])
     clock.advance(5_000)
     const running = (await status()).InstanceStatuses?.[0]
     expect(running?.InstanceState?.Name).toBe('running')
@@ -155,7 +210,11 @@ describe('fake EC2 instances through @aws-sdk/client-ec2', () => {
     expect(ok?.InstanceStatus?.Details).toEqual([{ Name: 'reachability', Status: 'passed' }])
 
     const term = await sdk.send(new TerminateInstancesCommand({ InstanceIds: [id] }))
-    expect(term.TerminatingInstances?.[0]).toMatchObject({ InstanceId: id, CurrentState: { Name: 'shutting-down', Code: 32 }, PreviousState: { Name: 'running', Code: 16 } })
+    expect(term.TerminatingInstances?.[0]).toMatchObject({
+      InstanceId: id,
+      CurrentState: { Name: 'shutting-down', Code: 32 },
+      PreviousState: { Name: 'running', Code: 16 },
+    })
     clock.advance(10_000)
     const gone = await sdk.send(new DescribeInstancesCommand({ InstanceIds: [id] }))
     expect(gone.Reservations?.[0]?.Instances?.[0]?.State).toEqual({ Code: 48, Name: 'terminated' })

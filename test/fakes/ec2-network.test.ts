@@ -30,9 +30,16 @@ afterEach(() => ec2.close())
 describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   it('finds the subnet of the VPC in a zone', async () => {
     const out = await sdk.send(
-      new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [w.vpcId] }, { Name: 'availability-zone', Values: ['us-east-1c'] }] }),
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [w.vpcId] },
+          { Name: 'availability-zone', Values: ['us-east-1c'] },
+        ],
+      }),
     )
-    expect(out.Subnets?.map((s) => [s.SubnetId, s.AvailabilityZone, s.VpcId])).toEqual([[w.subnets['us-east-1c'], 'us-east-1c', w.vpcId]])
+    expect(out.Subnets?.map((s) => [s.SubnetId, s.AvailabilityZone, s.VpcId])).toEqual([
+      [w.subnets['us-east-1c'], 'us-east-1c', w.vpcId],
+    ])
   })
 
   it('lists the zones of the region', async () => {
@@ -45,24 +52,50 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   })
 
   it('moves the Elastic IP to a running instance only with AllowReassociation', async () => {
-    const found = await sdk.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [w.instanceId] }] }))
-    expect(found.Addresses?.[0]).toMatchObject({ AllocationId: w.allocationId, PublicIp: w.publicIp, InstanceId: w.instanceId })
+    const found = await sdk.send(
+      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [w.instanceId] }] }),
+    )
+    expect(found.Addresses?.[0]).toMatchObject({
+      AllocationId: w.allocationId,
+      PublicIp: w.publicIp,
+      InstanceId: w.instanceId,
+    })
     const run = await sdk.send(
-      new RunInstancesCommand({ ImageId: w.launchImageId, InstanceType: 't3.medium', MinCount: 1, MaxCount: 1, SubnetId: w.subnets['us-east-1b'] }),
+      new RunInstancesCommand({
+        ImageId: w.launchImageId,
+        InstanceType: 't3.medium',
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: w.subnets['us-east-1b'],
+      }),
     )
     const id = run.Instances![0]!.InstanceId!
-    await expect(sdk.send(new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id, AllowReassociation: true }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(
+        new AssociateAddressCommand({
+          AllocationId: w.allocationId,
+          InstanceId: id,
+          AllowReassociation: true,
+        }),
+      ),
+    ).rejects.toMatchObject({
       name: 'IncorrectInstanceState',
     })
     ec2.settle()
-    await expect(sdk.send(new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id }))).rejects.toMatchObject({
+    await expect(
+      sdk.send(new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id })),
+    ).rejects.toMatchObject({
       name: 'Resource.AlreadyAssociated',
     })
-    const moved = await sdk.send(new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id, AllowReassociation: true }))
+    const moved = await sdk.send(
+      new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id, AllowReassociation: true }),
+    )
     expect(moved.AssociationId).toMatch(/^eipassoc-/)
     const now = await sdk.send(new DescribeInstancesCommand({ InstanceIds: [id] }))
     expect(now.Reservations?.[0]?.Instances?.[0]?.PublicIpAddress).toBe(w.publicIp)
-    const old = await sdk.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [w.instanceId] }] }))
+    const old = await sdk.send(
+      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [w.instanceId] }] }),
+    )
     expect(old.Addresses).toEqual([])
   })
 
@@ -79,26 +112,46 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
         StartTime: new Date(t0 - 600_000),
       }),
     )
-    expect(out.SpotPriceHistory?.map((p) => [p.AvailabilityZone, p.SpotPrice, p.Timestamp?.getTime()])).toEqual([
+    expect(
+      out.SpotPriceHistory?.map((p) => [p.AvailabilityZone, p.SpotPrice, p.Timestamp?.getTime()]),
+    ).toEqual([
       ['us-east-1a', '0.037000', t0 - 60_000],
       ['us-east-1a', '0.035000', t0 - 3_600_000],
       ['us-east-1b', '0.031000', t0 - 7_200_000],
     ])
-    expect(out.SpotPriceHistory?.[0]).toMatchObject({ InstanceType: 'm5.large', ProductDescription: 'Linux/UNIX' })
+    expect(out.SpotPriceHistory?.[0]).toMatchObject({
+      InstanceType: 'm5.large',
+      ProductDescription: 'Linux/UNIX',
+    })
   })
 
   it('pages spot prices and samples a moving price model', async () => {
-    ec2.setSpotPriceModel((type, az, at) => (type === 't3.large' ? 0.02 + (az.endsWith('a') ? 0 : 0.001) + Math.floor(at / 60_000) * 1e-9 : undefined))
+    ec2.setSpotPriceModel((type, az, at) =>
+      type === 't3.large'
+        ? 0.02 + (az.endsWith('a') ? 0 : 0.001) + Math.floor(at / 60_000) * 1e-9
+        : undefined,
+    )
     const start = new Date(clock.now())
     await sdk.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start }))
     clock.advance(60_000)
-    const first = await sdk.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start, MaxResults: 4 }))
+    const first = await sdk.send(
+      new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start, MaxResults: 4 }),
+    )
     expect(first.SpotPriceHistory).toHaveLength(4)
     expect(first.NextToken).toBeTruthy()
-    const rest = await sdk.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start, MaxResults: 4, NextToken: first.NextToken }))
+    const rest = await sdk.send(
+      new DescribeSpotPriceHistoryCommand({
+        InstanceTypes: ['t3.large'],
+        StartTime: start,
+        MaxResults: 4,
+        NextToken: first.NextToken,
+      }),
+    )
     expect(rest.SpotPriceHistory).toHaveLength(2)
     expect(rest.NextToken ?? '').toBe('')
-    const zones = [...(first.SpotPriceHistory ?? []), ...(rest.SpotPriceHistory ?? [])].map((p) => p.AvailabilityZone)
+    const zones = [...(first.SpotPriceHistory ?? []), ...(rest.SpotPriceHistory ?? [])].map(
+      (p) => p.AvailabilityZone,
+    )
     expect(new Set(zones)).toEqual(new Set(['us-east-1a', 'us-east-1b', 'us-east-1c']))
   })
 

@@ -41,7 +41,10 @@ export async function serve(handler: Handler, port = 0): Promise<RunningServer> 
       }
       Promise.resolve()
         .then(() => handler(request))
-        .catch((err: unknown): FakeResponse => ({ status: 500, body: String(err instanceof Error ? err.stack : err) }))
+        .catch((err: unknown): FakeResponse => ({
+          status: 500,
+          body: String(err instanceof Error ? err.stack : err),
+        }))
         .then((out) => {
           res.writeHead(out.status, out.headers)
           res.end(out.body ?? '')

@@ -24,7 +24,10 @@ afterEach(async () => {
 })
 
 async function token(ttl = '21600'): Promise<string> {
-  const res = await fetch(`${imds.url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': ttl } })
+  const res = await fetch(`${imds.url}/latest/api/token`, {
+    method: 'PUT',
+    headers: { 'x-aws-ec2-metadata-token-ttl-seconds': ttl },
+  })
   expect(res.status).toBe(200)
   return res.text()
 }
@@ -40,7 +43,10 @@ describe('fake IMDS (v2 only)', () => {
     expect((await get('meta-data/instance-id', 'made-up')).status).toBe(401)
     const noTtl = await fetch(`${imds.url}/latest/api/token`, { method: 'PUT' })
     expect(noTtl.status).toBe(400)
-    const tooLong = await fetch(`${imds.url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21601' } })
+    const tooLong = await fetch(`${imds.url}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21601' },
+    })
     expect(tooLong.status).toBe(400)
     expect(imds.counts).toMatchObject({ tokenFetches: 0, unauthorized: 2 })
   })
@@ -66,10 +72,19 @@ describe('fake IMDS (v2 only)', () => {
     expect((await get('meta-data/public-ipv4', t)).body).toBe(w.publicIp)
     const mac = (await get('meta-data/mac', t)).body
     expect((await get(`meta-data/network/interfaces/macs/${mac}/vpc-id`, t)).body).toBe(w.vpcId)
-    expect((await get(`meta-data/network/interfaces/macs/${mac}/subnet-id`, t)).body).toBe(w.subnets['us-east-1a'])
-    expect((await get(`meta-data/network/interfaces/macs/${mac}/security-group-ids`, t)).body).toBe(w.securityGroupId)
+    expect((await get(`meta-data/network/interfaces/macs/${mac}/subnet-id`, t)).body).toBe(
+      w.subnets['us-east-1a'],
+    )
+    expect((await get(`meta-data/network/interfaces/macs/${mac}/security-group-ids`, t)).body).toBe(
+      w.securityGroupId,
+    )
     const doc = JSON.parse((await get('dynamic/instance-identity/document', t)).body)
-    expect(doc).toMatchObject({ instanceId: w.instanceId, region: 'us-east-1', availabilityZone: 'us-east-1a', accountId: '123456789012' })
+    expect(doc).toMatchObject({
+      instanceId: w.instanceId,
+      region: 'us-east-1',
+      availabilityZone: 'us-east-1a',
+      accountId: '123456789012',
+    })
     expect((await get('meta-data/nothing-here', t)).status).toBe(404)
   })
 
@@ -87,11 +102,26 @@ describe('fake IMDS (v2 only)', () => {
     expect((await get('meta-data/events/maintenance/scheduled', t)).body).toBe('[]')
     imds.interrupt({ action: 'terminate', time: Date.parse('2026-01-01T00:02:00Z') })
     imds.rebalance(Date.parse('2026-01-01T00:00:10Z'))
-    imds.scheduledEvent({ Code: 'system-reboot', Description: 'scheduled reboot', NotBefore: Date.parse('2026-01-21T09:00:43Z') })
-    expect(JSON.parse((await get('meta-data/spot/instance-action', t)).body)).toEqual({ action: 'terminate', time: '2026-01-01T00:02:00Z' })
-    expect(JSON.parse((await get('meta-data/events/recommendations/rebalance', t)).body)).toEqual({ noticeTime: '2026-01-01T00:00:10Z' })
+    imds.scheduledEvent({
+      Code: 'system-reboot',
+      Description: 'scheduled reboot',
+      NotBefore: Date.parse('2026-01-21T09:00:43Z'),
+    })
+    expect(JSON.parse((await get('meta-data/spot/instance-action', t)).body)).toEqual({
+      action: 'terminate',
+      time: '2026-01-01T00:02:00Z',
+    })
+    expect(JSON.parse((await get('meta-data/events/recommendations/rebalance', t)).body)).toEqual({
+      noticeTime: '2026-01-01T00:00:10Z',
+    })
     expect(JSON.parse((await get('meta-data/events/maintenance/scheduled', t)).body)).toEqual([
-      { Code: 'system-reboot', Description: 'scheduled reboot', NotBefore: '21 Jan 2026 09:00:43 GMT', State: 'active', EventId: 'instance-event-0fake' },
+      {
+        Code: 'system-reboot',
+        Description: 'scheduled reboot',
+        NotBefore: '21 Jan 2026 09:00:43 GMT',
+        State: 'active',
+        EventId: 'instance-event-0fake',
+      },
     ])
     imds.clear()
     expect((await get('meta-data/spot/instance-action', t)).status).toBe(404)
@@ -104,14 +134,24 @@ describe('fake IMDS (v2 only)', () => {
     expect(info).toMatchObject({ Code: 'Success', InstanceProfileArn: w.profile.arn })
     const creds = JSON.parse((await get('meta-data/iam/security-credentials/spotguard-role', t)).body)
     expect(creds).toMatchObject({ Code: 'Success', Type: 'AWS-HMAC', Expiration: '2026-01-01T06:00:00Z' })
-    const asRole = { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey, sessionToken: creds.Token }
+    const asRole = {
+      accessKeyId: creds.AccessKeyId,
+      secretAccessKey: creds.SecretAccessKey,
+      sessionToken: creds.Token,
+    }
     await expect(sdkFor(ec2, asRole).send(new DescribeInstancesCommand({}))).resolves.toBeDefined()
 
     const rotated = imds.rotateCredentials()
     expect(rotated.accessKeyId).not.toBe(creds.AccessKeyId)
     const next = JSON.parse((await get('meta-data/iam/security-credentials/spotguard-role', t)).body)
     expect(next.AccessKeyId).toBe(rotated.accessKeyId)
-    await expect(sdkFor(ec2, { accessKeyId: next.AccessKeyId, secretAccessKey: next.SecretAccessKey, sessionToken: next.Token }).send(new DescribeInstancesCommand({}))).resolves.toBeDefined()
+    await expect(
+      sdkFor(ec2, {
+        accessKeyId: next.AccessKeyId,
+        secretAccessKey: next.SecretAccessKey,
+        sessionToken: next.Token,
+      }).send(new DescribeInstancesCommand({})),
+    ).resolves.toBeDefined()
   })
 
   it('renews credentials shortly before they expire', async () => {

@@ -1,7 +1,13 @@
 /** The fakes' public surface (see README.md). */
 export { manualClock, systemClock, isoSeconds, type Clock, type ManualClock } from './clock'
 export { TEST_CREDENTIALS, verifySigV4, type AwsCredentials } from './sigv4'
-export { startFakeEc2, EC2_API_VERSION, type FakeEc2, type FakeEc2Options, type Ec2RequestLogEntry } from './ec2/server'
+export {
+  startFakeEc2,
+  EC2_API_VERSION,
+  type FakeEc2,
+  type FakeEc2Options,
+  type Ec2RequestLogEntry,
+} from './ec2/server'
 export { seedWorkload, WORKLOAD_TAGS, WORKLOAD_USER_DATA, type SeededWorkload } from './ec2/workload'
 export type { Instance, Image, Snapshot, Address, Durations } from './ec2/model'
 export { startFakePricing, DEFAULT_ON_DEMAND, type FakePricing } from './pricing'

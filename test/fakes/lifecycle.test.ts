@@ -6,8 +6,21 @@ import { DEFAULT_DURATIONS, createState, type Ec2State } from './ec2/model'
 
 function world() {
   const clock = manualClock(1_000_000)
-  const state = createState({ region: 'us-east-1', accountId: '123456789012', zones: ['us-east-1a'], clock, durations: DEFAULT_DURATIONS })
-  state.subnets.set('subnet-1', { subnetId: 'subnet-1', vpcId: 'vpc-1', az: 'us-east-1a', cidr: '10.0.1.0/24', mapPublicIp: false, tags: {} })
+  const state = createState({
+    region: 'us-east-1',
+    accountId: '123456789012',
+    zones: ['us-east-1a'],
+    clock,
+    durations: DEFAULT_DURATIONS,
+  })
+  state.subnets.set('subnet-1', {
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    az: 'us-east-1a',
+    cidr: '10.0.1.0/24',
+    mapPublicIp: false,
+    tags: {},
+  })
   return { clock, state }
 }
 
@@ -69,7 +82,13 @@ describe('the fake EC2 state machine', () => {
     const { clock, state } = world()
     const i = launch(state)
     settle(state)
-    state.addresses.set('eipalloc-1', { allocationId: 'eipalloc-1', publicIp: '3.3.3.3', instanceId: i.instanceId, associationId: 'a', tags: {} })
+    state.addresses.set('eipalloc-1', {
+      allocationId: 'eipalloc-1',
+      publicIp: '3.3.3.3',
+      instanceId: i.instanceId,
+      associationId: 'a',
+      tags: {},
+    })
     i.terminateAt = clock.now() + 120_000
     clock.advance(119_000)
     tick(state)

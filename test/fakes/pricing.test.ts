@@ -24,7 +24,10 @@ const AGENT_FILTERS = (instanceType: string) => [
 function getProducts(body: unknown, secret?: string) {
   return client(secret).fetch(pricing.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSPriceListService.GetProducts' },
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSPriceListService.GetProducts',
+    },
     body: JSON.stringify(body),
   })
 }
@@ -33,28 +36,51 @@ function getProducts(body: unknown, secret?: string) {
 function usdPrices(priceList: string[]): number[] {
   return priceList.map((item) => {
     const product = JSON.parse(item)
-    const term = Object.values(product.terms.OnDemand)[0] as { priceDimensions: Record<string, { pricePerUnit: { USD: string } }> }
+    const term = Object.values(product.terms.OnDemand)[0] as {
+      priceDimensions: Record<string, { pricePerUnit: { USD: string } }>
+    }
     return Number(Object.values(term.priceDimensions)[0]!.pricePerUnit.USD)
   })
 }
 
 describe('fake Price List GetProducts', () => {
   it('answers exactly one product for the agent filters, in the real PriceList shape', async () => {
-    const res = await getProducts({ ServiceCode: 'AmazonEC2', Filters: AGENT_FILTERS('m5.large'), FormatVersion: 'aws_v1', MaxResults: 10 })
+    const res = await getProducts({
+      ServiceCode: 'AmazonEC2',
+      Filters: AGENT_FILTERS('m5.large'),
+      FormatVersion: 'aws_v1',
+      MaxResults: 10,
+    })
     expect(res.status).toBe(200)
     const out = (await res.json()) as { FormatVersion: string; PriceList: string[] }
     expect(out.FormatVersion).toBe('aws_v1')
     expect(out.PriceList).toHaveLength(1)
     expect(usdPrices(out.PriceList)).toEqual([0.096])
-    expect(JSON.parse(out.PriceList[0]!).product.attributes).toMatchObject({ instanceType: 'm5.large', regionCode: 'us-east-1', capacitystatus: 'Used' })
+    expect(JSON.parse(out.PriceList[0]!).product.attributes).toMatchObject({
+      instanceType: 'm5.large',
+      regionCode: 'us-east-1',
+      capacitystatus: 'Used',
+    })
     expect(pricing.requests[0]?.filters).toHaveLength(6)
   })
 
   it('has decoys at other prices when filters are missing, and pages them', async () => {
-    const loose = [{ Type: 'TERM_MATCH', Field: 'regionCode', Value: 'us-east-1' }, { Type: 'TERM_MATCH', Field: 'instanceType', Value: 'm5.large' }]
-    const first = (await (await getProducts({ ServiceCode: 'AmazonEC2', Filters: loose, MaxResults: 4 })).json()) as { PriceList: string[]; NextToken?: string }
+    const loose = [
+      { Type: 'TERM_MATCH', Field: 'regionCode', Value: 'us-east-1' },
+      { Type: 'TERM_MATCH', Field: 'instanceType', Value: 'm5.large' },
+    ]
+    const first = (await (
+      await getProducts({ ServiceCode: 'AmazonEC2', Filters: loose, MaxResults: 4 })
+    ).json()) as { PriceList: string[]; NextToken?: string }
     expect(first.PriceList).toHaveLength(4)
-    const rest = (await (await getProducts({ ServiceCode: 'AmazonEC2', Filters: loose, MaxResults: 4, NextToken: first.NextToken })).json()) as {
+    const rest = (await (
+      await getProducts({
+        ServiceCode: 'AmazonEC2',
+        Filters: loose,
+        MaxResults: 4,
+        NextToken: first.NextToken,
+      })
+    ).json()) as {
       PriceList: string[]
       NextToken?: string
     }
@@ -64,7 +90,9 @@ describe('fake Price List GetProducts', () => {
 
   it('follows a price set by the test', async () => {
     pricing.setOnDemandPrice('us-east-1', 'm5.large', 0.5)
-    const out = (await (await getProducts({ ServiceCode: 'AmazonEC2', Filters: AGENT_FILTERS('m5.large') })).json()) as { PriceList: string[] }
+    const out = (await (
+      await getProducts({ ServiceCode: 'AmazonEC2', Filters: AGENT_FILTERS('m5.large') })
+    ).json()) as { PriceList: string[] }
     expect(usdPrices(out.PriceList)).toEqual([0.5])
   })
 
@@ -72,7 +100,10 @@ describe('fake Price List GetProducts', () => {
     const bad = await getProducts({ ServiceCode: 'AmazonEC2' }, 'wrong')
     expect(bad.status).toBe(403)
     expect(await bad.json()).toMatchObject({ __type: 'InvalidSignatureException' })
-    const invalid = await getProducts({ ServiceCode: 'AmazonEC2', Filters: [{ Type: 'FUZZY', Field: 'x', Value: 'y' }] })
+    const invalid = await getProducts({
+      ServiceCode: 'AmazonEC2',
+      Filters: [{ Type: 'FUZZY', Field: 'x', Value: 'y' }],
+    })
     expect(invalid.status).toBe(400)
     expect(await invalid.json()).toMatchObject({ __type: 'InvalidParameterException' })
   })

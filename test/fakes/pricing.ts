@@ -3,32 +3,12 @@
  * the agent wants (Linux, Shared, no pre-installed software, capacity Used) and decoys at other prices.
  */
 import { randomUUID } from 'node:crypto'
-import { isoSeconds, systemClock, type Clock } from './clock'
+import { systemClock, type Clock } from './clock'
+import { DEFAULT_ON_DEMAND, productsFor } from './pricing-catalog'
 import { header, serve, type FakeRequest, type FakeResponse } from './http'
 import { TEST_CREDENTIALS, verifySigV4, type AwsCredentials } from './sigv4'
 
-export const DEFAULT_ON_DEMAND: Record<string, Record<string, number>> = {
-  'us-east-1': { 't3.micro': 0.0104, 't3.small': 0.0208, 't3.medium': 0.0416, 't3.large': 0.0832, 'm5.large': 0.096, 'm5.xlarge': 0.192, 'c5.large': 0.085, 'c5.xlarge': 0.17, 'r5.large': 0.126 },
-  'eu-west-1': { 't3.micro': 0.0114, 't3.small': 0.0228, 't3.medium': 0.0456, 't3.large': 0.0912, 'm5.large': 0.107, 'm5.xlarge': 0.214, 'c5.large': 0.096, 'c5.xlarge': 0.192, 'r5.large': 0.141 },
-}
-
-const LOCATIONS: Record<string, string> = {
-  'us-east-1': 'US East (N. Virginia)',
-  'us-east-2': 'US East (Ohio)',
-  'us-west-2': 'US West (Oregon)',
-  'eu-west-1': 'EU (Ireland)',
-  'eu-central-1': 'EU (Frankfurt)',
-}
-
-/** The attribute variants of one type; only the first is the agent's (Linux, Shared, NA, Used). */
-const VARIANTS: Array<{ attrs: Record<string, string>; factor: number; extra: number }> = [
-  { attrs: { operatingSystem: 'Linux', tenancy: 'Shared', preInstalledSw: 'NA', capacitystatus: 'Used' }, factor: 1, extra: 0 },
-  { attrs: { operatingSystem: 'Linux', tenancy: 'Shared', preInstalledSw: 'NA', capacitystatus: 'UnusedCapacityReservation' }, factor: 1.01, extra: 0 },
-  { attrs: { operatingSystem: 'Linux', tenancy: 'Shared', preInstalledSw: 'NA', capacitystatus: 'AllocatedCapacityReservation' }, factor: 0, extra: 0 },
-  { attrs: { operatingSystem: 'Windows', tenancy: 'Shared', preInstalledSw: 'NA', capacitystatus: 'Used' }, factor: 1.8, extra: 0 },
-  { attrs: { operatingSystem: 'Linux', tenancy: 'Dedicated', preInstalledSw: 'NA', capacitystatus: 'Used' }, factor: 1.1, extra: 0 },
-  { attrs: { operatingSystem: 'Linux', tenancy: 'Shared', preInstalledSw: 'SQL Std', capacitystatus: 'Used' }, factor: 1, extra: 0.48 },
-]
+export { DEFAULT_ON_DEMAND }
 
 export interface PricingRequestLogEntry {
   target: string
@@ -54,54 +34,6 @@ export interface FakePricingOptions {
   port?: number
 }
 
-function productsFor(region: string, instanceType: string, usd: number, publishedAt: number): Array<Record<string, string> & { json: string }> {
-  return VARIANTS.map((variant, n) => {
-    const sku = `${instanceType.replace('.', '').toUpperCase()}${region.replace(/-/g, '').toUpperCase()}${n}`.slice(0, 16).padEnd(16, 'X')
-    const attributes: Record<string, string> = {
-      servicecode: 'AmazonEC2',
-      instanceType,
-      regionCode: region,
-      location: LOCATIONS[region] ?? region,
-      locationType: 'AWS Region',
-      licenseModel: 'No License required',
-      operation: 'RunInstances',
-      usagetype: `BoxUsage:${instanceType}`,
-      ...variant.attrs,
-    }
-    const price = (usd * variant.factor + variant.extra).toFixed(10)
-    const offer = 'JRTCKXETXF'
-    const rate = `${sku}.${offer}.6YS6EN2CT7`
-    const product = {
-      product: { productFamily: 'Compute Instance', attributes, sku },
-      serviceCode: 'AmazonEC2',
-      terms: {
-        OnDemand: {
-          [`${sku}.${offer}`]: {
-            priceDimensions: {
-              [rate]: {
-                unit: 'Hrs',
-                endRange: 'Inf',
-                description: `$${price} per On Demand ${attributes.operatingSystem} ${instanceType} Instance Hour`,
-                appliesTo: [],
-                rateCode: rate,
-                beginRange: '0',
-                pricePerUnit: { USD: price },
-              },
-            },
-            sku,
-            effectiveDate: isoSeconds(publishedAt),
-            offerTermCode: offer,
-            termAttributes: {},
-          },
-        },
-      },
-      version: '20260101000000',
-      publicationDate: isoSeconds(publishedAt),
-    }
-    return { ...attributes, json: JSON.stringify(product) }
-  })
-}
-
 export async function startFakePricing(options: FakePricingOptions = {}): Promise<FakePricing> {
   const clock = options.clock ?? systemClock
   const prices: Record<string, Record<string, number>> = structuredClone(options.prices ?? DEFAULT_ON_DEMAND)
@@ -117,29 +49,49 @@ export async function startFakePricing(options: FakePricingOptions = {}): Promis
       entry.code = code
       return {
         status,
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': code, 'x-amzn-requestid': randomUUID() },
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-errortype': code,
+          'x-amzn-requestid': randomUUID(),
+        },
         body: JSON.stringify({ __type: code, message }),
       }
     }
-    const auth = await verifySigV4(req, { region: 'us-east-1', service: 'pricing', lookup: (id) => credentials.get(id) })
+    const auth = await verifySigV4(req, {
+      region: 'us-east-1',
+      service: 'pricing',
+      lookup: (id) => credentials.get(id),
+    })
     if (!auth.ok) {
       return auth.kind === 'auth'
         ? fail(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.')
         : fail(403, 'InvalidSignatureException', auth.message)
     }
     if (req.method !== 'POST') return fail(404, 'UnknownOperationException', 'POST only')
-    if (target !== 'AWSPriceListService.GetProducts') return fail(400, 'UnknownOperationException', `Unknown operation ${target}`)
+    if (target !== 'AWSPriceListService.GetProducts')
+      return fail(400, 'UnknownOperationException', `Unknown operation ${target}`)
     let body: { ServiceCode?: unknown; Filters?: unknown; MaxResults?: unknown; NextToken?: unknown }
     try {
       body = JSON.parse(req.body || '{}')
     } catch {
       return fail(400, 'SerializationException', 'Request body is not JSON')
     }
-    if (body.ServiceCode !== 'AmazonEC2') return fail(400, 'InvalidParameterException', 'Only ServiceCode AmazonEC2 is served here')
-    const filters = Array.isArray(body.Filters) ? (body.Filters as Array<{ Type?: string; Field?: string; Value?: string }>) : []
+    if (body.ServiceCode !== 'AmazonEC2')
+      return fail(400, 'InvalidParameterException', 'Only ServiceCode AmazonEC2 is served here')
+    const filters = Array.isArray(body.Filters)
+      ? (body.Filters as Array<{ Type?: string; Field?: string; Value?: string }>)
+      : []
     for (const f of filters) {
-      if ((f.Type !== 'TERM_MATCH' && f.Type !== 'EQUALS') || typeof f.Field !== 'string' || typeof f.Value !== 'string') {
-        return fail(400, 'InvalidParameterException', 'Each filter needs Type TERM_MATCH, a Field and a Value')
+      if (
+        (f.Type !== 'TERM_MATCH' && f.Type !== 'EQUALS') ||
+        typeof f.Field !== 'string' ||
+        typeof f.Value !== 'string'
+      ) {
+        return fail(
+          400,
+          'InvalidParameterException',
+          'Each filter needs Type TERM_MATCH, a Field and a Value',
+        )
       }
     }
     entry.filters = filters.map((f) => ({ Field: f.Field!, Value: f.Value! }))
@@ -153,13 +105,19 @@ export async function startFakePricing(options: FakePricingOptions = {}): Promis
       }),
     )
     const size = typeof body.MaxResults === 'number' ? body.MaxResults : 100
-    const start = typeof body.NextToken === 'string' ? Number(Buffer.from(body.NextToken, 'base64').toString()) || 0 : 0
+    const start =
+      typeof body.NextToken === 'string' ? Number(Buffer.from(body.NextToken, 'base64').toString()) || 0 : 0
     const page = matching.slice(start, start + size)
-    const next = start + size < matching.length ? Buffer.from(String(start + size)).toString('base64') : undefined
+    const next =
+      start + size < matching.length ? Buffer.from(String(start + size)).toString('base64') : undefined
     return {
       status: 200,
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() },
-      body: JSON.stringify({ FormatVersion: 'aws_v1', PriceList: page.map((p) => p.json), ...(next ? { NextToken: next } : {}) }),
+      body: JSON.stringify({
+        FormatVersion: 'aws_v1',
+        PriceList: page.map((p) => p.json),
+        ...(next ? { NextToken: next } : {}),
+      }),
     }
   }
 

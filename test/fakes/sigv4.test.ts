@@ -28,7 +28,9 @@ describe('SigV4 verification of the fake EC2', () => {
     const res = await aws4().fetch(ec2.url, { method: 'POST', headers: form, body })
     expect(res.status).toBe(200)
     const xml = await res.text()
-    expect(xml).toContain('<DescribeAvailabilityZonesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">')
+    expect(xml).toContain(
+      '<DescribeAvailabilityZonesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">',
+    )
     expect(xml).toMatch(/<requestId>[0-9a-f-]{36}<\/requestId>/)
   })
 
@@ -38,14 +40,28 @@ describe('SigV4 verification of the fake EC2', () => {
       name: 'SignatureDoesNotMatch',
       $metadata: { httpStatusCode: 403 },
     })
-    expect(ec2.requests.at(-1)).toMatchObject({ action: 'DescribeInstances', status: 403, code: 'SignatureDoesNotMatch' })
+    expect(ec2.requests.at(-1)).toMatchObject({
+      action: 'DescribeInstances',
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+    })
   })
 
   it('rejects an unknown access key and a wrong region as AuthFailure', async () => {
     const stranger = sdkFor(ec2, { accessKeyId: 'AKIASTRANGER', secretAccessKey: 'x' })
-    await expect(stranger.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: 'AuthFailure', $metadata: { httpStatusCode: 401 } })
-    const elsewhere = new EC2Client({ endpoint: ec2.url, region: 'eu-west-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 })
-    await expect(elsewhere.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: 'AuthFailure' })
+    await expect(stranger.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({
+      name: 'AuthFailure',
+      $metadata: { httpStatusCode: 401 },
+    })
+    const elsewhere = new EC2Client({
+      endpoint: ec2.url,
+      region: 'eu-west-1',
+      credentials: TEST_CREDENTIALS,
+      maxAttempts: 1,
+    })
+    await expect(elsewhere.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({
+      name: 'AuthFailure',
+    })
   })
 
   it('rejects a request without Authorization and one whose body changed after signing', async () => {
@@ -53,7 +69,11 @@ describe('SigV4 verification of the fake EC2', () => {
     expect(unsigned.status).toBe(401)
     expect(errorCode(await unsigned.text())).toBe('AuthFailure')
     const signed = await aws4().sign(ec2.url, { method: 'POST', headers: form, body })
-    const tampered = await fetch(ec2.url, { method: 'POST', headers: signed.headers, body: body.replace('Zones', 'Zones&DryRun=true') })
+    const tampered = await fetch(ec2.url, {
+      method: 'POST',
+      headers: signed.headers,
+      body: body.replace('Zones', 'Zones&DryRun=true'),
+    })
     expect(tampered.status).toBe(403)
     expect(errorCode(await tampered.text())).toBe('SignatureDoesNotMatch')
   })
@@ -66,7 +86,11 @@ describe('SigV4 verification of the fake EC2', () => {
   })
 
   it('answers an unknown action with InvalidAction', async () => {
-    const res = await aws4().fetch(ec2.url, { method: 'POST', headers: form, body: 'Action=LaunchRockets&Version=2016-11-15' })
+    const res = await aws4().fetch(ec2.url, {
+      method: 'POST',
+      headers: form,
+      body: 'Action=LaunchRockets&Version=2016-11-15',
+    })
     expect(res.status).toBe(400)
     expect(errorCode(await res.text())).toBe('InvalidAction')
   })

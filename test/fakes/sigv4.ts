@@ -37,12 +37,22 @@ const AUTH_PATTERN =
 /** Checks one request's Authorization header the way AWS does (no clock-skew check: the fakes' clocks are fake). */
 export async function verifySigV4(req: FakeRequest, expect: SigV4Expectation): Promise<SigV4Outcome> {
   const authorization = header(req.headers, 'authorization')
-  if (!authorization) return { ok: false, kind: 'auth', message: 'AWS was not able to validate the provided access credentials' }
+  if (!authorization)
+    return {
+      ok: false,
+      kind: 'auth',
+      message: 'AWS was not able to validate the provided access credentials',
+    }
   const match = AUTH_PATTERN.exec(authorization)
   if (!match) return { ok: false, kind: 'auth', message: 'Authorization header is malformed' }
   const [, accessKeyId = '', day = '', region, service, signedList = '', signature = ''] = match
   const credentials = expect.lookup(accessKeyId)
-  if (!credentials) return { ok: false, kind: 'auth', message: 'AWS was not able to validate the provided access credentials' }
+  if (!credentials)
+    return {
+      ok: false,
+      kind: 'auth',
+      message: 'AWS was not able to validate the provided access credentials',
+    }
   if (region !== expect.region || service !== expect.service) {
     return {
       ok: false,
@@ -54,14 +64,20 @@ export async function verifySigV4(req: FakeRequest, expect: SigV4Expectation): P
   const amzDate = header(req.headers, 'x-amz-date') ?? ''
   const signingDate = parseAmzDate(amzDate)
   if (!signingDate || !amzDate.startsWith(day)) {
-    return { ok: false, kind: 'signature', accessKeyId, message: 'X-Amz-Date is missing or does not match the credential scope' }
+    return {
+      ok: false,
+      kind: 'signature',
+      accessKeyId,
+      message: 'X-Amz-Date is missing or does not match the credential scope',
+    }
   }
 
   const signedNames = signedList.split(';')
   const headers: Record<string, string> = {}
   for (const name of signedNames) {
     const value = req.headers[name]
-    if (value === undefined) return { ok: false, kind: 'signature', accessKeyId, message: `Signed header '${name}' is missing` }
+    if (value === undefined)
+      return { ok: false, kind: 'signature', accessKeyId, message: `Signed header '${name}' is missing` }
     headers[name] = Array.isArray(value) ? value.join(',') : value
   }
   const signer = new SignatureV4({

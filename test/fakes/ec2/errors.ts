@@ -30,7 +30,8 @@ const MESSAGES: Record<string, string> = {
   InsufficientInstanceCapacity:
     'We currently do not have sufficient capacity in the Availability Zone you requested. Our system will be working on provisioning additional capacity.',
   RequestLimitExceeded: 'Request limit exceeded.',
-  UnauthorizedOperation: 'You are not authorized to perform this operation. Encoded authorization failure message: ZmFrZQ',
+  UnauthorizedOperation:
+    'You are not authorized to perform this operation. Encoded authorization failure message: ZmFrZQ',
   InternalError: 'An internal error has occurred',
 }
 

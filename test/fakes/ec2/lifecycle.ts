@@ -21,7 +21,11 @@ export function tick(state: Ec2State): void {
       setState(instance, 'running', instance.stateSince + d.pendingMs)
       instance.status = 'initializing'
     }
-    if (instance.state === 'running' && instance.status === 'initializing' && instance.stateSince + d.statusOkMs <= now) {
+    if (
+      instance.state === 'running' &&
+      instance.status === 'initializing' &&
+      instance.stateSince + d.statusOkMs <= now
+    ) {
       instance.status = 'ok'
     }
     if (instance.state === 'shutting-down' && instance.stateSince + d.shuttingDownMs <= now) {
@@ -70,7 +74,10 @@ export function beginTermination(
   state: Ec2State,
   instance: Instance,
   at = state.clock.now(),
-  reason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
+  reason = {
+    code: 'Client.UserInitiatedShutdown',
+    message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+  },
 ): InstanceStateName {
   const previous = instance.state
   if (previous === 'terminated' || previous === 'shutting-down') return previous

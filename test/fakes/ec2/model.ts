@@ -1,7 +1,8 @@
 /** The fake EC2's world: plain records in maps, owned by one `Ec2State`. Actions and the lifecycle mutate it. */
 import type { Clock } from '../clock'
 
-export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped'
+export type InstanceStateName =
+  'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped'
 export type StatusName = 'initializing' | 'ok' | 'not-applicable'
 export type Lifecycle = 'spot' | 'on-demand'
 export type Tags = Record<string, string>
@@ -118,7 +119,12 @@ export interface Durations {
   imageMs: number
 }
 
-export const DEFAULT_DURATIONS: Durations = { pendingMs: 5_000, statusOkMs: 20_000, shuttingDownMs: 10_000, imageMs: 30_000 }
+export const DEFAULT_DURATIONS: Durations = {
+  pendingMs: 5_000,
+  statusOkMs: 20_000,
+  shuttingDownMs: 10_000,
+  imageMs: 30_000,
+}
 
 /** Owner of Amazon's public images (launch AMIs seeded as not `self`). */
 export const AMAZON_OWNER_ID = '137112412989'
@@ -146,7 +152,13 @@ export interface Ec2State {
   nextId(prefix: string, width?: number): string
 }
 
-export function createState(opts: { region: string; accountId: string; zones: string[]; clock: Clock; durations: Durations }): Ec2State {
+export function createState(opts: {
+  region: string
+  accountId: string
+  zones: string[]
+  clock: Clock
+  durations: Durations
+}): Ec2State {
   let counter = 0
   return {
     ...opts,
@@ -168,6 +180,7 @@ export function createState(opts: { region: string; accountId: string; zones: st
 
 /** The public IP an instance shows: its Elastic IP if one is associated, else its auto-assigned one. */
 export function publicIpOf(state: Ec2State, instance: Instance): string | undefined {
-  for (const address of state.addresses.values()) if (address.instanceId === instance.instanceId) return address.publicIp
+  for (const address of state.addresses.values())
+    if (address.instanceId === instance.instanceId) return address.publicIp
   return instance.state === 'running' || instance.state === 'pending' ? instance.publicIp : undefined
 }

@@ -25,7 +25,13 @@ export function sampleSpotModel(state: Ec2State, instanceTypes: string[]): void 
 }
 
 /** The price in effect at `atMs` (the latest point at or before it). */
-export function currentSpotPrice(state: Ec2State, instanceType: string, az: string, atMs: number, product = LINUX): number | undefined {
+export function currentSpotPrice(
+  state: Ec2State,
+  instanceType: string,
+  az: string,
+  atMs: number,
+  product = LINUX,
+): number | undefined {
   let price: number | undefined
   for (const p of state.spotPrices) {
     if (p.at > atMs) break

@@ -6,7 +6,8 @@ export type Params = URLSearchParams
 
 export function required(params: Params, name: string): string {
   const value = params.get(name)
-  if (value === null || value === '') throw new Ec2Error('MissingParameter', `The request must contain the parameter ${name}`)
+  if (value === null || value === '')
+    throw new Ec2Error('MissingParameter', `The request must contain the parameter ${name}`)
   return value
 }
 
@@ -51,7 +52,8 @@ export type FieldReader = (name: string) => string[] | undefined
 export function matchesAll(filterList: Filter[], read: FieldReader): boolean {
   return filterList.every((filter) => {
     const actual = read(filter.name)
-    if (actual === undefined) throw new Ec2Error('InvalidParameterValue', `The filter '${filter.name}' is invalid`)
+    if (actual === undefined)
+      throw new Ec2Error('InvalidParameterValue', `The filter '${filter.name}' is invalid`)
     return filter.values.some((pattern) => actual.some((value) => wildcard(pattern).test(value)))
   })
 }
@@ -68,7 +70,10 @@ export function tagField(tags: Tags, name: string): string[] | undefined {
 }
 
 function wildcard(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`)
 }
 
@@ -87,7 +92,8 @@ export function readTags(params: Params, prefix: string): Tags {
   const tags: Tags = {}
   for (const n of indexes(params, prefix)) {
     const key = required(params, `${prefix}.${n}.Key`)
-    if (key.startsWith('aws:')) throw invalidValue('tag key', key, "is invalid: tag keys starting with 'aws:' are reserved")
+    if (key.startsWith('aws:'))
+      throw invalidValue('tag key', key, "is invalid: tag keys starting with 'aws:' are reserved")
     tags[key] = params.get(`${prefix}.${n}.Value`) ?? ''
   }
   return tags
@@ -97,7 +103,12 @@ export function readTags(params: Params, prefix: string): Tags {
  * One page of `items` per `MaxResults` (within [min, max]) and `NextToken`, an opaque offset.
  * Without MaxResults everything is returned, as EC2 does for small result sets.
  */
-export function paginate<T>(params: Params, items: T[], min: number, max: number): { page: T[]; nextToken?: string } {
+export function paginate<T>(
+  params: Params,
+  items: T[],
+  min: number,
+  max: number,
+): { page: T[]; nextToken?: string } {
   const rawMax = params.get('MaxResults')
   const token = params.get('NextToken')
   let start = 0

@@ -1,7 +1,15 @@
 /** Seed helpers: the resources a workload needs before the agent runs (VPC, subnets, SGs, profile, AMI, instance, EIP). */
 import { createInstance } from './actions/launch'
 import { advance } from './lifecycle'
-import { AMAZON_OWNER_ID, type Ec2State, type Image, type Instance, type InstanceProfile, type Lifecycle, type Tags } from './model'
+import {
+  AMAZON_OWNER_ID,
+  type Ec2State,
+  type Image,
+  type Instance,
+  type InstanceProfile,
+  type Lifecycle,
+  type Tags,
+} from './model'
 
 export interface InstanceSeed {
   imageId: string
@@ -23,7 +31,13 @@ export interface Seeder {
   addSecurityGroup(vpcId: string, name: string): string
   addInstanceProfile(name: string): InstanceProfile
   addKeyPair(name: string): string
-  addImage(opts?: { name?: string; ownerId?: 'self' | 'amazon' | string; tags?: Tags; state?: Image['state']; createdAt?: number }): string
+  addImage(opts?: {
+    name?: string
+    ownerId?: 'self' | 'amazon' | string
+    tags?: Tags
+    state?: Image['state']
+    createdAt?: number
+  }): string
   addInstance(seed: InstanceSeed): Instance
   addAddress(opts?: { instanceId?: string; tags?: Tags }): { allocationId: string; publicIp: string }
 }
@@ -109,7 +123,7 @@ export function createSeeder(state: Ec2State): Seeder {
     addAddress: (opts = {}) => {
       const n = ++addresses
       const allocationId = state.nextId('eipalloc')
-      const publicIp = `3.${200 + Math.floor(n / 250)}.${n % 250}.${(n * 7) % 250 + 1}`
+      const publicIp = `3.${200 + Math.floor(n / 250)}.${n % 250}.${((n * 7) % 250) + 1}`
       state.addresses.set(allocationId, { allocationId, publicIp, tags: opts.tags ?? {} })
       if (opts.instanceId) {
         const address = state.addresses.get(allocationId)!

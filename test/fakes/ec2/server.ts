@@ -5,10 +5,27 @@ import { header, serve, type FakeRequest, type FakeResponse } from '../http'
 import { TEST_CREDENTIALS, verifySigV4, type AwsCredentials } from '../sigv4'
 import type { ActionHandler } from './action'
 import { Ec2Error, defaultMessage, statusOf } from './errors'
-import { createImage, createTags, deleteSnapshot, deregisterImage, describeImages, describeSnapshots } from './actions/images'
-import { describeInstanceAttribute, describeInstanceStatus, describeInstances, terminateInstances } from './actions/instances'
+import {
+  createImage,
+  createTags,
+  deleteSnapshot,
+  deregisterImage,
+  describeImages,
+  describeSnapshots,
+} from './actions/images'
+import {
+  describeInstanceAttribute,
+  describeInstanceStatus,
+  describeInstances,
+  terminateInstances,
+} from './actions/instances'
 import { runInstances } from './actions/launch'
-import { associateAddress, describeAddresses, describeAvailabilityZones, describeSubnets } from './actions/network'
+import {
+  associateAddress,
+  describeAddresses,
+  describeAvailabilityZones,
+  describeSubnets,
+} from './actions/network'
 import { describeSpotPriceHistory } from './actions/spot'
 import { advance, beginTermination, settle, tick } from './lifecycle'
 import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
@@ -78,7 +95,9 @@ export interface FakeEc2 {
   deny(action: string): void
   allow(action: string): void
   setSpotPrice(instanceType: string, az: string, price: number, atMs?: number): void
-  setSpotPriceModel(model: ((instanceType: string, az: string, atMs: number) => number | undefined) | undefined): void
+  setSpotPriceModel(
+    model: ((instanceType: string, az: string, atMs: number) => number | undefined) | undefined,
+  ): void
   addCredentials(credentials: AwsCredentials): void
   onLaunch(listener: (instance: Instance) => void): void
   count(action?: string): number
@@ -123,30 +142,49 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     const params = new URLSearchParams(req.body)
     for (const [key, value] of req.query) params.append(key, value)
     const action = params.get('Action') ?? ''
-    const entry: Ec2RequestLogEntry = { action, at: state.clock.now(), status: 200, params: Object.fromEntries(params) }
+    const entry: Ec2RequestLogEntry = {
+      action,
+      at: state.clock.now(),
+      status: 200,
+      params: Object.fromEntries(params),
+    }
     requests.push(entry)
     const fail = (code: string, message: string): FakeResponse => {
       entry.status = statusOf(code)
       entry.code = code
-      return { status: entry.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: errorResponse(code, message, requestId) }
+      return {
+        status: entry.status,
+        headers: { 'content-type': 'text/xml;charset=UTF-8' },
+        body: errorResponse(code, message, requestId),
+      }
     }
 
     const auth = await verifySigV4(req, { region, service: 'ec2', lookup: (id) => credentials.get(id) })
     entry.accessKeyId = auth.accessKeyId
     if (!auth.ok) return fail(auth.kind === 'auth' ? 'AuthFailure' : 'SignatureDoesNotMatch', auth.message)
-    if (req.method !== 'POST' && req.method !== 'GET') return fail('InvalidHttpRequest', `The HTTP method ${req.method} is not supported`)
-    if (!(header(req.headers, 'content-type') ?? 'application/x-www-form-urlencoded').startsWith('application/x-www-form-urlencoded')) {
+    if (req.method !== 'POST' && req.method !== 'GET')
+      return fail('InvalidHttpRequest', `The HTTP method ${req.method} is not supported`)
+    if (
+      !(header(req.headers, 'content-type') ?? 'application/x-www-form-urlencoded').startsWith(
+        'application/x-www-form-urlencoded',
+      )
+    ) {
       return fail('InvalidParameterValue', 'Content-Type must be application/x-www-form-urlencoded')
     }
     const handler = ACTIONS[action]
     if (!handler) return fail('InvalidAction', `The action ${action} is not valid for this web service.`)
     const version = params.get('Version')
-    if (version !== EC2_API_VERSION) return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
+    if (version !== EC2_API_VERSION)
+      return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
     const failure = injected(action, params)
     if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
     try {
       const body = handler({ state, params })
-      return { status: 200, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: actionResponse(action, requestId, body) }
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/xml;charset=UTF-8' },
+        body: actionResponse(action, requestId, body),
+      }
     } catch (err) {
       if (err instanceof Ec2Error) return fail(err.code, err.message)
       throw err
@@ -154,7 +192,8 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
   }
 
   const server = await serve(handle, options.port)
-  const count = (action?: string) => requests.filter((r) => action === undefined || r.action === action).length
+  const count = (action?: string) =>
+    requests.filter((r) => action === undefined || r.action === action).length
   return {
     url: server.url,
     state,
@@ -184,7 +223,13 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     deny: (action) => denied.add(action),
     allow: (action) => denied.delete(action),
     setSpotPrice: (instanceType, az, price, atMs) =>
-      addSpotPrice(state, { instanceType, az, price, productDescription: LINUX, at: atMs ?? state.clock.now() }),
+      addSpotPrice(state, {
+        instanceType,
+        az,
+        price,
+        productDescription: LINUX,
+        at: atMs ?? state.clock.now(),
+      }),
     setSpotPriceModel: (model) => {
       state.spotPriceModel = model
     },

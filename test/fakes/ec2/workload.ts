@@ -45,5 +45,15 @@ export function seedWorkload(
     lifecycle: opts.lifecycle ?? 'spot',
   })
   const { allocationId, publicIp } = ec2.seed.addAddress({ instanceId: instance.instanceId })
-  return { vpcId, subnets, securityGroupId, profile, keyName, launchImageId, instanceId: instance.instanceId, allocationId, publicIp }
+  return {
+    vpcId,
+    subnets,
+    securityGroupId,
+    profile,
+    keyName,
+    launchImageId,
+    instanceId: instance.instanceId,
+    allocationId,
+    publicIp,
+  }
 }

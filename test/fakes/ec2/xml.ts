@@ -4,7 +4,10 @@ import type { Tags } from './model'
 export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/'
 
 export function escapeXml(value: string): string {
-  return value.replace(/[<>&'"]/g, (ch) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[ch]};`)
+  return value.replace(
+    /[<>&'"]/g,
+    (ch) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[ch]};`,
+  )
 }
 
 /** A leaf element; omitted when the value is undefined (EC2 leaves absent fields out). */

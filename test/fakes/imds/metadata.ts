@@ -55,7 +55,12 @@ function eventTime(value: number | string | undefined): string | undefined {
   return d.slice(5).replace(/^0/, '')
 }
 
-export function metadataTree(i: ImdsInstance, role: string | undefined, creds: RoleCredentials | undefined, notices: Notices): Map<string, string> {
+export function metadataTree(
+  i: ImdsInstance,
+  role: string | undefined,
+  creds: RoleCredentials | undefined,
+  notices: Notices,
+): Map<string, string> {
   const md = (path: string) => `meta-data/${path}`
   const mac = `meta-data/network/interfaces/macs/${i.mac}`
   const tree = new Map<string, string>([
@@ -73,7 +78,18 @@ export function metadataTree(i: ImdsInstance, role: string | undefined, creds: R
     [`${mac}/subnet-id`, i.subnetId],
     [`${mac}/security-group-ids`, i.securityGroupIds.join('\n')],
     [`${mac}/local-ipv4s`, i.privateIp],
-    [md('events/maintenance/scheduled'), JSON.stringify(notices.scheduled.map((e) => ({ ...e, NotBefore: eventTime(e.NotBefore), NotAfter: eventTime(e.NotAfter), State: e.State ?? 'active', EventId: e.EventId ?? 'instance-event-0fake' })))],
+    [
+      md('events/maintenance/scheduled'),
+      JSON.stringify(
+        notices.scheduled.map((e) => ({
+          ...e,
+          NotBefore: eventTime(e.NotBefore),
+          NotAfter: eventTime(e.NotAfter),
+          State: e.State ?? 'active',
+          EventId: e.EventId ?? 'instance-event-0fake',
+        })),
+      ),
+    ],
     [
       'dynamic/instance-identity/document',
       JSON.stringify(
@@ -104,7 +120,19 @@ export function metadataTree(i: ImdsInstance, role: string | undefined, creds: R
     tree.set(`${mac}/public-ipv4s`, i.publicIp)
   }
   if (i.profile && role && creds) {
-    tree.set(md('iam/info'), JSON.stringify({ Code: 'Success', LastUpdated: isoSeconds(creds.issuedAt), InstanceProfileArn: i.profile.arn, InstanceProfileId: i.profile.id }, null, 2))
+    tree.set(
+      md('iam/info'),
+      JSON.stringify(
+        {
+          Code: 'Success',
+          LastUpdated: isoSeconds(creds.issuedAt),
+          InstanceProfileArn: i.profile.arn,
+          InstanceProfileId: i.profile.id,
+        },
+        null,
+        2,
+      ),
+    )
     tree.set(
       md(`iam/security-credentials/${role}`),
       JSON.stringify(
@@ -123,11 +151,20 @@ export function metadataTree(i: ImdsInstance, role: string | undefined, creds: R
     )
   }
   if (notices.instanceAction) {
-    tree.set(md('spot/instance-action'), JSON.stringify({ action: notices.instanceAction.action, time: isoSeconds(notices.instanceAction.time) }))
+    tree.set(
+      md('spot/instance-action'),
+      JSON.stringify({
+        action: notices.instanceAction.action,
+        time: isoSeconds(notices.instanceAction.time),
+      }),
+    )
     tree.set(md('spot/termination-time'), isoSeconds(notices.instanceAction.time))
   }
   if (notices.rebalance) {
-    tree.set(md('events/recommendations/rebalance'), JSON.stringify({ noticeTime: isoSeconds(notices.rebalance.noticeTime) }))
+    tree.set(
+      md('events/recommendations/rebalance'),
+      JSON.stringify({ noticeTime: isoSeconds(notices.rebalance.noticeTime) }),
+    )
   }
   return tree
 }

@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto'
 import { systemClock, type Clock } from '../clock'
 import { header, serve, type FakeRequest, type FakeResponse } from '../http'
 import type { AwsCredentials } from '../sigv4'
-import { listing, metadataTree, type ImdsInstance, type Notices, type RoleCredentials, type ScheduledEvent } from './metadata'
+import {
+  listing,
+  metadataTree,
+  type ImdsInstance,
+  type Notices,
+  type RoleCredentials,
+  type ScheduledEvent,
+} from './metadata'
 
 export interface FakeImdsOptions {
   /** Read on every request, so a linked view follows the fake EC2 (a moved Elastic IP, a new state) */
@@ -61,7 +68,11 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
       issuedAt: now,
       expiresAt: now + ttlMs,
     }
-    options.onCredentials?.({ accessKeyId: current.accessKeyId, secretAccessKey: current.secretAccessKey, sessionToken: current.sessionToken })
+    options.onCredentials?.({
+      accessKeyId: current.accessKeyId,
+      secretAccessKey: current.secretAccessKey,
+      sessionToken: current.sessionToken,
+    })
     return current
   }
 
@@ -72,17 +83,26 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
   }
 
   function route(req: FakeRequest): FakeResponse {
-    const text = (status: number, body: string): FakeResponse => ({ status, headers: { 'content-type': 'text/plain' }, body })
+    const text = (status: number, body: string): FakeResponse => ({
+      status,
+      headers: { 'content-type': 'text/plain' },
+      body,
+    })
     if (req.path === '/latest/api/token') {
       if (req.method !== 'PUT') return text(405, 'Method Not Allowed')
       if (header(req.headers, 'x-forwarded-for')) return text(403, 'Forbidden')
       const raw = header(req.headers, 'x-aws-ec2-metadata-token-ttl-seconds')
       const ttl = Number(raw)
-      if (raw === undefined || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) return text(400, 'Bad Request')
+      if (raw === undefined || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS)
+        return text(400, 'Bad Request')
       counts.tokenFetches++
       const token = randomBytes(32).toString('base64')
       tokens.set(token, clock.now() + ttl * 1000)
-      return { status: 200, headers: { 'content-type': 'text/plain', 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) }, body: token }
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/plain', 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) },
+        body: token,
+      }
     }
     const token = header(req.headers, 'x-aws-ec2-metadata-token')
     const expiresAt = token === undefined ? undefined : tokens.get(token)
@@ -96,7 +116,8 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
     const instance = options.instance()
     const role = instance.profile ? (options.role ?? 'spotguard-role') : undefined
     const tree = metadataTree(instance, role, credentialsNow(), notices)
-    const body = path.endsWith('/') || path === 'meta-data' ? listing(tree, path.replace(/\/?$/, '/')) : tree.get(path)
+    const body =
+      path.endsWith('/') || path === 'meta-data' ? listing(tree, path.replace(/\/?$/, '/')) : tree.get(path)
     return body === undefined ? text(404, 'Not Found') : text(200, body)
   }
 

@@ -3,7 +3,17 @@ import { isoSeconds } from '../../clock'
 import type { ActionHandler } from '../action'
 import { Ec2Error, notFound } from '../errors'
 import { AMAZON_OWNER_ID, type Ec2State, type Image, type Snapshot, type Tags } from '../model'
-import { bool, filters, list, matchesAll, paginate, readTags, required, tagField, tagSpecifications } from '../query'
+import {
+  bool,
+  filters,
+  list,
+  matchesAll,
+  paginate,
+  readTags,
+  required,
+  tagField,
+  tagSpecifications,
+} from '../query'
 import { RETURN_TRUE, itemSet, leaf, node, tagSet } from '../xml'
 
 const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/
@@ -14,11 +24,22 @@ export const createImage: ActionHandler = ({ state, params }) => {
   const instance = state.instances.get(instanceId)
   if (!instance) throw notFound('InvalidInstanceID.NotFound', 'instance', instanceId)
   if (instance.state !== 'running' && instance.state !== 'stopped') {
-    throw new Ec2Error('IncorrectInstanceState', `The instance '${instanceId}' is not in a state from which it can be imaged.`)
+    throw new Ec2Error(
+      'IncorrectInstanceState',
+      `The instance '${instanceId}' is not in a state from which it can be imaged.`,
+    )
   }
-  if (!AMI_NAME.test(name)) throw new Ec2Error('InvalidAMIName.Malformed', `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`)
+  if (!AMI_NAME.test(name))
+    throw new Ec2Error(
+      'InvalidAMIName.Malformed',
+      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
+    )
   const duplicate = [...state.images.values()].find((i) => i.ownerId === state.accountId && i.name === name)
-  if (duplicate) throw new Ec2Error('InvalidAMIName.Duplicate', `AMI name ${name} is already in use by AMI ${duplicate.imageId}`)
+  if (duplicate)
+    throw new Ec2Error(
+      'InvalidAMIName.Duplicate',
+      `AMI name ${name} is already in use by AMI ${duplicate.imageId}`,
+    )
   const specs = tagSpecifications(params)
   const now = state.clock.now()
   const imageId = state.nextId('ami')
@@ -68,9 +89,19 @@ function imageXml(image: Image): string {
     leaf('description', image.description),
     leaf('rootDeviceType', 'ebs'),
     leaf('rootDeviceName', '/dev/xvda'),
-    itemSet('blockDeviceMapping', image.snapshotId ? [image.snapshotId] : [], (snapshotId) =>
-      leaf('deviceName', '/dev/xvda') +
-      node('ebs', leaf('snapshotId', snapshotId), leaf('volumeSize', 8), leaf('deleteOnTermination', true), leaf('volumeType', 'gp3'), leaf('encrypted', false)),
+    itemSet(
+      'blockDeviceMapping',
+      image.snapshotId ? [image.snapshotId] : [],
+      (snapshotId) =>
+        leaf('deviceName', '/dev/xvda') +
+        node(
+          'ebs',
+          leaf('snapshotId', snapshotId),
+          leaf('volumeSize', 8),
+          leaf('deleteOnTermination', true),
+          leaf('volumeType', 'gp3'),
+          leaf('encrypted', false),
+        ),
     ),
     leaf('virtualizationType', 'hvm'),
     leaf('hypervisor', 'xen'),
@@ -80,7 +111,9 @@ function imageXml(image: Image): string {
 
 export const describeImages: ActionHandler = ({ state, params }) => {
   const ids = list(params, 'ImageId')
-  for (const id of ids) if (!state.images.has(id)) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
+  for (const id of ids)
+    if (!state.images.has(id))
+      throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
   const owners = list(params, 'Owner').map((o) => ownerOf(state, o))
   const wanted = filters(params)
   const images = [...state.images.values()]
@@ -103,7 +136,8 @@ export const describeImages: ActionHandler = ({ state, params }) => {
 export const deregisterImage: ActionHandler = ({ state, params }) => {
   const imageId = required(params, 'ImageId')
   const image = state.images.get(imageId)
-  if (!image || image.ownerId !== state.accountId) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`)
+  if (!image || image.ownerId !== state.accountId)
+    throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`)
   state.images.delete(imageId)
   return RETURN_TRUE
 }
@@ -126,8 +160,12 @@ function snapshotXml(s: Snapshot): string {
 
 export const describeSnapshots: ActionHandler = ({ state, params }) => {
   const ids = list(params, 'SnapshotId')
-  for (const id of ids) if (!state.snapshots.has(id)) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
-  const owners = list(params, 'Owner').concat(list(params, 'OwnerId')).map((o) => ownerOf(state, o))
+  for (const id of ids)
+    if (!state.snapshots.has(id))
+      throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
+  const owners = list(params, 'Owner')
+    .concat(list(params, 'OwnerId'))
+    .map((o) => ownerOf(state, o))
   const wanted = filters(params)
   const snapshots = [...state.snapshots.values()]
     .filter((s) => ids.length === 0 || ids.includes(s.snapshotId))
@@ -149,9 +187,14 @@ export const describeSnapshots: ActionHandler = ({ state, params }) => {
 
 export const deleteSnapshot: ActionHandler = ({ state, params }) => {
   const snapshotId = required(params, 'SnapshotId')
-  if (!state.snapshots.has(snapshotId)) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`)
+  if (!state.snapshots.has(snapshotId))
+    throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`)
   const user = [...state.images.values()].find((i) => i.snapshotId === snapshotId)
-  if (user) throw new Ec2Error('InvalidSnapshot.InUse', `The snapshot ${snapshotId} is currently in use by ${user.imageId}`)
+  if (user)
+    throw new Ec2Error(
+      'InvalidSnapshot.InUse',
+      `The snapshot ${snapshotId} is currently in use by ${user.imageId}`,
+    )
   state.snapshots.delete(snapshotId)
   return RETURN_TRUE
 }
@@ -166,18 +209,21 @@ function tagsOf(state: Ec2State, id: string): Tags {
     state.addresses.get(id)?.tags
   if (found) return found
   if (id.startsWith('i-')) throw notFound('InvalidInstanceID.NotFound', 'instance', id)
-  if (id.startsWith('ami-')) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
-  if (id.startsWith('snap-')) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
+  if (id.startsWith('ami-'))
+    throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
+  if (id.startsWith('snap-'))
+    throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
   throw new Ec2Error('InvalidID', `The ID '${id}' is not valid`)
 }
 
 export const createTags: ActionHandler = ({ state, params }) => {
   const ids = list(params, 'ResourceId')
-  if (ids.length === 0) throw new Ec2Error('MissingParameter', 'The request must contain the parameter ResourceId')
+  if (ids.length === 0)
+    throw new Ec2Error('MissingParameter', 'The request must contain the parameter ResourceId')
   const tags = readTags(params, 'Tag')
-  if (Object.keys(tags).length === 0) throw new Ec2Error('MissingParameter', 'The request must contain the parameter Tag')
+  if (Object.keys(tags).length === 0)
+    throw new Ec2Error('MissingParameter', 'The request must contain the parameter Tag')
   const targets = ids.map((id) => tagsOf(state, id))
   for (const target of targets) Object.assign(target, tags)
   return RETURN_TRUE
 }
-

@@ -12,8 +12,10 @@ export function selectInstances(state: Ec2State, params: Params, prefix = 'Insta
   const ids = list(params, prefix)
   if (ids.length === 0) return [...state.instances.values()]
   const missing = ids.filter((id) => !state.instances.has(id))
-  if (missing.length === 1) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`)
-  if (missing.length > 1) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
+  if (missing.length === 1)
+    throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`)
+  if (missing.length > 1)
+    throw new Ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
   return ids.map((id) => state.instances.get(id)!)
 }
 
@@ -67,7 +69,10 @@ export function instanceXml(state: Ec2State, i: Instance): string {
     node('instanceState', leaf('code', STATE_CODES[i.state]), leaf('name', i.state)),
     leaf('privateDnsName', privateDns),
     leaf('dnsName', publicIp ? `ec2-${publicIp.replace(/\./g, '-')}.compute-1.amazonaws.com` : ''),
-    leaf('reason', i.stateReason ? `${i.stateReason.message.split(':')[0]} (${isoSeconds(i.stateSince)})` : ''),
+    leaf(
+      'reason',
+      i.stateReason ? `${i.stateReason.message.split(':')[0]} (${isoSeconds(i.stateSince)})` : '',
+    ),
     leaf('keyName', i.keyName),
     leaf('amiLaunchIndex', 0),
     leaf('instanceType', i.instanceType),
@@ -78,8 +83,14 @@ export function instanceXml(state: Ec2State, i: Instance): string {
     leaf('vpcId', i.state === 'terminated' ? undefined : i.vpcId),
     leaf('privateIpAddress', i.state === 'terminated' ? undefined : i.privateIp),
     leaf('ipAddress', publicIp),
-    itemSet('groupSet', i.securityGroupIds, (id) => leaf('groupId', id) + leaf('groupName', state.securityGroups.get(id)?.groupName)),
-    i.stateReason ? node('stateReason', leaf('code', i.stateReason.code), leaf('message', i.stateReason.message)) : '',
+    itemSet(
+      'groupSet',
+      i.securityGroupIds,
+      (id) => leaf('groupId', id) + leaf('groupName', state.securityGroups.get(id)?.groupName),
+    ),
+    i.stateReason
+      ? node('stateReason', leaf('code', i.stateReason.code), leaf('message', i.stateReason.message))
+      : '',
     leaf('architecture', 'x86_64'),
     leaf('rootDeviceType', 'ebs'),
     leaf('rootDeviceName', '/dev/xvda'),
@@ -120,19 +131,26 @@ export function reservationBody(state: Ec2State, reservationId: string, members:
 function reservationSetXml(state: Ec2State, instances: Instance[]): string {
   const groups = new Map<string, Instance[]>()
   for (const i of instances) groups.set(i.reservationId, [...(groups.get(i.reservationId) ?? []), i])
-  return itemSet('reservationSet', [...groups], ([reservationId, members]) => reservationBody(state, reservationId, members))
+  return itemSet('reservationSet', [...groups], ([reservationId, members]) =>
+    reservationBody(state, reservationId, members),
+  )
 }
 
 export const describeInstances: ActionHandler = ({ state, params }) => {
   const wanted = filters(params)
-  const matching = selectInstances(state, params).filter((i) => matchesAll(wanted, (name) => instanceField(state, i, name)))
+  const matching = selectInstances(state, params).filter((i) =>
+    matchesAll(wanted, (name) => instanceField(state, i, name)),
+  )
   const { page, nextToken } = paginate(params, matching, 5, 1000)
   return reservationSetXml(state, page) + leaf('nextToken', nextToken)
 }
 
 function statusXml(name: 'systemStatus' | 'instanceStatus', status: Instance['status']): string {
   const detail = status === 'ok' ? 'passed' : status
-  const details = status === 'not-applicable' ? '<details/>' : itemSet('details', [detail], (d) => leaf('name', 'reachability') + leaf('status', d))
+  const details =
+    status === 'not-applicable'
+      ? '<details/>'
+      : itemSet('details', [detail], (d) => leaf('name', 'reachability') + leaf('status', d))
   return node(name, leaf('status', status), details)
 }
 
@@ -164,7 +182,10 @@ export const describeInstanceStatus: ActionHandler = ({ state, params }) => {
 }
 
 export const describeInstanceAttribute: ActionHandler = ({ state, params }) => {
-  const [instance] = selectInstances(state, new URLSearchParams({ 'InstanceId.1': required(params, 'InstanceId') }))
+  const [instance] = selectInstances(
+    state,
+    new URLSearchParams({ 'InstanceId.1': required(params, 'InstanceId') }),
+  )
   const attribute = required(params, 'Attribute')
   const head = leaf('instanceId', instance!.instanceId)
   switch (attribute) {
@@ -180,7 +201,8 @@ export const describeInstanceAttribute: ActionHandler = ({ state, params }) => {
 }
 
 export const terminateInstances: ActionHandler = ({ state, params }) => {
-  if (list(params, 'InstanceId').length === 0) throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId')
+  if (list(params, 'InstanceId').length === 0)
+    throw new Ec2Error('MissingParameter', 'The request must contain the parameter InstanceId')
   const targets = selectInstances(state, params)
   const changes = targets.map((i) => ({ i, previous: beginTermination(state, i) }))
   return itemSet('instancesSet', changes, ({ i, previous }) =>

@@ -1,7 +1,15 @@
 /** RunInstances: validation as EC2 does it, ClientToken idempotency, spot one-time launches. */
 import type { ActionHandler } from '../action'
 import { Ec2Error, invalidValue, notFound } from '../errors'
-import { AMAZON_OWNER_ID, type Ec2State, type Instance, type InstanceProfile, type Lifecycle, type Subnet, type Tags } from '../model'
+import {
+  AMAZON_OWNER_ID,
+  type Ec2State,
+  type Instance,
+  type InstanceProfile,
+  type Lifecycle,
+  type Subnet,
+  type Tags,
+} from '../model'
 import { currentSpotPrice } from '../prices'
 import { list, required, tagSpecifications, type Params } from '../query'
 import { reservationBody } from './instances'
@@ -69,7 +77,11 @@ function resolveSubnet(state: Ec2State, params: Params): Subnet {
     const subnet = state.subnets.get(subnetId)
     if (!subnet) throw notFound('InvalidSubnetID.NotFound', 'subnet', subnetId)
     if (az && az !== subnet.az) {
-      throw invalidValue('availabilityZone', az, `is invalid. Subnet '${subnetId}' is in the availability zone ${subnet.az}`)
+      throw invalidValue(
+        'availabilityZone',
+        az,
+        `is invalid. Subnet '${subnetId}' is in the availability zone ${subnet.az}`,
+      )
     }
     return subnet
   }
@@ -115,7 +127,10 @@ export const runInstances: ActionHandler = ({ state, params }) => {
   if (clientToken) {
     const seen = state.clientTokens.get(clientToken)
     if (seen && seen.fingerprint !== fingerprint) {
-      throw new Ec2Error('IdempotentParameterMismatch', `Arguments on this idempotent request are inconsistent with arguments used in previous request(s).`)
+      throw new Ec2Error(
+        'IdempotentParameterMismatch',
+        `Arguments on this idempotent request are inconsistent with arguments used in previous request(s).`,
+      )
     }
     if (seen) return reservationXml(state, seen.reservationId)
   }
@@ -125,10 +140,12 @@ export const runInstances: ActionHandler = ({ state, params }) => {
   if (!image || (image.ownerId !== state.accountId && image.ownerId !== AMAZON_OWNER_ID)) {
     throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`)
   }
-  if (image.state !== 'available') throw new Ec2Error('InvalidAMIID.Unavailable', `Image ${imageId} is not available (${image.state})`)
+  if (image.state !== 'available')
+    throw new Ec2Error('InvalidAMIID.Unavailable', `Image ${imageId} is not available (${image.state})`)
   const minCount = positiveInt(params, 'MinCount')
   const maxCount = positiveInt(params, 'MaxCount')
-  if (minCount > maxCount) throw invalidValue('MinCount', String(minCount), 'must be less than or equal to MaxCount')
+  if (minCount > maxCount)
+    throw invalidValue('MinCount', String(minCount), 'must be less than or equal to MaxCount')
   const instanceType = params.get('InstanceType') ?? 'm1.small'
   const subnet = resolveSubnet(state, params)
 
@@ -137,21 +154,29 @@ export const runInstances: ActionHandler = ({ state, params }) => {
     const group = state.securityGroups.get(id)
     if (!group) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${id}' does not exist`)
     if (group.vpcId !== subnet.vpcId) {
-      throw new Ec2Error('InvalidParameter', `Security group ${id} and subnet ${subnet.subnetId} belong to different networks.`)
+      throw new Ec2Error(
+        'InvalidParameter',
+        `Security group ${id} and subnet ${subnet.subnetId} belong to different networks.`,
+      )
     }
   }
   if (securityGroupIds.length === 0) {
-    securityGroupIds = [...state.securityGroups.values()].filter((g) => g.vpcId === subnet.vpcId).slice(0, 1).map((g) => g.groupId)
+    securityGroupIds = [...state.securityGroups.values()]
+      .filter((g) => g.vpcId === subnet.vpcId)
+      .slice(0, 1)
+      .map((g) => g.groupId)
   }
   const profile = resolveProfile(state, params)
   const keyName = params.get('KeyName') ?? undefined
-  if (keyName && !state.keyPairs.has(keyName)) throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${keyName}' does not exist`)
+  if (keyName && !state.keyPairs.has(keyName))
+    throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${keyName}' does not exist`)
   const userData = params.get('UserData') ?? undefined
-  if (userData && !/^[A-Za-z0-9+/]*={0,2}$/.test(userData)) throw invalidValue('userData', '(hidden)', 'is not valid base64')
+  if (userData && !/^[A-Za-z0-9+/]*={0,2}$/.test(userData))
+    throw invalidValue('userData', '(hidden)', 'is not valid base64')
   const specs = tagSpecifications(params)
   for (const type of specs.keys()) {
     if (!['instance', 'volume', 'network-interface', 'spot-instances-request'].includes(type)) {
-      throw invalidValue('ResourceType', type, "is invalid for RunInstances")
+      throw invalidValue('ResourceType', type, 'is invalid for RunInstances')
     }
   }
   const lifecycle = resolveLifecycle(state, params, instanceType, subnet.az)

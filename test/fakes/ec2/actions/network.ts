@@ -57,7 +57,8 @@ function addressXml(a: Address, privateIp: string | undefined): string {
 export const describeAddresses: ActionHandler = ({ state, params }) => {
   const allocationIds = list(params, 'AllocationId')
   for (const id of allocationIds) {
-    if (!state.addresses.has(id)) throw new Ec2Error('InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`)
+    if (!state.addresses.has(id))
+      throw new Ec2Error('InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`)
   }
   const publicIps = list(params, 'PublicIp')
   const wanted = filters(params)
@@ -83,14 +84,21 @@ export const associateAddress: ActionHandler = ({ state, params }) => {
   const allocationId = required(params, 'AllocationId')
   const instanceId = required(params, 'InstanceId')
   const address = state.addresses.get(allocationId)
-  if (!address) throw new Ec2Error('InvalidAllocationID.NotFound', `The allocation ID '${allocationId}' does not exist`)
+  if (!address)
+    throw new Ec2Error('InvalidAllocationID.NotFound', `The allocation ID '${allocationId}' does not exist`)
   const instance = state.instances.get(instanceId)
   if (!instance) throw notFound('InvalidInstanceID.NotFound', 'instance', instanceId)
   if (instance.state !== 'running') {
-    throw new Ec2Error('IncorrectInstanceState', `The pending-instance-running instance to which '${instanceId}' is attached is not in a valid state for this operation`)
+    throw new Ec2Error(
+      'IncorrectInstanceState',
+      `The pending-instance-running instance to which '${instanceId}' is attached is not in a valid state for this operation`,
+    )
   }
   if (address.instanceId && address.instanceId !== instanceId && !bool(params, 'AllowReassociation')) {
-    throw new Ec2Error('Resource.AlreadyAssociated', `resource ${allocationId} is already associated with associate-id ${address.associationId}`)
+    throw new Ec2Error(
+      'Resource.AlreadyAssociated',
+      `resource ${allocationId} is already associated with associate-id ${address.associationId}`,
+    )
   }
   // An instance holds one Elastic IP here: a second association replaces the first, as on one interface.
   for (const other of state.addresses.values()) {
@@ -105,7 +113,11 @@ export const associateAddress: ActionHandler = ({ state, params }) => {
 }
 
 function zoneId(region: string, az: string): string {
-  const prefix = region.split('-').map((part) => part.slice(0, part.length > 2 ? 2 : part.length)).join('').slice(0, 4)
+  const prefix = region
+    .split('-')
+    .map((part) => part.slice(0, part.length > 2 ? 2 : part.length))
+    .join('')
+    .slice(0, 4)
   return `${prefix}-az${az.charCodeAt(az.length - 1) - 96}`
 }
 
