@@ -103,6 +103,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     ctx.retire(`workload switched to ${newInstanceId}`)
     return finishSwitch(ctx, command, state.progressOf(command.id))
   } catch (err) {
+    // Stopping is not failing: the persisted progress lets the next start resume this switch.
+    if (ctx.signal.aborted) return fail('Stopped', 'agent stopping; the switch resumes after restart', true)
     const message = messageOf(err)
     log.error('switch failed, cleaning up', { command_id: command.id, error: message })
     await cleanUpFailedSwitch(ctx, newInstanceId)

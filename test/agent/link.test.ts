@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest'
+import { Link } from '../../agent/src/link'
+import { parseCommands } from '../../agent/src/link/http'
+import { streamUrl } from '../../agent/src/link/socket'
+import { memoryLog } from '../../agent/src/log'
+import { memoryState } from '../../agent/src/state'
+import { manualClock } from './support/clock'
+import { recordingHttp } from './support/http'
+
+function link(http = recordingHttp()) {
+  const clock = manualClock()
+  const state = memoryState(clock.now)
+  const l = new Link({ http, state, clock, log: memoryLog(), serverUrl: 'http://cp', token: 't', signal: new AbortController().signal })
+  l.agentId = 'ag-1'
+  return { l, http, clock, state }
+}
+
+const settle = async () => {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r))
+}
+
+describe('Link outbox', () => {
+  it('delivers reports in order', async () => {
+    const { l, http } = link()
+    l.report('switch:c1', 'POST', '/switch-report', { a: 1 })
+    l.report('executed:c1', 'POST', '/commands/c1/executed', { success: true })
+    expect(await l.delivered('switch:c1')).toBe(true)
+    expect(await l.delivered('executed:c1')).toBe(true)
+    expect(http.calls.map((c) => c.path)).toEqual(['/api/agents/ag-1/switch-report', '/api/agents/ag-1/commands/c1/executed'])
+  })
+
+  it('keeps a report while the control plane is down and delivers it when it is back', async () => {
+    let down = true
+    const { l, http, clock, state } = link(recordingHttp([() => (down ? { status: 0 } : undefined)]))
+    l.report('cleanup:1', 'POST', '/cleanup-report', { x: 1 })
+    await settle()
+    await clock.advance(1000)
+    await settle()
+    await clock.advance(2000)
+    await settle()
+    expect(http.calls.length).toBe(3)
+    expect(state.outbox()).toHaveLength(1)
+    down = false
+    const delivered = l.delivered('cleanup:1')
+    await clock.advance(4000)
+    expect(await delivered).toBe(true)
+    expect(state.outbox()).toHaveLength(0)
+  })
+
+  it('retries 5xx and 429 but drops a report the control plane refuses for good', async () => {
+    const { l, state } = link(recordingHttp([(c) => (c.path.endsWith('/cleanup-report') ? { status: 400 } : undefined)]))
+    l.report('cleanup:1', 'POST', '/cleanup-report', {})
+    expect(await l.delivered('cleanup:1')).toBe(false)
+    expect(state.outbox()).toHaveLength(0)
+  })
+
+  it('sends a queued report found in the state after a restart', async () => {
+    const { l, http, state } = link()
+    state.enqueue({ key: 'executed:c9', method: 'POST', path: '/api/agents/ag-1/commands/c9/executed', body: { success: true }, queuedAt: 0 })
+    l.kick()
+    expect(await l.delivered('executed:c9')).toBe(true)
+    expect(http.calls[0]!.path).toBe('/api/agents/ag-1/commands/c9/executed')
+  })
+})
+
+describe('parseCommands', () => {
+  it('reads a bare array or {commands}, defaults a missing command_type to switch, and skips what it cannot read', () => {
+    const log = memoryLog()
+    const item = { id: 'c1', target_mode: 'spot', target_pool_id: 't3.medium.us-east-1b', priority: 75, terminate_wait_seconds: 0, created_at: '2026-01-01T00:00:00Z' }
+    expect(parseCommands([item], log)).toEqual([expect.objectContaining({ id: 'c1', command_type: 'switch', instance_id: null })])
+    expect(parseCommands({ commands: [item, { id: 'bad', command_type: 'launch_rockets' }] }, log).map((c) => c.id)).toEqual(['c1'])
+    expect(log.lines.some((l) => l.msg === 'command not understood, skipped')).toBe(true)
+  })
+})
+
+describe('streamUrl', () => {
+  it('speaks ws(s) to the same origin and names the instance', () => {
+    expect(streamUrl('https://cp.example.com', 'ag 1', 'i-1')).toBe('wss://cp.example.com/api/agents/ag%201/stream?instance_id=i-1')
+    expect(streamUrl('http://127.0.0.1:8788', 'a', 'i-2')).toBe('ws://127.0.0.1:8788/api/agents/a/stream?instance_id=i-2')
+  })
+})

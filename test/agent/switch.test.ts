@@ -1,0 +1,153 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { amiName, clientToken } from '../../agent/src/actions/context'
+import { runSwitch } from '../../agent/src/actions/switch'
+import { openState } from '../../agent/src/state'
+import type { Command } from '../../src/protocol'
+import { seedWorkload, startFakeEc2, type FakeEc2, type SeededWorkload } from '../fakes'
+import { instantClock } from './support/clock'
+import { actionContext } from './support/context'
+import { recordingHttp } from './support/http'
+
+type Switch = Extract<Command, { command_type: 'switch' }>
+const command = (over: Partial<Switch> = {}): Switch => ({
+  id: 'cmd-switch-1',
+  command_type: 'switch',
+  instance_id: null,
+  target_mode: 'spot',
+  target_pool_id: 't3.medium.us-east-1b',
+  priority: 75,
+  terminate_wait_seconds: 300,
+  created_at: '2026-01-01T00:00:00Z',
+  expires_at: null,
+  ...over,
+})
+
+let clock: ReturnType<typeof instantClock>
+let ec2: FakeEc2
+let w: SeededWorkload
+
+beforeEach(async () => {
+  clock = instantClock()
+  ec2 = await startFakeEc2({ clock })
+  w = seedWorkload(ec2, { lifecycle: 'on-demand', az: 'us-east-1a' })
+})
+afterEach(() => ec2.close())
+
+const launched = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
+
+describe('runSwitch', () => {
+  it('moves the workload: AMI, same VPC/SGs/profile/key/user data/tags in the target pool, EIP, reports, then terminates', async () => {
+    const http = recordingHttp()
+    const oldStateAtReport: Record<string, string> = {}
+    http.on((call) => {
+      if (/switch-report|executed/.test(call.path)) oldStateAtReport[call.path] = ec2.instance(w.instanceId)!.state
+      return undefined
+    })
+    const { ctx, retired } = actionContext(ec2, w, clock, { http })
+    const result = await runSwitch(ctx, command())
+    expect(result).toMatchObject({ ok: true })
+
+    const [fresh, ...more] = launched()
+    expect(more).toEqual([])
+    expect(fresh).toMatchObject({
+      az: 'us-east-1b',
+      lifecycle: 'spot',
+      subnetId: w.subnets['us-east-1b'],
+      vpcId: w.vpcId,
+      securityGroupIds: [w.securityGroupId],
+      keyName: w.keyName,
+      userData: ec2.instance(w.instanceId)!.userData,
+    })
+    expect(fresh!.profile?.arn).toBe(w.profile.arn)
+    expect(fresh!.tags).toMatchObject({ Name: 'web-1', Team: 'core', ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' })
+    expect(Object.keys(fresh!.tags).some((k) => k.startsWith('aws:'))).toBe(false)
+
+    const image = ec2.state.images.get(fresh!.imageId)!
+    expect(image.sourceInstanceId).toBe(w.instanceId)
+    expect(image.name).toMatch(new RegExp(`^SpotOptimizer-${w.instanceId}-\\d{8}-\\d{6}$`))
+    expect(image.tags).toMatchObject({ ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1', SourceInstance: w.instanceId })
+
+    expect([...ec2.state.addresses.values()].find((a) => a.allocationId === w.allocationId)!.instanceId).toBe(fresh!.instanceId)
+    expect(ec2.requests.find((r) => r.action === 'RunInstances')!.params.ClientToken).toBe(clientToken('switch', 'cmd-switch-1'))
+
+    // Reported and marked done while the old instance still ran; terminated only after that.
+    const paths = http.calls.map((c) => c.path)
+    expect(paths).toEqual(['/api/agents/agent-1/switch-report', '/api/agents/agent-1/commands/cmd-switch-1/executed'])
+    expect(Object.values(oldStateAtReport)).toEqual(['running', 'running'])
+    expect(['shutting-down', 'terminated']).toContain(ec2.instance(w.instanceId)!.state)
+    expect(retired).toHaveLength(1)
+
+    const report = http.calls[0]!.body as Record<string, any>
+    expect(report.command_id).toBe('cmd-switch-1')
+    expect(report.trigger).toBe('manual')
+    expect(report.old_instance).toMatchObject({ instance_id: w.instanceId, mode: 'ondemand', pool_id: null })
+    expect(report.new_instance).toMatchObject({ instance_id: fresh!.instanceId, mode: 'spot', pool_id: 't3.medium.us-east-1b', az: 'us-east-1b' })
+    expect(report.snapshot).toEqual({ used: true, ami_id: image.imageId })
+    expect(report.timing.traffic_switched_at).toBeTruthy()
+  })
+
+  it('waits terminate_wait_seconds after the switch before terminating the old instance', async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    await runSwitch(ctx, command({ terminate_wait_seconds: 120 }))
+    const switched = ec2.requests.find((r) => r.action === 'AssociateAddress')!.at
+    const terminated = ec2.requests.find((r) => r.action === 'TerminateInstances')!.at
+    expect(terminated - switched).toBeGreaterThanOrEqual(120_000)
+  })
+
+  it('keeps the old instance when terminate_wait_seconds is 0', async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    expect(await runSwitch(ctx, command({ terminate_wait_seconds: 0 }))).toMatchObject({ ok: true })
+    expect(ec2.count('TerminateInstances')).toBe(0)
+    expect(ec2.instance(w.instanceId)!.state).toBe('running')
+  })
+
+  it('resumes after a restart mid-switch with exactly one image and one new instance', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-switch-'))
+    const stop = new AbortController()
+    ec2.onLaunch(() => stop.abort()) // the process "dies" right after RunInstances
+    const first = actionContext(ec2, w, clock, { state: openState(dir, clock.now), signal: stop.signal })
+    first.state.startCommand(command(), clock.now())
+    expect(await runSwitch(first.ctx, command())).toMatchObject({ ok: false, code: 'Stopped' })
+    expect(launched()).toHaveLength(1)
+    expect(first.http.calls).toEqual([])
+
+    const second = actionContext(ec2, w, clock, { state: openState(dir, clock.now) })
+    expect(await runSwitch(second.ctx, command())).toMatchObject({ ok: true })
+    expect(launched()).toHaveLength(1)
+    expect(ec2.count('CreateImage')).toBe(1)
+    expect(second.http.calls.map((c) => c.path)).toContain('/api/agents/agent-1/switch-report')
+  })
+
+  it('a launch refused for capacity fails with the typed code and creates nothing to clean', async () => {
+    ec2.failWhen('RunInstances', () => 'InsufficientInstanceCapacity')
+    const { ctx, http } = actionContext(ec2, w, clock)
+    const result = await runSwitch(ctx, command())
+    expect(result).toMatchObject({ ok: false, code: 'InsufficientInstanceCapacity', retryable: true })
+    expect(launched()).toHaveLength(0)
+    expect(http.calls).toEqual([])
+    expect(ec2.instance(w.instanceId)!.state).toBe('running')
+  })
+
+  it('a failure after the launch terminates the new instance and says why', async () => {
+    ec2.failNext('AssociateAddress', 'InvalidParameterValue', { message: 'bad allocation' })
+    const { ctx, http } = actionContext(ec2, w, clock)
+    const result = await runSwitch(ctx, command())
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.message).toMatch(/bad allocation.*terminated/)
+    expect(['shutting-down', 'terminated']).toContain(launched()[0]!.state)
+    expect(ec2.instance(w.instanceId)!.state).toBe('running')
+    expect(http.calls).toEqual([])
+  })
+
+  it('refuses a switch to where it already is', async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    expect(await runSwitch(ctx, command({ target_mode: 'ondemand', target_pool_id: null }))).toMatchObject({ ok: false, code: 'AlreadyThere' })
+  })
+
+  it('names AMIs as agent-api.md says', () => {
+    expect(amiName('i-0abc', Date.parse('2026-03-04T05:06:07Z'))).toBe('SpotOptimizer-i-0abc-20260304-050607')
+  })
+})
