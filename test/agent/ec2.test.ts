@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createEc2, Ec2Error, parseXml, items, text } from '../../agent/src/ec2'
-import { describeInstance, describeSpotPriceHistory, describeUserData, runInstance } from '../../agent/src/ec2-api'
+import { describeInstance, describeSnapshots, describeSpotPriceHistory, describeUserData, runInstance } from '../../agent/src/ec2-api'
 import { memoryLog } from '../../agent/src/log'
 import { seedWorkload, startFakeEc2, TEST_CREDENTIALS, type FakeEc2, type SeededWorkload } from '../fakes'
 import { instantClock } from './support/clock'
@@ -115,6 +115,24 @@ describe('EC2 Query API client', () => {
     expect(fake.count('DescribeSpotPriceHistory')).toBe(1)
     expect(fake.requests[0]!.params.StartTime).toBeTruthy()
     expect(fake.requests[0]!.params['AvailabilityZone']).toBeUndefined()
+  })
+})
+
+describe('paginated reads', () => {
+  it('follow nextToken until the last page', async () => {
+    const pages = [
+      '<R><snapshotSet><item><snapshotId>snap-1</snapshotId></item></snapshotSet><nextToken>t2</nextToken></R>',
+      '<R><snapshotSet><item><snapshotId>snap-2</snapshotId></item></snapshotSet></R>',
+    ]
+    const seen: Array<Record<string, unknown>> = []
+    const ec2 = {
+      region: 'us-east-1',
+      read: async (_action: string, params: Record<string, unknown> = {}) => (seen.push(params), parseXml(pages[seen.length - 1]!)),
+      write: async () => ({}),
+    }
+    const snapshots = await describeSnapshots(ec2, [{ name: 'tag:ManagedBy', values: ['SpotOptimizer'] }])
+    expect(snapshots.map((s) => s.snapshotId)).toEqual(['snap-1', 'snap-2'])
+    expect(seen[1]).toMatchObject({ NextToken: 't2', 'Filter.1.Name': 'tag:ManagedBy' })
   })
 })
 
