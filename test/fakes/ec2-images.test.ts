@@ -138,4 +138,39 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
       name: 'InvalidParameterValue',
     })
   })
+
+  it('seeds old own images with their snapshots, and standalone snapshots, for cleanup scenarios', async () => {
+    const old = clock.now() - 40 * 86_400_000
+    const imageId = ec2.seed.addImage({
+      ownerId: 'self',
+      name: 'SpotOptimizer-old',
+      createdAt: old,
+      tags: { ManagedBy: 'SpotOptimizer' },
+    })
+    const loose = ec2.seed.addSnapshot({ startTime: old, tags: { ManagedBy: 'SpotOptimizer' } })
+    const images = await sdk.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
+      }),
+    )
+    expect(images.Images?.map((i) => [i.ImageId, i.CreationDate])).toEqual([
+      [imageId, new Date(old).toISOString()],
+    ])
+    const backing = images.Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId
+    const snaps = await sdk.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
+      }),
+    )
+    expect(snaps.Snapshots?.map((s) => [s.SnapshotId, s.StartTime?.getTime()])).toEqual([
+      [backing, old],
+      [loose, old],
+    ])
+    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: backing }))).rejects.toMatchObject({
+      name: 'InvalidSnapshot.InUse',
+    })
+    await sdk.send(new DeleteSnapshotCommand({ SnapshotId: loose }))
+  })
 })

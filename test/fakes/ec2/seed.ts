@@ -31,13 +31,17 @@ export interface Seeder {
   addSecurityGroup(vpcId: string, name: string): string
   addInstanceProfile(name: string): InstanceProfile
   addKeyPair(name: string): string
+  /** An own image (`ownerId: 'self'`) gets its root snapshot, with the same tags and time */
   addImage(opts?: {
     name?: string
     ownerId?: 'self' | 'amazon' | string
     tags?: Tags
     state?: Image['state']
+    /** Epoch ms (default now) */
     createdAt?: number
   }): string
+  /** A standalone completed snapshot (not backing any image) */
+  addSnapshot(opts?: { tags?: Tags; startTime?: number; description?: string }): string
   addInstance(seed: InstanceSeed): Instance
   addAddress(opts?: { instanceId?: string; tags?: Tags }): { allocationId: string; publicIp: string }
 }
@@ -45,6 +49,20 @@ export interface Seeder {
 export function createSeeder(state: Ec2State): Seeder {
   let vpcs = 0
   let addresses = 0
+  const addSnapshot = (opts: { tags?: Tags; startTime?: number; description?: string }): string => {
+    const snapshotId = state.nextId('snap')
+    state.snapshots.set(snapshotId, {
+      snapshotId,
+      volumeId: state.nextId('vol'),
+      ownerId: state.accountId,
+      state: 'completed',
+      startTime: opts.startTime ?? state.clock.now(),
+      volumeSize: 8,
+      description: opts.description ?? '',
+      tags: opts.tags ?? {},
+    })
+    return snapshotId
+  }
   return {
     addVpc: (opts = {}) => {
       const vpcIndex = vpcs++
@@ -88,16 +106,29 @@ export function createSeeder(state: Ec2State): Seeder {
     addImage: (opts = {}) => {
       const imageId = state.nextId('ami')
       const owner = opts.ownerId ?? 'amazon'
+      const ownerId = owner === 'self' ? state.accountId : owner === 'amazon' ? AMAZON_OWNER_ID : owner
+      const createdAt = opts.createdAt ?? state.clock.now()
+      const tags = opts.tags ?? {}
+      const snapshotId =
+        ownerId === state.accountId
+          ? addSnapshot({
+              tags: { ...tags },
+              startTime: createdAt,
+              description: `Created by CreateImage for ${imageId}`,
+            })
+          : undefined
       state.images.set(imageId, {
         imageId,
         name: opts.name ?? `al2023-ami-${imageId}`,
-        ownerId: owner === 'self' ? state.accountId : owner === 'amazon' ? AMAZON_OWNER_ID : owner,
+        ownerId,
         state: opts.state ?? 'available',
-        createdAt: opts.createdAt ?? state.clock.now(),
-        tags: opts.tags ?? {},
+        createdAt,
+        snapshotId,
+        tags,
       })
       return imageId
     },
+    addSnapshot: (opts = {}) => addSnapshot(opts),
     addInstance: (seed) => {
       const subnet = state.subnets.get(seed.subnetId)
       if (!subnet) throw new Error(`seed: no subnet ${seed.subnetId}`)
