@@ -15,6 +15,8 @@ export interface TestWorker {
   readonly stateDir: string
   /** wrangler's --persist-to (read it with queryD1). */
   readonly persistDir: string
+  /** Process group of the running wrangler dev (changes on restart). */
+  readonly pid: number
   /** Runs the scheduled handler for a cron of wrangler.toml. */
   scheduled(cron: string): Promise<void>
   /** Stops wrangler dev (SIGTERM to its process group) and starts it again on the same port and state. */
@@ -42,6 +44,9 @@ export async function startTestWorker(): Promise<TestWorker> {
     adminToken,
     stateDir,
     persistDir,
+    get pid() {
+      return current.process.pid
+    },
     scheduled: (cron) => current.scheduled(cron),
     async restart() {
       await current.stop()

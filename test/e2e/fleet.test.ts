@@ -1,0 +1,144 @@
+/**
+ * The fleet end to end, across real processes: wrangler dev, three agent bundles on simulated
+ * instances, the fakes of EC2, Price List and IMDS. One world for the file; each test drives one
+ * agent and waits for the expected state through the APIs and the fakes, never a fixed delay.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { queryD1 } from '../support/d1'
+import { eventually } from '../support/eventually'
+import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
+import type { AgentRow, CommandRow } from '../support/api'
+
+let world: E2eWorld
+
+beforeAll(async () => {
+  world = await startE2eWorld({ agents: 3, agentEnv: { REBALANCE_CHECK_INTERVAL: '1' } })
+})
+
+afterAll(async () => {
+  await world?.stop()
+})
+
+/** The agent once registered with an instance and its first prices reported (pool choices need them). */
+async function registered(logicalAgentId: string): Promise<AgentRow> {
+  return eventually(
+    async () => {
+      const agent = await world.api.agent(world.client.id, logicalAgentId)
+      return agent?.instanceId && agent.status === 'online' ? agent : undefined
+    },
+    { what: `${logicalAgentId} registered`, timeoutMs: 30_000 },
+  )
+}
+
+async function finished(commandId: string): Promise<CommandRow> {
+  return eventually(
+    async () => {
+      const command = await world.api.command(commandId)
+      if (command.status === 'failed') throw new Error(`command failed: ${command.message}`)
+      return command.status === 'completed' ? command : undefined
+    },
+    { what: `command ${commandId} completed`, timeoutMs: 90_000 },
+  )
+}
+
+const sql = (text: string) => text.replace(/'/g, "''")
+
+describe('a fleet of three agents', () => {
+  it('switches pools on a manual command: old instance terminated after the wait, switch and downtime in history', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered('agent-1')
+    await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 3 })
+    const oldInstanceId = agent.instanceId!
+    const oldAz = fleet.region.ec2.instance(oldInstanceId)!.az
+    const targetAz = fleet.region.zones.find((az) => az !== oldAz)!
+    await eventually(async () => (await queryD1(worker.persistDir, `select 1 from pools where id = 't3.medium.${targetAz}' and last_price is not null`)).length > 0, {
+      what: 'the target pool priced by a report',
+      timeoutMs: 30_000,
+    })
+
+    const queued = await api.forceSwitch(oldInstanceId, { target: 'pool', pool_id: `t3.medium.${targetAz}` })
+    expect(queued.success).toBe(true)
+    await finished(queued.command_id!)
+
+    const history = await eventually(async () => (await api.switchHistory(client.id)).find((s) => s.commandId === queued.command_id), { what: 'the switch in history' })
+    expect(history.oldInstanceId).toBe(oldInstanceId)
+    expect(history.toPool).toBe(`t3.medium.${targetAz}`)
+    expect(history.downtimeMs).toBeTypeOf('number')
+    const created = fleet.region.ec2.instance(history.newInstanceId!)!
+    expect(created).toMatchObject({ az: targetAz, lifecycle: 'spot', state: 'running' })
+    expect(created.tags.LogicalAgentId).toBe('agent-1')
+
+    await eventually(() => fleet.region.ec2.instance(oldInstanceId)?.state === 'terminated', { what: 'the old instance terminated after the wait', timeoutMs: 60_000 })
+    await eventually(async () => (await api.agent(client.id, 'agent-1'))?.instanceId === history.newInstanceId, { what: 'the agent on its new instance' })
+    const newOnes = [...fleet.region.ec2.state.instances.values()].filter((i) => i.tags.LogicalAgentId === 'agent-1' && i.instanceId !== oldInstanceId)
+    expect(newOnes.map((i) => i.instanceId)).toEqual([history.newInstanceId])
+
+  })
+
+  it('answers a rebalance recommendation with an emergency replica launched and ready', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered('agent-2')
+    const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
+    await eventually(async () => (await queryD1(worker.persistDir, `select 1 from pools where last_price is not null`)).length >= 3, { what: 'every pool priced', timeoutMs: 30_000 })
+
+    fleet.region.rebalance(agent.instanceId!)
+    const row = await eventually(async () => (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'), {
+      what: 'an emergency replica ready',
+      timeoutMs: 60_000,
+    })
+    expect(row.replica.type).toBe('emergency')
+    const instance = fleet.region.ec2.instance(row.replica.instanceId!)!
+    expect(instance).toMatchObject({ state: 'running', lifecycle: 'spot' })
+    expect(instance.az).not.toBe(primaryAz)
+    expect(instance.tags).toMatchObject({ LogicalAgentId: 'agent-2', ReplicaId: row.replica.id })
+    const signals = await queryD1(worker.persistDir, `select kind from events where agent_id = '${sql(agent.id)}' and kind = 'rebalance'`)
+    expect(signals.length).toBeGreaterThanOrEqual(1)
+  })
+
+  it('fails over to the ready replica on an interruption notice, records it and prints the failover time', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered('agent-2')
+    const [replica] = (await api.replicas(client.id)).filter((r) => r.agentId === agent.id && r.replica.status === 'ready')
+    expect(replica).toBeDefined()
+    const interruptedAt = Date.now()
+    fleet.region.interrupt(agent.instanceId!, 120)
+
+    const promote = await eventually(
+      async () => {
+        const [row] = await queryD1<{ id: string; status: string }>(worker.persistDir, `select id, status from commands where agent_id = '${sql(agent.id)}' and command_type = 'promote_replica'`)
+        if (row?.status === 'failed') throw new Error('promote_replica failed')
+        return row?.status === 'completed' ? row : undefined
+      },
+      { what: 'the promote command completed', timeoutMs: 60_000 },
+    )
+    const failoverMs = Date.now() - interruptedAt
+    await eventually(async () => (await api.agent(client.id, 'agent-2'))?.instanceId === replica!.replica.instanceId, { what: 'the agent on the promoted replica', timeoutMs: 60_000 })
+    const [event] = await queryD1<{ action: string; new_instance_id: string; failover_ms: number }>(
+      worker.persistDir,
+      `select action, new_instance_id, failover_ms from events where agent_id = '${sql(agent.id)}' and kind = 'termination_notice'`,
+    )
+    expect(event).toMatchObject({ action: 'replica_promoted', new_instance_id: replica!.replica.instanceId })
+    const switched = (await api.switchHistory(client.id)).find((s) => s.agentId === agent.id && s.newInstanceId === replica!.replica.instanceId)
+    expect(switched).toBeDefined()
+    expect(promote.id).toBeTruthy()
+    console.log(`failover: notice in IMDS → promote command completed in ${failoverMs} ms (control plane's own part: ${event!.failover_ms} ms)`)
+  })
+
+  it('takes the emergency launch path on an interruption notice without a replica', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered('agent-3')
+    const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
+    fleet.region.interrupt(agent.instanceId!, 120)
+
+    const row = await eventually(async () => (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'), {
+      what: 'an emergency replacement launched and ready',
+      timeoutMs: 60_000,
+    })
+    expect(row.replica.type).toBe('emergency')
+    const instance = fleet.region.ec2.instance(row.replica.instanceId!)!
+    expect(instance.state).toBe('running')
+    expect(instance.az).not.toBe(primaryAz)
+    const [event] = await queryD1<{ action: string }>(worker.persistDir, `select action from events where agent_id = '${sql(agent.id)}' and kind = 'termination_notice'`)
+    expect(event?.action).toBe('emergency_snapshot_required')
+  })
+})

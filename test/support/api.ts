@@ -1,0 +1,89 @@
+/**
+ * The people-facing API as a test drives it, with the operator's bearer (ADMIN_TOKEN). Answers are
+ * typed only as far as the tests read them.
+ */
+
+export interface AgentRow {
+  id: string
+  logicalAgentId: string
+  instanceId: string | null
+  currentMode: string
+  currentPoolId: string | null
+  status: string
+  version: string | null
+}
+
+export interface CommandRow {
+  id: string
+  status: string
+  message: string | null
+  commandType: string
+}
+
+export interface SwitchRow {
+  id: string
+  agentId: string
+  commandId: string | null
+  oldInstanceId: string | null
+  newInstanceId: string | null
+  toMode: string | null
+  toPool: string | null
+  trigger: string
+  downtimeMs: number | null
+}
+
+export interface ReplicaRow {
+  agentId: string
+  replica: { id: string; instanceId: string | null; type: string; status: string; pool: string }
+}
+
+export class OperatorApi {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as T }
+  }
+
+  private async ok<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.call<T>(method, path, body)
+    if (answer.status >= 300) throw new Error(`${method} ${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`)
+    return answer.body
+  }
+
+  async agents(clientId: string): Promise<AgentRow[]> {
+    return this.ok<AgentRow[]>('GET', `/api/client/${clientId}/agents?limit=100`)
+  }
+
+  async agent(clientId: string, logicalAgentId: string): Promise<AgentRow | undefined> {
+    return (await this.agents(clientId)).find((a) => a.logicalAgentId === logicalAgentId)
+  }
+
+  configure(agentId: string, settings: Record<string, unknown>): Promise<unknown> {
+    return this.ok('POST', `/api/client/agents/${agentId}/config`, settings)
+  }
+
+  forceSwitch(instanceId: string, target: { target: 'ondemand' | 'spot' | 'pool'; pool_id?: string }) {
+    return this.ok<{ success: boolean; command_id?: string; message?: string }>('POST', `/api/client/instances/${instanceId}/force-switch`, target)
+  }
+
+  command(commandId: string): Promise<CommandRow> {
+    return this.ok('GET', `/api/client/commands/${commandId}`)
+  }
+
+  switchHistory(clientId: string): Promise<SwitchRow[]> {
+    return this.ok('GET', `/api/client/${clientId}/switch-history?limit=100`)
+  }
+
+  replicas(clientId: string, includeEnded = false): Promise<ReplicaRow[]> {
+    return this.ok('GET', `/api/client/${clientId}/replicas${includeEnded ? '?include_terminated=true' : ''}`)
+  }
+}

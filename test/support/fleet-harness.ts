@@ -1,0 +1,57 @@
+/**
+ * One e2e world: wrangler dev (own ports and state), a client created through the admin API, and the
+ * simulated fleet (region from the fakes, real agent processes) with fast EC2 transitions and no
+ * random signals, so each test injects exactly the events it asserts on.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFleet, type Fleet, type FleetOptions } from '../../scripts/fleet/fleet'
+import { OperatorApi } from './api'
+import { createClient, type CreatedClient } from './clients'
+import { startTestWorker, type TestWorker } from './worker'
+
+export interface E2eWorld {
+  worker: TestWorker
+  client: CreatedClient
+  fleet: Fleet
+  api: OperatorApi
+  stop(): Promise<void>
+}
+
+/** Simulated EC2 transitions short enough for a test, long enough to observe each state. */
+export const FAST_EC2 = { pendingMs: 500, statusOkMs: 1_500, shuttingDownMs: 500, imageMs: 1_500 }
+
+export async function startE2eWorld(options: Partial<Pick<FleetOptions, 'agents' | 'lifecycle' | 'agentEnv'>> = {}): Promise<E2eWorld> {
+  const worker = await startTestWorker()
+  const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-fleet-'))
+  try {
+    const client = await createClient(worker.url, worker.adminToken, 'e2e')
+    const fleet = await startFleet({
+      serverUrl: worker.url,
+      token: client.token,
+      agents: options.agents ?? 1,
+      speed: 1,
+      stateDir,
+      scheduled: null,
+      signals: false,
+      durations: FAST_EC2,
+      lifecycle: options.lifecycle,
+      agentEnv: { PENDING_COMMANDS_CHECK_INTERVAL: '5', REPLICA_POLL_INTERVAL: '2', ...options.agentEnv },
+    })
+    return {
+      worker,
+      client,
+      fleet,
+      api: new OperatorApi(worker.url, worker.adminToken),
+      async stop() {
+        await fleet.stop()
+        await worker.stop()
+        if (!process.env.SPOTGUARD_KEEP_STATE) await rm(stateDir, { recursive: true, force: true })
+      },
+    }
+  } catch (error) {
+    await worker.stop()
+    throw error
+  }
+}
