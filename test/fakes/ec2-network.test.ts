@@ -170,4 +170,22 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
       ),
     ).rejects.toMatchObject({ name: 'SpotMaxPriceTooLow' })
   })
+
+  it('prices a spot launch from the moving model too', async () => {
+    ec2.setSpotPriceModel((type) => (type === 'c5.large' ? 0.03 : undefined))
+    const launch = (maxPrice: string) =>
+      sdk.send(
+        new RunInstancesCommand({
+          ImageId: w.launchImageId,
+          InstanceType: 'c5.large',
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: w.subnets['us-east-1b'],
+          InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: maxPrice } },
+        }),
+      )
+    await expect(launch('0.02')).rejects.toMatchObject({ name: 'SpotMaxPriceTooLow' })
+    const ok = await launch('0.05')
+    expect(ok.Instances?.[0]?.InstanceLifecycle).toBe('spot')
+  })
 })

@@ -57,6 +57,11 @@ describe('fake IMDS (v2 only)', () => {
     clock.advance(60_000)
     expect((await get('meta-data/instance-id', t)).status).toBe(401)
     expect(imds.counts.tokenFetches).toBe(1)
+    expect(imds.requests.map((r) => [r.method, r.status, r.at - clock.now()])).toEqual([
+      ['PUT', 200, -60_000],
+      ['GET', 200, -60_000],
+      ['GET', 401, 0],
+    ])
   })
 
   it('serves the identity of the linked EC2 instance', async () => {

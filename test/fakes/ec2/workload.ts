@@ -19,11 +19,11 @@ export const WORKLOAD_USER_DATA = '#!/bin/bash\necho hello'
 
 /**
  * A VPC with a subnet per zone, a security group, an instance profile, a key pair, an Amazon launch AMI,
- * a running instance (tags, user data) in the first zone (or `az`), and an Elastic IP on it.
+ * a running instance (WORKLOAD_TAGS merged with `tags`, user data) in the first zone (or `az`), and an Elastic IP on it.
  */
 export function seedWorkload(
   ec2: FakeEc2,
-  opts: { instanceType?: string; lifecycle?: Lifecycle; az?: string } = {},
+  opts: { instanceType?: string; lifecycle?: Lifecycle; az?: string; tags?: Record<string, string> } = {},
 ): SeededWorkload {
   const { vpcId, subnets } = ec2.seed.addVpc()
   const securityGroupId = ec2.seed.addSecurityGroup(vpcId, 'web')
@@ -40,7 +40,7 @@ export function seedWorkload(
     securityGroupIds: [securityGroupId],
     profileName: profile.name,
     keyName,
-    tags: { ...WORKLOAD_TAGS },
+    tags: { ...WORKLOAD_TAGS, ...opts.tags },
     userData: WORKLOAD_USER_DATA,
     lifecycle: opts.lifecycle ?? 'spot',
   })

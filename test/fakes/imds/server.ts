@@ -34,7 +34,8 @@ export interface ImdsCounts {
 export interface FakeImds {
   url: string
   counts: ImdsCounts
-  requests: Array<{ method: string; path: string; status: number }>
+  /** Every request, token PUTs included; `at` by the clock (epoch ms) */
+  requests: Array<{ method: string; path: string; status: number; at: number }>
   /** The role credentials currently served (issued on first need) */
   credentials(): RoleCredentials | undefined
   interrupt(notice: { action: 'terminate' | 'stop' | 'hibernate'; time: number | Date }): void
@@ -124,7 +125,7 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
   const server = await serve((req) => {
     counts.requests++
     const out = route(req)
-    requests.push({ method: req.method, path: req.path, status: out.status })
+    requests.push({ method: req.method, path: req.path, status: out.status, at: clock.now() })
     return out
   }, options.port)
 

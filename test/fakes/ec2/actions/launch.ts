@@ -10,7 +10,7 @@ import {
   type Subnet,
   type Tags,
 } from '../model'
-import { currentSpotPrice } from '../prices'
+import { currentSpotPrice, sampleSpotModel } from '../prices'
 import { list, required, tagSpecifications, type Params } from '../query'
 import { reservationBody } from './instances'
 
@@ -111,6 +111,7 @@ function resolveLifecycle(state: Ec2State, params: Params, instanceType: string,
   const kind = params.get('InstanceMarketOptions.SpotOptions.SpotInstanceType') ?? 'one-time'
   if (kind !== 'one-time' && kind !== 'persistent') throw invalidValue('SpotInstanceType', kind)
   const maxPrice = params.get('InstanceMarketOptions.SpotOptions.MaxPrice')
+  sampleSpotModel(state, [instanceType])
   const price = currentSpotPrice(state, instanceType, az, state.clock.now())
   if (maxPrice && price !== undefined && Number(maxPrice) < price) {
     throw new Ec2Error(
