@@ -192,9 +192,11 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   ])
 
   if (signal.aborted) {
-    log.info('stopping: abandoning nothing that cannot resume; sending the offline heartbeat')
+    log.info('stopping: waiting for the running command to finish or pause, then going offline')
     await intake.idle()
   }
+  // Reports still queued go out now if they can (after a switch, nothing runs here again to send them).
+  if (!(await link.drain(isRetired ? 120_000 : 10_000))) log.warn('reports left undelivered', { count: link.pendingReports })
   if (!isRetired) {
     await link.heartbeat({ status: 'offline', monitored_instances: [self.instanceId], instance_id: self.instanceId })
   }

@@ -105,7 +105,8 @@ export function loadConfig(env: Env): Config {
       configRefresh: seconds('CONFIG_REFRESH_INTERVAL', 60),
       pricingReport: seconds('PRICING_REPORT_INTERVAL', 300),
       termination: Math.min(seconds('TERMINATION_CHECK_INTERVAL', 2), 2),
-      rebalance: seconds('REBALANCE_CHECK_INTERVAL', 30),
+      // A recommendation comes well before any notice; 5 s keeps the replica early at a sixth of the reads.
+      rebalance: Math.min(seconds('REBALANCE_CHECK_INTERVAL', 30), 5),
       // Scheduled events are announced days ahead: a minute is plenty.
       scheduledEvents: 60,
       replicas: 30,

@@ -112,6 +112,16 @@ export class Link {
     return this.deps.state.outbox().length
   }
 
+  /** Waits up to `timeoutMs` for the outbox to empty (before exiting: what stays is sent after a restart). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.deps.clock.now() + timeoutMs
+    while (this.pendingReports > 0 && this.deps.clock.now() < deadline) {
+      this.kick()
+      await this.deps.clock.sleep(200)
+    }
+    return this.pendingReports === 0
+  }
+
   /** Delivers the outbox now (after a restart, or when the control plane answered again). */
   kick(): void {
     if (this.flushing) {
@@ -123,9 +133,10 @@ export class Link {
   }
 
   private async flush(): Promise<void> {
-    const { state, http, clock, log, signal } = this.deps
+    const { state, http, clock, log } = this.deps
     let failures = 0
-    while (!signal.aborted) {
+    // Not bound to the stop signal: reports are what must still go out while the agent stops.
+    for (;;) {
       const item = state.outbox()[0]
       if (!item) return
       const reply = await http.request(item.method, item.path, item.body)
@@ -141,7 +152,7 @@ export class Link {
       const wait = backoffMs(failures - 1, 1_000, 30_000)
       log.warn('report not delivered, will retry', { key: item.key, status: reply.status, in_ms: wait })
       this.wake = new AbortController()
-      await clock.sleep(wait, AbortSignal.any([signal, this.wake.signal]))
+      await clock.sleep(wait, this.wake.signal)
     }
   }
 

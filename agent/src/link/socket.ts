@@ -73,10 +73,11 @@ export function openStream(options: StreamOptions): Stream {
         ws.terminate()
       })
       ws.on('error', (err) => log.debug('push socket error', { error: err.message }))
-      ws.on('close', () => {
+      ws.on('close', (code, reason) => {
         signal.removeEventListener('abort', onAbort)
         socket = null
         setOpen(false)
+        if (opened) log.info('push socket closed', { code, reason: reason.toString() })
         resolve(opened)
       })
     })
@@ -88,7 +89,7 @@ export function openStream(options: StreamOptions): Stream {
       if (signal.aborted) break
       failures = hadOpened ? 0 : failures + 1
       const wait = backoffMs(failures, 1_000, 60_000) * (1 + Math.random() * 0.2)
-      log.info('push socket closed, reconnecting', { in_ms: Math.round(wait) })
+      log.debug('push socket reconnecting', { in_ms: Math.round(wait) })
       await clock.sleep(wait, signal)
     }
   })()
