@@ -11,6 +11,7 @@ import { me } from '../routes/client/me'
 import { notificationRoutes } from '../routes/client/notifications'
 import { clientReports } from '../routes/client/reports'
 import { clientSettings } from '../routes/client/settings'
+import { pages } from './pages/router'
 
 export function mountPeople(app: Hono<AppEnv>): void {
   app.route('/api/admin/clients', clientAdmin)
@@ -23,4 +24,5 @@ export function mountPeople(app: Hono<AppEnv>): void {
   app.route('/api/client', clientExports)
   app.route('/api/client', clientSettings)
   app.route('/api/client', clientReports)
+  app.route('/', pages)
 }

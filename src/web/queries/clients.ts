@@ -28,15 +28,15 @@ const columns = {
   name: clients.name,
   email: clients.email,
   status: clients.status,
-  agentsOnline: sql<number>`(select count(*) from agents a where a.client_id = ${clients.id} and a.status = 'online')`,
-  agentsTotal: sql<number>`(select count(*) from agents a where a.client_id = ${clients.id} and a.status != 'deleted')`,
-  instances: sql<number>`(select count(*) from instances i where i.client_id = ${clients.id} and i.status = 'active')`,
+  agentsOnline: sql<number>`(select count(*) from agents a where a.client_id = "clients"."id" and a.status = 'online')`,
+  agentsTotal: sql<number>`(select count(*) from agents a where a.client_id = "clients"."id" and a.status != 'deleted')`,
+  instances: sql<number>`(select count(*) from instances i where i.client_id = "clients"."id" and i.status = 'active')`,
   totalSavings: sql<
     number | null
-  >`(select sum(s.savings) from savings_daily s where s.client_id = ${clients.id})`,
+  >`(select sum(s.savings) from savings_daily s where s.client_id = "clients"."id")`,
   lastSync: sql<
     number | null
-  >`(select max(a.last_heartbeat_at) from agents a where a.client_id = ${clients.id})`,
+  >`(select max(a.last_heartbeat_at) from agents a where a.client_id = "clients"."id")`,
   createdAt: clients.createdAt,
 }
 

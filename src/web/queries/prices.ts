@@ -3,7 +3,10 @@ import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { ondemandPrices, pools } from '../../db/schema'
 
-/** SQL for the latest spot price of the pool in `poolColumn` (a correlated subquery on the pool/time index). */
+/**
+ * SQL for the latest spot price of the pool in `poolColumn` (a correlated subquery on the pool/time index).
+ * Pass a table-qualified column: drizzle leaves columns unqualified in single-table queries.
+ */
 export function latestSpotPriceSql(poolColumn: unknown) {
   return sql<
     number | null
@@ -36,10 +39,10 @@ export async function poolsWithPrices(
       id: pools.id,
       az: pools.az,
       instanceType: pools.instanceType,
-      price: latestSpotPriceSql(pools.id),
+      price: latestSpotPriceSql(sql.raw('"pools"."id"')),
       observedAt: sql<
         number | null
-      >`(select max(sp.observed_at) from spot_prices sp where sp.pool_id = ${pools.id})`,
+      >`(select max(sp.observed_at) from spot_prices sp where sp.pool_id = "pools"."id")`,
     })
     .from(pools)
     .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))

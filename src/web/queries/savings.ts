@@ -5,6 +5,7 @@
 import { and, desc, eq, gte, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, savingsDaily } from '../../db/schema'
+import { monthBounds, summarize, type DailyRow } from '../../ledger/summary'
 import { isoDay } from './instance-detail'
 
 export interface SavingsSummary {
@@ -19,35 +20,45 @@ export interface SavingsSummary {
 
 const clientOrAll = (scope: string | null) => (scope === null ? undefined : eq(savingsDaily.clientId, scope))
 
-/** Month-to-date (UTC month), projected month and lifetime savings of a client (or all clients). */
+/**
+ * Month-to-date, projected month and lifetime savings of a client (or all clients), computed by the
+ * ledger's own `summarize` over per-day sums, so the pages show exactly what the ledger's API answers.
+ */
 export async function savingsSummary(
   db: Database,
   scope: string | null,
   now: number,
 ): Promise<SavingsSummary> {
-  const monthStart = isoDay(now).slice(0, 8) + '01'
-  const [row] = await db
+  const rows: DailyRow[] = await db
     .select({
-      mtd: sql<
-        number | null
-      >`sum(case when ${savingsDaily.day} >= ${monthStart} then ${savingsDaily.savings} end)`,
-      lifetime: sql<number | null>`sum(${savingsDaily.savings})`,
-      baseline: sql<number | null>`sum(${savingsDaily.baselineCost})`,
+      day: savingsDaily.day,
+      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
+      primary: sql<number>`sum(${savingsDaily.primaryCost})`,
+      replica: sql<number>`sum(${savingsDaily.replicaCost})`,
+      overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
+      savings: sql<number>`sum(${savingsDaily.savings})`,
     })
     .from(savingsDaily)
     .where(clientOrAll(scope))
-  const d = new Date(now)
-  const daysInMonth = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()
-  const elapsedDays = (now - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) / 86_400_000
-  const mtd = row?.mtd ?? null
-  const lifetime = row?.lifetime ?? null
-  const baseline = row?.baseline ?? null
+    .groupBy(savingsDaily.day)
+  if (rows.length === 0) {
+    return {
+      monthToDate: null,
+      projectedMonth: null,
+      lifetime: null,
+      lifetimeBaseline: null,
+      percentSaved: null,
+    }
+  }
+  const s = summarize(rows, now)
+  const [monthStart] = monthBounds(now)
+  const hasMonth = rows.some((r) => r.day >= isoDay(monthStart))
   return {
-    monthToDate: mtd,
-    projectedMonth: mtd === null || elapsedDays < 1 ? null : (mtd / elapsedDays) * daysInMonth,
-    lifetime,
-    lifetimeBaseline: baseline,
-    percentSaved: lifetime !== null && baseline ? Math.round((lifetime / baseline) * 1000) / 10 : null,
+    monthToDate: hasMonth ? s.month_to_date.savings : null,
+    projectedMonth: hasMonth ? s.projected_month.savings : null,
+    lifetime: s.lifetime.savings,
+    lifetimeBaseline: s.lifetime.baseline,
+    percentSaved: s.lifetime.percent_saved,
   }
 }
 

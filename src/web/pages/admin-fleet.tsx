@@ -1,0 +1,253 @@
+/** Admin pages over the whole fleet: overview, clients, all agents, all instances. */
+import { Hono } from 'hono'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
+import { readQuery } from '../../validate'
+import { AgentListQuery, listAgents } from '../queries/agents'
+import { ClientListQuery, listClients } from '../queries/clients'
+import { InstanceListQuery, listInstances } from '../queries/instances'
+import { fleetTotals } from '../queries/overview'
+import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, Select, Stat, Time, usd } from '../ui/bits'
+import { Shell } from '../ui/layout'
+import { AgentTable, InstanceTable } from './tables'
+import { viewerOf } from './context'
+
+export const adminFleetPages = new Hono<AppEnv>()
+
+adminFleetPages.get('/', async (c) => {
+  const viewer = viewerOf(c)
+  const t = await fleetTotals(database(c.env.DB), null, Date.now())
+  return c.html(
+    <Shell title="Fleet overview" viewer={viewer} active="/admin">
+      <div class="cards">
+        <Stat label="Clients" value={t.clients} />
+        <Stat
+          label="Agents online"
+          value={`${t.agentsOnline} / ${t.agentsTotal}`}
+          sub={`${t.agentsOffline} offline · ${t.agentsDisabled} disabled`}
+        />
+        <Stat
+          label="Instances"
+          value={t.instancesSpot + t.instancesOnDemand}
+          sub={`${t.instancesSpot} spot · ${t.instancesOnDemand} on-demand`}
+        />
+        <Stat label="Spot coverage (30 d)" value={pct(t.spotCoverage)} sub="spot instance-hours / all" />
+        <Stat
+          label="Saved this month"
+          value={usd(t.savings.monthToDate)}
+          sub={`projected ${usd(t.savings.projectedMonth)}`}
+        />
+        <Stat
+          label="Saved, lifetime"
+          value={usd(t.savings.lifetime)}
+          sub={
+            t.savings.percentSaved === null
+              ? 'ledger has no day yet'
+              : `${pct(t.savings.percentSaved)} of on-demand`
+          }
+        />
+        <Stat
+          label="Switches"
+          value={t.totalSwitches}
+          sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine`}
+        />
+        <Stat label="Pools in use" value={t.poolsCovered} />
+      </div>
+      {t.clients === 0 ? (
+        <Empty>
+          No clients yet. <a href="/admin/clients">Create the first client</a>, then give its token to the
+          install command.
+        </Empty>
+      ) : null}
+    </Shell>,
+  )
+})
+
+adminFleetPages.get('/clients', async (c) => {
+  const viewer = viewerOf(c)
+  const q = readQuery(c, ClientListQuery)
+  const page = await listClients(database(c.env.DB), q)
+  return c.html(
+    <Shell title="Clients" viewer={viewer} active="/admin/clients">
+      <Panel title="New client">
+        <form class="inline" data-api="/api/admin/clients/create" data-show="new-client">
+          <Csrf token={viewer.csrfToken} />
+          <input name="name" placeholder="Name" required maxlength={120} />
+          <input name="email" type="email" placeholder="Contact e-mail (optional)" />
+          <button class="primary" type="submit">
+            Create client
+          </button>
+          <span class="msg" />
+        </form>
+        <div id="new-client" hidden class="note" style="margin-top:12px">
+          <p style="margin:0 0 6px">
+            Client <b data-field="client.name" /> created. Its agent token is shown <b>only now</b>; copy it
+            into the install command:
+          </p>
+          <div class="secret" data-field="client.token" id="new-token" />
+        </div>
+      </Panel>
+      <Panel>
+        <Filters search={q.search} placeholder="Search name, e-mail or id">
+          <Select
+            name="status"
+            value={q.status}
+            options={[
+              ['', 'Active & suspended'],
+              ['active', 'Active'],
+              ['suspended', 'Suspended'],
+              ['deleted', 'Deleted'],
+            ]}
+          />
+        </Filters>
+        {page.items.length === 0 ? (
+          <Empty>{q.search ? 'No client matches this search.' : 'No clients yet: create one above.'}</Empty>
+        ) : (
+          <div class="tablewrap">
+            <table id="clients">
+              <thead>
+                <tr>
+                  <th>Client</th>
+                  <th>Status</th>
+                  <th class="num">Agents online</th>
+                  <th class="num">Instances</th>
+                  <th class="num">Saved</th>
+                  <th>Last sync</th>
+                  <th>Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((cl) => (
+                  <tr data-client={cl.id}>
+                    <td>
+                      <a href={`/c/${cl.id}`}>{cl.name}</a>
+                      <div class="muted" style="font-size:12px">
+                        {cl.email ?? cl.id}
+                      </div>
+                    </td>
+                    <td>
+                      <Badge value={cl.status} />
+                    </td>
+                    <td class="num">
+                      {cl.agentsOnline} / {cl.agentsTotal}
+                    </td>
+                    <td class="num">{cl.instances}</td>
+                    <td class="num">{usd(cl.totalSavings)}</td>
+                    <td>
+                      <Time ms={cl.lastSync} />
+                    </td>
+                    <td>
+                      {cl.status === 'deleted' ? null : (
+                        <div class="inline" style="display:flex;gap:6px;flex-wrap:wrap">
+                          <form
+                            data-api={`/api/admin/clients/${cl.id}/regenerate-token`}
+                            data-show={`rot-${cl.id}`}
+                            data-confirm="Rotate the token? The old one keeps working during the grace period."
+                          >
+                            <Csrf token={viewer.csrfToken} />
+                            <button type="submit">Rotate token</button>
+                          </form>
+                          <form
+                            data-api={`/api/admin/clients/${cl.id}/${cl.status === 'suspended' ? 'activate' : 'suspend'}`}
+                          >
+                            <Csrf token={viewer.csrfToken} />
+                            <button type="submit">
+                              {cl.status === 'suspended' ? 'Reactivate' : 'Suspend'}
+                            </button>
+                          </form>
+                          <form
+                            data-api={`/api/admin/clients/${cl.id}`}
+                            data-method="DELETE"
+                            data-confirm-name={cl.name}
+                          >
+                            <Csrf token={viewer.csrfToken} />
+                            <button type="submit" class="danger">
+                              Delete
+                            </button>
+                            <span class="msg" />
+                          </form>
+                        </div>
+                      )}
+                      <div id={`rot-${cl.id}`} hidden class="note" style="margin-top:6px">
+                        New token (shown once): <div class="secret" data-field="token" />
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Pager url={c.req.url} page={page.page} limit={page.limit} total={page.total} />
+      </Panel>
+    </Shell>,
+  )
+})
+
+adminFleetPages.get('/agents', async (c) => {
+  const viewer = viewerOf(c)
+  const q = readQuery(c, AgentListQuery)
+  const page = await listAgents(database(c.env.DB), null, q)
+  return c.html(
+    <Shell title="All agents" viewer={viewer} active="/admin/agents">
+      <Panel>
+        <Filters search={q.search} placeholder="Search agent, host, instance or client">
+          <Select
+            name="status"
+            value={q.status}
+            options={[
+              ['', 'Any status'],
+              ['online', 'Online'],
+              ['offline', 'Offline'],
+              ['disabled', 'Disabled'],
+            ]}
+          />
+        </Filters>
+        {page.items.length === 0 ? (
+          <Empty>No agent matches. Agents appear here when they register with a client token.</Empty>
+        ) : (
+          <AgentTable rows={page.items} showClient />
+        )}
+        <Pager url={c.req.url} page={page.page} limit={page.limit} total={page.total} />
+      </Panel>
+    </Shell>,
+  )
+})
+
+adminFleetPages.get('/instances', async (c) => {
+  const viewer = viewerOf(c)
+  const q = readQuery(c, InstanceListQuery)
+  const page = await listInstances(database(c.env.DB), null, q)
+  return c.html(
+    <Shell title="All instances" viewer={viewer} active="/admin/instances">
+      <Panel>
+        <Filters search={q.search} placeholder="Search instance, type, AZ, agent or client">
+          <Select
+            name="mode"
+            value={q.mode}
+            options={[
+              ['', 'Any mode'],
+              ['spot', 'Spot'],
+              ['ondemand', 'On-demand'],
+            ]}
+          />
+          <Select
+            name="status"
+            value={q.status}
+            options={[
+              ['', 'Any status'],
+              ['active', 'Active'],
+              ['terminated', 'Terminated'],
+            ]}
+          />
+        </Filters>
+        {page.items.length === 0 ? (
+          <Empty>No instance matches.</Empty>
+        ) : (
+          <InstanceTable rows={page.items} showClient />
+        )}
+        <Pager url={c.req.url} page={page.page} limit={page.limit} total={page.total} />
+      </Panel>
+    </Shell>,
+  )
+})

@@ -1,0 +1,359 @@
+/** Admin operations pages: activity and audit log, system health, engine parameters, admin accounts. */
+import { desc } from 'drizzle-orm'
+import { Hono } from 'hono'
+import { database } from '../../db/client'
+import { engineParams, users } from '../../db/schema'
+import type { AppEnv } from '../../env'
+import { readQuery } from '../../validate'
+import { publicUser } from '../auth/accounts'
+import { AuditQuery, listActivity, listAudit } from '../queries/activity'
+import { systemHealth } from '../queries/health'
+import { Badge, Csrf, Empty, Filters, Pager, Panel, Stat, Time } from '../ui/bits'
+import { Shell } from '../ui/layout'
+import { viewerOf } from './context'
+
+export const adminOpsPages = new Hono<AppEnv>()
+
+adminOpsPages.get('/activity', async (c) => {
+  const viewer = viewerOf(c)
+  const db = database(c.env.DB)
+  const q = readQuery(c, AuditQuery)
+  const [activity, audit] = await Promise.all([
+    listActivity(db, null, 30, Date.now() + 1),
+    listAudit(db, null, q),
+  ])
+  return c.html(
+    <Shell title="Activity & audit log" viewer={viewer} active="/admin/activity">
+      <Panel title="Recent activity">
+        {activity.items.length === 0 ? (
+          <Empty>Nothing happened yet. Notifications and every change made in the console appear here.</Empty>
+        ) : (
+          <div class="tablewrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Type</th>
+                  <th>What</th>
+                </tr>
+              </thead>
+              <tbody>
+                {activity.items.map((a) => (
+                  <tr>
+                    <td>
+                      <Time ms={a.time} />
+                    </td>
+                    <td>
+                      <Badge value={a.severity} /> <code>{a.type}</code>
+                    </td>
+                    <td>{a.text}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+      <Panel title="Audit log">
+        <Filters search={q.search} placeholder="unused">
+          <input name="action" value={q.action ?? ''} placeholder="Action prefix, e.g. client." />
+          <input name="clientId" value={q.clientId ?? ''} placeholder="Client id" />
+        </Filters>
+        {audit.items.length === 0 ? (
+          <Empty>No audit entry matches.</Empty>
+        ) : (
+          <div class="tablewrap">
+            <table id="audit">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Who</th>
+                  <th>Action</th>
+                  <th>Target</th>
+                  <th>Before → after</th>
+                </tr>
+              </thead>
+              <tbody>
+                {audit.items.map((e) => (
+                  <tr>
+                    <td>
+                      <Time ms={e.createdAt} />
+                    </td>
+                    <td>
+                      {e.actorEmail ?? e.actorType}
+                      <div class="muted" style="font-size:12px">
+                        {e.actorType}
+                      </div>
+                    </td>
+                    <td>
+                      <code>{e.action}</code>
+                    </td>
+                    <td>
+                      {e.targetType} <code>{e.targetId}</code>
+                    </td>
+                    <td style="max-width:380px;font-size:12px">
+                      <code>{e.before ? JSON.stringify(e.before) : '—'}</code> →{' '}
+                      <code>{e.after ? JSON.stringify(e.after) : '—'}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Pager url={c.req.url} page={audit.page} limit={audit.limit} total={audit.total} />
+      </Panel>
+    </Shell>,
+  )
+})
+
+adminOpsPages.get('/health', async (c) => {
+  const viewer = viewerOf(c)
+  const h = await systemHealth(database(c.env.DB), c.env.DB, Date.now())
+  return c.html(
+    <Shell title="System health" viewer={viewer} active="/admin/health">
+      <div class="cards">
+        <Stat label="API" value={<Badge value={h.apiStatus} />} sub={<Time ms={Date.parse(h.timestamp)} />} />
+        <Stat
+          label="Database"
+          value={<Badge value={h.database === 'connected' ? 'healthy' : 'failed'} />}
+          sub={`${h.dbLatencyMs} ms round trip`}
+        />
+        <Stat
+          label="Engine version"
+          value={h.decisionEngine?.activeVersion ?? 'defaults'}
+          sub={
+            h.decisionEngine?.shadowVersions.length
+              ? `shadow: v${h.decisionEngine.shadowVersions.join(', v')}`
+              : 'no shadow version'
+          }
+        />
+      </div>
+      <Panel title="Scheduled jobs">
+        {h.cronRuns.length === 0 ? (
+          <Empty>
+            No cron run recorded yet. Cron Triggers run every 5 minutes once deployed; under wrangler dev use
+            --test-scheduled.
+          </Empty>
+        ) : (
+          <div class="tablewrap">
+            <table>
+              <thead>
+                <tr>
+                  <th>Job</th>
+                  <th>Last start</th>
+                  <th>Finished</th>
+                  <th>Result</th>
+                  <th>Detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                {h.cronRuns.map((r) => (
+                  <tr>
+                    <td>
+                      <code>{r.job}</code>
+                    </td>
+                    <td>
+                      <Time ms={r.startedAt} />
+                    </td>
+                    <td>
+                      <Time ms={r.finishedAt} />
+                    </td>
+                    <td>
+                      <Badge
+                        value={r.stale ? 'expired' : r.ok === false ? 'failed' : r.ok ? 'success' : 'running'}
+                      />
+                    </td>
+                    <td class="muted">{r.detail ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Panel>
+      <Panel title="Agent versions">
+        {h.agentVersions.length === 0 ? (
+          <Empty>No agents registered yet.</Empty>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Version</th>
+                <th class="num">Agents</th>
+              </tr>
+            </thead>
+            <tbody>
+              {h.agentVersions.map((v) => (
+                <tr>
+                  <td>
+                    {v.version}
+                    {Number.parseInt(v.version, 10) < 5 ? ' (legacy)' : ''}
+                  </td>
+                  <td class="num">{v.agents}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+    </Shell>,
+  )
+})
+
+adminOpsPages.get('/engine', async (c) => {
+  const viewer = viewerOf(c)
+  const versions = await database(c.env.DB)
+    .select()
+    .from(engineParams)
+    .orderBy(desc(engineParams.version))
+    .limit(50)
+  return c.html(
+    <Shell title="Engine parameters" viewer={viewer} active="/admin/engine">
+      <div class="note">
+        Parameters are versioned JSON data. Activate a version, roll back to the previous one, or run a
+        candidate in shadow mode (decisions recorded, never applied).
+      </div>
+      <Panel title="Versions">
+        {versions.length === 0 ? (
+          <Empty>
+            No version stored: the engine runs on its built-in defaults. Create a version through the engine
+            API.
+          </Empty>
+        ) : (
+          <div class="tablewrap">
+            <table id="engine-versions">
+              <thead>
+                <tr>
+                  <th>Version</th>
+                  <th>Status</th>
+                  <th>Note</th>
+                  <th>Created</th>
+                  <th>Activated</th>
+                  <th>Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {versions.map((v) => (
+                  <tr>
+                    <td>v{v.version}</td>
+                    <td>
+                      <Badge value={v.status === 'active' ? 'active' : v.status} />
+                    </td>
+                    <td>{v.note ?? ''}</td>
+                    <td>
+                      <Time ms={v.createdAt} />
+                    </td>
+                    <td>
+                      <Time ms={v.activatedAt} />
+                    </td>
+                    <td style="display:flex;gap:6px;flex-wrap:wrap">
+                      {v.status !== 'active' ? (
+                        <form
+                          data-api={`/api/admin/engine/params/${v.version}/activate`}
+                          data-confirm={`Activate v${v.version}?`}
+                        >
+                          <Csrf token={viewer.csrfToken} />
+                          <button type="submit">Activate</button>
+                          <span class="msg" />
+                        </form>
+                      ) : null}
+                      {v.status === 'draft' || v.status === 'retired' ? (
+                        <form data-api={`/api/admin/engine/params/${v.version}/shadow`}>
+                          <Csrf token={viewer.csrfToken} />
+                          <button type="submit">Shadow</button>
+                          <span class="msg" />
+                        </form>
+                      ) : null}
+                      <details>
+                        <summary>JSON</summary>
+                        <pre style="font-size:11px;max-width:420px;overflow:auto">
+                          {JSON.stringify(v.params, null, 2)}
+                        </pre>
+                      </details>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <form
+          class="inline"
+          data-api="/api/admin/engine/params/rollback"
+          data-confirm="Roll back to the previously active version?"
+          style="margin-top:12px"
+        >
+          <Csrf token={viewer.csrfToken} />
+          <button type="submit">Roll back</button>
+          <span class="msg" />
+        </form>
+      </Panel>
+    </Shell>,
+  )
+})
+
+adminOpsPages.get('/users', async (c) => {
+  const viewer = viewerOf(c)
+  const rows = await database(c.env.DB).select().from(users).orderBy(users.role, users.email).limit(500)
+  return c.html(
+    <Shell title="Accounts" viewer={viewer} active="/admin/users">
+      <Panel title="New admin">
+        <form class="inline" data-api="/api/admin/users">
+          <Csrf token={viewer.csrfToken} />
+          <input name="email" type="email" placeholder="E-mail" required />
+          <input name="password" type="password" placeholder="Password (12+)" minlength={12} required />
+          <button class="primary" type="submit">
+            Create admin
+          </button>
+          <span class="msg" />
+        </form>
+      </Panel>
+      <Panel title="All accounts">
+        <div class="tablewrap">
+          <table>
+            <thead>
+              <tr>
+                <th>E-mail</th>
+                <th>Role</th>
+                <th>Client</th>
+                <th>Created</th>
+                <th>Status</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(publicUser).map((u) => (
+                <tr>
+                  <td>{u.email}</td>
+                  <td>{u.role}</td>
+                  <td>{u.clientId ? <a href={`/c/${u.clientId}`}>{u.clientId}</a> : '—'}</td>
+                  <td>
+                    <Time ms={u.createdAt} date />
+                  </td>
+                  <td>
+                    <Badge value={u.disabledAt ? 'disabled' : 'active'} />
+                  </td>
+                  <td>
+                    {u.disabledAt ? null : (
+                      <form
+                        data-api={`/api/admin/users/${u.id}/disable`}
+                        data-confirm={`Disable ${u.email}?`}
+                      >
+                        <Csrf token={viewer.csrfToken} />
+                        <button class="danger" type="submit">
+                          Disable
+                        </button>
+                        <span class="msg" />
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Panel>
+    </Shell>,
+  )
+})

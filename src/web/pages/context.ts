@@ -1,0 +1,50 @@
+/** Page middleware: who is viewing (redirect to /login when nobody), and which client's portal is open. */
+import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { requirePerson, resolvePerson, scopeClient } from '../../auth'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { database } from '../../db/client'
+import { clientRow, type ClientRow } from '../queries/clients'
+import type { Viewer } from '../ui/layout'
+
+/** Requires a signed-in person; an unauthenticated page gets a redirect to /login (never a 401 page). */
+export const pageAuth = createMiddleware<AppEnv>(async (c, next) => {
+  let person = null
+  try {
+    person = await resolvePerson(c)
+  } catch {
+    person = null
+  }
+  if (!person) {
+    const url = new URL(c.req.url)
+    return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`)
+  }
+  await next()
+})
+
+export function viewerOf(c: Context<AppEnv>): Viewer {
+  const person = requirePerson(c)
+  const session = c.get('session')
+  return {
+    email: session?.email ?? 'operator',
+    isAdmin: person.kind === 'admin',
+    clientId: person.kind === 'user' ? person.clientId : null,
+    role: person.kind === 'user' ? person.role : 'admin',
+    csrfToken: session?.csrfToken ?? '',
+  }
+}
+
+/** The portal's client from the URL, checked against the viewer (another client's id is a 404). */
+export async function portalClient(c: Context<AppEnv>): Promise<ClientRow> {
+  const clientId = c.req.param('clientId') ?? ''
+  scopeClient(c, clientId)
+  const row = await clientRow(database(c.env.DB), clientId)
+  if (!row) throw new ApiError('NOT_FOUND', 'client not found')
+  return row
+}
+
+/** True when the viewer may change this client's things (admin or owner). */
+export function canWrite(viewer: Viewer): boolean {
+  return viewer.role !== 'viewer'
+}

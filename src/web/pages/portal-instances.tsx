@@ -1,0 +1,242 @@
+/** Client portal: instances (filters, search, prices) and one instance (metrics, price chart, switch buttons). */
+import { Hono } from 'hono'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
+import { readQuery } from '../../validate'
+import { switchHistory } from '../queries/history'
+import { agentMarkers, instanceMetrics, instancePricing } from '../queries/instance-detail'
+import { instanceInScope, InstanceListQuery, listInstances } from '../queries/instances'
+import { priceHistory, RANGES, type RangeKey } from '../queries/price-history'
+import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, perHour, Select, Stat, usd } from '../ui/bits'
+import { PriceChart, type Marker } from '../ui/charts'
+import { Shell } from '../ui/layout'
+import { canWrite, portalClient, viewerOf } from './context'
+import { InstanceTable } from './tables'
+import { SwitchTable } from './switch-table'
+
+export const portalInstances = new Hono<AppEnv>()
+
+portalInstances.get('/instances', async (c) => {
+  const viewer = viewerOf(c)
+  const client = await portalClient(c)
+  const q = readQuery(c, InstanceListQuery)
+  const page = await listInstances(database(c.env.DB), client.id, q)
+  return c.html(
+    <Shell title="Instances" viewer={viewer} active={`/c/${client.id}/instances`} client={client}>
+      <Panel>
+        <Filters search={q.search} placeholder="Search instance id, type, AZ or agent">
+          <Select
+            name="mode"
+            value={q.mode}
+            options={[
+              ['', 'Any mode'],
+              ['spot', 'Spot'],
+              ['ondemand', 'On-demand'],
+            ]}
+          />
+          <Select
+            name="status"
+            value={q.status}
+            options={[
+              ['', 'Any status'],
+              ['active', 'Active'],
+              ['terminated', 'Terminated'],
+            ]}
+          />
+        </Filters>
+        {page.items.length === 0 ? (
+          <Empty>
+            {q.search || q.mode || q.status ? (
+              'No instance matches these filters.'
+            ) : (
+              <>
+                No instance yet: <a href={`/c/${client.id}/install`}>install the agent</a> on one.
+              </>
+            )}
+          </Empty>
+        ) : (
+          <InstanceTable rows={page.items} />
+        )}
+        <Pager url={c.req.url} page={page.page} limit={page.limit} total={page.total} />
+      </Panel>
+    </Shell>,
+  )
+})
+
+portalInstances.get('/instances/:instanceId', async (c) => {
+  const viewer = viewerOf(c)
+  const client = await portalClient(c)
+  const db = database(c.env.DB)
+  const inst = await instanceInScope(db, client.id, c.req.param('instanceId'))
+  const range: RangeKey = (['24h', '7d', '30d'] as const).find((r) => r === c.req.query('range')) ?? '24h'
+  const now = Date.now()
+  const [metrics, pricing, history, markers, switches] = await Promise.all([
+    instanceMetrics(db, inst, now),
+    instancePricing(db, inst),
+    inst.instanceType && inst.region
+      ? priceHistory(c.env.DB, inst.instanceType, inst.region, RANGES[range], now)
+      : null,
+    agentMarkers(db, inst.agentId, now - RANGES[range]),
+    switchHistory(db, client.id, { instanceId: inst.instanceId, limit: 10 }),
+  ])
+  const marks: Marker[] = [
+    ...markers.switches.map((s) => ({
+      at: s.at,
+      kind: 'switch' as const,
+      label: `switch (${s.trigger}) to ${s.toPool ?? s.toMode ?? ''}`,
+    })),
+    ...markers.events.map((e) => ({
+      at: e.at,
+      kind: 'interruption' as const,
+      label: `${e.kind} in ${e.poolId ?? 'pool'}`,
+    })),
+  ]
+  const writable = canWrite(viewer) && inst.status === 'active'
+  const base = `/c/${client.id}/instances/${inst.instanceId}`
+  return c.html(
+    <Shell title={inst.instanceId} viewer={viewer} active={`/c/${client.id}/instances`} client={client}>
+      <div class="cards">
+        <Stat
+          label="Mode"
+          value={<Badge value={inst.mode} />}
+          sub={`${inst.instanceType ?? ''} · ${inst.az ?? ''}`}
+        />
+        <Stat
+          label="Current price"
+          value={perHour(inst.mode === 'spot' ? metrics.spotPrice : metrics.onDemandPrice)}
+          sub={`on-demand ${perHour(metrics.onDemandPrice)}`}
+        />
+        <Stat
+          label="Uptime"
+          value={`${metrics.uptimeHours} h`}
+          sub={
+            metrics.hoursSinceLastSwitch === null
+              ? 'never switched'
+              : `${metrics.hoursSinceLastSwitch} h since last switch`
+          }
+        />
+        <Stat label="Switches" value={metrics.totalSwitches} sub={`${metrics.switchesLast7Days} in 7 days`} />
+        <Stat
+          label="Saved (30 d)"
+          value={usd(metrics.savingsLast30Days)}
+          sub={`lifetime ${usd(metrics.totalSavings)} (ledger, per agent)`}
+        />
+      </div>
+      <Panel
+        title={
+          <>
+            Price history{' '}
+            <span style="font-weight:400;font-size:13px;margin-left:8px">
+              {(['24h', '7d', '30d'] as const).map((r) =>
+                r === range ? (
+                  <b style="margin-right:8px">{r}</b>
+                ) : (
+                  <a href={`${base}?range=${r}`} style="margin-right:8px">
+                    {r}
+                  </a>
+                ),
+              )}
+            </span>
+          </>
+        }
+      >
+        {history && (history.pools.length > 0 || history.onDemand.length > 0) ? (
+          <PriceChart
+            history={history}
+            markers={marks}
+            currentPool={inst.mode === 'spot' ? inst.poolId : null}
+          />
+        ) : (
+          <Empty>
+            No price reported yet for {inst.instanceType ?? 'this type'} in {inst.region ?? 'this region'}.
+            The agent reports prices every 5 minutes.
+          </Empty>
+        )}
+      </Panel>
+      <Panel title="Pools">
+        <div class="note">
+          A switch launches a copy from a fresh AMI of this instance in the target pool and moves its Elastic
+          IP. The private IP and primary network interface stay with the old instance.
+        </div>
+        <div class="tablewrap">
+          <table id="pools">
+            <thead>
+              <tr>
+                <th>Pool</th>
+                <th>AZ</th>
+                <th class="num">Price</th>
+                <th class="num">Saving vs on-demand</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              <tr data-pool="ondemand">
+                <td>On-demand</td>
+                <td>any</td>
+                <td class="num">{perHour(pricing.onDemand.price)}</td>
+                <td class="num">0.0 %</td>
+                <td>
+                  {inst.mode === 'ondemand' ? (
+                    <Badge value="ondemand" />
+                  ) : writable ? (
+                    <SwitchButton instanceId={inst.instanceId} target="ondemand" csrf={viewer.csrfToken} />
+                  ) : null}
+                </td>
+              </tr>
+              {pricing.pools.map((p) => (
+                <tr data-pool={p.id}>
+                  <td>
+                    <code>{p.id}</code>
+                  </td>
+                  <td>{p.az}</td>
+                  <td class="num">{perHour(p.price)}</td>
+                  <td class="num">{pct(p.savings)}</td>
+                  <td>
+                    {p.isCurrent ? (
+                      <Badge value="active" />
+                    ) : writable && p.price !== null ? (
+                      <SwitchButton
+                        instanceId={inst.instanceId}
+                        target="pool"
+                        poolId={p.id}
+                        csrf={viewer.csrfToken}
+                      />
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Panel>
+      <Panel title="Switches of this instance">
+        <SwitchTable rows={switches} />
+      </Panel>
+    </Shell>,
+  )
+})
+
+function SwitchButton(props: {
+  instanceId: string
+  target: 'ondemand' | 'pool'
+  poolId?: string
+  csrf: string
+}) {
+  const id = `progress-${(props.poolId ?? 'ondemand').replace(/[^a-zA-Z0-9-]/g, '-')}`
+  return (
+    <form
+      data-api={`/api/client/instances/${props.instanceId}/force-switch`}
+      data-progress={id}
+      data-confirm={`Switch ${props.instanceId} to ${props.poolId ?? 'on-demand'}?`}
+    >
+      <Csrf token={props.csrf} />
+      <input type="hidden" name="target" value={props.target} />
+      {props.poolId ? <input type="hidden" name="pool_id" value={props.poolId} /> : null}
+      <button type="submit" class="switch">
+        Switch here
+      </button>
+      <span class="msg" />
+      <div id={id} class="progress" hidden />
+    </form>
+  )
+}
