@@ -141,6 +141,21 @@ describe('fake EC2 instances through @aws-sdk/client-ec2', () => {
     })
   })
 
+  it('launches MaxCount instances in one reservation, all returned again for the same token', async () => {
+    const first = await launch({ MinCount: 1, MaxCount: 2, ClientToken: 'pair' })
+    const ids = first.Instances?.map((i) => i.InstanceId)
+    expect(ids).toHaveLength(2)
+    const again = await launch({ MinCount: 1, MaxCount: 2, ClientToken: 'pair' })
+    expect([again.ReservationId, again.Instances?.map((i) => i.InstanceId)]).toEqual([
+      first.ReservationId,
+      ids,
+    ])
+    const byId = await sdk.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [ids![1]!] }] }),
+    )
+    expect(byId.Reservations?.[0]?.Instances?.map((i) => i.InstanceId)).toEqual([ids![1]])
+  })
+
   it('validates the launch like EC2: subnet in another AZ, unknown group, profile, key, image', async () => {
     await expect(launch({ ClientToken: 'a', SubnetId: w.subnets['us-east-1c'] })).rejects.toMatchObject({
       name: 'InvalidParameterValue',

@@ -123,6 +123,16 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
       InstanceType: 'm5.large',
       ProductDescription: 'Linux/UNIX',
     })
+    const oneZone = await sdk.send(
+      new DescribeSpotPriceHistoryCommand({
+        InstanceTypes: ['m5.large'],
+        AvailabilityZone: 'us-east-1b',
+        StartTime: new Date(t0),
+      }),
+    )
+    expect(oneZone.SpotPriceHistory?.map((p) => [p.AvailabilityZone, p.SpotPrice])).toEqual([
+      ['us-east-1b', '0.031000'],
+    ])
   })
 
   it('pages spot prices and samples a moving price model', async () => {
