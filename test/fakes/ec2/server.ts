@@ -30,7 +30,7 @@ import { describeSpotPriceHistory } from './actions/spot'
 import { advance, beginTermination, settle, tick } from './lifecycle'
 import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
 import { LINUX, addSpotPrice } from './prices'
-import type { Params } from './query'
+import { createInjector, type Injector } from './inject'
 import { createSeeder, type Seeder } from './seed'
 import { actionResponse, errorResponse } from './xml'
 
@@ -76,10 +76,7 @@ export interface Ec2RequestLogEntry {
   params: Record<string, string>
 }
 
-/** A failure to inject: an error code, or a code with its message. */
-export type InjectedFailure = string | { code: string; message?: string }
-
-export interface FakeEc2 {
+export interface FakeEc2 extends Omit<Injector, 'failureFor'> {
   url: string
   state: Ec2State
   seed: Seeder
@@ -90,10 +87,6 @@ export interface FakeEc2 {
   settle(): void
   terminate(instanceId: string): void
   scheduleTermination(instanceId: string, atMs: number): void
-  failNext(action: string, code: string, opts?: { message?: string; times?: number }): void
-  failWhen(action: string, decide: (params: Params) => InjectedFailure | undefined): () => void
-  deny(action: string): void
-  allow(action: string): void
   setSpotPrice(instanceType: string, az: string, price: number, atMs?: number): void
   setSpotPriceModel(
     model: ((instanceType: string, az: string, atMs: number) => number | undefined) | undefined,
@@ -117,24 +110,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
   })
   const credentials = new Map((options.credentials ?? [TEST_CREDENTIALS]).map((c) => [c.accessKeyId, c]))
   const requests: Ec2RequestLogEntry[] = []
-  const queued: Array<{ action: string; failure: { code: string; message?: string }; times: number }> = []
-  const rules = new Set<{ action: string; decide: (params: Params) => InjectedFailure | undefined }>()
-  const denied = new Set<string>()
-
-  function injected(action: string, params: Params): { code: string; message?: string } | undefined {
-    if (denied.has(action) || denied.has('*')) return { code: 'UnauthorizedOperation' }
-    const next = queued.find((q) => q.action === action || q.action === '*')
-    if (next) {
-      if (--next.times <= 0) queued.splice(queued.indexOf(next), 1)
-      return next.failure
-    }
-    for (const rule of rules) {
-      if (rule.action !== action && rule.action !== '*') continue
-      const outcome = rule.decide(params)
-      if (outcome !== undefined) return typeof outcome === 'string' ? { code: outcome } : outcome
-    }
-    return undefined
-  }
+  const inject = createInjector()
 
   async function handle(req: FakeRequest): Promise<FakeResponse> {
     tick(state)
@@ -176,7 +152,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     const version = params.get('Version')
     if (version !== EC2_API_VERSION)
       return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
-    const failure = injected(action, params)
+    const failure = inject.failureFor(action, params)
     if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
     try {
       const body = handler({ state, params })
@@ -213,15 +189,10 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       if (!instance) throw new Error(`no instance ${id}`)
       instance.terminateAt = atMs
     },
-    failNext: (action, code, opts = {}) =>
-      queued.push({ action, failure: { code, message: opts.message }, times: opts.times ?? 1 }),
-    failWhen: (action, decide) => {
-      const rule = { action, decide }
-      rules.add(rule)
-      return () => rules.delete(rule)
-    },
-    deny: (action) => denied.add(action),
-    allow: (action) => denied.delete(action),
+    failNext: inject.failNext,
+    failWhen: inject.failWhen,
+    deny: inject.deny,
+    allow: inject.allow,
     setSpotPrice: (instanceType, az, price, atMs) =>
       addSpotPrice(state, {
         instanceType,

@@ -49,7 +49,6 @@ function addressXml(a: Address, privateIp: string | undefined): string {
     leaf('networkInterfaceId', a.instanceId ? `eni-${a.instanceId.slice(2)}` : undefined),
     leaf('privateIpAddress', privateIp),
     leaf('publicIpv4Pool', 'amazon'),
-    leaf('networkBorderGroup', undefined),
     tagSet(a.tags),
   ].join('')
 }
