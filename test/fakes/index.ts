@@ -14,3 +14,10 @@ export { startFakePricing, DEFAULT_ON_DEMAND, type FakePricing } from './pricing
 export { startFakeImds, type FakeImds, type FakeImdsOptions } from './imds/server'
 export { imdsFor } from './imds/link'
 export type { ImdsInstance, ScheduledEvent, RoleCredentials } from './imds/metadata'
+export {
+  startRegion,
+  SIMULATOR_DURATIONS,
+  driftingSpotPrice,
+  type FakeRegion,
+  type RegionOptions,
+} from './region'
