@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { summarize } from '../../src/ledger/summary'
 import { queryD1 } from '../support/d1'
 import { startTestWorker, type TestWorker } from '../support/worker'
 import {
@@ -124,5 +125,113 @@ describe('dashboard in Chromium', () => {
     expect(done.status).toBe(200)
     await page.waitForSelector(`${box}[data-state="completed"]`)
     await shot('switch-completed')
+  })
+
+  it('shows the savings the ledger computes', async () => {
+    const now = Date.now()
+    const days = [0, 1, 2, 35].map((d) => new Date(now - d * 86_400_000).toISOString().slice(0, 10))
+    const rows = days.map((day, i) => ({ day, baseline: 1 + i, primary: 0.3, replica: 0.05, overlap: 0.01 }))
+    const values = rows.map(
+      (r) =>
+        `('${acme.agentId}', '${acme.id}', '${r.day}', ${r.baseline}, ${r.primary}, ${r.replica}, ${r.overlap}, ${r.baseline - r.primary - r.replica - r.overlap}, ${now})`,
+    )
+    await queryD1(
+      worker.persistDir,
+      `insert or replace into savings_daily (agent_id, client_id, day, baseline_cost, primary_cost, replica_cost, overlap_cost, savings, computed_at) values ${values.join(', ')}`,
+    )
+    const { page } = browser
+    await page.goto(`${worker.url}/c/${acme.id}/savings`)
+    await shot('client-savings')
+    const shown = async (id: string) => Number((await page.textContent(id))!.replace(/[^0-9.]/g, ''))
+    const ledgerApi = await call<Record<string, unknown>>(
+      worker.url,
+      worker.adminToken,
+      'GET',
+      `/api/client/${acme.id}/savings`,
+    )
+    const expected = summarize(
+      rows.map((r) => ({ ...r, savings: r.baseline - r.primary - r.replica - r.overlap })),
+      Date.now(),
+    )
+    if (ledgerApi.status === 200)
+      expect(JSON.stringify(ledgerApi.body)).toContain(String(expected.lifetime.savings))
+    expect(await shown('#savings-lifetime')).toBeCloseTo(expected.lifetime.savings, 2)
+    expect(await shown('#savings-mtd')).toBeCloseTo(expected.month_to_date.savings, 2)
+    expect(await page.$$('#savings-chart circle')).not.toHaveLength(0)
+  })
+
+  it('downloads the switch history and savings as CSV', async () => {
+    const { page } = browser
+    await page.goto(`${worker.url}/c/${acme.id}/switches`)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-switches')])
+    const csv = await readFile((await download.path())!, 'utf8')
+    expect(csv.split('\r\n')[0]).toBe(
+      'time_utc,agent_id,old_instance_id,new_instance_id,from_mode,to_mode,from_pool,to_pool,trigger,new_price_usd_h,savings_impact_usd_h,downtime_ms',
+    )
+    await page.goto(`${worker.url}/c/${acme.id}/savings`)
+    const [savings] = await Promise.all([page.waitForEvent('download'), page.click('#export-savings')])
+    const lines = (await readFile((await savings.path())!, 'utf8')).trim().split('\r\n')
+    expect(lines).toHaveLength(1 + 4)
+    expect(lines[1]).toContain(acme.agentId)
+  })
+
+  it("keeps a client user out of another client's agent", async () => {
+    const other = await call<{ client: { id: string; token: string } }>(
+      worker.url,
+      worker.adminToken,
+      'POST',
+      '/api/admin/clients/create',
+      { name: 'Other Inc' },
+    )
+    const otherAgent = await registerAgent(
+      worker.url,
+      other.body.client.token,
+      'other-web-1',
+      'i-0other00000000001',
+    )
+    const invite = await call<{ inviteUrl: string }>(
+      worker.url,
+      worker.adminToken,
+      'POST',
+      `/api/client/${acme.id}/users/invite`,
+      { email: 'dev@acme.example', role: 'viewer' },
+    )
+    expect(invite.status).toBe(201)
+    const user = await openBrowser({ width: 390, height: 800 })
+    try {
+      await user.page.goto(invite.body.inviteUrl)
+      await user.page.fill('#password', 'a long viewer password')
+      await Promise.all([user.page.waitForURL(/\/login$/), user.page.click('button[type=submit]')])
+      await login(
+        user.page,
+        worker.url,
+        'dev@acme.example',
+        'a long viewer password',
+        new RegExp(`/c/${acme.id}$`),
+      )
+      await user.page.screenshot({ path: `${SHOTS}/client-overview-phone.png`, fullPage: true })
+      expect((await user.page.goto(`${worker.url}/c/${acme.id}/agents/${otherAgent}`))!.status()).toBe(404)
+      expect(
+        (await user.page.goto(`${worker.url}/c/${other.body.client.id}/agents/${otherAgent}`))!.status(),
+      ).toBe(404)
+      expect((await user.page.goto(`${worker.url}/admin`))!.status()).toBe(404)
+      const api = await user.page.evaluate(
+        async (id) => (await fetch(`/api/client/agents/${id}`)).status,
+        otherAgent,
+      )
+      expect(api).toBe(404)
+      expect((await user.page.goto(`${worker.url}/c/${acme.id}/agents/${acme.agentId}`))!.status()).toBe(200)
+      expect(await user.page.$('#agent-settings button[type=submit]')).toBeNull()
+    } finally {
+      await user.close()
+    }
+  })
+
+  it('signs out: the session ends and pages redirect to /login again', async () => {
+    const { page } = browser
+    await page.goto(`${worker.url}/admin`)
+    await Promise.all([page.waitForURL(/\/login$/), page.click('#logout')])
+    await page.goto(`${worker.url}/admin`)
+    expect(new URL(page.url()).pathname).toBe('/login')
   })
 })
