@@ -91,6 +91,11 @@ describe('fake IMDS (v2 only)', () => {
       accountId: '123456789012',
     })
     expect((await get('meta-data/nothing-here', t)).status).toBe(404)
+    const root = (await get('meta-data/', t)).body.split('\n')
+    expect(root).toEqual(
+      expect.arrayContaining(['ami-id', 'instance-id', 'placement/', 'network/', 'iam/', 'events/']),
+    )
+    expect((await get(`meta-data/network/interfaces/macs/`, t)).body).toBe(`${mac}/`)
   })
 
   it('shows public-ipv4 as 404 once the Elastic IP moved away and the subnet gave none', async () => {
