@@ -46,7 +46,8 @@ export class AgentSession extends DurableObject<Env> {
   /** Queues a command; a connected agent gets it pushed at once. */
   async enqueue(input: NewCommand): Promise<EnqueueResult> {
     const now = Date.now()
-    if (!this.owner(input)) return { ok: false, reason: 'unsupported', message: 'agent not found' }
+    const owner = this.owner(input)
+    if (!owner || owner.retired) return { ok: false, reason: 'unsupported', message: 'agent not found' }
     const open = this.settle(now)
     const duplicate = queue.findDuplicate(open, input.dedupeKey)
     if (duplicate) {
@@ -68,7 +69,7 @@ export class AgentSession extends DurableObject<Env> {
   async registered(registration: Registration): Promise<void> {
     const now = Date.now()
     const owner = this.owner(registration, { agentVersion: registration.agentVersion, instanceId: registration.instanceId })
-    if (!owner) return
+    if (!owner || owner.retired) return
     store.saveCommands(this.sql, queue.completeSwitches(this.settle(now), registration.instanceId, now))
     const step = applyRegistration(store.readLiveness(this.sql), registration.instanceId, now)
     await this.afterChange(now, this.applyLiveness(step, now))
@@ -77,7 +78,9 @@ export class AgentSession extends DurableObject<Env> {
   /** A heartbeat: absorbed here; D1 hears only of changes and a periodic refresh. */
   async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
     const now = Date.now()
-    if (!this.owner(input)) return { ok: false, reason: 'not_found' }
+    if (!input.verified && !store.readOwner(this.sql)) return { ok: false, reason: 'unverified' }
+    const owner = this.owner(input)
+    if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
     const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
     const writes = this.applyLiveness(step, now)
     if (writes.length > 0) await this.sync(writes)
@@ -117,6 +120,26 @@ export class AgentSession extends DurableObject<Env> {
   /** `executed`: success → completed, else failed; a repeat changes nothing. */
   async executed(input: ResultInput): Promise<MoveResult> {
     return this.move(input, (c, now) => queue.report(c, input.success, input.message, input.instanceId, now))
+  }
+
+  /**
+   * The agent was deleted: heartbeats are answered like an unknown agent's, silence no longer makes
+   * news, and its open commands are cancelled except `uninstall` (still pushed to a connected agent).
+   */
+  async retire(ref: AgentRef): Promise<void> {
+    const now = Date.now()
+    const owner = this.owner(ref)
+    if (!owner) return
+    store.writeOwner(this.sql, { ...owner, retired: true })
+    store.saveCommands(this.sql, queue.cancelAll(this.settle(now), now, ['uninstall']))
+    store.writeLiveness(this.sql, { ...store.readLiveness(this.sql), status: 'offline' })
+    await this.afterChange(now)
+  }
+
+  /** A deleted agent was re-enabled: it is served again. */
+  async reinstate(ref: AgentRef): Promise<void> {
+    const owner = this.owner(ref)
+    if (owner?.retired) store.writeOwner(this.sql, { ...owner, retired: false })
   }
 
   /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */
@@ -192,6 +215,7 @@ export class AgentSession extends DurableObject<Env> {
       agentId: ref.agentId,
       agentVersion: update.agentVersion !== undefined ? update.agentVersion : (current?.agentVersion ?? null),
       instanceId: update.instanceId ?? current?.instanceId ?? null,
+      retired: current?.retired ?? false,
     }
     if (JSON.stringify(next) !== JSON.stringify(current)) store.writeOwner(this.sql, next)
     return next

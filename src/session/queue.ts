@@ -274,6 +274,11 @@ export function completeSwitches(commands: readonly QueuedCommand[], instanceId:
     .map((c) => finish(c, 'completed', `agent registered from new instance ${instanceId}`, now))
 }
 
+/** Open commands moved to `cancelled` (the agent is gone), except the types in `keep`. */
+export function cancelAll(commands: readonly QueuedCommand[], now: number, keep: readonly CommandType[] = []): QueuedCommand[] {
+  return commands.filter((c) => isOpen(c) && !keep.includes(c.commandType)).map((c) => finish(c, 'cancelled', 'agent deleted', now))
+}
+
 /** Earliest time something in the queue falls due (an expiry or a lease), epoch ms. */
 export function nextQueueDue(commands: readonly QueuedCommand[]): number | null {
   let due: number | null = null

@@ -14,6 +14,8 @@ export interface Owner {
   agentVersion: string | null
   /** The instance the agent registered from last. */
   instanceId: string | null
+  /** The agent was deleted: it is answered like an unknown agent and its silence is no news. */
+  retired?: boolean
 }
 
 /** Finished commands stay this long in the object (D1 keeps the history), ms. */

@@ -48,6 +48,8 @@ export interface HeartbeatInput extends AgentRef {
   instanceType: string | null
   mode: 'spot' | 'ondemand' | 'unknown' | null
   az: string | null
+  /** The route checked in D1 that the client owns the agent (needed once, before the object knows its owner). */
+  verified?: boolean
 }
 
 /** A `pending-commands` poll; `instanceId` null: a legacy poller (one command, handed out once). */
@@ -76,5 +78,8 @@ export type MoveResult =
   | { ok: false; reason: 'not_found' }
   | { ok: false; reason: 'conflict'; status: CommandStatus; message: string }
 
-/** `not_found`: the object belongs to another client (routes answer like an unknown agent). */
-export type HeartbeatResult = { ok: true } | { ok: false; reason: 'not_found' }
+/**
+ * `not_found`: another client's or a retired agent (routes answer like an unknown agent);
+ * `unverified`: the object doesn't know its owner yet, check D1 and call again with `verified`.
+ */
+export type HeartbeatResult = { ok: true } | { ok: false; reason: 'not_found' | 'unverified' }

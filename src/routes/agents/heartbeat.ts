@@ -1,11 +1,19 @@
-/** POST /api/agents/:agentId/heartbeat: absorbed by the agent's Durable Object (liveness lives there). */
+/**
+ * POST /api/agents/:agentId/heartbeat: absorbed by the agent's Durable Object (liveness lives there).
+ * The object knows its owner, so the tenant check needs D1 only until it does: this route is mounted
+ * ahead of the D1 agent lookup of the other per-agent routes.
+ */
 import { Hono } from 'hono'
 import * as z from 'zod'
+import { findAgent } from '../../agents/lookup'
 import { fact, instanceIdField, toMode } from '../../agents/wire'
+import { agentAuth } from '../../auth'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/agent-session'
+import type { HeartbeatInput } from '../../session/types'
 import { readJson } from '../../validate'
-import type { AgentRouteEnv } from './context'
 
 export const HeartbeatBody = z.object({
   /** `offline` is sent once, at shutdown. */
@@ -22,20 +30,28 @@ export const HeartbeatBody = z.object({
   az: fact,
 })
 
-export const heartbeat = new Hono<AgentRouteEnv>()
+export const heartbeat = new Hono<AppEnv>()
 
-heartbeat.post('/heartbeat', async (c) => {
+heartbeat.post('/heartbeat', agentAuth, async (c) => {
+  const principal = c.get('principal')
+  const agentId = c.req.param('agentId') ?? ''
+  if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
   const body = await readJson(c, HeartbeatBody)
-  const agent = c.get('agent')
-  const result = await sessionOf(c.env, agent.id).heartbeat({
-    clientId: agent.clientId,
-    agentId: agent.id,
+  const session = sessionOf(c.env, agentId)
+  const input: HeartbeatInput = {
+    clientId: principal.clientId,
+    agentId,
     status: body.status,
     instanceId: body.instance_id ?? null,
     instanceType: body.instance_type,
     mode: body.mode === 'unknown' ? null : body.mode,
     az: body.az,
-  })
+  }
+  let result = await session.heartbeat(input)
+  if (!result.ok && result.reason === 'unverified') {
+    await findAgent(database(c.env.DB), principal.clientId, agentId)
+    result = await session.heartbeat({ ...input, verified: true })
+  }
   if (!result.ok) throw new ApiError('NOT_FOUND', 'agent not found')
   return c.json({ success: true })
 })

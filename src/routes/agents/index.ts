@@ -20,6 +20,8 @@ import { switchReports } from './switches'
 export const agentApi = new Hono<AppEnv>()
 
 agentApi.route('/register', register)
+// Heartbeats check the tenant in the agent's Durable Object (D1 only until it knows its owner).
+agentApi.route('/:agentId', heartbeat)
 agentApi.use('/:agentId/*', agentAuth, ownAgent)
 agentApi.route('/:agentId', config)
 agentApi.route('/:agentId', pricing)
@@ -27,6 +29,5 @@ agentApi.route('/:agentId', switchReports)
 agentApi.route('/:agentId', signals)
 agentApi.route('/:agentId', replicaRoutes)
 agentApi.route('/:agentId', cleanup)
-agentApi.route('/:agentId', heartbeat)
 agentApi.route('/:agentId', commands)
 agentApi.route('/:agentId', stream)

@@ -66,6 +66,16 @@ describe('POST heartbeat', () => {
     expect(await instanceOf(agent)).toMatchObject({ mode: 'ondemand', az: 'us-east-1b', instanceType: 't3.medium' })
   })
 
+  it('checks the owner in D1 while the object does not know it', async () => {
+    const agent = await seedAgent('4.0.0', false)
+    const stranger = await seedAgent('4.0.0', false)
+    expect((await post({ ...stranger, agentId: agent.agentId }, '/heartbeat', heartbeatV4)).status).toBe(404)
+    expect((await post({ ...agent, agentId: 'agt_unknown' }, '/heartbeat', heartbeatV4)).status).toBe(404)
+    expect((await post(agent, '/heartbeat', heartbeatV4)).status).toBe(200)
+    expect((await post({ ...stranger, agentId: agent.agentId }, '/heartbeat', heartbeatV4)).status).toBe(404)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+  })
+
   it('answers 400 for a bad body and 404 for another client’s agent, changing nothing', async () => {
     const agent = await seedAgent()
     const stranger = await seedAgent()
@@ -93,5 +103,41 @@ describe('offline detection', () => {
     await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
     expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
     expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline', 'agent_online'])
+  })
+})
+
+describe('a deleted agent', () => {
+  it('is answered like an unknown one, its silence is no news, until it is reinstated', async () => {
+    const agent = await seedAgent('5.0.0')
+    const session = sessionOf(env, agent.agentId)
+    const uninstall = await session.enqueue({
+      clientId: agent.clientId,
+      agentId: agent.agentId,
+      agentVersion: '5.0.0',
+      instanceId: agent.instanceId,
+      commandType: 'uninstall',
+      priority: 75,
+      source: 'manual',
+    })
+    const pendingSwitch = await session.enqueue({
+      clientId: agent.clientId,
+      agentId: agent.agentId,
+      agentVersion: '5.0.0',
+      instanceId: agent.instanceId,
+      commandType: 'switch',
+      targetMode: 'ondemand',
+      priority: 75,
+      source: 'manual',
+    })
+    await session.retire({ clientId: agent.clientId, agentId: agent.agentId })
+    expect((await post(agent, '/heartbeat', heartbeatV4)).status).toBe(404)
+    if (!uninstall.ok || !pendingSwitch.ok) throw new Error('not queued')
+    expect(await session.ack({ clientId: agent.clientId, agentId: agent.agentId, commandId: uninstall.commandId, instanceId: agent.instanceId })).toMatchObject({ ok: true })
+    expect(await session.ack({ clientId: agent.clientId, agentId: agent.agentId, commandId: pendingSwitch.commandId, instanceId: agent.instanceId })).toMatchObject({ ok: false })
+    await silence(agent, OFFLINE_AFTER_MS)
+    await runDurableObjectAlarm(session)
+    expect(await notificationsOf(agent.agentId)).toEqual([])
+    await session.reinstate({ clientId: agent.clientId, agentId: agent.agentId })
+    expect((await post(agent, '/heartbeat', heartbeatV4)).status).toBe(200)
   })
 })

@@ -18,7 +18,8 @@ export interface SeededAgent {
   agentVersion: string
 }
 
-export async function seedAgent(agentVersion = '4.0.0'): Promise<SeededAgent> {
+/** `register: false` leaves the agent's object unaware of it (as for an agent registered before it existed). */
+export async function seedAgent(agentVersion = '4.0.0', register = true): Promise<SeededAgent> {
   const now = Date.now()
   const clientId = newId('cli')
   const agentId = newId('agt')
@@ -48,7 +49,7 @@ export async function seedAgent(agentVersion = '4.0.0'): Promise<SeededAgent> {
         updatedAt: now,
       }),
   ])
-  await sessionOf(env, agentId).registered({ clientId, agentId, instanceId, agentVersion })
+  if (register) await sessionOf(env, agentId).registered({ clientId, agentId, instanceId, agentVersion })
   return { clientId, agentId, instanceId, token, headers: { Authorization: `Bearer ${token}` }, agentVersion }
 }
 
