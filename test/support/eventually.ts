@@ -7,17 +7,20 @@ export interface EventuallyOptions {
   what: string
 }
 
+/** What a probe returns while the state is not there yet. */
+type NotYet = undefined | null | false | 0 | ''
+
 /**
- * Calls `probe` until it returns a value other than undefined/false, and returns that value.
+ * Calls `probe` until it returns a truthy value, and returns that value.
  * Errors thrown by `probe` count as "not yet"; the last one is reported when time runs out.
  */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, options: EventuallyOptions): Promise<T> {
+export async function eventually<T>(probe: () => Promise<T> | T, options: EventuallyOptions): Promise<Exclude<T, NotYet>> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000)
   let lastError: unknown
   for (;;) {
     try {
       const value = await probe()
-      if (value !== undefined && value !== false) return value
+      if (value) return value as Exclude<T, NotYet>
     } catch (error) {
       lastError = error
     }
