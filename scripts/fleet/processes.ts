@@ -24,6 +24,19 @@ export interface StartOptions {
   logFile: string
 }
 
+/** Every process started here and not yet exited: what a shutdown must stop. */
+const live = new Set<ManagedProcess>()
+
+/** Stops every process started by this Node process that is still running. */
+export async function stopAllProcesses(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()))
+}
+
+/** SIGKILLs every process started by this Node process that is still running. */
+export async function killAllProcesses(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill()))
+}
+
 export function startProcess(name: string, command: string, args: string[], options: StartOptions): ManagedProcess {
   const log = createWriteStream(options.logFile, { flags: 'a' })
   const child: ChildProcess = spawn(command, args, {
@@ -64,7 +77,10 @@ export function startProcess(name: string, command: string, args: string[], opti
     while (liveGroupMembers(pid).length > 0) await pause(20)
     if (!done) await exited
   }
-  return { name, pid, exited, hasExited: () => done, stop, kill }
+  const managed: ManagedProcess = { name, pid, exited, hasExited: () => done, stop, kill }
+  live.add(managed)
+  void exited.then(() => live.delete(managed))
+  return managed
 }
 
 /** Pids of the processes of a process group that are alive (zombies excluded: they hold no resources). */

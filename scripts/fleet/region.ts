@@ -36,7 +36,7 @@ export interface SimRegion {
   imdsOf(instanceId: string): FakeImds | undefined
   /** The spot prices of every AZ now. */
   prices(): Record<string, number>
-  /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` later. */
+  /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` (real) later. */
   interrupt(instanceId: string, inSeconds?: number): void
   rebalance(instanceId: string): void
   /** Applies due EC2 transitions and, when enabled, the signals due since the last tick. */
@@ -77,10 +77,11 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   await Promise.all(imds.values())
 
   const sent = { rebalance: 0, interrupt: 0 }
+  // The notice lead time is real time, whatever the speed: agents act on real clocks. IMDS shows the
+  // real termination time; EC2 terminates at the simulated moment that corresponds to it.
   const interrupt = (instanceId: string, inSeconds = 120) => {
-    const at = clock.now() + inSeconds * 1000
-    opened.get(instanceId)?.interrupt({ action: 'terminate', time: at })
-    ec2.scheduleTermination(instanceId, at)
+    opened.get(instanceId)?.interrupt({ action: 'terminate', time: Date.now() + inSeconds * 1000 })
+    ec2.scheduleTermination(instanceId, clock.now() + inSeconds * 1000 * options.speed)
     sent.interrupt++
   }
   const rebalance = (instanceId: string) => {

@@ -1,0 +1,96 @@
+/**
+ * A whole SpotGuard on this machine (what `npm start` runs): the local D1 migrated, the control plane
+ * under wrangler dev, the first admin and a demo client, the simulated region and its agents, a status
+ * line. Ctrl-C or SIGTERM stops every process it started; a second signal kills them at once.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { migrateLocalD1, ROOT, startControlPlane } from './control-plane'
+import { defaultStateDir } from './args'
+import { startFleet, type Fleet } from './fleet'
+import { freePort, isPortTaken } from './ports'
+import { killAllProcesses, stopAllProcesses } from './processes'
+import { provisionDemo } from './provision'
+import { showStatus } from './status-line'
+
+export interface LocalOptions {
+  port: number
+  agents: number
+  /** Simulated seconds per real second. */
+  speed: number
+  /** Database, agent state, logs and demo.json live here. */
+  stateDir: string
+}
+
+/** ADMIN_TOKEN from the environment, else from .dev.vars, else a new one written to .dev.vars. */
+export function adminTokenFromDevVars(root = ROOT): string {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN
+  const file = join(root, '.dev.vars')
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const found = text.match(/^ADMIN_TOKEN\s*=\s*"?([^"\n]+)"?\s*$/m)?.[1]
+  if (found && found !== 'change-me-to-a-long-random-string') return found
+  const token = randomBytes(24).toString('base64url')
+  const rest = text.replace(/^ADMIN_TOKEN\s*=.*\n?/m, '')
+  writeFileSync(file, `${rest}${rest && !rest.endsWith('\n') ? '\n' : ''}ADMIN_TOKEN=${token}\n`, { mode: 0o600 })
+  return token
+}
+
+export async function runLocal(options: LocalOptions): Promise<void> {
+  const log = (line: string) => process.stdout.write(`${line}\n`)
+  if (await isPortTaken(options.port)) throw new Error(`port ${options.port} is taken (another npm start?); use --port`)
+  mkdirSync(join(options.stateDir, 'logs'), { recursive: true })
+  const persistDir = join(options.stateDir, 'persist')
+  const adminToken = adminTokenFromDevVars()
+
+  let fleet: Fleet | null = null
+  let stopStatus: (() => void) | null = null
+  let stoppingSince: number | null = null
+  const shutdown = async (signal: string) => {
+    if (stoppingSince !== null) {
+      // Ctrl-C reaches every process of the group and tsx relays it too: only a later signal forces.
+      if (Date.now() - stoppingSince < 2_000) return
+      await killAllProcesses()
+      process.exit(1)
+    }
+    stoppingSince = Date.now()
+    stopStatus?.()
+    log(`\n${signal}: stopping the agents, the simulator and the control plane...`)
+    await fleet?.stop()
+    await stopAllProcesses()
+    log('stopped.')
+    process.exit(0)
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal))
+
+  log('migrating the local D1...')
+  await migrateLocalD1(persistDir)
+  log(`starting the control plane on http://127.0.0.1:${options.port} (wrangler dev; log: ${join(options.stateDir, 'logs', 'wrangler.log')})...`)
+  const controlPlane = await startControlPlane({
+    port: options.port,
+    inspectorPort: await freePort(),
+    persistDir,
+    adminToken,
+    logFile: join(options.stateDir, 'logs', 'wrangler.log'),
+  })
+  if (stoppingSince !== null) return
+  const demo = await provisionDemo(controlPlane.url, adminToken, options.stateDir)
+  log(`starting the simulated region and ${options.agents} agent(s) (clock ×${options.speed})...`)
+  fleet = await startFleet({
+    serverUrl: controlPlane.url,
+    token: demo.clientToken,
+    agents: options.agents,
+    speed: options.speed,
+    stateDir: join(options.stateDir, 'fleet'),
+    scheduled: controlPlane.scheduled,
+  })
+  log('')
+  log(`  Dashboard:   ${controlPlane.url}/login`)
+  log(`  Login:       ${demo.adminEmail} / ${demo.adminPassword}`)
+  log(`  Demo client: ${demo.clientId} (its agents use the token in ${join(options.stateDir, 'demo.json')})`)
+  log(`  Operator:    Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`)
+  log(`  Interrupt:   npm run fleet -- interrupt agent-1${options.stateDir === defaultStateDir() ? '' : ` --state-dir ${options.stateDir}`}`)
+  log('  Stop:        Ctrl-C')
+  log('')
+  stopStatus = showStatus(fleet)
+}
