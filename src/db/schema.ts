@@ -547,7 +547,12 @@ export const savingsDaily = sqliteTable(
     savings: real('savings').notNull(),
     computedAt: ms('computed_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.agentId, t.day] }), index('savings_daily_client_day').on(t.clientId, t.day)],
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.day] }),
+    index('savings_daily_client_day').on(t.clientId, t.day),
+    // Covering index: the fleet-wide per-day sums of the admin overview read only this index.
+    index('savings_daily_day_totals').on(t.day, t.baselineCost, t.primaryCost, t.replicaCost, t.overlapCost, t.savings),
+  ],
 )
 
 /** Last run of each scheduled job, for system health. */

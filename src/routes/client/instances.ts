@@ -4,7 +4,7 @@ import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../aut
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
-import { instanceMetrics, instancePricing } from '../../web/queries/instance-detail'
+import { instanceFacts } from '../../web/queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../../web/queries/instances'
 import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../web/queries/price-history'
 
@@ -30,13 +30,13 @@ clientInstances.get('/:clientId/instances', async (c) => {
 clientInstances.get('/instances/:instanceId/pricing', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  return c.json(await instancePricing(db, inst))
+  return c.json((await instanceFacts(db, inst, Date.now())).pricing)
 })
 
 clientInstances.get('/instances/:instanceId/metrics', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  return c.json(await instanceMetrics(db, inst, Date.now()))
+  return c.json((await instanceFacts(db, inst, Date.now())).metrics)
 })
 
 clientInstances.get('/instances/:instanceId/price-history', async (c) => {
@@ -59,7 +59,7 @@ clientInstances.get('/instances/:instanceId/price-history', async (c) => {
 clientInstances.get('/instances/:instanceId/available-options', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  const pricing = await instancePricing(db, inst)
+  const { pricing } = await instanceFacts(db, inst, Date.now())
   return c.json({
     currentType: inst.instanceType,
     currentRegion: inst.region,

@@ -5,7 +5,8 @@ import { requirePerson, resolvePerson, scopeClient } from '../../auth'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { database } from '../../db/client'
-import { clientRow, type ClientRow } from '../queries/clients'
+import { and, eq, ne } from 'drizzle-orm'
+import { clients } from '../../db/schema'
 import type { Viewer } from '../ui/layout'
 
 /** Requires a signed-in person; an unauthenticated page gets a redirect to /login (never a 401 page). */
@@ -36,10 +37,16 @@ export function viewerOf(c: Context<AppEnv>): Viewer {
 }
 
 /** The portal's client from the URL, checked against the viewer (another client's id is a 404). */
-export async function portalClient(c: Context<AppEnv>): Promise<ClientRow> {
+export async function portalClient(
+  c: Context<AppEnv>,
+): Promise<{ id: string; name: string; status: string }> {
   const clientId = c.req.param('clientId') ?? ''
   scopeClient(c, clientId)
-  const row = await clientRow(database(c.env.DB), clientId)
+  const [row] = await database(c.env.DB)
+    .select({ id: clients.id, name: clients.name, status: clients.status })
+    .from(clients)
+    .where(and(eq(clients.id, clientId), ne(clients.status, 'deleted')))
+    .limit(1)
   if (!row) throw new ApiError('NOT_FOUND', 'client not found')
   return row
 }

@@ -4,7 +4,7 @@ import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
 import { switchHistory } from '../queries/history'
-import { agentMarkers, instanceMetrics, instancePricing } from '../queries/instance-detail'
+import { instanceFacts } from '../queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../queries/instances'
 import { priceHistory, RANGES, type RangeKey } from '../queries/price-history'
 import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, perHour, Select, Stat, usd } from '../ui/bits'
@@ -70,15 +70,14 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   const inst = await instanceInScope(db, client.id, c.req.param('instanceId'))
   const range: RangeKey = (['24h', '7d', '30d'] as const).find((r) => r === c.req.query('range')) ?? '24h'
   const now = Date.now()
-  const [metrics, pricing, history, markers, switches] = await Promise.all([
-    instanceMetrics(db, inst, now),
-    instancePricing(db, inst),
+  const [{ metrics, pricing, markers }, history, switches] = await Promise.all([
+    instanceFacts(db, inst, now, now - RANGES[range]),
     inst.instanceType && inst.region
       ? priceHistory(c.env.DB, inst.instanceType, inst.region, RANGES[range], now)
       : null,
-    agentMarkers(db, inst.agentId, now - RANGES[range]),
     switchHistory(db, client.id, { instanceId: inst.instanceId, limit: 10 }),
   ])
+
   const marks: Marker[] = [
     ...markers.switches.map((s) => ({
       at: s.at,

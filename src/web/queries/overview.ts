@@ -2,7 +2,7 @@
 import { and, count, eq, ne, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, clients, instances, switches, usageSegments } from '../../db/schema'
-import { savingsSummary, type SavingsSummary } from './savings'
+import { dailySumsQuery, summarizeDays, type SavingsSummary } from './savings'
 
 const COVERAGE_WINDOW_MS = 30 * 24 * 3600_000
 
@@ -26,7 +26,8 @@ export interface FleetTotals {
 /** Totals of a scope (null = all clients). */
 export async function fleetTotals(db: Database, scope: string | null, now: number): Promise<FleetTotals> {
   const from = now - COVERAGE_WINDOW_MS
-  const [[c], [a], [i], [s], [u], savings] = await Promise.all([
+  // One round trip: D1 answers a batch far faster than six separate queries.
+  const [[c], [a], [i], [s], [u], days] = await db.batch([
     db
       .select({ n: count() })
       .from(clients)
@@ -73,8 +74,9 @@ export async function fleetTotals(db: Database, scope: string | null, now: numbe
           scope === null ? undefined : eq(usageSegments.clientId, scope),
         ),
       ),
-    savingsSummary(db, scope, now),
+    dailySumsQuery(db, scope),
   ])
+  const savings = summarizeDays(days, now)
   return {
     clients: c?.n ?? 0,
     agentsTotal: a?.total ?? 0,

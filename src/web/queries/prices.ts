@@ -20,21 +20,9 @@ export function latestOnDemandSql(typeColumn: unknown, regionColumn: unknown) {
   >`(select od.price from ondemand_prices od where od.instance_type = ${typeColumn} and od.region = ${regionColumn} order by od.observed_at desc limit 1)`
 }
 
-export interface PoolPrice {
-  id: string
-  az: string
-  instanceType: string
-  price: number | null
-  observedAt: number | null
-}
-
-/** Every known pool of a type in a region with its latest price. */
-export async function poolsWithPrices(
-  db: Database,
-  instanceType: string,
-  region: string,
-): Promise<PoolPrice[]> {
-  const rows = await db
+/** Query: every known pool of a type in a region with its latest price and when it last changed. */
+export function poolsWithPricesQuery(db: Database, instanceType: string, region: string) {
+  return db
     .select({
       id: pools.id,
       az: pools.az,
@@ -47,22 +35,16 @@ export async function poolsWithPrices(
     .from(pools)
     .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
     .orderBy(pools.az)
-  return rows
 }
 
-/** The latest on-demand price of a type and region, or null when none was ever reported. */
-export async function onDemandPrice(
-  db: Database,
-  instanceType: string,
-  region: string,
-): Promise<number | null> {
-  const [row] = await db
+/** Query: the latest on-demand price row of a type and region (none when never reported). */
+export function onDemandPriceQuery(db: Database, instanceType: string, region: string) {
+  return db
     .select({ price: ondemandPrices.price })
     .from(ondemandPrices)
     .where(and(eq(ondemandPrices.instanceType, instanceType), eq(ondemandPrices.region, region)))
     .orderBy(desc(ondemandPrices.observedAt))
     .limit(1)
-  return row?.price ?? null
 }
 
 /** Savings of a price against on-demand, in percent (null when either is unknown). */

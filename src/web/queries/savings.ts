@@ -20,16 +20,9 @@ export interface SavingsSummary {
 
 const clientOrAll = (scope: string | null) => (scope === null ? undefined : eq(savingsDaily.clientId, scope))
 
-/**
- * Month-to-date, projected month and lifetime savings of a client (or all clients), computed by the
- * ledger's own `summarize` over per-day sums, so the pages show exactly what the ledger's API answers.
- */
-export async function savingsSummary(
-  db: Database,
-  scope: string | null,
-  now: number,
-): Promise<SavingsSummary> {
-  const rows: DailyRow[] = await db
+/** Per-day sums of the ledger's rollups of a client (or all clients), for `summarizeDays`. */
+export function dailySumsQuery(db: Database, scope: string | null) {
+  return db
     .select({
       day: savingsDaily.day,
       baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
@@ -41,6 +34,13 @@ export async function savingsSummary(
     .from(savingsDaily)
     .where(clientOrAll(scope))
     .groupBy(savingsDaily.day)
+}
+
+/**
+ * Month-to-date, projected month and lifetime savings, computed by the ledger's own `summarize` over
+ * per-day sums, so the pages show exactly what the ledger's API answers. Null where there is no day.
+ */
+export function summarizeDays(rows: DailyRow[], now: number): SavingsSummary {
   if (rows.length === 0) {
     return {
       monthToDate: null,
@@ -60,6 +60,14 @@ export async function savingsSummary(
     lifetimeBaseline: s.lifetime.baseline,
     percentSaved: s.lifetime.percent_saved,
   }
+}
+
+export async function savingsSummary(
+  db: Database,
+  scope: string | null,
+  now: number,
+): Promise<SavingsSummary> {
+  return summarizeDays(await dailySumsQuery(db, scope), now)
 }
 
 /** Baseline (on-demand) and actual cost per month, oldest first (legacy `{name,savings,onDemandCost,modelCost}`). */

@@ -1,0 +1,1 @@
+CREATE INDEX `savings_daily_day_totals` ON `savings_daily` (`day`,`baseline_cost`,`primary_cost`,`replica_cost`,`overlap_cost`,`savings`);
