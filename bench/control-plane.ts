@@ -9,6 +9,7 @@
  * BENCH_D1_WINDOW_SECONDS shortens the D1 window (default 300) for a quick run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from '../scripts/fleet/control-plane'
 import { newClientToken, registerAgents, sayOffline } from './control-plane/agents'
@@ -57,11 +58,14 @@ try {
     heartbeat_p50_ms: round(percentile(beats.latencies, 50)),
     heartbeat_p99_ms: round(percentile(beats.latencies, 99)),
     heartbeat_errors: beats.errors,
+    heartbeat_error_kinds: beats.errorKinds,
     d1_rows_per_agent_hour: round(rows.rowsPerAgentHour),
     d1_rows_written_in_window: rows.rowsWritten,
     d1_window_agents: rows.agents,
     d1_window_seconds: rows.windowSeconds,
-    machine: `${machineLine()}; wrangler dev (workerd, local D1), load generator on the same machine`,
+    machine: `${machineLine()}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end; wrangler dev (workerd, local D1), load generator on the same machine`,
   }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })
   writeFileSync(join(ROOT, 'bench', 'results', 'control-plane.json'), `${JSON.stringify(results, null, 2)}\n`)

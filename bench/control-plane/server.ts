@@ -1,16 +1,20 @@
 /**
  * The benchmark's own control plane: `wrangler dev` on free ports with its own --persist-to dir, the
  * migrations applied, and `D1_METER=on` so the Worker counts D1's `meta.rows_written`
- * (src/debug/d1-meter.ts; read through GET /__debug/d1-rows-written). It runs a snapshot of the
- * Worker's files copied to a temp dir: wrangler dev reloads on every source change, and a reload in
- * the middle of a load run answers 503.
+ * (src/debug/d1-meter.ts; read through GET /__debug/d1-rows-written). It runs the Worker of the
+ * last commit (`git archive HEAD`) from a temp dir: wrangler dev reloads on every source change, and
+ * a reload in the middle of a load run answers 503.
  */
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { migrateLocalD1, ROOT } from '../../scripts/fleet/control-plane'
 import { freePort } from '../../scripts/fleet/ports'
 import { startProcess } from '../../scripts/fleet/processes'
+
+const run = promisify(execFile)
 
 export interface BenchServer {
   url: string
@@ -26,9 +30,8 @@ export async function startBenchServer(): Promise<BenchServer> {
   const dir = await mkdtemp(join(tmpdir(), 'spotguard-bench-cp-'))
   const persistDir = join(dir, 'persist')
   const app = join(dir, 'app')
-  for (const entry of ['src', 'agent', 'public', 'migrations', 'wrangler.toml', 'package.json', 'tsconfig.json']) {
-    await cp(join(ROOT, entry), join(app, entry), { recursive: true, filter: (from) => !from.includes('/agent/dist') })
-  }
+  await mkdir(join(app, 'public'), { recursive: true })
+  await run('sh', ['-c', `git archive HEAD src public migrations wrangler.toml package.json tsconfig.json | tar -x -C '${app}'`], { cwd: ROOT })
   await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'))
   // The agent bundle's build would rewrite public/ after start, and wrangler dev reloads on that.
   const config = await readFile(join(app, 'wrangler.toml'), 'utf8')
