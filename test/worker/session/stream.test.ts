@@ -42,6 +42,24 @@ describe('GET /api/agents/:agentId/stream', () => {
     link.close()
   })
 
+  it('pushes a switch queued through force-switch', async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connect(agent)
+    await link.next()
+    const res = await SELF.fetch(`http://x/api/client/instances/${agent.instanceId}/force-switch`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ target: 'ondemand' }),
+    })
+    expect(res.status).toBe(200)
+    const { command_id } = (await res.json()) as { command_id: string }
+    expect(await link.next()).toMatchObject({
+      type: 'command',
+      command: { id: command_id, command_type: 'switch', target_mode: 'ondemand', priority: 75, instance_id: agent.instanceId },
+    })
+    link.close()
+  })
+
   it('takes ack, running and result over the socket', async () => {
     const agent = await seedAgent('5.0.0')
     const link = await connect(agent)
