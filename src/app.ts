@@ -5,6 +5,8 @@ import { debug, meterD1 } from './debug/routes'
 import { ApiError, renderError } from './errors'
 import { adminClients } from './routes/admin/clients'
 import { agentApi } from './routes/agents'
+import { adminEngine } from './routes/admin/engine'
+import { clientSavings } from './routes/client/savings'
 import { forceSwitch } from './routes/client/force-switch'
 import { health } from './routes/health'
 import { mountPeople } from './web/mount'
@@ -24,6 +26,8 @@ export function buildApp() {
   app.route('/api/agents', agentApi)
   app.route('/api/admin/clients', adminClients)
   app.route('/api/client', forceSwitch)
+  app.route('/api/admin/engine', adminEngine)
+  app.route('/api/client', clientSavings)
   mountPeople(app)
   return app
 }

@@ -1,6 +1,7 @@
 /** Worker entry: the app, the scheduled handler and the Durable Object class. */
 import { buildApp } from './app'
 import type { Env } from './env'
+import { runScheduled } from './scheduled'
 
 export { AgentSession } from './session/agent-session'
 
@@ -8,5 +9,7 @@ const app = buildApp()
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, _env, _ctx) {},
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduled(controller.cron, env, controller.scheduledTime))
+  },
 } satisfies ExportedHandler<Env>

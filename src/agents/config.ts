@@ -3,6 +3,7 @@
  * thresholds it left NULL inherited from the engine's parameters.
  */
 import type { Database } from '../db/client'
+import { activeParams } from '../engine/params-store'
 import type { Agent } from '../db/schema'
 import type { AgentConfig } from '../protocol'
 
@@ -13,15 +14,6 @@ export interface EngineThresholds {
   maxSwitchesPerWeek: number
   maxSwitchesPerDay: number
   minPoolDurationHours: number
-}
-
-/** Defaults of agent-api.md, used until an engine parameter version is active. */
-export const ENGINE_DEFAULTS: EngineThresholds = {
-  minSavingsPercent: 15,
-  riskThreshold: 0.3,
-  maxSwitchesPerWeek: 10,
-  maxSwitchesPerDay: 3,
-  minPoolDurationHours: 2,
 }
 
 /** The config an agent gets: its settings over the given thresholds. */
@@ -43,10 +35,14 @@ export function effectiveConfig(agent: Agent, defaults: EngineThresholds): Agent
   }
 }
 
-/**
- * The config served to an agent. The one place the active engine parameter version plugs in
- * (until it exists, the defaults above).
- */
-export async function configFor(_db: Database, agent: Agent): Promise<AgentConfig> {
-  return effectiveConfig(agent, ENGINE_DEFAULTS)
+/** The config served to an agent: its settings over the active engine parameter version's thresholds. */
+export async function configFor(db: Database, agent: Agent): Promise<AgentConfig> {
+  const { params } = await activeParams(db)
+  return effectiveConfig(agent, {
+    minSavingsPercent: params.min_savings_percent,
+    riskThreshold: params.risk_threshold,
+    maxSwitchesPerWeek: params.max_switches_per_week,
+    maxSwitchesPerDay: params.max_switches_per_day,
+    minPoolDurationHours: params.min_pool_duration_hours,
+  })
 }

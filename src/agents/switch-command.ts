@@ -6,7 +6,8 @@ import type { Database } from '../db/client'
 import type { Agent, Instance } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
-import { chooseCheapestPool, findPool } from '../prices/choose-pool'
+import { chooseSafePool } from '../engine/choose-pool'
+import { findPool } from '../prices/choose-pool'
 import type { EnqueueResult } from '../session/types'
 import { tellAgent } from './tell'
 
@@ -21,7 +22,7 @@ export type TargetChoice = { kind: 'already'; message: string } | { kind: 'switc
 
 /**
  * The placement asked for: `ondemand`; `pool` (a known pool of the instance's type and region); or
- * `spot` (that pool, or the cheapest freshly priced other pool).
+ * `spot` (that pool, or the engine's safest cheap other pool).
  */
 export async function chooseTarget(
   db: Database,
@@ -56,7 +57,7 @@ export async function chooseTarget(
     return { kind: 'already', message: `${instance.instanceId} already runs on spot` }
   if (!instance.instanceType || !instance.region)
     throw new ApiError('CONFLICT', 'instance type and region not known yet')
-  const pool = await chooseCheapestPool(
+  const pool = await chooseSafePool(
     db,
     { instanceType: instance.instanceType, region: instance.region, currentPoolId: instance.poolId },
     now,

@@ -28,12 +28,12 @@ function stay(reasons: string[], blocked_by: BlockReason[] = [], target: Candida
 /** Whether a pool may be a candidate now, or why not. */
 export function poolExclusion(
   pool: PoolQuote,
-  input: EngineInput,
+  where: { now: number; currentPoolId: string | null; excludedZones?: readonly string[] },
   params: EngineParams,
 ): 'current' | 'excluded_zone' | 'stale' | 'recently_interrupted' | 'capacity_error' | 'no_price' | null {
-  const { now } = input
-  if (input.current.mode === 'spot' && pool.poolId === input.current.poolId) return 'current'
-  if (input.excludedZones?.includes(pool.az)) return 'excluded_zone'
+  const { now } = where
+  if (pool.poolId === where.currentPoolId) return 'current'
+  if (where.excludedZones?.includes(pool.az)) return 'excluded_zone'
   if (!(pool.price > 0) || !Number.isFinite(pool.price)) return 'no_price'
   if (now - pool.seenAt > params.price_fresh_minutes * 60_000) return 'stale'
   const interrupted = pool.lastInterruptionAt
@@ -62,8 +62,9 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   const reasons: string[] = []
   const skipped = new Map<string, number>()
   const candidates: Candidate[] = []
+  const where = { now: input.now, currentPoolId: current.mode === 'spot' ? current.poolId : null, excludedZones: input.excludedZones }
   for (const pool of input.pools) {
-    const why = poolExclusion(pool, input, params)
+    const why = poolExclusion(pool, where, params)
     if (why === 'current') continue
     const risk = poolRisk(pool, od, params)
     const reason = why ?? (risk > thresholds.risk_threshold ? 'above_risk_threshold' : null)

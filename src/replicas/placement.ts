@@ -3,11 +3,12 @@ import { findInstanceOfAgent } from '../agents/instances'
 import type { Database } from '../db/client'
 import type { Agent } from '../db/schema'
 import { ApiError } from '../errors'
-import { chooseCheapestPool, findPool, type ChosenPool } from '../prices/choose-pool'
+import { chooseSafePool, type ChosenPool } from '../engine/choose-pool'
+import { findPool } from '../prices/choose-pool'
 import { parsePoolId, regionOfAz } from '../prices/pool-id'
 
 export interface PlacementWish {
-  /** A pool the caller chose; otherwise the cheapest freshly priced one. */
+  /** A pool the caller chose; otherwise the engine's safest cheap one. */
   poolId?: string | null
   preferredZones?: string[]
   excludeZones?: string[]
@@ -59,7 +60,7 @@ export async function placeReplica(
   if (!current?.instanceType || !current.region) {
     throw new ApiError('CONFLICT', "the agent's instance type and region are not known yet")
   }
-  const chosen: ChosenPool | null = await chooseCheapestPool(
+  const chosen: ChosenPool | null = await chooseSafePool(
     db,
     {
       instanceType: current.instanceType,
@@ -72,7 +73,7 @@ export async function placeReplica(
   )
   if (!chosen) throw new ApiError('CONFLICT', 'no other pool of this instance type has a fresh price')
   if (wish.maxHourlyCost != null && chosen.price > wish.maxHourlyCost) {
-    throw new ApiError('CONFLICT', `the cheapest pool costs ${chosen.price}/h, above max_hourly_cost`)
+    throw new ApiError('CONFLICT', `the chosen pool costs ${chosen.price}/h, above max_hourly_cost`)
   }
   return { ...chosen, currentPoolId }
 }

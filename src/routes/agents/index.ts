@@ -8,6 +8,7 @@ import type { AppEnv } from '../../env'
 import { cleanup } from './cleanup'
 import { commands } from './commands'
 import { config } from './config'
+import { engineRoutes } from './engine'
 import { heartbeat } from './heartbeat'
 import { ownAgent } from './context'
 import { pricing } from './pricing'
@@ -29,5 +30,6 @@ agentApi.route('/:agentId', switchReports)
 agentApi.route('/:agentId', signals)
 agentApi.route('/:agentId', replicaRoutes)
 agentApi.route('/:agentId', cleanup)
+agentApi.route('/:agentId', engineRoutes)
 agentApi.route('/:agentId', commands)
 agentApi.route('/:agentId', stream)

@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import * as z from 'zod'
 import { fact, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
+import { runAfterReport } from '../../engine/runner'
 import { findInstanceOfAgent } from '../../agents/instances'
 import { parsePoolId, regionOfAz } from '../../prices/pool-id'
 import { recordPrices, type ReportedPool } from '../../prices/record'
@@ -58,11 +59,14 @@ pricing.post('/pricing-report', async (c) => {
   const region = body.instance?.region ?? known?.region ?? (spotPools[0] ? regionOfAz(spotPools[0].az) : null)
   if (!region) return c.json({ success: true, spot_rows: 0, ondemand_rows: 0 })
   const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
+  const now = Date.now()
   const recorded = await recordPrices(
     db,
     { clientId: agent.clientId, agentId: agent.id, region, instanceType, onDemandPrice, spotPools },
-    Date.now(),
+    now,
   )
+  // The engine decides on the new prices without holding up the agent's request.
+  c.executionCtx.waitUntil(runAfterReport(c.env, db, agent, now))
   return c.json({ success: true, spot_rows: recorded.spotRows, ondemand_rows: recorded.ondemandRows })
 })
 

@@ -1,0 +1,148 @@
+/**
+ * Runs the engine for agents: reads what it needs from D1, decides, stores the decision, and acts.
+ * With auto-switch on (and manual replica mode off), an allowed move becomes a switch command
+ * (priority 25, 50 when urgent; one pending switch per instance); otherwise it stays a suggestion.
+ * Legacy agents (< 5) are switched only with the client's per-agent opt-in. A shadow version decides
+ * too, its decisions stored apart, never acted on.
+ */
+import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm'
+import { queueSwitch } from '../agents/switch-command'
+import type { Database } from '../db/client'
+import { agents, type Agent } from '../db/schema'
+import type { Env } from '../env'
+import { isLegacyAgent, PRIORITY } from '../protocol'
+import { engineInput, loadAgentFacts } from './agent-input'
+import { decide } from './decide'
+import { markApplied, storeDecision } from './decision-store'
+import { DAY_MS, switchesWithin, WEEK_MS } from './guardrails'
+import { loadMarket, type Market } from './market'
+import { activeParams, shadowParams, type ParamsVersion } from './params-store'
+import { poolRisk } from './risk'
+import type { Decision, EngineInput } from './types'
+
+export type Action =
+  | { kind: 'none' }
+  | { kind: 'command'; commandId: string }
+  | { kind: 'duplicate'; commandId: string }
+  | { kind: 'suggestion'; why: string }
+
+export interface AgentRun {
+  agentId: string
+  decision: Decision | null
+  decisionId: string | null
+  action: Action
+}
+
+/** Shared across the agents of one run: parameter versions and markets by type and region. */
+export interface RunContext {
+  active: ParamsVersion
+  shadow: ParamsVersion | null
+  markets: Map<string, Promise<Market>>
+}
+
+export async function runContext(db: Database): Promise<RunContext> {
+  const [active, shadow] = await Promise.all([activeParams(db), shadowParams(db)])
+  return { active, shadow, markets: new Map() }
+}
+
+/** What a decision saw, stored beside it. */
+function inputsSummary(input: EngineInput, version: ParamsVersion) {
+  return {
+    current: input.current,
+    on_demand: input.onDemandPrice,
+    pools: input.pools.map((p) => ({
+      pool_id: p.poolId,
+      price: p.price,
+      risk: Math.round(poolRisk(p, input.onDemandPrice, version.params) * 1000) / 1000,
+      age_s: Math.round((input.now - p.seenAt) / 1000),
+    })),
+    switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
+    switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
+    thresholds: input.thresholds,
+  }
+}
+
+/** Why an allowed move is not turned into a command, or null when it may be. */
+export function suggestionOnly(agent: Agent): string | null {
+  if (!agent.autoSwitchEnabled) return 'auto-switch is off'
+  if (agent.manualReplicaEnabled) return 'manual replica mode is on'
+  if (isLegacyAgent(agent.agentVersion) && !agent.legacyAutoSwitchOptIn) {
+    return 'legacy agent: automatic switches need the client opt-in (its switch loses disk data)'
+  }
+  return null
+}
+
+/** How a run ends: `store` the decision (and a shadow one), `act` on it (queue the switch it allows). */
+export interface RunMode {
+  store: boolean
+  act: boolean
+}
+
+/** Decides for one agent, then stores and acts as `mode` says. */
+export async function runForAgent(env: Env, db: Database, agent: Agent, ctx: RunContext, now: number, mode: RunMode): Promise<AgentRun> {
+  const facts = await loadAgentFacts(db, agent, now)
+  const instance = facts.instance
+  if (!instance?.instanceType || !instance.region) return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
+  const key = `${instance.instanceType}|${instance.region}`
+  if (!ctx.markets.has(key)) ctx.markets.set(key, loadMarket(db, instance.instanceType, instance.region, now))
+  const market = await ctx.markets.get(key)!
+  const input = engineInput(agent, facts, market, ctx.active.params, now)
+  if (!input) return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
+
+  const decision = decide(input, ctx.active.params)
+  if (!mode.store) return { agentId: agent.id, decision, decisionId: null, action: { kind: 'none' } }
+  const stored = await storeDecision(db, agent, { version: ctx.active.version, shadow: false, decision, inputs: inputsSummary(input, ctx.active) }, now)
+  if (ctx.shadow) {
+    const shadowInput = engineInput(agent, facts, market, ctx.shadow.params, now)!
+    const shadowDecision = decide(shadowInput, ctx.shadow.params)
+    await storeDecision(db, agent, { version: ctx.shadow.version, shadow: true, decision: shadowDecision, inputs: inputsSummary(shadowInput, ctx.shadow) }, now)
+  }
+  const run = { agentId: agent.id, decision, decisionId: stored.id }
+  if (decision.decision === 'stay' || !decision.target) return { ...run, action: { kind: 'none' } }
+  const why = suggestionOnly(agent)
+  if (why || !mode.act) return { ...run, action: { kind: 'suggestion', why: why ?? 'decided on request' } }
+  const target = decision.target.mode === 'spot' && decision.target.poolId
+    ? { mode: 'spot' as const, poolId: decision.target.poolId }
+    : { mode: 'ondemand' as const, poolId: null }
+  const result = await queueSwitch(env, agent, instance, target, {
+    priority: decision.urgent ? PRIORITY.engineUrgent : PRIORITY.engine,
+    source: 'engine',
+  })
+  if (result.ok) {
+    await markApplied(db, stored.id, result.commandId, now)
+    return { ...run, action: { kind: 'command', commandId: result.commandId } }
+  }
+  if (result.reason === 'duplicate') return { ...run, action: { kind: 'duplicate', commandId: result.commandId } }
+  return { ...run, action: { kind: 'suggestion', why: result.message } }
+}
+
+/** After a pricing report: the reporting agent at once, in the background of the request. */
+export async function runAfterReport(env: Env, db: Database, agent: Agent, now: number): Promise<void> {
+  if (!agent.enabled || agent.status === 'deleted') return
+  try {
+    await runForAgent(env, db, agent, await runContext(db), now, { store: true, act: true })
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', job: 'engine-after-report', agent_id: agent.id, message: (err as Error).message }))
+  }
+}
+
+/** Every enabled agent with an instance, one after another; an agent that fails is logged and skipped. */
+export async function runEngine(env: Env, db: Database, now: number) {
+  const ctx = await runContext(db)
+  const fleet = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.enabled, true), ne(agents.status, 'deleted'), isNull(agents.deletedAt), isNotNull(agents.instanceId)))
+  let commands = 0
+  let failed = 0
+  for (const agent of fleet) {
+    try {
+      const run = await runForAgent(env, db, agent, ctx, now, { store: true, act: true })
+      if (run.action.kind === 'command') commands++
+    } catch (err) {
+      failed++
+      console.error(JSON.stringify({ level: 'error', job: 'engine', agent_id: agent.id, message: (err as Error).message }))
+    }
+  }
+  return { agents: fleet.length, commands, failed }
+}

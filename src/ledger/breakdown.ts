@@ -1,0 +1,96 @@
+/** Savings read for people: per day or month of a client, per agent, per pool, and switch/failover times. */
+import { and, eq, gte, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { events, savingsDaily, switches, usageSegments } from '../db/schema'
+import { onDemandCost, segmentCost } from './cost'
+import { loadPriceBook } from './price-book'
+import type { DailyRow } from './summary'
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6
+
+/** The client's days summed over its agents, oldest first. */
+export async function clientDays(db: Database, clientId: string): Promise<DailyRow[]> {
+  return db
+    .select({
+      day: savingsDaily.day,
+      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
+      primary: sql<number>`sum(${savingsDaily.primaryCost})`,
+      replica: sql<number>`sum(${savingsDaily.replicaCost})`,
+      overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
+      savings: sql<number>`sum(${savingsDaily.savings})`,
+    })
+    .from(savingsDaily)
+    .where(eq(savingsDaily.clientId, clientId))
+    .groupBy(savingsDaily.day)
+    .orderBy(savingsDaily.day)
+}
+
+/** Per agent of the client: baseline, cost and savings since `fromDay` (inclusive). */
+export async function agentTotals(db: Database, clientId: string, fromDay: string) {
+  const rows = await db
+    .select({
+      agentId: savingsDaily.agentId,
+      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
+      cost: sql<number>`sum(${savingsDaily.primaryCost} + ${savingsDaily.replicaCost} + ${savingsDaily.overlapCost})`,
+      replica: sql<number>`sum(${savingsDaily.replicaCost})`,
+      savings: sql<number>`sum(${savingsDaily.savings})`,
+    })
+    .from(savingsDaily)
+    .where(and(eq(savingsDaily.clientId, clientId), gte(savingsDaily.day, fromDay)))
+    .groupBy(savingsDaily.agentId)
+  return rows.map((r) => ({
+    agent_id: r.agentId,
+    baseline: round(r.baseline),
+    cost: round(r.cost),
+    replica_cost: round(r.replica),
+    savings: round(r.savings),
+    percent_saved: r.baseline > 0 ? round((r.savings / r.baseline) * 100) : 0,
+  }))
+}
+
+/**
+ * Per pool (or on-demand) and role over [from, now): hours, cost and what on-demand would have cost.
+ * Replica and overlap time has no baseline of its own: its savings are negative, its cost.
+ */
+export async function poolTotals(db: Database, clientId: string, from: number, now: number) {
+  const segments = await db
+    .select()
+    .from(usageSegments)
+    .where(and(eq(usageSegments.clientId, clientId), lt(usageSegments.startedAt, now), or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from))))
+  const book = await loadPriceBook(db, segments, from, now)
+  const groups = new Map<string, { pool_id: string | null; mode: string; role: string; hours: number; cost: number; ondemand_cost: number }>()
+  for (const s of segments) {
+    const key = `${s.poolId}|${s.mode}|${s.role}`
+    const g = groups.get(key) ?? { pool_id: s.mode === 'spot' ? s.poolId : null, mode: s.mode, role: s.role, hours: 0, cost: 0, ondemand_cost: 0 }
+    const start = Math.max(s.startedAt, from)
+    const end = Math.min(s.endedAt ?? now, now)
+    if (end <= start) continue
+    g.hours += (end - start) / 3_600_000
+    g.cost += segmentCost(s, book, from, now, now).cost
+    if (s.role === 'primary') g.ondemand_cost += onDemandCost(book, s.instanceType, s.region, start, end).cost
+    groups.set(key, g)
+  }
+  return [...groups.values()].map((g) => ({
+    ...g,
+    hours: round(g.hours),
+    cost: round(g.cost),
+    ondemand_cost: round(g.ondemand_cost),
+    savings: round(g.ondemand_cost - g.cost),
+  }))
+}
+
+/** Downtime per switch and failover time per interruption since `from`. */
+export async function serviceTimes(db: Database, clientId: string, from: number) {
+  const [down] = await db
+    .select({ n: sql<number>`count(*)`, avg: sql<number | null>`avg(${switches.downtimeMs})`, max: sql<number | null>`max(${switches.downtimeMs})` })
+    .from(switches)
+    .where(and(eq(switches.clientId, clientId), gte(switches.receivedAt, from), isNotNull(switches.downtimeMs)))
+  const [fail] = await db
+    .select({ n: sql<number>`count(*)`, avg: sql<number | null>`avg(${events.failoverMs})`, max: sql<number | null>`max(${events.failoverMs})` })
+    .from(events)
+    .where(and(eq(events.clientId, clientId), eq(events.kind, 'termination_notice'), gte(events.receivedAt, from), isNotNull(events.failoverMs)))
+  return {
+    downtime_per_switch: { switches: down?.n ?? 0, avg_ms: down?.avg ?? null, max_ms: down?.max ?? null },
+    failover_per_interruption: { interruptions: fail?.n ?? 0, avg_ms: fail?.avg ?? null, max_ms: fail?.max ?? null },
+  }
+}

@@ -1,0 +1,41 @@
+/** Loads the price histories a set of segments needs from D1 into a PriceBook. */
+import { and, asc, eq, gte, inArray, lte } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { ondemandPrices, spotPrices } from '../db/schema'
+import { SPOT_CARRY_CAP_MS, type PriceBook, type Segment } from './cost'
+import type { PricePoint } from './series'
+
+/** Prices for [from, to) of every pool and type/region the segments use. */
+export async function loadPriceBook(db: Database, segments: readonly Segment[], from: number, to: number): Promise<PriceBook> {
+  const poolIds = [...new Set(segments.flatMap((s) => (s.mode === 'spot' && s.poolId ? [s.poolId] : [])))]
+  const types = [...new Set(segments.map((s) => `${s.instanceType}|${s.region}`))]
+  const spot = new Map<string, PricePoint[]>()
+  for (let i = 0; i < poolIds.length; i += 90) {
+    const rows = await db
+      .select({ poolId: spotPrices.poolId, at: spotPrices.observedAt, price: spotPrices.price })
+      .from(spotPrices)
+      .where(
+        and(
+          inArray(spotPrices.poolId, poolIds.slice(i, i + 90)),
+          gte(spotPrices.observedAt, from - SPOT_CARRY_CAP_MS),
+          lte(spotPrices.observedAt, to),
+        ),
+      )
+      .orderBy(asc(spotPrices.observedAt))
+    for (const r of rows) spot.set(r.poolId, [...(spot.get(r.poolId) ?? []), { at: r.at, price: r.price }])
+  }
+  const onDemand = new Map<string, PricePoint[]>()
+  for (const key of types) {
+    const [type, region] = key.split('|') as [string, string]
+    const rows = await db
+      .select({ at: ondemandPrices.observedAt, price: ondemandPrices.price })
+      .from(ondemandPrices)
+      .where(and(eq(ondemandPrices.instanceType, type), eq(ondemandPrices.region, region), lte(ondemandPrices.observedAt, to)))
+      .orderBy(asc(ondemandPrices.observedAt))
+    onDemand.set(key, rows)
+  }
+  return {
+    spot: (poolId) => spot.get(poolId) ?? [],
+    onDemand: (type, region) => onDemand.get(`${type}|${region}`) ?? [],
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The daily rollup job: recomputes `savings_daily` (owned here) for the last days from the segments and
+ * the price history, so late reports and late-closed segments are absorbed. Per client = sum over agents.
+ */
+import { and, eq, gte, isNull, lt, or } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { runBatch } from '../db/batch'
+import type { Database } from '../db/client'
+import { agents, savingsDaily, usageSegments } from '../db/schema'
+import { loadPriceBook } from './price-book'
+import { DAY_MS, dailySavings, dayStart, utcDay } from './rollup'
+import { syncSegments } from './segments'
+
+/** Days recomputed by each run, today included. */
+export const ROLLUP_DAYS = 3
+
+/** Recomputes the agent's days from `fromDay` through today. */
+export async function rollUpAgent(db: Database, agentId: string, clientId: string, fromDay: string, now: number): Promise<number> {
+  const from = dayStart(fromDay)
+  const segments = await db
+    .select()
+    .from(usageSegments)
+    .where(
+      and(
+        eq(usageSegments.agentId, agentId),
+        eq(usageSegments.clientId, clientId),
+        lt(usageSegments.startedAt, now),
+        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+      ),
+    )
+  if (segments.length === 0) return 0
+  const book = await loadPriceBook(db, segments, from, now)
+  const rows = dailySavings(segments, book, fromDay, now)
+  const statements: BatchItem<'sqlite'>[] = rows.map((r) => {
+    const values = {
+      baselineCost: r.baseline,
+      primaryCost: r.primary,
+      replicaCost: r.replica,
+      overlapCost: r.overlap,
+      savings: r.savings,
+      computedAt: now,
+    }
+    return db
+      .insert(savingsDaily)
+      .values({ agentId, clientId, day: r.day, ...values })
+      .onConflictDoUpdate({ target: [savingsDaily.agentId, savingsDaily.day], set: values })
+  })
+  await runBatch(db, statements)
+  return rows.length
+}
+
+/** Syncs every agent's segments, then recomputes the last ROLLUP_DAYS days of every agent with usage. */
+export async function rollUpSavings(db: Database, now: number, days = ROLLUP_DAYS) {
+  const fromDay = utcDay(now - (days - 1) * DAY_MS)
+  const fleet = await db.select().from(agents)
+  let rows = 0
+  for (const agent of fleet) {
+    await syncSegments(db, agent, now)
+    rows += await rollUpAgent(db, agent.id, agent.clientId, fromDay, now)
+  }
+  return { agents: fleet.length, rows }
+}

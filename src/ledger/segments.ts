@@ -1,0 +1,81 @@
+/**
+ * Usage segments derived from the recorded facts, at their server times. Owns writes to `usage_segments`.
+ * What runs: the agent's current instance (primary), its other live instances (overlap: an old instance
+ * between a switch and its confirmed termination) and its launched live replicas (replica, from
+ * `launched_at`). `syncSegments` closes the open segments that no longer run (at the instance's or
+ * replica's recorded end) and opens the missing ones (at the switch or launch that started them), so
+ * calling it after each event, and from cron for anything missed, gives the same ledger.
+ */
+import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { runBatch } from '../db/batch'
+import type { Database } from '../db/client'
+import { instances, replicas, switches, usageSegments, type Agent } from '../db/schema'
+import { newId } from '../ids'
+
+const LIVE_REPLICA = new Set(['launching', 'syncing', 'ready'])
+type SegmentRow = typeof usageSegments.$inferSelect
+type Wanted = Omit<SegmentRow, 'id' | 'clientId' | 'agentId' | 'endedAt'>
+
+const keyOf = (s: Pick<SegmentRow, 'instanceId' | 'role' | 'mode' | 'poolId'>) => `${s.instanceId}|${s.role}|${s.mode}|${s.poolId}`
+
+/** Brings the agent's segments in line with its instances and replicas; returns how many changed. */
+export async function syncSegments(db: Database, agent: Agent, now: number): Promise<{ opened: number; closed: number }> {
+  const mine = and(eq(usageSegments.agentId, agent.id), eq(usageSegments.clientId, agent.clientId))
+  const [segments, insts, reps, sws] = await Promise.all([
+    db.select().from(usageSegments).where(and(mine, or(isNull(usageSegments.endedAt), gt(usageSegments.endedAt, now - 30 * 86_400_000)))),
+    db.select().from(instances).where(and(eq(instances.agentId, agent.id), eq(instances.clientId, agent.clientId))),
+    db.select().from(replicas).where(and(eq(replicas.agentId, agent.id), eq(replicas.clientId, agent.clientId))),
+    db
+      .select({ at: switches.receivedAt, oldId: switches.oldInstanceId, newId: switches.newInstanceId })
+      .from(switches)
+      .where(and(eq(switches.agentId, agent.id), eq(switches.clientId, agent.clientId)))
+      .orderBy(desc(switches.receivedAt))
+      .limit(500),
+  ])
+  const alive = agent.status !== 'deleted' && agent.deletedAt === null
+  const replicaInstances = new Set(reps.filter((r) => LIVE_REPLICA.has(r.status)).flatMap((r) => (r.instanceId ? [r.instanceId] : [])))
+  const lastEnd = (instanceId: string, role: string) =>
+    segments.filter((s) => s.instanceId === instanceId && s.role === role && s.endedAt !== null).reduce((m, s) => Math.max(m, s.endedAt!), 0)
+  const wanted: Wanted[] = []
+  for (const i of insts) {
+    if (!alive || i.status !== 'active' || replicaInstances.has(i.instanceId) || !i.instanceType || !i.region) continue
+    const isPrimary = i.instanceId === agent.instanceId
+    const started = isPrimary
+      ? (sws.find((s) => s.newId === i.instanceId)?.at ?? i.createdAt)
+      : (sws.find((s) => s.oldId === i.instanceId)?.at ?? now)
+    const role = isPrimary ? 'primary' : 'overlap'
+    wanted.push({ instanceId: i.instanceId, role, mode: i.mode, poolId: i.mode === 'spot' ? i.poolId : null, instanceType: i.instanceType, region: i.region, startedAt: Math.max(started, lastEnd(i.instanceId, role)) })
+  }
+  for (const r of reps) {
+    if (!alive || !LIVE_REPLICA.has(r.status) || !r.instanceId || r.launchedAt === null) continue
+    wanted.push({ instanceId: r.instanceId, role: 'replica', mode: 'spot', poolId: r.poolId, instanceType: r.instanceType, region: r.region, startedAt: Math.max(r.launchedAt, lastEnd(r.instanceId, 'replica')) })
+  }
+
+  const open = segments.filter((s) => s.endedAt === null)
+  const openKeys = new Set(open.map(keyOf))
+  const wantedKeys = new Set(wanted.map(keyOf))
+  const statements: BatchItem<'sqlite'>[] = []
+  let closed = 0
+  for (const s of open) {
+    if (wantedKeys.has(keyOf(s))) continue
+    const end = Math.min(now, Math.max(s.startedAt, recordedEnd(s, insts, reps) ?? now))
+    statements.push(db.update(usageSegments).set({ endedAt: end }).where(eq(usageSegments.id, s.id)))
+    closed++
+  }
+  const toOpen = wanted.filter((w) => !openKeys.has(keyOf(w)))
+  for (const w of toOpen) {
+    statements.push(db.insert(usageSegments).values({ ...w, id: newId('seg'), clientId: agent.clientId, agentId: agent.id, startedAt: Math.min(w.startedAt, now), endedAt: null }))
+  }
+  await runBatch(db, statements)
+  return { opened: toOpen.length, closed }
+}
+
+/** When the segment's instance or replica stopped, as recorded; null when it still runs in another role. */
+function recordedEnd(s: SegmentRow, insts: (typeof instances.$inferSelect)[], reps: (typeof replicas.$inferSelect)[]): number | null {
+  if (s.role === 'replica') {
+    const r = reps.find((x) => x.instanceId === s.instanceId)
+    return r ? (r.terminatedAt ?? r.promotedAt ?? (LIVE_REPLICA.has(r.status) ? null : r.updatedAt)) : null
+  }
+  return insts.find((i) => i.instanceId === s.instanceId)?.terminatedAt ?? null
+}

@@ -1,0 +1,100 @@
+/**
+ * Engine parameter versions (admin): list, create, activate, roll back to the previous active version,
+ * run one in shadow mode or stop it. Parameters are JSON validated by zod, never code.
+ */
+import { Hono } from 'hono'
+import * as z from 'zod'
+import { operatorAuth, requirePerson } from '../../auth'
+import { database } from '../../db/client'
+import { DEFAULT_PARAMS, PartialParams, resolveParams } from '../../engine/params'
+import { activateVersion, activeParams, createVersion, findVersion, listVersions, rollBack, setShadow, shadowParams } from '../../engine/params-store'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { readJson } from '../../validate'
+import { auditEntry } from '../../web/audit'
+
+export const CreateVersionBody = z.object({
+  params: PartialParams,
+  note: z.string().max(1000).nullish(),
+  activate: z.boolean().default(false),
+})
+
+export const adminEngine = new Hono<AppEnv>()
+adminEngine.use(operatorAuth)
+
+function versionParam(raw: string | undefined): number {
+  const version = Number(raw)
+  if (!Number.isInteger(version) || version < 1) throw new ApiError('NOT_FOUND', 'engine parameter version not found')
+  return version
+}
+
+adminEngine.get('/versions', async (c) => {
+  const db = database(c.env.DB)
+  const [rows, active, shadow] = await Promise.all([listVersions(db), activeParams(db), shadowParams(db)])
+  return c.json({
+    active_version: active.version,
+    shadow_version: shadow?.version ?? null,
+    active_params: active.params,
+    defaults: DEFAULT_PARAMS,
+    versions: rows.map((r) => ({
+      version: r.version,
+      status: r.status,
+      params: r.params,
+      effective_params: resolveParams(r.params),
+      note: r.note,
+      created_by: r.createdBy,
+      created_at: r.createdAt,
+      activated_at: r.activatedAt,
+    })),
+  })
+})
+
+adminEngine.post('/versions', async (c) => {
+  const body = await readJson(c, CreateVersionBody)
+  const db = database(c.env.DB)
+  const now = Date.now()
+  const person = requirePerson(c)
+  const version = await createVersion(db, body.params, body.note ?? null, person.kind === 'admin' ? person.userId : null, now)
+  if (body.activate) await activateVersion(db, version, now)
+  await auditEntry(c, db, { action: 'engine.version_create', targetType: 'engine_params', targetId: String(version), after: body }, now)
+  return c.json({ version, status: body.activate ? 'active' : 'draft', effective_params: resolveParams(body.params) }, 201)
+})
+
+adminEngine.post('/versions/:version/activate', async (c) => {
+  const db = database(c.env.DB)
+  const version = versionParam(c.req.param('version'))
+  if (!(await findVersion(db, version))) throw new ApiError('NOT_FOUND', 'engine parameter version not found')
+  const now = Date.now()
+  const before = (await activeParams(db)).version
+  await activateVersion(db, version, now)
+  await auditEntry(c, db, { action: 'engine.activate', targetType: 'engine_params', targetId: String(version), before: { active_version: before } }, now)
+  return c.json({ success: true, active_version: version })
+})
+
+adminEngine.post('/rollback', async (c) => {
+  const db = database(c.env.DB)
+  const now = Date.now()
+  const before = (await activeParams(db)).version
+  const version = await rollBack(db, now)
+  if (version === null) throw new ApiError('CONFLICT', 'no previously active version to roll back to')
+  await auditEntry(c, db, { action: 'engine.rollback', targetType: 'engine_params', targetId: String(version), before: { active_version: before } }, now)
+  return c.json({ success: true, active_version: version, rolled_back_from: before })
+})
+
+adminEngine.post('/versions/:version/shadow', async (c) => {
+  const db = database(c.env.DB)
+  const version = versionParam(c.req.param('version'))
+  const row = await findVersion(db, version)
+  if (!row) throw new ApiError('NOT_FOUND', 'engine parameter version not found')
+  if (row.status === 'active') throw new ApiError('CONFLICT', 'the active version cannot run in shadow')
+  await setShadow(db, version)
+  await auditEntry(c, db, { action: 'engine.shadow', targetType: 'engine_params', targetId: String(version) })
+  return c.json({ success: true, shadow_version: version })
+})
+
+adminEngine.delete('/shadow', async (c) => {
+  const db = database(c.env.DB)
+  await setShadow(db, null)
+  await auditEntry(c, db, { action: 'engine.shadow_stop', targetType: 'engine_params' })
+  return c.json({ success: true, shadow_version: null })
+})

@@ -1,0 +1,41 @@
+/**
+ * Cron Triggers (wrangler.toml): every 5 minutes the decision engine; hourly the ledger (segments synced,
+ * the last days' savings recomputed). Each job's last run is kept in `cron_runs` (owned here) for system health.
+ */
+import { eq } from 'drizzle-orm'
+import { database, type Database } from './db/client'
+import { cronRuns } from './db/schema'
+import { runEngine } from './engine/runner'
+import type { Env } from './env'
+import { rollUpSavings } from './ledger/rollup-job'
+
+export const CRON_ENGINE = '*/5 * * * *'
+export const CRON_HOURLY = '0 * * * *'
+
+type Job = { name: string; run: (env: Env, db: Database, now: number) => Promise<unknown> }
+
+const JOBS: Record<string, Job[]> = {
+  [CRON_ENGINE]: [{ name: 'engine', run: (env, db, now) => runEngine(env, db, now) }],
+  [CRON_HOURLY]: [{ name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) }],
+}
+
+/** Runs the jobs of a cron expression at `now`; a failing job is recorded and does not stop the others. */
+export async function runScheduled(cron: string, env: Env, now: number): Promise<void> {
+  const db = database(env.DB)
+  for (const job of JOBS[cron] ?? []) {
+    await db
+      .insert(cronRuns)
+      .values({ job: job.name, startedAt: now, finishedAt: null, ok: null, detail: null })
+      .onConflictDoUpdate({ target: cronRuns.job, set: { startedAt: now, finishedAt: null, ok: null, detail: null } })
+    let ok = true
+    let detail: string
+    try {
+      detail = JSON.stringify(await job.run(env, db, now))
+    } catch (err) {
+      ok = false
+      detail = (err as Error).message
+      console.error(JSON.stringify({ level: 'error', job: job.name, message: detail }))
+    }
+    await db.update(cronRuns).set({ finishedAt: Date.now(), ok, detail }).where(eq(cronRuns.job, job.name))
+  }
+}
