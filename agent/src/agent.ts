@@ -55,6 +55,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   const stopped = AbortSignal.any([signal, stop.signal])
   let agentConfig: AgentConfig | null = null
   let isRetired = false
+  let intake: Intake
   const ctx: ActionContext = {
     ec2,
     link,
@@ -70,6 +71,8 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       isRetired = true
       state.retire(self.instanceId, reason, clock.now())
       log.info('agent retires on this instance', { reason })
+      // The loops stop once the running command (a switch waiting to terminate the old host) is done.
+      void intake.idle().then(() => stop.abort())
     },
     signal,
   }
@@ -84,7 +87,8 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   agentConfig = registered.config ?? null
   log.info('registered', { agent_id: registered.agent_id, logical_agent_id: logicalAgentId, instance_id: self.instanceId, version: AGENT_VERSION })
 
-  const intake = createIntake(ctx)
+  // Declared before ctx.retire can run (only commands and notices call it, after registration).
+  intake = createIntake(ctx)
   for (const entry of state.inflight()) intake.offer(entry.command, 'resume')
   link.kick()
 
@@ -121,8 +125,10 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     },
   )
 
-  const heartbeat = () =>
-    link.heartbeat({
+  const heartbeat = () => {
+    const memory = process.memoryUsage()
+    log.debug('heartbeat', { rss_mb: +(memory.rss / 2 ** 20).toFixed(1), heap_mb: +(memory.heapUsed / 2 ** 20).toFixed(1), heap_total_mb: +(memory.heapTotal / 2 ** 20).toFixed(1), external_mb: +(memory.external / 2 ** 20).toFixed(1) })
+    return link.heartbeat({
       status: agentConfig?.enabled === false ? 'disabled' : 'online',
       monitored_instances: [self.instanceId],
       instance_id: self.instanceId,
@@ -130,6 +136,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       mode: self.mode,
       az: self.az,
     })
+  }
   const reportPrices = async () => {
     const [pools, onDemand] = await Promise.all([pricing.spotPools(self.instanceType), pricing.onDemandPrice(self.instanceType, self.region)])
     link.report('pricing', 'POST', '/pricing-report', pricingReport(self, pools, onDemand, clock.now()))

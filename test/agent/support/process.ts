@@ -20,6 +20,8 @@ export type LogLine = { time: string; level: string; msg: string } & Record<stri
 
 export interface AgentProcess {
   readonly child: ChildProcess
+  /** Epoch ms the process was spawned. */
+  readonly spawnedAt: number
   readonly lines: LogLine[]
   readonly stderr: string[]
   /** Resolves with the first log line (past or future) matching `test`. */
@@ -29,8 +31,12 @@ export interface AgentProcess {
   readonly exited: Promise<number | null>
 }
 
-export function startAgentProcess(env: Record<string, string>, args: string[] = []): AgentProcess {
-  const child = spawn(process.execPath, [BUNDLE, ...args], {
+/** The V8 flags of agent/spotguard-agent.service's ExecStart (the installed agent runs with them). */
+export const NODE_FLAGS = ['--optimize-for-size', '--max-semi-space-size=1', '--max-old-space-size=32']
+
+export function startAgentProcess(env: Record<string, string>, args: string[] = [], nodeFlags: string[] = NODE_FLAGS): AgentProcess {
+  const spawnedAt = Date.now()
+  const child = spawn(process.execPath, [...nodeFlags, BUNDLE, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -56,6 +62,7 @@ export function startAgentProcess(env: Record<string, string>, args: string[] = 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   return {
     child,
+    spawnedAt,
     lines,
     stderr,
     exited,
