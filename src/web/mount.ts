@@ -11,9 +11,11 @@ import { me } from '../routes/client/me'
 import { notificationRoutes } from '../routes/client/notifications'
 import { clientReports } from '../routes/client/reports'
 import { clientSettings } from '../routes/client/settings'
+import { openApi } from './openapi/document'
 import { pages } from './pages/router'
 
 export function mountPeople(app: Hono<AppEnv>): void {
+  app.route('/api/openapi.json', openApi)
   app.route('/api/admin/clients', clientAdmin)
   app.route('/api/admin/users', adminUsers)
   app.route('/api/admin', adminFleet)

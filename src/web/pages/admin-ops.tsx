@@ -1,8 +1,7 @@
 /** Admin operations pages: activity and audit log, system health, engine parameters, admin accounts. */
-import { desc } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { database } from '../../db/client'
-import { engineParams, users } from '../../db/schema'
+import { users } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
 import { publicUser } from '../auth/accounts'
@@ -196,98 +195,6 @@ adminOpsPages.get('/health', async (c) => {
             </tbody>
           </table>
         )}
-      </Panel>
-    </Shell>,
-  )
-})
-
-adminOpsPages.get('/engine', async (c) => {
-  const viewer = viewerOf(c)
-  const versions = await database(c.env.DB)
-    .select()
-    .from(engineParams)
-    .orderBy(desc(engineParams.version))
-    .limit(50)
-  return c.html(
-    <Shell title="Engine parameters" viewer={viewer} active="/admin/engine">
-      <div class="note">
-        Parameters are versioned JSON data. Activate a version, roll back to the previous one, or run a
-        candidate in shadow mode (decisions recorded, never applied).
-      </div>
-      <Panel title="Versions">
-        {versions.length === 0 ? (
-          <Empty>
-            No version stored: the engine runs on its built-in defaults. Create a version through the engine
-            API.
-          </Empty>
-        ) : (
-          <div class="tablewrap">
-            <table id="engine-versions">
-              <thead>
-                <tr>
-                  <th>Version</th>
-                  <th>Status</th>
-                  <th>Note</th>
-                  <th>Created</th>
-                  <th>Activated</th>
-                  <th>Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {versions.map((v) => (
-                  <tr>
-                    <td>v{v.version}</td>
-                    <td>
-                      <Badge value={v.status === 'active' ? 'active' : v.status} />
-                    </td>
-                    <td>{v.note ?? ''}</td>
-                    <td>
-                      <Time ms={v.createdAt} />
-                    </td>
-                    <td>
-                      <Time ms={v.activatedAt} />
-                    </td>
-                    <td style="display:flex;gap:6px;flex-wrap:wrap">
-                      {v.status !== 'active' ? (
-                        <form
-                          data-api={`/api/admin/engine/params/${v.version}/activate`}
-                          data-confirm={`Activate v${v.version}?`}
-                        >
-                          <Csrf token={viewer.csrfToken} />
-                          <button type="submit">Activate</button>
-                          <span class="msg" />
-                        </form>
-                      ) : null}
-                      {v.status === 'draft' || v.status === 'retired' ? (
-                        <form data-api={`/api/admin/engine/params/${v.version}/shadow`}>
-                          <Csrf token={viewer.csrfToken} />
-                          <button type="submit">Shadow</button>
-                          <span class="msg" />
-                        </form>
-                      ) : null}
-                      <details>
-                        <summary>JSON</summary>
-                        <pre style="font-size:11px;max-width:420px;overflow:auto">
-                          {JSON.stringify(v.params, null, 2)}
-                        </pre>
-                      </details>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <form
-          class="inline"
-          data-api="/api/admin/engine/params/rollback"
-          data-confirm="Roll back to the previously active version?"
-          style="margin-top:12px"
-        >
-          <Csrf token={viewer.csrfToken} />
-          <button type="submit">Roll back</button>
-          <span class="msg" />
-        </form>
       </Panel>
     </Shell>,
   )

@@ -8,6 +8,8 @@ import { agents } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { clientReplicas, decisionTimeline, switchHistory } from '../queries/history'
 import { isoDay } from '../queries/instance-detail'
+import { poolTotals } from '../../ledger/breakdown'
+import { monthBounds } from '../../ledger/summary'
 import { monthlySavings, savingsByAgent, savingsSummary } from '../queries/savings'
 import { Badge, Csrf, Empty, Panel, pct, perHour, Stat, Time, usd } from '../ui/bits'
 import { SavingsChart } from '../ui/charts'
@@ -139,10 +141,11 @@ portalHistory.get('/savings', async (c) => {
   const client = await portalClient(c)
   const db = database(c.env.DB)
   const now = Date.now()
-  const [summary, months, byAgent] = await Promise.all([
+  const [summary, months, byAgent, byPool] = await Promise.all([
     savingsSummary(db, client.id, now),
     monthlySavings(db, client.id),
     savingsByAgent(db, client.id, isoDay(now).slice(0, 8) + '01'),
+    poolTotals(db, client.id, monthBounds(now)[0], now),
   ])
   return c.html(
     <Shell
@@ -199,6 +202,38 @@ portalHistory.get('/savings', async (c) => {
                   <td class="num">{usd(a.baseline)}</td>
                   <td class="num">{usd(a.replicaCost)}</td>
                   <td class="num">{usd(a.savings)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+      <Panel title="Per pool, this month">
+        {byPool.length === 0 ? (
+          <Empty>No usage recorded this month yet.</Empty>
+        ) : (
+          <table id="savings-pools">
+            <thead>
+              <tr>
+                <th>Pool</th>
+                <th>Role</th>
+                <th class="num">Hours</th>
+                <th class="num">Cost</th>
+                <th class="num">On-demand cost</th>
+                <th class="num">Saved</th>
+              </tr>
+            </thead>
+            <tbody>
+              {byPool.map((p) => (
+                <tr>
+                  <td>
+                    <code>{p.pool_id ?? 'on-demand'}</code>
+                  </td>
+                  <td>{p.role}</td>
+                  <td class="num">{p.hours.toFixed(1)}</td>
+                  <td class="num">{usd(p.cost)}</td>
+                  <td class="num">{p.role === 'primary' ? usd(p.ondemand_cost) : '—'}</td>
+                  <td class="num">{p.role === 'primary' ? usd(p.savings) : '—'}</td>
                 </tr>
               ))}
             </tbody>

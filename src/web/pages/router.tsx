@@ -4,6 +4,7 @@ import { requirePerson } from '../../auth'
 import type { AppEnv } from '../../env'
 import { ApiError, renderError } from '../../errors'
 import { Document } from '../ui/layout'
+import { adminEnginePage } from './admin-engine'
 import { adminFleetPages } from './admin-fleet'
 import { adminOpsPages } from './admin-ops'
 import { authPages } from './auth-pages'
@@ -54,6 +55,7 @@ adminOnly.use(async (c, next) => {
 })
 adminOnly.route('/', adminFleetPages)
 adminOnly.route('/', adminOpsPages)
+adminOnly.route('/', adminEnginePage)
 pages.route('/admin', adminOnly)
 
 pages.route('/c/:clientId', portalFleet)

@@ -22,7 +22,7 @@ export async function listAudit(db: Database, scope: string | null, q: AuditQuer
     q.action ? like(auditLog.action, `${q.action.replace(/[%_]/g, '')}%`) : undefined,
   ]
   const where = and(...filters)
-  const [items, [total]] = await Promise.all([
+  const [items, [total]] = await db.batch([
     db
       .select({ entry: auditLog, actorEmail: users.email })
       .from(auditLog)
@@ -58,7 +58,7 @@ export async function listActivity(
   limit: number,
   before: number,
 ): Promise<PageOf<ActivityItem>> {
-  const [notes, audits] = await Promise.all([
+  const [notes, audits] = await db.batch([
     db
       .select()
       .from(notifications)

@@ -84,7 +84,7 @@ export async function listAgents(
     )
   }
   const where = and(...filters)
-  const [items, [total]] = await Promise.all([
+  const [items, [total]] = await db.batch([
     db
       .select(agentColumns)
       .from(agents)

@@ -56,7 +56,7 @@ export async function listClients(db: Database, q: ClientListQuery): Promise<Pag
     )
   }
   const where = and(...filters)
-  const [items, [total]] = await Promise.all([
+  const [items, [total]] = await db.batch([
     db
       .select(columns)
       .from(clients)

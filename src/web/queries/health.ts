@@ -27,7 +27,7 @@ export async function systemHealth(db: Database, d1: D1Database, now: number) {
       agentVersions: [],
     }
   }
-  const [runs, params, versions] = await Promise.all([
+  const [runs, params, versions] = await db.batch([
     db.select().from(cronRuns).orderBy(cronRuns.job),
     db
       .select({

@@ -60,7 +60,7 @@ export async function listInstances(
     )
   }
   const where = and(...filters)
-  const [rows, [total]] = await Promise.all([
+  const [rows, [total]] = await db.batch([
     db
       .select({
         id: instances.id,

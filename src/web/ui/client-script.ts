@@ -14,7 +14,7 @@ function api(method,url,body){return fetch(url,{method:method,credentials:'same-
  .then(function(r){return r.json().catch(function(){return {}}).then(function(j){if(!r.ok)throw new Error(j.error||('HTTP '+r.status));return j;});});}
 window.sgApi=api;
 function collect(form){var o={};Array.prototype.forEach.call(form.elements,function(el){if(!el.name||el.name==='_csrf')return;
- if(el.type==='checkbox'){o[el.name]=el.checked;return;}if(el.hasAttribute('data-bool')){o[el.name]=el.value==='true';return;}if(el.type==='number'){o[el.name]=el.value===''?null:Number(el.value);return;}
+ if(el.type==='checkbox'){o[el.name]=el.checked;return;}if(el.hasAttribute('data-bool')){o[el.name]=el.value==='true';return;}if(el.hasAttribute('data-json')){try{o[el.name]=JSON.parse(el.value);}catch(e){o[el.name]=el.value;}return;}if(el.type==='number'){o[el.name]=el.value===''?null:Number(el.value);return;}
  if(el.value===''&&el.hasAttribute('data-null'))o[el.name]=null;else if(el.value!=='')o[el.name]=el.value;});return o;}
 document.addEventListener('submit',function(e){var f=e.target;if(!f.hasAttribute('data-api'))return;e.preventDefault();
  var msg=f.querySelector('.msg');var confirmName=f.getAttribute('data-confirm-name');var body=collect(f);
