@@ -60,6 +60,7 @@ try {
     heartbeat_errors: beats.errors,
     heartbeat_error_kinds: beats.errorKinds,
     d1_rows_per_agent_hour: round(rows.rowsPerAgentHour),
+    d1_rows_per_agent_hour_by_statement: rows.byStatementPerAgentHour,
     d1_rows_written_in_window: rows.rowsWritten,
     d1_window_agents: rows.agents,
     d1_window_seconds: rows.windowSeconds,

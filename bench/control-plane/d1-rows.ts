@@ -16,6 +16,8 @@ export interface RowsMeasurement {
   windowSeconds: number
   rowsWritten: number
   rowsPerAgentHour: number
+  /** Per agent-hour, by statement kind and table (`update agents`, ...). */
+  byStatementPerAgentHour: Record<string, number>
 }
 
 export async function measureRowsWritten(server: BenchServer, token: string, count: number, windowSeconds: number, spreadSeconds = 60): Promise<RowsMeasurement> {
@@ -35,7 +37,14 @@ export async function measureRowsWritten(server: BenchServer, token: string, cou
   await sleep(spreadSeconds * 1000 + 5_000)
   await server.resetRowsWritten()
   await sleep(windowSeconds * 1000)
-  const rowsWritten = await server.rowsWritten()
+  const { total, byStatement } = await server.rowsWritten()
   await Promise.all(agents.map((a) => a.stop(true)))
-  return { agents: count, windowSeconds, rowsWritten, rowsPerAgentHour: (rowsWritten / count) * (3600 / windowSeconds) }
+  const perAgentHour = (rows: number) => Math.round((rows / count) * (3600 / windowSeconds) * 10) / 10
+  return {
+    agents: count,
+    windowSeconds,
+    rowsWritten: total,
+    rowsPerAgentHour: perAgentHour(total),
+    byStatementPerAgentHour: Object.fromEntries(Object.entries(byStatement).map(([kind, rows]) => [kind, perAgentHour(rows)])),
+  }
 }

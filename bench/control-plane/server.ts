@@ -21,7 +21,8 @@ export interface BenchServer {
   adminToken: string
   /** fetch with the admin bearer and a JSON body. */
   admin(path: string, body?: unknown): Promise<Response>
-  rowsWritten(): Promise<number>
+  /** D1 rows written since the last reset, in all and by statement kind and table. */
+  rowsWritten(): Promise<{ total: number; byStatement: Record<string, number> }>
   resetRowsWritten(): Promise<void>
   stop(): Promise<void>
 }
@@ -89,7 +90,8 @@ export async function startBenchServer(): Promise<BenchServer> {
     async rowsWritten() {
       const res = await admin('/__debug/d1-rows-written')
       if (!res.ok) throw new Error(`d1 meter: HTTP ${res.status} (is D1_METER on?)`)
-      return ((await res.json()) as { rows_written: number }).rows_written
+      const body = (await res.json()) as { rows_written: number; by_statement: Record<string, number> }
+      return { total: body.rows_written, byStatement: body.by_statement }
     },
     async resetRowsWritten() {
       const res = await admin('/__debug/d1-rows-written/reset', {})

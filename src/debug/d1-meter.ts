@@ -12,21 +12,24 @@ interface MeterEnv {
 }
 
 let rowsWritten = 0
+/** Rows by statement kind and table, e.g. `update agents`. */
+let rowsByStatement: Record<string, number> = {}
 const metered = new WeakMap<D1Database, D1Database>()
 const wrappers = new WeakSet<D1Database>()
-const inner = new WeakMap<D1PreparedStatement, D1PreparedStatement>()
+const inner = new WeakMap<D1PreparedStatement, { statement: D1PreparedStatement; query: string }>()
 
 export function isMeterOn(env: Env): boolean {
   return (env as Env & MeterEnv).D1_METER === 'on'
 }
 
-/** Rows written since the isolate started (or the last reset). */
-export function readMeter(): number {
-  return rowsWritten
+/** Rows written since the isolate started (or the last reset), in all and by statement kind and table. */
+export function readMeter(): { total: number; byStatement: Record<string, number> } {
+  return { total: rowsWritten, byStatement: { ...rowsByStatement } }
 }
 
 export function resetMeter(): void {
   rowsWritten = 0
+  rowsByStatement = {}
 }
 
 /** The env's D1 binding, counting writes when the meter is on. */
@@ -38,8 +41,8 @@ export function meteredD1(env: Env): D1Database {
   const wrapped = {
     prepare: (query: string) => wrapStatement(db.prepare(query), query),
     batch: async <T>(statements: D1PreparedStatement[]) => {
-      const results = await db.batch<T>(statements.map((s) => inner.get(s) ?? s))
-      for (const r of results) count(r.meta)
+      const results = await db.batch<T>(statements.map((s) => inner.get(s)?.statement ?? s))
+      results.forEach((r, i) => count(r.meta, inner.get(statements[i]!)?.query ?? ''))
       return results
     },
     exec: async (query: string) => db.exec(query),
@@ -56,25 +59,35 @@ function wrapStatement(statement: D1PreparedStatement, query: string): D1Prepare
   const wrapped = {
     bind: (...values: unknown[]) => wrapStatement(statement.bind(...values), query),
     first: (column?: string) => (column === undefined ? statement.first() : statement.first(column)),
-    run: async () => counted(await statement.run()),
-    all: async () => counted(await statement.all()),
+    run: async () => counted(await statement.run(), query),
+    all: async () => counted(await statement.all(), query),
     raw: async (options?: { columnNames?: boolean }) => {
       if (!isWrite) return options?.columnNames ? statement.raw({ columnNames: true }) : statement.raw()
-      const result = counted(await statement.all<Record<string, unknown>>())
+      const result = counted(await statement.all<Record<string, unknown>>(), query)
       const rows = result.results.map((row) => Object.values(row))
       const names = Object.keys(result.results[0] ?? {})
       return options?.columnNames ? [names, ...rows] : rows
     },
   } as unknown as D1PreparedStatement
-  inner.set(wrapped, statement)
+  inner.set(wrapped, { statement, query })
   return wrapped
 }
 
-function counted<R extends { meta: D1Meta }>(result: R): R {
-  count(result.meta)
+function counted<R extends { meta: D1Meta }>(result: R, query: string): R {
+  count(result.meta, query)
   return result
 }
 
-function count(meta: D1Meta | undefined): void {
-  rowsWritten += meta?.rows_written ?? 0
+function count(meta: D1Meta | undefined, query: string): void {
+  const rows = meta?.rows_written ?? 0
+  if (rows === 0) return
+  rowsWritten += rows
+  const kind = statementKind(query)
+  rowsByStatement[kind] = (rowsByStatement[kind] ?? 0) + rows
+}
+
+/** `insert spot_prices`, `update agents`, ... */
+function statementKind(query: string): string {
+  const match = /^\s*(insert|update|delete|replace)\b(?:\s+or\s+\w+)?(?:\s+into|\s+from)?\s+["`]?(\w+)/i.exec(query)
+  return match ? `${match[1]!.toLowerCase()} ${match[2]}` : 'other'
 }

@@ -22,7 +22,10 @@ const meterOn = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-debug.get('/d1-rows-written', meterOn, operatorAuth, (c) => c.json({ rows_written: readMeter() }))
+debug.get('/d1-rows-written', meterOn, operatorAuth, (c) => {
+  const { total, byStatement } = readMeter()
+  return c.json({ rows_written: total, by_statement: byStatement })
+})
 
 debug.post('/d1-rows-written/reset', meterOn, operatorAuth, (c) => {
   resetMeter()
