@@ -297,3 +297,13 @@ export async function deregisterImage(ec2: Ec2, imageId: string): Promise<void> 
 export async function deleteSnapshot(ec2: Ec2, snapshotId: string): Promise<void> {
   await ec2.write('DeleteSnapshot', { SnapshotId: snapshotId })
 }
+
+/** Tags resources (the IAM policy allows only SpotGuard's tag keys here). */
+export async function createTags(ec2: Ec2, resourceIds: string[], tags: Tags): Promise<void> {
+  const params: Params = listParams('ResourceId', resourceIds)
+  Object.entries(tags).forEach(([k, v], i) => {
+    params[`Tag.${i + 1}.Key`] = k
+    params[`Tag.${i + 1}.Value`] = v
+  })
+  await ec2.write('CreateTags', params)
+}

@@ -79,6 +79,8 @@ describe('runSwitch', () => {
     expect(Object.values(oldStateAtReport)).toEqual(['running', 'running'])
     expect(['shutting-down', 'terminated']).toContain(ec2.instance(w.instanceId)!.state)
     expect(retired).toHaveLength(1)
+    // Tagged first, so that a tag-scoped policy lets the agent terminate it.
+    expect(ec2.instance(w.instanceId)!.tags).toMatchObject({ ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' })
 
     const report = http.calls[0]!.body as Record<string, any>
     expect(report.command_id).toBe('cmd-switch-1')

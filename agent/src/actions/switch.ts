@@ -10,6 +10,7 @@ import { Ec2Error } from '../ec2'
 import {
   associateAddress,
   createImage,
+  createTags,
   describeAddresses,
   describeImages,
   describeInstance,
@@ -43,6 +44,11 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
   try {
     const source = await describeInstance(ec2, self.instanceId)
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
+
+    // The old instance is terminated later under a policy scoped to ManagedBy=SpotOptimizer.
+    if (source.tags.ManagedBy !== 'SpotOptimizer') {
+      await createTags(ec2, [self.instanceId], { ManagedBy: 'SpotOptimizer', LogicalAgentId: ctx.logicalAgentId })
+    }
 
     // 1. An AMI of this instance, found again by its command tag after a restart.
     if (!imageId) {
