@@ -149,7 +149,7 @@ export class AgentSession extends DurableObject<Env> {
     const writes = this.applyLiveness(checkSilence(store.readLiveness(this.sql), now), now)
     await this.sync(writes)
     store.pruneFinished(this.sql, now)
-    await this.schedule(now)
+    await this.schedule(now, true)
   }
 
   /** Accepts the agent's push socket (the stream route has authenticated it) and redelivers. */
@@ -289,8 +289,11 @@ export class AgentSession extends DurableObject<Env> {
     return run
   }
 
-  /** Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline, a D1 retry. */
-  private async schedule(now: number): Promise<void> {
+  /**
+   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline, a D1 retry.
+   * Moved only earlier (an early alarm recomputes), except from the alarm handler itself (`rearm`).
+   */
+  private async schedule(now: number, rearm = false): Promise<void> {
     const candidates = [
       queue.nextQueueDue(store.openCommands(this.sql)),
       livenessDeadline(store.readLiveness(this.sql)),
@@ -298,7 +301,7 @@ export class AgentSession extends DurableObject<Env> {
     ].filter((t): t is number => t !== null)
     if (candidates.length === 0) return
     const due = Math.min(...candidates)
-    const current = await this.ctx.storage.getAlarm()
+    const current = rearm ? null : await this.ctx.storage.getAlarm()
     if (current === null || due < current) await this.ctx.storage.setAlarm(due)
   }
 }

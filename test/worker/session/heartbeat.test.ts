@@ -93,6 +93,11 @@ describe('offline detection', () => {
     const session = sessionOf(env, agent.agentId)
     await runDurableObjectAlarm(session)
     expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+    const rearmed = await runInDurableObject(session, async (_instance, state) => ({
+      alarm: await state.storage.getAlarm(),
+      lastSeenAt: readLiveness(state.storage.sql).lastSeenAt,
+    }))
+    expect(rearmed.alarm).toBe(rearmed.lastSeenAt! + OFFLINE_AFTER_MS)
 
     await silence(agent, OFFLINE_AFTER_MS)
     await runDurableObjectAlarm(session)
