@@ -63,19 +63,17 @@ describe('client read routes', () => {
     const fleet = await seedFleet(client.id)
     const id = newId('cmd')
     const now = Date.now()
-    await db()
-      .insert(commands)
-      .values({
-        id,
-        clientId: client.id,
-        agentId: fleet.agentId,
-        commandType: 'switch',
-        priority: 75,
-        source: 'manual',
-        status: 'delivered',
-        createdAt: now,
-        updatedAt: now,
-      })
+    await db().insert(commands).values({
+      id,
+      clientId: client.id,
+      agentId: fleet.agentId,
+      commandType: 'switch',
+      priority: 75,
+      source: 'manual',
+      status: 'delivered',
+      createdAt: now,
+      updatedAt: now,
+    })
     expect(await (await get(`/api/client/commands/${id}`, ADMIN)).json()).toMatchObject({
       id,
       status: 'delivered',
