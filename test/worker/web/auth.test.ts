@@ -10,7 +10,7 @@ import { db, seedClient, seedUser, send } from './seed'
 /** Cookies of a response as a `Cookie` header value. */
 function cookiesOf(res: Response): Record<string, string> {
   return Object.fromEntries(
-    res.headers.getSetCookie().map((c) => c.split(';')[0]!.split('=') as [string, string]),
+    res.headers.getAll('Set-Cookie').map((c) => c.split(';')[0]!.split('=') as [string, string]),
   )
 }
 
@@ -73,7 +73,7 @@ describe('sign-in and sessions', () => {
     const res = await postLogin(user, 'a long admin password')
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/admin')
-    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('sg_session='))!
+    const setCookie = res.headers.getAll('Set-Cookie').find((c) => c.startsWith('sg_session='))!
     expect(setCookie).toMatch(/HttpOnly/i)
     expect(setCookie).toMatch(/Secure/i)
     expect(setCookie).toMatch(/SameSite=Strict/i)
