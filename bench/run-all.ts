@@ -34,10 +34,10 @@ for (const area of AREAS) {
 }
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 60)
-console.log(`\n== billable usage per agent-hour (${seconds} s per agent kind, cadence ×20)`)
+console.log(`\n== billable usage per agent-hour (${seconds} s per agent kind, cadence ×10)`)
 const usage: Record<string, UsageMeasurement> = {}
 for (const kind of ['push', 'legacy'] as const) {
-  usage[kind] = await measureUsage(kind, { agents: 50, speed: 20, seconds })
+  usage[kind] = await measureUsage(kind, { agents: 50, speed: 10, seconds })
   console.log(kind, usage[kind])
 }
 write('fleet-usage', usage)
@@ -47,9 +47,7 @@ const failover = await measureFailover().catch((error: unknown) => ({ error: Str
 console.log(failover)
 write('failover', failover)
 
-// D1 rows written: the control-plane bench's exact sum of meta.rows_written when it ran, else rows inserted.
-const controlPlane = readResults(RESULTS)['control-plane']
-const measuredRowsWritten = typeof controlPlane?.d1_rows_per_agent_hour === 'number' ? controlPlane.d1_rows_per_agent_hour : null
+// D1 rows written: the Worker's meter of meta.rows_written during the measurement, else rows inserted.
 /** D1 rows read are not observable under wrangler dev; assumed per request (their price is $0.001/M). */
 const ASSUMED_D1_ROWS_READ_PER_REQUEST = 20
 const perAgentHour = (u: UsageMeasurement): UsagePerAgentHour => ({
@@ -57,9 +55,9 @@ const perAgentHour = (u: UsageMeasurement): UsagePerAgentHour => ({
   cpuMsPerRequest: u.cpuMsPerRequest,
   doRequests: u.doRequestsPerAgentHour,
   webSocketMessages: u.webSocketMessagesPerAgentHour,
-  doActiveSeconds: (u.doRequestsPerAgentHour * u.meanLatencyMs) / 1000,
+  doActiveSeconds: (u.doRequestsPerAgentHour * u.doRouteP50Ms) / 1000,
   d1RowsRead: u.workerRequestsPerAgentHour * ASSUMED_D1_ROWS_READ_PER_REQUEST,
-  d1RowsWritten: measuredRowsWritten ?? u.d1RowsInsertedPerAgentHour,
+  d1RowsWritten: u.d1RowsWrittenPerAgentHour ?? u.d1RowsInsertedPerAgentHour,
 })
 const bills = Object.fromEntries(
   Object.values(usage).flatMap((u) => [1_000, 100_000].map((n) => [`${u.kind}_${n}`, projectMonthlyBill(n, perAgentHour(u))])),
@@ -71,10 +69,10 @@ write('cost', {
   monthly_usd_per_100000_legacy_agents: bills.legacy_100000!.totalUsd,
   prices: WORKERS_PAID_PRICES,
   assumptions: {
-    d1_rows_written_per_agent_hour: measuredRowsWritten ?? 'rows inserted, measured here (a lower bound): bench:control-plane did not run',
+    d1_rows_written: "the Worker's D1 meter (sum of meta.rows_written) over the measuring window; rows inserted when the meter is off",
     d1_rows_read_per_request: ASSUMED_D1_ROWS_READ_PER_REQUEST,
     cpu_ms_per_request: 'workerd CPU under wrangler dev (Worker + Durable Objects + local SQLite) / requests: an upper bound',
-    do_active_seconds: 'Durable Object requests × mean request latency (hibernated sockets bill no duration)',
+    do_active_seconds: 'Durable Object requests × median latency of those routes (hibernated sockets bill no duration)',
     do_requests: 'one RPC per request of register, heartbeat, pending-commands, executed and stream; socket messages at 20:1',
   },
   bills,

@@ -29,8 +29,11 @@ export interface UsageMeasurement {
   webSocketMessagesPerAgentHour: number
   /** workerd CPU (Worker, Durable Objects and local D1 together: an upper bound) per request. */
   cpuMsPerRequest: number
-  meanLatencyMs: number
+  /** Median latency of the Durable Object routes: an upper bound of an object's active time per request. */
+  doRouteP50Ms: number
   d1RowsInsertedPerAgentHour: number
+  /** D1 rows written by the agent API (D1's meta.rows_written summed by the Worker's D1 meter). */
+  d1RowsWrittenPerAgentHour: number | null
   errors: number
 }
 
@@ -38,7 +41,7 @@ export interface UsageMeasurement {
 const DO_ROUTES = new Set(['register', 'heartbeat', 'pending-commands', 'executed', 'mark-command-executed', 'stream (connect)'])
 
 export async function measureUsage(kind: AgentKind, options: { agents: number; speed: number; seconds: number }): Promise<UsageMeasurement> {
-  const worker = await startTestWorker()
+  const worker = await startTestWorker({ D1_METER: 'on' })
   try {
     const token = (await createClient(worker.url, worker.adminToken, `bench-${kind}`)).token
     const warmup = new Metrics()
@@ -47,18 +50,21 @@ export async function measureUsage(kind: AgentKind, options: { agents: number; s
     const measured = new Metrics()
     for (const agent of crowd) agent.recorder = measured
     const rowsBefore = await countRows(worker)
+    await worker.admin('/__debug/d1-rows-written/reset', { method: 'POST' })
     const cpuBefore = workerdCpuMs(worker)
     const startedAt = Date.now()
     await eventually(() => Date.now() - startedAt >= options.seconds * 1000, { what: 'the measuring window', timeoutMs: options.seconds * 1000 + 5_000, intervalMs: 500 })
     const cpuMs = workerdCpuMs(worker) - cpuBefore
     await Promise.all(crowd.map((a) => a.stop()))
+    const meter = await worker.admin('/__debug/d1-rows-written').then((r) => (r.ok ? (r.json() as Promise<{ rows_written: { total: number } }>) : null))
     const rowsAfter = await countRows(worker)
     const agentHours = (options.agents * (Date.now() - startedAt) * options.speed) / 3_600_000
     const table = measured.table()
     const requestsByRoute = Object.fromEntries(table.map((r) => [r.route, r.count]))
     const requests = measured.requests
     const doRequests = table.filter((r) => DO_ROUTES.has(r.route)).reduce((sum, r) => sum + r.count, 0)
-    const meanLatencyMs = table.reduce((sum, r) => sum + r.p50Ms * r.count, 0) / Math.max(1, requests)
+    const doTable = table.filter((r) => DO_ROUTES.has(r.route))
+    const doRouteP50Ms = doTable.reduce((sum, r) => sum + r.p50Ms * r.count, 0) / Math.max(1, doRequests)
     return {
       kind,
       agents: options.agents,
@@ -68,8 +74,9 @@ export async function measureUsage(kind: AgentKind, options: { agents: number; s
       doRequestsPerAgentHour: round(doRequests / agentHours),
       webSocketMessagesPerAgentHour: round(crowd.reduce((sum, a) => sum + a.messagesSent, 0) / agentHours),
       cpuMsPerRequest: round(cpuMs / Math.max(1, requests)),
-      meanLatencyMs: round(meanLatencyMs),
+      doRouteP50Ms: round(doRouteP50Ms),
       d1RowsInsertedPerAgentHour: round((rowsAfter - rowsBefore) / agentHours),
+      d1RowsWrittenPerAgentHour: meter ? round(meter.rows_written.total / agentHours) : null,
       errors: measured.errors,
     }
   } finally {

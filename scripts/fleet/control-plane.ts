@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   logFile: string
   /** How long to wait for GET /health (ms). */
   readyTimeoutMs?: number
+  /** More Worker vars (`--var NAME:value`), e.g. D1_METER for benchmarks. */
+  vars?: Record<string, string>
 }
 
 export interface ControlPlane {
@@ -56,6 +58,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     options.persistDir,
     '--var',
     `ADMIN_TOKEN:${options.adminToken}`,
+    ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
     '--test-scheduled',
     '--show-interactive-dev-session=false',
     '--log-level',

@@ -34,7 +34,9 @@ afterAll(async () => {
 /** Queues a switch to on-demand for an instance from the client API; returns the command id. */
 async function forceSwitch(instanceId: string): Promise<string | null> {
   const response = await worker.admin(`/api/client/instances/${instanceId}/force-switch`, { method: 'POST', body: JSON.stringify({ target: 'ondemand' }) })
-  const answer = (await response.json()) as { success?: boolean; command_id?: string }
+  const text = await response.text()
+  if (!response.headers.get('Content-Type')?.includes('json')) throw new Error(`force-switch ${instanceId}: HTTP ${response.status} ${text.slice(0, 200)}`)
+  const answer = JSON.parse(text) as { success?: boolean; command_id?: string }
   return answer.success && answer.command_id ? answer.command_id : null
 }
 

@@ -34,6 +34,8 @@ export class PushAgent {
   /** Whether the socket is open now. */
   connected = false
   connects = 0
+  /** WebSocket messages it sent (billed to its Durable Object at 20:1). */
+  messagesSent = 0
   private socket: WebSocket | null = null
   private readonly executed = new Set<string>()
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -79,7 +81,7 @@ export class PushAgent {
   private connect(): void {
     if (!this.running) return
     const started = performance.now()
-    const url = `${this.options.serverUrl.replace(/^http/, 'ws')}/api/agents/${this.agentId}/stream`
+    const url = `${this.options.serverUrl.replace(/^http/, 'ws')}/api/agents/${this.agentId}/stream?instance_id=${this.instanceId}`
     const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${this.options.token}` } })
     this.socket = socket
     let opened = false
@@ -111,13 +113,18 @@ export class PushAgent {
     if (message.type !== 'command' || !message.command) return
     const command = message.command
     if (command.instance_id && command.instance_id !== this.instanceId) return
-    socket.send(JSON.stringify({ type: 'ack', command_id: command.id, instance_id: this.instanceId }))
+    this.send(socket, { type: 'ack', command_id: command.id, instance_id: this.instanceId })
     if (!this.executed.has(command.id)) {
       this.executed.add(command.id)
       this.options.onExecute(command.id)
     }
-    socket.send(JSON.stringify({ type: 'running', command_id: command.id }))
-    socket.send(JSON.stringify({ type: 'result', command_id: command.id, success: true, message: 'done (load test)' }))
+    this.send(socket, { type: 'running', command_id: command.id })
+    this.send(socket, { type: 'result', command_id: command.id, success: true, message: 'done (load test)' })
+  }
+
+  private send(socket: WebSocket, message: object): void {
+    this.messagesSent += 1
+    socket.send(JSON.stringify(message))
   }
 
   private heartbeat() {

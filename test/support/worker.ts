@@ -29,14 +29,15 @@ export interface TestWorker {
   admin(path: string, init?: RequestInit): Promise<Response>
 }
 
-export async function startTestWorker(): Promise<TestWorker> {
+/** `vars`: more Worker vars (e.g. `{ D1_METER: 'on' }` for the benchmarks' D1 write meter). */
+export async function startTestWorker(vars: Record<string, string> = {}): Promise<TestWorker> {
   const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-worker-'))
   const persistDir = join(stateDir, 'persist')
   const adminToken = `test-admin-${crypto.randomUUID()}`
   const port = await freePort()
   const inspectorPort = await freePort()
   await migrateLocalD1(persistDir)
-  const options = { port, inspectorPort, persistDir, adminToken, logFile: join(stateDir, 'wrangler.log') }
+  const options = { port, inspectorPort, persistDir, adminToken, logFile: join(stateDir, 'wrangler.log'), vars }
   let current: ControlPlane = await startControlPlane(options)
   const url = current.url
   return {
