@@ -10,6 +10,7 @@ import { queueSwitch } from '../agents/switch-command'
 import type { Database } from '../db/client'
 import { agents, type Agent } from '../db/schema'
 import type { Env } from '../env'
+import { syncSegments } from '../ledger/segments'
 import { isLegacyAgent, PRIORITY } from '../protocol'
 import { engineInput, loadAgentFacts } from './agent-input'
 import { decide } from './decide'
@@ -18,6 +19,7 @@ import { DAY_MS, switchesWithin, WEEK_MS } from './guardrails'
 import { loadMarket, type Market } from './market'
 import { activeParams, shadowParams, type ParamsVersion } from './params-store'
 import { poolRisk } from './risk'
+import { maintainStandby } from './standby'
 import type { Decision, EngineInput } from './types'
 
 export type Action =
@@ -126,7 +128,10 @@ export async function runAfterReport(env: Env, db: Database, agent: Agent, now: 
   }
 }
 
-/** Every enabled agent with an instance, one after another; an agent that fails is logged and skipped. */
+/**
+ * Every enabled agent with an instance, one after another: its standby kept, its segments synced, then a
+ * decision. An agent that fails is logged and skipped.
+ */
 export async function runEngine(env: Env, db: Database, now: number) {
   const ctx = await runContext(db)
   const fleet = await db
@@ -137,6 +142,8 @@ export async function runEngine(env: Env, db: Database, now: number) {
   let failed = 0
   for (const agent of fleet) {
     try {
+      await maintainStandby(env, db, agent, now)
+      await syncSegments(db, agent, now)
       const run = await runForAgent(env, db, agent, ctx, now, { store: true, act: true })
       if (run.action.kind === 'command') commands++
     } catch (err) {

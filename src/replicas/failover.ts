@@ -3,10 +3,10 @@
  * `syncing`) within the request, and record the notice as an interruption event of the pool.
  * A repeated notice (same instance and termination time) gets the first answer and changes nothing.
  */
-import { and, desc, eq, isNull } from 'drizzle-orm'
+import { and, desc, eq, isNull, ne } from 'drizzle-orm'
 import { findInstanceOfAgent } from '../agents/instances'
 import type { Database } from '../db/client'
-import { events, notifications, type Agent, type Replica } from '../db/schema'
+import { events, instances, notifications, type Agent, type Replica } from '../db/schema'
 import { newId } from '../ids'
 import { promoteReplica } from './promote'
 import { activeReplicas, findReplica } from './store'
@@ -86,6 +86,11 @@ export async function failOver(db: Database, agent: Agent, notice: Notice, now: 
   // Date.now() advances only across I/O in Workers: this spans the reads above.
   const failoverMs = Date.now() - now
   const promotion = await promoteReplica(db, agent, replica, 'interruption', now, [
+    // The interrupted instance is being reclaimed: its records (and its usage) end now.
+    db
+      .update(instances)
+      .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+      .where(and(eq(instances.clientId, agent.clientId), eq(instances.agentId, agent.id), eq(instances.instanceId, notice.instanceId), ne(instances.instanceId, replica.instanceId))),
     event({
       action: 'replica_promoted',
       replicaId: replica.id,

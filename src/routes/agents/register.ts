@@ -6,6 +6,7 @@ import { configFor } from '../../agents/config'
 import { registerAgent } from '../../agents/register'
 import { fact, instanceIdField, modeField, requiredFact } from '../../agents/wire'
 import { database } from '../../db/client'
+import { followAgent } from '../../ledger/follow'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/agent-session'
@@ -63,5 +64,6 @@ register.post('/', async (c) => {
     instanceId: body.instance_id,
     agentVersion: agent.agentVersion,
   })
+  c.executionCtx.waitUntil(followAgent(db, client.id, agent.id, now))
   return c.json({ agent_id: agent.id, client_id: client.id, config: await configFor(db, agent) })
 })

@@ -7,6 +7,7 @@ import * as z from 'zod'
 import { recordRebalance, recordTermination } from '../../agents/events'
 import { fact, instanceIdField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
+import { followFailover } from '../../engine/standby'
 import { ApiError } from '../../errors'
 import { PRIORITY } from '../../protocol'
 import { tellPromotion, tellReplicaLaunch } from '../../replicas/commands'
@@ -57,8 +58,10 @@ signals.post('/termination-imminent', async (c) => {
       action: 'emergency_snapshot_required',
     })
   }
-  if (outcome.replica)
+  if (outcome.replica) {
     await tellPromotion(c.env, agent, outcome.replica, outcome.newInstanceId, PRIORITY.emergency)
+    c.executionCtx.waitUntil(followFailover(c.env, database(c.env.DB), agent.clientId, agent.id, Date.now()))
+  }
   return c.json({
     success: true,
     message: `replica ${outcome.replicaId} promoted to primary`,

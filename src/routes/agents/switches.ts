@@ -4,6 +4,7 @@ import * as z from 'zod'
 import { recordSwitchReport, type SwitchSide } from '../../agents/switch-report'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
+import { followAgent } from '../../ledger/follow'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
 
@@ -82,6 +83,7 @@ switchReports.post('/switch-report', async (c) => {
     },
     Date.now(),
   )
+  c.executionCtx.waitUntil(followAgent(database(c.env.DB), agent.clientId, agent.id, Date.now()))
   return c.json(
     { success: true, switch_id: result.switchId, duplicate: !result.created },
     result.created ? 201 : 200,

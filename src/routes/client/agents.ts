@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { clientScopeOf, personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth'
+import { maintainStandby } from '../../engine/standby'
 import { database } from '../../db/client'
 import { agents, type Agent } from '../../db/schema'
 import type { AppEnv } from '../../env'
@@ -113,6 +114,8 @@ clientAgents.post('/agents/:agentId/config', async (c) => {
     ),
   ])
   const stored = { ...agent, ...change }
+  // Manual replica mode on: a standby is created; off: its replicas are ended through commands.
+  if ('manualReplicaEnabled' in change) c.executionCtx.waitUntil(maintainStandby(c.env, db, stored, now).then(() => undefined))
   return c.json({
     success: true,
     auto_switch_enabled: stored.autoSwitchEnabled,
