@@ -1,6 +1,7 @@
 /** Driving the agent API as the installed agents do, and reading D1 back. */
 import { env, SELF } from 'cloudflare:test'
 import { database } from '../../../src/db/client'
+import { pools } from '../../../src/db/schema'
 
 export const db = () => database(env.DB)
 export const ADMIN = { Authorization: `Bearer ${env.ADMIN_TOKEN}` }
@@ -74,17 +75,45 @@ export async function newAgent(
   return { client: owner, agentId: res.json.agent_id, instanceId }
 }
 
-/** Row counts of every table of the D1 schema (to assert that nothing was written). */
+/**
+ * Row counts of every table of the D1 schema (to assert that nothing was written). Liveness
+ * notifications are left out: the agents' objects write them on their own timers, not for a request.
+ */
 export async function tableCounts(): Promise<Record<string, number>> {
   const { results } = await env.DB.prepare(
     "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' and name != 'd1_migrations'",
   ).all<{ name: string }>()
   const counts: Record<string, number> = {}
   for (const { name } of results) {
-    const row = await env.DB.prepare(`select count(*) as n from "${name}"`).first<{ n: number }>()
+    const where = name === 'notifications' ? " where kind not in ('agent_offline', 'agent_online')" : ''
+    const row = await env.DB.prepare(`select count(*) as n from "${name}"${where}`).first<{ n: number }>()
     counts[name] = row?.n ?? 0
   }
   return counts
+}
+
+/**
+ * Fresh prices of the three pools of pricing-report-v4, written straight into D1 (a pricing report
+ * would also start the engine in the background, racing a test's before/after counts).
+ */
+export async function seedFreshPools(): Promise<void> {
+  const now = Date.now()
+  const prices = { 'us-east-1a': 0.0125, 'us-east-1b': 0.0131, 'us-east-1c': 0.0119 }
+  for (const [az, price] of Object.entries(prices)) {
+    await db()
+      .insert(pools)
+      .values({
+        id: `t3.medium.${az}`,
+        instanceType: 't3.medium',
+        region: 'us-east-1',
+        az,
+        createdAt: now,
+        lastPrice: price,
+        priceChangedAt: now,
+        lastReportedAt: now,
+      })
+      .onConflictDoUpdate({ target: pools.id, set: { lastPrice: price, lastReportedAt: now } })
+  }
 }
 
 /** Epoch ms of an ISO time (for expected values). */
