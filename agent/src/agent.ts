@@ -66,6 +66,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     self,
     logicalAgentId,
     agentConfig: () => agentConfig,
+    replicasUnderway: new Set(),
     retire(reason) {
       if (isRetired) return
       isRetired = true

@@ -21,6 +21,8 @@ export interface ActionContext {
   logicalAgentId: string
   /** The newest settings from the control plane (null before the first answer). */
   agentConfig(): AgentConfig | null
+  /** Replica ids this process launched or is launching (the poller lists `launching` until the PUT lands). */
+  replicasUnderway: Set<string>
   /** The agent stops acting for its logical id (its workload moved to another instance). */
   retire(reason: string): void
   signal: AbortSignal

@@ -17,11 +17,9 @@ export interface ReplicaOrder {
   replicaType: 'manual' | 'emergency' | string
 }
 
-/** Replica ids this process is launching or launched (the poller lists `launching` until the PUT lands). */
-const underway = new Set<string>()
-
 /** Launches one replica and reports it; a second call for the same replica is a no-op. */
 export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Promise<ActionResult> {
+  const underway = ctx.replicasUnderway
   if (underway.has(order.replicaId)) return ok(`replica ${order.replicaId} already underway`)
   underway.add(order.replicaId)
   const { link, log, self, clock } = ctx

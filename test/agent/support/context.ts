@@ -48,6 +48,7 @@ export function actionContext(
     self,
     logicalAgentId: 'agent-web-1',
     agentConfig: () => null,
+    replicasUnderway: new Set(),
     retire: (reason) => void retired.push(reason),
     signal,
   }
