@@ -32,13 +32,16 @@ export function adminTokenFromDevVars(root = ROOT): string {
   if (found && found !== 'change-me-to-a-long-random-string') return found
   const token = randomBytes(24).toString('base64url')
   const rest = text.replace(/^ADMIN_TOKEN\s*=.*\n?/m, '')
-  writeFileSync(file, `${rest}${rest && !rest.endsWith('\n') ? '\n' : ''}ADMIN_TOKEN=${token}\n`, { mode: 0o600 })
+  writeFileSync(file, `${rest}${rest && !rest.endsWith('\n') ? '\n' : ''}ADMIN_TOKEN=${token}\n`, {
+    mode: 0o600,
+  })
   return token
 }
 
 export async function runLocal(options: LocalOptions): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`)
-  if (await isPortTaken(options.port)) throw new Error(`port ${options.port} is taken (another npm start?); use --port`)
+  if (await isPortTaken(options.port))
+    throw new Error(`port ${options.port} is taken (another npm start?); use --port`)
   mkdirSync(join(options.stateDir, 'logs'), { recursive: true })
   const persistDir = join(options.stateDir, 'persist')
   const adminToken = adminTokenFromDevVars()
@@ -61,36 +64,53 @@ export async function runLocal(options: LocalOptions): Promise<void> {
     log('stopped.')
     process.exit(0)
   }
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => void shutdown(signal))
 
-  log('migrating the local D1...')
-  await migrateLocalD1(persistDir)
-  log(`starting the control plane on http://127.0.0.1:${options.port} (wrangler dev; log: ${join(options.stateDir, 'logs', 'wrangler.log')})...`)
-  const controlPlane = await startControlPlane({
-    port: options.port,
-    inspectorPort: await freePort(),
-    persistDir,
-    adminToken,
-    logFile: join(options.stateDir, 'logs', 'wrangler.log'),
-  })
-  if (stoppingSince !== null) return
-  const demo = await provisionDemo(controlPlane.url, adminToken, options.stateDir)
-  log(`starting the simulated region and ${options.agents} agent(s) (clock ×${options.speed})...`)
-  fleet = await startFleet({
-    serverUrl: controlPlane.url,
-    token: demo.clientToken,
-    agents: options.agents,
-    speed: options.speed,
-    stateDir: join(options.stateDir, 'fleet'),
-    scheduled: controlPlane.scheduled,
-  })
-  log('')
-  log(`  Dashboard:   ${controlPlane.url}/login`)
-  log(`  Login:       ${demo.adminEmail} / ${demo.adminPassword}`)
-  log(`  Demo client: ${demo.clientId} (its agents use the token in ${join(options.stateDir, 'demo.json')})`)
-  log(`  Operator:    Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`)
-  log(`  Interrupt:   npm run fleet -- interrupt agent-1${options.stateDir === defaultStateDir() ? '' : ` --state-dir ${options.stateDir}`}`)
-  log('  Stop:        Ctrl-C')
-  log('')
-  stopStatus = showStatus(fleet)
+  try {
+    await startEverything()
+  } catch (error) {
+    // Whatever did start must not outlive this process (the status line starts last: nothing throws after it).
+    await stopAllProcesses()
+    throw error
+  }
+
+  async function startEverything() {
+    log('migrating the local D1...')
+    await migrateLocalD1(persistDir)
+    log(
+      `starting the control plane on http://127.0.0.1:${options.port} (wrangler dev; log: ${join(options.stateDir, 'logs', 'wrangler.log')})...`,
+    )
+    const controlPlane = await startControlPlane({
+      port: options.port,
+      inspectorPort: await freePort(),
+      persistDir,
+      adminToken,
+      logFile: join(options.stateDir, 'logs', 'wrangler.log'),
+    })
+    if (stoppingSince !== null) return
+    const demo = await provisionDemo(controlPlane.url, adminToken, options.stateDir)
+    log(`starting the simulated region and ${options.agents} agent(s) (clock ×${options.speed})...`)
+    fleet = await startFleet({
+      serverUrl: controlPlane.url,
+      token: demo.clientToken,
+      agents: options.agents,
+      speed: options.speed,
+      stateDir: join(options.stateDir, 'fleet'),
+      scheduled: controlPlane.scheduled,
+    })
+    log('')
+    log(`  Dashboard:   ${controlPlane.url}/login`)
+    log(`  Login:       ${demo.adminEmail} / ${demo.adminPassword}`)
+    log(
+      `  Demo client: ${demo.clientId} (its agents use the token in ${join(options.stateDir, 'demo.json')})`,
+    )
+    log(`  Operator:    Authorization: Bearer <ADMIN_TOKEN from .dev.vars>`)
+    log(
+      `  Interrupt:   npm run fleet -- interrupt agent-1${options.stateDir === defaultStateDir() ? '' : ` --state-dir ${options.stateDir}`}`,
+    )
+    log('  Stop:        Ctrl-C')
+    log('')
+    stopStatus = showStatus(fleet)
+  }
 }

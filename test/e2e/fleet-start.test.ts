@@ -1,0 +1,79 @@
+/**
+ * `npm start` on its own port and state dir: it serves, prints the dashboard URL and the login, runs
+ * the agents; SIGTERM to its process group leaves no process behind; a second start on the same state
+ * creates no second admin or demo client.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ROOT } from '../../scripts/fleet/control-plane'
+import { freePort } from '../../scripts/fleet/ports'
+import { isAlive, liveDescendants } from '../../scripts/fleet/processes'
+import { OperatorApi } from '../support/api'
+import { eventually } from '../support/eventually'
+
+const adminToken = `start-test-${crypto.randomUUID()}`
+let stateDir: string
+
+afterAll(async () => {
+  if (stateDir && !process.env.SPOTGUARD_KEEP_STATE) await rm(stateDir, { recursive: true, force: true })
+})
+
+/** Runs npm start in its own process group until it printed its login; returns how to stop it. */
+async function npmStart(port: number) {
+  const startedAt = Date.now()
+  const child = spawn('npm', ['start', '--', '--port', String(port), '--state-dir', stateDir, '--agents', '1'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ADMIN_TOKEN: adminToken },
+  })
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += String(chunk)))
+  child.stderr.on('data', (chunk) => (output += String(chunk)))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  await eventually(() => output.includes('Login:') || child.exitCode !== null, { what: 'npm start ready', timeoutMs: 60_000 })
+  expect(child.exitCode, output).toBeNull()
+  return {
+    output: () => output,
+    readyMs: Date.now() - startedAt,
+    /** SIGTERM to the process group; resolves with the pids that were running under it. */
+    async terminate() {
+      const descendants = liveDescendants(child.pid!)
+      process.kill(-child.pid!, 'SIGTERM')
+      await exited
+      await eventually(() => descendants.every((pid) => !isAlive(pid)), { what: 'every child of npm start stopped', timeoutMs: 30_000 })
+      return descendants
+    },
+  }
+}
+
+describe('npm start', () => {
+  it('serves the control plane, the simulator and an agent, prints the login, and SIGTERM to its group stops everything', async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'spotguard-start-'))
+    const port = await freePort()
+    const api = new OperatorApi(`http://127.0.0.1:${port}`, adminToken)
+
+    const first = await npmStart(port)
+    expect(first.readyMs).toBeLessThan(60_000)
+    expect(first.output()).toContain(`http://127.0.0.1:${port}/login`)
+    const login = first.output().match(/Login:\s+(\S+) \/ (\S+)/)
+    expect(login?.[1]).toBe('admin@spotguard.local')
+    const clients = (await api.call<{ id: string; name: string }[]>('GET', '/api/admin/clients')).body
+    const demo = clients.filter((c) => c.name === 'Demo client')
+    expect(demo).toHaveLength(1)
+    await eventually(async () => (await api.agent(demo[0]!.id, 'agent-1'))?.status === 'online', { what: 'the demo agent online', timeoutMs: 30_000 })
+    const stopped = await first.terminate()
+    expect(stopped.length).toBeGreaterThanOrEqual(4) // npm, tsx, node, wrangler and workerd, the agent
+
+    const second = await npmStart(port)
+    expect(second.output()).toContain(`Login:       ${login![1]} / ${login![2]}`)
+    const again = (await api.call<{ id: string; name: string }[]>('GET', '/api/admin/clients')).body
+    expect(again.filter((c) => c.name === 'Demo client').map((c) => c.id)).toEqual([demo[0]!.id])
+    const admins = (await api.call<{ email: string }[]>('GET', '/api/admin/users')).body
+    expect(admins.filter((u) => u.email === 'admin@spotguard.local')).toHaveLength(1)
+    await second.terminate()
+  })
+})
