@@ -1,0 +1,175 @@
+/** Replica decisions reach the agent as commands (new agents), and legacy agents get only what they know. */
+import { and, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { agents, commands, replicas, switches } from '../../../src/db/schema'
+import { call, db, newAgent, seedFreshPools, type TestAgent } from './helpers'
+import { vector } from './vectors'
+
+const commandsOf = (agentId: string, type: string) =>
+  db()
+    .select()
+    .from(commands)
+    .where(and(eq(commands.agentId, agentId), eq(commands.commandType, type)))
+
+/** An agent with an emergency replica launched and ready on `i-0aaaabbbbccccdddd`. */
+async function withReadyReplica(version: string): Promise<TestAgent & { replicaId: string }> {
+  await seedFreshPools()
+  const agent = await newAgent(undefined, { agent_version: version })
+  const base = `/api/agents/${agent.agentId}`
+  const auth = agent.client.auth
+  const created = await call(
+    'POST',
+    `${base}/create-emergency-replica`,
+    { ...vector('emergencyRebalanceV4'), instance_id: agent.instanceId },
+    auth,
+  )
+  expect(created.status).toBe(201)
+  const replicaId = created.json.replica_id
+  await call('PUT', `${base}/replicas/${replicaId}`, vector('replicaPutInstanceV4'), auth)
+  await call('POST', `${base}/replicas/${replicaId}/status`, vector('replicaStatusReadyV4'), auth)
+  return { ...agent, replicaId }
+}
+
+describe('replica commands', () => {
+  it('an emergency replica of a 5.x agent is also pushed as create_replica; a 4.x agent only polls', async () => {
+    const fresh = await withReadyReplica('5.0.0')
+    expect(await commandsOf(fresh.agentId, 'create_replica')).toMatchObject([
+      { priority: 100, targetMode: 'spot', payload: { replica_id: fresh.replicaId } },
+    ])
+    const legacy = await withReadyReplica('4.0.0')
+    expect(await commandsOf(legacy.agentId, 'create_replica')).toHaveLength(0)
+  })
+
+  it('promote: the replica becomes the primary, a switch is recorded, promote_replica is queued once', async () => {
+    const agent = await withReadyReplica('5.0.0')
+    const path = `/api/agents/${agent.agentId}/replicas/${agent.replicaId}/promote`
+    const res = await call('POST', path, {}, agent.client.auth)
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({
+      success: true,
+      new_instance_id: 'i-0aaaabbbbccccdddd',
+      command_id: expect.any(String),
+    })
+    const [row] = await db().select().from(agents).where(eq(agents.id, agent.agentId))
+    expect(row?.instanceId).toBe('i-0aaaabbbbccccdddd')
+    expect(await db().select().from(switches).where(eq(switches.agentId, agent.agentId))).toMatchObject([
+      { trigger: 'replica_promotion', oldInstanceId: agent.instanceId, newInstanceId: 'i-0aaaabbbbccccdddd' },
+    ])
+    expect(await commandsOf(agent.agentId, 'promote_replica')).toMatchObject([
+      {
+        id: res.json.command_id,
+        priority: 75,
+        payload: { replica_id: agent.replicaId, replica_instance_id: 'i-0aaaabbbbccccdddd' },
+      },
+    ])
+    const again = await call('POST', path, {}, agent.client.auth)
+    expect(again.json).toMatchObject({ success: true, command_id: null })
+    expect(await commandsOf(agent.agentId, 'promote_replica')).toHaveLength(1)
+    expect(await db().select().from(switches).where(eq(switches.agentId, agent.agentId))).toHaveLength(1)
+  })
+
+  it('promote is refused (409) for a 4.x agent, which has no promote command; nothing changes', async () => {
+    const agent = await withReadyReplica('4.0.0')
+    const res = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/replicas/${agent.replicaId}/promote`,
+      {},
+      agent.client.auth,
+    )
+    expect(res.status).toBe(409)
+    const [replica] = await db().select().from(replicas).where(eq(replicas.id, agent.replicaId))
+    expect(replica?.status).toBe('ready')
+  })
+
+  it('DELETE ends the replica and queues terminate_replica once', async () => {
+    const agent = await withReadyReplica('5.0.0')
+    const path = `/api/agents/${agent.agentId}/replicas/${agent.replicaId}`
+    const res = await call('DELETE', path, undefined, agent.client.auth)
+    expect(res.json).toMatchObject({ success: true, status: 'terminated', command_id: expect.any(String) })
+    const [replica] = await db().select().from(replicas).where(eq(replicas.id, agent.replicaId))
+    expect(replica?.status).toBe('terminated')
+    expect(replica?.terminatedAt).not.toBeNull()
+    expect(await commandsOf(agent.agentId, 'terminate_replica')).toMatchObject([
+      { payload: { replica_id: agent.replicaId, replica_instance_id: 'i-0aaaabbbbccccdddd' } },
+    ])
+    const again = await call('DELETE', path, undefined, agent.client.auth)
+    expect(again.json).toMatchObject({ success: true, command_id: null })
+    expect(await commandsOf(agent.agentId, 'terminate_replica')).toHaveLength(1)
+  })
+
+  it('termination-imminent on a 5.x agent queues promote_replica at emergency priority', async () => {
+    const agent = await withReadyReplica('5.0.0')
+    const res = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/termination-imminent`,
+      { ...vector('terminationImminentV4'), instance_id: agent.instanceId },
+      agent.client.auth,
+    )
+    expect(res.json).toMatchObject({ success: true, new_instance_id: 'i-0aaaabbbbccccdddd' })
+    expect(await commandsOf(agent.agentId, 'promote_replica')).toMatchObject([
+      { priority: 100, source: 'emergency' },
+    ])
+  })
+
+  it('at most 2 active replicas per agent', async () => {
+    await seedFreshPools()
+    const agent = await newAgent()
+    await db().update(agents).set({ manualReplicaEnabled: true }).where(eq(agents.id, agent.agentId))
+    const create = (instanceId: string) =>
+      call(
+        'POST',
+        `/api/agents/${agent.agentId}/replicas`,
+        { instance_id: instanceId, pool_id: 't3.medium.us-east-1c' },
+        agent.client.auth,
+      )
+    expect((await create('i-00000000000000001')).status).toBe(201)
+    expect((await create('i-00000000000000002')).status).toBe(201)
+    const third = await create('i-00000000000000003')
+    expect(third.status).toBe(409)
+    const emergency = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/create-emergency-replica`,
+      { ...vector('emergencyTerminationV4'), instance_id: agent.instanceId },
+      agent.client.auth,
+    )
+    expect(emergency.status).toBe(409)
+  })
+
+  it('a disabled agent gets no emergency replica', async () => {
+    await seedFreshPools()
+    const agent = await newAgent()
+    await db().update(agents).set({ enabled: false }).where(eq(agents.id, agent.agentId))
+    const res = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/create-emergency-replica`,
+      { ...vector('emergencyRebalanceV4'), instance_id: agent.instanceId },
+      agent.client.auth,
+    )
+    expect(res.status).toBe(403)
+    expect(await db().select().from(replicas).where(eq(replicas.agentId, agent.agentId))).toHaveLength(0)
+  })
+
+  it('a ready manual standby in another pool answers an emergency signal', async () => {
+    await seedFreshPools()
+    const agent = await newAgent()
+    await db().update(agents).set({ manualReplicaEnabled: true }).where(eq(agents.id, agent.agentId))
+    const manual = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/replicas`,
+      { instance_id: 'i-0cccc000000000001', pool_id: 't3.medium.us-east-1b', status: 'ready' },
+      agent.client.auth,
+    )
+    expect(manual.json.status).toBe('ready')
+    const res = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/create-emergency-replica`,
+      { ...vector('emergencyTerminationV4'), instance_id: agent.instanceId },
+      agent.client.auth,
+    )
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({
+      replica_id: manual.json.replica_id,
+      replica_instance_id: 'i-0cccc000000000001',
+    })
+  })
+})
