@@ -44,7 +44,7 @@ async function finished(commandId: string): Promise<CommandRow> {
 const sql = (text: string) => text.replace(/'/g, "''")
 
 describe('a fleet of three agents', () => {
-  it('switches pools on a manual command: old instance terminated after the wait, switch and downtime in history', async () => {
+  it('switches pools on a manual command: old instance terminated after the wait, switch and downtime in history, ledger segments', async () => {
     const { api, fleet, client, worker } = world
     const agent = await registered('agent-1')
     await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 3 })
@@ -72,6 +72,22 @@ describe('a fleet of three agents', () => {
     await eventually(async () => (await api.agent(client.id, 'agent-1'))?.instanceId === history.newInstanceId, { what: 'the agent on its new instance' })
     const newOnes = [...fleet.region.ec2.state.instances.values()].filter((i) => i.tags.LogicalAgentId === 'agent-1' && i.instanceId !== oldInstanceId)
     expect(newOnes.map((i) => i.instanceId)).toEqual([history.newInstanceId])
+
+    // The ledger: the engine's cron (which also catches up on segments) runs, as the simulator would run it.
+    const segments = await eventually(
+      async () => {
+        await worker.scheduled('*/5 * * * *')
+        const rows = await queryD1<{ instance_id: string; role: string; ended_at: number | null }>(
+          worker.persistDir,
+          `select instance_id, role, ended_at from usage_segments where agent_id = '${sql(agent.id)}' order by started_at`,
+        )
+        const old = rows.find((r) => r.instance_id === oldInstanceId && r.role === 'primary')
+        const now = rows.find((r) => r.instance_id === history.newInstanceId && r.role === 'primary')
+        return old?.ended_at && now && now.ended_at === null ? rows : undefined
+      },
+      { what: 'ledger segments: old primary closed, new primary open', intervalMs: 1_000 },
+    )
+    expect(segments.some((r) => r.instance_id === oldInstanceId && r.role === 'overlap')).toBe(true)
 
   })
 
