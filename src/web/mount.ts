@@ -9,6 +9,7 @@ import { clientExports } from '../routes/client/exports'
 import { clientInstances } from '../routes/client/instances'
 import { me } from '../routes/client/me'
 import { notificationRoutes } from '../routes/client/notifications'
+import { clientReplicas } from '../routes/client/replicas'
 import { clientReports } from '../routes/client/reports'
 import { clientSettings } from '../routes/client/settings'
 import { openApi } from './openapi/document'
@@ -25,6 +26,7 @@ export function mountPeople(app: Hono<AppEnv>): void {
   app.route('/api/client', clientInstances)
   app.route('/api/client', clientExports)
   app.route('/api/client', clientSettings)
+  app.route('/api/client', clientReplicas)
   app.route('/api/client', clientReports)
   app.route('/', pages)
 }

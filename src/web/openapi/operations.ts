@@ -26,6 +26,7 @@ import { CreateVersionBody } from '../../routes/admin/engine'
 import { ActivityQuery } from '../../routes/admin/fleet'
 import { NewAdminBody } from '../../routes/admin/users'
 import { AgentConfigBody, ToggleEnabledBody } from '../../routes/client/agents'
+import { CreateReplicaBody } from '../../routes/client/replicas'
 import { ExportQuery } from '../../routes/client/exports'
 import { ForceSwitchBody } from '../../routes/client/force-switch'
 import { NewTokenBody, PasswordBody } from '../../routes/client/me'
@@ -339,6 +340,28 @@ export const OPERATIONS: Operation[] = [
     "A command's state: queued → delivered → acked → running → completed | failed",
   ),
   op('get', '/api/client/{clientId}/replicas', 'client', 'person', 'Replicas with sync and cost'),
+  op(
+    'post',
+    '/api/client/agents/{agentId}/replicas',
+    'client',
+    'person',
+    'Create a manual standby replica (owner)',
+    { body: CreateReplicaBody },
+  ),
+  op(
+    'post',
+    '/api/client/agents/{agentId}/replicas/{replicaId}/promote',
+    'client',
+    'person',
+    'Promote a replica to primary (owner)',
+  ),
+  op(
+    'delete',
+    '/api/client/agents/{agentId}/replicas/{replicaId}',
+    'client',
+    'person',
+    'Terminate a replica and its instance (owner)',
+  ),
   op(
     'get',
     '/api/client/{clientId}/decisions',

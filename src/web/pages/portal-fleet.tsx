@@ -254,6 +254,20 @@ portalFleet.get('/agents/:agentId', async (c) => {
           )}
         </form>
       </Panel>
+      {agent.manualReplicaEnabled && writable ? (
+        <Panel title="Standby replica">
+          <form
+            class="inline"
+            data-api={`/api/client/agents/${agent.id}/replicas`}
+            data-redirect={`/c/${client.id}/replicas`}
+          >
+            <Csrf token={viewer.csrfToken} />
+            <input name="poolId" placeholder="Pool (empty: safest cheap pool)" data-null />
+            <button type="submit">Create standby replica</button>
+            <span class="msg" />
+          </form>
+        </Panel>
+      ) : null}
       <Panel title="Recent decisions">
         <DecisionList
           rows={decisions}

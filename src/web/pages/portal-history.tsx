@@ -53,6 +53,7 @@ portalHistory.get('/replicas', async (c) => {
                   <th>Pool</th>
                   <th class="num">Cost</th>
                   <th>Created</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
@@ -94,6 +95,32 @@ portalHistory.get('/replicas', async (c) => {
                     </td>
                     <td>
                       <Time ms={r.createdAt} />
+                    </td>
+                    <td>
+                      {viewer.role !== 'viewer' && ['launching', 'syncing', 'ready'].includes(r.status) ? (
+                        <div style="display:flex;gap:6px">
+                          {r.status === 'ready' || r.status === 'syncing' ? (
+                            <form
+                              data-api={`/api/client/agents/${r.agentId}/replicas/${r.id}/promote`}
+                              data-confirm="Promote this replica to primary?"
+                            >
+                              <Csrf token={viewer.csrfToken} />
+                              <button type="submit">Promote</button>
+                            </form>
+                          ) : null}
+                          <form
+                            data-api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
+                            data-method="DELETE"
+                            data-confirm="Terminate this replica and its instance?"
+                          >
+                            <Csrf token={viewer.csrfToken} />
+                            <button class="danger" type="submit">
+                              Terminate
+                            </button>
+                            <span class="msg" />
+                          </form>
+                        </div>
+                      ) : null}
                     </td>
                   </tr>
                 ))}

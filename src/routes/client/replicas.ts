@@ -1,0 +1,126 @@
+/**
+ * Replica actions of the dashboard (`/api/client/agents/:agentId/replicas/...`): create a manual
+ * standby, promote, terminate. The replaced console called the agent routes without auth; these
+ * need an owner or an admin and reuse the replica modules the agent API uses.
+ */
+import { Hono, type Context } from 'hono'
+import * as z from 'zod'
+import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../../auth'
+import { database } from '../../db/client'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { PRIORITY } from '../../protocol'
+import { understands } from '../../agents/tell'
+import { tellPromotion, tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
+import { requestReplica } from '../../replicas/manual'
+import { promoteReplica } from '../../replicas/promote'
+import { findReplica, statusUpdate } from '../../replicas/store'
+import { readJson } from '../../validate'
+import { auditEntry } from '../../web/audit'
+import { agentInScope } from '../../web/queries/agents'
+
+export const CreateReplicaBody = z.object({ poolId: z.string().trim().min(1).max(128).nullish() })
+
+export const clientReplicas = new Hono<AppEnv>()
+clientReplicas.use(personAuth)
+
+/** The agent of the URL that the person may change (404 across tenants, 403 for viewers). */
+async function writableAgent(c: Context<AppEnv>) {
+  const db = database(c.env.DB)
+  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId') ?? '')
+  scopeClientWrite(c, agent.clientId)
+  return { db, agent }
+}
+
+clientReplicas.post('/agents/:agentId/replicas', async (c) => {
+  const { db, agent } = await writableAgent(c)
+  const body = await readJson(c, CreateReplicaBody)
+  const now = Date.now()
+  const { replica } = await requestReplica(
+    db,
+    agent,
+    {
+      replicaType: 'manual',
+      instanceId: null,
+      parentInstanceId: null,
+      requestedStatus: null,
+      poolId: body.poolId ?? null,
+    },
+    now,
+  )
+  const commandId = await tellReplicaLaunch(c.env, agent, replica)
+  await auditEntry(
+    c,
+    db,
+    {
+      action: 'replica.create',
+      clientId: agent.clientId,
+      targetType: 'replica',
+      targetId: replica.id,
+      after: { poolId: replica.poolId, status: replica.status },
+    },
+    now,
+  )
+  return c.json(
+    {
+      success: true,
+      replicaId: replica.id,
+      poolId: replica.poolId,
+      hourlyCost: replica.hourlyCost,
+      status: replica.status,
+      commandId,
+    },
+    201,
+  )
+})
+
+clientReplicas.post('/agents/:agentId/replicas/:replicaId/promote', async (c) => {
+  const { db, agent } = await writableAgent(c)
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  if (replica.status !== 'promoted' && !understands(agent, 'promote_replica')) {
+    throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
+  }
+  const now = Date.now()
+  const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', now)
+  const commandId = promotion.changed
+    ? await tellPromotion(c.env, agent, replica, promotion.newInstanceId, PRIORITY.manual)
+    : null
+  await auditEntry(
+    c,
+    db,
+    {
+      action: 'replica.promote',
+      clientId: agent.clientId,
+      targetType: 'replica',
+      targetId: replica.id,
+      before: { status: replica.status },
+      after: { status: 'promoted', newInstanceId: promotion.newInstanceId },
+    },
+    now,
+  )
+  return c.json({ success: true, replicaId: replica.id, newInstanceId: promotion.newInstanceId, commandId })
+})
+
+clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
+  const { db, agent } = await writableAgent(c)
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  const now = Date.now()
+  const update = statusUpdate(db, replica, 'terminated', {}, now)
+  if (!update) return c.json({ success: true, replicaId: replica.id, status: 'terminated', commandId: null })
+  await update
+  const commandId = await tellReplicaTermination(c.env, agent, replica)
+  await auditEntry(
+    c,
+    db,
+    {
+      action: 'replica.terminate',
+      clientId: agent.clientId,
+      targetType: 'replica',
+      targetId: replica.id,
+      before: { status: replica.status },
+      after: { status: 'terminated' },
+    },
+    now,
+  )
+  return c.json({ success: true, replicaId: replica.id, status: 'terminated', commandId })
+})
