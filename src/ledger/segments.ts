@@ -59,7 +59,7 @@ export async function syncSegments(db: Database, agent: Agent, now: number): Pro
   let closed = 0
   for (const s of open) {
     if (wantedKeys.has(keyOf(s))) continue
-    const end = Math.min(now, Math.max(s.startedAt, recordedEnd(s, insts, reps) ?? now))
+    const end = Math.min(now, Math.max(s.startedAt, recordedEnd(s, insts, reps, sws) ?? now))
     statements.push(db.update(usageSegments).set({ endedAt: end }).where(eq(usageSegments.id, s.id)))
     closed++
   }
@@ -71,11 +71,21 @@ export async function syncSegments(db: Database, agent: Agent, now: number): Pro
   return { opened: toOpen.length, closed }
 }
 
-/** When the segment's instance or replica stopped, as recorded; null when it still runs in another role. */
-function recordedEnd(s: SegmentRow, insts: (typeof instances.$inferSelect)[], reps: (typeof replicas.$inferSelect)[]): number | null {
+/**
+ * When the segment stopped, as recorded: a replica's end or promotion, an instance's termination, or
+ * the switch that took the primary role away from it; null when unrecorded (then: now).
+ */
+function recordedEnd(
+  s: SegmentRow,
+  insts: (typeof instances.$inferSelect)[],
+  reps: (typeof replicas.$inferSelect)[],
+  sws: { at: number; oldId: string | null }[],
+): number | null {
   if (s.role === 'replica') {
     const r = reps.find((x) => x.instanceId === s.instanceId)
     return r ? (r.terminatedAt ?? r.promotedAt ?? (LIVE_REPLICA.has(r.status) ? null : r.updatedAt)) : null
   }
-  return insts.find((i) => i.instanceId === s.instanceId)?.terminatedAt ?? null
+  const terminated = insts.find((i) => i.instanceId === s.instanceId)?.terminatedAt ?? null
+  const switchedAway = s.role === 'primary' ? sws.find((w) => w.oldId === s.instanceId && w.at >= s.startedAt)?.at : undefined
+  return switchedAway ?? terminated
 }
