@@ -2,6 +2,7 @@
  * One customer instance simulated for the agent: fake EC2 + Price List + IMDS (test/fakes) on real
  * time with short transitions, so the agent process (which runs on real time) needs no driving.
  */
+import { randomInt } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +25,10 @@ export async function startSimulation(options: { lifecycle?: 'spot' | 'on-demand
     durations: { pendingMs: 300, statusOkMs: 300, shuttingDownMs: 300, imageMs: 500 },
   })
   const pricing = await startFakePricing({ clock: systemClock })
+  // Ids unique across simulations: several clients of one control plane must not share an instance id.
+  const salt = randomInt(1, 0xffffff) * 0x1000000
+  let counter = 0
+  ec2.state.nextId = (prefix, width = 17) => `${prefix}-${(salt + ++counter).toString(16).padStart(width, '0')}`
   const workload = seedWorkload(ec2, { lifecycle: options.lifecycle ?? 'spot' })
   for (const [i, az] of ['us-east-1a', 'us-east-1b', 'us-east-1c'].entries()) ec2.setSpotPrice('t3.medium', az, 0.0125 + i * 0.001)
   const imds = await imdsFor(ec2, workload.instanceId, { pricing })
