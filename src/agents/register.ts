@@ -35,10 +35,8 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
     hostname: facts.hostname ?? existing?.hostname ?? null,
     agentVersion: facts.agentVersion ?? existing?.agentVersion ?? null,
     instanceId: facts.instanceId,
-    lastHeartbeatAt: now,
     updatedAt: now,
   }
-  const status = existing && !existing.enabled ? ('disabled' as const) : ('online' as const)
   // The instance row names its agent through the identity, so a concurrent first registration
   // of the same logical agent still lands on one agent row.
   const agentIdOfIdentity = sql`(select ${agents.id} from ${agents} where ${agents.clientId} = ${facts.clientId} and ${agents.logicalAgentId} = ${facts.logicalAgentId})`
@@ -75,13 +73,15 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
         id: existing?.id ?? newId('agt'),
         clientId: facts.clientId,
         logicalAgentId: facts.logicalAgentId,
-        status,
+        // Liveness (status, last heartbeat) is the agent's Durable Object's to write after this.
+        status: 'online',
+        lastHeartbeatAt: now,
         createdAt: now,
         ...agentFacts,
       })
       .onConflictDoUpdate({
         target: [agents.clientId, agents.logicalAgentId],
-        set: { ...agentFacts, status },
+        set: agentFacts,
       }),
     db
       .insert(instances)
