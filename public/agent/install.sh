@@ -8,13 +8,18 @@ set -eu
 SERVER="${SPOT_OPTIMIZER_SERVER_URL:-${CENTRAL_SERVER_URL:-}}"
 TOKEN="${SPOT_OPTIMIZER_CLIENT_TOKEN:-${CLIENT_TOKEN:-}}"
 LOGICAL_ID="${LOGICAL_AGENT_ID:-}"
-ENV_DIR=/etc/spot-optimizer
+# SPOTGUARD_INSTALL_ROOT prefixes every path (tests install into a temp dir).
+PREFIX="${SPOTGUARD_INSTALL_ROOT:-}"
+ENV_DIR="$PREFIX/etc/spot-optimizer"
 ENV_FILE="$ENV_DIR/agent.env"
-INSTALL_DIR=/opt/spotguard
+INSTALL_DIR="$PREFIX/opt/spotguard"
+UNIT_DIR="$PREFIX/etc/systemd/system"
 UNIT=spotguard-agent.service
 LEGACY_UNITS="spot-optimizer-agent.service spotguard-agent.service"
 
 die() { echo "install.sh: $*" >&2; exit 1; }
+# A terminal to ask on (none under `curl | sh` in CI or cloud-init).
+has_tty() { (: </dev/tty) 2>/dev/null; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,11 +31,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-[ "$(id -u)" -eq 0 ] || die "run as root (sudo)"
+[ -n "$PREFIX" ] || [ "$(id -u)" -eq 0 ] || die "run as root (sudo)"
 command -v node >/dev/null 2>&1 || die "Node.js 20 or newer is required (e.g. dnf install nodejs20 / apt install nodejs)"
 NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$NODE_MAJOR" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
 command -v systemctl >/dev/null 2>&1 || die "systemd is required"
+command -v curl >/dev/null 2>&1 || die "curl is required"
 
 # Keep the settings of an existing (legacy) installation unless new ones are given.
 if [ -f "$ENV_FILE" ]; then
@@ -40,8 +46,8 @@ if [ -f "$ENV_FILE" ]; then
   [ -n "$SERVER" ] || SERVER="$OLD_SERVER"
   [ -n "$TOKEN" ] || TOKEN="$OLD_TOKEN"
 fi
-if [ -z "$SERVER" ] && [ -r /dev/tty ]; then printf 'Control plane URL: ' >/dev/tty; read -r SERVER </dev/tty; fi
-if [ -z "$TOKEN" ] && [ -r /dev/tty ]; then printf 'Client token: ' >/dev/tty; stty -echo </dev/tty 2>/dev/null || true; read -r TOKEN </dev/tty; stty echo </dev/tty 2>/dev/null || true; echo >/dev/tty; fi
+if [ -z "$SERVER" ] && has_tty; then printf 'Control plane URL: ' >/dev/tty; read -r SERVER </dev/tty; fi
+if [ -z "$TOKEN" ] && has_tty; then printf 'Client token: ' >/dev/tty; stty -echo </dev/tty 2>/dev/null || true; read -r TOKEN </dev/tty; stty echo </dev/tty 2>/dev/null || true; echo >/dev/tty; fi
 [ -n "$SERVER" ] || die "the control plane URL is required (--server)"
 [ -n "$TOKEN" ] || die "the client token is required (--token)"
 SERVER="${SERVER%/}"
@@ -62,7 +68,8 @@ curl -fsSL "$SERVER/agent/spotguard-agent.js" -o "$TMP/spotguard-agent.js" || di
 curl -fsSL "$SERVER/agent/spotguard-agent.service" -o "$TMP/$UNIT" || die "download of the unit failed"
 node "$TMP/spotguard-agent.js" --version >/dev/null || die "the downloaded agent does not run"
 install -m 0755 "$TMP/spotguard-agent.js" "$INSTALL_DIR/spotguard-agent.js"
-install -m 0644 "$TMP/$UNIT" "/etc/systemd/system/$UNIT"
+mkdir -p "$UNIT_DIR"
+install -m 0644 "$TMP/$UNIT" "$UNIT_DIR/$UNIT"
 
 # Keep the other settings of an existing env file; write the server and token under the right names.
 umask 077
