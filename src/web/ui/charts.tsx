@@ -109,6 +109,14 @@ export function PriceChart(props: { history: PriceHistory; markers: Marker[]; cu
             data-points={String(p.points.length)}
           />
         ))}
+        {[
+          { points: history.onDemand, color: '#7c3aed' },
+          ...history.pools.map((p, i) => ({ points: p.points, color: PALETTE[i % PALETTE.length]! })),
+        ].map((s) => {
+          // The latest price as a dot, so a price first reported a moment ago is still visible.
+          const last = s.points.at(-1)
+          return last ? <circle cx={x(last.t)} cy={y(last.price)} r="3" fill={s.color} /> : null
+        })}
       </svg>
       <div class="legend">
         <span>
