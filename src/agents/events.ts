@@ -5,21 +5,24 @@
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, instances, type Agent } from '../db/schema'
+import { assessPool } from '../engine/pool-risk'
 import { newId } from '../ids'
 import { findInstanceOfAgent } from './instances'
 
 const RISK_WINDOW_MS = 30 * 24 * 3_600_000
 
 export interface RebalanceAnswer {
-  action: 'monitor'
+  action: 'monitor' | 'switch'
   riskScore: number
   reason: string
   poolId: string | null
+  /** With `switch`: the safer pool the engine would move to. */
+  targetPoolId?: string
 }
 
 /**
- * Records a rebalance recommendation received at `now` and answers `monitor`. Provisional risk until
- * the engine's model: 1 − e^(−n/10) over the pool's notices and rebalances of the last 30 days.
+ * Records a rebalance recommendation received at `now` and answers with the engine's risk of the pool:
+ * `switch` (with a safer pool) when it is above the agent's risk threshold, else `monitor`.
  */
 export async function recordRebalance(
   db: Database,
@@ -41,13 +44,22 @@ export async function recordRebalance(
     action: 'monitor',
   })
   const seen = poolId ? await poolSignals(db, poolId, now) : 1
-  const riskScore = Math.round((1 - Math.exp(-seen / 10)) * 100) / 100
-  return {
-    action: 'monitor',
-    riskScore,
-    reason: `rebalance recommendation; ${seen} interruption signal(s) in ${poolId ?? 'this pool'} over 30 days`,
-    poolId,
+  const assessed =
+    poolId && instance?.instanceType && instance.region
+      ? await assessPool(db, { poolId, instanceType: instance.instanceType, region: instance.region }, agent.riskThreshold, now)
+      : null
+  const riskScore = Math.round((assessed?.risk ?? 1 - Math.exp(-seen / 10)) * 100) / 100
+  const reason = `rebalance recommendation; ${seen} interruption signal(s) in ${poolId ?? 'this pool'} over 30 days`
+  if (assessed?.saferPool) {
+    return {
+      action: 'switch',
+      riskScore,
+      reason: `${reason}; risk above ${assessed.threshold}, ${assessed.saferPool.poolId} is safer`,
+      poolId,
+      targetPoolId: assessed.saferPool.poolId,
+    }
   }
+  return { action: 'monitor', riskScore, reason, poolId }
 }
 
 async function poolSignals(db: Database, poolId: string, now: number): Promise<number> {

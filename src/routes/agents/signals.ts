@@ -80,7 +80,8 @@ signals.post('/rebalance-recommendation', async (c) => {
     { instanceId: body.instance_id, detectedAt: body.detected_at },
     Date.now(),
   )
-  return c.json({ success: true, action: answer.action, risk_score: answer.riskScore, reason: answer.reason })
+  const target = answer.targetPoolId ? { target_mode: 'spot', target_pool_id: answer.targetPoolId } : {}
+  return c.json({ success: true, action: answer.action, risk_score: answer.riskScore, reason: answer.reason, ...target })
 })
 
 signals.post('/create-emergency-replica', async (c) => {

@@ -73,6 +73,24 @@ describe('failover on a termination notice', () => {
   })
 })
 
+describe('rebalance recommendation', () => {
+  it("answers with the engine's risk: switch to a safer pool when the pool is too risky, else monitor", async () => {
+    const type = freshType()
+    const risky = await agentOn(type, 'spot')
+    await reportPrices(risky, type, { a: 0.04, b: 0.013, c: 0.03 }, 'spot')
+    const res = await call('POST', `/api/agents/${risky.agentId}/rebalance-recommendation`, { instance_id: risky.instanceId, detected_at: new Date().toISOString() }, risky.client.auth)
+    expect(res.json).toMatchObject({ success: true, action: 'switch', target_mode: 'spot', target_pool_id: `${type}.us-east-1b` })
+    expect(res.json.risk_score).toBeGreaterThan(0.3)
+
+    const calmType = freshType()
+    const calm = await agentOn(calmType, 'spot')
+    await reportPrices(calm, calmType, { a: 0.012, b: 0.013, c: 0.03 }, 'spot')
+    const quiet = await call('POST', `/api/agents/${calm.agentId}/rebalance-recommendation`, { instance_id: calm.instanceId, detected_at: new Date().toISOString() }, calm.client.auth)
+    expect(quiet.json).toMatchObject({ success: true, action: 'monitor' })
+    expect(quiet.json).not.toHaveProperty('target_pool_id')
+  })
+})
+
 describe('manual replica mode', () => {
   it('keeps exactly one standby in another pool, without bursts, and ends it through a command when turned off', async () => {
     const type = freshType()
