@@ -7,7 +7,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { resolveParams } from '../src/engine/params'
-import { formatEventsFile, formatPriceFile, parseEventsFile, parsePriceFile, traceFromPrices } from './backtest/files'
+import {
+  formatEventsFile,
+  formatPriceFile,
+  parseEventsFile,
+  parsePriceFile,
+  traceFromPrices,
+} from './backtest/files'
 import { formatTable, runBacktest } from './backtest/report'
 import { generateTrace } from './backtest/trace'
 
@@ -36,7 +42,8 @@ function loadTrace() {
     return trace
   }
   const onDemand = Number(values['on-demand'])
-  if (!(onDemand > 0)) throw new Error('a price file needs --on-demand <usd/h> (the on-demand price of its instance type)')
+  if (!(onDemand > 0))
+    throw new Error('a price file needs --on-demand <usd/h> (the on-demand price of its instance type)')
   return traceFromPrices(parsePriceFile(readFileSync(file, 'utf8')), onDemand, events)
 }
 
@@ -47,8 +54,12 @@ if (values['write-trace']) {
   writeFileSync(join(values['write-trace'], 'events.tsv'), formatEventsFile(trace.events))
 }
 const report = runBacktest(trace, readParams(values.params))
-console.log(`${report.trace.start} → ${report.trace.end}, ${report.trace.pools.join(', ')}, on-demand $${trace.onDemand}/h`)
-console.log(`caps: ${report.caps.perDay}/24 h, ${report.caps.perWeek}/7 d; ${report.trace.interruptions} interruptions in the fleet`)
+console.log(
+  `${report.trace.start} → ${report.trace.end}, ${report.trace.pools.join(', ')}, on-demand $${trace.onDemand}/h`,
+)
+console.log(
+  `caps: ${report.caps.perDay}/24 h, ${report.caps.perWeek}/7 d; ${report.trace.interruptions} interruptions in the fleet`,
+)
 console.log(formatTable(report))
 mkdirSync(dirname(values.out!), { recursive: true })
 writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n')

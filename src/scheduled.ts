@@ -26,7 +26,10 @@ export async function runScheduled(cron: string, env: Env, now: number): Promise
     await db
       .insert(cronRuns)
       .values({ job: job.name, startedAt: now, finishedAt: null, ok: null, detail: null })
-      .onConflictDoUpdate({ target: cronRuns.job, set: { startedAt: now, finishedAt: null, ok: null, detail: null } })
+      .onConflictDoUpdate({
+        target: cronRuns.job,
+        set: { startedAt: now, finishedAt: null, ok: null, detail: null },
+      })
     let ok = true
     let detail: string
     try {

@@ -23,7 +23,8 @@ export function parsePriceFile(text: string): PriceRow[] {
     if (!line.startsWith('SPOTPRICEHISTORY')) return
     const m = PRICE_LINE.exec(line)
     const at = m ? Date.parse(m[5]!) : Number.NaN
-    if (!m || Number.isNaN(at)) throw new Error(`price file line ${n + 1}: not a SPOTPRICEHISTORY row: ${line}`)
+    if (!m || Number.isNaN(at))
+      throw new Error(`price file line ${n + 1}: not a SPOTPRICEHISTORY row: ${line}`)
     rows.push({ az: m[1]!, instanceType: m[2]!, product: m[3]!, price: Number(m[4]), at })
   })
   return rows
@@ -49,7 +50,12 @@ export function parseEventsFile(text: string): TraceEvent[] {
  * A trace from price rows: the first instance type found, `Linux/UNIX` rows (else `Linux/UNIX (Amazon VPC)`),
  * resampled as a step function onto a grid from the first change point to the last.
  */
-export function traceFromPrices(rows: PriceRow[], onDemand: number, events: TraceEvent[] = [], stepMs = 300_000): Trace {
+export function traceFromPrices(
+  rows: PriceRow[],
+  onDemand: number,
+  events: TraceEvent[] = [],
+  stepMs = 300_000,
+): Trace {
   const type = rows[0]?.instanceType
   if (!type) throw new Error('price file has no SPOTPRICEHISTORY rows')
   const ofType = rows.filter((r) => r.instanceType === type)
@@ -92,7 +98,9 @@ export function formatPriceFile(trace: Trace): string {
       const isLast = i === series.length - 1 // keeps the trace's full length on a round trip
       if (Number.isNaN(price) || (i > 0 && series[i - 1] === price && !isLast)) return
       const at = new Date(trace.start + i * trace.stepMs).toISOString().replace('.000Z', '+00:00')
-      lines.push(['SPOTPRICEHISTORY', pool.az, trace.instanceType, 'Linux/UNIX', price.toFixed(6), at].join('\t'))
+      lines.push(
+        ['SPOTPRICEHISTORY', pool.az, trace.instanceType, 'Linux/UNIX', price.toFixed(6), at].join('\t'),
+      )
     })
   })
   return lines.join('\n') + '\n'

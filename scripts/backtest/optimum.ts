@@ -4,7 +4,17 @@
  * the rolling 7 d cap is met by a Lagrangian price per switch, raised until the plan breaks no cap.
  * The plan is then replayed through `simulate`, so its accounting is exactly every other row's.
  */
-import { capViolations, INTERRUPTION_HOURS, ONDEMAND, OVERLAP_HOURS, priceOf, simulate, type Caps, type RunResult, type Strategy } from './simulate'
+import {
+  capViolations,
+  INTERRUPTION_HOURS,
+  ONDEMAND,
+  OVERLAP_HOURS,
+  priceOf,
+  simulate,
+  type Caps,
+  type RunResult,
+  type Strategy,
+} from './simulate'
 import type { Trace } from './trace'
 
 const HOUR_MS = 3_600_000
@@ -80,7 +90,9 @@ function plan(trace: Trace, caps: Caps, initial: number, lambda: number): number
           const isSwitch = q !== here
           const s2 = isSwitch ? ages.add[s]! : s
           if (s2 < 0) continue
-          const price = isSwitch ? OVERLAP_HOURS * (priceOf(trace, here, from) + priceOf(trace, q, from)) + lambda : 0
+          const price = isSwitch
+            ? OVERLAP_HOURS * (priceOf(trace, here, from) + priceOf(trace, q, from)) + lambda
+            : 0
           const total = v + fee + price + runs[q + 1]!.cost
           if (!(total < Number.POSITIVE_INFINITY)) continue
           const target = slot(runs[q + 1]!.end, ages.advance[s2]!)
@@ -117,7 +129,8 @@ function replay(trace: Trace, placements: number[], initial: number): Strategy {
 
 /** The hindsight optimum's run. */
 export function optimum(trace: Trace, caps: Caps, initial: number): RunResult {
-  const run = (lambda: number) => simulate(trace, replay(trace, plan(trace, caps, initial, lambda), initial), caps)
+  const run = (lambda: number) =>
+    simulate(trace, replay(trace, plan(trace, caps, initial, lambda), initial), caps)
   let result = run(0)
   if (capViolations(result.switchTimes, caps) === 0) return result
   let [lo, hi] = [0, trace.onDemand * 24]

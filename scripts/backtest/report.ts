@@ -17,7 +17,15 @@ export interface StrategyRow {
 }
 
 export interface BacktestReport {
-  trace: { start: string; end: string; steps: number; step_minutes: number; pools: string[]; on_demand: number; interruptions: number }
+  trace: {
+    start: string
+    end: string
+    steps: number
+    step_minutes: number
+    pools: string[]
+    on_demand: number
+    interruptions: number
+  }
   caps: Caps
   strategies: StrategyRow[]
 }
@@ -61,7 +69,15 @@ export function runBacktest(trace: Trace, params: EngineParams): BacktestReport 
 
 /** The report as a fixed-width table. */
 export function formatTable(report: BacktestReport): string {
-  const head = ['strategy', 'total_cost', 'savings_%', 'of_optimum', 'switches', 'interrupted', 'cap_violations']
+  const head = [
+    'strategy',
+    'total_cost',
+    'savings_%',
+    'of_optimum',
+    'switches',
+    'interrupted',
+    'cap_violations',
+  ]
   const rows = report.strategies.map((r) => [
     r.strategy,
     `$${r.total_cost.toFixed(4)}`,
@@ -72,6 +88,7 @@ export function formatTable(report: BacktestReport): string {
     String(r.cap_violations),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   return [line(head), ...rows.map(line)].join('\n')
 }

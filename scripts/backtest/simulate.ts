@@ -73,7 +73,13 @@ export function capViolations(times: readonly number[], caps: Caps): number {
 }
 
 /** Interruption events of a pool index's AZ at a time window (from, to]. */
-function hits(events: readonly TraceEvent[], trace: Trace, placement: number, from: number, to: number): TraceEvent | undefined {
+function hits(
+  events: readonly TraceEvent[],
+  trace: Trace,
+  placement: number,
+  from: number,
+  to: number,
+): TraceEvent | undefined {
   if (placement === ONDEMAND) return undefined
   const az = trace.pools[placement]!.az
   return events.find((e) => e.kind === 'interruption' && e.az === az && e.at > from && e.at <= to)
@@ -93,7 +99,8 @@ export function simulate(trace: Trace, strategy: Strategy, caps: Caps): RunResul
   for (let step = 0; step < trace.steps; step++) {
     const now = trace.start + step * trace.stepMs
     const pending: TraceEvent[] = []
-    while (cursor < interruptions.length && interruptions[cursor]!.at <= now) pending.push(interruptions[cursor++]!)
+    while (cursor < interruptions.length && interruptions[cursor]!.at <= now)
+      pending.push(interruptions[cursor++]!)
     const hit = hits(pending, trace, placement, Number.NEGATIVE_INFINITY, now)
     if (hit) {
       cost += INTERRUPTION_HOURS * trace.onDemand

@@ -115,7 +115,12 @@ export function generateTrace(options: Partial<TraceOptions> = {}): Trace {
   }
 }
 
-function interruptions(prices: Float64Array[], o: TraceOptions, rand: () => number, stepMs: number): TraceEvent[] {
+function interruptions(
+  prices: Float64Array[],
+  o: TraceOptions,
+  rand: () => number,
+  stepMs: number,
+): TraceEvent[] {
   let exposure = 0
   for (const series of prices) for (const p of series) exposure += (p / o.onDemand) ** 3
   const expected = o.interruptionsPerMonth * (o.days / 30) * prices.length
@@ -127,7 +132,8 @@ function interruptions(prices: Float64Array[], o: TraceOptions, rand: () => numb
       if (rand() >= scale * (p / o.onDemand) ** 3) return
       const at = o.start + i * stepMs + Math.floor(rand() * stepMs)
       events.push({ at, az, kind: 'interruption' })
-      if (rand() < 0.7) events.push({ at: at - Math.round(between(rand, 5, 30) * 60_000), az, kind: 'rebalance' })
+      if (rand() < 0.7)
+        events.push({ at: at - Math.round(between(rand, 5, 30) * 60_000), az, kind: 'rebalance' })
     })
   })
   return events.sort((a, b) => a.at - b.at)

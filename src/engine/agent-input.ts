@@ -27,7 +27,13 @@ export async function loadAgentFacts(db: Database, agent: Agent, now: number): P
   const recent = await db
     .select({ at: switches.receivedAt, trigger: switches.trigger, newInstanceId: switches.newInstanceId })
     .from(switches)
-    .where(and(eq(switches.agentId, agent.id), eq(switches.clientId, agent.clientId), gte(switches.receivedAt, now - WEEK)))
+    .where(
+      and(
+        eq(switches.agentId, agent.id),
+        eq(switches.clientId, agent.clientId),
+        gte(switches.receivedAt, now - WEEK),
+      ),
+    )
     .orderBy(desc(switches.receivedAt))
   const [pending] = await db
     .select({ id: commands.id })
@@ -47,18 +53,29 @@ export async function loadAgentFacts(db: Database, agent: Agent, now: number): P
     instance,
     switchTimes: recent.filter((s) => !uncounted.includes(s.trigger)).map((s) => s.at),
     since: Math.max(last?.at ?? 0, instance?.createdAt ?? 0),
-    imposed: last !== undefined && uncounted.includes(last.trigger) && last.newInstanceId === agent.instanceId,
+    imposed:
+      last !== undefined && uncounted.includes(last.trigger) && last.newInstanceId === agent.instanceId,
     commandInFlight: pending !== undefined,
   }
 }
 
 /** The engine input, or null when the agent's placement or the on-demand price is unknown. */
-export function engineInput(agent: Agent, facts: AgentFacts, market: Market, params: EngineParams, now: number): EngineInput | null {
+export function engineInput(
+  agent: Agent,
+  facts: AgentFacts,
+  market: Market,
+  params: EngineParams,
+  now: number,
+): EngineInput | null {
   const instance = facts.instance
   if (!instance || instance.mode === 'unknown' || market.onDemandPrice === null) return null
   return {
     now,
-    agent: { enabled: agent.enabled && agent.status !== 'disabled', online: agent.status === 'online', commandInFlight: facts.commandInFlight },
+    agent: {
+      enabled: agent.enabled && agent.status !== 'disabled',
+      online: agent.status === 'online',
+      commandInFlight: facts.commandInFlight,
+    },
     current: {
       mode: instance.mode,
       poolId: instance.mode === 'spot' ? instance.poolId : null,

@@ -30,22 +30,50 @@ export interface ChosenPool {
 }
 
 /** The pool to use, or null when no other pool has a fresh price. */
-export async function chooseSafePool(db: Database, wanted: PoolWanted, now: number): Promise<ChosenPool | null> {
-  const [{ params }, market] = await Promise.all([activeParams(db), loadMarket(db, wanted.instanceType, wanted.region, now)])
+export async function chooseSafePool(
+  db: Database,
+  wanted: PoolWanted,
+  now: number,
+): Promise<ChosenPool | null> {
+  const [{ params }, market] = await Promise.all([
+    activeParams(db),
+    loadMarket(db, wanted.instanceType, wanted.region, now),
+  ])
   // Without a known on-demand price, three times the dearest pool stands in for the risk scale.
   const od = market.onDemandPrice ?? 3 * Math.max(0, ...market.pools.map((p) => p.price))
   const where = { now, currentPoolId: wanted.currentPoolId, excludedZones: wanted.excludeZones }
   const scored = market.pools
     .filter((p) => poolExclusion(p, where, params) === null)
     .map((p) => ({ pool: p, risk: poolRisk(p, od, params) }))
-    .map((s) => ({ ...s, cost: riskAdjustedCost({ placement: { mode: 'spot', poolId: s.pool.poolId }, price: s.pool.price, risk: s.risk, quote: s.pool }, od, params) }))
+    .map((s) => ({
+      ...s,
+      cost: riskAdjustedCost(
+        {
+          placement: { mode: 'spot', poolId: s.pool.poolId },
+          price: s.pool.price,
+          risk: s.risk,
+          quote: s.pool,
+        },
+        od,
+        params,
+      ),
+    }))
   const preferred = scored.filter((s) => wanted.preferredZones?.includes(s.pool.az))
   const field = preferred.length > 0 ? preferred : scored
   const safe = field.filter((s) => s.risk <= params.risk_threshold)
-  const best = (safe.length > 0 ? safe : field).sort((a, b) => a.cost - b.cost || a.pool.poolId.localeCompare(b.pool.poolId))[0]
+  const best = (safe.length > 0 ? safe : field).sort(
+    (a, b) => a.cost - b.cost || a.pool.poolId.localeCompare(b.pool.poolId),
+  )[0]
   return best ? chosen(best.pool, wanted, best.risk) : null
 }
 
 function chosen(pool: PoolQuote, wanted: PoolWanted, risk: number): ChosenPool {
-  return { poolId: pool.poolId, instanceType: wanted.instanceType, region: wanted.region, az: pool.az, price: pool.price, risk }
+  return {
+    poolId: pool.poolId,
+    instanceType: wanted.instanceType,
+    region: wanted.region,
+    az: pool.az,
+    price: pool.price,
+    risk,
+  }
 }

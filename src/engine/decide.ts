@@ -41,7 +41,8 @@ export function poolExclusion(
     return 'recently_interrupted'
   }
   const capacity = pool.lastCapacityErrorAt
-  if (capacity !== null && now - capacity < params.skip_after_capacity_error_minutes * 60_000) return 'capacity_error'
+  if (capacity !== null && now - capacity < params.skip_after_capacity_error_minutes * 60_000)
+    return 'capacity_error'
   return null
 }
 
@@ -52,28 +53,47 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   if (!(od > 0)) return stay(['no on-demand price known'], ['unknown_placement'])
   const { current, thresholds } = input
 
-  const currentQuote = current.mode === 'spot' ? input.pools.find((p) => p.poolId === current.poolId) : undefined
-  if (current.mode === 'spot' && !currentQuote) return stay(['no price for the current pool'], ['unknown_placement'])
+  const currentQuote =
+    current.mode === 'spot' ? input.pools.find((p) => p.poolId === current.poolId) : undefined
+  if (current.mode === 'spot' && !currentQuote)
+    return stay(['no price for the current pool'], ['unknown_placement'])
   const here: Candidate = currentQuote
-    ? { placement: current, price: currentQuote.price, risk: poolRisk(currentQuote, od, params), quote: currentQuote }
+    ? {
+        placement: current,
+        price: currentQuote.price,
+        risk: poolRisk(currentQuote, od, params),
+        quote: currentQuote,
+      }
     : { placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null }
   const urgent = current.mode === 'spot' && here.risk > thresholds.risk_threshold
 
   const reasons: string[] = []
   const skipped = new Map<string, number>()
   const candidates: Candidate[] = []
-  const where = { now: input.now, currentPoolId: current.mode === 'spot' ? current.poolId : null, excludedZones: input.excludedZones }
+  const where = {
+    now: input.now,
+    currentPoolId: current.mode === 'spot' ? current.poolId : null,
+    excludedZones: input.excludedZones,
+  }
   for (const pool of input.pools) {
     const why = poolExclusion(pool, where, params)
     if (why === 'current') continue
     const risk = poolRisk(pool, od, params)
     const reason = why ?? (risk > thresholds.risk_threshold ? 'above_risk_threshold' : null)
     if (reason) skipped.set(reason, (skipped.get(reason) ?? 0) + 1)
-    else candidates.push({ placement: { mode: 'spot', poolId: pool.poolId }, price: pool.price, risk, quote: pool })
+    else
+      candidates.push({
+        placement: { mode: 'spot', poolId: pool.poolId },
+        price: pool.price,
+        risk,
+        quote: pool,
+      })
   }
-  if (current.mode === 'spot') candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
+  if (current.mode === 'spot')
+    candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
   for (const [why, n] of skipped) reasons.push(`${n} pool(s) skipped: ${why.replaceAll('_', ' ')}`)
-  if (urgent) reasons.push(`current pool risk ${here.risk.toFixed(2)} above threshold ${thresholds.risk_threshold}`)
+  if (urgent)
+    reasons.push(`current pool risk ${here.risk.toFixed(2)} above threshold ${thresholds.risk_threshold}`)
 
   const eligible = urgent ? candidates.filter((c) => c.risk < here.risk) : candidates
   let best: Candidate | null = null
@@ -95,9 +115,13 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   )
   const blocked = [
     ...hardBlocks(input, params),
-    ...(urgent ? [] : comfortBlocks(input, params, { savingsPercent, valuePerHour: bestValue, currentPrice: here.price })),
+    ...(urgent
+      ? []
+      : comfortBlocks(input, params, { savingsPercent, valuePerHour: bestValue, currentPrice: here.price })),
   ]
-  const freshness = best.quote ? 1 - 0.5 * Math.min(1, (input.now - best.quote.seenAt) / (params.price_fresh_minutes * 60_000)) : 1
+  const freshness = best.quote
+    ? 1 - 0.5 * Math.min(1, (input.now - best.quote.seenAt) / (params.price_fresh_minutes * 60_000))
+    : 1
   const margin = Math.min(1, bestValue / Math.max(here.price * 0.2, 1e-9))
   const kind: DecisionKind =
     best.placement.mode === 'ondemand' ? 'to_ondemand' : current.mode === 'spot' ? 'switch_pool' : 'to_spot'

@@ -11,11 +11,21 @@ import type { Decision } from './types'
 export type DecisionRow = typeof decisions.$inferSelect
 
 /** The agent's latest decision (live or shadow), or null. */
-export async function latestDecision(db: Database, agent: Agent, shadow: boolean): Promise<DecisionRow | null> {
+export async function latestDecision(
+  db: Database,
+  agent: Agent,
+  shadow: boolean,
+): Promise<DecisionRow | null> {
   const [row] = await db
     .select()
     .from(decisions)
-    .where(and(eq(decisions.agentId, agent.id), eq(decisions.clientId, agent.clientId), eq(decisions.shadow, shadow)))
+    .where(
+      and(
+        eq(decisions.agentId, agent.id),
+        eq(decisions.clientId, agent.clientId),
+        eq(decisions.shadow, shadow),
+      ),
+    )
     .orderBy(desc(decisions.lastSeenAt), desc(decisions.createdAt))
     .limit(1)
   return row ?? null
@@ -70,6 +80,11 @@ export async function storeDecision(
 }
 
 /** Links a decision to the command that applies it. */
-export async function markApplied(db: Database, decisionId: string, commandId: string, now: number): Promise<void> {
+export async function markApplied(
+  db: Database,
+  decisionId: string,
+  commandId: string,
+  now: number,
+): Promise<void> {
   await db.update(decisions).set({ commandId, appliedAt: now }).where(eq(decisions.id, decisionId))
 }

@@ -20,9 +20,17 @@ export interface Market {
 }
 
 /** The market at server time `now`. Pools never priced are left out. */
-export async function loadMarket(db: Database, instanceType: string, region: string, now: number): Promise<Market> {
+export async function loadMarket(
+  db: Database,
+  instanceType: string,
+  region: string,
+  now: number,
+): Promise<Market> {
   const poolRows = (
-    await db.select().from(pools).where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
+    await db
+      .select()
+      .from(pools)
+      .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
   ).filter((p) => p.lastPrice !== null)
   const [ondemand] = await db
     .select({ price: ondemandPrices.price })
@@ -31,25 +39,36 @@ export async function loadMarket(db: Database, instanceType: string, region: str
     .orderBy(desc(ondemandPrices.observedAt))
     .limit(1)
   const ids = poolRows.map((p) => p.id).slice(0, 90) // D1: at most 100 bound parameters
-  const [history, signals, failures] = ids.length === 0 ? [[], [], []] : await Promise.all([
-    db
-      .select({ poolId: spotPrices.poolId, price: spotPrices.price, at: spotPrices.observedAt })
-      .from(spotPrices)
-      .where(and(inArray(spotPrices.poolId, ids), gte(spotPrices.observedAt, now - 2 * DAY)))
-      .orderBy(asc(spotPrices.observedAt)),
-    db
-      .select({ poolId: events.poolId, kind: events.kind, at: events.receivedAt })
-      .from(events)
-      .where(and(inArray(events.poolId, ids), gte(events.receivedAt, now - 30 * DAY))),
-    db
-      .select({ poolId: replicas.poolId, at: replicas.updatedAt })
-      .from(replicas)
-      .where(and(inArray(replicas.poolId, ids), eq(replicas.status, 'failed'), like(replicas.errorMessage, '%apacity%'), gte(replicas.updatedAt, now - HOUR))),
-  ])
+  const [history, signals, failures] =
+    ids.length === 0
+      ? [[], [], []]
+      : await Promise.all([
+          db
+            .select({ poolId: spotPrices.poolId, price: spotPrices.price, at: spotPrices.observedAt })
+            .from(spotPrices)
+            .where(and(inArray(spotPrices.poolId, ids), gte(spotPrices.observedAt, now - 2 * DAY)))
+            .orderBy(asc(spotPrices.observedAt)),
+          db
+            .select({ poolId: events.poolId, kind: events.kind, at: events.receivedAt })
+            .from(events)
+            .where(and(inArray(events.poolId, ids), gte(events.receivedAt, now - 30 * DAY))),
+          db
+            .select({ poolId: replicas.poolId, at: replicas.updatedAt })
+            .from(replicas)
+            .where(
+              and(
+                inArray(replicas.poolId, ids),
+                eq(replicas.status, 'failed'),
+                like(replicas.errorMessage, '%apacity%'),
+                gte(replicas.updatedAt, now - HOUR),
+              ),
+            ),
+        ])
   const quotes = poolRows.map((pool): PoolQuote => {
     const points: PricePoint[] = history.filter((h) => h.poolId === pool.id)
     // The pool row mirrors the newest change point: it also covers a history older than 2 days.
-    if (points.length === 0 && pool.priceChangedAt !== null) points.push({ at: pool.priceChangedAt, price: pool.lastPrice! })
+    if (points.length === 0 && pool.priceChangedAt !== null)
+      points.push({ at: pool.priceChangedAt, price: pool.lastPrice! })
     const mine = signals.filter((s) => s.poolId === pool.id)
     const notices = mine.filter((s) => s.kind === 'termination_notice')
     const capacity = failures.filter((f) => f.poolId === pool.id)

@@ -44,18 +44,36 @@ export async function findVersion(db: Database, version: number): Promise<Row | 
 }
 
 /** Stores a new draft (params already validated); returns its number. */
-export async function createVersion(db: Database, params: unknown, note: string | null, by: string | null, now: number) {
-  const [last] = await db.select({ version: engineParams.version }).from(engineParams).orderBy(desc(engineParams.version)).limit(1)
+export async function createVersion(
+  db: Database,
+  params: unknown,
+  note: string | null,
+  by: string | null,
+  now: number,
+) {
+  const [last] = await db
+    .select({ version: engineParams.version })
+    .from(engineParams)
+    .orderBy(desc(engineParams.version))
+    .limit(1)
   const version = (last?.version ?? 0) + 1
-  await db.insert(engineParams).values({ version, params, status: 'draft', note, createdBy: by, createdAt: now })
+  await db
+    .insert(engineParams)
+    .values({ version, params, status: 'draft', note, createdBy: by, createdAt: now })
   return version
 }
 
 /** Makes a version active; the previous active one is retired. */
 export async function activateVersion(db: Database, version: number, now: number): Promise<void> {
   await db.batch([
-    db.update(engineParams).set({ status: 'retired' }).where(and(eq(engineParams.status, 'active'), ne(engineParams.version, version))),
-    db.update(engineParams).set({ status: 'active', activatedAt: now }).where(eq(engineParams.version, version)),
+    db
+      .update(engineParams)
+      .set({ status: 'retired' })
+      .where(and(eq(engineParams.status, 'active'), ne(engineParams.version, version))),
+    db
+      .update(engineParams)
+      .set({ status: 'active', activatedAt: now })
+      .where(eq(engineParams.version, version)),
   ])
 }
 
@@ -68,13 +86,25 @@ export async function rollBack(db: Database, now: number): Promise<number | null
   const [previous] = await db
     .select()
     .from(engineParams)
-    .where(and(eq(engineParams.status, 'retired'), isNotNull(engineParams.activatedAt), ne(engineParams.version, current.version)))
+    .where(
+      and(
+        eq(engineParams.status, 'retired'),
+        isNotNull(engineParams.activatedAt),
+        ne(engineParams.version, current.version),
+      ),
+    )
     .orderBy(desc(engineParams.activatedAt), desc(engineParams.version))
     .limit(1)
   if (!previous) return null
   await db.batch([
-    db.update(engineParams).set({ status: 'retired', activatedAt: null }).where(eq(engineParams.version, current.version)),
-    db.update(engineParams).set({ status: 'active', activatedAt: now }).where(eq(engineParams.version, previous.version)),
+    db
+      .update(engineParams)
+      .set({ status: 'retired', activatedAt: null })
+      .where(eq(engineParams.version, current.version)),
+    db
+      .update(engineParams)
+      .set({ status: 'active', activatedAt: now })
+      .where(eq(engineParams.version, previous.version)),
   ])
   return previous.version
 }
@@ -85,6 +115,11 @@ export async function setShadow(db: Database, version: number | null): Promise<v
     db.update(engineParams).set({ status: 'draft' }).where(eq(engineParams.status, 'shadow')),
     ...(version === null
       ? []
-      : [db.update(engineParams).set({ status: 'shadow' }).where(and(eq(engineParams.version, version), ne(engineParams.status, 'active')))]),
+      : [
+          db
+            .update(engineParams)
+            .set({ status: 'shadow' })
+            .where(and(eq(engineParams.version, version), ne(engineParams.status, 'active'))),
+        ]),
   ])
 }

@@ -20,12 +20,22 @@ export async function assessPool(
   threshold: number | null,
   now: number,
 ): Promise<PoolAssessment | null> {
-  const [{ params }, market] = await Promise.all([activeParams(db), loadMarket(db, pool.instanceType, pool.region, now)])
+  const [{ params }, market] = await Promise.all([
+    activeParams(db),
+    loadMarket(db, pool.instanceType, pool.region, now),
+  ])
   const quote = market.pools.find((p) => p.poolId === pool.poolId)
   if (!quote) return null
   const od = market.onDemandPrice ?? 3 * quote.price
   const risk = poolRisk(quote, od, params)
   const limit = threshold ?? params.risk_threshold
-  const safer = risk > limit ? await chooseSafePool(db, { instanceType: pool.instanceType, region: pool.region, currentPoolId: pool.poolId }, now) : null
+  const safer =
+    risk > limit
+      ? await chooseSafePool(
+          db,
+          { instanceType: pool.instanceType, region: pool.region, currentPoolId: pool.poolId },
+          now,
+        )
+      : null
   return { risk, threshold: limit, saferPool: safer && safer.risk < risk ? safer : null }
 }

@@ -81,10 +81,18 @@ export interface RunMode {
 }
 
 /** Decides for one agent, then stores and acts as `mode` says. */
-export async function runForAgent(env: Env, db: Database, agent: Agent, ctx: RunContext, now: number, mode: RunMode): Promise<AgentRun> {
+export async function runForAgent(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  ctx: RunContext,
+  now: number,
+  mode: RunMode,
+): Promise<AgentRun> {
   const facts = await loadAgentFacts(db, agent, now)
   const instance = facts.instance
-  if (!instance?.instanceType || !instance.region) return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
+  if (!instance?.instanceType || !instance.region)
+    return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
   const key = `${instance.instanceType}|${instance.region}`
   if (!ctx.markets.has(key)) ctx.markets.set(key, loadMarket(db, instance.instanceType, instance.region, now))
   const market = await ctx.markets.get(key)!
@@ -93,19 +101,35 @@ export async function runForAgent(env: Env, db: Database, agent: Agent, ctx: Run
 
   const decision = decide(input, ctx.active.params)
   if (!mode.store) return { agentId: agent.id, decision, decisionId: null, action: { kind: 'none' } }
-  const stored = await storeDecision(db, agent, { version: ctx.active.version, shadow: false, decision, inputs: inputsSummary(input, ctx.active) }, now)
+  const stored = await storeDecision(
+    db,
+    agent,
+    { version: ctx.active.version, shadow: false, decision, inputs: inputsSummary(input, ctx.active) },
+    now,
+  )
   if (ctx.shadow) {
     const shadowInput = engineInput(agent, facts, market, ctx.shadow.params, now)!
     const shadowDecision = decide(shadowInput, ctx.shadow.params)
-    await storeDecision(db, agent, { version: ctx.shadow.version, shadow: true, decision: shadowDecision, inputs: inputsSummary(shadowInput, ctx.shadow) }, now)
+    await storeDecision(
+      db,
+      agent,
+      {
+        version: ctx.shadow.version,
+        shadow: true,
+        decision: shadowDecision,
+        inputs: inputsSummary(shadowInput, ctx.shadow),
+      },
+      now,
+    )
   }
   const run = { agentId: agent.id, decision, decisionId: stored.id }
   if (decision.decision === 'stay' || !decision.target) return { ...run, action: { kind: 'none' } }
   const why = suggestionOnly(agent)
   if (why || !mode.act) return { ...run, action: { kind: 'suggestion', why: why ?? 'decided on request' } }
-  const target = decision.target.mode === 'spot' && decision.target.poolId
-    ? { mode: 'spot' as const, poolId: decision.target.poolId }
-    : { mode: 'ondemand' as const, poolId: null }
+  const target =
+    decision.target.mode === 'spot' && decision.target.poolId
+      ? { mode: 'spot' as const, poolId: decision.target.poolId }
+      : { mode: 'ondemand' as const, poolId: null }
   const result = await queueSwitch(env, agent, instance, target, {
     priority: decision.urgent ? PRIORITY.engineUrgent : PRIORITY.engine,
     source: 'engine',
@@ -114,7 +138,8 @@ export async function runForAgent(env: Env, db: Database, agent: Agent, ctx: Run
     await markApplied(db, stored.id, result.commandId, now)
     return { ...run, action: { kind: 'command', commandId: result.commandId } }
   }
-  if (result.reason === 'duplicate') return { ...run, action: { kind: 'duplicate', commandId: result.commandId } }
+  if (result.reason === 'duplicate')
+    return { ...run, action: { kind: 'duplicate', commandId: result.commandId } }
   return { ...run, action: { kind: 'suggestion', why: result.message } }
 }
 
@@ -124,7 +149,14 @@ export async function runAfterReport(env: Env, db: Database, agent: Agent, now: 
   try {
     await runForAgent(env, db, agent, await runContext(db), now, { store: true, act: true })
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', job: 'engine-after-report', agent_id: agent.id, message: (err as Error).message }))
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        job: 'engine-after-report',
+        agent_id: agent.id,
+        message: (err as Error).message,
+      }),
+    )
   }
 }
 
@@ -137,7 +169,14 @@ export async function runEngine(env: Env, db: Database, now: number) {
   const fleet = await db
     .select()
     .from(agents)
-    .where(and(eq(agents.enabled, true), ne(agents.status, 'deleted'), isNull(agents.deletedAt), isNotNull(agents.instanceId)))
+    .where(
+      and(
+        eq(agents.enabled, true),
+        ne(agents.status, 'deleted'),
+        isNull(agents.deletedAt),
+        isNotNull(agents.instanceId),
+      ),
+    )
   let commands = 0
   let failed = 0
   for (const agent of fleet) {
@@ -148,7 +187,14 @@ export async function runEngine(env: Env, db: Database, now: number) {
       if (run.action.kind === 'command') commands++
     } catch (err) {
       failed++
-      console.error(JSON.stringify({ level: 'error', job: 'engine', agent_id: agent.id, message: (err as Error).message }))
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          job: 'engine',
+          agent_id: agent.id,
+          message: (err as Error).message,
+        }),
+      )
     }
   }
   return { agents: fleet.length, commands, failed }

@@ -26,10 +26,16 @@ async function end(env: Env, db: Database, agent: Agent, replica: Replica, now: 
 }
 
 /** Brings the agent's standby in line with its mode; `agent` must be the stored row after any change. */
-export async function maintainStandby(env: Env, db: Database, agent: Agent, now: number): Promise<StandbyOutcome> {
+export async function maintainStandby(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  now: number,
+): Promise<StandbyOutcome> {
   const active = await activeReplicas(db, agent)
   const manual = active.filter((r) => r.replicaType === 'manual')
-  const wanted = agent.manualReplicaEnabled && agent.enabled && agent.status !== 'disabled' && agent.status !== 'deleted'
+  const wanted =
+    agent.manualReplicaEnabled && agent.enabled && agent.status !== 'disabled' && agent.status !== 'deleted'
   if (!wanted) {
     for (const r of manual) await end(env, db, agent, r, now)
     return manual.length > 0 ? 'ended' : 'none'
@@ -37,7 +43,8 @@ export async function maintainStandby(env: Env, db: Database, agent: Agent, now:
   const currentPoolId = await currentPoolOf(db, agent)
   const [standby, ...extra] = manual.filter((r) => r.poolId !== currentPoolId)
   // A standby in the primary's own pool protects nothing; more than one is a burst.
-  for (const r of [...extra, ...manual.filter((m) => m.poolId === currentPoolId)]) await end(env, db, agent, r, now)
+  for (const r of [...extra, ...manual.filter((m) => m.poolId === currentPoolId)])
+    await end(env, db, agent, r, now)
   if (standby) return 'kept'
   const [failed] = await db
     .select({ id: replicas.id })
@@ -65,12 +72,24 @@ export async function maintainStandby(env: Env, db: Database, agent: Agent, now:
 }
 
 /** After a failover: the ledger follows the promotion and manual mode gets a new standby. Errors are logged. */
-export async function followFailover(env: Env, db: Database, clientId: string, agentId: string, now: number): Promise<void> {
+export async function followFailover(
+  env: Env,
+  db: Database,
+  clientId: string,
+  agentId: string,
+  now: number,
+): Promise<void> {
   await followAgent(db, clientId, agentId, now)
   try {
-    const [agent] = await db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.clientId, clientId))).limit(1)
+    const [agent] = await db
+      .select()
+      .from(agents)
+      .where(and(eq(agents.id, agentId), eq(agents.clientId, clientId)))
+      .limit(1)
     if (agent) await maintainStandby(env, db, agent, now)
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', job: 'standby', agent_id: agentId, message: (err as Error).message }))
+    console.error(
+      JSON.stringify({ level: 'error', job: 'standby', agent_id: agentId, message: (err as Error).message }),
+    )
   }
 }

@@ -56,12 +56,28 @@ export async function poolTotals(db: Database, clientId: string, from: number, n
   const segments = await db
     .select()
     .from(usageSegments)
-    .where(and(eq(usageSegments.clientId, clientId), lt(usageSegments.startedAt, now), or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from))))
+    .where(
+      and(
+        eq(usageSegments.clientId, clientId),
+        lt(usageSegments.startedAt, now),
+        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+      ),
+    )
   const book = await loadPriceBook(db, segments, from, now)
-  const groups = new Map<string, { pool_id: string | null; mode: string; role: string; hours: number; cost: number; ondemand_cost: number }>()
+  const groups = new Map<
+    string,
+    { pool_id: string | null; mode: string; role: string; hours: number; cost: number; ondemand_cost: number }
+  >()
   for (const s of segments) {
     const key = `${s.poolId}|${s.mode}|${s.role}`
-    const g = groups.get(key) ?? { pool_id: s.mode === 'spot' ? s.poolId : null, mode: s.mode, role: s.role, hours: 0, cost: 0, ondemand_cost: 0 }
+    const g = groups.get(key) ?? {
+      pool_id: s.mode === 'spot' ? s.poolId : null,
+      mode: s.mode,
+      role: s.role,
+      hours: 0,
+      cost: 0,
+      ondemand_cost: 0,
+    }
     const start = Math.max(s.startedAt, from)
     const end = Math.min(s.endedAt ?? now, now)
     if (end <= start) continue
@@ -82,15 +98,36 @@ export async function poolTotals(db: Database, clientId: string, from: number, n
 /** Downtime per switch and failover time per interruption since `from`. */
 export async function serviceTimes(db: Database, clientId: string, from: number) {
   const [down] = await db
-    .select({ n: sql<number>`count(*)`, avg: sql<number | null>`avg(${switches.downtimeMs})`, max: sql<number | null>`max(${switches.downtimeMs})` })
+    .select({
+      n: sql<number>`count(*)`,
+      avg: sql<number | null>`avg(${switches.downtimeMs})`,
+      max: sql<number | null>`max(${switches.downtimeMs})`,
+    })
     .from(switches)
-    .where(and(eq(switches.clientId, clientId), gte(switches.receivedAt, from), isNotNull(switches.downtimeMs)))
+    .where(
+      and(eq(switches.clientId, clientId), gte(switches.receivedAt, from), isNotNull(switches.downtimeMs)),
+    )
   const [fail] = await db
-    .select({ n: sql<number>`count(*)`, avg: sql<number | null>`avg(${events.failoverMs})`, max: sql<number | null>`max(${events.failoverMs})` })
+    .select({
+      n: sql<number>`count(*)`,
+      avg: sql<number | null>`avg(${events.failoverMs})`,
+      max: sql<number | null>`max(${events.failoverMs})`,
+    })
     .from(events)
-    .where(and(eq(events.clientId, clientId), eq(events.kind, 'termination_notice'), gte(events.receivedAt, from), isNotNull(events.failoverMs)))
+    .where(
+      and(
+        eq(events.clientId, clientId),
+        eq(events.kind, 'termination_notice'),
+        gte(events.receivedAt, from),
+        isNotNull(events.failoverMs),
+      ),
+    )
   return {
     downtime_per_switch: { switches: down?.n ?? 0, avg_ms: down?.avg ?? null, max_ms: down?.max ?? null },
-    failover_per_interruption: { interruptions: fail?.n ?? 0, avg_ms: fail?.avg ?? null, max_ms: fail?.max ?? null },
+    failover_per_interruption: {
+      interruptions: fail?.n ?? 0,
+      avg_ms: fail?.avg ?? null,
+      max_ms: fail?.max ?? null,
+    },
   }
 }

@@ -52,7 +52,8 @@ export function onDemandCost(book: PriceBook, type: string, region: string, from
 export function segmentCost(seg: Segment, book: PriceBook, from: number, to: number, now: number): Cost {
   const span = clip(seg, from, to, now)
   if (!span) return { cost: 0, unpricedMs: 0 }
-  if (seg.mode !== 'spot' || seg.poolId === null) return onDemandCost(book, seg.instanceType, seg.region, ...span)
+  if (seg.mode !== 'spot' || seg.poolId === null)
+    return onDemandCost(book, seg.instanceType, seg.region, ...span)
   const spot = integrate(book.spot(seg.poolId), span[0], span[1], SPOT_CARRY_CAP_MS)
   let cost = spot.cost
   let unpricedMs = 0
@@ -67,7 +68,13 @@ export function segmentCost(seg: Segment, book: PriceBook, from: number, to: num
  * Baseline of one agent within [from, to): on-demand over the union of its segments' time, counted
  * once whatever runs, at the on-demand price of the primary's type (else of any running segment).
  */
-export function baselineCost(segments: readonly Segment[], book: PriceBook, from: number, to: number, now: number): Cost {
+export function baselineCost(
+  segments: readonly Segment[],
+  book: PriceBook,
+  from: number,
+  to: number,
+  now: number,
+): Cost {
   const spans = segments.flatMap((s) => {
     const span = clip(s, from, to, now)
     return span ? [{ seg: s, start: span[0], end: span[1] }] : []

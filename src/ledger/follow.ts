@@ -5,11 +5,27 @@ import { agents } from '../db/schema'
 import { syncSegments } from './segments'
 
 /** Syncs the agent's segments at `now`; failures are logged (the ledger cron catches up). */
-export async function followAgent(db: Database, clientId: string, agentId: string, now: number): Promise<void> {
+export async function followAgent(
+  db: Database,
+  clientId: string,
+  agentId: string,
+  now: number,
+): Promise<void> {
   try {
-    const [agent] = await db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.clientId, clientId))).limit(1)
+    const [agent] = await db
+      .select()
+      .from(agents)
+      .where(and(eq(agents.id, agentId), eq(agents.clientId, clientId)))
+      .limit(1)
     if (agent) await syncSegments(db, agent, now)
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', job: 'ledger-follow', agent_id: agentId, message: (err as Error).message }))
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        job: 'ledger-follow',
+        agent_id: agentId,
+        message: (err as Error).message,
+      }),
+    )
   }
 }

@@ -6,7 +6,12 @@ import { SPOT_CARRY_CAP_MS, type PriceBook, type Segment } from './cost'
 import type { PricePoint } from './series'
 
 /** Prices for [from, to) of every pool and type/region the segments use. */
-export async function loadPriceBook(db: Database, segments: readonly Segment[], from: number, to: number): Promise<PriceBook> {
+export async function loadPriceBook(
+  db: Database,
+  segments: readonly Segment[],
+  from: number,
+  to: number,
+): Promise<PriceBook> {
   const poolIds = [...new Set(segments.flatMap((s) => (s.mode === 'spot' && s.poolId ? [s.poolId] : [])))]
   const types = [...new Set(segments.map((s) => `${s.instanceType}|${s.region}`))]
   const spot = new Map<string, PricePoint[]>()
@@ -30,7 +35,13 @@ export async function loadPriceBook(db: Database, segments: readonly Segment[], 
     const rows = await db
       .select({ at: ondemandPrices.observedAt, price: ondemandPrices.price })
       .from(ondemandPrices)
-      .where(and(eq(ondemandPrices.instanceType, type), eq(ondemandPrices.region, region), lte(ondemandPrices.observedAt, to)))
+      .where(
+        and(
+          eq(ondemandPrices.instanceType, type),
+          eq(ondemandPrices.region, region),
+          lte(ondemandPrices.observedAt, to),
+        ),
+      )
       .orderBy(asc(ondemandPrices.observedAt))
     onDemand.set(key, rows)
   }

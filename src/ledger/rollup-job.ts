@@ -15,7 +15,13 @@ import { syncSegments } from './segments'
 export const ROLLUP_DAYS = 3
 
 /** Recomputes the agent's days from `fromDay` through today. */
-export async function rollUpAgent(db: Database, agentId: string, clientId: string, fromDay: string, now: number): Promise<number> {
+export async function rollUpAgent(
+  db: Database,
+  agentId: string,
+  clientId: string,
+  fromDay: string,
+  now: number,
+): Promise<number> {
   const from = dayStart(fromDay)
   const segments = await db
     .select()

@@ -24,9 +24,22 @@ export function dayStart(day: string): number {
 }
 
 /** Savings of an agent's segments within [from, to); open segments end at `now`. */
-export function savingsBetween(segments: readonly Segment[], book: PriceBook, from: number, to: number, now: number): Savings {
+export function savingsBetween(
+  segments: readonly Segment[],
+  book: PriceBook,
+  from: number,
+  to: number,
+  now: number,
+): Savings {
   const base = baselineCost(segments, book, from, to, now)
-  const result: Savings = { baseline: base.cost, primary: 0, replica: 0, overlap: 0, savings: 0, unpricedMs: 0 }
+  const result: Savings = {
+    baseline: base.cost,
+    primary: 0,
+    replica: 0,
+    overlap: 0,
+    savings: 0,
+    unpricedMs: 0,
+  }
   for (const seg of segments) {
     const c = segmentCost(seg, book, from, to, now)
     result[seg.role] += c.cost

@@ -17,15 +17,29 @@ const LIVE_REPLICA = new Set(['launching', 'syncing', 'ready'])
 type SegmentRow = typeof usageSegments.$inferSelect
 type Wanted = Omit<SegmentRow, 'id' | 'clientId' | 'agentId' | 'endedAt'>
 
-const keyOf = (s: Pick<SegmentRow, 'instanceId' | 'role' | 'mode' | 'poolId'>) => `${s.instanceId}|${s.role}|${s.mode}|${s.poolId}`
+const keyOf = (s: Pick<SegmentRow, 'instanceId' | 'role' | 'mode' | 'poolId'>) =>
+  `${s.instanceId}|${s.role}|${s.mode}|${s.poolId}`
 
 /** Brings the agent's segments in line with its instances and replicas; returns how many changed. */
-export async function syncSegments(db: Database, agent: Agent, now: number): Promise<{ opened: number; closed: number }> {
+export async function syncSegments(
+  db: Database,
+  agent: Agent,
+  now: number,
+): Promise<{ opened: number; closed: number }> {
   const mine = and(eq(usageSegments.agentId, agent.id), eq(usageSegments.clientId, agent.clientId))
   const [segments, insts, reps, sws] = await Promise.all([
-    db.select().from(usageSegments).where(and(mine, or(isNull(usageSegments.endedAt), gt(usageSegments.endedAt, now - 30 * 86_400_000)))),
-    db.select().from(instances).where(and(eq(instances.agentId, agent.id), eq(instances.clientId, agent.clientId))),
-    db.select().from(replicas).where(and(eq(replicas.agentId, agent.id), eq(replicas.clientId, agent.clientId))),
+    db
+      .select()
+      .from(usageSegments)
+      .where(and(mine, or(isNull(usageSegments.endedAt), gt(usageSegments.endedAt, now - 30 * 86_400_000)))),
+    db
+      .select()
+      .from(instances)
+      .where(and(eq(instances.agentId, agent.id), eq(instances.clientId, agent.clientId))),
+    db
+      .select()
+      .from(replicas)
+      .where(and(eq(replicas.agentId, agent.id), eq(replicas.clientId, agent.clientId))),
     db
       .select({ at: switches.receivedAt, oldId: switches.oldInstanceId, newId: switches.newInstanceId })
       .from(switches)
@@ -34,22 +48,43 @@ export async function syncSegments(db: Database, agent: Agent, now: number): Pro
       .limit(500),
   ])
   const alive = agent.status !== 'deleted' && agent.deletedAt === null
-  const replicaInstances = new Set(reps.filter((r) => LIVE_REPLICA.has(r.status)).flatMap((r) => (r.instanceId ? [r.instanceId] : [])))
+  const replicaInstances = new Set(
+    reps.filter((r) => LIVE_REPLICA.has(r.status)).flatMap((r) => (r.instanceId ? [r.instanceId] : [])),
+  )
   const lastEnd = (instanceId: string, role: string) =>
-    segments.filter((s) => s.instanceId === instanceId && s.role === role && s.endedAt !== null).reduce((m, s) => Math.max(m, s.endedAt!), 0)
+    segments
+      .filter((s) => s.instanceId === instanceId && s.role === role && s.endedAt !== null)
+      .reduce((m, s) => Math.max(m, s.endedAt!), 0)
   const wanted: Wanted[] = []
   for (const i of insts) {
-    if (!alive || i.status !== 'active' || replicaInstances.has(i.instanceId) || !i.instanceType || !i.region) continue
+    if (!alive || i.status !== 'active' || replicaInstances.has(i.instanceId) || !i.instanceType || !i.region)
+      continue
     const isPrimary = i.instanceId === agent.instanceId
     const started = isPrimary
       ? (sws.find((s) => s.newId === i.instanceId)?.at ?? i.createdAt)
       : (sws.find((s) => s.oldId === i.instanceId)?.at ?? now)
     const role = isPrimary ? 'primary' : 'overlap'
-    wanted.push({ instanceId: i.instanceId, role, mode: i.mode, poolId: i.mode === 'spot' ? i.poolId : null, instanceType: i.instanceType, region: i.region, startedAt: Math.max(started, lastEnd(i.instanceId, role)) })
+    wanted.push({
+      instanceId: i.instanceId,
+      role,
+      mode: i.mode,
+      poolId: i.mode === 'spot' ? i.poolId : null,
+      instanceType: i.instanceType,
+      region: i.region,
+      startedAt: Math.max(started, lastEnd(i.instanceId, role)),
+    })
   }
   for (const r of reps) {
     if (!alive || !LIVE_REPLICA.has(r.status) || !r.instanceId || r.launchedAt === null) continue
-    wanted.push({ instanceId: r.instanceId, role: 'replica', mode: 'spot', poolId: r.poolId, instanceType: r.instanceType, region: r.region, startedAt: Math.max(r.launchedAt, lastEnd(r.instanceId, 'replica')) })
+    wanted.push({
+      instanceId: r.instanceId,
+      role: 'replica',
+      mode: 'spot',
+      poolId: r.poolId,
+      instanceType: r.instanceType,
+      region: r.region,
+      startedAt: Math.max(r.launchedAt, lastEnd(r.instanceId, 'replica')),
+    })
   }
 
   const open = segments.filter((s) => s.endedAt === null)
@@ -65,7 +100,18 @@ export async function syncSegments(db: Database, agent: Agent, now: number): Pro
   }
   const toOpen = wanted.filter((w) => !openKeys.has(keyOf(w)))
   for (const w of toOpen) {
-    statements.push(db.insert(usageSegments).values({ ...w, id: newId('seg'), clientId: agent.clientId, agentId: agent.id, startedAt: Math.min(w.startedAt, now), endedAt: null }))
+    statements.push(
+      db
+        .insert(usageSegments)
+        .values({
+          ...w,
+          id: newId('seg'),
+          clientId: agent.clientId,
+          agentId: agent.id,
+          startedAt: Math.min(w.startedAt, now),
+          endedAt: null,
+        }),
+    )
   }
   await runBatch(db, statements)
   return { opened: toOpen.length, closed }
@@ -86,6 +132,7 @@ function recordedEnd(
     return r ? (r.terminatedAt ?? r.promotedAt ?? (LIVE_REPLICA.has(r.status) ? null : r.updatedAt)) : null
   }
   const terminated = insts.find((i) => i.instanceId === s.instanceId)?.terminatedAt ?? null
-  const switchedAway = s.role === 'primary' ? sws.find((w) => w.oldId === s.instanceId && w.at >= s.startedAt)?.at : undefined
+  const switchedAway =
+    s.role === 'primary' ? sws.find((w) => w.oldId === s.instanceId && w.at >= s.startedAt)?.at : undefined
   return switchedAway ?? terminated
 }

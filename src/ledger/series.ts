@@ -16,7 +16,12 @@ export interface PricedPiece {
 }
 
 /** The pieces of [from, to) covered by `points` (sorted by `at`), each clipped to the cap. */
-export function pricedPieces(points: readonly PricePoint[], from: number, to: number, capMs: number): PricedPiece[] {
+export function pricedPieces(
+  points: readonly PricePoint[],
+  from: number,
+  to: number,
+  capMs: number,
+): PricedPiece[] {
   const pieces: PricedPiece[] = []
   if (to <= from) return pieces
   const first = Math.max(0, lastIndexAtOrBefore(points, from))
@@ -32,7 +37,11 @@ export function pricedPieces(points: readonly PricePoint[], from: number, to: nu
 }
 
 /** The price in force at `t`, or null when none is known within the cap. */
-export function priceAt(points: readonly PricePoint[], t: number, capMs = Number.POSITIVE_INFINITY): number | null {
+export function priceAt(
+  points: readonly PricePoint[],
+  t: number,
+  capMs = Number.POSITIVE_INFINITY,
+): number | null {
   const i = lastIndexAtOrBefore(points, t)
   if (i < 0) return null
   const p = points[i]!

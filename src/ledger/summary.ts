@@ -48,7 +48,10 @@ export function totals(rows: readonly DailyRow[], scale = 1): Totals {
 /** Start and end (exclusive) of the UTC month containing `ms`. */
 export function monthBounds(ms: number): [number, number] {
   const d = new Date(ms)
-  return [Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)]
+  return [
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  ]
 }
 
 export function summarize(rows: readonly DailyRow[], now: number): SavingsSummary {

@@ -33,12 +33,14 @@ export const engineInput: fc.Arbitrary<EngineInput> = pools.chain((market) =>
       online: fc.oneof(fc.constant(true), fc.boolean()),
       commandInFlight: fc.oneof(fc.constant(false), fc.boolean()),
     }),
-    current: fc.record({
-      mode: fc.constantFrom('spot' as const, 'ondemand' as const),
-      poolId: fc.constantFrom(...market.map((p) => p.poolId)),
-      since: fc.integer({ min: NOW - 10 * HOUR, max: NOW }),
-      imposed: fc.boolean(),
-    }).map((c) => (c.mode === 'ondemand' ? { ...c, poolId: null } : c)),
+    current: fc
+      .record({
+        mode: fc.constantFrom('spot' as const, 'ondemand' as const),
+        poolId: fc.constantFrom(...market.map((p) => p.poolId)),
+        since: fc.integer({ min: NOW - 10 * HOUR, max: NOW }),
+        imposed: fc.boolean(),
+      })
+      .map((c) => (c.mode === 'ondemand' ? { ...c, poolId: null } : c)),
     onDemandPrice: fc.double({ min: 0.02, max: 0.1, noNaN: true }),
     pools: fc.constant(market),
     switchTimes: fc.array(fc.integer({ min: NOW - 8 * 24 * HOUR, max: NOW }), { maxLength: 12 }),
@@ -52,10 +54,12 @@ export const engineInput: fc.Arbitrary<EngineInput> = pools.chain((market) =>
   }),
 )
 
-export const params: fc.Arbitrary<EngineParams> = fc.record({
-  cooldown_minutes: fc.integer({ min: 0, max: 120 }),
-  hysteresis_percent: fc.double({ min: 0, max: 20, noNaN: true }),
-  risk_penalty: fc.double({ min: 0, max: 1, noNaN: true }),
-  price_fresh_minutes: fc.integer({ min: 5, max: 90 }),
-  skip_after_interruption_minutes: fc.integer({ min: 0, max: 120 }),
-}).map((p) => ({ ...DEFAULT_PARAMS, ...p }))
+export const params: fc.Arbitrary<EngineParams> = fc
+  .record({
+    cooldown_minutes: fc.integer({ min: 0, max: 120 }),
+    hysteresis_percent: fc.double({ min: 0, max: 20, noNaN: true }),
+    risk_penalty: fc.double({ min: 0, max: 1, noNaN: true }),
+    price_fresh_minutes: fc.integer({ min: 5, max: 90 }),
+    skip_after_interruption_minutes: fc.integer({ min: 0, max: 120 }),
+  })
+  .map((p) => ({ ...DEFAULT_PARAMS, ...p }))

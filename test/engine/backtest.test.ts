@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { formatEventsFile, formatPriceFile, parseEventsFile, parsePriceFile, traceFromPrices } from '../../scripts/backtest/files'
+import {
+  formatEventsFile,
+  formatPriceFile,
+  parseEventsFile,
+  parsePriceFile,
+  traceFromPrices,
+} from '../../scripts/backtest/files'
 import { runBacktest } from '../../scripts/backtest/report'
 import { capViolations } from '../../scripts/backtest/simulate'
 import { generateTrace } from '../../scripts/backtest/trace'
@@ -9,7 +15,13 @@ describe('backtest', () => {
   it('on a generated trace, the active parameters beat on-demand within the caps and near the optimum', () => {
     const report = runBacktest(generateTrace({ seed: 11, days: 14 }), resolveParams({}))
     const row = (name: string) => report.strategies.find((s) => s.strategy === name)!
-    expect(report.strategies.map((s) => s.strategy)).toEqual(['active', 'ondemand', 'cheapest', 'legacy', 'optimum'])
+    expect(report.strategies.map((s) => s.strategy)).toEqual([
+      'active',
+      'ondemand',
+      'cheapest',
+      'legacy',
+      'optimum',
+    ])
     expect(row('active').total_cost).toBeLessThan(row('ondemand').total_cost)
     expect(row('active').cap_violations).toBe(0)
     expect(row('optimum').cap_violations).toBe(0)
@@ -29,7 +41,11 @@ describe('backtest', () => {
 
   it('round-trips prices through the describe-spot-price-history text format and events through TSV', () => {
     const trace = generateTrace({ days: 2 })
-    const back = traceFromPrices(parsePriceFile(formatPriceFile(trace)), trace.onDemand, parseEventsFile(formatEventsFile(trace.events)))
+    const back = traceFromPrices(
+      parsePriceFile(formatPriceFile(trace)),
+      trace.onDemand,
+      parseEventsFile(formatEventsFile(trace.events)),
+    )
     expect(back.steps).toBe(trace.steps)
     expect(back.prices).toEqual(trace.prices)
     expect(back.events).toEqual(trace.events)

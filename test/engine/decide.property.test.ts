@@ -37,8 +37,12 @@ describe('decide (properties)', () => {
       fc.property(engineInput, params, (input, p) => {
         const d = decide(input, p)
         if (!isMove(d)) return
-        expect(switchesWithin(input.switchTimes, input.now, DAY_MS)).toBeLessThan(input.thresholds.max_switches_per_day)
-        expect(switchesWithin(input.switchTimes, input.now, WEEK_MS)).toBeLessThan(input.thresholds.max_switches_per_week)
+        expect(switchesWithin(input.switchTimes, input.now, DAY_MS)).toBeLessThan(
+          input.thresholds.max_switches_per_day,
+        )
+        expect(switchesWithin(input.switchTimes, input.now, WEEK_MS)).toBeLessThan(
+          input.thresholds.max_switches_per_week,
+        )
       }),
       runs,
     )
@@ -66,8 +70,13 @@ describe('decide (properties)', () => {
         const d = decide(input, p)
         if (!isMove(d) || !d.target) return
         if (!d.urgent) {
-          const here = input.current.mode === 'spot' ? input.pools.find((q) => q.poolId === input.current.poolId)!.price : input.onDemandPrice
-          expect(d.expected_savings_per_hour / here).toBeGreaterThanOrEqual(input.thresholds.min_savings_percent / 100 - 1e-9)
+          const here =
+            input.current.mode === 'spot'
+              ? input.pools.find((q) => q.poolId === input.current.poolId)!.price
+              : input.onDemandPrice
+          expect(d.expected_savings_per_hour / here).toBeGreaterThanOrEqual(
+            input.thresholds.min_savings_percent / 100 - 1e-9,
+          )
         }
         const moved: EngineInput = {
           ...input,
@@ -76,7 +85,8 @@ describe('decide (properties)', () => {
           thresholds: { ...input.thresholds, max_switches_per_day: 99, max_switches_per_week: 99 },
         }
         const back = decide(moved, { ...p, cooldown_minutes: 0 })
-        if (isMove(back)) expect(back.target).not.toEqual({ mode: input.current.mode, poolId: input.current.poolId })
+        if (isMove(back))
+          expect(back.target).not.toEqual({ mode: input.current.mode, poolId: input.current.poolId })
       }),
       runs,
     )
@@ -90,10 +100,21 @@ describe('decide (properties)', () => {
         const quote = (id: string | null) => input.pools.find((q) => q.poolId === id)
         const asCandidate = (mode: 'spot' | 'ondemand', id: string | null) => {
           const q = mode === 'spot' ? quote(id)! : null
-          return { placement: { mode, poolId: id }, price: q?.price ?? input.onDemandPrice, risk: q ? poolRisk(q, input.onDemandPrice, p) : 0, quote: q }
+          return {
+            placement: { mode, poolId: id },
+            price: q?.price ?? input.onDemandPrice,
+            risk: q ? poolRisk(q, input.onDemandPrice, p) : 0,
+            quote: q,
+          }
         }
         const from = asCandidate(input.current.mode, input.current.poolId)
-        const value = moveValue(from, asCandidate(d.target.mode, d.target.poolId), input.onDemandPrice, p, input.thresholds)
+        const value = moveValue(
+          from,
+          asCandidate(d.target.mode, d.target.poolId),
+          input.onDemandPrice,
+          p,
+          input.thresholds,
+        )
         expect(value).toBeGreaterThanOrEqual((p.hysteresis_percent / 100) * from.price - 1e-12)
       }),
       runs,

@@ -25,7 +25,7 @@ const base = (over: Partial<EngineInput> = {}): EngineInput => ({
   agent: { enabled: true, online: true, commandInFlight: false },
   current: { mode: 'ondemand', poolId: null, since: NOW - 10 * HOUR },
   onDemandPrice: 0.0416,
-  pools: [quote('us-east-1a', 0.0125), quote('us-east-1b', 0.0140)],
+  pools: [quote('us-east-1a', 0.0125), quote('us-east-1b', 0.014)],
   switchTimes: [],
   thresholds: effectiveThresholds(DEFAULT_PARAMS),
   ...over,
@@ -34,24 +34,42 @@ const base = (over: Partial<EngineInput> = {}): EngineInput => ({
 describe('decide', () => {
   it('moves an on-demand workload to the cheapest safe pool, explaining why', () => {
     const d = decide(base(), DEFAULT_PARAMS)
-    expect(d).toMatchObject({ decision: 'to_spot', target: { mode: 'spot', poolId: 't3.medium.us-east-1a' }, blocked_by: [] })
+    expect(d).toMatchObject({
+      decision: 'to_spot',
+      target: { mode: 'spot', poolId: 't3.medium.us-east-1a' },
+      blocked_by: [],
+    })
     expect(d.expected_savings_per_hour).toBeCloseTo(0.0416 - 0.0125, 6)
     expect(d.reasons.join(' ')).toContain('t3.medium.us-east-1a')
     expect(d.confidence).toBeGreaterThan(0.5)
   })
 
   it('prefers a safer pool over a slightly cheaper one that keeps interrupting', () => {
-    const pools = [quote('us-east-1a', 0.012, { interruptions30d: 20, volatility24h: 0.4 }), quote('us-east-1b', 0.013)]
+    const pools = [
+      quote('us-east-1a', 0.012, { interruptions30d: 20, volatility24h: 0.4 }),
+      quote('us-east-1b', 0.013),
+    ]
     expect(decide(base({ pools }), DEFAULT_PARAMS).target?.poolId).toBe('t3.medium.us-east-1b')
   })
 
   it('stays in a pool when another is only a little cheaper (minimum savings)', () => {
     const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1b', since: NOW - 10 * HOUR }
     const pools = [quote('us-east-1a', 0.027), quote('us-east-1b', 0.03)]
-    const thresholds = { ...effectiveThresholds(DEFAULT_PARAMS), min_pool_duration_hours: 6, risk_threshold: 0.9 }
+    const thresholds = {
+      ...effectiveThresholds(DEFAULT_PARAMS),
+      min_pool_duration_hours: 6,
+      risk_threshold: 0.9,
+    }
     const d = decide(base({ current, pools, thresholds }), DEFAULT_PARAMS)
-    expect(d).toMatchObject({ decision: 'stay', blocked_by: ['min_savings'], target: { poolId: 't3.medium.us-east-1a' } })
-    const lenient = decide(base({ current, pools, thresholds: { ...thresholds, min_savings_percent: 5 } }), DEFAULT_PARAMS)
+    expect(d).toMatchObject({
+      decision: 'stay',
+      blocked_by: ['min_savings'],
+      target: { poolId: 't3.medium.us-east-1a' },
+    })
+    const lenient = decide(
+      base({ current, pools, thresholds: { ...thresholds, min_savings_percent: 5 } }),
+      DEFAULT_PARAMS,
+    )
     expect(lenient.decision).toBe('switch_pool')
   })
 
@@ -59,7 +77,11 @@ describe('decide', () => {
     const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1a', since: NOW - 10 * 60_000 }
     const pools = [quote('us-east-1a', 0.04, { trend1h: 1.5 }), quote('us-east-1b', 0.014)]
     const d = decide(base({ current, pools }), DEFAULT_PARAMS)
-    expect(d).toMatchObject({ decision: 'switch_pool', urgent: true, target: { poolId: 't3.medium.us-east-1b' } })
+    expect(d).toMatchObject({
+      decision: 'switch_pool',
+      urgent: true,
+      target: { poolId: 't3.medium.us-east-1b' },
+    })
   })
 
   it('goes on-demand when every other pool is stale, skipped or too risky', () => {
@@ -76,7 +98,10 @@ describe('decide', () => {
 
   it('names every guardrail that blocks a move', () => {
     const d = decide(
-      base({ agent: { enabled: true, online: false, commandInFlight: true }, switchTimes: [NOW - 60_000, NOW - 2 * HOUR, NOW - 3 * HOUR] }),
+      base({
+        agent: { enabled: true, online: false, commandInFlight: true },
+        switchTimes: [NOW - 60_000, NOW - 2 * HOUR, NOW - 3 * HOUR],
+      }),
       DEFAULT_PARAMS,
     )
     expect(d.decision).toBe('stay')
@@ -86,8 +111,13 @@ describe('decide', () => {
 
   it('does not hold an imposed placement to the minimum stay', () => {
     const since = NOW - 20 * 60_000
-    expect(decide(base({ current: { mode: 'ondemand', poolId: null, since } }), DEFAULT_PARAMS).blocked_by).toEqual(['min_pool_duration'])
-    expect(decide(base({ current: { mode: 'ondemand', poolId: null, since, imposed: true } }), DEFAULT_PARAMS).decision).toBe('to_spot')
+    expect(
+      decide(base({ current: { mode: 'ondemand', poolId: null, since } }), DEFAULT_PARAMS).blocked_by,
+    ).toEqual(['min_pool_duration'])
+    expect(
+      decide(base({ current: { mode: 'ondemand', poolId: null, since, imposed: true } }), DEFAULT_PARAMS)
+        .decision,
+    ).toBe('to_spot')
   })
 
   it('moves in a fair share of random markets (the properties are not vacuous)', () => {
@@ -98,20 +128,38 @@ describe('decide', () => {
 
   it('keeps within the rolling caps over a month of random prices', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0.004, max: 0.05, noNaN: true }), { minLength: 3 * 400, maxLength: 3 * 400 }), (walk) => {
-        const params = resolveParams({ cooldown_minutes: 0, min_pool_duration_hours: 0, min_savings_percent: 0, hysteresis_percent: 0 })
-        const thresholds = { ...effectiveThresholds(params), max_switches_per_day: 2, max_switches_per_week: 5 }
-        let current: EngineInput['current'] = { mode: 'ondemand', poolId: null, since: NOW }
-        const switchTimes: number[] = []
-        for (let step = 0; step < 400; step++) {
-          const now = NOW + step * 30 * 60_000
-          const pools = ['a', 'b', 'c'].map((z, k) => quote(`us-east-1${z}`, walk[step * 3 + k]!, { seenAt: now }))
-          const d = decide(base({ now, current, pools, switchTimes: [...switchTimes], thresholds }), params)
-          if (d.decision !== 'stay' && d.target) [current, switchTimes[switchTimes.length]] = [{ ...d.target, since: now }, now]
-        }
-        expect(switchTimes.length).toBeGreaterThan(5)
-        expect(capViolations(switchTimes, { perDay: 2, perWeek: 5 })).toBe(0)
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0.004, max: 0.05, noNaN: true }), {
+          minLength: 3 * 400,
+          maxLength: 3 * 400,
+        }),
+        (walk) => {
+          const params = resolveParams({
+            cooldown_minutes: 0,
+            min_pool_duration_hours: 0,
+            min_savings_percent: 0,
+            hysteresis_percent: 0,
+          })
+          const thresholds = {
+            ...effectiveThresholds(params),
+            max_switches_per_day: 2,
+            max_switches_per_week: 5,
+          }
+          let current: EngineInput['current'] = { mode: 'ondemand', poolId: null, since: NOW }
+          const switchTimes: number[] = []
+          for (let step = 0; step < 400; step++) {
+            const now = NOW + step * 30 * 60_000
+            const pools = ['a', 'b', 'c'].map((z, k) =>
+              quote(`us-east-1${z}`, walk[step * 3 + k]!, { seenAt: now }),
+            )
+            const d = decide(base({ now, current, pools, switchTimes: [...switchTimes], thresholds }), params)
+            if (d.decision !== 'stay' && d.target)
+              [current, switchTimes[switchTimes.length]] = [{ ...d.target, since: now }, now]
+          }
+          expect(switchTimes.length).toBeGreaterThan(5)
+          expect(capViolations(switchTimes, { perDay: 2, perWeek: 5 })).toBe(0)
+        },
+      ),
       { numRuns: 30 },
     )
   })

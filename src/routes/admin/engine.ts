@@ -7,7 +7,16 @@ import * as z from 'zod'
 import { operatorAuth, requirePerson } from '../../auth'
 import { database } from '../../db/client'
 import { DEFAULT_PARAMS, PartialParams, resolveParams } from '../../engine/params'
-import { activateVersion, activeParams, createVersion, findVersion, listVersions, rollBack, setShadow, shadowParams } from '../../engine/params-store'
+import {
+  activateVersion,
+  activeParams,
+  createVersion,
+  findVersion,
+  listVersions,
+  rollBack,
+  setShadow,
+  shadowParams,
+} from '../../engine/params-store'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson } from '../../validate'
@@ -24,7 +33,8 @@ adminEngine.use(operatorAuth)
 
 function versionParam(raw: string | undefined): number {
   const version = Number(raw)
-  if (!Number.isInteger(version) || version < 1) throw new ApiError('NOT_FOUND', 'engine parameter version not found')
+  if (!Number.isInteger(version) || version < 1)
+    throw new ApiError('NOT_FOUND', 'engine parameter version not found')
   return version
 }
 
@@ -54,10 +64,24 @@ adminEngine.post('/versions', async (c) => {
   const db = database(c.env.DB)
   const now = Date.now()
   const person = requirePerson(c)
-  const version = await createVersion(db, body.params, body.note ?? null, person.kind === 'admin' ? person.userId : null, now)
+  const version = await createVersion(
+    db,
+    body.params,
+    body.note ?? null,
+    person.kind === 'admin' ? person.userId : null,
+    now,
+  )
   if (body.activate) await activateVersion(db, version, now)
-  await auditEntry(c, db, { action: 'engine.version_create', targetType: 'engine_params', targetId: String(version), after: body }, now)
-  return c.json({ version, status: body.activate ? 'active' : 'draft', effective_params: resolveParams(body.params) }, 201)
+  await auditEntry(
+    c,
+    db,
+    { action: 'engine.version_create', targetType: 'engine_params', targetId: String(version), after: body },
+    now,
+  )
+  return c.json(
+    { version, status: body.activate ? 'active' : 'draft', effective_params: resolveParams(body.params) },
+    201,
+  )
 })
 
 adminEngine.post('/versions/:version/activate', async (c) => {
@@ -67,7 +91,17 @@ adminEngine.post('/versions/:version/activate', async (c) => {
   const now = Date.now()
   const before = (await activeParams(db)).version
   await activateVersion(db, version, now)
-  await auditEntry(c, db, { action: 'engine.activate', targetType: 'engine_params', targetId: String(version), before: { active_version: before } }, now)
+  await auditEntry(
+    c,
+    db,
+    {
+      action: 'engine.activate',
+      targetType: 'engine_params',
+      targetId: String(version),
+      before: { active_version: before },
+    },
+    now,
+  )
   return c.json({ success: true, active_version: version })
 })
 
@@ -77,7 +111,17 @@ adminEngine.post('/rollback', async (c) => {
   const before = (await activeParams(db)).version
   const version = await rollBack(db, now)
   if (version === null) throw new ApiError('CONFLICT', 'no previously active version to roll back to')
-  await auditEntry(c, db, { action: 'engine.rollback', targetType: 'engine_params', targetId: String(version), before: { active_version: before } }, now)
+  await auditEntry(
+    c,
+    db,
+    {
+      action: 'engine.rollback',
+      targetType: 'engine_params',
+      targetId: String(version),
+      before: { active_version: before },
+    },
+    now,
+  )
   return c.json({ success: true, active_version: version, rolled_back_from: before })
 })
 

@@ -15,7 +15,10 @@ import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
 
 export const IssueSwitchBody = z.object({
-  target_mode: z.string().max(32).transform((v) => toMode(v)),
+  target_mode: z
+    .string()
+    .max(32)
+    .transform((v) => toMode(v)),
   target_pool_id: z.string().trim().min(1).max(128).nullish(),
   reason: z.string().max(1000).nullish(),
   priority: z.number().int().min(0).max(100).nullish(),
@@ -27,7 +30,20 @@ export const engineRoutes = new Hono<AgentRouteEnv>()
 function answer(run: AgentRun, version: number) {
   const d = run.decision
   if (!d) {
-    return { decision: 'stay', should_switch: false, target_mode: null, target_pool_id: null, expected_savings_per_hour: 0, risk: 0, confidence: 0, urgent: false, reasons: ["the agent's placement or the on-demand price is not known yet"], blocked_by: ['unknown_placement'], params_version: version, decision_id: null }
+    return {
+      decision: 'stay',
+      should_switch: false,
+      target_mode: null,
+      target_pool_id: null,
+      expected_savings_per_hour: 0,
+      risk: 0,
+      confidence: 0,
+      urgent: false,
+      reasons: ["the agent's placement or the on-demand price is not known yet"],
+      blocked_by: ['unknown_placement'],
+      params_version: version,
+      decision_id: null,
+    }
   }
   return {
     decision: d.decision,
@@ -62,9 +78,12 @@ engineRoutes.get('/switch-recommendation', async (c) => {
 engineRoutes.post('/issue-switch-command', async (c) => {
   const body = await readJson(c, IssueSwitchBody)
   const agent = c.get('agent')
-  if (!agent.autoSwitchEnabled) throw new ApiError('FORBIDDEN', 'auto-switch is off for this agent', { success: false })
+  if (!agent.autoSwitchEnabled)
+    throw new ApiError('FORBIDDEN', 'auto-switch is off for this agent', { success: false })
   if (body.target_mode === 'unknown') {
-    throw new ApiError('VALIDATION', 'invalid body: target_mode', { fields: [{ field: 'target_mode', message: 'expected spot or ondemand' }] })
+    throw new ApiError('VALIDATION', 'invalid body: target_mode', {
+      fields: [{ field: 'target_mode', message: 'expected spot or ondemand' }],
+    })
   }
   const db = database(c.env.DB)
   const now = Date.now()
@@ -79,11 +98,21 @@ engineRoutes.post('/issue-switch-command', async (c) => {
     source: 'engine',
   })
   if (!result.ok && result.reason === 'duplicate') {
-    return c.json({ success: false, message: 'a switch of this instance is already pending', command_id: result.commandId })
+    return c.json({
+      success: false,
+      message: 'a switch of this instance is already pending',
+      command_id: result.commandId,
+    })
   }
   if (!result.ok) throw new ApiError('CONFLICT', result.message, { success: false })
   return c.json(
-    { success: true, command_id: result.commandId, target_mode: choice.target.mode, target_pool_id: choice.target.poolId, reason: body.reason ?? null },
+    {
+      success: true,
+      command_id: result.commandId,
+      target_mode: choice.target.mode,
+      target_pool_id: choice.target.poolId,
+      reason: body.reason ?? null,
+    },
     201,
   )
 })

@@ -13,19 +13,37 @@ const notice = (a: TestAgent) => ({
   detected_at: new Date().toISOString(),
 })
 const commandsOf = (agentId: string, type: string) =>
-  db().select().from(commands).where(and(eq(commands.agentId, agentId), eq(commands.commandType, type)))
+  db()
+    .select()
+    .from(commands)
+    .where(and(eq(commands.agentId, agentId), eq(commands.commandType, type)))
 
 /** A spot agent in pool a with a priced market, and a replica of it made ready on a real instance. */
 async function agentWithReadyReplica() {
   const type = freshType()
   const a = await agentOn(type, 'spot')
   await reportPrices(a, type, { a: 0.0125, b: 0.013, c: 0.03 }, 'spot')
-  const created = await call('POST', `/api/agents/${a.agentId}/create-emergency-replica`, { signal_type: 'rebalance-recommendation', instance_id: a.instanceId }, a.client.auth)
+  const created = await call(
+    'POST',
+    `/api/agents/${a.agentId}/create-emergency-replica`,
+    { signal_type: 'rebalance-recommendation', instance_id: a.instanceId },
+    a.client.auth,
+  )
   expect(created.status).toBe(201)
   expect(created.json.pool.id).toBe(`${type}.us-east-1b`) // the safest cheap pool, not the current one
   const replicaInstance = ec2Id()
-  await call('PUT', `/api/agents/${a.agentId}/replicas/${created.json.replica_id}`, { instance_id: replicaInstance }, a.client.auth)
-  await call('POST', `/api/agents/${a.agentId}/replicas/${created.json.replica_id}/status`, { status: 'ready' }, a.client.auth)
+  await call(
+    'PUT',
+    `/api/agents/${a.agentId}/replicas/${created.json.replica_id}`,
+    { instance_id: replicaInstance },
+    a.client.auth,
+  )
+  await call(
+    'POST',
+    `/api/agents/${a.agentId}/replicas/${created.json.replica_id}/status`,
+    { status: 'ready' },
+    a.client.auth,
+  )
   return { a, type, replicaId: created.json.replica_id as string, replicaInstance }
 }
 
@@ -34,19 +52,36 @@ describe('failover on a termination notice', () => {
     const { a, type, replicaId, replicaInstance } = await agentWithReadyReplica()
     const res = await call('POST', `/api/agents/${a.agentId}/termination-imminent`, notice(a), a.client.auth)
     expect(res.status).toBe(200)
-    expect(res.json).toMatchObject({ success: true, action: 'replica_promoted', replica_id: replicaId, new_instance_id: replicaInstance })
+    expect(res.json).toMatchObject({
+      success: true,
+      action: 'replica_promoted',
+      replica_id: replicaId,
+      new_instance_id: replicaInstance,
+    })
     expect(res.json.failover_time_ms).toBeGreaterThanOrEqual(0)
 
     expect((await loadAgent(a.agentId)).instanceId).toBe(replicaInstance)
     const [sw, ...moreSwitches] = await db().select().from(switches).where(eq(switches.agentId, a.agentId))
     expect(moreSwitches).toEqual([])
-    expect(sw).toMatchObject({ trigger: 'interruption', oldInstanceId: a.instanceId, newInstanceId: replicaInstance, newPoolId: `${type}.us-east-1b` })
+    expect(sw).toMatchObject({
+      trigger: 'interruption',
+      oldInstanceId: a.instanceId,
+      newInstanceId: replicaInstance,
+      newPoolId: `${type}.us-east-1b`,
+    })
     const [promote] = await commandsOf(a.agentId, 'promote_replica')
     expect(promote).toMatchObject({ priority: 100, status: expect.stringMatching(/queued|delivered/) })
     const [old] = await db().select().from(instances).where(eq(instances.instanceId, a.instanceId))
     expect(old).toMatchObject({ status: 'terminated' })
-    const [event] = await db().select().from(events).where(and(eq(events.agentId, a.agentId), eq(events.kind, 'termination_notice')))
-    expect(event).toMatchObject({ action: 'replica_promoted', newInstanceId: replicaInstance, poolId: `${type}.us-east-1a` })
+    const [event] = await db()
+      .select()
+      .from(events)
+      .where(and(eq(events.agentId, a.agentId), eq(events.kind, 'termination_notice')))
+    expect(event).toMatchObject({
+      action: 'replica_promoted',
+      newInstanceId: replicaInstance,
+      poolId: `${type}.us-east-1a`,
+    })
     expect(event!.failoverMs).not.toBeNull()
   })
 
@@ -78,14 +113,29 @@ describe('rebalance recommendation', () => {
     const type = freshType()
     const risky = await agentOn(type, 'spot')
     await reportPrices(risky, type, { a: 0.04, b: 0.013, c: 0.03 }, 'spot')
-    const res = await call('POST', `/api/agents/${risky.agentId}/rebalance-recommendation`, { instance_id: risky.instanceId, detected_at: new Date().toISOString() }, risky.client.auth)
-    expect(res.json).toMatchObject({ success: true, action: 'switch', target_mode: 'spot', target_pool_id: `${type}.us-east-1b` })
+    const res = await call(
+      'POST',
+      `/api/agents/${risky.agentId}/rebalance-recommendation`,
+      { instance_id: risky.instanceId, detected_at: new Date().toISOString() },
+      risky.client.auth,
+    )
+    expect(res.json).toMatchObject({
+      success: true,
+      action: 'switch',
+      target_mode: 'spot',
+      target_pool_id: `${type}.us-east-1b`,
+    })
     expect(res.json.risk_score).toBeGreaterThan(0.3)
 
     const calmType = freshType()
     const calm = await agentOn(calmType, 'spot')
     await reportPrices(calm, calmType, { a: 0.012, b: 0.013, c: 0.03 }, 'spot')
-    const quiet = await call('POST', `/api/agents/${calm.agentId}/rebalance-recommendation`, { instance_id: calm.instanceId, detected_at: new Date().toISOString() }, calm.client.auth)
+    const quiet = await call(
+      'POST',
+      `/api/agents/${calm.agentId}/rebalance-recommendation`,
+      { instance_id: calm.instanceId, detected_at: new Date().toISOString() },
+      calm.client.auth,
+    )
     expect(quiet.json).toMatchObject({ success: true, action: 'monitor' })
     expect(quiet.json).not.toHaveProperty('target_pool_id')
   })
@@ -97,7 +147,11 @@ describe('manual replica mode', () => {
     const a = await agentOn(type, 'spot')
     await reportPrices(a, type, { a: 0.0125, b: 0.013, c: 0.03 }, 'spot')
     await setAgent(a.agentId, { manualReplicaEnabled: true, autoSwitchEnabled: false })
-    const standbys = () => db().select().from(replicas).where(and(eq(replicas.agentId, a.agentId), eq(replicas.replicaType, 'manual')))
+    const standbys = () =>
+      db()
+        .select()
+        .from(replicas)
+        .where(and(eq(replicas.agentId, a.agentId), eq(replicas.replicaType, 'manual')))
 
     expect(await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())).toBe('created')
     expect(await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())).toBe('kept')
@@ -106,7 +160,12 @@ describe('manual replica mode', () => {
     expect(standby).toMatchObject({ status: 'launching', poolId: `${type}.us-east-1b` })
     expect(await commandsOf(a.agentId, 'create_replica')).toHaveLength(1)
 
-    await call('POST', `/api/agents/${a.agentId}/replicas/${standby!.id}/status`, { status: 'failed', error_message: 'InsufficientInstanceCapacity' }, a.client.auth)
+    await call(
+      'POST',
+      `/api/agents/${a.agentId}/replicas/${standby!.id}/status`,
+      { status: 'failed', error_message: 'InsufficientInstanceCapacity' },
+      a.client.auth,
+    )
     expect(await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())).toBe('waiting')
     expect(await standbys()).toHaveLength(1)
 

@@ -14,17 +14,34 @@ export function agentOn(type: string, mode: 'spot' | 'ondemand', version = '5.0.
 }
 
 /** A 4.0.0-shaped pricing report of the three pools of `type` (prices by AZ letter) and on-demand. */
-export async function reportPrices(a: TestAgent, type: string, prices: Record<'a' | 'b' | 'c', number>, mode = 'ondemand') {
+export async function reportPrices(
+  a: TestAgent,
+  type: string,
+  prices: Record<'a' | 'b' | 'c', number>,
+  mode = 'ondemand',
+) {
   const res = await call(
     'POST',
     `/api/agents/${a.agentId}/pricing-report`,
     {
-      instance: { instance_id: a.instanceId, instance_type: type, region: 'us-east-1', az: 'us-east-1a', mode, pool_id: `${type}.us-east-1a` },
+      instance: {
+        instance_id: a.instanceId,
+        instance_type: type,
+        region: 'us-east-1',
+        az: 'us-east-1a',
+        mode,
+        pool_id: `${type}.us-east-1a`,
+      },
       pricing: {
         on_demand_price: ON_DEMAND,
         current_spot_price: prices.a,
         cheapest_pool: null,
-        spot_pools: (['a', 'b', 'c'] as const).map((z) => ({ pool_id: `${type}.us-east-1${z}`, instance_type: type, az: `us-east-1${z}`, price: prices[z] })),
+        spot_pools: (['a', 'b', 'c'] as const).map((z) => ({
+          pool_id: `${type}.us-east-1${z}`,
+          instance_type: type,
+          az: `us-east-1${z}`,
+          price: prices[z],
+        })),
         collected_at: new Date().toISOString(),
       },
     },
@@ -44,6 +61,10 @@ export async function loadAgent(agentId: string) {
 }
 
 export const switchCommands = (agentId: string) =>
-  db().select().from(commands).where(and(eq(commands.agentId, agentId), eq(commands.commandType, 'switch')))
+  db()
+    .select()
+    .from(commands)
+    .where(and(eq(commands.agentId, agentId), eq(commands.commandType, 'switch')))
 
-export const decisionsOf = (agentId: string) => db().select().from(decisions).where(eq(decisions.agentId, agentId))
+export const decisionsOf = (agentId: string) =>
+  db().select().from(decisions).where(eq(decisions.agentId, agentId))

@@ -11,37 +11,76 @@ describe('engine parameter versions', () => {
   })
 
   it('validates, creates, activates and rolls back; GET config follows the active version', async () => {
-    const bad = await call('POST', '/api/admin/engine/versions', { params: { risk_threshold: 7, surprise: 1 } }, ADMIN)
+    const bad = await call(
+      'POST',
+      '/api/admin/engine/versions',
+      { params: { risk_threshold: 7, surprise: 1 } },
+      ADMIN,
+    )
     expect(bad.status).toBe(400)
-    expect(bad.json.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(['params.risk_threshold']))
+    expect(bad.json.fields.map((f: { field: string }) => f.field)).toEqual(
+      expect.arrayContaining(['params.risk_threshold']),
+    )
 
-    const v1 = await call('POST', '/api/admin/engine/versions', { params: { min_savings_percent: 20 }, note: 'stricter', activate: true }, ADMIN)
+    const v1 = await call(
+      'POST',
+      '/api/admin/engine/versions',
+      { params: { min_savings_percent: 20 }, note: 'stricter', activate: true },
+      ADMIN,
+    )
     expect(v1).toMatchObject({ status: 201, json: { version: 1, status: 'active' } })
     const type = freshType()
     const a = await agentOn(type, 'ondemand')
     await setAgent(a.agentId, { maxSwitchesPerDay: 5 })
     const config = await call('GET', `/api/agents/${a.agentId}/config`, undefined, a.client.auth)
-    expect(config.json).toMatchObject({ min_savings_percent: 20, max_switches_per_day: 5, risk_threshold: 0.3 })
+    expect(config.json).toMatchObject({
+      min_savings_percent: 20,
+      max_switches_per_day: 5,
+      risk_threshold: 0.3,
+    })
 
-    const v2 = await call('POST', '/api/admin/engine/versions', { params: { min_savings_percent: 25 } }, ADMIN)
+    const v2 = await call(
+      'POST',
+      '/api/admin/engine/versions',
+      { params: { min_savings_percent: 25 } },
+      ADMIN,
+    )
     expect(v2.json).toMatchObject({ version: 2, status: 'draft' })
     expect((await call('POST', '/api/admin/engine/versions/2/activate', {}, ADMIN)).status).toBe(200)
-    expect((await call('GET', `/api/agents/${a.agentId}/config`, undefined, a.client.auth)).json.min_savings_percent).toBe(25)
+    expect(
+      (await call('GET', `/api/agents/${a.agentId}/config`, undefined, a.client.auth)).json
+        .min_savings_percent,
+    ).toBe(25)
 
     const back = await call('POST', '/api/admin/engine/rollback', {}, ADMIN)
     expect(back.json).toMatchObject({ active_version: 1, rolled_back_from: 2 })
-    expect((await call('GET', `/api/agents/${a.agentId}/config`, undefined, a.client.auth)).json.min_savings_percent).toBe(20)
+    expect(
+      (await call('GET', `/api/agents/${a.agentId}/config`, undefined, a.client.auth)).json
+        .min_savings_percent,
+    ).toBe(20)
     expect((await call('POST', '/api/admin/engine/rollback', {}, ADMIN)).status).toBe(409)
     expect((await call('POST', '/api/admin/engine/versions/99/activate', {}, ADMIN)).status).toBe(404)
 
     const list = await call('GET', '/api/admin/engine/versions', undefined, ADMIN)
     expect(list.json).toMatchObject({ active_version: 1, shadow_version: null })
-    expect(list.json.versions.map((v: { version: number; status: string }) => [v.version, v.status])).toEqual([[2, 'retired'], [1, 'active']])
+    expect(list.json.versions.map((v: { version: number; status: string }) => [v.version, v.status])).toEqual(
+      [
+        [2, 'retired'],
+        [1, 'active'],
+      ],
+    )
   })
 
   it('runs a candidate in shadow: its decisions are stored apart and never become commands', async () => {
-    const v3 = await call('POST', '/api/admin/engine/versions', { params: { min_savings_percent: 0, min_pool_duration_hours: 0 } }, ADMIN)
-    expect((await call('POST', `/api/admin/engine/versions/${v3.json.version}/shadow`, {}, ADMIN)).status).toBe(200)
+    const v3 = await call(
+      'POST',
+      '/api/admin/engine/versions',
+      { params: { min_savings_percent: 0, min_pool_duration_hours: 0 } },
+      ADMIN,
+    )
+    expect(
+      (await call('POST', `/api/admin/engine/versions/${v3.json.version}/shadow`, {}, ADMIN)).status,
+    ).toBe(200)
     const type = freshType()
     const a = await agentOn(type, 'ondemand')
     await reportPrices(a, type, { a: 0.02, b: 0.0125, c: 0.013 })
@@ -49,8 +88,12 @@ describe('engine parameter versions', () => {
     const rows = await decisionsOf(a.agentId)
     const shadow = rows.filter((d) => d.shadow)
     expect(shadow.map((d) => [d.paramsVersion, d.decision])).toContainEqual([v3.json.version, 'to_spot'])
-    expect(rows.filter((d) => !d.shadow).every((d) => d.decision === 'stay' && d.paramsVersion === 1)).toBe(true)
+    expect(rows.filter((d) => !d.shadow).every((d) => d.decision === 'stay' && d.paramsVersion === 1)).toBe(
+      true,
+    )
     expect(await switchCommands(a.agentId)).toHaveLength(0)
-    expect((await call('DELETE', '/api/admin/engine/shadow', undefined, ADMIN)).json).toMatchObject({ shadow_version: null })
+    expect((await call('DELETE', '/api/admin/engine/shadow', undefined, ADMIN)).json).toMatchObject({
+      shadow_version: null,
+    })
   })
 })

@@ -1,7 +1,14 @@
 import { env } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { agents, ondemandPrices, savingsDaily, spotPrices, switches, usageSegments } from '../../../src/db/schema'
+import {
+  agents,
+  ondemandPrices,
+  savingsDaily,
+  spotPrices,
+  switches,
+  usageSegments,
+} from '../../../src/db/schema'
 import { rollUpSavings } from '../../../src/ledger/rollup-job'
 import { syncSegments } from '../../../src/ledger/segments'
 import { CRON_HOURLY, runScheduled } from '../../../src/scheduled'
@@ -14,15 +21,36 @@ const H = 3_600_000
 async function handMadeLedger() {
   const client = await newClient()
   const type = freshType()
-  const day = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 24 * H
+  const day =
+    Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 24 * H
   const agentId = `agt_${crypto.randomUUID().slice(0, 8)}`
-  await db().insert(agents).values({ id: agentId, clientId: client.id, logicalAgentId: agentId, status: 'offline', createdAt: day, updatedAt: day })
-  await db().insert(spotPrices).values([
-    { poolId: `${type}.us-east-1a`, price: 0.01, observedAt: day },
-    { poolId: `${type}.us-east-1b`, price: 0.02, observedAt: day },
-  ])
-  await db().insert(ondemandPrices).values({ instanceType: type, region: 'us-east-1', price: 0.04, observedAt: day })
-  const seg = (instanceId: string, role: 'primary' | 'replica' | 'overlap', mode: 'spot' | 'ondemand', pool: string | null, from: number, to: number) => ({
+  await db()
+    .insert(agents)
+    .values({
+      id: agentId,
+      clientId: client.id,
+      logicalAgentId: agentId,
+      status: 'offline',
+      createdAt: day,
+      updatedAt: day,
+    })
+  await db()
+    .insert(spotPrices)
+    .values([
+      { poolId: `${type}.us-east-1a`, price: 0.01, observedAt: day },
+      { poolId: `${type}.us-east-1b`, price: 0.02, observedAt: day },
+    ])
+  await db()
+    .insert(ondemandPrices)
+    .values({ instanceType: type, region: 'us-east-1', price: 0.04, observedAt: day })
+  const seg = (
+    instanceId: string,
+    role: 'primary' | 'replica' | 'overlap',
+    mode: 'spot' | 'ondemand',
+    pool: string | null,
+    from: number,
+    to: number,
+  ) => ({
     id: `seg_${crypto.randomUUID()}`,
     clientId: client.id,
     agentId,
@@ -35,12 +63,14 @@ async function handMadeLedger() {
     startedAt: day + from * H,
     endedAt: day + to * H,
   })
-  await db().insert(usageSegments).values([
-    seg('i-old', 'primary', 'spot', 'a', 10, 14),
-    seg('i-rep', 'replica', 'spot', 'b', 11, 12),
-    seg('i-old', 'overlap', 'spot', 'a', 14, 14.5),
-    seg('i-new', 'primary', 'ondemand', null, 14, 16),
-  ])
+  await db()
+    .insert(usageSegments)
+    .values([
+      seg('i-old', 'primary', 'spot', 'a', 10, 14),
+      seg('i-rep', 'replica', 'spot', 'b', 11, 12),
+      seg('i-old', 'overlap', 'spot', 'a', 14, 14.5),
+      seg('i-new', 'primary', 'ondemand', null, 14, 16),
+    ])
   return { client, agentId, type }
 }
 
@@ -63,22 +93,86 @@ describe('savings ledger in the Worker', () => {
     expect((await call('GET', `/api/client/${client.id}/savings`)).status).toBe(401)
     const res = await call('GET', `/api/client/${client.id}/savings?range=daily`, undefined, ADMIN)
     expect(res.status).toBe(200)
-    expect(res.json.lifetime).toEqual({ baseline: 0.24, cost: 0.145, savings: 0.095, percent_saved: expect.closeTo(39.583333, 5) })
-    expect(res.json.series).toEqual([{ day: rows[0]!.day, baseline: 0.24, cost: 0.145, savings: 0.095, percent_saved: expect.closeTo(39.583333, 5) }])
+    expect(res.json.lifetime).toEqual({
+      baseline: 0.24,
+      cost: 0.145,
+      savings: 0.095,
+      percent_saved: expect.closeTo(39.583333, 5),
+    })
+    expect(res.json.series).toEqual([
+      {
+        day: rows[0]!.day,
+        baseline: 0.24,
+        cost: 0.145,
+        savings: 0.095,
+        percent_saved: expect.closeTo(39.583333, 5),
+      },
+    ])
     expect(res.json).toHaveProperty('projected_month')
     expect(res.json.downtime_per_switch).toMatchObject({ switches: 0 })
     const monthly = await call('GET', `/api/client/${client.id}/savings?range=monthly`, undefined, ADMIN)
     expect(monthly.json.series[0]).toMatchObject({ month: rows[0]!.day.slice(0, 7) })
 
-    const perAgent = await call('GET', `/api/client/${client.id}/savings/agents?period=lifetime`, undefined, ADMIN)
-    expect(perAgent.json.agents).toEqual([{ agent_id: agentId, baseline: 0.24, cost: 0.145, replica_cost: 0.02, savings: 0.095, percent_saved: expect.closeTo(39.583333, 5) }])
-    const perPool = await call('GET', `/api/client/${client.id}/savings/pools?period=lifetime`, undefined, ADMIN)
+    const perAgent = await call(
+      'GET',
+      `/api/client/${client.id}/savings/agents?period=lifetime`,
+      undefined,
+      ADMIN,
+    )
+    expect(perAgent.json.agents).toEqual([
+      {
+        agent_id: agentId,
+        baseline: 0.24,
+        cost: 0.145,
+        replica_cost: 0.02,
+        savings: 0.095,
+        percent_saved: expect.closeTo(39.583333, 5),
+      },
+    ])
+    const perPool = await call(
+      'GET',
+      `/api/client/${client.id}/savings/pools?period=lifetime`,
+      undefined,
+      ADMIN,
+    )
     expect(perPool.json.pools).toEqual(
       expect.arrayContaining([
-        { pool_id: `${type}.us-east-1a`, mode: 'spot', role: 'primary', hours: 4, cost: 0.04, ondemand_cost: 0.16, savings: 0.12 },
-        { pool_id: null, mode: 'ondemand', role: 'primary', hours: 2, cost: 0.08, ondemand_cost: 0.08, savings: 0 },
-        { pool_id: `${type}.us-east-1b`, mode: 'spot', role: 'replica', hours: 1, cost: 0.02, ondemand_cost: 0, savings: -0.02 },
-        { pool_id: `${type}.us-east-1a`, mode: 'spot', role: 'overlap', hours: 0.5, cost: 0.005, ondemand_cost: 0, savings: -0.005 },
+        {
+          pool_id: `${type}.us-east-1a`,
+          mode: 'spot',
+          role: 'primary',
+          hours: 4,
+          cost: 0.04,
+          ondemand_cost: 0.16,
+          savings: 0.12,
+        },
+        {
+          pool_id: null,
+          mode: 'ondemand',
+          role: 'primary',
+          hours: 2,
+          cost: 0.08,
+          ondemand_cost: 0.08,
+          savings: 0,
+        },
+        {
+          pool_id: `${type}.us-east-1b`,
+          mode: 'spot',
+          role: 'replica',
+          hours: 1,
+          cost: 0.02,
+          ondemand_cost: 0,
+          savings: -0.02,
+        },
+        {
+          pool_id: `${type}.us-east-1a`,
+          mode: 'spot',
+          role: 'overlap',
+          hours: 0.5,
+          cost: 0.005,
+          ondemand_cost: 0,
+          savings: -0.005,
+        },
       ]),
     )
   })
@@ -91,24 +185,58 @@ describe('savings ledger in the Worker', () => {
     const segmentsOf = () => db().select().from(usageSegments).where(eq(usageSegments.agentId, a.agentId))
     const [primary, ...none] = await segmentsOf()
     expect(none).toEqual([])
-    expect(primary).toMatchObject({ instanceId: a.instanceId, role: 'primary', mode: 'spot', poolId: `${type}.us-east-1a`, endedAt: null })
+    expect(primary).toMatchObject({
+      instanceId: a.instanceId,
+      role: 'primary',
+      mode: 'spot',
+      poolId: `${type}.us-east-1a`,
+      endedAt: null,
+    })
 
     const newInstance = `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
-    const side = (id: string, az: string, mode: string) => ({ instance_id: id, instance_type: type, region: 'us-east-1', az, ami_id: 'ami-1', mode, pool_id: mode === 'spot' ? `${type}.${az}` : null })
+    const side = (id: string, az: string, mode: string) => ({
+      instance_id: id,
+      instance_type: type,
+      region: 'us-east-1',
+      az,
+      ami_id: 'ami-1',
+      mode,
+      pool_id: mode === 'spot' ? `${type}.${az}` : null,
+    })
     const report = await call(
       'POST',
       `/api/agents/${a.agentId}/switch-report`,
-      { old_instance: side(a.instanceId, 'us-east-1a', 'spot'), new_instance: side(newInstance, 'us-east-1b', 'ondemand'), snapshot: { used: true }, trigger: 'manual' },
+      {
+        old_instance: side(a.instanceId, 'us-east-1a', 'spot'),
+        new_instance: side(newInstance, 'us-east-1b', 'ondemand'),
+        snapshot: { used: true },
+        trigger: 'manual',
+      },
       a.client.auth,
     )
     expect(report.status).toBe(201)
     await syncSegments(db(), await loadAgent(a.agentId), Date.now())
     const [sw] = await db().select().from(switches).where(eq(switches.agentId, a.agentId))
     const after = await segmentsOf()
-    const find = (instanceId: string, role: string) => after.find((s) => s.instanceId === instanceId && s.role === role)
+    const find = (instanceId: string, role: string) =>
+      after.find((s) => s.instanceId === instanceId && s.role === role)
     expect(find(a.instanceId, 'primary')).toMatchObject({ endedAt: sw!.receivedAt })
-    expect(find(a.instanceId, 'overlap')).toMatchObject({ startedAt: sw!.receivedAt, endedAt: null, poolId: `${type}.us-east-1a` })
-    expect(find(newInstance, 'primary')).toMatchObject({ startedAt: sw!.receivedAt, endedAt: null, mode: 'ondemand', poolId: null })
-    expect(await db().select().from(usageSegments).where(and(eq(usageSegments.agentId, a.agentId), eq(usageSegments.role, 'replica')))).toEqual([])
+    expect(find(a.instanceId, 'overlap')).toMatchObject({
+      startedAt: sw!.receivedAt,
+      endedAt: null,
+      poolId: `${type}.us-east-1a`,
+    })
+    expect(find(newInstance, 'primary')).toMatchObject({
+      startedAt: sw!.receivedAt,
+      endedAt: null,
+      mode: 'ondemand',
+      poolId: null,
+    })
+    expect(
+      await db()
+        .select()
+        .from(usageSegments)
+        .where(and(eq(usageSegments.agentId, a.agentId), eq(usageSegments.role, 'replica'))),
+    ).toEqual([])
   })
 })
