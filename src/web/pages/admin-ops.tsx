@@ -7,7 +7,7 @@ import { readQuery } from '../../validate'
 import { publicUser } from '../auth/accounts'
 import { AuditQuery, listActivity, listAudit } from '../queries/activity'
 import { systemHealth } from '../queries/health'
-import { Badge, Csrf, Empty, Filters, Pager, Panel, Stat, Time } from '../ui/bits'
+import { Badge, Csrf, Empty, Pager, Panel, Stat, Time } from '../ui/bits'
 import { Shell } from '../ui/layout'
 import { viewerOf } from './context'
 
@@ -54,10 +54,11 @@ adminOpsPages.get('/activity', async (c) => {
         )}
       </Panel>
       <Panel title="Audit log">
-        <Filters search={q.search} placeholder="unused">
+        <form class="filters" method="get">
           <input name="action" value={q.action ?? ''} placeholder="Action prefix, e.g. client." />
           <input name="clientId" value={q.clientId ?? ''} placeholder="Client id" />
-        </Filters>
+          <button type="submit">Filter</button>
+        </form>
         {audit.items.length === 0 ? (
           <Empty>No audit entry matches.</Empty>
         ) : (

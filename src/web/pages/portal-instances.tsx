@@ -89,6 +89,11 @@ portalInstances.get('/instances/:instanceId', async (c) => {
       kind: 'interruption' as const,
       label: `${e.kind} in ${e.poolId ?? 'pool'}`,
     })),
+    ...markers.decisions.map((d) => ({
+      at: d.at,
+      kind: 'decision' as const,
+      label: `engine: ${d.decision}${d.target ? ` to ${d.target}` : ''}${Array.isArray(d.blockedBy) && d.blockedBy.length ? ` (blocked: ${d.blockedBy.join(', ')})` : ''}`,
+    })),
   ]
   const writable = canWrite(viewer) && inst.status === 'active'
   const base = `/c/${client.id}/instances/${inst.instanceId}`

@@ -4,7 +4,7 @@
  */
 import { and, count, desc, eq, gt, or, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { events, savingsDaily, switches, type Instance } from '../../db/schema'
+import { decisions, events, savingsDaily, switches, type Instance } from '../../db/schema'
 import { onDemandPriceQuery, poolsWithPricesQuery, savingsPercent } from './prices'
 
 const DAY = 24 * 3600_000
@@ -23,47 +23,65 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     eq(switches.agentId, inst.agentId),
     or(eq(switches.oldInstanceId, inst.instanceId), eq(switches.newInstanceId, inst.instanceId)),
   )
-  const [poolRows, odRows, [totals], [lastWeek], [last], [ledger], switchMarks, eventMarks] = await db.batch([
-    poolsWithPricesQuery(db, type, region),
-    onDemandPriceQuery(db, type, region),
-    db.select({ n: count() }).from(switches).where(mine),
-    db
-      .select({ n: count() })
-      .from(switches)
-      .where(and(mine, gt(switches.receivedAt, now - 7 * DAY))),
-    db
-      .select({ at: switches.receivedAt })
-      .from(switches)
-      .where(mine)
-      .orderBy(desc(switches.receivedAt))
-      .limit(1),
-    db
-      .select({
-        total: sql<number | null>`sum(${savingsDaily.savings})`,
-        last30: sql<
-          number | null
-        >`sum(case when ${savingsDaily.day} >= ${isoDay(now - 30 * DAY)} then ${savingsDaily.savings} end)`,
-      })
-      .from(savingsDaily)
-      .where(eq(savingsDaily.agentId, inst.agentId)),
-    db
-      .select({
-        at: switches.receivedAt,
-        trigger: switches.trigger,
-        toMode: switches.newMode,
-        toPool: switches.newPoolId,
-      })
-      .from(switches)
-      .where(and(eq(switches.agentId, inst.agentId), gt(switches.receivedAt, markersFrom)))
-      .orderBy(switches.receivedAt)
-      .limit(200),
-    db
-      .select({ at: events.receivedAt, kind: events.kind, poolId: events.poolId })
-      .from(events)
-      .where(and(eq(events.agentId, inst.agentId), gt(events.receivedAt, markersFrom)))
-      .orderBy(events.receivedAt)
-      .limit(200),
-  ])
+  const [poolRows, odRows, [totals], [lastWeek], [last], [ledger], switchMarks, eventMarks, decisionMarks] =
+    await db.batch([
+      poolsWithPricesQuery(db, type, region),
+      onDemandPriceQuery(db, type, region),
+      db.select({ n: count() }).from(switches).where(mine),
+      db
+        .select({ n: count() })
+        .from(switches)
+        .where(and(mine, gt(switches.receivedAt, now - 7 * DAY))),
+      db
+        .select({ at: switches.receivedAt })
+        .from(switches)
+        .where(mine)
+        .orderBy(desc(switches.receivedAt))
+        .limit(1),
+      db
+        .select({
+          total: sql<number | null>`sum(${savingsDaily.savings})`,
+          last30: sql<
+            number | null
+          >`sum(case when ${savingsDaily.day} >= ${isoDay(now - 30 * DAY)} then ${savingsDaily.savings} end)`,
+        })
+        .from(savingsDaily)
+        .where(eq(savingsDaily.agentId, inst.agentId)),
+      db
+        .select({
+          at: switches.receivedAt,
+          trigger: switches.trigger,
+          toMode: switches.newMode,
+          toPool: switches.newPoolId,
+        })
+        .from(switches)
+        .where(and(eq(switches.agentId, inst.agentId), gt(switches.receivedAt, markersFrom)))
+        .orderBy(switches.receivedAt)
+        .limit(200),
+      db
+        .select({ at: events.receivedAt, kind: events.kind, poolId: events.poolId })
+        .from(events)
+        .where(and(eq(events.agentId, inst.agentId), gt(events.receivedAt, markersFrom)))
+        .orderBy(events.receivedAt)
+        .limit(200),
+      db
+        .select({
+          at: decisions.createdAt,
+          decision: decisions.decision,
+          target: decisions.targetPoolId,
+          blockedBy: decisions.blockedBy,
+        })
+        .from(decisions)
+        .where(
+          and(
+            eq(decisions.agentId, inst.agentId),
+            eq(decisions.shadow, false),
+            gt(decisions.createdAt, markersFrom),
+          ),
+        )
+        .orderBy(decisions.createdAt)
+        .limit(200),
+    ])
   const od = odRows[0]?.price ?? null
   const pricing = {
     currentMode: inst.mode,
@@ -95,5 +113,9 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     savingsLast30Days: ledger?.last30 ?? null,
     totalSavings: ledger?.total ?? null,
   }
-  return { pricing, metrics, markers: { switches: switchMarks, events: eventMarks } }
+  return {
+    pricing,
+    metrics,
+    markers: { switches: switchMarks, events: eventMarks, decisions: decisionMarks },
+  }
 }

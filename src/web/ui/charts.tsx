@@ -8,8 +8,14 @@ const PAD = { l: 56, r: 12, t: 12, b: 28 }
 
 export interface Marker {
   at: number
-  kind: 'switch' | 'interruption'
+  kind: 'switch' | 'interruption' | 'decision'
   label: string
+}
+
+const MARK: Record<Marker['kind'], { color: string; glyph: string }> = {
+  switch: { color: '#2563eb', glyph: '⇄' },
+  interruption: { color: '#b91c1c', glyph: '⚠' },
+  decision: { color: '#d97706', glyph: '◆' },
 }
 
 function scale(from: number, to: number, max: number) {
@@ -72,17 +78,12 @@ export function PriceChart(props: { history: PriceHistory; markers: Marker[]; cu
               x2={x(m.at)}
               y1={PAD.t}
               y2={H - PAD.b}
-              stroke={m.kind === 'switch' ? '#2563eb' : '#b91c1c'}
+              stroke={MARK[m.kind].color}
               stroke-dasharray="4 3"
             />
             <title>{m.label}</title>
-            <text
-              x={x(m.at) + 3}
-              y={PAD.t + 10}
-              font-size="10"
-              fill={m.kind === 'switch' ? '#2563eb' : '#b91c1c'}
-            >
-              {m.kind === 'switch' ? '⇄' : '⚠'}
+            <text x={x(m.at) + 3} y={PAD.t + 10} font-size="10" fill={MARK[m.kind].color}>
+              {MARK[m.kind].glyph}
             </text>
           </g>
         ))}
@@ -137,6 +138,10 @@ export function PriceChart(props: { history: PriceHistory; markers: Marker[]; cu
         <span>
           <i style="background:#b91c1c" />
           interruption / rebalance
+        </span>
+        <span>
+          <i style="background:#d97706" />
+          engine decision
         </span>
       </div>
     </div>
