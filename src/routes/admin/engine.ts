@@ -17,15 +17,22 @@ import {
   setShadow,
   shadowParams,
 } from '../../engine/params-store'
+import { eventsFileText, priceFileText } from '../../engine/history-export'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
-import { readJson } from '../../validate'
+import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 
 export const CreateVersionBody = z.object({
   params: PartialParams,
   note: z.string().max(1000).nullish(),
   activate: z.boolean().default(false),
+})
+
+export const HistoryQuery = z.object({
+  instance_type: z.string().min(1).max(64),
+  region: z.string().min(1).max(32),
+  days: z.coerce.number().int().min(1).max(365).default(30),
 })
 
 export const adminEngine = new Hono<AppEnv>()
@@ -141,4 +148,27 @@ adminEngine.delete('/shadow', async (c) => {
   await setShadow(db, null)
   await auditEntry(c, db, { action: 'engine.shadow_stop', targetType: 'engine_params' })
   return c.json({ success: true, shadow_version: null })
+})
+
+/** Stored prices and signals in the backtest's formats: `npm run backtest -- prices.txt --events events.tsv`. */
+adminEngine.get('/history/prices.txt', async (c) => {
+  const q = readQuery(c, HistoryQuery)
+  const text = await priceFileText(
+    database(c.env.DB),
+    q.instance_type,
+    q.region,
+    Date.now() - q.days * 86_400_000,
+  )
+  return c.text(text)
+})
+
+adminEngine.get('/history/events.tsv', async (c) => {
+  const q = readQuery(c, HistoryQuery)
+  const text = await eventsFileText(
+    database(c.env.DB),
+    q.instance_type,
+    q.region,
+    Date.now() - q.days * 86_400_000,
+  )
+  return c.text(text)
 })
