@@ -71,7 +71,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   })
   const url = `http://127.0.0.1:${options.port}`
   try {
-    await waitForHealth(url, child, options.readyTimeoutMs ?? 60_000)
+    await waitForHealth(url, child, options.readyTimeoutMs ?? 120_000)
   } catch (error) {
     await child.stop()
     throw error
