@@ -1,0 +1,100 @@
+/**
+ * The control plane restarted while agents run (new agents and installed-agent emulations), in the
+ * middle of a switch: the agents reconnect, the command completes exactly once, its report lands.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LegacyAgent } from '../emulators/legacy-agent'
+import type { AgentRow, CommandRow } from '../support/api'
+import { queryD1 } from '../support/d1'
+import { eventually } from '../support/eventually'
+import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
+
+let world: E2eWorld
+const legacy: LegacyAgent[] = []
+/** When each route of the legacy emulations last got a 2xx (epoch ms). */
+const legacyAnswered = new Map<string, number>()
+
+beforeAll(async () => {
+  world = await startE2eWorld({ agents: 2, agentEnv: { PRICING_REPORT_INTERVAL: '5' } })
+  for (const [version, n] of [['4.0.0', 1], ['3.2.0', 2]] as const) {
+    const agent = new LegacyAgent({
+      serverUrl: world.worker.url,
+      identity: { version, token: world.client.token, logicalAgentId: `legacy-${n}`, instanceId: `i-0legacy00000000${n}`, instanceType: 't3.medium', region: 'us-east-1', az: 'us-east-1a', mode: 'spot' },
+      cadence: { heartbeat: 2, pendingCommands: 2, config: 4, pricing: 3, replicaPoll: 3 },
+      recorder: { record: (route, _ms, status) => status >= 200 && status < 300 && legacyAnswered.set(route, Date.now()) },
+    })
+    legacy.push(agent)
+    agent.start()
+  }
+})
+
+afterAll(async () => {
+  await Promise.all(legacy.map((a) => a.stop()))
+  await world?.stop()
+})
+
+const sql = (text: string) => text.replace(/'/g, "''")
+
+async function registered(logicalAgentId: string): Promise<AgentRow> {
+  return eventually(
+    async () => {
+      const agent = await world.api.agent(world.client.id, logicalAgentId)
+      return agent?.instanceId && agent.status === 'online' ? agent : undefined
+    },
+    { what: `${logicalAgentId} registered`, timeoutMs: 30_000 },
+  )
+}
+
+async function finished(commandId: string): Promise<CommandRow> {
+  return eventually(
+    async () => {
+      const command = await world.api.command(commandId)
+      if (command.status === 'failed') throw new Error(`command failed: ${command.message}`)
+      return command.status === 'completed' ? command : undefined
+    },
+    { what: `command ${commandId} completed`, timeoutMs: 90_000 },
+  )
+}
+
+/** Instances of a workload other than the given ones (replicas excluded). */
+function otherInstances(logicalAgentId: string, known: string[]) {
+  return [...world.fleet.region.ec2.state.instances.values()].filter((i) => i.tags.LogicalAgentId === logicalAgentId && !i.tags.ReplicaId && !known.includes(i.instanceId))
+}
+
+describe('a control-plane restart', () => {
+  it('keeps agents working across a control-plane restart: they reconnect, the command runs once, reports land', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered('agent-2')
+    await Promise.all([registered('agent-1'), registered('legacy-1'), registered('legacy-2')])
+    await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 2 })
+    const oldInstanceId = agent.instanceId!
+    fleet.region.ec2.clearLog()
+    const queued = await api.forceSwitch(oldInstanceId, { target: 'ondemand' })
+    expect(queued.success).toBe(true)
+    // Restart while the agent runs the switch: its report and result must reach the new Worker.
+    await eventually(() => fleet.region.ec2.count('RunInstances') > 0, { what: 'the switch under way', timeoutMs: 60_000, intervalMs: 20 })
+
+    await worker.restart()
+    const restartedAt = Date.now()
+
+    await finished(queued.command_id!)
+    await eventually(async () => (await api.agent(client.id, 'agent-2'))?.instanceId !== oldInstanceId, { what: 'agent-2 moved to its new instance' })
+    const launched = otherInstances('agent-2', [oldInstanceId])
+    expect(launched).toHaveLength(1)
+    const rows = await queryD1<{ n: number }>(worker.persistDir, `select count(*) as n from switches where command_id = '${sql(queued.command_id!)}'`)
+    expect(rows[0]!.n).toBe(1)
+    // New agents reopen their push socket; installed ones get answers again (price reports included).
+    const socketOpenedAfter = (instanceId: string) =>
+      readFileSync(join(fleet.supervisor.instanceDir(instanceId), 'agent.log'), 'utf8')
+        .split('\n')
+        .some((line) => line.includes('"push socket open"') && Date.parse(line.slice(9, 33)) > restartedAt)
+    const agent1 = (await registered('agent-1')).instanceId!
+    await eventually(() => socketOpenedAfter(agent1), { what: 'agent-1 reconnected its push socket', timeoutMs: 60_000 })
+    await eventually(() => ['heartbeat', 'pending-commands', 'pricing-report'].every((route) => (legacyAnswered.get(route) ?? 0) > restartedAt), {
+      what: 'legacy agents answered again, their price reports accepted',
+      timeoutMs: 60_000,
+    })
+  })
+})
