@@ -1,0 +1,18 @@
+/** Bad input to the report and signal routes; see bad-input.ts. */
+import { describeBadBodies } from './bad-input'
+import { AGENT_ROUTES } from './routes'
+
+const REPORTS = [
+  '/pricing-report',
+  '/switch-report',
+  '/termination-imminent',
+  '/rebalance-recommendation',
+  '/create-emergency-replica',
+  '/cleanup-report',
+  '/termination',
+]
+
+describeBadBodies(
+  'bad input to the report and signal routes',
+  AGENT_ROUTES.filter((r) => REPORTS.includes(r.path)),
+)
