@@ -1,7 +1,10 @@
 /**
  * Faults and mixed fleets across real processes: installed-agent emulations beside new agents on one
- * client, and an agent killed mid-switch and restarted.
+ * client, an agent killed mid-switch and restarted, and the control plane restarted in the middle of
+ * a switch. One world (wrangler dev, two agents, two emulations) for the file.
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LegacyAgent } from '../emulators/legacy-agent'
 import { Metrics } from '../load/metrics'
@@ -13,9 +16,17 @@ import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
 let world: E2eWorld
 const legacy: LegacyAgent[] = []
 const legacyMetrics = new Metrics()
+/** When each route of the emulations last got a 2xx (epoch ms). */
+const legacyAnswered = new Map<string, number>()
+const legacyRecorder = {
+  record(route: string, ms: number, status: number) {
+    legacyMetrics.record(route, ms, status)
+    if (status >= 200 && status < 300) legacyAnswered.set(route, Date.now())
+  },
+}
 
 beforeAll(async () => {
-  world = await startE2eWorld({ agents: 1 })
+  world = await startE2eWorld({ agents: 2, agentEnv: { PRICING_REPORT_INTERVAL: '5' } })
 })
 
 afterAll(async () => {
@@ -60,7 +71,7 @@ describe('faults and mixed fleets', () => {
         serverUrl: world.worker.url,
         identity: { version, token: client.token, logicalAgentId: `legacy-${n}`, instanceId: `i-0legacy00000000${n}`, instanceType: 't3.medium', region: 'us-east-1', az: 'us-east-1a', mode: 'spot' },
         cadence,
-        recorder: legacyMetrics,
+        recorder: legacyRecorder,
       })
       legacy.push(agent)
       agent.start()
@@ -107,4 +118,37 @@ describe('faults and mixed fleets', () => {
     expect(history).toHaveLength(1)
   })
 
+  it('keeps agents working across a control-plane restart: they reconnect, the command runs once, reports land', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered('agent-2')
+    await Promise.all([registered('agent-1'), registered('legacy-1'), registered('legacy-2')])
+    await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 2 })
+    const oldInstanceId = agent.instanceId!
+    fleet.region.ec2.clearLog()
+    const queued = await api.forceSwitch(oldInstanceId, { target: 'ondemand' })
+    expect(queued.success).toBe(true)
+    // Restart while the agent runs the switch: its report and result must reach the new Worker.
+    await eventually(() => fleet.region.ec2.count('RunInstances') > 0, { what: 'the switch under way', timeoutMs: 60_000, intervalMs: 20 })
+
+    await worker.restart()
+    const restartedAt = Date.now()
+
+    await finished(queued.command_id!)
+    await eventually(async () => (await api.agent(client.id, 'agent-2'))?.instanceId !== oldInstanceId, { what: 'agent-2 moved to its new instance' })
+    const launched = otherInstances('agent-2', [oldInstanceId])
+    expect(launched).toHaveLength(1)
+    const rows = await queryD1<{ n: number }>(worker.persistDir, `select count(*) as n from switches where command_id = '${sql(queued.command_id!)}'`)
+    expect(rows[0]!.n).toBe(1)
+    // New agents reopen their push socket; installed ones get answers again (price reports included).
+    const socketOpenedAfter = (instanceId: string) =>
+      readFileSync(join(fleet.supervisor.instanceDir(instanceId), 'agent.log'), 'utf8')
+        .split('\n')
+        .some((line) => line.includes('"push socket open"') && Date.parse(line.slice(9, 33)) > restartedAt)
+    const agent1 = (await registered('agent-1')).instanceId!
+    await eventually(() => socketOpenedAfter(agent1), { what: 'agent-1 reconnected its push socket', timeoutMs: 60_000 })
+    await eventually(() => ['heartbeat', 'pending-commands', 'pricing-report'].every((route) => (legacyAnswered.get(route) ?? 0) > restartedAt), {
+      what: 'legacy agents answered again, their price reports accepted',
+      timeoutMs: 60_000,
+    })
+  })
 })
