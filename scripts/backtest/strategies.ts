@@ -1,6 +1,7 @@
 /** The strategies the backtest compares: the engine (`active`) and the references. */
 import { decide } from '../../src/engine/decide'
 import { effectiveThresholds, type EngineParams } from '../../src/engine/params'
+import { rebalancesFollowed } from '../../src/engine/stats'
 import type { EngineInput, PoolQuote } from '../../src/engine/types'
 import { cheapestAt, ONDEMAND, priceOf, type Strategy } from './simulate'
 import type { Trace } from './trace'
@@ -83,6 +84,9 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
           trend1h: stats[k]!.trend[v.step]!,
           interruptions30d: interruptions.length,
           rebalances30d: seen.length - interruptions.length,
+          rebalancesFollowed30d: rebalancesFollowed(
+            seen.map((e) => ({ kind: e.kind === 'rebalance' ? 'rebalance' : 'notice', at: e.at, key: e.az })),
+          ),
           lastInterruptionAt: interruptions.at(-1)?.at ?? null,
           lastCapacityErrorAt: null,
         })

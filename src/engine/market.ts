@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gte, inArray, like } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, ondemandPrices, pools, replicas, spotPrices } from '../db/schema'
 import type { PricePoint } from '../ledger/series'
-import { trend, volatility } from './stats'
+import { rebalancesFollowed, trend, volatility } from './stats'
 import type { PoolQuote } from './types'
 
 const HOUR = 3_600_000
@@ -49,7 +49,12 @@ export async function loadMarket(
             .where(and(inArray(spotPrices.poolId, ids), gte(spotPrices.observedAt, now - 2 * DAY)))
             .orderBy(asc(spotPrices.observedAt)),
           db
-            .select({ poolId: events.poolId, kind: events.kind, at: events.receivedAt })
+            .select({
+              poolId: events.poolId,
+              kind: events.kind,
+              at: events.receivedAt,
+              instanceId: events.instanceId,
+            })
             .from(events)
             .where(and(inArray(events.poolId, ids), gte(events.receivedAt, now - 30 * DAY))),
           db
@@ -81,6 +86,19 @@ export async function loadMarket(
       trend1h: trend(points, now, HOUR),
       interruptions30d: notices.length,
       rebalances30d: mine.filter((s) => s.kind === 'rebalance').length,
+      rebalancesFollowed30d: rebalancesFollowed(
+        mine.flatMap((s) =>
+          s.kind === 'rebalance' || s.kind === 'termination_notice'
+            ? [
+                {
+                  kind: s.kind === 'rebalance' ? ('rebalance' as const) : ('notice' as const),
+                  at: s.at,
+                  key: s.instanceId,
+                },
+              ]
+            : [],
+        ),
+      ),
       lastInterruptionAt: notices.reduce<number | null>((m, s) => Math.max(m ?? 0, s.at), null),
       lastCapacityErrorAt: capacity.reduce<number | null>((m, f) => Math.max(m ?? 0, f.at), null),
     }

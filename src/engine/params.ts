@@ -8,6 +8,7 @@ import * as z from 'zod'
 export const RiskWeights = z.object({
   interruptions: z.number().min(0),
   rebalances: z.number().min(0),
+  followThrough: z.number().min(0),
   volatility: z.number().min(0),
   trend: z.number().min(0),
   ratio: z.number().min(0),
@@ -51,7 +52,14 @@ export type EngineParams = z.infer<typeof EngineParams>
 
 /** The defaults, tuned with `npm run backtest` (see README "Backtest"). */
 export const DEFAULT_PARAMS: EngineParams = {
-  weights: { interruptions: 0.2, rebalances: 0.05, volatility: 0.1, trend: 0.15, ratio: 0.5 },
+  weights: {
+    interruptions: 0.2,
+    rebalances: 0.05,
+    followThrough: 0.05,
+    volatility: 0.1,
+    trend: 0.15,
+    ratio: 0.5,
+  },
   min_savings_percent: 15,
   risk_threshold: 0.3,
   max_switches_per_day: 3,

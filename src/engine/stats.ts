@@ -24,3 +24,20 @@ export function trend(points: readonly PricePoint[], now: number, windowMs: numb
   const current = priceAt(points, now)
   return then && current ? current / then - 1 : 0
 }
+
+/** A rebalance or interruption signal; `key` ties a rebalance to its notice (an instance, or a pool). */
+export interface Signal {
+  kind: 'rebalance' | 'notice'
+  at: number
+  key: string | null
+}
+
+/** Rebalances followed by a notice with the same key within `windowMs` (default 2 h). */
+export function rebalancesFollowed(signals: readonly Signal[], windowMs = 2 * 3_600_000): number {
+  const notices = signals.filter((s) => s.kind === 'notice')
+  return signals.filter(
+    (r) =>
+      r.kind === 'rebalance' &&
+      notices.some((n) => n.key === r.key && n.at >= r.at && n.at <= r.at + windowMs),
+  ).length
+}

@@ -25,6 +25,8 @@ export interface PoolQuote {
   interruptions30d: number
   /** Rebalance recommendations seen in this pool across the fleet in 30 days. */
   rebalances30d: number
+  /** Of those, how many were followed by an interruption notice of the same instance within 2 h. */
+  rebalancesFollowed30d: number
   /** Last interruption of one of this client's instances here (epoch ms). */
   lastInterruptionAt: number | null
   /** Last launch here that failed for lack of capacity (epoch ms). */

@@ -17,6 +17,7 @@ const pool = (i: number) =>
     trend1h: fc.double({ min: -0.5, max: 1.5, noNaN: true }),
     interruptions30d: fc.integer({ min: 0, max: 20 }),
     rebalances30d: fc.integer({ min: 0, max: 40 }),
+    rebalancesFollowed30d: fc.integer({ min: 0, max: 40 }),
     lastInterruptionAt: fc.option(fc.integer({ min: NOW - 3 * HOUR, max: NOW }), { nil: null }),
     lastCapacityErrorAt: fc.option(fc.integer({ min: NOW - 20 * MIN, max: NOW }), { nil: null }),
   }) satisfies fc.Arbitrary<PoolQuote>

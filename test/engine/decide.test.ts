@@ -16,6 +16,7 @@ const quote = (az: string, price: number, extra: Partial<PoolQuote> = {}): PoolQ
   trend1h: 0,
   interruptions30d: 0,
   rebalances30d: 0,
+  rebalancesFollowed30d: 0,
   lastInterruptionAt: null,
   lastCapacityErrorAt: null,
   ...extra,
