@@ -2,7 +2,11 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
 import type { AppEnv } from '../../env'
-import { OPERATIONS, type Auth, type Operation } from './operations'
+import { AGENT_OPERATIONS } from './agent-operations'
+import type { Auth, Operation } from './operations'
+import { PEOPLE_OPERATIONS } from './people-operations'
+
+const OPERATIONS = [...AGENT_OPERATIONS, ...PEOPLE_OPERATIONS]
 
 const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   none: [],

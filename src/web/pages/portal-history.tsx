@@ -1,17 +1,15 @@
 /** Client portal: replicas, decisions, savings, switch history, notifications. */
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
-import { readerId, listNotifications } from '../../routes/client/notifications'
-import { requirePerson } from '../../auth'
 import { database } from '../../db/client'
 import { agents } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { clientReplicas, decisionTimeline, switchHistory } from '../queries/history'
+import { decisionTimeline, switchHistory } from '../queries/history'
 import { isoDay } from '../queries/instance-detail'
 import { poolTotals } from '../../ledger/breakdown'
 import { monthBounds } from '../../ledger/summary'
 import { monthlySavings, savingsByAgent, savingsSummary } from '../queries/savings'
-import { Badge, Csrf, Empty, Panel, pct, perHour, Stat, Time, usd } from '../ui/bits'
+import { Empty, Panel, pct, Stat, usd } from '../ui/bits'
 import { SavingsChart } from '../ui/charts'
 import { Shell } from '../ui/layout'
 import { portalClient, viewerOf } from './context'
@@ -19,119 +17,6 @@ import { DecisionList } from './decision-list'
 import { SwitchTable } from './switch-table'
 
 export const portalHistory = new Hono<AppEnv>()
-
-portalHistory.get('/replicas', async (c) => {
-  const viewer = viewerOf(c)
-  const client = await portalClient(c)
-  const rows = await clientReplicas(database(c.env.DB), client.id, c.req.query('all') === '1')
-  return c.html(
-    <Shell title="Replicas" viewer={viewer} active={`/c/${client.id}/replicas`} client={client}>
-      <Panel
-        title={
-          <>
-            Replicas{' '}
-            <a href="?all=1" style="font-size:13px;font-weight:400;margin-left:8px">
-              include ended
-            </a>
-          </>
-        }
-      >
-        {rows.length === 0 ? (
-          <Empty>
-            No active replica. Turn on "manual standby replica" in an agent's settings to keep one ready, or
-            let auto-switch create emergency replicas on rebalance signals.
-          </Empty>
-        ) : (
-          <div class="tablewrap">
-            <table id="replicas">
-              <thead>
-                <tr>
-                  <th>Replica</th>
-                  <th>Type</th>
-                  <th>Status</th>
-                  <th>Sync</th>
-                  <th>Pool</th>
-                  <th class="num">Cost</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr>
-                    <td>
-                      <code>{r.instanceId ?? 'launching…'}</code>
-                      <div class="muted" style="font-size:12px">
-                        for{' '}
-                        <a href={`/c/${client.id}/agents/${r.agentId}`}>{r.parentInstanceId ?? r.agentId}</a>
-                      </div>
-                    </td>
-                    <td>{r.replicaType}</td>
-                    <td>
-                      <Badge value={r.status} />
-                      {r.errorMessage ? (
-                        <div class="neg" style="font-size:12px">
-                          {r.errorMessage}
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      {r.syncStatus ?? '—'}
-                      {r.stateTransferProgress !== null ? ` ${Math.round(r.stateTransferProgress)} %` : ''}
-                      {r.syncLatencyMs !== null ? (
-                        <div class="muted" style="font-size:12px">
-                          {r.syncLatencyMs} ms lag
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <code>{r.poolId}</code>
-                    </td>
-                    <td class="num">
-                      {perHour(r.hourlyCost)}
-                      <div class="muted" style="font-size:12px">
-                        {usd(r.totalCost)} so far
-                      </div>
-                    </td>
-                    <td>
-                      <Time ms={r.createdAt} />
-                    </td>
-                    <td>
-                      {viewer.role !== 'viewer' && ['launching', 'syncing', 'ready'].includes(r.status) ? (
-                        <div style="display:flex;gap:6px">
-                          {r.status === 'ready' || r.status === 'syncing' ? (
-                            <form
-                              data-api={`/api/client/agents/${r.agentId}/replicas/${r.id}/promote`}
-                              data-confirm="Promote this replica to primary?"
-                            >
-                              <Csrf token={viewer.csrfToken} />
-                              <button type="submit">Promote</button>
-                            </form>
-                          ) : null}
-                          <form
-                            data-api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
-                            data-method="DELETE"
-                            data-confirm="Terminate this replica and its instance?"
-                          >
-                            <Csrf token={viewer.csrfToken} />
-                            <button class="danger" type="submit">
-                              Terminate
-                            </button>
-                            <span class="msg" />
-                          </form>
-                        </div>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </Panel>
-    </Shell>,
-  )
-})
 
 portalHistory.get('/decisions', async (c) => {
   const viewer = viewerOf(c)
@@ -294,70 +179,6 @@ portalHistory.get('/switches', async (c) => {
           {page > 1 ? <a href={`?page=${page - 1}`}>← Newer</a> : null}
           {rows.length === 50 ? <a href={`?page=${page + 1}`}>Older →</a> : null}
         </div>
-      </Panel>
-    </Shell>,
-  )
-})
-
-portalHistory.get('/notifications', async (c) => {
-  const viewer = viewerOf(c)
-  const client = await portalClient(c)
-  const rows = await listNotifications(database(c.env.DB), client.id, readerId(requirePerson(c)), 100, false)
-  const markAll = `/api/notifications/mark-all-read${viewer.isAdmin ? `?client_id=${client.id}` : ''}`
-  return c.html(
-    <Shell
-      title="Notifications"
-      viewer={viewer}
-      active={`/c/${client.id}/notifications`}
-      client={client}
-      actions={
-        <form data-api={markAll}>
-          <Csrf token={viewer.csrfToken} />
-          <button type="submit">Mark all read</button>
-        </form>
-      }
-    >
-      <Panel>
-        {rows.length === 0 ? (
-          <Empty>
-            No notification yet. Agents going offline, interruptions, switches and replicas are reported here
-            (and to your webhook).
-          </Empty>
-        ) : (
-          <div class="tablewrap">
-            <table id="notifications">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Severity</th>
-                  <th>Message</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((n) => (
-                  <tr style={n.isRead ? 'opacity:.6' : 'font-weight:600'}>
-                    <td>
-                      <Time ms={n.createdAt} />
-                    </td>
-                    <td>
-                      <Badge value={n.severity} />
-                    </td>
-                    <td>{n.message}</td>
-                    <td>
-                      {n.isRead ? null : (
-                        <form data-api={`/api/notifications/${n.id}/mark-read`}>
-                          <Csrf token={viewer.csrfToken} />
-                          <button type="submit">Read</button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
       </Panel>
     </Shell>,
   )

@@ -9,9 +9,11 @@ import { adminFleetPages } from './admin-fleet'
 import { adminOpsPages } from './admin-ops'
 import { authPages } from './auth-pages'
 import { pageAuth } from './context'
+import { portalAgent } from './portal-agent'
 import { portalFleet } from './portal-fleet'
 import { portalHistory } from './portal-history'
 import { portalInstances } from './portal-instances'
+import { portalActivity } from './portal-replicas'
 import { accountPage, portalSettings } from './portal-settings'
 
 function ErrorPage(props: { status: number; message: string }) {
@@ -61,5 +63,7 @@ pages.route('/admin', adminOnly)
 pages.route('/c/:clientId', portalFleet)
 pages.route('/c/:clientId', portalInstances)
 pages.route('/c/:clientId', portalHistory)
+pages.route('/c/:clientId', portalAgent)
+pages.route('/c/:clientId', portalActivity)
 pages.route('/c/:clientId', portalSettings)
 pages.route('/', accountPage)

@@ -1,0 +1,280 @@
+/** Operations of the people-facing API (operator token, personal token or session). */
+import { DeleteClientBody } from '../../routes/admin/client-admin'
+import { CreateClientBody } from '../../routes/admin/clients'
+import { CreateVersionBody } from '../../routes/admin/engine'
+import { ActivityQuery } from '../../routes/admin/fleet'
+import { NewAdminBody } from '../../routes/admin/users'
+import { AgentConfigBody, ToggleEnabledBody } from '../../routes/client/agents'
+import { CreateReplicaBody } from '../../routes/client/replicas'
+import { ExportQuery } from '../../routes/client/exports'
+import { ForceSwitchBody } from '../../routes/client/force-switch'
+import { NewTokenBody, PasswordBody } from '../../routes/client/me'
+import { NotificationsQuery } from '../../routes/client/notifications'
+import { DecisionsQuery, SwitchHistoryQuery } from '../../routes/client/reports'
+import { BreakdownQuery, SavingsQuery } from '../../routes/client/savings'
+import { WebhookBody } from '../../routes/client/settings'
+import { NewUser } from '../auth/accounts'
+import { AuditQuery } from '../queries/activity'
+import { AgentListQuery } from '../queries/agents'
+import { ClientListQuery } from '../queries/clients'
+import { InstanceListQuery } from '../queries/instances'
+import { HistoryQuery } from '../queries/price-history'
+import { op, type Operation } from './operations'
+
+export const PEOPLE_OPERATIONS: Operation[] = [
+  op(
+    'post',
+    '/api/admin/clients/create',
+    'admin',
+    'admin',
+    'Create a client; its agent token is in this answer only',
+    { body: CreateClientBody },
+  ),
+  op('get', '/api/admin/clients', 'admin', 'admin', 'Clients with counts and savings (X-Total-Count)', {
+    query: ClientListQuery,
+  }),
+  op('get', '/api/admin/clients/{clientId}', 'admin', 'admin', 'One client row'),
+  op(
+    'post',
+    '/api/admin/clients/{clientId}/regenerate-token',
+    'admin',
+    'admin',
+    'Rotate the token; the old one works for TOKEN_GRACE_HOURS',
+  ),
+  op('post', '/api/admin/clients/{clientId}/suspend', 'admin', 'admin', 'Suspend (agents get 403)'),
+  op('post', '/api/admin/clients/{clientId}/activate', 'admin', 'admin', 'Reactivate'),
+  op(
+    'delete',
+    '/api/admin/clients/{clientId}',
+    'admin',
+    'admin',
+    'Delete; `confirm` must equal the client name',
+    { body: DeleteClientBody },
+  ),
+  op(
+    'get',
+    '/api/admin/stats',
+    'admin',
+    'admin',
+    'Fleet totals, savings summed once per client, spot coverage',
+  ),
+  op('get', '/api/admin/agents', 'admin', 'admin', 'All agents', { query: AgentListQuery }),
+  op('get', '/api/admin/instances', 'admin', 'admin', 'All instances', { query: InstanceListQuery }),
+  op('get', '/api/admin/activity', 'admin', 'admin', 'Notifications and audit entries, newest first', {
+    query: ActivityQuery,
+  }),
+  op('get', '/api/admin/audit', 'admin', 'admin', 'Audit log', { query: AuditQuery }),
+  op(
+    'get',
+    '/api/admin/system-health',
+    'admin',
+    'admin',
+    'Database round trip, cron freshness, engine version, agent versions',
+  ),
+  op('get', '/api/admin/users', 'admin', 'admin', 'Every account'),
+  op('post', '/api/admin/users', 'admin', 'admin', 'Create an admin (the first one with ADMIN_TOKEN)', {
+    body: NewAdminBody,
+  }),
+  op(
+    'post',
+    '/api/admin/users/{userId}/disable',
+    'admin',
+    'admin',
+    'Disable an account and end its sessions',
+  ),
+  op('get', '/api/admin/engine/versions', 'admin', 'admin', 'Engine parameter versions'),
+  op('post', '/api/admin/engine/versions', 'admin', 'admin', 'New parameter version (JSON data)', {
+    body: CreateVersionBody,
+  }),
+  op('post', '/api/admin/engine/versions/{version}/activate', 'admin', 'admin', 'Activate a version'),
+  op('post', '/api/admin/engine/rollback', 'admin', 'admin', 'Roll back to the previously active version'),
+  op('post', '/api/admin/engine/versions/{version}/shadow', 'admin', 'admin', 'Run a version in shadow mode'),
+  op('delete', '/api/admin/engine/shadow', 'admin', 'admin', 'Stop the shadow run'),
+
+  op('get', '/api/client/{clientId}', 'client', 'person', 'The client row'),
+  op('get', '/api/client/{clientId}/overview', 'client', 'person', 'Fleet totals and savings of the client'),
+  op('get', '/api/client/{clientId}/agents', 'client', 'person', 'Agents (bare array, X-Total-Count)', {
+    query: AgentListQuery,
+  }),
+  op('get', '/api/client/{clientId}/agents/history', 'client', 'person', 'Agents including deleted ones'),
+  op('get', '/api/client/agents/{agentId}', 'client', 'person', 'One agent'),
+  op('post', '/api/client/agents/{agentId}/toggle-enabled', 'client', 'person', 'Enable or disable (owner)', {
+    body: ToggleEnabledBody,
+  }),
+  op(
+    'post',
+    '/api/client/agents/{agentId}/config',
+    'client',
+    'person',
+    'Settings and thresholds; auto-switch excludes manual replica (owner)',
+    { body: AgentConfigBody },
+  ),
+  op(
+    'delete',
+    '/api/client/agents/{agentId}',
+    'client',
+    'person',
+    'Delete and send an uninstall command (owner)',
+  ),
+  op(
+    'get',
+    '/api/client/{clientId}/instances',
+    'client',
+    'person',
+    'Instances with prices and savings % (bare array)',
+    { query: InstanceListQuery },
+  ),
+  op('get', '/api/client/instances/{instanceId}/pricing', 'client', 'person', 'Pools with price and savings'),
+  op(
+    'get',
+    '/api/client/instances/{instanceId}/metrics',
+    'client',
+    'person',
+    'Uptime, switches, ledger savings',
+  ),
+  op(
+    'get',
+    '/api/client/instances/{instanceId}/price-history',
+    'client',
+    'person',
+    'Step series of every pool and on-demand',
+    { query: HistoryQuery },
+  ),
+  op(
+    'get',
+    '/api/client/instances/{instanceId}/available-options',
+    'client',
+    'person',
+    'Where the instance can switch to',
+  ),
+  op(
+    'post',
+    '/api/client/instances/{instanceId}/force-switch',
+    'client',
+    'person',
+    'Switch now (priority 75, owner)',
+    { body: ForceSwitchBody },
+  ),
+  op(
+    'get',
+    '/api/client/commands/{commandId}',
+    'client',
+    'person',
+    "A command's state: queued → delivered → acked → running → completed | failed",
+  ),
+  op('get', '/api/client/{clientId}/replicas', 'client', 'person', 'Replicas with sync and cost'),
+  op(
+    'post',
+    '/api/client/agents/{agentId}/replicas',
+    'client',
+    'person',
+    'Create a manual standby replica (owner)',
+    { body: CreateReplicaBody },
+  ),
+  op(
+    'post',
+    '/api/client/agents/{agentId}/replicas/{replicaId}/promote',
+    'client',
+    'person',
+    'Promote a replica to primary (owner)',
+  ),
+  op(
+    'delete',
+    '/api/client/agents/{agentId}/replicas/{replicaId}',
+    'client',
+    'person',
+    'Terminate a replica and its instance (owner)',
+  ),
+  op(
+    'get',
+    '/api/client/{clientId}/decisions',
+    'client',
+    'person',
+    'Engine decisions with reasons and blocks',
+    { query: DecisionsQuery },
+  ),
+  op('get', '/api/client/{clientId}/switch-history', 'client', 'person', 'Switches with downtime', {
+    query: SwitchHistoryQuery,
+  }),
+  op(
+    'get',
+    '/api/client/{clientId}/stats/charts',
+    'client',
+    'person',
+    'Savings trend, mode distribution, switches per day (30 days)',
+  ),
+  op(
+    'get',
+    '/api/client/{clientId}/savings',
+    'client',
+    'person',
+    'Ledger: month-to-date, projected, lifetime, series',
+    { query: SavingsQuery },
+  ),
+  op('get', '/api/client/{clientId}/savings/agents', 'client', 'person', 'Ledger per agent', {
+    query: BreakdownQuery,
+  }),
+  op('get', '/api/client/{clientId}/savings/pools', 'client', 'person', 'Ledger per pool', {
+    query: BreakdownQuery,
+  }),
+  op(
+    'get',
+    '/api/client/{clientId}/export/savings.csv',
+    'client',
+    'person',
+    'CSV of daily savings per agent',
+    { query: ExportQuery },
+  ),
+  op('get', '/api/client/{clientId}/export/switches.csv', 'client', 'person', 'CSV of the switch history'),
+  op('get', '/api/client/{clientId}/users', 'client', 'person', 'Team'),
+  op(
+    'post',
+    '/api/client/{clientId}/users/invite',
+    'client',
+    'person',
+    'Invite a user (owner or admin); answers a one-time link',
+    { body: NewUser },
+  ),
+  op(
+    'delete',
+    '/api/client/{clientId}/users/{userId}',
+    'client',
+    'person',
+    'Disable a user (owner or admin)',
+  ),
+  op(
+    'put',
+    '/api/client/{clientId}/webhook',
+    'client',
+    'person',
+    'Set the webhook; the HMAC secret is in this answer only',
+    { body: WebhookBody },
+  ),
+  op('post', '/api/client/{clientId}/webhook/test', 'client', 'person', 'Send a signed test event'),
+  op(
+    'get',
+    '/api/notifications',
+    'client',
+    'person',
+    "Notifications of the caller's client with per-user read state",
+    { query: NotificationsQuery },
+  ),
+  op('post', '/api/notifications/{id}/mark-read', 'client', 'person', 'Mark one read (for the caller)'),
+  op(
+    'post',
+    '/api/notifications/mark-all-read',
+    'client',
+    'person',
+    "Mark all of the caller's client read (for the caller)",
+  ),
+
+  op('get', '/api/me', 'account', 'person', 'Who am I'),
+  op('post', '/api/me/password', 'account', 'person', 'Change the password (ends every session)', {
+    body: PasswordBody,
+  }),
+  op('get', '/api/me/tokens', 'account', 'person', 'Personal API tokens'),
+  op('post', '/api/me/tokens', 'account', 'person', 'New personal token (shown once)', {
+    body: NewTokenBody,
+  }),
+  op('delete', '/api/me/tokens/{id}', 'account', 'person', 'Revoke a token'),
+]
