@@ -36,18 +36,24 @@ beforeEach(async () => {
 })
 afterEach(() => ec2.close())
 
+/** As the intake does: the command is recorded as in flight before its action runs. */
+function start(ctx: { state: { startCommand(c: Command, at: number): void } }, c: Switch): Switch {
+  ctx.state.startCommand(c, clock.now())
+  return c
+}
+
 const launched = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
 
 describe('runSwitch', () => {
   it('moves the workload: AMI, same VPC/SGs/profile/key/user data/tags in the target pool, EIP, reports, then terminates', async () => {
     const http = recordingHttp()
-    const oldStateAtReport: Record<string, string> = {}
+    const oldStateAtReport: string[] = []
     http.on((call) => {
-      if (/switch-report|executed/.test(call.path)) oldStateAtReport[call.path] = ec2.instance(w.instanceId)!.state
+      if (/switch-report|executed/.test(call.path)) oldStateAtReport.push(ec2.instance(w.instanceId)!.state)
       return undefined
     })
     const { ctx, retired } = actionContext(ec2, w, clock, { http })
-    const result = await runSwitch(ctx, command())
+    const result = await runSwitch(ctx, start(ctx, command()))
     expect(result).toMatchObject({ ok: true })
 
     const [fresh, ...more] = launched()
@@ -74,9 +80,17 @@ describe('runSwitch', () => {
     expect(ec2.requests.find((r) => r.action === 'RunInstances')!.params.ClientToken).toBe(clientToken('switch', 'cmd-switch-1'))
 
     // Reported and marked done while the old instance still ran; terminated only after that.
+    await ctx.link.delivered('switch-terminated:cmd-switch-1')
     const paths = http.calls.map((c) => c.path)
-    expect(paths).toEqual(['/api/agents/agent-1/switch-report', '/api/agents/agent-1/commands/cmd-switch-1/executed'])
-    expect(Object.values(oldStateAtReport)).toEqual(['running', 'running'])
+    expect(paths).toEqual([
+      '/api/agents/agent-1/switch-report',
+      '/api/agents/agent-1/commands/cmd-switch-1/executed',
+      '/api/agents/agent-1/switch-report',
+    ])
+    // The second report carries the confirmed termination time.
+    expect((http.calls[0]!.body as any).timing.old_instance_terminated_at).toBeNull()
+    expect((http.calls[2]!.body as any).timing.old_instance_terminated_at).toBeTruthy()
+    expect(oldStateAtReport.slice(0, 2)).toEqual(['running', 'running'])
     expect(['shutting-down', 'terminated']).toContain(ec2.instance(w.instanceId)!.state)
     expect(retired).toHaveLength(1)
     // Tagged first, so that a tag-scoped policy lets the agent terminate it.
@@ -93,7 +107,7 @@ describe('runSwitch', () => {
 
   it('waits terminate_wait_seconds after the switch before terminating the old instance', async () => {
     const { ctx } = actionContext(ec2, w, clock)
-    await runSwitch(ctx, command({ terminate_wait_seconds: 120 }))
+    await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 120 })))
     const switched = ec2.requests.find((r) => r.action === 'AssociateAddress')!.at
     const terminated = ec2.requests.find((r) => r.action === 'TerminateInstances')!.at
     expect(terminated - switched).toBeGreaterThanOrEqual(120_000)
@@ -101,7 +115,7 @@ describe('runSwitch', () => {
 
   it('keeps the old instance when terminate_wait_seconds is 0', async () => {
     const { ctx } = actionContext(ec2, w, clock)
-    expect(await runSwitch(ctx, command({ terminate_wait_seconds: 0 }))).toMatchObject({ ok: true })
+    expect(await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 0 })))).toMatchObject({ ok: true })
     expect(ec2.count('TerminateInstances')).toBe(0)
     expect(ec2.instance(w.instanceId)!.state).toBe('running')
   })
@@ -126,7 +140,7 @@ describe('runSwitch', () => {
   it('a launch refused for capacity fails with the typed code and creates nothing to clean', async () => {
     ec2.failWhen('RunInstances', () => 'InsufficientInstanceCapacity')
     const { ctx, http } = actionContext(ec2, w, clock)
-    const result = await runSwitch(ctx, command())
+    const result = await runSwitch(ctx, start(ctx, command()))
     expect(result).toMatchObject({ ok: false, code: 'InsufficientInstanceCapacity', retryable: true })
     expect(launched()).toHaveLength(0)
     expect(http.calls).toEqual([])
@@ -136,7 +150,7 @@ describe('runSwitch', () => {
   it('a failure after the launch terminates the new instance and says why', async () => {
     ec2.failNext('AssociateAddress', 'InvalidParameterValue', { message: 'bad allocation' })
     const { ctx, http } = actionContext(ec2, w, clock)
-    const result = await runSwitch(ctx, command())
+    const result = await runSwitch(ctx, start(ctx, command()))
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.message).toMatch(/bad allocation.*terminated/)
     expect(['shutting-down', 'terminated']).toContain(launched()[0]!.state)
@@ -146,7 +160,7 @@ describe('runSwitch', () => {
 
   it('refuses a switch to where it already is', async () => {
     const { ctx } = actionContext(ec2, w, clock)
-    expect(await runSwitch(ctx, command({ target_mode: 'ondemand', target_pool_id: null }))).toMatchObject({ ok: false, code: 'AlreadyThere' })
+    expect(await runSwitch(ctx, start(ctx, command({ target_mode: 'ondemand', target_pool_id: null })))).toMatchObject({ ok: false, code: 'AlreadyThere' })
   })
 
   it('names AMIs as agent-api.md says', () => {

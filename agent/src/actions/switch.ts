@@ -92,7 +92,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
 
     // 5. Report and mark done BEFORE anything terminates the old instance.
-    ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', switchReport(ctx, command, source, target, {
+    const report = switchReport(ctx, command, source, target, {
       newInstanceId,
       imageId,
       started,
@@ -100,7 +100,9 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       launchedAt: Number(state.progressOf(command.id).launchedAt ?? readyAt),
       readyAt,
       switchedAt,
-    }))
+    })
+    step({ report: JSON.stringify(report) })
+    ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', report)
     ctx.link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
       success: true,
       message: `switched to ${newInstanceId} (${target.mode} ${target.instanceType} in ${target.az})`,
@@ -137,6 +139,12 @@ async function finishSwitch(ctx: ActionContext, command: SwitchCommand, done: Re
     await terminateInstance(ctx.ec2, self.instanceId)
     await confirmTerminated(ctx, self.instanceId)
     log.info('switch: old instance terminated', { command_id: command.id, instance_id: self.instanceId })
+    // The same report again, now with the confirmed termination (the control plane records it too).
+    if (done.report) {
+      const report = JSON.parse(done.report) as { timing: Record<string, string | null> }
+      report.timing.old_instance_terminated_at = new Date(clock.now()).toISOString()
+      link.report(`switch-terminated:${command.id}`, 'POST', '/switch-report', report)
+    }
     return ok(`switched; ${self.instanceId} terminated`)
   } catch (err) {
     log.error('switch: old instance not terminated', { command_id: command.id, error: messageOf(err) })
