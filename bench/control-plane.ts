@@ -72,13 +72,19 @@ try {
   writeFileSync(join(ROOT, 'bench', 'results', 'control-plane.json'), `${JSON.stringify(results, null, 2)}\n`)
   console.log(results)
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED')
-  console.log(`delivery p99 ${results.delivery_p99_ms} ms (< ${TARGETS.deliveryP99Ms}): ${verdict(results.delivery_p99_ms < TARGETS.deliveryP99Ms)}`)
+  console.log(
+    `delivery p99 ${results.delivery_p99_ms} ms (< ${TARGETS.deliveryP99Ms}): ${verdict(results.delivery_p99_ms < TARGETS.deliveryP99Ms)}`,
+  )
   console.log(
     `heartbeats ${results.heartbeat_rps}/s, p99 ${results.heartbeat_p99_ms} ms, ${results.heartbeat_errors} errors: ${verdict(
-      results.heartbeat_rps >= TARGETS.heartbeatRps * 0.99 && results.heartbeat_p99_ms < TARGETS.heartbeatP99Ms && results.heartbeat_errors === 0,
+      results.heartbeat_rps >= TARGETS.heartbeatRps * 0.99 &&
+        results.heartbeat_p99_ms < TARGETS.heartbeatP99Ms &&
+        results.heartbeat_errors === 0,
     )}`,
   )
-  console.log(`D1 rows per agent-hour ${results.d1_rows_per_agent_hour} (<= ${TARGETS.rowsPerAgentHour}): ${verdict(results.d1_rows_per_agent_hour <= TARGETS.rowsPerAgentHour)}`)
+  console.log(
+    `D1 rows per agent-hour ${results.d1_rows_per_agent_hour} (<= ${TARGETS.rowsPerAgentHour}): ${verdict(results.d1_rows_per_agent_hour <= TARGETS.rowsPerAgentHour)}`,
+  )
 } finally {
   await server.stop()
 }

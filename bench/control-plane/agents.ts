@@ -12,7 +12,10 @@ export interface SimAgent {
 }
 
 /** The pools of pricing-report-v4.json (spot per AZ of us-east-1) and the on-demand price. */
-export const PRICES = { spot: { 'us-east-1a': 0.0125, 'us-east-1b': 0.0131, 'us-east-1c': 0.0119 }, onDemand: 0.0416 }
+export const PRICES = {
+  spot: { 'us-east-1a': 0.0125, 'us-east-1b': 0.0131, 'us-east-1c': 0.0119 },
+  onDemand: 0.0416,
+}
 
 export async function newClientToken(server: BenchServer, name: string): Promise<string> {
   return (await createClient(server.url, server.adminToken, name)).token
@@ -33,7 +36,13 @@ export function identityOf(token: string, version: LegacyIdentity['version'] = '
 }
 
 /** Registers `count` agents, `parallel` at a time; `agentVersion` overrides the body's (e.g. 5.0.0). */
-export async function registerAgents(server: BenchServer, token: string, count: number, agentVersion?: string, parallel = 20): Promise<SimAgent[]> {
+export async function registerAgents(
+  server: BenchServer,
+  token: string,
+  count: number,
+  agentVersion?: string,
+  parallel = 20,
+): Promise<SimAgent[]> {
   const agents: SimAgent[] = []
   for (let start = 0; start < count; start += parallel) {
     const batch = Array.from({ length: Math.min(parallel, count - start) }, async () => {
@@ -46,7 +55,11 @@ export async function registerAgents(server: BenchServer, token: string, count: 
       })
       if (!res.ok) throw new Error(`register: HTTP ${res.status} ${await res.text()}`)
       const { agent_id } = (await res.json()) as { agent_id: string }
-      return { agentId: agent_id, identity, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }
+      return {
+        agentId: agent_id,
+        identity,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      }
     })
     agents.push(...(await Promise.all(batch)))
   }
@@ -68,7 +81,9 @@ export async function sayOffline(server: BenchServer, agents: readonly SimAgent[
 
 /** POST force-switch to on-demand; the command id, or null when refused (e.g. one still pending). */
 export async function forceSwitch(server: BenchServer, agent: SimAgent): Promise<string | null> {
-  const res = await server.admin(`/api/client/instances/${agent.identity.instanceId}/force-switch`, { target: 'ondemand' })
+  const res = await server.admin(`/api/client/instances/${agent.identity.instanceId}/force-switch`, {
+    target: 'ondemand',
+  })
   const body = (await res.json()) as { success?: boolean; command_id?: string }
   return res.ok && body.success && body.command_id ? body.command_id : null
 }

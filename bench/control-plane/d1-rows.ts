@@ -20,7 +20,13 @@ export interface RowsMeasurement {
   byStatementPerAgentHour: Record<string, number>
 }
 
-export async function measureRowsWritten(server: BenchServer, token: string, count: number, windowSeconds: number, spreadSeconds = 60): Promise<RowsMeasurement> {
+export async function measureRowsWritten(
+  server: BenchServer,
+  token: string,
+  count: number,
+  windowSeconds: number,
+  spreadSeconds = 60,
+): Promise<RowsMeasurement> {
   const agents = Array.from(
     { length: count },
     () =>
@@ -45,6 +51,8 @@ export async function measureRowsWritten(server: BenchServer, token: string, cou
     windowSeconds,
     rowsWritten: total,
     rowsPerAgentHour: perAgentHour(total),
-    byStatementPerAgentHour: Object.fromEntries(Object.entries(byStatement).map(([kind, rows]) => [kind, perAgentHour(rows)])),
+    byStatementPerAgentHour: Object.fromEntries(
+      Object.entries(byStatement).map(([kind, rows]) => [kind, perAgentHour(rows)]),
+    ),
   }
 }

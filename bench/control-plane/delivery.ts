@@ -42,7 +42,12 @@ async function link(server: BenchServer, agent: SimAgent): Promise<Linked> {
 }
 
 /** `count` force-switches round-robin over connected agents, one at a time; latencies in ms. */
-export async function measurePush(server: BenchServer, agents: readonly SimAgent[], count: number, warmup = 10): Promise<number[]> {
+export async function measurePush(
+  server: BenchServer,
+  agents: readonly SimAgent[],
+  count: number,
+  warmup = 10,
+): Promise<number[]> {
   const links = await Promise.all(agents.map((a) => link(server, a)))
   const latencies: number[] = []
   for (let i = 0; i < count + warmup; i++) {
@@ -57,7 +62,8 @@ export async function measurePush(server: BenchServer, agents: readonly SimAgent
       continue
     }
     const receipt = await Promise.race([received, sleep(10_000).then(() => null)])
-    if (receipt === null || receipt.id !== commandId) throw new Error(`command ${commandId} not pushed within 10 s`)
+    if (receipt === null || receipt.id !== commandId)
+      throw new Error(`command ${commandId} not pushed within 10 s`)
     if (i >= warmup) latencies.push(receipt.at - started)
   }
   for (const l of links) l.socket.close(1000, 'bench done')
@@ -68,13 +74,19 @@ export async function measurePush(server: BenchServer, agents: readonly SimAgent
  * Legacy pollers (one pending-commands call every `intervalMs`, random phase): each gets one
  * force-switch at a random moment; latency from the call to the poll answer that carries it.
  */
-export async function measurePolling(server: BenchServer, agents: readonly SimAgent[], intervalMs = 15_000): Promise<number[]> {
+export async function measurePolling(
+  server: BenchServer,
+  agents: readonly SimAgent[],
+  intervalMs = 15_000,
+): Promise<number[]> {
   const latencies: number[] = []
   const issuedAt = new Map<string, number>()
   const timers: NodeJS.Timeout[] = []
   let running = true
   const poll = async (agent: SimAgent) => {
-    const res = await fetch(`${server.url}/api/agents/${agent.agentId}/pending-commands`, { headers: agent.headers })
+    const res = await fetch(`${server.url}/api/agents/${agent.agentId}/pending-commands`, {
+      headers: agent.headers,
+    })
     const at = performance.now()
     const list = (await res.json()) as { id: string }[]
     for (const command of list) {

@@ -23,7 +23,12 @@ export interface HeartbeatLoad {
 
 const TIMEOUT_MS = 30_000
 
-export async function offerHeartbeats(server: BenchServer, agents: readonly SimAgent[], rate: number, seconds: number): Promise<HeartbeatLoad> {
+export async function offerHeartbeats(
+  server: BenchServer,
+  agents: readonly SimAgent[],
+  rate: number,
+  seconds: number,
+): Promise<HeartbeatLoad> {
   const pool = new Agent({ keepAlive: true, maxSockets: 32 })
   const periodMs = (agents.length / rate) * 1000
   const result: HeartbeatLoad = { offered: 0, ok: 0, errors: 0, errorKinds: {}, latencies: [], seconds }
@@ -36,7 +41,13 @@ export async function offerHeartbeats(server: BenchServer, agents: readonly SimA
   const inflight = new Set<Promise<void>>()
   const send = async (agent: SimAgent, body: string, scheduledAt: number) => {
     try {
-      const { status, text } = await post(pool, `${server.url}/api/agents/${agent.agentId}/heartbeat`, agent.headers, body, scheduledAt + TIMEOUT_MS)
+      const { status, text } = await post(
+        pool,
+        `${server.url}/api/agents/${agent.agentId}/heartbeat`,
+        agent.headers,
+        body,
+        scheduledAt + TIMEOUT_MS,
+      )
       result.latencies.push(performance.now() - scheduledAt)
       if (status === 200) result.ok++
       else fail(`HTTP ${status} ${text.slice(0, 60)}`)
@@ -63,7 +74,13 @@ export async function offerHeartbeats(server: BenchServer, agents: readonly SimA
 }
 
 /** One POST over the pool; rejects when no answer came by `deadline` (performance.now() ms). */
-function post(pool: Agent, url: string, headers: Record<string, string>, body: string, deadline: number): Promise<{ status: number; text: string }> {
+function post(
+  pool: Agent,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  deadline: number,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent: pool, headers }, (res) => {
       let text = ''
@@ -75,7 +92,10 @@ function post(pool: Agent, url: string, headers: Record<string, string>, body: s
       })
       res.on('error', reject)
     })
-    const timer = setTimeout(() => req.destroy(new Error('no answer within 30 s')), Math.max(0, deadline - performance.now()))
+    const timer = setTimeout(
+      () => req.destroy(new Error('no answer within 30 s')),
+      Math.max(0, deadline - performance.now()),
+    )
     req.on('error', (error) => {
       clearTimeout(timer)
       reject(error)

@@ -32,7 +32,14 @@ export async function startBenchServer(): Promise<BenchServer> {
   const persistDir = join(dir, 'persist')
   const app = join(dir, 'app')
   await mkdir(join(app, 'public'), { recursive: true })
-  await run('sh', ['-c', `git archive HEAD src public migrations wrangler.toml package.json tsconfig.json | tar -x -C '${app}'`], { cwd: ROOT })
+  await run(
+    'sh',
+    [
+      '-c',
+      `git archive HEAD src public migrations wrangler.toml package.json tsconfig.json | tar -x -C '${app}'`,
+    ],
+    { cwd: ROOT },
+  )
   await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'))
   // The agent bundle's build would rewrite public/ after start, and wrangler dev reloads on that.
   const config = await readFile(join(app, 'wrangler.toml'), 'utf8')

@@ -88,6 +88,8 @@ function count(meta: D1Meta | undefined, query: string): void {
 
 /** `insert spot_prices`, `update agents`, ... */
 function statementKind(query: string): string {
-  const match = /^\s*(insert|update|delete|replace)\b(?:\s+or\s+\w+)?(?:\s+into|\s+from)?\s+["`]?(\w+)/i.exec(query)
+  const match = /^\s*(insert|update|delete|replace)\b(?:\s+or\s+\w+)?(?:\s+into|\s+from)?\s+["`]?(\w+)/i.exec(
+    query,
+  )
   return match ? `${match[1]!.toLowerCase()} ${match[2]}` : 'other'
 }

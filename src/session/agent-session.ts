@@ -4,15 +4,17 @@
  * D1 writes are history.ts. Public async methods are the RPC API; `fetch` only accepts the socket.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { database, type Database } from '../db/client'
+import { database } from '../db/client'
 import { meteredD1 } from '../debug/d1-meter'
 import type { Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, type Command } from '../protocol'
-import { commandHistory, livenessWrites, runBatch } from './history'
-import { applyHeartbeat, applyRegistration, checkSilence, livenessDeadline, type LivenessStep } from './liveness'
+import { SessionEffects } from './effects'
+import { applyHeartbeat, applyRegistration, checkSilence } from './liveness'
+import * as moves from './moves'
+import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
-import { recipients, parseAgentMessage, send, SOCKET_HEADERS, type SocketFacts } from './socket'
+import { parseAgentMessage, readConnect, recipients, send, type SocketFacts } from './socket'
 import * as store from './store'
 import type {
   AgentRef,
@@ -27,19 +29,14 @@ import type {
   ResultInput,
 } from './types'
 
-/** Retry delay for history that failed to reach D1, ms. */
-const SYNC_RETRY_MS = 30_000
-
 export class AgentSession extends DurableObject<Env> {
   private readonly sql: SqlStorage
-  private readonly db: Database
-  /** Serialises D1 syncs so an older state never lands after a newer one. */
-  private syncing: Promise<void> = Promise.resolve()
+  private readonly effects: SessionEffects
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sql = ctx.storage.sql
-    this.db = database(meteredD1(env))
+    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage)
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))
   }
 
@@ -51,28 +48,31 @@ export class AgentSession extends DurableObject<Env> {
     const open = this.settle(now)
     const duplicate = queue.findDuplicate(open, input.dedupeKey)
     if (duplicate) {
-      await this.afterChange(now)
+      await this.effects.afterChange(now)
       return { ok: false, reason: 'duplicate', commandId: duplicate.id }
     }
     const created = queue.createCommand(input, newId('cmd'), now)
     if (!created.ok) {
-      await this.afterChange(now)
+      await this.effects.afterChange(now)
       return { ok: false, reason: 'unsupported', message: created.message }
     }
     const pushedTo = this.push(created.command)
     store.saveCommands(this.sql, [pushedTo > 0 ? queue.delivered(created.command, now) : created.command])
-    await this.afterChange(now)
+    await this.effects.afterChange(now)
     return { ok: true, commandId: created.command.id }
   }
 
   /** The agent registered (again), possibly from a new instance: that completes a switch it claimed. */
   async registered(registration: Registration): Promise<void> {
     const now = Date.now()
-    const owner = this.owner(registration, { agentVersion: registration.agentVersion, instanceId: registration.instanceId })
+    const owner = this.owner(registration, {
+      agentVersion: registration.agentVersion,
+      instanceId: registration.instanceId,
+    })
     if (!owner || owner.retired) return
-    store.saveCommands(this.sql, queue.completeSwitches(this.settle(now), registration.instanceId, now))
+    store.saveCommands(this.sql, moves.completeSwitches(this.settle(now), registration.instanceId, now))
     const step = applyRegistration(store.readLiveness(this.sql), registration.instanceId, now)
-    await this.afterChange(now, this.applyLiveness(step, now))
+    await this.effects.afterChange(now, this.effects.liveness(step, now))
   }
 
   /** A heartbeat: absorbed here; D1 hears only of changes and a periodic refresh. */
@@ -82,9 +82,9 @@ export class AgentSession extends DurableObject<Env> {
     const owner = this.owner(input)
     if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
     const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
-    const writes = this.applyLiveness(step, now)
-    if (writes.length > 0) await this.sync(writes)
-    await this.schedule(now)
+    const writes = this.effects.liveness(step, now)
+    if (writes.length > 0) await this.effects.sync(writes)
+    await this.effects.schedule(now)
     return { ok: true }
   }
 
@@ -103,23 +103,23 @@ export class AgentSession extends DurableObject<Env> {
       handed = changed = leased ? [leased] : []
     }
     store.saveCommands(this.sql, changed)
-    await this.afterChange(now)
+    await this.effects.afterChange(now)
     return handed.map((c) => c.wire)
   }
 
   /** The new agent claims a command (HTTP or socket `ack`); only the first claim wins. */
   async ack(input: ClaimInput): Promise<MoveResult> {
-    return this.move(input, (c, now) => queue.ack(c, input.instanceId, now))
+    return this.move(input, (c, now) => moves.ack(c, input.instanceId, now))
   }
 
   /** The claimer started running the command. */
   async running(input: ClaimInput): Promise<MoveResult> {
-    return this.move(input, (c, now) => queue.markRunning(c, input.instanceId, now))
+    return this.move(input, (c, now) => moves.markRunning(c, input.instanceId, now))
   }
 
   /** `executed`: success → completed, else failed; a repeat changes nothing. */
   async executed(input: ResultInput): Promise<MoveResult> {
-    return this.move(input, (c, now) => queue.report(c, input.success, input.message, input.instanceId, now))
+    return this.move(input, (c, now) => moves.report(c, input.success, input.message, input.instanceId, now))
   }
 
   /**
@@ -131,9 +131,9 @@ export class AgentSession extends DurableObject<Env> {
     const owner = this.owner(ref)
     if (!owner) return
     store.writeOwner(this.sql, { ...owner, retired: true })
-    store.saveCommands(this.sql, queue.cancelAll(this.settle(now), now, ['uninstall']))
+    store.saveCommands(this.sql, moves.cancelAll(this.settle(now), now, ['uninstall']))
     store.writeLiveness(this.sql, { ...store.readLiveness(this.sql), status: 'offline' })
-    await this.afterChange(now)
+    await this.effects.afterChange(now)
   }
 
   /** A deleted agent was re-enabled: it is served again. */
@@ -146,32 +146,32 @@ export class AgentSession extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now()
     this.settle(now)
-    const writes = this.applyLiveness(checkSilence(store.readLiveness(this.sql), now), now)
-    await this.sync(writes)
+    const writes = this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
+    await this.effects.sync(writes)
     store.pruneFinished(this.sql, now)
-    await this.schedule(now, true)
+    await this.effects.schedule(now, true)
   }
 
   /** Accepts the agent's push socket (the stream route has authenticated it) and redelivers. */
   override async fetch(request: Request): Promise<Response> {
-    const header = (name: string) => request.headers.get(name)
-    const clientId = header(SOCKET_HEADERS.clientId)
-    const agentId = header(SOCKET_HEADERS.agentId)
-    const instanceId = header(SOCKET_HEADERS.instanceId)
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !clientId || !agentId || !instanceId) {
-      return new Response('expected an agent websocket', { status: 426 })
-    }
-    if (!this.owner({ clientId, agentId })) return new Response('agent not found', { status: 404 })
     const now = Date.now()
-    const facts: SocketFacts = { instanceId, agentVersion: header(SOCKET_HEADERS.agentVersion), connectedAt: now }
+    const connect = readConnect(request, now)
+    if (!connect) return new Response('expected an agent websocket', { status: 426 })
+    if (!this.owner(connect.ref)) return new Response('agent not found', { status: 404 })
+    const { facts } = connect
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
-    this.ctx.acceptWebSocket(server, [instanceId])
+    this.ctx.acceptWebSocket(server, [facts.instanceId])
     server.serializeAttachment(facts)
-    send(server, { type: 'hello', agent_id: agentId, server_time: new Date(now).toISOString() })
-    const { handed, changed } = queue.pollAsInstance(this.settle(now), instanceId, facts.agentVersion, now)
+    send(server, { type: 'hello', agent_id: connect.ref.agentId, server_time: new Date(now).toISOString() })
+    const { handed, changed } = queue.pollAsInstance(
+      this.settle(now),
+      facts.instanceId,
+      facts.agentVersion,
+      now,
+    )
     for (const command of handed) send(server, { type: 'command', command: command.wire })
     store.saveCommands(this.sql, changed)
-    this.ctx.waitUntil(this.afterChange(now))
+    this.ctx.waitUntil(this.effects.afterChange(now))
     return new Response(null, { status: 101, webSocket: client })
   }
 
@@ -180,7 +180,11 @@ export class AgentSession extends DurableObject<Env> {
     const owner = store.readOwner(this.sql)
     if (!message || !owner) return
     const facts = socket.deserializeAttachment() as SocketFacts
-    const ref = { ...owner, commandId: 'command_id' in message ? message.command_id : '', instanceId: facts.instanceId }
+    const ref = {
+      ...owner,
+      commandId: 'command_id' in message ? message.command_id : '',
+      instanceId: facts.instanceId,
+    }
     switch (message.type) {
       case 'ack':
         await this.ack(ref)
@@ -207,30 +211,27 @@ export class AgentSession extends DurableObject<Env> {
   }
 
   /** The owner, learnt on first use and kept current; null when `ref` is another client's agent. */
-  private owner(ref: AgentRef, update: Partial<Pick<store.Owner, 'agentVersion' | 'instanceId'>> = {}): store.Owner | null {
+  private owner(
+    ref: AgentRef,
+    update: Partial<Pick<Owner, 'agentVersion' | 'instanceId'>> = {},
+  ): Owner | null {
     const current = store.readOwner(this.sql)
-    if (current && (current.clientId !== ref.clientId || current.agentId !== ref.agentId)) return null
-    const next: store.Owner = {
-      clientId: ref.clientId,
-      agentId: ref.agentId,
-      agentVersion: update.agentVersion !== undefined ? update.agentVersion : (current?.agentVersion ?? null),
-      instanceId: update.instanceId ?? current?.instanceId ?? null,
-      retired: current?.retired ?? false,
-    }
-    if (JSON.stringify(next) !== JSON.stringify(current)) store.writeOwner(this.sql, next)
+    const next = mergeOwner(current, ref, update)
+    if (next && JSON.stringify(next) !== JSON.stringify(current)) store.writeOwner(this.sql, next)
     return next
   }
 
   /** Open commands after expiring the stale and failing lapsed leases (saved). */
   private settle(now: number): queue.QueuedCommand[] {
-    const open = store.openCommands(this.sql)
-    const finished = [...queue.expireStale(open, now), ...queue.releaseLapsedLeases(open, now)]
+    const { open, finished } = queue.settle(store.openCommands(this.sql), now)
     store.saveCommands(this.sql, finished)
-    const gone = new Set(finished.map((c) => c.id))
-    return open.filter((c) => !gone.has(c.id))
+    return open
   }
 
-  private async move(input: AgentRef & { commandId: string }, decide: (c: queue.QueuedCommand, now: number) => queue.Move): Promise<MoveResult> {
+  private async move(
+    input: AgentRef & { commandId: string },
+    decide: (c: queue.QueuedCommand, now: number) => moves.Move,
+  ): Promise<MoveResult> {
     const now = Date.now()
     if (!this.owner(input)) return { ok: false, reason: 'not_found' }
     this.settle(now)
@@ -240,13 +241,13 @@ export class AgentSession extends DurableObject<Env> {
     switch (move.kind) {
       case 'changed':
         store.saveCommands(this.sql, [move.command])
-        await this.afterChange(now)
+        await this.effects.afterChange(now)
         return { ok: true, status: move.command.status, changed: true }
       case 'unchanged':
-        await this.afterChange(now)
+        await this.effects.afterChange(now)
         return { ok: true, status: move.command.status, changed: false }
       case 'refused':
-        await this.afterChange(now)
+        await this.effects.afterChange(now)
         return { ok: false, reason: 'conflict', status: move.command.status, message: move.reason }
       default:
         return move satisfies never
@@ -255,54 +256,12 @@ export class AgentSession extends DurableObject<Env> {
 
   /** Pushes a new command to the sockets that should get it; how many got it. */
   private push(command: queue.QueuedCommand): number {
-    const sockets = this.ctx.getWebSockets().map((socket) => ({ socket, facts: socket.deserializeAttachment() as SocketFacts }))
-    return recipients(command, sockets).filter((socket) => send(socket, { type: 'command', command: command.wire })).length
-  }
-
-  /** Stores the next liveness state; the D1 statements it calls for. */
-  private applyLiveness(step: LivenessStep, now: number) {
-    store.writeLiveness(this.sql, step.next)
-    const owner = store.readOwner(this.sql)
-    return owner ? livenessWrites(this.db, owner, step, now) : []
-  }
-
-  /** Copies what changed to D1 (if anything did) and re-arms the alarm. */
-  private async afterChange(now: number, writes: Parameters<AgentSession['sync']>[0] = []): Promise<void> {
-    if (writes.length > 0 || store.hasUnsynced(this.sql)) await this.sync(writes)
-    await this.schedule(now)
-  }
-
-  /** Copies changed commands (and `extra` statements) to D1 in one batch; on failure the alarm retries the commands. */
-  private sync(extra: ReturnType<typeof livenessWrites> = []): Promise<void> {
-    const run = this.syncing.then(async () => {
-      const owner = store.readOwner(this.sql)
-      const pending = store.unsyncedCommands(this.sql)
-      if (!owner || (pending.length === 0 && extra.length === 0)) return
-      try {
-        await runBatch(this.db, [...extra, ...commandHistory(this.db, owner, pending.map((p) => p.command))])
-        store.markSynced(this.sql, pending)
-      } catch (error) {
-        console.error(JSON.stringify({ level: 'error', message: 'agent history sync failed', agent_id: owner.agentId, error: String(error) }))
-      }
-    })
-    this.syncing = run.catch(() => undefined)
-    return run
-  }
-
-  /**
-   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline, a D1 retry.
-   * Moved only earlier (an early alarm recomputes), except from the alarm handler itself (`rearm`).
-   */
-  private async schedule(now: number, rearm = false): Promise<void> {
-    const candidates = [
-      queue.nextQueueDue(store.openCommands(this.sql)),
-      livenessDeadline(store.readLiveness(this.sql)),
-      store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
-    ].filter((t): t is number => t !== null)
-    if (candidates.length === 0) return
-    const due = Math.min(...candidates)
-    const current = rearm ? null : await this.ctx.storage.getAlarm()
-    if (current === null || due < current) await this.ctx.storage.setAlarm(due)
+    const sockets = this.ctx
+      .getWebSockets()
+      .map((socket) => ({ socket, facts: socket.deserializeAttachment() as SocketFacts }))
+    return recipients(command, sockets).filter((socket) =>
+      send(socket, { type: 'command', command: command.wire }),
+    ).length
   }
 }
 

@@ -11,7 +11,7 @@ import { agents, commands, instances, notifications } from '../db/schema'
 import { newId } from '../ids'
 import type { LivenessStep } from './liveness'
 import type { QueuedCommand } from './queue'
-import type { Owner } from './store'
+import type { Owner } from './owner'
 
 type Statement = BatchItem<'sqlite'>
 
@@ -28,7 +28,8 @@ export function commandHistory(db: Database, owner: Owner, changed: readonly Que
       targetMode: typeof wire.target_mode === 'string' ? wire.target_mode : null,
       targetPoolId: typeof wire.target_pool_id === 'string' ? wire.target_pool_id : null,
       priority: c.priority,
-      terminateWaitSeconds: typeof wire.terminate_wait_seconds === 'number' ? wire.terminate_wait_seconds : null,
+      terminateWaitSeconds:
+        typeof wire.terminate_wait_seconds === 'number' ? wire.terminate_wait_seconds : null,
       payload: c.payload,
       source: c.source,
       status: c.status,
@@ -68,7 +69,13 @@ export function livenessWrites(db: Database, owner: Owner, step: LivenessStep, n
       db
         .update(agents)
         .set({ status: write.status, lastHeartbeatAt: write.lastHeartbeatAt, updatedAt: now })
-        .where(and(eq(agents.id, owner.agentId), eq(agents.clientId, owner.clientId), ne(agents.status, 'deleted'))),
+        .where(
+          and(
+            eq(agents.id, owner.agentId),
+            eq(agents.clientId, owner.clientId),
+            ne(agents.status, 'deleted'),
+          ),
+        ),
     )
     const facts = write.facts
     if (facts?.instanceId) {

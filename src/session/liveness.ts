@@ -80,7 +80,8 @@ export function applyRegistration(state: Liveness, instanceId: string, now: numb
 /** The alarm's check: an agent silent for OFFLINE_AFTER_MS goes offline (once). */
 export function checkSilence(state: Liveness, now: number): LivenessStep {
   const deadline = livenessDeadline(state)
-  if (deadline === null || now < deadline || state.lastSeenAt === null) return { next: state, write: null, notify: null }
+  if (deadline === null || now < deadline || state.lastSeenAt === null)
+    return { next: state, write: null, notify: null }
   return {
     next: { ...state, status: 'offline', writtenAt: now },
     write: { status: 'offline', lastHeartbeatAt: state.lastSeenAt, facts: null },

@@ -6,6 +6,7 @@
  * being handed the command (a delivery lease: handed out once, never again); the new agent claims with
  * `ack` from its instance, and only one ack wins. Delivery alone claims nothing for the new agent, so an
  * unacknowledged command is handed out again (reconnect, next poll) to the instance it is for.
+ * The moves agents ask for (ack, running, executed) are in moves.ts.
  */
 import { Command, commandTypesFor, type CommandStatus, type CommandType } from '../protocol'
 import type { NewCommand } from './types'
@@ -64,12 +65,6 @@ export interface QueuedCommand {
   updatedAt: number
 }
 
-/** Outcome of a state move asked for by an agent. */
-export type Move =
-  | { kind: 'changed'; command: QueuedCommand }
-  | { kind: 'unchanged'; command: QueuedCommand }
-  | { kind: 'refused'; command: QueuedCommand; reason: string }
-
 const OPEN: readonly CommandStatus[] = ['queued', 'delivered', 'acked', 'running']
 
 /** Not finished: blocks a duplicate, may still run. */
@@ -94,7 +89,10 @@ export function createCommand(
   now: number,
 ): { ok: true; command: QueuedCommand } | { ok: false; message: string } {
   if (!commandTypesFor(input.agentVersion).includes(input.commandType)) {
-    return { ok: false, message: `agent ${input.agentVersion ?? '(unknown version)'} can't run ${input.commandType}` }
+    return {
+      ok: false,
+      message: `agent ${input.agentVersion ?? '(unknown version)'} can't run ${input.commandType}`,
+    }
   }
   const expiresAt = now + (input.expiresInSeconds ?? EXPIRES_AFTER_MS[input.commandType] / 1000) * 1000
   const wire = Command.safeParse({
@@ -141,7 +139,10 @@ export function createCommand(
 }
 
 /** The open command holding a dedupe key, if any. */
-export function findDuplicate(commands: readonly QueuedCommand[], key: string | undefined): QueuedCommand | null {
+export function findDuplicate(
+  commands: readonly QueuedCommand[],
+  key: string | undefined,
+): QueuedCommand | null {
   if (key === undefined) return null
   return commands.find((c) => isOpen(c) && c.dedupeKey === key) ?? null
 }
@@ -160,6 +161,16 @@ export function releaseLapsedLeases(commands: readonly QueuedCommand[], now: num
     .map((c) => finish(c, 'failed', 'no result before the lease ended', now))
 }
 
+/** Open commands split into those still open and those that just expired or whose lease lapsed. */
+export function settle(
+  open: readonly QueuedCommand[],
+  now: number,
+): { open: QueuedCommand[]; finished: QueuedCommand[] } {
+  const finished = [...expireStale(open, now), ...releaseLapsedLeases(open, now)]
+  const gone = new Set(finished.map((c) => c.id))
+  return { open: open.filter((c) => !gone.has(c.id)), finished }
+}
+
 /**
  * A legacy poll: the single most urgent command it understands, handed out once (the installed agent
  * runs at most one command per poll). `currentInstanceId` is where the agent runs now.
@@ -171,7 +182,9 @@ export function pollAsLegacy(
   now: number,
 ): QueuedCommand | null {
   const types = commandTypesFor(agentVersion)
-  const [next] = commands.filter((c) => isUnclaimed(c) && c.expiresAt > now && types.includes(c.commandType)).sort(byPriority)
+  const [next] = commands
+    .filter((c) => isUnclaimed(c) && c.expiresAt > now && types.includes(c.commandType))
+    .sort(byPriority)
   if (!next) return null
   return {
     ...next,
@@ -217,68 +230,6 @@ export function delivered(command: QueuedCommand, now: number): QueuedCommand {
   return { ...command, status: 'delivered', deliveredAt: now, updatedAt: now }
 }
 
-/** The new agent claims a command from an instance; only the first claim wins, a repeat is a no-op. */
-export function ack(command: QueuedCommand, instanceId: string, now: number): Move {
-  if (command.claimedBy === instanceId) return { kind: 'unchanged', command }
-  if (!isUnclaimed(command)) return { kind: 'refused', command, reason: `command is ${command.status} elsewhere or done` }
-  if (command.expiresAt <= now) return { kind: 'refused', command, reason: 'command expired' }
-  if (command.instanceId !== null && command.instanceId !== instanceId) {
-    return { kind: 'refused', command, reason: `command is for instance ${command.instanceId}` }
-  }
-  return {
-    kind: 'changed',
-    command: {
-      ...command,
-      status: 'acked',
-      claimedBy: instanceId,
-      claimedOn: instanceId,
-      deliveredAt: command.deliveredAt ?? now,
-      ackedAt: now,
-      leaseUntil: now + LEASE_MS[command.commandType],
-      updatedAt: now,
-    },
-  }
-}
-
-/** The claimer started running it. */
-export function markRunning(command: QueuedCommand, instanceId: string, now: number): Move {
-  if (command.claimedBy !== instanceId) return { kind: 'refused', command, reason: 'command not claimed by this instance' }
-  if (command.status === 'acked') return { kind: 'changed', command: { ...command, status: 'running', startedAt: now, updatedAt: now } }
-  if (command.status === 'running') return { kind: 'unchanged', command }
-  return { kind: 'refused', command, reason: `command is ${command.status}` }
-}
-
-/**
- * The result of a command (`executed`): success → completed, else failed. A repeat changes nothing;
- * an expired or cancelled command never ran, and a command claimed by another instance isn't this
- * reporter's (`instanceId` null: a legacy reporter, which can't say).
- */
-export function report(command: QueuedCommand, success: boolean, message: string | null, instanceId: string | null, now: number): Move {
-  if (command.status === 'completed' || command.status === 'failed') return { kind: 'unchanged', command }
-  if (command.status === 'expired' || command.status === 'cancelled') {
-    return { kind: 'refused', command, reason: `command is ${command.status}` }
-  }
-  if (instanceId !== null && command.claimedBy !== null && command.claimedBy !== LEGACY_CLAIM && command.claimedBy !== instanceId) {
-    return { kind: 'refused', command, reason: 'command claimed by another instance' }
-  }
-  return { kind: 'changed', command: finish(command, success ? 'completed' : 'failed', message, now) }
-}
-
-/**
- * The agent registered from `instanceId`: each claimed switch that started on another instance is
- * done (the installed agent may terminate its old host before it can report).
- */
-export function completeSwitches(commands: readonly QueuedCommand[], instanceId: string, now: number): QueuedCommand[] {
-  return commands
-    .filter((c) => c.commandType === 'switch' && isOpen(c) && c.claimedBy !== null && c.claimedOn !== null && c.claimedOn !== instanceId)
-    .map((c) => finish(c, 'completed', `agent registered from new instance ${instanceId}`, now))
-}
-
-/** Open commands moved to `cancelled` (the agent is gone), except the types in `keep`. */
-export function cancelAll(commands: readonly QueuedCommand[], now: number, keep: readonly CommandType[] = []): QueuedCommand[] {
-  return commands.filter((c) => isOpen(c) && !keep.includes(c.commandType)).map((c) => finish(c, 'cancelled', 'agent deleted', now))
-}
-
 /** Earliest time something in the queue falls due (an expiry or a lease), epoch ms. */
 export function nextQueueDue(commands: readonly QueuedCommand[]): number | null {
   let due: number | null = null
@@ -289,6 +240,12 @@ export function nextQueueDue(commands: readonly QueuedCommand[]): number | null 
   return due
 }
 
-function finish(command: QueuedCommand, status: CommandStatus, message: string | null, now: number): QueuedCommand {
+/** The command moved to a final state at `now`. */
+export function finish(
+  command: QueuedCommand,
+  status: CommandStatus,
+  message: string | null,
+  now: number,
+): QueuedCommand {
   return { ...command, status, message, finishedAt: now, leaseUntil: null, updatedAt: now }
 }

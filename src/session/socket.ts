@@ -21,6 +21,22 @@ export const SOCKET_HEADERS = {
   agentVersion: 'x-spotguard-agent-version',
 } as const
 
+/** The facts of a socket request forwarded by the stream route; null when it isn't one. */
+export function readConnect(
+  request: Request,
+  now: number,
+): { ref: { clientId: string; agentId: string }; facts: SocketFacts } | null {
+  const header = (name: string) => request.headers.get(name)
+  const clientId = header(SOCKET_HEADERS.clientId)
+  const agentId = header(SOCKET_HEADERS.agentId)
+  const instanceId = header(SOCKET_HEADERS.instanceId)
+  if (header('Upgrade')?.toLowerCase() !== 'websocket' || !clientId || !agentId || !instanceId) return null
+  return {
+    ref: { clientId, agentId },
+    facts: { instanceId, agentVersion: header(SOCKET_HEADERS.agentVersion), connectedAt: now },
+  }
+}
+
 export function send(socket: WebSocket, message: ServerMessage): boolean {
   try {
     socket.send(JSON.stringify(message))
@@ -45,13 +61,19 @@ export function parseAgentMessage(data: string | ArrayBuffer): AgentMessage | nu
  * The sockets a command is pushed to: those of its instance that understand its type; a command for
  * any instance goes to the newest connection only (one claimant is enough, the ack decides anyway).
  */
-export function recipients<S>(command: QueuedCommand, sockets: readonly { socket: S; facts: SocketFacts }[]): S[] {
+export function recipients<S>(
+  command: QueuedCommand,
+  sockets: readonly { socket: S; facts: SocketFacts }[],
+): S[] {
   const able = sockets.filter(
     ({ facts }) =>
       commandTypesFor(facts.agentVersion).includes(command.commandType) &&
       (command.instanceId === null || command.instanceId === facts.instanceId),
   )
   if (command.instanceId !== null) return able.map((s) => s.socket)
-  const newest = able.reduce<(typeof able)[number] | null>((a, b) => (a === null || b.facts.connectedAt > a.facts.connectedAt ? b : a), null)
+  const newest = able.reduce<(typeof able)[number] | null>(
+    (a, b) => (a === null || b.facts.connectedAt > a.facts.connectedAt ? b : a),
+    null,
+  )
   return newest ? [newest.socket] : []
 }

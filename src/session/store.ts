@@ -5,18 +5,8 @@
  */
 import type { Command, CommandStatus, CommandType } from '../protocol'
 import { UNKNOWN_LIVENESS, type Liveness } from './liveness'
+import type { Owner } from './owner'
 import type { QueuedCommand } from './queue'
-
-/** Who the object belongs to, learnt from the first RPC (routes check the tenant before calling). */
-export interface Owner {
-  clientId: string
-  agentId: string
-  agentVersion: string | null
-  /** The instance the agent registered from last. */
-  instanceId: string | null
-  /** The agent was deleted: it is answered like an unknown agent and its silence is no news. */
-  retired?: boolean
-}
 
 /** Finished commands stay this long in the object (D1 keeps the history), ms. */
 const KEEP_FINISHED_MS = 24 * 60 * 60_000
@@ -72,7 +62,10 @@ export function unsyncedCommands(sql: SqlStorage): { command: QueuedCommand; ver
     .map((row) => ({ command: toCommand(row), version: Number(row.version) }))
 }
 
-export function markSynced(sql: SqlStorage, synced: readonly { command: QueuedCommand; version: number }[]): void {
+export function markSynced(
+  sql: SqlStorage,
+  synced: readonly { command: QueuedCommand; version: number }[],
+): void {
   for (const { command, version } of synced) {
     sql.exec('UPDATE commands SET synced_version = MAX(synced_version, ?) WHERE id = ?', version, command.id)
   }

@@ -12,7 +12,13 @@ import {
 } from '../../src/session/liveness'
 
 const T0 = Date.UTC(2026, 0, 1)
-const beat: Heartbeat = { status: 'online', instanceId: 'i-1', instanceType: 't3.medium', mode: 'spot', az: 'us-east-1a' }
+const beat: Heartbeat = {
+  status: 'online',
+  instanceId: 'i-1',
+  instanceType: 't3.medium',
+  mode: 'spot',
+  az: 'us-east-1a',
+}
 
 function run(beats: number, every: number): { state: Liveness; writes: number } {
   let state = UNKNOWN_LIVENESS
@@ -37,7 +43,11 @@ describe('heartbeats', () => {
     expect(same.write).toBeNull()
     expect(same.next.facts).toEqual(state.facts)
     const moved = applyHeartbeat(state, { ...beat, mode: 'ondemand' }, T0 + 30_000)
-    expect(moved.write).toEqual({ status: 'online', lastHeartbeatAt: T0 + 30_000, facts: { instanceId: 'i-1', mode: 'ondemand' } })
+    expect(moved.write).toEqual({
+      status: 'online',
+      lastHeartbeatAt: T0 + 30_000,
+      facts: { instanceId: 'i-1', mode: 'ondemand' },
+    })
   })
 
   it('write a status change at once', () => {
@@ -60,8 +70,14 @@ describe('offline detection', () => {
   it('notifies when the agent comes back', () => {
     const { state } = run(1, 30_000)
     const off = checkSilence(state, T0 + OFFLINE_AFTER_MS).next
-    expect(applyHeartbeat(off, beat, T0 + 200_000)).toMatchObject({ notify: 'online', write: { status: 'online' } })
-    expect(applyRegistration(off, 'i-2', T0 + 200_000)).toMatchObject({ notify: 'online', next: { status: 'online' } })
+    expect(applyHeartbeat(off, beat, T0 + 200_000)).toMatchObject({
+      notify: 'online',
+      write: { status: 'online' },
+    })
+    expect(applyRegistration(off, 'i-2', T0 + 200_000)).toMatchObject({
+      notify: 'online',
+      next: { status: 'online' },
+    })
   })
 
   it('takes a shutdown heartbeat as offline at once', () => {

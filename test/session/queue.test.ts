@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest'
+import { ack, cancelAll, completeSwitches, markRunning, report } from '../../src/session/moves'
 import {
-  ack,
   byPriority,
-  completeSwitches,
   createCommand,
   expireStale,
   findDuplicate,
   LEGACY_CLAIM,
-  markRunning,
   nextQueueDue,
   pollAsInstance,
   pollAsLegacy,
   releaseLapsedLeases,
-  report,
+  settle,
   type QueuedCommand,
 } from '../../src/session/queue'
 import type { NewCommand } from '../../src/session/types'
@@ -60,7 +58,17 @@ describe('createCommand', () => {
   })
 
   it('refuses a type the agent version does not know', () => {
-    const created = createCommand(switchTo({ agentVersion: '3.2.0', commandType: 'create_replica', targetMode: 'spot', payload: { replica_id: 'r1' }, targetPoolId: 'p' }), 'x', T0)
+    const created = createCommand(
+      switchTo({
+        agentVersion: '3.2.0',
+        commandType: 'create_replica',
+        targetMode: 'spot',
+        payload: { replica_id: 'r1' },
+        targetPoolId: 'p',
+      }),
+      'x',
+      T0,
+    )
     expect(created).toMatchObject({ ok: false })
   })
 
@@ -123,7 +131,13 @@ describe('legacy pollers', () => {
   })
 
   it('only get the types their version knows', () => {
-    const replica = queued('r', T0, { agentVersion: '5.0.0', commandType: 'create_replica', targetMode: 'spot', payload: { replica_id: 'r1' }, targetPoolId: 't3.medium.us-east-1b' })
+    const replica = queued('r', T0, {
+      agentVersion: '5.0.0',
+      commandType: 'create_replica',
+      targetMode: 'spot',
+      payload: { replica_id: 'r1' },
+      targetPoolId: 't3.medium.us-east-1b',
+    })
     expect(pollAsLegacy([replica], '3.2.0', 'i-old', T0)).toBeNull()
     expect(pollAsLegacy([replica], '4.0.0', 'i-old', T0)?.id).toBe('r')
   })
@@ -169,7 +183,10 @@ describe('the new agent', () => {
     expect(running).toMatchObject({ kind: 'changed', command: { status: 'running', startedAt: T0 + 1 } })
     if (running.kind !== 'changed') return
     expect(report(running.command, false, 'boom', 'i-other', T0 + 2)).toMatchObject({ kind: 'refused' })
-    expect(report(running.command, true, 'ok', 'i-old', T0 + 2)).toMatchObject({ kind: 'changed', command: { status: 'completed' } })
+    expect(report(running.command, true, 'ok', 'i-old', T0 + 2)).toMatchObject({
+      kind: 'changed',
+      command: { status: 'completed' },
+    })
   })
 })
 
@@ -177,15 +194,43 @@ describe('executed', () => {
   it('maps success to completed and failure to failed, idempotently', () => {
     const c = pollAsLegacy([queued('c', T0)], '4.0.0', 'i-old', T0)!
     const done = report(c, true, 'Switch completed', null, T0 + 1)
-    expect(done).toMatchObject({ kind: 'changed', command: { status: 'completed', message: 'Switch completed' } })
+    expect(done).toMatchObject({
+      kind: 'changed',
+      command: { status: 'completed', message: 'Switch completed' },
+    })
     if (done.kind !== 'changed') return
-    expect(report(done.command, false, 'again', null, T0 + 2)).toEqual({ kind: 'unchanged', command: done.command })
+    expect(report(done.command, false, 'again', null, T0 + 2)).toEqual({
+      kind: 'unchanged',
+      command: done.command,
+    })
     expect(report(c, false, 'nope', null, T0 + 1)).toMatchObject({ command: { status: 'failed' } })
   })
 
   it('refuses a result for an expired command (it never ran)', () => {
     const [expired] = expireStale([queued('c', T0)], T0 + 31 * MIN)
     expect(report(expired!, true, null, null, T0 + 32 * MIN)).toMatchObject({ kind: 'refused' })
+  })
+})
+
+describe('settle', () => {
+  it('splits off what expired and what lapsed, keeping the rest open', () => {
+    const stale = queued('stale', T0)
+    const fresh = queued('fresh', T0 + 40 * MIN)
+    const leased = pollAsLegacy([queued('leased', T0)], '4.0.0', 'i-old', T0)!
+    const { open, finished } = settle([stale, fresh, leased], T0 + 61 * MIN)
+    expect(open.map((c) => c.id)).toEqual(['fresh'])
+    expect(finished.map((c) => [c.id, c.status])).toEqual([
+      ['stale', 'expired'],
+      ['leased', 'failed'],
+    ])
+  })
+})
+
+describe('a deleted agent', () => {
+  it('has its open commands cancelled except the kept types', () => {
+    const uninstall = queued('u', T0, { agentVersion: '5.0.0', commandType: 'uninstall' })
+    const cancelled = cancelAll([queued('s', T0), uninstall], T0 + 1, ['uninstall'])
+    expect(cancelled.map((c) => [c.id, c.status])).toEqual([['s', 'cancelled']])
   })
 })
 

@@ -26,7 +26,10 @@ export const ExecutedBody = z.object({
 /** 3.2.0 sends only the id: it means success. */
 export const MarkExecutedBody = z.object({
   command_id: z.string().min(1).max(128),
-  success: z.union([z.boolean(), z.literal(0), z.literal(1)]).transform(Boolean).optional(),
+  success: z
+    .union([z.boolean(), z.literal(0), z.literal(1)])
+    .transform(Boolean)
+    .optional(),
   message: z.string().max(4096).nullish(),
 })
 
@@ -78,14 +81,24 @@ commands.post('/mark-command-executed', async (c) => {
 commands.post('/commands/:commandId/ack', async (c) => {
   const body = await readJson(c, ClaimBody)
   const agent = c.get('agent')
-  const ref = { clientId: agent.clientId, agentId: agent.id, commandId: c.req.param('commandId'), instanceId: body.instance_id }
+  const ref = {
+    clientId: agent.clientId,
+    agentId: agent.id,
+    commandId: c.req.param('commandId'),
+    instanceId: body.instance_id,
+  }
   return answer(c, await sessionOf(c.env, agent.id).ack(ref))
 })
 
 commands.post('/commands/:commandId/running', async (c) => {
   const body = await readJson(c, ClaimBody)
   const agent = c.get('agent')
-  const ref = { clientId: agent.clientId, agentId: agent.id, commandId: c.req.param('commandId'), instanceId: body.instance_id }
+  const ref = {
+    clientId: agent.clientId,
+    agentId: agent.id,
+    commandId: c.req.param('commandId'),
+    instanceId: body.instance_id,
+  }
   return answer(c, await sessionOf(c.env, agent.id).running(ref))
 })
 

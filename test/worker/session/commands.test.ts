@@ -69,7 +69,11 @@ describe('enqueue', () => {
   it('refuses a second pending command with the same dedupe key', async () => {
     const agent = await seedAgent()
     const first = await enqueued(agent, { dedupeKey: 'switch' })
-    expect(await enqueueSwitch(agent, { dedupeKey: 'switch' })).toEqual({ ok: false, reason: 'duplicate', commandId: first })
+    expect(await enqueueSwitch(agent, { dedupeKey: 'switch' })).toEqual({
+      ok: false,
+      reason: 'duplicate',
+      commandId: first,
+    })
   })
 
   it('refuses a command type the agent version does not know', async () => {
@@ -135,9 +139,19 @@ describe('a legacy switch', () => {
     const id = await enqueued(agent)
     await poll(agent)
     const session = sessionOf(env, agent.agentId)
-    await session.registered({ clientId: agent.clientId, agentId: agent.agentId, instanceId: agent.instanceId, agentVersion: '4.0.0' })
+    await session.registered({
+      clientId: agent.clientId,
+      agentId: agent.agentId,
+      instanceId: agent.instanceId,
+      agentVersion: '4.0.0',
+    })
     expect(await historyOf(id)).toMatchObject({ status: 'delivered' })
-    await session.registered({ clientId: agent.clientId, agentId: agent.agentId, instanceId: 'i-0new', agentVersion: '4.0.0' })
+    await session.registered({
+      clientId: agent.clientId,
+      agentId: agent.agentId,
+      instanceId: 'i-0new',
+      agentVersion: '4.0.0',
+    })
     expect(await historyOf(id)).toMatchObject({ status: 'completed' })
   })
 })

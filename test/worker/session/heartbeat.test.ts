@@ -40,7 +40,10 @@ describe('POST heartbeat', () => {
   it('accepts every legacy body', async () => {
     const agent = await seedAgent()
     for (const body of [heartbeatV4, heartbeatImdsFailed, heartbeatV3, heartbeatOffline]) {
-      const res = await post(agent, '/heartbeat', { ...body, instance_id: 'instance_id' in body ? agent.instanceId : undefined })
+      const res = await post(agent, '/heartbeat', {
+        ...body,
+        instance_id: 'instance_id' in body ? agent.instanceId : undefined,
+      })
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ success: true })
     }
@@ -60,10 +63,23 @@ describe('POST heartbeat', () => {
 
   it('stores changed instance facts, and null keeps the old value', async () => {
     const agent = await seedAgent()
-    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId, mode: 'on-demand', az: 'us-east-1b' })
-    expect(await instanceOf(agent)).toMatchObject({ mode: 'ondemand', az: 'us-east-1b', instanceType: 't3.medium' })
+    await post(agent, '/heartbeat', {
+      ...heartbeatV4,
+      instance_id: agent.instanceId,
+      mode: 'on-demand',
+      az: 'us-east-1b',
+    })
+    expect(await instanceOf(agent)).toMatchObject({
+      mode: 'ondemand',
+      az: 'us-east-1b',
+      instanceType: 't3.medium',
+    })
     await post(agent, '/heartbeat', { ...heartbeatImdsFailed, instance_id: agent.instanceId })
-    expect(await instanceOf(agent)).toMatchObject({ mode: 'ondemand', az: 'us-east-1b', instanceType: 't3.medium' })
+    expect(await instanceOf(agent)).toMatchObject({
+      mode: 'ondemand',
+      az: 'us-east-1b',
+      instanceType: 't3.medium',
+    })
   })
 
   it('checks the owner in D1 while the object does not know it', async () => {
@@ -80,7 +96,9 @@ describe('POST heartbeat', () => {
     const agent = await seedAgent()
     const stranger = await seedAgent()
     const before = await agentRow(agent.agentId)
-    expect((await post(agent, '/heartbeat', { status: 'sleeping', monitored_instances: [] })).status).toBe(400)
+    expect((await post(agent, '/heartbeat', { status: 'sleeping', monitored_instances: [] })).status).toBe(
+      400,
+    )
     expect((await post({ ...stranger, agentId: agent.agentId }, '/heartbeat', heartbeatV4)).status).toBe(404)
     expect(await agentRow(agent.agentId)).toEqual(before)
   })
@@ -107,7 +125,10 @@ describe('offline detection', () => {
 
     await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
     expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
-    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline', 'agent_online'])
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual([
+      'agent_offline',
+      'agent_online',
+    ])
   })
 })
 
@@ -137,8 +158,22 @@ describe('a deleted agent', () => {
     await session.retire({ clientId: agent.clientId, agentId: agent.agentId })
     expect((await post(agent, '/heartbeat', heartbeatV4)).status).toBe(404)
     if (!uninstall.ok || !pendingSwitch.ok) throw new Error('not queued')
-    expect(await session.ack({ clientId: agent.clientId, agentId: agent.agentId, commandId: uninstall.commandId, instanceId: agent.instanceId })).toMatchObject({ ok: true })
-    expect(await session.ack({ clientId: agent.clientId, agentId: agent.agentId, commandId: pendingSwitch.commandId, instanceId: agent.instanceId })).toMatchObject({ ok: false })
+    expect(
+      await session.ack({
+        clientId: agent.clientId,
+        agentId: agent.agentId,
+        commandId: uninstall.commandId,
+        instanceId: agent.instanceId,
+      }),
+    ).toMatchObject({ ok: true })
+    expect(
+      await session.ack({
+        clientId: agent.clientId,
+        agentId: agent.agentId,
+        commandId: pendingSwitch.commandId,
+        instanceId: agent.instanceId,
+      }),
+    ).toMatchObject({ ok: false })
     await silence(agent, OFFLINE_AFTER_MS)
     await runDurableObjectAlarm(session)
     expect(await notificationsOf(agent.agentId)).toEqual([])

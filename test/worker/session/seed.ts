@@ -26,13 +26,29 @@ export async function seedAgent(agentVersion = '4.0.0', register = true): Promis
   const instanceId = `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
   const token = newToken('sgc')
   await db().batch([
-    db().insert(clients).values({ id: clientId, name: `Client ${clientId}`, createdAt: now, updatedAt: now }),
+    db()
+      .insert(clients)
+      .values({ id: clientId, name: `Client ${clientId}`, createdAt: now, updatedAt: now }),
     db()
       .insert(clientTokens)
-      .values({ id: newId('tok'), clientId, tokenHash: await sha256Hex(token), prefix: token.slice(0, 8), createdAt: now }),
+      .values({
+        id: newId('tok'),
+        clientId,
+        tokenHash: await sha256Hex(token),
+        prefix: token.slice(0, 8),
+        createdAt: now,
+      }),
     db()
       .insert(agents)
-      .values({ id: agentId, clientId, logicalAgentId: `logical-${agentId}`, agentVersion, instanceId, createdAt: now, updatedAt: now }),
+      .values({
+        id: agentId,
+        clientId,
+        logicalAgentId: `logical-${agentId}`,
+        agentVersion,
+        instanceId,
+        createdAt: now,
+        updatedAt: now,
+      }),
     db()
       .insert(instances)
       .values({
@@ -87,7 +103,11 @@ export async function agentRow(agentId: string) {
 }
 
 export function notificationsOf(agentId: string) {
-  return db().select().from(notifications).where(eq(notifications.agentId, agentId)).orderBy(notifications.createdAt)
+  return db()
+    .select()
+    .from(notifications)
+    .where(eq(notifications.agentId, agentId))
+    .orderBy(notifications.createdAt)
 }
 
 export function api(agent: SeededAgent, path: string, init: RequestInit = {}) {

@@ -37,7 +37,10 @@ describe('GET /api/agents/:agentId/stream', () => {
     const link = await connect(agent)
     expect(await link.next()).toMatchObject({ type: 'hello', agent_id: agent.agentId })
     const id = await enqueued(agent)
-    expect(await link.next()).toMatchObject({ type: 'command', command: { id, command_type: 'switch', instance_id: agent.instanceId } })
+    expect(await link.next()).toMatchObject({
+      type: 'command',
+      command: { id, command_type: 'switch', instance_id: agent.instanceId },
+    })
     expect(await historyOf(id)).toMatchObject({ status: 'delivered' })
     link.close()
   })
@@ -55,7 +58,13 @@ describe('GET /api/agents/:agentId/stream', () => {
     const { command_id } = (await res.json()) as { command_id: string }
     expect(await link.next()).toMatchObject({
       type: 'command',
-      command: { id: command_id, command_type: 'switch', target_mode: 'ondemand', priority: 75, instance_id: agent.instanceId },
+      command: {
+        id: command_id,
+        command_type: 'switch',
+        target_mode: 'ondemand',
+        priority: 75,
+        instance_id: agent.instanceId,
+      },
     })
     link.close()
   })
@@ -115,13 +124,19 @@ describe('GET /api/agents/:agentId/stream', () => {
 
   it('refuses a request without an upgrade, a token or an instance', async () => {
     const agent = await seedAgent('5.0.0')
-    const plain = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`, {
-      headers: { Authorization: `Bearer ${agent.token}` },
-    })
+    const plain = await SELF.fetch(
+      `http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`,
+      {
+        headers: { Authorization: `Bearer ${agent.token}` },
+      },
+    )
     expect(plain.status).toBe(400)
-    const anonymous = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`, {
-      headers: { Upgrade: 'websocket' },
-    })
+    const anonymous = await SELF.fetch(
+      `http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`,
+      {
+        headers: { Upgrade: 'websocket' },
+      },
+    )
     expect(anonymous.status).toBe(401)
     const noInstance = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream`, {
       headers: { Upgrade: 'websocket', Authorization: `Bearer ${agent.token}` },

@@ -1,0 +1,85 @@
+/**
+ * What follows a change in an agent's object: its D1 writes (command history, liveness) and its one
+ * alarm, re-armed from the earliest due time. Holds no state but the chain that keeps D1 syncs in order.
+ */
+import type { Database } from '../db/client'
+import { commandHistory, livenessWrites, runBatch } from './history'
+import { livenessDeadline, type LivenessStep } from './liveness'
+import * as queue from './queue'
+import * as store from './store'
+
+/** Retry delay for history that failed to reach D1, ms. */
+const SYNC_RETRY_MS = 30_000
+
+type Statements = ReturnType<typeof livenessWrites>
+
+export class SessionEffects {
+  /** Serialises D1 syncs so an older state never lands after a newer one. */
+  private syncing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly db: Database,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  /** Stores the next liveness state; the D1 statements it calls for. */
+  liveness(step: LivenessStep, now: number): Statements {
+    store.writeLiveness(this.sql, step.next)
+    const owner = store.readOwner(this.sql)
+    return owner ? livenessWrites(this.db, owner, step, now) : []
+  }
+
+  /** Copies what changed to D1 (if anything did) and re-arms the alarm. */
+  async afterChange(now: number, writes: Statements = []): Promise<void> {
+    if (writes.length > 0 || store.hasUnsynced(this.sql)) await this.sync(writes)
+    await this.schedule(now)
+  }
+
+  /** Copies changed commands (and `extra` statements) to D1 in one batch; on failure the alarm retries the commands. */
+  sync(extra: Statements = []): Promise<void> {
+    const run = this.syncing.then(async () => {
+      const owner = store.readOwner(this.sql)
+      const pending = store.unsyncedCommands(this.sql)
+      if (!owner || (pending.length === 0 && extra.length === 0)) return
+      try {
+        await runBatch(this.db, [
+          ...extra,
+          ...commandHistory(
+            this.db,
+            owner,
+            pending.map((p) => p.command),
+          ),
+        ])
+        store.markSynced(this.sql, pending)
+      } catch (error) {
+        console.error(
+          JSON.stringify({
+            level: 'error',
+            message: 'agent history sync failed',
+            agent_id: owner.agentId,
+            error: String(error),
+          }),
+        )
+      }
+    })
+    this.syncing = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline, a D1 retry.
+   * Moved only earlier (an early alarm recomputes), except from the alarm handler itself (`rearm`).
+   */
+  async schedule(now: number, rearm = false): Promise<void> {
+    const candidates = [
+      queue.nextQueueDue(store.openCommands(this.sql)),
+      livenessDeadline(store.readLiveness(this.sql)),
+      store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
+    ].filter((t): t is number => t !== null)
+    if (candidates.length === 0) return
+    const due = Math.min(...candidates)
+    const current = rearm ? null : await this.storage.getAlarm()
+    if (current === null || due < current) await this.storage.setAlarm(due)
+  }
+}
