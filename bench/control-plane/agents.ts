@@ -35,30 +35,43 @@ export function identityOf(token: string, version: LegacyIdentity['version'] = '
   }
 }
 
-/** Registers `count` agents, `parallel` at a time; `agentVersion` overrides the body's (e.g. 5.0.0). */
+/**
+ * Registers `count` agents, `parallel` at a time; `agentVersion` overrides the body's (e.g. 5.0.0).
+ * A 503 from wrangler dev's proxy (it answers so when the Worker falls behind) is retried: registering
+ * the same logical agent again is idempotent.
+ */
 export async function registerAgents(
   server: BenchServer,
   token: string,
   count: number,
   agentVersion?: string,
-  parallel = 20,
+  parallel = 5,
 ): Promise<SimAgent[]> {
   const agents: SimAgent[] = []
   for (let start = 0; start < count; start += parallel) {
     const batch = Array.from({ length: Math.min(parallel, count - start) }, async () => {
       const identity = identityOf(token)
-      const body = { ...registerBody(identity), ...(agentVersion ? { agent_version: agentVersion } : {}) }
-      const res = await fetch(`${server.url}/api/agents/register`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
+      const body = JSON.stringify({
+        ...registerBody(identity),
+        ...(agentVersion ? { agent_version: agentVersion } : {}),
       })
-      if (!res.ok) throw new Error(`register: HTTP ${res.status} ${await res.text()}`)
-      const { agent_id } = (await res.json()) as { agent_id: string }
-      return {
-        agentId: agent_id,
-        identity,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${server.url}/api/agents/register`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body,
+        })
+        if (res.ok) {
+          const { agent_id } = (await res.json()) as { agent_id: string }
+          return {
+            agentId: agent_id,
+            identity,
+            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          }
+        }
+        const text = await res.text()
+        if (res.status !== 503 || attempt === 5) throw new Error(`register: HTTP ${res.status} ${text}`)
+        await new Promise((r) => setTimeout(r, 200 * attempt))
       }
     })
     agents.push(...(await Promise.all(batch)))
