@@ -97,6 +97,8 @@ export async function forceSwitch(server: BenchServer, agent: SimAgent): Promise
   const res = await server.admin(`/api/client/instances/${agent.identity.instanceId}/force-switch`, {
     target: 'ondemand',
   })
-  const body = (await res.json()) as { success?: boolean; command_id?: string }
-  return res.ok && body.success && body.command_id ? body.command_id : null
+  const text = await res.text()
+  if (!res.ok) return null
+  const body = JSON.parse(text) as { success?: boolean; command_id?: string }
+  return body.success && body.command_id ? body.command_id : null
 }
