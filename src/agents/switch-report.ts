@@ -1,11 +1,12 @@
 /**
  * Recording a switch the agent reports: the switch row (prices, agent-clock times, downtime), the agent
  * moved to its new instance, the old instance ended when the agent says it terminated it.
- * Idempotent: a repeated report (same command, or same old → new instances) changes nothing.
+ * Idempotent: a repeated report (same command, or same old → new instances) only adds a termination
+ * confirmation that was missing.
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { agents, instances, notifications, switches, type Agent, type MODES } from '../db/schema'
+import { agents, instances, notifications, switches, type Agent, type MODES, type Switch } from '../db/schema'
 import { newId } from '../ids'
 import { poolIdOf } from '../prices/pool-id'
 import { downtimeMs, durationMs } from './switch-times'
@@ -49,7 +50,10 @@ export async function recordSwitchReport(
   now: number,
 ): Promise<{ switchId: string; created: boolean }> {
   const previous = await findPrevious(db, agent, report)
-  if (previous.row) return { switchId: previous.row.id, created: false }
+  if (previous.row) {
+    await confirmOldTermination(db, agent, previous.row, report, now)
+    return { switchId: previous.row.id, created: false }
+  }
   const oldSide = report.old
   const newSide = report.new
   const newPoolId = poolOf(newSide)
@@ -94,23 +98,48 @@ export async function recordSwitchReport(
   ] as const
   const oldInstanceId = oldSide?.instanceId
   if (oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null) {
-    await db.batch([
-      ...statements,
-      db
-        .update(instances)
-        .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
-        .where(
-          and(
-            eq(instances.clientId, agent.clientId),
-            eq(instances.instanceId, oldInstanceId),
-            eq(instances.status, 'active'),
-          ),
-        ),
-    ])
+    await db.batch([...statements, endInstance(db, agent, oldInstanceId, now)])
   } else {
     await db.batch(statements)
   }
   return { switchId, created: true }
+}
+
+/**
+ * The agent repeats its report once the old instance's termination is confirmed (after the wait):
+ * store that time on the switch and end the old instance. A further repeat changes nothing.
+ */
+async function confirmOldTermination(
+  db: Database,
+  agent: Agent,
+  row: Switch,
+  report: SwitchReport,
+  now: number,
+): Promise<void> {
+  const oldTerminatedAt = report.times.oldTerminatedAt
+  if (oldTerminatedAt === null || row.oldTerminationConfirmedAt !== null) return
+  const update = db
+    .update(switches)
+    .set({ oldTerminatedAt, oldTerminationConfirmedAt: now })
+    .where(eq(switches.id, row.id))
+  if (row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
+    await db.batch([update, endInstance(db, agent, row.oldInstanceId, now)])
+  } else {
+    await update
+  }
+}
+
+function endInstance(db: Database, agent: Agent, instanceId: string, now: number) {
+  return db
+    .update(instances)
+    .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(instances.clientId, agent.clientId),
+        eq(instances.instanceId, instanceId),
+        eq(instances.status, 'active'),
+      ),
+    )
 }
 
 /** An earlier record of the same switch, and whether the report's command id may be stored. */

@@ -267,6 +267,29 @@ describe('switch-report vectors', () => {
     })
   })
 
+  it('a repeated report with the termination time confirms the old instance ended, once', async () => {
+    const client = await newClient()
+    const res0 = await call('POST', '/api/agents/register', vector('registerV3'), client.auth)
+    const agentId = res0.json.agent_id
+    const report = { ...vector('switchReportV3'), command_id: `cmd-confirm-${agentId}` }
+    const first = await call('POST', `/api/agents/${agentId}/switch-report`, report, client.auth)
+    expect(await instanceRow(client.id, 'i-0a1b2c3d4e5f60719')).toMatchObject({ status: 'active' })
+    const confirmed = {
+      ...report,
+      timing: { ...report.timing, old_instance_terminated_at: '2025-11-23T10:36:12.000001Z' },
+    }
+    const again = await call('POST', `/api/agents/${agentId}/switch-report`, confirmed, client.auth)
+    expect(again.json.switch_id).toBe(first.json.switch_id)
+    const [row] = await db().select().from(switches).where(eq(switches.id, first.json.switch_id))
+    expect(row?.oldTerminatedAt).toBe(ms('2025-11-23T10:36:12.000Z'))
+    const confirmedAt = row?.oldTerminationConfirmedAt
+    expect(confirmedAt).toEqual(expect.any(Number))
+    expect(await instanceRow(client.id, 'i-0a1b2c3d4e5f60719')).toMatchObject({ status: 'terminated' })
+    await call('POST', `/api/agents/${agentId}/switch-report`, confirmed, client.auth)
+    const [after] = await db().select().from(switches).where(eq(switches.id, first.json.switch_id))
+    expect(after?.oldTerminationConfirmedAt).toBe(confirmedAt)
+  })
+
   it('accepts `pricing` and the alternative timing keys', async () => {
     const client = await newClient()
     const agentId = await registerV4(client)
