@@ -8,6 +8,7 @@ import { and, eq, gt } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, replicas, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'
+import { ApiError } from '../errors'
 import { followAgent } from '../ledger/follow'
 import { tellReplicaLaunch, tellReplicaTermination } from '../replicas/commands'
 import { requestReplica } from '../replicas/manual'
@@ -61,14 +62,20 @@ export async function maintainStandby(
     .limit(1)
   const others = active.length - manual.length
   if (failed || others >= MAX_ACTIVE_REPLICAS) return 'waiting'
-  const { replica } = await requestReplica(
-    db,
-    agent,
-    { replicaType: 'manual', instanceId: null, parentInstanceId: agent.instanceId, requestedStatus: null },
-    now,
-  )
-  await tellReplicaLaunch(env, agent, replica)
-  return 'created'
+  try {
+    const { replica } = await requestReplica(
+      db,
+      agent,
+      { replicaType: 'manual', instanceId: null, parentInstanceId: agent.instanceId, requestedStatus: null },
+      now,
+    )
+    await tellReplicaLaunch(env, agent, replica)
+    return 'created'
+  } catch (err) {
+    // No freshly priced pool to place it in yet: the next run tries again.
+    if (err instanceof ApiError && err.code === 'CONFLICT') return 'waiting'
+    throw err
+  }
 }
 
 /** After a failover: the ledger follows the promotion and manual mode gets a new standby. Errors are logged. */

@@ -142,6 +142,15 @@ describe('rebalance recommendation', () => {
 })
 
 describe('manual replica mode', () => {
+  it('waits, without an error, while no other pool has a fresh price', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    await setAgent(a.agentId, { manualReplicaEnabled: true, autoSwitchEnabled: false })
+    expect(await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())).toBe('waiting')
+    const rows = await db().select().from(replicas).where(eq(replicas.agentId, a.agentId))
+    expect(rows).toEqual([])
+  })
+
   it('keeps exactly one standby in another pool, without bursts, and ends it through a command when turned off', async () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
