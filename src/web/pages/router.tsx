@@ -1,5 +1,6 @@
 /** The dashboard's page routes: sign-in pages, the admin console under /admin, each client's portal under /c/:clientId. */
 import { Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
 import { requirePerson } from '../../auth'
 import type { AppEnv } from '../../env'
 import { ApiError, renderError } from '../../errors'
@@ -38,6 +39,8 @@ pages.onError((err, c) => {
   return c.html(<ErrorPage status={500} message="An internal error was logged." />, 500)
 })
 
+// Pages are never framed or sniffed; the inline script and style are ours (no third-party content).
+pages.use(secureHeaders({ referrerPolicy: 'same-origin' }))
 pages.route('/', authPages)
 pages.use('/admin', pageAuth)
 pages.use('/admin/*', pageAuth)
