@@ -2,7 +2,8 @@
  * `npm run bench`: runs the per-area benchmarks that exist (bench:control-plane, bench:agent,
  * bench:dashboard), measures billable usage per agent-hour and failover time itself, projects the
  * monthly Cloudflare bill per 1,000 and 100,000 agents, and writes bench/results/*.json plus the
- * README summary table. BENCH_SECONDS sets the usage window (default 60).
+ * README summary table. BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
+ * per-area benchmarks run (a comma list, `none` for none: their last results files are used).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -15,7 +16,8 @@ import { readResults, summaryTable, writeIntoReadme } from './summary'
 import { measureUsage, type UsageMeasurement } from './usage'
 
 const RESULTS = join(ROOT, 'bench', 'results')
-const AREAS = ['control-plane', 'agent', 'dashboard'] as const
+const ALL_AREAS = ['control-plane', 'agent', 'dashboard']
+const AREAS = process.env.BENCH_AREAS ? ALL_AREAS.filter((a) => process.env.BENCH_AREAS!.split(',').includes(a)) : ALL_AREAS
 mkdirSync(RESULTS, { recursive: true })
 const machine = machineLine()
 const write = (name: string, data: object) => writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ ...data, machine }, null, 2)}\n`)

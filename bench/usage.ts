@@ -56,7 +56,7 @@ export async function measureUsage(kind: AgentKind, options: { agents: number; s
     await eventually(() => Date.now() - startedAt >= options.seconds * 1000, { what: 'the measuring window', timeoutMs: options.seconds * 1000 + 5_000, intervalMs: 500 })
     const cpuMs = workerdCpuMs(worker) - cpuBefore
     await Promise.all(crowd.map((a) => a.stop()))
-    const meter = await worker.admin('/__debug/d1-rows-written').then((r) => (r.ok ? (r.json() as Promise<{ rows_written: { total: number } }>) : null))
+    const meter = await worker.admin('/__debug/d1-rows-written').then((r) => (r.ok ? (r.json() as Promise<{ rows_written: number }>) : null))
     const rowsAfter = await countRows(worker)
     const agentHours = (options.agents * (Date.now() - startedAt) * options.speed) / 3_600_000
     const table = measured.table()
@@ -76,7 +76,7 @@ export async function measureUsage(kind: AgentKind, options: { agents: number; s
       cpuMsPerRequest: round(cpuMs / Math.max(1, requests)),
       doRouteP50Ms: round(doRouteP50Ms),
       d1RowsInsertedPerAgentHour: round((rowsAfter - rowsBefore) / agentHours),
-      d1RowsWrittenPerAgentHour: meter ? round(meter.rows_written.total / agentHours) : null,
+      d1RowsWrittenPerAgentHour: typeof meter?.rows_written === 'number' ? round(meter.rows_written / agentHours) : null,
       errors: measured.errors,
     }
   } finally {

@@ -20,7 +20,8 @@ export class Metrics implements Recorder {
     const list = this.samples.get(route) ?? []
     list.push(ms)
     this.samples.set(route, list)
-    if (status < 200 || status >= 300) {
+    // 0: no answer; 101 is a WebSocket accepted.
+    if (status === 0 || status >= 400) {
       this.failures.set(route, (this.failures.get(route) ?? 0) + 1)
       if (this.firstErrors.length < 20) this.firstErrors.push({ route, status, at: Date.now() })
     }
