@@ -555,6 +555,18 @@ export const savingsDaily = sqliteTable(
   ],
 )
 
+/**
+ * Webhook delivery cursor per client (owned by src/web/webhook-dispatch.ts): notifications up to
+ * (`delivered_until`, `delivered_id`) in (created_at, id) order have been delivered or skipped.
+ */
+export const webhookCursors = sqliteTable('webhook_cursors', {
+  clientId: text('client_id').primaryKey(),
+  deliveredUntil: ms('delivered_until').notNull(),
+  deliveredId: text('delivered_id').notNull().default(''),
+  lastError: text('last_error'),
+  updatedAt: ms('updated_at').notNull(),
+})
+
 /** Last run of each scheduled job, for system health. */
 export const cronRuns = sqliteTable('cron_runs', {
   job: text('job').primaryKey(),
