@@ -1,6 +1,6 @@
 /**
- * Cron Triggers (wrangler.toml): every 5 minutes the decision engine; hourly the ledger (segments synced,
- * the last days' savings recomputed). Each job's last run is kept in `cron_runs` (owned here) for system health.
+ * Cron Triggers (wrangler.toml): every 5 minutes the decision engine and webhook delivery; hourly the
+ * ledger (segments synced, the last days' savings recomputed). Each job's last run is kept in `cron_runs` (owned here) for system health.
  */
 import { eq } from 'drizzle-orm'
 import { database, type Database } from './db/client'
@@ -8,6 +8,7 @@ import { cronRuns } from './db/schema'
 import { runEngine } from './engine/runner'
 import type { Env } from './env'
 import { rollUpSavings } from './ledger/rollup-job'
+import { dispatchWebhooks } from './web/webhook-dispatch'
 
 export const CRON_ENGINE = '*/5 * * * *'
 export const CRON_HOURLY = '0 * * * *'
@@ -15,7 +16,10 @@ export const CRON_HOURLY = '0 * * * *'
 type Job = { name: string; run: (env: Env, db: Database, now: number) => Promise<unknown> }
 
 const JOBS: Record<string, Job[]> = {
-  [CRON_ENGINE]: [{ name: 'engine', run: (env, db, now) => runEngine(env, db, now) }],
+  [CRON_ENGINE]: [
+    { name: 'engine', run: (env, db, now) => runEngine(env, db, now) },
+    { name: 'webhooks', run: (_env, db, now) => dispatchWebhooks(db, now) },
+  ],
   [CRON_HOURLY]: [{ name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) }],
 }
 

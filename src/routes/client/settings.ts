@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import * as z from 'zod'
 import { personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth'
 import { database } from '../../db/client'
-import { clients, users } from '../../db/schema'
+import { clients, users, webhookCursors } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId, newToken } from '../../ids'
@@ -13,6 +13,7 @@ import { auditEntry } from '../../web/audit'
 import { inviteUser, NewUser, publicUser } from '../../web/auth/accounts'
 import { revokeUserSessions } from '../../web/auth/sessions'
 import { deliverWebhook } from '../../web/webhook'
+import { resetWebhookCursor } from '../../web/webhook-dispatch'
 
 export const WebhookBody = z.object({
   url: z
@@ -107,6 +108,9 @@ clientSettings.put('/:clientId/webhook', async (c) => {
       .update(clients)
       .set({ webhookUrl: url, webhookSecret: secret, updatedAt: now })
       .where(eq(clients.id, clientId)),
+    url
+      ? resetWebhookCursor(db, clientId, now)
+      : db.delete(webhookCursors).where(eq(webhookCursors.clientId, clientId)),
     auditEntry(
       c,
       db,
