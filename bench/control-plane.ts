@@ -44,7 +44,10 @@ try {
   const beatAgents = await registerAgents(server, await newClientToken(server, 'bench-heartbeat'), 200)
   await offerHeartbeats(server, beatAgents, 50, 2)
   const beats = await offerHeartbeats(server, beatAgents, 500, 60)
-  await sayOffline(server, [...pushAgents, ...pollAgents, ...beatAgents])
+  const serverDied = !(await fetch(`${server.url}/health`)
+    .then((r) => r.ok)
+    .catch(() => false))
+  if (!serverDied) await sayOffline(server, [...pushAgents, ...pollAgents, ...beatAgents])
 
   const results = {
     delivery_p50_ms: round(percentile(push, 50)),
@@ -59,6 +62,8 @@ try {
     heartbeat_p99_ms: round(percentile(beats.latencies, 99)),
     heartbeat_errors: beats.errors,
     heartbeat_error_kinds: beats.errorKinds,
+    /** wrangler dev stopped answering during the heartbeat load. */
+    server_died_under_heartbeat_load: serverDied,
     d1_rows_per_agent_hour: round(rows.rowsPerAgentHour),
     d1_rows_per_agent_hour_by_statement: rows.byStatementPerAgentHour,
     d1_rows_written_in_window: rows.rowsWritten,
