@@ -21,7 +21,7 @@ export async function measureFailover(samples = 3): Promise<FailoverResult> {
   const totals: number[] = []
   const ownParts: number[] = []
   for (let n = 0; n < samples; n++) {
-    const world = await startE2eWorld({ agents: 1, agentEnv: { REBALANCE_CHECK_INTERVAL: '1' } })
+    const world = await startE2eWorld({ agents: 1, agentEnv: { REBALANCE_CHECK_INTERVAL: '1', PRICING_REPORT_INTERVAL: '5' } })
     const { api, fleet, client, worker } = world
     try {
       const agent = await eventually(
