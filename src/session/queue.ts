@@ -209,13 +209,14 @@ export function pollAsInstance(
   now: number,
 ): { handed: QueuedCommand[]; changed: QueuedCommand[] } {
   const types = commandTypesFor(agentVersion)
+  // A command this instance claimed but never started is handed out again: the claim's answer may have
+  // been lost (a restart between claim and reply); its repeated claim is a no-op.
+  const isOurs = (c: QueuedCommand) =>
+    (isUnclaimed(c) && c.expiresAt > now) || (c.status === 'acked' && c.claimedBy === instanceId)
   const claimable = commands
     .filter(
       (c) =>
-        isUnclaimed(c) &&
-        c.expiresAt > now &&
-        types.includes(c.commandType) &&
-        (c.instanceId === null || c.instanceId === instanceId),
+        isOurs(c) && types.includes(c.commandType) && (c.instanceId === null || c.instanceId === instanceId),
     )
     .sort(byPriority)
   return {

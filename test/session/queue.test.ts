@@ -168,7 +168,16 @@ describe('the new agent', () => {
     if (won.kind !== 'changed') return
     expect(ack(won.command, 'i-a', T0 + 2)).toMatchObject({ kind: 'unchanged' })
     expect(ack(won.command, 'i-b', T0 + 2)).toMatchObject({ kind: 'refused' })
-    expect(pollAsInstance([won.command], 'i-a', '5.0.0', T0 + 3).handed).toEqual([])
+    expect(pollAsInstance([won.command], 'i-b', '5.0.0', T0 + 3).handed).toEqual([])
+  })
+
+  it('hands a claimed, unstarted command to its claimant again, in case the claim answer was lost', () => {
+    const won = ack(queued('c', T0, { agentVersion: '5.0.0', instanceId: null }), 'i-a', T0 + 1)
+    if (won.kind !== 'changed') throw new Error('not acked')
+    expect(pollAsInstance([won.command], 'i-a', '5.0.0', T0 + 2).handed.map((c) => c.id)).toEqual(['c'])
+    const running = markRunning(won.command, 'i-a', T0 + 3)
+    if (running.kind !== 'changed') throw new Error('not running')
+    expect(pollAsInstance([running.command], 'i-a', '5.0.0', T0 + 4).handed).toEqual([])
   })
 
   it('cannot claim a command for another instance', () => {

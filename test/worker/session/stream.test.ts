@@ -85,7 +85,7 @@ describe('GET /api/agents/:agentId/stream', () => {
     link.close()
   })
 
-  it('redelivers an unacked command after the agent reconnects, and not once acked', async () => {
+  it('redelivers a command after the agent reconnects until it has started', async () => {
     const agent = await seedAgent('5.0.0')
     const first = await connect(agent)
     await first.next()
@@ -98,11 +98,18 @@ describe('GET /api/agents/:agentId/stream', () => {
     second.send({ type: 'ack', command_id: id, instance_id: agent.instanceId })
     await expect.poll(async () => (await historyOf(id))?.status).toBe('acked')
     second.close()
+    // Claimed but not started: the claimant may have lost the answer, so it comes again.
     const third = await connect(agent)
     expect(await third.next()).toMatchObject({ type: 'hello' })
-    const later = await enqueued(agent, { dedupeKey: 'later' })
-    expect(await third.next()).toMatchObject({ type: 'command', command: { id: later } })
+    expect(await third.next()).toMatchObject({ type: 'command', command: { id } })
+    third.send({ type: 'running', command_id: id })
+    await expect.poll(async () => (await historyOf(id))?.status).toBe('running')
     third.close()
+    const fourth = await connect(agent)
+    expect(await fourth.next()).toMatchObject({ type: 'hello' })
+    const later = await enqueued(agent, { dedupeKey: 'later' })
+    expect(await fourth.next()).toMatchObject({ type: 'command', command: { id: later } })
+    fourth.close()
   })
 
   it('does not push a command for another instance', async () => {
