@@ -63,12 +63,19 @@ clientAgents.get('/agents/:agentId', async (c) => {
 
 clientAgents.post('/agents/:agentId/toggle-enabled', async (c) => {
   const db = database(c.env.DB)
-  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'), {
+    includeDeleted: true,
+  })
   scopeClientWrite(c, agent.clientId)
   const { enabled } = await readJson(c, ToggleEnabledBody)
   const now = Date.now()
+  // Re-enabling a deleted agent is how it comes back (its registration is refused until then).
+  const revives = enabled && agent.status === 'deleted'
   await db.batch([
-    db.update(agents).set({ enabled, updatedAt: now }).where(eq(agents.id, agent.id)),
+    db
+      .update(agents)
+      .set({ enabled, updatedAt: now, ...(revives ? { status: 'offline' as const, deletedAt: null } : {}) })
+      .where(eq(agents.id, agent.id)),
     auditEntry(
       c,
       db,
@@ -83,6 +90,9 @@ clientAgents.post('/agents/:agentId/toggle-enabled', async (c) => {
       now,
     ),
   ])
+  if (revives) {
+    await sessionOf(c.env, agent.id).reinstate({ clientId: agent.clientId, agentId: agent.id })
+  }
   return c.json({ success: true, enabled })
 })
 
@@ -160,6 +170,8 @@ clientAgents.delete('/agents/:agentId', async (c) => {
       now,
     ),
   ])
+  // Its object stops serving it (heartbeats, offline alarms) except for the uninstall command.
+  await sessionOf(c.env, agent.id).retire({ clientId: agent.clientId, agentId: agent.id })
   return c.json({
     success: true,
     uninstallCommandId: queued.ok || queued.reason === 'duplicate' ? queued.commandId : null,

@@ -103,7 +103,12 @@ export async function listAgents(
 }
 
 /** The agent row of an id inside a scope; 404 when it does not exist there (or is deleted). */
-export async function agentInScope(db: Database, scope: string | null, agentId: string): Promise<Agent> {
+export async function agentInScope(
+  db: Database,
+  scope: string | null,
+  agentId: string,
+  { includeDeleted = false } = {},
+): Promise<Agent> {
   const [row] = await db
     .select()
     .from(agents)
@@ -111,7 +116,7 @@ export async function agentInScope(db: Database, scope: string | null, agentId: 
       and(
         eq(agents.id, agentId),
         scope === null ? undefined : eq(agents.clientId, scope),
-        ne(agents.status, 'deleted'),
+        includeDeleted ? undefined : ne(agents.status, 'deleted'),
       ),
     )
     .limit(1)

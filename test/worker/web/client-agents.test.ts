@@ -99,4 +99,14 @@ describe('people-facing agent routes', () => {
     expect(history[0]?.status).toBe('deleted')
     expect((await send('DELETE', `/api/client/agents/${agentId}`, ADMIN)).status).toBe(404)
   })
+
+  it('brings a deleted agent back when it is enabled again', async () => {
+    const client = await seedClient()
+    const { agentId } = await seedFleet(client.id)
+    await send('DELETE', `/api/client/agents/${agentId}`, ADMIN)
+    const res = await send('POST', `/api/client/agents/${agentId}/toggle-enabled`, ADMIN, { enabled: true })
+    expect(res.status).toBe(200)
+    const list = (await (await get(`/api/client/${client.id}/agents`, ADMIN)).json()) as { id: string }[]
+    expect(list.map((a) => a.id)).toEqual([agentId])
+  })
 })
