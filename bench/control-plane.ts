@@ -4,7 +4,8 @@
  * bench/results/control-plane.json:
  * - command delivery latency from the force-switch call to the WebSocket client's receipt (p50/p99
  *   over 200 commands), and what 15-second polling gives;
- * - heartbeats in open loop, 500/s offered by 200 agents for 60 s: rate achieved, p99, errors;
+ * - heartbeats in open loop, 500/s offered by 200 agents for 60 s: rate achieved, p99, errors; and the
+ *   closed-loop ceiling of wrangler dev on this machine (a no-op route, GET /health, a heartbeat);
  * - D1 rows written per agent-hour at the installed agents' cadence (sum of D1's meta.rows_written).
  * BENCH_D1_WINDOW_SECONDS shortens the D1 window (default 300) for a quick run.
  */
@@ -15,6 +16,7 @@ import { ROOT } from '../scripts/fleet/control-plane'
 import { newClientToken, registerAgents, sayOffline } from './control-plane/agents'
 import { measureRowsWritten } from './control-plane/d1-rows'
 import { measurePolling, measurePush } from './control-plane/delivery'
+import { measureCeiling } from './control-plane/ceiling'
 import { offerHeartbeats } from './control-plane/heartbeats'
 import { startBenchServer } from './control-plane/server'
 import { percentile, round } from './control-plane/stats'
@@ -42,6 +44,8 @@ try {
 
   console.log('heartbeats: 500/s offered by 200 agents for 60 s…')
   const beatAgents = await registerAgents(server, await newClientToken(server, 'bench-heartbeat'), 200)
+  console.log('ceiling: the most wrangler dev answers here, closed loop…')
+  const ceiling = await measureCeiling(server, beatAgents[0]!)
   await offerHeartbeats(server, beatAgents, 50, 2)
   const beats = await offerHeartbeats(server, beatAgents, 500, 60)
   const serverDied = !(await fetch(`${server.url}/health`)
@@ -62,6 +66,8 @@ try {
     heartbeat_p99_ms: round(percentile(beats.latencies, 99)),
     heartbeat_errors: beats.errors,
     heartbeat_error_kinds: beats.errorKinds,
+    /** Closed-loop requests/s wrangler dev answers here: a no-op route, GET /health, a heartbeat. */
+    wrangler_dev_ceiling_rps: ceiling,
     /** wrangler dev stopped answering during the heartbeat load. */
     server_died_under_heartbeat_load: serverDied,
     d1_rows_per_agent_hour: round(rows.rowsPerAgentHour),
