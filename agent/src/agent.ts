@@ -11,6 +11,7 @@ import { handleNotice } from './actions/notices'
 import { backoffMs, type Clock } from './clock'
 import type { Config } from './config'
 import type { Ec2 } from './ec2'
+import type { Host } from './host'
 import type { Identity, Imds } from './imds'
 import type { Link } from './link'
 import type { Log } from './log'
@@ -27,6 +28,7 @@ export interface AgentDeps {
   config: Config
   imds: Imds
   ec2: (region: string) => Ec2
+  host: Host
   pricing: (ec2: Ec2) => Pricing
   link: Link
   state: State
@@ -58,6 +60,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   let intake: Intake
   const ctx: ActionContext = {
     ec2,
+    host: deps.host,
     link,
     clock,
     log,

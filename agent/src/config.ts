@@ -29,6 +29,8 @@ export interface Config {
   cleanupAmisOlderThanDays: number
   stateDir: string
   dryRun: boolean
+  /** CreateImage's NoReboot for a switch's AMI: false reboots the instance for a consistent file system. */
+  amiNoReboot: boolean
   imdsEndpoint: string
   ec2Endpoint: string | null
   pricingEndpoint: string | null
@@ -81,9 +83,13 @@ export function loadConfig(env: Env): Config {
 
   const serverUrl = url('SPOT_OPTIMIZER_SERVER_URL', required('SPOT_OPTIMIZER_SERVER_URL', 'CENTRAL_SERVER_URL'), true)
   const token = required('SPOT_OPTIMIZER_CLIENT_TOKEN', 'CLIENT_TOKEN')
-  const dryRunRaw = (read('SPOTGUARD_DRY_RUN') ?? 'false').toLowerCase()
-  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(dryRunRaw)) {
-    problems.push(`SPOTGUARD_DRY_RUN must be true or false, got ${JSON.stringify(dryRunRaw)}`)
+  const flag = (name: string, fallback: boolean) => {
+    const raw = read(name)?.toLowerCase()
+    if (raw === undefined) return fallback
+    if (['true', '1', 'yes'].includes(raw)) return true
+    if (['false', '0', 'no'].includes(raw)) return false
+    problems.push(`${name} must be true or false, got ${JSON.stringify(raw)}`)
+    return fallback
   }
   const logLevel = (read('SPOTGUARD_LOG_LEVEL') ?? 'info').toLowerCase()
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
@@ -115,7 +121,8 @@ export function loadConfig(env: Env): Config {
     cleanupSnapshotsOlderThanDays: seconds('CLEANUP_SNAPSHOTS_OLDER_THAN_DAYS', 7),
     cleanupAmisOlderThanDays: seconds('CLEANUP_AMIS_OLDER_THAN_DAYS', 30),
     stateDir: read('SPOTGUARD_STATE_DIR') ?? '/var/lib/spotguard',
-    dryRun: ['true', '1', 'yes'].includes(dryRunRaw),
+    dryRun: flag('SPOTGUARD_DRY_RUN', false),
+    amiNoReboot: flag('SPOTGUARD_AMI_NO_REBOOT', true),
     imdsEndpoint:
       url('AWS_EC2_METADATA_SERVICE_ENDPOINT', read('AWS_EC2_METADATA_SERVICE_ENDPOINT'), false) ??
       'http://169.254.169.254',

@@ -5,6 +5,7 @@ import { systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
 import { createEc2 } from './ec2'
+import { systemHost } from './host'
 import { createImds } from './imds'
 import { Link } from './link'
 import { createHttp } from './link/http'
@@ -57,6 +58,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       config,
       imds,
       ec2: (region) => createEc2({ region, endpoint: config.ec2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
+      host: systemHost,
       pricing: (ec2) => createPricing({ ec2, credentials, clock, log, endpoint: config.pricingEndpoint }),
       link,
       state,

@@ -68,6 +68,15 @@ describe('loadConfig', () => {
     })
   })
 
+  it('keeps the instance running while its AMI is made unless SPOTGUARD_AMI_NO_REBOOT=false', () => {
+    expect(loadConfig(base).amiNoReboot).toBe(true)
+    expect(loadConfig({ ...base, SPOTGUARD_AMI_NO_REBOOT: 'false' }).amiNoReboot).toBe(false)
+    expect(loadConfig({ ...base, SPOTGUARD_AMI_NO_REBOOT: 'Yes' }).amiNoReboot).toBe(true)
+    expect(() => loadConfig({ ...base, SPOTGUARD_AMI_NO_REBOOT: 'sometimes' })).toThrow(
+      'SPOTGUARD_AMI_NO_REBOOT must be true or false, got "sometimes"',
+    )
+  })
+
   it('never shows the token in full', () => {
     expect(JSON.stringify(describeConfig(loadConfig(base)))).not.toContain('tok-abcdefgh')
   })

@@ -72,6 +72,22 @@ describe('createWatcher', () => {
     await running
   })
 
+  it('hands each scheduled event over once by its event id, even when AWS moves its time', async () => {
+    const imds = createImds(fake.url, instantClock())
+    const seen: Notice[] = []
+    const watcher = createWatcher([], (n) => seen.push(n), instantClock(), memoryLog())
+    const monitor = { name: 'scheduled-events', intervalMs: 60_000, read: () => readScheduledEvents(imds) }
+    fake.scheduledEvent({ Code: 'system-reboot', NotBefore: '2026-01-03T00:00:00Z', EventId: 'instance-event-1' })
+    await watcher.pollOnce(monitor)
+    await watcher.pollOnce(monitor)
+    fake.clear()
+    fake.scheduledEvent({ Code: 'system-reboot', NotBefore: '2026-01-04T00:00:00Z', EventId: 'instance-event-1' })
+    fake.scheduledEvent({ Code: 'instance-retirement', NotBefore: '2026-01-05T00:00:00Z', EventId: 'instance-event-2' })
+    await watcher.pollOnce(monitor)
+    await watcher.pollOnce(monitor)
+    expect(seen.map((n) => (n.kind === 'scheduled' ? n.eventId : n.kind))).toEqual(['instance-event-1', 'instance-event-2'])
+  })
+
   it('logs one line per outage, not one per failed read', async () => {
     const clock = instantClock()
     const log = memoryLog()

@@ -77,6 +77,7 @@ describe('runSwitch', () => {
     expect(image.tags).toMatchObject({ ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1', SourceInstance: w.instanceId })
 
     expect([...ec2.state.addresses.values()].find((a) => a.allocationId === w.allocationId)!.instanceId).toBe(fresh!.instanceId)
+    expect(ec2.requests.find((r) => r.action === 'CreateImage')!.params.NoReboot).toBe('true')
     expect(ec2.requests.find((r) => r.action === 'RunInstances')!.params.ClientToken).toBe(clientToken('switch', 'cmd-switch-1'))
 
     // Reported and marked done while the old instance still ran; terminated only after that.
@@ -111,6 +112,13 @@ describe('runSwitch', () => {
     const switched = ec2.requests.find((r) => r.action === 'AssociateAddress')!.at
     const terminated = ec2.requests.find((r) => r.action === 'TerminateInstances')!.at
     expect(terminated - switched).toBeGreaterThanOrEqual(120_000)
+  })
+
+  it('asks CreateImage to reboot for a consistent image when SPOTGUARD_AMI_NO_REBOOT=false', async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    ctx.config = { ...ctx.config, amiNoReboot: false }
+    expect(await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 0 })))).toMatchObject({ ok: true })
+    expect(ec2.requests.find((r) => r.action === 'CreateImage')!.params.NoReboot).toBe('false')
   })
 
   it('keeps the old instance when terminate_wait_seconds is 0', async () => {

@@ -4,6 +4,7 @@ import type { AgentConfig } from '../../../src/protocol'
 import type { Clock } from '../clock'
 import type { Config } from '../config'
 import type { Ec2 } from '../ec2'
+import type { Host } from '../host'
 import type { Identity } from '../imds'
 import type { Link } from '../link'
 import type { Log } from '../log'
@@ -11,6 +12,8 @@ import type { State } from '../state'
 
 export interface ActionContext {
   ec2: Ec2
+  /** The machine itself (systemd, files): only the uninstall command touches it. */
+  host: Host
   link: Link
   clock: Clock
   log: Log

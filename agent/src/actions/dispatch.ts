@@ -1,10 +1,11 @@
 /** Runs one command: every command type has exactly one action (exhaustive by command_type). */
 import type { Command } from '../../../src/protocol'
 import { runCleanup } from './cleanup'
-import { fail, ok, type ActionContext, type ActionResult } from './context'
+import { fail, type ActionContext, type ActionResult } from './context'
 import { launchReplica, runPromoteReplica, runTerminateReplica } from './replica'
 import { runSwitch } from './switch'
 import { runTerminateInstance } from './terminate'
+import { runUninstall } from './uninstall'
 
 export async function runCommand(ctx: ActionContext, command: Command): Promise<ActionResult> {
   switch (command.command_type) {
@@ -26,8 +27,7 @@ export async function runCommand(ctx: ActionContext, command: Command): Promise<
     case 'cleanup':
       return runCleanup(ctx)
     case 'uninstall':
-      ctx.retire('uninstall requested')
-      return ok('agent uninstalled: it stops and will not register again on this instance')
+      return runUninstall(ctx)
     default: {
       const never: never = command
       return fail('Unsupported', `unknown command ${(never as { command_type: string }).command_type}`)

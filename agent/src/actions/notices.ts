@@ -1,15 +1,20 @@
 /**
  * What the agent does about a notice. Interruption: tell the control plane at once, retrying within
  * the 2-minute budget; when it has no replica to promote (409), launch an emergency replacement from
- * the newest SpotGuard AMI (else the launch AMI). Rebalance: ask for an emergency replica and launch it.
+ * the newest SpotGuard AMI (else the launch AMI); when it does not answer within its share of the
+ * budget, launch that replacement without it (actions/emergency.ts). Rebalance: ask for an emergency
+ * replica and launch it.
  */
 import { backoffMs } from '../clock'
 import type { Notice } from '../monitors/notice'
+import { launchWithoutControlPlane } from './emergency'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
 import { launchReplica } from './replica'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
 const DEFAULT_BUDGET_MS = 120_000
+/** The control plane gets this much of the budget to answer; then the agent launches on its own. */
+export const CONTROL_PLANE_SHARE_MS = 30_000
 
 export async function handleNotice(ctx: ActionContext, notice: Notice): Promise<ActionResult> {
   switch (notice.kind) {
@@ -32,6 +37,8 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
   const detectedAt = clock.now()
   const terminationAt = Date.parse(notice.time)
   const deadline = Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + DEFAULT_BUDGET_MS
+  // A launch takes most of the rest: waiting for the control plane until the end would save nothing.
+  const giveUpAt = Math.min(deadline, detectedAt + CONTROL_PLANE_SHARE_MS)
   const body = { instance_id: self.instanceId, termination_time: notice.time, detected_at: new Date(detectedAt).toISOString() }
   for (let attempt = 0; ; attempt++) {
     const reply = await link.terminationImminent(body)
@@ -47,7 +54,10 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
       return fail('Refused', `termination-imminent refused: ${reply.status} ${reply.error}`)
     }
     const wait = backoffMs(attempt, 250, 5_000)
-    if (clock.now() + wait >= deadline) return fail('Unreachable', `control plane unreachable until the interruption: ${reply.error}`, false)
+    if (clock.now() + wait >= giveUpAt) {
+      log.warn('interruption: control plane did not answer in time', { status: reply.status, error: reply.error })
+      return launchWithoutControlPlane(ctx, notice)
+    }
     await clock.sleep(wait, ctx.signal)
     if (ctx.signal.aborted) return fail('Stopped', 'agent stopping')
   }
@@ -61,6 +71,8 @@ async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kin
     termination_time: notice.time,
     exclude_zones: [ctx.self.az],
   })
+  // Refused now after answering 409 a moment ago: it went away, so the agent launches on its own.
+  if (!reply.ok && (reply.status === 0 || reply.status >= 500)) return launchWithoutControlPlane(ctx, notice)
   if (!reply.ok) return fail('NoEmergencyReplica', `create-emergency-replica failed: ${reply.status} ${reply.error}`, true)
   if (isRealInstanceId(reply.body.instance_id)) return ok(`replica ${reply.body.replica_id} already runs on ${reply.body.instance_id}`)
   return launchReplica(ctx, {

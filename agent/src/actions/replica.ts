@@ -15,6 +15,8 @@ export interface ReplicaOrder {
   poolId: string | null
   az: string | null
   replicaType: 'manual' | 'emergency' | string
+  /** Launched by the agent on its own (control plane unreachable): it has no replica to report to. */
+  unlisted?: boolean
 }
 
 /** Launches one replica and reports it; a second call for the same replica is a no-op. */
@@ -23,8 +25,9 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
   if (underway.has(order.replicaId)) return ok(`replica ${order.replicaId} already underway`)
   underway.add(order.replicaId)
   const { link, log, self, clock } = ctx
-  const status = (body: Record<string, unknown>) =>
-    link.report(`replica-status:${order.replicaId}:${String(body.status)}`, 'POST', `/replicas/${order.replicaId}/status`, body)
+  const status = (body: Record<string, unknown>) => {
+    if (!order.unlisted) link.report(`replica-status:${order.replicaId}:${String(body.status)}`, 'POST', `/replicas/${order.replicaId}/status`, body)
+  }
   let instanceId: string | null = null
   try {
     const pool = order.poolId ? parsePool(order.poolId) : null
@@ -47,7 +50,7 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
       clientToken: clientToken('replica', order.replicaId),
     })
     log.info('replica launched', { replica_id: order.replicaId, instance_id: instanceId, image: image.imageId, image_source: image.source })
-    link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
+    if (!order.unlisted) link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
     status({ status: 'syncing', sync_started_at: new Date(clock.now()).toISOString() })
     await waitRunningAndOk(ctx, instanceId)
     status({ status: 'ready', sync_completed_at: new Date(clock.now()).toISOString() })

@@ -56,7 +56,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       imageId = existing[0]?.imageId ?? null
     }
     if (!imageId) {
-      imageId = await createImage(ec2, self.instanceId, amiName(self.instanceId, clock.now()), true, {
+      imageId = await createImage(ec2, self.instanceId, amiName(self.instanceId, clock.now()), ctx.config.amiNoReboot, {
         ManagedBy: 'SpotOptimizer',
         LogicalAgentId: ctx.logicalAgentId,
         SourceInstance: self.instanceId,

@@ -1,11 +1,15 @@
 /**
  * The push socket (GET /api/agents/:agentId/stream): commands arrive the moment they are queued.
  * Reconnects with backoff for as long as the agent runs; while it is down, polling takes over.
+ * A ping every 30 s keeps idle proxies from dropping the connection and finds a dead one: a send that
+ * fails, or a socket error, ends the connection so the loop reconnects.
  */
 import WebSocket from 'ws'
 import { AgentMessage, ServerMessage } from '../../../src/protocol'
 import { backoffMs, type Clock } from '../clock'
 import type { Log } from '../log'
+
+export const PING_INTERVAL_MS = 30_000
 
 export interface Stream {
   readonly isOpen: boolean
@@ -53,10 +57,12 @@ export function openStream(options: StreamOptions): Stream {
       socket = ws
       const onAbort = () => ws.close(1000, 'agent stopping')
       signal.addEventListener('abort', onAbort, { once: true })
+      const connectionEnded = new AbortController()
       ws.on('open', () => {
         opened = true
         setOpen(true)
         log.info('push socket open')
+        void keepAlive(ws, AbortSignal.any([signal, connectionEnded.signal]))
       })
       ws.on('message', (data) => {
         let parsed
@@ -72,8 +78,12 @@ export function openStream(options: StreamOptions): Stream {
         log.warn('push socket refused', { status: res.statusCode })
         ws.terminate()
       })
-      ws.on('error', (err) => log.debug('push socket error', { error: err.message }))
+      ws.on('error', (err) => {
+        log.debug('push socket error', { error: err.message })
+        ws.terminate()
+      })
       ws.on('close', (code, reason) => {
+        connectionEnded.abort()
         signal.removeEventListener('abort', onAbort)
         socket = null
         setOpen(false)
@@ -81,6 +91,18 @@ export function openStream(options: StreamOptions): Stream {
         resolve(opened)
       })
     })
+
+  const keepAlive = async (ws: WebSocket, ended: AbortSignal) => {
+    for (;;) {
+      await clock.sleep(PING_INTERVAL_MS, ended)
+      if (ended.aborted) return
+      ws.send(JSON.stringify(AgentMessage.parse({ type: 'ping' })), (err) => {
+        if (!err) return
+        log.debug('push socket ping failed, reconnecting', { error: err.message })
+        ws.terminate()
+      })
+    }
+  }
 
   void (async () => {
     let failures = 0

@@ -35,7 +35,9 @@ export function manualClock(startMs = Date.parse('2026-01-01T00:00:00Z')) {
         const entry = { at: now + ms, resolve }
         sleepers.push(entry)
         signal?.addEventListener('abort', () => {
-          sleepers.splice(sleepers.indexOf(entry), 1)
+          // Already woken by advance(): nothing to remove (indexOf -1 would remove another sleeper).
+          const i = sleepers.indexOf(entry)
+          if (i >= 0) sleepers.splice(i, 1)
           resolve()
         }, { once: true })
       })

@@ -3,6 +3,7 @@ import type { ActionContext } from '../../../agent/src/actions/context'
 import type { Clock } from '../../../agent/src/clock'
 import { loadConfig } from '../../../agent/src/config'
 import { createEc2 } from '../../../agent/src/ec2'
+import type { Host } from '../../../agent/src/host'
 import type { Identity } from '../../../agent/src/imds'
 import { Link } from '../../../agent/src/link'
 import { memoryLog } from '../../../agent/src/log'
@@ -14,7 +15,7 @@ export function actionContext(
   ec2Fake: FakeEc2,
   workload: SeededWorkload,
   clock: Clock,
-  options: { state?: State; dryRun?: boolean; http?: ReturnType<typeof recordingHttp>; signal?: AbortSignal } = {},
+  options: { state?: State; dryRun?: boolean; http?: ReturnType<typeof recordingHttp>; signal?: AbortSignal; host?: Host } = {},
 ) {
   const log = memoryLog()
   const state = options.state ?? memoryState(clock.now)
@@ -38,8 +39,15 @@ export function actionContext(
     mode: facts.lifecycle === 'spot' ? 'spot' : 'ondemand',
   }
   const retired: string[] = []
+  // Nothing in a test may touch this machine: a host that refuses unless the test gives its own.
+  const host: Host = options.host ?? {
+    installed: false,
+    run: async (program) => Promise.reject(new Error(`no host in tests: ${program}`)),
+    remove: async (path) => Promise.reject(new Error(`no host in tests: ${path}`)),
+  }
   const ctx: ActionContext = {
     ec2,
+    host,
     link,
     clock,
     log,

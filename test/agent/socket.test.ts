@@ -1,0 +1,87 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket, { WebSocketServer } from 'ws'
+import { openStream, PING_INTERVAL_MS } from '../../agent/src/link/socket'
+import { memoryLog } from '../../agent/src/log'
+import { manualClock } from './support/clock'
+
+const cleanup: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f()
+})
+
+/** A push-socket server that hands each connection and its messages to the test. */
+async function server() {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(wss, 'listening')
+  const connections: WebSocket[] = []
+  const messages: unknown[] = []
+  const waiters: Array<() => void> = []
+  const changed = () => waiters.splice(0).forEach((w) => w())
+  wss.on('connection', (ws) => {
+    connections.push(ws)
+    ws.on('message', (data) => {
+      messages.push(JSON.parse(data.toString()))
+      changed()
+    })
+    changed()
+  })
+  cleanup.push(() => new Promise<void>((resolve) => {
+    for (const c of wss.clients) c.terminate()
+    wss.close(() => resolve())
+  }))
+  const until = async (check: () => boolean) => {
+    while (!check()) await new Promise<void>((r) => waiters.push(r))
+  }
+  return { url: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`, connections, messages, until }
+}
+
+function stream(url: string, clock: ReturnType<typeof manualClock>) {
+  const stop = new AbortController()
+  cleanup.push(() => stop.abort())
+  const opens: boolean[] = []
+  const s = openStream({
+    serverUrl: url, token: 't', agentId: 'ag-1', instanceId: 'i-1', clock, log: memoryLog(), signal: stop.signal,
+    onMessage: () => undefined,
+    onOpenChange: (open) => opens.push(open),
+  })
+  return { s, opens }
+}
+
+describe('push socket keep-alive', () => {
+  it('pings every 30 s while open, and only then', async () => {
+    const srv = await server()
+    const clock = manualClock()
+    const { s } = stream(srv.url, clock)
+    await srv.until(() => srv.connections.length === 1)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    await clock.advance(PING_INTERVAL_MS - 1)
+    expect(srv.messages).toEqual([])
+    await clock.advance(1)
+    await srv.until(() => srv.messages.length === 1)
+    await clock.advance(PING_INTERVAL_MS)
+    await srv.until(() => srv.messages.length === 2)
+    expect(srv.messages).toEqual([{ type: 'ping' }, { type: 'ping' }])
+  })
+
+  it('reconnects after the connection dies, and pings on the new one', async () => {
+    const srv = await server()
+    const clock = manualClock()
+    const { s, opens } = stream(srv.url, clock)
+    await srv.until(() => srv.connections.length === 1)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    srv.connections[0]!.terminate()
+    while (s.isOpen) await new Promise((r) => setImmediate(r))
+    // The old connection's ping loop is gone: only the reconnect backoff (≤ 1.2 s after an open) sleeps.
+    while (clock.sleeping === 0) await new Promise((r) => setImmediate(r))
+    expect(clock.sleeping).toBe(1)
+    await clock.advance(1_200)
+    await srv.until(() => srv.connections.length === 2)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    expect(opens).toEqual([true, false, true])
+    await clock.advance(PING_INTERVAL_MS)
+    await srv.until(() => srv.messages.length === 1)
+    expect(srv.messages).toEqual([{ type: 'ping' }])
+  })
+})
