@@ -1,8 +1,10 @@
 /**
  * Cron Triggers (wrangler.toml): every 5 minutes the decision engine and webhook delivery; hourly the
- * ledger (segments synced, the last days' savings recomputed). Each job's last run is kept in `cron_runs` (owned here) for system health.
+ * ledger (segments synced, the last days' savings recomputed) and today's client growth snapshot.
+ * Each job's last run is kept in `cron_runs` (owned here) for system health.
  */
 import { eq } from 'drizzle-orm'
+import { snapshotClients } from './clients/daily-snapshot'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
 import { runEngine } from './engine/runner'
@@ -20,7 +22,10 @@ const JOBS: Record<string, Job[]> = {
     { name: 'engine', run: (env, db, now) => runEngine(env, db, now) },
     { name: 'webhooks', run: (_env, db, now) => dispatchWebhooks(db, now) },
   ],
-  [CRON_HOURLY]: [{ name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) }],
+  [CRON_HOURLY]: [
+    { name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) },
+    { name: 'client-growth-hourly', run: (_env, db, now) => snapshotClients(db, now) },
+  ],
 }
 
 /** Runs the jobs of a cron expression at `now`; a failing job is recorded and does not stop the others. */

@@ -576,6 +576,18 @@ export const cronRuns = sqliteTable('cron_runs', {
   detail: text('detail'),
 })
 
+/**
+ * One row per UTC day (owned by src/clients/daily-snapshot.ts), upserted by the hourly cron: the client
+ * growth chart reads only these real snapshots, never a history rebuilt after the fact.
+ */
+export const clientDaily = sqliteTable('client_daily', {
+  day: text('day').primaryKey(),
+  total: integer('total').notNull(),
+  newClients: integer('new_clients').notNull(),
+  active: integer('active').notNull(),
+  computedAt: ms('computed_at').notNull(),
+})
+
 export type Client = typeof clients.$inferSelect
 export type Agent = typeof agents.$inferSelect
 export type Instance = typeof instances.$inferSelect

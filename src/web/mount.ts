@@ -3,6 +3,7 @@ import type { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { clientAdmin } from '../routes/admin/client-admin'
 import { adminFleet } from '../routes/admin/fleet'
+import { adminGrowth } from '../routes/admin/growth'
 import { adminUsers } from '../routes/admin/users'
 import { clientAgents } from '../routes/client/agents'
 import { clientExports } from '../routes/client/exports'
@@ -17,6 +18,7 @@ import { pages } from './pages/router'
 
 export function mountPeople(app: Hono<AppEnv>): void {
   app.route('/api/openapi.json', openApi)
+  app.route('/api/admin/clients', adminGrowth)
   app.route('/api/admin/clients', clientAdmin)
   app.route('/api/admin/users', adminUsers)
   app.route('/api/admin', adminFleet)

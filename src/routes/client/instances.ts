@@ -4,6 +4,7 @@ import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../aut
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
+import { freshTypesIn } from '../../web/queries/fresh-types'
 import { instanceFacts } from '../../web/queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../../web/queries/instances'
 import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../web/queries/price-history'
@@ -59,7 +60,13 @@ clientInstances.get('/instances/:instanceId/price-history', async (c) => {
 clientInstances.get('/instances/:instanceId/available-options', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  const { pricing } = await instanceFacts(db, inst, Date.now())
+  const now = Date.now()
+  const [{ pricing }, fresh] = await Promise.all([
+    instanceFacts(db, inst, now),
+    inst.region ? freshTypesIn(db, inst.region, now) : Promise.resolve([]),
+  ])
+  // The instance's own type stays listed even while its prices are stale: it is what it runs.
+  const types = new Set(inst.instanceType ? [inst.instanceType, ...fresh] : fresh)
   return c.json({
     currentType: inst.instanceType,
     currentRegion: inst.region,
@@ -67,7 +74,6 @@ clientInstances.get('/instances/:instanceId/available-options', async (c) => {
     currentMode: inst.mode,
     currentPoolId: inst.poolId,
     availablePools: pricing.pools.filter((p) => p.price !== null),
-    // Alternative instance types are not offered: a switch keeps the type (product.md).
-    availableTypes: inst.instanceType ? [inst.instanceType] : [],
+    availableTypes: [...types].sort(),
   })
 })

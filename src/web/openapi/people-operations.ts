@@ -3,6 +3,7 @@ import { DeleteClientBody } from '../../routes/admin/client-admin'
 import { CreateClientBody } from '../../routes/admin/clients'
 import { CreateVersionBody } from '../../routes/admin/engine'
 import { ActivityQuery } from '../../routes/admin/fleet'
+import { GrowthQuery } from '../../routes/admin/growth'
 import { NewAdminBody } from '../../routes/admin/users'
 import { AgentConfigBody, ToggleEnabledBody } from '../../routes/client/agents'
 import { CreateReplicaBody } from '../../routes/client/replicas'
@@ -33,6 +34,14 @@ export const PEOPLE_OPERATIONS: Operation[] = [
   op('get', '/api/admin/clients', 'admin', 'admin', 'Clients with counts and savings (X-Total-Count)', {
     query: ClientListQuery,
   }),
+  op(
+    'get',
+    '/api/admin/clients/growth',
+    'admin',
+    'admin',
+    'Client growth [{date,total,new,active}] from daily snapshots only (days absent without one)',
+    { query: GrowthQuery },
+  ),
   op('get', '/api/admin/clients/{clientId}', 'admin', 'admin', 'One client row'),
   op(
     'post',

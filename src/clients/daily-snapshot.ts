@@ -1,0 +1,53 @@
+/**
+ * The client growth snapshot (owns `client_daily`): the hourly cron upserts today's row, so a day has a
+ * row only if the job ran on it, and re-running within the day just refreshes the same row. Growth is
+ * read back from these rows alone: history is never reconstructed from today's tables.
+ */
+import { and, asc, count, countDistinct, gte, inArray, lte, ne } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { agents, clientDaily, clients } from '../db/schema'
+import { DAY_MS, dayStart, utcDay } from '../ledger/rollup'
+
+export interface GrowthPoint {
+  date: string
+  total: number
+  new: number
+  active: number
+}
+
+/** Upserts today's snapshot: clients not deleted, of them created today, and with an agent heartbeat today. */
+export async function snapshotClients(db: Database, now: number): Promise<GrowthPoint> {
+  const date = utcDay(now)
+  const from = dayStart(date)
+  const live = ne(clients.status, 'deleted')
+  const liveIds = db.select({ id: clients.id }).from(clients).where(live)
+  const [[totals], [created], [active]] = await Promise.all([
+    db.select({ n: count() }).from(clients).where(live),
+    db
+      .select({ n: count() })
+      .from(clients)
+      .where(and(live, gte(clients.createdAt, from))),
+    db
+      .select({ n: countDistinct(agents.clientId) })
+      .from(agents)
+      .where(and(gte(agents.lastHeartbeatAt, from), inArray(agents.clientId, liveIds))),
+  ])
+  const row = { total: totals?.n ?? 0, newClients: created?.n ?? 0, active: active?.n ?? 0 }
+  await db
+    .insert(clientDaily)
+    .values({ day: date, ...row, computedAt: now })
+    .onConflictDoUpdate({ target: clientDaily.day, set: { ...row, computedAt: now } })
+  return { date, total: row.total, new: row.newClients, active: row.active }
+}
+
+/** The snapshots of the last `days` UTC days (today included), oldest first; days without one are absent. */
+export async function clientGrowth(db: Database, days: number, now: number): Promise<GrowthPoint[]> {
+  const today = utcDay(now)
+  const first = utcDay(dayStart(today) - (days - 1) * DAY_MS)
+  const rows = await db
+    .select()
+    .from(clientDaily)
+    .where(and(gte(clientDaily.day, first), lte(clientDaily.day, today)))
+    .orderBy(asc(clientDaily.day))
+  return rows.map((r) => ({ date: r.day, total: r.total, new: r.newClients, active: r.active }))
+}
