@@ -1,5 +1,6 @@
 /** Admin pages over the whole fleet: overview, clients, all agents, all instances. */
 import { Hono } from 'hono'
+import { clientGrowth } from '../../clients/daily-snapshot'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
@@ -16,7 +17,10 @@ export const adminFleetPages = new Hono<AppEnv>()
 
 adminFleetPages.get('/', async (c) => {
   const viewer = viewerOf(c)
-  const t = await fleetTotals(database(c.env.DB), null, Date.now())
+  const db = database(c.env.DB)
+  const now = Date.now()
+  const [t, growth] = await Promise.all([fleetTotals(db, null, now), clientGrowth(db, 30, now)])
+  const latest = growth.at(-1)
   return c.html(
     <Shell title="Fleet overview" viewer={viewer} active="/admin">
       <div class="cards">
@@ -52,6 +56,15 @@ adminFleetPages.get('/', async (c) => {
           sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine`}
         />
         <Stat label="Pools in use" value={t.poolsCovered} />
+        <Stat
+          label="Clients, 30 d snapshots"
+          value={latest ? `${latest.total} on ${latest.date}` : 'no snapshot yet'}
+          sub={
+            latest
+              ? `${growth.reduce((n, g) => n + g.new, 0)} new · ${latest.active} active that day`
+              : 'the hourly cron writes one per day'
+          }
+        />
       </div>
       {t.clients === 0 ? (
         <Empty>

@@ -64,6 +64,9 @@ describe('client growth', () => {
       day(1),
     ])
     expect(await clientGrowth(db(), 365, now)).toContainEqual({ date: day(40), total: 1, new: 1, active: 0 })
+    const page = await get('/admin', ADMIN)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Clients, 30 d snapshots')
   })
 
   it('the hourly cron upserts one row per day: total, new today, active by heartbeat today', async () => {
