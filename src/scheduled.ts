@@ -24,8 +24,13 @@ const JOBS: Record<string, Job[]> = {
   ],
   [CRON_HOURLY]: [
     { name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) },
-    { name: 'client-growth-hourly', run: (_env, db, now) => snapshotClients(db, now) },
+    { name: 'client-growth', run: (_env, db, now) => snapshotClients(db, now) },
   ],
+}
+
+/** How long after its last start a job counts as late: two missed runs of its cron (ms). */
+export function staleAfterMs(job: string): number {
+  return JOBS[CRON_HOURLY]!.some((j) => j.name === job) ? 2 * 3600_000 : 15 * 60_000
 }
 
 /** Runs the jobs of a cron expression at `now`; a failing job is recorded and does not stop the others. */

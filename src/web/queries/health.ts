@@ -2,10 +2,8 @@
 import { count, desc, ne, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, cronRuns, engineParams } from '../../db/schema'
+import { staleAfterMs } from '../../scheduled'
 
-/** A cron job is stale when its last start is older than this (ms): the 5-minute job missed two runs. */
-export const CRON_STALE_MS = 15 * 60_000
-const HOURLY_STALE_MS = 2 * 3600_000
 
 export async function systemHealth(db: Database, d1: D1Database, now: number) {
   const started = Date.now()
@@ -45,13 +43,7 @@ export async function systemHealth(db: Database, d1: D1Database, now: number) {
       .groupBy(sql`1`)
       .orderBy(desc(sql`2`)),
   ])
-  const cron = runs.map((r) => {
-    const limit =
-      r.job.includes('hour') || r.job.includes('cleanup') || r.job.includes('rollup')
-        ? HOURLY_STALE_MS
-        : CRON_STALE_MS
-    return { ...r, stale: now - r.startedAt > limit }
-  })
+  const cron = runs.map((r) => ({ ...r, stale: now - r.startedAt > staleAfterMs(r.job) }))
   const active = params.find((p) => p.status === 'active')
   return {
     apiStatus: cron.some((r) => r.stale || r.ok === false) ? 'degraded' : 'healthy',

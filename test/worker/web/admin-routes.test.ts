@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { auditLog, clients } from '../../../src/db/schema'
+import { auditLog, clients, cronRuns } from '../../../src/db/schema'
 import { ADMIN, db, get, seedClient, seedFleet, seedUser, send } from './seed'
 
 const ADMIN_GETS = [
@@ -100,6 +100,23 @@ describe('admin routes', () => {
     expect(
       (await send('POST', '/api/admin/users', ADMIN, { email, password: 'long enough password' })).status,
     ).toBe(409)
+  })
+
+  it('judge a cron job late by its own cadence: an hourly job 30 minutes old is fine, a 5-minute one is not', async () => {
+    const now = Date.now()
+    const halfHourAgo = now - 30 * 60_000
+    await db().delete(cronRuns)
+    await db()
+      .insert(cronRuns)
+      .values([
+        { job: 'ledger', startedAt: halfHourAgo, finishedAt: halfHourAgo, ok: true },
+        { job: 'engine', startedAt: now, finishedAt: now, ok: true },
+      ])
+    const healthy = (await (await get('/api/admin/system-health', ADMIN)).json()) as Record<string, unknown>
+    expect(healthy).toMatchObject({ apiStatus: 'healthy' })
+    await db().update(cronRuns).set({ startedAt: halfHourAgo }).where(eq(cronRuns.job, 'engine'))
+    const late = (await (await get('/api/admin/system-health', ADMIN)).json()) as Record<string, unknown>
+    expect(late).toMatchObject({ apiStatus: 'degraded' })
   })
 
   it('report real health checks', async () => {
