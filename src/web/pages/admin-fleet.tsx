@@ -10,7 +10,7 @@ import { InstanceListQuery, listInstances } from '../queries/instances'
 import { fleetTotals } from '../queries/overview'
 import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, Select, Stat, Time, usd } from '../ui/bits'
 import { Shell } from '../ui/layout'
-import { AgentTable, InstanceTable } from './tables'
+import { AgentTable, InstanceFilterSelects, InstanceTable } from './tables'
 import { viewerOf } from './context'
 
 export const adminFleetPages = new Hono<AppEnv>()
@@ -235,24 +235,7 @@ adminFleetPages.get('/instances', async (c) => {
     <Shell title="All instances" viewer={viewer} active="/admin/instances">
       <Panel>
         <Filters search={q.search} placeholder="Search instance, type, AZ, agent or client">
-          <Select
-            name="mode"
-            value={q.mode}
-            options={[
-              ['', 'Any mode'],
-              ['spot', 'Spot'],
-              ['ondemand', 'On-demand'],
-            ]}
-          />
-          <Select
-            name="status"
-            value={q.status}
-            options={[
-              ['', 'Any status'],
-              ['active', 'Active'],
-              ['terminated', 'Terminated'],
-            ]}
-          />
+          <InstanceFilterSelects mode={q.mode} status={q.status} />
         </Filters>
         {page.items.length === 0 ? (
           <Empty>No instance matches.</Empty>

@@ -7,11 +7,11 @@ import { switchHistory } from '../queries/history'
 import { instanceFacts } from '../queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../queries/instances'
 import { priceHistory, RANGES, type RangeKey } from '../queries/price-history'
-import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, perHour, Select, Stat, usd } from '../ui/bits'
+import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
 import { PriceChart, type Marker } from '../ui/charts'
 import { Shell } from '../ui/layout'
 import { canWrite, portalClient, viewerOf } from './context'
-import { InstanceTable } from './tables'
+import { InstanceFilterSelects, InstanceTable } from './tables'
 import { SwitchTable } from './switch-table'
 
 export const portalInstances = new Hono<AppEnv>()
@@ -25,24 +25,7 @@ portalInstances.get('/instances', async (c) => {
     <Shell title="Instances" viewer={viewer} active={`/c/${client.id}/instances`} client={client}>
       <Panel>
         <Filters search={q.search} placeholder="Search instance id, type, AZ or agent">
-          <Select
-            name="mode"
-            value={q.mode}
-            options={[
-              ['', 'Any mode'],
-              ['spot', 'Spot'],
-              ['ondemand', 'On-demand'],
-            ]}
-          />
-          <Select
-            name="status"
-            value={q.status}
-            options={[
-              ['', 'Any status'],
-              ['active', 'Active'],
-              ['terminated', 'Terminated'],
-            ]}
-          />
+          <InstanceFilterSelects mode={q.mode} status={q.status} />
         </Filters>
         {page.items.length === 0 ? (
           <Empty>

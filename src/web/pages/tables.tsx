@@ -1,7 +1,7 @@
 /** Agent and instance tables shared by the admin and client pages. */
 import type { AgentRow } from '../queries/agents'
 import type { InstanceRow } from '../queries/instances'
-import { Badge, pct, perHour, Time } from '../ui/bits'
+import { Badge, pct, perHour, Select, Time } from '../ui/bits'
 
 export function AgentTable(props: { rows: AgentRow[]; showClient?: boolean }) {
   return (
@@ -59,6 +59,32 @@ export function AgentTable(props: { rows: AgentRow[]; showClient?: boolean }) {
         </tbody>
       </table>
     </div>
+  )
+}
+
+/** The mode and status filters of an instance list. */
+export function InstanceFilterSelects(props: { mode?: string; status?: string }) {
+  return (
+    <>
+      <Select
+        name="mode"
+        value={props.mode}
+        options={[
+          ['', 'Any mode'],
+          ['spot', 'Spot'],
+          ['ondemand', 'On-demand'],
+        ]}
+      />
+      <Select
+        name="status"
+        value={props.status}
+        options={[
+          ['', 'Any status'],
+          ['active', 'Active'],
+          ['terminated', 'Terminated'],
+        ]}
+      />
+    </>
   )
 }
 
