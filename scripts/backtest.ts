@@ -13,8 +13,8 @@ import {
   parseEventsFile,
   parsePriceFile,
   traceFromPrices,
-} from './backtest/files'
-import { formatTable, runBacktest } from './backtest/report'
+} from '../src/engine/backtest/files'
+import { formatTable, runBacktest } from '../src/engine/backtest/report'
 import { generateTrace } from './backtest/trace'
 
 const { values, positionals } = parseArgs({

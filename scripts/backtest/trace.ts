@@ -1,28 +1,5 @@
-/**
- * A price trace on a regular grid, and the generator of realistic ones.
- * Prices are USD/h per pool and step (NaN: not known yet); events are the fleet's notices per AZ.
- */
-
-export interface TraceEvent {
-  /** Epoch ms. */
-  at: number
-  az: string
-  kind: 'interruption' | 'rebalance'
-}
-
-export interface Trace {
-  /** Epoch ms of step 0. */
-  start: number
-  stepMs: number
-  steps: number
-  onDemand: number
-  instanceType: string
-  pools: Array<{ poolId: string; az: string }>
-  /** prices[pool][step], USD/h. */
-  prices: Float64Array[]
-  /** Sorted by time. */
-  events: TraceEvent[]
-}
+/** The generator of realistic price traces (the CLI's default input and the tests'). */
+import type { Trace, TraceEvent } from '../../src/engine/backtest/trace'
 
 export interface TraceOptions {
   seed: number

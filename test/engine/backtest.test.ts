@@ -5,9 +5,9 @@ import {
   parseEventsFile,
   parsePriceFile,
   traceFromPrices,
-} from '../../scripts/backtest/files'
-import { runBacktest } from '../../scripts/backtest/report'
-import { capViolations } from '../../scripts/backtest/simulate'
+} from '../../src/engine/backtest/files'
+import { runBacktest } from '../../src/engine/backtest/report'
+import { capViolations } from '../../src/engine/backtest/simulate'
 import { generateTrace } from '../../scripts/backtest/trace'
 import { resolveParams } from '../../src/engine/params'
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decide } from '../../src/engine/decide'
-import { capViolations } from '../../scripts/backtest/simulate'
+import { capViolations } from '../../src/engine/backtest/simulate'
 import { DEFAULT_PARAMS, effectiveThresholds, resolveParams } from '../../src/engine/params'
 import type { EngineInput, PoolQuote } from '../../src/engine/types'
 import { engineInput, NOW } from './arbitraries'

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { parseEventsFile, parsePriceFile, traceFromPrices } from '../../../scripts/backtest/files'
+import { parseEventsFile, parsePriceFile, traceFromPrices } from '../../../src/engine/backtest/files'
 import { CRON_ENGINE, runScheduled } from '../../../src/scheduled'
 import { ADMIN, call } from '../agent-api/helpers'
 import { agentOn, decisionsOf, freshType, reportPrices, setAgent, switchCommands } from './market'

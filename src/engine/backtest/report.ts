@@ -1,5 +1,5 @@
 /** Runs every strategy over a trace and shapes the table printed and written to bench/results/backtest.json. */
-import { effectiveThresholds, type EngineParams } from '../../src/engine/params'
+import { effectiveThresholds, type EngineParams } from '../params'
 import { optimum } from './optimum'
 import { cheapestAt, simulate, type Caps, type RunResult } from './simulate'
 import { activeStrategy, cheapestStrategy, legacyStrategy, onDemandStrategy } from './strategies'

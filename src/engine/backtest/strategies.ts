@@ -1,8 +1,8 @@
 /** The strategies the backtest compares: the engine (`active`) and the references. */
-import { decide } from '../../src/engine/decide'
-import { effectiveThresholds, type EngineParams } from '../../src/engine/params'
-import { rebalancesFollowed } from '../../src/engine/stats'
-import type { EngineInput, PoolQuote } from '../../src/engine/types'
+import { decide } from '../decide'
+import { effectiveThresholds, type EngineParams } from '../params'
+import { rebalancesFollowed } from '../stats'
+import type { EngineInput, PoolQuote } from '../types'
 import { cheapestAt, ONDEMAND, priceOf, type Strategy } from './simulate'
 import type { Trace } from './trace'
 
