@@ -483,6 +483,26 @@ export const engineParams = sqliteTable(
   (t) => [check('engine_params_status', oneOf(t.status, ['draft', 'active', 'shadow', 'retired']))],
 )
 
+/**
+ * Backtest reports of a parameter version on stored price history (owned by src/engine/backtest-store.ts).
+ * `inputs`: the request and the trace it became; `strategies`: the report's table rows.
+ */
+export const backtestRuns = sqliteTable(
+  'backtest_runs',
+  {
+    id: text('id').primaryKey(),
+    paramsVersion: integer('params_version').notNull(),
+    instanceType: text('instance_type').notNull(),
+    region: text('region').notNull(),
+    days: integer('days').notNull(),
+    inputs: text('inputs', { mode: 'json' }).notNull(),
+    strategies: text('strategies', { mode: 'json' }).notNull(),
+    createdBy: text('created_by'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('backtest_runs_version_created').on(t.paramsVersion, t.createdAt)],
+)
+
 /** Engine decisions, stored when they differ from the agent's previous one. */
 export const decisions = sqliteTable(
   'decisions',
