@@ -8,10 +8,13 @@ import { AgentListQuery, listAgents } from '../queries/agents'
 import { ClientListQuery, listClients } from '../queries/clients'
 import { InstanceListQuery, listInstances } from '../queries/instances'
 import { fleetTotals } from '../queries/overview'
-import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, Select, Stat, Time, usd } from '../ui/bits'
+import { Badge, Empty, Filters, Pager, Panel, pct, Select, Stat, Time, usd } from '../ui/bits'
+import { ApiForm, ShownOnce } from '../ui/forms'
 import { Shell } from '../ui/layout'
-import { AgentTable, InstanceFilterSelects, InstanceTable } from './tables'
+import { Table } from '../ui/table'
 import { viewerOf } from './context'
+import { SavingsStats, SwitchesStat } from './fleet-stats'
+import { AgentStatusSelect, AgentTable, InstanceFilterSelects, InstanceTable } from './tables'
 
 export const adminFleetPages = new Hono<AppEnv>()
 
@@ -36,25 +39,8 @@ adminFleetPages.get('/', async (c) => {
           sub={`${t.instancesSpot} spot · ${t.instancesOnDemand} on-demand`}
         />
         <Stat label="Spot coverage (30 d)" value={pct(t.spotCoverage)} sub="spot instance-hours / all" />
-        <Stat
-          label="Saved this month"
-          value={usd(t.savings.monthToDate)}
-          sub={`projected ${usd(t.savings.projectedMonth)}`}
-        />
-        <Stat
-          label="Saved, lifetime"
-          value={usd(t.savings.lifetime)}
-          sub={
-            t.savings.percentSaved === null
-              ? 'ledger has no day yet'
-              : `${pct(t.savings.percentSaved)} of on-demand`
-          }
-        />
-        <Stat
-          label="Switches"
-          value={t.totalSwitches}
-          sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine`}
-        />
+        <SavingsStats totals={t} noDayYet="ledger has no day yet" shareWording="of on-demand" />
+        <SwitchesStat totals={t} />
         <Stat label="Pools in use" value={t.poolsCovered} />
         <Stat
           label="Clients, 30 d snapshots"
@@ -83,15 +69,17 @@ adminFleetPages.get('/clients', async (c) => {
   return c.html(
     <Shell title="Clients" viewer={viewer} active="/admin/clients">
       <Panel title="New client">
-        <form class="inline" data-api="/api/admin/clients/create" data-show="new-client">
-          <Csrf token={viewer.csrfToken} />
+        <ApiForm
+          class="inline"
+          api="/api/admin/clients/create"
+          show="new-client"
+          csrf={viewer.csrfToken}
+          tone="primary"
+          submit="Create client"
+        >
           <input name="name" placeholder="Name" required maxlength={120} />
           <input name="email" type="email" placeholder="Contact e-mail (optional)" />
-          <button class="primary" type="submit">
-            Create client
-          </button>
-          <span class="msg" />
-        </form>
+        </ApiForm>
         <div id="new-client" hidden class="note" style="margin-top:12px">
           <p style="margin:0 0 6px">
             Client <b data-field="client.name" /> created. Its agent token is shown <b>only now</b>; copy it
@@ -116,80 +104,74 @@ adminFleetPages.get('/clients', async (c) => {
         {page.items.length === 0 ? (
           <Empty>{q.search ? 'No client matches this search.' : 'No clients yet: create one above.'}</Empty>
         ) : (
-          <div class="tablewrap">
-            <table id="clients">
-              <thead>
-                <tr>
-                  <th>Client</th>
-                  <th>Status</th>
-                  <th class="num">Agents online</th>
-                  <th class="num">Instances</th>
-                  <th class="num">Saved</th>
-                  <th>Last sync</th>
-                  <th>Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((cl) => (
-                  <tr data-client={cl.id}>
-                    <td>
-                      <a href={`/c/${cl.id}`}>{cl.name}</a>
-                      <div class="muted" style="font-size:12px">
-                        {cl.email ?? cl.id}
-                      </div>
-                    </td>
-                    <td>
-                      <Badge value={cl.status} />
-                    </td>
-                    <td class="num">
-                      {cl.agentsOnline} / {cl.agentsTotal}
-                    </td>
-                    <td class="num">{cl.instances}</td>
-                    <td class="num">{usd(cl.totalSavings)}</td>
-                    <td>
-                      <Time ms={cl.lastSync} />
-                    </td>
-                    <td>
-                      {cl.status === 'deleted' ? null : (
-                        <div class="inline" style="display:flex;gap:6px;flex-wrap:wrap">
-                          <form
-                            data-api={`/api/admin/clients/${cl.id}/regenerate-token`}
-                            data-show={`rot-${cl.id}`}
-                            data-confirm="Rotate the token? The old one keeps working during the grace period."
-                          >
-                            <Csrf token={viewer.csrfToken} />
-                            <button type="submit">Rotate token</button>
-                          </form>
-                          <form
-                            data-api={`/api/admin/clients/${cl.id}/${cl.status === 'suspended' ? 'activate' : 'suspend'}`}
-                          >
-                            <Csrf token={viewer.csrfToken} />
-                            <button type="submit">
-                              {cl.status === 'suspended' ? 'Reactivate' : 'Suspend'}
-                            </button>
-                          </form>
-                          <form
-                            data-api={`/api/admin/clients/${cl.id}`}
-                            data-method="DELETE"
-                            data-confirm-name={cl.name}
-                          >
-                            <Csrf token={viewer.csrfToken} />
-                            <button type="submit" class="danger">
-                              Delete
-                            </button>
-                            <span class="msg" />
-                          </form>
-                        </div>
-                      )}
-                      <div id={`rot-${cl.id}`} hidden class="note" style="margin-top:6px">
-                        New token (shown once): <div class="secret" data-field="token" />
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            id="clients"
+            columns={[
+              'Client',
+              'Status',
+              ['Agents online', 'num'],
+              ['Instances', 'num'],
+              ['Saved', 'num'],
+              'Last sync',
+              'Actions',
+            ]}
+          >
+            {page.items.map((cl) => (
+              <tr data-client={cl.id}>
+                <td>
+                  <a href={`/c/${cl.id}`}>{cl.name}</a>
+                  <div class="muted" style="font-size:12px">
+                    {cl.email ?? cl.id}
+                  </div>
+                </td>
+                <td>
+                  <Badge value={cl.status} />
+                </td>
+                <td class="num">
+                  {cl.agentsOnline} / {cl.agentsTotal}
+                </td>
+                <td class="num">{cl.instances}</td>
+                <td class="num">{usd(cl.totalSavings)}</td>
+                <td>
+                  <Time ms={cl.lastSync} />
+                </td>
+                <td>
+                  {cl.status === 'deleted' ? null : (
+                    <div class="inline" style="display:flex;gap:6px;flex-wrap:wrap">
+                      <ApiForm
+                        api={`/api/admin/clients/${cl.id}/regenerate-token`}
+                        show={`rot-${cl.id}`}
+                        confirm="Rotate the token? The old one keeps working during the grace period."
+                        csrf={viewer.csrfToken}
+                        submit="Rotate token"
+                        msg={false}
+                      />
+                      <ApiForm
+                        api={`/api/admin/clients/${cl.id}/${cl.status === 'suspended' ? 'activate' : 'suspend'}`}
+                        csrf={viewer.csrfToken}
+                        submit={cl.status === 'suspended' ? 'Reactivate' : 'Suspend'}
+                        msg={false}
+                      />
+                      <ApiForm
+                        api={`/api/admin/clients/${cl.id}`}
+                        method="DELETE"
+                        confirmName={cl.name}
+                        csrf={viewer.csrfToken}
+                        tone="danger"
+                        submit="Delete"
+                      />
+                    </div>
+                  )}
+                  <ShownOnce
+                    id={`rot-${cl.id}`}
+                    label="New token (shown once):"
+                    field="token"
+                    style="margin-top:6px"
+                  />
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
         <Pager url={c.req.url} page={page.page} limit={page.limit} total={page.total} />
       </Panel>
@@ -205,16 +187,7 @@ adminFleetPages.get('/agents', async (c) => {
     <Shell title="All agents" viewer={viewer} active="/admin/agents">
       <Panel>
         <Filters search={q.search} placeholder="Search agent, host, instance or client">
-          <Select
-            name="status"
-            value={q.status}
-            options={[
-              ['', 'Any status'],
-              ['online', 'Online'],
-              ['offline', 'Offline'],
-              ['disabled', 'Disabled'],
-            ]}
-          />
+          <AgentStatusSelect status={q.status} />
         </Filters>
         {page.items.length === 0 ? (
           <Empty>No agent matches. Agents appear here when they register with a client token.</Empty>

@@ -7,9 +7,12 @@ import { readQuery } from '../../validate'
 import { publicUser } from '../auth/accounts'
 import { AuditQuery, listActivity, listAudit } from '../queries/activity'
 import { systemHealth } from '../queries/health'
-import { Badge, Csrf, Empty, Pager, Panel, Stat, Time } from '../ui/bits'
+import { Badge, Empty, Pager, Panel, Stat, Time } from '../ui/bits'
+import { ApiForm } from '../ui/forms'
 import { Shell } from '../ui/layout'
+import { Table } from '../ui/table'
 import { viewerOf } from './context'
+import { PeopleTable } from './people-table'
 
 export const adminOpsPages = new Hono<AppEnv>()
 
@@ -27,30 +30,19 @@ adminOpsPages.get('/activity', async (c) => {
         {activity.items.length === 0 ? (
           <Empty>Nothing happened yet. Notifications and every change made in the console appear here.</Empty>
         ) : (
-          <div class="tablewrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Type</th>
-                  <th>What</th>
-                </tr>
-              </thead>
-              <tbody>
-                {activity.items.map((a) => (
-                  <tr>
-                    <td>
-                      <Time ms={a.time} />
-                    </td>
-                    <td>
-                      <Badge value={a.severity} /> <code>{a.type}</code>
-                    </td>
-                    <td>{a.text}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['When', 'Type', 'What']}>
+            {activity.items.map((a) => (
+              <tr>
+                <td>
+                  <Time ms={a.time} />
+                </td>
+                <td>
+                  <Badge value={a.severity} /> <code>{a.type}</code>
+                </td>
+                <td>{a.text}</td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Panel>
       <Panel title="Audit log">
@@ -62,44 +54,31 @@ adminOpsPages.get('/activity', async (c) => {
         {audit.items.length === 0 ? (
           <Empty>No audit entry matches.</Empty>
         ) : (
-          <div class="tablewrap">
-            <table id="audit">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Who</th>
-                  <th>Action</th>
-                  <th>Target</th>
-                  <th>Before → after</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.items.map((e) => (
-                  <tr>
-                    <td>
-                      <Time ms={e.createdAt} />
-                    </td>
-                    <td>
-                      {e.actorEmail ?? e.actorType}
-                      <div class="muted" style="font-size:12px">
-                        {e.actorType}
-                      </div>
-                    </td>
-                    <td>
-                      <code>{e.action}</code>
-                    </td>
-                    <td>
-                      {e.targetType} <code>{e.targetId}</code>
-                    </td>
-                    <td style="max-width:380px;font-size:12px">
-                      <code>{e.before ? JSON.stringify(e.before) : '—'}</code> →{' '}
-                      <code>{e.after ? JSON.stringify(e.after) : '—'}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table id="audit" columns={['When', 'Who', 'Action', 'Target', 'Before → after']}>
+            {audit.items.map((e) => (
+              <tr>
+                <td>
+                  <Time ms={e.createdAt} />
+                </td>
+                <td>
+                  {e.actorEmail ?? e.actorType}
+                  <div class="muted" style="font-size:12px">
+                    {e.actorType}
+                  </div>
+                </td>
+                <td>
+                  <code>{e.action}</code>
+                </td>
+                <td>
+                  {e.targetType} <code>{e.targetId}</code>
+                </td>
+                <td style="max-width:380px;font-size:12px">
+                  <code>{e.before ? JSON.stringify(e.before) : '—'}</code> →{' '}
+                  <code>{e.after ? JSON.stringify(e.after) : '—'}</code>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
         <Pager url={c.req.url} page={audit.page} limit={audit.limit} total={audit.total} />
       </Panel>
@@ -136,65 +115,44 @@ adminOpsPages.get('/health', async (c) => {
             --test-scheduled.
           </Empty>
         ) : (
-          <div class="tablewrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Job</th>
-                  <th>Last start</th>
-                  <th>Finished</th>
-                  <th>Result</th>
-                  <th>Detail</th>
-                </tr>
-              </thead>
-              <tbody>
-                {h.cronRuns.map((r) => (
-                  <tr>
-                    <td>
-                      <code>{r.job}</code>
-                    </td>
-                    <td>
-                      <Time ms={r.startedAt} />
-                    </td>
-                    <td>
-                      <Time ms={r.finishedAt} />
-                    </td>
-                    <td>
-                      <Badge
-                        value={r.stale ? 'expired' : r.ok === false ? 'failed' : r.ok ? 'success' : 'running'}
-                      />
-                    </td>
-                    <td class="muted">{r.detail ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['Job', 'Last start', 'Finished', 'Result', 'Detail']}>
+            {h.cronRuns.map((r) => (
+              <tr>
+                <td>
+                  <code>{r.job}</code>
+                </td>
+                <td>
+                  <Time ms={r.startedAt} />
+                </td>
+                <td>
+                  <Time ms={r.finishedAt} />
+                </td>
+                <td>
+                  <Badge
+                    value={r.stale ? 'expired' : r.ok === false ? 'failed' : r.ok ? 'success' : 'running'}
+                  />
+                </td>
+                <td class="muted">{r.detail ?? ''}</td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Panel>
       <Panel title="Agent versions">
         {h.agentVersions.length === 0 ? (
           <Empty>No agents registered yet.</Empty>
         ) : (
-          <table>
-            <thead>
+          <Table bare columns={['Version', ['Agents', 'num']]}>
+            {h.agentVersions.map((v) => (
               <tr>
-                <th>Version</th>
-                <th class="num">Agents</th>
+                <td>
+                  {v.version}
+                  {Number.parseInt(v.version, 10) < 5 ? ' (legacy)' : ''}
+                </td>
+                <td class="num">{v.agents}</td>
               </tr>
-            </thead>
-            <tbody>
-              {h.agentVersions.map((v) => (
-                <tr>
-                  <td>
-                    {v.version}
-                    {Number.parseInt(v.version, 10) < 5 ? ' (legacy)' : ''}
-                  </td>
-                  <td class="num">{v.agents}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </Panel>
     </Shell>,
@@ -207,60 +165,34 @@ adminOpsPages.get('/users', async (c) => {
   return c.html(
     <Shell title="Accounts" viewer={viewer} active="/admin/users">
       <Panel title="New admin">
-        <form class="inline" data-api="/api/admin/users">
-          <Csrf token={viewer.csrfToken} />
+        <ApiForm
+          class="inline"
+          api="/api/admin/users"
+          csrf={viewer.csrfToken}
+          tone="primary"
+          submit="Create admin"
+        >
           <input name="email" type="email" placeholder="E-mail" required />
           <input name="password" type="password" placeholder="Password (12+)" minlength={12} required />
-          <button class="primary" type="submit">
-            Create admin
-          </button>
-          <span class="msg" />
-        </form>
+        </ApiForm>
       </Panel>
       <Panel title="All accounts">
-        <div class="tablewrap">
-          <table>
-            <thead>
-              <tr>
-                <th>E-mail</th>
-                <th>Role</th>
-                <th>Client</th>
-                <th>Created</th>
-                <th>Status</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map(publicUser).map((u) => (
-                <tr>
-                  <td>{u.email}</td>
-                  <td>{u.role}</td>
-                  <td>{u.clientId ? <a href={`/c/${u.clientId}`}>{u.clientId}</a> : '—'}</td>
-                  <td>
-                    <Time ms={u.createdAt} date />
-                  </td>
-                  <td>
-                    <Badge value={u.disabledAt ? 'disabled' : 'active'} />
-                  </td>
-                  <td>
-                    {u.disabledAt ? null : (
-                      <form
-                        data-api={`/api/admin/users/${u.id}/disable`}
-                        data-confirm={`Disable ${u.email}?`}
-                      >
-                        <Csrf token={viewer.csrfToken} />
-                        <button class="danger" type="submit">
-                          Disable
-                        </button>
-                        <span class="msg" />
-                      </form>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <PeopleTable
+          people={rows.map(publicUser)}
+          showClient
+          sinceLabel="Created"
+          action={(u) =>
+            u.disabledAt ? null : (
+              <ApiForm
+                api={`/api/admin/users/${u.id}/disable`}
+                confirm={`Disable ${u.email}?`}
+                csrf={viewer.csrfToken}
+                tone="danger"
+                submit="Disable"
+              />
+            )
+          }
+        />
       </Panel>
     </Shell>,
   )

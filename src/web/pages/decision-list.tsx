@@ -1,7 +1,9 @@
 /** The engine's decisions as a timeline: what, why, what blocked it, and "apply" for a suggestion. */
 import type { decisions } from '../../db/schema'
-import { Badge, Csrf, Empty, perHour, Time } from '../ui/bits'
+import { Badge, Empty, perHour, Time } from '../ui/bits'
 import type { Viewer } from '../ui/layout'
+import { Table } from '../ui/table'
+import { ForceSwitchForm } from './force-switch'
 
 type Decision = typeof decisions.$inferSelect
 
@@ -36,73 +38,66 @@ export function DecisionList(props: {
     )
   }
   return (
-    <div class="tablewrap">
-      <table id="decisions">
-        <thead>
+    <Table
+      id="decisions"
+      columns={[
+        'When',
+        'Decision',
+        'Target',
+        ['Expected saving', 'num'],
+        ['Risk', 'num'],
+        'Reasons',
+        'Blocked by',
+        '',
+      ]}
+    >
+      {props.rows.map((d) => {
+        const instanceId = props.instanceOf?.get(d.agentId) ?? null
+        const target = d.decision === 'to_ondemand' ? 'ondemand' : 'pool'
+        return (
           <tr>
-            <th>When</th>
-            <th>Decision</th>
-            <th>Target</th>
-            <th class="num">Expected saving</th>
-            <th class="num">Risk</th>
-            <th>Reasons</th>
-            <th>Blocked by</th>
-            <th />
+            <td>
+              <Time ms={d.createdAt} />
+              {d.repeatCount > 1 ? (
+                <div class="muted" style="font-size:12px">
+                  seen {d.repeatCount}× until <Time ms={d.lastSeenAt} />
+                </div>
+              ) : null}
+            </td>
+            <td>
+              <Badge value={d.decision === 'stay' ? 'stay' : 'spot'} /> {LABEL[d.decision]}
+              {d.shadow ? <span class="badge warn">shadow</span> : null}
+              <div class="muted" style="font-size:12px">
+                params v{d.paramsVersion}
+              </div>
+            </td>
+            <td>
+              <code>{d.targetPoolId ?? d.targetMode ?? '—'}</code>
+            </td>
+            <td class="num">{perHour(d.expectedSavingsPerHour)}</td>
+            <td class="num">{d.risk === null ? '—' : d.risk.toFixed(2)}</td>
+            <td style="font-size:13px">{asList(d.reasons).join('; ') || '—'}</td>
+            <td style="font-size:13px">{asList(d.blockedBy).join('; ') || '—'}</td>
+            <td>
+              {d.commandId ? (
+                <span class="muted" style="font-size:12px">
+                  applied
+                </span>
+              ) : null}
+              {isSuggestion(d) && instanceId && props.viewer.role !== 'viewer' ? (
+                <ForceSwitchForm
+                  instanceId={instanceId}
+                  target={target}
+                  poolId={d.targetPoolId}
+                  progressId={`apply-${d.id}`}
+                  csrf={props.viewer.csrfToken}
+                  submit="Apply"
+                />
+              ) : null}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((d) => {
-            const instanceId = props.instanceOf?.get(d.agentId) ?? null
-            const target = d.decision === 'to_ondemand' ? 'ondemand' : 'pool'
-            return (
-              <tr>
-                <td>
-                  <Time ms={d.createdAt} />
-                  {d.repeatCount > 1 ? (
-                    <div class="muted" style="font-size:12px">
-                      seen {d.repeatCount}× until <Time ms={d.lastSeenAt} />
-                    </div>
-                  ) : null}
-                </td>
-                <td>
-                  <Badge value={d.decision === 'stay' ? 'stay' : 'spot'} /> {LABEL[d.decision]}
-                  {d.shadow ? <span class="badge warn">shadow</span> : null}
-                  <div class="muted" style="font-size:12px">
-                    params v{d.paramsVersion}
-                  </div>
-                </td>
-                <td>
-                  <code>{d.targetPoolId ?? d.targetMode ?? '—'}</code>
-                </td>
-                <td class="num">{perHour(d.expectedSavingsPerHour)}</td>
-                <td class="num">{d.risk === null ? '—' : d.risk.toFixed(2)}</td>
-                <td style="font-size:13px">{asList(d.reasons).join('; ') || '—'}</td>
-                <td style="font-size:13px">{asList(d.blockedBy).join('; ') || '—'}</td>
-                <td>
-                  {d.commandId ? (
-                    <span class="muted" style="font-size:12px">
-                      applied
-                    </span>
-                  ) : null}
-                  {isSuggestion(d) && instanceId && props.viewer.role !== 'viewer' ? (
-                    <form
-                      data-api={`/api/client/instances/${instanceId}/force-switch`}
-                      data-progress={`apply-${d.id}`}
-                    >
-                      <Csrf token={props.viewer.csrfToken} />
-                      <input type="hidden" name="target" value={target} />
-                      {d.targetPoolId ? <input type="hidden" name="pool_id" value={d.targetPoolId} /> : null}
-                      <button type="submit">Apply</button>
-                      <span class="msg" />
-                      <div id={`apply-${d.id}`} hidden />
-                    </form>
-                  ) : null}
-                </td>
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+        )
+      })}
+    </Table>
   )
 }

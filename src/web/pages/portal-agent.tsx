@@ -6,6 +6,7 @@ import type { AppEnv } from '../../env'
 import { agentDetail, agentInScope } from '../queries/agents'
 import { decisionTimeline } from '../queries/history'
 import { Badge, Csrf, Panel, Stat, Time } from '../ui/bits'
+import { ApiForm } from '../ui/forms'
 import { Shell } from '../ui/layout'
 import { canWrite, portalClient, viewerOf } from './context'
 import { DecisionList } from './decision-list'
@@ -110,43 +111,38 @@ portalAgent.get('/agents/:agentId', async (c) => {
                 Thresholds (empty inherits the engine's defaults)
               </p>
               <label>Minimum savings %</label>
-              <input
-                type="number"
-                step="0.1"
+              <ThresholdInput
                 name="minSavingsPercent"
-                placeholder={`inherits ${effective.min_savings_percent}`}
-                value={agent.minSavingsPercent === null ? '' : String(agent.minSavingsPercent)}
+                step="0.1"
+                inherits={effective.min_savings_percent}
+                value={agent.minSavingsPercent}
               />
               <label>Risk threshold (0–1)</label>
-              <input
-                type="number"
-                step="0.01"
+              <ThresholdInput
                 name="riskThreshold"
-                placeholder={`inherits ${effective.risk_threshold}`}
-                value={agent.riskThreshold === null ? '' : String(agent.riskThreshold)}
+                step="0.01"
+                inherits={effective.risk_threshold}
+                value={agent.riskThreshold}
               />
               <label>Max switches per day / week</label>
               <div style="display:flex;gap:6px">
-                <input
-                  type="number"
+                <ThresholdInput
                   name="maxSwitchesPerDay"
-                  placeholder={`inherits ${effective.max_switches_per_day}`}
-                  value={agent.maxSwitchesPerDay === null ? '' : String(agent.maxSwitchesPerDay)}
+                  inherits={effective.max_switches_per_day}
+                  value={agent.maxSwitchesPerDay}
                 />
-                <input
-                  type="number"
+                <ThresholdInput
                   name="maxSwitchesPerWeek"
-                  placeholder={`inherits ${effective.max_switches_per_week}`}
-                  value={agent.maxSwitchesPerWeek === null ? '' : String(agent.maxSwitchesPerWeek)}
+                  inherits={effective.max_switches_per_week}
+                  value={agent.maxSwitchesPerWeek}
                 />
               </div>
               <label>Minimum hours in a pool</label>
-              <input
-                type="number"
-                step="0.5"
+              <ThresholdInput
                 name="minPoolDurationHours"
-                placeholder={`inherits ${effective.min_pool_duration_hours}`}
-                value={agent.minPoolDurationHours === null ? '' : String(agent.minPoolDurationHours)}
+                step="0.5"
+                inherits={effective.min_pool_duration_hours}
+                value={agent.minPoolDurationHours}
               />
             </div>
           </div>
@@ -164,16 +160,15 @@ portalAgent.get('/agents/:agentId', async (c) => {
       </Panel>
       {agent.manualReplicaEnabled && writable ? (
         <Panel title="Standby replica">
-          <form
+          <ApiForm
             class="inline"
-            data-api={`/api/client/agents/${agent.id}/replicas`}
-            data-redirect={`/c/${client.id}/replicas`}
+            api={`/api/client/agents/${agent.id}/replicas`}
+            redirect={`/c/${client.id}/replicas`}
+            csrf={viewer.csrfToken}
+            submit="Create standby replica"
           >
-            <Csrf token={viewer.csrfToken} />
             <input name="poolId" placeholder="Pool (empty: safest cheap pool)" data-null />
-            <button type="submit">Create standby replica</button>
-            <span class="msg" />
-          </form>
+          </ApiForm>
         </Panel>
       ) : null}
       <Panel title="Recent decisions">
@@ -187,29 +182,39 @@ portalAgent.get('/agents/:agentId', async (c) => {
       {writable ? (
         <Panel title="Danger zone">
           <div style="display:flex;gap:8px;flex-wrap:wrap">
-            <form data-api={`/api/client/agents/${agent.id}/toggle-enabled`}>
-              <Csrf token={viewer.csrfToken} />
-              <input type="hidden" name="enabled" value={agent.enabled ? '' : 'true'} data-bool />
-              <button type="submit" id="toggle-enabled">
-                {agent.enabled ? 'Disable agent' : 'Enable agent'}
-              </button>
-              <span class="msg" />
-            </form>
-            <form
-              data-api={`/api/client/agents/${agent.id}`}
-              data-method="DELETE"
-              data-confirm="Delete this agent? It receives an uninstall command and stops reporting."
-              data-redirect={`/c/${client.id}/agents`}
+            <ApiForm
+              api={`/api/client/agents/${agent.id}/toggle-enabled`}
+              csrf={viewer.csrfToken}
+              buttonId="toggle-enabled"
+              submit={agent.enabled ? 'Disable agent' : 'Enable agent'}
             >
-              <Csrf token={viewer.csrfToken} />
-              <button class="danger" type="submit">
-                Delete agent
-              </button>
-              <span class="msg" />
-            </form>
+              <input type="hidden" name="enabled" value={agent.enabled ? '' : 'true'} data-bool />
+            </ApiForm>
+            <ApiForm
+              api={`/api/client/agents/${agent.id}`}
+              method="DELETE"
+              confirm="Delete this agent? It receives an uninstall command and stops reporting."
+              redirect={`/c/${client.id}/agents`}
+              csrf={viewer.csrfToken}
+              tone="danger"
+              submit="Delete agent"
+            />
           </div>
         </Panel>
       ) : null}
     </Shell>,
   )
 })
+
+/** A per-agent threshold: empty (null) inherits the engine's value, shown as the placeholder. */
+function ThresholdInput(props: { name: string; step?: string; inherits: number; value: number | null }) {
+  return (
+    <input
+      type="number"
+      step={props.step}
+      name={props.name}
+      placeholder={`inherits ${props.inherits}`}
+      value={props.value === null ? '' : String(props.value)}
+    />
+  )
+}

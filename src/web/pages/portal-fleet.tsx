@@ -5,10 +5,11 @@ import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
 import { AgentListQuery, listAgents } from '../queries/agents'
 import { fleetTotals } from '../queries/overview'
-import { Empty, Filters, Pager, Panel, pct, Select, Stat, usd } from '../ui/bits'
+import { Empty, Filters, Pager, Panel, pct, Stat } from '../ui/bits'
 import { Shell } from '../ui/layout'
 import { portalClient, viewerOf } from './context'
-import { AgentTable } from './tables'
+import { SavingsStats, SwitchesStat } from './fleet-stats'
+import { AgentStatusSelect, AgentTable } from './tables'
 
 export const portalFleet = new Hono<AppEnv>()
 
@@ -20,20 +21,7 @@ portalFleet.get('/', async (c) => {
   return c.html(
     <Shell title={`${client.name}: overview`} viewer={viewer} active={base} client={client}>
       <div class="cards">
-        <Stat
-          label="Saved this month"
-          value={usd(t.savings.monthToDate)}
-          sub={`projected ${usd(t.savings.projectedMonth)}`}
-        />
-        <Stat
-          label="Saved, lifetime"
-          value={usd(t.savings.lifetime)}
-          sub={
-            t.savings.percentSaved === null
-              ? 'the ledger has no day yet'
-              : `${pct(t.savings.percentSaved)} below on-demand`
-          }
-        />
+        <SavingsStats totals={t} noDayYet="the ledger has no day yet" shareWording="below on-demand" />
         <Stat
           label="Agents online"
           value={`${t.agentsOnline} / ${t.agentsTotal}`}
@@ -44,11 +32,7 @@ portalFleet.get('/', async (c) => {
           value={`${t.instancesSpot} / ${t.instancesSpot + t.instancesOnDemand}`}
           sub={`coverage (30 d) ${pct(t.spotCoverage)}`}
         />
-        <Stat
-          label="Switches"
-          value={t.totalSwitches}
-          sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine`}
-        />
+        <SwitchesStat totals={t} />
       </div>
       {t.agentsTotal === 0 ? (
         <Empty>
@@ -77,17 +61,7 @@ portalFleet.get('/agents', async (c) => {
     <Shell title="Agents" viewer={viewer} active={`/c/${client.id}/agents`} client={client}>
       <Panel>
         <Filters search={q.search} placeholder="Search agent, host or instance">
-          <Select
-            name="status"
-            value={q.status}
-            options={[
-              ['', 'Any status'],
-              ['online', 'Online'],
-              ['offline', 'Offline'],
-              ['disabled', 'Disabled'],
-              ['deleted', 'Deleted'],
-            ]}
-          />
+          <AgentStatusSelect status={q.status} withDeleted />
         </Filters>
         {page.items.length === 0 ? (
           <Empty>

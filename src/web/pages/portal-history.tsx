@@ -12,6 +12,7 @@ import { monthlySavings, savingsByAgent, savingsSummary } from '../queries/savin
 import { Empty, Panel, pct, Stat, usd } from '../ui/bits'
 import { SavingsChart } from '../ui/charts'
 import { Shell } from '../ui/layout'
+import { Table } from '../ui/table'
 import { portalClient, viewerOf } from './context'
 import { DecisionList } from './decision-list'
 import { SwitchTable } from './switch-table'
@@ -96,60 +97,49 @@ portalHistory.get('/savings', async (c) => {
         {byAgent.length === 0 ? (
           <Empty>No savings recorded this month yet.</Empty>
         ) : (
-          <table>
-            <thead>
+          <Table bare columns={['Agent', ['Baseline', 'num'], ['Replica cost', 'num'], ['Saved', 'num']]}>
+            {byAgent.map((a) => (
               <tr>
-                <th>Agent</th>
-                <th class="num">Baseline</th>
-                <th class="num">Replica cost</th>
-                <th class="num">Saved</th>
+                <td>
+                  <a href={`/c/${client.id}/agents/${a.agentId}`}>{a.logicalAgentId ?? a.agentId}</a>
+                </td>
+                <td class="num">{usd(a.baseline)}</td>
+                <td class="num">{usd(a.replicaCost)}</td>
+                <td class="num">{usd(a.savings)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {byAgent.map((a) => (
-                <tr>
-                  <td>
-                    <a href={`/c/${client.id}/agents/${a.agentId}`}>{a.logicalAgentId ?? a.agentId}</a>
-                  </td>
-                  <td class="num">{usd(a.baseline)}</td>
-                  <td class="num">{usd(a.replicaCost)}</td>
-                  <td class="num">{usd(a.savings)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </Panel>
       <Panel title="Per pool, this month">
         {byPool.length === 0 ? (
           <Empty>No usage recorded this month yet.</Empty>
         ) : (
-          <table id="savings-pools">
-            <thead>
+          <Table
+            bare
+            id="savings-pools"
+            columns={[
+              'Pool',
+              'Role',
+              ['Hours', 'num'],
+              ['Cost', 'num'],
+              ['On-demand cost', 'num'],
+              ['Saved', 'num'],
+            ]}
+          >
+            {byPool.map((p) => (
               <tr>
-                <th>Pool</th>
-                <th>Role</th>
-                <th class="num">Hours</th>
-                <th class="num">Cost</th>
-                <th class="num">On-demand cost</th>
-                <th class="num">Saved</th>
+                <td>
+                  <code>{p.pool_id ?? 'on-demand'}</code>
+                </td>
+                <td>{p.role}</td>
+                <td class="num">{p.hours.toFixed(1)}</td>
+                <td class="num">{usd(p.cost)}</td>
+                <td class="num">{p.role === 'primary' ? usd(p.ondemand_cost) : '—'}</td>
+                <td class="num">{p.role === 'primary' ? usd(p.savings) : '—'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {byPool.map((p) => (
-                <tr>
-                  <td>
-                    <code>{p.pool_id ?? 'on-demand'}</code>
-                  </td>
-                  <td>{p.role}</td>
-                  <td class="num">{p.hours.toFixed(1)}</td>
-                  <td class="num">{usd(p.cost)}</td>
-                  <td class="num">{p.role === 'primary' ? usd(p.ondemand_cost) : '—'}</td>
-                  <td class="num">{p.role === 'primary' ? usd(p.savings) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </Panel>
     </Shell>,

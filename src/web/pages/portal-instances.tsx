@@ -7,10 +7,12 @@ import { switchHistory } from '../queries/history'
 import { instanceFacts } from '../queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../queries/instances'
 import { priceHistory, RANGES, type RangeKey } from '../queries/price-history'
-import { Badge, Csrf, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
+import { Badge, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
 import { PriceChart, type Marker } from '../ui/charts'
 import { Shell } from '../ui/layout'
+import { Table } from '../ui/table'
 import { canWrite, portalClient, viewerOf } from './context'
+import { ForceSwitchForm } from './force-switch'
 import { InstanceFilterSelects, InstanceTable } from './tables'
 import { SwitchTable } from './switch-table'
 
@@ -145,56 +147,43 @@ portalInstances.get('/instances/:instanceId', async (c) => {
           A switch launches a copy from a fresh AMI of this instance in the target pool and moves its Elastic
           IP. The private IP and primary network interface stay with the old instance.
         </div>
-        <div class="tablewrap">
-          <table id="pools">
-            <thead>
-              <tr>
-                <th>Pool</th>
-                <th>AZ</th>
-                <th class="num">Price</th>
-                <th class="num">Saving vs on-demand</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              <tr data-pool="ondemand">
-                <td>On-demand</td>
-                <td>any</td>
-                <td class="num">{perHour(pricing.onDemand.price)}</td>
-                <td class="num">0.0 %</td>
-                <td>
-                  {inst.mode === 'ondemand' ? (
-                    <Badge value="ondemand" />
-                  ) : writable ? (
-                    <SwitchButton instanceId={inst.instanceId} target="ondemand" csrf={viewer.csrfToken} />
-                  ) : null}
-                </td>
-              </tr>
-              {pricing.pools.map((p) => (
-                <tr data-pool={p.id}>
-                  <td>
-                    <code>{p.id}</code>
-                  </td>
-                  <td>{p.az}</td>
-                  <td class="num">{perHour(p.price)}</td>
-                  <td class="num">{pct(p.savings)}</td>
-                  <td>
-                    {p.isCurrent ? (
-                      <Badge value="active" />
-                    ) : writable && p.price !== null ? (
-                      <SwitchButton
-                        instanceId={inst.instanceId}
-                        target="pool"
-                        poolId={p.id}
-                        csrf={viewer.csrfToken}
-                      />
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table id="pools" columns={['Pool', 'AZ', ['Price', 'num'], ['Saving vs on-demand', 'num'], '']}>
+          <tr data-pool="ondemand">
+            <td>On-demand</td>
+            <td>any</td>
+            <td class="num">{perHour(pricing.onDemand.price)}</td>
+            <td class="num">0.0 %</td>
+            <td>
+              {inst.mode === 'ondemand' ? (
+                <Badge value="ondemand" />
+              ) : writable ? (
+                <SwitchButton instanceId={inst.instanceId} target="ondemand" csrf={viewer.csrfToken} />
+              ) : null}
+            </td>
+          </tr>
+          {pricing.pools.map((p) => (
+            <tr data-pool={p.id}>
+              <td>
+                <code>{p.id}</code>
+              </td>
+              <td>{p.az}</td>
+              <td class="num">{perHour(p.price)}</td>
+              <td class="num">{pct(p.savings)}</td>
+              <td>
+                {p.isCurrent ? (
+                  <Badge value="active" />
+                ) : writable && p.price !== null ? (
+                  <SwitchButton
+                    instanceId={inst.instanceId}
+                    target="pool"
+                    poolId={p.id}
+                    csrf={viewer.csrfToken}
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </Table>
       </Panel>
       <Panel title="Switches of this instance">
         <SwitchTable rows={switches} />
@@ -203,27 +192,22 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   )
 })
 
+/** "Switch here" on a pool row (or the on-demand row). */
 function SwitchButton(props: {
   instanceId: string
   target: 'ondemand' | 'pool'
   poolId?: string
   csrf: string
 }) {
-  const id = `progress-${(props.poolId ?? 'ondemand').replace(/[^a-zA-Z0-9-]/g, '-')}`
   return (
-    <form
-      data-api={`/api/client/instances/${props.instanceId}/force-switch`}
-      data-progress={id}
-      data-confirm={`Switch ${props.instanceId} to ${props.poolId ?? 'on-demand'}?`}
-    >
-      <Csrf token={props.csrf} />
-      <input type="hidden" name="target" value={props.target} />
-      {props.poolId ? <input type="hidden" name="pool_id" value={props.poolId} /> : null}
-      <button type="submit" class="switch">
-        Switch here
-      </button>
-      <span class="msg" />
-      <div id={id} class="progress" hidden />
-    </form>
+    <ForceSwitchForm
+      instanceId={props.instanceId}
+      target={props.target}
+      poolId={props.poolId}
+      progressId={`progress-${(props.poolId ?? 'ondemand').replace(/[^a-zA-Z0-9-]/g, '-')}`}
+      csrf={props.csrf}
+      confirm={`Switch ${props.instanceId} to ${props.poolId ?? 'on-demand'}?`}
+      submit="Switch here"
+    />
   )
 }

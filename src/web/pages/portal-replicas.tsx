@@ -5,8 +5,10 @@ import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { listNotifications, readerId } from '../../routes/client/notifications'
 import { clientReplicas } from '../queries/history'
-import { Badge, Csrf, Empty, Panel, perHour, Time, usd } from '../ui/bits'
+import { Badge, Empty, Panel, perHour, Time, usd } from '../ui/bits'
+import { ApiForm } from '../ui/forms'
 import { Shell } from '../ui/layout'
+import { Table } from '../ui/table'
 import { portalClient, viewerOf } from './context'
 
 export const portalActivity = new Hono<AppEnv>()
@@ -33,91 +35,74 @@ portalActivity.get('/replicas', async (c) => {
             let auto-switch create emergency replicas on rebalance signals.
           </Empty>
         ) : (
-          <div class="tablewrap">
-            <table id="replicas">
-              <thead>
-                <tr>
-                  <th>Replica</th>
-                  <th>Type</th>
-                  <th>Status</th>
-                  <th>Sync</th>
-                  <th>Pool</th>
-                  <th class="num">Cost</th>
-                  <th>Created</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr>
-                    <td>
-                      <code>{r.instanceId ?? 'launching…'}</code>
-                      <div class="muted" style="font-size:12px">
-                        for{' '}
-                        <a href={`/c/${client.id}/agents/${r.agentId}`}>{r.parentInstanceId ?? r.agentId}</a>
-                      </div>
-                    </td>
-                    <td>{r.replicaType}</td>
-                    <td>
-                      <Badge value={r.status} />
-                      {r.errorMessage ? (
-                        <div class="neg" style="font-size:12px">
-                          {r.errorMessage}
-                        </div>
+          <Table
+            id="replicas"
+            columns={['Replica', 'Type', 'Status', 'Sync', 'Pool', ['Cost', 'num'], 'Created', '']}
+          >
+            {rows.map((r) => (
+              <tr>
+                <td>
+                  <code>{r.instanceId ?? 'launching…'}</code>
+                  <div class="muted" style="font-size:12px">
+                    for <a href={`/c/${client.id}/agents/${r.agentId}`}>{r.parentInstanceId ?? r.agentId}</a>
+                  </div>
+                </td>
+                <td>{r.replicaType}</td>
+                <td>
+                  <Badge value={r.status} />
+                  {r.errorMessage ? (
+                    <div class="neg" style="font-size:12px">
+                      {r.errorMessage}
+                    </div>
+                  ) : null}
+                </td>
+                <td>
+                  {r.syncStatus ?? '—'}
+                  {r.stateTransferProgress !== null ? ` ${Math.round(r.stateTransferProgress)} %` : ''}
+                  {r.syncLatencyMs !== null ? (
+                    <div class="muted" style="font-size:12px">
+                      {r.syncLatencyMs} ms lag
+                    </div>
+                  ) : null}
+                </td>
+                <td>
+                  <code>{r.poolId}</code>
+                </td>
+                <td class="num">
+                  {perHour(r.hourlyCost)}
+                  <div class="muted" style="font-size:12px">
+                    {usd(r.totalCost)} so far
+                  </div>
+                </td>
+                <td>
+                  <Time ms={r.createdAt} />
+                </td>
+                <td>
+                  {viewer.role !== 'viewer' && ['launching', 'syncing', 'ready'].includes(r.status) ? (
+                    <div style="display:flex;gap:6px">
+                      {r.status === 'ready' || r.status === 'syncing' ? (
+                        <ApiForm
+                          api={`/api/client/agents/${r.agentId}/replicas/${r.id}/promote`}
+                          confirm="Promote this replica to primary?"
+                          csrf={viewer.csrfToken}
+                          submit="Promote"
+                          msg={false}
+                        />
                       ) : null}
-                    </td>
-                    <td>
-                      {r.syncStatus ?? '—'}
-                      {r.stateTransferProgress !== null ? ` ${Math.round(r.stateTransferProgress)} %` : ''}
-                      {r.syncLatencyMs !== null ? (
-                        <div class="muted" style="font-size:12px">
-                          {r.syncLatencyMs} ms lag
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <code>{r.poolId}</code>
-                    </td>
-                    <td class="num">
-                      {perHour(r.hourlyCost)}
-                      <div class="muted" style="font-size:12px">
-                        {usd(r.totalCost)} so far
-                      </div>
-                    </td>
-                    <td>
-                      <Time ms={r.createdAt} />
-                    </td>
-                    <td>
-                      {viewer.role !== 'viewer' && ['launching', 'syncing', 'ready'].includes(r.status) ? (
-                        <div style="display:flex;gap:6px">
-                          {r.status === 'ready' || r.status === 'syncing' ? (
-                            <form
-                              data-api={`/api/client/agents/${r.agentId}/replicas/${r.id}/promote`}
-                              data-confirm="Promote this replica to primary?"
-                            >
-                              <Csrf token={viewer.csrfToken} />
-                              <button type="submit">Promote</button>
-                            </form>
-                          ) : null}
-                          <form
-                            data-api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
-                            data-method="DELETE"
-                            data-confirm="Terminate this replica and its instance?"
-                          >
-                            <Csrf token={viewer.csrfToken} />
-                            <button class="danger" type="submit">
-                              Terminate
-                            </button>
-                            <span class="msg" />
-                          </form>
-                        </div>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                      <ApiForm
+                        api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
+                        method="DELETE"
+                        confirm="Terminate this replica and its instance?"
+                        csrf={viewer.csrfToken}
+                        tone="danger"
+                        submit="Terminate"
+                      />
+                    </div>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Panel>
     </Shell>,
@@ -135,12 +120,7 @@ portalActivity.get('/notifications', async (c) => {
       viewer={viewer}
       active={`/c/${client.id}/notifications`}
       client={client}
-      actions={
-        <form data-api={markAll}>
-          <Csrf token={viewer.csrfToken} />
-          <button type="submit">Mark all read</button>
-        </form>
-      }
+      actions={<ApiForm api={markAll} csrf={viewer.csrfToken} submit="Mark all read" msg={false} />}
     >
       <Panel>
         {rows.length === 0 ? (
@@ -149,39 +129,29 @@ portalActivity.get('/notifications', async (c) => {
             (and to your webhook).
           </Empty>
         ) : (
-          <div class="tablewrap">
-            <table id="notifications">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Severity</th>
-                  <th>Message</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((n) => (
-                  <tr style={n.isRead ? 'opacity:.6' : 'font-weight:600'}>
-                    <td>
-                      <Time ms={n.createdAt} />
-                    </td>
-                    <td>
-                      <Badge value={n.severity} />
-                    </td>
-                    <td>{n.message}</td>
-                    <td>
-                      {n.isRead ? null : (
-                        <form data-api={`/api/notifications/${n.id}/mark-read`}>
-                          <Csrf token={viewer.csrfToken} />
-                          <button type="submit">Read</button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table id="notifications" columns={['When', 'Severity', 'Message', '']}>
+            {rows.map((n) => (
+              <tr style={n.isRead ? 'opacity:.6' : 'font-weight:600'}>
+                <td>
+                  <Time ms={n.createdAt} />
+                </td>
+                <td>
+                  <Badge value={n.severity} />
+                </td>
+                <td>{n.message}</td>
+                <td>
+                  {n.isRead ? null : (
+                    <ApiForm
+                      api={`/api/notifications/${n.id}/mark-read`}
+                      csrf={viewer.csrfToken}
+                      submit="Read"
+                      msg={false}
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </Panel>
     </Shell>,

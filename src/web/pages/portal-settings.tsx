@@ -6,9 +6,12 @@ import { database } from '../../db/client'
 import { apiTokens, clients, users } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { publicUser } from '../auth/accounts'
-import { Badge, Csrf, Empty, Panel, Time } from '../ui/bits'
+import { Empty, Panel, Time } from '../ui/bits'
+import { ApiForm, ShownOnce } from '../ui/forms'
 import { Shell } from '../ui/layout'
+import { Table } from '../ui/table'
 import { canWrite, portalClient, viewerOf } from './context'
+import { PeopleTable } from './people-table'
 
 export const portalSettings = new Hono<AppEnv>()
 
@@ -27,71 +30,47 @@ portalSettings.get('/settings', async (c) => {
         {team.length === 0 ? (
           <Empty>Nobody from this client can sign in yet: invite an owner below.</Empty>
         ) : (
-          <div class="tablewrap">
-            <table id="team">
-              <thead>
-                <tr>
-                  <th>E-mail</th>
-                  <th>Role</th>
-                  <th>Since</th>
-                  <th>Status</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {team.map(publicUser).map((u) => (
-                  <tr>
-                    <td>{u.email}</td>
-                    <td>{u.role}</td>
-                    <td>
-                      <Time ms={u.createdAt} date />
-                    </td>
-                    <td>
-                      <Badge value={u.disabledAt ? 'disabled' : 'active'} />
-                    </td>
-                    <td>
-                      {writable && !u.disabledAt ? (
-                        <form
-                          data-api={`/api/client/${client.id}/users/${u.id}`}
-                          data-method="DELETE"
-                          data-confirm={`Remove ${u.email}?`}
-                        >
-                          <Csrf token={viewer.csrfToken} />
-                          <button class="danger" type="submit">
-                            Remove
-                          </button>
-                          <span class="msg" />
-                        </form>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <PeopleTable
+            id="team"
+            people={team.map(publicUser)}
+            sinceLabel="Since"
+            action={(u) =>
+              writable && !u.disabledAt ? (
+                <ApiForm
+                  api={`/api/client/${client.id}/users/${u.id}`}
+                  method="DELETE"
+                  confirm={`Remove ${u.email}?`}
+                  csrf={viewer.csrfToken}
+                  tone="danger"
+                  submit="Remove"
+                />
+              ) : null
+            }
+          />
         )}
         {writable ? (
           <>
-            <form
+            <ApiForm
               class="inline"
-              data-api={`/api/client/${client.id}/users/invite`}
-              data-show="invite-out"
+              api={`/api/client/${client.id}/users/invite`}
+              show="invite-out"
               style="margin-top:12px"
+              csrf={viewer.csrfToken}
+              tone="primary"
+              submit="Invite"
             >
-              <Csrf token={viewer.csrfToken} />
               <input name="email" type="email" placeholder="E-mail" required />
               <select name="role">
                 <option value="viewer">Viewer (read only)</option>
                 <option value="owner">Owner (can change things)</option>
               </select>
-              <button class="primary" type="submit">
-                Invite
-              </button>
-              <span class="msg" />
-            </form>
-            <div id="invite-out" hidden class="note" style="margin-top:10px">
-              Send this one-time link (valid 7 days): <div class="secret" data-field="inviteUrl" />
-            </div>
+            </ApiForm>
+            <ShownOnce
+              id="invite-out"
+              label="Send this one-time link (valid 7 days):"
+              field="inviteUrl"
+              style="margin-top:10px"
+            />
           </>
         ) : null}
       </Panel>
@@ -106,13 +85,15 @@ portalSettings.get('/settings', async (c) => {
         </p>
         {writable ? (
           <>
-            <form
+            <ApiForm
               class="inline"
-              data-api={`/api/client/${client.id}/webhook`}
-              data-method="PUT"
-              data-show="hook-out"
+              api={`/api/client/${client.id}/webhook`}
+              method="PUT"
+              show="hook-out"
+              csrf={viewer.csrfToken}
+              tone="primary"
+              submit="Save"
             >
-              <Csrf token={viewer.csrfToken} />
               <input
                 name="url"
                 type="url"
@@ -120,28 +101,27 @@ portalSettings.get('/settings', async (c) => {
                 data-null
                 style="min-width:280px"
               />
-              <button class="primary" type="submit">
-                Save
-              </button>
-              <span class="msg" />
-            </form>
-            <div id="hook-out" hidden class="note" style="margin-top:10px">
-              Signing secret (shown once): <div class="secret" data-field="secret" />
-            </div>
+            </ApiForm>
+            <ShownOnce
+              id="hook-out"
+              label="Signing secret (shown once):"
+              field="secret"
+              style="margin-top:10px"
+            />
             {hook?.url ? (
-              <form
-                data-api={`/api/client/${client.id}/webhook/test`}
-                data-show="hook-test"
+              <ApiForm
+                api={`/api/client/${client.id}/webhook/test`}
+                show="hook-test"
                 style="margin-top:8px"
-              >
-                <Csrf token={viewer.csrfToken} />
-                <button type="submit">Send a test</button>
-                <span class="msg" />
-                <span id="hook-test" hidden>
-                  {' '}
-                  status <b data-field="status" /> <b data-field="reason" />
-                </span>
-              </form>
+                csrf={viewer.csrfToken}
+                submit="Send a test"
+                after={
+                  <span id="hook-test" hidden>
+                    {' '}
+                    status <b data-field="status" /> <b data-field="reason" />
+                  </span>
+                }
+              />
             ) : null}
           </>
         ) : null}
@@ -175,59 +155,48 @@ accountPage.get('/account', async (c) => {
         {tokens.length === 0 ? (
           <Empty>No token yet.</Empty>
         ) : (
-          <table>
-            <thead>
+          <Table bare columns={['Name', 'Prefix', 'Created', 'Last used', '']}>
+            {tokens.map((t) => (
               <tr>
-                <th>Name</th>
-                <th>Prefix</th>
-                <th>Created</th>
-                <th>Last used</th>
-                <th />
+                <td>{t.name}</td>
+                <td>
+                  <code>{t.prefix}…</code>
+                </td>
+                <td>
+                  <Time ms={t.createdAt} />
+                </td>
+                <td>
+                  <Time ms={t.lastUsedAt} />
+                </td>
+                <td>
+                  <ApiForm
+                    api={`/api/me/tokens/${t.id}`}
+                    method="DELETE"
+                    confirm="Revoke this token?"
+                    csrf={viewer.csrfToken}
+                    tone="danger"
+                    submit="Revoke"
+                    msg={false}
+                  />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {tokens.map((t) => (
-                <tr>
-                  <td>{t.name}</td>
-                  <td>
-                    <code>{t.prefix}…</code>
-                  </td>
-                  <td>
-                    <Time ms={t.createdAt} />
-                  </td>
-                  <td>
-                    <Time ms={t.lastUsedAt} />
-                  </td>
-                  <td>
-                    <form
-                      data-api={`/api/me/tokens/${t.id}`}
-                      data-method="DELETE"
-                      data-confirm="Revoke this token?"
-                    >
-                      <Csrf token={viewer.csrfToken} />
-                      <button class="danger" type="submit">
-                        Revoke
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
         {userId ? (
           <>
-            <form class="inline" data-api="/api/me/tokens" data-show="token-out" style="margin-top:12px">
-              <Csrf token={viewer.csrfToken} />
+            <ApiForm
+              class="inline"
+              api="/api/me/tokens"
+              show="token-out"
+              style="margin-top:12px"
+              csrf={viewer.csrfToken}
+              tone="primary"
+              submit="Create token"
+            >
               <input name="name" placeholder="Token name, e.g. ci" required />
-              <button class="primary" type="submit">
-                Create token
-              </button>
-              <span class="msg" />
-            </form>
-            <div id="token-out" hidden class="note" style="margin-top:10px">
-              Shown once: <div class="secret" data-field="token" />
-            </div>
+            </ApiForm>
+            <ShownOnce id="token-out" label="Shown once:" field="token" style="margin-top:10px" />
           </>
         ) : (
           <Empty>The operator token has no account: create an admin account to hold tokens.</Empty>
@@ -235,8 +204,13 @@ accountPage.get('/account', async (c) => {
       </Panel>
       {userId ? (
         <Panel title="Password">
-          <form class="inline" data-api="/api/me/password" data-redirect="/login">
-            <Csrf token={viewer.csrfToken} />
+          <ApiForm
+            class="inline"
+            api="/api/me/password"
+            redirect="/login"
+            csrf={viewer.csrfToken}
+            submit="Change password"
+          >
             <input name="currentPassword" type="password" placeholder="Current password" required />
             <input
               name="newPassword"
@@ -245,9 +219,7 @@ accountPage.get('/account', async (c) => {
               minlength={12}
               required
             />
-            <button type="submit">Change password</button>
-            <span class="msg" />
-          </form>
+          </ApiForm>
         </Panel>
       ) : null}
     </Shell>,

@@ -1,6 +1,7 @@
 /** The switch history table (time, old → new, modes, pools, trigger, price, savings effect, downtime). */
 import type { switchHistory } from '../queries/history'
 import { Badge, Empty, perHour, Time } from '../ui/bits'
+import { Table } from '../ui/table'
 
 type Row = Awaited<ReturnType<typeof switchHistory>>[number]
 
@@ -8,47 +9,43 @@ export function SwitchTable(props: { rows: Row[] }) {
   if (props.rows.length === 0)
     return <Empty>No switch yet. Switch from an instance page, or turn on auto-switch for an agent.</Empty>
   return (
-    <div class="tablewrap">
-      <table id="switches">
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Instance</th>
-            <th>Mode</th>
-            <th>Pool</th>
-            <th>Trigger</th>
-            <th class="num">New price</th>
-            <th class="num">Effect</th>
-            <th class="num">Downtime</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((s) => (
-            <tr>
-              <td>
-                <Time ms={s.timestamp} />
-              </td>
-              <td>
-                <code>{s.oldInstanceId ?? '?'}</code> → <code>{s.newInstanceId ?? '?'}</code>
-              </td>
-              <td>
-                <Badge value={s.fromMode} /> → <Badge value={s.toMode} />
-              </td>
-              <td style="font-size:12px">
-                <code>{s.fromPool ?? '—'}</code> → <code>{s.toPool ?? '—'}</code>
-              </td>
-              <td>{s.trigger}</td>
-              <td class="num">{perHour(s.price)}</td>
-              <td class={`num ${s.savingsImpact !== null && s.savingsImpact >= 0 ? 'pos' : 'neg'}`}>
-                {s.savingsImpact === null
-                  ? '—'
-                  : `${s.savingsImpact >= 0 ? '−' : '+'}$${Math.abs(s.savingsImpact).toFixed(4)}/h`}
-              </td>
-              <td class="num">{s.downtimeMs === null ? '—' : `${(s.downtimeMs / 1000).toFixed(1)} s`}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="switches"
+      columns={[
+        'When',
+        'Instance',
+        'Mode',
+        'Pool',
+        'Trigger',
+        ['New price', 'num'],
+        ['Effect', 'num'],
+        ['Downtime', 'num'],
+      ]}
+    >
+      {props.rows.map((s) => (
+        <tr>
+          <td>
+            <Time ms={s.timestamp} />
+          </td>
+          <td>
+            <code>{s.oldInstanceId ?? '?'}</code> → <code>{s.newInstanceId ?? '?'}</code>
+          </td>
+          <td>
+            <Badge value={s.fromMode} /> → <Badge value={s.toMode} />
+          </td>
+          <td style="font-size:12px">
+            <code>{s.fromPool ?? '—'}</code> → <code>{s.toPool ?? '—'}</code>
+          </td>
+          <td>{s.trigger}</td>
+          <td class="num">{perHour(s.price)}</td>
+          <td class={`num ${s.savingsImpact !== null && s.savingsImpact >= 0 ? 'pos' : 'neg'}`}>
+            {s.savingsImpact === null
+              ? '—'
+              : `${s.savingsImpact >= 0 ? '−' : '+'}$${Math.abs(s.savingsImpact).toFixed(4)}/h`}
+          </td>
+          <td class="num">{s.downtimeMs === null ? '—' : `${(s.downtimeMs / 1000).toFixed(1)} s`}</td>
+        </tr>
+      ))}
+    </Table>
   )
 }

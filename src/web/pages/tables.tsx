@@ -2,63 +2,77 @@
 import type { AgentRow } from '../queries/agents'
 import type { InstanceRow } from '../queries/instances'
 import { Badge, pct, perHour, Select, Time } from '../ui/bits'
+import { Table } from '../ui/table'
 
 export function AgentTable(props: { rows: AgentRow[]; showClient?: boolean }) {
   return (
-    <div class="tablewrap">
-      <table id="agents">
-        <thead>
-          <tr>
-            <th>Agent</th>
-            {props.showClient ? <th>Client</th> : null}
-            <th>Status</th>
-            <th>Version</th>
-            <th>Mode</th>
-            <th>Pool</th>
-            <th>Auto-switch</th>
-            <th>Last heartbeat</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((a) => (
-            <tr data-agent={a.id}>
-              <td>
-                <a href={`/c/${a.clientId}/agents/${a.id}`}>{a.logicalAgentId}</a>
-                <div class="muted" style="font-size:12px">
-                  {a.hostname ?? a.instanceId ?? a.id}
-                </div>
-              </td>
-              {props.showClient ? (
-                <td>
-                  <a href={`/c/${a.clientId}`}>{a.clientName}</a>
-                </td>
-              ) : null}
-              <td>
-                <Badge value={a.enabled ? a.status : 'disabled'} />
-              </td>
-              <td>
-                {a.version ?? '—'}
-                {a.version && Number.parseInt(a.version, 10) < 5 ? (
-                  <span class="badge warn" style="margin-left:4px">
-                    legacy
-                  </span>
-                ) : null}
-              </td>
-              <td>
-                <Badge value={a.currentMode} />
-              </td>
-              <td>
-                <code>{a.currentPoolId ?? '—'}</code>
-              </td>
-              <td>{a.autoSwitchEnabled ? 'on' : a.manualReplicaEnabled ? 'replica' : 'off'}</td>
-              <td>
-                <Time ms={a.lastHeartbeatAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="agents"
+      columns={[
+        'Agent',
+        ...(props.showClient ? ['Client'] : []),
+        'Status',
+        'Version',
+        'Mode',
+        'Pool',
+        'Auto-switch',
+        'Last heartbeat',
+      ]}
+    >
+      {props.rows.map((a) => (
+        <tr data-agent={a.id}>
+          <td>
+            <a href={`/c/${a.clientId}/agents/${a.id}`}>{a.logicalAgentId}</a>
+            <div class="muted" style="font-size:12px">
+              {a.hostname ?? a.instanceId ?? a.id}
+            </div>
+          </td>
+          {props.showClient ? (
+            <td>
+              <a href={`/c/${a.clientId}`}>{a.clientName}</a>
+            </td>
+          ) : null}
+          <td>
+            <Badge value={a.enabled ? a.status : 'disabled'} />
+          </td>
+          <td>
+            {a.version ?? '—'}
+            {a.version && Number.parseInt(a.version, 10) < 5 ? (
+              <span class="badge warn" style="margin-left:4px">
+                legacy
+              </span>
+            ) : null}
+          </td>
+          <td>
+            <Badge value={a.currentMode} />
+          </td>
+          <td>
+            <code>{a.currentPoolId ?? '—'}</code>
+          </td>
+          <td>{a.autoSwitchEnabled ? 'on' : a.manualReplicaEnabled ? 'replica' : 'off'}</td>
+          <td>
+            <Time ms={a.lastHeartbeatAt} />
+          </td>
+        </tr>
+      ))}
+    </Table>
+  )
+}
+
+/** The status filter of an agent list; `withDeleted` also offers deleted agents. */
+export function AgentStatusSelect(props: { status?: string; withDeleted?: boolean }) {
+  const options: [string, string][] = [
+    ['', 'Any status'],
+    ['online', 'Online'],
+    ['offline', 'Offline'],
+    ['disabled', 'Disabled'],
+  ]
+  return (
+    <Select
+      name="status"
+      value={props.status}
+      options={props.withDeleted ? [...options, ['deleted', 'Deleted']] : options}
+    />
   )
 }
 
@@ -90,55 +104,51 @@ export function InstanceFilterSelects(props: { mode?: string; status?: string })
 
 export function InstanceTable(props: { rows: InstanceRow[]; showClient?: boolean }) {
   return (
-    <div class="tablewrap">
-      <table id="instances">
-        <thead>
-          <tr>
-            <th>Instance</th>
-            {props.showClient ? <th>Client</th> : null}
-            <th>Type</th>
-            <th>AZ</th>
-            <th>Mode</th>
-            <th class="num">Price</th>
-            <th class="num">On-demand</th>
-            <th class="num">Saving</th>
-            <th>Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((i) => (
-            <tr data-instance={i.instanceId}>
-              <td>
-                <a href={`/c/${i.clientId}/instances/${i.instanceId}`}>
-                  <code>{i.instanceId}</code>
-                </a>
-                <div class="muted" style="font-size:12px">
-                  {i.logicalAgentId}
-                </div>
-              </td>
-              {props.showClient ? (
-                <td>
-                  <a href={`/c/${i.clientId}`}>{i.clientName}</a>
-                </td>
-              ) : null}
-              <td>{i.instanceType ?? '—'}</td>
-              <td>{i.az ?? '—'}</td>
-              <td>
-                <Badge value={i.currentMode} />
-              </td>
-              <td class="num">{perHour(i.currentMode === 'spot' ? i.spotPrice : i.ondemandPrice)}</td>
-              <td class="num">{perHour(i.ondemandPrice)}</td>
-              <td class="num">{pct(i.savingsPercent)}</td>
-              <td>
-                <Badge value={i.isActive ? 'active' : 'terminated'} />
-                <div class="muted" style="font-size:12px">
-                  since <Time ms={i.installedAt} date />
-                </div>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="instances"
+      columns={[
+        'Instance',
+        ...(props.showClient ? ['Client'] : []),
+        'Type',
+        'AZ',
+        'Mode',
+        ['Price', 'num'],
+        ['On-demand', 'num'],
+        ['Saving', 'num'],
+        'Status',
+      ]}
+    >
+      {props.rows.map((i) => (
+        <tr data-instance={i.instanceId}>
+          <td>
+            <a href={`/c/${i.clientId}/instances/${i.instanceId}`}>
+              <code>{i.instanceId}</code>
+            </a>
+            <div class="muted" style="font-size:12px">
+              {i.logicalAgentId}
+            </div>
+          </td>
+          {props.showClient ? (
+            <td>
+              <a href={`/c/${i.clientId}`}>{i.clientName}</a>
+            </td>
+          ) : null}
+          <td>{i.instanceType ?? '—'}</td>
+          <td>{i.az ?? '—'}</td>
+          <td>
+            <Badge value={i.currentMode} />
+          </td>
+          <td class="num">{perHour(i.currentMode === 'spot' ? i.spotPrice : i.ondemandPrice)}</td>
+          <td class="num">{perHour(i.ondemandPrice)}</td>
+          <td class="num">{pct(i.savingsPercent)}</td>
+          <td>
+            <Badge value={i.isActive ? 'active' : 'terminated'} />
+            <div class="muted" style="font-size:12px">
+              since <Time ms={i.installedAt} date />
+            </div>
+          </td>
+        </tr>
+      ))}
+    </Table>
   )
 }
