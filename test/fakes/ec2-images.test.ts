@@ -5,37 +5,22 @@ import {
   DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
-  type EC2Client,
 } from '@aws-sdk/client-ec2'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { manualClock, type ManualClock } from './clock'
-import { startFakeEc2, type FakeEc2 } from './ec2/server'
-import { seedWorkload, type SeededWorkload } from './ec2/workload'
-import { sdkFor } from './sdk'
+import { describe, expect, it } from 'vitest'
+import { useFakeEc2 } from './ec2-fixture'
 
-let clock: ManualClock
-let ec2: FakeEc2
-let sdk: EC2Client
-let w: SeededWorkload
-
-beforeEach(async () => {
-  clock = manualClock()
-  ec2 = await startFakeEc2({ clock })
-  sdk = sdkFor(ec2)
-  w = seedWorkload(ec2)
-})
-afterEach(() => ec2.close())
+const fx = useFakeEc2()
 
 const managed = [{ Key: 'ManagedBy', Value: 'SpotOptimizer' }]
 
 function createImage(name: string) {
-  return sdk.send(
+  return fx.sdk.send(
     new CreateImageCommand({
-      InstanceId: w.instanceId,
+      InstanceId: fx.w.instanceId,
       Name: name,
       NoReboot: true,
       TagSpecifications: [
-        { ResourceType: 'image', Tags: [...managed, { Key: 'SourceInstance', Value: w.instanceId }] },
+        { ResourceType: 'image', Tags: [...managed, { Key: 'SourceInstance', Value: fx.w.instanceId }] },
         { ResourceType: 'snapshot', Tags: managed },
       ],
     }),
@@ -44,30 +29,30 @@ function createImage(name: string) {
 
 describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
   it('creates a tagged image that becomes available when driven, with a tagged snapshot', async () => {
-    const { ImageId } = await createImage(`SpotOptimizer-${w.instanceId}-20260101-000000`)
+    const { ImageId } = await createImage(`SpotOptimizer-${fx.w.instanceId}-20260101-000000`)
     expect(ImageId).toMatch(/^ami-/)
-    const describe = () => sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))
+    const describe = () => fx.sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))
     const pending = (await describe()).Images?.[0]
     expect(pending?.State).toBe('pending')
-    expect(pending?.Tags).toContainEqual({ Key: 'SourceInstance', Value: w.instanceId })
-    expect(ec2.state.images.get(ImageId!)?.noReboot).toBe(true)
-    ec2.advance(ImageId)
+    expect(pending?.Tags).toContainEqual({ Key: 'SourceInstance', Value: fx.w.instanceId })
+    expect(fx.ec2.state.images.get(ImageId!)?.noReboot).toBe(true)
+    fx.ec2.advance(ImageId)
     const image = (await describe()).Images?.[0]
     expect(image?.State).toBe('available')
-    expect(image?.CreationDate).toBe(new Date(clock.now()).toISOString())
+    expect(image?.CreationDate).toBe(new Date(fx.clock.now()).toISOString())
     const snapshotId = image?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId
-    const snaps = await sdk.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId!] }))
+    const snaps = await fx.sdk.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId!] }))
     expect(snaps.Snapshots?.[0]).toMatchObject({
       State: 'completed',
       Tags: managed,
-      OwnerId: ec2.state.accountId,
+      OwnerId: fx.ec2.state.accountId,
     })
   })
 
   it('gets available by the clock too', async () => {
     const { ImageId } = await createImage('by-clock')
-    clock.advance(30_000)
-    const out = await sdk.send(
+    fx.clock.advance(30_000)
+    const out = await fx.sdk.send(
       new DescribeImagesCommand({
         Owners: ['self'],
         Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
@@ -78,24 +63,24 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
 
   it('lists only own images for Owners self, and rejects a duplicate name', async () => {
     await createImage('mine')
-    const own = await sdk.send(new DescribeImagesCommand({ Owners: ['self'] }))
+    const own = await fx.sdk.send(new DescribeImagesCommand({ Owners: ['self'] }))
     expect(own.Images?.map((i) => i.Name)).toEqual(['mine'])
     await expect(createImage('mine')).rejects.toMatchObject({ name: 'InvalidAMIName.Duplicate' })
   })
 
   it('refuses to delete a snapshot still used by an image, then deletes it after deregistering', async () => {
     const { ImageId } = await createImage('in-use')
-    ec2.settle()
-    const snapshotId = ec2.state.images.get(ImageId!)!.snapshotId!
-    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({
+    fx.ec2.settle()
+    const snapshotId = fx.ec2.state.images.get(ImageId!)!.snapshotId!
+    await expect(fx.sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({
       name: 'InvalidSnapshot.InUse',
     })
-    await sdk.send(new DeregisterImageCommand({ ImageId }))
-    await expect(sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).rejects.toMatchObject({
+    await fx.sdk.send(new DeregisterImageCommand({ ImageId }))
+    await expect(fx.sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).rejects.toMatchObject({
       name: 'InvalidAMIID.NotFound',
     })
-    await sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))
-    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({
+    await fx.sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))
+    await expect(fx.sdk.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }))).rejects.toMatchObject({
       name: 'InvalidSnapshot.NotFound',
     })
   })
@@ -106,7 +91,7 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
     let token: string | undefined
     let pages = 0
     do {
-      const out = await sdk.send(
+      const out = await fx.sdk.send(
         new DescribeSnapshotsCommand({
           OwnerIds: ['self'],
           Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
@@ -123,32 +108,34 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
   })
 
   it('tags existing resources and reports unknown ones', async () => {
-    await sdk.send(
-      new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'ReplicaId', Value: 'rep-1' }] }),
+    await fx.sdk.send(
+      new CreateTagsCommand({ Resources: [fx.w.instanceId], Tags: [{ Key: 'ReplicaId', Value: 'rep-1' }] }),
     )
-    expect(ec2.instance(w.instanceId)?.tags.ReplicaId).toBe('rep-1')
+    expect(fx.ec2.instance(fx.w.instanceId)?.tags.ReplicaId).toBe('rep-1')
     await expect(
-      sdk.send(new CreateTagsCommand({ Resources: ['i-0000000000000dead'], Tags: managed })),
+      fx.sdk.send(new CreateTagsCommand({ Resources: ['i-0000000000000dead'], Tags: managed })),
     ).rejects.toMatchObject({
       name: 'InvalidInstanceID.NotFound',
     })
     await expect(
-      sdk.send(new CreateTagsCommand({ Resources: [w.instanceId], Tags: [{ Key: 'aws:x', Value: 'y' }] })),
+      fx.sdk.send(
+        new CreateTagsCommand({ Resources: [fx.w.instanceId], Tags: [{ Key: 'aws:x', Value: 'y' }] }),
+      ),
     ).rejects.toMatchObject({
       name: 'InvalidParameterValue',
     })
   })
 
   it('seeds old own images with their snapshots, and standalone snapshots, for cleanup scenarios', async () => {
-    const old = clock.now() - 40 * 86_400_000
-    const imageId = ec2.seed.addImage({
+    const old = fx.clock.now() - 40 * 86_400_000
+    const imageId = fx.ec2.seed.addImage({
       ownerId: 'self',
       name: 'SpotOptimizer-old',
       createdAt: old,
       tags: { ManagedBy: 'SpotOptimizer' },
     })
-    const loose = ec2.seed.addSnapshot({ startTime: old, tags: { ManagedBy: 'SpotOptimizer' } })
-    const images = await sdk.send(
+    const loose = fx.ec2.seed.addSnapshot({ startTime: old, tags: { ManagedBy: 'SpotOptimizer' } })
+    const images = await fx.sdk.send(
       new DescribeImagesCommand({
         Owners: ['self'],
         Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
@@ -158,7 +145,7 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
       [imageId, new Date(old).toISOString()],
     ])
     const backing = images.Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId
-    const snaps = await sdk.send(
+    const snaps = await fx.sdk.send(
       new DescribeSnapshotsCommand({
         OwnerIds: ['self'],
         Filters: [{ Name: 'tag:ManagedBy', Values: ['SpotOptimizer'] }],
@@ -168,9 +155,9 @@ describe('fake EC2 images and snapshots through @aws-sdk/client-ec2', () => {
       [backing, old],
       [loose, old],
     ])
-    await expect(sdk.send(new DeleteSnapshotCommand({ SnapshotId: backing }))).rejects.toMatchObject({
+    await expect(fx.sdk.send(new DeleteSnapshotCommand({ SnapshotId: backing }))).rejects.toMatchObject({
       name: 'InvalidSnapshot.InUse',
     })
-    await sdk.send(new DeleteSnapshotCommand({ SnapshotId: loose }))
+    await fx.sdk.send(new DeleteSnapshotCommand({ SnapshotId: loose }))
   })
 })

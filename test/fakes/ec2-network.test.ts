@@ -6,44 +6,29 @@ import {
   DescribeSpotPriceHistoryCommand,
   DescribeSubnetsCommand,
   RunInstancesCommand,
-  type EC2Client,
 } from '@aws-sdk/client-ec2'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { manualClock, type ManualClock } from './clock'
-import { startFakeEc2, type FakeEc2 } from './ec2/server'
-import { seedWorkload, type SeededWorkload } from './ec2/workload'
-import { sdkFor } from './sdk'
+import { describe, expect, it } from 'vitest'
+import { useFakeEc2 } from './ec2-fixture'
 
-let clock: ManualClock
-let ec2: FakeEc2
-let sdk: EC2Client
-let w: SeededWorkload
-
-beforeEach(async () => {
-  clock = manualClock()
-  ec2 = await startFakeEc2({ clock })
-  sdk = sdkFor(ec2)
-  w = seedWorkload(ec2)
-})
-afterEach(() => ec2.close())
+const fx = useFakeEc2()
 
 describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   it('finds the subnet of the VPC in a zone', async () => {
-    const out = await sdk.send(
+    const out = await fx.sdk.send(
       new DescribeSubnetsCommand({
         Filters: [
-          { Name: 'vpc-id', Values: [w.vpcId] },
+          { Name: 'vpc-id', Values: [fx.w.vpcId] },
           { Name: 'availability-zone', Values: ['us-east-1c'] },
         ],
       }),
     )
     expect(out.Subnets?.map((s) => [s.SubnetId, s.AvailabilityZone, s.VpcId])).toEqual([
-      [w.subnets['us-east-1c'], 'us-east-1c', w.vpcId],
+      [fx.w.subnets['us-east-1c'], 'us-east-1c', fx.w.vpcId],
     ])
   })
 
   it('lists the zones of the region', async () => {
-    const out = await sdk.send(new DescribeAvailabilityZonesCommand({}))
+    const out = await fx.sdk.send(new DescribeAvailabilityZonesCommand({}))
     expect(out.AvailabilityZones?.map((z) => [z.ZoneName, z.State, z.RegionName])).toEqual([
       ['us-east-1a', 'available', 'us-east-1'],
       ['us-east-1b', 'available', 'us-east-1'],
@@ -52,28 +37,28 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   })
 
   it('moves the Elastic IP to a running instance only with AllowReassociation', async () => {
-    const found = await sdk.send(
-      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [w.instanceId] }] }),
+    const found = await fx.sdk.send(
+      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [fx.w.instanceId] }] }),
     )
     expect(found.Addresses?.[0]).toMatchObject({
-      AllocationId: w.allocationId,
-      PublicIp: w.publicIp,
-      InstanceId: w.instanceId,
+      AllocationId: fx.w.allocationId,
+      PublicIp: fx.w.publicIp,
+      InstanceId: fx.w.instanceId,
     })
-    const run = await sdk.send(
+    const run = await fx.sdk.send(
       new RunInstancesCommand({
-        ImageId: w.launchImageId,
+        ImageId: fx.w.launchImageId,
         InstanceType: 't3.medium',
         MinCount: 1,
         MaxCount: 1,
-        SubnetId: w.subnets['us-east-1b'],
+        SubnetId: fx.w.subnets['us-east-1b'],
       }),
     )
     const id = run.Instances![0]!.InstanceId!
     await expect(
-      sdk.send(
+      fx.sdk.send(
         new AssociateAddressCommand({
-          AllocationId: w.allocationId,
+          AllocationId: fx.w.allocationId,
           InstanceId: id,
           AllowReassociation: true,
         }),
@@ -81,31 +66,35 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
     ).rejects.toMatchObject({
       name: 'IncorrectInstanceState',
     })
-    ec2.settle()
+    fx.ec2.settle()
     await expect(
-      sdk.send(new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id })),
+      fx.sdk.send(new AssociateAddressCommand({ AllocationId: fx.w.allocationId, InstanceId: id })),
     ).rejects.toMatchObject({
       name: 'Resource.AlreadyAssociated',
     })
-    const moved = await sdk.send(
-      new AssociateAddressCommand({ AllocationId: w.allocationId, InstanceId: id, AllowReassociation: true }),
+    const moved = await fx.sdk.send(
+      new AssociateAddressCommand({
+        AllocationId: fx.w.allocationId,
+        InstanceId: id,
+        AllowReassociation: true,
+      }),
     )
     expect(moved.AssociationId).toMatch(/^eipassoc-/)
-    const now = await sdk.send(new DescribeInstancesCommand({ InstanceIds: [id] }))
-    expect(now.Reservations?.[0]?.Instances?.[0]?.PublicIpAddress).toBe(w.publicIp)
-    const old = await sdk.send(
-      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [w.instanceId] }] }),
+    const now = await fx.sdk.send(new DescribeInstancesCommand({ InstanceIds: [id] }))
+    expect(now.Reservations?.[0]?.Instances?.[0]?.PublicIpAddress).toBe(fx.w.publicIp)
+    const old = await fx.sdk.send(
+      new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [fx.w.instanceId] }] }),
     )
     expect(old.Addresses).toEqual([])
   })
 
   it('answers one spot price history call for all zones of a type, with the price in effect at StartTime', async () => {
-    const t0 = clock.now()
-    ec2.setSpotPrice('m5.large', 'us-east-1a', 0.035, t0 - 3_600_000)
-    ec2.setSpotPrice('m5.large', 'us-east-1b', 0.031, t0 - 7_200_000)
-    ec2.setSpotPrice('m5.large', 'us-east-1a', 0.037, t0 - 60_000)
-    ec2.setSpotPrice('c5.large', 'us-east-1a', 0.05, t0 - 60_000)
-    const out = await sdk.send(
+    const t0 = fx.clock.now()
+    fx.ec2.setSpotPrice('m5.large', 'us-east-1a', 0.035, t0 - 3_600_000)
+    fx.ec2.setSpotPrice('m5.large', 'us-east-1b', 0.031, t0 - 7_200_000)
+    fx.ec2.setSpotPrice('m5.large', 'us-east-1a', 0.037, t0 - 60_000)
+    fx.ec2.setSpotPrice('c5.large', 'us-east-1a', 0.05, t0 - 60_000)
+    const out = await fx.sdk.send(
       new DescribeSpotPriceHistoryCommand({
         InstanceTypes: ['m5.large'],
         ProductDescriptions: ['Linux/UNIX'],
@@ -123,7 +112,7 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
       InstanceType: 'm5.large',
       ProductDescription: 'Linux/UNIX',
     })
-    const oneZone = await sdk.send(
+    const oneZone = await fx.sdk.send(
       new DescribeSpotPriceHistoryCommand({
         InstanceTypes: ['m5.large'],
         AvailabilityZone: 'us-east-1b',
@@ -136,20 +125,20 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   })
 
   it('pages spot prices and samples a moving price model', async () => {
-    ec2.setSpotPriceModel((type, az, at) =>
+    fx.ec2.setSpotPriceModel((type, az, at) =>
       type === 't3.large'
         ? 0.02 + (az.endsWith('a') ? 0 : 0.001) + Math.floor(at / 60_000) * 1e-9
         : undefined,
     )
-    const start = new Date(clock.now())
-    await sdk.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start }))
-    clock.advance(60_000)
-    const first = await sdk.send(
+    const start = new Date(fx.clock.now())
+    await fx.sdk.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start }))
+    fx.clock.advance(60_000)
+    const first = await fx.sdk.send(
       new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['t3.large'], StartTime: start, MaxResults: 4 }),
     )
     expect(first.SpotPriceHistory).toHaveLength(4)
     expect(first.NextToken).toBeTruthy()
-    const rest = await sdk.send(
+    const rest = await fx.sdk.send(
       new DescribeSpotPriceHistoryCommand({
         InstanceTypes: ['t3.large'],
         StartTime: start,
@@ -166,15 +155,15 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   })
 
   it('refuses a spot launch whose MaxPrice is below the market', async () => {
-    ec2.setSpotPrice('m5.large', 'us-east-1a', 0.04)
+    fx.ec2.setSpotPrice('m5.large', 'us-east-1a', 0.04)
     await expect(
-      sdk.send(
+      fx.sdk.send(
         new RunInstancesCommand({
-          ImageId: w.launchImageId,
+          ImageId: fx.w.launchImageId,
           InstanceType: 'm5.large',
           MinCount: 1,
           MaxCount: 1,
-          SubnetId: w.subnets['us-east-1a'],
+          SubnetId: fx.w.subnets['us-east-1a'],
           InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: '0.01' } },
         }),
       ),
@@ -182,15 +171,15 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
   })
 
   it('prices a spot launch from the moving model too', async () => {
-    ec2.setSpotPriceModel((type) => (type === 'c5.large' ? 0.03 : undefined))
+    fx.ec2.setSpotPriceModel((type) => (type === 'c5.large' ? 0.03 : undefined))
     const launch = (maxPrice: string) =>
-      sdk.send(
+      fx.sdk.send(
         new RunInstancesCommand({
-          ImageId: w.launchImageId,
+          ImageId: fx.w.launchImageId,
           InstanceType: 'c5.large',
           MinCount: 1,
           MaxCount: 1,
-          SubnetId: w.subnets['us-east-1b'],
+          SubnetId: fx.w.subnets['us-east-1b'],
           InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { MaxPrice: maxPrice } },
         }),
       )
