@@ -1,38 +1,15 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCheck } from '../../agent/src/check'
-import { imdsFor, seedWorkload, startFakeEc2, type FakeEc2, type FakeImds } from '../fakes'
-import { buildBundle, startAgentProcess } from './support/process'
+import { useCheckWorld } from './support/check-world'
+import { startAgentProcess } from './support/process'
 
-let ec2: FakeEc2
-let imds: FakeImds
-let controlPlane: Server
-let controlPlaneUrl: string
-
-beforeAll(async () => {
-  await buildBundle()
-  ec2 = await startFakeEc2()
-  imds = await imdsFor(ec2, seedWorkload(ec2).instanceId)
-  // Just enough control plane for --check: /health, and 401 for any other token than 'good-token'.
-  controlPlane = createServer((req, res) => {
-    const status = req.url === '/health' ? 200 : req.headers.authorization === 'Bearer good-token' ? 404 : 401
-    res.writeHead(status, { 'content-type': 'application/json' }).end('{}')
-  })
-  await new Promise<void>((r) => controlPlane.listen(0, '127.0.0.1', r))
-  controlPlaneUrl = `http://127.0.0.1:${(controlPlane.address() as AddressInfo).port}`
-})
-afterAll(async () => {
-  controlPlane.close()
-  await imds.close()
-  await ec2.close()
-})
+const world = useCheckWorld()
 
 const env = (token: string) => ({
-  SPOT_OPTIMIZER_SERVER_URL: controlPlaneUrl,
+  SPOT_OPTIMIZER_SERVER_URL: world.serverUrl,
   SPOT_OPTIMIZER_CLIENT_TOKEN: token,
-  AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-  AWS_ENDPOINT_URL_EC2: ec2.url,
+  AWS_EC2_METADATA_SERVICE_ENDPOINT: world.imds.url,
+  AWS_ENDPOINT_URL_EC2: world.ec2.url,
 })
 
 describe('--check', () => {

@@ -1,35 +1,13 @@
 import { execFile } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { imdsFor, seedWorkload, startFakeEc2, type FakeEc2, type FakeImds } from '../fakes'
-import { buildBundle, REPO } from './support/process'
+import { describe, expect, it } from 'vitest'
+import { useCheckWorld } from './support/check-world'
+import { REPO } from './support/process'
 
-let ec2: FakeEc2
-let imds: FakeImds
-let controlPlane: Server
-let url: string
-
-beforeAll(async () => {
-  await buildBundle()
-  ec2 = await startFakeEc2()
-  imds = await imdsFor(ec2, seedWorkload(ec2).instanceId)
-  controlPlane = createServer((req, res) => {
-    const status = req.url === '/health' ? 200 : req.headers.authorization === 'Bearer good-token' ? 404 : 401
-    res.writeHead(status, { 'content-type': 'application/json' }).end('{}')
-  })
-  await new Promise<void>((r) => controlPlane.listen(0, '127.0.0.1', r))
-  url = `http://127.0.0.1:${(controlPlane.address() as AddressInfo).port}`
-})
-afterAll(async () => {
-  controlPlane.close()
-  await imds.close()
-  await ec2.close()
-})
+const world = useCheckWorld()
 
 /** systemctl and curl stand-ins: systemctl records its calls; curl copies from public/agent/. */
 function stubs(dir: string, calls: string) {
@@ -59,11 +37,11 @@ describe('install.sh', () => {
         'CLIENT_TOKEN=old-token',
         'AWS_REGION=ap-south-1',
         'LOGICAL_AGENT_ID=prod-web-1',
-        `AWS_EC2_METADATA_SERVICE_ENDPOINT=${imds.url}`,
-        `AWS_ENDPOINT_URL_EC2=${ec2.url}`,
+        `AWS_EC2_METADATA_SERVICE_ENDPOINT=${world.imds.url}`,
+        `AWS_ENDPOINT_URL_EC2=${world.ec2.url}`,
       ].join('\n') + '\n',
     )
-    const { stdout } = await promisify(execFile)('sh', [join(REPO, 'agent/install.sh'), '--server', url, '--token', 'good-token'], {
+    const { stdout } = await promisify(execFile)('sh', [join(REPO, 'agent/install.sh'), '--server', world.serverUrl, '--token', 'good-token'], {
       env: { PATH: `${join(root, 'bin')}:${process.env.PATH}`, SPOTGUARD_INSTALL_ROOT: root },
     })
     expect(stdout).toContain('All checks passed.')
@@ -72,7 +50,7 @@ describe('install.sh', () => {
     const envFile = join(root, 'etc/spot-optimizer/agent.env')
     expect(statSync(envFile).mode & 0o777).toBe(0o600)
     const env = readFileSync(envFile, 'utf8')
-    expect(env).toContain(`SPOT_OPTIMIZER_SERVER_URL=${url}\n`)
+    expect(env).toContain(`SPOT_OPTIMIZER_SERVER_URL=${world.serverUrl}\n`)
     expect(env).toContain('SPOT_OPTIMIZER_CLIENT_TOKEN=good-token\n')
     expect(env).toContain('LOGICAL_AGENT_ID=prod-web-1\n')
     expect(env).not.toMatch(/CENTRAL_SERVER_URL|CLIENT_TOKEN=old|AWS_REGION/)
