@@ -8,10 +8,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LegacyAgent } from '../emulators/legacy-agent'
 import { Metrics } from '../load/metrics'
-import type { AgentRow, CommandRow } from '../support/api'
-import { queryD1 } from '../support/d1'
+import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
+import { finished, registered } from '../support/fleet-waits'
 
 let world: E2eWorld
 const legacy: LegacyAgent[] = []
@@ -34,28 +34,6 @@ afterAll(async () => {
   await world?.stop()
 })
 
-const sql = (text: string) => text.replace(/'/g, "''")
-
-async function registered(logicalAgentId: string): Promise<AgentRow> {
-  return eventually(
-    async () => {
-      const agent = await world.api.agent(world.client.id, logicalAgentId)
-      return agent?.instanceId && agent.status === 'online' ? agent : undefined
-    },
-    { what: `${logicalAgentId} registered`, timeoutMs: 30_000 },
-  )
-}
-
-async function finished(commandId: string): Promise<CommandRow> {
-  return eventually(
-    async () => {
-      const command = await world.api.command(commandId)
-      if (command.status === 'failed') throw new Error(`command failed: ${command.message}`)
-      return command.status === 'completed' ? command : undefined
-    },
-    { what: `command ${commandId} completed`, timeoutMs: 90_000 },
-  )
-}
 
 /** Instances of a workload other than the given ones (replicas excluded). */
 function otherInstances(logicalAgentId: string, known: string[]) {
@@ -76,14 +54,14 @@ describe('faults and mixed fleets', () => {
       legacy.push(agent)
       agent.start()
     }
-    const v4 = await registered('legacy-1')
-    const v3 = await registered('legacy-2')
+    const v4 = await registered(world, 'legacy-1')
+    const v3 = await registered(world, 'legacy-2')
     expect([v4.version, v3.version]).toEqual(['4.0.0', '3.2.0'])
-    await registered('agent-1')
+    await registered(world, 'agent-1')
 
     const queued = await api.forceSwitch('i-0legacy000000001', { target: 'ondemand' })
     expect(queued.success).toBe(true)
-    await finished(queued.command_id!)
+    await finished(world, queued.command_id!)
     const switched = await eventually(async () => (await api.switchHistory(client.id)).find((s) => s.commandId === queued.command_id || (s.agentId === v4.id && s.oldInstanceId === 'i-0legacy000000001')), {
       what: 'the legacy switch in history',
     })
@@ -96,7 +74,7 @@ describe('faults and mixed fleets', () => {
 
   it('launches exactly one new instance and completes the switch once when the agent is killed mid-switch', async () => {
     const { api, fleet, client, worker } = world
-    const agent = await registered('agent-1')
+    const agent = await registered(world, 'agent-1')
     await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 2 })
     const oldInstanceId = agent.instanceId!
     fleet.region.ec2.clearLog()
@@ -107,7 +85,7 @@ describe('faults and mixed fleets', () => {
     await fleet.supervisor.kill(oldInstanceId)
     await eventually(() => fleet.supervisor.running().some((r) => r.instanceId === oldInstanceId && r.restarts === 1), { what: 'the agent restarted', timeoutMs: 30_000 })
 
-    await finished(queued.command_id!)
+    await finished(world, queued.command_id!)
     await eventually(() => fleet.region.ec2.instance(oldInstanceId)?.state === 'terminated', { what: 'the old instance terminated', timeoutMs: 60_000 })
     const launched = otherInstances('agent-1', [oldInstanceId])
     expect(launched).toHaveLength(1)
@@ -120,8 +98,8 @@ describe('faults and mixed fleets', () => {
 
   it('keeps agents working across a control-plane restart: they reconnect, the command runs once, reports land', async () => {
     const { api, fleet, client, worker } = world
-    const agent = await registered('agent-2')
-    await Promise.all([registered('agent-1'), registered('legacy-1'), registered('legacy-2')])
+    const agent = await registered(world, 'agent-2')
+    await Promise.all([registered(world, 'agent-1'), registered(world, 'legacy-1'), registered(world, 'legacy-2')])
     await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 2 })
     const oldInstanceId = agent.instanceId!
     fleet.region.ec2.clearLog()
@@ -133,7 +111,7 @@ describe('faults and mixed fleets', () => {
     await worker.restart()
     const restartedAt = Date.now()
 
-    await finished(queued.command_id!)
+    await finished(world, queued.command_id!)
     await eventually(async () => (await api.agent(client.id, 'agent-2'))?.instanceId !== oldInstanceId, { what: 'agent-2 moved to its new instance' })
     const launched = otherInstances('agent-2', [oldInstanceId])
     expect(launched).toHaveLength(1)
@@ -144,7 +122,7 @@ describe('faults and mixed fleets', () => {
       readFileSync(join(fleet.supervisor.instanceDir(instanceId), 'agent.log'), 'utf8')
         .split('\n')
         .some((line) => line.includes('"push socket open"') && Date.parse(line.slice(9, 33)) > restartedAt)
-    const agent1 = (await registered('agent-1')).instanceId!
+    const agent1 = (await registered(world, 'agent-1')).instanceId!
     await eventually(() => socketOpenedAfter(agent1), { what: 'agent-1 reconnected its push socket', timeoutMs: 60_000 })
     await eventually(() => ['heartbeat', 'pending-commands', 'pricing-report'].every((route) => (legacyAnswered.get(route) ?? 0) > restartedAt), {
       what: 'legacy agents answered again, their price reports accepted',

@@ -4,10 +4,10 @@
  * agent and waits for the expected state through the APIs and the fakes, never a fixed delay.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { queryD1 } from '../support/d1'
+import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
-import type { AgentRow, CommandRow } from '../support/api'
+import { finished, registered } from '../support/fleet-waits'
 
 let world: E2eWorld
 
@@ -19,34 +19,11 @@ afterAll(async () => {
   await world?.stop()
 })
 
-/** The agent once registered with an instance and its first prices reported (pool choices need them). */
-async function registered(logicalAgentId: string): Promise<AgentRow> {
-  return eventually(
-    async () => {
-      const agent = await world.api.agent(world.client.id, logicalAgentId)
-      return agent?.instanceId && agent.status === 'online' ? agent : undefined
-    },
-    { what: `${logicalAgentId} registered`, timeoutMs: 30_000 },
-  )
-}
-
-async function finished(commandId: string): Promise<CommandRow> {
-  return eventually(
-    async () => {
-      const command = await world.api.command(commandId)
-      if (command.status === 'failed') throw new Error(`command failed: ${command.message}`)
-      return command.status === 'completed' ? command : undefined
-    },
-    { what: `command ${commandId} completed`, timeoutMs: 90_000 },
-  )
-}
-
-const sql = (text: string) => text.replace(/'/g, "''")
 
 describe('a fleet of three agents', () => {
   it('switches pools on a manual command: old instance terminated after the wait, switch and downtime in history, ledger segments', async () => {
     const { api, fleet, client, worker } = world
-    const agent = await registered('agent-1')
+    const agent = await registered(world, 'agent-1')
     await api.configure(agent.id, { autoTerminateEnabled: true, terminateWaitSeconds: 3 })
     const oldInstanceId = agent.instanceId!
     const oldAz = fleet.region.ec2.instance(oldInstanceId)!.az
@@ -58,7 +35,7 @@ describe('a fleet of three agents', () => {
 
     const queued = await api.forceSwitch(oldInstanceId, { target: 'pool', pool_id: `t3.medium.${targetAz}` })
     expect(queued.success).toBe(true)
-    await finished(queued.command_id!)
+    await finished(world, queued.command_id!)
 
     const history = await eventually(async () => (await api.switchHistory(client.id)).find((s) => s.commandId === queued.command_id), { what: 'the switch in history' })
     expect(history.oldInstanceId).toBe(oldInstanceId)
@@ -93,7 +70,7 @@ describe('a fleet of three agents', () => {
 
   it('answers a rebalance recommendation with an emergency replica launched and ready', async () => {
     const { api, fleet, client, worker } = world
-    const agent = await registered('agent-2')
+    const agent = await registered(world, 'agent-2')
     const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
     await eventually(async () => (await queryD1(worker.persistDir, `select 1 from pools where last_price is not null`)).length >= 3, { what: 'every pool priced', timeoutMs: 30_000 })
 
@@ -113,7 +90,7 @@ describe('a fleet of three agents', () => {
 
   it('fails over to the ready replica on an interruption notice, records it and prints the failover time', async () => {
     const { api, fleet, client, worker } = world
-    const agent = await registered('agent-2')
+    const agent = await registered(world, 'agent-2')
     const [replica] = (await api.replicas(client.id)).filter((r) => r.agentId === agent.id && r.replica.status === 'ready')
     expect(replica).toBeDefined()
     const interruptedAt = Date.now()
@@ -142,7 +119,7 @@ describe('a fleet of three agents', () => {
 
   it('takes the emergency launch path on an interruption notice without a replica', async () => {
     const { api, fleet, client, worker } = world
-    const agent = await registered('agent-3')
+    const agent = await registered(world, 'agent-3')
     const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
     fleet.region.interrupt(agent.instanceId!, 120)
 

@@ -26,3 +26,6 @@ export async function queryD1<Row = Record<string, unknown>>(persistDir: string,
     }
   }
 }
+
+/** A value quoted for a SQL string literal ('' for each '). */
+export const sql = (text: string) => text.replace(/'/g, "''")
