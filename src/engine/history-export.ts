@@ -1,10 +1,13 @@
 /**
- * Stored market history in the backtest's input formats (README "Backtest"), so any parameter version can
- * be replayed on real data: prices as `describe-spot-price-history --output text`, events as the TSV.
+ * Stored market history of one instance type and region, for backtests: as rows (`loadHistory`, what the
+ * Worker's backtest runs on) and in the CLI's input formats (README "Backtest"): prices as
+ * `describe-spot-price-history --output text`, events as the TSV.
  */
-import { and, asc, eq, gte, inArray } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { events, pools, spotPrices } from '../db/schema'
+import { events, ondemandPrices, pools, spotPrices } from '../db/schema'
+import type { StoredHistory } from './backtest/history'
+import type { TraceEvent } from './backtest/trace'
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', '+00:00')
 
@@ -14,6 +17,107 @@ async function poolsOf(db: Database, instanceType: string, region: string) {
     .from(pools)
     .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
   return rows.slice(0, 90) // D1: at most 100 bound parameters
+}
+
+type PoolRow = Awaited<ReturnType<typeof poolsOf>>[number]
+
+function priceRows(db: Database, known: PoolRow[], from: number) {
+  return db
+    .select({ poolId: spotPrices.poolId, price: spotPrices.price, at: spotPrices.observedAt })
+    .from(spotPrices)
+    .where(
+      and(
+        inArray(
+          spotPrices.poolId,
+          known.map((p) => p.id),
+        ),
+        gte(spotPrices.observedAt, from),
+      ),
+    )
+    .orderBy(asc(spotPrices.observedAt))
+}
+
+function eventRows(db: Database, known: PoolRow[], from: number) {
+  return db
+    .select({ poolId: events.poolId, kind: events.kind, at: events.receivedAt })
+    .from(events)
+    .where(
+      and(
+        inArray(
+          events.poolId,
+          known.map((p) => p.id),
+        ),
+        inArray(events.kind, ['termination_notice', 'rebalance']),
+        gte(events.receivedAt, from),
+      ),
+    )
+    .orderBy(asc(events.receivedAt))
+}
+
+const eventKind = (k: string): TraceEvent['kind'] =>
+  k === 'termination_notice' ? 'interruption' : 'rebalance'
+
+/** The latest on-demand price of the type in the region at `at`, USD/h, or null when none is stored. */
+export async function storedOnDemand(db: Database, instanceType: string, region: string, at: number) {
+  const [row] = await db
+    .select({ price: ondemandPrices.price })
+    .from(ondemandPrices)
+    .where(
+      and(
+        eq(ondemandPrices.instanceType, instanceType),
+        eq(ondemandPrices.region, region),
+        lte(ondemandPrices.observedAt, at),
+      ),
+    )
+    .orderBy(desc(ondemandPrices.observedAt))
+    .limit(1)
+  return row?.price ?? null
+}
+
+/**
+ * Pools, price change points in [from, to] plus each pool's last one before `from` (its price at the
+ * window start), and the fleet's interruption and rebalance signals, without the on-demand price.
+ */
+export async function loadHistory(
+  db: Database,
+  instanceType: string,
+  region: string,
+  from: number,
+  to: number,
+): Promise<Omit<StoredHistory, 'onDemand'>> {
+  const known = await poolsOf(db, instanceType, region)
+  const base = { instanceType, from, to, pools: known.map((p) => ({ poolId: p.id, az: p.az })) }
+  if (known.length === 0) return { ...base, prices: [], events: [] }
+  const [before, inside, signals] = await Promise.all([
+    // SQLite returns the bare `price` of the row holding max(observed_at)
+    db
+      .select({
+        poolId: spotPrices.poolId,
+        price: spotPrices.price,
+        at: sql<number>`max(${spotPrices.observedAt})`,
+      })
+      .from(spotPrices)
+      .where(
+        and(
+          inArray(
+            spotPrices.poolId,
+            known.map((p) => p.id),
+          ),
+          lt(spotPrices.observedAt, from),
+        ),
+      )
+      .groupBy(spotPrices.poolId),
+    priceRows(db, known, from),
+    eventRows(db, known, from),
+  ])
+  const azOf = new Map(known.map((p) => [p.id, p.az]))
+  return {
+    ...base,
+    prices: [...before, ...inside.filter((r) => r.at <= to)],
+    events: signals
+      .filter((r) => r.at <= to)
+      .map((r) => ({ kind: eventKind(r.kind), az: azOf.get(r.poolId ?? '') ?? '', at: r.at })),
+  }
 }
 
 /** Spot price change points of every pool of the type and region since `from`. */
@@ -26,11 +130,7 @@ export async function priceFileText(
   const known = await poolsOf(db, instanceType, region)
   if (known.length === 0) return ''
   const azOf = new Map(known.map((p) => [p.id, p.az]))
-  const rows = await db
-    .select({ poolId: spotPrices.poolId, price: spotPrices.price, at: spotPrices.observedAt })
-    .from(spotPrices)
-    .where(and(inArray(spotPrices.poolId, [...azOf.keys()]), gte(spotPrices.observedAt, from)))
-    .orderBy(asc(spotPrices.observedAt))
+  const rows = await priceRows(db, known, from)
   return rows
     .map((r) =>
       [
@@ -55,23 +155,9 @@ export async function eventsFileText(
 ): Promise<string> {
   const known = await poolsOf(db, instanceType, region)
   const azOf = new Map(known.map((p) => [p.id, p.az]))
-  const rows =
-    known.length === 0
-      ? []
-      : await db
-          .select({ poolId: events.poolId, kind: events.kind, at: events.receivedAt })
-          .from(events)
-          .where(
-            and(
-              inArray(events.poolId, [...azOf.keys()]),
-              inArray(events.kind, ['termination_notice', 'rebalance']),
-              gte(events.receivedAt, from),
-            ),
-          )
-          .orderBy(asc(events.receivedAt))
-  const kind = (k: string) => (k === 'termination_notice' ? 'interruption' : 'rebalance')
+  const rows = known.length === 0 ? [] : await eventRows(db, known, from)
   const lines = rows.map(
-    (r) => `${kind(r.kind)}\t${azOf.get(r.poolId ?? '')}\t${new Date(r.at).toISOString()}\n`,
+    (r) => `${eventKind(r.kind)}\t${azOf.get(r.poolId ?? '')}\t${new Date(r.at).toISOString()}\n`,
   )
   return `# kind\taz\ttime (ISO-8601 UTC)\n${lines.join('')}`
 }

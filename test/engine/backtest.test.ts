@@ -29,6 +29,17 @@ describe('backtest', () => {
     expect(row('optimum').total_cost).toBeLessThanOrEqual(row('legacy').total_cost)
   })
 
+  it('keeps the optimum tractable and within the caps when the per-day cap is large', () => {
+    const params = resolveParams({ max_switches_per_day: 24, max_switches_per_week: 168 })
+    const report = runBacktest(generateTrace({ seed: 5, days: 7 }), params)
+    const optimum = report.strategies.find((s) => s.strategy === 'optimum')!
+    expect(report.caps).toEqual({ perDay: 24, perWeek: 168 })
+    expect(optimum.cap_violations).toBe(0)
+    expect(optimum.total_cost).toBeLessThan(
+      report.strategies.find((s) => s.strategy === 'ondemand')!.total_cost,
+    )
+  })
+
   it('generates the same trace for the same seed, with about 5 interruptions per AZ a month', () => {
     const a = generateTrace()
     expect(generateTrace().prices[0]).toEqual(a.prices[0])

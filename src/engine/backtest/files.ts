@@ -4,7 +4,7 @@
  *   SPOTPRICEHISTORY <tab> <az> <tab> <instance type> <tab> <product description> <tab> <price> <tab> <ISO time>
  * Events (optional, ours): `<interruption|rebalance> <tab> <az> <tab> <ISO time>`, `#` starts a comment.
  */
-import type { Trace, TraceEvent } from './trace'
+import { stepSeries, type Trace, type TraceEvent } from './trace'
 
 export interface PriceRow {
   az: string
@@ -66,17 +66,14 @@ export function traceFromPrices(
   const start = Math.floor(chosen[0]!.at / stepMs) * stepMs
   const steps = Math.floor((chosen[chosen.length - 1]!.at - start) / stepMs) + 1
   const azs = [...new Set(chosen.map((r) => r.az))].sort()
-  const prices = azs.map((az) => {
-    const series = new Float64Array(steps).fill(Number.NaN)
-    const points = chosen.filter((r) => r.az === az)
-    let j = -1
-    for (let i = 0; i < steps; i++) {
-      const t = start + i * stepMs
-      while (j + 1 < points.length && points[j + 1]!.at <= t) j++
-      if (j >= 0) series[i] = points[j]!.price
-    }
-    return series
-  })
+  const prices = azs.map((az) =>
+    stepSeries(
+      chosen.filter((r) => r.az === az),
+      start,
+      steps,
+      stepMs,
+    ),
+  )
   return {
     start,
     stepMs,

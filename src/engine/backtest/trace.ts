@@ -23,3 +23,23 @@ export interface Trace {
   /** Sorted by time. */
   events: TraceEvent[]
 }
+
+/**
+ * A step function sampled on a grid: at each step the last change point at or before it (NaN before the
+ * first). `points` sorted by time; times epoch ms.
+ */
+export function stepSeries(
+  points: ReadonlyArray<{ at: number; price: number }>,
+  start: number,
+  steps: number,
+  stepMs: number,
+): Float64Array {
+  const series = new Float64Array(steps).fill(Number.NaN)
+  let j = -1
+  for (let i = 0; i < steps; i++) {
+    const t = start + i * stepMs
+    while (j + 1 < points.length && points[j + 1]!.at <= t) j++
+    if (j >= 0) series[i] = points[j]!.price
+  }
+  return series
+}

@@ -1,6 +1,7 @@
 /**
  * Engine parameter versions (admin): list, create, activate, roll back to the previous active version,
- * run one in shadow mode or stop it. Parameters are JSON validated by zod, never code.
+ * run one in shadow mode or stop it, backtest one (engine-backtests.ts). Parameters are JSON validated by
+ * zod, never code.
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
@@ -22,6 +23,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
+import { engineBacktests } from './engine-backtests'
 
 export const CreateVersionBody = z.object({
   params: PartialParams,
@@ -37,6 +39,7 @@ export const HistoryQuery = z.object({
 
 export const adminEngine = new Hono<AppEnv>()
 adminEngine.use(operatorAuth)
+adminEngine.route('/versions', engineBacktests)
 
 function versionParam(raw: string | undefined): number {
   const version = Number(raw)
