@@ -1,22 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCleanup } from '../../agent/src/actions/cleanup'
 import { launchLike } from '../../agent/src/actions/launch'
 import { createImage, describeInstance } from '../../agent/src/ec2-api'
-import { seedWorkload, startFakeEc2, type FakeEc2, type SeededWorkload } from '../fakes'
-import { instantClock } from './support/clock'
 import { actionContext } from './support/context'
+import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
 
 const DAY = 86_400_000
-let clock: ReturnType<typeof instantClock>
-let ec2: FakeEc2
-let w: SeededWorkload
-
-beforeEach(async () => {
-  clock = instantClock()
-  ec2 = await startFakeEc2({ clock })
-  w = seedWorkload(ec2, { lifecycle: 'spot', az: 'us-east-1a' })
-})
-afterEach(() => ec2.close())
+useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
 
 const tags = { ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' }
 
