@@ -1,8 +1,9 @@
 /**
  * Notifications of the signed-in person's client, with per-user read state (`/api/notifications`,
- * the replaced console's paths). "Mark all read" only ever touches the caller's own client.
+ * the replaced console's paths). "Mark all read" only ever touches the caller's own client. Marking is a
+ * change of state: each one that changes something is audited (unread count or read time before/after).
  */
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, count, desc, eq, isNull, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { personAuth, requirePerson, scopeClient, type Person } from '../../auth'
@@ -11,6 +12,7 @@ import { notificationReads, notifications } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readQuery } from '../../validate'
+import { auditEntry } from '../../web/audit'
 
 export const NotificationsQuery = z.object({
   client_id: z.string().max(64).optional(),
@@ -72,6 +74,19 @@ notificationRoutes.get('/', async (c) => {
   return c.json(await listNotifications(database(c.env.DB), clientId, readerId(person), q.limit, q.unread))
 })
 
+/** How many of a client's notifications the reader has not read. */
+async function unreadCount(db: Database, clientId: string, reader: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(notifications)
+    .leftJoin(
+      notificationReads,
+      and(eq(notificationReads.notificationId, notifications.id), eq(notificationReads.userId, reader)),
+    )
+    .where(and(eq(notifications.clientId, clientId), isNull(notificationReads.readAt)))
+  return row?.n ?? 0
+}
+
 notificationRoutes.post('/mark-all-read', async (c) => {
   const person = requirePerson(c)
   const clientId = person.kind === 'user' ? person.clientId : (c.req.query('client_id') ?? null)
@@ -80,15 +95,40 @@ notificationRoutes.post('/mark-all-read', async (c) => {
       fields: [{ field: 'client_id', message: 'required' }],
     })
   scopeClient(c, clientId)
+  const db = database(c.env.DB)
   const reader = readerId(person)
+  const unread = await unreadCount(db, clientId, reader)
+  if (unread === 0) return c.json({ success: true, marked: 0 })
   const now = Date.now()
-  await c.env.DB.prepare(
-    `insert or ignore into notification_reads (notification_id, user_id, read_at)
-     select id, ?1, ?2 from notifications where client_id = ?3`,
-  )
-    .bind(reader, now, clientId)
-    .run()
-  return c.json({ success: true })
+  await db.batch([
+    db
+      .insert(notificationReads)
+      .select(
+        db
+          .select({
+            notificationId: notifications.id,
+            userId: sql`${reader}`.as('user_id'),
+            readAt: sql`${now}`.as('read_at'),
+          })
+          .from(notifications)
+          .where(eq(notifications.clientId, clientId)),
+      )
+      .onConflictDoNothing(),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'notifications.mark_all_read',
+        clientId,
+        targetType: 'notifications',
+        targetId: reader,
+        before: { unread },
+        after: { unread: 0, read_at: now },
+      },
+      now,
+    ),
+  ])
+  return c.json({ success: true, marked: unread })
 })
 
 notificationRoutes.post('/:id/mark-read', async (c) => {
@@ -101,9 +141,32 @@ notificationRoutes.post('/:id/mark-read', async (c) => {
     .limit(1)
   if (!note || (person.kind === 'user' && note.clientId !== person.clientId))
     throw new ApiError('NOT_FOUND', 'notification not found')
-  await db
-    .insert(notificationReads)
-    .values({ notificationId: note.id, userId: readerId(person), readAt: Date.now() })
-    .onConflictDoNothing()
+  const reader = readerId(person)
+  const [read] = await db
+    .select({ readAt: notificationReads.readAt })
+    .from(notificationReads)
+    .where(and(eq(notificationReads.notificationId, note.id), eq(notificationReads.userId, reader)))
+    .limit(1)
+  if (read) return c.json({ success: true })
+  const now = Date.now()
+  await db.batch([
+    db
+      .insert(notificationReads)
+      .values({ notificationId: note.id, userId: reader, readAt: now })
+      .onConflictDoNothing(),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'notifications.mark_read',
+        clientId: note.clientId,
+        targetType: 'notification',
+        targetId: note.id,
+        before: { read_at: null },
+        after: { read_at: now },
+      },
+      now,
+    ),
+  ])
   return c.json({ success: true })
 })
