@@ -1,21 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { handleNotice } from '../../agent/src/actions/notices'
 import { launchReplica, runPromoteReplica, runTerminateReplica } from '../../agent/src/actions/replica'
-import { seedWorkload, startFakeEc2, type FakeEc2, type SeededWorkload } from '../fakes'
-import { instantClock } from './support/clock'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
+import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
 
-let clock: ReturnType<typeof instantClock>
-let ec2: FakeEc2
-let w: SeededWorkload
-
-beforeEach(async () => {
-  clock = instantClock()
-  ec2 = await startFakeEc2({ clock })
-  w = seedWorkload(ec2, { lifecycle: 'spot', az: 'us-east-1a' })
-})
-afterEach(() => ec2.close())
+useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
 
 const others = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
 const interruption = { kind: 'interruption' as const, id: 'n1', action: 'terminate', time: '2026-01-01T00:02:00Z' }
