@@ -1,15 +1,14 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { amiName, clientToken } from '../../agent/src/actions/context'
 import { runSwitch } from '../../agent/src/actions/switch'
 import { openState } from '../../agent/src/state'
 import type { Command } from '../../src/protocol'
-import { seedWorkload, startFakeEc2, type FakeEc2, type SeededWorkload } from '../fakes'
-import { instantClock } from './support/clock'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
+import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
 
 type Switch = Extract<Command, { command_type: 'switch' }>
 const command = (over: Partial<Switch> = {}): Switch => ({
@@ -25,16 +24,7 @@ const command = (over: Partial<Switch> = {}): Switch => ({
   ...over,
 })
 
-let clock: ReturnType<typeof instantClock>
-let ec2: FakeEc2
-let w: SeededWorkload
-
-beforeEach(async () => {
-  clock = instantClock()
-  ec2 = await startFakeEc2({ clock })
-  w = seedWorkload(ec2, { lifecycle: 'on-demand', az: 'us-east-1a' })
-})
-afterEach(() => ec2.close())
+useSeededEc2({ lifecycle: 'on-demand', az: 'us-east-1a' })
 
 /** As the intake does: the command is recorded as in flight before its action runs. */
 function start(ctx: { state: { startCommand(c: Command, at: number): void } }, c: Switch): Switch {
