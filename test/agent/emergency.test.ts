@@ -1,23 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { CONTROL_PLANE_SHARE_MS, handleNotice } from '../../agent/src/actions/notices'
-import { seedWorkload, startFakeEc2, type FakeEc2, type SeededWorkload } from '../fakes'
-import { instantClock } from './support/clock'
+import { seedWorkload, startFakeEc2 } from '../fakes'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
+import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
 
-let clock: ReturnType<typeof instantClock>
-let ec2: FakeEc2
-let w: SeededWorkload
-
-beforeEach(async () => {
-  clock = instantClock()
-  ec2 = await startFakeEc2({ clock })
-  w = seedWorkload(ec2, { lifecycle: 'spot', az: 'us-east-1a' })
+useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
+beforeEach(() => {
   ec2.setSpotPrice('t3.medium', 'us-east-1a', 0.01)
   ec2.setSpotPrice('t3.medium', 'us-east-1b', 0.016)
   ec2.setSpotPrice('t3.medium', 'us-east-1c', 0.013)
 })
-afterEach(() => ec2.close())
 
 const others = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
 const notice = () => ({ kind: 'interruption' as const, id: 'n-down', action: 'terminate', time: new Date(clock.now() + 120_000).toISOString() })
