@@ -1,7 +1,8 @@
 /** Operations of the people-facing API (operator token, personal token or session). */
 import { DeleteClientBody } from '../../routes/admin/client-admin'
 import { CreateClientBody } from '../../routes/admin/clients'
-import { CreateVersionBody } from '../../routes/admin/engine'
+import { CreateVersionBody, HistoryQuery as EngineHistoryQuery } from '../../routes/admin/engine'
+import { BacktestBody, BacktestListQuery } from '../../routes/admin/engine-backtests'
 import { ActivityQuery } from '../../routes/admin/fleet'
 import { GrowthQuery } from '../../routes/admin/growth'
 import { NewAdminBody } from '../../routes/admin/users'
@@ -99,6 +100,43 @@ export const PEOPLE_OPERATIONS: Operation[] = [
   op('post', '/api/admin/engine/rollback', 'admin', 'admin', 'Roll back to the previously active version'),
   op('post', '/api/admin/engine/versions/{version}/shadow', 'admin', 'admin', 'Run a version in shadow mode'),
   op('delete', '/api/admin/engine/shadow', 'admin', 'admin', 'Stop the shadow run'),
+  op(
+    'post',
+    '/api/admin/engine/versions/{version}/backtest',
+    'admin',
+    'admin',
+    'Backtest a version on stored price history (201: the stored report; 409 when the history is too thin)',
+    { body: BacktestBody },
+  ),
+  op(
+    'get',
+    '/api/admin/engine/versions/{version}/backtests',
+    'admin',
+    'admin',
+    "A version's backtest reports",
+    {
+      query: BacktestListQuery,
+    },
+  ),
+  op('get', '/api/admin/engine/versions/{version}/backtests/{id}', 'admin', 'admin', 'One backtest report'),
+  op(
+    'get',
+    '/api/admin/engine/history/prices.txt',
+    'admin',
+    'admin',
+    'Stored spot prices as `describe-spot-price-history --output text` (for `npm run backtest`)',
+    { query: EngineHistoryQuery },
+  ),
+  op(
+    'get',
+    '/api/admin/engine/history/events.tsv',
+    'admin',
+    'admin',
+    'Stored interruption and rebalance signals',
+    {
+      query: EngineHistoryQuery,
+    },
+  ),
 
   op('get', '/api/client/{clientId}', 'client', 'person', 'The client row'),
   op('get', '/api/client/{clientId}/overview', 'client', 'person', 'Fleet totals and savings of the client'),

@@ -206,4 +206,18 @@ describe('backtests of engine parameter versions', () => {
       on_demand_price: 0.05,
     })
   })
+
+  it('are documented in the OpenAPI document from their zod schemas', async () => {
+    const doc = (await call('GET', '/api/openapi.json')).json
+    const run = doc.paths['/api/admin/engine/versions/{version}/backtest'].post
+    const body = run.requestBody.content['application/json'].schema
+    expect(body.required).toEqual(expect.arrayContaining(['instance_type', 'region']))
+    expect(body.properties.days).toMatchObject({ minimum: 1, maximum: 90, default: 30 })
+    expect(run.parameters.map((p: { name: string }) => p.name)).toEqual(['version'])
+    const list = doc.paths['/api/admin/engine/versions/{version}/backtests'].get
+    expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(['version', 'page', 'limit'])
+    expect(doc.paths['/api/admin/engine/versions/{version}/backtests/{id}'].get.security).toContainEqual({
+      operator: [],
+    })
+  })
 })
