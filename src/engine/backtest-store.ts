@@ -2,7 +2,7 @@
  * Backtest reports of parameter versions in D1. Owns writes to `backtest_runs`.
  * `inputs` holds what was asked and the trace it became; `strategies` the report's table rows.
  */
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, count, desc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { backtestRuns } from '../db/schema'
 import type { BacktestReport, StrategyRow } from './backtest/report'
@@ -81,4 +81,33 @@ export async function findRun(db: Database, version: number, id: string): Promis
     .where(and(eq(backtestRuns.paramsVersion, version), eq(backtestRuns.id, id)))
     .limit(1)
   return row ? toRun(row) : null
+}
+
+/** The latest `perVersion` runs of each version, with each version's total, in one query. */
+export async function latestRuns(
+  db: Database,
+  versions: number[],
+  perVersion: number,
+): Promise<Map<number, { items: BacktestRun[]; total: number }>> {
+  const byVersion = new Map<number, { items: BacktestRun[]; total: number }>()
+  if (versions.length === 0) return byVersion
+  const t = backtestRuns
+  const ranked = db
+    .select({
+      ...getTableColumns(t),
+      rank: sql<number>`row_number() over (partition by ${t.paramsVersion} order by ${t.createdAt} desc, ${t.id} desc)`.as(
+        'rank',
+      ),
+      total: sql<number>`count(*) over (partition by ${t.paramsVersion})`.as('total'),
+    })
+    .from(t)
+    .where(inArray(t.paramsVersion, versions.slice(0, 90))) // D1: at most 100 bound parameters
+    .as('ranked')
+  const rows = await db.select().from(ranked).where(lte(ranked.rank, perVersion)).orderBy(sql`"rank"`)
+  for (const { rank: _rank, total, ...row } of rows) {
+    const entry = byVersion.get(row.paramsVersion) ?? { items: [], total }
+    entry.items.push(toRun(row))
+    byVersion.set(row.paramsVersion, entry)
+  }
+  return byVersion
 }

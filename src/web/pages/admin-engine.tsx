@@ -1,22 +1,35 @@
-/** Admin engine page: parameter versions over the engine API (activate, roll back, shadow, create). */
+/** Admin engine page: parameter versions over the engine API (activate, roll back, shadow, create, backtest). */
 import { desc } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { database } from '../../db/client'
 import { engineParams } from '../../db/schema'
+import { latestRuns } from '../../engine/backtest-store'
 import type { AppEnv } from '../../env'
 import { Badge, Csrf, Empty, Panel, Time } from '../ui/bits'
 import { Shell } from '../ui/layout'
+import {
+  BacktestLegend,
+  knownMarkets,
+  MarketLists,
+  REPORTS_PER_VERSION,
+  VersionBacktests,
+} from './admin-backtests'
 import { viewerOf } from './context'
 
 export const adminEnginePage = new Hono<AppEnv>()
 
 adminEnginePage.get('/engine', async (c) => {
   const viewer = viewerOf(c)
-  const versions = await database(c.env.DB)
-    .select()
-    .from(engineParams)
-    .orderBy(desc(engineParams.version))
-    .limit(50)
+  const db = database(c.env.DB)
+  const versions = await db.select().from(engineParams).orderBy(desc(engineParams.version)).limit(50)
+  const [runs, markets] = await Promise.all([
+    latestRuns(
+      db,
+      versions.map((v) => v.version),
+      REPORTS_PER_VERSION,
+    ),
+    knownMarkets(db),
+  ])
   return c.html(
     <Shell title="Engine parameters" viewer={viewer} active="/admin/engine">
       <div class="note">
@@ -97,6 +110,31 @@ adminEnginePage.get('/engine', async (c) => {
           <button type="submit">Roll back</button>
           <span class="msg" />
         </form>
+      </Panel>
+      <Panel title="Backtests" id="backtests">
+        <div class="note">
+          Replay a version on the stored price history of one instance type and region and compare it with
+          on-demand, the cheapest pool, the replaced system and the hindsight optimum. Reports are kept.
+        </div>
+        <BacktestLegend />
+        {versions.length === 0 ? (
+          <Empty>Create a parameter version below, then backtest it here.</Empty>
+        ) : (
+          versions.map((v) => {
+            const mine = runs.get(v.version)
+            return (
+              <VersionBacktests
+                version={v.version}
+                status={v.status}
+                runs={mine?.items ?? []}
+                total={mine?.total ?? 0}
+                markets={markets}
+                csrf={viewer.csrfToken}
+              />
+            )
+          })
+        )}
+        <MarketLists markets={markets} />
       </Panel>
       <Panel title="New version">
         <form class="stack" data-api="/api/admin/engine/versions">

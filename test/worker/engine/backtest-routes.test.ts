@@ -207,6 +207,36 @@ describe('backtests of engine parameter versions', () => {
     })
   })
 
+  it('shows each version its backtest form and reports on the engine page, or what to do when it has none', async () => {
+    const tried = await newVersion()
+    const untried = await newVersion()
+    const market = await seedMarket(30)
+    const run = await call(
+      'POST',
+      `${versions}/${tried}/backtest`,
+      { instance_type: market.type, region: market.region, days: 3 },
+      ADMIN,
+    )
+    expect(run.status).toBe(201)
+    const page = await call('GET', '/admin/engine', undefined, ADMIN)
+    expect(page.status).toBe(200)
+    const html = page.text
+    const section = (v: number) => {
+      const start = html.indexOf(`id="backtests-v${v}"`)
+      return html.slice(start, html.indexOf('</details>', start))
+    }
+    const mine = section(tried)
+    expect(mine).toContain(`data-api="/api/admin/engine/versions/${tried}/backtest"`)
+    expect(mine).toContain('name="_csrf"')
+    expect(mine).toContain(`data-run="${run.json.id}"`)
+    for (const name of ['active', 'ondemand', 'cheapest', 'legacy', 'optimum'])
+      expect(mine).toContain(`data-strategy="${name}"`)
+    expect(mine).toContain('Share of hindsight optimum')
+    expect(mine).toContain(`${market.type} in ${market.region}`)
+    expect(section(untried)).toContain(`No backtest of v${untried} yet`)
+    expect(html).toContain(`<option value="${market.type}">`)
+  })
+
   it('are documented in the OpenAPI document from their zod schemas', async () => {
     const doc = (await call('GET', '/api/openapi.json')).json
     const run = doc.paths['/api/admin/engine/versions/{version}/backtest'].post
