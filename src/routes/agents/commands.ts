@@ -52,55 +52,49 @@ commands.get('/pending-commands', async (c) => {
 
 commands.post('/commands/:commandId/executed', async (c) => {
   const body = await readJson(c, ExecutedBody)
-  const agent = c.get('agent')
-  const result = await sessionOf(c.env, agent.id).executed({
-    clientId: agent.clientId,
-    agentId: agent.id,
-    commandId: c.req.param('commandId'),
-    success: body.success,
-    message: body.message ?? null,
-    instanceId: null,
-  })
-  return answer(c, result)
+  return executed(c, c.req.param('commandId'), body.success, body.message ?? null)
 })
 
 commands.post('/mark-command-executed', async (c) => {
   const body = await readJson(c, MarkExecutedBody)
+  return executed(c, body.command_id, body.success ?? true, body.message ?? null)
+})
+
+commands.post('/commands/:commandId/ack', async (c) => {
+  const ref = await claimOf(c, c.req.param('commandId'))
+  return answer(c, await sessionOf(c.env, ref.agentId).ack(ref))
+})
+
+commands.post('/commands/:commandId/running', async (c) => {
+  const ref = await claimOf(c, c.req.param('commandId'))
+  return answer(c, await sessionOf(c.env, ref.agentId).running(ref))
+})
+
+/** Both dialects of "the command ran" (the path's id, or 3.2.0's body id), answered alike. */
+async function executed(
+  c: Context<AgentRouteEnv>,
+  commandId: string,
+  success: boolean,
+  message: string | null,
+): Promise<Response> {
   const agent = c.get('agent')
   const result = await sessionOf(c.env, agent.id).executed({
     clientId: agent.clientId,
     agentId: agent.id,
-    commandId: body.command_id,
-    success: body.success ?? true,
-    message: body.message ?? null,
+    commandId,
+    success,
+    message,
     instanceId: null,
   })
   return answer(c, result)
-})
+}
 
-commands.post('/commands/:commandId/ack', async (c) => {
+/** The claim a new agent makes on a command (ack, running): its instance comes in the body. */
+async function claimOf(c: Context<AgentRouteEnv>, commandId: string) {
   const body = await readJson(c, ClaimBody)
   const agent = c.get('agent')
-  const ref = {
-    clientId: agent.clientId,
-    agentId: agent.id,
-    commandId: c.req.param('commandId'),
-    instanceId: body.instance_id,
-  }
-  return answer(c, await sessionOf(c.env, agent.id).ack(ref))
-})
-
-commands.post('/commands/:commandId/running', async (c) => {
-  const body = await readJson(c, ClaimBody)
-  const agent = c.get('agent')
-  const ref = {
-    clientId: agent.clientId,
-    agentId: agent.id,
-    commandId: c.req.param('commandId'),
-    instanceId: body.instance_id,
-  }
-  return answer(c, await sessionOf(c.env, agent.id).running(ref))
-})
+  return { clientId: agent.clientId, agentId: agent.id, commandId, instanceId: body.instance_id }
+}
 
 /** 200 with the command's state (a repeat too), 404 for a command this agent doesn't have, 409 when refused. */
 function answer(c: Context<AgentRouteEnv>, result: MoveResult): Response {
