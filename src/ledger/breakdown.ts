@@ -4,12 +4,14 @@ import type { Database } from '../db/client'
 import { events, savingsDaily, switches, usageSegments } from '../db/schema'
 import { onDemandCost, segmentCost } from './cost'
 import { loadPriceBook } from './price-book'
-import type { DailyRow } from './summary'
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6
 
-/** The client's days summed over its agents, oldest first. */
-export async function clientDays(db: Database, clientId: string): Promise<DailyRow[]> {
+/**
+ * Per-day sums of the daily rollups over a client's agents (null: over every client), oldest first:
+ * the rows `summarize` and `series` read.
+ */
+export function dailySums(db: Database, scope: string | null) {
   return db
     .select({
       day: savingsDaily.day,
@@ -20,7 +22,7 @@ export async function clientDays(db: Database, clientId: string): Promise<DailyR
       savings: sql<number>`sum(${savingsDaily.savings})`,
     })
     .from(savingsDaily)
-    .where(eq(savingsDaily.clientId, clientId))
+    .where(scope === null ? undefined : eq(savingsDaily.clientId, scope))
     .groupBy(savingsDaily.day)
     .orderBy(savingsDaily.day)
 }

@@ -8,7 +8,7 @@ import * as z from 'zod'
 import { personAuth, scopeClient } from '../../auth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { agentTotals, clientDays, poolTotals, serviceTimes } from '../../ledger/breakdown'
+import { agentTotals, dailySums, poolTotals, serviceTimes } from '../../ledger/breakdown'
 import { DAY_MS, utcDay } from '../../ledger/rollup'
 import { monthBounds, summarize, totals, type DailyRow } from '../../ledger/summary'
 import { readQuery } from '../../validate'
@@ -50,7 +50,7 @@ clientSavings.get('/:clientId/savings', async (c) => {
   const q = readQuery(c, SavingsQuery)
   const db = database(c.env.DB)
   const now = Date.now()
-  const rows = await clientDays(db, clientId)
+  const rows = await dailySums(db, clientId)
   const periods = q.periods ?? (q.range === 'daily' ? 30 : 12)
   return c.json({
     client_id: clientId,

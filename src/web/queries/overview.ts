@@ -2,7 +2,8 @@
 import { and, count, eq, ne, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, clients, instances, switches, usageSegments } from '../../db/schema'
-import { dailySumsQuery, summarizeDays, type SavingsSummary } from './savings'
+import { dailySums } from '../../ledger/breakdown'
+import { summarizeDays, type SavingsSummary } from './savings'
 
 const COVERAGE_WINDOW_MS = 30 * 24 * 3600_000
 
@@ -74,7 +75,7 @@ export async function fleetTotals(db: Database, scope: string | null, now: numbe
           scope === null ? undefined : eq(usageSegments.clientId, scope),
         ),
       ),
-    dailySumsQuery(db, scope),
+    dailySums(db, scope),
   ])
   const savings = summarizeDays(days, now)
   return {

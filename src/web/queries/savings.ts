@@ -5,6 +5,7 @@
 import { and, desc, eq, gte, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, savingsDaily } from '../../db/schema'
+import { dailySums } from '../../ledger/breakdown'
 import { monthBounds, summarize, type DailyRow } from '../../ledger/summary'
 import { isoDay } from './instance-detail'
 
@@ -19,22 +20,6 @@ export interface SavingsSummary {
 }
 
 const clientOrAll = (scope: string | null) => (scope === null ? undefined : eq(savingsDaily.clientId, scope))
-
-/** Per-day sums of the ledger's rollups of a client (or all clients), for `summarizeDays`. */
-export function dailySumsQuery(db: Database, scope: string | null) {
-  return db
-    .select({
-      day: savingsDaily.day,
-      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
-      primary: sql<number>`sum(${savingsDaily.primaryCost})`,
-      replica: sql<number>`sum(${savingsDaily.replicaCost})`,
-      overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
-      savings: sql<number>`sum(${savingsDaily.savings})`,
-    })
-    .from(savingsDaily)
-    .where(clientOrAll(scope))
-    .groupBy(savingsDaily.day)
-}
 
 /**
  * Month-to-date, projected month and lifetime savings, computed by the ledger's own `summarize` over
@@ -67,7 +52,7 @@ export async function savingsSummary(
   scope: string | null,
   now: number,
 ): Promise<SavingsSummary> {
-  return summarizeDays(await dailySumsQuery(db, scope), now)
+  return summarizeDays(await dailySums(db, scope), now)
 }
 
 /** Baseline (on-demand) and actual cost per month, oldest first (legacy `{name,savings,onDemandCost,modelCost}`). */
