@@ -1,8 +1,11 @@
 /**
  * A crowd of lightweight agents of one client: installed 4.0.0 and 3.2.0 pollers and new push agents,
- * started spread over a window so that they don't all register in the same second.
+ * interleaved and started spread over a ramp, as a fleet of installed agents comes up over time rather
+ * than all in the same second. A first registration that fails is retried by the agent itself (the
+ * installed agent after systemd's 10 s, the push agent with backoff): recorded as retried, not failed.
  */
 import { LegacyAgent } from '../emulators/legacy-agent'
+import type { Recorder } from '../emulators/legacy-agent'
 import { PushAgent } from './push-agent'
 import type { Metrics } from './metrics'
 
@@ -18,8 +21,9 @@ export interface CrowdOptions {
   serverUrl: string
   token: string
   agents: number
-  /** Share of legacy pollers (the rest hold push sockets). */
+  /** Share of legacy pollers (the rest hold push sockets), interleaved with them. */
   legacyShare: number
+  /** Agent i starts at i/agents of this window. */
   spreadMs: number
   metrics: Metrics
   prefix: string
@@ -30,15 +34,17 @@ export function startCrowd(options: CrowdOptions): Crowd {
   const onExecute = (commandId: string) => executions.set(commandId, (executions.get(commandId) ?? 0) + 1)
   const legacy: LegacyAgent[] = []
   const push: PushAgent[] = []
-  const legacyCount = Math.round(options.agents * options.legacyShare)
   for (let i = 0; i < options.agents; i++) {
     const startDelayMs = (options.spreadMs * i) / options.agents
     const logicalAgentId = `${options.prefix}-${i}`
-    if (i < legacyCount) {
-      const agent = new LegacyAgent({
+    const isLegacy = Math.floor((i + 1) * options.legacyShare) > Math.floor(i * options.legacyShare)
+    let agent: { agentId: string | null } | null = null
+    const recorder = recorderOf(options.metrics, () => agent?.agentId ?? null)
+    if (isLegacy) {
+      const legacyAgent = new LegacyAgent({
         serverUrl: options.serverUrl,
         identity: {
-          version: i % 5 === 4 ? '3.2.0' : '4.0.0',
+          version: legacy.length % 5 === 4 ? '3.2.0' : '4.0.0',
           token: options.token,
           logicalAgentId,
           instanceId: `i-${i.toString(16).padStart(17, '0')}`,
@@ -47,16 +53,18 @@ export function startCrowd(options: CrowdOptions): Crowd {
           az: `us-east-1${'abc'[i % 3]}`,
           mode: 'spot',
         },
-        recorder: options.metrics,
+        recorder,
         startDelayMs,
         onExecute,
       })
-      legacy.push(agent)
-      agent.start()
+      agent = legacyAgent
+      legacy.push(legacyAgent)
+      legacyAgent.start()
     } else {
-      const agent = new PushAgent({ serverUrl: options.serverUrl, token: options.token, logicalAgentId, recorder: options.metrics, onExecute, startDelayMs })
-      push.push(agent)
-      agent.start()
+      const pushAgent = new PushAgent({ serverUrl: options.serverUrl, token: options.token, logicalAgentId, recorder, onExecute, startDelayMs })
+      agent = pushAgent
+      push.push(pushAgent)
+      pushAgent.start()
     }
   }
   return {
@@ -65,6 +73,17 @@ export function startCrowd(options: CrowdOptions): Crowd {
     executions,
     async stop() {
       await Promise.all([...legacy.map((a) => a.stop()), ...push.map((a) => a.stop())])
+    },
+  }
+}
+
+/** Failed registrations of an agent that has none yet are retried by it; any other failure is an error. */
+function recorderOf(metrics: Metrics, agentId: () => string | null): Recorder {
+  return {
+    record(route, ms, status) {
+      const failed = status === 0 || status >= 400
+      if (failed && route === 'register' && agentId() === null) metrics.recordRetried(route, ms, status)
+      else metrics.record(route, ms, status)
     },
   }
 }

@@ -1,7 +1,8 @@
 /**
  * 1,000 lightweight agents (mixed installed pollers and push sockets) against wrangler dev for five
  * minutes: zero errors, p99 per route printed. Then the Worker is restarted under load: every
- * acknowledged cleanup report is in D1 and no command ran twice. LOAD_AGENTS and LOAD_MINUTES shrink it.
+ * acknowledged cleanup report is in D1 and no command ran twice. LOAD_AGENTS and LOAD_MINUTES shrink it;
+ * LOAD_RAMP_SECONDS is the window over which the agents come up (default 60 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { legacyBody } from '../emulators/legacy-bodies'
@@ -11,17 +12,21 @@ import { eventually } from '../support/eventually'
 import { startTestWorker, type TestWorker } from '../support/worker'
 import { startCrowd, type Crowd } from './fleet'
 import { Metrics } from './metrics'
+import { workerLoads } from './wrangler-log'
 
 const AGENTS = Number(process.env.LOAD_AGENTS ?? 1000)
 const MINUTES = Number(process.env.LOAD_MINUTES ?? 5)
+const RAMP_SECONDS = Number(process.env.LOAD_RAMP_SECONDS ?? 60)
 
 let worker: TestWorker
 let token: string
 let crowd: Crowd
 const metrics = new Metrics()
 const queued: string[] = []
+let unwatchFetch = () => {}
 
 beforeAll(async () => {
+  unwatchFetch = metrics.watchFetch()
   worker = await startTestWorker()
   token = (await createClient(worker.url, worker.adminToken, 'load-test')).token
 })
@@ -29,7 +34,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await crowd?.stop()
   await worker?.stop()
+  unwatchFetch()
 })
+
+/** What the run leaves for a reader: the failed answers as they came, and whether wrangler reloaded. */
+async function printDiagnostics(): Promise<void> {
+  if (metrics.firstFailedAnswers.length) console.log('first failed answers:', JSON.stringify(metrics.firstFailedAnswers, null, 1))
+  console.log(`wrangler dev (re)loads of the Worker: ${await workerLoads(worker.persistDir)} (one per start; more means it reloaded under load)`)
+}
 
 /** Queues a switch to on-demand for an instance from the client API; returns the command id. */
 async function forceSwitch(instanceId: string): Promise<string | null> {
@@ -42,8 +54,8 @@ async function forceSwitch(instanceId: string): Promise<string | null> {
 
 describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
   it('answers every request without an error and prints p99 per route', async () => {
-    crowd = startCrowd({ serverUrl: worker.url, token, agents: AGENTS, legacyShare: 0.5, spreadMs: 15_000, metrics, prefix: 'load' })
-    await eventually(() => [...crowd.legacy, ...crowd.push].every((a) => a.agentId !== null), { what: 'every agent registered', timeoutMs: 120_000, intervalMs: 1_000 })
+    crowd = startCrowd({ serverUrl: worker.url, token, agents: AGENTS, legacyShare: 0.5, spreadMs: RAMP_SECONDS * 1000, metrics, prefix: 'load' })
+    await eventually(() => [...crowd.legacy, ...crowd.push].every((a) => a.agentId !== null), { what: 'every agent registered', timeoutMs: RAMP_SECONDS * 1000 + 120_000, intervalMs: 1_000 })
     await eventually(() => crowd.push.every((a) => a.connected), { what: 'every push socket open', timeoutMs: 60_000, intervalMs: 1_000 })
 
     // Commands while the crowd runs: one switch for every tenth agent, polled or pushed.
@@ -57,8 +69,10 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
     const endAt = Date.now() + MINUTES * 60_000
     await eventually(() => Date.now() >= endAt, { what: 'the end of the load window', timeoutMs: MINUTES * 60_000 + 10_000, intervalMs: 1_000 })
 
-    console.log(`\n${metrics.requests} requests from ${AGENTS} agents in ${MINUTES} min\n${metrics.format()}\n`)
-    if (metrics.errors) console.log('first errors:', metrics.firstErrors)
+    console.log(`\n${metrics.requests} requests from ${AGENTS} agents (ramp ${RAMP_SECONDS} s, then ${MINUTES} min)\n${metrics.format()}\n`)
+    console.log(`failed for good: ${metrics.errors}; first registrations retried by their agent: ${metrics.retried} (every agent registered)`)
+    if (metrics.errors || metrics.retried) console.log('first failures:', metrics.firstErrors)
+    await printDiagnostics()
     expect(metrics.errors).toBe(0)
     await eventually(() => queued.every((id) => crowd.executions.get(id) === 1), { what: 'every queued command run', timeoutMs: 60_000 })
   })

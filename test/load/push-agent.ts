@@ -7,6 +7,7 @@ import WebSocket from 'ws'
 import type { Recorder } from '../emulators/legacy-agent'
 import { newInstanceId } from '../emulators/legacy-agent'
 import { legacyBody } from '../emulators/legacy-bodies'
+import { backoffMs } from '../../agent/src/clock'
 
 export interface PushAgentOptions {
   serverUrl: string
@@ -36,6 +37,8 @@ export class PushAgent {
   connects = 0
   /** WebSocket messages it sent (billed to its Durable Object at 20:1). */
   messagesSent = 0
+  /** Failed register attempts it retried (like the real agent: 1 s doubling to 60 s). */
+  registerRetries = 0
   private socket: WebSocket | null = null
   private readonly executed = new Set<string>()
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -70,7 +73,7 @@ export class PushAgent {
       public_ip: null,
     })
     const agentId = (answer as { agent_id?: unknown } | null)?.agent_id
-    if (typeof agentId !== 'string') return this.later(2_000, () => this.boot())
+    if (typeof agentId !== 'string') return this.later(backoffMs(this.registerRetries++, 1_000, 60_000), () => this.boot())
     this.agentId = agentId
     this.connect()
     const cadence = this.options.cadence ?? { heartbeat: 30, pricing: 300 }

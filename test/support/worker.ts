@@ -1,12 +1,16 @@
 /**
  * A control plane for tests: wrangler dev on free ports with its own temp state dir, the migrations
  * applied and ADMIN_TOKEN set; `restart()` keeps the port and the data (control-plane restart tests).
+ * It runs a frozen snapshot of the Worker (worker-snapshot.ts): edits to the tree during a test do
+ * not reload it (a reload answers in-flight POSTs with 503), and a restart runs the same code.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { migrateLocalD1, startControlPlane, type ControlPlane } from '../../scripts/fleet/control-plane'
+import { migrateLocalD1, ROOT } from '../../scripts/fleet/control-plane'
 import { freePort } from '../../scripts/fleet/ports'
+import { startProcess, type ManagedProcess } from '../../scripts/fleet/processes'
+import { snapshotWorker } from './worker-snapshot'
 
 export interface TestWorker {
   readonly url: string
@@ -29,29 +33,42 @@ export interface TestWorker {
   admin(path: string, init?: RequestInit): Promise<Response>
 }
 
+interface DevOptions {
+  config: string
+  port: number
+  inspectorPort: number
+  persistDir: string
+  adminToken: string
+  logFile: string
+  vars: Record<string, string>
+}
+
 /** `vars`: more Worker vars (e.g. `{ D1_METER: 'on' }` for the benchmarks' D1 write meter). */
 export async function startTestWorker(vars: Record<string, string> = {}): Promise<TestWorker> {
   const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-worker-'))
   const persistDir = join(stateDir, 'persist')
   const adminToken = `test-admin-${crypto.randomUUID()}`
-  const port = await freePort()
-  const inspectorPort = await freePort()
+  const [config, port, inspectorPort] = await Promise.all([snapshotWorker(join(stateDir, 'worker')), freePort(), freePort()])
   await migrateLocalD1(persistDir)
-  const options = { port, inspectorPort, persistDir, adminToken, logFile: join(stateDir, 'wrangler.log'), vars }
-  let current: ControlPlane = await startControlPlane(options)
-  const url = current.url
+  const options: DevOptions = { config, port, inspectorPort, persistDir, adminToken, logFile: join(stateDir, 'wrangler.log'), vars }
+  const url = `http://127.0.0.1:${port}`
+  let current = await startDev(options)
   return {
     url,
     adminToken,
     stateDir,
     persistDir,
     get pid() {
-      return current.process.pid
+      return current.pid
     },
-    scheduled: (cron) => current.scheduled(cron),
+    async scheduled(cron) {
+      const response = await fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`)
+      await response.body?.cancel()
+      if (!response.ok) throw new Error(`scheduled ${cron}: HTTP ${response.status}`)
+    },
     async restart() {
       await current.stop()
-      current = await startControlPlane(options)
+      current = await startDev(options)
     },
     halt: () => current.stop(),
     async stop() {
@@ -64,5 +81,54 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
       if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json')
       return fetch(`${url}${path}`, { ...init, headers })
     },
+  }
+}
+
+/** wrangler dev of the snapshot; resolves once GET /health answers 200. */
+async function startDev(options: DevOptions): Promise<ManagedProcess> {
+  const args = [
+    join(ROOT, 'scripts', 'wrangler.sh'),
+    'dev',
+    '-c',
+    options.config,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--inspector-port',
+    String(options.inspectorPort),
+    '--persist-to',
+    options.persistDir,
+    '--var',
+    `ADMIN_TOKEN:${options.adminToken}`,
+    ...Object.entries(options.vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    '--test-scheduled',
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'info',
+  ]
+  const child = startProcess('wrangler', 'bash', args, {
+    cwd: ROOT,
+    logFile: options.logFile,
+    env: { ...process.env, CI: 'true', WRANGLER_LOG_PATH: join(options.persistDir, 'wrangler-logs') },
+  })
+  const url = `http://127.0.0.1:${options.port}`
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    if (child.hasExited()) throw new Error(`wrangler dev exited before it was ready (see ${options.logFile})`)
+    if (await isHealthy(url)) return child
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  await child.stop()
+  throw new Error(`wrangler dev not healthy at ${url} within 120 s (see ${options.logFile})`)
+}
+
+async function isHealthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })
+    await response.body?.cancel()
+    return response.ok
+  } catch {
+    return false // not listening yet
   }
 }
