@@ -9,8 +9,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
-import { createAdmin, Email, Password, publicUser } from '../../web/auth/accounts'
-import { revokeUserSessions } from '../../web/auth/sessions'
+import { createAdmin, disableUser, Email, Password, publicUser } from '../../web/auth/accounts'
 
 export const NewAdminBody = z.object({ email: Email, password: Password })
 
@@ -47,23 +46,6 @@ adminUsers.post('/:id/disable', async (c) => {
   if (!user) throw new ApiError('NOT_FOUND', 'user not found')
   if (person.kind === 'admin' && person.userId === user.id)
     throw new ApiError('CONFLICT', 'you cannot disable yourself')
-  const now = Date.now()
-  await db.batch([
-    db.update(users).set({ disabledAt: now }).where(eq(users.id, user.id)),
-    revokeUserSessions(db, user.id, now),
-    auditEntry(
-      c,
-      db,
-      {
-        action: 'user.disable',
-        clientId: user.clientId,
-        targetType: 'user',
-        targetId: user.id,
-        before: publicUser(user),
-        after: { disabledAt: now },
-      },
-      now,
-    ),
-  ])
+  await disableUser(c, db, user, Date.now())
   return c.json({ success: true })
 })

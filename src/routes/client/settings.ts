@@ -10,8 +10,7 @@ import { ApiError } from '../../errors'
 import { newId, newToken } from '../../ids'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
-import { inviteUser, NewUser, publicUser } from '../../web/auth/accounts'
-import { revokeUserSessions } from '../../web/auth/sessions'
+import { disableUser, inviteUser, NewUser, publicUser } from '../../web/auth/accounts'
 import { deliverWebhook } from '../../web/webhook'
 import { resetWebhookCursor } from '../../web/webhook-dispatch'
 
@@ -72,24 +71,7 @@ clientSettings.delete('/:clientId/users/:userId', async (c) => {
     .limit(1)
   if (!user) throw new ApiError('NOT_FOUND', 'user not found')
   if (person.userId === user.id) throw new ApiError('CONFLICT', 'you cannot disable yourself')
-  const now = Date.now()
-  await db.batch([
-    db.update(users).set({ disabledAt: now }).where(eq(users.id, user.id)),
-    revokeUserSessions(db, user.id, now),
-    auditEntry(
-      c,
-      db,
-      {
-        action: 'user.disable',
-        clientId,
-        targetType: 'user',
-        targetId: user.id,
-        before: publicUser(user),
-        after: { disabledAt: now },
-      },
-      now,
-    ),
-  ])
+  await disableUser(c, db, user, Date.now())
   return c.json({ success: true })
 })
 

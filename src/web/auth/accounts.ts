@@ -3,11 +3,14 @@
  * Owns `users` and `user_invites`.
  */
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import type { Context } from 'hono'
 import * as z from 'zod'
 import type { Database } from '../../db/client'
 import { userInvites, users, type User } from '../../db/schema'
+import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId, newToken, sha256Hex } from '../../ids'
+import { auditEntry } from '../audit'
 import { hashPassword } from './password'
 import { revokeUserSessions } from './sessions'
 
@@ -149,4 +152,25 @@ async function insertUser(db: Database, row: User): Promise<User> {
   if (await userByEmail(db, row.email)) throw new ApiError('CONFLICT', 'a user with this e-mail exists')
   await db.insert(users).values(row)
   return row
+}
+
+/** Disables a user the caller found in its scope: no more sign-in, every session ended, audited; one batch. */
+export async function disableUser(c: Context<AppEnv>, db: Database, user: User, now: number): Promise<void> {
+  await db.batch([
+    db.update(users).set({ disabledAt: now }).where(eq(users.id, user.id)),
+    revokeUserSessions(db, user.id, now),
+    auditEntry(
+      c,
+      db,
+      {
+        action: 'user.disable',
+        clientId: user.clientId,
+        targetType: 'user',
+        targetId: user.id,
+        before: publicUser(user),
+        after: { disabledAt: now },
+      },
+      now,
+    ),
+  ])
 }

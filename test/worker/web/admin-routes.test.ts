@@ -102,6 +102,17 @@ describe('admin routes', () => {
     ).toBe(409)
   })
 
+  it('disable a client user: its personal token stops working and the audit log has the change', async () => {
+    const client = await seedClient()
+    const viewer = await seedUser(client.id, 'viewer')
+    expect((await get('/api/me', viewer.headers)).status).toBe(200)
+    expect((await send('POST', `/api/admin/users/${viewer.userId}/disable`, ADMIN)).status).toBe(200)
+    expect((await get('/api/me', viewer.headers)).status).toBe(401)
+    const [entry] = await db().select().from(auditLog).where(eq(auditLog.targetId, viewer.userId))
+    expect(entry).toMatchObject({ action: 'user.disable', clientId: client.id, targetType: 'user' })
+    expect((await send('POST', '/api/admin/users/usr_missing/disable', ADMIN)).status).toBe(404)
+  })
+
   it('judge a cron job late by its own cadence: an hourly job 30 minutes old is fine, a 5-minute one is not', async () => {
     const now = Date.now()
     const halfHourAgo = now - 30 * 60_000
