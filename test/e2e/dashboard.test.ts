@@ -1,6 +1,6 @@
 /**
  * The dashboard in real Chromium against the Worker under wrangler dev: sign-in, clients, agents,
- * a switch watched live, the price chart, savings, CSV export, tenant isolation, sign-out.
+ * a switch watched live, the price chart, a backtest, savings, CSV export, tenant isolation, sign-out.
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -95,6 +95,42 @@ describe('dashboard in Chromium', () => {
     for (const s of series) expect(s.points).toBeGreaterThan(1)
     expect(series.find((s) => s.id === 't3.medium.us-east-1a')!.points).toBeGreaterThan(40)
     await shot('instance-7d')
+  })
+
+  it('backtests a parameter version from the engine page on the stored week of prices', async () => {
+    const created = await call<{ version: number }>(
+      worker.url,
+      worker.adminToken,
+      'POST',
+      '/api/admin/engine/versions',
+      {
+        params: { min_pool_duration_hours: 1 },
+        note: 'e2e candidate',
+      },
+    )
+    expect(created.status).toBe(201)
+    const section = `#backtests-v${created.body.version}`
+    const { page } = browser
+    await page.goto(`${worker.url}/admin/engine`)
+    expect(await page.textContent(section)).toContain(`No backtest of v${created.body.version} yet`)
+    await page.fill(`${section} input[name=instance_type]`, 't3.medium')
+    await page.fill(`${section} input[name=region]`, 'us-east-1')
+    await page.fill(`${section} input[name=days]`, '7')
+    await Promise.all([page.waitForEvent('load'), page.click(`${section} button[type=submit]`)])
+    const rows = await page.$$eval(`${section} .backtest-report tr[data-strategy]`, (trs) =>
+      trs.map((tr) => ({
+        strategy: tr.getAttribute('data-strategy'),
+        cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+      })),
+    )
+    expect(rows.map((r) => r.strategy)).toEqual(['active', 'ondemand', 'cheapest', 'legacy', 'optimum'])
+    const savings = (name: string) =>
+      Number(rows.find((r) => r.strategy === name)!.cells[2]!.replace(/[^0-9.-]/g, ''))
+    expect(savings('ondemand')).toBe(0)
+    expect(savings('active')).toBeGreaterThan(0)
+    expect(savings('legacy')).toBeGreaterThan(0)
+    expect(await page.textContent(`${section} .backtest-report`)).toContain('t3.medium in us-east-1')
+    await shot('admin-engine-backtest')
   })
 
   it('queues a switch from the instance page and shows it progress to completed', async () => {

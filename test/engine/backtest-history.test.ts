@@ -66,7 +66,8 @@ describe('trace from stored history', () => {
       }),
     )
     if (!built.ok) throw new Error('expected a trace')
-    expect(built.trace.start).toBe(T0 + 5 * 60_000)
+    expect(built.trace.start).toBe(T0 + 10 * 60_000)
+    expect(built.trace.prices[0]![0]).toBe(0.03) // the first price holds at step 0
     expect(built.trace.events.map((e) => [e.kind, e.az])).toEqual([
       ['interruption', 'us-east-1b'],
       ['rebalance', 'us-east-1a'],

@@ -46,7 +46,8 @@ export function traceFromHistory(h: StoredHistory): HistoryTrace {
   if (points.length < MIN_PRICE_POINTS)
     return { ok: false, reason: 'not_enough_history', pricePoints: points.length, pools: pools.length }
   const stepMs = stepMinutesFor(h.to - h.from) * 60_000
-  const start = Math.floor(points[0]!.at / stepMs) * stepMs
+  // on the grid, at or after the first price: every strategy starts with a priced pool to choose
+  const start = Math.ceil(points[0]!.at / stepMs) * stepMs
   const steps = Math.min(MAX_STEPS, Math.max(1, Math.ceil((h.to - start) / stepMs)))
   const end = start + steps * stepMs
   const azs = new Set(pools.map((p) => p.az))

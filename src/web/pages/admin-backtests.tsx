@@ -2,9 +2,9 @@
  * The engine page's backtests: per parameter version a form that runs one on stored price history
  * (POST /api/admin/engine/versions/:version/backtest) and its latest reports, each table explained.
  */
-import { count, desc, sql } from 'drizzle-orm'
+import { count, desc, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { pools } from '../../db/schema'
+import { pools, users } from '../../db/schema'
 import type { BacktestRun } from '../../engine/backtest-store'
 import type { StrategyRow } from '../../engine/backtest/report'
 import { Badge, Empty, Time, usd } from '../ui/bits'
@@ -27,6 +27,14 @@ export async function knownMarkets(db: Database): Promise<Market[]> {
     .groupBy(pools.instanceType, pools.region)
     .orderBy(desc(count()), sql`1`)
     .limit(100)
+}
+
+/** E-mails of the admins who ran these reports, by user id. */
+export async function authorsOf(db: Database, runs: BacktestRun[]): Promise<Map<string, string>> {
+  const ids = [...new Set(runs.flatMap((r) => (r.created_by ? [r.created_by] : [])))].slice(0, 90)
+  if (ids.length === 0) return new Map()
+  const rows = await db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, ids))
+  return new Map(rows.map((r) => [r.id, r.email]))
 }
 
 const MEANING: Record<string, string> = {
@@ -74,13 +82,17 @@ function ReportTable(props: { rows: StrategyRow[] }) {
   )
 }
 
-function Report(props: { run: BacktestRun }) {
+function Report(props: { run: BacktestRun; authors: Map<string, string> }) {
   const { inputs } = props.run
   const t = inputs.trace
   return (
     <div class="backtest-report" data-run={props.run.id} style="margin:12px 0">
       <div style="font-size:13px;margin-bottom:6px">
-        <Time ms={props.run.created_at} /> by {props.run.created_by ?? 'operator'} ·{' '}
+        <Time ms={props.run.created_at} /> by{' '}
+        {props.run.created_by
+          ? (props.authors.get(props.run.created_by) ?? props.run.created_by)
+          : 'operator'}{' '}
+        ·{' '}
         <b>
           {inputs.instance_type} in {inputs.region}
         </b>
@@ -119,14 +131,13 @@ export function VersionBacktests(props: {
   total: number
   markets: Market[]
   csrf: string
+  authors: Map<string, string>
+  /** Shown unfolded (the newest and the active version, and any with reports). */
+  open: boolean
 }) {
   const first = props.markets[0]
   return (
-    <details
-      class="backtests"
-      id={`backtests-v${props.version}`}
-      open={props.status === 'active' || props.total > 0}
-    >
+    <details class="backtests" id={`backtests-v${props.version}`} open={props.open}>
       <summary>
         v{props.version} <Badge value={props.status} /> · {props.total} backtest{props.total === 1 ? '' : 's'}
       </summary>
@@ -166,7 +177,7 @@ export function VersionBacktests(props: {
           hindsight optimum.
         </Empty>
       ) : (
-        props.runs.map((run) => <Report run={run} />)
+        props.runs.map((run) => <Report run={run} authors={props.authors} />)
       )}
       {props.total > props.runs.length ? (
         <p class="muted" style="font-size:13px">

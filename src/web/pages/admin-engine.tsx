@@ -8,6 +8,7 @@ import type { AppEnv } from '../../env'
 import { Badge, Csrf, Empty, Panel, Time } from '../ui/bits'
 import { Shell } from '../ui/layout'
 import {
+  authorsOf,
   BacktestLegend,
   knownMarkets,
   MarketLists,
@@ -30,6 +31,10 @@ adminEnginePage.get('/engine', async (c) => {
     ),
     knownMarkets(db),
   ])
+  const authors = await authorsOf(
+    db,
+    [...runs.values()].flatMap((r) => r.items),
+  )
   return c.html(
     <Shell title="Engine parameters" viewer={viewer} active="/admin/engine">
       <div class="note">
@@ -120,16 +125,18 @@ adminEnginePage.get('/engine', async (c) => {
         {versions.length === 0 ? (
           <Empty>Create a parameter version below, then backtest it here.</Empty>
         ) : (
-          versions.map((v) => {
+          versions.map((v, i) => {
             const mine = runs.get(v.version)
             return (
               <VersionBacktests
                 version={v.version}
                 status={v.status}
+                open={i === 0 || v.status === 'active' || (mine?.total ?? 0) > 0}
                 runs={mine?.items ?? []}
                 total={mine?.total ?? 0}
                 markets={markets}
                 csrf={viewer.csrfToken}
+                authors={authors}
               />
             )
           })
