@@ -1,10 +1,11 @@
 /**
- * The simulated AWS region of the fleet, composed from the fakes of test/fakes: one fake EC2 (spot
- * prices from the seeded market, moving per AZ), the Price List, one workload per agent (its own VPC,
- * instance and Elastic IP) and one fake IMDS per instance, started as instances launch. The clock runs
- * `speed` times faster than real time; `tick()` applies due transitions and the random signals.
+ * The simulated AWS region of the fleet, on the fakes' region core (startRegionServices: fake EC2,
+ * Price List, one fake IMDS per instance started as instances launch) with spot prices from the
+ * seeded market, moving per AZ, and one workload per agent (its own VPC, instance and Elastic IP).
+ * The clock runs `speed` times faster than real time; `tick()` applies due transitions and the
+ * random signals.
  */
-import { startFakeEc2, startFakePricing, imdsFor, seedWorkload, DEFAULT_ON_DEMAND, type FakeEc2, type FakeImds, type FakePricing, type Clock, type Durations } from '../../test/fakes'
+import { startRegionServices, seedWorkload, DEFAULT_ON_DEMAND, type FakeEc2, type FakeImds, type FakePricing, type Clock, type Durations } from '../../test/fakes'
 import type { HostInstance } from './agents'
 import { spotPrice, type MarketOptions } from './market'
 import { signalsBetween } from './signals'
@@ -51,41 +52,32 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   const instanceType = options.instanceType ?? 't3.medium'
   const startedAt = Date.now()
   const clock: Clock = { now: () => startedAt + (Date.now() - startedAt) * options.speed }
-  const ec2 = await startFakeEc2({ region, clock, durations: options.durations })
-  const pricing = await startFakePricing({ clock })
+  const services = await startRegionServices({ region, clock, durations: options.durations })
+  const { ec2, pricing } = services
   const onDemandPrice = DEFAULT_ON_DEMAND[region]?.[instanceType] ?? 0.0416
   const market: MarketOptions = { seed: options.seed, onDemandPrice, zones: ec2.state.zones }
   ec2.setSpotPriceModel((type, az, atMs) => (type === instanceType ? spotPrice(market, az, atMs) : undefined))
 
-  const imds = new Map<string, Promise<FakeImds>>()
-  const opened = new Map<string, FakeImds>()
-  const openImds = (instanceId: string) => {
-    if (imds.has(instanceId)) return
-    const started = imdsFor(ec2, instanceId, { pricing })
-    imds.set(instanceId, started)
-    void started.then((server) => opened.set(instanceId, server))
-  }
-  ec2.onLaunch((instance) => openImds(instance.instanceId))
+  // Seeding launches the instance, which starts its IMDS.
   options.agents.forEach((logicalAgentId, n) => {
     const az = ec2.state.zones[n % ec2.state.zones.length]
     const workload = seedWorkload(ec2, { instanceType, lifecycle: options.lifecycle ?? 'spot', az })
     const instance = ec2.instance(workload.instanceId)!
     instance.tags.LogicalAgentId = logicalAgentId
     instance.tags.Name = logicalAgentId
-    openImds(workload.instanceId)
   })
-  await Promise.all(imds.values())
+  await Promise.all(services.starting.values())
 
   const sent = { rebalance: 0, interrupt: 0 }
   // The notice lead time is real time, whatever the speed: agents act on real clocks. IMDS shows the
   // real termination time; EC2 terminates at the simulated moment that corresponds to it.
   const interrupt = (instanceId: string, inSeconds = 120) => {
-    opened.get(instanceId)?.interrupt({ action: 'terminate', time: Date.now() + inSeconds * 1000 })
+    services.imds.get(instanceId)?.interrupt({ action: 'terminate', time: Date.now() + inSeconds * 1000 })
     ec2.scheduleTermination(instanceId, clock.now() + inSeconds * 1000 * options.speed)
     sent.interrupt++
   }
   const rebalance = (instanceId: string) => {
-    opened.get(instanceId)?.rebalance(clock.now())
+    services.imds.get(instanceId)?.rebalance(clock.now())
     sent.rebalance++
   }
   let lastTick = clock.now()
@@ -97,8 +89,8 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
     clock,
     onDemandPrice,
     hosts: () =>
-      [...ec2.state.instances.values()].map((i) => ({ instanceId: i.instanceId, state: i.state, tags: i.tags, imdsUrl: opened.get(i.instanceId)?.url ?? null })),
-    imdsOf: (instanceId) => opened.get(instanceId),
+      [...ec2.state.instances.values()].map((i) => ({ instanceId: i.instanceId, state: i.state, tags: i.tags, imdsUrl: services.imds.get(i.instanceId)?.url ?? null })),
+    imdsOf: (instanceId) => services.imds.get(instanceId),
     prices: () => Object.fromEntries(ec2.state.zones.map((az) => [az, spotPrice(market, az, clock.now()) ?? 0])),
     interrupt,
     rebalance,
@@ -117,9 +109,6 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
       lastTick = now
     },
     sent,
-    async close() {
-      await Promise.all([...imds.values()].map(async (p) => (await p).close()))
-      await Promise.all([ec2.close(), pricing.close()])
-    },
+    close: services.close,
   }
 }

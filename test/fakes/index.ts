@@ -16,8 +16,10 @@ export { imdsFor } from './imds/link'
 export type { ImdsInstance, ScheduledEvent, RoleCredentials } from './imds/metadata'
 export {
   startRegion,
+  startRegionServices,
   SIMULATOR_DURATIONS,
   driftingSpotPrice,
   type FakeRegion,
   type RegionOptions,
+  type RegionServices,
 } from './region'

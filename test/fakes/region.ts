@@ -1,6 +1,7 @@
 /**
- * A simulated region: fake EC2 + Price List + one fake IMDS per instance (started for every launch too),
- * seeded with N managed instances, and a small JSON control API (region-control.ts).
+ * A simulated region: fake EC2 + Price List + one fake IMDS per instance (started for every launch too).
+ * `startRegionServices` is that core, shared with the fleet simulator (scripts/fleet/region.ts);
+ * `startRegion` seeds N managed instances and serves a small JSON control API (region-control.ts).
  * CLI: `npx tsx test/fakes/region.ts [--instances N] [--region R] [--port P]` prints one JSON line and serves.
  */
 import { parseArgs } from 'node:util'
@@ -55,24 +56,70 @@ export function driftingSpotPrice(onDemand: Record<string, number>) {
   }
 }
 
-export async function startRegion(options: RegionOptions = {}): Promise<FakeRegion> {
-  const region = options.region ?? 'us-east-1'
-  const clock = options.clock ?? systemClock
+/**
+ * What every simulated region is made of: a fake EC2 and Price List on one clock, and an IMDS server
+ * for every instance, started as the instance is seeded or launched (its role credentials are the
+ * ones EC2 and the Price List accept).
+ */
+export interface RegionServices {
+  ec2: FakeEc2
+  pricing: FakePricing
+  /** Instance id → its IMDS, once started */
+  imds: Map<string, FakeImds>
+  /** Instance id → its IMDS being started: every instance seeded or launched so far */
+  starting: Map<string, Promise<FakeImds>>
+  /** Waits for an instance's IMDS; throws for an unknown instance */
+  imdsOf(instanceId: string): Promise<FakeImds>
+  close(): Promise<void>
+}
+
+export async function startRegionServices(options: {
+  region: string
+  clock: Clock
+  durations?: Partial<Durations>
+}): Promise<RegionServices> {
   const ec2 = await startFakeEc2({
-    region,
-    clock,
-    durations: { ...SIMULATOR_DURATIONS, ...options.durations },
+    region: options.region,
+    clock: options.clock,
+    durations: options.durations,
   })
-  const pricing = await startFakePricing({ clock })
+  const pricing = await startFakePricing({ clock: options.clock })
   const imds = new Map<string, FakeImds>()
   const starting = new Map<string, Promise<FakeImds>>()
   ec2.onLaunch((instance) => {
+    if (starting.has(instance.instanceId)) return
     const started = imdsFor(ec2, instance.instanceId, { pricing }).then((server) => {
       imds.set(instance.instanceId, server)
       return server
     })
     starting.set(instance.instanceId, started)
   })
+  return {
+    ec2,
+    pricing,
+    imds,
+    starting,
+    imdsOf: (instanceId) => {
+      const started = starting.get(instanceId)
+      if (!started) throw new Error(`no instance ${instanceId}`)
+      return started
+    },
+    close: async () => {
+      await Promise.all([...starting.values()].map(async (s) => (await s).close()))
+      await Promise.all([ec2.close(), pricing.close()])
+    },
+  }
+}
+
+/** The standalone region: SIMULATOR_DURATIONS, drifting spot prices, N seeded instances, the control API. */
+export async function startRegion(options: RegionOptions = {}): Promise<FakeRegion> {
+  const region = options.region ?? 'us-east-1'
+  const services = await startRegionServices({
+    region,
+    clock: options.clock ?? systemClock,
+    durations: { ...SIMULATOR_DURATIONS, ...options.durations },
+  })
+  const { ec2, pricing, imdsOf, starting } = services
   ec2.setSpotPriceModel(driftingSpotPrice(DEFAULT_ON_DEMAND[region] ?? DEFAULT_ON_DEMAND['us-east-1']!))
 
   const { vpcId, subnets } = ec2.seed.addVpc()
@@ -98,11 +145,6 @@ export async function startRegion(options: RegionOptions = {}): Promise<FakeRegi
     seededInstanceIds.push(instance.instanceId)
   }
 
-  const imdsOf = (instanceId: string) => {
-    const started = starting.get(instanceId)
-    if (!started) throw new Error(`no instance ${instanceId}`)
-    return started
-  }
   await Promise.all(seededInstanceIds.map(imdsOf))
   const control = await serve(
     (req) => handleControl(req, { ec2, pricing, region, imdsOf, starting }),
@@ -112,13 +154,12 @@ export async function startRegion(options: RegionOptions = {}): Promise<FakeRegi
     control: control.url,
     ec2,
     pricing,
-    imds,
+    imds: services.imds,
     imdsOf,
     seededInstanceIds,
     close: async () => {
       await control.close()
-      await Promise.all([...starting.values()].map(async (s) => (await s).close()))
-      await Promise.all([ec2.close(), pricing.close()])
+      await services.close()
     },
   }
 }
