@@ -120,7 +120,7 @@ describe('dashboard in Chromium', () => {
     const rows = await page.$$eval(`${section} .backtest-report tr[data-strategy]`, (trs) =>
       trs.map((tr) => ({
         strategy: tr.getAttribute('data-strategy'),
-        cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+        cells: Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? ''),
       })),
     )
     expect(rows.map((r) => r.strategy)).toEqual(['active', 'ondemand', 'cheapest', 'legacy', 'optimum'])
