@@ -141,6 +141,8 @@ export const instances = sqliteTable(
     check('instances_status', oneOf(t.status, INSTANCE_STATUSES)),
     uniqueIndex('instances_client_instance').on(t.clientId, t.instanceId),
     index('instances_agent').on(t.agentId),
+    // The engine reads how long instances lived in each pool (engine/market.ts).
+    index('instances_pool').on(t.poolId, t.terminatedAt),
   ],
 )
 

@@ -5,7 +5,7 @@
  */
 import { comfortBlocks, hardBlocks } from './guardrails'
 import type { EngineParams } from './params'
-import { poolRisk } from './risk'
+import { describeLifetime, poolRisk } from './risk'
 import type { BlockReason, Decision, DecisionKind, EngineInput, Placement, PoolQuote } from './types'
 import { moveValue, type Candidate } from './value'
 
@@ -23,6 +23,15 @@ function stay(reasons: string[], blocked_by: BlockReason[] = [], target: Candida
     reasons,
     blocked_by,
   }
+}
+
+/** The lifetime evidence behind the risks compared (pools without data say nothing). */
+function lifetimeReasons(compared: ReadonlyArray<Candidate | null>): string[] {
+  const quotes = compared.flatMap((c) => (c?.quote ? [c.quote] : []))
+  return [...new Map(quotes.map((q) => [q.poolId, q])).values()].flatMap((q) => {
+    const words = describeLifetime(q)
+    return words ? [`pool ${q.poolId}: ${words}`] : []
+  })
 }
 
 /** Whether a pool may be a candidate now, or why not. */
@@ -103,7 +112,15 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     if (v > bestValue) [best, bestValue] = [c, v]
   }
   if (!best || bestValue <= 0) {
-    return stay([...reasons, `current placement (${usd(here.price)}) is the best value`], [], best)
+    return stay(
+      [
+        ...reasons,
+        `current placement (${usd(here.price)}) is the best value`,
+        ...lifetimeReasons([here, best]),
+      ],
+      [],
+      best,
+    )
   }
 
   const savingsPerHour = here.price - best.price
@@ -112,6 +129,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   reasons.push(
     `${name}: ${usd(best.price)} vs ${usd(here.price)} (${savingsPercent.toFixed(1)} % saving), ` +
       `risk ${best.risk.toFixed(2)} vs ${here.risk.toFixed(2)}, value ${usd(bestValue)}`,
+    ...lifetimeReasons([best, here]),
   )
   const blocked = [
     ...hardBlocks(input, params),

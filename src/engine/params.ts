@@ -12,6 +12,7 @@ export const RiskWeights = z.object({
   volatility: z.number().min(0),
   trend: z.number().min(0),
   ratio: z.number().min(0),
+  lifetime: z.number().min(0),
 })
 export type RiskWeights = z.infer<typeof RiskWeights>
 
@@ -47,6 +48,8 @@ export const EngineParams = z.object({
   volatility_scale: z.number().positive(),
   /** 1 h relative rise at which the trend component saturates. */
   trend_scale: z.number().positive(),
+  /** Mean spot lifetime (hours) in a pool at which the lifetime component falls to 37 % (exp(−1)). */
+  lifetime_scale_hours: z.number().positive(),
 })
 export type EngineParams = z.infer<typeof EngineParams>
 
@@ -59,6 +62,7 @@ export const DEFAULT_PARAMS: EngineParams = {
     volatility: 0.1,
     trend: 0.15,
     ratio: 0.5,
+    lifetime: 0.1,
   },
   min_savings_percent: 15,
   risk_threshold: 0.3,
@@ -76,6 +80,7 @@ export const DEFAULT_PARAMS: EngineParams = {
   rebalances_scale: 20,
   volatility_scale: 0.5,
   trend_scale: 0.5,
+  lifetime_scale_hours: 168,
 }
 
 /** What a stored version or a `--params` file may hold: any subset of the parameters. */

@@ -41,3 +41,25 @@ export function rebalancesFollowed(signals: readonly Signal[], windowMs = 2 * 3_
       notices.some((n) => n.key === r.key && n.at >= r.at && n.at <= r.at + windowMs),
   ).length
 }
+
+/** Hours lived in a pool within a window, by how the lives ended (the lifetime fields of PoolQuote). */
+export interface Lifetimes {
+  livedHoursInterrupted30d: number
+  livedHoursCensored30d: number
+  livesInterrupted30d: number
+}
+
+/**
+ * The lifetimes of one instance kept in a pool over [from, to] and relaunched after each interruption:
+ * how the backtest reads a trace's fleet events, which carry no instances. `interruptions` are epoch ms;
+ * only those within (from, to] count, so nothing after `to` is seen.
+ */
+export function relaunchedLifetimes(interruptions: readonly number[], from: number, to: number): Lifetimes {
+  const seen = interruptions.filter((t) => t > from && t <= to)
+  const last = seen.length > 0 ? Math.max(...seen) : from
+  return {
+    livedHoursInterrupted30d: (last - from) / 3_600_000,
+    livedHoursCensored30d: Math.max(0, to - last) / 3_600_000,
+    livesInterrupted30d: seen.length,
+  }
+}

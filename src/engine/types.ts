@@ -27,6 +27,14 @@ export interface PoolQuote {
   rebalances30d: number
   /** Of those, how many were followed by an interruption notice of the same instance within 2 h. */
   rebalancesFollowed30d: number
+  /**
+   * Hours the fleet's spot instances lived here in the last 30 days (clipped to the window), split by how
+   * their life ended: by an interruption notice, or not (still running, or ended otherwise: censored).
+   */
+  livedHoursInterrupted30d: number
+  livedHoursCensored30d: number
+  /** How many of those lives ended by an interruption notice. */
+  livesInterrupted30d: number
   /** Last interruption of one of this client's instances here (epoch ms). */
   lastInterruptionAt: number | null
   /** Last launch here that failed for lack of capacity (epoch ms). */

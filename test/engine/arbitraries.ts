@@ -18,6 +18,10 @@ const pool = (i: number) =>
     interruptions30d: fc.integer({ min: 0, max: 20 }),
     rebalances30d: fc.integer({ min: 0, max: 40 }),
     rebalancesFollowed30d: fc.integer({ min: 0, max: 40 }),
+    // Often no data (the lifetime component then carries no weight), else up to 30 days of a small fleet.
+    livedHoursInterrupted30d: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 3000, noNaN: true })),
+    livedHoursCensored30d: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 3000, noNaN: true })),
+    livesInterrupted30d: fc.integer({ min: 0, max: 10 }),
     lastInterruptionAt: fc.option(fc.integer({ min: NOW - 3 * HOUR, max: NOW }), { nil: null }),
     lastCapacityErrorAt: fc.option(fc.integer({ min: NOW - 20 * MIN, max: NOW }), { nil: null }),
   }) satisfies fc.Arbitrary<PoolQuote>

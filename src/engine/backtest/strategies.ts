@@ -1,7 +1,7 @@
 /** The strategies the backtest compares: the engine (`active`) and the references. */
 import { decide } from '../decide'
 import { effectiveThresholds, type EngineParams } from '../params'
-import { rebalancesFollowed } from '../stats'
+import { rebalancesFollowed, relaunchedLifetimes } from '../stats'
 import type { EngineInput, PoolQuote } from '../types'
 import { cheapestAt, ONDEMAND, priceOf, type Strategy } from './simulate'
 import type { Trace } from './trace'
@@ -86,6 +86,11 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
           rebalances30d: seen.length - interruptions.length,
           rebalancesFollowed30d: rebalancesFollowed(
             seen.map((e) => ({ kind: e.kind === 'rebalance' ? 'rebalance' : 'notice', at: e.at, key: e.az })),
+          ),
+          ...relaunchedLifetimes(
+            interruptions.map((e) => e.at),
+            Math.max(trace.start, v.now - monthMs),
+            v.now,
           ),
           lastInterruptionAt: interruptions.at(-1)?.at ?? null,
           lastCapacityErrorAt: null,

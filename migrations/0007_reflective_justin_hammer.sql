@@ -1,0 +1,1 @@
+CREATE INDEX `instances_pool` ON `instances` (`pool_id`,`terminated_at`);
