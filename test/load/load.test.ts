@@ -12,13 +12,16 @@ import { eventually } from '../support/eventually'
 import { startTestWorker, type TestWorker } from '../support/worker'
 import { startCrowd, type Crowd } from './fleet'
 import { Metrics } from './metrics'
-import { workerLoads } from './wrangler-log'
+import { startFront, type Front } from './front'
+import { runtimePort, workerLoads } from './wrangler-log'
 
 const AGENTS = Number(process.env.LOAD_AGENTS ?? 1000)
 const MINUTES = Number(process.env.LOAD_MINUTES ?? 5)
 const RAMP_SECONDS = Number(process.env.LOAD_RAMP_SECONDS ?? 60)
 
 let worker: TestWorker
+/** Where the agents and the test's own calls go (see front.ts for why not wrangler's port). */
+let front: Front
 let token: string
 let crowd: Crowd
 const metrics = new Metrics()
@@ -26,16 +29,28 @@ const queued: string[] = []
 let unwatchFetch = () => {}
 
 beforeAll(async () => {
-  unwatchFetch = metrics.watchFetch()
   worker = await startTestWorker()
-  token = (await createClient(worker.url, worker.adminToken, 'load-test')).token
+  front = await startFront(await currentRuntimePort(null))
+  unwatchFetch = metrics.watchFetch()
+  token = (await createClient(front.url, worker.adminToken, 'load-test')).token
 })
 
 afterAll(async () => {
   await crowd?.stop()
   await worker?.stop()
+  await front?.close()
   unwatchFetch()
 })
+
+/** The runtime's port as wrangler logged it, once it is not `previous` (a restart gives a new one). */
+async function currentRuntimePort(previous: number | null): Promise<number> {
+  let port: number | null = null
+  await eventually(async () => {
+    port = await runtimePort(worker.persistDir)
+    return port !== null && port !== previous
+  }, { what: "the Worker runtime's port in wrangler's log", timeoutMs: 30_000 })
+  return port!
+}
 
 /** What the run leaves for a reader: the failed answers as they came, and whether wrangler reloaded. */
 async function printDiagnostics(): Promise<void> {
@@ -45,7 +60,11 @@ async function printDiagnostics(): Promise<void> {
 
 /** Queues a switch to on-demand for an instance from the client API; returns the command id. */
 async function forceSwitch(instanceId: string): Promise<string | null> {
-  const response = await worker.admin(`/api/client/instances/${instanceId}/force-switch`, { method: 'POST', body: JSON.stringify({ target: 'ondemand' }) })
+  const response = await fetch(`${front.url}/api/client/instances/${instanceId}/force-switch`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${worker.adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ target: 'ondemand' }),
+  })
   const text = await response.text()
   if (!response.headers.get('Content-Type')?.includes('json')) throw new Error(`force-switch ${instanceId}: HTTP ${response.status} ${text.slice(0, 200)}`)
   const answer = JSON.parse(text) as { success?: boolean; command_id?: string }
@@ -54,7 +73,7 @@ async function forceSwitch(instanceId: string): Promise<string | null> {
 
 describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
   it('answers every request without an error and prints p99 per route', async () => {
-    crowd = startCrowd({ serverUrl: worker.url, token, agents: AGENTS, legacyShare: 0.5, spreadMs: RAMP_SECONDS * 1000, metrics, prefix: 'load' })
+    crowd = startCrowd({ serverUrl: front.url, token, agents: AGENTS, legacyShare: 0.5, spreadMs: RAMP_SECONDS * 1000, metrics, prefix: 'load' })
     await eventually(() => [...crowd.legacy, ...crowd.push].every((a) => a.agentId !== null), { what: 'every agent registered', timeoutMs: RAMP_SECONDS * 1000 + 120_000, intervalMs: 1_000 })
     await eventually(() => crowd.push.every((a) => a.connected), { what: 'every push socket open', timeoutMs: 60_000, intervalMs: 1_000 })
 
@@ -83,7 +102,7 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
     let reporting = true
     const report = async (agentId: string) => {
       while (reporting) {
-        const response = await fetch(`${worker.url}/api/agents/${agentId}/cleanup-report`, {
+        const response = await fetch(`${front.url}/api/agents/${agentId}/cleanup-report`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ ...legacyBody('cleanup-report-v4.json'), timestamp: new Date().toISOString() }),
@@ -103,7 +122,9 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
       if (id) beforeRestart.push(id)
     }
     const connectsBefore = crowd.push.map((a) => a.connects)
+    const portBefore = await currentRuntimePort(null)
     await worker.restart()
+    front.retarget(await currentRuntimePort(portBefore))
     await eventually(() => crowd.push.every((a, i) => a.connected && a.connects > connectsBefore[i]!), { what: 'push agents reconnected', timeoutMs: 120_000, intervalMs: 1_000 })
     await eventually(() => beforeRestart.every((id) => (crowd.executions.get(id) ?? 0) >= 1), { what: 'commands queued before the restart run', timeoutMs: 120_000 })
     reporting = false

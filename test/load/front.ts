@@ -1,0 +1,76 @@
+/**
+ * The load test's front door: a plain HTTP forwarder to the Worker's runtime under wrangler dev (the
+ * user worker's own port), opening one upstream connection per request and following restarts.
+ *
+ * Why not wrangler dev's public port: its ProxyWorker reaches the runtime over pooled keep-alive
+ * connections, and kj closes an idle one after 5 s on both ends. When the runtime stalls (a busy
+ * 2-core machine), it closes connections that already carry a request; the ProxyWorker then answers
+ * every such POST with `503 Your worker restarted mid-request` (it compares the request's full URL to
+ * the runtime's bare origin, so it always believes a reload happened) and re-sends such GETs until one
+ * goes through (seconds of tail latency). Upstream: workers-sdk#14641, #15252. A fresh connection per
+ * request has no idle connection to lose; the front keeps the agents' own connections open longer than
+ * they do (65 s), so they always close first.
+ */
+import { createServer, request, type IncomingHttpHeaders } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+
+export interface Front {
+  readonly url: string
+  /** Points new requests at the runtime's new port (after a restart). */
+  retarget(port: number): void
+  close(): Promise<void>
+}
+
+/** Connection-scoped headers that must not cross a proxy. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
+
+export async function startFront(port: number): Promise<Front> {
+  let target = port
+  const server = createServer((incoming, outgoing) => {
+    const upstream = request(
+      { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
+        answer.pipe(outgoing)
+      },
+    )
+    upstream.on('error', (error) => {
+      // The runtime is down (a restart) or dropped us: the agent sees a 502, as behind any gateway.
+      if (outgoing.headersSent) return void outgoing.destroy()
+      outgoing.writeHead(502, { 'content-type': 'text/plain' }).end(`load front: ${error.message}`)
+    })
+    incoming.pipe(upstream)
+  })
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
+  // WebSocket upgrades (push agents' streams): replay the request head, then splice the two sockets.
+  server.on('upgrade', (incoming, socket, head) => {
+    const upstream = connect(target, '127.0.0.1', () => {
+      const lines = [`${incoming.method} ${incoming.url} HTTP/1.1`]
+      for (let i = 0; i < incoming.rawHeaders.length; i += 2) lines.push(`${incoming.rawHeaders[i]}: ${incoming.rawHeaders[i + 1]}`)
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`)
+      upstream.write(head)
+      socket.pipe(upstream).pipe(socket)
+    })
+    upstream.on('error', () => socket.destroy())
+    socket.on('error', () => upstream.destroy())
+    upstream.on('close', () => socket.destroy())
+    socket.on('close', () => upstream.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port: own } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${own}`,
+    retarget(next) {
+      target = next
+    },
+    async close() {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)))
+}
