@@ -33,7 +33,9 @@ export async function snapshotWorker(dir: string): Promise<string> {
   await run('bash', [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir, '-c', buildConfig], { cwd: ROOT, env: { ...process.env, CI: 'true' } })
 
   const devConfig = join(dir, 'wrangler.toml')
-  await writeFile(devConfig, `no_bundle = true\n${setKey(common, 'main', join(outdir, 'index.js'))}`)
+  // Bundled again by wrangler dev (that adds its dev middleware, e.g. --test-scheduled's /__scheduled);
+  // it watches only the snapshot's own files.
+  await writeFile(devConfig, setKey(common, 'main', join(outdir, 'index.js')))
   return devConfig
 }
 
