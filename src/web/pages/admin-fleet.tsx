@@ -144,13 +144,11 @@ adminFleetPages.get('/clients', async (c) => {
                         confirm="Rotate the token? The old one keeps working during the grace period."
                         csrf={viewer.csrfToken}
                         submit="Rotate token"
-                        msg={false}
                       />
                       <ApiForm
                         api={`/api/admin/clients/${cl.id}/${cl.status === 'suspended' ? 'activate' : 'suspend'}`}
                         csrf={viewer.csrfToken}
                         submit={cl.status === 'suspended' ? 'Reactivate' : 'Suspend'}
-                        msg={false}
                       />
                       <ApiForm
                         api={`/api/admin/clients/${cl.id}`}

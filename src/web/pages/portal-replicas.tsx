@@ -86,7 +86,6 @@ portalActivity.get('/replicas', async (c) => {
                           confirm="Promote this replica to primary?"
                           csrf={viewer.csrfToken}
                           submit="Promote"
-                          msg={false}
                         />
                       ) : null}
                       <ApiForm
@@ -120,7 +119,7 @@ portalActivity.get('/notifications', async (c) => {
       viewer={viewer}
       active={`/c/${client.id}/notifications`}
       client={client}
-      actions={<ApiForm api={markAll} csrf={viewer.csrfToken} submit="Mark all read" msg={false} />}
+      actions={<ApiForm api={markAll} csrf={viewer.csrfToken} submit="Mark all read" />}
     >
       <Panel>
         {rows.length === 0 ? (
@@ -145,7 +144,6 @@ portalActivity.get('/notifications', async (c) => {
                       api={`/api/notifications/${n.id}/mark-read`}
                       csrf={viewer.csrfToken}
                       submit="Read"
-                      msg={false}
                     />
                   )}
                 </td>

@@ -176,7 +176,6 @@ accountPage.get('/account', async (c) => {
                     csrf={viewer.csrfToken}
                     tone="danger"
                     submit="Revoke"
-                    msg={false}
                   />
                 </td>
               </tr>

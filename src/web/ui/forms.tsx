@@ -28,8 +28,6 @@ export interface ApiFormProps {
   /** The button's look: `switch` marks a force-switch button. */
   tone?: 'primary' | 'danger' | 'switch'
   buttonId?: string
-  /** False leaves out the status line (errors then show nowhere; kept where pages had none). */
-  msg?: boolean
   /** Fields, before the button. */
   children?: Child
   /** Markup after the status line. */
@@ -54,7 +52,7 @@ export function ApiForm(props: ApiFormProps) {
       <button class={props.tone} type="submit" id={props.buttonId}>
         {props.submit}
       </button>
-      {props.msg === false ? null : <span class="msg" />}
+      <span class="msg" />
       {props.after}
     </form>
   )
