@@ -20,6 +20,9 @@ await build({
   legalComments: 'none',
   // ws loads these native speedups only when present; the agent does without them.
   external: ['bufferutil', 'utf-8-validate'],
+  // aws4fetch's signer uses the global Headers, whose getter loads Node's bundled undici (10-20 MB
+  // resident): this small class stands in for it (agent/src/net/request.ts: no fetch either).
+  inject: [join(root, 'agent/src/net/headers.ts')],
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
 })

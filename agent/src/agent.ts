@@ -47,6 +47,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   const retired = state.retiredReason(self.instanceId)
   if (retired) {
     log.warn('this instance no longer runs the workload; not registering', { reason: retired })
+    // What it queued before the restart (a switch's or an emergency launch's report) still goes out.
+    link.kick()
+    if (!(await link.drain(Infinity, signal))) log.warn('reports left undelivered', { count: link.pendingReports })
     return
   }
   const logicalAgentId = config.logicalAgentId ?? self.instanceId
@@ -206,8 +209,11 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     log.info('stopping: waiting for the running command to finish or pause, then going offline')
     await intake.idle()
   }
-  // Reports still queued go out now if they can (after a switch, nothing runs here again to send them).
-  if (!(await link.drain(isRetired ? 120_000 : 10_000))) log.warn('reports left undelivered', { count: link.pendingReports })
+  // Reports still queued go out now if they can. A retired agent (after a switch or an emergency
+  // launch) has nothing else to do, so it waits for the control plane as long as it is not stopped;
+  // stopping, what stays is persisted and sent after a restart.
+  const delivered = isRetired && !signal.aborted ? await link.drain(Infinity, signal) : await link.drain(10_000)
+  if (!delivered) log.warn('reports left undelivered', { count: link.pendingReports })
   if (!isRetired) {
     await link.heartbeat({ status: 'offline', monitored_instances: [self.instanceId], instance_id: self.instanceId })
   }

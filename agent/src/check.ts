@@ -5,6 +5,7 @@ import { environmentCredentials, instanceProfileCredentials } from './credential
 import { createEc2 } from './ec2'
 import { createImds } from './imds'
 import { createLog } from './log'
+import { send } from './net/request'
 import { AGENT_VERSION } from './version'
 
 type Line = { name: string; ok: boolean; detail: string }
@@ -59,12 +60,12 @@ export async function runCheck(env: Record<string, string | undefined>, print: (
   }
 
   try {
-    const health = await fetch(`${config.serverUrl}/health`, { signal: AbortSignal.timeout(10_000) })
+    const health = await send(`${config.serverUrl}/health`, { timeoutMs: 10_000 })
     add('control plane', health.ok, `${config.serverUrl}/health answered ${health.status}`)
     // An unknown agent id with a valid token is 404; a bad token is 401 before any lookup.
-    const probe = await fetch(`${config.serverUrl}/api/agents/spotguard-check/config`, {
+    const probe = await send(`${config.serverUrl}/api/agents/spotguard-check/config`, {
       headers: { authorization: `Bearer ${config.token}` },
-      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
     })
     const tokenOk = probe.status !== 401 && probe.status !== 403
     add('client token', tokenOk, tokenOk ? 'accepted' : `refused (${probe.status})`)

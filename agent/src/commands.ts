@@ -32,7 +32,8 @@ export function createIntake(ctx: ActionContext): Intake {
 
   async function runAll() {
     while (queue.length > 0 && !ctx.signal.aborted) {
-      queue.sort((a, b) => b.priority - a.priority || a.created_at.localeCompare(b.created_at))
+      // ISO times compare as strings; localeCompare would load ICU's collator (~3 MB resident) for nothing.
+      queue.sort((a, b) => b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
       const command = queue.shift()!
       void link.running(command.id, self.instanceId)
       log.info('command started', { command_id: command.id, command_type: command.command_type })

@@ -1,13 +1,14 @@
 /**
  * The only module that calls EC2: the Query API (form-encoded POST, Version 2016-11-15) signed with
- * aws4fetch, answers parsed with a real XML parser, failures turned into typed Ec2Errors. Throttling
+ * aws4fetch's signer (net/aws.ts), answers parsed with a real XML parser, failures turned into typed Ec2Errors. Throttling
  * and server errors are retried here with backoff; everything else is the caller's decision.
  */
-import { AwsClient } from 'aws4fetch'
 import { XMLParser } from 'fast-xml-parser'
 import { backoffMs, type Clock } from './clock'
 import type { CredentialSource } from './credentials'
 import type { Log } from './log'
+import { sendSigned } from './net/aws'
+import type { HttpAnswer } from './net/request'
 
 export const EC2_API_VERSION = '2016-11-15'
 const TIMEOUT_MS = 30_000
@@ -123,30 +124,24 @@ export function createEc2(options: Ec2Options): Ec2 {
 
   async function once(action: string, params: Params): Promise<Xml> {
     const creds = await credentials.get()
-    const aws = new AwsClient({
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      sessionToken: creds.sessionToken,
-      service: 'ec2',
-      region,
-      retries: 0, // retries are decided below, by error kind
-    })
     const body = new URLSearchParams({ Action: action, Version: EC2_API_VERSION })
     for (const [k, v] of Object.entries(params)) if (v !== undefined) body.set(k, String(v))
-    let res: Response
+    let res: HttpAnswer
     try {
-      res = await aws.fetch(url, {
+      // Retries are decided in call(), by error kind.
+      res = await sendSigned(url, creds, {
+        service: 'ec2',
+        region,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
         body: body.toString(),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        timeoutMs: TIMEOUT_MS,
       })
     } catch (err) {
       throw new Ec2Error(action, 'NetworkError', err instanceof Error ? err.message : String(err), 0)
     }
-    const answer = await res.text()
-    if (res.ok) return parseXml(answer)
-    const error = errorOf(answer)
+    if (res.ok) return parseXml(res.text)
+    const error = errorOf(res.text)
     throw new Ec2Error(action, error.code ?? `HTTP${res.status}`, error.message ?? 'no message', res.status)
   }
 

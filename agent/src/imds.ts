@@ -4,6 +4,7 @@
  */
 import * as z from 'zod'
 import type { Clock } from './clock'
+import { send } from './net/request'
 
 /** Seconds a token lives (the IMDS maximum). */
 export const TOKEN_TTL_SECONDS = 21_600
@@ -70,13 +71,13 @@ export function createImds(endpoint: string, clock: Clock): Imds {
 
   async function fetchToken(): Promise<string> {
     tokenFetches++
-    const res = await fetch(`${base}/latest/api/token`, {
+    const res = await send(`${base}/latest/api/token`, {
       method: 'PUT',
       headers: { 'X-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) },
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      timeoutMs: TIMEOUT_MS,
     })
     if (!res.ok) throw new ImdsError(`IMDS token request answered ${res.status}`, res.status)
-    const value = (await res.text()).trim()
+    const value = res.text.trim()
     token = { value, renewAt: clock.now() + TOKEN_TTL_SECONDS * 1000 - TOKEN_MARGIN_MS }
     return value
   }
@@ -90,9 +91,9 @@ export function createImds(endpoint: string, clock: Clock): Imds {
 
   async function get(path: string): Promise<string | null> {
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${base}/latest/${path}`, {
+      const res = await send(`${base}/latest/${path}`, {
         headers: { 'X-aws-ec2-metadata-token': await currentToken() },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        timeoutMs: TIMEOUT_MS,
       })
       if (res.status === 404) return null
       if (res.status === 401 && attempt === 0) {
@@ -100,7 +101,7 @@ export function createImds(endpoint: string, clock: Clock): Imds {
         continue
       }
       if (!res.ok) throw new ImdsError(`IMDS ${path} answered ${res.status}`, res.status)
-      return res.text()
+      return res.text
     }
   }
 

@@ -2,12 +2,12 @@
  * Prices of the agent's instance type: spot in every AZ of the region (ONE DescribeSpotPriceHistory
  * call) and on-demand from the Price List API (GetProducts, JSON), cached per type and region.
  */
-import { AwsClient } from 'aws4fetch'
 import type { Clock } from './clock'
 import type { CredentialSource } from './credentials'
 import type { Ec2 } from './ec2'
 import { describeSpotPriceHistory, type SpotPrice } from './ec2-api'
 import type { Log } from './log'
+import { sendSigned } from './net/aws'
 
 /** The on-demand price changes a few times a year: a day of cache is plenty. */
 const ONDEMAND_TTL_MS = 24 * 3600_000
@@ -46,7 +46,8 @@ export function latestPerAz(instanceType: string, rows: SpotPrice[]): SpotPool[]
     if (!seen || row.at > seen.at) newest.set(row.az, row)
   }
   return [...newest.values()]
-    .sort((a, b) => a.az.localeCompare(b.az))
+    // Ordinal, not localeCompare: AZ names are ASCII, and ICU's collator maps ~3 MB more of the binary.
+    .sort((a, b) => (a.az < b.az ? -1 : a.az > b.az ? 1 : 0))
     .map((r) => ({ pool_id: `${instanceType}.${r.az}`, instance_type: instanceType, az: r.az, price: r.price }))
 }
 
@@ -75,18 +76,11 @@ export function createPricing(deps: {
   const endpoint = deps.endpoint ?? 'https://api.pricing.us-east-1.amazonaws.com/'
 
   async function getProducts(instanceType: string, region: string): Promise<number | null> {
-    const creds = await deps.credentials.get()
-    const aws = new AwsClient({
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      sessionToken: creds.sessionToken,
+    const term = (Field: string, Value: string) => ({ Type: 'TERM_MATCH', Field, Value })
+    const request = {
       service: 'pricing',
       region: 'us-east-1',
-      retries: 1,
-    })
-    const term = (Field: string, Value: string) => ({ Type: 'TERM_MATCH', Field, Value })
-    const res = await aws.fetch(endpoint, {
-      method: 'POST',
+      method: 'POST' as const,
       headers: {
         'content-type': 'application/x-amz-json-1.1',
         'x-amz-target': 'AWSPriceListService.GetProducts',
@@ -104,10 +98,13 @@ export function createPricing(deps: {
         FormatVersion: 'aws_v1',
         MaxResults: 10,
       }),
-      signal: AbortSignal.timeout(30_000),
-    })
+      timeoutMs: 30_000,
+    }
+    let res = await sendSigned(endpoint, await deps.credentials.get(), request)
+    // One retry for a throttled or failing Price List (the price is cached for a day once known).
+    if (res.status >= 500 || res.status === 429) res = await sendSigned(endpoint, await deps.credentials.get(), request)
     if (!res.ok) throw new Error(`GetProducts answered ${res.status}`)
-    const body = (await res.json()) as { PriceList?: unknown[] }
+    const body = JSON.parse(res.text) as { PriceList?: unknown[] }
     for (const product of body.PriceList ?? []) {
       const price = onDemandPriceOf(typeof product === 'string' ? product : JSON.stringify(product))
       if (price !== null) return price

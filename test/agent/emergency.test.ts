@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import { emergencyReportKey } from '../../agent/src/actions/emergency'
 import { CONTROL_PLANE_SHARE_MS, handleNotice } from '../../agent/src/actions/notices'
 import { seedWorkload, startFakeEc2 } from '../fakes'
 import { actionContext } from './support/context'
@@ -12,15 +13,30 @@ beforeEach(() => {
   ec2.setSpotPrice('t3.medium', 'us-east-1c', 0.013)
 })
 
+/**
+ * The switch report waits (in flight) until `answer()`: on the instant clock, an outbox retrying a
+ * control plane that is down would spin forever instead of backing off.
+ */
+function heldReports(http: ReturnType<typeof recordingHttp>) {
+  let answer = () => {}
+  const gate = new Promise<void>((resolve) => (answer = resolve))
+  const request: typeof http.request = async (method, path, body, schema) => {
+    if (path.endsWith('/switch-report')) await gate
+    return http.request(method, path, body, schema)
+  }
+  return { ...http, request, answer }
+}
+
 const others = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
 const notice = () => ({ kind: 'interruption' as const, id: 'n-down', action: 'terminate', time: new Date(clock.now() + 120_000).toISOString() })
 
 describe('interruption with the control plane unreachable', () => {
   it('stops waiting after its share of the budget and launches in the cheapest other AZ on its own', async () => {
-    const http = recordingHttp([() => ({ status: 0 })])
-    const { ctx, log } = actionContext(ec2, w, clock, { http })
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx, log, retired } = actionContext(ec2, w, clock, { http })
     const start = clock.now()
-    const result = await handleNotice(ctx, notice())
+    const n = notice()
+    const result = await handleNotice(ctx, n)
     expect(result).toMatchObject({ ok: true })
     const launchedAt = ec2.requests.find((r) => r.action === 'RunInstances')!.at
     expect(launchedAt - start).toBeLessThanOrEqual(CONTROL_PLANE_SHARE_MS)
@@ -31,15 +47,59 @@ describe('interruption with the control plane unreachable', () => {
     expect(replica).toMatchObject({ az: 'us-east-1c', lifecycle: 'spot', imageId: w.launchImageId })
     expect(replica!.tags).toMatchObject({ ReplicaType: 'emergency', ReplicaId: 'local-n-down', ParentInstance: w.instanceId })
     expect(log.lines.some((l) => l.msg === 'interruption: control plane unreachable, emergency launch on our own')).toBe(true)
-    // Nothing is queued for a replica the control plane never heard of.
+    // No replica record to report to: the launch is queued as a switch to the replacement, and the
+    // agent retires here (the workload moved).
+    expect(ctx.state.outbox()).toEqual([
+      expect.objectContaining({
+        key: emergencyReportKey(n),
+        method: 'POST',
+        path: '/api/agents/agent-1/switch-report',
+        body: expect.objectContaining({
+          trigger: 'interruption',
+          old_instance: expect.objectContaining({ instance_id: w.instanceId, az: 'us-east-1a', mode: 'spot', pool_id: 't3.medium.us-east-1a' }),
+          new_instance: expect.objectContaining({ instance_id: replica!.instanceId, az: 'us-east-1c', mode: 'spot', pool_id: 't3.medium.us-east-1c', ami_id: w.launchImageId }),
+          snapshot: { used: false, ami_id: w.launchImageId },
+          prices: { on_demand: null, old_spot: 0.01, new_spot: 0.013 },
+          timing: expect.objectContaining({
+            switch_initiated_at: new Date(start).toISOString(),
+            old_instance_terminated_at: n.time,
+          }),
+        }),
+      }),
+    ])
+    expect(retired).toEqual([`emergency replacement ${replica!.instanceId} launched for the interruption`])
+  })
+
+  it('delivers the queued switch report once the control plane answers again', async () => {
+    const http = heldReports(recordingHttp([(c) => (c.path.endsWith('/termination-imminent') ? { status: 0 } : undefined)]))
+    const { ctx } = actionContext(ec2, w, clock, { http })
+    const n = notice()
+    expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
+    expect(ctx.state.outbox()).toHaveLength(1)
+    http.answer()
+    expect(await ctx.link.delivered(emergencyReportKey(n))).toBe(true)
+    // Accepted once: nothing is left to send again.
+    expect(http.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')).toHaveLength(1)
     expect(ctx.state.outbox()).toEqual([])
+    expect(others()).toHaveLength(1)
+  })
+
+  it('withdraws the report when the replacement is lost before the control plane heard of it', async () => {
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx, log } = actionContext(ec2, w, clock, { http })
+    ec2.onLaunch((instance) => queueMicrotask(() => ec2.terminate(instance.instanceId)))
+    expect(await handleNotice(ctx, notice())).toMatchObject({ ok: false })
+    expect(ctx.state.outbox()).toEqual([])
+    expect(log.lines.some((l) => l.msg === 'emergency replacement lost')).toBe(true)
   })
 
   it('launches on its own when the control plane answered 409 and then went away', async () => {
-    const http = recordingHttp([
-      (c) => (c.path.endsWith('/termination-imminent') ? { status: 409, body: { success: false } } : undefined),
-      () => ({ status: 503 }),
-    ])
+    const http = heldReports(
+      recordingHttp([
+        (c) => (c.path.endsWith('/termination-imminent') ? { status: 409, body: { success: false } } : undefined),
+        () => ({ status: 503 }),
+      ]),
+    )
     const { ctx } = actionContext(ec2, w, clock, { http })
     expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
     expect(others()).toHaveLength(1)

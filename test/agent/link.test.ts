@@ -47,6 +47,39 @@ describe('Link outbox', () => {
     expect(state.outbox()).toHaveLength(0)
   })
 
+  it('delivers at once, not after its backoff, when another call gets an answer again', async () => {
+    let down = true
+    const { l, http, clock, state } = link(recordingHttp([() => (down ? { status: 0 } : undefined)]))
+    l.report('switch:c1', 'POST', '/switch-report', { x: 1 })
+    await settle()
+    await clock.advance(1000)
+    await settle()
+    expect(http.calls).toHaveLength(2) // backing off for 2 s now
+    // A 5xx is no sign of recovery: the backoff goes on.
+    down = false
+    http.on((c) => (c.path.endsWith('/config') ? { status: 503 } : undefined))
+    await l.config()
+    await settle()
+    expect(http.calls.map((c) => c.path)).toEqual(['/api/agents/ag-1/switch-report', '/api/agents/ag-1/switch-report', '/api/agents/ag-1/config'])
+    // Any answer below 500 is: the report goes out without the clock moving.
+    await l.heartbeat({})
+    await settle()
+    expect(http.calls.at(-1)!.path).toBe('/api/agents/ag-1/switch-report')
+    expect(state.outbox()).toEqual([])
+  })
+
+  it('stops draining when told to, keeping what it could not deliver', async () => {
+    const { l, clock, state } = link(recordingHttp([() => ({ status: 0 })]))
+    const stop = new AbortController()
+    l.report('switch:c1', 'POST', '/switch-report', { x: 1 })
+    const drained = l.drain(Infinity, stop.signal)
+    await settle()
+    await clock.advance(200)
+    stop.abort()
+    expect(await drained).toBe(false)
+    expect(state.outbox()).toHaveLength(1)
+  })
+
   it('retries 5xx and 429 but drops a report the control plane refuses for good', async () => {
     const { l, state } = link(recordingHttp([(c) => (c.path.endsWith('/cleanup-report') ? { status: 400 } : undefined)]))
     l.report('cleanup:1', 'POST', '/cleanup-report', {})

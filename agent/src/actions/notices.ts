@@ -48,7 +48,7 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
     }
     if (reply.status === 409) {
       log.warn('interruption: no replica to promote, emergency launch', { error: reply.error })
-      return emergencyLaunch(ctx, notice)
+      return emergencyLaunch(ctx, notice, detectedAt)
     }
     if (reply.status >= 400 && reply.status < 500 && reply.status !== 408 && reply.status !== 429) {
       return fail('Refused', `termination-imminent refused: ${reply.status} ${reply.error}`)
@@ -56,7 +56,7 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
     const wait = backoffMs(attempt, 250, 5_000)
     if (clock.now() + wait >= giveUpAt) {
       log.warn('interruption: control plane did not answer in time', { status: reply.status, error: reply.error })
-      return launchWithoutControlPlane(ctx, notice)
+      return launchWithoutControlPlane(ctx, notice, detectedAt)
     }
     await clock.sleep(wait, ctx.signal)
     if (ctx.signal.aborted) return fail('Stopped', 'agent stopping')
@@ -64,7 +64,7 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
 }
 
 /** No replica: ask for the safest pool and launch there (the launch picks the image and says which). */
-async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kind: 'interruption' }>): Promise<ActionResult> {
+async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kind: 'interruption' }>, detectedAt: number): Promise<ActionResult> {
   const reply = await ctx.link.createEmergencyReplica({
     signal_type: 'termination-notice',
     instance_id: ctx.self.instanceId,
@@ -72,7 +72,7 @@ async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kin
     exclude_zones: [ctx.self.az],
   })
   // Refused now after answering 409 a moment ago: it went away, so the agent launches on its own.
-  if (!reply.ok && (reply.status === 0 || reply.status >= 500)) return launchWithoutControlPlane(ctx, notice)
+  if (!reply.ok && (reply.status === 0 || reply.status >= 500)) return launchWithoutControlPlane(ctx, notice, detectedAt)
   if (!reply.ok) return fail('NoEmergencyReplica', `create-emergency-replica failed: ${reply.status} ${reply.error}`, true)
   if (isRealInstanceId(reply.body.instance_id)) return ok(`replica ${reply.body.replica_id} already runs on ${reply.body.instance_id}`)
   return launchReplica(ctx, {

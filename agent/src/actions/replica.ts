@@ -15,8 +15,21 @@ export interface ReplicaOrder {
   poolId: string | null
   az: string | null
   replicaType: 'manual' | 'emergency' | string
-  /** Launched by the agent on its own (control plane unreachable): it has no replica to report to. */
-  unlisted?: boolean
+  /**
+   * Launched by the agent on its own (control plane unreachable): there is no replica record to
+   * report to; the owner reports the launch its own way, and withdraws that if the launch then fails.
+   */
+  own?: { launched(launch: OwnLaunch): void; failed(instanceId: string): void }
+}
+
+export interface OwnLaunch {
+  instanceId: string
+  imageId: string
+  imageSource: 'spotguard_ami' | 'launch_ami'
+  instanceType: string
+  az: string
+  /** Epoch ms RunInstances answered. */
+  at: number
 }
 
 /** Launches one replica and reports it; a second call for the same replica is a no-op. */
@@ -26,7 +39,7 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
   underway.add(order.replicaId)
   const { link, log, self, clock } = ctx
   const status = (body: Record<string, unknown>) => {
-    if (!order.unlisted) link.report(`replica-status:${order.replicaId}:${String(body.status)}`, 'POST', `/replicas/${order.replicaId}/status`, body)
+    if (!order.own) link.report(`replica-status:${order.replicaId}:${String(body.status)}`, 'POST', `/replicas/${order.replicaId}/status`, body)
   }
   let instanceId: string | null = null
   try {
@@ -36,9 +49,10 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     const source = await describeInstance(ctx.ec2, self.instanceId)
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
     const image = await bestImage(ctx)
+    const instanceType = pool?.instanceType ?? self.instanceType
     instanceId = await launchLike(ctx, source, {
       imageId: image.imageId,
-      instanceType: pool?.instanceType ?? self.instanceType,
+      instanceType,
       az,
       mode: 'spot',
       tags: {
@@ -50,7 +64,8 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
       clientToken: clientToken('replica', order.replicaId),
     })
     log.info('replica launched', { replica_id: order.replicaId, instance_id: instanceId, image: image.imageId, image_source: image.source })
-    if (!order.unlisted) link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
+    order.own?.launched({ instanceId, imageId: image.imageId, imageSource: image.source, instanceType, az, at: clock.now() })
+    if (!order.own) link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
     status({ status: 'syncing', sync_started_at: new Date(clock.now()).toISOString() })
     await waitRunningAndOk(ctx, instanceId)
     status({ status: 'ready', sync_completed_at: new Date(clock.now()).toISOString() })
@@ -59,7 +74,10 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     underway.delete(order.replicaId)
     const message = messageOf(err)
     log.error('replica launch failed', { replica_id: order.replicaId, error: message })
-    if (instanceId) await terminateInstance(ctx.ec2, instanceId).catch(() => undefined)
+    if (instanceId) {
+      await terminateInstance(ctx.ec2, instanceId).catch(() => undefined)
+      order.own?.failed(instanceId)
+    }
     status({ status: 'failed', error_message: message })
     const code = err instanceof Ec2Error || err instanceof LaunchError ? err.code : 'ReplicaFailed'
     return fail(code, message, err instanceof Ec2Error && err.retryable)

@@ -2,6 +2,7 @@
 import * as z from 'zod'
 import { AgentConfig, Command } from '../../../src/protocol'
 import type { Log } from '../log'
+import { send, type HttpAnswer } from '../net/request'
 
 const TIMEOUT_MS = 15_000
 
@@ -39,9 +40,9 @@ export interface Http {
 export function createHttp(serverUrl: string, token: string, log: Log): Http {
   return {
     async request<T>(method: string, path: string, body?: unknown, schema?: z.ZodType<T>): Promise<Reply<T>> {
-      let res: Response
+      let res: HttpAnswer
       try {
-        res = await fetch(serverUrl + path, {
+        res = await send(serverUrl + path, {
           method,
           headers: {
             authorization: `Bearer ${token}`,
@@ -49,12 +50,12 @@ export function createHttp(serverUrl: string, token: string, log: Log): Http {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(TIMEOUT_MS),
+          timeoutMs: TIMEOUT_MS,
         })
       } catch (err) {
         return { ok: false, status: 0, error: err instanceof Error ? err.message : String(err), body: null }
       }
-      const text = await res.text().catch(() => '')
+      const text = res.text
       let json: unknown = null
       try {
         json = text ? JSON.parse(text) : null

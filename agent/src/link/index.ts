@@ -32,8 +32,21 @@ export class Link {
   private waiters = new Map<string, Array<(delivered: boolean) => void>>()
   private flushing = false
   private wake: AbortController | null = null
+  /** The outbox waits out a backoff after failed deliveries. */
+  private backingOff = false
 
   constructor(private readonly deps: LinkDeps) {}
+
+  /**
+   * Every call to the control plane. An answer (not a network failure or a 5xx) while the outbox is
+   * backing off means the control plane is back: deliver now rather than after up to 10 s of backoff
+   * (an emergency launch's report must land within what is left of the 2-minute notice).
+   */
+  private async request<T>(method: string, path: string, body?: unknown, schema?: z.ZodType<T>): Promise<Reply<T>> {
+    const reply = await this.deps.http.request(method, path, body, schema)
+    if (this.backingOff && reply.status > 0 && reply.status < 500) this.kick()
+    return reply
+  }
 
   private path(suffix: string): string {
     if (!this.agentId) throw new Error('not registered yet')
@@ -41,48 +54,48 @@ export class Link {
   }
 
   async register(body: Record<string, unknown>): Promise<Reply<Registered>> {
-    const reply = await this.deps.http.request('POST', '/api/agents/register', body, Registered)
+    const reply = await this.request('POST', '/api/agents/register', body, Registered)
     if (reply.ok) this.agentId = reply.body.agent_id
     return reply
   }
 
   heartbeat(body: Record<string, unknown>) {
-    return this.deps.http.request('POST', this.path('/heartbeat'), body)
+    return this.request('POST', this.path('/heartbeat'), body)
   }
 
   config() {
-    return this.deps.http.request('GET', this.path('/config'), undefined, AgentConfig)
+    return this.request('GET', this.path('/config'), undefined, AgentConfig)
   }
 
   async pendingCommands(instanceId: string): Promise<Reply<Command[]>> {
-    const reply = await this.deps.http.request('GET', this.path(`/pending-commands?instance_id=${encodeURIComponent(instanceId)}`))
+    const reply = await this.request('GET', this.path(`/pending-commands?instance_id=${encodeURIComponent(instanceId)}`))
     return reply.ok ? { ...reply, body: parseCommands(reply.body, this.deps.log) } : reply
   }
 
   /** Claims a command for this instance: only the first claim wins (200 again for the same claimant). */
   claim(commandId: string, instanceId: string) {
-    return this.deps.http.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/ack`), { instance_id: instanceId })
+    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/ack`), { instance_id: instanceId })
   }
 
   running(commandId: string, instanceId: string) {
-    return this.deps.http.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), { instance_id: instanceId })
+    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), { instance_id: instanceId })
   }
 
   terminationImminent(body: Record<string, unknown>) {
-    return this.deps.http.request('POST', this.path('/termination-imminent'), body, TerminationAnswer)
+    return this.request('POST', this.path('/termination-imminent'), body, TerminationAnswer)
   }
 
   rebalanceRecommendation(body: Record<string, unknown>) {
-    return this.deps.http.request('POST', this.path('/rebalance-recommendation'), body)
+    return this.request('POST', this.path('/rebalance-recommendation'), body)
   }
 
   createEmergencyReplica(body: Record<string, unknown>) {
-    return this.deps.http.request('POST', this.path('/create-emergency-replica'), body, EmergencyReplica)
+    return this.request('POST', this.path('/create-emergency-replica'), body, EmergencyReplica)
   }
 
   async replicas(status: string): Promise<Reply<ReplicaItem[]>> {
     const schema = z.object({ replicas: z.array(z.unknown()) })
-    const reply = await this.deps.http.request('GET', this.path(`/replicas?status=${status}&include_terminated=false`), undefined, schema)
+    const reply = await this.request('GET', this.path(`/replicas?status=${status}&include_terminated=false`), undefined, schema)
     if (!reply.ok) return reply
     const list = reply.body.replicas.flatMap((r) => {
       const parsed = ReplicaItem.safeParse(r)
@@ -112,12 +125,18 @@ export class Link {
     return this.deps.state.outbox().length
   }
 
-  /** Waits up to `timeoutMs` for the outbox to empty (before exiting: what stays is sent after a restart). */
-  async drain(timeoutMs: number): Promise<boolean> {
+  /**
+   * Waits up to `timeoutMs`, or until `signal` aborts, for the outbox to empty (before exiting: what
+   * stays is sent after a restart).
+   */
+  async drain(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = this.deps.clock.now() + timeoutMs
-    while (this.pendingReports > 0 && this.deps.clock.now() < deadline) {
-      this.kick()
-      await this.deps.clock.sleep(200)
+    if (this.pendingReports > 0) this.kick() // one attempt now, even in the middle of a backoff
+    while (this.pendingReports > 0 && this.deps.clock.now() < deadline && !signal?.aborted) {
+      await this.deps.clock.sleep(200, signal)
+      // Only a stopped flush is restarted: kicking a running one every 200 ms would hammer a control
+      // plane that is down instead of backing off.
+      if (!this.flushing) this.kick()
     }
     return this.pendingReports === 0
   }
@@ -129,17 +148,21 @@ export class Link {
       return
     }
     this.flushing = true
-    void this.flush().finally(() => (this.flushing = false))
+    void this.flush().finally(() => {
+      this.flushing = false
+      // Queued between the flush finding the outbox empty and getting here: it goes out too.
+      if (this.pendingReports > 0) this.kick()
+    })
   }
 
   private async flush(): Promise<void> {
-    const { state, http, clock, log } = this.deps
+    const { state, clock, log } = this.deps
     let failures = 0
     // Not bound to the stop signal: reports are what must still go out while the agent stops.
     for (;;) {
       const item = state.outbox()[0]
       if (!item) return
-      const reply = await http.request(item.method, item.path, item.body)
+      const reply = await this.request(item.method, item.path, item.body)
       if (reply.ok || (reply.status >= 400 && reply.status < 500 && !TRANSIENT.has(reply.status))) {
         if (!reply.ok) log.warn('report refused, dropped', { key: item.key, status: reply.status, error: reply.error })
         state.dequeue(item.key)
@@ -149,10 +172,14 @@ export class Link {
         continue
       }
       failures++
-      const wait = backoffMs(failures - 1, 1_000, 30_000)
+      // Capped at 10 s: a retired agent (after an emergency launch) has no other request that would
+      // notice the control plane is back, and its report must land within the 2-minute notice.
+      const wait = backoffMs(failures - 1, 1_000, 10_000)
       log.warn('report not delivered, will retry', { key: item.key, status: reply.status, in_ms: wait })
       this.wake = new AbortController()
+      this.backingOff = true
       await clock.sleep(wait, this.wake.signal)
+      this.backingOff = false
     }
   }
 

@@ -1,6 +1,6 @@
 /** The agent bundle as a real Node process: its JSON log lines collected, waited on, and stopped by pid. */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -31,8 +31,11 @@ export interface AgentProcess {
   readonly exited: Promise<number | null>
 }
 
-/** The V8 flags of agent/spotguard-agent.service's ExecStart (the installed agent runs with them). */
-export const NODE_FLAGS = ['--optimize-for-size', '--max-semi-space-size=1', '--max-old-space-size=32']
+/** The node flags of agent/spotguard-agent.service's ExecStart (the installed agent runs with them). */
+export const NODE_FLAGS = /ExecStart=.*?\bnode ((?:--\S+ )*)/
+  .exec(readFileSync(join(REPO, 'agent', 'spotguard-agent.service'), 'utf8'))![1]!
+  .trim()
+  .split(' ')
 
 export function startAgentProcess(env: Record<string, string>, args: string[] = [], nodeFlags: string[] = NODE_FLAGS): AgentProcess {
   const spawnedAt = Date.now()
