@@ -2,7 +2,7 @@
  * The engine page's backtests: per parameter version a form that runs one on stored price history
  * (POST /api/admin/engine/versions/:version/backtest) and its latest reports, each table explained.
  */
-import { count, desc, inArray, sql } from 'drizzle-orm'
+import { count, desc, inArray } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { pools, users } from '../../db/schema'
 import type { BacktestRun } from '../../engine/backtest-store'
@@ -25,7 +25,7 @@ export async function knownMarkets(db: Database): Promise<Market[]> {
     .select({ instanceType: pools.instanceType, region: pools.region })
     .from(pools)
     .groupBy(pools.instanceType, pools.region)
-    .orderBy(desc(count()), sql`1`)
+    .orderBy(desc(count()), pools.instanceType, pools.region)
     .limit(100)
 }
 
@@ -165,8 +165,9 @@ export function VersionBacktests(props: {
           type="number"
           step="any"
           min={0}
-          placeholder="on-demand $/h (stored)"
-          style="width:180px"
+          placeholder="on-demand $/h"
+          title="Empty: the latest stored on-demand price"
+          style="width:140px"
         />
       </ApiForm>
       {props.runs.length === 0 ? (
