@@ -2,7 +2,7 @@
 import { createClient, type CreatedClient } from '../../support/clients'
 import { queryD1 } from '../../support/d1'
 import type { TestWorker } from '../../support/worker'
-import { startAgentProcess, type AgentProcess } from './process'
+import { NODE_FLAGS, startAgentProcess, type AgentProcess } from './process'
 import { startSimulation, type Simulation } from './simulation'
 
 export interface Scenario {
@@ -20,12 +20,13 @@ let counter = 0
 
 export async function startScenario(
   worker: TestWorker,
-  options: { env?: Record<string, string>; lifecycle?: 'spot' | 'on-demand' } = {},
+  options: { env?: Record<string, string>; lifecycle?: 'spot' | 'on-demand'; nodeFlags?: string[] } = {},
 ): Promise<Scenario> {
   const sim = await startSimulation({ lifecycle: options.lifecycle })
   const client = await createClient(worker.url, worker.adminToken, `agent-e2e-${process.pid}-${++counter}`)
   const env = sim.agentEnv(worker.url, client.token, { SPOTGUARD_LOG_LEVEL: 'debug', ...options.env })
-  let agent = startAgentProcess(env)
+  const nodeFlags = options.nodeFlags ?? NODE_FLAGS
+  let agent = startAgentProcess(env, [], nodeFlags)
   const registered = await agent.waitFor((l) => l.msg === 'registered', 'registered')
   const scenario: Scenario = {
     sim,
@@ -33,7 +34,7 @@ export async function startScenario(
     agent,
     agentId: String(registered.agent_id),
     async restart() {
-      agent = startAgentProcess(env)
+      agent = startAgentProcess(env, [], nodeFlags)
       scenario.agent = agent
       return agent
     },

@@ -1,0 +1,104 @@
+/**
+ * End to end (the bundle as a real process, the fakes, the control plane under wrangler dev): an
+ * interruption notice while the control plane is down ends with the agent's own emergency launch,
+ * and that launch reaches the control plane as ONE switch once it answers again, from the running
+ * agent or from one restarted after a kill. Also: the bundle never loads undici (no fetch anywhere).
+ */
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from '../support/eventually'
+import { startTestWorker, type TestWorker } from '../support/worker'
+import { buildBundle, NODE_FLAGS, REPO } from './support/process'
+import { startScenario, type Scenario } from './support/scenario'
+
+const QUEUED = 'emergency replacement launched; its switch report is queued for the control plane'
+const PROBE = join(REPO, 'test', 'agent', 'support', 'module-probe.cjs')
+
+let worker: TestWorker
+let scenario: Scenario | null = null
+
+beforeAll(async () => {
+  await buildBundle()
+  worker = await startTestWorker()
+}, 180_000)
+afterEach(async () => {
+  await scenario?.close()
+  scenario = null
+}, 60_000)
+afterAll(() => worker?.stop(), 60_000)
+
+const q = (s: string) => `'${s.replaceAll("'", "''")}'`
+const outbox = (s: Scenario) => (JSON.parse(readFileSync(join(s.sim.stateDir, 'state.json'), 'utf8')) as { outbox: Array<{ key: string }> }).outbox
+
+/** The control plane stops; a notice arrives; the agent launches on its own and queues the report. */
+async function emergencyWhileDown(s: Scenario): Promise<string> {
+  await worker.halt()
+  s.sim.imds.interrupt({ action: 'terminate', time: Date.now() + 120_000 })
+  const queued = await s.agent.waitFor((l) => l.msg === QUEUED, 'the emergency launch', 90_000)
+  const instanceId = String(queued.instance_id)
+  // Persisted in the state directory before anything could deliver it.
+  expect(outbox(s).map((o) => o.key)).toContain(String(queued.report))
+  return instanceId
+}
+
+/** What the control plane recorded: one switch to the replacement, which is now the agent's instance. */
+async function expectRecorded(s: Scenario, newInstanceId: string) {
+  const oldInstanceId = s.sim.workload.instanceId
+  const switches = await s.sql<{ trigger: string; old_instance_id: string; new_instance_id: string; new_pool_id: string; new_mode: string }>(
+    `select trigger, old_instance_id, new_instance_id, new_pool_id, new_mode from switches where agent_id = ${q(s.agentId)}`,
+  )
+  expect(switches).toEqual([
+    { trigger: 'interruption', old_instance_id: oldInstanceId, new_instance_id: newInstanceId, new_pool_id: 't3.medium.us-east-1b', new_mode: 'spot' },
+  ])
+  const [agent] = await s.sql<{ instance_id: string }>(`select instance_id from agents where id = ${q(s.agentId)}`)
+  expect(agent!.instance_id).toBe(newInstanceId)
+  const instances = await s.sql<{ instance_id: string; status: string }>(
+    `select instance_id, status from instances where agent_id = ${q(s.agentId)} order by instance_id = ${q(newInstanceId)}`,
+  )
+  // The interrupted instance ends (AWS announced it), the replacement runs.
+  expect(instances).toEqual([
+    { instance_id: oldInstanceId, status: 'terminated' },
+    { instance_id: newInstanceId, status: 'active' },
+  ])
+  const segments = await eventually(
+    () => s.sql<{ role: string }>(`select role from usage_segments where agent_id = ${q(s.agentId)} and instance_id = ${q(newInstanceId)} and ended_at is null`).then((r) => r.length > 0 && r),
+    { what: "the replacement's open usage segment" },
+  )
+  expect(segments.map((r) => r.role)).toEqual(['primary'])
+  // One replacement in EC2, whatever happened to the agent.
+  expect(s.sim.ec2.count('RunInstances')).toBe(1)
+  expect(outbox(s)).toEqual([])
+}
+
+describe('emergency launch while the control plane is down', () => {
+  it('reports the launch as one switch when the control plane is back; the bundle never loads undici', async () => {
+    const probe = join(tmpdir(), `spotguard-modules-${process.pid}-${Date.now()}.json`)
+    scenario = await startScenario(worker, { env: { SPOTGUARD_MODULE_PROBE: probe }, nodeFlags: [...NODE_FLAGS, '--require', PROBE] })
+    const s = scenario
+    // Every kind of request has been made before the outage: IMDS, EC2, Price List, the control plane and its socket.
+    await eventually(() => s.sim.pricing.count() > 0 && s.sim.ec2.count('DescribeSpotPriceHistory') > 0, { what: 'a pricing report' })
+    await s.agent.waitFor((l) => l.msg === 'push socket open', 'the push socket')
+    const newInstanceId = await emergencyWhileDown(s)
+    await worker.restart()
+    // Retired (the workload moved): it delivers the report, then stops for good.
+    expect(await s.agent.exited).toBe(0)
+    await expectRecorded(s, newInstanceId)
+    const modules = JSON.parse(readFileSync(probe, 'utf8')) as string[]
+    expect(modules).toContain('NativeModule http')
+    expect(modules.filter((m) => /undici|fetch/i.test(m))).toEqual([])
+  }, 240_000)
+
+  it('a restarted agent delivers the report it queued before a kill, and launches nothing more', async () => {
+    scenario = await startScenario(worker)
+    const s = scenario
+    const newInstanceId = await emergencyWhileDown(s)
+    await s.agent.stop('SIGKILL')
+    await worker.restart()
+    const again = await s.restart()
+    await again.waitFor((l) => l.msg === 'this instance no longer runs the workload; not registering', 'the retired start')
+    expect(await again.exited).toBe(0)
+    await expectRecorded(s, newInstanceId)
+  }, 240_000)
+})
