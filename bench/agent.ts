@@ -55,7 +55,12 @@ try {
   const ec2Calls = () => idle.sim.ec2.requests.length
   const before = { ec2: ec2Calls(), imds: idle.sim.imds.counts.requests, tokens: idle.sim.imds.counts.tokenFetches, cpu: cpuTicks(pid), at: Date.now() }
   console.log(`idle window: ${IDLE_SECONDS} s...`)
-  await sleep(IDLE_SECONDS * 1000)
+  // RSS sampled every 5 s: the figure is the end of the window, the peak is reported next to it.
+  let rssPeak = rssMb(pid)
+  for (let left = IDLE_SECONDS * 1000; left > 0; left -= 5_000) {
+    await sleep(Math.min(5_000, left))
+    rssPeak = Math.max(rssPeak, rssMb(pid))
+  }
   const after = { ec2: ec2Calls(), imds: idle.sim.imds.counts.requests, tokens: idle.sim.imds.counts.tokenFetches, cpu: cpuTicks(pid), at: Date.now() }
   const minutes = (after.at - before.at) / 60_000
   const ec2PerMin = (after.ec2 - before.ec2) / minutes
@@ -114,6 +119,7 @@ try {
     imds_calls_per_min_idle: Number(imdsPerMin.toFixed(1)),
     imds_token_fetches: tokenFetchesTotal,
     rss_mb: Number(rss.toFixed(1)),
+    rss_peak_idle_mb: Number(rssPeak.toFixed(1)),
     rss_anon_mb: Number(rssAnon.toFixed(1)),
     node_flags: NODE_FLAGS,
     cpu_percent_idle: Number(cpuPercent.toFixed(2)),
@@ -123,9 +129,10 @@ try {
     notes:
       'Interruption notices are read every 2 s, so the p99 includes up to one polling interval. The idle window ' +
       'starts 30 s after registration; the pricing report (one DescribeSpotPriceHistory per PRICING_REPORT_INTERVAL, ' +
-      '300 s) adds 0.2 EC2 calls/min on average when it falls inside a window. rss_mb counts the node binary\'s ' +
-      'file-backed pages (a bare `node` 20 is ~39 MB, and aws4fetch needs undici: +9.5 MB); rss_anon_mb is the ' +
-      'agent\'s own memory.',
+      '300 s) adds 0.2 EC2 calls/min on average when it falls inside a window. rss_mb (end of the idle window; ' +
+      'rss_peak_idle_mb: the highest 5 s sample in it) counts the node binary\'s file-backed pages (a bare `node` 20 ' +
+      'with the unit\'s flags is ~39 MB); the agent never loads undici (all HTTP through node:http, no fetch) nor ' +
+      'ICU\'s collator, and runs --jitless; rss_anon_mb is its own memory.',
     machine: machineLine(),
     /** Other work on the machine stretches every latency here: read the figures with it. */
     load_average_1m: Number(loadavg()[0]!.toFixed(1)),
