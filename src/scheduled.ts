@@ -1,15 +1,16 @@
 /**
- * Cron Triggers (wrangler.toml): every 5 minutes the decision engine and webhook delivery; hourly the
- * ledger (segments synced, the last days' savings recomputed) and today's client growth snapshot.
+ * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each agent's run in its Durable
+ * Object, session/engine-fan-out.ts) and webhook delivery; hourly the ledger (segments synced, the last
+ * days' savings recomputed) and today's client growth snapshot.
  * Each job's last run is kept in `cron_runs` (owned here) for system health.
  */
 import { eq } from 'drizzle-orm'
 import { snapshotClients } from './clients/daily-snapshot'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
-import { runEngine } from './engine/runner'
 import type { Env } from './env'
 import { rollUpSavings } from './ledger/rollup-job'
+import { runEngine } from './session/engine-fan-out'
 import { dispatchWebhooks } from './web/webhook-dispatch'
 
 export const CRON_ENGINE = '*/5 * * * *'

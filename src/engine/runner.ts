@@ -1,5 +1,6 @@
 /**
- * Runs the engine for agents: reads what it needs from D1, decides, stores the decision, and acts.
+ * Runs the engine for an agent: reads what it needs from D1, decides, stores the decision, and acts.
+ * The 5-minute run of each agent happens in its Durable Object (session/engine-fan-out.ts, tickAgent).
  * With auto-switch on (and manual replica mode off), an allowed move becomes a switch command
  * (priority 25, 50 when urgent; one pending switch per instance); otherwise it stays a suggestion.
  * Legacy agents (< 5) are switched only with the client's per-agent opt-in. A shadow version decides
@@ -10,6 +11,7 @@ import { queueSwitch } from '../agents/switch-command'
 import type { Database } from '../db/client'
 import { agents, type Agent } from '../db/schema'
 import type { Env } from '../env'
+import type { EngineTickResult, RunParams } from '../session/types'
 import { syncSegments } from '../ledger/segments'
 import { isLegacyAgent, PRIORITY } from '../protocol'
 import { engineInput, loadAgentFacts } from './agent-input'
@@ -18,7 +20,7 @@ import { markApplied, storeDecision } from './decision-store'
 import { DAY_MS, switchesWithin, WEEK_MS } from './guardrails'
 import { loadMarket, type Market } from './market'
 import { activeParams, shadowParams, type ParamsVersion } from './params-store'
-import { poolRisk } from './risk'
+import { meanLifetimeHours, poolRisk } from './risk'
 import { maintainStandby } from './standby'
 import type { Decision, EngineInput } from './types'
 
@@ -35,17 +37,36 @@ export interface AgentRun {
   action: Action
 }
 
+/** The agents the engine runs for: enabled, not deleted, with an instance. */
+export const ENGINE_AGENTS = and(
+  eq(agents.enabled, true),
+  ne(agents.status, 'deleted'),
+  isNull(agents.deletedAt),
+  isNotNull(agents.instanceId),
+)
+
 /** Shared across the agents of one run: parameter versions and markets by type and region. */
-export interface RunContext {
-  active: ParamsVersion
-  shadow: ParamsVersion | null
+export interface RunContext extends RunParams {
   markets: Map<string, Promise<Market>>
 }
 
-export async function runContext(db: Database): Promise<RunContext> {
+/** The parameter versions in effect (plain data: the cron loads them once and hands them to each agent). */
+export async function loadRunParams(db: Database): Promise<RunParams> {
   const [active, shadow] = await Promise.all([activeParams(db), shadowParams(db)])
-  return { active, shadow, markets: new Map() }
+  return { active, shadow }
 }
+
+export function contextOf(params: RunParams): RunContext {
+  return { active: params.active, shadow: params.shadow, markets: new Map() }
+}
+
+export async function runContext(db: Database): Promise<RunContext> {
+  return contextOf(await loadRunParams(db))
+}
+
+/** A pool's mean lifetime as stored: hours (0.1), `"inf"` when none died, null without data (JSON has no Infinity). */
+const lifetimeSummary = (h: number | null) =>
+  h === null ? null : Number.isFinite(h) ? Math.round(h * 10) / 10 : 'inf'
 
 /** What a decision saw, stored beside it. */
 function inputsSummary(input: EngineInput, version: ParamsVersion) {
@@ -56,6 +77,7 @@ function inputsSummary(input: EngineInput, version: ParamsVersion) {
       pool_id: p.poolId,
       price: p.price,
       risk: Math.round(poolRisk(p, input.onDemandPrice, version.params) * 1000) / 1000,
+      mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
       age_s: Math.round((input.now - p.seenAt) / 1000),
     })),
     switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
@@ -161,41 +183,25 @@ export async function runAfterReport(env: Env, db: Database, agent: Agent, now: 
 }
 
 /**
- * Every enabled agent with an instance, one after another: its standby kept, its segments synced, then a
- * decision. An agent that fails is logged and skipped.
+ * One agent's 5-minute run, inside its Durable Object (the cron fans out): the row read again (the
+ * cron's page may be a moment old; only an enabled agent with an instance runs), its standby kept, its
+ * segments synced, then a decision.
  */
-export async function runEngine(env: Env, db: Database, now: number) {
-  const ctx = await runContext(db)
-  const fleet = await db
+export async function tickAgent(
+  env: Env,
+  db: Database,
+  ref: { clientId: string; agentId: string },
+  params: RunParams,
+  now: number,
+): Promise<EngineTickResult> {
+  const [agent] = await db
     .select()
     .from(agents)
-    .where(
-      and(
-        eq(agents.enabled, true),
-        ne(agents.status, 'deleted'),
-        isNull(agents.deletedAt),
-        isNotNull(agents.instanceId),
-      ),
-    )
-  let commands = 0
-  let failed = 0
-  for (const agent of fleet) {
-    try {
-      await maintainStandby(env, db, agent, now)
-      await syncSegments(db, agent, now)
-      const run = await runForAgent(env, db, agent, ctx, now, { store: true, act: true })
-      if (run.action.kind === 'command') commands++
-    } catch (err) {
-      failed++
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          job: 'engine',
-          agent_id: agent.id,
-          message: (err as Error).message,
-        }),
-      )
-    }
-  }
-  return { agents: fleet.length, commands, failed }
+    .where(and(eq(agents.id, ref.agentId), eq(agents.clientId, ref.clientId), ENGINE_AGENTS))
+    .limit(1)
+  if (!agent) return { kind: 'skipped' }
+  await maintainStandby(env, db, agent, now)
+  await syncSegments(db, agent, now)
+  const run = await runForAgent(env, db, agent, contextOf(params), now, { store: true, act: true })
+  return { kind: 'decided', action: run.action.kind }
 }

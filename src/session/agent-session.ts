@@ -6,6 +6,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { meteredD1 } from '../debug/d1-meter'
+import { tickAgent } from '../engine/runner'
 import type { Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, type Command } from '../protocol'
@@ -19,6 +20,8 @@ import * as store from './store'
 import type {
   AgentRef,
   ClaimInput,
+  EngineTickInput,
+  EngineTickResult,
   EnqueueResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -140,6 +143,14 @@ export class AgentSession extends DurableObject<Env> {
   async reinstate(ref: AgentRef): Promise<void> {
     const owner = this.owner(ref)
     if (owner?.retired) store.writeOwner(this.sql, { ...owner, retired: false })
+  }
+
+  /**
+   * The agent's 5-minute engine run, handed here by the cron (engine-fan-out.ts) so that it has this
+   * object's own invocation budget. An engine switch it queues comes back to this object as `enqueue`.
+   */
+  async engineTick(input: EngineTickInput): Promise<EngineTickResult> {
+    return tickAgent(this.env, database(meteredD1(this.env)), input, input.params, input.now)
   }
 
   /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */
