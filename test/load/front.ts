@@ -16,16 +16,16 @@ import { connect, type AddressInfo } from 'node:net'
 
 export interface Front {
   readonly url: string
-  /** Points new requests at the runtime's new port (after a restart). */
-  retarget(port: number): void
+  /** Points new requests at the runtime's new address (after a restart). */
+  retarget(runtimeUrl: string): void
   close(): Promise<void>
 }
 
 /** Connection-scoped headers that must not cross a proxy. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
-export async function startFront(port: number): Promise<Front> {
-  let target = port
+export async function startFront(runtimeUrl: string): Promise<Front> {
+  let target = portOf(runtimeUrl)
   const server = createServer((incoming, outgoing) => {
     const upstream = request(
       { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
@@ -62,13 +62,17 @@ export async function startFront(port: number): Promise<Front> {
   return {
     url: `http://127.0.0.1:${own}`,
     retarget(next) {
-      target = next
+      target = portOf(next)
     },
     async close() {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port)
 }
 
 function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {

@@ -2,15 +2,20 @@
  * A control plane for tests: wrangler dev on free ports with its own temp state dir, the migrations
  * applied and ADMIN_TOKEN set; `restart()` keeps the port and the data (control-plane restart tests).
  * It runs a frozen snapshot of the Worker (worker-snapshot.ts): edits to the tree during a test do
- * not reload it (a reload answers in-flight POSTs with 503), and a restart runs the same code.
+ * not reload it (a reload answers in-flight POSTs with 503), and a restart runs the same code; and
+ * without wrangler's inspector relay (dev-server.ts).
  */
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { migrateLocalD1, ROOT } from '../../scripts/fleet/control-plane'
 import { freePort } from '../../scripts/fleet/ports'
 import { startProcess, type ManagedProcess } from '../../scripts/fleet/processes'
+import type { DevServerOptions } from './dev-server'
 import { snapshotWorker } from './worker-snapshot'
+
+const DEV_SERVER = join(import.meta.dirname, 'dev-server.ts')
 
 export interface TestWorker {
   readonly url: string
@@ -21,6 +26,11 @@ export interface TestWorker {
   readonly persistDir: string
   /** Process group of the running wrangler dev (changes on restart). */
   readonly pid: number
+  /**
+   * The Worker's runtime itself, behind wrangler's proxy (changes on restart). For load: the proxy
+   * turns a dropped keep-alive connection into a 503 for POSTs (see test/load/front.ts).
+   */
+  readonly runtimeUrl: string
   /** Runs the scheduled handler for a cron of wrangler.toml. */
   scheduled(cron: string): Promise<void>
   /** Stops wrangler dev (SIGTERM to its process group) and starts it again on the same port and state. */
@@ -36,8 +46,8 @@ export interface TestWorker {
 interface DevOptions {
   config: string
   port: number
-  inspectorPort: number
   persistDir: string
+  runtimePortFile: string
   adminToken: string
   logFile: string
   vars: Record<string, string>
@@ -48,9 +58,10 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
   const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-worker-'))
   const persistDir = join(stateDir, 'persist')
   const adminToken = `test-admin-${crypto.randomUUID()}`
-  const [config, port, inspectorPort] = await Promise.all([snapshotWorker(join(stateDir, 'worker')), freePort(), freePort()])
+  const [config, port] = await Promise.all([snapshotWorker(join(stateDir, 'worker')), freePort()])
   await migrateLocalD1(persistDir)
-  const options: DevOptions = { config, port, inspectorPort, persistDir, adminToken, logFile: join(stateDir, 'wrangler.log'), vars }
+  const runtimePortFile = join(stateDir, 'runtime-port')
+  const options: DevOptions = { config, port, persistDir, runtimePortFile, adminToken, logFile: join(stateDir, 'wrangler.log'), vars }
   const url = `http://127.0.0.1:${port}`
   let current = await startDev(options)
   return {
@@ -60,6 +71,9 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
     persistDir,
     get pid() {
       return current.pid
+    },
+    get runtimeUrl() {
+      return `http://127.0.0.1:${readFileSync(runtimePortFile, 'utf8').trim()}`
     },
     async scheduled(cron) {
       const response = await fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`)
@@ -84,33 +98,25 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
   }
 }
 
-/** wrangler dev of the snapshot; resolves once GET /health answers 200. */
+/** wrangler dev of the snapshot (dev-server.ts); resolves once GET /health answers 200. */
 async function startDev(options: DevOptions): Promise<ManagedProcess> {
-  const args = [
-    join(ROOT, 'scripts', 'wrangler.sh'),
-    'dev',
-    '-c',
-    options.config,
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(options.port),
-    '--inspector-port',
-    String(options.inspectorPort),
-    '--persist-to',
-    options.persistDir,
-    '--var',
-    `ADMIN_TOKEN:${options.adminToken}`,
-    ...Object.entries(options.vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
-    '--test-scheduled',
-    '--show-interactive-dev-session=false',
-    '--log-level',
-    'info',
-  ]
-  const child = startProcess('wrangler', 'bash', args, {
+  const server: DevServerOptions = {
+    config: options.config,
+    port: options.port,
+    persistDir: options.persistDir,
+    vars: { ADMIN_TOKEN: options.adminToken, ...options.vars },
+    runtimePortFile: options.runtimePortFile,
+  }
+  const child = startProcess('wrangler', process.execPath, ['--import', 'tsx', DEV_SERVER, JSON.stringify(server)], {
     cwd: ROOT,
     logFile: options.logFile,
-    env: { ...process.env, CI: 'true', WRANGLER_LOG_PATH: join(options.persistDir, 'wrangler-logs') },
+    env: {
+      ...process.env,
+      CI: 'true',
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_LOG_PATH: join(options.persistDir, 'wrangler-logs'),
+    },
   })
   const url = `http://127.0.0.1:${options.port}`
   const deadline = Date.now() + 120_000
