@@ -60,15 +60,24 @@ export interface Bill {
 /** Hours in an average month (8,760 / 12). */
 export const HOURS_PER_MONTH = 730
 
-/** Fleet-wide crons (every 5 minutes and hourly) cost the same whatever the fleet size. */
+/** Fleet-wide crons (every 5 minutes and hourly): one Worker request each, whatever the fleet size. */
 const CRON_INVOCATIONS_PER_MONTH = (12 + 1) * HOURS_PER_MONTH
+
+/**
+ * The 5-minute engine cron hands each enabled agent's run to its Durable Object (`engineTick`): one
+ * object request per agent every 5 minutes, whatever the agent's kind. Not in the measured usage (the
+ * crowd's window drives the agent API only); that run's D1 rows and object duration are not modelled.
+ */
+export const ENGINE_DO_REQUESTS_PER_AGENT_HOUR = 12
 
 export function projectMonthlyBill(agents: number, usage: UsagePerAgentHour, prices: Prices = WORKERS_PAID_PRICES): Bill {
   const agentHours = agents * HOURS_PER_MONTH
   const over = (quantity: number, included: number, perMillion: number) => (Math.max(0, quantity - included) / 1e6) * perMillion
   const workerRequests = agentHours * usage.workerRequests + CRON_INVOCATIONS_PER_MONTH
   const cpuMs = workerRequests * usage.cpuMsPerRequest
-  const doRequests = agentHours * (usage.doRequests + usage.webSocketMessages / prices.doWebSocketMessagesPerRequest)
+  const doRequestsPerAgentHour =
+    usage.doRequests + ENGINE_DO_REQUESTS_PER_AGENT_HOUR + usage.webSocketMessages / prices.doWebSocketMessagesPerRequest
+  const doRequests = agentHours * doRequestsPerAgentHour
   const gbSeconds = agentHours * usage.doActiveSeconds * prices.doMemoryGb
   const rowsRead = agentHours * usage.d1RowsRead
   const rowsWritten = agentHours * usage.d1RowsWritten
