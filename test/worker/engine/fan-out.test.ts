@@ -60,9 +60,14 @@ describe('engine cron fan-out', () => {
     expect(detail.commands).toBeLessThanOrEqual(3)
   })
 
-  it("an agent's object skips a run for an agent disabled since the page was read, or another client's", async () => {
+  it("an agent's object skips a run for an agent disabled since the page was read, or another client's; else it queues the switch to itself", async () => {
     const client = await newClient()
-    const a = await readyAgent(client)
+    // Auto-switch off while the report's own run decides, so the switch can only come from this tick.
+    const type = freshType()
+    const a = await agentOn(type, 'ondemand', '5.0.0', client)
+    await setAgent(a.agentId, { autoSwitchEnabled: false })
+    await reportPrices(a, type, PRICES)
+    await setAgent(a.agentId, { autoSwitchEnabled: true, minPoolDurationHours: 0 })
     const params = await loadRunParams(db())
     const now = Date.now() + 2
     const tick = (clientId: string) =>
@@ -72,8 +77,10 @@ describe('engine cron fan-out', () => {
     expect(await tick(client.id)).toEqual({ kind: 'skipped' })
     expect(await decidedAt(a.agentId, now)).toEqual([])
     await setAgent(a.agentId, { enabled: true })
-    expect(await tick(client.id)).toEqual({ kind: 'decided', action: expect.any(String) })
+    expect(await switchCommands(a.agentId)).toHaveLength(0)
+    expect(await tick(client.id)).toEqual({ kind: 'decided', action: 'command' })
     expect(await decidedAt(a.agentId, now)).toHaveLength(1)
+    expect(await switchCommands(a.agentId)).toMatchObject([{ source: 'engine', targetMode: 'spot' }])
   })
 
   it('pages past its page size, a bounded number in flight; a failing agent is counted and the others still run', async () => {
