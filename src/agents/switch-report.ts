@@ -6,7 +6,16 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { agents, instances, notifications, switches, type Agent, type MODES, type Switch } from '../db/schema'
+import {
+  agents,
+  events,
+  instances,
+  notifications,
+  switches,
+  type Agent,
+  type MODES,
+  type Switch,
+} from '../db/schema'
 import { newId } from '../ids'
 import { poolIdOf } from '../prices/pool-id'
 import { downtimeMs, durationMs } from './switch-times'
@@ -97,12 +106,54 @@ export async function recordSwitchReport(
     }),
   ] as const
   const oldInstanceId = oldSide?.instanceId
-  if (oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null) {
-    await db.batch([...statements, endInstance(db, agent, oldInstanceId, now)])
-  } else {
-    await db.batch(statements)
-  }
+  const ending =
+    oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null
+      ? [endInstance(db, agent, oldInstanceId, now)]
+      : []
+  const notice = (await unheardInterruption(db, agent, report))
+    ? [interruptionEvent(db, agent, report, now)]
+    : []
+  await db.batch([...statements, ...ending, ...notice])
   return { switchId, created: true }
+}
+
+/**
+ * An agent that launched its own replacement during a notice the control plane never heard (it was
+ * unreachable) reports it as an `interruption` switch: the notice still is an interruption event of
+ * the old pool, the engine's risk data (product.md).
+ */
+async function unheardInterruption(db: Database, agent: Agent, report: SwitchReport): Promise<boolean> {
+  const old = report.old
+  if (report.trigger !== 'interruption' || old?.mode !== 'spot' || !old.instanceId) return false
+  const [heard] = await db
+    .select({ id: events.id })
+    .from(events)
+    .where(
+      and(
+        eq(events.agentId, agent.id),
+        eq(events.instanceId, old.instanceId),
+        eq(events.kind, 'termination_notice'),
+      ),
+    )
+    .limit(1)
+  return !heard
+}
+
+function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, now: number) {
+  const old = report.old!
+  return db.insert(events).values({
+    id: newId('evt'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    instanceId: old.instanceId,
+    poolId: poolOf(old),
+    kind: 'termination_notice',
+    terminationTime: report.times.oldTerminatedAt,
+    detectedAt: report.times.initiatedAt,
+    receivedAt: now,
+    action: 'agent_emergency_launch',
+    newInstanceId: report.new.instanceId,
+  })
 }
 
 /**

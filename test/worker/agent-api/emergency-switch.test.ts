@@ -1,0 +1,96 @@
+/**
+ * An agent that launched its own replacement while the control plane was unreachable reports it as an
+ * `interruption` switch: the notice nobody heard becomes the old pool's interruption event, once.
+ */
+import { and, eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { events } from '../../../src/db/schema'
+import { call, db, newAgent, type TestAgent } from './helpers'
+
+const terminationTime = '2026-11-27T08:02:00Z'
+
+function emergencyReport(agent: TestAgent, newInstanceId: string, trigger = 'interruption') {
+  return {
+    old_instance: {
+      instance_id: agent.instanceId,
+      instance_type: 't3.medium',
+      region: 'us-east-1',
+      az: 'us-east-1a',
+      mode: 'spot',
+    },
+    new_instance: {
+      instance_id: newInstanceId,
+      instance_type: 't3.medium',
+      region: 'us-east-1',
+      az: 'us-east-1c',
+      mode: 'spot',
+    },
+    prices: { on_demand: 0.0416, old_spot: 0.0125, new_spot: 0.0119 },
+    timing: {
+      switch_initiated_at: '2026-11-27T08:00:05Z',
+      new_instance_launched_at: '2026-11-27T08:00:20Z',
+      old_instance_terminated_at: terminationTime,
+    },
+    trigger,
+  }
+}
+
+const noticesOf = (agent: TestAgent) =>
+  db()
+    .select()
+    .from(events)
+    .where(and(eq(events.agentId, agent.agentId), eq(events.kind, 'termination_notice')))
+
+describe('switch-report of an emergency launch', () => {
+  it('records the unheard notice as an interruption event of the old pool, once', async () => {
+    const agent = await newAgent()
+    const report = emergencyReport(agent, 'i-0e0000000000000001')
+    const first = await call('POST', `/api/agents/${agent.agentId}/switch-report`, report, agent.client.auth)
+    expect(first.status).toBe(201)
+    const repeat = await call('POST', `/api/agents/${agent.agentId}/switch-report`, report, agent.client.auth)
+    expect(repeat.json.duplicate).toBe(true)
+
+    const notices = await noticesOf(agent)
+    expect(notices).toHaveLength(1)
+    expect(notices[0]).toMatchObject({
+      instanceId: agent.instanceId,
+      poolId: 't3.medium.us-east-1a',
+      terminationTime: new Date(terminationTime).getTime(),
+      action: 'agent_emergency_launch',
+      newInstanceId: 'i-0e0000000000000001',
+    })
+  })
+
+  it('adds nothing when the control plane heard the notice itself', async () => {
+    const agent = await newAgent()
+    const notice = await call(
+      'POST',
+      `/api/agents/${agent.agentId}/termination-imminent`,
+      {
+        instance_id: agent.instanceId,
+        termination_time: terminationTime,
+        detected_at: '2026-11-27T08:00:01Z',
+      },
+      agent.client.auth,
+    )
+    expect(notice.json.action).toBe('emergency_snapshot_required')
+    await call(
+      'POST',
+      `/api/agents/${agent.agentId}/switch-report`,
+      emergencyReport(agent, 'i-0e0000000000000002'),
+      agent.client.auth,
+    )
+    expect(await noticesOf(agent)).toHaveLength(1)
+  })
+
+  it('adds nothing for a switch of another trigger', async () => {
+    const agent = await newAgent()
+    await call(
+      'POST',
+      `/api/agents/${agent.agentId}/switch-report`,
+      emergencyReport(agent, 'i-0e0000000000000003', 'manual'),
+      agent.client.auth,
+    )
+    expect(await noticesOf(agent)).toHaveLength(0)
+  })
+})
