@@ -24,22 +24,43 @@ export interface Front {
 /** Connection-scoped headers that must not cross a proxy. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
 
+/**
+ * At most this many requests are inside the runtime at once; the others wait here, in order. The
+ * runtime is one thread whose D1 runs one query at a time, so more does not add throughput; but a
+ * connection it accepts and cannot read within 15 s (kj's header timeout) is hung up on, which an
+ * overloaded dev runtime does to a crowd of 1,000. The wait counts in the agents' latency as it would
+ * at any gateway; the agents' own 30 s timeout still applies.
+ */
+const MAX_IN_FLIGHT = 48
+
 export async function startFront(runtimeUrl: string): Promise<Front> {
   let target = portOf(runtimeUrl)
+  const gate = new Gate(MAX_IN_FLIGHT)
   const server = createServer((incoming, outgoing) => {
-    const upstream = request(
-      { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
-        answer.pipe(outgoing)
-      },
-    )
-    upstream.on('error', (error) => {
-      // The runtime is down (a restart) or dropped us: the agent sees a 502, as behind any gateway.
-      if (outgoing.headersSent) return void outgoing.destroy()
-      outgoing.writeHead(502, { 'content-type': 'text/plain' }).end(`load front: ${error.message}`)
+    void gate.enter().then(() => {
+      let left = false
+      const leave = () => {
+        if (!left) gate.leave()
+        left = true
+      }
+      // The agent gave up while it waited (its timeout): nothing to send.
+      if (incoming.destroyed || outgoing.destroyed) return leave()
+      const upstream = request(
+        { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
+          answer.pipe(outgoing)
+        },
+      )
+      upstream.on('close', leave)
+      upstream.on('error', (error) => {
+        leave()
+        // The runtime is down (a restart) or dropped us: the agent sees a 502, as behind any gateway.
+        if (outgoing.headersSent) return void outgoing.destroy()
+        outgoing.writeHead(502, { 'content-type': 'text/plain' }).end(`load front: ${error.message}`)
+      })
+      incoming.pipe(upstream)
     })
-    incoming.pipe(upstream)
   })
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
@@ -77,4 +98,27 @@ function portOf(url: string): number {
 
 function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)))
+}
+
+/** A counting semaphore whose waiters enter first come, first served. */
+class Gate {
+  private inside = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(private readonly capacity: number) {}
+
+  enter(): Promise<void> {
+    if (this.inside < this.capacity) {
+      this.inside += 1
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  /** Hands the place to the next waiter, if any. */
+  leave(): void {
+    const next = this.waiting.shift()
+    if (next) next()
+    else this.inside -= 1
+  }
 }
