@@ -248,6 +248,8 @@ export async function describeAddresses(ec2: Ec2, instanceId: string) {
   return items(answer.addressesSet).map((a) => ({
     allocationId: text(a, 'allocationId'),
     publicIp: text(a, 'publicIp'),
+    /** The instance's private IP the address maps to (its primary one, unless it was put on another). */
+    privateIp: text(a, 'privateIpAddress'),
   }))
 }
 

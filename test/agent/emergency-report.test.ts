@@ -1,8 +1,9 @@
 /**
  * End to end (the bundle as a real process, the fakes, the control plane under wrangler dev): an
  * interruption notice while the control plane is down ends with the agent's own emergency launch,
- * and that launch reaches the control plane as ONE switch once it answers again, from the running
- * agent or from one restarted after a kill. Also: the bundle never loads undici (no fetch anywhere).
+ * the Elastic IP follows the replacement, and that launch reaches the control plane as ONE switch
+ * (with its traffic switch time) once it answers again, from the running agent or from one restarted
+ * after a kill. Also: the bundle never loads undici (no fetch anywhere).
  */
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +15,7 @@ import { buildBundle, NODE_FLAGS, REPO } from './support/process'
 import { startScenario, type Scenario } from './support/scenario'
 
 const QUEUED = 'emergency replacement launched; its switch report is queued for the control plane'
+const MOVED = 'emergency replacement: Elastic IP moved'
 const PROBE = join(REPO, 'test', 'agent', 'support', 'module-probe.cjs')
 
 let worker: TestWorker
@@ -40,17 +42,28 @@ async function emergencyWhileDown(s: Scenario): Promise<string> {
   const instanceId = String(queued.instance_id)
   // Persisted in the state directory before anything could deliver it.
   expect(outbox(s).map((o) => o.key)).toContain(String(queued.report))
+  // Traffic follows the workload: the replacement takes the Elastic IP once it runs.
+  const moved = await s.agent.waitFor((l) => l.msg === MOVED, 'the Elastic IP move', 30_000)
+  expect(moved.to).toBe(instanceId)
+  expect(s.sim.ec2.state.addresses.get(s.sim.workload.allocationId)?.instanceId).toBe(instanceId)
   return instanceId
 }
 
 /** What the control plane recorded: one switch to the replacement, which is now the agent's instance. */
 async function expectRecorded(s: Scenario, newInstanceId: string) {
   const oldInstanceId = s.sim.workload.instanceId
-  const switches = await s.sql<{ trigger: string; old_instance_id: string; new_instance_id: string; new_pool_id: string; new_mode: string }>(
-    `select trigger, old_instance_id, new_instance_id, new_pool_id, new_mode from switches where agent_id = ${q(s.agentId)}`,
+  const switches = await s.sql<{ trigger: string; old_instance_id: string; new_instance_id: string; new_pool_id: string; new_mode: string; traffic_switched_at: number | null }>(
+    `select trigger, old_instance_id, new_instance_id, new_pool_id, new_mode, traffic_switched_at from switches where agent_id = ${q(s.agentId)}`,
   )
   expect(switches).toEqual([
-    { trigger: 'interruption', old_instance_id: oldInstanceId, new_instance_id: newInstanceId, new_pool_id: 't3.medium.us-east-1b', new_mode: 'spot' },
+    {
+      trigger: 'interruption',
+      old_instance_id: oldInstanceId,
+      new_instance_id: newInstanceId,
+      new_pool_id: 't3.medium.us-east-1b',
+      new_mode: 'spot',
+      traffic_switched_at: expect.any(Number),
+    },
   ])
   const [agent] = await s.sql<{ instance_id: string }>(`select instance_id from agents where id = ${q(s.agentId)}`)
   expect(agent!.instance_id).toBe(newInstanceId)

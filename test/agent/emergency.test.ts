@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { emergencyReportKey } from '../../agent/src/actions/emergency'
+import { emergencyReportKey, moveElasticIp } from '../../agent/src/actions/emergency'
 import { CONTROL_PLANE_SHARE_MS, handleNotice } from '../../agent/src/actions/notices'
 import { seedWorkload, startFakeEc2 } from '../fakes'
 import { actionContext } from './support/context'
@@ -116,5 +116,108 @@ describe('interruption with the control plane unreachable', () => {
     } finally {
       await bare.close()
     }
+  })
+})
+
+describe('the Elastic IP follows the emergency replacement', () => {
+  /** The queued switch report's timing (the control plane is down: it is still in the outbox). */
+  const timing = (ctx: ReturnType<typeof actionContext>['ctx']) =>
+    (ctx.state.outbox()[0]!.body as { timing: Record<string, string | null> }).timing
+  const address = () => ec2.state.addresses.get(w.allocationId)!
+
+  it('moves to the replacement once it runs, before the notice ends, and the report says when', async () => {
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx, log, retired } = actionContext(ec2, w, clock, { http })
+    const n = notice()
+    expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
+    const [replica] = others()
+    expect(address().instanceId).toBe(replica!.instanceId)
+    // Asked once, after the replacement ran (EC2 refuses a pending instance), within the two minutes.
+    const launchedAt = ec2.requests.find((r) => r.action === 'RunInstances')!.at
+    const associations = ec2.requests.filter((r) => r.action === 'AssociateAddress')
+    expect(associations).toHaveLength(1)
+    expect(associations[0]).toMatchObject({
+      status: 200,
+      params: expect.objectContaining({ AllocationId: w.allocationId, InstanceId: replica!.instanceId, AllowReassociation: 'true' }),
+    })
+    const movedAt = associations[0]!.at
+    expect(movedAt).toBeGreaterThanOrEqual(launchedAt + ec2.state.durations.pendingMs)
+    expect(movedAt).toBeLessThanOrEqual(Date.parse(n.time))
+    expect(timing(ctx)).toMatchObject({ traffic_switched_at: new Date(movedAt).toISOString(), old_instance_terminated_at: n.time })
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ msg: 'emergency replacement: Elastic IP moved', public_ip: w.publicIp, from: w.instanceId, to: replica!.instanceId }),
+    )
+    expect(retired).toEqual([`emergency replacement ${replica!.instanceId} launched for the interruption`])
+  })
+
+  it('moves nothing when the interrupted instance has no Elastic IP', async () => {
+    Object.assign(address(), { instanceId: undefined, associationId: undefined })
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx, log } = actionContext(ec2, w, clock, { http })
+    expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
+    expect(ec2.count('AssociateAddress')).toBe(0)
+    expect(address().instanceId).toBeUndefined()
+    expect(timing(ctx).traffic_switched_at).toBeNull()
+    expect(log.lines.some((l) => l.msg === 'emergency replacement: the interrupted instance has no Elastic IP to move')).toBe(true)
+  })
+
+  it('keeps the launch when the address cannot move, and the report says no traffic switch', async () => {
+    ec2.failNext('AssociateAddress', 'UnauthorizedOperation')
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx, log, retired } = actionContext(ec2, w, clock, { http })
+    expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
+    const [replica, ...more] = others()
+    expect(more).toEqual([])
+    expect(replica!.state).toBe('running')
+    expect(ec2.count('TerminateInstances')).toBe(0)
+    expect(address().instanceId).toBe(w.instanceId)
+    expect(ctx.state.outbox()).toHaveLength(1)
+    expect(timing(ctx).traffic_switched_at).toBeNull()
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'emergency replacement: Elastic IP not moved', error: expect.stringContaining('UnauthorizedOperation') }),
+    )
+    expect(retired).toHaveLength(1)
+  })
+
+  it('asks again while EC2 still sees the replacement pending', async () => {
+    ec2.failNext('AssociateAddress', 'InvalidInstanceID', { message: "The pending instance 'i-0' is not in a valid state for this operation." })
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx } = actionContext(ec2, w, clock, { http })
+    expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
+    expect(ec2.requests.filter((r) => r.action === 'AssociateAddress').map((r) => r.status)).toEqual([400, 200])
+    expect(address().instanceId).toBe(others()[0]!.instanceId)
+    expect(timing(ctx).traffic_switched_at).not.toBeNull()
+  })
+
+  it('gives up when the replacement does not run before the notice ends', async () => {
+    ec2.state.durations.pendingMs = 150_000
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx, log } = actionContext(ec2, w, clock, { http })
+    const n = notice()
+    expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
+    expect(ec2.count('AssociateAddress')).toBe(0)
+    expect(timing(ctx).traffic_switched_at).toBeNull()
+    const gaveUp = log.lines.find((l) => l.msg === 'emergency replacement: Elastic IP not moved')!
+    expect(gaveUp.error).toMatch(/gave up waiting for .* running/)
+    // The launch stands: the replacement went on to run and pass its checks.
+    expect(others()[0]!.state).toBe('running')
+  })
+
+  it('leaves a report already delivered as it is', async () => {
+    const http = recordingHttp([(c) => (c.path.endsWith('/termination-imminent') ? { status: 0 } : undefined)])
+    const { ctx, log } = actionContext(ec2, w, clock, { http })
+    expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
+    expect(address().instanceId).toBe(others()[0]!.instanceId)
+    expect(http.calls.filter((c) => c.path.endsWith('/switch-report'))).toHaveLength(1)
+    expect(log.lines.some((l) => l.msg === 'emergency switch report delivered before the Elastic IP moved: it records no traffic switch')).toBe(true)
+  })
+
+  it('in dry run, logs the association instead of making it', async () => {
+    const target = ec2.seed.addInstance({ imageId: w.launchImageId, instanceType: 't3.medium', subnetId: w.subnets['us-east-1b']!, securityGroupIds: [w.securityGroupId] })
+    const { ctx, log } = actionContext(ec2, w, clock, { dryRun: true })
+    expect(await moveElasticIp(ctx, target.instanceId, clock.now() + 60_000)).toBeNull()
+    expect(ec2.count('AssociateAddress')).toBe(0)
+    expect(address().instanceId).toBe(w.instanceId)
+    expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'dry run: EC2 write not made', action: 'AssociateAddress' }))
   })
 })

@@ -64,7 +64,8 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
         }),
       ),
     ).rejects.toMatchObject({
-      name: 'IncorrectInstanceState',
+      name: 'InvalidInstanceID',
+      message: `The pending instance '${id}' is not in a valid state for this operation.`,
     })
     fx.ec2.settle()
     await expect(

@@ -4,18 +4,26 @@
  * one DescribeSpotPriceHistory call) and launches a replacement there. The control plane never
  * listed a replica for it, so the launch is reported as what it is, a switch (trigger `interruption`)
  * from this instance to the replacement: queued in the persisted outbox the moment EC2 answers, it
- * lands as soon as the control plane answers again, even after a restart. The agent then retires here
+ * lands as soon as the control plane answers again, even after a restart. Traffic follows the
+ * workload as in a switch: once the replacement runs, and before the notice runs out, it takes the
+ * interrupted instance's Elastic IP, and the queued report says when. The agent then retires here
  * (the workload moved), which also keeps a restarted agent from launching a second replacement.
  */
 import { iso } from '../clock'
-import { describeSpotPriceHistory } from '../ec2-api'
+import { Ec2Error } from '../ec2'
+import { associateAddress, describeAddresses, describeSpotPriceHistory } from '../ec2-api'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
 import { fail, messageOf, type ActionContext, type ActionResult } from './context'
+import { pollUntil, waitRunning } from './launch'
 import { launchReplica, type OwnLaunch } from './replica'
 
 /** Prices older than this say little about today's pools. */
 const PRICE_LOOKBACK_MS = 6 * 60 * 60_000
+/** What a notice without a usable time leaves (AWS announces two minutes). */
+const NOTICE_MS = 120_000
+/** The Elastic IP moves at most this long after the replacement runs. */
+const ADDRESS_POLL_MS = 2_000
 
 type Interruption = Extract<Notice, { kind: 'interruption' }>
 
@@ -36,6 +44,8 @@ export async function launchWithoutControlPlane(ctx: ActionContext, notice: Inte
   log.warn('interruption: control plane unreachable, emergency launch on our own', { pool_id: safest.pool_id, notice_id: notice.id })
   const prices = { on_demand: null, old_spot: pools.find((p) => p.az === self.az)?.price ?? null, new_spot: safest.price }
   const key = emergencyReportKey(notice)
+  const terminationAt = Date.parse(notice.time)
+  const endsAt = Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + NOTICE_MS
   // The notice id is deterministic: a second detection of the same notice reuses the ClientToken.
   return launchReplica(ctx, {
     replicaId: `local-${notice.id}`,
@@ -44,9 +54,25 @@ export async function launchWithoutControlPlane(ctx: ActionContext, notice: Inte
     replicaType: 'emergency',
     own: {
       launched(launch) {
-        ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(ctx, notice, launch, prices, detectedAt))
+        ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(ctx, notice, launch, prices, detectedAt, null))
         log.warn('emergency replacement launched; its switch report is queued for the control plane', { instance_id: launch.instanceId, report: key })
-        ctx.retire(`emergency replacement ${launch.instanceId} launched for the interruption`)
+        // Retired on disk at once, so a restarted agent never launches a second replacement; the
+        // running agent retires (and exits once its reports land) only after the take-over below,
+        // which exiting would cut short.
+        ctx.state.retire(self.instanceId, retiredBecause(launch), ctx.clock.now())
+      },
+      async takeOver(launch) {
+        const switchedAt = await moveElasticIp(ctx, launch.instanceId, endsAt)
+        if (switchedAt !== null) {
+          // Still queued while the control plane is down (why we are here): it goes out with the time.
+          // Already delivered, it stays as recorded (a repeated report changes nothing there).
+          if (ctx.state.outbox().some((o) => o.key === key)) {
+            ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(ctx, notice, launch, prices, detectedAt, switchedAt))
+          } else {
+            log.warn('emergency switch report delivered before the Elastic IP moved: it records no traffic switch', { report: key })
+          }
+        }
+        ctx.retire(retiredBecause(launch))
       },
       failed(instanceId) {
         // Not delivered yet: the control plane never learns of a replacement that is already gone.
@@ -57,6 +83,64 @@ export async function launchWithoutControlPlane(ctx: ActionContext, notice: Inte
   })
 }
 
+const retiredBecause = (launch: OwnLaunch) => `emergency replacement ${launch.instanceId} launched for the interruption`
+
+/**
+ * Moves the interrupted instance's Elastic IP to the replacement once it runs (EC2 refuses to
+ * associate with a pending instance) and before `endsAt`, when this instance and its agent end.
+ * Answers when it moved; null when there was none or it could not move (logged: the launch stands).
+ * SPOTGUARD_DRY_RUN: the Ec2 client logs the AssociateAddress it would make.
+ */
+export async function moveElasticIp(ctx: ActionContext, instanceId: string, endsAt: number): Promise<number | null> {
+  const { ec2, self, log, clock } = ctx
+  try {
+    const addresses = (await describeAddresses(ec2, self.instanceId)).flatMap((a) => (a.allocationId ? [{ ...a, allocationId: a.allocationId }] : []))
+    // Associated by instance id, an address lands on the replacement's primary private IP and pushes
+    // out any address already there: one can follow, the one on this instance's primary IP first
+    // (the replacement has no secondary IPs to carry the others).
+    const [address, ...left] = addresses.sort((a, b) => Number(b.privateIp === self.privateIp) - Number(a.privateIp === self.privateIp))
+    if (!address) {
+      log.info('emergency replacement: the interrupted instance has no Elastic IP to move', { instance_id: self.instanceId })
+      return null
+    }
+    if (left.length > 0) {
+      log.warn('emergency replacement: only one Elastic IP can follow; these stay behind', { public_ips: left.map((a) => a.publicIp) })
+    }
+    await waitRunning(ctx, instanceId, Math.max(0, endsAt - clock.now()), ADDRESS_POLL_MS)
+    await pollUntil(
+      ctx,
+      `${instanceId} to accept ${address.publicIp}`,
+      Math.max(0, endsAt - clock.now()),
+      async () => {
+        try {
+          await associateAddress(ec2, address.allocationId, instanceId)
+          return true
+        } catch (err) {
+          if (stillPending(err)) return null
+          throw err
+        }
+      },
+      ADDRESS_POLL_MS,
+    )
+    const at = clock.now()
+    log.warn('emergency replacement: Elastic IP moved', { public_ip: address.publicIp, allocation_id: address.allocationId, from: self.instanceId, to: instanceId })
+    return at
+  } catch (err) {
+    log.error('emergency replacement: Elastic IP not moved', { instance_id: instanceId, error: messageOf(err) })
+    return null
+  }
+}
+
+/**
+ * EC2 refusing the address because it still sees the instance pending, which can lag the state
+ * DescribeInstanceStatus shows: "InvalidInstanceID: The pending instance 'i-...' is not in a valid
+ * state" (by instance id), `IncorrectInstanceState` "The pending-instance-creation instance to
+ * which 'eni-...' is attached..." (by interface).
+ */
+function stillPending(err: unknown): boolean {
+  return err instanceof Ec2Error && (err.code === 'InvalidInstanceID' || err.code === 'IncorrectInstanceState') && /\bpending/.test(err.message)
+}
+
 /** The switch-report body (agent-api.md) of an emergency replacement. */
 export function emergencySwitchReport(
   ctx: ActionContext,
@@ -64,6 +148,7 @@ export function emergencySwitchReport(
   launch: OwnLaunch,
   prices: { on_demand: number | null; old_spot: number | null; new_spot: number | null },
   detectedAt: number,
+  trafficSwitchedAt: number | null,
 ) {
   const { self } = ctx
   const terminationAt = Date.parse(notice.time)
@@ -93,7 +178,8 @@ export function emergencySwitchReport(
       switch_initiated_at: iso(detectedAt),
       new_instance_launched_at: iso(launch.at),
       new_instance_ready_at: null,
-      traffic_switched_at: null,
+      // The Elastic IP moved to the replacement; null without one, or when it could not move.
+      traffic_switched_at: trafficSwitchedAt === null ? null : iso(trafficSwitchedAt),
       // A `terminate` notice is AWS's own word that the instance ends then: nothing here could
       // confirm it later (the agent goes with its host), so the report carries it.
       old_instance_terminated_at: notice.action === 'terminate' && Number.isFinite(terminationAt) ? iso(terminationAt) : null,

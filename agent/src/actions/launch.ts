@@ -66,28 +66,56 @@ export async function launchLike(ctx: ActionContext, source: InstanceFacts, targ
   })
 }
 
-/** Polls (1 s, 2 s, 4 s... up to 15 s) until `check` answers a value, or throws after `timeoutMs`. */
-export async function pollUntil<T>(ctx: ActionContext, what: string, timeoutMs: number, check: () => Promise<T | null>): Promise<T> {
+/**
+ * Polls (1 s, 2 s, 4 s... up to `maxIntervalMs`, 15 s by default) until `check` answers a value, or
+ * throws after `timeoutMs`.
+ */
+export async function pollUntil<T>(
+  ctx: ActionContext,
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | null>,
+  maxIntervalMs = 15_000,
+): Promise<T> {
   const deadline = ctx.clock.now() + timeoutMs
   for (let attempt = 0; ; attempt++) {
     const value = await check()
     if (value !== null) return value
     if (ctx.clock.now() >= deadline || ctx.signal.aborted) throw new LaunchError('Timeout', `gave up waiting for ${what}`)
-    await ctx.clock.sleep(backoffMs(attempt, 1_000, 15_000), ctx.signal)
+    await ctx.clock.sleep(backoffMs(attempt, 1_000, maxIntervalMs), ctx.signal)
   }
+}
+
+/** The instance's state and status checks; throws when it is gone or going. */
+async function liveStatus(ctx: ActionContext, instanceId: string) {
+  const status = await describeInstanceStatus(ctx.ec2, instanceId)
+  if (status && (status.state === 'shutting-down' || status.state === 'terminated' || status.state === 'stopped')) {
+    throw new LaunchError('InstanceLost', `${instanceId} is ${status.state}`)
+  }
+  return status
 }
 
 /** Waits until the instance runs and both status checks pass. */
 export async function waitRunningAndOk(ctx: ActionContext, instanceId: string, timeoutMs = 15 * 60_000): Promise<void> {
   await pollUntil(ctx, `${instanceId} running with status checks ok`, timeoutMs, async () => {
-    const status = await describeInstanceStatus(ctx.ec2, instanceId)
-    if (!status) return null
-    if (status.state === 'shutting-down' || status.state === 'terminated' || status.state === 'stopped') {
-      throw new LaunchError('InstanceLost', `${instanceId} is ${status.state}`)
-    }
+    const status = await liveStatus(ctx, instanceId)
     const passed = (s: string) => s === 'ok' || s === 'not-applicable'
-    return status.state === 'running' && passed(status.instanceStatus) && passed(status.systemStatus) ? true : null
+    return status?.state === 'running' && passed(status.instanceStatus) && passed(status.systemStatus) ? true : null
   })
+}
+
+/**
+ * Waits until the instance runs, status checks or not (they take minutes): what EC2 needs before it
+ * associates an address with it (a pending instance is refused). Polls at least every `maxIntervalMs`.
+ */
+export async function waitRunning(ctx: ActionContext, instanceId: string, timeoutMs: number, maxIntervalMs: number): Promise<void> {
+  await pollUntil(
+    ctx,
+    `${instanceId} running`,
+    timeoutMs,
+    async () => ((await liveStatus(ctx, instanceId))?.state === 'running' ? true : null),
+    maxIntervalMs,
+  )
 }
 
 /** Waits until an AMI is available. */

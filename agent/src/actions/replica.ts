@@ -19,7 +19,20 @@ export interface ReplicaOrder {
    * Launched by the agent on its own (control plane unreachable): there is no replica record to
    * report to; the owner reports the launch its own way, and withdraws that if the launch then fails.
    */
-  own?: { launched(launch: OwnLaunch): void; failed(instanceId: string): void }
+  own?: OwnCallbacks
+}
+
+export interface OwnCallbacks {
+  /** RunInstances answered (the instance is still pending). */
+  launched(launch: OwnLaunch): void
+  /**
+   * Awaited right after `launched`, before the wait for the status checks (minutes: past an
+   * interruption's end): the replacement takes the workload's place. Must not throw: whatever it
+   * fails to do does not undo the launch.
+   */
+  takeOver(launch: OwnLaunch): Promise<void>
+  /** The launch failed after RunInstances answered; the instance was terminated. */
+  failed(instanceId: string): void
 }
 
 export interface OwnLaunch {
@@ -64,9 +77,11 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
       clientToken: clientToken('replica', order.replicaId),
     })
     log.info('replica launched', { replica_id: order.replicaId, instance_id: instanceId, image: image.imageId, image_source: image.source })
-    order.own?.launched({ instanceId, imageId: image.imageId, imageSource: image.source, instanceType, az, at: clock.now() })
+    const launch: OwnLaunch = { instanceId, imageId: image.imageId, imageSource: image.source, instanceType, az, at: clock.now() }
+    order.own?.launched(launch)
     if (!order.own) link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
     status({ status: 'syncing', sync_started_at: new Date(clock.now()).toISOString() })
+    await order.own?.takeOver(launch)
     await waitRunningAndOk(ctx, instanceId)
     status({ status: 'ready', sync_completed_at: new Date(clock.now()).toISOString() })
     return ok(`replica ${order.replicaId} ready on ${instanceId} (from ${image.source} ${image.imageId})`)

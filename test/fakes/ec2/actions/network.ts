@@ -87,10 +87,13 @@ export const associateAddress: ActionHandler = ({ state, params }) => {
     throw new Ec2Error('InvalidAllocationID.NotFound', `The allocation ID '${allocationId}' does not exist`)
   const instance = state.instances.get(instanceId)
   if (!instance) throw notFound('InvalidInstanceID.NotFound', 'instance', instanceId)
+  // What EC2 answers an association by instance id with a pending (or stopped, terminated...) instance.
+  // By network interface it would be `IncorrectInstanceState`: "The pending-instance-creation
+  // instance to which 'eni-...' is attached is not in a valid state for this operation".
   if (instance.state !== 'running') {
     throw new Ec2Error(
-      'IncorrectInstanceState',
-      `The pending-instance-running instance to which '${instanceId}' is attached is not in a valid state for this operation`,
+      'InvalidInstanceID',
+      `The ${instance.state} instance '${instanceId}' is not in a valid state for this operation.`,
     )
   }
   if (address.instanceId && address.instanceId !== instanceId && !bool(params, 'AllowReassociation')) {
