@@ -84,6 +84,7 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
       const registered = [...crowd.legacy, ...crowd.push].filter((a) => a.agentId !== null).length
       console.log(`\n${metrics.requests} requests from ${AGENTS} agents (${registered} registered; ramp ${RAMP_SECONDS} s, then ${MINUTES} min)\n${metrics.format()}\n`)
       console.log(`failed for good: ${metrics.errors}; first registrations retried by their agent: ${metrics.retried}`)
+      console.log(`latency by minute since the start (ramp first): ${metrics.timeline()}`)
       if (metrics.errors || metrics.retried) console.log('first failures:', metrics.firstErrors)
       await printDiagnostics()
     }

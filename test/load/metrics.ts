@@ -33,15 +33,16 @@ export class Metrics implements Recorder {
   private readonly samples = new Map<string, number[]>()
   private readonly failures = new Map<string, number>()
   private readonly retries = new Map<string, number>()
+  /** Latencies of every route per minute since `startedAt`: whether tails are the ramp or all along. */
+  private readonly minutes: number[][] = []
+  private readonly startedAt = Date.now()
   /** The first few failures, for the report: route, status (0 = no answer) and when. */
   readonly firstErrors: { route: string; status: number; at: string }[] = []
   /** The first few failed answers of any fetch of this process (see `watchFetch`). */
   readonly firstFailedAnswers: FailedAnswer[] = []
 
   record(route: string, ms: number, status: number): void {
-    const list = this.samples.get(route) ?? []
-    list.push(ms)
-    this.samples.set(route, list)
+    this.sample(route, ms)
     // 0: no answer; 101 is a WebSocket accepted.
     if (status === 0 || status >= 400) {
       this.failures.set(route, (this.failures.get(route) ?? 0) + 1)
@@ -55,9 +56,7 @@ export class Metrics implements Recorder {
    * every agent got through.
    */
   recordRetried(route: string, ms: number, status: number): void {
-    const list = this.samples.get(route) ?? []
-    list.push(ms)
-    this.samples.set(route, list)
+    this.sample(route, ms)
     this.retries.set(route, (this.retries.get(route) ?? 0) + 1)
     if (this.firstErrors.length < KEPT_FAILURES) this.firstErrors.push({ route: `${route} (retried)`, status, at: new Date().toISOString() })
   }
@@ -127,6 +126,25 @@ export class Metrics implements Recorder {
         }
       })
       .sort((a, b) => b.count - a.count)
+  }
+
+  /** p50/p99 of all routes per minute, one line. */
+  timeline(): string {
+    return this.minutes
+      .map((list, minute) => {
+        const sorted = [...list].sort((a, b) => a - b)
+        return `min ${minute}: ${sorted.length} req, p50 ${Math.round(percentile(sorted, 0.5))} / p99 ${Math.round(percentile(sorted, 0.99))} ms`
+      })
+      .join('; ')
+  }
+
+  private sample(route: string, ms: number): void {
+    const list = this.samples.get(route) ?? []
+    list.push(ms)
+    this.samples.set(route, list)
+    const minute = Math.floor((Date.now() - this.startedAt) / 60_000)
+    for (let m = this.minutes.length; m <= minute; m++) this.minutes.push([])
+    this.minutes[minute]!.push(ms)
   }
 
   /** The table as aligned text. */
