@@ -48,8 +48,10 @@ export interface State {
   progress(commandId: string, facts: Record<string, string>): void
   progressOf(commandId: string): Record<string, string>
   outbox(): OutboxItem[]
+  /** Queues a report; one with the same key is replaced (a newer version of the same report). */
   enqueue(item: OutboxItem): void
-  dequeue(key: string): void
+  /** Removes the report with `key`; with `delivered`, only if it was not replaced since (its newer version stays). */
+  dequeue(key: string, delivered?: OutboxItem): void
   retire(instanceId: string, reason: string, at: number): void
   /** Why the agent retired on this instance, or null. */
   retiredReason(instanceId: string): string | null
@@ -112,8 +114,8 @@ function memoryBacked(data: StateFile, save: () => void, now: () => number): Sta
       else data.outbox.push(item)
       save()
     },
-    dequeue(key) {
-      data.outbox = data.outbox.filter((o) => o.key !== key)
+    dequeue(key, delivered) {
+      data.outbox = data.outbox.filter((o) => o.key !== key || (delivered !== undefined && o !== delivered))
       save()
     },
     retire(instanceId, reason, at) {

@@ -1,8 +1,8 @@
 /**
  * Recording a switch the agent reports: the switch row (prices, agent-clock times, downtime), the agent
  * moved to its new instance, the old instance ended when the agent says it terminated it.
- * Idempotent: a repeated report (same command, or same old → new instances) only adds a termination
- * confirmation that was missing.
+ * Idempotent: a repeated report (same command, or same old → new instances) only adds times that were
+ * missing (a termination confirmation, an Elastic IP moved).
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
@@ -60,7 +60,7 @@ export async function recordSwitchReport(
 ): Promise<{ switchId: string; created: boolean }> {
   const previous = await findPrevious(db, agent, report)
   if (previous.row) {
-    await confirmOldTermination(db, agent, previous.row, report, now)
+    await completeSwitch(db, agent, previous.row, report, now)
     return { switchId: previous.row.id, created: false }
   }
   const oldSide = report.old
@@ -157,23 +157,46 @@ function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, now
 }
 
 /**
- * The agent repeats its report once the old instance's termination is confirmed (after the wait):
- * store that time on the switch and end the old instance. A further repeat changes nothing.
+ * The agent repeats its report once it knows more: the old instance's termination confirmed (after the
+ * wait), or an emergency replacement's Elastic IP moved (`traffic_switched_at`). Times still missing on
+ * the switch are filled in (and its durations recomputed); the old instance ends when its termination
+ * is confirmed. A further repeat changes nothing.
  */
-async function confirmOldTermination(
+async function completeSwitch(
   db: Database,
   agent: Agent,
   row: Switch,
   report: SwitchReport,
   now: number,
 ): Promise<void> {
-  const oldTerminatedAt = report.times.oldTerminatedAt
-  if (oldTerminatedAt === null || row.oldTerminationConfirmedAt !== null) return
+  const known = {
+    initiatedAt: row.initiatedAt,
+    readyAt: row.readyAt,
+    trafficSwitchedAt: row.trafficSwitchedAt,
+    oldTerminatedAt: row.oldTerminatedAt,
+  }
+  const times = {
+    initiatedAt: known.initiatedAt ?? report.times.initiatedAt,
+    readyAt: known.readyAt ?? report.times.readyAt,
+    trafficSwitchedAt: known.trafficSwitchedAt ?? report.times.trafficSwitchedAt,
+    oldTerminatedAt: known.oldTerminatedAt ?? report.times.oldTerminatedAt,
+  }
+  const terminationConfirmed = row.oldTerminationConfirmedAt === null && times.oldTerminatedAt !== null
+  if (
+    !terminationConfirmed &&
+    (Object.keys(times) as (keyof typeof times)[]).every((k) => times[k] === known[k])
+  )
+    return
   const update = db
     .update(switches)
-    .set({ oldTerminatedAt, oldTerminationConfirmedAt: now })
+    .set({
+      ...times,
+      downtimeMs: downtimeMs(times),
+      durationMs: durationMs(times),
+      oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
+    })
     .where(eq(switches.id, row.id))
-  if (row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
+  if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
     await db.batch([update, endInstance(db, agent, row.oldInstanceId, now)])
   } else {
     await update

@@ -13,11 +13,16 @@ export interface SwitchTimes {
 /**
  * Downtime: from the old instance no longer serving to the new one serving. With an Elastic IP move
  * (`traffic_switched_at`) the gap is the move itself, bounded by ready → switched; without one, the old
- * instance stops serving when its termination begins, the new one serves when ready. Null when the
- * agent never said the new one was ready.
+ * instance stops serving when its termination begins, the new one serves when ready. An emergency
+ * replacement (launched during a notice, never waited on until ready) serves from the move: the gap
+ * is from the old instance's end to the move. Null when nothing says when the new one served.
  */
 export function downtimeMs(t: SwitchTimes): number | null {
-  if (t.readyAt === null) return null
+  if (t.readyAt === null) {
+    return t.trafficSwitchedAt !== null && t.oldTerminatedAt !== null
+      ? Math.max(0, t.trafficSwitchedAt - t.oldTerminatedAt)
+      : null
+  }
   if (t.trafficSwitchedAt !== null) return Math.max(0, t.trafficSwitchedAt - t.readyAt)
   if (t.oldTerminatedAt !== null) return Math.max(0, t.readyAt - t.oldTerminatedAt)
   return 0

@@ -78,8 +78,10 @@ describe('interruption with the control plane unreachable', () => {
     expect(ctx.state.outbox()).toHaveLength(1)
     http.answer()
     expect(await ctx.link.delivered(emergencyReportKey(n))).toBe(true)
-    // Accepted once: nothing is left to send again.
-    expect(http.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')).toHaveLength(1)
+    // The address moved while the first version was in flight: its completed version follows, once.
+    expect(await ctx.link.drain(Infinity)).toBe(true)
+    const sent = http.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')
+    expect(sent.map((c) => (c.body as { timing: { traffic_switched_at: string | null } }).timing.traffic_switched_at !== null)).toEqual([false, true])
     expect(ctx.state.outbox()).toEqual([])
     expect(others()).toHaveLength(1)
   })

@@ -87,6 +87,19 @@ describe('Link outbox', () => {
     expect(state.outbox()).toHaveLength(0)
   })
 
+  it('sends the newer version of a report replaced while the older one was in flight', async () => {
+    const http = recordingHttp()
+    const { l, state } = link(http)
+    http.on((c) => {
+      if (c.path.endsWith('/switch-report') && (c.body as { v: number }).v === 1) l.report('switch:c1', 'POST', '/switch-report', { v: 2 })
+      return undefined
+    })
+    l.report('switch:c1', 'POST', '/switch-report', { v: 1 })
+    await settle()
+    expect(http.calls.map((c) => c.body)).toEqual([{ v: 1 }, { v: 2 }])
+    expect(state.outbox()).toEqual([])
+  })
+
   it('sends a queued report found in the state after a restart', async () => {
     const { l, http, state } = link()
     state.enqueue({ key: 'executed:c9', method: 'POST', path: '/api/agents/ag-1/commands/c9/executed', body: { success: true }, queuedAt: 0 })

@@ -165,7 +165,8 @@ export class Link {
       const reply = await this.request(item.method, item.path, item.body)
       if (reply.ok || (reply.status >= 400 && reply.status < 500 && !TRANSIENT.has(reply.status))) {
         if (!reply.ok) log.warn('report refused, dropped', { key: item.key, status: reply.status, error: reply.error })
-        state.dequeue(item.key)
+        // Replaced while in flight (the emergency report completed with its address move): the newer version goes next.
+        state.dequeue(item.key, item)
         for (const resolve of this.waiters.get(item.key) ?? []) resolve(reply.ok)
         this.waiters.delete(item.key)
         failures = 0

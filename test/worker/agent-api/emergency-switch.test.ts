@@ -4,7 +4,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { events } from '../../../src/db/schema'
+import { events, switches } from '../../../src/db/schema'
 import { call, db, newAgent, type TestAgent } from './helpers'
 
 const terminationTime = '2026-11-27T08:02:00Z'
@@ -59,6 +59,22 @@ describe('switch-report of an emergency launch', () => {
       action: 'agent_emergency_launch',
       newInstanceId: 'i-0e0000000000000001',
     })
+  })
+
+  it('fills in the Elastic IP move a repeated report adds, and its downtime', async () => {
+    const agent = await newAgent()
+    const report = emergencyReport(agent, 'i-0e0000000000000004')
+    await call('POST', `/api/agents/${agent.agentId}/switch-report`, report, agent.client.auth)
+    const moved = { ...report, timing: { ...report.timing, traffic_switched_at: '2026-11-27T08:02:10Z' } }
+    const repeat = await call('POST', `/api/agents/${agent.agentId}/switch-report`, moved, agent.client.auth)
+    expect(repeat.json.duplicate).toBe(true)
+    const [row] = await db().select().from(switches).where(eq(switches.agentId, agent.agentId))
+    expect(row).toMatchObject({
+      trafficSwitchedAt: Date.parse('2026-11-27T08:02:10Z'),
+      downtimeMs: 10_000,
+      durationMs: 125_000,
+    })
+    expect(await db().select().from(switches).where(eq(switches.agentId, agent.agentId))).toHaveLength(1)
   })
 
   it('adds nothing when the control plane heard the notice itself', async () => {

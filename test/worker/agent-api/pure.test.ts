@@ -34,6 +34,11 @@ describe('switch durations (agent clock)', () => {
     expect(downtimeMs({ ...t, trafficSwitchedAt: null, oldTerminatedAt: 30_000 })).toBe(10_000)
     expect(downtimeMs({ ...t, trafficSwitchedAt: null, oldTerminatedAt: 50_000 })).toBe(0)
     expect(downtimeMs({ ...t, readyAt: null, trafficSwitchedAt: null })).toBeNull()
+    // An emergency replacement: the old instance ends at the notice's time, the address moves after.
+    expect(downtimeMs({ ...t, readyAt: null, trafficSwitchedAt: 70_000, oldTerminatedAt: 60_000 })).toBe(
+      10_000,
+    )
+    expect(downtimeMs({ ...t, readyAt: null, trafficSwitchedAt: 50_000, oldTerminatedAt: 60_000 })).toBe(0)
   })
 })
 
