@@ -96,6 +96,16 @@ describe('runSwitch', () => {
     expect(report.timing.traffic_switched_at).toBeTruthy()
   })
 
+  it('moves one Elastic IP (a new instance has one primary IP) and names those that stay behind', async () => {
+    const second = ec2.seed.addAddress({ instanceId: w.instanceId })
+    const { ctx, log } = actionContext(ec2, w, clock)
+    expect(await runSwitch(ctx, start(ctx, command()))).toMatchObject({ ok: true })
+    const [fresh] = launched()
+    expect(ec2.requests.filter((r) => r.action === 'AssociateAddress').map((r) => r.params.AllocationId)).toEqual([w.allocationId])
+    expect(ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(fresh!.instanceId)
+    expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'switch: only one Elastic IP can follow; these stay behind', public_ips: [second.publicIp] }))
+  })
+
   it('waits terminate_wait_seconds after the switch before terminating the old instance', async () => {
     const { ctx } = actionContext(ec2, w, clock)
     await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 120 })))

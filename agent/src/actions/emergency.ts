@@ -11,9 +11,10 @@
  */
 import { iso } from '../clock'
 import { Ec2Error } from '../ec2'
-import { associateAddress, describeAddresses, describeSpotPriceHistory } from '../ec2-api'
+import { associateAddress, describeSpotPriceHistory } from '../ec2-api'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
+import { addressToFollow } from './addresses'
 import { fail, messageOf, type ActionContext, type ActionResult } from './context'
 import { pollUntil, waitRunning } from './launch'
 import { launchReplica, type OwnLaunch } from './replica'
@@ -94,18 +95,12 @@ const retiredBecause = (launch: OwnLaunch) => `emergency replacement ${launch.in
 export async function moveElasticIp(ctx: ActionContext, instanceId: string, endsAt: number): Promise<number | null> {
   const { ec2, self, log, clock } = ctx
   try {
-    const addresses = (await describeAddresses(ec2, self.instanceId)).flatMap((a) => (a.allocationId ? [{ ...a, allocationId: a.allocationId }] : []))
-    // Associated by instance id, an address lands on the replacement's primary private IP and pushes
-    // out any address already there: one can follow, the one on this instance's primary IP first
-    // (the replacement has no secondary IPs to carry the others).
-    const [address, ...left] = addresses.sort((a, b) => Number(b.privateIp === self.privateIp) - Number(a.privateIp === self.privateIp))
+    const { address, left } = await addressToFollow(ctx)
     if (!address) {
       log.info('emergency replacement: the interrupted instance has no Elastic IP to move', { instance_id: self.instanceId })
       return null
     }
-    if (left.length > 0) {
-      log.warn('emergency replacement: only one Elastic IP can follow; these stay behind', { public_ips: left.map((a) => a.publicIp) })
-    }
+    if (left.length > 0) log.warn('emergency replacement: only one Elastic IP can follow; these stay behind', { public_ips: left })
     await waitRunning(ctx, instanceId, Math.max(0, endsAt - clock.now()), ADDRESS_POLL_MS)
     await pollUntil(
       ctx,

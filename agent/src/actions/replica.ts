@@ -5,7 +5,8 @@
  */
 import type { Command } from '../../../src/protocol'
 import { Ec2Error } from '../ec2'
-import { associateAddress, describeAddresses, describeInstance, terminateInstance } from '../ec2-api'
+import { associateAddress, describeInstance, terminateInstance } from '../ec2-api'
+import { addressToFollow } from './addresses'
 import { clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
 import { bestImage, launchLike, LaunchError, waitRunningAndOk } from './launch'
 import { confirmTerminated } from './terminate'
@@ -109,14 +110,11 @@ export async function runPromoteReplica(
     if (!replica || replica.state !== 'running') {
       return fail('ReplicaNotRunning', `${command.replica_instance_id} is ${replica?.state ?? 'unknown to EC2'}`)
     }
-    let moved = 0
-    for (const address of await describeAddresses(ctx.ec2, ctx.self.instanceId)) {
-      if (!address.allocationId) continue
-      await associateAddress(ctx.ec2, address.allocationId, command.replica_instance_id)
-      moved++
-    }
+    const { address, left } = await addressToFollow(ctx)
+    if (left.length > 0) ctx.log.warn('promote: only one Elastic IP can follow; these stay behind', { command_id: command.id, public_ips: left })
+    if (address) await associateAddress(ctx.ec2, address.allocationId, command.replica_instance_id)
     ctx.retire(`replica ${command.replica_id} promoted`)
-    return ok(`replica ${command.replica_id} promoted on ${command.replica_instance_id}; ${moved} Elastic IP(s) moved`)
+    return ok(`replica ${command.replica_id} promoted on ${command.replica_instance_id}; ${address ? `Elastic IP ${address.publicIp} moved` : 'no Elastic IP to move'}`)
   } catch (err) {
     return fail('PromoteFailed', messageOf(err), err instanceof Ec2Error && err.retryable)
   }

@@ -11,12 +11,12 @@ import {
   associateAddress,
   createImage,
   createTags,
-  describeAddresses,
   describeImages,
   describeInstance,
   terminateInstance,
   type InstanceFacts,
 } from '../ec2-api'
+import { addressToFollow } from './addresses'
 import { amiName, clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
 import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
 import { confirmTerminated } from './terminate'
@@ -85,9 +85,9 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     const readyAt = clock.now()
 
     // 4. Traffic switch point: the Elastic IP follows.
-    for (const address of await describeAddresses(ec2, self.instanceId)) {
-      if (address.allocationId) await associateAddress(ec2, address.allocationId, newInstanceId)
-    }
+    const { address, left } = await addressToFollow(ctx)
+    if (left.length > 0) log.warn('switch: only one Elastic IP can follow; these stay behind', { command_id: command.id, public_ips: left })
+    if (address) await associateAddress(ec2, address.allocationId, newInstanceId)
     const switchedAt = clock.now()
     step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
 
