@@ -1,11 +1,11 @@
 /**
- * The most requests per second wrangler dev answers on this machine, closed loop over 32 keep-alive
- * connections: for a route that does nothing (an unknown path), for GET /health (one D1 `select 1`),
- * and for a heartbeat. It bounds what any open-loop target can reach here.
+ * The most requests per second the dev server answers on this machine through one door (`baseUrl`:
+ * wrangler's proxy or the runtime itself), closed loop over 32 keep-alive connections: for a route
+ * that does nothing (an unknown path), for GET /health (one D1 `select 1`), and for a heartbeat. It
+ * bounds what any open-loop target can reach through that door here.
  */
 import { Agent, request } from 'node:http'
 import type { SimAgent } from './agents'
-import type { BenchServer } from './server'
 
 const CONNECTIONS = 32
 
@@ -15,13 +15,13 @@ export interface Ceiling {
   heartbeat: number
 }
 
-export async function measureCeiling(server: BenchServer, agent: SimAgent, seconds = 8): Promise<Ceiling> {
+export async function measureCeiling(baseUrl: string, agent: SimAgent, seconds = 8): Promise<Ceiling> {
   const heartbeat = JSON.stringify({ status: 'online', monitored_instances: [] })
   return {
-    no_op_route: await closedLoopRate(server, 'GET', '/__no_such_route', {}, null, seconds),
-    health: await closedLoopRate(server, 'GET', '/health', {}, null, seconds),
+    no_op_route: await closedLoopRate(baseUrl, 'GET', '/__no_such_route', {}, null, seconds),
+    health: await closedLoopRate(baseUrl, 'GET', '/health', {}, null, seconds),
     heartbeat: await closedLoopRate(
-      server,
+      baseUrl,
       'POST',
       `/api/agents/${agent.agentId}/heartbeat`,
       { ...agent.headers, 'content-type': 'application/json' },
@@ -32,7 +32,7 @@ export async function measureCeiling(server: BenchServer, agent: SimAgent, secon
 }
 
 async function closedLoopRate(
-  server: BenchServer,
+  baseUrl: string,
   method: string,
   path: string,
   headers: Record<string, string>,
@@ -40,18 +40,21 @@ async function closedLoopRate(
   seconds: number,
 ): Promise<number> {
   const pool = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
-  const url = new URL(server.url)
+  const url = new URL(baseUrl)
   const end = Date.now() + seconds * 1000
   let answered = 0
   const once = () =>
     new Promise<void>((resolve) => {
-      const req = request({ host: url.hostname, port: url.port, path, method, headers, agent: pool }, (res) => {
-        res.resume()
-        res.on('end', () => {
-          answered++
-          resolve()
-        })
-      })
+      const req = request(
+        { host: url.hostname, port: url.port, path, method, headers, agent: pool },
+        (res) => {
+          res.resume()
+          res.on('end', () => {
+            answered++
+            resolve()
+          })
+        },
+      )
       req.on('error', () => resolve())
       req.end(body ?? undefined)
     })

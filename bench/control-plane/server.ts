@@ -1,23 +1,22 @@
 /**
- * The benchmark's own control plane: `wrangler dev` on free ports with its own --persist-to dir, the
- * migrations applied, and `D1_METER=on` so the Worker counts D1's `meta.rows_written`
- * (src/debug/d1-meter.ts; read through GET /__debug/d1-rows-written). It runs the Worker of the
- * last commit (`git archive HEAD`) from a temp dir: wrangler dev reloads on every source change, and
- * a reload in the middle of a load run answers 503.
+ * The benchmark's own control plane: a test worker (test/support/worker.ts) with `D1_METER=on`, so
+ * the Worker counts D1's `meta.rows_written` (src/debug/d1-meter.ts; read through
+ * GET /__debug/d1-rows-written). That is wrangler dev started through wrangler's API with no file
+ * watcher and no inspector, on a frozen bundle of the tree taken at start: with the CLI's inspector,
+ * wrangler relays every devtools Network event of every subrequest (D1 queries, Durable Object calls)
+ * to its Node process, which on 2 cores cost as much CPU as the Worker itself; and a reload in the
+ * middle of a load run answers 503.
+ *
+ * Two doors to the same Worker and state: `url` through wrangler's proxy (what `wrangler dev` serves)
+ * and `runtimeUrl`, the workerd runtime's own port behind it.
  */
-import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { migrateLocalD1, ROOT } from '../../scripts/fleet/control-plane'
-import { freePort } from '../../scripts/fleet/ports'
-import { startProcess } from '../../scripts/fleet/processes'
-
-const run = promisify(execFile)
+import { startTestWorker } from '../../test/support/worker'
 
 export interface BenchServer {
+  /** Through wrangler dev's proxy. */
   url: string
+  /** The workerd runtime directly, without wrangler's proxy. */
+  runtimeUrl: string
   adminToken: string
   /** fetch with the admin bearer and a JSON body. */
   admin(path: string, body?: unknown): Promise<Response>
@@ -28,71 +27,13 @@ export interface BenchServer {
 }
 
 export async function startBenchServer(): Promise<BenchServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'spotguard-bench-cp-'))
-  const persistDir = join(dir, 'persist')
-  const app = join(dir, 'app')
-  await mkdir(join(app, 'public'), { recursive: true })
-  await run(
-    'sh',
-    [
-      '-c',
-      `git archive HEAD src public migrations wrangler.toml package.json tsconfig.json | tar -x -C '${app}'`,
-    ],
-    { cwd: ROOT },
-  )
-  await symlink(join(ROOT, 'node_modules'), join(app, 'node_modules'))
-  // The agent bundle's build would rewrite public/ after start, and wrangler dev reloads on that.
-  const config = await readFile(join(app, 'wrangler.toml'), 'utf8')
-  await writeFile(join(app, 'wrangler.toml'), config.replace(/^\[build\]\ncommand = .*\n/m, ''))
-  await migrateLocalD1(persistDir)
-  const [port, inspectorPort] = [await freePort(), await freePort()]
-  const adminToken = `bench-admin-${crypto.randomUUID()}`
-  const args = [
-    join(ROOT, 'scripts', 'wrangler.sh'),
-    'dev',
-    '--config',
-    join(app, 'wrangler.toml'),
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--inspector-port',
-    String(inspectorPort),
-    '--persist-to',
-    persistDir,
-    '--var',
-    `ADMIN_TOKEN:${adminToken}`,
-    '--var',
-    'D1_METER:on',
-    '--show-interactive-dev-session=false',
-    '--log-level',
-    'warn',
-  ]
-  const child = startProcess('wrangler', 'bash', args, {
-    cwd: app,
-    logFile: join(dir, 'wrangler.log'),
-    env: { ...process.env, CI: 'true', WRANGLER_LOG_PATH: join(dir, 'wrangler-logs') },
-  })
-  const url = `http://127.0.0.1:${port}`
-  const stop = async () => {
-    await child.stop()
-    if (!process.env.SPOTGUARD_KEEP_STATE) await rm(dir, { recursive: true, force: true })
-  }
-  try {
-    await waitForHealth(url, () => child.hasExited())
-  } catch (error) {
-    await stop()
-    throw error
-  }
+  const worker = await startTestWorker({ D1_METER: 'on' })
   const admin = (path: string, body?: unknown) =>
-    fetch(`${url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
+    worker.admin(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
   return {
-    url,
-    adminToken,
+    url: worker.url,
+    runtimeUrl: worker.runtimeUrl,
+    adminToken: worker.adminToken,
     admin,
     async rowsWritten() {
       const res = await admin('/__debug/d1-rows-written')
@@ -104,22 +45,6 @@ export async function startBenchServer(): Promise<BenchServer> {
       const res = await admin('/__debug/d1-rows-written/reset', {})
       if (!res.ok) throw new Error(`d1 meter reset: HTTP ${res.status}`)
     },
-    stop,
+    stop: () => worker.stop(),
   }
-}
-
-async function waitForHealth(url: string, hasExited: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (hasExited()) throw new Error('wrangler dev exited before it was ready (see its log)')
-    try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })
-      await res.body?.cancel()
-      if (res.ok) return
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`wrangler dev not healthy at ${url} within 60 s`)
 }
