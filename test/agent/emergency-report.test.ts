@@ -32,7 +32,7 @@ afterEach(async () => {
 afterAll(() => worker?.stop(), 60_000)
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`
-const outbox = (s: Scenario) => (JSON.parse(readFileSync(join(s.sim.stateDir, 'state.json'), 'utf8')) as { outbox: Array<{ key: string }> }).outbox
+const outbox = (s: Scenario) => (JSON.parse(readFileSync(join(s.sim.stateDir, 'state.json'), 'utf8')) as { outbox: Array<{ key: string; body: { timing: { traffic_switched_at: string | null } } }> }).outbox
 
 /** The control plane stops; a notice arrives; the agent launches on its own and queues the report. */
 async function emergencyWhileDown(s: Scenario): Promise<string> {
@@ -46,6 +46,10 @@ async function emergencyWhileDown(s: Scenario): Promise<string> {
   const moved = await s.agent.waitFor((l) => l.msg === MOVED, 'the Elastic IP move', 30_000)
   expect(moved.to).toBe(instanceId)
   expect(s.sim.ec2.state.addresses.get(s.sim.workload.allocationId)?.instanceId).toBe(instanceId)
+  // The queued report is rewritten with the move's time just after that log line.
+  await eventually(() => outbox(s).some((o) => o.key === String(queued.report) && o.body.timing.traffic_switched_at !== null), {
+    what: 'the queued report carrying the traffic switch',
+  })
   return instanceId
 }
 
