@@ -6,7 +6,8 @@ import type { Database } from '../db/client'
 import { MIN_PRICE_POINTS, traceFromHistory } from './backtest/history'
 import { runBacktest, type BacktestReport } from './backtest/report'
 import type { BacktestInputs } from './backtest-store'
-import { loadHistory, storedOnDemand } from './history-export'
+import { latestOnDemandQuery } from '../prices/on-demand'
+import { loadHistory } from './history-export'
 import type { EngineParams } from './params'
 
 export interface BacktestRequest {
@@ -31,9 +32,9 @@ export async function backtestStoredHistory(
   const from = now - req.days * 86_400_000
   const [history, stored] = await Promise.all([
     loadHistory(db, req.instance_type, req.region, from, now),
-    req.on_demand_price ? null : storedOnDemand(db, req.instance_type, req.region, now),
+    req.on_demand_price ? [] : latestOnDemandQuery(db, req.instance_type, req.region),
   ])
-  const onDemand = req.on_demand_price ?? stored
+  const onDemand = req.on_demand_price ?? stored[0]?.price
   if (!onDemand) return { ok: false, reason: 'no_on_demand_price' }
   const built = traceFromHistory({ ...history, onDemand })
   if (!built.ok)

@@ -3,9 +3,9 @@
  * Worker's backtest runs on) and in the CLI's input formats (README "Backtest"): prices as
  * `describe-spot-price-history --output text`, events as the TSV.
  */
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { events, ondemandPrices, pools, spotPrices } from '../db/schema'
+import { events, pools, spotPrices } from '../db/schema'
 import type { StoredHistory } from './backtest/history'
 import type { TraceEvent } from './backtest/trace'
 
@@ -56,23 +56,6 @@ function eventRows(db: Database, known: PoolRow[], from: number) {
 
 const eventKind = (k: string): TraceEvent['kind'] =>
   k === 'termination_notice' ? 'interruption' : 'rebalance'
-
-/** The latest on-demand price of the type in the region at `at`, USD/h, or null when none is stored. */
-export async function storedOnDemand(db: Database, instanceType: string, region: string, at: number) {
-  const [row] = await db
-    .select({ price: ondemandPrices.price })
-    .from(ondemandPrices)
-    .where(
-      and(
-        eq(ondemandPrices.instanceType, instanceType),
-        eq(ondemandPrices.region, region),
-        lte(ondemandPrices.observedAt, at),
-      ),
-    )
-    .orderBy(desc(ondemandPrices.observedAt))
-    .limit(1)
-  return row?.price ?? null
-}
 
 /**
  * Pools, price change points in [from, to] plus each pool's last one before `from` (its price at the

@@ -3,10 +3,11 @@
  * latest price and freshness, 24 h of price history, 30 days of the fleet's interruption signals and
  * how long the fleet's spot instances lived in each pool.
  */
-import { and, asc, desc, eq, gte, inArray, like, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, like, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { events, instances, ondemandPrices, pools, replicas, spotPrices } from '../db/schema'
+import { events, instances, pools, replicas, spotPrices } from '../db/schema'
 import type { PricePoint } from '../ledger/series'
+import { latestOnDemandQuery } from '../prices/on-demand'
 import { rebalancesFollowed, trend, volatility } from './stats'
 import type { PoolQuote } from './types'
 
@@ -89,12 +90,7 @@ export async function loadMarket(
       .from(pools)
       .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
   ).filter((p) => p.lastPrice !== null)
-  const [ondemand] = await db
-    .select({ price: ondemandPrices.price })
-    .from(ondemandPrices)
-    .where(and(eq(ondemandPrices.instanceType, instanceType), eq(ondemandPrices.region, region)))
-    .orderBy(desc(ondemandPrices.observedAt))
-    .limit(1)
+  const [ondemand] = await latestOnDemandQuery(db, instanceType, region)
   const ids = poolRows.map((p) => p.id).slice(0, 90) // D1: at most 100 bound parameters
   const [history, signals, failures, lifetimes] =
     ids.length === 0

@@ -2,11 +2,12 @@
  * Recording reported prices. Owns writes to `pools`, `spot_prices` and `ondemand_prices`.
  * Prices are public market data whoever reports them; the reporter is kept so bad data can be discounted.
  */
-import { and, desc, eq, inArray } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
 import { ondemandPrices, pools, spotPrices } from '../db/schema'
+import { latestOnDemandQuery } from './on-demand'
 import { planPriceWrite } from './step'
 
 export interface ReportedPool {
@@ -109,14 +110,7 @@ async function loadPools(db: Database, ids: string[]) {
 
 async function planOndemand(db: Database, report: PriceReport, now: number): Promise<BatchItem<'sqlite'>[]> {
   if (report.onDemandPrice === null || report.instanceType === null) return []
-  const [last] = await db
-    .select({ price: ondemandPrices.price, observedAt: ondemandPrices.observedAt })
-    .from(ondemandPrices)
-    .where(
-      and(eq(ondemandPrices.instanceType, report.instanceType), eq(ondemandPrices.region, report.region)),
-    )
-    .orderBy(desc(ondemandPrices.observedAt))
-    .limit(1)
+  const [last] = await latestOnDemandQuery(db, report.instanceType, report.region)
   const plan = planPriceWrite(
     last ? { price: last.price, changedAt: last.observedAt, reportedAt: last.observedAt } : null,
     report.onDemandPrice,

@@ -5,7 +5,8 @@
 import { and, count, desc, eq, gt, or, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { decisions, events, savingsDaily, switches, type Instance } from '../../db/schema'
-import { onDemandPriceQuery, poolsWithPricesQuery, savingsPercent } from './prices'
+import { latestOnDemandQuery } from '../../prices/on-demand'
+import { poolsWithPricesQuery, savingsPercent } from './prices'
 
 const DAY = 24 * 3600_000
 
@@ -26,7 +27,7 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
   const [poolRows, odRows, [totals], [lastWeek], [last], [ledger], switchMarks, eventMarks, decisionMarks] =
     await db.batch([
       poolsWithPricesQuery(db, type, region),
-      onDemandPriceQuery(db, type, region),
+      latestOnDemandQuery(db, type, region),
       db.select({ n: count() }).from(switches).where(mine),
       db
         .select({ n: count() })

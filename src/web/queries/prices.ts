@@ -1,7 +1,7 @@
 /** Current prices: the latest spot price of pools and the latest on-demand price of a type and region. */
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { ondemandPrices, pools } from '../../db/schema'
+import { pools } from '../../db/schema'
 
 /**
  * SQL for the latest spot price of the pool in `poolColumn` (a correlated subquery on the pool/time index).
@@ -35,16 +35,6 @@ export function poolsWithPricesQuery(db: Database, instanceType: string, region:
     .from(pools)
     .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
     .orderBy(pools.az)
-}
-
-/** Query: the latest on-demand price row of a type and region (none when never reported). */
-export function onDemandPriceQuery(db: Database, instanceType: string, region: string) {
-  return db
-    .select({ price: ondemandPrices.price })
-    .from(ondemandPrices)
-    .where(and(eq(ondemandPrices.instanceType, instanceType), eq(ondemandPrices.region, region)))
-    .orderBy(desc(ondemandPrices.observedAt))
-    .limit(1)
 }
 
 /** Savings of a price against on-demand, in percent (null when either is unknown). */
