@@ -4,6 +4,25 @@ import { DEFAULT_PARAMS, type EngineParams } from '../../src/engine/params'
 import type { EngineInput, PoolQuote } from '../../src/engine/types'
 
 export const NOW = Date.UTC(2026, 5, 1, 12)
+
+/** A freshly priced pool with no risk signals at all; tests add what they study. */
+export const poolQuote = (az: string, price: number, extra: Partial<PoolQuote> = {}): PoolQuote => ({
+  poolId: `t3.medium.${az}`,
+  az,
+  price,
+  seenAt: NOW - 60_000,
+  volatility24h: 0.02,
+  trend1h: 0,
+  interruptions30d: 0,
+  rebalances30d: 0,
+  rebalancesFollowed30d: 0,
+  livedHoursInterrupted30d: 0,
+  livedHoursCensored30d: 0,
+  livesInterrupted30d: 0,
+  lastInterruptionAt: null,
+  lastCapacityErrorAt: null,
+  ...extra,
+})
 const MIN = 60_000
 const HOUR = 60 * MIN
 

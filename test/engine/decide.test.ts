@@ -3,33 +3,16 @@ import { describe, expect, it } from 'vitest'
 import { decide } from '../../src/engine/decide'
 import { capViolations } from '../../src/engine/backtest/simulate'
 import { DEFAULT_PARAMS, effectiveThresholds, resolveParams } from '../../src/engine/params'
-import type { EngineInput, PoolQuote } from '../../src/engine/types'
-import { engineInput, NOW } from './arbitraries'
+import type { EngineInput } from '../../src/engine/types'
+import { engineInput, NOW, poolQuote } from './arbitraries'
 
 const HOUR = 3_600_000
-const quote = (az: string, price: number, extra: Partial<PoolQuote> = {}): PoolQuote => ({
-  poolId: `t3.medium.${az}`,
-  az,
-  price,
-  seenAt: NOW - 60_000,
-  volatility24h: 0.02,
-  trend1h: 0,
-  interruptions30d: 0,
-  rebalances30d: 0,
-  rebalancesFollowed30d: 0,
-  livedHoursInterrupted30d: 0,
-  livedHoursCensored30d: 0,
-  livesInterrupted30d: 0,
-  lastInterruptionAt: null,
-  lastCapacityErrorAt: null,
-  ...extra,
-})
 const base = (over: Partial<EngineInput> = {}): EngineInput => ({
   now: NOW,
   agent: { enabled: true, online: true, commandInFlight: false },
   current: { mode: 'ondemand', poolId: null, since: NOW - 10 * HOUR },
   onDemandPrice: 0.0416,
-  pools: [quote('us-east-1a', 0.0125), quote('us-east-1b', 0.014)],
+  pools: [poolQuote('us-east-1a', 0.0125), poolQuote('us-east-1b', 0.014)],
   switchTimes: [],
   thresholds: effectiveThresholds(DEFAULT_PARAMS),
   ...over,
@@ -50,15 +33,15 @@ describe('decide', () => {
 
   it('prefers a safer pool over a slightly cheaper one that keeps interrupting', () => {
     const pools = [
-      quote('us-east-1a', 0.012, { interruptions30d: 20, volatility24h: 0.4 }),
-      quote('us-east-1b', 0.013),
+      poolQuote('us-east-1a', 0.012, { interruptions30d: 20, volatility24h: 0.4 }),
+      poolQuote('us-east-1b', 0.013),
     ]
     expect(decide(base({ pools }), DEFAULT_PARAMS).target?.poolId).toBe('t3.medium.us-east-1b')
   })
 
   it('stays in a pool when another is only a little cheaper (minimum savings)', () => {
     const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1b', since: NOW - 10 * HOUR }
-    const pools = [quote('us-east-1a', 0.027), quote('us-east-1b', 0.03)]
+    const pools = [poolQuote('us-east-1a', 0.027), poolQuote('us-east-1b', 0.03)]
     const thresholds = {
       ...effectiveThresholds(DEFAULT_PARAMS),
       min_pool_duration_hours: 6,
@@ -79,7 +62,7 @@ describe('decide', () => {
 
   it('leaves a spiking pool urgently, before the minimum stay is over', () => {
     const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1a', since: NOW - 10 * 60_000 }
-    const pools = [quote('us-east-1a', 0.04, { trend1h: 1.5 }), quote('us-east-1b', 0.014)]
+    const pools = [poolQuote('us-east-1a', 0.04, { trend1h: 1.5 }), poolQuote('us-east-1b', 0.014)]
     const d = decide(base({ current, pools }), DEFAULT_PARAMS)
     expect(d).toMatchObject({
       decision: 'switch_pool',
@@ -91,9 +74,9 @@ describe('decide', () => {
   it('goes on-demand when every other pool is stale, skipped or too risky', () => {
     const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1a', since: NOW - 10 * 60_000 }
     const pools = [
-      quote('us-east-1a', 0.041, { trend1h: 1.5, interruptions30d: 30 }),
-      quote('us-east-1b', 0.012, { seenAt: NOW - 5 * HOUR }),
-      quote('us-east-1c', 0.012, { lastInterruptionAt: NOW - 60_000 }),
+      poolQuote('us-east-1a', 0.041, { trend1h: 1.5, interruptions30d: 30 }),
+      poolQuote('us-east-1b', 0.012, { seenAt: NOW - 5 * HOUR }),
+      poolQuote('us-east-1c', 0.012, { lastInterruptionAt: NOW - 60_000 }),
     ]
     const d = decide(base({ current, pools }), DEFAULT_PARAMS)
     expect(d).toMatchObject({ decision: 'to_ondemand', target: { mode: 'ondemand', poolId: null } })
@@ -154,7 +137,7 @@ describe('decide', () => {
           for (let step = 0; step < 400; step++) {
             const now = NOW + step * 30 * 60_000
             const pools = ['a', 'b', 'c'].map((z, k) =>
-              quote(`us-east-1${z}`, walk[step * 3 + k]!, { seenAt: now }),
+              poolQuote(`us-east-1${z}`, walk[step * 3 + k]!, { seenAt: now }),
             )
             const d = decide(base({ now, current, pools, switchTimes: [...switchTimes], thresholds }), params)
             if (d.decision !== 'stay' && d.target)

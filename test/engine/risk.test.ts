@@ -5,27 +5,19 @@ import { DEFAULT_PARAMS, effectiveThresholds, resolveParams } from '../../src/en
 import { meanLifetimeHours, poolRisk, riskComponents } from '../../src/engine/risk'
 import { relaunchedLifetimes } from '../../src/engine/stats'
 import type { PoolQuote } from '../../src/engine/types'
-import { NOW } from './arbitraries'
+import { NOW, poolQuote } from './arbitraries'
 
 const OD = 0.0416
 const HOUR = 3_600_000
-const quote = (extra: Partial<PoolQuote> = {}): PoolQuote => ({
-  poolId: 't3.medium.us-east-1a',
-  az: 'us-east-1a',
-  price: 0.0125,
-  seenAt: NOW - 60_000,
-  volatility24h: 0.05,
-  trend1h: 0.02,
-  interruptions30d: 2,
-  rebalances30d: 3,
-  rebalancesFollowed30d: 1,
-  livedHoursInterrupted30d: 0,
-  livedHoursCensored30d: 0,
-  livesInterrupted30d: 0,
-  lastInterruptionAt: null,
-  lastCapacityErrorAt: null,
-  ...extra,
-})
+const quote = (extra: Partial<PoolQuote> = {}): PoolQuote =>
+  poolQuote('us-east-1a', 0.0125, {
+    volatility24h: 0.05,
+    trend1h: 0.02,
+    interruptions30d: 2,
+    rebalances30d: 3,
+    rebalancesFollowed30d: 1,
+    ...extra,
+  })
 const lived = (interruptedHours: number, censoredHours: number, interrupted: number) =>
   quote({
     livedHoursInterrupted30d: interruptedHours,
