@@ -3,7 +3,7 @@
  * Worker's backtest runs on) and in the CLI's input formats (README "Backtest"): prices as
  * `describe-spot-price-history --output text`, events as the TSV.
  */
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, pools, spotPrices } from '../db/schema'
 import type { StoredHistory } from './backtest/history'
@@ -19,36 +19,32 @@ async function poolsOf(db: Database, instanceType: string, region: string) {
   return rows.slice(0, 90) // D1: at most 100 bound parameters
 }
 
-type PoolRow = Awaited<ReturnType<typeof poolsOf>>[number]
-
-function priceRows(db: Database, known: PoolRow[], from: number) {
+/** Price change points of the pools `ids` in [from, to] (to: open-ended when absent). */
+function priceRows(db: Database, ids: string[], from: number, to?: number) {
   return db
     .select({ poolId: spotPrices.poolId, price: spotPrices.price, at: spotPrices.observedAt })
     .from(spotPrices)
     .where(
       and(
-        inArray(
-          spotPrices.poolId,
-          known.map((p) => p.id),
-        ),
+        inArray(spotPrices.poolId, ids),
         gte(spotPrices.observedAt, from),
+        to === undefined ? undefined : lte(spotPrices.observedAt, to),
       ),
     )
     .orderBy(asc(spotPrices.observedAt))
 }
 
-function eventRows(db: Database, known: PoolRow[], from: number) {
+/** Interruption notices and rebalance signals in the pools `ids` in [from, to] (to: open-ended when absent). */
+function eventRows(db: Database, ids: string[], from: number, to?: number) {
   return db
     .select({ poolId: events.poolId, kind: events.kind, at: events.receivedAt })
     .from(events)
     .where(
       and(
-        inArray(
-          events.poolId,
-          known.map((p) => p.id),
-        ),
+        inArray(events.poolId, ids),
         inArray(events.kind, ['termination_notice', 'rebalance']),
         gte(events.receivedAt, from),
+        to === undefined ? undefined : lte(events.receivedAt, to),
       ),
     )
     .orderBy(asc(events.receivedAt))
@@ -71,6 +67,7 @@ export async function loadHistory(
   const known = await poolsOf(db, instanceType, region)
   const base = { instanceType, from, to, pools: known.map((p) => ({ poolId: p.id, az: p.az })) }
   if (known.length === 0) return { ...base, prices: [], events: [] }
+  const ids = known.map((p) => p.id)
   const [before, inside, signals] = await Promise.all([
     // SQLite returns the bare `price` of the row holding max(observed_at)
     db
@@ -80,26 +77,16 @@ export async function loadHistory(
         at: sql<number>`max(${spotPrices.observedAt})`,
       })
       .from(spotPrices)
-      .where(
-        and(
-          inArray(
-            spotPrices.poolId,
-            known.map((p) => p.id),
-          ),
-          lt(spotPrices.observedAt, from),
-        ),
-      )
+      .where(and(inArray(spotPrices.poolId, ids), lt(spotPrices.observedAt, from)))
       .groupBy(spotPrices.poolId),
-    priceRows(db, known, from),
-    eventRows(db, known, from),
+    priceRows(db, ids, from, to),
+    eventRows(db, ids, from, to),
   ])
   const azOf = new Map(known.map((p) => [p.id, p.az]))
   return {
     ...base,
-    prices: [...before, ...inside.filter((r) => r.at <= to)],
-    events: signals
-      .filter((r) => r.at <= to)
-      .map((r) => ({ kind: eventKind(r.kind), az: azOf.get(r.poolId ?? '') ?? '', at: r.at })),
+    prices: [...before, ...inside],
+    events: signals.map((r) => ({ kind: eventKind(r.kind), az: azOf.get(r.poolId ?? '') ?? '', at: r.at })),
   }
 }
 
@@ -113,7 +100,11 @@ export async function priceFileText(
   const known = await poolsOf(db, instanceType, region)
   if (known.length === 0) return ''
   const azOf = new Map(known.map((p) => [p.id, p.az]))
-  const rows = await priceRows(db, known, from)
+  const rows = await priceRows(
+    db,
+    known.map((p) => p.id),
+    from,
+  )
   return rows
     .map((r) =>
       [
@@ -138,7 +129,14 @@ export async function eventsFileText(
 ): Promise<string> {
   const known = await poolsOf(db, instanceType, region)
   const azOf = new Map(known.map((p) => [p.id, p.az]))
-  const rows = known.length === 0 ? [] : await eventRows(db, known, from)
+  const rows =
+    known.length === 0
+      ? []
+      : await eventRows(
+          db,
+          known.map((p) => p.id),
+          from,
+        )
   const lines = rows.map(
     (r) => `${eventKind(r.kind)}\t${azOf.get(r.poolId ?? '')}\t${new Date(r.at).toISOString()}\n`,
   )
