@@ -57,6 +57,23 @@ const metTarget = ({ beats }: DoorRun) =>
 
 // Before anything of the bench runs: its own load is part of the end figure.
 const machineAtStart = machineLine()
+/**
+ * One door's heartbeat figures under `prefix` (`heartbeat` through wrangler's proxy, `heartbeat_runtime`
+ * direct). Elapsed is first send to last answer: the rate is answers (200) per second of it.
+ */
+function beatFigures(prefix: string, door: DoorRun) {
+  const { beats } = door
+  return {
+    [`${prefix}_offered_rps`]: round(beats.offered / beats.seconds),
+    [`${prefix}_rps`]: round(beats.ok / beats.elapsedSeconds),
+    [`${prefix}_p50_ms`]: round(percentile(beats.latencies, 50)),
+    [`${prefix}_p99_ms`]: round(percentile(beats.latencies, 99)),
+    [`${prefix}_errors`]: beats.errors,
+    [`${prefix}_elapsed_seconds`]: round(beats.elapsedSeconds),
+    [`${prefix}_error_kinds`]: beats.errorKinds,
+  }
+}
+
 const server = await startBenchServer()
 console.log(`control plane at ${server.url} (wrangler's proxy), runtime at ${server.runtimeUrl}`)
 try {
@@ -94,25 +111,12 @@ try {
     polling_delivery_p50_ms: round(percentile(polling, 50), 0),
     polling_delivery_p99_ms: round(percentile(polling, 99), 0),
     polling_samples: polling.length,
-    heartbeat_offered_rps: round(proxy.beats.offered / proxy.beats.seconds),
-    heartbeat_rps: round(proxy.beats.ok / proxy.beats.elapsedSeconds),
-    heartbeat_p50_ms: round(percentile(proxy.beats.latencies, 50)),
-    heartbeat_p99_ms: round(percentile(proxy.beats.latencies, 99)),
-    heartbeat_errors: proxy.beats.errors,
-    /** First send to last answer: heartbeat_rps is answers (200) per second of it. */
-    heartbeat_elapsed_seconds: round(proxy.beats.elapsedSeconds),
-    heartbeat_error_kinds: proxy.beats.errorKinds,
+    ...beatFigures('heartbeat', proxy),
     /** Closed-loop requests/s through wrangler dev's proxy: a no-op route, GET /health, a heartbeat. */
     wrangler_dev_ceiling_rps: proxy.ceiling,
     /** wrangler dev's proxy stopped answering after the heartbeat load. */
     server_died_under_heartbeat_load: proxy.died,
-    heartbeat_runtime_offered_rps: round(runtime.beats.offered / runtime.beats.seconds),
-    heartbeat_runtime_rps: round(runtime.beats.ok / runtime.beats.elapsedSeconds),
-    heartbeat_runtime_p50_ms: round(percentile(runtime.beats.latencies, 50)),
-    heartbeat_runtime_p99_ms: round(percentile(runtime.beats.latencies, 99)),
-    heartbeat_runtime_errors: runtime.beats.errors,
-    heartbeat_runtime_elapsed_seconds: round(runtime.beats.elapsedSeconds),
-    heartbeat_runtime_error_kinds: runtime.beats.errorKinds,
+    ...beatFigures('heartbeat_runtime', runtime),
     /** Closed-loop requests/s against the workerd runtime directly (no wrangler proxy). */
     runtime_ceiling_rps: runtime.ceiling,
     runtime_died_under_heartbeat_load: runtime.died,
