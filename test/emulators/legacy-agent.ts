@@ -1,7 +1,7 @@
 /**
  * An installed Python agent (4.0.0 or 3.2.0) as a small HTTP client: it registers, then heartbeats,
  * polls commands, config and (4.x) launching replicas, and reports prices on the 4.0.0 cadence, sending
- * the bodies of `shared/spec/legacy-agent-bodies/`. Polling only, no EC2: a switch is emulated by
+ * the bodies of `test/fixtures/legacy-agent-bodies/`. Polling only, no EC2: a switch is emulated by
  * reporting it and registering again from a made-up new instance, as the new host's agent would.
  */
 import { heartbeatBody, legacyBody, pricingBody, registerBody, switchReportBody, type LegacyIdentity } from './legacy-bodies'

@@ -1,13 +1,12 @@
 /**
- * The request bodies the installed Python agents send (`shared/spec/legacy-agent-bodies/`), filled in
+ * The request bodies the installed Python agents send (`test/fixtures/legacy-agent-bodies/`), filled in
  * with one emulated agent's identity. The files are read once; every call returns a fresh copy.
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
-/** Where the test vectors live: beside the repository in `shared/`, or SPOTGUARD_LEGACY_BODIES. */
-export const LEGACY_BODIES_DIR =
-  process.env.SPOTGUARD_LEGACY_BODIES ?? resolve(import.meta.dirname, '..', '..', '..', 'shared', 'spec', 'legacy-agent-bodies')
+/** Where the test vectors live (test/fixtures/legacy-agent-bodies/). */
+export const LEGACY_BODIES_DIR = resolve(import.meta.dirname, '..', 'fixtures', 'legacy-agent-bodies')
 
 type Json = Record<string, unknown>
 const cache = new Map<string, string>()

@@ -90,6 +90,7 @@ describe('engine cron fan-out', () => {
     await setAgent(off.agentId, { enabled: false })
     // The first of them in id order fails: the ones after it, on its page and later pages, still run.
     const failing = fresh.map((a) => a.agentId).sort()[0]!
+    const deciding = fresh.find((a) => a.agentId !== failing)!.agentId
     const calls: EngineTickInput[] = []
     let inFlight = 0
     let maxInFlight = 0
@@ -101,7 +102,7 @@ describe('engine cron fan-out', () => {
       await Promise.resolve()
       inFlight--
       if (input.agentId === failing) throw new Error('object overloaded')
-      return { kind: 'decided', action: input.agentId === fresh[5]!.agentId ? 'command' : 'none' }
+      return { kind: 'decided', action: input.agentId === deciding ? 'command' : 'none' }
     }
     const now = Date.now()
     const summary = await fanOut(db(), now, tick, { pageSize: 2, concurrency: 2 })

@@ -7,7 +7,7 @@ import { OFFLINE_AFTER_MS } from '../../../src/session/liveness'
 import { readLiveness, writeLiveness } from '../../../src/session/store'
 import { agentRow, db, notificationsOf, post, seedAgent, type SeededAgent } from './seed'
 
-// The heartbeat bodies of shared/spec/legacy-agent-bodies/, as the installed agents send them.
+// The heartbeat bodies of test/fixtures/legacy-agent-bodies/, as the installed agents send them.
 const heartbeatV4 = {
   status: 'online',
   monitored_instances: ['i-0a1b2c3d4e5f60718'],
