@@ -1,5 +1,6 @@
 /** Builds the Hono app: request id, the error funnel, and the route groups. */
 import { Hono } from 'hono'
+import { configureClock } from './clock'
 import type { AppEnv } from './env'
 import { debug, meterD1 } from './debug/routes'
 import { ApiError, renderError } from './errors'
@@ -14,6 +15,7 @@ import { mountPeople } from './web/mount'
 export function buildApp() {
   const app = new Hono<AppEnv>()
   app.use(async (c, next) => {
+    configureClock(c.env)
     c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID())
     await next()
   })

@@ -14,6 +14,7 @@ import { clients, clientTokens, type Client } from './db/schema'
 import { ApiError } from './errors'
 import { sha256Hex, timingSafeEqual } from './ids'
 import { findPersonalToken, findSession, SESSION_COOKIE } from './web/auth/sessions'
+import { clock } from './clock'
 
 export type Principal =
   | { kind: 'agent'; clientId: string }
@@ -51,7 +52,7 @@ export async function clientForToken(db: Database, token: string, now: number): 
 export const agentAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('Authorization'))
   if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
-  const client = await clientForToken(database(c.env.DB), token, Date.now())
+  const client = await clientForToken(database(c.env.DB), token, clock.now())
   c.set('principal', { kind: 'agent', clientId: client.id })
   await next()
 })
@@ -71,7 +72,7 @@ export async function resolvePerson(c: Context<AppEnv>): Promise<Person | null> 
   const known = c.get('principal')
   if (known && known.kind !== 'agent') return known
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const token = bearerToken(c.req.header('Authorization'))
   if (token) {
     if (c.env.ADMIN_TOKEN && timingSafeEqual(token, c.env.ADMIN_TOKEN))

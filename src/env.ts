@@ -10,6 +10,8 @@ export interface Env {
   ADMIN_TOKEN: string
   /** Hours a rotated client token keeps working. */
   TOKEN_GRACE_HOURS?: string
+  /** Local simulations only: `<origin epoch ms>x<speed>` (src/clock.ts). */
+  SIM_CLOCK?: string
 }
 
 export interface Vars {

@@ -1,5 +1,6 @@
 /** Worker entry: the app, the scheduled handler and the Durable Object class. */
 import { buildApp } from './app'
+import { clock, configureClock } from './clock'
 import type { Env } from './env'
 import { runScheduled } from './scheduled'
 
@@ -10,6 +11,7 @@ const app = buildApp()
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runScheduled(controller.cron, env, controller.scheduledTime))
+    configureClock(env)
+    ctx.waitUntil(runScheduled(controller.cron, env, clock.now()))
   },
 } satisfies ExportedHandler<Env>

@@ -12,6 +12,7 @@ import type { Env } from './env'
 import { rollUpSavings } from './ledger/rollup-job'
 import { runEngine } from './session/engine-fan-out'
 import { dispatchWebhooks } from './web/webhook-dispatch'
+import { clock } from './clock'
 
 export const CRON_ENGINE = '*/5 * * * *'
 export const CRON_HOURLY = '0 * * * *'
@@ -54,6 +55,6 @@ export async function runScheduled(cron: string, env: Env, now: number): Promise
       detail = (err as Error).message
       console.error(JSON.stringify({ level: 'error', job: job.name, message: detail }))
     }
-    await db.update(cronRuns).set({ finishedAt: Date.now(), ok, detail }).where(eq(cronRuns.job, job.name))
+    await db.update(cronRuns).set({ finishedAt: clock.now(), ok, detail }).where(eq(cronRuns.job, job.name))
   }
 }

@@ -6,20 +6,28 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep(ms, signal) {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve()
-      const done = () => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, Math.max(0, ms))
-      signal?.addEventListener('abort', done, { once: true })
-    })
-  },
+export const systemClock: Clock = scaledClock(0, 1)
+
+/**
+ * A clock running `speed` times faster than real time from `origin` (epoch ms): a local simulation's
+ * (SPOTGUARD_SIM_CLOCK), the same formula the simulated region and the control plane use.
+ */
+export function scaledClock(origin: number, speed: number): Clock {
+  return {
+    now: () => (speed === 1 ? Date.now() : origin + (Date.now() - origin) * speed),
+    sleep(ms, signal) {
+      return new Promise((resolve) => {
+        if (signal?.aborted) return resolve()
+        const done = () => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', done)
+          resolve()
+        }
+        const timer = setTimeout(done, Math.max(0, ms / speed))
+        signal?.addEventListener('abort', done, { once: true })
+      })
+    },
+  }
 }
 
 /** Exponential backoff with a cap, in ms: attempt 0 → base. */

@@ -35,6 +35,8 @@ export interface Config {
   ec2Endpoint: string | null
   pricingEndpoint: string | null
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** A local simulation's faster clock (SPOTGUARD_SIM_CLOCK=`<origin epoch ms>x<speed>`); null: real time. */
+  simClock: { origin: number; speed: number } | null
 }
 
 export class ConfigError extends Error {
@@ -100,6 +102,12 @@ export function loadConfig(env: Env): Config {
     problems.push(`AWS_REGION must look like us-east-1, got ${JSON.stringify(region)}`)
   }
 
+  const simClockRaw = read('SPOTGUARD_SIM_CLOCK')
+  const simClockMatch = /^(\d+)x(\d+(?:\.\d+)?)$/.exec(simClockRaw ?? '')
+  if (simClockRaw !== undefined && !simClockMatch) {
+    problems.push(`SPOTGUARD_SIM_CLOCK must be <origin epoch ms>x<speed>, got ${JSON.stringify(simClockRaw)}`)
+  }
+
   const config: Config = {
     serverUrl: serverUrl ?? '',
     token,
@@ -129,6 +137,7 @@ export function loadConfig(env: Env): Config {
     ec2Endpoint: url('AWS_ENDPOINT_URL_EC2', read('AWS_ENDPOINT_URL_EC2'), false),
     pricingEndpoint: url('AWS_ENDPOINT_URL_PRICING', read('AWS_ENDPOINT_URL_PRICING'), false),
     logLevel: logLevel as Config['logLevel'],
+    simClock: simClockMatch ? { origin: Number(simClockMatch[1]), speed: Number(simClockMatch[2]) } : null,
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

@@ -1,7 +1,7 @@
 /** Entry point: `--version`, `--check`, or run. Builds `{ imds, ec2, link, clock, log }` once. */
 import { runAgent } from './agent'
 import { runCheck } from './check'
-import { systemClock } from './clock'
+import { scaledClock, systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
 import { createEc2 } from './ec2'
@@ -29,8 +29,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write(`spotguard-agent: ${err.message}\n`)
     return 78 // EX_CONFIG: systemd shows it; restarting cannot fix it
   }
-  const clock = systemClock
-  const log = createLog(config.logLevel)
+  const clock = config.simClock ? scaledClock(config.simClock.origin, config.simClock.speed) : systemClock
+  const log = createLog(config.logLevel, undefined, clock.now)
   log.info('starting', { version: AGENT_VERSION, config: describeConfig(config) })
 
   const controller = new AbortController()

@@ -21,6 +21,8 @@ export interface FleetOptions {
   agents: number
   /** Simulated seconds per real second (1: real time). */
   speed: number
+  /** Epoch ms from which the simulated clock runs (the control plane must have SIM_CLOCK = `${origin}x${speed}`). */
+  origin?: number
   stateDir: string
   /** Runs one cron of wrangler.toml on the Worker (null: nothing triggers them). */
   scheduled: ((cron: string) => Promise<void>) | null
@@ -61,6 +63,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const region = await startSimRegion({
     agents: logicalAgentIds,
     speed: options.speed,
+    origin: options.origin ?? Date.now(),
     seed: options.seed ?? 42,
     signals: options.signals ?? true,
     durations: options.durations,
@@ -74,7 +77,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     ec2Url: region.ec2.url,
     pricingUrl: region.pricing.url,
     stateDir: options.stateDir,
-    env: { PRICING_REPORT_INTERVAL: String(Math.max(10, Math.round(300 / options.speed))), ...options.agentEnv },
+    env: { ...(options.speed === 1 ? {} : { SPOTGUARD_SIM_CLOCK: region.clock.spec }), ...options.agentEnv },
   })
   const primaryOf = (logicalAgentId: string) => {
     const candidates = region.hosts().filter((h) => h.tags.LogicalAgentId === logicalAgentId && h.state === 'running')

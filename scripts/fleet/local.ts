@@ -81,12 +81,15 @@ export async function runLocal(options: LocalOptions): Promise<void> {
     log(
       `starting the control plane on http://127.0.0.1:${options.port} (wrangler dev; log: ${join(options.stateDir, 'logs', 'wrangler.log')})...`,
     )
+    // Every part runs on one simulated clock: the control plane, the region and its agents.
+    const origin = Date.now()
     const controlPlane = await startControlPlane({
       port: options.port,
       inspectorPort: await freePort(),
       persistDir,
       adminToken,
       logFile: join(options.stateDir, 'logs', 'wrangler.log'),
+      vars: options.speed === 1 ? {} : { SIM_CLOCK: `${origin}x${options.speed}` },
     })
     if (stoppingSince !== null) return
     const demo = await provisionDemo(controlPlane.url, adminToken, options.stateDir)
@@ -96,6 +99,7 @@ export async function runLocal(options: LocalOptions): Promise<void> {
       token: demo.clientToken,
       agents: options.agents,
       speed: options.speed,
+      origin,
       stateDir: join(options.stateDir, 'fleet'),
       scheduled: controlPlane.scheduled,
     })

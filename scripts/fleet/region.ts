@@ -5,7 +5,8 @@
  * The clock runs `speed` times faster than real time; `tick()` applies due transitions and the
  * random signals.
  */
-import { startRegionServices, seedWorkload, DEFAULT_ON_DEMAND, type FakeEc2, type FakeImds, type FakePricing, type Clock, type Durations } from '../../test/fakes'
+import { startRegionServices, seedWorkload, DEFAULT_ON_DEMAND, type FakeEc2, type FakeImds, type FakePricing, type Durations } from '../../test/fakes'
+import { scaledClock } from '../../test/fakes/clock'
 import type { HostInstance } from './agents'
 import { spotPrice, type MarketOptions } from './market'
 import { signalsBetween } from './signals'
@@ -14,6 +15,8 @@ export interface SimRegionOptions {
   /** Logical agent ids: one workload each. */
   agents: string[]
   speed: number
+  /** Epoch ms from which the simulated clock runs `speed` times faster (the control plane's SIM_CLOCK). */
+  origin: number
   seed: number
   /** Random rebalance recommendations and interruption notices (off for tests that inject their own). */
   signals: boolean
@@ -30,14 +33,14 @@ export interface SimRegion {
   readonly zones: string[]
   readonly ec2: FakeEc2
   readonly pricing: FakePricing
-  readonly clock: Clock
+  readonly clock: ReturnType<typeof scaledClock>
   readonly onDemandPrice: number
   /** Every instance with its IMDS url (for the agent supervisor). */
   hosts(): HostInstance[]
   imdsOf(instanceId: string): FakeImds | undefined
   /** The spot prices of every AZ now. */
   prices(): Record<string, number>
-  /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` (real) later. */
+  /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` (simulated) later. */
   interrupt(instanceId: string, inSeconds?: number): void
   rebalance(instanceId: string): void
   /** Applies due EC2 transitions and, when enabled, the signals due since the last tick. */
@@ -50,8 +53,7 @@ export interface SimRegion {
 export async function startSimRegion(options: SimRegionOptions): Promise<SimRegion> {
   const region = options.region ?? 'us-east-1'
   const instanceType = options.instanceType ?? 't3.medium'
-  const startedAt = Date.now()
-  const clock: Clock = { now: () => startedAt + (Date.now() - startedAt) * options.speed }
+  const clock = scaledClock(options.origin, options.speed)
   const services = await startRegionServices({ region, clock, durations: options.durations })
   const { ec2, pricing } = services
   const onDemandPrice = DEFAULT_ON_DEMAND[region]?.[instanceType] ?? 0.0416
@@ -69,11 +71,11 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   await Promise.all(services.starting.values())
 
   const sent = { rebalance: 0, interrupt: 0 }
-  // The notice lead time is real time, whatever the speed: agents act on real clocks. IMDS shows the
-  // real termination time; EC2 terminates at the simulated moment that corresponds to it.
+  // Agents run on the simulated clock too: IMDS shows the termination time EC2 keeps.
   const interrupt = (instanceId: string, inSeconds = 120) => {
-    services.imds.get(instanceId)?.interrupt({ action: 'terminate', time: Date.now() + inSeconds * 1000 })
-    ec2.scheduleTermination(instanceId, clock.now() + inSeconds * 1000 * options.speed)
+    const at = clock.now() + inSeconds * 1000
+    services.imds.get(instanceId)?.interrupt({ action: 'terminate', time: at })
+    ec2.scheduleTermination(instanceId, at)
     sent.interrupt++
   }
   const rebalance = (instanceId: string) => {

@@ -10,6 +10,7 @@ import { events, instances, notifications, type Agent, type Replica } from '../d
 import { newId } from '../ids'
 import { promoteReplica } from './promote'
 import { activeReplicas, findReplica } from './store'
+import { clock } from '../clock'
 
 export interface Notice {
   instanceId: string
@@ -83,14 +84,21 @@ export async function failOver(db: Database, agent: Agent, notice: Notice, now: 
     ])
     return { kind: 'no_replica' }
   }
-  // Date.now() advances only across I/O in Workers: this spans the reads above.
-  const failoverMs = Date.now() - now
+  // clock.now() advances only across I/O in Workers: this spans the reads above.
+  const failoverMs = clock.now() - now
   const promotion = await promoteReplica(db, agent, replica, 'interruption', now, [
     // The interrupted instance is being reclaimed: its records (and its usage) end now.
     db
       .update(instances)
       .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
-      .where(and(eq(instances.clientId, agent.clientId), eq(instances.agentId, agent.id), eq(instances.instanceId, notice.instanceId), ne(instances.instanceId, replica.instanceId))),
+      .where(
+        and(
+          eq(instances.clientId, agent.clientId),
+          eq(instances.agentId, agent.id),
+          eq(instances.instanceId, notice.instanceId),
+          ne(instances.instanceId, replica.instanceId),
+        ),
+      ),
     event({
       action: 'replica_promoted',
       replicaId: replica.id,

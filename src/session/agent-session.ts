@@ -31,6 +31,7 @@ import type {
   Registration,
   ResultInput,
 } from './types'
+import { clock, configureClock } from '../clock'
 
 export class AgentSession extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -38,6 +39,7 @@ export class AgentSession extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
+    configureClock(env)
     this.sql = ctx.storage.sql
     this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage)
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))
@@ -45,7 +47,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** Queues a command; a connected agent gets it pushed at once. */
   async enqueue(input: NewCommand): Promise<EnqueueResult> {
-    const now = Date.now()
+    const now = clock.now()
     const owner = this.owner(input)
     if (!owner || owner.retired) return { ok: false, reason: 'unsupported', message: 'agent not found' }
     const open = this.settle(now)
@@ -67,7 +69,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** The agent registered (again), possibly from a new instance: that completes a switch it claimed. */
   async registered(registration: Registration): Promise<void> {
-    const now = Date.now()
+    const now = clock.now()
     const owner = this.owner(registration, {
       agentVersion: registration.agentVersion,
       instanceId: registration.instanceId,
@@ -80,7 +82,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** A heartbeat: absorbed here; D1 hears only of changes and a periodic refresh. */
   async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
-    const now = Date.now()
+    const now = clock.now()
     if (!input.verified && !store.readOwner(this.sql)) return { ok: false, reason: 'unverified' }
     const owner = this.owner(input)
     if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
@@ -93,7 +95,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller. */
   async pendingCommands(input: PollInput): Promise<Command[] | null> {
-    const now = Date.now()
+    const now = clock.now()
     const owner = this.owner(input, { agentVersion: input.agentVersion })
     if (!owner) return null
     const open = this.settle(now)
@@ -130,7 +132,7 @@ export class AgentSession extends DurableObject<Env> {
    * news, and its open commands are cancelled except `uninstall` (still pushed to a connected agent).
    */
   async retire(ref: AgentRef): Promise<void> {
-    const now = Date.now()
+    const now = clock.now()
     const owner = this.owner(ref)
     if (!owner) return
     store.writeOwner(this.sql, { ...owner, retired: true })
@@ -155,7 +157,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */
   override async alarm(): Promise<void> {
-    const now = Date.now()
+    const now = clock.now()
     this.settle(now)
     const writes = this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
     await this.effects.sync(writes)
@@ -165,7 +167,7 @@ export class AgentSession extends DurableObject<Env> {
 
   /** Accepts the agent's push socket (the stream route has authenticated it) and redelivers. */
   override async fetch(request: Request): Promise<Response> {
-    const now = Date.now()
+    const now = clock.now()
     const connect = readConnect(request, now)
     if (!connect) return new Response('expected an agent websocket', { status: 426 })
     if (!this.owner(connect.ref)) return new Response('agent not found', { status: 404 })
@@ -243,7 +245,7 @@ export class AgentSession extends DurableObject<Env> {
     input: AgentRef & { commandId: string },
     decide: (c: queue.QueuedCommand, now: number) => moves.Move,
   ): Promise<MoveResult> {
-    const now = Date.now()
+    const now = clock.now()
     if (!this.owner(input)) return { ok: false, reason: 'not_found' }
     this.settle(now)
     const command = store.commandById(this.sql, input.commandId)

@@ -2,6 +2,7 @@
  * What follows a change in an agent's object: its D1 writes (command history, liveness) and its one
  * alarm, re-armed from the earliest due time. Holds no state but the chain that keeps D1 syncs in order.
  */
+import { clock } from '../clock'
 import type { Database } from '../db/client'
 import { commandHistory, livenessWrites, runBatch } from './history'
 import { livenessDeadline, type LivenessStep } from './liveness'
@@ -78,7 +79,8 @@ export class SessionEffects {
       store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
     ].filter((t): t is number => t !== null)
     if (candidates.length === 0) return
-    const due = Math.min(...candidates)
+    // Alarms run on the runtime's clock: a simulated due time is set at the real moment it comes.
+    const due = clock.realTimeOf(Math.min(...candidates))
     const current = rearm ? null : await this.storage.getAlarm()
     if (current === null || due < current) await this.storage.setAlarm(due)
   }

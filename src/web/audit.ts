@@ -8,6 +8,7 @@ import type { Principal } from '../auth'
 import type { Database } from '../db/client'
 import { auditLog } from '../db/schema'
 import { newId } from '../ids'
+import { clock } from '../clock'
 
 export interface AuditFacts {
   action: string
@@ -35,7 +36,7 @@ export function actorOf(principal: Principal): { actorType: string; actorId: str
 }
 
 /** An insert of one audit entry by the request's principal, to put in the route's `db.batch`. */
-export function auditEntry(c: Context<AppEnv>, db: Database, facts: AuditFacts, now = Date.now()) {
+export function auditEntry(c: Context<AppEnv>, db: Database, facts: AuditFacts, now = clock.now()) {
   return db.insert(auditLog).values({
     id: newId('aud'),
     ...actorOf(c.get('principal')),

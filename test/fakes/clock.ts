@@ -7,6 +7,14 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() }
 
+/**
+ * Time running `speed` times faster than real time from `origin` (epoch ms): the simulated region's,
+ * shared with the control plane (`SIM_CLOCK`) and the agents (`SPOTGUARD_SIM_CLOCK`) as `<origin>x<speed>`.
+ */
+export function scaledClock(origin: number, speed: number): Clock & { spec: string } {
+  return { now: () => origin + (Date.now() - origin) * speed, spec: `${origin}x${speed}` }
+}
+
 export interface ManualClock extends Clock {
   advance(ms: number): void
   set(ms: number): void

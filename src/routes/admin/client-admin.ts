@@ -13,6 +13,7 @@ import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { ClientListQuery, clientRow, listClients } from '../../web/queries/clients'
+import { clock } from '../../clock'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
 
@@ -43,7 +44,7 @@ clientAdmin.delete('/:id', async (c) => {
       fields: [{ field: 'confirm', message: 'must equal the client name' }],
     })
   }
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db.update(clients).set({ status: 'deleted', updatedAt: now }).where(eq(clients.id, client.id)),
     // Its agents stop authenticating at once: every token of the client ends now.
@@ -80,13 +81,10 @@ async function liveClient(db: Database, id: string): Promise<Client> {
   return client
 }
 
-async function setStatus(
-  c: Context<AppEnv>,
-  status: 'active' | 'suspended',
-) {
+async function setStatus(c: Context<AppEnv>, status: 'active' | 'suspended') {
   const db = database(c.env.DB)
   const client = await liveClient(db, c.req.param('id') ?? '')
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db.update(clients).set({ status, updatedAt: now }).where(eq(clients.id, client.id)),
     auditEntry(

@@ -14,6 +14,7 @@ import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
+import { clock } from '../../clock'
 
 export const CreateClientBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -27,7 +28,7 @@ adminClients.use(operatorAuth)
 adminClients.post('/create', async (c) => {
   const body = await readJson(c, CreateClientBody)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const id = newId('cli')
   const { token, insert } = await newClientToken(db, id, now)
   const client = { id, name: body.name, email: body.email ?? null, status: 'active' as const }
@@ -52,7 +53,7 @@ adminClients.post('/:clientId/regenerate-token', async (c) => {
   const clientId = c.req.param('clientId')
   const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
   if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
-  const now = Date.now()
+  const now = clock.now()
   const previousExpiresAt = now + graceHours(c.env.TOKEN_GRACE_HOURS) * 3_600_000
   const { token, insert } = await newClientToken(db, clientId, now)
   // Expire first: the new token's row must not be caught by the update.

@@ -16,6 +16,7 @@ import { newId } from '../../ids'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { offsetOf } from '../../web/queries/paging'
+import { clock } from '../../clock'
 
 export const BacktestBody = z.object({
   instance_type: z.string().trim().min(1).max(64),
@@ -44,7 +45,7 @@ engineBacktests.post('/:version/backtest', async (c) => {
   const db = database(c.env.DB)
   const version = await storedVersion(db, c.req.param('version'))
   const body = await readJson(c, BacktestBody)
-  const now = Date.now()
+  const now = clock.now()
   const result = await backtestStoredHistory(db, resolveParams(version.params), body, now)
   if (!result.ok) {
     switch (result.reason) {

@@ -24,6 +24,7 @@ import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { engineBacktests } from './engine-backtests'
+import { clock } from '../../clock'
 
 export const CreateVersionBody = z.object({
   params: PartialParams,
@@ -72,7 +73,7 @@ adminEngine.get('/versions', async (c) => {
 adminEngine.post('/versions', async (c) => {
   const body = await readJson(c, CreateVersionBody)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const person = requirePerson(c)
   const version = await createVersion(
     db,
@@ -98,7 +99,7 @@ adminEngine.post('/versions/:version/activate', async (c) => {
   const db = database(c.env.DB)
   const version = versionParam(c.req.param('version'))
   if (!(await findVersion(db, version))) throw new ApiError('NOT_FOUND', 'engine parameter version not found')
-  const now = Date.now()
+  const now = clock.now()
   const before = (await activeParams(db)).version
   await activateVersion(db, version, now)
   await auditEntry(
@@ -117,7 +118,7 @@ adminEngine.post('/versions/:version/activate', async (c) => {
 
 adminEngine.post('/rollback', async (c) => {
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const before = (await activeParams(db)).version
   const version = await rollBack(db, now)
   if (version === null) throw new ApiError('CONFLICT', 'no previously active version to roll back to')
@@ -160,7 +161,7 @@ adminEngine.get('/history/prices.txt', async (c) => {
     database(c.env.DB),
     q.instance_type,
     q.region,
-    Date.now() - q.days * 86_400_000,
+    clock.now() - q.days * 86_400_000,
   )
   return c.text(text)
 })
@@ -171,7 +172,7 @@ adminEngine.get('/history/events.tsv', async (c) => {
     database(c.env.DB),
     q.instance_type,
     q.region,
-    Date.now() - q.days * 86_400_000,
+    clock.now() - q.days * 86_400_000,
   )
   return c.text(text)
 })

@@ -10,6 +10,7 @@ import { AgentListQuery, listAgents } from '../../web/queries/agents'
 import { systemHealth } from '../../web/queries/health'
 import { InstanceListQuery, listInstances } from '../../web/queries/instances'
 import { fleetTotals } from '../../web/queries/overview'
+import { clock } from '../../clock'
 
 export const ActivityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -22,7 +23,7 @@ export const adminFleet = new Hono<AppEnv>()
 adminFleet.use(operatorAuth)
 
 adminFleet.get('/stats', async (c) => {
-  const t = await fleetTotals(database(c.env.DB), null, Date.now())
+  const t = await fleetTotals(database(c.env.DB), null, clock.now())
   return c.json({
     totalAccounts: t.clients,
     agentsOnline: t.agentsOnline,
@@ -55,7 +56,7 @@ adminFleet.get('/activity', async (c) => {
     database(c.env.DB),
     q.client_id ?? null,
     q.limit,
-    q.before ?? Date.now() + 1,
+    q.before ?? clock.now() + 1,
   )
   return c.json(page.items)
 })
@@ -65,5 +66,5 @@ adminFleet.get('/audit', async (c) => {
 })
 
 adminFleet.get('/system-health', async (c) => {
-  return c.json(await systemHealth(database(c.env.DB), c.env.DB, Date.now()))
+  return c.json(await systemHealth(database(c.env.DB), c.env.DB, clock.now()))
 })

@@ -9,6 +9,7 @@ import { clientGrowth } from '../../clients/daily-snapshot'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
+import { clock } from '../../clock'
 
 export const GrowthQuery = z.object({
   days: z.coerce.number().int().min(1).max(365).default(30),
@@ -18,5 +19,5 @@ export const adminGrowth = new Hono<AppEnv>()
 
 adminGrowth.get('/growth', operatorAuth, async (c) => {
   const { days } = readQuery(c, GrowthQuery)
-  return c.json(await clientGrowth(database(c.env.DB), days, Date.now()))
+  return c.json(await clientGrowth(database(c.env.DB), days, clock.now()))
 })

@@ -10,6 +10,7 @@ import { ApiError } from '../../errors'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { createAdmin, disableUser, Email, Password, publicUser } from '../../web/auth/accounts'
+import { clock } from '../../clock'
 
 export const NewAdminBody = z.object({ email: Email, password: Password })
 
@@ -24,7 +25,7 @@ adminUsers.get('/', async (c) => {
 adminUsers.post('/', async (c) => {
   const body = await readJson(c, NewAdminBody)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const user = await createAdmin(db, body.email, body.password, now)
   await auditEntry(
     c,
@@ -46,6 +47,6 @@ adminUsers.post('/:id/disable', async (c) => {
   if (!user) throw new ApiError('NOT_FOUND', 'user not found')
   if (person.kind === 'admin' && person.userId === user.id)
     throw new ApiError('CONFLICT', 'you cannot disable yourself')
-  await disableUser(c, db, user, Date.now())
+  await disableUser(c, db, user, clock.now())
   return c.json({ success: true })
 })

@@ -7,6 +7,7 @@ import { cleanupReports } from '../../db/schema'
 import { newId } from '../../ids'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
+import { clock } from '../../clock'
 
 const ids = z.array(z.string().max(128)).max(5000).nullish()
 const failures = z
@@ -56,7 +57,7 @@ cleanup.post('/cleanup-report', async (c) => {
       clientId: agent.clientId,
       agentId: agent.id,
       reportedAt: body.timestamp,
-      receivedAt: Date.now(),
+      receivedAt: clock.now(),
       snapshotsDeleted: (body.snapshots?.deleted?.length ?? 0) + (body.amis?.deleted_snapshots?.length ?? 0),
       amisDeleted: body.amis?.deleted_amis?.length ?? 0,
       failures: (body.snapshots?.failed?.length ?? 0) + (body.amis?.failed?.length ?? 0),

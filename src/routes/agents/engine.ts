@@ -13,6 +13,7 @@ import { ApiError } from '../../errors'
 import { PRIORITY } from '../../protocol'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
+import { clock } from '../../clock'
 
 export const IssueSwitchBody = z.object({
   target_mode: z
@@ -64,14 +65,14 @@ function answer(run: AgentRun, version: number) {
 engineRoutes.post('/decide', async (c) => {
   const db = database(c.env.DB)
   const ctx = await runContext(db)
-  const run = await runForAgent(c.env, db, c.get('agent'), ctx, Date.now(), { store: true, act: false })
+  const run = await runForAgent(c.env, db, c.get('agent'), ctx, clock.now(), { store: true, act: false })
   return c.json(answer(run, ctx.active.version))
 })
 
 engineRoutes.get('/switch-recommendation', async (c) => {
   const db = database(c.env.DB)
   const ctx = await runContext(db)
-  const run = await runForAgent(c.env, db, c.get('agent'), ctx, Date.now(), { store: false, act: false })
+  const run = await runForAgent(c.env, db, c.get('agent'), ctx, clock.now(), { store: false, act: false })
   return c.json(answer(run, ctx.active.version))
 })
 
@@ -86,7 +87,7 @@ engineRoutes.post('/issue-switch-command', async (c) => {
     })
   }
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const instance = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
   if (!instance) throw new ApiError('CONFLICT', 'the agent has no instance yet', { success: false })
   const poolId = body.target_pool_id ?? null

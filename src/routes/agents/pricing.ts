@@ -9,6 +9,7 @@ import { parsePoolId, regionOfAz } from '../../prices/pool-id'
 import { recordPrices, type ReportedPool } from '../../prices/record'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
+import { clock } from '../../clock'
 
 const SpotPool = z.object({
   pool_id: z.string().max(128),
@@ -59,7 +60,7 @@ pricing.post('/pricing-report', async (c) => {
   const region = body.instance?.region ?? known?.region ?? (spotPools[0] ? regionOfAz(spotPools[0].az) : null)
   if (!region) return c.json({ success: true, spot_rows: 0, ondemand_rows: 0 })
   const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
-  const now = Date.now()
+  const now = clock.now()
   const recorded = await recordPrices(
     db,
     { clientId: agent.clientId, agentId: agent.id, region, instanceType, onDemandPrice, spotPools },

@@ -11,6 +11,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/agent-session'
 import { readJson } from '../../validate'
+import { clock } from '../../clock'
 
 export const RegisterBody = z.object({
   /** Used only when the Authorization header is missing. */
@@ -37,7 +38,7 @@ register.post('/', async (c) => {
   const token = bearerToken(c.req.header('Authorization')) ?? body.client_token?.trim()
   if (!token) throw new ApiError('UNAUTHORIZED', 'missing client token')
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const client = await clientForToken(db, token, now)
   c.set('principal', { kind: 'agent', clientId: client.id })
   const agent = await registerAgent(

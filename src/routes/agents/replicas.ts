@@ -15,6 +15,7 @@ import { placeholderInstanceId, poolView, replicaView } from '../../replicas/vie
 import { PRIORITY } from '../../protocol'
 import { readJson, readQuery } from '../../validate'
 import type { AgentRouteEnv } from './context'
+import { clock } from '../../clock'
 
 const Status = z.enum(REPLICA_STATUSES)
 const zones = z.array(z.string().max(64)).max(50).nullish()
@@ -61,7 +62,7 @@ replicaRoutes.get('/replicas', async (c) => {
     status: q.status ?? null,
     includeTerminated: q.include_terminated === 'true' || q.include_terminated === '1',
   })
-  const now = Date.now()
+  const now = clock.now()
   return c.json({ replicas: rows.map((r) => replicaView(r, now)), total: rows.length })
 })
 
@@ -79,7 +80,7 @@ replicaRoutes.post('/replicas', async (c) => {
       excludeZones: body.exclude_zones ?? undefined,
       maxHourlyCost: body.max_hourly_cost,
     },
-    Date.now(),
+    clock.now(),
   )
   return c.json(
     {
@@ -100,7 +101,7 @@ replicaRoutes.put('/replicas/:replicaId', async (c) => {
   const replica = await findReplica(db, c.get('agent'), c.req.param('replicaId'))
   // A replica with a real instance is past launching.
   const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
-  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id }, Date.now())
+  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id }, clock.now())
   if (update) await update
   return c.json({ success: true, replica_id: replica.id, instance_id: body.instance_id, status: to })
 })
@@ -114,7 +115,7 @@ replicaRoutes.post('/replicas/:replicaId/status', async (c) => {
     syncStartedAt: body.sync_started_at,
     syncCompletedAt: body.sync_completed_at,
   }
-  const update = statusUpdate(db, replica, body.status, facts, Date.now())
+  const update = statusUpdate(db, replica, body.status, facts, clock.now())
   if (update) await update
   return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
 })
@@ -124,7 +125,7 @@ replicaRoutes.post('/replicas/:replicaId/sync-status', async (c) => {
   const db = database(c.env.DB)
   const agent = c.get('agent')
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const now = Date.now()
+  const now = clock.now()
   const move = body.status ? statusUpdate(db, replica, body.status, {}, now) : null
   const metrics = {
     syncStatus: body.sync_status ?? replica.syncStatus,
@@ -153,7 +154,7 @@ replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
   if (replica.status !== 'promoted' && !understands(agent, 'promote_replica')) {
     throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
   }
-  const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', Date.now())
+  const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', clock.now())
   if (!promotion.changed)
     return c.json({
       success: true,
@@ -183,7 +184,7 @@ replicaRoutes.delete('/replicas/:replicaId', async (c) => {
   const db = database(c.env.DB)
   const agent = c.get('agent')
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const update = statusUpdate(db, replica, 'terminated', {}, Date.now())
+  const update = statusUpdate(db, replica, 'terminated', {}, clock.now())
   if (!update)
     return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: null })
   await update

@@ -16,6 +16,7 @@ import { failOver } from '../../replicas/failover'
 import { placeholderInstanceId, poolView } from '../../replicas/view'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
+import { clock } from '../../clock'
 
 export const TerminationImminentBody = z.object({
   instance_id: instanceIdField,
@@ -50,7 +51,7 @@ signals.post('/termination-imminent', async (c) => {
       detectedAt: body.detected_at,
       replicaId: body.replica_id,
     },
-    Date.now(),
+    clock.now(),
   )
   if (outcome.kind === 'no_replica') {
     throw new ApiError('CONFLICT', 'No replica available', {
@@ -60,7 +61,7 @@ signals.post('/termination-imminent', async (c) => {
   }
   if (outcome.replica) {
     await tellPromotion(c.env, agent, outcome.replica, outcome.newInstanceId, PRIORITY.emergency)
-    c.executionCtx.waitUntil(followFailover(c.env, database(c.env.DB), agent.clientId, agent.id, Date.now()))
+    c.executionCtx.waitUntil(followFailover(c.env, database(c.env.DB), agent.clientId, agent.id, clock.now()))
   }
   return c.json({
     success: true,
@@ -78,10 +79,16 @@ signals.post('/rebalance-recommendation', async (c) => {
     database(c.env.DB),
     c.get('agent'),
     { instanceId: body.instance_id, detectedAt: body.detected_at },
-    Date.now(),
+    clock.now(),
   )
   const target = answer.targetPoolId ? { target_mode: 'spot', target_pool_id: answer.targetPoolId } : {}
-  return c.json({ success: true, action: answer.action, risk_score: answer.riskScore, reason: answer.reason, ...target })
+  return c.json({
+    success: true,
+    action: answer.action,
+    risk_score: answer.riskScore,
+    reason: answer.reason,
+    ...target,
+  })
 })
 
 signals.post('/create-emergency-replica', async (c) => {
@@ -95,7 +102,7 @@ signals.post('/create-emergency-replica', async (c) => {
       ? { kind: 'termination', instanceId: body.instance_id, terminationTime: body.termination_time }
       : { kind: 'rebalance', instanceId: body.instance_id },
     { preferredZones: body.preferred_zones ?? undefined, excludeZones: body.exclude_zones ?? undefined },
-    Date.now(),
+    clock.now(),
   )
   if (created) await tellReplicaLaunch(c.env, agent, replica)
   const instanceId = replica.instanceId ?? placeholderInstanceId(replica)
@@ -127,7 +134,7 @@ signals.post('/termination', async (c) => {
     database(c.env.DB),
     agent,
     { instanceId, reason: body.reason ?? null },
-    Date.now(),
+    clock.now(),
   )
   return c.json({ success: true, instance_id: instanceId, changed: result.changed })
 })

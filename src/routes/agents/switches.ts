@@ -7,6 +7,7 @@ import { database } from '../../db/client'
 import { followAgent } from '../../ledger/follow'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
+import { clock } from '../../clock'
 
 const Side = z.object({
   instance_id: fact,
@@ -81,9 +82,9 @@ switchReports.post('/switch-report', async (c) => {
         oldTerminatedAt: pick('old_instance_terminated_at', 'old_terminated_at'),
       },
     },
-    Date.now(),
+    clock.now(),
   )
-  c.executionCtx.waitUntil(followAgent(database(c.env.DB), agent.clientId, agent.id, Date.now()))
+  c.executionCtx.waitUntil(followAgent(database(c.env.DB), agent.clientId, agent.id, clock.now()))
   return c.json(
     { success: true, switch_id: result.switchId, duplicate: !result.created },
     result.created ? 201 : 200,

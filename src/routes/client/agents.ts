@@ -12,6 +12,7 @@ import { sessionOf } from '../../session/agent-session'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../web/queries/agents'
+import { clock } from '../../clock'
 
 export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
 
@@ -68,7 +69,7 @@ clientAgents.post('/agents/:agentId/toggle-enabled', async (c) => {
   })
   scopeClientWrite(c, agent.clientId)
   const { enabled } = await readJson(c, ToggleEnabledBody)
-  const now = Date.now()
+  const now = clock.now()
   // Re-enabling a deleted agent is how it comes back (its registration is refused until then).
   const revives = enabled && agent.status === 'deleted'
   await db.batch([
@@ -102,7 +103,7 @@ clientAgents.post('/agents/:agentId/config', async (c) => {
   scopeClientWrite(c, agent.clientId)
   const body = await readJson(c, AgentConfigBody)
   const change = settingsChange(agent, body)
-  const now = Date.now()
+  const now = clock.now()
   const before = Object.fromEntries(Object.keys(change).map((k) => [k, agent[k as keyof Agent]]))
   await db.batch([
     db
@@ -125,7 +126,8 @@ clientAgents.post('/agents/:agentId/config', async (c) => {
   ])
   const stored = { ...agent, ...change }
   // Manual replica mode on: a standby is created; off: its replicas are ended through commands.
-  if ('manualReplicaEnabled' in change) c.executionCtx.waitUntil(maintainStandby(c.env, db, stored, now).then(() => undefined))
+  if ('manualReplicaEnabled' in change)
+    c.executionCtx.waitUntil(maintainStandby(c.env, db, stored, now).then(() => undefined))
   return c.json({
     success: true,
     auto_switch_enabled: stored.autoSwitchEnabled,
@@ -150,7 +152,7 @@ clientAgents.delete('/agents/:agentId', async (c) => {
     source: 'manual',
     dedupeKey: 'uninstall',
   })
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db
       .update(agents)

@@ -8,6 +8,7 @@ import { readQuery } from '../../validate'
 import { switchHistory } from '../../web/queries/history'
 import { isoDay } from '../../web/queries/instance-detail'
 import { dailySavingsRows } from '../../web/queries/savings'
+import { clock } from '../../clock'
 
 export const ExportQuery = z.object({ days: z.coerce.number().int().min(1).max(400).default(90) })
 
@@ -39,7 +40,7 @@ clientExports.get('/:clientId/export/savings.csv', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
   const { days } = readQuery(c, ExportQuery)
-  const rows = await dailySavingsRows(database(c.env.DB), clientId, isoDay(Date.now() - days * 86_400_000))
+  const rows = await dailySavingsRows(database(c.env.DB), clientId, isoDay(clock.now() - days * 86_400_000))
   const body = toCsv(
     [
       'day',

@@ -14,6 +14,7 @@ import { ApiError } from '../../errors'
 import { PRIORITY } from '../../protocol'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
+import { clock } from '../../clock'
 
 export const ForceSwitchBody = z.object({
   target: z.enum(['ondemand', 'pool', 'spot']),
@@ -24,7 +25,7 @@ export const forceSwitch = new Hono<AppEnv>()
 
 forceSwitch.post('/instances/:instanceId/force-switch', personAuth, async (c) => {
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const { instance, agent } = await activeInstance(db, c.get('principal'), c.req.param('instanceId'))
   // Viewers see the instance but may not move it.
   scopeClientWrite(c, agent.clientId)

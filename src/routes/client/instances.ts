@@ -8,6 +8,7 @@ import { freshTypesIn } from '../../web/queries/fresh-types'
 import { instanceFacts } from '../../web/queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../../web/queries/instances'
 import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../web/queries/price-history'
+import { clock } from '../../clock'
 
 export const clientInstances = new Hono<AppEnv>()
 clientInstances.use(personAuth)
@@ -31,13 +32,13 @@ clientInstances.get('/:clientId/instances', async (c) => {
 clientInstances.get('/instances/:instanceId/pricing', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  return c.json((await instanceFacts(db, inst, Date.now())).pricing)
+  return c.json((await instanceFacts(db, inst, clock.now())).pricing)
 })
 
 clientInstances.get('/instances/:instanceId/metrics', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  return c.json((await instanceFacts(db, inst, Date.now())).metrics)
+  return c.json((await instanceFacts(db, inst, clock.now())).metrics)
 })
 
 clientInstances.get('/instances/:instanceId/price-history', async (c) => {
@@ -47,7 +48,7 @@ clientInstances.get('/instances/:instanceId/price-history', async (c) => {
   const span = q.range ? RANGES[q.range] : (q.days ?? 1) * RANGES['24h']
   if (!inst.instanceType || !inst.region)
     return c.json({ data: [], pools: [], onDemandPrice: null, series: null })
-  const history = await priceHistory(c.env.DB, inst.instanceType, inst.region, span, Date.now())
+  const history = await priceHistory(c.env.DB, inst.instanceType, inst.region, span, clock.now())
   return c.json({
     data: toLegacyRows(history),
     pools: history.pools.map((p) => ({ id: p.id, name: p.id, az: p.az, key: `pool_${p.id}` })),
@@ -60,7 +61,7 @@ clientInstances.get('/instances/:instanceId/price-history', async (c) => {
 clientInstances.get('/instances/:instanceId/available-options', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
-  const now = Date.now()
+  const now = clock.now()
   const [{ pricing }, fresh] = await Promise.all([
     instanceFacts(db, inst, now),
     inst.region ? freshTypesIn(db, inst.region, now) : Promise.resolve([]),

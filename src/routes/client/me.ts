@@ -13,6 +13,7 @@ import { auditEntry } from '../../web/audit'
 import { changePassword, Password, publicUser } from '../../web/auth/accounts'
 import { verifyPassword } from '../../web/auth/password'
 import { PERSONAL_TOKEN_PREFIX } from '../../web/auth/sessions'
+import { clock } from '../../clock'
 
 export const NewTokenBody = z.object({ name: z.string().trim().min(1).max(80) })
 export const PasswordBody = z.object({ currentPassword: z.string().max(200), newPassword: Password })
@@ -49,7 +50,7 @@ me.post('/password', async (c) => {
   ) {
     throw new ApiError('FORBIDDEN', 'current password is wrong')
   }
-  const now = Date.now()
+  const now = clock.now()
   await changePassword(db, userId, body.newPassword, now)
   await auditEntry(
     c,
@@ -87,7 +88,7 @@ me.post('/tokens', async (c) => {
     name,
     tokenHash: await sha256Hex(token),
     prefix: token.slice(0, 10),
-    createdAt: Date.now(),
+    createdAt: clock.now(),
   }
   const db = database(c.env.DB)
   await db.batch([
@@ -120,7 +121,7 @@ me.delete('/tokens/:id', async (c) => {
     )
     .limit(1)
   if (!tok) throw new ApiError('NOT_FOUND', 'token not found')
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, tok.id)),
     auditEntry(

@@ -13,6 +13,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
+import { clock } from '../../clock'
 
 export const NotificationsQuery = z.object({
   client_id: z.string().max(64).optional(),
@@ -99,7 +100,7 @@ notificationRoutes.post('/mark-all-read', async (c) => {
   const reader = readerId(person)
   const unread = await unreadCount(db, clientId, reader)
   if (unread === 0) return c.json({ success: true, marked: 0 })
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db
       .insert(notificationReads)
@@ -148,7 +149,7 @@ notificationRoutes.post('/:id/mark-read', async (c) => {
     .where(and(eq(notificationReads.notificationId, note.id), eq(notificationReads.userId, reader)))
     .limit(1)
   if (read) return c.json({ success: true })
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db
       .insert(notificationReads)

@@ -18,6 +18,7 @@ import { findReplica, statusUpdate } from '../../replicas/store'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { agentInScope } from '../../web/queries/agents'
+import { clock } from '../../clock'
 
 export const CreateReplicaBody = z.object({ poolId: z.string().trim().min(1).max(128).nullish() })
 
@@ -35,7 +36,7 @@ async function writableAgent(c: Context<AppEnv>) {
 clientReplicas.post('/agents/:agentId/replicas', async (c) => {
   const { db, agent } = await writableAgent(c)
   const body = await readJson(c, CreateReplicaBody)
-  const now = Date.now()
+  const now = clock.now()
   const { replica } = await requestReplica(
     db,
     agent,
@@ -80,7 +81,7 @@ clientReplicas.post('/agents/:agentId/replicas/:replicaId/promote', async (c) =>
   if (replica.status !== 'promoted' && !understands(agent, 'promote_replica')) {
     throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
   }
-  const now = Date.now()
+  const now = clock.now()
   const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', now)
   const commandId = promotion.changed
     ? await tellPromotion(c.env, agent, replica, promotion.newInstanceId, PRIORITY.manual)
@@ -104,7 +105,7 @@ clientReplicas.post('/agents/:agentId/replicas/:replicaId/promote', async (c) =>
 clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
   const { db, agent } = await writableAgent(c)
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const now = Date.now()
+  const now = clock.now()
   const update = statusUpdate(db, replica, 'terminated', {}, now)
   if (!update) return c.json({ success: true, replicaId: replica.id, status: 'terminated', commandId: null })
   await update

@@ -12,6 +12,7 @@ import { clientRow } from '../../web/queries/clients'
 import { clientReplicas, decisionTimeline, switchHistory } from '../../web/queries/history'
 import { isoDay } from '../../web/queries/instance-detail'
 import { fleetTotals } from '../../web/queries/overview'
+import { clock } from '../../clock'
 
 export const SwitchHistoryQuery = z.object({
   instance_id: z.string().max(64).optional(),
@@ -67,7 +68,7 @@ clientReports.get('/:clientId', async (c) => {
 clientReports.get('/:clientId/overview', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
-  return c.json(await fleetTotals(database(c.env.DB), clientId, Date.now()))
+  return c.json(await fleetTotals(database(c.env.DB), clientId, clock.now()))
 })
 
 clientReports.get('/:clientId/switch-history', async (c) => {
@@ -88,7 +89,7 @@ clientReports.get('/:clientId/decisions', async (c) => {
   const q = readQuery(c, DecisionsQuery)
   const rows = await decisionTimeline(database(c.env.DB), clientId, {
     agentIds: q.agent_id ? [q.agent_id] : undefined,
-    from: Date.now() - q.days * 86_400_000,
+    from: clock.now() - q.days * 86_400_000,
     limit: 500,
     includeShadow: q.shadow,
   })
@@ -126,14 +127,14 @@ clientReports.get('/:clientId/stats/charts', async (c) => {
   scopeClient(c, clientId)
   const db = database(c.env.DB)
   const days = 30
-  const since = Date.now() - (days - 1) * 86_400_000
+  const since = clock.now() - (days - 1) * 86_400_000
   const [saved, modes, perDay] = await Promise.all([
     db
       .select({ day: savingsDaily.day, savings: sql<number>`sum(${savingsDaily.savings})` })
       .from(savingsDaily)
       .where(and(eq(savingsDaily.clientId, clientId), gte(savingsDaily.day, isoDay(since))))
       .groupBy(savingsDaily.day),
-    fleetTotals(db, clientId, Date.now()),
+    fleetTotals(db, clientId, clock.now()),
     db
       .select({
         day: sql<string>`date(${switches.receivedAt} / 1000, 'unixepoch')`,

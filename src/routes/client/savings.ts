@@ -12,6 +12,7 @@ import { agentTotals, dailySums, poolTotals, serviceTimes } from '../../ledger/b
 import { DAY_MS, utcDay } from '../../ledger/rollup'
 import { monthBounds, summarize, totals, type DailyRow } from '../../ledger/summary'
 import { readQuery } from '../../validate'
+import { clock } from '../../clock'
 
 export const SavingsQuery = z.object({
   range: z.enum(['monthly', 'daily']).default('monthly'),
@@ -49,7 +50,7 @@ clientSavings.get('/:clientId/savings', async (c) => {
   scopeClient(c, clientId)
   const q = readQuery(c, SavingsQuery)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const rows = await dailySums(db, clientId)
   const periods = q.periods ?? (q.range === 'daily' ? 30 : 12)
   return c.json({
@@ -65,7 +66,7 @@ clientSavings.get('/:clientId/savings/agents', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
   const q = readQuery(c, BreakdownQuery)
-  const from = periodStart(q.period, Date.now())
+  const from = periodStart(q.period, clock.now())
   return c.json({
     client_id: clientId,
     period: q.period,
@@ -77,7 +78,7 @@ clientSavings.get('/:clientId/savings/pools', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
   const q = readQuery(c, BreakdownQuery)
-  const now = Date.now()
+  const now = clock.now()
   return c.json({
     client_id: clientId,
     period: q.period,

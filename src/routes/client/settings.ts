@@ -13,6 +13,7 @@ import { auditEntry } from '../../web/audit'
 import { disableUser, inviteUser, NewUser, publicUser } from '../../web/auth/accounts'
 import { deliverWebhook } from '../../web/webhook'
 import { resetWebhookCursor } from '../../web/webhook-dispatch'
+import { clock } from '../../clock'
 
 export const WebhookBody = z.object({
   url: z
@@ -40,7 +41,7 @@ clientSettings.post('/:clientId/users/invite', async (c) => {
   const person = scopeClientWrite(c, clientId)
   const body = await readJson(c, NewUser)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const { user, inviteToken } = await inviteUser(db, clientId, body, person.userId, now)
   await auditEntry(
     c,
@@ -71,7 +72,7 @@ clientSettings.delete('/:clientId/users/:userId', async (c) => {
     .limit(1)
   if (!user) throw new ApiError('NOT_FOUND', 'user not found')
   if (person.userId === user.id) throw new ApiError('CONFLICT', 'you cannot disable yourself')
-  await disableUser(c, db, user, Date.now())
+  await disableUser(c, db, user, clock.now())
   return c.json({ success: true })
 })
 
@@ -84,7 +85,7 @@ clientSettings.put('/:clientId/webhook', async (c) => {
   if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
   // A new secret with every URL change, shown once.
   const secret = url ? newToken('whsec') : null
-  const now = Date.now()
+  const now = clock.now()
   await db.batch([
     db
       .update(clients)
@@ -114,7 +115,7 @@ clientSettings.post('/:clientId/webhook/test', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClientWrite(c, clientId)
   requirePerson(c)
-  const now = Date.now()
+  const now = clock.now()
   const result = await deliverWebhook(
     database(c.env.DB),
     {

@@ -15,13 +15,14 @@ import { Table } from '../ui/table'
 import { viewerOf } from './context'
 import { SavingsStats, SwitchesStat } from './fleet-stats'
 import { AgentStatusSelect, AgentTable, InstanceFilterSelects, InstanceTable } from './tables'
+import { clock } from '../../clock'
 
 export const adminFleetPages = new Hono<AppEnv>()
 
 adminFleetPages.get('/', async (c) => {
   const viewer = viewerOf(c)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const [t, growth] = await Promise.all([fleetTotals(db, null, now), clientGrowth(db, 30, now)])
   const latest = growth.at(-1)
   return c.html(

@@ -13,6 +13,7 @@ import { Shell } from '../ui/layout'
 import { Table } from '../ui/table'
 import { viewerOf } from './context'
 import { PeopleTable } from './people-table'
+import { clock } from '../../clock'
 
 export const adminOpsPages = new Hono<AppEnv>()
 
@@ -21,7 +22,7 @@ adminOpsPages.get('/activity', async (c) => {
   const db = database(c.env.DB)
   const q = readQuery(c, AuditQuery)
   const [activity, audit] = await Promise.all([
-    listActivity(db, null, 30, Date.now() + 1),
+    listActivity(db, null, 30, clock.now() + 1),
     listAudit(db, null, q),
   ])
   return c.html(
@@ -88,7 +89,7 @@ adminOpsPages.get('/activity', async (c) => {
 
 adminOpsPages.get('/health', async (c) => {
   const viewer = viewerOf(c)
-  const h = await systemHealth(database(c.env.DB), c.env.DB, Date.now())
+  const h = await systemHealth(database(c.env.DB), c.env.DB, clock.now())
   return c.html(
     <Shell title="System health" viewer={viewer} active="/admin/health">
       <div class="cards">

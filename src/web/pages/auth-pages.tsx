@@ -29,6 +29,7 @@ import {
   SESSION_TTL_MS,
 } from '../auth/sessions'
 import { Document } from '../ui/layout'
+import { clock } from '../../clock'
 
 const FORM_CSRF_COOKIE = 'sg_form_csrf'
 const cookieBase = { httpOnly: true, secure: true, sameSite: 'Strict', path: '/' } as const
@@ -108,7 +109,7 @@ authPages.post('/login', async (c) => {
   const next = safeNext(form.next)
   const email = Email.safeParse(form.email)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const ip = c.req.header('cf-connecting-ip') ?? 'local'
   const key = email.success ? email.data : String(form.email ?? '').slice(0, 254)
   if (!(await isLoginAllowed(db, key, ip, now))) {
@@ -145,10 +146,10 @@ authPages.post('/login', async (c) => {
 authPages.post('/logout', async (c) => {
   const db = database(c.env.DB)
   const cookie = getCookie(c, SESSION_COOKIE)
-  const session = cookie ? await findSession(db, cookie, Date.now()) : null
+  const session = cookie ? await findSession(db, cookie, clock.now()) : null
   const form = await c.req.parseBody()
   if (session && timingSafeEqual(String(form._csrf ?? ''), session.csrfToken)) {
-    const now = Date.now()
+    const now = clock.now()
     await revokeSession(db, session.id, now)
     c.set('principal', session.principal)
     await auditEntry(
@@ -208,7 +209,7 @@ authPages.post('/setup', async (c) => {
   if (!c.env.ADMIN_TOKEN || !timingSafeEqual(parsed.data.adminToken, c.env.ADMIN_TOKEN)) {
     return c.html(<SetupPage csrf={csrf} error="ADMIN_TOKEN does not match." />, 403)
   }
-  const now = Date.now()
+  const now = clock.now()
   const user = await createAdmin(db, parsed.data.email, parsed.data.password, now)
   c.set('principal', { kind: 'admin', userId: null })
   await auditEntry(
@@ -236,7 +237,7 @@ function InvitePage(props: { csrf: string; email: string; error?: string }) {
 }
 
 authPages.get('/invite/:token', async (c) => {
-  const found = await findInvite(database(c.env.DB), c.req.param('token'), Date.now())
+  const found = await findInvite(database(c.env.DB), c.req.param('token'), clock.now())
   if (!found)
     return c.html(
       <AuthCard title="Invitation expired">Ask your admin or team owner for a new link.</AuthCard>,
@@ -249,7 +250,7 @@ authPages.post('/invite/:token', async (c) => {
   const db = database(c.env.DB)
   const form = await checkedForm(c)
   const password = Password.safeParse(form?.password)
-  const found = await findInvite(db, c.req.param('token'), Date.now())
+  const found = await findInvite(db, c.req.param('token'), clock.now())
   if (!found) return c.html(<AuthCard title="Invitation expired">Ask for a new link.</AuthCard>, 404)
   if (!form || !password.success) {
     return c.html(
@@ -257,6 +258,6 @@ authPages.post('/invite/:token', async (c) => {
       400,
     )
   }
-  await acceptInvite(db, c.req.param('token'), password.data, Date.now())
+  await acceptInvite(db, c.req.param('token'), password.data, clock.now())
   return c.redirect('/login', 303)
 })

@@ -10,6 +10,7 @@ import { ApiForm } from '../ui/forms'
 import { Shell } from '../ui/layout'
 import { canWrite, portalClient, viewerOf } from './context'
 import { DecisionList } from './decision-list'
+import { clock } from '../../clock'
 
 export const portalAgent = new Hono<AppEnv>()
 
@@ -24,7 +25,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
   const effective = await configFor(db, agent)
   const decisions = await decisionTimeline(db, client.id, {
     agentIds: [agent.id],
-    from: Date.now() - 7 * 86_400_000,
+    from: clock.now() - 7 * 86_400_000,
     limit: 20,
   })
   const writable = canWrite(viewer)

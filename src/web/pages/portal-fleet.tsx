@@ -10,13 +10,14 @@ import { Shell } from '../ui/layout'
 import { portalClient, viewerOf } from './context'
 import { SavingsStats, SwitchesStat } from './fleet-stats'
 import { AgentStatusSelect, AgentTable } from './tables'
+import { clock } from '../../clock'
 
 export const portalFleet = new Hono<AppEnv>()
 
 portalFleet.get('/', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
-  const t = await fleetTotals(database(c.env.DB), client.id, Date.now())
+  const t = await fleetTotals(database(c.env.DB), client.id, clock.now())
   const base = `/c/${client.id}`
   return c.html(
     <Shell title={`${client.name}: overview`} viewer={viewer} active={base} client={client}>

@@ -16,6 +16,7 @@ import { Table } from '../ui/table'
 import { portalClient, viewerOf } from './context'
 import { DecisionList } from './decision-list'
 import { SwitchTable } from './switch-table'
+import { clock } from '../../clock'
 
 export const portalHistory = new Hono<AppEnv>()
 
@@ -24,7 +25,7 @@ portalHistory.get('/decisions', async (c) => {
   const client = await portalClient(c)
   const db = database(c.env.DB)
   const [rows, agentRows] = await Promise.all([
-    decisionTimeline(db, client.id, { from: Date.now() - 7 * 86_400_000, limit: 200 }),
+    decisionTimeline(db, client.id, { from: clock.now() - 7 * 86_400_000, limit: 200 }),
     db
       .select({ id: agents.id, instanceId: agents.instanceId })
       .from(agents)
@@ -53,7 +54,7 @@ portalHistory.get('/savings', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
   const db = database(c.env.DB)
-  const now = Date.now()
+  const now = clock.now()
   const [summary, months, byAgent, byPool] = await Promise.all([
     savingsSummary(db, client.id, now),
     monthlySavings(db, client.id),

@@ -15,6 +15,7 @@ import { canWrite, portalClient, viewerOf } from './context'
 import { ForceSwitchForm } from './force-switch'
 import { InstanceFilterSelects, InstanceTable } from './tables'
 import { SwitchTable } from './switch-table'
+import { clock } from '../../clock'
 
 export const portalInstances = new Hono<AppEnv>()
 
@@ -54,7 +55,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   const db = database(c.env.DB)
   const inst = await instanceInScope(db, client.id, c.req.param('instanceId'))
   const range: RangeKey = (['24h', '7d', '30d'] as const).find((r) => r === c.req.query('range')) ?? '24h'
-  const now = Date.now()
+  const now = clock.now()
   const [{ metrics, pricing, markers }, history, switches] = await Promise.all([
     instanceFacts(db, inst, now, now - RANGES[range]),
     inst.instanceType && inst.region

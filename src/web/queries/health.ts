@@ -3,17 +3,17 @@ import { count, desc, ne, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, cronRuns, engineParams } from '../../db/schema'
 import { staleAfterMs } from '../../scheduled'
-
+import { clock } from '../../clock'
 
 export async function systemHealth(db: Database, d1: D1Database, now: number) {
-  const started = Date.now()
+  const started = clock.now()
   let database: 'connected' | 'unreachable' = 'connected'
   try {
     await d1.prepare('select 1').first()
   } catch {
     database = 'unreachable'
   }
-  const dbLatencyMs = Date.now() - started
+  const dbLatencyMs = clock.now() - started
   if (database === 'unreachable') {
     return {
       apiStatus: 'degraded',

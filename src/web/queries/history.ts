@@ -2,6 +2,7 @@
 import { and, desc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { decisions, replicas, switches } from '../../db/schema'
+import { clock } from '../../clock'
 
 /** Switches newest first (legacy field names plus downtime). */
 export async function switchHistory(
@@ -79,7 +80,7 @@ export async function clientReplicas(db: Database, clientId: string, includeEnde
     .limit(200)
   return rows.map((r) => {
     const start = r.launchedAt ?? r.createdAt
-    const end = r.terminatedAt ?? r.promotedAt ?? Date.now()
+    const end = r.terminatedAt ?? r.promotedAt ?? clock.now()
     return {
       ...r,
       totalCost: r.hourlyCost === null ? null : (r.hourlyCost * Math.max(0, end - start)) / 3600_000,
