@@ -32,6 +32,7 @@ import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Ins
 import { LINUX, addSpotPrice } from './prices'
 import { createInjector, type Injector } from './inject'
 import { createSeeder, type Seeder } from './seed'
+import { isDryRun, validateDryRun } from './dry-run'
 import { actionResponse, errorResponse } from './xml'
 
 export const EC2_API_VERSION = '2016-11-15'
@@ -76,7 +77,7 @@ export interface Ec2RequestLogEntry {
   params: Record<string, string>
 }
 
-export interface FakeEc2 extends Omit<Injector, 'failureFor'> {
+export interface FakeEc2 extends Omit<Injector, 'failureFor' | 'isDenied'> {
   url: string
   state: Ec2State
   seed: Seeder
@@ -152,9 +153,19 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     const version = params.get('Version')
     if (version !== EC2_API_VERSION)
       return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
-    const failure = inject.failureFor(action, params)
-    if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
+    if (isDryRun(params)) {
+      // Permission, then validation; injected capacity or throttling errors are left for real calls.
+      if (inject.isDenied(action))
+        return fail('UnauthorizedOperation', defaultMessage('UnauthorizedOperation'))
+    } else {
+      const failure = inject.failureFor(action, params)
+      if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
+    }
     try {
+      if (isDryRun(params)) {
+        validateDryRun(handler, state, params)
+        return fail('DryRunOperation', defaultMessage('DryRunOperation'))
+      }
       const body = handler({ state, params })
       return {
         status: 200,
