@@ -35,6 +35,8 @@ export interface Instance {
   /** Base64, as RunInstances received it */
   userData?: string
   tags: Tags
+  /** Instance metadata tags (`MetadataOptions.InstanceMetadataTags=enabled`): IMDS serves the tags */
+  metadataTags: boolean
   lifecycle: Lifecycle
   spotRequestId?: string
   clientToken?: string

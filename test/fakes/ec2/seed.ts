@@ -22,6 +22,8 @@ export interface InstanceSeed {
   /** Plain text; stored base64 as RunInstances would */
   userData?: string
   lifecycle?: Lifecycle
+  /** IMDS serves the instance's tags (default off, as EC2 launches it) */
+  metadataTags?: boolean
   /** `running` (status ok, the default) or `pending` */
   state?: 'running' | 'pending'
 }
@@ -144,6 +146,7 @@ export function createSeeder(state: Ec2State): Seeder {
         userData: seed.userData === undefined ? undefined : Buffer.from(seed.userData).toString('base64'),
         tags: seed.tags ?? {},
         lifecycle: seed.lifecycle ?? 'on-demand',
+        metadataTags: seed.metadataTags,
       })
       if ((seed.state ?? 'running') === 'running') {
         advance(state, instance.instanceId)

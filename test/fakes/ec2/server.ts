@@ -7,7 +7,6 @@ import type { ActionHandler } from './action'
 import { Ec2Error, defaultMessage, statusOf } from './errors'
 import {
   createImage,
-  createTags,
   deleteSnapshot,
   deregisterImage,
   describeImages,
@@ -20,6 +19,7 @@ import {
   terminateInstances,
 } from './actions/instances'
 import { runInstances } from './actions/launch'
+import { createTags, describeTags } from './actions/tags'
 import {
   associateAddress,
   describeAddresses,
@@ -49,6 +49,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   DescribeSnapshots: describeSnapshots,
   DeleteSnapshot: deleteSnapshot,
   CreateTags: createTags,
+  DescribeTags: describeTags,
   DescribeSubnets: describeSubnets,
   DescribeAddresses: describeAddresses,
   AssociateAddress: associateAddress,
