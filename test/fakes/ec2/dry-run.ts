@@ -26,6 +26,7 @@ function scratchOf(state: Ec2State): Ec2State {
     spotPrices: [...state.spotPrices],
     clientTokens: copies(state.clientTokens),
     launchListeners: [],
+    disks: undefined,
   }
 }
 

@@ -32,6 +32,7 @@ import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Ins
 import { LINUX, addSpotPrice } from './prices'
 import { createInjector, type Injector } from './inject'
 import { createSeeder, type Seeder } from './seed'
+import type { Disks } from './disks'
 import { isDryRun, validateDryRun } from './dry-run'
 import { actionResponse, errorResponse } from './xml'
 
@@ -65,6 +66,8 @@ export interface FakeEc2Options {
   credentials?: AwsCredentials[]
   clock?: Clock
   durations?: Partial<Durations>
+  /** Root volumes as directories: images and instances carry files (see disks.ts) */
+  disks?: Disks
   port?: number
 }
 
@@ -109,6 +112,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     zones: (options.zones ?? ['a', 'b', 'c']).map((z) => (z.length === 1 ? `${region}${z}` : z)),
     clock: options.clock ?? systemClock,
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
+    disks: options.disks,
   })
   const credentials = new Map((options.credentials ?? [TEST_CREDENTIALS]).map((c) => [c.accessKeyId, c]))
   const requests: Ec2RequestLogEntry[] = []

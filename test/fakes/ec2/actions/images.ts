@@ -55,6 +55,7 @@ export const createImage: ActionHandler = ({ state, params }) => {
     noReboot: bool(params, 'NoReboot'),
     tags: specs.get('image') ?? {},
   })
+  state.disks?.snapshot(instanceId, imageId)
   return leaf('imageId', imageId)
 }
 

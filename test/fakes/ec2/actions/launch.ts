@@ -62,6 +62,7 @@ export function createInstance(state: Ec2State, spec: InstanceSpec): Instance {
     status: 'not-applicable',
   }
   state.instances.set(instanceId, instance)
+  state.disks?.provision(instanceId, spec.imageId)
   for (const listener of state.launchListeners) listener(instance)
   return instance
 }
