@@ -108,6 +108,19 @@ export function openState(dir: string, now: () => number): State {
   return memoryBacked(data, save, now)
 }
 
+/**
+ * The logical id registered from `instanceId`, read without opening (or creating) the state: null when
+ * there is no state, it belongs to another instance, or it can't be read (--check, install.sh).
+ */
+export function registeredLogicalId(dir: string, instanceId: string): string | null {
+  try {
+    const data = StateFile.parse(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')))
+    return data.instanceId === instanceId ? data.logicalAgentId : null
+  } catch {
+    return null
+  }
+}
+
 /** A state that is not persisted (tests, --check). */
 export function memoryState(now: () => number = Date.now): State {
   return memoryBacked(empty(), () => {}, now)

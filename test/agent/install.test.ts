@@ -39,11 +39,16 @@ describe('install.sh', () => {
         'LOGICAL_AGENT_ID=prod-web-1',
         `AWS_EC2_METADATA_SERVICE_ENDPOINT=${world.imds.url}`,
         `AWS_ENDPOINT_URL_EC2=${world.ec2.url}`,
+        `AWS_ENDPOINT_URL_PRICING=${world.pricing.url}`,
       ].join('\n') + '\n',
     )
-    const { stdout } = await promisify(execFile)('sh', [join(REPO, 'agent/install.sh'), '--server', world.serverUrl, '--token', 'good-token'], {
-      env: { PATH: `${join(root, 'bin')}:${process.env.PATH}`, SPOTGUARD_INSTALL_ROOT: root },
-    })
+    const { stdout } = await promisify(execFile)(
+      'sh',
+      [join(REPO, 'agent/install.sh'), '--server', world.serverUrl, '--token', 'good-token'],
+      {
+        env: { PATH: `${join(root, 'bin')}:${process.env.PATH}`, SPOTGUARD_INSTALL_ROOT: root },
+      },
+    )
     expect(stdout).toContain('All checks passed.')
     expect(stdout).toContain('SpotGuard agent 5.0.0 installed and running')
 
@@ -55,7 +60,9 @@ describe('install.sh', () => {
     expect(env).toContain('LOGICAL_AGENT_ID=prod-web-1\n')
     expect(env).not.toMatch(/CENTRAL_SERVER_URL|CLIENT_TOKEN=old|AWS_REGION/)
     expect(existsSync(join(root, 'opt/spotguard/spotguard-agent.js'))).toBe(true)
-    expect(readFileSync(join(root, 'etc/systemd/system/spotguard-agent.service'), 'utf8')).toContain('ExecStart=')
+    expect(readFileSync(join(root, 'etc/systemd/system/spotguard-agent.service'), 'utf8')).toContain(
+      'ExecStart=',
+    )
 
     const systemctl = readFileSync(calls, 'utf8').split('\n')
     const disabled = systemctl.indexOf('disable --now spot-optimizer-agent.service')
@@ -70,6 +77,8 @@ describe('install.sh', () => {
     const run = promisify(execFile)('setsid', ['sh', join(REPO, 'agent/install.sh')], {
       env: { PATH: `${join(root, 'bin')}:${process.env.PATH}`, SPOTGUARD_INSTALL_ROOT: root },
     })
-    await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining('the control plane URL is required') })
+    await expect(run).rejects.toMatchObject({
+      stderr: expect.stringContaining('the control plane URL is required'),
+    })
   })
 })
