@@ -24,6 +24,8 @@ export interface CheckWorld {
   ec2: FakeEc2
   pricing: FakePricing
   imds: FakeImds
+  /** The seeded instance the agent runs on. */
+  instanceId: string
   /** Base URL of the control plane stub. */
   serverUrl: string
   /** The agent's environment on this instance (endpoints, a state dir of its own) with `token`. */
@@ -46,6 +48,7 @@ export function useCheckWorld(): CheckWorld {
       ownerId: 'self',
       tags: { ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' },
     })
+    world.instanceId = w.instanceId
     world.imds = await imdsFor(world.ec2, w.instanceId, { pricing: world.pricing })
     await new Promise<void>((r) => controlPlane.listen(0, '127.0.0.1', r))
     world.serverUrl = `http://127.0.0.1:${(controlPlane.address() as AddressInfo).port}`
