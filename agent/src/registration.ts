@@ -62,13 +62,13 @@ export async function register(
     if (reply.ok) return { kind: 'registered', body: reply.body }
     const replica = ReplicaAnswer.safeParse(reply.body)
     if (reply.status === 409 && replica.success && replica.data.action === 'standby') {
-      if (!standby)
-        log.info('standby replica: passive until the control plane promotes it', {
-          replica_id: replica.data.replica_id ?? body.replica_id ?? null,
-        })
+      const retryInS = replica.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS
+      const fields = { replica_id: replica.data.replica_id ?? body.replica_id ?? null, retry_in_s: retryInS }
+      if (standby) log.debug('standby replica: not promoted yet', fields)
+      else log.info('standby replica: passive until the control plane promotes it', fields)
       standby = true
       failures = 0
-      await clock.sleep((replica.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS) * 1000, signal)
+      await clock.sleep(retryInS * 1000, signal)
       continue
     }
     if (reply.status === 410 && replica.success && replica.data.action === 'replica_ended') {

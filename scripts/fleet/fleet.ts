@@ -43,6 +43,8 @@ export interface FleetOptions {
   install?: (logicalAgentId: string, spotguard: DiskFiles) => DiskFiles
   /** Launchers of other kinds of agent (by unit), beside the 5.x agent's. */
   launchers?: AgentLauncher[]
+  /** The tags of a workload's instance (default `LogicalAgentId` and `Name`). */
+  workloadTags?: (logicalAgentId: string) => Record<string, string>
 }
 
 export interface Fleet {
@@ -91,6 +93,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     lifecycle: options.lifecycle,
     disksDir: join(options.stateDir, 'disks'),
     install: (logicalAgentId) => options.install?.(logicalAgentId, spotguard) ?? spotguard,
+    workloadTags: options.workloadTags,
   })
   const supervisor = new AgentSupervisor({
     launchers: [systemdUnitLauncher(AGENT_UNIT), ...(options.launchers ?? [])],

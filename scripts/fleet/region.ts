@@ -42,6 +42,8 @@ export interface SimRegionOptions {
   disksDir: string
   /** What the golden image of a workload carries (its installed agent). */
   install(logicalAgentId: string): DiskFiles
+  /** The tags of a workload's instance (default `LogicalAgentId` and `Name`). */
+  workloadTags?: (logicalAgentId: string) => Record<string, string>
 }
 
 export interface SimRegion {
@@ -85,14 +87,17 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
       name: `golden-${logicalAgentId}`,
       files: options.install(logicalAgentId),
     })
-    seedWorkload(ec2, {
+    const { instanceId } = seedWorkload(ec2, {
       instanceType,
       lifecycle: options.lifecycle ?? 'spot',
       az,
       imageId,
-      tags: { LogicalAgentId: logicalAgentId, Name: logicalAgentId },
       metadataTags: true,
     })
+    ec2.instance(instanceId)!.tags = options.workloadTags?.(logicalAgentId) ?? {
+      LogicalAgentId: logicalAgentId,
+      Name: logicalAgentId,
+    }
   })
   await Promise.all(services.starting.values())
 
