@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
 import { createEc2 } from './ec2'
 import { createTags } from './ec2-api'
-import { chooseIdentity, LOGICAL_ID_TAG, readInstanceTags } from './identity'
+import { findIdentity, LOGICAL_ID_TAG } from './identity'
 import { createImds } from './imds'
 import { createLog } from './log'
 import { registeredLogicalId } from './state'
@@ -57,15 +57,13 @@ export async function runAdoptIdentity(
     log,
     dryRun: config.dryRun,
   })
-  const tags = await readInstanceTags(imds, ec2, self.instanceId, systemClock, new AbortController().signal)
-  const logicalAgentId =
-    id ??
-    chooseIdentity(
-      tags.tags,
-      registeredLogicalId(config.stateDir, self.instanceId),
-      config.logicalAgentId,
-      self.instanceId,
-    ).logicalAgentId
+  const { identity, tags } = await findIdentity(
+    { imds, ec2, clock: systemClock, signal: new AbortController().signal },
+    self.instanceId,
+    registeredLogicalId(config.stateDir, self.instanceId),
+    config.logicalAgentId,
+  )
+  const logicalAgentId = id ?? identity.logicalAgentId
   const tagged = tags.tags?.[LOGICAL_ID_TAG] === logicalAgentId && tags.tags.ManagedBy === 'SpotOptimizer'
   if (tagged) {
     err(`${self.instanceId} is tagged ${LOGICAL_ID_TAG}=${logicalAgentId}`)

@@ -14,7 +14,7 @@ import type { Config } from './config'
 import type { Ec2 } from './ec2'
 import type { Host } from './host'
 import type { Imds } from './imds'
-import { chooseIdentity, readInstanceTags } from './identity'
+import { findIdentity } from './identity'
 import { register, registrationBody } from './registration'
 import type { Link } from './link'
 import type { Log } from './log'
@@ -68,11 +68,15 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
   const ec2 = deps.ec2(self.region)
   const pricing = deps.pricing(ec2)
-  const tags = await readInstanceTags(imds, ec2, self.instanceId, clock, signal)
+  const { identity, tags } = await findIdentity(
+    { imds, ec2, clock, signal },
+    self.instanceId,
+    state.logicalAgentId(),
+    config.logicalAgentId,
+  )
   if (signal.aborted) return
   if (tags.tags === null)
     log.warn('instance tags unreadable (no instance metadata tags, no EC2 answer)', { why: tags.why })
-  const identity = chooseIdentity(tags.tags, state.logicalAgentId(), config.logicalAgentId, self.instanceId)
   const { logicalAgentId } = identity
   if (identity.source === 'tag' && config.logicalAgentId && config.logicalAgentId !== logicalAgentId) {
     log.warn('LOGICAL_AGENT_ID disagrees with the instance tag; the tag wins', {

@@ -7,7 +7,7 @@ import { systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
 import { createEc2 } from './ec2'
-import { chooseIdentity, readInstanceTags } from './identity'
+import { findIdentity } from './identity'
 import { createImds, type Identity } from './imds'
 import { createLog, memoryLog } from './log'
 import { send } from './net/request'
@@ -103,18 +103,11 @@ export async function runCheck(
       await ec2.read('DescribeAvailabilityZones', {})
       add('EC2 API', true, `reachable in ${region}`)
       if (self) {
-        const tags = await readInstanceTags(
-          imds,
-          ec2,
+        const { identity } = await findIdentity(
+          { imds, ec2, clock: systemClock, signal: new AbortController().signal },
           self.instanceId,
-          systemClock,
-          new AbortController().signal,
-        )
-        const identity = chooseIdentity(
-          tags.tags,
           registeredLogicalId(config.stateDir, self.instanceId),
           config.logicalAgentId,
-          self.instanceId,
         )
         add(
           'logical identity',

@@ -16,6 +16,8 @@ export const LOGICAL_ID_TAG = 'LogicalAgentId'
 export const REPLICA_ID_TAG = 'ReplicaId'
 /** Where IMDS lists the instance's tags when instance metadata tags are enabled (else 404). */
 const IMDS_TAGS = 'meta-data/tags/instance'
+/** The tags the agent reads: its identity, a replica's mark, and SpotGuard's own (install.sh checks it). */
+const READ_TAGS = [LOGICAL_ID_TAG, REPLICA_ID_TAG, 'ManagedBy']
 
 export type IdentitySource = 'tag' | 'state' | 'env' | 'instance'
 
@@ -62,7 +64,7 @@ async function readOnce(imds: Imds, ec2: Ec2, instanceId: string): Promise<Insta
   if (listing !== null) {
     const tags: Tags = {}
     const keys = listing.split('\n').map((k) => k.trim())
-    for (const key of [LOGICAL_ID_TAG, REPLICA_ID_TAG].filter((k) => keys.includes(k))) {
+    for (const key of READ_TAGS.filter((k) => keys.includes(k))) {
       const value = await imds.get(`${IMDS_TAGS}/${key}`)
       if (value !== null) tags[key] = value.trim()
     }
@@ -85,4 +87,15 @@ export function chooseIdentity(
   if (registeredHere) return { logicalAgentId: registeredHere, source: 'state', replicaId }
   if (configured) return { logicalAgentId: configured, source: 'env', replicaId }
   return { logicalAgentId: instanceId, source: 'instance', replicaId }
+}
+
+/** The instance's tags and the identity they give, by the order above. */
+export async function findIdentity(
+  deps: { imds: Imds; ec2: Ec2; clock: Clock; signal: AbortSignal },
+  instanceId: string,
+  registeredHere: string | null,
+  configured: string | null,
+): Promise<{ identity: LogicalIdentity; tags: InstanceTags }> {
+  const tags = await readInstanceTags(deps.imds, deps.ec2, instanceId, deps.clock, deps.signal)
+  return { identity: chooseIdentity(tags.tags, registeredHere, configured, instanceId), tags }
 }
