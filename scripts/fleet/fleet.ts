@@ -4,7 +4,7 @@
  * scheduled work (cron does not fire under wrangler dev) and a control API for `npm run fleet --
  * interrupt <agent>`. One loop drives it all every 250 ms. docs/simulator.md says how it compares to AWS.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import type { DiskFiles, Durations } from '../../test/fakes'
@@ -75,6 +75,8 @@ export function ensureAgentBundle(): void {
 
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   ensureAgentBundle()
+  // A new region starts its ids over: disks and logs of a previous run's instances would be taken for theirs.
+  for (const dir of ['disks', 'agents']) rmSync(join(options.stateDir, dir), { recursive: true, force: true })
   mkdirSync(options.stateDir, { recursive: true })
   const logicalAgentIds = Array.from({ length: options.agents }, (_, i) => `agent-${i + 1}`)
   const spotguard = agentInstallFiles({
