@@ -158,16 +158,16 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     const version = params.get('Version')
     if (version !== EC2_API_VERSION)
       return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
-    if (isDryRun(params)) {
-      // Permission, then validation; injected capacity or throttling errors are left for real calls.
-      if (inject.isDenied(action))
-        return fail('UnauthorizedOperation', defaultMessage('UnauthorizedOperation'))
-    } else {
-      const failure = inject.failureFor(action, params)
-      if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
-    }
+    // A dry run checks permission, then validity; injected capacity or throttling is for real calls.
+    const dryRun = isDryRun(params)
+    const failure = dryRun
+      ? inject.isDenied(action)
+        ? { code: 'UnauthorizedOperation' }
+        : undefined
+      : inject.failureFor(action, params)
+    if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
     try {
-      if (isDryRun(params)) {
+      if (dryRun) {
         validateDryRun(handler, state, params)
         return fail('DryRunOperation', defaultMessage('DryRunOperation'))
       }
