@@ -6,7 +6,7 @@
  * that exited is restarted after a pause when its unit's Restart= says so (exit 0 under on-failure
  * means it stopped for good: retired, uninstalled, an ended replica).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { enabledUnits, type AgentHandle, type AgentLauncher, type RestartPolicy } from './launcher'
 
@@ -136,16 +136,27 @@ export class AgentSupervisor {
   private start(instance: HostInstance, launcher: AgentLauncher, restarts: number, now: number): Slot {
     const dir = this.instanceDir(instance.instanceId)
     mkdirSync(dir, { recursive: true })
-    const handle = launcher.start({
-      instanceId: instance.instanceId,
-      disk: instance.disk!,
-      imdsUrl: instance.imdsUrl!,
-      ec2Url: this.options.ec2Url,
-      pricingUrl: this.options.pricingUrl,
-      region: this.options.region,
-      simClock: this.options.simClock,
-      logFile: join(dir, launcher.logName),
-    })
+    const logFile = join(dir, launcher.logName)
+    let handle: AgentHandle
+    try {
+      handle = launcher.start({
+        instanceId: instance.instanceId,
+        disk: instance.disk!,
+        imdsUrl: instance.imdsUrl!,
+        ec2Url: this.options.ec2Url,
+        pricingUrl: this.options.pricingUrl,
+        region: this.options.region,
+        simClock: this.options.simClock,
+        logFile,
+      })
+    } catch (err) {
+      // A unit that cannot start (a file of it missing on the disk) fails as systemd's would, and is retried.
+      appendFileSync(
+        logFile,
+        `${launcher.unit} failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+      )
+      handle = failedStart()
+    }
     const slot: Slot = {
       instance,
       launcher,
@@ -164,4 +175,16 @@ export class AgentSupervisor {
 function restarts({ when, prevent }: RestartPolicy, code: number | null): boolean {
   if (when === 'no' || (code !== null && prevent.includes(code))) return false
   return when === 'always' || code !== 0
+}
+
+/** The handle of an agent that could not start: exited at once with a failure. */
+function failedStart(): AgentHandle {
+  return {
+    pid: null,
+    exited: Promise.resolve(1),
+    hasExited: () => true,
+    stop: async () => {},
+    kill: async () => {},
+    restart: { when: 'on-failure', prevent: [] },
+  }
 }

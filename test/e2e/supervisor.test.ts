@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { AgentSupervisor, type HostInstance } from '../../scripts/fleet/agents'
 import { ROOT } from '../../scripts/fleet/control-plane'
 import { WANTS_DIR, type AgentLauncher, type Boot, type RestartPolicy } from '../../scripts/fleet/launcher'
-import { parseEnvFile, parseUnit } from '../../scripts/fleet/unit-launcher'
+import { parseEnvFile, parseUnit, systemdUnitLauncher } from '../../scripts/fleet/unit-launcher'
 
 describe('the simulated init system', () => {
   const unit = parseUnit(readFileSync(join(ROOT, 'agent', 'spotguard-agent.service'), 'utf8'))
@@ -119,5 +119,29 @@ describe('the simulated init system', () => {
     await supervisor.reconcile(hosts, 200)
     expect(boots.map((b) => b.instanceId)).toEqual(['i-1', 'i-2', 'i-3', 'i-3'])
     expect(supervisor.running()).toEqual([expect.objectContaining({ instanceId: 'i-3', restarts: 1 })])
+  })
+
+  it('fails a unit that cannot start as systemd would: logged, and tried again after the pause', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'logs-'))
+    const supervisor = new AgentSupervisor({
+      launchers: [systemdUnitLauncher('spotguard-agent.service')],
+      region: 'us-east-1',
+      ec2Url: 'e',
+      pricingUrl: 'p',
+      simClock: null,
+      logDir,
+      restartDelayMs: 100,
+    })
+    // Enabled, but the unit file itself is not on the disk.
+    const hosts = [
+      { instanceId: 'i-1', state: 'running', tags: {}, imdsUrl: 'http://imds', disk: disk(true) },
+    ]
+    await supervisor.reconcile(hosts, 0)
+    await Promise.resolve()
+    await supervisor.reconcile(hosts, 10)
+    await supervisor.reconcile(hosts, 200)
+    const log = readFileSync(join(supervisor.instanceDir('i-1'), 'agent.log'), 'utf8')
+    expect(log.match(/spotguard-agent.service failed to start: .*no such file/gi)).toHaveLength(2)
+    expect(supervisor.running()).toEqual([])
   })
 })
