@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the SpotGuard agent: downloads the bundle and unit from the control plane, writes
-# /etc/spot-optimizer/agent.env (mode 600), replaces a legacy agent, starts the unit, runs --check.
+# /etc/spot-optimizer/agent.env (mode 600) with the logical id the agent registers with, tags the
+# instance with it, replaces a legacy agent, starts the unit, runs --check.
 #   curl -fsSL https://<control plane>/agent/install.sh | sudo sh -s -- --server https://<control plane> --token <client token>
 # Options: --server URL  --token TOKEN  --logical-id ID  --yes (no questions)
 set -eu
@@ -83,6 +84,17 @@ umask 077
   fi
 } >"$TMP/agent.env"
 install -m 0600 "$TMP/agent.env" "$ENV_FILE"
+
+# The logical id the agent registers with: --logical-id, else what the agent finds (the instance's
+# LogicalAgentId tag, its registration from this instance, the env file's, else the instance id). It
+# goes into the env file, which every instance launched from this one's images (a switch, a replica)
+# boots with, and onto the instance as its LogicalAgentId tag when the role may (ec2:CreateTags).
+set -a; . "$ENV_FILE"; set +a
+LOGICAL_ID="$(node "$INSTALL_DIR/spotguard-agent.js" --adopt-identity ${LOGICAL_ID:+"$LOGICAL_ID"})" ||
+  die "could not settle the logical id (is the instance metadata service reachable?)"
+{ grep -v '^LOGICAL_AGENT_ID=' "$ENV_FILE" || true; echo "LOGICAL_AGENT_ID=$LOGICAL_ID"; } >"$TMP/agent.env"
+install -m 0600 "$TMP/agent.env" "$ENV_FILE"
+echo "Logical id: $LOGICAL_ID"
 
 systemctl daemon-reload
 systemctl enable "$UNIT"

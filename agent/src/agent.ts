@@ -1,7 +1,8 @@
 /**
- * The agent's life: identity from IMDS, registration (retried with backoff, never fatal), then the
- * loops (heartbeat, config, commands by socket with polling fallback, pricing, replicas, cleanup,
- * monitors) until SIGTERM, when it finishes or abandons cleanly and says it goes offline.
+ * The agent's life: its instance from IMDS, its state claimed for that instance, its logical identity
+ * (identity.ts), registration (retried with backoff, never fatal; passive while a standby replica),
+ * then the loops (heartbeat, config, commands by socket with polling fallback, pricing, replicas,
+ * cleanup, monitors) until SIGTERM, when it finishes or abandons cleanly and says it goes offline.
  */
 import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
@@ -12,7 +13,9 @@ import { backoffMs, type Clock } from './clock'
 import type { Config } from './config'
 import type { Ec2 } from './ec2'
 import type { Host } from './host'
-import type { Identity, Imds } from './imds'
+import type { Imds } from './imds'
+import { findIdentity } from './identity'
+import { register, registrationBody } from './registration'
 import type { Link } from './link'
 import type { Log } from './log'
 import { createIntake, type Intake } from './commands'
@@ -42,19 +45,51 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   const self = await until(signal, clock, log, 'read identity from IMDS', () => imds.identity())
   if (!self) return
   if (config.configuredRegion && config.configuredRegion !== self.region) {
-    log.warn('AWS_REGION disagrees with IMDS; using the region of the instance', { configured: config.configuredRegion, imds: self.region })
+    log.warn('AWS_REGION disagrees with IMDS; using the region of the instance', {
+      configured: config.configuredRegion,
+      imds: self.region,
+    })
+  }
+  const claim = state.claim(self.instanceId)
+  if (claim.kind === 'cloned') {
+    log.warn('state copied from another instance (through an image) was reset', {
+      from: claim.from,
+      dropped: claim.dropped,
+    })
   }
   const retired = state.retiredReason(self.instanceId)
   if (retired) {
     log.warn('this instance no longer runs the workload; not registering', { reason: retired })
     // What it queued before the restart (a switch's or an emergency launch's report) still goes out.
     link.kick()
-    if (!(await link.drain(Infinity, signal))) log.warn('reports left undelivered', { count: link.pendingReports })
+    if (!(await link.drain(Infinity, signal)))
+      log.warn('reports left undelivered', { count: link.pendingReports })
     return
   }
-  const logicalAgentId = config.logicalAgentId ?? self.instanceId
   const ec2 = deps.ec2(self.region)
   const pricing = deps.pricing(ec2)
+  const { identity, tags } = await findIdentity(
+    { imds, ec2, clock, signal },
+    self.instanceId,
+    state.logicalAgentId(),
+    config.logicalAgentId,
+  )
+  if (signal.aborted) return
+  if (tags.tags === null)
+    log.warn('instance tags unreadable (no instance metadata tags, no EC2 answer)', { why: tags.why })
+  const { logicalAgentId } = identity
+  if (identity.source === 'tag' && config.logicalAgentId && config.logicalAgentId !== logicalAgentId) {
+    log.warn('LOGICAL_AGENT_ID disagrees with the instance tag; the tag wins', {
+      configured: config.logicalAgentId,
+      tag: logicalAgentId,
+    })
+  }
+  log.info('logical identity', {
+    logical_agent_id: logicalAgentId,
+    source: identity.source,
+    replica_id: identity.replicaId,
+    tags_via: 'via' in tags ? tags.via : null,
+  })
 
   const stop = new AbortController()
   const stopped = AbortSignal.any([signal, stop.signal])
@@ -84,15 +119,25 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     signal,
   }
 
-  const registered = await until(signal, clock, log, 'register', async () => {
-    const reply = await link.register(registrationBody(self, logicalAgentId))
-    if (reply.ok) return reply.body
-    if (reply.status === 410) log.error('this agent was deleted in the dashboard; re-enable it there')
-    throw new Error(`register answered ${reply.status || 'no answer'}: ${reply.error}`)
-  })
-  if (!registered) return
+  const registration = await register(
+    { link, clock, log },
+    registrationBody(self, logicalAgentId, identity.replicaId),
+    signal,
+  )
+  if (registration.kind === 'replica_ended') {
+    log.warn('this replica ended; the agent stops for good', { replica_id: registration.replicaId })
+    return
+  }
+  if (registration.kind === 'stopped') return
+  const registered = registration.body
+  state.rememberLogicalAgentId(logicalAgentId)
   agentConfig = registered.config ?? null
-  log.info('registered', { agent_id: registered.agent_id, logical_agent_id: logicalAgentId, instance_id: self.instanceId, version: AGENT_VERSION })
+  log.info('registered', {
+    agent_id: registered.agent_id,
+    logical_agent_id: logicalAgentId,
+    instance_id: self.instanceId,
+    version: AGENT_VERSION,
+  })
 
   // Declared before ctx.retire can run (only commands and notices call it, after registration).
   intake = createIntake(ctx)
@@ -134,7 +179,12 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
 
   const heartbeat = () => {
     const memory = process.memoryUsage()
-    log.debug('heartbeat', { rss_mb: +(memory.rss / 2 ** 20).toFixed(1), heap_mb: +(memory.heapUsed / 2 ** 20).toFixed(1), heap_total_mb: +(memory.heapTotal / 2 ** 20).toFixed(1), external_mb: +(memory.external / 2 ** 20).toFixed(1) })
+    log.debug('heartbeat', {
+      rss_mb: +(memory.rss / 2 ** 20).toFixed(1),
+      heap_mb: +(memory.heapUsed / 2 ** 20).toFixed(1),
+      heap_total_mb: +(memory.heapTotal / 2 ** 20).toFixed(1),
+      external_mb: +(memory.external / 2 ** 20).toFixed(1),
+    })
     return link.heartbeat({
       status: agentConfig?.enabled === false ? 'disabled' : 'online',
       monitored_instances: [self.instanceId],
@@ -145,29 +195,53 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     })
   }
   const reportPrices = async () => {
-    const [pools, onDemand] = await Promise.all([pricing.spotPools(self.instanceType), pricing.onDemandPrice(self.instanceType, self.region)])
+    const [pools, onDemand] = await Promise.all([
+      pricing.spotPools(self.instanceType),
+      pricing.onDemandPrice(self.instanceType, self.region),
+    ])
     link.report('pricing', 'POST', '/pricing-report', pricingReport(self, pools, onDemand, clock.now()))
   }
   const launchListedReplicas = async () => {
     const reply = await link.replicas('launching')
     if (!reply.ok) return
     for (const replica of reply.body) {
-      if (replica.status !== 'launching' || (replica.instance_id && /^i-[0-9a-f]{8,17}$/.test(replica.instance_id))) continue
-      void launchReplica(ctx, { replicaId: replica.id, poolId: replica.pool_id ?? null, az: replica.az ?? null, replicaType: replica.type ?? 'manual' })
+      if (
+        replica.status !== 'launching' ||
+        (replica.instance_id && /^i-[0-9a-f]{8,17}$/.test(replica.instance_id))
+      )
+        continue
+      void launchReplica(ctx, {
+        replicaId: replica.id,
+        poolId: replica.pool_id ?? null,
+        az: replica.az ?? null,
+        replicaType: replica.type ?? 'manual',
+      })
     }
   }
 
-  const monitors: Monitor[] = [{ name: 'scheduled-events', intervalMs: config.intervals.scheduledEvents * 1000, read: () => readScheduledEvents(imds) }]
+  const monitors: Monitor[] = [
+    {
+      name: 'scheduled-events',
+      intervalMs: config.intervals.scheduledEvents * 1000,
+      read: () => readScheduledEvents(imds),
+    },
+  ]
   if (self.mode === 'spot') {
     monitors.push(
-      { name: 'interruption', intervalMs: config.intervals.termination * 1000, read: () => readInterruption(imds) },
+      {
+        name: 'interruption',
+        intervalMs: config.intervals.termination * 1000,
+        read: () => readInterruption(imds),
+      },
       { name: 'rebalance', intervalMs: config.intervals.rebalance * 1000, read: () => readRebalance(imds) },
     )
   }
   const watcher = createWatcher(
     monitors,
     (notice) =>
-      void handleNotice(ctx, notice).then((r) => log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r })),
+      void handleNotice(ctx, notice).then((r) =>
+        log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r }),
+      ),
     clock,
     log,
   )
@@ -187,7 +261,8 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     })()
 
   // With the socket up, polling is only a safety net against a silently dead connection.
-  const pollInterval = () => (link.isStreamOpen ? Math.max(config.intervals.pendingCommands * 8, 120) : config.intervals.pendingCommands)
+  const pollInterval = () =>
+    link.isStreamOpen ? Math.max(config.intervals.pendingCommands * 8, 120) : config.intervals.pendingCommands
   const commandLoop = (async () => {
     while (!stopped.aborted) {
       if (!isRetired) await pollCommands().catch((err) => log.warn('pending-commands failed', { error: err }))
@@ -197,7 +272,12 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
 
   await Promise.all([
     every('heartbeat', config.intervals.heartbeat, heartbeat, config.intervals.heartbeat * 1000),
-    every('config refresh', config.intervals.configRefresh, refreshConfig, config.intervals.configRefresh * 1000),
+    every(
+      'config refresh',
+      config.intervals.configRefresh,
+      refreshConfig,
+      config.intervals.configRefresh * 1000,
+    ),
     every('pricing report', config.intervals.pricingReport, reportPrices),
     every('replica poll', config.intervals.replicas, launchListedReplicas),
     every('cleanup', config.intervals.cleanup, () => runCleanup(ctx), config.intervals.cleanup * 1000),
@@ -212,31 +292,26 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   // Reports still queued go out now if they can. A retired agent (after a switch or an emergency
   // launch) has nothing else to do, so it waits for the control plane as long as it is not stopped;
   // stopping, what stays is persisted and sent after a restart.
-  const delivered = isRetired && !signal.aborted ? await link.drain(Infinity, signal) : await link.drain(10_000)
+  const delivered =
+    isRetired && !signal.aborted ? await link.drain(Infinity, signal) : await link.drain(10_000)
   if (!delivered) log.warn('reports left undelivered', { count: link.pendingReports })
   if (!isRetired) {
-    await link.heartbeat({ status: 'offline', monitored_instances: [self.instanceId], instance_id: self.instanceId })
-  }
-}
-
-function registrationBody(self: Identity, logicalAgentId: string) {
-  return {
-    logical_agent_id: logicalAgentId,
-    instance_id: self.instanceId,
-    instance_type: self.instanceType,
-    region: self.region,
-    az: self.az,
-    hostname: self.hostname,
-    ami_id: self.amiId,
-    mode: self.mode,
-    agent_version: AGENT_VERSION,
-    private_ip: self.privateIp,
-    public_ip: self.publicIp,
+    await link.heartbeat({
+      status: 'offline',
+      monitored_instances: [self.instanceId],
+      instance_id: self.instanceId,
+    })
   }
 }
 
 /** Retries `work` with backoff (1 s doubling to 60 s) until it succeeds; null when stopped first. */
-async function until<T>(signal: AbortSignal, clock: Clock, log: Log, what: string, work: () => Promise<T>): Promise<T | null> {
+async function until<T>(
+  signal: AbortSignal,
+  clock: Clock,
+  log: Log,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T | null> {
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
       return await work()

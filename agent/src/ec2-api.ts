@@ -138,11 +138,21 @@ async function paged(ec2: Ec2, action: string, params: Params, each: (page: Xml)
   } while (next)
 }
 
-export async function describeInstances(ec2: Ec2, ids: string[], filters: Filter[] = []): Promise<InstanceFacts[]> {
+export async function describeInstances(
+  ec2: Ec2,
+  ids: string[],
+  filters: Filter[] = [],
+): Promise<InstanceFacts[]> {
   const out: InstanceFacts[] = []
-  await paged(ec2, 'DescribeInstances', { ...listParams('InstanceId', ids), ...filterParams(filters) }, (page) => {
-    for (const r of items(page.reservationSet)) for (const i of items(r.instancesSet)) out.push(instanceOf(i))
-  })
+  await paged(
+    ec2,
+    'DescribeInstances',
+    { ...listParams('InstanceId', ids), ...filterParams(filters) },
+    (page) => {
+      for (const r of items(page.reservationSet))
+        for (const i of items(r.instancesSet)) out.push(instanceOf(i))
+    },
+  )
   return out
 }
 
@@ -162,20 +172,29 @@ export async function describeUserData(ec2: Ec2, id: string): Promise<string | n
   return text(child(answer, 'userData'), 'value')
 }
 
-export async function createImage(ec2: Ec2, instanceId: string, name: string, noReboot: boolean, tags: Tags) {
-  const answer = await ec2.write('CreateImage', {
+/** CreateImage's parameters (shared with --check's dry run). */
+export function createImageParams(instanceId: string, name: string, noReboot: boolean, tags: Tags): Params {
+  return {
     InstanceId: instanceId,
     Name: name,
     NoReboot: noReboot,
     Description: `SpotGuard image of ${instanceId}`,
     ...tagSpecParams(['image', 'snapshot'], tags),
-  })
+  }
+}
+
+export async function createImage(ec2: Ec2, instanceId: string, name: string, noReboot: boolean, tags: Tags) {
+  const answer = await ec2.write('CreateImage', createImageParams(instanceId, name, noReboot, tags))
   return text(answer, 'imageId') ?? ''
 }
 
 export async function describeImages(ec2: Ec2, ids: string[], filters: Filter[] = []): Promise<ImageFacts[]> {
   const out: ImageFacts[] = []
-  const params = { ...listParams('ImageId', ids), ...(ids.length ? {} : { 'Owner.1': 'self' }), ...filterParams(filters) }
+  const params = {
+    ...listParams('ImageId', ids),
+    ...(ids.length ? {} : { 'Owner.1': 'self' }),
+    ...filterParams(filters),
+  }
   await paged(ec2, 'DescribeImages', params, (page) => {
     for (const x of items(page.imagesSet)) {
       out.push({
@@ -195,13 +214,18 @@ export async function describeSnapshots(ec2: Ec2, filters: Filter[]): Promise<Sn
   const out: SnapshotFacts[] = []
   await paged(ec2, 'DescribeSnapshots', { 'Owner.1': 'self', ...filterParams(filters) }, (page) => {
     for (const x of items(page.snapshotSet)) {
-      out.push({ snapshotId: text(x, 'snapshotId') ?? '', startedAt: time(text(x, 'startTime')), tags: tagsOf(x) })
+      out.push({
+        snapshotId: text(x, 'snapshotId') ?? '',
+        startedAt: time(text(x, 'startTime')),
+        tags: tagsOf(x),
+      })
     }
   })
   return out
 }
 
-export async function runInstance(ec2: Ec2, spec: LaunchSpec): Promise<string> {
+/** RunInstances' parameters for one instance (shared with --check's dry run). */
+export function runInstanceParams(spec: LaunchSpec): Params {
   const params: Params = {
     ImageId: spec.imageId,
     InstanceType: spec.instanceType,
@@ -220,7 +244,11 @@ export async function runInstance(ec2: Ec2, spec: LaunchSpec): Promise<string> {
     params['InstanceMarketOptions.SpotOptions.SpotInstanceType'] = 'one-time'
     params['InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior'] = 'terminate'
   }
-  const answer = await ec2.write('RunInstances', params)
+  return params
+}
+
+export async function runInstance(ec2: Ec2, spec: LaunchSpec): Promise<string> {
+  const answer = await ec2.write('RunInstances', runInstanceParams(spec))
   const id = text(items(answer.instancesSet)[0], 'instanceId')
   if (!id) throw new Error('RunInstances answered without an instance id')
   return id
@@ -244,7 +272,10 @@ export async function terminateInstance(ec2: Ec2, id: string): Promise<void> {
 
 /** Elastic IPs associated with an instance. */
 export async function describeAddresses(ec2: Ec2, instanceId: string) {
-  const answer = await ec2.read('DescribeAddresses', filterParams([{ name: 'instance-id', values: [instanceId] }]))
+  const answer = await ec2.read(
+    'DescribeAddresses',
+    filterParams([{ name: 'instance-id', values: [instanceId] }]),
+  )
   return items(answer.addressesSet).map((a) => ({
     allocationId: text(a, 'allocationId'),
     publicIp: text(a, 'publicIp'),
@@ -254,7 +285,11 @@ export async function describeAddresses(ec2: Ec2, instanceId: string) {
 }
 
 export async function associateAddress(ec2: Ec2, allocationId: string, instanceId: string): Promise<void> {
-  await ec2.write('AssociateAddress', { AllocationId: allocationId, InstanceId: instanceId, AllowReassociation: true })
+  await ec2.write('AssociateAddress', {
+    AllocationId: allocationId,
+    InstanceId: instanceId,
+    AllowReassociation: true,
+  })
 }
 
 /** Available subnets of a VPC in one AZ, the one with most free addresses first. */
@@ -268,7 +303,10 @@ export async function describeSubnets(ec2: Ec2, vpcId: string, az: string): Prom
   )
   return items(answer.subnetSet)
     .filter((s) => (text(s, 'state') ?? 'available') === 'available')
-    .sort((a, b) => Number(text(b, 'availableIpAddressCount') ?? 0) - Number(text(a, 'availableIpAddressCount') ?? 0))
+    .sort(
+      (a, b) =>
+        Number(text(b, 'availableIpAddressCount') ?? 0) - Number(text(a, 'availableIpAddressCount') ?? 0),
+    )
     .flatMap((s) => text(s, 'subnetId') ?? [])
 }
 
@@ -300,12 +338,17 @@ export async function deleteSnapshot(ec2: Ec2, snapshotId: string): Promise<void
   await ec2.write('DeleteSnapshot', { SnapshotId: snapshotId })
 }
 
-/** Tags resources (the IAM policy allows only SpotGuard's tag keys here). */
-export async function createTags(ec2: Ec2, resourceIds: string[], tags: Tags): Promise<void> {
+/** CreateTags' parameters (shared with --check's dry run). */
+export function createTagsParams(resourceIds: string[], tags: Tags): Params {
   const params: Params = listParams('ResourceId', resourceIds)
   Object.entries(tags).forEach(([k, v], i) => {
     params[`Tag.${i + 1}.Key`] = k
     params[`Tag.${i + 1}.Value`] = v
   })
-  await ec2.write('CreateTags', params)
+  return params
+}
+
+/** Tags resources (the IAM policy allows only SpotGuard's tag keys here). */
+export async function createTags(ec2: Ec2, resourceIds: string[], tags: Tags): Promise<void> {
+  await ec2.write('CreateTags', createTagsParams(resourceIds, tags))
 }

@@ -14,7 +14,8 @@ export const EC2_API_VERSION = '2016-11-15'
 const TIMEOUT_MS = 30_000
 const MAX_ATTEMPTS = 5
 
-export type Ec2ErrorKind = 'capacity' | 'throttled' | 'unauthorized' | 'not_found' | 'invalid' | 'server' | 'network' | 'dry_run'
+export type Ec2ErrorKind =
+  'capacity' | 'throttled' | 'unauthorized' | 'not_found' | 'invalid' | 'server' | 'network' | 'dry_run'
 
 const CAPACITY = new Set([
   'InsufficientInstanceCapacity',
@@ -35,8 +36,9 @@ export function kindOf(code: string, status: number): Ec2ErrorKind {
   if (CAPACITY.has(code)) return 'capacity'
   if (THROTTLED.has(code)) return 'throttled'
   if (UNAUTHORIZED.has(code)) return 'unauthorized'
-  if (code.endsWith('.NotFound') || code.endsWith('.Malformed') && status === 404) return 'not_found'
-  if (status >= 500 || code === 'InternalError' || code === 'Unavailable' || code === 'ServiceUnavailable') return 'server'
+  if (code.endsWith('.NotFound') || (code.endsWith('.Malformed') && status === 404)) return 'not_found'
+  if (status >= 500 || code === 'InternalError' || code === 'Unavailable' || code === 'ServiceUnavailable')
+    return 'server'
   return 'invalid'
 }
 
@@ -54,7 +56,12 @@ export class Ec2Error extends Error {
   }
   /** Worth trying again later (the same call may succeed). */
   get retryable(): boolean {
-    return this.kind === 'throttled' || this.kind === 'server' || this.kind === 'network' || this.kind === 'capacity'
+    return (
+      this.kind === 'throttled' ||
+      this.kind === 'server' ||
+      this.kind === 'network' ||
+      this.kind === 'capacity'
+    )
   }
 }
 
@@ -65,11 +72,19 @@ export type Params = Record<string, string | number | boolean | undefined>
 export type Xml = { [key: string]: XmlValue }
 export type XmlValue = string | Xml | XmlValue[] | undefined
 
+/** What EC2 says of a call made with `DryRun=true`: it would be allowed, or why not. */
+export type DryRunAnswer = { allowed: true } | { allowed: false; error: Ec2Error }
+
 export interface Ec2 {
   /** A read (Describe*): always made, even in dry-run. */
   read(action: string, params?: Params): Promise<Xml>
   /** A write: in dry-run it is logged and throws Ec2Error(kind 'dry_run') instead. */
   write(action: string, params?: Params): Promise<Xml>
+  /**
+   * The call with `DryRun=true` (made in SPOTGUARD_DRY_RUN too: EC2 changes nothing): `allowed` when
+   * EC2 answers DryRunOperation; UnauthorizedOperation (a missing permission) or any other error else.
+   */
+  dryRun(action: string, params?: Params): Promise<DryRunAnswer>
   readonly region: string
 }
 
@@ -171,6 +186,16 @@ export function createEc2(options: Ec2Options): Ec2 {
         throw new Ec2Error(action, 'DryRun', 'SPOTGUARD_DRY_RUN is on', 0)
       }
       return call(action, params)
+    },
+    async dryRun(action, params = {}) {
+      try {
+        await call(action, { ...params, DryRun: true })
+      } catch (err) {
+        if (!(err instanceof Ec2Error)) throw err
+        return err.code === 'DryRunOperation' ? { allowed: true } : { allowed: false, error: err }
+      }
+      // EC2 never answers a dry run with success: an endpoint that did made the call.
+      throw new Ec2Error(action, 'DryRunIgnored', 'the endpoint made the call instead of a dry run', 200)
     },
   }
 }

@@ -1,4 +1,8 @@
-/** Entry point: `--version`, `--check`, or run. Builds `{ imds, ec2, link, clock, log }` once. */
+/**
+ * Entry point: `--version`, `--check`, `--adopt-identity [ID]` (install.sh), or run. Builds
+ * `{ imds, ec2, link, clock, log }` once.
+ */
+import { runAdoptIdentity } from './adopt-identity'
 import { runAgent } from './agent'
 import { runCheck } from './check'
 import { scaledClock, systemClock } from './clock'
@@ -19,7 +23,18 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stdout.write(`${AGENT_VERSION}\n`)
     return 0
   }
-  if (argv.includes('--check')) return (await runCheck(env, (line) => process.stdout.write(line + '\n'))) ? 0 : 1
+  if (argv.includes('--check'))
+    return (await runCheck(env, (line) => process.stdout.write(line + '\n'))) ? 0 : 1
+  const adopt = argv.indexOf('--adopt-identity')
+  if (adopt >= 0) {
+    const value = argv[adopt + 1]
+    return runAdoptIdentity(
+      env,
+      value && !value.startsWith('--') ? value : null,
+      (line) => process.stdout.write(line + '\n'),
+      (line) => process.stderr.write(line + '\n'),
+    )
+  }
 
   let config
   try {
@@ -57,7 +72,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     {
       config,
       imds,
-      ec2: (region) => createEc2({ region, endpoint: config.ec2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
+      ec2: (region) =>
+        createEc2({ region, endpoint: config.ec2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
       host: systemHost,
       pricing: (ec2) => createPricing({ ec2, credentials, clock, log, endpoint: config.pricingEndpoint }),
       link,

@@ -1,6 +1,9 @@
 /**
  * The agent's state directory: what must survive a restart so that no command runs twice and no
- * report is lost. One JSON file, replaced atomically (write + rename) on every change.
+ * report is lost. One JSON file, replaced atomically (write + rename) on every change. The file says
+ * whose it is: an instance launched from an image of another (a switch's AMI, a replica's) boots with a
+ * copy of that instance's file, which `claim` recognises and resets, so nothing of the other instance
+ * (a running switch, undelivered reports, its retirement) is ever resumed or sent from this one.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -36,10 +39,28 @@ const StateFile = z.object({
   outbox: z.array(OutboxItem),
   /** Set when the workload left this instance (switch, promotion, uninstall): never register again here. */
   retired: z.object({ instanceId: z.string(), reason: z.string(), at: z.number() }).nullable().default(null),
+  /** The instance this state belongs to (null: written before the agent recorded it). */
+  instanceId: z.string().nullable().default(null),
+  /** The logical id this agent registered with on that instance. */
+  logicalAgentId: z.string().nullable().default(null),
 })
 type StateFile = z.infer<typeof StateFile>
 
+/** What `claim` found: the state was this instance's, or a copy of another instance's (now reset). */
+export type Claim =
+  | { kind: 'own' }
+  | { kind: 'adopted' }
+  | { kind: 'cloned'; from: string; dropped: { inflight: number; outbox: number } }
+
 export interface State {
+  /**
+   * Makes the state this instance's. A state of another instance (a copy through an image) is reset:
+   * executed ids, in-flight commands, undelivered reports, the retired marker and the logical id.
+   */
+  claim(instanceId: string): Claim
+  /** The logical id registered from this instance (null before the first registration here). */
+  logicalAgentId(): string | null
+  rememberLogicalAgentId(id: string): void
   isExecuted(commandId: string): boolean
   markExecuted(commandId: string, at: number): void
   inflight(): Inflight[]
@@ -57,7 +78,15 @@ export interface State {
   retiredReason(instanceId: string): string | null
 }
 
-const empty = (): StateFile => ({ version: 1, executed: {}, inflight: {}, outbox: [], retired: null })
+const empty = (): StateFile => ({
+  version: 1,
+  executed: {},
+  inflight: {},
+  outbox: [],
+  retired: null,
+  instanceId: null,
+  logicalAgentId: null,
+})
 
 /** The state in `dir` (created if missing); a corrupt file is kept aside and replaced. */
 export function openState(dir: string, now: () => number): State {
@@ -79,6 +108,19 @@ export function openState(dir: string, now: () => number): State {
   return memoryBacked(data, save, now)
 }
 
+/**
+ * The logical id registered from `instanceId`, read without opening (or creating) the state: null when
+ * there is no state, it belongs to another instance, or it can't be read (--check, install.sh).
+ */
+export function registeredLogicalId(dir: string, instanceId: string): string | null {
+  try {
+    const data = StateFile.parse(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')))
+    return data.instanceId === instanceId ? data.logicalAgentId : null
+  } catch {
+    return null
+  }
+}
+
 /** A state that is not persisted (tests, --check). */
 export function memoryState(now: () => number = Date.now): State {
   return memoryBacked(empty(), () => {}, now)
@@ -86,6 +128,30 @@ export function memoryState(now: () => number = Date.now): State {
 
 function memoryBacked(data: StateFile, save: () => void, now: () => number): State {
   return {
+    claim(instanceId) {
+      const owner = data.instanceId
+      if (owner === instanceId) return { kind: 'own' }
+      if (owner === null) {
+        // Written before the owner was recorded, most likely here; a command aimed at another
+        // instance can't be this one's to resume.
+        for (const [id, entry] of Object.entries(data.inflight)) {
+          if (entry.command.instance_id && entry.command.instance_id !== instanceId) delete data.inflight[id]
+        }
+        data.instanceId = instanceId
+        save()
+        return { kind: 'adopted' }
+      }
+      const dropped = { inflight: Object.keys(data.inflight).length, outbox: data.outbox.length }
+      Object.assign(data, empty(), { instanceId })
+      save()
+      return { kind: 'cloned', from: owner, dropped }
+    },
+    logicalAgentId: () => data.logicalAgentId,
+    rememberLogicalAgentId(id) {
+      if (data.logicalAgentId === id) return
+      data.logicalAgentId = id
+      save()
+    },
     isExecuted: (id) => id in data.executed,
     markExecuted(id, at) {
       data.executed[id] = at

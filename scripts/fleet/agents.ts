@@ -1,14 +1,14 @@
 /**
- * Runs the agent bundle as real processes, one per simulated instance that carries a `LogicalAgentId`
- * tag and is running (as an agent baked into the AMI would start on every instance launched from it),
- * bound to that instance's IMDS. A replica's agent starts only once its parent is gone or its parent's
- * agent retired (the replica was promoted): before that, two agents would claim one logical id.
- * A process whose instance is gone is stopped; one that failed is restarted after a pause, as
- * systemd's Restart=on-failure would (exit 0 means it retired). Each instance has its own state dir.
+ * The simulated instances' init system: on every running instance it starts each agent unit enabled
+ * on that instance's disk, through the launcher of that unit (launcher.ts), exactly as systemd would
+ * at boot: replicas included, with the disk's own env file and state, nothing injected but what
+ * stands in for AWS. An agent whose instance stops running is stopped (SIGTERM, as at shutdown); one
+ * that exited is restarted after a pause when its unit's Restart= says so (exit 0 under on-failure
+ * means it stopped for good: retired, uninstalled, an ended replica).
  */
-import { mkdirSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startProcess, type ManagedProcess } from './processes'
+import { enabledUnits, type AgentHandle, type AgentLauncher, type RestartPolicy } from './launcher'
 
 /** One instance of the simulated region, as the supervisor needs it. */
 export interface HostInstance {
@@ -17,128 +17,174 @@ export interface HostInstance {
   tags: Record<string, string>
   /** Its fake IMDS (null while it has none). */
   imdsUrl: string | null
+  /** Its root file system (null: it carries no files). */
+  disk: string | null
 }
 
 export interface AgentSupervisorOptions {
-  /** Path of agent/dist/spotguard-agent.js. */
-  bundle: string
-  serverUrl: string
-  token: string
+  /** One per kind of agent, by the unit that runs it. */
+  launchers: AgentLauncher[]
   region: string
   ec2Url: string
   pricingUrl: string
-  /** Per-instance state dirs and logs go under here. */
-  stateDir: string
-  /** Extra environment (intervals of agent-api.md, in seconds). */
-  env?: Record<string, string>
-  /** Pause before a dead agent is started again (ms). */
+  /** The simulated clock's spec (`<origin>x<speed>`); null on real time. */
+  simClock: string | null
+  /** Each instance's agent logs go under `<logDir>/agents/<instance id>/`. */
+  logDir: string
+  /** Pause before an agent that exited is started again, as RestartSec (ms). */
   restartDelayMs?: number
 }
 
 export interface RunningAgent {
-  logicalAgentId: string
+  /** The instance's LogicalAgentId tag (for display: the agent finds its identity itself). */
+  logicalAgentId: string | null
   instanceId: string
-  pid: number
+  unit: string
+  pid: number | null
   startedAt: number
   restarts: number
 }
 
 interface Slot {
-  logicalAgentId: string
-  process: ManagedProcess
+  instance: HostInstance
+  launcher: AgentLauncher
+  handle: AgentHandle
   startedAt: number
   restarts: number
-  /** Set when the process died: not before this time is it started again. */
+  /** Set when the agent exited and will be restarted: not before this time. */
   restartAfter: number | null
-  /** Its exit code once it exited (null: killed by a signal, or still running). */
-  exitCode: number | null
+  /** Once it exited: its code (null: killed by a signal). */
+  exit: { code: number | null } | null
 }
 
-/** Whether an agent may run on this instance at all (replicas are further held back by reconcile). */
-export function canHostAgent(instance: HostInstance): boolean {
-  return instance.state === 'running' && !!instance.tags.LogicalAgentId && !!instance.imdsUrl
+/** Whether an instance is up with the services an agent needs (a running instance has its IMDS). */
+export function isBooted(instance: HostInstance): boolean {
+  return instance.state === 'running' && !!instance.imdsUrl && !!instance.disk && existsSync(instance.disk)
 }
 
 export class AgentSupervisor {
+  /** By `<instance id>/<unit>`. */
   private readonly slots = new Map<string, Slot>()
+  private readonly launchers: Map<string, AgentLauncher>
   private stopped = false
 
-  constructor(private readonly options: AgentSupervisorOptions) {}
+  constructor(private readonly options: AgentSupervisorOptions) {
+    this.launchers = new Map(options.launchers.map((l) => [l.unit, l]))
+  }
 
-  /** Starts, restarts and stops agent processes so that they match the instances. */
+  /** Starts, restarts and stops agents so that they match the instances and their disks. */
   async reconcile(instances: HostInstance[], now = Date.now()): Promise<void> {
     if (this.stopped) return
-    const running = new Set(instances.filter((i) => i.state === 'running').map((i) => i.instanceId))
-    const parentActive = (parent: string | undefined) => {
-      if (!parent || !running.has(parent)) return false
-      const slot = this.slots.get(parent)
-      return !slot || slot.exitCode !== 0
-    }
-    const hosts = new Map(instances.filter((i) => canHostAgent(i) && !(i.tags.ReplicaId && parentActive(i.tags.ParentInstance))).map((i) => [i.instanceId, i]))
-    for (const [instanceId, slot] of this.slots) {
-      if (!hosts.has(instanceId)) {
-        this.slots.delete(instanceId)
-        await slot.process.stop()
+    const wanted = new Map<string, { instance: HostInstance; launcher: AgentLauncher }>()
+    for (const instance of instances.filter(isBooted)) {
+      for (const unit of enabledUnits(instance.disk!)) {
+        const launcher = this.launchers.get(unit)
+        if (launcher) wanted.set(`${instance.instanceId}/${unit}`, { instance, launcher })
       }
     }
-    for (const [instanceId, instance] of hosts) {
-      const slot = this.slots.get(instanceId)
-      if (!slot) {
-        this.slots.set(instanceId, this.launch(instance, 0, now))
-      } else if (slot.process.hasExited() && slot.exitCode !== 0) {
+    for (const [key, slot] of this.slots) {
+      if (wanted.has(key)) continue
+      this.slots.delete(key)
+      await slot.handle.stop()
+    }
+    for (const [key, { instance, launcher }] of wanted) {
+      const slot = this.slots.get(key)
+      if (!slot) this.slots.set(key, this.start(instance, launcher, 0, now))
+      else if (slot.exit && restarts(slot.handle.restart, slot.exit.code)) {
         if (slot.restartAfter === null) slot.restartAfter = now + (this.options.restartDelayMs ?? 2_000)
-        else if (now >= slot.restartAfter) this.slots.set(instanceId, this.launch(instance, slot.restarts + 1, now))
+        else if (now >= slot.restartAfter)
+          this.slots.set(key, this.start(instance, launcher, slot.restarts + 1, now))
       }
     }
   }
 
-  /** The live agent processes. */
+  /** The live agents. */
   running(): RunningAgent[] {
-    return [...this.slots.entries()]
-      .filter(([, slot]) => !slot.process.hasExited())
-      .map(([instanceId, slot]) => ({ logicalAgentId: slot.logicalAgentId, instanceId, pid: slot.process.pid, startedAt: slot.startedAt, restarts: slot.restarts }))
+    return [...this.slots.values()]
+      .filter((slot) => !slot.handle.hasExited())
+      .map((slot) => ({
+        logicalAgentId: slot.instance.tags.LogicalAgentId ?? null,
+        instanceId: slot.instance.instanceId,
+        unit: slot.launcher.unit,
+        pid: slot.handle.pid,
+        startedAt: slot.startedAt,
+        restarts: slot.restarts,
+      }))
   }
 
-  /** SIGKILLs the agent of an instance (a crash); the next reconcile after the pause starts it again. */
+  /** SIGKILLs the agents of an instance (a crash); the next reconcile after the pause restarts them. */
   async kill(instanceId: string): Promise<void> {
-    await this.slots.get(instanceId)?.process.kill()
+    await Promise.all(
+      [...this.slots.values()]
+        .filter((s) => s.instance.instanceId === instanceId)
+        .map((s) => s.handle.kill()),
+    )
   }
 
-  /** Stops every agent process (SIGTERM, so each sends its offline heartbeat). */
+  /** Stops every agent (SIGTERM, so each sends its offline heartbeat). */
   async stop(): Promise<void> {
     this.stopped = true
-    await Promise.all([...this.slots.values()].map((slot) => slot.process.stop()))
+    await Promise.all([...this.slots.values()].map((slot) => slot.handle.stop()))
     this.slots.clear()
   }
 
-  /** The directory holding an instance's agent state and log. */
+  /** The directory holding an instance's agent logs. */
   instanceDir(instanceId: string): string {
-    return join(this.options.stateDir, 'agents', instanceId)
+    return join(this.options.logDir, 'agents', instanceId)
   }
 
-  private launch(instance: HostInstance, restarts: number, now: number): Slot {
-    const logicalAgentId = instance.tags.LogicalAgentId!
+  private start(instance: HostInstance, launcher: AgentLauncher, restarts: number, now: number): Slot {
     const dir = this.instanceDir(instance.instanceId)
-    mkdirSync(join(dir, 'state'), { recursive: true })
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      SPOT_OPTIMIZER_SERVER_URL: this.options.serverUrl,
-      SPOT_OPTIMIZER_CLIENT_TOKEN: this.options.token,
-      LOGICAL_AGENT_ID: logicalAgentId,
-      AWS_REGION: this.options.region,
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: instance.imdsUrl!,
-      AWS_ENDPOINT_URL_EC2: this.options.ec2Url,
-      AWS_ENDPOINT_URL_PRICING: this.options.pricingUrl,
-      SPOTGUARD_STATE_DIR: join(dir, 'state'),
-      ...this.options.env,
+    mkdirSync(dir, { recursive: true })
+    const logFile = join(dir, launcher.logName)
+    let handle: AgentHandle
+    try {
+      handle = launcher.start({
+        instanceId: instance.instanceId,
+        disk: instance.disk!,
+        imdsUrl: instance.imdsUrl!,
+        ec2Url: this.options.ec2Url,
+        pricingUrl: this.options.pricingUrl,
+        region: this.options.region,
+        simClock: this.options.simClock,
+        logFile,
+      })
+    } catch (err) {
+      // A unit that cannot start (a file of it missing on the disk) fails as systemd's would, and is retried.
+      appendFileSync(
+        logFile,
+        `${launcher.unit} failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+      )
+      handle = failedStart()
     }
-    const child = startProcess(`agent ${logicalAgentId}@${instance.instanceId}`, process.execPath, [this.options.bundle], {
-      env,
-      logFile: join(dir, 'agent.log'),
-    })
-    const slot: Slot = { logicalAgentId, process: child, startedAt: now, restarts, restartAfter: null, exitCode: null }
-    void child.exited.then((code) => (slot.exitCode = code))
+    const slot: Slot = {
+      instance,
+      launcher,
+      handle,
+      startedAt: now,
+      restarts,
+      restartAfter: null,
+      exit: null,
+    }
+    void handle.exited.then((code) => (slot.exit = { code }))
     return slot
+  }
+}
+
+/** Whether systemd starts an agent that exited with `code` again (Restart=, RestartPreventExitStatus=). */
+function restarts({ when, prevent }: RestartPolicy, code: number | null): boolean {
+  if (when === 'no' || (code !== null && prevent.includes(code))) return false
+  return when === 'always' || code !== 0
+}
+
+/** The handle of an agent that could not start: exited at once with a failure. */
+function failedStart(): AgentHandle {
+  return {
+    pid: null,
+    exited: Promise.resolve(1),
+    hasExited: () => true,
+    stop: async () => {},
+    kill: async () => {},
+    restart: { when: 'on-failure', prevent: [] },
   }
 }

@@ -1,13 +1,17 @@
 /**
- * The simulated fleet against a running control plane: the simulated region, one agent process per
- * instance, the Worker's scheduled work (cron does not fire under wrangler dev) and a control API
- * for `npm run fleet -- interrupt <agent>`. One loop drives it all every 250 ms.
+ * The simulated fleet against a running control plane: the simulated region (each workload seeded from
+ * a golden image with the agent installed), the agents its instances boot (agents.ts), the Worker's
+ * scheduled work (cron does not fire under wrangler dev) and a control API for `npm run fleet --
+ * interrupt <agent>`. One loop drives it all every 250 ms. docs/simulator.md says how it compares to AWS.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
-import type { Durations } from '../../test/fakes'
+import type { DiskFiles, Durations } from '../../test/fakes'
 import { AgentSupervisor } from './agents'
+import { AGENT_UNIT, agentInstallFiles } from './golden-image'
+import type { AgentLauncher } from './launcher'
+import { systemdUnitLauncher } from './unit-launcher'
 import { ROOT } from './control-plane'
 import { startControlApi, type ControlApi } from './control-api'
 import { startSimRegion, type SimRegion } from './region'
@@ -30,8 +34,17 @@ export interface FleetOptions {
   seed?: number
   durations?: Partial<Durations>
   lifecycle?: 'spot' | 'on-demand'
-  /** Extra agent environment (intervals in seconds). */
+  /** More settings of the golden image's env file (intervals in seconds). */
   agentEnv?: Record<string, string>
+  /**
+   * What a workload's golden image carries; default: the 5.x agent installed (`agentInstallFiles`),
+   * given here as `spotguard` so another install can start from it.
+   */
+  install?: (logicalAgentId: string, spotguard: DiskFiles) => DiskFiles
+  /** Launchers of other kinds of agent (by unit), beside the 5.x agent's. */
+  launchers?: AgentLauncher[]
+  /** The tags of a workload's instance (default `LogicalAgentId` and `Name`). */
+  workloadTags?: (logicalAgentId: string) => Record<string, string>
 }
 
 export interface Fleet {
@@ -39,7 +52,10 @@ export interface Fleet {
   readonly supervisor: AgentSupervisor
   readonly control: ControlApi
   readonly logicalAgentIds: string[]
-  /** The instance an agent's workload runs on now (its newest running non-replica or promoted one). */
+  /**
+   * The instance a workload's traffic goes to now, as EC2 shows it: the running instance of that
+   * `LogicalAgentId` holding its Elastic IP, else its newest running non-replica, else its newest.
+   */
   primaryOf(logicalAgentId: string): string | undefined
   /** Crons run and their failures so far. */
   readonly crons: { runs: number; failures: number }
@@ -53,13 +69,22 @@ const CRONS = [
 
 /** Builds the agent bundle when it is missing (wrangler's [build] makes it too). */
 export function ensureAgentBundle(): void {
-  if (!existsSync(AGENT_BUNDLE)) execFileSync(process.execPath, [join(ROOT, 'agent', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' })
+  if (!existsSync(AGENT_BUNDLE))
+    execFileSync(process.execPath, [join(ROOT, 'agent', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' })
 }
 
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   ensureAgentBundle()
+  // A new region starts its ids over: disks and logs of a previous run's instances would be taken for theirs.
+  for (const dir of ['disks', 'agents']) rmSync(join(options.stateDir, dir), { recursive: true, force: true })
   mkdirSync(options.stateDir, { recursive: true })
   const logicalAgentIds = Array.from({ length: options.agents }, (_, i) => `agent-${i + 1}`)
+  const spotguard = agentInstallFiles({
+    bundle: AGENT_BUNDLE,
+    serverUrl: options.serverUrl,
+    token: options.token,
+    env: options.agentEnv,
+  })
   const region = await startSimRegion({
     agents: logicalAgentIds,
     speed: options.speed,
@@ -68,25 +93,34 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     signals: options.signals ?? true,
     durations: options.durations,
     lifecycle: options.lifecycle,
+    disksDir: join(options.stateDir, 'disks'),
+    install: (logicalAgentId) => options.install?.(logicalAgentId, spotguard) ?? spotguard,
+    workloadTags: options.workloadTags,
   })
   const supervisor = new AgentSupervisor({
-    bundle: AGENT_BUNDLE,
-    serverUrl: options.serverUrl,
-    token: options.token,
+    launchers: [systemdUnitLauncher(AGENT_UNIT), ...(options.launchers ?? [])],
     region: region.region,
     ec2Url: region.ec2.url,
     pricingUrl: region.pricing.url,
-    stateDir: options.stateDir,
-    env: { ...(options.speed === 1 ? {} : { SPOTGUARD_SIM_CLOCK: region.clock.spec }), ...options.agentEnv },
+    simClock: options.speed === 1 ? null : region.clock.spec,
+    logDir: options.stateDir,
   })
   const primaryOf = (logicalAgentId: string) => {
-    const candidates = region.hosts().filter((h) => h.tags.LogicalAgentId === logicalAgentId && h.state === 'running')
-    const withAgent = new Set(supervisor.running().map((r) => r.instanceId))
-    const pick = candidates.filter((h) => withAgent.has(h.instanceId)).at(-1) ?? candidates.filter((h) => !h.tags.ReplicaId).at(-1)
+    const running = [...region.ec2.state.instances.values()].filter(
+      (i) => i.tags.LogicalAgentId === logicalAgentId && i.state === 'running',
+    )
+    const holding = new Set([...region.ec2.state.addresses.values()].map((a) => a.instanceId))
+    const pick =
+      running.find((i) => holding.has(i.instanceId)) ??
+      running.filter((i) => !i.tags.ReplicaId).at(-1) ??
+      running.at(-1)
     return pick?.instanceId
   }
   const control = await startControlApi({ region, supervisor, primaryOf, logicalAgentIds })
-  writeFileSync(join(options.stateDir, 'fleet.json'), `${JSON.stringify({ control: control.url, pid: process.pid }, null, 2)}\n`)
+  writeFileSync(
+    join(options.stateDir, 'fleet.json'),
+    `${JSON.stringify({ control: control.url, pid: process.pid }, null, 2)}\n`,
+  )
 
   const crons = { runs: 0, failures: 0 }
   const lastCron = new Map(CRONS.map((c) => [c.cron, region.clock.now()]))

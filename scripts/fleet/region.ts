@@ -1,11 +1,23 @@
 /**
  * The simulated AWS region of the fleet, on the fakes' region core (startRegionServices: fake EC2,
  * Price List, one fake IMDS per instance started as instances launch) with spot prices from the
- * seeded market, moving per AZ, and one workload per agent (its own VPC, instance and Elastic IP).
- * The clock runs `speed` times faster than real time; `tick()` applies due transitions and the
- * random signals.
+ * seeded market, moving per AZ, and one workload per agent seeded as a customer has it: its own VPC,
+ * a golden image carrying the installed agent, an instance launched from it and tagged
+ * `LogicalAgentId` (instance metadata tags on), an Elastic IP. Instances carry their files (disks
+ * under `disksDir`), so images and launches copy what is installed. The clock runs `speed` times
+ * faster than real time; `tick()` applies due transitions and the random signals.
  */
-import { startRegionServices, seedWorkload, DEFAULT_ON_DEMAND, type FakeEc2, type FakeImds, type FakePricing, type Durations } from '../../test/fakes'
+import {
+  startRegionServices,
+  seedWorkload,
+  directoryDisks,
+  DEFAULT_ON_DEMAND,
+  type DiskFiles,
+  type FakeEc2,
+  type FakeImds,
+  type FakePricing,
+  type Durations,
+} from '../../test/fakes'
 import { scaledClock } from '../../test/fakes/clock'
 import type { HostInstance } from './agents'
 import { spotPrice, type MarketOptions } from './market'
@@ -26,6 +38,12 @@ export interface SimRegionOptions {
   durations?: Partial<Durations>
   /** Each workload starts on spot in its AZ, or on-demand. */
   lifecycle?: 'spot' | 'on-demand'
+  /** The instances' and images' disks live here. */
+  disksDir: string
+  /** What the golden image of a workload carries (its installed agent). */
+  install(logicalAgentId: string): DiskFiles
+  /** The tags of a workload's instance (default `LogicalAgentId` and `Name`). */
+  workloadTags?: (logicalAgentId: string) => Record<string, string>
 }
 
 export interface SimRegion {
@@ -54,7 +72,8 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   const region = options.region ?? 'us-east-1'
   const instanceType = options.instanceType ?? 't3.medium'
   const clock = scaledClock(options.origin, options.speed)
-  const services = await startRegionServices({ region, clock, durations: options.durations })
+  const disks = directoryDisks(options.disksDir)
+  const services = await startRegionServices({ region, clock, durations: options.durations, disks })
   const { ec2, pricing } = services
   const onDemandPrice = DEFAULT_ON_DEMAND[region]?.[instanceType] ?? 0.0416
   const market: MarketOptions = { seed: options.seed, onDemandPrice, zones: ec2.state.zones }
@@ -63,10 +82,22 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   // Seeding launches the instance, which starts its IMDS.
   options.agents.forEach((logicalAgentId, n) => {
     const az = ec2.state.zones[n % ec2.state.zones.length]
-    const workload = seedWorkload(ec2, { instanceType, lifecycle: options.lifecycle ?? 'spot', az })
-    const instance = ec2.instance(workload.instanceId)!
-    instance.tags.LogicalAgentId = logicalAgentId
-    instance.tags.Name = logicalAgentId
+    const imageId = ec2.seed.addImage({
+      ownerId: 'self',
+      name: `golden-${logicalAgentId}`,
+      files: options.install(logicalAgentId),
+    })
+    const { instanceId } = seedWorkload(ec2, {
+      instanceType,
+      lifecycle: options.lifecycle ?? 'spot',
+      az,
+      imageId,
+      metadataTags: true,
+    })
+    ec2.instance(instanceId)!.tags = options.workloadTags?.(logicalAgentId) ?? {
+      LogicalAgentId: logicalAgentId,
+      Name: logicalAgentId,
+    }
   })
   await Promise.all(services.starting.values())
 
@@ -91,9 +122,16 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
     clock,
     onDemandPrice,
     hosts: () =>
-      [...ec2.state.instances.values()].map((i) => ({ instanceId: i.instanceId, state: i.state, tags: i.tags, imdsUrl: services.imds.get(i.instanceId)?.url ?? null })),
+      [...ec2.state.instances.values()].map((i) => ({
+        instanceId: i.instanceId,
+        state: i.state,
+        tags: i.tags,
+        imdsUrl: services.imds.get(i.instanceId)?.url ?? null,
+        disk: disks.instanceDir(i.instanceId),
+      })),
     imdsOf: (instanceId) => services.imds.get(instanceId),
-    prices: () => Object.fromEntries(ec2.state.zones.map((az) => [az, spotPrice(market, az, clock.now()) ?? 0])),
+    prices: () =>
+      Object.fromEntries(ec2.state.zones.map((az) => [az, spotPrice(market, az, clock.now()) ?? 0])),
     interrupt,
     rebalance,
     tick() {
@@ -101,7 +139,8 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
       const now = clock.now()
       if (options.signals) {
         for (const i of ec2.state.instances.values()) {
-          if (i.state !== 'running' || i.lifecycle !== 'spot' || !i.tags.LogicalAgentId || i.terminateAt) continue
+          if (i.state !== 'running' || i.lifecycle !== 'spot' || !i.tags.LogicalAgentId || i.terminateAt)
+            continue
           for (const signal of signalsBetween(options.seed, i.instanceId, lastTick, now)) {
             if (signal.kind === 'rebalance') rebalance(i.instanceId)
             else interrupt(i.instanceId)

@@ -1,13 +1,20 @@
 /**
  * Agent registration. An agent is `(client, logical_agent_id)`: registering again returns the same
  * agent and updates its instance facts; a deleted agent is refused (410) so a stray copy can't revive it.
+ * A standby replica's agent (on AWS it boots with its image and registers under the workload's logical
+ * id while the primary still runs) is refused until the replica is promoted: 409 `standby`, or 410
+ * `replica_ended` once it ended; nothing is written for either.
  * Writes `agents` and `instances` for the registering agent.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { agents, instances, type Agent, type MODES } from '../db/schema'
+import { agents, instances, replicas, type Agent, type MODES } from '../db/schema'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
+import { isActiveReplica } from '../replicas/states'
+
+/** Seconds a standby replica's agent waits before it asks again. */
+export const STANDBY_RETRY_SECONDS = 5
 
 export interface RegistrationFacts {
   clientId: string
@@ -22,6 +29,8 @@ export interface RegistrationFacts {
   agentVersion: string | null
   privateIp: string | null
   publicIp: string | null
+  /** The `ReplicaId` tag of the registering instance (the 5.x agent sends it; 4.x agents don't). */
+  replicaId: string | null
 }
 
 /** Creates or updates the agent and its instance at server time `now`; returns the agent row. */
@@ -31,6 +40,7 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
   if (existing && (existing.status === 'deleted' || existing.deletedAt !== null)) {
     throw new ApiError('GONE', 'agent was deleted; re-enable it from the dashboard')
   }
+  if (existing && existing.instanceId !== facts.instanceId) await refuseStandbyReplica(db, existing, facts)
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
     agentVersion: facts.agentVersion ?? existing?.agentVersion ?? null,
@@ -97,4 +107,38 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
   ])
   if (!agent) throw new Error('agent row missing after registration')
   return agent
+}
+
+/**
+ * Throws when the registering instance is a replica of `agent` that is not promoted: matched by the
+ * replica id the 5.x agent sends, else by the replica's recorded instance (what a 4.0.0 agent booting
+ * on a replica is known by). A promoted replica registers normally; one never seen is no replica.
+ */
+async function refuseStandbyReplica(db: Database, agent: Agent, facts: RegistrationFacts): Promise<void> {
+  const byInstance = eq(replicas.instanceId, facts.instanceId)
+  const [replica] = await db
+    .select({ id: replicas.id, status: replicas.status })
+    .from(replicas)
+    .where(
+      and(
+        eq(replicas.clientId, agent.clientId),
+        eq(replicas.agentId, agent.id),
+        facts.replicaId ? or(eq(replicas.id, facts.replicaId), byInstance) : byInstance,
+      ),
+    )
+    .orderBy(sql`${replicas.id} = ${facts.replicaId ?? ''} desc`, desc(replicas.createdAt))
+    .limit(1)
+  if (!replica || replica.status === 'promoted') return
+  if (isActiveReplica(replica.status)) {
+    throw new ApiError('CONFLICT', 'standby replica: not promoted yet', {
+      action: 'standby',
+      replica_id: replica.id,
+      retry_after_seconds: STANDBY_RETRY_SECONDS,
+    })
+  }
+  throw new ApiError('GONE', `replica ${replica.status}: it will never be promoted`, {
+    action: 'replica_ended',
+    replica_id: replica.id,
+    replica_status: replica.status,
+  })
 }

@@ -5,12 +5,15 @@ import { startAgentProcess } from './support/process'
 
 const world = useCheckWorld()
 
-const env = (token: string) => ({
-  SPOT_OPTIMIZER_SERVER_URL: world.serverUrl,
-  SPOT_OPTIMIZER_CLIENT_TOKEN: token,
-  AWS_EC2_METADATA_SERVICE_ENDPOINT: world.imds.url,
-  AWS_ENDPOINT_URL_EC2: world.ec2.url,
-})
+const env = (token: string) => world.env(token)
+
+/** Everything EC2 holds that a dry run must leave alone. */
+const ec2World = () =>
+  JSON.stringify([
+    ...world.ec2.state.instances.values(),
+    ...world.ec2.state.images.values(),
+    ...world.ec2.state.addresses.values(),
+  ])
 
 describe('--check', () => {
   it('passes with a readable report when everything answers', async () => {
@@ -22,6 +25,80 @@ describe('--check', () => {
     expect(report).toMatch(/\[ OK \] EC2 API: reachable in us-east-1/)
     expect(report).toMatch(/\[ OK \] client token: accepted/)
     expect(report).not.toContain('good-token')
+  })
+
+  it('proves every AWS permission the agent needs by name: describes by a real call, changes by DryRun, nothing changed', async () => {
+    const before = ec2World()
+    world.ec2.clearLog()
+    const lines: string[] = []
+    expect(await runCheck(env('good-token'), (l) => lines.push(l))).toBe(true)
+    const report = lines.join('\n')
+    for (const action of [
+      'DescribeInstances',
+      'DescribeInstanceStatus',
+      'DescribeInstanceAttribute',
+      'DescribeImages',
+      'DescribeSnapshots',
+      'DescribeSubnets',
+      'DescribeAddresses',
+      'DescribeSpotPriceHistory',
+      'DescribeAvailabilityZones',
+    ]) {
+      expect(report).toContain(`[ OK ] ec2:${action}: answered`)
+    }
+    expect(report).toContain('[ OK ] pricing:GetProducts: answered')
+    for (const action of [
+      'RunInstances',
+      'CreateImage',
+      'CreateTags',
+      'TerminateInstances',
+      'AssociateAddress',
+      'DeregisterImage',
+    ]) {
+      expect(report).toContain(`[ OK ] ec2:${action}: allowed (DryRun)`)
+    }
+    expect(report).toMatch(
+      /\[ OK \] ec2:DeleteSnapshot: allowed \(EC2 authorized it, then answered InvalidSnapshot.InUse/,
+    )
+    expect(report).toMatch(/\[ OK \] logical identity: agent-web-1 \(from the instance tag LogicalAgentId\)/)
+    const writes = world.ec2.requests.filter((r) => !r.action.startsWith('Describe'))
+    expect(writes.map((r) => [r.action, r.params.DryRun, r.code])).toEqual(
+      [
+        'RunInstances',
+        'CreateImage',
+        'CreateTags',
+        'TerminateInstances',
+        'AssociateAddress',
+        'DeregisterImage',
+        'DeleteSnapshot',
+      ].map((a) => [a, 'true', a === 'DeleteSnapshot' ? 'InvalidSnapshot.InUse' : 'DryRunOperation']),
+    )
+    expect(ec2World()).toBe(before)
+  })
+
+  it('fails naming each missing permission', async () => {
+    world.ec2.deny('TerminateInstances')
+    world.ec2.deny('CreateImage')
+    world.ec2.deny('DescribeAddresses')
+    try {
+      const lines: string[] = []
+      expect(await runCheck(env('good-token'), (l) => lines.push(l))).toBe(false)
+      const report = lines.join('\n')
+      expect(report).toContain('[FAIL] ec2:TerminateInstances: missing (UnauthorizedOperation)')
+      expect(report).toContain('[FAIL] ec2:CreateImage: missing (UnauthorizedOperation)')
+      expect(report).toContain('[FAIL] ec2:DescribeAddresses: missing (UnauthorizedOperation)')
+      expect(report).toContain('[ OK ] ec2:RunInstances: allowed (DryRun)')
+      expect(lines.at(-2)).toBe(
+        'Missing permissions: ec2:DescribeAddresses, ec2:CreateImage, ec2:TerminateInstances',
+      )
+      const bundle = startAgentProcess(env('good-token'), ['--check'])
+      expect(await bundle.exited).toBe(1)
+      expect(bundle.lines.map((l) => l.msg)).toContain(
+        'Missing permissions: ec2:DescribeAddresses, ec2:CreateImage, ec2:TerminateInstances',
+      )
+    } finally {
+      for (const action of ['TerminateInstances', 'CreateImage', 'DescribeAddresses']) world.ec2.allow(action)
+    }
   })
 
   it('fails on a refused token', async () => {

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createEc2, Ec2Error, parseXml, items, text } from '../../agent/src/ec2'
-import { describeInstance, describeSnapshots, describeSpotPriceHistory, describeUserData, runInstance } from '../../agent/src/ec2-api'
+import {
+  describeInstance,
+  describeSnapshots,
+  describeSpotPriceHistory,
+  describeUserData,
+  runInstance,
+} from '../../agent/src/ec2-api'
 import { memoryLog } from '../../agent/src/log'
 import { seedWorkload, startFakeEc2, TEST_CREDENTIALS, type FakeEc2, type SeededWorkload } from '../fakes'
 import { instantClock } from './support/clock'
@@ -18,7 +24,14 @@ afterEach(() => fake.close())
 function client(opts: { dryRun?: boolean } = {}) {
   const clock = instantClock()
   const log = memoryLog()
-  const ec2 = createEc2({ region: 'us-east-1', endpoint: fake.url, credentials, clock, log, dryRun: opts.dryRun ?? false })
+  const ec2 = createEc2({
+    region: 'us-east-1',
+    endpoint: fake.url,
+    credentials,
+    clock,
+    log,
+    dryRun: opts.dryRun ?? false,
+  })
   return { ec2, clock, log }
 }
 
@@ -75,14 +88,26 @@ describe('EC2 Query API client', () => {
   it('reports UnauthorizedOperation as unauthorized', async () => {
     const { ec2 } = client()
     fake.deny('DescribeInstanceAttribute')
-    await expect(describeUserData(ec2, workload.instanceId)).rejects.toMatchObject({ code: 'UnauthorizedOperation', kind: 'unauthorized' })
+    await expect(describeUserData(ec2, workload.instanceId)).rejects.toMatchObject({
+      code: 'UnauthorizedOperation',
+      kind: 'unauthorized',
+    })
   })
 
   it('is rejected by the fake when the signature is wrong (bad secret)', async () => {
     const clock = instantClock()
     const bad = { get: async () => ({ ...TEST_CREDENTIALS, secretAccessKey: 'wrong', expiresAt: null }) }
-    const ec2 = createEc2({ region: 'us-east-1', endpoint: fake.url, credentials: bad, clock, log: memoryLog(), dryRun: false })
-    await expect(describeInstance(ec2, workload.instanceId)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' })
+    const ec2 = createEc2({
+      region: 'us-east-1',
+      endpoint: fake.url,
+      credentials: bad,
+      clock,
+      log: memoryLog(),
+      dryRun: false,
+    })
+    await expect(describeInstance(ec2, workload.instanceId)).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    })
   })
 
   it('in dry-run, reads are made and writes are only logged', async () => {
@@ -127,8 +152,12 @@ describe('paginated reads', () => {
     const seen: Array<Record<string, unknown>> = []
     const ec2 = {
       region: 'us-east-1',
-      read: async (_action: string, params: Record<string, unknown> = {}) => (seen.push(params), parseXml(pages[seen.length - 1]!)),
+      read: async (_action: string, params: Record<string, unknown> = {}) => (
+        seen.push(params),
+        parseXml(pages[seen.length - 1]!)
+      ),
       write: async () => ({}),
+      dryRun: async () => ({ allowed: true as const }),
     }
     const snapshots = await describeSnapshots(ec2, [{ name: 'tag:ManagedBy', values: ['SpotOptimizer'] }])
     expect(snapshots.map((s) => s.snapshotId)).toEqual(['snap-1', 'snap-2'])

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -59,6 +59,72 @@ describe('openState', () => {
     const s = openState(dir, () => 10)
     expect(s.retiredReason('i-old')).toBe('switched to i-new')
     expect(s.retiredReason('i-new')).toBeNull()
+  })
+
+  it('resets a state copied from another instance through an image: no switch resumes, no report is re-sent', () => {
+    const source = mkdtempSync(join(tmpdir(), 'sg-state-'))
+    const a = openState(source, () => 1000)
+    expect(a.claim('i-source')).toEqual({ kind: 'adopted' })
+    a.rememberLogicalAgentId('web-1')
+    a.startCommand(command, 1000)
+    a.progress('cmd-1', { imageId: 'ami-1' })
+    a.markExecuted('cmd-0', 900)
+    a.enqueue({
+      key: 'executed:cmd-0',
+      method: 'POST',
+      path: '/api/agents/agt-1/commands/cmd-0/executed',
+      body: { success: true },
+      queuedAt: 900,
+    })
+    // CreateImage copies the disk while the switch runs; the new instance boots with the copy.
+    const copy = mkdtempSync(join(tmpdir(), 'sg-state-'))
+    cpSync(source, copy, { recursive: true })
+
+    const b = openState(copy, () => 2000)
+    expect(b.claim('i-copy')).toEqual({
+      kind: 'cloned',
+      from: 'i-source',
+      dropped: { inflight: 1, outbox: 1 },
+    })
+    expect(b.inflight()).toEqual([])
+    expect(b.progressOf('cmd-1')).toEqual({})
+    expect(b.outbox()).toEqual([])
+    expect(b.isExecuted('cmd-0')).toBe(false)
+    expect(b.logicalAgentId()).toBeNull()
+    // The reset is on disk: a restart on the copy finds its own (empty) state.
+    expect(JSON.parse(readFileSync(join(copy, 'state.json'), 'utf8'))).toMatchObject({
+      instanceId: 'i-copy',
+      inflight: {},
+      outbox: [],
+      executed: {},
+    })
+    expect(openState(copy, () => 3000).claim('i-copy')).toEqual({ kind: 'own' })
+    // The source keeps its own.
+    const again = openState(source, () => 3000)
+    expect(again.claim('i-source')).toEqual({ kind: 'own' })
+    expect(again.inflight().map((i) => i.command.id)).toEqual(['cmd-1'])
+    expect(again.logicalAgentId()).toBe('web-1')
+  })
+
+  it('adopts a state written before it named its instance, without commands aimed at another instance', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-state-'))
+    const old = openState(dir, () => 0)
+    old.startCommand(command, 0)
+    old.startCommand({ ...command, id: 'cmd-2', instance_id: 'i-other' }, 0)
+    old.startCommand({ ...command, id: 'cmd-3', instance_id: null }, 0)
+    const file = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
+    delete file.instanceId
+    delete file.logicalAgentId
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(file))
+
+    const s = openState(dir, () => 10)
+    expect(s.claim(command.instance_id!)).toEqual({ kind: 'adopted' })
+    expect(
+      s
+        .inflight()
+        .map((i) => i.command.id)
+        .sort(),
+    ).toEqual(['cmd-1', 'cmd-3'])
   })
 
   it('sets a corrupt file aside and starts empty', () => {

@@ -105,6 +105,59 @@ describe('fake IMDS (v2 only)', () => {
     expect((await get('meta-data/public-ipv4', t)).status).toBe(404)
   })
 
+  it('serves the instance tags only when instance metadata tags are enabled, live as EC2 changes them', async () => {
+    const t = await token()
+    // EC2 launches with metadata tags off: IMDS answers 404 (a client then asks EC2 itself).
+    expect((await get('meta-data/tags/instance', t)).status).toBe(404)
+    expect((await get('meta-data/tags/instance/LogicalAgentId', t)).status).toBe(404)
+    expect((await get('meta-data/', t)).body.split('\n')).not.toContain('tags/')
+
+    const tagged = ec2.seed.addInstance({
+      imageId: w.launchImageId,
+      instanceType: 't3.medium',
+      subnetId: w.subnets['us-east-1a']!,
+      securityGroupIds: [w.securityGroupId],
+      tags: { LogicalAgentId: 'web', Team: 'core' },
+      metadataTags: true,
+    })
+    const other = await imdsFor(ec2, tagged.instanceId)
+    try {
+      const read = async (path: string) => {
+        const res = await fetch(`${other.url}/latest/${path}`, {
+          headers: {
+            'x-aws-ec2-metadata-token': await (
+              await fetch(`${other.url}/latest/api/token`, {
+                method: 'PUT',
+                headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' },
+              })
+            ).text(),
+          },
+        })
+        return { status: res.status, body: await res.text() }
+      }
+      expect(await read('meta-data/tags/instance')).toEqual({ status: 200, body: 'LogicalAgentId\nTeam' })
+      expect(await read('meta-data/tags/instance/LogicalAgentId')).toEqual({ status: 200, body: 'web' })
+      expect(await read('meta-data/tags/instance/ReplicaId')).toMatchObject({ status: 404 })
+      tagged.tags.ReplicaId = 'rep-1'
+      expect(await read('meta-data/tags/instance/ReplicaId')).toEqual({ status: 200, body: 'rep-1' })
+      const out = await sdkFor(ec2).send(
+        new DescribeInstancesCommand({ InstanceIds: [tagged.instanceId, w.instanceId] }),
+      )
+      const options = out
+        .Reservations!.flatMap((r) => r.Instances!)
+        .map((i) => [i.InstanceId, i.MetadataOptions?.InstanceMetadataTags])
+      expect(options).toEqual([
+        [tagged.instanceId, 'enabled'],
+        [w.instanceId, 'disabled'],
+      ])
+      // Enabled with no tags at all: an empty listing, still not the 404 of "not enabled".
+      for (const key of Object.keys(tagged.tags)) delete tagged.tags[key]
+      expect(await read('meta-data/tags/instance')).toEqual({ status: 200, body: '' })
+    } finally {
+      await other.close()
+    }
+  })
+
   it('answers 404 for notices until they are injected, then their JSON, until cleared', async () => {
     const t = await token()
     expect((await get('meta-data/spot/instance-action', t)).status).toBe(404)

@@ -8,6 +8,7 @@ export {
   type FakeEc2Options,
   type Ec2RequestLogEntry,
 } from './ec2/server'
+export { directoryDisks, type Disks, type DiskFile, type DiskFiles } from './ec2/disks'
 export { seedWorkload, WORKLOAD_TAGS, WORKLOAD_USER_DATA, type SeededWorkload } from './ec2/workload'
 export type { Instance, Image, Snapshot, Address, Durations } from './ec2/model'
 export { startFakePricing, DEFAULT_ON_DEMAND, type FakePricing } from './pricing'

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { systemClock, type Clock } from './clock'
+import type { Disks } from './ec2/disks'
 import type { Durations } from './ec2/model'
 import { startFakeEc2, type FakeEc2 } from './ec2/server'
 import { imdsFor } from './imds/link'
@@ -77,11 +78,14 @@ export async function startRegionServices(options: {
   region: string
   clock: Clock
   durations?: Partial<Durations>
+  /** Instances and images carry files (their root volumes as directories) */
+  disks?: Disks
 }): Promise<RegionServices> {
   const ec2 = await startFakeEc2({
     region: options.region,
     clock: options.clock,
     durations: options.durations,
+    disks: options.disks,
   })
   const pricing = await startFakePricing({ clock: options.clock })
   const imds = new Map<string, FakeImds>()

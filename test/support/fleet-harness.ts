@@ -22,7 +22,11 @@ export interface E2eWorld {
 /** Simulated EC2 transitions short enough for a test, long enough to observe each state. */
 export const FAST_EC2 = { pendingMs: 500, statusOkMs: 1_500, shuttingDownMs: 500, imageMs: 1_500 }
 
-export async function startE2eWorld(options: Partial<Pick<FleetOptions, 'agents' | 'lifecycle' | 'agentEnv'>> = {}): Promise<E2eWorld> {
+export async function startE2eWorld(
+  options: Partial<
+    Pick<FleetOptions, 'agents' | 'lifecycle' | 'agentEnv' | 'install' | 'launchers' | 'workloadTags'>
+  > = {},
+): Promise<E2eWorld> {
   const worker = await startTestWorker()
   const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-fleet-'))
   try {
@@ -37,6 +41,9 @@ export async function startE2eWorld(options: Partial<Pick<FleetOptions, 'agents'
       signals: false,
       durations: FAST_EC2,
       lifecycle: options.lifecycle,
+      install: options.install,
+      launchers: options.launchers,
+      workloadTags: options.workloadTags,
       agentEnv: { PENDING_COMMANDS_CHECK_INTERVAL: '5', REPLICA_POLL_INTERVAL: '2', ...options.agentEnv },
     })
     return {

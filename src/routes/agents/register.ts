@@ -29,6 +29,8 @@ export const RegisterBody = z.object({
   private_ip: fact,
   /** null: the instance has no public IPv4. */
   public_ip: fact,
+  /** NEW (5.x): the `ReplicaId` tag of a replica's instance; a replica not promoted is refused (409/410). */
+  replica_id: fact,
 })
 
 export const register = new Hono<AppEnv>()
@@ -56,6 +58,7 @@ register.post('/', async (c) => {
       agentVersion: body.agent_version,
       privateIp: body.private_ip,
       publicIp: body.public_ip,
+      replicaId: body.replica_id,
     },
     now,
   )

@@ -13,6 +13,7 @@ const STATUS: Record<string, number> = {
   AuthFailure: 401,
   SignatureDoesNotMatch: 403,
   UnauthorizedOperation: 403,
+  DryRunOperation: 412,
   RequestLimitExceeded: 503,
   ServiceUnavailable: 503,
   Unavailable: 503,
@@ -33,6 +34,7 @@ const MESSAGES: Record<string, string> = {
   UnauthorizedOperation:
     'You are not authorized to perform this operation. Encoded authorization failure message: ZmFrZQ',
   InternalError: 'An internal error has occurred',
+  DryRunOperation: 'Request would have succeeded, but DryRun flag is set.',
 }
 
 /** The message AWS prints for a code injected without one. */

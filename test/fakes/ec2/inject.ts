@@ -7,6 +7,8 @@ export type InjectedFailure = string | { code: string; message?: string }
 export interface Injector {
   /** The failure this call must answer with, consuming a queued one; undefined to let it run */
   failureFor(action: string, params: Params): { code: string; message?: string } | undefined
+  /** Whether `deny` refuses the action (what a DryRun call answers with) */
+  isDenied(action: string): boolean
   failNext(action: string, code: string, opts?: { message?: string; times?: number }): void
   failWhen(action: string, decide: (params: Params) => InjectedFailure | undefined): () => void
   deny(action: string): void
@@ -18,10 +20,12 @@ export function createInjector(): Injector {
   const rules = new Set<{ action: string; decide: (params: Params) => InjectedFailure | undefined }>()
   const denied = new Set<string>()
   const applies = (rule: string, action: string) => rule === action || rule === '*'
+  const isDenied = (action: string) => denied.has(action) || denied.has('*')
 
   return {
+    isDenied,
     failureFor: (action, params) => {
-      if (denied.has(action) || denied.has('*')) return { code: 'UnauthorizedOperation' }
+      if (isDenied(action)) return { code: 'UnauthorizedOperation' }
       const next = queued.find((q) => applies(q.action, action))
       if (next) {
         if (--next.times <= 0) queued.splice(queued.indexOf(next), 1)

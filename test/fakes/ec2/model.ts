@@ -1,5 +1,6 @@
 /** The fake EC2's world: plain records in maps, owned by one `Ec2State`. Actions and the lifecycle mutate it. */
 import type { Clock } from '../clock'
+import type { Disks } from './disks'
 
 export type InstanceStateName =
   'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped'
@@ -35,6 +36,8 @@ export interface Instance {
   /** Base64, as RunInstances received it */
   userData?: string
   tags: Tags
+  /** Instance metadata tags (`MetadataOptions.InstanceMetadataTags=enabled`): IMDS serves the tags */
+  metadataTags: boolean
   lifecycle: Lifecycle
   spotRequestId?: string
   clientToken?: string
@@ -149,6 +152,8 @@ export interface Ec2State {
   /** ClientToken → reservation id and the parameters it was first used with */
   clientTokens: Map<string, { reservationId: string; fingerprint: string }>
   launchListeners: Array<(instance: Instance) => void>
+  /** Root volumes as directories (absent: instances carry no files) */
+  disks?: Disks
   nextId(prefix: string, width?: number): string
 }
 
@@ -158,6 +163,7 @@ export function createState(opts: {
   zones: string[]
   clock: Clock
   durations: Durations
+  disks?: Disks
 }): Ec2State {
   let counter = 0
   return {

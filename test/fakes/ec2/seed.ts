@@ -1,5 +1,6 @@
 /** Seed helpers: the resources a workload needs before the agent runs (VPC, subnets, SGs, profile, AMI, instance, EIP). */
 import { createInstance } from './actions/launch'
+import type { DiskFiles } from './disks'
 import { advance } from './lifecycle'
 import {
   AMAZON_OWNER_ID,
@@ -22,6 +23,8 @@ export interface InstanceSeed {
   /** Plain text; stored base64 as RunInstances would */
   userData?: string
   lifecycle?: Lifecycle
+  /** IMDS serves the instance's tags (default off, as EC2 launches it) */
+  metadataTags?: boolean
   /** `running` (status ok, the default) or `pending` */
   state?: 'running' | 'pending'
 }
@@ -39,6 +42,8 @@ export interface Seeder {
     state?: Image['state']
     /** Epoch ms (default now) */
     createdAt?: number
+    /** What its disk carries (needs the fake's `disks`): a golden image's installed software */
+    files?: DiskFiles
   }): string
   /** A standalone completed snapshot (not backing any image) */
   addSnapshot(opts?: { tags?: Tags; startTime?: number; description?: string }): string
@@ -126,6 +131,10 @@ export function createSeeder(state: Ec2State): Seeder {
         snapshotId,
         tags,
       })
+      if (opts.files) {
+        if (!state.disks) throw new Error('seed: image files need the fake EC2 started with disks')
+        state.disks.writeImage(imageId, opts.files)
+      }
       return imageId
     },
     addSnapshot: (opts = {}) => addSnapshot(opts),
@@ -144,6 +153,7 @@ export function createSeeder(state: Ec2State): Seeder {
         userData: seed.userData === undefined ? undefined : Buffer.from(seed.userData).toString('base64'),
         tags: seed.tags ?? {},
         lifecycle: seed.lifecycle ?? 'on-demand',
+        metadataTags: seed.metadataTags,
       })
       if ((seed.state ?? 'running') === 'running') {
         advance(state, instance.instanceId)

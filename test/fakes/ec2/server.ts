@@ -7,7 +7,6 @@ import type { ActionHandler } from './action'
 import { Ec2Error, defaultMessage, statusOf } from './errors'
 import {
   createImage,
-  createTags,
   deleteSnapshot,
   deregisterImage,
   describeImages,
@@ -20,6 +19,7 @@ import {
   terminateInstances,
 } from './actions/instances'
 import { runInstances } from './actions/launch'
+import { createTags, describeTags } from './actions/tags'
 import {
   associateAddress,
   describeAddresses,
@@ -32,6 +32,8 @@ import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Ins
 import { LINUX, addSpotPrice } from './prices'
 import { createInjector, type Injector } from './inject'
 import { createSeeder, type Seeder } from './seed'
+import type { Disks } from './disks'
+import { isDryRun, validateDryRun } from './dry-run'
 import { actionResponse, errorResponse } from './xml'
 
 export const EC2_API_VERSION = '2016-11-15'
@@ -48,6 +50,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   DescribeSnapshots: describeSnapshots,
   DeleteSnapshot: deleteSnapshot,
   CreateTags: createTags,
+  DescribeTags: describeTags,
   DescribeSubnets: describeSubnets,
   DescribeAddresses: describeAddresses,
   AssociateAddress: associateAddress,
@@ -63,6 +66,8 @@ export interface FakeEc2Options {
   credentials?: AwsCredentials[]
   clock?: Clock
   durations?: Partial<Durations>
+  /** Root volumes as directories: images and instances carry files (see disks.ts) */
+  disks?: Disks
   port?: number
 }
 
@@ -76,7 +81,7 @@ export interface Ec2RequestLogEntry {
   params: Record<string, string>
 }
 
-export interface FakeEc2 extends Omit<Injector, 'failureFor'> {
+export interface FakeEc2 extends Omit<Injector, 'failureFor' | 'isDenied'> {
   url: string
   state: Ec2State
   seed: Seeder
@@ -107,6 +112,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     zones: (options.zones ?? ['a', 'b', 'c']).map((z) => (z.length === 1 ? `${region}${z}` : z)),
     clock: options.clock ?? systemClock,
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
+    disks: options.disks,
   })
   const credentials = new Map((options.credentials ?? [TEST_CREDENTIALS]).map((c) => [c.accessKeyId, c]))
   const requests: Ec2RequestLogEntry[] = []
@@ -152,9 +158,19 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     const version = params.get('Version')
     if (version !== EC2_API_VERSION)
       return fail('MissingParameter', `The request must contain the parameter Version (${EC2_API_VERSION})`)
-    const failure = inject.failureFor(action, params)
+    // A dry run checks permission, then validity; injected capacity or throttling is for real calls.
+    const dryRun = isDryRun(params)
+    const failure = dryRun
+      ? inject.isDenied(action)
+        ? { code: 'UnauthorizedOperation' }
+        : undefined
+      : inject.failureFor(action, params)
     if (failure) return fail(failure.code, failure.message ?? defaultMessage(failure.code))
     try {
+      if (dryRun) {
+        validateDryRun(handler, state, params)
+        return fail('DryRunOperation', defaultMessage('DryRunOperation'))
+      }
       const body = handler({ state, params })
       return {
         status: 200,

@@ -37,6 +37,7 @@ export async function imdsFor(
         lifecycle: i.lifecycle,
         profile: i.profile ? { arn: i.profile.arn, id: i.profile.id } : undefined,
         launchTime: i.launchTime,
+        tags: i.metadataTags ? { ...i.tags } : undefined,
       }
     },
   })

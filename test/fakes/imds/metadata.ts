@@ -19,7 +19,12 @@ export interface ImdsInstance {
   profile?: { arn: string; id: string }
   /** Epoch ms */
   launchTime: number
+  /** The instance's tags when instance metadata tags are enabled; undefined: not served (404) */
+  tags?: Record<string, string>
 }
+
+/** Where IMDS lists the instance's tags (`meta-data/tags/instance/<key>` is one tag's value). */
+export const TAGS_DIR = 'meta-data/tags/instance/'
 
 export interface RoleCredentials {
   accessKeyId: string
@@ -115,6 +120,7 @@ export function metadataTree(
       ),
     ],
   ])
+  for (const [key, value] of Object.entries(i.tags ?? {})) tree.set(`${TAGS_DIR}${key}`, value)
   if (i.publicIp) {
     tree.set(md('public-ipv4'), i.publicIp)
     tree.set(`${mac}/public-ipv4s`, i.publicIp)

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock'
 import { header, serve, type FakeRequest, type FakeResponse } from '../http'
 import type { AwsCredentials } from '../sigv4'
 import {
+  TAGS_DIR,
   listing,
   metadataTree,
   type ImdsInstance,
@@ -117,8 +118,12 @@ export async function startFakeImds(options: FakeImdsOptions): Promise<FakeImds>
     const instance = options.instance()
     const role = instance.profile ? (options.role ?? 'spotguard-role') : undefined
     const tree = metadataTree(instance, role, credentialsNow(), notices)
-    const body =
-      path.endsWith('/') || path === 'meta-data' ? listing(tree, path.replace(/\/?$/, '/')) : tree.get(path)
+    const dir = path.replace(/\/?$/, '/')
+    const isDir = path.endsWith('/') || path === 'meta-data' || dir === TAGS_DIR
+    // Tags enabled but none set: an empty listing, not a 404 (that means "not enabled").
+    const body = isDir
+      ? (listing(tree, dir) ?? (dir === TAGS_DIR && instance.tags ? '' : undefined))
+      : tree.get(path)
     return body === undefined ? text(404, 'Not Found') : text(200, body)
   }
 

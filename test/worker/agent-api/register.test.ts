@@ -1,8 +1,8 @@
-/** Registration: identity by logical id, the token rules, deleted agents stay deleted. */
+/** Registration: identity by logical id, the token rules, deleted agents stay deleted, standby replicas wait. */
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { agents, clients, instances } from '../../../src/db/schema'
-import { call, db, newAgent, newClient, tableCounts } from './helpers'
+import { agents, clients, instances, replicas, type REPLICA_STATUSES } from '../../../src/db/schema'
+import { ADMIN, call, db, newAgent, newClient, tableCounts } from './helpers'
 import { vector } from './vectors'
 
 describe('POST /api/agents/register', () => {
@@ -88,5 +88,143 @@ describe('POST /api/agents/register', () => {
     expect(res.status).toBe(400)
     expect(res.json.fields.map((f: { field: string }) => f.field).sort()).toEqual(['instance_id', 'region'])
     expect(await tableCounts()).toEqual(before)
+  })
+})
+
+describe('POST /api/agents/register from a replica', () => {
+  /** A 5.x agent on its primary with one replica of `status` on instance `i-0replica...`. */
+  async function withReplica(status: (typeof REPLICA_STATUSES)[number]) {
+    const logical = `web-${crypto.randomUUID()}`
+    const primary = await newAgent(undefined, { logical_agent_id: logical, agent_version: '5.0.0' })
+    const replicaId = `rep-${crypto.randomUUID()}`
+    const replicaInstance = `i-0${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
+    const now = Date.now()
+    await db().insert(replicas).values({
+      id: replicaId,
+      clientId: primary.client.id,
+      agentId: primary.agentId,
+      instanceId: replicaInstance,
+      replicaType: 'emergency',
+      status,
+      poolId: 't3.medium.us-east-1b',
+      instanceType: 't3.medium',
+      region: 'us-east-1',
+      az: 'us-east-1b',
+      parentInstanceId: primary.instanceId,
+      createdAt: now,
+      launchedAt: now,
+      updatedAt: now,
+    })
+    const body = (extra: Record<string, unknown> = {}) => ({
+      logical_agent_id: logical,
+      instance_id: replicaInstance,
+      instance_type: 't3.medium',
+      region: 'us-east-1',
+      az: 'us-east-1b',
+      mode: 'spot',
+      agent_version: '5.0.0',
+      ...extra,
+    })
+    const agentRow = async () => (await db().select().from(agents).where(eq(agents.id, primary.agentId)))[0]!
+    return { ...primary, logical, replicaId, replicaInstance, body, agentRow }
+  }
+
+  it('answers 409 standby to a live replica that is not promoted (5.x by replica_id, 4.0.0 by its instance) and writes nothing', async () => {
+    const r = await withReplica('ready')
+    const agentBefore = await r.agentRow()
+    const before = await tableCounts()
+    const v5 = await call('POST', '/api/agents/register', r.body({ replica_id: r.replicaId }), r.client.auth)
+    expect(v5.status).toBe(409)
+    expect(v5.json).toMatchObject({
+      error: 'standby replica: not promoted yet',
+      action: 'standby',
+      replica_id: r.replicaId,
+      retry_after_seconds: 5,
+    })
+    // An installed 4.0.0 agent booting on the replica (its launch copied the tags) sends its own body.
+    const { client_token: _, ...legacy } = vector('registerV4')
+    const v4 = await call(
+      'POST',
+      '/api/agents/register',
+      { ...legacy, logical_agent_id: r.logical, instance_id: r.replicaInstance },
+      r.client.auth,
+    )
+    expect(v4.status).toBe(409)
+    expect(v4.json).toMatchObject({ action: 'standby', replica_id: r.replicaId })
+    expect(await tableCounts()).toEqual(before)
+    expect(await r.agentRow()).toEqual(agentBefore)
+    expect(agentBefore.instanceId).toBe(r.instanceId)
+    const rows = await db().select().from(instances).where(eq(instances.instanceId, r.replicaInstance))
+    expect(rows).toEqual([])
+  })
+
+  it('registers the replica normally once it is promoted, and the agent moves to it', async () => {
+    const r = await withReplica('syncing')
+    expect(
+      (await call('POST', '/api/agents/register', r.body({ replica_id: r.replicaId }), r.client.auth)).status,
+    ).toBe(409)
+    const promoted = await call(
+      'POST',
+      `/api/client/agents/${r.agentId}/replicas/${r.replicaId}/promote`,
+      {},
+      ADMIN,
+    )
+    expect(promoted.status).toBe(200)
+    const res = await call('POST', '/api/agents/register', r.body({ replica_id: r.replicaId }), r.client.auth)
+    expect(res.status).toBe(200)
+    expect(res.json.agent_id).toBe(r.agentId)
+    expect((await r.agentRow()).instanceId).toBe(r.replicaInstance)
+    const [row] = await db().select().from(instances).where(eq(instances.instanceId, r.replicaInstance))
+    expect(row).toMatchObject({ agentId: r.agentId, status: 'active' })
+  })
+
+  it('answers 410 replica_ended to a replica that ended, and writes nothing', async () => {
+    for (const status of ['terminated', 'failed'] as const) {
+      const r = await withReplica(status)
+      const before = await tableCounts()
+      const res = await call(
+        'POST',
+        '/api/agents/register',
+        r.body({ replica_id: r.replicaId }),
+        r.client.auth,
+      )
+      expect(res.status).toBe(410)
+      expect(res.json).toMatchObject({
+        action: 'replica_ended',
+        replica_id: r.replicaId,
+        replica_status: status,
+      })
+      const { client_token: _, ...legacy } = vector('registerV4')
+      const v4 = await call(
+        'POST',
+        '/api/agents/register',
+        { ...legacy, logical_agent_id: r.logical, instance_id: r.replicaInstance },
+        r.client.auth,
+      )
+      expect(v4.status).toBe(410)
+      expect(await tableCounts()).toEqual(before)
+      expect((await r.agentRow()).instanceId).toBe(r.instanceId)
+    }
+  })
+
+  it('registers an instance whose replica id it never recorded, and its own primary whatever the tag says', async () => {
+    const r = await withReplica('ready')
+    // The primary itself, carrying a ReplicaId tag (a promoted replica's instance keeps it).
+    const own = await call(
+      'POST',
+      '/api/agents/register',
+      { ...r.body({ replica_id: r.replicaId }), instance_id: r.instanceId },
+      r.client.auth,
+    )
+    expect(own.status).toBe(200)
+    // An instance the agent launched on its own (control plane unreachable) is no replica on record.
+    const unknown = await call(
+      'POST',
+      '/api/agents/register',
+      { ...r.body({ replica_id: 'local-notice-1' }), instance_id: 'i-0fedcba9876543210' },
+      r.client.auth,
+    )
+    expect(unknown.status).toBe(200)
+    expect((await r.agentRow()).instanceId).toBe('i-0fedcba9876543210')
   })
 })

@@ -1,19 +1,8 @@
-/** CreateImage, DescribeImages, DeregisterImage, DescribeSnapshots, DeleteSnapshot, CreateTags. */
-import { isoSeconds } from '../../clock'
+/** CreateImage, DescribeImages, DeregisterImage, DescribeSnapshots, DeleteSnapshot. */
 import type { ActionHandler } from '../action'
 import { Ec2Error, notFound } from '../errors'
-import { AMAZON_OWNER_ID, type Ec2State, type Image, type Snapshot, type Tags } from '../model'
-import {
-  bool,
-  filters,
-  list,
-  matchesAll,
-  paginate,
-  readTags,
-  required,
-  tagField,
-  tagSpecifications,
-} from '../query'
+import { AMAZON_OWNER_ID, type Ec2State, type Image, type Snapshot } from '../model'
+import { bool, filters, list, matchesAll, paginate, required, tagField, tagSpecifications } from '../query'
 import { RETURN_TRUE, itemSet, leaf, node, tagSet } from '../xml'
 
 const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/
@@ -66,6 +55,7 @@ export const createImage: ActionHandler = ({ state, params }) => {
     noReboot: bool(params, 'NoReboot'),
     tags: specs.get('image') ?? {},
   })
+  state.disks?.snapshot(instanceId, imageId)
   return leaf('imageId', imageId)
 }
 
@@ -196,34 +186,5 @@ export const deleteSnapshot: ActionHandler = ({ state, params }) => {
       `The snapshot ${snapshotId} is currently in use by ${user.imageId}`,
     )
   state.snapshots.delete(snapshotId)
-  return RETURN_TRUE
-}
-
-/** The tag map of any taggable resource, or the NotFound error EC2 gives for its kind. */
-function tagsOf(state: Ec2State, id: string): Tags {
-  const found =
-    state.instances.get(id)?.tags ??
-    state.images.get(id)?.tags ??
-    state.snapshots.get(id)?.tags ??
-    state.subnets.get(id)?.tags ??
-    state.addresses.get(id)?.tags
-  if (found) return found
-  if (id.startsWith('i-')) throw notFound('InvalidInstanceID.NotFound', 'instance', id)
-  if (id.startsWith('ami-'))
-    throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
-  if (id.startsWith('snap-'))
-    throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
-  throw new Ec2Error('InvalidID', `The ID '${id}' is not valid`)
-}
-
-export const createTags: ActionHandler = ({ state, params }) => {
-  const ids = list(params, 'ResourceId')
-  if (ids.length === 0)
-    throw new Ec2Error('MissingParameter', 'The request must contain the parameter ResourceId')
-  const tags = readTags(params, 'Tag')
-  if (Object.keys(tags).length === 0)
-    throw new Ec2Error('MissingParameter', 'The request must contain the parameter Tag')
-  const targets = ids.map((id) => tagsOf(state, id))
-  for (const target of targets) Object.assign(target, tags)
   return RETURN_TRUE
 }

@@ -113,6 +113,14 @@ export function instanceXml(state: Ec2State, i: Instance): string {
           ].join(''),
         ),
     i.profile ? node('iamInstanceProfile', leaf('arn', i.profile.arn), leaf('id', i.profile.id)) : '',
+    node(
+      'metadataOptions',
+      leaf('state', 'applied'),
+      leaf('httpTokens', 'required'),
+      leaf('httpPutResponseHopLimit', 2),
+      leaf('httpEndpoint', 'enabled'),
+      leaf('instanceMetadataTags', i.metadataTags ? 'enabled' : 'disabled'),
+    ),
     leaf('ebsOptimized', false),
   ].join('')
 }

@@ -23,6 +23,8 @@ export interface InstanceSpec {
   keyName?: string
   userData?: string
   tags: Tags
+  /** IMDS serves the instance's tags (off unless asked for, as on EC2) */
+  metadataTags?: boolean
   lifecycle: Lifecycle
   clientToken?: string
   reservationId?: string
@@ -50,6 +52,7 @@ export function createInstance(state: Ec2State, spec: InstanceSpec): Instance {
     keyName: spec.keyName,
     userData: spec.userData,
     tags: { ...spec.tags },
+    metadataTags: spec.metadataTags ?? false,
     lifecycle: spec.lifecycle,
     spotRequestId: spec.lifecycle === 'spot' ? state.nextId('sir', 8) : undefined,
     clientToken: spec.clientToken,
@@ -59,6 +62,7 @@ export function createInstance(state: Ec2State, spec: InstanceSpec): Instance {
     status: 'not-applicable',
   }
   state.instances.set(instanceId, instance)
+  state.disks?.provision(instanceId, spec.imageId)
   for (const listener of state.launchListeners) listener(instance)
   return instance
 }
@@ -181,6 +185,9 @@ export const runInstances: ActionHandler = ({ state, params }) => {
     }
   }
   const lifecycle = resolveLifecycle(state, params, instanceType, subnet.az)
+  const metadataTags = params.get('MetadataOptions.InstanceMetadataTags') ?? 'disabled'
+  if (metadataTags !== 'enabled' && metadataTags !== 'disabled')
+    throw invalidValue('InstanceMetadataTags', metadataTags)
 
   const reservationId = state.nextId('r')
   for (let n = 0; n < maxCount; n++) {
@@ -193,6 +200,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
       keyName,
       userData,
       tags: specs.get('instance') ?? {},
+      metadataTags: metadataTags === 'enabled',
       lifecycle,
       clientToken,
       reservationId,

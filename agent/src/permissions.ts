@@ -1,0 +1,165 @@
+/**
+ * `--check`'s proof of every AWS permission the agent will need, by name: each Describe by a real call
+ * on this instance, each change by the same call the agent would make with `DryRun=true` (EC2 answers
+ * DryRunOperation when the policy allows it, UnauthorizedOperation when not), on the resources it
+ * would act on: its own instance and image, the workload's Elastic IP, a SpotGuard AMI and snapshot.
+ * A change with nothing to act on yet (no Elastic IP, no SpotGuard AMI) is skipped, not guessed.
+ */
+import { clientToken } from './actions/context'
+import type { Ec2, DryRunAnswer, Params } from './ec2'
+import { Ec2Error } from './ec2'
+import {
+  createImageParams,
+  createTagsParams,
+  describeAddresses,
+  describeImages,
+  describeInstance,
+  describeInstanceStatus,
+  describeSnapshots,
+  describeSpotPriceHistory,
+  describeSubnets,
+  describeUserData,
+  runInstanceParams,
+  type InstanceFacts,
+} from './ec2-api'
+import type { Identity } from './imds'
+
+export type ProofOutcome = 'allowed' | 'missing' | 'failed' | 'skipped'
+
+export interface Proof {
+  /** `ec2:RunInstances`, `pricing:GetProducts`... */
+  permission: string
+  outcome: ProofOutcome
+  detail: string
+}
+
+export interface ProofDeps {
+  ec2: Ec2
+  self: Identity
+  logicalAgentId: string
+  /** GetProducts for the instance type: resolves when the Price List answered, throws when it did not. */
+  priceList(): Promise<unknown>
+  now: number
+}
+
+const MANAGED = { name: 'tag:ManagedBy', values: ['SpotOptimizer'] }
+
+/** Proves each permission in turn; never throws. */
+export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
+  const { ec2, self, logicalAgentId, now } = deps
+  const proofs: Proof[] = []
+  /** A read, by a real call; its answer (null when it failed). */
+  const read = async <T>(permission: string, call: () => Promise<T>): Promise<T | null> => {
+    try {
+      const answer = await call()
+      proofs.push({ permission, outcome: 'allowed', detail: 'answered' })
+      return answer
+    } catch (err) {
+      proofs.push(refused(permission, err))
+      return null
+    }
+  }
+  /** A change, by a dry run of the call the agent would make; `null` params: nothing to try it on. */
+  const dryRun = async (action: string, params: Params | string, accept?: (e: Ec2Error) => string | null) => {
+    const permission = `ec2:${action}`
+    if (typeof params === 'string')
+      return void proofs.push({ permission, outcome: 'skipped', detail: params })
+    try {
+      proofs.push(judge(permission, await ec2.dryRun(action, params), accept))
+    } catch (err) {
+      proofs.push(refused(permission, err))
+    }
+  }
+
+  const me = await read('ec2:DescribeInstances', () => describeInstance(ec2, self.instanceId))
+  await read('ec2:DescribeInstanceStatus', () => describeInstanceStatus(ec2, self.instanceId))
+  await read('ec2:DescribeInstanceAttribute', () => describeUserData(ec2, self.instanceId))
+  const images = (await read('ec2:DescribeImages', () => describeImages(ec2, [], [MANAGED]))) ?? []
+  const snapshots = (await read('ec2:DescribeSnapshots', () => describeSnapshots(ec2, [MANAGED]))) ?? []
+  if (me?.vpcId) await read('ec2:DescribeSubnets', () => describeSubnets(ec2, me.vpcId!, self.az))
+  const addresses = (await read('ec2:DescribeAddresses', () => describeAddresses(ec2, self.instanceId))) ?? []
+  await read('ec2:DescribeSpotPriceHistory', () =>
+    describeSpotPriceHistory(ec2, self.instanceType, 'Linux/UNIX', now - 3_600_000),
+  )
+  await read('ec2:DescribeAvailabilityZones', () => ec2.read('DescribeAvailabilityZones', {}))
+  await read('pricing:GetProducts', deps.priceList)
+
+  const ours = images.filter((i) => i.tags.LogicalAgentId === logicalAgentId && i.state === 'available')
+  const newest = ours.sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0]
+  const tags = { ManagedBy: 'SpotOptimizer', LogicalAgentId: logicalAgentId }
+  await dryRun(
+    'RunInstances',
+    me
+      ? launchParams(me, newest?.imageId ?? self.amiId, tags, now)
+      : 'needs ec2:DescribeInstances of this instance',
+  )
+  await dryRun(
+    'CreateImage',
+    createImageParams(self.instanceId, `SpotOptimizer-check-${self.instanceId}-${now}`, true, {
+      ...tags,
+      SourceInstance: self.instanceId,
+    }),
+  )
+  await dryRun('CreateTags', createTagsParams([self.instanceId], tags))
+  await dryRun('TerminateInstances', { 'InstanceId.1': self.instanceId })
+  const address = addresses.find((a) => a.allocationId)
+  await dryRun(
+    'AssociateAddress',
+    address
+      ? { AllocationId: address.allocationId!, InstanceId: self.instanceId, AllowReassociation: true }
+      : 'no Elastic IP on this instance to try it on (needed only to move one)',
+  )
+  const image = newest ?? images[0]
+  await dryRun(
+    'DeregisterImage',
+    image ? { ImageId: image.imageId } : 'no SpotGuard AMI yet to try it on (the first switch makes one)',
+  )
+  // A snapshot that backs an AMI is refused as in use, after the permission was granted.
+  const inUse = new Set(images.flatMap((i) => i.snapshotIds))
+  const snapshot = snapshots.find((s) => !inUse.has(s.snapshotId)) ?? snapshots[0]
+  await dryRun(
+    'DeleteSnapshot',
+    snapshot
+      ? { SnapshotId: snapshot.snapshotId }
+      : 'no SpotGuard snapshot yet to try it on (the first switch makes one)',
+    (e) =>
+      e.code === 'InvalidSnapshot.InUse'
+        ? `allowed (EC2 authorized it, then answered ${e.code}: it backs an AMI)`
+        : null,
+  )
+  return proofs
+}
+
+/** The launch the agent would make for a replica or a switch: this instance's network and profile. */
+function launchParams(
+  me: InstanceFacts,
+  imageId: string | null,
+  tags: Record<string, string>,
+  now: number,
+): Params | string {
+  if (!imageId) return 'no image to launch from (no SpotGuard AMI, no launch AMI known)'
+  return runInstanceParams({
+    imageId,
+    instanceType: me.instanceType,
+    subnetId: me.subnetId,
+    securityGroupIds: me.securityGroupIds,
+    instanceProfileArn: me.instanceProfileArn,
+    keyName: me.keyName,
+    userData: null,
+    mode: 'spot',
+    tags: { ...tags, Name: 'SpotOptimizer-check' },
+    clientToken: clientToken('check', `${me.instanceId}:${now}`),
+  })
+}
+
+function judge(permission: string, answer: DryRunAnswer, accept?: (e: Ec2Error) => string | null): Proof {
+  if (answer.allowed) return { permission, outcome: 'allowed', detail: 'allowed (DryRun)' }
+  const accepted = accept?.(answer.error)
+  return accepted ? { permission, outcome: 'allowed', detail: accepted } : refused(permission, answer.error)
+}
+
+function refused(permission: string, err: unknown): Proof {
+  if (err instanceof Ec2Error && err.kind === 'unauthorized')
+    return { permission, outcome: 'missing', detail: `missing (${err.code})` }
+  return { permission, outcome: 'failed', detail: err instanceof Error ? err.message : String(err) }
+}

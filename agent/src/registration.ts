@@ -1,0 +1,87 @@
+/**
+ * Registration with the control plane, retried until it succeeds. A standby replica's registration is
+ * answered 409 `standby` while the primary runs: the agent stays passive (nothing else is sent: no
+ * heartbeat, no command poll, no monitor) and asks again after `retry_after_seconds`, until the
+ * control plane promotes the replica (200: it registers as the workload's agent) or says the replica
+ * ended (410 `replica_ended`: the agent stops for good).
+ */
+import * as z from 'zod'
+import { backoffMs, type Clock } from './clock'
+import type { Identity } from './imds'
+import type { Link } from './link'
+import type { Registered } from './link/http'
+import type { Log } from './log'
+import { AGENT_VERSION } from './version'
+
+/** How the control plane answers a replica that is not promoted (409) or has ended (410). */
+const ReplicaAnswer = z.object({
+  action: z.enum(['standby', 'replica_ended']),
+  replica_id: z.string().nullish(),
+  retry_after_seconds: z.number().positive().max(3600).optional(),
+})
+
+/** A standby replica asks again this often when the answer names no interval. */
+const STANDBY_RETRY_SECONDS = 5
+
+export type Registration =
+  | { kind: 'registered'; body: Registered }
+  /** The replica ended (terminated, failed...): this agent has nothing to do, ever. */
+  | { kind: 'replica_ended'; replicaId: string | null }
+  | { kind: 'stopped' }
+
+/** What `POST /api/agents/register` carries. */
+export function registrationBody(self: Identity, logicalAgentId: string, replicaId: string | null) {
+  return {
+    logical_agent_id: logicalAgentId,
+    instance_id: self.instanceId,
+    instance_type: self.instanceType,
+    region: self.region,
+    az: self.az,
+    hostname: self.hostname,
+    ami_id: self.amiId,
+    mode: self.mode,
+    agent_version: AGENT_VERSION,
+    private_ip: self.privateIp,
+    public_ip: self.publicIp,
+    // Only a replica sends it (undefined is left out of the JSON).
+    replica_id: replicaId ?? undefined,
+  }
+}
+
+/** Registers (retrying failures with backoff, 1 s doubling to 60 s), waiting passively while a standby. */
+export async function register(
+  deps: { link: Link; clock: Clock; log: Log },
+  body: ReturnType<typeof registrationBody>,
+  signal: AbortSignal,
+): Promise<Registration> {
+  const { link, clock, log } = deps
+  let failures = 0
+  let standby = false
+  while (!signal.aborted) {
+    const reply = await link.register(body)
+    if (reply.ok) return { kind: 'registered', body: reply.body }
+    const replica = ReplicaAnswer.safeParse(reply.body)
+    if (reply.status === 409 && replica.success && replica.data.action === 'standby') {
+      const retryInS = replica.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS
+      const fields = { replica_id: replica.data.replica_id ?? body.replica_id ?? null, retry_in_s: retryInS }
+      if (standby) log.debug('standby replica: not promoted yet', fields)
+      else log.info('standby replica: passive until the control plane promotes it', fields)
+      standby = true
+      failures = 0
+      await clock.sleep(retryInS * 1000, signal)
+      continue
+    }
+    if (reply.status === 410 && replica.success && replica.data.action === 'replica_ended') {
+      return { kind: 'replica_ended', replicaId: replica.data.replica_id ?? body.replica_id ?? null }
+    }
+    if (reply.status === 410) log.error('this agent was deleted in the dashboard; re-enable it there')
+    const wait = backoffMs(failures++, 1_000, 60_000)
+    log.warn('could not register, retrying', {
+      error: `register answered ${reply.status || 'no answer'}: ${reply.error}`,
+      attempt: failures,
+      in_ms: wait,
+    })
+    await clock.sleep(wait, signal)
+  }
+  return { kind: 'stopped' }
+}
