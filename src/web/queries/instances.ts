@@ -69,7 +69,8 @@ export async function listInstances(
         clientName: clients.name,
         agentId: instances.agentId,
         logicalAgentId: agents.logicalAgentId,
-        agentStatus: agents.status,
+        // Aliased: `instances.status` below has the same column name (see db/batch-columns.ts).
+        agentStatus: sql<string>`${agents.status}`.as('agent_status'),
         region: instances.region,
         az: instances.az,
         instanceType: instances.instanceType,
