@@ -11,13 +11,14 @@ import type { Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, type Command } from '../protocol'
 import { SessionEffects } from './effects'
-import { applyHeartbeat, applyRegistration, checkSilence } from './liveness'
+import { applyHeartbeat, applyRegistration, checkSilence, livenessAt } from './liveness'
 import * as moves from './moves'
 import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
 import { parseAgentMessage, readConnect, recipients, send, type SocketFacts } from './socket'
 import * as store from './store'
 import type {
+  AgentLiveness,
   AgentRef,
   ClaimInput,
   EngineTickInput,
@@ -91,6 +92,17 @@ export class AgentSession extends DurableObject<Env> {
     if (writes.length > 0) await this.effects.sync(writes)
     await this.effects.schedule(now)
     return { ok: true }
+  }
+
+  /**
+   * Status and last sign of life now, fresher than D1's copy (refreshed every 5 minutes): what pages
+   * and APIs show. Null before the object heard the agent, and for another client's or a deleted agent.
+   */
+  async liveness(ref: AgentRef): Promise<AgentLiveness | null> {
+    const owner = store.readOwner(this.sql)
+    if (!owner || owner.retired || owner.clientId !== ref.clientId || owner.agentId !== ref.agentId)
+      return null
+    return livenessAt(store.readLiveness(this.sql), clock.now())
   }
 
   /** `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller. */

@@ -89,6 +89,15 @@ export function checkSilence(state: Liveness, now: number): LivenessStep {
   }
 }
 
+/**
+ * What people are shown at `now`: the status and last sign of life, with a silence past the deadline
+ * already counted as offline (the alarm that records it may not have run yet); null before any news.
+ */
+export function livenessAt(state: Liveness, now: number): { status: LiveStatus; lastSeenAt: number } | null {
+  const { status, lastSeenAt } = checkSilence(state, now).next
+  return status === null || lastSeenAt === null ? null : { status, lastSeenAt }
+}
+
 /** When the agent counts as offline unless it is heard from, epoch ms; null when already offline. */
 export function livenessDeadline(state: Liveness): number | null {
   if (state.status === null || state.status === 'offline' || state.lastSeenAt === null) return null

@@ -53,6 +53,13 @@ export interface HeartbeatInput extends AgentRef {
   verified?: boolean
 }
 
+/** An agent's liveness as its object knows it now (`liveness` RPC); overlays D1's periodic copy. */
+export interface AgentLiveness {
+  status: 'online' | 'disabled' | 'offline'
+  /** Server receive time of the last heartbeat or registration, epoch ms. */
+  lastSeenAt: number
+}
+
 /** A `pending-commands` poll; `instanceId` null: a legacy poller (one command, handed out once). */
 export interface PollInput extends AgentRef {
   agentVersion: string | null
