@@ -66,13 +66,20 @@ export function applyHeartbeat(state: Liveness, heartbeat: Heartbeat, now: numbe
 }
 
 /**
- * The agent registered at `now` from `instanceId`. The register route has written the agent row as
- * online, so only a comeback is news.
+ * The agent registered at `now` from `instanceId`. The register route writes a new agent as online but
+ * leaves an existing row's status alone: after the agent's own `offline` heartbeat (a restart), or
+ * when the object knew nothing, D1 is told `online` at once; a comeback from offline is news.
  */
 export function applyRegistration(state: Liveness, instanceId: string, now: number): LivenessStep {
+  const isWritten = state.status !== 'online'
   return {
-    next: { status: 'online', lastSeenAt: now, writtenAt: now, facts: { ...state.facts, instanceId } },
-    write: null,
+    next: {
+      status: 'online',
+      lastSeenAt: now,
+      writtenAt: isWritten ? now : state.writtenAt,
+      facts: { ...state.facts, instanceId },
+    },
+    write: isWritten ? { status: 'online', lastHeartbeatAt: now, facts: null } : null,
     notify: transition(state.status, 'online'),
   }
 }
