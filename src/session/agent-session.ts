@@ -77,8 +77,8 @@ export class AgentSession extends DurableObject<Env> {
     })
     if (!owner || owner.retired) return
     store.saveCommands(this.sql, moves.completeSwitches(this.settle(now), registration.instanceId, now))
-    const step = applyRegistration(store.readLiveness(this.sql), registration.instanceId, now)
-    await this.effects.afterChange(now, this.effects.liveness(step, now))
+    this.effects.liveness(applyRegistration(store.readLiveness(this.sql), registration.instanceId, now), now)
+    await this.effects.afterChange(now)
   }
 
   /** A heartbeat: absorbed here; D1 hears only of changes and a periodic refresh. */
@@ -88,8 +88,7 @@ export class AgentSession extends DurableObject<Env> {
     const owner = this.owner(input)
     if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
     const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
-    const writes = this.effects.liveness(step, now)
-    if (writes.length > 0) await this.effects.sync(writes)
+    if (this.effects.liveness(step, now)) await this.effects.sync()
     await this.effects.schedule(now)
     return { ok: true }
   }
@@ -171,8 +170,8 @@ export class AgentSession extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = clock.now()
     this.settle(now)
-    const writes = this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
-    await this.effects.sync(writes)
+    this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
+    await this.effects.sync()
     store.pruneFinished(this.sql, now)
     await this.effects.schedule(now, true)
   }

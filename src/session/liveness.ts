@@ -41,6 +41,16 @@ export interface LivenessStep {
   notify: 'offline' | 'online' | null
 }
 
+/** A liveness write waiting for D1 (kept in the object until D1 has it: the alarm retries it). */
+export interface PendingLivenessWrite {
+  write: LivenessStep['write']
+  notify: LivenessStep['notify']
+  /** When the step happened, epoch ms: the row's `updated_at` and the notification's time. */
+  at: number
+  /** The notification's id, fixed once so a retry of a write that did land adds no second one. */
+  notificationId: string
+}
+
 export const UNKNOWN_LIVENESS: Liveness = {
   status: null,
   lastSeenAt: null,

@@ -161,6 +161,34 @@ describe('liveness in D1', () => {
       'agent_online',
     ])
   })
+
+  it('retries a failed offline write from the alarm until D1 has it, notifying once', async () => {
+    const agent = await seedAgent('5.0.0')
+    const session = sessionOf(env, agent.agentId)
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    // D1 refuses the offline write of this agent (and the batch with its notification) until dropped.
+    const trigger = `fail_offline_${agent.agentId.replace(/\W/g, '_')}`
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE OF status ON agents
+       WHEN NEW.id = '${agent.agentId}' AND NEW.status = 'offline'
+       BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run()
+    try {
+      await silence(agent, OFFLINE_AFTER_MS)
+      await runDurableObjectAlarm(session)
+      expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+      expect(await notificationsOf(agent.agentId)).toEqual([])
+      expect(await runDurableObjectAlarm(session)).toBe(true)
+      expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+    } finally {
+      await env.DB.prepare(`DROP TRIGGER ${trigger}`).run()
+    }
+    expect(await runDurableObjectAlarm(session)).toBe(true)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'offline' })
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline'])
+    await runDurableObjectAlarm(session)
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline'])
+  })
 })
 
 describe('a deleted agent', () => {
