@@ -22,13 +22,13 @@ export const clientAdmin = new Hono<AppEnv>()
 clientAdmin.use(operatorAuth)
 
 clientAdmin.get('/', async (c) => {
-  const page = await listClients(database(c.env.DB), livenessFrom(c.env), readQuery(c, ClientListQuery))
+  const page = await listClients(database(c.env.DB), livenessFrom(c.env), readQuery(c, ClientListQuery), clock.now())
   c.header('X-Total-Count', String(page.total))
   return c.json(page.items)
 })
 
 clientAdmin.get('/:id', async (c) => {
-  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), c.req.param('id'))
+  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), c.req.param('id'), clock.now())
   if (!row) throw new ApiError('NOT_FOUND', 'client not found')
   return c.json(row)
 })

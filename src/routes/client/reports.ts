@@ -61,7 +61,7 @@ clientReports.get('/commands/:commandId', async (c) => {
 clientReports.get('/:clientId', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
-  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), clientId)
+  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), clientId, clock.now())
   if (!row) throw new ApiError('NOT_FOUND', 'client not found')
   return c.json(row)
 })

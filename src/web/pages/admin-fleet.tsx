@@ -41,7 +41,7 @@ adminFleetPages.get('/', async (c) => {
           sub={`${t.instancesSpot} spot · ${t.instancesOnDemand} on-demand`}
         />
         <Stat label="Spot coverage (30 d)" value={pct(t.spotCoverage)} sub="spot instance-hours / all" />
-        <SavingsStats totals={t} noDayYet="ledger has no day yet" shareWording="of on-demand" />
+        <SavingsStats totals={t} noDayYet="no usage recorded yet" shareWording="of on-demand" />
         <SwitchesStat totals={t} />
         <Stat label="Pools in use" value={t.poolsCovered} />
         <Stat
@@ -67,7 +67,7 @@ adminFleetPages.get('/', async (c) => {
 adminFleetPages.get('/clients', async (c) => {
   const viewer = viewerOf(c)
   const q = readQuery(c, ClientListQuery)
-  const page = await listClients(database(c.env.DB), livenessFrom(c.env), q)
+  const page = await listClients(database(c.env.DB), livenessFrom(c.env), q, clock.now())
   return c.html(
     <Shell title="Clients" viewer={viewer} active="/admin/clients">
       <Panel title="New client">

@@ -4,7 +4,7 @@ import { pct, Stat, usd } from '../ui/bits'
 
 /**
  * Month-to-date and lifetime savings from the ledger. The lifetime card's caption is worded per
- * reader: `noDayYet` while the ledger is empty, else the percent saved followed by `shareWording`.
+ * reader: `noDayYet` while nothing has run, else the percent saved followed by `shareWording`.
  */
 export function SavingsStats(props: { totals: FleetTotals; noDayYet: string; shareWording: string }) {
   const s = props.totals.savings

@@ -23,7 +23,7 @@ portalFleet.get('/', async (c) => {
   return c.html(
     <Shell title={`${client.name}: overview`} viewer={viewer} active={base} client={client}>
       <div class="cards">
-        <SavingsStats totals={t} noDayYet="the ledger has no day yet" shareWording="below on-demand" />
+        <SavingsStats totals={t} noDayYet="no usage recorded yet" shareWording="below on-demand" />
         <Stat
           label="Agents online"
           value={`${t.agentsOnline} / ${t.agentsTotal}`}
