@@ -7,7 +7,7 @@ import { switchHistory } from '../queries/history'
 import { livenessFrom } from '../queries/liveness'
 import { instanceFacts } from '../queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../queries/instances'
-import { priceHistory, RANGES, type RangeKey } from '../queries/price-history'
+import { priceHistory, RANGES, spanOfData, type RangeKey } from '../queries/price-history'
 import { Badge, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
 import { PriceChart, type Marker } from '../ui/charts'
 import { Shell } from '../ui/layout'
@@ -133,7 +133,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
       >
         {history && (history.pools.length > 0 || history.onDemand.length > 0) ? (
           <PriceChart
-            history={history}
+            history={spanOfData(history, inst.createdAt)}
             markers={marks}
             currentPool={inst.mode === 'spot' ? inst.poolId : null}
           />

@@ -72,22 +72,24 @@ export function PriceChart(props: { history: PriceHistory; markers: Marker[]; cu
             {new Date(t).toISOString().slice(dayRange ? 5 : 11, dayRange ? 10 : 16)}
           </text>
         ))}
-        {props.markers.map((m) => (
-          <g class={`marker ${m.kind}`}>
-            <line
-              x1={x(m.at)}
-              x2={x(m.at)}
-              y1={PAD.t}
-              y2={H - PAD.b}
-              stroke={MARK[m.kind].color}
-              stroke-dasharray="4 3"
-            />
-            <title>{m.label}</title>
-            <text x={x(m.at) + 3} y={PAD.t + 10} font-size="10" fill={MARK[m.kind].color}>
-              {MARK[m.kind].glyph}
-            </text>
-          </g>
-        ))}
+        {props.markers
+          .filter((m) => m.at >= history.from && m.at <= history.to)
+          .map((m) => (
+            <g class={`marker ${m.kind}`}>
+              <line
+                x1={x(m.at)}
+                x2={x(m.at)}
+                y1={PAD.t}
+                y2={H - PAD.b}
+                stroke={MARK[m.kind].color}
+                stroke-dasharray="4 3"
+              />
+              <title>{m.label}</title>
+              <text x={x(m.at) + 3} y={PAD.t + 10} font-size="10" fill={MARK[m.kind].color}>
+                {MARK[m.kind].glyph}
+              </text>
+            </g>
+          ))}
         {history.onDemand.length > 0 ? (
           <path
             d={stepPath(history.onDemand, x, y)}
