@@ -29,6 +29,7 @@ import type {
   MoveResult,
   NewCommand,
   PollInput,
+  ProgressInput,
   Registration,
   ResultInput,
 } from './types'
@@ -128,9 +129,9 @@ export class AgentSession extends DurableObject<Env> {
     return this.move(input, (c, now) => moves.ack(c, input.instanceId, now))
   }
 
-  /** The claimer started running the command. */
-  async running(input: ClaimInput): Promise<MoveResult> {
-    return this.move(input, (c, now) => moves.markRunning(c, input.instanceId, now))
+  /** The claimer started running the command, or reports a step of it: either renews its lease. */
+  async running(input: ProgressInput): Promise<MoveResult> {
+    return this.move(input, (c, now) => moves.markRunning(c, input.instanceId, input.step, now))
   }
 
   /** `executed`: success → completed, else failed; a repeat changes nothing. */
@@ -214,7 +215,7 @@ export class AgentSession extends DurableObject<Env> {
         await this.ack(ref)
         return
       case 'running':
-        await this.running(ref)
+        await this.running({ ...ref, step: message.step ?? null })
         return
       case 'result':
         await this.executed({ ...ref, success: message.success, message: message.message })

@@ -72,6 +72,11 @@ export interface ClaimInput extends AgentRef {
   instanceId: string
 }
 
+/** The claimer runs the command: started, or a step done (`step`, e.g. `imageId=ami-…`), renewing its lease. */
+export interface ProgressInput extends ClaimInput {
+  step: string | null
+}
+
 /** The result of a command; `instanceId` null when the reporter can't say (legacy `executed`). */
 export interface ResultInput extends AgentRef {
   commandId: string
