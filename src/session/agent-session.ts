@@ -121,7 +121,7 @@ export class AgentSession extends DurableObject<Env> {
     }
     store.saveCommands(this.sql, changed)
     await this.effects.afterChange(now)
-    return handed.map((c) => c.wire)
+    return handed.filter((c) => isServed(owner, c)).map((c) => c.wire)
   }
 
   /** The new agent claims a command (HTTP or socket `ack`); only the first claim wins. */
@@ -182,7 +182,8 @@ export class AgentSession extends DurableObject<Env> {
     const now = clock.now()
     const connect = readConnect(request, now)
     if (!connect) return new Response('expected an agent websocket', { status: 426 })
-    if (!this.owner(connect.ref)) return new Response('agent not found', { status: 404 })
+    const owner = this.owner(connect.ref)
+    if (!owner) return new Response('agent not found', { status: 404 })
     const { facts } = connect
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
     this.ctx.acceptWebSocket(server, [facts.instanceId])
@@ -194,7 +195,8 @@ export class AgentSession extends DurableObject<Env> {
       facts.agentVersion,
       now,
     )
-    for (const command of handed) send(server, { type: 'command', command: command.wire })
+    for (const command of handed.filter((c) => isServed(owner, c)))
+      send(server, { type: 'command', command: command.wire })
     store.saveCommands(this.sql, changed)
     this.ctx.waitUntil(this.effects.afterChange(now))
     return new Response(null, { status: 101, webSocket: client })
@@ -258,10 +260,11 @@ export class AgentSession extends DurableObject<Env> {
     decide: (c: queue.QueuedCommand, now: number) => moves.Move,
   ): Promise<MoveResult> {
     const now = clock.now()
-    if (!this.owner(input)) return { ok: false, reason: 'not_found' }
+    const owner = this.owner(input)
+    if (!owner) return { ok: false, reason: 'not_found' }
     this.settle(now)
     const command = store.commandById(this.sql, input.commandId)
-    if (!command) return { ok: false, reason: 'not_found' }
+    if (!command || !isServed(owner, command)) return { ok: false, reason: 'not_found' }
     const move = decide(command, now)
     switch (move.kind) {
       case 'changed':
@@ -288,6 +291,11 @@ export class AgentSession extends DurableObject<Env> {
       send(socket, { type: 'command', command: command.wire }),
     ).length
   }
+}
+
+/** A deleted (retired) agent is served its `uninstall` only: its routes still reach it for that. */
+function isServed(owner: Owner, command: queue.QueuedCommand): boolean {
+  return !owner.retired || command.commandType === 'uninstall'
 }
 
 /** The Durable Object of an agent. */
