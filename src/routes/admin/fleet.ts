@@ -34,6 +34,7 @@ adminFleet.get('/stats', async (c) => {
     totalSwitches: t.totalSwitches,
     manualSwitches: t.manualSwitches,
     modelSwitches: t.modelSwitches,
+    interruptionSwitches: t.interruptionSwitches,
     spotCoverage: t.spotCoverage,
     instancesSpot: t.instancesSpot,
     instancesOnDemand: t.instancesOnDemand,

@@ -20,14 +20,14 @@ export function SavingsStats(props: { totals: FleetTotals; noDayYet: string; sha
   )
 }
 
-/** All switches, split by who asked (a person or the engine). */
+/** All switches, split by what made them (a person, the engine, an interruption). */
 export function SwitchesStat(props: { totals: FleetTotals }) {
   const t = props.totals
   return (
     <Stat
       label="Switches"
       value={t.totalSwitches}
-      sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine`}
+      sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine · ${t.interruptionSwitches} interruption`}
     />
   )
 }

@@ -19,6 +19,8 @@ export interface FleetTotals {
   totalSwitches: number
   manualSwitches: number
   modelSwitches: number
+  /** Switches that moved a workload off an interrupted instance (a promotion or an emergency launch). */
+  interruptionSwitches: number
   poolsCovered: number
   /** Spot instance-hours / all primary instance-hours over 30 days, %; null without usage. */
   spotCoverage: number | null
@@ -59,6 +61,7 @@ export async function fleetTotals(db: Database, scope: string | null, now: numbe
           total: count(),
           manual: sql<number>`coalesce(sum(${switches.trigger} = 'manual'), 0)`,
           model: sql<number>`coalesce(sum(${switches.trigger} in ('model', 'engine', 'automatic')), 0)`,
+          interruption: sql<number>`coalesce(sum(${switches.trigger} = 'interruption'), 0)`,
         })
         .from(switches)
         .where(scope === null ? undefined : eq(switches.clientId, scope)),
@@ -96,6 +99,7 @@ export async function fleetTotals(db: Database, scope: string | null, now: numbe
     totalSwitches: s?.total ?? 0,
     manualSwitches: s?.manual ?? 0,
     modelSwitches: s?.model ?? 0,
+    interruptionSwitches: s?.interruption ?? 0,
     spotCoverage: u?.all ? Math.round(((u.spot ?? 0) / u.all) * 1000) / 10 : null,
     savings,
   }
