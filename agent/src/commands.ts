@@ -9,8 +9,8 @@
  */
 import type { Command } from '../../src/protocol'
 import type { ActionContext, ActionResult } from './actions/context'
-import type { State } from './state'
 import { runCommand } from './actions/dispatch'
+import type { State } from './state'
 
 export interface Intake {
   /** Offers a command (from the socket, a poll, or the state at start); duplicates are dropped. */
@@ -37,10 +37,7 @@ export function createIntake(ctx: ActionContext): Intake {
   async function runAll() {
     while (queue.length > 0 && !ctx.signal.aborted) {
       // ISO times compare as strings; localeCompare would load ICU's collator (~3 MB resident) for nothing.
-      queue.sort(
-        (a, b) =>
-          b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0),
-      )
+      queue.sort((a, b) => b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
       const command = queue.shift()!
       const retired = state.retiredReason(self.instanceId)
       if (retired !== null) {
@@ -53,12 +50,7 @@ export function createIntake(ctx: ActionContext): Intake {
       try {
         result = await runCommand(reportingSteps(command), command)
       } catch (err) {
-        result = {
-          ok: false,
-          code: 'Crashed',
-          message: err instanceof Error ? err.message : String(err),
-          retryable: false,
-        }
+        result = { ok: false, code: 'Crashed', message: err instanceof Error ? err.message : String(err), retryable: false }
       }
       if (ctx.signal.aborted && !result.ok) {
         log.warn('command abandoned at shutdown; it resumes after restart', { command_id: command.id })
@@ -67,10 +59,7 @@ export function createIntake(ctx: ActionContext): Intake {
       const message = result.ok ? result.message : `${result.code}: ${result.message}`
       // A switch reports `executed` itself, before the old instance goes.
       if (!state.progressOf(command.id).reported) {
-        link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
-          success: result.ok,
-          message,
-        })
+        link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: result.ok, message })
       }
       state.markExecuted(command.id, clock.now())
       log.info('command finished', { command_id: command.id, success: result.ok, message })
@@ -84,10 +73,7 @@ export function createIntake(ctx: ActionContext): Intake {
       progress(id, facts) {
         state.progress(id, facts)
         if (id !== command.id) return
-        const step = Object.entries(facts)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')
-          .slice(0, 200)
+        const step = Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(' ').slice(0, 200)
         void link.running(id, self.instanceId, step)
       },
     }
@@ -96,10 +82,7 @@ export function createIntake(ctx: ActionContext): Intake {
 
   /** Answers a command the retired agent will not run: failed, never run. */
   function refuse(command: Command, retired: string) {
-    log.warn('command refused: the agent retired on this instance', {
-      command_id: command.id,
-      reason: retired,
-    })
+    log.warn('command refused: the agent retired on this instance', { command_id: command.id, reason: retired })
     link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
       success: false,
       message: `Refused: the agent retired on ${self.instanceId} (${retired})`,
@@ -128,19 +111,13 @@ export function createIntake(ctx: ActionContext): Intake {
   return {
     offer(command, via) {
       if (command.instance_id !== null && command.instance_id !== self.instanceId) {
-        log.debug('command for another instance ignored', {
-          command_id: command.id,
-          instance_id: command.instance_id,
-        })
+        log.debug('command for another instance ignored', { command_id: command.id, instance_id: command.instance_id })
         return
       }
       if (state.isExecuted(command.id)) {
         // Delivered again: the control plane missed our answer. `executed` is idempotent there.
         if (!state.outbox().some((o) => o.key === `executed:${command.id}`)) {
-          link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
-            success: true,
-            message: 'already executed',
-          })
+          link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: true, message: 'already executed' })
         }
         return
       }

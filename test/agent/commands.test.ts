@@ -54,10 +54,7 @@ describe('command intake', () => {
   })
 
   it('does not run a command another instance claimed first', async () => {
-    const http = recordingHttp([
-      (c) =>
-        c.path.endsWith('/ack') ? { status: 409, body: { error: 'command is acked elsewhere' } } : undefined,
-    ])
+    const http = recordingHttp([(c) => (c.path.endsWith('/ack') ? { status: 409, body: { error: 'command is acked elsewhere' } } : undefined)])
     const { ctx, state } = actionContext(ec2, w, clock, { http })
     const intake = createIntake(ctx)
     intake.offer(cleanup('c3'), 'socket')
@@ -93,10 +90,7 @@ describe('command intake', () => {
 
   it('skips an expired command', async () => {
     const { ctx, http } = actionContext(ec2, w, clock)
-    createIntake(ctx).offer(
-      { ...cleanup('c6'), expires_at: new Date(clock.now() - 1000).toISOString() },
-      'poll',
-    )
+    createIntake(ctx).offer({ ...cleanup('c6'), expires_at: new Date(clock.now() - 1000).toISOString() }, 'poll')
     await settle()
     expect(http.calls).toEqual([])
   })
