@@ -3,7 +3,7 @@ import { and, eq, gte, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, savingsDaily, switches, usageSegments } from '../db/schema'
 import { onDemandCost, segmentCost } from './cost'
-import type { LiveDays } from './live'
+import { addCosts, type LiveDays } from './live'
 import { loadPriceBook } from './price-book'
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6
@@ -77,11 +77,7 @@ export async function agentSums(
       overlap: 0,
       savings: 0,
     }
-    sum.baseline += d.baseline
-    sum.primary += d.primary
-    sum.replica += d.replica
-    sum.overlap += d.overlap
-    sum.savings += d.savings
+    addCosts(sum, d)
     sums.set(d.agentId, sum)
   }
   return [...sums.values()].sort((a, b) => b.savings - a.savings)

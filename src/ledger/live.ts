@@ -96,13 +96,21 @@ export function withLiveDays(rollup: readonly DailyRow[], live: LiveDays): Daily
       firstUseAt: r.firstUseAt,
     }
     sum.firstUseAt = Math.min(sum.firstUseAt ?? r.firstUseAt, r.firstUseAt)
-    sum.baseline += r.baseline
-    sum.primary += r.primary
-    sum.replica += r.replica
-    sum.overlap += r.overlap
-    sum.savings += r.savings
+    addCosts(sum, r)
     sums.set(r.day, sum)
   }
   const final = rollup.filter((r) => r.day < live.fromDay)
   return [...final, ...[...sums.values()].sort((a, b) => a.day.localeCompare(b.day))]
+}
+
+/** The five figures of a span, USD. */
+type Costs = Pick<Savings, 'baseline' | 'primary' | 'replica' | 'overlap' | 'savings'>
+
+/** Adds a day's figures to a running sum. */
+export function addCosts(sum: Costs, day: Costs): void {
+  sum.baseline += day.baseline
+  sum.primary += day.primary
+  sum.replica += day.replica
+  sum.overlap += day.overlap
+  sum.savings += day.savings
 }

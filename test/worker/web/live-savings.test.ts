@@ -109,4 +109,27 @@ describe('savings of a new user', () => {
     expect(again.json.lifetime.savings).toBeGreaterThanOrEqual(high - 1e-6)
     expect(again.json.lifetime.savings).toBeLessThanOrEqual(savedBy(startedAt, Date.now()) + 1e-6)
   })
+
+  it('price the live days with the prices in force before them (reported days ago, unchanged since)', async () => {
+    const { client, agent, startedAt } = await youngFleet()
+    const [type] = (
+      await db().select().from(usageSegments).where(eq(usageSegments.agentId, agent.agentId))
+    ).map((s) => s.instanceType)
+    // Only change points from three days ago: the live window (today) starts long after them.
+    await db()
+      .delete(spotPrices)
+      .where(eq(spotPrices.poolId, `${type}.us-east-1a`))
+    await db().delete(ondemandPrices).where(eq(ondemandPrices.instanceType, type!))
+    await db()
+      .insert(spotPrices)
+      .values({ poolId: `${type}.us-east-1a`, price: SPOT, observedAt: Date.now() - 3 * 24 * H })
+    await db()
+      .insert(ondemandPrices)
+      .values({ instanceType: type!, region: 'us-east-1', price: OD, observedAt: Date.now() - 3 * 24 * H })
+    await runScheduled(CRON_HOURLY, env, Date.now())
+    const before = Date.now()
+    const res = await call('GET', `/api/client/${client.id}/savings`, undefined, ADMIN)
+    expect(res.json.month_to_date.savings).toBeGreaterThanOrEqual(savedBy(startedAt, before) - 1e-6)
+    expect(res.json.month_to_date.savings).toBeLessThanOrEqual(savedBy(startedAt, Date.now()) + 1e-6)
+  })
 })
