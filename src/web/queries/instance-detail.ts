@@ -5,7 +5,7 @@
 import { and, count, desc, eq, gt, or } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../../db/schema'
-import { liveDays, withLiveDays } from '../../ledger/live'
+import { liveDays } from '../../ledger/live'
 import { latestOnDemandQuery } from '../../prices/on-demand'
 import { poolsWithPricesQuery, savingsPercent } from './prices'
 
@@ -26,7 +26,7 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     or(eq(switches.oldInstanceId, inst.instanceId), eq(switches.newInstanceId, inst.instanceId)),
   )
   const [
-    [poolRows, odRows, [totals], [lastWeek], [last], ledgerDays, switchMarks, eventMarks, decisionMarks],
+    [poolRows, odRows, [totals], [lastWeek], [last], rollupDays, switchMarks, eventMarks, decisionMarks],
     live,
   ] = await Promise.all([
     db.batch([
@@ -88,10 +88,8 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
       now,
     ),
   ])
-  const ledger = withLiveDays(
-    ledgerDays.map((d) => ({ ...d, baseline: 0, primary: 0, replica: 0, overlap: 0 })),
-    live,
-  )
+  // The rollup's final days, then the live ones (ledger/live.ts).
+  const ledger = [...rollupDays.filter((d) => d.day < live.fromDay), ...live.rows]
   const since30 = isoDay(now - 30 * DAY)
   const sum = (days: typeof ledger) => (days.length === 0 ? null : days.reduce((t, d) => t + d.savings, 0))
   const od = odRows[0]?.price ?? null
