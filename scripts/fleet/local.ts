@@ -41,6 +41,11 @@ export function adminTokenFromDevVars(root = ROOT): string {
 /** How long the simulator's own stop may take at shutdown before the processes are ended anyway, ms. */
 const FLEET_STOP_MS = 15_000
 
+/** Exits once `line` is written: stdout to a pipe is asynchronous, and an exit at once may drop it. */
+function exitAfter(line: string, code: number): void {
+  process.stdout.write(line, () => process.exit(code))
+}
+
 /** True when `work` settled within `ms` (nothing to wait for settles at once). */
 async function settlesWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
@@ -78,11 +83,9 @@ export async function runLocal(options: LocalOptions): Promise<void> {
     try {
       await stopAllProcesses()
     } catch (error) {
-      log(`${error instanceof Error ? error.message : String(error)}`)
-      process.exit(1)
+      return exitAfter(`${error instanceof Error ? error.message : String(error)}\n`, 1)
     }
-    log('stopped.')
-    process.exit(0)
+    exitAfter('stopped.\n', 0)
   }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(signal))

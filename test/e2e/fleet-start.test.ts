@@ -68,7 +68,7 @@ describe('npm start', () => {
     const stopped = await first.terminate()
     expect(stopped.length).toBeGreaterThanOrEqual(4) // npm, tsx, node, wrangler and workerd, the agent
     // It says so only once every process is gone and its port is free again.
-    expect(first.output()).toContain('stopped.')
+    await eventually(() => first.output().includes('stopped.'), { what: '"stopped." printed', timeoutMs: 5_000 })
     expect(await isPortTaken(port)).toBe(false)
 
     const second = await npmStart(port)
