@@ -133,7 +133,8 @@ export type ServerMessage = z.infer<typeof ServerMessage>
 export const AgentMessage = z.discriminatedUnion('type', [
   /** The agent received and claimed the command (it will run at most once). */
   z.object({ type: z.literal('ack'), command_id: z.string(), instance_id: z.string() }),
-  z.object({ type: z.literal('running'), command_id: z.string() }),
+  /** Started, or a step done (`step`): renews the command's lease. */
+  z.object({ type: z.literal('running'), command_id: z.string(), step: z.string().max(200).nullish() }),
   z.object({ type: z.literal('result'), command_id: z.string(), success: z.boolean(), message: z.string() }),
   z.object({ type: z.literal('ping') }),
 ])

@@ -2,11 +2,15 @@
  * Command intake: commands arrive by the push socket or by polling; each is claimed for this instance
  * (the control plane lets only the first claim win), runs at most once per installation (ids persisted
  * in the state directory), one at a time, highest priority first. Commands for another instance are
- * ignored; a command interrupted by a restart is resumed from its persisted progress.
+ * ignored; a command interrupted by a restart is resumed from its persisted progress. Each step a
+ * command records is reported (`running` with the step), which renews its lease at the control plane.
+ * Once the agent retired on this instance (its workload moved), it runs nothing new: a command for
+ * this instance is answered failed, one for any instance is left to the instance that runs it now.
  */
 import type { Command } from '../../src/protocol'
 import type { ActionContext, ActionResult } from './actions/context'
 import { runCommand } from './actions/dispatch'
+import type { State } from './state'
 
 export interface Intake {
   /** Offers a command (from the socket, a poll, or the state at start); duplicates are dropped. */
@@ -35,11 +39,16 @@ export function createIntake(ctx: ActionContext): Intake {
       // ISO times compare as strings; localeCompare would load ICU's collator (~3 MB resident) for nothing.
       queue.sort((a, b) => b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
       const command = queue.shift()!
+      const retired = state.retiredReason(self.instanceId)
+      if (retired !== null) {
+        refuse(command, retired)
+        continue
+      }
       void link.running(command.id, self.instanceId)
       log.info('command started', { command_id: command.id, command_type: command.command_type })
       let result: ActionResult
       try {
-        result = await runCommand(ctx, command)
+        result = await runCommand(reportingSteps(command), command)
       } catch (err) {
         result = { ok: false, code: 'Crashed', message: err instanceof Error ? err.message : String(err), retryable: false }
       }
@@ -55,6 +64,30 @@ export function createIntake(ctx: ActionContext): Intake {
       state.markExecuted(command.id, clock.now())
       log.info('command finished', { command_id: command.id, success: result.ok, message })
     }
+  }
+
+  /** The context a command runs with: every step it records is also reported, renewing its lease. */
+  function reportingSteps(command: Command): ActionContext {
+    const steps: State = {
+      ...state,
+      progress(id, facts) {
+        state.progress(id, facts)
+        if (id !== command.id) return
+        const step = Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(' ').slice(0, 200)
+        void link.running(id, self.instanceId, step)
+      },
+    }
+    return { ...ctx, state: steps }
+  }
+
+  /** Answers a command the retired agent will not run: failed, never run. */
+  function refuse(command: Command, retired: string) {
+    log.warn('command refused: the agent retired on this instance', { command_id: command.id, reason: retired })
+    link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
+      success: false,
+      message: `Refused: the agent retired on ${self.instanceId} (${retired})`,
+    })
+    state.markExecuted(command.id, clock.now())
   }
 
   function enqueue(command: Command, via: string) {
@@ -89,6 +122,13 @@ export function createIntake(ctx: ActionContext): Intake {
         return
       }
       if (known.has(command.id)) return
+      const retired = state.retiredReason(self.instanceId)
+      if (retired !== null && via !== 'resume') {
+        // The workload runs elsewhere now: a command for any instance is that one's to take.
+        if (command.instance_id === self.instanceId) refuse(command, retired)
+        else log.info('command left to the instance that runs the workload', { command_id: command.id })
+        return
+      }
       known.add(command.id)
       // A resumed command was claimed before the restart; its steps are idempotent.
       if (via === 'resume') return enqueue(command, via)

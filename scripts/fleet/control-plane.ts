@@ -67,6 +67,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const child = startProcess('wrangler', 'bash', args, {
     cwd: ROOT,
     logFile: options.logFile,
+    ports: [options.port, options.inspectorPort],
     env: { ...process.env, CI: 'true', WRANGLER_LOG_PATH: join(options.persistDir, 'wrangler-logs') },
   })
   const url = `http://127.0.0.1:${options.port}`

@@ -38,6 +38,23 @@ export function adminTokenFromDevVars(root = ROOT): string {
   return token
 }
 
+/** How long the simulator's own stop may take at shutdown before the processes are ended anyway, ms. */
+const FLEET_STOP_MS = 15_000
+
+/** Exits once `line` is written: stdout to a pipe is asynchronous, and an exit at once may drop it. */
+function exitAfter(line: string, code: number): void {
+  process.stdout.write(line, () => process.exit(code))
+}
+
+/** True when `work` settled within `ms` (nothing to wait for settles at once). */
+async function settlesWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  const settled = await Promise.race([(work ?? Promise.resolve()).then(() => true as const), late])
+  clearTimeout(timer)
+  return settled
+}
+
 export async function runLocal(options: LocalOptions): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`)
   if (await isPortTaken(options.port))
@@ -59,10 +76,16 @@ export async function runLocal(options: LocalOptions): Promise<void> {
     stoppingSince = Date.now()
     stopStatus?.()
     log(`\n${signal}: stopping the agents, the simulator and the control plane...`)
-    await fleet?.stop()
-    await stopAllProcesses()
-    log('stopped.')
-    process.exit(0)
+    // The simulator's own stop waits on its servers: bounded, since the processes are ended below anyway.
+    const simulator = fleet?.stop().catch((error: unknown) => log(`simulator: ${String(error)}`))
+    if (!(await settlesWithin(simulator, FLEET_STOP_MS)))
+      log(`the simulator did not stop within ${FLEET_STOP_MS / 1000} s`)
+    try {
+      await stopAllProcesses()
+    } catch (error) {
+      return exitAfter(`${error instanceof Error ? error.message : String(error)}\n`, 1)
+    }
+    exitAfter('stopped.\n', 0)
   }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(signal))

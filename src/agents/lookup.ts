@@ -5,16 +5,21 @@ import { agents, type Agent } from '../db/schema'
 import { ApiError } from '../errors'
 
 /**
- * This client's agent, or a 404 exactly like an unknown agent: an agent of another client and a
- * deleted agent are not found (no cross-tenant leaks).
+ * This client's agent, or a 404 exactly like an unknown agent: an agent of another client and (unless
+ * `includeDeleted`: its command routes, for its uninstall) a deleted agent are not found.
  */
-export async function findAgent(db: Database, clientId: string, agentId: string): Promise<Agent> {
+export async function findAgent(
+  db: Database,
+  clientId: string,
+  agentId: string,
+  { includeDeleted = false } = {},
+): Promise<Agent> {
   const [agent] = await db
     .select()
     .from(agents)
     .where(and(eq(agents.id, agentId), eq(agents.clientId, clientId)))
     .limit(1)
-  if (!agent || agent.status === 'deleted' || agent.deletedAt !== null) {
+  if (!agent || (!includeDeleted && (agent.status === 'deleted' || agent.deletedAt !== null))) {
     throw new ApiError('NOT_FOUND', 'agent not found')
   }
   return agent

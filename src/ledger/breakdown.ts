@@ -3,6 +3,7 @@ import { and, eq, gte, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, savingsDaily, switches, usageSegments } from '../db/schema'
 import { onDemandCost, segmentCost } from './cost'
+import { addCosts, type LiveDays } from './live'
 import { loadPriceBook } from './price-book'
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6
@@ -27,23 +28,68 @@ export function dailySums(db: Database, scope: string | null) {
     .orderBy(savingsDaily.day)
 }
 
-/** Per agent of the client: baseline, cost and savings since `fromDay` (inclusive). */
-export async function agentTotals(db: Database, clientId: string, fromDay: string) {
-  const rows = await db
+/** One agent's sums over a period, USD. */
+export interface AgentSums {
+  agentId: string
+  baseline: number
+  primary: number
+  replica: number
+  overlap: number
+  savings: number
+}
+
+/**
+ * Per agent of a client (null: every client), sums since `fromDay` (inclusive): the rollup's final days,
+ * then the live days (ledger/live.ts) of the same scope. Largest savings first.
+ */
+export async function agentSums(
+  db: Database,
+  clientId: string | null,
+  fromDay: string,
+  live: LiveDays,
+): Promise<AgentSums[]> {
+  const rollup = await db
     .select({
       agentId: savingsDaily.agentId,
       baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
-      cost: sql<number>`sum(${savingsDaily.primaryCost} + ${savingsDaily.replicaCost} + ${savingsDaily.overlapCost})`,
+      primary: sql<number>`sum(${savingsDaily.primaryCost})`,
       replica: sql<number>`sum(${savingsDaily.replicaCost})`,
+      overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
       savings: sql<number>`sum(${savingsDaily.savings})`,
     })
     .from(savingsDaily)
-    .where(and(eq(savingsDaily.clientId, clientId), gte(savingsDaily.day, fromDay)))
+    .where(
+      and(
+        clientId === null ? undefined : eq(savingsDaily.clientId, clientId),
+        gte(savingsDaily.day, fromDay),
+        lt(savingsDaily.day, live.fromDay),
+      ),
+    )
     .groupBy(savingsDaily.agentId)
+  const sums = new Map(rollup.map((r) => [r.agentId, { ...r }]))
+  for (const d of live.rows) {
+    if (d.day < fromDay) continue
+    const sum = sums.get(d.agentId) ?? {
+      agentId: d.agentId,
+      baseline: 0,
+      primary: 0,
+      replica: 0,
+      overlap: 0,
+      savings: 0,
+    }
+    addCosts(sum, d)
+    sums.set(d.agentId, sum)
+  }
+  return [...sums.values()].sort((a, b) => b.savings - a.savings)
+}
+
+/** Per agent of the client since `fromDay` (inclusive), as the savings API answers it. */
+export async function agentTotals(db: Database, clientId: string, fromDay: string, live: LiveDays) {
+  const rows = await agentSums(db, clientId, fromDay, live)
   return rows.map((r) => ({
     agent_id: r.agentId,
     baseline: round(r.baseline),
-    cost: round(r.cost),
+    cost: round(r.primary + r.replica + r.overlap),
     replica_cost: round(r.replica),
     savings: round(r.savings),
     percent_saved: r.baseline > 0 ? round((r.savings / r.baseline) * 100) : 0,

@@ -1,5 +1,5 @@
 /** Loads the price histories a set of segments needs from D1 into a PriceBook. */
-import { and, asc, eq, gte, inArray, lte } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { ondemandPrices, spotPrices } from '../db/schema'
 import { SPOT_CARRY_CAP_MS, type PriceBook, type Segment } from './cost'
@@ -16,18 +16,35 @@ export async function loadPriceBook(
   const types = [...new Set(segments.map((s) => `${s.instanceType}|${s.region}`))]
   const spot = new Map<string, PricePoint[]>()
   for (let i = 0; i < poolIds.length; i += 90) {
-    const rows = await db
-      .select({ poolId: spotPrices.poolId, at: spotPrices.observedAt, price: spotPrices.price })
-      .from(spotPrices)
-      .where(
-        and(
-          inArray(spotPrices.poolId, poolIds.slice(i, i + 90)),
-          gte(spotPrices.observedAt, from - SPOT_CARRY_CAP_MS),
-          lte(spotPrices.observedAt, to),
-        ),
-      )
-      .orderBy(asc(spotPrices.observedAt))
-    for (const r of rows) spot.set(r.poolId, [...(spot.get(r.poolId) ?? []), { at: r.at, price: r.price }])
+    const chunk = poolIds.slice(i, i + 90)
+    // The price in force at `from` (one index seek per pool), then every change point up to `to`:
+    // reading the whole carry-forward week before `from` cost up to 2,016 rows per pool.
+    const [inForce, changes] = await Promise.all([
+      db.all<{ pool_id: string; at: number; price: number }>(sql`
+        with p(id) as (values ${sql.join(
+          chunk.map((id) => sql`(${id})`),
+          sql`, `,
+        )})
+        select p.id as pool_id, s.observed_at as at, s.price as price from p
+          join ${spotPrices} s on s.id = (
+            select s2.id from ${spotPrices} s2
+             where s2.pool_id = p.id and s2.observed_at <= ${sql.raw(String(Math.trunc(from)))}
+               and s2.observed_at >= ${sql.raw(String(Math.trunc(from - SPOT_CARRY_CAP_MS)))}
+             order by s2.observed_at desc limit 1)`),
+      db
+        .select({ poolId: spotPrices.poolId, at: spotPrices.observedAt, price: spotPrices.price })
+        .from(spotPrices)
+        .where(
+          and(
+            inArray(spotPrices.poolId, chunk),
+            gt(spotPrices.observedAt, from),
+            lte(spotPrices.observedAt, to),
+          ),
+        )
+        .orderBy(asc(spotPrices.observedAt)),
+    ])
+    for (const r of inForce) spot.set(r.pool_id, [{ at: r.at, price: r.price }])
+    for (const r of changes) spot.set(r.poolId, [...(spot.get(r.poolId) ?? []), { at: r.at, price: r.price }])
   }
   const onDemand = new Map<string, PricePoint[]>()
   for (const key of types) {

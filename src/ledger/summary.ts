@@ -9,6 +9,8 @@ export interface DailyRow {
   replica: number
   overlap: number
   savings: number
+  /** When usage began within the day, epoch ms, when known (live days); else the day's start counts. */
+  firstUseAt?: number
 }
 
 export interface Totals {
@@ -57,7 +59,7 @@ export function monthBounds(ms: number): [number, number] {
 export function summarize(rows: readonly DailyRow[], now: number): SavingsSummary {
   const [monthStart, monthEnd] = monthBounds(now)
   const month = rows.filter((r) => dayStart(r.day) >= monthStart && dayStart(r.day) < monthEnd)
-  const firstUse = month.reduce((m, r) => Math.min(m, dayStart(r.day)), now)
+  const firstUse = month.reduce((m, r) => Math.min(m, r.firstUseAt ?? dayStart(r.day)), now)
   const elapsed = now - firstUse
   const scale = elapsed > 0 ? (monthEnd - firstUse) / elapsed : 0
   return { month_to_date: totals(month), projected_month: totals(month, scale), lifetime: totals(rows) }

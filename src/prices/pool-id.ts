@@ -26,3 +26,14 @@ export function regionOfAz(az: string): string {
 export function poolName(instanceType: string, az: string): string {
   return `${instanceType} (${az})`
 }
+
+/** The pool of a spot placement: as given, else from its type and AZ; null off spot or when unknown. */
+export function spotPoolOf(side: {
+  mode: string | null
+  poolId: string | null
+  instanceType: string | null
+  az: string | null
+}): string | null {
+  if (side.mode !== 'spot') return null
+  return side.poolId ?? (side.instanceType && side.az ? poolIdOf(side.instanceType, side.az) : null)
+}

@@ -11,13 +11,14 @@ import type { Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, type Command } from '../protocol'
 import { SessionEffects } from './effects'
-import { applyHeartbeat, applyRegistration, checkSilence } from './liveness'
+import { applyHeartbeat, applyRegistration, checkSilence, livenessAt } from './liveness'
 import * as moves from './moves'
 import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
 import { parseAgentMessage, readConnect, recipients, send, type SocketFacts } from './socket'
 import * as store from './store'
 import type {
+  AgentLiveness,
   AgentRef,
   ClaimInput,
   EngineTickInput,
@@ -28,6 +29,7 @@ import type {
   MoveResult,
   NewCommand,
   PollInput,
+  ProgressInput,
   Registration,
   ResultInput,
 } from './types'
@@ -76,8 +78,8 @@ export class AgentSession extends DurableObject<Env> {
     })
     if (!owner || owner.retired) return
     store.saveCommands(this.sql, moves.completeSwitches(this.settle(now), registration.instanceId, now))
-    const step = applyRegistration(store.readLiveness(this.sql), registration.instanceId, now)
-    await this.effects.afterChange(now, this.effects.liveness(step, now))
+    this.effects.liveness(applyRegistration(store.readLiveness(this.sql), registration.instanceId, now), now)
+    await this.effects.afterChange(now)
   }
 
   /** A heartbeat: absorbed here; D1 hears only of changes and a periodic refresh. */
@@ -87,10 +89,20 @@ export class AgentSession extends DurableObject<Env> {
     const owner = this.owner(input)
     if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
     const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
-    const writes = this.effects.liveness(step, now)
-    if (writes.length > 0) await this.effects.sync(writes)
+    if (this.effects.liveness(step, now)) await this.effects.sync()
     await this.effects.schedule(now)
     return { ok: true }
+  }
+
+  /**
+   * Status and last sign of life now, fresher than D1's copy (refreshed every 5 minutes): what pages
+   * and APIs show. Null before the object heard the agent, and for another client's or a deleted agent.
+   */
+  async liveness(ref: AgentRef): Promise<AgentLiveness | null> {
+    const owner = store.readOwner(this.sql)
+    if (!owner || owner.retired || owner.clientId !== ref.clientId || owner.agentId !== ref.agentId)
+      return null
+    return livenessAt(store.readLiveness(this.sql), clock.now())
   }
 
   /** `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller. */
@@ -109,7 +121,7 @@ export class AgentSession extends DurableObject<Env> {
     }
     store.saveCommands(this.sql, changed)
     await this.effects.afterChange(now)
-    return handed.map((c) => c.wire)
+    return handed.filter((c) => isServed(owner, c)).map((c) => c.wire)
   }
 
   /** The new agent claims a command (HTTP or socket `ack`); only the first claim wins. */
@@ -117,9 +129,9 @@ export class AgentSession extends DurableObject<Env> {
     return this.move(input, (c, now) => moves.ack(c, input.instanceId, now))
   }
 
-  /** The claimer started running the command. */
-  async running(input: ClaimInput): Promise<MoveResult> {
-    return this.move(input, (c, now) => moves.markRunning(c, input.instanceId, now))
+  /** The claimer started running the command, or reports a step of it: either renews its lease. */
+  async running(input: ProgressInput): Promise<MoveResult> {
+    return this.move(input, (c, now) => moves.markRunning(c, input.instanceId, input.step, now))
   }
 
   /** `executed`: success → completed, else failed; a repeat changes nothing. */
@@ -159,8 +171,8 @@ export class AgentSession extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = clock.now()
     this.settle(now)
-    const writes = this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
-    await this.effects.sync(writes)
+    this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
+    await this.effects.sync()
     store.pruneFinished(this.sql, now)
     await this.effects.schedule(now, true)
   }
@@ -170,7 +182,8 @@ export class AgentSession extends DurableObject<Env> {
     const now = clock.now()
     const connect = readConnect(request, now)
     if (!connect) return new Response('expected an agent websocket', { status: 426 })
-    if (!this.owner(connect.ref)) return new Response('agent not found', { status: 404 })
+    const owner = this.owner(connect.ref)
+    if (!owner) return new Response('agent not found', { status: 404 })
     const { facts } = connect
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket]
     this.ctx.acceptWebSocket(server, [facts.instanceId])
@@ -182,7 +195,8 @@ export class AgentSession extends DurableObject<Env> {
       facts.agentVersion,
       now,
     )
-    for (const command of handed) send(server, { type: 'command', command: command.wire })
+    for (const command of handed.filter((c) => isServed(owner, c)))
+      send(server, { type: 'command', command: command.wire })
     store.saveCommands(this.sql, changed)
     this.ctx.waitUntil(this.effects.afterChange(now))
     return new Response(null, { status: 101, webSocket: client })
@@ -203,7 +217,7 @@ export class AgentSession extends DurableObject<Env> {
         await this.ack(ref)
         return
       case 'running':
-        await this.running(ref)
+        await this.running({ ...ref, step: message.step ?? null })
         return
       case 'result':
         await this.executed({ ...ref, success: message.success, message: message.message })
@@ -246,10 +260,11 @@ export class AgentSession extends DurableObject<Env> {
     decide: (c: queue.QueuedCommand, now: number) => moves.Move,
   ): Promise<MoveResult> {
     const now = clock.now()
-    if (!this.owner(input)) return { ok: false, reason: 'not_found' }
+    const owner = this.owner(input)
+    if (!owner) return { ok: false, reason: 'not_found' }
     this.settle(now)
     const command = store.commandById(this.sql, input.commandId)
-    if (!command) return { ok: false, reason: 'not_found' }
+    if (!command || !isServed(owner, command)) return { ok: false, reason: 'not_found' }
     const move = decide(command, now)
     switch (move.kind) {
       case 'changed':
@@ -276,6 +291,11 @@ export class AgentSession extends DurableObject<Env> {
       send(socket, { type: 'command', command: command.wire }),
     ).length
   }
+}
+
+/** A deleted (retired) agent is served its `uninstall` only: its routes still reach it for that. */
+function isServed(owner: Owner, command: queue.QueuedCommand): boolean {
+  return !owner.retired || command.commandType === 'uninstall'
 }
 
 /** The Durable Object of an agent. */

@@ -4,6 +4,7 @@
  */
 import { clock } from '../clock'
 import type { Database } from '../db/client'
+import { newId } from '../ids'
 import { commandHistory, livenessWrites, runBatch } from './history'
 import { livenessDeadline, type LivenessStep } from './liveness'
 import * as queue from './queue'
@@ -11,8 +12,8 @@ import * as store from './store'
 
 /** Retry delay for history that failed to reach D1, ms. */
 const SYNC_RETRY_MS = 30_000
-
-type Statements = ReturnType<typeof livenessWrites>
+/** Queued liveness writes copied per batch. */
+const MAX_LIVENESS_PER_SYNC = 20
 
 export class SessionEffects {
   /** Serialises D1 syncs so an older state never lands after a newer one. */
@@ -24,34 +25,46 @@ export class SessionEffects {
     private readonly storage: DurableObjectStorage,
   ) {}
 
-  /** Stores the next liveness state; the D1 statements it calls for. */
-  liveness(step: LivenessStep, now: number): Statements {
+  /** Stores the next liveness state and, when it calls for a D1 write, queues it; true when it does. */
+  liveness(step: LivenessStep, now: number): boolean {
     store.writeLiveness(this.sql, step.next)
-    const owner = store.readOwner(this.sql)
-    return owner ? livenessWrites(this.db, owner, step, now) : []
+    if (!step.write && !step.notify) return false
+    store.addPendingLiveness(this.sql, {
+      write: step.write,
+      notify: step.notify,
+      at: now,
+      notificationId: newId('ntf'),
+    })
+    return true
   }
 
   /** Copies what changed to D1 (if anything did) and re-arms the alarm. */
-  async afterChange(now: number, writes: Statements = []): Promise<void> {
-    if (writes.length > 0 || store.hasUnsynced(this.sql)) await this.sync(writes)
+  async afterChange(now: number): Promise<void> {
+    if (store.hasUnsynced(this.sql)) await this.sync()
     await this.schedule(now)
   }
 
-  /** Copies changed commands (and `extra` statements) to D1 in one batch; on failure the alarm retries the commands. */
-  sync(extra: Statements = []): Promise<void> {
+  /**
+   * Copies queued liveness writes and changed commands to D1 in one batch; what fails stays queued
+   * and the alarm retries it.
+   */
+  sync(): Promise<void> {
     const run = this.syncing.then(async () => {
       const owner = store.readOwner(this.sql)
+      // After a long D1 outage the oldest writes go first, a bounded number per batch.
+      const liveness = store.readPendingLiveness(this.sql).slice(0, MAX_LIVENESS_PER_SYNC)
       const pending = store.unsyncedCommands(this.sql)
-      if (!owner || (pending.length === 0 && extra.length === 0)) return
+      if (!owner || (pending.length === 0 && liveness.length === 0)) return
       try {
         await runBatch(this.db, [
-          ...extra,
+          ...liveness.flatMap((write) => livenessWrites(this.db, owner, write)),
           ...commandHistory(
             this.db,
             owner,
             pending.map((p) => p.command),
           ),
         ])
+        store.dropPendingLiveness(this.sql, liveness.length)
         store.markSynced(this.sql, pending)
       } catch (error) {
         console.error(

@@ -8,8 +8,7 @@ import { and, eq, ne } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { agents, commands, instances, notifications } from '../db/schema'
-import { newId } from '../ids'
-import type { LivenessStep } from './liveness'
+import type { PendingLivenessWrite } from './liveness'
 import type { QueuedCommand } from './queue'
 import type { Owner } from './owner'
 
@@ -60,10 +59,10 @@ export function commandHistory(db: Database, owner: Owner, changed: readonly Que
   })
 }
 
-/** The agent row, instance facts and notification a liveness step calls for. */
-export function livenessWrites(db: Database, owner: Owner, step: LivenessStep, now: number): Statement[] {
+/** The agent row, instance facts and notification of a liveness step (as of its time `at`). */
+export function livenessWrites(db: Database, owner: Owner, pending: PendingLivenessWrite): Statement[] {
   const statements: Statement[] = []
-  const { write, notify } = step
+  const { write, notify, at: now } = pending
   if (write) {
     statements.push(
       db
@@ -102,18 +101,21 @@ export function livenessWrites(db: Database, owner: Owner, step: LivenessStep, n
   }
   if (notify) {
     statements.push(
-      db.insert(notifications).values({
-        id: newId('ntf'),
-        clientId: owner.clientId,
-        agentId: owner.agentId,
-        kind: notify === 'offline' ? 'agent_offline' : 'agent_online',
-        severity: notify === 'offline' ? 'warning' : 'success',
-        message:
-          notify === 'offline'
-            ? `Agent ${owner.agentId} went offline (no heartbeat for 2 minutes or shut down)`
-            : `Agent ${owner.agentId} is back online`,
-        createdAt: now,
-      }),
+      db
+        .insert(notifications)
+        .values({
+          id: pending.notificationId,
+          clientId: owner.clientId,
+          agentId: owner.agentId,
+          kind: notify === 'offline' ? 'agent_offline' : 'agent_online',
+          severity: notify === 'offline' ? 'warning' : 'success',
+          message:
+            notify === 'offline'
+              ? `Agent ${owner.agentId} went offline (no heartbeat for 2 minutes or shut down)`
+              : `Agent ${owner.agentId} is back online`,
+          createdAt: now,
+        })
+        .onConflictDoNothing(),
     )
   }
   return statements

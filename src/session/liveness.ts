@@ -41,6 +41,16 @@ export interface LivenessStep {
   notify: 'offline' | 'online' | null
 }
 
+/** A liveness write waiting for D1 (kept in the object until D1 has it: the alarm retries it). */
+export interface PendingLivenessWrite {
+  write: LivenessStep['write']
+  notify: LivenessStep['notify']
+  /** When the step happened, epoch ms: the row's `updated_at` and the notification's time. */
+  at: number
+  /** The notification's id, fixed once so a retry of a write that did land adds no second one. */
+  notificationId: string
+}
+
 export const UNKNOWN_LIVENESS: Liveness = {
   status: null,
   lastSeenAt: null,
@@ -66,13 +76,20 @@ export function applyHeartbeat(state: Liveness, heartbeat: Heartbeat, now: numbe
 }
 
 /**
- * The agent registered at `now` from `instanceId`. The register route has written the agent row as
- * online, so only a comeback is news.
+ * The agent registered at `now` from `instanceId`. The register route writes a new agent as online but
+ * leaves an existing row's status alone: after the agent's own `offline` heartbeat (a restart), or
+ * when the object knew nothing, D1 is told `online` at once; a comeback from offline is news.
  */
 export function applyRegistration(state: Liveness, instanceId: string, now: number): LivenessStep {
+  const isWritten = state.status !== 'online'
   return {
-    next: { status: 'online', lastSeenAt: now, writtenAt: now, facts: { ...state.facts, instanceId } },
-    write: null,
+    next: {
+      status: 'online',
+      lastSeenAt: now,
+      writtenAt: isWritten ? now : state.writtenAt,
+      facts: { ...state.facts, instanceId },
+    },
+    write: isWritten ? { status: 'online', lastHeartbeatAt: now, facts: null } : null,
     notify: transition(state.status, 'online'),
   }
 }
@@ -87,6 +104,15 @@ export function checkSilence(state: Liveness, now: number): LivenessStep {
     write: { status: 'offline', lastHeartbeatAt: state.lastSeenAt, facts: null },
     notify: 'offline',
   }
+}
+
+/**
+ * What people are shown at `now`: the status and last sign of life, with a silence past the deadline
+ * already counted as offline (the alarm that records it may not have run yet); null before any news.
+ */
+export function livenessAt(state: Liveness, now: number): { status: LiveStatus; lastSeenAt: number } | null {
+  const { status, lastSeenAt } = checkSilence(state, now).next
+  return status === null || lastSeenAt === null ? null : { status, lastSeenAt }
 }
 
 /** When the agent counts as offline unless it is heard from, epoch ms; null when already offline. */

@@ -35,14 +35,31 @@ export function ack(command: QueuedCommand, instanceId: string, now: number): Mo
   }
 }
 
-/** The claimer started running it. */
-export function markRunning(command: QueuedCommand, instanceId: string, now: number): Move {
+/**
+ * The claimer started running it, or reports a step of it (`step`: what it just did): either renews the
+ * lease, so a long command (a switch waiting for its AMI) is not failed while it makes progress.
+ */
+export function markRunning(
+  command: QueuedCommand,
+  instanceId: string,
+  step: string | null,
+  now: number,
+): Move {
   if (command.claimedBy !== instanceId)
     return { kind: 'refused', command, reason: 'command not claimed by this instance' }
-  if (command.status === 'acked')
-    return { kind: 'changed', command: { ...command, status: 'running', startedAt: now, updatedAt: now } }
-  if (command.status === 'running') return { kind: 'unchanged', command }
-  return { kind: 'refused', command, reason: `command is ${command.status}` }
+  if (command.status !== 'acked' && command.status !== 'running')
+    return { kind: 'refused', command, reason: `command is ${command.status}` }
+  return {
+    kind: 'changed',
+    command: {
+      ...command,
+      status: 'running',
+      startedAt: command.startedAt ?? now,
+      leaseUntil: now + LEASE_MS[command.commandType],
+      message: step ?? command.message,
+      updatedAt: now,
+    },
+  }
 }
 
 /**

@@ -25,9 +25,13 @@ export const EXPIRES_AFTER_MS: Record<CommandType, number> = {
   uninstall: 24 * 60 * 60_000,
 }
 
-/** How long a claimed command may run before it counts as failed (no result arrived), by type. */
+/**
+ * How long a claimed command may go without news before it counts as failed (no result arrived), by
+ * type. Each step the agent reports (`running` with a step) renews it, so it only has to outlast the
+ * longest single step: for a switch, the wait for its AMI (up to 60 minutes).
+ */
 export const LEASE_MS: Record<CommandType, number> = {
-  switch: 60 * 60_000,
+  switch: 75 * 60_000,
   create_replica: 30 * 60_000,
   promote_replica: 30 * 60_000,
   terminate_replica: 30 * 60_000,

@@ -1,10 +1,11 @@
 /**
  * The Durable Object's own SQLite storage: the live command queue and a few facts about the agent.
  * Owns the object's tables `commands` and `facts`. Each saved change bumps a row's `version`; rows
- * whose version is ahead of `synced_version` are still to be copied to D1's history.
+ * whose version is ahead of `synced_version` are still to be copied to D1's history, and so are the
+ * liveness writes of the fact `liveness_unsynced`.
  */
 import type { Command, CommandStatus, CommandType } from '../protocol'
-import { UNKNOWN_LIVENESS, type Liveness } from './liveness'
+import { UNKNOWN_LIVENESS, type Liveness, type PendingLivenessWrite } from './liveness'
 import type { Owner } from './owner'
 import type { QueuedCommand } from './queue'
 
@@ -71,8 +72,12 @@ export function markSynced(
   }
 }
 
+/** Command history or a liveness write still to be copied to D1 (the alarm retries). */
 export function hasUnsynced(sql: SqlStorage): boolean {
-  return sql.exec('SELECT 1 FROM commands WHERE version > synced_version LIMIT 1').toArray().length > 0
+  return (
+    sql.exec('SELECT 1 FROM commands WHERE version > synced_version LIMIT 1').toArray().length > 0 ||
+    readPendingLiveness(sql).length > 0
+  )
 }
 
 /** Inserts or updates commands, each as a new version to copy to D1. */
@@ -131,6 +136,20 @@ export function readLiveness(sql: SqlStorage): Liveness {
 
 export function writeLiveness(sql: SqlStorage, liveness: Liveness): void {
   writeFact(sql, 'liveness', liveness)
+}
+
+/** Liveness writes D1 has not confirmed yet, oldest first. */
+export function readPendingLiveness(sql: SqlStorage): PendingLivenessWrite[] {
+  return readFact<PendingLivenessWrite[]>(sql, 'liveness_unsynced') ?? []
+}
+
+export function addPendingLiveness(sql: SqlStorage, pending: PendingLivenessWrite): void {
+  writeFact(sql, 'liveness_unsynced', [...readPendingLiveness(sql), pending])
+}
+
+/** Drops the oldest `count` pending liveness writes (D1 has them). */
+export function dropPendingLiveness(sql: SqlStorage, count: number): void {
+  writeFact(sql, 'liveness_unsynced', readPendingLiveness(sql).slice(count))
 }
 
 function readFact<T>(sql: SqlStorage, key: string): T | null {

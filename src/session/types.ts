@@ -53,6 +53,13 @@ export interface HeartbeatInput extends AgentRef {
   verified?: boolean
 }
 
+/** An agent's liveness as its object knows it now (`liveness` RPC); overlays D1's periodic copy. */
+export interface AgentLiveness {
+  status: 'online' | 'disabled' | 'offline'
+  /** Server receive time of the last heartbeat or registration, epoch ms. */
+  lastSeenAt: number
+}
+
 /** A `pending-commands` poll; `instanceId` null: a legacy poller (one command, handed out once). */
 export interface PollInput extends AgentRef {
   agentVersion: string | null
@@ -63,6 +70,11 @@ export interface PollInput extends AgentRef {
 export interface ClaimInput extends AgentRef {
   commandId: string
   instanceId: string
+}
+
+/** The claimer runs the command: started, or a step done (`step`, e.g. `imageId=ami-…`), renewing its lease. */
+export interface ProgressInput extends ClaimInput {
+  step: string | null
 }
 
 /** The result of a command; `instanceId` null when the reporter can't say (legacy `executed`). */

@@ -94,4 +94,82 @@ describe('command intake', () => {
     await settle()
     expect(http.calls).toEqual([])
   })
+
+  it('reports each step of the command it runs with running, so the control plane renews its lease', async () => {
+    const { ctx, http } = actionContext(ec2, w, clock)
+    const intake = createIntake(ctx)
+    const switchCommand: Command = {
+      id: 'c7',
+      command_type: 'switch',
+      instance_id: w.instanceId,
+      target_mode: 'spot',
+      target_pool_id: 't3.medium.us-east-1b',
+      priority: 75,
+      terminate_wait_seconds: 0,
+      created_at: '2026-01-01T00:00:00Z',
+      expires_at: null,
+    }
+    intake.offer(switchCommand, 'socket')
+    await settle()
+    await intake.idle()
+    await ctx.link.delivered('executed:c7')
+    const steps = http.calls
+      .filter((c) => c.path === '/api/agents/agent-1/commands/c7/running')
+      .map((c) => (c.body as { instance_id: string; step: string | null }).step)
+    expect(
+      http.calls
+        .filter((c) => c.path.endsWith('/running'))
+        .every((c) => (c.body as { instance_id: string }).instance_id === w.instanceId),
+    ).toBe(true)
+    expect(steps[0]).toBeNull()
+    expect(steps).toContainEqual(expect.stringMatching(/^imageId=ami-/))
+    expect(steps).toContainEqual(expect.stringMatching(/^newInstanceId=i-[0-9a-f]+ launchedAt=\d+$/))
+    expect(steps.length).toBeGreaterThanOrEqual(5)
+  })
+
+  it('once retired here, refuses a command for this instance and leaves one for any instance to the new one', async () => {
+    const { ctx, http, state } = actionContext(ec2, w, clock)
+    state.retire(w.instanceId, 'workload switched to i-0123456789abcdef0', clock.now())
+    const intake = createIntake(ctx)
+    intake.offer(cleanup('c8', w.instanceId), 'socket')
+    intake.offer(cleanup('c9'), 'poll')
+    await settle()
+    await ctx.link.delivered('executed:c8')
+    expect(http.calls.map((c) => [c.path, c.body])).toEqual([
+      [
+        '/api/agents/agent-1/commands/c8/executed',
+        {
+          success: false,
+          message: `Refused: the agent retired on ${w.instanceId} (workload switched to i-0123456789abcdef0)`,
+        },
+      ],
+    ])
+    expect(ec2.requests).toEqual([])
+    expect(state.isExecuted('c9')).toBe(false)
+  })
+
+  it('refuses a command queued behind the one that retired the agent', async () => {
+    const http = recordingHttp()
+    const { ctx, state } = actionContext(ec2, w, clock, { http })
+    // The first command retires the agent while it runs (as a switch does once it has reported).
+    http.on((c) => {
+      if (c.path.endsWith('/commands/c10/running'))
+        state.retire(w.instanceId, 'workload switched', clock.now())
+      return undefined
+    })
+    const intake = createIntake(ctx)
+    intake.offer(cleanup('c10'), 'socket')
+    intake.offer(cleanup('c11'), 'socket')
+    await settle()
+    await intake.idle()
+    await ctx.link.delivered('executed:c11')
+    const executed = http.calls
+      .filter((c) => c.path.endsWith('/executed'))
+      .map((c) => [c.path.split('/').at(-2), c.body])
+    expect(executed).toContainEqual([
+      'c11',
+      { success: false, message: expect.stringMatching(/^Refused: the agent retired/) },
+    ])
+    expect(http.calls.some((c) => c.path.endsWith('/commands/c11/running'))).toBe(false)
+  })
 })

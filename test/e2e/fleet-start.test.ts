@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../../scripts/fleet/control-plane'
-import { freePort } from '../../scripts/fleet/ports'
+import { freePort, isPortTaken } from '../../scripts/fleet/ports'
 import { isAlive, liveDescendants } from '../../scripts/fleet/processes'
 import { OperatorApi } from '../support/api'
 import { eventually } from '../support/eventually'
@@ -67,6 +67,9 @@ describe('npm start', () => {
     await eventually(async () => (await api.agent(demo[0]!.id, 'agent-1'))?.status === 'online', { what: 'the demo agent online', timeoutMs: 30_000 })
     const stopped = await first.terminate()
     expect(stopped.length).toBeGreaterThanOrEqual(4) // npm, tsx, node, wrangler and workerd, the agent
+    // It says so only once every process is gone and its port is free again.
+    await eventually(() => first.output().includes('stopped.'), { what: '"stopped." printed', timeoutMs: 5_000 })
+    expect(await isPortTaken(port)).toBe(false)
 
     const second = await npmStart(port)
     expect(second.output()).toContain(`Login:       ${login![1]} / ${login![2]}`)

@@ -87,6 +87,19 @@ describe('offline detection', () => {
     expect(livenessDeadline(down.next)).toBeNull()
   })
 
+  it('writes online at once when the agent registers after its own offline heartbeat (a restart)', () => {
+    const { state } = run(1, 30_000)
+    const down = applyHeartbeat(state, { ...beat, status: 'offline' }, T0 + 5000).next
+    const back = applyRegistration(down, 'i-1', T0 + 20_000)
+    expect(back).toMatchObject({
+      notify: 'online',
+      write: { status: 'online', lastHeartbeatAt: T0 + 20_000 },
+      next: { status: 'online', writtenAt: T0 + 20_000 },
+    })
+    expect(applyHeartbeat(back.next, beat, T0 + 50_000)).toMatchObject({ write: null, notify: null })
+    expect(applyRegistration(back.next, 'i-1', T0 + 60_000)).toMatchObject({ write: null, notify: null })
+  })
+
   it('says nothing about an agent it never heard from', () => {
     expect(checkSilence(UNKNOWN_LIVENESS, T0)).toMatchObject({ write: null, notify: null })
     expect(applyHeartbeat(UNKNOWN_LIVENESS, beat, T0).notify).toBeNull()

@@ -5,6 +5,7 @@ import {
   createCommand,
   expireStale,
   findDuplicate,
+  LEASE_MS,
   LEGACY_CLAIM,
   nextQueueDue,
   pollAsInstance,
@@ -106,8 +107,33 @@ describe('expiry', () => {
   it('does not expire a claimed command; its lease fails it when no result comes', () => {
     const claimed = pollAsLegacy([queued('c', T0)], '4.0.0', 'i-old', T0 + MIN)!
     expect(expireStale([claimed], T0 + 45 * MIN)).toEqual([])
-    expect(releaseLapsedLeases([claimed], T0 + 60 * MIN)).toEqual([])
-    expect(releaseLapsedLeases([claimed], T0 + 61 * MIN)).toMatchObject([{ status: 'failed' }])
+    expect(releaseLapsedLeases([claimed], T0 + MIN + LEASE_MS.switch - 1)).toEqual([])
+    expect(releaseLapsedLeases([claimed], T0 + MIN + LEASE_MS.switch)).toMatchObject([{ status: 'failed' }])
+  })
+
+  it('renews the lease on each step the claimer reports: a switch waiting 60 min for its AMI runs on', () => {
+    const acked = ack(queued('c', T0), 'i-old', T0)
+    if (acked.kind !== 'changed') throw new Error('not acked')
+    const started = markRunning(acked.command, 'i-old', null, T0 + 1)
+    if (started.kind !== 'changed') throw new Error('not running')
+    const image = markRunning(started.command, 'i-old', 'imageId=ami-1', T0 + 2 * MIN)
+    expect(image).toMatchObject({
+      kind: 'changed',
+      command: { status: 'running', startedAt: T0 + 1, message: 'imageId=ami-1' },
+    })
+    if (image.kind !== 'changed') return
+    // The AMI takes 60 minutes; then the launch is reported.
+    const afterImage = T0 + 62 * MIN
+    expect(releaseLapsedLeases([image.command], afterImage)).toEqual([])
+    const launched = markRunning(image.command, 'i-old', 'newInstanceId=i-new', afterImage)
+    if (launched.kind !== 'changed') throw new Error('not renewed')
+    expect(launched.command.leaseUntil).toBe(afterImage + LEASE_MS.switch)
+    expect(releaseLapsedLeases([launched.command], T0 + 2 * 60 * MIN)).toEqual([])
+    // Without news for a whole lease it fails, as before.
+    expect(releaseLapsedLeases([launched.command], afterImage + LEASE_MS.switch)).toMatchObject([
+      { status: 'failed' },
+    ])
+    expect(markRunning(launched.command, 'i-other', 'x', afterImage)).toMatchObject({ kind: 'refused' })
   })
 
   it('is due at the earliest expiry or lease', () => {
@@ -175,7 +201,7 @@ describe('the new agent', () => {
     const won = ack(queued('c', T0, { agentVersion: '5.0.0', instanceId: null }), 'i-a', T0 + 1)
     if (won.kind !== 'changed') throw new Error('not acked')
     expect(pollAsInstance([won.command], 'i-a', '5.0.0', T0 + 2).handed.map((c) => c.id)).toEqual(['c'])
-    const running = markRunning(won.command, 'i-a', T0 + 3)
+    const running = markRunning(won.command, 'i-a', null, T0 + 3)
     if (running.kind !== 'changed') throw new Error('not running')
     expect(pollAsInstance([running.command], 'i-a', '5.0.0', T0 + 4).handed).toEqual([])
   })
@@ -187,8 +213,8 @@ describe('the new agent', () => {
   it('moves acked → running → completed', () => {
     const acked = ack(queued('c', T0), 'i-old', T0)
     if (acked.kind !== 'changed') throw new Error('not acked')
-    expect(markRunning(acked.command, 'i-other', T0)).toMatchObject({ kind: 'refused' })
-    const running = markRunning(acked.command, 'i-old', T0 + 1)
+    expect(markRunning(acked.command, 'i-other', null, T0)).toMatchObject({ kind: 'refused' })
+    const running = markRunning(acked.command, 'i-old', null, T0 + 1)
     expect(running).toMatchObject({ kind: 'changed', command: { status: 'running', startedAt: T0 + 1 } })
     if (running.kind !== 'changed') return
     expect(report(running.command, false, 'boom', 'i-other', T0 + 2)).toMatchObject({ kind: 'refused' })
@@ -224,9 +250,9 @@ describe('executed', () => {
 describe('settle', () => {
   it('splits off what expired and what lapsed, keeping the rest open', () => {
     const stale = queued('stale', T0)
-    const fresh = queued('fresh', T0 + 40 * MIN)
+    const fresh = queued('fresh', T0 + 50 * MIN)
     const leased = pollAsLegacy([queued('leased', T0)], '4.0.0', 'i-old', T0)!
-    const { open, finished } = settle([stale, fresh, leased], T0 + 61 * MIN)
+    const { open, finished } = settle([stale, fresh, leased], T0 + LEASE_MS.switch)
     expect(open.map((c) => c.id)).toEqual(['fresh'])
     expect(finished.map((c) => [c.id, c.status])).toEqual([
       ['stale', 'expired'],

@@ -77,8 +77,9 @@ export class Link {
     return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/ack`), { instance_id: instanceId })
   }
 
-  running(commandId: string, instanceId: string) {
-    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), { instance_id: instanceId })
+  /** The command started, or (`step`) made progress: each renews its lease at the control plane. */
+  running(commandId: string, instanceId: string, step: string | null = null) {
+    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), { instance_id: instanceId, step })
   }
 
   terminationImminent(body: Record<string, unknown>) {

@@ -14,6 +14,7 @@ import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { ClientListQuery, clientRow, listClients } from '../../web/queries/clients'
 import { clock } from '../../clock'
+import { livenessFrom } from '../../web/queries/liveness'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
 
@@ -21,13 +22,13 @@ export const clientAdmin = new Hono<AppEnv>()
 clientAdmin.use(operatorAuth)
 
 clientAdmin.get('/', async (c) => {
-  const page = await listClients(database(c.env.DB), readQuery(c, ClientListQuery))
+  const page = await listClients(database(c.env.DB), livenessFrom(c.env), readQuery(c, ClientListQuery), clock.now())
   c.header('X-Total-Count', String(page.total))
   return c.json(page.items)
 })
 
 clientAdmin.get('/:id', async (c) => {
-  const row = await clientRow(database(c.env.DB), c.req.param('id'))
+  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), c.req.param('id'), clock.now())
   if (!row) throw new ApiError('NOT_FOUND', 'client not found')
   return c.json(row)
 })

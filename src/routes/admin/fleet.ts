@@ -11,6 +11,7 @@ import { systemHealth } from '../../web/queries/health'
 import { InstanceListQuery, listInstances } from '../../web/queries/instances'
 import { fleetTotals } from '../../web/queries/overview'
 import { clock } from '../../clock'
+import { livenessFrom } from '../../web/queries/liveness'
 
 export const ActivityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -33,6 +34,7 @@ adminFleet.get('/stats', async (c) => {
     totalSwitches: t.totalSwitches,
     manualSwitches: t.manualSwitches,
     modelSwitches: t.modelSwitches,
+    interruptionSwitches: t.interruptionSwitches,
     spotCoverage: t.spotCoverage,
     instancesSpot: t.instancesSpot,
     instancesOnDemand: t.instancesOnDemand,
@@ -41,12 +43,17 @@ adminFleet.get('/stats', async (c) => {
 })
 
 adminFleet.get('/agents', async (c) => {
-  const page = await listAgents(database(c.env.DB), null, readQuery(c, AgentListQuery))
+  const page = await listAgents(database(c.env.DB), livenessFrom(c.env), null, readQuery(c, AgentListQuery))
   return c.json({ agents: page.items, total: page.total, page: page.page, limit: page.limit })
 })
 
 adminFleet.get('/instances', async (c) => {
-  const page = await listInstances(database(c.env.DB), null, readQuery(c, InstanceListQuery))
+  const page = await listInstances(
+    database(c.env.DB),
+    livenessFrom(c.env),
+    null,
+    readQuery(c, InstanceListQuery),
+  )
   return c.json({ instances: page.items, total: page.total, page: page.page, limit: page.limit })
 })
 

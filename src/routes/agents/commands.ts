@@ -35,6 +35,9 @@ export const MarkExecutedBody = z.object({
 
 export const ClaimBody = z.object({ instance_id: instanceIdField })
 
+/** Started, or a step done: `step` says which (each renews the command's lease). */
+export const RunningBody = ClaimBody.extend({ step: z.string().trim().max(200).nullish() })
+
 export const commands = new Hono<AgentRouteEnv>()
 
 commands.get('/pending-commands', async (c) => {
@@ -66,8 +69,17 @@ commands.post('/commands/:commandId/ack', async (c) => {
 })
 
 commands.post('/commands/:commandId/running', async (c) => {
-  const ref = await claimOf(c, c.req.param('commandId'))
-  return answer(c, await sessionOf(c.env, ref.agentId).running(ref))
+  const body = await readJson(c, RunningBody)
+  const agent = c.get('agent')
+  const ref = { clientId: agent.clientId, agentId: agent.id, commandId: c.req.param('commandId') }
+  return answer(
+    c,
+    await sessionOf(c.env, agent.id).running({
+      ...ref,
+      instanceId: body.instance_id,
+      step: body.step ?? null,
+    }),
+  )
 })
 
 /** Both dialects of "the command ran" (the path's id, or 3.2.0's body id), answered alike. */
@@ -89,7 +101,7 @@ async function executed(
   return answer(c, result)
 }
 
-/** The claim a new agent makes on a command (ack, running): its instance comes in the body. */
+/** The claim a new agent makes on a command (ack): its instance comes in the body. */
 async function claimOf(c: Context<AgentRouteEnv>, commandId: string) {
   const body = await readJson(c, ClaimBody)
   const agent = c.get('agent')

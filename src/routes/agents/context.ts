@@ -8,10 +8,21 @@ import { ApiError } from '../../errors'
 
 export type AgentRouteEnv = { Bindings: Env; Variables: Vars & { agent: Agent } }
 
-/** After `agentAuth`: sets `agent`, or 404 for an unknown agent and for another client's agent alike. */
-export const ownAgent = createMiddleware<AgentRouteEnv>(async (c, next) => {
-  const principal = c.get('principal')
-  if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
-  c.set('agent', await findAgent(database(c.env.DB), principal.clientId, c.req.param('agentId') ?? ''))
-  await next()
-})
+/** After `agentAuth`: sets `agent`, or 404 for an unknown, another client's or a deleted agent alike. */
+export const ownAgent = agentOfClient({ includeDeleted: false })
+
+/**
+ * The same for the command routes, where a deleted agent is still found: its Durable Object serves it
+ * its `uninstall` command only, and answers any other command like an unknown one.
+ */
+export const ownAgentOrDeleted = agentOfClient({ includeDeleted: true })
+
+function agentOfClient(options: { includeDeleted: boolean }) {
+  return createMiddleware<AgentRouteEnv>(async (c, next) => {
+    const principal = c.get('principal')
+    if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
+    const agentId = c.req.param('agentId') ?? ''
+    c.set('agent', await findAgent(database(c.env.DB), principal.clientId, agentId, options))
+    await next()
+  })
+}

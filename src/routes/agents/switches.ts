@@ -1,7 +1,8 @@
 /** POST /api/agents/:agentId/switch-report: the agent reports a switch it made. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { recordSwitchReport, type SwitchSide } from '../../agents/switch-report'
+import { withHistoryPrices } from '../../agents/switch-prices'
+import { recordSwitchReport, type SwitchReport, type SwitchSide } from '../../agents/switch-report'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../ledger/follow'
@@ -58,33 +59,33 @@ switchReports.post('/switch-report', async (c) => {
   const t = body.timing
   const pick = (a: keyof typeof timingKeys, b: keyof typeof timingKeys) =>
     t?.[a] ?? t?.[b] ?? body[a] ?? body[b] ?? null
-  const result = await recordSwitchReport(
-    database(c.env.DB),
-    agent,
-    {
-      commandId: body.command_id ?? null,
-      trigger: body.trigger ?? 'unknown',
-      old: body.old_instance ? side(body.old_instance) : null,
-      new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
-      snapshotUsed: body.snapshot?.used ?? null,
-      amiId: body.snapshot?.ami_id ?? null,
-      prices: {
-        onDemand: prices?.on_demand ?? null,
-        oldSpot: prices?.old_spot ?? null,
-        newSpot: prices?.new_spot ?? null,
-      },
-      times: {
-        initiatedAt: pick('switch_initiated_at', 'initiated_at'),
-        amiCreatedAt: pick('ami_created_at', 'ami_created_at'),
-        launchedAt: pick('new_instance_launched_at', 'instance_launched_at'),
-        readyAt: pick('new_instance_ready_at', 'instance_ready_at'),
-        trafficSwitchedAt: pick('traffic_switched_at', 'traffic_switched_at'),
-        oldTerminatedAt: pick('old_instance_terminated_at', 'old_terminated_at'),
-      },
+  const db = database(c.env.DB)
+  const now = clock.now()
+  const reported: SwitchReport = {
+    commandId: body.command_id ?? null,
+    trigger: body.trigger ?? 'unknown',
+    old: body.old_instance ? side(body.old_instance) : null,
+    new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
+    snapshotUsed: body.snapshot?.used ?? null,
+    amiId: body.snapshot?.ami_id ?? null,
+    prices: {
+      onDemand: prices?.on_demand ?? null,
+      oldSpot: prices?.old_spot ?? null,
+      newSpot: prices?.new_spot ?? null,
     },
-    clock.now(),
-  )
-  c.executionCtx.waitUntil(followAgent(database(c.env.DB), agent.clientId, agent.id, clock.now()))
+    times: {
+      initiatedAt: pick('switch_initiated_at', 'initiated_at'),
+      amiCreatedAt: pick('ami_created_at', 'ami_created_at'),
+      launchedAt: pick('new_instance_launched_at', 'instance_launched_at'),
+      readyAt: pick('new_instance_ready_at', 'instance_ready_at'),
+      trafficSwitchedAt: pick('traffic_switched_at', 'traffic_switched_at'),
+      oldTerminatedAt: pick('old_instance_terminated_at', 'old_terminated_at'),
+    },
+  }
+  // Every switch carries its prices: what the report lacks comes from the price history.
+  const report = await withHistoryPrices(db, agent, reported, now)
+  const result = await recordSwitchReport(db, agent, report, now)
+  c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
   return c.json(
     { success: true, switch_id: result.switchId, duplicate: !result.created },
     result.created ? 201 : 200,

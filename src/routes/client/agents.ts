@@ -13,6 +13,7 @@ import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../web/audit'
 import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../web/queries/agents'
 import { clock } from '../../clock'
+import { livenessFrom } from '../../web/queries/liveness'
 
 export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
 
@@ -43,7 +44,12 @@ clientAgents.use(personAuth)
 clientAgents.get('/:clientId/agents', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
-  const page = await listAgents(database(c.env.DB), clientId, readQuery(c, AgentListQuery))
+  const page = await listAgents(
+    database(c.env.DB),
+    livenessFrom(c.env),
+    clientId,
+    readQuery(c, AgentListQuery),
+  )
   c.header('X-Total-Count', String(page.total))
   return c.json(page.items)
 })
@@ -52,14 +58,19 @@ clientAgents.get('/:clientId/agents/history', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
   const q = readQuery(c, AgentListQuery)
-  const page = await listAgents(database(c.env.DB), clientId, { ...q, includeDeleted: true })
+  const page = await listAgents(database(c.env.DB), livenessFrom(c.env), clientId, {
+    ...q,
+    includeDeleted: true,
+  })
   c.header('X-Total-Count', String(page.total))
   return c.json(page.items.map((a) => ({ ...a, terminatedAt: a.deletedAt })))
 })
 
 clientAgents.get('/agents/:agentId', async (c) => {
   const person = requirePerson(c)
-  return c.json(await agentDetail(database(c.env.DB), clientScopeOf(person), c.req.param('agentId')))
+  return c.json(
+    await agentDetail(database(c.env.DB), livenessFrom(c.env), clientScopeOf(person), c.req.param('agentId')),
+  )
 })
 
 clientAgents.post('/agents/:agentId/toggle-enabled', async (c) => {

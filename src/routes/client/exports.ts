@@ -40,7 +40,8 @@ clientExports.get('/:clientId/export/savings.csv', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
   const { days } = readQuery(c, ExportQuery)
-  const rows = await dailySavingsRows(database(c.env.DB), clientId, isoDay(clock.now() - days * 86_400_000))
+  const now = clock.now()
+  const rows = await dailySavingsRows(database(c.env.DB), clientId, isoDay(now - days * 86_400_000), now)
   const body = toCsv(
     [
       'day',

@@ -9,6 +9,7 @@ import { instanceFacts } from '../../web/queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../../web/queries/instances'
 import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../web/queries/price-history'
 import { clock } from '../../clock'
+import { livenessFrom } from '../../web/queries/liveness'
 
 export const clientInstances = new Hono<AppEnv>()
 clientInstances.use(personAuth)
@@ -16,7 +17,12 @@ clientInstances.use(personAuth)
 clientInstances.get('/:clientId/instances', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
-  const page = await listInstances(database(c.env.DB), clientId, readQuery(c, InstanceListQuery))
+  const page = await listInstances(
+    database(c.env.DB),
+    livenessFrom(c.env),
+    clientId,
+    readQuery(c, InstanceListQuery),
+  )
   c.header('X-Total-Count', String(page.total))
   return c.json(
     page.items.map((i) => ({

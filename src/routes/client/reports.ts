@@ -13,6 +13,7 @@ import { clientReplicas, decisionTimeline, switchHistory } from '../../web/queri
 import { isoDay } from '../../web/queries/instance-detail'
 import { fleetTotals } from '../../web/queries/overview'
 import { clock } from '../../clock'
+import { livenessFrom } from '../../web/queries/liveness'
 
 export const SwitchHistoryQuery = z.object({
   instance_id: z.string().max(64).optional(),
@@ -60,7 +61,7 @@ clientReports.get('/commands/:commandId', async (c) => {
 clientReports.get('/:clientId', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
-  const row = await clientRow(database(c.env.DB), clientId)
+  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), clientId, clock.now())
   if (!row) throw new ApiError('NOT_FOUND', 'client not found')
   return c.json(row)
 })

@@ -8,10 +8,12 @@ import * as z from 'zod'
 import { personAuth, scopeClient } from '../../auth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { agentTotals, dailySums, poolTotals, serviceTimes } from '../../ledger/breakdown'
+import { agentTotals, poolTotals, serviceTimes } from '../../ledger/breakdown'
+import { clientSegments, liveDays } from '../../ledger/live'
 import { DAY_MS, utcDay } from '../../ledger/rollup'
 import { monthBounds, summarize, totals, type DailyRow } from '../../ledger/summary'
 import { readQuery } from '../../validate'
+import { ledgerDays } from '../../web/queries/savings'
 import { clock } from '../../clock'
 
 export const SavingsQuery = z.object({
@@ -51,7 +53,7 @@ clientSavings.get('/:clientId/savings', async (c) => {
   const q = readQuery(c, SavingsQuery)
   const db = database(c.env.DB)
   const now = clock.now()
-  const rows = await dailySums(db, clientId)
+  const { days: rows } = await ledgerDays(db, clientId, now)
   const periods = q.periods ?? (q.range === 'daily' ? 30 : 12)
   return c.json({
     client_id: clientId,
@@ -66,11 +68,13 @@ clientSavings.get('/:clientId/savings/agents', async (c) => {
   const clientId = c.req.param('clientId')
   scopeClient(c, clientId)
   const q = readQuery(c, BreakdownQuery)
-  const from = periodStart(q.period, clock.now())
+  const now = clock.now()
+  const db = database(c.env.DB)
+  const live = await liveDays(db, clientSegments(clientId), now)
   return c.json({
     client_id: clientId,
     period: q.period,
-    agents: await agentTotals(database(c.env.DB), clientId, utcDay(from)),
+    agents: await agentTotals(db, clientId, utcDay(periodStart(q.period, now)), live),
   })
 })
 

@@ -5,6 +5,7 @@ import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
 import { AgentListQuery, listAgents } from '../queries/agents'
+import { livenessFrom } from '../queries/liveness'
 import { ClientListQuery, listClients } from '../queries/clients'
 import { InstanceListQuery, listInstances } from '../queries/instances'
 import { fleetTotals } from '../queries/overview'
@@ -40,7 +41,7 @@ adminFleetPages.get('/', async (c) => {
           sub={`${t.instancesSpot} spot · ${t.instancesOnDemand} on-demand`}
         />
         <Stat label="Spot coverage (30 d)" value={pct(t.spotCoverage)} sub="spot instance-hours / all" />
-        <SavingsStats totals={t} noDayYet="ledger has no day yet" shareWording="of on-demand" />
+        <SavingsStats totals={t} noDayYet="no usage recorded yet" shareWording="of on-demand" />
         <SwitchesStat totals={t} />
         <Stat label="Pools in use" value={t.poolsCovered} />
         <Stat
@@ -66,7 +67,7 @@ adminFleetPages.get('/', async (c) => {
 adminFleetPages.get('/clients', async (c) => {
   const viewer = viewerOf(c)
   const q = readQuery(c, ClientListQuery)
-  const page = await listClients(database(c.env.DB), q)
+  const page = await listClients(database(c.env.DB), livenessFrom(c.env), q, clock.now())
   return c.html(
     <Shell title="Clients" viewer={viewer} active="/admin/clients">
       <Panel title="New client">
@@ -181,7 +182,7 @@ adminFleetPages.get('/clients', async (c) => {
 adminFleetPages.get('/agents', async (c) => {
   const viewer = viewerOf(c)
   const q = readQuery(c, AgentListQuery)
-  const page = await listAgents(database(c.env.DB), null, q)
+  const page = await listAgents(database(c.env.DB), livenessFrom(c.env), null, q)
   return c.html(
     <Shell title="All agents" viewer={viewer} active="/admin/agents">
       <Panel>
@@ -202,7 +203,7 @@ adminFleetPages.get('/agents', async (c) => {
 adminFleetPages.get('/instances', async (c) => {
   const viewer = viewerOf(c)
   const q = readQuery(c, InstanceListQuery)
-  const page = await listInstances(database(c.env.DB), null, q)
+  const page = await listInstances(database(c.env.DB), livenessFrom(c.env), null, q)
   return c.html(
     <Shell title="All instances" viewer={viewer} active="/admin/instances">
       <Panel>

@@ -4,7 +4,7 @@ import { pct, Stat, usd } from '../ui/bits'
 
 /**
  * Month-to-date and lifetime savings from the ledger. The lifetime card's caption is worded per
- * reader: `noDayYet` while the ledger is empty, else the percent saved followed by `shareWording`.
+ * reader: `noDayYet` while nothing has run, else the percent saved followed by `shareWording`.
  */
 export function SavingsStats(props: { totals: FleetTotals; noDayYet: string; shareWording: string }) {
   const s = props.totals.savings
@@ -20,14 +20,14 @@ export function SavingsStats(props: { totals: FleetTotals; noDayYet: string; sha
   )
 }
 
-/** All switches, split by who asked (a person or the engine). */
+/** All switches, split by what made them (a person, the engine, an interruption). */
 export function SwitchesStat(props: { totals: FleetTotals }) {
   const t = props.totals
   return (
     <Stat
       label="Switches"
       value={t.totalSwitches}
-      sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine`}
+      sub={`${t.manualSwitches} manual · ${t.modelSwitches} engine · ${t.interruptionSwitches} interruption`}
     />
   )
 }

@@ -4,6 +4,7 @@ import { configFor } from '../../agents/config'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { agentDetail, agentInScope } from '../queries/agents'
+import { livenessFrom } from '../queries/liveness'
 import { decisionTimeline } from '../queries/history'
 import { Badge, Csrf, Panel, Stat, Time } from '../ui/bits'
 import { ApiForm } from '../ui/forms'
@@ -19,7 +20,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
   const client = await portalClient(c)
   const db = database(c.env.DB)
   const [row, agent] = await Promise.all([
-    agentDetail(db, client.id, c.req.param('agentId')),
+    agentDetail(db, livenessFrom(c.env), client.id, c.req.param('agentId')),
     agentInScope(db, client.id, c.req.param('agentId')),
   ])
   const effective = await configFor(db, agent)
@@ -40,10 +41,10 @@ portalAgent.get('/agents/:agentId', async (c) => {
       <div class="cards">
         <Stat
           label="Status"
-          value={<Badge value={agent.enabled ? agent.status : 'disabled'} />}
+          value={<Badge value={agent.enabled ? row.status : 'disabled'} />}
           sub={
             <>
-              heartbeat <Time ms={agent.lastHeartbeatAt} />
+              heartbeat <Time ms={row.lastHeartbeatAt} />
             </>
           }
         />

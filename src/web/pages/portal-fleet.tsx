@@ -4,6 +4,7 @@ import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
 import { AgentListQuery, listAgents } from '../queries/agents'
+import { livenessFrom } from '../queries/liveness'
 import { fleetTotals } from '../queries/overview'
 import { Empty, Filters, Pager, Panel, pct, Stat } from '../ui/bits'
 import { Shell } from '../ui/layout'
@@ -22,7 +23,7 @@ portalFleet.get('/', async (c) => {
   return c.html(
     <Shell title={`${client.name}: overview`} viewer={viewer} active={base} client={client}>
       <div class="cards">
-        <SavingsStats totals={t} noDayYet="the ledger has no day yet" shareWording="below on-demand" />
+        <SavingsStats totals={t} noDayYet="no usage recorded yet" shareWording="below on-demand" />
         <Stat
           label="Agents online"
           value={`${t.agentsOnline} / ${t.agentsTotal}`}
@@ -57,7 +58,7 @@ portalFleet.get('/agents', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
   const q = readQuery(c, AgentListQuery)
-  const page = await listAgents(database(c.env.DB), client.id, q)
+  const page = await listAgents(database(c.env.DB), livenessFrom(c.env), client.id, q)
   return c.html(
     <Shell title="Agents" viewer={viewer} active={`/c/${client.id}/agents`} client={client}>
       <Panel>

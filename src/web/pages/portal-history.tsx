@@ -8,7 +8,7 @@ import { decisionTimeline, switchHistory } from '../queries/history'
 import { isoDay } from '../queries/instance-detail'
 import { poolTotals } from '../../ledger/breakdown'
 import { monthBounds } from '../../ledger/summary'
-import { monthlySavings, savingsByAgent, savingsSummary } from '../queries/savings'
+import { ledgerDays, monthlySavings, savingsByAgent, summarizeDays } from '../queries/savings'
 import { Empty, Panel, pct, Stat, usd } from '../ui/bits'
 import { SavingsChart } from '../ui/charts'
 import { Shell } from '../ui/layout'
@@ -55,12 +55,13 @@ portalHistory.get('/savings', async (c) => {
   const client = await portalClient(c)
   const db = database(c.env.DB)
   const now = clock.now()
-  const [summary, months, byAgent, byPool] = await Promise.all([
-    savingsSummary(db, client.id, now),
-    monthlySavings(db, client.id),
-    savingsByAgent(db, client.id, isoDay(now).slice(0, 8) + '01'),
+  const [ledger, byPool] = await Promise.all([
+    ledgerDays(db, client.id, now),
     poolTotals(db, client.id, monthBounds(now)[0], now),
   ])
+  const summary = summarizeDays(ledger.days, now)
+  const months = monthlySavings(ledger.days)
+  const byAgent = await savingsByAgent(db, client.id, isoDay(now).slice(0, 8) + '01', ledger.live)
   return c.html(
     <Shell
       title="Savings"
@@ -87,9 +88,7 @@ portalHistory.get('/savings', async (c) => {
       </div>
       <Panel title="Per month: baseline vs actual">
         {months.length === 0 ? (
-          <Empty>
-            The ledger has no day yet. Savings appear after the first hourly rollup of a running agent.
-          </Empty>
+          <Empty>No usage recorded yet: savings count from the first minute an agent runs.</Empty>
         ) : (
           <SavingsChart months={months} />
         )}

@@ -4,9 +4,10 @@ import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
 import { switchHistory } from '../queries/history'
+import { livenessFrom } from '../queries/liveness'
 import { instanceFacts } from '../queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../queries/instances'
-import { priceHistory, RANGES, type RangeKey } from '../queries/price-history'
+import { priceHistory, RANGES, spanOfData, type RangeKey } from '../queries/price-history'
 import { Badge, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
 import { PriceChart, type Marker } from '../ui/charts'
 import { Shell } from '../ui/layout'
@@ -23,7 +24,7 @@ portalInstances.get('/instances', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
   const q = readQuery(c, InstanceListQuery)
-  const page = await listInstances(database(c.env.DB), client.id, q)
+  const page = await listInstances(database(c.env.DB), livenessFrom(c.env), client.id, q)
   return c.html(
     <Shell title="Instances" viewer={viewer} active={`/c/${client.id}/instances`} client={client}>
       <Panel>
@@ -132,7 +133,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
       >
         {history && (history.pools.length > 0 || history.onDemand.length > 0) ? (
           <PriceChart
-            history={history}
+            history={spanOfData(history, inst.createdAt)}
             markers={marks}
             currentPool={inst.mode === 'spot' ? inst.poolId : null}
           />

@@ -41,7 +41,7 @@ export function SwitchTable(props: { rows: Row[] }) {
           <td class={`num ${s.savingsImpact !== null && s.savingsImpact >= 0 ? 'pos' : 'neg'}`}>
             {s.savingsImpact === null
               ? '—'
-              : `${s.savingsImpact >= 0 ? '−' : '+'}$${Math.abs(s.savingsImpact).toFixed(4)}/h`}
+              : `${s.savingsImpact >= 0 ? '−' : '+'}${perHour(Math.abs(s.savingsImpact))}`}
           </td>
           <td class="num">{s.downtimeMs === null ? '—' : `${(s.downtimeMs / 1000).toFixed(1)} s`}</td>
         </tr>

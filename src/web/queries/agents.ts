@@ -4,6 +4,7 @@ import * as z from 'zod'
 import type { Database } from '../../db/client'
 import { AGENT_STATUSES, agents, clients, instances, type Agent } from '../../db/schema'
 import { ApiError } from '../../errors'
+import { overlayLiveness, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
 
 export const AgentListQuery = PageQuery.extend({
@@ -61,9 +62,10 @@ const agentColumns = {
   deletedAt: agents.deletedAt,
 }
 
-/** One page of agents with their current instance facts. */
+/** One page of agents with their current instance facts and live status. */
 export async function listAgents(
   db: Database,
+  live: LivenessSource,
   scope: string | null,
   q: AgentListQuery,
 ): Promise<PageOf<AgentRow>> {
@@ -99,7 +101,13 @@ export async function listAgents(
       .offset(offsetOf(q)),
     db.select({ n: count() }).from(agents).innerJoin(clients, eq(clients.id, agents.clientId)).where(where),
   ])
-  return { items, total: total?.n ?? 0, page: q.page, limit: q.limit }
+  const views = await live(items.map((a) => ({ agentId: a.id, clientId: a.clientId })))
+  return {
+    items: items.map((a) => overlayLiveness(a, views.get(a.id))),
+    total: total?.n ?? 0,
+    page: q.page,
+    limit: q.limit,
+  }
 }
 
 /** The agent row of an id inside a scope; 404 when it does not exist there (or is deleted). */
@@ -124,8 +132,13 @@ export async function agentInScope(
   return row
 }
 
-/** One agent with its instance facts (for pages), scoped. */
-export async function agentDetail(db: Database, scope: string | null, agentId: string): Promise<AgentRow> {
+/** One agent with its instance facts and live status (for pages), scoped. */
+export async function agentDetail(
+  db: Database,
+  live: LivenessSource,
+  scope: string | null,
+  agentId: string,
+): Promise<AgentRow> {
   const [row] = await db
     .select(agentColumns)
     .from(agents)
@@ -143,5 +156,6 @@ export async function agentDetail(db: Database, scope: string | null, agentId: s
     )
     .limit(1)
   if (!row) throw new ApiError('NOT_FOUND', 'agent not found')
-  return row
+  const views = await live([{ agentId: row.id, clientId: row.clientId }])
+  return overlayLiveness(row, views.get(row.id))
 }

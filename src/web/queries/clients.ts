@@ -1,8 +1,10 @@
 /** Client rows of the admin list and of `GET /api/client/:clientId`: counts and savings summed once per client. */
-import { and, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
 import type { Database } from '../../db/client'
-import { CLIENT_STATUSES, clients } from '../../db/schema'
+import { CLIENT_STATUSES, clients, usageSegments } from '../../db/schema'
+import { liveDays, liveFromDay } from '../../ledger/live'
+import type { LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
 
 export const ClientListQuery = PageQuery.extend({ status: z.enum(CLIENT_STATUSES).optional() })
@@ -16,14 +18,15 @@ export interface ClientRow {
   agentsOnline: number
   agentsTotal: number
   instances: number
-  /** Lifetime savings from the ledger, USD; null before its first day. */
+  /** Lifetime savings from the ledger up to now, USD; null before anything ran. */
   totalSavings: number | null
   /** Newest agent heartbeat, epoch ms. */
   lastSync: number | null
   createdAt: number
 }
 
-const columns = {
+/** The columns of a client row; `liveFrom`: savings of that day and later are computed live. */
+const columnsOf = (liveFrom: string) => ({
   id: clients.id,
   name: clients.name,
   email: clients.email,
@@ -33,15 +36,25 @@ const columns = {
   instances: sql<number>`(select count(*) from instances i where i.client_id = "clients"."id" and i.status = 'active')`,
   totalSavings: sql<
     number | null
-  >`(select sum(s.savings) from savings_daily s where s.client_id = "clients"."id")`,
+  >`(select sum(s.savings) from savings_daily s where s.client_id = "clients"."id" and s.day < ${liveFrom})`,
   lastSync: sql<
     number | null
   >`(select max(a.last_heartbeat_at) from agents a where a.client_id = "clients"."id")`,
+  // D1's heartbeat of a live agent is up to 5 minutes old: its object is asked (overlayLastSync).
+  lastSyncAgentId: sql<
+    string | null
+  >`(select a.id from agents a where a.client_id = "clients"."id" and a.status in ('online', 'disabled') order by a.last_heartbeat_at desc limit 1)`,
   createdAt: clients.createdAt,
-}
+})
 
 /** One page of clients (deleted ones hidden unless asked for by status). */
-export async function listClients(db: Database, q: ClientListQuery): Promise<PageOf<ClientRow>> {
+export async function listClients(
+  db: Database,
+  live: LivenessSource,
+  q: ClientListQuery,
+  now: number,
+): Promise<PageOf<ClientRow>> {
+  const liveFrom = await liveFromDay(db, now)
   const filters: (SQL | undefined)[] = [
     q.status ? eq(clients.status, q.status) : ne(clients.status, 'deleted'),
   ]
@@ -58,7 +71,7 @@ export async function listClients(db: Database, q: ClientListQuery): Promise<Pag
   const where = and(...filters)
   const [items, [total]] = await db.batch([
     db
-      .select(columns)
+      .select(columnsOf(liveFrom))
       .from(clients)
       .where(where)
       .orderBy(desc(clients.createdAt), clients.id)
@@ -66,15 +79,55 @@ export async function listClients(db: Database, q: ClientListQuery): Promise<Pag
       .offset(offsetOf(q)),
     db.select({ n: count() }).from(clients).where(where),
   ])
-  return { items, total: total?.n ?? 0, page: q.page, limit: q.limit }
+  const current = await withLiveSavings(db, await overlayLastSync(live, items), liveFrom, now)
+  return { items: current, total: total?.n ?? 0, page: q.page, limit: q.limit }
 }
 
 /** One client row, or null (deleted clients are gone for everyone). */
-export async function clientRow(db: Database, clientId: string): Promise<ClientRow | null> {
+export async function clientRow(
+  db: Database,
+  live: LivenessSource,
+  clientId: string,
+  now: number,
+): Promise<ClientRow | null> {
+  const liveFrom = await liveFromDay(db, now)
   const [row] = await db
-    .select(columns)
+    .select(columnsOf(liveFrom))
     .from(clients)
     .where(and(eq(clients.id, clientId), ne(clients.status, 'deleted')))
     .limit(1)
-  return row ?? null
+  if (!row) return null
+  const [current] = await withLiveSavings(db, await overlayLastSync(live, [row]), liveFrom, now)
+  return current ?? null
+}
+
+/** Each client's lifetime savings with the days from `liveFrom` computed from its segments up to now. */
+async function withLiveSavings(
+  db: Database,
+  rows: readonly ClientRow[],
+  liveFrom: string,
+  now: number,
+): Promise<ClientRow[]> {
+  if (rows.length === 0) return []
+  const ids = rows.map((r) => r.id)
+  const live = await liveDays(db, inArray(usageSegments.clientId, ids), now, liveFrom)
+  return rows.map((r) => {
+    const days = live.rows.filter((d) => d.clientId === r.id)
+    if (days.length === 0) return r
+    return { ...r, totalSavings: (r.totalSavings ?? 0) + days.reduce((t, d) => t + d.savings, 0) }
+  })
+}
+
+/** Each client's last sync with its freshest live agent's last sign of life from that agent's object. */
+async function overlayLastSync(
+  live: LivenessSource,
+  rows: readonly (ClientRow & { lastSyncAgentId: string | null })[],
+): Promise<ClientRow[]> {
+  const views = await live(
+    rows.flatMap((r) => (r.lastSyncAgentId ? [{ agentId: r.lastSyncAgentId, clientId: r.id }] : [])),
+  )
+  return rows.map(({ lastSyncAgentId, ...r }) => {
+    const seen = lastSyncAgentId ? views.get(lastSyncAgentId)?.lastSeenAt : undefined
+    return seen === undefined ? r : { ...r, lastSync: Math.max(seen, r.lastSync ?? 0) }
+  })
 }

@@ -1,10 +1,11 @@
 /**
  * What the instance page and its API show: pools with prices, metrics, switches and interruptions,
- * loaded in one D1 batch (one round trip).
+ * loaded in one D1 batch (one round trip), beside the agent's savings of the days since the last rollup.
  */
-import { and, count, desc, eq, gt, or, sql } from 'drizzle-orm'
+import { and, count, desc, eq, gt, or } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { decisions, events, savingsDaily, switches, type Instance } from '../../db/schema'
+import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../../db/schema'
+import { liveDays } from '../../ledger/live'
 import { latestOnDemandQuery } from '../../prices/on-demand'
 import { poolsWithPricesQuery, savingsPercent } from './prices'
 
@@ -24,8 +25,11 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     eq(switches.agentId, inst.agentId),
     or(eq(switches.oldInstanceId, inst.instanceId), eq(switches.newInstanceId, inst.instanceId)),
   )
-  const [poolRows, odRows, [totals], [lastWeek], [last], [ledger], switchMarks, eventMarks, decisionMarks] =
-    await db.batch([
+  const [
+    [poolRows, odRows, [totals], [lastWeek], [last], rollupDays, switchMarks, eventMarks, decisionMarks],
+    live,
+  ] = await Promise.all([
+    db.batch([
       poolsWithPricesQuery(db, type, region),
       latestOnDemandQuery(db, type, region),
       db.select({ n: count() }).from(switches).where(mine),
@@ -40,12 +44,7 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
         .orderBy(desc(switches.receivedAt))
         .limit(1),
       db
-        .select({
-          total: sql<number | null>`sum(${savingsDaily.savings})`,
-          last30: sql<
-            number | null
-          >`sum(case when ${savingsDaily.day} >= ${isoDay(now - 30 * DAY)} then ${savingsDaily.savings} end)`,
-        })
+        .select({ day: savingsDaily.day, savings: savingsDaily.savings })
         .from(savingsDaily)
         .where(eq(savingsDaily.agentId, inst.agentId)),
       db
@@ -82,7 +81,17 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
         )
         .orderBy(decisions.createdAt)
         .limit(200),
-    ])
+    ]),
+    liveDays(
+      db,
+      and(eq(usageSegments.agentId, inst.agentId), eq(usageSegments.clientId, inst.clientId)),
+      now,
+    ),
+  ])
+  // The rollup's final days, then the live ones (ledger/live.ts).
+  const ledger = [...rollupDays.filter((d) => d.day < live.fromDay), ...live.rows]
+  const since30 = isoDay(now - 30 * DAY)
+  const sum = (days: typeof ledger) => (days.length === 0 ? null : days.reduce((t, d) => t + d.savings, 0))
   const od = odRows[0]?.price ?? null
   const pricing = {
     currentMode: inst.mode,
@@ -110,9 +119,9 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     hoursSinceLastSwitch: last ? round1((now - last.at) / 3600_000) : null,
     totalSwitches: totals?.n ?? 0,
     switchesLast7Days: lastWeek?.n ?? 0,
-    /** Per agent (the workload), from the ledger; null until the ledger has a day. */
-    savingsLast30Days: ledger?.last30 ?? null,
-    totalSavings: ledger?.total ?? null,
+    /** Per agent (the workload), from the ledger up to now; null before it ran. */
+    savingsLast30Days: sum(ledger.filter((d) => d.day >= since30)),
+    totalSavings: sum(ledger),
   }
   return {
     pricing,

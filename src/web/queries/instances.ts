@@ -4,6 +4,7 @@ import * as z from 'zod'
 import type { Database } from '../../db/client'
 import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Instance } from '../../db/schema'
 import { ApiError } from '../../errors'
+import { liveStatus, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
 import { latestOnDemandSql, latestSpotPriceSql, savingsPercent } from './prices'
 
@@ -35,9 +36,10 @@ export interface InstanceRow {
   installedAt: number
 }
 
-/** One page of instances, active first, with the current spot and on-demand prices. */
+/** One page of instances, active first, with the current spot and on-demand prices and live agent status. */
 export async function listInstances(
   db: Database,
+  live: LivenessSource,
   scope: string | null,
   q: InstanceListQuery,
 ): Promise<PageOf<InstanceRow>> {
@@ -69,7 +71,8 @@ export async function listInstances(
         clientName: clients.name,
         agentId: instances.agentId,
         logicalAgentId: agents.logicalAgentId,
-        agentStatus: agents.status,
+        // Aliased: `instances.status` below has the same column name (see db/batch-columns.ts).
+        agentStatus: sql<string>`${agents.status}`.as('agent_status'),
         region: instances.region,
         az: instances.az,
         instanceType: instances.instanceType,
@@ -94,10 +97,16 @@ export async function listInstances(
       .innerJoin(clients, eq(clients.id, instances.clientId))
       .where(where),
   ])
+  const views = await live(rows.map((r) => ({ agentId: r.agentId, clientId: r.clientId })))
   const items = rows.map(({ status, ...r }) => {
     const current =
       r.currentMode === 'spot' ? r.spotPrice : r.currentMode === 'ondemand' ? r.ondemandPrice : null
-    return { ...r, isActive: status === 'active', savingsPercent: savingsPercent(current, r.ondemandPrice) }
+    return {
+      ...r,
+      agentStatus: liveStatus(r.agentStatus, views.get(r.agentId)),
+      isActive: status === 'active',
+      savingsPercent: savingsPercent(current, r.ondemandPrice),
+    }
   })
   return { items, total: total?.n ?? 0, page: q.page, limit: q.limit }
 }

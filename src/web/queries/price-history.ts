@@ -93,6 +93,28 @@ export async function priceHistory(
   }
 }
 
+/** The shortest time a chart spans, so a price first reported a minute ago still reads as a line. */
+export const MIN_CHART_SPAN_MS = 30 * 60_000
+
+/**
+ * The history with its range starting where its data does: a young fleet's 24 h window otherwise draws
+ * its prices as a sliver at the right edge. When no series has a price in force at the window's start,
+ * the range starts at the first point or the instance's start (`startedAt`), whichever is earlier,
+ * and spans at least `minSpanMs`.
+ */
+export function spanOfData(
+  history: PriceHistory,
+  startedAt: number | null,
+  minSpanMs = MIN_CHART_SPAN_MS,
+): PriceHistory {
+  const firsts = [history.onDemand, ...history.pools.map((p) => p.points)].flatMap((s) =>
+    s[0] ? [s[0].t] : [],
+  )
+  if (firsts.length === 0 || firsts.some((t) => t <= history.from)) return history
+  const dataStart = Math.min(...firsts, startedAt ?? Number.POSITIVE_INFINITY)
+  return { ...history, from: Math.max(history.from, Math.min(dataStart, history.to - minSpanMs)) }
+}
+
 /** A step function ends at `to` with its last value, so a stable price still draws a line. */
 function extendTo(points: Point[], to: number): Point[] {
   const last = points.at(-1)

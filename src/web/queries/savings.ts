@@ -1,11 +1,13 @@
 /**
- * Savings read from the ledger's daily rollups (`savings_daily`, written by the ledger): month-to-date,
- * projected month, lifetime, per month and per agent. Nothing here estimates: no rollup, no number.
+ * Savings read from the ledger: its daily rollups (`savings_daily`) and, for the days since the rollup
+ * last ran, the same computation over the usage segments up to now (ledger/live.ts): month-to-date,
+ * projected month, lifetime, per month and per agent. Nothing here estimates: no usage, no number.
  */
-import { and, desc, eq, gte, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, lt } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, savingsDaily } from '../../db/schema'
-import { dailySums } from '../../ledger/breakdown'
+import { agentSums, dailySums } from '../../ledger/breakdown'
+import { clientSegments, liveDays, withLiveDays, type LiveDays } from '../../ledger/live'
 import { monthBounds, summarize, type DailyRow } from '../../ledger/summary'
 import { isoDay } from './instance-detail'
 
@@ -18,8 +20,6 @@ export interface SavingsSummary {
   /** Lifetime savings as % of the baseline. */
   percentSaved: number | null
 }
-
-const clientOrAll = (scope: string | null) => (scope === null ? undefined : eq(savingsDaily.clientId, scope))
 
 /**
  * Month-to-date, projected month and lifetime savings, computed by the ledger's own `summarize` over
@@ -47,55 +47,81 @@ export function summarizeDays(rows: DailyRow[], now: number): SavingsSummary {
   }
 }
 
-export async function savingsSummary(
-  db: Database,
-  scope: string | null,
-  now: number,
-): Promise<SavingsSummary> {
-  return summarizeDays(await dailySums(db, scope), now)
+/** The rollup's final days and the live ones of a scope (null: every client), read once per page. */
+export interface LedgerDays {
+  days: DailyRow[]
+  live: LiveDays
+}
+
+export async function ledgerDays(db: Database, scope: string | null, now: number): Promise<LedgerDays> {
+  const [rollup, live] = await Promise.all([dailySums(db, scope), liveDays(db, clientSegments(scope), now)])
+  return { days: withLiveDays(rollup, live), live }
 }
 
 /** Baseline (on-demand) and actual cost per month, oldest first (legacy `{name,savings,onDemandCost,modelCost}`). */
-export async function monthlySavings(db: Database, scope: string | null, months = 12) {
-  const rows = await db
-    .select({
-      name: sql<string>`substr(${savingsDaily.day}, 1, 7)`,
-      savings: sql<number>`sum(${savingsDaily.savings})`,
-      onDemandCost: sql<number>`sum(${savingsDaily.baselineCost})`,
-      modelCost: sql<number>`sum(${savingsDaily.primaryCost} + ${savingsDaily.replicaCost} + ${savingsDaily.overlapCost})`,
-    })
-    .from(savingsDaily)
-    .where(clientOrAll(scope))
-    .groupBy(sql`1`)
-    .orderBy(desc(sql`1`))
-    .limit(months)
-  return rows.reverse()
+export function monthlySavings(days: readonly DailyRow[], months = 12) {
+  const byMonth = new Map<
+    string,
+    { name: string; savings: number; onDemandCost: number; modelCost: number }
+  >()
+  for (const d of days) {
+    const name = d.day.slice(0, 7)
+    const m = byMonth.get(name) ?? { name, savings: 0, onDemandCost: 0, modelCost: 0 }
+    m.savings += d.savings
+    m.onDemandCost += d.baseline
+    m.modelCost += d.primary + d.replica + d.overlap
+    byMonth.set(name, m)
+  }
+  return [...byMonth.values()].sort((a, b) => a.name.localeCompare(b.name)).slice(-months)
 }
 
-/** Savings per agent since a day (ISO date), largest first. */
-export async function savingsByAgent(db: Database, scope: string | null, sinceDay: string) {
-  return db
-    .select({
-      agentId: savingsDaily.agentId,
-      logicalAgentId: agents.logicalAgentId,
-      savings: sql<number>`sum(${savingsDaily.savings})`,
-      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
-      replicaCost: sql<number>`sum(${savingsDaily.replicaCost})`,
-    })
-    .from(savingsDaily)
-    .leftJoin(agents, eq(agents.id, savingsDaily.agentId))
-    .where(and(clientOrAll(scope), gte(savingsDaily.day, sinceDay)))
-    .groupBy(savingsDaily.agentId)
-    .orderBy(desc(sql`3`))
-    .limit(200)
+/** Savings per agent since a day (ISO date), largest first, with the agents' logical ids. */
+export async function savingsByAgent(db: Database, scope: string | null, sinceDay: string, live: LiveDays) {
+  const sums = (await agentSums(db, scope, sinceDay, live)).slice(0, 200)
+  const names = new Map<string, string>()
+  for (let i = 0; i < sums.length; i += 90) {
+    const ids = sums.slice(i, i + 90).map((s) => s.agentId)
+    for (const a of await db
+      .select({ id: agents.id, logicalAgentId: agents.logicalAgentId })
+      .from(agents)
+      .where(inArray(agents.id, ids)))
+      names.set(a.id, a.logicalAgentId)
+  }
+  return sums.map((s) => ({
+    agentId: s.agentId,
+    logicalAgentId: names.get(s.agentId) ?? null,
+    savings: s.savings,
+    baseline: s.baseline,
+    replicaCost: s.replica,
+  }))
 }
 
-/** Daily rows for CSV export, oldest first. */
-export async function dailySavingsRows(db: Database, scope: string, sinceDay: string) {
-  return db
+/** Daily rows per agent for CSV export, oldest first: the rollup's final days, then the live ones. */
+export async function dailySavingsRows(db: Database, scope: string, sinceDay: string, now: number) {
+  const live = await liveDays(db, clientSegments(scope), now)
+  const rollup = await db
     .select()
     .from(savingsDaily)
-    .where(and(eq(savingsDaily.clientId, scope), gte(savingsDaily.day, sinceDay)))
+    .where(
+      and(
+        eq(savingsDaily.clientId, scope),
+        gte(savingsDaily.day, sinceDay),
+        lt(savingsDaily.day, live.fromDay),
+      ),
+    )
     .orderBy(savingsDaily.day, savingsDaily.agentId)
     .limit(20_000)
+  const today = live.rows
+    .filter((r) => r.day >= sinceDay)
+    .sort((a, b) => a.day.localeCompare(b.day) || a.agentId.localeCompare(b.agentId))
+    .map((r) => ({
+      day: r.day,
+      agentId: r.agentId,
+      baselineCost: r.baseline,
+      primaryCost: r.primary,
+      replicaCost: r.replica,
+      overlapCost: r.overlap,
+      savings: r.savings,
+    }))
+  return [...rollup, ...today]
 }

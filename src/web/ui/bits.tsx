@@ -16,15 +16,30 @@ export function Time(props: { ms: number | null | undefined; date?: boolean }) {
   )
 }
 
-/** USD; unknown values show a dash, never a zero. */
-export function usd(value: number | null | undefined, digits = 2): string {
+/** Decimals beyond which an amount is shown as "less than" (a millionth of a dollar). */
+const MAX_DECIMALS = 6
+
+/**
+ * Every amount of money on the pages: at least `minDigits` decimals, and below $1 as many as its
+ * first three significant digits need ($0.0123, never $0.00 for a non-zero amount). Unknown: a dash.
+ */
+export function usd(value: number | null | undefined, minDigits = 2): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—'
-  return `${value < 0 ? '−' : ''}$${Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`
+  const sign = value < 0 ? '−' : ''
+  const abs = Math.abs(value)
+  if (abs > 0 && abs < 10 ** -MAX_DECIMALS) return `${sign}<$${(10 ** -MAX_DECIMALS).toFixed(MAX_DECIMALS)}`
+  const significant = abs >= 1 || abs === 0 ? 0 : 2 - Math.floor(Math.log10(abs))
+  const digits = Math.min(MAX_DECIMALS, Math.max(minDigits, significant))
+  const text = abs.toLocaleString('en-US', {
+    minimumFractionDigits: minDigits,
+    maximumFractionDigits: digits,
+  })
+  return `${sign}$${text}`
 }
 
-/** An hourly price, USD/h with 4 decimals. */
+/** An hourly price, USD/h: AWS publishes prices to 4 decimals. */
 export function perHour(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : `$${value.toFixed(4)}/h`
+  return value === null || value === undefined ? '—' : `${usd(value, 4)}/h`
 }
 
 export function pct(value: number | null | undefined): string {

@@ -1,5 +1,6 @@
 /** Inline SVG charts: price history as step lines (every pool and on-demand) and two-line savings. */
 import type { PriceHistory, Point } from '../queries/price-history'
+import { usd } from './bits'
 
 const PALETTE = ['#0f766e', '#2563eb', '#d97706', '#db2777', '#65a30d', '#0891b2', '#9333ea', '#dc2626']
 const W = 900
@@ -53,7 +54,7 @@ export function PriceChart(props: { history: PriceHistory; markers: Marker[]; cu
           <g>
             <line x1={PAD.l} x2={W - PAD.r} y1={y(v)} y2={y(v)} stroke="#e3e8ef" />
             <text x={PAD.l - 6} y={y(v) + 4} text-anchor="end" font-size="11" fill="#677489">
-              ${v.toFixed(3)}
+              {usd(v, 3)}
             </text>
           </g>
         ))}
@@ -71,22 +72,24 @@ export function PriceChart(props: { history: PriceHistory; markers: Marker[]; cu
             {new Date(t).toISOString().slice(dayRange ? 5 : 11, dayRange ? 10 : 16)}
           </text>
         ))}
-        {props.markers.map((m) => (
-          <g class={`marker ${m.kind}`}>
-            <line
-              x1={x(m.at)}
-              x2={x(m.at)}
-              y1={PAD.t}
-              y2={H - PAD.b}
-              stroke={MARK[m.kind].color}
-              stroke-dasharray="4 3"
-            />
-            <title>{m.label}</title>
-            <text x={x(m.at) + 3} y={PAD.t + 10} font-size="10" fill={MARK[m.kind].color}>
-              {MARK[m.kind].glyph}
-            </text>
-          </g>
-        ))}
+        {props.markers
+          .filter((m) => m.at >= history.from && m.at <= history.to)
+          .map((m) => (
+            <g class={`marker ${m.kind}`}>
+              <line
+                x1={x(m.at)}
+                x2={x(m.at)}
+                y1={PAD.t}
+                y2={H - PAD.b}
+                stroke={MARK[m.kind].color}
+                stroke-dasharray="4 3"
+              />
+              <title>{m.label}</title>
+              <text x={x(m.at) + 3} y={PAD.t + 10} font-size="10" fill={MARK[m.kind].color}>
+                {MARK[m.kind].glyph}
+              </text>
+            </g>
+          ))}
         {history.onDemand.length > 0 ? (
           <path
             d={stepPath(history.onDemand, x, y)}
@@ -169,7 +172,7 @@ export function SavingsChart(props: { months: { name: string; onDemandCost: numb
           <g>
             <line x1={PAD.l} x2={W - PAD.r} y1={y(v)} y2={y(v)} stroke="#e3e8ef" />
             <text x={PAD.l - 6} y={y(v) + 4} text-anchor="end" font-size="11" fill="#677489">
-              ${v.toFixed(0)}
+              {usd(v)}
             </text>
           </g>
         ))}

@@ -1,7 +1,8 @@
-import { env, runDurableObjectAlarm } from 'cloudflare:test'
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import type { Command } from '../../../src/protocol'
 import { sessionOf } from '../../../src/session/agent-session'
+import { LEASE_MS } from '../../../src/session/queue'
 import { api, enqueued, enqueueSwitch, historyOf, post, seedAgent } from './seed'
 
 async function poll(agent: Awaited<ReturnType<typeof seedAgent>>, query = ''): Promise<Command[]> {
@@ -167,5 +168,46 @@ describe('POST commands/:commandId/ack', () => {
     expect((await post(agent, `/commands/${id}/ack`, { instance_id: 'i-a' })).status).toBe(200)
     expect((await post(agent, `/commands/${id}/running`, { instance_id: 'i-a' })).status).toBe(200)
     expect(await historyOf(id)).toMatchObject({ status: 'running' })
+  })
+})
+
+describe('POST commands/:commandId/running with a step', () => {
+  it('renews the lease of a long switch and shows the step in the history', async () => {
+    const agent = await seedAgent('5.0.0')
+    const id = await enqueued(agent)
+    const session = sessionOf(env, agent.agentId)
+    const leaseOf = () =>
+      runInDurableObject(
+        session,
+        (_i, state) =>
+          state.storage.sql.exec('SELECT lease_until FROM commands WHERE id = ?', id).one()
+            .lease_until as number,
+      )
+    expect((await post(agent, `/commands/${id}/ack`, { instance_id: agent.instanceId })).status).toBe(200)
+    expect((await post(agent, `/commands/${id}/running`, { instance_id: agent.instanceId })).status).toBe(200)
+
+    // An hour later the AMI is ready: the lease would lapse in a second.
+    await runInDurableObject(session, (_i, state) => {
+      state.storage.sql.exec('UPDATE commands SET lease_until = ? WHERE id = ?', Date.now() + 1000, id)
+    })
+    const before = Date.now()
+    const step = await post(agent, `/commands/${id}/running`, {
+      instance_id: agent.instanceId,
+      step: 'newInstanceId=i-0123456789abcdef0',
+    })
+    expect(step.status).toBe(200)
+    expect(await leaseOf()).toBeGreaterThanOrEqual(before + LEASE_MS.switch)
+    await runDurableObjectAlarm(session)
+    expect(await historyOf(id)).toMatchObject({
+      status: 'running',
+      message: 'newInstanceId=i-0123456789abcdef0',
+    })
+
+    expect((await post(agent, `/commands/${id}/running`, { instance_id: 'i-other', step: 'x' })).status).toBe(
+      409,
+    )
+    expect(
+      (await post(agent, `/commands/${id}/running`, { instance_id: agent.instanceId, step: 7 })).status,
+    ).toBe(400)
   })
 })

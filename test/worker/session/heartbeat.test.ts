@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { instances } from '../../../src/db/schema'
@@ -129,6 +129,65 @@ describe('offline detection', () => {
       'agent_offline',
       'agent_online',
     ])
+  })
+})
+
+describe('liveness in D1', () => {
+  it('is online at once, notified once, when the agent registers again after its own offline heartbeat', async () => {
+    const agent = await seedAgent('5.0.0')
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    await post(agent, '/heartbeat', heartbeatOffline)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'offline' })
+
+    const restart = await SELF.fetch('http://x/api/agents/register', {
+      method: 'POST',
+      headers: { ...agent.headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        logical_agent_id: `logical-${agent.agentId}`,
+        instance_id: agent.instanceId,
+        instance_type: 't3.medium',
+        region: 'us-east-1',
+        az: 'us-east-1a',
+        mode: 'spot',
+        agent_version: '5.0.0',
+      }),
+    })
+    expect(restart.status).toBe(200)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual([
+      'agent_offline',
+      'agent_online',
+    ])
+  })
+
+  it('retries a failed offline write from the alarm until D1 has it, notifying once', async () => {
+    const agent = await seedAgent('5.0.0')
+    const session = sessionOf(env, agent.agentId)
+    await post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    // D1 refuses the offline write of this agent (and the batch with its notification) until dropped.
+    const trigger = `fail_offline_${agent.agentId.replace(/\W/g, '_')}`
+    await env.DB.prepare(
+      `CREATE TRIGGER ${trigger} BEFORE UPDATE OF status ON agents
+       WHEN NEW.id = '${agent.agentId}' AND NEW.status = 'offline'
+       BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run()
+    try {
+      await silence(agent, OFFLINE_AFTER_MS)
+      await runDurableObjectAlarm(session)
+      expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+      expect(await notificationsOf(agent.agentId)).toEqual([])
+      expect(await runDurableObjectAlarm(session)).toBe(true)
+      expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+    } finally {
+      await env.DB.prepare(`DROP TRIGGER ${trigger}`).run()
+    }
+    expect(await runDurableObjectAlarm(session)).toBe(true)
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'offline' })
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline'])
+    await runDurableObjectAlarm(session)
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline'])
   })
 })
 

@@ -1,5 +1,7 @@
 /** A client with an agent token and one agent on one instance, written straight into D1 with fresh ids. */
 import { env, SELF } from 'cloudflare:test'
+import { expect } from 'vitest'
+import type { ServerMessage } from '../../../src/protocol'
 import { eq } from 'drizzle-orm'
 import { database } from '../../../src/db/client'
 import { agents, clients, clientTokens, commands, instances, notifications } from '../../../src/db/schema'
@@ -119,4 +121,32 @@ export function api(agent: SeededAgent, path: string, init: RequestInit = {}) {
 
 export function post(agent: SeededAgent, path: string, body: unknown) {
   return api(agent, path, { method: 'POST', body: JSON.stringify(body) })
+}
+
+/** A connected agent socket that queues what it receives. */
+export async function connect(agent: SeededAgent, instanceId = agent.instanceId) {
+  const res = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${instanceId}`, {
+    headers: { Upgrade: 'websocket', Authorization: `Bearer ${agent.token}` },
+  })
+  expect(res.status).toBe(101)
+  const socket = res.webSocket!
+  const inbox: ServerMessage[] = []
+  const waiters: (() => void)[] = []
+  socket.addEventListener('message', (event) => {
+    inbox.push(JSON.parse(String(event.data)) as ServerMessage)
+    waiters.splice(0).forEach((wake) => wake())
+  })
+  socket.accept()
+  return {
+    socket,
+    /** The next message (waits for it to arrive). */
+    async next(): Promise<ServerMessage> {
+      while (inbox.length === 0) await new Promise<void>((wake) => waiters.push(wake))
+      return inbox.shift()!
+    },
+    /** Messages received and not read yet. */
+    unread: () => inbox.length,
+    send: (message: unknown) => socket.send(JSON.stringify(message)),
+    close: () => socket.close(1000, 'bye'),
+  }
 }

@@ -1,35 +1,6 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import type { ServerMessage } from '../../../src/protocol'
-import { enqueued, historyOf, post, type SeededAgent, seedAgent } from './seed'
-
-/** A connected agent socket that queues what it receives. */
-async function connect(agent: SeededAgent, instanceId = agent.instanceId) {
-  const res = await SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${instanceId}`, {
-    headers: { Upgrade: 'websocket', Authorization: `Bearer ${agent.token}` },
-  })
-  expect(res.status).toBe(101)
-  const socket = res.webSocket!
-  const inbox: ServerMessage[] = []
-  const waiters: (() => void)[] = []
-  socket.addEventListener('message', (event) => {
-    inbox.push(JSON.parse(String(event.data)) as ServerMessage)
-    waiters.splice(0).forEach((wake) => wake())
-  })
-  socket.accept()
-  return {
-    socket,
-    /** The next message (waits for it to arrive). */
-    async next(): Promise<ServerMessage> {
-      while (inbox.length === 0) await new Promise<void>((wake) => waiters.push(wake))
-      return inbox.shift()!
-    },
-    /** Messages received and not read yet. */
-    unread: () => inbox.length,
-    send: (message: unknown) => socket.send(JSON.stringify(message)),
-    close: () => socket.close(1000, 'bye'),
-  }
-}
+import { connect, enqueued, historyOf, post, seedAgent } from './seed'
 
 describe('GET /api/agents/:agentId/stream', () => {
   it('pushes a queued command to the connected agent at once', async () => {

@@ -140,7 +140,8 @@ describe('client read routes', () => {
       .values({
         agentId: fleet.agentId,
         clientId: client.id,
-        day: new Date(now).toISOString().slice(0, 10),
+        // A finished day: the last days come from the usage segments up to now (ledger/live.ts).
+        day: new Date(now - 5 * 86_400_000).toISOString().slice(0, 10),
         baselineCost: 1,
         primaryCost: 0.3,
         replicaCost: 0.1,

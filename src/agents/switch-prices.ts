@@ -1,0 +1,64 @@
+/**
+ * A switch report's prices, completed from the control plane's own price history where the agent sent
+ * none (the 5.x agent's switches, installed agents' sparse bodies): the old pool's and the new pool's
+ * spot prices and the on-demand price of the type and region, at the time the switch is recorded.
+ * The old side's unknown facts (mode, pool) come from the instance row the control plane holds.
+ */
+import type { Database } from '../db/client'
+import type { Agent } from '../db/schema'
+import { onDemandPriceAt, spotPriceAt } from '../prices/at'
+import { spotPoolOf } from '../prices/pool-id'
+import { findInstanceOfAgent } from './instances'
+import type { SwitchReport, SwitchSide } from './switch-report'
+
+/** The report with every price it lacks (null or not positive) taken from history at `at` (epoch ms). */
+export async function withHistoryPrices(
+  db: Database,
+  agent: Agent,
+  report: SwitchReport,
+  at: number,
+): Promise<SwitchReport> {
+  const old = report.old ? await withKnownFacts(db, agent, report.old) : null
+  const type = report.new.instanceType ?? old?.instanceType ?? null
+  const region = report.new.region ?? old?.region ?? null
+  const spotOf = async (side: SwitchSide | null, reported: number | null) => {
+    if (isPrice(reported)) return reported
+    const pool = side ? spotPoolOf(side) : null
+    return pool ? spotPriceAt(db, pool, at) : null
+  }
+  const [onDemand, oldSpot, newSpot] = await Promise.all([
+    isPrice(report.prices.onDemand)
+      ? report.prices.onDemand
+      : type && region
+        ? onDemandPriceAt(db, type, region, at)
+        : null,
+    spotOf(old, report.prices.oldSpot),
+    spotOf(report.new, report.prices.newSpot),
+  ])
+  return { ...report, old, prices: { onDemand, oldSpot, newSpot } }
+}
+
+/** A reported price is one when it is a positive number (installed agents send 0.0 for "none"). */
+function isPrice(value: number | null): value is number {
+  return value !== null && value > 0
+}
+
+/** The old side with what the report left unknown filled in from the instance row, when there is one. */
+async function withKnownFacts(db: Database, agent: Agent, side: SwitchSide): Promise<SwitchSide> {
+  const isComplete =
+    side.mode !== 'unknown' &&
+    side.instanceType !== null &&
+    side.region !== null &&
+    (side.mode !== 'spot' || spotPoolOf(side) !== null)
+  if (isComplete || !side.instanceId) return side
+  const row = await findInstanceOfAgent(db, agent, side.instanceId)
+  if (!row) return side
+  return {
+    ...side,
+    mode: side.mode === 'unknown' ? row.mode : side.mode,
+    instanceType: side.instanceType ?? row.instanceType,
+    region: side.region ?? row.region,
+    az: side.az ?? row.az,
+    poolId: side.poolId ?? (side.mode === 'unknown' || side.mode === row.mode ? row.poolId : null),
+  }
+}
