@@ -108,7 +108,15 @@ export async function recordSwitchReport(
   const oldInstanceId = oldSide?.instanceId
   const ending =
     oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null
-      ? [endInstance(db, agent, oldInstanceId, now)]
+      ? [
+          endInstance(
+            db,
+            agent,
+            oldInstanceId,
+            endOfOld(report.trigger, report.times.oldTerminatedAt, now),
+            now,
+          ),
+        ]
       : []
   const notice = (await unheardInterruption(db, agent, report))
     ? [interruptionEvent(db, agent, report, now)]
@@ -197,16 +205,26 @@ async function completeSwitch(
     })
     .where(eq(switches.id, row.id))
   if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
-    await db.batch([update, endInstance(db, agent, row.oldInstanceId, now)])
+    const endedAt = endOfOld(row.trigger, times.oldTerminatedAt, now)
+    await db.batch([update, endInstance(db, agent, row.oldInstanceId, endedAt, now)])
   } else {
     await update
   }
 }
 
-function endInstance(db: Database, agent: Agent, instanceId: string, now: number) {
+/**
+ * When the old instance ended, in server time: its confirmation's receipt, except for an interruption,
+ * whose reported end is AWS's notice time (IMDS's clock, not the agent's): the report may arrive long
+ * after it (the control plane was unreachable), and the ledger must not bill the gap.
+ */
+function endOfOld(trigger: string, reportedEnd: number | null, now: number): number {
+  return trigger === 'interruption' && reportedEnd !== null ? Math.min(now, reportedEnd) : now
+}
+
+function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: number, now: number) {
   return db
     .update(instances)
-    .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+    .set({ status: 'terminated', terminatedAt: endedAt, updatedAt: now })
     .where(
       and(
         eq(instances.clientId, agent.clientId),

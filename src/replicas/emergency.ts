@@ -1,6 +1,6 @@
 /**
  * Emergency replicas on an interruption or rebalance signal. Idempotent per signal: a termination
- * notice is keyed by (agent, termination_time); a rebalance reuses a live emergency replica of the last
+ * notice is keyed by (agent, termination_time) and answered by its latest attempt; a rebalance reuses a live emergency replica of the last
  * 30 minutes; a ready manual standby in another pool already answers any signal.
  */
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
@@ -9,6 +9,7 @@ import { replicas, type Agent, type Replica } from '../db/schema'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { currentPoolOf, placeReplica } from './placement'
+import { attemptsFor, noticeKey } from './replacement'
 import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'
 import { activeReplicas } from './store'
 
@@ -79,7 +80,7 @@ export async function emergencyReplicaFor(
 function signalKey(signal: Signal): string | null {
   switch (signal.kind) {
     case 'termination':
-      return `termination:${signal.terminationTime ?? signal.instanceId}`
+      return noticeKey(signal.terminationTime, signal.instanceId)
     case 'rebalance':
       return null
     default: {
@@ -91,14 +92,8 @@ function signalKey(signal: Signal): string | null {
 
 async function earlierAnswer(db: Database, agent: Agent, signal: Signal, key: string | null, now: number) {
   const mine = and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
-  if (key) {
-    const [row] = await db
-      .select()
-      .from(replicas)
-      .where(and(mine, eq(replicas.signalKey, key)))
-      .limit(1)
-    return row ?? null
-  }
+  // The latest attempt answers the notice (a failed launch is followed by another: replacement.ts).
+  if (key) return (await attemptsFor(db, agent, key)).at(-1) ?? null
   if (signal.kind !== 'rebalance') return null
   const [row] = await db
     .select()
