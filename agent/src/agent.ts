@@ -153,7 +153,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     if (!reply.ok) return
     for (const replica of reply.body) {
       if (replica.status !== 'launching' || (replica.instance_id && /^i-[0-9a-f]{8,17}$/.test(replica.instance_id))) continue
-      void launchReplica(ctx, { replicaId: replica.id, poolId: replica.pool_id ?? null, az: replica.az ?? null, replicaType: replica.type ?? 'manual' })
+      void launchReplica(ctx, { replicaId: replica.id, poolId: replica.pool_id ?? null, az: replica.az ?? null, replicaType: replica.type ?? 'manual', mode: replica.mode ?? 'spot' })
     }
   }
 
