@@ -95,15 +95,7 @@ export async function recordSwitchReport(
     }),
     upsertNewInstance(db, agent, newSide, newPoolId, now),
     db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
-    db.insert(notifications).values({
-      id: newId('ntf'),
-      clientId: agent.clientId,
-      agentId: agent.id,
-      kind: 'switch_completed',
-      severity: 'success',
-      message: `${agent.logicalAgentId}: switched ${oldSide?.instanceId ?? '?'} (${oldSide?.mode ?? '?'}) → ${newSide.instanceId} (${newSide.mode})`,
-      createdAt: now,
-    }),
+    db.insert(notifications).values(switchNotification(agent, report, now)),
   ] as const
   const oldInstanceId = oldSide?.instanceId
   const ending =
@@ -123,6 +115,24 @@ export async function recordSwitchReport(
     : []
   await db.batch([...statements, ...ending, ...notice])
   return { switchId, created: true }
+}
+
+/** What the client is told: a switch done, or an interruption the agent answered with its own launch. */
+function switchNotification(agent: Agent, report: SwitchReport, now: number) {
+  const from = `${report.old?.instanceId ?? '?'} (${report.old?.mode ?? '?'})`
+  const to = `${report.new.instanceId} (${report.new.mode})`
+  const interrupted = report.trigger === 'interruption'
+  return {
+    id: newId('ntf'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    kind: interrupted ? 'interruption' : 'switch_completed',
+    severity: interrupted ? ('warning' as const) : ('success' as const),
+    message: interrupted
+      ? `${agent.logicalAgentId}: spot interruption of ${from}; the agent launched ${to} on its own and moved the workload there`
+      : `${agent.logicalAgentId}: switched ${from} → ${to}`,
+    createdAt: now,
+  }
 }
 
 /**

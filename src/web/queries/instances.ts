@@ -77,7 +77,8 @@ export async function listInstances(
         currentPoolId: instances.poolId,
         spotPrice: latestSpotPriceSql(instances.poolId),
         ondemandPrice: latestOnDemandSql(instances.instanceType, instances.region),
-        status: instances.status,
+        // Aliased in SQL: D1's batch maps columns by name, and agents.status above has the same one.
+        instanceStatus: sql<Instance['status']>`${instances.status}`.as('instance_status'),
         installedAt: instances.createdAt,
       })
       .from(instances)
@@ -94,7 +95,7 @@ export async function listInstances(
       .innerJoin(clients, eq(clients.id, instances.clientId))
       .where(where),
   ])
-  const items = rows.map(({ status, ...r }) => {
+  const items = rows.map(({ instanceStatus: status, ...r }) => {
     const current =
       r.currentMode === 'spot' ? r.spotPrice : r.currentMode === 'ondemand' ? r.ondemandPrice : null
     return { ...r, isActive: status === 'active', savingsPercent: savingsPercent(current, r.ondemandPrice) }
