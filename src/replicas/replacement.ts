@@ -3,12 +3,13 @@
  * launched it): the next attempt, in the safest pool not tried yet for that notice (a capacity error
  * also keeps the engine away from the pool: failed replicas are its capacity data), then on-demand for
  * agents that can launch it, and when nothing is left the notice is marked `replacement_failed` with
- * every attempt's reason and a notification says the workload has no replacement. Never silent.
+ * every attempt's reason, the interrupted instance ends at the notice's time (AWS reclaims it anyway)
+ * and a notification says the workload has no replacement. Never silent.
  */
 import { and, eq, isNull, like, or } from 'drizzle-orm'
 import { isLegacyAgent } from '../protocol'
 import type { Database } from '../db/client'
-import { events, notifications, replicas, type Agent, type Replica } from '../db/schema'
+import { events, instances, notifications, replicas, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
@@ -177,6 +178,18 @@ async function giveUp(
       .update(events)
       .set({ action: REPLACEMENT_FAILED, detail: { attempts: reasons } })
       .where(eq(events.id, notice.id)),
+    // AWS reclaims it at the notice's time whatever happens here.
+    db
+      .update(instances)
+      .set({ status: 'terminated', terminatedAt: noticeEnd(notice), updatedAt: now })
+      .where(
+        and(
+          eq(instances.clientId, agent.clientId),
+          eq(instances.agentId, agent.id),
+          eq(instances.instanceId, notice.instanceId!),
+          eq(instances.status, 'active'),
+        ),
+      ),
     db.insert(notifications).values({
       id: newId('ntf'),
       clientId: agent.clientId,

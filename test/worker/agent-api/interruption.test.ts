@@ -427,7 +427,7 @@ describe('a repeated promotion', () => {
 describe('a replacement refused for capacity', () => {
   it('is retried in another pool, then on-demand; when nothing launches the notice records why and a notification says so', async () => {
     const { a, type } = await spotAgent()
-    const { replicaId } = await noticeWithoutReplica(a)
+    const { replicaId, notice } = await noticeWithoutReplica(a)
     const fail = (id: string, pool: string) =>
       call(
         'POST',
@@ -462,6 +462,8 @@ describe('a replacement refused for capacity', () => {
       { kind: 'interruption', message: expect.stringContaining('no replacement could be launched') },
     ])
     expect(await rowsOf(switches, a.agentId)).toEqual([])
+    // AWS reclaims the interrupted instance at the notice's time whatever happened.
+    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminated', terminatedAt: notice.at })
   })
 
   it('for a 4.0.0 agent stops after the spot pools (it has no on-demand replica)', async () => {
