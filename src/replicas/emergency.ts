@@ -6,10 +6,11 @@
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { replicas, type Agent, type Replica } from '../db/schema'
+import { findInstanceOfAgent } from '../agents/instances'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { currentPoolOf, placeReplica } from './placement'
-import { attemptsFor, noticeKey } from './replacement'
+import { attemptsFor, noticeKey, placeForInterruption } from './replacement'
 import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'
 import { activeReplicas } from './store'
 
@@ -45,7 +46,12 @@ export async function emergencyReplicaFor(
   if (active.length >= MAX_ACTIVE_REPLICAS) {
     throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
   }
-  const placement = await placeReplica(db, agent, wish, now)
+  // An interruption's replacement falls back to on-demand when no spot pool fits; a rebalance waits.
+  const placement =
+    signal.kind === 'termination'
+      ? await placeForInterruption(db, agent, wish, await azOfInstance(db, agent, signal.instanceId), now)
+      : { mode: 'spot' as const, ...(await placeReplica(db, agent, wish, now)) }
+  if (!placement) throw new ApiError('CONFLICT', 'no pool to launch a replacement in, spot or on-demand')
   const id = newId('rep')
   await db
     .insert(replicas)
@@ -54,6 +60,7 @@ export async function emergencyReplicaFor(
       clientId: agent.clientId,
       agentId: agent.id,
       replicaType: 'emergency',
+      mode: placement.mode,
       status: 'launching',
       poolId: placement.poolId,
       instanceType: placement.instanceType,
@@ -74,6 +81,10 @@ export async function emergencyReplicaFor(
     .limit(1)
   if (!row) throw new Error('replica row missing after insert')
   return { replica: row, created: row.id === id }
+}
+
+async function azOfInstance(db: Database, agent: Agent, instanceId: string): Promise<string | null> {
+  return (await findInstanceOfAgent(db, agent, instanceId))?.az ?? null
 }
 
 /** Termination notices are keyed by their time; rebalances have no key (reuse is by age). */

@@ -14,10 +14,11 @@ import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { latestOnDemandQuery } from '../prices/on-demand'
-import { poolIdOf } from '../prices/pool-id'
+import { parsePoolId, poolIdOf } from '../prices/pool-id'
+import { findInstanceOfAgent } from '../agents/instances'
 import { tellReplicaLaunch } from './commands'
 import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } from './notice'
-import { placeReplica } from './placement'
+import { placeReplica, type PlacementWish } from './placement'
 import { activeReplicas } from './store'
 
 /** The signal key of a notice's emergency replicas (attempts after the first add `#<n>`). */
@@ -122,7 +123,22 @@ export async function settleOutstandingNotice(
   await replaceFailedReplica(env, db, agent, now)
 }
 
-interface NextPlacement {
+/** A spot pool in a zone not tried yet; then on-demand in the interrupted zone; null when all were tried. */
+async function nextPlacement(
+  db: Database,
+  agent: Agent,
+  notice: NoticeEvent,
+  attempts: Replica[],
+  now: number,
+): Promise<InterruptionPlacement | null> {
+  const tried = attempts.filter((r) => r.mode === 'spot').map((r) => r.az)
+  const onDemandAz = attempts.some((r) => r.mode === 'ondemand')
+    ? null
+    : (azOf(notice.poolId) ?? attempts[0]?.az ?? null)
+  return placeForInterruption(db, agent, { excludeZones: tried }, onDemandAz, now)
+}
+
+export interface InterruptionPlacement {
   mode: 'spot' | 'ondemand'
   poolId: string
   instanceType: string
@@ -131,34 +147,39 @@ interface NextPlacement {
   price: number | null
 }
 
-/** A spot pool in a zone not tried yet; then on-demand in the interrupted zone; null when all were tried. */
-async function nextPlacement(
+/**
+ * Where an interruption's replacement goes: the safest spot pool the wish allows, else (agents that can
+ * launch it, `onDemandAz` given) on-demand in that AZ; null when neither is possible.
+ */
+export async function placeForInterruption(
   db: Database,
   agent: Agent,
-  notice: NoticeEvent,
-  attempts: Replica[],
+  wish: PlacementWish,
+  onDemandAz: string | null,
   now: number,
-): Promise<NextPlacement | null> {
-  const tried = attempts.filter((r) => r.mode === 'spot').map((r) => r.az)
+): Promise<InterruptionPlacement | null> {
   try {
-    const spot = await placeReplica(db, agent, { excludeZones: tried }, now)
-    return { mode: 'spot', ...spot }
+    return { mode: 'spot', ...(await placeReplica(db, agent, wish, now)) }
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err
   }
   // Installed agents launch whatever they list as spot: they have no on-demand replica.
-  const first = attempts[0]
-  if (isLegacyAgent(agent.agentVersion) || !first || attempts.some((r) => r.mode === 'ondemand')) return null
-  const az = notice.poolId?.slice(notice.poolId.lastIndexOf('.') + 1) ?? first.az
-  const [onDemand] = await latestOnDemandQuery(db, first.instanceType, first.region)
+  if (isLegacyAgent(agent.agentVersion) || !onDemandAz || !agent.instanceId) return null
+  const current = await findInstanceOfAgent(db, agent, agent.instanceId)
+  if (!current?.instanceType || !current.region) return null
+  const [onDemand] = await latestOnDemandQuery(db, current.instanceType, current.region)
   return {
     mode: 'ondemand',
-    poolId: poolIdOf(first.instanceType, az),
-    instanceType: first.instanceType,
-    region: first.region,
-    az,
+    poolId: poolIdOf(current.instanceType, onDemandAz),
+    instanceType: current.instanceType,
+    region: current.region,
+    az: onDemandAz,
     price: onDemand?.price ?? null,
   }
+}
+
+function azOf(poolId: string | null): string | null {
+  return poolId ? (parsePoolId(poolId)?.az ?? null) : null
 }
 
 async function giveUp(

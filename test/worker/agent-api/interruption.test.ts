@@ -483,6 +483,37 @@ describe('a replacement refused for capacity', () => {
     expect((await rowsOf(events, a.agentId))[0]).toMatchObject({ action: 'replacement_failed' })
   })
 
+  it('with no other spot pool to try, the first replacement is on-demand in its own zone (none for 4.0.0)', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const notice = noticeOf(a)
+    expect((await call('POST', `${base(a)}/termination-imminent`, notice.body, a.client.auth)).status).toBe(
+      409,
+    )
+    const ask = (agent: TestAgent) =>
+      call(
+        'POST',
+        `${base(agent)}/create-emergency-replica`,
+        {
+          signal_type: 'termination-notice',
+          instance_id: agent.instanceId,
+          termination_time: notice.body.termination_time,
+        },
+        agent.client.auth,
+      )
+    const created = await ask(a)
+    expect(created.status).toBe(201)
+    expect((await rowsOf(replicas, a.agentId))[0]).toMatchObject({
+      mode: 'ondemand',
+      az: 'us-east-1a',
+      poolId: `${type}.us-east-1a`,
+    })
+    expect((await commandsOf(a.agentId, 'create_replica'))[0]).toMatchObject({ targetMode: 'ondemand' })
+
+    const legacy = await agentOn(freshType(), 'spot', '4.0.0')
+    expect((await ask(legacy)).status).toBe(409)
+  })
+
   it('that nobody launched before the interrupted instance ended is recorded as failed, not left launching', async () => {
     const { a } = await spotAgent()
     const { notice } = await noticeWithoutReplica(a)
