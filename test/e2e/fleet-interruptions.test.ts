@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedWorkload } from '../fakes'
 import type { Params } from '../fakes/ec2/query'
 import { startInstalledAgent, type InstalledAgent } from '../emulators/installed-agent'
+import type { Recorder } from '../emulators/legacy-agent'
 import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
-import { registered } from '../support/fleet-waits'
+import { finished, registered } from '../support/fleet-waits'
 import { expectInterruptionEnd } from '../support/interruption-end'
 
 let world: E2eWorld
@@ -49,6 +50,38 @@ function requestedTag(params: Params, key: string): string | undefined {
   return undefined
 }
 
+/**
+ * A workload whose instance runs the installed 4.0.0 agent: no LogicalAgentId tag, so no new agent
+ * boots there (nor on what it launches from the launch AMI); the emulation registers with `logicalAgentId`.
+ */
+async function installedAgentOn(az: string, logicalAgentId: string, recorder?: Recorder) {
+  const { fleet, client, worker } = world
+  const w = seedWorkload(fleet.region.ec2, { lifecycle: 'spot', az })
+  delete fleet.region.ec2.instance(w.instanceId)!.tags.LogicalAgentId
+  const imds = await eventually(() => fleet.region.imdsOf(w.instanceId), { what: 'the instance IMDS' })
+  const agent = await startInstalledAgent({
+    serverUrl: worker.url,
+    token: client.token,
+    imdsUrl: imds.url,
+    ec2Url: fleet.region.ec2.url,
+    logicalAgentId,
+    cadence: {
+      heartbeat: 2,
+      pendingCommands: 2,
+      config: 5,
+      pricing: 5,
+      replicaPoll: 2,
+      interruptionCheck: 1,
+      rebalanceCheck: 2,
+    },
+    // A host shutting down still runs its processes for a moment.
+    alive: (id) => fleet.region.ec2.instance(id)?.state !== 'terminated',
+    recorder,
+  })
+  installed.push(agent)
+  return { w, agent, row: await registered(world, logicalAgentId) }
+}
+
 /** The agent's notice event (its action says how it was answered). */
 async function noticeOf(agentId: string) {
   const [event] = await queryD1<{ action: string; failover_ms: number | null; detail: string | null }>(
@@ -60,34 +93,11 @@ async function noticeOf(agentId: string) {
 
 describe('interruptions', () => {
   it('of an installed 4.0.0 agent: its own replica launch from the launch AMI is promoted by the control plane, which says the address stays', async () => {
-    const { fleet, client, worker, api } = world
-    // An instance that runs the installed agent (no LogicalAgentId tag: no new agent boots there).
-    const w = seedWorkload(fleet.region.ec2, { lifecycle: 'spot', az: fleet.region.zones[0] })
-    delete fleet.region.ec2.instance(w.instanceId)!.tags.LogicalAgentId
-    const imds = await eventually(() => fleet.region.imdsOf(w.instanceId), { what: 'the instance IMDS' })
+    const { fleet, client, api } = world
     const routes = new Map<string, number>()
-    const agent = await startInstalledAgent({
-      serverUrl: worker.url,
-      token: client.token,
-      imdsUrl: imds.url,
-      ec2Url: fleet.region.ec2.url,
-      logicalAgentId: 'legacy-4',
-      cadence: {
-        heartbeat: 2,
-        pendingCommands: 2,
-        config: 5,
-        pricing: 5,
-        replicaPoll: 2,
-        interruptionCheck: 1,
-        rebalanceCheck: 2,
-      },
-      alive: (id) => fleet.region.ec2.instance(id)?.state === 'running',
-      recorder: {
-        record: (route, _ms, status) => status === 200 && routes.set(route, (routes.get(route) ?? 0) + 1),
-      },
+    const { w, agent, row } = await installedAgentOn(fleet.region.zones[0]!, 'legacy-4', {
+      record: (route, _ms, status) => status === 200 && routes.set(route, (routes.get(route) ?? 0) + 1),
     })
-    installed.push(agent)
-    const row = await registered(world, 'legacy-4')
     expect(row.version).toBe('4.0.0')
 
     fleet.region.interrupt(w.instanceId, 40)
@@ -200,6 +210,34 @@ describe('interruptions', () => {
       (i) => i.tags.LogicalAgentId === 'agent-2' && i.instanceId !== oldInstanceId,
     )
     expect(launched).toEqual([])
+  })
+
+  it("of an installed 4.0.0 agent's switch: launched from the launch AMI, its host terminated before it reports, recorded once", async () => {
+    const { fleet, api, client } = world
+    const { w, agent, row } = await installedAgentOn(fleet.region.zones[1]!, 'legacy-switch')
+    await api.configure(row.id, { autoTerminateEnabled: true, terminateWaitSeconds: 1 })
+    const queued = await api.forceSwitch(w.instanceId, { target: 'ondemand' })
+    expect(queued.success).toBe(true)
+    const switched = await eventually(
+      async () => (await api.switchHistory(client.id)).find((s) => s.oldInstanceId === w.instanceId),
+      { what: 'the legacy switch in history', timeoutMs: 60_000 },
+    )
+    expect(fleet.region.ec2.instance(switched.newInstanceId!)).toMatchObject({
+      imageId: w.launchImageId,
+      lifecycle: 'on-demand',
+    })
+    const terminated = fleet.region.ec2.requests.find(
+      (r) => r.action === 'TerminateInstances' && r.params['InstanceId.1'] === w.instanceId,
+    )
+    expect(terminated!.at).toBeLessThanOrEqual(switched.timestamp)
+    await finished(world, queued.command_id!)
+    expect(agent.executedCommands).toEqual([queued.command_id])
+    expect((await api.switchHistory(client.id)).filter((s) => s.oldInstanceId === w.instanceId)).toHaveLength(
+      1,
+    )
+    await eventually(() => agent.endedBecause, {
+      what: 'the installed agent gone with its host',
+    })
   })
 
   it('with the control plane unreachable during the notice: the agent launches alone, and the same end state once it is back', async () => {

@@ -43,7 +43,7 @@ export interface InstalledAgentOptions {
   cadence?: Partial<InstalledCadence>
   /** The on-demand price it reports (the real one reads the Price List). */
   onDemandPrice?: number
-  /** Whether its host still runs (default: EC2 is asked at each heartbeat). */
+  /** Whether its host still runs, shutting down included (default: EC2 is asked at each heartbeat). */
   alive?: (instanceId: string) => boolean
   recorder?: Recorder
   /** Called once per command it runs (before it reports), so a test can count duplicates. */
@@ -159,7 +159,7 @@ export class InstalledAgent {
   private async heartbeat(): Promise<void> {
     const alive = this.options.alive
       ? this.options.alive(this.self.instanceId)
-      : ['pending', 'running'].includes((await this.ec2.stateOf(this.self.instanceId)) ?? '')
+      : !['terminated', 'stopped'].includes((await this.ec2.stateOf(this.self.instanceId)) ?? 'terminated')
     if (!alive) return void this.stop('host gone')
     await this.call('POST', `/api/agents/${this.agentId}/heartbeat`, 'heartbeat', heartbeatBody(this.legacy))
   }

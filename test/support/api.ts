@@ -29,6 +29,8 @@ export interface SwitchRow {
   toMode: string | null
   toPool: string | null
   trigger: string
+  /** Server time it was recorded, epoch ms. */
+  timestamp: number
   fromPool: string | null
   price: number | null
   onDemandPrice: number | null
