@@ -1,7 +1,8 @@
 /**
  * Emergency replicas on an interruption or rebalance signal. Idempotent per signal: a termination
- * notice is keyed by (agent, termination_time) and answered by its latest attempt; a rebalance reuses a live emergency replica of the last
- * 30 minutes; a ready manual standby in another pool already answers any signal.
+ * notice is keyed by (agent, termination_time) and answered by its latest attempt; a rebalance reuses
+ * a live emergency replica of the last 30 minutes; a ready manual standby in another pool already
+ * answers any signal. An interruption's replacement is on-demand when no spot pool fits (5.x agents).
  */
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { Database } from '../db/client'

@@ -13,6 +13,7 @@ import { newId } from '../ids'
 import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
 import { isUsable, promoteForNotice } from './notice-promotion'
 import { activeReplicas, findReplica } from './store'
+import { clock } from '../clock'
 
 export interface Notice {
   instanceId: string
@@ -76,7 +77,8 @@ export async function failOver(
       kind: 'promoted',
       replicaId: promoted.replicaId,
       newInstanceId: promoted.newInstanceId,
-      failoverMs: now - event.receivedAt,
+      // clock.now() advances only across I/O in Workers: this spans the request's reads and writes.
+      failoverMs: clock.now() - event.receivedAt,
       fresh: true,
     }
   }

@@ -126,7 +126,7 @@ export async function promoteIfNoticeOutstanding(
   now: number,
 ): Promise<NoticePromotion | null> {
   if (!isUsable(replica)) return null
-  const event = await outstandingNotice(db, agent)
+  const event = await outstandingNotice(db, agent, now)
   if (!event) return null
   return promoteForNotice(env, db, agent, { stored: true, event }, replica, now)
 }

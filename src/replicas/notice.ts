@@ -57,8 +57,19 @@ export async function findNotice(
   return row ?? null
 }
 
-/** The agent's newest notice still waiting for a replica, or null. */
-export async function outstandingNotice(db: Database, agent: Agent): Promise<NoticeEvent | null> {
+/** Older notices are history: whatever happened to them, no replica is promoted for them any more. */
+const OUTSTANDING_FOR_MS = 24 * 3_600_000
+
+/**
+ * The agent's newest notice still waiting for a replica at `now`, or null: only one about the instance
+ * the agent still runs on (a switch, promotion or registration elsewhere has moved the workload since).
+ */
+export async function outstandingNotice(
+  db: Database,
+  agent: Agent,
+  now: number,
+): Promise<NoticeEvent | null> {
+  if (!agent.instanceId) return null
   const [notice] = await db
     .select()
     .from(events)
@@ -68,6 +79,8 @@ export async function outstandingNotice(db: Database, agent: Agent): Promise<Not
         eq(events.agentId, agent.id),
         eq(events.kind, 'termination_notice'),
         eq(events.action, AWAITING_REPLICA),
+        eq(events.instanceId, agent.instanceId),
+        gte(events.receivedAt, now - OUTSTANDING_FOR_MS),
       ),
     )
     .orderBy(desc(events.receivedAt))

@@ -54,7 +54,7 @@ export async function replaceFailedReplica(
   agent: Agent,
   now: number,
 ): Promise<Replacement> {
-  const notice = await outstandingNotice(db, agent)
+  const notice = await outstandingNotice(db, agent, now)
   if (!notice?.instanceId) return { kind: 'none' }
   if ((await activeReplicas(db, agent)).length > 0) return { kind: 'none' }
   const key = noticeKey(notice.terminationTime, notice.instanceId)
@@ -102,7 +102,7 @@ export async function settleOutstandingNotice(
   agent: Agent,
   now: number,
 ): Promise<void> {
-  const notice = await outstandingNotice(db, agent)
+  const notice = await outstandingNotice(db, agent, now)
   if (!notice || !isOver(notice, now)) return
   await db
     .update(replicas)

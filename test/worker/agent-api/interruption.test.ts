@@ -365,6 +365,34 @@ describe('an installed 4.0.0 agent', () => {
   })
 })
 
+describe('an outstanding notice', () => {
+  it('no longer promotes anything once the workload runs elsewhere', async () => {
+    const { a } = await spotAgent()
+    const { replicaId } = await noticeWithoutReplica(a)
+    // The agent registers from another instance (it moved by other means) before the replica runs.
+    const elsewhere = ec2Id()
+    const moved = await call(
+      'POST',
+      '/api/agents/register',
+      {
+        instance_id: elsewhere,
+        instance_type: 't3.medium',
+        region: 'us-east-1',
+        az: 'us-east-1c',
+        mode: 'ondemand',
+        agent_version: '5.0.0',
+        logical_agent_id: (await loadAgent(a.agentId)).logicalAgentId,
+      },
+      a.client.auth,
+    )
+    expect(moved.status).toBe(200)
+    const put = await call('PUT', `${base(a)}/replicas/${replicaId}`, { instance_id: ec2Id() }, a.client.auth)
+    expect(put.json.status).toBe('syncing')
+    expect(await rowsOf(switches, a.agentId)).toEqual([])
+    expect((await loadAgent(a.agentId)).instanceId).toBe(elsewhere)
+  })
+})
+
 describe('a repeated notice', () => {
   it('re-evaluates while it is outstanding: a replica usable since then is promoted for it, once', async () => {
     const { a } = await spotAgent()
