@@ -112,12 +112,14 @@ async function recordEnd(
     .where(and(eq(replicas.id, replicaId), eq(replicas.agentId, agent.id)))
     .limit(1)
   if (replica?.status !== 'promoted' || !replica.instanceId) return
-  const sw = await promotionSwitch(db, agent, replica)
   if (ended.status === 'completed') {
     await completeFailover(db, agent, replica, ended.finishedAt)
+    // A retry succeeded after a failure was recorded: the records no longer say it failed.
+    if (replica.errorMessage) await clearFailure(db, agent, replica, ended.finishedAt)
     return
   }
-  const reason = `${ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')}`
+  const sw = await promotionSwitch(db, agent, replica)
+  const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
   // The old primary could not finish (it gave up at its interruption, or died): the promoted
   // instance's own agent can, once it registers as the primary.
   if (
@@ -169,6 +171,14 @@ async function completeFailover(db: Database, agent: Agent, replica: Replica, fi
       .set({ failoverMs: Math.max(0, finishedAt - notice.receivedAt) })
       .where(eq(events.id, notice.id))
   }
+}
+
+async function clearFailure(db: Database, agent: Agent, replica: Replica, now: number) {
+  const sw = await promotionSwitch(db, agent, replica)
+  await db.batch([
+    db.update(replicas).set({ errorMessage: null, updatedAt: now }).where(eq(replicas.id, replica.id)),
+    ...(sw ? [db.update(switches).set({ errorMessage: null }).where(eq(switches.id, sw.id))] : []),
+  ])
 }
 
 async function markFailed(

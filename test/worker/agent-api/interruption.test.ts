@@ -449,6 +449,14 @@ describe('a repeated promotion', () => {
     expect(all.map((c) => c.status)).toEqual(['failed', expect.stringMatching(/queued|delivered/)])
     expect(all[1]!.payload).toMatchObject({ old_instance_id: a.instanceId })
     expect(await rowsOf(switches, a.agentId)).toHaveLength(1)
+    // The retry succeeds: the failure is no longer shown.
+    await runCommand(a, retried.json.command_id, own, true, 'moved')
+    await eventually(async () => (await rowsOf(switches, a.agentId))[0]?.errorMessage === null, {
+      what: 'the failure cleared',
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    })
+    expect((await rowsOf(replicas, a.agentId))[0]!.errorMessage).toBeNull()
   })
 })
 
