@@ -1,4 +1,7 @@
-/** Replicas of an agent: list, create, launch report, status, sync status, promote, address moved, terminate. */
+/**
+ * Replicas of an agent: list, create, launch report, status, sync status, promote, address moved,
+ * terminate.
+ */
 import { and, eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
