@@ -11,11 +11,11 @@
  * (the workload moved), which also keeps a restarted agent from launching a second replacement.
  */
 import { iso } from '../clock'
+import { kindOf } from '../ec2'
 import { describeSpotPriceHistory } from '../ec2-api'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
 import { addressToFollow, moveAddress } from './addresses'
-import { kindOf } from '../ec2'
 import { fail, messageOf, type ActionContext, type ActionResult } from './context'
 import { launchReplica, type OwnLaunch } from './replica'
 
@@ -76,7 +76,7 @@ interface Target {
   price: number | null
 }
 
-/** One launch attempt (`n`-th, from 0) for the notice, reported as the interruption's switch once EC2 answers. */
+/** One launch attempt (the `n`-th, from 0) for the notice: the interruption's switch once EC2 answers. */
 async function launchOwnReplacement(
   ctx: ActionContext,
   notice: Interruption,

@@ -190,7 +190,7 @@ export async function runPromoteReplica(
   }
 }
 
-/** The Elastic IP of the workload: the old primary's public IP when the command names it, else the one on this instance. */
+/** The workload's Elastic IP: found by the old primary's public IP the command names, else the one here. */
 async function workloadAddress(
   ctx: ActionContext,
   command: Extract<Command, { command_type: 'promote_replica' }>,
