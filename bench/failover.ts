@@ -13,7 +13,7 @@ export interface FailoverResult {
   samples: number
   failover_p50_ms: number
   failover_max_ms: number
-  /** The control plane's own part (termination-imminent received → replica promoted), as it stored it. */
+  /** As the control plane stores it (product.md): termination-imminent received → the promote command completed. */
   control_plane_failover_p50_ms: number
 }
 
@@ -46,8 +46,15 @@ export async function measureFailover(samples = 3): Promise<FailoverResult> {
         },
         { what: 'promote completed', timeoutMs: 60_000 },
       )
-      const [event] = await queryD1<{ failover_ms: number }>(worker.persistDir, `select failover_ms from events where agent_id = '${agent.id}' and kind = 'termination_notice'`)
-      if (event) ownParts.push(event.failover_ms)
+      // Stored as the command's completion is followed up (a moment after it).
+      const stored = await eventually(
+        async () => {
+          const [event] = await queryD1<{ failover_ms: number | null }>(worker.persistDir, `select failover_ms from events where agent_id = '${agent.id}' and kind = 'termination_notice'`)
+          return event && event.failover_ms !== null ? { ms: event.failover_ms } : undefined
+        },
+        { what: 'the failover time stored', timeoutMs: 30_000 },
+      )
+      ownParts.push(stored.ms)
     } finally {
       await world.stop()
     }

@@ -64,7 +64,9 @@ export const Command = z.discriminatedUnion('command_type', [
     ...commandBase,
     command_type: z.literal('create_replica'),
     replica_id: z.string(),
-    target_mode: z.literal('spot'),
+    /** `ondemand` only as an interruption's last resort, when no spot pool had capacity. */
+    target_mode: Mode,
+    /** `<type>.<az>`: the pool, or with `ondemand` the AZ to launch in. */
     target_pool_id: z.string(),
   }),
   z.object({
@@ -72,6 +74,11 @@ export const Command = z.discriminatedUnion('command_type', [
     command_type: z.literal('promote_replica'),
     replica_id: z.string(),
     replica_instance_id: z.string(),
+    /** The primary it replaces and that primary's public IP: whoever claims it can move the address. */
+    old_instance_id: z.string().nullish(),
+    old_public_ip: z.string().nullish(),
+    /** The old primary's interruption time (its agent's clock): how long that agent waits for the replica. */
+    not_after: z.string().nullish(),
   }),
   z.object({
     ...commandBase,

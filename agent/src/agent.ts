@@ -215,6 +215,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
         poolId: replica.pool_id ?? null,
         az: replica.az ?? null,
         replicaType: replica.type ?? 'manual',
+        mode: replica.mode ?? 'spot',
       })
     }
   }

@@ -270,15 +270,15 @@ export async function terminateInstance(ec2: Ec2, id: string): Promise<void> {
   await ec2.write('TerminateInstances', { 'InstanceId.1': id })
 }
 
-/** Elastic IPs associated with an instance. */
-export async function describeAddresses(ec2: Ec2, instanceId: string) {
-  const answer = await ec2.read(
-    'DescribeAddresses',
-    filterParams([{ name: 'instance-id', values: [instanceId] }]),
-  )
+/** Elastic IPs associated with an instance, or the one with a public IP. */
+export async function describeAddresses(ec2: Ec2, by: string | { publicIp: string }) {
+  const filter = typeof by === 'string' ? { name: 'instance-id', values: [by] } : { name: 'public-ip', values: [by.publicIp] }
+  const answer = await ec2.read('DescribeAddresses', filterParams([filter]))
   return items(answer.addressesSet).map((a) => ({
     allocationId: text(a, 'allocationId'),
     publicIp: text(a, 'publicIp'),
+    /** The instance it is associated with now (none: unassociated). */
+    instanceId: text(a, 'instanceId'),
     /** The instance's private IP the address maps to (its primary one, unless it was put on another). */
     privateIp: text(a, 'privateIpAddress'),
   }))

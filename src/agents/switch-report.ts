@@ -95,26 +95,44 @@ export async function recordSwitchReport(
     }),
     upsertNewInstance(db, agent, newSide, newPoolId, now),
     db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
-    db.insert(notifications).values({
-      id: newId('ntf'),
-      clientId: agent.clientId,
-      agentId: agent.id,
-      kind: 'switch_completed',
-      severity: 'success',
-      message: `${agent.logicalAgentId}: switched ${oldSide?.instanceId ?? '?'} (${oldSide?.mode ?? '?'}) → ${newSide.instanceId} (${newSide.mode})`,
-      createdAt: now,
-    }),
+    db.insert(notifications).values(switchNotification(agent, report, now)),
   ] as const
   const oldInstanceId = oldSide?.instanceId
   const ending =
     oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null
-      ? [endInstance(db, agent, oldInstanceId, now)]
+      ? [
+          endInstance(
+            db,
+            agent,
+            oldInstanceId,
+            endOfOld(report.trigger, report.times.oldTerminatedAt, now),
+            now,
+          ),
+        ]
       : []
   const notice = (await unheardInterruption(db, agent, report))
     ? [interruptionEvent(db, agent, report, now)]
     : []
   await db.batch([...statements, ...ending, ...notice])
   return { switchId, created: true }
+}
+
+/** What the client is told: a switch done, or an interruption the agent answered with its own launch. */
+function switchNotification(agent: Agent, report: SwitchReport, now: number) {
+  const from = `${report.old?.instanceId ?? '?'} (${report.old?.mode ?? '?'})`
+  const to = `${report.new.instanceId} (${report.new.mode})`
+  const interrupted = report.trigger === 'interruption'
+  return {
+    id: newId('ntf'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    kind: interrupted ? 'interruption' : 'switch_completed',
+    severity: interrupted ? ('warning' as const) : ('success' as const),
+    message: interrupted
+      ? `${agent.logicalAgentId}: spot interruption of ${from}; the agent launched ${to} on its own and moved the workload there`
+      : `${agent.logicalAgentId}: switched ${from} → ${to}`,
+    createdAt: now,
+  }
 }
 
 /**
@@ -197,16 +215,26 @@ async function completeSwitch(
     })
     .where(eq(switches.id, row.id))
   if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
-    await db.batch([update, endInstance(db, agent, row.oldInstanceId, now)])
+    const endedAt = endOfOld(row.trigger, times.oldTerminatedAt, now)
+    await db.batch([update, endInstance(db, agent, row.oldInstanceId, endedAt, now)])
   } else {
     await update
   }
 }
 
-function endInstance(db: Database, agent: Agent, instanceId: string, now: number) {
+/**
+ * When the old instance ended, in server time: its confirmation's receipt, except for an interruption,
+ * whose reported end is AWS's notice time (IMDS's clock, not the agent's): the report may arrive long
+ * after it (the control plane was unreachable), and the ledger must not bill the gap.
+ */
+function endOfOld(trigger: string, reportedEnd: number | null, now: number): number {
+  return trigger === 'interruption' && reportedEnd !== null ? Math.min(now, reportedEnd) : now
+}
+
+function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: number, now: number) {
   return db
     .update(instances)
-    .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
+    .set({ status: 'terminated', terminatedAt: endedAt, updatedAt: now })
     .where(
       and(
         eq(instances.clientId, agent.clientId),

@@ -34,3 +34,31 @@ export function durationMs(t: SwitchTimes): number | null {
   if (t.initiatedAt === null || end === null) return null
   return Math.max(0, end - t.initiatedAt)
 }
+
+/** What the control plane knows of a promotion, in its own (server) times. */
+export interface PromotionTimes {
+  /** The old instance's end: its interruption time, else when it is known to be gone (null: still runs). */
+  oldEndedAt: number | null
+  /** The workload's Elastic IP now on the promoted instance (EC2 confirmed it). */
+  trafficSwitchedAt: number | null
+  /** The promoted instance ran with its status checks passing. */
+  readyAt: number | null
+}
+
+/**
+ * Downtime of a promotion (product.md): from the old instance no longer serving (its Elastic IP moved
+ * away, or its end, whichever came first) to the promoted one serving (the address on it, else ready).
+ * Null until both are known.
+ */
+export function promotionDowntimeMs(t: PromotionTimes): number | null {
+  const stopped = minKnown(t.trafficSwitchedAt, t.oldEndedAt)
+  const serving = t.trafficSwitchedAt ?? t.readyAt
+  if (stopped === null || serving === null) return null
+  return Math.max(0, serving - stopped)
+}
+
+function minKnown(a: number | null, b: number | null): number | null {
+  if (a === null) return b
+  if (b === null) return a
+  return Math.min(a, b)
+}

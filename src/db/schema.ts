@@ -272,6 +272,8 @@ export const switches = sqliteTable(
     durationMs: integer('duration_ms'),
     receivedAt: ms('received_at').notNull(),
     oldTerminationConfirmedAt: ms('old_termination_confirmed_at'),
+    /** Why EC2 did not follow the switch (a failed promotion command); NULL when it did or is under way. */
+    errorMessage: text('error_message'),
   },
   (t) => [
     index('switches_client_received').on(t.clientId, t.receivedAt),
@@ -289,6 +291,8 @@ export const replicas = sqliteTable(
     /** The real EC2 id once launched; NULL before (the API shows a placeholder). */
     instanceId: text('instance_id'),
     replicaType: text('replica_type', { enum: REPLICA_TYPES }).notNull(),
+    /** `ondemand`: the last resort of an interruption when no spot pool had capacity. */
+    mode: text('mode', { enum: ['spot', 'ondemand'] }).notNull().default('spot'),
     status: text('status', { enum: REPLICA_STATUSES }).notNull().default('launching'),
     syncStatus: text('sync_status'),
     syncLatencyMs: integer('sync_latency_ms'),

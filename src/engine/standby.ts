@@ -12,7 +12,9 @@ import { ApiError } from '../errors'
 import { followAgent } from '../ledger/follow'
 import { tellReplicaLaunch, tellReplicaTermination } from '../replicas/commands'
 import { requestReplica } from '../replicas/manual'
+import { sweepReplicas } from '../replicas/moot'
 import { currentPoolOf } from '../replicas/placement'
+import { replaceFailedReplica, settleOutstandingNotice } from '../replicas/replacement'
 import { MAX_ACTIVE_REPLICAS } from '../replicas/states'
 import { activeReplicas, statusUpdate } from '../replicas/store'
 
@@ -26,13 +28,20 @@ async function end(env: Env, db: Database, agent: Agent, replica: Replica, now: 
   await tellReplicaTermination(env, agent, replica)
 }
 
-/** Brings the agent's standby in line with its mode; `agent` must be the stored row after any change. */
+/**
+ * Brings the agent's replicas in line: moot and stale ones end (an outstanding notice's replacement
+ * is retried or its failure recorded), then the standby follows the mode. `agent` must be the stored
+ * row after any change.
+ */
 export async function maintainStandby(
   env: Env,
   db: Database,
   agent: Agent,
   now: number,
 ): Promise<StandbyOutcome> {
+  const expired = await sweepReplicas(env, db, agent, now)
+  if (expired.length > 0) await replaceFailedReplica(env, db, agent, now)
+  await settleOutstandingNotice(env, db, agent, now)
   const active = await activeReplicas(db, agent)
   const manual = active.filter((r) => r.replicaType === 'manual')
   const wanted =

@@ -57,8 +57,9 @@ export async function syncSegments(
       .reduce((m, s) => Math.max(m, s.endedAt!), 0)
   const wanted: Wanted[] = []
   for (const i of insts) {
-    if (!alive || i.status !== 'active' || replicaInstances.has(i.instanceId) || !i.instanceType || !i.region)
-      continue
+    // An interrupted instance is recorded as ended at its notice's time, which may still be ahead.
+    const runs = i.status === 'active' || (i.terminatedAt !== null && i.terminatedAt > now)
+    if (!alive || !runs || replicaInstances.has(i.instanceId) || !i.instanceType || !i.region) continue
     const isPrimary = i.instanceId === agent.instanceId
     const started = isPrimary
       ? (sws.find((s) => s.newId === i.instanceId)?.at ?? i.createdAt)
@@ -79,8 +80,8 @@ export async function syncSegments(
     wanted.push({
       instanceId: r.instanceId,
       role: 'replica',
-      mode: 'spot',
-      poolId: r.poolId,
+      mode: r.mode,
+      poolId: r.mode === 'spot' ? r.poolId : null,
       instanceType: r.instanceType,
       region: r.region,
       startedAt: Math.max(r.launchedAt, lastEnd(r.instanceId, 'replica')),
@@ -134,5 +135,7 @@ function recordedEnd(
   const terminated = insts.find((i) => i.instanceId === s.instanceId)?.terminatedAt ?? null
   const switchedAway =
     s.role === 'primary' ? sws.find((w) => w.oldId === s.instanceId && w.at >= s.startedAt)?.at : undefined
+  // An interrupted primary may have ended before the switch away from it was heard.
+  if (switchedAway !== undefined && terminated !== null) return Math.min(switchedAway, terminated)
   return switchedAway ?? terminated
 }

@@ -4,21 +4,38 @@ import type { Env } from '../env'
 import { tellAgent, understands } from '../agents/tell'
 import { isLegacyAgent, PRIORITY } from '../protocol'
 
-/** Queues `promote_replica`; the command id, or null when the agent can't take it or it wasn't queued. */
-export async function tellPromotion(
-  env: Env,
-  agent: Agent,
-  replica: Replica,
-  newInstanceId: string,
-  priority: number,
-) {
+/** What any claimer of `promote_replica` needs to finish it, even after the old host died. */
+export interface PromotionOrder {
+  newInstanceId: string
+  oldInstanceId: string | null
+  /** The old primary's public IP: its Elastic IP, if it is one, follows to the replica. */
+  oldPublicIp: string | null
+  /** The old primary's interruption time as its agent sent it (that agent's clock), ISO. */
+  notAfter: string | null
+  priority: number
+  /** Only this instance may claim it (null: whichever instance of the agent claims first). */
+  claimableBy?: string | null
+}
+
+/**
+ * Queues `promote_replica`; the command id (an open one with the same key is returned as is, so a
+ * repeated promotion re-queues it only once the previous one ended), or null when the agent can't
+ * take it.
+ */
+export async function tellPromotion(env: Env, agent: Agent, replica: Replica, order: PromotionOrder) {
   if (!understands(agent, 'promote_replica')) return null
   const result = await tellAgent(env, agent, {
-    instanceId: null,
+    instanceId: order.claimableBy ?? null,
     commandType: 'promote_replica',
-    priority,
-    payload: { replica_id: replica.id, replica_instance_id: newInstanceId },
-    source: priority === PRIORITY.emergency ? 'emergency' : 'manual',
+    priority: order.priority,
+    payload: {
+      replica_id: replica.id,
+      replica_instance_id: order.newInstanceId,
+      old_instance_id: order.oldInstanceId,
+      old_public_ip: order.oldPublicIp,
+      not_after: order.notAfter,
+    },
+    source: order.priority === PRIORITY.emergency ? 'emergency' : 'manual',
     dedupeKey: `promote_replica:${replica.id}`,
   })
   return result.ok || result.reason === 'duplicate' ? result.commandId : null
@@ -45,7 +62,7 @@ export async function tellReplicaLaunch(env: Env, agent: Agent, replica: Replica
   const result = await tellAgent(env, agent, {
     instanceId: null,
     commandType: 'create_replica',
-    targetMode: 'spot',
+    targetMode: replica.mode,
     targetPoolId: replica.poolId,
     priority: PRIORITY.emergency,
     payload: { replica_id: replica.id },

@@ -1,14 +1,17 @@
 /**
  * Emergency replicas on an interruption or rebalance signal. Idempotent per signal: a termination
- * notice is keyed by (agent, termination_time); a rebalance reuses a live emergency replica of the last
- * 30 minutes; a ready manual standby in another pool already answers any signal.
+ * notice is keyed by (agent, termination_time) and answered by its latest attempt; a rebalance reuses
+ * a live emergency replica of the last 30 minutes; a ready manual standby in another pool already
+ * answers any signal. An interruption's replacement is on-demand when no spot pool fits (5.x agents).
  */
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { replicas, type Agent, type Replica } from '../db/schema'
+import { findInstanceOfAgent } from '../agents/instances'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { currentPoolOf, placeReplica } from './placement'
+import { attemptsFor, noticeKey, placeForInterruption } from './replacement'
 import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'
 import { activeReplicas } from './store'
 
@@ -44,7 +47,12 @@ export async function emergencyReplicaFor(
   if (active.length >= MAX_ACTIVE_REPLICAS) {
     throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
   }
-  const placement = await placeReplica(db, agent, wish, now)
+  // An interruption's replacement falls back to on-demand when no spot pool fits; a rebalance waits.
+  const placement =
+    signal.kind === 'termination'
+      ? await placeForInterruption(db, agent, wish, await azOfInstance(db, agent, signal.instanceId), now)
+      : { mode: 'spot' as const, ...(await placeReplica(db, agent, wish, now)) }
+  if (!placement) throw new ApiError('CONFLICT', 'no pool to launch a replacement in, spot or on-demand')
   const id = newId('rep')
   await db
     .insert(replicas)
@@ -53,6 +61,7 @@ export async function emergencyReplicaFor(
       clientId: agent.clientId,
       agentId: agent.id,
       replicaType: 'emergency',
+      mode: placement.mode,
       status: 'launching',
       poolId: placement.poolId,
       instanceType: placement.instanceType,
@@ -75,11 +84,15 @@ export async function emergencyReplicaFor(
   return { replica: row, created: row.id === id }
 }
 
+async function azOfInstance(db: Database, agent: Agent, instanceId: string): Promise<string | null> {
+  return (await findInstanceOfAgent(db, agent, instanceId))?.az ?? null
+}
+
 /** Termination notices are keyed by their time; rebalances have no key (reuse is by age). */
 function signalKey(signal: Signal): string | null {
   switch (signal.kind) {
     case 'termination':
-      return `termination:${signal.terminationTime ?? signal.instanceId}`
+      return noticeKey(signal.terminationTime, signal.instanceId)
     case 'rebalance':
       return null
     default: {
@@ -91,14 +104,8 @@ function signalKey(signal: Signal): string | null {
 
 async function earlierAnswer(db: Database, agent: Agent, signal: Signal, key: string | null, now: number) {
   const mine = and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
-  if (key) {
-    const [row] = await db
-      .select()
-      .from(replicas)
-      .where(and(mine, eq(replicas.signalKey, key)))
-      .limit(1)
-    return row ?? null
-  }
+  // The latest attempt answers the notice (a failed launch is followed by another: replacement.ts).
+  if (key) return (await attemptsFor(db, agent, key)).at(-1) ?? null
   if (signal.kind !== 'rebalance') return null
   const [row] = await db
     .select()

@@ -1,14 +1,17 @@
 /**
- * Failover on a 2-minute interruption notice: promote the agent's best replica (`ready`, else
- * `syncing`) within the request, and record the notice as an interruption event of the pool.
- * A repeated notice (same instance and termination time) gets the first answer and changes nothing.
+ * Failover on a 2-minute interruption notice (termination-imminent): promote the agent's best replica
+ * (`ready`, else `syncing`) within the request, and keep the notice as one interruption event of the
+ * pool. Without a usable replica the notice stays outstanding (409: the agent launches an emergency
+ * replica, which is promoted the moment it is usable). A repeated notice re-evaluates while it is
+ * outstanding, and gets the same answer once a replica was promoted for it.
  */
-import { and, desc, eq, isNull, ne } from 'drizzle-orm'
 import { findInstanceOfAgent } from '../agents/instances'
 import type { Database } from '../db/client'
-import { events, instances, notifications, type Agent, type Replica } from '../db/schema'
+import { events, notifications, type Agent, type Replica } from '../db/schema'
+import type { Env } from '../env'
 import { newId } from '../ids'
-import { promoteReplica } from './promote'
+import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
+import { isUsable, promoteForNotice } from './notice-promotion'
 import { activeReplicas, findReplica } from './store'
 import { clock } from '../clock'
 
@@ -25,126 +28,87 @@ export type Failover =
       kind: 'promoted'
       replicaId: string
       newInstanceId: string
+      /** The control plane's part so far: notice received → promoted (its command completes later). */
       failoverMs: number
-      replica: Replica | null
+      /** False for a repeated notice answered as before. */
+      fresh: boolean
     }
   | { kind: 'no_replica' }
 
 /** Fails the agent over for a notice received at server time `now`. */
-export async function failOver(db: Database, agent: Agent, notice: Notice, now: number): Promise<Failover> {
-  const earlier = await earlierNotice(db, agent, notice)
-  if (earlier) {
-    return earlier.replicaId && earlier.newInstanceId
-      ? {
-          kind: 'promoted',
-          replicaId: earlier.replicaId,
-          newInstanceId: earlier.newInstanceId,
-          failoverMs: earlier.failoverMs ?? 0,
-          replica: null,
-        }
-      : { kind: 'no_replica' }
+export async function failOver(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  notice: Notice,
+  now: number,
+): Promise<Failover> {
+  const earlier = await findNotice(db, agent, notice.instanceId, notice.terminationTime)
+  if (earlier?.replicaId && earlier.newInstanceId) {
+    return {
+      kind: 'promoted',
+      replicaId: earlier.replicaId,
+      newInstanceId: earlier.newInstanceId,
+      failoverMs: earlier.failoverMs ?? now - earlier.receivedAt,
+      fresh: false,
+    }
   }
   const instance = await findInstanceOfAgent(db, agent, notice.instanceId)
+  const event: NoticeEvent = earlier ?? {
+    id: newId('evt'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    instanceId: notice.instanceId,
+    poolId: instance?.poolId ?? null,
+    kind: 'termination_notice',
+    terminationTime: notice.terminationTime,
+    detectedAt: notice.detectedAt,
+    receivedAt: now,
+    action: AWAITING_REPLICA,
+    replicaId: null,
+    newInstanceId: null,
+    failoverMs: null,
+    detail: null,
+  }
   const replica = await bestReplica(db, agent, notice.replicaId)
-  const event = (fields: {
-    action: string
-    replicaId?: string
-    newInstanceId?: string
-    failoverMs?: number
-  }) =>
-    db.insert(events).values({
-      id: newId('evt'),
-      clientId: agent.clientId,
-      agentId: agent.id,
-      instanceId: notice.instanceId,
-      poolId: instance?.poolId ?? null,
-      kind: 'termination_notice',
-      terminationTime: notice.terminationTime,
-      detectedAt: notice.detectedAt,
-      receivedAt: now,
-      ...fields,
-    })
-  const notification = (message: string, severity: 'warning' | 'error') =>
-    db.insert(notifications).values({
-      id: newId('ntf'),
-      clientId: agent.clientId,
-      agentId: agent.id,
-      kind: 'interruption',
-      severity,
-      message,
-      createdAt: now,
-    })
-  if (!replica?.instanceId) {
+  if (replica) {
+    const promoted = await promoteForNotice(env, db, agent, { stored: earlier !== null, event }, replica, now)
+    return {
+      kind: 'promoted',
+      replicaId: promoted.replicaId,
+      newInstanceId: promoted.newInstanceId,
+      // clock.now() advances only across I/O in Workers: this spans the request's reads and writes.
+      failoverMs: clock.now() - event.receivedAt,
+      fresh: true,
+    }
+  }
+  if (!earlier) {
     await db.batch([
-      event({ action: 'emergency_snapshot_required' }),
-      notification(
-        `${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, no replica to fail over to`,
-        'error',
-      ),
+      db.insert(events).values(event),
+      db.insert(notifications).values({
+        id: newId('ntf'),
+        clientId: agent.clientId,
+        agentId: agent.id,
+        kind: 'interruption',
+        severity: 'warning',
+        message: `${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, no replica ready: an emergency replacement is being launched`,
+        createdAt: now,
+      }),
     ])
-    return { kind: 'no_replica' }
   }
-  // clock.now() advances only across I/O in Workers: this spans the reads above.
-  const failoverMs = clock.now() - now
-  const promotion = await promoteReplica(db, agent, replica, 'interruption', now, [
-    // The interrupted instance is being reclaimed: its records (and its usage) end now.
-    db
-      .update(instances)
-      .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
-      .where(
-        and(
-          eq(instances.clientId, agent.clientId),
-          eq(instances.agentId, agent.id),
-          eq(instances.instanceId, notice.instanceId),
-          ne(instances.instanceId, replica.instanceId),
-        ),
-      ),
-    event({
-      action: 'replica_promoted',
-      replicaId: replica.id,
-      newInstanceId: replica.instanceId,
-      failoverMs,
-    }),
-    notification(
-      `${agent.logicalAgentId}: spot interruption of ${notice.instanceId}, replica ${replica.instanceId} promoted`,
-      'warning',
-    ),
-  ])
-  return {
-    kind: 'promoted',
-    replicaId: replica.id,
-    newInstanceId: promotion.newInstanceId,
-    failoverMs,
-    replica,
-  }
+  return { kind: 'no_replica' }
 }
 
 /** The replica to promote: the one named if it can be, else the newest `ready`, else the newest `syncing`. */
-async function bestReplica(db: Database, agent: Agent, replicaId: string | null): Promise<Replica | null> {
-  const usable = (r: Replica) => r.instanceId !== null && (r.status === 'ready' || r.status === 'syncing')
+async function bestReplica(
+  db: Database,
+  agent: Agent,
+  replicaId: string | null,
+): Promise<(Replica & { instanceId: string }) | null> {
   if (replicaId) {
     const named = await findReplica(db, agent, replicaId).catch(() => null)
-    if (named && usable(named)) return named
+    if (named && isUsable(named)) return named
   }
-  const active = (await activeReplicas(db, agent)).filter(usable)
-  return active.find((r) => r.status === 'ready') ?? active[0] ?? null
-}
-
-async function earlierNotice(db: Database, agent: Agent, notice: Notice) {
-  const [row] = await db
-    .select()
-    .from(events)
-    .where(
-      and(
-        eq(events.agentId, agent.id),
-        eq(events.kind, 'termination_notice'),
-        eq(events.instanceId, notice.instanceId),
-        notice.terminationTime === null
-          ? isNull(events.terminationTime)
-          : eq(events.terminationTime, notice.terminationTime),
-      ),
-    )
-    .orderBy(desc(events.receivedAt))
-    .limit(1)
-  return row ?? null
+  const usable = (await activeReplicas(db, agent)).filter(isUsable)
+  return usable.find((r) => r.status === 'ready') ?? usable[0] ?? null
 }

@@ -1,22 +1,35 @@
 /**
  * Promotion: the replica's instance becomes the agent's primary (its real EC2 id), recorded as a
- * switch. Writes `replicas`, `instances`, `agents` and `switches` in one batch, with any extra
- * statements of the caller (an interruption event).
+ * switch with the prices of the control plane's own market data and its server times. Writes
+ * `replicas`, `instances`, `agents` and `switches` in one batch, with any extra statements of the
+ * caller (an interruption's event and the old instance's end).
  */
 import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { agents, instances, replicas, switches, type Agent, type Replica } from '../db/schema'
 import { findInstanceOfAgent } from '../agents/instances'
+import { promotionDowntimeMs } from '../agents/switch-times'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
+import { paidNow, pricesNow } from '../prices/current'
 
 export interface Promotion {
   replicaId: string
   newInstanceId: string
   oldInstanceId: string | null
+  /** The switch that records it (null when the replica was already promoted: nothing changed). */
+  switchId: string | null
   /** False when the replica was already promoted (nothing changed). */
   changed: boolean
+}
+
+export interface PromotionFacts {
+  trigger: 'replica_promotion' | 'interruption'
+  /** Server time the promotion started from (an interruption: its notice received), epoch ms. */
+  initiatedAt: number
+  /** The old instance's end when known (an interruption's time), server epoch ms. */
+  oldEndedAt: number | null
 }
 
 /** Promotes at server time `now`; 409 for a replica without an instance or in an ended state. */
@@ -24,30 +37,35 @@ export async function promoteReplica(
   db: Database,
   agent: Agent,
   replica: Replica,
-  trigger: 'replica_promotion' | 'interruption',
+  facts: PromotionFacts,
   now: number,
   extra: BatchItem<'sqlite'>[] = [],
 ): Promise<Promotion> {
   if (!replica.instanceId) throw new ApiError('CONFLICT', 'the replica has no instance yet')
   const base = { replicaId: replica.id, newInstanceId: replica.instanceId, oldInstanceId: agent.instanceId }
-  if (replica.status === 'promoted') return { ...base, changed: false }
+  if (replica.status === 'promoted') return { ...base, switchId: null, changed: false }
   if (replica.status !== 'ready' && replica.status !== 'syncing') {
     throw new ApiError('CONFLICT', `a ${replica.status} replica can't be promoted`, {
       status: replica.status,
     })
   }
   const old = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
-  const facts = {
+  const newPoolId = replica.mode === 'spot' ? replica.poolId : null
+  const oldPoolId = old?.mode === 'spot' ? old.poolId : null
+  const prices = await pricesNow(db, replica.instanceType, replica.region, [oldPoolId, newPoolId])
+  const instanceFacts = {
     agentId: agent.id,
     instanceType: replica.instanceType,
     region: replica.region,
     az: replica.az,
-    mode: 'spot' as const,
-    poolId: replica.poolId,
+    mode: replica.mode,
+    poolId: newPoolId,
     status: 'active' as const,
     updatedAt: now,
     terminatedAt: null,
   }
+  const times = { oldEndedAt: facts.oldEndedAt, trafficSwitchedAt: null, readyAt: replica.readyAt }
+  const switchId = newId('swi')
   await db.batch([
     db
       .update(replicas)
@@ -60,27 +78,37 @@ export async function promoteReplica(
         clientId: agent.clientId,
         instanceId: replica.instanceId,
         createdAt: now,
-        ...facts,
+        ...instanceFacts,
       })
-      .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: facts }),
+      .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: instanceFacts }),
     db.update(agents).set({ instanceId: replica.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
     db.insert(switches).values({
-      id: newId('swi'),
+      id: switchId,
       clientId: agent.clientId,
       agentId: agent.id,
-      trigger,
+      trigger: facts.trigger,
       oldInstanceId: agent.instanceId,
       newInstanceId: replica.instanceId,
       oldMode: old?.mode ?? null,
-      oldPoolId: old?.poolId ?? null,
-      newMode: 'spot',
-      newPoolId: replica.poolId,
+      oldPoolId,
+      newMode: replica.mode,
+      newPoolId,
       instanceType: replica.instanceType,
       region: replica.region,
-      newPrice: replica.hourlyCost,
+      onDemandPrice: prices.onDemand,
+      oldPrice: paidNow(prices, old?.mode ?? null, oldPoolId),
+      newPrice: paidNow(prices, replica.mode, newPoolId) ?? replica.hourlyCost,
+      // Server times: the control plane itself saw each of these moments.
+      initiatedAt: facts.initiatedAt,
+      launchedAt: replica.launchedAt,
+      readyAt: replica.readyAt,
+      oldTerminatedAt: facts.oldEndedAt,
+      downtimeMs: promotionDowntimeMs(times),
+      durationMs: Math.max(0, now - facts.initiatedAt),
       receivedAt: now,
+      oldTerminationConfirmedAt: facts.oldEndedAt === null ? null : now,
     }),
     ...extra,
   ])
-  return { ...base, changed: true }
+  return { ...base, switchId, changed: true }
 }

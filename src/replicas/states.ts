@@ -1,6 +1,7 @@
 /**
  * Replica states: `launching → syncing → ready → promoted`, or `failed` / `terminated` from any live
- * state. A re-sync (`ready → syncing`) is allowed. Pure.
+ * state. A re-sync (`ready → syncing`) is allowed; a `syncing` replica is promoted only by the control
+ * plane (an interruption), never by a status report. Pure.
  */
 import type { REPLICA_STATUSES } from '../db/schema'
 
@@ -20,7 +21,12 @@ export function isActiveReplica(status: ReplicaStatus): boolean {
   return (ACTIVE_REPLICA_STATUSES as readonly ReplicaStatus[]).includes(status)
 }
 
-export type Move = { kind: 'same' } | { kind: 'move' } | { kind: 'refused'; reason: string }
+/**
+ * `late`: a promoted replica's launch progress (`syncing`, `ready`) arriving after its promotion (it is
+ * promoted the moment its instance id arrives): its facts are kept, its state stays `promoted`.
+ */
+export type Move =
+  { kind: 'same' } | { kind: 'move' } | { kind: 'late' } | { kind: 'refused'; reason: string }
 
 /** Whether a replica may move from one state to another; the same state is an idempotent no-op. */
 export function replicaMove(from: ReplicaStatus, to: ReplicaStatus): Move {
@@ -35,6 +41,7 @@ export function replicaMove(from: ReplicaStatus, to: ReplicaStatus): Move {
     case 'failed':
       return to === 'terminated' ? { kind: 'move' } : refused(from, to)
     case 'promoted':
+      return to === 'syncing' || to === 'ready' ? { kind: 'late' } : refused(from, to)
     case 'terminated':
       return refused(from, to)
     default: {

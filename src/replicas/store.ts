@@ -2,9 +2,9 @@
  * Replica records of an agent. Owns writes to `replicas` (the agent API is their one writer).
  * Every query is scoped by the agent, itself already scoped by the authenticated client.
  */
-import { and, desc, eq, inArray, isNull, notInArray, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { replicas, type Agent, type Replica } from '../db/schema'
+import { instances, replicas, type Agent, type Replica } from '../db/schema'
 import { ApiError } from '../errors'
 import { ACTIVE_REPLICA_STATUSES, replicaMove, type ReplicaStatus } from './states'
 
@@ -31,7 +31,8 @@ export async function activeReplicas(db: Database, agent: Agent): Promise<Replic
 
 /**
  * The replicas to list: one status, or all but the ended ones unless asked. A replica with a real
- * instance is never listed as `launching` (the 4.0.0 poller launches every such item again).
+ * instance is never listed as `launching` (the 4.0.0 poller launches every such item again), nor one
+ * in the primary's own pool (moot since a promotion; the sweep ends it: moot.ts).
  */
 export async function listReplicas(
   db: Database,
@@ -40,7 +41,7 @@ export async function listReplicas(
 ): Promise<Replica[]> {
   let where: SQL | undefined
   if (filter.status === 'launching')
-    where = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId))
+    where = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId), notInPrimaryPool(db, agent))
   else if (filter.status) where = eq(replicas.status, filter.status)
   else if (!filter.includeTerminated)
     where = notInArray(replicas.status, ['terminated', 'failed', 'promoted'])
@@ -50,6 +51,22 @@ export async function listReplicas(
     .where(and(ofAgent(agent), where))
     .orderBy(desc(replicas.createdAt))
     .limit(200)
+}
+
+/** The replica's pool is not the one the agent's primary runs in. */
+function notInPrimaryPool(db: Database, agent: Agent) {
+  if (!agent.instanceId) return undefined
+  const primaryPool = db
+    .select({ poolId: instances.poolId })
+    .from(instances)
+    .where(
+      and(
+        eq(instances.clientId, agent.clientId),
+        eq(instances.instanceId, agent.instanceId),
+        isNotNull(instances.poolId),
+      ),
+    )
+  return or(eq(replicas.mode, 'ondemand'), notInArray(replicas.poolId, primaryPool))
 }
 
 export interface StatusFacts {
@@ -63,7 +80,8 @@ export interface StatusFacts {
 
 /**
  * The update moving a replica to `to` at server time `now`, or null when it is already there.
- * `ready` sets ready_at once; `terminated` and `failed` end it. Refused moves are 409.
+ * `ready` sets ready_at once (also on a promoted replica); `terminated` and `failed` end it. Refused
+ * moves are 409.
  */
 export function statusUpdate(
   db: Database,
@@ -74,11 +92,12 @@ export function statusUpdate(
 ) {
   const move = replicaMove(replica.status, to)
   if (move.kind === 'refused') throw new ApiError('CONFLICT', move.reason, { status: replica.status })
-  if (move.kind === 'same' && !hasFacts(replica, facts)) return null
+  const readyNow = to === 'ready' && replica.readyAt === null
+  if ((move.kind === 'same' || move.kind === 'late') && !readyNow && !hasFacts(replica, facts)) return null
   return db
     .update(replicas)
     .set({
-      status: to,
+      status: move.kind === 'late' ? replica.status : to,
       instanceId: facts.instanceId ?? replica.instanceId,
       launchedAt: facts.instanceId ? (replica.launchedAt ?? now) : replica.launchedAt,
       readyAt: to === 'ready' ? (replica.readyAt ?? now) : replica.readyAt,

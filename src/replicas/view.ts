@@ -27,6 +27,7 @@ export function replicaView(replica: Replica, now: number) {
     id: replica.id,
     instance_id: replica.instanceId ?? placeholderInstanceId(replica),
     type: replica.replicaType,
+    mode: replica.mode,
     status: replica.status,
     sync_status: replica.syncStatus,
     sync_latency_ms: replica.syncLatencyMs,

@@ -34,6 +34,7 @@ import type {
   ResultInput,
 } from './types'
 import { clock, configureClock } from '../clock'
+import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
 
 export class AgentSession extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -252,7 +253,19 @@ export class AgentSession extends DurableObject<Env> {
   private settle(now: number): queue.QueuedCommand[] {
     const { open, finished } = queue.settle(store.openCommands(this.sql), now)
     store.saveCommands(this.sql, finished)
+    this.followEnded(finished)
     return open
+  }
+
+  /** A promotion's command that ended: its records follow (failover time, or the failure and a retry). */
+  private followEnded(commands: readonly queue.QueuedCommand[]): void {
+    const owner = store.readOwner(this.sql)
+    if (!owner) return
+    for (const c of commands) {
+      const ended = endedPromotion(c)
+      if (ended)
+        this.ctx.waitUntil(followPromotionCommand(this.env, database(meteredD1(this.env)), owner, ended))
+    }
   }
 
   private async move(
@@ -269,6 +282,7 @@ export class AgentSession extends DurableObject<Env> {
     switch (move.kind) {
       case 'changed':
         store.saveCommands(this.sql, [move.command])
+        this.followEnded([move.command])
         await this.effects.afterChange(now)
         return { ok: true, status: move.command.status, changed: true }
       case 'unchanged':

@@ -28,7 +28,12 @@ function heldReports(http: ReturnType<typeof recordingHttp>) {
 }
 
 const others = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
-const notice = () => ({ kind: 'interruption' as const, id: 'n-down', action: 'terminate', time: new Date(clock.now() + 120_000).toISOString() })
+const notice = () => ({
+  kind: 'interruption' as const,
+  id: 'n-down',
+  action: 'terminate',
+  time: new Date(clock.now() + 120_000).toISOString(),
+})
 
 describe('interruption with the control plane unreachable', () => {
   it('stops waiting after its share of the budget and launches in the cheapest other AZ on its own', async () => {
@@ -45,8 +50,14 @@ describe('interruption with the control plane unreachable', () => {
     const [replica, ...more] = others()
     expect(more).toEqual([])
     expect(replica).toMatchObject({ az: 'us-east-1c', lifecycle: 'spot', imageId: w.launchImageId })
-    expect(replica!.tags).toMatchObject({ ReplicaType: 'emergency', ReplicaId: 'local-n-down', ParentInstance: w.instanceId })
-    expect(log.lines.some((l) => l.msg === 'interruption: control plane unreachable, emergency launch on our own')).toBe(true)
+    expect(replica!.tags).toMatchObject({
+      ReplicaType: 'emergency',
+      ReplicaId: 'local-n-down',
+      ParentInstance: w.instanceId,
+    })
+    expect(
+      log.lines.some((l) => l.msg === 'interruption: control plane unreachable, emergency launch on our own'),
+    ).toBe(true)
     // No replica record to report to: the launch is queued as a switch to the replacement, and the
     // agent retires here (the workload moved).
     expect(ctx.state.outbox()).toEqual([
@@ -56,8 +67,19 @@ describe('interruption with the control plane unreachable', () => {
         path: '/api/agents/agent-1/switch-report',
         body: expect.objectContaining({
           trigger: 'interruption',
-          old_instance: expect.objectContaining({ instance_id: w.instanceId, az: 'us-east-1a', mode: 'spot', pool_id: 't3.medium.us-east-1a' }),
-          new_instance: expect.objectContaining({ instance_id: replica!.instanceId, az: 'us-east-1c', mode: 'spot', pool_id: 't3.medium.us-east-1c', ami_id: w.launchImageId }),
+          old_instance: expect.objectContaining({
+            instance_id: w.instanceId,
+            az: 'us-east-1a',
+            mode: 'spot',
+            pool_id: 't3.medium.us-east-1a',
+          }),
+          new_instance: expect.objectContaining({
+            instance_id: replica!.instanceId,
+            az: 'us-east-1c',
+            mode: 'spot',
+            pool_id: 't3.medium.us-east-1c',
+            ami_id: w.launchImageId,
+          }),
           snapshot: { used: false, ami_id: w.launchImageId },
           prices: { on_demand: null, old_spot: 0.01, new_spot: 0.013 },
           timing: expect.objectContaining({
@@ -71,7 +93,9 @@ describe('interruption with the control plane unreachable', () => {
   })
 
   it('delivers the queued switch report once the control plane answers again', async () => {
-    const http = heldReports(recordingHttp([(c) => (c.path.endsWith('/termination-imminent') ? { status: 0 } : undefined)]))
+    const http = heldReports(
+      recordingHttp([(c) => (c.path.endsWith('/termination-imminent') ? { status: 0 } : undefined)]),
+    )
     const { ctx } = actionContext(ec2, w, clock, { http })
     const n = notice()
     expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
@@ -81,7 +105,12 @@ describe('interruption with the control plane unreachable', () => {
     // The address moved while the first version was in flight: its completed version follows, once.
     expect(await ctx.link.drain(Infinity)).toBe(true)
     const sent = http.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')
-    expect(sent.map((c) => (c.body as { timing: { traffic_switched_at: string | null } }).timing.traffic_switched_at !== null)).toEqual([false, true])
+    expect(
+      sent.map(
+        (c) =>
+          (c.body as { timing: { traffic_switched_at: string | null } }).timing.traffic_switched_at !== null,
+      ),
+    ).toEqual([false, true])
     expect(ctx.state.outbox()).toEqual([])
     expect(others()).toHaveLength(1)
   })
@@ -98,7 +127,8 @@ describe('interruption with the control plane unreachable', () => {
   it('launches on its own when the control plane answered 409 and then went away', async () => {
     const http = heldReports(
       recordingHttp([
-        (c) => (c.path.endsWith('/termination-imminent') ? { status: 409, body: { success: false } } : undefined),
+        (c) =>
+          c.path.endsWith('/termination-imminent') ? { status: 409, body: { success: false } } : undefined,
         () => ({ status: 503 }),
       ]),
     )
@@ -108,13 +138,47 @@ describe('interruption with the control plane unreachable', () => {
     expect(others()[0]!.az).toBe('us-east-1c')
   })
 
-  it('fails clearly when no other pool has a known price', async () => {
+  it('passes a pool without capacity to the next, and launches on-demand here when no spot pool has any', async () => {
+    const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const { ctx } = actionContext(ec2, w, clock, { http })
+    ec2.failWhen('RunInstances', (p) =>
+      p.get('InstanceMarketOptions.MarketType') === 'spot' ? 'InsufficientInstanceCapacity' : undefined,
+    )
+    const n = notice()
+    expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
+    const subnetAz = Object.fromEntries(Object.entries(w.subnets).map(([az, id]) => [id, az]))
+    const tried = ec2.requests
+      .filter((r) => r.action === 'RunInstances')
+      .map((r) => [subnetAz[r.params.SubnetId!], r.code ?? 'ok'])
+    expect(tried).toEqual([
+      ['us-east-1c', 'InsufficientInstanceCapacity'],
+      ['us-east-1b', 'InsufficientInstanceCapacity'],
+      ['us-east-1a', 'ok'],
+    ])
+    const [replacement, ...more] = others()
+    expect(more).toEqual([])
+    expect(replacement).toMatchObject({ az: 'us-east-1a', lifecycle: 'on-demand' })
+    expect(ctx.state.outbox()[0]!.body).toMatchObject({
+      trigger: 'interruption',
+      new_instance: {
+        instance_id: replacement!.instanceId,
+        mode: 'ondemand',
+        pool_id: null,
+        az: 'us-east-1a',
+      },
+      prices: { old_spot: 0.01, new_spot: null },
+    })
+  })
+
+  it('without a known spot price elsewhere, launches on-demand in its own AZ', async () => {
     const bare = await startFakeEc2({ clock })
     try {
       const w2 = seedWorkload(bare, { lifecycle: 'spot', az: 'us-east-1a' })
-      const { ctx } = actionContext(bare, w2, clock, { http: recordingHttp([() => ({ status: 0 })]) })
-      expect(await handleNotice(ctx, notice())).toMatchObject({ ok: false, code: 'NoPool' })
-      expect(bare.count('RunInstances')).toBe(0)
+      const http = heldReports(recordingHttp([() => ({ status: 0 })]))
+      const { ctx } = actionContext(bare, w2, clock, { http })
+      expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
+      const launched = [...bare.state.instances.values()].filter((i) => i.instanceId !== w2.instanceId)
+      expect(launched).toMatchObject([{ az: 'us-east-1a', lifecycle: 'on-demand' }])
     } finally {
       await bare.close()
     }
@@ -140,14 +204,26 @@ describe('the Elastic IP follows the emergency replacement', () => {
     expect(associations).toHaveLength(1)
     expect(associations[0]).toMatchObject({
       status: 200,
-      params: expect.objectContaining({ AllocationId: w.allocationId, InstanceId: replica!.instanceId, AllowReassociation: 'true' }),
+      params: expect.objectContaining({
+        AllocationId: w.allocationId,
+        InstanceId: replica!.instanceId,
+        AllowReassociation: 'true',
+      }),
     })
     const movedAt = associations[0]!.at
     expect(movedAt).toBeGreaterThanOrEqual(launchedAt + ec2.state.durations.pendingMs)
     expect(movedAt).toBeLessThanOrEqual(Date.parse(n.time))
-    expect(timing(ctx)).toMatchObject({ traffic_switched_at: new Date(movedAt).toISOString(), old_instance_terminated_at: n.time })
+    expect(timing(ctx)).toMatchObject({
+      traffic_switched_at: new Date(movedAt).toISOString(),
+      old_instance_terminated_at: n.time,
+    })
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ msg: 'emergency replacement: Elastic IP moved', public_ip: w.publicIp, from: w.instanceId, to: replica!.instanceId }),
+      expect.objectContaining({
+        msg: 'emergency replacement: Elastic IP moved',
+        public_ip: w.publicIp,
+        from: w.instanceId,
+        to: replica!.instanceId,
+      }),
     )
     expect(retired).toEqual([`emergency replacement ${replica!.instanceId} launched for the interruption`])
   })
@@ -160,7 +236,11 @@ describe('the Elastic IP follows the emergency replacement', () => {
     expect(ec2.count('AssociateAddress')).toBe(0)
     expect(address().instanceId).toBeUndefined()
     expect(timing(ctx).traffic_switched_at).toBeNull()
-    expect(log.lines.some((l) => l.msg === 'emergency replacement: the interrupted instance has no Elastic IP to move')).toBe(true)
+    expect(
+      log.lines.some(
+        (l) => l.msg === 'emergency replacement: the interrupted instance has no Elastic IP to move',
+      ),
+    ).toBe(true)
   })
 
   it('keeps the launch when the address cannot move, and the report says no traffic switch', async () => {
@@ -176,17 +256,25 @@ describe('the Elastic IP follows the emergency replacement', () => {
     expect(ctx.state.outbox()).toHaveLength(1)
     expect(timing(ctx).traffic_switched_at).toBeNull()
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ level: 'error', msg: 'emergency replacement: Elastic IP not moved', error: expect.stringContaining('UnauthorizedOperation') }),
+      expect.objectContaining({
+        level: 'error',
+        msg: 'emergency replacement: Elastic IP not moved',
+        error: expect.stringContaining('UnauthorizedOperation'),
+      }),
     )
     expect(retired).toHaveLength(1)
   })
 
   it('asks again while EC2 still sees the replacement pending', async () => {
-    ec2.failNext('AssociateAddress', 'InvalidInstanceID', { message: "The pending instance 'i-0' is not in a valid state for this operation." })
+    ec2.failNext('AssociateAddress', 'InvalidInstanceID', {
+      message: "The pending instance 'i-0' is not in a valid state for this operation.",
+    })
     const http = heldReports(recordingHttp([() => ({ status: 0 })]))
     const { ctx } = actionContext(ec2, w, clock, { http })
     expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
-    expect(ec2.requests.filter((r) => r.action === 'AssociateAddress').map((r) => r.status)).toEqual([400, 200])
+    expect(ec2.requests.filter((r) => r.action === 'AssociateAddress').map((r) => r.status)).toEqual([
+      400, 200,
+    ])
     expect(address().instanceId).toBe(others()[0]!.instanceId)
     expect(timing(ctx).traffic_switched_at).not.toBeNull()
   })
@@ -206,20 +294,35 @@ describe('the Elastic IP follows the emergency replacement', () => {
   })
 
   it('leaves a report already delivered as it is', async () => {
-    const http = recordingHttp([(c) => (c.path.endsWith('/termination-imminent') ? { status: 0 } : undefined)])
+    const http = recordingHttp([
+      (c) => (c.path.endsWith('/termination-imminent') ? { status: 0 } : undefined),
+    ])
     const { ctx, log } = actionContext(ec2, w, clock, { http })
     expect(await handleNotice(ctx, notice())).toMatchObject({ ok: true })
     expect(address().instanceId).toBe(others()[0]!.instanceId)
     expect(http.calls.filter((c) => c.path.endsWith('/switch-report'))).toHaveLength(1)
-    expect(log.lines.some((l) => l.msg === 'emergency switch report delivered before the Elastic IP moved: it records no traffic switch')).toBe(true)
+    expect(
+      log.lines.some(
+        (l) =>
+          l.msg ===
+          'emergency switch report delivered before the Elastic IP moved: it records no traffic switch',
+      ),
+    ).toBe(true)
   })
 
   it('in dry run, logs the association instead of making it', async () => {
-    const target = ec2.seed.addInstance({ imageId: w.launchImageId, instanceType: 't3.medium', subnetId: w.subnets['us-east-1b']!, securityGroupIds: [w.securityGroupId] })
+    const target = ec2.seed.addInstance({
+      imageId: w.launchImageId,
+      instanceType: 't3.medium',
+      subnetId: w.subnets['us-east-1b']!,
+      securityGroupIds: [w.securityGroupId],
+    })
     const { ctx, log } = actionContext(ec2, w, clock, { dryRun: true })
     expect(await moveElasticIp(ctx, target.instanceId, clock.now() + 60_000)).toBeNull()
     expect(ec2.count('AssociateAddress')).toBe(0)
     expect(address().instanceId).toBe(w.instanceId)
-    expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'dry run: EC2 write not made', action: 'AssociateAddress' }))
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ msg: 'dry run: EC2 write not made', action: 'AssociateAddress' }),
+    )
   })
 })

@@ -8,6 +8,7 @@ import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
 import { finished, registered } from '../support/fleet-waits'
+import { expectInterruptionEnd } from '../support/interruption-end'
 
 let world: E2eWorld
 
@@ -18,6 +19,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.stop()
 })
+
+/** The Elastic IP on an instance (every workload of the simulator has one). */
+function addressOf(instanceId: string): string {
+  return [...world.fleet.region.ec2.state.addresses.values()].find((a) => a.instanceId === instanceId)!.allocationId
+}
 
 
 describe('a fleet of three agents', () => {
@@ -88,13 +94,15 @@ describe('a fleet of three agents', () => {
     expect(signals.length).toBeGreaterThanOrEqual(1)
   })
 
-  it('fails over to the ready replica on an interruption notice, records it and prints the failover time', async () => {
+  it('fails over to the ready replica on an interruption notice: promoted, address moved, old instance ended, recorded; prints the failover time', async () => {
     const { api, fleet, client, worker } = world
     const agent = await registered(world, 'agent-2')
     const [replica] = (await api.replicas(client.id)).filter((r) => r.agentId === agent.id && r.replica.status === 'ready')
     expect(replica).toBeDefined()
+    const oldInstanceId = agent.instanceId!
+    const allocationId = addressOf(oldInstanceId)
     const interruptedAt = Date.now()
-    fleet.region.interrupt(agent.instanceId!, 120)
+    fleet.region.interrupt(oldInstanceId, 30)
 
     const promote = await eventually(
       async () => {
@@ -105,33 +113,48 @@ describe('a fleet of three agents', () => {
       { what: 'the promote command completed', timeoutMs: 60_000 },
     )
     const failoverMs = Date.now() - interruptedAt
-    await eventually(async () => (await api.agent(client.id, 'agent-2'))?.instanceId === replica!.replica.instanceId, { what: 'the agent on the promoted replica', timeoutMs: 60_000 })
+    const { newInstanceId } = await expectInterruptionEnd(world, {
+      logicalAgentId: 'agent-2',
+      agentId: agent.id,
+      oldInstanceId,
+      allocationId,
+      addressFollows: true,
+      viaReplica: true,
+    })
+    expect(newInstanceId).toBe(replica!.replica.instanceId)
     const [event] = await queryD1<{ action: string; new_instance_id: string; failover_ms: number }>(
       worker.persistDir,
       `select action, new_instance_id, failover_ms from events where agent_id = '${sql(agent.id)}' and kind = 'termination_notice'`,
     )
-    expect(event).toMatchObject({ action: 'replica_promoted', new_instance_id: replica!.replica.instanceId })
-    const switched = (await api.switchHistory(client.id)).find((s) => s.agentId === agent.id && s.newInstanceId === replica!.replica.instanceId)
-    expect(switched).toBeDefined()
+    expect(event).toMatchObject({ action: 'replica_promoted', new_instance_id: newInstanceId })
+    expect(event!.failover_ms).toBeGreaterThan(0)
     expect(promote.id).toBeTruthy()
-    console.log(`failover: notice in IMDS → promote command completed in ${failoverMs} ms (control plane's own part: ${event!.failover_ms} ms)`)
+    console.log(`failover: notice in IMDS → promote command completed in ${failoverMs} ms (control plane: notice received → command completed ${event!.failover_ms} ms)`)
   })
 
-  it('takes the emergency launch path on an interruption notice without a replica', async () => {
+  it('without a replica, launches an emergency replacement that the control plane promotes: one interruption switch, the address moved, the old instance ended', async () => {
     const { api, fleet, client, worker } = world
     const agent = await registered(world, 'agent-3')
-    const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
-    fleet.region.interrupt(agent.instanceId!, 120)
+    const oldInstanceId = agent.instanceId!
+    const primaryAz = fleet.region.ec2.instance(oldInstanceId)!.az
+    const allocationId = addressOf(oldInstanceId)
+    fleet.region.interrupt(oldInstanceId, 40)
 
-    const row = await eventually(async () => (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'), {
-      what: 'an emergency replacement launched and ready',
-      timeoutMs: 60_000,
+    const { newInstanceId } = await expectInterruptionEnd(world, {
+      logicalAgentId: 'agent-3',
+      agentId: agent.id,
+      oldInstanceId,
+      allocationId,
+      addressFollows: true,
+      viaReplica: true,
     })
-    expect(row.replica.type).toBe('emergency')
-    const instance = fleet.region.ec2.instance(row.replica.instanceId!)!
-    expect(instance.state).toBe('running')
+    const instance = fleet.region.ec2.instance(newInstanceId)!
     expect(instance.az).not.toBe(primaryAz)
-    const [event] = await queryD1<{ action: string }>(worker.persistDir, `select action from events where agent_id = '${sql(agent.id)}' and kind = 'termination_notice'`)
-    expect(event?.action).toBe('emergency_snapshot_required')
+    expect(instance.tags).toMatchObject({ LogicalAgentId: 'agent-3', ReplicaType: 'emergency' })
+    const [promoted] = (await api.replicas(client.id, true)).filter((r) => r.agentId === agent.id && r.replica.instanceId === newInstanceId)
+    expect(promoted!.replica).toMatchObject({ type: 'emergency', status: 'promoted' })
+    const [event] = await queryD1<{ action: string; failover_ms: number | null }>(worker.persistDir, `select action, failover_ms from events where agent_id = '${sql(agent.id)}' and kind = 'termination_notice'`)
+    expect(event?.action).toBe('replica_promoted')
+    expect(event?.failover_ms).toBeGreaterThan(0)
   })
 })

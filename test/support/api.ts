@@ -29,12 +29,35 @@ export interface SwitchRow {
   toMode: string | null
   toPool: string | null
   trigger: string
+  /** Server time it was recorded, epoch ms. */
+  timestamp: number
+  fromPool: string | null
+  price: number | null
+  onDemandPrice: number | null
+  savingsImpact: number | null
   downtimeMs: number | null
+  durationMs: number | null
+  errorMessage: string | null
 }
 
 export interface ReplicaRow {
   agentId: string
-  replica: { id: string; instanceId: string | null; type: string; status: string; pool: string }
+  replica: { id: string; instanceId: string | null; type: string; mode: string; status: string; errorMessage: string | null; pool: string }
+}
+
+export interface InstanceRow {
+  instanceId: string
+  logicalAgentId: string
+  currentMode: string
+  currentPoolId: string | null
+  isActive: boolean
+}
+
+export interface NotificationRow {
+  kind: string
+  agentId: string | null
+  severity: string
+  message: string
 }
 
 export class OperatorApi {
@@ -81,6 +104,14 @@ export class OperatorApi {
 
   switchHistory(clientId: string): Promise<SwitchRow[]> {
     return this.ok('GET', `/api/client/${clientId}/switch-history?limit=100`)
+  }
+
+  instances(clientId: string): Promise<InstanceRow[]> {
+    return this.ok('GET', `/api/client/${clientId}/instances?limit=100`)
+  }
+
+  notifications(clientId: string): Promise<NotificationRow[]> {
+    return this.ok('GET', `/api/notifications?client_id=${clientId}&limit=200`)
   }
 
   replicas(clientId: string, includeEnded = false): Promise<ReplicaRow[]> {

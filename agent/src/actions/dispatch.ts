@@ -17,6 +17,7 @@ export async function runCommand(ctx: ActionContext, command: Command): Promise<
         poolId: command.target_pool_id,
         az: null,
         replicaType: 'manual',
+        mode: command.target_mode,
       })
     case 'promote_replica':
       return runPromoteReplica(ctx, command)

@@ -1,7 +1,8 @@
 /**
  * Emergency launch without the control plane: when an interruption notice cannot reach it in time,
  * the agent picks the safest pool it knows itself (the cheapest spot price of its type in another AZ,
- * one DescribeSpotPriceHistory call) and launches a replacement there. The control plane never
+ * one DescribeSpotPriceHistory call) and launches a replacement there; a pool without capacity
+ * passes to the next, and on-demand in its own AZ is the last resort. The control plane never
  * listed a replica for it, so the launch is reported as what it is, a switch (trigger `interruption`)
  * from this instance to the replacement: queued in the persisted outbox the moment EC2 answers, it
  * lands as soon as the control plane answers again, even after a restart. Traffic follows the
@@ -10,53 +11,109 @@
  * (the workload moved), which also keeps a restarted agent from launching a second replacement.
  */
 import { iso } from '../clock'
-import { Ec2Error } from '../ec2'
-import { associateAddress, describeSpotPriceHistory } from '../ec2-api'
+import { kindOf } from '../ec2'
+import { describeSpotPriceHistory } from '../ec2-api'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
-import { addressToFollow } from './addresses'
+import { addressToFollow, moveAddress } from './addresses'
 import { fail, messageOf, type ActionContext, type ActionResult } from './context'
-import { pollUntil, waitRunning } from './launch'
 import { launchReplica, type OwnLaunch } from './replica'
 
 /** Prices older than this say little about today's pools. */
 const PRICE_LOOKBACK_MS = 6 * 60 * 60_000
 /** What a notice without a usable time leaves (AWS announces two minutes). */
 const NOTICE_MS = 120_000
-/** The Elastic IP moves at most this long after the replacement runs. */
-const ADDRESS_POLL_MS = 2_000
 
 type Interruption = Extract<Notice, { kind: 'interruption' }>
 
 /** The outbox key of the switch report of the replacement launched for `notice`. */
 export const emergencyReportKey = (notice: Interruption) => `emergency-switch:${notice.id}`
 
-export async function launchWithoutControlPlane(ctx: ActionContext, notice: Interruption, detectedAt: number): Promise<ActionResult> {
+export async function launchWithoutControlPlane(
+  ctx: ActionContext,
+  notice: Interruption,
+  detectedAt: number,
+): Promise<ActionResult> {
   const { self, log } = ctx
   let pools: SpotPool[]
   try {
-    const rows = await describeSpotPriceHistory(ctx.ec2, self.instanceType, 'Linux/UNIX', ctx.clock.now() - PRICE_LOOKBACK_MS)
+    const rows = await describeSpotPriceHistory(
+      ctx.ec2,
+      self.instanceType,
+      'Linux/UNIX',
+      ctx.clock.now() - PRICE_LOOKBACK_MS,
+    )
     pools = latestPerAz(self.instanceType, rows)
   } catch (err) {
     return fail('NoPool', `could not read spot prices: ${messageOf(err)}`, true)
   }
-  const safest = pools.filter((p) => p.az !== self.az).sort((a, b) => a.price - b.price)[0]
-  if (!safest) return fail('NoPool', `no spot price known for ${self.instanceType} outside ${self.az}`)
-  log.warn('interruption: control plane unreachable, emergency launch on our own', { pool_id: safest.pool_id, notice_id: notice.id })
-  const prices = { on_demand: null, old_spot: pools.find((p) => p.az === self.az)?.price ?? null, new_spot: safest.price }
+  // The cheapest spot pools of other AZs, then on-demand here: a capacity refusal moves to the next.
+  const targets: Target[] = [
+    ...pools
+      .filter((p) => p.az !== self.az)
+      .sort((a, b) => a.price - b.price)
+      .map((p) => ({ mode: 'spot' as const, poolId: p.pool_id, price: p.price })),
+    { mode: 'ondemand', poolId: `${self.instanceType}.${self.az}`, price: null },
+  ]
+  const oldSpot = pools.find((p) => p.az === self.az)?.price ?? null
+  let result: ActionResult = fail('NoPool', 'nothing to launch')
+  for (const [n, target] of targets.entries()) {
+    log.warn('interruption: control plane unreachable, emergency launch on our own', {
+      mode: target.mode,
+      pool_id: target.poolId,
+      notice_id: notice.id,
+    })
+    result = await launchOwnReplacement(ctx, notice, detectedAt, target, n, oldSpot)
+    if (result.ok || kindOf(result.code, 0) !== 'capacity') return result
+  }
+  return result
+}
+
+interface Target {
+  mode: 'spot' | 'ondemand'
+  /** With on-demand: the type and AZ to launch in. */
+  poolId: string
+  price: number | null
+}
+
+/** One launch attempt (the `n`-th, from 0) for the notice: the interruption's switch once EC2 answers. */
+async function launchOwnReplacement(
+  ctx: ActionContext,
+  notice: Interruption,
+  detectedAt: number,
+  target: Target,
+  n: number,
+  oldSpot: number | null,
+): Promise<ActionResult> {
+  const { self, log } = ctx
+  const prices = {
+    on_demand: null,
+    old_spot: oldSpot,
+    new_spot: target.mode === 'spot' ? target.price : null,
+  }
   const key = emergencyReportKey(notice)
   const terminationAt = Date.parse(notice.time)
-  const endsAt = Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + NOTICE_MS
+  const endsAt =
+    Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + NOTICE_MS
   // The notice id is deterministic: a second detection of the same notice reuses the ClientToken.
   return launchReplica(ctx, {
-    replicaId: `local-${notice.id}`,
-    poolId: safest.pool_id,
+    replicaId: n === 0 ? `local-${notice.id}` : `local-${notice.id}-${n + 1}`,
+    poolId: target.poolId,
     az: null,
     replicaType: 'emergency',
+    mode: target.mode,
     own: {
       launched(launch) {
-        ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(ctx, notice, launch, prices, detectedAt, null))
-        log.warn('emergency replacement launched; its switch report is queued for the control plane', { instance_id: launch.instanceId, report: key })
+        ctx.link.report(
+          key,
+          'POST',
+          '/switch-report',
+          emergencySwitchReport(ctx, notice, launch, prices, detectedAt, null),
+        )
+        log.warn('emergency replacement launched; its switch report is queued for the control plane', {
+          instance_id: launch.instanceId,
+          report: key,
+        })
         // Retired on disk at once, so a restarted agent never launches a second replacement; the
         // running agent retires (and exits once its reports land) only after the take-over below,
         // which exiting would cut short.
@@ -68,9 +125,17 @@ export async function launchWithoutControlPlane(ctx: ActionContext, notice: Inte
           // Still queued while the control plane is down (why we are here): it goes out with the time.
           // Already delivered, it stays as recorded (a repeated report changes nothing there).
           if (ctx.state.outbox().some((o) => o.key === key)) {
-            ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(ctx, notice, launch, prices, detectedAt, switchedAt))
+            ctx.link.report(
+              key,
+              'POST',
+              '/switch-report',
+              emergencySwitchReport(ctx, notice, launch, prices, detectedAt, switchedAt),
+            )
           } else {
-            log.warn('emergency switch report delivered before the Elastic IP moved: it records no traffic switch', { report: key })
+            log.warn(
+              'emergency switch report delivered before the Elastic IP moved: it records no traffic switch',
+              { report: key },
+            )
           }
         }
         ctx.retire(retiredBecause(launch))
@@ -84,7 +149,8 @@ export async function launchWithoutControlPlane(ctx: ActionContext, notice: Inte
   })
 }
 
-const retiredBecause = (launch: OwnLaunch) => `emergency replacement ${launch.instanceId} launched for the interruption`
+const retiredBecause = (launch: OwnLaunch) =>
+  `emergency replacement ${launch.instanceId} launched for the interruption`
 
 /**
  * Moves the interrupted instance's Elastic IP to the replacement once it runs (EC2 refuses to
@@ -92,48 +158,39 @@ const retiredBecause = (launch: OwnLaunch) => `emergency replacement ${launch.in
  * Answers when it moved; null when there was none or it could not move (logged: the launch stands).
  * SPOTGUARD_DRY_RUN: the Ec2 client logs the AssociateAddress it would make.
  */
-export async function moveElasticIp(ctx: ActionContext, instanceId: string, endsAt: number): Promise<number | null> {
-  const { ec2, self, log, clock } = ctx
+export async function moveElasticIp(
+  ctx: ActionContext,
+  instanceId: string,
+  endsAt: number,
+): Promise<number | null> {
+  const { self, log } = ctx
   try {
     const { address, left } = await addressToFollow(ctx)
     if (!address) {
-      log.info('emergency replacement: the interrupted instance has no Elastic IP to move', { instance_id: self.instanceId })
+      log.info('emergency replacement: the interrupted instance has no Elastic IP to move', {
+        instance_id: self.instanceId,
+      })
       return null
     }
-    if (left.length > 0) log.warn('emergency replacement: only one Elastic IP can follow; these stay behind', { public_ips: left })
-    await waitRunning(ctx, instanceId, Math.max(0, endsAt - clock.now()), ADDRESS_POLL_MS)
-    await pollUntil(
-      ctx,
-      `${instanceId} to accept ${address.publicIp}`,
-      Math.max(0, endsAt - clock.now()),
-      async () => {
-        try {
-          await associateAddress(ec2, address.allocationId, instanceId)
-          return true
-        } catch (err) {
-          if (stillPending(err)) return null
-          throw err
-        }
-      },
-      ADDRESS_POLL_MS,
-    )
-    const at = clock.now()
-    log.warn('emergency replacement: Elastic IP moved', { public_ip: address.publicIp, allocation_id: address.allocationId, from: self.instanceId, to: instanceId })
+    if (left.length > 0)
+      log.warn('emergency replacement: only one Elastic IP can follow; these stay behind', {
+        public_ips: left,
+      })
+    const at = await moveAddress(ctx, address, instanceId, endsAt)
+    log.warn('emergency replacement: Elastic IP moved', {
+      public_ip: address.publicIp,
+      allocation_id: address.allocationId,
+      from: self.instanceId,
+      to: instanceId,
+    })
     return at
   } catch (err) {
-    log.error('emergency replacement: Elastic IP not moved', { instance_id: instanceId, error: messageOf(err) })
+    log.error('emergency replacement: Elastic IP not moved', {
+      instance_id: instanceId,
+      error: messageOf(err),
+    })
     return null
   }
-}
-
-/**
- * EC2 refusing the address because it still sees the instance pending, which can lag the state
- * DescribeInstanceStatus shows: "InvalidInstanceID: The pending instance 'i-...' is not in a valid
- * state" (by instance id), `IncorrectInstanceState` "The pending-instance-creation instance to
- * which 'eni-...' is attached..." (by interface).
- */
-function stillPending(err: unknown): boolean {
-  return err instanceof Ec2Error && (err.code === 'InvalidInstanceID' || err.code === 'IncorrectInstanceState') && /\bpending/.test(err.message)
 }
 
 /** The switch-report body (agent-api.md) of an emergency replacement. */
@@ -164,8 +221,8 @@ export function emergencySwitchReport(
       region: self.region,
       az: launch.az,
       ami_id: launch.imageId,
-      mode: 'spot',
-      pool_id: `${launch.instanceType}.${launch.az}`,
+      mode: launch.mode,
+      pool_id: launch.mode === 'spot' ? `${launch.instanceType}.${launch.az}` : null,
     },
     snapshot: { used: launch.imageSource === 'spotguard_ami', ami_id: launch.imageId },
     prices,
@@ -177,7 +234,8 @@ export function emergencySwitchReport(
       traffic_switched_at: trafficSwitchedAt === null ? null : iso(trafficSwitchedAt),
       // A `terminate` notice is AWS's own word that the instance ends then: nothing here could
       // confirm it later (the agent goes with its host), so the report carries it.
-      old_instance_terminated_at: notice.action === 'terminate' && Number.isFinite(terminationAt) ? iso(terminationAt) : null,
+      old_instance_terminated_at:
+        notice.action === 'terminate' && Number.isFinite(terminationAt) ? iso(terminationAt) : null,
     },
   }
 }

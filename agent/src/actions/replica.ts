@@ -5,8 +5,8 @@
  */
 import type { Command } from '../../../src/protocol'
 import { Ec2Error } from '../ec2'
-import { associateAddress, describeInstance, terminateInstance } from '../ec2-api'
-import { addressToFollow } from './addresses'
+import { describeInstance, terminateInstance } from '../ec2-api'
+import { addressToFollow, addressWithIp, moveAddress } from './addresses'
 import { clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
 import { bestImage, launchLike, LaunchError, waitRunningAndOk } from './launch'
 import { confirmTerminated } from './terminate'
@@ -16,6 +16,8 @@ export interface ReplicaOrder {
   poolId: string | null
   az: string | null
   replicaType: 'manual' | 'emergency' | string
+  /** `ondemand`: an interruption's last resort when no spot pool had capacity (default spot). */
+  mode?: 'spot' | 'ondemand'
   /**
    * Launched by the agent on its own (control plane unreachable): there is no replica record to
    * report to; the owner reports the launch its own way, and withdraws that if the launch then fails.
@@ -38,6 +40,7 @@ export interface OwnCallbacks {
 
 export interface OwnLaunch {
   instanceId: string
+  mode: 'spot' | 'ondemand'
   imageId: string
   imageSource: 'spotguard_ami' | 'launch_ami'
   instanceType: string
@@ -53,7 +56,13 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
   underway.add(order.replicaId)
   const { link, log, self, clock } = ctx
   const status = (body: Record<string, unknown>) => {
-    if (!order.own) link.report(`replica-status:${order.replicaId}:${String(body.status)}`, 'POST', `/replicas/${order.replicaId}/status`, body)
+    if (!order.own)
+      link.report(
+        `replica-status:${order.replicaId}:${String(body.status)}`,
+        'POST',
+        `/replicas/${order.replicaId}/status`,
+        body,
+      )
   }
   let instanceId: string | null = null
   try {
@@ -64,11 +73,12 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
     const image = await bestImage(ctx)
     const instanceType = pool?.instanceType ?? self.instanceType
+    const mode = order.mode ?? 'spot'
     instanceId = await launchLike(ctx, source, {
       imageId: image.imageId,
       instanceType,
       az,
-      mode: 'spot',
+      mode,
       tags: {
         LogicalAgentId: ctx.logicalAgentId,
         ReplicaId: order.replicaId,
@@ -77,10 +87,27 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
       },
       clientToken: clientToken('replica', order.replicaId),
     })
-    log.info('replica launched', { replica_id: order.replicaId, instance_id: instanceId, image: image.imageId, image_source: image.source })
-    const launch: OwnLaunch = { instanceId, imageId: image.imageId, imageSource: image.source, instanceType, az, at: clock.now() }
+    log.info('replica launched', {
+      replica_id: order.replicaId,
+      instance_id: instanceId,
+      image: image.imageId,
+      image_source: image.source,
+    })
+    const launch: OwnLaunch = {
+      instanceId,
+      mode,
+      imageId: image.imageId,
+      imageSource: image.source,
+      instanceType,
+      az,
+      at: clock.now(),
+    }
     order.own?.launched(launch)
-    if (!order.own) link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, { instance_id: instanceId, status: 'syncing' })
+    if (!order.own)
+      link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, {
+        instance_id: instanceId,
+        status: 'syncing',
+      })
     status({ status: 'syncing', sync_started_at: new Date(clock.now()).toISOString() })
     await order.own?.takeOver(launch)
     await waitRunningAndOk(ctx, instanceId)
@@ -100,24 +127,83 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
   }
 }
 
-/** promote_replica: the replica takes over; the Elastic IP follows and this agent steps down. */
+/** A manual promotion's old agent waits this long for the replica to run. */
+const PROMOTE_WAIT_MS = 10 * 60_000
+/** The old primary reports this long before its interruption ends (the host goes with it). */
+const NOTICE_MARGIN_MS = 10_000
+
+/**
+ * promote_replica: the workload's Elastic IP (the old primary's public IP, found by that IP, so the
+ * promoted instance's own agent can move it after the old host died) follows to the replica once it
+ * runs, and counts only when EC2 shows it there; the control plane hears the moment
+ * (`address-moved`). On the old primary, the wait is bounded by its interruption (`not_after`) and the
+ * agent steps down; on the promoted instance it is the primary now.
+ */
 export async function runPromoteReplica(
   ctx: ActionContext,
   command: Extract<Command, { command_type: 'promote_replica' }>,
 ): Promise<ActionResult> {
+  const { self, clock, log, link } = ctx
+  const target = command.replica_instance_id
+  const onReplica = self.instanceId === target
+  const notAfter = command.not_after ? Date.parse(command.not_after) : Number.NaN
+  const endsAt = onReplica
+    ? clock.now()
+    : Number.isFinite(notAfter)
+      ? notAfter - NOTICE_MARGIN_MS
+      : clock.now() + PROMOTE_WAIT_MS
+  const stepDown = (why: string) => {
+    if (!onReplica) ctx.retire(`replica ${command.replica_id} promoted${why}`)
+  }
   try {
-    const replica = await describeInstance(ctx.ec2, command.replica_instance_id)
-    if (!replica || replica.state !== 'running') {
-      return fail('ReplicaNotRunning', `${command.replica_instance_id} is ${replica?.state ?? 'unknown to EC2'}`)
+    const address = await workloadAddress(ctx, command)
+    if (!address) {
+      stepDown('')
+      return ok(`replica ${command.replica_id} promoted on ${target}; no Elastic IP to move`)
     }
-    const { address, left } = await addressToFollow(ctx)
-    if (left.length > 0) ctx.log.warn('promote: only one Elastic IP can follow; these stay behind', { command_id: command.id, public_ips: left })
-    if (address) await associateAddress(ctx.ec2, address.allocationId, command.replica_instance_id)
-    ctx.retire(`replica ${command.replica_id} promoted`)
-    return ok(`replica ${command.replica_id} promoted on ${command.replica_instance_id}; ${address ? `Elastic IP ${address.publicIp} moved` : 'no Elastic IP to move'}`)
+    const movedAt = await moveAddress(ctx, address, target, endsAt)
+    link.report(
+      `address-moved:${command.replica_id}`,
+      'POST',
+      `/replicas/${command.replica_id}/address-moved`,
+      {
+        public_ip: address.publicIp,
+        allocation_id: address.allocationId,
+        command_id: command.id,
+      },
+    )
+    log.info('promote: Elastic IP on the replica', {
+      public_ip: address.publicIp,
+      to: target,
+      at: new Date(movedAt).toISOString(),
+    })
+    stepDown('')
+    return ok(`replica ${command.replica_id} promoted on ${target}; Elastic IP ${address.publicIp} moved`)
   } catch (err) {
+    if (err instanceof LaunchError && (err.code === 'Timeout' || err.code === 'InstanceLost')) {
+      // The promoted instance's agent finishes it (the control plane hands the command over); an
+      // interrupted host is done anyway, a healthy one keeps serving what still points at it.
+      if (Number.isFinite(notAfter)) stepDown(', not yet running')
+      return fail('ReplicaNotRunning', `${target} did not run in time here: ${err.message}`)
+    }
     return fail('PromoteFailed', messageOf(err), err instanceof Ec2Error && err.retryable)
   }
+}
+
+/** The workload's Elastic IP: found by the old primary's public IP the command names, else the one here. */
+async function workloadAddress(
+  ctx: ActionContext,
+  command: Extract<Command, { command_type: 'promote_replica' }>,
+) {
+  if (command.old_public_ip) return addressWithIp(ctx, command.old_public_ip)
+  if (ctx.self.instanceId === command.replica_instance_id) return null
+  const { address, left } = await addressToFollow(ctx)
+  if (left.length > 0)
+    ctx.log.warn('promote: only one Elastic IP can follow; these stay behind', {
+      command_id: command.id,
+      public_ips: left,
+    })
+  return address
 }
 
 /** terminate_replica: ends the replica's instance, confirms, and reports it terminated. */
@@ -134,9 +220,14 @@ export async function runTerminateReplica(
         await confirmTerminated(ctx, id)
       }
     }
-    ctx.link.report(`replica-status:${command.replica_id}:terminated`, 'POST', `/replicas/${command.replica_id}/status`, {
-      status: 'terminated',
-    })
+    ctx.link.report(
+      `replica-status:${command.replica_id}:terminated`,
+      'POST',
+      `/replicas/${command.replica_id}/status`,
+      {
+        status: 'terminated',
+      },
+    )
     return ok(`replica ${command.replica_id} terminated${id ? ` (${id})` : ''}`)
   } catch (err) {
     return fail('TerminateFailed', messageOf(err), true)

@@ -18,6 +18,7 @@ export const ReplicaItem = z.object({
   pool_id: z.string().nullish(),
   az: z.string().nullish(),
   type: z.string().nullish(),
+  mode: z.enum(['spot', 'ondemand']).nullish(),
   pool: z.object({ instance_type: z.string().nullish(), az: z.string().nullish() }).passthrough().nullish(),
 })
 export type ReplicaItem = z.infer<typeof ReplicaItem>

@@ -1,15 +1,23 @@
-/** Replicas of an agent: list, create, launch report, status, sync status, promote, terminate. */
+/**
+ * Replicas of an agent: list, create, launch report, status, sync status, promote, address moved,
+ * terminate.
+ */
 import { and, eq } from 'drizzle-orm'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import * as z from 'zod'
 import { tellAgent, understands } from '../../agents/tell'
 import { fact, flagField, instanceIdField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
-import { replicas, REPLICA_STATUSES } from '../../db/schema'
+import { replicas, REPLICA_STATUSES, type Agent } from '../../db/schema'
+import { followFailover } from '../../engine/standby'
+import { followAgent } from '../../ledger/follow'
 import { ApiError } from '../../errors'
-import { tellPromotion, tellReplicaTermination } from '../../replicas/commands'
+import { tellReplicaTermination } from '../../replicas/commands'
 import { requestReplica } from '../../replicas/manual'
-import { promoteReplica } from '../../replicas/promote'
+import { promoteByPerson } from '../../replicas/person-promotion'
+import { recordPromotionMoment } from '../../replicas/promotion-outcome'
+import { followReplicaReport } from '../../replicas/reported'
+import type { ReplicaStatus } from '../../replicas/states'
 import { findReplica, listReplicas, statusUpdate } from '../../replicas/store'
 import { placeholderInstanceId, poolView, replicaView } from '../../replicas/view'
 import { PRIORITY } from '../../protocol'
@@ -54,7 +62,27 @@ export const ReplicaSyncBody = z.object({
 
 export const ReplicaPromoteBody = z.object({ demote_old_primary: flagField })
 
+export const ReplicaAddressBody = z.object({
+  public_ip: z.string().min(1).max(64),
+  allocation_id: fact,
+  command_id: fact,
+})
+
 export const replicaRoutes = new Hono<AgentRouteEnv>()
+
+/** After a stored report: what it sets off (a promotion, a replacement); the ledger follows a promotion. */
+async function followReport(
+  c: Context<AgentRouteEnv>,
+  agent: Agent,
+  replicaId: string,
+  reported: ReplicaStatus,
+  now: number,
+) {
+  const db = database(c.env.DB)
+  const promoted = await followReplicaReport(c.env, db, agent, replicaId, reported, now)
+  if (promoted) c.executionCtx.waitUntil(followFailover(c.env, db, agent.clientId, agent.id, clock.now()))
+  return promoted
+}
 
 replicaRoutes.get('/replicas', async (c) => {
   const q = readQuery(c, ReplicaListQuery)
@@ -98,25 +126,36 @@ replicaRoutes.post('/replicas', async (c) => {
 replicaRoutes.put('/replicas/:replicaId', async (c) => {
   const body = await readJson(c, ReplicaInstanceBody)
   const db = database(c.env.DB)
-  const replica = await findReplica(db, c.get('agent'), c.req.param('replicaId'))
+  const agent = c.get('agent')
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
   // A replica with a real instance is past launching.
   const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
-  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id }, clock.now())
+  const now = clock.now()
+  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id }, now)
   if (update) await update
-  return c.json({ success: true, replica_id: replica.id, instance_id: body.instance_id, status: to })
+  const promoted = await followReport(c, agent, replica.id, to, now)
+  return c.json({
+    success: true,
+    replica_id: replica.id,
+    instance_id: body.instance_id,
+    status: promoted ? 'promoted' : to,
+  })
 })
 
 replicaRoutes.post('/replicas/:replicaId/status', async (c) => {
   const body = await readJson(c, ReplicaStatusBody)
   const db = database(c.env.DB)
-  const replica = await findReplica(db, c.get('agent'), c.req.param('replicaId'))
+  const agent = c.get('agent')
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
   const facts = {
     errorMessage: body.error_message,
     syncStartedAt: body.sync_started_at,
     syncCompletedAt: body.sync_completed_at,
   }
-  const update = statusUpdate(db, replica, body.status, facts, clock.now())
+  const now = clock.now()
+  const update = statusUpdate(db, replica, body.status, facts, now)
   if (update) await update
+  await followReport(c, agent, replica.id, body.status, now)
   return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
 })
 
@@ -143,6 +182,7 @@ replicaRoutes.post('/replicas/:replicaId/sync-status', async (c) => {
       .set({ ...metrics, updatedAt: now })
       .where(and(eq(replicas.id, replica.id), eq(replicas.agentId, agent.id)))
   }
+  if (body.status) await followReport(c, agent, replica.id, body.status, now)
   return c.json({ success: true, replica_id: replica.id, status: body.status ?? replica.status })
 })
 
@@ -151,26 +191,18 @@ replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
   const db = database(c.env.DB)
   const agent = c.get('agent')
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  if (replica.status !== 'promoted' && !understands(agent, 'promote_replica')) {
-    throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
-  }
-  const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', clock.now())
-  if (!promotion.changed)
-    return c.json({
-      success: true,
-      replica_id: replica.id,
-      new_instance_id: promotion.newInstanceId,
-      command_id: null,
-    })
-  const commandId = await tellPromotion(c.env, agent, replica, promotion.newInstanceId, PRIORITY.manual)
-  if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
-    await tellAgent(c.env, agent, {
-      instanceId: promotion.newInstanceId,
-      commandType: 'terminate_instance',
-      priority: PRIORITY.manual,
-      payload: { target_instance_id: promotion.oldInstanceId, reason: 'demoted after replica promotion' },
-      source: 'manual',
-    })
+  const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, clock.now())
+  if (promotion.changed) {
+    c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
+    if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
+      await tellAgent(c.env, agent, {
+        instanceId: promotion.newInstanceId,
+        commandType: 'terminate_instance',
+        priority: PRIORITY.manual,
+        payload: { target_instance_id: promotion.oldInstanceId, reason: 'demoted after replica promotion' },
+        source: 'manual',
+      })
+    }
   }
   return c.json({
     success: true,
@@ -178,6 +210,21 @@ replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
     new_instance_id: promotion.newInstanceId,
     command_id: commandId,
   })
+})
+
+/** NEW: the promoted instance holds the workload's Elastic IP (EC2 confirmed it): the switch's traffic moment. */
+replicaRoutes.post('/replicas/:replicaId/address-moved', async (c) => {
+  const body = await readJson(c, ReplicaAddressBody)
+  const db = database(c.env.DB)
+  const agent = c.get('agent')
+  const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  if (replica.status !== 'promoted') {
+    throw new ApiError('CONFLICT', `a ${replica.status} replica is not the primary`, {
+      status: replica.status,
+    })
+  }
+  const changed = await recordPromotionMoment(db, agent, replica, 'trafficSwitchedAt', clock.now())
+  return c.json({ success: true, replica_id: replica.id, public_ip: body.public_ip, changed })
 })
 
 replicaRoutes.delete('/replicas/:replicaId', async (c) => {

@@ -9,8 +9,7 @@ import { fact, instanceIdField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
 import { followFailover } from '../../engine/standby'
 import { ApiError } from '../../errors'
-import { PRIORITY } from '../../protocol'
-import { tellPromotion, tellReplicaLaunch } from '../../replicas/commands'
+import { tellReplicaLaunch } from '../../replicas/commands'
 import { emergencyReplicaFor } from '../../replicas/emergency'
 import { failOver } from '../../replicas/failover'
 import { placeholderInstanceId, poolView } from '../../replicas/view'
@@ -42,8 +41,10 @@ export const signals = new Hono<AgentRouteEnv>()
 signals.post('/termination-imminent', async (c) => {
   const body = await readJson(c, TerminationImminentBody)
   const agent = c.get('agent')
+  const db = database(c.env.DB)
   const outcome = await failOver(
-    database(c.env.DB),
+    c.env,
+    db,
     agent,
     {
       instanceId: body.instance_id,
@@ -59,9 +60,8 @@ signals.post('/termination-imminent', async (c) => {
       action: 'emergency_snapshot_required',
     })
   }
-  if (outcome.replica) {
-    await tellPromotion(c.env, agent, outcome.replica, outcome.newInstanceId, PRIORITY.emergency)
-    c.executionCtx.waitUntil(followFailover(c.env, database(c.env.DB), agent.clientId, agent.id, clock.now()))
+  if (outcome.fresh) {
+    c.executionCtx.waitUntil(followFailover(c.env, db, agent.clientId, agent.id, clock.now()))
   }
   return c.json({
     success: true,

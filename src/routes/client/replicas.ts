@@ -8,12 +8,10 @@ import * as z from 'zod'
 import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../../auth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
-import { PRIORITY } from '../../protocol'
-import { understands } from '../../agents/tell'
-import { tellPromotion, tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
+import { followAgent } from '../../ledger/follow'
+import { tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
 import { requestReplica } from '../../replicas/manual'
-import { promoteReplica } from '../../replicas/promote'
+import { promoteByPerson } from '../../replicas/person-promotion'
 import { findReplica, statusUpdate } from '../../replicas/store'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
@@ -78,14 +76,9 @@ clientReplicas.post('/agents/:agentId/replicas', async (c) => {
 clientReplicas.post('/agents/:agentId/replicas/:replicaId/promote', async (c) => {
   const { db, agent } = await writableAgent(c)
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  if (replica.status !== 'promoted' && !understands(agent, 'promote_replica')) {
-    throw new ApiError('CONFLICT', `agent version ${agent.agentVersion ?? 'unknown'} can't promote a replica`)
-  }
   const now = clock.now()
-  const promotion = await promoteReplica(db, agent, replica, 'replica_promotion', now)
-  const commandId = promotion.changed
-    ? await tellPromotion(c.env, agent, replica, promotion.newInstanceId, PRIORITY.manual)
-    : null
+  const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, now)
+  if (promotion.changed) c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
   await auditEntry(
     c,
     db,

@@ -41,6 +41,8 @@ export async function switchHistory(
         : null,
     downtimeMs: s.downtimeMs,
     durationMs: s.durationMs,
+    /** Why EC2 did not follow it (a failed promotion command); null otherwise. */
+    errorMessage: s.errorMessage,
   }))
 }
 

@@ -62,8 +62,9 @@ describe('replica commands', () => {
         payload: { replica_id: agent.replicaId, replica_instance_id: 'i-0aaaabbbbccccdddd' },
       },
     ])
+    // Asked again while its command is open: the same command, not a second one.
     const again = await call('POST', path, {}, agent.client.auth)
-    expect(again.json).toMatchObject({ success: true, command_id: null })
+    expect(again.json).toMatchObject({ success: true, command_id: res.json.command_id })
     expect(await commandsOf(agent.agentId, 'promote_replica')).toHaveLength(1)
     expect(await db().select().from(switches).where(eq(switches.agentId, agent.agentId))).toHaveLength(1)
   })

@@ -4,6 +4,7 @@ import { CleanupReportBody } from '../../../src/routes/agents/cleanup'
 import { PricingReportBody } from '../../../src/routes/agents/pricing'
 import { RegisterBody } from '../../../src/routes/agents/register'
 import {
+  ReplicaAddressBody,
   ReplicaCreateBody,
   ReplicaInstanceBody,
   ReplicaPromoteBody,
@@ -68,6 +69,12 @@ export const AGENT_ROUTES: AgentRoute[] = [
     schema: ReplicaSyncBody,
   },
   { method: 'POST', path: '/replicas/{replica}/promote', body: {}, schema: ReplicaPromoteBody },
+  {
+    method: 'POST',
+    path: '/replicas/{replica}/address-moved',
+    body: { public_ip: '198.51.100.7', allocation_id: 'eipalloc-0123456789abcdef0' },
+    schema: ReplicaAddressBody,
+  },
   { method: 'DELETE', path: '/replicas/{replica}' },
   { method: 'POST', path: '/cleanup-report', body: vector('cleanupReportV4'), schema: CleanupReportBody },
   { method: 'POST', path: '/termination', body: { reason: 'terminated by test' }, schema: TerminationBody },

@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { commands, events, instances, replicas, switches } from '../../../src/db/schema'
 import { maintainStandby } from '../../../src/engine/standby'
+import { eventually } from '../../support/eventually'
 import { call, db, type TestAgent } from '../agent-api/helpers'
 import { agentOn, freshType, loadAgent, reportPrices, setAgent } from './market'
 
@@ -82,7 +83,25 @@ describe('failover on a termination notice', () => {
       newInstanceId: replicaInstance,
       poolId: `${type}.us-east-1a`,
     })
-    expect(event!.failoverMs).not.toBeNull()
+    // The failover ends when the promotion's command completes (EC2 followed), not in the request.
+    expect(event!.failoverMs).toBeNull()
+    await call(
+      'POST',
+      `/api/agents/${a.agentId}/commands/${promote!.id}/ack`,
+      { instance_id: a.instanceId },
+      a.client.auth,
+    )
+    await call(
+      'POST',
+      `/api/agents/${a.agentId}/commands/${promote!.id}/executed`,
+      { success: true, message: 'moved' },
+      a.client.auth,
+    )
+    const failoverMs = await eventually(
+      async () => (await db().select().from(events).where(eq(events.id, event!.id)))[0]?.failoverMs,
+      { what: 'the failover time', timeoutMs: 5_000, intervalMs: 20 },
+    )
+    expect(failoverMs).toBeGreaterThanOrEqual(0)
   })
 
   it('answers a repeated notice with the first answer and changes nothing', async () => {

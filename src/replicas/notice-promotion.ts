@@ -1,0 +1,153 @@
+/**
+ * Promoting a replica for an interruption notice, whichever way the notice meets a usable replica:
+ * the notice itself finds one (termination-imminent, first or repeated), or a replica launched for an
+ * outstanding notice becomes usable (its real instance id arrives, or `syncing` / `ready`). The
+ * control plane promotes at that first moment: waiting for `ready` (status checks take minutes on EC2)
+ * would outlast the 2-minute notice, and the promotion's command waits for the instance to run
+ * before it moves the address. One batch records it all: the promotion's switch, the notice's event
+ * answered, the interrupted instance ended at its real end (the notice's time), the notification.
+ */
+import { and, eq, ne } from 'drizzle-orm'
+import { findInstanceOfAgent } from '../agents/instances'
+import { understands } from '../agents/tell'
+import type { Database } from '../db/client'
+import { events, instances, notifications, switches, type Agent, type Replica } from '../db/schema'
+import type { Env } from '../env'
+import { newId } from '../ids'
+import { PRIORITY } from '../protocol'
+import { tellPromotion } from './commands'
+import { endMootReplicas } from './moot'
+import { noticeEnd, outstandingNotice, type NoticeEvent } from './notice'
+import { promoteReplica } from './promote'
+
+export interface NoticePromotion {
+  replicaId: string
+  newInstanceId: string
+  /** Notice received → promoted and its command completed; null until the command completes. */
+  failoverMs: number | null
+  commandId: string | null
+}
+
+/** A notice not stored yet (termination-imminent heard it just now) or its stored event. */
+export type NoticeRecord = { stored: true; event: NoticeEvent } | { stored: false; event: NoticeEvent }
+
+/** Promotes `replica` for the notice at server time `now` (the replica must be usable). */
+export async function promoteForNotice(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  notice: NoticeRecord,
+  replica: Replica & { instanceId: string },
+  now: number,
+): Promise<NoticePromotion> {
+  const event = notice.event
+  const interrupted = event.instanceId
+  const oldEndedAt = noticeEnd(event)
+  const withCommand = understands(agent, 'promote_replica')
+  // Without a command (installed agents) the promotion is all there is to do: failover ends now.
+  const failoverMs = withCommand ? null : now - event.receivedAt
+  const answered = {
+    action: 'replica_promoted',
+    replicaId: replica.id,
+    newInstanceId: replica.instanceId,
+    failoverMs,
+  }
+  const oldInstance = interrupted ? await findInstanceOfAgent(db, agent, interrupted) : null
+  const promotion = await promoteReplica(
+    db,
+    agent,
+    replica,
+    { trigger: 'interruption', initiatedAt: event.receivedAt, oldEndedAt },
+    now,
+    [
+      notice.stored
+        ? db.update(events).set(answered).where(eq(events.id, event.id))
+        : db.insert(events).values({ ...event, ...answered }),
+      ...(interrupted
+        ? [
+            db
+              .update(instances)
+              .set({ status: 'terminated', terminatedAt: oldEndedAt, updatedAt: now })
+              .where(
+                and(
+                  eq(instances.clientId, agent.clientId),
+                  eq(instances.agentId, agent.id),
+                  eq(instances.instanceId, interrupted),
+                  ne(instances.instanceId, replica.instanceId),
+                ),
+              ),
+          ]
+        : []),
+      db.insert(notifications).values({
+        id: newId('ntf'),
+        clientId: agent.clientId,
+        agentId: agent.id,
+        kind: 'interruption',
+        severity: 'warning',
+        message: promotedMessage(agent, interrupted, replica, withCommand, oldInstance?.publicIp ?? null),
+        createdAt: now,
+      }),
+    ],
+  )
+  await endMootReplicas(
+    env,
+    db,
+    agent,
+    {
+      keep: replica.id,
+      primaryPoolId: replica.mode === 'spot' ? replica.poolId : null,
+      allLaunching: true,
+      reason: `moot: replica ${replica.id} was promoted for the interruption of ${interrupted ?? 'the primary'}`,
+    },
+    now,
+  )
+  const commandId = await tellPromotion(env, agent, replica, {
+    newInstanceId: replica.instanceId,
+    oldInstanceId: interrupted,
+    oldPublicIp: oldInstance?.publicIp ?? null,
+    notAfter: event.terminationTime === null ? null : new Date(event.terminationTime).toISOString(),
+    priority: PRIORITY.emergency,
+  })
+  if (commandId && promotion.switchId) {
+    await db.update(switches).set({ commandId }).where(eq(switches.id, promotion.switchId))
+  }
+  return { replicaId: replica.id, newInstanceId: replica.instanceId, failoverMs, commandId }
+}
+
+/**
+ * A replica that just became usable (its real instance id, `syncing` or `ready`) is promoted when a
+ * notice of its agent is still outstanding; null when there is none.
+ */
+export async function promoteIfNoticeOutstanding(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  now: number,
+): Promise<NoticePromotion | null> {
+  if (!isUsable(replica)) return null
+  const event = await outstandingNotice(db, agent, now)
+  if (!event) return null
+  return promoteForNotice(env, db, agent, { stored: true, event }, replica, now)
+}
+
+/** A replica that can take over: a real instance, launched (`syncing`) or ready. */
+export function isUsable(replica: Replica): replica is Replica & { instanceId: string } {
+  return replica.instanceId !== null && (replica.status === 'ready' || replica.status === 'syncing')
+}
+
+function promotedMessage(
+  agent: Agent,
+  interrupted: string | null,
+  replica: Replica & { instanceId: string },
+  withCommand: boolean,
+  publicIp: string | null,
+): string {
+  const where = `${replica.instanceId} (${replica.mode === 'spot' ? replica.poolId : `on-demand in ${replica.az}`})`
+  const address = withCommand
+    ? publicIp
+      ? `its address ${publicIp} follows if it is an Elastic IP`
+      : 'it had no public address to move'
+    : `agent ${agent.agentVersion ?? '(unknown version)'} can't move the Elastic IP${publicIp ? ` (${publicIp})` : ''}: move it to ${replica.instanceId} by hand`
+  return `${agent.logicalAgentId}: spot interruption of ${interrupted ?? 'the primary'}; ${where} promoted to primary, ${address}`
+}

@@ -1,0 +1,265 @@
+/**
+ * What follows a promotion once EC2 has (or has not) followed it: the `promote_replica` command's end
+ * (reported by the agent's Durable Object), the Elastic IP confirmed on the promoted instance, the
+ * promoted instance ready. Completes the interruption's failover time (notice received → command
+ * completed); a failed command is handed once to the promoted instance's own agent (the old host may
+ * have died before the replica ran), and when that fails too (or nobody claims it) the switch and the
+ * replica carry the reason and a notification says so: the replica stays `promoted`, as its instance is
+ * the workload's primary in every record (its agent registers as the primary), but not as a success.
+ */
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
+import { promotionDowntimeMs } from '../agents/switch-times'
+import type { Database } from '../db/client'
+import {
+  agents,
+  events,
+  notifications,
+  replicas,
+  switches,
+  type Agent,
+  type Replica,
+  type Switch,
+} from '../db/schema'
+import type { Env } from '../env'
+import { newId } from '../ids'
+import type { QueuedCommand } from '../session/queue'
+import { tellPromotion } from './commands'
+
+/** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
+export interface EndedPromotion {
+  commandId: string
+  status: 'completed' | 'failed' | 'expired' | 'cancelled'
+  message: string | null
+  /** Server epoch ms. */
+  finishedAt: number
+  /** The instance it was reserved for (null: any instance of the agent). */
+  instanceId: string | null
+  /** The instance that claimed (ran) it, if any. */
+  claimedBy: string | null
+  priority: number
+  payload: Record<string, string | number | boolean | null> | null
+}
+
+const PROMOTION_TRIGGERS = ['interruption', 'replica_promotion']
+
+/** A `promote_replica` that reached a final state, as its follow-up needs it; null for anything else. */
+export function endedPromotion(c: QueuedCommand): EndedPromotion | null {
+  if (c.commandType !== 'promote_replica' || c.finishedAt === null) return null
+  switch (c.status) {
+    case 'completed':
+    case 'failed':
+    case 'expired':
+    case 'cancelled':
+      return {
+        commandId: c.id,
+        status: c.status,
+        message: c.message,
+        finishedAt: c.finishedAt,
+        instanceId: c.instanceId,
+        claimedBy: c.claimedBy,
+        priority: c.priority,
+        payload: c.payload ?? null,
+      }
+    case 'queued':
+    case 'delivered':
+    case 'acked':
+    case 'running':
+      return null
+    default:
+      return c.status satisfies never
+  }
+}
+
+/** Records the end of a promotion's command; errors are logged (the records stay as they were). */
+export async function followPromotionCommand(
+  env: Env,
+  db: Database,
+  ref: { clientId: string; agentId: string },
+  ended: EndedPromotion,
+): Promise<void> {
+  try {
+    await recordEnd(env, db, ref, ended)
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        job: 'promotion-outcome',
+        agent_id: ref.agentId,
+        command_id: ended.commandId,
+        message: (err as Error).message,
+      }),
+    )
+  }
+}
+
+async function recordEnd(
+  env: Env,
+  db: Database,
+  ref: { clientId: string; agentId: string },
+  ended: EndedPromotion,
+): Promise<void> {
+  if (ended.status === 'cancelled') return // the agent was deleted
+  const replicaId = typeof ended.payload?.replica_id === 'string' ? ended.payload.replica_id : null
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, ref.agentId), eq(agents.clientId, ref.clientId)))
+    .limit(1)
+  if (!agent || !replicaId) return
+  const [replica] = await db
+    .select()
+    .from(replicas)
+    .where(and(eq(replicas.id, replicaId), eq(replicas.agentId, agent.id)))
+    .limit(1)
+  if (replica?.status !== 'promoted' || !replica.instanceId) return
+  if (ended.status === 'completed') {
+    await completeFailover(db, agent, replica, ended.finishedAt)
+    // A retry succeeded after a failure was recorded: the records no longer say it failed.
+    if (replica.errorMessage) await clearFailure(db, agent, replica, ended.finishedAt)
+    return
+  }
+  const sw = await promotionSwitch(db, agent, replica)
+  const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
+  // The old primary could not finish (it gave up at its interruption, or died): the promoted
+  // instance's own agent can, once it registers as the primary.
+  if (
+    ended.status === 'failed' &&
+    ended.claimedBy !== replica.instanceId &&
+    ended.instanceId !== replica.instanceId &&
+    agent.instanceId === replica.instanceId
+  ) {
+    const commandId = await tellPromotion(env, agent, replica, {
+      newInstanceId: replica.instanceId,
+      oldInstanceId: str(ended.payload?.old_instance_id),
+      oldPublicIp: str(ended.payload?.old_public_ip),
+      notAfter: null,
+      priority: ended.priority,
+      claimableBy: replica.instanceId,
+    })
+    if (commandId) {
+      if (sw) await db.update(switches).set({ commandId }).where(eq(switches.id, sw.id))
+      return
+    }
+  }
+  await markFailed(
+    db,
+    agent,
+    replica,
+    sw,
+    `promotion command ${ended.commandId} ${ended.status}: ${reason}`,
+    ended.finishedAt,
+  )
+}
+
+/** The interruption's failover ends: notice received → the promotion's command completed. */
+async function completeFailover(db: Database, agent: Agent, replica: Replica, finishedAt: number) {
+  const [notice] = await db
+    .select()
+    .from(events)
+    .where(
+      and(
+        eq(events.agentId, agent.id),
+        eq(events.kind, 'termination_notice'),
+        eq(events.replicaId, replica.id),
+        isNull(events.failoverMs),
+      ),
+    )
+    .limit(1)
+  if (notice) {
+    await db
+      .update(events)
+      .set({ failoverMs: Math.max(0, finishedAt - notice.receivedAt) })
+      .where(eq(events.id, notice.id))
+  }
+}
+
+async function clearFailure(db: Database, agent: Agent, replica: Replica, now: number) {
+  const sw = await promotionSwitch(db, agent, replica)
+  await db.batch([
+    db.update(replicas).set({ errorMessage: null, updatedAt: now }).where(eq(replicas.id, replica.id)),
+    ...(sw ? [db.update(switches).set({ errorMessage: null }).where(eq(switches.id, sw.id))] : []),
+  ])
+}
+
+async function markFailed(
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  sw: Switch | null,
+  reason: string,
+  now: number,
+): Promise<void> {
+  await db.batch([
+    db.update(replicas).set({ errorMessage: reason, updatedAt: now }).where(eq(replicas.id, replica.id)),
+    ...(sw ? [db.update(switches).set({ errorMessage: reason }).where(eq(switches.id, sw.id))] : []),
+    db.insert(notifications).values({
+      id: newId('ntf'),
+      clientId: agent.clientId,
+      agentId: agent.id,
+      kind: 'switch_failed',
+      severity: 'error',
+      message: `${agent.logicalAgentId}: EC2 did not follow the promotion of ${replica.instanceId} (${reason}); its Elastic IP may still point at ${sw?.oldInstanceId ?? 'the old instance'}`,
+      createdAt: now,
+    }),
+  ])
+}
+
+/** The switch that recorded the replica's promotion (the newest one onto its instance). */
+export async function promotionSwitch(
+  db: Database,
+  agent: Agent,
+  replica: Pick<Replica, 'instanceId'>,
+): Promise<Switch | null> {
+  if (!replica.instanceId) return null
+  const [row] = await db
+    .select()
+    .from(switches)
+    .where(
+      and(
+        eq(switches.clientId, agent.clientId),
+        eq(switches.agentId, agent.id),
+        eq(switches.newInstanceId, replica.instanceId),
+        inArray(switches.trigger, PROMOTION_TRIGGERS),
+      ),
+    )
+    .orderBy(desc(switches.receivedAt))
+    .limit(1)
+  return row ?? null
+}
+
+/**
+ * Server-seen moments after the promotion, on its switch: the Elastic IP confirmed on the promoted
+ * instance (`trafficSwitchedAt`) or the instance ready (`readyAt`); each is kept once and the
+ * downtime and duration are recomputed from them.
+ */
+export async function recordPromotionMoment(
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  moment: 'trafficSwitchedAt' | 'readyAt',
+  now: number,
+): Promise<boolean> {
+  if (replica.status !== 'promoted' || !replica.instanceId) return false
+  const sw = await promotionSwitch(db, agent, replica)
+  if (!sw || sw[moment] !== null) return false
+  const times = {
+    oldEndedAt: sw.oldTerminatedAt,
+    trafficSwitchedAt: moment === 'trafficSwitchedAt' ? now : sw.trafficSwitchedAt,
+    readyAt: moment === 'readyAt' ? now : sw.readyAt,
+  }
+  const served = times.trafficSwitchedAt ?? times.readyAt
+  await db
+    .update(switches)
+    .set({
+      [moment]: now,
+      downtimeMs: promotionDowntimeMs(times),
+      durationMs:
+        sw.initiatedAt === null || served === null ? sw.durationMs : Math.max(0, served - sw.initiatedAt),
+    })
+    .where(eq(switches.id, sw.id))
+  return true
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}

@@ -1,0 +1,197 @@
+/**
+ * What an emulated installed agent reads and does on its instance, as the real one does it: IMDSv2
+ * (identity, the instance role's credentials, the spot and rebalance notices) and EC2's signed Query
+ * API (through AWS's own SDK client, with the role's credentials). Only the calls the installed
+ * 4.0.0 agent makes: launch, describe, terminate, spot prices.
+ */
+import {
+  DescribeInstancesCommand,
+  DescribeSpotPriceHistoryCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type Tag,
+} from '@aws-sdk/client-ec2'
+
+/** What IMDS says about the instance (as 4.0.0 reads it at start). */
+export interface InstanceIdentity {
+  instanceId: string
+  instanceType: string
+  az: string
+  region: string
+  /** The AMI the instance was launched from: 4.0.0 launches its switches and replicas from it. */
+  amiId: string
+  mode: 'spot' | 'ondemand'
+  privateIp: string | null
+  publicIp: string | null
+  subnetId: string | null
+  securityGroupIds: string[]
+}
+
+export interface LaunchOrder {
+  instanceType: string
+  az: string
+  mode: 'spot' | 'ondemand'
+  tags: Record<string, string>
+}
+
+export class InstanceAccess {
+  private token: string | null = null
+  private readonly ec2: EC2Client
+
+  constructor(
+    readonly imdsUrl: string,
+    ec2Url: string,
+    region: string,
+    /** The instance's time (the simulated region's), epoch ms. */
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ec2 = new EC2Client({
+      endpoint: ec2Url,
+      region,
+      maxAttempts: 1,
+      credentials: () => this.credentials(),
+    })
+  }
+
+  /** Reads the identity the way the installed agent does at start. */
+  async identity(): Promise<InstanceIdentity> {
+    const mac = await this.read('meta-data/mac')
+    const net = `meta-data/network/interfaces/macs/${mac}`
+    const az = (await this.read('meta-data/placement/availability-zone'))!
+    return {
+      instanceId: (await this.read('meta-data/instance-id'))!,
+      instanceType: (await this.read('meta-data/instance-type'))!,
+      az,
+      region: (await this.read('meta-data/placement/region')) ?? az.slice(0, -1),
+      amiId: (await this.read('meta-data/ami-id'))!,
+      mode: (await this.read('meta-data/instance-life-cycle')) === 'spot' ? 'spot' : 'ondemand',
+      privateIp: await this.read('meta-data/local-ipv4'),
+      publicIp: await this.read('meta-data/public-ipv4'),
+      subnetId: await this.read(`${net}/subnet-id`),
+      securityGroupIds: ((await this.read(`${net}/security-group-ids`)) ?? '').split('\n').filter(Boolean),
+    }
+  }
+
+  /** `spot/instance-action` (null: no notice). */
+  async instanceAction(): Promise<{ action: string; time: string } | null> {
+    const text = await this.read('meta-data/spot/instance-action')
+    return text ? (JSON.parse(text) as { action: string; time: string }) : null
+  }
+
+  /** `events/recommendations/rebalance` (null: none). */
+  async rebalance(): Promise<string | null> {
+    const text = await this.read('meta-data/events/recommendations/rebalance')
+    return text ? (JSON.parse(text) as { noticeTime: string }).noticeTime : null
+  }
+
+  /** The instance's own tags (4.0.0 copies them onto what it launches). */
+  async tagsOf(instanceId: string): Promise<Record<string, string>> {
+    const tags = (await this.describe(instanceId))?.Tags ?? []
+    return Object.fromEntries(
+      tags.flatMap((t: Tag) => (t.Key && !t.Key.startsWith('aws:') ? [[t.Key, t.Value ?? '']] : [])),
+    )
+  }
+
+  /** RunInstances from `amiId`; the instance id. Across AZs no subnet is copied (4.0.0 leaves it to EC2). */
+  async launch(self: InstanceIdentity, order: LaunchOrder): Promise<string> {
+    const sameAz = order.az === self.az
+    const answer = await this.ec2.send(
+      new RunInstancesCommand({
+        ImageId: self.amiId,
+        InstanceType: order.instanceType as never,
+        MinCount: 1,
+        MaxCount: 1,
+        ...(sameAz && self.subnetId
+          ? { SubnetId: self.subnetId, SecurityGroupIds: self.securityGroupIds }
+          : { Placement: { AvailabilityZone: order.az } }),
+        ...(order.mode === 'spot' ? { InstanceMarketOptions: { MarketType: 'spot' } } : {}),
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: Object.entries(order.tags).map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      }),
+    )
+    const id = answer.Instances?.[0]?.InstanceId
+    if (!id) throw new Error('RunInstances answered no instance')
+    return id
+  }
+
+  /** The instance's state name, or null when EC2 does not know it. */
+  async stateOf(instanceId: string): Promise<string | null> {
+    return (await this.describe(instanceId))?.State?.Name ?? null
+  }
+
+  async terminate(instanceId: string): Promise<void> {
+    await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }))
+  }
+
+  /** The latest spot price of each AZ for the type. */
+  async spotPrices(instanceType: string): Promise<Record<string, number>> {
+    const answer = await this.ec2.send(
+      new DescribeSpotPriceHistoryCommand({
+        InstanceTypes: [instanceType as never],
+        ProductDescriptions: ['Linux/UNIX'],
+        StartTime: new Date(this.now() - 3_600_000),
+      }),
+    )
+    const latest: Record<string, { at: number; price: number }> = {}
+    for (const row of answer.SpotPriceHistory ?? []) {
+      const az = row.AvailabilityZone
+      const at = row.Timestamp?.getTime() ?? 0
+      if (az && row.SpotPrice && (latest[az]?.at ?? -1) < at)
+        latest[az] = { at, price: Number(row.SpotPrice) }
+    }
+    return Object.fromEntries(Object.entries(latest).map(([az, v]) => [az, v.price]))
+  }
+
+  close(): void {
+    this.ec2.destroy()
+  }
+
+  private async describe(instanceId: string) {
+    const answer = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))
+    return answer.Reservations?.[0]?.Instances?.[0] ?? null
+  }
+
+  private async credentials() {
+    const role = (await this.read('meta-data/iam/security-credentials/'))?.split('\n')[0]
+    if (!role) throw new Error('the instance has no role')
+    const c = JSON.parse((await this.read(`meta-data/iam/security-credentials/${role}`))!) as {
+      AccessKeyId: string
+      SecretAccessKey: string
+      Token: string
+      Expiration: string
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.Token,
+      expiration: new Date(c.Expiration),
+    }
+  }
+
+  /** One IMDSv2 read under `/latest/`; null for 404 (nothing there). A token that expired is renewed. */
+  private async read(path: string): Promise<string | null> {
+    for (let attempt = 0; ; attempt++) {
+      this.token ??= await (
+        await fetch(`${this.imdsUrl}/latest/api/token`, {
+          method: 'PUT',
+          headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21600' },
+        })
+      ).text()
+      const res = await fetch(`${this.imdsUrl}/latest/${path}`, {
+        headers: { 'X-aws-ec2-metadata-token': this.token },
+      })
+      if (res.status === 401 && attempt === 0) {
+        this.token = null
+        continue
+      }
+      if (res.status === 404) return null
+      if (!res.ok) throw new Error(`IMDS ${path}: ${res.status}`)
+      return res.text()
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The end state every interruption path must reach, asserted through what a user sees (switch
+ * history, instances, replicas, notifications, the ledger) and what the fake EC2 holds: the workload
+ * on its replacement, one `interruption` switch with prices and downtime, the old instance ended in
+ * D1 and in EC2, its segments closed and the new primary's open, and a notification that says it.
+ */
+import { expect } from 'vitest'
+import type { SwitchRow } from './api'
+import { queryD1, sql } from './d1'
+import { eventually } from './eventually'
+import type { E2eWorld } from './fleet-harness'
+
+export interface InterruptionExpectation {
+  logicalAgentId: string
+  agentId: string
+  oldInstanceId: string
+  /** The interrupted instance's Elastic IP. */
+  allocationId: string
+  /** Whether the address can follow (installed 4.0.0 agents have no promote command). */
+  addressFollows: boolean
+  /** Whether a replica record was promoted (the agent's own launch without the control plane has none). */
+  viaReplica: boolean
+  newMode?: 'spot' | 'ondemand'
+}
+
+export interface InterruptionEnd {
+  switched: SwitchRow
+  newInstanceId: string
+}
+
+export async function expectInterruptionEnd(
+  world: E2eWorld,
+  want: InterruptionExpectation,
+): Promise<InterruptionEnd> {
+  const { api, client, fleet, worker } = world
+  const ec2 = fleet.region.ec2
+  const switches = async () =>
+    (await api.switchHistory(client.id)).filter(
+      (s) => s.agentId === want.agentId && s.oldInstanceId === want.oldInstanceId,
+    )
+  const switched = await eventually(
+    async () => {
+      const [row] = await switches()
+      return row?.downtimeMs !== null && row?.downtimeMs !== undefined ? row : undefined
+    },
+    { what: `the interruption switch of ${want.oldInstanceId} with its downtime`, timeoutMs: 120_000 },
+  )
+  expect(await switches()).toHaveLength(1)
+  const newInstanceId = switched.newInstanceId!
+  expect(switched).toMatchObject({
+    trigger: 'interruption',
+    toMode: want.newMode ?? 'spot',
+    errorMessage: null,
+  })
+  expect(switched.price).toBeTypeOf('number')
+  expect(switched.onDemandPrice ?? switched.price).toBeTypeOf('number')
+  expect(switched.downtimeMs).toBeGreaterThanOrEqual(0)
+
+  // EC2: the old instance reclaimed, the replacement running, the address where it can be.
+  await eventually(() => ec2.instance(want.oldInstanceId)?.state === 'terminated', {
+    what: 'EC2 reclaimed the old instance',
+    timeoutMs: 120_000,
+  })
+  expect(ec2.instance(newInstanceId)).toMatchObject({ state: 'running' })
+  const holder = ec2.state.addresses.get(want.allocationId)?.instanceId
+  if (want.addressFollows) expect(holder).toBe(newInstanceId)
+  else expect(holder).not.toBe(want.oldInstanceId)
+
+  // D1 and the API: the agent on the replacement, the old instance ended at the notice's time.
+  await eventually(
+    async () => (await api.agent(client.id, want.logicalAgentId))?.instanceId === newInstanceId,
+    { what: 'the agent on its replacement' },
+  )
+  const [old] = await queryD1<{ status: string; terminated_at: number }>(
+    worker.persistDir,
+    `select status, terminated_at from instances where instance_id = '${sql(want.oldInstanceId)}'`,
+  )
+  expect(old?.status).toBe('terminated')
+  const listed = await api.instances(client.id)
+  expect(listed.find((i) => i.instanceId === want.oldInstanceId)?.isActive).toBe(false)
+  expect(listed.find((i) => i.instanceId === newInstanceId)).toMatchObject({
+    isActive: true,
+    logicalAgentId: want.logicalAgentId,
+  })
+
+  const replicas = (await api.replicas(client.id, true)).filter((r) => r.agentId === want.agentId)
+  const live = replicas.filter((r) => ['launching', 'syncing', 'ready'].includes(r.replica.status))
+  expect(live.filter((r) => r.replica.instanceId === newInstanceId)).toEqual([])
+  if (want.viaReplica) {
+    expect(replicas.find((r) => r.replica.instanceId === newInstanceId)?.replica).toMatchObject({
+      status: 'promoted',
+      errorMessage: null,
+    })
+  }
+
+  // The ledger, after the cron that catches up on segments: the old one's closed, the new primary open.
+  await eventually(
+    async () => {
+      await worker.scheduled('*/5 * * * *')
+      const rows = await queryD1<{ instance_id: string; role: string; ended_at: number | null }>(
+        worker.persistDir,
+        `select instance_id, role, ended_at from usage_segments where agent_id = '${sql(want.agentId)}'`,
+      )
+      const oldOpen = rows.filter((r) => r.instance_id === want.oldInstanceId && r.ended_at === null)
+      const newPrimary = rows.filter(
+        (r) => r.instance_id === newInstanceId && r.role === 'primary' && r.ended_at === null,
+      )
+      const replicaOpen = rows.filter(
+        (r) => r.instance_id === newInstanceId && r.role === 'replica' && r.ended_at === null,
+      )
+      return oldOpen.length === 0 && newPrimary.length === 1 && replicaOpen.length === 0
+    },
+    { what: 'ledger: the old segments closed, the new primary open', intervalMs: 1_000, timeoutMs: 60_000 },
+  )
+
+  const said = await api.notifications(client.id)
+  expect(
+    said.filter(
+      (n) => n.kind === 'interruption' && n.agentId === want.agentId && n.message.includes(newInstanceId),
+    ),
+  ).toHaveLength(1)
+  return { switched, newInstanceId }
+}
