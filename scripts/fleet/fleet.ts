@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import type { Durations } from '../../test/fakes'
-import { AgentSupervisor } from './agents'
+import { AgentSupervisor, type HostInstance } from './agents'
 import { ROOT } from './control-plane'
 import { startControlApi, type ControlApi } from './control-api'
 import { startSimRegion, type SimRegion } from './region'
@@ -32,6 +32,8 @@ export interface FleetOptions {
   lifecycle?: 'spot' | 'on-demand'
   /** Extra agent environment (intervals in seconds). */
   agentEnv?: Record<string, string>
+  /** Whether the agent bundle runs on a host (default: every one); the soak leaves 4.0.0 workloads to their emulation. */
+  runsBundle?: (host: HostInstance) => boolean
 }
 
 export interface Fleet {
@@ -97,7 +99,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     busy = true
     void (async () => {
       region.tick()
-      await supervisor.reconcile(region.hosts())
+      await supervisor.reconcile(options.runsBundle ? region.hosts().filter(options.runsBundle) : region.hosts())
       if (options.scheduled) {
         for (const { cron, everyMs } of CRONS) {
           if (region.clock.now() - lastCron.get(cron)! < everyMs) continue

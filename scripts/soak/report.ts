@@ -1,0 +1,121 @@
+/** The soak's result: the figures of bench/results/soak.json, the printed table and the verdict. */
+import type { Divergence, Invariant } from './invariants'
+import type { LedgerLine } from './ledger'
+
+export interface FoundDivergence {
+  /** ISO time (simulated) of the first check that found it. */
+  time: string
+  invariant: Invariant
+  workload: string
+  ec2: string
+  d1: string
+  /** How many checks found it (a divergence that lasts is one divergence). */
+  checks: number
+  last_seen: string
+}
+
+export interface SoakResult {
+  seed: number
+  simulated_hours: number
+  agents: number
+  /** Of them, emulated installed 4.0.0 agents. */
+  legacy_agents: number
+  interruptions: number
+  rebalances: number
+  kills: number
+  restarts: number
+  capacity_errors: number
+  switches: number
+  divergences: number
+  lost_workloads: number
+  orphan_instance_hours: number
+  duplicate_launches: number
+  ledger_error_pct: number
+  inject_divergence: boolean
+  divergence_list: FoundDivergence[]
+  ledger: LedgerLine[]
+  run: {
+    speed: number
+    started_at: string
+    real_seconds: number
+    checks: number
+    worker_restart_real_seconds: number | null
+    soak_loop_lag_max_ms: number
+    health_p50_ms: number | null
+    health_max_ms: number | null
+    agent_offline_notifications: number
+    crons: { runs: number; failures: number }
+    load_average_1m_max: number
+    lost: string[]
+    state_dirs: string[]
+  }
+}
+
+/** Merges the divergences of one check into those found so far (the same subject is the same divergence). */
+export function mergeDivergences(found: Map<string, FoundDivergence>, fresh: readonly Divergence[]): void {
+  for (const d of fresh) {
+    const key = `${d.invariant}|${d.workload}|${d.subject}`
+    const time = new Date(d.at).toISOString()
+    const seen = found.get(key)
+    if (seen) {
+      // The first time it was seen stays; what each side says is the latest (a ledger gap grows).
+      Object.assign(seen, { checks: seen.checks + 1, last_seen: time, ec2: d.ec2, d1: d.d1 })
+    } else {
+      found.set(key, {
+        time,
+        invariant: d.invariant,
+        workload: d.workload,
+        ec2: d.ec2,
+        d1: d.d1,
+        checks: 1,
+        last_seen: time,
+      })
+    }
+  }
+}
+
+/** What failed of the issue's "done when"; empty when the run passes. */
+export function failures(result: SoakResult): string[] {
+  const failed: string[] = []
+  if (result.inject_divergence) {
+    if (result.divergences < 1) failed.push('the injected divergence was not found')
+    return failed
+  }
+  if (result.divergences > 0) failed.push(`${result.divergences} divergence(s)`)
+  if (result.lost_workloads > 0) failed.push(`${result.lost_workloads} lost workload(s)`)
+  if (result.orphan_instance_hours > 0) failed.push(`${result.orphan_instance_hours} orphan instance-hours`)
+  if (result.duplicate_launches > 0) failed.push(`${result.duplicate_launches} duplicate launch(es)`)
+  if (result.ledger_error_pct > 1) failed.push(`ledger ${result.ledger_error_pct} % off the bill`)
+  return failed
+}
+
+/** The table printed at the end. */
+export function formatReport(result: SoakResult): string {
+  const rows: Array<[string, string | number]> = [
+    ['seed', result.seed],
+    ['simulated hours', result.simulated_hours],
+    ['agents (of them 4.0.0)', `${result.agents} (${result.legacy_agents})`],
+    ['speed, real time', `${result.run.speed}×, ${Math.round(result.run.real_seconds)} s`],
+    ['interruptions / rebalances', `${result.interruptions} / ${result.rebalances}`],
+    [
+      'kills / restarts / capacity errors',
+      `${result.kills} / ${result.restarts} / ${result.capacity_errors}`,
+    ],
+    ['switches recorded', result.switches],
+    ['divergences', result.divergences],
+    ['lost workloads', result.lost_workloads],
+    ['orphan instance-hours', result.orphan_instance_hours],
+    ['duplicate launches', result.duplicate_launches],
+    ['ledger error (worst workload)', `${result.ledger_error_pct} %`],
+  ]
+  const width = Math.max(...rows.map(([name]) => name.length))
+  const lines = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`)
+  if (result.divergence_list.length > 0) {
+    lines.push('', 'divergences (first seen, invariant, workload: EC2 says | D1 says):')
+    for (const d of result.divergence_list)
+      lines.push(
+        `  ${d.time} (${d.invariant}) ${d.workload}: ${d.ec2} | ${d.d1}${d.checks > 1 ? ` [${d.checks} checks]` : ''}`,
+      )
+  }
+  return lines.join('\n')
+}

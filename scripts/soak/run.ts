@@ -1,0 +1,276 @@
+/**
+ * One soak: the Worker under wrangler dev (started as the tests start it: own ports and persist dir, a
+ * frozen bundle, SIM_CLOCK), a client, the local fleet (simulated region, real agent processes) on the
+ * same simulated clock, the seeded events of schedule.ts, and the checker every simulated hour and at
+ * the end. Returns the figures of bench/results/soak.json.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '../../test/support/clients'
+import { startTestWorker, type TestWorker } from '../../test/support/worker'
+import { startFleet, type Fleet } from '../fleet/fleet'
+import { AvailabilityTracker, lostWorkloads } from './availability'
+import { openD1Reader, type D1Reader } from './d1-reader'
+import { ec2Snapshot } from './ec2-view'
+import { fireEvent, type EventContext } from './events'
+import { checkInvariants, duplicateLaunches } from './invariants'
+import { compareLedger, ledgerDivergences, pricedFrom, type LedgerLine } from './ledger'
+import { LEGACY_DRIVER, LegacyFleet } from './legacy'
+import { failures, mergeDivergences, type FoundDivergence, type SoakResult } from './report'
+import { buildSchedule } from './schedule'
+import type { D1Snapshot, Ec2Snapshot, SoakLog } from './snapshot'
+import { GRACE_MS } from './windows'
+
+export interface SoakOptions {
+  hours: number
+  agents: number
+  seed: number
+  /** Simulated seconds per real second. */
+  speed: number
+  injectDivergence: boolean
+  /** How many of the agents are emulated installed 4.0.0 agents (needs LEGACY_DRIVER). */
+  legacyAgents: number
+  /** Keep the Worker's and the fleet's state dirs (kept anyway when the run fails). */
+  keepState: boolean
+  say: (line: string) => void
+}
+
+const HOUR = 3_600_000
+const LOOP_MS = 250
+/** EC2 transitions as long as AWS takes (the fake's defaults are shorter): never kinder than AWS. */
+export const AWS_LIKE_DURATIONS = {
+  pendingMs: 30_000,
+  statusOkMs: 120_000,
+  shuttingDownMs: 60_000,
+  imageMs: 300_000,
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  if (options.legacyAgents > 0 && !LEGACY_DRIVER)
+    throw new Error(
+      '--legacy needs a 4.0.0 emulator acting on the fake EC2 (scripts/soak/legacy.ts): none is registered yet',
+    )
+  const startedReal = Date.now()
+  options.say(`starting the Worker (SIM_CLOCK ${startedReal}x${options.speed})...`)
+  const worker = await startTestWorker({ SIM_CLOCK: `${startedReal}x${options.speed}` })
+  const fleetDir = await mkdtemp(join(tmpdir(), 'spotguard-soak-fleet-'))
+  let fleet: Fleet | null = null
+  let reader: D1Reader | null = null
+  let legacy: LegacyFleet | null = null
+  let keep = options.keepState
+  try {
+    const client = await createClient(worker.url, worker.adminToken, 'soak')
+    const legacyWorkloads = new Set(
+      Array.from({ length: options.legacyAgents }, (_, n) => `agent-${options.agents - n}`),
+    )
+    if (LEGACY_DRIVER && legacyWorkloads.size > 0) {
+      legacy = new LegacyFleet(LEGACY_DRIVER, legacyWorkloads, (host) => ({
+        instanceId: host.instanceId,
+        logicalAgentId: host.tags.LogicalAgentId!,
+        imdsUrl: host.imdsUrl!,
+        serverUrl: worker.url,
+        token: client.token,
+        region: fleet!.region.region,
+        ec2Url: fleet!.region.ec2.url,
+        clockSpec: fleet!.region.clock.spec,
+      }))
+    }
+    options.say(`starting the simulated region and ${options.agents} agent(s)...`)
+    fleet = await startFleet({
+      serverUrl: worker.url,
+      token: client.token,
+      agents: options.agents,
+      speed: options.speed,
+      origin: startedReal,
+      stateDir: fleetDir,
+      scheduled: (cron) => worker.scheduled(cron),
+      signals: false,
+      seed: options.seed,
+      durations: AWS_LIKE_DURATIONS,
+      runsBundle: legacy?.runsBundle,
+    })
+    reader = await openD1Reader(worker.persistDir)
+    const result = await drive({ options, worker, fleet, reader, legacy, clientId: client.id })
+    result.run.real_seconds = Math.round((Date.now() - startedReal) / 100) / 10
+    if (keep || failures(result).length > 0) {
+      keep = true
+      result.run.state_dirs = [worker.stateDir, fleetDir]
+    }
+    return result
+  } catch (error) {
+    keep = true
+    options.say(`state kept for a look: ${worker.stateDir} ${fleetDir}`)
+    throw error
+  } finally {
+    await legacy?.stop()
+    await fleet?.stop()
+    await reader?.close()
+    if (keep) await worker.halt()
+    else {
+      await worker.stop()
+      await rm(fleetDir, { recursive: true, force: true })
+    }
+  }
+}
+
+interface World {
+  options: SoakOptions
+  worker: TestWorker
+  fleet: Fleet
+  reader: D1Reader
+  legacy: LegacyFleet | null
+  clientId: string
+}
+
+/** Runs the schedule and the checks until the simulated end; answers the figures. */
+async function drive(world: World): Promise<SoakResult> {
+  const { options, fleet, reader } = world
+  const { region } = fleet
+  const start = region.clock.now()
+  const end = start + options.hours * HOUR
+  const schedule = buildSchedule({ ...options, zones: region.zones.length })
+  const log: SoakLog = { notices: [], outages: [] }
+  const found = new Map<string, FoundDivergence>()
+  const tracker = new AvailabilityTracker()
+  const orphans = new OrphanClock()
+  const stats = { checks: 0, lagMax: 0, health: [] as number[], loadMax: 0 }
+  let background = Promise.resolve()
+  const context: EventContext = {
+    ...world,
+    speed: options.speed,
+    log,
+    counts: { interruptions: 0, rebalances: 0, kills: 0, restarts: 0, capacity_errors: 0 },
+    addresses: new Map(fleet.logicalAgentIds.map((w) => [w, addressOf(fleet, w)])),
+    background: (work) => void (background = background.then(work)),
+    restartRealSeconds: null,
+    say: options.say,
+  }
+
+  let last: { ec2: Ec2Snapshot; d1: D1Snapshot; ledger: LedgerLine[] } | null = null
+  const check = async (isFinal: boolean) => {
+    const d1 = await reader.snapshot(world.clientId)
+    const ec2 = ec2Snapshot(region, { addresses: context.addresses, pricedFrom: pricedFrom(d1) })
+    const invariants = checkInvariants(ec2, d1, log)
+    const ledger = compareLedger(ec2, d1)
+    mergeDivergences(found, [...invariants.divergences, ...ledgerDivergences(ledger, ec2.at, isFinal)])
+    orphans.accrue(ec2, invariants.orphans)
+    stats.checks++
+    const healthy = log.outages.every(([, up]) => up !== null)
+    if (healthy) stats.health.push(await healthMs(world.worker.url))
+    last = { ec2, d1, ledger }
+    const hour = Math.round((ec2.at - start) / HOUR)
+    options.say(
+      `hour ${hour}/${options.hours}: ${found.size} divergence(s), ${d1.switches.length} switch(es), ${invariants.orphans.length} orphan(s), load ${loadavg()[0]!.toFixed(1)}`,
+    )
+  }
+
+  let nextCheck = start + HOUR
+  let previousTick = Date.now()
+  for (let index = 0; ;) {
+    await pause(LOOP_MS)
+    stats.lagMax = Math.max(stats.lagMax, Date.now() - previousTick - LOOP_MS)
+    previousTick = Date.now()
+    stats.loadMax = Math.max(stats.loadMax, loadavg()[0]!)
+    const now = region.clock.now()
+    while (index < schedule.length && start + schedule[index]!.atMs <= now)
+      await fireEvent(context, schedule[index++]!)
+    const hosts = region.hosts()
+    tracker.observe(
+      now,
+      new Map(
+        fleet.logicalAgentIds.map((w) => [
+          w,
+          hosts.some((h) => h.tags.LogicalAgentId === w && h.state === 'running'),
+        ]),
+      ),
+    )
+    await world.legacy?.reconcile(hosts)
+    if (now >= Math.min(nextCheck, end)) {
+      await check(now >= end)
+      nextCheck += HOUR
+      if (now >= end) break
+    }
+  }
+  await background
+  const final = last!
+  const lost = lostWorkloads(tracker.outagesUntil(final.ec2.at), log.notices, final.ec2.at)
+  const health = [...stats.health].sort((a, b) => a - b)
+  return {
+    seed: options.seed,
+    simulated_hours: options.hours,
+    agents: options.agents,
+    legacy_agents: options.legacyAgents,
+    ...context.counts,
+    switches: final.d1.switches.length,
+    divergences: found.size,
+    lost_workloads: lost.length,
+    orphan_instance_hours: round(orphans.totalMs / HOUR, 3),
+    duplicate_launches: duplicateLaunches(final.ec2),
+    ledger_error_pct: round(Math.max(0, ...final.ledger.map((l) => l.errorPct)), 3),
+    inject_divergence: options.injectDivergence,
+    divergence_list: [...found.values()].sort((a, b) => a.time.localeCompare(b.time)),
+    ledger: final.ledger.map((l) => ({
+      ...l,
+      ledgerCost: round(l.ledgerCost, 6),
+      billed: round(l.billed, 6),
+      ledgerBaseline: round(l.ledgerBaseline, 6),
+      expectedBaseline: round(l.expectedBaseline, 6),
+      errorPct: round(l.errorPct, 3),
+    })),
+    run: {
+      speed: options.speed,
+      started_at: new Date(start).toISOString(),
+      real_seconds: 0,
+      checks: stats.checks,
+      worker_restart_real_seconds: context.restartRealSeconds,
+      soak_loop_lag_max_ms: stats.lagMax,
+      health_p50_ms: health[Math.floor(health.length / 2)] ?? null,
+      health_max_ms: health.at(-1) ?? null,
+      agent_offline_notifications: final.d1.notifications.filter((n) => n.kind === 'agent_offline').length,
+      crons: { ...fleet.crons },
+      load_average_1m_max: round(stats.loadMax, 2),
+      lost,
+      state_dirs: [],
+    },
+  }
+}
+
+/**
+ * Orphan instance-hours: an instance found orphaned at a check counts from the previous check (or from
+ * when it could first be judged: its launch + the grace) to this one.
+ */
+class OrphanClock {
+  totalMs = 0
+  private readonly since = new Map<string, number>()
+
+  accrue(ec2: Ec2Snapshot, orphans: readonly string[]): void {
+    const now = new Map<string, number>()
+    for (const id of orphans) {
+      const launched = ec2.instances.find((i) => i.instanceId === id)!.launchTime
+      this.totalMs += Math.max(0, ec2.at - (this.since.get(id) ?? launched + GRACE_MS))
+      now.set(id, ec2.at)
+    }
+    this.since.clear()
+    for (const [id, at] of now) this.since.set(id, at)
+  }
+}
+
+/** The allocation id of the Elastic IP the region seeded on a workload's first instance. */
+function addressOf(fleet: Fleet, workload: string): string {
+  const { ec2 } = fleet.region
+  const first = [...ec2.state.instances.values()].find((i) => i.tags.LogicalAgentId === workload)
+  const address = [...ec2.state.addresses.values()].find((a) => a.instanceId === first?.instanceId)
+  if (!address) throw new Error(`${workload} has no Elastic IP`)
+  return address.allocationId
+}
+
+async function healthMs(url: string): Promise<number> {
+  const started = Date.now()
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) }).catch(() => null)
+  await response?.body?.cancel()
+  return Date.now() - started
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits
