@@ -5,7 +5,7 @@
  */
 import type { TestWorker } from '../../test/support/worker'
 import type { Fleet } from '../fleet/fleet'
-import type { D1Reader } from './d1-reader'
+import { corruptD1 } from './d1-reader'
 import type { LegacyFleet } from './legacy'
 import type { SoakEvent } from './schedule'
 import type { SoakLog } from './snapshot'
@@ -20,10 +20,17 @@ export interface EventCounts {
   capacity_errors: number
 }
 
+export interface Injected {
+  /** ISO time, simulated. */
+  time: string
+  workload: string
+  /** Marked terminated in D1 while EC2 runs it. */
+  instance_id: string
+}
+
 export interface EventContext {
   worker: TestWorker
   fleet: Fleet
-  reader: D1Reader
   legacy: LegacyFleet | null
   clientId: string
   speed: number
@@ -35,6 +42,8 @@ export interface EventContext {
   background(work: () => Promise<void>): void
   /** Real seconds the Worker restart took, once done. */
   restartRealSeconds: number | null
+  /** The D1 row corrupted on purpose (--inject-divergence), once done. */
+  injected: Injected | null
   say(line: string): void
 }
 
@@ -117,12 +126,14 @@ export async function fireEvent(ctx: EventContext, event: SoakEvent): Promise<vo
       return
     }
     case 'inject': {
-      const changed = await ctx.reader.corrupt(
+      const changed = await corruptD1(
+        ctx.worker.persistDir,
         `update instances set status = 'terminated', terminated_at = ?1, updated_at = ?1 where client_id = ?2 and instance_id = ?3`,
         now,
         ctx.clientId,
         target,
       )
+      ctx.injected = { time: new Date(now).toISOString(), workload: workload!, instance_id: target! }
       ctx.say(`injected: ${target} (${workload}) marked terminated in D1 while EC2 runs it (${changed} row)`)
       return
     }

@@ -1,5 +1,6 @@
 /** The soak's result: the figures of bench/results/soak.json, the printed table and the verdict. */
 import type { Divergence, Invariant } from './invariants'
+import type { Injected } from './events'
 import type { LedgerLine } from './ledger'
 
 export interface FoundDivergence {
@@ -7,6 +8,8 @@ export interface FoundDivergence {
   time: string
   invariant: Invariant
   workload: string
+  /** What it is about (an instance, a notice, a launch). */
+  subject: string
   ec2: string
   d1: string
   /** How many checks found it (a divergence that lasts is one divergence). */
@@ -32,6 +35,7 @@ export interface SoakResult {
   duplicate_launches: number
   ledger_error_pct: number
   inject_divergence: boolean
+  injected: Injected | null
   divergence_list: FoundDivergence[]
   ledger: LedgerLine[]
   run: {
@@ -65,6 +69,7 @@ export function mergeDivergences(found: Map<string, FoundDivergence>, fresh: rea
         time,
         invariant: d.invariant,
         workload: d.workload,
+        subject: d.subject,
         ec2: d.ec2,
         d1: d.d1,
         checks: 1,
@@ -78,7 +83,10 @@ export function mergeDivergences(found: Map<string, FoundDivergence>, fresh: rea
 export function failures(result: SoakResult): string[] {
   const failed: string[] = []
   if (result.inject_divergence) {
-    if (result.divergences < 1) failed.push('the injected divergence was not found')
+    const injected = result.injected
+    if (!injected) failed.push('no divergence was injected')
+    else if (!result.divergence_list.some((d) => d.invariant === 'd' && d.subject === injected.instance_id))
+      failed.push(`the injected divergence (${injected.instance_id} terminated in D1) was not found`)
     return failed
   }
   if (result.divergences > 0) failed.push(`${result.divergences} divergence(s)`)

@@ -11,16 +11,16 @@ import { createClient } from '../../test/support/clients'
 import { startTestWorker, type TestWorker } from '../../test/support/worker'
 import { startFleet, type Fleet } from '../fleet/fleet'
 import { AvailabilityTracker, lostWorkloads } from './availability'
-import { openD1Reader, type D1Reader } from './d1-reader'
+import { readD1, SOAK_READS_VAR } from './d1-reader'
 import { ec2Snapshot } from './ec2-view'
 import { fireEvent, type EventContext } from './events'
 import { checkInvariants, duplicateLaunches } from './invariants'
 import { compareLedger, ledgerDivergences, pricedFrom, type LedgerLine } from './ledger'
 import { LEGACY_DRIVER, LegacyFleet } from './legacy'
 import { failures, mergeDivergences, type FoundDivergence, type SoakResult } from './report'
+import { OrphanClock } from './orphans'
 import { buildSchedule } from './schedule'
 import type { D1Snapshot, Ec2Snapshot, SoakLog } from './snapshot'
-import { GRACE_MS } from './windows'
 
 export interface SoakOptions {
   hours: number
@@ -53,10 +53,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     )
   const startedReal = Date.now()
   options.say(`starting the Worker (SIM_CLOCK ${startedReal}x${options.speed})...`)
-  const worker = await startTestWorker({ SIM_CLOCK: `${startedReal}x${options.speed}` })
+  const worker = await startTestWorker({ SIM_CLOCK: `${startedReal}x${options.speed}`, ...SOAK_READS_VAR })
   const fleetDir = await mkdtemp(join(tmpdir(), 'spotguard-soak-fleet-'))
   let fleet: Fleet | null = null
-  let reader: D1Reader | null = null
   let legacy: LegacyFleet | null = null
   let keep = options.keepState
   try {
@@ -90,8 +89,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       durations: AWS_LIKE_DURATIONS,
       runsBundle: legacy?.runsBundle,
     })
-    reader = await openD1Reader(worker.persistDir)
-    const result = await drive({ options, worker, fleet, reader, legacy, clientId: client.id })
+    const result = await drive({ options, worker, fleet, legacy, clientId: client.id })
     result.run.real_seconds = Math.round((Date.now() - startedReal) / 100) / 10
     if (keep || failures(result).length > 0) {
       keep = true
@@ -105,7 +103,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   } finally {
     await legacy?.stop()
     await fleet?.stop()
-    await reader?.close()
     if (keep) await worker.halt()
     else {
       await worker.stop()
@@ -118,14 +115,13 @@ interface World {
   options: SoakOptions
   worker: TestWorker
   fleet: Fleet
-  reader: D1Reader
   legacy: LegacyFleet | null
   clientId: string
 }
 
 /** Runs the schedule and the checks until the simulated end; answers the figures. */
 async function drive(world: World): Promise<SoakResult> {
-  const { options, fleet, reader } = world
+  const { options, fleet, worker } = world
   const { region } = fleet
   const start = region.clock.now()
   const end = start + options.hours * HOUR
@@ -144,20 +140,24 @@ async function drive(world: World): Promise<SoakResult> {
     addresses: new Map(fleet.logicalAgentIds.map((w) => [w, addressOf(fleet, w)])),
     background: (work) => void (background = background.then(work)),
     restartRealSeconds: null,
+    injected: null,
     say: options.say,
   }
 
   let last: { ec2: Ec2Snapshot; d1: D1Snapshot; ledger: LedgerLine[] } | null = null
   const check = async (isFinal: boolean) => {
-    const d1 = await reader.snapshot(world.clientId)
+    const d1 = await readD1(worker.url, worker.adminToken, world.clientId)
     const ec2 = ec2Snapshot(region, { addresses: context.addresses, pricedFrom: pricedFrom(d1) })
     const invariants = checkInvariants(ec2, d1, log)
     const ledger = compareLedger(ec2, d1)
     mergeDivergences(found, [...invariants.divergences, ...ledgerDivergences(ledger, ec2.at, isFinal)])
-    orphans.accrue(ec2, invariants.orphans)
+    orphans.accrue(
+      ec2.at,
+      ec2.instances.filter((i) => invariants.orphans.includes(i.instanceId)),
+    )
     stats.checks++
     const healthy = log.outages.every(([, up]) => up !== null)
-    if (healthy) stats.health.push(await healthMs(world.worker.url))
+    if (healthy) stats.health.push(await healthMs(worker.url))
     last = { ec2, d1, ledger }
     const hour = Math.round((ec2.at - start) / HOUR)
     options.say(
@@ -209,6 +209,7 @@ async function drive(world: World): Promise<SoakResult> {
     duplicate_launches: duplicateLaunches(final.ec2),
     ledger_error_pct: round(Math.max(0, ...final.ledger.map((l) => l.errorPct)), 3),
     inject_divergence: options.injectDivergence,
+    injected: context.injected,
     divergence_list: [...found.values()].sort((a, b) => a.time.localeCompare(b.time)),
     ledger: final.ledger.map((l) => ({
       ...l,
@@ -233,26 +234,6 @@ async function drive(world: World): Promise<SoakResult> {
       lost,
       state_dirs: [],
     },
-  }
-}
-
-/**
- * Orphan instance-hours: an instance found orphaned at a check counts from the previous check (or from
- * when it could first be judged: its launch + the grace) to this one.
- */
-class OrphanClock {
-  totalMs = 0
-  private readonly since = new Map<string, number>()
-
-  accrue(ec2: Ec2Snapshot, orphans: readonly string[]): void {
-    const now = new Map<string, number>()
-    for (const id of orphans) {
-      const launched = ec2.instances.find((i) => i.instanceId === id)!.launchTime
-      this.totalMs += Math.max(0, ec2.at - (this.since.get(id) ?? launched + GRACE_MS))
-      now.set(id, ec2.at)
-    }
-    this.since.clear()
-    for (const [id, at] of now) this.since.set(id, at)
   }
 }
 
