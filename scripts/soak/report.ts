@@ -2,6 +2,7 @@
 import type { Divergence, Invariant } from './invariants'
 import type { Injected } from './events'
 import type { LedgerLine } from './ledger'
+import type { NoticeLatency } from './sustain'
 
 export interface FoundDivergence {
   /** ISO time (simulated) of the first check that found it. */
@@ -44,9 +45,15 @@ export interface SoakResult {
     real_seconds: number
     checks: number
     worker_restart_real_seconds: number | null
-    soak_loop_lag_max_ms: number
+    /** The longest the soak process (fake EC2, IMDS, supervisor) could not serve, real ms. */
+    event_loop_delay_max_ms: number
+    /** The longest check (D1 read, snapshot, bill, invariants), real ms. */
+    check_max_ms: number
+    /** Average cores used by the Worker's runtime, the agents and the soak process (fakes, IMDS). */
+    cpu_cores: Record<string, number>
     health_p50_ms: number | null
     health_max_ms: number | null
+    notice_to_control_plane: NoticeLatency
     agent_offline_notifications: number
     crons: { runs: number; failures: number }
     load_average_1m_max: number
@@ -115,6 +122,14 @@ export function formatReport(result: SoakResult): string {
     ['orphan instance-hours', result.orphan_instance_hours],
     ['duplicate launches', result.duplicate_launches],
     ['ledger error (worst workload)', `${result.ledger_error_pct} %`],
+    [
+      'cores used',
+      Object.entries(result.run.cpu_cores)
+        .map(([group, cores]) => `${group} ${cores}`)
+        .join(', '),
+    ],
+    ['notice → control plane (simulated)', noticeFigure(result.run.notice_to_control_plane)],
+    ['agents gone offline (notifications)', result.run.agent_offline_notifications],
   ]
   const width = Math.max(...rows.map(([name]) => name.length))
   const lines = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`)
@@ -126,4 +141,9 @@ export function formatReport(result: SoakResult): string {
       )
   }
   return lines.join('\n')
+}
+
+function noticeFigure(n: NoticeLatency): string {
+  const heard = n.p50_s === null ? 'none heard' : `p50 ${n.p50_s} s, max ${n.max_s} s`
+  return n.unheard > 0 ? `${heard}, ${n.unheard} never heard` : heard
 }

@@ -6,19 +6,22 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { createClient } from '../../test/support/clients'
 import { startTestWorker, type TestWorker } from '../../test/support/worker'
 import { startFleet, type Fleet } from '../fleet/fleet'
+import { liveGroupMembers } from '../fleet/processes'
 import { AvailabilityTracker, lostWorkloads } from './availability'
 import { readD1, SOAK_READS_VAR } from './d1-reader'
-import { ec2Snapshot } from './ec2-view'
+import { ec2Snapshot, GrowingBill } from './ec2-view'
 import { fireEvent, type EventContext } from './events'
 import { checkInvariants, duplicateLaunches } from './invariants'
 import { compareLedger, ledgerDivergences, pricedFrom, type LedgerLine } from './ledger'
 import { LEGACY_DRIVER, LegacyFleet } from './legacy'
 import { failures, mergeDivergences, type FoundDivergence, type SoakResult } from './report'
 import { OrphanClock } from './orphans'
+import { CpuMeter, noticeLatency } from './sustain'
 import { buildSchedule } from './schedule'
 import type { D1Snapshot, Ec2Snapshot, SoakLog } from './snapshot'
 
@@ -130,7 +133,14 @@ async function drive(world: World): Promise<SoakResult> {
   const found = new Map<string, FoundDivergence>()
   const tracker = new AvailabilityTracker()
   const orphans = new OrphanClock()
-  const stats = { checks: 0, lagMax: 0, health: [] as number[], loadMax: 0 }
+  const bills = new GrowingBill()
+  const stats = { checks: 0, checkMaxMs: 0, health: [] as number[], loadMax: 0 }
+  // This process serves the fake EC2 and every IMDS: a blocked event loop is simulated time they miss.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 })
+  loopDelay.enable()
+  const cpu = new CpuMeter()
+  const startedReal = Date.now()
+  let sampledAt = 0
   let background = Promise.resolve()
   const context: EventContext = {
     ...world,
@@ -146,11 +156,13 @@ async function drive(world: World): Promise<SoakResult> {
 
   let last: { ec2: Ec2Snapshot; d1: D1Snapshot; ledger: LedgerLine[] } | null = null
   const check = async (isFinal: boolean) => {
+    const startedCheck = Date.now()
     const d1 = await readD1(worker.url, worker.adminToken, world.clientId)
-    const ec2 = ec2Snapshot(region, { addresses: context.addresses, pricedFrom: pricedFrom(d1) })
+    const ec2 = ec2Snapshot(region, { addresses: context.addresses, pricedFrom: pricedFrom(d1), bills })
     const invariants = checkInvariants(ec2, d1, log)
     const ledger = compareLedger(ec2, d1)
     mergeDivergences(found, [...invariants.divergences, ...ledgerDivergences(ledger, ec2.at, isFinal)])
+    stats.checkMaxMs = Math.max(stats.checkMaxMs, Date.now() - startedCheck)
     orphans.accrue(
       ec2.at,
       ec2.instances.filter((i) => invariants.orphans.includes(i.instanceId)),
@@ -166,12 +178,17 @@ async function drive(world: World): Promise<SoakResult> {
   }
 
   let nextCheck = start + HOUR
-  let previousTick = Date.now()
   for (let index = 0; ;) {
     await pause(LOOP_MS)
-    stats.lagMax = Math.max(stats.lagMax, Date.now() - previousTick - LOOP_MS)
-    previousTick = Date.now()
     stats.loadMax = Math.max(stats.loadMax, loadavg()[0]!)
+    if (Date.now() - sampledAt >= 2_000) {
+      sampledAt = Date.now()
+      cpu.sample({
+        worker: liveGroupMembers(worker.pid),
+        agents: fleet.supervisor.running().map((r) => r.pid),
+        soak: [process.pid],
+      })
+    }
     const now = region.clock.now()
     while (index < schedule.length && start + schedule[index]!.atMs <= now)
       await fireEvent(context, schedule[index++]!)
@@ -193,6 +210,7 @@ async function drive(world: World): Promise<SoakResult> {
     }
   }
   await background
+  loopDelay.disable()
   const final = last!
   const lost = lostWorkloads(tracker.outagesUntil(final.ec2.at), log.notices, final.ec2.at)
   const health = [...stats.health].sort((a, b) => a - b)
@@ -225,9 +243,12 @@ async function drive(world: World): Promise<SoakResult> {
       real_seconds: 0,
       checks: stats.checks,
       worker_restart_real_seconds: context.restartRealSeconds,
-      soak_loop_lag_max_ms: stats.lagMax,
+      event_loop_delay_max_ms: Math.round(loopDelay.max / 1e6),
+      check_max_ms: stats.checkMaxMs,
+      cpu_cores: cpuCores(cpu.totals(), (Date.now() - startedReal) / 1000),
       health_p50_ms: health[Math.floor(health.length / 2)] ?? null,
       health_max_ms: health.at(-1) ?? null,
+      notice_to_control_plane: noticeLatency(log.notices, final.d1),
       agent_offline_notifications: final.d1.notifications.filter((n) => n.kind === 'agent_offline').length,
       crons: { ...fleet.crons },
       load_average_1m_max: round(stats.loadMax, 2),
@@ -251,6 +272,11 @@ async function healthMs(url: string): Promise<number> {
   const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) }).catch(() => null)
   await response?.body?.cancel()
   return Date.now() - started
+}
+
+/** CPU seconds per group as cores used on average over the run. */
+function cpuCores(seconds: Record<string, number>, realSeconds: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(seconds).map(([group, s]) => [group, round(s / realSeconds, 2)]))
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -89,6 +89,15 @@ export interface D1Switch {
   receivedAt: number
 }
 
+/** Interruption notices, rebalances and terminations the control plane heard of. */
+export interface D1Event {
+  agentId: string
+  instanceId: string | null
+  kind: string
+  action: string | null
+  receivedAt: number
+}
+
 export interface D1Notification {
   agentId: string | null
   kind: string
@@ -115,6 +124,7 @@ export interface D1Snapshot {
   replicas: D1Replica[]
   commands: D1Command[]
   switches: D1Switch[]
+  events: D1Event[]
   notifications: D1Notification[]
   segments: D1Segment[]
   spotPrices: Array<{ poolId: string; at: number; price: number }>

@@ -26,6 +26,8 @@ const TABLES = {
   switches: `select id, agent_id as agentId, command_id as commandId, trigger, old_instance_id as oldInstanceId,
       new_instance_id as newInstanceId, received_at as receivedAt
     from switches where client_id = ?1`,
+  events: `select agent_id as agentId, instance_id as instanceId, kind, action, received_at as receivedAt
+    from events where client_id = ?1`,
   notifications: `select agent_id as agentId, kind, severity, created_at as createdAt, message
     from notifications where client_id = ?1`,
   segments: `select agent_id as agentId, instance_id as instanceId, role, mode, pool_id as poolId,

@@ -78,6 +78,7 @@ export function emptyD1(overrides: Partial<D1Snapshot> = {}): D1Snapshot {
     replicas: [],
     commands: [],
     switches: [],
+    events: [],
     notifications: [],
     segments: [],
     spotPrices: [],

@@ -32,6 +32,7 @@ describe("the soak's D1 rows route", () => {
       [
         'agents',
         'commands',
+        'events',
         'instances',
         'notifications',
         'onDemandPrices',
