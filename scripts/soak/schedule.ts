@@ -68,15 +68,31 @@ export function buildSchedule(options: ScheduleOptions): SoakEvent[] {
       forMs: (30 + random() * 60) * MINUTE,
     })
   events.push({ kind: 'restart', atMs: span * (0.4 + 0.2 * random()) })
-  if (options.injectDivergence) {
-    // Before a check, early enough that the checker's grace for D1 to catch up has passed.
-    events.push({
-      kind: 'inject',
-      atMs: Math.ceil(options.hours / 2) * HOUR - 10 * MINUTE,
-      workload: workload(),
-    })
-  }
+  if (options.injectDivergence) return withInjection(events, options.hours, options.agents)
   return events.sort((a, b) => a.atMs - b.atMs)
+}
+
+/**
+ * The schedule with one D1 row corrupted 10 minutes before the check of mid-run (past the checker's
+ * grace), on a workload nothing else touches from 30 minutes before to 30 minutes after that check: an
+ * interruption or a kill there, or the Worker restart, would legitimately change or hide the row.
+ */
+function withInjection(events: SoakEvent[], hours: number, agents: number): SoakEvent[] {
+  const check = Math.ceil(hours / 2) * HOUR
+  const atMs = check - 10 * MINUTE
+  const [calmFrom, calmTo] = [check - 30 * MINUTE, check + 30 * MINUTE]
+  const disturbs = (e: SoakEvent, workload: number) =>
+    (e.kind === 'restart' || ((e.kind === 'interrupt' || e.kind === 'kill') && e.workload === workload)) &&
+    e.atMs >= calmFrom &&
+    e.atMs <= calmTo
+  const quietest = Array.from({ length: agents }, (_, w) => w).sort(
+    (a, b) => events.filter((e) => disturbs(e, a)).length - events.filter((e) => disturbs(e, b)).length,
+  )[0]!
+  // What still disturbs it moves to after the calm (the run's last events may then fall in its quiet end).
+  const moved = events.map((e) =>
+    disturbs(e, quietest) ? { ...e, atMs: calmTo + (e.atMs - calmFrom) / 4 } : e,
+  )
+  return [...moved, { kind: 'inject' as const, atMs, workload: quietest }].sort((a, b) => a.atMs - b.atMs)
 }
 
 /** A small seeded PRNG (mulberry32): numbers in [0, 1). */

@@ -45,9 +45,24 @@ describe("the soak's schedule", () => {
     expect(warned.length).toBeLessThan(interruptions)
   })
 
-  it('injects the divergence only when asked, 10 minutes before a check of mid-run', () => {
-    const events = buildSchedule({ ...day, hours: 6, agents: 4, injectDivergence: true })
-    expect(events.filter((e) => e.kind === 'inject').map((e) => e.atMs)).toEqual([3 * HOUR - 10 * MINUTE])
+  it('injects the divergence only when asked, 10 minutes before the check of mid-run, where nothing else disturbs it', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const events = buildSchedule({ ...day, seed, hours: 2, agents: 2, injectDivergence: true })
+      const [inject, ...more] = events.filter((e) => e.kind === 'inject')
+      expect(more).toEqual([])
+      expect(inject).toMatchObject({ atMs: HOUR - 10 * MINUTE })
+      const near = (e: (typeof events)[number]) =>
+        e.atMs >= HOUR - 30 * MINUTE && e.atMs <= HOUR + 30 * MINUTE
+      const disturbing = events.filter(
+        (e) =>
+          near(e) &&
+          (e.kind === 'restart' ||
+            ((e.kind === 'interrupt' || e.kind === 'kill') && e.workload === inject!.workload)),
+      )
+      expect(disturbing).toEqual([])
+      expect(events.filter((e) => e.kind === 'restart')).toHaveLength(1)
+      expect(Math.max(...events.map((e) => e.atMs))).toBeLessThan(2 * HOUR)
+    }
   })
 })
 
