@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import * as z from 'zod'
+import { machineLine } from '../../bench/machine'
 import { ROOT } from '../fleet/control-plane'
 import { splitArgs } from '../fleet/args'
 import { stopAllProcesses } from '../fleet/processes'
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   const o = parsed.data
+  const machine = machineLine()
   const say = (line: string) =>
     process.stdout.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`)
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -62,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   })
   const out = resolve(o.out)
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)
+  writeFileSync(out, `${JSON.stringify({ ...result, machine }, null, 2)}\n`)
   process.stdout.write(`\n${formatReport(result)}\n\nwritten to ${out}\n`)
   if (result.run.state_dirs.length > 0)
     process.stdout.write(`state kept: ${result.run.state_dirs.join(' ')}\n`)
