@@ -147,3 +147,17 @@ function noticeFigure(n: NoticeLatency): string {
   const heard = n.p50_s === null ? 'none heard' : `p50 ${n.p50_s} s, max ${n.max_s} s`
   return n.unheard > 0 ? `${heard}, ${n.unheard} never heard` : heard
 }
+
+/** A ledger line with its dollars to the micro-dollar and its error to 0.001 %. */
+export function roundedLine(l: LedgerLine): LedgerLine {
+  const to = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits
+  return {
+    ...l,
+    windowHours: to(l.windowHours, 3),
+    ledgerCost: to(l.ledgerCost, 6),
+    billed: to(l.billed, 6),
+    ledgerBaseline: to(l.ledgerBaseline, 6),
+    expectedBaseline: to(l.expectedBaseline, 6),
+    errorPct: to(l.errorPct, 3),
+  }
+}

@@ -13,17 +13,15 @@ import { startTestWorker, type TestWorker } from '../../test/support/worker'
 import { startFleet, type Fleet } from '../fleet/fleet'
 import { liveGroupMembers } from '../fleet/processes'
 import { AvailabilityTracker, lostWorkloads } from './availability'
-import { readD1, SOAK_READS_VAR } from './d1-reader'
-import { ec2Snapshot, GrowingBill } from './ec2-view'
+import { Checkpoints } from './checkpoint'
+import { SOAK_READS_VAR } from './d1-reader'
 import { fireEvent, type EventContext } from './events'
-import { checkInvariants, duplicateLaunches } from './invariants'
-import { compareLedger, ledgerDivergences, pricedFrom, type LedgerLine } from './ledger'
+import { duplicateLaunches } from './invariants'
 import { LEGACY_DRIVER, LegacyFleet } from './legacy'
-import { failures, mergeDivergences, type FoundDivergence, type SoakResult } from './report'
-import { OrphanClock } from './orphans'
-import { CpuMeter, noticeLatency } from './sustain'
+import { failures, roundedLine, type SoakResult } from './report'
+import { CpuMeter, cpuCores, healthMs, noticeLatency } from './sustain'
 import { buildSchedule } from './schedule'
-import type { D1Snapshot, Ec2Snapshot, SoakLog } from './snapshot'
+import type { SoakLog } from './snapshot'
 
 export interface SoakOptions {
   hours: number
@@ -130,11 +128,8 @@ async function drive(world: World): Promise<SoakResult> {
   const end = start + options.hours * HOUR
   const schedule = buildSchedule({ ...options, zones: region.zones.length })
   const log: SoakLog = { notices: [], outages: [] }
-  const found = new Map<string, FoundDivergence>()
   const tracker = new AvailabilityTracker()
-  const orphans = new OrphanClock()
-  const bills = new GrowingBill()
-  const stats = { checks: 0, checkMaxMs: 0, health: [] as number[], loadMax: 0 }
+  const stats = { health: [] as number[], loadMax: 0 }
   // This process serves the fake EC2 and every IMDS: a blocked event loop is simulated time they miss.
   const loopDelay = monitorEventLoopDelay({ resolution: 20 })
   loopDelay.enable()
@@ -154,26 +149,18 @@ async function drive(world: World): Promise<SoakResult> {
     say: options.say,
   }
 
-  let last: { ec2: Ec2Snapshot; d1: D1Snapshot; ledger: LedgerLine[] } | null = null
+  const checkpoints = new Checkpoints({
+    worker,
+    clientId: world.clientId,
+    region,
+    addresses: context.addresses,
+    log,
+  })
   const check = async (isFinal: boolean) => {
-    const startedCheck = Date.now()
-    const d1 = await readD1(worker.url, worker.adminToken, world.clientId)
-    const ec2 = ec2Snapshot(region, { addresses: context.addresses, pricedFrom: pricedFrom(d1), bills })
-    const invariants = checkInvariants(ec2, d1, log)
-    const ledger = compareLedger(ec2, d1)
-    mergeDivergences(found, [...invariants.divergences, ...ledgerDivergences(ledger, ec2.at, isFinal)])
-    stats.checkMaxMs = Math.max(stats.checkMaxMs, Date.now() - startedCheck)
-    orphans.accrue(
-      ec2.at,
-      ec2.instances.filter((i) => invariants.orphans.includes(i.instanceId)),
-    )
-    stats.checks++
-    const healthy = log.outages.every(([, up]) => up !== null)
-    if (healthy) stats.health.push(await healthMs(worker.url))
-    last = { ec2, d1, ledger }
-    const hour = Math.round((ec2.at - start) / HOUR)
+    const { ec2, d1, orphans } = await checkpoints.check(isFinal)
+    if (log.outages.every(([, up]) => up !== null)) stats.health.push(await healthMs(worker.url))
     options.say(
-      `hour ${hour}/${options.hours}: ${found.size} divergence(s), ${d1.switches.length} switch(es), ${invariants.orphans.length} orphan(s), load ${loadavg()[0]!.toFixed(1)}`,
+      `hour ${Math.round((ec2.at - start) / HOUR)}/${options.hours}: ${checkpoints.found.size} divergence(s), ${d1.switches.length} switch(es), ${orphans.length} orphan(s), load ${loadavg()[0]!.toFixed(1)}`,
     )
   }
 
@@ -211,7 +198,7 @@ async function drive(world: World): Promise<SoakResult> {
   }
   await background
   loopDelay.disable()
-  const final = last!
+  const final = checkpoints.last!
   const lost = lostWorkloads(tracker.outagesUntil(final.ec2.at), log.notices, final.ec2.at)
   const health = [...stats.health].sort((a, b) => a - b)
   return {
@@ -221,30 +208,23 @@ async function drive(world: World): Promise<SoakResult> {
     legacy_agents: options.legacyAgents,
     ...context.counts,
     switches: final.d1.switches.length,
-    divergences: found.size,
+    divergences: checkpoints.found.size,
     lost_workloads: lost.length,
-    orphan_instance_hours: round(orphans.totalMs / HOUR, 3),
+    orphan_instance_hours: round(checkpoints.orphans.totalMs / HOUR, 3),
     duplicate_launches: duplicateLaunches(final.ec2),
     ledger_error_pct: round(Math.max(0, ...final.ledger.map((l) => l.errorPct)), 3),
     inject_divergence: options.injectDivergence,
     injected: context.injected,
-    divergence_list: [...found.values()].sort((a, b) => a.time.localeCompare(b.time)),
-    ledger: final.ledger.map((l) => ({
-      ...l,
-      ledgerCost: round(l.ledgerCost, 6),
-      billed: round(l.billed, 6),
-      ledgerBaseline: round(l.ledgerBaseline, 6),
-      expectedBaseline: round(l.expectedBaseline, 6),
-      errorPct: round(l.errorPct, 3),
-    })),
+    divergence_list: [...checkpoints.found.values()].sort((a, b) => a.time.localeCompare(b.time)),
+    ledger: final.ledger.map(roundedLine),
     run: {
       speed: options.speed,
       started_at: new Date(start).toISOString(),
       real_seconds: 0,
-      checks: stats.checks,
+      checks: checkpoints.count,
       worker_restart_real_seconds: context.restartRealSeconds,
       event_loop_delay_max_ms: Math.round(loopDelay.max / 1e6),
-      check_max_ms: stats.checkMaxMs,
+      check_max_ms: checkpoints.longestMs,
       cpu_cores: cpuCores(cpu.totals(), (Date.now() - startedReal) / 1000),
       health_p50_ms: health[Math.floor(health.length / 2)] ?? null,
       health_max_ms: health.at(-1) ?? null,
@@ -265,18 +245,6 @@ function addressOf(fleet: Fleet, workload: string): string {
   const address = [...ec2.state.addresses.values()].find((a) => a.instanceId === first?.instanceId)
   if (!address) throw new Error(`${workload} has no Elastic IP`)
   return address.allocationId
-}
-
-async function healthMs(url: string): Promise<number> {
-  const started = Date.now()
-  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) }).catch(() => null)
-  await response?.body?.cancel()
-  return Date.now() - started
-}
-
-/** CPU seconds per group as cores used on average over the run. */
-function cpuCores(seconds: Record<string, number>, realSeconds: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(seconds).map(([group, s]) => [group, round(s / realSeconds, 2)]))
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

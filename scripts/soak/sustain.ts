@@ -70,3 +70,18 @@ function cpuSecondsOf(pid: number): number | null {
     return null // gone
   }
 }
+
+/** How long GET /health takes, real ms (a slow Worker is simulated minutes at 80×). */
+export async function healthMs(url: string): Promise<number> {
+  const started = Date.now()
+  const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) }).catch(() => null)
+  await response?.body?.cancel()
+  return Date.now() - started
+}
+
+/** CPU seconds per group as cores used on average over the run. */
+export function cpuCores(seconds: Record<string, number>, realSeconds: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(seconds).map(([group, s]) => [group, Math.round((s / realSeconds) * 100) / 100]),
+  )
+}
