@@ -2,7 +2,7 @@
 import type { Divergence, Invariant } from './invariants'
 import type { Injected } from './events'
 import type { LedgerLine } from './ledger'
-import type { NoticeLatency } from './sustain'
+import { CONTROL_PLANE_SHARE_S, type NoticeLatency } from './sustain'
 
 export interface FoundDivergence {
   /** ISO time (simulated) of the first check that found it. */
@@ -45,6 +45,8 @@ export interface SoakResult {
     real_seconds: number
     checks: number
     worker_restart_real_seconds: number | null
+    /** Whether the machine kept up with the speed (sustain.ts keptUp). */
+    kept_up: boolean
     /** The longest the soak process (fake EC2, IMDS, supervisor) could not serve, real ms. */
     event_loop_delay_max_ms: number
     /** The longest check (D1 read, snapshot, bill, invariants), real ms. */
@@ -133,6 +135,13 @@ export function formatReport(result: SoakResult): string {
   ]
   const width = Math.max(...rows.map(([name]) => name.length))
   const lines = rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`)
+  if (!result.run.kept_up)
+    lines.push(
+      '',
+      `WARNING: the machine did not keep up with ${result.run.speed}× (notices reached the control plane after the`,
+      `agent's ${CONTROL_PLANE_SHARE_S} s share of their budget, or this process stalled): interruptions took the agents' own path`,
+      'for the speed, not the code. Run with a lower --speed (40× held here) to tell them apart.',
+    )
   if (result.divergence_list.length > 0) {
     lines.push('', 'divergences (first seen, invariant, workload: EC2 says | D1 says):')
     for (const d of result.divergence_list)

@@ -19,7 +19,7 @@ import { fireEvent, type EventContext } from './events'
 import { duplicateLaunches } from './invariants'
 import { LEGACY_DRIVER, LegacyFleet } from './legacy'
 import { failures, roundedLine, type SoakResult } from './report'
-import { CpuMeter, cpuCores, healthMs, noticeLatency } from './sustain'
+import { CpuMeter, cpuCores, healthMs, keptUp, noticeLatency } from './sustain'
 import { buildSchedule } from './schedule'
 import type { SoakLog } from './snapshot'
 
@@ -201,6 +201,8 @@ async function drive(world: World): Promise<SoakResult> {
   const final = checkpoints.last!
   const lost = lostWorkloads(tracker.outagesUntil(final.ec2.at), log.notices, final.ec2.at)
   const health = [...stats.health].sort((a, b) => a - b)
+  const notices = noticeLatency(log.notices, final.d1)
+  const loopDelayMaxMs = Math.round(loopDelay.max / 1e6)
   return {
     seed: options.seed,
     simulated_hours: options.hours,
@@ -223,12 +225,13 @@ async function drive(world: World): Promise<SoakResult> {
       real_seconds: 0,
       checks: checkpoints.count,
       worker_restart_real_seconds: context.restartRealSeconds,
-      event_loop_delay_max_ms: Math.round(loopDelay.max / 1e6),
+      kept_up: keptUp(notices, loopDelayMaxMs),
+      event_loop_delay_max_ms: loopDelayMaxMs,
       check_max_ms: checkpoints.longestMs,
       cpu_cores: cpuCores(cpu.totals(), (Date.now() - startedReal) / 1000),
       health_p50_ms: health[Math.floor(health.length / 2)] ?? null,
       health_max_ms: health.at(-1) ?? null,
-      notice_to_control_plane: noticeLatency(log.notices, final.d1),
+      notice_to_control_plane: notices,
       agent_offline_notifications: final.d1.notifications.filter((n) => n.kind === 'agent_offline').length,
       crons: { ...fleet.crons },
       load_average_1m_max: round(stats.loadMax, 2),

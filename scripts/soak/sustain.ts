@@ -6,6 +6,18 @@
 import { readFileSync } from 'node:fs'
 import type { D1Snapshot, SentNotice } from './snapshot'
 
+/** Of a notice's 120 simulated seconds, what the 5.x agent gives the control plane before acting alone. */
+export const CONTROL_PLANE_SHARE_S = 30
+
+/**
+ * Whether the run kept up with its speed: the control plane heard notices within the agent's share of
+ * the budget (p50), and this process (fake EC2, IMDS) never stalled a second. When not, interruptions
+ * took the agents' own path because the machine was slow, not because of the code.
+ */
+export function keptUp(notices: NoticeLatency, eventLoopDelayMaxMs: number): boolean {
+  return (notices.p50_s ?? 0) <= CONTROL_PLANE_SHARE_S && eventLoopDelayMaxMs < 1_000
+}
+
 export interface NoticeLatency {
   /** Simulated seconds from the notice in IMDS to the control plane's record of it, per notice heard. */
   p50_s: number | null

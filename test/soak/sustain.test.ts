@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { noticeLatency } from '../../scripts/soak/sustain'
+import { keptUp, noticeLatency } from '../../scripts/soak/sustain'
 import { T0, emptyD1 } from './world'
 
 describe('keeping up with the simulated clock', () => {
@@ -31,5 +31,12 @@ describe('keeping up with the simulated clock', () => {
       unheard: 1,
     })
     expect(noticeLatency([], d1)).toEqual({ p50_s: null, max_s: null, unheard: 0 })
+  })
+
+  it('says the run did not keep up when notices reached the control plane after the agent gave up on it, or this process stalled', () => {
+    expect(keptUp({ p50_s: 4.9, max_s: 40, unheard: 0 }, 300)).toBe(true)
+    expect(keptUp({ p50_s: null, max_s: null, unheard: 2 }, 300)).toBe(true)
+    expect(keptUp({ p50_s: 33, max_s: 44, unheard: 0 }, 300)).toBe(false)
+    expect(keptUp({ p50_s: 4.9, max_s: 40, unheard: 0 }, 1_500)).toBe(false)
   })
 })
