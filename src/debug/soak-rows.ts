@@ -11,7 +11,8 @@ import { operatorAuth } from '../auth'
 import type { AppEnv, Env } from '../env'
 import { ApiError } from '../errors'
 
-const TABLES = {
+/** One client's rows, each query bound to the client id. */
+const CLIENT_ROWS = {
   agents: `select id, logical_agent_id as logicalAgentId, instance_id as instanceId, status, agent_version as agentVersion,
       auto_terminate_enabled as autoTerminateEnabled, terminate_wait_seconds as terminateWaitSeconds, created_at as createdAt
     from agents where client_id = ?1`,
@@ -33,13 +34,15 @@ const TABLES = {
   segments: `select agent_id as agentId, instance_id as instanceId, role, mode, pool_id as poolId,
       instance_type as instanceType, region, started_at as startedAt, ended_at as endedAt
     from usage_segments where client_id = ?1`,
-  // Prices are the market's, whoever reported them.
-  spotPrices: `select pool_id as poolId, observed_at as at, price from spot_prices where ?1 is not null`,
-  onDemandPrices: `select instance_type as instanceType, region, observed_at as at, price
-    from ondemand_prices where ?1 is not null`,
 } as const
 
-export function isSoakReadsOn(env: Env): boolean {
+/** Prices are the market's, whoever reported them (the ledger prices a client's usage with them). */
+const MARKET_ROWS = {
+  spotPrices: `select pool_id as poolId, observed_at as at, price from spot_prices`,
+  onDemandPrices: `select instance_type as instanceType, region, observed_at as at, price from ondemand_prices`,
+} as const
+
+function isSoakReadsOn(env: Env): boolean {
   return (env as Env & { SOAK_READS?: string }).SOAK_READS === 'on'
 }
 
@@ -52,7 +55,12 @@ const soakReadsOn = createMiddleware<AppEnv>(async (c, next) => {
 
 soakRows.get('/:clientId', soakReadsOn, operatorAuth, async (c) => {
   const clientId = c.req.param('clientId')
-  const names = Object.keys(TABLES) as Array<keyof typeof TABLES>
-  const results = await c.env.DB.batch(names.map((name) => c.env.DB.prepare(TABLES[name]).bind(clientId)))
-  return c.json(Object.fromEntries(names.map((name, i) => [name, results[i]!.results])))
+  const queries = [
+    ...Object.entries(CLIENT_ROWS).map(
+      ([name, sql]) => [name, c.env.DB.prepare(sql).bind(clientId)] as const,
+    ),
+    ...Object.entries(MARKET_ROWS).map(([name, sql]) => [name, c.env.DB.prepare(sql)] as const),
+  ]
+  const results = await c.env.DB.batch(queries.map(([, statement]) => statement))
+  return c.json(Object.fromEntries(queries.map(([name], i) => [name, results[i]!.results])))
 })
