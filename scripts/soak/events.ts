@@ -133,8 +133,12 @@ export async function fireEvent(ctx: EventContext, event: SoakEvent): Promise<vo
         ctx.clientId,
         target,
       )
+      if (changed === 0) {
+        ctx.say(`inject: D1 has no instance row ${target} (${workload}) to corrupt`)
+        return
+      }
       ctx.injected = { time: new Date(now).toISOString(), workload: workload!, instance_id: target! }
-      ctx.say(`injected: ${target} (${workload}) marked terminated in D1 while EC2 runs it (${changed} row)`)
+      ctx.say(`injected: ${target} (${workload}) marked terminated in D1 while EC2 runs it`)
       return
     }
     default: {
