@@ -3,7 +3,8 @@
  * bench:dashboard), measures billable usage per agent-hour and failover time itself, projects the
  * monthly Cloudflare bill per 1,000 and 100,000 agents, and writes bench/results/*.json plus the
  * README summary table. BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
- * per-area benchmarks run (a comma list, `none` for none: their last results files are used).
+ * per-area benchmarks run (a comma list, `none` for none: their last results files are used; `soak`, the
+ * 24-hour soak of docs/soak.md, runs only when named).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -17,7 +18,9 @@ import { measureUsage, type UsageMeasurement } from './usage'
 
 const RESULTS = join(ROOT, 'bench', 'results')
 const ALL_AREAS = ['control-plane', 'agent', 'dashboard']
-const AREAS = process.env.BENCH_AREAS ? ALL_AREAS.filter((a) => process.env.BENCH_AREAS!.split(',').includes(a)) : ALL_AREAS
+/** Run only when named in BENCH_AREAS: the 24-hour soak takes ~20 minutes. */
+const ON_REQUEST = ['soak']
+const AREAS = process.env.BENCH_AREAS ? [...ALL_AREAS, ...ON_REQUEST].filter((a) => process.env.BENCH_AREAS!.split(',').includes(a)) : ALL_AREAS
 mkdirSync(RESULTS, { recursive: true })
 const machine = machineLine()
 const write = (name: string, data: object) => writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ ...data, machine }, null, 2)}\n`)
@@ -31,7 +34,7 @@ for (const area of AREAS) {
     continue
   }
   console.log(`\n== npm run ${script}`)
-  const run = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, stdio: 'inherit', timeout: 20 * 60_000 })
+  const run = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, stdio: 'inherit', timeout: 40 * 60_000 })
   areas[area] = run.status === 0 ? 'ok' : 'failed'
 }
 

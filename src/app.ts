@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import { configureClock } from './clock'
 import type { AppEnv } from './env'
 import { debug, meterD1 } from './debug/routes'
+import { soakRows } from './debug/soak-rows'
 import { ApiError, renderError } from './errors'
 import { adminClients } from './routes/admin/clients'
 import { agentApi } from './routes/agents'
@@ -25,6 +26,7 @@ export function buildApp() {
 
   app.route('/health', health)
   app.route('/__debug', debug)
+  app.route('/__debug/soak-rows', soakRows)
   app.route('/api/agents', agentApi)
   app.route('/api/admin/clients', adminClients)
   app.route('/api/client', forceSwitch)

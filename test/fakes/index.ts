@@ -11,6 +11,14 @@ export {
 export { directoryDisks, type Disks, type DiskFile, type DiskFiles } from './ec2/disks'
 export { seedWorkload, WORKLOAD_TAGS, WORKLOAD_USER_DATA, type SeededWorkload } from './ec2/workload'
 export type { Instance, Image, Snapshot, Address, Durations } from './ec2/model'
+export {
+  billOf,
+  chargeOf,
+  runningPeriods,
+  MINIMUM_BILLED_MS,
+  type BillOptions,
+  type InstanceCharge,
+} from './ec2/billing'
 export { startFakePricing, DEFAULT_ON_DEMAND, type FakePricing } from './pricing'
 export { startFakeImds, type FakeImds, type FakeImdsOptions } from './imds/server'
 export { imdsFor } from './imds/link'

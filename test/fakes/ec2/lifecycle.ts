@@ -97,6 +97,7 @@ export function beginTermination(
 function setState(instance: Instance, next: InstanceStateName, at: number): void {
   instance.state = next
   instance.stateSince = at
+  instance.stateLog.push({ state: next, at })
   if (next !== 'running') instance.status = 'not-applicable'
 }
 

@@ -50,6 +50,8 @@ export interface Instance {
   stateReason?: { code: string; message: string }
   /** AWS-side termination (spot reclaim), epoch ms */
   terminateAt?: number
+  /** Every state it entered and when, oldest first: what the bill (billing.ts) reads */
+  stateLog: Array<{ state: InstanceStateName; at: number }>
 }
 
 export interface Image {

@@ -60,6 +60,7 @@ export function createInstance(state: Ec2State, spec: InstanceSpec): Instance {
     state: 'pending',
     stateSince: now,
     status: 'not-applicable',
+    stateLog: [{ state: 'pending', at: now }],
   }
   state.instances.set(instanceId, instance)
   state.disks?.provision(instanceId, spec.imageId)

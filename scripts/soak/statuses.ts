@@ -1,0 +1,52 @@
+/**
+ * Invariant (d), and the replica half of (b): D1's instance rows match EC2 (`active` ↔ pending/running,
+ * `terminated` ↔ shutting-down/terminated; an id EC2 does not know is a divergence), a replica ended in
+ * D1 does not run in EC2, and a live replica neither points at a dead or unknown instance nor stays
+ * without one for STUCK_LAUNCH_MS.
+ */
+import { LIVE_REPLICA, isGone, isUp, iso, type Facts } from './facts'
+
+/** A replica still without an instance after this long is stuck. */
+export const STUCK_LAUNCH_MS = 30 * 60_000
+
+export function checkStatuses(f: Facts): void {
+  for (const row of f.d1.instances) {
+    const workload = f.workloadOfAgent.get(row.agentId) ?? '?'
+    const e = f.ec2ById.get(row.instanceId)
+    if (!e) {
+      f.diverge('d', workload, row.instanceId, 'no such instance', `instance ${row.instanceId} ${row.status}`)
+    } else if (row.status === 'active' && isGone(e) && f.settled(e.stateSince)) {
+      f.diverge('d', workload, row.instanceId, `${e.state} since ${iso(e.stateSince)}`, 'active')
+    } else if (
+      row.status === 'terminated' &&
+      isUp(e) &&
+      e.terminateAt === null &&
+      f.settled(row.terminatedAt ?? row.createdAt)
+    ) {
+      f.diverge('d', workload, row.instanceId, e.state, `terminated at ${iso(row.terminatedAt)}`)
+    }
+  }
+  for (const r of f.d1.replicas) {
+    const workload = f.workloadOfAgent.get(r.agentId) ?? '?'
+    const subject = `replica:${r.id}`
+    const e = r.instanceId ? f.ec2ById.get(r.instanceId) : undefined
+    const d1Says = `replica ${r.id} ${r.status}`
+    if (!LIVE_REPLICA.has(r.status)) {
+      if ((r.status === 'terminated' || r.status === 'failed') && e && isUp(e) && f.settled(e.launchTime))
+        f.diverge('d', workload, subject, `${e.instanceId} ${e.state}`, d1Says)
+    } else if (!r.instanceId) {
+      if (r.createdAt + STUCK_LAUNCH_MS <= f.at)
+        f.diverge(
+          'b',
+          workload,
+          subject,
+          'no instance launched for it',
+          `${d1Says} since ${iso(r.createdAt)}`,
+        )
+    } else if (!e) {
+      f.diverge('b', workload, subject, `no instance ${r.instanceId}`, `${d1Says} on ${r.instanceId}`)
+    } else if (isGone(e) && f.settled(e.stateSince)) {
+      f.diverge('b', workload, subject, `${e.instanceId} ${e.state} since ${iso(e.stateSince)}`, d1Says)
+    }
+  }
+}
