@@ -211,9 +211,14 @@ describe('dashboard in Chromium', () => {
     )
     await page.goto(`${worker.url}/c/${acme.id}/savings`)
     const [savings] = await Promise.all([page.waitForEvent('download'), page.click('#export-savings')])
-    const lines = (await readFile((await savings.path())!, 'utf8')).trim().split('\r\n')
-    expect(lines).toHaveLength(1 + 4)
-    expect(lines[1]).toContain(acme.agentId)
+    const [header, ...rows] = (await readFile((await savings.path())!, 'utf8')).trim().split('\r\n')
+    expect(header).toBe('day,agent_id,baseline_cost_usd,primary_cost_usd,replica_cost_usd,overlap_cost_usd,savings_usd')
+    // The four finished days written above, and the running agent's live days (today, and yesterday
+    // when the run spans midnight).
+    const liveDays = [0, 1].map((d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10))
+    expect(rows.filter((r) => !liveDays.includes(r.slice(0, 10)))).toHaveLength(4)
+    expect(rows.length).toBeGreaterThan(4)
+    for (const row of rows) expect(row.split(',')[1]).toBe(acme.agentId)
   })
 
   it("keeps a client user out of another client's agent", async () => {
