@@ -408,6 +408,10 @@ export class InstalledAgent {
   private async call(method: string, path: string, route: string, body?: unknown): Promise<unknown> {
     const started = performance.now()
     let status = 0
+    // A timer of its own: Node 20 loses an AbortSignal.timeout inside AbortSignal.any to the garbage
+    // collector, and then a call the control plane never answers waits forever, not 30 s.
+    const timeout = new AbortController()
+    const timer = setTimeout(() => timeout.abort(), 30_000)
     try {
       const response = await fetch(`${this.options.serverUrl}${path}`, {
         method,
@@ -416,7 +420,7 @@ export class InstalledAgent {
           ...(body ? { 'Content-Type': 'application/json' } : {}),
         },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.any([AbortSignal.timeout(30_000), this.abort.signal]),
+        signal: AbortSignal.any([timeout.signal, this.abort.signal]),
       })
       status = response.status
       const text = await response.text()
@@ -424,6 +428,7 @@ export class InstalledAgent {
     } catch {
       return null
     } finally {
+      clearTimeout(timer)
       this.options.recorder?.record(route, performance.now() - started, status)
     }
   }

@@ -33,6 +33,9 @@ interface PriceTerm {
   priceDimensions?: Record<string, { pricePerUnit?: { USD?: string } }>
 }
 
+/** IMDS answers in milliseconds; the installed agent gives it a few seconds. */
+const IMDS_TIMEOUT_MS = 5_000
+
 export interface LaunchOrder {
   instanceType: string
   az: string
@@ -66,6 +69,8 @@ export class InstanceAccess {
       endpoint: endpoints.ec2Url,
       region,
       maxAttempts: 1,
+      // botocore's own timeouts: a call never waits for ever.
+      requestHandler: { connectionTimeout: 60_000, requestTimeout: 60_000 },
       credentials: () => this.credentials(),
     })
   }
@@ -241,10 +246,12 @@ export class InstanceAccess {
         await fetch(`${this.imdsUrl}/latest/api/token`, {
           method: 'PUT',
           headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21600' },
+          signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
         })
       ).text()
       const res = await fetch(`${this.imdsUrl}/latest/${path}`, {
         headers: { 'X-aws-ec2-metadata-token': this.token },
+        signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
       })
       if (res.status === 401 && attempt === 0) {
         this.token = null
