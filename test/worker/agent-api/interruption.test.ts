@@ -628,6 +628,43 @@ describe('a replacement refused for capacity', () => {
     expect((await ask(legacy)).status).toBe(409)
   })
 
+  it('planned on-demand but launched as spot, the replica and its switch say spot, as EC2 holds it', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const notice = noticeOf(a)
+    expect((await call('POST', `${base(a)}/termination-imminent`, notice.body, a.client.auth)).status).toBe(
+      409,
+    )
+    const created = await call(
+      'POST',
+      `${base(a)}/create-emergency-replica`,
+      {
+        signal_type: 'termination-notice',
+        instance_id: a.instanceId,
+        termination_time: notice.body.termination_time,
+      },
+      a.client.auth,
+    )
+    // The answer says what to launch (the 5.x agent launched spot when it did not).
+    expect(created.json).toMatchObject({ mode: 'ondemand', pool: { id: `${type}.us-east-1a` } })
+    const replicaInstance = ec2Id()
+    const put = await call(
+      'PUT',
+      `${base(a)}/replicas/${created.json.replica_id}`,
+      { instance_id: replicaInstance, status: 'syncing', mode: 'spot' },
+      a.client.auth,
+    )
+    expect(put.json).toMatchObject({ status: 'promoted' })
+    expect((await rowsOf(replicas, a.agentId))[0]).toMatchObject({
+      mode: 'spot',
+      instanceId: replicaInstance,
+    })
+    expect((await rowsOf(switches, a.agentId)).map((s) => [s.trigger, s.newMode, s.newPoolId])).toEqual([
+      ['interruption', 'spot', `${type}.us-east-1a`],
+    ])
+    expect(await instanceRow(replicaInstance)).toMatchObject({ mode: 'spot', poolId: `${type}.us-east-1a` })
+  })
+
   it('that nobody launched before the interrupted instance ended is recorded as failed, not left launching', async () => {
     const { a } = await spotAgent()
     const { notice } = await noticeWithoutReplica(a)
