@@ -95,6 +95,7 @@ export async function promoteForNotice(
     agent,
     {
       keep: replica.id,
+      primaryInstanceId: replica.instanceId,
       primaryPoolId: replica.mode === 'spot' ? replica.poolId : null,
       allLaunching: true,
       reason: `moot: replica ${replica.id} was promoted for the interruption of ${interrupted ?? 'the primary'}`,
