@@ -123,6 +123,21 @@ describe('replicas', () => {
     expect(retired).toEqual(['replica rep-p promoted'])
   })
 
+  it("moves the Elastic IP the old primary holds when the public IP the command names is not one (the instance's own, registered before a switch moved the address onto it)", async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    const pending = pendingReplica()
+    const result = await runPromoteReplica(
+      ctx,
+      promote('rep-i', pending.instanceId, {
+        old_instance_id: w.instanceId,
+        old_public_ip: '54.0.0.9',
+        not_after: new Date(clock.now() + 120_000).toISOString(),
+      }),
+    )
+    expect(result).toMatchObject({ ok: true, message: expect.stringContaining(w.publicIp) })
+    expect(ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(pending.instanceId)
+  })
+
   it('gives the move up before its own interruption ends when the replica does not run, and says so', async () => {
     const { ctx, retired } = actionContext(ec2, w, clock)
     const pending = pendingReplica()

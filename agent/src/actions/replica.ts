@@ -190,14 +190,21 @@ export async function runPromoteReplica(
   }
 }
 
-/** The workload's Elastic IP: found by the old primary's public IP the command names, else the one here. */
+/**
+ * The workload's Elastic IP: found by the old primary's public IP the command names, else the one the
+ * old primary holds while it runs (the IP the control plane knows may be the instance's own, when the
+ * address moved onto it after it registered: a switch's new instance).
+ */
 async function workloadAddress(
   ctx: ActionContext,
   command: Extract<Command, { command_type: 'promote_replica' }>,
 ) {
-  if (command.old_public_ip) return addressWithIp(ctx, command.old_public_ip)
-  if (ctx.self.instanceId === command.replica_instance_id) return null
-  const { address, left } = await addressToFollow(ctx)
+  const named = command.old_public_ip ? await addressWithIp(ctx, command.old_public_ip) : null
+  if (named) return named
+  const onReplica = ctx.self.instanceId === command.replica_instance_id
+  const old = command.old_instance_id ?? (onReplica ? null : ctx.self.instanceId)
+  if (!old || old === command.replica_instance_id) return null
+  const { address, left } = await addressToFollow(ctx, old)
   if (left.length > 0)
     ctx.log.warn('promote: only one Elastic IP can follow; these stay behind', {
       command_id: command.id,
