@@ -18,6 +18,7 @@ import {
 } from '../db/schema'
 import { newId } from '../ids'
 import { poolIdOf } from '../prices/pool-id'
+import { recordPublicIp } from './instances'
 import { downtimeMs, durationMs } from './switch-times'
 
 type Mode = (typeof MODES)[number]
@@ -37,6 +38,8 @@ export interface SwitchReport {
   trigger: string
   old: SwitchSide | null
   new: SwitchSide & { instanceId: string }
+  /** The Elastic IP that followed onto the new instance: what a later promotion moves on. */
+  newPublicIp: string | null
   snapshotUsed: boolean | null
   amiId: string | null
   prices: { onDemand: number | null; oldSpot: number | null; newSpot: number | null }
@@ -61,6 +64,7 @@ export async function recordSwitchReport(
   const previous = await findPrevious(db, agent, report)
   if (previous.row) {
     await completeSwitch(db, agent, previous.row, report, now)
+    if (report.newPublicIp) await recordPublicIp(db, agent, report.new.instanceId, report.newPublicIp, now)
     return { switchId: previous.row.id, created: false }
   }
   const oldSide = report.old
@@ -93,7 +97,7 @@ export async function recordSwitchReport(
       receivedAt: now,
       oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
     }),
-    upsertNewInstance(db, agent, newSide, newPoolId, now),
+    upsertNewInstance(db, agent, newSide, newPoolId, report.newPublicIp, now),
     db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
     db.insert(notifications).values(switchNotification(agent, report, now)),
   ] as const
@@ -275,9 +279,11 @@ function upsertNewInstance(
   agent: Agent,
   side: SwitchReport['new'],
   poolId: string | null,
+  publicIp: string | null,
   now: number,
 ) {
   const facts = {
+    ...(publicIp ? { publicIp } : {}),
     agentId: agent.id,
     instanceType: side.instanceType,
     region: side.region,

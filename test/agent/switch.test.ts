@@ -91,7 +91,8 @@ describe('runSwitch', () => {
     expect(report.command_id).toBe('cmd-switch-1')
     expect(report.trigger).toBe('manual')
     expect(report.old_instance).toMatchObject({ instance_id: w.instanceId, mode: 'ondemand', pool_id: null })
-    expect(report.new_instance).toMatchObject({ instance_id: fresh!.instanceId, mode: 'spot', pool_id: 't3.medium.us-east-1b', az: 'us-east-1b' })
+    // public_ip: the Elastic IP that followed, which a later promotion must find (the new instance registered with its own).
+    expect(report.new_instance).toMatchObject({ instance_id: fresh!.instanceId, mode: 'spot', pool_id: 't3.medium.us-east-1b', az: 'us-east-1b', public_ip: w.publicIp })
     expect(report.snapshot).toEqual({ used: true, ami_id: image.imageId })
     expect(report.timing.traffic_switched_at).toBeTruthy()
   })

@@ -100,6 +100,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       launchedAt: Number(state.progressOf(command.id).launchedAt ?? readyAt),
       readyAt,
       switchedAt,
+      publicIp: address?.publicIp ?? null,
     })
     step({ report: JSON.stringify(report) })
     ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', report)
@@ -182,7 +183,17 @@ function switchReport(
   command: SwitchCommand,
   source: InstanceFacts,
   target: Target,
-  t: { newInstanceId: string; imageId: string; started: number; amiCreatedAt: number; launchedAt: number; readyAt: number; switchedAt: number },
+  t: {
+    newInstanceId: string
+    imageId: string
+    started: number
+    amiCreatedAt: number
+    launchedAt: number
+    readyAt: number
+    switchedAt: number
+    /** The Elastic IP that followed, so the control plane names it in a later promotion. */
+    publicIp: string | null
+  },
 ) {
   const { self } = ctx
   return {
@@ -205,6 +216,7 @@ function switchReport(
       ami_id: t.imageId,
       mode: target.mode,
       pool_id: target.mode === 'spot' ? `${target.instanceType}.${target.az}` : null,
+      public_ip: t.publicIp,
     },
     snapshot: { used: true, ami_id: t.imageId },
     timing: {
