@@ -18,6 +18,8 @@ import {
 } from '../db/schema'
 import { newId } from '../ids'
 import { poolIdOf } from '../prices/pool-id'
+import { MAX_NOTICE_MS } from '../replicas/notice'
+import { endingStatus } from './instance-end'
 import { recordPublicIp } from './instances'
 import { downtimeMs, durationMs } from './switch-times'
 
@@ -227,18 +229,19 @@ async function completeSwitch(
 }
 
 /**
- * When the old instance ended, in server time: its confirmation's receipt, except for an interruption,
+ * When the old instance ends, in server time: its confirmation's receipt, except for an interruption,
  * whose reported end is AWS's notice time (IMDS's clock, not the agent's): the report may arrive long
- * after it (the control plane was unreachable), and the ledger must not bill the gap.
+ * after it (the control plane was unreachable), and the ledger must not bill the gap; or before it,
+ * and the instance runs (`terminating`) until then.
  */
 function endOfOld(trigger: string, reportedEnd: number | null, now: number): number {
-  return trigger === 'interruption' && reportedEnd !== null ? Math.min(now, reportedEnd) : now
+  return trigger === 'interruption' && reportedEnd !== null ? Math.min(now + MAX_NOTICE_MS, reportedEnd) : now
 }
 
 function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: number, now: number) {
   return db
     .update(instances)
-    .set({ status: 'terminated', terminatedAt: endedAt, updatedAt: now })
+    .set({ status: endingStatus(endedAt, now), terminatedAt: endedAt, updatedAt: now })
     .where(
       and(
         eq(instances.clientId, agent.clientId),

@@ -18,7 +18,7 @@ import {
 export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
 export const MODES = ['spot', 'ondemand', 'unknown'] as const
-export const INSTANCE_STATUSES = ['active', 'terminated'] as const
+export const INSTANCE_STATUSES = ['active', 'terminating', 'terminated'] as const
 export const COMMAND_STATUSES = [
   'queued',
   'delivered',

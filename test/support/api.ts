@@ -51,6 +51,8 @@ export interface InstanceRow {
   currentMode: string
   currentPoolId: string | null
   isActive: boolean
+  /** As true now: `terminating` until an interrupted instance's notice time. */
+  status: 'active' | 'terminating' | 'terminated'
 }
 
 export interface NotificationRow {
