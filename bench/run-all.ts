@@ -2,7 +2,7 @@
  * `npm run bench`: runs the per-area benchmarks that exist (bench:control-plane, bench:agent,
  * bench:dashboard), measures billable usage per agent-hour and failover time itself, projects the
  * monthly Cloudflare bill per 1,000 and 100,000 agents, and writes bench/results/*.json plus the
- * README summary table. BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
+ * summary table of docs/benchmarks.md. BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
  * per-area benchmarks run (a comma list, `none` for none: their last results files are used; `soak`, the
  * 24-hour soak of docs/soak.md, runs only when named).
  */
@@ -13,19 +13,24 @@ import { ROOT } from '../scripts/fleet/control-plane'
 import { projectMonthlyBill, WORKERS_PAID_PRICES, type UsagePerAgentHour } from './cost'
 import { measureFailover } from './failover'
 import { machineLine } from './machine'
-import { readResults, summaryTable, writeIntoReadme } from './summary'
+import { readResults, summaryTable, writeBetweenMarkers } from './summary'
 import { measureUsage, type UsageMeasurement } from './usage'
 
 const RESULTS = join(ROOT, 'bench', 'results')
 const ALL_AREAS = ['control-plane', 'agent', 'dashboard']
 /** Run only when named in BENCH_AREAS: the 24-hour soak takes ~20 minutes. */
 const ON_REQUEST = ['soak']
-const AREAS = process.env.BENCH_AREAS ? [...ALL_AREAS, ...ON_REQUEST].filter((a) => process.env.BENCH_AREAS!.split(',').includes(a)) : ALL_AREAS
+const AREAS = process.env.BENCH_AREAS
+  ? [...ALL_AREAS, ...ON_REQUEST].filter((a) => process.env.BENCH_AREAS!.split(',').includes(a))
+  : ALL_AREAS
 mkdirSync(RESULTS, { recursive: true })
 const machine = machineLine()
-const write = (name: string, data: object) => writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ ...data, machine }, null, 2)}\n`)
+const write = (name: string, data: object) =>
+  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ ...data, machine }, null, 2)}\n`)
 
-const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+const scripts = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts
 const areas: Record<string, 'ok' | 'failed' | 'absent'> = {}
 for (const area of AREAS) {
   const script = `bench:${area}`
@@ -34,7 +39,11 @@ for (const area of AREAS) {
     continue
   }
   console.log(`\n== npm run ${script}`)
-  const run = spawnSync('npm', ['run', '--silent', script], { cwd: ROOT, stdio: 'inherit', timeout: 40 * 60_000 })
+  const run = spawnSync('npm', ['run', '--silent', script], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    timeout: 40 * 60_000,
+  })
   areas[area] = run.status === 0 ? 'ok' : 'failed'
 }
 
@@ -65,7 +74,9 @@ const perAgentHour = (u: UsageMeasurement): UsagePerAgentHour => ({
   d1RowsWritten: u.d1RowsWrittenPerAgentHour ?? u.d1RowsInsertedPerAgentHour,
 })
 const bills = Object.fromEntries(
-  Object.values(usage).flatMap((u) => [1_000, 100_000].map((n) => [`${u.kind}_${n}`, projectMonthlyBill(n, perAgentHour(u))])),
+  Object.values(usage).flatMap((u) =>
+    [1_000, 100_000].map((n) => [`${u.kind}_${n}`, projectMonthlyBill(n, perAgentHour(u))]),
+  ),
 )
 write('cost', {
   monthly_usd_per_1000_push_agents: bills.push_1000!.totalUsd,
@@ -74,16 +85,20 @@ write('cost', {
   monthly_usd_per_100000_legacy_agents: bills.legacy_100000!.totalUsd,
   prices: WORKERS_PAID_PRICES,
   assumptions: {
-    d1_rows_written: "the Worker's D1 meter (sum of meta.rows_written) over the measuring window; rows inserted when the meter is off",
+    d1_rows_written:
+      "the Worker's D1 meter (sum of meta.rows_written) over the measuring window; rows inserted when the meter is off",
     d1_rows_read_per_request: ASSUMED_D1_ROWS_READ_PER_REQUEST,
-    cpu_ms_per_request: 'workerd CPU under wrangler dev (Worker + Durable Objects + local SQLite) / requests: an upper bound',
-    do_active_seconds: 'Durable Object requests × median latency of those routes (hibernated sockets bill no duration)',
-    do_requests: 'one RPC per request of register, heartbeat, pending-commands, executed and stream; socket messages at 20:1',
+    cpu_ms_per_request:
+      'workerd CPU under wrangler dev (Worker + Durable Objects + local SQLite) / requests: an upper bound',
+    do_active_seconds:
+      'Durable Object requests × median latency of those routes (hibernated sockets bill no duration)',
+    do_requests:
+      'one RPC per request of register, heartbeat, pending-commands, executed and stream; socket messages at 20:1',
   },
   bills,
 })
 
 const results = readResults(RESULTS)
 const table = summaryTable(results, machine, new Date())
-writeIntoReadme(join(ROOT, 'README.md'), table)
+writeBetweenMarkers(join(ROOT, 'docs', 'benchmarks.md'), table)
 console.log(`\nareas: ${JSON.stringify(areas)}\n\n${table}`)

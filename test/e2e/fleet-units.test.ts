@@ -1,10 +1,10 @@
-/** The fleet's and the benchmark's pure parts: the market, the signal schedule, options, the bill, the README table. */
+/** The fleet's and the benchmark's pure parts: the market, the signal schedule, options, the bill, the benchmarks table. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { projectMonthlyBill, WORKERS_PAID_PRICES } from '../../bench/cost'
-import { summaryTable, writeIntoReadme, START_MARKER, END_MARKER } from '../../bench/summary'
+import { summaryTable, writeBetweenMarkers, START_MARKER, END_MARKER } from '../../bench/summary'
 import { FAST_SPEED, parseStartOptions, splitArgs } from '../../scripts/fleet/args'
 import { spotPrice, spotPrices } from '../../scripts/fleet/market'
 import { signalsBetween, SIGNAL_EVERY_HOURS } from '../../scripts/fleet/signals'
@@ -43,17 +43,30 @@ describe('the simulated market', () => {
 
 describe('npm start options', () => {
   it('reads --agents, --real-time=false, --port and --state-dir, and refuses unknown ones', () => {
-    expect(parseStartOptions(['--agents', '5', '--real-time=false', '--port=9999', '--state-dir', '/tmp/x'])).toEqual({ agents: 5, speed: FAST_SPEED, port: 9999, stateDir: '/tmp/x' })
+    expect(
+      parseStartOptions(['--agents', '5', '--real-time=false', '--port=9999', '--state-dir', '/tmp/x']),
+    ).toEqual({ agents: 5, speed: FAST_SPEED, port: 9999, stateDir: '/tmp/x' })
     expect(parseStartOptions([]).agents).toBe(3)
     expect(parseStartOptions([]).speed).toBe(1)
     expect(() => parseStartOptions(['--agent', '2'])).toThrow(/agent/)
     expect(() => parseStartOptions(['--agents', 'many'])).toThrow(/--agents/)
-    expect(splitArgs(['interrupt', 'agent-1', '--in', '30'])).toEqual({ words: ['interrupt', 'agent-1'], flags: { in: '30' } })
+    expect(splitArgs(['interrupt', 'agent-1', '--in', '30'])).toEqual({
+      words: ['interrupt', 'agent-1'],
+      flags: { in: '30' },
+    })
   })
 })
 
 describe('the projected bill', () => {
-  const idle = { workerRequests: 0, cpuMsPerRequest: 0, doRequests: 0, webSocketMessages: 0, doActiveSeconds: 0, d1RowsRead: 0, d1RowsWritten: 0 }
+  const idle = {
+    workerRequests: 0,
+    cpuMsPerRequest: 0,
+    doRequests: 0,
+    webSocketMessages: 0,
+    doActiveSeconds: 0,
+    d1RowsRead: 0,
+    d1RowsWritten: 0,
+  }
 
   it('is the base price alone while usage stays within what Workers Paid includes', () => {
     expect(projectMonthlyBill(10, idle).totalUsd).toBe(WORKERS_PAID_PRICES.baseMonthly)
@@ -72,29 +85,52 @@ describe('the projected bill', () => {
   })
 })
 
-describe('the README table', () => {
+describe('the benchmarks table of docs/benchmarks.md', () => {
   it('lists every numeric figure with the machine and replaces only the text between the markers', () => {
-    const table = summaryTable({ agent: { rss_mb: 41.5, bundle_bytes: 123456, machine: 'x' }, cost: { prices: { baseMonthly: 5 } } }, 'test machine', new Date(t0))
+    const table = summaryTable(
+      { agent: { rss_mb: 41.5, bundle_bytes: 123456, machine: 'x' }, cost: { prices: { baseMonthly: 5 } } },
+      'test machine',
+      new Date(t0),
+    )
     expect(table).toContain('test machine')
     expect(table).toContain('| agent | rss_mb | 41.5 |')
     expect(table).toContain('| agent | bundle_bytes | 123,456 |')
     expect(table).toContain('| cost | prices.baseMonthly | 5 |')
     const readme = join(mkdtempSync(join(tmpdir(), 'readme-')), 'README.md')
     writeFileSync(readme, `# X\n\n${START_MARKER}\nold\n${END_MARKER}\n\n## After\n`)
-    writeIntoReadme(readme, 'new table')
-    expect(readFileSync(readme, 'utf8')).toBe(`# X\n\n${START_MARKER}\nnew table\n${END_MARKER}\n\n## After\n`)
+    writeBetweenMarkers(readme, 'new table')
+    expect(readFileSync(readme, 'utf8')).toBe(
+      `# X\n\n${START_MARKER}\nnew table\n${END_MARKER}\n\n## After\n`,
+    )
   })
 })
 
 describe('the installed-agent bodies', () => {
-  const identity: LegacyIdentity = { version: '4.0.0', token: 'tok', logicalAgentId: 'web-9', instanceId: 'i-0123456789abcdef0', instanceType: 't3.medium', region: 'us-east-1', az: 'us-east-1b', mode: 'spot' }
+  const identity: LegacyIdentity = {
+    version: '4.0.0',
+    token: 'tok',
+    logicalAgentId: 'web-9',
+    instanceId: 'i-0123456789abcdef0',
+    instanceType: 't3.medium',
+    region: 'us-east-1',
+    az: 'us-east-1b',
+    mode: 'spot',
+  }
 
   it('keep the files’ keys and carry the emulated identity', () => {
-    expect(registerBody(identity)).toMatchObject({ client_token: 'tok', logical_agent_id: 'web-9', instance_id: 'i-0123456789abcdef0', agent_version: '4.0.0', public_ip: null })
+    expect(registerBody(identity)).toMatchObject({
+      client_token: 'tok',
+      logical_agent_id: 'web-9',
+      instance_id: 'i-0123456789abcdef0',
+      agent_version: '4.0.0',
+      public_ip: null,
+    })
     const v3 = registerBody({ ...identity, version: '3.2.0' })
     expect(v3.agent_version).toBe('3.2.0')
     expect(v3).not.toHaveProperty('mode')
-    const report = pricingBody(identity, { 'us-east-1a': 0.02, 'us-east-1b': 0.01 }, 0.0416) as { pricing: { cheapest_pool: unknown; current_spot_price: number } }
+    const report = pricingBody(identity, { 'us-east-1a': 0.02, 'us-east-1b': 0.01 }, 0.0416) as {
+      pricing: { cheapest_pool: unknown; current_spot_price: number }
+    }
     expect(report.pricing.cheapest_pool).toEqual({ pool_id: 't3.medium.us-east-1b', price: 0.01 })
     expect(report.pricing.current_spot_price).toBe(0.01)
   })
