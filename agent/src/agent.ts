@@ -129,6 +129,24 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     return
   }
   if (registration.kind === 'stopped') return
+  if (registration.kind === 'deleted') {
+    log.warn('this agent was deleted in the dashboard: it runs its uninstall, then stops for good', {
+      agent_id: registration.agentId,
+      command_id: registration.commandId,
+    })
+    // Its command routes serve it that command only; run like any other, it retires the agent.
+    intake = createIntake(ctx)
+    while (!stopped.aborted) {
+      const reply = await link.pendingCommands(self.instanceId)
+      const uninstall = reply.ok ? reply.body.find((c) => c.id === registration.commandId) : undefined
+      if (uninstall) intake.offer(uninstall, 'poll')
+      await clock.sleep(config.intervals.pendingCommands * 1000, stopped)
+    }
+    await intake.idle()
+    if (!(await link.drain(isRetired && !signal.aborted ? Infinity : 10_000, signal)))
+      log.warn('reports left undelivered', { count: link.pendingReports })
+    return
+  }
   const registered = registration.body
   state.rememberLogicalAgentId(logicalAgentId)
   agentConfig = registered.config ?? null

@@ -3,7 +3,8 @@
  * answered 409 `standby` while the primary runs: the agent stays passive (nothing else is sent: no
  * heartbeat, no command poll, no monitor) and asks again after `retry_after_seconds`, until the
  * control plane promotes the replica (200: it registers as the workload's agent) or says the replica
- * ended (410 `replica_ended`: the agent stops for good).
+ * ended (410 `replica_ended`: the agent stops for good). A deleted agent is answered 410 `uninstall`
+ * with the command it still has to run (and nothing else).
  */
 import * as z from 'zod'
 import { backoffMs, type Clock } from './clock'
@@ -13,11 +14,13 @@ import type { Registered } from './link/http'
 import type { Log } from './log'
 import { AGENT_VERSION } from './version'
 
-/** How the control plane answers a replica that is not promoted (409) or has ended (410). */
-const ReplicaAnswer = z.object({
-  action: z.enum(['standby', 'replica_ended']),
+/** How the control plane answers a replica that is not promoted (409) or has ended (410), or a deleted agent (410). */
+const RefusalAnswer = z.object({
+  action: z.enum(['standby', 'replica_ended', 'uninstall']),
   replica_id: z.string().nullish(),
   retry_after_seconds: z.number().positive().max(3600).optional(),
+  agent_id: z.string().min(1).max(100).optional(),
+  command_id: z.string().min(1).max(100).nullish(),
 })
 
 /** A standby replica asks again this often when the answer names no interval. */
@@ -27,6 +30,8 @@ export type Registration =
   | { kind: 'registered'; body: Registered }
   /** The replica ended (terminated, failed...): this agent has nothing to do, ever. */
   | { kind: 'replica_ended'; replicaId: string | null }
+  /** The agent was deleted in the dashboard: its `uninstall` is the one thing it still runs. */
+  | { kind: 'deleted'; agentId: string; commandId: string }
   | { kind: 'stopped' }
 
 /** What `POST /api/agents/register` carries. */
@@ -60,10 +65,10 @@ export async function register(
   while (!signal.aborted) {
     const reply = await link.register(body)
     if (reply.ok) return { kind: 'registered', body: reply.body }
-    const replica = ReplicaAnswer.safeParse(reply.body)
-    if (reply.status === 409 && replica.success && replica.data.action === 'standby') {
-      const retryInS = replica.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS
-      const fields = { replica_id: replica.data.replica_id ?? body.replica_id ?? null, retry_in_s: retryInS }
+    const refusal = RefusalAnswer.safeParse(reply.body)
+    if (reply.status === 409 && refusal.success && refusal.data.action === 'standby') {
+      const retryInS = refusal.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS
+      const fields = { replica_id: refusal.data.replica_id ?? body.replica_id ?? null, retry_in_s: retryInS }
       if (standby) log.debug('standby replica: not promoted yet', fields)
       else log.info('standby replica: passive until the control plane promotes it', fields)
       standby = true
@@ -71,8 +76,13 @@ export async function register(
       await clock.sleep(retryInS * 1000, signal)
       continue
     }
-    if (reply.status === 410 && replica.success && replica.data.action === 'replica_ended') {
-      return { kind: 'replica_ended', replicaId: replica.data.replica_id ?? body.replica_id ?? null }
+    if (reply.status === 410 && refusal.success && refusal.data.action === 'replica_ended') {
+      return { kind: 'replica_ended', replicaId: refusal.data.replica_id ?? body.replica_id ?? null }
+    }
+    const uninstall = refusal.success && refusal.data.action === 'uninstall' ? refusal.data : null
+    if (reply.status === 410 && uninstall?.agent_id && uninstall.command_id) {
+      link.agentId = uninstall.agent_id
+      return { kind: 'deleted', agentId: uninstall.agent_id, commandId: uninstall.command_id }
     }
     if (reply.status === 410) log.error('this agent was deleted in the dashboard; re-enable it there')
     const wait = backoffMs(failures++, 1_000, 60_000)

@@ -87,6 +87,8 @@ export class AgentSupervisor {
       this.slots.delete(key)
       await slot.handle.stop()
     }
+    // Stopped while an agent above was stopping: an agent started now would outlive the fleet.
+    if (this.stopped) return
     for (const [key, { instance, launcher }] of wanted) {
       const slot = this.slots.get(key)
       if (!slot) this.slots.set(key, this.start(instance, launcher, 0, now))

@@ -81,14 +81,16 @@ export function startProcess(
   const track = (table: ProcessRow[]) => {
     const root = table.find((p) => p.pid === pid)
     if (root && !done && !seen.has(pid)) seen.set(pid, root.startTime)
-    for (const p of descendantsIn(table, pid)) seen.set(p.pid, p.startTime)
-    // The same process, not a reused pid; a group outlives its leader and its id is not reused meanwhile.
-    return table.filter((p) => isLive(p) && (p.pgid === pid || seen.get(p.pid) === p.startTime))
+    // Only while the pid is still this process: once another holds it, what runs under it is not ours.
+    if (root && root.startTime === seen.get(pid))
+      for (const p of descendantsIn(table, pid)) seen.set(p.pid, p.startTime)
+    return ownedIn(table, pid, seen)
   }
   const remaining = () => track(processTable())
   const signalAll = (signal: NodeJS.Signals) => {
-    signalPid(-pid, signal)
-    for (const p of remaining()) signalPid(p.pid, signal)
+    const table = processTable()
+    if (!isReused(table, pid, seen)) signalPid(-pid, signal)
+    for (const p of track(table)) signalPid(p.pid, signal)
   }
   const waitUntilGone = async (until: number) => {
     while (remaining().length > 0 && Date.now() < until) await pause(50)
@@ -167,6 +169,25 @@ function signalPid(pid: number, signal: NodeJS.Signals) {
   }
 }
 
+/**
+ * What of a started process (`pid`, the leader of its own group) still runs: its group's live members
+ * while the group is still its own, and every process seen under it (`seen`: pid → start time, the same
+ * process and not a reused pid). A pid, and so a group id, is reused only once its process and group
+ * are gone: a live process holding `pid` with another start time leads a group that is not ours, on a
+ * machine where other people's processes run too.
+ */
+export function ownedIn(table: ProcessRow[], pid: number, seen: ReadonlyMap<number, number>): ProcessRow[] {
+  const groupIsOurs = !isReused(table, pid, seen)
+  return table.filter(
+    (p) => isLive(p) && ((groupIsOurs && p.pgid === pid) || seen.get(p.pid) === p.startTime),
+  )
+}
+
+/** Whether another process than the one started holds `pid` now. */
+function isReused(table: ProcessRow[], pid: number, seen: ReadonlyMap<number, number>): boolean {
+  return table.some((p) => p.pid === pid && p.startTime !== seen.get(pid))
+}
+
 /** Pids of the processes of a process group that are alive (zombies excluded: they hold no resources). */
 export function liveGroupMembers(pgid: number): number[] {
   return processTable()
@@ -200,7 +221,7 @@ export function isAlive(pid: number): boolean {
   return processTable().some((p) => p.pid === pid && isLive(p))
 }
 
-interface ProcessRow {
+export interface ProcessRow {
   pid: number
   ppid: number
   pgid: number

@@ -6,7 +6,6 @@
 import type { TestWorker } from '../../test/support/worker'
 import type { Fleet } from '../fleet/fleet'
 import { corruptD1 } from './d1-reader'
-import type { LegacyFleet } from './legacy'
 import type { SoakEvent } from './schedule'
 import type { SoakLog } from './snapshot'
 
@@ -31,7 +30,6 @@ export interface Injected {
 export interface EventContext {
   worker: TestWorker
   fleet: Fleet
-  legacy: LegacyFleet | null
   clientId: string
   speed: number
   log: SoakLog
@@ -80,11 +78,6 @@ export async function fireEvent(ctx: EventContext, event: SoakEvent): Promise<vo
       ctx.counts.rebalances++
       return
     case 'kill': {
-      const host = region.hosts().find((h) => h.instanceId === target)!
-      if (ctx.legacy && (await ctx.legacy.kill(target!, host))) {
-        ctx.counts.kills++
-        return
-      }
       if (!supervisor.running().some((r) => r.instanceId === target)) {
         ctx.say(`kill of ${workload} skipped: no agent runs on ${target}`)
         return

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
+import { installedAgentFiles, installedAgentLauncher } from '../../test/emulators/installed-unit'
 import { createClient } from '../../test/support/clients'
 import { startTestWorker, type TestWorker } from '../../test/support/worker'
 import { startFleet, type Fleet } from '../fleet/fleet'
@@ -17,7 +18,6 @@ import { Checkpoints } from './checkpoint'
 import { SOAK_READS_VAR } from './d1-reader'
 import { fireEvent, type EventContext } from './events'
 import { duplicateLaunches } from './invariants'
-import { LEGACY_DRIVER, LegacyFleet } from './legacy'
 import { failures, roundedLine, type SoakResult } from './report'
 import { CpuMeter, cpuCores, healthMs, keptUp, noticeLatency } from './sustain'
 import { buildSchedule } from './schedule'
@@ -30,7 +30,7 @@ export interface SoakOptions {
   /** Simulated seconds per real second. */
   speed: number
   injectDivergence: boolean
-  /** How many of the agents are emulated installed 4.0.0 agents (needs LEGACY_DRIVER). */
+  /** How many of the workloads (the last ones) run an installed 4.0.0 agent (emulated) instead of 5.x. */
   legacyAgents: number
   /** Keep the Worker's and the fleet's state dirs (kept anyway when the run fails). */
   keepState: boolean
@@ -48,34 +48,17 @@ export const AWS_LIKE_DURATIONS = {
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
-  if (options.legacyAgents > 0 && !LEGACY_DRIVER)
-    throw new Error(
-      '--legacy needs a 4.0.0 emulator acting on the fake EC2 (scripts/soak/legacy.ts): none is registered yet',
-    )
   const startedReal = Date.now()
   options.say(`starting the Worker (SIM_CLOCK ${startedReal}x${options.speed})...`)
   const worker = await startTestWorker({ SIM_CLOCK: `${startedReal}x${options.speed}`, ...SOAK_READS_VAR })
   const fleetDir = await mkdtemp(join(tmpdir(), 'spotguard-soak-fleet-'))
   let fleet: Fleet | null = null
-  let legacy: LegacyFleet | null = null
   let keep = options.keepState
   try {
     const client = await createClient(worker.url, worker.adminToken, 'soak')
     const legacyWorkloads = new Set(
       Array.from({ length: options.legacyAgents }, (_, n) => `agent-${options.agents - n}`),
     )
-    if (LEGACY_DRIVER && legacyWorkloads.size > 0) {
-      legacy = new LegacyFleet(LEGACY_DRIVER, legacyWorkloads, (host) => ({
-        instanceId: host.instanceId,
-        logicalAgentId: host.tags.LogicalAgentId!,
-        imdsUrl: host.imdsUrl!,
-        serverUrl: worker.url,
-        token: client.token,
-        region: fleet!.region.region,
-        ec2Url: fleet!.region.ec2.url,
-        clockSpec: fleet!.region.clock.spec,
-      }))
-    }
     options.say(`starting the simulated region and ${options.agents} agent(s)...`)
     fleet = await startFleet({
       serverUrl: worker.url,
@@ -88,8 +71,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       signals: false,
       seed: options.seed,
       durations: AWS_LIKE_DURATIONS,
+      // The installed 4.0.0 agent on those workloads' golden images, booted wherever they launch from them.
+      launchers: [installedAgentLauncher()],
+      install: (logicalAgentId, spotguard) =>
+        legacyWorkloads.has(logicalAgentId) ? installedAgentFiles(spotguard, logicalAgentId) : spotguard,
     })
-    const result = await drive({ options, worker, fleet, legacy, clientId: client.id })
+    const result = await drive({ options, worker, fleet, clientId: client.id })
     result.run.real_seconds = Math.round((Date.now() - startedReal) / 100) / 10
     if (keep || failures(result).length > 0) {
       keep = true
@@ -101,7 +88,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     options.say(`state kept for a look: ${worker.stateDir} ${fleetDir}`)
     throw error
   } finally {
-    await legacy?.stop()
     await fleet?.stop()
     if (keep) await worker.halt()
     else {
@@ -115,7 +101,6 @@ interface World {
   options: SoakOptions
   worker: TestWorker
   fleet: Fleet
-  legacy: LegacyFleet | null
   clientId: string
 }
 
@@ -188,7 +173,6 @@ async function drive(world: World): Promise<SoakResult> {
         ]),
       ),
     )
-    await world.legacy?.reconcile(hosts)
     if (now >= Math.min(nextCheck, end)) {
       await check(now >= end)
       nextCheck += HOUR

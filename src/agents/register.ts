@@ -1,6 +1,7 @@
 /**
  * Agent registration. An agent is `(client, logical_agent_id)`: registering again returns the same
- * agent and updates its instance facts; a deleted agent is refused (410) so a stray copy can't revive it.
+ * agent and updates its instance facts; a deleted agent is not revived (nothing written): the caller
+ * answers it 410 with the uninstall it still has to run.
  * A standby replica's agent (on AWS it boots with its image and registers under the workload's logical
  * id while the primary still runs) is refused until the replica is promoted: 409 `standby`, or 410
  * `replica_ended` once it ended; nothing is written for either.
@@ -33,13 +34,18 @@ export interface RegistrationFacts {
   replicaId: string | null
 }
 
-/** Creates or updates the agent and its instance at server time `now`; returns the agent row. */
-export async function registerAgent(db: Database, facts: RegistrationFacts, now: number): Promise<Agent> {
+export type RegisterOutcome = { kind: 'registered'; agent: Agent } | { kind: 'deleted'; agent: Agent }
+
+/** Creates or updates the agent and its instance at server time `now`; a deleted agent stays as it is. */
+export async function registerAgent(
+  db: Database,
+  facts: RegistrationFacts,
+  now: number,
+): Promise<RegisterOutcome> {
   const identity = and(eq(agents.clientId, facts.clientId), eq(agents.logicalAgentId, facts.logicalAgentId))
   const [existing] = await db.select().from(agents).where(identity).limit(1)
-  if (existing && (existing.status === 'deleted' || existing.deletedAt !== null)) {
-    throw new ApiError('GONE', 'agent was deleted; re-enable it from the dashboard')
-  }
+  if (existing && (existing.status === 'deleted' || existing.deletedAt !== null))
+    return { kind: 'deleted', agent: existing }
   if (existing && existing.instanceId !== facts.instanceId) await refuseStandbyReplica(db, existing, facts)
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
@@ -106,7 +112,7 @@ export async function registerAgent(db: Database, facts: RegistrationFacts, now:
     db.select().from(agents).where(identity).limit(1),
   ])
   if (!agent) throw new Error('agent row missing after registration')
-  return agent
+  return { kind: 'registered', agent }
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../db/client'
 import type { Agent } from '../db/schema'
-import { onDemandPriceAt, spotPriceAt } from '../prices/at'
+import { switchMarketAt } from '../prices/at'
 import { spotPoolOf } from '../prices/pool-id'
 import { findInstanceOfAgent } from './instances'
 import type { SwitchReport, SwitchSide } from './switch-report'
@@ -19,23 +19,28 @@ export async function withHistoryPrices(
   at: number,
 ): Promise<SwitchReport> {
   const old = report.old ? await withKnownFacts(db, agent, report.old) : null
-  const type = report.new.instanceType ?? old?.instanceType ?? null
-  const region = report.new.region ?? old?.region ?? null
-  const spotOf = async (side: SwitchSide | null, reported: number | null) => {
-    if (isPrice(reported)) return reported
-    const pool = side ? spotPoolOf(side) : null
-    return pool ? spotPriceAt(db, pool, at) : null
+  const reported = report.prices
+  const lacks = (price: number | null) => !isPrice(price)
+  const market = await switchMarketAt(
+    db,
+    {
+      instanceType: lacks(reported.onDemand) ? (report.new.instanceType ?? old?.instanceType ?? null) : null,
+      region: report.new.region ?? old?.region ?? null,
+      oldPoolId: lacks(reported.oldSpot) && old ? spotPoolOf(old) : null,
+      newPoolId: lacks(reported.newSpot) ? spotPoolOf(report.new) : null,
+    },
+    at,
+  )
+  const pick = (price: number | null, fromHistory: number | null) => (isPrice(price) ? price : fromHistory)
+  return {
+    ...report,
+    old,
+    prices: {
+      onDemand: pick(reported.onDemand, market.onDemand),
+      oldSpot: pick(reported.oldSpot, market.oldSpot),
+      newSpot: pick(reported.newSpot, market.newSpot),
+    },
   }
-  const [onDemand, oldSpot, newSpot] = await Promise.all([
-    isPrice(report.prices.onDemand)
-      ? report.prices.onDemand
-      : type && region
-        ? onDemandPriceAt(db, type, region, at)
-        : null,
-    spotOf(old, report.prices.oldSpot),
-    spotOf(report.new, report.prices.newSpot),
-  ])
-  return { ...report, old, prices: { onDemand, oldSpot, newSpot } }
 }
 
 /** A reported price is one when it is a positive number (installed agents send 0.0 for "none"). */

@@ -17,6 +17,7 @@ import {
   type Switch,
 } from '../db/schema'
 import { newId } from '../ids'
+import { paidPrice } from '../prices/at'
 import { poolIdOf } from '../prices/pool-id'
 import { MAX_NOTICE_MS } from '../replicas/notice'
 import { endingStatus } from './instance-end'
@@ -314,11 +315,4 @@ function upsertNewInstance(
 function poolOf(side: SwitchSide): string | null {
   if (side.mode !== 'spot') return null
   return side.poolId ?? (side.instanceType && side.az ? poolIdOf(side.instanceType, side.az) : null)
-}
-
-/** What the instance paid per hour: the spot price on spot, the on-demand price otherwise. */
-function paidPrice(mode: Mode | undefined, spot: number | null, onDemand: number | null): number | null {
-  if (mode === 'spot') return spot
-  if (mode === 'ondemand') return onDemand
-  return null
 }

@@ -1,7 +1,8 @@
 /**
  * Prices at a moment, from the control plane's own history: a pool's spot price is a step function
  * (the last change point at or before the moment holds), on-demand the last price known for the type
- * and region. What a switch record falls back on when its report carries no prices.
+ * and region. Every switch record is priced here: an agent's report where it carries no prices, and a
+ * promotion (the control plane's own record) entirely.
  */
 import { and, asc, desc, eq, gt, gte, lte } from 'drizzle-orm'
 import type { Database } from '../db/client'
@@ -53,18 +54,39 @@ export async function onDemandPriceAt(
   return before?.price ?? after?.price ?? null
 }
 
-/** Where an instance runs, as far as a switch record knows it. */
-export interface Placement {
-  mode: 'spot' | 'ondemand' | 'unknown' | null
-  poolId: string | null
-  instanceType: string | null
-  region: string | null
+/** The market a switch is priced in: on-demand of its type and region, and each side's spot pool. */
+export interface SwitchMarket {
+  onDemand: number | null
+  oldSpot: number | null
+  newSpot: number | null
 }
 
-/** What a placement paid per hour at `at`: its pool's spot price on spot, on-demand otherwise. */
-export async function paidPriceAt(db: Database, placement: Placement, at: number): Promise<number | null> {
-  if (placement.mode === 'spot') return placement.poolId ? spotPriceAt(db, placement.poolId, at) : null
-  if (placement.mode === 'ondemand' && placement.instanceType && placement.region)
-    return onDemandPriceAt(db, placement.instanceType, placement.region, at)
+/** What to price (a null is not looked up: no pool on that side, or the price is known already). */
+export interface SwitchMarketQuery {
+  instanceType: string | null
+  region: string | null
+  oldPoolId: string | null
+  newPoolId: string | null
+}
+
+/** The switch's market at `at` (epoch ms), from history. */
+export async function switchMarketAt(db: Database, q: SwitchMarketQuery, at: number): Promise<SwitchMarket> {
+  const spotAt = (poolId: string | null) => (poolId ? spotPriceAt(db, poolId, at) : null)
+  const [onDemand, oldSpot, newSpot] = await Promise.all([
+    q.instanceType && q.region ? onDemandPriceAt(db, q.instanceType, q.region, at) : null,
+    spotAt(q.oldPoolId),
+    spotAt(q.newPoolId),
+  ])
+  return { onDemand, oldSpot, newSpot }
+}
+
+/** What a placement paid per hour: its pool's spot price on spot, on-demand otherwise (null: unknown mode). */
+export function paidPrice(
+  mode: string | null | undefined,
+  spot: number | null,
+  onDemand: number | null,
+): number | null {
+  if (mode === 'spot') return spot
+  if (mode === 'ondemand') return onDemand
   return null
 }

@@ -12,7 +12,7 @@ import { findInstanceOfAgent } from '../agents/instances'
 import { promotionDowntimeMs } from '../agents/switch-times'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
-import { paidNow, pricesNow } from '../prices/current'
+import { paidPrice, switchMarketAt } from '../prices/at'
 
 export interface Promotion {
   replicaId: string
@@ -52,7 +52,11 @@ export async function promoteReplica(
   const old = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
   const newPoolId = replica.mode === 'spot' ? replica.poolId : null
   const oldPoolId = old?.mode === 'spot' ? old.poolId : null
-  const prices = await pricesNow(db, replica.instanceType, replica.region, [oldPoolId, newPoolId])
+  const market = await switchMarketAt(
+    db,
+    { instanceType: replica.instanceType, region: replica.region, oldPoolId, newPoolId },
+    now,
+  )
   const instanceFacts = {
     agentId: agent.id,
     instanceType: replica.instanceType,
@@ -95,9 +99,9 @@ export async function promoteReplica(
       newPoolId,
       instanceType: replica.instanceType,
       region: replica.region,
-      onDemandPrice: prices.onDemand,
-      oldPrice: paidNow(prices, old?.mode ?? null, oldPoolId),
-      newPrice: paidNow(prices, replica.mode, newPoolId) ?? replica.hourlyCost,
+      onDemandPrice: market.onDemand,
+      oldPrice: paidPrice(old?.mode, market.oldSpot, market.onDemand),
+      newPrice: paidPrice(replica.mode, market.newSpot, market.onDemand) ?? replica.hourlyCost,
       // Server times: the control plane itself saw each of these moments.
       initiatedAt: facts.initiatedAt,
       launchedAt: replica.launchedAt,

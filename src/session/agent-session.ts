@@ -9,7 +9,7 @@ import { meteredD1 } from '../debug/d1-meter'
 import { tickAgent } from '../engine/runner'
 import type { Env } from '../env'
 import { newId } from '../ids'
-import { isLegacyAgent, type Command } from '../protocol'
+import { isLegacyAgent, PRIORITY, type Command } from '../protocol'
 import { SessionEffects } from './effects'
 import { applyHeartbeat, applyRegistration, checkSilence, livenessAt } from './liveness'
 import * as moves from './moves'
@@ -153,6 +153,45 @@ export class AgentSession extends DurableObject<Env> {
     store.saveCommands(this.sql, moves.cancelAll(this.settle(now), now, ['uninstall']))
     store.writeLiveness(this.sql, { ...store.readLiveness(this.sql), status: 'offline' })
     await this.effects.afterChange(now)
+  }
+
+  /**
+   * A deleted agent registered (D1 says deleted; a restart, or it was offline when deleted): the
+   * `uninstall` for the instance it registered from, queued again when none is open for it (the first
+   * one may have expired unclaimed, or named another instance). Its id; null for an agent that knows
+   * no uninstall (legacy agents).
+   */
+  async uninstallFor(registration: Registration): Promise<string | null> {
+    const owner = this.owner(registration, { agentVersion: registration.agentVersion })
+    if (!owner) return null
+    if (!owner.retired) await this.retire(registration)
+    const now = clock.now()
+    const open = this.settle(now)
+    const uninstall = open.find(
+      (c) => c.commandType === 'uninstall' && c.instanceId === registration.instanceId,
+    )
+    if (uninstall) {
+      await this.effects.afterChange(now)
+      return uninstall.id
+    }
+    const created = queue.createCommand(
+      {
+        ...registration,
+        commandType: 'uninstall',
+        priority: PRIORITY.manual,
+        source: 'system',
+        dedupeKey: `uninstall:${registration.instanceId}`,
+      },
+      newId('cmd'),
+      now,
+    )
+    if (!created.ok) {
+      await this.effects.afterChange(now)
+      return null
+    }
+    store.saveCommands(this.sql, [created.command])
+    await this.effects.afterChange(now)
+    return created.command.id
   }
 
   /** A deleted agent was re-enabled: it is served again. */

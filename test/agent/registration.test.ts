@@ -92,4 +92,17 @@ describe('registration of a replica', () => {
       w.log.lines.some((l) => l.msg === 'this agent was deleted in the dashboard; re-enable it there'),
     ).toBe(true)
   })
+
+  it('ends with the uninstall a deleted agent is answered, the link set to its agent id', async () => {
+    const w = world([
+      { status: 410, body: { code: 'GONE', action: 'uninstall', agent_id: 'agt-9', command_id: 'cmd-u' } },
+    ])
+    expect(await register(w, registrationBody(self, 'web-1', null), new AbortController().signal)).toEqual({
+      kind: 'deleted',
+      agentId: 'agt-9',
+      commandId: 'cmd-u',
+    })
+    expect(w.http.calls).toHaveLength(1)
+    expect(w.link.agentId).toBe('agt-9')
+  })
 })

@@ -146,6 +146,26 @@ describe('agent bundle against the control plane', () => {
     expect(await again.exited).toBe(0)
   })
 
+  it('deleted while it was stopped, it runs its uninstall once restarted and stops for good', async () => {
+    scenario = await startScenario(worker)
+    const s = scenario
+    expect(await s.agent.stop('SIGTERM')).toBe(0)
+    const deleted = await worker.admin(`/api/client/agents/${s.agentId}`, { method: 'DELETE' })
+    const { uninstallCommandId } = (await deleted.json()) as { uninstallCommandId: string }
+    const again = await s.restart()
+    await again.waitFor((l) => l.msg.startsWith('this agent was deleted in the dashboard: it runs its uninstall'), 'the deleted agent told so')
+    expect(await again.exited).toBe(0)
+    expect(again.lines.find((l) => l.msg === 'command finished')).toMatchObject({ command_id: uninstallCommandId, success: true })
+    const [command] = await s.sql<{ status: string }>(`select status from commands where id = ${q(uninstallCommandId)}`)
+    expect(command?.status).toBe('completed')
+    const [agent] = await s.sql<{ status: string }>(`select status from agents where id = ${q(s.agentId)}`)
+    expect(agent?.status).toBe('deleted')
+    // Retired on this instance: started again, it does not even register.
+    const third = await s.restart()
+    expect(await third.exited).toBe(0)
+    expect(third.lines.some((l) => l.msg === 'this instance no longer runs the workload; not registering')).toBe(true)
+  })
+
   it('keeps running while the control plane is down and delivers every report when it is back', async () => {
     scenario = await startScenario(worker, { env: { HEARTBEAT_INTERVAL: '1', PRICING_REPORT_INTERVAL: '2', CLEANUP_INTERVAL: '2' } })
     const s = scenario

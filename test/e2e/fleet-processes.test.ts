@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, isPortTaken } from '../../scripts/fleet/ports'
-import { isAlive, liveDescendants, startProcess, stopAllProcesses } from '../../scripts/fleet/processes'
+import {
+  isAlive,
+  liveDescendants,
+  ownedIn,
+  startProcess,
+  stopAllProcesses,
+  type ProcessRow,
+} from '../../scripts/fleet/processes'
 import { eventually } from '../support/eventually'
 
 let dir: string
@@ -26,6 +33,29 @@ const stubbornServer = (port: number) =>
   `setInterval(() => { const end = Date.now() + 20; while (Date.now() < end); }, 25)`
 
 describe('stopping a started process', () => {
+  it('never counts (nor signals) a group that another process leads under the pid it reused', () => {
+    const row = (pid: number, pgid: number, startTime: number, ppid = 1): ProcessRow => ({
+      pid,
+      ppid,
+      pgid,
+      state: 'S',
+      startTime,
+    })
+    // Started as pid 100 at tick 5000; 120 was seen under it and left its group.
+    const seen = new Map([
+      [100, 5000],
+      [120, 5100],
+    ])
+    const pids = (table: ProcessRow[]) => ownedIn(table, 100, seen).map((p) => p.pid)
+    expect(pids([row(100, 100, 5000), row(101, 100, 5050, 100), row(120, 120, 5100, 100)])).toEqual([
+      100, 101, 120,
+    ])
+    // The leader died; what it left in its group is still its own (the pid is not reused meanwhile).
+    expect(pids([row(101, 100, 5050), row(120, 120, 5100)])).toEqual([101, 120])
+    // Its group gone, pid 100 now leads someone else's group (another engineer's process, say).
+    expect(pids([row(100, 100, 9000), row(102, 100, 9001, 100), row(120, 120, 5100)])).toEqual([120])
+  })
+
   it('kills a busy child that ignores SIGTERM, left the group and was re-parented, and frees its port', async () => {
     const port = await freePort()
     // bash starts the server in a session (and group) of its own, as wrangler starts workerd.

@@ -144,4 +144,42 @@ describe('the simulated init system', () => {
     expect(log.match(/spotguard-agent.service failed to start: .*no such file/gi)).toHaveLength(2)
     expect(supervisor.running()).toEqual([])
   })
+
+  it('starts nothing once stopped, not even from a reconcile that was under way', async () => {
+    const { launcher, boots } = recordingLauncher(unit.restart)
+    // The first agent takes its time to stop, as a real one finishing its work does.
+    let finishStop = () => {}
+    const slow: AgentLauncher = {
+      ...launcher,
+      start(boot) {
+        const handle = launcher.start(boot)
+        if (boots.length > 1) return handle
+        return { ...handle, stop: () => new Promise<void>((resolve) => (finishStop = resolve)) }
+      },
+    }
+    const supervisor = new AgentSupervisor({
+      launchers: [slow],
+      region: 'us-east-1',
+      ec2Url: 'e',
+      pricingUrl: 'p',
+      simClock: null,
+      logDir: mkdtempSync(join(tmpdir(), 'logs-')),
+    })
+    const host = (instanceId: string, state: string): HostInstance => ({
+      instanceId,
+      state,
+      tags: {},
+      imdsUrl: 'http://imds',
+      disk: disk(true),
+    })
+    await supervisor.reconcile([host('i-1', 'running')], 0)
+    // i-1 shuts down while i-2 boots: this reconcile waits for i-1's agent to stop...
+    const underway = supervisor.reconcile([host('i-1', 'shutting-down'), host('i-2', 'running')], 1)
+    // ...and the fleet stops meanwhile.
+    await supervisor.stop()
+    finishStop()
+    await underway
+    expect(boots.map((b) => b.instanceId)).toEqual(['i-1'])
+    expect(supervisor.running()).toEqual([])
+  })
 })

@@ -7,7 +7,8 @@
  * ORIGINAL launch AMI, reports its real id and then `ready`; its switch launches from that AMI too and,
  * with a wait above 0, terminates its own host BEFORE it reports; on a spot interruption notice it
  * calls `create-emergency-replica` once, then `termination-imminent` once. It stops when its host is
- * gone, as the real agent dies with it. `startInstalledAgent` / `stop()` are the whole API.
+ * gone, as the real agent dies with it. `startInstalledAgent`, `shutdown()` (SIGTERM: what runs
+ * finishes, then the offline heartbeat) and `stop()` (SIGKILL) are the whole API.
  */
 import { setTimeout as delay } from 'node:timers/promises'
 import { InstanceAccess, type InstanceIdentity } from './instance-access'
@@ -33,6 +34,8 @@ export interface InstalledAgentOptions {
   /** The instance's IMDS and the region's EC2 endpoint. */
   imdsUrl: string
   ec2Url: string
+  /** The Price List endpoint: the on-demand price it reports is read there (else `onDemandPrice`). */
+  pricingUrl?: string
   version?: '4.0.0' | '3.2.0'
   /** LOGICAL_AGENT_ID of its env file; without it the agent registers under its instance id. */
   logicalAgentId?: string
@@ -41,7 +44,7 @@ export interface InstalledAgentOptions {
   /** The simulation's time, epoch ms (what the agent stamps and how it reads IMDS times). */
   now?: () => number
   cadence?: Partial<InstalledCadence>
-  /** The on-demand price it reports (the real one reads the Price List). */
+  /** The on-demand price it reports when it has no `pricingUrl` (default $0.0416, t3.medium in us-east-1). */
   onDemandPrice?: number
   /** Whether its host still runs, shutting down included (default: EC2 is asked at each heartbeat). */
   alive?: (instanceId: string) => boolean
@@ -61,7 +64,7 @@ interface Command {
 
 /** Starts the agent on the instance behind `imdsUrl`: identity, then registration, then its loops. */
 export async function startInstalledAgent(options: InstalledAgentOptions): Promise<InstalledAgent> {
-  const probe = new InstanceAccess(options.imdsUrl, options.ec2Url, 'us-east-1', options.now)
+  const probe = new InstanceAccess(options, 'us-east-1')
   const self = await probe.identity()
   probe.close()
   const agent = new InstalledAgent(options, self)
@@ -77,13 +80,20 @@ export class InstalledAgent {
   readonly launched: string[] = []
   /** Set once it stopped: `stopped` (by the test), `host gone`, or `switched away` (its host terminated). */
   endedBecause: string | null = null
+  /** Resolves with `endedBecause` once every loop ended. */
+  readonly ended: Promise<string>
   readonly legacy: LegacyIdentity
   private readonly ec2: InstanceAccess
   private readonly cadence: InstalledCadence
   private readonly speed: number
   private readonly now: () => number
+  /** SIGKILL: everything stops at once. */
   private readonly abort = new AbortController()
+  /** SIGTERM: its loops start nothing new; a command or a call under way finishes. */
+  private readonly winding = new AbortController()
   private readonly loops: Promise<void>[] = []
+  private markEnded!: (reason: string) => void
+  private onDemand: number | null = null
   private noticeSeen = false
   private rebalanceSeen: string | null = null
 
@@ -91,7 +101,8 @@ export class InstalledAgent {
     private readonly options: InstalledAgentOptions,
     readonly self: InstanceIdentity,
   ) {
-    this.ec2 = new InstanceAccess(options.imdsUrl, options.ec2Url, self.region, options.now)
+    this.ec2 = new InstanceAccess(options, self.region)
+    this.ended = new Promise((resolve) => (this.markEnded = resolve))
     this.cadence = { ...INSTALLED_CADENCE, ...options.cadence }
     this.speed = options.speed ?? 1
     this.now = options.now ?? Date.now
@@ -117,6 +128,26 @@ export class InstalledAgent {
     this.abort.abort()
     await Promise.allSettled(this.loops)
     this.ec2.close()
+    this.markEnded(this.endedBecause)
+  }
+
+  /**
+   * SIGTERM, as systemd sends it at shutdown: the loops start nothing new, what is under way (a
+   * switch, a replica launch, a call) finishes, then it says it goes offline and exits.
+   */
+  async shutdown(): Promise<void> {
+    this.winding.abort()
+    // Loops still being started by the registration are in the list once it returns.
+    await Promise.allSettled(this.loops)
+    await Promise.allSettled(this.loops)
+    if (this.agentId && !this.abort.signal.aborted)
+      await this.call(
+        'POST',
+        `/api/agents/${this.agentId}/heartbeat`,
+        'heartbeat',
+        legacyBody('heartbeat-offline.json'),
+      )
+    await this.stop('shut down')
   }
 
   private get is4(): boolean {
@@ -124,12 +155,14 @@ export class InstalledAgent {
   }
 
   private async run(): Promise<void> {
-    while (!(await this.register())) if (!(await this.sleep(this.cadence.registerRetry))) return
+    while (!(await this.register()))
+      if (!(await this.sleep(this.cadence.registerRetry, this.winding.signal))) return
+    if (this.winding.signal.aborted) return
     const every = (seconds: number, work: () => Promise<unknown>) =>
       this.loops.push(
         (async () => {
           do await work().catch(() => undefined)
-          while (await this.sleep(seconds))
+          while (await this.sleep(seconds, this.winding.signal))
         })(),
       )
     every(this.cadence.heartbeat, () => this.heartbeat())
@@ -166,7 +199,7 @@ export class InstalledAgent {
 
   private async reportPrices(): Promise<void> {
     const spot = await this.ec2.spotPrices(this.self.instanceType)
-    const body = pricingBody(this.legacy, spot, this.options.onDemandPrice ?? 0.0416)
+    const body = pricingBody(this.legacy, spot, await this.onDemandPrice())
     await this.call('POST', `/api/agents/${this.agentId}/pricing-report`, 'pricing-report', body)
   }
 
@@ -222,7 +255,7 @@ export class InstalledAgent {
       old_instance: side(this.self.instanceId, this.self.az, this.self.mode),
       new_instance: side(instanceId, az, mode),
       prices: {
-        on_demand: this.options.onDemandPrice ?? 0.0416,
+        on_demand: await this.onDemandPrice(),
         old_spot: spot[this.self.az] ?? null,
         new_spot: mode === 'spot' ? (spot[az] ?? null) : null,
       },
@@ -283,6 +316,13 @@ export class InstalledAgent {
         sync_completed_at: new Date(this.now()).toISOString(),
       })
     }
+  }
+
+  /** The type's on-demand price, from the Price List once it answered (it changes a few times a year). */
+  private async onDemandPrice(): Promise<number> {
+    if (this.options.pricingUrl && this.onDemand === null)
+      this.onDemand = await this.ec2.onDemandPrice(this.self.instanceType).catch(() => null)
+    return this.onDemand ?? this.options.onDemandPrice ?? 0.0416
   }
 
   /** `create-emergency-replica` once, then `termination-imminent` once, per notice. */
@@ -368,6 +408,10 @@ export class InstalledAgent {
   private async call(method: string, path: string, route: string, body?: unknown): Promise<unknown> {
     const started = performance.now()
     let status = 0
+    // A timer of its own: Node 20 loses an AbortSignal.timeout inside AbortSignal.any to the garbage
+    // collector, and then a call the control plane never answers waits forever, not 30 s.
+    const timeout = new AbortController()
+    const timer = setTimeout(() => timeout.abort(), 30_000)
     try {
       const response = await fetch(`${this.options.serverUrl}${path}`, {
         method,
@@ -376,7 +420,7 @@ export class InstalledAgent {
           ...(body ? { 'Content-Type': 'application/json' } : {}),
         },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.any([AbortSignal.timeout(30_000), this.abort.signal]),
+        signal: AbortSignal.any([timeout.signal, this.abort.signal]),
       })
       status = response.status
       const text = await response.text()
@@ -384,16 +428,19 @@ export class InstalledAgent {
     } catch {
       return null
     } finally {
+      clearTimeout(timer)
       this.options.recorder?.record(route, performance.now() - started, status)
     }
   }
 
-  /** Sleeps `seconds` of simulated time; false once stopped. */
-  private async sleep(seconds: number): Promise<boolean> {
-    if (this.abort.signal.aborted) return false
-    await delay((seconds * 1000) / this.speed, undefined, { signal: this.abort.signal }).catch(
-      () => undefined,
-    )
-    return !this.abort.signal.aborted
+  /**
+   * Sleeps `seconds` of simulated time; false once stopped. A loop's pause also ends at `until` (the
+   * SIGTERM); a command's own waits do not.
+   */
+  private async sleep(seconds: number, until?: AbortSignal): Promise<boolean> {
+    const signal = until ? AbortSignal.any([this.abort.signal, until]) : this.abort.signal
+    if (signal.aborted) return false
+    await delay((seconds * 1000) / this.speed, undefined, { signal }).catch(() => undefined)
+    return !signal.aborted
   }
 }

@@ -1,8 +1,8 @@
 /**
  * What an emulated installed agent reads and does on its instance, as the real one does it: IMDSv2
  * (identity, the instance role's credentials, the spot and rebalance notices) and EC2's signed Query
- * API (through AWS's own SDK client, with the role's credentials). Only the calls the installed
- * 4.0.0 agent makes: launch, describe, terminate, spot prices.
+ * API (through AWS's own SDK client, with the role's credentials) and the Price List. Only the calls
+ * the installed 4.0.0 agent makes: launch, describe, terminate, spot prices, the on-demand price.
  */
 import {
   DescribeInstancesCommand,
@@ -12,6 +12,7 @@ import {
   TerminateInstancesCommand,
   type Tag,
 } from '@aws-sdk/client-ec2'
+import { AwsClient } from 'aws4fetch'
 
 /** What IMDS says about the instance (as 4.0.0 reads it at start). */
 export interface InstanceIdentity {
@@ -28,6 +29,13 @@ export interface InstanceIdentity {
   securityGroupIds: string[]
 }
 
+interface PriceTerm {
+  priceDimensions?: Record<string, { pricePerUnit?: { USD?: string } }>
+}
+
+/** IMDS answers in milliseconds; the installed agent gives it a few seconds. */
+const IMDS_TIMEOUT_MS = 5_000
+
 export interface LaunchOrder {
   instanceType: string
   az: string
@@ -35,21 +43,34 @@ export interface LaunchOrder {
   tags: Record<string, string>
 }
 
+/** Where the instance finds IMDS and AWS, and its time. */
+export interface InstanceEndpoints {
+  imdsUrl: string
+  ec2Url: string
+  /** The Price List endpoint (needed for `onDemandPrice` only). */
+  pricingUrl?: string
+  /** The instance's time (the simulated region's), epoch ms. */
+  now?: () => number
+}
+
 export class InstanceAccess {
+  readonly imdsUrl: string
   private token: string | null = null
   private readonly ec2: EC2Client
+  private readonly now: () => number
 
   constructor(
-    readonly imdsUrl: string,
-    ec2Url: string,
-    region: string,
-    /** The instance's time (the simulated region's), epoch ms. */
-    private readonly now: () => number = Date.now,
+    private readonly endpoints: InstanceEndpoints,
+    private readonly region: string,
   ) {
+    this.imdsUrl = endpoints.imdsUrl
+    this.now = endpoints.now ?? Date.now
     this.ec2 = new EC2Client({
-      endpoint: ec2Url,
+      endpoint: endpoints.ec2Url,
       region,
       maxAttempts: 1,
+      // botocore's own timeouts: a call never waits for ever.
+      requestHandler: { connectionTimeout: 60_000, requestTimeout: 60_000 },
       credentials: () => this.credentials(),
     })
   }
@@ -147,6 +168,51 @@ export class InstanceAccess {
     return Object.fromEntries(Object.entries(latest).map(([az, v]) => [az, v.price]))
   }
 
+  /** The type's Linux on-demand price in the instance's region (Price List GetProducts); null when none. */
+  async onDemandPrice(instanceType: string): Promise<number | null> {
+    if (!this.endpoints.pricingUrl) throw new Error('no Price List endpoint')
+    const c = await this.credentials()
+    const aws = new AwsClient({
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      service: 'pricing',
+      region: 'us-east-1',
+      retries: 0,
+    })
+    const term = (Field: string, Value: string) => ({ Type: 'TERM_MATCH', Field, Value })
+    const response = await aws.fetch(this.endpoints.pricingUrl, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-amz-json-1.1',
+        'X-Amz-Target': 'AWSPriceListService.GetProducts',
+      },
+      body: JSON.stringify({
+        ServiceCode: 'AmazonEC2',
+        Filters: [
+          term('regionCode', this.region),
+          term('instanceType', instanceType),
+          term('operatingSystem', 'Linux'),
+          term('tenancy', 'Shared'),
+          term('preInstalledSw', 'NA'),
+          term('capacitystatus', 'Used'),
+        ],
+        MaxResults: 10,
+      }),
+    })
+    if (!response.ok) throw new Error(`GetProducts answered ${response.status}`)
+    const { PriceList = [] } = (await response.json()) as { PriceList?: string[] }
+    for (const product of PriceList) {
+      const terms = (JSON.parse(product) as { terms?: { OnDemand?: Record<string, PriceTerm> } }).terms
+      for (const term of Object.values(terms?.OnDemand ?? {}))
+        for (const dimension of Object.values(term.priceDimensions ?? {})) {
+          const usd = Number(dimension.pricePerUnit?.USD)
+          if (usd > 0) return usd
+        }
+    }
+    return null
+  }
+
   close(): void {
     this.ec2.destroy()
   }
@@ -180,10 +246,12 @@ export class InstanceAccess {
         await fetch(`${this.imdsUrl}/latest/api/token`, {
           method: 'PUT',
           headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21600' },
+          signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
         })
       ).text()
       const res = await fetch(`${this.imdsUrl}/latest/${path}`, {
         headers: { 'X-aws-ec2-metadata-token': this.token },
+        signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
       })
       if (res.status === 401 && attempt === 0) {
         this.token = null

@@ -53,8 +53,17 @@ export async function expectInterruptionEnd(
     errorMessage: null,
   })
   expect(switched.price).toBeTypeOf('number')
-  expect(switched.onDemandPrice ?? switched.price).toBeTypeOf('number')
+  expect(switched.onDemandPrice).toBeTypeOf('number')
+  expect(switched.savingsImpact).toBeTypeOf('number')
   expect(switched.downtimeMs).toBeGreaterThanOrEqual(0)
+  // The CSV export says the same: trigger, new price and its effect.
+  const csv = await (await worker.admin(`/api/client/${client.id}/export/switches.csv`)).text()
+  const line = csv.split('\r\n').find((l) => l.includes(`,${want.oldInstanceId},${newInstanceId},`))
+  expect(line?.split(',').slice(8, 11)).toEqual([
+    'interruption',
+    String(switched.price),
+    String(switched.savingsImpact),
+  ])
 
   // EC2: the old instance reclaimed, the replacement running, the address where it can be.
   await eventually(() => ec2.instance(want.oldInstanceId)?.state === 'terminated', {

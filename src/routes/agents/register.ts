@@ -43,7 +43,7 @@ register.post('/', async (c) => {
   const now = clock.now()
   const client = await clientForToken(db, token, now)
   c.set('principal', { kind: 'agent', clientId: client.id })
-  const agent = await registerAgent(
+  const outcome = await registerAgent(
     db,
     {
       clientId: client.id,
@@ -62,12 +62,21 @@ register.post('/', async (c) => {
     },
     now,
   )
-  await sessionOf(c.env, agent.id).registered({
-    clientId: client.id,
-    agentId: agent.id,
-    instanceId: body.instance_id,
-    agentVersion: agent.agentVersion,
-  })
+  const { agent } = outcome
+  const ref = { clientId: client.id, agentId: agent.id, instanceId: body.instance_id }
+  if (outcome.kind === 'deleted') {
+    // Its uninstall is all it may still do: the 5.x agent fetches it with this agent id and runs it.
+    const commandId = await sessionOf(c.env, agent.id).uninstallFor({
+      ...ref,
+      agentVersion: body.agent_version ?? agent.agentVersion,
+    })
+    throw new ApiError('GONE', 'agent was deleted; re-enable it from the dashboard', {
+      action: 'uninstall',
+      agent_id: agent.id,
+      command_id: commandId,
+    })
+  }
+  await sessionOf(c.env, agent.id).registered({ ...ref, agentVersion: agent.agentVersion })
   c.executionCtx.waitUntil(followAgent(db, client.id, agent.id, now))
   return c.json({ agent_id: agent.id, client_id: client.id, config: await configFor(db, agent) })
 })

@@ -19,7 +19,7 @@ import { settleEndedInstances } from '../../../src/agents/instance-end'
 import { maintainStandby } from '../../../src/engine/standby'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices, ON_DEMAND } from '../engine/market'
-import { call, db, type TestAgent } from './helpers'
+import { ADMIN, call, db, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
 const base = (a: TestAgent) => `/api/agents/${a.agentId}`
@@ -192,6 +192,18 @@ describe('an emergency replica launched after the notice', () => {
     expect(moved!.trafficSwitchedAt).toBeGreaterThanOrEqual(sw!.receivedAt)
     // The address moved while the old instance still ran: no gap.
     expect(moved!.downtimeMs).toBe(0)
+
+    // What people see: its prices and their effect, in history and the CSV.
+    const history = await call('GET', `/api/client/${a.client.id}/switch-history`, undefined, ADMIN)
+    expect(history.json[0]).toMatchObject({
+      trigger: 'interruption',
+      price: 0.013,
+      onDemandPrice: ON_DEMAND,
+      savingsImpact: -0.0005,
+      downtimeMs: 0,
+    })
+    const csv = (await call('GET', `/api/client/${a.client.id}/export/switches.csv`, undefined, ADMIN)).text
+    expect(csv).toContain(`,${type}.us-east-1a,${type}.us-east-1b,interruption,0.013,-0.0005,0\r\n`)
   })
 
   it('hands a promote command the old host could not finish to the promoted instance, and marks and notifies a second failure', async () => {

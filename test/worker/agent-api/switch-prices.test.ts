@@ -2,7 +2,7 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { ondemandPrices, spotPrices, switches } from '../../../src/db/schema'
-import { onDemandPriceAt, paidPriceAt } from '../../../src/prices/at'
+import { onDemandPriceAt, paidPrice, switchMarketAt } from '../../../src/prices/at'
 import { agentOn, freshType } from '../engine/market'
 import { ADMIN, call, db } from './helpers'
 
@@ -112,21 +112,20 @@ describe('switch prices', () => {
     })
   })
 
-  it('price a placement at a moment as a step function (what a promotion records)', async () => {
+  it('price a switch at a moment: each pool as a step function, on-demand of the type (what a promotion records)', async () => {
     const { type, pool } = await pricedMarket('5.0.0')
     const now = Date.now()
-    const spot = (az: string) => ({
-      mode: 'spot' as const,
-      poolId: pool(az),
-      instanceType: type,
-      region: 'us-east-1',
-    })
-    expect(await paidPriceAt(db(), spot('b'), now)).toBe(0.0143)
-    expect(await paidPriceAt(db(), spot('b'), now - 2 * H)).toBe(0.015)
-    expect(await paidPriceAt(db(), spot('b'), now - 4 * H)).toBeNull()
-    expect(await paidPriceAt(db(), { ...spot('a'), mode: 'ondemand', poolId: null }, now)).toBe(0.0416)
+    const market = (at: number, oldPoolId: string | null = pool('a')) =>
+      switchMarketAt(db(), { instanceType: type, region: 'us-east-1', oldPoolId, newPoolId: pool('b') }, at)
+    expect(await market(now)).toEqual({ onDemand: 0.0416, oldSpot: 0.0128, newSpot: 0.0143 })
+    expect(await market(now - 2 * H)).toMatchObject({ newSpot: 0.015 })
+    expect(await market(now - 4 * H)).toMatchObject({ newSpot: null })
     // Before the first on-demand report: the first one known (on-demand prices rarely move).
     expect(await onDemandPriceAt(db(), type, 'us-east-1', now - 10 * H)).toBe(0.0416)
-    expect(await paidPriceAt(db(), { ...spot('a'), mode: 'unknown' }, now)).toBeNull()
+    // A side without a pool is not looked up; what a side paid follows its mode.
+    const ondemandSide = await market(now, null)
+    expect(ondemandSide.oldSpot).toBeNull()
+    expect(paidPrice('ondemand', ondemandSide.oldSpot, ondemandSide.onDemand)).toBe(0.0416)
+    expect(paidPrice('unknown', 0.0128, 0.0416)).toBeNull()
   })
 })
