@@ -1,10 +1,12 @@
 /**
  * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each agent's run in its Durable
- * Object, session/engine-fan-out.ts) and webhook delivery; hourly the ledger (segments synced, the last
+ * Object, session/engine-fan-out.ts), webhook delivery and the instances whose announced end has come
+ * (`terminating` → `terminated`); hourly the ledger (segments synced, the last
  * days' savings recomputed) and today's client growth snapshot.
  * Each job's last run is kept in `cron_runs` (owned here) for system health.
  */
 import { eq } from 'drizzle-orm'
+import { settleEndedInstances } from './agents/instance-end'
 import { snapshotClients } from './clients/daily-snapshot'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
@@ -23,6 +25,7 @@ const JOBS: Record<string, Job[]> = {
   [CRON_ENGINE]: [
     { name: 'engine', run: (env, db, now) => runEngine(env, db, now) },
     { name: 'webhooks', run: (_env, db, now) => dispatchWebhooks(db, now) },
+    { name: 'instances', run: (_env, db, now) => settleEndedInstances(db, now) },
   ],
   [CRON_HOURLY]: [
     { name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) },

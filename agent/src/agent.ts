@@ -257,10 +257,13 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
   const watcher = createWatcher(
     monitors,
-    (notice) =>
+    (notice) => {
+      // A switch of this instance cannot finish before it ends: the failover moves the workload.
+      if (notice.kind === 'interruption') intake.interrupt(`interruption notice, ends ${notice.time}`)
       void handleNotice(ctx, notice).then((r) =>
         log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r }),
-      ),
+      )
+    },
     clock,
     log,
   )

@@ -6,9 +6,12 @@
  * command records is reported (`running` with the step), which renews its lease at the control plane.
  * Once the agent retired on this instance (its workload moved), it runs nothing new: a command for
  * this instance is answered failed, one for any instance is left to the instance that runs it now.
+ * An interruption notice abandons a switch of this instance that has not reported yet, and refuses
+ * later ones: the instance ends within two minutes and the failover moves the workload (its
+ * `promote_replica` waits behind the running command).
  */
 import type { Command } from '../../src/protocol'
-import type { ActionContext, ActionResult } from './actions/context'
+import { INTERRUPTED, type ActionContext, type ActionResult } from './actions/context'
 import { runCommand } from './actions/dispatch'
 import type { State } from './state'
 
@@ -17,6 +20,8 @@ export interface Intake {
   offer(command: Command, via: 'socket' | 'poll' | 'resume'): void
   /** Resolves when no command is queued or running. */
   idle(): Promise<void>
+  /** This instance is being interrupted: abandon its unreported switch, refuse any later one. */
+  interrupt(reason: string): void
 }
 
 export function createIntake(ctx: ActionContext): Intake {
@@ -25,6 +30,10 @@ export function createIntake(ctx: ActionContext): Intake {
   /** Ids claimed, being claimed, queued or running in this process. */
   const known = new Set<string>()
   let running: Promise<void> | null = null
+  /** The command running now, and how to abandon it. */
+  let current: { command: Command; abandon: AbortController } | null = null
+  /** Why this instance is being interrupted (no new switch then), or null. */
+  let interruption: string | null = null
 
   const pump = () => {
     if (running) return
@@ -37,20 +46,40 @@ export function createIntake(ctx: ActionContext): Intake {
   async function runAll() {
     while (queue.length > 0 && !ctx.signal.aborted) {
       // ISO times compare as strings; localeCompare would load ICU's collator (~3 MB resident) for nothing.
-      queue.sort((a, b) => b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+      queue.sort(
+        (a, b) =>
+          b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0),
+      )
       const command = queue.shift()!
       const retired = state.retiredReason(self.instanceId)
       if (retired !== null) {
-        refuse(command, retired)
+        refuse(command, `the agent retired on ${self.instanceId} (${retired})`)
+        continue
+      }
+      if (
+        interruption !== null &&
+        command.command_type === 'switch' &&
+        !state.progressOf(command.id).reported
+      ) {
+        refuse(command, `${self.instanceId} is being interrupted (${interruption})`)
         continue
       }
       void link.running(command.id, self.instanceId)
       log.info('command started', { command_id: command.id, command_type: command.command_type })
       let result: ActionResult
+      const abandon = new AbortController()
+      current = { command, abandon }
       try {
-        result = await runCommand(reportingSteps(command), command)
+        result = await runCommand(reportingSteps(command, abandon.signal), command)
       } catch (err) {
-        result = { ok: false, code: 'Crashed', message: err instanceof Error ? err.message : String(err), retryable: false }
+        result = {
+          ok: false,
+          code: 'Crashed',
+          message: err instanceof Error ? err.message : String(err),
+          retryable: false,
+        }
+      } finally {
+        current = null
       }
       if (ctx.signal.aborted && !result.ok) {
         log.warn('command abandoned at shutdown; it resumes after restart', { command_id: command.id })
@@ -59,33 +88,42 @@ export function createIntake(ctx: ActionContext): Intake {
       const message = result.ok ? result.message : `${result.code}: ${result.message}`
       // A switch reports `executed` itself, before the old instance goes.
       if (!state.progressOf(command.id).reported) {
-        link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: result.ok, message })
+        link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
+          success: result.ok,
+          message,
+        })
       }
       state.markExecuted(command.id, clock.now())
       log.info('command finished', { command_id: command.id, success: result.ok, message })
     }
   }
 
-  /** The context a command runs with: every step it records is also reported, renewing its lease. */
-  function reportingSteps(command: Command): ActionContext {
+  /**
+   * The context a command runs with: every step it records is also reported, renewing its lease; its
+   * signal is the agent's stop or the command's abandonment (reason INTERRUPTED).
+   */
+  function reportingSteps(command: Command, abandoned: AbortSignal): ActionContext {
     const steps: State = {
       ...state,
       progress(id, facts) {
         state.progress(id, facts)
         if (id !== command.id) return
-        const step = Object.entries(facts).map(([k, v]) => `${k}=${v}`).join(' ').slice(0, 200)
+        const step = Object.entries(facts)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+          .slice(0, 200)
         void link.running(id, self.instanceId, step)
       },
     }
-    return { ...ctx, state: steps }
+    return { ...ctx, state: steps, signal: AbortSignal.any([ctx.signal, abandoned]) }
   }
 
-  /** Answers a command the retired agent will not run: failed, never run. */
-  function refuse(command: Command, retired: string) {
-    log.warn('command refused: the agent retired on this instance', { command_id: command.id, reason: retired })
+  /** Answers a command the agent will not run here (retired, or a switch of an interrupted instance): failed, never run. */
+  function refuse(command: Command, why: string) {
+    log.warn('command refused', { command_id: command.id, reason: why })
     link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
       success: false,
-      message: `Refused: the agent retired on ${self.instanceId} (${retired})`,
+      message: `Refused: ${why}`,
     })
     state.markExecuted(command.id, clock.now())
   }
@@ -111,13 +149,19 @@ export function createIntake(ctx: ActionContext): Intake {
   return {
     offer(command, via) {
       if (command.instance_id !== null && command.instance_id !== self.instanceId) {
-        log.debug('command for another instance ignored', { command_id: command.id, instance_id: command.instance_id })
+        log.debug('command for another instance ignored', {
+          command_id: command.id,
+          instance_id: command.instance_id,
+        })
         return
       }
       if (state.isExecuted(command.id)) {
         // Delivered again: the control plane missed our answer. `executed` is idempotent there.
         if (!state.outbox().some((o) => o.key === `executed:${command.id}`)) {
-          link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, { success: true, message: 'already executed' })
+          link.report(`executed:${command.id}`, 'POST', `/commands/${command.id}/executed`, {
+            success: true,
+            message: 'already executed',
+          })
         }
         return
       }
@@ -125,7 +169,8 @@ export function createIntake(ctx: ActionContext): Intake {
       const retired = state.retiredReason(self.instanceId)
       if (retired !== null && via !== 'resume') {
         // The workload runs elsewhere now: a command for any instance is that one's to take.
-        if (command.instance_id === self.instanceId) refuse(command, retired)
+        if (command.instance_id === self.instanceId)
+          refuse(command, `the agent retired on ${self.instanceId} (${retired})`)
         else log.info('command left to the instance that runs the workload', { command_id: command.id })
         return
       }
@@ -140,6 +185,18 @@ export function createIntake(ctx: ActionContext): Intake {
     },
     async idle() {
       while (running) await running
+    },
+    interrupt(reason) {
+      if (interruption !== null) return
+      interruption = reason
+      const switching = current?.command.command_type === 'switch' ? current : null
+      if (switching && !state.progressOf(switching.command.id).reported) {
+        log.warn('interruption: the running switch is abandoned', {
+          command_id: switching.command.id,
+          reason,
+        })
+        switching.abandon.abort(INTERRUPTED)
+      }
     },
   }
 }

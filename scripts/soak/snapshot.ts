@@ -54,7 +54,8 @@ export interface D1Agent {
 export interface D1Instance {
   agentId: string
   instanceId: string
-  status: 'active' | 'terminated'
+  /** `terminating`: an interrupted instance until its announced end (`terminatedAt`). */
+  status: 'active' | 'terminating' | 'terminated'
   mode: string
   createdAt: number
   terminatedAt: number | null

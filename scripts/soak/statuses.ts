@@ -1,10 +1,12 @@
 /**
  * Invariant (d), and the replica half of (b): D1's instance rows match EC2 (`active` ↔ pending/running,
- * `terminated` ↔ shutting-down/terminated; an id EC2 does not know is a divergence), a replica ended in
- * D1 does not run in EC2, and a live replica neither points at a dead or unknown instance nor stays
- * without one for STUCK_LAUNCH_MS.
+ * `terminated` ↔ shutting-down/terminated, `terminating` ↔ running until its announced end and
+ * `terminated` from then on; an id EC2 does not know is a divergence), a replica ended in D1 does not run
+ * in EC2, and a live replica neither points at a dead or unknown instance nor stays without one for
+ * STUCK_LAUNCH_MS.
  */
 import { LIVE_REPLICA, isGone, isUp, iso, type Facts } from './facts'
+import type { D1Instance } from './snapshot'
 
 /** A replica still without an instance after this long is stuck. */
 export const STUCK_LAUNCH_MS = 30 * 60_000
@@ -13,16 +15,12 @@ export function checkStatuses(f: Facts): void {
   for (const row of f.d1.instances) {
     const workload = f.workloadOfAgent.get(row.agentId) ?? '?'
     const e = f.ec2ById.get(row.instanceId)
+    const status = statusAt(row, f.at)
     if (!e) {
-      f.diverge('d', workload, row.instanceId, 'no such instance', `instance ${row.instanceId} ${row.status}`)
-    } else if (row.status === 'active' && isGone(e) && f.settled(e.stateSince)) {
+      f.diverge('d', workload, row.instanceId, 'no such instance', `instance ${row.instanceId} ${status}`)
+    } else if (status === 'active' && isGone(e) && f.settled(e.stateSince)) {
       f.diverge('d', workload, row.instanceId, `${e.state} since ${iso(e.stateSince)}`, 'active')
-    } else if (
-      row.status === 'terminated' &&
-      isUp(e) &&
-      e.terminateAt === null &&
-      f.settled(row.terminatedAt ?? row.createdAt)
-    ) {
+    } else if (status === 'terminated' && isUp(e) && f.settled(row.terminatedAt ?? row.createdAt)) {
       f.diverge('d', workload, row.instanceId, e.state, `terminated at ${iso(row.terminatedAt)}`)
     }
   }
@@ -49,4 +47,11 @@ export function checkStatuses(f: Facts): void {
       f.diverge('b', workload, subject, `${e.instanceId} ${e.state} since ${iso(e.stateSince)}`, d1Says)
     }
   }
+}
+
+/** D1's status as true at `at`: a `terminating` row past its announced end says terminated. */
+function statusAt(row: D1Instance, at: number): D1Instance['status'] {
+  return row.status === 'terminating' && row.terminatedAt !== null && row.terminatedAt <= at
+    ? 'terminated'
+    : row.status
 }

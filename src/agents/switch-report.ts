@@ -19,6 +19,9 @@ import {
 import { newId } from '../ids'
 import { paidPrice } from '../prices/at'
 import { poolIdOf } from '../prices/pool-id'
+import { MAX_NOTICE_MS } from '../replicas/notice'
+import { endingStatus } from './instance-end'
+import { recordPublicIp } from './instances'
 import { downtimeMs, durationMs } from './switch-times'
 
 type Mode = (typeof MODES)[number]
@@ -38,6 +41,8 @@ export interface SwitchReport {
   trigger: string
   old: SwitchSide | null
   new: SwitchSide & { instanceId: string }
+  /** The Elastic IP that followed onto the new instance: what a later promotion moves on. */
+  newPublicIp: string | null
   snapshotUsed: boolean | null
   amiId: string | null
   prices: { onDemand: number | null; oldSpot: number | null; newSpot: number | null }
@@ -62,6 +67,7 @@ export async function recordSwitchReport(
   const previous = await findPrevious(db, agent, report)
   if (previous.row) {
     await completeSwitch(db, agent, previous.row, report, now)
+    if (report.newPublicIp) await recordPublicIp(db, agent, report.new.instanceId, report.newPublicIp, now)
     return { switchId: previous.row.id, created: false }
   }
   const oldSide = report.old
@@ -94,7 +100,7 @@ export async function recordSwitchReport(
       receivedAt: now,
       oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
     }),
-    upsertNewInstance(db, agent, newSide, newPoolId, now),
+    upsertNewInstance(db, agent, newSide, newPoolId, report.newPublicIp, now),
     db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
     db.insert(notifications).values(switchNotification(agent, report, now)),
   ] as const
@@ -224,18 +230,19 @@ async function completeSwitch(
 }
 
 /**
- * When the old instance ended, in server time: its confirmation's receipt, except for an interruption,
+ * When the old instance ends, in server time: its confirmation's receipt, except for an interruption,
  * whose reported end is AWS's notice time (IMDS's clock, not the agent's): the report may arrive long
- * after it (the control plane was unreachable), and the ledger must not bill the gap.
+ * after it (the control plane was unreachable), and the ledger must not bill the gap; or before it,
+ * and the instance runs (`terminating`) until then.
  */
 function endOfOld(trigger: string, reportedEnd: number | null, now: number): number {
-  return trigger === 'interruption' && reportedEnd !== null ? Math.min(now, reportedEnd) : now
+  return trigger === 'interruption' && reportedEnd !== null ? Math.min(now + MAX_NOTICE_MS, reportedEnd) : now
 }
 
 function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: number, now: number) {
   return db
     .update(instances)
-    .set({ status: 'terminated', terminatedAt: endedAt, updatedAt: now })
+    .set({ status: endingStatus(endedAt, now), terminatedAt: endedAt, updatedAt: now })
     .where(
       and(
         eq(instances.clientId, agent.clientId),
@@ -276,9 +283,11 @@ function upsertNewInstance(
   agent: Agent,
   side: SwitchReport['new'],
   poolId: string | null,
+  publicIp: string | null,
   now: number,
 ) {
   const facts = {
+    ...(publicIp ? { publicIp } : {}),
     agentId: agent.id,
     instanceType: side.instanceType,
     region: side.region,

@@ -18,7 +18,7 @@ import {
 export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
 export const MODES = ['spot', 'ondemand', 'unknown'] as const
-export const INSTANCE_STATUSES = ['active', 'terminated'] as const
+export const INSTANCE_STATUSES = ['active', 'terminating', 'terminated'] as const
 export const COMMAND_STATUSES = [
   'queued',
   'delivered',
@@ -292,7 +292,9 @@ export const replicas = sqliteTable(
     instanceId: text('instance_id'),
     replicaType: text('replica_type', { enum: REPLICA_TYPES }).notNull(),
     /** `ondemand`: the last resort of an interruption when no spot pool had capacity. */
-    mode: text('mode', { enum: ['spot', 'ondemand'] }).notNull().default('spot'),
+    mode: text('mode', { enum: ['spot', 'ondemand'] })
+      .notNull()
+      .default('spot'),
     status: text('status', { enum: REPLICA_STATUSES }).notNull().default('launching'),
     syncStatus: text('sync_status'),
     syncLatencyMs: integer('sync_latency_ms'),
@@ -577,7 +579,14 @@ export const savingsDaily = sqliteTable(
     primaryKey({ columns: [t.agentId, t.day] }),
     index('savings_daily_client_day').on(t.clientId, t.day),
     // Covering index: the fleet-wide per-day sums of the admin overview read only this index.
-    index('savings_daily_day_totals').on(t.day, t.baselineCost, t.primaryCost, t.replicaCost, t.overlapCost, t.savings),
+    index('savings_daily_day_totals').on(
+      t.day,
+      t.baselineCost,
+      t.primaryCost,
+      t.replicaCost,
+      t.overlapCost,
+      t.savings,
+    ),
   ],
 )
 

@@ -41,11 +41,20 @@ export async function tellPromotion(env: Env, agent: Agent, replica: Replica, or
   return result.ok || result.reason === 'duplicate' ? result.commandId : null
 }
 
-/** Queues `terminate_replica` for an ended replica's instance. */
-export async function tellReplicaTermination(env: Env, agent: Agent, replica: Replica) {
+/**
+ * Queues `terminate_replica` for an ended replica's instance, reserved for the instance that runs the
+ * workload (`primaryInstanceId`, the agent's by default): an agent that just stepped down (a promotion,
+ * a switch) claimed it otherwise and refused it as retired, and the instance ran on untracked.
+ */
+export async function tellReplicaTermination(
+  env: Env,
+  agent: Agent,
+  replica: Replica,
+  primaryInstanceId: string | null = agent.instanceId,
+) {
   if (!understands(agent, 'terminate_replica')) return null
   const result = await tellAgent(env, agent, {
-    instanceId: null,
+    instanceId: primaryInstanceId,
     commandType: 'terminate_replica',
     priority: PRIORITY.manual,
     payload: { replica_id: replica.id, replica_instance_id: replica.instanceId },

@@ -31,14 +31,21 @@ export function keptMessage(agent: Agent, replica: Replica, reason: string): str
 /**
  * Ends the agent's moot replicas at `now` (all but `keep`): every `launching` one without an instance
  * when `allLaunching` (a promotion answered the notice they were made for), and every live one in
- * `primaryPoolId`; one with an instance the agent cannot terminate is kept live and said so (once).
- * Returns those ended.
+ * `primaryPoolId`; `primaryInstanceId` (the primary now, after a promotion the replica's instance)
+ * terminates their instances. One with an instance the agent cannot terminate is kept live and said
+ * so (once). Returns those ended.
  */
 export async function endMootReplicas(
   env: Env,
   db: Database,
   agent: Agent,
-  opts: { keep: string | null; primaryPoolId: string | null; allLaunching: boolean; reason: string },
+  opts: {
+    keep: string | null
+    primaryPoolId: string | null
+    primaryInstanceId: string | null
+    allLaunching: boolean
+    reason: string
+  },
   now: number,
 ): Promise<Replica[]> {
   const unlaunched = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId))
@@ -74,7 +81,7 @@ export async function endMootReplicas(
     .update(replicas)
     .set({ status: 'terminated', terminatedAt: now, errorMessage: opts.reason, updatedAt: now })
     .where(inArray(replicas.id, ended.map((r) => r.id).slice(0, 90)))
-  for (const r of ended) if (r.instanceId) await tellReplicaTermination(env, agent, r)
+  for (const r of ended) if (r.instanceId) await tellReplicaTermination(env, agent, r, opts.primaryInstanceId)
   return ended
 }
 
@@ -117,6 +124,7 @@ export async function sweepReplicas(env: Env, db: Database, agent: Agent, now: n
     {
       keep: null,
       primaryPoolId: await currentPoolOf(db, agent),
+      primaryInstanceId: agent.instanceId,
       allLaunching: false,
       reason: "moot: in the primary's own pool",
     },

@@ -5,9 +5,11 @@
  * control plane promotes at that first moment: waiting for `ready` (status checks take minutes on EC2)
  * would outlast the 2-minute notice, and the promotion's command waits for the instance to run
  * before it moves the address. One batch records it all: the promotion's switch, the notice's event
- * answered, the interrupted instance ended at its real end (the notice's time), the notification.
+ * answered, the interrupted instance `terminating` until its real end (the notice's time), the
+ * notification.
  */
 import { and, eq, ne } from 'drizzle-orm'
+import { endingStatus } from '../agents/instance-end'
 import { findInstanceOfAgent } from '../agents/instances'
 import { understands } from '../agents/tell'
 import type { Database } from '../db/client'
@@ -67,7 +69,7 @@ export async function promoteForNotice(
         ? [
             db
               .update(instances)
-              .set({ status: 'terminated', terminatedAt: oldEndedAt, updatedAt: now })
+              .set({ status: endingStatus(oldEndedAt, now), terminatedAt: oldEndedAt, updatedAt: now })
               .where(
                 and(
                   eq(instances.clientId, agent.clientId),
@@ -95,6 +97,7 @@ export async function promoteForNotice(
     agent,
     {
       keep: replica.id,
+      primaryInstanceId: replica.instanceId,
       primaryPoolId: replica.mode === 'spot' ? replica.poolId : null,
       allLaunching: true,
       reason: `moot: replica ${replica.id} was promoted for the interruption of ${interrupted ?? 'the primary'}`,

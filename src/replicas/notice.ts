@@ -19,7 +19,7 @@ export const REPLACEMENT_FAILED = 'replacement_failed'
 /** What AWS announces when a notice carries no usable time. */
 const NOTICE_MS = 120_000
 /** A notice's end is never taken further out than this from its receipt. */
-const MAX_NOTICE_MS = 10 * 60_000
+export const MAX_NOTICE_MS = 10 * 60_000
 
 /**
  * When the interrupted instance ends, in server time: the notice's termination time (AWS's own

@@ -41,6 +41,7 @@ export async function promoteByPerson(
       agent,
       {
         keep: replica.id,
+        primaryInstanceId: promotion.newInstanceId,
         primaryPoolId: replica.poolId,
         allLaunching: false,
         reason: "moot: in the primary's own pool",

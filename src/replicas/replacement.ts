@@ -15,6 +15,7 @@ import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { latestOnDemandQuery } from '../prices/on-demand'
 import { parsePoolId, poolIdOf } from '../prices/pool-id'
+import { endingStatus } from '../agents/instance-end'
 import { findInstanceOfAgent } from '../agents/instances'
 import { tellReplicaLaunch } from './commands'
 import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } from './notice'
@@ -202,7 +203,11 @@ async function giveUp(
     // AWS reclaims it at the notice's time whatever happens here.
     db
       .update(instances)
-      .set({ status: 'terminated', terminatedAt: noticeEnd(notice), updatedAt: now })
+      .set({
+        status: endingStatus(noticeEnd(notice), now),
+        terminatedAt: noticeEnd(notice),
+        updatedAt: now,
+      })
       .where(
         and(
           eq(instances.clientId, agent.clientId),

@@ -35,6 +35,7 @@ import type {
 } from './types'
 import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
+import { followReplicaTermination, unfinishedTermination } from '../replicas/termination-outcome'
 
 export class AgentSession extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -296,14 +297,22 @@ export class AgentSession extends DurableObject<Env> {
     return open
   }
 
-  /** A promotion's command that ended: its records follow (failover time, or the failure and a retry). */
+  /**
+   * Commands that ended and have a follow-up: a promotion's (failover time, or the failure and a retry),
+   * a replica termination that terminated nothing (handed to the workload's instance, or notified).
+   */
   private followEnded(commands: readonly queue.QueuedCommand[]): void {
     const owner = store.readOwner(this.sql)
     if (!owner) return
     for (const c of commands) {
-      const ended = endedPromotion(c)
-      if (ended)
-        this.ctx.waitUntil(followPromotionCommand(this.env, database(meteredD1(this.env)), owner, ended))
+      const promotion = endedPromotion(c)
+      if (promotion)
+        this.ctx.waitUntil(followPromotionCommand(this.env, database(meteredD1(this.env)), owner, promotion))
+      const termination = unfinishedTermination(c)
+      if (termination)
+        this.ctx.waitUntil(
+          followReplicaTermination(this.env, database(meteredD1(this.env)), owner, termination),
+        )
     }
   }
 

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createIntake } from '../../agent/src/commands'
 import type { Command } from '../../src/protocol'
 import { seedWorkload, startFakeEc2, type FakeEc2, type SeededWorkload } from '../fakes'
-import { instantClock } from './support/clock'
+import { eventually } from '../support/eventually'
+import { instantClock, manualClock } from './support/clock'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 
@@ -54,7 +55,10 @@ describe('command intake', () => {
   })
 
   it('does not run a command another instance claimed first', async () => {
-    const http = recordingHttp([(c) => (c.path.endsWith('/ack') ? { status: 409, body: { error: 'command is acked elsewhere' } } : undefined)])
+    const http = recordingHttp([
+      (c) =>
+        c.path.endsWith('/ack') ? { status: 409, body: { error: 'command is acked elsewhere' } } : undefined,
+    ])
     const { ctx, state } = actionContext(ec2, w, clock, { http })
     const intake = createIntake(ctx)
     intake.offer(cleanup('c3'), 'socket')
@@ -90,7 +94,10 @@ describe('command intake', () => {
 
   it('skips an expired command', async () => {
     const { ctx, http } = actionContext(ec2, w, clock)
-    createIntake(ctx).offer({ ...cleanup('c6'), expires_at: new Date(clock.now() - 1000).toISOString() }, 'poll')
+    createIntake(ctx).offer(
+      { ...cleanup('c6'), expires_at: new Date(clock.now() - 1000).toISOString() },
+      'poll',
+    )
     await settle()
     expect(http.calls).toEqual([])
   })
@@ -171,5 +178,60 @@ describe('command intake', () => {
       { success: false, message: expect.stringMatching(/^Refused: the agent retired/) },
     ])
     expect(http.calls.some((c) => c.path.endsWith('/commands/c11/running'))).toBe(false)
+  })
+
+  it('abandons a switch of an instance being interrupted (the promotion queued behind it runs next) and refuses a later one', async () => {
+    const manual = manualClock()
+    const region = await startFakeEc2({ clock: manual })
+    try {
+      const workload = seedWorkload(region, { lifecycle: 'spot', az: 'us-east-1a' })
+      const { ctx, http } = actionContext(region, workload, manual)
+      const intake = createIntake(ctx)
+      const switchOf = (id: string): Command => ({
+        id,
+        command_type: 'switch',
+        instance_id: workload.instanceId,
+        target_mode: 'spot',
+        target_pool_id: 't3.medium.us-east-1b',
+        priority: 20,
+        terminate_wait_seconds: 0,
+        created_at: '2026-01-01T00:00:00Z',
+        expires_at: null,
+      })
+      intake.offer(switchOf('s1'), 'socket')
+      // The switch waits for its AMI (minutes on EC2) when the notice comes.
+      await eventually(() => region.requests.some((r) => r.action === 'CreateImage') && manual.sleeping > 0, {
+        what: 'the switch waiting for its image',
+        timeoutMs: 5_000,
+      })
+      intake.offer(cleanup('after'), 'socket')
+      intake.interrupt('interruption notice')
+      await eventually(() => ctx.state.isExecuted('after'), {
+        what: 'the command queued behind it',
+        timeoutMs: 5_000,
+      })
+      await ctx.link.delivered('executed:s1')
+      const executed = (id: string) =>
+        http.calls.find((c) => c.path.endsWith(`/commands/${id}/executed`))?.body
+      expect(executed('s1')).toEqual({
+        success: false,
+        message: expect.stringMatching(/^Interrupted: .*abandoned: this instance is being interrupted/),
+      })
+      expect(region.requests.filter((r) => r.action === 'RunInstances')).toEqual([])
+
+      intake.offer(switchOf('s2'), 'socket')
+      await eventually(() => ctx.state.isExecuted('s2'), {
+        what: 'the later switch answered',
+        timeoutMs: 5_000,
+      })
+      await ctx.link.delivered('executed:s2')
+      expect(executed('s2')).toEqual({
+        success: false,
+        message: `Refused: ${workload.instanceId} is being interrupted (interruption notice)`,
+      })
+      expect(region.requests.filter((r) => r.action === 'CreateImage')).toHaveLength(1)
+    } finally {
+      await region.close()
+    }
   })
 })

@@ -32,12 +32,18 @@ afterEach(async () => {
 afterAll(() => worker?.stop(), 60_000)
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`
-const outbox = (s: Scenario) => (JSON.parse(readFileSync(join(s.sim.stateDir, 'state.json'), 'utf8')) as { outbox: Array<{ key: string; body: { timing: { traffic_switched_at: string | null } } }> }).outbox
+const outbox = (s: Scenario) =>
+  (
+    JSON.parse(readFileSync(join(s.sim.stateDir, 'state.json'), 'utf8')) as {
+      outbox: Array<{ key: string; body: { timing: { traffic_switched_at: string | null } } }>
+    }
+  ).outbox
 
 /** The control plane stops; a notice arrives; the agent launches on its own and queues the report. */
-async function emergencyWhileDown(s: Scenario): Promise<string> {
+async function emergencyWhileDown(s: Scenario): Promise<{ newInstanceId: string; endsAt: number }> {
   await worker.halt()
-  s.sim.imds.interrupt({ action: 'terminate', time: Date.now() + 120_000 })
+  const endsAt = Date.now() + 120_000
+  s.sim.imds.interrupt({ action: 'terminate', time: endsAt })
   const queued = await s.agent.waitFor((l) => l.msg === QUEUED, 'the emergency launch', 90_000)
   const instanceId = String(queued.instance_id)
   // Persisted in the state directory before anything could deliver it.
@@ -47,16 +53,30 @@ async function emergencyWhileDown(s: Scenario): Promise<string> {
   expect(moved.to).toBe(instanceId)
   expect(s.sim.ec2.state.addresses.get(s.sim.workload.allocationId)?.instanceId).toBe(instanceId)
   // The queued report is rewritten with the move's time just after that log line.
-  await eventually(() => outbox(s).some((o) => o.key === String(queued.report) && o.body.timing.traffic_switched_at !== null), {
-    what: 'the queued report carrying the traffic switch',
-  })
-  return instanceId
+  await eventually(
+    () =>
+      outbox(s).some((o) => o.key === String(queued.report) && o.body.timing.traffic_switched_at !== null),
+    {
+      what: 'the queued report carrying the traffic switch',
+    },
+  )
+  return { newInstanceId: instanceId, endsAt }
 }
 
 /** What the control plane recorded: one switch to the replacement, which is now the agent's instance. */
-async function expectRecorded(s: Scenario, newInstanceId: string) {
+async function expectRecorded(
+  s: Scenario,
+  { newInstanceId, endsAt }: { newInstanceId: string; endsAt: number },
+) {
   const oldInstanceId = s.sim.workload.instanceId
-  const switches = await s.sql<{ trigger: string; old_instance_id: string; new_instance_id: string; new_pool_id: string; new_mode: string; traffic_switched_at: number | null }>(
+  const switches = await s.sql<{
+    trigger: string
+    old_instance_id: string
+    new_instance_id: string
+    new_pool_id: string
+    new_mode: string
+    traffic_switched_at: number | null
+  }>(
     `select trigger, old_instance_id, new_instance_id, new_pool_id, new_mode, traffic_switched_at from switches where agent_id = ${q(s.agentId)}`,
   )
   expect(switches).toEqual([
@@ -69,18 +89,29 @@ async function expectRecorded(s: Scenario, newInstanceId: string) {
       traffic_switched_at: expect.any(Number),
     },
   ])
-  const [agent] = await s.sql<{ instance_id: string }>(`select instance_id from agents where id = ${q(s.agentId)}`)
-  expect(agent!.instance_id).toBe(newInstanceId)
-  const instances = await s.sql<{ instance_id: string; status: string }>(
-    `select instance_id, status from instances where agent_id = ${q(s.agentId)} order by instance_id = ${q(newInstanceId)}`,
+  const [agent] = await s.sql<{ instance_id: string }>(
+    `select instance_id from agents where id = ${q(s.agentId)}`,
   )
-  // The interrupted instance ends (AWS announced it), the replacement runs.
-  expect(instances).toEqual([
-    { instance_id: oldInstanceId, status: 'terminated' },
-    { instance_id: newInstanceId, status: 'active' },
-  ])
+  expect(agent!.instance_id).toBe(newInstanceId)
+  const instances = await s.sql<{ instance_id: string; status: string; terminated_at: number | null }>(
+    `select instance_id, status, terminated_at from instances where agent_id = ${q(s.agentId)} order by instance_id = ${q(newInstanceId)}`,
+  )
+  // The interrupted instance ends at the notice's time: terminating until then (EC2 still runs it; read
+  // before, the row must say so), then terminated (the 5-minute cron writes it). The replacement runs.
+  const [old, replacement] = instances
+  expect(old).toMatchObject({
+    instance_id: oldInstanceId,
+    status: Date.now() < endsAt ? 'terminating' : expect.stringMatching(/^terminat(ing|ed)$/),
+  })
+  expect(Math.abs(old!.terminated_at! - endsAt)).toBeLessThan(1_000)
+  expect(replacement).toEqual({ instance_id: newInstanceId, status: 'active', terminated_at: null })
   const segments = await eventually(
-    () => s.sql<{ role: string }>(`select role from usage_segments where agent_id = ${q(s.agentId)} and instance_id = ${q(newInstanceId)} and ended_at is null`).then((r) => r.length > 0 && r),
+    () =>
+      s
+        .sql<{ role: string }>(
+          `select role from usage_segments where agent_id = ${q(s.agentId)} and instance_id = ${q(newInstanceId)} and ended_at is null`,
+        )
+        .then((r) => r.length > 0 && r),
     { what: "the replacement's open usage segment" },
   )
   expect(segments.map((r) => r.role)).toEqual(['primary'])
@@ -92,16 +123,21 @@ async function expectRecorded(s: Scenario, newInstanceId: string) {
 describe('emergency launch while the control plane is down', () => {
   it('reports the launch as one switch when the control plane is back; the bundle never loads undici', async () => {
     const probe = join(tmpdir(), `spotguard-modules-${process.pid}-${Date.now()}.json`)
-    scenario = await startScenario(worker, { env: { SPOTGUARD_MODULE_PROBE: probe }, nodeFlags: [...NODE_FLAGS, '--require', PROBE] })
+    scenario = await startScenario(worker, {
+      env: { SPOTGUARD_MODULE_PROBE: probe },
+      nodeFlags: [...NODE_FLAGS, '--require', PROBE],
+    })
     const s = scenario
     // Every kind of request has been made before the outage: IMDS, EC2, Price List, the control plane and its socket.
-    await eventually(() => s.sim.pricing.count() > 0 && s.sim.ec2.count('DescribeSpotPriceHistory') > 0, { what: 'a pricing report' })
+    await eventually(() => s.sim.pricing.count() > 0 && s.sim.ec2.count('DescribeSpotPriceHistory') > 0, {
+      what: 'a pricing report',
+    })
     await s.agent.waitFor((l) => l.msg === 'push socket open', 'the push socket')
-    const newInstanceId = await emergencyWhileDown(s)
+    const launched = await emergencyWhileDown(s)
     await worker.restart()
     // Retired (the workload moved): it delivers the report, then stops for good.
     expect(await s.agent.exited).toBe(0)
-    await expectRecorded(s, newInstanceId)
+    await expectRecorded(s, launched)
     const modules = JSON.parse(readFileSync(probe, 'utf8')) as string[]
     expect(modules).toContain('NativeModule http')
     expect(modules.filter((m) => /undici|fetch/i.test(m))).toEqual([])
@@ -110,12 +146,15 @@ describe('emergency launch while the control plane is down', () => {
   it('a restarted agent delivers the report it queued before a kill, and launches nothing more', async () => {
     scenario = await startScenario(worker)
     const s = scenario
-    const newInstanceId = await emergencyWhileDown(s)
+    const launched = await emergencyWhileDown(s)
     await s.agent.stop('SIGKILL')
     await worker.restart()
     const again = await s.restart()
-    await again.waitFor((l) => l.msg === 'this instance no longer runs the workload; not registering', 'the retired start')
+    await again.waitFor(
+      (l) => l.msg === 'this instance no longer runs the workload; not registering',
+      'the retired start',
+    )
     expect(await again.exited).toBe(0)
-    await expectRecorded(s, newInstanceId)
+    await expectRecorded(s, launched)
   }, 240_000)
 })

@@ -217,6 +217,7 @@ describe('the Elastic IP follows the emergency replacement', () => {
       traffic_switched_at: new Date(movedAt).toISOString(),
       old_instance_terminated_at: n.time,
     })
+    expect(ctx.state.outbox()[0]!.body).toMatchObject({ new_instance: { public_ip: w.publicIp } })
     expect(log.lines).toContainEqual(
       expect.objectContaining({
         msg: 'emergency replacement: Elastic IP moved',

@@ -72,6 +72,37 @@ describe('replicas', () => {
     expect((http.calls[0]!.body as { instance_id: string }).instance_id).toBe(replica!.instanceId)
   })
 
+  it('takes a replica another instance of the workload launched with its client token as launched, not failed', async () => {
+    // A switch's new instance acts for the workload before the old primary retires: both launch the
+    // listed replica, with the same ClientToken but another ParentInstance (and image).
+    const order = { replicaId: 'rep-9', poolId: 't3.medium.us-east-1c', az: null, replicaType: 'emergency' }
+    const first = actionContext(ec2, w, clock)
+    expect(await launchReplica(first.ctx, order)).toMatchObject({ ok: true })
+    const source = ec2.instance(w.instanceId)!
+    const sibling = ec2.seed.addInstance({
+      imageId: w.launchImageId,
+      instanceType: 't3.medium',
+      subnetId: source.subnetId,
+      securityGroupIds: source.securityGroupIds,
+      tags: { LogicalAgentId: 'agent-web-1' },
+      lifecycle: 'spot',
+      state: 'running',
+    })
+    const second = actionContext(ec2, w, clock)
+    const ctx = { ...second.ctx, self: { ...second.ctx.self, instanceId: sibling.instanceId } }
+
+    expect(await launchReplica(ctx, order)).toMatchObject({ ok: true })
+    const replicas = others().filter((i) => i.instanceId !== sibling.instanceId)
+    expect(replicas.map((i) => [i.tags.ReplicaId, i.state])).toEqual([['rep-9', 'running']])
+    await ctx.link.delivered('replica-status:rep-9:ready')
+    expect(second.http.calls.map((c) => [c.method, c.path, (c.body as { status?: string }).status])).toEqual([
+      ['PUT', '/api/agents/agent-1/replicas/rep-9', 'syncing'],
+      ['POST', '/api/agents/agent-1/replicas/rep-9/status', 'syncing'],
+      ['POST', '/api/agents/agent-1/replicas/rep-9/status', 'ready'],
+    ])
+    expect((second.http.calls[0]!.body as { instance_id: string }).instance_id).toBe(replicas[0]!.instanceId)
+  })
+
   it('reports a failed launch as failed', async () => {
     ec2.failWhen('RunInstances', () => 'InsufficientInstanceCapacity')
     const { ctx, http } = actionContext(ec2, w, clock)
@@ -121,6 +152,21 @@ describe('replicas', () => {
     expect(result).toMatchObject({ ok: true })
     expect(ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(pending.instanceId)
     expect(retired).toEqual(['replica rep-p promoted'])
+  })
+
+  it("moves the Elastic IP the old primary holds when the public IP the command names is not one (the instance's own, registered before a switch moved the address onto it)", async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    const pending = pendingReplica()
+    const result = await runPromoteReplica(
+      ctx,
+      promote('rep-i', pending.instanceId, {
+        old_instance_id: w.instanceId,
+        old_public_ip: '54.0.0.9',
+        not_after: new Date(clock.now() + 120_000).toISOString(),
+      }),
+    )
+    expect(result).toMatchObject({ ok: true, message: expect.stringContaining(w.publicIp) })
+    expect(ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(pending.instanceId)
   })
 
   it('gives the move up before its own interruption ends when the replica does not run, and says so', async () => {

@@ -58,17 +58,30 @@ describe('runSwitch', () => {
       userData: ec2.instance(w.instanceId)!.userData,
     })
     expect(fresh!.profile?.arn).toBe(w.profile.arn)
-    expect(fresh!.tags).toMatchObject({ Name: 'web-1', Team: 'core', ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' })
+    expect(fresh!.tags).toMatchObject({
+      Name: 'web-1',
+      Team: 'core',
+      ManagedBy: 'SpotOptimizer',
+      LogicalAgentId: 'agent-web-1',
+    })
     expect(Object.keys(fresh!.tags).some((k) => k.startsWith('aws:'))).toBe(false)
 
     const image = ec2.state.images.get(fresh!.imageId)!
     expect(image.sourceInstanceId).toBe(w.instanceId)
     expect(image.name).toMatch(new RegExp(`^SpotOptimizer-${w.instanceId}-\\d{8}-\\d{6}$`))
-    expect(image.tags).toMatchObject({ ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1', SourceInstance: w.instanceId })
+    expect(image.tags).toMatchObject({
+      ManagedBy: 'SpotOptimizer',
+      LogicalAgentId: 'agent-web-1',
+      SourceInstance: w.instanceId,
+    })
 
-    expect([...ec2.state.addresses.values()].find((a) => a.allocationId === w.allocationId)!.instanceId).toBe(fresh!.instanceId)
+    expect([...ec2.state.addresses.values()].find((a) => a.allocationId === w.allocationId)!.instanceId).toBe(
+      fresh!.instanceId,
+    )
     expect(ec2.requests.find((r) => r.action === 'CreateImage')!.params.NoReboot).toBe('true')
-    expect(ec2.requests.find((r) => r.action === 'RunInstances')!.params.ClientToken).toBe(clientToken('switch', 'cmd-switch-1'))
+    expect(ec2.requests.find((r) => r.action === 'RunInstances')!.params.ClientToken).toBe(
+      clientToken('switch', 'cmd-switch-1'),
+    )
 
     // Reported and marked done while the old instance still ran; terminated only after that.
     await ctx.link.delivered('switch-terminated:cmd-switch-1')
@@ -85,13 +98,23 @@ describe('runSwitch', () => {
     expect(['shutting-down', 'terminated']).toContain(ec2.instance(w.instanceId)!.state)
     expect(retired).toHaveLength(1)
     // Tagged first, so that a tag-scoped policy lets the agent terminate it.
-    expect(ec2.instance(w.instanceId)!.tags).toMatchObject({ ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' })
+    expect(ec2.instance(w.instanceId)!.tags).toMatchObject({
+      ManagedBy: 'SpotOptimizer',
+      LogicalAgentId: 'agent-web-1',
+    })
 
     const report = http.calls[0]!.body as Record<string, any>
     expect(report.command_id).toBe('cmd-switch-1')
     expect(report.trigger).toBe('manual')
     expect(report.old_instance).toMatchObject({ instance_id: w.instanceId, mode: 'ondemand', pool_id: null })
-    expect(report.new_instance).toMatchObject({ instance_id: fresh!.instanceId, mode: 'spot', pool_id: 't3.medium.us-east-1b', az: 'us-east-1b' })
+    // public_ip: the Elastic IP that followed, which a later promotion must find (the new instance registered with its own).
+    expect(report.new_instance).toMatchObject({
+      instance_id: fresh!.instanceId,
+      mode: 'spot',
+      pool_id: 't3.medium.us-east-1b',
+      az: 'us-east-1b',
+      public_ip: w.publicIp,
+    })
     expect(report.snapshot).toEqual({ used: true, ami_id: image.imageId })
     expect(report.timing.traffic_switched_at).toBeTruthy()
   })
@@ -101,9 +124,16 @@ describe('runSwitch', () => {
     const { ctx, log } = actionContext(ec2, w, clock)
     expect(await runSwitch(ctx, start(ctx, command()))).toMatchObject({ ok: true })
     const [fresh] = launched()
-    expect(ec2.requests.filter((r) => r.action === 'AssociateAddress').map((r) => r.params.AllocationId)).toEqual([w.allocationId])
+    expect(
+      ec2.requests.filter((r) => r.action === 'AssociateAddress').map((r) => r.params.AllocationId),
+    ).toEqual([w.allocationId])
     expect(ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(fresh!.instanceId)
-    expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'switch: only one Elastic IP can follow; these stay behind', public_ips: [second.publicIp] }))
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'switch: only one Elastic IP can follow; these stay behind',
+        public_ips: [second.publicIp],
+      }),
+    )
   })
 
   it('waits terminate_wait_seconds after the switch before terminating the old instance', async () => {
@@ -117,13 +147,17 @@ describe('runSwitch', () => {
   it('asks CreateImage to reboot for a consistent image when SPOTGUARD_AMI_NO_REBOOT=false', async () => {
     const { ctx } = actionContext(ec2, w, clock)
     ctx.config = { ...ctx.config, amiNoReboot: false }
-    expect(await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 0 })))).toMatchObject({ ok: true })
+    expect(await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 0 })))).toMatchObject({
+      ok: true,
+    })
     expect(ec2.requests.find((r) => r.action === 'CreateImage')!.params.NoReboot).toBe('false')
   })
 
   it('keeps the old instance when terminate_wait_seconds is 0', async () => {
     const { ctx } = actionContext(ec2, w, clock)
-    expect(await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 0 })))).toMatchObject({ ok: true })
+    expect(await runSwitch(ctx, start(ctx, command({ terminate_wait_seconds: 0 })))).toMatchObject({
+      ok: true,
+    })
     expect(ec2.count('TerminateInstances')).toBe(0)
     expect(ec2.instance(w.instanceId)!.state).toBe('running')
   })
@@ -168,7 +202,9 @@ describe('runSwitch', () => {
 
   it('refuses a switch to where it already is', async () => {
     const { ctx } = actionContext(ec2, w, clock)
-    expect(await runSwitch(ctx, start(ctx, command({ target_mode: 'ondemand', target_pool_id: null })))).toMatchObject({ ok: false, code: 'AlreadyThere' })
+    expect(
+      await runSwitch(ctx, start(ctx, command({ target_mode: 'ondemand', target_pool_id: null }))),
+    ).toMatchObject({ ok: false, code: 'AlreadyThere' })
   })
 
   it('names AMIs as agent-api.md says', () => {

@@ -203,6 +203,8 @@ describe('interruptions', () => {
       what: 'EC2 reclaimed it',
       timeoutMs: 60_000,
     })
+    // Terminating until the notice's time; the 5-minute cron writes it terminated from then on.
+    await worker.scheduled('*/5 * * * *')
     const [old] = await queryD1<{ status: string }>(
       worker.persistDir,
       `select status from instances where instance_id = '${sql(oldInstanceId)}'`,

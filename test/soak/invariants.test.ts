@@ -238,6 +238,27 @@ describe('the soak checker', () => {
     expect(checkInvariants(ec2, d1, log).divergences.map((d) => d.subject)).not.toContain('i-old')
   })
 
+  it('takes an interrupted instance as terminating until its announced end, and never as terminated while EC2 runs it', () => {
+    const { ec2, d1, log } = healthy()
+    const endsAt = NOW + 90_000
+    ec2.instances.push(ec2Instance('i-noticed', { launchTime: NOW - HOUR, terminateAt: endsAt }))
+    d1.instances.push(d1Instance('i-noticed', { status: 'terminating', terminatedAt: endsAt }))
+    // Only (d) here: the old instance's place in its workload is (a) and (b)'s.
+    const subjects = () =>
+      checkInvariants(ec2, d1, log)
+        .divergences.filter((d) => d.invariant === 'd')
+        .map((d) => [d.invariant, d.subject])
+    expect(subjects()).toEqual([])
+    // Terminated in D1 while EC2 still runs it (its notice pending): not true yet.
+    d1.instances[1] = d1Instance('i-noticed', { status: 'terminated', terminatedAt: NOW - 6 * MINUTE })
+    expect(subjects()).toEqual([['d', 'i-noticed']])
+    // Past its announced end, terminating means terminated: EC2 must have ended it.
+    d1.instances[1] = d1Instance('i-noticed', { status: 'terminating', terminatedAt: NOW - 6 * MINUTE })
+    expect(subjects()).toEqual([['d', 'i-noticed']])
+    ec2.instances[1] = ec2Instance('i-noticed', { state: 'terminated', stateSince: NOW - 6 * MINUTE })
+    expect(subjects()).toEqual([])
+  })
+
   it('finds a replica ended in D1 whose instance still runs', () => {
     const { ec2, d1, log } = healthy()
     ec2.instances.push(ec2Instance('i-5', { launchTime: NOW - HOUR }))

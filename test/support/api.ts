@@ -42,7 +42,15 @@ export interface SwitchRow {
 
 export interface ReplicaRow {
   agentId: string
-  replica: { id: string; instanceId: string | null; type: string; mode: string; status: string; errorMessage: string | null; pool: string }
+  replica: {
+    id: string
+    instanceId: string | null
+    type: string
+    mode: string
+    status: string
+    errorMessage: string | null
+    pool: string
+  }
 }
 
 export interface InstanceRow {
@@ -51,6 +59,8 @@ export interface InstanceRow {
   currentMode: string
   currentPoolId: string | null
   isActive: boolean
+  /** As true now: `terminating` until an interrupted instance's notice time. */
+  status: 'active' | 'terminating' | 'terminated'
 }
 
 export interface NotificationRow {
@@ -69,7 +79,10 @@ export class OperatorApi {
   async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { Authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
     const text = await response.text()
@@ -78,7 +91,8 @@ export class OperatorApi {
 
   private async ok<T>(method: string, path: string, body?: unknown): Promise<T> {
     const answer = await this.call<T>(method, path, body)
-    if (answer.status >= 300) throw new Error(`${method} ${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`)
+    if (answer.status >= 300)
+      throw new Error(`${method} ${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`)
     return answer.body
   }
 
@@ -95,7 +109,11 @@ export class OperatorApi {
   }
 
   forceSwitch(instanceId: string, target: { target: 'ondemand' | 'spot' | 'pool'; pool_id?: string }) {
-    return this.ok<{ success: boolean; command_id?: string; message?: string }>('POST', `/api/client/instances/${instanceId}/force-switch`, target)
+    return this.ok<{ success: boolean; command_id?: string; message?: string }>(
+      'POST',
+      `/api/client/instances/${instanceId}/force-switch`,
+      target,
+    )
   }
 
   command(commandId: string): Promise<CommandRow> {

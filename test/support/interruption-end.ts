@@ -80,13 +80,18 @@ export async function expectInterruptionEnd(
     async () => (await api.agent(client.id, want.logicalAgentId))?.instanceId === newInstanceId,
     { what: 'the agent on its replacement' },
   )
+  // Terminating until the notice's time, terminated from then on (the 5-minute cron writes it).
+  const listed = await api.instances(client.id)
+  expect(listed.find((i) => i.instanceId === want.oldInstanceId)).toMatchObject({
+    isActive: false,
+    status: 'terminated',
+  })
+  await worker.scheduled('*/5 * * * *')
   const [old] = await queryD1<{ status: string; terminated_at: number }>(
     worker.persistDir,
     `select status, terminated_at from instances where instance_id = '${sql(want.oldInstanceId)}'`,
   )
   expect(old?.status).toBe('terminated')
-  const listed = await api.instances(client.id)
-  expect(listed.find((i) => i.instanceId === want.oldInstanceId)?.isActive).toBe(false)
   expect(listed.find((i) => i.instanceId === newInstanceId)).toMatchObject({
     isActive: true,
     logicalAgentId: want.logicalAgentId,

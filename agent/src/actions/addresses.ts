@@ -26,9 +26,13 @@ export interface Following {
 /** EC2 is asked about a pending instance at most this often. */
 const POLL_MS = 2_000
 
-export async function addressToFollow(ctx: Pick<ActionContext, 'ec2' | 'self'>): Promise<Following> {
+/** The Elastic IP that follows the workload from `instanceId` (this instance by default), and those left. */
+export async function addressToFollow(
+  ctx: Pick<ActionContext, 'ec2' | 'self'>,
+  instanceId = ctx.self.instanceId,
+): Promise<Following> {
   const { self } = ctx
-  const addresses = withAllocation(await describeAddresses(ctx.ec2, self.instanceId))
+  const addresses = withAllocation(await describeAddresses(ctx.ec2, instanceId))
   const [address, ...left] = addresses.sort(
     (a, b) => Number(b.privateIp === self.privateIp) - Number(a.privateIp === self.privateIp),
   )

@@ -28,15 +28,23 @@ export interface ActionContext {
   replicasUnderway: Set<string>
   /** The agent stops acting for its logical id (its workload moved to another instance). */
   retire(reason: string): void
+  /** The agent stopping, or (inside a command) the command abandoned: reason INTERRUPTED. */
   signal: AbortSignal
 }
 
+/** The abort reason of a command abandoned because its instance is being interrupted. */
+export const INTERRUPTED = 'interrupted'
+
 export type ActionResult =
-  | { ok: true; message: string }
-  | { ok: false; code: string; message: string; retryable: boolean }
+  { ok: true; message: string } | { ok: false; code: string; message: string; retryable: boolean }
 
 export const ok = (message: string): ActionResult => ({ ok: true, message })
-export const fail = (code: string, message: string, retryable = false): ActionResult => ({ ok: false, code, message, retryable })
+export const fail = (code: string, message: string, retryable = false): ActionResult => ({
+  ok: false,
+  code,
+  message,
+  retryable,
+})
 
 /** An idempotency token for RunInstances (≤ 64 ASCII chars), the same for the same purpose and key. */
 export function clientToken(purpose: string, key: string): string {

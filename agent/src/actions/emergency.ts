@@ -120,8 +120,8 @@ async function launchOwnReplacement(
         ctx.state.retire(self.instanceId, retiredBecause(launch), ctx.clock.now())
       },
       async takeOver(launch) {
-        const switchedAt = await moveElasticIp(ctx, launch.instanceId, endsAt)
-        if (switchedAt !== null) {
+        const moved = await moveElasticIp(ctx, launch.instanceId, endsAt)
+        if (moved !== null) {
           // Still queued while the control plane is down (why we are here): it goes out with the time.
           // Already delivered, it stays as recorded (a repeated report changes nothing there).
           if (ctx.state.outbox().some((o) => o.key === key)) {
@@ -129,7 +129,7 @@ async function launchOwnReplacement(
               key,
               'POST',
               '/switch-report',
-              emergencySwitchReport(ctx, notice, launch, prices, detectedAt, switchedAt),
+              emergencySwitchReport(ctx, notice, launch, prices, detectedAt, moved),
             )
           } else {
             log.warn(
@@ -155,14 +155,15 @@ const retiredBecause = (launch: OwnLaunch) =>
 /**
  * Moves the interrupted instance's Elastic IP to the replacement once it runs (EC2 refuses to
  * associate with a pending instance) and before `endsAt`, when this instance and its agent end.
- * Answers when it moved; null when there was none or it could not move (logged: the launch stands).
+ * Answers when it moved and its public IP; null when there was none or it could not move (logged: the
+ * launch stands).
  * SPOTGUARD_DRY_RUN: the Ec2 client logs the AssociateAddress it would make.
  */
 export async function moveElasticIp(
   ctx: ActionContext,
   instanceId: string,
   endsAt: number,
-): Promise<number | null> {
+): Promise<{ at: number; publicIp: string | null } | null> {
   const { self, log } = ctx
   try {
     const { address, left } = await addressToFollow(ctx)
@@ -183,7 +184,7 @@ export async function moveElasticIp(
       from: self.instanceId,
       to: instanceId,
     })
-    return at
+    return { at, publicIp: address.publicIp }
   } catch (err) {
     log.error('emergency replacement: Elastic IP not moved', {
       instance_id: instanceId,
@@ -200,7 +201,7 @@ export function emergencySwitchReport(
   launch: OwnLaunch,
   prices: { on_demand: number | null; old_spot: number | null; new_spot: number | null },
   detectedAt: number,
-  trafficSwitchedAt: number | null,
+  moved: { at: number; publicIp: string | null } | null,
 ) {
   const { self } = ctx
   const terminationAt = Date.parse(notice.time)
@@ -223,6 +224,7 @@ export function emergencySwitchReport(
       ami_id: launch.imageId,
       mode: launch.mode,
       pool_id: launch.mode === 'spot' ? `${launch.instanceType}.${launch.az}` : null,
+      public_ip: moved?.publicIp ?? null,
     },
     snapshot: { used: launch.imageSource === 'spotguard_ami', ami_id: launch.imageId },
     prices,
@@ -231,7 +233,7 @@ export function emergencySwitchReport(
       new_instance_launched_at: iso(launch.at),
       new_instance_ready_at: null,
       // The Elastic IP moved to the replacement; null without one, or when it could not move.
-      traffic_switched_at: trafficSwitchedAt === null ? null : iso(trafficSwitchedAt),
+      traffic_switched_at: moved === null ? null : iso(moved.at),
       // A `terminate` notice is AWS's own word that the instance ends then: nothing here could
       // confirm it later (the agent goes with its host), so the report carries it.
       old_instance_terminated_at:

@@ -5,7 +5,7 @@
  */
 import type { Command } from '../../../src/protocol'
 import { Ec2Error } from '../ec2'
-import { describeInstance, terminateInstance } from '../ec2-api'
+import { describeInstance, describeInstances, terminateInstance } from '../ec2-api'
 import { addressToFollow, addressWithIp, moveAddress } from './addresses'
 import { clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
 import { bestImage, launchLike, LaunchError, waitRunningAndOk } from './launch'
@@ -74,6 +74,7 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     const image = await bestImage(ctx)
     const instanceType = pool?.instanceType ?? self.instanceType
     const mode = order.mode ?? 'spot'
+    const token = clientToken('replica', order.replicaId)
     instanceId = await launchLike(ctx, source, {
       imageId: image.imageId,
       instanceType,
@@ -85,8 +86,8 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
         ReplicaType: order.replicaType,
         ParentInstance: self.instanceId,
       },
-      clientToken: clientToken('replica', order.replicaId),
-    })
+      clientToken: token,
+    }).catch((err: unknown) => launchedWithToken(ctx, token, err))
     log.info('replica launched', {
       replica_id: order.replicaId,
       instance_id: instanceId,
@@ -126,6 +127,24 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     const code = err instanceof Ec2Error || err instanceof LaunchError ? err.code : 'ReplicaFailed'
     return fail(code, message, err instanceof Ec2Error && err.retryable)
   }
+}
+
+/**
+ * The instance another launcher started with this ClientToken, when EC2 refused ours for other
+ * parameters: a switch's new instance acts for the workload before the old primary retires, and both
+ * launch a listed replica (other ParentInstance, maybe another image). It runs: it is the replica, not
+ * a failure. Anything else (or no such instance alive) is the error it was.
+ */
+async function launchedWithToken(ctx: ActionContext, token: string, err: unknown): Promise<string> {
+  if (!(err instanceof Ec2Error && err.code === 'IdempotentParameterMismatch')) throw err
+  const found = (await describeInstances(ctx.ec2, [], [{ name: 'client-token', values: [token] }])).find(
+    (i) => i.state === 'pending' || i.state === 'running',
+  )
+  if (!found) throw err
+  ctx.log.info('replica launched already by another instance of the workload', {
+    instance_id: found.instanceId,
+  })
+  return found.instanceId
 }
 
 /** A manual promotion's old agent waits this long for the replica to run. */
@@ -191,14 +210,21 @@ export async function runPromoteReplica(
   }
 }
 
-/** The workload's Elastic IP: found by the old primary's public IP the command names, else the one here. */
+/**
+ * The workload's Elastic IP: found by the old primary's public IP the command names, else the one the
+ * old primary holds while it runs (the IP the control plane knows may be the instance's own, when the
+ * address moved onto it after it registered: a switch's new instance).
+ */
 async function workloadAddress(
   ctx: ActionContext,
   command: Extract<Command, { command_type: 'promote_replica' }>,
 ) {
-  if (command.old_public_ip) return addressWithIp(ctx, command.old_public_ip)
-  if (ctx.self.instanceId === command.replica_instance_id) return null
-  const { address, left } = await addressToFollow(ctx)
+  const named = command.old_public_ip ? await addressWithIp(ctx, command.old_public_ip) : null
+  if (named) return named
+  const onReplica = ctx.self.instanceId === command.replica_instance_id
+  const old = command.old_instance_id ?? (onReplica ? null : ctx.self.instanceId)
+  if (!old || old === command.replica_instance_id) return null
+  const { address, left } = await addressToFollow(ctx, old)
   if (left.length > 0)
     ctx.log.warn('promote: only one Elastic IP can follow; these stay behind', {
       command_id: command.id,

@@ -17,7 +17,17 @@ import {
   type InstanceFacts,
 } from '../ec2-api'
 import { addressToFollow } from './addresses'
-import { amiName, clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
+import {
+  amiName,
+  clientToken,
+  fail,
+  INTERRUPTED,
+  messageOf,
+  ok,
+  parsePool,
+  type ActionContext,
+  type ActionResult,
+} from './context'
 import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
 import { confirmTerminated } from './terminate'
 
@@ -34,7 +44,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
   if (done.reported) return finishSwitch(ctx, command, done)
 
   const target = targetOf(command, self)
-  if (!target) return fail('BadTarget', `switch target not understood: ${command.target_mode} ${command.target_pool_id}`)
+  if (!target)
+    return fail('BadTarget', `switch target not understood: ${command.target_mode} ${command.target_pool_id}`)
   if (target.instanceType === self.instanceType && target.az === self.az && target.mode === self.mode) {
     return fail('AlreadyThere', `already running ${target.mode} in ${target.az}`)
   }
@@ -47,21 +58,34 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
 
     // The old instance is terminated later under a policy scoped to ManagedBy=SpotOptimizer.
     if (source.tags.ManagedBy !== 'SpotOptimizer') {
-      await createTags(ec2, [self.instanceId], { ManagedBy: 'SpotOptimizer', LogicalAgentId: ctx.logicalAgentId })
+      await createTags(ec2, [self.instanceId], {
+        ManagedBy: 'SpotOptimizer',
+        LogicalAgentId: ctx.logicalAgentId,
+      })
     }
 
     // 1. An AMI of this instance, found again by its command tag after a restart.
     if (!imageId) {
-      const existing = await describeImages(ec2, [], [{ name: 'tag:SpotGuardCommandId', values: [command.id] }])
+      const existing = await describeImages(
+        ec2,
+        [],
+        [{ name: 'tag:SpotGuardCommandId', values: [command.id] }],
+      )
       imageId = existing[0]?.imageId ?? null
     }
     if (!imageId) {
-      imageId = await createImage(ec2, self.instanceId, amiName(self.instanceId, clock.now()), ctx.config.amiNoReboot, {
-        ManagedBy: 'SpotOptimizer',
-        LogicalAgentId: ctx.logicalAgentId,
-        SourceInstance: self.instanceId,
-        SpotGuardCommandId: command.id,
-      })
+      imageId = await createImage(
+        ec2,
+        self.instanceId,
+        amiName(self.instanceId, clock.now()),
+        ctx.config.amiNoReboot,
+        {
+          ManagedBy: 'SpotOptimizer',
+          LogicalAgentId: ctx.logicalAgentId,
+          SourceInstance: self.instanceId,
+          SpotGuardCommandId: command.id,
+        },
+      )
       log.info('switch: image requested', { command_id: command.id, image_id: imageId })
     }
     step({ imageId })
@@ -86,7 +110,11 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
 
     // 4. Traffic switch point: the Elastic IP follows.
     const { address, left } = await addressToFollow(ctx)
-    if (left.length > 0) log.warn('switch: only one Elastic IP can follow; these stay behind', { command_id: command.id, public_ips: left })
+    if (left.length > 0)
+      log.warn('switch: only one Elastic IP can follow; these stay behind', {
+        command_id: command.id,
+        public_ips: left,
+      })
     if (address) await associateAddress(ec2, address.allocationId, newInstanceId)
     const switchedAt = clock.now()
     step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
@@ -100,6 +128,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       launchedAt: Number(state.progressOf(command.id).launchedAt ?? readyAt),
       readyAt,
       switchedAt,
+      publicIp: address?.publicIp ?? null,
     })
     step({ report: JSON.stringify(report) })
     ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', report)
@@ -111,18 +140,36 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     ctx.retire(`workload switched to ${newInstanceId}`)
     return finishSwitch(ctx, command, state.progressOf(command.id))
   } catch (err) {
+    const interrupted = ctx.signal.aborted && ctx.signal.reason === INTERRUPTED
     // Stopping is not failing: the persisted progress lets the next start resume this switch.
-    if (ctx.signal.aborted) return fail('Stopped', 'agent stopping; the switch resumes after restart', true)
-    const message = messageOf(err)
+    if (ctx.signal.aborted && !interrupted)
+      return fail('Stopped', 'agent stopping; the switch resumes after restart', true)
+    const message = interrupted
+      ? 'abandoned: this instance is being interrupted (the failover moves the workload)'
+      : messageOf(err)
     log.error('switch failed, cleaning up', { command_id: command.id, error: message })
     await cleanUpFailedSwitch(ctx, newInstanceId)
-    const code = err instanceof Ec2Error ? err.code : err instanceof LaunchError ? err.code : 'SwitchFailed'
-    return fail(code, `switch failed: ${message}${newInstanceId ? `; ${newInstanceId} terminated` : ''}`, err instanceof Ec2Error && err.retryable)
+    const code = interrupted
+      ? 'Interrupted'
+      : err instanceof Ec2Error
+        ? err.code
+        : err instanceof LaunchError
+          ? err.code
+          : 'SwitchFailed'
+    return fail(
+      code,
+      `switch failed: ${message}${newInstanceId ? `; ${newInstanceId} terminated` : ''}`,
+      err instanceof Ec2Error && err.retryable,
+    )
   }
 }
 
 /** After the reports: wait for delivery, then terminate the old instance after the wait (0 keeps it). */
-async function finishSwitch(ctx: ActionContext, command: SwitchCommand, done: Record<string, string>): Promise<ActionResult> {
+async function finishSwitch(
+  ctx: ActionContext,
+  command: SwitchCommand,
+  done: Record<string, string>,
+): Promise<ActionResult> {
   const { link, clock, log, self } = ctx
   // The reports must have landed: if the control plane is down, the old instance waits for it.
   await link.delivered(`switch:${command.id}`)
@@ -157,7 +204,10 @@ async function cleanUpFailedSwitch(ctx: ActionContext, newInstanceId: string | n
   try {
     await terminateInstance(ctx.ec2, newInstanceId)
   } catch (err) {
-    ctx.log.error('switch cleanup: could not terminate the new instance', { instance_id: newInstanceId, error: messageOf(err) })
+    ctx.log.error('switch cleanup: could not terminate the new instance', {
+      instance_id: newInstanceId,
+      error: messageOf(err),
+    })
   }
 }
 
@@ -182,7 +232,17 @@ function switchReport(
   command: SwitchCommand,
   source: InstanceFacts,
   target: Target,
-  t: { newInstanceId: string; imageId: string; started: number; amiCreatedAt: number; launchedAt: number; readyAt: number; switchedAt: number },
+  t: {
+    newInstanceId: string
+    imageId: string
+    started: number
+    amiCreatedAt: number
+    launchedAt: number
+    readyAt: number
+    switchedAt: number
+    /** The Elastic IP that followed, so the control plane names it in a later promotion. */
+    publicIp: string | null
+  },
 ) {
   const { self } = ctx
   return {
@@ -205,6 +265,7 @@ function switchReport(
       ami_id: t.imageId,
       mode: target.mode,
       pool_id: target.mode === 'spot' ? `${target.instanceType}.${target.az}` : null,
+      public_ip: t.publicIp,
     },
     snapshot: { used: true, ami_id: t.imageId },
     timing: {

@@ -5,6 +5,7 @@
 import { and, eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
+import { recordPublicIp } from '../../agents/instances'
 import { tellAgent, understands } from '../../agents/tell'
 import { fact, flagField, instanceIdField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
@@ -228,7 +229,9 @@ replicaRoutes.post('/replicas/:replicaId/address-moved', async (c) => {
       status: replica.status,
     })
   }
-  const changed = await recordPromotionMoment(db, agent, replica, 'trafficSwitchedAt', clock.now())
+  const now = clock.now()
+  const changed = await recordPromotionMoment(db, agent, replica, 'trafficSwitchedAt', now)
+  if (replica.instanceId) await recordPublicIp(db, agent, replica.instanceId, body.public_ip, now)
   return c.json({ success: true, replica_id: replica.id, public_ip: body.public_ip, changed })
 })
 

@@ -38,7 +38,8 @@ const timingKeys = {
 
 export const SwitchReportBody = z.object({
   old_instance: Side.nullish(),
-  new_instance: Side.extend({ instance_id: instanceIdField }),
+  /** `public_ip`: the Elastic IP that followed the workload onto it (5.x agents), else absent. */
+  new_instance: Side.extend({ instance_id: instanceIdField, public_ip: fact }),
   snapshot: z.object({ used: flagField, ami_id: fact }).nullish(),
   trigger: z.string().max(64).nullish(),
   command_id: z.string().max(128).nullish(),
@@ -66,6 +67,7 @@ switchReports.post('/switch-report', async (c) => {
     trigger: body.trigger ?? 'unknown',
     old: body.old_instance ? side(body.old_instance) : null,
     new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
+    newPublicIp: body.new_instance.public_ip,
     snapshotUsed: body.snapshot?.used ?? null,
     amiId: body.snapshot?.ami_id ?? null,
     prices: {

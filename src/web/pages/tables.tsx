@@ -95,6 +95,7 @@ export function InstanceFilterSelects(props: { mode?: string; status?: string })
         options={[
           ['', 'Any status'],
           ['active', 'Active'],
+          ['terminating', 'Terminating'],
           ['terminated', 'Terminated'],
         ]}
       />
@@ -142,9 +143,17 @@ export function InstanceTable(props: { rows: InstanceRow[]; showClient?: boolean
           <td class="num">{perHour(i.ondemandPrice)}</td>
           <td class="num">{pct(i.savingsPercent)}</td>
           <td>
-            <Badge value={i.isActive ? 'active' : 'terminated'} />
+            <Badge value={i.status} />
             <div class="muted" style="font-size:12px">
-              since <Time ms={i.installedAt} date />
+              {i.status === 'terminating' ? (
+                <>
+                  ends <Time ms={i.terminatedAt} />
+                </>
+              ) : (
+                <>
+                  since <Time ms={i.installedAt} date />
+                </>
+              )}
             </div>
           </td>
         </tr>

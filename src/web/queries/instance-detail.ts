@@ -115,7 +115,8 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     currentPoolId: inst.poolId,
     spotPrice: current?.price ?? null,
     onDemandPrice: od,
-    uptimeHours: round1(((inst.terminatedAt ?? now) - inst.createdAt) / 3600_000),
+    // A terminating instance's end is still ahead: it has run until now.
+    uptimeHours: round1((Math.min(inst.terminatedAt ?? now, now) - inst.createdAt) / 3600_000),
     hoursSinceLastSwitch: last ? round1((now - last.at) / 3600_000) : null,
     totalSwitches: totals?.n ?? 0,
     switchesLast7Days: lastWeek?.n ?? 0,

@@ -3,6 +3,8 @@ import { and, count, desc, eq, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
 import type { Database } from '../../db/client'
 import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Instance } from '../../db/schema'
+import { statusAtSql, type InstanceStatus } from '../../agents/instance-end'
+import { clock } from '../../clock'
 import { ApiError } from '../../errors'
 import { liveStatus, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
@@ -33,6 +35,10 @@ export interface InstanceRow {
   /** Saving of the current placement against on-demand, percent. */
   savingsPercent: number | null
   isActive: boolean
+  /** As true now: `terminating` until an interrupted instance's announced end (instance-end.ts). */
+  status: InstanceStatus
+  /** When it ended or ends (its notice's time while `terminating`); null while active. */
+  terminatedAt: number | null
   installedAt: number
 }
 
@@ -43,9 +49,10 @@ export async function listInstances(
   scope: string | null,
   q: InstanceListQuery,
 ): Promise<PageOf<InstanceRow>> {
+  const status = statusAtSql(clock.now())
   const filters: (SQL | undefined)[] = [
     scope === null ? undefined : eq(instances.clientId, scope),
-    q.status ? eq(instances.status, q.status) : undefined,
+    q.status ? sql`${status} = ${q.status}` : undefined,
     q.mode ? eq(instances.mode, q.mode) : undefined,
     q.region ? eq(instances.region, q.region) : undefined,
   ]
@@ -80,14 +87,19 @@ export async function listInstances(
         currentPoolId: instances.poolId,
         spotPrice: latestSpotPriceSql(instances.poolId),
         ondemandPrice: latestOnDemandSql(instances.instanceType, instances.region),
-        status: instances.status,
+        status: sql<InstanceStatus>`${status}`.as('instance_status'),
+        terminatedAt: instances.terminatedAt,
         installedAt: instances.createdAt,
       })
       .from(instances)
       .innerJoin(agents, eq(agents.id, instances.agentId))
       .innerJoin(clients, eq(clients.id, instances.clientId))
       .where(where)
-      .orderBy(instances.status, desc(instances.updatedAt), instances.id)
+      .orderBy(
+        sql`case ${status} when 'active' then 0 when 'terminating' then 1 else 2 end`,
+        desc(instances.updatedAt),
+        instances.id,
+      )
       .limit(q.limit)
       .offset(offsetOf(q)),
     db
@@ -98,13 +110,13 @@ export async function listInstances(
       .where(where),
   ])
   const views = await live(rows.map((r) => ({ agentId: r.agentId, clientId: r.clientId })))
-  const items = rows.map(({ status, ...r }) => {
+  const items = rows.map((r) => {
     const current =
       r.currentMode === 'spot' ? r.spotPrice : r.currentMode === 'ondemand' ? r.ondemandPrice : null
     return {
       ...r,
       agentStatus: liveStatus(r.agentStatus, views.get(r.agentId)),
-      isActive: status === 'active',
+      isActive: r.status === 'active',
       savingsPercent: savingsPercent(current, r.ondemandPrice),
     }
   })

@@ -63,6 +63,7 @@ const TONES: Record<string, string> = {
   disabled: 'warn',
   warning: 'warn',
   launching: 'warn',
+  terminating: 'warn',
   syncing: 'warn',
   degraded: 'warn',
   spot: 'spot',

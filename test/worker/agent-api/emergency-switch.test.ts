@@ -4,7 +4,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { events, switches } from '../../../src/db/schema'
+import { events, instances, switches } from '../../../src/db/schema'
 import { call, db, newAgent, type TestAgent } from './helpers'
 
 const terminationTime = '2026-11-27T08:02:00Z'
@@ -33,6 +33,11 @@ function emergencyReport(agent: TestAgent, newInstanceId: string, trigger = 'int
     },
     trigger,
   }
+}
+
+async function instanceOf(instanceId: string) {
+  const [row] = await db().select().from(instances).where(eq(instances.instanceId, instanceId))
+  return row
 }
 
 const noticesOf = (agent: TestAgent) =>
@@ -108,5 +113,29 @@ describe('switch-report of an emergency launch', () => {
       agent.client.auth,
     )
     expect(await noticesOf(agent)).toHaveLength(0)
+  })
+
+  it("ends the old instance at the notice's time: terminated when the report comes after it, terminating until then when before", async () => {
+    const late = await newAgent()
+    await call(
+      'POST',
+      `/api/agents/${late.agentId}/switch-report`,
+      emergencyReport(late, 'i-0e0000000000000005'),
+      late.client.auth,
+    )
+    expect(await instanceOf(late.instanceId)).toMatchObject({
+      status: 'terminated',
+      terminatedAt: Date.parse(terminationTime),
+    })
+
+    const early = await newAgent()
+    const endsAt = new Date(Date.now() + 100_000).toISOString()
+    const report = emergencyReport(early, 'i-0e0000000000000006')
+    report.timing.old_instance_terminated_at = endsAt
+    await call('POST', `/api/agents/${early.agentId}/switch-report`, report, early.client.auth)
+    expect(await instanceOf(early.instanceId)).toMatchObject({
+      status: 'terminating',
+      terminatedAt: Date.parse(endsAt),
+    })
   })
 })

@@ -16,6 +16,7 @@ import {
   switches,
   usageSegments,
 } from '../../../src/db/schema'
+import { settleEndedInstances } from '../../../src/agents/instance-end'
 import { maintainStandby } from '../../../src/engine/standby'
 import { syncSegments } from '../../../src/ledger/segments'
 import { eventually } from '../../support/eventually'
@@ -137,7 +138,12 @@ describe('an emergency replica launched after the notice', () => {
       oldTerminatedAt: notice.at,
       errorMessage: null,
     })
-    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminated', terminatedAt: notice.at })
+    // EC2 runs it until the notice's time: terminating until then, terminated from then on.
+    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminating', terminatedAt: notice.at })
+    await settleEndedInstances(db(), notice.at - 1)
+    expect((await instanceRow(a.instanceId))!.status).toBe('terminating')
+    await settleEndedInstances(db(), notice.at)
+    expect((await instanceRow(a.instanceId))!.status).toBe('terminated')
     expect(await instanceRow(replicaInstance)).toMatchObject({
       status: 'active',
       poolId: `${type}.us-east-1b`,
@@ -577,7 +583,7 @@ describe('a replacement refused for capacity', () => {
     ])
     expect(await rowsOf(switches, a.agentId)).toEqual([])
     // AWS reclaims the interrupted instance at the notice's time whatever happened.
-    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminated', terminatedAt: notice.at })
+    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminating', terminatedAt: notice.at })
   })
 
   it('for a 4.0.0 agent stops after the spot pools (it has no on-demand replica)', async () => {

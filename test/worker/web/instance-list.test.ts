@@ -7,6 +7,8 @@ import { ADMIN, db, get, seedClient, seedFleet, seedUser } from './seed'
 interface ListedInstance {
   instanceId: string
   isActive: boolean
+  status: string
+  terminatedAt: number | null
   agentStatus: string
   installedAt: number
   region: string
@@ -76,5 +78,36 @@ describe('instance lists', () => {
       expect(row(ended), path).toContain('>terminated<')
       expect(row(ended), path).toContain(`data-ts="${endedInstalledAt}"`)
     }
+  })
+
+  it('show an interrupted instance as terminating until its announced end, and as terminated from then on (before the sweep writes it)', async () => {
+    const { client, fleet, active } = await fleetWithEndedInstance()
+    const owner = await seedUser(client.id, 'owner')
+    const endsAt = Date.now() + 90_000
+    const noticed = `i-noticed${crypto.randomUUID().replaceAll('-', '').slice(0, 8)}`
+    const ended = `i-past${crypto.randomUUID().replaceAll('-', '').slice(0, 8)}`
+    for (const [instanceId, terminatedAt] of [
+      [noticed, endsAt],
+      [ended, Date.now() - 60_000],
+    ] as const)
+      await db()
+        .insert(instances)
+        .values({ ...active, id: newId('ins'), instanceId, status: 'terminating', terminatedAt })
+
+    const list = async (query = '') =>
+      (await (
+        await get(`/api/client/${client.id}/instances${query}`, owner.headers)
+      ).json()) as ListedInstance[]
+    const byId = new Map((await list()).map((i) => [i.instanceId, i]))
+    expect(byId.get(noticed)).toMatchObject({ status: 'terminating', isActive: false, terminatedAt: endsAt })
+    expect(byId.get(ended)).toMatchObject({ status: 'terminated', isActive: false })
+    expect(byId.get(fleet.instanceId)).toMatchObject({ status: 'active', isActive: true })
+    expect((await list('?status=terminating')).map((i) => i.instanceId)).toEqual([noticed])
+    expect((await list('?status=terminated')).map((i) => i.instanceId)).toContain(ended)
+
+    const html = await (await get(`/c/${client.id}/instances`, owner.headers)).text()
+    const row = html.slice(html.indexOf(`data-instance="${noticed}"`)).split('</tr>')[0]!
+    expect(row).toContain('>terminating<')
+    expect(row).toContain(`data-ts="${endsAt}"`)
   })
 })

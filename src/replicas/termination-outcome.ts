@@ -1,0 +1,113 @@
+/**
+ * What follows a `terminate_replica` command that ended without terminating anything (refused by an
+ * agent that stepped down since it claimed it, failed, its claimer gone, or never claimed): D1 already
+ * says the replica ended, so its instance would run on untracked and billed. The command is handed once
+ * to the instance that runs the workload now; when that one fails too, a notification names the
+ * instance to end by hand. Reads `agents` and `replicas`, writes `notifications`.
+ */
+import { and, eq } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { agents, notifications, replicas } from '../db/schema'
+import type { Env } from '../env'
+import { newId } from '../ids'
+import type { QueuedCommand } from '../session/queue'
+import { tellReplicaTermination } from './commands'
+
+/** A `terminate_replica` command that ended without success, as its follow-up needs it. */
+export interface UnfinishedTermination {
+  commandId: string
+  status: 'failed' | 'expired'
+  message: string | null
+  /** Server epoch ms. */
+  finishedAt: number
+  /** The instance it was reserved for and the one that claimed it (null: none). */
+  instanceId: string | null
+  claimedBy: string | null
+  replicaId: string
+}
+
+/** The command, when it is a `terminate_replica` that ended failed or expired; else null. */
+export function unfinishedTermination(c: QueuedCommand): UnfinishedTermination | null {
+  if (c.commandType !== 'terminate_replica' || c.finishedAt === null) return null
+  const replicaId = c.payload?.replica_id
+  if (typeof replicaId !== 'string') return null
+  switch (c.status) {
+    case 'failed':
+    case 'expired':
+      return {
+        commandId: c.id,
+        status: c.status,
+        message: c.message,
+        finishedAt: c.finishedAt,
+        instanceId: c.instanceId,
+        claimedBy: c.claimedBy,
+        replicaId,
+      }
+    case 'completed':
+    case 'cancelled':
+    case 'queued':
+    case 'delivered':
+    case 'acked':
+    case 'running':
+      return null
+    default:
+      return c.status satisfies never
+  }
+}
+
+/** Hands the termination to the workload's instance, or notifies; errors are logged. */
+export async function followReplicaTermination(
+  env: Env,
+  db: Database,
+  ref: { clientId: string; agentId: string },
+  ended: UnfinishedTermination,
+): Promise<void> {
+  try {
+    await follow(env, db, ref, ended)
+  } catch (err) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        job: 'replica-termination-outcome',
+        agent_id: ref.agentId,
+        command_id: ended.commandId,
+        message: (err as Error).message,
+      }),
+    )
+  }
+}
+
+async function follow(
+  env: Env,
+  db: Database,
+  ref: { clientId: string; agentId: string },
+  ended: UnfinishedTermination,
+): Promise<void> {
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, ref.agentId), eq(agents.clientId, ref.clientId)))
+    .limit(1)
+  if (!agent || agent.status === 'deleted') return
+  const [replica] = await db
+    .select()
+    .from(replicas)
+    .where(and(eq(replicas.id, ended.replicaId), eq(replicas.agentId, agent.id)))
+    .limit(1)
+  if (!replica?.instanceId || (replica.status !== 'terminated' && replica.status !== 'failed')) return
+  const primary = agent.instanceId
+  const triedThere = ended.instanceId === primary || ended.claimedBy === primary
+  if (primary && primary !== replica.instanceId && !triedThere) {
+    if (await tellReplicaTermination(env, agent, replica, primary)) return
+  }
+  const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
+  await db.insert(notifications).values({
+    id: newId('ntf'),
+    clientId: agent.clientId,
+    agentId: agent.id,
+    kind: 'replica_failed',
+    severity: 'error',
+    message: `${agent.logicalAgentId}: replica ${replica.id} ended, but its instance ${replica.instanceId} may still run (termination command ${ended.status}: ${reason}): terminate it in EC2`,
+    createdAt: ended.finishedAt,
+  })
+}
