@@ -3,12 +3,16 @@
  * 4.0.0 agent asks for one on every notice, before it knows whether another replica answers it), or
  * any live replica in the pool the primary now runs in. Left alone, the 4.0.0 poller would launch such
  * a record later, in its new primary's own pool and with a parent that is no longer its host. They
- * end as `terminated` with the reason (those with an instance through `terminate_replica`).
+ * end as `terminated` with the reason (those with an instance through `terminate_replica`). An agent
+ * that has no `terminate_replica` (4.0.0) cannot end an instance: its moot replica stays live, as EC2
+ * runs and bills it, and the client is told to terminate it in EC2 (keptMessage).
  */
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
+import { understands } from '../agents/tell'
 import type { Database } from '../db/client'
-import { replicas, type Agent, type Replica } from '../db/schema'
+import { notifications, replicas, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'
+import { newId } from '../ids'
 import { tellReplicaTermination } from './commands'
 import { currentPoolOf } from './placement'
 import { ACTIVE_REPLICA_STATUSES } from './states'
@@ -16,11 +20,20 @@ import { ACTIVE_REPLICA_STATUSES } from './states'
 /** Unclaimed this long, a `launching` record is stale (a `create_replica` command expires as soon). */
 export const LAUNCHING_EXPIRES_MS = 30 * 60_000
 
+/** Why a moot replica the agent cannot terminate stays live (the replica row shows it). */
+export function keptMessage(agent: Agent, replica: Replica, reason: string): string {
+  return (
+    `${reason}; agent ${agent.agentVersion ?? 'unknown'} cannot terminate an instance, so ` +
+    `${replica.instanceId} runs on in EC2 (billed) until you terminate it there`
+  )
+}
+
 /**
  * Ends the agent's moot replicas at `now` (all but `keep`): every `launching` one without an instance
  * when `allLaunching` (a promotion answered the notice they were made for), and every live one in
  * `primaryPoolId`; `primaryInstanceId` (the primary now, after a promotion the replica's instance)
- * terminates their instances. Returns those ended.
+ * terminates their instances. One with an instance the agent cannot terminate is kept live and said
+ * so (once). Returns those ended.
  */
 export async function endMootReplicas(
   env: Env,
@@ -53,7 +66,16 @@ export async function endMootReplicas(
         which,
       ),
     )
-  const ended = moot.filter((r) => r.id !== opts.keep)
+  const candidates = moot.filter((r) => r.id !== opts.keep)
+  const canTerminate = understands(agent, 'terminate_replica')
+  const ended = candidates.filter((r) => canTerminate || !r.instanceId)
+  await keepLive(
+    db,
+    agent,
+    candidates.filter((r) => !ended.includes(r) && !r.errorMessage?.startsWith('moot:')),
+    opts.reason,
+    now,
+  )
   if (ended.length === 0) return []
   await db
     .update(replicas)
@@ -61,6 +83,33 @@ export async function endMootReplicas(
     .where(inArray(replicas.id, ended.map((r) => r.id).slice(0, 90)))
   for (const r of ended) if (r.instanceId) await tellReplicaTermination(env, agent, r, opts.primaryInstanceId)
   return ended
+}
+
+/** Marks moot replicas that the agent cannot terminate, live as they are, and tells the client. */
+async function keepLive(db: Database, agent: Agent, kept: Replica[], reason: string, now: number) {
+  if (kept.length === 0) return
+  const [first, ...rest] = kept.map((r) =>
+    db
+      .update(replicas)
+      .set({ errorMessage: keptMessage(agent, r, reason), updatedAt: now })
+      .where(and(eq(replicas.clientId, agent.clientId), eq(replicas.id, r.id))),
+  )
+  await db.batch([
+    first!,
+    ...rest,
+    db.insert(notifications).values({
+      id: newId('ntf'),
+      clientId: agent.clientId,
+      agentId: agent.id,
+      kind: 'replica',
+      severity: 'warning',
+      message:
+        `${agent.logicalAgentId}: ${kept.map((r) => r.instanceId).join(', ')} no longer protect${kept.length === 1 ? 's' : ''} ` +
+        `anything (${reason}), and its agent ${agent.agentVersion ?? 'unknown'} cannot terminate an ` +
+        `instance: terminate it in EC2, then mark it terminated on the Replicas page (it is billed until then)`,
+      createdAt: now,
+    }),
+  ])
 }
 
 /**

@@ -72,6 +72,8 @@ function notInPrimaryPool(db: Database, agent: Agent) {
 export interface StatusFacts {
   /** The real EC2 id, reported after launch (sets launched_at once). */
   instanceId?: string | null
+  /** The market the agent launched it in, when it says (it may differ from the one planned). */
+  mode?: 'spot' | 'ondemand' | null
   errorMessage?: string | null
   /** Agent-clock times, stored for durations. */
   syncStartedAt?: number | null
@@ -99,6 +101,7 @@ export function statusUpdate(
     .set({
       status: move.kind === 'late' ? replica.status : to,
       instanceId: facts.instanceId ?? replica.instanceId,
+      mode: facts.mode ?? replica.mode,
       launchedAt: facts.instanceId ? (replica.launchedAt ?? now) : replica.launchedAt,
       readyAt: to === 'ready' ? (replica.readyAt ?? now) : replica.readyAt,
       terminatedAt:
@@ -115,6 +118,7 @@ export function statusUpdate(
 function hasFacts(replica: Replica, facts: StatusFacts): boolean {
   return (
     (facts.instanceId != null && facts.instanceId !== replica.instanceId) ||
+    (facts.mode != null && facts.mode !== replica.mode) ||
     (facts.errorMessage != null && facts.errorMessage !== replica.errorMessage) ||
     (facts.syncStartedAt != null && facts.syncStartedAt !== replica.syncStartedAt) ||
     (facts.syncCompletedAt != null && facts.syncCompletedAt !== replica.syncCompletedAt)

@@ -334,6 +334,34 @@ describe('notices', () => {
     expect(others()[0]!.imageId).toBe(w.launchImageId)
   })
 
+  it('an emergency replica planned on-demand is launched on-demand, and its report says what it launched', async () => {
+    const http = recordingHttp([
+      (c) =>
+        c.path.endsWith('/termination-imminent') ? { status: 409, body: { success: false } } : undefined,
+      (c) =>
+        c.path.endsWith('/create-emergency-replica')
+          ? {
+              status: 201,
+              body: {
+                replica_id: 'rep-od',
+                mode: 'ondemand',
+                pool: { id: 't3.medium.us-east-1a', az: 'us-east-1a' },
+              },
+            }
+          : undefined,
+    ])
+    const { ctx } = actionContext(ec2, w, clock, { http })
+    expect(await handleNotice(ctx, interruption)).toMatchObject({ ok: true })
+    const [replica, ...more] = others()
+    expect(more).toEqual([])
+    expect(replica).toMatchObject({ az: 'us-east-1a', lifecycle: 'on-demand' })
+    await ctx.link.delivered('replica-put:rep-od')
+    expect(http.calls.find((c) => c.method === 'PUT')!.body).toMatchObject({
+      instance_id: replica!.instanceId,
+      mode: 'ondemand',
+    })
+  })
+
   it('a rebalance asks for an emergency replica, records the signal and launches the replica', async () => {
     const http = recordingHttp([
       (c) =>

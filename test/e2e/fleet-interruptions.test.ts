@@ -1,8 +1,8 @@
 /**
  * Interruptions on the paths fleet.test.ts does not take, across real processes: an installed 4.0.0
  * agent (emulated on its own simulated instance, acting on the fake EC2), a replacement still pending
- * when its old host died (the promoted instance's own agent moves the address; it runs before the
- * capacity refusals, which make on-demand the first choice), replacements refused for capacity
+ * when its old host died (the promoted instance's own agent moves the address; after the capacity
+ * refusals on-demand comes first, and the switch says what EC2 holds), replacements refused for capacity
  * (on-demand as the last resort; nothing at all), and the control plane unreachable during the notice.
  * Each follows the flow to what the user sees and what EC2 holds. One world for the file; the control
  * plane goes down in the last test.
@@ -129,60 +129,6 @@ describe('interruptions', () => {
     })
   })
 
-  it("whose replacement still pends when its host dies: the promoted instance's own agent claims the handed-over promote_replica and moves the address", async () => {
-    const { fleet, worker } = world
-    const agent = await registered(world, 'agent-4')
-    const oldInstanceId = agent.instanceId!
-    const allocationId = addressOf(oldInstanceId)
-    const durations = fleet.region.ec2.state.durations
-    const pendingMs = durations.pendingMs
-    const promotes = () =>
-      queryD1<{ id: string; instance_id: string | null; status: string; message: string | null }>(
-        worker.persistDir,
-        `select id, instance_id, status, message from commands where agent_id = '${sql(agent.id)}' and command_type = 'promote_replica' order by created_at`,
-      )
-    // Launches stay pending past the notice: the old host's agent cannot move the address in time.
-    durations.pendingMs = 10 * 60_000
-    let replicaInstanceId = ''
-    try {
-      fleet.region.interrupt(oldInstanceId, 30)
-      const [first, handed] = await eventually(
-        async () => {
-          const rows = await promotes()
-          return rows.length === 2 ? rows : undefined
-        },
-        { what: 'the promote command handed over to the promoted instance', timeoutMs: 60_000 },
-      )
-      expect(first).toMatchObject({ status: 'failed', message: expect.stringContaining('ReplicaNotRunning') })
-      replicaInstanceId = handed!.instance_id!
-      expect(fleet.region.ec2.instance(replicaInstanceId)).toMatchObject({ state: 'pending' })
-      await eventually(() => fleet.region.ec2.instance(oldInstanceId)?.state === 'terminated', {
-        what: 'the old host gone',
-        timeoutMs: 60_000,
-      })
-      expect(fleet.region.ec2.state.addresses.get(allocationId)?.instanceId).not.toBe(replicaInstanceId)
-    } finally {
-      durations.pendingMs = pendingMs
-    }
-
-    // The replacement runs: its agent boots, registers as the primary and finishes the move.
-    const { newInstanceId } = await expectInterruptionEnd(world, {
-      logicalAgentId: 'agent-4',
-      agentId: agent.id,
-      oldInstanceId,
-      allocationId,
-      addressFollows: true,
-      viaReplica: true,
-    })
-    expect(newInstanceId).toBe(replicaInstanceId)
-    const [, handed] = await promotes()
-    expect(handed).toMatchObject({ instance_id: replicaInstanceId, status: 'completed' })
-    expect(
-      (await world.api.switchHistory(world.client.id)).find((s) => s.oldInstanceId === oldInstanceId)
-        ?.commandId,
-    ).toBe(handed!.id)
-  })
-
   it('refused for capacity in every spot pool: retried there, then on-demand, promoted', async () => {
     const { fleet, worker } = world
     const agent = await registered(world, 'agent-1')
@@ -268,6 +214,62 @@ describe('interruptions', () => {
       (i) => i.tags.LogicalAgentId === 'agent-2' && i.instanceId !== oldInstanceId,
     )
     expect(launched).toEqual([])
+  })
+
+  it("whose replacement still pends when its host dies: the promoted instance's own agent claims the handed-over promote_replica and moves the address", async () => {
+    const { fleet, worker } = world
+    const agent = await registered(world, 'agent-4')
+    const oldInstanceId = agent.instanceId!
+    const allocationId = addressOf(oldInstanceId)
+    const durations = fleet.region.ec2.state.durations
+    const pendingMs = durations.pendingMs
+    const promotes = () =>
+      queryD1<{ id: string; instance_id: string | null; status: string; message: string | null }>(
+        worker.persistDir,
+        `select id, instance_id, status, message from commands where agent_id = '${sql(agent.id)}' and command_type = 'promote_replica' order by created_at`,
+      )
+    // Launches stay pending past the notice: the old host's agent cannot move the address in time.
+    durations.pendingMs = 10 * 60_000
+    let replicaInstanceId = ''
+    try {
+      fleet.region.interrupt(oldInstanceId, 30)
+      const [first, handed] = await eventually(
+        async () => {
+          const rows = await promotes()
+          return rows.length === 2 ? rows : undefined
+        },
+        { what: 'the promote command handed over to the promoted instance', timeoutMs: 60_000 },
+      )
+      expect(first).toMatchObject({ status: 'failed', message: expect.stringContaining('ReplicaNotRunning') })
+      replicaInstanceId = handed!.instance_id!
+      expect(fleet.region.ec2.instance(replicaInstanceId)).toMatchObject({ state: 'pending' })
+      await eventually(() => fleet.region.ec2.instance(oldInstanceId)?.state === 'terminated', {
+        what: 'the old host gone',
+        timeoutMs: 60_000,
+      })
+      expect(fleet.region.ec2.state.addresses.get(allocationId)?.instanceId).not.toBe(replicaInstanceId)
+    } finally {
+      durations.pendingMs = pendingMs
+    }
+
+    // The replacement runs: its agent boots, registers as the primary and finishes the move.
+    const { newInstanceId } = await expectInterruptionEnd(world, {
+      logicalAgentId: 'agent-4',
+      agentId: agent.id,
+      oldInstanceId,
+      allocationId,
+      addressFollows: true,
+      viaReplica: true,
+      // After the capacity refusals above on-demand comes first: the record says what EC2 holds.
+      newMode: null,
+    })
+    expect(newInstanceId).toBe(replicaInstanceId)
+    const [, handed] = await promotes()
+    expect(handed).toMatchObject({ instance_id: replicaInstanceId, status: 'completed' })
+    expect(
+      (await world.api.switchHistory(world.client.id)).find((s) => s.oldInstanceId === oldInstanceId)
+        ?.commandId,
+    ).toBe(handed!.id)
   })
 
   it("of an installed 4.0.0 agent's switch: launched from the launch AMI, its host terminated before it reports, recorded once", async () => {

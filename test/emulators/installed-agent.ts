@@ -224,13 +224,7 @@ export class InstalledAgent {
       ? command.target_pool_id!.slice(command.target_pool_id!.lastIndexOf('.') + 1)
       : this.self.az
     const mode = toSpot ? 'spot' : 'ondemand'
-    const tags = await this.ec2.tagsOf(this.self.instanceId)
-    const instanceId = await this.ec2.launch(this.self, {
-      instanceType: this.self.instanceType,
-      az,
-      mode,
-      tags,
-    })
+    const instanceId = await this.ec2.launch(this.self, { instanceType: this.self.instanceType, az, mode })
     this.launched.push(instanceId)
     await this.waitRunning(instanceId)
     const ready = this.now()
@@ -285,13 +279,11 @@ export class InstalledAgent {
       const type = replica.pool_id?.slice(0, replica.pool_id.lastIndexOf('.')) || this.self.instanceType
       let instanceId: string
       try {
-        const tags = await this.ec2.tagsOf(this.self.instanceId)
         instanceId = await this.ec2.launch(this.self, {
           instanceType: type,
           az: replica.az,
           mode: 'spot',
           tags: {
-            ...tags,
             ReplicaId: replica.id,
             ReplicaType: 'emergency',
             ParentInstance: this.self.instanceId,

@@ -5,6 +5,7 @@
  * the installed 4.0.0 agent makes: launch, describe, terminate, spot prices, the on-demand price.
  */
 import {
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSpotPriceHistoryCommand,
   EC2Client,
@@ -40,7 +41,8 @@ export interface LaunchOrder {
   instanceType: string
   az: string
   mode: 'spot' | 'ondemand'
-  tags: Record<string, string>
+  /** Tags added to the source instance's own. */
+  tags?: Record<string, string>
 }
 
 /** Where the instance finds IMDS and AWS, and its time. */
@@ -106,16 +108,29 @@ export class InstanceAccess {
     return text ? (JSON.parse(text) as { noticeTime: string }).noticeTime : null
   }
 
-  /** The instance's own tags (4.0.0 copies them onto what it launches). */
-  async tagsOf(instanceId: string): Promise<Record<string, string>> {
-    const tags = (await this.describe(instanceId))?.Tags ?? []
-    return Object.fromEntries(
-      tags.flatMap((t: Tag) => (t.Key && !t.Key.startsWith('aws:') ? [[t.Key, t.Value ?? '']] : [])),
-    )
-  }
-
-  /** RunInstances from `amiId`; the instance id. Across AZs no subnet is copied (4.0.0 leaves it to EC2). */
+  /**
+   * RunInstances from `self`'s ORIGINAL launch AMI, with what 4.0.0 copies from its own instance: the
+   * instance profile (without it the launched instance has no credentials and its agent can never call
+   * EC2), key pair, user data and tags (`order.tags` added). The subnet and its security groups only in
+   * the same AZ: across AZs 4.0.0 copies no subnet and EC2 places the instance in the zone's default
+   * subnet, where the source's groups (another VPC's) would be refused, so its default group applies.
+   */
   async launch(self: InstanceIdentity, order: LaunchOrder): Promise<string> {
+    const source = await this.describe(self.instanceId)
+    if (!source) throw new Error(`DescribeInstances does not know ${self.instanceId}`)
+    const userData = (
+      await this.ec2.send(
+        new DescribeInstanceAttributeCommand({ InstanceId: self.instanceId, Attribute: 'userData' }),
+      )
+    ).UserData?.Value
+    const tags = {
+      ...Object.fromEntries(
+        (source.Tags ?? []).flatMap((t: Tag) =>
+          t.Key && !t.Key.startsWith('aws:') ? [[t.Key, t.Value ?? '']] : [],
+        ),
+      ),
+      ...order.tags,
+    }
     const sameAz = order.az === self.az
     const answer = await this.ec2.send(
       new RunInstancesCommand({
@@ -126,12 +141,14 @@ export class InstanceAccess {
         ...(sameAz && self.subnetId
           ? { SubnetId: self.subnetId, SecurityGroupIds: self.securityGroupIds }
           : { Placement: { AvailabilityZone: order.az } }),
+        ...(source.IamInstanceProfile?.Arn
+          ? { IamInstanceProfile: { Arn: source.IamInstanceProfile.Arn } }
+          : {}),
+        ...(source.KeyName ? { KeyName: source.KeyName } : {}),
+        ...(userData ? { UserData: userData } : {}),
         ...(order.mode === 'spot' ? { InstanceMarketOptions: { MarketType: 'spot' } } : {}),
         TagSpecifications: [
-          {
-            ResourceType: 'instance',
-            Tags: Object.entries(order.tags).map(([Key, Value]) => ({ Key, Value })),
-          },
+          { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
         ],
       }),
     )

@@ -80,6 +80,7 @@ async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kin
     poolId: reply.body.pool?.id ?? null,
     az: reply.body.pool?.az ?? null,
     replicaType: 'emergency',
+    mode: reply.body.mode ?? 'spot',
   })
 }
 
@@ -103,6 +104,7 @@ async function handleRebalance(ctx: ActionContext, notice: Extract<Notice, { kin
       poolId: replica.body.pool?.id ?? null,
       az: replica.body.pool?.az ?? null,
       replicaType: 'emergency',
+      mode: replica.body.mode ?? 'spot',
     })
   } catch (err) {
     return fail('RebalanceFailed', messageOf(err), true)

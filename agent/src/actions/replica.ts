@@ -108,6 +108,7 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
       link.report(`replica-put:${order.replicaId}`, 'PUT', `/replicas/${order.replicaId}`, {
         instance_id: instanceId,
         status: 'syncing',
+        mode,
       })
     status({ status: 'syncing', sync_started_at: new Date(clock.now()).toISOString() })
     await order.own?.takeOver(launch)

@@ -26,6 +26,7 @@ export type ReplicaItem = z.infer<typeof ReplicaItem>
 export const EmergencyReplica = z.object({
   replica_id: z.string(),
   instance_id: z.string().nullish(),
+  mode: z.enum(['spot', 'ondemand']).nullish(),
   pool: z.object({ id: z.string(), az: z.string().nullish() }).passthrough().nullish(),
 })
 

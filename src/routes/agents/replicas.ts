@@ -45,7 +45,12 @@ export const ReplicaCreateBody = z.object({
   status: Status.nullish(),
 })
 
-export const ReplicaInstanceBody = z.object({ instance_id: instanceIdField, status: Status.nullish() })
+export const ReplicaInstanceBody = z.object({
+  instance_id: instanceIdField,
+  status: Status.nullish(),
+  /** What the agent launched (5.x); the record follows it, as the promotion's switch does. */
+  mode: z.enum(['spot', 'ondemand']).nullish(),
+})
 
 export const ReplicaStatusBody = z.object({
   status: Status,
@@ -132,7 +137,7 @@ replicaRoutes.put('/replicas/:replicaId', async (c) => {
   // A replica with a real instance is past launching.
   const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
   const now = clock.now()
-  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id }, now)
+  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now)
   if (update) await update
   const promoted = await followReport(c, agent, replica.id, to, now)
   return c.json({

@@ -113,6 +113,8 @@ signals.post('/create-emergency-replica', async (c) => {
       instance_id: instanceId,
       replica_instance_id: instanceId,
       status: replica.status,
+      // What to launch: `ondemand` when no spot pool fits (the 5.x agent launches that mode).
+      mode: replica.mode,
       pool: { id: replica.poolId, name: poolView(replica).name, az: replica.az },
       hourly_cost: replica.hourlyCost,
       urgency: isTermination ? 'critical' : 'high',

@@ -5,13 +5,16 @@
  */
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
+import { understands } from '../../agents/tell'
 import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../../auth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
 import { followAgent } from '../../ledger/follow'
 import { tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
 import { requestReplica } from '../../replicas/manual'
 import { promoteByPerson } from '../../replicas/person-promotion'
+import { isActiveReplica } from '../../replicas/states'
 import { findReplica, statusUpdate } from '../../replicas/store'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
@@ -99,7 +102,19 @@ clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
   const { db, agent } = await writableAgent(c)
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
   const now = clock.now()
-  const update = statusUpdate(db, replica, 'terminated', {}, now)
+  // No command of a 4.0.0 agent ends an instance: the replica stays tracked (EC2 runs and bills it)
+  // until the client says it terminated it in EC2.
+  const byClient = !!replica.instanceId && !understands(agent, 'terminate_replica')
+  if (byClient && isActiveReplica(replica.status) && c.req.query('terminated_in_ec2') !== '1') {
+    throw new ApiError(
+      'CONFLICT',
+      `agent ${agent.agentVersion ?? 'unknown'} cannot terminate an instance: terminate ${replica.instanceId} ` +
+        `in EC2, then mark the replica terminated (terminated_in_ec2=1)`,
+      { instanceId: replica.instanceId },
+    )
+  }
+  const facts = byClient ? { errorMessage: `${replica.instanceId} terminated in EC2 by the client` } : {}
+  const update = statusUpdate(db, replica, 'terminated', facts, now)
   if (!update) return c.json({ success: true, replicaId: replica.id, status: 'terminated', commandId: null })
   await update
   const commandId = await tellReplicaTermination(c.env, agent, replica)

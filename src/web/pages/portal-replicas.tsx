@@ -88,14 +88,25 @@ portalActivity.get('/replicas', async (c) => {
                           submit="Promote"
                         />
                       ) : null}
-                      <ApiForm
-                        api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
-                        method="DELETE"
-                        confirm="Terminate this replica and its instance?"
-                        csrf={viewer.csrfToken}
-                        tone="danger"
-                        submit="Terminate"
-                      />
+                      {r.agentCanTerminate || !r.instanceId ? (
+                        <ApiForm
+                          api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
+                          method="DELETE"
+                          confirm="Terminate this replica and its instance?"
+                          csrf={viewer.csrfToken}
+                          tone="danger"
+                          submit="Terminate"
+                        />
+                      ) : (
+                        <ApiForm
+                          api={`/api/client/agents/${r.agentId}/replicas/${r.id}?terminated_in_ec2=1`}
+                          method="DELETE"
+                          confirm={`Its agent cannot terminate an instance. Did you terminate ${r.instanceId} in EC2? SpotGuard stops counting it.`}
+                          csrf={viewer.csrfToken}
+                          tone="danger"
+                          submit="Terminated in EC2"
+                        />
+                      )}
                     </div>
                   ) : null}
                 </td>

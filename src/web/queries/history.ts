@@ -1,8 +1,9 @@
 /** Switch history, decisions and replicas of a client (always scoped to one client). */
 import { and, desc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { decisions, replicas, switches } from '../../db/schema'
+import { agents, decisions, replicas, switches } from '../../db/schema'
 import { clock } from '../../clock'
+import { commandTypesFor } from '../../protocol'
 
 /** Switches newest first (legacy field names plus downtime). */
 export async function switchHistory(
@@ -70,8 +71,9 @@ export async function decisionTimeline(
 /** Replicas of a client, active first. */
 export async function clientReplicas(db: Database, clientId: string, includeEnded: boolean) {
   const rows = await db
-    .select()
+    .select({ replica: replicas, agentVersion: agents.agentVersion })
     .from(replicas)
+    .innerJoin(agents, and(eq(agents.clientId, replicas.clientId), eq(agents.id, replicas.agentId)))
     .where(
       and(
         eq(replicas.clientId, clientId),
@@ -80,12 +82,14 @@ export async function clientReplicas(db: Database, clientId: string, includeEnde
     )
     .orderBy(desc(replicas.createdAt))
     .limit(200)
-  return rows.map((r) => {
+  return rows.map(({ replica: r, agentVersion }) => {
     const start = r.launchedAt ?? r.createdAt
     const end = r.terminatedAt ?? r.promotedAt ?? clock.now()
     return {
       ...r,
       totalCost: r.hourlyCost === null ? null : (r.hourlyCost * Math.max(0, end - start)) / 3600_000,
+      // A 4.0.0 agent has no terminate_replica: the client terminates the instance in EC2.
+      agentCanTerminate: commandTypesFor(agentVersion).includes('terminate_replica'),
     }
   })
 }

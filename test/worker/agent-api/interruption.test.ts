@@ -14,9 +14,11 @@ import {
   notifications,
   replicas,
   switches,
+  usageSegments,
 } from '../../../src/db/schema'
 import { settleEndedInstances } from '../../../src/agents/instance-end'
 import { maintainStandby } from '../../../src/engine/standby'
+import { syncSegments } from '../../../src/ledger/segments'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices, ON_DEMAND } from '../engine/market'
 import { ADMIN, call, db, type TestAgent } from './helpers'
@@ -381,6 +383,70 @@ describe('an installed 4.0.0 agent', () => {
       errorMessage: expect.stringContaining("primary's own pool"),
     })
   })
+  it('a moot replica that a 4.0.0 agent cannot terminate stays live, billed, and the client is told to end it in EC2', async () => {
+    const { a, type } = await spotAgent('4.0.0')
+    const replicaInstance = ec2Id()
+    const launchedAt = Date.now() - 60_000
+    // A replica running in the pool its primary now runs in (a promotion moved the primary there).
+    const [spare] = await db()
+      .insert(replicas)
+      .values({
+        id: `rep_${crypto.randomUUID().replaceAll('-', '')}`,
+        clientId: a.client.id,
+        agentId: a.agentId,
+        replicaType: 'emergency',
+        status: 'ready',
+        instanceId: replicaInstance,
+        poolId: `${type}.us-east-1a`,
+        instanceType: type,
+        region: 'us-east-1',
+        az: 'us-east-1a',
+        parentInstanceId: a.instanceId,
+        launchedAt,
+        createdAt: launchedAt,
+        updatedAt: launchedAt,
+      })
+      .returning()
+    // Two sweeps: EC2 still runs it, so D1 keeps it live; the client is told once.
+    await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())
+    await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())
+    const [row] = await db().select().from(replicas).where(eq(replicas.id, spare!.id))
+    expect(row).toMatchObject({
+      status: 'ready',
+      terminatedAt: null,
+      errorMessage: expect.stringContaining(
+        `cannot terminate an instance, so ${replicaInstance} runs on in EC2`,
+      ),
+    })
+    expect(await commandsOf(a.agentId, 'terminate_replica')).toEqual([])
+    const told = (await rowsOf(notifications, a.agentId)).filter((n) => n.kind === 'replica')
+    expect(told).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        message: expect.stringContaining(`${replicaInstance} no longer protects`),
+      }),
+    ])
+    await syncSegments(db(), await loadAgent(a.agentId), Date.now())
+    const segment = (
+      await db().select().from(usageSegments).where(eq(usageSegments.agentId, a.agentId))
+    ).find((s) => s.instanceId === replicaInstance)
+    expect(segment).toMatchObject({ role: 'replica', endedAt: null })
+    const page = await call('GET', `/c/${a.client.id}/replicas`, undefined, ADMIN)
+    expect(page.text).toContain('Terminated in EC2')
+
+    // Terminate from the dashboard: no path through the agent, so only the client's word ends it.
+    const path = `/api/client/agents/${a.agentId}/replicas/${spare!.id}`
+    const refused = await call('DELETE', path, undefined, ADMIN)
+    expect(refused.status).toBe(409)
+    expect(refused.json.error).toContain(`terminate ${replicaInstance} in EC2`)
+    expect((await db().select().from(replicas).where(eq(replicas.id, spare!.id)))[0]?.status).toBe('ready')
+    const confirmed = await call('DELETE', `${path}?terminated_in_ec2=1`, undefined, ADMIN)
+    expect(confirmed.status).toBe(200)
+    expect((await db().select().from(replicas).where(eq(replicas.id, spare!.id)))[0]).toMatchObject({
+      status: 'terminated',
+      errorMessage: `${replicaInstance} terminated in EC2 by the client`,
+    })
+  })
 })
 
 describe('an outstanding notice', () => {
@@ -566,6 +632,43 @@ describe('a replacement refused for capacity', () => {
 
     const legacy = await agentOn(freshType(), 'spot', '4.0.0')
     expect((await ask(legacy)).status).toBe(409)
+  })
+
+  it('planned on-demand but launched as spot, the replica and its switch say spot, as EC2 holds it', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const notice = noticeOf(a)
+    expect((await call('POST', `${base(a)}/termination-imminent`, notice.body, a.client.auth)).status).toBe(
+      409,
+    )
+    const created = await call(
+      'POST',
+      `${base(a)}/create-emergency-replica`,
+      {
+        signal_type: 'termination-notice',
+        instance_id: a.instanceId,
+        termination_time: notice.body.termination_time,
+      },
+      a.client.auth,
+    )
+    // The answer says what to launch (the 5.x agent launched spot when it did not).
+    expect(created.json).toMatchObject({ mode: 'ondemand', pool: { id: `${type}.us-east-1a` } })
+    const replicaInstance = ec2Id()
+    const put = await call(
+      'PUT',
+      `${base(a)}/replicas/${created.json.replica_id}`,
+      { instance_id: replicaInstance, status: 'syncing', mode: 'spot' },
+      a.client.auth,
+    )
+    expect(put.json).toMatchObject({ status: 'promoted' })
+    expect((await rowsOf(replicas, a.agentId))[0]).toMatchObject({
+      mode: 'spot',
+      instanceId: replicaInstance,
+    })
+    expect((await rowsOf(switches, a.agentId)).map((s) => [s.trigger, s.newMode, s.newPoolId])).toEqual([
+      ['interruption', 'spot', `${type}.us-east-1a`],
+    ])
+    expect(await instanceRow(replicaInstance)).toMatchObject({ mode: 'spot', poolId: `${type}.us-east-1a` })
   })
 
   it('that nobody launched before the interrupted instance ended is recorded as failed, not left launching', async () => {
