@@ -12,6 +12,7 @@ import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
 import type { Env } from './env'
 import { rollUpSavings } from './ledger/rollup-job'
+import { log } from './log'
 import { runEngine } from './session/engine-fan-out'
 import { dispatchWebhooks } from './web/webhook-dispatch'
 import { clock } from './clock'
@@ -56,7 +57,7 @@ export async function runScheduled(cron: string, env: Env, now: number): Promise
     } catch (err) {
       ok = false
       detail = (err as Error).message
-      console.error(JSON.stringify({ level: 'error', job: job.name, message: detail }))
+      log.error({ job: job.name, message: detail })
     }
     await db.update(cronRuns).set({ finishedAt: clock.now(), ok, detail }).where(eq(cronRuns.job, job.name))
   }

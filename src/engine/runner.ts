@@ -11,6 +11,7 @@ import { queueSwitch } from '../agents/switch-command'
 import type { Database } from '../db/client'
 import { agents, type Agent } from '../db/schema'
 import type { Env } from '../env'
+import { log } from '../log'
 import type { EngineTickResult, RunParams } from '../session/types'
 import { syncSegments } from '../ledger/segments'
 import { isLegacyAgent, PRIORITY } from '../protocol'
@@ -171,14 +172,7 @@ export async function runAfterReport(env: Env, db: Database, agent: Agent, now: 
   try {
     await runForAgent(env, db, agent, await runContext(db), now, { store: true, act: true })
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        job: 'engine-after-report',
-        agent_id: agent.id,
-        message: (err as Error).message,
-      }),
-    )
+    log.error({ job: 'engine-after-report', agent_id: agent.id, message: (err as Error).message })
   }
 }
 

@@ -10,6 +10,7 @@ import { agents, replicas, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { followAgent } from '../ledger/follow'
+import { log } from '../log'
 import { tellReplicaLaunch, tellReplicaTermination } from '../replicas/commands'
 import { requestReplica } from '../replicas/manual'
 import { sweepReplicas } from '../replicas/moot'
@@ -104,8 +105,6 @@ export async function followFailover(
       .limit(1)
     if (agent) await maintainStandby(env, db, agent, now)
   } catch (err) {
-    console.error(
-      JSON.stringify({ level: 'error', job: 'standby', agent_id: agentId, message: (err as Error).message }),
-    )
+    log.error({ job: 'standby', agent_id: agentId, message: (err as Error).message })
   }
 }

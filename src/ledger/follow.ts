@@ -2,6 +2,7 @@
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents } from '../db/schema'
+import { log } from '../log'
 import { syncSegments } from './segments'
 
 /** Syncs the agent's segments at `now`; failures are logged (the ledger cron catches up). */
@@ -19,13 +20,6 @@ export async function followAgent(
       .limit(1)
     if (agent) await syncSegments(db, agent, now)
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        job: 'ledger-follow',
-        agent_id: agentId,
-        message: (err as Error).message,
-      }),
-    )
+    log.error({ job: 'ledger-follow', agent_id: agentId, message: (err as Error).message })
   }
 }

@@ -22,6 +22,7 @@ import {
 } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
+import { log } from '../log'
 import type { QueuedCommand } from '../session/queue'
 import { tellPromotion } from './commands'
 
@@ -80,15 +81,12 @@ export async function followPromotionCommand(
   try {
     await recordEnd(env, db, ref, ended)
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        job: 'promotion-outcome',
-        agent_id: ref.agentId,
-        command_id: ended.commandId,
-        message: (err as Error).message,
-      }),
-    )
+    log.error({
+      job: 'promotion-outcome',
+      agent_id: ref.agentId,
+      command_id: ended.commandId,
+      message: (err as Error).message,
+    })
   }
 }
 

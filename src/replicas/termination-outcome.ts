@@ -10,6 +10,7 @@ import type { Database } from '../db/client'
 import { agents, notifications, replicas } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
+import { log } from '../log'
 import type { QueuedCommand } from '../session/queue'
 import { tellReplicaTermination } from './commands'
 
@@ -65,15 +66,12 @@ export async function followReplicaTermination(
   try {
     await follow(env, db, ref, ended)
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        job: 'replica-termination-outcome',
-        agent_id: ref.agentId,
-        command_id: ended.commandId,
-        message: (err as Error).message,
-      }),
-    )
+    log.error({
+      job: 'replica-termination-outcome',
+      agent_id: ref.agentId,
+      command_id: ended.commandId,
+      message: (err as Error).message,
+    })
   }
 }
 

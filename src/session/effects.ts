@@ -5,6 +5,7 @@
 import { clock } from '../clock'
 import type { Database } from '../db/client'
 import { newId } from '../ids'
+import { log } from '../log'
 import { commandHistory, livenessWrites, runBatch } from './history'
 import { livenessDeadline, type LivenessStep } from './liveness'
 import * as queue from './queue'
@@ -67,14 +68,7 @@ export class SessionEffects {
         store.dropPendingLiveness(this.sql, liveness.length)
         store.markSynced(this.sql, pending)
       } catch (error) {
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            message: 'agent history sync failed',
-            agent_id: owner.agentId,
-            error: String(error),
-          }),
-        )
+        log.error({ message: 'agent history sync failed', agent_id: owner.agentId, error: String(error) })
       }
     })
     this.syncing = run.catch(() => undefined)

@@ -11,6 +11,7 @@ import type { Database } from '../db/client'
 import { agents } from '../db/schema'
 import { ENGINE_AGENTS, loadRunParams } from '../engine/runner'
 import type { Env } from '../env'
+import { log } from '../log'
 import { sessionOf } from './agent-session'
 import type { EngineTickInput, EngineTickResult } from './types'
 
@@ -59,14 +60,7 @@ export async function fanOut(
         if (result.kind === 'decided' && result.action === 'command') summary.commands++
       } catch (err) {
         summary.failed++
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            job: 'engine',
-            agent_id: ref.agentId,
-            message: (err as Error).message,
-          }),
-        )
+        log.error({ job: 'engine', agent_id: ref.agentId, message: (err as Error).message })
       }
     })
     if (page.length < limits.pageSize) return summary

@@ -4,6 +4,7 @@
  * the object's view over the rows they read (one RPC per agent shown, in parallel), with no D1 write.
  */
 import type { Env } from '../../env'
+import { log } from '../../log'
 import { sessionOf } from '../../session/agent-session'
 import type { AgentLiveness, AgentRef } from '../../session/types'
 
@@ -44,14 +45,7 @@ async function readOne(env: Env, ref: AgentRef): Promise<AgentLiveness | null> {
     return await sessionOf(env, ref.agentId).liveness(ref)
   } catch (error) {
     // The row keeps D1's copy, at most 5 minutes old.
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        message: 'liveness read failed',
-        agent_id: ref.agentId,
-        error: String(error),
-      }),
-    )
+    log.error({ message: 'liveness read failed', agent_id: ref.agentId, error: String(error) })
     return null
   }
 }
