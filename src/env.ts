@@ -1,10 +1,10 @@
 /** Typed bindings of the Worker and the per-request variables set by middleware. */
-import type { AgentSession } from './session/agent-session'
 import type { Principal } from './auth'
+import type { AgentSessionNamespace } from './session/stub'
 
 export interface Env {
   DB: D1Database
-  AGENT_SESSION: DurableObjectNamespace<AgentSession>
+  AGENT_SESSION: AgentSessionNamespace
   ASSETS?: Fetcher
   /** The operator's bearer on every /api/admin and /api/client route. */
   ADMIN_TOKEN: string

@@ -2,7 +2,7 @@
 import type { Agent } from '../db/schema'
 import type { Env } from '../env'
 import { commandTypesFor, type CommandType } from '../protocol'
-import { sessionOf } from '../session/agent-session'
+import { sessionOf } from '../session/stub'
 import type { EnqueueResult, NewCommand } from '../session/types'
 
 /** Whether the agent's version understands this command type (legacy agents know only a few). */

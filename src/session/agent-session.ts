@@ -17,6 +17,7 @@ import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
 import { parseAgentMessage, readConnect, recipients, send, type SocketFacts } from './socket'
 import * as store from './store'
+import type { AgentSessionRpc } from './stub'
 import type {
   AgentLiveness,
   AgentRef,
@@ -37,7 +38,7 @@ import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
 import { followReplicaTermination, unfinishedTermination } from '../replicas/termination-outcome'
 
-export class AgentSession extends DurableObject<Env> {
+export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
   private readonly sql: SqlStorage
   private readonly effects: SessionEffects
 
@@ -358,9 +359,4 @@ export class AgentSession extends DurableObject<Env> {
 /** A deleted (retired) agent is served its `uninstall` only: its routes still reach it for that. */
 function isServed(owner: Owner, command: queue.QueuedCommand): boolean {
   return !owner.retired || command.commandType === 'uninstall'
-}
-
-/** The Durable Object of an agent. */
-export function sessionOf(env: Env, agentId: string) {
-  return env.AGENT_SESSION.get(env.AGENT_SESSION.idFromName(agentId))
 }

@@ -12,7 +12,7 @@ import { agents } from '../db/schema'
 import { ENGINE_AGENTS, loadRunParams } from '../engine/runner'
 import type { Env } from '../env'
 import { log } from '../log'
-import { sessionOf } from './agent-session'
+import { sessionOf } from './stub'
 import type { EngineTickInput, EngineTickResult } from './types'
 
 /** Agents read per D1 query: the page's ids are a few KB. */

@@ -11,7 +11,7 @@ import { agentAuth } from '../../auth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
-import { sessionOf } from '../../session/agent-session'
+import { sessionOf } from '../../session/stub'
 import type { HeartbeatInput } from '../../session/types'
 import { readJson } from '../../validate'
 

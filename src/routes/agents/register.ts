@@ -9,7 +9,7 @@ import { database } from '../../db/client'
 import { followAgent } from '../../ledger/follow'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
-import { sessionOf } from '../../session/agent-session'
+import { sessionOf } from '../../session/stub'
 import { readJson } from '../../validate'
 import { clock } from '../../clock'
 

@@ -5,7 +5,7 @@
  */
 import type { Env } from '../../env'
 import { log } from '../../log'
-import { sessionOf } from '../../session/agent-session'
+import { sessionOf } from '../../session/stub'
 import type { AgentLiveness, AgentRef } from '../../session/types'
 
 /** Each agent's live view by agent id; an agent whose object knows nothing (or fails) is absent. */

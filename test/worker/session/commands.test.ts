@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import type { Command } from '../../../src/protocol'
-import { sessionOf } from '../../../src/session/agent-session'
+import { sessionOf } from '../../../src/session/stub'
 import { LEASE_MS } from '../../../src/session/queue'
 import { api, enqueued, enqueueSwitch, historyOf, post, seedAgent } from './seed'
 

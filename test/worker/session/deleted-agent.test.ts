@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, SELF } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { agents } from '../../../src/db/schema'
-import { sessionOf } from '../../../src/session/agent-session'
+import { sessionOf } from '../../../src/session/stub'
 import { agentRow, api, connect, db, enqueued, historyOf, post, seedAgent, type SeededAgent } from './seed'
 
 const ADMIN = { Authorization: 'Bearer test-admin-token' }

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { instances } from '../../../src/db/schema'
-import { sessionOf } from '../../../src/session/agent-session'
+import { sessionOf } from '../../../src/session/stub'
 import { OFFLINE_AFTER_MS } from '../../../src/session/liveness'
 import { readLiveness, writeLiveness } from '../../../src/session/store'
 import { agentRow, db, notificationsOf, post, seedAgent, type SeededAgent } from './seed'

@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm'
 import { database } from '../../../src/db/client'
 import { agents, clients, clientTokens, commands, instances, notifications } from '../../../src/db/schema'
 import { newId, newToken, sha256Hex } from '../../../src/ids'
-import { sessionOf } from '../../../src/session/agent-session'
+import { sessionOf } from '../../../src/session/stub'
 import type { NewCommand } from '../../../src/session/types'
 
 export const db = () => database(env.DB)
