@@ -1,5 +1,5 @@
 /** Typed bindings of the Worker and the per-request variables set by middleware. */
-import type { Principal } from './auth'
+import type { Principal } from './auth/principal'
 import type { AgentSessionNamespace } from './session/stub'
 
 export interface Env {

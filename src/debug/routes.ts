@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { operatorAuth } from '../auth'
+import { operatorAuth } from '../auth/middleware'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { isMeterOn, meteredD1, readMeter, resetMeter } from './d1-meter'

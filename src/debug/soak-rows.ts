@@ -7,7 +7,7 @@
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { operatorAuth } from '../auth'
+import { operatorAuth } from '../auth/middleware'
 import type { AppEnv, Env } from '../env'
 import { ApiError } from '../errors'
 

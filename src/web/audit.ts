@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import type { Principal } from '../auth'
+import type { Principal } from '../auth/principal'
 import type { Database } from '../db/client'
 import { auditLog } from '../db/schema'
 import { newId } from '../ids'

@@ -5,7 +5,7 @@
 import { and, eq, isNull, or, gt } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
-import { operatorAuth } from '../../auth'
+import { operatorAuth } from '../../auth/middleware'
 import { database, type Database } from '../../db/client'
 import { agents, clients, clientTokens, type Client } from '../../db/schema'
 import type { AppEnv } from '../../env'
@@ -22,7 +22,12 @@ export const clientAdmin = new Hono<AppEnv>()
 clientAdmin.use(operatorAuth)
 
 clientAdmin.get('/', async (c) => {
-  const page = await listClients(database(c.env.DB), livenessFrom(c.env), readQuery(c, ClientListQuery), clock.now())
+  const page = await listClients(
+    database(c.env.DB),
+    livenessFrom(c.env),
+    readQuery(c, ClientListQuery),
+    clock.now(),
+  )
   c.header('X-Total-Count', String(page.total))
   return c.json(page.items)
 })

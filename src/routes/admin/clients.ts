@@ -5,7 +5,7 @@
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth } from '../../auth'
+import { operatorAuth } from '../../auth/middleware'
 import { expireTokens, graceHours, newClientToken } from '../../clients/tokens'
 import { database } from '../../db/client'
 import { clients } from '../../db/schema'

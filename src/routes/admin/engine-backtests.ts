@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth, requirePerson } from '../../auth'
+import { operatorAuth, requirePerson } from '../../auth/middleware'
 import { database, type Database } from '../../db/client'
 import { backtestStoredHistory } from '../../engine/backtest-run'
 import { findRun, insertRun, listRuns, type BacktestRun } from '../../engine/backtest-store'

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth, requirePerson } from '../../auth'
+import { operatorAuth, requirePerson } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { DEFAULT_PARAMS, PartialParams, resolveParams } from '../../engine/params'
 import {

@@ -1,7 +1,7 @@
 /** Admin views across every client: stats, agents, instances, activity, audit log, system health. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth } from '../../auth'
+import { operatorAuth } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth } from '../../auth'
+import { operatorAuth } from '../../auth/middleware'
 import { clientGrowth } from '../../clients/daily-snapshot'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'

@@ -2,7 +2,7 @@
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { operatorAuth, requirePerson } from '../../auth'
+import { operatorAuth, requirePerson } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { users } from '../../db/schema'
 import type { AppEnv } from '../../env'

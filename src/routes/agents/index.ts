@@ -4,7 +4,7 @@
  * one only on its command routes).
  */
 import { Hono } from 'hono'
-import { agentAuth } from '../../auth'
+import { agentAuth } from '../../auth/middleware'
 import type { AppEnv } from '../../env'
 import { cleanup } from './cleanup'
 import { commands } from './commands'

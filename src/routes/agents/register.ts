@@ -1,7 +1,7 @@
 /** POST /api/agents/register: an agent (re-)registers its instance. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { bearerToken, clientForToken } from '../../auth'
+import { bearerToken, clientForToken } from '../../auth/middleware'
 import { configFor } from '../../agents/config'
 import { registerAgent } from '../../agents/register'
 import { fact, instanceIdField, modeField, requiredFact } from '../../agents/wire'

@@ -2,7 +2,13 @@
 import { eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { clientScopeOf, personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth'
+import {
+  clientScopeOf,
+  personAuth,
+  requirePerson,
+  scopeClient,
+  scopeClientWrite,
+} from '../../auth/middleware'
 import { maintainStandby } from '../../engine/standby'
 import { database } from '../../db/client'
 import { agents, type Agent } from '../../db/schema'

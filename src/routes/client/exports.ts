@@ -1,7 +1,7 @@
 /** CSV exports of a client's savings (daily, per agent) and switch history. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { personAuth, scopeClient } from '../../auth'
+import { personAuth, scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'

@@ -1,6 +1,6 @@
 /** People-facing instance routes: list with filters, pricing, metrics, price history, switch options. */
 import { Hono } from 'hono'
-import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../auth'
+import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'

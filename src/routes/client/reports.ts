@@ -2,7 +2,7 @@
 import { and, eq, gte, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../auth'
+import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { commands, savingsDaily, switches } from '../../db/schema'
 import type { AppEnv } from '../../env'

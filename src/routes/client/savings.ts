@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { personAuth, scopeClient } from '../../auth'
+import { personAuth, scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { agentTotals, poolTotals, serviceTimes } from '../../ledger/breakdown'

@@ -2,7 +2,7 @@
 import { and, eq } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth'
+import { personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { clients, users, webhookCursors } from '../../db/schema'
 import type { AppEnv } from '../../env'

@@ -3,7 +3,7 @@
  * Owns `sessions` and `api_tokens`.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm'
-import type { Principal } from '../../auth'
+import type { Principal } from '../../auth/principal'
 import type { Database } from '../../db/client'
 import { apiTokens, clients, sessions, users, type User } from '../../db/schema'
 import { newToken, sha256Hex } from '../../ids'

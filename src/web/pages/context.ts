@@ -1,7 +1,7 @@
 /** Page middleware: who is viewing (redirect to /login when nobody), and which client's portal is open. */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { requirePerson, resolvePerson, scopeClient } from '../../auth'
+import { requirePerson, resolvePerson, scopeClient } from '../../auth/middleware'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { database } from '../../db/client'

@@ -1,6 +1,6 @@
 /** Client portal: replicas (status, sync, cost; promote, terminate) and notifications (per-user read state). */
 import { Hono } from 'hono'
-import { requirePerson } from '../../auth'
+import { requirePerson } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { listNotifications, readerId } from '../../routes/client/notifications'

@@ -1,7 +1,7 @@
 /** Client portal: team (invite, disable) and webhook; account page: personal API tokens. */
 import { and, desc, eq, isNull } from 'drizzle-orm'
 import { Hono } from 'hono'
-import { requirePerson } from '../../auth'
+import { requirePerson } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { apiTokens, clients, users } from '../../db/schema'
 import type { AppEnv } from '../../env'

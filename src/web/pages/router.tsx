@@ -1,7 +1,7 @@
 /** The dashboard's page routes: sign-in pages, the admin console under /admin, each client's portal under /c/:clientId. */
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
-import { requirePerson } from '../../auth'
+import { requirePerson } from '../../auth/middleware'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { renderError } from '../../render-error'

@@ -1,5 +1,5 @@
 /**
- * Principals and the middleware that establishes them.
+ * The middleware that establishes a request's principal (auth/principal.ts).
  * Agents authenticate with their client's token (agent API only). People authenticate with ADMIN_TOKEN
  * (the operator, no DB row), a personal API token (`sgp_...`) or a session cookie; a session's unsafe
  * requests also need its CSRF token. A client token never authenticates a person.
@@ -8,18 +8,14 @@ import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv } from './env'
-import { database, type Database } from './db/client'
-import { clients, clientTokens, type Client } from './db/schema'
-import { ApiError } from './errors'
-import { sha256Hex, timingSafeEqual } from './ids'
-import { findPersonalToken, findSession, SESSION_COOKIE } from './web/auth/sessions'
-import { clock } from './clock'
-
-export type Principal =
-  | { kind: 'agent'; clientId: string }
-  | { kind: 'admin'; userId: string | null }
-  | { kind: 'user'; userId: string; clientId: string; role: 'owner' | 'viewer' }
+import type { AppEnv } from '../env'
+import { database, type Database } from '../db/client'
+import { clients, clientTokens, type Client } from '../db/schema'
+import { ApiError } from '../errors'
+import { sha256Hex, timingSafeEqual } from '../ids'
+import { findPersonalToken, findSession, SESSION_COOKIE } from '../web/auth/sessions'
+import { clock } from '../clock'
+import type { Person, Principal } from './principal'
 
 /** The bearer token of a request, or null. */
 export function bearerToken(header: string | undefined): string | null {
@@ -56,9 +52,6 @@ export const agentAuth = createMiddleware<AppEnv>(async (c, next) => {
   c.set('principal', { kind: 'agent', clientId: client.id })
   await next()
 })
-
-/** A signed-in person: the operator, an admin, or a client user. */
-export type Person = Exclude<Principal, { kind: 'agent' }>
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export const CSRF_HEADER = 'X-CSRF-Token'
