@@ -13,7 +13,7 @@ import { database, type Database } from '../db/client'
 import { clients, clientTokens, type Client } from '../db/schema'
 import { ApiError } from '../errors'
 import { sha256Hex, timingSafeEqual } from '../ids'
-import { findPersonalToken, findSession, SESSION_COOKIE } from '../web/auth/sessions'
+import { findPersonalToken, findSession, SESSION_COOKIE } from './sessions'
 import { clock } from '../clock'
 import type { Person, Principal } from './principal'
 

@@ -9,7 +9,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
-import { createAdmin, disableUser, Email, Password, publicUser } from '../../web/auth/accounts'
+import { createAdmin, disableUser, Email, Password, publicUser } from '../../auth/accounts'
 import { clock } from '../../clock'
 
 export const NewAdminBody = z.object({ email: Email, password: Password })

@@ -11,9 +11,9 @@ import { ApiError } from '../../errors'
 import { newId, newToken, sha256Hex } from '../../ids'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../web/audit'
-import { changePassword, Password, publicUser } from '../../web/auth/accounts'
-import { verifyPassword } from '../../web/auth/password'
-import { PERSONAL_TOKEN_PREFIX } from '../../web/auth/sessions'
+import { changePassword, Password, publicUser } from '../../auth/accounts'
+import { verifyPassword } from '../../auth/password'
+import { PERSONAL_TOKEN_PREFIX } from '../../auth/sessions'
 import { clock } from '../../clock'
 
 export const NewTokenBody = z.object({ name: z.string().trim().min(1).max(80) })

@@ -17,9 +17,9 @@ import {
   hasNoAdmin,
   Password,
   userByEmail,
-} from '../auth/accounts'
-import { verifyPassword } from '../auth/password'
-import { isLoginAllowed, recordLoginFailure } from '../auth/rate-limit'
+} from '../../auth/accounts'
+import { verifyPassword } from '../../auth/password'
+import { isLoginAllowed, recordLoginFailure } from '../../auth/rate-limit'
 import {
   findSession,
   openSession,
@@ -27,7 +27,7 @@ import {
   revokeSession,
   SESSION_COOKIE,
   SESSION_TTL_MS,
-} from '../auth/sessions'
+} from '../../auth/sessions'
 import { Document } from '../ui/layout'
 import { clock } from '../../clock'
 

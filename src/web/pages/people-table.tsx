@@ -1,6 +1,6 @@
 /** The accounts table of the admin console (all accounts) and of a client's team page. */
 import type { Child } from 'hono/jsx'
-import type { publicUser } from '../auth/accounts'
+import type { publicUser } from '../../auth/accounts'
 import { Badge, Time } from '../ui/bits'
 import { Table } from '../ui/table'
 

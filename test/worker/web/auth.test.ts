@@ -2,9 +2,9 @@ import { SELF } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { auditLog, sessions } from '../../../src/db/schema'
-import { createAdmin, inviteUser } from '../../../src/web/auth/accounts'
-import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../../src/web/auth/password'
-import { MAX_FAILURES_PER_EMAIL } from '../../../src/web/auth/rate-limit'
+import { createAdmin, inviteUser } from '../../../src/auth/accounts'
+import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../../src/auth/password'
+import { MAX_FAILURES_PER_EMAIL } from '../../../src/auth/rate-limit'
 import { db, seedClient, seedUser, send } from './seed'
 
 /** Cookies of a response as a `Cookie` header value. */

@@ -3,10 +3,10 @@
  * Owns `sessions` and `api_tokens`.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm'
-import type { Principal } from '../../auth/principal'
-import type { Database } from '../../db/client'
-import { apiTokens, clients, sessions, users, type User } from '../../db/schema'
-import { newToken, sha256Hex } from '../../ids'
+import type { Principal } from './principal'
+import type { Database } from '../db/client'
+import { apiTokens, clients, sessions, users, type User } from '../db/schema'
+import { newToken, sha256Hex } from '../ids'
 
 export const SESSION_COOKIE = 'sg_session'
 /** Sessions end after 12 hours (ms). */

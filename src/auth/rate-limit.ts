@@ -3,9 +3,9 @@
  * (`auth.login_failed`, target = the e-mail, actor = the client IP): no extra state to keep.
  */
 import { and, count, eq, gt } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { auditLog } from '../../db/schema'
-import { newId } from '../../ids'
+import type { Database } from '../db/client'
+import { auditLog } from '../db/schema'
+import { newId } from '../ids'
 
 /** Window of the limit (ms). */
 export const LOGIN_WINDOW_MS = 15 * 60_000
