@@ -10,7 +10,7 @@ import { userInvites, users, type User } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { newId, newToken, sha256Hex } from '../ids'
-import { auditEntry } from '../web/audit'
+import { auditEntry } from '../db/audit'
 import { hashPassword } from './password'
 import { revokeUserSessions } from './sessions'
 

@@ -13,7 +13,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { readJson } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { clock } from '../../clock'
 
 export const CreateClientBody = z.object({

@@ -14,7 +14,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { readJson, readQuery } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { offsetOf } from '../../web/queries/paging'
 import { clock } from '../../clock'
 

@@ -22,7 +22,7 @@ import { eventsFileText, priceFileText } from '../../engine/history-export'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { engineBacktests } from './engine-backtests'
 import { clock } from '../../clock'
 

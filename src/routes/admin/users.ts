@@ -8,7 +8,7 @@ import { users } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { createAdmin, disableUser, Email, Password, publicUser } from '../../auth/accounts'
 import { clock } from '../../clock'
 

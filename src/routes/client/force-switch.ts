@@ -14,7 +14,7 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { PRIORITY } from '../../protocol'
 import { readJson } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { clock } from '../../clock'
 
 export const ForceSwitchBody = z.object({

@@ -13,7 +13,7 @@ import { notificationReads, notifications } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readQuery } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { clock } from '../../clock'
 
 export const NotificationsQuery = z.object({

@@ -17,7 +17,7 @@ import { promoteByPerson } from '../../replicas/person-promotion'
 import { isActiveReplica } from '../../replicas/states'
 import { findReplica, statusUpdate } from '../../replicas/store'
 import { readJson } from '../../validate'
-import { auditEntry } from '../../web/audit'
+import { auditEntry } from '../../db/audit'
 import { agentInScope } from '../../web/queries/agents'
 import { clock } from '../../clock'
 

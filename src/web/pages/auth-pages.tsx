@@ -8,7 +8,7 @@ import * as z from 'zod'
 import type { AppEnv } from '../../env'
 import { database } from '../../db/client'
 import { newToken, timingSafeEqual } from '../../ids'
-import { auditEntry } from '../audit'
+import { auditEntry } from '../../db/audit'
 import {
   acceptInvite,
   createAdmin,

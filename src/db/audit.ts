@@ -5,8 +5,8 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import type { Principal } from '../auth/principal'
-import type { Database } from '../db/client'
-import { auditLog } from '../db/schema'
+import type { Database } from './client'
+import { auditLog } from './schema'
 import { newId } from '../ids'
 import { clock } from '../clock'
 
