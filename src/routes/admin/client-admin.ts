@@ -12,9 +12,9 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
-import { ClientListQuery, clientRow, listClients } from '../../web/queries/clients'
+import { ClientListQuery, clientRow, listClients } from '../../db/queries/clients'
 import { clock } from '../../clock'
-import { livenessFrom } from '../../web/queries/liveness'
+import { livenessFrom } from '../../db/queries/liveness'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
 

@@ -15,7 +15,7 @@ import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
-import { offsetOf } from '../../web/queries/paging'
+import { offsetOf } from '../../db/queries/paging'
 import { clock } from '../../clock'
 
 export const BacktestBody = z.object({

@@ -17,9 +17,9 @@ import { PRIORITY } from '../../protocol'
 import { sessionOf } from '../../session/stub'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
-import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../web/queries/agents'
+import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../db/queries/agents'
 import { clock } from '../../clock'
-import { livenessFrom } from '../../web/queries/liveness'
+import { livenessFrom } from '../../db/queries/liveness'
 
 export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
 

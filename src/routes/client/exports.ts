@@ -5,9 +5,9 @@ import { personAuth, scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
-import { switchHistory } from '../../web/queries/history'
-import { isoDay } from '../../web/queries/instance-detail'
-import { dailySavingsRows } from '../../web/queries/savings'
+import { switchHistory } from '../../db/queries/history'
+import { isoDay } from '../../db/queries/instance-detail'
+import { dailySavingsRows } from '../../db/queries/savings'
 import { clock } from '../../clock'
 
 export const ExportQuery = z.object({ days: z.coerce.number().int().min(1).max(400).default(90) })

@@ -4,12 +4,12 @@ import { clientScopeOf, personAuth, requirePerson, scopeClient } from '../../aut
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'
-import { freshTypesIn } from '../../web/queries/fresh-types'
-import { instanceFacts } from '../../web/queries/instance-detail'
-import { instanceInScope, InstanceListQuery, listInstances } from '../../web/queries/instances'
-import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../web/queries/price-history'
+import { freshTypesIn } from '../../db/queries/fresh-types'
+import { instanceFacts } from '../../db/queries/instance-detail'
+import { instanceInScope, InstanceListQuery, listInstances } from '../../db/queries/instances'
+import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../db/queries/price-history'
 import { clock } from '../../clock'
-import { livenessFrom } from '../../web/queries/liveness'
+import { livenessFrom } from '../../db/queries/liveness'
 
 export const clientInstances = new Hono<AppEnv>()
 clientInstances.use(personAuth)

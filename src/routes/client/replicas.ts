@@ -18,7 +18,7 @@ import { isActiveReplica } from '../../replicas/states'
 import { findReplica, statusUpdate } from '../../replicas/store'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../db/audit'
-import { agentInScope } from '../../web/queries/agents'
+import { agentInScope } from '../../db/queries/agents'
 import { clock } from '../../clock'
 
 export const CreateReplicaBody = z.object({ poolId: z.string().trim().min(1).max(128).nullish() })

@@ -8,12 +8,12 @@ import { commands, savingsDaily, switches } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readQuery } from '../../validate'
-import { clientRow } from '../../web/queries/clients'
-import { clientReplicas, decisionTimeline, switchHistory } from '../../web/queries/history'
-import { isoDay } from '../../web/queries/instance-detail'
-import { fleetTotals } from '../../web/queries/overview'
+import { clientRow } from '../../db/queries/clients'
+import { clientReplicas, decisionTimeline, switchHistory } from '../../db/queries/history'
+import { isoDay } from '../../db/queries/instance-detail'
+import { fleetTotals } from '../../db/queries/overview'
 import { clock } from '../../clock'
-import { livenessFrom } from '../../web/queries/liveness'
+import { livenessFrom } from '../../db/queries/liveness'
 
 export const SwitchHistoryQuery = z.object({
   instance_id: z.string().max(64).optional(),

@@ -13,7 +13,7 @@ import { clientSegments, liveDays } from '../../ledger/live'
 import { DAY_MS, utcDay } from '../../ledger/rollup'
 import { monthBounds, summarize, totals, type DailyRow } from '../../ledger/summary'
 import { readQuery } from '../../validate'
-import { ledgerDays } from '../../web/queries/savings'
+import { ledgerDays } from '../../db/queries/savings'
 import { clock } from '../../clock'
 
 export const SavingsQuery = z.object({

@@ -1,5 +1,5 @@
 /** Stat cards over FleetTotals that the admin overview and a client's overview both show. */
-import type { FleetTotals } from '../queries/overview'
+import type { FleetTotals } from '../../db/queries/overview'
 import { pct, Stat, usd } from '../ui/bits'
 
 /**

@@ -1,5 +1,5 @@
 /** The switch history table (time, old → new, modes, pools, trigger, price, savings effect, downtime). */
-import type { switchHistory } from '../queries/history'
+import type { switchHistory } from '../../db/queries/history'
 import { Badge, Empty, perHour, Time } from '../ui/bits'
 import { Table } from '../ui/table'
 

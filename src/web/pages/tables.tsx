@@ -1,6 +1,6 @@
 /** Agent and instance tables shared by the admin and client pages. */
-import type { AgentRow } from '../queries/agents'
-import type { InstanceRow } from '../queries/instances'
+import type { AgentRow } from '../../db/queries/agents'
+import type { InstanceRow } from '../../db/queries/instances'
 import { Badge, pct, perHour, Select, Time } from '../ui/bits'
 import { Table } from '../ui/table'
 

@@ -1,5 +1,5 @@
 /** Inline SVG charts: price history as step lines (every pool and on-demand) and two-line savings. */
-import type { PriceHistory, Point } from '../queries/price-history'
+import type { PriceHistory, Point } from '../../db/queries/price-history'
 import { usd } from './bits'
 
 const PALETTE = ['#0f766e', '#2563eb', '#d97706', '#db2777', '#65a30d', '#0891b2', '#9333ea', '#dc2626']

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { agents, instances, ondemandPrices, pools, spotPrices } from '../../../src/db/schema'
 import { newId } from '../../../src/ids'
-import { MIN_CHART_SPAN_MS, spanOfData, type PriceHistory } from '../../../src/web/queries/price-history'
+import { MIN_CHART_SPAN_MS, spanOfData, type PriceHistory } from '../../../src/db/queries/price-history'
 import { db, get, seedClient, seedUser } from './seed'
 
 const MIN = 60_000

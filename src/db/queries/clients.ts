@@ -1,8 +1,8 @@
 /** Client rows of the admin list and of `GET /api/client/:clientId`: counts and savings summed once per client. */
 import { and, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
-import type { Database } from '../../db/client'
-import { CLIENT_STATUSES, clients, usageSegments } from '../../db/schema'
+import type { Database } from '../client'
+import { CLIENT_STATUSES, clients, usageSegments } from '../schema'
 import { liveDays, liveFromDay } from '../../ledger/live'
 import type { LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'

@@ -1,7 +1,7 @@
 /** System health for admins: real checks only (database round trip, cron freshness, engine version). */
 import { count, desc, ne, sql } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { agents, cronRuns, engineParams } from '../../db/schema'
+import type { Database } from '../client'
+import { agents, cronRuns, engineParams } from '../schema'
 import { staleAfterMs } from '../../scheduled'
 import { clock } from '../../clock'
 

@@ -3,8 +3,8 @@
  * is the engine's own window (`price_fresh_minutes` of the active parameters), read from the pools' stamps.
  */
 import { and, asc, eq, gte, isNotNull, sql } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { pools } from '../../db/schema'
+import type { Database } from '../client'
+import { pools } from '../schema'
 import { activeParams } from '../../engine/params-store'
 
 export async function freshTypesIn(db: Database, region: string, now: number): Promise<string[]> {

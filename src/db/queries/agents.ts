@@ -1,8 +1,8 @@
 /** Agent lists and lookups, always limited to a client scope (null = every client, for admins). */
 import { and, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
-import type { Database } from '../../db/client'
-import { AGENT_STATUSES, agents, clients, instances, type Agent } from '../../db/schema'
+import type { Database } from '../client'
+import { AGENT_STATUSES, agents, clients, instances, type Agent } from '../schema'
 import { ApiError } from '../../errors'
 import { overlayLiveness, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'

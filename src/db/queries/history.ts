@@ -1,7 +1,7 @@
 /** Switch history, decisions and replicas of a client (always scoped to one client). */
 import { and, desc, eq, gt, inArray, or, type SQL } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { agents, decisions, replicas, switches } from '../../db/schema'
+import type { Database } from '../client'
+import { agents, decisions, replicas, switches } from '../schema'
 import { clock } from '../../clock'
 import { commandTypesFor } from '../../protocol'
 

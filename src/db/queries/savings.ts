@@ -4,8 +4,8 @@
  * projected month, lifetime, per month and per agent. Nothing here estimates: no usage, no number.
  */
 import { and, eq, gte, inArray, lt } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { agents, savingsDaily } from '../../db/schema'
+import type { Database } from '../client'
+import { agents, savingsDaily } from '../schema'
 import { agentSums, dailySums } from '../../ledger/breakdown'
 import { clientSegments, liveDays, withLiveDays, type LiveDays } from '../../ledger/live'
 import { monthBounds, summarize, type DailyRow } from '../../ledger/summary'

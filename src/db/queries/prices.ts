@@ -1,7 +1,7 @@
 /** Current prices: the latest spot price of pools and the latest on-demand price of a type and region. */
 import { and, eq, sql } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { pools } from '../../db/schema'
+import type { Database } from '../client'
+import { pools } from '../schema'
 
 /**
  * SQL for the latest spot price of the pool in `poolColumn` (a correlated subquery on the pool/time index).

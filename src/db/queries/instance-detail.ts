@@ -3,8 +3,8 @@
  * loaded in one D1 batch (one round trip), beside the agent's savings of the days since the last rollup.
  */
 import { and, count, desc, eq, gt, or } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../../db/schema'
+import type { Database } from '../client'
+import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../schema'
 import { liveDays } from '../../ledger/live'
 import { latestOnDemandQuery } from '../../prices/on-demand'
 import { poolsWithPricesQuery, savingsPercent } from './prices'

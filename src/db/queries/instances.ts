@@ -1,8 +1,8 @@
 /** Instance lists and lookups with current prices, limited to a client scope (null = all, for admins). */
 import { and, count, desc, eq, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
-import type { Database } from '../../db/client'
-import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Instance } from '../../db/schema'
+import type { Database } from '../client'
+import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Instance } from '../schema'
 import { statusAtSql, type InstanceStatus } from '../../agents/instance-end'
 import { clock } from '../../clock'
 import { ApiError } from '../../errors'

@@ -1,8 +1,8 @@
 /** The activity feed (notifications and audit entries, newest first) and the audit log. */
 import { and, count, desc, eq, like, lt, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
-import type { Database } from '../../db/client'
-import { auditLog, notifications, users } from '../../db/schema'
+import type { Database } from '../client'
+import { auditLog, notifications, users } from '../schema'
 import { offsetOf, PageQuery, type PageOf } from './paging'
 
 export const AuditQuery = PageQuery.extend({

@@ -1,7 +1,7 @@
 /** Fleet totals for the overview pages (admin: every client; client: its own). */
 import { and, count, eq, ne, sql } from 'drizzle-orm'
-import type { Database } from '../../db/client'
-import { agents, clients, instances, switches, usageSegments } from '../../db/schema'
+import type { Database } from '../client'
+import { agents, clients, instances, switches, usageSegments } from '../schema'
 import { dailySums } from '../../ledger/breakdown'
 import { clientSegments, liveDays, withLiveDays } from '../../ledger/live'
 import { summarizeDays, type SavingsSummary } from './savings'
