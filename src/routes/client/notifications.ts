@@ -3,17 +3,17 @@
  * the replaced console's paths). "Mark all read" only ever touches the caller's own client. Marking is a
  * change of state: each one that changes something is audited (unread count or read time before/after).
  */
-import { and, count, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, count, eq, isNull, sql } from 'drizzle-orm'
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { personAuth, requirePerson, scopeClient } from '../../auth/middleware'
-import type { Person } from '../../auth/principal'
 import { database, type Database } from '../../db/client'
 import { notificationReads, notifications } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
+import { listNotifications, readerId } from '../../db/queries/notifications'
 import { clock } from '../../clock'
 
 export const NotificationsQuery = z.object({
@@ -21,45 +21,6 @@ export const NotificationsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   unread: z.stringbool().default(false),
 })
-
-/** Read state is per user; the operator (no user row) reads under a fixed id. */
-export function readerId(person: Person): string {
-  return person.kind === 'admin' ? (person.userId ?? 'operator') : person.userId
-}
-
-/** Notifications of one client with the reader's read state, newest first. */
-export async function listNotifications(
-  db: Database,
-  clientId: string,
-  reader: string,
-  limit: number,
-  unreadOnly: boolean,
-) {
-  const rows = await db
-    .select({
-      id: notifications.id,
-      kind: notifications.kind,
-      agentId: notifications.agentId,
-      message: notifications.message,
-      severity: notifications.severity,
-      createdAt: notifications.createdAt,
-      readAt: notificationReads.readAt,
-    })
-    .from(notifications)
-    .leftJoin(
-      notificationReads,
-      and(eq(notificationReads.notificationId, notifications.id), eq(notificationReads.userId, reader)),
-    )
-    .where(
-      and(
-        eq(notifications.clientId, clientId),
-        unreadOnly ? sql`${notificationReads.readAt} is null` : undefined,
-      ),
-    )
-    .orderBy(desc(notifications.createdAt))
-    .limit(limit)
-  return rows.map((r) => ({ ...r, isRead: r.readAt !== null, time: r.createdAt }))
-}
 
 export const notificationRoutes = new Hono<AppEnv>()
 notificationRoutes.use(personAuth)
