@@ -12,7 +12,20 @@ import { adminEngine } from './routes/admin/engine'
 import { clientSavings } from './routes/client/savings'
 import { forceSwitch } from './routes/client/force-switch'
 import { health } from './routes/health'
-import { mountPeople } from './web/mount'
+import { clientAdmin } from './routes/admin/client-admin'
+import { adminFleet } from './routes/admin/fleet'
+import { adminGrowth } from './routes/admin/growth'
+import { adminUsers } from './routes/admin/users'
+import { clientAgents } from './routes/client/agents'
+import { clientExports } from './routes/client/exports'
+import { clientInstances } from './routes/client/instances'
+import { me } from './routes/client/me'
+import { notificationRoutes } from './routes/client/notifications'
+import { clientReplicas } from './routes/client/replicas'
+import { clientReports } from './routes/client/reports'
+import { clientSettings } from './routes/client/settings'
+import { openApi } from './routes/openapi/document'
+import { pages } from './web/pages/router'
 
 export function buildApp() {
   const app = new Hono<AppEnv>()
@@ -25,6 +38,8 @@ export function buildApp() {
   app.onError(renderError)
   app.notFound((c) => renderError(new ApiError('NOT_FOUND', 'route not found'), c))
 
+  // First match wins: /api/admin/clients and /api/client are each served by several sub-apps, so this
+  // order is part of the routing until each prefix is one group.
   app.route('/health', health)
   app.route('/__debug', debug)
   app.route('/__debug/soak-rows', soakRows)
@@ -33,6 +48,19 @@ export function buildApp() {
   app.route('/api/client', forceSwitch)
   app.route('/api/admin/engine', adminEngine)
   app.route('/api/client', clientSavings)
-  mountPeople(app)
+  app.route('/api/openapi.json', openApi)
+  app.route('/api/admin/clients', adminGrowth)
+  app.route('/api/admin/clients', clientAdmin)
+  app.route('/api/admin/users', adminUsers)
+  app.route('/api/admin', adminFleet)
+  app.route('/api/me', me)
+  app.route('/api/notifications', notificationRoutes)
+  app.route('/api/client', clientAgents)
+  app.route('/api/client', clientInstances)
+  app.route('/api/client', clientExports)
+  app.route('/api/client', clientSettings)
+  app.route('/api/client', clientReplicas)
+  app.route('/api/client', clientReports)
+  app.route('/', pages)
   return app
 }

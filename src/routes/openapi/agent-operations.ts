@@ -1,9 +1,9 @@
 /** Operations of the agent API (client token), with the body schemas exported by its route files. */
-import { CleanupReportBody } from '../../routes/agents/cleanup'
-import { ClaimBody, ExecutedBody, MarkExecutedBody } from '../../routes/agents/commands'
-import { IssueSwitchBody } from '../../routes/agents/engine'
-import { HeartbeatBody } from '../../routes/agents/heartbeat'
-import { RegisterBody } from '../../routes/agents/register'
+import { CleanupReportBody } from '../agents/cleanup'
+import { ClaimBody, ExecutedBody, MarkExecutedBody } from '../agents/commands'
+import { IssueSwitchBody } from '../agents/engine'
+import { HeartbeatBody } from '../agents/heartbeat'
+import { RegisterBody } from '../agents/register'
 import {
   ReplicaCreateBody,
   ReplicaInstanceBody,
@@ -11,14 +11,14 @@ import {
   ReplicaPromoteBody,
   ReplicaStatusBody,
   ReplicaSyncBody,
-} from '../../routes/agents/replicas'
+} from '../agents/replicas'
 import {
   EmergencyReplicaBody,
   RebalanceBody,
   TerminationBody,
   TerminationImminentBody,
-} from '../../routes/agents/signals'
-import { SwitchReportBody } from '../../routes/agents/switches'
+} from '../agents/signals'
+import { SwitchReportBody } from '../agents/switches'
 import { op, type Operation } from './operations'
 
 const A = '/api/agents/{agentId}'
