@@ -14,7 +14,7 @@ import type { Env } from './env'
 import { rollUpSavings } from './ledger/rollup-job'
 import { log } from './log'
 import { runEngine } from './session/engine-fan-out'
-import { dispatchWebhooks } from './web/webhook-dispatch'
+import { dispatchWebhooks } from './flows/webhooks/dispatch'
 import { clock } from './clock'
 
 export const CRON_ENGINE = '*/5 * * * *'

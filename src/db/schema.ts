@@ -591,7 +591,7 @@ export const savingsDaily = sqliteTable(
 )
 
 /**
- * Webhook delivery cursor per client (owned by src/web/webhook-dispatch.ts): notifications up to
+ * Webhook delivery cursor per client (owned by src/flows/webhooks/dispatch.ts): notifications up to
  * (`delivered_until`, `delivered_id`) in (created_at, id) order have been delivered or skipped.
  */
 export const webhookCursors = sqliteTable('webhook_cursors', {

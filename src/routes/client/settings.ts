@@ -11,8 +11,8 @@ import { newId, newToken } from '../../ids'
 import { readJson } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { disableUser, inviteUser, NewUser, publicUser } from '../../auth/accounts'
-import { deliverWebhook } from '../../web/webhook'
-import { resetWebhookCursor } from '../../web/webhook-dispatch'
+import { deliverWebhook } from '../../flows/webhooks/deliver'
+import { resetWebhookCursor } from '../../flows/webhooks/dispatch'
 import { clock } from '../../clock'
 
 export const WebhookBody = z.object({

@@ -2,13 +2,13 @@ import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { clients, notifications, webhookCursors } from '../../../src/db/schema'
 import { newId } from '../../../src/ids'
-import { signWebhook } from '../../../src/web/webhook'
+import { signWebhook } from '../../../src/flows/webhooks/deliver'
 import {
   dispatchWebhooks,
   MAX_AGE_MS,
   MAX_PER_CLIENT,
   resetWebhookCursor,
-} from '../../../src/web/webhook-dispatch'
+} from '../../../src/flows/webhooks/dispatch'
 import { db, seedClient, seedUser, send } from './seed'
 
 interface Sent {

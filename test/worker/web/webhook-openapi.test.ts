@@ -1,6 +1,6 @@
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { signWebhook } from '../../../src/web/webhook'
+import { signWebhook } from '../../../src/flows/webhooks/deliver'
 import { ADMIN, get, seedClient, seedUser, send } from './seed'
 
 describe('webhook and OpenAPI', () => {

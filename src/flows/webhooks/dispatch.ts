@@ -6,9 +6,9 @@
  * hold a backlog forever.
  */
 import { and, asc, eq, gt, gte, isNotNull, ne, or } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { clients, notifications, webhookCursors } from '../db/schema'
-import { deliverWebhook } from './webhook'
+import type { Database } from '../../db/client'
+import { clients, notifications, webhookCursors } from '../../db/schema'
+import { deliverWebhook } from './deliver'
 
 export const MAX_PER_CLIENT = 50
 export const MAX_AGE_MS = 24 * 60 * 60 * 1000

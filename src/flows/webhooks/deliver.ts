@@ -4,8 +4,8 @@
  * (also inside the signed body) so receivers can refuse replays.
  */
 import { eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { clients } from '../db/schema'
+import type { Database } from '../../db/client'
+import { clients } from '../../db/schema'
 
 export interface WebhookEvent {
   id: string
