@@ -3,10 +3,11 @@
  * alarm, re-armed from the earliest due time. Holds no state but the chain that keeps D1 syncs in order.
  */
 import { clock } from '../clock'
+import { runBatch } from '../db/batch'
 import type { Database } from '../db/client'
 import { newId } from '../ids'
 import { log } from '../log'
-import { commandHistory, livenessWrites, runBatch } from './history'
+import { commandHistory, livenessWrites } from './history'
 import { livenessDeadline, type LivenessStep } from './liveness'
 import * as queue from './queue'
 import * as store from './store'

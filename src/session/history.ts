@@ -120,10 +120,3 @@ export function livenessWrites(db: Database, owner: Owner, pending: PendingLiven
   }
   return statements
 }
-
-/** Runs statements as one batch (nothing to do for none). */
-export async function runBatch(db: Database, statements: Statement[]): Promise<void> {
-  const [first, ...rest] = statements
-  if (first === undefined) return
-  await db.batch([first, ...rest])
-}
