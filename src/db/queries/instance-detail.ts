@@ -3,6 +3,7 @@
  * loaded in one D1 batch (one round trip), beside the agent's savings of the days since the last rollup.
  */
 import { and, count, desc, eq, gt, or } from 'drizzle-orm'
+import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../schema'
 import { liveDays } from '../../ledger/live'
@@ -10,10 +11,6 @@ import { latestOnDemandQuery } from '../../prices/on-demand'
 import { poolsWithPricesQuery, savingsPercent } from './prices'
 
 const DAY = 24 * 3600_000
-
-export function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10)
-}
 
 const round1 = (x: number) => Math.round(x * 10) / 10
 
@@ -90,7 +87,7 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
   ])
   // The rollup's final days, then the live ones (ledger/live.ts).
   const ledger = [...rollupDays.filter((d) => d.day < live.fromDay), ...live.rows]
-  const since30 = isoDay(now - 30 * DAY)
+  const since30 = utcDay(now - 30 * DAY)
   const sum = (days: typeof ledger) => (days.length === 0 ? null : days.reduce((t, d) => t + d.savings, 0))
   const od = odRows[0]?.price ?? null
   const pricing = {

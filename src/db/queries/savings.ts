@@ -4,12 +4,12 @@
  * projected month, lifetime, per month and per agent. Nothing here estimates: no usage, no number.
  */
 import { and, eq, gte, inArray, lt } from 'drizzle-orm'
+import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { agents, savingsDaily } from '../schema'
 import { agentSums, dailySums } from '../../ledger/breakdown'
 import { clientSegments, liveDays, withLiveDays, type LiveDays } from '../../ledger/live'
 import { monthBounds, summarize, type DailyRow } from '../../ledger/summary'
-import { isoDay } from './instance-detail'
 
 export interface SavingsSummary {
   /** USD, null when the ledger has no day in the period. */
@@ -37,7 +37,7 @@ export function summarizeDays(rows: DailyRow[], now: number): SavingsSummary {
   }
   const s = summarize(rows, now)
   const [monthStart] = monthBounds(now)
-  const hasMonth = rows.some((r) => r.day >= isoDay(monthStart))
+  const hasMonth = rows.some((r) => r.day >= utcDay(monthStart))
   return {
     monthToDate: hasMonth ? s.month_to_date.savings : null,
     projectedMonth: hasMonth ? s.projected_month.savings : null,

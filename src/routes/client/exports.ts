@@ -4,9 +4,9 @@ import * as z from 'zod'
 import { personAuth, scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
+import { utcDay } from '../../ledger/rollup'
 import { readQuery } from '../../validate'
 import { switchHistory } from '../../db/queries/history'
-import { isoDay } from '../../db/queries/instance-detail'
 import { dailySavingsRows } from '../../db/queries/savings'
 import { clock } from '../../clock'
 
@@ -41,7 +41,7 @@ clientExports.get('/:clientId/export/savings.csv', async (c) => {
   scopeClient(c, clientId)
   const { days } = readQuery(c, ExportQuery)
   const now = clock.now()
-  const rows = await dailySavingsRows(database(c.env.DB), clientId, isoDay(now - days * 86_400_000), now)
+  const rows = await dailySavingsRows(database(c.env.DB), clientId, utcDay(now - days * 86_400_000), now)
   const body = toCsv(
     [
       'day',

@@ -7,10 +7,10 @@ import { database } from '../../db/client'
 import { commands, savingsDaily, switches } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
+import { utcDay } from '../../ledger/rollup'
 import { readQuery } from '../../validate'
 import { clientRow } from '../../db/queries/clients'
 import { clientReplicas, decisionTimeline, switchHistory } from '../../db/queries/history'
-import { isoDay } from '../../db/queries/instance-detail'
 import { fleetTotals } from '../../db/queries/overview'
 import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
@@ -135,7 +135,7 @@ clientReports.get('/:clientId/stats/charts', async (c) => {
     db
       .select({ day: savingsDaily.day, savings: sql<number>`sum(${savingsDaily.savings})` })
       .from(savingsDaily)
-      .where(and(eq(savingsDaily.clientId, clientId), gte(savingsDaily.day, isoDay(since))))
+      .where(and(eq(savingsDaily.clientId, clientId), gte(savingsDaily.day, utcDay(since))))
       .groupBy(savingsDaily.day),
     fleetTotals(db, clientId, clock.now()),
     db
@@ -147,7 +147,7 @@ clientReports.get('/:clientId/stats/charts', async (c) => {
       .where(and(eq(switches.clientId, clientId), gte(switches.receivedAt, since)))
       .groupBy(sql`1`),
   ])
-  const daysList = Array.from({ length: days }, (_, i) => isoDay(since + i * 86_400_000))
+  const daysList = Array.from({ length: days }, (_, i) => utcDay(since + i * 86_400_000))
   const savedBy = new Map(saved.map((r) => [r.day, r.savings]))
   const switchesBy = new Map(perDay.map((r) => [r.day, r.n]))
   return c.json({

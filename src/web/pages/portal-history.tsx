@@ -5,8 +5,8 @@ import { database } from '../../db/client'
 import { agents } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { decisionTimeline, switchHistory } from '../../db/queries/history'
-import { isoDay } from '../../db/queries/instance-detail'
 import { poolTotals } from '../../ledger/breakdown'
+import { utcDay } from '../../ledger/rollup'
 import { monthBounds } from '../../ledger/summary'
 import { ledgerDays, monthlySavings, savingsByAgent, summarizeDays } from '../../db/queries/savings'
 import { Empty, Panel, pct, Stat, usd } from '../ui/bits'
@@ -61,7 +61,7 @@ portalHistory.get('/savings', async (c) => {
   ])
   const summary = summarizeDays(ledger.days, now)
   const months = monthlySavings(ledger.days)
-  const byAgent = await savingsByAgent(db, client.id, isoDay(now).slice(0, 8) + '01', ledger.live)
+  const byAgent = await savingsByAgent(db, client.id, utcDay(now).slice(0, 8) + '01', ledger.live)
   return c.html(
     <Shell
       title="Savings"
