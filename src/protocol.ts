@@ -97,8 +97,8 @@ export const Command = z.discriminatedUnion('command_type', [
 ])
 export type Command = z.infer<typeof Command>
 
-/** Command states, one vocabulary everywhere. */
-export const CommandStatus = z.enum([
+/** Command states, one vocabulary everywhere (db/schema's `commands.status` column uses this list). */
+export const COMMAND_STATUSES = [
   'queued',
   'delivered',
   'acked',
@@ -107,7 +107,8 @@ export const CommandStatus = z.enum([
   'failed',
   'expired',
   'cancelled',
-])
+] as const
+export const CommandStatus = z.enum(COMMAND_STATUSES)
 export type CommandStatus = z.infer<typeof CommandStatus>
 
 /** GET /api/agents/:agentId/config and the `config` of register. */

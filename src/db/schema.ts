@@ -14,21 +14,12 @@ import {
   uniqueIndex,
   type AnySQLiteColumn,
 } from 'drizzle-orm/sqlite-core'
+import { COMMAND_STATUSES } from '../protocol'
 
 export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
 export const MODES = ['spot', 'ondemand', 'unknown'] as const
 export const INSTANCE_STATUSES = ['active', 'terminating', 'terminated'] as const
-export const COMMAND_STATUSES = [
-  'queued',
-  'delivered',
-  'acked',
-  'running',
-  'completed',
-  'failed',
-  'expired',
-  'cancelled',
-] as const
 export const REPLICA_STATUSES = ['launching', 'syncing', 'ready', 'promoted', 'failed', 'terminated'] as const
 export const REPLICA_TYPES = ['manual', 'emergency'] as const
 export const EVENT_KINDS = ['termination_notice', 'rebalance', 'scheduled_event', 'termination'] as const
