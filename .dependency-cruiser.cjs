@@ -43,8 +43,7 @@ module.exports = {
     },
     {
       name: 'web-not-routes',
-      comment:
-        'Pages share helpers with routes through auth/, db/queries/ or flows/, not by importing a route file.',
+      comment: 'Pages share code with routes through auth/, db/queries/ or flows/, never a route file.',
       severity: 'error',
       from: { path: '^src/web/' },
       to: { path: '^src/routes/' },
@@ -58,8 +57,7 @@ module.exports = {
     },
     {
       name: 'session-class-behind-stub',
-      comment:
-        'Only the Worker entry (to export it) and session/ see the Durable Object class; others use session/stub.',
+      comment: 'The Durable Object class stays behind session/stub (index.ts exports it; session/ uses it).',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(index\\.ts$|session/)' },
       to: { path: '^src/session/agent-session\\.ts$' },

@@ -1,4 +1,4 @@
-/** A client's notifications as one reader sees them (per-user read state): the API's list and the activity page. */
+/** A client's notifications with one reader's read state: the notifications API and the activity page. */
 import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Person } from '../../auth/principal'
 import type { Database } from '../client'
