@@ -111,7 +111,9 @@ export async function syncSegments(
           agentId: agent.id,
           startedAt: Math.min(w.startedAt, now),
           endedAt: null,
-        }),
+        })
+        // Another sync of this agent may have opened it since we read (usage_segments_open_key).
+        .onConflictDoNothing(),
     )
   }
   await runBatch(db, statements)

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import {
   agents,
@@ -13,6 +13,7 @@ import { rollUpSavings } from '../../../src/ledger/rollup-job'
 import { syncSegments } from '../../../src/ledger/segments'
 import { CRON_HOURLY, runScheduled } from '../../../src/scheduled'
 import { ADMIN, call, db, newClient } from '../agent-api/helpers'
+import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent } from './market'
 
 const H = 3_600_000
@@ -24,16 +25,14 @@ async function handMadeLedger() {
   const day =
     Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 24 * H
   const agentId = `agt_${crypto.randomUUID().slice(0, 8)}`
-  await db()
-    .insert(agents)
-    .values({
-      id: agentId,
-      clientId: client.id,
-      logicalAgentId: agentId,
-      status: 'offline',
-      createdAt: day,
-      updatedAt: day,
-    })
+  await db().insert(agents).values({
+    id: agentId,
+    clientId: client.id,
+    logicalAgentId: agentId,
+    status: 'offline',
+    createdAt: day,
+    updatedAt: day,
+  })
   await db()
     .insert(spotPrices)
     .values([
@@ -238,5 +237,27 @@ describe('savings ledger in the Worker', () => {
         .from(usageSegments)
         .where(and(eq(usageSegments.agentId, a.agentId), eq(usageSegments.role, 'replica'))),
     ).toEqual([])
+  })
+
+  it('opens each segment once when syncs of one agent run at the same time', async () => {
+    // A switch's new instance registering and the old one's switch report each sync the agent; run at
+    // once, both read no open segment for the new instance and both opened one (soak seed 1, 24 h:
+    // agents 2 and 6 billed twice for hours, ledger 13-17 % above EC2's bill).
+    const type = freshType()
+    const a = await agentOn(type, 'ondemand')
+    const agent = await loadAgent(a.agentId)
+    const open = () =>
+      db()
+        .select()
+        .from(usageSegments)
+        .where(and(eq(usageSegments.agentId, a.agentId), isNull(usageSegments.endedAt)))
+    // The registration's own sync opened the primary; start again from none.
+    await eventually(async () => (await open()).length > 0, { what: "the registration's segment" })
+    await db().delete(usageSegments).where(eq(usageSegments.agentId, a.agentId))
+    const now = Date.now()
+    await Promise.all([1, 2, 3].map(() => syncSegments(db(), agent, now)))
+    expect(await open()).toMatchObject([
+      { instanceId: a.instanceId, role: 'primary', mode: 'ondemand', poolId: null },
+    ])
   })
 })
