@@ -69,9 +69,10 @@ export async function recordSwitchReport(
   now: number,
 ): Promise<{ switchId: string; created: boolean }> {
   const previous = await findPrevious(db, agent, report)
+  const terminating = terminatingOld(report)
   if (previous.row) {
     await completeSwitch(db, agent, previous.row, report, now)
-    if (terminatingOld(report)) await markTerminating(db, agent, terminatingOld(report)!, now)
+    if (terminating) await markTerminating(db, agent, terminating, now)
     if (report.newPublicIp) await recordPublicIp(db, agent, report.new.instanceId, report.newPublicIp, now)
     return { switchId: previous.row.id, created: false }
   }
@@ -122,8 +123,7 @@ export async function recordSwitchReport(
           ),
         ]
       : []
-  const terminating = terminatingOld(report)
-  const marking = terminating && !ending.length ? [markTerminating(db, agent, terminating, now)] : []
+  const marking = terminating ? [markTerminating(db, agent, terminating, now)] : []
   const notice = (await unheardInterruption(db, agent, report))
     ? [interruptionEvent(db, agent, report, now)]
     : []
