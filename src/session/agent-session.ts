@@ -36,7 +36,7 @@ import type {
 import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
 import { followReplicaTermination, unfinishedTermination } from '../replicas/termination-outcome'
-import { confirmedEnd, recordConfirmedEnd } from '../agents/switched-away'
+import { followInstanceEnd, instanceEndOutcome } from '../agents/switched-away'
 
 export class AgentSession extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -301,7 +301,7 @@ export class AgentSession extends DurableObject<Env> {
   /**
    * Commands that ended and have a follow-up: a promotion's (failover time, or the failure and a retry),
    * a replica termination that terminated nothing (handed to the workload's instance, or notified), an
-   * instance's end confirmed by `terminate_instance` (its row ended).
+   * instance's end confirmed by `terminate_instance` (its row ended) or not (notified).
    */
   private followEnded(commands: readonly queue.QueuedCommand[]): void {
     const owner = store.readOwner(this.sql)
@@ -315,8 +315,9 @@ export class AgentSession extends DurableObject<Env> {
         this.ctx.waitUntil(
           followReplicaTermination(this.env, database(meteredD1(this.env)), owner, termination),
         )
-      const ended = confirmedEnd(c)
-      if (ended) this.ctx.waitUntil(recordConfirmedEnd(database(meteredD1(this.env)), owner, ended))
+      const instanceEnd = instanceEndOutcome(c)
+      if (instanceEnd)
+        this.ctx.waitUntil(followInstanceEnd(database(meteredD1(this.env)), owner, instanceEnd))
     }
   }
 

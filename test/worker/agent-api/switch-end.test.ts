@@ -6,7 +6,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { commands, instances } from '../../../src/db/schema'
+import { commands, instances, notifications } from '../../../src/db/schema'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType } from '../engine/market'
 import { call, db, type TestAgent } from './helpers'
@@ -104,6 +104,39 @@ describe('the old instance of a switch its own agent terminates', () => {
     )
     expect(ended.terminatedAt).toBeGreaterThanOrEqual(before)
     expect(await instanceRow(fresh)).toMatchObject({ status: 'active' })
+  })
+
+  it('stays terminating and is notified when the confirmation fails (EC2 may still run it)', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const fresh = ec2Id()
+    const report = (timing: Record<string, string>) =>
+      call('POST', `${base(a)}/switch-report`, switchReport(a, type, fresh, timing), a.client.auth)
+    expect((await report({})).status).toBe(201)
+    await report({ old_instance_terminating_at: new Date().toISOString() })
+    const [command] = await confirmations(a.agentId)
+    await call('POST', `${base(a)}/commands/${command!.id}/ack`, { instance_id: fresh }, a.client.auth)
+    await call(
+      'POST',
+      `${base(a)}/commands/${command!.id}/executed`,
+      { success: false, message: 'UnauthorizedOperation' },
+      a.client.auth,
+    )
+    const [notice] = await eventually(
+      async () => {
+        const rows = await db()
+          .select()
+          .from(notifications)
+          .where(
+            and(eq(notifications.agentId, a.agentId), eq(notifications.kind, 'instance_end_unconfirmed')),
+          )
+        return rows.length > 0 ? rows : undefined
+      },
+      { what: 'the notification', timeoutMs: 5_000, intervalMs: 20 },
+    )
+    expect(notice!.message).toContain(a.instanceId)
+    expect(notice!.message).toContain('UnauthorizedOperation')
+    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminating', terminatedAt: null })
   })
 
   it("ends at the old agent's own confirmation when it outlives the call; the new instance's confirmation changes nothing", async () => {
