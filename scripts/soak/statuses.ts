@@ -1,7 +1,7 @@
 /**
  * Invariant (d), and the replica half of (b): D1's instance rows match EC2 (`active` ↔ pending/running,
  * `terminated` ↔ shutting-down/terminated, `terminating` ↔ running until its announced end and
- * `terminated` from then on; an id EC2 does not know is a divergence), a replica ended in D1 does not run
+ * `terminated` from then on, or, without an announced end, confirmed ended once EC2 ended it; an id EC2 does not know is a divergence), a replica ended in D1 does not run
  * in EC2, and a live replica neither points at a dead or unknown instance nor stays without one for
  * STUCK_LAUNCH_MS.
  */
@@ -20,6 +20,20 @@ export function checkStatuses(f: Facts): void {
       f.diverge('d', workload, row.instanceId, 'no such instance', `instance ${row.instanceId} ${status}`)
     } else if (status === 'active' && isGone(e) && f.settled(e.stateSince)) {
       f.diverge('d', workload, row.instanceId, `${e.state} since ${iso(e.stateSince)}`, 'active')
+    } else if (
+      status === 'terminating' &&
+      row.terminatedAt === null &&
+      isGone(e) &&
+      f.settled(e.stateSince)
+    ) {
+      // A switch's old host ending itself: someone must confirm the end (switched-away.ts), not leave it.
+      f.diverge(
+        'd',
+        workload,
+        row.instanceId,
+        `${e.state} since ${iso(e.stateSince)}`,
+        'terminating, end never confirmed',
+      )
     } else if (status === 'terminated' && isUp(e) && f.settled(row.terminatedAt ?? row.createdAt)) {
       f.diverge('d', workload, row.instanceId, e.state, `terminated at ${iso(row.terminatedAt)}`)
     }

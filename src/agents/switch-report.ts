@@ -1,6 +1,7 @@
 /**
  * Recording a switch the agent reports: the switch row (prices, agent-clock times, downtime), the agent
- * moved to its new instance, the old instance ended when the agent says it terminated it.
+ * moved to its new instance, the old instance ended when the agent says it terminated it (`terminating`
+ * when it says it is about to: switched-away.ts).
  * Idempotent: a repeated report (same command, or same old → new instances) only adds times that were
  * missing (a termination confirmation, an Elastic IP moved).
  */
@@ -22,6 +23,7 @@ import { poolIdOf } from '../prices/pool-id'
 import { MAX_NOTICE_MS } from '../replicas/notice'
 import { endingStatus } from './instance-end'
 import { recordPublicIp } from './instances'
+import { markTerminating, notEndedYet } from './switched-away'
 import { downtimeMs, durationMs } from './switch-times'
 
 type Mode = (typeof MODES)[number]
@@ -43,6 +45,8 @@ export interface SwitchReport {
   new: SwitchSide & { instanceId: string }
   /** The Elastic IP that followed onto the new instance: what a later promotion moves on. */
   newPublicIp: string | null
+  /** The old instance's agent is about to terminate its own host (5.x, `old_instance_terminating_at`). */
+  oldTerminating: boolean
   snapshotUsed: boolean | null
   amiId: string | null
   prices: { onDemand: number | null; oldSpot: number | null; newSpot: number | null }
@@ -65,8 +69,10 @@ export async function recordSwitchReport(
   now: number,
 ): Promise<{ switchId: string; created: boolean }> {
   const previous = await findPrevious(db, agent, report)
+  const terminating = terminatingOld(report)
   if (previous.row) {
     await completeSwitch(db, agent, previous.row, report, now)
+    if (terminating) await markTerminating(db, agent, terminating, now)
     if (report.newPublicIp) await recordPublicIp(db, agent, report.new.instanceId, report.newPublicIp, now)
     return { switchId: previous.row.id, created: false }
   }
@@ -117,11 +123,19 @@ export async function recordSwitchReport(
           ),
         ]
       : []
+  const marking = terminating ? [markTerminating(db, agent, terminating, now)] : []
   const notice = (await unheardInterruption(db, agent, report))
     ? [interruptionEvent(db, agent, report, now)]
     : []
-  await db.batch([...statements, ...ending, ...notice])
+  await db.batch([...statements, ...ending, ...marking, ...notice])
   return { switchId, created: true }
+}
+
+/** The old instance its agent says it is terminating, and nobody confirmed ended yet; else null. */
+export function terminatingOld(report: SwitchReport): string | null {
+  const old = report.old?.instanceId
+  if (!report.oldTerminating || report.times.oldTerminatedAt !== null) return null
+  return old && old !== report.new.instanceId ? old : null
 }
 
 /** What the client is told: a switch done, or an interruption the agent answered with its own launch. */
@@ -243,13 +257,7 @@ function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: nu
   return db
     .update(instances)
     .set({ status: endingStatus(endedAt, now), terminatedAt: endedAt, updatedAt: now })
-    .where(
-      and(
-        eq(instances.clientId, agent.clientId),
-        eq(instances.instanceId, instanceId),
-        eq(instances.status, 'active'),
-      ),
-    )
+    .where(and(eq(instances.clientId, agent.clientId), eq(instances.instanceId, instanceId), notEndedYet))
 }
 
 /** An earlier record of the same switch, and whether the report's command id may be stored. */

@@ -549,6 +549,11 @@ export const usageSegments = sqliteTable(
     check('usage_segments_role', oneOf(t.role, SEGMENT_ROLES)),
     index('usage_segments_agent').on(t.agentId, t.startedAt),
     index('usage_segments_open').on(t.instanceId, t.endedAt),
+    // One open segment per key (the key syncSegments matches on): two syncs of one agent can run at once
+    // (a switch report and the new instance's registration), and each would open what the other opens.
+    uniqueIndex('usage_segments_open_key')
+      .on(t.agentId, t.instanceId, t.role, t.mode, sql`coalesce(${t.poolId}, '')`)
+      .where(sql`${t.endedAt} is null`),
   ],
 )
 

@@ -41,7 +41,12 @@ export async function syncSegments(
       .from(replicas)
       .where(and(eq(replicas.agentId, agent.id), eq(replicas.clientId, agent.clientId))),
     db
-      .select({ at: switches.receivedAt, oldId: switches.oldInstanceId, newId: switches.newInstanceId })
+      .select({
+        at: switches.receivedAt,
+        oldId: switches.oldInstanceId,
+        newId: switches.newInstanceId,
+        launchedAt: switches.launchedAt,
+      })
       .from(switches)
       .where(and(eq(switches.agentId, agent.id), eq(switches.clientId, agent.clientId)))
       .orderBy(desc(switches.receivedAt))
@@ -61,8 +66,14 @@ export async function syncSegments(
     const runs = i.status === 'active' || (i.terminatedAt !== null && i.terminatedAt > now)
     if (!alive || !runs || replicaInstances.has(i.instanceId) || !i.instanceType || !i.region) continue
     const isPrimary = i.instanceId === agent.instanceId
+    const madePrimary = sws.find((s) => s.newId === i.instanceId)
     const started = isPrimary
-      ? (sws.find((s) => s.newId === i.instanceId)?.at ?? i.createdAt)
+      ? madePrimary
+        ? startOfNew(
+            madePrimary,
+            reps.some((r) => r.instanceId === i.instanceId),
+          )
+        : i.createdAt
       : (sws.find((s) => s.oldId === i.instanceId)?.at ?? now)
     const role = isPrimary ? 'primary' : 'overlap'
     wanted.push({
@@ -90,11 +101,17 @@ export async function syncSegments(
 
   const open = segments.filter((s) => s.endedAt === null)
   const openKeys = new Set(open.map(keyOf))
-  const wantedKeys = new Set(wanted.map(keyOf))
+  const wantedByKey = new Map(wanted.map((w) => [keyOf(w), w]))
   const statements: BatchItem<'sqlite'>[] = []
   let closed = 0
   for (const s of open) {
-    if (wantedKeys.has(keyOf(s))) continue
+    const still = wantedByKey.get(keyOf(s))
+    // Opened at the new instance's registration, before the switch report said when EC2 launched it.
+    if (still && still.startedAt < s.startedAt)
+      statements.push(
+        db.update(usageSegments).set({ startedAt: still.startedAt }).where(eq(usageSegments.id, s.id)),
+      )
+    if (still) continue
     const end = Math.min(now, Math.max(s.startedAt, recordedEnd(s, insts, reps, sws) ?? now))
     statements.push(db.update(usageSegments).set({ endedAt: end }).where(eq(usageSegments.id, s.id)))
     closed++
@@ -111,11 +128,27 @@ export async function syncSegments(
           agentId: agent.id,
           startedAt: Math.min(w.startedAt, now),
           endedAt: null,
-        }),
+        })
+        // Another sync of this agent may have opened it since we read (usage_segments_open_key).
+        .onConflictDoNothing(),
     )
   }
   await runBatch(db, statements)
   return { opened: toOpen.length, closed }
+}
+
+/** A switch may have waited this long between its launch and its report (AMI, status checks, a retry). */
+const MAX_LAUNCH_TO_REPORT_MS = 2 * 3_600_000
+
+/**
+ * Where a switch's new instance starts to cost: at its launch as the agent reported it (EC2 bills from
+ * then, and the report comes after the status checks and the address move: minutes later), within
+ * [received − MAX_LAUNCH_TO_REPORT_MS, received] against a wrong agent clock. A promoted replica's
+ * instance was billed as a replica until the switch: from the switch's receipt.
+ */
+function startOfNew(sw: { at: number; launchedAt: number | null }, wasReplica: boolean): number {
+  if (wasReplica || sw.launchedAt === null) return sw.at
+  return Math.min(sw.at, Math.max(sw.launchedAt, sw.at - MAX_LAUNCH_TO_REPORT_MS))
 }
 
 /**

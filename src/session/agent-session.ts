@@ -37,6 +37,7 @@ import type {
 import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
 import { followReplicaTermination, unfinishedTermination } from '../replicas/termination-outcome'
+import { followInstanceEnd, instanceEndOutcome } from '../agents/switched-away'
 
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
   private readonly sql: SqlStorage
@@ -300,7 +301,8 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   /**
    * Commands that ended and have a follow-up: a promotion's (failover time, or the failure and a retry),
-   * a replica termination that terminated nothing (handed to the workload's instance, or notified).
+   * a replica termination that terminated nothing (handed to the workload's instance, or notified), an
+   * instance's end confirmed by `terminate_instance` (its row ended) or not (notified).
    */
   private followEnded(commands: readonly queue.QueuedCommand[]): void {
     const owner = store.readOwner(this.sql)
@@ -314,6 +316,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
         this.ctx.waitUntil(
           followReplicaTermination(this.env, database(meteredD1(this.env)), owner, termination),
         )
+      const instanceEnd = instanceEndOutcome(c)
+      if (instanceEnd)
+        this.ctx.waitUntil(followInstanceEnd(database(meteredD1(this.env)), owner, instanceEnd))
     }
   }
 

@@ -3,7 +3,7 @@
  * lifecycle (registered from a new instance, deleted), as pure functions.
  */
 import type { CommandType } from '../protocol'
-import { finish, isOpen, isUnclaimed, LEASE_MS, LEGACY_CLAIM, type QueuedCommand } from './queue'
+import { finish, isOpen, isUnclaimed, leaseUntil, LEGACY_CLAIM, type QueuedCommand } from './queue'
 
 /** Outcome of a state move asked for by an agent. */
 export type Move =
@@ -29,7 +29,7 @@ export function ack(command: QueuedCommand, instanceId: string, now: number): Mo
       claimedOn: instanceId,
       deliveredAt: command.deliveredAt ?? now,
       ackedAt: now,
-      leaseUntil: now + LEASE_MS[command.commandType],
+      leaseUntil: leaseUntil(command, instanceId, now),
       updatedAt: now,
     },
   }
@@ -55,7 +55,7 @@ export function markRunning(
       ...command,
       status: 'running',
       startedAt: command.startedAt ?? now,
-      leaseUntil: now + LEASE_MS[command.commandType],
+      leaseUntil: leaseUntil(command, instanceId, now),
       message: step ?? command.message,
       updatedAt: now,
     },

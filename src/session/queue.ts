@@ -40,6 +40,23 @@ export const LEASE_MS: Record<CommandType, number> = {
   uninstall: 30 * 60_000,
 }
 
+/** How long after its notice's time an interrupted host's claim may still report (clocks differ a little). */
+export const NOTICE_GRACE_MS = 15_000
+
+/**
+ * When a claim by `instanceId` lapses without news. A promotion run by the interrupted old primary
+ * lapses soon after its notice's time (`not_after`): the host and any result it had not sent end there,
+ * and the lapse is what hands the command to the promoted instance's own agent (promotion-outcome.ts).
+ */
+export function leaseUntil(command: QueuedCommand, instanceId: string, now: number): number {
+  const lease = now + LEASE_MS[command.commandType]
+  if (command.commandType !== 'promote_replica') return lease
+  const { not_after: notAfter, replica_instance_id: replicaInstanceId } = command.payload ?? {}
+  if (typeof notAfter !== 'string' || instanceId === replicaInstanceId) return lease
+  const hostEnds = Date.parse(notAfter) + NOTICE_GRACE_MS
+  return Number.isFinite(hostEnds) ? Math.min(lease, Math.max(now, hostEnds)) : lease
+}
+
 /** One command of the queue. Times are epoch ms. */
 export interface QueuedCommand {
   id: string
@@ -196,7 +213,7 @@ export function pollAsLegacy(
     claimedBy: LEGACY_CLAIM,
     claimedOn: next.instanceId ?? currentInstanceId,
     deliveredAt: next.deliveredAt ?? now,
-    leaseUntil: now + LEASE_MS[next.commandType],
+    leaseUntil: leaseUntil(next, LEGACY_CLAIM, now),
     updatedAt: now,
   }
 }

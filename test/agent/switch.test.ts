@@ -90,11 +90,17 @@ describe('runSwitch', () => {
       '/api/agents/agent-1/switch-report',
       '/api/agents/agent-1/commands/cmd-switch-1/executed',
       '/api/agents/agent-1/switch-report',
+      '/api/agents/agent-1/switch-report',
     ])
-    // The second report carries the confirmed termination time.
+    // The second report says the host is about to end itself, while it still runs (its confirmation,
+    // the third, may die with the host); the third carries the confirmed termination time.
     expect((http.calls[0]!.body as any).timing.old_instance_terminated_at).toBeNull()
-    expect((http.calls[2]!.body as any).timing.old_instance_terminated_at).toBeTruthy()
-    expect(oldStateAtReport.slice(0, 2)).toEqual(['running', 'running'])
+    expect((http.calls[2]!.body as any).timing).toMatchObject({
+      old_instance_terminating_at: expect.any(String),
+      old_instance_terminated_at: null,
+    })
+    expect((http.calls[3]!.body as any).timing.old_instance_terminated_at).toBeTruthy()
+    expect(oldStateAtReport.slice(0, 3)).toEqual(['running', 'running', 'running'])
     expect(['shutting-down', 'terminated']).toContain(ec2.instance(w.instanceId)!.state)
     expect(retired).toHaveLength(1)
     // Tagged first, so that a tag-scoped policy lets the agent terminate it.

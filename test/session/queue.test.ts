@@ -8,6 +8,7 @@ import {
   LEASE_MS,
   LEGACY_CLAIM,
   nextQueueDue,
+  NOTICE_GRACE_MS,
   pollAsInstance,
   pollAsLegacy,
   releaseLapsedLeases,
@@ -134,6 +135,35 @@ describe('expiry', () => {
       { status: 'failed' },
     ])
     expect(markRunning(launched.command, 'i-other', 'x', afterImage)).toMatchObject({ kind: 'refused' })
+  })
+
+  it("lapses an interrupted host's promotion soon after its notice's time: its result may die with it", () => {
+    const notAfter = T0 + 2 * MIN
+    const promotion = queued('p', T0, {
+      agentVersion: '5.0.0',
+      instanceId: null,
+      commandType: 'promote_replica',
+      targetMode: undefined,
+      priority: 100,
+      source: 'emergency',
+      payload: {
+        replica_id: 'r1',
+        replica_instance_id: 'i-new',
+        not_after: new Date(notAfter).toISOString(),
+      },
+    })
+    const byOldHost = ack(promotion, 'i-old', T0 + 10_000)
+    if (byOldHost.kind !== 'changed') throw new Error('not acked')
+    const running = markRunning(byOldHost.command, 'i-old', null, T0 + 20_000)
+    if (running.kind !== 'changed') throw new Error('not running')
+    expect(running.command.leaseUntil).toBe(notAfter + NOTICE_GRACE_MS)
+    expect(nextQueueDue([running.command])).toBe(notAfter + NOTICE_GRACE_MS)
+    expect(releaseLapsedLeases([running.command], notAfter + NOTICE_GRACE_MS)).toMatchObject([
+      { status: 'failed', message: 'no result before the lease ended' },
+    ])
+    // The promoted instance's own agent is not ending: its claim keeps the whole lease.
+    const byReplica = ack(promotion, 'i-new', T0 + 10_000)
+    expect(byReplica).toMatchObject({ command: { leaseUntil: T0 + 10_000 + LEASE_MS.promote_replica } })
   })
 
   it('is due at the earliest expiry or lease', () => {

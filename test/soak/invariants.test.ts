@@ -259,6 +259,21 @@ describe('the soak checker', () => {
     expect(subjects()).toEqual([])
   })
 
+  it('takes an old host ending itself as terminating (no announced end) until EC2 ended it, then wants the end confirmed', () => {
+    const { ec2, d1, log } = healthy()
+    ec2.instances.push(ec2Instance('i-old', { launchTime: NOW - HOUR }))
+    d1.instances.push(d1Instance('i-old', { status: 'terminating', terminatedAt: null }))
+    const subjects = () =>
+      checkInvariants(ec2, d1, log)
+        .divergences.filter((d) => d.invariant === 'd')
+        .map((d) => [d.invariant, d.subject])
+    expect(subjects()).toEqual([])
+    ec2.instances[1] = ec2Instance('i-old', { state: 'terminated', stateSince: NOW - MINUTE })
+    expect(subjects()).toEqual([])
+    ec2.instances[1] = ec2Instance('i-old', { state: 'terminated', stateSince: NOW - 20 * MINUTE })
+    expect(subjects()).toEqual([['d', 'i-old']])
+  })
+
   it('finds a replica ended in D1 whose instance still runs', () => {
     const { ec2, d1, log } = healthy()
     ec2.instances.push(ec2Instance('i-5', { launchTime: NOW - HOUR }))

@@ -182,6 +182,14 @@ async function finishSwitch(
   const terminateAt = Number(done.switchedAt ?? clock.now()) + wait * 1000
   await clock.sleep(Math.max(0, terminateAt - clock.now()), ctx.signal)
   if (ctx.signal.aborted) return ok('switched; termination of the old instance abandoned at shutdown')
+  // Said (and landed) BEFORE this host ends itself: the confirmation below may die with the host, so the
+  // control plane has the workload's instance confirm the end through EC2 (agent-api.md).
+  if (done.report) {
+    const terminating = JSON.parse(done.report) as { timing: Record<string, string | null> }
+    terminating.timing.old_instance_terminating_at = iso(clock.now())
+    link.report(`switch-terminating:${command.id}`, 'POST', '/switch-report', terminating)
+    await link.delivered(`switch-terminating:${command.id}`)
+  }
   try {
     await terminateInstance(ctx.ec2, self.instanceId)
     await confirmTerminated(ctx, self.instanceId)

@@ -2,7 +2,13 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { withHistoryPrices } from '../../agents/switch-prices'
-import { recordSwitchReport, type SwitchReport, type SwitchSide } from '../../agents/switch-report'
+import {
+  recordSwitchReport,
+  terminatingOld,
+  type SwitchReport,
+  type SwitchSide,
+} from '../../agents/switch-report'
+import { tellConfirmEnd } from '../../agents/switched-away'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../ledger/follow'
@@ -29,6 +35,8 @@ const timingKeys = {
   new_instance_ready_at: timeField,
   traffic_switched_at: timeField,
   old_instance_terminated_at: timeField,
+  /** NEW (5.x): the old instance's agent is about to terminate its own host. */
+  old_instance_terminating_at: timeField,
   initiated_at: timeField,
   ami_created_at: timeField,
   instance_launched_at: timeField,
@@ -68,6 +76,7 @@ switchReports.post('/switch-report', async (c) => {
     old: body.old_instance ? side(body.old_instance) : null,
     new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
     newPublicIp: body.new_instance.public_ip,
+    oldTerminating: pick('old_instance_terminating_at', 'old_instance_terminating_at') !== null,
     snapshotUsed: body.snapshot?.used ?? null,
     amiId: body.snapshot?.ami_id ?? null,
     prices: {
@@ -87,6 +96,13 @@ switchReports.post('/switch-report', async (c) => {
   // Every switch carries its prices: what the report lacks comes from the price history.
   const report = await withHistoryPrices(db, agent, reported, now)
   const result = await recordSwitchReport(db, agent, report, now)
+  // Its confirmation may die with the host: the workload's instance confirms the end through EC2.
+  const terminating = terminatingOld(report)
+  if (terminating) {
+    const runner =
+      agent.instanceId && agent.instanceId !== terminating ? agent.instanceId : report.new.instanceId
+    await tellConfirmEnd(c.env, agent, runner, terminating)
+  }
   c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
   return c.json(
     { success: true, switch_id: result.switchId, duplicate: !result.created },

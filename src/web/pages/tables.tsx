@@ -146,9 +146,14 @@ export function InstanceTable(props: { rows: InstanceRow[]; showClient?: boolean
             <Badge value={i.status} />
             <div class="muted" style="font-size:12px">
               {i.status === 'terminating' ? (
-                <>
-                  ends <Time ms={i.terminatedAt} />
-                </>
+                i.terminatedAt ? (
+                  <>
+                    ends <Time ms={i.terminatedAt} />
+                  </>
+                ) : (
+                  // A switch's old host ending itself: its end is confirmed, not announced.
+                  'being terminated'
+                )
               ) : (
                 <>
                   since <Time ms={i.installedAt} date />

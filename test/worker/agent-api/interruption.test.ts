@@ -3,7 +3,7 @@
  * (a replica that becomes usable after the notice, installed agents, repeated notices and promotions,
  * a promotion's command failing, replacements refused for capacity, moot replicas).
  */
-import { env } from 'cloudflare:test'
+import { env, runDurableObjectAlarm } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import {
@@ -18,6 +18,8 @@ import {
 } from '../../../src/db/schema'
 import { settleEndedInstances } from '../../../src/agents/instance-end'
 import { maintainStandby } from '../../../src/engine/standby'
+import { sessionOf } from '../../../src/session/stub'
+import { NOTICE_GRACE_MS } from '../../../src/session/queue'
 import { syncSegments } from '../../../src/ledger/segments'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices, ON_DEMAND } from '../engine/market'
@@ -89,8 +91,8 @@ async function runCommand(
 }
 
 /** termination-imminent → 409, then create-emergency-replica as a 5.x agent does after it. */
-async function noticeWithoutReplica(a: TestAgent) {
-  const notice = noticeOf(a)
+async function noticeWithoutReplica(a: TestAgent, inMs?: number) {
+  const notice = noticeOf(a, inMs)
   const first = await call('POST', `${base(a)}/termination-imminent`, notice.body, a.client.auth)
   expect(first.status).toBe(409)
   const created = await call(
@@ -682,5 +684,34 @@ describe('a replacement refused for capacity', () => {
     })
     expect((await rowsOf(events, a.agentId))[0]).toMatchObject({ action: 'replacement_failed' })
     expect((await rowsOf(notifications, a.agentId)).some((n) => n.severity === 'error')).toBe(true)
+  })
+  it("hands over a promote command whose old host died with its result: the claim lapses at the notice's time", async () => {
+    const { a } = await spotAgent()
+    // The notice's time (and the grace after it) is over by the time the old host claims the command.
+    const { replicaId } = await noticeWithoutReplica(a, -NOTICE_GRACE_MS - 1_000)
+    const replicaInstance = ec2Id()
+    await call('PUT', `${base(a)}/replicas/${replicaId}`, { instance_id: replicaInstance }, a.client.auth)
+    const [first] = await commandsOf(a.agentId, 'promote_replica')
+    const ack = await call(
+      'POST',
+      `${base(a)}/commands/${first!.id}/ack`,
+      { instance_id: a.instanceId },
+      a.client.auth,
+    )
+    expect(ack.status).toBe(200)
+    // No result ever comes: the alarm fails the lapsed claim.
+    await runDurableObjectAlarm(sessionOf(env, a.agentId))
+
+    const handed = await eventually(async () => (await commandsOf(a.agentId, 'promote_replica'))[1], {
+      what: 'the command handed over',
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    })
+    expect(handed).toMatchObject({ instanceId: replicaInstance, status: 'queued' })
+    expect((await commandsOf(a.agentId, 'promote_replica'))[0]).toMatchObject({
+      status: 'failed',
+      message: 'no result before the lease ended',
+    })
+    expect((await rowsOf(switches, a.agentId))[0]!.commandId).toBe(handed.id)
   })
 })

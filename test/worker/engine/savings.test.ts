@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import {
   agents,
@@ -13,6 +13,7 @@ import { rollUpSavings } from '../../../src/ledger/rollup-job'
 import { syncSegments } from '../../../src/ledger/segments'
 import { CRON_HOURLY, runScheduled } from '../../../src/scheduled'
 import { ADMIN, call, db, newClient } from '../agent-api/helpers'
+import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent } from './market'
 
 const H = 3_600_000
@@ -24,16 +25,14 @@ async function handMadeLedger() {
   const day =
     Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 24 * H
   const agentId = `agt_${crypto.randomUUID().slice(0, 8)}`
-  await db()
-    .insert(agents)
-    .values({
-      id: agentId,
-      clientId: client.id,
-      logicalAgentId: agentId,
-      status: 'offline',
-      createdAt: day,
-      updatedAt: day,
-    })
+  await db().insert(agents).values({
+    id: agentId,
+    clientId: client.id,
+    logicalAgentId: agentId,
+    status: 'offline',
+    createdAt: day,
+    updatedAt: day,
+  })
   await db()
     .insert(spotPrices)
     .values([
@@ -238,5 +237,82 @@ describe('savings ledger in the Worker', () => {
         .from(usageSegments)
         .where(and(eq(usageSegments.agentId, a.agentId), eq(usageSegments.role, 'replica'))),
     ).toEqual([])
+  })
+
+  it("bills a switch's new instance from its launch, which the report says, not from when the control plane heard of it", async () => {
+    // The new instance registers minutes after EC2 launched it, and the switch report comes after the
+    // status checks: EC2 billed the instance all along (soak seed 2: ledgers 2 % under the bill).
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const [row] = await db().select().from(agents).where(eq(agents.id, a.agentId))
+    const fresh = `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
+    const registered = await call(
+      'POST',
+      '/api/agents/register',
+      {
+        instance_id: fresh,
+        instance_type: type,
+        region: 'us-east-1',
+        az: 'us-east-1b',
+        mode: 'spot',
+        agent_version: '5.0.0',
+        logical_agent_id: row!.logicalAgentId,
+      },
+      a.client.auth,
+    )
+    expect(registered.json.agent_id).toBe(a.agentId)
+    await syncSegments(db(), await loadAgent(a.agentId), Date.now())
+    const launchedAt = Date.now() - 9 * 60_000
+    const side = (id: string, az: string) => ({
+      instance_id: id,
+      instance_type: type,
+      region: 'us-east-1',
+      az,
+      mode: 'spot',
+      pool_id: `${type}.${az}`,
+    })
+    const report = await call(
+      'POST',
+      `/api/agents/${a.agentId}/switch-report`,
+      {
+        old_instance: side(a.instanceId, 'us-east-1a'),
+        new_instance: side(fresh, 'us-east-1b'),
+        trigger: 'model',
+        timing: {
+          switch_initiated_at: new Date(launchedAt - 5 * 60_000).toISOString(),
+          new_instance_launched_at: new Date(launchedAt).toISOString(),
+        },
+      },
+      a.client.auth,
+    )
+    expect(report.status).toBe(201)
+    await syncSegments(db(), await loadAgent(a.agentId), Date.now())
+    const primaries = await db()
+      .select()
+      .from(usageSegments)
+      .where(and(eq(usageSegments.instanceId, fresh), eq(usageSegments.role, 'primary')))
+    expect(primaries).toMatchObject([{ startedAt: launchedAt, endedAt: null }])
+  })
+
+  it('opens each segment once when syncs of one agent run at the same time', async () => {
+    // A switch's new instance registering and the old one's switch report each sync the agent; run at
+    // once, both read no open segment for the new instance and both opened one (soak seed 1, 24 h:
+    // agents 2 and 6 billed twice for hours, ledger 13-17 % above EC2's bill).
+    const type = freshType()
+    const a = await agentOn(type, 'ondemand')
+    const agent = await loadAgent(a.agentId)
+    const open = () =>
+      db()
+        .select()
+        .from(usageSegments)
+        .where(and(eq(usageSegments.agentId, a.agentId), isNull(usageSegments.endedAt)))
+    // The registration's own sync opened the primary; start again from none.
+    await eventually(async () => (await open()).length > 0, { what: "the registration's segment" })
+    await db().delete(usageSegments).where(eq(usageSegments.agentId, a.agentId))
+    const now = Date.now()
+    await Promise.all([1, 2, 3].map(() => syncSegments(db(), agent, now)))
+    expect(await open()).toMatchObject([
+      { instanceId: a.instanceId, role: 'primary', mode: 'ondemand', poolId: null },
+    ])
   })
 })
