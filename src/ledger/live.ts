@@ -8,8 +8,7 @@ import type { Database } from '../db/client'
 import { cronRuns, usageSegments } from '../db/schema'
 import { loadPriceBook } from './price-book'
 import { clip, type Segment } from './cost'
-import { DAY_MS, dailySavings, dayStart, utcDay, type Savings } from './rollup'
-import { ROLLUP_DAYS } from './rollup-job'
+import { DAY_MS, ROLLUP_DAYS, dailySavings, dayStart, utcDay, type Savings } from './rollup'
 import type { DailyRow } from './summary'
 
 /** One agent's savings of one UTC day, computed now. */

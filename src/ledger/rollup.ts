@@ -3,6 +3,9 @@ import { baselineCost, segmentCost, type PriceBook, type Segment } from './cost'
 
 export const DAY_MS = 86_400_000
 
+/** Days the rollup job recomputes each run, today included (the days before are final). */
+export const ROLLUP_DAYS = 3
+
 /** Costs of a span in USD; savings = baseline − (primary + replica + overlap). */
 export interface Savings {
   baseline: number

@@ -11,7 +11,7 @@ import { fact, flagField, instanceIdField, priceField, timeField } from '../../a
 import { database } from '../../db/client'
 import { replicas, REPLICA_STATUSES, type Agent } from '../../db/schema'
 import { followFailover } from '../../engine/standby'
-import { followAgent } from '../../ledger/follow'
+import { followAgent } from '../../flows/ledger/follow'
 import { ApiError } from '../../errors'
 import { tellReplicaTermination } from '../../replicas/commands'
 import { requestReplica } from '../../replicas/manual'

@@ -11,7 +11,7 @@ import {
 import { tellConfirmEnd } from '../../agents/switched-away'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
-import { followAgent } from '../../ledger/follow'
+import { followAgent } from '../../flows/ledger/follow'
 import { readJson } from '../../validate'
 import type { AgentRouteEnv } from './context'
 import { clock } from '../../clock'

@@ -10,7 +10,7 @@ import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../.
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
-import { followAgent } from '../../ledger/follow'
+import { followAgent } from '../../flows/ledger/follow'
 import { tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
 import { requestReplica } from '../../replicas/manual'
 import { promoteByPerson } from '../../replicas/person-promotion'

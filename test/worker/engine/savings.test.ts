@@ -9,8 +9,8 @@ import {
   switches,
   usageSegments,
 } from '../../../src/db/schema'
-import { rollUpSavings } from '../../../src/ledger/rollup-job'
-import { syncSegments } from '../../../src/ledger/segments'
+import { rollUpSavings } from '../../../src/flows/ledger/rollup-job'
+import { syncSegments } from '../../../src/flows/ledger/segments'
 import { CRON_HOURLY, runScheduled } from '../../../src/scheduled'
 import { ADMIN, call, db, newClient } from '../agent-api/helpers'
 import { eventually } from '../../support/eventually'

@@ -4,15 +4,12 @@
  */
 import { and, eq, gte, isNull, lt, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { runBatch } from '../db/batch'
-import type { Database } from '../db/client'
-import { agents, savingsDaily, usageSegments } from '../db/schema'
-import { loadPriceBook } from './price-book'
-import { DAY_MS, dailySavings, dayStart, utcDay } from './rollup'
+import { runBatch } from '../../db/batch'
+import type { Database } from '../../db/client'
+import { agents, savingsDaily, usageSegments } from '../../db/schema'
+import { loadPriceBook } from '../../ledger/price-book'
+import { DAY_MS, ROLLUP_DAYS, dailySavings, dayStart, utcDay } from '../../ledger/rollup'
 import { syncSegments } from './segments'
-
-/** Days recomputed by each run, today included. */
-export const ROLLUP_DAYS = 3
 
 /** Recomputes the agent's days from `fromDay` through today. */
 export async function rollUpAgent(

@@ -8,10 +8,10 @@
  */
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import { runBatch } from '../db/batch'
-import type { Database } from '../db/client'
-import { instances, replicas, switches, usageSegments, type Agent } from '../db/schema'
-import { newId } from '../ids'
+import { runBatch } from '../../db/batch'
+import type { Database } from '../../db/client'
+import { instances, replicas, switches, usageSegments, type Agent } from '../../db/schema'
+import { newId } from '../../ids'
 
 const LIVE_REPLICA = new Set(['launching', 'syncing', 'ready'])
 type SegmentRow = typeof usageSegments.$inferSelect

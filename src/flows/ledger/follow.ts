@@ -1,8 +1,8 @@
 /** The ledger following an event: the agent's segments re-derived in the background of the request. */
 import { and, eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { agents } from '../db/schema'
-import { log } from '../log'
+import type { Database } from '../../db/client'
+import { agents } from '../../db/schema'
+import { log } from '../../log'
 import { syncSegments } from './segments'
 
 /** Syncs the agent's segments at `now`; failures are logged (the ledger cron catches up). */
