@@ -1,14 +1,11 @@
 /**
  * The ledger as of now. The hourly rollup leaves `savings_daily` up to an hour behind (a new agent has
  * no row at all for its first hour), so the days since the rollup's last run are computed at read time
- * from the usage segments, open ones up to `now`, exactly as the rollup computes them. Reads only.
+ * from the usage segments (db/queries/live-days.ts reads them), open ones up to `now`, exactly as the
+ * rollup computes them.
  */
-import { and, eq, gte, isNull, lt, or, type SQL } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { cronRuns, usageSegments } from '../db/schema'
-import { loadPriceBook } from './price-book'
-import { clip, type Segment } from './cost'
-import { DAY_MS, ROLLUP_DAYS, dailySavings, dayStart, utcDay, type Savings } from './rollup'
+import { clip, type PriceBook, type Segment } from './cost'
+import { DAY_MS, dailySavings, dayStart, type Savings } from './rollup'
 import type { DailyRow } from './summary'
 
 /** One agent's savings of one UTC day, computed now. */
@@ -27,37 +24,17 @@ export interface LiveDays {
   rows: AgentDay[]
 }
 
-/** Segments of one client (null: every client). */
-export const clientSegments = (clientId: string | null): SQL | undefined =>
-  clientId === null ? undefined : eq(usageSegments.clientId, clientId)
+/** A segment with the agent and client it belongs to. */
+type LedgerSegment = Segment & { agentId: string; clientId: string }
 
 /**
- * The days from `fromDay` (default: the one the rollup last ran in, whose row covers the day only up
- * to the run) through today, per agent, for the segments `where` selects.
+ * Per agent, the days from `fromDay` through today, computed from its segments (open ones up to `now`)
+ * exactly as the rollup computes them.
  */
-export async function liveDays(
-  db: Database,
-  where: SQL | undefined,
-  now: number,
-  fromDay?: string,
-): Promise<LiveDays> {
-  fromDay ??= await liveFromDay(db, now)
-  const from = dayStart(fromDay)
-  const segments = await db
-    .select()
-    .from(usageSegments)
-    .where(
-      and(
-        where,
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
-  if (segments.length === 0) return { fromDay, rows: [] }
-  const book = await loadPriceBook(db, segments, from, now)
-  const byAgent = new Map<string, typeof segments>()
+export function liveRows(segments: readonly LedgerSegment[], book: PriceBook, fromDay: string, now: number) {
+  const byAgent = new Map<string, LedgerSegment[]>()
   for (const s of segments) byAgent.set(s.agentId, [...(byAgent.get(s.agentId) ?? []), s])
-  const rows = [...byAgent.values()].flatMap((mine) =>
+  return [...byAgent.values()].flatMap((mine): AgentDay[] =>
     dailySavings(mine, book, fromDay, now).map(({ unpricedMs: _, ...day }) => ({
       ...day,
       agentId: mine[0]!.agentId,
@@ -65,15 +42,6 @@ export async function liveDays(
       firstUseAt: firstUse(mine, dayStart(day.day), now),
     })),
   )
-  return { fromDay, rows }
-}
-
-/** The first day the rollup may not have finished: the day of its last run, at most ROLLUP_DAYS back. */
-export async function liveFromDay(db: Database, now: number): Promise<string> {
-  const [run] = await db.select().from(cronRuns).where(eq(cronRuns.job, 'ledger')).limit(1)
-  // A run in progress (or failed) may have left its days half-written: count from the day before.
-  const lastRun = run?.ok && run.startedAt <= now ? run.startedAt : now - DAY_MS
-  return utcDay(Math.max(lastRun, now - (ROLLUP_DAYS - 1) * DAY_MS))
 }
 
 /** When the first of the segments ran within the UTC day starting at `start`. */

@@ -3,7 +3,7 @@ import { and, count, desc, eq, inArray, ne, or, sql, type SQL } from 'drizzle-or
 import * as z from 'zod'
 import type { Database } from '../client'
 import { CLIENT_STATUSES, clients, usageSegments } from '../schema'
-import { liveDays, liveFromDay } from '../../ledger/live'
+import { liveDays, liveFromDay } from './live-days'
 import type { LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
 

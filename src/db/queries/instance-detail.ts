@@ -6,7 +6,7 @@ import { and, count, desc, eq, gt, or } from 'drizzle-orm'
 import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../schema'
-import { liveDays } from '../../ledger/live'
+import { liveDays } from './live-days'
 import { latestOnDemandQuery } from '../../prices/on-demand'
 import { poolsWithPricesQuery, savingsPercent } from './prices'
 

@@ -2,8 +2,9 @@
 import { and, count, eq, ne, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { agents, clients, instances, switches, usageSegments } from '../schema'
-import { dailySums } from '../../ledger/breakdown'
-import { clientSegments, liveDays, withLiveDays } from '../../ledger/live'
+import { dailySums } from './breakdown'
+import { withLiveDays } from '../../ledger/live'
+import { clientSegments, liveDays } from './live-days'
 import { summarizeDays, type SavingsSummary } from './savings'
 
 const COVERAGE_WINDOW_MS = 30 * 24 * 3600_000

@@ -7,8 +7,9 @@ import { and, eq, gte, inArray, lt } from 'drizzle-orm'
 import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { agents, savingsDaily } from '../schema'
-import { agentSums, dailySums } from '../../ledger/breakdown'
-import { clientSegments, liveDays, withLiveDays, type LiveDays } from '../../ledger/live'
+import { agentSums, dailySums } from './breakdown'
+import { withLiveDays, type LiveDays } from '../../ledger/live'
+import { clientSegments, liveDays } from './live-days'
 import { monthBounds, summarize, type DailyRow } from '../../ledger/summary'
 
 export interface SavingsSummary {

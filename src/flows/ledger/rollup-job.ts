@@ -7,7 +7,7 @@ import type { BatchItem } from 'drizzle-orm/batch'
 import { runBatch } from '../../db/batch'
 import type { Database } from '../../db/client'
 import { agents, savingsDaily, usageSegments } from '../../db/schema'
-import { loadPriceBook } from '../../ledger/price-book'
+import { loadPriceBook } from '../../db/queries/price-book'
 import { DAY_MS, ROLLUP_DAYS, dailySavings, dayStart, utcDay } from '../../ledger/rollup'
 import { syncSegments } from './segments'
 

@@ -1,9 +1,9 @@
 /** Loads the price histories a set of segments needs from D1 into a PriceBook. */
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { ondemandPrices, spotPrices } from '../db/schema'
-import { SPOT_CARRY_CAP_MS, type PriceBook, type Segment } from './cost'
-import type { PricePoint } from './series'
+import type { Database } from '../client'
+import { ondemandPrices, spotPrices } from '../schema'
+import { SPOT_CARRY_CAP_MS, type PriceBook, type Segment } from '../../ledger/cost'
+import type { PricePoint } from '../../ledger/series'
 
 /** Prices for [from, to) of every pool and type/region the segments use. */
 export async function loadPriceBook(
