@@ -1,6 +1,6 @@
 /**
  * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each agent's run in its Durable
- * Object, session/engine-fan-out.ts), webhook delivery and the instances whose announced end has come
+ * Object, flows/engine-tick/fan-out.ts), webhook delivery and the instances whose announced end has come
  * (`terminating` → `terminated`); hourly the ledger (segments synced, the last
  * days' savings recomputed) and today's client growth snapshot.
  * Each job's last run is kept in `cron_runs` (owned here) for system health.
@@ -13,7 +13,7 @@ import { cronRuns } from './db/schema'
 import type { Env } from './env'
 import { rollUpSavings } from './flows/ledger/rollup-job'
 import { log } from './log'
-import { runEngine } from './session/engine-fan-out'
+import { runEngine } from './flows/engine-tick/fan-out'
 import { dispatchWebhooks } from './flows/webhooks/dispatch'
 import { clock } from './clock'
 

@@ -3,7 +3,7 @@
  * thresholds it left NULL inherited from the engine's parameters.
  */
 import type { Database } from '../db/client'
-import { activeParams } from '../engine/params-store'
+import { activeParams } from '../db/queries/engine-params'
 import type { Agent } from '../db/schema'
 import type { AgentConfig } from '../protocol'
 

@@ -5,7 +5,7 @@
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, instances, type Agent } from '../db/schema'
-import { assessPool } from '../engine/pool-risk'
+import { assessPool } from '../flows/pools'
 import { newId } from '../ids'
 import { findInstanceOfAgent } from './instances'
 
@@ -46,7 +46,12 @@ export async function recordRebalance(
   const seen = poolId ? await poolSignals(db, poolId, now) : 1
   const assessed =
     poolId && instance?.instanceType && instance.region
-      ? await assessPool(db, { poolId, instanceType: instance.instanceType, region: instance.region }, agent.riskThreshold, now)
+      ? await assessPool(
+          db,
+          { poolId, instanceType: instance.instanceType, region: instance.region },
+          agent.riskThreshold,
+          now,
+        )
       : null
   const riskScore = Math.round((assessed?.risk ?? 1 - Math.exp(-seen / 10)) * 100) / 100
   const reason = `rebalance recommendation; ${seen} interruption signal(s) in ${poolId ?? 'this pool'} over 30 days`

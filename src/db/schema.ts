@@ -132,7 +132,7 @@ export const instances = sqliteTable(
     check('instances_status', oneOf(t.status, INSTANCE_STATUSES)),
     uniqueIndex('instances_client_instance').on(t.clientId, t.instanceId),
     index('instances_agent').on(t.agentId),
-    // The engine reads how long instances lived in each pool (engine/market.ts).
+    // The engine reads how long instances lived in each pool (db/queries/market.ts).
     index('instances_pool').on(t.poolId, t.terminatedAt),
   ],
 )
@@ -483,7 +483,7 @@ export const engineParams = sqliteTable(
 )
 
 /**
- * Backtest reports of a parameter version on stored price history (owned by src/engine/backtest-store.ts).
+ * Backtest reports of a parameter version on stored price history (written by src/flows/backtest.ts).
  * `inputs`: the request and the trace it became; `strategies`: the report's table rows.
  */
 export const backtestRuns = sqliteTable(

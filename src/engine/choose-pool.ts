@@ -1,14 +1,12 @@
 /**
  * The safest cheap pool for a replica or an explicit "go spot": among the fresh pools of the type and
  * region (never the current one; excluded zones honoured; preferred zones first when any qualifies),
- * the lowest risk-adjusted price, preferring pools within the risk threshold. Replaces a plain "cheapest".
+ * the lowest risk-adjusted price, preferring pools within the risk threshold.
  */
-import type { Database } from '../db/client'
 import { poolExclusion } from './decide'
-import { loadMarket } from './market'
-import { activeParams } from './params-store'
+import type { EngineParams } from './params'
 import { poolRisk } from './risk'
-import type { PoolQuote } from './types'
+import type { Market, PoolQuote } from './types'
 import { riskAdjustedCost } from './value'
 
 export interface PoolWanted {
@@ -29,16 +27,13 @@ export interface ChosenPool {
   risk: number
 }
 
-/** The pool to use, or null when no other pool has a fresh price. */
-export async function chooseSafePool(
-  db: Database,
+/** The pool to use in `market` (of the wanted type and region), or null when no other pool has a fresh price. */
+export function safestPool(
+  market: Market,
+  params: EngineParams,
   wanted: PoolWanted,
   now: number,
-): Promise<ChosenPool | null> {
-  const [{ params }, market] = await Promise.all([
-    activeParams(db),
-    loadMarket(db, wanted.instanceType, wanted.region, now),
-  ])
+): ChosenPool | null {
   // Without a known on-demand price, three times the dearest pool stands in for the risk scale.
   const od = market.onDemandPrice ?? 3 * Math.max(0, ...market.pools.map((p) => p.price))
   const where = { now, currentPoolId: wanted.currentPoolId, excludedZones: wanted.excludeZones }

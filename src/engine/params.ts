@@ -119,3 +119,11 @@ export function effectiveThresholds(params: EngineParams, overrides: ThresholdOv
     min_pool_duration_hours: overrides.min_pool_duration_hours ?? params.min_pool_duration_hours,
   }
 }
+
+/** A stored parameter version (version 0: DEFAULT_PARAMS, in effect while none was activated). */
+export interface ParamsVersion {
+  version: number
+  params: EngineParams
+}
+
+export const DEFAULT_VERSION: ParamsVersion = { version: 0, params: DEFAULT_PARAMS }

@@ -92,3 +92,11 @@ export interface Decision {
   reasons: string[]
   blocked_by: BlockReason[]
 }
+
+/** What the engine knows of the market of one instance type and region (db/queries/market.ts reads it). */
+export interface Market {
+  instanceType: string
+  region: string
+  onDemandPrice: number | null
+  pools: PoolQuote[]
+}

@@ -1,4 +1,4 @@
-/** Looking up a known pool (the choice of a pool is the engine's: src/engine/choose-pool.ts). */
+/** Looking up a known pool (the choice of a pool is the engine's: src/engine/choose-pool.ts, flows/pools.ts). */
 import { eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { pools } from '../db/schema'

@@ -6,7 +6,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { meteredD1 } from '../debug/d1-meter'
-import { tickAgent } from '../engine/runner'
+import { tickAgent } from '../flows/engine-tick/run'
 import type { Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, PRIORITY, type Command } from '../protocol'
@@ -203,7 +203,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   }
 
   /**
-   * The agent's 5-minute engine run, handed here by the cron (engine-fan-out.ts) so that it has this
+   * The agent's 5-minute engine run, handed here by the cron (flows/engine-tick/fan-out.ts) so that it has this
    * object's own invocation budget. An engine switch it queues comes back to this object as `enqueue`.
    */
   async engineTick(input: EngineTickInput): Promise<EngineTickResult> {

@@ -5,7 +5,7 @@
 import { and, asc, eq, gte, isNotNull, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { pools } from '../schema'
-import { activeParams } from '../../engine/params-store'
+import { activeParams } from './engine-params'
 
 export async function freshTypesIn(db: Database, region: string, now: number): Promise<string[]> {
   const { params } = await activeParams(db)

@@ -8,17 +8,9 @@ import * as z from 'zod'
 import { operatorAuth, requirePerson } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { DEFAULT_PARAMS, PartialParams, resolveParams } from '../../engine/params'
-import {
-  activateVersion,
-  activeParams,
-  createVersion,
-  findVersion,
-  listVersions,
-  rollBack,
-  setShadow,
-  shadowParams,
-} from '../../engine/params-store'
-import { eventsFileText, priceFileText } from '../../engine/history-export'
+import { activeParams, findVersion, listVersions, shadowParams } from '../../db/queries/engine-params'
+import { activateVersion, createVersion, rollBack, setShadow } from '../../flows/engine-params'
+import { eventsFileText, priceFileText } from '../../db/queries/engine-history'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'

@@ -9,7 +9,7 @@ import {
   scopeClient,
   scopeClientWrite,
 } from '../../auth/middleware'
-import { maintainStandby } from '../../engine/standby'
+import { maintainStandby } from '../../flows/failover/standby'
 import { database } from '../../db/client'
 import { agents, type Agent } from '../../db/schema'
 import type { AppEnv } from '../../env'

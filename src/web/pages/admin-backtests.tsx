@@ -5,7 +5,7 @@
 import { count, desc, inArray } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { pools, users } from '../../db/schema'
-import type { BacktestRun } from '../../engine/backtest-store'
+import type { BacktestRun } from '../../engine/backtest/stored'
 import type { StrategyRow } from '../../engine/backtest/report'
 import { Badge, Empty, Time, usd } from '../ui/bits'
 import { ApiForm } from '../ui/forms'

@@ -17,7 +17,7 @@ import {
   usageSegments,
 } from '../../../src/db/schema'
 import { settleEndedInstances } from '../../../src/agents/instance-end'
-import { maintainStandby } from '../../../src/engine/standby'
+import { maintainStandby } from '../../../src/flows/failover/standby'
 import { sessionOf } from '../../../src/session/stub'
 import { NOTICE_GRACE_MS } from '../../../src/session/queue'
 import { syncSegments } from '../../../src/flows/ledger/segments'

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { events, instances } from '../../../src/db/schema'
-import { runContext, runForAgent } from '../../../src/engine/runner'
+import { runContext, runForAgent } from '../../../src/flows/engine-tick/run'
 import { db } from '../agent-api/helpers'
 import { agentOn, decisionsOf, freshType, loadAgent, reportPrices } from './market'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { events, instances, pools } from '../../../src/db/schema'
-import { loadLifetimes, loadMarket } from '../../../src/engine/market'
+import { loadLifetimes, loadMarket } from '../../../src/db/queries/market'
 import { DEFAULT_PARAMS, resolveParams } from '../../../src/engine/params'
 import { poolRisk } from '../../../src/engine/risk'
 import { db } from '../agent-api/helpers'

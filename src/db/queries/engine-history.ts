@@ -4,10 +4,10 @@
  * `describe-spot-price-history --output text`, events as the TSV.
  */
 import { and, asc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { events, pools, spotPrices } from '../db/schema'
-import type { StoredHistory } from './backtest/history'
-import type { TraceEvent } from './backtest/trace'
+import type { Database } from '../client'
+import { events, pools, spotPrices } from '../schema'
+import type { StoredHistory } from '../../engine/backtest/history'
+import type { TraceEvent } from '../../engine/backtest/trace'
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', '+00:00')
 

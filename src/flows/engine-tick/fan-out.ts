@@ -7,13 +7,13 @@
  * along (two D1 reads per run instead of two per agent). A failing agent is logged and counted.
  */
 import { and, asc, gt } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { agents } from '../db/schema'
-import { ENGINE_AGENTS, loadRunParams } from '../engine/runner'
-import type { Env } from '../env'
-import { log } from '../log'
-import { sessionOf } from './stub'
-import type { EngineTickInput, EngineTickResult } from './types'
+import type { Database } from '../../db/client'
+import { agents } from '../../db/schema'
+import { ENGINE_AGENTS, loadRunParams } from './run'
+import type { Env } from '../../env'
+import { log } from '../../log'
+import { sessionOf } from '../../session/stub'
+import type { EngineTickInput, EngineTickResult } from '../../session/types'
 
 /** Agents read per D1 query: the page's ids are a few KB. */
 export const PAGE_SIZE = 200

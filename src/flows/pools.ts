@@ -1,9 +1,25 @@
-/** The engine's view of one pool after a risk signal: its risk now and, when too risky, a safer pool. */
+/**
+ * The engine's view of pools at `now`, over the stored market and the active parameters: the safest pool
+ * to move to, and one pool's risk after a risk signal.
+ */
 import type { Database } from '../db/client'
-import { chooseSafePool, type ChosenPool } from './choose-pool'
-import { loadMarket } from './market'
-import { activeParams } from './params-store'
-import { poolRisk } from './risk'
+import { activeParams } from '../db/queries/engine-params'
+import { loadMarket } from '../db/queries/market'
+import { safestPool, type ChosenPool, type PoolWanted } from '../engine/choose-pool'
+import { poolRisk } from '../engine/risk'
+
+/** The pool to use (engine/choose-pool.ts), or null when no other pool has a fresh price. */
+export async function chooseSafePool(
+  db: Database,
+  wanted: PoolWanted,
+  now: number,
+): Promise<ChosenPool | null> {
+  const [{ params }, market] = await Promise.all([
+    activeParams(db),
+    loadMarket(db, wanted.instanceType, wanted.region, now),
+  ])
+  return safestPool(market, params, wanted, now)
+}
 
 export interface PoolAssessment {
   /** 0-1, as the engine computes it (the signal just recorded included). */
@@ -31,8 +47,9 @@ export async function assessPool(
   const limit = threshold ?? params.risk_threshold
   const safer =
     risk > limit
-      ? await chooseSafePool(
-          db,
+      ? safestPool(
+          market,
+          params,
           { instanceType: pool.instanceType, region: pool.region, currentPoolId: pool.poolId },
           now,
         )

@@ -5,19 +5,19 @@
  * mode turns off. Run after a settings change, after a failover and by the 5-minute cron.
  */
 import { and, eq, gt } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { agents, replicas, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { ApiError } from '../errors'
-import { followAgent } from '../flows/ledger/follow'
-import { log } from '../log'
-import { tellReplicaLaunch, tellReplicaTermination } from '../replicas/commands'
-import { requestReplica } from '../replicas/manual'
-import { sweepReplicas } from '../replicas/moot'
-import { currentPoolOf } from '../replicas/placement'
-import { replaceFailedReplica, settleOutstandingNotice } from '../replicas/replacement'
-import { MAX_ACTIVE_REPLICAS } from '../replicas/states'
-import { activeReplicas, statusUpdate } from '../replicas/store'
+import type { Database } from '../../db/client'
+import { agents, replicas, type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { ApiError } from '../../errors'
+import { followAgent } from '../ledger/follow'
+import { log } from '../../log'
+import { tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
+import { requestReplica } from '../../replicas/manual'
+import { sweepReplicas } from '../../replicas/moot'
+import { currentPoolOf } from '../../replicas/placement'
+import { replaceFailedReplica, settleOutstandingNotice } from '../../replicas/replacement'
+import { MAX_ACTIVE_REPLICAS } from '../../replicas/states'
+import { activeReplicas, statusUpdate } from '../../replicas/store'
 
 export const STANDBY_RETRY_MS = 10 * 60_000
 

@@ -1,42 +1,29 @@
 /**
  * Runs the engine for an agent: reads what it needs from D1, decides, stores the decision, and acts.
- * The 5-minute run of each agent happens in its Durable Object (session/engine-fan-out.ts, tickAgent).
+ * The 5-minute run of each agent happens in its Durable Object (fan-out.ts, tickAgent).
  * With auto-switch on (and manual replica mode off), an allowed move becomes a switch command
  * (priority 25, 50 when urgent; one pending switch per instance); otherwise it stays a suggestion.
  * Legacy agents (< 5) are switched only with the client's per-agent opt-in. A shadow version decides
  * too, its decisions stored apart, never acted on.
  */
 import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm'
-import { queueSwitch } from '../agents/switch-command'
-import type { Database } from '../db/client'
-import { agents, type Agent } from '../db/schema'
-import type { Env } from '../env'
-import { log } from '../log'
-import type { EngineTickResult, RunParams } from '../session/types'
-import { syncSegments } from '../flows/ledger/segments'
-import { isLegacyAgent, PRIORITY } from '../protocol'
-import { engineInput, loadAgentFacts } from './agent-input'
-import { decide } from './decide'
-import { markApplied, storeDecision } from './decision-store'
-import { DAY_MS, switchesWithin, WEEK_MS } from './guardrails'
-import { loadMarket, type Market } from './market'
-import { activeParams, shadowParams, type ParamsVersion } from './params-store'
-import { meanLifetimeHours, poolRisk } from './risk'
-import { maintainStandby } from './standby'
-import type { Decision, EngineInput } from './types'
-
-export type Action =
-  | { kind: 'none' }
-  | { kind: 'command'; commandId: string }
-  | { kind: 'duplicate'; commandId: string }
-  | { kind: 'suggestion'; why: string }
-
-export interface AgentRun {
-  agentId: string
-  decision: Decision | null
-  decisionId: string | null
-  action: Action
-}
+import { queueSwitch } from '../../agents/switch-command'
+import type { Database } from '../../db/client'
+import { agents, type Agent } from '../../db/schema'
+import type { Env } from '../../env'
+import { log } from '../../log'
+import type { EngineTickResult, RunParams } from '../../session/types'
+import { syncSegments } from '../ledger/segments'
+import { PRIORITY } from '../../protocol'
+import { loadAgentFacts } from '../../db/queries/agent-facts'
+import { activeParams, shadowParams } from '../../db/queries/engine-params'
+import { loadMarket } from '../../db/queries/market'
+import { engineInput } from '../../engine/agent-input'
+import { decide } from '../../engine/decide'
+import { inputsSummary, suggestionOnly, type AgentRun, type RunMode } from '../../engine/run'
+import type { Market } from '../../engine/types'
+import { maintainStandby } from '../failover/standby'
+import { markApplied, storeDecision } from './decisions'
 
 /** The agents the engine runs for: enabled, not deleted, with an instance. */
 export const ENGINE_AGENTS = and(
@@ -63,44 +50,6 @@ export function contextOf(params: RunParams): RunContext {
 
 export async function runContext(db: Database): Promise<RunContext> {
   return contextOf(await loadRunParams(db))
-}
-
-/** A pool's mean lifetime as stored: hours (0.1), `"inf"` when none died, null without data (JSON has no Infinity). */
-const lifetimeSummary = (h: number | null) =>
-  h === null ? null : Number.isFinite(h) ? Math.round(h * 10) / 10 : 'inf'
-
-/** What a decision saw, stored beside it. */
-function inputsSummary(input: EngineInput, version: ParamsVersion) {
-  return {
-    current: input.current,
-    on_demand: input.onDemandPrice,
-    pools: input.pools.map((p) => ({
-      pool_id: p.poolId,
-      price: p.price,
-      risk: Math.round(poolRisk(p, input.onDemandPrice, version.params) * 1000) / 1000,
-      mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
-      age_s: Math.round((input.now - p.seenAt) / 1000),
-    })),
-    switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
-    switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
-    thresholds: input.thresholds,
-  }
-}
-
-/** Why an allowed move is not turned into a command, or null when it may be. */
-export function suggestionOnly(agent: Agent): string | null {
-  if (!agent.autoSwitchEnabled) return 'auto-switch is off'
-  if (agent.manualReplicaEnabled) return 'manual replica mode is on'
-  if (isLegacyAgent(agent.agentVersion) && !agent.legacyAutoSwitchOptIn) {
-    return 'legacy agent: automatic switches need the client opt-in (its switch loses disk data)'
-  }
-  return null
-}
-
-/** How a run ends: `store` the decision (and a shadow one), `act` on it (queue the switch it allows). */
-export interface RunMode {
-  store: boolean
-  act: boolean
 }
 
 /** Decides for one agent, then stores and acts as `mode` says. */

@@ -1,30 +1,9 @@
-/**
- * Backtest reports of parameter versions in D1. Owns writes to `backtest_runs`.
- * `inputs` holds what was asked and the trace it became; `strategies` the report's table rows.
- */
+/** Backtest reports of parameter versions as stored (flows/backtest.ts writes them). */
 import { and, count, desc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { backtestRuns } from '../db/schema'
-import type { BacktestReport, StrategyRow } from './backtest/report'
-
-export interface BacktestInputs {
-  instance_type: string
-  region: string
-  days: number
-  on_demand_price: number
-  on_demand_source: 'stored' | 'request'
-  trace: BacktestReport['trace']
-  caps: BacktestReport['caps']
-}
-
-export interface BacktestRun {
-  id: string
-  params_version: number
-  inputs: BacktestInputs
-  strategies: StrategyRow[]
-  created_by: string | null
-  created_at: number
-}
+import type { Database } from '../client'
+import { backtestRuns } from '../schema'
+import type { StrategyRow } from '../../engine/backtest/report'
+import type { BacktestInputs, BacktestRun } from '../../engine/backtest/stored'
 
 type Row = typeof backtestRuns.$inferSelect
 
@@ -37,21 +16,6 @@ function toRun(row: Row): BacktestRun {
     created_by: row.createdBy,
     created_at: row.createdAt,
   }
-}
-
-/** The insert of a run, to batch with its audit entry. */
-export function insertRun(db: Database, run: BacktestRun) {
-  return db.insert(backtestRuns).values({
-    id: run.id,
-    paramsVersion: run.params_version,
-    instanceType: run.inputs.instance_type,
-    region: run.inputs.region,
-    days: run.inputs.days,
-    inputs: run.inputs,
-    strategies: run.strategies,
-    createdBy: run.created_by,
-    createdAt: run.created_at,
-  })
 }
 
 /** A version's runs, newest first, one page of them. */
@@ -103,7 +67,11 @@ export async function latestRuns(
     .from(t)
     .where(inArray(t.paramsVersion, versions.slice(0, 90))) // D1: at most 100 bound parameters
     .as('ranked')
-  const rows = await db.select().from(ranked).where(lte(ranked.rank, perVersion)).orderBy(sql`"rank"`)
+  const rows = await db
+    .select()
+    .from(ranked)
+    .where(lte(ranked.rank, perVersion))
+    .orderBy(sql`"rank"`)
   for (const { rank: _rank, total, ...row } of rows) {
     const entry = byVersion.get(row.paramsVersion) ?? { items: [], total }
     entry.items.push(toRun(row))

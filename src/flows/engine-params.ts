@@ -7,41 +7,7 @@
 import { and, desc, eq, isNotNull, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { engineParams } from '../db/schema'
-import { DEFAULT_PARAMS, resolveParams, type EngineParams } from './params'
-
-export interface ParamsVersion {
-  version: number
-  params: EngineParams
-}
-
-export const DEFAULT_VERSION: ParamsVersion = { version: 0, params: DEFAULT_PARAMS }
-
-type Row = typeof engineParams.$inferSelect
-
-function toVersion(row: Row): ParamsVersion {
-  return { version: row.version, params: resolveParams(row.params) }
-}
-
-/** The active version (DEFAULT_VERSION when none was activated). */
-export async function activeParams(db: Database): Promise<ParamsVersion> {
-  const [row] = await db.select().from(engineParams).where(eq(engineParams.status, 'active')).limit(1)
-  return row ? toVersion(row) : DEFAULT_VERSION
-}
-
-/** The version running in shadow, or null. */
-export async function shadowParams(db: Database): Promise<ParamsVersion | null> {
-  const [row] = await db.select().from(engineParams).where(eq(engineParams.status, 'shadow')).limit(1)
-  return row ? toVersion(row) : null
-}
-
-export async function listVersions(db: Database): Promise<Row[]> {
-  return db.select().from(engineParams).orderBy(desc(engineParams.version))
-}
-
-export async function findVersion(db: Database, version: number): Promise<Row | null> {
-  const [row] = await db.select().from(engineParams).where(eq(engineParams.version, version)).limit(1)
-  return row ?? null
-}
+import { activeParams } from '../db/queries/engine-params'
 
 /** Stores a new draft (params already validated); returns its number. */
 export async function createVersion(

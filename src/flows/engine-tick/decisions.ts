@@ -3,10 +3,10 @@
  * (same kind, target, blocks and parameter version) only bumps its `repeat_count` and `last_seen_at`.
  */
 import { and, desc, eq, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { decisions, type Agent } from '../db/schema'
-import { newId } from '../ids'
-import type { Decision } from './types'
+import type { Database } from '../../db/client'
+import { decisions, type Agent } from '../../db/schema'
+import { newId } from '../../ids'
+import type { Decision } from '../../engine/types'
 
 export type DecisionRow = typeof decisions.$inferSelect
 

@@ -1,14 +1,16 @@
 /**
  * A backtest of one parameter version on the stored history of an instance type and region: loads the
  * rows, builds the trace and runs every strategy. Expected refusals are returned, not thrown.
+ * Writes: backtest_runs (insertRun).
  */
 import type { Database } from '../db/client'
-import { MIN_PRICE_POINTS, traceFromHistory } from './backtest/history'
-import { runBacktest, type BacktestReport } from './backtest/report'
-import type { BacktestInputs } from './backtest-store'
+import { MIN_PRICE_POINTS, traceFromHistory } from '../engine/backtest/history'
+import { runBacktest, type BacktestReport } from '../engine/backtest/report'
+import { backtestRuns } from '../db/schema'
+import type { BacktestInputs, BacktestRun } from '../engine/backtest/stored'
 import { latestOnDemandQuery } from '../prices/on-demand'
-import { loadHistory } from './history-export'
-import type { EngineParams } from './params'
+import { loadHistory } from '../db/queries/engine-history'
+import type { EngineParams } from '../engine/params'
 
 export interface BacktestRequest {
   instance_type: string
@@ -59,4 +61,19 @@ export async function backtestStoredHistory(
       caps: report.caps,
     },
   }
+}
+
+/** The insert of a run, to batch with its audit entry. */
+export function insertRun(db: Database, run: BacktestRun) {
+  return db.insert(backtestRuns).values({
+    id: run.id,
+    paramsVersion: run.params_version,
+    instanceType: run.inputs.instance_type,
+    region: run.inputs.region,
+    days: run.inputs.days,
+    inputs: run.inputs,
+    strategies: run.strategies,
+    createdBy: run.created_by,
+    createdAt: run.created_at,
+  })
 }

@@ -4,22 +4,15 @@
  * how long the fleet's spot instances lived in each pool.
  */
 import { and, asc, eq, gte, inArray, like, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { events, instances, pools, replicas, spotPrices } from '../db/schema'
-import type { PricePoint } from '../ledger/series'
-import { latestOnDemandQuery } from '../prices/on-demand'
-import { rebalancesFollowed, trend, volatility } from './stats'
-import type { PoolQuote } from './types'
+import type { Database } from '../client'
+import { events, instances, pools, replicas, spotPrices } from '../schema'
+import type { PricePoint } from '../../ledger/series'
+import { latestOnDemandQuery } from '../../prices/on-demand'
+import { rebalancesFollowed, trend, volatility } from '../../engine/stats'
+import type { Market, PoolQuote } from '../../engine/types'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
-
-export interface Market {
-  instanceType: string
-  region: string
-  onDemandPrice: number | null
-  pools: PoolQuote[]
-}
 
 /** Hours lived by the fleet's spot instances in one pool within a window (see PoolQuote). */
 export interface PoolLifetimes {

@@ -1,0 +1,68 @@
+/**
+ * The engine run's pure parts: what a run did (Action), what a stored decision saw (inputsSummary) and
+ * when an allowed move stays a suggestion. flows/engine-tick/run.ts reads, stores and acts around them.
+ */
+import { isLegacyAgent } from '../protocol'
+import { DAY_MS, switchesWithin, WEEK_MS } from './guardrails'
+import type { ParamsVersion } from './params'
+import { meanLifetimeHours, poolRisk } from './risk'
+import type { Decision, EngineInput } from './types'
+
+export type Action =
+  | { kind: 'none' }
+  | { kind: 'command'; commandId: string }
+  | { kind: 'duplicate'; commandId: string }
+  | { kind: 'suggestion'; why: string }
+
+export interface AgentRun {
+  agentId: string
+  decision: Decision | null
+  decisionId: string | null
+  action: Action
+}
+
+/** A pool's mean lifetime as stored: hours (0.1), `"inf"` when none died, null without data (JSON has no Infinity). */
+const lifetimeSummary = (h: number | null) =>
+  h === null ? null : Number.isFinite(h) ? Math.round(h * 10) / 10 : 'inf'
+
+/** What a decision saw, stored beside it. */
+export function inputsSummary(input: EngineInput, version: ParamsVersion) {
+  return {
+    current: input.current,
+    on_demand: input.onDemandPrice,
+    pools: input.pools.map((p) => ({
+      pool_id: p.poolId,
+      price: p.price,
+      risk: Math.round(poolRisk(p, input.onDemandPrice, version.params) * 1000) / 1000,
+      mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
+      age_s: Math.round((input.now - p.seenAt) / 1000),
+    })),
+    switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
+    switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
+    thresholds: input.thresholds,
+  }
+}
+
+/** The agent's settings that allow an automatic switch (an `agents` row has them). */
+export interface AutoSwitchSettings {
+  autoSwitchEnabled: boolean
+  manualReplicaEnabled: boolean
+  agentVersion: string | null
+  legacyAutoSwitchOptIn: boolean
+}
+
+/** Why an allowed move is not turned into a command, or null when it may be. */
+export function suggestionOnly(agent: AutoSwitchSettings): string | null {
+  if (!agent.autoSwitchEnabled) return 'auto-switch is off'
+  if (agent.manualReplicaEnabled) return 'manual replica mode is on'
+  if (isLegacyAgent(agent.agentVersion) && !agent.legacyAutoSwitchOptIn) {
+    return 'legacy agent: automatic switches need the client opt-in (its switch loses disk data)'
+  }
+  return null
+}
+
+/** How a run ends: `store` the decision (and a shadow one), `act` on it (queue the switch it allows). */
+export interface RunMode {
+  store: boolean
+  act: boolean
+}
