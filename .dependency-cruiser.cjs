@@ -1,7 +1,7 @@
 // The Worker's one-way layers (docs/control-plane.md): routes and web call flows; flows call engine,
 // ledger, db and session/stub; engine and ledger stay pure; no import cycle, type-only imports
 // included. The agent bundle shares nothing with the Worker but the wire contract (src/protocol.ts).
-// Run: npm run lint:deps.
+// Run: npm run lint:deps (npm test runs it first).
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -26,6 +26,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/flows/' },
       to: { path: '^src/(routes|web)/' },
+    },
+    {
+      name: 'flows-reach-session-by-stub',
+      comment:
+        "flows/ reach an agent's Durable Object through session/stub and its RPC types (session/types).",
+      severity: 'error',
+      from: { path: '^src/flows/' },
+      to: { path: '^src/session/', pathNot: '^src/session/(stub|types)\\.ts$' },
     },
     {
       name: 'db-at-the-bottom',
