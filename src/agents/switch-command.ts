@@ -9,7 +9,7 @@ import { ApiError } from '../errors'
 import { chooseSafePool } from '../flows/pools'
 import { findPool } from '../prices/choose-pool'
 import type { EnqueueResult } from '../session/types'
-import { tellAgent } from './tell'
+import { tellAgent } from '../flows/tell'
 
 /** One pending switch per instance: the engine and people use the same key. */
 export function switchDedupeKey(instanceId: string): string {

@@ -17,7 +17,7 @@ import { followAgent } from '../flows/ledger/follow'
 import { log } from '../log'
 import { PRIORITY } from '../protocol'
 import type { QueuedCommand } from '../session/queue'
-import { tellAgent, understands } from './tell'
+import { tellAgent, understands } from '../flows/tell'
 
 /** Rows an end may still be written on: running, or terminating without an announced end. */
 export const notEndedYet = or(

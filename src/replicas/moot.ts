@@ -8,7 +8,7 @@
  * runs and bills it, and the client is told to terminate it in EC2 (keptMessage).
  */
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
-import { understands } from '../agents/tell'
+import { understands } from '../flows/tell'
 import type { Database } from '../db/client'
 import { notifications, replicas, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'

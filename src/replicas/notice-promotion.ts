@@ -11,7 +11,7 @@
 import { and, eq, ne } from 'drizzle-orm'
 import { endingStatus } from '../agents/instance-end'
 import { findInstanceOfAgent } from '../agents/instances'
-import { understands } from '../agents/tell'
+import { understands } from '../flows/tell'
 import type { Database } from '../db/client'
 import { events, instances, notifications, switches, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'

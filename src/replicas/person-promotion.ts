@@ -5,7 +5,7 @@
  * that failed or expired can be retried. Installed agents have no such command: refused (409).
  */
 import { findInstanceOfAgent } from '../agents/instances'
-import { understands } from '../agents/tell'
+import { understands } from '../flows/tell'
 import type { Database } from '../db/client'
 import type { Agent, Replica } from '../db/schema'
 import type { Env } from '../env'

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
-import { understands } from '../../agents/tell'
+import { understands } from '../../flows/tell'
 import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
