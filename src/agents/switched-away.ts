@@ -16,7 +16,7 @@ import { newId } from '../ids'
 import { followAgent } from '../flows/ledger/follow'
 import { log } from '../log'
 import { PRIORITY } from '../protocol'
-import type { QueuedCommand } from '../session/queue'
+import type { QueuedCommand } from '../session/types'
 import { tellAgent, understands } from '../flows/tell'
 
 /** Rows an end may still be written on: running, or terminating without an announced end. */

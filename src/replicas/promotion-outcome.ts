@@ -23,7 +23,7 @@ import {
 import type { Env } from '../env'
 import { newId } from '../ids'
 import { log } from '../log'
-import type { QueuedCommand } from '../session/queue'
+import type { QueuedCommand } from '../session/types'
 import { tellPromotion } from './commands'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */

@@ -11,7 +11,7 @@ import { agents, notifications, replicas } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
 import { log } from '../log'
-import type { QueuedCommand } from '../session/queue'
+import type { QueuedCommand } from '../session/types'
 import { tellReplicaTermination } from './commands'
 
 /** A `terminate_replica` command that ended without success, as its follow-up needs it. */

@@ -30,6 +30,7 @@ import type {
   MoveResult,
   NewCommand,
   PollInput,
+  QueuedCommand,
   ProgressInput,
   Registration,
   ResultInput,
@@ -115,8 +116,8 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     const owner = this.owner(input, { agentVersion: input.agentVersion })
     if (!owner) return null
     const open = this.settle(now)
-    let handed: queue.QueuedCommand[]
-    let changed: queue.QueuedCommand[]
+    let handed: QueuedCommand[]
+    let changed: QueuedCommand[]
     if (input.instanceId !== null && !isLegacyAgent(input.agentVersion)) {
       ;({ handed, changed } = queue.pollAsInstance(open, input.instanceId, input.agentVersion, now))
     } else {
@@ -292,7 +293,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   }
 
   /** Open commands after expiring the stale and failing lapsed leases (saved). */
-  private settle(now: number): queue.QueuedCommand[] {
+  private settle(now: number): QueuedCommand[] {
     const { open, finished } = queue.settle(store.openCommands(this.sql), now)
     store.saveCommands(this.sql, finished)
     this.followEnded(finished)
@@ -304,7 +305,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
    * a replica termination that terminated nothing (handed to the workload's instance, or notified), an
    * instance's end confirmed by `terminate_instance` (its row ended) or not (notified).
    */
-  private followEnded(commands: readonly queue.QueuedCommand[]): void {
+  private followEnded(commands: readonly QueuedCommand[]): void {
     const owner = store.readOwner(this.sql)
     if (!owner) return
     for (const c of commands) {
@@ -324,7 +325,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   private async move(
     input: AgentRef & { commandId: string },
-    decide: (c: queue.QueuedCommand, now: number) => moves.Move,
+    decide: (c: QueuedCommand, now: number) => moves.Move,
   ): Promise<MoveResult> {
     const now = clock.now()
     const owner = this.owner(input)
@@ -351,7 +352,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   }
 
   /** Pushes a new command to the sockets that should get it; how many got it. */
-  private push(command: queue.QueuedCommand): number {
+  private push(command: QueuedCommand): number {
     const sockets = this.ctx
       .getWebSockets()
       .map((socket) => ({ socket, facts: socket.deserializeAttachment() as SocketFacts }))
@@ -362,6 +363,6 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 }
 
 /** A deleted (retired) agent is served its `uninstall` only: its routes still reach it for that. */
-function isServed(owner: Owner, command: queue.QueuedCommand): boolean {
+function isServed(owner: Owner, command: QueuedCommand): boolean {
   return !owner.retired || command.commandType === 'uninstall'
 }

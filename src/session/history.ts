@@ -9,7 +9,7 @@ import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { agents, commands, instances, notifications } from '../db/schema'
 import type { PendingLivenessWrite } from './liveness'
-import type { QueuedCommand } from './queue'
+import type { QueuedCommand } from './types'
 import type { Owner } from './owner'
 
 type Statement = BatchItem<'sqlite'>

@@ -3,7 +3,8 @@
  * lifecycle (registered from a new instance, deleted), as pure functions.
  */
 import type { CommandType } from '../protocol'
-import { finish, isOpen, isUnclaimed, leaseUntil, LEGACY_CLAIM, type QueuedCommand } from './queue'
+import { finish, isOpen, isUnclaimed, leaseUntil, LEGACY_CLAIM } from './queue'
+import type { QueuedCommand } from './types'
 
 /** Outcome of a state move asked for by an agent. */
 export type Move =

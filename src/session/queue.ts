@@ -9,7 +9,7 @@
  * The moves agents ask for (ack, running, executed) are in moves.ts.
  */
 import { Command, commandTypesFor, type CommandStatus, type CommandType } from '../protocol'
-import type { NewCommand } from './types'
+import type { NewCommand, QueuedCommand } from './types'
 
 /** `claimedBy` of a command handed to a legacy poller (it sends no instance id). */
 export const LEGACY_CLAIM = 'legacy-poller'
@@ -55,35 +55,6 @@ export function leaseUntil(command: QueuedCommand, instanceId: string, now: numb
   if (typeof notAfter !== 'string' || instanceId === replicaInstanceId) return lease
   const hostEnds = Date.parse(notAfter) + NOTICE_GRACE_MS
   return Number.isFinite(hostEnds) ? Math.min(lease, Math.max(now, hostEnds)) : lease
-}
-
-/** One command of the queue. Times are epoch ms. */
-export interface QueuedCommand {
-  id: string
-  commandType: CommandType
-  instanceId: string | null
-  priority: number
-  createdAt: number
-  /** Unclaimed after this time: expired, never run. */
-  expiresAt: number
-  status: CommandStatus
-  dedupeKey: string | null
-  source: NewCommand['source']
-  /** What agents receive (pending-commands item, socket push). */
-  wire: Command
-  payload: NewCommand['payload'] | null
-  /** The instance that acked it, or LEGACY_CLAIM. */
-  claimedBy: string | null
-  /** The instance the agent ran on when it claimed: registering from another one completes a switch. */
-  claimedOn: string | null
-  /** Claimed and no result by this time: failed. */
-  leaseUntil: number | null
-  deliveredAt: number | null
-  ackedAt: number | null
-  startedAt: number | null
-  finishedAt: number | null
-  message: string | null
-  updatedAt: number
 }
 
 const OPEN: readonly CommandStatus[] = ['queued', 'delivered', 'acked', 'running']

@@ -3,7 +3,7 @@
  * hibernation), message encoding and parsing, and which sockets a command goes to.
  */
 import { AgentMessage, commandTypesFor, type ServerMessage } from '../protocol'
-import type { QueuedCommand } from './queue'
+import type { QueuedCommand } from './types'
 
 /** What a socket is: set when the agent connects, read back after hibernation. */
 export interface SocketFacts {

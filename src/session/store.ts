@@ -7,7 +7,7 @@
 import type { Command, CommandStatus, CommandType } from '../protocol'
 import { UNKNOWN_LIVENESS, type Liveness, type PendingLivenessWrite } from './liveness'
 import type { Owner } from './owner'
-import type { QueuedCommand } from './queue'
+import type { QueuedCommand } from './types'
 
 /** Finished commands stay this long in the object (D1 keeps the history), ms. */
 const KEEP_FINISHED_MS = 24 * 60 * 60_000

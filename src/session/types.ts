@@ -1,6 +1,6 @@
 /** What the rest of the Worker hands to an agent's Durable Object (its RPC arguments and results). */
 import type { EngineParams } from '../engine/params'
-import type { CommandStatus, CommandType, Mode } from '../protocol'
+import type { Command, CommandStatus, CommandType, Mode } from '../protocol'
 
 export interface NewCommand {
   clientId: string
@@ -113,3 +113,32 @@ export interface EngineTickInput extends AgentRef {
 /** `skipped`: the agent was disabled, deleted or lost its instance since the cron listed it. */
 export type EngineTickResult =
   { kind: 'skipped' } | { kind: 'decided'; action: 'none' | 'command' | 'duplicate' | 'suggestion' }
+
+/** One command of the queue. Times are epoch ms. */
+export interface QueuedCommand {
+  id: string
+  commandType: CommandType
+  instanceId: string | null
+  priority: number
+  createdAt: number
+  /** Unclaimed after this time: expired, never run. */
+  expiresAt: number
+  status: CommandStatus
+  dedupeKey: string | null
+  source: NewCommand['source']
+  /** What agents receive (pending-commands item, socket push). */
+  wire: Command
+  payload: NewCommand['payload'] | null
+  /** The instance that acked it, or LEGACY_CLAIM. */
+  claimedBy: string | null
+  /** The instance the agent ran on when it claimed: registering from another one completes a switch. */
+  claimedOn: string | null
+  /** Claimed and no result by this time: failed. */
+  leaseUntil: number | null
+  deliveredAt: number | null
+  ackedAt: number | null
+  startedAt: number | null
+  finishedAt: number | null
+  message: string | null
+  updatedAt: number
+}

@@ -13,9 +13,8 @@ import {
   pollAsLegacy,
   releaseLapsedLeases,
   settle,
-  type QueuedCommand,
 } from '../../src/session/queue'
-import type { NewCommand } from '../../src/session/types'
+import type { NewCommand, QueuedCommand } from '../../src/session/types'
 
 const T0 = Date.UTC(2026, 0, 1)
 const MIN = 60_000
