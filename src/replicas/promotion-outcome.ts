@@ -8,7 +8,7 @@
  * the workload's primary in every record (its agent registers as the primary), but not as a success.
  */
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
-import { promotionDowntimeMs } from '../agents/switch-times'
+import { promotionDowntimeMs } from '../flows/switch/times'
 import type { Database } from '../db/client'
 import {
   agents,

@@ -38,7 +38,7 @@ import type {
 import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
 import { followReplicaTermination, unfinishedTermination } from '../replicas/termination-outcome'
-import { followInstanceEnd, instanceEndOutcome } from '../agents/switched-away'
+import { followInstanceEnd, instanceEndOutcome } from '../flows/switch/switched-away'
 
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
   private readonly sql: SqlStorage

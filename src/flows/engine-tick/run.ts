@@ -7,7 +7,7 @@
  * too, its decisions stored apart, never acted on.
  */
 import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm'
-import { queueSwitch } from '../../agents/switch-command'
+import { queueSwitch } from '../switch/command'
 import type { Database } from '../../db/client'
 import { agents, type Agent } from '../../db/schema'
 import type { Env } from '../../env'

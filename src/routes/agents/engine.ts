@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { findInstanceOfAgent } from '../../agents/instances'
-import { chooseTarget, queueSwitch } from '../../agents/switch-command'
+import { chooseTarget, queueSwitch } from '../../flows/switch/command'
 import { toMode } from '../../agents/wire'
 import { database } from '../../db/client'
 import type { AgentRun } from '../../engine/run'

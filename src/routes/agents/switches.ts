@@ -1,14 +1,14 @@
 /** POST /api/agents/:agentId/switch-report: the agent reports a switch it made. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { withHistoryPrices } from '../../agents/switch-prices'
+import { withHistoryPrices } from '../../flows/switch/prices'
 import {
   recordSwitchReport,
   terminatingOld,
   type SwitchReport,
   type SwitchSide,
-} from '../../agents/switch-report'
-import { tellConfirmEnd } from '../../agents/switched-away'
+} from '../../flows/switch/report'
+import { tellConfirmEnd } from '../../flows/switch/switched-away'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../flows/ledger/follow'

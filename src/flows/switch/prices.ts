@@ -4,12 +4,12 @@
  * spot prices and the on-demand price of the type and region, at the time the switch is recorded.
  * The old side's unknown facts (mode, pool) come from the instance row the control plane holds.
  */
-import type { Database } from '../db/client'
-import type { Agent } from '../db/schema'
-import { switchMarketAt } from '../prices/at'
-import { spotPoolOf } from '../prices/pool-id'
-import { findInstanceOfAgent } from './instances'
-import type { SwitchReport, SwitchSide } from './switch-report'
+import type { Database } from '../../db/client'
+import type { Agent } from '../../db/schema'
+import { switchMarketAt } from '../../prices/at'
+import { spotPoolOf } from '../../prices/pool-id'
+import { findInstanceOfAgent } from '../../agents/instances'
+import type { SwitchReport, SwitchSide } from './report'
 
 /** The report with every price it lacks (null or not positive) taken from history at `at` (epoch ms). */
 export async function withHistoryPrices(

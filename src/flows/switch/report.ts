@@ -6,7 +6,7 @@
  * missing (a termination confirmation, an Elastic IP moved).
  */
 import { and, eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
+import type { Database } from '../../db/client'
 import {
   agents,
   events,
@@ -16,15 +16,15 @@ import {
   type Agent,
   type MODES,
   type Switch,
-} from '../db/schema'
-import { newId } from '../ids'
-import { paidPrice } from '../prices/at'
-import { poolIdOf } from '../prices/pool-id'
-import { MAX_NOTICE_MS } from '../replicas/notice'
-import { endingStatus } from './instance-end'
-import { recordPublicIp } from './instances'
+} from '../../db/schema'
+import { newId } from '../../ids'
+import { paidPrice } from '../../prices/at'
+import { poolIdOf } from '../../prices/pool-id'
+import { MAX_NOTICE_MS } from '../../replicas/notice'
+import { endingStatus } from '../../agents/instance-end'
+import { recordPublicIp } from '../../agents/instances'
 import { markTerminating, notEndedYet } from './switched-away'
-import { downtimeMs, durationMs } from './switch-times'
+import { downtimeMs, durationMs } from './times'
 
 type Mode = (typeof MODES)[number]
 

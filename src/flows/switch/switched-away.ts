@@ -9,15 +9,15 @@
  * Writes `instances`.
  */
 import { and, eq, isNull, or } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { instances, notifications, type Agent } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
-import { followAgent } from '../flows/ledger/follow'
-import { log } from '../log'
-import { PRIORITY } from '../protocol'
-import type { QueuedCommand } from '../session/types'
-import { tellAgent, understands } from '../flows/tell'
+import type { Database } from '../../db/client'
+import { instances, notifications, type Agent } from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
+import { followAgent } from '../ledger/follow'
+import { log } from '../../log'
+import { PRIORITY } from '../../protocol'
+import type { QueuedCommand } from '../../session/types'
+import { tellAgent, understands } from '../tell'
 
 /** Rows an end may still be written on: running, or terminating without an announced end. */
 export const notEndedYet = or(

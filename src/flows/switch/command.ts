@@ -2,14 +2,14 @@
  * Switch commands for an instance: where a requested switch goes, whether the instance is already
  * there, and queuing it so that at most one switch per instance is pending (whoever asks).
  */
-import type { Database } from '../db/client'
-import type { Agent, Instance } from '../db/schema'
-import type { Env } from '../env'
-import { ApiError } from '../errors'
-import { chooseSafePool } from '../flows/pools'
-import { findPool } from '../prices/choose-pool'
-import type { EnqueueResult } from '../session/types'
-import { tellAgent } from '../flows/tell'
+import type { Database } from '../../db/client'
+import type { Agent, Instance } from '../../db/schema'
+import type { Env } from '../../env'
+import { ApiError } from '../../errors'
+import { chooseSafePool } from '../pools'
+import { findPool } from '../../prices/choose-pool'
+import type { EnqueueResult } from '../../session/types'
+import { tellAgent } from '../tell'
 
 /** One pending switch per instance: the engine and people use the same key. */
 export function switchDedupeKey(instanceId: string): string {
