@@ -3,7 +3,8 @@
  * Object, flows/engine-tick/fan-out.ts), webhook delivery and the instances whose announced end has come
  * (`terminating` → `terminated`); hourly the ledger (segments synced, the last
  * days' savings recomputed) and today's client growth snapshot.
- * Each job's last run is kept in `cron_runs` (owned here) for system health.
+ * Each job's last run is kept in `cron_runs` for system health.
+ * Writes: `cron_runs`.
  */
 import { eq } from 'drizzle-orm'
 import { settleEndedInstances } from './agents/instance-end'

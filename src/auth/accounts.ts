@@ -1,6 +1,6 @@
 /**
  * Dashboard accounts: creating admins and client users, one-time invitations, password changes.
- * Owns `users` and `user_invites`.
+ * Writes: `users`, `user_invites`.
  */
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Context } from 'hono'

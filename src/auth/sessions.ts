@@ -1,6 +1,6 @@
 /**
  * Browser sessions and personal API tokens, both stored as SHA-256 hashes in D1.
- * Owns `sessions` and `api_tokens`.
+ * Writes: `sessions`, `api_tokens` (routes/client/me.ts still creates and revokes personal tokens itself).
  */
 import { and, eq, gt, isNull } from 'drizzle-orm'
 import type { Principal } from './principal'

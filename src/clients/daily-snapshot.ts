@@ -1,7 +1,8 @@
 /**
- * The client growth snapshot (owns `client_daily`): the hourly cron upserts today's row, so a day has a
+ * The client growth snapshot: the hourly cron upserts today's row, so a day has a
  * row only if the job ran on it, and re-running within the day just refreshes the same row. Growth is
  * read back from these rows alone: history is never reconstructed from today's tables.
+ * Writes: `client_daily`.
  */
 import { and, asc, count, countDistinct, gte, inArray, lte, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'

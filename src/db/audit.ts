@@ -1,6 +1,7 @@
 /**
- * The audit log: who did what, with the state before and after. Owns `audit_log` writes for the
- * people-facing API; each mutating route batches its entry with the change itself.
+ * The audit log: who did what, with the state before and after; each mutating route of the
+ * people-facing API batches its entry with the change itself.
+ * Writes: `audit_log` (auth/rate-limit.ts still inserts its failed-login entries itself).
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'

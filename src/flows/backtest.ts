@@ -1,7 +1,7 @@
 /**
  * A backtest of one parameter version on the stored history of an instance type and region: loads the
  * rows, builds the trace and runs every strategy. Expected refusals are returned, not thrown.
- * Writes: backtest_runs (insertRun).
+ * Writes: `backtest_runs` (insertRun).
  */
 import type { Database } from '../db/client'
 import { MIN_PRICE_POINTS, traceFromHistory } from '../engine/backtest/history'

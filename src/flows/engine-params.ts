@@ -1,8 +1,9 @@
 /**
- * Engine parameter versions in D1. Owns writes to `engine_params`.
+ * Engine parameter versions in D1.
  * One version is `active` (what the engine and GET config use), at most one `shadow` (decisions stored,
  * no commands); earlier actives are `retired`, new ones `draft`. With no active row, DEFAULT_PARAMS
  * (version 0) apply.
+ * Writes: `engine_params`.
  */
 import { and, desc, eq, isNotNull, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'

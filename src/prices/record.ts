@@ -1,6 +1,7 @@
 /**
- * Recording reported prices. Owns writes to `pools`, `spot_prices` and `ondemand_prices`.
- * Prices are public market data whoever reports them; the reporter is kept so bad data can be discounted.
+ * Recording reported prices. Prices are public market data whoever reports them; the reporter is kept
+ * so bad data can be discounted.
+ * Writes: `pools`, `spot_prices`, `ondemand_prices`.
  */
 import { eq, inArray } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'

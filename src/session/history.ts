@@ -3,6 +3,7 @@
  * of `commands` (the history of its queue), of the agent's liveness (`agents.status`,
  * `agents.last_heartbeat_at`, the instance facts a heartbeat reports) and of the `agent_offline` /
  * `agent_online` notifications.
+ * Writes: `commands` (and, beside other writers, `agents`, `instances`, `notifications`).
  */
 import { and, eq, ne } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'

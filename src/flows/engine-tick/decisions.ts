@@ -1,6 +1,7 @@
 /**
- * Stored engine decisions. Owns writes to `decisions`. A run that repeats the agent's previous decision
- * (same kind, target, blocks and parameter version) only bumps its `repeat_count` and `last_seen_at`.
+ * Stored engine decisions. A run that repeats the agent's previous decision (same kind, target, blocks
+ * and parameter version) only bumps its `repeat_count` and `last_seen_at`.
+ * Writes: `decisions`.
  */
 import { and, desc, eq, sql } from 'drizzle-orm'
 import type { Database } from '../../db/client'

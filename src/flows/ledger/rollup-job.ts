@@ -1,6 +1,7 @@
 /**
- * The daily rollup job: recomputes `savings_daily` (owned here) for the last days from the segments and
- * the price history, so late reports and late-closed segments are absorbed. Per client = sum over agents.
+ * The daily rollup job: recomputes `savings_daily` for the last days from the segments and the price
+ * history, so late reports and late-closed segments are absorbed. Per client = sum over agents.
+ * Writes: `savings_daily`.
  */
 import { and, eq, gte, isNull, lt, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'

@@ -1,10 +1,11 @@
 /**
- * Usage segments derived from the recorded facts, at their server times. Owns writes to `usage_segments`.
+ * Usage segments derived from the recorded facts, at their server times.
  * What runs: the agent's current instance (primary), its other live instances (overlap: an old instance
  * between a switch and its confirmed termination) and its launched live replicas (replica, from
  * `launched_at`). `syncSegments` closes the open segments that no longer run (at the instance's or
  * replica's recorded end) and opens the missing ones (at the switch or launch that started them), so
  * calling it after each event, and from cron for anything missed, gives the same ledger.
+ * Writes: `usage_segments`.
  */
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'

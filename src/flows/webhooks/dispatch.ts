@@ -4,6 +4,7 @@
  * sends what lies after it, oldest first, and advances it after every success. A failure stops that
  * client until the next run, and notifications older than 24 h are skipped so a dead endpoint cannot
  * hold a backlog forever.
+ * Writes: `webhook_cursors` (routes/client/settings.ts still resets a client's cursor itself).
  */
 import { and, asc, eq, gt, gte, isNotNull, ne, or } from 'drizzle-orm'
 import type { Database } from '../../db/client'
