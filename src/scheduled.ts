@@ -7,7 +7,7 @@
  * Writes: `cron_runs`.
  */
 import { eq } from 'drizzle-orm'
-import { settleEndedInstances } from './agents/instance-end'
+import { settleEndedInstances } from './flows/instances'
 import { snapshotClients } from './clients/daily-snapshot'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'

@@ -7,7 +7,7 @@ import type { Database } from '../db/client'
 import { events, instances, type Agent } from '../db/schema'
 import { assessPool } from '../flows/pools'
 import { newId } from '../ids'
-import { findInstanceOfAgent } from './instances'
+import { findInstanceOfAgent } from '../db/queries/instances'
 
 const RISK_WINDOW_MS = 30 * 24 * 3_600_000
 

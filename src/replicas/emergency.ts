@@ -7,7 +7,7 @@
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { replicas, type Agent, type Replica } from '../db/schema'
-import { findInstanceOfAgent } from '../agents/instances'
+import { findInstanceOfAgent } from '../db/queries/instances'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { currentPoolOf, placeReplica } from './placement'

@@ -5,7 +5,7 @@
  * replica, which is promoted the moment it is usable). A repeated notice re-evaluates while it is
  * outstanding, and gets the same answer once a replica was promoted for it.
  */
-import { findInstanceOfAgent } from '../agents/instances'
+import { findInstanceOfAgent } from '../db/queries/instances'
 import type { Database } from '../db/client'
 import { events, notifications, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'

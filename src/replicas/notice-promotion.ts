@@ -9,8 +9,8 @@
  * notification.
  */
 import { and, eq, ne } from 'drizzle-orm'
-import { endingStatus } from '../agents/instance-end'
-import { findInstanceOfAgent } from '../agents/instances'
+import { endingStatus } from '../db/queries/instance-status'
+import { findInstanceOfAgent } from '../db/queries/instances'
 import { understands } from '../flows/tell'
 import type { Database } from '../db/client'
 import { events, instances, notifications, switches, type Agent, type Replica } from '../db/schema'

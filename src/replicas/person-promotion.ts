@@ -4,7 +4,7 @@
  * changes nothing but queues its command again (the dedupe key keeps one open at a time), so a command
  * that failed or expired can be retried. Installed agents have no such command: refused (409).
  */
-import { findInstanceOfAgent } from '../agents/instances'
+import { findInstanceOfAgent } from '../db/queries/instances'
 import { understands } from '../flows/tell'
 import type { Database } from '../db/client'
 import type { Agent, Replica } from '../db/schema'

@@ -1,5 +1,5 @@
 /** Where a new replica of an agent goes: a pool of its instance's type and region, never its current pool. */
-import { findInstanceOfAgent } from '../agents/instances'
+import { findInstanceOfAgent } from '../db/queries/instances'
 import type { Database } from '../db/client'
 import type { Agent } from '../db/schema'
 import { ApiError } from '../errors'

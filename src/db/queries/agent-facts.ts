@@ -1,6 +1,6 @@
 /** What the engine needs of an agent besides the market: its instance, week of switches, pending switch. */
 import { and, desc, eq, gte, inArray, isNull, or, gt } from 'drizzle-orm'
-import { findInstanceOfAgent } from '../../agents/instances'
+import { findInstanceOfAgent } from './instances'
 import { UNCOUNTED_TRIGGERS, type AgentFacts } from '../../engine/agent-input'
 import type { Database } from '../client'
 import { commands, switches, type Agent, type Instance } from '../schema'

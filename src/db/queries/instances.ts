@@ -2,8 +2,8 @@
 import { and, count, desc, eq, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
 import type { Database } from '../client'
-import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Instance } from '../schema'
-import { statusAtSql, type InstanceStatus } from '../../agents/instance-end'
+import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Agent, type Instance } from '../schema'
+import { statusAtSql, type InstanceStatus } from './instance-status'
 import { clock } from '../../clock'
 import { ApiError } from '../../errors'
 import { liveStatus, type LivenessSource } from './liveness'
@@ -35,7 +35,7 @@ export interface InstanceRow {
   /** Saving of the current placement against on-demand, percent. */
   savingsPercent: number | null
   isActive: boolean
-  /** As true now: `terminating` until an interrupted instance's announced end (instance-end.ts). */
+  /** As true now: `terminating` until an interrupted instance's announced end (instance-status.ts). */
   status: InstanceStatus
   /** When it ended or ends (its notice's time while `terminating`); null while active. */
   terminatedAt: number | null
@@ -139,4 +139,24 @@ export async function instanceInScope(
     .limit(1)
   if (!row) throw new ApiError('NOT_FOUND', 'instance not found')
   return row
+}
+
+/** The agent's instance with this EC2 id, or null. */
+export async function findInstanceOfAgent(
+  db: Database,
+  agent: Agent,
+  instanceId: string,
+): Promise<Instance | null> {
+  const [row] = await db
+    .select()
+    .from(instances)
+    .where(
+      and(
+        eq(instances.clientId, agent.clientId),
+        eq(instances.agentId, agent.id),
+        eq(instances.instanceId, instanceId),
+      ),
+    )
+    .limit(1)
+  return row ?? null
 }

@@ -8,7 +8,7 @@ import type { Database } from '../../db/client'
 import type { Agent } from '../../db/schema'
 import { switchMarketAt } from '../../prices/at'
 import { spotPoolOf } from '../../prices/pool-id'
-import { findInstanceOfAgent } from '../../agents/instances'
+import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { SwitchReport, SwitchSide } from './report'
 
 /** The report with every price it lacks (null or not positive) taken from history at `at` (epoch ms). */

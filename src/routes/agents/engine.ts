@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { findInstanceOfAgent } from '../../agents/instances'
+import { findInstanceOfAgent } from '../../db/queries/instances'
 import { chooseTarget, queueSwitch } from '../../flows/switch/command'
 import { toMode } from '../../agents/wire'
 import { database } from '../../db/client'

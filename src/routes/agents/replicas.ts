@@ -5,7 +5,7 @@
 import { and, eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
-import { recordPublicIp } from '../../agents/instances'
+import { recordPublicIp } from '../../flows/instances'
 import { tellAgent, understands } from '../../flows/tell'
 import { fact, flagField, instanceIdField, priceField, timeField } from '../../agents/wire'
 import { database } from '../../db/client'

@@ -16,7 +16,7 @@ import {
   switches,
   usageSegments,
 } from '../../../src/db/schema'
-import { settleEndedInstances } from '../../../src/agents/instance-end'
+import { settleEndedInstances } from '../../../src/flows/instances'
 import { maintainStandby } from '../../../src/flows/failover/standby'
 import { sessionOf } from '../../../src/session/stub'
 import { NOTICE_GRACE_MS } from '../../../src/session/queue'

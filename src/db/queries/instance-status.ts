@@ -3,11 +3,10 @@
  * the control plane promoted its replacement: until then the row says `terminating`, with that time as
  * `terminated_at`, so that no page, API or query calls it terminated while EC2 still runs (and bills) it.
  * A `terminating` row past its time IS terminated: every read takes it so (`statusAt`), and the 5-minute
- * cron writes it (`settleEndedInstances`).
+ * cron writes it (flows/instances.ts, `settleEndedInstances`).
  */
-import { and, eq, lte, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { instances, type INSTANCE_STATUSES } from '../db/schema'
+import { sql } from 'drizzle-orm'
+import { instances, type INSTANCE_STATUSES } from '../schema'
 
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number]
 
@@ -29,14 +28,4 @@ export function statusAt(
 /** `statusAt` in SQL, for filters and orderings. */
 export function statusAtSql(now: number) {
   return sql<InstanceStatus>`(case when ${instances.status} = 'terminating' and ${instances.terminatedAt} <= ${now} then 'terminated' else ${instances.status} end)`
-}
-
-/** Writes `terminated` on every terminating row whose time has come; answers how many. */
-export async function settleEndedInstances(db: Database, now: number): Promise<{ settled: number }> {
-  const rows = await db
-    .update(instances)
-    .set({ status: 'terminated', updatedAt: now })
-    .where(and(eq(instances.status, 'terminating'), lte(instances.terminatedAt, now)))
-    .returning({ id: instances.id })
-  return { settled: rows.length }
 }
