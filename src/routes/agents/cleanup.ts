@@ -1,7 +1,7 @@
 /** POST /api/agents/:agentId/cleanup-report: what the agent's hourly cleanup deleted and what failed. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { timeField } from '../../agents/wire'
+import { timeField } from './wire'
 import { database } from '../../db/client'
 import { cleanupReports } from '../../db/schema'
 import { newId } from '../../ids'

@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
-import { instanceIdField } from '../../agents/wire'
+import { instanceIdField } from './wire'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import type { MoveResult } from '../../session/types'

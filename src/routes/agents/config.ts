@@ -1,6 +1,6 @@
 /** GET /api/agents/:agentId/config and GET .../replica-config: the settings an agent runs with. */
 import { Hono } from 'hono'
-import { configFor } from '../../agents/config'
+import { configFor } from '../../db/queries/agent-config'
 import { database } from '../../db/client'
 import type { AgentRouteEnv } from './context'
 

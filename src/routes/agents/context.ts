@@ -1,6 +1,6 @@
 /** Per-agent routes: the authenticated client's agent named by `:agentId`, loaded once for every route. */
 import { createMiddleware } from 'hono/factory'
-import { findAgent } from '../../agents/lookup'
+import { findAgent } from '../../db/queries/agent'
 import { database } from '../../db/client'
 import type { Agent } from '../../db/schema'
 import type { Env, Vars } from '../../env'

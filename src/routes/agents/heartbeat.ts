@@ -5,8 +5,8 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { findAgent } from '../../agents/lookup'
-import { fact, instanceIdField, toMode } from '../../agents/wire'
+import { findAgent } from '../../db/queries/agent'
+import { fact, instanceIdField, toMode } from './wire'
 import { agentAuth } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'

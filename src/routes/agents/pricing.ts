@@ -1,7 +1,7 @@
 /** POST /api/agents/:agentId/pricing-report: spot prices of every pool of the type, and on-demand. */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { fact, priceField, timeField } from '../../agents/wire'
+import { fact, priceField, timeField } from './wire'
 import { database } from '../../db/client'
 import { runAfterReport } from '../../flows/engine-tick/run'
 import { findInstanceOfAgent } from '../../db/queries/instances'

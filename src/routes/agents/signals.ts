@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { recordRebalance, recordTermination } from '../../agents/events'
-import { fact, instanceIdField, timeField } from '../../agents/wire'
+import { fact, instanceIdField, timeField } from './wire'
 import { database } from '../../db/client'
 import { followFailover } from '../../flows/failover/standby'
 import { ApiError } from '../../errors'

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { instanceIdField } from '../../agents/wire'
+import { instanceIdField } from './wire'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import { SOCKET_HEADERS } from '../../session/socket'

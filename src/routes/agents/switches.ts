@@ -9,7 +9,7 @@ import {
   type SwitchSide,
 } from '../../flows/switch/report'
 import { tellConfirmEnd } from '../../flows/switch/switched-away'
-import { fact, flagField, instanceIdField, modeField, priceField, timeField } from '../../agents/wire'
+import { fact, flagField, instanceIdField, modeField, priceField, timeField } from './wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../flows/ledger/follow'
 import { readJson } from '../../validate'

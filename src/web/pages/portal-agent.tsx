@@ -1,6 +1,6 @@
 /** Client portal: one agent (status, settings and thresholds, standby replica, decisions, disable, delete). */
 import { Hono } from 'hono'
-import { configFor } from '../../agents/config'
+import { configFor } from '../../db/queries/agent-config'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { agentDetail, agentInScope } from '../../db/queries/agents'

@@ -1,6 +1,6 @@
 /** The pure rules behind the agent API: price step function, switch durations, timestamps, replica moves. */
 import { describe, expect, it } from 'vitest'
-import { parseIsoTime, toMode } from '../../../src/agents/wire'
+import { parseIsoTime, toMode } from '../../../src/routes/agents/wire'
 import { downtimeMs, durationMs } from '../../../src/flows/switch/times'
 import { planPriceWrite } from '../../../src/prices/step'
 import { parsePoolId, regionOfAz } from '../../../src/prices/pool-id'

@@ -2,10 +2,10 @@
  * The effective agent config of `GET config` and `register`: the agent's own settings, with the
  * thresholds it left NULL inherited from the engine's parameters.
  */
-import type { Database } from '../db/client'
-import { activeParams } from '../db/queries/engine-params'
-import type { Agent } from '../db/schema'
-import type { AgentConfig } from '../protocol'
+import type { Database } from '../client'
+import { activeParams } from './engine-params'
+import type { Agent } from '../schema'
+import type { AgentConfig } from '../../protocol'
 
 /** Engine thresholds an agent inherits where it has no setting of its own. */
 export interface EngineThresholds {

@@ -4,7 +4,7 @@
  * a number where a string belongs is still a 400.
  */
 import * as z from 'zod'
-import type { MODES } from '../db/schema'
+import type { MODES } from '../../db/schema'
 
 /** A text fact; null, "" and "unknown" all mean "not known". */
 export const fact = z

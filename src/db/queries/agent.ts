@@ -1,8 +1,8 @@
 /** Loading an agent on behalf of an authenticated client: the one place the tenant check lives. */
 import { and, eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { agents, type Agent } from '../db/schema'
-import { ApiError } from '../errors'
+import type { Database } from '../client'
+import { agents, type Agent } from '../schema'
+import { ApiError } from '../../errors'
 
 /**
  * This client's agent, or a 404 exactly like an unknown agent: an agent of another client and (unless
