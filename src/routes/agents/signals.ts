@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import * as z from 'zod'
-import { recordRebalance, recordTermination } from '../../agents/events'
+import { recordRebalance, recordTermination } from '../../flows/signals'
 import { fact, instanceIdField, timeField } from './wire'
 import { database } from '../../db/client'
 import { followFailover } from '../../flows/failover/standby'

@@ -5,7 +5,7 @@
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, instances, type Agent } from '../db/schema'
-import { assessPool } from '../flows/pools'
+import { assessPool } from './pools'
 import { newId } from '../ids'
 import { findInstanceOfAgent } from '../db/queries/instances'
 
