@@ -8,7 +8,7 @@ import { MIN_PRICE_POINTS, traceFromHistory } from '../engine/backtest/history'
 import { runBacktest, type BacktestReport } from '../engine/backtest/report'
 import { backtestRuns } from '../db/schema'
 import type { BacktestInputs, BacktestRun } from '../engine/backtest/stored'
-import { latestOnDemandQuery } from '../prices/on-demand'
+import { latestOnDemandQuery } from '../db/queries/on-demand'
 import { loadHistory } from '../db/queries/engine-history'
 import type { EngineParams } from '../engine/params'
 

@@ -5,7 +5,7 @@ import type { Agent } from '../db/schema'
 import { ApiError } from '../errors'
 import type { ChosenPool } from '../engine/choose-pool'
 import { chooseSafePool } from '../flows/pools'
-import { findPool } from '../prices/choose-pool'
+import { findPool } from '../db/queries/find-pool'
 import { parsePoolId, regionOfAz } from '../prices/pool-id'
 
 export interface PlacementWish {

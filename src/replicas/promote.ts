@@ -12,7 +12,8 @@ import { findInstanceOfAgent } from '../db/queries/instances'
 import { promotionDowntimeMs } from '../flows/switch/times'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
-import { paidPrice, switchMarketAt } from '../prices/at'
+import { switchMarketAt } from '../db/queries/prices-at'
+import { paidPrice } from '../prices/paid'
 
 export interface Promotion {
   replicaId: string

@@ -13,7 +13,7 @@ import { events, instances, notifications, replicas, type Agent, type Replica } 
 import type { Env } from '../env'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
-import { latestOnDemandQuery } from '../prices/on-demand'
+import { latestOnDemandQuery } from '../db/queries/on-demand'
 import { parsePoolId, poolIdOf } from '../prices/pool-id'
 import { endingStatus } from '../db/queries/instance-status'
 import { findInstanceOfAgent } from '../db/queries/instances'

@@ -7,7 +7,7 @@ import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../schema'
 import { liveDays } from './live-days'
-import { latestOnDemandQuery } from '../../prices/on-demand'
+import { latestOnDemandQuery } from './on-demand'
 import { poolsWithPricesQuery, savingsPercent } from './prices'
 
 const DAY = 24 * 3600_000

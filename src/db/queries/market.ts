@@ -7,7 +7,7 @@ import { and, asc, eq, gte, inArray, like, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { events, instances, pools, replicas, spotPrices } from '../schema'
 import type { PricePoint } from '../../ledger/series'
-import { latestOnDemandQuery } from '../../prices/on-demand'
+import { latestOnDemandQuery } from './on-demand'
 import { rebalancesFollowed, trend, volatility } from '../../engine/stats'
 import type { Market, PoolQuote } from '../../engine/types'
 

@@ -7,7 +7,7 @@ import type { Agent, Instance } from '../../db/schema'
 import type { Env } from '../../env'
 import { ApiError } from '../../errors'
 import { chooseSafePool } from '../pools'
-import { findPool } from '../../prices/choose-pool'
+import { findPool } from '../../db/queries/find-pool'
 import type { EnqueueResult } from '../../session/types'
 import { tellAgent } from '../tell'
 

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../../db/client'
 import type { Agent } from '../../db/schema'
-import { switchMarketAt } from '../../prices/at'
+import { switchMarketAt } from '../../db/queries/prices-at'
 import { spotPoolOf } from '../../prices/pool-id'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { SwitchReport, SwitchSide } from './report'

@@ -18,7 +18,7 @@ import {
   type Switch,
 } from '../../db/schema'
 import { newId } from '../../ids'
-import { paidPrice } from '../../prices/at'
+import { paidPrice } from '../../prices/paid'
 import { poolIdOf } from '../../prices/pool-id'
 import { MAX_NOTICE_MS } from '../../replicas/notice'
 import { endingStatus } from '../../db/queries/instance-status'

@@ -2,7 +2,8 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { ondemandPrices, spotPrices, switches } from '../../../src/db/schema'
-import { onDemandPriceAt, paidPrice, switchMarketAt } from '../../../src/prices/at'
+import { onDemandPriceAt, switchMarketAt } from '../../../src/db/queries/prices-at'
+import { paidPrice } from '../../../src/prices/paid'
 import { agentOn, freshType } from '../engine/market'
 import { ADMIN, call, db } from './helpers'
 

@@ -5,9 +5,9 @@
  * promotion (the control plane's own record) entirely.
  */
 import { and, asc, desc, eq, gt, gte, lte } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { ondemandPrices, spotPrices } from '../db/schema'
-import { SPOT_CARRY_CAP_MS } from '../ledger/cost'
+import type { Database } from '../client'
+import { ondemandPrices, spotPrices } from '../schema'
+import { SPOT_CARRY_CAP_MS } from '../../ledger/cost'
 
 /** The pool's spot price at `at` (epoch ms), USD/h; null when no change point within the carry cap. */
 export async function spotPriceAt(db: Database, poolId: string, at: number): Promise<number | null> {
@@ -78,15 +78,4 @@ export async function switchMarketAt(db: Database, q: SwitchMarketQuery, at: num
     spotAt(q.newPoolId),
   ])
   return { onDemand, oldSpot, newSpot }
-}
-
-/** What a placement paid per hour: its pool's spot price on spot, on-demand otherwise (null: unknown mode). */
-export function paidPrice(
-  mode: string | null | undefined,
-  spot: number | null,
-  onDemand: number | null,
-): number | null {
-  if (mode === 'spot') return spot
-  if (mode === 'ondemand') return onDemand
-  return null
 }

@@ -8,8 +8,8 @@ import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
 import { ondemandPrices, pools, spotPrices } from '../db/schema'
-import { latestOnDemandQuery } from './on-demand'
-import { planPriceWrite } from './step'
+import { latestOnDemandQuery } from '../db/queries/on-demand'
+import { planPriceWrite } from '../prices/step'
 
 export interface ReportedPool {
   poolId: string

@@ -1,7 +1,7 @@
-/** Looking up a known pool (the choice of a pool is the engine's: src/engine/choose-pool.ts, flows/pools.ts). */
+/** Looking up a known pool by id (choosing one is the engine's: engine/choose-pool.ts, flows/pools.ts). */
 import { eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { pools } from '../db/schema'
+import type { Database } from '../client'
+import { pools } from '../schema'
 
 /** A known pool of this type and region (for a pool the client chose), or null. */
 export async function findPool(db: Database, poolId: string) {
