@@ -8,7 +8,7 @@
  */
 import { eq } from 'drizzle-orm'
 import { settleEndedInstances } from './flows/instances'
-import { snapshotClients } from './clients/daily-snapshot'
+import { snapshotClients } from './flows/clients'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
 import type { Env } from './env'

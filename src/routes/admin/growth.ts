@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import * as z from 'zod'
 import { operatorAuth } from '../../auth/middleware'
-import { clientGrowth } from '../../clients/daily-snapshot'
+import { clientGrowth } from '../../db/queries/client-growth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'

@@ -1,6 +1,6 @@
 /** Admin pages over the whole fleet: overview, clients, all agents, all instances. */
 import { Hono } from 'hono'
-import { clientGrowth } from '../../clients/daily-snapshot'
+import { clientGrowth } from '../../db/queries/client-growth'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { readQuery } from '../../validate'

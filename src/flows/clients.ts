@@ -4,17 +4,11 @@
  * read back from these rows alone: history is never reconstructed from today's tables.
  * Writes: `client_daily`.
  */
-import { and, asc, count, countDistinct, gte, inArray, lte, ne } from 'drizzle-orm'
+import { and, count, countDistinct, gte, inArray, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, clientDaily, clients } from '../db/schema'
-import { DAY_MS, dayStart, utcDay } from '../ledger/rollup'
-
-export interface GrowthPoint {
-  date: string
-  total: number
-  new: number
-  active: number
-}
+import type { GrowthPoint } from '../db/queries/client-growth'
+import { dayStart, utcDay } from '../ledger/rollup'
 
 /** Upserts today's snapshot: clients not deleted, of them created today, and with an agent heartbeat today. */
 export async function snapshotClients(db: Database, now: number): Promise<GrowthPoint> {
@@ -39,16 +33,4 @@ export async function snapshotClients(db: Database, now: number): Promise<Growth
     .values({ day: date, ...row, computedAt: now })
     .onConflictDoUpdate({ target: clientDaily.day, set: { ...row, computedAt: now } })
   return { date, total: row.total, new: row.newClients, active: row.active }
-}
-
-/** The snapshots of the last `days` UTC days (today included), oldest first; days without one are absent. */
-export async function clientGrowth(db: Database, days: number, now: number): Promise<GrowthPoint[]> {
-  const today = utcDay(now)
-  const first = utcDay(dayStart(today) - (days - 1) * DAY_MS)
-  const rows = await db
-    .select()
-    .from(clientDaily)
-    .where(and(gte(clientDaily.day, first), lte(clientDaily.day, today)))
-    .orderBy(asc(clientDaily.day))
-  return rows.map((r) => ({ date: r.day, total: r.total, new: r.newClients, active: r.active }))
 }
