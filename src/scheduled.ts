@@ -17,36 +17,24 @@ import { log } from './log'
 import { runEngine } from './flows/engine-tick/fan-out'
 import { dispatchWebhooks } from './flows/webhooks/dispatch'
 import { clock } from './clock'
+import { CRON_JOBS, type CronJob } from './cron'
 
-export const CRON_ENGINE = '*/5 * * * *'
-export const CRON_HOURLY = '0 * * * *'
-
-type Job = { name: string; run: (env: Env, db: Database, now: number) => Promise<unknown> }
-
-const JOBS: Record<string, Job[]> = {
-  [CRON_ENGINE]: [
-    { name: 'engine', run: (env, db, now) => runEngine(env, db, now) },
-    { name: 'webhooks', run: (_env, db, now) => dispatchWebhooks(db, now) },
-    { name: 'instances', run: (_env, db, now) => settleEndedInstances(db, now) },
-  ],
-  [CRON_HOURLY]: [
-    { name: 'ledger', run: (_env, db, now) => rollUpSavings(db, now) },
-    { name: 'client-growth', run: (_env, db, now) => snapshotClients(db, now) },
-  ],
-}
-
-/** How long after its last start a job counts as late: two missed runs of its cron (ms). */
-export function staleAfterMs(job: string): number {
-  return JOBS[CRON_HOURLY]!.some((j) => j.name === job) ? 2 * 3600_000 : 15 * 60_000
+const RUN: Record<CronJob, (env: Env, db: Database, now: number) => Promise<unknown>> = {
+  engine: (env, db, now) => runEngine(env, db, now),
+  webhooks: (_env, db, now) => dispatchWebhooks(db, now),
+  instances: (_env, db, now) => settleEndedInstances(db, now),
+  ledger: (_env, db, now) => rollUpSavings(db, now),
+  'client-growth': (_env, db, now) => snapshotClients(db, now),
 }
 
 /** Runs the jobs of a cron expression at `now`; a failing job is recorded and does not stop the others. */
 export async function runScheduled(cron: string, env: Env, now: number): Promise<void> {
   const db = database(env.DB)
-  for (const job of JOBS[cron] ?? []) {
+  const names: readonly CronJob[] = CRON_JOBS[cron as keyof typeof CRON_JOBS] ?? []
+  for (const name of names) {
     await db
       .insert(cronRuns)
-      .values({ job: job.name, startedAt: now, finishedAt: null, ok: null, detail: null })
+      .values({ job: name, startedAt: now, finishedAt: null, ok: null, detail: null })
       .onConflictDoUpdate({
         target: cronRuns.job,
         set: { startedAt: now, finishedAt: null, ok: null, detail: null },
@@ -54,12 +42,12 @@ export async function runScheduled(cron: string, env: Env, now: number): Promise
     let ok = true
     let detail: string
     try {
-      detail = JSON.stringify(await job.run(env, db, now))
+      detail = JSON.stringify(await RUN[name](env, db, now))
     } catch (err) {
       ok = false
       detail = (err as Error).message
-      log.error({ job: job.name, message: detail })
+      log.error({ job: name, message: detail })
     }
-    await db.update(cronRuns).set({ finishedAt: clock.now(), ok, detail }).where(eq(cronRuns.job, job.name))
+    await db.update(cronRuns).set({ finishedAt: clock.now(), ok, detail }).where(eq(cronRuns.job, name))
   }
 }

@@ -2,7 +2,7 @@
 import { count, desc, ne, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { agents, cronRuns, engineParams } from '../schema'
-import { staleAfterMs } from '../../scheduled'
+import { staleAfterMs } from '../../cron'
 import { clock } from '../../clock'
 
 export async function systemHealth(db: Database, d1: D1Database, now: number) {

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { parseEventsFile, parsePriceFile, traceFromPrices } from '../../../src/engine/backtest/files'
-import { CRON_ENGINE, runScheduled } from '../../../src/scheduled'
+import { CRON_ENGINE } from '../../../src/cron'
+import { runScheduled } from '../../../src/scheduled'
 import { ADMIN, call } from '../agent-api/helpers'
 import { agentOn, decisionsOf, freshType, reportPrices, setAgent, switchCommands } from './market'
 
@@ -76,13 +77,24 @@ describe('engine parameter versions', () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
     await reportPrices(a, type, { a: 0.012, b: 0.013, c: 0.014 }, 'spot')
-    await call('POST', `/api/agents/${a.agentId}/termination-imminent`, { instance_id: a.instanceId }, a.client.auth)
+    await call(
+      'POST',
+      `/api/agents/${a.agentId}/termination-imminent`,
+      { instance_id: a.instanceId },
+      a.client.auth,
+    )
     const q = `instance_type=${type}&region=us-east-1&days=1`
     expect((await call('GET', `/api/admin/engine/history/prices.txt?${q}`)).status).toBe(401)
     const prices = await call('GET', `/api/admin/engine/history/prices.txt?${q}`, undefined, ADMIN)
     const rows = parsePriceFile(prices.text)
-    expect(rows.map((r) => [r.az, r.price])).toEqual([['us-east-1a', 0.012], ['us-east-1b', 0.013], ['us-east-1c', 0.014]])
-    const signals = parseEventsFile((await call('GET', `/api/admin/engine/history/events.tsv?${q}`, undefined, ADMIN)).text)
+    expect(rows.map((r) => [r.az, r.price])).toEqual([
+      ['us-east-1a', 0.012],
+      ['us-east-1b', 0.013],
+      ['us-east-1c', 0.014],
+    ])
+    const signals = parseEventsFile(
+      (await call('GET', `/api/admin/engine/history/events.tsv?${q}`, undefined, ADMIN)).text,
+    )
     expect(signals.map((e) => [e.kind, e.az])).toEqual([['interruption', 'us-east-1a']])
     expect(traceFromPrices(rows, 0.0416, signals).pools).toHaveLength(3)
   })

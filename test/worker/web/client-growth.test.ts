@@ -6,7 +6,8 @@ import { snapshotClients } from '../../../src/flows/clients'
 import { agents, clientDaily, clients } from '../../../src/db/schema'
 import { newId } from '../../../src/ids'
 import { DAY_MS, utcDay } from '../../../src/ledger/rollup'
-import { CRON_HOURLY, runScheduled } from '../../../src/scheduled'
+import { CRON_HOURLY } from '../../../src/cron'
+import { runScheduled } from '../../../src/scheduled'
 import { ADMIN, db, get, seedClient, seedUser } from './seed'
 
 async function seedAgent(clientId: string, lastHeartbeatAt: number) {
