@@ -1,6 +1,6 @@
 /**
  * The benchmark's own control plane: a test worker (test/support/worker.ts) with `D1_METER=on`, so
- * the Worker counts D1's `meta.rows_written` (src/debug/d1-meter.ts; read through
+ * the Worker counts D1's `meta.rows_written` (src/db/d1-meter.ts; read through
  * GET /__debug/d1-rows-written). That is wrangler dev started through wrangler's API with no file
  * watcher and no inspector, on a frozen bundle of the tree taken at start: with the CLI's inspector,
  * wrangler relays every devtools Network event of every subrequest (D1 queries, Durable Object calls)

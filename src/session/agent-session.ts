@@ -5,7 +5,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
-import { meteredD1 } from '../debug/d1-meter'
+import { meteredD1 } from '../db/d1-meter'
 import { tickAgent } from '../flows/engine-tick/run'
 import type { Env } from '../env'
 import { newId } from '../ids'

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { database } from '../../../src/db/client'
 import { notifications } from '../../../src/db/schema'
-import { meteredD1, readMeter, resetMeter } from '../../../src/debug/d1-meter'
+import { meteredD1, readMeter, resetMeter } from '../../../src/db/d1-meter'
 import { newId } from '../../../src/ids'
 
 describe('the D1 meter', () => {

@@ -7,9 +7,9 @@
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { operatorAuth } from '../auth/middleware'
-import type { AppEnv, Env } from '../env'
-import { ApiError } from '../errors'
+import { operatorAuth } from '../../auth/middleware'
+import type { AppEnv, Env } from '../../env'
+import { ApiError } from '../../errors'
 
 /** One client's rows, each query bound to the client id. */
 const CLIENT_ROWS = {

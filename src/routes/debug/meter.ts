@@ -4,10 +4,10 @@
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { operatorAuth } from '../auth/middleware'
-import type { AppEnv } from '../env'
-import { ApiError } from '../errors'
-import { isMeterOn, meteredD1, readMeter, resetMeter } from './d1-meter'
+import { operatorAuth } from '../../auth/middleware'
+import type { AppEnv } from '../../env'
+import { ApiError } from '../../errors'
+import { isMeterOn, meteredD1, readMeter, resetMeter } from '../../db/d1-meter'
 
 /** Swaps in the metered D1 binding for the rest of the request (a no-op unless the meter is on). */
 export const meterD1 = createMiddleware<AppEnv>(async (c, next) => {
