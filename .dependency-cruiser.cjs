@@ -15,9 +15,9 @@ module.exports = {
     {
       name: 'pure-engine-ledger',
       comment:
-        'engine/ and ledger/ decide and account from values passed in; their I/O lives in flows/ or db/.',
+        'engine/, ledger/ (and prices/ helpers) work on values passed in; their I/O lives in flows/ or db/.',
       severity: 'error',
-      from: { path: '^src/(engine|ledger)/' },
+      from: { path: '^src/(engine|ledger|prices)/' },
       to: { path: '^src/(db|flows|session|routes|web)/' },
     },
     {
