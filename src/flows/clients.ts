@@ -1,7 +1,7 @@
 /**
- * The client growth snapshot: the hourly cron upserts today's row, so a day has a
- * row only if the job ran on it, and re-running within the day just refreshes the same row. Growth is
- * read back from these rows alone: history is never reconstructed from today's tables.
+ * The client growth snapshot: the hourly cron upserts today's row, so a day has a row only if the job
+ * ran on it, and re-running within the day just refreshes the same row. Growth is read back from these
+ * rows alone (db/queries/client-growth.ts): history is never reconstructed from today's tables.
  * Writes: `client_daily`.
  */
 import { and, count, countDistinct, gte, inArray, ne } from 'drizzle-orm'
