@@ -4,8 +4,8 @@
  * end) and the workload's instance, which survives, is told to confirm the end through EC2
  * (`terminate_instance`: it finds the instance gone, or ends it). Its completion ends the row (its
  * failure is notified: the row stays `terminating`, EC2 may still run the instance). The old
- * agent's own confirmation, when it outlives the call, ends it first; either way, once. Before this, the
- * end hung on a report queued by a host that was ending (soak seed 1, 24 h: D1 kept it `active`).
+ * agent's own confirmation, when it outlives the call, ends it first; either way, once: a report queued
+ * by a host that is ending may never leave it.
  * Writes `instances`.
  */
 import { and, eq, isNull, or } from 'drizzle-orm'
