@@ -10,49 +10,21 @@ import type { Database } from '../db/client'
 import { agents, notifications, replicas } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
+import { logError } from '../log'
+import { endedCommand, type EndedCommand } from '../session/ended'
 import type { QueuedCommand } from '../session/queue'
 import { tellReplicaTermination } from './commands'
 
-/** A `terminate_replica` command that ended without success, as its follow-up needs it. */
-export interface UnfinishedTermination {
-  commandId: string
-  status: 'failed' | 'expired'
-  message: string | null
-  /** Server epoch ms. */
-  finishedAt: number
-  /** The instance it was reserved for and the one that claimed it (null: none). */
-  instanceId: string | null
-  claimedBy: string | null
-  replicaId: string
-}
+/** A `terminate_replica` command that ended without success, with the replica it was for. */
+export type UnfinishedTermination = EndedCommand & { status: 'failed' | 'expired'; replicaId: string }
 
 /** The command, when it is a `terminate_replica` that ended failed or expired; else null. */
 export function unfinishedTermination(c: QueuedCommand): UnfinishedTermination | null {
-  if (c.commandType !== 'terminate_replica' || c.finishedAt === null) return null
   const replicaId = c.payload?.replica_id
-  if (typeof replicaId !== 'string') return null
-  switch (c.status) {
-    case 'failed':
-    case 'expired':
-      return {
-        commandId: c.id,
-        status: c.status,
-        message: c.message,
-        finishedAt: c.finishedAt,
-        instanceId: c.instanceId,
-        claimedBy: c.claimedBy,
-        replicaId,
-      }
-    case 'completed':
-    case 'cancelled':
-    case 'queued':
-    case 'delivered':
-    case 'acked':
-    case 'running':
-      return null
-    default:
-      return c.status satisfies never
-  }
+  if (c.commandType !== 'terminate_replica' || typeof replicaId !== 'string') return null
+  const ended = endedCommand(c)
+  if (ended?.status !== 'failed' && ended?.status !== 'expired') return null
+  return { ...ended, status: ended.status, replicaId }
 }
 
 /** Hands the termination to the workload's instance, or notifies; errors are logged. */
@@ -65,15 +37,7 @@ export async function followReplicaTermination(
   try {
     await follow(env, db, ref, ended)
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        job: 'replica-termination-outcome',
-        agent_id: ref.agentId,
-        command_id: ended.commandId,
-        message: (err as Error).message,
-      }),
-    )
+    logError('replica-termination-outcome', err, { agent_id: ref.agentId, command_id: ended.commandId })
   }
 }
 
