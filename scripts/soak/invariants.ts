@@ -56,14 +56,14 @@ function checkWorkload(f: Facts, workload: string): string[] {
   checkPrimary(f, workload, agent, running)
   const orphans: string[] = []
   for (const i of running.filter((r) => f.settled(r.launchTime))) {
-    const isPrimaryOrReplica = agent.instanceId === i.instanceId || f.liveReplicaIds.has(i.instanceId)
+    const isPrimaryOrReplica = agent.instanceId === i.instanceId || f.runningReplicaIds.has(i.instanceId)
     if (!isPrimaryOrReplica && !f.activeInD1.has(i.instanceId))
       f.diverge(
         'b',
         workload,
         i.instanceId,
         describe(i),
-        `no agent, active instance or live replica is ${i.instanceId}`,
+        `no agent, active instance or running replica is ${i.instanceId}`,
       )
     // An old instance kept on purpose (auto-terminate off, or a wait of 0: "keep it") is no orphan.
     const kept =
@@ -77,7 +77,7 @@ function checkWorkload(f: Facts, workload: string): string[] {
 function checkPrimary(f: Facts, workload: string, agent: D1Agent, running: Ec2Instance[]): void {
   const candidates = running.filter(
     (i) =>
-      !f.liveReplicaIds.has(i.instanceId) &&
+      !f.runningReplicaIds.has(i.instanceId) &&
       (f.knownToD1.has(i.instanceId) || agent.instanceId === i.instanceId || f.settled(i.launchTime)),
   )
   const replicas = f.liveReplicas

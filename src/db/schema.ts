@@ -29,7 +29,15 @@ export const COMMAND_STATUSES = [
   'expired',
   'cancelled',
 ] as const
-export const REPLICA_STATUSES = ['launching', 'syncing', 'ready', 'promoted', 'failed', 'terminated'] as const
+export const REPLICA_STATUSES = [
+  'launching',
+  'syncing',
+  'ready',
+  'promoted',
+  'failed',
+  'terminating',
+  'terminated',
+] as const
 export const REPLICA_TYPES = ['manual', 'emergency'] as const
 export const EVENT_KINDS = ['termination_notice', 'rebalance', 'scheduled_event', 'termination'] as const
 export const SEGMENT_ROLES = ['primary', 'replica', 'overlap'] as const

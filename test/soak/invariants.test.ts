@@ -285,6 +285,23 @@ describe('the soak checker', () => {
     ])
   })
 
+  it('takes a replica being terminated as running (no orphan, no untracked instance) until EC2 ended it, then wants its end confirmed', () => {
+    const { ec2, d1, log } = healthy()
+    ec2.instances.push(ec2Instance('i-5', { launchTime: NOW - HOUR, replicaTag: 'rep-1' }))
+    d1.replicas = [d1Replica('rep-1', 'i-5', 'terminating')]
+    expect(checkInvariants(ec2, d1, log)).toEqual({ divergences: [], orphans: [] })
+    ec2.instances[1] = ec2Instance('i-5', {
+      launchTime: NOW - HOUR,
+      state: 'terminated',
+      stateSince: NOW - MINUTE,
+    })
+    expect(checkInvariants(ec2, d1, log).divergences).toEqual([])
+    ec2.instances[1]!.stateSince = NOW - 20 * MINUTE
+    expect(checkInvariants(ec2, d1, log).divergences.map((d) => [d.invariant, d.subject, d.d1])).toEqual([
+      ['d', 'replica:rep-1', 'replica rep-1 terminating, end never confirmed'],
+    ])
+  })
+
   it('finds two launches for one command, never the repeat of one launch', () => {
     const { ec2, d1, log } = healthy()
     ec2.instances.push(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { instanceEndOutcome } from '../../../src/agents/switched-away'
 import { endedPromotion } from '../../../src/replicas/promotion-outcome'
-import { unfinishedTermination } from '../../../src/replicas/termination-outcome'
+import { endedTermination } from '../../../src/replicas/termination-outcome'
 import { endedCommand } from '../../../src/session/ended'
 import { createCommand, type QueuedCommand } from '../../../src/session/queue'
 import type { NewCommand } from '../../../src/session/types'
@@ -49,8 +49,11 @@ describe("an ended command's summary", () => {
 
   it('is what each follow-up reads, each for its own command type', () => {
     const termination = command({}, { status: 'expired', ...finished })
-    expect(unfinishedTermination(termination)).toMatchObject({ status: 'expired', replicaId: 'rep-1' })
-    expect(unfinishedTermination(command({}, { status: 'completed', ...finished }))).toBeNull()
+    expect(endedTermination(termination)).toMatchObject({ status: 'expired', replicaId: 'rep-1' })
+    expect(endedTermination(command({}, { status: 'completed', ...finished }))).toMatchObject({
+      status: 'completed',
+    })
+    expect(endedTermination(command({}))).toBeNull()
     expect(endedPromotion(termination)).toBeNull()
     expect(instanceEndOutcome(termination)).toBeNull()
 
