@@ -34,6 +34,8 @@ export interface Facts {
   /** Instances of replicas D1 says EC2 runs: live ones, and those being terminated (`terminating`). */
   runningReplicaIds: Set<string>
   activeInD1: Set<string>
+  /** Instances D1 says EC2 ends at an announced time still ahead (an interrupted one): they run until then. */
+  endingInD1: Set<string>
   /** Instances D1 has any record of. */
   knownToD1: Set<string>
   ec2ById: Map<string, Ec2Instance>
@@ -64,6 +66,11 @@ export function factsOf(ec2: Ec2Snapshot, d1: D1Snapshot, log: SoakLog): Facts {
     liveReplicaIds,
     runningReplicaIds,
     activeInD1: new Set(d1.instances.filter((i) => i.status === 'active').map((i) => i.instanceId)),
+    endingInD1: new Set(
+      d1.instances
+        .filter((i) => i.status === 'terminating' && i.terminatedAt !== null && i.terminatedAt > at)
+        .map((i) => i.instanceId),
+    ),
     knownToD1: new Set([...d1.instances.map((i) => i.instanceId), ...runningReplicaIds]),
     ec2ById: new Map(ec2.instances.map((i) => [i.instanceId, i])),
     settled: (when) => heardAt(log, when) + GRACE_MS <= at,

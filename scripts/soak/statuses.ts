@@ -75,7 +75,7 @@ export function checkStatuses(f: Facts): void {
 }
 
 /** D1's status as true at `at`: a `terminating` row past its announced end says terminated. */
-function statusAt(row: D1Instance, at: number): D1Instance['status'] {
+export function statusAt(row: D1Instance, at: number): D1Instance['status'] {
   return row.status === 'terminating' && row.terminatedAt !== null && row.terminatedAt <= at
     ? 'terminated'
     : row.status
