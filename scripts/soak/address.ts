@@ -11,20 +11,17 @@ import { statusAt } from './statuses'
 import type { Facts } from './facts'
 import type { D1Agent, Ec2Instance } from './snapshot'
 
-/** Where D1 says the workload's address is at `f.at`: an instance id, or null for no instance. */
+/**
+ * Where D1 says the workload's address is at `f.at`: an instance id, null for no instance (several
+ * non-primary rows naming it are listed, `i-a or i-b`: D1 does not know, which no holder matches).
+ */
 export function addressHolderInD1(f: Facts, agent: D1Agent, address: string): string | null {
-  const naming = f.d1.instances.filter(
-    (r) => r.agentId === agent.id && r.publicIp === address && statusAt(r, f.at) !== 'terminated',
-  )
-  if (naming.some((r) => r.instanceId === agent.instanceId)) return agent.instanceId
-  return naming.length === 1
-    ? naming[0]!.instanceId
-    : naming.length === 0
-      ? null
-      : naming
-          .map((r) => r.instanceId)
-          .sort()
-          .join('|')
+  const naming = f.d1.instances
+    .filter((r) => r.agentId === agent.id && r.publicIp === address && statusAt(r, f.at) !== 'terminated')
+    .map((r) => r.instanceId)
+    .sort()
+  if (agent.instanceId && naming.includes(agent.instanceId)) return agent.instanceId
+  return naming.length === 0 ? null : naming.join(' or ')
 }
 
 /** (a), once D1 names the workload's one running primary: EC2's association is D1's record of it. */

@@ -1,10 +1,11 @@
 /**
  * Usage segments derived from the recorded facts, at their server times. Owns writes to `usage_segments`.
  * What runs: the agent's current instance (primary), its other live instances (overlap: an old instance
- * between a switch and its confirmed termination) and its launched live replicas (replica, from
- * `launched_at`, until its recorded end: a `terminating` one still runs). `syncSegments` closes the open segments that no longer run (at the instance's or
- * replica's recorded end) and opens the missing ones (at the switch or launch that started them), so
- * calling it after each event, and from cron for anything missed, gives the same ledger.
+ * between a switch and its confirmed termination) and its launched replicas that EC2 runs (replica,
+ * from `launched_at`; a `terminating` one until its end is known). `syncSegments` closes the open
+ * segments that no longer run (at the instance's or replica's recorded end) and opens the missing ones
+ * (at the switch or launch that started them), so calling it after each event, and from cron for
+ * anything missed, gives the same ledger.
  */
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'

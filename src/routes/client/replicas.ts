@@ -130,14 +130,18 @@ clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
  * cannot terminate it is refused: it stays tracked, as EC2 runs and bills it.
  */
 async function endByClient(c: Context<AppEnv>, db: Database, agent: Agent, replica: Replica, now: number) {
-  const inEc2 = c.req.query('terminated_in_ec2') === '1'
-  const ending = isActiveReplica(replica.status) || replica.status === 'terminating'
-  if (replica.instanceId && ending && inEc2) {
+  const canTerminate = understands(agent, 'terminate_replica')
+  const runs = !!replica.instanceId && (isActiveReplica(replica.status) || replica.status === 'terminating')
+  if (
+    runs &&
+    (!canTerminate || replica.status === 'terminating') &&
+    c.req.query('terminated_in_ec2') === '1'
+  ) {
     const facts = { errorMessage: `${replica.instanceId} terminated in EC2 by the client` }
     await statusUpdate(db, replica, 'terminated', facts, now)
     return { status: 'terminated' as const, commandId: null, changed: true }
   }
-  if (replica.instanceId && ending && !understands(agent, 'terminate_replica')) {
+  if (runs && !canTerminate) {
     throw new ApiError(
       'CONFLICT',
       `agent ${agent.agentVersion ?? 'unknown'} cannot terminate an instance: terminate ${replica.instanceId} ` +
