@@ -87,6 +87,10 @@ export async function registerAgent(
     mode: sql`case when excluded.mode = 'unknown' then ${instances.mode} else excluded.mode end`,
     poolId: sql`case when excluded.mode = 'unknown' then ${instances.poolId} else excluded.pool_id end`,
     privateIp: sql`coalesce(excluded.private_ip, ${instances.privateIp})`,
+    // An instance EC2 is ending (an interruption nothing replaced) runs until then: an agent restarted
+    // on it changes nothing of that.
+    status: sql`case when ${instances.status} = 'terminating' then 'terminating' else 'active' end`,
+    terminatedAt: sql`case when ${instances.status} = 'terminating' then ${instances.terminatedAt} else null end`,
   }
   const [, , [agent]] = await db.batch([
     db
