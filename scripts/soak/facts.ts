@@ -30,7 +30,6 @@ export interface Facts {
   agentOf: Map<string, D1Agent>
   workloadOfAgent: Map<string, string>
   liveReplicas: D1Replica[]
-  liveReplicaIds: Set<string>
   /** Instances of replicas D1 says EC2 runs: live ones, and those being terminated (`terminating`). */
   runningReplicaIds: Set<string>
   activeInD1: Set<string>
@@ -48,7 +47,6 @@ export interface Facts {
 export function factsOf(ec2: Ec2Snapshot, d1: D1Snapshot, log: SoakLog): Facts {
   const at = ec2.at
   const liveReplicas = d1.replicas.filter((r) => LIVE_REPLICA.has(r.status))
-  const liveReplicaIds = new Set(liveReplicas.flatMap((r) => (r.instanceId ? [r.instanceId] : [])))
   const runningReplicaIds = new Set(
     d1.replicas.flatMap((r) =>
       r.instanceId && (LIVE_REPLICA.has(r.status) || r.status === 'terminating') ? [r.instanceId] : [],
@@ -63,7 +61,6 @@ export function factsOf(ec2: Ec2Snapshot, d1: D1Snapshot, log: SoakLog): Facts {
     agentOf: new Map(d1.agents.filter((a) => a.status !== 'deleted').map((a) => [a.logicalAgentId, a])),
     workloadOfAgent: new Map(d1.agents.map((a) => [a.id, a.logicalAgentId])),
     liveReplicas,
-    liveReplicaIds,
     runningReplicaIds,
     activeInD1: new Set(d1.instances.filter((i) => i.status === 'active').map((i) => i.instanceId)),
     endingInD1: new Set(
