@@ -15,6 +15,8 @@ import type { Env } from '../env'
 import { newId } from '../ids'
 import { followAgent } from '../ledger/follow'
 import { PRIORITY } from '../protocol'
+import { logError } from '../log'
+import { endedCommand } from '../session/ended'
 import type { QueuedCommand } from '../session/queue'
 import { tellAgent, understands } from './tell'
 
@@ -69,21 +71,14 @@ export interface InstanceEndOutcome {
 
 export function instanceEndOutcome(c: QueuedCommand): InstanceEndOutcome | null {
   const target = c.payload?.target_instance_id
-  if (c.commandType !== 'terminate_instance' || c.finishedAt === null || typeof target !== 'string')
-    return null
-  switch (c.status) {
-    case 'completed':
-    case 'failed':
-    case 'expired':
-      return { instanceId: target, at: c.finishedAt, ended: c.status === 'completed', message: c.message }
-    case 'cancelled':
-    case 'queued':
-    case 'delivered':
-    case 'acked':
-    case 'running':
-      return null
-    default:
-      return c.status satisfies never
+  const ended = c.commandType === 'terminate_instance' ? endedCommand(c) : null
+  // Cancelled: the agent was deleted, nothing to record.
+  if (!ended || ended.status === 'cancelled' || typeof target !== 'string') return null
+  return {
+    instanceId: target,
+    at: ended.finishedAt,
+    ended: ended.status === 'completed',
+    message: ended.message,
   }
 }
 
@@ -128,14 +123,6 @@ export async function followInstanceEnd(
       createdAt: outcome.at,
     })
   } catch (err) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        job: 'instance-end',
-        agent_id: owner.agentId,
-        instance_id: outcome.instanceId,
-        message: (err as Error).message,
-      }),
-    )
+    logError('instance-end', err, { agent_id: owner.agentId, instance_id: outcome.instanceId })
   }
 }
