@@ -1,6 +1,6 @@
 /**
  * D1 as stored (not what an API shows), for the checker: the rows come from the Worker itself through
- * its soak-only route (`SOAK_READS=on`, src/debug/soak-rows.ts), one batch in tens of ms. Reading the
+ * its soak-only route (`SOAK_READS=on`, src/routes/debug/soak-rows.ts), one batch in tens of ms. Reading the
  * SQLite file from a second runtime instead (`wrangler d1 execute`, 1-4 s a call, or a Miniflare of our
  * own) takes locks the Worker's writes then fail on (SQLITE_BUSY). `corrupt` writes from outside on
  * purpose, once, for --inject-divergence.

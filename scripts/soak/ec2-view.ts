@@ -52,7 +52,13 @@ export function ec2Snapshot(region: SimRegion, options: Ec2ViewOptions): Ec2Snap
     })
   }
   const addressesAdrift = [...holder].filter(([, instanceId]) => !instanceId).map(([workload]) => workload)
-  return { at, instances, addressesAdrift, onDemandPrice: region.onDemandPrice }
+  const addressIps = Object.fromEntries(
+    [...options.addresses].flatMap(([workload, id]) => {
+      const ip = ec2.state.addresses.get(id)?.publicIp
+      return ip ? [[workload, ip]] : []
+    }),
+  )
+  return { at, instances, addressesAdrift, addressIps, onDemandPrice: region.onDemandPrice }
 }
 
 /**

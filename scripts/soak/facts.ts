@@ -30,8 +30,11 @@ export interface Facts {
   agentOf: Map<string, D1Agent>
   workloadOfAgent: Map<string, string>
   liveReplicas: D1Replica[]
-  liveReplicaIds: Set<string>
+  /** Instances of replicas D1 says EC2 runs: live ones, and those being terminated (`terminating`). */
+  runningReplicaIds: Set<string>
   activeInD1: Set<string>
+  /** Instances D1 says EC2 ends at an announced time still ahead (an interrupted one): they run until then. */
+  endingInD1: Set<string>
   /** Instances D1 has any record of. */
   knownToD1: Set<string>
   ec2ById: Map<string, Ec2Instance>
@@ -44,7 +47,11 @@ export interface Facts {
 export function factsOf(ec2: Ec2Snapshot, d1: D1Snapshot, log: SoakLog): Facts {
   const at = ec2.at
   const liveReplicas = d1.replicas.filter((r) => LIVE_REPLICA.has(r.status))
-  const liveReplicaIds = new Set(liveReplicas.flatMap((r) => (r.instanceId ? [r.instanceId] : [])))
+  const runningReplicaIds = new Set(
+    d1.replicas.flatMap((r) =>
+      r.instanceId && (LIVE_REPLICA.has(r.status) || r.status === 'terminating') ? [r.instanceId] : [],
+    ),
+  )
   const found: Divergence[] = []
   return {
     ec2,
@@ -54,9 +61,14 @@ export function factsOf(ec2: Ec2Snapshot, d1: D1Snapshot, log: SoakLog): Facts {
     agentOf: new Map(d1.agents.filter((a) => a.status !== 'deleted').map((a) => [a.logicalAgentId, a])),
     workloadOfAgent: new Map(d1.agents.map((a) => [a.id, a.logicalAgentId])),
     liveReplicas,
-    liveReplicaIds,
+    runningReplicaIds,
     activeInD1: new Set(d1.instances.filter((i) => i.status === 'active').map((i) => i.instanceId)),
-    knownToD1: new Set([...d1.instances.map((i) => i.instanceId), ...liveReplicaIds]),
+    endingInD1: new Set(
+      d1.instances
+        .filter((i) => i.status === 'terminating' && i.terminatedAt !== null && i.terminatedAt > at)
+        .map((i) => i.instanceId),
+    ),
+    knownToD1: new Set([...d1.instances.map((i) => i.instanceId), ...runningReplicaIds]),
     ec2ById: new Map(ec2.instances.map((i) => [i.instanceId, i])),
     settled: (when) => heardAt(log, when) + GRACE_MS <= at,
     diverge: (invariant, workload, subject, ec2Says, d1Says) =>

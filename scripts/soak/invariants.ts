@@ -1,15 +1,17 @@
 /**
  * The invariants between EC2 (the ground truth) and D1 at one moment, pure over a snapshot:
- *   a  outside a switch window, each workload has exactly one running primary, D1 names it, and it holds
- *      the workload's Elastic IP; every agent of D1 is a workload of EC2
+ *   a  outside a switch window, each workload has exactly one running primary, D1 names it, and EC2
+ *      holds the workload's Elastic IP where D1 says (the primary, unless it did not follow: address.ts);
+ *      every agent of D1 is a workload of EC2
  *   b  no running instance is untracked (here); no live replica points at a dead or no instance (statuses.ts)
  *   c  every notice led to one interruption switch or a notified failure (notices.ts)
  *   d  D1's instance and replica statuses match EC2 (statuses.ts)
  *   e  the ledger within 1 % of the bill (ledger.ts)
  *   f  no command launched twice (launches.ts)
- * Also which running instances are orphans: neither a primary, a live replica nor an old instance
- * inside its switch window.
+ * Also which running instances are orphans: neither a primary, a running replica, an interrupted
+ * instance before its announced end, nor an old instance inside its switch window.
  */
+import { checkAddress } from './address'
 import { describe, factsOf, ids, isUp, type Divergence, type Facts } from './facts'
 import { checkLaunches } from './launches'
 import { checkNotices } from './notices'
@@ -56,28 +58,34 @@ function checkWorkload(f: Facts, workload: string): string[] {
   checkPrimary(f, workload, agent, running)
   const orphans: string[] = []
   for (const i of running.filter((r) => f.settled(r.launchTime))) {
-    const isPrimaryOrReplica = agent.instanceId === i.instanceId || f.liveReplicaIds.has(i.instanceId)
-    if (!isPrimaryOrReplica && !f.activeInD1.has(i.instanceId))
+    const isPrimaryOrReplica = agent.instanceId === i.instanceId || f.runningReplicaIds.has(i.instanceId)
+    const isEnding = f.endingInD1.has(i.instanceId)
+    if (!isPrimaryOrReplica && !isEnding && !f.activeInD1.has(i.instanceId))
       f.diverge(
         'b',
         workload,
         i.instanceId,
         describe(i),
-        `no agent, active instance or live replica is ${i.instanceId}`,
+        `no agent, active instance or running replica is ${i.instanceId}`,
       )
     // An old instance kept on purpose (auto-terminate off, or a wait of 0: "keep it") is no orphan.
     const kept =
       (!agent.autoTerminateEnabled || agent.terminateWaitSeconds === 0) && f.activeInD1.has(i.instanceId)
-    if (!isPrimaryOrReplica && !kept) orphans.push(i.instanceId)
+    if (!isPrimaryOrReplica && !isEnding && !kept) orphans.push(i.instanceId)
   }
   return orphans
 }
 
-/** (a): exactly one running instance is neither a live replica nor a launch D1 cannot know yet; D1's agent names it; it holds the address. */
+/**
+ * (a): exactly one running instance is neither a replica, an instance EC2 ends at an announced time
+ * still ahead, nor a launch D1 cannot know yet; D1's agent names it; EC2 holds the workload's address
+ * where D1 says (address.ts).
+ */
 function checkPrimary(f: Facts, workload: string, agent: D1Agent, running: Ec2Instance[]): void {
   const candidates = running.filter(
     (i) =>
-      !f.liveReplicaIds.has(i.instanceId) &&
+      !f.runningReplicaIds.has(i.instanceId) &&
+      !f.endingInD1.has(i.instanceId) &&
       (f.knownToD1.has(i.instanceId) || agent.instanceId === i.instanceId || f.settled(i.launchTime)),
   )
   const replicas = f.liveReplicas
@@ -88,12 +96,5 @@ function checkPrimary(f: Facts, workload: string, agent: D1Agent, running: Ec2In
   const [primary] = candidates
   if (candidates.length !== 1 || primary!.instanceId !== agent.instanceId)
     f.diverge('a', workload, `${agent.instanceId}>${ids(candidates)}`, ec2Says, d1Says)
-  else if (!primary!.holdsAddress)
-    f.diverge(
-      'a',
-      workload,
-      `address:${primary!.instanceId}`,
-      `${ec2Says}; the Elastic IP is elsewhere`,
-      d1Says,
-    )
+  else checkAddress(f, workload, agent, primary!, d1Says)
 }

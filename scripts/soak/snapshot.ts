@@ -36,6 +36,8 @@ export interface Ec2Snapshot {
   instances: Ec2Instance[]
   /** Workloads whose Elastic IP is associated with no instance. */
   addressesAdrift: string[]
+  /** Workload → the public IP of its Elastic IP (what D1's `instances.public_ip` names). */
+  addressIps: Record<string, string>
   /** USD per hour on-demand of the workloads' instance type (the Price List). */
   onDemandPrice: number
 }
@@ -57,6 +59,8 @@ export interface D1Instance {
   /** `terminating`: an interrupted instance until its announced end (`terminatedAt`). */
   status: 'active' | 'terminating' | 'terminated'
   mode: string
+  /** The address it holds while it runs (its Elastic IP once one followed it onto it). */
+  publicIp: string | null
   createdAt: number
   terminatedAt: number | null
 }

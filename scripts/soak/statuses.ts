@@ -1,9 +1,10 @@
 /**
  * Invariant (d), and the replica half of (b): D1's instance rows match EC2 (`active` ↔ pending/running,
  * `terminated` ↔ shutting-down/terminated, `terminating` ↔ running until its announced end and
- * `terminated` from then on, or, without an announced end, confirmed ended once EC2 ended it; an id EC2 does not know is a divergence), a replica ended in D1 does not run
- * in EC2, and a live replica neither points at a dead or unknown instance nor stays without one for
- * STUCK_LAUNCH_MS.
+ * `terminated` from then on, or, without an announced end, confirmed ended once EC2 ended it; an id EC2
+ * does not know is a divergence), a replica ended in D1 does not run in EC2, one `terminating` is
+ * confirmed ended once EC2 ended it, and a live replica neither points at a dead or unknown instance
+ * nor stays without one for STUCK_LAUNCH_MS.
  */
 import { LIVE_REPLICA, isGone, isUp, iso, type Facts } from './facts'
 import type { D1Instance } from './snapshot'
@@ -43,7 +44,17 @@ export function checkStatuses(f: Facts): void {
     const subject = `replica:${r.id}`
     const e = r.instanceId ? f.ec2ById.get(r.instanceId) : undefined
     const d1Says = `replica ${r.id} ${r.status}`
-    if (!LIVE_REPLICA.has(r.status)) {
+    if (r.status === 'terminating') {
+      // Decided, and EC2 runs it until it is terminated: once EC2 ended it, someone must say so.
+      if (e && isGone(e) && f.settled(e.stateSince))
+        f.diverge(
+          'd',
+          workload,
+          subject,
+          `${e.instanceId} ${e.state} since ${iso(e.stateSince)}`,
+          `${d1Says}, end never confirmed`,
+        )
+    } else if (!LIVE_REPLICA.has(r.status)) {
       if ((r.status === 'terminated' || r.status === 'failed') && e && isUp(e) && f.settled(e.launchTime))
         f.diverge('d', workload, subject, `${e.instanceId} ${e.state}`, d1Says)
     } else if (!r.instanceId) {
@@ -64,7 +75,7 @@ export function checkStatuses(f: Facts): void {
 }
 
 /** D1's status as true at `at`: a `terminating` row past its announced end says terminated. */
-function statusAt(row: D1Instance, at: number): D1Instance['status'] {
+export function statusAt(row: D1Instance, at: number): D1Instance['status'] {
   return row.status === 'terminating' && row.terminatedAt !== null && row.terminatedAt <= at
     ? 'terminated'
     : row.status

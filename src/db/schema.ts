@@ -20,7 +20,15 @@ export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
 export const MODES = ['spot', 'ondemand', 'unknown'] as const
 export const INSTANCE_STATUSES = ['active', 'terminating', 'terminated'] as const
-export const REPLICA_STATUSES = ['launching', 'syncing', 'ready', 'promoted', 'failed', 'terminated'] as const
+export const REPLICA_STATUSES = [
+  'launching',
+  'syncing',
+  'ready',
+  'promoted',
+  'failed',
+  'terminating',
+  'terminated',
+] as const
 export const REPLICA_TYPES = ['manual', 'emergency'] as const
 export const EVENT_KINDS = ['termination_notice', 'rebalance', 'scheduled_event', 'termination'] as const
 export const SEGMENT_ROLES = ['primary', 'replica', 'overlap'] as const
@@ -121,6 +129,8 @@ export const instances = sqliteTable(
     mode: text('mode', { enum: MODES }).notNull().default('unknown'),
     poolId: text('pool_id'),
     privateIp: text('private_ip'),
+    // The address the instance holds while it runs (the workload's Elastic IP once it followed onto it):
+    // EC2 holds that address where a row not ended names it, on no instance when none does.
     publicIp: text('public_ip'),
     status: text('status', { enum: INSTANCE_STATUSES }).notNull().default('active'),
     createdAt: ms('created_at').notNull(),

@@ -4,7 +4,9 @@
  * answers it 410 with the uninstall it still has to run.
  * A standby replica's agent (on AWS it boots with its image and registers under the workload's logical
  * id while the primary still runs) is refused until the replica is promoted: 409 `standby`, or 410
- * `replica_ended` once it ended; nothing is written for either.
+ * `replica_ended` once it ended; nothing is written for either. So is an agent restarted on an instance
+ * the workload left that D1 has as ending or ended (409 `retired`): an installed agent on an interrupted
+ * instance after its replica was promoted would otherwise make it the primary again.
  * Writes `agents` and `instances` for the registering agent.
  */
 import { and, desc, eq, or, sql } from 'drizzle-orm'
@@ -13,6 +15,7 @@ import { agents, instances, replicas, type Agent, type MODES } from '../db/schem
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { isActiveReplica } from '../replicas/states'
+import { statusAt } from '../db/queries/instance-status'
 
 /** Seconds a standby replica's agent waits before it asks again. */
 export const STANDBY_RETRY_SECONDS = 5
@@ -46,7 +49,10 @@ export async function registerAgent(
   const [existing] = await db.select().from(agents).where(identity).limit(1)
   if (existing && (existing.status === 'deleted' || existing.deletedAt !== null))
     return { kind: 'deleted', agent: existing }
-  if (existing && existing.instanceId !== facts.instanceId) await refuseStandbyReplica(db, existing, facts)
+  if (existing && existing.instanceId !== facts.instanceId) {
+    await refuseStandbyReplica(db, existing, facts)
+    await refuseEndingInstance(db, existing, facts, now)
+  }
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
     agentVersion: facts.agentVersion ?? existing?.agentVersion ?? null,
@@ -81,6 +87,10 @@ export async function registerAgent(
     mode: sql`case when excluded.mode = 'unknown' then ${instances.mode} else excluded.mode end`,
     poolId: sql`case when excluded.mode = 'unknown' then ${instances.poolId} else excluded.pool_id end`,
     privateIp: sql`coalesce(excluded.private_ip, ${instances.privateIp})`,
+    // An instance EC2 is ending (an interruption nothing replaced) runs until then: an agent restarted
+    // on it changes nothing of that.
+    status: sql`case when ${instances.status} = 'terminating' then 'terminating' else 'active' end`,
+    terminatedAt: sql`case when ${instances.status} = 'terminating' then ${instances.terminatedAt} else null end`,
   }
   const [, , [agent]] = await db.batch([
     db
@@ -113,6 +123,31 @@ export async function registerAgent(
   ])
   if (!agent) throw new Error('agent row missing after registration')
   return { kind: 'registered', agent }
+}
+
+/** Throws when the registering instance is one the workload left, ending (or ended) as D1 says at `now`. */
+async function refuseEndingInstance(db: Database, agent: Agent, facts: RegistrationFacts, now: number) {
+  const [row] = await db
+    .select({ status: instances.status, terminatedAt: instances.terminatedAt })
+    .from(instances)
+    .where(
+      and(
+        eq(instances.clientId, agent.clientId),
+        eq(instances.agentId, agent.id),
+        eq(instances.instanceId, facts.instanceId),
+      ),
+    )
+    .limit(1)
+  if (!row || statusAt(row, now) === 'active') return
+  throw new ApiError(
+    'CONFLICT',
+    `the workload runs on ${agent.instanceId} now; this instance is ${statusAt(row, now)}`,
+    {
+      action: 'retired',
+      instance_id: facts.instanceId,
+      instance_status: statusAt(row, now),
+    },
+  )
 }
 
 /**

@@ -3,9 +3,10 @@
  * 4.0.0 agent asks for one on every notice, before it knows whether another replica answers it), or
  * any live replica in the pool the primary now runs in. Left alone, the 4.0.0 poller would launch such
  * a record later, in its new primary's own pool and with a parent that is no longer its host. They
- * end as `terminated` with the reason (those with an instance through `terminate_replica`). An agent
- * that has no `terminate_replica` (4.0.0) cannot end an instance: its moot replica stays live, as EC2
- * runs and bills it, and the client is told to terminate it in EC2 (keptMessage).
+ * end with the reason (end.ts: those with an instance are `terminating` until `terminate_replica`
+ * ends them). An agent that has no `terminate_replica` (4.0.0) cannot end an instance: its moot
+ * replica stays live, as EC2 runs and bills it, and the client is told to terminate it in EC2
+ * (keptMessage).
  */
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
 import { understands } from '../flows/tell'
@@ -13,7 +14,7 @@ import type { Database } from '../db/client'
 import { notifications, replicas, type Agent, type Replica } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
-import { tellReplicaTermination } from './commands'
+import { endReplica } from './end'
 import { currentPoolOf } from './placement'
 import { ACTIVE_REPLICA_STATUSES } from './states'
 
@@ -32,8 +33,8 @@ export function keptMessage(agent: Agent, replica: Replica, reason: string): str
  * Ends the agent's moot replicas at `now` (all but `keep`): every `launching` one without an instance
  * when `allLaunching` (a promotion answered the notice they were made for), and every live one in
  * `primaryPoolId`; `primaryInstanceId` (the primary now, after a promotion the replica's instance)
- * terminates their instances. One with an instance the agent cannot terminate is kept live and said
- * so (once). Returns those ended.
+ * terminates their instances (`terminating` until then). One with an instance the agent cannot
+ * terminate is kept live and said so (once). Returns those ended.
  */
 export async function endMootReplicas(
   env: Env,
@@ -76,12 +77,15 @@ export async function endMootReplicas(
     opts.reason,
     now,
   )
-  if (ended.length === 0) return []
-  await db
-    .update(replicas)
-    .set({ status: 'terminated', terminatedAt: now, errorMessage: opts.reason, updatedAt: now })
-    .where(inArray(replicas.id, ended.map((r) => r.id).slice(0, 90)))
-  for (const r of ended) if (r.instanceId) await tellReplicaTermination(env, agent, r, opts.primaryInstanceId)
+  for (const r of ended)
+    await endReplica(
+      env,
+      db,
+      agent,
+      r,
+      { reason: opts.reason, primaryInstanceId: opts.primaryInstanceId },
+      now,
+    )
   return ended
 }
 

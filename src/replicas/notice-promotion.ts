@@ -86,7 +86,14 @@ export async function promoteForNotice(
         agentId: agent.id,
         kind: 'interruption',
         severity: 'warning',
-        message: promotedMessage(agent, interrupted, replica, withCommand, oldInstance?.publicIp ?? null),
+        message: promotedMessage(
+          agent,
+          interrupted,
+          replica,
+          withCommand,
+          oldInstance?.publicIp ?? null,
+          oldEndedAt,
+        ),
         createdAt: now,
       }),
     ],
@@ -139,18 +146,28 @@ export function isUsable(replica: Replica): replica is Replica & { instanceId: s
   return replica.instanceId !== null && (replica.status === 'ready' || replica.status === 'syncing')
 }
 
+/**
+ * What the client is told, once. Without a command (installed agents) the address stays where it is:
+ * EC2 keeps an Elastic IP on the interrupted instance until it ends, then on no instance; the row of
+ * that instance keeps naming it until then, and no running row names it after (instances.public_ip).
+ */
 function promotedMessage(
   agent: Agent,
   interrupted: string | null,
   replica: Replica & { instanceId: string },
   withCommand: boolean,
   publicIp: string | null,
+  oldEndsAt: number,
 ): string {
   const where = `${replica.instanceId} (${replica.mode === 'spot' ? replica.poolId : `on-demand in ${replica.az}`})`
+  const stays =
+    `agent ${agent.agentVersion ?? '(unknown version)'} can't move the Elastic IP: ${publicIp ?? 'its address'} ` +
+    `stays on ${interrupted ?? 'the interrupted instance'} until EC2 ends it (${new Date(oldEndsAt).toISOString()}), ` +
+    `then is associated with no instance: associate it with ${replica.instanceId} in EC2`
   const address = withCommand
     ? publicIp
       ? `its address ${publicIp} follows if it is an Elastic IP`
       : 'it had no public address to move'
-    : `agent ${agent.agentVersion ?? '(unknown version)'} can't move the Elastic IP${publicIp ? ` (${publicIp})` : ''}: move it to ${replica.instanceId} by hand`
+    : stays
   return `${agent.logicalAgentId}: spot interruption of ${interrupted ?? 'the primary'}; ${where} promoted to primary, ${address}`
 }

@@ -22,53 +22,19 @@ import {
 } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
+import { endedCommand, type EndedCommand } from '../flows/ended-command'
 import { log } from '../log'
 import type { QueuedCommand } from '../session/types'
 import { tellPromotion } from './commands'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
-export interface EndedPromotion {
-  commandId: string
-  status: 'completed' | 'failed' | 'expired' | 'cancelled'
-  message: string | null
-  /** Server epoch ms. */
-  finishedAt: number
-  /** The instance it was reserved for (null: any instance of the agent). */
-  instanceId: string | null
-  /** The instance that claimed (ran) it, if any. */
-  claimedBy: string | null
-  priority: number
-  payload: Record<string, string | number | boolean | null> | null
-}
+export type EndedPromotion = EndedCommand
 
 const PROMOTION_TRIGGERS = ['interruption', 'replica_promotion']
 
-/** A `promote_replica` that reached a final state, as its follow-up needs it; null for anything else. */
+/** A `promote_replica` that reached a final state; null for anything else. */
 export function endedPromotion(c: QueuedCommand): EndedPromotion | null {
-  if (c.commandType !== 'promote_replica' || c.finishedAt === null) return null
-  switch (c.status) {
-    case 'completed':
-    case 'failed':
-    case 'expired':
-    case 'cancelled':
-      return {
-        commandId: c.id,
-        status: c.status,
-        message: c.message,
-        finishedAt: c.finishedAt,
-        instanceId: c.instanceId,
-        claimedBy: c.claimedBy,
-        priority: c.priority,
-        payload: c.payload ?? null,
-      }
-    case 'queued':
-    case 'delivered':
-    case 'acked':
-    case 'running':
-      return null
-    default:
-      return c.status satisfies never
-  }
+  return c.commandType === 'promote_replica' ? endedCommand(c) : null
 }
 
 /** Records the end of a promotion's command; errors are logged (the records stay as they were). */

@@ -33,6 +33,7 @@ export async function followReplicaReport(
       if (reported === 'ready') await recordPromotionMoment(db, agent, replica, 'readyAt', now)
       return null
     case 'launching':
+    case 'terminating':
     case 'terminated':
       return null
     default: {

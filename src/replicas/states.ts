@@ -1,7 +1,10 @@
 /**
  * Replica states: `launching → syncing → ready → promoted`, or `failed` / `terminated` from any live
- * state. A re-sync (`ready → syncing`) is allowed; a `syncing` replica is promoted only by the control
- * plane (an interruption), never by a status report. Pure.
+ * state. A replica with an instance that the control plane decides to end is `terminating` until its
+ * end is known (the agent reports it terminated, its `terminate_replica` completes, or the client
+ * says it terminated it in EC2): EC2 runs and bills it until then. A re-sync (`ready → syncing`) is
+ * allowed; a `syncing` replica is promoted only by the control plane (an interruption), never by a
+ * status report. Pure.
  */
 import type { REPLICA_STATUSES } from '../db/schema'
 
@@ -19,6 +22,14 @@ export const MAX_ACTIVE_REPLICAS = 2
 
 export function isActiveReplica(status: ReplicaStatus): boolean {
   return (ACTIVE_REPLICA_STATUSES as readonly ReplicaStatus[]).includes(status)
+}
+
+/** States in which EC2 runs (and bills) the replica's instance, if it has one: the ledger counts it. */
+export const BILLED_REPLICA_STATUSES: readonly ReplicaStatus[] = [...ACTIVE_REPLICA_STATUSES, 'terminating']
+
+/** The status a live replica ends in when it is decided: `terminating` while it has an instance. */
+export function replicaEndStatus(replica: { instanceId: string | null }): 'terminating' | 'terminated' {
+  return replica.instanceId ? 'terminating' : 'terminated'
 }
 
 /**
@@ -39,6 +50,7 @@ export function replicaMove(from: ReplicaStatus, to: ReplicaStatus): Move {
     case 'ready':
       return to === 'launching' ? refused(from, to) : { kind: 'move' }
     case 'failed':
+    case 'terminating':
       return to === 'terminated' ? { kind: 'move' } : refused(from, to)
     case 'promoted':
       return to === 'syncing' || to === 'ready' ? { kind: 'late' } : refused(from, to)

@@ -30,7 +30,7 @@ export async function activeReplicas(db: Database, agent: Agent): Promise<Replic
 }
 
 /**
- * The replicas to list: one status, or all but the ended ones unless asked. A replica with a real
+ * The replicas to list: one status, or all but the ended (and ending) ones unless asked. A replica with a real
  * instance is never listed as `launching` (the 4.0.0 poller launches every such item again), nor one
  * in the primary's own pool (moot since a promotion; the sweep ends it: moot.ts).
  */
@@ -44,7 +44,7 @@ export async function listReplicas(
     where = and(eq(replicas.status, 'launching'), isNull(replicas.instanceId), notInPrimaryPool(db, agent))
   else if (filter.status) where = eq(replicas.status, filter.status)
   else if (!filter.includeTerminated)
-    where = notInArray(replicas.status, ['terminated', 'failed', 'promoted'])
+    where = notInArray(replicas.status, ['terminating', 'terminated', 'failed', 'promoted'])
   return db
     .select()
     .from(replicas)

@@ -1,67 +1,40 @@
 /**
- * What follows a `terminate_replica` command that ended without terminating anything (refused by an
- * agent that stepped down since it claimed it, failed, its claimer gone, or never claimed): D1 already
- * says the replica ended, so its instance would run on untracked and billed. The command is handed once
+ * What follows a `terminate_replica` command's end. The replica is `terminating` from the decision: EC2
+ * runs (and bills) its instance until that command ends it. Completed, the replica is `terminated` then
+ * (unless its agent's own report came first). Ended without terminating anything (refused by an agent
+ * that stepped down since it claimed it, failed, its claimer gone, or never claimed), it is handed once
  * to the instance that runs the workload now; when that one fails too, a notification names the
- * instance to end by hand. Reads `agents` and `replicas`, writes `notifications`.
+ * instance to end by hand, and the replica stays `terminating`: EC2 may still run it.
+ * Reads `agents`. Writes: `replicas` (the end, through store.ts's `statusUpdate`), `notifications`.
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, notifications, replicas } from '../db/schema'
 import type { Env } from '../env'
 import { newId } from '../ids'
+import { endedCommand, type EndedCommand } from '../flows/ended-command'
 import { log } from '../log'
 import type { QueuedCommand } from '../session/types'
 import { tellReplicaTermination } from './commands'
+import { statusUpdate } from './store'
 
-/** A `terminate_replica` command that ended without success, as its follow-up needs it. */
-export interface UnfinishedTermination {
-  commandId: string
-  status: 'failed' | 'expired'
-  message: string | null
-  /** Server epoch ms. */
-  finishedAt: number
-  /** The instance it was reserved for and the one that claimed it (null: none). */
-  instanceId: string | null
-  claimedBy: string | null
-  replicaId: string
-}
+/** A `terminate_replica` command that ended, with the replica it was for. */
+export type EndedTermination = EndedCommand & { replicaId: string }
 
-/** The command, when it is a `terminate_replica` that ended failed or expired; else null. */
-export function unfinishedTermination(c: QueuedCommand): UnfinishedTermination | null {
-  if (c.commandType !== 'terminate_replica' || c.finishedAt === null) return null
+/** The command, when it is a `terminate_replica` that ended; else null. */
+export function endedTermination(c: QueuedCommand): EndedTermination | null {
   const replicaId = c.payload?.replica_id
-  if (typeof replicaId !== 'string') return null
-  switch (c.status) {
-    case 'failed':
-    case 'expired':
-      return {
-        commandId: c.id,
-        status: c.status,
-        message: c.message,
-        finishedAt: c.finishedAt,
-        instanceId: c.instanceId,
-        claimedBy: c.claimedBy,
-        replicaId,
-      }
-    case 'completed':
-    case 'cancelled':
-    case 'queued':
-    case 'delivered':
-    case 'acked':
-    case 'running':
-      return null
-    default:
-      return c.status satisfies never
-  }
+  if (c.commandType !== 'terminate_replica' || typeof replicaId !== 'string') return null
+  const ended = endedCommand(c)
+  return ended ? { ...ended, replicaId } : null
 }
 
-/** Hands the termination to the workload's instance, or notifies; errors are logged. */
+/** Ends the replica, hands the termination to the workload's instance, or notifies; errors are logged. */
 export async function followReplicaTermination(
   env: Env,
   db: Database,
   ref: { clientId: string; agentId: string },
-  ended: UnfinishedTermination,
+  ended: EndedTermination,
 ): Promise<void> {
   try {
     await follow(env, db, ref, ended)
@@ -79,8 +52,9 @@ async function follow(
   env: Env,
   db: Database,
   ref: { clientId: string; agentId: string },
-  ended: UnfinishedTermination,
+  ended: EndedTermination,
 ): Promise<void> {
+  if (ended.status === 'cancelled') return // the agent was deleted
   const [agent] = await db
     .select()
     .from(agents)
@@ -92,7 +66,11 @@ async function follow(
     .from(replicas)
     .where(and(eq(replicas.id, ended.replicaId), eq(replicas.agentId, agent.id)))
     .limit(1)
-  if (!replica?.instanceId || (replica.status !== 'terminated' && replica.status !== 'failed')) return
+  if (!replica?.instanceId || replica.status !== 'terminating') return
+  if (ended.status === 'completed') {
+    await statusUpdate(db, replica, 'terminated', {}, ended.finishedAt)
+    return
+  }
   const primary = agent.instanceId
   const triedThere = ended.instanceId === primary || ended.claimedBy === primary
   if (primary && primary !== replica.instanceId && !triedThere) {
@@ -105,7 +83,7 @@ async function follow(
     agentId: agent.id,
     kind: 'replica_failed',
     severity: 'error',
-    message: `${agent.logicalAgentId}: replica ${replica.id} ended, but its instance ${replica.instanceId} may still run (termination command ${ended.status}: ${reason}): terminate it in EC2`,
+    message: `${agent.logicalAgentId}: replica ${replica.id} was being terminated, but its instance ${replica.instanceId} may still run (termination command ${ended.status}: ${reason}): terminate it in EC2`,
     createdAt: ended.finishedAt,
   })
 }

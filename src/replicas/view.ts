@@ -1,7 +1,8 @@
 /** A replica as the agent API shows it (the installed agent reads the top-level `pool_id` and `az`). */
 import type { Replica } from '../db/schema'
 import { poolName } from '../prices/pool-id'
-import { isActiveReplica } from './states'
+import { isLegacyAgent } from '../protocol'
+import { isActiveReplica, type ReplicaStatus } from './states'
 
 /** The id shown before the agent has launched the instance and reported its EC2 id. */
 export function placeholderInstanceId(replica: Pick<Replica, 'id'>): string {
@@ -18,8 +19,19 @@ export function poolView(replica: Pick<Replica, 'poolId' | 'instanceType' | 'reg
   }
 }
 
-/** The list item of `GET replicas`; cost runs from launch (or creation) to termination or `now`. */
-export function replicaView(replica: Replica, now: number) {
+/**
+ * The status an agent is shown: installed (4.x, 3.x) agents know no `terminating`, and to them a
+ * replica being terminated is over (they never act on an ended one).
+ */
+export function statusForAgent(status: ReplicaStatus, agentVersion: string | null): ReplicaStatus {
+  return status === 'terminating' && isLegacyAgent(agentVersion) ? 'terminated' : status
+}
+
+/**
+ * The list item of `GET replicas` for an agent of `agentVersion`; cost runs from launch (or creation)
+ * to termination or `now`.
+ */
+export function replicaView(replica: Replica, now: number, agentVersion: string | null) {
   const started = replica.launchedAt ?? replica.createdAt
   const ended = replica.terminatedAt ?? replica.promotedAt ?? now
   const hours = Math.max(0, ended - started) / 3_600_000
@@ -28,7 +40,7 @@ export function replicaView(replica: Replica, now: number) {
     instance_id: replica.instanceId ?? placeholderInstanceId(replica),
     type: replica.replicaType,
     mode: replica.mode,
-    status: replica.status,
+    status: statusForAgent(replica.status, agentVersion),
     sync_status: replica.syncStatus,
     sync_latency_ms: replica.syncLatencyMs,
     state_transfer_progress: replica.stateTransferProgress,

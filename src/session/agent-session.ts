@@ -37,7 +37,7 @@ import type {
 } from './types'
 import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
-import { followReplicaTermination, unfinishedTermination } from '../replicas/termination-outcome'
+import { endedTermination, followReplicaTermination } from '../replicas/termination-outcome'
 import { followInstanceEnd, instanceEndOutcome } from '../flows/switch/switched-away'
 
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
@@ -302,8 +302,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   /**
    * Commands that ended and have a follow-up: a promotion's (failover time, or the failure and a retry),
-   * a replica termination that terminated nothing (handed to the workload's instance, or notified), an
-   * instance's end confirmed by `terminate_instance` (its row ended) or not (notified).
+   * a replica termination (the replica ended, or when it terminated nothing handed to the workload's
+   * instance, or notified), an instance's end confirmed by `terminate_instance` (its row ended) or not
+   * (notified).
    */
   private followEnded(commands: readonly QueuedCommand[]): void {
     const owner = store.readOwner(this.sql)
@@ -312,7 +313,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       const promotion = endedPromotion(c)
       if (promotion)
         this.ctx.waitUntil(followPromotionCommand(this.env, database(meteredD1(this.env)), owner, promotion))
-      const termination = unfinishedTermination(c)
+      const termination = endedTermination(c)
       if (termination)
         this.ctx.waitUntil(
           followReplicaTermination(this.env, database(meteredD1(this.env)), owner, termination),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { checkInvariants, duplicateLaunches, type Invariant } from '../../scripts/soak/invariants'
 import type { D1Command, D1Switch } from '../../scripts/soak/snapshot'
-import { HOUR, MINUTE, NOW, d1Agent, d1Instance, d1Replica, ec2Instance, healthy } from './world'
+import { ELASTIC_IP, HOUR, MINUTE, NOW, d1Agent, d1Instance, d1Replica, ec2Instance, healthy } from './world'
 
 const invariantsOf = (result: ReturnType<typeof checkInvariants>): Invariant[] =>
   result.divergences.map((d) => d.invariant).sort()
@@ -99,8 +99,8 @@ describe('the soak checker', () => {
     const { ec2, d1, log, noticeAt } = afterInterruption()
     d1.agents = [d1Agent({ instanceId: 'i-2' })]
     d1.instances = [
-      d1Instance('i-1', { status: 'terminated', terminatedAt: noticeAt + 2 * MINUTE }),
-      d1Instance('i-2'),
+      d1Instance('i-1', { status: 'terminated', terminatedAt: noticeAt + 2 * MINUTE, publicIp: ELASTIC_IP }),
+      d1Instance('i-2', { publicIp: ELASTIC_IP }),
     ]
     d1.replicas = [d1Replica('rep-1', 'i-2', 'promoted', noticeAt)]
     d1.switches = [switchRow('i-1', 'i-2', noticeAt + MINUTE)]
@@ -113,7 +113,7 @@ describe('the soak checker', () => {
     twice.d1.agents = [d1Agent({ instanceId: 'i-2' })]
     twice.d1.instances = [
       d1Instance('i-1', { status: 'terminated', terminatedAt: twice.noticeAt }),
-      d1Instance('i-2'),
+      d1Instance('i-2', { publicIp: ELASTIC_IP }),
     ]
     twice.d1.switches = [
       switchRow('i-1', 'i-2', twice.noticeAt),
@@ -182,6 +182,89 @@ describe('the soak checker', () => {
     d1.agents.push(d1Agent({ id: 'agt-ghost', logicalAgentId: 'i-0ghost', instanceId: 'i-1' }))
     const result = checkInvariants(ec2, d1, log)
     expect(result.divergences.map((d) => d.subject).sort()).toEqual(['address:i-1', 'ghost:i-0ghost'])
+  })
+
+  describe('the Elastic IP, where D1 says it is', () => {
+    /**
+     * A promotion 40 minutes ago of i-2, away from i-1, which EC2 still runs (an interruption whose
+     * notice the soak did not send, announced for 5 minutes ahead): D1 says i-1 is terminating until then.
+     */
+    function promoted(version: string) {
+      const w = healthy()
+      w.ec2.instances = [
+        ec2Instance('i-1', { holdsAddress: true }),
+        ec2Instance('i-2', { launchTime: NOW - HOUR, replicaTag: 'rep-1', launchKey: 'replica:rep-1' }),
+      ]
+      w.d1.agents = [d1Agent({ instanceId: 'i-2', agentVersion: version })]
+      w.d1.instances = [
+        d1Instance('i-1', { status: 'terminating', terminatedAt: NOW + 5 * MINUTE, publicIp: ELASTIC_IP }),
+        d1Instance('i-2', { createdAt: NOW - 40 * MINUTE, publicIp: '54.0.0.2' }),
+      ]
+      w.d1.replicas = [d1Replica('rep-1', 'i-2', 'promoted', NOW - HOUR)]
+      w.d1.switches = [switchRow('i-1', 'i-2', NOW - 40 * MINUTE)]
+      return w
+    }
+    const addressFindings = (w: ReturnType<typeof promoted>) =>
+      checkInvariants(w.ec2, w.d1, w.log).divergences.map((d) => [d.invariant, d.subject, d.ec2, d.d1])
+
+    it('accepts a 4.0.0 promotion that left the address on the old instance, then on none once EC2 ended it', () => {
+      const w = promoted('4.0.0')
+      expect(checkInvariants(w.ec2, w.d1, w.log)).toEqual({ divergences: [], orphans: [] })
+
+      // EC2 ended i-1 at its announced time and released the address; D1 took it as ended then.
+      w.ec2.instances[0] = ec2Instance('i-1', { state: 'terminated', stateSince: NOW - 10 * MINUTE })
+      w.d1.instances[0]!.terminatedAt = NOW - 10 * MINUTE
+      expect(addressFindings(w)).toEqual([])
+    })
+
+    it('finds the address where D1 does not say it is: D1 claiming the primary holds it', () => {
+      const w = promoted('4.0.0')
+      w.d1.instances[1]!.publicIp = ELASTIC_IP
+      expect(addressFindings(w)).toEqual([
+        [
+          'a',
+          'address:i-2',
+          `the Elastic IP ${ELASTIC_IP} is on i-1`,
+          'agent on i-2; live replicas: none; the Elastic IP on i-2',
+        ],
+      ])
+    })
+
+    it('finds a 5.x promotion whose address EC2 holds elsewhere, or on no instance', () => {
+      const w = promoted('5.0.0')
+      // address-moved recorded it on i-2, but EC2 has it on i-1 still.
+      w.d1.instances[1]!.publicIp = ELASTIC_IP
+      expect(addressFindings(w).map(([invariant, subject]) => [invariant, subject])).toEqual([
+        ['a', 'address:i-2'],
+      ])
+      w.ec2.instances[0] = ec2Instance('i-1', { state: 'terminated', stateSince: NOW - 10 * MINUTE })
+      w.d1.instances[0]!.terminatedAt = NOW - 10 * MINUTE
+      expect(addressFindings(w)).toEqual([
+        [
+          'a',
+          'address:i-2',
+          `the Elastic IP ${ELASTIC_IP} is associated with no instance`,
+          'agent on i-2; live replicas: none; the Elastic IP on i-2',
+        ],
+      ])
+    })
+
+    it('finds an address EC2 still holds once D1 says the instance that held it ended', () => {
+      const w = promoted('4.0.0')
+      // The address went to a standby replica (someone moved it), which D1 never heard of.
+      w.ec2.instances.push(ec2Instance('i-9', { holdsAddress: true, replicaTag: 'rep-2' }))
+      w.ec2.instances[0] = ec2Instance('i-1', { state: 'terminated', stateSince: NOW - 10 * MINUTE })
+      w.d1.instances[0]!.terminatedAt = NOW - 10 * MINUTE
+      w.d1.replicas.push(d1Replica('rep-2', 'i-9', 'ready'))
+      expect(addressFindings(w)).toEqual([
+        [
+          'a',
+          'address:i-2',
+          `the Elastic IP ${ELASTIC_IP} is on i-9`,
+          'agent on i-2; live replicas: i-9; the Elastic IP on no instance (it did not follow, and the instance that held it ended)',
+        ],
+      ])
+    })
   })
 
   it('finds a running instance D1 does not track, once D1 has had 5 minutes to hear of it', () => {
@@ -282,6 +365,23 @@ describe('the soak checker', () => {
     expect(checkInvariants(ec2, d1, log).divergences.map((d) => [d.invariant, d.subject])).toContainEqual([
       'd',
       'replica:rep-1',
+    ])
+  })
+
+  it('takes a replica being terminated as running (no orphan, no untracked instance) until EC2 ended it, then wants its end confirmed', () => {
+    const { ec2, d1, log } = healthy()
+    ec2.instances.push(ec2Instance('i-5', { launchTime: NOW - HOUR, replicaTag: 'rep-1' }))
+    d1.replicas = [d1Replica('rep-1', 'i-5', 'terminating')]
+    expect(checkInvariants(ec2, d1, log)).toEqual({ divergences: [], orphans: [] })
+    ec2.instances[1] = ec2Instance('i-5', {
+      launchTime: NOW - HOUR,
+      state: 'terminated',
+      stateSince: NOW - MINUTE,
+    })
+    expect(checkInvariants(ec2, d1, log).divergences).toEqual([])
+    ec2.instances[1]!.stateSince = NOW - 20 * MINUTE
+    expect(checkInvariants(ec2, d1, log).divergences.map((d) => [d.invariant, d.subject, d.d1])).toEqual([
+      ['d', 'replica:rep-1', 'replica rep-1 terminating, end never confirmed'],
     ])
   })
 

@@ -14,6 +14,8 @@ export const MINUTE = 60_000
 export const HOUR = 60 * MINUTE
 /** The moment of the check in these tests. */
 export const NOW = T0 + 6 * HOUR
+/** agent-1's Elastic IP. */
+export const ELASTIC_IP = '3.200.0.1'
 
 export function ec2Instance(instanceId: string, overrides: Partial<Ec2Instance> = {}): Ec2Instance {
   const launchTime = overrides.launchTime ?? T0
@@ -56,6 +58,7 @@ export function d1Instance(instanceId: string, overrides: Partial<D1Instance> = 
     instanceId,
     status: 'active',
     mode: 'spot',
+    publicIp: null,
     createdAt: T0 + MINUTE,
     terminatedAt: null,
     ...overrides,
@@ -87,16 +90,17 @@ export function emptyD1(overrides: Partial<D1Snapshot> = {}): D1Snapshot {
   }
 }
 
-/** agent-1 on i-1, which runs and holds the workload's Elastic IP. */
+/** agent-1 on i-1, which runs and holds the workload's Elastic IP, as D1 says. */
 export function healthy(): { ec2: Ec2Snapshot; d1: D1Snapshot; log: SoakLog } {
   return {
     ec2: {
       at: NOW,
       instances: [ec2Instance('i-1', { holdsAddress: true })],
       addressesAdrift: [],
+      addressIps: { 'agent-1': ELASTIC_IP },
       onDemandPrice: 0.0416,
     },
-    d1: emptyD1({ agents: [d1Agent()], instances: [d1Instance('i-1')] }),
+    d1: emptyD1({ agents: [d1Agent()], instances: [d1Instance('i-1', { publicIp: ELASTIC_IP })] }),
     log: { notices: [], outages: [] },
   }
 }

@@ -68,7 +68,7 @@ export async function decisionTimeline(
     .limit(opts.limit)
 }
 
-/** Replicas of a client, active first. */
+/** Replicas of a client: live and terminating ones (EC2 runs them), or all of them. */
 export async function clientReplicas(db: Database, clientId: string, includeEnded: boolean) {
   const rows = await db
     .select({ replica: replicas, agentVersion: agents.agentVersion })
@@ -77,7 +77,7 @@ export async function clientReplicas(db: Database, clientId: string, includeEnde
     .where(
       and(
         eq(replicas.clientId, clientId),
-        includeEnded ? undefined : inArray(replicas.status, ['launching', 'syncing', 'ready']),
+        includeEnded ? undefined : inArray(replicas.status, ['launching', 'syncing', 'ready', 'terminating']),
       ),
     )
     .orderBy(desc(replicas.createdAt))

@@ -11,22 +11,22 @@ import type { Env } from '../../env'
 import { ApiError } from '../../errors'
 import { followAgent } from '../ledger/follow'
 import { log } from '../../log'
-import { tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
+import { tellReplicaLaunch } from '../../replicas/commands'
+import { endReplica } from '../../replicas/end'
 import { requestReplica } from '../../replicas/manual'
 import { sweepReplicas } from '../../replicas/moot'
 import { currentPoolOf } from '../../replicas/placement'
 import { replaceFailedReplica, settleOutstandingNotice } from '../../replicas/replacement'
 import { MAX_ACTIVE_REPLICAS } from '../../replicas/states'
-import { activeReplicas, statusUpdate } from '../../replicas/store'
+import { activeReplicas } from '../../replicas/store'
 
 export const STANDBY_RETRY_MS = 10 * 60_000
 
 export type StandbyOutcome = 'none' | 'kept' | 'created' | 'waiting' | 'ended'
 
+/** A standby no longer wanted: `terminating` until its instance is terminated (end.ts). */
 async function end(env: Env, db: Database, agent: Agent, replica: Replica, now: number) {
-  const update = statusUpdate(db, replica, 'terminated', {}, now)
-  if (update) await update
-  await tellReplicaTermination(env, agent, replica)
+  await endReplica(env, db, agent, replica, { reason: null }, now)
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * Usage segments derived from the recorded facts, at their server times.
  * What runs: the agent's current instance (primary), its other live instances (overlap: an old instance
- * between a switch and its confirmed termination) and its launched live replicas (replica, from
- * `launched_at`). `syncSegments` closes the open segments that no longer run (at the instance's or
- * replica's recorded end) and opens the missing ones (at the switch or launch that started them), so
- * calling it after each event, and from cron for anything missed, gives the same ledger.
+ * between a switch and its confirmed termination) and its launched replicas that EC2 runs (replica,
+ * from `launched_at`; a `terminating` one until its end is known). `syncSegments` closes the open
+ * segments that no longer run (at the instance's or replica's recorded end) and opens the missing ones
+ * (at the switch or launch that started them), so calling it after each event, and from cron for
+ * anything missed, gives the same ledger.
  * Writes: `usage_segments`.
  */
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
@@ -13,8 +14,10 @@ import { runBatch } from '../../db/batch'
 import type { Database } from '../../db/client'
 import { instances, replicas, switches, usageSegments, type Agent } from '../../db/schema'
 import { newId } from '../../ids'
+import { BILLED_REPLICA_STATUSES } from '../../replicas/states'
 
-const LIVE_REPLICA = new Set(['launching', 'syncing', 'ready'])
+// A terminating replica's instance runs (and is billed) until its end is known.
+const BILLED_REPLICA = new Set<string>(BILLED_REPLICA_STATUSES)
 type SegmentRow = typeof usageSegments.$inferSelect
 type Wanted = Omit<SegmentRow, 'id' | 'clientId' | 'agentId' | 'endedAt'>
 
@@ -55,7 +58,7 @@ export async function syncSegments(
   ])
   const alive = agent.status !== 'deleted' && agent.deletedAt === null
   const replicaInstances = new Set(
-    reps.filter((r) => LIVE_REPLICA.has(r.status)).flatMap((r) => (r.instanceId ? [r.instanceId] : [])),
+    reps.filter((r) => BILLED_REPLICA.has(r.status)).flatMap((r) => (r.instanceId ? [r.instanceId] : [])),
   )
   const lastEnd = (instanceId: string, role: string) =>
     segments
@@ -88,7 +91,7 @@ export async function syncSegments(
     })
   }
   for (const r of reps) {
-    if (!alive || !LIVE_REPLICA.has(r.status) || !r.instanceId || r.launchedAt === null) continue
+    if (!alive || !BILLED_REPLICA.has(r.status) || !r.instanceId || r.launchedAt === null) continue
     wanted.push({
       instanceId: r.instanceId,
       role: 'replica',
@@ -164,7 +167,7 @@ function recordedEnd(
 ): number | null {
   if (s.role === 'replica') {
     const r = reps.find((x) => x.instanceId === s.instanceId)
-    return r ? (r.terminatedAt ?? r.promotedAt ?? (LIVE_REPLICA.has(r.status) ? null : r.updatedAt)) : null
+    return r ? (r.terminatedAt ?? r.promotedAt ?? (BILLED_REPLICA.has(r.status) ? null : r.updatedAt)) : null
   }
   const terminated = insts.find((i) => i.instanceId === s.instanceId)?.terminatedAt ?? null
   const switchedAway =

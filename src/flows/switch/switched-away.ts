@@ -4,8 +4,8 @@
  * end) and the workload's instance, which survives, is told to confirm the end through EC2
  * (`terminate_instance`: it finds the instance gone, or ends it). Its completion ends the row (its
  * failure is notified: the row stays `terminating`, EC2 may still run the instance). The old
- * agent's own confirmation, when it outlives the call, ends it first; either way, once. Before this, the
- * end hung on a report queued by a host that was ending (soak seed 1, 24 h: D1 kept it `active`).
+ * agent's own confirmation, when it outlives the call, ends it first; either way, once: a report queued
+ * by a host that is ending may never leave it.
  * Writes `instances`.
  */
 import { and, eq, isNull, or } from 'drizzle-orm'
@@ -17,6 +17,7 @@ import { followAgent } from '../ledger/follow'
 import { log } from '../../log'
 import { PRIORITY } from '../../protocol'
 import type { QueuedCommand } from '../../session/types'
+import { endedCommand } from '../ended-command'
 import { tellAgent, understands } from '../tell'
 
 /** Rows an end may still be written on: running, or terminating without an announced end. */
@@ -70,21 +71,14 @@ export interface InstanceEndOutcome {
 
 export function instanceEndOutcome(c: QueuedCommand): InstanceEndOutcome | null {
   const target = c.payload?.target_instance_id
-  if (c.commandType !== 'terminate_instance' || c.finishedAt === null || typeof target !== 'string')
-    return null
-  switch (c.status) {
-    case 'completed':
-    case 'failed':
-    case 'expired':
-      return { instanceId: target, at: c.finishedAt, ended: c.status === 'completed', message: c.message }
-    case 'cancelled':
-    case 'queued':
-    case 'delivered':
-    case 'acked':
-    case 'running':
-      return null
-    default:
-      return c.status satisfies never
+  const ended = c.commandType === 'terminate_instance' ? endedCommand(c) : null
+  // Cancelled: the agent was deleted, nothing to record.
+  if (!ended || ended.status === 'cancelled' || typeof target !== 'string') return null
+  return {
+    instanceId: target,
+    at: ended.finishedAt,
+    ended: ended.status === 'completed',
+    message: ended.message,
   }
 }
 

@@ -13,20 +13,22 @@ import { replicas, REPLICA_STATUSES, type Agent } from '../../db/schema'
 import { followFailover } from '../../flows/failover/standby'
 import { followAgent } from '../../flows/ledger/follow'
 import { ApiError } from '../../errors'
-import { tellReplicaTermination } from '../../replicas/commands'
+import { endReplica } from '../../replicas/end'
 import { requestReplica } from '../../replicas/manual'
 import { promoteByPerson } from '../../replicas/person-promotion'
 import { recordPromotionMoment } from '../../replicas/promotion-outcome'
 import { followReplicaReport } from '../../replicas/reported'
 import type { ReplicaStatus } from '../../replicas/states'
 import { findReplica, listReplicas, statusUpdate } from '../../replicas/store'
-import { placeholderInstanceId, poolView, replicaView } from '../../replicas/view'
+import { placeholderInstanceId, poolView, replicaView, statusForAgent } from '../../replicas/view'
 import { PRIORITY } from '../../protocol'
 import { readJson, readQuery } from '../../validate'
 import type { AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
 const Status = z.enum(REPLICA_STATUSES)
+/** What an agent may report: `terminating` is the control plane's decision, never a report. */
+const Reported = Status.exclude(['terminating'])
 const zones = z.array(z.string().max(64)).max(50).nullish()
 
 export const ReplicaListQuery = z.object({
@@ -42,18 +44,18 @@ export const ReplicaCreateBody = z.object({
   instance_id: fact,
   replica_type: z.enum(['manual', 'emergency']).nullish(),
   parent_instance_id: fact,
-  status: Status.nullish(),
+  status: Reported.nullish(),
 })
 
 export const ReplicaInstanceBody = z.object({
   instance_id: instanceIdField,
-  status: Status.nullish(),
+  status: Reported.nullish(),
   /** What the agent launched (5.x); the record follows it, as the promotion's switch does. */
   mode: z.enum(['spot', 'ondemand']).nullish(),
 })
 
 export const ReplicaStatusBody = z.object({
-  status: Status,
+  status: Reported,
   sync_started_at: timeField,
   sync_completed_at: timeField,
   error_message: z.string().max(4000).nullish(),
@@ -63,7 +65,7 @@ export const ReplicaSyncBody = z.object({
   sync_status: z.string().max(64).nullish(),
   sync_latency_ms: z.number().finite().min(0).max(1e9).nullish(),
   state_transfer_progress: z.number().finite().min(0).max(100).nullish(),
-  status: Status.nullish(),
+  status: Reported.nullish(),
 })
 
 export const ReplicaPromoteBody = z.object({ demote_old_primary: flagField })
@@ -92,12 +94,13 @@ async function followReport(
 
 replicaRoutes.get('/replicas', async (c) => {
   const q = readQuery(c, ReplicaListQuery)
-  const rows = await listReplicas(database(c.env.DB), c.get('agent'), {
+  const agent = c.get('agent')
+  const rows = await listReplicas(database(c.env.DB), agent, {
     status: q.status ?? null,
     includeTerminated: q.include_terminated === 'true' || q.include_terminated === '1',
   })
   const now = clock.now()
-  return c.json({ replicas: rows.map((r) => replicaView(r, now)), total: rows.length })
+  return c.json({ replicas: rows.map((r) => replicaView(r, now, agent.agentVersion)), total: rows.length })
 })
 
 replicaRoutes.post('/replicas', async (c) => {
@@ -235,14 +238,16 @@ replicaRoutes.post('/replicas/:replicaId/address-moved', async (c) => {
   return c.json({ success: true, replica_id: replica.id, public_ip: body.public_ip, changed })
 })
 
+/** Ends the replica: `terminating` while EC2 runs its instance (end.ts); installed agents are shown `terminated`. */
 replicaRoutes.delete('/replicas/:replicaId', async (c) => {
   const db = database(c.env.DB)
   const agent = c.get('agent')
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const update = statusUpdate(db, replica, 'terminated', {}, clock.now())
-  if (!update)
-    return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: null })
-  await update
-  const commandId = await tellReplicaTermination(c.env, agent, replica)
-  return c.json({ success: true, replica_id: replica.id, status: 'terminated', command_id: commandId })
+  const ended = await endReplica(c.env, db, agent, replica, { reason: null }, clock.now())
+  return c.json({
+    success: true,
+    replica_id: replica.id,
+    status: statusForAgent(ended.status, agent.agentVersion),
+    command_id: ended.commandId,
+  })
 })

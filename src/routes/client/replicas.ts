@@ -7,11 +7,13 @@ import { Hono, type Context } from 'hono'
 import * as z from 'zod'
 import { understands } from '../../flows/tell'
 import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../../auth/middleware'
-import { database } from '../../db/client'
+import { database, type Database } from '../../db/client'
+import type { Agent, Replica } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { followAgent } from '../../flows/ledger/follow'
-import { tellReplicaLaunch, tellReplicaTermination } from '../../replicas/commands'
+import { tellReplicaLaunch } from '../../replicas/commands'
+import { endReplica } from '../../replicas/end'
 import { requestReplica } from '../../replicas/manual'
 import { promoteByPerson } from '../../replicas/person-promotion'
 import { isActiveReplica } from '../../replicas/states'
@@ -102,22 +104,9 @@ clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
   const { db, agent } = await writableAgent(c)
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
   const now = clock.now()
-  // No command of a 4.0.0 agent ends an instance: the replica stays tracked (EC2 runs and bills it)
-  // until the client says it terminated it in EC2.
-  const byClient = !!replica.instanceId && !understands(agent, 'terminate_replica')
-  if (byClient && isActiveReplica(replica.status) && c.req.query('terminated_in_ec2') !== '1') {
-    throw new ApiError(
-      'CONFLICT',
-      `agent ${agent.agentVersion ?? 'unknown'} cannot terminate an instance: terminate ${replica.instanceId} ` +
-        `in EC2, then mark the replica terminated (terminated_in_ec2=1)`,
-      { instanceId: replica.instanceId },
-    )
-  }
-  const facts = byClient ? { errorMessage: `${replica.instanceId} terminated in EC2 by the client` } : {}
-  const update = statusUpdate(db, replica, 'terminated', facts, now)
-  if (!update) return c.json({ success: true, replicaId: replica.id, status: 'terminated', commandId: null })
-  await update
-  const commandId = await tellReplicaTermination(c.env, agent, replica)
+  const ended = await endByClient(c, db, agent, replica, now)
+  if (!ended.changed)
+    return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: null })
   await auditEntry(
     c,
     db,
@@ -127,9 +116,38 @@ clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
       targetType: 'replica',
       targetId: replica.id,
       before: { status: replica.status },
-      after: { status: 'terminated' },
+      after: { status: ended.status },
     },
     now,
   )
-  return c.json({ success: true, replicaId: replica.id, status: 'terminated', commandId })
+  return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: ended.commandId })
 })
+
+/**
+ * The dashboard's Terminate: the agent is told to terminate the instance (`terminating` until it did);
+ * `terminated_in_ec2=1` ends it on the client's word (no command of a 4.0.0 agent ends an instance, and
+ * a termination that failed is notified to be done by hand). Without the flag, a replica whose agent
+ * cannot terminate it is refused: it stays tracked, as EC2 runs and bills it.
+ */
+async function endByClient(c: Context<AppEnv>, db: Database, agent: Agent, replica: Replica, now: number) {
+  const canTerminate = understands(agent, 'terminate_replica')
+  const runs = !!replica.instanceId && (isActiveReplica(replica.status) || replica.status === 'terminating')
+  if (
+    runs &&
+    (!canTerminate || replica.status === 'terminating') &&
+    c.req.query('terminated_in_ec2') === '1'
+  ) {
+    const facts = { errorMessage: `${replica.instanceId} terminated in EC2 by the client` }
+    await statusUpdate(db, replica, 'terminated', facts, now)
+    return { status: 'terminated' as const, commandId: null, changed: true }
+  }
+  if (runs && !canTerminate) {
+    throw new ApiError(
+      'CONFLICT',
+      `agent ${agent.agentVersion ?? 'unknown'} cannot terminate an instance: terminate ${replica.instanceId} ` +
+        `in EC2, then mark the replica terminated (terminated_in_ec2=1)`,
+      { instanceId: replica.instanceId },
+    )
+  }
+  return endReplica(c.env, db, agent, replica, { reason: null }, now)
+}

@@ -16,7 +16,7 @@ const CLIENT_ROWS = {
   agents: `select id, logical_agent_id as logicalAgentId, instance_id as instanceId, status, agent_version as agentVersion,
       auto_terminate_enabled as autoTerminateEnabled, terminate_wait_seconds as terminateWaitSeconds, created_at as createdAt
     from agents where client_id = ?1`,
-  instances: `select agent_id as agentId, instance_id as instanceId, status, mode, created_at as createdAt,
+  instances: `select agent_id as agentId, instance_id as instanceId, status, mode, public_ip as publicIp, created_at as createdAt,
       terminated_at as terminatedAt
     from instances where client_id = ?1`,
   replicas: `select id, agent_id as agentId, instance_id as instanceId, status, created_at as createdAt

@@ -78,7 +78,8 @@ portalActivity.get('/replicas', async (c) => {
                   <Time ms={r.createdAt} />
                 </td>
                 <td>
-                  {viewer.role !== 'viewer' && ['launching', 'syncing', 'ready'].includes(r.status) ? (
+                  {viewer.role !== 'viewer' &&
+                  ['launching', 'syncing', 'ready', 'terminating'].includes(r.status) ? (
                     <div style="display:flex;gap:6px">
                       {r.status === 'ready' || r.status === 'syncing' ? (
                         <ApiForm
@@ -88,7 +89,7 @@ portalActivity.get('/replicas', async (c) => {
                           submit="Promote"
                         />
                       ) : null}
-                      {r.agentCanTerminate || !r.instanceId ? (
+                      {r.status !== 'terminating' && (r.agentCanTerminate || !r.instanceId) ? (
                         <ApiForm
                           api={`/api/client/agents/${r.agentId}/replicas/${r.id}`}
                           method="DELETE"
@@ -101,7 +102,7 @@ portalActivity.get('/replicas', async (c) => {
                         <ApiForm
                           api={`/api/client/agents/${r.agentId}/replicas/${r.id}?terminated_in_ec2=1`}
                           method="DELETE"
-                          confirm={`Its agent cannot terminate an instance. Did you terminate ${r.instanceId} in EC2? SpotGuard stops counting it.`}
+                          confirm={`${r.agentCanTerminate ? '' : 'Its agent cannot terminate an instance. '}Did you terminate ${r.instanceId} in EC2? SpotGuard stops counting it.`}
                           csrf={viewer.csrfToken}
                           tone="danger"
                           submit="Terminated in EC2"

@@ -23,7 +23,7 @@ import { NOTICE_GRACE_MS } from '../../../src/session/queue'
 import { syncSegments } from '../../../src/flows/ledger/segments'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices, ON_DEMAND } from '../engine/market'
-import { ADMIN, call, db, type TestAgent } from './helpers'
+import { ADMIN, call, db, tableCounts, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
 const base = (a: TestAgent) => `/api/agents/${a.agentId}`
@@ -313,6 +313,53 @@ describe('an installed 4.0.0 agent', () => {
       newPoolId: `${type}.us-east-1b`,
       readyAt: replica!.readyAt,
     })
+  })
+
+  it('restarted on the interrupted instance after the promotion, is refused (409 retired): the promoted instance stays the primary', async () => {
+    const { a, type } = await spotAgent('4.0.0')
+    const notice = noticeOf(a)
+    const created = await call(
+      'POST',
+      `${base(a)}/create-emergency-replica`,
+      {
+        signal_type: 'termination-notice',
+        instance_id: a.instanceId,
+        termination_time: notice.body.termination_time,
+      },
+      a.client.auth,
+    )
+    await call('POST', `${base(a)}/termination-imminent`, notice.body, a.client.auth)
+    const replicaInstance = ec2Id()
+    await call(
+      'PUT',
+      `${base(a)}/replicas/${created.json.replica_id}`,
+      { instance_id: replicaInstance },
+      a.client.auth,
+    )
+    const agent = await loadAgent(a.agentId)
+    expect(agent.instanceId).toBe(replicaInstance)
+
+    // systemd restarts the 4.0.0 agent on the interrupted host, which EC2 runs until the notice's time.
+    const before = await tableCounts()
+    const again = await call(
+      'POST',
+      '/api/agents/register',
+      {
+        instance_id: a.instanceId,
+        instance_type: type,
+        region: 'us-east-1',
+        az: 'us-east-1a',
+        mode: 'spot',
+        agent_version: '4.0.0',
+        logical_agent_id: agent.logicalAgentId,
+      },
+      a.client.auth,
+    )
+    expect(again.status).toBe(409)
+    expect(again.json).toMatchObject({ action: 'retired', instance_status: 'terminating' })
+    expect(await tableCounts()).toEqual(before)
+    expect((await loadAgent(a.agentId)).instanceId).toBe(replicaInstance)
+    expect(await instanceRow(a.instanceId)).toMatchObject({ status: 'terminating', terminatedAt: notice.at })
   })
 
   it('a replica asked for on a notice that another replica answered is moot: ended, never listed as launching', async () => {

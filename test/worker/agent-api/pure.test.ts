@@ -82,4 +82,12 @@ describe('replica moves', () => {
     expect(replicaMove('terminated', 'ready').kind).toBe('refused')
     expect(replicaMove('promoted', 'terminated').kind).toBe('refused')
   })
+
+  it('a replica being terminated only ends: no late launch report revives it', () => {
+    expect(replicaMove('ready', 'terminating')).toEqual({ kind: 'move' })
+    expect(replicaMove('terminating', 'terminated')).toEqual({ kind: 'move' })
+    expect(replicaMove('terminating', 'ready').kind).toBe('refused')
+    expect(replicaMove('promoted', 'terminating').kind).toBe('refused')
+    expect(replicaMove('terminated', 'terminating').kind).toBe('refused')
+  })
 })

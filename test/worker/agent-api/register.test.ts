@@ -26,6 +26,21 @@ describe('POST /api/agents/register', () => {
     ])
   })
 
+  it('keeps an instance EC2 is ending (an interruption nothing replaced) ending when its agent restarts on it', async () => {
+    const client = await newClient()
+    const first = await call('POST', '/api/agents/register', vector('registerV4'), client.auth)
+    const instanceId = vector('registerV4').instance_id as string
+    const end = Date.now() + 90_000
+    await db()
+      .update(instances)
+      .set({ status: 'terminating', terminatedAt: end })
+      .where(eq(instances.agentId, first.json.agent_id))
+    const again = await call('POST', '/api/agents/register', vector('registerV4'), client.auth)
+    expect(again.status).toBe(200)
+    const rows = await db().select().from(instances).where(eq(instances.agentId, first.json.agent_id))
+    expect(rows).toEqual([expect.objectContaining({ instanceId, status: 'terminating', terminatedAt: end })])
+  })
+
   it('falls back to the instance id when logical_agent_id is missing', async () => {
     const client = await newClient()
     const { logical_agent_id: _, ...body } = vector('registerV4')

@@ -1,8 +1,8 @@
 /** Replica decisions reach the agent as commands (new agents), and legacy agents get only what they know. */
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { agents, commands, replicas, switches } from '../../../src/db/schema'
-import { call, db, newAgent, seedFreshPools, type TestAgent } from './helpers'
+import { agents, commands, notifications, replicas, switches } from '../../../src/db/schema'
+import { ADMIN, call, db, newAgent, seedFreshPools, type TestAgent } from './helpers'
 import { vector } from './vectors'
 
 const commandsOf = (agentId: string, type: string) =>
@@ -82,20 +82,80 @@ describe('replica commands', () => {
     expect(replica?.status).toBe('ready')
   })
 
-  it('DELETE ends the replica and queues terminate_replica once', async () => {
+  it('DELETE marks the replica terminating while EC2 runs it, queues terminate_replica once, and its report ends it', async () => {
     const agent = await withReadyReplica('5.0.0')
     const path = `/api/agents/${agent.agentId}/replicas/${agent.replicaId}`
     const res = await call('DELETE', path, undefined, agent.client.auth)
-    expect(res.json).toMatchObject({ success: true, status: 'terminated', command_id: expect.any(String) })
+    expect(res.json).toMatchObject({ success: true, status: 'terminating', command_id: expect.any(String) })
     const [replica] = await db().select().from(replicas).where(eq(replicas.id, agent.replicaId))
-    expect(replica?.status).toBe('terminated')
-    expect(replica?.terminatedAt).not.toBeNull()
+    expect(replica).toMatchObject({ status: 'terminating', terminatedAt: null })
     expect(await commandsOf(agent.agentId, 'terminate_replica')).toMatchObject([
       { payload: { replica_id: agent.replicaId, replica_instance_id: 'i-0aaaabbbbccccdddd' } },
     ])
     const again = await call('DELETE', path, undefined, agent.client.auth)
-    expect(again.json).toMatchObject({ success: true, command_id: null })
+    expect(again.json).toMatchObject({ success: true, status: 'terminating', command_id: null })
     expect(await commandsOf(agent.agentId, 'terminate_replica')).toHaveLength(1)
+    const listed = await call(
+      'GET',
+      `/api/agents/${agent.agentId}/replicas?include_terminated=true`,
+      undefined,
+      agent.client.auth,
+    )
+    expect(listed.json.replicas).toMatchObject([
+      { id: agent.replicaId, status: 'terminating', is_active: false },
+    ])
+
+    // The agent terminated the instance and says so (what runTerminateReplica reports).
+    const reported = await call('POST', `${path}/status`, { status: 'terminated' }, agent.client.auth)
+    expect(reported.status).toBe(200)
+    const [ended] = await db().select().from(replicas).where(eq(replicas.id, agent.replicaId))
+    expect(ended).toMatchObject({ status: 'terminated', terminatedAt: expect.any(Number) })
+    // `terminating` is the control plane's word, never an agent's report.
+    const refused = await call('POST', `${path}/status`, { status: 'terminating' }, agent.client.auth)
+    expect(refused.status).toBe(400)
+  })
+
+  it("DELETE of a 4.0.0 agent's replica keeps it terminating (EC2 runs it), tells the client, and shows that agent only 'terminated'", async () => {
+    const agent = await withReadyReplica('4.0.0')
+    const path = `/api/agents/${agent.agentId}/replicas/${agent.replicaId}`
+    const res = await call('DELETE', path, undefined, agent.client.auth)
+    expect(res.json).toMatchObject({ success: true, status: 'terminated', command_id: null })
+    const [replica] = await db().select().from(replicas).where(eq(replicas.id, agent.replicaId))
+    expect(replica).toMatchObject({ status: 'terminating', terminatedAt: null })
+    const listed = await call(
+      'GET',
+      `/api/agents/${agent.agentId}/replicas?include_terminated=true`,
+      undefined,
+      agent.client.auth,
+    )
+    expect(listed.json.replicas).toMatchObject([{ id: agent.replicaId, status: 'terminated' }])
+    const launching = await call(
+      'GET',
+      `/api/agents/${agent.agentId}/replicas?status=launching`,
+      undefined,
+      agent.client.auth,
+    )
+    expect(launching.json.replicas).toEqual([])
+    const told = await db()
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.agentId, agent.agentId), eq(notifications.kind, 'replica')))
+    expect(told).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('terminate it in EC2') }),
+    ])
+
+    // People see it terminating, and only their word ends it.
+    const page = await call('GET', `/c/${agent.client.id}/replicas`, undefined, ADMIN)
+    expect(page.text).toContain('terminating')
+    expect(page.text).toContain('Terminated in EC2')
+    const api = await call('GET', `/api/client/${agent.client.id}/replicas`, undefined, ADMIN)
+    expect(api.json).toMatchObject([{ replica: { id: agent.replicaId, status: 'terminating' } }])
+    const dashboard = `/api/client/agents/${agent.agentId}/replicas/${agent.replicaId}`
+    expect((await call('DELETE', dashboard, undefined, ADMIN)).status).toBe(409)
+    const confirmed = await call('DELETE', `${dashboard}?terminated_in_ec2=1`, undefined, ADMIN)
+    expect(confirmed.json).toMatchObject({ status: 'terminated' })
+    const [ended] = await db().select().from(replicas).where(eq(replicas.id, agent.replicaId))
+    expect(ended).toMatchObject({ status: 'terminated', terminatedAt: expect.any(Number) })
   })
 
   it('termination-imminent on a 5.x agent queues promote_replica at emergency priority', async () => {

@@ -5,9 +5,10 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { agents, commands, notifications, replicas } from '../../../src/db/schema'
+import { agents, commands, notifications, replicas, usageSegments } from '../../../src/db/schema'
+import { syncSegments } from '../../../src/flows/ledger/segments'
 import { eventually } from '../../support/eventually'
-import { agentOn, freshType, reportPrices } from '../engine/market'
+import { agentOn, freshType, loadAgent, reportPrices } from '../engine/market'
 import { call, db, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
@@ -46,6 +47,11 @@ const terminations = (agentId: string) =>
     .where(and(eq(commands.agentId, agentId), eq(commands.commandType, 'terminate_replica')))
     .orderBy(commands.createdAt)
 
+async function replicaSegment(agentId: string, instanceId: string) {
+  const rows = await db().select().from(usageSegments).where(eq(usageSegments.agentId, agentId))
+  return rows.find((s) => s.instanceId === instanceId && s.role === 'replica')
+}
+
 const wait = <T>(what: string, read: () => Promise<T | undefined>) =>
   eventually(read, { what, timeoutMs: 5_000, intervalMs: 20 })
 
@@ -68,7 +74,7 @@ async function run(a: TestAgent, commandId: string, instanceId: string, success:
 }
 
 describe('a replica made moot by a promotion', () => {
-  it('is terminated by the promoted instance, not by the old primary stepping down (which refuses it as retired)', async () => {
+  it('is terminating, and billed, until the promoted instance terminates it (the old primary stepping down refuses it as retired)', async () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
     await reportPrices(a, type, { a: 0.0125, b: 0.013, c: 0.03 }, 'spot')
@@ -83,8 +89,15 @@ describe('a replica made moot by a promotion', () => {
     const answer = await call('POST', `${base(a)}/termination-imminent`, notice, a.client.auth)
     expect(answer.json).toMatchObject({ action: 'replica_promoted', new_instance_id: newer.instanceId })
 
+    // EC2 runs the moot replica until the promoted instance terminates it: terminating, still billed.
     const [moot] = await db().select().from(replicas).where(eq(replicas.id, older.id))
-    expect(moot).toMatchObject({ status: 'terminated', errorMessage: expect.stringContaining('moot') })
+    expect(moot).toMatchObject({
+      status: 'terminating',
+      terminatedAt: null,
+      errorMessage: expect.stringContaining('moot'),
+    })
+    await syncSegments(db(), await loadAgent(a.agentId), Date.now())
+    expect(await replicaSegment(a.agentId, older.instanceId!)).toMatchObject({ endedAt: null })
     const [command] = await wait('the termination queued', async () => {
       const rows = await terminations(a.agentId)
       return rows.length > 0 ? rows : undefined
@@ -100,6 +113,17 @@ describe('a replica made moot by a promotion', () => {
       a.client.auth,
     )
     expect(fromOldPrimary.status).toBe(409)
+
+    // The promoted instance terminates it: the command's end ends the replica and its segment.
+    await run(a, command!.id, newer.instanceId!, true, `replica ${older.id} terminated`)
+    const ended = await wait('the replica ended', async () => {
+      const [row] = await db().select().from(replicas).where(eq(replicas.id, older.id))
+      return row?.status === 'terminated' ? row : undefined
+    })
+    const [finished] = await db().select().from(commands).where(eq(commands.id, command!.id))
+    expect(ended.terminatedAt).toBe(finished!.finishedAt)
+    await syncSegments(db(), await loadAgent(a.agentId), Date.now())
+    expect(await replicaSegment(a.agentId, older.instanceId!)).toMatchObject({ endedAt: ended.terminatedAt })
   })
 })
 
@@ -109,7 +133,7 @@ describe('a replica termination that terminated nothing', () => {
     const a = await agentOn(type, 'spot')
     const replica = await readyReplica(a, type, 'us-east-1b', 10 * 60_000)
     const ended = await call('DELETE', `${base(a)}/replicas/${replica.id}`, undefined, a.client.auth)
-    expect(ended.json).toMatchObject({ status: 'terminated', command_id: expect.any(String) })
+    expect(ended.json).toMatchObject({ status: 'terminating', command_id: expect.any(String) })
     // The workload moved (a switch) before the old primary ran it: it refuses as retired.
     const moved = ec2Id()
     await db().update(agents).set({ instanceId: moved }).where(eq(agents.id, a.agentId))
@@ -134,5 +158,8 @@ describe('a replica termination that terminated nothing', () => {
       message: expect.stringContaining(replica.instanceId!),
     })
     expect(await terminations(a.agentId)).toHaveLength(2)
+    // Nobody ended it: EC2 may still run (and bill) it.
+    const [row] = await db().select().from(replicas).where(eq(replicas.id, replica.id))
+    expect(row).toMatchObject({ status: 'terminating', terminatedAt: null })
   })
 })

@@ -20,7 +20,7 @@ describe("the soak's D1 rows route", () => {
   })
 
   it("answers the operator one client's rows of every table the checker reads, and nothing of another client", async () => {
-    const mine = await newAgent()
+    const mine = await newAgent(undefined, { public_ip: '3.200.9.9' })
     await newAgent()
 
     expect((await rows(mine.client.id, {})).status).toBe(401)
@@ -46,7 +46,12 @@ describe("the soak's D1 rows route", () => {
       expect.objectContaining({ id: mine.agentId, instanceId: mine.instanceId, terminateWaitSeconds: 300 }),
     ])
     expect(body.instances).toEqual([
-      expect.objectContaining({ agentId: mine.agentId, instanceId: mine.instanceId, status: 'active' }),
+      expect.objectContaining({
+        agentId: mine.agentId,
+        instanceId: mine.instanceId,
+        status: 'active',
+        publicIp: '3.200.9.9',
+      }),
     ])
   })
 })

@@ -171,7 +171,7 @@ describe('manual replica mode', () => {
     expect(rows).toEqual([])
   })
 
-  it('keeps exactly one standby in another pool, without bursts, and ends it through a command when turned off', async () => {
+  it('keeps exactly one standby in another pool, without bursts, and ends it through a command when turned off (terminating until then)', async () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
     await reportPrices(a, type, { a: 0.0125, b: 0.013, c: 0.03 }, 'spot')
@@ -203,10 +203,36 @@ describe('manual replica mode', () => {
     const replacement = (await standbys()).find((r) => r.status === 'launching')!
     expect(replacement.poolId).not.toBe(`${type}.us-east-1a`)
 
+    const launched = ec2Id()
+    await call(
+      'PUT',
+      `/api/agents/${a.agentId}/replicas/${replacement.id}`,
+      { instance_id: launched },
+      a.client.auth,
+    )
     await setAgent(a.agentId, { manualReplicaEnabled: false })
     expect(await maintainStandby(env, db(), await loadAgent(a.agentId), later)).toBe('ended')
-    expect((await standbys()).find((r) => r.id === replacement.id)).toMatchObject({ status: 'terminated' })
-    const [terminate] = await commandsOf(a.agentId, 'terminate_replica')
-    expect(terminate).toBeDefined()
+    // EC2 runs it until the agent terminates it: terminating until then, and ended only once.
+    expect((await standbys()).find((r) => r.id === replacement.id)).toMatchObject({
+      status: 'terminating',
+      terminatedAt: null,
+    })
+    expect(await maintainStandby(env, db(), await loadAgent(a.agentId), later)).toBe('none')
+    expect(await commandsOf(a.agentId, 'terminate_replica')).toMatchObject([
+      { instanceId: a.instanceId, payload: { replica_id: replacement.id, replica_instance_id: launched } },
+    ])
+  })
+
+  it('ends a standby nobody launched yet at once: there is no instance to wait for', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    await reportPrices(a, type, { a: 0.0125, b: 0.013, c: 0.03 }, 'spot')
+    await setAgent(a.agentId, { manualReplicaEnabled: true, autoSwitchEnabled: false })
+    expect(await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())).toBe('created')
+    await setAgent(a.agentId, { manualReplicaEnabled: false })
+    expect(await maintainStandby(env, db(), await loadAgent(a.agentId), Date.now())).toBe('ended')
+    const [standby] = await db().select().from(replicas).where(eq(replicas.agentId, a.agentId))
+    expect(standby).toMatchObject({ status: 'terminated', terminatedAt: expect.any(Number) })
+    expect(await commandsOf(a.agentId, 'terminate_replica')).toEqual([])
   })
 })

@@ -1,0 +1,67 @@
+/**
+ * Ending a replica someone decided to end (a moot one, a standby no longer wanted, a DELETE). Without
+ * an instance it is `terminated` at once. With one it is `terminating`: EC2 runs and bills the instance
+ * until its end is known, and the instance that runs the workload is told to terminate it
+ * (`terminate_replica`, whose completion, or the agent's report, makes it `terminated`:
+ * termination-outcome.ts). When nobody can be told (a 4.0.0 agent has no command that ends an
+ * instance), the client is told to terminate it in EC2 and mark it so on the Replicas page.
+ * Writes: `replicas` (through store.ts's `statusUpdate`), `notifications`.
+ */
+import type { Database } from '../db/client'
+import { notifications, type Agent, type Replica } from '../db/schema'
+import type { Env } from '../env'
+import { newId } from '../ids'
+import { tellReplicaTermination } from './commands'
+import { replicaEndStatus, type ReplicaStatus } from './states'
+import { statusUpdate } from './store'
+
+export interface EndedReplica {
+  status: ReplicaStatus
+  /** The `terminate_replica` queued for its instance, if any. */
+  commandId: string | null
+  /** False when it had ended already (nothing written). */
+  changed: boolean
+}
+
+/**
+ * Ends `replica` at `now`; `reason` goes on its row, `primaryInstanceId` (the agent's instance by
+ * default; after a promotion, the promoted one) terminates its instance.
+ */
+export async function endReplica(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  opts: { reason: string | null; primaryInstanceId?: string | null },
+  now: number,
+): Promise<EndedReplica> {
+  if (replica.status === 'terminating' || replica.status === 'terminated')
+    return { status: replica.status, commandId: null, changed: false }
+  // A failed replica's launch did not run: nothing to wait for.
+  const status = replica.status === 'failed' ? 'terminated' : replicaEndStatus(replica)
+  const update = statusUpdate(db, replica, status, { errorMessage: opts.reason }, now)
+  if (!update) return { status: replica.status, commandId: null, changed: false }
+  await update
+  if (status === 'terminated') return { status, commandId: null, changed: true }
+  const commandId = await tellReplicaTermination(
+    env,
+    agent,
+    replica,
+    opts.primaryInstanceId ?? agent.instanceId,
+  )
+  if (!commandId) {
+    await db.insert(notifications).values({
+      id: newId('ntf'),
+      clientId: agent.clientId,
+      agentId: agent.id,
+      kind: 'replica',
+      severity: 'warning',
+      message:
+        `${agent.logicalAgentId}: replica ${replica.id} is ending${opts.reason ? ` (${opts.reason})` : ''}, but its agent ` +
+        `${agent.agentVersion ?? 'unknown'} cannot terminate ${replica.instanceId}: terminate it in EC2, then mark it ` +
+        `terminated on the Replicas page (it is billed until then)`,
+      createdAt: now,
+    })
+  }
+  return { status, commandId, changed: true }
+}
