@@ -361,19 +361,12 @@ describe("the replacement's agent reports the emergency switch its launcher's ho
     expect(await next.ctx.link.drain(Infinity)).toBe(true)
     const sent = up.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')
     expect(sent).toHaveLength(1)
-    // The old host's version, but for the Elastic IP's move: only the old host knew when it was.
-    const expected = queued!.body as {
-      new_instance: Record<string, unknown>
-      timing: Record<string, unknown>
-    }
+    // The old host's last version (the Elastic IP's move included), but EC2's launch time.
+    const expected = queued!.body as { timing: Record<string, unknown> }
+    expect(expected.timing.traffic_switched_at).not.toBeNull()
     expect(sent[0]!.body).toEqual({
       ...expected,
-      new_instance: { ...expected.new_instance, public_ip: null },
-      timing: {
-        ...expected.timing,
-        new_instance_launched_at: expect.any(String),
-        traffic_switched_at: null,
-      },
+      timing: { ...expected.timing, new_instance_launched_at: expect.any(String) },
     })
     // EC2's launch time, in whole seconds.
     const launchedAt = (b: unknown) =>

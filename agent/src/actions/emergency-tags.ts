@@ -23,6 +23,8 @@ const K = {
   oldSpot: `${EMERGENCY_TAG_PREFIX}OldSpot`,
   newSpot: `${EMERGENCY_TAG_PREFIX}NewSpot`,
   imageSource: `${EMERGENCY_TAG_PREFIX}ImageSource`,
+  trafficAt: `${EMERGENCY_TAG_PREFIX}TrafficAt`,
+  publicIp: `${EMERGENCY_TAG_PREFIX}PublicIp`,
 } as const
 /** Reads of the replacement's own tags before giving up (its launcher's report may still land). */
 const READ_ATTEMPTS = 3
@@ -59,6 +61,19 @@ export function emergencyTags(facts: EmergencyFacts): Tags {
   return tags
 }
 
+/** The Elastic IP moved onto the replacement: when (epoch ms), and its address. */
+export type Moved = { at: number; publicIp: string | null }
+
+/**
+ * Added by the launcher once the Elastic IP moved (CreateTags on the replacement): the report's
+ * traffic moment, which the replacement could not tell otherwise.
+ */
+export function movedTags(moved: Moved): Tags {
+  return moved.publicIp
+    ? { [K.trafficAt]: iso(moved.at), [K.publicIp]: moved.publicIp }
+    : { [K.trafficAt]: iso(moved.at) }
+}
+
 const time = z
   .string()
   .refine((s) => Number.isFinite(Date.parse(s)))
@@ -74,15 +89,19 @@ const Tagged = z.object({
   [K.oldSpot]: price.optional(),
   [K.newSpot]: price.optional(),
   [K.imageSource]: z.enum(['spotguard_ami', 'launch_ami']),
+  [K.trafficAt]: time.optional(),
+  [K.publicIp]: z.string().min(1).max(64).optional(),
   [PARENT_TAG]: z.string().regex(/^i-[0-9a-f]{8,17}$/),
 })
 
-/** The facts the tags carry; null when the instance is no emergency replacement (or its tags are partial). */
-export function factsOfTags(tags: Tags): EmergencyFacts | null {
+/** What the tags carry; null when the instance is no emergency replacement (or its tags are partial). */
+export function factsOfTags(tags: Tags): { facts: EmergencyFacts; moved: Moved | null } | null {
   const parsed = Tagged.safeParse(tags)
   if (!parsed.success) return null
   const t = parsed.data
-  return {
+  const trafficAt = t[K.trafficAt]
+  const moved = trafficAt === undefined ? null : { at: trafficAt, publicIp: t[K.publicIp] ?? null }
+  const facts: EmergencyFacts = {
     noticeId: t[K.notice],
     detectedAt: t[K.detectedAt],
     oldEndsAt: t[K.oldEndsAt] ?? null,
@@ -90,6 +109,7 @@ export function factsOfTags(tags: Tags): EmergencyFacts | null {
     prices: { oldSpot: t[K.oldSpot] ?? null, newSpot: t[K.newSpot] ?? null },
     imageSource: t[K.imageSource],
   }
+  return { facts, moved }
 }
 
 /** The outbox key of the switch report of the replacement launched for the notice `noticeId`. */
@@ -108,11 +128,7 @@ export interface Replacement {
 }
 
 /** The switch-report body (agent-api.md) of an emergency replacement, from either host. */
-export function emergencySwitchReport(
-  facts: EmergencyFacts,
-  replacement: Replacement,
-  moved: { at: number; publicIp: string | null } | null,
-) {
+export function emergencySwitchReport(facts: EmergencyFacts, replacement: Replacement, moved: Moved | null) {
   const { old } = facts
   return {
     trigger: 'interruption',
@@ -142,8 +158,7 @@ export function emergencySwitchReport(
       switch_initiated_at: iso(facts.detectedAt),
       new_instance_launched_at: replacement.launchedAt === null ? null : iso(replacement.launchedAt),
       new_instance_ready_at: null,
-      // The Elastic IP moved to the replacement; null without one, when it could not move, or when
-      // only the replacement reports (the old host knew the moment; the replacement does not).
+      // The Elastic IP moved to the replacement; null without one, or when it could not move.
       traffic_switched_at: moved === null ? null : iso(moved.at),
       // A `terminate` notice is AWS's own word that the instance ends then: the old agent goes with
       // its host and cannot confirm it later, so the report carries it.
@@ -174,8 +189,9 @@ export async function reportOwnEmergencyLaunch(ctx: ActionContext): Promise<void
       await clock.sleep(backoffMs(attempt, 1_000, 4_000), signal)
     }
   }
-  const facts = me ? factsOfTags(me.tags) : null
-  if (!me || !facts) return
+  const tagged = me ? factsOfTags(me.tags) : null
+  if (!me || !tagged) return
+  const { facts, moved } = tagged
   const key = emergencyReportKey(facts.noticeId)
   const replacement: Replacement = {
     instanceId: me.instanceId,
@@ -186,7 +202,7 @@ export async function reportOwnEmergencyLaunch(ctx: ActionContext): Promise<void
     mode: me.mode,
     launchedAt: me.launchTime,
   }
-  ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(facts, replacement, null))
+  ctx.link.report(key, 'POST', '/switch-report', emergencySwitchReport(facts, replacement, moved))
   log.info('this instance is an emergency replacement: its switch report is queued', {
     replaced: facts.old.instanceId,
     report: key,

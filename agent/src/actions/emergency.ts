@@ -12,7 +12,7 @@
  * The host may end with the report still queued: the replacement's tags carry it too (emergency-tags.ts).
  */
 import { kindOf } from '../ec2'
-import { describeSpotPriceHistory } from '../ec2-api'
+import { createTags, describeSpotPriceHistory } from '../ec2-api'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
 import { addressToFollow, moveAddress } from './addresses'
@@ -22,7 +22,9 @@ import {
   emergencySwitchReport,
   emergencyTags,
   LOCAL_REPLICA_PREFIX,
+  movedTags,
   type EmergencyFacts,
+  type Moved,
   type Replacement,
 } from './emergency-tags'
 import { launchReplica, type OwnLaunch } from './replica'
@@ -103,7 +105,7 @@ async function launchOwnReplacement(
     prices: { oldSpot, newSpot: target.mode === 'spot' ? target.price : null },
     imageSource,
   })
-  const report = (launch: OwnLaunch, moved: { at: number; publicIp: string | null } | null) =>
+  const report = (launch: OwnLaunch, moved: Moved | null) =>
     emergencySwitchReport(facts(launch.imageSource), replacementOf(ctx, launch), moved)
   // The notice id is deterministic: a second detection of the same notice reuses the ClientToken.
   return launchReplica(ctx, {
@@ -128,6 +130,13 @@ async function launchOwnReplacement(
       async takeOver(launch) {
         const moved = await moveElasticIp(ctx, launch.instanceId, endsAt)
         if (moved !== null) {
+          // The replacement's own report (its tags) says when too, should this host end first.
+          await createTags(ctx.ec2, [launch.instanceId], movedTags(moved)).catch((err: unknown) =>
+            log.warn('emergency replacement: the Elastic IP move not tagged on it', {
+              instance_id: launch.instanceId,
+              error: messageOf(err),
+            }),
+          )
           // Still queued while the control plane is down (why we are here): it goes out with the time.
           // Already delivered, it stays as recorded (a repeated report changes nothing there).
           if (ctx.state.outbox().some((o) => o.key === key)) {
@@ -164,7 +173,7 @@ export async function moveElasticIp(
   ctx: ActionContext,
   instanceId: string,
   endsAt: number,
-): Promise<{ at: number; publicIp: string | null } | null> {
+): Promise<Moved | null> {
   const { self, log } = ctx
   try {
     const { address, left } = await addressToFollow(ctx)
