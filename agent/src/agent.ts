@@ -7,6 +7,7 @@
 import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
 import { runCleanup } from './actions/cleanup'
+import { LOCAL_REPLICA_PREFIX, reportOwnEmergencyLaunch } from './actions/emergency-tags'
 import { launchReplica } from './actions/replica'
 import { handleNotice } from './actions/notices'
 import { backoffMs, type Clock } from './clock'
@@ -161,6 +162,8 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   intake = createIntake(ctx)
   for (const entry of state.inflight()) intake.offer(entry.command, 'resume')
   link.kick()
+  // The host that launched this instance in an emergency may have ended with its report queued.
+  if (identity.replicaId?.startsWith(LOCAL_REPLICA_PREFIX)) void reportOwnEmergencyLaunch(ctx)
 
   const refreshConfig = async () => {
     const reply = await link.config()

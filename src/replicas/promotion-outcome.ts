@@ -2,8 +2,9 @@
  * What follows a promotion once EC2 has (or has not) followed it: the `promote_replica` command's end
  * (reported by the agent's Durable Object), the Elastic IP confirmed on the promoted instance, the
  * promoted instance ready. Completes the interruption's failover time (notice received → command
- * completed); a failed command is handed once to the promoted instance's own agent (the old host may
- * have died before the replica ran), and when that fails too (or nobody claims it) the switch and the
+ * completed); a command that failed or that nobody claimed is handed once to the promoted instance's own
+ * agent (the old host may have died before the replica ran, or before it claimed the command while the
+ * new agent registered late), and when that fails or expires too the switch and the
  * replica carry the reason and a notification says so: the replica stays `promoted`, as its instance is
  * the workload's primary in every record (its agent registers as the primary), but not as a success.
  */
@@ -84,10 +85,10 @@ async function recordEnd(
   }
   const sw = await promotionSwitch(db, agent, replica)
   const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
-  // The old primary could not finish (it gave up at its interruption, or died): the promoted
-  // instance's own agent can, once it registers as the primary.
+  // The old primary could not finish (it gave up at its interruption, or died, claiming it or not):
+  // the promoted instance's own agent can, once it registers as the primary.
   if (
-    ended.status === 'failed' &&
+    (ended.status === 'failed' || ended.status === 'expired') &&
     ended.claimedBy !== replica.instanceId &&
     ended.instanceId !== replica.instanceId &&
     agent.instanceId === replica.instanceId

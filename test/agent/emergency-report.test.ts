@@ -6,12 +6,14 @@
  * after a kill. Also: the bundle never loads undici (no fetch anywhere).
  */
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { eventually } from '../support/eventually'
 import { startTestWorker, type TestWorker } from '../support/worker'
-import { buildBundle, NODE_FLAGS, REPO } from './support/process'
+import { imdsFor } from '../fakes'
+import { buildBundle, NODE_FLAGS, REPO, startAgentProcess } from './support/process'
 import { startScenario, type Scenario } from './support/scenario'
 
 const QUEUED = 'emergency replacement launched; its switch report is queued for the control plane'
@@ -67,6 +69,7 @@ async function emergencyWhileDown(s: Scenario): Promise<{ newInstanceId: string;
 async function expectRecorded(
   s: Scenario,
   { newInstanceId, endsAt }: { newInstanceId: string; endsAt: number },
+  oldHostGone = false,
 ) {
   const oldInstanceId = s.sim.workload.instanceId
   const switches = await s.sql<{
@@ -117,7 +120,7 @@ async function expectRecorded(
   expect(segments.map((r) => r.role)).toEqual(['primary'])
   // One replacement in EC2, whatever happened to the agent.
   expect(s.sim.ec2.count('RunInstances')).toBe(1)
-  expect(outbox(s)).toEqual([])
+  if (!oldHostGone) expect(outbox(s)).toEqual([])
 }
 
 describe('emergency launch while the control plane is down', () => {
@@ -156,5 +159,36 @@ describe('emergency launch while the control plane is down', () => {
     )
     expect(await again.exited).toBe(0)
     await expectRecorded(s, launched)
+  }, 240_000)
+
+  it("the replacement's own agent delivers the report when the old host ended with it queued", async () => {
+    scenario = await startScenario(worker)
+    const s = scenario
+    const launched = await emergencyWhileDown(s)
+    // EC2 ends the old host at the notice's time: its agent, state directory and outbox with it.
+    await s.agent.stop('SIGKILL')
+    s.sim.ec2.terminate(s.sim.workload.instanceId)
+    const imds = await imdsFor(s.sim.ec2, launched.newInstanceId, { pricing: s.sim.pricing })
+    const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-agent-state-'))
+    try {
+      await worker.restart()
+      // The replacement boots with the workload's env file and its own (empty) state.
+      s.agent = startAgentProcess(
+        s.sim.agentEnv(worker.url, s.client.token, {
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+          SPOTGUARD_STATE_DIR: stateDir,
+        }),
+      )
+      const queued = await s.agent.waitFor(
+        (l) => l.msg === 'this instance is an emergency replacement: its switch report is queued',
+        "the replacement's report",
+      )
+      expect(queued).toMatchObject({ replaced: s.sim.workload.instanceId })
+      await expectRecorded(s, launched, true)
+    } finally {
+      await s.agent.stop('SIGKILL')
+      await imds.close()
+      await rm(stateDir, { recursive: true, force: true })
+    }
   }, 240_000)
 })

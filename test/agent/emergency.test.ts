@@ -1,5 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { emergencyReportKey, moveElasticIp } from '../../agent/src/actions/emergency'
+import { moveElasticIp } from '../../agent/src/actions/emergency'
+import {
+  EMERGENCY_TAG_PREFIX,
+  emergencyReportKey,
+  reportOwnEmergencyLaunch,
+} from '../../agent/src/actions/emergency-tags'
+import { inheritedTags } from '../../agent/src/actions/launch'
 import { CONTROL_PLANE_SHARE_MS, handleNotice } from '../../agent/src/actions/notices'
 import { seedWorkload, startFakeEc2 } from '../fakes'
 import { actionContext } from './support/context'
@@ -62,7 +68,7 @@ describe('interruption with the control plane unreachable', () => {
     // agent retires here (the workload moved).
     expect(ctx.state.outbox()).toEqual([
       expect.objectContaining({
-        key: emergencyReportKey(n),
+        key: emergencyReportKey(n.id),
         method: 'POST',
         path: '/api/agents/agent-1/switch-report',
         body: expect.objectContaining({
@@ -101,7 +107,7 @@ describe('interruption with the control plane unreachable', () => {
     expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
     expect(ctx.state.outbox()).toHaveLength(1)
     http.answer()
-    expect(await ctx.link.delivered(emergencyReportKey(n))).toBe(true)
+    expect(await ctx.link.delivered(emergencyReportKey(n.id))).toBe(true)
     // The address moved while the first version was in flight: its completed version follows, once.
     expect(await ctx.link.drain(Infinity)).toBe(true)
     const sent = http.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')
@@ -325,5 +331,69 @@ describe('the Elastic IP follows the emergency replacement', () => {
     expect(log.lines).toContainEqual(
       expect.objectContaining({ msg: 'dry run: EC2 write not made', action: 'AssociateAddress' }),
     )
+  })
+})
+
+describe("the replacement's agent reports the emergency switch its launcher's host took down", () => {
+  it('delivers the same switch report (same outbox key) once the old outbox is gone with its host', async () => {
+    const down = heldReports(recordingHttp([() => ({ status: 0 })]))
+    const old = actionContext(ec2, w, clock, { http: down })
+    const n = notice()
+    expect(await handleNotice(old.ctx, n)).toMatchObject({ ok: true })
+    const [queued] = old.ctx.state.outbox()
+    expect(queued!.key).toBe(emergencyReportKey(n.id))
+    // EC2 ends the old host at the notice's time, its outbox and agent with it.
+    const [replacement] = others()
+    ec2.terminate(w.instanceId)
+    // The replacement's tags stay within EC2's limits.
+    const tags = Object.entries(replacement!.tags)
+    expect(tags.length).toBeLessThanOrEqual(50)
+    for (const [k, v] of tags) {
+      expect(k.length).toBeLessThanOrEqual(128)
+      expect(v.length).toBeLessThanOrEqual(256)
+    }
+
+    const up = heldReports(recordingHttp())
+    const next = actionContext(ec2, { ...w, instanceId: replacement!.instanceId }, clock, { http: up })
+    await reportOwnEmergencyLaunch(next.ctx)
+    expect(next.ctx.state.outbox().map((o) => o.key)).toEqual([queued!.key])
+    up.answer()
+    expect(await next.ctx.link.drain(Infinity)).toBe(true)
+    const sent = up.calls.filter((c) => c.path === '/api/agents/agent-1/switch-report')
+    expect(sent).toHaveLength(1)
+    // The old host's last version (the Elastic IP's move included), but EC2's launch time.
+    const expected = queued!.body as { timing: Record<string, unknown> }
+    expect(expected.timing.traffic_switched_at).not.toBeNull()
+    expect(sent[0]!.body).toEqual({
+      ...expected,
+      timing: { ...expected.timing, new_instance_launched_at: expect.any(String) },
+    })
+    // EC2's launch time, in whole seconds.
+    const launchedAt = (b: unknown) =>
+      Date.parse((b as { timing: { new_instance_launched_at: string } }).timing.new_instance_launched_at)
+    expect(Math.abs(launchedAt(sent[0]!.body) - launchedAt(queued!.body))).toBeLessThan(1_000)
+    expect(sent[0]!.body).toMatchObject({
+      trigger: 'interruption',
+      old_instance: { instance_id: w.instanceId },
+      new_instance: { instance_id: replacement!.instanceId },
+      timing: { old_instance_terminated_at: n.time },
+    })
+  })
+
+  it('queues nothing on an instance no emergency launched', async () => {
+    const http = recordingHttp()
+    const { ctx } = actionContext(ec2, w, clock, { http })
+    await reportOwnEmergencyLaunch(ctx)
+    expect(ctx.state.outbox()).toEqual([])
+    expect(http.calls).toEqual([])
+  })
+
+  it('does not pass the emergency tags on to a later launch from the replacement', () => {
+    const tags = inheritedTags(
+      { Name: 'web', [`${EMERGENCY_TAG_PREFIX}Notice`]: 'n-1', ParentInstance: 'i-0123456789abcdef0' },
+      { ParentInstance: 'i-0fedcba9876543210' },
+      'spot',
+    )
+    expect(tags).toEqual({ Name: 'web', ParentInstance: 'i-0fedcba9876543210', ManagedBy: 'SpotOptimizer' })
   })
 })

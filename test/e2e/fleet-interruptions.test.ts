@@ -305,7 +305,7 @@ describe('interruptions', () => {
     })
   })
 
-  it('with the control plane unreachable during the notice: the agent launches alone, and the same end state once it is back', async () => {
+  it('with the control plane unreachable during the notice and after it: the agent launches alone, its host dies with the report queued, and the replacement brings the same end state once it is back', async () => {
     const { fleet, worker } = world
     const agent = await registered(world, 'agent-3')
     const oldInstanceId = agent.instanceId!
@@ -327,6 +327,12 @@ describe('interruptions', () => {
         timeoutMs: 60_000,
       },
     )
+    // The control plane stays down past the notice: EC2 ends the old host with its report still queued
+    // (its agent stopped with it), so only the replacement, through its tags, can tell the switch.
+    await eventually(() => fleet.region.ec2.instance(oldInstanceId)?.state === 'terminated', {
+      what: 'the old host terminated while the control plane is down',
+      timeoutMs: 120_000,
+    })
     await worker.restart()
 
     const { newInstanceId } = await expectInterruptionEnd(world, {

@@ -9,14 +9,24 @@
  * workload as in a switch: once the replacement runs, and before the notice runs out, it takes the
  * interrupted instance's Elastic IP, and the queued report says when. The agent then retires here
  * (the workload moved), which also keeps a restarted agent from launching a second replacement.
+ * The host may end with the report still queued: the replacement's tags carry it too (emergency-tags.ts).
  */
-import { iso } from '../clock'
 import { kindOf } from '../ec2'
-import { describeSpotPriceHistory } from '../ec2-api'
+import { createTags, describeSpotPriceHistory } from '../ec2-api'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
 import { addressToFollow, moveAddress } from './addresses'
 import { fail, messageOf, type ActionContext, type ActionResult } from './context'
+import {
+  emergencyReportKey,
+  emergencySwitchReport,
+  emergencyTags,
+  LOCAL_REPLICA_PREFIX,
+  movedTags,
+  type EmergencyFacts,
+  type Moved,
+  type Replacement,
+} from './emergency-tags'
 import { launchReplica, type OwnLaunch } from './replica'
 
 /** Prices older than this say little about today's pools. */
@@ -25,9 +35,6 @@ const PRICE_LOOKBACK_MS = 6 * 60 * 60_000
 const NOTICE_MS = 120_000
 
 type Interruption = Extract<Notice, { kind: 'interruption' }>
-
-/** The outbox key of the switch report of the replacement launched for `notice`. */
-export const emergencyReportKey = (notice: Interruption) => `emergency-switch:${notice.id}`
 
 export async function launchWithoutControlPlane(
   ctx: ActionContext,
@@ -86,30 +93,31 @@ async function launchOwnReplacement(
   oldSpot: number | null,
 ): Promise<ActionResult> {
   const { self, log } = ctx
-  const prices = {
-    on_demand: null,
-    old_spot: oldSpot,
-    new_spot: target.mode === 'spot' ? target.price : null,
-  }
-  const key = emergencyReportKey(notice)
+  const key = emergencyReportKey(notice.id)
   const terminationAt = Date.parse(notice.time)
   const endsAt =
     Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + NOTICE_MS
+  const facts = (imageSource: EmergencyFacts['imageSource']): EmergencyFacts => ({
+    noticeId: notice.id,
+    detectedAt,
+    oldEndsAt: notice.action === 'terminate' && Number.isFinite(terminationAt) ? terminationAt : null,
+    old: { instanceId: self.instanceId, az: self.az, amiId: self.amiId, mode: self.mode },
+    prices: { oldSpot, newSpot: target.mode === 'spot' ? target.price : null },
+    imageSource,
+  })
+  const report = (launch: OwnLaunch, moved: Moved | null) =>
+    emergencySwitchReport(facts(launch.imageSource), replacementOf(ctx, launch), moved)
   // The notice id is deterministic: a second detection of the same notice reuses the ClientToken.
   return launchReplica(ctx, {
-    replicaId: n === 0 ? `local-${notice.id}` : `local-${notice.id}-${n + 1}`,
+    replicaId: `${LOCAL_REPLICA_PREFIX}${notice.id}${n === 0 ? '' : `-${n + 1}`}`,
     poolId: target.poolId,
     az: null,
     replicaType: 'emergency',
     mode: target.mode,
+    tags: (imageSource) => emergencyTags(facts(imageSource)),
     own: {
       launched(launch) {
-        ctx.link.report(
-          key,
-          'POST',
-          '/switch-report',
-          emergencySwitchReport(ctx, notice, launch, prices, detectedAt, null),
-        )
+        ctx.link.report(key, 'POST', '/switch-report', report(launch, null))
         log.warn('emergency replacement launched; its switch report is queued for the control plane', {
           instance_id: launch.instanceId,
           report: key,
@@ -122,15 +130,17 @@ async function launchOwnReplacement(
       async takeOver(launch) {
         const moved = await moveElasticIp(ctx, launch.instanceId, endsAt)
         if (moved !== null) {
+          // The replacement's own report (its tags) says when too, should this host end first.
+          await createTags(ctx.ec2, [launch.instanceId], movedTags(moved)).catch((err: unknown) =>
+            log.warn('emergency replacement: the Elastic IP move not tagged on it', {
+              instance_id: launch.instanceId,
+              error: messageOf(err),
+            }),
+          )
           // Still queued while the control plane is down (why we are here): it goes out with the time.
           // Already delivered, it stays as recorded (a repeated report changes nothing there).
           if (ctx.state.outbox().some((o) => o.key === key)) {
-            ctx.link.report(
-              key,
-              'POST',
-              '/switch-report',
-              emergencySwitchReport(ctx, notice, launch, prices, detectedAt, moved),
-            )
+            ctx.link.report(key, 'POST', '/switch-report', report(launch, moved))
           } else {
             log.warn(
               'emergency switch report delivered before the Elastic IP moved: it records no traffic switch',
@@ -163,7 +173,7 @@ export async function moveElasticIp(
   ctx: ActionContext,
   instanceId: string,
   endsAt: number,
-): Promise<{ at: number; publicIp: string | null } | null> {
+): Promise<Moved | null> {
   const { self, log } = ctx
   try {
     const { address, left } = await addressToFollow(ctx)
@@ -194,50 +204,12 @@ export async function moveElasticIp(
   }
 }
 
-/** The switch-report body (agent-api.md) of an emergency replacement. */
-export function emergencySwitchReport(
-  ctx: ActionContext,
-  notice: Interruption,
-  launch: OwnLaunch,
-  prices: { on_demand: number | null; old_spot: number | null; new_spot: number | null },
-  detectedAt: number,
-  moved: { at: number; publicIp: string | null } | null,
-) {
-  const { self } = ctx
-  const terminationAt = Date.parse(notice.time)
-  return {
-    trigger: 'interruption',
-    old_instance: {
-      instance_id: self.instanceId,
-      instance_type: self.instanceType,
-      region: self.region,
-      az: self.az,
-      ami_id: self.amiId,
-      mode: self.mode,
-      pool_id: self.mode === 'spot' ? `${self.instanceType}.${self.az}` : null,
-    },
-    new_instance: {
-      instance_id: launch.instanceId,
-      instance_type: launch.instanceType,
-      region: self.region,
-      az: launch.az,
-      ami_id: launch.imageId,
-      mode: launch.mode,
-      pool_id: launch.mode === 'spot' ? `${launch.instanceType}.${launch.az}` : null,
-      public_ip: moved?.publicIp ?? null,
-    },
-    snapshot: { used: launch.imageSource === 'spotguard_ami', ami_id: launch.imageId },
-    prices,
-    timing: {
-      switch_initiated_at: iso(detectedAt),
-      new_instance_launched_at: iso(launch.at),
-      new_instance_ready_at: null,
-      // The Elastic IP moved to the replacement; null without one, or when it could not move.
-      traffic_switched_at: moved === null ? null : iso(moved.at),
-      // A `terminate` notice is AWS's own word that the instance ends then: nothing here could
-      // confirm it later (the agent goes with its host), so the report carries it.
-      old_instance_terminated_at:
-        notice.action === 'terminate' && Number.isFinite(terminationAt) ? iso(terminationAt) : null,
-    },
-  }
-}
+const replacementOf = (ctx: ActionContext, launch: OwnLaunch): Replacement => ({
+  instanceId: launch.instanceId,
+  instanceType: launch.instanceType,
+  region: ctx.self.region,
+  az: launch.az,
+  imageId: launch.imageId,
+  mode: launch.mode,
+  launchedAt: launch.at,
+})

@@ -14,6 +14,7 @@ import {
   type Tags,
 } from '../ec2-api'
 import type { ActionContext } from './context'
+import { EMERGENCY_TAG_PREFIX } from './emergency-tags'
 
 export class LaunchError extends Error {
   constructor(
@@ -25,10 +26,14 @@ export class LaunchError extends Error {
   }
 }
 
-/** The source's tags without reserved ones, plus SpotGuard's (which win). */
+/**
+ * The source's tags without reserved ones and without those describing the source's own emergency
+ * launch (a report of another switch), plus SpotGuard's (which win).
+ */
 export function inheritedTags(source: Tags, own: Tags, mode: 'spot' | 'ondemand'): Tags {
   const tags: Tags = {}
-  for (const [k, v] of Object.entries(source)) if (!k.toLowerCase().startsWith('aws:')) tags[k] = v
+  for (const [k, v] of Object.entries(source))
+    if (!k.toLowerCase().startsWith('aws:') && !k.startsWith(EMERGENCY_TAG_PREFIX)) tags[k] = v
   Object.assign(tags, own, { ManagedBy: 'SpotOptimizer' })
   tags.Name ??= `SpotOptimizer-${mode}`
   return tags
@@ -44,12 +49,21 @@ export interface LaunchTarget {
 }
 
 /** Launches a copy of `source` at `target`; answers the new instance id (the same one on a retry). */
-export async function launchLike(ctx: ActionContext, source: InstanceFacts, target: LaunchTarget): Promise<string> {
+export async function launchLike(
+  ctx: ActionContext,
+  source: InstanceFacts,
+  target: LaunchTarget,
+): Promise<string> {
   let subnetId = source.subnetId
   if (target.az !== source.az) {
-    if (!source.vpcId) throw new LaunchError('NoVpc', `${source.instanceId} is in no VPC: cannot pick a subnet in ${target.az}`)
+    if (!source.vpcId)
+      throw new LaunchError(
+        'NoVpc',
+        `${source.instanceId} is in no VPC: cannot pick a subnet in ${target.az}`,
+      )
     subnetId = (await describeSubnets(ctx.ec2, source.vpcId, target.az))[0] ?? null
-    if (!subnetId) throw new LaunchError('NoSubnet', `VPC ${source.vpcId} has no available subnet in ${target.az}`)
+    if (!subnetId)
+      throw new LaunchError('NoSubnet', `VPC ${source.vpcId} has no available subnet in ${target.az}`)
   }
   const userData = await describeUserData(ctx.ec2, source.instanceId)
   return runInstance(ctx.ec2, {
@@ -81,7 +95,8 @@ export async function pollUntil<T>(
   for (let attempt = 0; ; attempt++) {
     const value = await check()
     if (value !== null) return value
-    if (ctx.clock.now() >= deadline || ctx.signal.aborted) throw new LaunchError('Timeout', `gave up waiting for ${what}`)
+    if (ctx.clock.now() >= deadline || ctx.signal.aborted)
+      throw new LaunchError('Timeout', `gave up waiting for ${what}`)
     await ctx.clock.sleep(backoffMs(attempt, 1_000, maxIntervalMs), ctx.signal)
   }
 }
@@ -89,18 +104,27 @@ export async function pollUntil<T>(
 /** The instance's state and status checks; throws when it is gone or going. */
 async function liveStatus(ctx: ActionContext, instanceId: string) {
   const status = await describeInstanceStatus(ctx.ec2, instanceId)
-  if (status && (status.state === 'shutting-down' || status.state === 'terminated' || status.state === 'stopped')) {
+  if (
+    status &&
+    (status.state === 'shutting-down' || status.state === 'terminated' || status.state === 'stopped')
+  ) {
     throw new LaunchError('InstanceLost', `${instanceId} is ${status.state}`)
   }
   return status
 }
 
 /** Waits until the instance runs and both status checks pass. */
-export async function waitRunningAndOk(ctx: ActionContext, instanceId: string, timeoutMs = 15 * 60_000): Promise<void> {
+export async function waitRunningAndOk(
+  ctx: ActionContext,
+  instanceId: string,
+  timeoutMs = 15 * 60_000,
+): Promise<void> {
   await pollUntil(ctx, `${instanceId} running with status checks ok`, timeoutMs, async () => {
     const status = await liveStatus(ctx, instanceId)
     const passed = (s: string) => s === 'ok' || s === 'not-applicable'
-    return status?.state === 'running' && passed(status.instanceStatus) && passed(status.systemStatus) ? true : null
+    return status?.state === 'running' && passed(status.instanceStatus) && passed(status.systemStatus)
+      ? true
+      : null
   })
 }
 
@@ -108,7 +132,12 @@ export async function waitRunningAndOk(ctx: ActionContext, instanceId: string, t
  * Waits until the instance runs, status checks or not (they take minutes): what EC2 needs before it
  * associates an address with it (a pending instance is refused). Polls at least every `maxIntervalMs`.
  */
-export async function waitRunning(ctx: ActionContext, instanceId: string, timeoutMs: number, maxIntervalMs: number): Promise<void> {
+export async function waitRunning(
+  ctx: ActionContext,
+  instanceId: string,
+  timeoutMs: number,
+  maxIntervalMs: number,
+): Promise<void> {
   await pollUntil(
     ctx,
     `${instanceId} running`,
@@ -119,22 +148,35 @@ export async function waitRunning(ctx: ActionContext, instanceId: string, timeou
 }
 
 /** Waits until an AMI is available. */
-export async function waitImageAvailable(ctx: ActionContext, imageId: string, timeoutMs = 60 * 60_000): Promise<void> {
+export async function waitImageAvailable(
+  ctx: ActionContext,
+  imageId: string,
+  timeoutMs = 60 * 60_000,
+): Promise<void> {
   await pollUntil(ctx, `${imageId} available`, timeoutMs, async () => {
     const [image] = await describeImages(ctx.ec2, [imageId])
-    if (image?.state === 'failed' || image?.state === 'invalid') throw new LaunchError('ImageFailed', `${imageId} is ${image.state}`)
+    if (image?.state === 'failed' || image?.state === 'invalid')
+      throw new LaunchError('ImageFailed', `${imageId} is ${image.state}`)
     return image?.state === 'available' ? true : null
   })
 }
 
 /** The newest available SpotGuard AMI of this workload, else the launch AMI; says which. */
-export async function bestImage(ctx: ActionContext): Promise<{ imageId: string; source: 'spotguard_ami' | 'launch_ami' }> {
-  const images = await describeImages(ctx.ec2, [], [
-    { name: 'tag:ManagedBy', values: ['SpotOptimizer'] },
-    { name: 'tag:LogicalAgentId', values: [ctx.logicalAgentId] },
-    { name: 'state', values: ['available'] },
-  ])
-  const newest = images.filter((i) => i.state === 'available').sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0]
+export async function bestImage(
+  ctx: ActionContext,
+): Promise<{ imageId: string; source: 'spotguard_ami' | 'launch_ami' }> {
+  const images = await describeImages(
+    ctx.ec2,
+    [],
+    [
+      { name: 'tag:ManagedBy', values: ['SpotOptimizer'] },
+      { name: 'tag:LogicalAgentId', values: [ctx.logicalAgentId] },
+      { name: 'state', values: ['available'] },
+    ],
+  )
+  const newest = images
+    .filter((i) => i.state === 'available')
+    .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0]
   if (newest) return { imageId: newest.imageId, source: 'spotguard_ami' }
   if (!ctx.self.amiId) throw new LaunchError('NoImage', 'no SpotGuard AMI and no launch AMI known')
   return { imageId: ctx.self.amiId, source: 'launch_ami' }

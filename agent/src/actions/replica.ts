@@ -18,6 +18,8 @@ export interface ReplicaOrder {
   replicaType: 'manual' | 'emergency' | string
   /** `ondemand`: an interruption's last resort when no spot pool had capacity (default spot). */
   mode?: 'spot' | 'ondemand'
+  /** More tags for the instance, given the image it is launched from. */
+  tags?: (imageSource: 'spotguard_ami' | 'launch_ami') => Record<string, string>
   /**
    * Launched by the agent on its own (control plane unreachable): there is no replica record to
    * report to; the owner reports the launch its own way, and withdraws that if the launch then fails.
@@ -85,6 +87,7 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
         ReplicaId: order.replicaId,
         ReplicaType: order.replicaType,
         ParentInstance: self.instanceId,
+        ...order.tags?.(image.source),
       },
       clientToken: token,
     }).catch((err: unknown) => launchedWithToken(ctx, token, err))

@@ -138,4 +138,81 @@ describe('switch-report of an emergency launch', () => {
       terminatedAt: Date.parse(endsAt),
     })
   })
+
+  describe('reported by both hosts (the replacement carries the report in its tags)', () => {
+    /** The replacement's agent registers under the workload's logical id, then sends its version. */
+    async function replacementReports(agent: TestAgent, logicalAgentId: string, newInstanceId: string) {
+      const registered = await call(
+        'POST',
+        '/api/agents/register',
+        {
+          logical_agent_id: logicalAgentId,
+          instance_id: newInstanceId,
+          instance_type: 't3.medium',
+          region: 'us-east-1',
+          az: 'us-east-1c',
+          mode: 'spot',
+          agent_version: '5.0.0',
+          replica_id: 'local-n-1',
+        },
+        agent.client.auth,
+      )
+      expect(registered.status).toBe(200)
+      expect(registered.json.agent_id).toBe(agent.agentId)
+      // It cannot know when the Elastic IP moved: only the old host saw that.
+      const report = emergencyReport(agent, newInstanceId)
+      return call('POST', `/api/agents/${agent.agentId}/switch-report`, report, agent.client.auth)
+    }
+    const withMove = (report: ReturnType<typeof emergencyReport>) => ({
+      ...report,
+      timing: { ...report.timing, traffic_switched_at: '2026-11-27T08:01:40Z' },
+    })
+
+    async function expectOneSwitch(agent: TestAgent, newInstanceId: string) {
+      const recorded = await db().select().from(switches).where(eq(switches.agentId, agent.agentId))
+      expect(recorded).toHaveLength(1)
+      expect(recorded[0]).toMatchObject({
+        trigger: 'interruption',
+        oldInstanceId: agent.instanceId,
+        newInstanceId,
+        trafficSwitchedAt: Date.parse('2026-11-27T08:01:40Z'),
+      })
+      expect(await instanceOf(agent.instanceId)).toMatchObject({
+        status: 'terminated',
+        terminatedAt: Date.parse(terminationTime),
+      })
+      expect(await instanceOf(newInstanceId)).toMatchObject({ status: 'active', terminatedAt: null })
+      expect(await noticesOf(agent)).toHaveLength(1)
+    }
+
+    it("records one switch when the replacement's report comes first and the old host's after", async () => {
+      const logicalAgentId = `logical-${crypto.randomUUID()}`
+      const agent = await newAgent(undefined, { logical_agent_id: logicalAgentId })
+      const newInstanceId = 'i-0e0000000000000011'
+      expect((await replacementReports(agent, logicalAgentId, newInstanceId)).status).toBe(201)
+      const late = await call(
+        'POST',
+        `/api/agents/${agent.agentId}/switch-report`,
+        withMove(emergencyReport(agent, newInstanceId)),
+        agent.client.auth,
+      )
+      expect(late.json.duplicate).toBe(true)
+      await expectOneSwitch(agent, newInstanceId)
+    })
+
+    it("records one switch when the old host's report comes first", async () => {
+      const logicalAgentId = `logical-${crypto.randomUUID()}`
+      const agent = await newAgent(undefined, { logical_agent_id: logicalAgentId })
+      const newInstanceId = 'i-0e0000000000000012'
+      const first = await call(
+        'POST',
+        `/api/agents/${agent.agentId}/switch-report`,
+        withMove(emergencyReport(agent, newInstanceId)),
+        agent.client.auth,
+      )
+      expect(first.status).toBe(201)
+      expect((await replacementReports(agent, logicalAgentId, newInstanceId)).json.duplicate).toBe(true)
+      await expectOneSwitch(agent, newInstanceId)
+    })
+  })
 })

@@ -3,7 +3,7 @@
  * (a replica that becomes usable after the notice, installed agents, repeated notices and promotions,
  * a promotion's command failing, replacements refused for capacity, moot replicas).
  */
-import { env, runDurableObjectAlarm } from 'cloudflare:test'
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import {
@@ -760,5 +760,32 @@ describe('a replacement refused for capacity', () => {
       message: 'no result before the lease ended',
     })
     expect((await rowsOf(switches, a.agentId))[0]!.commandId).toBe(handed.id)
+  })
+
+  it('hands over a promote command nobody claimed before it expired: the old host died first, the new agent came late', async () => {
+    const { a } = await spotAgent()
+    const { replicaId } = await noticeWithoutReplica(a)
+    const replicaInstance = ec2Id()
+    await call('PUT', `${base(a)}/replicas/${replicaId}`, { instance_id: replicaInstance }, a.client.auth)
+    const [first] = await commandsOf(a.agentId, 'promote_replica')
+    // Its 10 minutes pass unclaimed: the alarm expires it.
+    const session = sessionOf(env, a.agentId)
+    await runInDurableObject(session, (_i, state) => {
+      state.storage.sql.exec('UPDATE commands SET expires_at = ? WHERE id = ?', Date.now() - 1, first!.id)
+    })
+    await runDurableObjectAlarm(session)
+
+    const handed = await eventually(async () => (await commandsOf(a.agentId, 'promote_replica'))[1], {
+      what: 'the command handed over',
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    })
+    expect((await commandsOf(a.agentId, 'promote_replica'))[0]).toMatchObject({ status: 'expired' })
+    expect(handed).toMatchObject({ instanceId: replicaInstance, status: 'queued' })
+    expect((await rowsOf(switches, a.agentId))[0]).toMatchObject({
+      commandId: handed.id,
+      errorMessage: null,
+    })
+    expect((await rowsOf(notifications, a.agentId)).filter((n) => n.kind === 'switch_failed')).toEqual([])
   })
 })
