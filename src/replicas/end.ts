@@ -13,7 +13,7 @@ import type { Env } from '../env'
 import { newId } from '../ids'
 import { tellReplicaTermination } from './commands'
 import { replicaEndStatus, type ReplicaStatus } from './states'
-import { statusUpdate } from './store'
+import { lateLaunchUpdate, statusUpdate } from './store'
 
 export interface EndedReplica {
   status: ReplicaStatus
@@ -43,6 +43,41 @@ export async function endReplica(
   if (!update) return { status: replica.status, commandId: null, changed: false }
   await update
   if (status === 'terminated') return { status, commandId: null, changed: true }
+  const commandId = await tellTermination(env, db, agent, replica, opts, now)
+  return { status, commandId, changed: true }
+}
+
+/**
+ * The instance a replica's launch reports after the replica was ended without one (its create_replica
+ * was already running): EC2 runs and bills it, so the replica records it, is `terminating`, and the
+ * workload's instance is told to end it, as for any replica ended with an instance. Null when the
+ * replica is no such ended one.
+ */
+export async function endLateLaunch(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  launch: { instanceId: string; mode?: 'spot' | 'ondemand' | null },
+  now: number,
+): Promise<EndedReplica | null> {
+  const update = lateLaunchUpdate(db, replica, launch, now)
+  if (!update) return null
+  await update
+  const launched = { ...replica, instanceId: launch.instanceId }
+  const commandId = await tellTermination(env, db, agent, launched, { reason: replica.errorMessage }, now)
+  return { status: 'terminating', commandId, changed: true }
+}
+
+/** Queues `terminate_replica` for the replica's instance, or tells the client when nobody can run it. */
+async function tellTermination(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  opts: { reason: string | null; primaryInstanceId?: string | null },
+  now: number,
+): Promise<string | null> {
   const commandId = await tellReplicaTermination(
     env,
     agent,
@@ -63,5 +98,5 @@ export async function endReplica(
       createdAt: now,
     })
   }
-  return { status, commandId, changed: true }
+  return commandId
 }

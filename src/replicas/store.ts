@@ -114,6 +114,30 @@ export function statusUpdate(
     .where(eq(replicas.id, replica.id))
 }
 
+/**
+ * A replica ended before its launch answered (no instance then) gets the instance EC2 runs for it:
+ * `terminating` again, until that instance's end is known. Null when it is not such a replica.
+ */
+export function lateLaunchUpdate(
+  db: Database,
+  replica: Replica,
+  launch: { instanceId: string; mode?: 'spot' | 'ondemand' | null },
+  now: number,
+) {
+  if (replica.status !== 'terminated' || replica.instanceId !== null) return null
+  return db
+    .update(replicas)
+    .set({
+      status: 'terminating',
+      instanceId: launch.instanceId,
+      mode: launch.mode ?? replica.mode,
+      launchedAt: replica.launchedAt ?? now,
+      terminatedAt: null,
+      updatedAt: now,
+    })
+    .where(and(eq(replicas.id, replica.id), eq(replicas.status, 'terminated'), isNull(replicas.instanceId)))
+}
+
 /** Whether the facts would change anything stored. */
 function hasFacts(replica: Replica, facts: StatusFacts): boolean {
   return (

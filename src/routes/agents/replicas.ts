@@ -13,7 +13,7 @@ import { replicas, REPLICA_STATUSES, type Agent } from '../../db/schema'
 import { followFailover } from '../../flows/failover/standby'
 import { followAgent } from '../../flows/ledger/follow'
 import { ApiError } from '../../errors'
-import { endReplica } from '../../replicas/end'
+import { endLateLaunch, endReplica } from '../../replicas/end'
 import { requestReplica } from '../../replicas/manual'
 import { promoteByPerson } from '../../replicas/person-promotion'
 import { recordPromotionMoment } from '../../replicas/promotion-outcome'
@@ -137,9 +137,27 @@ replicaRoutes.put('/replicas/:replicaId', async (c) => {
   const db = database(c.env.DB)
   const agent = c.get('agent')
   const replica = await findReplica(db, agent, c.req.param('replicaId'))
+  const now = clock.now()
+  const late = await endLateLaunch(
+    c.env,
+    db,
+    agent,
+    replica,
+    { instanceId: body.instance_id, mode: body.mode },
+    now,
+  )
+  if (late) {
+    // Billed until its end is known.
+    c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, now))
+    return c.json({
+      success: true,
+      replica_id: replica.id,
+      instance_id: body.instance_id,
+      status: late.status,
+    })
+  }
   // A replica with a real instance is past launching.
   const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
-  const now = clock.now()
   const update = statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now)
   if (update) await update
   const promoted = await followReport(c, agent, replica.id, to, now)

@@ -115,6 +115,59 @@ describe('replica commands', () => {
     expect(refused.status).toBe(400)
   })
 
+  it('a launch that reports its instance after the replica ended records it terminating and has it terminated', async () => {
+    await seedFreshPools()
+    const agent = await newAgent(undefined, { agent_version: '5.0.0' })
+    const base = `/api/agents/${agent.agentId}`
+    const auth = agent.client.auth
+    const created = await call(
+      'POST',
+      `${base}/create-emergency-replica`,
+      { ...vector('emergencyRebalanceV4'), instance_id: agent.instanceId },
+      auth,
+    )
+    const replicaId = created.json.replica_id as string
+    // Ended while its create_replica runs: no instance yet, so nothing to wait for then.
+    const ended = await call('DELETE', `${base}/replicas/${replicaId}`, undefined, auth)
+    expect(ended.json).toMatchObject({ status: 'terminated', command_id: null })
+
+    // EC2 answered the launch after all: the instance runs and is billed.
+    const late = await call(
+      'PUT',
+      `${base}/replicas/${replicaId}`,
+      { instance_id: 'i-0aaaabbbbcccc1234' },
+      auth,
+    )
+    expect(late.status).toBe(200)
+    expect(late.json).toMatchObject({ success: true, status: 'terminating' })
+    const [replica] = await db().select().from(replicas).where(eq(replicas.id, replicaId))
+    expect(replica).toMatchObject({
+      status: 'terminating',
+      instanceId: 'i-0aaaabbbbcccc1234',
+      terminatedAt: null,
+    })
+    expect(await commandsOf(agent.agentId, 'terminate_replica')).toMatchObject([
+      {
+        instanceId: agent.instanceId,
+        payload: { replica_id: replicaId, replica_instance_id: 'i-0aaaabbbbcccc1234' },
+      },
+    ])
+    // A repeat of the report changes nothing; the launch's progress is refused as before.
+    const again = await call(
+      'PUT',
+      `${base}/replicas/${replicaId}`,
+      { instance_id: 'i-0aaaabbbbcccc1234' },
+      auth,
+    )
+    expect(again.status).toBe(409)
+    expect(await commandsOf(agent.agentId, 'terminate_replica')).toHaveLength(1)
+
+    // The workload's instance ended it.
+    await call('POST', `${base}/replicas/${replicaId}/status`, { status: 'terminated' }, auth)
+    const [gone] = await db().select().from(replicas).where(eq(replicas.id, replicaId))
+    expect(gone).toMatchObject({ status: 'terminated', terminatedAt: expect.any(Number) })
+  })
+
   it("DELETE of a 4.0.0 agent's replica keeps it terminating (EC2 runs it), tells the client, and shows that agent only 'terminated'", async () => {
     const agent = await withReadyReplica('4.0.0')
     const path = `/api/agents/${agent.agentId}/replicas/${agent.replicaId}`
