@@ -101,7 +101,7 @@ export class InstalledAgent {
     private readonly options: InstalledAgentOptions,
     readonly self: InstanceIdentity,
   ) {
-    this.ec2 = new InstanceAccess(options, self.region)
+    this.ec2 = new InstanceAccess({ ...options, signal: this.abort.signal }, self.region)
     this.ended = new Promise((resolve) => (this.markEnded = resolve))
     this.cadence = { ...INSTALLED_CADENCE, ...options.cadence }
     this.speed = options.speed ?? 1

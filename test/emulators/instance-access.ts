@@ -53,6 +53,8 @@ export interface InstanceEndpoints {
   pricingUrl?: string
   /** The instance's time (the simulated region's), epoch ms. */
   now?: () => number
+  /** Aborted when the process is killed: every call under way ends at once. */
+  signal?: AbortSignal
 }
 
 export class InstanceAccess {
@@ -60,6 +62,7 @@ export class InstanceAccess {
   private token: string | null = null
   private readonly ec2: EC2Client
   private readonly now: () => number
+  private readonly signal: AbortSignal | undefined
 
   constructor(
     private readonly endpoints: InstanceEndpoints,
@@ -67,6 +70,7 @@ export class InstanceAccess {
   ) {
     this.imdsUrl = endpoints.imdsUrl
     this.now = endpoints.now ?? Date.now
+    this.signal = endpoints.signal
     this.ec2 = new EC2Client({
       endpoint: endpoints.ec2Url,
       region,
@@ -121,6 +125,7 @@ export class InstanceAccess {
     const userData = (
       await this.ec2.send(
         new DescribeInstanceAttributeCommand({ InstanceId: self.instanceId, Attribute: 'userData' }),
+        { abortSignal: this.signal },
       )
     ).UserData?.Value
     const tags = {
@@ -151,6 +156,7 @@ export class InstanceAccess {
           { ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
         ],
       }),
+      { abortSignal: this.signal },
     )
     const id = answer.Instances?.[0]?.InstanceId
     if (!id) throw new Error('RunInstances answered no instance')
@@ -163,7 +169,9 @@ export class InstanceAccess {
   }
 
   async terminate(instanceId: string): Promise<void> {
-    await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }))
+    await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }), {
+      abortSignal: this.signal,
+    })
   }
 
   /** The latest spot price of each AZ for the type. */
@@ -174,6 +182,7 @@ export class InstanceAccess {
         ProductDescriptions: ['Linux/UNIX'],
         StartTime: new Date(this.now() - 3_600_000),
       }),
+      { abortSignal: this.signal },
     )
     const latest: Record<string, { at: number; price: number }> = {}
     for (const row of answer.SpotPriceHistory ?? []) {
@@ -216,6 +225,7 @@ export class InstanceAccess {
         ],
         MaxResults: 10,
       }),
+      signal: this.signal,
     })
     if (!response.ok) throw new Error(`GetProducts answered ${response.status}`)
     const { PriceList = [] } = (await response.json()) as { PriceList?: string[] }
@@ -235,7 +245,9 @@ export class InstanceAccess {
   }
 
   private async describe(instanceId: string) {
-    const answer = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))
+    const answer = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
+      abortSignal: this.signal,
+    })
     return answer.Reservations?.[0]?.Instances?.[0] ?? null
   }
 
