@@ -6,6 +6,15 @@ import { poolTotalsOf, round, withLiveAgentDays, type AgentSums } from '../../le
 import type { LiveDays } from '../../ledger/live'
 import { loadPriceBook } from './price-book'
 
+/** The rollup's cost columns summed, as both groupings select them. */
+const costSums = {
+  baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
+  primary: sql<number>`sum(${savingsDaily.primaryCost})`,
+  replica: sql<number>`sum(${savingsDaily.replicaCost})`,
+  overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
+  savings: sql<number>`sum(${savingsDaily.savings})`,
+}
+
 /**
  * Per-day sums of the daily rollups over a client's agents (null: over every client), oldest first:
  * the rows `summarize` and `series` read.
@@ -14,11 +23,7 @@ export function dailySums(db: Database, scope: string | null) {
   return db
     .select({
       day: savingsDaily.day,
-      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
-      primary: sql<number>`sum(${savingsDaily.primaryCost})`,
-      replica: sql<number>`sum(${savingsDaily.replicaCost})`,
-      overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
-      savings: sql<number>`sum(${savingsDaily.savings})`,
+      ...costSums,
     })
     .from(savingsDaily)
     .where(scope === null ? undefined : eq(savingsDaily.clientId, scope))
@@ -39,11 +44,7 @@ export async function agentSums(
   const rollup = await db
     .select({
       agentId: savingsDaily.agentId,
-      baseline: sql<number>`sum(${savingsDaily.baselineCost})`,
-      primary: sql<number>`sum(${savingsDaily.primaryCost})`,
-      replica: sql<number>`sum(${savingsDaily.replicaCost})`,
-      overlap: sql<number>`sum(${savingsDaily.overlapCost})`,
-      savings: sql<number>`sum(${savingsDaily.savings})`,
+      ...costSums,
     })
     .from(savingsDaily)
     .where(
