@@ -1,9 +1,9 @@
 /** Builds the Hono app: request id, the error funnel, and the route groups. */
-import { Hono } from 'hono'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import { configureClock } from './clock'
 import type { AppEnv } from './env'
-import { debug, meterD1 } from './routes/debug/meter'
-import { soakRows } from './routes/debug/soak-rows'
+import { debug } from './routes/debug'
+import { meterD1 } from './routes/debug/meter'
 import { ApiError } from './errors'
 import { renderError } from './render-error'
 import { adminClients } from './routes/admin/clients'
@@ -24,11 +24,11 @@ import { notificationRoutes } from './routes/client/notifications'
 import { clientReplicas } from './routes/client/replicas'
 import { clientReports } from './routes/client/reports'
 import { clientSettings } from './routes/client/settings'
-import { openApi } from './routes/openapi/document'
+import { serveOpenApi } from './routes/openapi'
 import { pages } from './web/pages/router'
 
 export function buildApp() {
-  const app = new Hono<AppEnv>()
+  const app = new OpenAPIHono<AppEnv>()
   app.use(async (c, next) => {
     configureClock(c.env)
     c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID())
@@ -40,15 +40,13 @@ export function buildApp() {
 
   // First match wins: /api/admin/clients and /api/client are each served by several sub-apps, so this
   // order is part of the routing until each prefix is one group.
-  app.route('/health', health)
+  app.route('/', health)
   app.route('/__debug', debug)
-  app.route('/__debug/soak-rows', soakRows)
   app.route('/api/agents', agentApi)
   app.route('/api/admin/clients', adminClients)
   app.route('/api/client', forceSwitch)
   app.route('/api/admin/engine', adminEngine)
   app.route('/api/client', clientSavings)
-  app.route('/api/openapi.json', openApi)
   app.route('/api/admin/clients', adminGrowth)
   app.route('/api/admin/clients', clientAdmin)
   app.route('/api/admin/users', adminUsers)
@@ -61,6 +59,7 @@ export function buildApp() {
   app.route('/api/client', clientSettings)
   app.route('/api/client', clientReplicas)
   app.route('/api/client', clientReports)
+  serveOpenApi(app)
   app.route('/', pages)
   return app
 }
