@@ -10,7 +10,7 @@ import * as z from 'zod'
 import type { AppEnv } from '../env'
 import { ApiError, validationError } from '../errors'
 
-export const MAX_BODY_BYTES = 256 * 1024
+const MAX_BODY_BYTES = 256 * 1024
 
 /** Who may call an operation, as the document's `security` says it. */
 export const SECURITY = {
