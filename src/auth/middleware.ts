@@ -15,7 +15,7 @@ import { ApiError } from '../errors'
 import { sha256Hex, timingSafeEqual } from '../ids'
 import { findPersonalToken, findSession, SESSION_COOKIE } from './sessions'
 import { clock } from '../clock'
-import type { Person, Principal } from './principal'
+import type { Person } from './principal'
 
 /** The bearer token of a request, or null. */
 export function bearerToken(header: string | undefined): string | null {

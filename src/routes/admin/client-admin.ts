@@ -2,13 +2,15 @@
  * Admin client management besides create and rotate (those are in clients.ts): list with search,
  * one client, suspend, reactivate, delete with the typed name as confirmation.
  */
-import { and, eq, isNull, or, gt } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { ADMIN_API, answers, jsonBody, routeGroup } from '../group'
 import type { Context } from 'hono'
 import * as z from 'zod'
 import { database, type Database } from '../../db/client'
-import { agents, clients, clientTokens, type Client } from '../../db/schema'
+import { expireTokens } from '../../auth/client-tokens'
+import { agents, clients, type Client } from '../../db/schema'
+import { setClientStatus } from '../../flows/clients'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { auditEntry } from '../../db/audit'
@@ -87,17 +89,9 @@ clientAdmin.openapi(
     }
     const now = clock.now()
     await db.batch([
-      db.update(clients).set({ status: 'deleted', updatedAt: now }).where(eq(clients.id, client.id)),
+      setClientStatus(db, client.id, 'deleted', now),
       // Its agents stop authenticating at once: every token of the client ends now.
-      db
-        .update(clientTokens)
-        .set({ expiresAt: now })
-        .where(
-          and(
-            eq(clientTokens.clientId, client.id),
-            or(isNull(clientTokens.expiresAt), gt(clientTokens.expiresAt, now)),
-          ),
-        ),
+      expireTokens(db, client.id, now),
       db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, client.id)),
       auditEntry(
         c,
@@ -128,7 +122,7 @@ async function setStatus(c: Context<AppEnv>, status: 'active' | 'suspended') {
   const client = await liveClient(db, c.req.param('clientId') ?? '')
   const now = clock.now()
   await db.batch([
-    db.update(clients).set({ status, updatedAt: now }).where(eq(clients.id, client.id)),
+    setClientStatus(db, client.id, status, now),
     auditEntry(
       c,
       db,

@@ -9,6 +9,7 @@ import * as z from 'zod'
 import { expireTokens, graceHours, newClientToken } from '../../auth/client-tokens'
 import { database } from '../../db/client'
 import { clients } from '../../db/schema'
+import { insertClient } from '../../flows/clients'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
@@ -38,7 +39,7 @@ adminClients.openapi(
     const { token, insert } = await newClientToken(db, id, now)
     const client = { id, name: body.name, email: body.email ?? null, status: 'active' as const }
     await db.batch([
-      db.insert(clients).values({ ...client, createdAt: now, updatedAt: now }),
+      insertClient(db, client, now),
       insert,
       auditEntry(
         c,

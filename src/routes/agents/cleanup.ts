@@ -4,8 +4,7 @@ import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { timeField } from './wire'
 import { database } from '../../db/client'
-import { cleanupReports } from '../../db/schema'
-import { newId } from '../../ids'
+import { recordCleanupReport } from '../../flows/cleanup'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
@@ -57,24 +56,23 @@ cleanup.openapi(
   async (c) => {
     const body = c.req.valid('json')
     const agent = c.get('agent')
-    const id = newId('cln')
     const errors = [body.snapshots?.error, body.amis?.error].filter((e): e is string => !!e)
-    await database(c.env.DB)
-      .insert(cleanupReports)
-      .values({
-        id,
+    const id = await recordCleanupReport(
+      database(c.env.DB),
+      {
         clientId: agent.clientId,
         agentId: agent.id,
         reportedAt: body.timestamp,
-        receivedAt: clock.now(),
         snapshotsDeleted:
           (body.snapshots?.deleted?.length ?? 0) + (body.amis?.deleted_snapshots?.length ?? 0),
         amisDeleted: body.amis?.deleted_amis?.length ?? 0,
         failures: (body.snapshots?.failed?.length ?? 0) + (body.amis?.failed?.length ?? 0),
         error: errors.length ? errors.join('; ') : null,
-        // Stored as the agent sent it (readJson already parsed it; Hono keeps the text).
+        // Stored as the agent sent it, before validation.
         body: await c.req.json(),
-      })
+      },
+      clock.now(),
+    )
     return c.json({ success: true, report_id: id }, 201)
   },
 )

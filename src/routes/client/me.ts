@@ -9,11 +9,10 @@ import { database } from '../../db/client'
 import { apiTokens, users } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
-import { newId, newToken, sha256Hex } from '../../ids'
 import { auditEntry } from '../../db/audit'
 import { changePassword, Password, publicUser } from '../../auth/accounts'
 import { verifyPassword } from '../../auth/password'
-import { PERSONAL_TOKEN_PREFIX } from '../../auth/sessions'
+import { newPersonalToken, revokePersonalToken } from '../../auth/sessions'
 import { clock } from '../../clock'
 
 export const NewTokenBody = z.object({ name: z.string().trim().min(1).max(80) })
@@ -105,18 +104,10 @@ me.openapi(
     const person = requirePerson(c)
     const userId = userIdOf(person)
     const { name } = c.req.valid('json')
-    const token = newToken(PERSONAL_TOKEN_PREFIX)
-    const row = {
-      id: newId('tok'),
-      userId,
-      name,
-      tokenHash: await sha256Hex(token),
-      prefix: token.slice(0, 10),
-      createdAt: clock.now(),
-    }
     const db = database(c.env.DB)
+    const { token, row, insert } = await newPersonalToken(db, userId, name, clock.now())
     await db.batch([
-      db.insert(apiTokens).values(row),
+      insert,
       auditEntry(
         c,
         db,
@@ -155,7 +146,7 @@ me.openapi(
     if (!tok) throw new ApiError('NOT_FOUND', 'token not found')
     const now = clock.now()
     await db.batch([
-      db.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, tok.id)),
+      revokePersonalToken(db, tok.id, now),
       auditEntry(
         c,
         db,

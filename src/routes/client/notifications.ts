@@ -3,7 +3,7 @@
  * the replaced console's paths). "Mark all read" only ever touches the caller's own client. Marking is a
  * change of state: each one that changes something is audited (unread count or read time before/after).
  */
-import { and, count, eq, isNull, sql } from 'drizzle-orm'
+import { and, count, eq, isNull } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, routeGroup } from '../group'
 import * as z from 'zod'
@@ -15,6 +15,7 @@ import { ApiError } from '../../errors'
 import { auditEntry } from '../../db/audit'
 import { listNotifications, readerId } from '../../db/queries/notifications'
 import { clock } from '../../clock'
+import { markAllRead, markRead } from '../../flows/notification-reads'
 
 export const NotificationsQuery = z.object({
   client_id: z.string().max(64).optional(),
@@ -80,19 +81,7 @@ notificationRoutes.openapi(
     if (unread === 0) return c.json({ success: true, marked: 0 })
     const now = clock.now()
     await db.batch([
-      db
-        .insert(notificationReads)
-        .select(
-          db
-            .select({
-              notificationId: notifications.id,
-              userId: sql`${reader}`.as('user_id'),
-              readAt: sql`${now}`.as('read_at'),
-            })
-            .from(notifications)
-            .where(eq(notifications.clientId, clientId)),
-        )
-        .onConflictDoNothing(),
+      markAllRead(db, clientId, reader, now),
       auditEntry(
         c,
         db,
@@ -137,10 +126,7 @@ notificationRoutes.openapi(
     if (read) return c.json({ success: true })
     const now = clock.now()
     await db.batch([
-      db
-        .insert(notificationReads)
-        .values({ notificationId: note.id, userId: reader, readAt: now })
-        .onConflictDoNothing(),
+      markRead(db, note.id, reader, now),
       auditEntry(
         c,
         db,

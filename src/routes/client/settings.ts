@@ -5,15 +5,16 @@ import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { database } from '../../db/client'
-import { clients, users, webhookCursors } from '../../db/schema'
+import { clients, users } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId, newToken } from '../../ids'
 import { auditEntry } from '../../db/audit'
 import { disableUser, inviteUser, NewUser, publicUser } from '../../auth/accounts'
 import { deliverWebhook } from '../../flows/webhooks/deliver'
-import { resetWebhookCursor } from '../../flows/webhooks/dispatch'
+import { dropWebhookCursor, resetWebhookCursor } from '../../flows/webhooks/dispatch'
 import { clock } from '../../clock'
+import { setClientWebhook } from '../../flows/clients'
 
 export const WebhookBody = z.object({
   url: z
@@ -114,13 +115,8 @@ clientSettings.openapi(
     const secret = url ? newToken('whsec') : null
     const now = clock.now()
     await db.batch([
-      db
-        .update(clients)
-        .set({ webhookUrl: url, webhookSecret: secret, updatedAt: now })
-        .where(eq(clients.id, clientId)),
-      url
-        ? resetWebhookCursor(db, clientId, now)
-        : db.delete(webhookCursors).where(eq(webhookCursors.clientId, clientId)),
+      setClientWebhook(db, clientId, { url, secret }, now),
+      url ? resetWebhookCursor(db, clientId, now) : dropWebhookCursor(db, clientId),
       auditEntry(
         c,
         db,
