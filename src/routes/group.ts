@@ -19,6 +19,12 @@ export const SECURITY = {
   person: [{ operator: [] }, { personalToken: [] }, { session: [] }],
 } as const satisfies Record<string, RouteConfig['security']>
 
+/** What every operation of a group shares unless its route says otherwise. */
+export interface GroupDefaults {
+  tag: 'agent' | 'admin' | 'client' | 'account'
+  security: RouteConfig['security']
+}
+
 /** The defaults of each group: the agent API, the operator's API, the people-facing client API, one's account. */
 export const AGENT_API: GroupDefaults = { tag: 'agent', security: SECURITY.clientToken }
 export const ADMIN_API: GroupDefaults = { tag: 'admin', security: SECURITY.person }
@@ -41,12 +47,6 @@ export function answers(description: string, schema?: z.ZodType, mediaType = 'ap
 /** A request body, read by `readBody` below whatever its Content-Type says. */
 export function jsonBody<S extends z.ZodType>(schema: S) {
   return { required: true, content: { 'application/json': { schema } } } as const
-}
-
-/** What every operation of a group shares unless its route says otherwise. */
-export interface GroupDefaults {
-  tag: 'agent' | 'admin' | 'client' | 'account'
-  security: RouteConfig['security']
 }
 
 /**
