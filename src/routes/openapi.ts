@@ -51,7 +51,7 @@ const documentRoute = createRoute({
   responses: { 200: { description: 'The OpenAPI 3.1 document' } },
 })
 
-/** Serves the document of `app`; call it once every group is mounted (later routes are listed too). */
+/** Serves the document of `app`: every route mounted on it, before or after this call (built per request). */
 export function serveOpenApi<E extends HonoEnv>(app: OpenAPIHono<E>): void {
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme)

@@ -1,5 +1,5 @@
 /**
- * Backtests of engine parameter versions on stored price history (admin), mounted under
+ * Backtests of engine parameter versions on stored price history (admin), under
  * `/api/admin/engine/versions`: run one (stored and audited), list a version's reports, read one.
  */
 import { createRoute } from '@hono/zod-openapi'

@@ -1,6 +1,6 @@
 /**
  * Client growth for the admin console: `[{date,total,new,active}]` from the daily snapshots only.
- * Mounted under /api/admin/clients ahead of the client routes, whose `/:id` would otherwise take "growth".
+ * Composed ahead of `/clients/{clientId}` (admin/index.ts), which would otherwise take "growth".
  */
 import { createRoute } from '@hono/zod-openapi'
 import { ADMIN_API, answers, routeGroup } from '../group'

@@ -1,7 +1,7 @@
 /**
  * POST /api/agents/:agentId/heartbeat: absorbed by the agent's Durable Object (liveness lives there).
- * The object knows its owner, so the tenant check needs D1 only until it does: this route is mounted
- * ahead of the D1 agent lookup of the other per-agent routes.
+ * The object knows its owner, so the tenant check needs D1 only until it does: unlike the other
+ * per-agent routes, this one does not load the agent from D1 first.
  */
 import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, jsonBody, routeGroup } from '../group'

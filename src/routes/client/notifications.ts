@@ -65,11 +65,12 @@ notificationRoutes.openapi(
     method: 'post',
     path: '/mark-all-read',
     summary: "Mark all of the caller's client read (for the caller)",
+    request: { query: z.object({ client_id: z.string().optional() }) },
     responses: answers('OK'),
   }),
   async (c) => {
     const person = requirePerson(c)
-    const clientId = person.kind === 'user' ? person.clientId : (c.req.query('client_id') ?? null)
+    const clientId = person.kind === 'user' ? person.clientId : (c.req.valid('query').client_id ?? null)
     if (!clientId)
       throw new ApiError('VALIDATION', 'client_id is required for admins', {
         fields: [{ field: 'client_id', message: 'required' }],

@@ -122,13 +122,15 @@ replicaActions.openapi(
     method: 'delete',
     path: '/agents/{agentId}/replicas/{replicaId}',
     summary: 'Terminate a replica and its instance (owner)',
+    request: { query: z.object({ terminated_in_ec2: z.string().optional() }) },
     responses: answers('OK'),
   }),
   async (c) => {
     const { db, agent } = await writableAgent(c)
     const replica = await findReplica(db, agent, c.req.param('replicaId'))
     const now = clock.now()
-    const ended = await endByClient(c, db, agent, replica, now)
+    const inEc2 = c.req.valid('query').terminated_in_ec2 === '1'
+    const ended = await endByClient(c, db, agent, replica, inEc2, now)
     if (!ended.changed)
       return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: null })
     await auditEntry(
@@ -154,14 +156,17 @@ replicaActions.openapi(
  * a termination that failed is notified to be done by hand). Without the flag, a replica whose agent
  * cannot terminate it is refused: it stays tracked, as EC2 runs and bills it.
  */
-async function endByClient(c: Context<AppEnv>, db: Database, agent: Agent, replica: Replica, now: number) {
+async function endByClient(
+  c: Context<AppEnv>,
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  terminatedInEc2: boolean,
+  now: number,
+) {
   const canTerminate = understands(agent, 'terminate_replica')
   const runs = !!replica.instanceId && (isActiveReplica(replica.status) || replica.status === 'terminating')
-  if (
-    runs &&
-    (!canTerminate || replica.status === 'terminating') &&
-    c.req.query('terminated_in_ec2') === '1'
-  ) {
+  if (runs && (!canTerminate || replica.status === 'terminating') && terminatedInEc2) {
     const facts = { errorMessage: `${replica.instanceId} terminated in EC2 by the client` }
     await statusUpdate(db, replica, 'terminated', facts, now)
     return { status: 'terminated' as const, commandId: null, changed: true }

@@ -139,12 +139,13 @@ clientReports.openapi(
     method: 'get',
     path: '/{clientId}/replicas',
     summary: 'Replicas with sync and cost',
+    request: { query: z.object({ include_terminated: z.string().optional() }) },
     responses: answers('OK'),
   }),
   async (c) => {
     const clientId = c.req.param('clientId')
     scopeClient(c, clientId)
-    const all = c.req.query('include_terminated') === 'true'
+    const all = c.req.valid('query').include_terminated === 'true'
     const rows = await clientReplicas(database(c.env.DB), clientId, all)
     return c.json(
       rows.map((r) => ({
