@@ -30,3 +30,12 @@ export class ApiError extends Error {
     return STATUS[this.code]
   }
 }
+
+/** VALIDATION with one `{ field, message }` per zod issue; `where` names the input when a path is empty. */
+export function validationError(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  where: string,
+): ApiError {
+  const fields = issues.map((i) => ({ field: i.path.map(String).join('.') || where, message: i.message }))
+  return new ApiError('VALIDATION', `invalid ${where}: ${fields.map((f) => f.field).join(', ')}`, { fields })
+}

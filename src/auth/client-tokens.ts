@@ -1,7 +1,7 @@
 /**
  * Client (agent) tokens: shown once, stored as a SHA-256 hash with a short visible prefix.
  * Rotation keeps the old tokens working for a grace period so running agents can be re-configured.
- * Writes: `client_tokens` (routes/admin/client-admin.ts still ends a deleted client's tokens itself).
+ * Writes: `client_tokens`.
  */
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { Database } from '../db/client'

@@ -15,7 +15,7 @@ import { ApiError } from '../errors'
 import { sha256Hex, timingSafeEqual } from '../ids'
 import { findPersonalToken, findSession, SESSION_COOKIE } from './sessions'
 import { clock } from '../clock'
-import type { Person, Principal } from './principal'
+import type { Person } from './principal'
 
 /** The bearer token of a request, or null. */
 export function bearerToken(header: string | undefined): string | null {
@@ -61,9 +61,6 @@ export const CSRF_HEADER = 'X-CSRF-Token'
  * cookie). Throws 401 for a bearer that is not a person's, 403 for a session request without its CSRF token.
  */
 export async function resolvePerson(c: Context<AppEnv>): Promise<Person | null> {
-  // Several route groups share a prefix: authenticate once per request.
-  const known = c.get('principal')
-  if (known && known.kind !== 'agent') return known
   const db = database(c.env.DB)
   const now = clock.now()
   const token = bearerToken(c.req.header('Authorization'))

@@ -1,12 +1,12 @@
 /**
  * Browser sessions and personal API tokens, both stored as SHA-256 hashes in D1.
- * Writes: `sessions`, `api_tokens` (routes/client/me.ts still creates and revokes personal tokens itself).
+ * Writes: `sessions`, `api_tokens`.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm'
 import type { Principal } from './principal'
 import type { Database } from '../db/client'
 import { apiTokens, clients, sessions, users, type User } from '../db/schema'
-import { newToken, sha256Hex } from '../ids'
+import { newId, newToken, sha256Hex } from '../ids'
 
 export const SESSION_COOKIE = 'sg_session'
 /** Sessions end after 12 hours (ms). */
@@ -90,4 +90,23 @@ export async function findPersonalToken(db: Database, token: string, now: number
     await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.token.id))
   }
   return { principal, user: row.user }
+}
+
+/** A new personal token of `userId` and the insert that stores its hash (for the caller's batch). */
+export async function newPersonalToken(db: Database, userId: string, name: string, now: number) {
+  const token = newToken(PERSONAL_TOKEN_PREFIX)
+  const row = {
+    id: newId('tok'),
+    userId,
+    name,
+    tokenHash: await sha256Hex(token),
+    prefix: token.slice(0, 10),
+    createdAt: now,
+  }
+  return { token, row, insert: db.insert(apiTokens).values(row) }
+}
+
+/** The update revoking one personal token (for the caller's batch). */
+export function revokePersonalToken(db: Database, tokenId: string, now: number) {
+  return db.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, tokenId))
 }

@@ -4,7 +4,7 @@
  * sends what lies after it, oldest first, and advances it after every success. A failure stops that
  * client until the next run, and notifications older than 24 h are skipped so a dead endpoint cannot
  * hold a backlog forever.
- * Writes: `webhook_cursors` (routes/client/settings.ts still resets a client's cursor itself).
+ * Writes: `webhook_cursors`.
  */
 import { and, asc, eq, gt, gte, isNotNull, ne, or } from 'drizzle-orm'
 import type { Database } from '../../db/client'
@@ -29,6 +29,11 @@ export function resetWebhookCursor(db: Database, clientId: string, now: number) 
     .insert(webhookCursors)
     .values({ clientId, ...start })
     .onConflictDoUpdate({ target: webhookCursors.clientId, set: start })
+}
+
+/** The cursor of a client whose webhook was removed: gone, as nothing is sent any more (for `db.batch`). */
+export function dropWebhookCursor(db: Database, clientId: string) {
+  return db.delete(webhookCursors).where(eq(webhookCursors.clientId, clientId))
 }
 
 /** One run over every client with a webhook; `fetcher` is injected by tests. */

@@ -2,15 +2,17 @@
  * Admin client management besides create and rotate (those are in clients.ts): list with search,
  * one client, suspend, reactivate, delete with the typed name as confirmation.
  */
-import { and, eq, isNull, or, gt } from 'drizzle-orm'
-import { Hono, type Context } from 'hono'
+import { eq } from 'drizzle-orm'
+import { createRoute } from '@hono/zod-openapi'
+import { ADMIN_API, answers, jsonBody, routeGroup } from '../group'
+import type { Context } from 'hono'
 import * as z from 'zod'
-import { operatorAuth } from '../../auth/middleware'
 import { database, type Database } from '../../db/client'
-import { agents, clients, clientTokens, type Client } from '../../db/schema'
+import { expireTokens } from '../../auth/client-tokens'
+import { agents, clients, type Client } from '../../db/schema'
+import { setClientStatus } from '../../flows/clients'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
-import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { ClientListQuery, clientRow, listClients } from '../../db/queries/clients'
 import { clock } from '../../clock'
@@ -18,68 +20,96 @@ import { livenessFrom } from '../../db/queries/liveness'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
 
-export const clientAdmin = new Hono<AppEnv>()
-clientAdmin.use(operatorAuth)
+export const clientAdmin = routeGroup<AppEnv>(ADMIN_API)
 
-clientAdmin.get('/', async (c) => {
-  const page = await listClients(
-    database(c.env.DB),
-    livenessFrom(c.env),
-    readQuery(c, ClientListQuery),
-    clock.now(),
-  )
-  c.header('X-Total-Count', String(page.total))
-  return c.json(page.items)
-})
+clientAdmin.openapi(
+  createRoute({
+    method: 'get',
+    path: '/clients',
+    summary: 'Clients with counts and savings (X-Total-Count)',
+    request: { query: ClientListQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const page = await listClients(database(c.env.DB), livenessFrom(c.env), c.req.valid('query'), clock.now())
+    c.header('X-Total-Count', String(page.total))
+    return c.json(page.items)
+  },
+)
 
-clientAdmin.get('/:id', async (c) => {
-  const row = await clientRow(database(c.env.DB), livenessFrom(c.env), c.req.param('id'), clock.now())
-  if (!row) throw new ApiError('NOT_FOUND', 'client not found')
-  return c.json(row)
-})
+clientAdmin.openapi(
+  createRoute({
+    method: 'get',
+    path: '/clients/{clientId}',
+    summary: 'One client row',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const row = await clientRow(database(c.env.DB), livenessFrom(c.env), c.req.param('clientId'), clock.now())
+    if (!row) throw new ApiError('NOT_FOUND', 'client not found')
+    return c.json(row)
+  },
+)
 
-clientAdmin.post('/:id/suspend', async (c) => setStatus(c, 'suspended'))
-clientAdmin.post('/:id/activate', async (c) => setStatus(c, 'active'))
+clientAdmin.openapi(
+  createRoute({
+    method: 'post',
+    path: '/clients/{clientId}/suspend',
+    summary: 'Suspend (agents get 403)',
+    responses: answers('OK'),
+  }),
+  async (c) => setStatus(c, 'suspended'),
+)
+clientAdmin.openapi(
+  createRoute({
+    method: 'post',
+    path: '/clients/{clientId}/activate',
+    summary: 'Reactivate',
+    responses: answers('OK'),
+  }),
+  async (c) => setStatus(c, 'active'),
+)
 
-clientAdmin.delete('/:id', async (c) => {
-  const db = database(c.env.DB)
-  const client = await liveClient(db, c.req.param('id'))
-  const { confirm } = await readJson(c, DeleteClientBody)
-  if (confirm !== client.name) {
-    throw new ApiError('VALIDATION', 'type the client name to confirm', {
-      fields: [{ field: 'confirm', message: 'must equal the client name' }],
-    })
-  }
-  const now = clock.now()
-  await db.batch([
-    db.update(clients).set({ status: 'deleted', updatedAt: now }).where(eq(clients.id, client.id)),
-    // Its agents stop authenticating at once: every token of the client ends now.
-    db
-      .update(clientTokens)
-      .set({ expiresAt: now })
-      .where(
-        and(
-          eq(clientTokens.clientId, client.id),
-          or(isNull(clientTokens.expiresAt), gt(clientTokens.expiresAt, now)),
-        ),
+clientAdmin.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/clients/{clientId}',
+    summary: 'Delete; `confirm` must equal the client name',
+    request: { body: jsonBody(DeleteClientBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const client = await liveClient(db, c.req.param('clientId'))
+    const { confirm } = c.req.valid('json')
+    if (confirm !== client.name) {
+      throw new ApiError('VALIDATION', 'type the client name to confirm', {
+        fields: [{ field: 'confirm', message: 'must equal the client name' }],
+      })
+    }
+    const now = clock.now()
+    await db.batch([
+      setClientStatus(db, client.id, 'deleted', now),
+      // Its agents stop authenticating at once: every token of the client ends now.
+      expireTokens(db, client.id, now),
+      db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, client.id)),
+      auditEntry(
+        c,
+        db,
+        {
+          action: 'client.delete',
+          clientId: client.id,
+          targetType: 'client',
+          targetId: client.id,
+          before: { name: client.name, status: client.status },
+          after: { status: 'deleted' },
+        },
+        now,
       ),
-    db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, client.id)),
-    auditEntry(
-      c,
-      db,
-      {
-        action: 'client.delete',
-        clientId: client.id,
-        targetType: 'client',
-        targetId: client.id,
-        before: { name: client.name, status: client.status },
-        after: { status: 'deleted' },
-      },
-      now,
-    ),
-  ])
-  return c.json({ success: true, message: `client ${client.name} deleted` })
-})
+    ])
+    return c.json({ success: true, message: `client ${client.name} deleted` })
+  },
+)
 
 async function liveClient(db: Database, id: string): Promise<Client> {
   const [client] = await db.select().from(clients).where(eq(clients.id, id)).limit(1)
@@ -89,10 +119,10 @@ async function liveClient(db: Database, id: string): Promise<Client> {
 
 async function setStatus(c: Context<AppEnv>, status: 'active' | 'suspended') {
   const db = database(c.env.DB)
-  const client = await liveClient(db, c.req.param('id') ?? '')
+  const client = await liveClient(db, c.req.param('clientId') ?? '')
   const now = clock.now()
   await db.batch([
-    db.update(clients).set({ status, updatedAt: now }).where(eq(clients.id, client.id)),
+    setClientStatus(db, client.id, status, now),
     auditEntry(
       c,
       db,

@@ -1,10 +1,9 @@
 /** Admin views across every client: stats, agents, instances, activity, audit log, system health. */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { ADMIN_API, answers, routeGroup } from '../group'
 import * as z from 'zod'
-import { operatorAuth } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { readQuery } from '../../validate'
 import { AuditQuery, listActivity, listAudit } from '../../db/queries/activity'
 import { AgentListQuery, listAgents } from '../../db/queries/agents'
 import { systemHealth } from '../../db/queries/health'
@@ -20,58 +19,104 @@ export const ActivityQuery = z.object({
   client_id: z.string().max(64).optional(),
 })
 
-export const adminFleet = new Hono<AppEnv>()
-adminFleet.use(operatorAuth)
+export const adminFleet = routeGroup<AppEnv>(ADMIN_API)
 
-adminFleet.get('/stats', async (c) => {
-  const t = await fleetTotals(database(c.env.DB), null, clock.now())
-  return c.json({
-    totalAccounts: t.clients,
-    agentsOnline: t.agentsOnline,
-    agentsTotal: t.agentsTotal,
-    poolsCovered: t.poolsCovered,
-    totalSavings: t.savings.lifetime,
-    totalSwitches: t.totalSwitches,
-    manualSwitches: t.manualSwitches,
-    modelSwitches: t.modelSwitches,
-    interruptionSwitches: t.interruptionSwitches,
-    spotCoverage: t.spotCoverage,
-    instancesSpot: t.instancesSpot,
-    instancesOnDemand: t.instancesOnDemand,
-    savings: t.savings,
-  })
-})
+adminFleet.openapi(
+  createRoute({
+    method: 'get',
+    path: '/stats',
+    summary: 'Fleet totals, savings summed once per client, spot coverage',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const t = await fleetTotals(database(c.env.DB), null, clock.now())
+    return c.json({
+      totalAccounts: t.clients,
+      agentsOnline: t.agentsOnline,
+      agentsTotal: t.agentsTotal,
+      poolsCovered: t.poolsCovered,
+      totalSavings: t.savings.lifetime,
+      totalSwitches: t.totalSwitches,
+      manualSwitches: t.manualSwitches,
+      modelSwitches: t.modelSwitches,
+      interruptionSwitches: t.interruptionSwitches,
+      spotCoverage: t.spotCoverage,
+      instancesSpot: t.instancesSpot,
+      instancesOnDemand: t.instancesOnDemand,
+      savings: t.savings,
+    })
+  },
+)
 
-adminFleet.get('/agents', async (c) => {
-  const page = await listAgents(database(c.env.DB), livenessFrom(c.env), null, readQuery(c, AgentListQuery))
-  return c.json({ agents: page.items, total: page.total, page: page.page, limit: page.limit })
-})
+adminFleet.openapi(
+  createRoute({
+    method: 'get',
+    path: '/agents',
+    summary: 'All agents',
+    request: { query: AgentListQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const page = await listAgents(database(c.env.DB), livenessFrom(c.env), null, c.req.valid('query'))
+    return c.json({ agents: page.items, total: page.total, page: page.page, limit: page.limit })
+  },
+)
 
-adminFleet.get('/instances', async (c) => {
-  const page = await listInstances(
-    database(c.env.DB),
-    livenessFrom(c.env),
-    null,
-    readQuery(c, InstanceListQuery),
-  )
-  return c.json({ instances: page.items, total: page.total, page: page.page, limit: page.limit })
-})
+adminFleet.openapi(
+  createRoute({
+    method: 'get',
+    path: '/instances',
+    summary: 'All instances',
+    request: { query: InstanceListQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const page = await listInstances(database(c.env.DB), livenessFrom(c.env), null, c.req.valid('query'))
+    return c.json({ instances: page.items, total: page.total, page: page.page, limit: page.limit })
+  },
+)
 
-adminFleet.get('/activity', async (c) => {
-  const q = readQuery(c, ActivityQuery)
-  const page = await listActivity(
-    database(c.env.DB),
-    q.client_id ?? null,
-    q.limit,
-    q.before ?? clock.now() + 1,
-  )
-  return c.json(page.items)
-})
+adminFleet.openapi(
+  createRoute({
+    method: 'get',
+    path: '/activity',
+    summary: 'Notifications and audit entries, newest first',
+    request: { query: ActivityQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const q = c.req.valid('query')
+    const page = await listActivity(
+      database(c.env.DB),
+      q.client_id ?? null,
+      q.limit,
+      q.before ?? clock.now() + 1,
+    )
+    return c.json(page.items)
+  },
+)
 
-adminFleet.get('/audit', async (c) => {
-  return c.json(await listAudit(database(c.env.DB), null, readQuery(c, AuditQuery)))
-})
+adminFleet.openapi(
+  createRoute({
+    method: 'get',
+    path: '/audit',
+    summary: 'Audit log',
+    request: { query: AuditQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    return c.json(await listAudit(database(c.env.DB), null, c.req.valid('query')))
+  },
+)
 
-adminFleet.get('/system-health', async (c) => {
-  return c.json(await systemHealth(database(c.env.DB), c.env.DB, clock.now()))
-})
+adminFleet.openapi(
+  createRoute({
+    method: 'get',
+    path: '/system-health',
+    summary: 'Database round trip, cron freshness, engine version, agent versions',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    return c.json(await systemHealth(database(c.env.DB), c.env.DB, clock.now()))
+  },
+)

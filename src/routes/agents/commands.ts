@@ -4,14 +4,15 @@
  * the new agent POST commands/:commandId/ack (the claim that makes a command run at most once) and
  * POST commands/:commandId/running.
  */
-import { Hono, type Context } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
+import type { Context } from 'hono'
 import * as z from 'zod'
 import { instanceIdField } from './wire'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import type { MoveResult } from '../../session/types'
-import { readJson, readQuery } from '../../validate'
-import type { AgentRouteEnv } from './context'
+import { OWN_AGENT_OR_DELETED, type AgentRouteEnv } from './context'
 
 const PendingQuery = z.object({
   /** The new agent's instance: it gets every claimable command for it; without it, one leased command. */
@@ -38,49 +39,100 @@ export const ClaimBody = z.object({ instance_id: instanceIdField })
 /** Started, or a step done: `step` says which (each renews the command's lease). */
 export const RunningBody = ClaimBody.extend({ step: z.string().trim().max(200).nullish() })
 
-export const commands = new Hono<AgentRouteEnv>()
+export const commands = routeGroup<AgentRouteEnv>(AGENT_API)
 
-commands.get('/pending-commands', async (c) => {
-  const { instance_id } = readQuery(c, PendingQuery)
-  const agent = c.get('agent')
-  const pending = await sessionOf(c.env, agent.id).pendingCommands({
-    clientId: agent.clientId,
-    agentId: agent.id,
-    agentVersion: agent.agentVersion,
-    instanceId: instance_id ?? null,
-  })
-  if (pending === null) throw new ApiError('NOT_FOUND', 'agent not found')
-  return c.json(pending)
-})
+commands.openapi(
+  createRoute({
+    method: 'get',
+    middleware: OWN_AGENT_OR_DELETED,
+    path: '/{agentId}/pending-commands',
+    summary:
+      'Queued commands, highest priority first (bare array); legacy agents get only the types they know',
+    request: { query: PendingQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const { instance_id } = c.req.valid('query')
+    const agent = c.get('agent')
+    const pending = await sessionOf(c.env, agent.id).pendingCommands({
+      clientId: agent.clientId,
+      agentId: agent.id,
+      agentVersion: agent.agentVersion,
+      instanceId: instance_id ?? null,
+    })
+    if (pending === null) throw new ApiError('NOT_FOUND', 'agent not found')
+    return c.json(pending)
+  },
+)
 
-commands.post('/commands/:commandId/executed', async (c) => {
-  const body = await readJson(c, ExecutedBody)
-  return executed(c, c.req.param('commandId'), body.success, body.message ?? null)
-})
+commands.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT_OR_DELETED,
+    path: '/{agentId}/commands/{commandId}/executed',
+    summary: 'Result: completed or failed (idempotent)',
+    request: { body: jsonBody(ExecutedBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    return executed(c, c.req.param('commandId'), body.success, body.message ?? null)
+  },
+)
 
-commands.post('/mark-command-executed', async (c) => {
-  const body = await readJson(c, MarkExecutedBody)
-  return executed(c, body.command_id, body.success ?? true, body.message ?? null)
-})
+commands.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT_OR_DELETED,
+    path: '/{agentId}/mark-command-executed',
+    summary: 'Alias of executed for the 3.2.0 agent',
+    request: { body: jsonBody(MarkExecutedBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    return executed(c, body.command_id, body.success ?? true, body.message ?? null)
+  },
+)
 
-commands.post('/commands/:commandId/ack', async (c) => {
-  const ref = await claimOf(c, c.req.param('commandId'))
-  return answer(c, await sessionOf(c.env, ref.agentId).ack(ref))
-})
+commands.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT_OR_DELETED,
+    path: '/{agentId}/commands/{commandId}/ack',
+    summary: 'Claim a command for one instance (it runs at most once)',
+    request: { body: jsonBody(ClaimBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const ref = claimOf(c, c.req.param('commandId'), c.req.valid('json'))
+    return answer(c, await sessionOf(c.env, ref.agentId).ack(ref))
+  },
+)
 
-commands.post('/commands/:commandId/running', async (c) => {
-  const body = await readJson(c, RunningBody)
-  const agent = c.get('agent')
-  const ref = { clientId: agent.clientId, agentId: agent.id, commandId: c.req.param('commandId') }
-  return answer(
-    c,
-    await sessionOf(c.env, agent.id).running({
-      ...ref,
-      instanceId: body.instance_id,
-      step: body.step ?? null,
-    }),
-  )
-})
+commands.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT_OR_DELETED,
+    path: '/{agentId}/commands/{commandId}/running',
+    summary: 'The claimed command started',
+    request: { body: jsonBody(RunningBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const agent = c.get('agent')
+    const ref = { clientId: agent.clientId, agentId: agent.id, commandId: c.req.param('commandId') }
+    return answer(
+      c,
+      await sessionOf(c.env, agent.id).running({
+        ...ref,
+        instanceId: body.instance_id,
+        step: body.step ?? null,
+      }),
+    )
+  },
+)
 
 /** Both dialects of "the command ran" (the path's id, or 3.2.0's body id), answered alike. */
 async function executed(
@@ -102,8 +154,7 @@ async function executed(
 }
 
 /** The claim a new agent makes on a command (ack): its instance comes in the body. */
-async function claimOf(c: Context<AgentRouteEnv>, commandId: string) {
-  const body = await readJson(c, ClaimBody)
+function claimOf(c: Context<AgentRouteEnv>, commandId: string, body: z.output<typeof ClaimBody>) {
   const agent = c.get('agent')
   return { clientId: agent.clientId, agentId: agent.id, commandId, instanceId: body.instance_id }
 }

@@ -1,14 +1,33 @@
 /** GET /api/agents/:agentId/config and GET .../replica-config: the settings an agent runs with. */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, routeGroup } from '../group'
 import { configFor } from '../../db/queries/agent-config'
 import { database } from '../../db/client'
-import type { AgentRouteEnv } from './context'
+import { OWN_AGENT, type AgentRouteEnv } from './context'
 
-export const config = new Hono<AgentRouteEnv>()
+export const config = routeGroup<AgentRouteEnv>(AGENT_API)
 
-config.get('/config', async (c) => c.json(await configFor(database(c.env.DB), c.get('agent'))))
+config.openapi(
+  createRoute({
+    method: 'get',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/config',
+    summary: 'Effective settings (thresholds inherited from the active engine parameters)',
+    responses: answers('OK'),
+  }),
+  async (c) => c.json(await configFor(database(c.env.DB), c.get('agent'))),
+)
 
-config.get('/replica-config', (c) => {
-  const agent = c.get('agent')
-  return c.json({ enabled: agent.manualReplicaEnabled, count: agent.replicaCount })
-})
+config.openapi(
+  createRoute({
+    method: 'get',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replica-config',
+    summary: 'Standby replica settings',
+    responses: answers('OK'),
+  }),
+  (c) => {
+    const agent = c.get('agent')
+    return c.json({ enabled: agent.manualReplicaEnabled, count: agent.replicaCount })
+  },
+)

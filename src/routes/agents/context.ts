@@ -1,5 +1,6 @@
 /** Per-agent routes: the authenticated client's agent named by `:agentId`, loaded once for every route. */
 import { createMiddleware } from 'hono/factory'
+import { agentAuth } from '../../auth/middleware'
 import { findAgent } from '../../db/queries/agent'
 import { database } from '../../db/client'
 import type { Agent } from '../../db/schema'
@@ -26,3 +27,9 @@ function agentOfClient(options: { includeDeleted: boolean }) {
     await next()
   })
 }
+
+/** The middleware of a per-agent route: the client token, then the client's own agent. */
+export const OWN_AGENT = [agentAuth, ownAgent]
+
+/** The same for the command routes, which a deleted agent still reaches (for its `uninstall`). */
+export const OWN_AGENT_OR_DELETED = [agentAuth, ownAgentOrDeleted]

@@ -1,9 +1,10 @@
 /**
  * POST /api/agents/:agentId/heartbeat: absorbed by the agent's Durable Object (liveness lives there).
- * The object knows its owner, so the tenant check needs D1 only until it does: this route is mounted
- * ahead of the D1 agent lookup of the other per-agent routes.
+ * The object knows its owner, so the tenant check needs D1 only until it does: unlike the other
+ * per-agent routes, this one does not load the agent from D1 first.
  */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { findAgent } from '../../db/queries/agent'
 import { fact, instanceIdField, toMode } from './wire'
@@ -13,7 +14,6 @@ import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import type { HeartbeatInput } from '../../session/types'
-import { readJson } from '../../validate'
 
 export const HeartbeatBody = z.object({
   /** `offline` is sent once, at shutdown. */
@@ -30,28 +30,38 @@ export const HeartbeatBody = z.object({
   az: fact,
 })
 
-export const heartbeat = new Hono<AppEnv>()
+export const heartbeat = routeGroup<AppEnv>(AGENT_API)
 
-heartbeat.post('/heartbeat', agentAuth, async (c) => {
-  const principal = c.get('principal')
-  const agentId = c.req.param('agentId') ?? ''
-  if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
-  const body = await readJson(c, HeartbeatBody)
-  const session = sessionOf(c.env, agentId)
-  const input: HeartbeatInput = {
-    clientId: principal.clientId,
-    agentId,
-    status: body.status,
-    instanceId: body.instance_id ?? null,
-    instanceType: body.instance_type,
-    mode: body.mode === 'unknown' ? null : body.mode,
-    az: body.az,
-  }
-  let result = await session.heartbeat(input)
-  if (!result.ok && result.reason === 'unverified') {
-    await findAgent(database(c.env.DB), principal.clientId, agentId)
-    result = await session.heartbeat({ ...input, verified: true })
-  }
-  if (!result.ok) throw new ApiError('NOT_FOUND', 'agent not found')
-  return c.json({ success: true })
-})
+heartbeat.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{agentId}/heartbeat',
+    summary: 'Heartbeat; 120 s of silence is offline',
+    middleware: [agentAuth],
+    request: { body: jsonBody(HeartbeatBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const principal = c.get('principal')
+    const agentId = c.req.param('agentId') ?? ''
+    if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
+    const body = c.req.valid('json')
+    const session = sessionOf(c.env, agentId)
+    const input: HeartbeatInput = {
+      clientId: principal.clientId,
+      agentId,
+      status: body.status,
+      instanceId: body.instance_id ?? null,
+      instanceType: body.instance_type,
+      mode: body.mode === 'unknown' ? null : body.mode,
+      az: body.az,
+    }
+    let result = await session.heartbeat(input)
+    if (!result.ok && result.reason === 'unverified') {
+      await findAgent(database(c.env.DB), principal.clientId, agentId)
+      result = await session.heartbeat({ ...input, verified: true })
+    }
+    if (!result.ok) throw new ApiError('NOT_FOUND', 'agent not found')
+    return c.json({ success: true })
+  },
+)

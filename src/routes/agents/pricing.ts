@@ -1,5 +1,6 @@
 /** POST /api/agents/:agentId/pricing-report: spot prices of every pool of the type, and on-demand. */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { fact, priceField, timeField } from './wire'
 import { database } from '../../db/client'
@@ -7,8 +8,7 @@ import { runAfterReport } from '../../flows/engine-tick/run'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { parsePoolId, regionOfAz } from '../../prices/pool-id'
 import { recordPrices, type ReportedPool } from '../../flows/prices'
-import { readJson } from '../../validate'
-import type { AgentRouteEnv } from './context'
+import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
 const SpotPool = z.object({
@@ -48,28 +48,40 @@ export const PricingReportBody = z
 
 export type PricingReportBody = z.output<typeof PricingReportBody>
 
-export const pricing = new Hono<AgentRouteEnv>()
+export const pricing = routeGroup<AgentRouteEnv>(AGENT_API)
 
-pricing.post('/pricing-report', async (c) => {
-  const body = await readJson(c, PricingReportBody)
-  const agent = c.get('agent')
-  const db = database(c.env.DB)
-  const known = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
-  const instanceType = body.instance?.instance_type ?? known?.instanceType ?? null
-  const spotPools = reportedPools(body)
-  const region = body.instance?.region ?? known?.region ?? (spotPools[0] ? regionOfAz(spotPools[0].az) : null)
-  if (!region) return c.json({ success: true, spot_rows: 0, ondemand_rows: 0 })
-  const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
-  const now = clock.now()
-  const recorded = await recordPrices(
-    db,
-    { clientId: agent.clientId, agentId: agent.id, region, instanceType, onDemandPrice, spotPools },
-    now,
-  )
-  // The engine decides on the new prices without holding up the agent's request.
-  c.executionCtx.waitUntil(runAfterReport(c.env, db, agent, now))
-  return c.json({ success: true, spot_rows: recorded.spotRows, ondemand_rows: recorded.ondemandRows })
-})
+pricing.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/pricing-report',
+    summary:
+      'Spot prices of every pool of the type and region, and the on-demand price (4.0.0 and 3.2.0 bodies)',
+    request: { body: jsonBody(PricingReportBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const agent = c.get('agent')
+    const db = database(c.env.DB)
+    const known = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
+    const instanceType = body.instance?.instance_type ?? known?.instanceType ?? null
+    const spotPools = reportedPools(body)
+    const region =
+      body.instance?.region ?? known?.region ?? (spotPools[0] ? regionOfAz(spotPools[0].az) : null)
+    if (!region) return c.json({ success: true, spot_rows: 0, ondemand_rows: 0 })
+    const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
+    const now = clock.now()
+    const recorded = await recordPrices(
+      db,
+      { clientId: agent.clientId, agentId: agent.id, region, instanceType, onDemandPrice, spotPools },
+      now,
+    )
+    // The engine decides on the new prices without holding up the agent's request.
+    c.executionCtx.waitUntil(runAfterReport(c.env, db, agent, now))
+    return c.json({ success: true, spot_rows: recorded.spotRows, ondemand_rows: recorded.ondemandRows })
+  },
+)
 
 /** The priced pools of a report of either version; a pool without a price or a readable id is skipped. */
 export function reportedPools(body: PricingReportBody): ReportedPool[] {

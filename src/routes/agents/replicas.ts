@@ -3,7 +3,9 @@
  * terminate.
  */
 import { and, eq } from 'drizzle-orm'
-import { Hono, type Context } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
+import type { Context } from 'hono'
 import * as z from 'zod'
 import { recordPublicIp } from '../../flows/instances'
 import { tellAgent, understands } from '../../flows/tell'
@@ -22,8 +24,7 @@ import type { ReplicaStatus } from '../../replicas/states'
 import { findReplica, listReplicas, statusUpdate } from '../../replicas/store'
 import { placeholderInstanceId, poolView, replicaView, statusForAgent } from '../../replicas/view'
 import { PRIORITY } from '../../protocol'
-import { readJson, readQuery } from '../../validate'
-import type { AgentRouteEnv } from './context'
+import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
 const Status = z.enum(REPLICA_STATUSES)
@@ -76,7 +77,7 @@ export const ReplicaAddressBody = z.object({
   command_id: fact,
 })
 
-export const replicaRoutes = new Hono<AgentRouteEnv>()
+export const replicaRoutes = routeGroup<AgentRouteEnv>(AGENT_API)
 
 /** After a stored report: what it sets off (a promotion, a replacement); the ledger follows a promotion. */
 async function followReport(
@@ -92,180 +93,259 @@ async function followReport(
   return promoted
 }
 
-replicaRoutes.get('/replicas', async (c) => {
-  const q = readQuery(c, ReplicaListQuery)
-  const agent = c.get('agent')
-  const rows = await listReplicas(database(c.env.DB), agent, {
-    status: q.status ?? null,
-    includeTerminated: q.include_terminated === 'true' || q.include_terminated === '1',
-  })
-  const now = clock.now()
-  return c.json({ replicas: rows.map((r) => replicaView(r, now, agent.agentVersion)), total: rows.length })
-})
+replicaRoutes.openapi(
+  createRoute({
+    method: 'get',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas',
+    summary: 'Replicas of the agent',
+    request: { query: ReplicaListQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const q = c.req.valid('query')
+    const agent = c.get('agent')
+    const rows = await listReplicas(database(c.env.DB), agent, {
+      status: q.status ?? null,
+      includeTerminated: q.include_terminated === 'true' || q.include_terminated === '1',
+    })
+    const now = clock.now()
+    return c.json({ replicas: rows.map((r) => replicaView(r, now, agent.agentVersion)), total: rows.length })
+  },
+)
 
-replicaRoutes.post('/replicas', async (c) => {
-  const body = await readJson(c, ReplicaCreateBody)
-  const { replica, created } = await requestReplica(
-    database(c.env.DB),
-    c.get('agent'),
-    {
-      replicaType: body.replica_type ?? 'manual',
-      instanceId: body.instance_id,
-      parentInstanceId: body.parent_instance_id,
-      requestedStatus: body.status ?? null,
-      poolId: body.pool_id,
-      excludeZones: body.exclude_zones ?? undefined,
-      maxHourlyCost: body.max_hourly_cost,
-    },
-    clock.now(),
-  )
-  return c.json(
-    {
-      success: true,
-      replica_id: replica.id,
-      instance_id: replica.instanceId ?? placeholderInstanceId(replica),
-      pool: poolView(replica),
-      hourly_cost: replica.hourlyCost,
-      status: replica.status,
-    },
-    created ? 201 : 200,
-  )
-})
+replicaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas',
+    summary: 'Manual replica',
+    request: { body: jsonBody(ReplicaCreateBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const { replica, created } = await requestReplica(
+      database(c.env.DB),
+      c.get('agent'),
+      {
+        replicaType: body.replica_type ?? 'manual',
+        instanceId: body.instance_id,
+        parentInstanceId: body.parent_instance_id,
+        requestedStatus: body.status ?? null,
+        poolId: body.pool_id,
+        excludeZones: body.exclude_zones ?? undefined,
+        maxHourlyCost: body.max_hourly_cost,
+      },
+      clock.now(),
+    )
+    return c.json(
+      {
+        success: true,
+        replica_id: replica.id,
+        instance_id: replica.instanceId ?? placeholderInstanceId(replica),
+        pool: poolView(replica),
+        hourly_cost: replica.hourlyCost,
+        status: replica.status,
+      },
+      created ? 201 : 200,
+    )
+  },
+)
 
-replicaRoutes.put('/replicas/:replicaId', async (c) => {
-  const body = await readJson(c, ReplicaInstanceBody)
-  const db = database(c.env.DB)
-  const agent = c.get('agent')
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const now = clock.now()
-  const late = await endLateLaunch(
-    c.env,
-    db,
-    agent,
-    replica,
-    { instanceId: body.instance_id, mode: body.mode },
-    now,
-  )
-  if (late) {
-    // Billed until its end is known.
-    c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, now))
+replicaRoutes.openapi(
+  createRoute({
+    method: 'put',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas/{replicaId}',
+    summary: 'The real EC2 id of a launched replica',
+    request: { body: jsonBody(ReplicaInstanceBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    const agent = c.get('agent')
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const now = clock.now()
+    const late = await endLateLaunch(
+      c.env,
+      db,
+      agent,
+      replica,
+      { instanceId: body.instance_id, mode: body.mode },
+      now,
+    )
+    if (late) {
+      // Billed until its end is known.
+      c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, now))
+      return c.json({
+        success: true,
+        replica_id: replica.id,
+        instance_id: body.instance_id,
+        status: late.status,
+      })
+    }
+    // A replica with a real instance is past launching.
+    const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
+    const update = statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now)
+    if (update) await update
+    const promoted = await followReport(c, agent, replica.id, to, now)
     return c.json({
       success: true,
       replica_id: replica.id,
       instance_id: body.instance_id,
-      status: late.status,
+      status: promoted ? 'promoted' : to,
     })
-  }
-  // A replica with a real instance is past launching.
-  const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
-  const update = statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now)
-  if (update) await update
-  const promoted = await followReport(c, agent, replica.id, to, now)
-  return c.json({
-    success: true,
-    replica_id: replica.id,
-    instance_id: body.instance_id,
-    status: promoted ? 'promoted' : to,
-  })
-})
+  },
+)
 
-replicaRoutes.post('/replicas/:replicaId/status', async (c) => {
-  const body = await readJson(c, ReplicaStatusBody)
-  const db = database(c.env.DB)
-  const agent = c.get('agent')
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const facts = {
-    errorMessage: body.error_message,
-    syncStartedAt: body.sync_started_at,
-    syncCompletedAt: body.sync_completed_at,
-  }
-  const now = clock.now()
-  const update = statusUpdate(db, replica, body.status, facts, now)
-  if (update) await update
-  await followReport(c, agent, replica.id, body.status, now)
-  return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
-})
+replicaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas/{replicaId}/status',
+    summary: 'Replica state',
+    request: { body: jsonBody(ReplicaStatusBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    const agent = c.get('agent')
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const facts = {
+      errorMessage: body.error_message,
+      syncStartedAt: body.sync_started_at,
+      syncCompletedAt: body.sync_completed_at,
+    }
+    const now = clock.now()
+    const update = statusUpdate(db, replica, body.status, facts, now)
+    if (update) await update
+    await followReport(c, agent, replica.id, body.status, now)
+    return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
+  },
+)
 
-replicaRoutes.post('/replicas/:replicaId/sync-status', async (c) => {
-  const body = await readJson(c, ReplicaSyncBody)
-  const db = database(c.env.DB)
-  const agent = c.get('agent')
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const now = clock.now()
-  const move = body.status ? statusUpdate(db, replica, body.status, {}, now) : null
-  const metrics = {
-    syncStatus: body.sync_status ?? replica.syncStatus,
-    syncLatencyMs: body.sync_latency_ms == null ? replica.syncLatencyMs : Math.round(body.sync_latency_ms),
-    stateTransferProgress: body.state_transfer_progress ?? replica.stateTransferProgress,
-  }
-  const metricsChanged =
-    metrics.syncStatus !== replica.syncStatus ||
-    metrics.syncLatencyMs !== replica.syncLatencyMs ||
-    metrics.stateTransferProgress !== replica.stateTransferProgress
-  if (move) await move
-  if (metricsChanged) {
-    await db
-      .update(replicas)
-      .set({ ...metrics, updatedAt: now })
-      .where(and(eq(replicas.id, replica.id), eq(replicas.agentId, agent.id)))
-  }
-  if (body.status) await followReport(c, agent, replica.id, body.status, now)
-  return c.json({ success: true, replica_id: replica.id, status: body.status ?? replica.status })
-})
+replicaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas/{replicaId}/sync-status',
+    summary: 'Replica sync progress',
+    request: { body: jsonBody(ReplicaSyncBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    const agent = c.get('agent')
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const now = clock.now()
+    const move = body.status ? statusUpdate(db, replica, body.status, {}, now) : null
+    const metrics = {
+      syncStatus: body.sync_status ?? replica.syncStatus,
+      syncLatencyMs: body.sync_latency_ms == null ? replica.syncLatencyMs : Math.round(body.sync_latency_ms),
+      stateTransferProgress: body.state_transfer_progress ?? replica.stateTransferProgress,
+    }
+    const metricsChanged =
+      metrics.syncStatus !== replica.syncStatus ||
+      metrics.syncLatencyMs !== replica.syncLatencyMs ||
+      metrics.stateTransferProgress !== replica.stateTransferProgress
+    if (move) await move
+    if (metricsChanged) {
+      await db
+        .update(replicas)
+        .set({ ...metrics, updatedAt: now })
+        .where(and(eq(replicas.id, replica.id), eq(replicas.agentId, agent.id)))
+    }
+    if (body.status) await followReport(c, agent, replica.id, body.status, now)
+    return c.json({ success: true, replica_id: replica.id, status: body.status ?? replica.status })
+  },
+)
 
-replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
-  const body = await readJson(c, ReplicaPromoteBody)
-  const db = database(c.env.DB)
-  const agent = c.get('agent')
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, clock.now())
-  if (promotion.changed) {
-    c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
-    if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
-      await tellAgent(c.env, agent, {
-        instanceId: promotion.newInstanceId,
-        commandType: 'terminate_instance',
-        priority: PRIORITY.manual,
-        payload: { target_instance_id: promotion.oldInstanceId, reason: 'demoted after replica promotion' },
-        source: 'manual',
+replicaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas/{replicaId}/promote',
+    summary: 'Promote a replica to primary',
+    request: { body: jsonBody(ReplicaPromoteBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    const agent = c.get('agent')
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, clock.now())
+    if (promotion.changed) {
+      c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
+      if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
+        await tellAgent(c.env, agent, {
+          instanceId: promotion.newInstanceId,
+          commandType: 'terminate_instance',
+          priority: PRIORITY.manual,
+          payload: { target_instance_id: promotion.oldInstanceId, reason: 'demoted after replica promotion' },
+          source: 'manual',
+        })
+      }
+    }
+    return c.json({
+      success: true,
+      replica_id: replica.id,
+      new_instance_id: promotion.newInstanceId,
+      command_id: commandId,
+    })
+  },
+)
+
+/** The promoted instance holds the workload's Elastic IP (EC2 confirmed it): the switch's traffic moment. */
+replicaRoutes.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas/{replicaId}/address-moved',
+    summary: "The promoted instance holds the workload's Elastic IP: the switch's traffic moment",
+    request: { body: jsonBody(ReplicaAddressBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    const agent = c.get('agent')
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    if (replica.status !== 'promoted') {
+      throw new ApiError('CONFLICT', `a ${replica.status} replica is not the primary`, {
+        status: replica.status,
       })
     }
-  }
-  return c.json({
-    success: true,
-    replica_id: replica.id,
-    new_instance_id: promotion.newInstanceId,
-    command_id: commandId,
-  })
-})
-
-/** NEW: the promoted instance holds the workload's Elastic IP (EC2 confirmed it): the switch's traffic moment. */
-replicaRoutes.post('/replicas/:replicaId/address-moved', async (c) => {
-  const body = await readJson(c, ReplicaAddressBody)
-  const db = database(c.env.DB)
-  const agent = c.get('agent')
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  if (replica.status !== 'promoted') {
-    throw new ApiError('CONFLICT', `a ${replica.status} replica is not the primary`, {
-      status: replica.status,
-    })
-  }
-  const now = clock.now()
-  const changed = await recordPromotionMoment(db, agent, replica, 'trafficSwitchedAt', now)
-  if (replica.instanceId) await recordPublicIp(db, agent, replica.instanceId, body.public_ip, now)
-  return c.json({ success: true, replica_id: replica.id, public_ip: body.public_ip, changed })
-})
+    const now = clock.now()
+    const changed = await recordPromotionMoment(db, agent, replica, 'trafficSwitchedAt', now)
+    if (replica.instanceId) await recordPublicIp(db, agent, replica.instanceId, body.public_ip, now)
+    return c.json({ success: true, replica_id: replica.id, public_ip: body.public_ip, changed })
+  },
+)
 
 /** Ends the replica: `terminating` while EC2 runs its instance (end.ts); installed agents are shown `terminated`. */
-replicaRoutes.delete('/replicas/:replicaId', async (c) => {
-  const db = database(c.env.DB)
-  const agent = c.get('agent')
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const ended = await endReplica(c.env, db, agent, replica, { reason: null }, clock.now())
-  return c.json({
-    success: true,
-    replica_id: replica.id,
-    status: statusForAgent(ended.status, agent.agentVersion),
-    command_id: ended.commandId,
-  })
-})
+replicaRoutes.openapi(
+  createRoute({
+    method: 'delete',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/replicas/{replicaId}',
+    summary: 'End a replica; the agent terminates its instance',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const agent = c.get('agent')
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const ended = await endReplica(c.env, db, agent, replica, { reason: null }, clock.now())
+    return c.json({
+      success: true,
+      replica_id: replica.id,
+      status: statusForAgent(ended.status, agent.agentVersion),
+      command_id: ended.commandId,
+    })
+  },
+)

@@ -2,7 +2,8 @@
  * Interruption signals: termination-imminent (fail over now), rebalance-recommendation, the emergency
  * replica the 4.0.0 agent asks for first, and termination (the instance is gone).
  */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { recordRebalance, recordTermination } from '../../flows/signals'
 import { fact, instanceIdField, timeField } from './wire'
@@ -13,8 +14,7 @@ import { tellReplicaLaunch } from '../../replicas/commands'
 import { emergencyReplicaFor } from '../../replicas/emergency'
 import { failOver } from '../../replicas/failover'
 import { placeholderInstanceId, poolView } from '../../replicas/view'
-import { readJson } from '../../validate'
-import type { AgentRouteEnv } from './context'
+import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
 export const TerminationImminentBody = z.object({
@@ -36,107 +36,147 @@ export const EmergencyReplicaBody = z.object({
 
 export const TerminationBody = z.object({ reason: z.string().max(1000).nullish(), instance_id: fact })
 
-export const signals = new Hono<AgentRouteEnv>()
+export const signals = routeGroup<AgentRouteEnv>(AGENT_API)
 
-signals.post('/termination-imminent', async (c) => {
-  const body = await readJson(c, TerminationImminentBody)
-  const agent = c.get('agent')
-  const db = database(c.env.DB)
-  const outcome = await failOver(
-    c.env,
-    db,
-    agent,
-    {
-      instanceId: body.instance_id,
-      terminationTime: body.termination_time,
-      detectedAt: body.detected_at,
-      replicaId: body.replica_id,
-    },
-    clock.now(),
-  )
-  if (outcome.kind === 'no_replica') {
-    throw new ApiError('CONFLICT', 'No replica available', {
-      success: false,
-      action: 'emergency_snapshot_required',
-    })
-  }
-  if (outcome.fresh) {
-    c.executionCtx.waitUntil(followFailover(c.env, db, agent.clientId, agent.id, clock.now()))
-  }
-  return c.json({
-    success: true,
-    message: `replica ${outcome.replicaId} promoted to primary`,
-    new_instance_id: outcome.newInstanceId,
-    replica_id: outcome.replicaId,
-    failover_time_ms: outcome.failoverMs,
-    action: 'replica_promoted',
-  })
-})
-
-signals.post('/rebalance-recommendation', async (c) => {
-  const body = await readJson(c, RebalanceBody)
-  const answer = await recordRebalance(
-    database(c.env.DB),
-    c.get('agent'),
-    { instanceId: body.instance_id, detectedAt: body.detected_at },
-    clock.now(),
-  )
-  const target = answer.targetPoolId ? { target_mode: 'spot', target_pool_id: answer.targetPoolId } : {}
-  return c.json({
-    success: true,
-    action: answer.action,
-    risk_score: answer.riskScore,
-    reason: answer.reason,
-    ...target,
-  })
-})
-
-signals.post('/create-emergency-replica', async (c) => {
-  const body = await readJson(c, EmergencyReplicaBody)
-  const agent = c.get('agent')
-  const isTermination = body.signal_type === 'termination-notice'
-  const { replica, created } = await emergencyReplicaFor(
-    database(c.env.DB),
-    agent,
-    isTermination
-      ? { kind: 'termination', instanceId: body.instance_id, terminationTime: body.termination_time }
-      : { kind: 'rebalance', instanceId: body.instance_id },
-    { preferredZones: body.preferred_zones ?? undefined, excludeZones: body.exclude_zones ?? undefined },
-    clock.now(),
-  )
-  if (created) await tellReplicaLaunch(c.env, agent, replica)
-  const instanceId = replica.instanceId ?? placeholderInstanceId(replica)
-  return c.json(
-    {
+signals.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/termination-imminent',
+    summary: 'Two-minute notice: promote the best replica',
+    request: { body: jsonBody(TerminationImminentBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const agent = c.get('agent')
+    const db = database(c.env.DB)
+    const outcome = await failOver(
+      c.env,
+      db,
+      agent,
+      {
+        instanceId: body.instance_id,
+        terminationTime: body.termination_time,
+        detectedAt: body.detected_at,
+        replicaId: body.replica_id,
+      },
+      clock.now(),
+    )
+    if (outcome.kind === 'no_replica') {
+      throw new ApiError('CONFLICT', 'No replica available', {
+        success: false,
+        action: 'emergency_snapshot_required',
+      })
+    }
+    if (outcome.fresh) {
+      c.executionCtx.waitUntil(followFailover(c.env, db, agent.clientId, agent.id, clock.now()))
+    }
+    return c.json({
       success: true,
-      replica_id: replica.id,
-      instance_id: instanceId,
-      replica_instance_id: instanceId,
-      status: replica.status,
-      // What to launch: `ondemand` when no spot pool fits (the 5.x agent launches that mode).
-      mode: replica.mode,
-      pool: { id: replica.poolId, name: poolView(replica).name, az: replica.az },
-      hourly_cost: replica.hourlyCost,
-      urgency: isTermination ? 'critical' : 'high',
-      created,
-    },
-    created ? 201 : 200,
-  )
-})
-
-signals.post('/termination', async (c) => {
-  const body = await readJson(c, TerminationBody)
-  const agent = c.get('agent')
-  const instanceId = body.instance_id ?? agent.instanceId
-  if (!instanceId)
-    throw new ApiError('VALIDATION', 'instance_id required: the agent has no instance', {
-      fields: [{ field: 'instance_id', message: 'required' }],
+      message: `replica ${outcome.replicaId} promoted to primary`,
+      new_instance_id: outcome.newInstanceId,
+      replica_id: outcome.replicaId,
+      failover_time_ms: outcome.failoverMs,
+      action: 'replica_promoted',
     })
-  const result = await recordTermination(
-    database(c.env.DB),
-    agent,
-    { instanceId, reason: body.reason ?? null },
-    clock.now(),
-  )
-  return c.json({ success: true, instance_id: instanceId, changed: result.changed })
-})
+  },
+)
+
+signals.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/rebalance-recommendation',
+    summary: 'Rebalance signal: a risk signal of the pool',
+    request: { body: jsonBody(RebalanceBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const answer = await recordRebalance(
+      database(c.env.DB),
+      c.get('agent'),
+      { instanceId: body.instance_id, detectedAt: body.detected_at },
+      clock.now(),
+    )
+    const target = answer.targetPoolId ? { target_mode: 'spot', target_pool_id: answer.targetPoolId } : {}
+    return c.json({
+      success: true,
+      action: answer.action,
+      risk_score: answer.riskScore,
+      reason: answer.reason,
+      ...target,
+    })
+  },
+)
+
+signals.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/create-emergency-replica',
+    summary: 'Emergency replica in the safest cheap pool (idempotent per signal)',
+    request: { body: jsonBody(EmergencyReplicaBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const agent = c.get('agent')
+    const isTermination = body.signal_type === 'termination-notice'
+    const { replica, created } = await emergencyReplicaFor(
+      database(c.env.DB),
+      agent,
+      isTermination
+        ? { kind: 'termination', instanceId: body.instance_id, terminationTime: body.termination_time }
+        : { kind: 'rebalance', instanceId: body.instance_id },
+      { preferredZones: body.preferred_zones ?? undefined, excludeZones: body.exclude_zones ?? undefined },
+      clock.now(),
+    )
+    if (created) await tellReplicaLaunch(c.env, agent, replica)
+    const instanceId = replica.instanceId ?? placeholderInstanceId(replica)
+    return c.json(
+      {
+        success: true,
+        replica_id: replica.id,
+        instance_id: instanceId,
+        replica_instance_id: instanceId,
+        status: replica.status,
+        // What to launch: `ondemand` when no spot pool fits (the 5.x agent launches that mode).
+        mode: replica.mode,
+        pool: { id: replica.poolId, name: poolView(replica).name, az: replica.az },
+        hourly_cost: replica.hourlyCost,
+        urgency: isTermination ? 'critical' : 'high',
+        created,
+      },
+      created ? 201 : 200,
+    )
+  },
+)
+
+signals.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/termination',
+    summary: 'The instance is gone',
+    request: { body: jsonBody(TerminationBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const agent = c.get('agent')
+    const instanceId = body.instance_id ?? agent.instanceId
+    if (!instanceId)
+      throw new ApiError('VALIDATION', 'instance_id required: the agent has no instance', {
+        fields: [{ field: 'instance_id', message: 'required' }],
+      })
+    const result = await recordTermination(
+      database(c.env.DB),
+      agent,
+      { instanceId, reason: body.reason ?? null },
+      clock.now(),
+    )
+    return c.json({ success: true, instance_id: instanceId, changed: result.changed })
+  },
+)

@@ -1,5 +1,6 @@
 /** POST /api/agents/:agentId/switch-report: the agent reports a switch it made. */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { withHistoryPrices } from '../../flows/switch/prices'
 import {
@@ -12,8 +13,7 @@ import { tellConfirmEnd } from '../../flows/switch/switched-away'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from './wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../flows/ledger/follow'
-import { readJson } from '../../validate'
-import type { AgentRouteEnv } from './context'
+import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
 const Side = z.object({
@@ -35,7 +35,7 @@ const timingKeys = {
   new_instance_ready_at: timeField,
   traffic_switched_at: timeField,
   old_instance_terminated_at: timeField,
-  /** NEW (5.x): the old instance's agent is about to terminate its own host. */
+  /** 5.x: the old instance's agent is about to terminate its own host. */
   old_instance_terminating_at: timeField,
   initiated_at: timeField,
   ami_created_at: timeField,
@@ -59,56 +59,66 @@ export const SwitchReportBody = z.object({
   ...timingKeys,
 })
 
-export const switchReports = new Hono<AgentRouteEnv>()
+export const switchReports = routeGroup<AgentRouteEnv>(AGENT_API)
 
-switchReports.post('/switch-report', async (c) => {
-  const body = await readJson(c, SwitchReportBody)
-  const agent = c.get('agent')
-  const prices = body.prices ?? body.pricing
-  const t = body.timing
-  const pick = (a: keyof typeof timingKeys, b: keyof typeof timingKeys) =>
-    t?.[a] ?? t?.[b] ?? body[a] ?? body[b] ?? null
-  const db = database(c.env.DB)
-  const now = clock.now()
-  const reported: SwitchReport = {
-    commandId: body.command_id ?? null,
-    trigger: body.trigger ?? 'unknown',
-    old: body.old_instance ? side(body.old_instance) : null,
-    new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
-    newPublicIp: body.new_instance.public_ip,
-    oldTerminating: pick('old_instance_terminating_at', 'old_instance_terminating_at') !== null,
-    snapshotUsed: body.snapshot?.used ?? null,
-    amiId: body.snapshot?.ami_id ?? null,
-    prices: {
-      onDemand: prices?.on_demand ?? null,
-      oldSpot: prices?.old_spot ?? null,
-      newSpot: prices?.new_spot ?? null,
-    },
-    times: {
-      initiatedAt: pick('switch_initiated_at', 'initiated_at'),
-      amiCreatedAt: pick('ami_created_at', 'ami_created_at'),
-      launchedAt: pick('new_instance_launched_at', 'instance_launched_at'),
-      readyAt: pick('new_instance_ready_at', 'instance_ready_at'),
-      trafficSwitchedAt: pick('traffic_switched_at', 'traffic_switched_at'),
-      oldTerminatedAt: pick('old_instance_terminated_at', 'old_terminated_at'),
-    },
-  }
-  // Every switch carries its prices: what the report lacks comes from the price history.
-  const report = await withHistoryPrices(db, agent, reported, now)
-  const result = await recordSwitchReport(db, agent, report, now)
-  // Its confirmation may die with the host: the workload's instance confirms the end through EC2.
-  const terminating = terminatingOld(report)
-  if (terminating) {
-    const runner =
-      agent.instanceId && agent.instanceId !== terminating ? agent.instanceId : report.new.instanceId
-    await tellConfirmEnd(c.env, agent, runner, terminating)
-  }
-  c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
-  return c.json(
-    { success: true, switch_id: result.switchId, duplicate: !result.created },
-    result.created ? 201 : 200,
-  )
-})
+switchReports.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/switch-report',
+    summary: 'A finished switch (prices, timing, snapshot)',
+    request: { body: jsonBody(SwitchReportBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const agent = c.get('agent')
+    const prices = body.prices ?? body.pricing
+    const t = body.timing
+    const pick = (a: keyof typeof timingKeys, b: keyof typeof timingKeys) =>
+      t?.[a] ?? t?.[b] ?? body[a] ?? body[b] ?? null
+    const db = database(c.env.DB)
+    const now = clock.now()
+    const reported: SwitchReport = {
+      commandId: body.command_id ?? null,
+      trigger: body.trigger ?? 'unknown',
+      old: body.old_instance ? side(body.old_instance) : null,
+      new: { ...side(body.new_instance), instanceId: body.new_instance.instance_id },
+      newPublicIp: body.new_instance.public_ip,
+      oldTerminating: pick('old_instance_terminating_at', 'old_instance_terminating_at') !== null,
+      snapshotUsed: body.snapshot?.used ?? null,
+      amiId: body.snapshot?.ami_id ?? null,
+      prices: {
+        onDemand: prices?.on_demand ?? null,
+        oldSpot: prices?.old_spot ?? null,
+        newSpot: prices?.new_spot ?? null,
+      },
+      times: {
+        initiatedAt: pick('switch_initiated_at', 'initiated_at'),
+        amiCreatedAt: pick('ami_created_at', 'ami_created_at'),
+        launchedAt: pick('new_instance_launched_at', 'instance_launched_at'),
+        readyAt: pick('new_instance_ready_at', 'instance_ready_at'),
+        trafficSwitchedAt: pick('traffic_switched_at', 'traffic_switched_at'),
+        oldTerminatedAt: pick('old_instance_terminated_at', 'old_terminated_at'),
+      },
+    }
+    // Every switch carries its prices: what the report lacks comes from the price history.
+    const report = await withHistoryPrices(db, agent, reported, now)
+    const result = await recordSwitchReport(db, agent, report, now)
+    // Its confirmation may die with the host: the workload's instance confirms the end through EC2.
+    const terminating = terminatingOld(report)
+    if (terminating) {
+      const runner =
+        agent.instanceId && agent.instanceId !== terminating ? agent.instanceId : report.new.instanceId
+      await tellConfirmEnd(c.env, agent, runner, terminating)
+    }
+    c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
+    return c.json(
+      { success: true, switch_id: result.switchId, duplicate: !result.created },
+      result.created ? 201 : 200,
+    )
+  },
+)
 
 function side(s: z.output<typeof Side>): SwitchSide {
   return {

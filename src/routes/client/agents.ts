@@ -1,21 +1,15 @@
 /** People-facing agent routes: list, history, enable/disable, settings, delete (with an uninstall command). */
 import { eq } from 'drizzle-orm'
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
-import {
-  clientScopeOf,
-  personAuth,
-  requirePerson,
-  scopeClient,
-  scopeClientWrite,
-} from '../../auth/middleware'
+import { clientScopeOf, requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { maintainStandby } from '../../flows/failover/standby'
 import { database } from '../../db/client'
 import { agents, type Agent } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { PRIORITY } from '../../protocol'
 import { sessionOf } from '../../session/stub'
-import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../db/queries/agents'
 import { clock } from '../../clock'
@@ -44,163 +38,209 @@ export const AgentConfigBody = z
     path: ['manualReplicaEnabled'],
   })
 
-export const clientAgents = new Hono<AppEnv>()
-clientAgents.use(personAuth)
+export const clientAgents = routeGroup<AppEnv>(CLIENT_API)
 
-clientAgents.get('/:clientId/agents', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const page = await listAgents(
-    database(c.env.DB),
-    livenessFrom(c.env),
-    clientId,
-    readQuery(c, AgentListQuery),
-  )
-  c.header('X-Total-Count', String(page.total))
-  return c.json(page.items)
-})
+clientAgents.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/agents',
+    summary: 'Agents (bare array, X-Total-Count)',
+    request: { query: AgentListQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const page = await listAgents(database(c.env.DB), livenessFrom(c.env), clientId, c.req.valid('query'))
+    c.header('X-Total-Count', String(page.total))
+    return c.json(page.items)
+  },
+)
 
-clientAgents.get('/:clientId/agents/history', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const q = readQuery(c, AgentListQuery)
-  const page = await listAgents(database(c.env.DB), livenessFrom(c.env), clientId, {
-    ...q,
-    includeDeleted: true,
-  })
-  c.header('X-Total-Count', String(page.total))
-  return c.json(page.items.map((a) => ({ ...a, terminatedAt: a.deletedAt })))
-})
+clientAgents.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/agents/history',
+    summary: 'Agents including deleted ones',
+    request: { query: AgentListQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const q = c.req.valid('query')
+    const page = await listAgents(database(c.env.DB), livenessFrom(c.env), clientId, {
+      ...q,
+      includeDeleted: true,
+    })
+    c.header('X-Total-Count', String(page.total))
+    return c.json(page.items.map((a) => ({ ...a, terminatedAt: a.deletedAt })))
+  },
+)
 
-clientAgents.get('/agents/:agentId', async (c) => {
-  const person = requirePerson(c)
-  return c.json(
-    await agentDetail(database(c.env.DB), livenessFrom(c.env), clientScopeOf(person), c.req.param('agentId')),
-  )
-})
+clientAgents.openapi(
+  createRoute({ method: 'get', path: '/agents/{agentId}', summary: 'One agent', responses: answers('OK') }),
+  async (c) => {
+    const person = requirePerson(c)
+    return c.json(
+      await agentDetail(
+        database(c.env.DB),
+        livenessFrom(c.env),
+        clientScopeOf(person),
+        c.req.param('agentId'),
+      ),
+    )
+  },
+)
 
-clientAgents.post('/agents/:agentId/toggle-enabled', async (c) => {
-  const db = database(c.env.DB)
-  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'), {
-    includeDeleted: true,
-  })
-  scopeClientWrite(c, agent.clientId)
-  const { enabled } = await readJson(c, ToggleEnabledBody)
-  const now = clock.now()
-  // Re-enabling a deleted agent is how it comes back (its registration is refused until then).
-  const revives = enabled && agent.status === 'deleted'
-  await db.batch([
-    db
-      .update(agents)
-      .set({ enabled, updatedAt: now, ...(revives ? { status: 'offline' as const, deletedAt: null } : {}) })
-      .where(eq(agents.id, agent.id)),
-    auditEntry(
-      c,
-      db,
-      {
-        action: 'agent.toggle_enabled',
-        clientId: agent.clientId,
-        targetType: 'agent',
-        targetId: agent.id,
-        before: { enabled: agent.enabled },
-        after: { enabled },
-      },
-      now,
-    ),
-  ])
-  if (revives) {
-    await sessionOf(c.env, agent.id).reinstate({ clientId: agent.clientId, agentId: agent.id })
-  }
-  return c.json({ success: true, enabled })
-})
+clientAgents.openapi(
+  createRoute({
+    method: 'post',
+    path: '/agents/{agentId}/toggle-enabled',
+    summary: 'Enable or disable (owner)',
+    request: { body: jsonBody(ToggleEnabledBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'), {
+      includeDeleted: true,
+    })
+    scopeClientWrite(c, agent.clientId)
+    const { enabled } = c.req.valid('json')
+    const now = clock.now()
+    // Re-enabling a deleted agent is how it comes back (its registration is refused until then).
+    const revives = enabled && agent.status === 'deleted'
+    await db.batch([
+      db
+        .update(agents)
+        .set({ enabled, updatedAt: now, ...(revives ? { status: 'offline' as const, deletedAt: null } : {}) })
+        .where(eq(agents.id, agent.id)),
+      auditEntry(
+        c,
+        db,
+        {
+          action: 'agent.toggle_enabled',
+          clientId: agent.clientId,
+          targetType: 'agent',
+          targetId: agent.id,
+          before: { enabled: agent.enabled },
+          after: { enabled },
+        },
+        now,
+      ),
+    ])
+    if (revives) {
+      await sessionOf(c.env, agent.id).reinstate({ clientId: agent.clientId, agentId: agent.id })
+    }
+    return c.json({ success: true, enabled })
+  },
+)
 
-clientAgents.post('/agents/:agentId/config', async (c) => {
-  const db = database(c.env.DB)
-  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
-  scopeClientWrite(c, agent.clientId)
-  const body = await readJson(c, AgentConfigBody)
-  const change = settingsChange(agent, body)
-  const now = clock.now()
-  const before = Object.fromEntries(Object.keys(change).map((k) => [k, agent[k as keyof Agent]]))
-  await db.batch([
-    db
-      .update(agents)
-      .set({ ...change, updatedAt: now })
-      .where(eq(agents.id, agent.id)),
-    auditEntry(
-      c,
-      db,
-      {
-        action: 'agent.config',
-        clientId: agent.clientId,
-        targetType: 'agent',
-        targetId: agent.id,
-        before,
-        after: change,
-      },
-      now,
-    ),
-  ])
-  const stored = { ...agent, ...change }
-  // Manual replica mode on: a standby is created; off: its replicas are ended through commands.
-  if ('manualReplicaEnabled' in change)
-    c.executionCtx.waitUntil(maintainStandby(c.env, db, stored, now).then(() => undefined))
-  return c.json({
-    success: true,
-    auto_switch_enabled: stored.autoSwitchEnabled,
-    manual_replica_enabled: stored.manualReplicaEnabled,
-    auto_terminate_enabled: stored.autoTerminateEnabled,
-    terminate_wait_seconds: stored.terminateWaitSeconds,
-    settings: pickSettings(stored),
-  })
-})
+clientAgents.openapi(
+  createRoute({
+    method: 'post',
+    path: '/agents/{agentId}/config',
+    summary: 'Settings and thresholds; auto-switch excludes manual replica (owner)',
+    request: { body: jsonBody(AgentConfigBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+    scopeClientWrite(c, agent.clientId)
+    const body = c.req.valid('json')
+    const change = settingsChange(agent, body)
+    const now = clock.now()
+    const before = Object.fromEntries(Object.keys(change).map((k) => [k, agent[k as keyof Agent]]))
+    await db.batch([
+      db
+        .update(agents)
+        .set({ ...change, updatedAt: now })
+        .where(eq(agents.id, agent.id)),
+      auditEntry(
+        c,
+        db,
+        {
+          action: 'agent.config',
+          clientId: agent.clientId,
+          targetType: 'agent',
+          targetId: agent.id,
+          before,
+          after: change,
+        },
+        now,
+      ),
+    ])
+    const stored = { ...agent, ...change }
+    // Manual replica mode on: a standby is created; off: its replicas are ended through commands.
+    if ('manualReplicaEnabled' in change)
+      c.executionCtx.waitUntil(maintainStandby(c.env, db, stored, now).then(() => undefined))
+    return c.json({
+      success: true,
+      auto_switch_enabled: stored.autoSwitchEnabled,
+      manual_replica_enabled: stored.manualReplicaEnabled,
+      auto_terminate_enabled: stored.autoTerminateEnabled,
+      terminate_wait_seconds: stored.terminateWaitSeconds,
+      settings: pickSettings(stored),
+    })
+  },
+)
 
-clientAgents.delete('/agents/:agentId', async (c) => {
-  const db = database(c.env.DB)
-  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
-  scopeClientWrite(c, agent.clientId)
-  const queued = await sessionOf(c.env, agent.id).enqueue({
-    clientId: agent.clientId,
-    agentId: agent.id,
-    agentVersion: agent.agentVersion,
-    instanceId: agent.instanceId,
-    commandType: 'uninstall',
-    priority: PRIORITY.manual,
-    source: 'manual',
-    dedupeKey: 'uninstall',
-  })
-  const now = clock.now()
-  await db.batch([
-    db
-      .update(agents)
-      .set({ status: 'deleted', enabled: false, deletedAt: now, updatedAt: now })
-      .where(eq(agents.id, agent.id)),
-    auditEntry(
-      c,
-      db,
-      {
-        action: 'agent.delete',
-        clientId: agent.clientId,
-        targetType: 'agent',
-        targetId: agent.id,
-        before: { status: agent.status },
-        after: { status: 'deleted', uninstall: queued },
-      },
-      now,
-    ),
-  ])
-  // Its object stops serving it (heartbeats, offline alarms) except for the uninstall command.
-  await sessionOf(c.env, agent.id).retire({ clientId: agent.clientId, agentId: agent.id })
-  return c.json({
-    success: true,
-    uninstallCommandId: queued.ok || queued.reason === 'duplicate' ? queued.commandId : null,
-    // Legacy agents know no uninstall command: the dashboard says to remove them by hand.
-    message:
-      queued.ok || queued.reason === 'duplicate'
-        ? 'agent deleted; uninstall command queued'
-        : `agent deleted; ${queued.message}`,
-  })
-})
+clientAgents.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/agents/{agentId}',
+    summary: 'Delete and send an uninstall command (owner)',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+    scopeClientWrite(c, agent.clientId)
+    const queued = await sessionOf(c.env, agent.id).enqueue({
+      clientId: agent.clientId,
+      agentId: agent.id,
+      agentVersion: agent.agentVersion,
+      instanceId: agent.instanceId,
+      commandType: 'uninstall',
+      priority: PRIORITY.manual,
+      source: 'manual',
+      dedupeKey: 'uninstall',
+    })
+    const now = clock.now()
+    await db.batch([
+      db
+        .update(agents)
+        .set({ status: 'deleted', enabled: false, deletedAt: now, updatedAt: now })
+        .where(eq(agents.id, agent.id)),
+      auditEntry(
+        c,
+        db,
+        {
+          action: 'agent.delete',
+          clientId: agent.clientId,
+          targetType: 'agent',
+          targetId: agent.id,
+          before: { status: agent.status },
+          after: { status: 'deleted', uninstall: queued },
+        },
+        now,
+      ),
+    ])
+    // Its object stops serving it (heartbeats, offline alarms) except for the uninstall command.
+    await sessionOf(c.env, agent.id).retire({ clientId: agent.clientId, agentId: agent.id })
+    return c.json({
+      success: true,
+      uninstallCommandId: queued.ok || queued.reason === 'duplicate' ? queued.commandId : null,
+      // Legacy agents know no uninstall command: the dashboard says to remove them by hand.
+      message:
+        queued.ok || queued.reason === 'duplicate'
+          ? 'agent deleted; uninstall command queued'
+          : `agent deleted; ${queued.message}`,
+    })
+  },
+)
 
 /** The columns a settings body changes, keeping auto-switch ⟂ manual replica against the stored row. */
 export function settingsChange(agent: Agent, body: z.output<typeof AgentConfigBody>) {

@@ -1,11 +1,11 @@
 /** CSV exports of a client's savings (daily, per agent) and switch history. */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { answers, CLIENT_API, routeGroup } from '../group'
 import * as z from 'zod'
-import { personAuth, scopeClient } from '../../auth/middleware'
+import { scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { utcDay } from '../../ledger/rollup'
-import { readQuery } from '../../validate'
 import { switchHistory } from '../../db/queries/history'
 import { dailySavingsRows } from '../../db/queries/savings'
 import { clock } from '../../clock'
@@ -33,71 +33,87 @@ function csvResponse(body: string, filename: string): Response {
   })
 }
 
-export const clientExports = new Hono<AppEnv>()
-clientExports.use(personAuth)
+export const clientExports = routeGroup<AppEnv>(CLIENT_API)
 
-clientExports.get('/:clientId/export/savings.csv', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const { days } = readQuery(c, ExportQuery)
-  const now = clock.now()
-  const rows = await dailySavingsRows(database(c.env.DB), clientId, utcDay(now - days * 86_400_000), now)
-  const body = toCsv(
-    [
-      'day',
-      'agent_id',
-      'baseline_cost_usd',
-      'primary_cost_usd',
-      'replica_cost_usd',
-      'overlap_cost_usd',
-      'savings_usd',
-    ],
-    rows.map((r) => [
-      r.day,
-      r.agentId,
-      r.baselineCost,
-      r.primaryCost,
-      r.replicaCost,
-      r.overlapCost,
-      r.savings,
-    ]),
-  )
-  return csvResponse(body, `savings-${clientId}.csv`)
-})
+clientExports.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/export/savings.csv',
+    summary: 'CSV of daily savings per agent',
+    request: { query: ExportQuery },
+    responses: answers('CSV, one row per day', z.string(), 'text/csv'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const { days } = c.req.valid('query')
+    const now = clock.now()
+    const rows = await dailySavingsRows(database(c.env.DB), clientId, utcDay(now - days * 86_400_000), now)
+    const body = toCsv(
+      [
+        'day',
+        'agent_id',
+        'baseline_cost_usd',
+        'primary_cost_usd',
+        'replica_cost_usd',
+        'overlap_cost_usd',
+        'savings_usd',
+      ],
+      rows.map((r) => [
+        r.day,
+        r.agentId,
+        r.baselineCost,
+        r.primaryCost,
+        r.replicaCost,
+        r.overlapCost,
+        r.savings,
+      ]),
+    )
+    return csvResponse(body, `savings-${clientId}.csv`)
+  },
+)
 
-clientExports.get('/:clientId/export/switches.csv', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const rows = await switchHistory(database(c.env.DB), clientId, { limit: 10_000 })
-  const body = toCsv(
-    [
-      'time_utc',
-      'agent_id',
-      'old_instance_id',
-      'new_instance_id',
-      'from_mode',
-      'to_mode',
-      'from_pool',
-      'to_pool',
-      'trigger',
-      'new_price_usd_h',
-      'savings_impact_usd_h',
-      'downtime_ms',
-    ],
-    rows.map((s) => [
-      new Date(s.timestamp).toISOString(),
-      s.agentId,
-      s.oldInstanceId,
-      s.newInstanceId,
-      s.fromMode,
-      s.toMode,
-      s.fromPool,
-      s.toPool,
-      s.trigger,
-      s.price,
-      s.savingsImpact,
-      s.downtimeMs,
-    ]),
-  )
-  return csvResponse(body, `switches-${clientId}.csv`)
-})
+clientExports.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/export/switches.csv',
+    summary: 'CSV of the switch history',
+    responses: answers('CSV, one row per switch', z.string(), 'text/csv'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const rows = await switchHistory(database(c.env.DB), clientId, { limit: 10_000 })
+    const body = toCsv(
+      [
+        'time_utc',
+        'agent_id',
+        'old_instance_id',
+        'new_instance_id',
+        'from_mode',
+        'to_mode',
+        'from_pool',
+        'to_pool',
+        'trigger',
+        'new_price_usd_h',
+        'savings_impact_usd_h',
+        'downtime_ms',
+      ],
+      rows.map((s) => [
+        new Date(s.timestamp).toISOString(),
+        s.agentId,
+        s.oldInstanceId,
+        s.newInstanceId,
+        s.fromMode,
+        s.toMode,
+        s.fromPool,
+        s.toPool,
+        s.trigger,
+        s.price,
+        s.savingsImpact,
+        s.downtimeMs,
+      ]),
+    )
+    return csvResponse(body, `switches-${clientId}.csv`)
+  },
+)

@@ -3,9 +3,10 @@
  * the agent's own terminate wait). `:instanceId` is the EC2 id; an admin's lookup spans clients.
  */
 import { and, eq } from 'drizzle-orm'
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
-import { personAuth, scopeClientWrite } from '../../auth/middleware'
+import { scopeClientWrite } from '../../auth/middleware'
 import type { Principal } from '../../auth/principal'
 import { chooseTarget, queueSwitch } from '../../flows/switch/command'
 import { database, type Database } from '../../db/client'
@@ -13,7 +14,6 @@ import { agents, instances } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { PRIORITY } from '../../protocol'
-import { readJson } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { clock } from '../../clock'
 
@@ -22,53 +22,67 @@ export const ForceSwitchBody = z.object({
   pool_id: z.string().trim().min(1).max(128).nullish(),
 })
 
-export const forceSwitch = new Hono<AppEnv>()
+export const forceSwitch = routeGroup<AppEnv>(CLIENT_API)
 
-forceSwitch.post('/instances/:instanceId/force-switch', personAuth, async (c) => {
-  const db = database(c.env.DB)
-  const now = clock.now()
-  const { instance, agent } = await activeInstance(db, c.get('principal'), c.req.param('instanceId'))
-  // Viewers see the instance but may not move it.
-  scopeClientWrite(c, agent.clientId)
-  const body = await readJson(c, ForceSwitchBody)
-  const choice = await chooseTarget(db, instance, { target: body.target, poolId: body.pool_id ?? null }, now)
-  if (choice.kind === 'already') return c.json({ success: false, message: choice.message })
-  const result = await queueSwitch(c.env, agent, instance, choice.target, {
-    priority: PRIORITY.manual,
-    source: 'manual',
-  })
-  if (!result.ok) {
-    if (result.reason === 'duplicate') {
-      throw new ApiError('CONFLICT', 'a switch of this instance is already pending', {
-        success: false,
-        command_id: result.commandId,
-      })
+forceSwitch.openapi(
+  createRoute({
+    method: 'post',
+    path: '/instances/{instanceId}/force-switch',
+    summary: 'Switch now (priority 75, owner)',
+    request: { body: jsonBody(ForceSwitchBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const now = clock.now()
+    const { instance, agent } = await activeInstance(db, c.get('principal'), c.req.param('instanceId'))
+    // Viewers see the instance but may not move it.
+    scopeClientWrite(c, agent.clientId)
+    const body = c.req.valid('json')
+    const choice = await chooseTarget(
+      db,
+      instance,
+      { target: body.target, poolId: body.pool_id ?? null },
+      now,
+    )
+    if (choice.kind === 'already') return c.json({ success: false, message: choice.message })
+    const result = await queueSwitch(c.env, agent, instance, choice.target, {
+      priority: PRIORITY.manual,
+      source: 'manual',
+    })
+    if (!result.ok) {
+      if (result.reason === 'duplicate') {
+        throw new ApiError('CONFLICT', 'a switch of this instance is already pending', {
+          success: false,
+          command_id: result.commandId,
+        })
+      }
+      throw new ApiError('CONFLICT', result.message, { success: false })
     }
-    throw new ApiError('CONFLICT', result.message, { success: false })
-  }
-  const target = choice.target.mode === 'ondemand' ? 'on-demand' : choice.target.poolId
-  await auditEntry(
-    c,
-    db,
-    {
-      action: 'instance.force_switch',
-      clientId: agent.clientId,
-      targetType: 'instance',
-      targetId: instance.instanceId,
-      after: {
-        command_id: result.commandId,
-        target_mode: choice.target.mode,
-        target_pool_id: choice.target.poolId,
+    const target = choice.target.mode === 'ondemand' ? 'on-demand' : choice.target.poolId
+    await auditEntry(
+      c,
+      db,
+      {
+        action: 'instance.force_switch',
+        clientId: agent.clientId,
+        targetType: 'instance',
+        targetId: instance.instanceId,
+        after: {
+          command_id: result.commandId,
+          target_mode: choice.target.mode,
+          target_pool_id: choice.target.poolId,
+        },
       },
-    },
-    now,
-  )
-  return c.json({
-    success: true,
-    command_id: result.commandId,
-    message: `switch of ${instance.instanceId} to ${target} queued`,
-  })
-})
+      now,
+    )
+    return c.json({
+      success: true,
+      command_id: result.commandId,
+      message: `switch of ${instance.instanceId} to ${target} queued`,
+    })
+  },
+)
 
 /** The active instance with this EC2 id that the principal may act on, and its agent (404 otherwise). */
 async function activeInstance(db: Database, principal: Principal, instanceId: string) {

@@ -3,10 +3,12 @@
  * standby, promote, terminate. The replaced console called the agent routes without auth; these
  * need an owner or an admin and reuse the replica modules the agent API uses.
  */
-import { Hono, type Context } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
+import type { Context } from 'hono'
 import * as z from 'zod'
 import { understands } from '../../flows/tell'
-import { clientScopeOf, personAuth, requirePerson, scopeClientWrite } from '../../auth/middleware'
+import { clientScopeOf, requirePerson, scopeClientWrite } from '../../auth/middleware'
 import { database, type Database } from '../../db/client'
 import type { Agent, Replica } from '../../db/schema'
 import type { AppEnv } from '../../env'
@@ -18,15 +20,13 @@ import { requestReplica } from '../../replicas/manual'
 import { promoteByPerson } from '../../replicas/person-promotion'
 import { isActiveReplica } from '../../replicas/states'
 import { findReplica, statusUpdate } from '../../replicas/store'
-import { readJson } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { agentInScope } from '../../db/queries/agents'
 import { clock } from '../../clock'
 
 export const CreateReplicaBody = z.object({ poolId: z.string().trim().min(1).max(128).nullish() })
 
-export const clientReplicas = new Hono<AppEnv>()
-clientReplicas.use(personAuth)
+export const replicaActions = routeGroup<AppEnv>(CLIENT_API)
 
 /** The agent of the URL that the person may change (404 across tenants, 403 for viewers). */
 async function writableAgent(c: Context<AppEnv>) {
@@ -36,92 +36,119 @@ async function writableAgent(c: Context<AppEnv>) {
   return { db, agent }
 }
 
-clientReplicas.post('/agents/:agentId/replicas', async (c) => {
-  const { db, agent } = await writableAgent(c)
-  const body = await readJson(c, CreateReplicaBody)
-  const now = clock.now()
-  const { replica } = await requestReplica(
-    db,
-    agent,
-    {
-      replicaType: 'manual',
-      instanceId: null,
-      parentInstanceId: null,
-      requestedStatus: null,
-      poolId: body.poolId ?? null,
-    },
-    now,
-  )
-  const commandId = await tellReplicaLaunch(c.env, agent, replica)
-  await auditEntry(
-    c,
-    db,
-    {
-      action: 'replica.create',
-      clientId: agent.clientId,
-      targetType: 'replica',
-      targetId: replica.id,
-      after: { poolId: replica.poolId, status: replica.status },
-    },
-    now,
-  )
-  return c.json(
-    {
-      success: true,
-      replicaId: replica.id,
-      poolId: replica.poolId,
-      hourlyCost: replica.hourlyCost,
-      status: replica.status,
-      commandId,
-    },
-    201,
-  )
-})
+replicaActions.openapi(
+  createRoute({
+    method: 'post',
+    path: '/agents/{agentId}/replicas',
+    summary: 'Create a manual standby replica (owner)',
+    request: { body: jsonBody(CreateReplicaBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const { db, agent } = await writableAgent(c)
+    const body = c.req.valid('json')
+    const now = clock.now()
+    const { replica } = await requestReplica(
+      db,
+      agent,
+      {
+        replicaType: 'manual',
+        instanceId: null,
+        parentInstanceId: null,
+        requestedStatus: null,
+        poolId: body.poolId ?? null,
+      },
+      now,
+    )
+    const commandId = await tellReplicaLaunch(c.env, agent, replica)
+    await auditEntry(
+      c,
+      db,
+      {
+        action: 'replica.create',
+        clientId: agent.clientId,
+        targetType: 'replica',
+        targetId: replica.id,
+        after: { poolId: replica.poolId, status: replica.status },
+      },
+      now,
+    )
+    return c.json(
+      {
+        success: true,
+        replicaId: replica.id,
+        poolId: replica.poolId,
+        hourlyCost: replica.hourlyCost,
+        status: replica.status,
+        commandId,
+      },
+      201,
+    )
+  },
+)
 
-clientReplicas.post('/agents/:agentId/replicas/:replicaId/promote', async (c) => {
-  const { db, agent } = await writableAgent(c)
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const now = clock.now()
-  const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, now)
-  if (promotion.changed) c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
-  await auditEntry(
-    c,
-    db,
-    {
-      action: 'replica.promote',
-      clientId: agent.clientId,
-      targetType: 'replica',
-      targetId: replica.id,
-      before: { status: replica.status },
-      after: { status: 'promoted', newInstanceId: promotion.newInstanceId },
-    },
-    now,
-  )
-  return c.json({ success: true, replicaId: replica.id, newInstanceId: promotion.newInstanceId, commandId })
-})
+replicaActions.openapi(
+  createRoute({
+    method: 'post',
+    path: '/agents/{agentId}/replicas/{replicaId}/promote',
+    summary: 'Promote a replica to primary (owner)',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const { db, agent } = await writableAgent(c)
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const now = clock.now()
+    const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, now)
+    if (promotion.changed) c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
+    await auditEntry(
+      c,
+      db,
+      {
+        action: 'replica.promote',
+        clientId: agent.clientId,
+        targetType: 'replica',
+        targetId: replica.id,
+        before: { status: replica.status },
+        after: { status: 'promoted', newInstanceId: promotion.newInstanceId },
+      },
+      now,
+    )
+    return c.json({ success: true, replicaId: replica.id, newInstanceId: promotion.newInstanceId, commandId })
+  },
+)
 
-clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
-  const { db, agent } = await writableAgent(c)
-  const replica = await findReplica(db, agent, c.req.param('replicaId'))
-  const now = clock.now()
-  const ended = await endByClient(c, db, agent, replica, now)
-  if (!ended.changed)
-    return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: null })
-  await auditEntry(
-    c,
-    db,
-    {
-      action: 'replica.terminate',
-      clientId: agent.clientId,
-      targetType: 'replica',
-      targetId: replica.id,
-      before: { status: replica.status },
-      after: { status: ended.status },
-    },
-    now,
-  )
-  return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: ended.commandId })
-})
+replicaActions.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/agents/{agentId}/replicas/{replicaId}',
+    summary: 'Terminate a replica and its instance (owner)',
+    request: { query: z.object({ terminated_in_ec2: z.string().optional() }) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const { db, agent } = await writableAgent(c)
+    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const now = clock.now()
+    const inEc2 = c.req.valid('query').terminated_in_ec2 === '1'
+    const ended = await endByClient(c, db, agent, replica, inEc2, now)
+    if (!ended.changed)
+      return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: null })
+    await auditEntry(
+      c,
+      db,
+      {
+        action: 'replica.terminate',
+        clientId: agent.clientId,
+        targetType: 'replica',
+        targetId: replica.id,
+        before: { status: replica.status },
+        after: { status: ended.status },
+      },
+      now,
+    )
+    return c.json({ success: true, replicaId: replica.id, status: ended.status, commandId: ended.commandId })
+  },
+)
 
 /**
  * The dashboard's Terminate: the agent is told to terminate the instance (`terminating` until it did);
@@ -129,14 +156,17 @@ clientReplicas.delete('/agents/:agentId/replicas/:replicaId', async (c) => {
  * a termination that failed is notified to be done by hand). Without the flag, a replica whose agent
  * cannot terminate it is refused: it stays tracked, as EC2 runs and bills it.
  */
-async function endByClient(c: Context<AppEnv>, db: Database, agent: Agent, replica: Replica, now: number) {
+async function endByClient(
+  c: Context<AppEnv>,
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  terminatedInEc2: boolean,
+  now: number,
+) {
   const canTerminate = understands(agent, 'terminate_replica')
   const runs = !!replica.instanceId && (isActiveReplica(replica.status) || replica.status === 'terminating')
-  if (
-    runs &&
-    (!canTerminate || replica.status === 'terminating') &&
-    c.req.query('terminated_in_ec2') === '1'
-  ) {
+  if (runs && (!canTerminate || replica.status === 'terminating') && terminatedInEc2) {
     const facts = { errorMessage: `${replica.instanceId} terminated in EC2 by the client` }
     await statusUpdate(db, replica, 'terminated', facts, now)
     return { status: 'terminated' as const, commandId: null, changed: true }

@@ -3,16 +3,16 @@
  * (summary, series, downtime and failover times), `/savings/agents` and `/savings/pools` breakdowns.
  * A user sees only their own client; an admin any.
  */
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { answers, CLIENT_API, routeGroup } from '../group'
 import * as z from 'zod'
-import { personAuth, scopeClient } from '../../auth/middleware'
+import { scopeClient } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { agentTotals, poolTotals, serviceTimes } from '../../db/queries/breakdown'
 import { clientSegments, liveDays } from '../../db/queries/live-days'
 import { DAY_MS, utcDay } from '../../ledger/rollup'
 import { monthBounds, summarize, totals, type DailyRow } from '../../ledger/summary'
-import { readQuery } from '../../validate'
 import { ledgerDays } from '../../db/queries/savings'
 import { clock } from '../../clock'
 
@@ -23,8 +23,7 @@ export const SavingsQuery = z.object({
 })
 export const BreakdownQuery = z.object({ period: z.enum(['month', 'lifetime', '30d']).default('month') })
 
-export const clientSavings = new Hono<AppEnv>()
-clientSavings.use(personAuth)
+export const clientSavings = routeGroup<AppEnv>(CLIENT_API)
 
 function series(rows: DailyRow[], range: 'monthly' | 'daily', periods: number, now: number) {
   const key = range === 'daily' ? (r: DailyRow) => r.day : (r: DailyRow) => r.day.slice(0, 7)
@@ -47,45 +46,72 @@ function periodStart(period: 'month' | 'lifetime' | '30d', now: number): number 
   return 0
 }
 
-clientSavings.get('/:clientId/savings', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const q = readQuery(c, SavingsQuery)
-  const db = database(c.env.DB)
-  const now = clock.now()
-  const { days: rows } = await ledgerDays(db, clientId, now)
-  const periods = q.periods ?? (q.range === 'daily' ? 30 : 12)
-  return c.json({
-    client_id: clientId,
-    range: q.range,
-    ...summarize(rows, now),
-    series: series(rows, q.range, periods, now),
-    ...(await serviceTimes(db, clientId, monthBounds(now)[0])),
-  })
-})
+clientSavings.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/savings',
+    summary: 'Ledger: month-to-date, projected, lifetime, series',
+    request: { query: SavingsQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const q = c.req.valid('query')
+    const db = database(c.env.DB)
+    const now = clock.now()
+    const { days: rows } = await ledgerDays(db, clientId, now)
+    const periods = q.periods ?? (q.range === 'daily' ? 30 : 12)
+    return c.json({
+      client_id: clientId,
+      range: q.range,
+      ...summarize(rows, now),
+      series: series(rows, q.range, periods, now),
+      ...(await serviceTimes(db, clientId, monthBounds(now)[0])),
+    })
+  },
+)
 
-clientSavings.get('/:clientId/savings/agents', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const q = readQuery(c, BreakdownQuery)
-  const now = clock.now()
-  const db = database(c.env.DB)
-  const live = await liveDays(db, clientSegments(clientId), now)
-  return c.json({
-    client_id: clientId,
-    period: q.period,
-    agents: await agentTotals(db, clientId, utcDay(periodStart(q.period, now)), live),
-  })
-})
+clientSavings.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/savings/agents',
+    summary: 'Ledger per agent',
+    request: { query: BreakdownQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const q = c.req.valid('query')
+    const now = clock.now()
+    const db = database(c.env.DB)
+    const live = await liveDays(db, clientSegments(clientId), now)
+    return c.json({
+      client_id: clientId,
+      period: q.period,
+      agents: await agentTotals(db, clientId, utcDay(periodStart(q.period, now)), live),
+    })
+  },
+)
 
-clientSavings.get('/:clientId/savings/pools', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const q = readQuery(c, BreakdownQuery)
-  const now = clock.now()
-  return c.json({
-    client_id: clientId,
-    period: q.period,
-    pools: await poolTotals(database(c.env.DB), clientId, periodStart(q.period, now), now),
-  })
-})
+clientSavings.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{clientId}/savings/pools',
+    summary: 'Ledger per pool',
+    request: { query: BreakdownQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const q = c.req.valid('query')
+    const now = clock.now()
+    return c.json({
+      client_id: clientId,
+      period: q.period,
+      pools: await poolTotals(database(c.env.DB), clientId, periodStart(q.period, now), now),
+    })
+  },
+)

@@ -1,19 +1,20 @@
 /** A client's people and webhook: invite users (owners and admins), disable them, set the webhook. */
 import { and, eq } from 'drizzle-orm'
-import { Hono } from 'hono'
+import { createRoute } from '@hono/zod-openapi'
+import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
-import { personAuth, requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
+import { requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { database } from '../../db/client'
-import { clients, users, webhookCursors } from '../../db/schema'
+import { clients, users } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId, newToken } from '../../ids'
-import { readJson } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { disableUser, inviteUser, NewUser, publicUser } from '../../auth/accounts'
 import { deliverWebhook } from '../../flows/webhooks/deliver'
-import { resetWebhookCursor } from '../../flows/webhooks/dispatch'
+import { dropWebhookCursor, resetWebhookCursor } from '../../flows/webhooks/dispatch'
 import { clock } from '../../clock'
+import { setClientWebhook } from '../../flows/clients'
 
 export const WebhookBody = z.object({
   url: z
@@ -22,112 +23,143 @@ export const WebhookBody = z.object({
     .nullable(),
 })
 
-export const clientSettings = new Hono<AppEnv>()
-clientSettings.use(personAuth)
+export const clientSettings = routeGroup<AppEnv>(CLIENT_API)
 
-clientSettings.get('/:clientId/users', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClient(c, clientId)
-  const rows = await database(c.env.DB)
-    .select()
-    .from(users)
-    .where(eq(users.clientId, clientId))
-    .orderBy(users.email)
-  return c.json(rows.map(publicUser))
-})
+clientSettings.openapi(
+  createRoute({ method: 'get', path: '/{clientId}/users', summary: 'Team', responses: answers('OK') }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClient(c, clientId)
+    const rows = await database(c.env.DB)
+      .select()
+      .from(users)
+      .where(eq(users.clientId, clientId))
+      .orderBy(users.email)
+    return c.json(rows.map(publicUser))
+  },
+)
 
-clientSettings.post('/:clientId/users/invite', async (c) => {
-  const clientId = c.req.param('clientId')
-  const person = scopeClientWrite(c, clientId)
-  const body = await readJson(c, NewUser)
-  const db = database(c.env.DB)
-  const now = clock.now()
-  const { user, inviteToken } = await inviteUser(db, clientId, body, person.userId, now)
-  await auditEntry(
-    c,
-    db,
-    { action: 'user.invite', clientId, targetType: 'user', targetId: user.id, after: publicUser(user) },
-    now,
-  )
-  const url = `${new URL(c.req.url).origin}/invite/${inviteToken}`
-  return c.json(
-    {
-      success: true,
-      user: publicUser(user),
-      inviteUrl: url,
-      message: 'share this link once; it expires in 7 days',
-    },
-    201,
-  )
-})
-
-clientSettings.delete('/:clientId/users/:userId', async (c) => {
-  const clientId = c.req.param('clientId')
-  const person = scopeClientWrite(c, clientId)
-  const db = database(c.env.DB)
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, c.req.param('userId')), eq(users.clientId, clientId)))
-    .limit(1)
-  if (!user) throw new ApiError('NOT_FOUND', 'user not found')
-  if (person.userId === user.id) throw new ApiError('CONFLICT', 'you cannot disable yourself')
-  await disableUser(c, db, user, clock.now())
-  return c.json({ success: true })
-})
-
-clientSettings.put('/:clientId/webhook', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClientWrite(c, clientId)
-  const { url } = await readJson(c, WebhookBody)
-  const db = database(c.env.DB)
-  const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
-  if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
-  // A new secret with every URL change, shown once.
-  const secret = url ? newToken('whsec') : null
-  const now = clock.now()
-  await db.batch([
-    db
-      .update(clients)
-      .set({ webhookUrl: url, webhookSecret: secret, updatedAt: now })
-      .where(eq(clients.id, clientId)),
-    url
-      ? resetWebhookCursor(db, clientId, now)
-      : db.delete(webhookCursors).where(eq(webhookCursors.clientId, clientId)),
-    auditEntry(
+clientSettings.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{clientId}/users/invite',
+    summary: 'Invite a user (owner or admin); answers a one-time link',
+    request: { body: jsonBody(NewUser) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    const person = scopeClientWrite(c, clientId)
+    const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    const now = clock.now()
+    const { user, inviteToken } = await inviteUser(db, clientId, body, person.userId, now)
+    await auditEntry(
       c,
       db,
+      { action: 'user.invite', clientId, targetType: 'user', targetId: user.id, after: publicUser(user) },
+      now,
+    )
+    const url = `${new URL(c.req.url).origin}/invite/${inviteToken}`
+    return c.json(
       {
-        action: 'client.webhook',
+        success: true,
+        user: publicUser(user),
+        inviteUrl: url,
+        message: 'share this link once; it expires in 7 days',
+      },
+      201,
+    )
+  },
+)
+
+clientSettings.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/{clientId}/users/{userId}',
+    summary: 'Disable a user (owner or admin)',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    const person = scopeClientWrite(c, clientId)
+    const db = database(c.env.DB)
+    const [user] = await db
+      .select()
+      .from(users)
+      .where(and(eq(users.id, c.req.param('userId')), eq(users.clientId, clientId)))
+      .limit(1)
+    if (!user) throw new ApiError('NOT_FOUND', 'user not found')
+    if (person.userId === user.id) throw new ApiError('CONFLICT', 'you cannot disable yourself')
+    await disableUser(c, db, user, clock.now())
+    return c.json({ success: true })
+  },
+)
+
+clientSettings.openapi(
+  createRoute({
+    method: 'put',
+    path: '/{clientId}/webhook',
+    summary: 'Set the webhook; the HMAC secret is in this answer only',
+    request: { body: jsonBody(WebhookBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClientWrite(c, clientId)
+    const { url } = c.req.valid('json')
+    const db = database(c.env.DB)
+    const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
+    if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
+    // A new secret with every URL change, shown once.
+    const secret = url ? newToken('whsec') : null
+    const now = clock.now()
+    await db.batch([
+      setClientWebhook(db, clientId, { url, secret }, now),
+      url ? resetWebhookCursor(db, clientId, now) : dropWebhookCursor(db, clientId),
+      auditEntry(
+        c,
+        db,
+        {
+          action: 'client.webhook',
+          clientId,
+          targetType: 'client',
+          targetId: clientId,
+          before: { webhookUrl: client.webhookUrl },
+          after: { webhookUrl: url },
+        },
+        now,
+      ),
+    ])
+    return c.json({ success: true, webhookUrl: url, secret })
+  },
+)
+
+clientSettings.openapi(
+  createRoute({
+    method: 'post',
+    path: '/{clientId}/webhook/test',
+    summary: 'Send a signed test event',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const clientId = c.req.param('clientId')
+    scopeClientWrite(c, clientId)
+    requirePerson(c)
+    const now = clock.now()
+    const result = await deliverWebhook(
+      database(c.env.DB),
+      {
+        id: newId('ntf'),
+        kind: 'webhook_test',
+        severity: 'info',
+        message: 'SpotGuard webhook test',
         clientId,
-        targetType: 'client',
-        targetId: clientId,
-        before: { webhookUrl: client.webhookUrl },
-        after: { webhookUrl: url },
+        agentId: null,
+        createdAt: new Date(now).toISOString(),
       },
       now,
-    ),
-  ])
-  return c.json({ success: true, webhookUrl: url, secret })
-})
-
-clientSettings.post('/:clientId/webhook/test', async (c) => {
-  const clientId = c.req.param('clientId')
-  scopeClientWrite(c, clientId)
-  requirePerson(c)
-  const now = clock.now()
-  const result = await deliverWebhook(
-    database(c.env.DB),
-    {
-      id: newId('ntf'),
-      kind: 'webhook_test',
-      severity: 'info',
-      message: 'SpotGuard webhook test',
-      clientId,
-      agentId: null,
-      createdAt: new Date(now).toISOString(),
-    },
-    now,
-  )
-  return c.json(result)
-})
+    )
+    return c.json(result)
+  },
+)

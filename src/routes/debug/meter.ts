@@ -15,19 +15,19 @@ export const meterD1 = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-export const debug = new Hono<AppEnv>()
+export const meterRoutes = new Hono<AppEnv>()
 
 const meterOn = createMiddleware<AppEnv>(async (c, next) => {
   if (!isMeterOn(c.env)) throw new ApiError('NOT_FOUND', 'route not found')
   await next()
 })
 
-debug.get('/d1-rows-written', meterOn, operatorAuth, (c) => {
+meterRoutes.get('/d1-rows-written', meterOn, operatorAuth, (c) => {
   const { total, byStatement } = readMeter()
   return c.json({ rows_written: total, by_statement: byStatement })
 })
 
-debug.post('/d1-rows-written/reset', meterOn, operatorAuth, (c) => {
+meterRoutes.post('/d1-rows-written/reset', meterOn, operatorAuth, (c) => {
   resetMeter()
   return c.json({ rows_written: 0 })
 })

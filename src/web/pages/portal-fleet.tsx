@@ -2,7 +2,7 @@
 import { Hono } from 'hono'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { readQuery } from '../../validate'
+import { readQuery } from './query'
 import { AgentListQuery, listAgents } from '../../db/queries/agents'
 import { livenessFrom } from '../../db/queries/liveness'
 import { fleetTotals } from '../../db/queries/overview'

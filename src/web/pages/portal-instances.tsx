@@ -2,7 +2,7 @@
 import { Hono } from 'hono'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { readQuery } from '../../validate'
+import { readQuery } from './query'
 import { switchHistory } from '../../db/queries/history'
 import { livenessFrom } from '../../db/queries/liveness'
 import { instanceFacts } from '../../db/queries/instance-detail'
