@@ -14,7 +14,7 @@ import type { Database } from '../db/client'
 import { agents, instances, replicas, type Agent, type MODES } from '../db/schema'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
-import { isActiveReplica } from '../replicas/states'
+import { isActiveReplica } from './replicas/states'
 import { statusAt } from '../db/queries/instance-status'
 
 /** Seconds a standby replica's agent waits before it asks again. */

@@ -1,6 +1,6 @@
 /**
  * Rebalance recommendations and terminations as events of a pool (the engine's risk data).
- * Writes `events` (with failover: `src/replicas/failover.ts`) and ends instances the agent reports gone.
+ * Writes `events` (with failover: `src/flows/replicas/failover.ts`) and ends instances the agent reports gone.
  */
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'

@@ -20,7 +20,7 @@ import {
 import { newId } from '../../ids'
 import { paidPrice } from '../../prices/paid'
 import { poolIdOf } from '../../prices/pool-id'
-import { MAX_NOTICE_MS } from '../../replicas/notice'
+import { MAX_NOTICE_MS } from '../replicas/notice'
 import { endingStatus } from '../../db/queries/instance-status'
 import { recordPublicIp } from '../instances'
 import { markTerminating, notEndedYet } from './switched-away'

@@ -6,14 +6,14 @@
  */
 import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Database } from '../db/client'
-import { agents, instances, replicas, switches, type Agent, type Replica } from '../db/schema'
-import { findInstanceOfAgent } from '../db/queries/instances'
-import { promotionDowntimeMs } from '../flows/switch/times'
-import { ApiError } from '../errors'
-import { newId } from '../ids'
-import { switchMarketAt } from '../db/queries/prices-at'
-import { paidPrice } from '../prices/paid'
+import type { Database } from '../../db/client'
+import { agents, instances, replicas, switches, type Agent, type Replica } from '../../db/schema'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import { promotionDowntimeMs } from '../switch/times'
+import { ApiError } from '../../errors'
+import { newId } from '../../ids'
+import { switchMarketAt } from '../../db/queries/prices-at'
+import { paidPrice } from '../../prices/paid'
 
 export interface Promotion {
   replicaId: string

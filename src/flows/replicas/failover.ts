@@ -5,15 +5,15 @@
  * replica, which is promoted the moment it is usable). A repeated notice re-evaluates while it is
  * outstanding, and gets the same answer once a replica was promoted for it.
  */
-import { findInstanceOfAgent } from '../db/queries/instances'
-import type { Database } from '../db/client'
-import { events, notifications, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import type { Database } from '../../db/client'
+import { events, notifications, type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
 import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
 import { isUsable, promoteForNotice } from './notice-promotion'
 import { activeReplicas, findReplica } from './store'
-import { clock } from '../clock'
+import { clock } from '../../clock'
 
 export interface Notice {
   instanceId: string

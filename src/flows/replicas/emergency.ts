@@ -5,11 +5,11 @@
  * answers any signal. An interruption's replacement is on-demand when no spot pool fits (5.x agents).
  */
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { replicas, type Agent, type Replica } from '../db/schema'
-import { findInstanceOfAgent } from '../db/queries/instances'
-import { ApiError } from '../errors'
-import { newId } from '../ids'
+import type { Database } from '../../db/client'
+import { replicas, type Agent, type Replica } from '../../db/schema'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import { ApiError } from '../../errors'
+import { newId } from '../../ids'
 import { currentPoolOf, placeReplica } from './placement'
 import { attemptsFor, noticeKey, placeForInterruption } from './replacement'
 import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'

@@ -8,13 +8,13 @@
  * Reads `agents`. Writes: `replicas` (the end, through store.ts's `statusUpdate`), `notifications`.
  */
 import { and, eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { agents, notifications, replicas } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
-import { endedCommand, type EndedCommand } from '../flows/ended-command'
-import { log } from '../log'
-import type { QueuedCommand } from '../session/types'
+import type { Database } from '../../db/client'
+import { agents, notifications, replicas } from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
+import { endedCommand, type EndedCommand } from '../ended-command'
+import { log } from '../../log'
+import type { QueuedCommand } from '../../session/types'
 import { tellReplicaTermination } from './commands'
 import { statusUpdate } from './store'
 

@@ -9,8 +9,8 @@
  * the workload's primary in every record (its agent registers as the primary), but not as a success.
  */
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
-import { promotionDowntimeMs } from '../flows/switch/times'
-import type { Database } from '../db/client'
+import { promotionDowntimeMs } from '../switch/times'
+import type { Database } from '../../db/client'
 import {
   agents,
   events,
@@ -20,12 +20,12 @@ import {
   type Agent,
   type Replica,
   type Switch,
-} from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
-import { endedCommand, type EndedCommand } from '../flows/ended-command'
-import { log } from '../log'
-import type { QueuedCommand } from '../session/types'
+} from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
+import { endedCommand, type EndedCommand } from '../ended-command'
+import { log } from '../../log'
+import type { QueuedCommand } from '../../session/types'
 import { tellPromotion } from './commands'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */

@@ -7,10 +7,10 @@
  * instance), the client is told to terminate it in EC2 and mark it so on the Replicas page.
  * Writes: `replicas` (through store.ts's `statusUpdate`), `notifications`.
  */
-import type { Database } from '../db/client'
-import { notifications, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
+import type { Database } from '../../db/client'
+import { notifications, type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
 import { tellReplicaTermination } from './commands'
 import { replicaEndStatus, type ReplicaStatus } from './states'
 import { lateLaunchUpdate, statusUpdate } from './store'

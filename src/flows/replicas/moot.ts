@@ -9,11 +9,11 @@
  * (keptMessage).
  */
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
-import { understands } from '../flows/tell'
-import type { Database } from '../db/client'
-import { notifications, replicas, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
+import { understands } from '../tell'
+import type { Database } from '../../db/client'
+import { notifications, replicas, type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
 import { endReplica } from './end'
 import { currentPoolOf } from './placement'
 import { ACTIVE_REPLICA_STATUSES } from './states'

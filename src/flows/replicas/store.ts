@@ -3,9 +3,9 @@
  * Every query is scoped by the agent, itself already scoped by the authenticated client.
  */
 import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { instances, replicas, type Agent, type Replica } from '../db/schema'
-import { ApiError } from '../errors'
+import type { Database } from '../../db/client'
+import { instances, replicas, type Agent, type Replica } from '../../db/schema'
+import { ApiError } from '../../errors'
 import { ACTIVE_REPLICA_STATUSES, replicaMove, type ReplicaStatus } from './states'
 
 const ofAgent = (agent: Agent) => and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
