@@ -4,8 +4,8 @@
  */
 import type { Clock } from './clock'
 import type { CredentialSource } from './credentials'
-import type { Ec2 } from './ec2'
-import { describeSpotPriceHistory, type SpotPrice } from './ec2-api'
+import type { Ec2 } from './ec2-transport'
+import { describeSpotPriceHistory, type SpotPrice } from './ec2-operations'
 import type { Log } from './log'
 import { sendSigned } from './net/aws'
 

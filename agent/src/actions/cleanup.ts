@@ -10,7 +10,7 @@ import {
   describeInstances,
   describeSnapshots,
   type ImageFacts,
-} from '../ec2-api'
+} from '../ec2-operations'
 import { messageOf, ok, type ActionContext, type ActionResult } from './context'
 
 const DAY_MS = 24 * 3600_000

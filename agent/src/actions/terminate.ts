@@ -1,6 +1,6 @@
 /** Terminating an instance the agent is told to end (the old one after a switch, a replica) and confirming it. */
 import type { Command } from '../../../src/protocol'
-import { describeInstance, terminateInstance } from '../ec2-api'
+import { describeInstance, terminateInstance } from '../ec2-operations'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
 import { pollUntil } from './launch'
 

@@ -1,5 +1,5 @@
-/** Typed EC2 operations over the Query API transport of ec2.ts: params in, plain facts out. */
-import { child, items, text, type Ec2, type Params, type Xml } from './ec2'
+/** Typed EC2 operations over the Query API transport of ec2-transport.ts: params in, plain facts out. */
+import { child, items, text, type Ec2, type Params, type Xml } from './ec2-transport'
 
 export interface Filter {
   name: string
