@@ -272,7 +272,10 @@ export async function terminateInstance(ec2: Ec2, id: string): Promise<void> {
 
 /** Elastic IPs associated with an instance, or the one with a public IP. */
 export async function describeAddresses(ec2: Ec2, by: string | { publicIp: string }) {
-  const filter = typeof by === 'string' ? { name: 'instance-id', values: [by] } : { name: 'public-ip', values: [by.publicIp] }
+  const filter =
+    typeof by === 'string'
+      ? { name: 'instance-id', values: [by] }
+      : { name: 'public-ip', values: [by.publicIp] }
   const answer = await ec2.read('DescribeAddresses', filterParams([filter]))
   return items(answer.addressesSet).map((a) => ({
     allocationId: text(a, 'allocationId'),
