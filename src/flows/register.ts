@@ -15,6 +15,7 @@ import { agents, instances, replicas, type Agent, type MODES } from '../db/schem
 import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { isActiveReplica } from './replicas/states'
+import { upsertRegisteredAgent } from './agents'
 import { statusAt } from '../db/queries/instance-status'
 
 /** Seconds a standby replica's agent waits before it asks again. */
@@ -93,22 +94,12 @@ export async function registerAgent(
     terminatedAt: sql`case when ${instances.status} = 'terminating' then ${instances.terminatedAt} else null end`,
   }
   const [, , [agent]] = await db.batch([
-    db
-      .insert(agents)
-      .values({
-        id: existing?.id ?? newId('agt'),
-        clientId: facts.clientId,
-        logicalAgentId: facts.logicalAgentId,
-        // Liveness (status, last heartbeat) is the agent's Durable Object's to write after this.
-        status: 'online',
-        lastHeartbeatAt: now,
-        createdAt: now,
-        ...agentFacts,
-      })
-      .onConflictDoUpdate({
-        target: [agents.clientId, agents.logicalAgentId],
-        set: agentFacts,
-      }),
+    upsertRegisteredAgent(
+      db,
+      { id: existing?.id ?? newId('agt'), clientId: facts.clientId, logicalAgentId: facts.logicalAgentId },
+      agentFacts,
+      now,
+    ),
     db
       .insert(instances)
       .values({

@@ -5,13 +5,14 @@
  * `agent_online` notifications.
  * Writes: `commands` (and, beside other writers, `agents`, `instances`, `notifications`).
  */
-import { and, eq, ne } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
-import { agents, commands, instances, notifications } from '../db/schema'
+import { commands, instances, notifications } from '../db/schema'
 import type { PendingLivenessWrite } from './liveness'
 import type { QueuedCommand } from './types'
 import type { Owner } from './owner'
+import { agentLivenessUpdate } from '../flows/agents'
 
 type Statement = BatchItem<'sqlite'>
 
@@ -65,18 +66,7 @@ export function livenessWrites(db: Database, owner: Owner, pending: PendingLiven
   const statements: Statement[] = []
   const { write, notify, at: now } = pending
   if (write) {
-    statements.push(
-      db
-        .update(agents)
-        .set({ status: write.status, lastHeartbeatAt: write.lastHeartbeatAt, updatedAt: now })
-        .where(
-          and(
-            eq(agents.id, owner.agentId),
-            eq(agents.clientId, owner.clientId),
-            ne(agents.status, 'deleted'),
-          ),
-        ),
-    )
+    statements.push(agentLivenessUpdate(db, owner, write, now))
     const facts = write.facts
     if (facts?.instanceId) {
       const set = {

@@ -7,13 +7,14 @@
 import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../../db/client'
-import { agents, instances, replicas, switches, type Agent, type Replica } from '../../db/schema'
+import { instances, replicas, switches, type Agent, type Replica } from '../../db/schema'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { promotionDowntimeMs } from '../switch/times'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { switchMarketAt } from '../../db/queries/prices-at'
 import { paidPrice } from '../../prices/paid'
+import { moveAgentTo } from '../agents'
 
 export interface Promotion {
   replicaId: string
@@ -86,7 +87,7 @@ export async function promoteReplica(
         ...instanceFacts,
       })
       .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: instanceFacts }),
-    db.update(agents).set({ instanceId: replica.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
+    moveAgentTo(db, agent.id, replica.instanceId, now),
     db.insert(switches).values({
       id: switchId,
       clientId: agent.clientId,

@@ -8,7 +8,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import {
-  agents,
   events,
   instances,
   notifications,
@@ -23,6 +22,7 @@ import { poolIdOf } from '../../prices/pool-id'
 import { MAX_NOTICE_MS } from '../replicas/notice'
 import { endingStatus } from '../../db/queries/instance-status'
 import { recordPublicIp } from '../instances'
+import { moveAgentTo } from '../agents'
 import { markTerminating, notEndedYet } from './switched-away'
 import { downtimeMs, durationMs } from './times'
 
@@ -107,7 +107,7 @@ export async function recordSwitchReport(
       oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
     }),
     upsertNewInstance(db, agent, newSide, newPoolId, report.newPublicIp, now),
-    db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
+    moveAgentTo(db, agent.id, newSide.instanceId, now),
     db.insert(notifications).values(switchNotification(agent, report, now)),
   ] as const
   const oldInstanceId = oldSide?.instanceId

@@ -7,13 +7,14 @@ import { Hono, type Context } from 'hono'
 import * as z from 'zod'
 import { operatorAuth } from '../../auth/middleware'
 import { database, type Database } from '../../db/client'
-import { agents, clients, clientTokens, type Client } from '../../db/schema'
+import { clients, clientTokens, type Client } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { readJson, readQuery } from '../../validate'
 import { auditEntry } from '../../db/audit'
 import { ClientListQuery, clientRow, listClients } from '../../db/queries/clients'
 import { clock } from '../../clock'
+import { disableAgentsOfClient } from '../../flows/agents'
 import { livenessFrom } from '../../db/queries/liveness'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
@@ -63,7 +64,7 @@ clientAdmin.delete('/:id', async (c) => {
           or(isNull(clientTokens.expiresAt), gt(clientTokens.expiresAt, now)),
         ),
       ),
-    db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, client.id)),
+    disableAgentsOfClient(db, client.id, now),
     auditEntry(
       c,
       db,
