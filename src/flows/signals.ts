@@ -4,10 +4,11 @@
  */
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { events, instances, type Agent } from '../db/schema'
+import { events, type Agent } from '../db/schema'
 import { assessPool } from './pools'
 import { newId } from '../ids'
 import { findInstanceOfAgent } from '../db/queries/instances'
+import { endGoneInstance } from './instances'
 
 const RISK_WINDOW_MS = 30 * 24 * 3_600_000
 
@@ -104,12 +105,6 @@ export async function recordTermination(
     await event
     return { changed: true }
   }
-  await db.batch([
-    event,
-    db
-      .update(instances)
-      .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
-      .where(and(eq(instances.id, instance.id), eq(instances.status, 'active'))),
-  ])
+  await db.batch([event, endGoneInstance(db, instance.id, now)])
   return { changed: true }
 }

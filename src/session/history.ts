@@ -5,14 +5,14 @@
  * `agent_online` notifications.
  * Writes: `commands` (and, beside other writers, `agents`, `instances`, `notifications`).
  */
-import { and, eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
-import { commands, instances, notifications } from '../db/schema'
+import { commands, notifications } from '../db/schema'
 import type { PendingLivenessWrite } from './liveness'
 import type { QueuedCommand } from './types'
 import type { Owner } from './owner'
 import { agentLivenessUpdate } from '../flows/agents'
+import { recordHeartbeatFacts } from '../flows/instances'
 
 type Statement = BatchItem<'sqlite'>
 
@@ -75,18 +75,7 @@ export function livenessWrites(db: Database, owner: Owner, pending: PendingLiven
         ...(facts.az != null && { az: facts.az }),
       }
       if (Object.keys(set).length > 0) {
-        statements.push(
-          db
-            .update(instances)
-            .set({ ...set, updatedAt: now })
-            .where(
-              and(
-                eq(instances.clientId, owner.clientId),
-                eq(instances.agentId, owner.agentId),
-                eq(instances.instanceId, facts.instanceId),
-              ),
-            ),
-        )
+        statements.push(recordHeartbeatFacts(db, owner, facts.instanceId, set, now))
       }
     }
   }

@@ -8,12 +8,11 @@
  * answered, the interrupted instance `terminating` until its real end (the notice's time), the
  * notification.
  */
-import { and, eq, ne } from 'drizzle-orm'
-import { endingStatus } from '../../db/queries/instance-status'
+import { eq } from 'drizzle-orm'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { understands } from '../tell'
 import type { Database } from '../../db/client'
-import { events, instances, notifications, switches, type Agent, type Replica } from '../../db/schema'
+import { events, notifications, switches, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { newId } from '../../ids'
 import { PRIORITY } from '../../protocol'
@@ -21,6 +20,7 @@ import { tellPromotion } from './commands'
 import { endMootReplicas } from './moot'
 import { noticeEnd, outstandingNotice, type NoticeEvent } from './notice'
 import { promoteReplica } from './promote'
+import { endInterruptedInstance } from '../instances'
 
 export interface NoticePromotion {
   replicaId: string
@@ -66,19 +66,7 @@ export async function promoteForNotice(
         ? db.update(events).set(answered).where(eq(events.id, event.id))
         : db.insert(events).values({ ...event, ...answered }),
       ...(interrupted
-        ? [
-            db
-              .update(instances)
-              .set({ status: endingStatus(oldEndedAt, now), terminatedAt: oldEndedAt, updatedAt: now })
-              .where(
-                and(
-                  eq(instances.clientId, agent.clientId),
-                  eq(instances.agentId, agent.id),
-                  eq(instances.instanceId, interrupted),
-                  ne(instances.instanceId, replica.instanceId),
-                ),
-              ),
-          ]
+        ? [endInterruptedInstance(db, agent, interrupted, replica.instanceId, oldEndedAt, now)]
         : []),
       db.insert(notifications).values({
         id: newId('ntf'),

@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../../db/client'
-import { instances, replicas, switches, type Agent, type Replica } from '../../db/schema'
+import { replicas, switches, type Agent, type Replica } from '../../db/schema'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { promotionDowntimeMs } from '../switch/times'
 import { ApiError } from '../../errors'
@@ -15,6 +15,7 @@ import { newId } from '../../ids'
 import { switchMarketAt } from '../../db/queries/prices-at'
 import { paidPrice } from '../../prices/paid'
 import { moveAgentTo } from '../agents'
+import { upsertTakenOverInstance } from '../instances'
 
 export interface Promotion {
   replicaId: string
@@ -66,9 +67,6 @@ export async function promoteReplica(
     az: replica.az,
     mode: replica.mode,
     poolId: newPoolId,
-    status: 'active' as const,
-    updatedAt: now,
-    terminatedAt: null,
   }
   const times = { oldEndedAt: facts.oldEndedAt, trafficSwitchedAt: null, readyAt: replica.readyAt }
   const switchId = newId('swi')
@@ -77,16 +75,7 @@ export async function promoteReplica(
       .update(replicas)
       .set({ status: 'promoted', promotedAt: now, updatedAt: now })
       .where(eq(replicas.id, replica.id)),
-    db
-      .insert(instances)
-      .values({
-        id: newId('ins'),
-        clientId: agent.clientId,
-        instanceId: replica.instanceId,
-        createdAt: now,
-        ...instanceFacts,
-      })
-      .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: instanceFacts }),
+    upsertTakenOverInstance(db, agent.clientId, replica.instanceId, instanceFacts, now),
     moveAgentTo(db, agent.id, replica.instanceId, now),
     db.insert(switches).values({
       id: switchId,

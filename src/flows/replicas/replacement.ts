@@ -9,18 +9,18 @@
 import { and, eq, isNull, like, or } from 'drizzle-orm'
 import { isLegacyAgent } from '../../protocol'
 import type { Database } from '../../db/client'
-import { events, instances, notifications, replicas, type Agent, type Replica } from '../../db/schema'
+import { events, notifications, replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { latestOnDemandQuery } from '../../db/queries/on-demand'
 import { parsePoolId, poolIdOf } from '../../prices/pool-id'
-import { endingStatus } from '../../db/queries/instance-status'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { tellReplicaLaunch } from './commands'
 import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } from './notice'
 import { placeReplica, type PlacementWish } from './placement'
 import { activeReplicas } from './store'
+import { endUnreplacedInstance } from '../instances'
 
 /** The signal key of a notice's emergency replicas (attempts after the first add `#<n>`). */
 export function noticeKey(terminationTime: number | null, instanceId: string): string {
@@ -201,21 +201,7 @@ async function giveUp(
       .set({ action: REPLACEMENT_FAILED, detail: { attempts: reasons } })
       .where(eq(events.id, notice.id)),
     // AWS reclaims it at the notice's time whatever happens here.
-    db
-      .update(instances)
-      .set({
-        status: endingStatus(noticeEnd(notice), now),
-        terminatedAt: noticeEnd(notice),
-        updatedAt: now,
-      })
-      .where(
-        and(
-          eq(instances.clientId, agent.clientId),
-          eq(instances.agentId, agent.id),
-          eq(instances.instanceId, notice.instanceId!),
-          eq(instances.status, 'active'),
-        ),
-      ),
+    endUnreplacedInstance(db, agent, notice.instanceId!, noticeEnd(notice), now),
     db.insert(notifications).values({
       id: newId('ntf'),
       clientId: agent.clientId,

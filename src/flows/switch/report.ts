@@ -7,23 +7,18 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import {
-  events,
-  instances,
-  notifications,
-  switches,
-  type Agent,
-  type MODES,
-  type Switch,
-} from '../../db/schema'
+import { events, notifications, switches, type Agent, type MODES, type Switch } from '../../db/schema'
 import { newId } from '../../ids'
 import { paidPrice } from '../../prices/paid'
 import { poolIdOf } from '../../prices/pool-id'
 import { MAX_NOTICE_MS } from '../replicas/notice'
-import { endingStatus } from '../../db/queries/instance-status'
-import { recordPublicIp } from '../instances'
+import {
+  endSwitchedAwayInstance,
+  markTerminating,
+  recordPublicIp,
+  upsertTakenOverInstance,
+} from '../instances'
 import { moveAgentTo } from '../agents'
-import { markTerminating, notEndedYet } from './switched-away'
 import { downtimeMs, durationMs } from './times'
 
 type Mode = (typeof MODES)[number]
@@ -106,7 +101,22 @@ export async function recordSwitchReport(
       receivedAt: now,
       oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
     }),
-    upsertNewInstance(db, agent, newSide, newPoolId, report.newPublicIp, now),
+    upsertTakenOverInstance(
+      db,
+      agent.clientId,
+      newSide.instanceId,
+      {
+        ...(report.newPublicIp ? { publicIp: report.newPublicIp } : {}),
+        agentId: agent.id,
+        instanceType: newSide.instanceType,
+        region: newSide.region,
+        az: newSide.az,
+        amiId: newSide.amiId,
+        mode: newSide.mode,
+        poolId: newPoolId,
+      },
+      now,
+    ),
     moveAgentTo(db, agent.id, newSide.instanceId, now),
     db.insert(notifications).values(switchNotification(agent, report, now)),
   ] as const
@@ -114,7 +124,7 @@ export async function recordSwitchReport(
   const ending =
     oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null
       ? [
-          endInstance(
+          endSwitchedAwayInstance(
             db,
             agent,
             oldInstanceId,
@@ -237,7 +247,7 @@ async function completeSwitch(
     .where(eq(switches.id, row.id))
   if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
     const endedAt = endOfOld(row.trigger, times.oldTerminatedAt, now)
-    await db.batch([update, endInstance(db, agent, row.oldInstanceId, endedAt, now)])
+    await db.batch([update, endSwitchedAwayInstance(db, agent, row.oldInstanceId, endedAt, now)])
   } else {
     await update
   }
@@ -251,13 +261,6 @@ async function completeSwitch(
  */
 function endOfOld(trigger: string, reportedEnd: number | null, now: number): number {
   return trigger === 'interruption' && reportedEnd !== null ? Math.min(now + MAX_NOTICE_MS, reportedEnd) : now
-}
-
-function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: number, now: number) {
-  return db
-    .update(instances)
-    .set({ status: endingStatus(endedAt, now), terminatedAt: endedAt, updatedAt: now })
-    .where(and(eq(instances.clientId, agent.clientId), eq(instances.instanceId, instanceId), notEndedYet))
 }
 
 /** An earlier record of the same switch, and whether the report's command id may be stored. */
@@ -284,39 +287,6 @@ async function findPrevious(db: Database, agent: Agent, report: SwitchReport) {
     )
     .limit(1)
   return { row: same ?? null, commandIdFree: true }
-}
-
-function upsertNewInstance(
-  db: Database,
-  agent: Agent,
-  side: SwitchReport['new'],
-  poolId: string | null,
-  publicIp: string | null,
-  now: number,
-) {
-  const facts = {
-    ...(publicIp ? { publicIp } : {}),
-    agentId: agent.id,
-    instanceType: side.instanceType,
-    region: side.region,
-    az: side.az,
-    amiId: side.amiId,
-    mode: side.mode,
-    poolId,
-    status: 'active' as const,
-    updatedAt: now,
-    terminatedAt: null,
-  }
-  return db
-    .insert(instances)
-    .values({
-      id: newId('ins'),
-      clientId: agent.clientId,
-      instanceId: side.instanceId,
-      createdAt: now,
-      ...facts,
-    })
-    .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: facts })
 }
 
 /** The pool of a spot side: as reported, else from its type and AZ. */

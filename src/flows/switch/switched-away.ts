@@ -6,9 +6,9 @@
  * failure is notified: the row stays `terminating`, EC2 may still run the instance). The old
  * agent's own confirmation, when it outlives the call, ends it first; either way, once: a report queued
  * by a host that is ending may never leave it.
- * Writes `instances`.
+ * Its writes of `instances` and `notifications` are flows/instances.ts's and flows/notifications.ts's.
  */
-import { and, eq, isNull, or } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { instances, notifications, type Agent } from '../../db/schema'
 import type { Env } from '../../env'
@@ -19,27 +19,7 @@ import { PRIORITY } from '../../protocol'
 import type { QueuedCommand } from '../../session/types'
 import { endedCommand } from '../ended-command'
 import { tellAgent, understands } from '../tell'
-
-/** Rows an end may still be written on: running, or terminating without an announced end. */
-export const notEndedYet = or(
-  eq(instances.status, 'active'),
-  and(eq(instances.status, 'terminating'), isNull(instances.terminatedAt)),
-)
-
-/** The old instance is being terminated by its own agent: `terminating` until someone confirms it. */
-export function markTerminating(db: Database, agent: Agent, instanceId: string, now: number) {
-  return db
-    .update(instances)
-    .set({ status: 'terminating', updatedAt: now })
-    .where(
-      and(
-        eq(instances.clientId, agent.clientId),
-        eq(instances.agentId, agent.id),
-        eq(instances.instanceId, instanceId),
-        eq(instances.status, 'active'),
-      ),
-    )
-}
+import { endConfirmedInstance, notEndedYet } from '../instances'
 
 /** Tells the workload's instance to confirm (or make) the old instance's end; null: it can't be told. */
 export async function tellConfirmEnd(
@@ -100,10 +80,7 @@ export async function followInstanceEnd(
   )
   try {
     if (outcome.ended) {
-      await db
-        .update(instances)
-        .set({ status: 'terminated', terminatedAt: outcome.at, updatedAt: outcome.at })
-        .where(row)
+      await endConfirmedInstance(db, owner, outcome.instanceId, outcome.at)
       await followAgent(db, owner.clientId, owner.agentId, outcome.at)
       return
     }
