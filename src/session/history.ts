@@ -2,17 +2,19 @@
  * What an agent's Durable Object writes to D1, each call one `db.batch`. The object is the one writer
  * of `commands` (the history of its queue), of the agent's liveness (`agents.status`,
  * `agents.last_heartbeat_at`, the instance facts a heartbeat reports) and of the `agent_offline` /
- * `agent_online` notifications.
- * Writes: `commands` (and, beside other writers, `agents`, `instances`, `notifications`).
+ * `agent_online` notifications, whose statements the tables' writers (flows/agents.ts, instances.ts,
+ * notifications.ts) build.
+ * Writes: `commands`.
  */
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
-import { commands, notifications } from '../db/schema'
+import { commands } from '../db/schema'
 import type { PendingLivenessWrite } from './liveness'
 import type { QueuedCommand } from './types'
 import type { Owner } from './owner'
 import { agentLivenessUpdate } from '../flows/agents'
 import { recordHeartbeatFacts } from '../flows/instances'
+import { notifyClientOnce } from '../flows/notifications'
 
 type Statement = BatchItem<'sqlite'>
 
@@ -81,21 +83,17 @@ export function livenessWrites(db: Database, owner: Owner, pending: PendingLiven
   }
   if (notify) {
     statements.push(
-      db
-        .insert(notifications)
-        .values({
-          id: pending.notificationId,
-          clientId: owner.clientId,
-          agentId: owner.agentId,
-          kind: notify === 'offline' ? 'agent_offline' : 'agent_online',
-          severity: notify === 'offline' ? 'warning' : 'success',
-          message:
-            notify === 'offline'
-              ? `Agent ${owner.agentId} went offline (no heartbeat for 2 minutes or shut down)`
-              : `Agent ${owner.agentId} is back online`,
-          createdAt: now,
-        })
-        .onConflictDoNothing(),
+      notifyClientOnce(db, pending.notificationId, {
+        clientId: owner.clientId,
+        agentId: owner.agentId,
+        kind: notify === 'offline' ? 'agent_offline' : 'agent_online',
+        severity: notify === 'offline' ? 'warning' : 'success',
+        message:
+          notify === 'offline'
+            ? `Agent ${owner.agentId} went offline (no heartbeat for 2 minutes or shut down)`
+            : `Agent ${owner.agentId} is back online`,
+        createdAt: now,
+      }),
     )
   }
   return statements

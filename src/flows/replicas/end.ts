@@ -8,12 +8,12 @@
  * Writes: `replicas` (through store.ts's `statusUpdate`), `notifications`.
  */
 import type { Database } from '../../db/client'
-import { notifications, type Agent, type Replica } from '../../db/schema'
+import { type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { tellReplicaTermination } from './commands'
 import { replicaEndStatus, type ReplicaStatus } from './states'
 import { lateLaunchUpdate, statusUpdate } from './store'
+import { notifyClient } from '../notifications'
 
 export interface EndedReplica {
   status: ReplicaStatus
@@ -85,8 +85,7 @@ async function tellTermination(
     opts.primaryInstanceId ?? agent.instanceId,
   )
   if (!commandId) {
-    await db.insert(notifications).values({
-      id: newId('ntf'),
+    await notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'replica',

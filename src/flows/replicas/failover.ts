@@ -7,13 +7,14 @@
  */
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { Database } from '../../db/client'
-import { events, notifications, type Agent, type Replica } from '../../db/schema'
+import { events, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { newId } from '../../ids'
 import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
 import { isUsable, promoteForNotice } from './notice-promotion'
 import { activeReplicas, findReplica } from './store'
 import { clock } from '../../clock'
+import { notifyClient } from '../notifications'
 
 export interface Notice {
   instanceId: string
@@ -85,8 +86,7 @@ export async function failOver(
   if (!earlier) {
     await db.batch([
       db.insert(events).values(event),
-      db.insert(notifications).values({
-        id: newId('ntf'),
+      notifyClient(db, {
         clientId: agent.clientId,
         agentId: agent.id,
         kind: 'interruption',

@@ -11,12 +11,12 @@
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
 import { understands } from '../tell'
 import type { Database } from '../../db/client'
-import { notifications, replicas, type Agent, type Replica } from '../../db/schema'
+import { replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { endReplica } from './end'
 import { currentPoolOf } from './placement'
 import { ACTIVE_REPLICA_STATUSES } from './states'
+import { notifyClient } from '../notifications'
 
 /** Unclaimed this long, a `launching` record is stale (a `create_replica` command expires as soon). */
 export const LAUNCHING_EXPIRES_MS = 30 * 60_000
@@ -101,8 +101,7 @@ async function keepLive(db: Database, agent: Agent, kept: Replica[], reason: str
   await db.batch([
     first!,
     ...rest,
-    db.insert(notifications).values({
-      id: newId('ntf'),
+    notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'replica',

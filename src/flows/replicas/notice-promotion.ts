@@ -12,15 +12,15 @@ import { eq } from 'drizzle-orm'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { understands } from '../tell'
 import type { Database } from '../../db/client'
-import { events, notifications, switches, type Agent, type Replica } from '../../db/schema'
+import { events, switches, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { PRIORITY } from '../../protocol'
 import { tellPromotion } from './commands'
 import { endMootReplicas } from './moot'
 import { noticeEnd, outstandingNotice, type NoticeEvent } from './notice'
 import { promoteReplica } from './promote'
 import { endInterruptedInstance } from '../instances'
+import { notifyClient } from '../notifications'
 
 export interface NoticePromotion {
   replicaId: string
@@ -68,8 +68,7 @@ export async function promoteForNotice(
       ...(interrupted
         ? [endInterruptedInstance(db, agent, interrupted, replica.instanceId, oldEndedAt, now)]
         : []),
-      db.insert(notifications).values({
-        id: newId('ntf'),
+      notifyClient(db, {
         clientId: agent.clientId,
         agentId: agent.id,
         kind: 'interruption',

@@ -11,22 +11,13 @@
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
 import { promotionDowntimeMs } from '../switch/times'
 import type { Database } from '../../db/client'
-import {
-  agents,
-  events,
-  notifications,
-  replicas,
-  switches,
-  type Agent,
-  type Replica,
-  type Switch,
-} from '../../db/schema'
+import { agents, events, replicas, switches, type Agent, type Replica, type Switch } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { endedCommand, type EndedCommand } from '../ended-command'
 import { log } from '../../log'
 import type { QueuedCommand } from '../../session/types'
 import { tellPromotion } from './commands'
+import { notifyClient } from '../notifications'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
 export type EndedPromotion = EndedCommand
@@ -157,8 +148,7 @@ async function markFailed(
   await db.batch([
     db.update(replicas).set({ errorMessage: reason, updatedAt: now }).where(eq(replicas.id, replica.id)),
     ...(sw ? [db.update(switches).set({ errorMessage: reason }).where(eq(switches.id, sw.id))] : []),
-    db.insert(notifications).values({
-      id: newId('ntf'),
+    notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'switch_failed',

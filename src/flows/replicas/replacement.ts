@@ -9,7 +9,7 @@
 import { and, eq, isNull, like, or } from 'drizzle-orm'
 import { isLegacyAgent } from '../../protocol'
 import type { Database } from '../../db/client'
-import { events, notifications, replicas, type Agent, type Replica } from '../../db/schema'
+import { events, replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
@@ -21,6 +21,7 @@ import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } fr
 import { placeReplica, type PlacementWish } from './placement'
 import { activeReplicas } from './store'
 import { endUnreplacedInstance } from '../instances'
+import { notifyClient } from '../notifications'
 
 /** The signal key of a notice's emergency replicas (attempts after the first add `#<n>`). */
 export function noticeKey(terminationTime: number | null, instanceId: string): string {
@@ -202,8 +203,7 @@ async function giveUp(
       .where(eq(events.id, notice.id)),
     // AWS reclaims it at the notice's time whatever happens here.
     endUnreplacedInstance(db, agent, notice.instanceId!, noticeEnd(notice), now),
-    db.insert(notifications).values({
-      id: newId('ntf'),
+    notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'interruption',

@@ -9,14 +9,14 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { agents, notifications, replicas } from '../../db/schema'
+import { agents, replicas } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { endedCommand, type EndedCommand } from '../ended-command'
 import { log } from '../../log'
 import type { QueuedCommand } from '../../session/types'
 import { tellReplicaTermination } from './commands'
 import { statusUpdate } from './store'
+import { notifyClient } from '../notifications'
 
 /** A `terminate_replica` command that ended, with the replica it was for. */
 export type EndedTermination = EndedCommand & { replicaId: string }
@@ -77,8 +77,7 @@ async function follow(
     if (await tellReplicaTermination(env, agent, replica, primary)) return
   }
   const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
-  await db.insert(notifications).values({
-    id: newId('ntf'),
+  await notifyClient(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     kind: 'replica_failed',

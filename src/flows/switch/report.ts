@@ -7,7 +7,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { events, notifications, switches, type Agent, type MODES, type Switch } from '../../db/schema'
+import { events, switches, type Agent, type MODES, type Switch } from '../../db/schema'
 import { newId } from '../../ids'
 import { paidPrice } from '../../prices/paid'
 import { poolIdOf } from '../../prices/pool-id'
@@ -20,6 +20,7 @@ import {
 } from '../instances'
 import { moveAgentTo } from '../agents'
 import { downtimeMs, durationMs } from './times'
+import { notifyClient } from '../notifications'
 
 type Mode = (typeof MODES)[number]
 
@@ -118,7 +119,7 @@ export async function recordSwitchReport(
       now,
     ),
     moveAgentTo(db, agent.id, newSide.instanceId, now),
-    db.insert(notifications).values(switchNotification(agent, report, now)),
+    notifyClient(db, switchNotification(agent, report, now)),
   ] as const
   const oldInstanceId = oldSide?.instanceId
   const ending =
@@ -154,7 +155,6 @@ function switchNotification(agent: Agent, report: SwitchReport, now: number) {
   const to = `${report.new.instanceId} (${report.new.mode})`
   const interrupted = report.trigger === 'interruption'
   return {
-    id: newId('ntf'),
     clientId: agent.clientId,
     agentId: agent.id,
     kind: interrupted ? 'interruption' : 'switch_completed',

@@ -10,9 +10,8 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { instances, notifications, type Agent } from '../../db/schema'
+import { instances, type Agent } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { followAgent } from '../ledger/follow'
 import { log } from '../../log'
 import { PRIORITY } from '../../protocol'
@@ -20,6 +19,7 @@ import type { QueuedCommand } from '../../session/types'
 import { endedCommand } from '../ended-command'
 import { tellAgent, understands } from '../tell'
 import { endConfirmedInstance, notEndedYet } from '../instances'
+import { notifyClient } from '../notifications'
 
 /** Tells the workload's instance to confirm (or make) the old instance's end; null: it can't be told. */
 export async function tellConfirmEnd(
@@ -90,8 +90,7 @@ export async function followInstanceEnd(
       .where(and(row, eq(instances.status, 'terminating')))
       .limit(1)
     if (!waiting) return
-    await db.insert(notifications).values({
-      id: newId('ntf'),
+    await notifyClient(db, {
       clientId: owner.clientId,
       agentId: owner.agentId,
       kind: 'instance_end_unconfirmed',
