@@ -6,9 +6,9 @@ import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { events, type Agent } from '../db/schema'
 import { assessPool } from './pools'
-import { newId } from '../ids'
 import { findInstanceOfAgent } from '../db/queries/instances'
 import { endGoneInstance } from './instances'
+import { recordEvent } from './events'
 
 const RISK_WINDOW_MS = 30 * 24 * 3_600_000
 
@@ -33,8 +33,7 @@ export async function recordRebalance(
 ): Promise<RebalanceAnswer> {
   const instance = await findInstanceOfAgent(db, agent, signal.instanceId)
   const poolId = instance?.poolId ?? null
-  await db.insert(events).values({
-    id: newId('evt'),
+  await recordEvent(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     instanceId: signal.instanceId,
@@ -91,8 +90,7 @@ export async function recordTermination(
 ): Promise<{ changed: boolean }> {
   const instance = await findInstanceOfAgent(db, agent, gone.instanceId)
   if (instance?.status === 'terminated') return { changed: false }
-  const event = db.insert(events).values({
-    id: newId('evt'),
+  const event = recordEvent(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     instanceId: gone.instanceId,

@@ -7,7 +7,7 @@
  */
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { Database } from '../../db/client'
-import { events, type Agent, type Replica } from '../../db/schema'
+import { type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { newId } from '../../ids'
 import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
@@ -15,6 +15,7 @@ import { isUsable, promoteForNotice } from './notice-promotion'
 import { activeReplicas, findReplica } from './store'
 import { clock } from '../../clock'
 import { notifyClient } from '../notifications'
+import { recordEvent } from '../events'
 
 export interface Notice {
   instanceId: string
@@ -85,7 +86,7 @@ export async function failOver(
   }
   if (!earlier) {
     await db.batch([
-      db.insert(events).values(event),
+      recordEvent(db, event),
       notifyClient(db, {
         clientId: agent.clientId,
         agentId: agent.id,

@@ -12,7 +12,7 @@ import { eq } from 'drizzle-orm'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { understands } from '../tell'
 import type { Database } from '../../db/client'
-import { events, switches, type Agent, type Replica } from '../../db/schema'
+import { switches, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { PRIORITY } from '../../protocol'
 import { tellPromotion } from './commands'
@@ -21,6 +21,7 @@ import { noticeEnd, outstandingNotice, type NoticeEvent } from './notice'
 import { promoteReplica } from './promote'
 import { endInterruptedInstance } from '../instances'
 import { notifyClient } from '../notifications'
+import { recordEvent, recordNoticeAnswer } from '../events'
 
 export interface NoticePromotion {
   replicaId: string
@@ -62,9 +63,7 @@ export async function promoteForNotice(
     { trigger: 'interruption', initiatedAt: event.receivedAt, oldEndedAt },
     now,
     [
-      notice.stored
-        ? db.update(events).set(answered).where(eq(events.id, event.id))
-        : db.insert(events).values({ ...event, ...answered }),
+      notice.stored ? recordNoticeAnswer(db, event.id, answered) : recordEvent(db, { ...event, ...answered }),
       ...(interrupted
         ? [endInterruptedInstance(db, agent, interrupted, replica.instanceId, oldEndedAt, now)]
         : []),

@@ -18,6 +18,7 @@ import { log } from '../../log'
 import type { QueuedCommand } from '../../session/types'
 import { tellPromotion } from './commands'
 import { notifyClient } from '../notifications'
+import { recordNoticeAnswer } from '../events'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
 export type EndedPromotion = EndedCommand
@@ -122,10 +123,7 @@ async function completeFailover(db: Database, agent: Agent, replica: Replica, fi
     )
     .limit(1)
   if (notice) {
-    await db
-      .update(events)
-      .set({ failoverMs: Math.max(0, finishedAt - notice.receivedAt) })
-      .where(eq(events.id, notice.id))
+    await recordNoticeAnswer(db, notice.id, { failoverMs: Math.max(0, finishedAt - notice.receivedAt) })
   }
 }
 

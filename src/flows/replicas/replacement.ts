@@ -9,7 +9,7 @@
 import { and, eq, isNull, like, or } from 'drizzle-orm'
 import { isLegacyAgent } from '../../protocol'
 import type { Database } from '../../db/client'
-import { events, replicas, type Agent, type Replica } from '../../db/schema'
+import { replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
@@ -22,6 +22,7 @@ import { placeReplica, type PlacementWish } from './placement'
 import { activeReplicas } from './store'
 import { endUnreplacedInstance } from '../instances'
 import { notifyClient } from '../notifications'
+import { recordNoticeAnswer } from '../events'
 
 /** The signal key of a notice's emergency replicas (attempts after the first add `#<n>`). */
 export function noticeKey(terminationTime: number | null, instanceId: string): string {
@@ -197,10 +198,7 @@ async function giveUp(
   if (isOver(notice, now)) reasons.push(`${notice.instanceId} ended before a replacement ran`)
   if (reasons.length === 0) reasons.push('no other pool to launch in')
   await db.batch([
-    db
-      .update(events)
-      .set({ action: REPLACEMENT_FAILED, detail: { attempts: reasons } })
-      .where(eq(events.id, notice.id)),
+    recordNoticeAnswer(db, notice.id, { action: REPLACEMENT_FAILED, detail: { attempts: reasons } }),
     // AWS reclaims it at the notice's time whatever happens here.
     endUnreplacedInstance(db, agent, notice.instanceId!, noticeEnd(notice), now),
     notifyClient(db, {

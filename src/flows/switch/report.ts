@@ -21,6 +21,7 @@ import {
 import { moveAgentTo } from '../agents'
 import { downtimeMs, durationMs } from './times'
 import { notifyClient } from '../notifications'
+import { recordEvent } from '../events'
 
 type Mode = (typeof MODES)[number]
 
@@ -190,8 +191,7 @@ async function unheardInterruption(db: Database, agent: Agent, report: SwitchRep
 
 function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, now: number) {
   const old = report.old!
-  return db.insert(events).values({
-    id: newId('evt'),
+  return recordEvent(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     instanceId: old.instanceId,
