@@ -8,11 +8,10 @@
  * answered, the interrupted instance `terminating` until its real end (the notice's time), the
  * notification.
  */
-import { eq } from 'drizzle-orm'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { understands } from '../tell'
 import type { Database } from '../../db/client'
-import { switches, type Agent, type Replica } from '../../db/schema'
+import { type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { PRIORITY } from '../../protocol'
 import { tellPromotion } from './commands'
@@ -22,6 +21,7 @@ import { promoteReplica } from './promote'
 import { endInterruptedInstance } from '../instances'
 import { notifyClient } from '../notifications'
 import { recordEvent, recordNoticeAnswer } from '../events'
+import { setSwitchCommand } from '../switch/store'
 
 export interface NoticePromotion {
   replicaId: string
@@ -105,7 +105,7 @@ export async function promoteForNotice(
     priority: PRIORITY.emergency,
   })
   if (commandId && promotion.switchId) {
-    await db.update(switches).set({ commandId }).where(eq(switches.id, promotion.switchId))
+    await setSwitchCommand(db, promotion.switchId, commandId)
   }
   return { replicaId: replica.id, newInstanceId: replica.instanceId, failoverMs, commandId }
 }

@@ -7,7 +7,7 @@
 import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../../db/client'
-import { replicas, switches, type Agent, type Replica } from '../../db/schema'
+import { replicas, type Agent, type Replica } from '../../db/schema'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { promotionDowntimeMs } from '../switch/times'
 import { ApiError } from '../../errors'
@@ -16,6 +16,7 @@ import { switchMarketAt } from '../../db/queries/prices-at'
 import { paidPrice } from '../../prices/paid'
 import { moveAgentTo } from '../agents'
 import { upsertTakenOverInstance } from '../instances'
+import { recordSwitch } from '../switch/store'
 
 export interface Promotion {
   replicaId: string
@@ -77,7 +78,7 @@ export async function promoteReplica(
       .where(eq(replicas.id, replica.id)),
     upsertTakenOverInstance(db, agent.clientId, replica.instanceId, instanceFacts, now),
     moveAgentTo(db, agent.id, replica.instanceId, now),
-    db.insert(switches).values({
+    recordSwitch(db, {
       id: switchId,
       clientId: agent.clientId,
       agentId: agent.id,

@@ -19,6 +19,7 @@ import type { QueuedCommand } from '../../session/types'
 import { tellPromotion } from './commands'
 import { notifyClient } from '../notifications'
 import { recordNoticeAnswer } from '../events'
+import { setSwitchCommand, setSwitchError, updateSwitchTimes } from '../switch/store'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
 export type EndedPromotion = EndedCommand
@@ -94,7 +95,7 @@ async function recordEnd(
       claimableBy: replica.instanceId,
     })
     if (commandId) {
-      if (sw) await db.update(switches).set({ commandId }).where(eq(switches.id, sw.id))
+      if (sw) await setSwitchCommand(db, sw.id, commandId)
       return
     }
   }
@@ -131,7 +132,7 @@ async function clearFailure(db: Database, agent: Agent, replica: Replica, now: n
   const sw = await promotionSwitch(db, agent, replica)
   await db.batch([
     db.update(replicas).set({ errorMessage: null, updatedAt: now }).where(eq(replicas.id, replica.id)),
-    ...(sw ? [db.update(switches).set({ errorMessage: null }).where(eq(switches.id, sw.id))] : []),
+    ...(sw ? [setSwitchError(db, sw.id, null)] : []),
   ])
 }
 
@@ -145,7 +146,7 @@ async function markFailed(
 ): Promise<void> {
   await db.batch([
     db.update(replicas).set({ errorMessage: reason, updatedAt: now }).where(eq(replicas.id, replica.id)),
-    ...(sw ? [db.update(switches).set({ errorMessage: reason }).where(eq(switches.id, sw.id))] : []),
+    ...(sw ? [setSwitchError(db, sw.id, reason)] : []),
     notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
@@ -201,15 +202,12 @@ export async function recordPromotionMoment(
     readyAt: moment === 'readyAt' ? now : sw.readyAt,
   }
   const served = times.trafficSwitchedAt ?? times.readyAt
-  await db
-    .update(switches)
-    .set({
-      [moment]: now,
-      downtimeMs: promotionDowntimeMs(times),
-      durationMs:
-        sw.initiatedAt === null || served === null ? sw.durationMs : Math.max(0, served - sw.initiatedAt),
-    })
-    .where(eq(switches.id, sw.id))
+  await updateSwitchTimes(db, sw.id, {
+    [moment]: now,
+    downtimeMs: promotionDowntimeMs(times),
+    durationMs:
+      sw.initiatedAt === null || served === null ? sw.durationMs : Math.max(0, served - sw.initiatedAt),
+  })
   return true
 }
 

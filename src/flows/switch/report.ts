@@ -22,6 +22,7 @@ import { moveAgentTo } from '../agents'
 import { downtimeMs, durationMs } from './times'
 import { notifyClient } from '../notifications'
 import { recordEvent } from '../events'
+import { recordSwitch, updateSwitchTimes } from './store'
 
 type Mode = (typeof MODES)[number]
 
@@ -78,7 +79,7 @@ export async function recordSwitchReport(
   const newPoolId = poolOf(newSide)
   const switchId = newId('swi')
   const statements = [
-    db.insert(switches).values({
+    recordSwitch(db, {
       id: switchId,
       clientId: agent.clientId,
       agentId: agent.id,
@@ -236,15 +237,12 @@ async function completeSwitch(
     (Object.keys(times) as (keyof typeof times)[]).every((k) => times[k] === known[k])
   )
     return
-  const update = db
-    .update(switches)
-    .set({
-      ...times,
-      downtimeMs: downtimeMs(times),
-      durationMs: durationMs(times),
-      oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
-    })
-    .where(eq(switches.id, row.id))
+  const update = updateSwitchTimes(db, row.id, {
+    ...times,
+    downtimeMs: downtimeMs(times),
+    durationMs: durationMs(times),
+    oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
+  })
   if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
     const endedAt = endOfOld(row.trigger, times.oldTerminatedAt, now)
     await db.batch([update, endSwitchedAwayInstance(db, agent, row.oldInstanceId, endedAt, now)])
