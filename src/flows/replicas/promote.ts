@@ -4,10 +4,9 @@
  * `replicas`, `instances`, `agents` and `switches` in one batch, with any extra statements of the
  * caller (an interruption's event and the old instance's end).
  */
-import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../../db/client'
-import { replicas, type Agent, type Replica } from '../../db/schema'
+import { type Agent, type Replica } from '../../db/schema'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { promotionDowntimeMs } from '../switch/times'
 import { ApiError } from '../../errors'
@@ -17,6 +16,7 @@ import { paidPrice } from '../../prices/paid'
 import { moveAgentTo } from '../agents'
 import { upsertTakenOverInstance } from '../instances'
 import { recordSwitch } from '../switch/store'
+import { markPromoted } from './store'
 
 export interface Promotion {
   replicaId: string
@@ -72,10 +72,7 @@ export async function promoteReplica(
   const times = { oldEndedAt: facts.oldEndedAt, trafficSwitchedAt: null, readyAt: replica.readyAt }
   const switchId = newId('swi')
   await db.batch([
-    db
-      .update(replicas)
-      .set({ status: 'promoted', promotedAt: now, updatedAt: now })
-      .where(eq(replicas.id, replica.id)),
+    markPromoted(db, replica.id, now),
     upsertTakenOverInstance(db, agent.clientId, replica.instanceId, instanceFacts, now),
     moveAgentTo(db, agent.id, replica.instanceId, now),
     recordSwitch(db, {

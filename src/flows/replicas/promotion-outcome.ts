@@ -20,6 +20,7 @@ import { tellPromotion } from './commands'
 import { notifyClient } from '../notifications'
 import { recordNoticeAnswer } from '../events'
 import { setSwitchCommand, setSwitchError, updateSwitchTimes } from '../switch/store'
+import { setReplicaError } from './store'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
 export type EndedPromotion = EndedCommand
@@ -130,10 +131,7 @@ async function completeFailover(db: Database, agent: Agent, replica: Replica, fi
 
 async function clearFailure(db: Database, agent: Agent, replica: Replica, now: number) {
   const sw = await promotionSwitch(db, agent, replica)
-  await db.batch([
-    db.update(replicas).set({ errorMessage: null, updatedAt: now }).where(eq(replicas.id, replica.id)),
-    ...(sw ? [setSwitchError(db, sw.id, null)] : []),
-  ])
+  await db.batch([setReplicaError(db, replica, null, now), ...(sw ? [setSwitchError(db, sw.id, null)] : [])])
 }
 
 async function markFailed(
@@ -145,7 +143,7 @@ async function markFailed(
   now: number,
 ): Promise<void> {
   await db.batch([
-    db.update(replicas).set({ errorMessage: reason, updatedAt: now }).where(eq(replicas.id, replica.id)),
+    setReplicaError(db, replica, reason, now),
     ...(sw ? [setSwitchError(db, sw.id, reason)] : []),
     notifyClient(db, {
       clientId: agent.clientId,

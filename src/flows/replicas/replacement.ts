@@ -6,7 +6,7 @@
  * every attempt's reason, the interrupted instance ends at the notice's time (AWS reclaims it anyway)
  * and a notification says the workload has no replacement. Never silent.
  */
-import { and, eq, isNull, like, or } from 'drizzle-orm'
+import { and, eq, like, or } from 'drizzle-orm'
 import { isLegacyAgent } from '../../protocol'
 import type { Database } from '../../db/client'
 import { replicas, type Agent, type Replica } from '../../db/schema'
@@ -19,7 +19,7 @@ import { findInstanceOfAgent } from '../../db/queries/instances'
 import { tellReplicaLaunch } from './commands'
 import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } from './notice'
 import { placeReplica, type PlacementWish } from './placement'
-import { activeReplicas } from './store'
+import { activeReplicas, createReplica, failUnlaunchedReplicas } from './store'
 import { endUnreplacedInstance } from '../instances'
 import { notifyClient } from '../notifications'
 import { recordNoticeAnswer } from '../events'
@@ -66,7 +66,7 @@ export async function replaceFailedReplica(
   const next = isOver(notice, now) ? null : await nextPlacement(db, agent, notice, attempts, now)
   if (!next) return giveUp(db, agent, notice, attempts, now)
   const id = newId('rep')
-  await db.insert(replicas).values({
+  await createReplica(db, {
     id,
     clientId: agent.clientId,
     agentId: agent.id,
@@ -107,22 +107,7 @@ export async function settleOutstandingNotice(
 ): Promise<void> {
   const notice = await outstandingNotice(db, agent, now)
   if (!notice || !isOver(notice, now)) return
-  await db
-    .update(replicas)
-    .set({
-      status: 'failed',
-      terminatedAt: now,
-      errorMessage: 'never launched: the interrupted instance ended first',
-      updatedAt: now,
-    })
-    .where(
-      and(
-        eq(replicas.clientId, agent.clientId),
-        eq(replicas.agentId, agent.id),
-        eq(replicas.status, 'launching'),
-        isNull(replicas.instanceId),
-      ),
-    )
+  await failUnlaunchedReplicas(db, agent, 'never launched: the interrupted instance ended first', now)
   await replaceFailedReplica(env, db, agent, now)
 }
 

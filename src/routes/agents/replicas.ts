@@ -2,14 +2,13 @@
  * Replicas of an agent: list, create, launch report, status, sync status, promote, address moved,
  * terminate.
  */
-import { and, eq } from 'drizzle-orm'
 import { Hono, type Context } from 'hono'
 import * as z from 'zod'
 import { recordPublicIp } from '../../flows/instances'
 import { tellAgent, understands } from '../../flows/tell'
 import { fact, flagField, instanceIdField, priceField, timeField } from './wire'
 import { database } from '../../db/client'
-import { replicas, REPLICA_STATUSES, type Agent } from '../../db/schema'
+import { REPLICA_STATUSES, type Agent } from '../../db/schema'
 import { followFailover } from '../../flows/failover/standby'
 import { followAgent } from '../../flows/ledger/follow'
 import { ApiError } from '../../errors'
@@ -19,7 +18,7 @@ import { promoteByPerson } from '../../flows/replicas/person-promotion'
 import { recordPromotionMoment } from '../../flows/replicas/promotion-outcome'
 import { followReplicaReport } from '../../flows/replicas/reported'
 import type { ReplicaStatus } from '../../flows/replicas/states'
-import { findReplica, listReplicas, statusUpdate } from '../../flows/replicas/store'
+import { findReplica, listReplicas, recordSyncMetrics, statusUpdate } from '../../flows/replicas/store'
 import { placeholderInstanceId, poolView, replicaView, statusForAgent } from '../../flows/replicas/view'
 import { PRIORITY } from '../../protocol'
 import { readJson, readQuery } from '../../validate'
@@ -204,10 +203,7 @@ replicaRoutes.post('/replicas/:replicaId/sync-status', async (c) => {
     metrics.stateTransferProgress !== replica.stateTransferProgress
   if (move) await move
   if (metricsChanged) {
-    await db
-      .update(replicas)
-      .set({ ...metrics, updatedAt: now })
-      .where(and(eq(replicas.id, replica.id), eq(replicas.agentId, agent.id)))
+    await recordSyncMetrics(db, agent, replica.id, metrics, now)
   }
   if (body.status) await followReport(c, agent, replica.id, body.status, now)
   return c.json({ success: true, replica_id: replica.id, status: body.status ?? replica.status })
