@@ -1,6 +1,7 @@
 /**
  * Rebalance recommendations and terminations as events of a pool (the engine's risk data).
- * Writes `events` (with failover: `src/flows/replicas/failover.ts`) and ends instances the agent reports gone.
+ * Records them through flows/events.ts (notices: `src/flows/replicas/failover.ts`) and ends the instances the
+ * agent reports gone through flows/instances.ts.
  */
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'

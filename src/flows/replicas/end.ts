@@ -5,7 +5,7 @@
  * (`terminate_replica`, whose completion, or the agent's report, makes it `terminated`:
  * termination-outcome.ts). When nobody can be told (a 4.0.0 agent has no command that ends an
  * instance), the client is told to terminate it in EC2 and mark it so on the Replicas page.
- * Writes: `replicas` (through store.ts's `statusUpdate`), `notifications`.
+ * Its changes go through store.ts (`statusUpdate`) and flows/notifications.ts.
  */
 import type { Database } from '../../db/client'
 import { type Agent, type Replica } from '../../db/schema'

@@ -1,8 +1,9 @@
 /**
  * Promotion: the replica's instance becomes the agent's primary (its real EC2 id), recorded as a
- * switch with the prices of the control plane's own market data and its server times. Writes
- * `replicas`, `instances`, `agents` and `switches` in one batch, with any extra statements of the
- * caller (an interruption's event and the old instance's end).
+ * switch with the prices of the control plane's own market data and its server times. The replica,
+ * the instance, the agent and the switch change in one batch (each table's writer builds its
+ * statement), with any extra statements of the caller (an interruption's event and the old instance's
+ * end).
  */
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../../db/client'

@@ -5,7 +5,8 @@
  * that stepped down since it claimed it, failed, its claimer gone, or never claimed), it is handed once
  * to the instance that runs the workload now; when that one fails too, a notification names the
  * instance to end by hand, and the replica stays `terminating`: EC2 may still run it.
- * Reads `agents`. Writes: `replicas` (the end, through store.ts's `statusUpdate`), `notifications`.
+ * Reads `agents`; the end goes through store.ts (`statusUpdate`), the notification through
+ * flows/notifications.ts.
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
