@@ -1,5 +1,5 @@
 /**
- * The operator's client-token routes kept from the old console: create a client (its token is shown
+ * The operator's client-token routes: create a client (its token is shown
  * only in this answer) and regenerate its token (the old one keeps working for TOKEN_GRACE_HOURS).
  */
 import { eq } from 'drizzle-orm'

@@ -235,7 +235,7 @@ replicaRoutes.post('/replicas/:replicaId/promote', async (c) => {
   })
 })
 
-/** NEW: the promoted instance holds the workload's Elastic IP (EC2 confirmed it): the switch's traffic moment. */
+/** (5.x agents only) The promoted instance holds the workload's Elastic IP (EC2 confirmed it): the switch's traffic moment. */
 replicaRoutes.post('/replicas/:replicaId/address-moved', async (c) => {
   const body = await readJson(c, ReplicaAddressBody)
   const db = database(c.env.DB)
