@@ -6,7 +6,7 @@
 import { systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
-import { createEc2 } from './ec2'
+import { createEc2 } from './ec2-transport'
 import { findIdentity } from './identity'
 import { createImds, type Identity } from './imds'
 import { createLog, memoryLog } from './log'

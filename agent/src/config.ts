@@ -83,7 +83,11 @@ export function loadConfig(env: Env): Config {
     return origin ? new URL(raw).origin : raw.replace(/\/+$/, '')
   }
 
-  const serverUrl = url('SPOT_OPTIMIZER_SERVER_URL', required('SPOT_OPTIMIZER_SERVER_URL', 'CENTRAL_SERVER_URL'), true)
+  const serverUrl = url(
+    'SPOT_OPTIMIZER_SERVER_URL',
+    required('SPOT_OPTIMIZER_SERVER_URL', 'CENTRAL_SERVER_URL'),
+    true,
+  )
   const token = required('SPOT_OPTIMIZER_CLIENT_TOKEN', 'CLIENT_TOKEN')
   const flag = (name: string, fallback: boolean) => {
     const raw = read(name)?.toLowerCase()

@@ -48,6 +48,11 @@ export function environmentCredentials(env: Record<string, string | undefined>):
   const accessKeyId = env.AWS_ACCESS_KEY_ID
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY
   if (!accessKeyId || !secretAccessKey) return null
-  const creds: AwsCredentials = { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN, expiresAt: null }
+  const creds: AwsCredentials = {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: env.AWS_SESSION_TOKEN,
+    expiresAt: null,
+  }
   return { get: async () => creds }
 }

@@ -7,8 +7,8 @@
  * `LOGICAL_AGENT_ID`, and last the instance id (a workload installed without any of them).
  */
 import { backoffMs, type Clock } from './clock'
-import { Ec2Error, type Ec2 } from './ec2'
-import { describeInstance, type Tags } from './ec2-api'
+import { Ec2Error, type Ec2 } from './ec2-transport'
+import { describeInstance, type Tags } from './ec2-operations'
 import type { Imds } from './imds'
 
 export const LOGICAL_ID_TAG = 'LogicalAgentId'

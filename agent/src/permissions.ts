@@ -6,8 +6,8 @@
  * A change with nothing to act on yet (no Elastic IP, no SpotGuard AMI) is skipped, not guessed.
  */
 import { clientToken } from './actions/context'
-import type { Ec2, DryRunAnswer, Params } from './ec2'
-import { Ec2Error } from './ec2'
+import type { Ec2, DryRunAnswer, Params } from './ec2-transport'
+import { Ec2Error } from './ec2-transport'
 import {
   createImageParams,
   createTagsParams,
@@ -21,7 +21,7 @@ import {
   describeUserData,
   runInstanceParams,
   type InstanceFacts,
-} from './ec2-api'
+} from './ec2-operations'
 import type { Identity } from './imds'
 
 export type ProofOutcome = 'allowed' | 'missing' | 'failed' | 'skipped'

@@ -4,8 +4,8 @@
  */
 import type { Clock } from './clock'
 import type { CredentialSource } from './credentials'
-import type { Ec2 } from './ec2'
-import { describeSpotPriceHistory, type SpotPrice } from './ec2-api'
+import type { Ec2 } from './ec2-transport'
+import { describeSpotPriceHistory, type SpotPrice } from './ec2-operations'
 import type { Log } from './log'
 import { sendSigned } from './net/aws'
 
@@ -23,7 +23,14 @@ export interface SpotPool {
 
 /** The 4.0.0 pricing-report body. */
 export interface PricingReport {
-  instance: { instance_id: string; instance_type: string; region: string; az: string; mode: string; pool_id: string | null }
+  instance: {
+    instance_id: string
+    instance_type: string
+    region: string
+    az: string
+    mode: string
+    pool_id: string | null
+  }
   pricing: {
     on_demand_price: number | null
     current_spot_price: number | null
@@ -45,15 +52,29 @@ export function latestPerAz(instanceType: string, rows: SpotPrice[]): SpotPool[]
     const seen = newest.get(row.az)
     if (!seen || row.at > seen.at) newest.set(row.az, row)
   }
-  return [...newest.values()]
-    // Ordinal, not localeCompare: AZ names are ASCII, and ICU's collator maps ~3 MB more of the binary.
-    .sort((a, b) => (a.az < b.az ? -1 : a.az > b.az ? 1 : 0))
-    .map((r) => ({ pool_id: `${instanceType}.${r.az}`, instance_type: instanceType, az: r.az, price: r.price }))
+  return (
+    [...newest.values()]
+      // Ordinal, not localeCompare: AZ names are ASCII, and ICU's collator maps ~3 MB more of the binary.
+      .sort((a, b) => (a.az < b.az ? -1 : a.az > b.az ? 1 : 0))
+      .map((r) => ({
+        pool_id: `${instanceType}.${r.az}`,
+        instance_type: instanceType,
+        az: r.az,
+        price: r.price,
+      }))
+  )
 }
 
 /** The USD hourly price in one Price List product (a JSON string of GetProducts' PriceList). */
 export function onDemandPriceOf(product: string): number | null {
-  const doc = JSON.parse(product) as { terms?: { OnDemand?: Record<string, { priceDimensions?: Record<string, { pricePerUnit?: { USD?: string }; unit?: string }> }> } }
+  const doc = JSON.parse(product) as {
+    terms?: {
+      OnDemand?: Record<
+        string,
+        { priceDimensions?: Record<string, { pricePerUnit?: { USD?: string }; unit?: string }> }
+      >
+    }
+  }
   for (const term of Object.values(doc.terms?.OnDemand ?? {})) {
     for (const dim of Object.values(term.priceDimensions ?? {})) {
       const usd = Number(dim.pricePerUnit?.USD)
@@ -102,7 +123,8 @@ export function createPricing(deps: {
     }
     let res = await sendSigned(endpoint, await deps.credentials.get(), request)
     // One retry for a throttled or failing Price List (the price is cached for a day once known).
-    if (res.status >= 500 || res.status === 429) res = await sendSigned(endpoint, await deps.credentials.get(), request)
+    if (res.status >= 500 || res.status === 429)
+      res = await sendSigned(endpoint, await deps.credentials.get(), request)
     if (!res.ok) throw new Error(`GetProducts answered ${res.status}`)
     const body = JSON.parse(res.text) as { PriceList?: unknown[] }
     for (const product of body.PriceList ?? []) {
@@ -117,7 +139,8 @@ export function createPricing(deps: {
       const since = clock.now() - SPOT_LOOKBACK_MS
       let rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX', since)
       // Only when the first product has no rows at all (old EC2-Classic accounts): a second call.
-      if (rows.length === 0) rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX (Amazon VPC)', since)
+      if (rows.length === 0)
+        rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX (Amazon VPC)', since)
       return latestPerAz(instanceType, rows)
     },
     async onDemandPrice(instanceType, region) {
@@ -138,13 +161,22 @@ export function createPricing(deps: {
 
 /** Builds the 4.0.0 pricing-report body. */
 export function pricingReport(
-  instance: { instanceId: string; instanceType: string; region: string; az: string; mode: 'spot' | 'ondemand' },
+  instance: {
+    instanceId: string
+    instanceType: string
+    region: string
+    az: string
+    mode: 'spot' | 'ondemand'
+  },
   pools: SpotPool[],
   onDemand: number | null,
   now: number,
 ): PricingReport {
   const current = pools.find((p) => p.az === instance.az) ?? null
-  const cheapest = pools.reduce<SpotPool | null>((best, p) => (best === null || p.price < best.price ? p : best), null)
+  const cheapest = pools.reduce<SpotPool | null>(
+    (best, p) => (best === null || p.price < best.price ? p : best),
+    null,
+  )
   return {
     instance: {
       instance_id: instance.instanceId,

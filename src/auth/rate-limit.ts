@@ -5,7 +5,7 @@
 import { and, count, eq, gt } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { auditLog } from '../db/schema'
-import { newId } from '../ids'
+import { loginFailureEntry } from '../db/audit'
 
 /** Window of the limit (ms). */
 export const LOGIN_WINDOW_MS = 15 * 60_000
@@ -42,14 +42,5 @@ export async function recordLoginFailure(
   requestId: string,
   now: number,
 ) {
-  await db.insert(auditLog).values({
-    id: newId('aud'),
-    actorType: 'anonymous',
-    actorId: ip,
-    action: 'auth.login_failed',
-    targetType: 'user',
-    targetId: email,
-    requestId,
-    createdAt: now,
-  })
+  await loginFailureEntry(db, { email, ip, requestId }, now)
 }

@@ -1,7 +1,8 @@
 /**
  * The audit log: who did what, with the state before and after; each mutating route of the
- * people-facing API batches its entry with the change itself.
- * Writes: `audit_log` (auth/rate-limit.ts still inserts its failed-login entries itself).
+ * people-facing API batches its entry with the change itself; a failed login is an entry with no
+ * principal (auth/rate-limit.ts counts them).
+ * Writes: `audit_log`.
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
@@ -48,6 +49,24 @@ export function auditEntry(c: Context<AppEnv>, db: Database, facts: AuditFacts, 
     before: facts.before ?? null,
     after: facts.after ?? null,
     requestId: c.get('requestId'),
+    createdAt: now,
+  })
+}
+
+/** An insert of a failed login: no principal, the client's IP as actor, the e-mail as target. */
+export function loginFailureEntry(
+  db: Database,
+  facts: { email: string; ip: string; requestId: string },
+  now: number,
+) {
+  return db.insert(auditLog).values({
+    id: newId('aud'),
+    actorType: 'anonymous',
+    actorId: facts.ip,
+    action: 'auth.login_failed',
+    targetType: 'user',
+    targetId: facts.email,
+    requestId: facts.requestId,
     createdAt: now,
   })
 }

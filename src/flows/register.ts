@@ -7,14 +7,16 @@
  * `replica_ended` once it ended; nothing is written for either. So is an agent restarted on an instance
  * the workload left that D1 has as ending or ended (409 `retired`): an installed agent on an interrupted
  * instance after its replica was promoted would otherwise make it the primary again.
- * Writes `agents` and `instances` for the registering agent.
+ * Its writes of `agents` and `instances` are flows/agents.ts's and flows/instances.ts's.
  */
 import { and, desc, eq, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, instances, replicas, type Agent, type MODES } from '../db/schema'
 import { ApiError } from '../errors'
 import { newId } from '../ids'
-import { isActiveReplica } from '../replicas/states'
+import { isActiveReplica } from './replicas/states'
+import { upsertRegisteredAgent } from './agents'
+import { upsertRegisteredInstance } from './instances'
 import { statusAt } from '../db/queries/instance-status'
 
 /** Seconds a standby replica's agent waits before it asks again. */
@@ -62,63 +64,14 @@ export async function registerAgent(
   // The instance row names its agent through the identity, so a concurrent first registration
   // of the same logical agent still lands on one agent row.
   const agentIdOfIdentity = sql`(select ${agents.id} from ${agents} where ${agents.clientId} = ${facts.clientId} and ${agents.logicalAgentId} = ${facts.logicalAgentId})`
-  const instanceFacts = {
-    agentId: agentIdOfIdentity,
-    instanceType: facts.instanceType,
-    region: facts.region,
-    az: facts.az,
-    amiId: facts.amiId,
-    mode: facts.mode,
-    poolId:
-      facts.mode === 'spot' && facts.instanceType && facts.az ? `${facts.instanceType}.${facts.az}` : null,
-    privateIp: facts.privateIp,
-    publicIp: facts.publicIp,
-    status: 'active' as const,
-    updatedAt: now,
-    terminatedAt: null,
-  }
-  // A registration after an IMDS failure sends "unknown": keep what was known.
-  const instanceUpdate = {
-    ...instanceFacts,
-    instanceType: sql`coalesce(excluded.instance_type, ${instances.instanceType})`,
-    region: sql`coalesce(excluded.region, ${instances.region})`,
-    az: sql`coalesce(excluded.az, ${instances.az})`,
-    amiId: sql`coalesce(excluded.ami_id, ${instances.amiId})`,
-    mode: sql`case when excluded.mode = 'unknown' then ${instances.mode} else excluded.mode end`,
-    poolId: sql`case when excluded.mode = 'unknown' then ${instances.poolId} else excluded.pool_id end`,
-    privateIp: sql`coalesce(excluded.private_ip, ${instances.privateIp})`,
-    // An instance EC2 is ending (an interruption nothing replaced) runs until then: an agent restarted
-    // on it changes nothing of that.
-    status: sql`case when ${instances.status} = 'terminating' then 'terminating' else 'active' end`,
-    terminatedAt: sql`case when ${instances.status} = 'terminating' then ${instances.terminatedAt} else null end`,
-  }
   const [, , [agent]] = await db.batch([
-    db
-      .insert(agents)
-      .values({
-        id: existing?.id ?? newId('agt'),
-        clientId: facts.clientId,
-        logicalAgentId: facts.logicalAgentId,
-        // Liveness (status, last heartbeat) is the agent's Durable Object's to write after this.
-        status: 'online',
-        lastHeartbeatAt: now,
-        createdAt: now,
-        ...agentFacts,
-      })
-      .onConflictDoUpdate({
-        target: [agents.clientId, agents.logicalAgentId],
-        set: agentFacts,
-      }),
-    db
-      .insert(instances)
-      .values({
-        id: newId('ins'),
-        clientId: facts.clientId,
-        instanceId: facts.instanceId,
-        createdAt: now,
-        ...instanceFacts,
-      })
-      .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: instanceUpdate }),
+    upsertRegisteredAgent(
+      db,
+      { id: existing?.id ?? newId('agt'), clientId: facts.clientId, logicalAgentId: facts.logicalAgentId },
+      agentFacts,
+      now,
+    ),
+    upsertRegisteredInstance(db, facts, agentIdOfIdentity, now),
     db.select().from(agents).where(identity).limit(1),
   ])
   if (!agent) throw new Error('agent row missing after registration')

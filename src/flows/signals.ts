@@ -1,13 +1,15 @@
 /**
  * Rebalance recommendations and terminations as events of a pool (the engine's risk data).
- * Writes `events` (with failover: `src/replicas/failover.ts`) and ends instances the agent reports gone.
+ * Records them through flows/events.ts (notices: `src/flows/replicas/failover.ts`) and ends the instances the
+ * agent reports gone through flows/instances.ts.
  */
 import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { events, instances, type Agent } from '../db/schema'
+import { events, type Agent } from '../db/schema'
 import { assessPool } from './pools'
-import { newId } from '../ids'
 import { findInstanceOfAgent } from '../db/queries/instances'
+import { endGoneInstance } from './instances'
+import { recordEvent } from './events'
 
 const RISK_WINDOW_MS = 30 * 24 * 3_600_000
 
@@ -32,8 +34,7 @@ export async function recordRebalance(
 ): Promise<RebalanceAnswer> {
   const instance = await findInstanceOfAgent(db, agent, signal.instanceId)
   const poolId = instance?.poolId ?? null
-  await db.insert(events).values({
-    id: newId('evt'),
+  await recordEvent(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     instanceId: signal.instanceId,
@@ -90,8 +91,7 @@ export async function recordTermination(
 ): Promise<{ changed: boolean }> {
   const instance = await findInstanceOfAgent(db, agent, gone.instanceId)
   if (instance?.status === 'terminated') return { changed: false }
-  const event = db.insert(events).values({
-    id: newId('evt'),
+  const event = recordEvent(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     instanceId: gone.instanceId,
@@ -104,12 +104,6 @@ export async function recordTermination(
     await event
     return { changed: true }
   }
-  await db.batch([
-    event,
-    db
-      .update(instances)
-      .set({ status: 'terminated', terminatedAt: now, updatedAt: now })
-      .where(and(eq(instances.id, instance.id), eq(instances.status, 'active'))),
-  ])
+  await db.batch([event, endGoneInstance(db, instance.id, now)])
   return { changed: true }
 }

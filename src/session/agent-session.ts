@@ -36,8 +36,8 @@ import type {
   ResultInput,
 } from './types'
 import { clock, configureClock } from '../clock'
-import { endedPromotion, followPromotionCommand } from '../replicas/promotion-outcome'
-import { endedTermination, followReplicaTermination } from '../replicas/termination-outcome'
+import { endedPromotion, followPromotionCommand } from '../flows/replicas/promotion-outcome'
+import { endedTermination, followReplicaTermination } from '../flows/replicas/termination-outcome'
 import { followInstanceEnd, instanceEndOutcome } from '../flows/switch/switched-away'
 
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {

@@ -2,16 +2,19 @@
  * What an agent's Durable Object writes to D1, each call one `db.batch`. The object is the one writer
  * of `commands` (the history of its queue), of the agent's liveness (`agents.status`,
  * `agents.last_heartbeat_at`, the instance facts a heartbeat reports) and of the `agent_offline` /
- * `agent_online` notifications.
- * Writes: `commands` (and, beside other writers, `agents`, `instances`, `notifications`).
+ * `agent_online` notifications, whose statements the tables' writers (flows/agents.ts, instances.ts,
+ * notifications.ts) build.
+ * Writes: `commands`.
  */
-import { and, eq, ne } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
-import { agents, commands, instances, notifications } from '../db/schema'
+import { commands } from '../db/schema'
 import type { PendingLivenessWrite } from './liveness'
 import type { QueuedCommand } from './types'
 import type { Owner } from './owner'
+import { agentLivenessUpdate } from '../flows/agents'
+import { recordHeartbeatFacts } from '../flows/instances'
+import { notifyClientOnce } from '../flows/notifications'
 
 type Statement = BatchItem<'sqlite'>
 
@@ -65,18 +68,7 @@ export function livenessWrites(db: Database, owner: Owner, pending: PendingLiven
   const statements: Statement[] = []
   const { write, notify, at: now } = pending
   if (write) {
-    statements.push(
-      db
-        .update(agents)
-        .set({ status: write.status, lastHeartbeatAt: write.lastHeartbeatAt, updatedAt: now })
-        .where(
-          and(
-            eq(agents.id, owner.agentId),
-            eq(agents.clientId, owner.clientId),
-            ne(agents.status, 'deleted'),
-          ),
-        ),
-    )
+    statements.push(agentLivenessUpdate(db, owner, write, now))
     const facts = write.facts
     if (facts?.instanceId) {
       const set = {
@@ -85,38 +77,23 @@ export function livenessWrites(db: Database, owner: Owner, pending: PendingLiven
         ...(facts.az != null && { az: facts.az }),
       }
       if (Object.keys(set).length > 0) {
-        statements.push(
-          db
-            .update(instances)
-            .set({ ...set, updatedAt: now })
-            .where(
-              and(
-                eq(instances.clientId, owner.clientId),
-                eq(instances.agentId, owner.agentId),
-                eq(instances.instanceId, facts.instanceId),
-              ),
-            ),
-        )
+        statements.push(recordHeartbeatFacts(db, owner, facts.instanceId, set, now))
       }
     }
   }
   if (notify) {
     statements.push(
-      db
-        .insert(notifications)
-        .values({
-          id: pending.notificationId,
-          clientId: owner.clientId,
-          agentId: owner.agentId,
-          kind: notify === 'offline' ? 'agent_offline' : 'agent_online',
-          severity: notify === 'offline' ? 'warning' : 'success',
-          message:
-            notify === 'offline'
-              ? `Agent ${owner.agentId} went offline (no heartbeat for 2 minutes or shut down)`
-              : `Agent ${owner.agentId} is back online`,
-          createdAt: now,
-        })
-        .onConflictDoNothing(),
+      notifyClientOnce(db, pending.notificationId, {
+        clientId: owner.clientId,
+        agentId: owner.agentId,
+        kind: notify === 'offline' ? 'agent_offline' : 'agent_online',
+        severity: notify === 'offline' ? 'warning' : 'success',
+        message:
+          notify === 'offline'
+            ? `Agent ${owner.agentId} went offline (no heartbeat for 2 minutes or shut down)`
+            : `Agent ${owner.agentId} is back online`,
+        createdAt: now,
+      }),
     )
   }
   return statements

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { runCleanup } from '../../agent/src/actions/cleanup'
 import { launchLike } from '../../agent/src/actions/launch'
-import { createImage, describeInstance } from '../../agent/src/ec2-api'
+import { createImage, describeInstance } from '../../agent/src/ec2-operations'
 import { actionContext } from './support/context'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
 

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createEc2, Ec2Error, parseXml, items, text } from '../../agent/src/ec2'
+import { createEc2, Ec2Error, parseXml, items, text } from '../../agent/src/ec2-transport'
 import {
   describeInstance,
   describeSnapshots,
   describeSpotPriceHistory,
   describeUserData,
   runInstance,
-} from '../../agent/src/ec2-api'
+} from '../../agent/src/ec2-operations'
 import { memoryLog } from '../../agent/src/log'
 import { seedWorkload, startFakeEc2, TEST_CREDENTIALS, type FakeEc2, type SeededWorkload } from '../fakes'
 import { instantClock } from './support/clock'

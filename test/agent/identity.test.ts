@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createEc2 } from '../../agent/src/ec2'
+import { createEc2 } from '../../agent/src/ec2-transport'
 import { chooseIdentity, readInstanceTags } from '../../agent/src/identity'
 import { createImds } from '../../agent/src/imds'
 import { memoryLog } from '../../agent/src/log'

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createEc2 } from '../../agent/src/ec2'
+import { createEc2 } from '../../agent/src/ec2-transport'
 import { memoryLog } from '../../agent/src/log'
 import { createPricing, latestPerAz, pricingReport } from '../../agent/src/pricing'
 import { startFakeEc2, startFakePricing, TEST_CREDENTIALS, type FakeEc2, type FakePricing } from '../fakes'

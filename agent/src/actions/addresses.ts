@@ -5,8 +5,8 @@
  * IPs to carry the others). Moving each in turn would leave only the last and still look like success.
  * A move counts only once EC2 shows the address on the new instance.
  */
-import { Ec2Error } from '../ec2'
-import { associateAddress, describeAddresses } from '../ec2-api'
+import { Ec2Error } from '../ec2-transport'
+import { associateAddress, describeAddresses } from '../ec2-operations'
 import type { ActionContext } from './context'
 import { LaunchError, pollUntil, waitRunning } from './launch'
 

@@ -10,7 +10,7 @@ import {
   describeInstances,
   describeSnapshots,
   type ImageFacts,
-} from '../ec2-api'
+} from '../ec2-operations'
 import { messageOf, ok, type ActionContext, type ActionResult } from './context'
 
 const DAY_MS = 24 * 3600_000
@@ -18,7 +18,13 @@ const MANAGED = { name: 'tag:ManagedBy', values: ['SpotOptimizer'] }
 
 export interface CleanupReport {
   timestamp: string
-  snapshots: { type: 'snapshots'; deleted: string[]; failed: Array<{ id: string; error: string }>; cutoff_date: string; error?: string }
+  snapshots: {
+    type: 'snapshots'
+    deleted: string[]
+    failed: Array<{ id: string; error: string }>
+    cutoff_date: string
+    error?: string
+  }
   amis: {
     type: 'amis'
     deleted_amis: string[]
@@ -41,10 +47,11 @@ export async function runCleanup(ctx: ActionContext): Promise<ActionResult> {
   }
   try {
     // Images in use: any instance of ours that is not gone (replicas are ours too), and this host.
-    const live = await describeInstances(ctx.ec2, [], [
-      MANAGED,
-      { name: 'instance-state-name', values: ['pending', 'running', 'stopping', 'stopped'] },
-    ])
+    const live = await describeInstances(
+      ctx.ec2,
+      [],
+      [MANAGED, { name: 'instance-state-name', values: ['pending', 'running', 'stopping', 'stopped'] }],
+    )
     const inUse = new Set(live.flatMap((i) => i.imageId ?? []))
     if (ctx.self.amiId) inUse.add(ctx.self.amiId)
 
@@ -73,7 +80,9 @@ export async function runCleanup(ctx: ActionContext): Promise<ActionResult> {
       }
     }
 
-    const protectedSnapshots = new Set(kept.flatMap((i) => i.snapshotIds).concat(report.amis.deleted_snapshots))
+    const protectedSnapshots = new Set(
+      kept.flatMap((i) => i.snapshotIds).concat(report.amis.deleted_snapshots),
+    )
     for (const snapshot of await describeSnapshots(ctx.ec2, [MANAGED])) {
       if (protectedSnapshots.has(snapshot.snapshotId)) continue
       if (snapshot.startedAt === null || snapshot.startedAt >= snapshotCutoff) continue
@@ -91,5 +100,7 @@ export async function runCleanup(ctx: ActionContext): Promise<ActionResult> {
   ctx.link.report(`cleanup:${now}`, 'POST', '/cleanup-report', report)
   const summary = `${report.amis.deleted_amis.length} AMIs, ${report.snapshots.deleted.length + report.amis.deleted_snapshots.length} snapshots deleted, ${report.amis.failed.length + report.snapshots.failed.length} failed`
   ctx.log.info('cleanup done', { summary, error: report.amis.error })
-  return report.amis.error ? { ok: false, code: 'CleanupFailed', message: report.amis.error, retryable: true } : ok(summary)
+  return report.amis.error
+    ? { ok: false, code: 'CleanupFailed', message: report.amis.error, retryable: true }
+    : ok(summary)
 }

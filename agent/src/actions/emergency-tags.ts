@@ -8,7 +8,7 @@
  */
 import * as z from 'zod'
 import { backoffMs, iso } from '../clock'
-import { describeInstance, type InstanceFacts, type Tags } from '../ec2-api'
+import { describeInstance, type InstanceFacts, type Tags } from '../ec2-operations'
 import { messageOf, type ActionContext } from './context'
 
 /** Every key of the set starts so: a later launch from the replacement does not inherit them (launch.ts). */

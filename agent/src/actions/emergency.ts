@@ -11,8 +11,8 @@
  * (the workload moved), which also keeps a restarted agent from launching a second replacement.
  * The host may end with the report still queued: the replacement's tags carry it too (emergency-tags.ts).
  */
-import { kindOf } from '../ec2'
-import { createTags, describeSpotPriceHistory } from '../ec2-api'
+import { kindOf } from '../ec2-transport'
+import { createTags, describeSpotPriceHistory } from '../ec2-operations'
 import type { Notice } from '../monitors/notice'
 import { latestPerAz, type SpotPool } from '../pricing'
 import { addressToFollow, moveAddress } from './addresses'

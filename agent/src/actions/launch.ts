@@ -12,7 +12,7 @@ import {
   runInstance,
   type InstanceFacts,
   type Tags,
-} from '../ec2-api'
+} from '../ec2-operations'
 import type { ActionContext } from './context'
 import { EMERGENCY_TAG_PREFIX } from './emergency-tags'
 

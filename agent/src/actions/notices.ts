@@ -23,7 +23,11 @@ export async function handleNotice(ctx: ActionContext, notice: Notice): Promise<
     case 'rebalance':
       return handleRebalance(ctx, notice)
     case 'scheduled':
-      ctx.log.warn('scheduled event announced', { code: notice.code, event_id: notice.eventId, not_before: notice.notBefore })
+      ctx.log.warn('scheduled event announced', {
+        code: notice.code,
+        event_id: notice.eventId,
+        not_before: notice.notBefore,
+      })
       return ok(`scheduled ${notice.code} noted`)
     default: {
       const never: never = notice
@@ -32,18 +36,31 @@ export async function handleNotice(ctx: ActionContext, notice: Notice): Promise<
   }
 }
 
-async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { kind: 'interruption' }>): Promise<ActionResult> {
+async function handleInterruption(
+  ctx: ActionContext,
+  notice: Extract<Notice, { kind: 'interruption' }>,
+): Promise<ActionResult> {
   const { link, clock, log, self } = ctx
   const detectedAt = clock.now()
   const terminationAt = Date.parse(notice.time)
-  const deadline = Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + DEFAULT_BUDGET_MS
+  const deadline =
+    Number.isFinite(terminationAt) && terminationAt > detectedAt
+      ? terminationAt
+      : detectedAt + DEFAULT_BUDGET_MS
   // A launch takes most of the rest: waiting for the control plane until the end would save nothing.
   const giveUpAt = Math.min(deadline, detectedAt + CONTROL_PLANE_SHARE_MS)
-  const body = { instance_id: self.instanceId, termination_time: notice.time, detected_at: new Date(detectedAt).toISOString() }
+  const body = {
+    instance_id: self.instanceId,
+    termination_time: notice.time,
+    detected_at: new Date(detectedAt).toISOString(),
+  }
   for (let attempt = 0; ; attempt++) {
     const reply = await link.terminationImminent(body)
     if (reply.ok) {
-      log.info('interruption: control plane fails over', { new_instance_id: reply.body.new_instance_id, action: reply.body.action })
+      log.info('interruption: control plane fails over', {
+        new_instance_id: reply.body.new_instance_id,
+        action: reply.body.action,
+      })
       return ok(`control plane answered ${reply.body.action ?? 'ok'}`)
     }
     if (reply.status === 409) {
@@ -55,7 +72,10 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
     }
     const wait = backoffMs(attempt, 250, 5_000)
     if (clock.now() + wait >= giveUpAt) {
-      log.warn('interruption: control plane did not answer in time', { status: reply.status, error: reply.error })
+      log.warn('interruption: control plane did not answer in time', {
+        status: reply.status,
+        error: reply.error,
+      })
       return launchWithoutControlPlane(ctx, notice, detectedAt)
     }
     await clock.sleep(wait, ctx.signal)
@@ -64,7 +84,11 @@ async function handleInterruption(ctx: ActionContext, notice: Extract<Notice, { 
 }
 
 /** No replica: ask for the safest pool and launch there (the launch picks the image and says which). */
-async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kind: 'interruption' }>, detectedAt: number): Promise<ActionResult> {
+async function emergencyLaunch(
+  ctx: ActionContext,
+  notice: Extract<Notice, { kind: 'interruption' }>,
+  detectedAt: number,
+): Promise<ActionResult> {
   const reply = await ctx.link.createEmergencyReplica({
     signal_type: 'termination-notice',
     instance_id: ctx.self.instanceId,
@@ -72,9 +96,12 @@ async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kin
     exclude_zones: [ctx.self.az],
   })
   // Refused now after answering 409 a moment ago: it went away, so the agent launches on its own.
-  if (!reply.ok && (reply.status === 0 || reply.status >= 500)) return launchWithoutControlPlane(ctx, notice, detectedAt)
-  if (!reply.ok) return fail('NoEmergencyReplica', `create-emergency-replica failed: ${reply.status} ${reply.error}`, true)
-  if (isRealInstanceId(reply.body.instance_id)) return ok(`replica ${reply.body.replica_id} already runs on ${reply.body.instance_id}`)
+  if (!reply.ok && (reply.status === 0 || reply.status >= 500))
+    return launchWithoutControlPlane(ctx, notice, detectedAt)
+  if (!reply.ok)
+    return fail('NoEmergencyReplica', `create-emergency-replica failed: ${reply.status} ${reply.error}`, true)
+  if (isRealInstanceId(reply.body.instance_id))
+    return ok(`replica ${reply.body.replica_id} already runs on ${reply.body.instance_id}`)
   return launchReplica(ctx, {
     replicaId: reply.body.replica_id,
     poolId: reply.body.pool?.id ?? null,
@@ -84,18 +111,30 @@ async function emergencyLaunch(ctx: ActionContext, notice: Extract<Notice, { kin
   })
 }
 
-async function handleRebalance(ctx: ActionContext, notice: Extract<Notice, { kind: 'rebalance' }>): Promise<ActionResult> {
+async function handleRebalance(
+  ctx: ActionContext,
+  notice: Extract<Notice, { kind: 'rebalance' }>,
+): Promise<ActionResult> {
   const { link, log, self, clock } = ctx
   if (ctx.agentConfig()?.enabled === false) return ok('agent disabled: rebalance only observed')
   try {
-    const replica = await link.createEmergencyReplica({ signal_type: 'rebalance-recommendation', instance_id: self.instanceId })
+    const replica = await link.createEmergencyReplica({
+      signal_type: 'rebalance-recommendation',
+      instance_id: self.instanceId,
+    })
     const recommendation = await link.rebalanceRecommendation({
       instance_id: self.instanceId,
       detected_at: new Date(clock.now()).toISOString(),
       notice_time: notice.noticeTime,
     })
-    if (!recommendation.ok) log.warn('rebalance recommendation not recorded', { status: recommendation.status })
-    if (!replica.ok) return fail('NoEmergencyReplica', `create-emergency-replica failed: ${replica.status} ${replica.error}`, true)
+    if (!recommendation.ok)
+      log.warn('rebalance recommendation not recorded', { status: recommendation.status })
+    if (!replica.ok)
+      return fail(
+        'NoEmergencyReplica',
+        `create-emergency-replica failed: ${replica.status} ${replica.error}`,
+        true,
+      )
     if (isRealInstanceId(replica.body.instance_id)) {
       return ok(`replica ${replica.body.replica_id} already runs on ${replica.body.instance_id}`)
     }

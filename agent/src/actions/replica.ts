@@ -4,8 +4,8 @@
  * status (syncing → ready). Promotion moves the Elastic IP; termination ends the instance.
  */
 import type { Command } from '../../../src/protocol'
-import { Ec2Error } from '../ec2'
-import { describeInstance, describeInstances, terminateInstance } from '../ec2-api'
+import { Ec2Error } from '../ec2-transport'
+import { describeInstance, describeInstances, terminateInstance } from '../ec2-operations'
 import { addressToFollow, addressWithIp, moveAddress } from './addresses'
 import { clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
 import { bestImage, launchLike, LaunchError, waitRunningAndOk } from './launch'

@@ -6,7 +6,7 @@
  */
 import type { Command } from '../../../src/protocol'
 import { iso } from '../clock'
-import { Ec2Error } from '../ec2'
+import { Ec2Error } from '../ec2-transport'
 import {
   associateAddress,
   createImage,
@@ -15,7 +15,7 @@ import {
   describeInstance,
   terminateInstance,
   type InstanceFacts,
-} from '../ec2-api'
+} from '../ec2-operations'
 import { addressToFollow } from './addresses'
 import {
   amiName,

@@ -1,6 +1,6 @@
 /** Terminating an instance the agent is told to end (the old one after a switch, a replica) and confirming it. */
 import type { Command } from '../../../src/protocol'
-import { describeInstance, terminateInstance } from '../ec2-api'
+import { describeInstance, terminateInstance } from '../ec2-operations'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
 import { pollUntil } from './launch'
 
@@ -18,7 +18,8 @@ export async function runTerminateInstance(
   command: Extract<Command, { command_type: 'terminate_instance' }>,
 ): Promise<ActionResult> {
   const id = command.target_instance_id
-  if (id === ctx.self.instanceId) return fail('RefusedSelf', 'refusing to terminate the instance the agent runs on')
+  if (id === ctx.self.instanceId)
+    return fail('RefusedSelf', 'refusing to terminate the instance the agent runs on')
   try {
     const facts = await describeInstance(ctx.ec2, id)
     if (!facts || facts.state === 'terminated') return ok(`${id} already terminated`)

@@ -9,7 +9,11 @@ import { fail, messageOf, ok, type ActionContext, type ActionResult } from './co
 
 export const UNIT = 'spotguard-agent.service'
 /** What install.sh wrote. The unit allows the agent to write exactly these (ReadWritePaths). */
-export const INSTALLED_PATHS = ['/etc/systemd/system/spotguard-agent.service', '/etc/spot-optimizer/agent.env', '/opt/spotguard']
+export const INSTALLED_PATHS = [
+  '/etc/systemd/system/spotguard-agent.service',
+  '/etc/spot-optimizer/agent.env',
+  '/opt/spotguard',
+]
 
 type Step = { what: string; run(): Promise<void> }
 
@@ -17,7 +21,9 @@ export async function runUninstall(ctx: ActionContext): Promise<ActionResult> {
   const { host, log } = ctx
   if (!host.installed) {
     ctx.retire('uninstall requested')
-    return ok('agent stopped for good; not run from the installed unit, so nothing on this machine was removed')
+    return ok(
+      'agent stopped for good; not run from the installed unit, so nothing on this machine was removed',
+    )
   }
   const steps: Step[] = [
     // Not `disable --now`: stopping the unit would kill this process before it reports the command.
@@ -41,6 +47,11 @@ export async function runUninstall(ctx: ActionContext): Promise<ActionResult> {
     }
   }
   ctx.retire('uninstall requested')
-  if (failed.length > 0) return fail('UninstallIncomplete', `agent stopped for good, but: ${failed.join('; ')}`)
-  return ok(ctx.config.dryRun ? 'dry run: uninstall logged, agent stopped for good' : 'agent uninstalled: unit disabled, files removed, stopped for good')
+  if (failed.length > 0)
+    return fail('UninstallIncomplete', `agent stopped for good, but: ${failed.join('; ')}`)
+  return ok(
+    ctx.config.dryRun
+      ? 'dry run: uninstall logged, agent stopped for good'
+      : 'agent uninstalled: unit disabled, files removed, stopped for good',
+  )
 }

@@ -6,9 +6,14 @@ import { send, type HttpAnswer } from '../net/request'
 
 const TIMEOUT_MS = 15_000
 
-export type Reply<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: string; body: unknown }
+export type Reply<T> =
+  { ok: true; status: number; body: T } | { ok: false; status: number; error: string; body: unknown }
 
-export const Registered = z.object({ agent_id: z.string(), client_id: z.string().optional(), config: AgentConfig.optional() })
+export const Registered = z.object({
+  agent_id: z.string(),
+  client_id: z.string().optional(),
+  config: AgentConfig.optional(),
+})
 export type Registered = z.infer<typeof Registered>
 
 export const ReplicaItem = z.object({
@@ -31,7 +36,11 @@ export const EmergencyReplica = z.object({
 })
 
 export const TerminationAnswer = z
-  .object({ success: z.boolean().optional(), action: z.string().optional(), new_instance_id: z.string().nullish() })
+  .object({
+    success: z.boolean().optional(),
+    action: z.string().optional(),
+    new_instance_id: z.string().nullish(),
+  })
   .passthrough()
 
 export interface Http {
@@ -66,7 +75,12 @@ export function createHttp(serverUrl: string, token: string, log: Log): Http {
       }
       if (!res.ok) {
         const error = (json as { error?: unknown } | null)?.error
-        return { ok: false, status: res.status, error: typeof error === 'string' ? error : `HTTP ${res.status}`, body: json }
+        return {
+          ok: false,
+          status: res.status,
+          error: typeof error === 'string' ? error : `HTTP ${res.status}`,
+          body: json,
+        }
       }
       if (!schema) return { ok: true, status: res.status, body: json as T }
       const parsed = schema.safeParse(json)
@@ -87,7 +101,10 @@ export function parseCommands(body: unknown, log: Log): Command[] {
     const item = { instance_id: null, expires_at: null, command_type: 'switch', ...(raw as object) }
     const parsed = Command.safeParse(item)
     if (parsed.success) return [parsed.data]
-    log.warn('command not understood, skipped', { id: (raw as { id?: unknown })?.id, issues: parsed.error.issues.slice(0, 3) })
+    log.warn('command not understood, skipped', {
+      id: (raw as { id?: unknown })?.id,
+      issues: parsed.error.issues.slice(0, 3),
+    })
     return []
   })
 }

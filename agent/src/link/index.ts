@@ -8,7 +8,15 @@ import { AgentConfig, type AgentMessage, type Command, type ServerMessage } from
 import { backoffMs, type Clock } from '../clock'
 import type { Log } from '../log'
 import type { State } from '../state'
-import { EmergencyReplica, parseCommands, Registered, ReplicaItem, TerminationAnswer, type Http, type Reply } from './http'
+import {
+  EmergencyReplica,
+  parseCommands,
+  Registered,
+  ReplicaItem,
+  TerminationAnswer,
+  type Http,
+  type Reply,
+} from './http'
 import { openStream, type Stream } from './socket'
 
 export type { Reply } from './http'
@@ -42,7 +50,12 @@ export class Link {
    * backing off means the control plane is back: deliver now rather than after up to 10 s of backoff
    * (an emergency launch's report must land within what is left of the 2-minute notice).
    */
-  private async request<T>(method: string, path: string, body?: unknown, schema?: z.ZodType<T>): Promise<Reply<T>> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    schema?: z.ZodType<T>,
+  ): Promise<Reply<T>> {
     const reply = await this.deps.http.request(method, path, body, schema)
     if (this.backingOff && reply.status > 0 && reply.status < 500) this.kick()
     return reply
@@ -68,18 +81,26 @@ export class Link {
   }
 
   async pendingCommands(instanceId: string): Promise<Reply<Command[]>> {
-    const reply = await this.request('GET', this.path(`/pending-commands?instance_id=${encodeURIComponent(instanceId)}`))
+    const reply = await this.request(
+      'GET',
+      this.path(`/pending-commands?instance_id=${encodeURIComponent(instanceId)}`),
+    )
     return reply.ok ? { ...reply, body: parseCommands(reply.body, this.deps.log) } : reply
   }
 
   /** Claims a command for this instance: only the first claim wins (200 again for the same claimant). */
   claim(commandId: string, instanceId: string) {
-    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/ack`), { instance_id: instanceId })
+    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/ack`), {
+      instance_id: instanceId,
+    })
   }
 
   /** The command started, or (`step`) made progress: each renews its lease at the control plane. */
   running(commandId: string, instanceId: string, step: string | null = null) {
-    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), { instance_id: instanceId, step })
+    return this.request('POST', this.path(`/commands/${encodeURIComponent(commandId)}/running`), {
+      instance_id: instanceId,
+      step,
+    })
   }
 
   terminationImminent(body: Record<string, unknown>) {
@@ -96,7 +117,12 @@ export class Link {
 
   async replicas(status: string): Promise<Reply<ReplicaItem[]>> {
     const schema = z.object({ replicas: z.array(z.unknown()) })
-    const reply = await this.request('GET', this.path(`/replicas?status=${status}&include_terminated=false`), undefined, schema)
+    const reply = await this.request(
+      'GET',
+      this.path(`/replicas?status=${status}&include_terminated=false`),
+      undefined,
+      schema,
+    )
     if (!reply.ok) return reply
     const list = reply.body.replicas.flatMap((r) => {
       const parsed = ReplicaItem.safeParse(r)
@@ -165,7 +191,8 @@ export class Link {
       if (!item) return
       const reply = await this.request(item.method, item.path, item.body)
       if (reply.ok || (reply.status >= 400 && reply.status < 500 && !TRANSIENT.has(reply.status))) {
-        if (!reply.ok) log.warn('report refused, dropped', { key: item.key, status: reply.status, error: reply.error })
+        if (!reply.ok)
+          log.warn('report refused, dropped', { key: item.key, status: reply.status, error: reply.error })
         // Replaced while in flight (the emergency report completed with its address move): the newer version goes next.
         state.dequeue(item.key, item)
         for (const resolve of this.waiters.get(item.key) ?? []) resolve(reply.ok)
@@ -186,7 +213,11 @@ export class Link {
   }
 
   /** Opens the push socket; `onMessage` receives every server message. */
-  openStream(instanceId: string, onMessage: (m: ServerMessage) => void, onOpenChange: (open: boolean) => void): void {
+  openStream(
+    instanceId: string,
+    onMessage: (m: ServerMessage) => void,
+    onOpenChange: (open: boolean) => void,
+  ): void {
     if (!this.agentId) throw new Error('not registered yet')
     this.stream = openStream({
       serverUrl: this.deps.serverUrl,

@@ -19,7 +19,12 @@ export interface Watcher {
   run(signal: AbortSignal): Promise<void>
 }
 
-export function createWatcher(monitors: Monitor[], onNotice: (n: Notice) => void, clock: Clock, log: Log): Watcher {
+export function createWatcher(
+  monitors: Monitor[],
+  onNotice: (n: Notice) => void,
+  clock: Clock,
+  log: Log,
+): Watcher {
   const seen = new Set<string>()
   const failing = new Set<string>()
 

@@ -15,7 +15,11 @@ export interface AwsRequest {
   timeoutMs: number
 }
 
-export async function sendSigned(url: string, creds: AwsCredentials, request: AwsRequest): Promise<HttpAnswer> {
+export async function sendSigned(
+  url: string,
+  creds: AwsCredentials,
+  request: AwsRequest,
+): Promise<HttpAnswer> {
   const signer = new AwsV4Signer({
     url,
     method: request.method,

@@ -11,7 +11,10 @@ export class Headers {
 
   constructor(init?: Init) {
     if (!init) return
-    const pairs = init instanceof Headers || Symbol.iterator in init ? (init as Iterable<readonly [string, string]>) : Object.entries(init)
+    const pairs =
+      init instanceof Headers || Symbol.iterator in init
+        ? (init as Iterable<readonly [string, string]>)
+        : Object.entries(init)
     for (const [name, value] of pairs) this.set(name, value)
   }
 

@@ -43,7 +43,10 @@ export function send(url: string, init: HttpRequest): Promise<HttpAnswer> {
       )
     })
     // One deadline for the whole exchange (connect, headers and body), like AbortSignal.timeout with fetch.
-    const timer = setTimeout(() => req.destroy(new Error(`${target.host} did not answer within ${init.timeoutMs} ms`)), init.timeoutMs)
+    const timer = setTimeout(
+      () => req.destroy(new Error(`${target.host} did not answer within ${init.timeoutMs} ms`)),
+      init.timeoutMs,
+    )
     req.once('error', (err) => {
       clearTimeout(timer)
       reject(err)

@@ -14,7 +14,7 @@ import { runBatch } from '../../db/batch'
 import type { Database } from '../../db/client'
 import { instances, replicas, switches, usageSegments, type Agent } from '../../db/schema'
 import { newId } from '../../ids'
-import { BILLED_REPLICA_STATUSES } from '../../replicas/states'
+import { BILLED_REPLICA_STATUSES } from '../replicas/states'
 
 // A terminating replica's instance runs (and is billed) until its end is known.
 const BILLED_REPLICA = new Set<string>(BILLED_REPLICA_STATUSES)

@@ -7,24 +7,22 @@
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import {
-  agents,
-  events,
-  instances,
-  notifications,
-  switches,
-  type Agent,
-  type MODES,
-  type Switch,
-} from '../../db/schema'
+import { events, switches, type Agent, type MODES, type Switch } from '../../db/schema'
 import { newId } from '../../ids'
 import { paidPrice } from '../../prices/paid'
 import { poolIdOf } from '../../prices/pool-id'
-import { MAX_NOTICE_MS } from '../../replicas/notice'
-import { endingStatus } from '../../db/queries/instance-status'
-import { recordPublicIp } from '../instances'
-import { markTerminating, notEndedYet } from './switched-away'
+import { MAX_NOTICE_MS } from '../replicas/notice'
+import {
+  endSwitchedAwayInstance,
+  markTerminating,
+  recordPublicIp,
+  upsertTakenOverInstance,
+} from '../instances'
+import { moveAgentTo } from '../agents'
 import { downtimeMs, durationMs } from './times'
+import { notifyClient } from '../notifications'
+import { recordEvent } from '../events'
+import { recordSwitch, updateSwitchTimes } from './store'
 
 type Mode = (typeof MODES)[number]
 
@@ -81,7 +79,7 @@ export async function recordSwitchReport(
   const newPoolId = poolOf(newSide)
   const switchId = newId('swi')
   const statements = [
-    db.insert(switches).values({
+    recordSwitch(db, {
       id: switchId,
       clientId: agent.clientId,
       agentId: agent.id,
@@ -106,15 +104,30 @@ export async function recordSwitchReport(
       receivedAt: now,
       oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
     }),
-    upsertNewInstance(db, agent, newSide, newPoolId, report.newPublicIp, now),
-    db.update(agents).set({ instanceId: newSide.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
-    db.insert(notifications).values(switchNotification(agent, report, now)),
+    upsertTakenOverInstance(
+      db,
+      agent.clientId,
+      newSide.instanceId,
+      {
+        ...(report.newPublicIp ? { publicIp: report.newPublicIp } : {}),
+        agentId: agent.id,
+        instanceType: newSide.instanceType,
+        region: newSide.region,
+        az: newSide.az,
+        amiId: newSide.amiId,
+        mode: newSide.mode,
+        poolId: newPoolId,
+      },
+      now,
+    ),
+    moveAgentTo(db, agent.id, newSide.instanceId, now),
+    notifyClient(db, switchNotification(agent, report, now)),
   ] as const
   const oldInstanceId = oldSide?.instanceId
   const ending =
     oldInstanceId && oldInstanceId !== newSide.instanceId && report.times.oldTerminatedAt !== null
       ? [
-          endInstance(
+          endSwitchedAwayInstance(
             db,
             agent,
             oldInstanceId,
@@ -144,7 +157,6 @@ function switchNotification(agent: Agent, report: SwitchReport, now: number) {
   const to = `${report.new.instanceId} (${report.new.mode})`
   const interrupted = report.trigger === 'interruption'
   return {
-    id: newId('ntf'),
     clientId: agent.clientId,
     agentId: agent.id,
     kind: interrupted ? 'interruption' : 'switch_completed',
@@ -180,8 +192,7 @@ async function unheardInterruption(db: Database, agent: Agent, report: SwitchRep
 
 function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, now: number) {
   const old = report.old!
-  return db.insert(events).values({
-    id: newId('evt'),
+  return recordEvent(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     instanceId: old.instanceId,
@@ -226,18 +237,15 @@ async function completeSwitch(
     (Object.keys(times) as (keyof typeof times)[]).every((k) => times[k] === known[k])
   )
     return
-  const update = db
-    .update(switches)
-    .set({
-      ...times,
-      downtimeMs: downtimeMs(times),
-      durationMs: durationMs(times),
-      oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
-    })
-    .where(eq(switches.id, row.id))
+  const update = updateSwitchTimes(db, row.id, {
+    ...times,
+    downtimeMs: downtimeMs(times),
+    durationMs: durationMs(times),
+    oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
+  })
   if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
     const endedAt = endOfOld(row.trigger, times.oldTerminatedAt, now)
-    await db.batch([update, endInstance(db, agent, row.oldInstanceId, endedAt, now)])
+    await db.batch([update, endSwitchedAwayInstance(db, agent, row.oldInstanceId, endedAt, now)])
   } else {
     await update
   }
@@ -251,13 +259,6 @@ async function completeSwitch(
  */
 function endOfOld(trigger: string, reportedEnd: number | null, now: number): number {
   return trigger === 'interruption' && reportedEnd !== null ? Math.min(now + MAX_NOTICE_MS, reportedEnd) : now
-}
-
-function endInstance(db: Database, agent: Agent, instanceId: string, endedAt: number, now: number) {
-  return db
-    .update(instances)
-    .set({ status: endingStatus(endedAt, now), terminatedAt: endedAt, updatedAt: now })
-    .where(and(eq(instances.clientId, agent.clientId), eq(instances.instanceId, instanceId), notEndedYet))
 }
 
 /** An earlier record of the same switch, and whether the report's command id may be stored. */
@@ -284,39 +285,6 @@ async function findPrevious(db: Database, agent: Agent, report: SwitchReport) {
     )
     .limit(1)
   return { row: same ?? null, commandIdFree: true }
-}
-
-function upsertNewInstance(
-  db: Database,
-  agent: Agent,
-  side: SwitchReport['new'],
-  poolId: string | null,
-  publicIp: string | null,
-  now: number,
-) {
-  const facts = {
-    ...(publicIp ? { publicIp } : {}),
-    agentId: agent.id,
-    instanceType: side.instanceType,
-    region: side.region,
-    az: side.az,
-    amiId: side.amiId,
-    mode: side.mode,
-    poolId,
-    status: 'active' as const,
-    updatedAt: now,
-    terminatedAt: null,
-  }
-  return db
-    .insert(instances)
-    .values({
-      id: newId('ins'),
-      clientId: agent.clientId,
-      instanceId: side.instanceId,
-      createdAt: now,
-      ...facts,
-    })
-    .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: facts })
 }
 
 /** The pool of a spot side: as reported, else from its type and AZ. */

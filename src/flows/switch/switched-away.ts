@@ -6,40 +6,20 @@
  * failure is notified: the row stays `terminating`, EC2 may still run the instance). The old
  * agent's own confirmation, when it outlives the call, ends it first; either way, once: a report queued
  * by a host that is ending may never leave it.
- * Writes `instances`.
+ * Its writes of `instances` and `notifications` are flows/instances.ts's and flows/notifications.ts's.
  */
-import { and, eq, isNull, or } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { instances, notifications, type Agent } from '../../db/schema'
+import { instances, type Agent } from '../../db/schema'
 import type { Env } from '../../env'
-import { newId } from '../../ids'
 import { followAgent } from '../ledger/follow'
 import { log } from '../../log'
 import { PRIORITY } from '../../protocol'
 import type { QueuedCommand } from '../../session/types'
 import { endedCommand } from '../ended-command'
 import { tellAgent, understands } from '../tell'
-
-/** Rows an end may still be written on: running, or terminating without an announced end. */
-export const notEndedYet = or(
-  eq(instances.status, 'active'),
-  and(eq(instances.status, 'terminating'), isNull(instances.terminatedAt)),
-)
-
-/** The old instance is being terminated by its own agent: `terminating` until someone confirms it. */
-export function markTerminating(db: Database, agent: Agent, instanceId: string, now: number) {
-  return db
-    .update(instances)
-    .set({ status: 'terminating', updatedAt: now })
-    .where(
-      and(
-        eq(instances.clientId, agent.clientId),
-        eq(instances.agentId, agent.id),
-        eq(instances.instanceId, instanceId),
-        eq(instances.status, 'active'),
-      ),
-    )
-}
+import { endConfirmedInstance, notEndedYet } from '../instances'
+import { notifyClient } from '../notifications'
 
 /** Tells the workload's instance to confirm (or make) the old instance's end; null: it can't be told. */
 export async function tellConfirmEnd(
@@ -100,10 +80,7 @@ export async function followInstanceEnd(
   )
   try {
     if (outcome.ended) {
-      await db
-        .update(instances)
-        .set({ status: 'terminated', terminatedAt: outcome.at, updatedAt: outcome.at })
-        .where(row)
+      await endConfirmedInstance(db, owner, outcome.instanceId, outcome.at)
       await followAgent(db, owner.clientId, owner.agentId, outcome.at)
       return
     }
@@ -113,8 +90,7 @@ export async function followInstanceEnd(
       .where(and(row, eq(instances.status, 'terminating')))
       .limit(1)
     if (!waiting) return
-    await db.insert(notifications).values({
-      id: newId('ntf'),
+    await notifyClient(db, {
       clientId: owner.clientId,
       agentId: owner.agentId,
       kind: 'instance_end_unconfirmed',

@@ -9,13 +9,14 @@ import type { Context } from 'hono'
 import * as z from 'zod'
 import { database, type Database } from '../../db/client'
 import { expireTokens } from '../../auth/client-tokens'
-import { agents, clients, type Client } from '../../db/schema'
+import { clients, type Client } from '../../db/schema'
 import { setClientStatus } from '../../flows/clients'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { auditEntry } from '../../db/audit'
 import { ClientListQuery, clientRow, listClients } from '../../db/queries/clients'
 import { clock } from '../../clock'
+import { disableAgentsOfClient } from '../../flows/agents'
 import { livenessFrom } from '../../db/queries/liveness'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
@@ -92,7 +93,7 @@ clientAdmin.openapi(
       setClientStatus(db, client.id, 'deleted', now),
       // Its agents stop authenticating at once: every token of the client ends now.
       expireTokens(db, client.id, now),
-      db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, client.id)),
+      disableAgentsOfClient(db, client.id, now),
       auditEntry(
         c,
         db,

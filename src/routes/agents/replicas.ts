@@ -2,7 +2,6 @@
  * Replicas of an agent: list, create, launch report, status, sync status, promote, address moved,
  * terminate.
  */
-import { and, eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import type { Context } from 'hono'
@@ -11,18 +10,18 @@ import { recordPublicIp } from '../../flows/instances'
 import { tellAgent, understands } from '../../flows/tell'
 import { fact, flagField, instanceIdField, priceField, timeField } from './wire'
 import { database } from '../../db/client'
-import { replicas, REPLICA_STATUSES, type Agent } from '../../db/schema'
+import { REPLICA_STATUSES, type Agent } from '../../db/schema'
 import { followFailover } from '../../flows/failover/standby'
 import { followAgent } from '../../flows/ledger/follow'
 import { ApiError } from '../../errors'
-import { endLateLaunch, endReplica } from '../../replicas/end'
-import { requestReplica } from '../../replicas/manual'
-import { promoteByPerson } from '../../replicas/person-promotion'
-import { recordPromotionMoment } from '../../replicas/promotion-outcome'
-import { followReplicaReport } from '../../replicas/reported'
-import type { ReplicaStatus } from '../../replicas/states'
-import { findReplica, listReplicas, statusUpdate } from '../../replicas/store'
-import { placeholderInstanceId, poolView, replicaView, statusForAgent } from '../../replicas/view'
+import { endLateLaunch, endReplica } from '../../flows/replicas/end'
+import { requestReplica } from '../../flows/replicas/manual'
+import { promoteByPerson } from '../../flows/replicas/person-promotion'
+import { recordPromotionMoment } from '../../flows/replicas/promotion-outcome'
+import { followReplicaReport } from '../../flows/replicas/reported'
+import type { ReplicaStatus } from '../../flows/replicas/states'
+import { findReplica, listReplicas, recordSyncMetrics, statusUpdate } from '../../flows/replicas/store'
+import { placeholderInstanceId, poolView, replicaView, statusForAgent } from '../../flows/replicas/view'
 import { PRIORITY } from '../../protocol'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
@@ -254,10 +253,7 @@ replicaRoutes.openapi(
       metrics.stateTransferProgress !== replica.stateTransferProgress
     if (move) await move
     if (metricsChanged) {
-      await db
-        .update(replicas)
-        .set({ ...metrics, updatedAt: now })
-        .where(and(eq(replicas.id, replica.id), eq(replicas.agentId, agent.id)))
+      await recordSyncMetrics(db, agent, replica.id, metrics, now)
     }
     if (body.status) await followReport(c, agent, replica.id, body.status, now)
     return c.json({ success: true, replica_id: replica.id, status: body.status ?? replica.status })

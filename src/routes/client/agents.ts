@@ -1,12 +1,12 @@
 /** People-facing agent routes: list, history, enable/disable, settings, delete (with an uninstall command). */
-import { eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { clientScopeOf, requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { maintainStandby } from '../../flows/failover/standby'
+import { markAgentDeleted, setAgentEnabled, updateAgentSettings } from '../../flows/agents'
 import { database } from '../../db/client'
-import { agents, type Agent } from '../../db/schema'
+import type { Agent } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { PRIORITY } from '../../protocol'
 import { sessionOf } from '../../session/stub'
@@ -112,10 +112,7 @@ clientAgents.openapi(
     // Re-enabling a deleted agent is how it comes back (its registration is refused until then).
     const revives = enabled && agent.status === 'deleted'
     await db.batch([
-      db
-        .update(agents)
-        .set({ enabled, updatedAt: now, ...(revives ? { status: 'offline' as const, deletedAt: null } : {}) })
-        .where(eq(agents.id, agent.id)),
+      setAgentEnabled(db, agent, enabled, now),
       auditEntry(
         c,
         db,
@@ -154,10 +151,7 @@ clientAgents.openapi(
     const now = clock.now()
     const before = Object.fromEntries(Object.keys(change).map((k) => [k, agent[k as keyof Agent]]))
     await db.batch([
-      db
-        .update(agents)
-        .set({ ...change, updatedAt: now })
-        .where(eq(agents.id, agent.id)),
+      updateAgentSettings(db, agent.id, change, now),
       auditEntry(
         c,
         db,
@@ -210,10 +204,7 @@ clientAgents.openapi(
     })
     const now = clock.now()
     await db.batch([
-      db
-        .update(agents)
-        .set({ status: 'deleted', enabled: false, deletedAt: now, updatedAt: now })
-        .where(eq(agents.id, agent.id)),
+      markAgentDeleted(db, agent.id, now),
       auditEntry(
         c,
         db,

@@ -2,7 +2,7 @@
 import type { ActionContext } from '../../../agent/src/actions/context'
 import type { Clock } from '../../../agent/src/clock'
 import { loadConfig } from '../../../agent/src/config'
-import { createEc2 } from '../../../agent/src/ec2'
+import { createEc2 } from '../../../agent/src/ec2-transport'
 import type { Host } from '../../../agent/src/host'
 import type { Identity } from '../../../agent/src/imds'
 import { Link } from '../../../agent/src/link'

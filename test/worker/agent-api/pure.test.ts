@@ -4,7 +4,7 @@ import { parseIsoTime, toMode } from '../../../src/routes/agents/wire'
 import { downtimeMs, durationMs } from '../../../src/flows/switch/times'
 import { planPriceWrite } from '../../../src/prices/step'
 import { parsePoolId, regionOfAz } from '../../../src/prices/pool-id'
-import { replicaMove } from '../../../src/replicas/states'
+import { replicaMove } from '../../../src/flows/replicas/states'
 
 const MIN = 60_000
 

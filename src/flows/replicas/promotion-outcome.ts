@@ -9,24 +9,18 @@
  * the workload's primary in every record (its agent registers as the primary), but not as a success.
  */
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
-import { promotionDowntimeMs } from '../flows/switch/times'
-import type { Database } from '../db/client'
-import {
-  agents,
-  events,
-  notifications,
-  replicas,
-  switches,
-  type Agent,
-  type Replica,
-  type Switch,
-} from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
-import { endedCommand, type EndedCommand } from '../flows/ended-command'
-import { log } from '../log'
-import type { QueuedCommand } from '../session/types'
+import { promotionDowntimeMs } from '../switch/times'
+import type { Database } from '../../db/client'
+import { agents, events, replicas, switches, type Agent, type Replica, type Switch } from '../../db/schema'
+import type { Env } from '../../env'
+import { endedCommand, type EndedCommand } from '../ended-command'
+import { log } from '../../log'
+import type { QueuedCommand } from '../../session/types'
 import { tellPromotion } from './commands'
+import { notifyClient } from '../notifications'
+import { recordNoticeAnswer } from '../events'
+import { setSwitchCommand, setSwitchError, updateSwitchTimes } from '../switch/store'
+import { setReplicaError } from './store'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
 export type EndedPromotion = EndedCommand
@@ -102,7 +96,7 @@ async function recordEnd(
       claimableBy: replica.instanceId,
     })
     if (commandId) {
-      if (sw) await db.update(switches).set({ commandId }).where(eq(switches.id, sw.id))
+      if (sw) await setSwitchCommand(db, sw.id, commandId)
       return
     }
   }
@@ -131,19 +125,13 @@ async function completeFailover(db: Database, agent: Agent, replica: Replica, fi
     )
     .limit(1)
   if (notice) {
-    await db
-      .update(events)
-      .set({ failoverMs: Math.max(0, finishedAt - notice.receivedAt) })
-      .where(eq(events.id, notice.id))
+    await recordNoticeAnswer(db, notice.id, { failoverMs: Math.max(0, finishedAt - notice.receivedAt) })
   }
 }
 
 async function clearFailure(db: Database, agent: Agent, replica: Replica, now: number) {
   const sw = await promotionSwitch(db, agent, replica)
-  await db.batch([
-    db.update(replicas).set({ errorMessage: null, updatedAt: now }).where(eq(replicas.id, replica.id)),
-    ...(sw ? [db.update(switches).set({ errorMessage: null }).where(eq(switches.id, sw.id))] : []),
-  ])
+  await db.batch([setReplicaError(db, replica, null, now), ...(sw ? [setSwitchError(db, sw.id, null)] : [])])
 }
 
 async function markFailed(
@@ -155,10 +143,9 @@ async function markFailed(
   now: number,
 ): Promise<void> {
   await db.batch([
-    db.update(replicas).set({ errorMessage: reason, updatedAt: now }).where(eq(replicas.id, replica.id)),
-    ...(sw ? [db.update(switches).set({ errorMessage: reason }).where(eq(switches.id, sw.id))] : []),
-    db.insert(notifications).values({
-      id: newId('ntf'),
+    setReplicaError(db, replica, reason, now),
+    ...(sw ? [setSwitchError(db, sw.id, reason)] : []),
+    notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'switch_failed',
@@ -213,15 +200,12 @@ export async function recordPromotionMoment(
     readyAt: moment === 'readyAt' ? now : sw.readyAt,
   }
   const served = times.trafficSwitchedAt ?? times.readyAt
-  await db
-    .update(switches)
-    .set({
-      [moment]: now,
-      downtimeMs: promotionDowntimeMs(times),
-      durationMs:
-        sw.initiatedAt === null || served === null ? sw.durationMs : Math.max(0, served - sw.initiatedAt),
-    })
-    .where(eq(switches.id, sw.id))
+  await updateSwitchTimes(db, sw.id, {
+    [moment]: now,
+    downtimeMs: promotionDowntimeMs(times),
+    durationMs:
+      sw.initiatedAt === null || served === null ? sw.durationMs : Math.max(0, served - sw.initiatedAt),
+  })
   return true
 }
 

@@ -1,5 +1,5 @@
-/** Typed EC2 operations over the Query API transport of ec2.ts: params in, plain facts out. */
-import { child, items, text, type Ec2, type Params, type Xml } from './ec2'
+/** Typed EC2 operations over the Query API transport of ec2-transport.ts: params in, plain facts out. */
+import { child, items, text, type Ec2, type Params, type Xml } from './ec2-transport'
 
 export interface Filter {
   name: string
@@ -272,7 +272,10 @@ export async function terminateInstance(ec2: Ec2, id: string): Promise<void> {
 
 /** Elastic IPs associated with an instance, or the one with a public IP. */
 export async function describeAddresses(ec2: Ec2, by: string | { publicIp: string }) {
-  const filter = typeof by === 'string' ? { name: 'instance-id', values: [by] } : { name: 'public-ip', values: [by.publicIp] }
+  const filter =
+    typeof by === 'string'
+      ? { name: 'instance-id', values: [by] }
+      : { name: 'public-ip', values: [by.publicIp] }
   const answer = await ec2.read('DescribeAddresses', filterParams([filter]))
   return items(answer.addressesSet).map((a) => ({
     allocationId: text(a, 'allocationId'),

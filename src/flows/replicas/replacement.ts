@@ -6,21 +6,23 @@
  * every attempt's reason, the interrupted instance ends at the notice's time (AWS reclaims it anyway)
  * and a notification says the workload has no replacement. Never silent.
  */
-import { and, eq, isNull, like, or } from 'drizzle-orm'
-import { isLegacyAgent } from '../protocol'
-import type { Database } from '../db/client'
-import { events, instances, notifications, replicas, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { ApiError } from '../errors'
-import { newId } from '../ids'
-import { latestOnDemandQuery } from '../db/queries/on-demand'
-import { parsePoolId, poolIdOf } from '../prices/pool-id'
-import { endingStatus } from '../db/queries/instance-status'
-import { findInstanceOfAgent } from '../db/queries/instances'
+import { and, eq, like, or } from 'drizzle-orm'
+import { isLegacyAgent } from '../../protocol'
+import type { Database } from '../../db/client'
+import { replicas, type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { ApiError } from '../../errors'
+import { newId } from '../../ids'
+import { latestOnDemandQuery } from '../../db/queries/on-demand'
+import { parsePoolId, poolIdOf } from '../../prices/pool-id'
+import { findInstanceOfAgent } from '../../db/queries/instances'
 import { tellReplicaLaunch } from './commands'
 import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } from './notice'
 import { placeReplica, type PlacementWish } from './placement'
-import { activeReplicas } from './store'
+import { activeReplicas, createReplica, failUnlaunchedReplicas } from './store'
+import { endUnreplacedInstance } from '../instances'
+import { notifyClient } from '../notifications'
+import { recordNoticeAnswer } from '../events'
 
 /** The signal key of a notice's emergency replicas (attempts after the first add `#<n>`). */
 export function noticeKey(terminationTime: number | null, instanceId: string): string {
@@ -64,7 +66,7 @@ export async function replaceFailedReplica(
   const next = isOver(notice, now) ? null : await nextPlacement(db, agent, notice, attempts, now)
   if (!next) return giveUp(db, agent, notice, attempts, now)
   const id = newId('rep')
-  await db.insert(replicas).values({
+  await createReplica(db, {
     id,
     clientId: agent.clientId,
     agentId: agent.id,
@@ -105,22 +107,7 @@ export async function settleOutstandingNotice(
 ): Promise<void> {
   const notice = await outstandingNotice(db, agent, now)
   if (!notice || !isOver(notice, now)) return
-  await db
-    .update(replicas)
-    .set({
-      status: 'failed',
-      terminatedAt: now,
-      errorMessage: 'never launched: the interrupted instance ended first',
-      updatedAt: now,
-    })
-    .where(
-      and(
-        eq(replicas.clientId, agent.clientId),
-        eq(replicas.agentId, agent.id),
-        eq(replicas.status, 'launching'),
-        isNull(replicas.instanceId),
-      ),
-    )
+  await failUnlaunchedReplicas(db, agent, 'never launched: the interrupted instance ended first', now)
   await replaceFailedReplica(env, db, agent, now)
 }
 
@@ -196,28 +183,10 @@ async function giveUp(
   if (isOver(notice, now)) reasons.push(`${notice.instanceId} ended before a replacement ran`)
   if (reasons.length === 0) reasons.push('no other pool to launch in')
   await db.batch([
-    db
-      .update(events)
-      .set({ action: REPLACEMENT_FAILED, detail: { attempts: reasons } })
-      .where(eq(events.id, notice.id)),
+    recordNoticeAnswer(db, notice.id, { action: REPLACEMENT_FAILED, detail: { attempts: reasons } }),
     // AWS reclaims it at the notice's time whatever happens here.
-    db
-      .update(instances)
-      .set({
-        status: endingStatus(noticeEnd(notice), now),
-        terminatedAt: noticeEnd(notice),
-        updatedAt: now,
-      })
-      .where(
-        and(
-          eq(instances.clientId, agent.clientId),
-          eq(instances.agentId, agent.id),
-          eq(instances.instanceId, notice.instanceId!),
-          eq(instances.status, 'active'),
-        ),
-      ),
-    db.insert(notifications).values({
-      id: newId('ntf'),
+    endUnreplacedInstance(db, agent, notice.instanceId!, noticeEnd(notice), now),
+    notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'interruption',

@@ -2,13 +2,13 @@
  * Replicas the agent or a person asks for (POST replicas). With a real `instance_id` the agent has
  * launched it already: the record starts as `syncing`, never `launching`, so no poller launches it again.
  */
-import type { Database } from '../db/client'
-import { replicas, type Agent, type Replica } from '../db/schema'
-import { ApiError } from '../errors'
-import { newId } from '../ids'
+import type { Database } from '../../db/client'
+import { type Agent, type Replica } from '../../db/schema'
+import { ApiError } from '../../errors'
+import { newId } from '../../ids'
 import { placeReplica, type PlacementWish } from './placement'
 import { MAX_ACTIVE_REPLICAS, type ReplicaStatus } from './states'
-import { activeReplicas, findByInstance, findReplica } from './store'
+import { activeReplicas, createReplica, findByInstance, findReplica } from './store'
 
 export interface ReplicaRequest extends PlacementWish {
   replicaType: 'manual' | 'emergency'
@@ -39,7 +39,7 @@ export async function requestReplica(
   }
   const placement = await placeReplica(db, agent, req, now)
   const id = newId('rep')
-  await db.insert(replicas).values({
+  await createReplica(db, {
     id,
     clientId: agent.clientId,
     agentId: agent.id,

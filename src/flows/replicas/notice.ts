@@ -6,8 +6,8 @@
  * moment it becomes usable. Reads only; the event's one writer is failover.ts / notice-promotion.ts.
  */
 import { and, desc, eq, gte, isNull } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { events, switches, type Agent } from '../db/schema'
+import type { Database } from '../../db/client'
+import { events, switches, type Agent } from '../../db/schema'
 
 export type NoticeEvent = typeof events.$inferSelect
 

@@ -1,8 +1,8 @@
 /** Commands that make EC2 follow a replica decision (for agents whose version understands them). */
-import type { Agent, Replica } from '../db/schema'
-import type { Env } from '../env'
-import { tellAgent, understands } from '../flows/tell'
-import { isLegacyAgent, PRIORITY } from '../protocol'
+import type { Agent, Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { tellAgent, understands } from '../tell'
+import { isLegacyAgent, PRIORITY } from '../../protocol'
 
 /** What any claimer of `promote_replica` needs to finish it, even after the old host died. */
 export interface PromotionOrder {

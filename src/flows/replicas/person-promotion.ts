@@ -4,13 +4,13 @@
  * changes nothing but queues its command again (the dedupe key keeps one open at a time), so a command
  * that failed or expired can be retried. Installed agents have no such command: refused (409).
  */
-import { findInstanceOfAgent } from '../db/queries/instances'
-import { understands } from '../flows/tell'
-import type { Database } from '../db/client'
-import type { Agent, Replica } from '../db/schema'
-import type { Env } from '../env'
-import { ApiError } from '../errors'
-import { PRIORITY } from '../protocol'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import { understands } from '../tell'
+import type { Database } from '../../db/client'
+import type { Agent, Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { ApiError } from '../../errors'
+import { PRIORITY } from '../../protocol'
 import { tellPromotion } from './commands'
 import { endMootReplicas } from './moot'
 import { promoteReplica, type Promotion } from './promote'

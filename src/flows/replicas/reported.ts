@@ -3,9 +3,9 @@
  * sync status): a replica usable while a notice is outstanding is promoted; a failed one is replaced
  * for that notice (or the failure recorded); a promoted one reporting `ready` dates its switch.
  */
-import type { Database } from '../db/client'
-import type { Agent } from '../db/schema'
-import type { Env } from '../env'
+import type { Database } from '../../db/client'
+import type { Agent } from '../../db/schema'
+import type { Env } from '../../env'
 import { promoteIfNoticeOutstanding, type NoticePromotion } from './notice-promotion'
 import { recordPromotionMoment } from './promotion-outcome'
 import { replaceFailedReplica } from './replacement'

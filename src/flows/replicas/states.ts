@@ -6,7 +6,7 @@
  * allowed; a `syncing` replica is promoted only by the control plane (an interruption), never by a
  * status report. Pure.
  */
-import type { REPLICA_STATUSES } from '../db/schema'
+import type { REPLICA_STATUSES } from '../../db/schema'
 
 export type ReplicaStatus = (typeof REPLICA_STATUSES)[number]
 

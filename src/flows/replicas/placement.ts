@@ -1,12 +1,12 @@
 /** Where a new replica of an agent goes: a pool of its instance's type and region, never its current pool. */
-import { findInstanceOfAgent } from '../db/queries/instances'
-import type { Database } from '../db/client'
-import type { Agent } from '../db/schema'
-import { ApiError } from '../errors'
-import type { ChosenPool } from '../engine/choose-pool'
-import { chooseSafePool } from '../flows/pools'
-import { findPool } from '../db/queries/find-pool'
-import { parsePoolId, regionOfAz } from '../prices/pool-id'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import type { Database } from '../../db/client'
+import type { Agent } from '../../db/schema'
+import { ApiError } from '../../errors'
+import type { ChosenPool } from '../../engine/choose-pool'
+import { chooseSafePool } from '../pools'
+import { findPool } from '../../db/queries/find-pool'
+import { parsePoolId, regionOfAz } from '../../prices/pool-id'
 
 export interface PlacementWish {
   /** A pool the caller chose; otherwise the engine's safest cheap one. */

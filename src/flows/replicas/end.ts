@@ -5,15 +5,15 @@
  * (`terminate_replica`, whose completion, or the agent's report, makes it `terminated`:
  * termination-outcome.ts). When nobody can be told (a 4.0.0 agent has no command that ends an
  * instance), the client is told to terminate it in EC2 and mark it so on the Replicas page.
- * Writes: `replicas` (through store.ts's `statusUpdate`), `notifications`.
+ * Its changes go through store.ts (`statusUpdate`) and flows/notifications.ts.
  */
-import type { Database } from '../db/client'
-import { notifications, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
+import type { Database } from '../../db/client'
+import { type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
 import { tellReplicaTermination } from './commands'
 import { replicaEndStatus, type ReplicaStatus } from './states'
 import { lateLaunchUpdate, statusUpdate } from './store'
+import { notifyClient } from '../notifications'
 
 export interface EndedReplica {
   status: ReplicaStatus
@@ -85,8 +85,7 @@ async function tellTermination(
     opts.primaryInstanceId ?? agent.instanceId,
   )
   if (!commandId) {
-    await db.insert(notifications).values({
-      id: newId('ntf'),
+    await notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'replica',

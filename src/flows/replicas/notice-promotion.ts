@@ -8,19 +8,20 @@
  * answered, the interrupted instance `terminating` until its real end (the notice's time), the
  * notification.
  */
-import { and, eq, ne } from 'drizzle-orm'
-import { endingStatus } from '../db/queries/instance-status'
-import { findInstanceOfAgent } from '../db/queries/instances'
-import { understands } from '../flows/tell'
-import type { Database } from '../db/client'
-import { events, instances, notifications, switches, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
-import { PRIORITY } from '../protocol'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import { understands } from '../tell'
+import type { Database } from '../../db/client'
+import { type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { PRIORITY } from '../../protocol'
 import { tellPromotion } from './commands'
 import { endMootReplicas } from './moot'
 import { noticeEnd, outstandingNotice, type NoticeEvent } from './notice'
 import { promoteReplica } from './promote'
+import { endInterruptedInstance } from '../instances'
+import { notifyClient } from '../notifications'
+import { recordEvent, recordNoticeAnswer } from '../events'
+import { setSwitchCommand } from '../switch/store'
 
 export interface NoticePromotion {
   replicaId: string
@@ -62,26 +63,11 @@ export async function promoteForNotice(
     { trigger: 'interruption', initiatedAt: event.receivedAt, oldEndedAt },
     now,
     [
-      notice.stored
-        ? db.update(events).set(answered).where(eq(events.id, event.id))
-        : db.insert(events).values({ ...event, ...answered }),
+      notice.stored ? recordNoticeAnswer(db, event.id, answered) : recordEvent(db, { ...event, ...answered }),
       ...(interrupted
-        ? [
-            db
-              .update(instances)
-              .set({ status: endingStatus(oldEndedAt, now), terminatedAt: oldEndedAt, updatedAt: now })
-              .where(
-                and(
-                  eq(instances.clientId, agent.clientId),
-                  eq(instances.agentId, agent.id),
-                  eq(instances.instanceId, interrupted),
-                  ne(instances.instanceId, replica.instanceId),
-                ),
-              ),
-          ]
+        ? [endInterruptedInstance(db, agent, interrupted, replica.instanceId, oldEndedAt, now)]
         : []),
-      db.insert(notifications).values({
-        id: newId('ntf'),
+      notifyClient(db, {
         clientId: agent.clientId,
         agentId: agent.id,
         kind: 'interruption',
@@ -119,7 +105,7 @@ export async function promoteForNotice(
     priority: PRIORITY.emergency,
   })
   if (commandId && promotion.switchId) {
-    await db.update(switches).set({ commandId }).where(eq(switches.id, promotion.switchId))
+    await setSwitchCommand(db, promotion.switchId, commandId)
   }
   return { replicaId: replica.id, newInstanceId: replica.instanceId, failoverMs, commandId }
 }

@@ -5,15 +5,17 @@
  * replica, which is promoted the moment it is usable). A repeated notice re-evaluates while it is
  * outstanding, and gets the same answer once a replica was promoted for it.
  */
-import { findInstanceOfAgent } from '../db/queries/instances'
-import type { Database } from '../db/client'
-import { events, notifications, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import type { Database } from '../../db/client'
+import { type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
+import { newId } from '../../ids'
 import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
 import { isUsable, promoteForNotice } from './notice-promotion'
 import { activeReplicas, findReplica } from './store'
-import { clock } from '../clock'
+import { clock } from '../../clock'
+import { notifyClient } from '../notifications'
+import { recordEvent } from '../events'
 
 export interface Notice {
   instanceId: string
@@ -84,9 +86,8 @@ export async function failOver(
   }
   if (!earlier) {
     await db.batch([
-      db.insert(events).values(event),
-      db.insert(notifications).values({
-        id: newId('ntf'),
+      recordEvent(db, event),
+      notifyClient(db, {
         clientId: agent.clientId,
         agentId: agent.id,
         kind: 'interruption',

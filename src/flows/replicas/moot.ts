@@ -9,14 +9,15 @@
  * (keptMessage).
  */
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm'
-import { understands } from '../flows/tell'
-import type { Database } from '../db/client'
-import { notifications, replicas, type Agent, type Replica } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
+import { understands } from '../tell'
+import type { Database } from '../../db/client'
+import { replicas, type Agent, type Replica } from '../../db/schema'
+import type { Env } from '../../env'
 import { endReplica } from './end'
 import { currentPoolOf } from './placement'
 import { ACTIVE_REPLICA_STATUSES } from './states'
+import { notifyClient } from '../notifications'
+import { failReplicas, setReplicaError } from './store'
 
 /** Unclaimed this long, a `launching` record is stale (a `create_replica` command expires as soon). */
 export const LAUNCHING_EXPIRES_MS = 30 * 60_000
@@ -92,17 +93,11 @@ export async function endMootReplicas(
 /** Marks moot replicas that the agent cannot terminate, live as they are, and tells the client. */
 async function keepLive(db: Database, agent: Agent, kept: Replica[], reason: string, now: number) {
   if (kept.length === 0) return
-  const [first, ...rest] = kept.map((r) =>
-    db
-      .update(replicas)
-      .set({ errorMessage: keptMessage(agent, r, reason), updatedAt: now })
-      .where(and(eq(replicas.clientId, agent.clientId), eq(replicas.id, r.id))),
-  )
+  const [first, ...rest] = kept.map((r) => setReplicaError(db, r, keptMessage(agent, r, reason), now))
   await db.batch([
     first!,
     ...rest,
-    db.insert(notifications).values({
-      id: newId('ntf'),
+    notifyClient(db, {
       clientId: agent.clientId,
       agentId: agent.id,
       kind: 'replica',
@@ -147,9 +142,6 @@ export async function sweepReplicas(env: Env, db: Database, agent: Agent, now: n
       ),
     )
   if (stale.length === 0) return []
-  await db
-    .update(replicas)
-    .set({ status: 'failed', terminatedAt: now, errorMessage: 'expired: never launched', updatedAt: now })
-    .where(inArray(replicas.id, stale.map((r) => r.id).slice(0, 90)))
+  await failReplicas(db, stale.map((r) => r.id).slice(0, 90), 'expired: never launched', now)
   return stale
 }

@@ -1,11 +1,14 @@
 /**
- * Replica records of an agent. Owns writes to `replicas` (the agent API is their one writer).
+ * Replica records of an agent: their reads, and every change of them. The writing functions return
+ * their statement, unexecuted: a caller whose change must land with others puts it in its
+ * `db.batch([...])` (D1 has no transactions), one alone awaits it.
  * Every query is scoped by the agent, itself already scoped by the authenticated client.
+ * Writes: `replicas`.
  */
 import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { instances, replicas, type Agent, type Replica } from '../db/schema'
-import { ApiError } from '../errors'
+import type { Database } from '../../db/client'
+import { instances, replicas, type Agent, type Replica } from '../../db/schema'
+import { ApiError } from '../../errors'
 import { ACTIVE_REPLICA_STATUSES, replicaMove, type ReplicaStatus } from './states'
 
 const ofAgent = (agent: Agent) => and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
@@ -162,4 +165,62 @@ export async function findByInstance(
     .orderBy(desc(replicas.createdAt))
     .limit(1)
   return row ?? null
+}
+
+type NewReplica = typeof replicas.$inferInsert
+
+/** A new replica. */
+export function createReplica(db: Database, row: NewReplica) {
+  return db.insert(replicas).values(row)
+}
+
+/** A new replica unless one of its signal key exists (a concurrent call won: its row stays). */
+export function createReplicaOnce(db: Database, row: NewReplica) {
+  return db.insert(replicas).values(row).onConflictDoNothing()
+}
+
+/** The replica's instance is the agent's primary now. */
+export function markPromoted(db: Database, replicaId: string, now: number) {
+  return db
+    .update(replicas)
+    .set({ status: 'promoted', promotedAt: now, updatedAt: now })
+    .where(eq(replicas.id, replicaId))
+}
+
+/** What went wrong with the replica (or what its owner must do about it); null clears it. */
+export function setReplicaError(db: Database, replica: Replica, errorMessage: string | null, now: number) {
+  return db
+    .update(replicas)
+    .set({ errorMessage, updatedAt: now })
+    .where(and(eq(replicas.clientId, replica.clientId), eq(replicas.id, replica.id)))
+}
+
+/** The sync figures the replica's agent reports. */
+export function recordSyncMetrics(
+  db: Database,
+  agent: Agent,
+  replicaId: string,
+  metrics: Pick<NewReplica, 'syncStatus' | 'syncLatencyMs' | 'stateTransferProgress'>,
+  now: number,
+) {
+  return db
+    .update(replicas)
+    .set({ ...metrics, updatedAt: now })
+    .where(and(eq(replicas.id, replicaId), eq(replicas.agentId, agent.id)))
+}
+
+/** The agent's replicas nobody launched (still `launching`, no instance) fail for `reason`. */
+export function failUnlaunchedReplicas(db: Database, agent: Agent, reason: string, now: number) {
+  return db
+    .update(replicas)
+    .set({ status: 'failed', terminatedAt: now, errorMessage: reason, updatedAt: now })
+    .where(and(ofAgent(agent), eq(replicas.status, 'launching'), isNull(replicas.instanceId)))
+}
+
+/** These replicas (at most 90 ids: D1's bound parameters) fail for `reason`. */
+export function failReplicas(db: Database, replicaIds: string[], reason: string, now: number) {
+  return db
+    .update(replicas)
+    .set({ status: 'failed', terminatedAt: now, errorMessage: reason, updatedAt: now })
+    .where(inArray(replicas.id, replicaIds))
 }

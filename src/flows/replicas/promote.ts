@@ -1,19 +1,23 @@
 /**
  * Promotion: the replica's instance becomes the agent's primary (its real EC2 id), recorded as a
- * switch with the prices of the control plane's own market data and its server times. Writes
- * `replicas`, `instances`, `agents` and `switches` in one batch, with any extra statements of the
- * caller (an interruption's event and the old instance's end).
+ * switch with the prices of the control plane's own market data and its server times. The replica,
+ * the instance, the agent and the switch change in one batch (each table's writer builds its
+ * statement), with any extra statements of the caller (an interruption's event and the old instance's
+ * end).
  */
-import { eq } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { Database } from '../db/client'
-import { agents, instances, replicas, switches, type Agent, type Replica } from '../db/schema'
-import { findInstanceOfAgent } from '../db/queries/instances'
-import { promotionDowntimeMs } from '../flows/switch/times'
-import { ApiError } from '../errors'
-import { newId } from '../ids'
-import { switchMarketAt } from '../db/queries/prices-at'
-import { paidPrice } from '../prices/paid'
+import type { Database } from '../../db/client'
+import { type Agent, type Replica } from '../../db/schema'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import { promotionDowntimeMs } from '../switch/times'
+import { ApiError } from '../../errors'
+import { newId } from '../../ids'
+import { switchMarketAt } from '../../db/queries/prices-at'
+import { paidPrice } from '../../prices/paid'
+import { moveAgentTo } from '../agents'
+import { upsertTakenOverInstance } from '../instances'
+import { recordSwitch } from '../switch/store'
+import { markPromoted } from './store'
 
 export interface Promotion {
   replicaId: string
@@ -65,29 +69,14 @@ export async function promoteReplica(
     az: replica.az,
     mode: replica.mode,
     poolId: newPoolId,
-    status: 'active' as const,
-    updatedAt: now,
-    terminatedAt: null,
   }
   const times = { oldEndedAt: facts.oldEndedAt, trafficSwitchedAt: null, readyAt: replica.readyAt }
   const switchId = newId('swi')
   await db.batch([
-    db
-      .update(replicas)
-      .set({ status: 'promoted', promotedAt: now, updatedAt: now })
-      .where(eq(replicas.id, replica.id)),
-    db
-      .insert(instances)
-      .values({
-        id: newId('ins'),
-        clientId: agent.clientId,
-        instanceId: replica.instanceId,
-        createdAt: now,
-        ...instanceFacts,
-      })
-      .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set: instanceFacts }),
-    db.update(agents).set({ instanceId: replica.instanceId, updatedAt: now }).where(eq(agents.id, agent.id)),
-    db.insert(switches).values({
+    markPromoted(db, replica.id, now),
+    upsertTakenOverInstance(db, agent.clientId, replica.instanceId, instanceFacts, now),
+    moveAgentTo(db, agent.id, replica.instanceId, now),
+    recordSwitch(db, {
       id: switchId,
       clientId: agent.clientId,
       agentId: agent.id,

@@ -5,15 +5,15 @@
  * answers any signal. An interruption's replacement is on-demand when no spot pool fits (5.x agents).
  */
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { replicas, type Agent, type Replica } from '../db/schema'
-import { findInstanceOfAgent } from '../db/queries/instances'
-import { ApiError } from '../errors'
-import { newId } from '../ids'
+import type { Database } from '../../db/client'
+import { replicas, type Agent, type Replica } from '../../db/schema'
+import { findInstanceOfAgent } from '../../db/queries/instances'
+import { ApiError } from '../../errors'
+import { newId } from '../../ids'
 import { currentPoolOf, placeReplica } from './placement'
 import { attemptsFor, noticeKey, placeForInterruption } from './replacement'
 import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'
-import { activeReplicas } from './store'
+import { activeReplicas, createReplicaOnce } from './store'
 
 export const REBALANCE_REUSE_MS = 30 * 60_000
 
@@ -54,26 +54,23 @@ export async function emergencyReplicaFor(
       : { mode: 'spot' as const, ...(await placeReplica(db, agent, wish, now)) }
   if (!placement) throw new ApiError('CONFLICT', 'no pool to launch a replacement in, spot or on-demand')
   const id = newId('rep')
-  await db
-    .insert(replicas)
-    .values({
-      id,
-      clientId: agent.clientId,
-      agentId: agent.id,
-      replicaType: 'emergency',
-      mode: placement.mode,
-      status: 'launching',
-      poolId: placement.poolId,
-      instanceType: placement.instanceType,
-      region: placement.region,
-      az: placement.az,
-      parentInstanceId: signal.instanceId,
-      signalKey: key,
-      hourlyCost: placement.price,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
+  await createReplicaOnce(db, {
+    id,
+    clientId: agent.clientId,
+    agentId: agent.id,
+    replicaType: 'emergency',
+    mode: placement.mode,
+    status: 'launching',
+    poolId: placement.poolId,
+    instanceType: placement.instanceType,
+    region: placement.region,
+    az: placement.az,
+    parentInstanceId: signal.instanceId,
+    signalKey: key,
+    hourlyCost: placement.price,
+    createdAt: now,
+    updatedAt: now,
+  })
   // A concurrent call with the same key may have won the insert: answer with its replica.
   const [row] = await db
     .select()

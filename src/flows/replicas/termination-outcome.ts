@@ -5,18 +5,19 @@
  * that stepped down since it claimed it, failed, its claimer gone, or never claimed), it is handed once
  * to the instance that runs the workload now; when that one fails too, a notification names the
  * instance to end by hand, and the replica stays `terminating`: EC2 may still run it.
- * Reads `agents`. Writes: `replicas` (the end, through store.ts's `statusUpdate`), `notifications`.
+ * Reads `agents`; the end goes through store.ts (`statusUpdate`), the notification through
+ * flows/notifications.ts.
  */
 import { and, eq } from 'drizzle-orm'
-import type { Database } from '../db/client'
-import { agents, notifications, replicas } from '../db/schema'
-import type { Env } from '../env'
-import { newId } from '../ids'
-import { endedCommand, type EndedCommand } from '../flows/ended-command'
-import { log } from '../log'
-import type { QueuedCommand } from '../session/types'
+import type { Database } from '../../db/client'
+import { agents, replicas } from '../../db/schema'
+import type { Env } from '../../env'
+import { endedCommand, type EndedCommand } from '../ended-command'
+import { log } from '../../log'
+import type { QueuedCommand } from '../../session/types'
 import { tellReplicaTermination } from './commands'
 import { statusUpdate } from './store'
+import { notifyClient } from '../notifications'
 
 /** A `terminate_replica` command that ended, with the replica it was for. */
 export type EndedTermination = EndedCommand & { replicaId: string }
@@ -77,8 +78,7 @@ async function follow(
     if (await tellReplicaTermination(env, agent, replica, primary)) return
   }
   const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
-  await db.insert(notifications).values({
-    id: newId('ntf'),
+  await notifyClient(db, {
     clientId: agent.clientId,
     agentId: agent.id,
     kind: 'replica_failed',

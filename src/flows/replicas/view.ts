@@ -1,7 +1,7 @@
 /** A replica as the agent API shows it (the installed agent reads the top-level `pool_id` and `az`). */
-import type { Replica } from '../db/schema'
-import { poolName } from '../prices/pool-id'
-import { isLegacyAgent } from '../protocol'
+import type { Replica } from '../../db/schema'
+import { poolName } from '../../prices/pool-id'
+import { isLegacyAgent } from '../../protocol'
 import { isActiveReplica, type ReplicaStatus } from './states'
 
 /** The id shown before the agent has launched the instance and reported its EC2 id. */

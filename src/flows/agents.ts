@@ -1,0 +1,83 @@
+/**
+ * Every change of an agent's row. Each function returns its statement, unexecuted: a caller whose
+ * change must land with others puts it in its `db.batch([...])` (D1 has no transactions), one alone
+ * awaits it.
+ * Writes: `agents`.
+ */
+import { and, eq, ne } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { agents, type Agent } from '../db/schema'
+
+/** What a registration sets on the agent, whether it is new or known. */
+export interface RegisteredAgentFacts {
+  hostname: string | null
+  agentVersion: string | null
+  instanceId: string
+  updatedAt: number
+}
+
+/**
+ * Creates the agent `(client, logical id)` online, or updates a known one's facts (its liveness stays
+ * the Durable Object's to write).
+ */
+export function upsertRegisteredAgent(
+  db: Database,
+  agent: { id: string; clientId: string; logicalAgentId: string },
+  facts: RegisteredAgentFacts,
+  now: number,
+) {
+  return db
+    .insert(agents)
+    .values({ ...agent, status: 'online', lastHeartbeatAt: now, createdAt: now, ...facts })
+    .onConflictDoUpdate({ target: [agents.clientId, agents.logicalAgentId], set: facts })
+}
+
+/** The agent's workload runs on this instance now (a switch or a promotion). */
+export function moveAgentTo(db: Database, agentId: string, instanceId: string, now: number) {
+  return db.update(agents).set({ instanceId, updatedAt: now }).where(eq(agents.id, agentId))
+}
+
+/** A liveness step of the agent's Durable Object; a deleted agent keeps its status. */
+export function agentLivenessUpdate(
+  db: Database,
+  owner: { clientId: string; agentId: string },
+  write: { status: Agent['status']; lastHeartbeatAt: number | null },
+  now: number,
+) {
+  return db
+    .update(agents)
+    .set({ status: write.status, lastHeartbeatAt: write.lastHeartbeatAt, updatedAt: now })
+    .where(
+      and(eq(agents.id, owner.agentId), eq(agents.clientId, owner.clientId), ne(agents.status, 'deleted')),
+    )
+}
+
+/** Enables or disables the agent; re-enabling a deleted one revives it (offline until it registers). */
+export function setAgentEnabled(db: Database, agent: Agent, enabled: boolean, now: number) {
+  const revives = enabled && agent.status === 'deleted'
+  return db
+    .update(agents)
+    .set({ enabled, updatedAt: now, ...(revives ? { status: 'offline' as const, deletedAt: null } : {}) })
+    .where(eq(agents.id, agent.id))
+}
+
+/** The agent's settings as a person changed them. */
+export function updateAgentSettings(db: Database, agentId: string, change: Partial<Agent>, now: number) {
+  return db
+    .update(agents)
+    .set({ ...change, updatedAt: now })
+    .where(eq(agents.id, agentId))
+}
+
+/** The agent deleted by a person: disabled, its registration refused until it is re-enabled. */
+export function markAgentDeleted(db: Database, agentId: string, now: number) {
+  return db
+    .update(agents)
+    .set({ status: 'deleted', enabled: false, deletedAt: now, updatedAt: now })
+    .where(eq(agents.id, agentId))
+}
+
+/** Every agent of a deleted client disabled. */
+export function disableAgentsOfClient(db: Database, clientId: string, now: number) {
+  return db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, clientId))
+}

@@ -1,0 +1,43 @@
+/**
+ * The switches (an agent's workload moved from one instance to another: a reported switch, a
+ * promotion). Each function returns its statement, unexecuted: a caller whose change must land with
+ * others puts it in its `db.batch([...])`, one alone awaits it.
+ * Writes: `switches`.
+ */
+import { eq } from 'drizzle-orm'
+import type { Database } from '../../db/client'
+import { switches } from '../../db/schema'
+
+type NewSwitch = typeof switches.$inferInsert
+
+export function recordSwitch(db: Database, row: NewSwitch) {
+  return db.insert(switches).values(row)
+}
+
+/** The moments learnt after the switch was recorded, with the durations recomputed from them. */
+export type SwitchTimes = Partial<
+  Pick<
+    NewSwitch,
+    | 'initiatedAt'
+    | 'readyAt'
+    | 'trafficSwitchedAt'
+    | 'oldTerminatedAt'
+    | 'downtimeMs'
+    | 'durationMs'
+    | 'oldTerminationConfirmedAt'
+  >
+>
+
+export function updateSwitchTimes(db: Database, switchId: string, times: SwitchTimes) {
+  return db.update(switches).set(times).where(eq(switches.id, switchId))
+}
+
+/** The command that carries the switch out on the agent (a promotion's `promote_replica`). */
+export function setSwitchCommand(db: Database, switchId: string, commandId: string) {
+  return db.update(switches).set({ commandId }).where(eq(switches.id, switchId))
+}
+
+/** Why the switch's last step failed; null once it succeeded. */
+export function setSwitchError(db: Database, switchId: string, errorMessage: string | null) {
+  return db.update(switches).set({ errorMessage }).where(eq(switches.id, switchId))
+}
