@@ -12,7 +12,7 @@ import { clientScopeOf, requirePerson, scopeClientWrite } from '../../auth/middl
 import { database, type Database } from '../../db/client'
 import type { Agent, Replica } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
+import { ApiError, found } from '../../errors'
 import { followAgent } from '../../flows/ledger/follow'
 import { tellReplicaLaunch } from '../../flows/replicas/commands'
 import { endReplica } from '../../flows/replicas/end'
@@ -31,7 +31,10 @@ export const replicaActions = routeGroup<AppEnv>(CLIENT_API)
 /** The agent of the URL that the person may change (404 across tenants, 403 for viewers). */
 async function writableAgent(c: Context<AppEnv>) {
   const db = database(c.env.DB)
-  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId') ?? '')
+  const agent = found(
+    await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId') ?? ''),
+    'agent not found',
+  )
   scopeClientWrite(c, agent.clientId)
   return { db, agent }
 }
