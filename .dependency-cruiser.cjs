@@ -71,6 +71,16 @@ module.exports = {
       to: { path: '^src/session/agent-session\\.ts$' },
     },
     {
+      name: 'results-not-http-errors',
+      comment:
+        'flows/, db/, engine/, ledger/ and session/ return results (a refusal carries its ErrorCode: ' +
+        'flows/refusal.ts); only routes/ and web/ turn them into HTTP errors (errors.ts orThrow, found). ' +
+        'Type imports of errors.ts are fine.',
+      severity: 'error',
+      from: { path: '^src/(flows|db|engine|ledger|session)/' },
+      to: { path: '^src/errors\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'leaf-modules',
       comment: 'errors.ts and log.ts are imported everywhere, so they import nothing of ours.',
       severity: 'error',

@@ -19,7 +19,7 @@ export default defineConfig(async () => {
         {
           test: {
             name: 'node',
-            include: ['test/agent/**/*.test.ts', 'test/fakes/**/*.test.ts', 'test/engine/**/*.test.ts', 'test/ledger/**/*.test.ts', 'test/session/**/*.test.ts', 'test/soak/**/*.test.ts', 'test/emulators/**/*.test.ts'],
+            include: ['test/agent/**/*.test.ts', 'test/fakes/**/*.test.ts', 'test/engine/**/*.test.ts', 'test/ledger/**/*.test.ts', 'test/session/**/*.test.ts', 'test/soak/**/*.test.ts', 'test/emulators/**/*.test.ts', 'test/source/**/*.test.ts'],
             environment: 'node',
           },
         },

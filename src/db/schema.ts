@@ -618,7 +618,7 @@ export const cronRuns = sqliteTable('cron_runs', {
 })
 
 /**
- * One row per UTC day (owned by src/clients/daily-snapshot.ts), upserted by the hourly cron: the client
+ * One row per UTC day (written by src/flows/clients.ts), upserted by the hourly cron: the client
  * growth chart reads only these real snapshots, never a history rebuilt after the fact.
  */
 export const clientDaily = sqliteTable('client_daily', {

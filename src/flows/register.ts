@@ -12,12 +12,12 @@
 import { and, desc, eq, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, instances, replicas, type Agent, type MODES } from '../db/schema'
-import { ApiError } from '../errors'
 import { newId } from '../ids'
 import { isActiveReplica } from './replicas/states'
 import { upsertRegisteredAgent } from './agents'
 import { upsertRegisteredInstance } from './instances'
 import { statusAt } from '../db/queries/instance-status'
+import { refuse, type Refusal } from './refusal'
 
 /** Seconds a standby replica's agent waits before it asks again. */
 export const STANDBY_RETRY_SECONDS = 5
@@ -39,21 +39,27 @@ export interface RegistrationFacts {
   replicaId: string | null
 }
 
-export type RegisterOutcome = { kind: 'registered'; agent: Agent } | { kind: 'deleted'; agent: Agent }
+export type RegisterOutcome =
+  { ok: true; kind: 'registered'; agent: Agent } | { ok: true; kind: 'deleted'; agent: Agent }
 
-/** Creates or updates the agent and its instance at server time `now`; a deleted agent stays as it is. */
+/**
+ * Creates or updates the agent and its instance at server time `now`; a deleted agent stays as it is.
+ * Refused (nothing written): a standby replica's agent, an instance the workload left.
+ */
 export async function registerAgent(
   db: Database,
   facts: RegistrationFacts,
   now: number,
-): Promise<RegisterOutcome> {
+): Promise<RegisterOutcome | Refusal> {
   const identity = and(eq(agents.clientId, facts.clientId), eq(agents.logicalAgentId, facts.logicalAgentId))
   const [existing] = await db.select().from(agents).where(identity).limit(1)
   if (existing && (existing.status === 'deleted' || existing.deletedAt !== null))
-    return { kind: 'deleted', agent: existing }
+    return { ok: true, kind: 'deleted', agent: existing }
   if (existing && existing.instanceId !== facts.instanceId) {
-    await refuseStandbyReplica(db, existing, facts)
-    await refuseEndingInstance(db, existing, facts, now)
+    const refusal =
+      (await standbyReplicaRefusal(db, existing, facts)) ??
+      (await endingInstanceRefusal(db, existing, facts, now))
+    if (refusal) return refusal
   }
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
@@ -75,11 +81,16 @@ export async function registerAgent(
     db.select().from(agents).where(identity).limit(1),
   ])
   if (!agent) throw new Error('agent row missing after registration')
-  return { kind: 'registered', agent }
+  return { ok: true, kind: 'registered', agent }
 }
 
-/** Throws when the registering instance is one the workload left, ending (or ended) as D1 says at `now`. */
-async function refuseEndingInstance(db: Database, agent: Agent, facts: RegistrationFacts, now: number) {
+/** CONFLICT `retired`: the registering instance is one the workload left, ending or ended (D1, at `now`). */
+async function endingInstanceRefusal(
+  db: Database,
+  agent: Agent,
+  facts: RegistrationFacts,
+  now: number,
+): Promise<Refusal | null> {
   const [row] = await db
     .select({ status: instances.status, terminatedAt: instances.terminatedAt })
     .from(instances)
@@ -91,8 +102,8 @@ async function refuseEndingInstance(db: Database, agent: Agent, facts: Registrat
       ),
     )
     .limit(1)
-  if (!row || statusAt(row, now) === 'active') return
-  throw new ApiError(
+  if (!row || statusAt(row, now) === 'active') return null
+  return refuse(
     'CONFLICT',
     `the workload runs on ${agent.instanceId} now; this instance is ${statusAt(row, now)}`,
     {
@@ -104,11 +115,16 @@ async function refuseEndingInstance(db: Database, agent: Agent, facts: Registrat
 }
 
 /**
- * Throws when the registering instance is a replica of `agent` that is not promoted: matched by the
+ * The refusal of a registering instance that is a replica of `agent` not promoted (CONFLICT `standby`
+ * while it may still be, GONE `replica_ended` once it ended): matched by the
  * replica id the 5.x agent sends, else by the replica's recorded instance (what a 4.0.0 agent booting
  * on a replica is known by). A promoted replica registers normally; one never seen is no replica.
  */
-async function refuseStandbyReplica(db: Database, agent: Agent, facts: RegistrationFacts): Promise<void> {
+async function standbyReplicaRefusal(
+  db: Database,
+  agent: Agent,
+  facts: RegistrationFacts,
+): Promise<Refusal | null> {
   const byInstance = eq(replicas.instanceId, facts.instanceId)
   const [replica] = await db
     .select({ id: replicas.id, status: replicas.status })
@@ -122,15 +138,15 @@ async function refuseStandbyReplica(db: Database, agent: Agent, facts: Registrat
     )
     .orderBy(sql`${replicas.id} = ${facts.replicaId ?? ''} desc`, desc(replicas.createdAt))
     .limit(1)
-  if (!replica || replica.status === 'promoted') return
+  if (!replica || replica.status === 'promoted') return null
   if (isActiveReplica(replica.status)) {
-    throw new ApiError('CONFLICT', 'standby replica: not promoted yet', {
+    return refuse('CONFLICT', 'standby replica: not promoted yet', {
       action: 'standby',
       replica_id: replica.id,
       retry_after_seconds: STANDBY_RETRY_SECONDS,
     })
   }
-  throw new ApiError('GONE', `replica ${replica.status}: it will never be promoted`, {
+  return refuse('GONE', `replica ${replica.status}: it will never be promoted`, {
     action: 'replica_ended',
     replica_id: replica.id,
     replica_status: replica.status,

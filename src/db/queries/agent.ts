@@ -2,10 +2,9 @@
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../client'
 import { agents, type Agent } from '../schema'
-import { ApiError } from '../../errors'
 
 /**
- * This client's agent, or a 404 exactly like an unknown agent: an agent of another client and (unless
+ * This client's agent, or undefined exactly like an unknown agent: an agent of another client and (unless
  * `includeDeleted`: its command routes, for its uninstall) a deleted agent are not found.
  */
 export async function findAgent(
@@ -13,14 +12,13 @@ export async function findAgent(
   clientId: string,
   agentId: string,
   { includeDeleted = false } = {},
-): Promise<Agent> {
+): Promise<Agent | undefined> {
   const [agent] = await db
     .select()
     .from(agents)
     .where(and(eq(agents.id, agentId), eq(agents.clientId, clientId)))
     .limit(1)
-  if (!agent || (!includeDeleted && (agent.status === 'deleted' || agent.deletedAt !== null))) {
-    throw new ApiError('NOT_FOUND', 'agent not found')
-  }
+  if (!agent || (!includeDeleted && (agent.status === 'deleted' || agent.deletedAt !== null)))
+    return undefined
   return agent
 }

@@ -3,7 +3,6 @@ import { and, count, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm'
 import * as z from 'zod'
 import type { Database } from '../client'
 import { AGENT_STATUSES, agents, clients, instances, type Agent } from '../schema'
-import { ApiError } from '../../errors'
 import { overlayLiveness, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
 
@@ -110,13 +109,13 @@ export async function listAgents(
   }
 }
 
-/** The agent row of an id inside a scope; 404 when it does not exist there (or is deleted). */
+/** The agent row of an id inside a scope; undefined when it does not exist there (or is deleted). */
 export async function agentInScope(
   db: Database,
   scope: string | null,
   agentId: string,
   { includeDeleted = false } = {},
-): Promise<Agent> {
+): Promise<Agent | undefined> {
   const [row] = await db
     .select()
     .from(agents)
@@ -128,17 +127,16 @@ export async function agentInScope(
       ),
     )
     .limit(1)
-  if (!row) throw new ApiError('NOT_FOUND', 'agent not found')
   return row
 }
 
-/** One agent with its instance facts and live status (for pages), scoped. */
+/** One agent with its instance facts and live status (for pages), scoped; undefined when not there. */
 export async function agentDetail(
   db: Database,
   live: LivenessSource,
   scope: string | null,
   agentId: string,
-): Promise<AgentRow> {
+): Promise<AgentRow | undefined> {
   const [row] = await db
     .select(agentColumns)
     .from(agents)
@@ -155,7 +153,7 @@ export async function agentDetail(
       ),
     )
     .limit(1)
-  if (!row) throw new ApiError('NOT_FOUND', 'agent not found')
+  if (!row) return undefined
   const views = await live([{ agentId: row.id, clientId: row.clientId }])
   return overlayLiveness(row, views.get(row.id))
 }

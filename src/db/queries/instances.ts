@@ -5,7 +5,6 @@ import type { Database } from '../client'
 import { agents, clients, INSTANCE_STATUSES, instances, MODES, type Agent, type Instance } from '../schema'
 import { statusAtSql, type InstanceStatus } from './instance-status'
 import { clock } from '../../clock'
-import { ApiError } from '../../errors'
 import { liveStatus, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
 import { latestOnDemandSql, latestSpotPriceSql, savingsPercent } from './prices'
@@ -123,12 +122,12 @@ export async function listInstances(
   return { items, total: total?.n ?? 0, page: q.page, limit: q.limit }
 }
 
-/** The instance of an EC2 id inside a scope (the newest row when an admin's lookup spans clients); 404 otherwise. */
+/** The instance of an EC2 id inside a scope (the newest if an admin's lookup spans clients), or undefined. */
 export async function instanceInScope(
   db: Database,
   scope: string | null,
   instanceId: string,
-): Promise<Instance> {
+): Promise<Instance | undefined> {
   const [row] = await db
     .select()
     .from(instances)
@@ -137,7 +136,6 @@ export async function instanceInScope(
     )
     .orderBy(desc(instances.updatedAt))
     .limit(1)
-  if (!row) throw new ApiError('NOT_FOUND', 'instance not found')
   return row
 }
 

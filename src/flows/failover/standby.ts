@@ -8,7 +8,6 @@ import { and, eq, gt } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
-import { ApiError } from '../../errors'
 import { followAgent } from '../ledger/follow'
 import { log } from '../../log'
 import { tellReplicaLaunch } from '../replicas/commands'
@@ -24,7 +23,7 @@ export const STANDBY_RETRY_MS = 10 * 60_000
 
 export type StandbyOutcome = 'none' | 'kept' | 'created' | 'waiting' | 'ended'
 
-/** A standby no longer wanted: `terminating` until its instance is terminated (end.ts). */
+/** A standby no longer wanted (active: never refused): `terminating` until its instance ends (end.ts). */
 async function end(env: Env, db: Database, agent: Agent, replica: Replica, now: number) {
   await endReplica(env, db, agent, replica, { reason: null }, now)
 }
@@ -72,20 +71,19 @@ export async function maintainStandby(
     .limit(1)
   const others = active.length - manual.length
   if (failed || others >= MAX_ACTIVE_REPLICAS) return 'waiting'
-  try {
-    const { replica } = await requestReplica(
-      db,
-      agent,
-      { replicaType: 'manual', instanceId: null, parentInstanceId: agent.instanceId, requestedStatus: null },
-      now,
-    )
-    await tellReplicaLaunch(env, agent, replica)
-    return 'created'
-  } catch (err) {
+  const requested = await requestReplica(
+    db,
+    agent,
+    { replicaType: 'manual', instanceId: null, parentInstanceId: agent.instanceId, requestedStatus: null },
+    now,
+  )
+  if (!requested.ok) {
     // No freshly priced pool to place it in yet: the next run tries again.
-    if (err instanceof ApiError && err.code === 'CONFLICT') return 'waiting'
-    throw err
+    if (requested.code === 'CONFLICT') return 'waiting'
+    throw new Error(`standby of ${agent.id} refused: ${requested.message}`)
   }
+  await tellReplicaLaunch(env, agent, requested.replica)
+  return 'created'
 }
 
 /** After a failover: the ledger follows the promotion and manual mode gets a new standby. Errors are logged. */

@@ -8,12 +8,12 @@ import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { replicas, type Agent, type Replica } from '../../db/schema'
 import { findInstanceOfAgent } from '../../db/queries/instances'
-import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { currentPoolOf, placeReplica } from './placement'
-import { attemptsFor, noticeKey, placeForInterruption } from './replacement'
+import { attemptsFor, noticeKey, placeForInterruption, type InterruptionPlacement } from './replacement'
 import { ACTIVE_REPLICA_STATUSES, MAX_ACTIVE_REPLICAS } from './states'
 import { activeReplicas, createReplicaOnce } from './store'
+import { refuse, type Refusal } from '../refusal'
 
 export const REBALANCE_REUSE_MS = 30 * 60_000
 
@@ -26,33 +26,41 @@ export interface SignalWish {
   excludeZones?: string[]
 }
 
-/** The replica answering the signal, and whether it was created now. Disabled agents get 403. */
+/**
+ * The replica answering the signal, and whether it was created now. Refused: a disabled agent
+ * (FORBIDDEN), no room for another active replica or no pool to launch it in (CONFLICT).
+ */
 export async function emergencyReplicaFor(
   db: Database,
   agent: Agent,
   signal: Signal,
   wish: SignalWish,
   now: number,
-): Promise<{ replica: Replica; created: boolean }> {
-  if (!agent.enabled || agent.status === 'disabled') throw new ApiError('FORBIDDEN', 'agent is disabled')
+): Promise<{ ok: true; replica: Replica; created: boolean } | Refusal> {
+  if (!agent.enabled || agent.status === 'disabled') return refuse('FORBIDDEN', 'agent is disabled')
   const key = signalKey(signal)
   const earlier = await earlierAnswer(db, agent, signal, key, now)
-  if (earlier) return { replica: earlier, created: false }
+  if (earlier) return { ok: true, replica: earlier, created: false }
   const active = await activeReplicas(db, agent)
   const currentPoolId = await currentPoolOf(db, agent)
   const standby = active.find(
     (r) => r.replicaType === 'manual' && r.status === 'ready' && r.poolId !== currentPoolId,
   )
-  if (standby) return { replica: standby, created: false }
+  if (standby) return { ok: true, replica: standby, created: false }
   if (active.length >= MAX_ACTIVE_REPLICAS) {
-    throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
+    return refuse('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
   }
   // An interruption's replacement falls back to on-demand when no spot pool fits; a rebalance waits.
-  const placement =
-    signal.kind === 'termination'
-      ? await placeForInterruption(db, agent, wish, await azOfInstance(db, agent, signal.instanceId), now)
-      : { mode: 'spot' as const, ...(await placeReplica(db, agent, wish, now)) }
-  if (!placement) throw new ApiError('CONFLICT', 'no pool to launch a replacement in, spot or on-demand')
+  let placement: InterruptionPlacement | null
+  if (signal.kind === 'termination') {
+    const az = await azOfInstance(db, agent, signal.instanceId)
+    placement = await placeForInterruption(db, agent, wish, az, now)
+  } else {
+    const spot = await placeReplica(db, agent, wish, now)
+    if (!spot.ok) return spot
+    placement = { mode: 'spot', ...spot.placement }
+  }
+  if (!placement) return refuse('CONFLICT', 'no pool to launch a replacement in, spot or on-demand')
   const id = newId('rep')
   await createReplicaOnce(db, {
     id,
@@ -78,7 +86,7 @@ export async function emergencyReplicaFor(
     .where(key ? and(eq(replicas.agentId, agent.id), eq(replicas.signalKey, key)) : eq(replicas.id, id))
     .limit(1)
   if (!row) throw new Error('replica row missing after insert')
-  return { replica: row, created: row.id === id }
+  return { ok: true, replica: row, created: row.id === id }
 }
 
 async function azOfInstance(db: Database, agent: Agent, instanceId: string): Promise<string | null> {

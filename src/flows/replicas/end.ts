@@ -14,8 +14,10 @@ import { tellReplicaTermination } from './commands'
 import { replicaEndStatus, type ReplicaStatus } from './states'
 import { lateLaunchUpdate, statusUpdate } from './store'
 import { notifyClient } from '../notifications'
+import type { Refusal } from '../refusal'
 
 export interface EndedReplica {
+  ok: true
   status: ReplicaStatus
   /** The `terminate_replica` queued for its instance, if any. */
   commandId: string | null
@@ -25,7 +27,8 @@ export interface EndedReplica {
 
 /**
  * Ends `replica` at `now`; `reason` goes on its row, `primaryInstanceId` (the agent's instance by
- * default; after a promotion, the promoted one) terminates its instance.
+ * default; after a promotion, the promoted one) terminates its instance. A state that cannot end so (a
+ * promoted replica, the primary now) is refused.
  */
 export async function endReplica(
   env: Env,
@@ -34,17 +37,18 @@ export async function endReplica(
   replica: Replica,
   opts: { reason: string | null; primaryInstanceId?: string | null },
   now: number,
-): Promise<EndedReplica> {
+): Promise<EndedReplica | Refusal> {
   if (replica.status === 'terminating' || replica.status === 'terminated')
-    return { status: replica.status, commandId: null, changed: false }
+    return { ok: true, status: replica.status, commandId: null, changed: false }
   // A failed replica's launch did not run: nothing to wait for.
   const status = replica.status === 'failed' ? 'terminated' : replicaEndStatus(replica)
-  const update = statusUpdate(db, replica, status, { errorMessage: opts.reason }, now)
-  if (!update) return { status: replica.status, commandId: null, changed: false }
-  await update
-  if (status === 'terminated') return { status, commandId: null, changed: true }
+  const move = statusUpdate(db, replica, status, { errorMessage: opts.reason }, now)
+  if (!move.ok) return move
+  if (!move.update) return { ok: true, status: replica.status, commandId: null, changed: false }
+  await move.update
+  if (status === 'terminated') return { ok: true, status, commandId: null, changed: true }
   const commandId = await tellTermination(env, db, agent, replica, opts, now)
-  return { status, commandId, changed: true }
+  return { ok: true, status, commandId, changed: true }
 }
 
 /**
@@ -66,7 +70,7 @@ export async function endLateLaunch(
   await update
   const launched = { ...replica, instanceId: launch.instanceId }
   const commandId = await tellTermination(env, db, agent, launched, { reason: replica.errorMessage }, now)
-  return { status: 'terminating', commandId, changed: true }
+  return { ok: true, status: 'terminating', commandId, changed: true }
 }
 
 /** Queues `terminate_replica` for the replica's instance, or tells the client when nobody can run it. */

@@ -107,7 +107,7 @@ async function bestReplica(
   replicaId: string | null,
 ): Promise<(Replica & { instanceId: string }) | null> {
   if (replicaId) {
-    const named = await findReplica(db, agent, replicaId).catch(() => null)
+    const named = await findReplica(db, agent, replicaId)
     if (named && isUsable(named)) return named
   }
   const usable = (await activeReplicas(db, agent)).filter(isUsable)

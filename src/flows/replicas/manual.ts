@@ -4,11 +4,11 @@
  */
 import type { Database } from '../../db/client'
 import { type Agent, type Replica } from '../../db/schema'
-import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { placeReplica, type PlacementWish } from './placement'
 import { MAX_ACTIVE_REPLICAS, type ReplicaStatus } from './states'
 import { activeReplicas, createReplica, findByInstance, findReplica } from './store'
+import { refuse, type Refusal } from '../refusal'
 
 export interface ReplicaRequest extends PlacementWish {
   replicaType: 'manual' | 'emergency'
@@ -18,26 +18,31 @@ export interface ReplicaRequest extends PlacementWish {
   requestedStatus: ReplicaStatus | null
 }
 
-/** Creates the replica (or returns the one already recorded on this instance). */
+/**
+ * Creates the replica (or returns the one already recorded on this instance). Refused: manual replicas
+ * off or the agent disabled (FORBIDDEN), no room or no pool for it (CONFLICT), a malformed pool id.
+ */
 export async function requestReplica(
   db: Database,
   agent: Agent,
   req: ReplicaRequest,
   now: number,
-): Promise<{ replica: Replica; created: boolean }> {
+): Promise<{ ok: true; replica: Replica; created: boolean } | Refusal> {
   if (req.replicaType === 'manual' && !agent.manualReplicaEnabled) {
-    throw new ApiError('FORBIDDEN', 'manual replicas are disabled for this agent')
+    return refuse('FORBIDDEN', 'manual replicas are disabled for this agent')
   }
-  if (!agent.enabled || agent.status === 'disabled') throw new ApiError('FORBIDDEN', 'agent is disabled')
+  if (!agent.enabled || agent.status === 'disabled') return refuse('FORBIDDEN', 'agent is disabled')
   if (req.instanceId) {
     const existing = await findByInstance(db, agent, req.instanceId)
-    if (existing) return { replica: existing, created: false }
+    if (existing) return { ok: true, replica: existing, created: false }
   }
   const active = await activeReplicas(db, agent)
   if (active.length >= MAX_ACTIVE_REPLICAS) {
-    throw new ApiError('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
+    return refuse('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
   }
-  const placement = await placeReplica(db, agent, req, now)
+  const placed = await placeReplica(db, agent, req, now)
+  if (!placed.ok) return placed
+  const { placement } = placed
   const id = newId('rep')
   await createReplica(db, {
     id,
@@ -57,7 +62,9 @@ export async function requestReplica(
     readyAt: req.instanceId && req.requestedStatus === 'ready' ? now : null,
     updatedAt: now,
   })
-  return { replica: await findReplica(db, agent, id), created: true }
+  const replica = await findReplica(db, agent, id)
+  if (!replica) throw new Error('replica row missing after insert')
+  return { ok: true, replica, created: true }
 }
 
 function initialStatus(req: ReplicaRequest): ReplicaStatus {

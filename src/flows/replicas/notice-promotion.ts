@@ -84,6 +84,8 @@ export async function promoteForNotice(
       }),
     ],
   )
+  // Refusals depend on the replica alone, and a usable one (ready or syncing, with an instance) has none.
+  if (!promotion.ok) throw new Error(`usable replica ${replica.id} refused: ${promotion.message}`)
   await endMootReplicas(
     env,
     db,

@@ -2,11 +2,11 @@
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { Database } from '../../db/client'
 import type { Agent } from '../../db/schema'
-import { ApiError } from '../../errors'
 import type { ChosenPool } from '../../engine/choose-pool'
 import { chooseSafePool } from '../pools'
 import { findPool } from '../../db/queries/find-pool'
 import { parsePoolId, regionOfAz } from '../../prices/pool-id'
+import { refuse, type Refusal } from '../refusal'
 
 export interface PlacementWish {
   /** A pool the caller chose; otherwise the engine's safest cheap one. */
@@ -33,23 +33,23 @@ export async function currentPoolOf(db: Database, agent: Agent): Promise<string 
   return current?.poolId ?? null
 }
 
-/** The pool for a new replica, or 409 when none fits. */
+/** The pool for a new replica; refused (CONFLICT) when none fits, VALIDATION for a malformed pool id. */
 export async function placeReplica(
   db: Database,
   agent: Agent,
   wish: PlacementWish,
   now: number,
-): Promise<Placement> {
+): Promise<{ ok: true; placement: Placement } | Refusal> {
   const current = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
   const currentPoolId = current?.poolId ?? null
   if (wish.poolId) {
     const ref = parsePoolId(wish.poolId)
     if (!ref)
-      throw new ApiError('VALIDATION', 'invalid pool_id', {
+      return refuse('VALIDATION', 'invalid pool_id', {
         fields: [{ field: 'pool_id', message: 'expected <instance_type>.<az>' }],
       })
     const known = await findPool(db, wish.poolId)
-    return {
+    const placement = {
       poolId: wish.poolId,
       instanceType: known?.instanceType ?? ref.instanceType,
       region: known?.region ?? current?.region ?? regionOfAz(ref.az),
@@ -57,9 +57,10 @@ export async function placeReplica(
       price: known?.lastPrice ?? null,
       currentPoolId,
     }
+    return { ok: true, placement }
   }
   if (!current?.instanceType || !current.region) {
-    throw new ApiError('CONFLICT', "the agent's instance type and region are not known yet")
+    return refuse('CONFLICT', "the agent's instance type and region are not known yet")
   }
   const chosen: ChosenPool | null = await chooseSafePool(
     db,
@@ -72,9 +73,9 @@ export async function placeReplica(
     },
     now,
   )
-  if (!chosen) throw new ApiError('CONFLICT', 'no other pool of this instance type has a fresh price')
+  if (!chosen) return refuse('CONFLICT', 'no other pool of this instance type has a fresh price')
   if (wish.maxHourlyCost != null && chosen.price > wish.maxHourlyCost) {
-    throw new ApiError('CONFLICT', `the chosen pool costs ${chosen.price}/h, above max_hourly_cost`)
+    return refuse('CONFLICT', `the chosen pool costs ${chosen.price}/h, above max_hourly_cost`)
   }
-  return { ...chosen, currentPoolId }
+  return { ok: true, placement: { ...chosen, currentPoolId } }
 }

@@ -10,7 +10,6 @@ import type { Database } from '../../db/client'
 import { type Agent, type Replica } from '../../db/schema'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { promotionDowntimeMs } from '../switch/times'
-import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { switchMarketAt } from '../../db/queries/prices-at'
 import { paidPrice } from '../../prices/paid'
@@ -18,8 +17,10 @@ import { moveAgentTo } from '../agents'
 import { upsertTakenOverInstance } from '../instances'
 import { recordSwitch } from '../switch/store'
 import { markPromoted } from './store'
+import { refuse, type Refusal } from '../refusal'
 
 export interface Promotion {
+  ok: true
   replicaId: string
   newInstanceId: string
   oldInstanceId: string | null
@@ -37,7 +38,7 @@ export interface PromotionFacts {
   oldEndedAt: number | null
 }
 
-/** Promotes at server time `now`; 409 for a replica without an instance or in an ended state. */
+/** Promotes at server time `now`; refused (CONFLICT): a replica without an instance or in an ended state. */
 export async function promoteReplica(
   db: Database,
   agent: Agent,
@@ -45,12 +46,17 @@ export async function promoteReplica(
   facts: PromotionFacts,
   now: number,
   extra: BatchItem<'sqlite'>[] = [],
-): Promise<Promotion> {
-  if (!replica.instanceId) throw new ApiError('CONFLICT', 'the replica has no instance yet')
-  const base = { replicaId: replica.id, newInstanceId: replica.instanceId, oldInstanceId: agent.instanceId }
+): Promise<Promotion | Refusal> {
+  if (!replica.instanceId) return refuse('CONFLICT', 'the replica has no instance yet')
+  const base = {
+    ok: true as const,
+    replicaId: replica.id,
+    newInstanceId: replica.instanceId,
+    oldInstanceId: agent.instanceId,
+  }
   if (replica.status === 'promoted') return { ...base, switchId: null, changed: false }
   if (replica.status !== 'ready' && replica.status !== 'syncing') {
-    throw new ApiError('CONFLICT', `a ${replica.status} replica can't be promoted`, {
+    return refuse('CONFLICT', `a ${replica.status} replica can't be promoted`, {
       status: replica.status,
     })
   }

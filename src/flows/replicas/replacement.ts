@@ -11,7 +11,6 @@ import { isLegacyAgent } from '../../protocol'
 import type { Database } from '../../db/client'
 import { replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
-import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { latestOnDemandQuery } from '../../db/queries/on-demand'
 import { parsePoolId, poolIdOf } from '../../prices/pool-id'
@@ -137,20 +136,18 @@ export interface InterruptionPlacement {
 
 /**
  * Where an interruption's replacement goes: the safest spot pool the wish allows, else (agents that can
- * launch it, `onDemandAz` given) on-demand in that AZ; null when neither is possible.
+ * launch it, `onDemandAz` given) on-demand in that AZ; null when neither is possible. The wish names
+ * zones, never a pool, so the only refusal of a spot placement is that none fits.
  */
 export async function placeForInterruption(
   db: Database,
   agent: Agent,
-  wish: PlacementWish,
+  wish: Omit<PlacementWish, 'poolId'>,
   onDemandAz: string | null,
   now: number,
 ): Promise<InterruptionPlacement | null> {
-  try {
-    return { mode: 'spot', ...(await placeReplica(db, agent, wish, now)) }
-  } catch (err) {
-    if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err
-  }
+  const spot = await placeReplica(db, agent, wish, now)
+  if (spot.ok) return { mode: 'spot', ...spot.placement }
   // Installed agents launch whatever they list as spot: they have no on-demand replica.
   if (isLegacyAgent(agent.agentVersion) || !onDemandAz || !agent.instanceId) return null
   const current = await findInstanceOfAgent(db, agent, agent.instanceId)

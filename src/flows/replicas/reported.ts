@@ -22,6 +22,7 @@ export async function followReplicaReport(
   now: number,
 ): Promise<NoticePromotion | null> {
   const replica = await findReplica(db, agent, replicaId)
+  if (!replica) return null
   switch (replica.status) {
     case 'syncing':
     case 'ready':

@@ -8,19 +8,22 @@
 import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { instances, replicas, type Agent, type Replica } from '../../db/schema'
-import { ApiError } from '../../errors'
+import { refuse, type Refusal } from '../refusal'
 import { ACTIVE_REPLICA_STATUSES, replicaMove, type ReplicaStatus } from './states'
 
 const ofAgent = (agent: Agent) => and(eq(replicas.clientId, agent.clientId), eq(replicas.agentId, agent.id))
 
-/** The agent's replica, or 404 (another agent's replica is unknown here). */
-export async function findReplica(db: Database, agent: Agent, replicaId: string): Promise<Replica> {
+/** The agent's replica, or undefined (another agent's replica is unknown here). */
+export async function findReplica(
+  db: Database,
+  agent: Agent,
+  replicaId: string,
+): Promise<Replica | undefined> {
   const [row] = await db
     .select()
     .from(replicas)
     .where(and(ofAgent(agent), eq(replicas.id, replicaId)))
     .limit(1)
-  if (!row) throw new ApiError('NOT_FOUND', 'replica not found')
   return row
 }
 
@@ -84,9 +87,9 @@ export interface StatusFacts {
 }
 
 /**
- * The update moving a replica to `to` at server time `now`, or null when it is already there.
- * `ready` sets ready_at once (also on a promoted replica); `terminated` and `failed` end it. Refused
- * moves are 409.
+ * The update moving a replica to `to` at server time `now` (null when it is already there), or the
+ * move's refusal (CONFLICT, with the replica's status). `ready` sets ready_at once (also on a promoted
+ * replica); `terminated` and `failed` end it.
  */
 export function statusUpdate(
   db: Database,
@@ -94,15 +97,30 @@ export function statusUpdate(
   to: ReplicaStatus,
   facts: StatusFacts,
   now: number,
-) {
+): { ok: true; update: ReturnType<typeof replicaUpdate> | null } | Refusal {
   const move = replicaMove(replica.status, to)
-  if (move.kind === 'refused') throw new ApiError('CONFLICT', move.reason, { status: replica.status })
+  if (move.kind === 'refused') return refuse('CONFLICT', move.reason, { status: replica.status })
   const readyNow = to === 'ready' && replica.readyAt === null
-  if ((move.kind === 'same' || move.kind === 'late') && !readyNow && !hasFacts(replica, facts)) return null
+  if ((move.kind === 'same' || move.kind === 'late') && !readyNow && !hasFacts(replica, facts))
+    return { ok: true, update: null }
+  return {
+    ok: true,
+    update: replicaUpdate(db, replica, move.kind === 'late' ? replica.status : to, to, facts, now),
+  }
+}
+
+function replicaUpdate(
+  db: Database,
+  replica: Replica,
+  status: ReplicaStatus,
+  to: ReplicaStatus,
+  facts: StatusFacts,
+  now: number,
+) {
   return db
     .update(replicas)
     .set({
-      status: move.kind === 'late' ? replica.status : to,
+      status,
       instanceId: facts.instanceId ?? replica.instanceId,
       mode: facts.mode ?? replica.mode,
       launchedAt: facts.instanceId ? (replica.launchedAt ?? now) : replica.launchedAt,

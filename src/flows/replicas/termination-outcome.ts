@@ -69,7 +69,9 @@ async function follow(
     .limit(1)
   if (!replica?.instanceId || replica.status !== 'terminating') return
   if (ended.status === 'completed') {
-    await statusUpdate(db, replica, 'terminated', {}, ended.finishedAt)
+    // A terminating replica may always become terminated.
+    const move = statusUpdate(db, replica, 'terminated', {}, ended.finishedAt)
+    if (move.ok && move.update) await move.update
     return
   }
   const primary = agent.instanceId

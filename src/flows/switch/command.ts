@@ -5,11 +5,11 @@
 import type { Database } from '../../db/client'
 import type { Agent, Instance } from '../../db/schema'
 import type { Env } from '../../env'
-import { ApiError } from '../../errors'
 import { chooseSafePool } from '../pools'
 import { findPool } from '../../db/queries/find-pool'
 import type { EnqueueResult } from '../../session/types'
 import { tellAgent } from '../tell'
+import { refuse, type Refusal } from '../refusal'
 
 /** One pending switch per instance: the engine and people use the same key. */
 export function switchDedupeKey(instanceId: string): string {
@@ -18,52 +18,54 @@ export function switchDedupeKey(instanceId: string): string {
 
 export type SwitchTarget = { mode: 'ondemand'; poolId: null } | { mode: 'spot'; poolId: string }
 
-export type TargetChoice = { kind: 'already'; message: string } | { kind: 'switch'; target: SwitchTarget }
+export type TargetChoice =
+  { ok: true; kind: 'already'; message: string } | { ok: true; kind: 'switch'; target: SwitchTarget }
 
 /**
  * The placement asked for: `ondemand`; `pool` (a known pool of the instance's type and region); or
- * `spot` (that pool, or the engine's safest cheap other pool).
+ * `spot` (that pool, or the engine's safest cheap other pool). Refused: a pool that is no pool of the
+ * instance, or none named for `pool` (VALIDATION); no type and region, or no priced pool (CONFLICT).
  */
 export async function chooseTarget(
   db: Database,
   instance: Instance,
   wanted: { target: 'ondemand' | 'pool' | 'spot'; poolId: string | null },
   now: number,
-): Promise<TargetChoice> {
+): Promise<TargetChoice | Refusal> {
   if (wanted.target === 'ondemand') {
     return instance.mode === 'ondemand'
-      ? { kind: 'already', message: `${instance.instanceId} already runs on-demand` }
-      : { kind: 'switch', target: { mode: 'ondemand', poolId: null } }
+      ? { ok: true, kind: 'already', message: `${instance.instanceId} already runs on-demand` }
+      : { ok: true, kind: 'switch', target: { mode: 'ondemand', poolId: null } }
   }
   if (wanted.poolId) {
     const pool = await findPool(db, wanted.poolId)
     if (!pool || pool.instanceType !== instance.instanceType || pool.region !== instance.region) {
-      throw new ApiError('VALIDATION', 'unknown pool for this instance type and region', {
+      return refuse('VALIDATION', 'unknown pool for this instance type and region', {
         fields: [
           { field: 'pool_id', message: `expected a pool of ${instance.instanceType} in ${instance.region}` },
         ],
       })
     }
     return instance.mode === 'spot' && instance.poolId === pool.id
-      ? { kind: 'already', message: `${instance.instanceId} already runs in ${pool.id}` }
-      : { kind: 'switch', target: { mode: 'spot', poolId: pool.id } }
+      ? { ok: true, kind: 'already', message: `${instance.instanceId} already runs in ${pool.id}` }
+      : { ok: true, kind: 'switch', target: { mode: 'spot', poolId: pool.id } }
   }
   if (wanted.target === 'pool') {
-    throw new ApiError('VALIDATION', 'pool_id required for target pool', {
+    return refuse('VALIDATION', 'pool_id required for target pool', {
       fields: [{ field: 'pool_id', message: 'required' }],
     })
   }
   if (instance.mode === 'spot')
-    return { kind: 'already', message: `${instance.instanceId} already runs on spot` }
+    return { ok: true, kind: 'already', message: `${instance.instanceId} already runs on spot` }
   if (!instance.instanceType || !instance.region)
-    throw new ApiError('CONFLICT', 'instance type and region not known yet')
+    return refuse('CONFLICT', 'instance type and region not known yet')
   const pool = await chooseSafePool(
     db,
     { instanceType: instance.instanceType, region: instance.region, currentPoolId: instance.poolId },
     now,
   )
-  if (!pool) throw new ApiError('CONFLICT', 'no pool of this instance type has a fresh price')
-  return { kind: 'switch', target: { mode: 'spot', poolId: pool.poolId } }
+  if (!pool) return refuse('CONFLICT', 'no pool of this instance type has a fresh price')
+  return { ok: true, kind: 'switch', target: { mode: 'spot', poolId: pool.poolId } }
 }
 
 /** Seconds the agent keeps the old instance: its own wait with auto-terminate on, 0 (keep) with it off. */

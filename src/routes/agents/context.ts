@@ -5,7 +5,7 @@ import { findAgent } from '../../db/queries/agent'
 import { database } from '../../db/client'
 import type { Agent } from '../../db/schema'
 import type { Env, Vars } from '../../env'
-import { ApiError } from '../../errors'
+import { ApiError, found } from '../../errors'
 
 export type AgentRouteEnv = { Bindings: Env; Variables: Vars & { agent: Agent } }
 
@@ -23,7 +23,10 @@ function agentOfClient(options: { includeDeleted: boolean }) {
     const principal = c.get('principal')
     if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
     const agentId = c.req.param('agentId') ?? ''
-    c.set('agent', await findAgent(database(c.env.DB), principal.clientId, agentId, options))
+    c.set(
+      'agent',
+      found(await findAgent(database(c.env.DB), principal.clientId, agentId, options), 'agent not found'),
+    )
     await next()
   })
 }

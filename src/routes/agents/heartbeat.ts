@@ -11,7 +11,7 @@ import { fact, instanceIdField, toMode } from './wire'
 import { agentAuth } from '../../auth/middleware'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
+import { ApiError, found } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import type { HeartbeatInput } from '../../session/types'
 
@@ -58,7 +58,7 @@ heartbeat.openapi(
     }
     let result = await session.heartbeat(input)
     if (!result.ok && result.reason === 'unverified') {
-      await findAgent(database(c.env.DB), principal.clientId, agentId)
+      found(await findAgent(database(c.env.DB), principal.clientId, agentId), 'agent not found')
       result = await session.heartbeat({ ...input, verified: true })
     }
     if (!result.ok) throw new ApiError('NOT_FOUND', 'agent not found')

@@ -9,7 +9,7 @@ import { fact, instanceIdField, modeField, requiredFact } from './wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../flows/ledger/follow'
 import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
+import { ApiError, orThrow } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import { clock } from '../../clock'
 
@@ -51,24 +51,26 @@ register.openapi(
     const now = clock.now()
     const client = await clientForToken(db, token, now)
     c.set('principal', { kind: 'agent', clientId: client.id })
-    const outcome = await registerAgent(
-      db,
-      {
-        clientId: client.id,
-        logicalAgentId: body.logical_agent_id ?? body.instance_id,
-        instanceId: body.instance_id,
-        instanceType: body.instance_type,
-        region: body.region,
-        az: body.az,
-        amiId: body.ami_id,
-        mode: body.mode,
-        hostname: body.hostname,
-        agentVersion: body.agent_version,
-        privateIp: body.private_ip,
-        publicIp: body.public_ip,
-        replicaId: body.replica_id,
-      },
-      now,
+    const outcome = orThrow(
+      await registerAgent(
+        db,
+        {
+          clientId: client.id,
+          logicalAgentId: body.logical_agent_id ?? body.instance_id,
+          instanceId: body.instance_id,
+          instanceType: body.instance_type,
+          region: body.region,
+          az: body.az,
+          amiId: body.ami_id,
+          mode: body.mode,
+          hostname: body.hostname,
+          agentVersion: body.agent_version,
+          privateIp: body.private_ip,
+          publicIp: body.public_ip,
+          replicaId: body.replica_id,
+        },
+        now,
+      ),
     )
     const { agent } = outcome
     const ref = { clientId: client.id, agentId: agent.id, instanceId: body.instance_id }

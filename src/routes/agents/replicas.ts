@@ -13,7 +13,7 @@ import { database } from '../../db/client'
 import { REPLICA_STATUSES, type Agent } from '../../db/schema'
 import { followFailover } from '../../flows/failover/standby'
 import { followAgent } from '../../flows/ledger/follow'
-import { ApiError } from '../../errors'
+import { ApiError, found, orThrow } from '../../errors'
 import { endLateLaunch, endReplica } from '../../flows/replicas/end'
 import { requestReplica } from '../../flows/replicas/manual'
 import { promoteByPerson } from '../../flows/replicas/person-promotion'
@@ -124,19 +124,21 @@ replicaRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const { replica, created } = await requestReplica(
-      database(c.env.DB),
-      c.get('agent'),
-      {
-        replicaType: body.replica_type ?? 'manual',
-        instanceId: body.instance_id,
-        parentInstanceId: body.parent_instance_id,
-        requestedStatus: body.status ?? null,
-        poolId: body.pool_id,
-        excludeZones: body.exclude_zones ?? undefined,
-        maxHourlyCost: body.max_hourly_cost,
-      },
-      clock.now(),
+    const { replica, created } = orThrow(
+      await requestReplica(
+        database(c.env.DB),
+        c.get('agent'),
+        {
+          replicaType: body.replica_type ?? 'manual',
+          instanceId: body.instance_id,
+          parentInstanceId: body.parent_instance_id,
+          requestedStatus: body.status ?? null,
+          poolId: body.pool_id,
+          excludeZones: body.exclude_zones ?? undefined,
+          maxHourlyCost: body.max_hourly_cost,
+        },
+        clock.now(),
+      ),
     )
     return c.json(
       {
@@ -165,7 +167,7 @@ replicaRoutes.openapi(
     const body = c.req.valid('json')
     const db = database(c.env.DB)
     const agent = c.get('agent')
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
     const now = clock.now()
     const late = await endLateLaunch(
       c.env,
@@ -187,7 +189,9 @@ replicaRoutes.openapi(
     }
     // A replica with a real instance is past launching.
     const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
-    const update = statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now)
+    const { update } = orThrow(
+      statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now),
+    )
     if (update) await update
     const promoted = await followReport(c, agent, replica.id, to, now)
     return c.json({
@@ -212,14 +216,14 @@ replicaRoutes.openapi(
     const body = c.req.valid('json')
     const db = database(c.env.DB)
     const agent = c.get('agent')
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
     const facts = {
       errorMessage: body.error_message,
       syncStartedAt: body.sync_started_at,
       syncCompletedAt: body.sync_completed_at,
     }
     const now = clock.now()
-    const update = statusUpdate(db, replica, body.status, facts, now)
+    const { update } = orThrow(statusUpdate(db, replica, body.status, facts, now))
     if (update) await update
     await followReport(c, agent, replica.id, body.status, now)
     return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
@@ -239,9 +243,9 @@ replicaRoutes.openapi(
     const body = c.req.valid('json')
     const db = database(c.env.DB)
     const agent = c.get('agent')
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
     const now = clock.now()
-    const move = body.status ? statusUpdate(db, replica, body.status, {}, now) : null
+    const move = body.status ? orThrow(statusUpdate(db, replica, body.status, {}, now)).update : null
     const metrics = {
       syncStatus: body.sync_status ?? replica.syncStatus,
       syncLatencyMs: body.sync_latency_ms == null ? replica.syncLatencyMs : Math.round(body.sync_latency_ms),
@@ -273,8 +277,8 @@ replicaRoutes.openapi(
     const body = c.req.valid('json')
     const db = database(c.env.DB)
     const agent = c.get('agent')
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
-    const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, clock.now())
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { promotion, commandId } = orThrow(await promoteByPerson(c.env, db, agent, replica, clock.now()))
     if (promotion.changed) {
       c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
       if (body.demote_old_primary && promotion.oldInstanceId && understands(agent, 'terminate_instance')) {
@@ -310,7 +314,7 @@ replicaRoutes.openapi(
     const body = c.req.valid('json')
     const db = database(c.env.DB)
     const agent = c.get('agent')
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
     if (replica.status !== 'promoted') {
       throw new ApiError('CONFLICT', `a ${replica.status} replica is not the primary`, {
         status: replica.status,
@@ -335,8 +339,8 @@ replicaRoutes.openapi(
   async (c) => {
     const db = database(c.env.DB)
     const agent = c.get('agent')
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
-    const ended = await endReplica(c.env, db, agent, replica, { reason: null }, clock.now())
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const ended = orThrow(await endReplica(c.env, db, agent, replica, { reason: null }, clock.now()))
     return c.json({
       success: true,
       replica_id: replica.id,

@@ -9,7 +9,7 @@ import { recordRebalance, recordTermination } from '../../flows/signals'
 import { fact, instanceIdField, timeField } from './wire'
 import { database } from '../../db/client'
 import { followFailover } from '../../flows/failover/standby'
-import { ApiError } from '../../errors'
+import { ApiError, orThrow } from '../../errors'
 import { tellReplicaLaunch } from '../../flows/replicas/commands'
 import { emergencyReplicaFor } from '../../flows/replicas/emergency'
 import { failOver } from '../../flows/replicas/failover'
@@ -124,14 +124,16 @@ signals.openapi(
     const body = c.req.valid('json')
     const agent = c.get('agent')
     const isTermination = body.signal_type === 'termination-notice'
-    const { replica, created } = await emergencyReplicaFor(
-      database(c.env.DB),
-      agent,
-      isTermination
-        ? { kind: 'termination', instanceId: body.instance_id, terminationTime: body.termination_time }
-        : { kind: 'rebalance', instanceId: body.instance_id },
-      { preferredZones: body.preferred_zones ?? undefined, excludeZones: body.exclude_zones ?? undefined },
-      clock.now(),
+    const { replica, created } = orThrow(
+      await emergencyReplicaFor(
+        database(c.env.DB),
+        agent,
+        isTermination
+          ? { kind: 'termination', instanceId: body.instance_id, terminationTime: body.termination_time }
+          : { kind: 'rebalance', instanceId: body.instance_id },
+        { preferredZones: body.preferred_zones ?? undefined, excludeZones: body.exclude_zones ?? undefined },
+        clock.now(),
+      ),
     )
     if (created) await tellReplicaLaunch(c.env, agent, replica)
     const instanceId = replica.instanceId ?? placeholderInstanceId(replica)

@@ -5,7 +5,8 @@ import * as z from 'zod'
 import { clientScopeOf, requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { maintainStandby } from '../../flows/failover/standby'
 import { markAgentDeleted, setAgentEnabled, updateAgentSettings } from '../../flows/agents'
-import { database } from '../../db/client'
+import type { Context } from 'hono'
+import { database, type Database } from '../../db/client'
 import type { Agent } from '../../db/schema'
 import type { AppEnv } from '../../env'
 import { PRIORITY } from '../../protocol'
@@ -14,8 +15,15 @@ import { auditEntry } from '../../db/audit'
 import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../db/queries/agents'
 import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
+import { found } from '../../errors'
 
 export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
+
+/** The agent of the URL in the person's scope (404 across tenants; a deleted one only when asked). */
+async function agentOfUrl(c: Context<AppEnv>, db: Database, options: { includeDeleted?: boolean } = {}) {
+  const scope = clientScopeOf(requirePerson(c))
+  return found(await agentInScope(db, scope, c.req.param('agentId') ?? '', options), 'agent not found')
+}
 
 /** Settings; camelCase as the replaced console sent them. Thresholds: null inherits the engine's. */
 export const AgentConfigBody = z
@@ -83,11 +91,14 @@ clientAgents.openapi(
   async (c) => {
     const person = requirePerson(c)
     return c.json(
-      await agentDetail(
-        database(c.env.DB),
-        livenessFrom(c.env),
-        clientScopeOf(person),
-        c.req.param('agentId'),
+      found(
+        await agentDetail(
+          database(c.env.DB),
+          livenessFrom(c.env),
+          clientScopeOf(person),
+          c.req.param('agentId'),
+        ),
+        'agent not found',
       ),
     )
   },
@@ -103,9 +114,7 @@ clientAgents.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'), {
-      includeDeleted: true,
-    })
+    const agent = await agentOfUrl(c, db, { includeDeleted: true })
     scopeClientWrite(c, agent.clientId)
     const { enabled } = c.req.valid('json')
     const now = clock.now()
@@ -144,7 +153,7 @@ clientAgents.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+    const agent = await agentOfUrl(c, db)
     scopeClientWrite(c, agent.clientId)
     const body = c.req.valid('json')
     const change = settingsChange(agent, body)
@@ -190,7 +199,7 @@ clientAgents.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId'))
+    const agent = await agentOfUrl(c, db)
     scopeClientWrite(c, agent.clientId)
     const queued = await sessionOf(c.env, agent.id).enqueue({
       clientId: agent.clientId,

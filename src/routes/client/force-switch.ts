@@ -12,7 +12,7 @@ import { chooseTarget, queueSwitch } from '../../flows/switch/command'
 import { database, type Database } from '../../db/client'
 import { agents, instances } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
+import { ApiError, orThrow } from '../../errors'
 import { PRIORITY } from '../../protocol'
 import { auditEntry } from '../../db/audit'
 import { clock } from '../../clock'
@@ -39,11 +39,8 @@ forceSwitch.openapi(
     // Viewers see the instance but may not move it.
     scopeClientWrite(c, agent.clientId)
     const body = c.req.valid('json')
-    const choice = await chooseTarget(
-      db,
-      instance,
-      { target: body.target, poolId: body.pool_id ?? null },
-      now,
+    const choice = orThrow(
+      await chooseTarget(db, instance, { target: body.target, poolId: body.pool_id ?? null }, now),
     )
     if (choice.kind === 'already') return c.json({ success: false, message: choice.message })
     const result = await queueSwitch(c.env, agent, instance, choice.target, {

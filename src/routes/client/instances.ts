@@ -2,7 +2,8 @@
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, routeGroup } from '../group'
 import { clientScopeOf, requirePerson, scopeClient } from '../../auth/middleware'
-import { database } from '../../db/client'
+import type { Context } from 'hono'
+import { database, type Database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { freshTypesIn } from '../../db/queries/fresh-types'
 import { instanceFacts } from '../../db/queries/instance-detail'
@@ -10,8 +11,15 @@ import { instanceInScope, InstanceListQuery, listInstances } from '../../db/quer
 import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../db/queries/price-history'
 import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
+import { found } from '../../errors'
 
 export const clientInstances = routeGroup<AppEnv>(CLIENT_API)
+
+/** The instance of the URL in the person's scope (404 across tenants). */
+async function instanceOfUrl(c: Context<AppEnv>, db: Database) {
+  const scope = clientScopeOf(requirePerson(c))
+  return found(await instanceInScope(db, scope, c.req.param('instanceId') ?? ''), 'instance not found')
+}
 
 clientInstances.openapi(
   createRoute({
@@ -47,7 +55,7 @@ clientInstances.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+    const inst = await instanceOfUrl(c, db)
     return c.json((await instanceFacts(db, inst, clock.now())).pricing)
   },
 )
@@ -61,7 +69,7 @@ clientInstances.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+    const inst = await instanceOfUrl(c, db)
     return c.json((await instanceFacts(db, inst, clock.now())).metrics)
   },
 )
@@ -76,7 +84,7 @@ clientInstances.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+    const inst = await instanceOfUrl(c, db)
     const q = c.req.valid('query')
     const span = q.range ? RANGES[q.range] : (q.days ?? 1) * RANGES['24h']
     if (!inst.instanceType || !inst.region)
@@ -101,7 +109,7 @@ clientInstances.openapi(
   }),
   async (c) => {
     const db = database(c.env.DB)
-    const inst = await instanceInScope(db, clientScopeOf(requirePerson(c)), c.req.param('instanceId'))
+    const inst = await instanceOfUrl(c, db)
     const now = clock.now()
     const [{ pricing }, fresh] = await Promise.all([
       instanceFacts(db, inst, now),

@@ -12,7 +12,7 @@ import { clientScopeOf, requirePerson, scopeClientWrite } from '../../auth/middl
 import { database, type Database } from '../../db/client'
 import type { Agent, Replica } from '../../db/schema'
 import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
+import { ApiError, found, orThrow } from '../../errors'
 import { followAgent } from '../../flows/ledger/follow'
 import { tellReplicaLaunch } from '../../flows/replicas/commands'
 import { endReplica } from '../../flows/replicas/end'
@@ -31,7 +31,10 @@ export const replicaActions = routeGroup<AppEnv>(CLIENT_API)
 /** The agent of the URL that the person may change (404 across tenants, 403 for viewers). */
 async function writableAgent(c: Context<AppEnv>) {
   const db = database(c.env.DB)
-  const agent = await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId') ?? '')
+  const agent = found(
+    await agentInScope(db, clientScopeOf(requirePerson(c)), c.req.param('agentId') ?? ''),
+    'agent not found',
+  )
   scopeClientWrite(c, agent.clientId)
   return { db, agent }
 }
@@ -48,17 +51,19 @@ replicaActions.openapi(
     const { db, agent } = await writableAgent(c)
     const body = c.req.valid('json')
     const now = clock.now()
-    const { replica } = await requestReplica(
-      db,
-      agent,
-      {
-        replicaType: 'manual',
-        instanceId: null,
-        parentInstanceId: null,
-        requestedStatus: null,
-        poolId: body.poolId ?? null,
-      },
-      now,
+    const { replica } = orThrow(
+      await requestReplica(
+        db,
+        agent,
+        {
+          replicaType: 'manual',
+          instanceId: null,
+          parentInstanceId: null,
+          requestedStatus: null,
+          poolId: body.poolId ?? null,
+        },
+        now,
+      ),
     )
     const commandId = await tellReplicaLaunch(c.env, agent, replica)
     await auditEntry(
@@ -96,9 +101,9 @@ replicaActions.openapi(
   }),
   async (c) => {
     const { db, agent } = await writableAgent(c)
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
     const now = clock.now()
-    const { promotion, commandId } = await promoteByPerson(c.env, db, agent, replica, now)
+    const { promotion, commandId } = orThrow(await promoteByPerson(c.env, db, agent, replica, now))
     if (promotion.changed) c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
     await auditEntry(
       c,
@@ -127,7 +132,7 @@ replicaActions.openapi(
   }),
   async (c) => {
     const { db, agent } = await writableAgent(c)
-    const replica = await findReplica(db, agent, c.req.param('replicaId'))
+    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
     const now = clock.now()
     const inEc2 = c.req.valid('query').terminated_in_ec2 === '1'
     const ended = await endByClient(c, db, agent, replica, inEc2, now)
@@ -168,7 +173,8 @@ async function endByClient(
   const runs = !!replica.instanceId && (isActiveReplica(replica.status) || replica.status === 'terminating')
   if (runs && (!canTerminate || replica.status === 'terminating') && terminatedInEc2) {
     const facts = { errorMessage: `${replica.instanceId} terminated in EC2 by the client` }
-    await statusUpdate(db, replica, 'terminated', facts, now)
+    const { update } = orThrow(statusUpdate(db, replica, 'terminated', facts, now))
+    if (update) await update
     return { status: 'terminated' as const, commandId: null, changed: true }
   }
   if (runs && !canTerminate) {
@@ -179,5 +185,5 @@ async function endByClient(
       { instanceId: replica.instanceId },
     )
   }
-  return endReplica(c.env, db, agent, replica, { reason: null }, now)
+  return orThrow(await endReplica(c.env, db, agent, replica, { reason: null }, now))
 }

@@ -12,6 +12,7 @@ import { Shell } from '../ui/layout'
 import { canWrite, portalClient, viewerOf } from './context'
 import { DecisionList } from './decision-list'
 import { clock } from '../../clock'
+import { found } from '../../errors'
 
 export const portalAgent = new Hono<AppEnv>()
 
@@ -19,10 +20,12 @@ portalAgent.get('/agents/:agentId', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
   const db = database(c.env.DB)
-  const [row, agent] = await Promise.all([
+  const [detail, inScope] = await Promise.all([
     agentDetail(db, livenessFrom(c.env), client.id, c.req.param('agentId')),
     agentInScope(db, client.id, c.req.param('agentId')),
   ])
+  const row = found(detail, 'agent not found')
+  const agent = found(inScope, 'agent not found')
   const effective = await configFor(db, agent)
   const decisions = await decisionTimeline(db, client.id, {
     agentIds: [agent.id],

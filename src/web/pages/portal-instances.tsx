@@ -17,6 +17,7 @@ import { ForceSwitchForm } from './force-switch'
 import { InstanceFilterSelects, InstanceTable } from './tables'
 import { SwitchTable } from './switch-table'
 import { clock } from '../../clock'
+import { found } from '../../errors'
 
 export const portalInstances = new Hono<AppEnv>()
 
@@ -54,7 +55,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
   const db = database(c.env.DB)
-  const inst = await instanceInScope(db, client.id, c.req.param('instanceId'))
+  const inst = found(await instanceInScope(db, client.id, c.req.param('instanceId')), 'instance not found')
   const range: RangeKey = (['24h', '7d', '30d'] as const).find((r) => r === c.req.query('range')) ?? '24h'
   const now = clock.now()
   const [{ metrics, pricing, markers }, history, switches] = await Promise.all([
