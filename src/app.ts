@@ -1,7 +1,7 @@
 /** Builds the Hono app: request id, the error funnel, and the route groups. */
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { configureClock } from './clock'
-import type { AppEnv } from './env'
+import { settingsOf, type AppEnv } from './env'
 import { ApiError } from './errors'
 import { renderError } from './render-error'
 import { adminApi } from './routes/admin'
@@ -18,7 +18,7 @@ import { pages } from './web/pages/router'
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>()
   app.use(async (c, next) => {
-    configureClock(c.env)
+    configureClock(settingsOf(c.env).simClock)
     c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID())
     await next()
   })

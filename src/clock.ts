@@ -20,9 +20,8 @@ export const clock = {
   },
 }
 
-/** Reads `SIM_CLOCK` once per isolate (every entry point calls it; the env is the same for all). */
-export function configureClock(env: { SIM_CLOCK?: string }): void {
-  const match = /^(\d+)x(\d+(?:\.\d+)?)$/.exec(env.SIM_CLOCK ?? '')
-  origin = match ? Number(match[1]) : 0
-  speed = match ? Number(match[2]) : 1
+/** Sets the simulated clock (`settingsOf(env).simClock`; every entry point calls it), or the real one. */
+export function configureClock(sim: { origin: number; speed: number } | null): void {
+  origin = sim?.origin ?? 0
+  speed = sim?.speed ?? 1
 }

@@ -1,4 +1,5 @@
-/** Typed bindings of the Worker and the per-request variables set by middleware. */
+/** Typed bindings of the Worker, its settings parsed once, and the per-request variables set by middleware. */
+import * as z from 'zod'
 import type { Principal } from './auth/principal'
 import type { AgentSessionNamespace } from './session/stub'
 
@@ -12,6 +13,59 @@ export interface Env {
   TOKEN_GRACE_HOURS?: string
   /** Local simulations only: `<origin epoch ms>x<speed>` (src/clock.ts). */
   SIM_CLOCK?: string
+  /** `on`: count D1 rows written (the control-plane benchmark's own Worker; db/d1-meter.ts). */
+  D1_METER?: string
+  /** `on`: serve the soak's row reads under /__debug (the soak's own Worker). */
+  SOAK_READS?: string
+}
+
+/** A bad or missing value takes its default: a typo in a var never stops the Worker. */
+const SettingsSchema = z.object({
+  TOKEN_GRACE_HOURS: z
+    .string()
+    .trim()
+    .min(1)
+    .transform(Number)
+    .pipe(z.number().finite().nonnegative())
+    .catch(24),
+  SIM_CLOCK: z
+    .string()
+    .regex(/^\d+x\d+(?:\.\d+)?$/)
+    .transform((spec) => {
+      const [origin, speed] = spec.split('x').map(Number) as [number, number]
+      return { origin, speed }
+    })
+    .nullable()
+    .catch(null),
+  D1_METER: z.literal('on').nullable().catch(null),
+  SOAK_READS: z.literal('on').nullable().catch(null),
+})
+
+export interface Settings {
+  /** Hours a rotated client token keeps working (`TOKEN_GRACE_HOURS`, default 24). */
+  tokenGraceHours: number
+  /** The simulated clock of a local simulation; null deployed. */
+  simClock: { origin: number; speed: number } | null
+  d1Meter: boolean
+  soakReads: boolean
+}
+
+const parsed = new WeakMap<Env, Settings>()
+
+/** The settings of `env`, parsed on first use (the env object is the same for a whole isolate). */
+export function settingsOf(env: Env): Settings {
+  let settings = parsed.get(env)
+  if (!settings) {
+    const vars = SettingsSchema.parse(env)
+    settings = {
+      tokenGraceHours: vars.TOKEN_GRACE_HOURS,
+      simClock: vars.SIM_CLOCK,
+      d1Meter: vars.D1_METER === 'on',
+      soakReads: vars.SOAK_READS === 'on',
+    }
+    parsed.set(env, settings)
+  }
+  return settings
 }
 
 export interface Vars {

@@ -1,7 +1,7 @@
 /** Worker entry: the app, the scheduled handler and the Durable Object class. */
 import { buildApp } from './app'
 import { clock, configureClock } from './clock'
-import type { Env } from './env'
+import { settingsOf, type Env } from './env'
 import { runScheduled } from './scheduled'
 
 export { AgentSession } from './session/agent-session'
@@ -11,7 +11,7 @@ const app = buildApp()
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    configureClock(env)
+    configureClock(settingsOf(env).simClock)
     ctx.waitUntil(runScheduled(controller.cron, env, clock.now()))
   },
 } satisfies ExportedHandler<Env>

@@ -8,16 +8,6 @@ import type { Database } from '../db/client'
 import { clientTokens } from '../db/schema'
 import { newId, newToken, sha256Hex } from '../ids'
 
-export const DEFAULT_GRACE_HOURS = 24
-
-/** Hours a rotated token keeps working, from `TOKEN_GRACE_HOURS` (default 24). */
-export function graceHours(setting: string | undefined): number {
-  const hours = Number(setting)
-  return setting !== undefined && setting.trim() !== '' && Number.isFinite(hours) && hours >= 0
-    ? hours
-    : DEFAULT_GRACE_HOURS
-}
-
 /** A new token and the insert that stores its hash (for the caller's batch). */
 export async function newClientToken(db: Database, clientId: string, now: number) {
   const token = newToken('sgc')

@@ -5,11 +5,7 @@
  * Durable Objects share the isolate). Statements run with `.raw()` are counted by running them with
  * `.all()` when they write; `.first()` is used only for reads.
  */
-import type { Env } from '../env'
-
-interface MeterEnv {
-  D1_METER?: string
-}
+import { settingsOf, type Env } from '../env'
 
 let rowsWritten = 0
 /** Rows by statement kind and table, e.g. `update agents`. */
@@ -19,7 +15,7 @@ const wrappers = new WeakSet<D1Database>()
 const inner = new WeakMap<D1PreparedStatement, { statement: D1PreparedStatement; query: string }>()
 
 export function isMeterOn(env: Env): boolean {
-  return (env as Env & MeterEnv).D1_METER === 'on'
+  return settingsOf(env).d1Meter
 }
 
 /** Rows written since the isolate started (or the last reset), in all and by statement kind and table. */

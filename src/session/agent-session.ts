@@ -7,7 +7,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { meteredD1 } from '../db/d1-meter'
 import { tickAgent } from '../flows/engine-tick/run'
-import type { Env } from '../env'
+import { settingsOf, type Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, PRIORITY, type Command } from '../protocol'
 import { SessionEffects } from './effects'
@@ -46,7 +46,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    configureClock(env)
+    configureClock(settingsOf(env).simClock)
     this.sql = ctx.storage.sql
     this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage)
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))

@@ -6,11 +6,11 @@ import { eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { ADMIN_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
-import { expireTokens, graceHours, newClientToken } from '../../auth/client-tokens'
+import { expireTokens, newClientToken } from '../../auth/client-tokens'
 import { database } from '../../db/client'
 import { clients } from '../../db/schema'
 import { insertClient } from '../../flows/clients'
-import type { AppEnv } from '../../env'
+import { settingsOf, type AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
 import { auditEntry } from '../../db/audit'
@@ -68,7 +68,7 @@ adminClients.openapi(
     const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
     if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
     const now = clock.now()
-    const previousExpiresAt = now + graceHours(c.env.TOKEN_GRACE_HOURS) * 3_600_000
+    const previousExpiresAt = now + settingsOf(c.env).tokenGraceHours * 3_600_000
     const { token, insert } = await newClientToken(db, clientId, now)
     // Expire first: the new token's row must not be caught by the update.
     await db.batch([

@@ -78,6 +78,14 @@ export const ReplicaAddressBody = z.object({
 
 export const replicaRoutes = routeGroup<AgentRouteEnv>(AGENT_API)
 
+/** The agent's replica the URL names (404 when it has none of that id), with the database it was read from. */
+async function replicaOfUrl(c: Context<AgentRouteEnv>) {
+  const db = database(c.env.DB)
+  const agent = c.get('agent')
+  const replica = found(await findReplica(db, agent, c.req.param('replicaId') ?? ''), 'replica not found')
+  return { db, agent, replica }
+}
+
 /** After a stored report: what it sets off (a promotion, a replacement); the ledger follows a promotion. */
 async function followReport(
   c: Context<AgentRouteEnv>,
@@ -165,9 +173,7 @@ replicaRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const db = database(c.env.DB)
-    const agent = c.get('agent')
-    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { db, agent, replica } = await replicaOfUrl(c)
     const now = clock.now()
     const late = await endLateLaunch(
       c.env,
@@ -214,9 +220,7 @@ replicaRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const db = database(c.env.DB)
-    const agent = c.get('agent')
-    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { db, agent, replica } = await replicaOfUrl(c)
     const facts = {
       errorMessage: body.error_message,
       syncStartedAt: body.sync_started_at,
@@ -241,9 +245,7 @@ replicaRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const db = database(c.env.DB)
-    const agent = c.get('agent')
-    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { db, agent, replica } = await replicaOfUrl(c)
     const now = clock.now()
     const move = body.status ? orThrow(statusUpdate(db, replica, body.status, {}, now)).update : null
     const metrics = {
@@ -275,9 +277,7 @@ replicaRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const db = database(c.env.DB)
-    const agent = c.get('agent')
-    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { db, agent, replica } = await replicaOfUrl(c)
     const { promotion, commandId } = orThrow(await promoteByPerson(c.env, db, agent, replica, clock.now()))
     if (promotion.changed) {
       c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
@@ -312,9 +312,7 @@ replicaRoutes.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const db = database(c.env.DB)
-    const agent = c.get('agent')
-    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { db, agent, replica } = await replicaOfUrl(c)
     if (replica.status !== 'promoted') {
       throw new ApiError('CONFLICT', `a ${replica.status} replica is not the primary`, {
         status: replica.status,
@@ -337,9 +335,7 @@ replicaRoutes.openapi(
     responses: answers('OK'),
   }),
   async (c) => {
-    const db = database(c.env.DB)
-    const agent = c.get('agent')
-    const replica = found(await findReplica(db, agent, c.req.param('replicaId')), 'replica not found')
+    const { db, agent, replica } = await replicaOfUrl(c)
     const ended = orThrow(await endReplica(c.env, db, agent, replica, { reason: null }, clock.now()))
     return c.json({
       success: true,

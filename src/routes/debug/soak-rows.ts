@@ -8,7 +8,7 @@
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { operatorAuth } from '../../auth/middleware'
-import type { AppEnv, Env } from '../../env'
+import { settingsOf, type AppEnv, type Env } from '../../env'
 import { ApiError } from '../../errors'
 
 /** One client's rows, each query bound to the client id. */
@@ -43,7 +43,7 @@ const MARKET_ROWS = {
 } as const
 
 function isSoakReadsOn(env: Env): boolean {
-  return (env as Env & { SOAK_READS?: string }).SOAK_READS === 'on'
+  return settingsOf(env).soakReads
 }
 
 export const soakRows = new Hono<AppEnv>()
