@@ -117,6 +117,21 @@ describe('replicas', () => {
     expect(http.calls.map((c) => (c.body as { status?: string }).status)).toEqual(['failed'])
   })
 
+  it('an agent stopping while its replica boots leaves the replica running: a promotion may already have made it the workload', async () => {
+    const stop = new AbortController()
+    ec2.onLaunch(() => stop.abort()) // the host reaches its notice's time right after RunInstances
+    const { ctx } = actionContext(ec2, w, clock, { signal: stop.signal })
+    const result = await launchReplica(ctx, {
+      replicaId: 'rep-3',
+      poolId: 't3.medium.us-east-1c',
+      az: null,
+      replicaType: 'emergency',
+    })
+    expect(result).toMatchObject({ ok: false, code: 'Stopped' })
+    expect(ec2.count('TerminateInstances')).toBe(0)
+    expect(others().map((i) => [i.tags.ReplicaId, i.state])).toEqual([['rep-3', 'pending']])
+  })
+
   it('promotion moves the Elastic IP to the replica and steps this agent down', async () => {
     const { ctx, retired, http } = actionContext(ec2, w, clock)
     await launchReplica(ctx, {
