@@ -120,6 +120,16 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     return ok(`replica ${order.replicaId} ready on ${instanceId} (from ${image.source} ${image.imageId})`)
   } catch (err) {
     underway.delete(order.replicaId)
+    if (instanceId && ctx.signal.aborted) {
+      // The agent stops (its host may be at its notice's time) while the replica boots: the replica
+      // may already be the workload's primary (a promotion does not wait for ready) and its own agent
+      // reports it, so it boots on. Terminating it here lost the workload.
+      log.warn('agent stopping: the replica boots on', {
+        replica_id: order.replicaId,
+        instance_id: instanceId,
+      })
+      return fail('Stopped', `agent stopping; replica ${order.replicaId} boots on ${instanceId}`, true)
+    }
     const message = messageOf(err)
     log.error('replica launch failed', { replica_id: order.replicaId, error: message })
     if (instanceId) {
