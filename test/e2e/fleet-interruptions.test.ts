@@ -17,6 +17,7 @@ import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
 import { finished, registered } from '../support/fleet-waits'
 import { expectInterruptionEnd } from '../support/interruption-end'
+import { slowStep } from '../support/slow-step'
 
 let world: E2eWorld
 const installed: InstalledAgent[] = []
@@ -32,7 +33,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await Promise.all(installed.map((a) => a.stop()))
+  await slowStep('the installed agents to stop', () => Promise.all(installed.map((a) => a.stop())))
   await world?.stop()
 })
 

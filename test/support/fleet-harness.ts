@@ -10,6 +10,7 @@ import { startFleet, type Fleet, type FleetOptions } from '../../scripts/fleet/f
 import { OperatorApi } from './api'
 import { createClient, type CreatedClient } from './clients'
 import { startTestWorker, type TestWorker } from './worker'
+import { slowStep } from './slow-step'
 
 export interface E2eWorld {
   worker: TestWorker
@@ -52,8 +53,8 @@ export async function startE2eWorld(
       fleet,
       api: new OperatorApi(worker.url, worker.adminToken),
       async stop() {
-        await fleet.stop()
-        await worker.stop()
+        await slowStep('the fleet to stop', () => fleet.stop())
+        await slowStep('the Worker to stop', () => worker.stop())
         if (!process.env.SPOTGUARD_KEEP_STATE) await rm(stateDir, { recursive: true, force: true })
       },
     }
