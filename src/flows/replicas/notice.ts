@@ -3,7 +3,7 @@
  * (the pool's risk data), whose `action` says how it was answered so far. A notice answered with
  * `emergency_snapshot_required` (no usable replica yet) stays outstanding until a replica is promoted
  * for it or a switch away from its instance is recorded: the replica launched for it is promoted the
- * moment it becomes usable. Reads only; the event's one writer is failover.ts / notice-promotion.ts.
+ * moment it becomes usable. Reads only; events' one writer is flows/events.ts.
  */
 import { and, desc, eq, gte, isNull } from 'drizzle-orm'
 import type { Database } from '../../db/client'
