@@ -12,7 +12,7 @@ import { ApiError } from '../errors'
 import { newId, newToken, sha256Hex } from '../ids'
 import { auditEntry } from '../db/audit'
 import { hashPassword } from './password'
-import { revokeUserSessions } from './sessions'
+import { revokeUserSessions, revokeUserTokens } from './sessions'
 
 /** Invitations expire after 7 days (ms). */
 export const INVITE_TTL_MS = 7 * 24 * 3600_000
@@ -124,12 +124,22 @@ export async function acceptInvite(
   return found.user
 }
 
-/** Changes a password and signs the user out everywhere. */
-export async function changePassword(db: Database, userId: string, password: string, now: number) {
+/**
+ * Changes a password, ends every other session of the user and revokes their personal API tokens
+ * (whoever held the old password may have opened either); `keepSession` is the session making the change.
+ */
+export async function changePassword(
+  db: Database,
+  userId: string,
+  password: string,
+  now: number,
+  keepSession?: string,
+) {
   const { hash, salt } = await hashPassword(password)
   await db.batch([
     db.update(users).set({ passwordHash: hash, passwordSalt: salt }).where(eq(users.id, userId)),
-    revokeUserSessions(db, userId, now),
+    revokeUserSessions(db, userId, now, keepSession),
+    revokeUserTokens(db, userId, now),
   ])
 }
 

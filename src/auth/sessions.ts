@@ -2,7 +2,7 @@
  * Browser sessions and personal API tokens, both stored as SHA-256 hashes in D1.
  * Writes: `sessions`, `api_tokens`.
  */
-import { and, eq, gt, isNull } from 'drizzle-orm'
+import { and, eq, gt, isNull, ne } from 'drizzle-orm'
 import type { Principal } from './principal'
 import type { Database } from '../db/client'
 import { apiTokens, clients, sessions, users, type User } from '../db/schema'
@@ -63,12 +63,26 @@ export async function revokeSession(db: Database, sessionId: string, now: number
   await db.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, sessionId))
 }
 
-/** Ends every session of a user (password change, disable). */
-export function revokeUserSessions(db: Database, userId: string, now: number) {
+/** Ends every session of a user (disable), or every one but `keep` (the one changing the password). */
+export function revokeUserSessions(db: Database, userId: string, now: number, keep?: string) {
   return db
     .update(sessions)
     .set({ revokedAt: now })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        keep === undefined ? undefined : ne(sessions.id, keep),
+      ),
+    )
+}
+
+/** Revokes every personal API token of a user (a password change: a stolen token dies with the old password). */
+export function revokeUserTokens(db: Database, userId: string, now: number) {
+  return db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
 }
 
 /** The user behind a personal API token, or null. */

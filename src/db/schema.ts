@@ -380,10 +380,14 @@ export const notifications = sqliteTable(
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     message: text('message').notNull(),
     createdAt: ms('created_at').notNull(),
+    /** Insertion order, one more than the largest so far (flows/notifications.ts): webhooks' cursor. */
+    seq: integer('seq'),
   },
   (t) => [
     check('notifications_severity', oneOf(t.severity, SEVERITIES)),
     index('notifications_client_created').on(t.clientId, t.createdAt),
+    index('notifications_client_seq').on(t.clientId, t.seq),
+    index('notifications_seq').on(t.seq),
   ],
 )
 
@@ -414,6 +418,26 @@ export const auditLog = sqliteTable(
     createdAt: ms('created_at').notNull(),
   },
   (t) => [index('audit_log_created').on(t.createdAt), index('audit_log_client').on(t.clientId, t.createdAt)],
+)
+
+/**
+ * Rate-limit slots (src/auth/rate-limit.ts): one row per attempt taken, counted per `subject`, per
+ * `detail` and per pair within a window. Login: subject = e-mail, detail = client IP.
+ */
+export const rateSlots = sqliteTable(
+  'rate_slots',
+  {
+    id: text('id').primaryKey(),
+    scope: text('scope').notNull(),
+    subject: text('subject').notNull(),
+    detail: text('detail').notNull(),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [
+    index('rate_slots_subject').on(t.scope, t.subject, t.createdAt),
+    index('rate_slots_detail').on(t.scope, t.detail, t.createdAt),
+    index('rate_slots_created').on(t.createdAt),
+  ],
 )
 
 /** Dashboard accounts: admins (client_id NULL) and client users (owner, viewer). */
@@ -602,6 +626,8 @@ export const savingsDaily = sqliteTable(
  */
 export const webhookCursors = sqliteTable('webhook_cursors', {
   clientId: text('client_id').primaryKey(),
+  /** The `seq` of the last notification delivered (or skipped as too old). */
+  deliveredSeq: integer('delivered_seq').notNull().default(0),
   deliveredUntil: ms('delivered_until').notNull(),
   deliveredId: text('delivered_id').notNull().default(''),
   lastError: text('last_error'),

@@ -46,7 +46,7 @@ me.openapi(
   createRoute({
     method: 'post',
     path: '/password',
-    summary: 'Change the password (ends every session)',
+    summary: 'Change the password (ends every other session and every personal token)',
     request: { body: jsonBody(PasswordBody) },
     responses: answers('OK'),
   }),
@@ -62,14 +62,17 @@ me.openapi(
       throw new ApiError('FORBIDDEN', 'current password is wrong')
     }
     const now = clock.now()
-    await changePassword(db, userId, body.newPassword, now)
+    await changePassword(db, userId, body.newPassword, now, c.get('session')?.id)
     await auditEntry(
       c,
       db,
       { action: 'user.password', clientId: user.clientId, targetType: 'user', targetId: userId },
       now,
     )
-    return c.json({ success: true, message: 'password changed; every session was signed out' })
+    return c.json({
+      success: true,
+      message: 'password changed; other sessions and personal tokens were revoked',
+    })
   },
 )
 

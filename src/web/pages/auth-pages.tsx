@@ -8,26 +8,10 @@ import * as z from 'zod'
 import type { AppEnv } from '../../env'
 import { database } from '../../db/client'
 import { newToken, timingSafeEqual } from '../../ids'
-import { auditEntry } from '../../db/audit'
-import {
-  acceptInvite,
-  createAdmin,
-  Email,
-  findInvite,
-  hasNoAdmin,
-  Password,
-  userByEmail,
-} from '../../auth/accounts'
-import { verifyPassword } from '../../auth/password'
-import { isLoginAllowed, recordLoginFailure } from '../../auth/rate-limit'
-import {
-  findSession,
-  openSession,
-  principalOfUser,
-  revokeSession,
-  SESSION_COOKIE,
-  SESSION_TTL_MS,
-} from '../../auth/sessions'
+import { auditEntry, loginFailureEntry } from '../../db/audit'
+import { acceptInvite, createAdmin, Email, findInvite, hasNoAdmin, Password } from '../../auth/accounts'
+import { checkLogin } from '../../auth/login'
+import { findSession, openSession, revokeSession, SESSION_COOKIE, SESSION_TTL_MS } from '../../auth/sessions'
 import { Document } from '../ui/layout'
 import { clock } from '../../clock'
 
@@ -112,22 +96,22 @@ authPages.post('/login', async (c) => {
   const now = clock.now()
   const ip = c.req.header('cf-connecting-ip') ?? 'local'
   const key = email.success ? email.data : String(form.email ?? '').slice(0, 254)
-  if (!(await isLoginAllowed(db, key, ip, now))) {
+  const check = await checkLogin(
+    db,
+    { email: key, isEmail: email.success, password: form.password ?? '', ip },
+    now,
+  )
+  if (!check.ok && check.reason === 'rate_limited') {
     return c.html(
       <LoginPage csrf={csrf} next={next} email={key} error="Too many failed attempts. Wait 15 minutes." />,
       429,
     )
   }
-  const user = email.success ? await userByEmail(db, email.data) : null
-  const principal = user && user.disabledAt === null ? principalOfUser(user) : null
-  const ok =
-    user &&
-    principal &&
-    (await verifyPassword(form.password ?? '', { hash: user.passwordHash, salt: user.passwordSalt }))
-  if (!user || !principal || !ok) {
-    await recordLoginFailure(db, key, ip, c.get('requestId'), now)
+  if (!check.ok) {
+    await loginFailureEntry(db, { email: key, ip, requestId: c.get('requestId') }, now)
     return c.html(<LoginPage csrf={csrf} next={next} email={key} error="Wrong e-mail or password." />, 401)
   }
+  const { user, principal } = check
   const session = await openSession(db, user.id, now)
   c.set('principal', principal)
   await auditEntry(

@@ -4,36 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { auditLog, sessions } from '../../../src/db/schema'
 import { createAdmin, inviteUser } from '../../../src/auth/accounts'
 import { hashPassword, PBKDF2_ITERATIONS, verifyPassword } from '../../../src/auth/password'
-import { MAX_FAILURES_PER_EMAIL } from '../../../src/auth/rate-limit'
+import { LOGIN_MAX_PER_IP_AND_EMAIL } from '../../../src/auth/rate-limit'
 import { db, seedClient, seedUser, send } from './seed'
-
-/** Cookies of a response as a `Cookie` header value. */
-function cookiesOf(res: Response): Record<string, string> {
-  return Object.fromEntries(
-    res.headers.getAll('Set-Cookie').map((c) => c.split(';')[0]!.split('=') as [string, string]),
-  )
-}
-
-async function loginForm() {
-  const page = await SELF.fetch('http://x/login')
-  const html = await page.text()
-  const csrf = html.match(/name="_csrf" value="([^"]+)"/)![1]!
-  return { csrf, cookie: `sg_form_csrf=${cookiesOf(page).sg_form_csrf}` }
-}
-
-async function postLogin(email: string, password: string, form?: { csrf: string; cookie: string }) {
-  const f = form ?? (await loginForm())
-  return SELF.fetch('http://x/login', {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Cookie: f.cookie,
-      'cf-connecting-ip': `10.0.0.${Math.floor(Math.random() * 250)}`,
-    },
-    body: new URLSearchParams({ email, password, _csrf: f.csrf, next: '/' }),
-  })
-}
+import { cookiesOf, postLogin } from './login'
 
 const email = () => `u${crypto.randomUUID().slice(0, 8)}@example.com`
 
@@ -112,14 +85,14 @@ describe('sign-in and sessions', () => {
     expect(rows.some((s) => s.revokedAt !== null)).toBe(true)
   })
 
-  it('rate-limits failed logins per e-mail and audits each failure', async () => {
+  it('rate-limits failed logins per address and e-mail and audits each failure', async () => {
     const user = email()
     await createAdmin(db(), user, 'a long admin password', Date.now())
-    for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++)
-      expect((await postLogin(user, 'wrong password!')).status).toBe(401)
-    expect((await postLogin(user, 'a long admin password')).status).toBe(429)
+    for (let i = 0; i < LOGIN_MAX_PER_IP_AND_EMAIL; i++)
+      expect((await postLogin(user, 'wrong password!', undefined, '10.9.9.9')).status).toBe(401)
+    expect((await postLogin(user, 'a long admin password', undefined, '10.9.9.9')).status).toBe(429)
     const failures = await db().select().from(auditLog).where(eq(auditLog.targetId, user))
-    expect(failures.filter((f) => f.action === 'auth.login_failed')).toHaveLength(MAX_FAILURES_PER_EMAIL)
+    expect(failures.filter((f) => f.action === 'auth.login_failed')).toHaveLength(LOGIN_MAX_PER_IP_AND_EMAIL)
   })
 
   it('lets an invited user set a password once and sign in to their client', async () => {
