@@ -17,6 +17,8 @@ export interface Env {
   D1_METER?: string
   /** `on`: serve the soak's row reads under /__debug (the soak's own Worker). */
   SOAK_READS?: string
+  /** `on`: webhooks may use http:// (local development only; private addresses stay refused). */
+  WEBHOOK_ALLOW_HTTP?: string
 }
 
 /** A bad or missing value takes its default: a typo in a var never stops the Worker. */
@@ -39,6 +41,7 @@ const SettingsSchema = z.object({
     .catch(null),
   D1_METER: z.literal('on').nullable().catch(null),
   SOAK_READS: z.literal('on').nullable().catch(null),
+  WEBHOOK_ALLOW_HTTP: z.literal('on').nullable().catch(null),
 })
 
 export interface Settings {
@@ -48,6 +51,8 @@ export interface Settings {
   simClock: { origin: number; speed: number } | null
   d1Meter: boolean
   soakReads: boolean
+  /** `WEBHOOK_ALLOW_HTTP=on`: http:// webhooks accepted (dev only); https only otherwise. */
+  webhookAllowHttp: boolean
 }
 
 const parsed = new WeakMap<Env, Settings>()
@@ -62,6 +67,7 @@ export function settingsOf(env: Env): Settings {
       simClock: vars.SIM_CLOCK,
       d1Meter: vars.D1_METER === 'on',
       soakReads: vars.SOAK_READS === 'on',
+      webhookAllowHttp: vars.WEBHOOK_ALLOW_HTTP === 'on',
     }
     parsed.set(env, settings)
   }

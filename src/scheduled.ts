@@ -11,7 +11,7 @@ import { settleEndedInstances } from './flows/instances'
 import { snapshotClients } from './flows/clients'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
-import type { Env } from './env'
+import { settingsOf, type Env } from './env'
 import { rollUpSavings } from './flows/ledger/rollup-job'
 import { log } from './log'
 import { runEngine } from './flows/engine-tick/fan-out'
@@ -21,7 +21,7 @@ import { CRON_JOBS, type CronJob } from './cron'
 
 const RUN: Record<CronJob, (env: Env, db: Database, now: number) => Promise<unknown>> = {
   engine: (env, db, now) => runEngine(env, db, now),
-  webhooks: (_env, db, now) => dispatchWebhooks(db, now),
+  webhooks: (env, db, now) => dispatchWebhooks(db, now, { allowHttp: settingsOf(env).webhookAllowHttp }),
   instances: (_env, db, now) => settleEndedInstances(db, now),
   ledger: (_env, db, now) => rollUpSavings(db, now),
   'client-growth': (_env, db, now) => snapshotClients(db, now),

@@ -11,18 +11,26 @@ describe('settingsOf', () => {
       simClock: null,
       d1Meter: false,
       soakReads: false,
+      webhookAllowHttp: false,
     })
   })
 
   it('reads the vars a local simulation and the benchmarks set', () => {
     const settings = settingsOf(
-      envWith({ TOKEN_GRACE_HOURS: '0', SIM_CLOCK: '1796573855972x80', D1_METER: 'on', SOAK_READS: 'on' }),
+      envWith({
+        TOKEN_GRACE_HOURS: '0',
+        SIM_CLOCK: '1796573855972x80',
+        D1_METER: 'on',
+        SOAK_READS: 'on',
+        WEBHOOK_ALLOW_HTTP: 'on',
+      }),
     )
     expect(settings).toEqual({
       tokenGraceHours: 0,
       simClock: { origin: 1796573855972, speed: 80 },
       d1Meter: true,
       soakReads: true,
+      webhookAllowHttp: true,
     })
   })
 

@@ -1,4 +1,7 @@
-/** A client's people and webhook: invite users (owners and admins), disable them, set the webhook. */
+/**
+ * A client's people and webhook: invite users (owners and admins), disable them, set the webhook (its
+ * URL rules: flows/webhooks/target.ts) and send it a test.
+ */
 import { and, eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
@@ -6,13 +9,15 @@ import * as z from 'zod'
 import { requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { database } from '../../db/client'
 import { clients, users } from '../../db/schema'
-import type { AppEnv } from '../../env'
-import { ApiError } from '../../errors'
+import { settingsOf, type AppEnv } from '../../env'
+import { ApiError, orThrow } from '../../errors'
 import { newId, newToken } from '../../ids'
 import { auditEntry } from '../../db/audit'
 import { disableUser, inviteUser, NewUser, publicUser } from '../../auth/accounts'
 import { deliverWebhook } from '../../flows/webhooks/deliver'
 import { dropWebhookCursor, resetWebhookCursor } from '../../flows/webhooks/dispatch'
+import { checkWebhookUrl } from '../../flows/webhooks/target'
+import { takeSlot, WEBHOOK_TEST_MAX, WEBHOOK_TEST_WINDOW_MS, webhookTestLimit } from '../../auth/rate-limit'
 import { clock } from '../../clock'
 import { setClientWebhook } from '../../flows/clients'
 
@@ -107,7 +112,10 @@ clientSettings.openapi(
   async (c) => {
     const clientId = c.req.param('clientId')
     scopeClientWrite(c, clientId)
-    const { url } = c.req.valid('json')
+    const body = c.req.valid('json')
+    const target =
+      body.url === null ? null : orThrow(checkWebhookUrl(body.url, settingsOf(c.env).webhookAllowHttp))
+    const url = target ? target.url : null
     const db = database(c.env.DB)
     const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
     if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
@@ -139,16 +147,29 @@ clientSettings.openapi(
   createRoute({
     method: 'post',
     path: '/{clientId}/webhook/test',
-    summary: 'Send a signed test event',
+    summary: 'Send a signed test event; answers only whether it was delivered',
     responses: answers('OK'),
   }),
   async (c) => {
     const clientId = c.req.param('clientId')
     scopeClientWrite(c, clientId)
     requirePerson(c)
+    const db = database(c.env.DB)
     const now = clock.now()
-    const result = await deliverWebhook(
-      database(c.env.DB),
+    const [client] = await db
+      .select({ url: clients.webhookUrl, secret: clients.webhookSecret })
+      .from(clients)
+      .where(eq(clients.id, clientId))
+      .limit(1)
+    if (!client?.url || !client.secret) throw new ApiError('CONFLICT', 'no webhook is set')
+    if (!(await takeSlot(db, webhookTestLimit(clientId), now))) {
+      throw new ApiError(
+        'RATE_LIMITED',
+        `at most ${WEBHOOK_TEST_MAX} test sends per ${WEBHOOK_TEST_WINDOW_MS / 60_000} minutes`,
+      )
+    }
+    const sent = await deliverWebhook(
+      { url: client.url, secret: client.secret },
       {
         id: newId('ntf'),
         kind: 'webhook_test',
@@ -159,7 +180,10 @@ clientSettings.openapi(
         createdAt: new Date(now).toISOString(),
       },
       now,
+      { allowHttp: settingsOf(c.env).webhookAllowHttp },
     )
-    return c.json(result)
+    if (!sent.ok && sent.reason === 'refused') throw new ApiError('BAD_REQUEST', sent.detail)
+    // Only delivered or failed: the target's status, body and errors stay unseen (no port scanner).
+    return c.json({ success: true, result: sent.ok ? 'delivered' : 'failed' })
   },
 )

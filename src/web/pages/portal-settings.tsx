@@ -78,7 +78,8 @@ portalSettings.get('/settings', async (c) => {
         <p class="muted" style="margin-top:0">
           Each notification is POSTed as JSON with{' '}
           <code>X-SpotGuard-Signature: sha256=&lt;HMAC-SHA256 of the body&gt;</code> and{' '}
-          <code>X-SpotGuard-Timestamp</code>.
+          <code>X-SpotGuard-Timestamp</code>. The URL must be https and public (no loopback, private or
+          link-local address, no localhost).
         </p>
         <p>
           Current: {hook?.url ? <code id="webhook-url">{hook.url}</code> : <span class="muted">none</span>}
@@ -118,7 +119,7 @@ portalSettings.get('/settings', async (c) => {
                 after={
                   <span id="hook-test" hidden>
                     {' '}
-                    status <b data-field="status" /> <b data-field="reason" />
+                    <b data-field="result" />
                   </span>
                 }
               />

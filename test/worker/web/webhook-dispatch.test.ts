@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { clients, notifications, webhookCursors } from '../../../src/db/schema'
+import { clients, webhookCursors } from '../../../src/db/schema'
+import { notifyClientOnce } from '../../../src/flows/notifications'
 import { newId } from '../../../src/ids'
 import { signWebhook } from '../../../src/flows/webhooks/deliver'
 import {
@@ -51,9 +52,14 @@ async function hookedClient(at: number) {
 
 async function notify(clientId: string, createdAt: number, message = `m ${createdAt}`) {
   const id = newId('ntf')
-  await db()
-    .insert(notifications)
-    .values({ id, clientId, agentId: null, kind: 'switch', severity: 'info', message, createdAt })
+  await notifyClientOnce(db(), id, {
+    clientId,
+    agentId: null,
+    kind: 'switch',
+    severity: 'info',
+    message,
+    createdAt,
+  })
   return id
 }
 
@@ -64,12 +70,11 @@ describe('webhook dispatch', () => {
   it('delivers new notifications oldest first with a valid signature, and never re-sends', async () => {
     const t0 = Date.now()
     const client = await hookedClient(t0)
-    await notify(client.id, t0 - 1000, 'before the webhook existed')
-    const second = await notify(client.id, t0 + 2000)
     const first = await notify(client.id, t0 + 1000)
+    const second = await notify(client.id, t0 + 2000)
     const { sent, fetcher } = fakeFetcher()
 
-    const run = await dispatchWebhooks(db(), t0 + 3000, fetcher)
+    const run = await dispatchWebhooks(db(), t0 + 3000, { fetcher, allowHttp: false })
     expect(ids(sent, client.url)).toEqual([first, second])
     expect(run.delivered).toBeGreaterThanOrEqual(2)
     for (const s of sent.filter((x) => x.url === client.url)) {
@@ -82,16 +87,16 @@ describe('webhook dispatch', () => {
     })
 
     const again = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 4000, again.fetcher)
+    await dispatchWebhooks(db(), t0 + 4000, { fetcher: again.fetcher, allowHttp: false })
     expect(ids(again.sent, client.url)).toEqual([])
 
     const third = await notify(client.id, t0 + 5000)
     const later = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 6000, later.fetcher)
+    await dispatchWebhooks(db(), t0 + 6000, { fetcher: later.fetcher, allowHttp: false })
     expect(ids(later.sent, client.url)).toEqual([third])
   })
 
-  it('keeps notifications with the same millisecond apart by id', async () => {
+  it('keeps notifications of the same millisecond apart, in the order they were written', async () => {
     const t0 = Date.now()
     const client = await hookedClient(t0)
     const a = await notify(client.id, t0 + 1)
@@ -100,11 +105,11 @@ describe('webhook dispatch', () => {
     const { sent, fetcher } = fakeFetcher((url) =>
       url === client.url && ids(sent, client.url).length > 1 ? 500 : 200,
     )
-    await dispatchWebhooks(db(), t0 + 10, fetcher)
+    await dispatchWebhooks(db(), t0 + 10, { fetcher, allowHttp: false })
     const next = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 20, next.fetcher)
-    expect(ids(sent, client.url)).toEqual([a, b].sort())
-    expect(ids(next.sent, client.url)).toEqual([a, b].sort().slice(1))
+    await dispatchWebhooks(db(), t0 + 20, { fetcher: next.fetcher, allowHttp: false })
+    expect(ids(sent, client.url)).toEqual([a, b])
+    expect(ids(next.sent, client.url)).toEqual([b])
   })
 
   it('stops at a failure, records it, and retries the same notification next run', async () => {
@@ -113,18 +118,18 @@ describe('webhook dispatch', () => {
     const first = await notify(client.id, t0 + 1)
     const second = await notify(client.id, t0 + 2)
     const down = fakeFetcher((url) => (url === client.url ? 503 : 200))
-    const run = await dispatchWebhooks(db(), t0 + 10, down.fetcher)
+    const run = await dispatchWebhooks(db(), t0 + 10, { fetcher: down.fetcher, allowHttp: false })
     expect(ids(down.sent, client.url)).toEqual([first])
     expect(run.failedClients).toBeGreaterThanOrEqual(1)
     const [cursor] = await db().select().from(webhookCursors).where(eq(webhookCursors.clientId, client.id))
     expect(cursor).toMatchObject({ deliveredUntil: t0, lastError: 'HTTP 503' })
 
     const refused = fakeFetcher((url) => (url === client.url ? 0 : 200))
-    await dispatchWebhooks(db(), t0 + 20, refused.fetcher)
+    await dispatchWebhooks(db(), t0 + 20, { fetcher: refused.fetcher, allowHttp: false })
     expect(ids(refused.sent, client.url)).toEqual([first])
 
     const up = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 30, up.fetcher)
+    await dispatchWebhooks(db(), t0 + 30, { fetcher: up.fetcher, allowHttp: false })
     expect(ids(up.sent, client.url)).toEqual([first, second])
     const [after] = await db().select().from(webhookCursors).where(eq(webhookCursors.clientId, client.id))
     expect(after).toMatchObject({ deliveredUntil: t0 + 2, deliveredId: second, lastError: null })
@@ -136,7 +141,7 @@ describe('webhook dispatch', () => {
     await notify(client.id, t0 + 1)
     const fresh = await notify(client.id, t0 + MAX_AGE_MS + 5)
     const { sent, fetcher } = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + MAX_AGE_MS + 10, fetcher)
+    await dispatchWebhooks(db(), t0 + MAX_AGE_MS + 10, { fetcher, allowHttp: false })
     expect(ids(sent, client.url)).toEqual([fresh])
   })
 
@@ -145,10 +150,10 @@ describe('webhook dispatch', () => {
     const client = await hookedClient(t0)
     for (let i = 1; i <= MAX_PER_CLIENT + 3; i++) await notify(client.id, t0 + i)
     const { sent, fetcher } = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 1000, fetcher)
+    await dispatchWebhooks(db(), t0 + 1000, { fetcher, allowHttp: false })
     expect(ids(sent, client.url)).toHaveLength(MAX_PER_CLIENT)
     const next = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 2000, next.fetcher)
+    await dispatchWebhooks(db(), t0 + 2000, { fetcher: next.fetcher, allowHttp: false })
     expect(ids(next.sent, client.url)).toHaveLength(3)
   })
 
@@ -161,7 +166,7 @@ describe('webhook dispatch', () => {
     const forB = await notify(b.id, t0 + 2)
     const forBare = await notify(bare.id, t0 + 3)
     const { sent, fetcher } = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 10, fetcher)
+    await dispatchWebhooks(db(), t0 + 10, { fetcher, allowHttp: false })
     expect(ids(sent, a.url)).toEqual([forA])
     expect(ids(sent, b.url)).toEqual([forB])
     expect(sent.map((s) => s.body).join()).not.toContain(forBare)
@@ -180,7 +185,7 @@ describe('webhook dispatch', () => {
     expect(cursor?.deliveredUntil).toBeGreaterThan(Date.now() - 60_000)
     const fresh = await notify(client.id, Date.now() + 1)
     const { sent, fetcher } = fakeFetcher()
-    await dispatchWebhooks(db(), Date.now() + 10, fetcher)
+    await dispatchWebhooks(db(), Date.now() + 10, { fetcher, allowHttp: false })
     const mine = sent.filter((s) => s.url === 'https://hooks.example.com/settings')
     expect(mine.map((s) => (JSON.parse(s.body) as { id: string }).id)).toEqual([fresh])
     expect(mine[0]!.signature).toBe(`sha256=${await signWebhook(secret, mine[0]!.body)}`)
@@ -189,7 +194,7 @@ describe('webhook dispatch', () => {
     expect(await db().select().from(webhookCursors).where(eq(webhookCursors.clientId, client.id))).toEqual([])
     await notify(client.id, Date.now() + 20)
     const after = fakeFetcher()
-    await dispatchWebhooks(db(), Date.now() + 30, after.fetcher)
+    await dispatchWebhooks(db(), Date.now() + 30, { fetcher: after.fetcher, allowHttp: false })
     expect(after.sent.filter((s) => s.url === 'https://hooks.example.com/settings')).toEqual([])
   })
 
@@ -203,11 +208,11 @@ describe('webhook dispatch', () => {
       .where(eq(clients.id, client.id))
     await notify(client.id, t0 - 1000)
     const { sent, fetcher } = fakeFetcher()
-    await dispatchWebhooks(db(), t0, fetcher)
+    await dispatchWebhooks(db(), t0, { fetcher, allowHttp: false })
     expect(ids(sent, url)).toEqual([])
     const fresh = await notify(client.id, t0 + 1)
     const next = fakeFetcher()
-    await dispatchWebhooks(db(), t0 + 10, next.fetcher)
+    await dispatchWebhooks(db(), t0 + 10, { fetcher: next.fetcher, allowHttp: false })
     expect(ids(next.sent, url)).toEqual([fresh])
   })
 })
