@@ -1,6 +1,7 @@
 /**
  * The operator's client-token routes: create a client (its token is shown
- * only in this answer) and regenerate its token (the old one keeps working for TOKEN_GRACE_HOURS).
+ * only in this answer) and regenerate its token (the old one keeps working for TOKEN_GRACE_HOURS, or
+ * stops at once when the operator says it leaked).
  */
 import { eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
@@ -20,6 +21,9 @@ export const CreateClientBody = z.object({
   name: z.string().trim().min(1).max(200),
   email: z.email().max(320).nullish(),
 })
+
+/** `revokeNow`: the previous tokens stop at once (a leaked token), instead of after the grace period. */
+export const RotateTokenBody = z.object({ revokeNow: z.boolean().default(false) })
 
 export const adminClients = routeGroup<AppEnv>(ADMIN_API)
 
@@ -59,16 +63,18 @@ adminClients.openapi(
   createRoute({
     method: 'post',
     path: '/clients/{clientId}/regenerate-token',
-    summary: 'Rotate the token; the old one works for TOKEN_GRACE_HOURS',
+    summary: 'Rotate the token; the old one works for TOKEN_GRACE_HOURS, or stops at once with revokeNow',
+    request: { body: jsonBody(RotateTokenBody) },
     responses: answers('OK'),
   }),
   async (c) => {
+    const { revokeNow } = c.req.valid('json')
     const db = database(c.env.DB)
     const clientId = c.req.param('clientId')
     const [client] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1)
     if (!client || client.status === 'deleted') throw new ApiError('NOT_FOUND', 'client not found')
     const now = clock.now()
-    const previousExpiresAt = now + settingsOf(c.env).tokenGraceHours * 3_600_000
+    const previousExpiresAt = revokeNow ? now : now + settingsOf(c.env).tokenGraceHours * 3_600_000
     const { token, insert } = await newClientToken(db, clientId, now)
     // Expire first: the new token's row must not be caught by the update.
     await db.batch([
@@ -77,7 +83,13 @@ adminClients.openapi(
       auditEntry(
         c,
         db,
-        { action: 'client.regenerate_token', clientId, targetType: 'client', targetId: clientId },
+        {
+          action: 'client.regenerate_token',
+          clientId,
+          targetType: 'client',
+          targetId: clientId,
+          after: { revokeNow },
+        },
         now,
       ),
     ])

@@ -148,6 +148,16 @@ adminFleetPages.get('/clients', async (c) => {
                         submit="Rotate token"
                       />
                       <ApiForm
+                        api={`/api/admin/clients/${cl.id}/regenerate-token`}
+                        show={`rot-${cl.id}`}
+                        confirm="Rotate and revoke the old token now? Every agent stops until it has the new one."
+                        csrf={viewer.csrfToken}
+                        tone="danger"
+                        submit="Rotate, revoke now"
+                      >
+                        <input type="hidden" name="revokeNow" value="true" data-bool />
+                      </ApiForm>
+                      <ApiForm
                         api={`/api/admin/clients/${cl.id}/${cl.status === 'suspended' ? 'activate' : 'suspend'}`}
                         csrf={viewer.csrfToken}
                         submit={cl.status === 'suspended' ? 'Reactivate' : 'Suspend'}

@@ -1,4 +1,4 @@
-/** The operator's client routes: create (token shown once, stored hashed) and rotation with a grace period. */
+/** The operator's client routes: create (token shown once, stored hashed) and rotation with a grace period or at once. */
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { clientTokens } from '../../../src/db/schema'
@@ -82,6 +82,21 @@ describe('POST /api/admin/clients/:clientId/regenerate-token', () => {
     await call('POST', `/api/admin/clients/${client.id}/regenerate-token`, undefined, ADMIN)
     const [old] = await db().select().from(clientTokens).where(eq(clientTokens.tokenHash, hash))
     expect(old!.expiresAt! - Date.now()).toBeLessThanOrEqual(60_000)
+  })
+
+  it('revokes a leaked token at once with revokeNow: the old token gets 401 on its next request', async () => {
+    const client = await newClient()
+    expect((await registerWith(client.token)).status).toBe(200)
+    const res = await call(
+      'POST',
+      `/api/admin/clients/${client.id}/regenerate-token`,
+      { revokeNow: true },
+      ADMIN,
+    )
+    expect(res.status).toBe(200)
+    expect(Date.parse(res.json.previous_token_expires_at)).toBeLessThanOrEqual(Date.now())
+    expect((await registerWith(client.token)).status).toBe(401)
+    expect((await registerWith(res.json.client.token)).status).toBe(200)
   })
 
   it('answers 404 for an unknown client and writes nothing', async () => {
