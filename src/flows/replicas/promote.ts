@@ -1,9 +1,9 @@
 /**
  * Promotion: the replica's instance becomes the agent's primary (its real EC2 id), recorded as a
- * switch with the prices of the control plane's own market data and its server times. The replica,
- * the instance, the agent and the switch change in one batch (each table's writer builds its
- * statement), with any extra statements of the caller (an interruption's event and the old instance's
- * end).
+ * switch with the prices of the control plane's own market data and its server times. The replica's
+ * status is claimed first (compare-and-set), then the instance, the agent and the switch change in one
+ * batch (each table's writer builds its statement), with any extra statements of the caller (an
+ * interruption's event and the old instance's end).
  */
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../../db/client'
@@ -16,7 +16,7 @@ import { paidPrice } from '../../prices/paid'
 import { moveAgentTo } from '../agents'
 import { upsertTakenOverInstance } from '../instances'
 import { recordSwitch } from '../switch/store'
-import { markPromoted } from './store'
+import { claimPromotion, findReplica, releasePromotion } from './store'
 import { refuse, type Refusal } from '../refusal'
 
 export interface Promotion {
@@ -78,8 +78,7 @@ export async function promoteReplica(
   }
   const times = { oldEndedAt: facts.oldEndedAt, trafficSwitchedAt: null, readyAt: replica.readyAt }
   const switchId = newId('swi')
-  await db.batch([
-    markPromoted(db, replica.id, now),
+  const records = [
     upsertTakenOverInstance(db, agent.clientId, replica.instanceId, instanceFacts, now),
     moveAgentTo(db, agent.id, replica.instanceId, now),
     recordSwitch(db, {
@@ -109,6 +108,21 @@ export async function promoteReplica(
       oldTerminationConfirmedAt: facts.oldEndedAt === null ? null : now,
     }),
     ...extra,
-  ])
+  ] as const
+  // D1 has no transaction to read and write in: the replica's status is claimed first, so of two
+  // promotions (concurrent requests, a replayed result) one records the switch, the other nothing.
+  if (!(await claimPromotion(db, replica, now))) {
+    const current = await findReplica(db, agent, replica.id)
+    if (current?.status === 'promoted') return { ...base, switchId: null, changed: false }
+    return refuse('CONFLICT', `a ${current?.status ?? 'removed'} replica can't be promoted`, {
+      status: current?.status ?? null,
+    })
+  }
+  try {
+    await db.batch(records)
+  } catch (err) {
+    await releasePromotion(db, replica, now)
+    throw err
+  }
   return { ...base, switchId, changed: true }
 }

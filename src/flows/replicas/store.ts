@@ -89,7 +89,8 @@ export interface StatusFacts {
 /**
  * The update moving a replica to `to` at server time `now` (null when it is already there), or the
  * move's refusal (CONFLICT, with the replica's status). `ready` sets ready_at once (also on a promoted
- * replica); `terminated` and `failed` end it.
+ * replica); `terminated` and `failed` end it. Compare-and-set: it changes the row only while its status
+ * is still the one read, so a move decided on a stale read (a promotion landed meanwhile) does nothing.
  */
 export function statusUpdate(
   db: Database,
@@ -132,7 +133,7 @@ function replicaUpdate(
       syncCompletedAt: facts.syncCompletedAt ?? replica.syncCompletedAt,
       updatedAt: now,
     })
-    .where(eq(replicas.id, replica.id))
+    .where(and(eq(replicas.id, replica.id), eq(replicas.status, replica.status)))
 }
 
 /**
@@ -197,12 +198,25 @@ export function createReplicaOnce(db: Database, row: NewReplica) {
   return db.insert(replicas).values(row).onConflictDoNothing()
 }
 
-/** The replica's instance is the agent's primary now. */
-export function markPromoted(db: Database, replicaId: string, now: number) {
-  return db
+/**
+ * Claims the promotion of a usable replica (compare-and-set on its status): true for the one caller
+ * that moved it to `promoted`, false when another promotion (a concurrent or replayed one) already did.
+ */
+export async function claimPromotion(db: Database, replica: Replica, now: number): Promise<boolean> {
+  const claimed = await db
     .update(replicas)
     .set({ status: 'promoted', promotedAt: now, updatedAt: now })
-    .where(eq(replicas.id, replicaId))
+    .where(and(eq(replicas.id, replica.id), inArray(replicas.status, ['ready', 'syncing'])))
+    .returning({ id: replicas.id })
+  return claimed.length === 1
+}
+
+/** Gives a claimed promotion back when its records could not be written (the replica as it was read). */
+export function releasePromotion(db: Database, replica: Replica, now: number) {
+  return db
+    .update(replicas)
+    .set({ status: replica.status, promotedAt: replica.promotedAt, updatedAt: now })
+    .where(and(eq(replicas.id, replica.id), eq(replicas.status, 'promoted')))
 }
 
 /** What went wrong with the replica (or what its owner must do about it); null clears it. */
