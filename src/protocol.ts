@@ -143,7 +143,13 @@ export const AgentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), command_id: z.string(), instance_id: z.string() }),
   /** Started, or a step done (`step`): renews the command's lease. */
   z.object({ type: z.literal('running'), command_id: z.string(), step: z.string().max(200).nullish() }),
-  z.object({ type: z.literal('result'), command_id: z.string(), success: z.boolean(), message: z.string() }),
+  /** `message` is limited as over HTTP (`POST .../executed`): a longer one is dropped, not stored. */
+  z.object({
+    type: z.literal('result'),
+    command_id: z.string().max(128),
+    success: z.boolean(),
+    message: z.string().max(4096),
+  }),
   z.object({ type: z.literal('ping') }),
 ])
 export type AgentMessage = z.infer<typeof AgentMessage>

@@ -9,8 +9,9 @@ import { createMiddleware } from 'hono/factory'
 import * as z from 'zod'
 import type { AppEnv } from '../env'
 import { ApiError, validationError } from '../errors'
+import { readLimitedText } from './body-limit'
 
-const MAX_BODY_BYTES = 256 * 1024
+export const MAX_BODY_BYTES = 256 * 1024
 
 /** Who may call an operation, as the document's `security` says it. */
 export const SECURITY = {
@@ -87,14 +88,12 @@ function asArray(middleware: RouteConfig['middleware']): MiddlewareHandler[] {
 
 /**
  * The body as JSON whatever its Content-Type (installed agents send some without one); an empty body
- * is `{}`, malformed JSON a 400, over 256 KiB a 413. The request is then marked JSON so that the
+ * is `{}`, malformed JSON a 400, over 256 KiB a 413 (declared or counted while reading: body-limit.ts). The request is then marked JSON so that the
  * route's validator reads this body instead of skipping it.
  */
 const readBody = createMiddleware(async (c, next) => {
-  const text = await c.req.raw.text()
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
-    throw new ApiError('PAYLOAD_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
-  }
+  const text = await readLimitedText(c.req.raw, MAX_BODY_BYTES)
+  if (text === null) throw new ApiError('PAYLOAD_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`)
   const body = text.trim() === '' ? '{}' : text
   try {
     JSON.parse(body)

@@ -46,8 +46,12 @@ export function send(socket: WebSocket, message: ServerMessage): boolean {
   }
 }
 
+/** A frame longer than this is dropped unread: room for a 4,096-character result JSON-escaped. */
+export const MAX_MESSAGE_CHARS = 32 * 1024
+
 /** An agent's message, or null for anything that isn't one (ignored). */
 export function parseAgentMessage(data: string | ArrayBuffer): AgentMessage | null {
+  if ((typeof data === 'string' ? data.length : data.byteLength) > MAX_MESSAGE_CHARS) return null
   const text = typeof data === 'string' ? data : new TextDecoder().decode(data)
   try {
     const parsed = AgentMessage.safeParse(JSON.parse(text))

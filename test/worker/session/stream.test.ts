@@ -56,6 +56,20 @@ describe('GET /api/agents/:agentId/stream', () => {
     link.close()
   })
 
+  it('drops a result whose message is longer than its HTTP twin allows (4,096 characters)', async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connect(agent)
+    await link.next()
+    const id = await enqueued(agent)
+    await link.next()
+    link.send({ type: 'ack', command_id: id, instance_id: agent.instanceId })
+    link.send({ type: 'result', command_id: id, success: false, message: 'x'.repeat(4097) })
+    link.send({ type: 'result', command_id: id, success: true, message: 'switched' })
+    await expect.poll(async () => (await historyOf(id))?.status).toBe('completed')
+    expect(await historyOf(id)).toMatchObject({ message: 'switched' })
+    link.close()
+  })
+
   it('redelivers a command after the agent reconnects until it has started', async () => {
     const agent = await seedAgent('5.0.0')
     const first = await connect(agent)
