@@ -26,6 +26,7 @@ export interface DispatchResult {
 }
 
 export interface DispatchOptions extends DeliveryOptions {
+  /** One client's budget (ms); CLIENT_BUDGET_MS unless a test says otherwise. */
   budgetMs?: number
   /** Resolves after `ms` of real time unless `cancel` fires first; tests inject it to end a budget. */
   wait?: (ms: number, cancel: AbortSignal) => Promise<void>
