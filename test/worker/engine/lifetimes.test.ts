@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { events, instances, pools } from '../../../src/db/schema'
+import { events, instances, pools, priceQuotes } from '../../../src/db/schema'
 import { loadLifetimes, loadMarket } from '../../../src/db/queries/market'
 import { DEFAULT_PARAMS, resolveParams } from '../../../src/engine/params'
 import { poolRisk } from '../../../src/engine/risk'
@@ -78,7 +78,7 @@ async function fleet() {
   })
   const [first, ...rest] = notices.map((n) => db().insert(events).values(n))
   await db().batch([first!, ...rest])
-  return { type, pool }
+  return { type, pool, owner }
 }
 
 describe('how long instances lived in each pool (one grouped query on D1)', () => {
@@ -92,7 +92,7 @@ describe('how long instances lived in each pool (one grouped query on D1)', () =
   })
 
   it('puts the figures on the pool quotes, and a pool without lives stays neutral in risk', async () => {
-    const { type, pool } = await fleet()
+    const { type, pool, owner } = await fleet()
     await db()
       .insert(pools)
       .values(
@@ -102,12 +102,21 @@ describe('how long instances lived in each pool (one grouped query on D1)', () =
           region: 'us-east-1',
           az: `us-east-1${z}`,
           createdAt: NOW - 40 * DAY,
-          lastPrice: 0.0125,
-          priceChangedAt: NOW - DAY,
-          lastReportedAt: NOW - 60_000,
         })),
       )
-    const market = await loadMarket(db(), type, 'us-east-1', NOW)
+    await db()
+      .insert(priceQuotes)
+      .values(
+        ['a', 'b', 'c'].map((z) => ({
+          series: pool(z),
+          clientId: owner.clientId,
+          price: 0.0125,
+          changedAt: NOW - DAY,
+          reportedAt: NOW - 60_000,
+          shared: false,
+        })),
+      )
+    const market = await loadMarket(db(), owner.clientId, type, 'us-east-1', NOW)
     const quote = (z: string) => market.pools.find((p) => p.poolId === pool(z))!
     expect(quote('a')).toMatchObject({
       livedHoursInterrupted30d: 509,
