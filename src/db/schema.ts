@@ -148,9 +148,8 @@ export const instances = sqliteTable(
 )
 
 /**
- * A spot capacity pool: `<instance_type>.<availability_zone>`. `last_price` mirrors the newest
- * spot_prices row; `last_reported_at` says how fresh it is (price rows are only change points, and this
- * column is refreshed at most every 15 minutes to keep D1 writes low).
+ * A spot capacity pool: `<instance_type>.<availability_zone>`, known once a client reported it. Its
+ * prices are per client: `price_quotes` and `spot_prices`.
  */
 export const pools = sqliteTable(
   'pools',

@@ -10,7 +10,7 @@ import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
 import { ondemandPrices, pools, priceQuotes, spotPrices } from '../db/schema'
 import { planPriceWrite } from '../prices/step'
-import { isReportable, reportableTypes, type ReporterPlace } from '../prices/reportable'
+import { isReportable, type ReporterPlace } from '../prices/reportable'
 import { onDemandSeries } from '../db/queries/quotes'
 
 export interface ReportedPool {
@@ -46,10 +46,9 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
   const accepted = [...byId.values()].filter((p) => isReportable(report.place, p))
   const ignoredPools = [...byId.keys()].filter((id) => !accepted.some((p) => p.poolId === id))
   const { instanceType, region } = report.place
+  // The on-demand price a report carries is of the agent's own type.
   const odSeries =
-    report.onDemandPrice !== null && instanceType && region && reportableTypes(report.place).length > 0
-      ? onDemandSeries(instanceType, region)
-      : null
+    report.onDemandPrice !== null && instanceType && region ? onDemandSeries(instanceType, region) : null
   const [known, quotes] = await Promise.all([
     loadKnownPools(
       db,
