@@ -83,11 +83,18 @@ async function fleet() {
 
 describe('how long instances lived in each pool (one grouped query on D1)', () => {
   it('splits 30 days of spot lives by how they ended, clipped to the window', async () => {
-    const { pool } = await fleet()
+    const { pool, owner } = await fleet()
     const rows = await loadLifetimes(db(), [pool('a'), pool('b'), pool('c')], NOW - 30 * DAY, NOW)
+    const { clientId } = owner
     expect(rows.sort((x, y) => x.poolId.localeCompare(y.poolId))).toEqual([
-      { poolId: pool('a'), interruptedHours: 20 * 24 + 29, censoredHours: 5 + 1 + 3, interrupted: 2 },
-      { poolId: pool('b'), interruptedHours: 0, censoredHours: 10, interrupted: 0 },
+      {
+        poolId: pool('a'),
+        clientId,
+        interruptedHours: 20 * 24 + 29,
+        censoredHours: 5 + 1 + 3,
+        interrupted: 2,
+      },
+      { poolId: pool('b'), clientId, interruptedHours: 0, censoredHours: 10, interrupted: 0 },
     ])
   })
 
