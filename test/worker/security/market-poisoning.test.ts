@@ -45,10 +45,11 @@ const pricingSeenBy = async (a: TestAgent) => {
 describe('market data poisoning across tenants', () => {
   it("tenant A's $0.0001 for a pool leaves tenant B's price, page and engine input unchanged; B is not sent there", async () => {
     const type = freshType()
-    const b = await victim(type)
+    // A reports first (as it would every 5 minutes): B's honest report lands right after it.
     const a = await tenant(type, 'spot')
     // reportPrices throws unless the installed agent's body is answered 200.
     await reportPrices(a, type, { ...HONEST, c: 0.0001 })
+    const b = await victim(type)
 
     const poolC = `${type}.us-east-1c`
     const seenByB = await pricingSeenBy(b)
@@ -103,13 +104,13 @@ describe('market data poisoning across tenants', () => {
       expect(notice.status).toBeLessThan(500)
     }
 
+    const decision = await engineTick(b)
+    expect(decision).toMatchObject({ decision: 'to_spot', target: { poolId: poolB } })
     const after = await loadMarket(db(), b.client.id, type, 'us-east-1', Date.now())
     const quote = (m: typeof after) => m.pools.find((p) => p.poolId === poolB)!
     // The attacker counts once, however many signals it sent, and alone marks no recent interruption.
     expect(quote(after)).toMatchObject({ interruptions30d: 1, rebalances30d: 1, lastInterruptionAt: null })
     expect(quote(before)).toMatchObject({ interruptions30d: 0, rebalances30d: 0 })
-    const decision = await engineTick(b)
-    expect(decision).toMatchObject({ decision: 'to_spot', target: { poolId: poolB } })
   })
 
   it("three clients agreeing move everyone's price to their median; an outlier among four is dropped", async () => {
