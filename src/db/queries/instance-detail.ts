@@ -1,6 +1,7 @@
 /**
- * What the instance page and its API show: pools with prices, metrics, switches and interruptions,
- * loaded in one D1 batch (one round trip), beside the agent's savings of the days since the last rollup.
+ * What the instance page and its API show: metrics, switches and interruptions loaded in one D1 batch
+ * (one round trip), beside the pools with the prices the instance's client sees (db/queries/prices.ts)
+ * and the agent's savings of the days since the last rollup.
  */
 import { and, count, desc, eq, gt, or } from 'drizzle-orm'
 import { utcDay } from '../../ledger/rollup'
