@@ -31,7 +31,7 @@ export async function measureFailover(samples = 3): Promise<FailoverResult> {
         },
         { what: 'agent-1 registered', timeoutMs: 30_000 },
       )
-      await eventually(async () => (await queryD1(worker.persistDir, 'select 1 from pools where last_price is not null')).length >= 2, { what: 'pools priced', timeoutMs: 30_000 })
+      await eventually(async () => (await queryD1(worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >= 2, { what: 'pools priced', timeoutMs: 30_000 })
       fleet.region.rebalance(agent.instanceId!)
       const replica = await eventually(async () => (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'), { what: 'replica ready', timeoutMs: 60_000 })
       const started = Date.now()

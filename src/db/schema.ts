@@ -148,9 +148,8 @@ export const instances = sqliteTable(
 )
 
 /**
- * A spot capacity pool: `<instance_type>.<availability_zone>`. `last_price` mirrors the newest
- * spot_prices row; `last_reported_at` says how fresh it is (price rows are only change points, and this
- * column is refreshed at most every 15 minutes to keep D1 writes low).
+ * A spot capacity pool: `<instance_type>.<availability_zone>`, known once a client reported it. Its
+ * prices are per client: `price_quotes` and `spot_prices`.
  */
 export const pools = sqliteTable(
   'pools',
@@ -160,11 +159,27 @@ export const pools = sqliteTable(
     region: text('region').notNull(),
     az: text('az').notNull(),
     createdAt: ms('created_at').notNull(),
-    lastPrice: real('last_price'),
-    priceChangedAt: ms('price_changed_at'),
-    lastReportedAt: ms('last_reported_at'),
   },
   (t) => [index('pools_type_region').on(t.instanceType, t.region)],
+)
+
+/**
+ * Each client's latest quote of a price series (a spot pool's id, or `ondemand:<type>:<region>`): the
+ * state the writer throttles change points against, and what "the price now" is resolved from
+ * (prices/resolve.ts). `shared`: the report may feed other tenants (auth/principal.ts feedsOtherTenants).
+ * Writer: flows/prices.ts.
+ */
+export const priceQuotes = sqliteTable(
+  'price_quotes',
+  {
+    series: text('series').notNull(),
+    clientId: text('client_id').notNull(),
+    price: real('price').notNull(),
+    changedAt: ms('changed_at').notNull(),
+    reportedAt: ms('reported_at').notNull(),
+    shared: integer('shared', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.series, t.clientId] })],
 )
 
 /** Spot price change points of a pool (a step function), full resolution for 30 days. */
@@ -177,8 +192,13 @@ export const spotPrices = sqliteTable(
     observedAt: ms('observed_at').notNull(),
     reportedByClientId: text('reported_by_client_id'),
     reportedByAgentId: text('reported_by_agent_id'),
+    /** The report may feed other tenants' prices (see price_quotes). */
+    shared: integer('shared', { mode: 'boolean' }).notNull().default(false),
   },
-  (t) => [index('spot_prices_pool_time').on(t.poolId, t.observedAt)],
+  (t) => [
+    index('spot_prices_pool_time').on(t.poolId, t.observedAt),
+    index('spot_prices_pool_client_time').on(t.poolId, t.reportedByClientId, t.observedAt),
+  ],
 )
 
 /** Hourly rollup of spot prices, kept for a year. */
@@ -205,6 +225,8 @@ export const ondemandPrices = sqliteTable(
     price: real('price').notNull(),
     observedAt: ms('observed_at').notNull(),
     reportedByClientId: text('reported_by_client_id'),
+    /** The report may feed other tenants' prices (see price_quotes). */
+    shared: integer('shared', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [index('ondemand_prices_type_time').on(t.instanceType, t.region, t.observedAt)],
 )

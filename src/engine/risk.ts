@@ -1,6 +1,6 @@
 /**
  * Risk of a spot pool, 0 (safe) to 1: a weighted mean of seven components, each mapped to 0-1.
- * - interruptions: 1 − exp(−n / interruptions_scale), n = fleet-wide notices in 30 days
+ * - interruptions: 1 − exp(−n / interruptions_scale), n = notices in 30 days (engine/weigh-signals.ts)
  * - rebalances:    1 − exp(−n / rebalances_scale), n = rebalance signals in 30 days
  * - followThrough: share of those rebalances followed by a notice within 2 h (0 without rebalances)
  * - volatility:    24 h coefficient of variation / volatility_scale, capped at 1

@@ -21,9 +21,9 @@ export interface PoolQuote {
   volatility24h: number
   /** Relative price change over the last hour (0.1 = +10 %). */
   trend1h: number
-  /** Interruption notices seen in this pool across the fleet in 30 days. */
+  /** Interruption notices in this pool in 30 days: the client's own, plus one per other client. */
   interruptions30d: number
-  /** Rebalance recommendations seen in this pool across the fleet in 30 days. */
+  /** Rebalance recommendations in this pool in 30 days: the client's own, plus one per other client. */
   rebalances30d: number
   /** Of those, how many were followed by an interruption notice of the same instance within 2 h. */
   rebalancesFollowed30d: number
@@ -35,9 +35,9 @@ export interface PoolQuote {
   livedHoursCensored30d: number
   /** How many of those lives ended by an interruption notice. */
   livesInterrupted30d: number
-  /** Last interruption of one of this client's instances here (epoch ms). */
+  /** Last interruption here this client trusts (its own, or once 3 clients saw one; epoch ms). */
   lastInterruptionAt: number | null
-  /** Last launch here that failed for lack of capacity (epoch ms). */
+  /** Last launch here that failed for lack of capacity, trusted as lastInterruptionAt (epoch ms). */
   lastCapacityErrorAt: number | null
 }
 

@@ -1,5 +1,5 @@
 /**
- * The engine's view of pools at `now`, over the stored market and the active parameters: the safest pool
+ * The engine's view of pools for one client at `now`, over the market it sees and the active parameters: the safest pool
  * to move to, and one pool's risk after a risk signal.
  */
 import type { Database } from '../db/client'
@@ -11,12 +11,13 @@ import { poolRisk } from '../engine/risk'
 /** The pool to use (engine/choose-pool.ts), or null when no other pool has a fresh price. */
 export async function chooseSafePool(
   db: Database,
+  clientId: string,
   wanted: PoolWanted,
   now: number,
 ): Promise<ChosenPool | null> {
   const [{ params }, market] = await Promise.all([
     activeParams(db),
-    loadMarket(db, wanted.instanceType, wanted.region, now),
+    loadMarket(db, clientId, wanted.instanceType, wanted.region, now),
   ])
   return safestPool(market, params, wanted, now)
 }
@@ -29,16 +30,17 @@ export interface PoolAssessment {
   saferPool: ChosenPool | null
 }
 
-/** Assesses a pool of the given type and region at `now`; null when the pool has no price yet. */
+/** Assesses a pool of the given type and region for a client at `now`; null when it sees no price. */
 export async function assessPool(
   db: Database,
+  clientId: string,
   pool: { poolId: string; instanceType: string; region: string },
   threshold: number | null,
   now: number,
 ): Promise<PoolAssessment | null> {
   const [{ params }, market] = await Promise.all([
     activeParams(db),
-    loadMarket(db, pool.instanceType, pool.region, now),
+    loadMarket(db, clientId, pool.instanceType, pool.region, now),
   ])
   const quote = market.pools.find((p) => p.poolId === pool.poolId)
   if (!quote) return null

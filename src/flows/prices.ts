@@ -1,15 +1,17 @@
 /**
- * Recording reported prices. Prices are public market data whoever reports them; the reporter is kept
- * so bad data can be discounted.
- * Writes: `pools`, `spot_prices`, `ondemand_prices`.
+ * Recording reported prices, per reporting client: a report feeds its own client's prices and, when
+ * `shared`, a consensus of several clients (prices/resolve.ts). Pools outside the reporter's own region
+ * and reportable types are dropped (prices/reportable.ts).
+ * Writes: `pools`, `price_quotes`, `spot_prices`, `ondemand_prices`.
  */
-import { eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
-import { ondemandPrices, pools, spotPrices } from '../db/schema'
-import { latestOnDemandQuery } from '../db/queries/on-demand'
+import { ondemandPrices, pools, priceQuotes, spotPrices } from '../db/schema'
 import { planPriceWrite } from '../prices/step'
+import { isReportable, type ReporterPlace } from '../prices/reportable'
+import { onDemandSeries } from '../db/queries/quotes'
 
 export interface ReportedPool {
   poolId: string
@@ -21,8 +23,10 @@ export interface ReportedPool {
 export interface PriceReport {
   clientId: string
   agentId: string
-  region: string
-  instanceType: string | null
+  /** The report may feed other tenants' prices (auth/principal.ts feedsOtherTenants). */
+  shared: boolean
+  /** The reporter's own instance type and region: the scope of what it may report. */
+  place: ReporterPlace
   onDemandPrice: number | null
   spotPools: ReportedPool[]
 }
@@ -30,23 +34,46 @@ export interface PriceReport {
 export interface RecordedPrices {
   spotRows: number
   ondemandRows: number
+  /** Pools outside the reporter's scope, not stored. */
+  ignoredPools: string[]
 }
 
-/** Stores one report at server time `now`: change points only, pools upserted. */
+type Quote = typeof priceQuotes.$inferSelect
+
+/** Stores one report at server time `now`: change points only, the client's quotes upserted. */
 export async function recordPrices(db: Database, report: PriceReport, now: number): Promise<RecordedPrices> {
   const byId = new Map(report.spotPools.map((p) => [p.poolId, p]))
-  const known = await loadPools(db, [...byId.keys()])
+  const accepted = [...byId.values()].filter((p) => isReportable(report.place, p))
+  const ignoredPools = [...byId.keys()].filter((id) => !accepted.some((p) => p.poolId === id))
+  const { instanceType, region } = report.place
+  // The on-demand price a report carries is of the agent's own type.
+  const odSeries =
+    report.onDemandPrice !== null && instanceType && region ? onDemandSeries(instanceType, region) : null
+  const [known, quotes] = await Promise.all([
+    loadKnownPools(
+      db,
+      accepted.map((p) => p.poolId),
+    ),
+    loadOwnQuotes(db, report.clientId, [...accepted.map((p) => p.poolId), ...(odSeries ? [odSeries] : [])]),
+  ])
   const statements: BatchItem<'sqlite'>[] = []
   let spotRows = 0
-  for (const pool of byId.values()) {
-    const last = known.get(pool.poolId)
-    const plan = planPriceWrite(
-      last
-        ? { price: last.lastPrice, changedAt: last.priceChangedAt, reportedAt: last.lastReportedAt }
-        : null,
-      pool.price,
-      now,
-    )
+  for (const pool of accepted) {
+    if (!known.has(pool.poolId)) {
+      statements.push(
+        db
+          .insert(pools)
+          .values({
+            id: pool.poolId,
+            instanceType: pool.instanceType,
+            region: region!,
+            az: pool.az,
+            createdAt: now,
+          })
+          .onConflictDoNothing(),
+      )
+    }
+    const plan = planQuote(db, report, pool.poolId, quotes.get(pool.poolId), pool.price, now)
     if (plan.writeRow) {
       spotRows++
       statements.push(
@@ -56,74 +83,95 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
           observedAt: now,
           reportedByClientId: report.clientId,
           reportedByAgentId: report.agentId,
+          shared: report.shared,
         }),
       )
     }
-    if (!last) {
+    statements.push(...plan.statements)
+  }
+  let ondemandRows = 0
+  if (odSeries) {
+    const plan = planQuote(db, report, odSeries, quotes.get(odSeries), report.onDemandPrice!, now)
+    if (plan.writeRow) {
+      ondemandRows++
       statements.push(
-        db
-          .insert(pools)
-          .values({
-            id: pool.poolId,
-            instanceType: pool.instanceType,
-            region: report.region,
-            az: pool.az,
-            createdAt: now,
-            lastPrice: pool.price,
-            priceChangedAt: now,
-            lastReportedAt: now,
-          })
-          .onConflictDoUpdate({
-            target: pools.id,
-            set: { lastPrice: pool.price, priceChangedAt: now, lastReportedAt: now },
-          }),
-      )
-    } else if (plan.touch) {
-      const changed = plan.writeRow ? { lastPrice: pool.price, priceChangedAt: now } : {}
-      statements.push(
-        db
-          .update(pools)
-          .set({ ...changed, lastReportedAt: now })
-          .where(eq(pools.id, pool.poolId)),
+        db.insert(ondemandPrices).values({
+          instanceType: instanceType!,
+          region: region!,
+          price: report.onDemandPrice!,
+          observedAt: now,
+          reportedByClientId: report.clientId,
+          shared: report.shared,
+        }),
       )
     }
+    statements.push(...plan.statements)
   }
-  // Wrapped in an array: a query builder is a thenable, so returning it bare from an async function would run it.
-  const ondemandRows = await planOndemand(db, report, now)
-  statements.push(...ondemandRows)
   await runBatch(db, statements)
-  return { spotRows, ondemandRows: ondemandRows.length }
+  return { spotRows, ondemandRows, ignoredPools }
 }
 
-async function loadPools(db: Database, ids: string[]) {
-  const rows: (typeof pools.$inferSelect)[] = []
-  // D1 binds at most 100 parameters per statement.
-  for (let i = 0; i < ids.length; i += 90) {
-    rows.push(
-      ...(await db
-        .select()
-        .from(pools)
-        .where(inArray(pools.id, ids.slice(i, i + 90)))),
-    )
-  }
-  return new Map(rows.map((r) => [r.id, r]))
-}
-
-async function planOndemand(db: Database, report: PriceReport, now: number): Promise<BatchItem<'sqlite'>[]> {
-  if (report.onDemandPrice === null || report.instanceType === null) return []
-  const [last] = await latestOnDemandQuery(db, report.instanceType, report.region)
+/**
+ * The client's quote of a series after a report: a change point at most every 5 minutes per client and
+ * series, the freshness stamp refreshed at most every 15 minutes (prices/step.ts), so a steady price
+ * costs one quote write per series and client per quarter hour.
+ */
+function planQuote(
+  db: Database,
+  report: PriceReport,
+  series: string,
+  last: Quote | undefined,
+  price: number,
+  now: number,
+): { writeRow: boolean; statements: BatchItem<'sqlite'>[] } {
   const plan = planPriceWrite(
-    last ? { price: last.price, changedAt: last.observedAt, reportedAt: last.observedAt } : null,
-    report.onDemandPrice,
+    last ? { price: last.price, changedAt: last.changedAt, reportedAt: last.reportedAt } : null,
+    price,
     now,
   )
-  if (!plan.writeRow) return []
-  const row = db.insert(ondemandPrices).values({
-    instanceType: report.instanceType,
-    region: report.region,
-    price: report.onDemandPrice,
-    observedAt: now,
-    reportedByClientId: report.clientId,
-  })
-  return [row]
+  const sharedChanged = last !== undefined && last.shared !== report.shared
+  if (!plan.touch && !sharedChanged) return { writeRow: false, statements: [] }
+  const changed = plan.writeRow ? { price, changedAt: now } : {}
+  const upsert = db
+    .insert(priceQuotes)
+    .values({
+      series,
+      clientId: report.clientId,
+      price,
+      changedAt: now,
+      reportedAt: now,
+      shared: report.shared,
+    })
+    .onConflictDoUpdate({
+      target: [priceQuotes.series, priceQuotes.clientId],
+      set: { ...changed, reportedAt: now, shared: report.shared },
+    })
+  return { writeRow: plan.writeRow, statements: [upsert] }
+}
+
+// D1 binds at most 100 parameters per statement.
+const CHUNK = 90
+
+async function loadKnownPools(db: Database, ids: string[]): Promise<Set<string>> {
+  const known = new Set<string>()
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await db
+      .select({ id: pools.id })
+      .from(pools)
+      .where(inArray(pools.id, ids.slice(i, i + CHUNK)))
+    for (const r of rows) known.add(r.id)
+  }
+  return known
+}
+
+async function loadOwnQuotes(db: Database, clientId: string, series: string[]): Promise<Map<string, Quote>> {
+  const out = new Map<string, Quote>()
+  for (let i = 0; i < series.length; i += CHUNK) {
+    const rows = await db
+      .select()
+      .from(priceQuotes)
+      .where(and(eq(priceQuotes.clientId, clientId), inArray(priceQuotes.series, series.slice(i, i + CHUNK))))
+    for (const r of rows) out.set(r.series, r)
+  }
+  return out
 }

@@ -44,11 +44,12 @@ export async function recordRebalance(
     receivedAt: now,
     action: 'monitor',
   })
-  const seen = poolId ? await poolSignals(db, poolId, now) : 1
+  const seen = poolId ? await poolSignals(db, agent.clientId, poolId, now) : 1
   const assessed =
     poolId && instance?.instanceType && instance.region
       ? await assessPool(
           db,
+          agent.clientId,
           { poolId, instanceType: instance.instanceType, region: instance.region },
           agent.riskThreshold,
           now,
@@ -68,9 +69,13 @@ export async function recordRebalance(
   return { action: 'monitor', riskScore, reason, poolId }
 }
 
-async function poolSignals(db: Database, poolId: string, now: number): Promise<number> {
+/** Signals in the pool over 30 days as the client may trust them: its own, plus one per other client. */
+async function poolSignals(db: Database, clientId: string, poolId: string, now: number): Promise<number> {
   const [row] = await db
-    .select({ n: sql<number>`count(*)` })
+    .select({
+      n: sql<number>`count(case when ${events.clientId} = ${clientId} then 1 end)
+        + count(distinct case when ${events.clientId} <> ${clientId} then ${events.clientId} end)`,
+    })
     .from(events)
     .where(
       and(

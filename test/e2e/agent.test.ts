@@ -64,6 +64,11 @@ describe('agent bundle against the control plane', () => {
   it('a rebalance recommendation ends with a launched, ready replica', async () => {
     scenario = await startScenario(worker)
     const s = scenario
+    // A replica is placed on the prices the client's own agents reported (docs/trust-model.md).
+    await eventually(
+      () => s.sql(`select 1 from spot_prices where reported_by_agent_id = ${q(s.agentId)}`).then((r) => r.length > 0),
+      { what: "the agent's first pricing report" },
+    )
     s.sim.imds.rebalance(Date.now())
     const [replica] = await eventually(
       () => s.sql<{ status: string; instance_id: string }>(`select status, instance_id from replicas where agent_id = ${q(s.agentId)} and status = 'ready'`).then((r) => r.length > 0 && r),

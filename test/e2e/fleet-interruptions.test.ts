@@ -26,7 +26,7 @@ beforeAll(async () => {
   world = await startE2eWorld({ agents: 4 })
   await eventually(
     async () =>
-      (await queryD1(world.worker.persistDir, `select 1 from pools where last_price is not null`)).length >=
+      (await queryD1(world.worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >=
       3,
     { what: 'every pool priced', timeoutMs: 60_000 },
   )

@@ -34,7 +34,7 @@ describe('a fleet of three agents', () => {
     const oldInstanceId = agent.instanceId!
     const oldAz = fleet.region.ec2.instance(oldInstanceId)!.az
     const targetAz = fleet.region.zones.find((az) => az !== oldAz)!
-    await eventually(async () => (await queryD1(worker.persistDir, `select 1 from pools where id = 't3.medium.${targetAz}' and last_price is not null`)).length > 0, {
+    await eventually(async () => (await queryD1(worker.persistDir, `select 1 from price_quotes where series = 't3.medium.${targetAz}'`)).length > 0, {
       what: 'the target pool priced by a report',
       timeoutMs: 30_000,
     })
@@ -78,7 +78,7 @@ describe('a fleet of three agents', () => {
     const { api, fleet, client, worker } = world
     const agent = await registered(world, 'agent-2')
     const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
-    await eventually(async () => (await queryD1(worker.persistDir, `select 1 from pools where last_price is not null`)).length >= 3, { what: 'every pool priced', timeoutMs: 30_000 })
+    await eventually(async () => (await queryD1(worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >= 3, { what: 'every pool priced', timeoutMs: 30_000 })
 
     fleet.region.rebalance(agent.instanceId!)
     const row = await eventually(async () => (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'), {

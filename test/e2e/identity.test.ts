@@ -60,7 +60,7 @@ describe('identity as on EC2', () => {
         (
           await queryD1(
             worker.persistDir,
-            `select 1 from pools where id = 't3.medium.${targetAz}' and last_price is not null`,
+            `select 1 from price_quotes where series = 't3.medium.${targetAz}'`,
           )
         ).length > 0,
       {
@@ -133,7 +133,7 @@ describe('identity as on EC2', () => {
     const primary = agent.instanceId!
     await eventually(
       async () =>
-        (await queryD1(worker.persistDir, `select 1 from pools where last_price is not null`)).length >= 3,
+        (await queryD1(worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >= 3,
       { what: 'every pool priced', timeoutMs: 30_000 },
     )
     fleet.region.rebalance(primary)

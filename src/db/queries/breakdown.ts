@@ -83,7 +83,7 @@ export async function poolTotals(db: Database, clientId: string, from: number, n
         or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
       ),
     )
-  return poolTotalsOf(segments, await loadPriceBook(db, segments, from, now), from, now)
+  return poolTotalsOf(segments, await loadPriceBook(db, clientId, segments, from, now), from, now)
 }
 
 /** Downtime per switch and failover time per interruption since `from`. */

@@ -1,14 +1,14 @@
 /**
- * What the instance page and its API show: pools with prices, metrics, switches and interruptions,
- * loaded in one D1 batch (one round trip), beside the agent's savings of the days since the last rollup.
+ * What the instance page and its API show: metrics, switches and interruptions loaded in one D1 batch
+ * (one round trip), beside the pools with the prices the instance's client sees (db/queries/prices.ts)
+ * and the agent's savings of the days since the last rollup.
  */
 import { and, count, desc, eq, gt, or } from 'drizzle-orm'
 import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../schema'
 import { liveDays } from './live-days'
-import { latestOnDemandQuery } from './on-demand'
-import { poolsWithPricesQuery, savingsPercent } from './prices'
+import { poolsWithPrices, savingsPercent } from './prices'
 
 const DAY = 24 * 3600_000
 
@@ -22,79 +22,77 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
     eq(switches.agentId, inst.agentId),
     or(eq(switches.oldInstanceId, inst.instanceId), eq(switches.newInstanceId, inst.instanceId)),
   )
-  const [
-    [poolRows, odRows, [totals], [lastWeek], [last], rollupDays, switchMarks, eventMarks, decisionMarks],
-    live,
-  ] = await Promise.all([
-    db.batch([
-      poolsWithPricesQuery(db, type, region),
-      latestOnDemandQuery(db, type, region),
-      db.select({ n: count() }).from(switches).where(mine),
-      db
-        .select({ n: count() })
-        .from(switches)
-        .where(and(mine, gt(switches.receivedAt, now - 7 * DAY))),
-      db
-        .select({ at: switches.receivedAt })
-        .from(switches)
-        .where(mine)
-        .orderBy(desc(switches.receivedAt))
-        .limit(1),
-      db
-        .select({ day: savingsDaily.day, savings: savingsDaily.savings })
-        .from(savingsDaily)
-        .where(eq(savingsDaily.agentId, inst.agentId)),
-      db
-        .select({
-          at: switches.receivedAt,
-          trigger: switches.trigger,
-          toMode: switches.newMode,
-          toPool: switches.newPoolId,
-        })
-        .from(switches)
-        .where(and(eq(switches.agentId, inst.agentId), gt(switches.receivedAt, markersFrom)))
-        .orderBy(switches.receivedAt)
-        .limit(200),
-      db
-        .select({ at: events.receivedAt, kind: events.kind, poolId: events.poolId })
-        .from(events)
-        .where(and(eq(events.agentId, inst.agentId), gt(events.receivedAt, markersFrom)))
-        .orderBy(events.receivedAt)
-        .limit(200),
-      db
-        .select({
-          at: decisions.createdAt,
-          decision: decisions.decision,
-          target: decisions.targetPoolId,
-          blockedBy: decisions.blockedBy,
-        })
-        .from(decisions)
-        .where(
-          and(
-            eq(decisions.agentId, inst.agentId),
-            eq(decisions.shadow, false),
-            gt(decisions.createdAt, markersFrom),
-          ),
-        )
-        .orderBy(decisions.createdAt)
-        .limit(200),
-    ]),
-    liveDays(
-      db,
-      and(eq(usageSegments.agentId, inst.agentId), eq(usageSegments.clientId, inst.clientId)),
-      now,
-    ),
-  ])
+  const [[[totals], [lastWeek], [last], rollupDays, switchMarks, eventMarks, decisionMarks], live, prices] =
+    await Promise.all([
+      db.batch([
+        db.select({ n: count() }).from(switches).where(mine),
+        db
+          .select({ n: count() })
+          .from(switches)
+          .where(and(mine, gt(switches.receivedAt, now - 7 * DAY))),
+        db
+          .select({ at: switches.receivedAt })
+          .from(switches)
+          .where(mine)
+          .orderBy(desc(switches.receivedAt))
+          .limit(1),
+        db
+          .select({ day: savingsDaily.day, savings: savingsDaily.savings })
+          .from(savingsDaily)
+          .where(eq(savingsDaily.agentId, inst.agentId)),
+        db
+          .select({
+            at: switches.receivedAt,
+            trigger: switches.trigger,
+            toMode: switches.newMode,
+            toPool: switches.newPoolId,
+          })
+          .from(switches)
+          .where(and(eq(switches.agentId, inst.agentId), gt(switches.receivedAt, markersFrom)))
+          .orderBy(switches.receivedAt)
+          .limit(200),
+        db
+          .select({ at: events.receivedAt, kind: events.kind, poolId: events.poolId })
+          .from(events)
+          .where(and(eq(events.agentId, inst.agentId), gt(events.receivedAt, markersFrom)))
+          .orderBy(events.receivedAt)
+          .limit(200),
+        db
+          .select({
+            at: decisions.createdAt,
+            decision: decisions.decision,
+            target: decisions.targetPoolId,
+            blockedBy: decisions.blockedBy,
+          })
+          .from(decisions)
+          .where(
+            and(
+              eq(decisions.agentId, inst.agentId),
+              eq(decisions.shadow, false),
+              gt(decisions.createdAt, markersFrom),
+            ),
+          )
+          .orderBy(decisions.createdAt)
+          .limit(200),
+      ]),
+      liveDays(
+        db,
+        and(eq(usageSegments.agentId, inst.agentId), eq(usageSegments.clientId, inst.clientId)),
+        now,
+      ),
+      // The prices this client's decisions are made on (db/queries/quotes.ts).
+      poolsWithPrices(db, inst.clientId, type, region, now),
+    ])
   // The rollup's final days, then the live ones (ledger/live.ts).
   const ledger = [...rollupDays.filter((d) => d.day < live.fromDay), ...live.rows]
   const since30 = utcDay(now - 30 * DAY)
   const sum = (days: typeof ledger) => (days.length === 0 ? null : days.reduce((t, d) => t + d.savings, 0))
-  const od = odRows[0]?.price ?? null
+  const od = prices.onDemand
   const pricing = {
     currentMode: inst.mode,
     currentPool: inst.poolId,
     onDemand: { name: 'On-Demand', price: od },
-    pools: poolRows.map((p) => ({
+    pools: prices.pools.map((p) => ({
       id: p.id,
       name: p.id,
       az: p.az,

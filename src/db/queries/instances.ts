@@ -7,7 +7,7 @@ import { statusAtSql, type InstanceStatus } from './instance-status'
 import { clock } from '../../clock'
 import { liveStatus, type LivenessSource } from './liveness'
 import { likePattern, offsetOf, PageQuery, type PageOf } from './paging'
-import { latestOnDemandSql, latestSpotPriceSql, savingsPercent } from './prices'
+import { pricesOfInstances, savingsPercent } from './prices'
 
 export const InstanceListQuery = PageQuery.extend({
   status: z.enum(INSTANCE_STATUSES).optional(),
@@ -84,8 +84,6 @@ export async function listInstances(
         instanceType: instances.instanceType,
         currentMode: instances.mode,
         currentPoolId: instances.poolId,
-        spotPrice: latestSpotPriceSql(instances.poolId),
-        ondemandPrice: latestOnDemandSql(instances.instanceType, instances.region),
         status: sql<InstanceStatus>`${status}`.as('instance_status'),
         terminatedAt: instances.terminatedAt,
         installedAt: instances.createdAt,
@@ -108,15 +106,25 @@ export async function listInstances(
       .innerJoin(clients, eq(clients.id, instances.clientId))
       .where(where),
   ])
-  const views = await live(rows.map((r) => ({ agentId: r.agentId, clientId: r.clientId })))
-  const items = rows.map((r) => {
-    const current =
-      r.currentMode === 'spot' ? r.spotPrice : r.currentMode === 'ondemand' ? r.ondemandPrice : null
+  const [views, prices] = await Promise.all([
+    live(rows.map((r) => ({ agentId: r.agentId, clientId: r.clientId }))),
+    // Each instance priced as its own client sees it, the operator's list included.
+    pricesOfInstances(
+      db,
+      rows.map((r) => ({ ...r, poolId: r.currentPoolId })),
+      clock.now(),
+    ),
+  ])
+  const items = rows.map((r, k) => {
+    const { spot: spotPrice, onDemand: ondemandPrice } = prices[k]!
+    const current = r.currentMode === 'spot' ? spotPrice : r.currentMode === 'ondemand' ? ondemandPrice : null
     return {
       ...r,
+      spotPrice,
+      ondemandPrice,
       agentStatus: liveStatus(r.agentStatus, views.get(r.agentId)),
       isActive: r.status === 'active',
-      savingsPercent: savingsPercent(current, r.ondemandPrice),
+      savingsPercent: savingsPercent(current, ondemandPrice),
     }
   })
   return { items, total: total?.n ?? 0, page: q.page, limit: q.limit }

@@ -35,8 +35,15 @@ export async function liveDays(
         or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
       ),
     )
-  if (segments.length === 0) return { fromDay, rows: [] }
-  return { fromDay, rows: liveRows(segments, await loadPriceBook(db, segments, from, now), fromDay, now) }
+  // Each client's segments priced as that client sees the market.
+  const byClient = new Map<string, typeof segments>()
+  for (const s of segments) byClient.set(s.clientId, [...(byClient.get(s.clientId) ?? []), s])
+  const rows = await Promise.all(
+    [...byClient].map(async ([clientId, mine]) =>
+      liveRows(mine, await loadPriceBook(db, clientId, mine, from, now), fromDay, now),
+    ),
+  )
+  return { fromDay, rows: rows.flat() }
 }
 
 /** The first day the rollup may not have finished: the day of its last run, at most ROLLUP_DAYS back. */

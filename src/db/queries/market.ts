@@ -1,29 +1,28 @@
 /**
- * What the engine knows of the market of one instance type and region, read from D1: every pool's
- * latest price and freshness, 24 h of price history, 30 days of the fleet's interruption signals and
- * how long the fleet's spot instances lived in each pool.
+ * What the engine knows of the market of one instance type and region, for one client, read from D1:
+ * every pool's price and freshness as that client sees it (db/queries/quotes.ts), 24 h of price
+ * history, 30 days of interruption signals and how long spot instances lived in each pool, other
+ * tenants' evidence weighed by distinct clients (engine/weigh-signals.ts).
  */
-import { and, asc, eq, gte, inArray, like, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, like, sql } from 'drizzle-orm'
 import type { Database } from '../client'
-import { events, instances, pools, replicas, spotPrices } from '../schema'
+import { events, instances, pools, replicas } from '../schema'
 import type { PricePoint } from '../../ledger/series'
-import { latestOnDemandQuery } from './on-demand'
-import { rebalancesFollowed, trend, volatility } from '../../engine/stats'
+import { onDemandSeries, pricesNow, spotSeriesFor } from './quotes'
+import { trend, volatility } from '../../engine/stats'
+import { lastAgreed, weighLifetimes, weighSignals, type ClientLifetimes } from '../../engine/weigh-signals'
 import type { Market, PoolQuote } from '../../engine/types'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
-/** Hours lived by the fleet's spot instances in one pool within a window (see PoolQuote). */
-export interface PoolLifetimes {
+/** Hours lived by one client's spot instances in one pool within a window (see PoolQuote). */
+export interface PoolLifetimes extends ClientLifetimes {
   poolId: string
-  interruptedHours: number
-  censoredHours: number
-  interrupted: number
 }
 
 /**
- * Per pool, one grouped query: each spot instance's life clipped to [from, now]. A life ends at the
+ * Per pool and client, one grouped query: each spot instance's life clipped to [from, now]. A life ends at the
  * instance's first interruption notice (interrupted) or at its termination, or is still running
  * (both censored: the instance outlived what we saw). Instances are tied to their notices by agent
  * and instance id (the notice's own pool may be missing), through the events_agent_received index.
@@ -39,19 +38,20 @@ export async function loadLifetimes(
   const [start, end] = [from, now].map((t) => sql.raw(String(Math.trunc(t))))
   const rows = await db.all<{
     poolId: string
+    clientId: string
     interruptedMs: number
     censoredMs: number
     interrupted: number
   }>(sql`
-    select pool_id as poolId,
+    select pool_id as poolId, client_id as clientId,
       total(case when notice_at is null then 0 else died - born end) as interruptedMs,
       total(case when notice_at is null then died - born else 0 end) as censoredMs,
       count(notice_at) as interrupted
     from (
-      select pool_id, notice_at, max(created_at, ${start}) as born,
+      select pool_id, client_id, notice_at, max(created_at, ${start}) as born,
         min(coalesce(terminated_at, ${end}), coalesce(notice_at, ${end}), ${end}) as died
       from (
-        select i.pool_id, i.created_at, i.terminated_at,
+        select i.pool_id, i.client_id, i.created_at, i.terminated_at,
           (select min(e.received_at) from ${events} e
             where e.agent_id = i.agent_id and e.instance_id = i.instance_id
               and e.kind = 'termination_notice' and e.received_at <= ${end}) as notice_at
@@ -61,50 +61,55 @@ export async function loadLifetimes(
       )
     )
     where died > born
-    group by pool_id`)
+    group by pool_id, client_id`)
   return rows.map((r) => ({
     poolId: r.poolId,
+    clientId: r.clientId,
     interruptedHours: r.interruptedMs / HOUR,
     censoredHours: r.censoredMs / HOUR,
     interrupted: r.interrupted,
   }))
 }
 
-/** The market at server time `now`. Pools never priced are left out. */
+/** The market `clientId` sees at server time `now`. Pools without a price it sees are left out. */
 export async function loadMarket(
   db: Database,
+  clientId: string,
   instanceType: string,
   region: string,
   now: number,
 ): Promise<Market> {
-  const poolRows = (
-    await db
-      .select()
-      .from(pools)
-      .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
-  ).filter((p) => p.lastPrice !== null)
-  const [ondemand] = await latestOnDemandQuery(db, instanceType, region)
-  const ids = poolRows.map((p) => p.id).slice(0, 90) // D1: at most 100 bound parameters
+  const known = await db
+    .select({ id: pools.id, az: pools.az })
+    .from(pools)
+    .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
+  const odKey = onDemandSeries(instanceType, region)
+  const seen = await pricesNow(db, clientId, [odKey, ...known.map((p) => p.id)], now)
+  const poolRows = known.filter((p) => seen.has(p.id)).slice(0, 90) // D1: at most 100 bound parameters
+  const ids = poolRows.map((p) => p.id)
   const [history, signals, failures, lifetimes] =
     ids.length === 0
-      ? [[], [], [], []]
+      ? [new Map<string, PricePoint[]>(), [], [], []]
       : await Promise.all([
-          db
-            .select({ poolId: spotPrices.poolId, price: spotPrices.price, at: spotPrices.observedAt })
-            .from(spotPrices)
-            .where(and(inArray(spotPrices.poolId, ids), gte(spotPrices.observedAt, now - 2 * DAY)))
-            .orderBy(asc(spotPrices.observedAt)),
+          spotSeriesFor(db, clientId, ids, now - 2 * DAY, now),
           db
             .select({
               poolId: events.poolId,
+              clientId: events.clientId,
               kind: events.kind,
               at: events.receivedAt,
               instanceId: events.instanceId,
             })
             .from(events)
-            .where(and(inArray(events.poolId, ids), gte(events.receivedAt, now - 30 * DAY))),
+            .where(
+              and(
+                inArray(events.poolId, ids),
+                inArray(events.kind, ['termination_notice', 'rebalance']),
+                gte(events.receivedAt, now - 30 * DAY),
+              ),
+            ),
           db
-            .select({ poolId: replicas.poolId, at: replicas.updatedAt })
+            .select({ poolId: replicas.poolId, clientId: replicas.clientId, at: replicas.updatedAt })
             .from(replicas)
             .where(
               and(
@@ -117,42 +122,49 @@ export async function loadMarket(
           loadLifetimes(db, ids, now - 30 * DAY, now),
         ])
   const quotes = poolRows.map((pool): PoolQuote => {
-    const points: PricePoint[] = history.filter((h) => h.poolId === pool.id)
-    // The pool row mirrors the newest change point: it also covers a history older than 2 days.
-    if (points.length === 0 && pool.priceChangedAt !== null)
-      points.push({ at: pool.priceChangedAt, price: pool.lastPrice! })
-    const mine = signals.filter((s) => s.poolId === pool.id)
-    const notices = mine.filter((s) => s.kind === 'termination_notice')
+    const price = seen.get(pool.id)!
+    const points = [...(history.get(pool.id) ?? [])]
+    // A price steady for longer than the window has its last change point before it.
+    if (points.length === 0) points.push({ at: price.changedAt, price: price.price })
+    const weighed = weighSignals(
+      signals
+        .filter((s) => s.poolId === pool.id)
+        .map((s) => ({
+          clientId: s.clientId,
+          kind: s.kind === 'rebalance' ? ('rebalance' as const) : ('notice' as const),
+          at: s.at,
+          key: s.instanceId,
+        })),
+      clientId,
+    )
     const capacity = failures.filter((f) => f.poolId === pool.id)
-    const lived = lifetimes.find((l) => l.poolId === pool.id)
+    const lived = weighLifetimes(
+      lifetimes.filter((l) => l.poolId === pool.id),
+      clientId,
+    )
     return {
       poolId: pool.id,
       az: pool.az,
-      price: pool.lastPrice!,
-      seenAt: pool.lastReportedAt ?? pool.priceChangedAt ?? 0,
+      price: price.price,
+      seenAt: price.reportedAt,
       volatility24h: volatility(points, now - DAY, now),
       trend1h: trend(points, now, HOUR),
-      interruptions30d: notices.length,
-      rebalances30d: mine.filter((s) => s.kind === 'rebalance').length,
-      rebalancesFollowed30d: rebalancesFollowed(
-        mine.flatMap((s) =>
-          s.kind === 'rebalance' || s.kind === 'termination_notice'
-            ? [
-                {
-                  kind: s.kind === 'rebalance' ? ('rebalance' as const) : ('notice' as const),
-                  at: s.at,
-                  key: s.instanceId,
-                },
-              ]
-            : [],
-        ),
+      ...weighed,
+      livedHoursInterrupted30d: lived.interruptedHours,
+      livedHoursCensored30d: lived.censoredHours,
+      livesInterrupted30d: lived.interrupted,
+      lastCapacityErrorAt: lastAgreed(
+        capacity.filter((f) => f.clientId === clientId).map((f) => f.at),
+        [...groupAt(capacity.filter((f) => f.clientId !== clientId)).values()],
       ),
-      livedHoursInterrupted30d: lived?.interruptedHours ?? 0,
-      livedHoursCensored30d: lived?.censoredHours ?? 0,
-      livesInterrupted30d: lived?.interrupted ?? 0,
-      lastInterruptionAt: notices.reduce<number | null>((m, s) => Math.max(m ?? 0, s.at), null),
-      lastCapacityErrorAt: capacity.reduce<number | null>((m, f) => Math.max(m ?? 0, f.at), null),
     }
   })
-  return { instanceType, region, onDemandPrice: ondemand?.price ?? null, pools: quotes }
+  return { instanceType, region, onDemandPrice: seen.get(odKey)?.price ?? null, pools: quotes }
+}
+
+/** Moments per client. */
+function groupAt(rows: readonly { clientId: string; at: number }[]): Map<string, number[]> {
+  const by = new Map<string, number[]>()
+  for (const r of rows) by.set(r.clientId, [...(by.get(r.clientId) ?? []), r.at])
+  return by
 }

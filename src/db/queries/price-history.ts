@@ -3,7 +3,12 @@
  * Each series starts with the price in force at the start of the range (the last change point before
  * it) and keeps the last change point of each time bucket, so a 30-day chart stays a few hundred points.
  */
+import { and, asc, eq } from 'drizzle-orm'
 import * as z from 'zod'
+import type { Database } from '../client'
+import { pools } from '../schema'
+import type { PricePoint } from '../../ledger/series'
+import { onDemandSeriesFor, spotSeriesFor } from './quotes'
 
 export const RANGES = { '24h': 24 * 3600_000, '7d': 7 * 24 * 3600_000, '30d': 30 * 24 * 3600_000 } as const
 export type RangeKey = keyof typeof RANGES
@@ -34,9 +39,13 @@ export interface PriceHistory {
   onDemand: Point[]
 }
 
-/** Price history of all pools of `instanceType` in `region` over [to - spanMs, to]. */
+/**
+ * Price history of all pools of `instanceType` in `region` over [to - spanMs, to], as `clientId` sees
+ * it (db/queries/quotes.ts): the prices its decisions were made on.
+ */
 export async function priceHistory(
-  d1: D1Database,
+  db: Database,
+  clientId: string,
   instanceType: string,
   region: string,
   spanMs: number,
@@ -44,53 +53,38 @@ export async function priceHistory(
 ): Promise<PriceHistory> {
   const from = to - spanMs
   const bucket = bucketMs(spanMs)
-  // SQLite returns the bare column (price) of the row holding max(observed_at) in each group.
-  const spot = d1
-    .prepare(
-      `select sp.pool_id as pool, p.az as az, max(sp.observed_at) as t, sp.price as price
-         from pools p join spot_prices sp on sp.pool_id = p.id
-        where p.instance_type = ?1 and p.region = ?2 and sp.observed_at > ?3 and sp.observed_at <= ?4
-        group by sp.pool_id, sp.observed_at / ?5
-       union all
-       select p.id, p.az, ?3, (select sp.price from spot_prices sp where sp.pool_id = p.id and sp.observed_at <= ?3
-                                order by sp.observed_at desc limit 1)
-         from pools p where p.instance_type = ?1 and p.region = ?2
-       order by 1, 3`,
-    )
-    .bind(instanceType, region, from, to, bucket)
-  const od = d1
-    .prepare(
-      `select max(observed_at) as t, price from ondemand_prices
-        where instance_type = ?1 and region = ?2 and observed_at > ?3 and observed_at <= ?4
-        group by observed_at / ?5
-       union all
-       select ?3, (select price from ondemand_prices where instance_type = ?1 and region = ?2 and observed_at <= ?3
-                    order by observed_at desc limit 1)
-       order by 1`,
-    )
-    .bind(instanceType, region, from, to, bucket)
-  const [spotRows, odRows] = await d1.batch<{ pool?: string; az?: string; t: number; price: number | null }>([
-    spot,
-    od,
+  const known = await db
+    .select({ id: pools.id, az: pools.az })
+    .from(pools)
+    .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
+    .orderBy(asc(pools.id))
+  const [spot, onDemand] = await Promise.all([
+    spotSeriesFor(
+      db,
+      clientId,
+      known.map((p) => p.id),
+      from,
+      to,
+    ),
+    onDemandSeriesFor(db, clientId, instanceType, region, to),
   ])
-  const byPool = new Map<string, { id: string; az: string; points: Point[] }>()
-  for (const r of spotRows?.results ?? []) {
-    if (!r.pool) continue
-    const series = byPool.get(r.pool) ?? { id: r.pool, az: r.az ?? '', points: [] }
-    byPool.set(r.pool, series)
-    if (r.price !== null) series.points.push({ t: r.t, price: r.price })
-  }
-  const onDemand = (odRows?.results ?? []).flatMap((r) =>
-    r.price === null ? [] : [{ t: r.t, price: r.price }],
-  )
   return {
     from,
     to,
-    pools: [...byPool.values()]
-      .filter((p) => p.points.length > 0)
-      .map((p) => ({ ...p, points: extendTo(p.points, to) })),
-    onDemand: extendTo(onDemand, to),
+    pools: known.flatMap((p) => {
+      const points = bucketed(spot.get(p.id) ?? [], from, bucket)
+      return points.length === 0 ? [] : [{ id: p.id, az: p.az, points: extendTo(points, to) }]
+    }),
+    onDemand: extendTo(bucketed(onDemand, from, bucket), to),
   }
+}
+
+/** The price in force at `from` (at `from`), then the last change point of each bucket after it. */
+function bucketed(series: readonly PricePoint[], from: number, bucket: number): Point[] {
+  const before = series.filter((p) => p.at <= from).at(-1)
+  const last = new Map<number, Point>()
+  for (const p of series) if (p.at > from) last.set(Math.floor(p.at / bucket), { t: p.at, price: p.price })
+  return [...(before ? [{ t: from, price: before.price }] : []), ...last.values()]
 }
 
 /** The shortest time a chart spans, so a price first reported a minute ago still reads as a line. */

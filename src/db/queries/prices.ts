@@ -1,40 +1,83 @@
-/** Current prices: the latest spot price of pools and the latest on-demand price of a type and region. */
-import { and, eq, sql } from 'drizzle-orm'
+/**
+ * Current prices as a client sees them (db/queries/quotes.ts): every known pool of a type and region,
+ * and the spot and on-demand prices of a page of instances, each read for the instance's own client.
+ */
+import { and, eq } from 'drizzle-orm'
 import type { Database } from '../client'
 import { pools } from '../schema'
+import { onDemandSeries, pricesNow } from './quotes'
 
-/**
- * SQL for the latest spot price of the pool in `poolColumn` (a correlated subquery on the pool/time index).
- * Pass a table-qualified column: drizzle leaves columns unqualified in single-table queries.
- */
-export function latestSpotPriceSql(poolColumn: unknown) {
-  return sql<
-    number | null
-  >`(select sp.price from spot_prices sp where sp.pool_id = ${poolColumn} order by sp.observed_at desc limit 1)`
+export interface PoolPrice {
+  id: string
+  az: string
+  instanceType: string
+  price: number | null
+  /** When the price the client sees last changed. */
+  observedAt: number | null
 }
 
-/** SQL for the latest on-demand price of a type and region. */
-export function latestOnDemandSql(typeColumn: unknown, regionColumn: unknown) {
-  return sql<
-    number | null
-  >`(select od.price from ondemand_prices od where od.instance_type = ${typeColumn} and od.region = ${regionColumn} order by od.observed_at desc limit 1)`
-}
-
-/** Query: every known pool of a type in a region with its latest price and when it last changed. */
-export function poolsWithPricesQuery(db: Database, instanceType: string, region: string) {
-  return db
-    .select({
-      id: pools.id,
-      az: pools.az,
-      instanceType: pools.instanceType,
-      price: latestSpotPriceSql(sql.raw('"pools"."id"')),
-      observedAt: sql<
-        number | null
-      >`(select max(sp.observed_at) from spot_prices sp where sp.pool_id = "pools"."id")`,
-    })
+/** Every known pool of a type and region with the price `clientId` sees, and on-demand. */
+export async function poolsWithPrices(
+  db: Database,
+  clientId: string,
+  instanceType: string,
+  region: string,
+  now: number,
+): Promise<{ pools: PoolPrice[]; onDemand: number | null }> {
+  const known = await db
+    .select({ id: pools.id, az: pools.az, instanceType: pools.instanceType })
     .from(pools)
     .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
     .orderBy(pools.az)
+  const odKey = onDemandSeries(instanceType, region)
+  const seen = await pricesNow(db, clientId, [odKey, ...known.map((p) => p.id)], now)
+  return {
+    pools: known.map((p) => ({
+      ...p,
+      price: seen.get(p.id)?.price ?? null,
+      observedAt: seen.get(p.id)?.changedAt ?? null,
+    })),
+    onDemand: seen.get(odKey)?.price ?? null,
+  }
+}
+
+/** Where an instance runs, for its prices. */
+export interface PricedPlace {
+  clientId: string
+  poolId: string | null
+  instanceType: string | null
+  region: string | null
+}
+
+/** The spot price of each instance's pool and its on-demand price, as its own client sees them. */
+export async function pricesOfInstances(
+  db: Database,
+  places: readonly PricedPlace[],
+  now: number,
+): Promise<{ spot: number | null; onDemand: number | null }[]> {
+  const odKey = (p: PricedPlace) =>
+    p.instanceType && p.region ? onDemandSeries(p.instanceType, p.region) : null
+  const byClient = new Map<string, Set<string>>()
+  for (const p of places) {
+    const keys = byClient.get(p.clientId) ?? new Set<string>()
+    for (const key of [p.poolId, odKey(p)]) if (key) keys.add(key)
+    byClient.set(p.clientId, keys)
+  }
+  const seen = new Map(
+    await Promise.all(
+      [...byClient].map(
+        async ([clientId, keys]) => [clientId, await pricesNow(db, clientId, [...keys], now)] as const,
+      ),
+    ),
+  )
+  return places.map((p) => {
+    const mine = seen.get(p.clientId)
+    const od = odKey(p)
+    return {
+      spot: p.poolId ? (mine?.get(p.poolId)?.price ?? null) : null,
+      onDemand: od ? (mine?.get(od)?.price ?? null) : null,
+    }
+  })
 }
 
 /** Savings of a price against on-demand, in percent (null when either is unknown). */

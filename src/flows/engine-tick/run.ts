@@ -33,7 +33,7 @@ export const ENGINE_AGENTS = and(
   isNotNull(agents.instanceId),
 )
 
-/** Shared across the agents of one run: parameter versions and markets by type and region. */
+/** Shared across the agents of one run: parameter versions and markets by client, type and region. */
 export interface RunContext extends RunParams {
   markets: Map<string, Promise<Market>>
 }
@@ -65,8 +65,10 @@ export async function runForAgent(
   const instance = facts.instance
   if (!instance?.instanceType || !instance.region)
     return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
-  const key = `${instance.instanceType}|${instance.region}`
-  if (!ctx.markets.has(key)) ctx.markets.set(key, loadMarket(db, instance.instanceType, instance.region, now))
+  // Keyed by client too: each client sees its own prices (db/queries/quotes.ts).
+  const key = `${agent.clientId}|${instance.instanceType}|${instance.region}`
+  if (!ctx.markets.has(key))
+    ctx.markets.set(key, loadMarket(db, agent.clientId, instance.instanceType, instance.region, now))
   const market = await ctx.markets.get(key)!
   const input = engineInput(agent, facts, market, ctx.active.params, now)
   if (!input) return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }

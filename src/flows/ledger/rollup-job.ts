@@ -33,7 +33,7 @@ export async function rollUpAgent(
       ),
     )
   if (segments.length === 0) return 0
-  const book = await loadPriceBook(db, segments, from, now)
+  const book = await loadPriceBook(db, clientId, segments, from, now)
   const rows = dailySavings(segments, book, fromDay, now)
   const statements: BatchItem<'sqlite'>[] = rows.map((r) => {
     const values = {

@@ -5,6 +5,7 @@ import type { Agent } from '../../db/schema'
 import type { ChosenPool } from '../../engine/choose-pool'
 import { chooseSafePool } from '../pools'
 import { findPool } from '../../db/queries/find-pool'
+import { priceNow } from '../../db/queries/quotes'
 import { parsePoolId, regionOfAz } from '../../prices/pool-id'
 import { refuse, type Refusal } from '../refusal'
 
@@ -21,7 +22,7 @@ export interface Placement {
   instanceType: string
   region: string
   az: string
-  /** Latest spot price of the pool, when known. */
+  /** The pool's spot price as the agent's client sees it, when known. */
   price: number | null
   /** The pool the agent's instance runs in now (null on on-demand). */
   currentPoolId: string | null
@@ -48,13 +49,16 @@ export async function placeReplica(
       return refuse('VALIDATION', 'invalid pool_id', {
         fields: [{ field: 'pool_id', message: 'expected <instance_type>.<az>' }],
       })
-    const known = await findPool(db, wish.poolId)
+    const [known, seen] = await Promise.all([
+      findPool(db, wish.poolId),
+      priceNow(db, agent.clientId, wish.poolId, now),
+    ])
     const placement = {
       poolId: wish.poolId,
       instanceType: known?.instanceType ?? ref.instanceType,
       region: known?.region ?? current?.region ?? regionOfAz(ref.az),
       az: known?.az ?? ref.az,
-      price: known?.lastPrice ?? null,
+      price: seen?.price ?? null,
       currentPoolId,
     }
     return { ok: true, placement }
@@ -64,6 +68,7 @@ export async function placeReplica(
   }
   const chosen: ChosenPool | null = await chooseSafePool(
     db,
+    agent.clientId,
     {
       instanceType: current.instanceType,
       region: current.region,

@@ -65,7 +65,13 @@ export async function promoteReplica(
   const oldPoolId = old?.mode === 'spot' ? old.poolId : null
   const market = await switchMarketAt(
     db,
-    { instanceType: replica.instanceType, region: replica.region, oldPoolId, newPoolId },
+    {
+      clientId: agent.clientId,
+      instanceType: replica.instanceType,
+      region: replica.region,
+      oldPoolId,
+      newPoolId,
+    },
     now,
   )
   const instanceFacts = {

@@ -12,7 +12,7 @@ import type { Database } from '../../db/client'
 import { replicas, type Agent, type Replica } from '../../db/schema'
 import type { Env } from '../../env'
 import { newId } from '../../ids'
-import { latestOnDemandQuery } from '../../db/queries/on-demand'
+import { onDemandSeries, priceNow } from '../../db/queries/quotes'
 import { parsePoolId, poolIdOf } from '../../prices/pool-id'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { tellReplicaLaunch } from './commands'
@@ -152,7 +152,12 @@ export async function placeForInterruption(
   if (isLegacyAgent(agent.agentVersion) || !onDemandAz || !agent.instanceId) return null
   const current = await findInstanceOfAgent(db, agent, agent.instanceId)
   if (!current?.instanceType || !current.region) return null
-  const [onDemand] = await latestOnDemandQuery(db, current.instanceType, current.region)
+  const onDemand = await priceNow(
+    db,
+    agent.clientId,
+    onDemandSeries(current.instanceType, current.region),
+    now,
+  )
   return {
     mode: 'ondemand',
     poolId: poolIdOf(current.instanceType, onDemandAz),

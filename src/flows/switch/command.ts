@@ -61,6 +61,7 @@ export async function chooseTarget(
     return refuse('CONFLICT', 'instance type and region not known yet')
   const pool = await chooseSafePool(
     db,
+    instance.clientId,
     { instanceType: instance.instanceType, region: instance.region, currentPoolId: instance.poolId },
     now,
   )

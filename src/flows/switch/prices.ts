@@ -24,6 +24,7 @@ export async function withHistoryPrices(
   const market = await switchMarketAt(
     db,
     {
+      clientId: agent.clientId,
       instanceType: lacks(reported.onDemand) ? (report.new.instanceType ?? old?.instanceType ?? null) : null,
       region: report.new.region ?? old?.region ?? null,
       oldPoolId: lacks(reported.oldSpot) && old ? spotPoolOf(old) : null,

@@ -6,7 +6,8 @@ import { fact, priceField, timeField } from './wire'
 import { database } from '../../db/client'
 import { runAfterReport } from '../../flows/engine-tick/run'
 import { findInstanceOfAgent } from '../../db/queries/instances'
-import { parsePoolId, regionOfAz } from '../../prices/pool-id'
+import { parsePoolId } from '../../prices/pool-id'
+import { feedsOtherTenants } from '../../auth/principal'
 import { recordPrices, type ReportedPool } from '../../flows/prices'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
@@ -65,21 +66,36 @@ pricing.openapi(
     const agent = c.get('agent')
     const db = database(c.env.DB)
     const known = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
-    const instanceType = body.instance?.instance_type ?? known?.instanceType ?? null
-    const spotPools = reportedPools(body)
-    const region =
-      body.instance?.region ?? known?.region ?? (spotPools[0] ? regionOfAz(spotPools[0].az) : null)
-    if (!region) return c.json({ success: true, spot_rows: 0, ondemand_rows: 0 })
+    // The reporter's own place as the control plane knows it; the body only fills what it does not know.
+    const place = {
+      instanceType: known?.instanceType ?? body.instance?.instance_type ?? null,
+      region: known?.region ?? body.instance?.region ?? null,
+    }
     const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
     const now = clock.now()
     const recorded = await recordPrices(
       db,
-      { clientId: agent.clientId, agentId: agent.id, region, instanceType, onDemandPrice, spotPools },
+      {
+        clientId: agent.clientId,
+        agentId: agent.id,
+        shared: feedsOtherTenants(c.get('principal')),
+        place,
+        onDemandPrice,
+        spotPools: reportedPools(body),
+      },
       now,
     )
     // The engine decides on the new prices without holding up the agent's request.
     c.executionCtx.waitUntil(runAfterReport(c.env, db, agent, now))
-    return c.json({ success: true, spot_rows: recorded.spotRows, ondemand_rows: recorded.ondemandRows })
+    return c.json({
+      success: true,
+      spot_rows: recorded.spotRows,
+      ondemand_rows: recorded.ondemandRows,
+      ignored_pools: recorded.ignoredPools,
+      ...(recorded.ignoredPools.length > 0 && {
+        ignored_reason: `only pools of ${place.instanceType ?? "the agent's instance type"} in ${place.region ?? 'its region'} are accepted`,
+      }),
+    })
   },
 )
 

@@ -89,7 +89,7 @@ clientInstances.openapi(
     const span = q.range ? RANGES[q.range] : (q.days ?? 1) * RANGES['24h']
     if (!inst.instanceType || !inst.region)
       return c.json({ data: [], pools: [], onDemandPrice: null, series: null })
-    const history = await priceHistory(c.env.DB, inst.instanceType, inst.region, span, clock.now())
+    const history = await priceHistory(db, inst.clientId, inst.instanceType, inst.region, span, clock.now())
     return c.json({
       data: toLegacyRows(history),
       pools: history.pools.map((p) => ({ id: p.id, name: p.id, az: p.az, key: `pool_${p.id}` })),
@@ -113,7 +113,7 @@ clientInstances.openapi(
     const now = clock.now()
     const [{ pricing }, fresh] = await Promise.all([
       instanceFacts(db, inst, now),
-      inst.region ? freshTypesIn(db, inst.region, now) : Promise.resolve([]),
+      inst.region ? freshTypesIn(db, inst.clientId, inst.region, now) : Promise.resolve([]),
     ])
     // The instance's own type stays listed even while its prices are stale: it is what it runs.
     const types = new Set(inst.instanceType ? [inst.instanceType, ...fresh] : fresh)

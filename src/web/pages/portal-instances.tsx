@@ -61,7 +61,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   const [{ metrics, pricing, markers }, history, switches] = await Promise.all([
     instanceFacts(db, inst, now, now - RANGES[range]),
     inst.instanceType && inst.region
-      ? priceHistory(c.env.DB, inst.instanceType, inst.region, RANGES[range], now)
+      ? priceHistory(db, inst.clientId, inst.instanceType, inst.region, RANGES[range], now)
       : null,
     switchHistory(db, client.id, { instanceId: inst.instanceId, limit: 10 }),
   ])

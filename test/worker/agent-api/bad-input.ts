@@ -82,7 +82,7 @@ export function describeBadBodies(title: string, routes: AgentRoute[]): void {
     let ids: { replica: string; command: string }
     beforeAll(async () => {
       agent = await newAgent(undefined, { agent_version: '5.0.0' })
-      await seedFreshPools()
+      await seedFreshPools(agent.client.id)
       const replica = await call(
         'POST',
         `/api/agents/${agent.agentId}/create-emergency-replica`,

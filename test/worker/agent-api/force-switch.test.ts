@@ -11,8 +11,8 @@ const commandsOf = (agentId: string) => db().select().from(commands).where(eq(co
 
 describe('force-switch', () => {
   it("queues a switch with priority 75 and the agent's own wait, and never a second while it is pending", async () => {
-    await seedFreshPools()
     const agent = await newAgent()
+    await seedFreshPools(agent.client.id)
     const res = await forceSwitch(agent.instanceId, { target: 'ondemand' })
     expect(res.status).toBe(200)
     expect(res.json).toMatchObject({
@@ -48,8 +48,8 @@ describe('force-switch', () => {
   })
 
   it('answers 200 success:false when the instance is already in that placement, and queues nothing', async () => {
-    await seedFreshPools()
     const onSpot = await newAgent() // t3.medium.us-east-1a
+    await seedFreshPools(onSpot.client.id)
     for (const body of [{ target: 'pool', pool_id: 't3.medium.us-east-1a' }, { target: 'spot' }]) {
       const res = await forceSwitch(onSpot.instanceId, body)
       expect([res.status, res.json.success]).toEqual([200, false])
@@ -62,8 +62,8 @@ describe('force-switch', () => {
   })
 
   it('to spot without a pool: another freshly priced pool of the same type and region', async () => {
-    await seedFreshPools()
     const agent = await newAgent(undefined, { mode: 'ondemand' })
+    await seedFreshPools(agent.client.id)
     const res = await forceSwitch(agent.instanceId, { target: 'spot' })
     expect(res.json.success).toBe(true)
     const [row] = await commandsOf(agent.agentId)
@@ -74,7 +74,6 @@ describe('force-switch', () => {
   })
 
   it('validates the pool and the target, and writes nothing on bad input', async () => {
-    await seedFreshPools()
     const now = Date.now()
     await db()
       .insert(pools)
@@ -87,6 +86,7 @@ describe('force-switch', () => {
       })
       .onConflictDoNothing()
     const agent = await newAgent()
+    await seedFreshPools(agent.client.id)
     const before = await tableCounts()
     const cases: [unknown, number][] = [
       [{ target: 'pool' }, 400],

@@ -1,7 +1,7 @@
 /** Driving the agent API as the installed agents do, and reading D1 back. */
 import { env, SELF } from 'cloudflare:test'
 import { database } from '../../../src/db/client'
-import { pools } from '../../../src/db/schema'
+import { pools, priceQuotes } from '../../../src/db/schema'
 
 export const db = () => database(env.DB)
 export const ADMIN = { Authorization: `Bearer ${env.ADMIN_TOKEN}` }
@@ -93,26 +93,26 @@ export async function tableCounts(): Promise<Record<string, number>> {
 }
 
 /**
- * Fresh prices of the three pools of pricing-report-v4, written straight into D1 (a pricing report
- * would also start the engine in the background, racing a test's before/after counts).
+ * Fresh prices of the three pools of pricing-report-v4 as `clientId` reported them, written straight
+ * into D1 (a pricing report would also start the engine in the background, racing a test's
+ * before/after counts).
  */
-export async function seedFreshPools(): Promise<void> {
+export async function seedFreshPools(clientId: string): Promise<void> {
   const now = Date.now()
   const prices = { 'us-east-1a': 0.0125, 'us-east-1b': 0.0131, 'us-east-1c': 0.0119 }
   for (const [az, price] of Object.entries(prices)) {
+    const id = `t3.medium.${az}`
     await db()
       .insert(pools)
-      .values({
-        id: `t3.medium.${az}`,
-        instanceType: 't3.medium',
-        region: 'us-east-1',
-        az,
-        createdAt: now,
-        lastPrice: price,
-        priceChangedAt: now,
-        lastReportedAt: now,
+      .values({ id, instanceType: 't3.medium', region: 'us-east-1', az, createdAt: now })
+      .onConflictDoNothing()
+    await db()
+      .insert(priceQuotes)
+      .values({ series: id, clientId, price, changedAt: now, reportedAt: now, shared: false })
+      .onConflictDoUpdate({
+        target: [priceQuotes.series, priceQuotes.clientId],
+        set: { price, changedAt: now, reportedAt: now },
       })
-      .onConflictDoUpdate({ target: pools.id, set: { lastPrice: price, lastReportedAt: now } })
   }
 }
 

@@ -13,8 +13,8 @@ const commandsOf = (agentId: string, type: string) =>
 
 /** An agent with an emergency replica launched and ready on `i-0aaaabbbbccccdddd`. */
 async function withReadyReplica(version: string): Promise<TestAgent & { replicaId: string }> {
-  await seedFreshPools()
   const agent = await newAgent(undefined, { agent_version: version })
+  await seedFreshPools(agent.client.id)
   const base = `/api/agents/${agent.agentId}`
   const auth = agent.client.auth
   const created = await call(
@@ -116,8 +116,8 @@ describe('replica commands', () => {
   })
 
   it('a launch that reports its instance after the replica ended records it terminating and has it terminated', async () => {
-    await seedFreshPools()
     const agent = await newAgent(undefined, { agent_version: '5.0.0' })
+    await seedFreshPools(agent.client.id)
     const base = `/api/agents/${agent.agentId}`
     const auth = agent.client.auth
     const created = await call(
@@ -226,8 +226,8 @@ describe('replica commands', () => {
   })
 
   it('at most 2 active replicas per agent', async () => {
-    await seedFreshPools()
     const agent = await newAgent()
+    await seedFreshPools(agent.client.id)
     await db().update(agents).set({ manualReplicaEnabled: true }).where(eq(agents.id, agent.agentId))
     const create = (instanceId: string) =>
       call(
@@ -250,8 +250,8 @@ describe('replica commands', () => {
   })
 
   it('a disabled agent gets no emergency replica', async () => {
-    await seedFreshPools()
     const agent = await newAgent()
+    await seedFreshPools(agent.client.id)
     await db().update(agents).set({ enabled: false }).where(eq(agents.id, agent.agentId))
     const res = await call(
       'POST',
@@ -264,8 +264,8 @@ describe('replica commands', () => {
   })
 
   it('a ready manual standby in another pool answers an emergency signal', async () => {
-    await seedFreshPools()
     const agent = await newAgent()
+    await seedFreshPools(agent.client.id)
     await db().update(agents).set({ manualReplicaEnabled: true }).where(eq(agents.id, agent.agentId))
     const manual = await call(
       'POST',

@@ -114,15 +114,25 @@ describe('switch prices', () => {
   })
 
   it('price a switch at a moment: each pool as a step function, on-demand of the type (what a promotion records)', async () => {
-    const { type, pool } = await pricedMarket('5.0.0')
+    const { agent, type, pool } = await pricedMarket('5.0.0')
     const now = Date.now()
     const market = (at: number, oldPoolId: string | null = pool('a')) =>
-      switchMarketAt(db(), { instanceType: type, region: 'us-east-1', oldPoolId, newPoolId: pool('b') }, at)
+      switchMarketAt(
+        db(),
+        {
+          clientId: agent.client.id,
+          instanceType: type,
+          region: 'us-east-1',
+          oldPoolId,
+          newPoolId: pool('b'),
+        },
+        at,
+      )
     expect(await market(now)).toEqual({ onDemand: 0.0416, oldSpot: 0.0128, newSpot: 0.0143 })
     expect(await market(now - 2 * H)).toMatchObject({ newSpot: 0.015 })
     expect(await market(now - 4 * H)).toMatchObject({ newSpot: null })
     // Before the first on-demand report: the first one known (on-demand prices rarely move).
-    expect(await onDemandPriceAt(db(), type, 'us-east-1', now - 10 * H)).toBe(0.0416)
+    expect(await onDemandPriceAt(db(), agent.client.id, type, 'us-east-1', now - 10 * H)).toBe(0.0416)
     // A side without a pool is not looked up; what a side paid follows its mode.
     const ondemandSide = await market(now, null)
     expect(ondemandSide.oldSpot).toBeNull()

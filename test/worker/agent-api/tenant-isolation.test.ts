@@ -8,7 +8,7 @@ import { vector } from './vectors'
 async function victim() {
   const agent = await newAgent(undefined, { agent_version: '5.0.0' })
   const { auth } = agent.client
-  await seedFreshPools()
+  await seedFreshPools(agent.client.id)
   const replica = await call(
     'POST',
     `/api/agents/${agent.agentId}/create-emergency-replica`,

@@ -25,10 +25,11 @@ async function seedMarket(hours: number, onDemand: number | null = 0.0416) {
       observedAt: hour - (hours - h) * HOUR,
     })),
   )
-  for (let i = 0; i < rows.length; i += 30)
+  // D1 binds at most 100 parameters: 4 per row (`shared` is bound too).
+  for (let i = 0; i < rows.length; i += 24)
     await db()
       .insert(spotPrices)
-      .values(rows.slice(i, i + 30))
+      .values(rows.slice(i, i + 24))
   if (onDemand !== null)
     await db()
       .insert(ondemandPrices)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { events, instances, pools } from '../../../src/db/schema'
+import { events, instances, pools, priceQuotes } from '../../../src/db/schema'
 import { loadLifetimes, loadMarket } from '../../../src/db/queries/market'
 import { DEFAULT_PARAMS, resolveParams } from '../../../src/engine/params'
 import { poolRisk } from '../../../src/engine/risk'
@@ -78,21 +78,28 @@ async function fleet() {
   })
   const [first, ...rest] = notices.map((n) => db().insert(events).values(n))
   await db().batch([first!, ...rest])
-  return { type, pool }
+  return { type, pool, owner }
 }
 
 describe('how long instances lived in each pool (one grouped query on D1)', () => {
   it('splits 30 days of spot lives by how they ended, clipped to the window', async () => {
-    const { pool } = await fleet()
+    const { pool, owner } = await fleet()
     const rows = await loadLifetimes(db(), [pool('a'), pool('b'), pool('c')], NOW - 30 * DAY, NOW)
+    const { clientId } = owner
     expect(rows.sort((x, y) => x.poolId.localeCompare(y.poolId))).toEqual([
-      { poolId: pool('a'), interruptedHours: 20 * 24 + 29, censoredHours: 5 + 1 + 3, interrupted: 2 },
-      { poolId: pool('b'), interruptedHours: 0, censoredHours: 10, interrupted: 0 },
+      {
+        poolId: pool('a'),
+        clientId,
+        interruptedHours: 20 * 24 + 29,
+        censoredHours: 5 + 1 + 3,
+        interrupted: 2,
+      },
+      { poolId: pool('b'), clientId, interruptedHours: 0, censoredHours: 10, interrupted: 0 },
     ])
   })
 
   it('puts the figures on the pool quotes, and a pool without lives stays neutral in risk', async () => {
-    const { type, pool } = await fleet()
+    const { type, pool, owner } = await fleet()
     await db()
       .insert(pools)
       .values(
@@ -102,12 +109,21 @@ describe('how long instances lived in each pool (one grouped query on D1)', () =
           region: 'us-east-1',
           az: `us-east-1${z}`,
           createdAt: NOW - 40 * DAY,
-          lastPrice: 0.0125,
-          priceChangedAt: NOW - DAY,
-          lastReportedAt: NOW - 60_000,
         })),
       )
-    const market = await loadMarket(db(), type, 'us-east-1', NOW)
+    await db()
+      .insert(priceQuotes)
+      .values(
+        ['a', 'b', 'c'].map((z) => ({
+          series: pool(z),
+          clientId: owner.clientId,
+          price: 0.0125,
+          changedAt: NOW - DAY,
+          reportedAt: NOW - 60_000,
+          shared: false,
+        })),
+      )
+    const market = await loadMarket(db(), owner.clientId, type, 'us-east-1', NOW)
     const quote = (z: string) => market.pools.find((p) => p.poolId === pool(z))!
     expect(quote('a')).toMatchObject({
       livedHoursInterrupted30d: 509,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { commands, notifications, pools, savingsDaily, switches } from '../../../src/db/schema'
+import { commands, notifications, pools, priceQuotes, savingsDaily, switches } from '../../../src/db/schema'
 import { newId } from '../../../src/ids'
 import { ADMIN, db, get, seedClient, seedFleet, seedUser, send } from './seed'
 
@@ -62,30 +62,37 @@ describe('client read routes', () => {
     const fleet = await seedFleet(client.id)
     const owner = await seedUser(client.id, 'owner')
     const now = Date.now()
-    const pool = (type: string, region: string, reportedAt: number) => ({
-      id: `${type}.${region}a`,
-      instanceType: type,
-      region,
-      az: `${region}a`,
-      createdAt: now,
-      lastPrice: 0.05,
-      priceChangedAt: reportedAt,
-      lastReportedAt: reportedAt,
-    })
-    await db()
-      .insert(pools)
-      .values([
-        pool('m5.large', fleet.region, now - 60_000),
-        pool('c5.xlarge', fleet.region, now - 6 * 3600_000), // stale: not offered
-        pool('r5.large', `${fleet.region}-other`, now - 60_000), // another region: not offered
-      ])
+    const seeded = [
+      ['m5.large', fleet.region, now - 60_000],
+      ['c5.xlarge', fleet.region, now - 6 * 3600_000], // stale: not offered
+      ['r5.large', `${fleet.region}-other`, now - 60_000], // another region: not offered
+    ] as const
+    for (const [type, region, reportedAt] of seeded) {
+      const id = `${type}.${region}a`
+      await db()
+        .insert(pools)
+        .values({ id, instanceType: type, region, az: `${region}a`, createdAt: now })
+      await db()
+        .insert(priceQuotes)
+        .values({
+          series: id,
+          clientId: client.id,
+          price: 0.05,
+          changedAt: reportedAt,
+          reportedAt,
+          shared: false,
+        })
+    }
     const res = await get(`/api/client/instances/${fleet.instanceId}/available-options`, owner.headers)
     expect(res.status).toBe(200)
     const body = (await res.json()) as Record<string, unknown>
     expect(body).toMatchObject({ currentType: 't3.medium', currentRegion: fleet.region, currentMode: 'spot' })
     // The current type stays listed although its seeded pools carry no freshness stamp.
     expect(body.availableTypes).toEqual(['m5.large', 't3.medium'])
-    expect((body.availablePools as { id: string }[]).map((p) => p.id).sort()).toEqual([fleet.poolA, fleet.poolB])
+    expect((body.availablePools as { id: string }[]).map((p) => p.id).sort()).toEqual([
+      fleet.poolA,
+      fleet.poolB,
+    ])
   })
 
   it("show a command's state to its client only", async () => {
