@@ -153,3 +153,9 @@ export const AgentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
 ])
 export type AgentMessage = z.infer<typeof AgentMessage>
+
+/**
+ * The header of every agent API answer: the control plane's time (ISO 8601), against which the agent
+ * checks a command's `expires_at` (agent/src/link/server-clock.ts).
+ */
+export const SERVER_TIME_HEADER = 'x-server-time'

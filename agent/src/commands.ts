@@ -177,8 +177,9 @@ export function createIntake(ctx: ActionContext): Intake {
       known.add(command.id)
       // A resumed command was claimed before the restart; its steps are idempotent.
       if (via === 'resume') return enqueue(command, via)
-      if (command.expires_at && Date.parse(command.expires_at) < clock.now()) {
-        log.warn('expired command not run', { command_id: command.id })
+      // The control plane's time, not this host's (which may run minutes off): server-clock.ts.
+      if (command.expires_at && Date.parse(command.expires_at) < link.serverNow()) {
+        log.warn('expired command not run', { command_id: command.id, expires_at: command.expires_at })
         return
       }
       void claimThenEnqueue(command, via)

@@ -1,14 +1,16 @@
 /**
  * The agent's state directory: what must survive a restart so that no command runs twice and no
- * report is lost. One JSON file, replaced atomically (write + rename) on every change. The file says
- * whose it is: an instance launched from an image of another (a switch's AMI, a replica's) boots with a
- * copy of that instance's file, which `claim` recognises and resets, so nothing of the other instance
- * (a running switch, undelivered reports, its retirement) is ever resumed or sent from this one.
+ * report is lost. One JSON file, replaced atomically and durably on every change (durable-write.ts:
+ * temp file synced, renamed, directory synced). The file says whose it is: an instance launched from
+ * an image of another (a switch's AMI, a replica's) boots with a copy of that instance's file, which
+ * `claim` recognises and resets, so nothing of the other instance (a running switch, undelivered
+ * reports, its retirement) is ever resumed or sent from this one.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import * as z from 'zod'
 import { Command } from '../../src/protocol'
+import { replaceDurably } from './durable-write'
 
 /** Executed ids are kept this long (commands expire after 30 min; a week is ample). */
 const EXECUTED_RETENTION_MS = 7 * 24 * 3600_000
@@ -100,11 +102,7 @@ export function openState(dir: string, now: () => number): State {
       renameSync(file, `${file}.corrupt-${now()}`)
     }
   }
-  const save = () => {
-    const tmp = `${file}.tmp`
-    writeFileSync(tmp, JSON.stringify(data), { mode: 0o600 })
-    renameSync(tmp, file)
-  }
+  const save = () => replaceDurably(file, JSON.stringify(data))
   return memoryBacked(data, save, now)
 }
 

@@ -235,3 +235,35 @@ describe('command intake', () => {
     }
   })
 })
+
+describe('command expiry', () => {
+  const HOUR = 3_600_000
+  // The host's clock runs an hour fast, then an hour slow; the control plane's poll answer says its time.
+  for (const [skew, how] of [
+    [-HOUR, 'fast'],
+    [HOUR, 'slow'],
+  ] as const) {
+    it(`judges expires_at by the control plane's clock, not the agent's an hour ${how}: a fresh command runs, an expired one does not`, async () => {
+      const serverNow = clock.now() + skew
+      const fresh = { ...cleanup('fresh'), expires_at: new Date(serverNow + 30 * 60_000).toISOString() }
+      const stale = { ...cleanup('stale'), expires_at: new Date(serverNow - 5 * 60_000).toISOString() }
+      const http = recordingHttp([
+        (c) => (c.path.includes('/pending-commands') ? { status: 200, body: [fresh, stale], serverTime: serverNow } : undefined),
+      ])
+      const { ctx, state } = actionContext(ec2, w, clock, { http })
+      const intake = createIntake(ctx)
+      const polled = await ctx.link.pendingCommands(w.instanceId)
+      expect(polled.ok).toBe(true)
+      if (polled.ok) for (const command of polled.body) intake.offer(command, 'poll')
+      await settle()
+      await intake.idle()
+      await ctx.link.delivered('executed:fresh')
+      const paths = http.calls.map((c) => c.path.replace('/api/agents/agent-1', ''))
+      expect(paths).toContain('/commands/fresh/ack')
+      expect(paths).toContain('/cleanup-report')
+      expect(paths.some((p) => p.includes('/stale'))).toBe(false)
+      expect(state.isExecuted('fresh')).toBe(true)
+      expect(state.isExecuted('stale')).toBe(false)
+    })
+  }
+})

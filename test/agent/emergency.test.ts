@@ -318,11 +318,13 @@ describe('the Elastic IP follows the emergency replacement', () => {
   })
 
   it('in dry run, logs the association instead of making it', async () => {
+    // Tagged as the emergency launch tags its replacement (the move is refused otherwise: ownership.ts).
     const target = ec2.seed.addInstance({
       imageId: w.launchImageId,
       instanceType: 't3.medium',
       subnetId: w.subnets['us-east-1b']!,
       securityGroupIds: [w.securityGroupId],
+      tags: { ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' },
     })
     const { ctx, log } = actionContext(ec2, w, clock, { dryRun: true })
     expect(await moveElasticIp(ctx, target.instanceId, clock.now() + 60_000)).toBeNull()

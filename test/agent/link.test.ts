@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Link } from '../../agent/src/link'
+import { Link, OUTBOX_MAX_AGE_MS, OUTBOX_MIN_ATTEMPTS } from '../../agent/src/link'
 import { parseCommands } from '../../agent/src/link/http'
 import { streamUrl } from '../../agent/src/link/socket'
 import { memoryLog } from '../../agent/src/log'
@@ -10,9 +10,10 @@ import { recordingHttp } from './support/http'
 function link(http = recordingHttp()) {
   const clock = manualClock()
   const state = memoryState(clock.now)
-  const l = new Link({ http, state, clock, log: memoryLog(), serverUrl: 'http://cp', token: 't', signal: new AbortController().signal })
+  const log = memoryLog()
+  const l = new Link({ http, state, clock, log, serverUrl: 'http://cp', token: 't', signal: new AbortController().signal })
   l.agentId = 'ag-1'
-  return { l, http, clock, state }
+  return { l, http, clock, state, log }
 }
 
 const settle = async () => {
@@ -85,6 +86,42 @@ describe('Link outbox', () => {
     l.report('cleanup:1', 'POST', '/cleanup-report', {})
     expect(await l.delivered('cleanup:1')).toBe(false)
     expect(state.outbox()).toHaveLength(0)
+  })
+
+  it('gives up a report the control plane never takes after its bound, says why without its body, and delivers the ones behind it', async () => {
+    const { l, http, clock, state, log } = link(recordingHttp([(c) => (c.path.endsWith('/switch-report') ? { status: 500 } : undefined)]))
+    l.report('switch:c1', 'POST', '/switch-report', { secret: 'body-not-logged' })
+    l.report('executed:c1', 'POST', '/commands/c1/executed', { success: true })
+    const given = l.delivered('switch:c1')
+    // Attempts enough, but young: a control plane down for hours gets its reports when it is back.
+    for (let i = 0; i < OUTBOX_MIN_ATTEMPTS + 5; i++) {
+      await settle()
+      await clock.advance(10_000)
+    }
+    await settle()
+    expect(state.outbox().map((o) => o.key)).toEqual(['switch:c1', 'executed:c1'])
+    expect(http.calls.every((c) => c.path.endsWith('/switch-report'))).toBe(true)
+
+    await clock.advance(OUTBOX_MAX_AGE_MS)
+    expect(await given).toBe(false)
+    expect(await l.delivered('executed:c1')).toBe(true)
+    expect(state.outbox()).toEqual([])
+    const line = log.lines.find((x) => x.msg === 'report undeliverable, given up')
+    expect(line).toMatchObject({ key: 'switch:c1', status: 500 })
+    expect(line!.attempts).toBeGreaterThanOrEqual(OUTBOX_MIN_ATTEMPTS)
+    expect(JSON.stringify(log.lines)).not.toContain('body-not-logged')
+  })
+
+  it('retries a 401 (a token being rotated) instead of dropping the report', async () => {
+    let refused = true
+    const { l, clock, state } = link(recordingHttp([(c) => (refused && c.path.endsWith('/cleanup-report') ? { status: 401 } : undefined)]))
+    l.report('cleanup:1', 'POST', '/cleanup-report', {})
+    await settle()
+    expect(state.outbox()).toHaveLength(1)
+    refused = false
+    const delivered = l.delivered('cleanup:1')
+    await clock.advance(1000)
+    expect(await delivered).toBe(true)
   })
 
   it('sends the newer version of a report replaced while the older one was in flight', async () => {

@@ -60,17 +60,20 @@ describe('the Headers injected into the bundle', () => {
 })
 
 describe('send (node:http, no fetch)', () => {
-  it('answers any status with its body, sends the body with its length', async () => {
+  it('answers any status with its body and headers, sends the body with its length', async () => {
     const url = await serve((req, res) => {
       let body = ''
       req.on('data', (c: Buffer) => (body += c))
       req.on('end', () => {
         res.statusCode = req.url === '/missing' ? 404 : 200
+        res.setHeader('X-Server-Time', '2026-01-01T00:00:00.000Z')
         res.end(`${req.method} ${req.headers['content-length'] ?? '-'} ${req.headers['x-token'] ?? '-'} ${body}`)
       })
     })
-    expect(await send(`${url}/x`, { method: 'PUT', headers: { 'X-Token': 't' }, body: 'héllo', timeoutMs: 2_000 })).toEqual({ status: 200, ok: true, text: 'PUT 6 t héllo' })
-    expect(await send(`${url}/missing`, { timeoutMs: 2_000 })).toMatchObject({ status: 404, ok: false })
+    expect(await send(`${url}/x`, { method: 'PUT', headers: { 'X-Token': 't' }, body: 'héllo', timeoutMs: 2_000 })).toMatchObject({ status: 200, ok: true, text: 'PUT 6 t héllo' })
+    const missing = await send(`${url}/missing`, { timeoutMs: 2_000 })
+    expect(missing).toMatchObject({ status: 404, ok: false })
+    expect(missing.headers['x-server-time']).toBe('2026-01-01T00:00:00.000Z') // headers come back, names lower-case
   })
 
   it('rejects when the server does not answer in time, or is not there', async () => {

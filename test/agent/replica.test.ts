@@ -34,15 +34,15 @@ function promote(
   }
 }
 
-/** A replica instance in another AZ that EC2 still shows pending. */
-function pendingReplica() {
+/** A replica instance in another AZ that EC2 still shows pending, tagged as SpotGuard launches it. */
+function pendingReplica(replicaId: string) {
   const source = ec2.instance(w.instanceId)!
   return ec2.seed.addInstance({
     imageId: w.launchImageId,
     instanceType: 't3.medium',
     subnetId: w.subnets['us-east-1b']!,
     securityGroupIds: source.securityGroupIds,
-    tags: { ReplicaId: 'r', LogicalAgentId: 'agent-web-1' },
+    tags: { ReplicaId: replicaId, LogicalAgentId: 'agent-web-1', ManagedBy: 'SpotOptimizer' },
     lifecycle: 'spot',
     state: 'pending',
   })
@@ -154,7 +154,7 @@ describe('replicas', () => {
 
   it('on an interruption, the old primary waits for a replica still pending, then moves the address the command names', async () => {
     const { ctx, retired } = actionContext(ec2, w, clock)
-    const pending = pendingReplica()
+    const pending = pendingReplica('rep-p')
     const notAfter = new Date(clock.now() + 120_000).toISOString()
     const result = await runPromoteReplica(
       ctx,
@@ -171,7 +171,7 @@ describe('replicas', () => {
 
   it("moves the Elastic IP the old primary holds when the public IP the command names is not one (the instance's own, registered before a switch moved the address onto it)", async () => {
     const { ctx } = actionContext(ec2, w, clock)
-    const pending = pendingReplica()
+    const pending = pendingReplica('rep-i')
     const result = await runPromoteReplica(
       ctx,
       promote('rep-i', pending.instanceId, {
@@ -186,7 +186,7 @@ describe('replicas', () => {
 
   it('gives the move up before its own interruption ends when the replica does not run, and says so', async () => {
     const { ctx, retired } = actionContext(ec2, w, clock)
-    const pending = pendingReplica()
+    const pending = pendingReplica('rep-s')
     // EC2 keeps it pending past the interruption.
     ec2.instance(pending.instanceId)!.stateSince = clock.now() + 3_600_000
     const notAfter = new Date(clock.now() + 20_000).toISOString()

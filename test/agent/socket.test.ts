@@ -2,9 +2,12 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
+import { Link } from '../../agent/src/link'
 import { openStream, PING_INTERVAL_MS } from '../../agent/src/link/socket'
 import { memoryLog } from '../../agent/src/log'
+import { memoryState } from '../../agent/src/state'
 import { manualClock } from './support/clock'
+import { recordingHttp } from './support/http'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -83,5 +86,27 @@ describe('push socket keep-alive', () => {
     await clock.advance(PING_INTERVAL_MS)
     await srv.until(() => srv.messages.length === 1)
     expect(srv.messages).toEqual([{ type: 'ping' }])
+  })
+})
+
+describe("the control plane's time", () => {
+  it("a hello's server_time sets the clock a command's expires_at is checked against, which then runs on", async () => {
+    const srv = await server()
+    const clock = manualClock()
+    const stop = new AbortController()
+    cleanup.push(() => stop.abort())
+    const link = new Link({ http: recordingHttp(), state: memoryState(clock.now), clock, log: memoryLog(), serverUrl: srv.url, token: 't', signal: stop.signal })
+    link.agentId = 'ag-1'
+    expect(link.serverNow()).toBe(clock.now()) // nothing heard yet: the agent's own clock
+    const received: string[] = []
+    link.openStream('i-1', (m) => void received.push(m.type), () => undefined)
+    await srv.until(() => srv.connections.length === 1)
+    const serverTime = clock.now() + 3_600_000
+    srv.connections[0]!.send(JSON.stringify({ type: 'hello', agent_id: 'ag-1', server_time: new Date(serverTime).toISOString() }))
+    while (received.length === 0) await new Promise((r) => setImmediate(r))
+    expect(received).toEqual(['hello'])
+    expect(link.serverNow()).toBe(serverTime)
+    await clock.advance(1_000)
+    expect(link.serverNow()).toBe(serverTime + 1_000)
   })
 })

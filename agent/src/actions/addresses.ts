@@ -3,12 +3,14 @@
  * id, an address lands on the new instance's primary private IP and pushes out any address already
  * there: one can follow, the one on this instance's primary IP first (a new instance has no secondary
  * IPs to carry the others). Moving each in turn would leave only the last and still look like success.
- * A move counts only once EC2 shows the address on the new instance.
+ * A move counts only once EC2 shows the address on the new instance. Nothing moves onto, or off, an
+ * instance that is not tagged as this workload's (ownership.ts).
  */
 import { Ec2Error } from '../ec2-transport'
 import { associateAddress, describeAddresses } from '../ec2-operations'
 import type { ActionContext } from './context'
 import { LaunchError, pollUntil, waitRunning } from './launch'
+import { assertOwned, type Claim } from './ownership'
 
 export interface Address {
   allocationId: string
@@ -48,19 +50,38 @@ export async function addressWithIp(
 }
 
 /**
- * Moves `address` to `instanceId` once that instance runs (EC2 refuses to associate with a pending
- * instance, and may still see it pending for a moment after it reports running), before `endsAt`, and
- * confirms EC2 shows it there. Throws a LaunchError (`Timeout`, `InstanceLost`, `NotMoved`) or the
- * Ec2Error that refused it. Answers the time it moved.
+ * Throws NotOwned unless `to` is tagged as `claim` and the instance holding `address` now (when
+ * another than `to` or this host, which IMDS named, not the control plane) as this workload's: an
+ * address is neither moved onto a stranger nor taken from one.
+ */
+export async function assertMayMove(
+  ctx: Pick<ActionContext, 'ec2' | 'self' | 'logicalAgentId'>,
+  address: Address,
+  to: string,
+  claim: Claim,
+): Promise<void> {
+  await assertOwned(ctx, to, claim)
+  const holder = address.instanceId
+  if (holder && holder !== to && holder !== ctx.self.instanceId)
+    await assertOwned(ctx, holder, { kind: 'workload' })
+}
+
+/**
+ * Moves `address` to `instanceId` (tagged as `claim`: assertMayMove) once that instance runs (EC2
+ * refuses to associate with a pending instance, and may still see it pending for a moment after it
+ * reports running), before `endsAt`, and confirms EC2 shows it there. Throws NotOwned, a LaunchError
+ * (`Timeout`, `InstanceLost`, `NotMoved`) or the Ec2Error that refused it. Answers the time it moved.
  */
 export async function moveAddress(
   ctx: ActionContext,
   address: Address,
   instanceId: string,
   endsAt: number,
+  claim: Claim,
 ): Promise<number> {
   const { ec2, clock } = ctx
   if (address.instanceId !== instanceId) {
+    await assertMayMove(ctx, address, instanceId, claim)
     await waitRunning(ctx, instanceId, Math.max(0, endsAt - clock.now()), POLL_MS)
     await pollUntil(
       ctx,

@@ -187,7 +187,7 @@ export async function moveElasticIp(
       log.warn('emergency replacement: only one Elastic IP can follow; these stay behind', {
         public_ips: left,
       })
-    const at = await moveAddress(ctx, address, instanceId, endsAt)
+    const at = await moveAddress(ctx, address, instanceId, endsAt, { kind: 'workload' })
     log.warn('emergency replacement: Elastic IP moved', {
       public_ip: address.publicIp,
       allocation_id: address.allocationId,

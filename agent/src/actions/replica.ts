@@ -1,7 +1,8 @@
 /**
  * Replicas are real EC2 instances launched by the agent: every replica the control plane lists as
  * `launching` is launched once (ClientToken from the replica id), its real id reported, then its
- * status (syncing → ready). Promotion moves the Elastic IP; termination ends the instance.
+ * status (syncing → ready). Promotion moves the Elastic IP; termination ends the instance. Both act
+ * only on an instance tagged as the command's replica of this workload (ownership.ts).
  */
 import type { Command } from '../../../src/protocol'
 import { Ec2Error } from '../ec2-transport'
@@ -9,6 +10,7 @@ import { describeInstance, describeInstances, terminateInstance } from '../ec2-o
 import { addressToFollow, addressWithIp, moveAddress } from './addresses'
 import { clientToken, fail, messageOf, ok, parsePool, type ActionContext, type ActionResult } from './context'
 import { bestImage, launchLike, LaunchError, waitRunningAndOk } from './launch'
+import { assertOwned, NotOwned, REFUSED, refusalOf, tagAsWorkload } from './ownership'
 import { confirmTerminated } from './terminate'
 
 export interface ReplicaOrder {
@@ -73,6 +75,11 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     if (!az) return fail('BadTarget', `replica ${order.replicaId} has no pool`)
     const source = await describeInstance(ctx.ec2, self.instanceId)
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
+    await tagAsWorkload(ctx, source).catch((err: unknown) =>
+      log.warn('this instance not tagged as the workload: its replica cannot take the address from it', {
+        error: messageOf(err),
+      }),
+    )
     const image = await bestImage(ctx)
     const instanceType = pool?.instanceType ?? self.instanceType
     const mode = order.mode ?? 'spot'
@@ -133,6 +140,8 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
     const message = messageOf(err)
     log.error('replica launch failed', { replica_id: order.replicaId, error: message })
     if (instanceId) {
+      // Not checked (ownership.ts): the id is RunInstances' answer to this launch, or the instance its
+      // ClientToken started, never one the control plane named.
       await terminateInstance(ctx.ec2, instanceId).catch(() => undefined)
       order.own?.failed(instanceId)
     }
@@ -188,13 +197,16 @@ export async function runPromoteReplica(
   const stepDown = (why: string) => {
     if (!onReplica) ctx.retire(`replica ${command.replica_id} promoted${why}`)
   }
+  const claim = { kind: 'replica', replicaId: command.replica_id } as const
   try {
+    // Checked even with no address to move: a refused promotion leaves this agent the primary.
+    await assertOwned(ctx, target, claim)
     const address = await workloadAddress(ctx, command)
     if (!address) {
       stepDown('')
       return ok(`replica ${command.replica_id} promoted on ${target}; no Elastic IP to move`)
     }
-    const movedAt = await moveAddress(ctx, address, target, endsAt)
+    const movedAt = await moveAddress(ctx, address, target, endsAt, claim)
     link.report(
       `address-moved:${command.replica_id}`,
       'POST',
@@ -219,6 +231,7 @@ export async function runPromoteReplica(
       if (Number.isFinite(notAfter)) stepDown(', not yet running')
       return fail('ReplicaNotRunning', `${target} did not run in time here: ${err.message}`)
     }
+    if (err instanceof NotOwned) return fail(REFUSED, err.message)
     return fail('PromoteFailed', messageOf(err), err instanceof Ec2Error && err.retryable)
   }
 }
@@ -246,7 +259,10 @@ async function workloadAddress(
   return address
 }
 
-/** terminate_replica: ends the replica's instance, confirms, and reports it terminated. */
+/**
+ * terminate_replica: ends the replica's instance, confirms, and reports it terminated; refuses (and
+ * reports nothing) an instance not tagged as that replica of this workload.
+ */
 export async function runTerminateReplica(
   ctx: ActionContext,
   command: Extract<Command, { command_type: 'terminate_replica' }>,
@@ -256,6 +272,12 @@ export async function runTerminateReplica(
     if (id && id.startsWith('i-') && id !== ctx.self.instanceId) {
       const facts = await describeInstance(ctx.ec2, id)
       if (facts && facts.state !== 'terminated') {
+        const refusal = refusalOf(
+          facts,
+          { kind: 'replica', replicaId: command.replica_id },
+          ctx.logicalAgentId,
+        )
+        if (refusal) return fail(REFUSED, refusal)
         await terminateInstance(ctx.ec2, id)
         await confirmTerminated(ctx, id)
       }

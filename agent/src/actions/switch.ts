@@ -10,13 +10,12 @@ import { Ec2Error } from '../ec2-transport'
 import {
   associateAddress,
   createImage,
-  createTags,
   describeImages,
   describeInstance,
   terminateInstance,
   type InstanceFacts,
 } from '../ec2-operations'
-import { addressToFollow } from './addresses'
+import { addressToFollow, assertMayMove } from './addresses'
 import {
   amiName,
   clientToken,
@@ -29,6 +28,7 @@ import {
   type ActionResult,
 } from './context'
 import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
+import { assertOwned, NotOwned, tagAsWorkload } from './ownership'
 import { confirmTerminated } from './terminate'
 
 type SwitchCommand = Extract<Command, { command_type: 'switch' }>
@@ -56,13 +56,9 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     const source = await describeInstance(ec2, self.instanceId)
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
 
-    // The old instance is terminated later under a policy scoped to ManagedBy=SpotOptimizer.
-    if (source.tags.ManagedBy !== 'SpotOptimizer') {
-      await createTags(ec2, [self.instanceId], {
-        ManagedBy: 'SpotOptimizer',
-        LogicalAgentId: ctx.logicalAgentId,
-      })
-    }
+    // The old instance is terminated later under a policy scoped to ManagedBy=SpotOptimizer, and only
+    // once its tags make it this workload's (ownership.ts): an adopted original is tagged here.
+    await tagAsWorkload(ctx, source)
 
     // 1. An AMI of this instance, found again by its command tag after a restart.
     if (!imageId) {
@@ -115,7 +111,10 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
         command_id: command.id,
         public_ips: left,
       })
-    if (address) await associateAddress(ec2, address.allocationId, newInstanceId)
+    if (address) {
+      await assertMayMove(ctx, address, newInstanceId, { kind: 'workload' })
+      await associateAddress(ec2, address.allocationId, newInstanceId)
+    }
     const switchedAt = clock.now()
     step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
 
@@ -153,7 +152,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       ? 'Interrupted'
       : err instanceof Ec2Error
         ? err.code
-        : err instanceof LaunchError
+        : err instanceof LaunchError || err instanceof NotOwned
           ? err.code
           : 'SwitchFailed'
     return fail(
@@ -191,6 +190,9 @@ async function finishSwitch(
     await link.delivered(`switch-terminating:${command.id}`)
   }
   try {
+    // This host, which IMDS named (no command can point this at another instance), checked as any
+    // target: the switch tagged it as this workload's before it launched.
+    await assertOwned(ctx, self.instanceId, { kind: 'workload' })
     await terminateInstance(ctx.ec2, self.instanceId)
     await confirmTerminated(ctx, self.instanceId)
     log.info('switch: old instance terminated', { command_id: command.id, instance_id: self.instanceId })
@@ -209,6 +211,7 @@ async function finishSwitch(
 
 async function cleanUpFailedSwitch(ctx: ActionContext, newInstanceId: string | null): Promise<void> {
   if (!newInstanceId) return
+  // Not checked (ownership.ts): RunInstances answered this id to this switch's launch.
   try {
     await terminateInstance(ctx.ec2, newInstanceId)
   } catch (err) {

@@ -1,13 +1,15 @@
 /** HTTP calls to the control plane (agent-api.md), each answering a Reply instead of throwing. */
 import * as z from 'zod'
-import { AgentConfig, Command } from '../../../src/protocol'
+import { AgentConfig, Command, SERVER_TIME_HEADER } from '../../../src/protocol'
 import type { Log } from '../log'
 import { send, type HttpAnswer } from '../net/request'
 
 const TIMEOUT_MS = 15_000
 
-export type Reply<T> =
+/** An answer; `serverTime` (epoch ms) when it carried the control plane's time (SERVER_TIME_HEADER). */
+export type Reply<T> = (
   { ok: true; status: number; body: T } | { ok: false; status: number; error: string; body: unknown }
+) & { serverTime?: number }
 
 export const Registered = z.object({
   agent_id: z.string(),
@@ -66,6 +68,9 @@ export function createHttp(serverUrl: string, token: string, log: Log): Http {
       } catch (err) {
         return { ok: false, status: 0, error: err instanceof Error ? err.message : String(err), body: null }
       }
+      const header = res.headers[SERVER_TIME_HEADER]
+      const at = typeof header === 'string' ? Date.parse(header) : Number.NaN
+      const time = Number.isFinite(at) ? { serverTime: at } : {}
       const text = res.text
       let json: unknown = null
       try {
@@ -80,15 +85,16 @@ export function createHttp(serverUrl: string, token: string, log: Log): Http {
           status: res.status,
           error: typeof error === 'string' ? error : `HTTP ${res.status}`,
           body: json,
+          ...time,
         }
       }
-      if (!schema) return { ok: true, status: res.status, body: json as T }
+      if (!schema) return { ok: true, status: res.status, body: json as T, ...time }
       const parsed = schema.safeParse(json)
       if (!parsed.success) {
         log.warn('control plane answer not understood', { path, issues: parsed.error.issues.slice(0, 3) })
-        return { ok: false, status: res.status, error: 'unexpected answer', body: json }
+        return { ok: false, status: res.status, error: 'unexpected answer', body: json, ...time }
       }
-      return { ok: true, status: res.status, body: parsed.data }
+      return { ok: true, status: res.status, body: parsed.data, ...time }
     },
   }
 }

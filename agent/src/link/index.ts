@@ -17,6 +17,7 @@ import {
   type Http,
   type Reply,
 } from './http'
+import { serverClock } from './server-clock'
 import { openStream, type Stream } from './socket'
 
 export type { Reply } from './http'
@@ -31,8 +32,19 @@ export interface LinkDeps {
   signal: AbortSignal
 }
 
-/** 4xx answers that a retry can fix; other 4xx drop the report (it will never be accepted). */
-const TRANSIENT = new Set([0, 408, 425, 429])
+/**
+ * 4xx answers that a retry can fix (0: no answer; 401: a token being rotated or renewed); other 4xx
+ * drop the report at once (it will never be accepted).
+ */
+const TRANSIENT = new Set([0, 401, 408, 425, 429])
+/**
+ * A report still refused (5xx, a transient 4xx, no answer) when it has been queued this long, after at
+ * least OUTBOX_MIN_ATTEMPTS tries by this process, is given up: one the control plane can never take
+ * would otherwise hold every later report behind it. The attempts count restarts with the process, so
+ * an agent started after a long outage still tries its old reports for a few minutes first.
+ */
+export const OUTBOX_MAX_AGE_MS = 24 * 3600_000
+export const OUTBOX_MIN_ATTEMPTS = 20
 
 export class Link {
   agentId: string | null = null
@@ -42,8 +54,18 @@ export class Link {
   private wake: AbortController | null = null
   /** The outbox waits out a backoff after failed deliveries. */
   private backingOff = false
+  /** Failed deliveries of each queued report by this process. */
+  private attempts = new Map<string, number>()
+  private readonly server
 
-  constructor(private readonly deps: LinkDeps) {}
+  constructor(private readonly deps: LinkDeps) {
+    this.server = serverClock(deps.clock)
+  }
+
+  /** The control plane's now (epoch ms) as last heard (server-clock.ts): what `expires_at` is checked against. */
+  serverNow(): number {
+    return this.server.now()
+  }
 
   /**
    * Every call to the control plane. An answer (not a network failure or a 5xx) while the outbox is
@@ -57,6 +79,7 @@ export class Link {
     schema?: z.ZodType<T>,
   ): Promise<Reply<T>> {
     const reply = await this.deps.http.request(method, path, body, schema)
+    if (reply.serverTime !== undefined) this.server.heard(reply.serverTime)
     if (this.backingOff && reply.status > 0 && reply.status < 500) this.kick()
     return reply
   }
@@ -190,16 +213,29 @@ export class Link {
       const item = state.outbox()[0]
       if (!item) return
       const reply = await this.request(item.method, item.path, item.body)
-      if (reply.ok || (reply.status >= 400 && reply.status < 500 && !TRANSIENT.has(reply.status))) {
+      const attempts = reply.ok ? 0 : (this.attempts.get(item.key) ?? 0) + 1
+      const refused = reply.status >= 400 && reply.status < 500 && !TRANSIENT.has(reply.status)
+      const age = clock.now() - item.queuedAt
+      const expired = attempts >= OUTBOX_MIN_ATTEMPTS && age > OUTBOX_MAX_AGE_MS
+      if (reply.ok || refused || expired) {
         if (!reply.ok)
-          log.warn('report refused, dropped', { key: item.key, status: reply.status, error: reply.error })
+          // The key, status and error only: bodies and headers may carry what must not be logged.
+          log.warn(refused ? 'report refused, dropped' : 'report undeliverable, given up', {
+            key: item.key,
+            status: reply.status,
+            error: reply.error,
+            attempts,
+            age_ms: age,
+          })
         // Replaced while in flight (the emergency report completed with its address move): the newer version goes next.
         state.dequeue(item.key, item)
+        this.attempts.delete(item.key)
         for (const resolve of this.waiters.get(item.key) ?? []) resolve(reply.ok)
         this.waiters.delete(item.key)
         failures = 0
         continue
       }
+      this.attempts.set(item.key, attempts)
       failures++
       // Capped at 10 s: a retired agent (after an emergency launch) has no other request that would
       // notice the control plane is back, and its report must land within the 2-minute notice.
@@ -227,7 +263,10 @@ export class Link {
       clock: this.deps.clock,
       log: this.deps.log,
       signal: this.deps.signal,
-      onMessage,
+      onMessage: (message) => {
+        if (message.type === 'hello') this.server.heard(Date.parse(message.server_time))
+        onMessage(message)
+      },
       onOpenChange,
     })
   }

@@ -13,6 +13,8 @@ export interface HttpAnswer {
   status: number
   ok: boolean
   text: string
+  /** Response headers, names lower-case. */
+  headers: IncomingMessage['headers']
 }
 
 export interface HttpRequest {
@@ -34,7 +36,7 @@ export function send(url: string, init: HttpRequest): Promise<HttpAnswer> {
         (text) => {
           clearTimeout(timer)
           const status = res.statusCode ?? 0
-          resolve({ status, ok: status >= 200 && status < 300, text })
+          resolve({ status, ok: status >= 200 && status < 300, text, headers: res.headers })
         },
         (err: unknown) => {
           clearTimeout(timer)

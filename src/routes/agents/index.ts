@@ -2,9 +2,12 @@
  * The agent API (`/api/agents`, agent-api.md): `register` authenticates itself (the token may be in
  * the body); every `/{agentId}/...` route needs the client token and, but for the heartbeat (checked
  * in the agent's Durable Object), the client's own agent, loaded by its route's middleware
- * (context.ts; a deleted one only on its command routes).
+ * (context.ts; a deleted one only on its command routes). Every answer carries the control plane's
+ * time (SERVER_TIME_HEADER): the agent checks a command's `expires_at` against it.
  */
+import { clock } from '../../clock'
 import type { AppEnv } from '../../env'
+import { SERVER_TIME_HEADER } from '../../protocol'
 import { AGENT_API, routeGroup } from '../group'
 import { cleanup } from './cleanup'
 import { commands } from './commands'
@@ -19,6 +22,12 @@ import { stream } from './stream'
 import { switchReports } from './switches'
 
 export const agentApi = routeGroup<AppEnv>(AGENT_API)
+
+// Set before the handler, so errors carry it too; a WebSocket upgrade's own response does not.
+agentApi.use('*', async (c, next) => {
+  c.header(SERVER_TIME_HEADER, new Date(clock.now()).toISOString())
+  await next()
+})
 
 agentApi
   .route('/', register)

@@ -22,7 +22,7 @@ export async function call(
   } catch {
     json = null
   }
-  return { status: res.status, json, text, contentType: res.headers.get('content-type') ?? '' }
+  return { status: res.status, json, text, contentType: res.headers.get('content-type') ?? '', headers: res.headers }
 }
 
 export interface TestClient {

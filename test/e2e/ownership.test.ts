@@ -1,0 +1,126 @@
+/**
+ * Whoever holds a client token can record any instance id as a replica through the agent API and
+ * then ask for it to be ended or promoted; the control plane queues the command, and the 5.x agent (a
+ * real process, on the fake EC2) refuses it because the instance is not tagged as its replica. The end
+ * state: EC2 unchanged, the command failed with the agent's reason.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { buildBundle } from '../agent/support/process'
+import { startScenario, type Scenario } from '../agent/support/scenario'
+import { eventually } from '../support/eventually'
+import { startTestWorker, type TestWorker } from '../support/worker'
+
+let worker: TestWorker
+let scenario: Scenario | null = null
+
+beforeAll(async () => {
+  await buildBundle()
+  worker = await startTestWorker()
+})
+afterEach(async () => {
+  await scenario?.close()
+  scenario = null
+})
+afterAll(() => worker?.stop())
+
+const q = (s: string) => `'${s.replaceAll("'", "''")}'`
+
+/** A call to the agent API with the client token, as a token holder who is not the agent would make it. */
+async function asTokenHolder(s: Scenario, method: string, suffix: string, body?: unknown) {
+  const res = await fetch(`${worker.url}/api/agents/${s.agentId}${suffix}`, {
+    method,
+    headers: { Authorization: `Bearer ${s.client.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return { status: res.status, json: (await res.json().catch(() => null)) as Record<string, any> | null }
+}
+
+/** The customer's database server in the same account: not SpotGuard's, with its own Elastic IP. */
+function proddb(s: Scenario) {
+  const w = s.sim.workload
+  const db = s.sim.ec2.seed.addInstance({
+    imageId: w.launchImageId,
+    instanceType: 'r6i.large',
+    subnetId: w.subnets['us-east-1a']!,
+    securityGroupIds: [w.securityGroupId],
+    tags: { Name: 'proddb' },
+    lifecycle: 'on-demand',
+  })
+  return { instanceId: db.instanceId, ...s.sim.ec2.seed.addAddress({ instanceId: db.instanceId }) }
+}
+
+/**
+ * The foreign instance recorded as a ready replica of the agent: `emergency`, which needs no setting
+ * (manual replicas are off by default), only a priced pool (the agent's first pricing report).
+ */
+async function recordAsReplica(s: Scenario, instanceId: string): Promise<string> {
+  await eventually(
+    () =>
+      s
+        .sql(`select pool_id from spot_prices where pool_id = 't3.medium.us-east-1b'`)
+        .then((rows) => rows.length > 0),
+    { what: 'a priced pool from the pricing report' },
+  )
+  const created = await asTokenHolder(s, 'POST', '/replicas', {
+    instance_id: instanceId,
+    replica_type: 'emergency',
+    pool_id: 't3.medium.us-east-1b',
+    status: 'ready',
+  })
+  expect(created, JSON.stringify(created.json)).toMatchObject({ status: 201 })
+  return String(created.json!.replica_id)
+}
+
+/** The command of `type` once the agent finished it. */
+function finished(s: Scenario, type: string) {
+  return eventually(
+    () =>
+      s
+        .sql<{ status: string; message: string | null }>(
+          `select status, message from commands where agent_id = ${q(s.agentId)} and command_type = ${q(type)} and status in ('completed', 'failed')`,
+        )
+        .then((rows) => rows[0] ?? false),
+    { what: `the agent's answer to ${type}` },
+  )
+}
+
+describe('a leaked client token cannot move the agent against instances it does not own', () => {
+  it('a foreign instance recorded as a replica and then deleted is not terminated: the command fails, refused', async () => {
+    scenario = await startScenario(worker)
+    const s = scenario
+    const db = proddb(s)
+    const replicaId = await recordAsReplica(s, db.instanceId)
+
+    const ended = await asTokenHolder(s, 'DELETE', `/replicas/${replicaId}`)
+    expect(ended.status).toBe(200)
+
+    const command = await finished(s, 'terminate_replica')
+    expect(command).toMatchObject({
+      status: 'failed',
+      message: `Refused: ${db.instanceId} is not tagged as this agent's replica ${replicaId} (ManagedBy missing)`,
+    })
+    expect(s.sim.ec2.count('TerminateInstances')).toBe(0)
+    expect(s.sim.ec2.instance(db.instanceId)!.state).toBe('running')
+  })
+
+  it('a foreign instance recorded as a replica and then promoted gets no Elastic IP: the command fails, refused', async () => {
+    scenario = await startScenario(worker)
+    const s = scenario
+    const w = s.sim.workload
+    const db = proddb(s)
+    const replicaId = await recordAsReplica(s, db.instanceId)
+
+    const promoted = await asTokenHolder(s, 'POST', `/replicas/${replicaId}/promote`, {})
+    expect(promoted.status).toBe(200)
+
+    const command = await finished(s, 'promote_replica')
+    expect(command).toMatchObject({
+      status: 'failed',
+      message: `Refused: ${db.instanceId} is not tagged as this agent's replica ${replicaId} (ManagedBy missing)`,
+    })
+    expect(s.sim.ec2.count('AssociateAddress')).toBe(0)
+    expect(s.sim.ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(w.instanceId)
+    expect(s.sim.ec2.state.addresses.get(db.allocationId)!.instanceId).toBe(db.instanceId)
+    expect(s.sim.ec2.count('TerminateInstances')).toBe(0)
+  })
+})
