@@ -1,5 +1,6 @@
 /** Typed bindings of the Worker, its settings parsed once, and the per-request variables set by middleware. */
 import * as z from 'zod'
+import { certificatesOf } from './auth/instance-identity'
 import type { Principal } from './auth/principal'
 import type { AgentSessionNamespace } from './session/stub'
 
@@ -17,6 +18,11 @@ export interface Env {
   D1_METER?: string
   /** `on`: serve the soak's row reads under /__debug (the soak's own Worker). */
   SOAK_READS?: string
+  /**
+   * PEM X.509 certificates whose keys sign instance identity documents (AWS's RSA certificate per
+   * region; the test Worker trusts test/fakes/imds's test certificate). Empty: every agent is unverified.
+   */
+  IID_TRUST_CERTS?: string
 }
 
 /** A bad or missing value takes its default: a typo in a var never stops the Worker. */
@@ -39,6 +45,7 @@ const SettingsSchema = z.object({
     .catch(null),
   D1_METER: z.literal('on').nullable().catch(null),
   SOAK_READS: z.literal('on').nullable().catch(null),
+  IID_TRUST_CERTS: z.string().transform(certificatesOf).catch([]),
 })
 
 export interface Settings {
@@ -48,6 +55,8 @@ export interface Settings {
   simClock: { origin: number; speed: number } | null
   d1Meter: boolean
   soakReads: boolean
+  /** The trusted certificates of instance identity documents (PEM each); empty trusts none. */
+  identityTrust: readonly string[]
 }
 
 const parsed = new WeakMap<Env, Settings>()
@@ -62,6 +71,7 @@ export function settingsOf(env: Env): Settings {
       simClock: vars.SIM_CLOCK,
       d1Meter: vars.D1_METER === 'on',
       soakReads: vars.SOAK_READS === 'on',
+      identityTrust: vars.IID_TRUST_CERTS,
     }
     parsed.set(env, settings)
   }
