@@ -120,9 +120,14 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     signal,
   }
 
+  // The signed document proves the instance; without one (IMDS serves none) the agent registers unverified.
+  const proof = await imds.identityProof().catch((err: unknown) => {
+    log.warn('signed instance identity unreadable; registering unverified', { error: String(err) })
+    return null
+  })
   const registration = await register(
     { link, clock, log },
-    registrationBody(self, logicalAgentId, identity.replicaId),
+    registrationBody(self, logicalAgentId, identity.replicaId, proof, state.agentToken()),
     signal,
   )
   if (registration.kind === 'replica_ended') {
@@ -150,12 +155,14 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
   const registered = registration.body
   state.rememberLogicalAgentId(logicalAgentId)
+  if (registered.agent_token) state.rememberAgentToken(registered.agent_token)
   agentConfig = registered.config ?? null
   log.info('registered', {
     agent_id: registered.agent_id,
     logical_agent_id: logicalAgentId,
     instance_id: self.instanceId,
     version: AGENT_VERSION,
+    identity: registered.identity ?? 'unverified',
   })
 
   // Declared before ctx.retire can run (only commands and notices call it, after registration).

@@ -6,12 +6,16 @@ export interface Call {
   method: string
   path: string
   body: unknown
+  /** The agent token sent instead of the client token (undefined: the client token). */
+  bearer?: string
 }
 
 type Responder = (call: Call) => { status: number; body?: unknown } | undefined
 
 /** Answers 200 `{success:true}` unless a responder decides otherwise; records every call in order. */
-export function recordingHttp(responders: Responder[] = []): Http & { calls: Call[]; on(r: Responder): void; seqOf(path: RegExp): number } {
+export function recordingHttp(
+  responders: Responder[] = [],
+): Http & { calls: Call[]; on(r: Responder): void; seqOf(path: RegExp): number } {
   const calls: Call[] = []
   const rules = [...responders]
   return {
@@ -22,8 +26,14 @@ export function recordingHttp(responders: Responder[] = []): Http & { calls: Cal
     seqOf(path) {
       return calls.find((c) => path.test(c.path))?.seq ?? -1
     },
-    async request<T>(method: string, path: string, body?: unknown, schema?: { safeParse(v: unknown): { success: boolean; data?: T } }): Promise<Reply<T>> {
-      const call = { seq: calls.length, method, path, body }
+    async request<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      schema?: { safeParse(v: unknown): { success: boolean; data?: T } },
+      bearer?: string,
+    ): Promise<Reply<T>> {
+      const call = { seq: calls.length, method, path, body, ...(bearer === undefined ? {} : { bearer }) }
       calls.push(call)
       let answer: { status: number; body?: unknown } = { status: 200, body: { success: true } }
       for (const r of rules) {
@@ -34,10 +44,13 @@ export function recordingHttp(responders: Responder[] = []): Http & { calls: Cal
         }
       }
       if (answer.status === 0) return { ok: false, status: 0, error: 'connection refused', body: null }
-      if (answer.status >= 300) return { ok: false, status: answer.status, error: `HTTP ${answer.status}`, body: answer.body }
+      if (answer.status >= 300)
+        return { ok: false, status: answer.status, error: `HTTP ${answer.status}`, body: answer.body }
       if (!schema) return { ok: true, status: answer.status, body: answer.body as T }
       const parsed = schema.safeParse(answer.body)
-      return parsed.success ? { ok: true, status: answer.status, body: parsed.data as T } : { ok: false, status: answer.status, error: 'unexpected answer', body: answer.body }
+      return parsed.success
+        ? { ok: true, status: answer.status, body: parsed.data as T }
+        : { ok: false, status: answer.status, error: 'unexpected answer', body: answer.body }
     },
   }
 }

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { agents, agentTokens } from '../../../src/db/schema'
 import { sessionOf } from '../../../src/session/stub'
-import { call, db, newAgent, newClient, tableCounts } from '../agent-api/helpers'
+import { ADMIN, call, db, newAgent, newClient, tableCounts } from '../agent-api/helpers'
 import { AGENT_ROUTES, bodyOf, pathOf } from '../agent-api/routes'
 import {
   documentOf,
@@ -128,6 +128,32 @@ describe('forged and copied documents are refused, nothing written', () => {
       first.agentId,
       undefined,
     ])
+  })
+})
+
+describe("the operator's reset", () => {
+  it('lets an instance that lost its token register again with its document', async () => {
+    const client = await newClient()
+    const instance = newInstance()
+    const first = await registerVerified(client, instance, 'lost-state')
+    const reset = await call('POST', `/api/admin/agents/${first.agentId}/reset-identity`, undefined, ADMIN)
+    expect(reset.status).toBe(200)
+    const old = await call('GET', `/api/agents/${first.agentId}/config`, undefined, first.auth)
+    expect(old.status).toBe(401)
+    const again = await registerVerified(client, instance, 'lost-state')
+    expect([again.agentId, again.token === first.token]).toEqual([first.agentId, false])
+  })
+
+  it("is the operator's only: a client token is refused", async () => {
+    const client = await newClient()
+    const agent = await registerVerified(client, newInstance())
+    const res = await call(
+      'POST',
+      `/api/admin/agents/${agent.agentId}/reset-identity`,
+      undefined,
+      client.auth,
+    )
+    expect(res.status).toBe(401)
   })
 })
 
