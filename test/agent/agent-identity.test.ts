@@ -107,9 +107,9 @@ describe('registration with the document', () => {
     await w.link.pendingCommands(self.instanceId)
     const [reg, ...rest] = w.http.calls
     expect(reg).toMatchObject({
-      bearer: undefined,
       body: { identity_document: proof.document, identity_signature: proof.signature },
     })
+    expect(reg!.bearer).toBeUndefined()
     expect(rest.map((c) => c.bearer)).toEqual(['sga_new', 'sga_new'])
   })
 

