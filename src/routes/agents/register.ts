@@ -105,7 +105,8 @@ register.openapi(
     return c.json({
       agent_id: agent.id,
       client_id: client.id,
-      identity: agent.identity,
+      // Said to an agent that sent a document; installed agents' answer stays as it always was.
+      ...(body.identity_document ? { identity: agent.identity } : {}),
       // Shown once: only its hash is stored.
       ...(outcome.agentToken ? { agent_token: outcome.agentToken } : {}),
       config: await configFor(db, agent),
