@@ -11,6 +11,7 @@ describe('settingsOf', () => {
       simClock: null,
       d1Meter: false,
       soakReads: false,
+      identityTrust: [],
     })
   })
 
@@ -23,7 +24,16 @@ describe('settingsOf', () => {
       simClock: { origin: 1796573855972, speed: 80 },
       d1Meter: true,
       soakReads: true,
+      identityTrust: [],
     })
+  })
+
+  it('takes every PEM certificate of IID_TRUST_CERTS, on one line or many, and nothing else', () => {
+    const cert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`
+    const two = `${cert('QUJD')}\n${cert('REVG')}`
+    expect(settingsOf(envWith({ IID_TRUST_CERTS: two })).identityTrust).toEqual([cert('QUJD'), cert('REVG')])
+    expect(settingsOf(envWith({ IID_TRUST_CERTS: two.replaceAll('\n', ' ') })).identityTrust).toHaveLength(2)
+    expect(settingsOf(envWith({ IID_TRUST_CERTS: 'not a certificate' })).identityTrust).toEqual([])
   })
 
   it('falls back to the default for a mistyped value instead of failing every request', () => {

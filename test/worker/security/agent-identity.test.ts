@@ -6,6 +6,7 @@
 import { env } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { certificatesOf, verifyIdentityDocument } from '../../../src/auth/instance-identity'
 import { agents, agentTokens } from '../../../src/db/schema'
 import { sessionOf } from '../../../src/session/stub'
 import { ADMIN, call, db, newAgent, newClient, tableCounts } from '../agent-api/helpers'
@@ -51,6 +52,17 @@ describe('a verified registration', () => {
     const legacy = await newAgent()
     const [row] = await db().select().from(agents).where(eq(agents.id, legacy.agentId))
     expect(row!.identity).toBe('unverified')
+  })
+})
+
+describe('the trust list', () => {
+  it('verifies with a certificate given on one line (as `--var` passes it) and refuses with none', async () => {
+    const instance = newInstance()
+    const document = documentOf(instance)
+    const signature = await signatureOf(document)
+    const oneLine = certificatesOf(env.IID_TRUST_CERTS!.replace(/\s*\n\s*/g, ' '))
+    expect(await verifyIdentityDocument(oneLine, document, signature)).toMatchObject({ ok: true })
+    expect(await verifyIdentityDocument([], document, signature)).toEqual({ ok: false, reason: 'untrusted' })
   })
 })
 
