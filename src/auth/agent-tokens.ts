@@ -1,7 +1,8 @@
 /**
  * Per-agent tokens: one per instance that registered with a signed instance identity document, bound
  * to (client, account, region, instance, agent). Only the SHA-256 of a token is stored; a token is
- * compared in constant time and never logged. This module is the one writer of `agent_tokens`.
+ * compared in constant time and never logged.
+ * Writes: `agent_tokens`.
  */
 import { and, eq, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/client'
