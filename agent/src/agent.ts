@@ -61,7 +61,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   const retired = state.retiredReason(self.instanceId)
   if (retired) {
     log.warn('this instance no longer runs the workload; not registering', { reason: retired })
-    // What it queued before the restart (a switch's or an emergency launch's report) still goes out.
+    // What it queued before the restart (a switch's or an emergency launch's report) still goes out,
+    // on this instance's agent token when it has one (a verified agent's routes refuse the client token).
+    link.useAgentToken(state.agentToken())
     link.kick()
     if (!(await link.drain(Infinity, signal)))
       log.warn('reports left undelivered', { count: link.pendingReports })

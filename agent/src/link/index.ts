@@ -83,6 +83,11 @@ export class Link {
     return reply
   }
 
+  /** Sends `token` instead of the client token (a retired agent delivers its last reports unregistered). */
+  useAgentToken(token: string | null): void {
+    this.agentToken = token
+  }
+
   heartbeat(body: Record<string, unknown>) {
     return this.request('POST', this.path('/heartbeat'), body)
   }
