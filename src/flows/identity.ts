@@ -19,6 +19,13 @@ export interface InstanceProof {
   agentToken: string | null
 }
 
+/** An instance that already has an agent token, registering without it (a copied document). */
+export const IDENTITY_USED = refuse(
+  'FORBIDDEN',
+  'this instance already registered: send its agent token, or ask the operator to reset the agent',
+  { action: 'identity_used' },
+)
+
 export type IdentityDecision =
   /** Unverified registration, or a verified instance presenting its own token: nothing to mint. */
   { ok: true; mint: false } | { ok: true; mint: true; place: InstancePlace }
@@ -48,13 +55,7 @@ export async function decideIdentity(
       proof.agentToken !== null &&
       (await isTokenOf(issued, proof.agentToken))
     if (isOwn) return { ok: true, mint: false }
-    return refuse(
-      'FORBIDDEN',
-      'this instance already registered: send its agent token, or ask the operator to reset the agent',
-      {
-        action: 'identity_used',
-      },
-    )
+    return IDENTITY_USED
   }
   if (existing?.identity === 'verified') {
     const accounts = await accountsOfAgent(db, existing.id)

@@ -20,7 +20,7 @@ import { upsertRegisteredAgent } from './agents'
 import { upsertRegisteredInstance } from './instances'
 import { statusAt } from '../db/queries/instance-status'
 import { refuse, type Refusal } from './refusal'
-import { decideIdentity, type InstanceProof } from './identity'
+import { decideIdentity, IDENTITY_USED, type InstanceProof } from './identity'
 import { mintAgentToken } from '../auth/agent-tokens'
 
 /** Seconds a standby replica's agent waits before it asks again. */
@@ -111,10 +111,6 @@ export async function registerAgent(
   if (!agent) throw new Error('agent row missing after registration')
   return { ok: true, kind: 'registered', agent, agentToken: minted?.token ?? null }
 }
-
-const IDENTITY_USED = refuse('FORBIDDEN', 'this instance already registered: send its agent token', {
-  action: 'identity_used',
-})
 
 function isUniqueViolation(err: unknown): boolean {
   return (
