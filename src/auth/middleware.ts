@@ -1,8 +1,9 @@
 /**
  * The middleware that establishes a request's principal (auth/principal.ts).
- * Agents authenticate with their agent token (verified agents) or their client's token (agent API only). People authenticate with ADMIN_TOKEN
- * (the operator, no DB row), a personal API token (`sgp_...`) or a session cookie; a session's unsafe
- * requests also need its CSRF token. A client token never authenticates a person.
+ * Agents authenticate with their agent token (verified agents) or their client's token (agent API
+ * only). People authenticate with ADMIN_TOKEN (the operator, no DB row), a personal API token
+ * (`sgp_...`) or a session cookie; a session's unsafe requests also need its CSRF token. A client token
+ * never authenticates a person.
  */
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { Context } from 'hono'
