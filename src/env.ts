@@ -1,5 +1,6 @@
 /** Typed bindings of the Worker, its settings parsed once, and the per-request variables set by middleware. */
 import * as z from 'zod'
+import { certificatesOf } from './auth/instance-identity'
 import type { Principal } from './auth/principal'
 import type { AgentSessionNamespace } from './session/stub'
 
@@ -19,6 +20,11 @@ export interface Env {
   SOAK_READS?: string
   /** `on`: webhooks may use http:// (local development only; private addresses stay refused). */
   WEBHOOK_ALLOW_HTTP?: string
+  /**
+   * PEM X.509 certificates whose keys sign instance identity documents (AWS's RSA certificate per
+   * region; the test Worker trusts test/fakes/imds's test certificate). Empty: every agent is unverified.
+   */
+  IID_TRUST_CERTS?: string
 }
 
 /** A bad or missing value takes its default: a typo in a var never stops the Worker. */
@@ -42,6 +48,7 @@ const SettingsSchema = z.object({
   D1_METER: z.literal('on').nullable().catch(null),
   SOAK_READS: z.literal('on').nullable().catch(null),
   WEBHOOK_ALLOW_HTTP: z.literal('on').nullable().catch(null),
+  IID_TRUST_CERTS: z.string().transform(certificatesOf).catch([]),
 })
 
 export interface Settings {
@@ -53,6 +60,8 @@ export interface Settings {
   soakReads: boolean
   /** `WEBHOOK_ALLOW_HTTP=on`: http:// webhooks accepted (dev only); https only otherwise. */
   webhookAllowHttp: boolean
+  /** The trusted certificates of instance identity documents (PEM each); empty trusts none. */
+  identityTrust: readonly string[]
 }
 
 const parsed = new WeakMap<Env, Settings>()
@@ -68,6 +77,7 @@ export function settingsOf(env: Env): Settings {
       d1Meter: vars.D1_METER === 'on',
       soakReads: vars.SOAK_READS === 'on',
       webhookAllowHttp: vars.WEBHOOK_ALLOW_HTTP === 'on',
+      identityTrust: vars.IID_TRUST_CERTS,
     }
     parsed.set(env, settings)
   }

@@ -61,7 +61,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   const retired = state.retiredReason(self.instanceId)
   if (retired) {
     log.warn('this instance no longer runs the workload; not registering', { reason: retired })
-    // What it queued before the restart (a switch's or an emergency launch's report) still goes out.
+    // What it queued before the restart (a switch's or an emergency launch's report) still goes out,
+    // on this instance's agent token when it has one (a verified agent's routes refuse the client token).
+    link.useAgentToken(state.agentToken())
     link.kick()
     if (!(await link.drain(Infinity, signal)))
       log.warn('reports left undelivered', { count: link.pendingReports })
@@ -120,9 +122,14 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     signal,
   }
 
+  // The signed document proves the instance; without one (IMDS serves none) the agent registers unverified.
+  const proof = await imds.identityProof().catch((err: unknown) => {
+    log.warn('signed instance identity unreadable; registering unverified', { error: String(err) })
+    return null
+  })
   const registration = await register(
     { link, clock, log },
-    registrationBody(self, logicalAgentId, identity.replicaId),
+    registrationBody(self, logicalAgentId, identity.replicaId, proof, state.agentToken()),
     signal,
   )
   if (registration.kind === 'replica_ended') {
@@ -150,12 +157,14 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
   const registered = registration.body
   state.rememberLogicalAgentId(logicalAgentId)
+  if (registered.agent_token) state.rememberAgentToken(registered.agent_token)
   agentConfig = registered.config ?? null
   log.info('registered', {
     agent_id: registered.agent_id,
     logical_agent_id: logicalAgentId,
     instance_id: self.instanceId,
     version: AGENT_VERSION,
+    identity: registered.identity ?? 'unverified',
   })
 
   // Declared before ctx.retire can run (only commands and notices call it, after registration).

@@ -53,10 +53,19 @@ export const RoleCredentials = z.object({
 })
 export type RoleCredentials = z.infer<typeof RoleCredentials>
 
+/** The signed instance identity document, as IMDS serves it (the signature covers its exact bytes). */
+export interface IdentityProof {
+  document: string
+  /** Base64 RSA PKCS#1 v1.5 / SHA-256 (`.../signature`; `pkcs7` is DSA, which the control plane can't verify). */
+  signature: string
+}
+
 export interface Imds {
   /** Text at `latest/<path>`, or null on 404. */
   get(path: string): Promise<string | null>
   identity(): Promise<Identity>
+  /** The document and its RSA signature; null when IMDS serves no signature. */
+  identityProof(): Promise<IdentityProof | null>
   roleCredentials(): Promise<RoleCredentials>
   /** Token fetches so far (the benchmark's figure). */
   readonly tokenFetches: number
@@ -134,6 +143,13 @@ export function createImds(endpoint: string, clock: Clock): Imds {
         hostname: hostname?.trim() || null,
         mode: lifecycle?.trim() === 'spot' ? 'spot' : 'ondemand',
       }
+    },
+    async identityProof() {
+      const [document, signature] = await Promise.all([
+        get('dynamic/instance-identity/document'),
+        get('dynamic/instance-identity/signature'),
+      ])
+      return document && signature ? { document, signature: signature.trim() } : null
     },
     async roleCredentials() {
       role ??= (await must('meta-data/iam/security-credentials/')).split('\n')[0]?.trim() || null

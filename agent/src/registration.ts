@@ -8,7 +8,7 @@
  */
 import * as z from 'zod'
 import { backoffMs, type Clock } from './clock'
-import type { Identity } from './imds'
+import type { Identity, IdentityProof } from './imds'
 import type { Link } from './link'
 import type { Registered } from './link/http'
 import type { Log } from './log'
@@ -34,8 +34,17 @@ export type Registration =
   | { kind: 'deleted'; agentId: string; commandId: string }
   | { kind: 'stopped' }
 
-/** What `POST /api/agents/register` carries. */
-export function registrationBody(self: Identity, logicalAgentId: string, replicaId: string | null) {
+/**
+ * What `POST /api/agents/register` carries. `proof`: the signed identity document (a verified agent);
+ * `agentToken`: the token this instance got before (its restarts re-register with it).
+ */
+export function registrationBody(
+  self: Identity,
+  logicalAgentId: string,
+  replicaId: string | null,
+  proof: IdentityProof | null = null,
+  agentToken: string | null = null,
+) {
   return {
     logical_agent_id: logicalAgentId,
     instance_id: self.instanceId,
@@ -50,6 +59,9 @@ export function registrationBody(self: Identity, logicalAgentId: string, replica
     public_ip: self.publicIp,
     // Only a replica sends it (undefined is left out of the JSON).
     replica_id: replicaId ?? undefined,
+    identity_document: proof?.document,
+    identity_signature: proof?.signature,
+    agent_token: agentToken ?? undefined,
   }
 }
 
@@ -63,7 +75,7 @@ export async function register(
   let failures = 0
   let standby = false
   while (!signal.aborted) {
-    const reply = await link.register(body)
+    const reply = await link.register(body, body.agent_token ?? null)
     if (reply.ok) return { kind: 'registered', body: reply.body }
     const refusal = RefusalAnswer.safeParse(reply.body)
     if (reply.status === 409 && refusal.success && refusal.data.action === 'standby') {

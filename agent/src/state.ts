@@ -45,6 +45,8 @@ const StateFile = z.object({
   instanceId: z.string().nullable().default(null),
   /** The logical id this agent registered with on that instance. */
   logicalAgentId: z.string().nullable().default(null),
+  /** The agent token the control plane issued to that instance (verified registration); a secret. */
+  agentToken: z.string().nullable().default(null),
 })
 type StateFile = z.infer<typeof StateFile>
 
@@ -57,12 +59,16 @@ export type Claim =
 export interface State {
   /**
    * Makes the state this instance's. A state of another instance (a copy through an image) is reset:
-   * executed ids, in-flight commands, undelivered reports, the retired marker and the logical id.
+   * executed ids, in-flight commands, undelivered reports, the retired marker, the logical id and the
+   * agent token (bound to the other instance).
    */
   claim(instanceId: string): Claim
   /** The logical id registered from this instance (null before the first registration here). */
   logicalAgentId(): string | null
   rememberLogicalAgentId(id: string): void
+  /** The agent token issued to this instance (null: none yet, or registered unverified). */
+  agentToken(): string | null
+  rememberAgentToken(token: string): void
   isExecuted(commandId: string): boolean
   markExecuted(commandId: string, at: number): void
   inflight(): Inflight[]
@@ -88,6 +94,7 @@ const empty = (): StateFile => ({
   retired: null,
   instanceId: null,
   logicalAgentId: null,
+  agentToken: null,
 })
 
 /** The state in `dir` (created if missing); a corrupt file is kept aside and replaced. */
@@ -148,6 +155,12 @@ function memoryBacked(data: StateFile, save: () => void, now: () => number): Sta
     rememberLogicalAgentId(id) {
       if (data.logicalAgentId === id) return
       data.logicalAgentId = id
+      save()
+    },
+    agentToken: () => data.agentToken,
+    rememberAgentToken(token) {
+      if (data.agentToken === token) return
+      data.agentToken = token
       save()
     },
     isExecuted: (id) => id in data.executed,

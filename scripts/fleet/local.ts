@@ -13,6 +13,7 @@ import { freePort, isPortTaken } from './ports'
 import { killAllProcesses, stopAllProcesses } from './processes'
 import { provisionDemo } from './provision'
 import { showStatus } from './status-line'
+import { TEST_IID_CERT_PEM } from '../../test/fakes/imds/identity-signing'
 
 export interface LocalOptions {
   port: number
@@ -112,7 +113,11 @@ export async function runLocal(options: LocalOptions): Promise<void> {
       persistDir,
       adminToken,
       logFile: join(options.stateDir, 'logs', 'wrangler.log'),
-      vars: options.speed === 1 ? {} : { SIM_CLOCK: `${origin}x${options.speed}` },
+      vars: {
+        // The simulated region's IMDS signs identity documents with the test key (never trusted deployed).
+        IID_TRUST_CERTS: oneLine(TEST_IID_CERT_PEM),
+        ...(options.speed === 1 ? {} : { SIM_CLOCK: `${origin}x${options.speed}` }),
+      },
     })
     if (stoppingSince !== null) return
     const demo = await provisionDemo(controlPlane.url, adminToken, options.stateDir)
@@ -140,4 +145,9 @@ export async function runLocal(options: LocalOptions): Promise<void> {
     log('')
     stopStatus = showStatus(fleet)
   }
+}
+
+/** A PEM on one line for `--var` (the Worker's parser ignores whitespace inside the base64). */
+function oneLine(pem: string): string {
+  return pem.trim().replace(/\s*\n\s*/g, ' ')
 }

@@ -1,8 +1,9 @@
 /**
  * The middleware that establishes a request's principal (auth/principal.ts).
- * Agents authenticate with their client's token (agent API only). People authenticate with ADMIN_TOKEN
- * (the operator, no DB row), a personal API token (`sgp_...`) or a session cookie; a session's unsafe
- * requests also need its CSRF token. A client token never authenticates a person.
+ * Agents authenticate with their agent token (verified agents) or their client's token (agent API
+ * only). People authenticate with ADMIN_TOKEN (the operator, no DB row), a personal API token
+ * (`sgp_...`) or a session cookie; a session's unsafe requests also need its CSRF token. A client token
+ * never authenticates a person.
  */
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import type { Context } from 'hono'
@@ -13,6 +14,7 @@ import { database, type Database } from '../db/client'
 import { clients, clientTokens, type Client } from '../db/schema'
 import { ApiError } from '../errors'
 import { sha256Hex, timingSafeEqual } from '../ids'
+import { agentTokenRow, isAgentToken } from './agent-tokens'
 import { findPersonalToken, findSession, SESSION_COOKIE } from './sessions'
 import { clock } from '../clock'
 import type { Person } from './principal'
@@ -44,12 +46,26 @@ export async function clientForToken(db: Database, token: string, now: number): 
   return row.client
 }
 
-/** Requires a client token (agent API). */
+/**
+ * Requires an agent token (a verified agent: the principal names its agent and instance) or a client
+ * token (agent API).
+ */
 export const agentAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('Authorization'))
   if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
-  const client = await clientForToken(database(c.env.DB), token, clock.now())
-  c.set('principal', { kind: 'agent', clientId: client.id })
+  const db = database(c.env.DB)
+  if (isAgentToken(token)) {
+    const row = await agentTokenRow(db, token)
+    const { agentId, accountId, region, instanceId } = row
+    c.set('principal', {
+      kind: 'agent',
+      clientId: row.clientId,
+      verified: { agentId, accountId, region, instanceId },
+    })
+  } else {
+    const client = await clientForToken(db, token, clock.now())
+    c.set('principal', { kind: 'agent', clientId: client.id })
+  }
   await next()
 })
 

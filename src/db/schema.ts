@@ -19,6 +19,8 @@ import { COMMAND_STATUSES } from '../protocol'
 export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
 export const MODES = ['spot', 'ondemand', 'unknown'] as const
+/** verified: registered with a signed instance identity document; its per-agent routes take only its agent tokens. */
+export const AGENT_IDENTITIES = ['unverified', 'verified'] as const
 export const INSTANCE_STATUSES = ['active', 'terminating', 'terminated'] as const
 export const REPLICA_STATUSES = [
   'launching',
@@ -100,6 +102,8 @@ export const agents = sqliteTable(
     maxSwitchesPerWeek: integer('max_switches_per_week'),
     maxSwitchesPerDay: integer('max_switches_per_day'),
     minPoolDurationHours: real('min_pool_duration_hours'),
+    /** Once verified, never unverified again: a client token can no longer register under its logical id. */
+    identity: text('identity', { enum: AGENT_IDENTITIES }).notNull().default('unverified'),
     lastHeartbeatAt: ms('last_heartbeat_at'),
     createdAt: ms('created_at').notNull(),
     updatedAt: ms('updated_at').notNull(),
@@ -110,6 +114,35 @@ export const agents = sqliteTable(
     uniqueIndex('agents_client_logical').on(t.clientId, t.logicalAgentId),
   ],
 )
+
+/**
+ * One per instance that registered with a signed identity document: the hash of the agent token issued
+ * to it. (account, region, instance) is unique, so one document mints one identity (auth/agent-tokens.ts
+ * writes it).
+ */
+export const agentTokens = sqliteTable(
+  'agent_tokens',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    accountId: text('account_id').notNull(),
+    region: text('region').notNull(),
+    instanceId: text('instance_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('agent_tokens_instance').on(t.accountId, t.region, t.instanceId),
+    uniqueIndex('agent_tokens_hash').on(t.tokenHash),
+    index('agent_tokens_agent').on(t.agentId),
+  ],
+)
+export type AgentToken = typeof agentTokens.$inferSelect
 
 export const instances = sqliteTable(
   'instances',

@@ -6,13 +6,15 @@
  */
 import { and, eq, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { agents, type Agent } from '../db/schema'
+import { agents, type Agent, type AGENT_IDENTITIES } from '../db/schema'
 
 /** What a registration sets on the agent, whether it is new or known. */
 export interface RegisteredAgentFacts {
   hostname: string | null
   agentVersion: string | null
   instanceId: string
+  /** `verified` once it registered with a signed identity document; it never goes back. */
+  identity: (typeof AGENT_IDENTITIES)[number]
   updatedAt: number
 }
 

@@ -7,7 +7,9 @@
  * `replica_ended` once it ended; nothing is written for either. So is an agent restarted on an instance
  * the workload left that D1 has as ending or ended (409 `retired`): an installed agent on an interrupted
  * instance after its replica was promoted would otherwise make it the primary again.
- * Its writes of `agents` and `instances` are flows/agents.ts's and flows/instances.ts's.
+ * Who may register under a verified agent's logical id, and when a new agent token is minted: flows/identity.ts.
+ * Its writes of `agents`, `instances` and `agent_tokens` are flows/agents.ts's, flows/instances.ts's and
+ * auth/agent-tokens.ts's.
  */
 import { and, desc, eq, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
@@ -18,6 +20,8 @@ import { upsertRegisteredAgent } from './agents'
 import { upsertRegisteredInstance } from './instances'
 import { statusAt } from '../db/queries/instance-status'
 import { refuse, type Refusal } from './refusal'
+import { decideIdentity, IDENTITY_USED, type InstanceProof } from './identity'
+import { mintAgentToken } from '../auth/agent-tokens'
 
 /** Seconds a standby replica's agent waits before it asks again. */
 export const STANDBY_RETRY_SECONDS = 5
@@ -37,22 +41,30 @@ export interface RegistrationFacts {
   publicIp: string | null
   /** The `ReplicaId` tag of the registering instance (the 5.x agent sends it; 4.x agents don't). */
   replicaId: string | null
+  /** The verified instance identity document's proof; null for a client token alone (unverified). */
+  proof: InstanceProof | null
 }
 
 export type RegisterOutcome =
-  { ok: true; kind: 'registered'; agent: Agent } | { ok: true; kind: 'deleted'; agent: Agent }
+  /** `agentToken`: a new token for this instance (shown once), null when none was minted. */
+  | { ok: true; kind: 'registered'; agent: Agent; agentToken: string | null }
+  | { ok: true; kind: 'deleted'; agent: Agent }
 
 /**
  * Creates or updates the agent and its instance at server time `now`; a deleted agent stays as it is.
- * Refused (nothing written): a standby replica's agent, an instance the workload left.
+ * Refused (nothing written): a standby replica's agent, an instance the workload left, an identity
+ * flows/identity.ts refuses.
  */
 export async function registerAgent(
   db: Database,
   facts: RegistrationFacts,
   now: number,
 ): Promise<RegisterOutcome | Refusal> {
-  const identity = and(eq(agents.clientId, facts.clientId), eq(agents.logicalAgentId, facts.logicalAgentId))
-  const [existing] = await db.select().from(agents).where(identity).limit(1)
+  const ofLogicalId = and(
+    eq(agents.clientId, facts.clientId),
+    eq(agents.logicalAgentId, facts.logicalAgentId),
+  )
+  const [existing] = await db.select().from(agents).where(ofLogicalId).limit(1)
   if (existing && (existing.status === 'deleted' || existing.deletedAt !== null))
     return { ok: true, kind: 'deleted', agent: existing }
   if (existing && existing.instanceId !== facts.instanceId) {
@@ -61,16 +73,22 @@ export async function registerAgent(
       (await endingInstanceRefusal(db, existing, facts, now))
     if (refusal) return refusal
   }
+  const identity = await decideIdentity(db, existing ?? null, facts.proof)
+  if (!identity.ok) return identity
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
     agentVersion: facts.agentVersion ?? existing?.agentVersion ?? null,
     instanceId: facts.instanceId,
+    identity: facts.proof ? ('verified' as const) : (existing?.identity ?? 'unverified'),
     updatedAt: now,
   }
   // The instance row names its agent through the identity, so a concurrent first registration
   // of the same logical agent still lands on one agent row.
   const agentIdOfIdentity = sql`(select ${agents.id} from ${agents} where ${agents.clientId} = ${facts.clientId} and ${agents.logicalAgentId} = ${facts.logicalAgentId})`
-  const [, , [agent]] = await db.batch([
+  const minted = identity.mint
+    ? await mintAgentToken(db, { clientId: facts.clientId, agentId: agentIdOfIdentity }, identity.place, now)
+    : null
+  const upserts = [
     upsertRegisteredAgent(
       db,
       { id: existing?.id ?? newId('agt'), clientId: facts.clientId, logicalAgentId: facts.logicalAgentId },
@@ -78,10 +96,27 @@ export async function registerAgent(
       now,
     ),
     upsertRegisteredInstance(db, facts, agentIdOfIdentity, now),
-    db.select().from(agents).where(identity).limit(1),
-  ])
+  ] as const
+  const read = db.select().from(agents).where(ofLogicalId).limit(1)
+  let agent: Agent | undefined
+  try {
+    ;[agent] = minted
+      ? (await db.batch([...upserts, minted.insert, read]))[3]
+      : (await db.batch([...upserts, read]))[2]
+  } catch (err) {
+    // A concurrent registration with the same document minted first; the batch wrote nothing.
+    if (minted && isUniqueViolation(err)) return IDENTITY_USED
+    throw err
+  }
   if (!agent) throw new Error('agent row missing after registration')
-  return { ok: true, kind: 'registered', agent }
+  return { ok: true, kind: 'registered', agent, agentToken: minted?.token ?? null }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    /UNIQUE constraint failed: agent_tokens/.test(`${err.message} ${String(err.cause ?? '')}`)
+  )
 }
 
 /** CONFLICT `retired`: the registering instance is one the workload left, ending or ended (D1, at `now`). */

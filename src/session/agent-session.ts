@@ -121,7 +121,11 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     if (input.instanceId !== null && !isLegacyAgent(input.agentVersion)) {
       ;({ handed, changed } = queue.pollAsInstance(open, input.instanceId, input.agentVersion, now))
     } else {
-      const leased = queue.pollAsLegacy(open, input.agentVersion, owner.instanceId, now)
+      // A legacy poll naming another instance than the agent's own gets nothing (its lease is bound there).
+      const isOwnInstance = input.instanceId === null || input.instanceId === owner.instanceId
+      const leased = isOwnInstance
+        ? queue.pollAsLegacy(open, input.agentVersion, owner.instanceId, now)
+        : null
       handed = changed = leased ? [leased] : []
     }
     store.saveCommands(this.sql, changed)

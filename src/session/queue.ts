@@ -165,7 +165,8 @@ export function settle(
 
 /**
  * A legacy poll: the single most urgent command it understands, handed out once (the installed agent
- * runs at most one command per poll). `currentInstanceId` is where the agent runs now.
+ * runs at most one command per poll). `currentInstanceId` is the instance the agent record is bound to:
+ * a command for another instance is never leased through this poll, which says nothing of who asks.
  */
 export function pollAsLegacy(
   commands: readonly QueuedCommand[],
@@ -175,7 +176,13 @@ export function pollAsLegacy(
 ): QueuedCommand | null {
   const types = commandTypesFor(agentVersion)
   const [next] = commands
-    .filter((c) => isUnclaimed(c) && c.expiresAt > now && types.includes(c.commandType))
+    .filter(
+      (c) =>
+        isUnclaimed(c) &&
+        c.expiresAt > now &&
+        types.includes(c.commandType) &&
+        (c.instanceId === null || c.instanceId === currentInstanceId),
+    )
     .sort(byPriority)
   if (!next) return null
   return {

@@ -4,6 +4,7 @@
  * stays ONE agent; a cloned in-flight switch is reset on the new instance; a replica's agent boots at
  * once, stays passive while the primary runs and becomes the workload's agent once promoted.
  */
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -120,6 +121,22 @@ describe('identity as on EC2', () => {
       `select logical_agent_id, instance_id from agents where client_id = '${sql(client.id)}' order by logical_agent_id`,
     )
     expect(agents.map((a) => a.logical_agent_id).sort()).toEqual(['agent-2', oldInstanceId].sort())
+    // Verified on each instance by its own signed document: one agent token per instance, and the new
+    // instance's state holds its own (not the copied one of the old instance).
+    const tokens = await queryD1<{ instance_id: string; identity: string }>(
+      worker.persistDir,
+      `select t.instance_id, a.identity from agent_tokens t join agents a on a.id = t.agent_id where a.id = '${sql(agent.id)}' order by t.created_at`,
+    )
+    expect(tokens).toEqual([
+      { instance_id: oldInstanceId, identity: 'verified' },
+      { instance_id: newInstanceId, identity: 'verified' },
+    ])
+    const held = JSON.parse(readFileSync(join(disk, 'var/lib/spotguard/state.json'), 'utf8')).agentToken
+    const [own] = await queryD1<{ token_hash: string }>(
+      worker.persistDir,
+      `select token_hash from agent_tokens where instance_id = '${sql(newInstanceId)}'`,
+    )
+    expect(createHash('sha256').update(held).digest('hex')).toBe(own!.token_hash)
     expect(
       (await api.switchHistory(client.id))
         .filter((s) => s.agentId === agent.id)

@@ -179,10 +179,16 @@ describe('legacy pollers', () => {
     const first = pollAsLegacy(queue, '4.0.0', 'i-old', T0 + 10)
     expect(first).toMatchObject({ id: 'a', status: 'delivered', claimedBy: LEGACY_CLAIM, claimedOn: 'i-old' })
     const after = queue.map((c) => (c.id === first!.id ? first! : c))
-    const second = pollAsLegacy(after, '4.0.0', 'i-new', T0 + 20)
+    const second = pollAsLegacy(after, '4.0.0', 'i-old', T0 + 20)
     expect(second?.id).toBe('b')
     const drained = after.map((c) => (c.id === second!.id ? second! : c))
-    expect(pollAsLegacy(drained, '4.0.0', 'i-new', T0 + 30)).toBeNull()
+    expect(pollAsLegacy(drained, '4.0.0', 'i-old', T0 + 30)).toBeNull()
+  })
+
+  it('never lease a command of another instance than the one the agent record is bound to', () => {
+    const queue = [queued('a', T0)]
+    expect(pollAsLegacy(queue, '4.0.0', 'i-new', T0 + 10)).toBeNull()
+    expect(pollAsLegacy(queue, '4.0.0', 'i-old', T0 + 10)?.id).toBe('a')
   })
 
   it('only get the types their version knows', () => {

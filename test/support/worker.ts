@@ -14,6 +14,7 @@ import { freePort } from '../../scripts/fleet/ports'
 import { startProcess, type ManagedProcess } from '../../scripts/fleet/processes'
 import type { DevServerOptions } from './dev-server'
 import { snapshotWorker } from './worker-snapshot'
+import { TEST_IID_CERT_PEM } from '../fakes/imds/identity-signing'
 
 const DEV_SERVER = join(import.meta.dirname, 'dev-server.ts')
 
@@ -61,7 +62,15 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
   const [config, port] = await Promise.all([snapshotWorker(join(stateDir, 'worker')), freePort()])
   await migrateLocalD1(persistDir)
   const runtimePortFile = join(stateDir, 'runtime-port')
-  const options: DevOptions = { config, port, persistDir, runtimePortFile, adminToken, logFile: join(stateDir, 'wrangler.log'), vars }
+  const options: DevOptions = {
+    config,
+    port,
+    persistDir,
+    runtimePortFile,
+    adminToken,
+    logFile: join(stateDir, 'wrangler.log'),
+    vars,
+  }
   const url = `http://127.0.0.1:${port}`
   let current = await startDev(options)
   return {
@@ -104,20 +113,26 @@ async function startDev(options: DevOptions): Promise<ManagedProcess> {
     config: options.config,
     port: options.port,
     persistDir: options.persistDir,
-    vars: { ADMIN_TOKEN: options.adminToken, ...options.vars },
+    // The fake IMDS signs identity documents with the test key: this Worker trusts its certificate.
+    vars: { ADMIN_TOKEN: options.adminToken, IID_TRUST_CERTS: TEST_IID_CERT_PEM, ...options.vars },
     runtimePortFile: options.runtimePortFile,
   }
-  const child = startProcess('wrangler', process.execPath, ['--import', 'tsx', DEV_SERVER, JSON.stringify(server)], {
-    cwd: ROOT,
-    logFile: options.logFile,
-    env: {
-      ...process.env,
-      CI: 'true',
-      WRANGLER_SEND_METRICS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      WRANGLER_LOG_PATH: join(options.persistDir, 'wrangler-logs'),
+  const child = startProcess(
+    'wrangler',
+    process.execPath,
+    ['--import', 'tsx', DEV_SERVER, JSON.stringify(server)],
+    {
+      cwd: ROOT,
+      logFile: options.logFile,
+      env: {
+        ...process.env,
+        CI: 'true',
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_LOG_PATH: join(options.persistDir, 'wrangler-logs'),
+      },
     },
-  })
+  )
   const url = `http://127.0.0.1:${options.port}`
   const deadline = Date.now() + 120_000
   while (Date.now() < deadline) {

@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[]
+      /** The fake IMDS's test signing key (PKCS#8 PEM): the tests sign identity documents with it. */
+      TEST_IID_SIGNING_KEY: string
     }
   }
 }

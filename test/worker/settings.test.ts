@@ -12,6 +12,7 @@ describe('settingsOf', () => {
       d1Meter: false,
       soakReads: false,
       webhookAllowHttp: false,
+      identityTrust: [],
     })
   })
 
@@ -31,7 +32,16 @@ describe('settingsOf', () => {
       d1Meter: true,
       soakReads: true,
       webhookAllowHttp: true,
+      identityTrust: [],
     })
+  })
+
+  it('takes every PEM certificate of IID_TRUST_CERTS, on one line or many, and nothing else', () => {
+    const cert = (body: string) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----`
+    const two = `${cert('QUJD')}\n${cert('REVG')}`
+    expect(settingsOf(envWith({ IID_TRUST_CERTS: two })).identityTrust).toEqual([cert('QUJD'), cert('REVG')])
+    expect(settingsOf(envWith({ IID_TRUST_CERTS: two.replaceAll('\n', ' ') })).identityTrust).toHaveLength(2)
+    expect(settingsOf(envWith({ IID_TRUST_CERTS: 'not a certificate' })).identityTrust).toEqual([])
   })
 
   it('falls back to the default for a mistyped value instead of failing every request', () => {

@@ -14,6 +14,10 @@ export type Reply<T> = (
 export const Registered = z.object({
   agent_id: z.string(),
   client_id: z.string().optional(),
+  /** A new agent token for this instance (a verified registration's first); a secret, never logged. */
+  agent_token: z.string().min(1).max(512).optional(),
+  /** `verified`: the control plane takes only this instance's agent token on the per-agent routes. */
+  identity: z.enum(['verified', 'unverified']).optional(),
   config: AgentConfig.optional(),
 })
 export type Registered = z.infer<typeof Registered>
@@ -46,19 +50,32 @@ export const TerminationAnswer = z
   .passthrough()
 
 export interface Http {
-  request<T>(method: string, path: string, body?: unknown, schema?: z.ZodType<T>): Promise<Reply<T>>
+  /** `bearer`: the token to send instead of the client token (the agent token of a verified agent). */
+  request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    schema?: z.ZodType<T>,
+    bearer?: string,
+  ): Promise<Reply<T>>
 }
 
-/** A bearer-authenticated JSON client rooted at the control plane's origin. */
+/** A bearer-authenticated JSON client rooted at the control plane's origin; `token` is the client token. */
 export function createHttp(serverUrl: string, token: string, log: Log): Http {
   return {
-    async request<T>(method: string, path: string, body?: unknown, schema?: z.ZodType<T>): Promise<Reply<T>> {
+    async request<T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      schema?: z.ZodType<T>,
+      bearer?: string,
+    ): Promise<Reply<T>> {
       let res: HttpAnswer
       try {
         res = await send(serverUrl + path, {
           method,
           headers: {
-            authorization: `Bearer ${token}`,
+            authorization: `Bearer ${bearer ?? token}`,
             accept: 'application/json',
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },

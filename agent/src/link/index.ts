@@ -32,6 +32,8 @@ export interface LinkDeps {
   signal: AbortSignal
 }
 
+const REGISTER_PATH = '/api/agents/register'
+
 /**
  * 4xx answers that a retry can fix (0: no answer; 401: a token being rotated or renewed); other 4xx
  * drop the report at once (it will never be accepted).
@@ -48,6 +50,8 @@ export const OUTBOX_MIN_ATTEMPTS = 20
 
 export class Link {
   agentId: string | null = null
+  /** The agent token of a verified registration: every call but `register` sends it instead of the client token. */
+  private agentToken: string | null = null
   private stream: Stream | null = null
   private waiters = new Map<string, Array<(delivered: boolean) => void>>()
   private flushing = false
@@ -78,7 +82,8 @@ export class Link {
     body?: unknown,
     schema?: z.ZodType<T>,
   ): Promise<Reply<T>> {
-    const reply = await this.deps.http.request(method, path, body, schema)
+    const bearer = path === REGISTER_PATH ? undefined : (this.agentToken ?? undefined)
+    const reply = await this.deps.http.request(method, path, body, schema, bearer)
     if (reply.serverTime !== undefined) this.server.heard(reply.serverTime)
     if (this.backingOff && reply.status > 0 && reply.status < 500) this.kick()
     return reply
@@ -89,10 +94,21 @@ export class Link {
     return `/api/agents/${encodeURIComponent(this.agentId)}${suffix}`
   }
 
-  async register(body: Record<string, unknown>): Promise<Reply<Registered>> {
-    const reply = await this.request('POST', '/api/agents/register', body, Registered)
-    if (reply.ok) this.agentId = reply.body.agent_id
+  /** Registers with the client token; from then on the agent token (the new one, else `heldToken`) if any. */
+  async register(body: Record<string, unknown>, heldToken: string | null = null): Promise<Reply<Registered>> {
+    const reply = await this.request('POST', REGISTER_PATH, body, Registered)
+    if (reply.ok) {
+      this.agentId = reply.body.agent_id
+      this.agentToken = reply.body.agent_token ?? (reply.body.identity === 'verified' ? heldToken : null)
+    } else if (reply.status === 410) {
+      this.agentToken = heldToken // a deleted agent's uninstall is served on its own token
+    }
     return reply
+  }
+
+  /** Sends `token` instead of the client token (a retired agent delivers its last reports unregistered). */
+  useAgentToken(token: string | null): void {
+    this.agentToken = token
   }
 
   heartbeat(body: Record<string, unknown>) {
@@ -257,7 +273,7 @@ export class Link {
     if (!this.agentId) throw new Error('not registered yet')
     this.stream = openStream({
       serverUrl: this.deps.serverUrl,
-      token: this.deps.token,
+      token: this.agentToken ?? this.deps.token,
       agentId: this.agentId,
       instanceId,
       clock: this.deps.clock,

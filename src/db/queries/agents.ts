@@ -32,6 +32,8 @@ export interface AgentRow {
   autoTerminateEnabled: boolean
   terminateWaitSeconds: number
   version: string | null
+  /** `unverified`: registered with the client token only (no signed instance identity document). */
+  identity: Agent['identity']
   lastHeartbeatAt: number | null
   installedAt: number
   deletedAt: number | null
@@ -56,6 +58,7 @@ const agentColumns = {
   autoTerminateEnabled: agents.autoTerminateEnabled,
   terminateWaitSeconds: agents.terminateWaitSeconds,
   version: agents.agentVersion,
+  identity: agents.identity,
   lastHeartbeatAt: agents.lastHeartbeatAt,
   installedAt: agents.createdAt,
   deletedAt: agents.deletedAt,

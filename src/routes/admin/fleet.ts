@@ -1,4 +1,7 @@
-/** Admin views across every client: stats, agents, instances, activity, audit log, system health. */
+/**
+ * Admin views across every client: stats, agents, instances, activity, audit log, system health; and
+ * the reset of an agent's identity (its agent tokens).
+ */
 import { createRoute } from '@hono/zod-openapi'
 import { ADMIN_API, answers, routeGroup } from '../group'
 import * as z from 'zod'
@@ -11,6 +14,11 @@ import { InstanceListQuery, listInstances } from '../../db/queries/instances'
 import { fleetTotals } from '../../db/queries/overview'
 import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
+import { eq } from 'drizzle-orm'
+import { resetAgentTokens } from '../../auth/agent-tokens'
+import { auditEntry } from '../../db/audit'
+import { agents } from '../../db/schema'
+import { ApiError } from '../../errors'
 
 export const ActivityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -118,5 +126,34 @@ adminFleet.openapi(
   }),
   async (c) => {
     return c.json(await systemHealth(database(c.env.DB), c.env.DB, clock.now()))
+  },
+)
+
+adminFleet.openapi(
+  createRoute({
+    method: 'post',
+    path: '/agents/{agentId}/reset-identity',
+    summary:
+      'Forget every agent token of an agent: its instances register again with their documents (a lost state file)',
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const [agent] = await db
+      .select()
+      .from(agents)
+      .where(eq(agents.id, c.req.param('agentId')))
+      .limit(1)
+    if (!agent) throw new ApiError('NOT_FOUND', 'agent not found')
+    await db.batch([
+      resetAgentTokens(db, agent.id),
+      auditEntry(c, db, {
+        action: 'agent.reset_identity',
+        clientId: agent.clientId,
+        targetType: 'agent',
+        targetId: agent.id,
+      }),
+    ])
+    return c.json({ success: true })
   },
 )

@@ -12,7 +12,7 @@ import { instanceIdField } from './wire'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import type { MoveResult } from '../../session/types'
-import { OWN_AGENT_OR_DELETED, type AgentRouteEnv } from './context'
+import { actingInstance, OWN_AGENT_OR_DELETED, type AgentRouteEnv } from './context'
 
 const PendingQuery = z.object({
   /** The new agent's instance: it gets every claimable command for it; without it, one leased command. */
@@ -58,7 +58,7 @@ commands.openapi(
       clientId: agent.clientId,
       agentId: agent.id,
       agentVersion: agent.agentVersion,
-      instanceId: instance_id ?? null,
+      instanceId: actingInstance(c.get('principal'), instance_id ?? null),
     })
     if (pending === null) throw new ApiError('NOT_FOUND', 'agent not found')
     return c.json(pending)
@@ -127,7 +127,7 @@ commands.openapi(
       c,
       await sessionOf(c.env, agent.id).running({
         ...ref,
-        instanceId: body.instance_id,
+        instanceId: actingInstance(c.get('principal'), body.instance_id),
         step: body.step ?? null,
       }),
     )
@@ -148,7 +148,7 @@ async function executed(
     commandId,
     success,
     message,
-    instanceId: null,
+    instanceId: actingInstance(c.get('principal'), null),
   })
   return answer(c, result)
 }
@@ -156,7 +156,8 @@ async function executed(
 /** The claim a new agent makes on a command (ack): its instance comes in the body. */
 function claimOf(c: Context<AgentRouteEnv>, commandId: string, body: z.output<typeof ClaimBody>) {
   const agent = c.get('agent')
-  return { clientId: agent.clientId, agentId: agent.id, commandId, instanceId: body.instance_id }
+  const instanceId = actingInstance(c.get('principal'), body.instance_id)
+  return { clientId: agent.clientId, agentId: agent.id, commandId, instanceId }
 }
 
 /** 200 with the command's state (a repeat too), 404 for a command this agent doesn't have, 409 when refused. */

@@ -1,6 +1,7 @@
 /** Per-agent routes: the authenticated client's agent named by `:agentId`, loaded once for every route. */
 import { createMiddleware } from 'hono/factory'
 import { agentAuth } from '../../auth/middleware'
+import type { Principal } from '../../auth/principal'
 import { findAgent } from '../../db/queries/agent'
 import { database } from '../../db/client'
 import type { Agent } from '../../db/schema'
@@ -21,17 +22,50 @@ export const ownAgentOrDeleted = agentOfClient({ includeDeleted: true })
 function agentOfClient(options: { includeDeleted: boolean }) {
   return createMiddleware<AgentRouteEnv>(async (c, next) => {
     const principal = c.get('principal')
-    if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
     const agentId = c.req.param('agentId') ?? ''
-    c.set(
-      'agent',
-      found(await findAgent(database(c.env.DB), principal.clientId, agentId, options), 'agent not found'),
+    const agent = found(
+      await findAgent(database(c.env.DB), agentPrincipal(principal, agentId).clientId, agentId, options),
+      'agent not found',
     )
+    mayActFor(principal, agent)
+    c.set('agent', agent)
     await next()
   })
 }
 
-/** The middleware of a per-agent route: the client token, then the client's own agent. */
+/**
+ * The agent principal of a per-agent route for `agentId`: an agent token acts for its own agent only
+ * (another one's id is answered like an unknown one, 404).
+ */
+export function agentPrincipal(principal: Principal, agentId: string): Extract<Principal, { kind: 'agent' }> {
+  if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
+  if (principal.verified && principal.verified.agentId !== agentId)
+    throw new ApiError('NOT_FOUND', 'agent not found')
+  return principal
+}
+
+/** A verified agent's routes take only its agent token: the client token is refused (403). */
+export function mayActFor(principal: Principal, agent: Pick<Agent, 'identity'>): void {
+  if (agent.identity === 'verified' && !(principal.kind === 'agent' && principal.verified))
+    throw new ApiError('FORBIDDEN', 'this agent registered with its instance identity: use its agent token', {
+      action: 'agent_token_required',
+    })
+}
+
+/**
+ * The instance a request acts from: an agent token's own instance (naming another one is 403), else
+ * what the request says (a client token proves nothing about it).
+ */
+export function actingInstance(principal: Principal, sent: string): string
+export function actingInstance(principal: Principal, sent: string | null): string | null
+export function actingInstance(principal: Principal, sent: string | null): string | null {
+  if (principal.kind !== 'agent' || !principal.verified) return sent
+  if (sent !== null && sent !== principal.verified.instanceId)
+    throw new ApiError('FORBIDDEN', 'an agent token acts for its own instance only')
+  return principal.verified.instanceId
+}
+
+/** The middleware of a per-agent route: the agent or client token, then the client's own agent. */
 export const OWN_AGENT = [agentAuth, ownAgent]
 
 /** The same for the command routes, which a deleted agent still reaches (for its `uninstall`). */

@@ -1,7 +1,7 @@
 /**
  * POST /api/agents/:agentId/heartbeat: absorbed by the agent's Durable Object (liveness lives there).
- * The object knows its owner, so the tenant check needs D1 only until it does: unlike the other
- * per-agent routes, this one does not load the agent from D1 first.
+ * The object knows its owner, so the tenant check needs D1 only until it does: an agent token's
+ * heartbeat does not load the agent from D1 first; a client token's does, to refuse it for a verified agent.
  */
 import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
@@ -13,6 +13,7 @@ import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
 import { ApiError, found } from '../../errors'
 import { sessionOf } from '../../session/stub'
+import { actingInstance, agentPrincipal, mayActFor } from './context'
 import type { HeartbeatInput } from '../../session/types'
 
 export const HeartbeatBody = z.object({
@@ -42,23 +43,27 @@ heartbeat.openapi(
     responses: answers('OK'),
   }),
   async (c) => {
-    const principal = c.get('principal')
     const agentId = c.req.param('agentId') ?? ''
-    if (principal.kind !== 'agent') throw new ApiError('UNAUTHORIZED', 'client token required')
+    const principal = agentPrincipal(c.get('principal'), agentId)
     const body = c.req.valid('json')
+    const db = database(c.env.DB)
+    // An agent token proves its agent; a client token must not speak for a verified one (D1 says).
+    const isChecked = !principal.verified
+    if (isChecked)
+      mayActFor(principal, found(await findAgent(db, principal.clientId, agentId), 'agent not found'))
     const session = sessionOf(c.env, agentId)
     const input: HeartbeatInput = {
       clientId: principal.clientId,
       agentId,
       status: body.status,
-      instanceId: body.instance_id ?? null,
+      instanceId: actingInstance(principal, body.instance_id ?? null),
       instanceType: body.instance_type,
       mode: body.mode === 'unknown' ? null : body.mode,
       az: body.az,
     }
-    let result = await session.heartbeat(input)
+    let result = await session.heartbeat(isChecked ? { ...input, verified: true } : input)
     if (!result.ok && result.reason === 'unverified') {
-      found(await findAgent(database(c.env.DB), principal.clientId, agentId), 'agent not found')
+      found(await findAgent(db, principal.clientId, agentId), 'agent not found')
       result = await session.heartbeat({ ...input, verified: true })
     }
     if (!result.ok) throw new ApiError('NOT_FOUND', 'agent not found')

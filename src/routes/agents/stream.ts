@@ -10,7 +10,7 @@ import { instanceIdField } from './wire'
 import { ApiError } from '../../errors'
 import { sessionOf } from '../../session/stub'
 import { SOCKET_HEADERS } from '../../session/socket'
-import { OWN_AGENT_OR_DELETED, type AgentRouteEnv } from './context'
+import { actingInstance, OWN_AGENT_OR_DELETED, type AgentRouteEnv } from './context'
 
 const StreamQuery = z.object({ instance_id: instanceIdField })
 
@@ -39,7 +39,7 @@ stream.openapi(
     const headers = new Headers({ Upgrade: 'websocket' })
     headers.set(SOCKET_HEADERS.clientId, agent.clientId)
     headers.set(SOCKET_HEADERS.agentId, agent.id)
-    headers.set(SOCKET_HEADERS.instanceId, instance_id)
+    headers.set(SOCKET_HEADERS.instanceId, actingInstance(c.get('principal'), instance_id))
     if (agent.agentVersion) headers.set(SOCKET_HEADERS.agentVersion, agent.agentVersion)
     const response = await sessionOf(c.env, agent.id).fetch('https://session/stream', { headers })
     if (response.status === 404) throw new ApiError('NOT_FOUND', 'agent not found')

@@ -68,7 +68,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
         <Stat
           label="Version"
           value={agent.agentVersion ?? '—'}
-          sub={legacy ? 'legacy agent' : 'push socket'}
+          sub={`${legacy ? 'legacy agent' : 'push socket'}, ${agent.identity}`}
         />
       </div>
       {legacy ? (

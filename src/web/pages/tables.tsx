@@ -42,6 +42,11 @@ export function AgentTable(props: { rows: AgentRow[]; showClient?: boolean }) {
                 legacy
               </span>
             ) : null}
+            {a.identity === 'unverified' ? (
+              <span class="badge warn" style="margin-left:4px" title="registered with the client token only">
+                unverified
+              </span>
+            ) : null}
           </td>
           <td>
             <Badge value={a.currentMode} />

@@ -1,5 +1,9 @@
 /** The IMDS tree: every path the agent reads, as a flat map of `/latest/`-relative paths to bodies. */
 import { isoSeconds } from '../clock'
+import { signIdentityDocument } from './identity-signing'
+
+/** The signed document (`.../signature` is its RSA signature; `pkcs7`, DSA, is not served). */
+const IDENTITY_DOCUMENT = 'dynamic/instance-identity/document'
 
 /** What IMDS knows about its instance (a live view when linked to the fake EC2). */
 export interface ImdsInstance {
@@ -96,7 +100,7 @@ export function metadataTree(
       ),
     ],
     [
-      'dynamic/instance-identity/document',
+      IDENTITY_DOCUMENT,
       JSON.stringify(
         {
           accountId: i.accountId,
@@ -120,6 +124,7 @@ export function metadataTree(
       ),
     ],
   ])
+  tree.set('dynamic/instance-identity/signature', signIdentityDocument(tree.get(IDENTITY_DOCUMENT)!))
   for (const [key, value] of Object.entries(i.tags ?? {})) tree.set(`${TAGS_DIR}${key}`, value)
   if (i.publicIp) {
     tree.set(md('public-ipv4'), i.publicIp)

@@ -1,0 +1,98 @@
+/**
+ * Per-agent tokens: one per instance that registered with a signed instance identity document, bound
+ * to (client, account, region, instance, agent). Only the SHA-256 of a token is stored; a token is
+ * compared in constant time and never logged.
+ * Writes: `agent_tokens`.
+ */
+import { and, eq, type SQL } from 'drizzle-orm'
+import type { Database } from '../db/client'
+import { agentTokens, clients, type AgentToken } from '../db/schema'
+import { ApiError } from '../errors'
+import { newId, newToken, sha256Hex, timingSafeEqual } from '../ids'
+
+/** Agent tokens start with this; client tokens never do, so a bearer says which kind it is. */
+export const AGENT_TOKEN_PREFIX = 'sga'
+
+/** Where an instance runs, as its signed document says. */
+export interface InstancePlace {
+  accountId: string
+  region: string
+  instanceId: string
+}
+
+/** True for a bearer that is an agent token (not a client token). */
+export function isAgentToken(token: string): boolean {
+  return token.startsWith(`${AGENT_TOKEN_PREFIX}_`)
+}
+
+/** A new token for an instance of `agent`, and the insert that stores its hash (for the caller's batch). */
+export async function mintAgentToken(
+  db: Database,
+  /** `agentId`: the id, or a subquery naming it (a first registration's row is found in its batch). */
+  owner: { clientId: string; agentId: string | SQL },
+  place: InstancePlace,
+  now: number,
+) {
+  const token = newToken(AGENT_TOKEN_PREFIX)
+  const insert = db.insert(agentTokens).values({
+    id: newId('atk'),
+    ...owner,
+    ...place,
+    tokenHash: await sha256Hex(token),
+    createdAt: now,
+  })
+  return { token, insert }
+}
+
+/** The token row of an instance, or null when none registered verified from it. */
+export async function tokenOfInstance(db: Database, place: InstancePlace): Promise<AgentToken | null> {
+  const [row] = await db
+    .select()
+    .from(agentTokens)
+    .where(
+      and(
+        eq(agentTokens.accountId, place.accountId),
+        eq(agentTokens.region, place.region),
+        eq(agentTokens.instanceId, place.instanceId),
+      ),
+    )
+    .limit(1)
+  return row ?? null
+}
+
+/** True when `token` is the one issued for `row` (constant time). */
+export async function isTokenOf(row: AgentToken, token: string): Promise<boolean> {
+  return timingSafeEqual(row.tokenHash, await sha256Hex(token))
+}
+
+/** The AWS accounts the agent was verified in (its logical id moves only within them). */
+export async function accountsOfAgent(db: Database, agentId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ accountId: agentTokens.accountId })
+    .from(agentTokens)
+    .where(eq(agentTokens.agentId, agentId))
+  return rows.map((r) => r.accountId)
+}
+
+/** The token row of a bearer agent token of an active client; 401 unknown, 403 suspended client. */
+export async function agentTokenRow(db: Database, token: string): Promise<AgentToken> {
+  const hash = await sha256Hex(token)
+  const [row] = await db
+    .select({ token: agentTokens, status: clients.status })
+    .from(agentTokens)
+    .innerJoin(clients, eq(clients.id, agentTokens.clientId))
+    .where(eq(agentTokens.tokenHash, hash))
+    .limit(1)
+  if (!row || !timingSafeEqual(row.token.tokenHash, hash) || row.status === 'deleted')
+    throw new ApiError('UNAUTHORIZED', 'invalid or revoked agent token')
+  if (row.status === 'suspended') throw new ApiError('FORBIDDEN', 'client suspended')
+  return row.token
+}
+
+/**
+ * The operator's reset: forgets every token of the agent, so its instances register again with a fresh
+ * document (a lost state file). The agent stays verified: a client token still can't take its logical id.
+ */
+export function resetAgentTokens(db: Database, agentId: string) {
+  return db.delete(agentTokens).where(eq(agentTokens.agentId, agentId))
+}
