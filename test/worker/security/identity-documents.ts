@@ -6,6 +6,8 @@ export interface Instance {
   accountId: string
   region: string
   instanceId: string
+  /** t3.medium unless told otherwise. */
+  instanceType?: string
 }
 
 /** A fresh instance of account `accountId` in us-east-1. */
@@ -26,7 +28,7 @@ export function documentOf(i: Instance, overrides: Record<string, unknown> = {})
       availabilityZone: `${i.region}a`,
       imageId: 'ami-0123456789abcdef0',
       instanceId: i.instanceId,
-      instanceType: 't3.medium',
+      instanceType: i.instanceType ?? 't3.medium',
       pendingTime: '2026-01-01T00:00:00Z',
       privateIp: '10.0.0.12',
       region: i.region,
@@ -75,7 +77,7 @@ export async function registrationOf(
   return {
     logical_agent_id: logicalId,
     instance_id: i.instanceId,
-    instance_type: 't3.medium',
+    instance_type: i.instanceType ?? 't3.medium',
     region: i.region,
     az: `${i.region}a`,
     mode: 'spot',

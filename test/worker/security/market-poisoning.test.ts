@@ -12,12 +12,21 @@ import { runContext, runForAgent } from '../../../src/flows/engine-tick/run'
 import { ADMIN, call, db, newAgent, newClient, type TestAgent } from '../agent-api/helpers'
 import { freshType, loadAgent, reportPrices, setAgent, switchCommands } from '../engine/market'
 import { vector } from '../agent-api/vectors'
+import { newInstance, registerVerified } from './identity-documents'
 
 const HONEST = { a: 0.02, b: 0.0125, c: 0.013 }
 
 /** A new tenant's installed 4.0.0 agent of `type` in `us-east-1<az>`. */
 const tenant = (type: string, mode: 'spot' | 'ondemand', az = 'a') =>
   newAgent(undefined, { instance_type: type, mode, agent_version: '4.0.0', az: `us-east-1${az}` })
+
+/** A new tenant's 5.x agent of `type` in us-east-1a, verified by its signed identity document. */
+async function verifiedTenant(type: string): Promise<TestAgent> {
+  const client = await newClient()
+  const instance = { ...newInstance(), instanceType: type }
+  const agent = await registerVerified(client, instance)
+  return { client: { ...client, auth: agent.auth }, agentId: agent.agentId, instanceId: instance.instanceId }
+}
 
 /** The victim: on-demand, allowed to move now (4.0.0 opted in to automatic switches). */
 async function victim(type: string, prices = HONEST) {
@@ -122,18 +131,26 @@ describe('market data poisoning across tenants', () => {
         (p) => p.poolId === poolC,
       )?.price
     const reporters = []
-    for (const c of [0.009, 0.011]) {
-      const r = await tenant(type, 'spot')
+    for (const c of [0.009, 0.011, 0.012]) {
+      const r = await verifiedTenant(type)
       await reportPrices(r, type, { ...HONEST, c })
       reporters.push(r)
     }
-    // B and two others: 0.013, 0.009, 0.011 → 0.011.
+    // Three verified tenants (B's own quote is an installed agent's: it feeds nobody else): 0.009, 0.011, 0.012 → 0.011.
     expect(await seenC()).toBe(0.011)
-    await reportPrices(await tenant(type, 'spot'), type, { ...HONEST, c: 0.0001 })
-    // 0.0001 lies beyond a factor 2 of the median (0.01): dropped; 0.009, 0.011, 0.013 remain.
+    await reportPrices(await verifiedTenant(type), type, { ...HONEST, c: 0.0001 })
+    // 0.0001 lies beyond a factor 2 of the median (0.01): dropped; 0.009, 0.011, 0.012 remain.
     expect(await seenC()).toBe(0.011)
     // The reporters see the consensus too, not their own quote.
     expect((await pricingSeenBy(reporters[0]!)).pools.find((p) => p.id === poolC)?.price).toBe(0.011)
+  })
+
+  it('installed (unverified) agents of three other tenants agreeing on $0.0001 leave the victim its own price', async () => {
+    const type = freshType()
+    const b = await victim(type)
+    for (let i = 0; i < 3; i++) await reportPrices(await tenant(type, 'spot'), type, { ...HONEST, c: 0.0001 })
+    const market = await loadMarket(db(), b.client.id, type, 'us-east-1', Date.now())
+    expect(market.pools.find((p) => p.poolId === `${type}.us-east-1c`)?.price).toBe(HONEST.c)
   })
 
   it('a report for another region or another instance type is answered 2xx and not stored', async () => {
