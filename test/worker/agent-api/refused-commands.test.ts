@@ -136,3 +136,32 @@ describe('a promotion the agent refused as not its replica', () => {
     expect((await loadAgent(a.agentId)).instanceId).toBe(replica.instanceId)
   })
 })
+
+describe('a replica termination the agent refused as not its replica', () => {
+  it('leaves the replica failed with the refusal, not live nor billed, notified, not handed over', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const proddb = ec2Id()
+    const replica = await recordedReplica(a, type, proddb)
+    const ended = await call('DELETE', `${base(a)}/replicas/${replica.id}`, undefined, a.client.auth)
+    expect(ended.json).toMatchObject({ status: 'terminating', command_id: expect.any(String) })
+    const refusal = `Refused: ${proddb} is not tagged as this agent's replica ${replica.id} (ManagedBy missing)`
+    await fail(a, ended.json.command_id, a.instanceId, refusal)
+
+    const [note] = await notified(a.agentId, 'replica_failed')
+    expect(note!.message).toContain(proddb)
+    const [rep] = await db().select().from(replicas).where(eq(replicas.id, replica.id))
+    expect(rep).toMatchObject({
+      status: 'failed',
+      errorMessage: expect.stringContaining("refused: not tagged as this agent's replica"),
+    })
+    expect(await commandsOf(a.agentId, 'terminate_replica')).toHaveLength(1)
+    const listed = await call('GET', `${base(a)}/replicas`, undefined, a.client.auth)
+    expect(JSON.stringify(listed.json)).not.toContain(replica.id)
+    await syncSegments(db(), await loadAgent(a.agentId), Date.now())
+    const open = (await db().select().from(usageSegments).where(eq(usageSegments.agentId, a.agentId))).filter(
+      (s) => s.endedAt === null,
+    )
+    expect(open.map((s) => s.instanceId)).toEqual([a.instanceId])
+  })
+})
