@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { commands, instances, notifications, replicas, switches, usageSegments } from '../../../src/db/schema'
 import { syncSegments } from '../../../src/flows/ledger/segments'
 import { eventually } from '../../support/eventually'
-import { agentOn, freshType, loadAgent } from '../engine/market'
+import { agentOn, freshType, loadAgent, reportPrices } from '../engine/market'
 import { ADMIN, call, db, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
@@ -163,5 +163,33 @@ describe('a replica termination the agent refused as not its replica', () => {
       (s) => s.endedAt === null,
     )
     expect(open.map((s) => s.instanceId)).toEqual([a.instanceId])
+  })
+})
+
+describe('recording an instance the control plane knows as something else as a replica', () => {
+  const body = (instanceId: string, type: string) => ({
+    instance_id: instanceId,
+    replica_type: 'emergency',
+    pool_id: `${type}.us-east-1b`,
+    status: 'ready',
+  })
+  const replicasOf = (agentId: string) => db().select().from(replicas).where(eq(replicas.agentId, agentId))
+
+  it("is refused (409), nothing written: the agent's own instance, another client's, another agent's replica", async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    const other = await agentOn(type, 'spot')
+    await reportPrices(a, type, { a: 0.02, b: 0.015, c: 0.03 }, 'spot')
+    const theirs = await recordedReplica(other, type, ec2Id())
+    for (const instanceId of [a.instanceId, other.instanceId, theirs.instanceId!]) {
+      const res = await call('POST', `${base(a)}/replicas`, body(instanceId, type), a.client.auth)
+      expect(res.status, instanceId).toBe(409)
+      expect(res.json).toMatchObject({ code: 'CONFLICT', error: expect.stringContaining(instanceId) })
+    }
+    expect(await replicasOf(a.agentId)).toEqual([])
+
+    // An instance nobody knows is recorded as before.
+    const fresh = await call('POST', `${base(a)}/replicas`, body(ec2Id(), type), a.client.auth)
+    expect(fresh.status).toBe(201)
   })
 })
