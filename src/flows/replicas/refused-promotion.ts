@@ -3,8 +3,9 @@
  * recorded someone else's instance) never happened in EC2, so the records the promotion wrote at once
  * are undone together: the agent's primary is the old instance again (active again unless its end is
  * announced), the row the promotion created for the replica's instance goes, the replica is `failed`
- * with the refusal (`ready` again when the refusal named another instance: the address's holder), the switch is undone (history shows it so, the ledger ignores it), and a
- * notification says why. Not handed to another agent: the one that refused runs the workload.
+ * with the refusal (`ready` again when the refusal named another instance: the address's holder), the
+ * switch is undone (history shows it so, the ledger ignores it), and a notification says why. Not
+ * handed to another agent: the one that refused runs the workload.
  */
 import type { Database } from '../../db/client'
 import type { Agent, Replica, Switch } from '../../db/schema'
@@ -16,6 +17,7 @@ import { notifyClient } from '../notifications'
 import { undoSwitch } from '../switch/store'
 import { refusedReplicaUpdate } from './store'
 
+/** Undoes `sw` (the promotion's switch, if found) and the records it changed, at the command's end. */
 export async function undoRefusedPromotion(
   db: Database,
   agent: Agent,
