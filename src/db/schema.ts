@@ -330,6 +330,11 @@ export const switches = sqliteTable(
     oldTerminationConfirmedAt: ms('old_termination_confirmed_at'),
     /** Why EC2 did not follow the switch (a failed promotion command); NULL when it did or is under way. */
     errorMessage: text('error_message'),
+    /**
+     * When the control plane undid the switch because the agent refused it (the target was not its
+     * instance): EC2 never ran the workload there; history shows it undone, the ledger ignores it.
+     */
+    undoneAt: ms('undone_at'),
   },
   (t) => [
     index('switches_client_received').on(t.clientId, t.receivedAt),

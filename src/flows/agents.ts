@@ -39,6 +39,17 @@ export function moveAgentTo(db: Database, agentId: string, instanceId: string, n
   return db.update(agents).set({ instanceId, updatedAt: now }).where(eq(agents.id, agentId))
 }
 
+/**
+ * A promotion the agent refused is undone: the workload runs on `to` again, unless something moved the
+ * agent off `from` (the promoted instance) since (compare-and-set).
+ */
+export function moveAgentBack(db: Database, agentId: string, from: string, to: string, now: number) {
+  return db
+    .update(agents)
+    .set({ instanceId: to, updatedAt: now })
+    .where(and(eq(agents.id, agentId), eq(agents.instanceId, from)))
+}
+
 /** A liveness step of the agent's Durable Object; a deleted agent keeps its status. */
 export function agentLivenessUpdate(
   db: Database,

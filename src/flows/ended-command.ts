@@ -49,3 +49,15 @@ export function endedCommand(c: QueuedCommand): EndedCommand | null {
       return c.status satisfies never
   }
 }
+
+/**
+ * The agent refused the command because the instance it names is not tagged as this workload's (or
+ * that replica's): it called nothing on it, so EC2 holds what it held before. The agent reports
+ * `Refused: i-... is not tagged as ...` (agent/src/actions/ownership.ts); its other refusals (retired,
+ * an instance EC2 does not know) are not this one and keep their follow-ups.
+ */
+export function isRefusedAsNotOwned(ended: Pick<EndedCommand, 'status' | 'message'>): boolean {
+  return ended.status === 'failed' && NOT_OWNED.test(ended.message ?? '')
+}
+
+const NOT_OWNED = /^Refused: \S+ is not tagged as /

@@ -6,7 +6,7 @@
  * puts it in its `db.batch([...])` (D1 has no transactions), one alone awaits it.
  * Writes: `instances`.
  */
-import { and, eq, isNull, lte, ne, or, sql, type SQL } from 'drizzle-orm'
+import { and, eq, gte, isNull, lte, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { instances, type Agent, type Instance, type MODES } from '../db/schema'
 import { endingStatus } from '../db/queries/instance-status'
@@ -113,6 +113,27 @@ export function upsertTakenOverInstance(
     .insert(instances)
     .values({ id: newId('ins'), clientId, instanceId, createdAt: now, ...set })
     .onConflictDoUpdate({ target: [instances.clientId, instances.instanceId], set })
+}
+
+/**
+ * A promotion the agent refused never moved the workload onto `instanceId`: the row the promotion
+ * created for it (at or after `since`, the switch's receipt) goes; an older row stays as it was.
+ */
+export function dropRefusedInstance(db: Database, owner: Owner, instanceId: string, since: number) {
+  return db.delete(instances).where(and(ofAgent(owner, instanceId), gte(instances.createdAt, since)))
+}
+
+/**
+ * The old primary of a refused promotion runs the workload still: active again, unless its end is
+ * announced (an interruption: EC2 ends it at that time whatever the promotion did).
+ */
+export function reinstateInstance(db: Database, owner: Owner, instanceId: string, now: number) {
+  return db
+    .update(instances)
+    .set({ status: 'active', updatedAt: now })
+    .where(
+      and(ofAgent(owner, instanceId), eq(instances.status, 'terminating'), isNull(instances.terminatedAt)),
+    )
 }
 
 /** Instance facts a heartbeat reported changed. */

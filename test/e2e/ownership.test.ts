@@ -2,7 +2,9 @@
  * Whoever holds a client token can record any instance id as a replica through the agent API and
  * then ask for it to be ended or promoted; the control plane queues the command, and the 5.x agent (a
  * real process, on the fake EC2) refuses it because the instance is not tagged as its replica. The end
- * state: EC2 unchanged, the command failed with the agent's reason.
+ * state: EC2 unchanged, the command failed with the agent's reason, and the control plane believes what
+ * EC2 holds: the refused delete leaves no live replica, the refused promotion is undone (the workload on
+ * its original instance, the switch shown undone, proddb in no instance list or ledger).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildBundle } from '../agent/support/process'
@@ -84,6 +86,14 @@ function finished(s: Scenario, type: string) {
   )
 }
 
+/** The instances the ledger counts for the agent now (open usage segments). */
+async function openSegments(s: Scenario): Promise<string[]> {
+  const rows = await s.sql<{ instance_id: string }>(
+    `select instance_id from usage_segments where agent_id = ${q(s.agentId)} and ended_at is null`,
+  )
+  return rows.map((r) => r.instance_id)
+}
+
 describe('a leaked client token cannot move the agent against instances it does not own', () => {
   it('a foreign instance recorded as a replica and then deleted is not terminated: the command fails, refused', async () => {
     scenario = await startScenario(worker)
@@ -101,6 +111,21 @@ describe('a leaked client token cannot move the agent against instances it does 
     })
     expect(s.sim.ec2.count('TerminateInstances')).toBe(0)
     expect(s.sim.ec2.instance(db.instanceId)!.state).toBe('running')
+
+    // The control plane no longer counts proddb as a live replica of the workload.
+    const [replica] = await eventually(
+      () =>
+        s
+          .sql<{ status: string; error_message: string | null }>(
+            `select status, error_message from replicas where id = ${q(replicaId)}`,
+          )
+          .then((rows) => (rows[0]?.status === 'failed' ? rows : false)),
+      { what: 'the refused replica ended' },
+    )
+    expect(replica!.error_message).toContain("refused: not tagged as this agent's replica")
+    const listed = await asTokenHolder(s, 'GET', '/replicas')
+    expect(JSON.stringify(listed.json)).not.toContain(db.instanceId)
+    expect(await openSegments(s)).not.toContain(db.instanceId)
   })
 
   it('a foreign instance recorded as a replica and then promoted gets no Elastic IP: the command fails, refused', async () => {
@@ -122,5 +147,33 @@ describe('a leaked client token cannot move the agent against instances it does 
     expect(s.sim.ec2.state.addresses.get(w.allocationId)!.instanceId).toBe(w.instanceId)
     expect(s.sim.ec2.state.addresses.get(db.allocationId)!.instanceId).toBe(db.instanceId)
     expect(s.sim.ec2.count('TerminateInstances')).toBe(0)
+
+    // The promotion is undone: the workload's primary is the original instance again.
+    await eventually(
+      () =>
+        s
+          .sql<{ undone_at: number | null }>(
+            `select undone_at from switches where agent_id = ${q(s.agentId)}`,
+          )
+          .then((rows) => rows.length === 1 && rows[0]!.undone_at !== null),
+      { what: 'the refused promotion undone' },
+    )
+    const [agent] = await s.sql<{ instance_id: string }>(
+      `select instance_id from agents where id = ${q(s.agentId)}`,
+    )
+    expect(agent!.instance_id).toBe(w.instanceId)
+    const [replica] = await s.sql<{ status: string }>(
+      `select status from replicas where id = ${q(replicaId)}`,
+    )
+    expect(replica!.status).toBe('failed')
+    // As the operator's dashboard reads it: no successful switch onto proddb, proddb in no instance list.
+    const history = (await (await worker.admin(`/api/client/${s.client.id}/switch-history`)).json()) as any[]
+    expect(history).toMatchObject([
+      { newInstanceId: db.instanceId, undoneAt: expect.any(Number), savingsImpact: null },
+    ])
+    const listed = await (await worker.admin(`/api/client/${s.client.id}/instances`)).text()
+    expect(listed).toContain(w.instanceId)
+    expect(listed).not.toContain(db.instanceId)
+    expect(await openSegments(s)).toEqual([w.instanceId])
   })
 })

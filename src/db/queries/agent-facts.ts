@@ -18,6 +18,7 @@ export async function loadAgentFacts(db: Database, agent: Agent, now: number): P
         eq(switches.agentId, agent.id),
         eq(switches.clientId, agent.clientId),
         gte(switches.receivedAt, now - WEEK),
+        isNull(switches.undoneAt),
       ),
     )
     .orderBy(desc(switches.receivedAt))

@@ -96,7 +96,12 @@ export async function serviceTimes(db: Database, clientId: string, from: number)
     })
     .from(switches)
     .where(
-      and(eq(switches.clientId, clientId), gte(switches.receivedAt, from), isNotNull(switches.downtimeMs)),
+      and(
+        eq(switches.clientId, clientId),
+        gte(switches.receivedAt, from),
+        isNotNull(switches.downtimeMs),
+        isNull(switches.undoneAt),
+      ),
     )
   const [fail] = await db
     .select({

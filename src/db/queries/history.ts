@@ -35,15 +35,17 @@ export async function switchHistory(
     trigger: s.trigger,
     price: s.newPrice,
     onDemandPrice: s.onDemandPrice,
-    /** USD per hour gained by the new placement over the old one (positive saves). */
+    /** USD per hour gained by the new placement over the old one (positive saves); null when undone. */
     savingsImpact:
-      s.oldPrice !== null && s.newPrice !== null
+      s.undoneAt === null && s.oldPrice !== null && s.newPrice !== null
         ? Math.round((s.oldPrice - s.newPrice) * 10_000) / 10_000
         : null,
     downtimeMs: s.downtimeMs,
     durationMs: s.durationMs,
     /** Why EC2 did not follow it (a failed promotion command); null otherwise. */
     errorMessage: s.errorMessage,
+    /** When it was undone because the agent refused it (EC2 never followed); null otherwise. */
+    undoneAt: s.undoneAt,
   }))
 }
 

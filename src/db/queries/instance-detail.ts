@@ -3,7 +3,7 @@
  * (one round trip), beside the pools with the prices the instance's client sees (db/queries/prices.ts)
  * and the agent's savings of the days since the last rollup.
  */
-import { and, count, desc, eq, gt, or } from 'drizzle-orm'
+import { and, count, desc, eq, gt, isNull, or } from 'drizzle-orm'
 import { utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { decisions, events, savingsDaily, switches, usageSegments, type Instance } from '../schema'
@@ -21,6 +21,7 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
   const mine = and(
     eq(switches.agentId, inst.agentId),
     or(eq(switches.oldInstanceId, inst.instanceId), eq(switches.newInstanceId, inst.instanceId)),
+    isNull(switches.undoneAt),
   )
   const [[[totals], [lastWeek], [last], rollupDays, switchMarks, eventMarks, decisionMarks], live, prices] =
     await Promise.all([
@@ -48,7 +49,13 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
             toPool: switches.newPoolId,
           })
           .from(switches)
-          .where(and(eq(switches.agentId, inst.agentId), gt(switches.receivedAt, markersFrom)))
+          .where(
+            and(
+              eq(switches.agentId, inst.agentId),
+              gt(switches.receivedAt, markersFrom),
+              isNull(switches.undoneAt),
+            ),
+          )
           .orderBy(switches.receivedAt)
           .limit(200),
         db

@@ -1,5 +1,5 @@
 /** Fleet totals for the overview pages (admin: every client; client: its own). */
-import { and, count, eq, ne, sql } from 'drizzle-orm'
+import { and, count, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { Database } from '../client'
 import { agents, clients, instances, switches, usageSegments } from '../schema'
 import { dailySums } from './breakdown'
@@ -65,7 +65,7 @@ export async function fleetTotals(db: Database, scope: string | null, now: numbe
           interruption: sql<number>`coalesce(sum(${switches.trigger} = 'interruption'), 0)`,
         })
         .from(switches)
-        .where(scope === null ? undefined : eq(switches.clientId, scope)),
+        .where(and(isNull(switches.undoneAt), scope === null ? undefined : eq(switches.clientId, scope))),
       db
         .select({
           spot: sql<

@@ -52,7 +52,10 @@ export async function syncSegments(
         launchedAt: switches.launchedAt,
       })
       .from(switches)
-      .where(and(eq(switches.agentId, agent.id), eq(switches.clientId, agent.clientId)))
+      // An undone switch (the agent refused it) never moved the workload.
+      .where(
+        and(eq(switches.agentId, agent.id), eq(switches.clientId, agent.clientId), isNull(switches.undoneAt)),
+      )
       .orderBy(desc(switches.receivedAt))
       .limit(500),
   ])

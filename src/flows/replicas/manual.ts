@@ -9,6 +9,7 @@ import { placeReplica, type PlacementWish } from './placement'
 import { MAX_ACTIVE_REPLICAS, type ReplicaStatus } from './states'
 import { activeReplicas, createReplica, findByInstance, findReplica } from './store'
 import { refuse, type Refusal } from '../refusal'
+import { knownElsewhere } from './known-instance'
 
 export interface ReplicaRequest extends PlacementWish {
   replicaType: 'manual' | 'emergency'
@@ -20,7 +21,9 @@ export interface ReplicaRequest extends PlacementWish {
 
 /**
  * Creates the replica (or returns the one already recorded on this instance). Refused: manual replicas
- * off or the agent disabled (FORBIDDEN), no room or no pool for it (CONFLICT), a malformed pool id.
+ * off or the agent disabled (FORBIDDEN), no room or no pool for it, an instance id known as something
+ * else (the agent's own, another workload's instance or another agent's replica: CONFLICT), a
+ * malformed pool id.
  */
 export async function requestReplica(
   db: Database,
@@ -35,6 +38,8 @@ export async function requestReplica(
   if (req.instanceId) {
     const existing = await findByInstance(db, agent, req.instanceId)
     if (existing) return { ok: true, replica: existing, created: false }
+    const known = await knownElsewhere(db, agent, req.instanceId)
+    if (known) return refuse('CONFLICT', known)
   }
   const active = await activeReplicas(db, agent)
   if (active.length >= MAX_ACTIVE_REPLICAS) {

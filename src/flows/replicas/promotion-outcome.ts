@@ -7,13 +7,14 @@
  * new agent registered late), and when that fails or expires too the switch and the
  * replica carry the reason and a notification says so: the replica stays `promoted`, as its instance is
  * the workload's primary in every record (its agent registers as the primary), but not as a success.
+ * A command the agent refused (the instance is not its replica) is undone instead (refused-promotion.ts).
  */
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm'
 import { promotionDowntimeMs } from '../switch/times'
 import type { Database } from '../../db/client'
 import { agents, events, replicas, switches, type Agent, type Replica, type Switch } from '../../db/schema'
 import type { Env } from '../../env'
-import { endedCommand, type EndedCommand } from '../ended-command'
+import { endedCommand, isRefusedAsNotOwned, type EndedCommand } from '../ended-command'
 import { log } from '../../log'
 import type { QueuedCommand } from '../../session/types'
 import { tellPromotion } from './commands'
@@ -21,6 +22,7 @@ import { notifyClient } from '../notifications'
 import { recordNoticeAnswer } from '../events'
 import { setSwitchCommand, setSwitchError, updateSwitchTimes } from '../switch/store'
 import { setReplicaError } from './store'
+import { undoRefusedPromotion } from './refused-promotion'
 
 /** A `promote_replica` command that ended, as the agent's Durable Object saw it. */
 export type EndedPromotion = EndedCommand
@@ -78,6 +80,8 @@ async function recordEnd(
     return
   }
   const sw = await promotionSwitch(db, agent, replica)
+  if (isRefusedAsNotOwned(ended))
+    return undoRefusedPromotion(db, agent, { ...replica, instanceId: replica.instanceId }, sw, ended)
   const reason = ended.status === 'expired' ? 'nobody claimed it' : (ended.message ?? 'failed')
   // The old primary could not finish (it gave up at its interruption, or died, claiming it or not):
   // the promoted instance's own agent can, once it registers as the primary.

@@ -219,6 +219,25 @@ export function releasePromotion(db: Database, replica: Replica, now: number) {
     .where(and(eq(replicas.id, replica.id), eq(replicas.status, 'promoted')))
 }
 
+/**
+ * The agent refused a command on the replica (compare-and-set on the status read, `promoted` or
+ * `terminating`): `failed` with the refusal when its instance is not tagged as the replica (the record
+ * is no longer ours to count or run; no end time: EC2 runs that instance, for someone else), or
+ * `ready` again when it is and the refusal was about another instance (a promotion's address holder).
+ */
+export function refusedReplicaUpdate(
+  db: Database,
+  replica: Replica,
+  to: 'failed' | 'ready',
+  reason: string,
+  now: number,
+) {
+  return db
+    .update(replicas)
+    .set({ status: to, errorMessage: reason, updatedAt: now })
+    .where(and(eq(replicas.id, replica.id), eq(replicas.status, replica.status)))
+}
+
 /** What went wrong with the replica (or what its owner must do about it); null clears it. */
 export function setReplicaError(db: Database, replica: Replica, errorMessage: string | null, now: number) {
   return db

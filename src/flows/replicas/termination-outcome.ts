@@ -4,7 +4,9 @@
  * (unless its agent's own report came first). Ended without terminating anything (refused by an agent
  * that stepped down since it claimed it, failed, its claimer gone, or never claimed), it is handed once
  * to the instance that runs the workload now; when that one fails too, a notification names the
- * instance to end by hand, and the replica stays `terminating`: EC2 may still run it.
+ * instance to end by hand, and the replica stays `terminating`: EC2 may still run it. Refused because
+ * the instance is not tagged as the replica (a token holder recorded someone else's instance), the
+ * replica is `failed` with that reason, not handed over (no agent of ours owns it), and notified.
  * Reads `agents`; the end goes through store.ts (`statusUpdate`), the notification through
  * flows/notifications.ts.
  */
@@ -12,11 +14,12 @@ import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { agents, replicas } from '../../db/schema'
 import type { Env } from '../../env'
-import { endedCommand, type EndedCommand } from '../ended-command'
+import { endedCommand, isRefusedAsNotOwned, type EndedCommand } from '../ended-command'
 import { log } from '../../log'
+import { followAgent } from '../ledger/follow'
 import type { QueuedCommand } from '../../session/types'
 import { tellReplicaTermination } from './commands'
-import { statusUpdate } from './store'
+import { refusedReplicaUpdate, statusUpdate } from './store'
 import { notifyClient } from '../notifications'
 
 /** A `terminate_replica` command that ended, with the replica it was for. */
@@ -72,6 +75,23 @@ async function follow(
     // A terminating replica may always become terminated.
     const move = statusUpdate(db, replica, 'terminated', {}, ended.finishedAt)
     if (move.ok && move.update) await move.update
+    return
+  }
+  if (isRefusedAsNotOwned(ended)) {
+    // Not ours: EC2 runs that instance for someone else, and any other agent of ours would refuse too.
+    const reason = `refused: not tagged as this agent's replica (${ended.message})`
+    await db.batch([
+      refusedReplicaUpdate(db, replica, 'failed', reason, ended.finishedAt),
+      notifyClient(db, {
+        clientId: agent.clientId,
+        agentId: agent.id,
+        kind: 'replica_failed',
+        severity: 'error',
+        message: `${agent.logicalAgentId}: the agent refused to terminate ${replica.instanceId}, recorded as replica ${replica.id}: it is not tagged as that replica (${ended.message}); the record is no longer counted as a replica`,
+        createdAt: ended.finishedAt,
+      }),
+    ])
+    await followAgent(db, agent.clientId, agent.id, ended.finishedAt)
     return
   }
   const primary = agent.instanceId

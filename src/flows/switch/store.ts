@@ -4,7 +4,7 @@
  * others puts it in its `db.batch([...])`, one alone awaits it.
  * Writes: `switches`.
  */
-import { eq } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { switches } from '../../db/schema'
 
@@ -40,4 +40,15 @@ export function setSwitchCommand(db: Database, switchId: string, commandId: stri
 /** Why the switch's last step failed; null once it succeeded. */
 export function setSwitchError(db: Database, switchId: string, errorMessage: string | null) {
   return db.update(switches).set({ errorMessage }).where(eq(switches.id, switchId))
+}
+
+/**
+ * The switch never happened in EC2 (its agent refused the command): marked undone with the reason,
+ * once. History shows it so, and the ledger and counts read only switches whose `undone_at` is NULL.
+ */
+export function undoSwitch(db: Database, switchId: string, reason: string, now: number) {
+  return db
+    .update(switches)
+    .set({ undoneAt: now, errorMessage: reason })
+    .where(and(eq(switches.id, switchId), isNull(switches.undoneAt)))
 }

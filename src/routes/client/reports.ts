@@ -1,5 +1,5 @@
 /** People-facing read routes of a client: its row, overview, switch history, decisions, charts, replicas, commands. */
-import { and, eq, gte, sql } from 'drizzle-orm'
+import { and, eq, gte, isNull, sql } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, routeGroup } from '../group'
 import * as z from 'zod'
@@ -197,7 +197,9 @@ clientReports.openapi(
           n: sql<number>`count(*)`,
         })
         .from(switches)
-        .where(and(eq(switches.clientId, clientId), gte(switches.receivedAt, since)))
+        .where(
+          and(eq(switches.clientId, clientId), gte(switches.receivedAt, since), isNull(switches.undoneAt)),
+        )
         .groupBy(sql`1`),
     ])
     const daysList = Array.from({ length: days }, (_, i) => utcDay(since + i * 86_400_000))

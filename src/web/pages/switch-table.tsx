@@ -36,7 +36,10 @@ export function SwitchTable(props: { rows: Row[] }) {
           <td style="font-size:12px">
             <code>{s.fromPool ?? '—'}</code> → <code>{s.toPool ?? '—'}</code>
           </td>
-          <td>{s.trigger}</td>
+          <td title={s.errorMessage ?? undefined}>
+            {s.trigger}
+            {s.undoneAt !== null && ' (undone: the agent refused it)'}
+          </td>
           <td class="num">{perHour(s.price)}</td>
           <td class={`num ${s.savingsImpact !== null && s.savingsImpact >= 0 ? 'pos' : 'neg'}`}>
             {s.savingsImpact === null

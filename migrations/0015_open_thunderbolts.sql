@@ -1,0 +1,1 @@
+ALTER TABLE `switches` ADD `undone_at` integer;
