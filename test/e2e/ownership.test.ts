@@ -1,11 +1,13 @@
 /**
- * Whoever holds a client token can record any instance id as a replica through the agent API and
- * then ask for it to be ended or promoted; the control plane queues the command, and the 5.x agent (a
- * real process, on the fake EC2) refuses it because the instance is not tagged as its replica. The end
- * state: EC2 unchanged, the command failed with the agent's reason, and the control plane believes what
- * EC2 holds: the refused delete leaves no live replica, the refused promotion is undone (the workload on
- * its original instance, the switch shown undone, proddb in no instance list or ledger).
+ * A leaked client token no longer reaches a verified agent's routes (403: its agent token is required).
+ * Whoever holds the agent's own token (stolen from the instance, or a control plane not to be trusted)
+ * can still record any instance id as a replica and ask for it to be ended or promoted; the control
+ * plane queues the command, and the 5.x agent (a real process, on the fake EC2) refuses it because the
+ * instance is not tagged as its replica. The end state: EC2 unchanged, the command failed with the
+ * agent's reason, and the control plane's records undone.
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildBundle } from '../agent/support/process'
 import { startScenario, type Scenario } from '../agent/support/scenario'
@@ -27,11 +29,26 @@ afterAll(() => worker?.stop())
 
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`
 
-/** A call to the agent API with the client token, as a token holder who is not the agent would make it. */
-async function asTokenHolder(s: Scenario, method: string, suffix: string, body?: unknown) {
+/** The agent token the agent keeps in its state file (what a thief on the instance would take). */
+function agentTokenOf(s: Scenario): string {
+  return JSON.parse(readFileSync(join(s.sim.stateDir, 'state.json'), 'utf8')).agentToken
+}
+
+/**
+ * A call to the agent API as a token holder who is not the agent: with the agent's own token, or with
+ * the client token (`leaked: 'client'`).
+ */
+async function asTokenHolder(
+  s: Scenario,
+  method: string,
+  suffix: string,
+  body?: unknown,
+  leaked: 'agent' | 'client' = 'agent',
+) {
+  const token = leaked === 'agent' ? agentTokenOf(s) : s.client.token
   const res = await fetch(`${worker.url}/api/agents/${s.agentId}${suffix}`, {
     method,
-    headers: { Authorization: `Bearer ${s.client.token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   return { status: res.status, json: (await res.json().catch(() => null)) as Record<string, any> | null }
@@ -94,7 +111,27 @@ async function openSegments(s: Scenario): Promise<string[]> {
   return rows.map((r) => r.instance_id)
 }
 
-describe('a leaked client token cannot move the agent against instances it does not own', () => {
+describe('a leaked token cannot move the agent against instances it does not own', () => {
+  it("a leaked client token cannot even record a foreign instance as a verified agent's replica: 403, nothing recorded", async () => {
+    scenario = await startScenario(worker)
+    const s = scenario
+    const db = proddb(s)
+    const created = await asTokenHolder(
+      s,
+      'POST',
+      '/replicas',
+      {
+        instance_id: db.instanceId,
+        replica_type: 'emergency',
+        pool_id: 't3.medium.us-east-1b',
+        status: 'ready',
+      },
+      'client',
+    )
+    expect(created).toMatchObject({ status: 403, json: { action: 'agent_token_required' } })
+    expect(await s.sql(`select id from replicas where instance_id = ${q(db.instanceId)}`)).toEqual([])
+  })
+
   it('a foreign instance recorded as a replica and then deleted is not terminated: the command fails, refused', async () => {
     scenario = await startScenario(worker)
     const s = scenario
