@@ -1,8 +1,8 @@
 /**
  * Risk evidence of a pool as one client may trust it: its own signals count fully; other clients' only
- * when shared (a verified agent's: auth/principal.ts feedsOtherTenants), each client once however much it reports (a tenant flooding notices is one voice), and a moment-marker
- * (the last interruption, the last capacity error) or lifetimes of others hold only once MIN_AGREEING
- * distinct clients show them. Pure; db/queries/market.ts feeds it.
+ * when shared (a verified agent's: auth/principal.ts feedsOtherTenants), each client once however much
+ * it reports (a tenant flooding notices is one voice), and a moment-marker (the last interruption, the
+ * last capacity error) or lifetimes of others hold only once MIN_AGREEING distinct clients show them. Pure; db/queries/market.ts feeds it.
  */
 import { MIN_AGREEING } from '../prices/resolve'
 import { rebalancesFollowed } from './stats'
@@ -67,7 +67,7 @@ function groupByClient<T extends { clientId: string }>(items: readonly T[]): T[]
 /** A client's hours lived in a pool (PoolQuote's lifetime fields), before weighing. */
 export interface ClientLifetimes {
   clientId: string
-  /** Lives of verified agents' instances: they may feed other tenants. */
+  /** Lives of instances that proved themselves (a signed identity document): they may feed others. */
   shared: boolean
   interruptedHours: number
   censoredHours: number
@@ -79,8 +79,9 @@ const ONE_LIFE_HOURS = 30 * 24
 
 /**
  * The pool's lifetimes for `clientId`: its own in full; other clients' shared ones only once
- * MIN_AGREEING of them lived there, each as at most one instance (hours capped at 30 days, interrupted lives at most 1): one
- * tenant's minute-long invented instance would otherwise read as a pool where instances die at once.
+ * MIN_AGREEING of them lived there, each as at most one instance (hours capped at 30 days, interrupted
+ * lives at most 1): one tenant's minute-long invented instance would otherwise read as a pool where
+ * instances die at once.
  */
 export function weighLifetimes(
   rows: readonly ClientLifetimes[],

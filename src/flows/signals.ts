@@ -70,12 +70,16 @@ export async function recordRebalance(
   return { action: 'monitor', riskScore, reason, poolId }
 }
 
-/** Signals in the pool over 30 days as the client may trust them: its own, plus one per other client sharing. */
+/**
+ * Signals in the pool over 30 days as the client may trust them: its own, plus one per other client
+ * whose signals are shared (events.shared).
+ */
 async function poolSignals(db: Database, clientId: string, poolId: string, now: number): Promise<number> {
   const [row] = await db
     .select({
       n: sql<number>`count(case when ${events.clientId} = ${clientId} then 1 end)
-        + count(distinct case when ${events.clientId} <> ${clientId} and ${events.shared} then ${events.clientId} end)`,
+        + count(distinct case when ${events.clientId} <> ${clientId} and ${events.shared}
+          then ${events.clientId} end)`,
     })
     .from(events)
     .where(

@@ -24,12 +24,13 @@ export interface PoolLifetimes extends ClientLifetimes {
 }
 
 /**
- * Per pool, client and sharing, one grouped query: each spot instance's life clipped to [from, now]. A life ends at the
- * instance's first interruption notice (interrupted) or at its termination, or is still running
- * (both censored: the instance outlived what we saw). Instances are tied to their notices by agent
- * and instance id (the notice's own pool may be missing), through the events_agent_received index.
- * `shared`: the instance registered with a signed identity document (agent_tokens), so its lives may feed
- * other tenants; a client token's claimed instance drives its own client only.
+ * Per pool, client and sharing, one grouped query: each spot instance's life clipped to [from, now]. A
+ * life ends at the instance's first interruption notice (interrupted) or at its termination, or is
+ * still running (both censored: the instance outlived what we saw). Instances are tied to their
+ * notices by agent and instance id (the notice's own pool may be missing), through the
+ * events_agent_received index. `shared`: the instance registered with a signed identity document
+ * (agent_tokens), so its lives may feed other tenants; an instance a client token claims drives only
+ * its own client.
  */
 export async function loadLifetimes(
   db: Database,
