@@ -387,7 +387,11 @@ export const replicas = sqliteTable(
   ],
 )
 
-/** Interruption notices, rebalance recommendations and terminations: the engine's risk data. */
+/**
+ * Interruption notices, rebalance recommendations and terminations: the engine's risk data. `shared`:
+ * the signal may feed other tenants' decisions (auth/principal.ts feedsOtherTenants at the route that
+ * received it); its own client's decisions count it either way.
+ */
 export const events = sqliteTable(
   'events',
   {
@@ -405,6 +409,7 @@ export const events = sqliteTable(
     newInstanceId: text('new_instance_id'),
     failoverMs: integer('failover_ms'),
     detail: text('detail', { mode: 'json' }),
+    shared: integer('shared', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     check('events_kind', oneOf(t.kind, EVENT_KINDS)),

@@ -1,8 +1,8 @@
 /**
- * Risk evidence of a pool as one client may trust it: its own signals count fully; each other client
- * counts once however much it reports (a tenant flooding notices is one voice), and a moment-marker
- * (the last interruption, the last capacity error) or lifetimes of others hold only once MIN_AGREEING
- * distinct clients show them. Pure; db/queries/market.ts feeds it.
+ * Risk evidence of a pool as one client may trust it: its own signals count fully; other clients' only
+ * when shared (a verified agent's: auth/principal.ts feedsOtherTenants), each client once however much
+ * it reports (a tenant flooding notices is one voice), and a moment-marker (the last interruption, the
+ * last capacity error) or lifetimes of others hold only once MIN_AGREEING distinct clients show them. Pure; db/queries/market.ts feeds it.
  */
 import { MIN_AGREEING } from '../prices/resolve'
 import { rebalancesFollowed } from './stats'
@@ -14,6 +14,8 @@ export interface PoolSignal {
   at: number
   /** Ties a rebalance to a later notice of the same instance. */
   key: string | null
+  /** It may feed other tenants (events.shared). */
+  shared: boolean
 }
 
 export interface WeighedSignals {
@@ -26,7 +28,7 @@ export interface WeighedSignals {
 /** The 30-day counts and last interruption of a pool for `clientId`. */
 export function weighSignals(signals: readonly PoolSignal[], clientId: string): WeighedSignals {
   const own = signals.filter((s) => s.clientId === clientId)
-  const others = groupByClient(signals.filter((s) => s.clientId !== clientId))
+  const others = groupByClient(signals.filter((s) => s.clientId !== clientId && s.shared))
   const notices = (list: readonly PoolSignal[]) => list.filter((s) => s.kind === 'notice')
   const rebalances = (list: readonly PoolSignal[]) => list.filter((s) => s.kind === 'rebalance')
   const followed = (list: readonly PoolSignal[]) =>
@@ -65,6 +67,8 @@ function groupByClient<T extends { clientId: string }>(items: readonly T[]): T[]
 /** A client's hours lived in a pool (PoolQuote's lifetime fields), before weighing. */
 export interface ClientLifetimes {
   clientId: string
+  /** Lives of instances that proved themselves (a signed identity document): they may feed others. */
+  shared: boolean
   interruptedHours: number
   censoredHours: number
   interrupted: number
@@ -74,26 +78,27 @@ export interface ClientLifetimes {
 const ONE_LIFE_HOURS = 30 * 24
 
 /**
- * The pool's lifetimes for `clientId`: its own in full; other clients' only once MIN_AGREEING of them
- * lived there, each as at most one instance (hours capped at 30 days, interrupted lives at most 1): one
- * tenant's minute-long invented instance would otherwise read as a pool where instances die at once.
+ * The pool's lifetimes for `clientId`: its own in full; other clients' shared ones only once
+ * MIN_AGREEING of them lived there, each as at most one instance (hours capped at 30 days, interrupted
+ * lives at most 1): one tenant's minute-long invented instance would otherwise read as a pool where
+ * instances die at once.
  */
 export function weighLifetimes(
   rows: readonly ClientLifetimes[],
   clientId: string,
-): Omit<ClientLifetimes, 'clientId'> {
+): Omit<ClientLifetimes, 'clientId' | 'shared'> {
   let interruptedHours = 0
   let censoredHours = 0
   let interrupted = 0
-  const others = new Set(rows.filter((r) => r.clientId !== clientId).map((r) => r.clientId))
+  const shared = rows.filter((r) => r.clientId !== clientId && r.shared)
+  const others = new Set(shared.map((r) => r.clientId))
   for (const r of rows) {
-    if (r.clientId === clientId) {
-      interruptedHours += r.interruptedHours
-      censoredHours += r.censoredHours
-      interrupted += r.interrupted
-      continue
-    }
-    if (others.size < MIN_AGREEING) continue
+    if (r.clientId !== clientId) continue
+    interruptedHours += r.interruptedHours
+    censoredHours += r.censoredHours
+    interrupted += r.interrupted
+  }
+  for (const r of others.size < MIN_AGREEING ? [] : shared) {
     const scale = Math.min(1, ONE_LIFE_HOURS / Math.max(1e-9, r.interruptedHours + r.censoredHours))
     interruptedHours += r.interruptedHours * scale
     censoredHours += r.censoredHours * scale

@@ -29,7 +29,7 @@ export interface RebalanceAnswer {
 export async function recordRebalance(
   db: Database,
   agent: Agent,
-  signal: { instanceId: string; detectedAt: number | null },
+  signal: { instanceId: string; detectedAt: number | null; shared: boolean },
   now: number,
 ): Promise<RebalanceAnswer> {
   const instance = await findInstanceOfAgent(db, agent, signal.instanceId)
@@ -43,6 +43,7 @@ export async function recordRebalance(
     detectedAt: signal.detectedAt,
     receivedAt: now,
     action: 'monitor',
+    shared: signal.shared,
   })
   const seen = poolId ? await poolSignals(db, agent.clientId, poolId, now) : 1
   const assessed =
@@ -69,12 +70,16 @@ export async function recordRebalance(
   return { action: 'monitor', riskScore, reason, poolId }
 }
 
-/** Signals in the pool over 30 days as the client may trust them: its own, plus one per other client. */
+/**
+ * Signals in the pool over 30 days as the client may trust them: its own, plus one per other client
+ * whose signals are shared (events.shared).
+ */
 async function poolSignals(db: Database, clientId: string, poolId: string, now: number): Promise<number> {
   const [row] = await db
     .select({
       n: sql<number>`count(case when ${events.clientId} = ${clientId} then 1 end)
-        + count(distinct case when ${events.clientId} <> ${clientId} then ${events.clientId} end)`,
+        + count(distinct case when ${events.clientId} <> ${clientId} and ${events.shared}
+          then ${events.clientId} end)`,
     })
     .from(events)
     .where(
@@ -91,7 +96,7 @@ async function poolSignals(db: Database, clientId: string, poolId: string, now: 
 export async function recordTermination(
   db: Database,
   agent: Agent,
-  gone: { instanceId: string; reason: string | null },
+  gone: { instanceId: string; reason: string | null; shared: boolean },
   now: number,
 ): Promise<{ changed: boolean }> {
   const instance = await findInstanceOfAgent(db, agent, gone.instanceId)
@@ -104,6 +109,7 @@ export async function recordTermination(
     kind: 'termination',
     receivedAt: now,
     detail: { reason: gone.reason },
+    shared: gone.shared,
   })
   if (!instance) {
     await event

@@ -47,8 +47,14 @@ describe('resolvePrice', () => {
 })
 
 describe('weighSignals', () => {
-  const signals = (clientId: string, n: number, kind: PoolSignal['kind'], at = 1_000): PoolSignal[] =>
-    Array.from({ length: n }, (_, k) => ({ clientId, kind, at: at + k, key: `${clientId}-${k}` }))
+  const signals = (
+    clientId: string,
+    n: number,
+    kind: PoolSignal['kind'],
+    at = 1_000,
+    shared = true,
+  ): PoolSignal[] =>
+    Array.from({ length: n }, (_, k) => ({ clientId, kind, at: at + k, key: `${clientId}-${k}`, shared }))
 
   it("counts each other client once, the client's own signals fully", () => {
     const flood = [
@@ -68,6 +74,20 @@ describe('weighSignals', () => {
     })
   })
 
+  it("counts an unverified agent's signals for its own client only, however many clients send them", () => {
+    const unshared = ['a', 'c', 'd'].flatMap((c) => [
+      ...signals(c, 5, 'notice', 1_000, false),
+      ...signals(c, 5, 'rebalance', 1_000, false),
+    ])
+    expect(weighSignals(unshared, 'b')).toEqual({
+      interruptions30d: 0,
+      rebalances30d: 0,
+      rebalancesFollowed30d: 0,
+      lastInterruptionAt: null,
+    })
+    expect(weighSignals(unshared, 'a')).toMatchObject({ interruptions30d: 5, lastInterruptionAt: 1_004 })
+  })
+
   it('marks a recent event of others only once 3 distinct clients saw one', () => {
     expect(lastAgreed([], [[5_000], [6_000]])).toBeNull()
     expect(lastAgreed([], [[5_000], [6_000], [7_000, 9_000]])).toBe(5_000)
@@ -75,8 +95,8 @@ describe('weighSignals', () => {
   })
 
   it("ignores other clients' lifetimes until 3 of them lived in the pool, each then as one instance", () => {
-    const fake = { clientId: 'a', interruptedHours: 0.01, censoredHours: 0, interrupted: 40 }
-    const own = { clientId: 'b', interruptedHours: 0, censoredHours: 100, interrupted: 0 }
+    const fake = { clientId: 'a', shared: true, interruptedHours: 0.01, censoredHours: 0, interrupted: 40 }
+    const own = { clientId: 'b', shared: false, interruptedHours: 0, censoredHours: 100, interrupted: 0 }
     expect(weighLifetimes([fake, own], 'b')).toEqual({
       interruptedHours: 0,
       censoredHours: 100,
@@ -84,6 +104,7 @@ describe('weighSignals', () => {
     })
     const others = ['c', 'd'].map((clientId) => ({
       clientId,
+      shared: true,
       interruptedHours: 0,
       censoredHours: 2_000,
       interrupted: 0,
@@ -92,6 +113,27 @@ describe('weighSignals', () => {
       interruptedHours: 0.01,
       censoredHours: expect.closeTo(100 + 720 + 720, 6),
       interrupted: 1,
+    })
+  })
+
+  it("ignores unverified agents' lifetimes of other clients, however many", () => {
+    const unshared = ['a', 'c', 'd'].map((clientId) => ({
+      clientId,
+      shared: false,
+      interruptedHours: 0.01,
+      censoredHours: 0,
+      interrupted: 40,
+    }))
+    const own = { clientId: 'b', shared: false, interruptedHours: 0, censoredHours: 100, interrupted: 0 }
+    expect(weighLifetimes([...unshared, own], 'b')).toEqual({
+      interruptedHours: 0,
+      censoredHours: 100,
+      interrupted: 0,
+    })
+    expect(weighLifetimes(unshared, 'a')).toEqual({
+      interruptedHours: 0.01,
+      censoredHours: 0,
+      interrupted: 40,
     })
   })
 })

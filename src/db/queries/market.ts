@@ -2,11 +2,13 @@
  * What the engine knows of the market of one instance type and region, for one client, read from D1:
  * every pool's price and freshness as that client sees it (db/queries/quotes.ts), 24 h of price
  * history, 30 days of interruption signals and how long spot instances lived in each pool, other
- * tenants' evidence weighed by distinct clients (engine/weigh-signals.ts).
+ * tenants' evidence weighed by distinct clients (engine/weigh-signals.ts) and only when it may feed
+ * them: a signal by its events.shared, a capacity error when its agent is verified (a verified agent's
+ * routes take only its agent tokens), a lifetime when its instance proved itself (an agent_tokens row).
  */
 import { and, eq, gte, inArray, like, sql } from 'drizzle-orm'
 import type { Database } from '../client'
-import { events, instances, pools, replicas } from '../schema'
+import { agents, agentTokens, events, instances, pools, replicas } from '../schema'
 import type { PricePoint } from '../../ledger/series'
 import { onDemandSeries, pricesNow, spotSeriesFor } from './quotes'
 import { trend, volatility } from '../../engine/stats'
@@ -22,10 +24,13 @@ export interface PoolLifetimes extends ClientLifetimes {
 }
 
 /**
- * Per pool and client, one grouped query: each spot instance's life clipped to [from, now]. A life ends at the
- * instance's first interruption notice (interrupted) or at its termination, or is still running
- * (both censored: the instance outlived what we saw). Instances are tied to their notices by agent
- * and instance id (the notice's own pool may be missing), through the events_agent_received index.
+ * Per pool, client and sharing, one grouped query: each spot instance's life clipped to [from, now]. A
+ * life ends at the instance's first interruption notice (interrupted) or at its termination, or is
+ * still running (both censored: the instance outlived what we saw). Instances are tied to their
+ * notices by agent and instance id (the notice's own pool may be missing), through the
+ * events_agent_received index. `shared`: the instance registered with a signed identity document
+ * (agent_tokens), so its lives may feed other tenants; an instance a client token claims drives only
+ * its own client.
  */
 export async function loadLifetimes(
   db: Database,
@@ -39,19 +44,22 @@ export async function loadLifetimes(
   const rows = await db.all<{
     poolId: string
     clientId: string
+    shared: number
     interruptedMs: number
     censoredMs: number
     interrupted: number
   }>(sql`
-    select pool_id as poolId, client_id as clientId,
+    select pool_id as poolId, client_id as clientId, shared,
       total(case when notice_at is null then 0 else died - born end) as interruptedMs,
       total(case when notice_at is null then died - born else 0 end) as censoredMs,
       count(notice_at) as interrupted
     from (
-      select pool_id, client_id, notice_at, max(created_at, ${start}) as born,
+      select pool_id, client_id, shared, notice_at, max(created_at, ${start}) as born,
         min(coalesce(terminated_at, ${end}), coalesce(notice_at, ${end}), ${end}) as died
       from (
         select i.pool_id, i.client_id, i.created_at, i.terminated_at,
+          exists (select 1 from ${agentTokens} t
+            where t.agent_id = i.agent_id and t.instance_id = i.instance_id) as shared,
           (select min(e.received_at) from ${events} e
             where e.agent_id = i.agent_id and e.instance_id = i.instance_id
               and e.kind = 'termination_notice' and e.received_at <= ${end}) as notice_at
@@ -61,10 +69,11 @@ export async function loadLifetimes(
       )
     )
     where died > born
-    group by pool_id, client_id`)
+    group by pool_id, client_id, shared`)
   return rows.map((r) => ({
     poolId: r.poolId,
     clientId: r.clientId,
+    shared: r.shared === 1,
     interruptedHours: r.interruptedMs / HOUR,
     censoredHours: r.censoredMs / HOUR,
     interrupted: r.interrupted,
@@ -99,6 +108,7 @@ export async function loadMarket(
               kind: events.kind,
               at: events.receivedAt,
               instanceId: events.instanceId,
+              shared: events.shared,
             })
             .from(events)
             .where(
@@ -109,8 +119,14 @@ export async function loadMarket(
               ),
             ),
           db
-            .select({ poolId: replicas.poolId, clientId: replicas.clientId, at: replicas.updatedAt })
+            .select({
+              poolId: replicas.poolId,
+              clientId: replicas.clientId,
+              at: replicas.updatedAt,
+              shared: sql<boolean>`coalesce(${agents.identity} = 'verified', 0)`.mapWith(Boolean),
+            })
             .from(replicas)
+            .leftJoin(agents, eq(agents.id, replicas.agentId))
             .where(
               and(
                 inArray(replicas.poolId, ids),
@@ -134,6 +150,7 @@ export async function loadMarket(
           kind: s.kind === 'rebalance' ? ('rebalance' as const) : ('notice' as const),
           at: s.at,
           key: s.instanceId,
+          shared: s.shared,
         })),
       clientId,
     )
@@ -155,7 +172,7 @@ export async function loadMarket(
       livesInterrupted30d: lived.interrupted,
       lastCapacityErrorAt: lastAgreed(
         capacity.filter((f) => f.clientId === clientId).map((f) => f.at),
-        [...groupAt(capacity.filter((f) => f.clientId !== clientId)).values()],
+        [...groupAt(capacity.filter((f) => f.clientId !== clientId && f.shared)).values()],
       ),
     }
   })

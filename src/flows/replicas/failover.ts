@@ -23,6 +23,8 @@ export interface Notice {
   terminationTime: number | null
   detectedAt: number | null
   replicaId: string | null
+  /** The notice may feed other tenants' risk (auth/principal.ts feedsOtherTenants). */
+  shared: boolean
 }
 
 export type Failover =
@@ -71,6 +73,7 @@ export async function failOver(
     newInstanceId: null,
     failoverMs: null,
     detail: null,
+    shared: notice.shared,
   }
   const replica = await bestReplica(db, agent, notice.replicaId)
   if (replica) {

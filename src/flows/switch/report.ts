@@ -59,11 +59,15 @@ export interface SwitchReport {
   }
 }
 
-/** Stores the report received at server time `now`; returns the switch id and whether it was new. */
+/**
+ * Stores the report received at server time `now`; returns the switch id and whether it was new.
+ * `shared`: an interruption it records may feed other tenants (auth/principal.ts feedsOtherTenants).
+ */
 export async function recordSwitchReport(
   db: Database,
   agent: Agent,
   report: SwitchReport,
+  shared: boolean,
   now: number,
 ): Promise<{ switchId: string; created: boolean }> {
   const previous = await findPrevious(db, agent, report)
@@ -138,7 +142,7 @@ export async function recordSwitchReport(
       : []
   const marking = terminating ? [markTerminating(db, agent, terminating, now)] : []
   const notice = (await unheardInterruption(db, agent, report))
-    ? [interruptionEvent(db, agent, report, now)]
+    ? [interruptionEvent(db, agent, report, shared, now)]
     : []
   await db.batch([...statements, ...ending, ...marking, ...notice])
   return { switchId, created: true }
@@ -190,7 +194,7 @@ async function unheardInterruption(db: Database, agent: Agent, report: SwitchRep
   return !heard
 }
 
-function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, now: number) {
+function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, shared: boolean, now: number) {
   const old = report.old!
   return recordEvent(db, {
     clientId: agent.clientId,
@@ -203,6 +207,7 @@ function interruptionEvent(db: Database, agent: Agent, report: SwitchReport, now
     receivedAt: now,
     action: 'agent_emergency_launch',
     newInstanceId: report.new.instanceId,
+    shared,
   })
 }
 

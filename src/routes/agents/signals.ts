@@ -16,6 +16,7 @@ import { failOver } from '../../flows/replicas/failover'
 import { placeholderInstanceId, poolView } from '../../flows/replicas/view'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
+import { feedsOtherTenants } from '../../auth/principal'
 
 export const TerminationImminentBody = z.object({
   instance_id: instanceIdField,
@@ -60,6 +61,7 @@ signals.openapi(
         terminationTime: body.termination_time,
         detectedAt: body.detected_at,
         replicaId: body.replica_id,
+        shared: feedsOtherTenants(c.get('principal')),
       },
       clock.now(),
     )
@@ -97,7 +99,11 @@ signals.openapi(
     const answer = await recordRebalance(
       database(c.env.DB),
       c.get('agent'),
-      { instanceId: body.instance_id, detectedAt: body.detected_at },
+      {
+        instanceId: body.instance_id,
+        detectedAt: body.detected_at,
+        shared: feedsOtherTenants(c.get('principal')),
+      },
       clock.now(),
     )
     const target = answer.targetPoolId ? { target_mode: 'spot', target_pool_id: answer.targetPoolId } : {}
@@ -176,7 +182,7 @@ signals.openapi(
     const result = await recordTermination(
       database(c.env.DB),
       agent,
-      { instanceId, reason: body.reason ?? null },
+      { instanceId, reason: body.reason ?? null, shared: feedsOtherTenants(c.get('principal')) },
       clock.now(),
     )
     return c.json({ success: true, instance_id: instanceId, changed: result.changed })

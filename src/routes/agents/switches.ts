@@ -15,6 +15,7 @@ import { database } from '../../db/client'
 import { followAgent } from '../../flows/ledger/follow'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
+import { feedsOtherTenants } from '../../auth/principal'
 
 const Side = z.object({
   instance_id: fact,
@@ -104,7 +105,7 @@ switchReports.openapi(
     }
     // Every switch carries its prices: what the report lacks comes from the price history.
     const report = await withHistoryPrices(db, agent, reported, now)
-    const result = await recordSwitchReport(db, agent, report, now)
+    const result = await recordSwitchReport(db, agent, report, feedsOtherTenants(c.get('principal')), now)
     // Its confirmation may die with the host: the workload's instance confirms the end through EC2.
     const terminating = terminatingOld(report)
     if (terminating) {

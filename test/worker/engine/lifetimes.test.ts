@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { events, instances, pools, priceQuotes } from '../../../src/db/schema'
+import { agentTokens, events, instances, pools, priceQuotes } from '../../../src/db/schema'
 import { loadLifetimes, loadMarket } from '../../../src/db/queries/market'
 import { DEFAULT_PARAMS, resolveParams } from '../../../src/engine/params'
 import { poolRisk } from '../../../src/engine/risk'
@@ -82,19 +82,32 @@ async function fleet() {
 }
 
 describe('how long instances lived in each pool (one grouped query on D1)', () => {
-  it('splits 30 days of spot lives by how they ended, clipped to the window', async () => {
-    const { pool, owner } = await fleet()
+  it('splits 30 days of spot lives by how they ended, clipped to the window; shared only for proven instances', async () => {
+    const { type, pool, owner } = await fleet()
+    // Pool b's instance registered with a signed identity document: its lives may feed other tenants.
+    await db()
+      .insert(agentTokens)
+      .values({
+        id: `tok-${type}`,
+        ...owner,
+        accountId: '123456789012',
+        region: 'us-east-1',
+        instanceId: `i-${type}-9`,
+        tokenHash: `hash-${type}`,
+        createdAt: NOW,
+      })
     const rows = await loadLifetimes(db(), [pool('a'), pool('b'), pool('c')], NOW - 30 * DAY, NOW)
     const { clientId } = owner
     expect(rows.sort((x, y) => x.poolId.localeCompare(y.poolId))).toEqual([
       {
         poolId: pool('a'),
         clientId,
+        shared: false,
         interruptedHours: 20 * 24 + 29,
         censoredHours: 5 + 1 + 3,
         interrupted: 2,
       },
-      { poolId: pool('b'), clientId, interruptedHours: 0, censoredHours: 10, interrupted: 0 },
+      { poolId: pool('b'), clientId, shared: true, interruptedHours: 0, censoredHours: 10, interrupted: 0 },
     ])
   })
 

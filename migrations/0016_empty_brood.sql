@@ -1,0 +1,1 @@
+ALTER TABLE `events` ADD `shared` integer DEFAULT false NOT NULL;
