@@ -110,6 +110,36 @@ export function statusUpdate(
   }
 }
 
+/** How often a move is decided again after a concurrent request moved the replica first. */
+const MOVE_TRIES = 3
+
+/**
+ * Moves the replica to `to` now (statusUpdate). When a concurrent request moved it between the read
+ * and this write (the compare-and-set changed no row), reads it again and decides again: a report is
+ * never answered as stored while the row still says otherwise (a replica's launch and its command can
+ * both report, and a lost `ready` left it `syncing` for good). Whether a row changed, or the refusal.
+ */
+export async function moveReplica(
+  db: Database,
+  agent: Agent,
+  replica: Replica,
+  to: ReplicaStatus,
+  facts: StatusFacts,
+  now: number,
+): Promise<{ ok: true; changed: boolean } | Refusal> {
+  let current: Replica | undefined = replica
+  for (let tries = 0; current && tries < MOVE_TRIES; tries++) {
+    const move = statusUpdate(db, current, to, facts, now)
+    if (!move.ok) return move
+    if (!move.update) return { ok: true, changed: false }
+    if ((await move.update).meta.changes > 0) return { ok: true, changed: true }
+    current = await findReplica(db, agent, current.id)
+  }
+  return refuse('CONFLICT', 'the replica kept changing meanwhile: report again', {
+    status: current?.status ?? null,
+  })
+}
+
 function replicaUpdate(
   db: Database,
   replica: Replica,

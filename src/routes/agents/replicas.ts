@@ -20,7 +20,7 @@ import { promoteByPerson } from '../../flows/replicas/person-promotion'
 import { recordPromotionMoment } from '../../flows/replicas/promotion-outcome'
 import { followReplicaReport } from '../../flows/replicas/reported'
 import type { ReplicaStatus } from '../../flows/replicas/states'
-import { findReplica, listReplicas, recordSyncMetrics, statusUpdate } from '../../flows/replicas/store'
+import { findReplica, listReplicas, moveReplica, recordSyncMetrics } from '../../flows/replicas/store'
 import { placeholderInstanceId, poolView, replicaView, statusForAgent } from '../../flows/replicas/view'
 import { PRIORITY } from '../../protocol'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
@@ -195,10 +195,7 @@ replicaRoutes.openapi(
     }
     // A replica with a real instance is past launching.
     const to = !body.status || body.status === 'launching' ? 'syncing' : body.status
-    const { update } = orThrow(
-      statusUpdate(db, replica, to, { instanceId: body.instance_id, mode: body.mode }, now),
-    )
-    if (update) await update
+    orThrow(await moveReplica(db, agent, replica, to, { instanceId: body.instance_id, mode: body.mode }, now))
     const promoted = await followReport(c, agent, replica.id, to, now)
     return c.json({
       success: true,
@@ -227,10 +224,9 @@ replicaRoutes.openapi(
       syncCompletedAt: body.sync_completed_at,
     }
     const now = clock.now()
-    const { update } = orThrow(statusUpdate(db, replica, body.status, facts, now))
-    if (update) await update
+    const { changed } = orThrow(await moveReplica(db, agent, replica, body.status, facts, now))
     await followReport(c, agent, replica.id, body.status, now)
-    return c.json({ success: true, replica_id: replica.id, status: body.status, changed: update !== null })
+    return c.json({ success: true, replica_id: replica.id, status: body.status, changed })
   },
 )
 
@@ -247,7 +243,6 @@ replicaRoutes.openapi(
     const body = c.req.valid('json')
     const { db, agent, replica } = await replicaOfUrl(c)
     const now = clock.now()
-    const move = body.status ? orThrow(statusUpdate(db, replica, body.status, {}, now)).update : null
     const metrics = {
       syncStatus: body.sync_status ?? replica.syncStatus,
       syncLatencyMs: body.sync_latency_ms == null ? replica.syncLatencyMs : Math.round(body.sync_latency_ms),
@@ -257,7 +252,7 @@ replicaRoutes.openapi(
       metrics.syncStatus !== replica.syncStatus ||
       metrics.syncLatencyMs !== replica.syncLatencyMs ||
       metrics.stateTransferProgress !== replica.stateTransferProgress
-    if (move) await move
+    if (body.status) orThrow(await moveReplica(db, agent, replica, body.status, {}, now))
     if (metricsChanged) {
       await recordSyncMetrics(db, agent, replica.id, metrics, now)
     }
