@@ -1,5 +1,6 @@
 /** Driving the agent API as the installed agents do, and reading D1 back. */
 import { env, SELF } from 'cloudflare:test'
+import { expect } from 'vitest'
 import { database } from '../../../src/db/client'
 import { pools, priceQuotes } from '../../../src/db/schema'
 
@@ -22,7 +23,13 @@ export async function call(
   } catch {
     json = null
   }
-  return { status: res.status, json, text, contentType: res.headers.get('content-type') ?? '', headers: res.headers }
+  return {
+    status: res.status,
+    json,
+    text,
+    contentType: res.headers.get('content-type') ?? '',
+    headers: res.headers,
+  }
 }
 
 export interface TestClient {
@@ -118,3 +125,18 @@ export async function seedFreshPools(clientId: string): Promise<void> {
 
 /** Epoch ms of an ISO time (for expected values). */
 export const ms = (iso: string) => new Date(iso).getTime()
+
+/** The command claimed from `instanceId` and reported (success or not), as the 5.x agent does. */
+export async function runCommand(
+  a: TestAgent,
+  commandId: string,
+  instanceId: string,
+  success: boolean,
+  message: string,
+) {
+  const base = `/api/agents/${a.agentId}/commands/${commandId}`
+  const ack = await call('POST', `${base}/ack`, { instance_id: instanceId }, a.client.auth)
+  expect(ack.status).toBe(200)
+  const done = await call('POST', `${base}/executed`, { success, message }, a.client.auth)
+  expect(done.status).toBe(200)
+}

@@ -23,7 +23,7 @@ import { NOTICE_GRACE_MS } from '../../../src/session/queue'
 import { syncSegments } from '../../../src/flows/ledger/segments'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices, ON_DEMAND } from '../engine/market'
-import { ADMIN, call, db, tableCounts, type TestAgent } from './helpers'
+import { ADMIN, call, db, runCommand, tableCounts, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
 const base = (a: TestAgent) => `/api/agents/${a.agentId}`
@@ -64,30 +64,6 @@ const commandsOf = (agentId: string, type: string) =>
 async function instanceRow(instanceId: string) {
   const [row] = await db().select().from(instances).where(eq(instances.instanceId, instanceId))
   return row
-}
-
-/** The command claimed by `instanceId` and reported (success or not), as the new agent does. */
-async function runCommand(
-  a: TestAgent,
-  commandId: string,
-  instanceId: string,
-  success: boolean,
-  message: string,
-) {
-  const ack = await call(
-    'POST',
-    `${base(a)}/commands/${commandId}/ack`,
-    { instance_id: instanceId },
-    a.client.auth,
-  )
-  expect(ack.status).toBe(200)
-  const done = await call(
-    'POST',
-    `${base(a)}/commands/${commandId}/executed`,
-    { success, message },
-    a.client.auth,
-  )
-  expect(done.status).toBe(200)
 }
 
 /** termination-imminent → 409, then create-emergency-replica as a 5.x agent does after it. */

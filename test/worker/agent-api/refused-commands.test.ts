@@ -11,7 +11,7 @@ import { commands, instances, notifications, replicas, switches, usageSegments }
 import { syncSegments } from '../../../src/flows/ledger/segments'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices } from '../engine/market'
-import { ADMIN, call, db, type TestAgent } from './helpers'
+import { ADMIN, call, db, runCommand, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
 const base = (a: TestAgent) => `/api/agents/${a.agentId}`
@@ -44,24 +44,6 @@ async function recordedReplica(a: TestAgent, type: string, instanceId: string) {
   return row!
 }
 
-/** The command claimed from `instanceId` and reported failed with `message`, as the 5.x agent does. */
-async function fail(a: TestAgent, commandId: string, instanceId: string, message: string) {
-  const ack = await call(
-    'POST',
-    `${base(a)}/commands/${commandId}/ack`,
-    { instance_id: instanceId },
-    a.client.auth,
-  )
-  expect(ack.status).toBe(200)
-  const done = await call(
-    'POST',
-    `${base(a)}/commands/${commandId}/executed`,
-    { success: false, message },
-    a.client.auth,
-  )
-  expect(done.status).toBe(200)
-}
-
 const commandsOf = (agentId: string, type: string) =>
   db()
     .select()
@@ -87,7 +69,7 @@ describe('a promotion the agent refused as not its replica', () => {
     expect(promoted.status).toBe(200)
     expect((await loadAgent(a.agentId)).instanceId).toBe(proddb)
     const refusal = `Refused: ${proddb} is not tagged as this agent's replica ${replica.id} (ManagedBy missing)`
-    await fail(a, promoted.json.command_id, a.instanceId, refusal)
+    await runCommand(a, promoted.json.command_id, a.instanceId, false, refusal)
 
     const [sw] = await wait('the switch undone', async () => {
       const rows = await db().select().from(switches).where(eq(switches.agentId, a.agentId))
@@ -122,7 +104,13 @@ describe('a promotion the agent refused as not its replica', () => {
     const a = await agentOn(type, 'spot')
     const replica = await recordedReplica(a, type, ec2Id())
     const promoted = await call('POST', `${base(a)}/replicas/${replica.id}/promote`, {}, a.client.auth)
-    await fail(a, promoted.json.command_id, a.instanceId, 'ReplicaNotRunning: it did not run in time here')
+    await runCommand(
+      a,
+      promoted.json.command_id,
+      a.instanceId,
+      false,
+      'ReplicaNotRunning: it did not run in time here',
+    )
 
     const [, handed] = await wait('the promotion handed over', async () => {
       const rows = await commandsOf(a.agentId, 'promote_replica')
@@ -146,7 +134,7 @@ describe('a replica termination the agent refused as not its replica', () => {
     const ended = await call('DELETE', `${base(a)}/replicas/${replica.id}`, undefined, a.client.auth)
     expect(ended.json).toMatchObject({ status: 'terminating', command_id: expect.any(String) })
     const refusal = `Refused: ${proddb} is not tagged as this agent's replica ${replica.id} (ManagedBy missing)`
-    await fail(a, ended.json.command_id, a.instanceId, refusal)
+    await runCommand(a, ended.json.command_id, a.instanceId, false, refusal)
 
     const [note] = await notified(a.agentId, 'replica_failed')
     expect(note!.message).toContain(proddb)

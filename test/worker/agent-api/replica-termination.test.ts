@@ -9,7 +9,7 @@ import { agents, commands, notifications, replicas, usageSegments } from '../../
 import { syncSegments } from '../../../src/flows/ledger/segments'
 import { eventually } from '../../support/eventually'
 import { agentOn, freshType, loadAgent, reportPrices } from '../engine/market'
-import { call, db, type TestAgent } from './helpers'
+import { call, db, runCommand, type TestAgent } from './helpers'
 
 const ec2Id = () => `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
 const base = (a: TestAgent) => `/api/agents/${a.agentId}`
@@ -55,24 +55,6 @@ async function replicaSegment(agentId: string, instanceId: string) {
 const wait = <T>(what: string, read: () => Promise<T | undefined>) =>
   eventually(read, { what, timeoutMs: 5_000, intervalMs: 20 })
 
-/** The command claimed from `instanceId` and reported, as the 5.x agent does. */
-async function run(a: TestAgent, commandId: string, instanceId: string, success: boolean, message: string) {
-  const ack = await call(
-    'POST',
-    `${base(a)}/commands/${commandId}/ack`,
-    { instance_id: instanceId },
-    a.client.auth,
-  )
-  expect(ack.status).toBe(200)
-  const done = await call(
-    'POST',
-    `${base(a)}/commands/${commandId}/executed`,
-    { success, message },
-    a.client.auth,
-  )
-  expect(done.status).toBe(200)
-}
-
 describe('a replica made moot by a promotion', () => {
   it('is terminating, and billed, until the promoted instance terminates it (the old primary stepping down refuses it as retired)', async () => {
     const type = freshType()
@@ -115,7 +97,7 @@ describe('a replica made moot by a promotion', () => {
     expect(fromOldPrimary.status).toBe(409)
 
     // The promoted instance terminates it: the command's end ends the replica and its segment.
-    await run(a, command!.id, newer.instanceId!, true, `replica ${older.id} terminated`)
+    await runCommand(a, command!.id, newer.instanceId!, true, `replica ${older.id} terminated`)
     const ended = await wait('the replica ended', async () => {
       const [row] = await db().select().from(replicas).where(eq(replicas.id, older.id))
       return row?.status === 'terminated' ? row : undefined
@@ -137,7 +119,13 @@ describe('a replica termination that terminated nothing', () => {
     // The workload moved (a switch) before the old primary ran it: it refuses as retired.
     const moved = ec2Id()
     await db().update(agents).set({ instanceId: moved }).where(eq(agents.id, a.agentId))
-    await run(a, ended.json.command_id, a.instanceId, false, `Refused: the agent retired on ${a.instanceId}`)
+    await runCommand(
+      a,
+      ended.json.command_id,
+      a.instanceId,
+      false,
+      `Refused: the agent retired on ${a.instanceId}`,
+    )
 
     const [, handed] = await wait('the termination handed over', async () => {
       const rows = await terminations(a.agentId)
@@ -145,7 +133,7 @@ describe('a replica termination that terminated nothing', () => {
     })
     expect(handed).toMatchObject({ instanceId: moved, payload: { replica_id: replica.id } })
 
-    await run(a, handed!.id, moved, false, 'TerminateFailed: UnauthorizedOperation')
+    await runCommand(a, handed!.id, moved, false, 'TerminateFailed: UnauthorizedOperation')
     const [notified] = await wait('the failure notified', async () => {
       const rows = await db()
         .select()
