@@ -3,7 +3,8 @@
  * answered 409 `standby` while the primary runs: the agent stays passive (nothing else is sent: no
  * heartbeat, no command poll, no monitor) and asks again after `retry_after_seconds`, until the
  * control plane promotes the replica (200: it registers as the workload's agent) or says the replica
- * ended (410 `replica_ended`: the agent stops for good). A deleted agent is answered 410 `uninstall`
+ * ended (410 `replica_ended`: the agent stops for good). A switch's new instance, booting before the
+ * switch is reported, is answered the same way (without a replica id) until the report moves the workload. A deleted agent is answered 410 `uninstall`
  * with the command it still has to run (and nothing else).
  */
 import * as z from 'zod'
@@ -81,8 +82,11 @@ export async function register(
     if (reply.status === 409 && refusal.success && refusal.data.action === 'standby') {
       const retryInS = refusal.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS
       const fields = { replica_id: refusal.data.replica_id ?? body.replica_id ?? null, retry_in_s: retryInS }
-      if (standby) log.debug('standby replica: not promoted yet', fields)
-      else log.info('standby replica: passive until the control plane promotes it', fields)
+      const waitingFor = fields.replica_id
+        ? 'standby replica: passive until the control plane promotes it'
+        : 'standby: another instance runs the workload; passive until a switch moves it here'
+      if (standby) log.debug(waitingFor, fields)
+      else log.info(waitingFor, fields)
       standby = true
       failures = 0
       await clock.sleep(retryInS * 1000, signal)

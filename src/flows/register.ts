@@ -7,6 +7,12 @@
  * `replica_ended` once it ended; nothing is written for either. So is an agent restarted on an instance
  * the workload left that D1 has as ending or ended (409 `retired`): an installed agent on an interrupted
  * instance after its replica was promoted would otherwise make it the primary again.
+ * A 5.x agent on any other new instance without a `ReplicaId` tag waits (409 `standby`) while the
+ * workload's agent is online on an instance not ended: a switch's new instance boots its agent before
+ * the switch is reported, and a switch that then fails terminates it; taking the workload over at boot
+ * would have D1 name a dead instance. The switch report (or the old agent's silence) moves the
+ * workload. Installed agents keep taking over at registration (agent-api.md: it completes their
+ * switch), and so does the agent's own emergency replacement (`ReplicaId=local-…`).
  * Who may register under a verified agent's logical id, and when a new agent token is minted: flows/identity.ts.
  * Its writes of `agents`, `instances` and `agent_tokens` are flows/agents.ts's, flows/instances.ts's and
  * auth/agent-tokens.ts's.
@@ -20,6 +26,7 @@ import { upsertRegisteredAgent } from './agents'
 import { upsertRegisteredInstance } from './instances'
 import { statusAt } from '../db/queries/instance-status'
 import { refuse, type Refusal } from './refusal'
+import { isLegacyAgent } from '../protocol'
 import { decideIdentity, IDENTITY_USED, type InstanceProof } from './identity'
 import { mintAgentToken } from '../auth/agent-tokens'
 
@@ -75,6 +82,8 @@ export async function registerAgent(
   }
   const identity = await decideIdentity(db, existing ?? null, facts.proof)
   if (!identity.ok) return identity
+  const waiting = existing && (await liveWorkloadRefusal(db, existing, facts, now))
+  if (waiting) return waiting
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
     agentVersion: facts.agentVersion ?? existing?.agentVersion ?? null,
@@ -145,6 +154,43 @@ async function endingInstanceRefusal(
       action: 'retired',
       instance_id: facts.instanceId,
       instance_status: statusAt(row, now),
+    },
+  )
+}
+
+/**
+ * CONFLICT `standby`: a 5.x agent on a new instance while the workload's agent is online on an instance
+ * not ended (see the top of this file); the agent asks again after `retry_after_seconds`.
+ */
+async function liveWorkloadRefusal(
+  db: Database,
+  agent: Agent,
+  facts: RegistrationFacts,
+  now: number,
+): Promise<Refusal | null> {
+  const mayTakeOver =
+    isLegacyAgent(facts.agentVersion) || facts.replicaId !== null || agent.status !== 'online'
+  if (mayTakeOver || agent.instanceId === null || agent.instanceId === facts.instanceId) return null
+  const [current] = await db
+    .select({ status: instances.status, terminatedAt: instances.terminatedAt })
+    .from(instances)
+    .where(
+      and(
+        eq(instances.clientId, agent.clientId),
+        eq(instances.agentId, agent.id),
+        eq(instances.instanceId, agent.instanceId),
+      ),
+    )
+    .limit(1)
+  if (!current || statusAt(current, now) === 'terminated') return null
+  return refuse(
+    'CONFLICT',
+    `the workload runs on ${agent.instanceId} (its agent is online): this instance waits until a switch moves it here`,
+    {
+      action: 'standby',
+      replica_id: null,
+      instance_id: agent.instanceId,
+      retry_after_seconds: STANDBY_RETRY_SECONDS,
     },
   )
 }

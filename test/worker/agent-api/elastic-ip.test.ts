@@ -82,22 +82,19 @@ async function interrupt(a: TestAgent, onInstance: string, replicaId: string) {
 async function switchTo(a: TestAgent, type: string, reportedIp: string | null) {
   const [agent] = await db().select().from(agents).where(eq(agents.id, a.agentId))
   const next = ec2Id()
-  const registered = await call(
-    'POST',
-    '/api/agents/register',
-    {
-      instance_id: next,
-      instance_type: type,
-      region: 'us-east-1',
-      az: 'us-east-1c',
-      mode: 'spot',
-      agent_version: '5.0.0',
-      logical_agent_id: agent!.logicalAgentId,
-      public_ip: '54.1.2.3',
-    },
-    a.client.auth,
-  )
-  expect(registered.status).toBe(200)
+  const registration = (publicIp: string) => ({
+    instance_id: next,
+    instance_type: type,
+    region: 'us-east-1',
+    az: 'us-east-1c',
+    mode: 'spot',
+    agent_version: '5.0.0',
+    logical_agent_id: agent!.logicalAgentId,
+    public_ip: publicIp,
+  })
+  // The new instance's agent boots before the switch is reported: it waits while the old one runs.
+  const early = await call('POST', '/api/agents/register', registration('54.1.2.3'), a.client.auth)
+  expect([early.status, early.json.action]).toEqual([409, 'standby'])
   const side = { instance_type: type, region: 'us-east-1', mode: 'spot' }
   const report = await call(
     'POST',
@@ -111,6 +108,14 @@ async function switchTo(a: TestAgent, type: string, reportedIp: string | null) {
     a.client.auth,
   )
   expect(report.status).toBe(201)
+  // Registered after the report, it reads from IMDS the address it has by then.
+  const registered = await call(
+    'POST',
+    '/api/agents/register',
+    registration(reportedIp ?? '54.1.2.3'),
+    a.client.auth,
+  )
+  expect(registered.status).toBe(200)
   return next
 }
 

@@ -478,7 +478,8 @@ describe('an outstanding notice', () => {
   it('no longer promotes anything once the workload runs elsewhere', async () => {
     const { a } = await spotAgent()
     const { replicaId } = await noticeWithoutReplica(a)
-    // The agent registers from another instance (it moved by other means) before the replica runs.
+    // The agent registers from another instance (its own emergency launch: it moved by other means)
+    // before the replica runs.
     const elsewhere = ec2Id()
     const moved = await call(
       'POST',
@@ -491,6 +492,7 @@ describe('an outstanding notice', () => {
         mode: 'ondemand',
         agent_version: '5.0.0',
         logical_agent_id: (await loadAgent(a.agentId)).logicalAgentId,
+        replica_id: 'local-notice-1',
       },
       a.client.auth,
     )

@@ -106,6 +106,42 @@ describe('POST /api/agents/register', () => {
   })
 })
 
+describe("POST /api/agents/register from a switch's new instance (5.x)", () => {
+  const v5 = { ...vector('registerV4'), agent_version: '5.0.0', logical_agent_id: 'workload-1' }
+  const next = { ...v5, instance_id: 'i-0f9e8d7c6b5a40321', az: 'us-east-1b', mode: 'spot' }
+
+  it('answers 409 standby while the agent runs online elsewhere, and writes nothing (a failed switch terminates it)', async () => {
+    const client = await newClient()
+    const first = await call('POST', '/api/agents/register', v5, client.auth)
+    const before = await tableCounts()
+    const early = await call('POST', '/api/agents/register', next, client.auth)
+    expect(early.status).toBe(409)
+    expect(early.json).toMatchObject({ action: 'standby', replica_id: null, instance_id: v5.instance_id })
+    expect(await tableCounts()).toEqual(before)
+    const [agent] = await db().select().from(agents).where(eq(agents.id, first.json.agent_id))
+    expect(agent?.instanceId).toBe(v5.instance_id)
+  })
+
+  it('takes the workload over once the agent went offline, or its instance ended', async () => {
+    for (const gone of ['offline', 'terminated'] as const) {
+      const client = await newClient()
+      const first = await call('POST', '/api/agents/register', v5, client.auth)
+      const agentId = first.json.agent_id as string
+      if (gone === 'offline')
+        await db().update(agents).set({ status: 'offline' }).where(eq(agents.id, agentId))
+      else
+        await db()
+          .update(instances)
+          .set({ status: 'terminated', terminatedAt: Date.now() - 1_000 })
+          .where(eq(instances.agentId, agentId))
+      const moved = await call('POST', '/api/agents/register', next, client.auth)
+      expect([gone, moved.status]).toEqual([gone, 200])
+      const [agent] = await db().select().from(agents).where(eq(agents.id, agentId))
+      expect(agent?.instanceId).toBe(next.instance_id)
+    }
+  })
+})
+
 describe('POST /api/agents/register from a replica', () => {
   /** A 5.x agent on its primary with one replica of `status` on instance `i-0replica...`. */
   async function withReplica(status: (typeof REPLICA_STATUSES)[number]) {

@@ -242,8 +242,26 @@ describe('a logical id a verified agent holds', () => {
 
   it("moves to a switch's new instance of the same AWS account, with a token of its own", async () => {
     const client = await newClient()
-    const old = await registerVerified(client, newInstance('111111111111'))
-    const moved = await registerVerified(client, newInstance('111111111111'), old.logicalId)
+    const from = newInstance('111111111111')
+    const old = await registerVerified(client, from)
+    const to = newInstance('111111111111')
+    // It boots before the switch is reported: it waits while the old agent is online.
+    const early = await call('POST', REGISTER, await registrationOf(to, old.logicalId), client.auth)
+    expect([early.status, early.json.action]).toEqual([409, 'standby'])
+    const side = { instance_type: 't3.medium', region: 'us-east-1', mode: 'spot' }
+    const report = await call(
+      'POST',
+      `/api/agents/${old.agentId}/switch-report`,
+      {
+        trigger: 'manual',
+        old_instance: { ...side, instance_id: from.instanceId, az: 'us-east-1a' },
+        new_instance: { ...side, instance_id: to.instanceId, az: 'us-east-1a' },
+        timing: { traffic_switched_at: new Date().toISOString() },
+      },
+      old.auth,
+    )
+    expect(report.status).toBe(201)
+    const moved = await registerVerified(client, to, old.logicalId)
     expect(moved.agentId).toBe(old.agentId)
     expect(moved.token).not.toBe(old.token)
     const [row] = await db().select().from(agents).where(eq(agents.id, old.agentId))
