@@ -1,5 +1,7 @@
 /**
- * The per-agent Durable Object: live command queue, push socket, liveness and its one alarm.
+ * The per-agent Durable Object: live command queue, push socket, liveness and its one alarm. The
+ * socket's `ping` is answered by the runtime without waking the object (setWebSocketAutoResponse); its
+ * time is read back as a sign of life (docs/agent-api.md, the push socket).
  * A thin shell: the decisions are the pure functions of queue.ts and liveness.ts, storage is store.ts,
  * D1 writes are history.ts. Public async methods are the RPC API; `fetch` only accepts the socket.
  */
@@ -9,13 +11,21 @@ import { meteredD1 } from '../db/d1-meter'
 import { tickAgent } from '../flows/engine-tick/run'
 import { settingsOf, type Env } from '../env'
 import { newId } from '../ids'
-import { isLegacyAgent, PRIORITY, type Command } from '../protocol'
+import { isLegacyAgent, PRIORITY, SOCKET_PING, SOCKET_PONG, type Command } from '../protocol'
 import { SessionEffects } from './effects'
-import { applyHeartbeat, applyRegistration, checkSilence, livenessAt } from './liveness'
+import { applyHeartbeat, applyRegistration, checkSilence, livenessAt, withPings } from './liveness'
 import * as moves from './moves'
 import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
-import { parseAgentMessage, readConnect, recipients, send, type SocketFacts } from './socket'
+import {
+  heartbeatInput,
+  newestPing,
+  parseAgentMessage,
+  readConnect,
+  recipients,
+  send,
+  type SocketFacts,
+} from './socket'
 import * as store from './store'
 import type { AgentSessionRpc } from './stub'
 import type {
@@ -48,7 +58,8 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     super(ctx, env)
     configureClock(settingsOf(env).simClock)
     this.sql = ctx.storage.sql
-    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage)
+    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage, () => this.pingedAt())
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(SOCKET_PING, SOCKET_PONG))
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))
   }
 
@@ -107,7 +118,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     const owner = store.readOwner(this.sql)
     if (!owner || owner.retired || owner.clientId !== ref.clientId || owner.agentId !== ref.agentId)
       return null
-    return livenessAt(store.readLiveness(this.sql), clock.now())
+    return livenessAt(this.currentLiveness(), clock.now())
   }
 
   /** `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller. */
@@ -219,7 +230,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   override async alarm(): Promise<void> {
     const now = clock.now()
     this.settle(now)
-    this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
+    this.effects.liveness(checkSilence(this.currentLiveness(), now), now)
     await this.effects.sync()
     store.pruneFinished(this.sql, now)
     await this.effects.schedule(now, true)
@@ -270,19 +281,61 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       case 'result':
         await this.executed({ ...ref, success: message.success, message: message.message })
         return
+      case 'heartbeat': {
+        const result = await this.heartbeat(heartbeatInput(message, owner, facts))
+        if (result.ok)
+          send(socket, { type: 'heartbeat_ok', server_time: new Date(clock.now()).toISOString() })
+        return
+      }
       case 'ping':
+        // Not the exact auto-response frame (other spacing): answered, not counted.
+        send(socket, { type: 'pong' })
         return
       default:
         message satisfies never
     }
   }
 
+  /**
+   * A socket ended (the agent stopped or lost its connection, its instance ended): its last ping is
+   * kept as the last sign of life, and the one alarm comes at the silence deadline from there, unless
+   * the agent is heard again (it reconnects, or heartbeats over HTTP the moment its socket is down).
+   */
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     try {
       socket.close(code, reason)
     } catch {
       // Already closed by the runtime.
     }
+    await this.socketEnded(socket)
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    await this.socketEnded(socket)
+  }
+
+  private async socketEnded(socket: WebSocket): Promise<void> {
+    const now = clock.now()
+    const live = store.readLiveness(this.sql)
+    const ping = this.ctx.getWebSocketAutoResponseTimestamp(socket)
+    const seen = withPings(live, ping === null ? null : clock.timeOfReal(ping.getTime()))
+    if (seen !== live) store.writeLiveness(this.sql, seen)
+    await this.effects.schedule(now)
+  }
+
+  /** The stored liveness with the sockets' newest automatic ping counted. */
+  private currentLiveness() {
+    return withPings(store.readLiveness(this.sql), this.pingedAt())
+  }
+
+  /**
+   * The newest automatic ping of the open sockets, epoch ms; null when none pinged. A closed one's
+   * last ping was kept when it closed (socketEnded).
+   */
+  private pingedAt(): number | null {
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN)
+    const real = newestPing(open, (ws) => this.ctx.getWebSocketAutoResponseTimestamp(ws))
+    return real === null ? null : clock.timeOfReal(real)
   }
 
   /** The owner, learnt on first use and kept current; null when `ref` is another client's agent. */

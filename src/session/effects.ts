@@ -8,7 +8,7 @@ import type { Database } from '../db/client'
 import { newId } from '../ids'
 import { log } from '../log'
 import { commandHistory, livenessWrites } from './history'
-import { livenessDeadline, type LivenessStep } from './liveness'
+import { livenessDeadline, withPings, type LivenessStep } from './liveness'
 import * as queue from './queue'
 import * as store from './store'
 
@@ -25,6 +25,8 @@ export class SessionEffects {
     private readonly sql: SqlStorage,
     private readonly db: Database,
     private readonly storage: DurableObjectStorage,
+    /** The newest automatic ping of the agent's sockets, epoch ms (null: none). */
+    private readonly pingedAt: () => number | null,
   ) {}
 
   /** Stores the next liveness state and, when it calls for a D1 write, queues it; true when it does. */
@@ -77,19 +79,21 @@ export class SessionEffects {
   }
 
   /**
-   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline, a D1 retry.
-   * Moved only earlier (an early alarm recomputes), except from the alarm handler itself (`rearm`).
+   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline (pings
+   * counted), a D1 retry. Moved later too: a live agent's every heartbeat pushes the deadline past the
+   * alarm, which then never runs while the agent is heard (docs/capacity.md, Liveness). The input gate
+   * holds from reading the state to setting the alarm, so a stale due time never lands. The alarm
+   * handler sets it without asking (`rearm`): the alarm running is spent.
    */
   async schedule(now: number, rearm = false): Promise<void> {
     const candidates = [
       queue.nextQueueDue(store.openCommands(this.sql)),
-      livenessDeadline(store.readLiveness(this.sql)),
+      livenessDeadline(withPings(store.readLiveness(this.sql), this.pingedAt())),
       store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
     ].filter((t): t is number => t !== null)
     if (candidates.length === 0) return
     // Alarms run on the runtime's clock: a simulated due time is set at the real moment it comes.
     const due = clock.realTimeOf(Math.min(...candidates))
-    const current = rearm ? null : await this.storage.getAlarm()
-    if (current === null || due < current) await this.storage.setAlarm(due)
+    if (rearm || (await this.storage.getAlarm()) !== due) await this.storage.setAlarm(due)
   }
 }

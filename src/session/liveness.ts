@@ -1,6 +1,8 @@
 /**
- * An agent's liveness as pure functions: heartbeats are absorbed here, and only a change (status,
- * instance facts), a periodic refresh, or 120 s of silence produce a D1 write or a notification.
+ * An agent's liveness as pure functions: heartbeats (HTTP or socket) are absorbed here, and only a
+ * change (status, instance facts), a periodic refresh, or 120 s of silence produce a D1 write or a
+ * notification. A socket's automatic pings count as signs of life too (`withPings`): they never wake
+ * the object, so they are read from the runtime when the object is awake anyway.
  */
 import type { Mode } from '../protocol'
 
@@ -92,6 +94,17 @@ export function applyRegistration(state: Liveness, instanceId: string, now: numb
     write: isWritten ? { status: 'online', lastHeartbeatAt: now, facts: null } : null,
     notify: transition(state.status, 'online'),
   }
+}
+
+/**
+ * The state with the newest automatic ping of the agent's sockets (`pingedAt`, epoch ms) as its last
+ * sign of life. A ping keeps an online or disabled agent so; it never brings back an offline one (an
+ * agent that said `offline` may ping until its socket closes): a heartbeat or registration does.
+ */
+export function withPings(state: Liveness, pingedAt: number | null): Liveness {
+  if (pingedAt === null || state.status === null || state.status === 'offline') return state
+  if (state.lastSeenAt !== null && state.lastSeenAt >= pingedAt) return state
+  return { ...state, lastSeenAt: pingedAt }
 }
 
 /** The alarm's check: an agent silent for OFFLINE_AFTER_MS goes offline (once). */

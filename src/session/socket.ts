@@ -3,7 +3,7 @@
  * hibernation), message encoding and parsing, and which sockets a command goes to.
  */
 import { AgentMessage, commandTypesFor, type ServerMessage } from '../protocol'
-import type { QueuedCommand } from './types'
+import type { AgentRef, HeartbeatInput, QueuedCommand } from './types'
 
 /** What a socket is: set when the agent connects, read back after hibernation. */
 export interface SocketFacts {
@@ -80,4 +80,27 @@ export function recipients<S>(
     null,
   )
   return newest ? [newest.socket] : []
+}
+
+/** A socket `heartbeat` as the object's heartbeat input: the instance is the socket's own. */
+export function heartbeatInput(
+  message: Extract<AgentMessage, { type: 'heartbeat' }>,
+  ref: AgentRef,
+  facts: SocketFacts,
+): HeartbeatInput {
+  return {
+    clientId: ref.clientId,
+    agentId: ref.agentId,
+    status: message.status,
+    instanceId: facts.instanceId,
+    instanceType: message.instance_type ?? null,
+    mode: message.mode ?? null,
+    az: message.az ?? null,
+  }
+}
+
+/** The newest automatic ping among `sockets`, real epoch ms (the runtime's own clock); null: none yet. */
+export function newestPing<S>(sockets: readonly S[], pingedAt: (socket: S) => Date | null): number | null {
+  const times = sockets.flatMap((socket) => pingedAt(socket)?.getTime() ?? [])
+  return times.length === 0 ? null : Math.max(...times)
 }
