@@ -19,7 +19,7 @@ import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
 import {
   heartbeatInput,
-  newestPing,
+  lastHeardOn,
   parseAgentMessage,
   readConnect,
   recipients,
@@ -58,7 +58,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     super(ctx, env)
     configureClock(settingsOf(env).simClock)
     this.sql = ctx.storage.sql
-    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage, () => this.pingedAt())
+    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage, () =>
+      this.heardOnSockets(),
+    )
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(SOCKET_PING, SOCKET_PONG))
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))
   }
@@ -281,12 +283,10 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       case 'result':
         await this.executed({ ...ref, success: message.success, message: message.message })
         return
-      case 'heartbeat': {
-        const result = await this.heartbeat(heartbeatInput(message, owner, facts))
-        if (result.ok)
+      case 'heartbeat':
+        if (await this.socketHeartbeat(socket, facts, heartbeatInput(message, owner, facts)))
           send(socket, { type: 'heartbeat_ok', server_time: new Date(clock.now()).toISOString() })
         return
-      }
       case 'ping':
         // Not the exact auto-response frame (other spacing): answered, not counted.
         send(socket, { type: 'pong' })
@@ -314,28 +314,52 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     await this.socketEnded(socket)
   }
 
-  private async socketEnded(socket: WebSocket): Promise<void> {
+  /**
+   * A socket heartbeat: as `heartbeat`, except that one calling for no D1 write (nothing changed, no
+   * refresh due) leaves the stored liveness alone and keeps its time in the socket's attachment. True
+   * when the agent is served.
+   */
+  private async socketHeartbeat(
+    socket: WebSocket,
+    facts: SocketFacts,
+    input: HeartbeatInput,
+  ): Promise<boolean> {
     const now = clock.now()
-    const live = store.readLiveness(this.sql)
-    const ping = this.ctx.getWebSocketAutoResponseTimestamp(socket)
-    const seen = withPings(live, ping === null ? null : clock.timeOfReal(ping.getTime()))
-    if (seen !== live) store.writeLiveness(this.sql, seen)
+    const owner = this.owner(input)
+    if (!owner || owner.retired) return false
+    const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
+    if (step.write || step.notify) {
+      if (this.effects.liveness(step, now)) await this.effects.sync()
+    } else socket.serializeAttachment({ ...facts, heardAt: now } satisfies SocketFacts)
     await this.effects.schedule(now)
+    return true
   }
 
-  /** The stored liveness with the sockets' newest automatic ping counted. */
+  /** A socket ended: what it last heard (ping or heartbeat) becomes the stored last sign of life. */
+  private async socketEnded(socket: WebSocket): Promise<void> {
+    const live = store.readLiveness(this.sql)
+    const facts = socket.deserializeAttachment() as SocketFacts
+    const pingedAt = (ws: WebSocket) => this.ctx.getWebSocketAutoResponseTimestamp(ws)
+    const seen = withPings(live, lastHeardOn([{ socket, facts }], pingedAt, clock.timeOfReal))
+    if (seen !== live) store.writeLiveness(this.sql, seen)
+    await this.effects.schedule(clock.now())
+  }
+
+  /** The stored liveness with what the open sockets heard since counted. */
   private currentLiveness() {
-    return withPings(store.readLiveness(this.sql), this.pingedAt())
+    return withPings(store.readLiveness(this.sql), this.heardOnSockets())
   }
 
   /**
-   * The newest automatic ping of the open sockets, epoch ms; null when none pinged. A closed one's
-   * last ping was kept when it closed (socketEnded).
+   * The newest sign of life on the open sockets (automatic ping, unchanged heartbeat), epoch ms; null:
+   * none. A closed socket's was stored when it closed (socketEnded).
    */
-  private pingedAt(): number | null {
-    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN)
-    const real = newestPing(open, (ws) => this.ctx.getWebSocketAutoResponseTimestamp(ws))
-    return real === null ? null : clock.timeOfReal(real)
+  private heardOnSockets(): number | null {
+    const open = this.ctx
+      .getWebSockets()
+      .filter((ws) => ws.readyState === WebSocket.OPEN)
+      .map((socket) => ({ socket, facts: socket.deserializeAttachment() as SocketFacts }))
+    return lastHeardOn(open, (ws) => this.ctx.getWebSocketAutoResponseTimestamp(ws), clock.timeOfReal)
   }
 
   /** The owner, learnt on first use and kept current; null when `ref` is another client's agent. */

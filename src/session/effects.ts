@@ -25,8 +25,8 @@ export class SessionEffects {
     private readonly sql: SqlStorage,
     private readonly db: Database,
     private readonly storage: DurableObjectStorage,
-    /** The newest automatic ping of the agent's sockets, epoch ms (null: none). */
-    private readonly pingedAt: () => number | null,
+    /** The newest sign of life on the agent's open sockets, epoch ms; null: none. */
+    private readonly heardOnSockets: () => number | null,
   ) {}
 
   /** Stores the next liveness state and, when it calls for a D1 write, queues it; true when it does. */
@@ -79,16 +79,16 @@ export class SessionEffects {
   }
 
   /**
-   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline (pings
-   * counted), a D1 retry. Moved later too: a live agent's every heartbeat pushes the deadline past the
-   * alarm, which then never runs while the agent is heard (docs/capacity.md, Liveness). The input gate
-   * holds from reading the state to setting the alarm, so a stale due time never lands. The alarm
-   * handler sets it without asking (`rearm`): the alarm running is spent.
+   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline (what the
+   * sockets heard counted), a D1 retry. Moved later too: each heartbeat of a live agent pushes the
+   * deadline past the alarm, which then never runs while the agent is heard (docs/capacity.md,
+   * Liveness). The input gate holds from reading the state to setting the alarm, so a stale due time
+   * never lands. The alarm handler sets it without asking (`rearm`): the alarm running is spent.
    */
   async schedule(now: number, rearm = false): Promise<void> {
     const candidates = [
       queue.nextQueueDue(store.openCommands(this.sql)),
-      livenessDeadline(withPings(store.readLiveness(this.sql), this.pingedAt())),
+      livenessDeadline(withPings(store.readLiveness(this.sql), this.heardOnSockets())),
       store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
     ].filter((t): t is number => t !== null)
     if (candidates.length === 0) return

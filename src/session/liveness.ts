@@ -97,14 +97,15 @@ export function applyRegistration(state: Liveness, instanceId: string, now: numb
 }
 
 /**
- * The state with the newest automatic ping of the agent's sockets (`pingedAt`, epoch ms) as its last
- * sign of life. A ping keeps an online or disabled agent so; it never brings back an offline one (an
- * agent that said `offline` may ping until its socket closes): a heartbeat or registration does.
+ * The state with the newest sign of life its sockets heard (`heardAt`, epoch ms: an automatic ping, or
+ * a socket heartbeat that changed nothing and was kept on the socket) as its last one. It keeps an
+ * online or disabled agent so; it never brings back an offline one (an agent that said `offline` may
+ * ping until its socket closes): a heartbeat that says so, or a registration, does.
  */
-export function withPings(state: Liveness, pingedAt: number | null): Liveness {
-  if (pingedAt === null || state.status === null || state.status === 'offline') return state
-  if (state.lastSeenAt !== null && state.lastSeenAt >= pingedAt) return state
-  return { ...state, lastSeenAt: pingedAt }
+export function withPings(state: Liveness, heardAt: number | null): Liveness {
+  if (heardAt === null || state.status === null || state.status === 'offline') return state
+  if (state.lastSeenAt !== null && state.lastSeenAt >= heardAt) return state
+  return { ...state, lastSeenAt: heardAt }
 }
 
 /** The alarm's check: an agent silent for OFFLINE_AFTER_MS goes offline (once). */

@@ -11,6 +11,11 @@ export interface SocketFacts {
   agentVersion: string | null
   /** Epoch ms. */
   connectedAt: number
+  /**
+   * The last socket heartbeat that changed nothing, epoch ms: kept here (memory, no storage row) rather
+   * than in the object's liveness, which is written only when D1 is (docs/capacity.md, Liveness).
+   */
+  heardAt?: number
 }
 
 /** Headers the stream route uses to hand the authenticated facts to the object. */
@@ -99,8 +104,21 @@ export function heartbeatInput(
   }
 }
 
-/** The newest automatic ping among `sockets`, real epoch ms (the runtime's own clock); null: none yet. */
-export function newestPing<S>(sockets: readonly S[], pingedAt: (socket: S) => Date | null): number | null {
-  const times = sockets.flatMap((socket) => pingedAt(socket)?.getTime() ?? [])
+/**
+ * The newest sign of life on `sockets`, epoch ms: an automatic ping (`pingedAt`, the runtime's real
+ * time, turned into the clock's by `timeOfReal`) or a heartbeat kept in the attachment; null: none.
+ */
+export function lastHeardOn<S>(
+  sockets: readonly { socket: S; facts: SocketFacts }[],
+  pingedAt: (socket: S) => Date | null,
+  timeOfReal: (real: number) => number,
+): number | null {
+  const times = sockets.flatMap(({ socket, facts }) => {
+    const ping = pingedAt(socket)
+    return [
+      ...(ping ? [timeOfReal(ping.getTime())] : []),
+      ...(facts.heardAt !== undefined ? [facts.heardAt] : []),
+    ]
+  })
   return times.length === 0 ? null : Math.max(...times)
 }

@@ -93,6 +93,25 @@ describe('the socket heartbeat', () => {
     link.close()
   })
 
+  it('that changes nothing stores no liveness: kept on the socket, it still moves the alarm and shows as last seen', async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connected(agent)
+    link.send(heartbeat(agent))
+    await link.next()
+    await silence(agent, 60_000)
+    const stored = (await objectOf(agent)).liveness
+    const before = Date.now()
+    link.send(heartbeat(agent))
+    await link.next()
+    const { alarm, liveness } = await objectOf(agent)
+    expect(liveness).toEqual(stored)
+    const live = await sessionOf(env, agent.agentId).liveness(agent)
+    expect(live).toMatchObject({ status: 'online' })
+    expect(live!.lastSeenAt).toBeGreaterThanOrEqual(before - 1_000)
+    expect(alarm).toBe(live!.lastSeenAt + OFFLINE_AFTER_MS)
+    link.close()
+  })
+
   it('that comes late leaves the alarm to re-arm from the last ping instead of calling the agent offline', async () => {
     const agent = await seedAgent('5.0.0')
     const link = await connected(agent)
