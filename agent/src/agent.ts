@@ -208,6 +208,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
         case 'config_changed':
           return void refreshConfig()
         case 'heartbeat_ok':
+          return heartbeat.onAnswer()
         case 'pong':
           return
         default: {

@@ -6,7 +6,10 @@ import { manualClock } from './support/clock'
 
 const TICK_MS = 30_000
 
-/** A link whose socket the test opens and closes; what went out each way is recorded. */
+/**
+ * A link whose socket the test opens and closes; what went out each way is recorded. The control plane
+ * answers each socket heartbeat at once (`heartbeat_ok`) unless `answering` is off (an older one).
+ */
 function world() {
   const clock = manualClock()
   const sent: AgentMessage[] = []
@@ -19,11 +22,13 @@ function world() {
     az: 'us-east-1a',
   }
   let active = true
+  const control = { answering: true }
   const link = {
     isStreamOpen: false,
     send(message: AgentMessage) {
       if (!link.isStreamOpen) return false
       sent.push(message)
+      if (control.answering) queueMicrotask(() => heartbeat.onAnswer())
       return true
     },
     async heartbeat(body: Record<string, unknown>) {
@@ -37,6 +42,7 @@ function world() {
     sent,
     posted,
     heartbeat,
+    control,
     setFacts: (next: Partial<HeartbeatFacts>) => void (facts = { ...facts, ...next }),
     stop: () => void (active = false),
     /** `n` rounds of the agent's heartbeat loop: a beat, then 30 s. */
@@ -117,5 +123,16 @@ describe('the heartbeat', () => {
     w.heartbeat.onOpenChange()
     await Promise.resolve()
     expect(w.posted).toEqual([])
+  })
+
+  it('is POSTed too while the control plane leaves socket heartbeats unanswered (one older than the agent)', async () => {
+    const w = world()
+    w.control.answering = false
+    w.link.isStreamOpen = true
+    w.heartbeat.onOpenChange()
+    await w.ticks(5)
+    expect(w.sent).toHaveLength(2)
+    // Judged at each tick 10 s or more after a socket heartbeat (not at 0 s, nor at 90 s as it sends the next).
+    expect(w.posted).toHaveLength(3)
   })
 })

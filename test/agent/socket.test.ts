@@ -124,6 +124,23 @@ describe('a half-open push socket', () => {
   })
 })
 
+describe('a control plane that never answers pings (older than the agent)', () => {
+  it('keeps the connection: silence counts only once a pong came', async () => {
+    const srv = await server()
+    srv.state.mute = true
+    const clock = manualClock()
+    const { s, opens } = stream(srv.url, clock)
+    await srv.until(() => srv.connections.length === 1)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    for (let n = 1; n <= 3; n++) {
+      await clock.advance(PING_INTERVAL_MS)
+      await srv.until(() => srv.messages.length === n)
+    }
+    expect(s.isOpen).toBe(true)
+    expect(opens).toEqual([true])
+  })
+})
+
 describe("the control plane's time", () => {
   it("a hello's server_time sets the clock a command's expires_at is checked against, which then runs on", async () => {
     const srv = await server()

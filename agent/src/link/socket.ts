@@ -60,7 +60,8 @@ export function openStream(options: StreamOptions): Stream {
       const onAbort = () => ws.close(1000, 'agent stopping')
       signal.addEventListener('abort', onAbort, { once: true })
       const connectionEnded = new AbortController()
-      const heard = { at: clock.now() }
+      /** The last message heard, epoch ms, and whether a pong was (an older control plane sends none). */
+      const heard = { at: clock.now(), ponged: false }
       ws.on('open', () => {
         opened = true
         setOpen(true)
@@ -75,6 +76,7 @@ export function openStream(options: StreamOptions): Stream {
         } catch {
           parsed = null
         }
+        if (parsed?.success && parsed.data.type === 'pong') heard.ponged = true
         if (parsed?.success) options.onMessage(parsed.data)
         else log.warn('socket message not understood')
       })
@@ -97,15 +99,15 @@ export function openStream(options: StreamOptions): Stream {
     })
 
   /**
-   * Pings every PING_INTERVAL_MS; a ping with nothing heard back (`heard.at`: the last message, epoch
-   * ms) by the time the next is due ends the connection (half-open: sends vanish, nothing arrives).
+   * Pings every PING_INTERVAL_MS; once the connection has answered a pong, a ping with nothing heard
+   * back by the time the next is due ends it (half-open: sends vanish, nothing arrives).
    */
-  const keepAlive = async (ws: WebSocket, heard: { at: number }, ended: AbortSignal) => {
+  const keepAlive = async (ws: WebSocket, heard: { at: number; ponged: boolean }, ended: AbortSignal) => {
     let pingedAt: number | null = null
     for (;;) {
       await clock.sleep(PING_INTERVAL_MS, ended)
       if (ended.aborted) return
-      if (pingedAt !== null && heard.at < pingedAt) {
+      if (heard.ponged && pingedAt !== null && heard.at < pingedAt) {
         log.warn('push socket silent (no pong), reconnecting')
         ws.terminate()
         return
