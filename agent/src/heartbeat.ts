@@ -43,7 +43,7 @@ export interface Heartbeat {
 }
 
 /** A socket heartbeat with no `heartbeat_ok` this long after it is taken as unheard, ms. */
-export const ANSWER_WITHIN_MS = 10_000
+export const ANSWER_WITHIN_MS = 25_000
 
 export function createHeartbeat(deps: HeartbeatDeps): Heartbeat {
   const { link, clock } = deps

@@ -132,7 +132,7 @@ describe('the heartbeat', () => {
     w.heartbeat.onOpenChange()
     await w.ticks(5)
     expect(w.sent).toHaveLength(2)
-    // Judged at each tick 10 s or more after a socket heartbeat (not at 0 s, nor at 90 s as it sends the next).
+    // Judged at each tick 25 s or more after a socket heartbeat (not at 0 s, nor at 90 s as it sends the next).
     expect(w.posted).toHaveLength(3)
   })
 })
