@@ -132,6 +132,8 @@ describe('an agent with its push socket open', () => {
 
   it('whose socket went half-open drops it for a new one and stays online', async () => {
     const s = await agentBehindProxy()
+    // A minute of answered pings first: the agent judges silence only on a connection that answered.
+    await watch(s.agentId, clock.now() + MINUTE)
     const frozenAt = clock.now()
     proxy.freezeSockets()
     await socketsOpened(s, 2)
