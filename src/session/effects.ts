@@ -86,14 +86,18 @@ export class SessionEffects {
    * never lands. The alarm handler sets it without asking (`rearm`): the alarm running is spent.
    */
   async schedule(now: number, rearm = false): Promise<void> {
+    const isSyncWaiting = store.hasUnsynced(this.sql)
     const candidates = [
       queue.nextQueueDue(store.openCommands(this.sql)),
       livenessDeadline(withPings(store.readLiveness(this.sql), this.heardOnSockets())),
-      store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
+      isSyncWaiting ? now + SYNC_RETRY_MS : null,
     ].filter((t): t is number => t !== null)
     if (candidates.length === 0) return
     // Alarms run on the runtime's clock: a simulated due time is set at the real moment it comes.
     const due = clock.realTimeOf(Math.min(...candidates))
-    if (rearm || (await this.storage.getAlarm()) !== due) await this.storage.setAlarm(due)
+    const current = rearm ? null : await this.storage.getAlarm()
+    // With D1 work waiting it only moves earlier: each wake would otherwise push its retry back.
+    if (current === null || due < current || (due > current && !isSyncWaiting))
+      await this.storage.setAlarm(due)
   }
 }
