@@ -16,6 +16,12 @@ import * as store from './store'
 const SYNC_RETRY_MS = 30_000
 /** Queued liveness writes copied per batch. */
 const MAX_LIVENESS_PER_SYNC = 20
+/**
+ * The alarm is moved later only once it would ring within this, ms (moving it is a storage write): an
+ * HTTP heartbeat every 30 s moves it every third time, a socket heartbeat every 90 s each time, and
+ * neither lets it ring. An alarm that rings early only recomputes.
+ */
+const MOVE_LATER_WITHIN_MS = 60_000
 
 export class SessionEffects {
   /** Serialises D1 syncs so an older state never lands after a newer one. */
@@ -80,10 +86,11 @@ export class SessionEffects {
 
   /**
    * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline (what the
-   * sockets heard counted), a D1 retry. Moved later too: each heartbeat of a live agent pushes the
-   * deadline past the alarm, which then never runs while the agent is heard (docs/capacity.md,
-   * Liveness). The input gate holds from reading the state to setting the alarm, so a stale due time
-   * never lands. The alarm handler sets it without asking (`rearm`): the alarm running is spent.
+   * sockets heard counted), a D1 retry. Moved later too, once it is near: the heartbeats of a live
+   * agent keep pushing the deadline past the alarm, which then never rings while the agent is heard
+   * (docs/capacity.md, Liveness). The input gate holds from reading the state to setting the alarm,
+   * so a stale due time never lands. The alarm handler sets it without asking (`rearm`): the alarm
+   * running is spent.
    */
   async schedule(now: number, rearm = false): Promise<void> {
     const isSyncWaiting = store.hasUnsynced(this.sql)
@@ -97,7 +104,11 @@ export class SessionEffects {
     const due = clock.realTimeOf(Math.min(...candidates))
     const current = rearm ? null : await this.storage.getAlarm()
     // With D1 work waiting it only moves earlier: each wake would otherwise push its retry back.
-    if (current === null || due < current || (due > current && !isSyncWaiting))
-      await this.storage.setAlarm(due)
+    const isMovedLater =
+      current !== null &&
+      due > current &&
+      !isSyncWaiting &&
+      clock.timeOfReal(current) - now < MOVE_LATER_WITHIN_MS
+    if (current === null || due < current || isMovedLater) await this.storage.setAlarm(due)
   }
 }
