@@ -297,9 +297,10 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   }
 
   /**
-   * A socket ended (the agent stopped or lost its connection, its instance ended): its last ping is
-   * kept as the last sign of life, and the one alarm comes at the silence deadline from there, unless
-   * the agent is heard again (it reconnects, or heartbeats over HTTP the moment its socket is down).
+   * A socket ended (the agent stopped or lost its connection, its instance ended): its last ping or
+   * heartbeat is kept as the last sign of life, and the one alarm rings by the silence deadline from
+   * there, unless the agent is heard again (it reconnects, or POSTs its heartbeat the moment its socket
+   * is down).
    */
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     try {
@@ -329,7 +330,8 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     if (!owner || owner.retired) return false
     const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
     if (step.write || step.notify) {
-      if (this.effects.liveness(step, now)) await this.effects.sync()
+      this.effects.liveness(step, now)
+      await this.effects.sync()
     } else socket.serializeAttachment({ ...facts, heardAt: now } satisfies SocketFacts)
     await this.effects.schedule(now)
     return true
