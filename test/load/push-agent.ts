@@ -21,13 +21,17 @@ export interface PushAgentOptions {
   /** Called once per command this agent runs (the load test counts duplicates across agents). */
   onExecute: (commandId: string) => void
   /**
-   * Seconds: `heartbeat` the POST while the socket is down, `socketHeartbeat` the socket heartbeat
-   * while it is up (default SOCKET_HEARTBEAT_MS), `ping` the automatic ping (default 30), `pricing`
-   * the pricing report. A sped-up run divides all of them.
+   * Seconds: `heartbeat` the POST while the socket is down (30), `pricing` the pricing report (300),
+   * `socketHeartbeat` the socket heartbeat while it is up and `ping` the automatic ping, by default
+   * scaled with `heartbeat` as the real agent's 90 s and 30 s are with its 30 s (a sped-up run that
+   * divides `heartbeat` divides them too).
    */
   cadence?: { heartbeat: number; pricing: number; socketHeartbeat?: number; ping?: number }
   startDelayMs?: number
 }
+
+/** The real agent's HTTP heartbeat interval (HEARTBEAT_INTERVAL's default), s. */
+const REAL_AGENT_HEARTBEAT_SECONDS = 30
 
 interface WireCommand {
   id: string
@@ -91,11 +95,12 @@ export class PushAgent {
     this.agentId = agentId
     this.connect()
     const cadence = this.options.cadence ?? { heartbeat: 30, pricing: 300 }
+    const scale = cadence.heartbeat / REAL_AGENT_HEARTBEAT_SECONDS
     this.every(cadence.heartbeat, () => (this.connected ? Promise.resolve() : this.heartbeat()))
-    this.every(cadence.socketHeartbeat ?? SOCKET_HEARTBEAT_MS / 1000, async () => {
+    this.every(cadence.socketHeartbeat ?? (SOCKET_HEARTBEAT_MS / 1000) * scale, async () => {
       if (this.connected && this.socket) this.socketHeartbeat(this.socket)
     })
-    this.every(cadence.ping ?? PING_INTERVAL_MS / 1000, async () => {
+    this.every(cadence.ping ?? (PING_INTERVAL_MS / 1000) * scale, async () => {
       if (!this.connected || !this.socket) return
       this.pingsSent += 1
       this.socket.send(SOCKET_PING)
