@@ -11,7 +11,10 @@ let speed = 1
 export const clock = {
   /** Now, epoch ms. */
   now(): number {
-    const real = Date.now()
+    return clock.timeOfReal(Date.now())
+  },
+  /** What the clock showed at the real epoch ms `real` (a runtime timestamp, e.g. a socket's last ping). */
+  timeOfReal(real: number): number {
     return speed === 1 ? real : origin + (real - origin) * speed
   },
   /** The real epoch ms at which the clock shows `at` (what a Durable Object alarm is set to). */

@@ -134,6 +134,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('command'), command: Command }),
   /** Settings changed: fetch GET config again. */
   z.object({ type: z.literal('config_changed') }),
+  /** The socket `heartbeat` was recorded. */
+  z.object({ type: z.literal('heartbeat_ok'), server_time: z.string() }),
+  /** The answer to `ping`, sent by the runtime without waking the object (SOCKET_PONG). */
+  z.object({ type: z.literal('pong') }),
 ])
 export type ServerMessage = z.infer<typeof ServerMessage>
 
@@ -150,9 +154,37 @@ export const AgentMessage = z.discriminatedUnion('type', [
     success: z.boolean(),
     message: z.string().max(4096),
   }),
+  /** Keeps the connection alive every 30 s; answered `pong` by the runtime (SOCKET_PING). */
   z.object({ type: z.literal('ping') }),
+  /**
+   * The HTTP heartbeat's fields (same meaning; null keeps the old value), sent on open, on a change and
+   * every SOCKET_HEARTBEAT_MS while the socket is up, in place of POST heartbeat. The instance is the
+   * socket's own: `instance_id` naming another one is ignored.
+   */
+  z.object({
+    type: z.literal('heartbeat'),
+    status: z.enum(['online', 'disabled', 'offline']),
+    instance_id: z.string().max(64).nullish(),
+    instance_type: z.string().max(64).nullish(),
+    mode: Mode.nullish(),
+    az: z.string().max(64).nullish(),
+  }),
 ])
 export type AgentMessage = z.infer<typeof AgentMessage>
+
+/**
+ * The exact frames of the automatic ping: the runtime answers SOCKET_PONG to SOCKET_PING without waking
+ * the object (the hibernation API's auto-response), and keeps the time of the last one per socket.
+ */
+export const SOCKET_PING = '{"type":"ping"}'
+export const SOCKET_PONG = '{"type":"pong"}'
+
+/**
+ * How often a 5.x agent sends its socket `heartbeat` when nothing changed, ms: often enough that each
+ * one moves the object's offline alarm (OFFLINE_AFTER_MS, 120 s, after the last one) before it fires,
+ * so a live agent's object never runs an alarm (docs/capacity.md, Liveness).
+ */
+export const SOCKET_HEARTBEAT_MS = 90_000
 
 /**
  * The header of every agent API answer: the control plane's time (ISO 8601), against which the agent

@@ -15,6 +15,7 @@ import type { Config } from './config'
 import type { Ec2 } from './ec2-transport'
 import type { Host } from './host'
 import type { Imds } from './imds'
+import { createHeartbeat } from './heartbeat'
 import { findIdentity } from './identity'
 import { register, registrationBody } from './registration'
 import type { Link } from './link'
@@ -174,9 +175,23 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   // The host that launched this instance in an emergency may have ended with its report queued.
   if (identity.replicaId?.startsWith(LOCAL_REPLICA_PREFIX)) void reportOwnEmergencyLaunch(ctx)
 
+  const heartbeat = createHeartbeat({
+    link,
+    clock,
+    facts: () => ({
+      status: agentConfig?.enabled === false ? 'disabled' : 'online',
+      instance_id: self.instanceId,
+      instance_type: self.instanceType,
+      mode: self.mode,
+      az: self.az,
+    }),
+    isActive: () => !isRetired && !stopped.aborted,
+  })
   const refreshConfig = async () => {
     const reply = await link.config()
-    if (reply.ok) agentConfig = reply.body
+    if (!reply.ok) return
+    agentConfig = reply.body
+    heartbeat.onChange()
   }
   const pollCommands = async () => {
     const reply = await link.pendingCommands(self.instanceId)
@@ -192,6 +207,10 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
           return intake.offer(message.command, 'socket')
         case 'config_changed':
           return void refreshConfig()
+        case 'heartbeat_ok':
+          return heartbeat.onAnswer()
+        case 'pong':
+          return
         default: {
           const never: never = message
           return never
@@ -199,7 +218,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       }
     },
     (open) => {
-      // Whatever was queued while the socket was down arrives by one poll; reports flush too.
+      // The heartbeat moves to the socket, or back to HTTP at once. Whatever was queued while the
+      // socket was down arrives by one poll; reports flush too.
+      heartbeat.onOpenChange()
       if (open) {
         void pollCommands()
         link.kick()
@@ -207,22 +228,16 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     },
   )
 
-  const heartbeat = () => {
+  const beat = () => {
     const memory = process.memoryUsage()
     log.debug('heartbeat', {
       rss_mb: +(memory.rss / 2 ** 20).toFixed(1),
       heap_mb: +(memory.heapUsed / 2 ** 20).toFixed(1),
       heap_total_mb: +(memory.heapTotal / 2 ** 20).toFixed(1),
       external_mb: +(memory.external / 2 ** 20).toFixed(1),
+      socket: link.isStreamOpen,
     })
-    return link.heartbeat({
-      status: agentConfig?.enabled === false ? 'disabled' : 'online',
-      monitored_instances: [self.instanceId],
-      instance_id: self.instanceId,
-      instance_type: self.instanceType,
-      mode: self.mode,
-      az: self.az,
-    })
+    return heartbeat.beat()
   }
   const reportPrices = async () => {
     const [pools, onDemand] = await Promise.all([
@@ -305,7 +320,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   })()
 
   await Promise.all([
-    every('heartbeat', config.intervals.heartbeat, heartbeat, config.intervals.heartbeat * 1000),
+    every('heartbeat', config.intervals.heartbeat, beat, config.intervals.heartbeat * 1000),
     every(
       'config refresh',
       config.intervals.configRefresh,

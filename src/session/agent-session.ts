@@ -1,5 +1,7 @@
 /**
- * The per-agent Durable Object: live command queue, push socket, liveness and its one alarm.
+ * The per-agent Durable Object: live command queue, push socket, liveness and its one alarm. The
+ * socket's `ping` is answered by the runtime without waking the object (setWebSocketAutoResponse); its
+ * time is read back as a sign of life (docs/agent-api.md, the push socket).
  * A thin shell: the decisions are the pure functions of queue.ts and liveness.ts, storage is store.ts,
  * D1 writes are history.ts. Public async methods are the RPC API; `fetch` only accepts the socket.
  */
@@ -9,13 +11,21 @@ import { meteredD1 } from '../db/d1-meter'
 import { tickAgent } from '../flows/engine-tick/run'
 import { settingsOf, type Env } from '../env'
 import { newId } from '../ids'
-import { isLegacyAgent, PRIORITY, type Command } from '../protocol'
+import { isLegacyAgent, PRIORITY, SOCKET_PING, SOCKET_PONG, type Command } from '../protocol'
 import { SessionEffects } from './effects'
-import { applyHeartbeat, applyRegistration, checkSilence, livenessAt } from './liveness'
+import { applyHeartbeat, applyRegistration, checkSilence, livenessAt, withPings } from './liveness'
 import * as moves from './moves'
 import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
-import { parseAgentMessage, readConnect, recipients, send, type SocketFacts } from './socket'
+import {
+  heartbeatInput,
+  lastHeardOn,
+  parseAgentMessage,
+  readConnect,
+  recipients,
+  send,
+  type SocketFacts,
+} from './socket'
 import * as store from './store'
 import type { AgentSessionRpc } from './stub'
 import type {
@@ -48,7 +58,10 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     super(ctx, env)
     configureClock(settingsOf(env).simClock)
     this.sql = ctx.storage.sql
-    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage)
+    this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage, () =>
+      this.heardOnSockets(),
+    )
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(SOCKET_PING, SOCKET_PONG))
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))
   }
 
@@ -107,7 +120,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     const owner = store.readOwner(this.sql)
     if (!owner || owner.retired || owner.clientId !== ref.clientId || owner.agentId !== ref.agentId)
       return null
-    return livenessAt(store.readLiveness(this.sql), clock.now())
+    return livenessAt(this.currentLiveness(), clock.now())
   }
 
   /** `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller. */
@@ -219,7 +232,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   override async alarm(): Promise<void> {
     const now = clock.now()
     this.settle(now)
-    this.effects.liveness(checkSilence(store.readLiveness(this.sql), now), now)
+    this.effects.liveness(checkSilence(this.currentLiveness(), now), now)
     await this.effects.sync()
     store.pruneFinished(this.sql, now)
     await this.effects.schedule(now, true)
@@ -270,19 +283,85 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       case 'result':
         await this.executed({ ...ref, success: message.success, message: message.message })
         return
+      case 'heartbeat':
+        if (await this.socketHeartbeat(socket, facts, heartbeatInput(message, owner, facts)))
+          send(socket, { type: 'heartbeat_ok', server_time: new Date(clock.now()).toISOString() })
+        return
       case 'ping':
+        // Not the exact auto-response frame (other spacing): answered, not counted.
+        send(socket, { type: 'pong' })
         return
       default:
         message satisfies never
     }
   }
 
+  /**
+   * A socket ended (the agent stopped or lost its connection, its instance ended): its last ping or
+   * heartbeat is kept as the last sign of life, and the one alarm rings by the silence deadline from
+   * there, unless the agent is heard again (it reconnects, or POSTs its heartbeat the moment its socket
+   * is down).
+   */
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     try {
       socket.close(code, reason)
     } catch {
       // Already closed by the runtime.
     }
+    await this.socketEnded(socket)
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    await this.socketEnded(socket)
+  }
+
+  /**
+   * A socket heartbeat: as `heartbeat`, except that one calling for no D1 write (nothing changed, no
+   * refresh due) leaves the stored liveness alone and keeps its time in the socket's attachment. True
+   * when the agent is served.
+   */
+  private async socketHeartbeat(
+    socket: WebSocket,
+    facts: SocketFacts,
+    input: HeartbeatInput,
+  ): Promise<boolean> {
+    const now = clock.now()
+    const owner = this.owner(input)
+    if (!owner || owner.retired) return false
+    const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
+    if (step.write || step.notify) {
+      this.effects.liveness(step, now)
+      await this.effects.sync()
+    } else socket.serializeAttachment({ ...facts, heardAt: now } satisfies SocketFacts)
+    await this.effects.schedule(now)
+    return true
+  }
+
+  /** A socket ended: what it last heard (ping or heartbeat) becomes the stored last sign of life. */
+  private async socketEnded(socket: WebSocket): Promise<void> {
+    const live = store.readLiveness(this.sql)
+    const facts = socket.deserializeAttachment() as SocketFacts
+    const pingedAt = (ws: WebSocket) => this.ctx.getWebSocketAutoResponseTimestamp(ws)
+    const seen = withPings(live, lastHeardOn([{ socket, facts }], pingedAt, clock.timeOfReal))
+    if (seen !== live) store.writeLiveness(this.sql, seen)
+    await this.effects.schedule(clock.now())
+  }
+
+  /** The stored liveness with what the open sockets heard since counted. */
+  private currentLiveness() {
+    return withPings(store.readLiveness(this.sql), this.heardOnSockets())
+  }
+
+  /**
+   * The newest sign of life on the open sockets (automatic ping, unchanged heartbeat), epoch ms; null:
+   * none. A closed socket's was stored when it closed (socketEnded).
+   */
+  private heardOnSockets(): number | null {
+    const open = this.ctx
+      .getWebSockets()
+      .filter((ws) => ws.readyState === WebSocket.OPEN)
+      .map((socket) => ({ socket, facts: socket.deserializeAttachment() as SocketFacts }))
+    return lastHeardOn(open, (ws) => this.ctx.getWebSocketAutoResponseTimestamp(ws), clock.timeOfReal)
   }
 
   /** The owner, learnt on first use and kept current; null when `ref` is another client's agent. */

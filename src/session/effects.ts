@@ -8,7 +8,7 @@ import type { Database } from '../db/client'
 import { newId } from '../ids'
 import { log } from '../log'
 import { commandHistory, livenessWrites } from './history'
-import { livenessDeadline, type LivenessStep } from './liveness'
+import { livenessDeadline, withPings, type LivenessStep } from './liveness'
 import * as queue from './queue'
 import * as store from './store'
 
@@ -16,6 +16,12 @@ import * as store from './store'
 const SYNC_RETRY_MS = 30_000
 /** Queued liveness writes copied per batch. */
 const MAX_LIVENESS_PER_SYNC = 20
+/**
+ * The alarm is moved later only once it would ring within this, ms (moving it is a storage write): an
+ * HTTP heartbeat every 30 s moves it every third time, a socket heartbeat every 90 s each time, and
+ * neither lets it ring. An alarm that rings early only recomputes.
+ */
+const MOVE_LATER_WITHIN_MS = 60_000
 
 export class SessionEffects {
   /** Serialises D1 syncs so an older state never lands after a newer one. */
@@ -25,6 +31,8 @@ export class SessionEffects {
     private readonly sql: SqlStorage,
     private readonly db: Database,
     private readonly storage: DurableObjectStorage,
+    /** The newest sign of life on the agent's open sockets, epoch ms; null: none. */
+    private readonly heardOnSockets: () => number | null,
   ) {}
 
   /** Stores the next liveness state and, when it calls for a D1 write, queues it; true when it does. */
@@ -77,19 +85,30 @@ export class SessionEffects {
   }
 
   /**
-   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline, a D1 retry.
-   * Moved only earlier (an early alarm recomputes), except from the alarm handler itself (`rearm`).
+   * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline (what the
+   * sockets heard counted), a D1 retry. Moved later too, once it is near: the heartbeats of a live
+   * agent keep pushing the deadline past the alarm, which then never rings while the agent is heard
+   * (docs/capacity.md, Liveness). The input gate holds from reading the state to setting the alarm,
+   * so a stale due time never lands. The alarm handler sets it without asking (`rearm`): the alarm
+   * running is spent.
    */
   async schedule(now: number, rearm = false): Promise<void> {
+    const isSyncWaiting = store.hasUnsynced(this.sql)
     const candidates = [
       queue.nextQueueDue(store.openCommands(this.sql)),
-      livenessDeadline(store.readLiveness(this.sql)),
-      store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
+      livenessDeadline(withPings(store.readLiveness(this.sql), this.heardOnSockets())),
+      isSyncWaiting ? now + SYNC_RETRY_MS : null,
     ].filter((t): t is number => t !== null)
     if (candidates.length === 0) return
     // Alarms run on the runtime's clock: a simulated due time is set at the real moment it comes.
     const due = clock.realTimeOf(Math.min(...candidates))
     const current = rearm ? null : await this.storage.getAlarm()
-    if (current === null || due < current) await this.storage.setAlarm(due)
+    // With D1 work waiting it only moves earlier: each wake would otherwise push its retry back.
+    const isMovedLater =
+      current !== null &&
+      due > current &&
+      !isSyncWaiting &&
+      clock.timeOfReal(current) - now < MOVE_LATER_WITHIN_MS
+    if (current === null || due < current || isMovedLater) await this.storage.setAlarm(due)
   }
 }

@@ -1,6 +1,8 @@
 /**
- * An agent's liveness as pure functions: heartbeats are absorbed here, and only a change (status,
- * instance facts), a periodic refresh, or 120 s of silence produce a D1 write or a notification.
+ * An agent's liveness as pure functions: heartbeats (HTTP or socket) are absorbed here, and only a
+ * change (status, instance facts), a periodic refresh, or 120 s of silence produce a D1 write or a
+ * notification. A socket's automatic pings count as signs of life too (`withPings`): they never wake
+ * the object, so they are read from the runtime when the object is awake anyway.
  */
 import type { Mode } from '../protocol'
 
@@ -92,6 +94,18 @@ export function applyRegistration(state: Liveness, instanceId: string, now: numb
     write: isWritten ? { status: 'online', lastHeartbeatAt: now, facts: null } : null,
     notify: transition(state.status, 'online'),
   }
+}
+
+/**
+ * The state with the newest sign of life its sockets heard (`heardAt`, epoch ms: an automatic ping, or
+ * a socket heartbeat that changed nothing and was kept on the socket) as its last one. It keeps an
+ * online or disabled agent so; it never brings back an offline one (an agent that said `offline` may
+ * ping until its socket closes): a heartbeat that says so, or a registration, does.
+ */
+export function withPings(state: Liveness, heardAt: number | null): Liveness {
+  if (heardAt === null || state.status === null || state.status === 'offline') return state
+  if (state.lastSeenAt !== null && state.lastSeenAt >= heardAt) return state
+  return { ...state, lastSeenAt: heardAt }
 }
 
 /** The alarm's check: an agent silent for OFFLINE_AFTER_MS goes offline (once). */

@@ -3,7 +3,7 @@
  * hibernation), message encoding and parsing, and which sockets a command goes to.
  */
 import { AgentMessage, commandTypesFor, type ServerMessage } from '../protocol'
-import type { QueuedCommand } from './types'
+import type { AgentRef, HeartbeatInput, QueuedCommand } from './types'
 
 /** What a socket is: set when the agent connects, read back after hibernation. */
 export interface SocketFacts {
@@ -11,6 +11,11 @@ export interface SocketFacts {
   agentVersion: string | null
   /** Epoch ms. */
   connectedAt: number
+  /**
+   * The last socket heartbeat that changed nothing, epoch ms: kept here (memory, no storage row) rather
+   * than in the object's liveness, which is written only when D1 is (docs/capacity.md, Liveness).
+   */
+  heardAt?: number
 }
 
 /** Headers the stream route uses to hand the authenticated facts to the object. */
@@ -80,4 +85,40 @@ export function recipients<S>(
     null,
   )
   return newest ? [newest.socket] : []
+}
+
+/** A socket `heartbeat` as the object's heartbeat input: the instance is the socket's own. */
+export function heartbeatInput(
+  message: Extract<AgentMessage, { type: 'heartbeat' }>,
+  ref: AgentRef,
+  facts: SocketFacts,
+): HeartbeatInput {
+  return {
+    clientId: ref.clientId,
+    agentId: ref.agentId,
+    status: message.status,
+    instanceId: facts.instanceId,
+    instanceType: message.instance_type ?? null,
+    mode: message.mode ?? null,
+    az: message.az ?? null,
+  }
+}
+
+/**
+ * The newest sign of life on `sockets`, epoch ms: an automatic ping (`pingedAt`, the runtime's real
+ * time, turned into the clock's by `timeOfReal`) or a heartbeat kept in the attachment; null: none.
+ */
+export function lastHeardOn<S>(
+  sockets: readonly { socket: S; facts: SocketFacts }[],
+  pingedAt: (socket: S) => Date | null,
+  timeOfReal: (real: number) => number,
+): number | null {
+  const times = sockets.flatMap(({ socket, facts }) => {
+    const ping = pingedAt(socket)
+    return [
+      ...(ping ? [timeOfReal(ping.getTime())] : []),
+      ...(facts.heardAt !== undefined ? [facts.heardAt] : []),
+    ]
+  })
+  return times.length === 0 ? null : Math.max(...times)
 }

@@ -6,6 +6,7 @@ import { Link } from '../../agent/src/link'
 import { openStream, PING_INTERVAL_MS } from '../../agent/src/link/socket'
 import { memoryLog } from '../../agent/src/log'
 import { memoryState } from '../../agent/src/state'
+import { SOCKET_PING, SOCKET_PONG } from '../../src/protocol'
 import { manualClock } from './support/clock'
 import { recordingHttp } from './support/http'
 
@@ -14,17 +15,22 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f()
 })
 
-/** A push-socket server that hands each connection and its messages to the test. */
+/**
+ * A push-socket server that hands each connection and its messages to the test. It answers the exact
+ * ping frame with the pong frame, as the runtime's auto-response does, unless `mute` (a half-open link).
+ */
 async function server() {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await once(wss, 'listening')
   const connections: WebSocket[] = []
   const messages: unknown[] = []
   const waiters: Array<() => void> = []
+  const state = { mute: false }
   const changed = () => waiters.splice(0).forEach((w) => w())
   wss.on('connection', (ws) => {
     connections.push(ws)
     ws.on('message', (data) => {
+      if (data.toString() === SOCKET_PING && !state.mute) ws.send(SOCKET_PONG)
       messages.push(JSON.parse(data.toString()))
       changed()
     })
@@ -37,32 +43,34 @@ async function server() {
   const until = async (check: () => boolean) => {
     while (!check()) await new Promise<void>((r) => waiters.push(r))
   }
-  return { url: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`, connections, messages, until }
+  return { url: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`, connections, messages, until, state }
 }
 
 function stream(url: string, clock: ReturnType<typeof manualClock>) {
   const stop = new AbortController()
   cleanup.push(() => stop.abort())
   const opens: boolean[] = []
+  const received: string[] = []
   const s = openStream({
     serverUrl: url, token: 't', agentId: 'ag-1', instanceId: 'i-1', clock, log: memoryLog(), signal: stop.signal,
-    onMessage: () => undefined,
+    onMessage: (m) => void received.push(m.type),
     onOpenChange: (open) => opens.push(open),
   })
-  return { s, opens }
+  return { s, opens, received }
 }
 
 describe('push socket keep-alive', () => {
   it('pings every 30 s while open, and only then', async () => {
     const srv = await server()
     const clock = manualClock()
-    const { s } = stream(srv.url, clock)
+    const { s, received } = stream(srv.url, clock)
     await srv.until(() => srv.connections.length === 1)
     while (!s.isOpen) await new Promise((r) => setImmediate(r))
     await clock.advance(PING_INTERVAL_MS - 1)
     expect(srv.messages).toEqual([])
     await clock.advance(1)
     await srv.until(() => srv.messages.length === 1)
+    while (!received.includes('pong')) await new Promise((r) => setImmediate(r))
     await clock.advance(PING_INTERVAL_MS)
     await srv.until(() => srv.messages.length === 2)
     expect(srv.messages).toEqual([{ type: 'ping' }, { type: 'ping' }])
@@ -86,6 +94,50 @@ describe('push socket keep-alive', () => {
     await clock.advance(PING_INTERVAL_MS)
     await srv.until(() => srv.messages.length === 1)
     expect(srv.messages).toEqual([{ type: 'ping' }])
+  })
+})
+
+describe('a half-open push socket', () => {
+  it('is dropped when a ping is still unanswered as the next one is due, and the agent reconnects', async () => {
+    const srv = await server()
+    const clock = manualClock()
+    const { s, opens, received } = stream(srv.url, clock)
+    await srv.until(() => srv.connections.length === 1)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    await clock.advance(PING_INTERVAL_MS)
+    // Answered: the next ping goes out on the same connection.
+    while (!received.includes('pong')) await new Promise((r) => setImmediate(r))
+    srv.state.mute = true
+    await clock.advance(PING_INTERVAL_MS)
+    await srv.until(() => srv.messages.length === 2)
+    expect(s.isOpen).toBe(true)
+    // Nothing came back for the second ping by the third: the connection is given up.
+    await clock.advance(PING_INTERVAL_MS)
+    while (s.isOpen) await new Promise((r) => setImmediate(r))
+    expect(srv.messages).toHaveLength(2)
+    srv.state.mute = false
+    while (clock.sleeping === 0) await new Promise((r) => setImmediate(r))
+    await clock.advance(1_200)
+    await srv.until(() => srv.connections.length === 2)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    expect(opens).toEqual([true, false, true])
+  })
+})
+
+describe('a control plane that never answers pings (older than the agent)', () => {
+  it('keeps the connection: silence counts only once a pong came', async () => {
+    const srv = await server()
+    srv.state.mute = true
+    const clock = manualClock()
+    const { s, opens } = stream(srv.url, clock)
+    await srv.until(() => srv.connections.length === 1)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    for (let n = 1; n <= 3; n++) {
+      await clock.advance(PING_INTERVAL_MS)
+      await srv.until(() => srv.messages.length === n)
+    }
+    expect(s.isOpen).toBe(true)
+    expect(opens).toEqual([true])
   })
 })
 

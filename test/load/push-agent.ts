@@ -1,9 +1,13 @@
 /**
  * A lightweight new (5.x) agent for load tests: registers, holds the push socket of its Durable
  * Object (reconnecting when it drops), acknowledges and completes commands exactly once per command
- * id, and heartbeats and reports prices over HTTP. No EC2: a switch is reported, not performed.
+ * id, reports prices over HTTP, and heartbeats as the real agent does (agent/src/heartbeat.ts): over
+ * the socket (on open, then every SOCKET_HEARTBEAT_MS) with the automatic ping every 30 s while it is
+ * open, by POST while it is down. No EC2: a switch is reported, not performed.
  */
 import WebSocket from 'ws'
+import { SOCKET_HEARTBEAT_MS, SOCKET_PING } from '../../src/protocol'
+import { PING_INTERVAL_MS } from '../../agent/src/link/socket'
 import type { Recorder } from '../emulators/legacy-agent'
 import { newInstanceId } from '../emulators/legacy-agent'
 import { legacyBody } from '../emulators/legacy-bodies'
@@ -16,10 +20,18 @@ export interface PushAgentOptions {
   recorder: Recorder
   /** Called once per command this agent runs (the load test counts duplicates across agents). */
   onExecute: (commandId: string) => void
-  /** Seconds. */
-  cadence?: { heartbeat: number; pricing: number }
+  /**
+   * Seconds: `heartbeat` the POST while the socket is down (30), `pricing` the pricing report (300),
+   * `socketHeartbeat` the socket heartbeat while it is up and `ping` the automatic ping, by default
+   * scaled with `heartbeat` as the real agent's 90 s and 30 s are with its 30 s (a sped-up run that
+   * divides `heartbeat` divides them too).
+   */
+  cadence?: { heartbeat: number; pricing: number; socketHeartbeat?: number; ping?: number }
   startDelayMs?: number
 }
+
+/** The real agent's HTTP heartbeat interval (HEARTBEAT_INTERVAL's default), s. */
+const REAL_AGENT_HEARTBEAT_SECONDS = 30
 
 interface WireCommand {
   id: string
@@ -35,8 +47,14 @@ export class PushAgent {
   /** Whether the socket is open now. */
   connected = false
   connects = 0
-  /** WebSocket messages it sent (billed to its Durable Object at 20:1). */
+  /** WebSocket messages it sent (billed to its Durable Object at 20:1); pings are not among them. */
   messagesSent = 0
+  /** Automatic pings it sent (answered by the runtime: no Durable Object request, no duration). */
+  pingsSent = 0
+  /** Socket heartbeats' round trips to their `heartbeat_ok`, ms (not Worker requests: no recorder route). */
+  readonly socketHeartbeatMs: number[] = []
+  /** Socket heartbeats not answered yet, by send time (performance.now()), oldest first. */
+  private readonly heartbeatsInFlight: number[] = []
   /** Failed register attempts it retried (like the real agent: 1 s doubling to 60 s). */
   registerRetries = 0
   private socket: WebSocket | null = null
@@ -77,7 +95,16 @@ export class PushAgent {
     this.agentId = agentId
     this.connect()
     const cadence = this.options.cadence ?? { heartbeat: 30, pricing: 300 }
-    this.every(cadence.heartbeat, () => this.heartbeat())
+    const scale = cadence.heartbeat / REAL_AGENT_HEARTBEAT_SECONDS
+    this.every(cadence.heartbeat, () => (this.connected ? Promise.resolve() : this.heartbeat()))
+    this.every(cadence.socketHeartbeat ?? (SOCKET_HEARTBEAT_MS / 1000) * scale, async () => {
+      if (this.connected && this.socket) this.socketHeartbeat(this.socket)
+    })
+    this.every(cadence.ping ?? (PING_INTERVAL_MS / 1000) * scale, async () => {
+      if (!this.connected || !this.socket) return
+      this.pingsSent += 1
+      this.socket.send(SOCKET_PING)
+    })
     this.every(cadence.pricing, () => this.reportPrices())
   }
 
@@ -93,6 +120,8 @@ export class PushAgent {
       this.connected = true
       this.connects += 1
       this.options.recorder.record('stream (connect)', performance.now() - started, 101)
+      this.heartbeatsInFlight.length = 0
+      this.socketHeartbeat(socket)
     })
     socket.on('unexpected-response', (_request, response) => {
       this.options.recorder.record('stream (connect)', performance.now() - started, response.statusCode ?? 0)
@@ -100,8 +129,11 @@ export class PushAgent {
     socket.on('message', (data) => this.onMessage(socket, String(data)))
     socket.on('error', () => {})
     socket.on('close', () => {
+      const wasOpen = this.connected
       this.connected = false
       if (!opened) this.options.recorder.record('stream (connect)', performance.now() - started, 0)
+      // Like the real agent: the heartbeat is POSTed the moment the socket is down.
+      if (wasOpen && this.running) void this.heartbeat()
       this.later(1_000, () => this.connect())
     })
   }
@@ -111,6 +143,11 @@ export class PushAgent {
     try {
       message = JSON.parse(text) as typeof message
     } catch {
+      return
+    }
+    if (message.type === 'heartbeat_ok') {
+      const sentAt = this.heartbeatsInFlight.shift()
+      if (sentAt !== undefined) this.socketHeartbeatMs.push(performance.now() - sentAt)
       return
     }
     if (message.type !== 'command' || !message.command) return
@@ -128,6 +165,18 @@ export class PushAgent {
   private send(socket: WebSocket, message: object): void {
     this.messagesSent += 1
     socket.send(JSON.stringify(message))
+  }
+
+  private socketHeartbeat(socket: WebSocket): void {
+    this.heartbeatsInFlight.push(performance.now())
+    this.send(socket, {
+      type: 'heartbeat',
+      status: 'online',
+      instance_id: this.instanceId,
+      instance_type: 't3.medium',
+      mode: 'spot',
+      az: 'us-east-1a',
+    })
   }
 
   private heartbeat() {

@@ -7,6 +7,7 @@ import {
   OFFLINE_AFTER_MS,
   REFRESH_AFTER_MS,
   UNKNOWN_LIVENESS,
+  withPings,
   type Heartbeat,
   type Liveness,
 } from '../../src/session/liveness'
@@ -103,5 +104,37 @@ describe('offline detection', () => {
   it('says nothing about an agent it never heard from', () => {
     expect(checkSilence(UNKNOWN_LIVENESS, T0)).toMatchObject({ write: null, notify: null })
     expect(applyHeartbeat(UNKNOWN_LIVENESS, beat, T0).notify).toBeNull()
+  })
+})
+
+describe('automatic pings (the socket)', () => {
+  it('count as the last sign of life: the deadline runs from the newest ping', () => {
+    const { state } = run(1, 30_000)
+    const pinged = withPings(state, T0 + 100_000)
+    expect(pinged.lastSeenAt).toBe(T0 + 100_000)
+    expect(livenessDeadline(pinged)).toBe(T0 + 100_000 + OFFLINE_AFTER_MS)
+    expect(checkSilence(pinged, T0 + OFFLINE_AFTER_MS + 1)).toMatchObject({ write: null, notify: null })
+  })
+
+  it('an older ping than the last heartbeat changes nothing', () => {
+    const { state } = run(2, 30_000)
+    expect(withPings(state, T0)).toBe(state)
+    expect(withPings(state, null)).toBe(state)
+  })
+
+  it('once pings stop, the agent goes offline 120 s after the last one, its time in D1', () => {
+    const { state } = run(1, 30_000)
+    const off = checkSilence(withPings(state, T0 + 60_000), T0 + 60_000 + OFFLINE_AFTER_MS)
+    expect(off).toMatchObject({
+      notify: 'offline',
+      write: { status: 'offline', lastHeartbeatAt: T0 + 60_000 },
+    })
+  })
+
+  it('never bring back an offline agent (one that said offline may ping until its socket closes)', () => {
+    const { state } = run(1, 30_000)
+    const shutdown = applyHeartbeat(state, { ...beat, status: 'offline' }, T0 + 1_000).next
+    expect(withPings(shutdown, T0 + 2_000)).toBe(shutdown)
+    expect(withPings(UNKNOWN_LIVENESS, T0)).toBe(UNKNOWN_LIVENESS)
   })
 })

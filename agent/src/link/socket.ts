@@ -1,11 +1,13 @@
 /**
  * The push socket (GET /api/agents/:agentId/stream): commands arrive the moment they are queued.
- * Reconnects with backoff for as long as the agent runs; while it is down, polling takes over.
- * A ping every 30 s keeps idle proxies from dropping the connection and finds a dead one: a send that
- * fails, or a socket error, ends the connection so the loop reconnects.
+ * Reconnects with backoff for as long as the agent runs; while it is down, polling and HTTP heartbeats
+ * take over. A ping every 30 s (answered `pong` by the runtime without waking the control plane's
+ * object, which reads its time as a sign of life) keeps idle proxies from dropping the connection and
+ * finds a dead one: a send that fails, a socket error, or a ping with nothing heard back before the
+ * next one ends the connection so the loop reconnects.
  */
 import WebSocket from 'ws'
-import { AgentMessage, ServerMessage } from '../../../src/protocol'
+import { AgentMessage, ServerMessage, SOCKET_PING } from '../../../src/protocol'
 import { backoffMs, type Clock } from '../clock'
 import type { Log } from '../log'
 
@@ -58,19 +60,23 @@ export function openStream(options: StreamOptions): Stream {
       const onAbort = () => ws.close(1000, 'agent stopping')
       signal.addEventListener('abort', onAbort, { once: true })
       const connectionEnded = new AbortController()
+      /** The last message heard, epoch ms, and whether a pong was (an older control plane sends none). */
+      const heard = { at: clock.now(), ponged: false }
       ws.on('open', () => {
         opened = true
         setOpen(true)
         log.info('push socket open')
-        void keepAlive(ws, AbortSignal.any([signal, connectionEnded.signal]))
+        void keepAlive(ws, heard, AbortSignal.any([signal, connectionEnded.signal]))
       })
       ws.on('message', (data) => {
+        heard.at = clock.now()
         let parsed
         try {
           parsed = ServerMessage.safeParse(JSON.parse(data.toString()))
         } catch {
           parsed = null
         }
+        if (parsed?.success && parsed.data.type === 'pong') heard.ponged = true
         if (parsed?.success) options.onMessage(parsed.data)
         else log.warn('socket message not understood')
       })
@@ -92,11 +98,22 @@ export function openStream(options: StreamOptions): Stream {
       })
     })
 
-  const keepAlive = async (ws: WebSocket, ended: AbortSignal) => {
+  /**
+   * Pings every PING_INTERVAL_MS; once the connection has answered a pong, a ping with nothing heard
+   * back by the time the next is due ends it (half-open: sends vanish, nothing arrives).
+   */
+  const keepAlive = async (ws: WebSocket, heard: { at: number; ponged: boolean }, ended: AbortSignal) => {
+    let pingedAt: number | null = null
     for (;;) {
       await clock.sleep(PING_INTERVAL_MS, ended)
       if (ended.aborted) return
-      ws.send(JSON.stringify(AgentMessage.parse({ type: 'ping' })), (err) => {
+      if (heard.ponged && pingedAt !== null && heard.at < pingedAt) {
+        log.warn('push socket silent (no pong), reconnecting')
+        ws.terminate()
+        return
+      }
+      pingedAt = clock.now()
+      ws.send(SOCKET_PING, (err) => {
         if (!err) return
         log.debug('push socket ping failed, reconnecting', { error: err.message })
         ws.terminate()

@@ -1,4 +1,5 @@
 /** An agent bundle process on a simulated instance, registered with a real control plane (wrangler dev). */
+import type { Clock } from '../../fakes'
 import { createClient, type CreatedClient } from '../../support/clients'
 import { queryD1 } from '../../support/d1'
 import type { TestWorker } from '../../support/worker'
@@ -20,9 +21,14 @@ let counter = 0
 
 export async function startScenario(
   worker: TestWorker,
-  options: { env?: Record<string, string>; lifecycle?: 'spot' | 'on-demand'; nodeFlags?: string[] } = {},
+  options: {
+    env?: Record<string, string>
+    lifecycle?: 'spot' | 'on-demand'
+    nodeFlags?: string[]
+    clock?: Clock
+  } = {},
 ): Promise<Scenario> {
-  const sim = await startSimulation({ lifecycle: options.lifecycle })
+  const sim = await startSimulation({ lifecycle: options.lifecycle, clock: options.clock })
   const client = await createClient(worker.url, worker.adminToken, `agent-e2e-${process.pid}-${++counter}`)
   const env = sim.agentEnv(worker.url, client.token, { SPOTGUARD_LOG_LEVEL: 'debug', ...options.env })
   const nodeFlags = options.nodeFlags ?? NODE_FLAGS

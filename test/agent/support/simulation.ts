@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { imdsFor, seedWorkload, startFakeEc2, startFakePricing, systemClock, type FakeEc2, type FakeImds, type FakePricing, type SeededWorkload } from '../../fakes'
+import { imdsFor, seedWorkload, startFakeEc2, startFakePricing, systemClock, type Clock, type FakeEc2, type FakeImds, type FakePricing, type SeededWorkload } from '../../fakes'
 
 export interface Simulation {
   ec2: FakeEc2
@@ -19,12 +19,14 @@ export interface Simulation {
   close(): Promise<void>
 }
 
-export async function startSimulation(options: { lifecycle?: 'spot' | 'on-demand' } = {}): Promise<Simulation> {
+/** `clock`: a simulated one (scaledClock) when the agent and the control plane run on it too. */
+export async function startSimulation(options: { lifecycle?: 'spot' | 'on-demand'; clock?: Clock } = {}): Promise<Simulation> {
+  const clock = options.clock ?? systemClock
   const ec2 = await startFakeEc2({
-    clock: systemClock,
+    clock,
     durations: { pendingMs: 300, statusOkMs: 300, shuttingDownMs: 300, imageMs: 500 },
   })
-  const pricing = await startFakePricing({ clock: systemClock })
+  const pricing = await startFakePricing({ clock })
   // Ids unique across simulations: several clients of one control plane must not share an instance id.
   const salt = randomInt(1, 0xffffff) * 0x1000000
   let counter = 0

@@ -5,7 +5,7 @@ import { agents } from '../../../src/db/schema'
 import { sessionOf } from '../../../src/session/stub'
 import { OFFLINE_AFTER_MS } from '../../../src/session/liveness'
 import { readLiveness, writeLiveness } from '../../../src/session/store'
-import { agentRow, post, seedAgent, type SeededAgent } from '../session/seed'
+import { agentRow, connect, post, seedAgent, type SeededAgent } from '../session/seed'
 import { ADMIN, db, get, seedUser } from './seed'
 
 const MINUTE = 60_000
@@ -108,5 +108,34 @@ describe('agent status and last seen on pages and APIs', () => {
     expect(Object.values(now.statuses)).toEqual(Array(7).fill('offline'))
     expect(now.lastSeen.api).toBe(Math.max(lastSeen, (await agentRow(agent.agentId))!.lastHeartbeatAt!))
     expect(await agentRow(agent.agentId)).toMatchObject({ status: 'online' })
+  })
+
+  it('count the push socket’s automatic pings: online and seen ≤ 60 s ago while only pings flow', async () => {
+    const agent = await seedAgent('5.0.0')
+    const owner = await seedUser(agent.clientId, 'owner')
+    const link = await connect(agent)
+    await link.next()
+    link.send({
+      type: 'heartbeat',
+      status: 'online',
+      instance_id: agent.instanceId,
+      instance_type: 't3.medium',
+      mode: 'spot',
+      az: 'us-east-1a',
+    })
+    await link.next()
+    // The last heartbeat was 3 minutes ago (past the 120 s of silence); the pings kept coming.
+    await lastSeenBack(agent, 3 * MINUTE)
+    const before = Date.now()
+    link.send({ type: 'ping' })
+    expect(await link.next()).toEqual({ type: 'pong' })
+
+    const now = await shown(agent, owner.headers)
+    expect(Object.values(now.statuses)).toEqual(Array(7).fill('online'))
+    for (const [where, at] of Object.entries(now.lastSeen)) {
+      expect(at, where).toBeGreaterThanOrEqual(before - 1_000)
+      expect(Date.now() - at, where).toBeLessThanOrEqual(60_000)
+    }
+    link.close()
   })
 })
