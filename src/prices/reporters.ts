@@ -1,0 +1,89 @@
+/**
+ * One pricing reporter per (client, region, instance type): prices belong to pools, so one agent's
+ * reports serve every agent of its client in that group. The reporter stays while it can report; then
+ * the oldest agent that can takes over. Pure; flows/pricing-reporters.ts reads and writes around it.
+ */
+import { isLegacyAgent } from '../protocol'
+
+export interface Group {
+  clientId: string
+  region: string
+  instanceType: string
+}
+
+/** An agent and the group of its current instance, as D1 knows them. */
+export interface Candidate extends Group {
+  agentId: string
+  agentVersion: string | null
+  status: string
+  createdAt: number
+}
+
+export interface Reporter extends Group {
+  agentId: string
+  /** Epoch ms. */
+  electedAt: number
+}
+
+export interface ElectionPlan {
+  /** Groups with a new reporter (upserted). */
+  elect: Reporter[]
+  /** Groups left without an agent that can report (their row removed). */
+  vacate: Group[]
+  /** Agents whose role changed, told to fetch their config again. */
+  tell: string[]
+}
+
+export function groupKey(g: Group): string {
+  return `${g.clientId}\u0000${g.region}\u0000${g.instanceType}`
+}
+
+/**
+ * Whether an agent can be told to report: a 5.x agent the control plane hears from (a disabled agent
+ * still runs). Installed 4.0.0/3.2.0 agents report whatever they are told, so they never hold the role.
+ */
+export function canReport(c: Candidate): boolean {
+  return !isLegacyAgent(c.agentVersion) && (c.status === 'online' || c.status === 'disabled')
+}
+
+/** The agent that takes a group's role among its candidates: the oldest, then the smallest id. */
+export function firstInLine(candidates: readonly Candidate[]): Candidate | null {
+  const able = candidates.filter(canReport)
+  able.sort((a, b) => a.createdAt - b.createdAt || (a.agentId < b.agentId ? -1 : 1))
+  return able[0] ?? null
+}
+
+/** The role changes of every group among `candidates` and `current` at `now`. */
+export function planElection(
+  candidates: readonly Candidate[],
+  current: readonly Reporter[],
+  now: number,
+): ElectionPlan {
+  const groups = new Map<string, { group: Group; members: Candidate[]; reporter?: Reporter }>()
+  const entry = (g: Group) => {
+    const key = groupKey(g)
+    const found = groups.get(key)
+    if (found) return found
+    const created = {
+      group: { clientId: g.clientId, region: g.region, instanceType: g.instanceType },
+      members: [] as Candidate[],
+    }
+    groups.set(key, created)
+    return created
+  }
+  for (const c of candidates) entry(c).members.push(c)
+  for (const r of current) entry(r).reporter = r
+  const plan: ElectionPlan = { elect: [], vacate: [], tell: [] }
+  for (const { group, members, reporter } of groups.values()) {
+    if (reporter && members.some((m) => m.agentId === reporter.agentId && canReport(m))) continue
+    const next = firstInLine(members)
+    // The one that lost the role may still be connected though D1 counts it out: it stops reporting.
+    if (reporter) plan.tell.push(reporter.agentId)
+    if (next) {
+      plan.elect.push({ ...group, agentId: next.agentId, electedAt: now })
+      plan.tell.push(next.agentId)
+    } else if (reporter) plan.vacate.push(group)
+  }
+  plan.tell = [...new Set(plan.tell)]
+  return plan
+}
