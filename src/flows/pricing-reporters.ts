@@ -1,7 +1,8 @@
 /**
  * Who reports prices (prices/reporters.ts): a 5.x agent learns its role from its config
  * (`pricing_reporter`), elected on the first ask of its group; the 5-minute cron re-elects where the
- * reporter went offline, was deleted or moved, and tells both agents (`config_changed`).
+ * reporter went offline, was deleted or moved, or a verified agent outranks an unverified reporter, and
+ * tells both agents (`config_changed`).
  * Writes: `pricing_reporters`.
  */
 import { and, eq, isNotNull, ne } from 'drizzle-orm'
@@ -101,6 +102,7 @@ async function candidates(db: Database, where?: ReturnType<typeof and>): Promise
       clientId: agents.clientId,
       agentVersion: agents.agentVersion,
       status: agents.status,
+      identity: agents.identity,
       createdAt: agents.createdAt,
       region: instances.region,
       instanceType: instances.instanceType,

@@ -1,7 +1,9 @@
 /**
  * One pricing reporter per (client, region, instance type): prices belong to pools, so one agent's
- * reports serve every agent of its client in that group. The reporter stays while it can report; then
- * the oldest agent that can takes over. Pure; flows/pricing-reporters.ts reads and writes around it.
+ * reports serve every agent of its client in that group. A verified agent is preferred, as only its
+ * reports feed other tenants' consensus (auth/principal.ts feedsOtherTenants); then the oldest. The
+ * reporter stays while it can report and no verified agent outranks it. Pure;
+ * flows/pricing-reporters.ts reads and writes around it.
  */
 import { isLegacyAgent } from '../protocol'
 
@@ -16,6 +18,7 @@ export interface Candidate extends Group {
   agentId: string
   agentVersion: string | null
   status: string
+  identity: 'verified' | 'unverified'
   createdAt: number
 }
 
@@ -46,11 +49,19 @@ export function canReport(c: Candidate): boolean {
   return !isLegacyAgent(c.agentVersion) && (c.status === 'online' || c.status === 'disabled')
 }
 
-/** The agent that takes a group's role among its candidates: the oldest, then the smallest id. */
+/** The agent that takes a group's role among its candidates: verified first, the oldest, the smallest id. */
 export function firstInLine(candidates: readonly Candidate[]): Candidate | null {
   const able = candidates.filter(canReport)
-  able.sort((a, b) => a.createdAt - b.createdAt || (a.agentId < b.agentId ? -1 : 1))
+  const rank = (c: Candidate) => (c.identity === 'verified' ? 0 : 1)
+  able.sort((a, b) => rank(a) - rank(b) || a.createdAt - b.createdAt || (a.agentId < b.agentId ? -1 : 1))
   return able[0] ?? null
+}
+
+/** Whether the group's reporter keeps its role: it can report, and it is verified or no one able is. */
+function keepsRole(reporter: Reporter, members: readonly Candidate[]): boolean {
+  const current = members.find((m) => m.agentId === reporter.agentId)
+  if (!current || !canReport(current)) return false
+  return current.identity === 'verified' || firstInLine(members)?.identity !== 'verified'
 }
 
 /** The role changes of every group among `candidates` and `current` at `now`. */
@@ -75,7 +86,7 @@ export function planElection(
   for (const r of current) entry(r).reporter = r
   const plan: ElectionPlan = { elect: [], vacate: [], tell: [] }
   for (const { group, members, reporter } of groups.values()) {
-    if (reporter && members.some((m) => m.agentId === reporter.agentId && canReport(m))) continue
+    if (reporter && keepsRole(reporter, members)) continue
     const next = firstInLine(members)
     // The one that lost the role may still be connected though D1 counts it out: it stops reporting.
     if (reporter) plan.tell.push(reporter.agentId)

@@ -11,6 +11,7 @@ function agent(agentId: string, overrides: Partial<Candidate> = {}): Candidate {
     instanceType: 't3.medium',
     agentVersion: '5.0.0',
     status: 'online',
+    identity: 'unverified',
     createdAt: Number(agentId.replace(/\D/g, '')),
     ...overrides,
   }
@@ -66,6 +67,18 @@ describe('planElection', () => {
       reporter('b1', { clientId: 'cli_b', electedAt: NOW }),
     ])
     expect(new Set(plan.tell)).toEqual(new Set(['a1', 'a2', 'b1']))
+  })
+
+  it('prefers a verified agent, whose reports feed the consensus of other tenants', () => {
+    const agents = [agent('a1'), agent('a2'), agent('a3', { identity: 'verified' })]
+    expect(planElection(agents, [], NOW).elect).toEqual([reporter('a3', { electedAt: NOW })])
+    // An unverified reporter gives the role up to a verified agent; a verified one keeps it.
+    expect(planElection(agents, [reporter('a1')], NOW)).toMatchObject({
+      elect: [reporter('a3', { electedAt: NOW })],
+      tell: ['a1', 'a3'],
+    })
+    const verified = [...agents, agent('a0', { identity: 'verified' })]
+    expect(planElection(verified, [reporter('a3')], NOW).elect).toEqual([])
   })
 
   it('leaves a group without a reporter when only installed or silent agents remain', () => {
