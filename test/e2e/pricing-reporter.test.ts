@@ -58,13 +58,16 @@ describe('five push agents of one client and type', () => {
     // A change while nobody reports, at a known time: the next reporter's first report must bring it.
     const gap = { az: world.fleet.region.zones[0]!, at: ec2.state.clock.now() }
     ec2.setSpotPrice('t3.medium', gap.az, 0.5, gap.at)
+    // D1's status, which the election reads (pages may show offline a moment before D1 has it).
     await eventually(
-      async () =>
-        (await world.api.agents(world.client.id)).find((a) => a.id === first.agent_id)?.status === 'offline',
-      {
-        what: 'the reporter counted offline',
-        timeoutMs: 240_000,
+      async () => {
+        const [row] = await queryD1<{ status: string }>(
+          world.worker.persistDir,
+          `select status from agents where id = '${sql(first.agent_id)}'`,
+        )
+        return row?.status === 'offline'
       },
+      { what: 'the reporter offline in D1', timeoutMs: 240_000 },
     )
     const electedAt = ec2.state.clock.now()
     await world.worker.scheduled('*/5 * * * *')
