@@ -70,15 +70,14 @@ export function planElection(
   current: readonly Reporter[],
   now: number,
 ): ElectionPlan {
-  const groups = new Map<string, { group: Group; members: Candidate[]; reporter?: Reporter }>()
-  const entry = (g: Group) => {
+  type Entry = { group: Group; members: Candidate[]; reporter?: Reporter }
+  const groups = new Map<string, Entry>()
+  const entry = (g: Group): Entry => {
     const key = groupKey(g)
     const found = groups.get(key)
     if (found) return found
-    const created = {
-      group: { clientId: g.clientId, region: g.region, instanceType: g.instanceType },
-      members: [] as Candidate[],
-    }
+    const group = { clientId: g.clientId, region: g.region, instanceType: g.instanceType }
+    const created: Entry = { group, members: [] }
     groups.set(key, created)
     return created
   }
