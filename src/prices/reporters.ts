@@ -37,7 +37,7 @@ export interface ElectionPlan {
   tell: string[]
 }
 
-export function groupKey(g: Group): string {
+function groupKey(g: Group): string {
   return `${g.clientId}\u0000${g.region}\u0000${g.instanceType}`
 }
 
