@@ -6,7 +6,7 @@ export const CRON_ENGINE = '*/5 * * * *'
 export const CRON_HOURLY = '0 * * * *'
 
 export const CRON_JOBS = {
-  [CRON_ENGINE]: ['engine', 'webhooks', 'instances'],
+  [CRON_ENGINE]: ['engine', 'webhooks', 'instances', 'pricing-reporters'],
   [CRON_HOURLY]: ['ledger', 'client-growth'],
 } as const
 

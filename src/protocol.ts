@@ -125,6 +125,11 @@ export const AgentConfig = z.object({
   max_switches_per_week: z.number().int(),
   max_switches_per_day: z.number().int(),
   min_pool_duration_hours: z.number(),
+  /**
+   * 5.x agents only: whether this agent reports its pools' prices (one per client, region and type,
+   * flows/pricing-reporters.ts). Absent (an older control plane): it reports.
+   */
+  pricing_reporter: z.boolean().optional(),
 })
 export type AgentConfig = z.infer<typeof AgentConfig>
 

@@ -1,13 +1,14 @@
 /**
  * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each agent's run in its Durable
- * Object, flows/engine-tick/fan-out.ts), webhook delivery and the instances whose announced end has come
- * (`terminating` → `terminated`); hourly the ledger (segments synced, the last
- * days' savings recomputed) and today's client growth snapshot.
+ * Object, flows/engine-tick/fan-out.ts), webhook delivery, the instances whose announced end has come
+ * (`terminating` → `terminated`) and the pricing reporters re-elected where one is gone; hourly the
+ * ledger (segments synced, the last days' savings recomputed) and today's client growth snapshot.
  * Each job's last run is kept in `cron_runs` for system health.
  * Writes: `cron_runs`.
  */
 import { eq } from 'drizzle-orm'
 import { settleEndedInstances } from './flows/instances'
+import { reelectPricingReporters } from './flows/pricing-reporters'
 import { snapshotClients } from './flows/clients'
 import { database, type Database } from './db/client'
 import { cronRuns } from './db/schema'
@@ -23,6 +24,7 @@ const RUN: Record<CronJob, (env: Env, db: Database, now: number) => Promise<unkn
   engine: (env, db, now) => runEngine(env, db, now),
   webhooks: (env, db, now) => dispatchWebhooks(db, now, { allowHttp: settingsOf(env).webhookAllowHttp }),
   instances: (_env, db, now) => settleEndedInstances(db, now),
+  'pricing-reporters': (env, db, now) => reelectPricingReporters(env, db, now),
   ledger: (_env, db, now) => rollUpSavings(db, now),
   'client-growth': (_env, db, now) => snapshotClients(db, now),
 }

@@ -29,6 +29,9 @@ import { pricingReport, type Pricing } from './pricing'
 import type { State } from './state'
 import { AGENT_VERSION } from './version'
 
+/** How far back of its previous report a report's change points start, ms. */
+const HISTORY_OVERLAP_MS = 5 * 60_000
+
 export interface AgentDeps {
   config: Config
   imds: Imds
@@ -190,8 +193,12 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   const refreshConfig = async () => {
     const reply = await link.config()
     if (!reply.ok) return
+    const wasReporter = agentConfig?.pricing_reporter !== false
     agentConfig = reply.body
     heartbeat.onChange()
+    // Handed the reporter's role: its first report (the last hour of change points) goes out now.
+    if (!wasReporter && agentConfig.pricing_reporter !== false)
+      void reportPrices().catch((err) => log.warn('pricing report failed', { error: err }))
   }
   const pollCommands = async () => {
     const reply = await link.pendingCommands(self.instanceId)
@@ -239,12 +246,26 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     })
     return heartbeat.beat()
   }
+  // The change points at or after this time go in the next report; null: the last hour's (a new reporter).
+  let historyFrom: number | null = null
   const reportPrices = async () => {
-    const [pools, onDemand] = await Promise.all([
-      pricing.spotPools(self.instanceType),
+    // One agent per client, region and type reports (config `pricing_reporter`); absent: an older
+    // control plane, which wants every agent's.
+    if (agentConfig?.pricing_reporter === false) {
+      historyFrom = null
+      return
+    }
+    const now = clock.now()
+    const [spot, onDemand] = await Promise.all([
+      pricing.spotPrices(self.instanceType, historyFrom),
       pricing.onDemandPrice(self.instanceType, self.region),
     ])
-    link.report('pricing', 'POST', '/pricing-report', pricingReport(self, pools, onDemand, clock.now()))
+    link.report('pricing', 'POST', '/pricing-report', {
+      ...pricingReport(self, spot.pools, onDemand, now),
+      spot_history: spot.history,
+    })
+    // An overlap: a point EC2 publishes a little after its own time is not missed (repeats are harmless).
+    historyFrom = now - HISTORY_OVERLAP_MS
   }
   const launchListedReplicas = async () => {
     const reply = await link.replicas('launching')

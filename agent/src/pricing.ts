@@ -1,6 +1,7 @@
 /**
- * Prices of the agent's instance type: spot in every AZ of the region (ONE DescribeSpotPriceHistory
- * call) and on-demand from the Price List API (GetProducts, JSON), cached per type and region.
+ * Prices of the agent's instance type: spot in every AZ of the region with EC2's change points (ONE
+ * DescribeSpotPriceHistory call) and on-demand from the Price List API (GetProducts, JSON), cached per
+ * type and region.
  */
 import type { Clock } from './clock'
 import type { CredentialSource } from './credentials'
@@ -21,7 +22,20 @@ export interface SpotPool {
   price: number
 }
 
-/** The 4.0.0 pricing-report body. */
+/** A change point of a pool's spot price at EC2's time (ISO 8601): the 5.x report's `spot_history`. */
+export interface HistoryPoint {
+  pool_id: string
+  at: string
+  price: number
+}
+
+/** The current price of each pool, and the change points from a time on. */
+export interface SpotPrices {
+  pools: SpotPool[]
+  history: HistoryPoint[]
+}
+
+/** The 4.0.0 pricing-report body; 5.x adds `spot_history`. */
 export interface PricingReport {
   instance: {
     instance_id: string
@@ -38,10 +52,12 @@ export interface PricingReport {
     spot_pools: SpotPool[]
     collected_at: string
   }
+  spot_history?: HistoryPoint[]
 }
 
 export interface Pricing {
-  spotPools(instanceType: string): Promise<SpotPool[]>
+  /** `since` (epoch ms): the change points at or after it are listed, all of the last hour when null. */
+  spotPrices(instanceType: string, since: number | null): Promise<SpotPrices>
   onDemandPrice(instanceType: string, region: string): Promise<number | null>
 }
 
@@ -63,6 +79,14 @@ export function latestPerAz(instanceType: string, rows: SpotPrice[]): SpotPool[]
         price: r.price,
       }))
   )
+}
+
+/** The change points at or after `since` (EC2 also answers the one in force at its StartTime), oldest first. */
+export function changePointsSince(instanceType: string, rows: SpotPrice[], since: number): HistoryPoint[] {
+  return rows
+    .filter((r) => r.at >= since)
+    .sort((a, b) => a.at - b.at)
+    .map((r) => ({ pool_id: `${instanceType}.${r.az}`, at: new Date(r.at).toISOString(), price: r.price }))
 }
 
 /** The USD hourly price in one Price List product (a JSON string of GetProducts' PriceList). */
@@ -135,13 +159,16 @@ export function createPricing(deps: {
   }
 
   return {
-    async spotPools(instanceType) {
-      const since = clock.now() - SPOT_LOOKBACK_MS
-      let rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX', since)
+    async spotPrices(instanceType, since) {
+      const start = clock.now() - SPOT_LOOKBACK_MS
+      let rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX', start)
       // Only when the first product has no rows at all (old EC2-Classic accounts): a second call.
       if (rows.length === 0)
-        rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX (Amazon VPC)', since)
-      return latestPerAz(instanceType, rows)
+        rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX (Amazon VPC)', start)
+      return {
+        pools: latestPerAz(instanceType, rows),
+        history: changePointsSince(instanceType, rows, Math.max(start, since ?? start)),
+      }
     },
     async onDemandPrice(instanceType, region) {
       const key = `${instanceType}/${region}`

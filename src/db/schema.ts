@@ -234,6 +234,24 @@ export const spotPrices = sqliteTable(
   ],
 )
 
+/**
+ * The one 5.x agent per (client, region, instance type) that reports prices; the others are told not to
+ * in their config (`pricing_reporter`). Writer: flows/pricing-reporters.ts.
+ */
+export const pricingReporters = sqliteTable(
+  'pricing_reporters',
+  {
+    clientId: text('client_id')
+      .notNull()
+      .references(() => clients.id),
+    region: text('region').notNull(),
+    instanceType: text('instance_type').notNull(),
+    agentId: text('agent_id').notNull(),
+    electedAt: ms('elected_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.region, t.instanceType] })],
+)
+
 /** Hourly rollup of spot prices, kept for a year. */
 export const spotPricesHourly = sqliteTable(
   'spot_prices_hourly',

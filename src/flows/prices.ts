@@ -1,7 +1,8 @@
 /**
  * Recording reported prices, per reporting client: a report feeds its own client's prices and, when
  * `shared`, a consensus of several clients (prices/resolve.ts). Pools outside the reporter's own region
- * and reportable types are dropped (prices/reportable.ts).
+ * and reportable types are dropped (prices/reportable.ts). A 5.x report's `spot_history` is stored at
+ * EC2's own timestamps (prices/history.ts); the current prices of every report at receive time.
  * Writes: `pools`, `price_quotes`, `spot_prices`, `ondemand_prices`.
  */
 import { and, eq, inArray } from 'drizzle-orm'
@@ -11,7 +12,11 @@ import { runBatch } from '../db/batch'
 import { ondemandPrices, pools, priceQuotes, spotPrices } from '../db/schema'
 import { planPriceWrite } from '../prices/step'
 import { isReportable, type ReporterPlace } from '../prices/reportable'
+import { parsePoolId } from '../prices/pool-id'
+import { acceptHistory, newChangePoints, type IgnoredPoint, type ReportedPoint } from '../prices/history'
+import type { PricePoint } from '../ledger/series'
 import { onDemandSeries } from '../db/queries/quotes'
+import { ownSeriesSince } from './price-history'
 
 export interface ReportedPool {
   poolId: string
@@ -29,13 +34,18 @@ export interface PriceReport {
   place: ReporterPlace
   onDemandPrice: number | null
   spotPools: ReportedPool[]
+  /** 5.x: EC2's change points since the previous report, at EC2's times (empty for older agents). */
+  spotHistory: ReportedPoint[]
 }
 
 export interface RecordedPrices {
+  /** Change points stored, at receive time and from the history. */
   spotRows: number
   ondemandRows: number
   /** Pools outside the reporter's scope, not stored. */
   ignoredPools: string[]
+  /** History points not stored, each with its reason (prices/history.ts). */
+  ignoredHistory: IgnoredPoint[]
 }
 
 type Quote = typeof priceQuotes.$inferSelect
@@ -45,47 +55,65 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
   const byId = new Map(report.spotPools.map((p) => [p.poolId, p]))
   const accepted = [...byId.values()].filter((p) => isReportable(report.place, p))
   const ignoredPools = [...byId.keys()].filter((id) => !accepted.some((p) => p.poolId === id))
+  const history = acceptHistory(
+    report.spotHistory,
+    (poolId) => {
+      const ref = parsePoolId(poolId)
+      return ref !== null && isReportable(report.place, ref)
+    },
+    now,
+  )
   const { instanceType, region } = report.place
   // The on-demand price a report carries is of the agent's own type.
   const odSeries =
     report.onDemandPrice !== null && instanceType && region ? onDemandSeries(instanceType, region) : null
-  const [known, quotes] = await Promise.all([
-    loadKnownPools(
-      db,
-      accepted.map((p) => p.poolId),
-    ),
-    loadOwnQuotes(db, report.clientId, [...accepted.map((p) => p.poolId), ...(odSeries ? [odSeries] : [])]),
+  const poolIds = [...new Set([...accepted.map((p) => p.poolId), ...history.byPool.keys()])]
+  const earliest = Math.min(...[...history.byPool.values()].flat().map((p) => p.at))
+  const [known, quotes, stored] = await Promise.all([
+    loadKnownPools(db, poolIds),
+    loadOwnQuotes(db, report.clientId, [...poolIds, ...(odSeries ? [odSeries] : [])]),
+    history.byPool.size > 0
+      ? ownSeriesSince(db, report.clientId, [...history.byPool.keys()], earliest)
+      : new Map<string, PricePoint[]>(),
   ])
   const statements: BatchItem<'sqlite'>[] = []
   let spotRows = 0
+  for (const poolId of poolIds) {
+    if (known.has(poolId)) continue
+    const ref = parsePoolId(poolId)!
+    statements.push(
+      db
+        .insert(pools)
+        .values({ id: poolId, instanceType: ref.instanceType, region: region!, az: ref.az, createdAt: now })
+        .onConflictDoNothing(),
+    )
+  }
+  // History first: the receive-time price below is weighed against the newest change point EC2 gave.
+  const newest = new Map<string, PricePoint>()
+  for (const [poolId, points] of history.byPool) {
+    const taken = newChangePoints(stored.get(poolId) ?? [], points)
+    for (const point of taken) statements.push(insertSpotRow(db, report, poolId, point))
+    spotRows += taken.length
+    if (taken.length > 0) newest.set(poolId, taken.at(-1)!)
+  }
+  // A pool with history and no current price in the report: its quote follows the history alone.
+  for (const [poolId, point] of newest) {
+    if (!accepted.some((p) => p.poolId === poolId))
+      statements.push(...planQuote(db, report, poolId, quotes.get(poolId), null, now, point).statements)
+  }
   for (const pool of accepted) {
-    if (!known.has(pool.poolId)) {
-      statements.push(
-        db
-          .insert(pools)
-          .values({
-            id: pool.poolId,
-            instanceType: pool.instanceType,
-            region: region!,
-            az: pool.az,
-            createdAt: now,
-          })
-          .onConflictDoNothing(),
-      )
-    }
-    const plan = planQuote(db, report, pool.poolId, quotes.get(pool.poolId), pool.price, now)
+    const plan = planQuote(
+      db,
+      report,
+      pool.poolId,
+      quotes.get(pool.poolId),
+      pool.price,
+      now,
+      newest.get(pool.poolId),
+    )
     if (plan.writeRow) {
       spotRows++
-      statements.push(
-        db.insert(spotPrices).values({
-          poolId: pool.poolId,
-          price: pool.price,
-          observedAt: now,
-          reportedByClientId: report.clientId,
-          reportedByAgentId: report.agentId,
-          shared: report.shared,
-        }),
-      )
+      statements.push(insertSpotRow(db, report, pool.poolId, { at: now, price: pool.price }))
     }
     statements.push(...plan.statements)
   }
@@ -108,43 +136,52 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
     statements.push(...plan.statements)
   }
   await runBatch(db, statements)
-  return { spotRows, ondemandRows, ignoredPools }
+  return { spotRows, ondemandRows, ignoredPools, ignoredHistory: history.ignored }
+}
+
+function insertSpotRow(db: Database, report: PriceReport, poolId: string, point: PricePoint) {
+  return db.insert(spotPrices).values({
+    poolId,
+    price: point.price,
+    observedAt: point.at,
+    reportedByClientId: report.clientId,
+    reportedByAgentId: report.agentId,
+    shared: report.shared,
+  })
 }
 
 /**
  * The client's quote of a series after a report: a change point at most every 5 minutes per client and
  * series, the freshness stamp refreshed at most every 15 minutes (prices/step.ts), so a steady price
- * costs one quote write per series and client per quarter hour.
+ * costs one quote write per series and client per quarter hour. `newest`, the report's newest stored
+ * history point, moves the quote first when it is newer; `price` null: the report has no current price.
  */
 function planQuote(
   db: Database,
   report: PriceReport,
   series: string,
   last: Quote | undefined,
-  price: number,
+  price: number | null,
   now: number,
+  newest?: PricePoint,
 ): { writeRow: boolean; statements: BatchItem<'sqlite'>[] } {
-  const plan = planPriceWrite(
-    last ? { price: last.price, changedAt: last.changedAt, reportedAt: last.reportedAt } : null,
-    price,
-    now,
-  )
+  const moved = newest !== undefined && (last === undefined || newest.at > last.changedAt)
+  const base = moved
+    ? { price: newest.price, changedAt: newest.at, reportedAt: last?.reportedAt ?? null }
+    : last && { price: last.price, changedAt: last.changedAt, reportedAt: last.reportedAt }
+  const plan = price === null ? { writeRow: false, touch: true } : planPriceWrite(base ?? null, price, now)
   const sharedChanged = last !== undefined && last.shared !== report.shared
-  if (!plan.touch && !sharedChanged) return { writeRow: false, statements: [] }
-  const changed = plan.writeRow ? { price, changedAt: now } : {}
+  if (!plan.touch && !sharedChanged && !moved) return { writeRow: false, statements: [] }
+  // `base` is set unless the quote is new and the report brought no history, when a row is written.
+  const state = plan.writeRow
+    ? { price: price!, changedAt: now }
+    : { price: base!.price, changedAt: base!.changedAt }
   const upsert = db
     .insert(priceQuotes)
-    .values({
-      series,
-      clientId: report.clientId,
-      price,
-      changedAt: now,
-      reportedAt: now,
-      shared: report.shared,
-    })
+    .values({ series, clientId: report.clientId, ...state, reportedAt: now, shared: report.shared })
     .onConflictDoUpdate({
       target: [priceQuotes.series, priceQuotes.clientId],
-      set: { ...changed, reportedAt: now, shared: report.shared },
+      set: { ...(plan.writeRow || moved ? state : {}), reportedAt: now, shared: report.shared },
     })
   return { writeRow: plan.writeRow, statements: [upsert] }
 }

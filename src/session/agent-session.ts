@@ -220,6 +220,11 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     if (owner?.retired) store.writeOwner(this.sql, { ...owner, retired: false })
   }
 
+  /** The agent's config changed (its pricing role): each socket is told to fetch it; how many were. */
+  async configChanged(): Promise<number> {
+    return this.ctx.getWebSockets().filter((socket) => send(socket, { type: 'config_changed' })).length
+  }
+
   /**
    * The agent's 5-minute engine run, handed here by the cron (flows/engine-tick/fan-out.ts) so that it has this
    * object's own invocation budget. An engine switch it queues comes back to this object as `enqueue`.

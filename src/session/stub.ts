@@ -34,6 +34,7 @@ export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
   retire(ref: AgentRef): Promise<void>
   uninstallFor(registration: Registration): Promise<string | null>
   reinstate(ref: AgentRef): Promise<void>
+  configChanged(): Promise<number>
   engineTick(input: EngineTickInput): Promise<EngineTickResult>
   /** Accepts the agent's push socket only (the stream route). */
   fetch(request: Request): Promise<Response>

@@ -21,7 +21,14 @@ afterEach(async () => {
 function pricing() {
   const clock = instantClock(Date.now())
   const log = memoryLog()
-  const ec2 = createEc2({ region: 'us-east-1', endpoint: ec2Fake.url, credentials, clock, log, dryRun: false })
+  const ec2 = createEc2({
+    region: 'us-east-1',
+    endpoint: ec2Fake.url,
+    credentials,
+    clock,
+    log,
+    dryRun: false,
+  })
   return { clock, p: createPricing({ ec2, credentials, clock, log, endpoint: pricingFake.url }) }
 }
 
@@ -30,13 +37,32 @@ describe('pricing', () => {
     ec2Fake.setSpotPrice('t3.medium', 'us-east-1a', 0.0125)
     ec2Fake.setSpotPrice('t3.medium', 'us-east-1b', 0.0131)
     ec2Fake.setSpotPrice('t3.medium', 'us-east-1c', 0.0119)
-    const pools = await pricing().p.spotPools('t3.medium')
+    const { pools } = await pricing().p.spotPrices('t3.medium', null)
     expect(pools).toEqual([
       { pool_id: 't3.medium.us-east-1a', instance_type: 't3.medium', az: 'us-east-1a', price: 0.0125 },
       { pool_id: 't3.medium.us-east-1b', instance_type: 't3.medium', az: 'us-east-1b', price: 0.0131 },
       { pool_id: 't3.medium.us-east-1c', instance_type: 't3.medium', az: 'us-east-1c', price: 0.0119 },
     ])
     expect(ec2Fake.count('DescribeSpotPriceHistory')).toBe(1)
+  })
+
+  it("lists EC2's change points at EC2's times: the last hour's first, then those since a time", async () => {
+    const { clock, p } = pricing()
+    const now = clock.now()
+    // Before the hour: the price in force at its start, which EC2 also answers, is not a change point.
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1a', 0.011, now - 2 * 3_600_000)
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1a', 0.012, now - 40 * 60_000)
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1b', 0.02, now - 30 * 60_000)
+    ec2Fake.setSpotPrice('t3.medium', 'us-east-1a', 0.013, now - 10 * 60_000)
+    const first = await p.spotPrices('t3.medium', null)
+    expect(first.history).toEqual([
+      { pool_id: 't3.medium.us-east-1a', at: new Date(now - 40 * 60_000).toISOString(), price: 0.012 },
+      { pool_id: 't3.medium.us-east-1b', at: new Date(now - 30 * 60_000).toISOString(), price: 0.02 },
+      { pool_id: 't3.medium.us-east-1a', at: new Date(now - 10 * 60_000).toISOString(), price: 0.013 },
+    ])
+    expect(first.pools.map((x) => x.price)).toEqual([0.013, 0.02])
+    const since = await p.spotPrices('t3.medium', now - 20 * 60_000)
+    expect(since.history.map((x) => x.price)).toEqual([0.013])
   })
 
   it('reads the Linux on-demand price once per type and region (the decoys do not match)', async () => {
@@ -54,7 +80,9 @@ describe('pricing', () => {
       { az: 'us-east-1a', price: 0.02, at: 1 },
       { az: 'us-east-1a', price: 0.01, at: 2 },
     ])
-    expect(pools).toEqual([{ pool_id: 't3.medium.us-east-1a', instance_type: 't3.medium', az: 'us-east-1a', price: 0.01 }])
+    expect(pools).toEqual([
+      { pool_id: 't3.medium.us-east-1a', instance_type: 't3.medium', az: 'us-east-1a', price: 0.01 },
+    ])
   })
 
   it('builds the 4.0.0 pricing-report body', () => {
@@ -69,7 +97,14 @@ describe('pricing', () => {
       Date.parse('2026-01-01T00:00:00Z'),
     )
     expect(report).toEqual({
-      instance: { instance_id: 'i-1', instance_type: 't3.medium', region: 'us-east-1', az: 'us-east-1a', mode: 'spot', pool_id: 't3.medium.us-east-1a' },
+      instance: {
+        instance_id: 'i-1',
+        instance_type: 't3.medium',
+        region: 'us-east-1',
+        az: 'us-east-1a',
+        mode: 'spot',
+        pool_id: 't3.medium.us-east-1a',
+      },
       pricing: {
         on_demand_price: 0.0416,
         current_spot_price: 0.0125,

@@ -125,6 +125,25 @@ describe('fake EC2 network and prices through @aws-sdk/client-ec2', () => {
     ])
   })
 
+  it('stamps a modelled price change at the time it happened, however late it is asked for', async () => {
+    const STEP = 5 * 60_000
+    fx.ec2.setSpotPriceModel((type, az, at) =>
+      type === 'm5.xlarge' && az === 'us-east-1a'
+        ? 0.05 + (Math.floor((at - 1_234) / STEP) % 3) * 0.01
+        : undefined,
+    )
+    const start = fx.clock.now()
+    await fx.sdk.send(new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['m5.xlarge'] }))
+    const expected = [1, 2, 3].map((k) => (Math.floor((start - 1_234) / STEP) + k) * STEP + 1_234)
+    // Unasked until a minute after the third change: each is stamped at its own time.
+    fx.clock.advance(expected[2]! + 60_000 - start)
+    const out = await fx.sdk.send(
+      new DescribeSpotPriceHistoryCommand({ InstanceTypes: ['m5.xlarge'], StartTime: new Date(start) }),
+    )
+    const changes = (out.SpotPriceHistory ?? []).filter((p) => p.Timestamp!.getTime() > start)
+    expect(changes.map((p) => p.Timestamp!.getTime()).sort((a, b) => a - b)).toEqual(expected)
+  })
+
   it('pages spot prices and samples a moving price model', async () => {
     fx.ec2.setSpotPriceModel((type, az, at) =>
       type === 't3.large'

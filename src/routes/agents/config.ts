@@ -3,6 +3,8 @@ import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, routeGroup } from '../group'
 import { configFor } from '../../db/queries/agent-config'
 import { database } from '../../db/client'
+import { pricingRoleOf } from '../../flows/pricing-reporters'
+import { clock } from '../../clock'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 
 export const config = routeGroup<AgentRouteEnv>(AGENT_API)
@@ -15,7 +17,10 @@ config.openapi(
     summary: 'Effective settings (thresholds inherited from the active engine parameters)',
     responses: answers('OK'),
   }),
-  async (c) => c.json(await configFor(database(c.env.DB), c.get('agent'))),
+  async (c) => {
+    const [db, agent] = [database(c.env.DB), c.get('agent')]
+    return c.json({ ...(await configFor(db, agent)), ...(await pricingRoleOf(db, agent, clock.now())) })
+  },
 )
 
 config.openapi(

@@ -1,14 +1,18 @@
-/** POST /api/agents/:agentId/pricing-report: spot prices of every pool of the type, and on-demand. */
+/**
+ * POST /api/agents/:agentId/pricing-report: spot prices of every pool of the type, and on-demand; a 5.x
+ * report adds `spot_history`, EC2's change points at EC2's own times.
+ */
 import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
-import { fact, priceField, timeField } from './wire'
+import { fact, parseIsoTime, priceField, timeField } from './wire'
 import { database } from '../../db/client'
 import { runAfterReport } from '../../flows/engine-tick/run'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import { parsePoolId } from '../../prices/pool-id'
 import { feedsOtherTenants } from '../../auth/principal'
 import { recordPrices, type ReportedPool } from '../../flows/prices'
+import type { ReportedPoint } from '../../prices/history'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
 
@@ -26,7 +30,24 @@ const ReportedInstance = z.object({
   az: fact,
 })
 
-/** 4.0.0: prices under `pricing`; 3.2.0: `on_demand_price: {price}` and `spot_pools` at the top. */
+/** One change point of DescribeSpotPriceHistory: the pool's price from `at` (ISO 8601, EC2's time) on. */
+const HistoryPoint = z.object({
+  pool_id: z.string().max(128),
+  at: z
+    .string()
+    .max(64)
+    .transform((v, ctx) => {
+      const at = parseIsoTime(v)
+      if (at === null) ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 time' })
+      return at ?? z.NEVER
+    }),
+  price: z.number().finite().min(0).max(1_000_000),
+})
+
+/**
+ * 5.x and 4.0.0: prices under `pricing` (5.x adds `spot_history`); 3.2.0: `on_demand_price: {price}`
+ * and `spot_pools` at the top.
+ */
 export const PricingReportBody = z
   .object({
     instance: ReportedInstance.nullish(),
@@ -41,6 +62,7 @@ export const PricingReportBody = z
       .nullish(),
     on_demand_price: z.object({ price: priceField }).nullish(),
     spot_pools: z.array(SpotPool).max(500).nullish(),
+    spot_history: z.array(HistoryPoint).max(2000).nullish(),
   })
   .refine((b) => b.pricing != null || b.on_demand_price != null || b.spot_pools != null, {
     message: 'expected `pricing` (4.0.0) or `on_demand_price`/`spot_pools` (3.2.0)',
@@ -82,6 +104,11 @@ pricing.openapi(
         place,
         onDemandPrice,
         spotPools: reportedPools(body),
+        spotHistory: (body.spot_history ?? []).map((p): ReportedPoint => ({
+          poolId: p.pool_id,
+          at: p.at,
+          price: p.price,
+        })),
       },
       now,
     )
@@ -95,6 +122,8 @@ pricing.openapi(
       ...(recorded.ignoredPools.length > 0 && {
         ignored_reason: `only pools of ${place.instanceType ?? "the agent's instance type"} in ${place.region ?? 'its region'} are accepted`,
       }),
+      // Said only to a report that sent history: installed agents' answer stays as it was.
+      ...(body.spot_history != null && { ignored_history: recorded.ignoredHistory }),
     })
   },
 )

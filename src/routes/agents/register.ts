@@ -7,6 +7,7 @@ import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { bearerToken, clientForToken } from '../../auth/middleware'
 import { configFor } from '../../db/queries/agent-config'
+import { pricingRoleOf } from '../../flows/pricing-reporters'
 import { registerAgent } from '../../flows/register'
 import { fact, instanceIdField, modeField, requiredFact } from './wire'
 import { database } from '../../db/client'
@@ -109,7 +110,7 @@ register.openapi(
       ...(body.identity_document ? { identity: agent.identity } : {}),
       // Shown once: only its hash is stored.
       ...(outcome.agentToken ? { agent_token: outcome.agentToken } : {}),
-      config: await configFor(db, agent),
+      config: { ...(await configFor(db, agent)), ...(await pricingRoleOf(db, agent, now)) },
     })
   },
 )
