@@ -49,6 +49,7 @@ export class PushAgent {
   connects = 0
   /** WebSocket messages it sent (billed to its Durable Object at 20:1); pings are not among them. */
   messagesSent = 0
+  private pricingReporter = true
   /** Automatic pings it sent (answered by the runtime: no Durable Object request, no duration). */
   pingsSent = 0
   /** Socket heartbeats' round trips to their `heartbeat_ok`, ms (not Worker requests: no recorder route). */
@@ -90,9 +91,12 @@ export class PushAgent {
       private_ip: '10.0.1.5',
       public_ip: null,
     })
-    const agentId = (answer as { agent_id?: unknown } | null)?.agent_id
-    if (typeof agentId !== 'string') return this.later(backoffMs(this.registerRetries++, 1_000, 60_000), () => this.boot())
+    const registered = answer as { agent_id?: unknown; config?: { pricing_reporter?: boolean } } | null
+    const agentId = registered?.agent_id
+    if (typeof agentId !== 'string')
+      return this.later(backoffMs(this.registerRetries++, 1_000, 60_000), () => this.boot())
     this.agentId = agentId
+    this.pricingReporter = registered?.config?.pricing_reporter !== false
     this.connect()
     const cadence = this.options.cadence ?? { heartbeat: 30, pricing: 300 }
     const scale = cadence.heartbeat / REAL_AGENT_HEARTBEAT_SECONDS
@@ -105,7 +109,16 @@ export class PushAgent {
       this.pingsSent += 1
       this.socket.send(SOCKET_PING)
     })
-    this.every(cadence.pricing, () => this.reportPrices())
+    // One agent per client, region and type reports prices, as the 5.x agent does.
+    this.every(cadence.pricing, () => (this.pricingReporter ? this.reportPrices() : Promise.resolve()))
+  }
+
+  /** The config's `pricing_reporter`, asked again when the object says the config changed. */
+  private async refreshRole(): Promise<void> {
+    const config = (await this.call('GET', `/api/agents/${this.agentId}/config`, 'config')) as {
+      pricing_reporter?: boolean
+    } | null
+    if (config) this.pricingReporter = config.pricing_reporter !== false
   }
 
   private connect(): void {
@@ -148,6 +161,10 @@ export class PushAgent {
     if (message.type === 'heartbeat_ok') {
       const sentAt = this.heartbeatsInFlight.shift()
       if (sentAt !== undefined) this.socketHeartbeatMs.push(performance.now() - sentAt)
+      return
+    }
+    if (message.type === 'config_changed') {
+      void this.refreshRole()
       return
     }
     if (message.type !== 'command' || !message.command) return
@@ -193,7 +210,10 @@ export class PushAgent {
   private reportPrices() {
     const body = legacyBody('pricing-report-v4.json')
     const instance = { ...(body.instance as object), instance_id: this.instanceId }
-    return this.call('POST', `/api/agents/${this.agentId}/pricing-report`, 'pricing-report', { ...body, instance })
+    return this.call('POST', `/api/agents/${this.agentId}/pricing-report`, 'pricing-report', {
+      ...body,
+      instance,
+    })
   }
 
   private async call(method: string, path: string, route: string, body?: unknown): Promise<unknown> {
