@@ -6,7 +6,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { meteredD1 } from '../db/d1-meter'
-import { tickAgent } from '../flows/engine-tick/run'
 import { settingsOf, type Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, PRIORITY, type Command } from '../protocol'
@@ -22,8 +21,6 @@ import type {
   AgentLiveness,
   AgentRef,
   ClaimInput,
-  EngineTickInput,
-  EngineTickResult,
   EnqueueResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -205,14 +202,6 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   async reinstate(ref: AgentRef): Promise<void> {
     const owner = this.owner(ref)
     if (owner?.retired) store.writeOwner(this.sql, { ...owner, retired: false })
-  }
-
-  /**
-   * The agent's 5-minute engine run, handed here by the cron (flows/engine-tick/fan-out.ts) so that it has this
-   * object's own invocation budget. An engine switch it queues comes back to this object as `enqueue`.
-   */
-  async engineTick(input: EngineTickInput): Promise<EngineTickResult> {
-    return tickAgent(this.env, database(meteredD1(this.env)), input, input.params, input.now)
   }
 
   /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */

@@ -8,8 +8,6 @@ import type {
   AgentLiveness,
   AgentRef,
   ClaimInput,
-  EngineTickInput,
-  EngineTickResult,
   EnqueueResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -34,7 +32,6 @@ export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
   retire(ref: AgentRef): Promise<void>
   uninstallFor(registration: Registration): Promise<string | null>
   reinstate(ref: AgentRef): Promise<void>
-  engineTick(input: EngineTickInput): Promise<EngineTickResult>
   /** Accepts the agent's push socket only (the stream route). */
   fetch(request: Request): Promise<Response>
 }
