@@ -17,6 +17,7 @@ import { syncSegments } from '../../../src/flows/ledger/segments'
 import { call, db, newClient, type TestAgent, type TestClient } from '../agent-api/helpers'
 import { agentOn, freshType, loadAgent, reportPrices, setAgent, switchCommands } from './market'
 import { metered, objectCallsOf } from './meter'
+import { eventually } from '../../support/eventually'
 
 /** Pool a is the cheapest: a spot agent there stays, an on-demand one moves to spot. */
 const PRICES = { a: 0.0125, b: 0.013, c: 0.03 }
@@ -51,6 +52,11 @@ async function fleet(client: TestClient) {
     client.auth,
   )
   expect(queued.status).toBe(201)
+  // The engine reads D1's copy of the queue, which the object writes at once or, if D1 refused the
+  // write, on its alarm: both paths must decide on the same copy.
+  await eventually(async () => (await switchCommands(pending.agentId)).length === 1, {
+    what: "the pending switch in D1's copy",
+  })
   return {
     one,
     two,
