@@ -64,11 +64,12 @@ export const HOURS_PER_MONTH = 730
 const CRON_INVOCATIONS_PER_MONTH = (12 + 1) * HOURS_PER_MONTH
 
 /**
- * The 5-minute engine cron hands each enabled agent's run to its Durable Object (`engineTick`): one
- * object request per agent every 5 minutes, whatever the agent's kind. Not in the measured usage (the
- * crowd's window drives the agent API only); that run's D1 rows and object duration are not modelled.
+ * The 5-minute engine cron decides for each client's agents together and calls an agent's Durable
+ * Object only to queue a command (flows/engine-tick/client-run.ts): one request per switch it queues,
+ * which the default guardrails cap at 10 per agent a week (max_switches_per_week). A settled fleet
+ * queues none (test/worker/engine/engine-cost.test.ts); this is the upper bound.
  */
-export const ENGINE_DO_REQUESTS_PER_AGENT_HOUR = 12
+export const ENGINE_DO_REQUESTS_PER_AGENT_HOUR = 10 / 168
 
 export function projectMonthlyBill(agents: number, usage: UsagePerAgentHour, prices: Prices = WORKERS_PAID_PRICES): Bill {
   const agentHours = agents * HOURS_PER_MONTH

@@ -1,6 +1,6 @@
 /**
- * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each agent's run in its Durable
- * Object, flows/engine-tick/fan-out.ts), webhook delivery, the instances whose announced end has come
+ * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each client's agents decided
+ * together, flows/engine-tick/fan-out.ts), webhook delivery, the instances whose announced end has come
  * (`terminating` → `terminated`) and the pricing reporters re-elected where one is gone; hourly the
  * ledger (segments synced, the last days' savings recomputed) and today's client growth snapshot.
  * Each job's last run is kept in `cron_runs` for system health.

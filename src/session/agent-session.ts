@@ -8,7 +8,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { meteredD1 } from '../db/d1-meter'
-import { tickAgent } from '../flows/engine-tick/run'
 import { settingsOf, type Env } from '../env'
 import { newId } from '../ids'
 import { isLegacyAgent, PRIORITY, SOCKET_PING, SOCKET_PONG, type Command } from '../protocol'
@@ -32,8 +31,6 @@ import type {
   AgentLiveness,
   AgentRef,
   ClaimInput,
-  EngineTickInput,
-  EngineTickResult,
   EnqueueResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -223,14 +220,6 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   /** The agent's config changed (its pricing role): each socket is told to fetch it; how many were. */
   async configChanged(): Promise<number> {
     return this.ctx.getWebSockets().filter((socket) => send(socket, { type: 'config_changed' })).length
-  }
-
-  /**
-   * The agent's 5-minute engine run, handed here by the cron (flows/engine-tick/fan-out.ts) so that it has this
-   * object's own invocation budget. An engine switch it queues comes back to this object as `enqueue`.
-   */
-  async engineTick(input: EngineTickInput): Promise<EngineTickResult> {
-    return tickAgent(this.env, database(meteredD1(this.env)), input, input.params, input.now)
   }
 
   /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */

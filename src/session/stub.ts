@@ -8,8 +8,6 @@ import type {
   AgentLiveness,
   AgentRef,
   ClaimInput,
-  EngineTickInput,
-  EngineTickResult,
   EnqueueResult,
   HeartbeatInput,
   HeartbeatResult,
@@ -35,7 +33,6 @@ export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
   uninstallFor(registration: Registration): Promise<string | null>
   reinstate(ref: AgentRef): Promise<void>
   configChanged(): Promise<number>
-  engineTick(input: EngineTickInput): Promise<EngineTickResult>
   /** Accepts the agent's push socket only (the stream route). */
   fetch(request: Request): Promise<Response>
 }

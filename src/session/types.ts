@@ -1,5 +1,4 @@
 /** What the rest of the Worker hands to an agent's Durable Object (its RPC arguments and results). */
-import type { EngineParams } from '../engine/params'
 import type { Command, CommandStatus, CommandType, Mode } from '../protocol'
 
 export interface NewCommand {
@@ -96,23 +95,6 @@ export type MoveResult =
  * `unverified`: the object doesn't know its owner yet, check D1 and call again with `verified`.
  */
 export type HeartbeatResult = { ok: true } | { ok: false; reason: 'not_found' | 'unverified' }
-
-/** The parameter versions an engine run decides with (plain data, so the cron can hand them over). */
-export interface RunParams {
-  active: { version: number; params: EngineParams }
-  shadow: { version: number; params: EngineParams } | null
-}
-
-/** The cron hands an agent its 5-minute engine run, with the versions it loaded once for the fleet. */
-export interface EngineTickInput extends AgentRef {
-  params: RunParams
-  /** The cron's time, so every agent of one run decides at the same instant. */
-  now: number
-}
-
-/** `skipped`: the agent was disabled, deleted or lost its instance since the cron listed it. */
-export type EngineTickResult =
-  { kind: 'skipped' } | { kind: 'decided'; action: 'none' | 'command' | 'duplicate' | 'suggestion' }
 
 /** One command of the queue. Times are epoch ms. */
 export interface QueuedCommand {

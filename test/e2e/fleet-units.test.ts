@@ -77,10 +77,10 @@ describe('the projected bill', () => {
     const line = (item: string) => bill.lines.find((l) => l.item === item)!
     // 100,000 agents × 730 h × 30 rows = 2.19 billion rows; 2.14 billion past the 50 million included, at $1/M.
     expect(line('D1 rows written').usd).toBe(2140)
-    // 200 messages/h → 10 requests/h, plus the engine's 12 runs an hour in each agent's object: 22/h,
-    // 1,606 million, 1,605 million billable at $0.15/M.
-    expect(line('Durable Object requests').usd).toBeCloseTo(240.75, 2)
-    expect(bill.totalUsd).toBeCloseTo(5 + 2140 + 240.75, 2)
+    // 200 messages/h → 10 requests/h, plus at most 10 engine switches a week queued in each agent's
+    // object (10/168 an hour): 734.3 million, 733.3 million billable at $0.15/M.
+    expect(line('Durable Object requests').usd).toBeCloseTo(110.0, 2)
+    expect(bill.totalUsd).toBeCloseTo(5 + 2140 + 110.0, 2)
     expect(bill.perAgentUsd).toBeCloseTo(bill.totalUsd / 100_000, 4)
   })
 })

@@ -1,12 +1,41 @@
-/** What the engine needs of an agent besides the market: its instance, week of switches, pending switch. */
+/**
+ * What the engine needs of an agent besides the market: its instance, week of switches, pending switch;
+ * for one agent, or for a client's agents together (the 5-minute run).
+ */
 import { and, desc, eq, gte, inArray, isNull, or, gt } from 'drizzle-orm'
 import { findInstanceOfAgent } from './instances'
 import { UNCOUNTED_TRIGGERS, type AgentFacts } from '../../engine/agent-input'
 import type { Database } from '../client'
-import { commands, switches, type Agent, type Instance } from '../schema'
+import { commands, instances, switches, type Agent, type Instance } from '../schema'
 
 const WEEK = 7 * 24 * 3_600_000
 const PENDING = ['queued', 'delivered', 'acked', 'running'] as const
+
+/** One agent's facts from its rows: its instance, its switches of the week (newest first), a pending switch. */
+function factsOf(
+  agent: Agent,
+  instance: Instance | null,
+  recent: readonly { at: number; trigger: string; newInstanceId: string | null }[],
+  hasPending: boolean,
+): AgentFacts<Instance> {
+  const last = recent[0]
+  const uncounted: readonly string[] = UNCOUNTED_TRIGGERS
+  return {
+    instance,
+    switchTimes: recent.filter((s) => !uncounted.includes(s.trigger)).map((s) => s.at),
+    since: Math.max(last?.at ?? 0, instance?.createdAt ?? 0),
+    imposed:
+      last !== undefined && uncounted.includes(last.trigger) && last.newInstanceId === agent.instanceId,
+    commandInFlight: hasPending,
+  }
+}
+
+const pendingSwitch = (now: number) =>
+  and(
+    eq(commands.commandType, 'switch'),
+    inArray(commands.status, [...PENDING]),
+    or(isNull(commands.expiresAt), gt(commands.expiresAt, now)),
+  )
 
 export async function loadAgentFacts(db: Database, agent: Agent, now: number): Promise<AgentFacts<Instance>> {
   const instance = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
@@ -25,23 +54,66 @@ export async function loadAgentFacts(db: Database, agent: Agent, now: number): P
   const [pending] = await db
     .select({ id: commands.id })
     .from(commands)
-    .where(
-      and(
-        eq(commands.agentId, agent.id),
-        eq(commands.commandType, 'switch'),
-        inArray(commands.status, [...PENDING]),
-        or(isNull(commands.expiresAt), gt(commands.expiresAt, now)),
-      ),
-    )
+    .where(and(eq(commands.agentId, agent.id), pendingSwitch(now)))
     .limit(1)
-  const last = recent[0]
-  const uncounted: readonly string[] = UNCOUNTED_TRIGGERS
-  return {
-    instance,
-    switchTimes: recent.filter((s) => !uncounted.includes(s.trigger)).map((s) => s.at),
-    since: Math.max(last?.at ?? 0, instance?.createdAt ?? 0),
-    imposed:
-      last !== undefined && uncounted.includes(last.trigger) && last.newInstanceId === agent.instanceId,
-    commandInFlight: pending !== undefined,
-  }
+  return factsOf(agent, instance, recent, pending !== undefined)
+}
+
+/** Agents per query of `loadFactsOfAgents`: their ids and a few more parameters stay within D1's 100. */
+export const FACTS_CHUNK = 80
+
+/**
+ * The facts of some agents of one client (at most FACTS_CHUNK), in three queries: what `loadAgentFacts`
+ * reads of each, keyed by agent id.
+ */
+export async function loadFactsOfAgents(
+  db: Database,
+  clientId: string,
+  agents: readonly Agent[],
+  now: number,
+): Promise<Map<string, AgentFacts<Instance>>> {
+  if (agents.length > FACTS_CHUNK) throw new Error(`at most ${FACTS_CHUNK} agents per read`)
+  const ids = agents.map((a) => a.id)
+  const instanceIds = agents.flatMap((a) => (a.instanceId ? [a.instanceId] : []))
+  const [insts, recent, pending] = await Promise.all([
+    instanceIds.length === 0
+      ? []
+      : db
+          .select()
+          .from(instances)
+          .where(and(eq(instances.clientId, clientId), inArray(instances.instanceId, instanceIds))),
+    db
+      .select({
+        agentId: switches.agentId,
+        at: switches.receivedAt,
+        trigger: switches.trigger,
+        newInstanceId: switches.newInstanceId,
+      })
+      .from(switches)
+      .where(
+        and(
+          inArray(switches.agentId, ids),
+          eq(switches.clientId, clientId),
+          gte(switches.receivedAt, now - WEEK),
+          isNull(switches.undoneAt),
+        ),
+      )
+      .orderBy(desc(switches.receivedAt)),
+    db
+      .selectDistinct({ agentId: commands.agentId })
+      .from(commands)
+      .where(and(inArray(commands.agentId, ids), pendingSwitch(now))),
+  ])
+  const withPending = new Set(pending.map((p) => p.agentId))
+  return new Map(
+    agents.map((agent) => [
+      agent.id,
+      factsOf(
+        agent,
+        insts.find((i) => i.agentId === agent.id && i.instanceId === agent.instanceId) ?? null,
+        recent.filter((s) => s.agentId === agent.id),
+        withPending.has(agent.id),
+      ),
+    ]),
+  )
 }

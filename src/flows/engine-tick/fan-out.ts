@@ -1,78 +1,74 @@
 /**
- * The 5-minute engine run, spread over the fleet: the cron pages through the agents the engine runs for
- * (keyset on id, PAGE_SIZE a page) and hands each agent's run to that agent's Durable Object, at most
- * CONCURRENCY at a time. Each run so has its own invocation (its own CPU time and subrequests, about ten
- * D1 queries) and is serialised with the agent's other work in its object; the cron itself spends one
- * D1 query per page and one object request per agent. Parameter versions are read once here and passed
- * along (two D1 reads per run instead of two per agent). A failing agent is logged and counted.
+ * The 5-minute engine run, spread over the clients: the cron pages through clients (keyset on id,
+ * CLIENT_PAGE_SIZE a page) and runs each client's agents together (client-run.ts), at most
+ * CLIENT_CONCURRENCY clients at a time. Parameter versions are read once for the run. An agent's
+ * Durable Object is called only when a command is queued for it: the engine costs no object request
+ * per agent (it did, once per agent and run, when each agent's run lived in its object). A failing
+ * client is logged and counted; the others still run.
  */
-import { and, asc, gt } from 'drizzle-orm'
+import { asc, gt } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { agents } from '../../db/schema'
-import { ENGINE_AGENTS, loadRunParams } from './run'
+import { clients } from '../../db/schema'
 import type { Env } from '../../env'
 import { log } from '../../log'
-import { sessionOf } from '../../session/stub'
-import type { EngineTickInput, EngineTickResult } from '../../session/types'
+import { runClient, type ClientRunSummary } from './client-run'
+import { eachBounded } from './each-bounded'
+import { loadRunParams, type RunParams } from './run'
 
-/** Agents read per D1 query: the page's ids are a few KB. */
-export const PAGE_SIZE = 200
+/** Clients read per D1 query. */
+export const CLIENT_PAGE_SIZE = 100
 /**
- * Agent runs in flight at once: the cron's open requests and memory stay bounded whatever the fleet
- * size, while a fleet's runs still overlap (the D1 round trips of each run are the wait).
+ * Clients run at once: their D1 round trips overlap while the cron's open requests and memory (a page
+ * of agents and the markets of each client in flight) stay bounded whatever the fleet size.
  */
-export const CONCURRENCY = 32
+export const CLIENT_CONCURRENCY = 4
 
-export type Tick = (input: EngineTickInput) => Promise<EngineTickResult>
+export type RunOneClient = (clientId: string, params: RunParams) => Promise<ClientRunSummary>
 
 export interface EngineRunSummary {
+  clients: number
   agents: number
   commands: number
+  /** Agents whose run failed. */
   failed: number
+  /** Clients whose run failed part way (their remaining agents wait for the next run). */
+  failedClients: number
 }
 
-/** The cron's engine job: every agent's run in its own Durable Object. */
+/** The cron's engine job: every client's agents decided together in this invocation. */
 export function runEngine(env: Env, db: Database, now: number): Promise<EngineRunSummary> {
-  return fanOut(db, now, (input) => sessionOf(env, input.agentId).engineTick(input))
+  return fanOut(db, (clientId, params) => runClient(env, db, clientId, params, now))
 }
 
-/** Pages through the engine's agents and runs `tick` for each, `limits.concurrency` at a time. */
+/** Pages through the clients and runs `run` for each, `limits.concurrency` at a time. */
 export async function fanOut(
   db: Database,
-  now: number,
-  tick: Tick,
-  limits = { pageSize: PAGE_SIZE, concurrency: CONCURRENCY },
+  run: RunOneClient,
+  limits = { pageSize: CLIENT_PAGE_SIZE, concurrency: CLIENT_CONCURRENCY },
 ): Promise<EngineRunSummary> {
   const params = await loadRunParams(db)
-  const summary = { agents: 0, commands: 0, failed: 0 }
+  const summary: EngineRunSummary = { clients: 0, agents: 0, commands: 0, failed: 0, failedClients: 0 }
   let after: string | null = null
   for (;;) {
     const page = await db
-      .select({ agentId: agents.id, clientId: agents.clientId })
-      .from(agents)
-      .where(after === null ? ENGINE_AGENTS : and(ENGINE_AGENTS, gt(agents.id, after)))
-      .orderBy(asc(agents.id))
+      .select({ id: clients.id })
+      .from(clients)
+      .where(after === null ? undefined : gt(clients.id, after))
+      .orderBy(asc(clients.id))
       .limit(limits.pageSize)
-    summary.agents += page.length
-    await eachBounded(page, limits.concurrency, async (ref) => {
+    await eachBounded(page, limits.concurrency, async ({ id }) => {
       try {
-        const result = await tick({ ...ref, params, now })
-        if (result.kind === 'decided' && result.action === 'command') summary.commands++
+        const ran = await run(id, params)
+        if (ran.agents > 0) summary.clients++
+        summary.agents += ran.agents
+        summary.commands += ran.commands
+        summary.failed += ran.failed
       } catch (err) {
-        summary.failed++
-        log.error({ job: 'engine', agent_id: ref.agentId, message: (err as Error).message })
+        summary.failedClients++
+        log.error({ job: 'engine', client_id: id, message: (err as Error).message })
       }
     })
     if (page.length < limits.pageSize) return summary
-    after = page[page.length - 1]!.agentId
+    after = page[page.length - 1]!.id
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight (`fn` must not throw). */
-async function eachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }

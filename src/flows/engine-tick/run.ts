@@ -1,6 +1,7 @@
 /**
  * Runs the engine for an agent: reads what it needs from D1, decides, stores the decision, and acts.
- * The 5-minute run of each agent happens in its Durable Object (fan-out.ts, tickAgent).
+ * The 5-minute run decides for a client's agents together (client-run.ts) through the same pure
+ * `decideFor` and the same `actOn`; this per-agent path serves a pricing report and the engine routes.
  * With auto-switch on (and manual replica mode off), an allowed move becomes a switch command
  * (priority 25, 50 when urgent; one pending switch per instance); otherwise it stays a suggestion.
  * Legacy agents (< 5) are switched only with the client's per-agent opt-in. A shadow version decides
@@ -9,20 +10,18 @@
 import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm'
 import { queueSwitch } from '../switch/command'
 import type { Database } from '../../db/client'
-import { agents, type Agent } from '../../db/schema'
+import { agents, type Agent, type Instance } from '../../db/schema'
 import type { Env } from '../../env'
 import { log } from '../../log'
-import type { EngineTickResult, RunParams } from '../../session/types'
-import { syncSegments } from '../ledger/segments'
 import { PRIORITY } from '../../protocol'
 import { loadAgentFacts } from '../../db/queries/agent-facts'
 import { activeParams, shadowParams } from '../../db/queries/engine-params'
 import { loadMarket } from '../../db/queries/market'
-import { engineInput } from '../../engine/agent-input'
+import { engineInput, type AgentFacts } from '../../engine/agent-input'
 import { decide } from '../../engine/decide'
-import { inputsSummary, suggestionOnly, type AgentRun, type RunMode } from '../../engine/run'
-import type { Market } from '../../engine/types'
-import { maintainStandby } from '../failover/standby'
+import type { ParamsVersion } from '../../engine/params'
+import { inputsSummary, suggestionOnly, type Action, type AgentRun, type RunMode } from '../../engine/run'
+import type { Decision, Market } from '../../engine/types'
 import { markApplied, storeDecision } from './decisions'
 
 /** The agents the engine runs for: enabled, not deleted, with an instance. */
@@ -33,12 +32,18 @@ export const ENGINE_AGENTS = and(
   isNotNull(agents.instanceId),
 )
 
+/** The parameter versions an engine run decides with (plain data, loaded once per run). */
+export interface RunParams {
+  active: ParamsVersion
+  shadow: ParamsVersion | null
+}
+
 /** Shared across the agents of one run: parameter versions and markets by client, type and region. */
 export interface RunContext extends RunParams {
   markets: Map<string, Promise<Market>>
 }
 
-/** The parameter versions in effect (plain data: the cron loads them once and hands them to each agent). */
+/** The parameter versions in effect (the cron loads them once for every client). */
 export async function loadRunParams(db: Database): Promise<RunParams> {
   const [active, shadow] = await Promise.all([activeParams(db), shadowParams(db)])
   return { active, shadow }
@@ -52,6 +57,46 @@ export async function runContext(db: Database): Promise<RunContext> {
   return contextOf(await loadRunParams(db))
 }
 
+/** What a run decided for one agent, before anything is stored: the live decision and the shadow one. */
+export interface Decided {
+  decision: Decision
+  inputs: ReturnType<typeof inputsSummary>
+  shadow: { decision: Decision; inputs: ReturnType<typeof inputsSummary> } | null
+}
+
+/**
+ * The engine's decisions for one agent from what was read of it and its market (pure: the per-agent
+ * run and the per-client cron run decide through this one function); null when the placement or the
+ * on-demand price is unknown.
+ */
+export function decideFor(
+  agent: Agent,
+  facts: AgentFacts,
+  market: Market,
+  params: RunParams,
+  now: number,
+): Decided | null {
+  const input = engineInput(agent, facts, market, params.active.params, now)
+  if (!input) return null
+  const decision = decide(input, params.active.params)
+  const inputs = inputsSummary(input, params.active)
+  if (!params.shadow) return { decision, inputs, shadow: null }
+  const shadowInput = engineInput(agent, facts, market, params.shadow.params, now)!
+  return {
+    decision,
+    inputs,
+    shadow: {
+      decision: decide(shadowInput, params.shadow.params),
+      inputs: inputsSummary(shadowInput, params.shadow),
+    },
+  }
+}
+
+/** The market key of an instance: each client sees its own prices (db/queries/quotes.ts). */
+export function marketKey(clientId: string, instance: { instanceType: string; region: string }): string {
+  return `${clientId}|${instance.instanceType}|${instance.region}`
+}
+
 /** Decides for one agent, then stores and acts as `mode` says. */
 export async function runForAgent(
   env: Env,
@@ -61,45 +106,46 @@ export async function runForAgent(
   now: number,
   mode: RunMode,
 ): Promise<AgentRun> {
+  const none = { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' as const } }
   const facts = await loadAgentFacts(db, agent, now)
   const instance = facts.instance
-  if (!instance?.instanceType || !instance.region)
-    return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
-  // Keyed by client too: each client sees its own prices (db/queries/quotes.ts).
-  const key = `${agent.clientId}|${instance.instanceType}|${instance.region}`
+  if (!instance?.instanceType || !instance.region) return none
+  const at = { instanceType: instance.instanceType, region: instance.region }
+  const key = marketKey(agent.clientId, at)
   if (!ctx.markets.has(key))
-    ctx.markets.set(key, loadMarket(db, agent.clientId, instance.instanceType, instance.region, now))
-  const market = await ctx.markets.get(key)!
-  const input = engineInput(agent, facts, market, ctx.active.params, now)
-  if (!input) return { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' } }
-
-  const decision = decide(input, ctx.active.params)
-  if (!mode.store) return { agentId: agent.id, decision, decisionId: null, action: { kind: 'none' } }
+    ctx.markets.set(key, loadMarket(db, agent.clientId, at.instanceType, at.region, now))
+  const decided = decideFor(agent, facts, await ctx.markets.get(key)!, ctx, now)
+  if (!decided) return none
+  if (!mode.store)
+    return { agentId: agent.id, decision: decided.decision, decisionId: null, action: { kind: 'none' } }
   const stored = await storeDecision(
     db,
     agent,
-    { version: ctx.active.version, shadow: false, decision, inputs: inputsSummary(input, ctx.active) },
+    { version: ctx.active.version, shadow: false, decision: decided.decision, inputs: decided.inputs },
     now,
   )
-  if (ctx.shadow) {
-    const shadowInput = engineInput(agent, facts, market, ctx.shadow.params, now)!
-    const shadowDecision = decide(shadowInput, ctx.shadow.params)
-    await storeDecision(
-      db,
-      agent,
-      {
-        version: ctx.shadow.version,
-        shadow: true,
-        decision: shadowDecision,
-        inputs: inputsSummary(shadowInput, ctx.shadow),
-      },
-      now,
-    )
-  }
-  const run = { agentId: agent.id, decision, decisionId: stored.id }
-  if (decision.decision === 'stay' || !decision.target) return { ...run, action: { kind: 'none' } }
+  if (ctx.shadow && decided.shadow)
+    await storeDecision(db, agent, { version: ctx.shadow.version, shadow: true, ...decided.shadow }, now)
+  const run = { agentId: agent.id, decision: decided.decision, decisionId: stored.id }
+  return { ...run, action: await actOn(env, db, agent, instance, run, { act: mode.act, now }) }
+}
+
+/**
+ * What a stored decision leads to: nothing (stay), a suggestion (auto-switch not allowed, or not asked
+ * to act), or a switch queued in the agent's Durable Object (deduped there: one pending per instance).
+ */
+export async function actOn(
+  env: Env,
+  db: Database,
+  agent: Agent,
+  instance: Instance,
+  run: { decision: Decision; decisionId: string },
+  how: { act: boolean; now: number },
+): Promise<Action> {
+  const { decision } = run
+  if (decision.decision === 'stay' || !decision.target) return { kind: 'none' }
   const why = suggestionOnly(agent)
-  if (why || !mode.act) return { ...run, action: { kind: 'suggestion', why: why ?? 'decided on request' } }
+  if (why || !how.act) return { kind: 'suggestion', why: why ?? 'decided on request' }
   const target =
     decision.target.mode === 'spot' && decision.target.poolId
       ? { mode: 'spot' as const, poolId: decision.target.poolId }
@@ -109,12 +155,11 @@ export async function runForAgent(
     source: 'engine',
   })
   if (result.ok) {
-    await markApplied(db, stored.id, result.commandId, now)
-    return { ...run, action: { kind: 'command', commandId: result.commandId } }
+    await markApplied(db, run.decisionId, result.commandId, how.now)
+    return { kind: 'command', commandId: result.commandId }
   }
-  if (result.reason === 'duplicate')
-    return { ...run, action: { kind: 'duplicate', commandId: result.commandId } }
-  return { ...run, action: { kind: 'suggestion', why: result.message } }
+  if (result.reason === 'duplicate') return { kind: 'duplicate', commandId: result.commandId }
+  return { kind: 'suggestion', why: result.message }
 }
 
 /** After a pricing report: the reporting agent at once, in the background of the request. */
@@ -125,28 +170,4 @@ export async function runAfterReport(env: Env, db: Database, agent: Agent, now: 
   } catch (err) {
     log.error({ job: 'engine-after-report', agent_id: agent.id, message: (err as Error).message })
   }
-}
-
-/**
- * One agent's 5-minute run, inside its Durable Object (the cron fans out): the row read again (the
- * cron's page may be a moment old; only an enabled agent with an instance runs), its standby kept, its
- * segments synced, then a decision.
- */
-export async function tickAgent(
-  env: Env,
-  db: Database,
-  ref: { clientId: string; agentId: string },
-  params: RunParams,
-  now: number,
-): Promise<EngineTickResult> {
-  const [agent] = await db
-    .select()
-    .from(agents)
-    .where(and(eq(agents.id, ref.agentId), eq(agents.clientId, ref.clientId), ENGINE_AGENTS))
-    .limit(1)
-  if (!agent) return { kind: 'skipped' }
-  await maintainStandby(env, db, agent, now)
-  await syncSegments(db, agent, now)
-  const run = await runForAgent(env, db, agent, contextOf(params), now, { store: true, act: true })
-  return { kind: 'decided', action: run.action.kind }
 }

@@ -5,7 +5,7 @@
  * from `launched_at`; a `terminating` one until its end is known). `syncSegments` closes the open
  * segments that no longer run (at the instance's or replica's recorded end) and opens the missing ones
  * (at the switch or launch that started them), so calling it after each event, and from cron for
- * anything missed, gives the same ledger.
+ * anything missed, gives the same ledger (sync-page.ts plans the same for a page of a client's agents).
  * Writes: `usage_segments`.
  */
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm'
@@ -24,6 +24,20 @@ type Wanted = Omit<SegmentRow, 'id' | 'clientId' | 'agentId' | 'endedAt'>
 const keyOf = (s: Pick<SegmentRow, 'instanceId' | 'role' | 'mode' | 'poolId'>) =>
   `${s.instanceId}|${s.role}|${s.mode}|${s.poolId}`
 
+type SwitchFact = { at: number; oldId: string | null; newId: string | null; launchedAt: number | null }
+
+/** What a sync reads of one agent: its recent segments, its instances, replicas and switches (newest first). */
+export interface SegmentFacts {
+  segments: SegmentRow[]
+  insts: (typeof instances.$inferSelect)[]
+  reps: (typeof replicas.$inferSelect)[]
+  sws: SwitchFact[]
+}
+
+/** Switches read per agent, newest first: enough to find what made each live instance primary. */
+export const SWITCHES_READ = 500
+export const SEGMENTS_DAYS_MS = 30 * 86_400_000
+
 /** Brings the agent's segments in line with its instances and replicas; returns how many changed. */
 export async function syncSegments(
   db: Database,
@@ -35,7 +49,7 @@ export async function syncSegments(
     db
       .select()
       .from(usageSegments)
-      .where(and(mine, or(isNull(usageSegments.endedAt), gt(usageSegments.endedAt, now - 30 * 86_400_000)))),
+      .where(and(mine, or(isNull(usageSegments.endedAt), gt(usageSegments.endedAt, now - SEGMENTS_DAYS_MS)))),
     db
       .select()
       .from(instances)
@@ -57,8 +71,20 @@ export async function syncSegments(
         and(eq(switches.agentId, agent.id), eq(switches.clientId, agent.clientId), isNull(switches.undoneAt)),
       )
       .orderBy(desc(switches.receivedAt))
-      .limit(500),
+      .limit(SWITCHES_READ),
   ])
+  const plan = planSegments(db, agent, { segments, insts, reps, sws }, now)
+  await runBatch(db, plan.statements)
+  return { opened: plan.opened, closed: plan.closed }
+}
+
+/** The writes that bring one agent's segments in line with what was read of it (not run here). */
+export function planSegments(
+  db: Database,
+  agent: Agent,
+  { segments, insts, reps, sws }: SegmentFacts,
+  now: number,
+): { statements: BatchItem<'sqlite'>[]; opened: number; closed: number } {
   const alive = agent.status !== 'deleted' && agent.deletedAt === null
   const replicaInstances = new Set(
     reps.filter((r) => BILLED_REPLICA.has(r.status)).flatMap((r) => (r.instanceId ? [r.instanceId] : [])),
@@ -140,8 +166,7 @@ export async function syncSegments(
         .onConflictDoNothing(),
     )
   }
-  await runBatch(db, statements)
-  return { opened: toOpen.length, closed }
+  return { statements, opened: toOpen.length, closed }
 }
 
 /** A switch may have waited this long between its launch and its report (AMI, status checks, a retry). */

@@ -58,7 +58,7 @@ export async function findNotice(
 }
 
 /** Older notices are history: whatever happened to them, no replica is promoted for them any more. */
-const OUTSTANDING_FOR_MS = 24 * 3_600_000
+export const OUTSTANDING_FOR_MS = 24 * 3_600_000
 
 /**
  * The agent's newest notice still waiting for a replica at `now`, or null: only one about the instance

@@ -2,13 +2,12 @@ import { env } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { cronRuns } from '../../../src/db/schema'
-import { loadRunParams } from '../../../src/flows/engine-tick/run'
+import type { ClientRunSummary } from '../../../src/flows/engine-tick/client-run'
+import type { RunParams } from '../../../src/flows/engine-tick/run'
 import { CRON_ENGINE } from '../../../src/cron'
 import { runScheduled } from '../../../src/scheduled'
-import { sessionOf } from '../../../src/session/stub'
 import { fanOut } from '../../../src/flows/engine-tick/fan-out'
-import type { EngineTickInput, EngineTickResult } from '../../../src/session/types'
-import { db, newAgent, newClient, type TestClient } from '../agent-api/helpers'
+import { db, newClient, type TestClient } from '../agent-api/helpers'
 import { agentOn, decisionsOf, freshType, reportPrices, setAgent, switchCommands } from './market'
 
 const PRICES = { a: 0.02, b: 0.0125, c: 0.013 }
@@ -27,7 +26,7 @@ const decidedAt = async (agentId: string, now: number) =>
   (await decisionsOf(agentId)).filter((d) => d.lastSeenAt === now && !d.shadow)
 
 describe('engine cron fan-out', () => {
-  it('runs each enabled agent of every client in its object; disabled and deleted agents get nothing', async () => {
+  it('runs each enabled agent of every client; disabled and deleted agents get nothing', async () => {
     const [one, two] = [await newClient(), await newClient()]
     const ready = [await readyAgent(one), await readyAgent(one), await readyAgent(two)]
     const disabled = await readyAgent(two)
@@ -56,71 +55,39 @@ describe('engine cron fan-out', () => {
     const [run] = await db().select().from(cronRuns).where(eq(cronRuns.job, 'engine'))
     expect(run).toMatchObject({ ok: true, startedAt: now })
     const detail = JSON.parse(run!.detail!) as { agents: number; commands: number; failed: number }
-    expect(detail).toMatchObject({ agents: 3, failed: 0 })
+    expect(detail).toMatchObject({ clients: 2, agents: 3, failed: 0, failedClients: 0 })
     // The pricing reports' own runs may have queued a switch first; then the cron's run is a duplicate.
     expect(detail.commands).toBeLessThanOrEqual(3)
   })
 
-  it("an agent's object skips a run for an agent disabled since the page was read, or another client's; else it queues the switch to itself", async () => {
-    const client = await newClient()
-    // Auto-switch off while the report's own run decides, so the switch can only come from this tick.
-    const type = freshType()
-    const a = await agentOn(type, 'ondemand', '5.0.0', client)
-    await setAgent(a.agentId, { autoSwitchEnabled: false })
-    await reportPrices(a, type, PRICES)
-    await setAgent(a.agentId, { autoSwitchEnabled: true, minPoolDurationHours: 0 })
-    const params = await loadRunParams(db())
-    const now = Date.now() + 2
-    const tick = (clientId: string) =>
-      sessionOf(env, a.agentId).engineTick({ clientId, agentId: a.agentId, params, now })
-    expect(await tick((await newClient()).id)).toEqual({ kind: 'skipped' })
-    await setAgent(a.agentId, { enabled: false })
-    expect(await tick(client.id)).toEqual({ kind: 'skipped' })
-    expect(await decidedAt(a.agentId, now)).toEqual([])
-    await setAgent(a.agentId, { enabled: true })
-    expect(await switchCommands(a.agentId)).toHaveLength(0)
-    expect(await tick(client.id)).toEqual({ kind: 'decided', action: 'command' })
-    expect(await decidedAt(a.agentId, now)).toHaveLength(1)
-    expect(await switchCommands(a.agentId)).toMatchObject([{ source: 'engine', targetMode: 'spot' }])
-  })
-
-  it('pages past its page size, a bounded number in flight; a failing agent is counted and the others still run', async () => {
-    const client = await newClient()
-    const fresh = await Promise.all(Array.from({ length: 7 }, () => newAgent(client)))
-    const off = await newAgent(client)
-    await setAgent(off.agentId, { enabled: false })
+  it('pages through the clients past its page size, a bounded number in flight; a failing client is counted and the others still run', async () => {
+    const made = await Promise.all(Array.from({ length: 7 }, () => newClient()))
     // The first of them in id order fails: the ones after it, on its page and later pages, still run.
-    const failing = fresh.map((a) => a.agentId).sort()[0]!
-    const deciding = fresh.find((a) => a.agentId !== failing)!.agentId
-    const calls: EngineTickInput[] = []
+    const failing = made.map((c) => c.id).sort()[0]!
+    const calls: { clientId: string; params: RunParams }[] = []
     let inFlight = 0
     let maxInFlight = 0
-    const tick = async (input: EngineTickInput): Promise<EngineTickResult> => {
-      calls.push(input)
+    const run = async (clientId: string, params: RunParams): Promise<ClientRunSummary> => {
+      calls.push({ clientId, params })
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
       await Promise.resolve()
       await Promise.resolve()
       inFlight--
-      if (input.agentId === failing) throw new Error('object overloaded')
-      return { kind: 'decided', action: input.agentId === deciding ? 'command' : 'none' }
+      if (clientId === failing) throw new Error('D1 overloaded')
+      return made.some((c) => c.id === clientId)
+        ? { agents: 2, commands: 1, failed: 0 }
+        : { agents: 0, commands: 0, failed: 0 }
     }
-    const now = Date.now()
-    const summary = await fanOut(db(), now, tick, { pageSize: 2, concurrency: 2 })
+    const summary = await fanOut(db(), run, { pageSize: 2, concurrency: 2 })
 
-    const ids = calls.map((c) => c.agentId)
+    const ids = calls.map((c) => c.clientId)
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids).toEqual([...ids].sort())
-    for (const a of fresh) expect(ids).toContain(a.agentId)
-    expect(ids).not.toContain(off.agentId)
-    expect(summary).toEqual({ agents: ids.length, commands: 1, failed: 1 })
-    expect(ids.length).toBeGreaterThan(2 * 2)
+    for (const c of made) expect(ids).toContain(c.id)
+    expect(summary).toEqual({ clients: 6, agents: 12, commands: 6, failed: 0, failedClients: 1 })
     expect(maxInFlight).toBe(2)
-    const mine = calls.find((c) => c.agentId === fresh[0]!.agentId)!
-    expect(mine).toMatchObject({
-      clientId: client.id,
-      now,
-      params: { active: { version: expect.any(Number) } },
-    })
+    expect(calls[0]!.params).toMatchObject({ active: { version: expect.any(Number) } })
+    expect(new Set(calls.map((c) => c.params)).size).toBe(1)
   })
 })
