@@ -8,7 +8,6 @@
  * that wakes an object, with its busy time); Worker CPU from workerd's /proc counters; D1 rows written
  * by the Worker's D1 meter.
  */
-import { readFileSync } from 'node:fs'
 import { LEGACY_CADENCE } from '../test/emulators/legacy-agent'
 import { createClient } from '../test/support/clients'
 import { queryD1 } from '../test/support/d1'
@@ -17,7 +16,7 @@ import { startTestWorker, type TestWorker } from '../test/support/worker'
 import { Metrics } from '../test/load/metrics'
 import { LegacyAgent } from '../test/emulators/legacy-agent'
 import { PushAgent } from '../test/load/push-agent'
-import { liveGroupMembers } from '../scripts/fleet/processes'
+import { workerdCpuMs } from './workerd'
 
 export type AgentKind = 'legacy' | 'push'
 
@@ -80,7 +79,7 @@ export async function measureUsage(
     const rowsBefore = await countRows(worker)
     await worker.admin('/__debug/d1-rows-written/reset', { method: 'POST' })
     await worker.admin('/__debug/do-requests/reset', { method: 'POST' })
-    const cpuBefore = workerdCpuMs(worker)
+    const cpuBefore = workerdCpuMs(worker.pid)
     const startedAt = Date.now()
     const cronEveryMs = 300_000 / options.speed
     let cronRuns = 0
@@ -95,7 +94,7 @@ export async function measureUsage(
       },
       { what: 'the measuring window', timeoutMs: options.seconds * 1000 + 30_000, intervalMs: 250 },
     )
-    const cpuMs = workerdCpuMs(worker) - cpuBefore
+    const cpuMs = workerdCpuMs(worker.pid) - cpuBefore
     const endedAt = Date.now()
     const messagesSent = crowd.reduce((sum, a) => sum + a.messagesSent, 0) - messagesBefore
     await Promise.all(crowd.map((a) => a.stop()))
@@ -211,22 +210,6 @@ async function countRows(worker: TestWorker): Promise<number> {
   const sql = `select ${tables.map((t) => `(select count(*) from "${t.name}")`).join(' + ')} as n`
   const [row] = await queryD1<{ n: number }>(worker.persistDir, sql)
   return row?.n ?? 0
-}
-
-/** CPU time (user + system, ms) of the workerd processes of the test Worker. */
-function workerdCpuMs(worker: TestWorker): number {
-  let ticks = 0
-  for (const pid of liveGroupMembers(worker.pid)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      if (!stat.includes('(workerd)')) continue
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // Ended meanwhile.
-    }
-  }
-  return ticks * 10 // USER_HZ is 100 on Linux.
 }
 
 function round(value: number): number {
