@@ -29,8 +29,8 @@ const FLEETS = [1_000, 10_000, 100_000]
 
 const RESULTS = join(ROOT, 'bench', 'results')
 const ALL_AREAS = ['control-plane', 'agent', 'dashboard']
-/** Run only when named in BENCH_AREAS: the 24-hour soak takes ~20 minutes. */
-const ON_REQUEST = ['soak']
+/** Run only when named in BENCH_AREAS: the 24-hour soak takes ~20 minutes, the 10,000 sockets ~20. */
+const ON_REQUEST = ['soak', 'socket-scale']
 const AREAS = process.env.BENCH_AREAS
   ? [...ALL_AREAS, ...ON_REQUEST].filter((a) => process.env.BENCH_AREAS!.split(',').includes(a))
   : ALL_AREAS

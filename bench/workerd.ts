@@ -32,6 +32,18 @@ export function workerdOpenFiles(pid: number): number {
   return open
 }
 
+/** The soft open-files limit of a process. */
+export function openFilesLimit(pid: number): number | null {
+  const match = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))
+  return match ? Number(match[1]) : null
+}
+
+/** The open-files limit of the workerd of the process group `pid`. */
+export function workerdOpenFilesLimit(pid: number): number | null {
+  const [workerd] = workerdPids(pid)
+  return workerd === undefined ? null : openFilesLimit(workerd)
+}
+
 function workerdPids(pid: number): number[] {
   return liveGroupMembers(pid).filter((member) => {
     try {
