@@ -55,6 +55,7 @@ afterAll(async () => {
       metrics,
       crowd,
       restart,
+      front: front.byMinute(),
     })
   await crowd?.stop()
   await worker?.stop()

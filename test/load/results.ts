@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { ROOT } from '../../scripts/fleet/control-plane'
 import { machineLine } from '../../bench/machine'
 import type { Crowd } from './fleet'
+import type { FrontMinute } from './front'
 import type { Metrics } from './metrics'
 
 export interface RestartFigures {
@@ -29,6 +30,8 @@ export interface LoadRun {
   metrics: Metrics
   crowd: Crowd
   restart: RestartFigures | null
+  /** The front's view per minute: gate queue and the runtime's own answer time. */
+  front: FrontMinute[]
 }
 
 export function writeLoadResults(run: LoadRun): void {
@@ -45,21 +48,20 @@ export function writeLoadResults(run: LoadRun): void {
     p99_ms: overall.p99Ms,
     max_ms: overall.maxMs,
     routes: Object.fromEntries(
-      run.metrics
-        .table()
-        .map((r) => [
-          r.route,
-          {
-            requests: r.count,
-            errors: r.errors,
-            retried: r.retried,
-            p50_ms: r.p50Ms,
-            p99_ms: r.p99Ms,
-            max_ms: r.maxMs,
-          },
-        ]),
+      run.metrics.table().map((r) => [
+        r.route,
+        {
+          requests: r.count,
+          errors: r.errors,
+          retried: r.retried,
+          p50_ms: r.p50Ms,
+          p99_ms: r.p99Ms,
+          max_ms: r.maxMs,
+        },
+      ]),
     ),
     by_minute: run.metrics.byMinute(),
+    front_by_minute: run.front,
     registrations_retried: run.metrics.retried,
     restart_acknowledged_reports: run.restart?.acknowledgedReports ?? null,
     restart_lost_reports: run.restart?.lostReports ?? null,
