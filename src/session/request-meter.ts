@@ -36,13 +36,17 @@ export function resetDoRequests(): void {
 export function meteredStub<T extends object>(stub: T): T {
   return new Proxy(stub, {
     get(target, property) {
-      const value: unknown = Reflect.get(target, property)
-      if (typeof value !== 'function' || typeof property !== 'string' || property === 'then') return value
+      // A stub answers any name with a callable RPC property; these few are its own.
+      if (typeof property !== 'string' || STUB_FIELDS.has(property)) return Reflect.get(target, property)
       return (...args: unknown[]) => {
         const started = performance.now()
         const settle = () => countDoRequest(`rpc ${property}`, performance.now() - started)
-        return Promise.resolve((value as (...a: unknown[]) => unknown).apply(target, args)).finally(settle)
+        const method = (target as Record<string, (...a: unknown[]) => unknown>)[property]!
+        return Promise.resolve(Reflect.apply(method, target, args)).finally(settle)
       }
     },
   })
 }
+
+/** Fields of a Durable Object stub that are not RPC methods (`then`: a stub is not a promise). */
+const STUB_FIELDS = new Set(['then', 'id', 'name'])
