@@ -97,11 +97,14 @@ export async function measureUsage(
     const cpuMs = workerdCpuMs(worker.pid) - cpuBefore
     const endedAt = Date.now()
     const messagesSent = crowd.reduce((sum, a) => sum + a.messagesSent, 0) - messagesBefore
+    // The meters at the window's end, while the crowd still runs (stopping it ends sockets: more requests).
+    const [meter, objects] = await Promise.all([
+      worker
+        .admin('/__debug/d1-rows-written')
+        .then((r) => (r.ok ? (r.json() as Promise<{ rows_written: number }>) : null)),
+      worker.admin('/__debug/do-requests').then((r) => r.json() as Promise<MeterReading>),
+    ])
     await Promise.all(crowd.map((a) => a.stop()))
-    const meter = await worker
-      .admin('/__debug/d1-rows-written')
-      .then((r) => (r.ok ? (r.json() as Promise<{ rows_written: number }>) : null))
-    const objects = await worker.admin('/__debug/do-requests').then((r) => r.json() as Promise<MeterReading>)
     const rowsAfter = await countRows(worker)
     const agentHours = (options.agents * (endedAt - startedAt) * options.speed) / 3_600_000
     const perHour = (n: number) => round(n / agentHours)
