@@ -96,6 +96,9 @@ export async function measureUsage(
     )
     const cpuMs = workerdCpuMs(worker.pid) - cpuBefore
     const endedAt = Date.now()
+    const requests = measured.requests
+    const requestsByRoute = Object.fromEntries(measured.table().map((r) => [r.route, r.count]))
+    const errors = measured.errors
     const messagesSent = crowd.reduce((sum, a) => sum + a.messagesSent, 0) - messagesBefore
     // The meters at the window's end, while the crowd still runs (stopping it ends sockets: more requests).
     const [meter, objects] = await Promise.all([
@@ -108,7 +111,6 @@ export async function measureUsage(
     const rowsAfter = await countRows(worker)
     const agentHours = (options.agents * (endedAt - startedAt) * options.speed) / 3_600_000
     const perHour = (n: number) => round(n / agentHours)
-    const requestsByRoute = Object.fromEntries(measured.table().map((r) => [r.route, r.count]))
     const kinds = Object.entries(objects.by_kind)
     const billedOne = kinds.filter(([k]) => !k.startsWith('message '))
     const sum = (list: typeof kinds, field: 'count' | 'ms') =>
@@ -119,7 +121,7 @@ export async function measureUsage(
       agentHours: round(agentHours),
       cronRuns,
       requestsByRoute,
-      workerRequestsPerAgentHour: perHour(measured.requests),
+      workerRequestsPerAgentHour: perHour(requests),
       doRequestsPerAgentHour: perHour(sum(billedOne, 'count')),
       doRequestsByKindPerAgentHour: Object.fromEntries(kinds.map(([k, v]) => [k, perHour(v.count)])),
       wakingSocketMessagesPerAgentHour: perHour(
@@ -131,10 +133,10 @@ export async function measureUsage(
       webSocketMessagesPerAgentHour: perHour(messagesSent),
       doBusySecondsPerAgentHour: perHour(sum(kinds, 'ms') / 1000),
       cpuMsPerAgentHour: perHour(cpuMs),
-      cpuMsPerRequest: round(cpuMs / Math.max(1, measured.requests)),
+      cpuMsPerRequest: round(cpuMs / Math.max(1, requests)),
       d1RowsInsertedPerAgentHour: perHour(rowsAfter - rowsBefore),
       d1RowsWrittenPerAgentHour: typeof meter?.rows_written === 'number' ? perHour(meter.rows_written) : null,
-      errors: measured.errors,
+      errors,
     }
   } finally {
     await worker.stop()
