@@ -47,13 +47,13 @@ export async function measureHeartbeatCost(
     )
   }
   // Warm both paths (isolate, objects, D1 pages) before counting.
-  await closedLoop(noOp, 200)
-  await closedLoop(heartbeat, Math.max(200, agents.length))
+  await closedLoop(noOp, 200, 404)
+  await closedLoop(heartbeat, Math.max(200, agents.length), 200)
   let noOpMs = 0
   let heartbeatMs = 0
   for (let round = 0; round < rounds; round++) {
-    noOpMs += await cpuOf(pid, () => closedLoop(noOp, requestsPerRound))
-    heartbeatMs += await cpuOf(pid, () => closedLoop(heartbeat, requestsPerRound))
+    noOpMs += await cpuOf(pid, () => closedLoop(noOp, requestsPerRound, 404))
+    heartbeatMs += await cpuOf(pid, () => closedLoop(heartbeat, requestsPerRound, 200))
   }
   pool.destroy()
   const total = requestsPerRound * rounds
@@ -72,14 +72,17 @@ async function cpuOf(pid: number, run: () => Promise<void>): Promise<number> {
   return workerdCpuMs(pid) - before
 }
 
-/** `count` calls of `once`, CONNECTIONS at a time; a failed call throws (the figure would be wrong). */
-async function closedLoop(once: () => Promise<number>, count: number): Promise<void> {
+/**
+ * `count` calls of `once`, CONNECTIONS at a time; an answer other than `expected` throws (the figure
+ * would be of something else).
+ */
+async function closedLoop(once: () => Promise<number>, count: number, expected: number): Promise<void> {
   let left = count
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (left-- > 0) {
         const status = await once()
-        if (status >= 500 || status === 0) throw new Error(`heartbeat cost: HTTP ${status}`)
+        if (status !== expected) throw new Error(`heartbeat cost: HTTP ${status}, expected ${expected}`)
       }
     }),
   )
