@@ -49,7 +49,10 @@ export interface UsageMeasurement {
   d1RowsInsertedPerAgentHour: number
   /** D1 rows written (D1's meta.rows_written summed by the Worker's D1 meter), crons included. */
   d1RowsWrittenPerAgentHour: number | null
+  /** The same by statement kind and table (`update agents`, `insert decisions`...). */
+  d1RowsWrittenByStatementPerAgentHour: Record<string, number>
   errors: number
+  errorsByRoute: Record<string, number>
 }
 
 interface MeterReading {
@@ -66,7 +69,9 @@ export async function measureUsage(
   try {
     const token = (await createClient(worker.url, worker.adminToken, `bench-${kind}`)).token
     const warmup = new Metrics()
-    const crowd = startAgents(kind, worker.url, token, options.agents, options.speed, warmup)
+    // The runtime directly: wrangler's dev proxy answers some requests under load with its own 503
+    // (test/load/front.ts), which never reach the Worker and would be missing from the counts.
+    const crowd = startAgents(kind, worker.runtimeUrl, token, options.agents, options.speed, warmup)
     await eventually(() => crowd.every((a) => a.agentId !== null), {
       what: 'agents registered',
       timeoutMs: 60_000,
@@ -98,14 +103,20 @@ export async function measureUsage(
     const cpuMs = workerdCpuMs(worker.pid) - cpuBefore
     const endedAt = Date.now()
     const requests = measured.requests
-    const requestsByRoute = Object.fromEntries(measured.table().map((r) => [r.route, r.count]))
+    const table = measured.table()
+    const requestsByRoute = Object.fromEntries(table.map((r) => [r.route, r.count]))
+    const errorsByRoute = Object.fromEntries(
+      table.filter((r) => r.errors > 0).map((r) => [r.route, r.errors]),
+    )
     const errors = measured.errors
     const messagesSent = crowd.reduce((sum, a) => sum + a.messagesSent, 0) - messagesBefore
     // The meters at the window's end, while the crowd still runs (stopping it ends sockets: more requests).
     const [meter, objects] = await Promise.all([
       worker
         .admin('/__debug/d1-rows-written')
-        .then((r) => (r.ok ? (r.json() as Promise<{ rows_written: number }>) : null)),
+        .then((r) =>
+          r.ok ? (r.json() as Promise<{ rows_written: number; by_statement: Record<string, number> }>) : null,
+        ),
       worker.admin('/__debug/do-requests').then((r) => r.json() as Promise<MeterReading>),
     ])
     await Promise.all(crowd.map((a) => a.stop()))
@@ -137,7 +148,11 @@ export async function measureUsage(
       cpuMsPerRequest: round(cpuMs / Math.max(1, requests)),
       d1RowsInsertedPerAgentHour: perHour(rowsAfter - rowsBefore),
       d1RowsWrittenPerAgentHour: typeof meter?.rows_written === 'number' ? perHour(meter.rows_written) : null,
+      d1RowsWrittenByStatementPerAgentHour: Object.fromEntries(
+        Object.entries(meter?.by_statement ?? {}).map(([statement, rows]) => [statement, perHour(rows)]),
+      ),
       errors,
+      errorsByRoute,
     }
   } finally {
     await worker.stop()
