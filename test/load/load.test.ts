@@ -12,7 +12,7 @@ import { queryD1 } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startTestWorker, type TestWorker } from '../support/worker'
 import { startCrowd, type Crowd } from './fleet'
-import { Metrics } from './metrics'
+import { Metrics, type WindowFigures } from './metrics'
 import { startFront, type Front } from './front'
 import { workerLoads } from './wrangler-log'
 import { writeLoadResults, type RestartFigures } from './results'
@@ -37,6 +37,8 @@ let unwatchFetch = () => {}
 let restart: RestartFigures | null = null
 /** Milliseconds of the load window (ramp, then MINUTES), for the results. */
 let loadWindowMs = 0
+/** The figures at the end of the load window, before the restart test adds its own. */
+let windowMetrics: WindowFigures | null = null
 
 beforeAll(async () => {
   worker = await startTestWorker()
@@ -52,7 +54,7 @@ afterAll(async () => {
       minutes: MINUTES,
       rampSeconds: RAMP_SECONDS,
       windowMs: loadWindowMs,
-      metrics,
+      metrics: windowMetrics ?? metrics.snapshot(),
       crowd,
       restart,
       front: front.byMinute(),
@@ -129,6 +131,8 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
       })
     } finally {
       loadWindowMs = Date.now() - startedAt
+      // The restart's own failures (502 while the Worker is down) are not the load window's.
+      windowMetrics = metrics.snapshot()
       // Printed on failure too: the table says where it went wrong.
       const registered = [...crowd.legacy, ...crowd.push].filter((a) => a.agentId !== null).length
       console.log(

@@ -17,6 +17,16 @@ export interface RouteStats {
   maxMs: number
 }
 
+/** What `Metrics.snapshot` keeps. */
+export interface WindowFigures {
+  errors: number
+  retried: number
+  requests: number
+  overall: { p50Ms: number; p99Ms: number; maxMs: number }
+  table: RouteStats[]
+  byMinute: { minute: number; requests: number; p50Ms: number; p99Ms: number }[]
+}
+
 /** One failed answer as it came (status 0: no answer, `body` then holds the error). */
 export interface FailedAnswer {
   at: string
@@ -138,6 +148,18 @@ export class Metrics implements Recorder {
         }
       })
       .sort((a, b) => b.count - a.count)
+  }
+
+  /** The figures as they are now (the run goes on recording). */
+  snapshot(): WindowFigures {
+    return {
+      errors: this.errors,
+      retried: this.retried,
+      requests: this.requests,
+      overall: this.overall(),
+      table: this.table(),
+      byMinute: this.byMinute(),
+    }
   }
 
   /** p50/p99 of every request of every route, the whole run. */

@@ -9,7 +9,7 @@ import { ROOT } from '../../scripts/fleet/control-plane'
 import { machineLine } from '../../bench/machine'
 import type { Crowd } from './fleet'
 import type { FrontMinute } from './front'
-import type { Metrics } from './metrics'
+import type { WindowFigures } from './metrics'
 
 export interface RestartFigures {
   /** Cleanup reports the Worker answered 2xx around the restart. */
@@ -27,7 +27,8 @@ export interface LoadRun {
   rampSeconds: number
   /** The load window as run (ramp, registrations, then `minutes`), ms. */
   windowMs: number
-  metrics: Metrics
+  /** The load window's figures (the restart's are in `restart`). */
+  metrics: WindowFigures
   crowd: Crowd
   restart: RestartFigures | null
   /** The front's view per minute: gate queue and the runtime's own answer time. */
@@ -37,7 +38,7 @@ export interface LoadRun {
 export function writeLoadResults(run: LoadRun): void {
   const isFull = run.agents >= 1_000 && run.minutes >= 5
   if (!isFull && process.env.LOAD_RESULTS !== 'always') return
-  const overall = run.metrics.overall()
+  const { overall } = run.metrics
   const results = {
     agents: run.agents,
     minutes: run.minutes,
@@ -48,7 +49,7 @@ export function writeLoadResults(run: LoadRun): void {
     p99_ms: overall.p99Ms,
     max_ms: overall.maxMs,
     routes: Object.fromEntries(
-      run.metrics.table().map((r) => [
+      run.metrics.table.map((r) => [
         r.route,
         {
           requests: r.count,
@@ -60,7 +61,7 @@ export function writeLoadResults(run: LoadRun): void {
         },
       ]),
     ),
-    by_minute: run.metrics.byMinute(),
+    by_minute: run.metrics.byMinute,
     front_by_minute: run.front,
     registrations_retried: run.metrics.retried,
     restart_acknowledged_reports: run.restart?.acknowledgedReports ?? null,
