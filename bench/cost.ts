@@ -26,21 +26,29 @@ export const WORKERS_PAID_PRICES = {
 
 export type Prices = typeof WORKERS_PAID_PRICES
 
-/** What one agent costs per hour of running, in billable units. */
+/** What one agent costs per hour of running, in billable units (measured: bench/usage.ts). */
 export interface UsagePerAgentHour {
   /** HTTP requests to the Worker (agent API calls and WebSocket upgrades). */
   workerRequests: number
-  /** Worker CPU milliseconds per request. */
-  cpuMsPerRequest: number
-  /** Durable Object requests: RPC calls from the Worker and alarms (WebSocket messages counted apart). */
+  /** Worker CPU milliseconds (the agent's requests and its share of the crons). */
+  workerCpuMs: number
+  /** Durable Object requests billed one each: RPC calls (engine runs included) and alarms. */
   doRequests: number
-  /** Incoming WebSocket messages to the agent's object. */
+  /** Incoming WebSocket messages that wake the agent's object (billed 20:1). */
   webSocketMessages: number
-  /** Seconds a Durable Object is active (not hibernatable). */
+  /** Seconds a Durable Object is active (not hibernated). */
   doActiveSeconds: number
   d1RowsRead: number
   d1RowsWritten: number
 }
+
+/** The budget lines of issue 13: what each may cost beyond the base, in USD per 1,000 agents a month. */
+export const BUDGET_PER_1000_AGENTS = [
+  { budget: 'Worker requests + CPU', items: ['Worker requests', 'Worker CPU ms'], usd: 0.4 },
+  { budget: 'Durable Object requests', items: ['Durable Object requests'], usd: 0.4 },
+  { budget: 'Durable Object duration', items: ['Durable Object GB-s'], usd: 0.1 },
+  { budget: 'D1', items: ['D1 rows read', 'D1 rows written'], usd: 0.1 },
+] as const
 
 export interface BillLine {
   item: string
@@ -49,10 +57,19 @@ export interface BillLine {
   usd: number
 }
 
+export interface BudgetLine {
+  budget: string
+  usd: number
+  /** The per-1,000 budget scaled to the fleet (the same per agent). */
+  budgetUsd: number
+  withinBudget: boolean
+}
+
 export interface Bill {
   agents: number
   hoursPerMonth: number
   lines: BillLine[]
+  budgets: BudgetLine[]
   totalUsd: number
   perAgentUsd: number
 }
@@ -63,39 +80,73 @@ export const HOURS_PER_MONTH = 730
 /** Fleet-wide crons (every 5 minutes and hourly): one Worker request each, whatever the fleet size. */
 const CRON_INVOCATIONS_PER_MONTH = (12 + 1) * HOURS_PER_MONTH
 
-/**
- * The 5-minute engine cron decides for each client's agents together and calls an agent's Durable
- * Object only to queue a command (flows/engine-tick/client-run.ts): one request per switch it queues,
- * which the default guardrails cap at 10 per agent a week (max_switches_per_week). A settled fleet
- * queues none (test/worker/engine/engine-cost.test.ts); this is the upper bound.
- */
-export const ENGINE_DO_REQUESTS_PER_AGENT_HOUR = 10 / 168
-
-export function projectMonthlyBill(agents: number, usage: UsagePerAgentHour, prices: Prices = WORKERS_PAID_PRICES): Bill {
+export function projectMonthlyBill(
+  agents: number,
+  usage: UsagePerAgentHour,
+  prices: Prices = WORKERS_PAID_PRICES,
+): Bill {
   const agentHours = agents * HOURS_PER_MONTH
-  const over = (quantity: number, included: number, perMillion: number) => (Math.max(0, quantity - included) / 1e6) * perMillion
+  const over = (quantity: number, included: number, perMillion: number) =>
+    (Math.max(0, quantity - included) / 1e6) * perMillion
   const workerRequests = agentHours * usage.workerRequests + CRON_INVOCATIONS_PER_MONTH
-  const cpuMs = workerRequests * usage.cpuMsPerRequest
-  const doRequestsPerAgentHour =
-    usage.doRequests + ENGINE_DO_REQUESTS_PER_AGENT_HOUR + usage.webSocketMessages / prices.doWebSocketMessagesPerRequest
-  const doRequests = agentHours * doRequestsPerAgentHour
+  const cpuMs = agentHours * usage.workerCpuMs
+  const doRequests =
+    agentHours * (usage.doRequests + usage.webSocketMessages / prices.doWebSocketMessagesPerRequest)
   const gbSeconds = agentHours * usage.doActiveSeconds * prices.doMemoryGb
   const rowsRead = agentHours * usage.d1RowsRead
   const rowsWritten = agentHours * usage.d1RowsWritten
   const lines: BillLine[] = [
     { item: 'Workers Paid base', quantity: 1, included: 0, usd: prices.baseMonthly },
-    { item: 'Worker requests', quantity: workerRequests, included: prices.workerRequestsIncluded, usd: over(workerRequests, prices.workerRequestsIncluded, prices.workerRequestsPerMillion) },
-    { item: 'Worker CPU ms', quantity: cpuMs, included: prices.workerCpuMsIncluded, usd: over(cpuMs, prices.workerCpuMsIncluded, prices.workerCpuMsPerMillion) },
-    { item: 'Durable Object requests', quantity: doRequests, included: prices.doRequestsIncluded, usd: over(doRequests, prices.doRequestsIncluded, prices.doRequestsPerMillion) },
-    { item: 'Durable Object GB-s', quantity: gbSeconds, included: prices.doGbSecondsIncluded, usd: over(gbSeconds, prices.doGbSecondsIncluded, prices.doGbSecondsPerMillion) },
-    { item: 'D1 rows read', quantity: rowsRead, included: prices.d1RowsReadIncluded, usd: over(rowsRead, prices.d1RowsReadIncluded, prices.d1RowsReadPerMillion) },
-    { item: 'D1 rows written', quantity: rowsWritten, included: prices.d1RowsWrittenIncluded, usd: over(rowsWritten, prices.d1RowsWrittenIncluded, prices.d1RowsWrittenPerMillion) },
+    {
+      item: 'Worker requests',
+      quantity: workerRequests,
+      included: prices.workerRequestsIncluded,
+      usd: over(workerRequests, prices.workerRequestsIncluded, prices.workerRequestsPerMillion),
+    },
+    {
+      item: 'Worker CPU ms',
+      quantity: cpuMs,
+      included: prices.workerCpuMsIncluded,
+      usd: over(cpuMs, prices.workerCpuMsIncluded, prices.workerCpuMsPerMillion),
+    },
+    {
+      item: 'Durable Object requests',
+      quantity: doRequests,
+      included: prices.doRequestsIncluded,
+      usd: over(doRequests, prices.doRequestsIncluded, prices.doRequestsPerMillion),
+    },
+    {
+      item: 'Durable Object GB-s',
+      quantity: gbSeconds,
+      included: prices.doGbSecondsIncluded,
+      usd: over(gbSeconds, prices.doGbSecondsIncluded, prices.doGbSecondsPerMillion),
+    },
+    {
+      item: 'D1 rows read',
+      quantity: rowsRead,
+      included: prices.d1RowsReadIncluded,
+      usd: over(rowsRead, prices.d1RowsReadIncluded, prices.d1RowsReadPerMillion),
+    },
+    {
+      item: 'D1 rows written',
+      quantity: rowsWritten,
+      included: prices.d1RowsWrittenIncluded,
+      usd: over(rowsWritten, prices.d1RowsWrittenIncluded, prices.d1RowsWrittenPerMillion),
+    },
   ]
+  const budgets = BUDGET_PER_1000_AGENTS.map(({ budget, items, usd }) => {
+    const spent = lines
+      .filter((line) => (items as readonly string[]).includes(line.item))
+      .reduce((sum, line) => sum + line.usd, 0)
+    const budgetUsd = (usd * agents) / 1000
+    return { budget, usd: round(spent), budgetUsd: round(budgetUsd), withinBudget: spent <= budgetUsd }
+  })
   const totalUsd = round(lines.reduce((sum, line) => sum + line.usd, 0))
   return {
     agents,
     hoursPerMonth: HOURS_PER_MONTH,
     lines: lines.map((line) => ({ ...line, quantity: Math.round(line.quantity), usd: round(line.usd) })),
+    budgets,
     totalUsd,
     perAgentUsd: round(totalUsd / agents, 4),
   }

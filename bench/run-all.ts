@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: runs the per-area benchmarks that exist (bench:control-plane, bench:agent,
  * bench:dashboard), measures billable usage per agent-hour and failover time itself, projects the
- * monthly Cloudflare bill per 1,000 and 100,000 agents, and writes bench/results/*.json plus the
- * summary table of docs/benchmarks.md. BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
- * per-area benchmarks run (a comma list, `none` for none: their last results files are used; `soak`, the
- * 24-hour soak of docs/soak.md, runs only when named).
+ * monthly Cloudflare bill per 1,000, 10,000 and 100,000 agents against issue 13's budget, and writes
+ * bench/results/*.json plus the summary table of docs/benchmarks.md. Stages may be named:
+ * `npm run bench -- usage cost` re-measures the usage and the bill only (`cost` alone re-prices the
+ * last fleet-usage.json). BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
+ * per-area benchmarks run (a comma list, `none` for none: their last results files are used; `soak`,
+ * the 24-hour soak of docs/soak.md, runs only when named).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -16,10 +18,19 @@ import { machineLine } from './machine'
 import { readResults, summaryTable, writeBetweenMarkers } from './summary'
 import { measureUsage, type UsageMeasurement } from './usage'
 
+const STAGES = ['areas', 'usage', 'failover', 'cost'] as const
+type Stage = (typeof STAGES)[number]
+const named = process.argv.slice(2)
+const unknown = named.filter((n) => !(STAGES as readonly string[]).includes(n))
+if (unknown.length) throw new Error(`unknown stage ${unknown.join(', ')}: one of ${STAGES.join(', ')}`)
+const runs = (stage: Stage) => named.length === 0 || named.includes(stage)
+/** Fleet sizes the bill is projected for. */
+const FLEETS = [1_000, 10_000, 100_000]
+
 const RESULTS = join(ROOT, 'bench', 'results')
 const ALL_AREAS = ['control-plane', 'agent', 'dashboard']
-/** Run only when named in BENCH_AREAS: the 24-hour soak takes ~20 minutes. */
-const ON_REQUEST = ['soak']
+/** Run only when named in BENCH_AREAS: the 24-hour soak takes ~20 minutes, the 10,000 sockets ~20. */
+const ON_REQUEST = ['soak', 'socket-scale']
 const AREAS = process.env.BENCH_AREAS
   ? [...ALL_AREAS, ...ON_REQUEST].filter((a) => process.env.BENCH_AREAS!.split(',').includes(a))
   : ALL_AREAS
@@ -32,7 +43,7 @@ const scripts = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
 ).scripts
 const areas: Record<string, 'ok' | 'failed' | 'absent'> = {}
-for (const area of AREAS) {
+for (const area of runs('areas') ? AREAS : []) {
   const script = `bench:${area}`
   if (!scripts[script]) {
     areas[area] = 'absent'
@@ -48,55 +59,76 @@ for (const area of AREAS) {
 }
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 60)
-console.log(`\n== billable usage per agent-hour (${seconds} s per agent kind, cadence ×10)`)
-const usage: Record<string, UsageMeasurement> = {}
-for (const kind of ['push', 'legacy'] as const) {
-  usage[kind] = await measureUsage(kind, { agents: 50, speed: 10, seconds })
-  console.log(kind, usage[kind])
+let usage: Record<string, UsageMeasurement>
+if (runs('usage')) {
+  console.log(`\n== billable usage per agent-hour (${seconds} s per agent kind, everything ×10)`)
+  usage = {}
+  for (const kind of ['push', 'legacy'] as const) {
+    usage[kind] = await measureUsage(kind, { agents: 50, speed: 10, seconds })
+    console.log(kind, usage[kind])
+  }
+  write('fleet-usage', usage)
+} else {
+  const last = JSON.parse(readFileSync(join(RESULTS, 'fleet-usage.json'), 'utf8')) as Record<string, unknown>
+  delete last.machine
+  usage = last as Record<string, UsageMeasurement>
 }
-write('fleet-usage', usage)
 
-console.log('\n== failover: interruption notice → failover completed')
-const failover = await measureFailover().catch((error: unknown) => ({ error: String(error) }))
-console.log(failover)
-write('failover', failover)
+if (runs('failover')) {
+  console.log('\n== failover: interruption notice → failover completed')
+  const failover = await measureFailover().catch((error: unknown) => ({ error: String(error) }))
+  console.log(failover)
+  write('failover', failover)
+}
 
 // D1 rows written: the Worker's meter of meta.rows_written during the measurement, else rows inserted.
 /** D1 rows read are not observable under wrangler dev; assumed per request (their price is $0.001/M). */
 const ASSUMED_D1_ROWS_READ_PER_REQUEST = 20
 const perAgentHour = (u: UsageMeasurement): UsagePerAgentHour => ({
   workerRequests: u.workerRequestsPerAgentHour,
-  cpuMsPerRequest: u.cpuMsPerRequest,
+  workerCpuMs: u.cpuMsPerAgentHour,
   doRequests: u.doRequestsPerAgentHour,
-  webSocketMessages: u.webSocketMessagesPerAgentHour,
-  doActiveSeconds: (u.doRequestsPerAgentHour * u.doRouteP50Ms) / 1000,
+  webSocketMessages: u.wakingSocketMessagesPerAgentHour,
+  doActiveSeconds: u.doBusySecondsPerAgentHour,
   d1RowsRead: u.workerRequestsPerAgentHour * ASSUMED_D1_ROWS_READ_PER_REQUEST,
   d1RowsWritten: u.d1RowsWrittenPerAgentHour ?? u.d1RowsInsertedPerAgentHour,
 })
-const bills = Object.fromEntries(
-  Object.values(usage).flatMap((u) =>
-    [1_000, 100_000].map((n) => [`${u.kind}_${n}`, projectMonthlyBill(n, perAgentHour(u))]),
-  ),
-)
-write('cost', {
-  monthly_usd_per_1000_push_agents: bills.push_1000!.totalUsd,
-  monthly_usd_per_100000_push_agents: bills.push_100000!.totalUsd,
-  monthly_usd_per_1000_legacy_agents: bills.legacy_1000!.totalUsd,
-  monthly_usd_per_100000_legacy_agents: bills.legacy_100000!.totalUsd,
-  prices: WORKERS_PAID_PRICES,
-  assumptions: {
-    d1_rows_written:
-      "the Worker's D1 meter (sum of meta.rows_written) over the measuring window; rows inserted when the meter is off",
-    d1_rows_read_per_request: ASSUMED_D1_ROWS_READ_PER_REQUEST,
-    cpu_ms_per_request:
-      'workerd CPU under wrangler dev (Worker + Durable Objects + local SQLite) / requests: an upper bound',
-    do_active_seconds:
-      'Durable Object requests × median latency of those routes (hibernated sockets bill no duration)',
-    do_requests:
-      'one RPC per request of register, heartbeat, pending-commands, executed and stream; socket messages at 20:1',
-  },
-  bills,
-})
+if (runs('cost')) {
+  const bills = Object.fromEntries(
+    Object.values(usage).flatMap((u) =>
+      FLEETS.map((n) => [`${u.kind}_${n}`, projectMonthlyBill(n, perAgentHour(u))]),
+    ),
+  )
+  const push = usage.push!
+  write('cost', {
+    monthly_usd_per_1000_push_agents: bills.push_1000!.totalUsd,
+    monthly_usd_per_10000_push_agents: bills.push_10000!.totalUsd,
+    monthly_usd_per_100000_push_agents: bills.push_100000!.totalUsd,
+    monthly_usd_per_1000_legacy_agents: bills.legacy_1000!.totalUsd,
+    monthly_usd_per_10000_legacy_agents: bills.legacy_10000!.totalUsd,
+    monthly_usd_per_100000_legacy_agents: bills.legacy_100000!.totalUsd,
+    push_1000_within_budget: bills.push_1000!.budgets.every((b) => b.withinBudget),
+    /** If auto-answered pings were billed like messages (20:1): what the 1,000 push agents' bill would be. */
+    monthly_usd_per_1000_push_agents_if_pings_billed: projectMonthlyBill(1_000, {
+      ...perAgentHour(push),
+      webSocketMessages: Math.max(push.wakingSocketMessagesPerAgentHour, push.webSocketMessagesPerAgentHour),
+    }).totalUsd,
+    prices: WORKERS_PAID_PRICES,
+    assumptions: {
+      d1_rows_written:
+        "the Worker's D1 meter (sum of meta.rows_written) over the measuring window, crons included; rows inserted when the meter is off",
+      d1_rows_read_per_request: ASSUMED_D1_ROWS_READ_PER_REQUEST,
+      worker_cpu_ms:
+        'workerd CPU under wrangler dev (Worker + Durable Objects + crons + local SQLite) per agent-hour: an upper bound',
+      do_active_seconds:
+        'busy time counted by the Worker: RPC round trips and alarm handlers (hibernated sockets bill no duration): an upper bound',
+      do_requests:
+        'counted by the Worker (session/request-meter.ts): every RPC call incl. the engine cron, every alarm; socket messages that woke an object at 20:1; auto-answered pings not billed (see *_if_pings_billed)',
+      fleet_sizes: 'the per-agent-hour usage of 50 agents of one client, projected; budgets scaled per agent',
+    },
+    bills,
+  })
+}
 
 const results = readResults(RESULTS)
 const table = summaryTable(results, machine, new Date())

@@ -37,8 +37,8 @@ export function identityOf(token: string, version: LegacyIdentity['version'] = '
 
 /**
  * Registers `count` agents, `parallel` at a time; `agentVersion` overrides the body's (e.g. 5.0.0).
- * A 503 from wrangler dev's proxy (it answers so when the Worker falls behind) is retried: registering
- * the same logical agent again is idempotent.
+ * A 503 from wrangler dev's proxy (it answers so when the Worker falls behind) or a dropped connection
+ * is retried: registering the same logical agent again is idempotent.
  */
 export async function registerAgents(
   server: BenchServer,
@@ -60,7 +60,12 @@ export async function registerAgents(
           method: 'POST',
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
           body,
+        }).catch((error: unknown) => {
+          // The runtime's own port closes a kept-alive connection idle for 5 s: a reused one may be gone.
+          if (attempt === 5) throw error
+          return null
         })
+        if (res === null) continue
         if (res.ok) {
           const { agent_id } = (await res.json()) as { agent_id: string }
           return {

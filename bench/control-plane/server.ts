@@ -18,6 +18,8 @@ export interface BenchServer {
   /** The workerd runtime directly, without wrangler's proxy. */
   runtimeUrl: string
   adminToken: string
+  /** Process group of wrangler dev (its workerd's CPU and memory are read from /proc). */
+  readonly pid: number
   /** fetch with the admin bearer and a JSON body. */
   admin(path: string, body?: unknown): Promise<Response>
   /** D1 rows written since the last reset, in all and by statement kind and table. */
@@ -34,6 +36,9 @@ export async function startBenchServer(): Promise<BenchServer> {
     url: worker.url,
     runtimeUrl: worker.runtimeUrl,
     adminToken: worker.adminToken,
+    get pid() {
+      return worker.pid
+    },
     admin,
     async rowsWritten() {
       const res = await admin('/__debug/d1-rows-written')

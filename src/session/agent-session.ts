@@ -16,6 +16,7 @@ import { applyHeartbeat, applyRegistration, checkSilence, livenessAt, withPings 
 import * as moves from './moves'
 import { mergeOwner, type Owner } from './owner'
 import * as queue from './queue'
+import { countDoRequest } from './request-meter'
 import {
   heartbeatInput,
   lastHeardOn,
@@ -224,12 +225,14 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */
   override async alarm(): Promise<void> {
+    const started = performance.now()
     const now = clock.now()
     this.settle(now)
     this.effects.liveness(checkSilence(this.currentLiveness(), now), now)
     await this.effects.sync()
     store.pruneFinished(this.sql, now)
     await this.effects.schedule(now, true)
+    countDoRequest('alarm', performance.now() - started)
   }
 
   /** Accepts the agent's push socket (the stream route has authenticated it) and redelivers. */
@@ -259,6 +262,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   override async webSocketMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const message = parseAgentMessage(data)
+    countDoRequest(`message ${message?.type ?? 'unparsed'}`, 0)
     const owner = store.readOwner(this.sql)
     if (!message || !owner) return
     const facts = socket.deserializeAttachment() as SocketFacts

@@ -4,6 +4,7 @@
  * caller depend on this file only, never on the class and what it imports (the engine, flows, D1).
  */
 import type { Command } from '../protocol'
+import { meteredStub } from './request-meter'
 import type {
   AgentLiveness,
   AgentRef,
@@ -40,7 +41,8 @@ export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
 /** The binding of the per-agent Durable Objects (env.AGENT_SESSION). */
 export type AgentSessionNamespace = DurableObjectNamespace<AgentSessionRpc>
 
-/** The Durable Object of an agent. */
-export function sessionOf(env: { AGENT_SESSION: AgentSessionNamespace }, agentId: string) {
-  return env.AGENT_SESSION.get(env.AGENT_SESSION.idFromName(agentId))
+/** The Durable Object of an agent (its calls counted when the benchmark's meter is on). */
+export function sessionOf(env: { AGENT_SESSION: AgentSessionNamespace; D1_METER?: string }, agentId: string) {
+  const stub = env.AGENT_SESSION.get(env.AGENT_SESSION.idFromName(agentId))
+  return env.D1_METER === 'on' ? meteredStub(stub) : stub
 }

@@ -16,9 +16,24 @@ import { connect, type AddressInfo } from 'node:net'
 
 export interface Front {
   readonly url: string
+  /**
+   * Per minute since the start: requests forwarded, the most waiting at the gate at once, and the
+   * runtime's own answer time (gate wait excluded) p99 overall and of the slowest route: whether a
+   * tail is a queue in front of a busy runtime or one route that is slow inside it.
+   */
+  byMinute(): FrontMinute[]
   /** Points new requests at the runtime's new address (after a restart). */
   retarget(runtimeUrl: string): void
   close(): Promise<void>
+}
+
+export interface FrontMinute {
+  minute: number
+  requests: number
+  maxWaiting: number
+  runtimeP99Ms: number
+  slowestRoute: string
+  slowestRouteP99Ms: number
 }
 
 /** Connection-scoped headers that must not cross a proxy. */
@@ -36,8 +51,11 @@ const MAX_IN_FLIGHT = 48
 export async function startFront(runtimeUrl: string): Promise<Front> {
   let target = portOf(runtimeUrl)
   const gate = new Gate(MAX_IN_FLIGHT)
+  const timings = new Timings()
   const server = createServer((incoming, outgoing) => {
+    timings.waiting(gate.waitingNow)
     void gate.enter().then(() => {
+      const entered = performance.now()
       let left = false
       const leave = () => {
         if (!left) gate.leave()
@@ -46,8 +64,16 @@ export async function startFront(runtimeUrl: string): Promise<Front> {
       // The agent gave up while it waited (its timeout): nothing to send.
       if (incoming.destroyed || outgoing.destroyed) return leave()
       const upstream = request(
-        { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: { ...endToEnd(incoming.headers), connection: 'close' }, agent: false },
+        {
+          host: '127.0.0.1',
+          port: target,
+          method: incoming.method,
+          path: incoming.url,
+          headers: { ...endToEnd(incoming.headers), connection: 'close' },
+          agent: false,
+        },
         (answer) => {
+          timings.answered(incoming.method ?? 'GET', incoming.url ?? '/', performance.now() - entered)
           outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
           answer.pipe(outgoing)
         },
@@ -68,7 +94,8 @@ export async function startFront(runtimeUrl: string): Promise<Front> {
   server.on('upgrade', (incoming, socket, head) => {
     const upstream = connect(target, '127.0.0.1', () => {
       const lines = [`${incoming.method} ${incoming.url} HTTP/1.1`]
-      for (let i = 0; i < incoming.rawHeaders.length; i += 2) lines.push(`${incoming.rawHeaders[i]}: ${incoming.rawHeaders[i + 1]}`)
+      for (let i = 0; i < incoming.rawHeaders.length; i += 2)
+        lines.push(`${incoming.rawHeaders[i]}: ${incoming.rawHeaders[i + 1]}`)
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`)
       upstream.write(head)
       socket.pipe(upstream).pipe(socket)
@@ -82,6 +109,7 @@ export async function startFront(runtimeUrl: string): Promise<Front> {
   const { port: own } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${own}`,
+    byMinute: () => timings.byMinute(),
     retarget(next) {
       target = portOf(next)
     },
@@ -100,12 +128,64 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)))
 }
 
+/** The front's own view per minute (see `Front.byMinute`). */
+class Timings {
+  private readonly startedAt = performance.now()
+  private readonly minutes: { maxWaiting: number; byRoute: Map<string, number[]> }[] = []
+
+  waiting(count: number): void {
+    const minute = this.current()
+    minute.maxWaiting = Math.max(minute.maxWaiting, count)
+  }
+
+  /** The runtime's time to the answer's head, by route (`POST /api/agents/:id/heartbeat`). */
+  answered(method: string, url: string, ms: number): void {
+    const route = `${method} ${url.split('?')[0]!.replace(/\/(?:[a-z]{3}_|i-)[0-9a-f]+/g, '/:id')}`
+    const byRoute = this.current().byRoute
+    byRoute.set(route, [...(byRoute.get(route) ?? []), ms])
+  }
+
+  byMinute(): FrontMinute[] {
+    return this.minutes.map(({ maxWaiting, byRoute }, minute) => {
+      const all = [...byRoute.values()].flat()
+      const slowest = [...byRoute.entries()]
+        .map(([route, list]) => ({ route, p99: p99(list) }))
+        .sort((a, b) => b.p99 - a.p99)[0]
+      return {
+        minute,
+        requests: all.length,
+        maxWaiting,
+        runtimeP99Ms: p99(all),
+        slowestRoute: slowest?.route ?? '',
+        slowestRouteP99Ms: slowest?.p99 ?? 0,
+      }
+    })
+  }
+
+  private current() {
+    const minute = Math.floor((performance.now() - this.startedAt) / 60_000)
+    for (let m = this.minutes.length; m <= minute; m++)
+      this.minutes.push({ maxWaiting: 0, byRoute: new Map() })
+    return this.minutes[minute]!
+  }
+}
+
+function p99(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return Math.round(sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)] ?? 0)
+}
+
 /** A counting semaphore whose waiters enter first come, first served. */
 class Gate {
   private inside = 0
   private readonly waiting: (() => void)[] = []
 
   constructor(private readonly capacity: number) {}
+
+  /** Requests waiting for a place now. */
+  get waitingNow(): number {
+    return this.waiting.length
+  }
 
   enter(): Promise<void> {
     if (this.inside < this.capacity) {

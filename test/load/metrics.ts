@@ -17,6 +17,16 @@ export interface RouteStats {
   maxMs: number
 }
 
+/** What `Metrics.snapshot` keeps. */
+export interface WindowFigures {
+  errors: number
+  retried: number
+  requests: number
+  overall: { p50Ms: number; p99Ms: number; maxMs: number }
+  table: RouteStats[]
+  byMinute: { minute: number; requests: number; p50Ms: number; p99Ms: number }[]
+}
+
 /** One failed answer as it came (status 0: no answer, `body` then holds the error). */
 export interface FailedAnswer {
   at: string
@@ -46,7 +56,8 @@ export class Metrics implements Recorder {
     // 0: no answer; 101 is a WebSocket accepted.
     if (status === 0 || status >= 400) {
       this.failures.set(route, (this.failures.get(route) ?? 0) + 1)
-      if (this.firstErrors.length < KEPT_FAILURES) this.firstErrors.push({ route, status, at: new Date().toISOString() })
+      if (this.firstErrors.length < KEPT_FAILURES)
+        this.firstErrors.push({ route, status, at: new Date().toISOString() })
     }
   }
 
@@ -58,7 +69,8 @@ export class Metrics implements Recorder {
   recordRetried(route: string, ms: number, status: number): void {
     this.sample(route, ms)
     this.retries.set(route, (this.retries.get(route) ?? 0) + 1)
-    if (this.firstErrors.length < KEPT_FAILURES) this.firstErrors.push({ route: `${route} (retried)`, status, at: new Date().toISOString() })
+    if (this.firstErrors.length < KEPT_FAILURES)
+      this.firstErrors.push({ route: `${route} (retried)`, status, at: new Date().toISOString() })
   }
 
   /** Retried requests of every route. */
@@ -97,8 +109,18 @@ export class Metrics implements Recorder {
       try {
         const response = await original(input, init)
         if (response.status >= 400 && this.firstFailedAnswers.length < KEPT_FAILURES) {
-          const body = await response.clone().text().catch((error: unknown) => `(unreadable: ${String(error)})`)
-          keep({ at, method: request.method, path: pathname, status: response.status, headers: headersOf(response), body: body.slice(0, 500) })
+          const body = await response
+            .clone()
+            .text()
+            .catch((error: unknown) => `(unreadable: ${String(error)})`)
+          keep({
+            at,
+            method: request.method,
+            path: pathname,
+            status: response.status,
+            headers: headersOf(response),
+            body: body.slice(0, 500),
+          })
         }
         return response
       } catch (error) {
@@ -128,13 +150,48 @@ export class Metrics implements Recorder {
       .sort((a, b) => b.count - a.count)
   }
 
+  /** The figures as they are now (the run goes on recording). */
+  snapshot(): WindowFigures {
+    return {
+      errors: this.errors,
+      retried: this.retried,
+      requests: this.requests,
+      overall: this.overall(),
+      table: this.table(),
+      byMinute: this.byMinute(),
+    }
+  }
+
+  /** p50/p99 of every request of every route, the whole run. */
+  overall(): { p50Ms: number; p99Ms: number; maxMs: number } {
+    const sorted = [...this.samples.values()].flat().sort((a, b) => a - b)
+    return {
+      p50Ms: round(percentile(sorted, 0.5)),
+      p99Ms: round(percentile(sorted, 0.99)),
+      maxMs: round(sorted.at(-1) ?? 0),
+    }
+  }
+
+  /** Requests and p50/p99 of all routes per minute since the start. */
+  byMinute(): { minute: number; requests: number; p50Ms: number; p99Ms: number }[] {
+    return this.minutes.map((list, minute) => {
+      const sorted = [...list].sort((a, b) => a - b)
+      return {
+        minute,
+        requests: sorted.length,
+        p50Ms: round(percentile(sorted, 0.5)),
+        p99Ms: round(percentile(sorted, 0.99)),
+      }
+    })
+  }
+
   /** p50/p99 of all routes per minute, one line. */
   timeline(): string {
-    return this.minutes
-      .map((list, minute) => {
-        const sorted = [...list].sort((a, b) => a - b)
-        return `min ${minute}: ${sorted.length} req, p50 ${Math.round(percentile(sorted, 0.5))} / p99 ${Math.round(percentile(sorted, 0.99))} ms`
-      })
+    return this.byMinute()
+      .map(
+        (m) =>
+          `min ${m.minute}: ${m.requests} req, p50 ${Math.round(m.p50Ms)} / p99 ${Math.round(m.p99Ms)} ms`,
+      )
       .join('; ')
   }
 
@@ -149,7 +206,15 @@ export class Metrics implements Recorder {
 
   /** The table as aligned text. */
   format(): string {
-    const rows = this.table().map((r) => [r.route, String(r.count), String(r.errors), String(r.retried), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.maxMs.toFixed(1)])
+    const rows = this.table().map((r) => [
+      r.route,
+      String(r.count),
+      String(r.errors),
+      String(r.retried),
+      r.p50Ms.toFixed(1),
+      r.p99Ms.toFixed(1),
+      r.maxMs.toFixed(1),
+    ])
     const header = ['route', 'requests', 'failed', 'retried', 'p50 ms', 'p99 ms', 'max ms']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
     return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n')
@@ -159,7 +224,10 @@ export class Metrics implements Recorder {
 /** An error with its cause: undici's "fetch failed" says why only there (ECONNRESET, a timeout...). */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
-  const cause = error.cause instanceof Error ? `: ${error.cause.name} ${(error.cause as { code?: string }).code ?? ''} ${error.cause.message}` : ''
+  const cause =
+    error.cause instanceof Error
+      ? `: ${error.cause.name} ${(error.cause as { code?: string }).code ?? ''} ${error.cause.message}`
+      : ''
   return `${error.name} ${error.message}${cause}`
 }
 

@@ -1,6 +1,7 @@
 /**
  * Benchmark-only routes, present only when the Worker runs with `D1_METER=on`: every request's D1
- * binding is metered, and the operator reads or resets the count of rows written.
+ * binding is metered, and the operator reads or resets the count of rows written and of Durable
+ * Object requests by kind (session/request-meter.ts).
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
@@ -8,6 +9,7 @@ import { operatorAuth } from '../../auth/middleware'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { isMeterOn, meteredD1, readMeter, resetMeter } from '../../db/d1-meter'
+import { readDoRequests, resetDoRequests } from '../../session/request-meter'
 
 /** Swaps in the metered D1 binding for the rest of the request (a no-op unless the meter is on). */
 export const meterD1 = createMiddleware<AppEnv>(async (c, next) => {
@@ -30,4 +32,11 @@ meterRoutes.get('/d1-rows-written', meterOn, operatorAuth, (c) => {
 meterRoutes.post('/d1-rows-written/reset', meterOn, operatorAuth, (c) => {
   resetMeter()
   return c.json({ rows_written: 0 })
+})
+
+meterRoutes.get('/do-requests', meterOn, operatorAuth, (c) => c.json({ by_kind: readDoRequests() }))
+
+meterRoutes.post('/do-requests/reset', meterOn, operatorAuth, (c) => {
+  resetDoRequests()
+  return c.json({ by_kind: {} })
 })
