@@ -82,11 +82,19 @@ export async function register(
     if (reply.status === 409 && refusal.success && refusal.data.action === 'standby') {
       const retryInS = refusal.data.retry_after_seconds ?? STANDBY_RETRY_SECONDS
       const fields = { replica_id: refusal.data.replica_id ?? body.replica_id ?? null, retry_in_s: retryInS }
-      const waitingFor = fields.replica_id
-        ? 'standby replica: passive until the control plane promotes it'
-        : 'standby: another instance runs the workload; passive until a switch moves it here'
-      if (standby) log.debug(waitingFor, fields)
-      else log.info(waitingFor, fields)
+      const replica = fields.replica_id !== null
+      if (standby)
+        log.debug(
+          replica ? 'standby replica: not promoted yet' : 'standby: the workload still runs elsewhere',
+          fields,
+        )
+      else
+        log.info(
+          replica
+            ? 'standby replica: passive until the control plane promotes it'
+            : 'standby: another instance runs the workload; passive until a switch moves it here',
+          fields,
+        )
       standby = true
       failures = 0
       await clock.sleep(retryInS * 1000, signal)

@@ -88,7 +88,14 @@ describe('identity as on EC2', () => {
       { what: 'the same agent online on the new instance', timeoutMs: 60_000 },
     )
     expect(moved.id).toBe(agent.id)
-    const lines = agentLog(newInstanceId)
+    // Its agent waited (standby) until the switch report moved the workload, then registered.
+    const lines = await eventually(
+      () => {
+        const log = agentLog(newInstanceId)
+        return log.some((l) => l.msg === 'registered') ? log : undefined
+      },
+      { what: "the new instance's agent registered", timeoutMs: 30_000 },
+    )
     expect(lines.find((l) => l.msg === 'logical identity')).toMatchObject({
       logical_agent_id: oldInstanceId,
       source: 'tag',
@@ -150,7 +157,12 @@ describe('identity as on EC2', () => {
     const primary = agent.instanceId!
     await eventually(
       async () =>
-        (await queryD1(worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >= 3,
+        (
+          await queryD1(
+            worker.persistDir,
+            `select distinct series from price_quotes where series not like 'ondemand:%'`,
+          )
+        ).length >= 3,
       { what: 'every pool priced', timeoutMs: 30_000 },
     )
     fleet.region.rebalance(primary)

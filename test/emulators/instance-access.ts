@@ -271,24 +271,38 @@ export class InstanceAccess {
   /** One IMDSv2 read under `/latest/`; null for 404 (nothing there). A token that expired is renewed. */
   private async read(path: string): Promise<string | null> {
     for (let attempt = 0; ; attempt++) {
-      this.token ??= await (
-        await fetch(`${this.imdsUrl}/latest/api/token`, {
+      this.token ??= (
+        await this.imds('api/token', {
           method: 'PUT',
           headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21600' },
-          signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
         })
-      ).text()
-      const res = await fetch(`${this.imdsUrl}/latest/${path}`, {
-        headers: { 'X-aws-ec2-metadata-token': this.token },
-        signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
-      })
+      ).text
+      const res = await this.imds(path, { headers: { 'X-aws-ec2-metadata-token': this.token } })
       if (res.status === 401 && attempt === 0) {
         this.token = null
         continue
       }
       if (res.status === 404) return null
-      if (!res.ok) throw new Error(`IMDS ${path}: ${res.status}`)
-      return res.text()
+      if (res.status < 200 || res.status > 299) throw new Error(`IMDS ${path}: ${res.status}`)
+      return res.text
+    }
+  }
+
+  /**
+   * One IMDS request, body included, ended by its timeout or by the agent's kill (`signal`): the
+   * credentials of every EC2 call come from here, and the SDK's abortSignal does not end a credential
+   * read under way, so a read that ignored the kill held stop() (the e2e afterAll 'Hook timed out').
+   * A timer of its own: Node 20 may collect an AbortSignal.timeout before it fires (installed-agent.ts `call`).
+   */
+  private async imds(path: string, init: RequestInit): Promise<{ status: number; text: string }> {
+    const timeout = new AbortController()
+    const timer = setTimeout(() => timeout.abort(), IMDS_TIMEOUT_MS)
+    const signal = this.signal ? AbortSignal.any([timeout.signal, this.signal]) : timeout.signal
+    try {
+      const res = await fetch(`${this.imdsUrl}/latest/${path}`, { ...init, signal })
+      return { status: res.status, text: await res.text() }
+    } finally {
+      clearTimeout(timer)
     }
   }
 }
