@@ -128,13 +128,8 @@ function isUniqueViolation(err: unknown): boolean {
   )
 }
 
-/** CONFLICT `retired`: the registering instance is one the workload left, ending or ended (D1, at `now`). */
-async function endingInstanceRefusal(
-  db: Database,
-  agent: Agent,
-  facts: RegistrationFacts,
-  now: number,
-): Promise<Refusal | null> {
+/** The status and end of one of `agent`'s instances as D1 has them; undefined when unknown. */
+async function instanceOf(db: Database, agent: Agent, instanceId: string) {
   const [row] = await db
     .select({ status: instances.status, terminatedAt: instances.terminatedAt })
     .from(instances)
@@ -142,10 +137,21 @@ async function endingInstanceRefusal(
       and(
         eq(instances.clientId, agent.clientId),
         eq(instances.agentId, agent.id),
-        eq(instances.instanceId, facts.instanceId),
+        eq(instances.instanceId, instanceId),
       ),
     )
     .limit(1)
+  return row
+}
+
+/** CONFLICT `retired`: the registering instance is one the workload left, ending or ended (D1, at `now`). */
+async function endingInstanceRefusal(
+  db: Database,
+  agent: Agent,
+  facts: RegistrationFacts,
+  now: number,
+): Promise<Refusal | null> {
+  const row = await instanceOf(db, agent, facts.instanceId)
   if (!row || statusAt(row, now) === 'active') return null
   return refuse(
     'CONFLICT',
@@ -171,17 +177,7 @@ async function liveWorkloadRefusal(
   const mayTakeOver =
     isLegacyAgent(facts.agentVersion) || facts.replicaId !== null || agent.status !== 'online'
   if (mayTakeOver || agent.instanceId === null || agent.instanceId === facts.instanceId) return null
-  const [current] = await db
-    .select({ status: instances.status, terminatedAt: instances.terminatedAt })
-    .from(instances)
-    .where(
-      and(
-        eq(instances.clientId, agent.clientId),
-        eq(instances.agentId, agent.id),
-        eq(instances.instanceId, agent.instanceId),
-      ),
-    )
-    .limit(1)
+  const current = await instanceOf(db, agent, agent.instanceId)
   if (!current || statusAt(current, now) === 'terminated') return null
   return refuse(
     'CONFLICT',
