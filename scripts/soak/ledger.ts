@@ -6,8 +6,10 @@
  * registration, its pool's first spot price and the first on-demand price: at 80× the first price report
  * lands a simulated minute or two after registering, seconds in real time) to LEDGER_LAG_MS before the
  * check (time for late reports and the 5-minute segment sync to land); judged once that window spans
- * MIN_LEDGER_WINDOW_MS and at the end: over a shorter one, prices recorded at receive time (up to a report
- * interval after EC2's change) weigh more than 1 % without any error in the ledger's accounting.
+ * MIN_LEDGER_WINDOW_MS and at the end: over a shorter one, prices installed agents report (stored at
+ * receive time, up to a report interval after EC2's change; 5.x reporters send EC2's change points) and
+ * a replica's pending seconds (its segment starts at the launch report, EC2 bills from `running`) weigh
+ * more than 1 % without any error in the ledger's accounting.
  */
 import { savingsBetween } from '../../src/ledger/rollup'
 import type { PriceBook } from '../../src/ledger/cost'
