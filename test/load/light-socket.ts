@@ -5,6 +5,7 @@
  * command is acked and reported done once. Round trips are timed per kind, first in first out.
  */
 import WebSocket from 'ws'
+import { socketHeartbeatMessage } from './push-agent'
 
 export type Probe = 'ping' | 'heartbeat'
 
@@ -69,14 +70,7 @@ export class LightSocket {
   }
 
   heartbeat(): void {
-    this.probe('heartbeat', {
-      type: 'heartbeat',
-      status: 'online',
-      instance_id: this.instanceId,
-      instance_type: 't3.medium',
-      mode: 'spot',
-      az: 'us-east-1a',
-    })
+    this.probe('heartbeat', socketHeartbeatMessage(this.instanceId))
   }
 
   close(): void {

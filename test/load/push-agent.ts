@@ -41,6 +41,18 @@ interface WireCommand {
   target_pool_id?: string | null
 }
 
+/** The 5.x socket heartbeat of a light client on a t3.medium spot instance in us-east-1a. */
+export function socketHeartbeatMessage(instanceId: string) {
+  return {
+    type: 'heartbeat',
+    status: 'online',
+    instance_id: instanceId,
+    instance_type: 't3.medium',
+    mode: 'spot',
+    az: 'us-east-1a',
+  } as const
+}
+
 export class PushAgent {
   agentId: string | null = null
   instanceId = newInstanceId()
@@ -186,14 +198,7 @@ export class PushAgent {
 
   private socketHeartbeat(socket: WebSocket): void {
     this.heartbeatsInFlight.push(performance.now())
-    this.send(socket, {
-      type: 'heartbeat',
-      status: 'online',
-      instance_id: this.instanceId,
-      instance_type: 't3.medium',
-      mode: 'spot',
-      az: 'us-east-1a',
-    })
+    this.send(socket, socketHeartbeatMessage(this.instanceId))
   }
 
   private heartbeat() {
