@@ -4,6 +4,16 @@ export interface Clock {
   now(): number
   /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /** Simulated ms per real ms (a local simulation's clock); absent means 1, real time. */
+  readonly speed?: number
+}
+
+/**
+ * Real ms since `since` (epoch ms of this clock): a network round trip takes real time however fast a
+ * simulated clock runs, so waits on the network are judged on it.
+ */
+export function realMsSince(clock: Clock, since: number): number {
+  return (clock.now() - since) / (clock.speed ?? 1)
 }
 
 export const systemClock: Clock = scaledClock(0, 1)
@@ -14,6 +24,7 @@ export const systemClock: Clock = scaledClock(0, 1)
  */
 export function scaledClock(origin: number, speed: number): Clock {
   return {
+    speed,
     now: () => (speed === 1 ? Date.now() : origin + (Date.now() - origin) * speed),
     sleep(ms, signal) {
       return new Promise((resolve) => {

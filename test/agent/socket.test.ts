@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { Link } from '../../agent/src/link'
-import { openStream, PING_INTERVAL_MS } from '../../agent/src/link/socket'
+import { openStream, PING_INTERVAL_MS, PONG_WAIT_REAL_MS } from '../../agent/src/link/socket'
 import { memoryLog } from '../../agent/src/log'
 import { memoryState } from '../../agent/src/state'
 import { SOCKET_PING, SOCKET_PONG } from '../../src/protocol'
@@ -121,6 +121,28 @@ describe('a half-open push socket', () => {
     await srv.until(() => srv.connections.length === 2)
     while (!s.isOpen) await new Promise((r) => setImmediate(r))
     expect(opens).toEqual([true, false, true])
+  })
+})
+
+describe('a slow pong under a simulated clock', () => {
+  it('is not silence until PONG_WAIT_REAL_MS of real time passed, however fast the clock runs', async () => {
+    const speed = 80
+    const srv = await server()
+    const clock = manualClock(undefined, speed)
+    const { s, opens, received } = stream(srv.url, clock)
+    await srv.until(() => srv.connections.length === 1)
+    while (!s.isOpen) await new Promise((r) => setImmediate(r))
+    await clock.advance(PING_INTERVAL_MS)
+    while (!received.includes('pong')) await new Promise((r) => setImmediate(r))
+    srv.state.mute = true
+    // 375 real ms per ping interval at 80×: pings go on, the connection stays while the wait is short.
+    const intervalsInWait = Math.ceil((PONG_WAIT_REAL_MS * speed) / PING_INTERVAL_MS)
+    for (let n = 1; n <= intervalsInWait; n++) await clock.advance(PING_INTERVAL_MS)
+    await srv.until(() => srv.messages.length === intervalsInWait + 1)
+    expect(s.isOpen).toBe(true)
+    await clock.advance(PING_INTERVAL_MS)
+    while (s.isOpen) await new Promise((r) => setImmediate(r))
+    expect(opens).toEqual([true, false])
   })
 })
 

@@ -4,14 +4,19 @@
  * take over. A ping every 30 s (answered `pong` by the runtime without waking the control plane's
  * object, which reads its time as a sign of life) keeps idle proxies from dropping the connection and
  * finds a dead one: a send that fails, a socket error, or a ping with nothing heard back before the
- * next one ends the connection so the loop reconnects.
+ * next one (and for at least PONG_WAIT_REAL_MS of real time) ends the connection so the loop reconnects.
  */
 import WebSocket from 'ws'
 import { AgentMessage, ServerMessage, SOCKET_PING } from '../../../src/protocol'
-import { backoffMs, type Clock } from '../clock'
+import { backoffMs, realMsSince, type Clock } from '../clock'
 import type { Log } from '../log'
 
 export const PING_INTERVAL_MS = 30_000
+/**
+ * A pong is a round trip: under a simulated clock at 80× the next ping is due 375 real ms later, and a
+ * busy control plane answering later than that is not a dead connection (dropping it churned sockets).
+ */
+export const PONG_WAIT_REAL_MS = 10_000
 
 export interface Stream {
   readonly isOpen: boolean
@@ -100,19 +105,26 @@ export function openStream(options: StreamOptions): Stream {
 
   /**
    * Pings every PING_INTERVAL_MS; once the connection has answered a pong, a ping with nothing heard
-   * back by the time the next is due ends it (half-open: sends vanish, nothing arrives).
+   * back by the time the next is due, and for PONG_WAIT_REAL_MS of real time, ends it (half-open: sends
+   * vanish, nothing arrives).
    */
   const keepAlive = async (ws: WebSocket, heard: { at: number; ponged: boolean }, ended: AbortSignal) => {
-    let pingedAt: number | null = null
+    /** The oldest ping nothing was heard after. */
+    let unansweredSince: number | null = null
     for (;;) {
       await clock.sleep(PING_INTERVAL_MS, ended)
       if (ended.aborted) return
-      if (heard.ponged && pingedAt !== null && heard.at < pingedAt) {
+      if (unansweredSince !== null && heard.at >= unansweredSince) unansweredSince = null
+      if (
+        heard.ponged &&
+        unansweredSince !== null &&
+        realMsSince(clock, unansweredSince) >= PONG_WAIT_REAL_MS
+      ) {
         log.warn('push socket silent (no pong), reconnecting')
         ws.terminate()
         return
       }
-      pingedAt = clock.now()
+      unansweredSince ??= clock.now()
       ws.send(SOCKET_PING, (err) => {
         if (!err) return
         log.debug('push socket ping failed, reconnecting', { error: err.message })

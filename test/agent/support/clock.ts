@@ -20,11 +20,12 @@ export function instantClock(startMs = Date.parse('2026-01-01T00:00:00Z')): Cloc
   }
 }
 
-/** Sleeps wait until the test advances time past them. */
-export function manualClock(startMs = Date.parse('2026-01-01T00:00:00Z')) {
+/** Sleeps wait until the test advances time past them; `speed` plays a simulated clock's. */
+export function manualClock(startMs = Date.parse('2026-01-01T00:00:00Z'), speed?: number) {
   let now = startMs
   const sleepers: Array<{ at: number; resolve: () => void }> = []
   const clock: Clock & { advance(ms: number): Promise<void>; readonly sleeping: number } = {
+    speed,
     now: () => now,
     get sleeping() {
       return sleepers.length
