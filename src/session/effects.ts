@@ -7,6 +7,7 @@ import { runBatch } from '../db/batch'
 import type { Database } from '../db/client'
 import { newId } from '../ids'
 import { log } from '../log'
+import { SOCKET_HEARTBEAT_MS } from '../protocol'
 import { commandHistory, livenessWrites } from './history'
 import { livenessDeadline, withPings, type LivenessStep } from './liveness'
 import * as queue from './queue'
@@ -25,13 +26,15 @@ const MAX_LIVENESS_PER_SYNC = 20
 export type ScheduleCause = 'alarm' | 'heartbeat' | 'socket heartbeat' | 'change'
 
 /**
- * The alarm is moved later only once it would ring within this, ms (moving it is a storage write): an
- * HTTP heartbeat every 30 s moves it every third time, a socket heartbeat every 90 s each time, and
- * neither lets it ring. An alarm that rings early only recomputes.
+ * The alarm is moved later only when it would ring within this, ms (moving it is a storage write):
+ * before the next sign of life that can move it is due, with 30 s for that one to be late. An HTTP
+ * heartbeat every 30 s moves it every third time; a socket heartbeat every SOCKET_HEARTBEAT_MS (90 s)
+ * each time, since an alarm left where it was would ring before the next (pings cannot move it: they
+ * never wake the object). An alarm that rings early only recomputes, but is a billed request.
  */
 const MOVE_LATER_WITHIN_MS: Record<Exclude<ScheduleCause, 'alarm'>, number> = {
   heartbeat: 60_000,
-  'socket heartbeat': 60_000,
+  'socket heartbeat': SOCKET_HEARTBEAT_MS + 30_000,
   change: 60_000,
 }
 
