@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs the per-area benchmarks that exist (bench:control-plane, bench:agent,
  * bench:dashboard), measures billable usage per agent-hour and failover time itself, projects the
- * monthly Cloudflare bill per 1,000, 10,000 and 100,000 agents against issue 13's budget, and writes
+ * monthly Cloudflare bill per 1,000, 10,000 and 100,000 agents against issue 13's budget (Worker CPU and
+ * object duration from the CPU of each kind of operation, bench/cpu-attribution.ts), and writes
  * bench/results/*.json plus the summary table of docs/benchmarks.md. Stages may be named:
  * `npm run bench -- usage cost` re-measures the usage and the bill only (`cost` alone re-prices the
  * last fleet-usage.json). BENCH_SECONDS sets the usage window (default 60); BENCH_AREAS limits the
@@ -12,7 +13,14 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../scripts/fleet/control-plane'
-import { projectMonthlyBill, WORKERS_PAID_PRICES, type UsagePerAgentHour } from './cost'
+import {
+  ASSUMED_D1_ROWS_READ_PER_REQUEST,
+  doActiveSecondsPerAgentHour,
+  usagePerAgentHour,
+  workerCpuMsPerAgentHour,
+} from './bill-inputs'
+import { projectMonthlyBill, WORKERS_PAID_PRICES } from './cost'
+import { attributeCpu, type CpuAttribution } from './cpu-attribution'
 import { measureFailover } from './failover'
 import { machineLine } from './machine'
 import { readResults, summaryTable, writeBetweenMarkers } from './summary'
@@ -38,6 +46,12 @@ mkdirSync(RESULTS, { recursive: true })
 const machine = machineLine()
 const write = (name: string, data: object) =>
   writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify({ ...data, machine }, null, 2)}\n`)
+/** A results file as written, without its machine line. */
+const readResult = (name: string): unknown => {
+  const data = JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8')) as Record<string, unknown>
+  delete data.machine
+  return data
+}
 
 const scripts = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
@@ -60,6 +74,7 @@ for (const area of runs('areas') ? AREAS : []) {
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 60)
 let usage: Record<string, UsageMeasurement>
+let cpu: CpuAttribution
 if (runs('usage')) {
   console.log(`\n== billable usage per agent-hour (${seconds} s per agent kind, everything ×10)`)
   usage = {}
@@ -68,10 +83,13 @@ if (runs('usage')) {
     console.log(kind, usage[kind])
   }
   write('fleet-usage', usage)
+  console.log('\n== CPU by kind of operation (one kind at a time, the idle baseline subtracted)')
+  cpu = await attributeCpu({ agents: 50, requests: 300 })
+  console.log(cpu)
+  write('cpu-by-operation', cpu)
 } else {
-  const last = JSON.parse(readFileSync(join(RESULTS, 'fleet-usage.json'), 'utf8')) as Record<string, unknown>
-  delete last.machine
-  usage = last as Record<string, UsageMeasurement>
+  usage = readResult('fleet-usage') as Record<string, UsageMeasurement>
+  cpu = readResult('cpu-by-operation') as CpuAttribution
 }
 
 if (runs('failover')) {
@@ -81,18 +99,9 @@ if (runs('failover')) {
   write('failover', failover)
 }
 
-// D1 rows written: the Worker's meter of meta.rows_written during the measurement, else rows inserted.
-/** D1 rows read are not observable under wrangler dev; assumed per request (their price is $0.001/M). */
-const ASSUMED_D1_ROWS_READ_PER_REQUEST = 20
-const perAgentHour = (u: UsageMeasurement): UsagePerAgentHour => ({
-  workerRequests: u.workerRequestsPerAgentHour,
-  workerCpuMs: u.cpuMsPerAgentHour,
-  doRequests: u.doRequestsPerAgentHour,
-  webSocketMessages: u.wakingSocketMessagesPerAgentHour,
-  doActiveSeconds: u.doBusySecondsPerAgentHour,
-  d1RowsRead: u.workerRequestsPerAgentHour * ASSUMED_D1_ROWS_READ_PER_REQUEST,
-  d1RowsWritten: u.d1RowsWrittenPerAgentHour ?? u.d1RowsInsertedPerAgentHour,
-})
+const perAgentHour = (u: UsageMeasurement) => usagePerAgentHour(u, cpu)
+const byKind = <T>(of: (u: UsageMeasurement) => T) =>
+  Object.fromEntries(Object.values(usage).map((u) => [u.kind, of(u)]))
 if (runs('cost')) {
   const bills = Object.fromEntries(
     Object.values(usage).flatMap((u) =>
@@ -113,15 +122,23 @@ if (runs('cost')) {
       ...perAgentHour(push),
       webSocketMessages: Math.max(push.wakingSocketMessagesPerAgentHour, push.webSocketMessagesPerAgentHour),
     }).totalUsd,
+    worker_cpu_ms_per_agent_hour: byKind((u) => workerCpuMsPerAgentHour(u, cpu)),
+    /** The old all-in figure: workerd's whole CPU over the usage window (not what Cloudflare bills). */
+    worker_cpu_ms_upper_bound_per_agent_hour: byKind((u) => u.cpuMsPerAgentHour),
+    do_active_seconds_per_agent_hour: byKind((u) => doActiveSecondsPerAgentHour(u)),
+    do_requests_per_agent_hour_by_kind: byKind((u) => u.doRequestsByKindPerAgentHour),
+    alarms_set_per_agent_hour_by_reason: byKind((u) => u.alarmsSetByReasonPerAgentHour),
     prices: WORKERS_PAID_PRICES,
     assumptions: {
       d1_rows_written:
         "the Worker's D1 meter (sum of meta.rows_written) over the measuring window, crons included; rows inserted when the meter is off",
       d1_rows_read_per_request: ASSUMED_D1_ROWS_READ_PER_REQUEST,
       worker_cpu_ms:
-        'workerd CPU under wrangler dev (Worker + Durable Objects + crons + local SQLite) per agent-hour: an upper bound',
+        "the Worker's invocations only: requests per agent-hour by route × that route's CPU per request, and each cron's runs per hour × its CPU per run / the agents it ran for; CPU per operation from cpu-by-operation.json (workerd's /proc CPU while driving one kind at a time, idle baseline subtracted; includes local D1's SQLite and, for routes that call an object, the object's share: an upper bound per operation)",
+      worker_cpu_ms_upper_bound_per_agent_hour:
+        'workerd CPU under wrangler dev over the whole usage window (Worker + Durable Objects + crons + local SQLite + idle runtime) per agent-hour: the old all-in figure, not billed as such',
       do_active_seconds:
-        'busy time counted by the Worker: RPC round trips and alarm handlers (hibernated sockets bill no duration): an upper bound',
+        "each object request kind per agent-hour × the meter's time per request: RPC, the caller's round trip; socket messages and alarms, the handler's wall time (local workerd's clock runs while code runs, so CPU is included); idle objects hibernate and bill none; 128 MB",
       do_requests:
         'counted by the Worker (session/request-meter.ts): every RPC call incl. the engine cron, every alarm; socket messages that woke an object at 20:1; auto-answered pings not billed (see *_if_pings_billed)',
       fleet_sizes: 'the per-agent-hour usage of 50 agents of one client, projected; budgets scaled per agent',

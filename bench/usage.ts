@@ -5,9 +5,12 @@
  * rate per agent-hour), while this bench fires the 5-minute cron (engine, webhooks, instances) every
  * 5 simulated minutes as Cloudflare would. Counted: requests per route at the client; Durable Object
  * requests by kind inside the Worker (session/request-meter.ts: every RPC, alarm and socket message
- * that wakes an object, with its busy time); Worker CPU from workerd's /proc counters; D1 rows written
- * by the Worker's D1 meter.
+ * that wakes an object, with its time) and the alarms set; workerd's whole CPU from /proc (an upper
+ * bound: the bill's Worker CPU is attributed by operation, bench/bill-inputs.ts); D1 rows written by
+ * the Worker's D1 meter, and the database's growth.
  */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { LEGACY_CADENCE } from '../test/emulators/legacy-agent'
 import { createClient } from '../test/support/clients'
 import { queryD1 } from '../test/support/d1'
@@ -34,19 +37,34 @@ export interface UsageMeasurement {
    * that woke an object are in `wakingSocketMessagesPerAgentHour` (billed 20:1).
    */
   doRequestsPerAgentHour: number
-  /** Every Durable Object request kind counted by the Worker (`rpc engineTick`, `alarm`, `message ack`...). */
+  /** Every Durable Object request kind counted by the Worker (`rpc engineTick`, `alarm early`, `message ack`...). */
   doRequestsByKindPerAgentHour: Record<string, number>
+  /**
+   * The meter's time per request of each kind, ms: RPC, the caller's round trip; alarms and socket
+   * messages, their handler's wall time (CPU included: local workerd's clock runs while code runs).
+   */
+  doMsEachByKind: Record<string, number>
+  /** Alarms the objects set, by what they were armed for (`offline`, `command`, `sync`): storage writes. */
+  alarmsSetByReasonPerAgentHour: Record<string, number>
   /** Socket messages the objects handled (woken), per agent-hour. */
   wakingSocketMessagesPerAgentHour: number
   /** Socket messages the agents sent, auto-answered pings included, per agent-hour. */
   webSocketMessagesPerAgentHour: number
-  /** Seconds objects were busy per agent-hour: RPC round trips and alarms (an upper bound of duration). */
+  /** The meter's time summed per agent-hour, s: RPC round trips, alarm and message handlers. */
   doBusySecondsPerAgentHour: number
-  /** workerd CPU (Worker, Durable Objects, crons and local D1 together: an upper bound) per agent-hour. */
+  /**
+   * workerd CPU (Worker, Durable Objects, crons, local D1 and the idle runtime together: an upper bound)
+   * per agent-hour; the bill's Worker CPU is attributed by operation instead (bench/bill-inputs.ts).
+   */
   cpuMsPerAgentHour: number
   /** The same per agent request, for comparison with earlier runs. */
   cpuMsPerRequest: number
   d1RowsInsertedPerAgentHour: number
+  /**
+   * The database's growth per agent-hour, bytes: rows inserted × the local D1 file's bytes per row at
+   * the window's end (indexes and free pages included); null when the file was not found.
+   */
+  d1BytesPerAgentHour: number | null
   /** D1 rows written (D1's meta.rows_written summed by the Worker's D1 meter), crons included. */
   d1RowsWrittenPerAgentHour: number | null
   /** The same by statement kind and table (`update agents`, `insert decisions`...). */
@@ -57,6 +75,7 @@ export interface UsageMeasurement {
 
 interface MeterReading {
   by_kind: Record<string, { count: number; ms: number }>
+  alarms_set: Record<string, number>
 }
 
 const FIVE_MINUTE_CRON = '*/5 * * * *'
@@ -124,6 +143,7 @@ export async function measureUsage(
     ])
     await Promise.all(crowd.map((a) => a.stop()))
     const rowsAfter = await countRows(worker)
+    const bytesPerRow = rowsAfter > 0 ? (d1Bytes(worker.persistDir) ?? NaN) / rowsAfter : NaN
     const agentHours = (options.agents * (endedAt - startedAt) * options.speed) / 3_600_000
     const perHour = (n: number) => round(n / agentHours)
     const kinds = Object.entries(objects.by_kind)
@@ -139,6 +159,10 @@ export async function measureUsage(
       workerRequestsPerAgentHour: perHour(requests),
       doRequestsPerAgentHour: perHour(sum(billedOne, 'count')),
       doRequestsByKindPerAgentHour: Object.fromEntries(kinds.map(([k, v]) => [k, perHour(v.count)])),
+      doMsEachByKind: Object.fromEntries(kinds.map(([k, v]) => [k, round(v.ms / Math.max(1, v.count))])),
+      alarmsSetByReasonPerAgentHour: Object.fromEntries(
+        Object.entries(objects.alarms_set).map(([reason, n]) => [reason, perHour(n)]),
+      ),
       wakingSocketMessagesPerAgentHour: perHour(
         sum(
           kinds.filter(([k]) => k.startsWith('message ')),
@@ -150,6 +174,9 @@ export async function measureUsage(
       cpuMsPerAgentHour: perHour(cpuMs),
       cpuMsPerRequest: round(cpuMs / Math.max(1, requests)),
       d1RowsInsertedPerAgentHour: perHour(rowsAfter - rowsBefore),
+      d1BytesPerAgentHour: Number.isFinite(bytesPerRow)
+        ? perHour((rowsAfter - rowsBefore) * bytesPerRow)
+        : null,
       d1RowsWrittenPerAgentHour: typeof meter?.rows_written === 'number' ? perHour(meter.rows_written) : null,
       d1RowsWrittenByStatementPerAgentHour: Object.fromEntries(
         Object.entries(meter?.by_statement ?? {}).map(([statement, rows]) => [statement, perHour(rows)]),
@@ -239,6 +266,18 @@ async function countRows(worker: TestWorker): Promise<number> {
   const sql = `select ${tables.map((t) => `(select count(*) from "${t.name}")`).join(' + ')} as n`
   const [row] = await queryD1<{ n: number }>(worker.persistDir, sql)
   return row?.n ?? 0
+}
+
+/** Bytes of the local D1's SQLite files (database and write-ahead log); null when there are none. */
+function d1Bytes(persistDir: string): number | null {
+  const dir = join(persistDir, 'v3', 'd1')
+  try {
+    const files = readdirSync(dir, { recursive: true }).map(String)
+    const databases = files.filter((f) => /\.sqlite(-wal)?$/.test(f))
+    return databases.length === 0 ? null : databases.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0)
+  } catch {
+    return null
+  }
 }
 
 function round(value: number): number {

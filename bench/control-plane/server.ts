@@ -25,6 +25,8 @@ export interface BenchServer {
   /** D1 rows written since the last reset, in all and by statement kind and table. */
   rowsWritten(): Promise<{ total: number; byStatement: Record<string, number> }>
   resetRowsWritten(): Promise<void>
+  /** Runs the scheduled handler for a cron of wrangler.toml; resolves when the run is over. */
+  scheduled(cron: string): Promise<void>
   stop(): Promise<void>
 }
 
@@ -50,6 +52,7 @@ export async function startBenchServer(): Promise<BenchServer> {
       const res = await admin('/__debug/d1-rows-written/reset', {})
       if (!res.ok) throw new Error(`d1 meter reset: HTTP ${res.status}`)
     },
+    scheduled: (cron) => worker.scheduled(cron),
     stop: () => worker.stop(),
   }
 }

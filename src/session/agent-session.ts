@@ -10,7 +10,14 @@ import { database } from '../db/client'
 import { meteredD1 } from '../db/d1-meter'
 import { settingsOf, type Env } from '../env'
 import { newId } from '../ids'
-import { isLegacyAgent, PRIORITY, SOCKET_PING, SOCKET_PONG, type Command } from '../protocol'
+import {
+  isLegacyAgent,
+  PRIORITY,
+  SOCKET_PING,
+  SOCKET_PONG,
+  type AgentMessage,
+  type Command,
+} from '../protocol'
 import { SessionEffects } from './effects'
 import { applyHeartbeat, applyRegistration, checkSilence, livenessAt, withPings } from './liveness'
 import * as moves from './moves'
@@ -106,7 +113,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
     const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
     if (this.effects.liveness(step, now)) await this.effects.sync()
-    await this.effects.schedule(now)
+    await this.effects.schedule(now, 'heartbeat')
     return { ok: true }
   }
 
@@ -223,16 +230,20 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     return this.ctx.getWebSockets().filter((socket) => send(socket, { type: 'config_changed' })).length
   }
 
-  /** Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless. */
+  /**
+   * Expiries, lapsed leases, silence and D1 retries; recomputes itself, so running twice is harmless.
+   * Counted by what it rang for (`alarm offline`, `alarm early`...: effects.dueNow).
+   */
   override async alarm(): Promise<void> {
     const started = performance.now()
     const now = clock.now()
+    const kind = this.effects.dueNow(now)
     this.settle(now)
     this.effects.liveness(checkSilence(this.currentLiveness(), now), now)
     await this.effects.sync()
     store.pruneFinished(this.sql, now)
-    await this.effects.schedule(now, true)
-    countDoRequest('alarm', performance.now() - started)
+    await this.effects.schedule(now, 'alarm')
+    countDoRequest(`alarm ${kind}`, performance.now() - started)
   }
 
   /** Accepts the agent's push socket (the stream route has authenticated it) and redelivers. */
@@ -260,9 +271,19 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     return new Response(null, { status: 101, webSocket: client })
   }
 
+  /** Counted by kind with its time (session/request-meter.ts): each message that wakes the object is billed. */
   override async webSocketMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const started = performance.now()
     const message = parseAgentMessage(data)
-    countDoRequest(`message ${message?.type ?? 'unparsed'}`, 0)
+    try {
+      await this.handleMessage(socket, message)
+    } finally {
+      countDoRequest(`message ${message?.type ?? 'unparsed'}`, performance.now() - started)
+    }
+  }
+
+  /** An agent's message; anything unparsed, or before the object knows its owner, is dropped. */
+  private async handleMessage(socket: WebSocket, message: AgentMessage | null): Promise<void> {
     const owner = store.readOwner(this.sql)
     if (!message || !owner) return
     const facts = socket.deserializeAttachment() as SocketFacts
@@ -331,7 +352,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       this.effects.liveness(step, now)
       await this.effects.sync()
     } else socket.serializeAttachment({ ...facts, heardAt: now } satisfies SocketFacts)
-    await this.effects.schedule(now)
+    await this.effects.schedule(now, 'socket heartbeat')
     return true
   }
 

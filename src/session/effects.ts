@@ -7,21 +7,39 @@ import { runBatch } from '../db/batch'
 import type { Database } from '../db/client'
 import { newId } from '../ids'
 import { log } from '../log'
+import { SOCKET_HEARTBEAT_MS } from '../protocol'
 import { commandHistory, livenessWrites } from './history'
 import { livenessDeadline, withPings, type LivenessStep } from './liveness'
 import * as queue from './queue'
+import { countAlarmSet } from './request-meter'
 import * as store from './store'
 
 /** Retry delay for history that failed to reach D1, ms. */
 const SYNC_RETRY_MS = 30_000
 /** Queued liveness writes copied per batch. */
 const MAX_LIVENESS_PER_SYNC = 20
+
 /**
- * The alarm is moved later only once it would ring within this, ms (moving it is a storage write): an
- * HTTP heartbeat every 30 s moves it every third time, a socket heartbeat every 90 s each time, and
- * neither lets it ring. An alarm that rings early only recomputes.
+ * What re-arms the alarm: the alarm itself (it is spent), an HTTP or a socket heartbeat (the next
+ * one's time is known), any other change.
  */
-const MOVE_LATER_WITHIN_MS = 60_000
+export type ScheduleCause = 'alarm' | 'heartbeat' | 'socket heartbeat' | 'change'
+
+/**
+ * The alarm is moved later only when it would ring within this, ms (moving it is a storage write):
+ * before the next sign of life that can move it is due, with 30 s for that one to be late. An HTTP
+ * heartbeat every 30 s moves it every third time; a socket heartbeat every SOCKET_HEARTBEAT_MS (90 s)
+ * each time, since an alarm left where it was would ring before the next (pings cannot move it: they
+ * never wake the object). An alarm that rings early only recomputes, but is a billed request.
+ */
+const MOVE_LATER_WITHIN_MS: Record<Exclude<ScheduleCause, 'alarm'>, number> = {
+  heartbeat: 60_000,
+  'socket heartbeat': SOCKET_HEARTBEAT_MS + 30_000,
+  change: 60_000,
+}
+
+/** What an alarm is armed for: a command's expiry or lease, the silence deadline, a D1 retry. */
+export type AlarmReason = 'command' | 'offline' | 'sync'
 
 export class SessionEffects {
   /** Serialises D1 syncs so an older state never lands after a newer one. */
@@ -86,29 +104,52 @@ export class SessionEffects {
 
   /**
    * Arms the one alarm at the earliest due time: an expiry, a lease, the liveness deadline (what the
-   * sockets heard counted), a D1 retry. Moved later too, once it is near: the heartbeats of a live
-   * agent keep pushing the deadline past the alarm, which then never rings while the agent is heard
-   * (docs/capacity.md, Liveness). The input gate holds from reading the state to setting the alarm,
-   * so a stale due time never lands. The alarm handler sets it without asking (`rearm`): the alarm
-   * running is spent.
+   * sockets heard counted), a D1 retry. Moved later too, once it is near (MOVE_LATER_WITHIN_MS): the
+   * heartbeats of a live agent keep pushing the deadline past the alarm, which then never rings while
+   * the agent is heard (docs/capacity.md, Liveness). The input gate holds from reading the state to
+   * setting the alarm, so a stale due time never lands. The alarm handler sets it without asking: the
+   * alarm running is spent.
    */
-  async schedule(now: number, rearm = false): Promise<void> {
-    const isSyncWaiting = store.hasUnsynced(this.sql)
-    const candidates = [
-      queue.nextQueueDue(store.openCommands(this.sql)),
-      livenessDeadline(withPings(store.readLiveness(this.sql), this.heardOnSockets())),
-      isSyncWaiting ? now + SYNC_RETRY_MS : null,
-    ].filter((t): t is number => t !== null)
-    if (candidates.length === 0) return
+  async schedule(now: number, cause: ScheduleCause = 'change'): Promise<void> {
+    const dueTimes = this.dueTimes(now)
+    const waiting = (Object.entries(dueTimes) as [AlarmReason, number | null][]).filter(
+      (entry): entry is [AlarmReason, number] => entry[1] !== null,
+    )
+    if (waiting.length === 0) return
+    const [reason, earliest] = waiting.reduce((first, entry) => (entry[1] < first[1] ? entry : first))
     // Alarms run on the runtime's clock: a simulated due time is set at the real moment it comes.
-    const due = clock.realTimeOf(Math.min(...candidates))
-    const current = rearm ? null : await this.storage.getAlarm()
+    const due = clock.realTimeOf(earliest)
+    const current = cause === 'alarm' ? null : await this.storage.getAlarm()
     // With D1 work waiting it only moves earlier: each wake would otherwise push its retry back.
     const isMovedLater =
+      cause !== 'alarm' &&
       current !== null &&
       due > current &&
-      !isSyncWaiting &&
-      clock.timeOfReal(current) - now < MOVE_LATER_WITHIN_MS
-    if (current === null || due < current || isMovedLater) await this.storage.setAlarm(due)
+      dueTimes.sync === null &&
+      clock.timeOfReal(current) - now < MOVE_LATER_WITHIN_MS[cause]
+    if (current === null || due < current || isMovedLater) {
+      await this.storage.setAlarm(due)
+      countAlarmSet(reason)
+    }
+  }
+
+  /**
+   * What a ringing alarm is for: the silence deadline passed, a command due, D1 work to retry; else
+   * `early` (signs of life since it was set moved the deadline past it, and it only re-arms).
+   */
+  dueNow(now: number): AlarmReason | 'early' {
+    const { command, offline, sync } = this.dueTimes(now)
+    if (offline !== null && offline <= now) return 'offline'
+    if (command !== null && command <= now) return 'command'
+    return sync !== null ? 'sync' : 'early'
+  }
+
+  /** The next due time of each kind, epoch ms; null: nothing of that kind waits. */
+  private dueTimes(now: number): Record<AlarmReason, number | null> {
+    return {
+      command: queue.nextQueueDue(store.openCommands(this.sql)),
+      offline: livenessDeadline(withPings(store.readLiveness(this.sql), this.heardOnSockets())),
+      sync: store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Benchmark-only routes, present only when the Worker runs with `D1_METER=on`: every request's D1
  * binding is metered, and the operator reads or resets the count of rows written and of Durable
- * Object requests by kind (session/request-meter.ts).
+ * Object requests by kind and of alarms set (session/request-meter.ts).
  */
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
@@ -9,7 +9,7 @@ import { operatorAuth } from '../../auth/middleware'
 import type { AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { isMeterOn, meteredD1, readMeter, resetMeter } from '../../db/d1-meter'
-import { readDoRequests, resetDoRequests } from '../../session/request-meter'
+import { readAlarmsSet, readDoRequests, resetDoRequests } from '../../session/request-meter'
 
 /** Swaps in the metered D1 binding for the rest of the request (a no-op unless the meter is on). */
 export const meterD1 = createMiddleware<AppEnv>(async (c, next) => {
@@ -34,9 +34,11 @@ meterRoutes.post('/d1-rows-written/reset', meterOn, operatorAuth, (c) => {
   return c.json({ rows_written: 0 })
 })
 
-meterRoutes.get('/do-requests', meterOn, operatorAuth, (c) => c.json({ by_kind: readDoRequests() }))
+meterRoutes.get('/do-requests', meterOn, operatorAuth, (c) =>
+  c.json({ by_kind: readDoRequests(), alarms_set: readAlarmsSet() }),
+)
 
 meterRoutes.post('/do-requests/reset', meterOn, operatorAuth, (c) => {
   resetDoRequests()
-  return c.json({ by_kind: {} })
+  return c.json({ by_kind: {}, alarms_set: {} })
 })
