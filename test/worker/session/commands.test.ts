@@ -57,6 +57,25 @@ describe('GET pending-commands', () => {
     expect(await historyOf(id)).toMatchObject({ status: 'expired', deliveredAt: null })
   })
 
+  it('leaves the alarm as it is when a poll changes nothing, and re-arms it after one that hands a command', async () => {
+    const agent = await seedAgent('4.0.0')
+    const heartbeat = { status: 'online', monitored_instances: [agent.instanceId], instance_id: agent.instanceId }
+    expect((await post(agent, '/heartbeat', heartbeat)).status).toBe(200)
+    const session = sessionOf(env, agent.agentId)
+    const alarm = () => runInDurableObject(session, (_instance, state) => state.storage.getAlarm())
+    const setAlarm = (at: number) => runInDurableObject(session, (_instance, state) => state.storage.setAlarm(at))
+    // An alarm later than anything due: a poll that rescheduled would move it back.
+    const later = Date.now() + 3_600_000
+    await setAlarm(later)
+    expect(await poll(agent)).toEqual([])
+    expect(await alarm()).toBe(later)
+
+    const id = await enqueued(agent)
+    await setAlarm(later)
+    expect((await poll(agent)).map((c) => c.id)).toEqual([id])
+    expect(await alarm()).toBeLessThan(later)
+  })
+
   it('answers another client’s agent like an unknown one', async () => {
     const agent = await seedAgent()
     const stranger = await seedAgent()
