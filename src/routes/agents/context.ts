@@ -13,7 +13,11 @@ import type { Env, Vars } from '../../env'
 import { ApiError, found } from '../../errors'
 import { clock } from '../../clock'
 
-export type AgentRouteEnv = { Bindings: Env; Variables: Vars & { agent: Agent } }
+export type AgentRouteEnv = {
+  Bindings: Env
+  /** `hasOpenCommand`: D1's copy of the agent's queue holds an open command (auth/agent-request.ts). */
+  Variables: Vars & { agent: Agent; hasOpenCommand: boolean }
+}
 
 /**
  * The agent or client token (as `agentAuth`: sets `principal`), then `agent`, or 404 for an unknown,
@@ -32,12 +36,14 @@ function agentOfClient(options: { includeDeleted: boolean }) {
     const token = bearerToken(c.req.header('Authorization'))
     if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
     const agentId = c.req.param('agentId') ?? ''
-    const { principal, agent } = await authenticateForAgent(database(c.env.DB), token, agentId, clock.now())
+    const request = await authenticateForAgent(database(c.env.DB), token, agentId, clock.now())
+    const { principal } = request
     c.set('principal', principal)
     agentPrincipal(principal, agentId)
-    const own = found(visibleAgent(agent, options), 'agent not found')
+    const own = found(visibleAgent(request.agent, options), 'agent not found')
     mayActFor(principal, own)
     c.set('agent', own)
+    c.set('hasOpenCommand', request.hasOpenCommand)
     await next()
   })
 }
