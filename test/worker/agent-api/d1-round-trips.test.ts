@@ -5,8 +5,12 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { eq } from 'drizzle-orm'
 import worker from '../../../src/index'
-import { newAgent } from './helpers'
+import { database } from '../../../src/db/client'
+import { agents } from '../../../src/db/schema'
+import { syncSegments } from '../../../src/flows/ledger/segments'
+import { db, newAgent } from './helpers'
 
 /** `d1` counting its round trips: a batch once, a statement run outside a batch once. */
 function countingD1(d1: D1Database) {
@@ -52,5 +56,17 @@ describe("the installed agent's polls", () => {
     // Then the data of the route: the engine's thresholds, the replicas.
     expect(await roundTripsOf(`${base}/config`, agent.client.auth)).toBe(2)
     expect(await roundTripsOf(`${base}/replicas?status=launching`, agent.client.auth)).toBe(2)
+  })
+})
+
+describe("a registration's ledger sync", () => {
+  it("reads the agent's segments, instances, replicas and switches in one D1 round trip", async () => {
+    const { agentId } = await newAgent()
+    const [agent] = await db().select().from(agents).where(eq(agents.id, agentId))
+    // Synced once (the registration's own sync may still be running): a second sync only reads.
+    await syncSegments(db(), agent!, Date.now())
+    const counting = countingD1(env.DB)
+    expect(await syncSegments(database(counting.db), agent!, Date.now())).toEqual({ opened: 0, closed: 0 })
+    expect(counting.roundTrips()).toBe(1)
   })
 })
