@@ -51,12 +51,39 @@ function routes(runtimeUrl: string, token: string): Route[] {
   const post = (path: string, body: (a: SimAgent) => unknown) => (pool: Agent, a: SimAgent) =>
     send(pool, runtimeUrl, 'POST', `/api/agents/${a.agentId}/${path}`, a.headers, JSON.stringify(body(a)))
   const register = (identity: SimAgent['identity']) => (pool: Agent) =>
-    send(pool, runtimeUrl, 'POST', '/api/agents/register', { ...json, Authorization: `Bearer ${token}` }, JSON.stringify(registerBody(identity)))
+    send(
+      pool,
+      runtimeUrl,
+      'POST',
+      '/api/agents/register',
+      { ...json, Authorization: `Bearer ${token}` },
+      JSON.stringify(registerBody(identity)),
+    )
   return [
-    { name: 'no-op', ratePerAgent: null, expected: 404, call: (pool) => send(pool, runtimeUrl, NO_OP_ROUTE.method, NO_OP_ROUTE.path, {}, null) },
-    { name: 'pending-commands', ratePerAgent: 1 / LEGACY_CADENCE.pendingCommands, expected: 200, call: get('pending-commands') },
-    { name: 'heartbeat', ratePerAgent: 1 / LEGACY_CADENCE.heartbeat, expected: 200, call: post('heartbeat', (a) => heartbeatBody(a.identity)) },
-    { name: 'replicas', ratePerAgent: SHARE_4_0_0 / LEGACY_CADENCE.replicaPoll, expected: 200, call: get('replicas?status=launching') },
+    {
+      name: 'no-op',
+      ratePerAgent: null,
+      expected: 404,
+      call: (pool) => send(pool, runtimeUrl, NO_OP_ROUTE.method, NO_OP_ROUTE.path, {}, null),
+    },
+    {
+      name: 'pending-commands',
+      ratePerAgent: 1 / LEGACY_CADENCE.pendingCommands,
+      expected: 200,
+      call: get('pending-commands'),
+    },
+    {
+      name: 'heartbeat',
+      ratePerAgent: 1 / LEGACY_CADENCE.heartbeat,
+      expected: 200,
+      call: post('heartbeat', (a) => heartbeatBody(a.identity)),
+    },
+    {
+      name: 'replicas',
+      ratePerAgent: SHARE_4_0_0 / LEGACY_CADENCE.replicaPoll,
+      expected: 200,
+      call: get('replicas?status=launching'),
+    },
     { name: 'config', ratePerAgent: 1 / LEGACY_CADENCE.config, expected: 200, call: get('config') },
     {
       name: 'pricing-report',
@@ -64,8 +91,18 @@ function routes(runtimeUrl: string, token: string): Route[] {
       expected: 200,
       call: post('pricing-report', (a) => pricingBody(a.identity, PRICES.spot, PRICES.onDemand)),
     },
-    { name: 'register (again)', ratePerAgent: null, expected: 200, call: (pool, a) => register(a.identity)(pool) },
-    { name: 'register (first)', ratePerAgent: null, expected: 200, call: (pool) => register(identityOf(token))(pool) },
+    {
+      name: 'register (again)',
+      ratePerAgent: null,
+      expected: 200,
+      call: (pool, a) => register(a.identity)(pool),
+    },
+    {
+      name: 'register (first)',
+      ratePerAgent: null,
+      expected: 200,
+      call: (pool) => register(identityOf(token))(pool),
+    },
   ]
 }
 
@@ -109,13 +146,18 @@ try {
     })
   const results = {
     cpu_ms_per_request: Object.fromEntries(all.map((r) => [r.name, round(perRequest(r.name), 3)])),
-    vs_no_op: Object.fromEntries(all.map((r) => [r.name, round(perRequest(r.name) / perRequest('no-op'), 2)])),
+    vs_no_op: Object.fromEntries(
+      all.map((r) => [r.name, round(perRequest(r.name) / perRequest('no-op'), 2)]),
+    ),
     closed_loop_rps: Object.fromEntries(all.map((r) => [r.name, round(ceiling(r.name))])),
     crowd: {
       installed_agents: INSTALLED,
       offered_rps: round(crowd.reduce((s, r) => s + r.rps, 0)),
       cpu_ms_per_s: round(crowd.reduce((s, r) => s + r.cpu_ms_per_s, 0)),
-      capacity_share: round(crowd.reduce((s, r) => s + r.capacity_share, 0), 3),
+      capacity_share: round(
+        crowd.reduce((s, r) => s + r.capacity_share, 0),
+        3,
+      ),
       by_route: crowd,
     },
     ramp: {

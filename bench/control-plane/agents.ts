@@ -17,7 +17,10 @@ export const PRICES = {
   onDemand: 0.0416,
 }
 
-export async function newClientToken(server: Pick<BenchServer, 'url' | 'adminToken'>, name: string): Promise<string> {
+export async function newClientToken(
+  server: Pick<BenchServer, 'url' | 'adminToken'>,
+  name: string,
+): Promise<string> {
   return (await createClient(server.url, server.adminToken, name)).token
 }
 

@@ -77,7 +77,11 @@ export async function cpuOf(pid: number, run: () => Promise<void>): Promise<numb
  * `count` calls of `once`, CONNECTIONS at a time; an answer other than `expected` throws (the figure
  * would be of something else).
  */
-export async function closedLoop(once: () => Promise<number>, count: number, expected: number): Promise<void> {
+export async function closedLoop(
+  once: () => Promise<number>,
+  count: number,
+  expected: number,
+): Promise<void> {
   let left = count
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {

@@ -34,12 +34,19 @@ export async function authenticateForAgent(
   const hash = await sha256Hex(token)
   const tokens = isAgentToken(token) ? agentTokens : clientTokens
   const clientOfToken = sql`(select ${tokens.clientId} from ${tokens} where ${tokens.tokenHash} = ${hash})`
-  const ofAgent = [agentOfClientQuery(db, clientOfToken, agentId), openCommandQuery(db, clientOfToken, agentId)] as const
+  const ofAgent = [
+    agentOfClientQuery(db, clientOfToken, agentId),
+    openCommandQuery(db, clientOfToken, agentId),
+  ] as const
   if (isAgentToken(token)) {
     const [[row], [agent], open] = await db.batch([agentTokenQuery(db, hash), ...ofAgent])
     const principal = principalOfAgentToken(activeAgentTokenOf(row, hash))
     return { principal, agent, hasOpenCommand: open.length > 0 }
   }
   const [[row], [agent], open] = await db.batch([clientTokenQuery(db, hash, now), ...ofAgent])
-  return { principal: { kind: 'agent', clientId: activeClientOf(row, hash).id }, agent, hasOpenCommand: open.length > 0 }
+  return {
+    principal: { kind: 'agent', clientId: activeClientOf(row, hash).id },
+    agent,
+    hasOpenCommand: open.length > 0,
+  }
 }

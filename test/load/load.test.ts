@@ -158,8 +158,12 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
 
       // Commands while the crowd runs: one switch for every tenth agent, polled or pushed.
       const targets = [
-        ...crowd.legacy.filter((_, i) => i % 10 === 0).map((a) => ({ instanceId: a.identity.instanceId, isPushed: false })),
-        ...crowd.push.filter((_, i) => i % 10 === 0).map((a) => ({ instanceId: a.instanceId, isPushed: true })),
+        ...crowd.legacy
+          .filter((_, i) => i % 10 === 0)
+          .map((a) => ({ instanceId: a.identity.instanceId, isPushed: false })),
+        ...crowd.push
+          .filter((_, i) => i % 10 === 0)
+          .map((a) => ({ instanceId: a.instanceId, isPushed: true })),
       ]
       for (const { instanceId, isPushed } of targets) {
         const calledAt = performance.now()
@@ -193,7 +197,9 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
       console.log(`latency by minute since the start (ramp first): ${metrics.timeline()}`)
       console.log(`engine cron runs (fired at s, took ms): ${JSON.stringify(cron.runs)}`)
       console.log(`load generator's event-loop delay p99 by minute, ms: ${eventLoopP99ByMinute.join(', ')}`)
-      console.log(`runtime answer time by route (front's view, gate wait excluded): ${JSON.stringify(front.byRoute())}`)
+      console.log(
+        `runtime answer time by route (front's view, gate wait excluded): ${JSON.stringify(front.byRoute())}`,
+      )
       if (metrics.errors || metrics.retried) console.log('first failures:', metrics.firstErrors)
       await printDiagnostics()
     }

@@ -19,11 +19,16 @@ function countingD1(d1: D1Database) {
   const wrapStatement = (statement: D1PreparedStatement): D1PreparedStatement => {
     const wrapped = {
       bind: (...values: unknown[]) => wrapStatement(statement.bind(...values)),
-      first: (...args: [string?]) => (roundTrips++, args[0] === undefined ? statement.first() : statement.first(args[0])),
+      first: (...args: [string?]) => (
+        roundTrips++,
+        args[0] === undefined ? statement.first() : statement.first(args[0])
+      ),
       run: () => (roundTrips++, statement.run()),
       all: () => (roundTrips++, statement.all()),
-      raw: (options?: { columnNames?: boolean }) =>
-        (roundTrips++, options?.columnNames ? statement.raw({ columnNames: true }) : statement.raw()),
+      raw: (options?: { columnNames?: boolean }) => (
+        roundTrips++,
+        options?.columnNames ? statement.raw({ columnNames: true }) : statement.raw()
+      ),
     } as unknown as D1PreparedStatement
     original.set(wrapped, statement)
     return wrapped
@@ -42,7 +47,11 @@ function countingD1(d1: D1Database) {
 async function roundTripsOf(path: string, headers: Record<string, string>): Promise<number> {
   const counting = countingD1(env.DB)
   const ctx = createExecutionContext()
-  const response = await worker.fetch(new Request(`http://spotguard.test${path}`, { headers }), { ...env, DB: counting.db }, ctx)
+  const response = await worker.fetch(
+    new Request(`http://spotguard.test${path}`, { headers }),
+    { ...env, DB: counting.db },
+    ctx,
+  )
   await waitOnExecutionContext(ctx)
   expect(response.status).toBe(200)
   return counting.roundTrips()

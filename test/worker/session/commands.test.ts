@@ -60,11 +60,16 @@ describe('GET pending-commands', () => {
 
   it('leaves the alarm as it is when a poll changes nothing, and re-arms it after one that hands a command', async () => {
     const agent = await seedAgent('4.0.0')
-    const heartbeat = { status: 'online', monitored_instances: [agent.instanceId], instance_id: agent.instanceId }
+    const heartbeat = {
+      status: 'online',
+      monitored_instances: [agent.instanceId],
+      instance_id: agent.instanceId,
+    }
     expect((await post(agent, '/heartbeat', heartbeat)).status).toBe(200)
     const session = sessionOf(env, agent.agentId)
     const alarm = () => runInDurableObject(session, (_instance, state) => state.storage.getAlarm())
-    const setAlarm = (at: number) => runInDurableObject(session, (_instance, state) => state.storage.setAlarm(at))
+    const setAlarm = (at: number) =>
+      runInDurableObject(session, (_instance, state) => state.storage.setAlarm(at))
     // An alarm later than anything due: a poll that rescheduled would move it back.
     const later = Date.now() + 3_600_000
     await setAlarm(later)
@@ -81,7 +86,8 @@ describe('GET pending-commands', () => {
   it("answers an idle poll from D1 without calling the agent's object, and calls it once a command is open", async () => {
     // An object that never heard of its agent learns its owner from the first call it gets.
     const agent = await seedAgent('4.0.0', false)
-    const owner = () => runInDurableObject(sessionOf(env, agent.agentId), (_instance, state) => readOwner(state.storage.sql))
+    const owner = () =>
+      runInDurableObject(sessionOf(env, agent.agentId), (_instance, state) => readOwner(state.storage.sql))
     expect(await poll(agent)).toEqual([])
     expect(await owner()).toBeNull()
 
