@@ -91,6 +91,9 @@ describe('GET pending-commands', () => {
     expect(await poll(agent)).toEqual([])
     expect(await owner()).toBeNull()
 
+    // Registered (the object learns the agent's instance, which a legacy poll's lease is bound to).
+    const { clientId, agentId, instanceId, agentVersion } = agent
+    await sessionOf(env, agentId).registered({ clientId, agentId, instanceId, agentVersion })
     const id = await enqueued(agent)
     expect((await poll(agent)).map((c) => c.id)).toEqual([id])
     expect(await historyOf(id)).toMatchObject({ status: 'delivered' })
