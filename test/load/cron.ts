@@ -1,7 +1,8 @@
 /**
  * The 5-minute cron during a load run, as Cloudflare fires it: on its schedule whatever the crowd is
  * doing (the ramp included), without waiting for the last run to end. Cron does not fire under
- * wrangler dev, so the test fires it (`/__scheduled`, answered when the run is over: its duration).
+ * wrangler dev, so the test fires it (`/__scheduled`). The handler runs the jobs in `waitUntil`, so
+ * the answer comes when they are started, not done: their cost shows in the crowd's latency around.
  */
 import { CRON_ENGINE } from '../../src/cron'
 import type { TestWorker } from '../support/worker'
@@ -9,7 +10,7 @@ import type { TestWorker } from '../support/worker'
 export interface CronRun {
   /** Seconds since the crowd started. */
   firedAtS: number
-  /** How long the run took (engine, webhooks, instances, pricing reporters), ms; null while it runs. */
+  /** Until the runtime answered `/__scheduled` (the jobs go on in its `waitUntil`), ms; null: not yet. */
   ms: number | null
   ok: boolean | null
 }

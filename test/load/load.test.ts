@@ -195,7 +195,7 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
         `failed for good: ${metrics.errors}; first registrations retried by their agent: ${metrics.retried}`,
       )
       console.log(`latency by minute since the start (ramp first): ${metrics.timeline()}`)
-      console.log(`engine cron runs (fired at s, took ms): ${JSON.stringify(cron.runs)}`)
+      console.log(`engine cron runs (fired at s, answered in ms): ${JSON.stringify(cron.runs)}`)
       console.log(`load generator's event-loop delay p99 by minute, ms: ${eventLoopP99ByMinute.join(', ')}`)
       console.log(
         `runtime answer time by route (front's view, gate wait excluded): ${JSON.stringify(front.byRoute())}`,
