@@ -1,10 +1,11 @@
 /**
  * A per-agent route's authentication and the agent its path names, in ONE D1 round trip: the bearer's
  * token row (agent or client token) and the agent, read in one batch, the agent scoped by the client
- * of that same token (a subquery), so it is never another client's; a poll adds whether D1's copy of
- * the agent's queue holds an open command (db/queries/open-commands.ts). Installed agents call these
- * routes about 180 times an hour each (pending-commands every 15 s); each D1 round trip is a network
- * hop in production and a request to the one local database under `wrangler dev`.
+ * of that same token (a subquery), so it is never another client's; and whether D1's copy of the
+ * agent's queue holds an open command (db/queries/open-commands.ts: a poll's answer when none does).
+ * Installed agents call these routes about 180 times an hour each (pending-commands every 15 s); each
+ * D1 round trip is a network hop in production and a request to the one local database under
+ * `wrangler dev`.
  */
 import { sql } from 'drizzle-orm'
 import type { Database } from '../db/client'

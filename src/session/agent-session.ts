@@ -123,8 +123,8 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   /**
    * `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller.
-   * A poll that changes nothing (nearly every one: installed agents poll every 15 s) leaves D1 and the
-   * alarm alone: nothing it could reschedule has moved.
+   * (The route answers a poll itself while D1's copy of the queue has nothing open.) A poll that changes
+   * nothing, e.g. a leased command asked for again, leaves D1 and the alarm alone: nothing has moved.
    */
   async pendingCommands(input: PollInput): Promise<Command[] | null> {
     const now = clock.now()
