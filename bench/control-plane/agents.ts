@@ -17,7 +17,10 @@ export const PRICES = {
   onDemand: 0.0416,
 }
 
-export async function newClientToken(server: BenchServer, name: string): Promise<string> {
+export async function newClientToken(
+  server: Pick<BenchServer, 'url' | 'adminToken'>,
+  name: string,
+): Promise<string> {
   return (await createClient(server.url, server.adminToken, name)).token
 }
 
@@ -41,7 +44,7 @@ export function identityOf(token: string, version: LegacyIdentity['version'] = '
  * is retried: registering the same logical agent again is idempotent.
  */
 export async function registerAgents(
-  server: BenchServer,
+  server: Pick<BenchServer, 'url'>,
   token: string,
   count: number,
   agentVersion?: string,

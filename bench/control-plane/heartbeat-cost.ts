@@ -13,7 +13,7 @@ import type { SimAgent } from './agents'
 
 export const NO_OP_ROUTE = { method: 'GET', path: '/__no_such_route' } as const
 
-const CONNECTIONS = 16
+export const CONNECTIONS = 16
 
 export interface HeartbeatCost {
   noOpCpuMsPerRequest: number
@@ -66,7 +66,8 @@ export async function measureHeartbeatCost(
   }
 }
 
-async function cpuOf(pid: number, run: () => Promise<void>): Promise<number> {
+/** workerd CPU (ms, /proc) of the process group `pid` spent while `run` ran. */
+export async function cpuOf(pid: number, run: () => Promise<void>): Promise<number> {
   const before = workerdCpuMs(pid)
   await run()
   return workerdCpuMs(pid) - before
@@ -76,19 +77,24 @@ async function cpuOf(pid: number, run: () => Promise<void>): Promise<number> {
  * `count` calls of `once`, CONNECTIONS at a time; an answer other than `expected` throws (the figure
  * would be of something else).
  */
-async function closedLoop(once: () => Promise<number>, count: number, expected: number): Promise<void> {
+export async function closedLoop(
+  once: () => Promise<number>,
+  count: number,
+  expected: number,
+): Promise<void> {
   let left = count
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (left-- > 0) {
         const status = await once()
-        if (status !== expected) throw new Error(`heartbeat cost: HTTP ${status}, expected ${expected}`)
+        if (status !== expected) throw new Error(`closed loop: HTTP ${status}, expected ${expected}`)
       }
     }),
   )
 }
 
-function send(
+/** One request over `pool`; resolves with the status once the body is read. */
+export function send(
   pool: Agent,
   baseUrl: string,
   method: string,

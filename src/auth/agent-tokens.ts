@@ -6,9 +6,10 @@
  */
 import { and, eq, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { agentTokens, clients, type AgentToken } from '../db/schema'
+import { agentTokens, clients, type AgentToken, type Client } from '../db/schema'
 import { ApiError } from '../errors'
 import { newId, newToken, sha256Hex, timingSafeEqual } from '../ids'
+import type { Principal } from './principal'
 
 /** Agent tokens start with this; client tokens never do, so a bearer says which kind it is. */
 export const AGENT_TOKEN_PREFIX = 'sga'
@@ -77,16 +78,35 @@ export async function accountsOfAgent(db: Database, agentId: string): Promise<st
 /** The token row of a bearer agent token of an active client; 401 unknown, 403 suspended client. */
 export async function agentTokenRow(db: Database, token: string): Promise<AgentToken> {
   const hash = await sha256Hex(token)
-  const [row] = await db
+  const [row] = await agentTokenQuery(db, hash)
+  return activeAgentTokenOf(row, hash)
+}
+
+/** The read of an agent token's row and its client's status by the token's SHA-256 (alone, or in a batch). */
+export function agentTokenQuery(db: Database, hash: string) {
+  return db
     .select({ token: agentTokens, status: clients.status })
     .from(agentTokens)
     .innerJoin(clients, eq(clients.id, agentTokens.clientId))
     .where(eq(agentTokens.tokenHash, hash))
     .limit(1)
+}
+
+/** The token of a row read by `agentTokenQuery` for `hash`; 401 without one, 403 suspended client. */
+export function activeAgentTokenOf(
+  row: { token: AgentToken; status: Client['status'] } | undefined,
+  hash: string,
+): AgentToken {
   if (!row || !timingSafeEqual(row.token.tokenHash, hash) || row.status === 'deleted')
     throw new ApiError('UNAUTHORIZED', 'invalid or revoked agent token')
   if (row.status === 'suspended') throw new ApiError('FORBIDDEN', 'client suspended')
   return row.token
+}
+
+/** The principal of a request bearing the agent token of `row`: its agent and instance only. */
+export function principalOfAgentToken(row: AgentToken): Extract<Principal, { kind: 'agent' }> {
+  const { agentId, accountId, region, instanceId } = row
+  return { kind: 'agent', clientId: row.clientId, verified: { agentId, accountId, region, instanceId } }
 }
 
 /**

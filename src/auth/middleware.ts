@@ -14,7 +14,7 @@ import { database, type Database } from '../db/client'
 import { clients, clientTokens, type Client } from '../db/schema'
 import { ApiError } from '../errors'
 import { sha256Hex, timingSafeEqual } from '../ids'
-import { agentTokenRow, isAgentToken } from './agent-tokens'
+import { agentTokenRow, isAgentToken, principalOfAgentToken } from './agent-tokens'
 import { findPersonalToken, findSession, SESSION_COOKIE } from './sessions'
 import { clock } from '../clock'
 import type { Person } from './principal'
@@ -28,7 +28,13 @@ export function bearerToken(header: string | undefined): string | null {
 /** The active client owning a token; 401 for an unknown or expired token, 403 for a suspended client. */
 export async function clientForToken(db: Database, token: string, now: number): Promise<Client> {
   const hash = await sha256Hex(token)
-  const [row] = await db
+  const [row] = await clientTokenQuery(db, hash, now)
+  return activeClientOf(row, hash)
+}
+
+/** The read of a client token's row and its client by the token's SHA-256 (alone, or in a batch). */
+export function clientTokenQuery(db: Database, hash: string, now: number) {
+  return db
     .select({ client: clients, tokenHash: clientTokens.tokenHash })
     .from(clientTokens)
     .innerJoin(clients, eq(clients.id, clientTokens.clientId))
@@ -39,6 +45,10 @@ export async function clientForToken(db: Database, token: string, now: number): 
       ),
     )
     .limit(1)
+}
+
+/** The client of a row read by `clientTokenQuery` for `hash`; 401 without one, 403 suspended. */
+export function activeClientOf(row: { client: Client; tokenHash: string } | undefined, hash: string): Client {
   if (!row || !timingSafeEqual(row.tokenHash, hash) || row.client.status === 'deleted') {
     throw new ApiError('UNAUTHORIZED', 'invalid or revoked token')
   }
@@ -55,13 +65,7 @@ export const agentAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
   const db = database(c.env.DB)
   if (isAgentToken(token)) {
-    const row = await agentTokenRow(db, token)
-    const { agentId, accountId, region, instanceId } = row
-    c.set('principal', {
-      kind: 'agent',
-      clientId: row.clientId,
-      verified: { agentId, accountId, region, instanceId },
-    })
+    c.set('principal', principalOfAgentToken(await agentTokenRow(db, token)))
   } else {
     const client = await clientForToken(db, token, clock.now())
     c.set('principal', { kind: 'agent', clientId: client.id })

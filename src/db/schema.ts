@@ -311,6 +311,8 @@ export const commands = sqliteTable(
     check('commands_status', oneOf(t.status, COMMAND_STATUSES)),
     index('commands_agent_created').on(t.agentId, t.createdAt),
     index('commands_client_created').on(t.clientId, t.createdAt),
+    // A poll's probe for an open command (finished_at null) reads no finished history.
+    index('commands_agent_finished').on(t.agentId, t.finishedAt),
   ],
 )
 

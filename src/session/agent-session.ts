@@ -128,12 +128,16 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     return livenessAt(this.currentLiveness(), clock.now())
   }
 
-  /** `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller. */
+  /**
+   * `pending-commands`: claimable commands for an instance, or one leased command for a legacy poller.
+   * (The route answers a poll itself while D1's copy of the queue has nothing open.) A poll that changes
+   * nothing, e.g. a leased command asked for again, leaves D1 and the alarm alone: nothing has moved.
+   */
   async pendingCommands(input: PollInput): Promise<Command[] | null> {
     const now = clock.now()
     const owner = this.owner(input, { agentVersion: input.agentVersion })
     if (!owner) return null
-    const open = this.settle(now)
+    const { open, finished } = this.settled(now)
     let handed: QueuedCommand[]
     let changed: QueuedCommand[]
     if (input.instanceId !== null && !isLegacyAgent(input.agentVersion)) {
@@ -146,8 +150,10 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
         : null
       handed = changed = leased ? [leased] : []
     }
-    store.saveCommands(this.sql, changed)
-    await this.effects.afterChange(now)
+    if (finished.length > 0 || changed.length > 0) {
+      store.saveCommands(this.sql, changed)
+      await this.effects.afterChange(now)
+    }
     return handed.filter((c) => isServed(owner, c)).map((c) => c.wire)
   }
 
@@ -396,10 +402,15 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
 
   /** Open commands after expiring the stale and failing lapsed leases (saved). */
   private settle(now: number): QueuedCommand[] {
+    return this.settled(now).open
+  }
+
+  /** `settle`, saying too which commands it finished. */
+  private settled(now: number): { open: QueuedCommand[]; finished: QueuedCommand[] } {
     const { open, finished } = queue.settle(store.openCommands(this.sql), now)
     store.saveCommands(this.sql, finished)
     this.followEnded(finished)
-    return open
+    return { open, finished }
   }
 
   /**

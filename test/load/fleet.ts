@@ -14,6 +14,8 @@ export interface Crowd {
   push: PushAgent[]
   /** Per command id, how many times an agent ran it. */
   executions: Map<string, number>
+  /** Per command id, when an agent first ran it (performance.now()). */
+  firstRunAt: Map<string, number>
   stop(): Promise<void>
 }
 
@@ -31,7 +33,11 @@ export interface CrowdOptions {
 
 export function startCrowd(options: CrowdOptions): Crowd {
   const executions = new Map<string, number>()
-  const onExecute = (commandId: string) => executions.set(commandId, (executions.get(commandId) ?? 0) + 1)
+  const firstRunAt = new Map<string, number>()
+  const onExecute = (commandId: string) => {
+    if (!firstRunAt.has(commandId)) firstRunAt.set(commandId, performance.now())
+    executions.set(commandId, (executions.get(commandId) ?? 0) + 1)
+  }
   const legacy: LegacyAgent[] = []
   const push: PushAgent[] = []
   for (let i = 0; i < options.agents; i++) {
@@ -61,7 +67,15 @@ export function startCrowd(options: CrowdOptions): Crowd {
       legacy.push(legacyAgent)
       legacyAgent.start()
     } else {
-      const pushAgent = new PushAgent({ serverUrl: options.serverUrl, token: options.token, logicalAgentId, recorder, onExecute, startDelayMs })
+      const pushAgent = new PushAgent({
+        serverUrl: options.serverUrl,
+        token: options.token,
+        logicalAgentId,
+        recorder,
+        socketRecorder: options.metrics,
+        onExecute,
+        startDelayMs,
+      })
       agent = pushAgent
       push.push(pushAgent)
       pushAgent.start()
@@ -71,6 +85,7 @@ export function startCrowd(options: CrowdOptions): Crowd {
     legacy,
     push,
     executions,
+    firstRunAt,
     async stop() {
       await Promise.all([...legacy.map((a) => a.stop()), ...push.map((a) => a.stop())])
     },

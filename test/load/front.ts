@@ -22,6 +22,8 @@ export interface Front {
    * tail is a queue in front of a busy runtime or one route that is slow inside it.
    */
   byMinute(): FrontMinute[]
+  /** The runtime's own answer time (gate wait excluded) per route over the whole run, most requests first. */
+  byRoute(): FrontRoute[]
   /** Points new requests at the runtime's new address (after a restart). */
   retarget(runtimeUrl: string): void
   close(): Promise<void>
@@ -34,6 +36,13 @@ export interface FrontMinute {
   runtimeP99Ms: number
   slowestRoute: string
   slowestRouteP99Ms: number
+}
+
+export interface FrontRoute {
+  route: string
+  requests: number
+  runtimeP50Ms: number
+  runtimeP99Ms: number
 }
 
 /** Connection-scoped headers that must not cross a proxy. */
@@ -110,6 +119,7 @@ export async function startFront(runtimeUrl: string): Promise<Front> {
   return {
     url: `http://127.0.0.1:${own}`,
     byMinute: () => timings.byMinute(),
+    byRoute: () => timings.byRoute(),
     retarget(next) {
       target = portOf(next)
     },
@@ -142,7 +152,23 @@ class Timings {
   answered(method: string, url: string, ms: number): void {
     const route = `${method} ${url.split('?')[0]!.replace(/\/(?:[a-z]{3}_|i-)[0-9a-f]+/g, '/:id')}`
     const byRoute = this.current().byRoute
-    byRoute.set(route, [...(byRoute.get(route) ?? []), ms])
+    const list = byRoute.get(route)
+    if (list) list.push(ms)
+    else byRoute.set(route, [ms])
+  }
+
+  byRoute(): FrontRoute[] {
+    const whole = new Map<string, number[]>()
+    for (const { byRoute } of this.minutes)
+      for (const [route, list] of byRoute) whole.set(route, (whole.get(route) ?? []).concat(list))
+    return [...whole.entries()]
+      .map(([route, list]) => ({
+        route,
+        requests: list.length,
+        runtimeP50Ms: percentileOf(list, 0.5),
+        runtimeP99Ms: percentileOf(list, 0.99),
+      }))
+      .sort((a, b) => b.requests - a.requests)
   }
 
   byMinute(): FrontMinute[] {
@@ -171,8 +197,13 @@ class Timings {
 }
 
 function p99(samples: number[]): number {
+  return percentileOf(samples, 0.99)
+}
+
+/** Nearest-rank percentile, rounded to the ms. */
+function percentileOf(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b)
-  return Math.round(sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)] ?? 0)
+  return Math.round(sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0)
 }
 
 /** A counting semaphore whose waiters enter first come, first served. */

@@ -1,16 +1,20 @@
 /**
  * 1,000 lightweight agents (mixed installed pollers and push sockets) against wrangler dev for five
- * minutes: zero errors and p99 <= 1 s over the whole run, ramp included. Then the Worker is restarted
- * under load: every acknowledged cleanup report is in D1 and no command ran twice. Writes
- * bench/results/load.json (issue 13's figures) when the run is the full one. LOAD_AGENTS and
- * LOAD_MINUTES shrink it; LOAD_RAMP_SECONDS is the window over which the agents come up.
+ * minutes, the 5-minute cron fired on its schedule meanwhile: zero errors and p99 <= 1 s over every
+ * request of the run, ramp included (HTTP requests, socket heartbeats to their answer, force-switches
+ * to their arrival on a push agent's socket). Then the Worker is restarted under load: every
+ * acknowledged cleanup report is in D1 and no command ran twice. Writes bench/results/load.json
+ * (issue 13's figures) when the run is the full one. LOAD_AGENTS and LOAD_MINUTES shrink it;
+ * LOAD_RAMP_SECONDS is the window over which the agents come up.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { legacyBody } from '../emulators/legacy-bodies'
 import { createClient } from '../support/clients'
 import { queryD1 } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startTestWorker, type TestWorker } from '../support/worker'
+import { fireEngineCron, type CronTimer } from './cron'
 import { startCrowd, type Crowd } from './fleet'
 import { Metrics, type WindowFigures } from './metrics'
 import { startFront, type Front } from './front'
@@ -24,6 +28,8 @@ const RAMP_SECONDS = Number(process.env.LOAD_RAMP_SECONDS ?? Math.max(60, Math.c
 
 /** Issue 13: p99 of every request of the run, ramp included. */
 const P99_TARGET_MS = 1_000
+/** The engine's cron first fires this long after the crowd starts (in the ramp), then every 5 minutes. */
+const CRON_FIRST_MS = 60_000
 
 let worker: TestWorker
 /** Where the agents and the test's own calls go (see front.ts for why not wrangler's port). */
@@ -33,6 +39,11 @@ let crowd: Crowd
 const metrics = new Metrics()
 const queued: string[] = []
 let unwatchFetch = () => {}
+let cron: CronTimer | null = null
+/** Force-switches of push agents: when the call was made (performance.now()), to time the socket's delivery. */
+const pushCommandsCalledAt = new Map<string, number>()
+/** This process's event-loop delay p99 per minute, ms: a tail of the load generator itself shows here. */
+const eventLoopP99ByMinute: number[] = []
 /** Filled by the restart test; null when it did not get that far. */
 let restart: RestartFigures | null = null
 /** Milliseconds of the load window (ramp, then MINUTES), for the results. */
@@ -58,7 +69,11 @@ afterAll(async () => {
       crowd,
       restart,
       front: front.byMinute(),
+      frontRoutes: front.byRoute(),
+      cronRuns: cron?.runs ?? [],
+      eventLoopP99ByMinute,
     })
+  cron?.stop()
   await crowd?.stop()
   await worker?.stop()
   await front?.close()
@@ -72,6 +87,33 @@ async function printDiagnostics(): Promise<void> {
   console.log(
     `wrangler dev (re)loads of the Worker: ${await workerLoads(worker.stateDir)} (one per start; more means it reloaded under load)`,
   )
+}
+
+/**
+ * Every force-switch of a push agent as one request of the run: from the call to the command's first
+ * run on the agent (pushed over its socket); one not run by the window's end fails, timed to then.
+ */
+function recordSocketDeliveries(): void {
+  const now = performance.now()
+  for (const [commandId, calledAt] of pushCommandsCalledAt) {
+    const ranAt = crowd.firstRunAt.get(commandId)
+    const at = Date.now() - (now - (ranAt ?? now))
+    metrics.record('command (socket)', (ranAt ?? now) - calledAt, ranAt === undefined ? 0 : 200, at)
+  }
+}
+
+/** Samples this process's event-loop delay every minute until the returned stop is called. */
+function watchEventLoop(): () => void {
+  const histogram = monitorEventLoopDelay({ resolution: 20 })
+  histogram.enable()
+  const every = setInterval(() => {
+    eventLoopP99ByMinute.push(Math.round(histogram.percentile(99) / 1e6))
+    histogram.reset()
+  }, 60_000)
+  return () => {
+    clearInterval(every)
+    histogram.disable()
+  }
 }
 
 /** Queues a switch to on-demand for an instance from the client API; returns the command id. */
@@ -99,6 +141,8 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
       metrics,
       prefix: 'load',
     })
+    cron = fireEngineCron(worker, CRON_FIRST_MS)
+    const unwatchEventLoop = watchEventLoop()
     const startedAt = Date.now()
     try {
       await eventually(() => [...crowd.legacy, ...crowd.push].every((a) => a.agentId !== null), {
@@ -114,12 +158,18 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
 
       // Commands while the crowd runs: one switch for every tenth agent, polled or pushed.
       const targets = [
-        ...crowd.legacy.filter((_, i) => i % 10 === 0).map((a) => a.identity.instanceId),
-        ...crowd.push.filter((_, i) => i % 10 === 0).map((a) => a.instanceId),
+        ...crowd.legacy
+          .filter((_, i) => i % 10 === 0)
+          .map((a) => ({ instanceId: a.identity.instanceId, isPushed: false })),
+        ...crowd.push
+          .filter((_, i) => i % 10 === 0)
+          .map((a) => ({ instanceId: a.instanceId, isPushed: true })),
       ]
-      for (const instanceId of targets) {
+      for (const { instanceId, isPushed } of targets) {
+        const calledAt = performance.now()
         const id = await forceSwitch(instanceId)
         if (id) queued.push(id)
+        if (id && isPushed) pushCommandsCalledAt.set(id, calledAt)
       }
       expect(queued.length).toBe(targets.length)
 
@@ -130,6 +180,9 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
         intervalMs: 1_000,
       })
     } finally {
+      cron.stop()
+      unwatchEventLoop()
+      recordSocketDeliveries()
       loadWindowMs = Date.now() - startedAt
       // The restart's own failures (502 while the Worker is down) are not the load window's.
       windowMetrics = metrics.snapshot()
@@ -142,6 +195,11 @@ describe(`${AGENTS} agents for ${MINUTES} minutes`, () => {
         `failed for good: ${metrics.errors}; first registrations retried by their agent: ${metrics.retried}`,
       )
       console.log(`latency by minute since the start (ramp first): ${metrics.timeline()}`)
+      console.log(`engine cron runs (fired at s, answered in ms): ${JSON.stringify(cron.runs)}`)
+      console.log(`load generator's event-loop delay p99 by minute, ms: ${eventLoopP99ByMinute.join(', ')}`)
+      console.log(
+        `runtime answer time by route (front's view, gate wait excluded): ${JSON.stringify(front.byRoute())}`,
+      )
       if (metrics.errors || metrics.retried) console.log('first failures:', metrics.firstErrors)
       await printDiagnostics()
     }

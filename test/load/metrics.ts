@@ -23,6 +23,8 @@ export interface WindowFigures {
   retried: number
   requests: number
   overall: { p50Ms: number; p99Ms: number; maxMs: number }
+  /** The same over HTTP requests only (socket round trips left out). */
+  http: { p50Ms: number; p99Ms: number; maxMs: number }
   table: RouteStats[]
   byMinute: { minute: number; requests: number; p50Ms: number; p99Ms: number }[]
 }
@@ -38,6 +40,8 @@ export interface FailedAnswer {
 }
 
 const KEPT_FAILURES = 20
+/** Routes that are round trips over an agent's socket, not HTTP requests. */
+export const SOCKET_ROUTES = new Set(['socket heartbeat', 'command (socket)'])
 
 export class Metrics implements Recorder {
   private readonly samples = new Map<string, number[]>()
@@ -51,8 +55,9 @@ export class Metrics implements Recorder {
   /** The first few failed answers of any fetch of this process (see `watchFetch`). */
   readonly firstFailedAnswers: FailedAnswer[] = []
 
-  record(route: string, ms: number, status: number): void {
-    this.sample(route, ms)
+  /** `at`: when it ended (epoch ms; now by default), for the minute it counts in. */
+  record(route: string, ms: number, status: number, at = Date.now()): void {
+    this.sample(route, ms, at)
     // 0: no answer; 101 is a WebSocket accepted.
     if (status === 0 || status >= 400) {
       this.failures.set(route, (this.failures.get(route) ?? 0) + 1)
@@ -157,14 +162,18 @@ export class Metrics implements Recorder {
       retried: this.retried,
       requests: this.requests,
       overall: this.overall(),
+      http: this.overall((route) => !SOCKET_ROUTES.has(route)),
       table: this.table(),
       byMinute: this.byMinute(),
     }
   }
 
-  /** p50/p99 of every request of every route, the whole run. */
-  overall(): { p50Ms: number; p99Ms: number; maxMs: number } {
-    const sorted = [...this.samples.values()].flat().sort((a, b) => a - b)
+  /** p50/p99 of every request of every route (or of the routes `include` keeps), the whole run. */
+  overall(include: (route: string) => boolean = () => true): { p50Ms: number; p99Ms: number; maxMs: number } {
+    const sorted = [...this.samples.entries()]
+      .filter(([route]) => include(route))
+      .flatMap(([, list]) => list)
+      .sort((a, b) => a - b)
     return {
       p50Ms: round(percentile(sorted, 0.5)),
       p99Ms: round(percentile(sorted, 0.99)),
@@ -195,11 +204,11 @@ export class Metrics implements Recorder {
       .join('; ')
   }
 
-  private sample(route: string, ms: number): void {
+  private sample(route: string, ms: number, at = Date.now()): void {
     const list = this.samples.get(route) ?? []
     list.push(ms)
     this.samples.set(route, list)
-    const minute = Math.floor((Date.now() - this.startedAt) / 60_000)
+    const minute = Math.max(0, Math.floor((at - this.startedAt) / 60_000))
     for (let m = this.minutes.length; m <= minute; m++) this.minutes.push([])
     this.minutes[minute]!.push(ms)
   }

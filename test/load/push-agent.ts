@@ -18,6 +18,11 @@ export interface PushAgentOptions {
   token: string
   logicalAgentId: string
   recorder: Recorder
+  /**
+   * Round trips over the socket (a heartbeat to its `heartbeat_ok`, as route `socket heartbeat`): the
+   * load test counts them among the agents' requests; the usage bench does not (no Worker request).
+   */
+  socketRecorder?: Recorder
   /** Called once per command this agent runs (the load test counts duplicates across agents). */
   onExecute: (commandId: string) => void
   /**
@@ -172,7 +177,10 @@ export class PushAgent {
     }
     if (message.type === 'heartbeat_ok') {
       const sentAt = this.heartbeatsInFlight.shift()
-      if (sentAt !== undefined) this.socketHeartbeatMs.push(performance.now() - sentAt)
+      if (sentAt === undefined) return
+      const ms = performance.now() - sentAt
+      this.socketHeartbeatMs.push(ms)
+      this.options.socketRecorder?.record('socket heartbeat', ms, 200)
       return
     }
     if (message.type === 'config_changed') {

@@ -7,8 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../../scripts/fleet/control-plane'
 import { machineLine } from '../../bench/machine'
+import type { CronRun } from './cron'
 import type { Crowd } from './fleet'
-import type { FrontMinute } from './front'
+import type { FrontMinute, FrontRoute } from './front'
 import type { WindowFigures } from './metrics'
 
 export interface RestartFigures {
@@ -33,6 +34,12 @@ export interface LoadRun {
   restart: RestartFigures | null
   /** The front's view per minute: gate queue and the runtime's own answer time. */
   front: FrontMinute[]
+  /** The runtime's own answer time per route over the run. */
+  frontRoutes: FrontRoute[]
+  /** The engine's cron as fired during the window. */
+  cronRuns: CronRun[]
+  /** The load generator's event-loop delay p99 per minute, ms. */
+  eventLoopP99ByMinute: number[]
 }
 
 export function writeLoadResults(run: LoadRun): void {
@@ -48,6 +55,7 @@ export function writeLoadResults(run: LoadRun): void {
     p50_ms: overall.p50Ms,
     p99_ms: overall.p99Ms,
     max_ms: overall.maxMs,
+    http_p99_ms: run.metrics.http.p99Ms,
     routes: Object.fromEntries(
       run.metrics.table.map((r) => [
         r.route,
@@ -63,6 +71,9 @@ export function writeLoadResults(run: LoadRun): void {
     ),
     by_minute: run.metrics.byMinute,
     front_by_minute: run.front,
+    front_by_route: run.frontRoutes,
+    engine_cron_runs: run.cronRuns,
+    event_loop_delay_p99_ms_by_minute: run.eventLoopP99ByMinute,
     registrations_retried: run.metrics.retried,
     restart_acknowledged_reports: run.restart?.acknowledgedReports ?? null,
     restart_lost_reports: run.restart?.lostReports ?? null,
@@ -70,7 +81,7 @@ export function writeLoadResults(run: LoadRun): void {
     restart_commands_queued_before: run.restart?.commandsQueuedBefore ?? null,
     ramp_seconds: run.rampSeconds,
     load_window_seconds: Math.round(run.windowMs / 1000),
-    setup: `${run.agents} agents of one client, half installed 4.0.0/3.2.0 pollers, half 5.x push sockets, started over ${run.rampSeconds} s, then ${run.minutes} min; wrangler dev (one workerd, local D1) behind test/load/front.ts; a restart of wrangler dev under load after`,
+    setup: `${run.agents} agents of one client, half installed 4.0.0/3.2.0 pollers, half 5.x push sockets, started over ${run.rampSeconds} s, then ${run.minutes} min, the 5-minute cron fired on its schedule; wrangler dev (one workerd, local D1) behind test/load/front.ts; a restart of wrangler dev under load after`,
     machine: machineLine(),
   }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true })

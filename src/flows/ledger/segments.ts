@@ -45,7 +45,8 @@ export async function syncSegments(
   now: number,
 ): Promise<{ opened: number; closed: number }> {
   const mine = and(eq(usageSegments.agentId, agent.id), eq(usageSegments.clientId, agent.clientId))
-  const [segments, insts, reps, sws] = await Promise.all([
+  // One D1 round trip for the four reads (every registration and switch report syncs its agent).
+  const [segments, insts, reps, sws] = await db.batch([
     db
       .select()
       .from(usageSegments)

@@ -1,8 +1,9 @@
 /**
  * The agent's command routes, all answered by its Durable Object (the live queue):
- * GET pending-commands, POST commands/:commandId/executed (and 3.2.0's mark-command-executed), and for
- * the new agent POST commands/:commandId/ack (the claim that makes a command run at most once) and
- * POST commands/:commandId/running.
+ * GET pending-commands (answered without it when D1's copy of the queue has nothing open), POST
+ * commands/:commandId/executed (and 3.2.0's mark-command-executed), and for the new agent POST
+ * commands/:commandId/ack (the claim that makes a command run at most once) and POST
+ * commands/:commandId/running.
  */
 import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
@@ -54,11 +55,14 @@ commands.openapi(
   async (c) => {
     const { instance_id } = c.req.valid('query')
     const agent = c.get('agent')
+    const instanceId = actingInstance(c.get('principal'), instance_id ?? null)
+    // Nothing open in D1's copy of the queue: nothing to hand out, and the object is not called.
+    if (!c.get('hasOpenCommand')) return c.json([])
     const pending = await sessionOf(c.env, agent.id).pendingCommands({
       clientId: agent.clientId,
       agentId: agent.id,
       agentVersion: agent.agentVersion,
-      instanceId: actingInstance(c.get('principal'), instance_id ?? null),
+      instanceId,
     })
     if (pending === null) throw new ApiError('NOT_FOUND', 'agent not found')
     return c.json(pending)

@@ -1,16 +1,28 @@
-/** Per-agent routes: the authenticated client's agent named by `:agentId`, loaded once for every route. */
+/**
+ * Per-agent routes: the authenticated client's agent named by `:agentId`, loaded once for every route,
+ * in the same D1 round trip as the token (auth/agent-request.ts).
+ */
 import { createMiddleware } from 'hono/factory'
-import { agentAuth } from '../../auth/middleware'
+import { authenticateForAgent } from '../../auth/agent-request'
+import { bearerToken } from '../../auth/middleware'
 import type { Principal } from '../../auth/principal'
-import { findAgent } from '../../db/queries/agent'
+import { visibleAgent } from '../../db/queries/agent'
 import { database } from '../../db/client'
 import type { Agent } from '../../db/schema'
 import type { Env, Vars } from '../../env'
 import { ApiError, found } from '../../errors'
+import { clock } from '../../clock'
 
-export type AgentRouteEnv = { Bindings: Env; Variables: Vars & { agent: Agent } }
+export type AgentRouteEnv = {
+  Bindings: Env
+  /** `hasOpenCommand`: D1's copy of the agent's queue holds an open command (auth/agent-request.ts). */
+  Variables: Vars & { agent: Agent; hasOpenCommand: boolean }
+}
 
-/** After `agentAuth`: sets `agent`, or 404 for an unknown, another client's or a deleted agent alike. */
+/**
+ * The agent or client token (as `agentAuth`: sets `principal`), then `agent`, or 404 for an unknown,
+ * another client's or a deleted agent alike.
+ */
 export const ownAgent = agentOfClient({ includeDeleted: false })
 
 /**
@@ -21,14 +33,17 @@ export const ownAgentOrDeleted = agentOfClient({ includeDeleted: true })
 
 function agentOfClient(options: { includeDeleted: boolean }) {
   return createMiddleware<AgentRouteEnv>(async (c, next) => {
-    const principal = c.get('principal')
+    const token = bearerToken(c.req.header('Authorization'))
+    if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
     const agentId = c.req.param('agentId') ?? ''
-    const agent = found(
-      await findAgent(database(c.env.DB), agentPrincipal(principal, agentId).clientId, agentId, options),
-      'agent not found',
-    )
-    mayActFor(principal, agent)
-    c.set('agent', agent)
+    const request = await authenticateForAgent(database(c.env.DB), token, agentId, clock.now())
+    const { principal } = request
+    c.set('principal', principal)
+    agentPrincipal(principal, agentId)
+    const own = found(visibleAgent(request.agent, options), 'agent not found')
+    mayActFor(principal, own)
+    c.set('agent', own)
+    c.set('hasOpenCommand', request.hasOpenCommand)
     await next()
   })
 }
@@ -66,7 +81,7 @@ export function actingInstance(principal: Principal, sent: string | null): strin
 }
 
 /** The middleware of a per-agent route: the agent or client token, then the client's own agent. */
-export const OWN_AGENT = [agentAuth, ownAgent]
+export const OWN_AGENT = [ownAgent]
 
 /** The same for the command routes, which a deleted agent still reaches (for its `uninstall`). */
-export const OWN_AGENT_OR_DELETED = [agentAuth, ownAgentOrDeleted]
+export const OWN_AGENT_OR_DELETED = [ownAgentOrDeleted]

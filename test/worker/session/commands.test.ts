@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Command } from '../../../src/protocol'
 import { sessionOf } from '../../../src/session/stub'
 import { LEASE_MS } from '../../../src/session/queue'
+import { readOwner } from '../../../src/session/store'
 import { api, enqueued, enqueueSwitch, historyOf, post, seedAgent } from './seed'
 
 async function poll(agent: Awaited<ReturnType<typeof seedAgent>>, query = ''): Promise<Command[]> {
@@ -55,6 +56,47 @@ describe('GET pending-commands', () => {
     await expect.poll(async () => (await historyOf(id))?.status).toBe('expired')
     expect(await poll(agent)).toEqual([])
     expect(await historyOf(id)).toMatchObject({ status: 'expired', deliveredAt: null })
+  })
+
+  it('leaves the alarm as it is when a poll changes nothing, and re-arms it after one that hands a command', async () => {
+    const agent = await seedAgent('4.0.0')
+    const heartbeat = {
+      status: 'online',
+      monitored_instances: [agent.instanceId],
+      instance_id: agent.instanceId,
+    }
+    expect((await post(agent, '/heartbeat', heartbeat)).status).toBe(200)
+    const session = sessionOf(env, agent.agentId)
+    const alarm = () => runInDurableObject(session, (_instance, state) => state.storage.getAlarm())
+    const setAlarm = (at: number) =>
+      runInDurableObject(session, (_instance, state) => state.storage.setAlarm(at))
+    // An alarm later than anything due: a poll that rescheduled would move it back.
+    const later = Date.now() + 3_600_000
+    await setAlarm(later)
+    const ref = { clientId: agent.clientId, agentId: agent.agentId, agentVersion: '4.0.0', instanceId: null }
+    expect(await session.pendingCommands(ref)).toEqual([])
+    expect(await alarm()).toBe(later)
+
+    const id = await enqueued(agent)
+    await setAlarm(later)
+    expect((await poll(agent)).map((c) => c.id)).toEqual([id])
+    expect(await alarm()).toBeLessThan(later)
+  })
+
+  it("answers an idle poll from D1 without calling the agent's object, and calls it once a command is open", async () => {
+    // An object that never heard of its agent learns its owner from the first call it gets.
+    const agent = await seedAgent('4.0.0', false)
+    const owner = () =>
+      runInDurableObject(sessionOf(env, agent.agentId), (_instance, state) => readOwner(state.storage.sql))
+    expect(await poll(agent)).toEqual([])
+    expect(await owner()).toBeNull()
+
+    // Registered (the object learns the agent's instance, which a legacy poll's lease is bound to).
+    const { clientId, agentId, instanceId, agentVersion } = agent
+    await sessionOf(env, agentId).registered({ clientId, agentId, instanceId, agentVersion })
+    const id = await enqueued(agent)
+    expect((await poll(agent)).map((c) => c.id)).toEqual([id])
+    expect(await historyOf(id)).toMatchObject({ status: 'delivered' })
   })
 
   it('answers another client’s agent like an unknown one', async () => {

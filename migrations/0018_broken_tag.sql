@@ -1,0 +1,1 @@
+CREATE INDEX `commands_agent_finished` ON `commands` (`agent_id`,`finished_at`);
