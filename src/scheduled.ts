@@ -2,7 +2,8 @@
  * Cron Triggers (wrangler.toml): every 5 minutes the decision engine (each client's agents decided
  * together, flows/engine-tick/fan-out.ts), webhook delivery, the instances whose announced end has come
  * (`terminating` → `terminated`) and the pricing reporters re-elected where one is gone; hourly the
- * ledger (segments synced, the last days' savings recomputed) and today's client growth snapshot.
+ * ledger (segments synced, the last days' savings recomputed, savings milestones told), today's client
+ * growth snapshot and price history retention (the hourly rollup, expired rows deleted).
  * Each job's last run is kept in `cron_runs` for system health.
  * Writes: `cron_runs`.
  */
@@ -16,6 +17,7 @@ import { settingsOf, type Env } from './env'
 import { rollUpSavings } from './flows/ledger/rollup-job'
 import { log } from './log'
 import { runEngine } from './flows/engine-tick/fan-out'
+import { retainPriceHistory } from './flows/price-retention'
 import { dispatchWebhooks } from './flows/webhooks/dispatch'
 import { clock } from './clock'
 import { CRON_JOBS, type CronJob } from './cron'
@@ -27,6 +29,7 @@ const RUN: Record<CronJob, (env: Env, db: Database, now: number) => Promise<unkn
   'pricing-reporters': (env, db, now) => reelectPricingReporters(env, db, now),
   ledger: (_env, db, now) => rollUpSavings(db, now),
   'client-growth': (_env, db, now) => snapshotClients(db, now),
+  'price-retention': (_env, db, now) => retainPriceHistory(db, now),
 }
 
 /** Runs the jobs of a cron expression at `now`; a failing job is recorded and does not stop the others. */

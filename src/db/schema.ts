@@ -252,19 +252,35 @@ export const pricingReporters = sqliteTable(
   (t) => [primaryKey({ columns: [t.clientId, t.region, t.instanceType] })],
 )
 
-/** Hourly rollup of spot prices, kept for a year. */
+/**
+ * Hourly rollup of each reporter's spot price step function, kept a year (flows/price-retention.ts
+ * writes it from `spot_prices`, whose full resolution is kept 30 days): the price charts' windows
+ * beyond 30 days read it. A row only for an hour in which that reporter's price changed; the hour's
+ * `last_price` holds until its next row, as a step function does. `reporter`: the reporting client's
+ * id, '' for the operator's rows (no client); `shared` when every point of the hour was.
+ */
 export const spotPricesHourly = sqliteTable(
   'spot_prices_hourly',
   {
     poolId: text('pool_id').notNull(),
     hourAt: ms('hour_at').notNull(),
+    reporter: text('reporter').notNull().default(''),
+    shared: bool('shared').notNull().default(false),
     minPrice: real('min_price').notNull(),
     maxPrice: real('max_price').notNull(),
+    /** Time-weighted over the part of the hour with a price (from the price in force at its start). */
     avgPrice: real('avg_price').notNull(),
     lastPrice: real('last_price').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.poolId, t.hourAt] })],
+  (t) => [primaryKey({ columns: [t.poolId, t.hourAt, t.reporter] })],
 )
+
+/** How far a rollup has gone: every hour before `until` (epoch ms) is rolled up. Writer: flows/price-retention.ts. */
+export const rollupCursors = sqliteTable('rollup_cursors', {
+  name: text('name').primaryKey(),
+  until: ms('until').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+})
 
 /** On-demand price change points per instance type and region. */
 export const ondemandPrices = sqliteTable(
@@ -620,6 +636,18 @@ export const backtestRuns = sqliteTable(
   },
   (t) => [index('backtest_runs_version_created').on(t.paramsVersion, t.createdAt)],
 )
+
+/**
+ * A client's own weights of the engine's risk components (engine/risk-weights.ts): a component absent
+ * from `weights` inherits the active parameter version's. Writer: flows/risk-weights.ts.
+ */
+export const clientRiskWeights = sqliteTable('client_risk_weights', {
+  clientId: text('client_id')
+    .primaryKey()
+    .references(() => clients.id),
+  weights: text('weights', { mode: 'json' }).notNull(),
+  updatedAt: ms('updated_at').notNull(),
+})
 
 /** Engine decisions, stored when they differ from the agent's previous one. */
 export const decisions = sqliteTable(

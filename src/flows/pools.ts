@@ -1,12 +1,12 @@
 /**
- * The engine's view of pools for one client at `now`, over the market it sees and the active parameters: the safest pool
- * to move to, and one pool's risk after a risk signal.
+ * The engine's view of pools for one client at `now`, over the market it sees and the active parameters
+ * with the client's own risk weights: the safest pool to move to, and one pool's risk after a risk signal.
  */
 import type { Database } from '../db/client'
-import { activeParams } from '../db/queries/engine-params'
 import { loadMarket } from '../db/queries/market'
 import { safestPool, type ChosenPool, type PoolWanted } from '../engine/choose-pool'
 import { poolRisk } from '../engine/risk'
+import { clientParams } from './risk-weights'
 
 /** The pool to use (engine/choose-pool.ts), or null when no other pool has a fresh price. */
 export async function chooseSafePool(
@@ -15,8 +15,8 @@ export async function chooseSafePool(
   wanted: PoolWanted,
   now: number,
 ): Promise<ChosenPool | null> {
-  const [{ params }, market] = await Promise.all([
-    activeParams(db),
+  const [params, market] = await Promise.all([
+    clientParams(db, clientId),
     loadMarket(db, clientId, wanted.instanceType, wanted.region, now),
   ])
   return safestPool(market, params, wanted, now)
@@ -38,8 +38,8 @@ export async function assessPool(
   threshold: number | null,
   now: number,
 ): Promise<PoolAssessment | null> {
-  const [{ params }, market] = await Promise.all([
-    activeParams(db),
+  const [params, market] = await Promise.all([
+    clientParams(db, clientId),
     loadMarket(db, clientId, pool.instanceType, pool.region, now),
   ])
   const quote = market.pools.find((p) => p.poolId === pool.poolId)

@@ -2,10 +2,11 @@
  * Recording reported prices, per reporting client: a report feeds its own client's prices and, when
  * `shared`, a consensus of several clients (prices/resolve.ts). Pools outside the reporter's own region
  * and reportable types are dropped (prices/reportable.ts). A 5.x report's `spot_history` is stored at
- * EC2's own timestamps (prices/history.ts); the current prices of every report at receive time.
+ * EC2's own timestamps (prices/history.ts); the current prices of every report at receive time. Rows past
+ * their retention are deleted here too, when flows/price-retention.ts says.
  * Writes: `pools`, `price_quotes`, `spot_prices`, `ondemand_prices`.
  */
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
@@ -148,6 +149,23 @@ function insertSpotRow(db: Database, report: PriceReport, poolId: string, point:
     reportedByAgentId: report.agentId,
     shared: report.shared,
   })
+}
+
+/**
+ * Deletes at most `limit` spot price rows observed before `cutoff` (epoch ms) that no reader needs: a
+ * reporter's last row before `cutoff` stays while it may still give the price (within `carryCapMs`), so
+ * a window starting at `cutoff` keeps its price in force. Called by flows/price-retention.ts.
+ */
+export function deleteExpiredSpotPrices(db: Database, cutoff: number, carryCapMs: number, limit: number) {
+  const at = Math.trunc(cutoff)
+  return db.delete(spotPrices).where(sql`${spotPrices.id} in (
+    select s.id from ${spotPrices} s
+    where s.pool_id in (select id from ${pools}) and s.observed_at < ${at}
+      and (s.observed_at < ${at - carryCapMs} or exists (
+        select 1 from ${spotPrices} n
+        where n.pool_id = s.pool_id and n.reported_by_client_id is s.reported_by_client_id
+          and n.observed_at > s.observed_at and n.observed_at <= ${at}))
+    limit ${sql.raw(String(Math.trunc(limit)))})`)
 }
 
 /**

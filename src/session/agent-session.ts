@@ -54,6 +54,7 @@ import { clock, configureClock } from '../clock'
 import { endedPromotion, followPromotionCommand } from '../flows/replicas/promotion-outcome'
 import { endedTermination, followReplicaTermination } from '../flows/replicas/termination-outcome'
 import { followInstanceEnd, instanceEndOutcome } from '../flows/switch/switched-away'
+import { failedSwitchOf, notifyFailedSwitch } from '../flows/switch/failed'
 
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
   private readonly sql: SqlStorage
@@ -417,7 +418,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
    * Commands that ended and have a follow-up: a promotion's (failover time, or the failure and a retry),
    * a replica termination (the replica ended, or when it terminated nothing handed to the workload's
    * instance, or notified), an instance's end confirmed by `terminate_instance` (its row ended) or not
-   * (notified).
+   * (notified), a switch that failed or expired (notified).
    */
   private followEnded(commands: readonly QueuedCommand[]): void {
     const owner = store.readOwner(this.sql)
@@ -434,6 +435,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       const instanceEnd = instanceEndOutcome(c)
       if (instanceEnd)
         this.ctx.waitUntil(followInstanceEnd(database(meteredD1(this.env)), owner, instanceEnd))
+      const failedSwitch = failedSwitchOf(c)
+      if (failedSwitch)
+        this.ctx.waitUntil(notifyFailedSwitch(database(meteredD1(this.env)), owner, failedSwitch))
     }
   }
 

@@ -2,6 +2,8 @@
  * Price history of every pool of an instance type and region, plus on-demand, as step functions.
  * Each series starts with the price in force at the start of the range (the last change point before
  * it) and keeps the last change point of each time bucket, so a 30-day chart stays a few hundred points.
+ * A range longer than the 30 days of full resolution reads the hourly rollup for the hours it covers
+ * (db/queries/hourly-prices.ts), the full-resolution rows after them.
  */
 import { and, asc, eq } from 'drizzle-orm'
 import * as z from 'zod'
@@ -9,21 +11,34 @@ import type { Database } from '../client'
 import { pools } from '../schema'
 import type { PricePoint } from '../../ledger/series'
 import { onDemandSeriesFor, spotSeriesFor } from './quotes'
+import { hourlySeriesFor, rolledUntil } from './hourly-prices'
+import { RAW_RETENTION_MS } from '../../prices/retention'
 
-export const RANGES = { '24h': 24 * 3600_000, '7d': 7 * 24 * 3600_000, '30d': 30 * 24 * 3600_000 } as const
+const DAY_MS = 24 * 3600_000
+
+export const RANGES = {
+  '24h': DAY_MS,
+  '7d': 7 * DAY_MS,
+  '30d': 30 * DAY_MS,
+  '90d': 90 * DAY_MS,
+  '1y': 365 * DAY_MS,
+} as const
 export type RangeKey = keyof typeof RANGES
+export const RANGE_KEYS = Object.keys(RANGES) as [RangeKey, ...RangeKey[]]
 
 export const HistoryQuery = z.object({
-  range: z.enum(['24h', '7d', '30d']).optional(),
+  range: z.enum(RANGE_KEYS).optional(),
   /** Legacy: `days=7`. */
   days: z.coerce.number().int().min(1).max(30).optional(),
 })
 
-/** Bucket width per range: 5 minutes, 1 hour, 3 hours. */
+/** Bucket width per range: 5 minutes, 1 hour, 3 hours, 12 hours, a day. */
 function bucketMs(spanMs: number): number {
   if (spanMs <= RANGES['24h']) return 5 * 60_000
   if (spanMs <= RANGES['7d']) return 3600_000
-  return 3 * 3600_000
+  if (spanMs <= RANGES['30d']) return 3 * 3600_000
+  if (spanMs <= RANGES['90d']) return 12 * 3600_000
+  return DAY_MS
 }
 
 export interface Point {
@@ -58,16 +73,16 @@ export async function priceHistory(
     .from(pools)
     .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
     .orderBy(asc(pools.id))
-  const [spot, onDemand] = await Promise.all([
-    spotSeriesFor(
-      db,
-      clientId,
-      known.map((p) => p.id),
-      from,
-      to,
-    ),
+  const ids = known.map((p) => p.id)
+  // Full resolution from where the rollup ends (rows before it may be gone), the rollup before that.
+  const rolled = spanMs > RAW_RETENTION_MS ? ((await rolledUntil(db)) ?? from) : from
+  const split = Math.min(Math.max(from, rolled), to)
+  const [hourly, raw, onDemand] = await Promise.all([
+    split > from ? hourlySeriesFor(db, clientId, ids, from, split) : new Map<string, PricePoint[]>(),
+    spotSeriesFor(db, clientId, ids, split, to),
     onDemandSeriesFor(db, clientId, instanceType, region, to),
   ])
+  const spot = new Map(ids.map((id) => [id, spliced(hourly.get(id) ?? [], raw.get(id) ?? [], split)]))
   return {
     from,
     to,
@@ -77,6 +92,19 @@ export async function priceHistory(
     }),
     onDemand: extendTo(bucketed(onDemand, from, bucket), to),
   }
+}
+
+/**
+ * One step function from the rollup's points before `split` and the full-resolution ones from it on
+ * (the one in force at `split` moved to it).
+ */
+function spliced(hourly: readonly PricePoint[], raw: readonly PricePoint[], split: number): PricePoint[] {
+  const inForce = raw.filter((p) => p.at <= split).at(-1)
+  return [
+    ...hourly.filter((p) => p.at < split),
+    ...(inForce ? [{ at: split, price: inForce.price }] : []),
+    ...raw.filter((p) => p.at > split),
+  ]
 }
 
 /** The price in force at `from` (at `from`), then the last change point of each bucket after it. */

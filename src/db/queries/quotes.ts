@@ -251,7 +251,8 @@ export async function onDemandSeriesFor(
   return resolveSeries(byReporter(rows), clientId)
 }
 
-function byReporter(
+/** Rows of several reporters as each reporter's step function (what prices/resolve.ts resolves). */
+export function byReporter(
   rows: readonly { clientId: string | null; at: number; price: number; shared: boolean }[],
 ): ClientSeries[] {
   const series = new Map<string | null, ClientSeries & { points: ClientSeries['points'][number][] }>()

@@ -22,7 +22,8 @@ import { maintainStandby } from '../failover/standby'
 import { syncSegmentsOf } from '../ledger/sync-page'
 import { decisionWrite, latestDecisionsOf, latestKey } from './decisions'
 import { eachBounded } from './each-bounded'
-import { actOn, decideFor, ENGINE_AGENTS, marketKey, type RunParams } from './run'
+import { actOn, decideFor, ENGINE_AGENTS, forClient, marketKey, type RunParams } from './run'
+import { riskWeightsOf } from '../../db/queries/risk-weights'
 import { standbyDue } from './standby-due'
 
 /** Agents of a client per page: every read of a page binds their ids (D1: at most 100 parameters). */
@@ -45,7 +46,10 @@ interface ClientContext {
   now: number
 }
 
-/** Runs the engine for every engine agent of `clientId` at `now`. A failing read fails the client. */
+/**
+ * Runs the engine for every engine agent of `clientId` at `now`, with the client's own risk weights. A
+ * failing read fails the client.
+ */
 export async function runClient(
   env: Env,
   db: Database,
@@ -54,7 +58,8 @@ export async function runClient(
   now: number,
   pageSize = PAGE_SIZE,
 ): Promise<ClientRunSummary> {
-  const ctx: ClientContext = { clientId, params, markets: new Map(), now }
+  const weights = await riskWeightsOf(db, clientId)
+  const ctx: ClientContext = { clientId, params: forClient(params, weights), markets: new Map(), now }
   const summary = { agents: 0, commands: 0, failed: 0 }
   let after: string | null = null
   for (;;) {

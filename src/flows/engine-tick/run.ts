@@ -5,7 +5,8 @@
  * With auto-switch on (and manual replica mode off), an allowed move becomes a switch command
  * (priority 25, 50 when urgent; one pending switch per instance); otherwise it stays a suggestion.
  * Legacy agents (< 5) are switched only with the client's per-agent opt-in. A shadow version decides
- * too, its decisions stored apart, never acted on.
+ * too, its decisions stored apart, never acted on. Both decide with the client's own risk weights
+ * (`forClient`).
  */
 import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm'
 import { queueSwitch } from '../switch/command'
@@ -20,6 +21,8 @@ import { loadMarket } from '../../db/queries/market'
 import { engineInput, type AgentFacts } from '../../engine/agent-input'
 import { decide } from '../../engine/decide'
 import type { ParamsVersion } from '../../engine/params'
+import { versionWithRiskWeights, type RiskWeightOverrides } from '../../engine/risk-weights'
+import { riskWeightsOf } from '../../db/queries/risk-weights'
 import { inputsSummary, suggestionOnly, type Action, type AgentRun, type RunMode } from '../../engine/run'
 import type { Decision, Market } from '../../engine/types'
 import { markApplied, storeDecision } from './decisions'
@@ -47,6 +50,14 @@ export interface RunContext extends RunParams {
 export async function loadRunParams(db: Database): Promise<RunParams> {
   const [active, shadow] = await Promise.all([activeParams(db), shadowParams(db)])
   return { active, shadow }
+}
+
+/** The versions as one client's run uses them: its own risk weights in each (same version numbers). */
+export function forClient(params: RunParams, weights: RiskWeightOverrides): RunParams {
+  return {
+    active: versionWithRiskWeights(params.active, weights),
+    shadow: params.shadow && versionWithRiskWeights(params.shadow, weights),
+  }
 }
 
 export function contextOf(params: RunParams): RunContext {
@@ -107,14 +118,17 @@ export async function runForAgent(
   mode: RunMode,
 ): Promise<AgentRun> {
   const none = { agentId: agent.id, decision: null, decisionId: null, action: { kind: 'none' as const } }
-  const facts = await loadAgentFacts(db, agent, now)
+  const [facts, weights] = await Promise.all([
+    loadAgentFacts(db, agent, now),
+    riskWeightsOf(db, agent.clientId),
+  ])
   const instance = facts.instance
   if (!instance?.instanceType || !instance.region) return none
   const at = { instanceType: instance.instanceType, region: instance.region }
   const key = marketKey(agent.clientId, at)
   if (!ctx.markets.has(key))
     ctx.markets.set(key, loadMarket(db, agent.clientId, at.instanceType, at.region, now))
-  const decided = decideFor(agent, facts, await ctx.markets.get(key)!, ctx, now)
+  const decided = decideFor(agent, facts, await ctx.markets.get(key)!, forClient(ctx, weights), now)
   if (!decided) return none
   if (!mode.store)
     return { agentId: agent.id, decision: decided.decision, decisionId: null, action: { kind: 'none' } }

@@ -10,6 +10,7 @@ import type { Database } from '../../db/client'
 import { agents, savingsDaily, usageSegments } from '../../db/schema'
 import { loadPriceBook } from '../../db/queries/price-book'
 import { DAY_MS, ROLLUP_DAYS, dailySavings, dayStart, utcDay } from '../../ledger/rollup'
+import { notifySavingsMilestones } from './milestones'
 import { syncSegments } from './segments'
 
 /** Recomputes the agent's days from `fromDay` through today. */
@@ -53,7 +54,10 @@ export async function rollUpAgent(
   return rows.length
 }
 
-/** Syncs every agent's segments, then recomputes the last ROLLUP_DAYS days of every agent with usage. */
+/**
+ * Syncs every agent's segments, recomputes the last ROLLUP_DAYS days of every agent with usage, then
+ * tells the clients' new savings milestones.
+ */
 export async function rollUpSavings(db: Database, now: number, days = ROLLUP_DAYS) {
   const fromDay = utcDay(now - (days - 1) * DAY_MS)
   const fleet = await db.select().from(agents)
@@ -62,5 +66,5 @@ export async function rollUpSavings(db: Database, now: number, days = ROLLUP_DAY
     await syncSegments(db, agent, now)
     rows += await rollUpAgent(db, agent.id, agent.clientId, fromDay, now)
   }
-  return { agents: fleet.length, rows }
+  return { agents: fleet.length, rows, milestones: await notifySavingsMilestones(db, now) }
 }

@@ -1,6 +1,7 @@
 /**
  * Replicas the agent or a person asks for (POST replicas). With a real `instance_id` the agent has
- * launched it already: the record starts as `syncing`, never `launching`, so no poller launches it again.
+ * launched it already: the record starts as `syncing`, never `launching`, so no poller launches it again
+ * (or `ready`, when it says so: then notified as ready).
  */
 import type { Database } from '../../db/client'
 import { type Agent, type Replica } from '../../db/schema'
@@ -10,6 +11,7 @@ import { MAX_ACTIVE_REPLICAS, type ReplicaStatus } from './states'
 import { activeReplicas, createReplica, findByInstance, findReplica } from './store'
 import { refuse, type Refusal } from '../refusal'
 import { knownElsewhere } from './known-instance'
+import { notifyReplicaReady } from './ready'
 
 export interface ReplicaRequest extends PlacementWish {
   replicaType: 'manual' | 'emergency'
@@ -69,6 +71,8 @@ export async function requestReplica(
   })
   const replica = await findReplica(db, agent, id)
   if (!replica) throw new Error('replica row missing after insert')
+  // Recorded ready at once (the agent launched it before asking): told as a report of `ready` is.
+  if (replica.status === 'ready') await notifyReplicaReady(db, agent, replica, now)
   return { ok: true, replica, created: true }
 }
 

@@ -1,13 +1,15 @@
 /**
  * What an agent's replica report sets off once stored (PUT with the real instance id, a status, a
- * sync status): a replica usable while a notice is outstanding is promoted; a failed one is replaced
- * for that notice (or the failure recorded); a promoted one reporting `ready` dates its switch.
+ * sync status): a replica reported ready is notified (once); a replica usable while a notice is outstanding is
+ * promoted; a failed one is replaced for that notice (or the failure recorded); a promoted one
+ * reporting `ready` dates its switch.
  */
 import type { Database } from '../../db/client'
 import type { Agent } from '../../db/schema'
 import type { Env } from '../../env'
 import { promoteIfNoticeOutstanding, type NoticePromotion } from './notice-promotion'
 import { recordPromotionMoment } from './promotion-outcome'
+import { notifyReplicaReady } from './ready'
 import { replaceFailedReplica } from './replacement'
 import type { ReplicaStatus } from './states'
 import { findReplica } from './store'
@@ -24,8 +26,10 @@ export async function followReplicaReport(
   const replica = await findReplica(db, agent, replicaId)
   if (!replica) return null
   switch (replica.status) {
-    case 'syncing':
     case 'ready':
+      if (reported === 'ready') await notifyReplicaReady(db, agent, replica, now)
+      return promoteIfNoticeOutstanding(env, db, agent, replica, now)
+    case 'syncing':
       return promoteIfNoticeOutstanding(env, db, agent, replica, now)
     case 'failed':
       await replaceFailedReplica(env, db, agent, now)

@@ -11,6 +11,7 @@ import { forceSwitch } from './force-switch'
 import { clientInstances } from './instances'
 import { replicaActions } from './replicas'
 import { clientReports } from './reports'
+import { clientRiskWeightRoutes } from './risk-weights'
 import { clientSavings } from './savings'
 import { clientSettings } from './settings'
 
@@ -26,3 +27,4 @@ clientApi
   .route('/', clientSettings)
   .route('/', replicaActions)
   .route('/', clientReports)
+  .route('/', clientRiskWeightRoutes)

@@ -7,7 +7,7 @@ import { switchHistory } from '../../db/queries/history'
 import { livenessFrom } from '../../db/queries/liveness'
 import { instanceFacts } from '../../db/queries/instance-detail'
 import { instanceInScope, InstanceListQuery, listInstances } from '../../db/queries/instances'
-import { priceHistory, RANGES, spanOfData, type RangeKey } from '../../db/queries/price-history'
+import { priceHistory, RANGE_KEYS, RANGES, spanOfData, type RangeKey } from '../../db/queries/price-history'
 import { Badge, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
 import { PriceChart, type Marker } from '../ui/charts'
 import { Shell } from '../ui/layout'
@@ -56,7 +56,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   const client = await portalClient(c)
   const db = database(c.env.DB)
   const inst = found(await instanceInScope(db, client.id, c.req.param('instanceId')), 'instance not found')
-  const range: RangeKey = (['24h', '7d', '30d'] as const).find((r) => r === c.req.query('range')) ?? '24h'
+  const range: RangeKey = RANGE_KEYS.find((r) => r === c.req.query('range')) ?? '24h'
   const now = clock.now()
   const [{ metrics, pricing, markers }, history, switches] = await Promise.all([
     instanceFacts(db, inst, now, now - RANGES[range]),
@@ -119,7 +119,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
           <>
             Price history{' '}
             <span style="font-weight:400;font-size:13px;margin-left:8px">
-              {(['24h', '7d', '30d'] as const).map((r) =>
+              {RANGE_KEYS.map((r) =>
                 r === range ? (
                   <b style="margin-right:8px">{r}</b>
                 ) : (

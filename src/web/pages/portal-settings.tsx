@@ -1,4 +1,4 @@
-/** Client portal: team (invite, disable) and webhook; account page: personal API tokens. */
+/** Client portal: team (invite, disable), webhook and risk weights; account page: personal API tokens. */
 import { and, desc, eq, isNull } from 'drizzle-orm'
 import { Hono } from 'hono'
 import { requirePerson } from '../../auth/middleware'
@@ -12,6 +12,9 @@ import { Shell } from '../ui/layout'
 import { Table } from '../ui/table'
 import { canWrite, portalClient, viewerOf } from './context'
 import { PeopleTable } from './people-table'
+import { RiskWeightsPanel } from './risk-weights-panel'
+import { activeParams } from '../../db/queries/engine-params'
+import { riskWeightsOf } from '../../db/queries/risk-weights'
 
 export const portalSettings = new Hono<AppEnv>()
 
@@ -19,13 +22,15 @@ portalSettings.get('/settings', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
   const db = database(c.env.DB)
-  const [team, [hook]] = await Promise.all([
+  const [team, [hook], { params }, overrides] = await Promise.all([
     db.select().from(users).where(eq(users.clientId, client.id)).orderBy(users.email),
     db.select({ url: clients.webhookUrl }).from(clients).where(eq(clients.id, client.id)),
+    activeParams(db),
+    riskWeightsOf(db, client.id),
   ])
   const writable = canWrite(viewer)
   return c.html(
-    <Shell title="Team & webhook" viewer={viewer} active={`/c/${client.id}/settings`} client={client}>
+    <Shell title="Settings" viewer={viewer} active={`/c/${client.id}/settings`} client={client}>
       <Panel title="Team">
         {team.length === 0 ? (
           <Empty>Nobody from this client can sign in yet: invite an owner below.</Empty>
@@ -127,6 +132,13 @@ portalSettings.get('/settings', async (c) => {
           </>
         ) : null}
       </Panel>
+      <RiskWeightsPanel
+        clientId={client.id}
+        defaults={params.weights}
+        overrides={overrides}
+        writable={writable}
+        csrf={viewer.csrfToken}
+      />
     </Shell>,
   )
 })

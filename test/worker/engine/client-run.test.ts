@@ -198,9 +198,9 @@ describe("a client's engine run, its agents decided together", () => {
     const summary = await runClient(run.env, run.db, client.id, params, now)
     expect(summary).toEqual({ agents: rest.length + 1, commands: 0, failed: 0 })
     expect(objectCallsOf(run.meter)).toBe(0)
-    // One page: its read, 2 replica checks, 4 ledger reads and a batch, 3 facts, the latest decisions,
-    // the decisions' batch, and one market (at most 7 reads) for twelve agents.
-    expect(run.meter.d1Queries).toBeLessThanOrEqual(14 + 7)
+    // The client's risk weights, then one page: its read, 2 replica checks, 4 ledger reads and a batch,
+    // 3 facts, the latest decisions, the decisions' batch, and one market (at most 7 reads) for twelve agents.
+    expect(run.meter.d1Queries).toBeLessThanOrEqual(1 + 14 + 7)
     for (const a of [first, ...rest]) expect(await storedAt(a.agentId, now)).toHaveLength(1)
   })
 

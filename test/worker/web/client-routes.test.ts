@@ -53,7 +53,7 @@ describe('client read routes', () => {
     expect(history.series.onDemand.length).toBeGreaterThan(1)
     expect(history.data.length).toBeGreaterThan(2)
     expect(
-      (await get(`/api/client/instances/${fleet.instanceId}/price-history?range=1y`, owner.headers)).status,
+      (await get(`/api/client/instances/${fleet.instanceId}/price-history?range=2y`, owner.headers)).status,
     ).toBe(400)
   })
 
