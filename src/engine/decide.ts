@@ -36,10 +36,10 @@ function lifetimeReasons(compared: ReadonlyArray<Candidate | null>): string[] {
   })
 }
 
-/** A spot placement in `pool`, naming its type (when the quote does) and AZ. */
+/** A spot placement in `pool`; a quote that names its type gets a target naming its type and AZ. */
 function spotTarget(pool: PoolQuote): Target {
-  const target: Target = { mode: 'spot', poolId: pool.poolId, az: pool.az }
-  return pool.instanceType ? { ...target, instanceType: pool.instanceType } : target
+  const target: Target = { mode: 'spot', poolId: pool.poolId }
+  return pool.instanceType ? { ...target, instanceType: pool.instanceType, az: pool.az } : target
 }
 
 /** Why a target of another instance type than the current one may run the workload. */

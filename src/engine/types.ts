@@ -87,7 +87,7 @@ export type BlockReason =
   | 'min_savings'
   | 'hysteresis'
 
-/** A placement the engine considered; a spot target names its pool's type (when the quote did) and AZ. */
+/** A placement the engine considered; a spot target names its pool's type and AZ when the quote named its type. */
 export interface Target extends Placement {
   instanceType?: string
   az?: string

@@ -37,6 +37,7 @@ export interface BacktestReport {
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits
+const nullable = <T, U>(x: T | null, f: (x: T) => U): U | null => (x === null ? null : f(x))
 
 /** The optimum's savings (a fraction of on-demand) from which a share of it is reported. */
 export const MIN_OPTIMUM_SAVINGS = 0.2
@@ -82,8 +83,6 @@ export function runBacktest(trace: Trace, params: EngineParams): BacktestReport 
     })),
   }
 }
-
-const nullable = <T, U>(x: T | null, f: (x: T) => U): U | null => (x === null ? null : f(x))
 
 /** Report rows as a fixed-width table. */
 export function formatTable(strategies: readonly StrategyRow[]): string {
