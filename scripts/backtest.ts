@@ -1,6 +1,6 @@
 /**
  * npm run backtest -- [<price file>...] [--suite] [--seed <S>] [--params <json file | inline json>]
- *                     [--on-demand <usd/h> | <type=usd/h,...>] [--instance-type <type>]
+ *                     [--on-demand <usd/h> | <type=usd/h,...>] [--instance-type <type>] [--allowed-types <t,...>]
  *                     [--events <file>] [--out <json>] [--write-trace <dir>]
  * Without a price file: the default generated trace (seed 42, 30 days). With --suite, also the suite's
  * generated traces of seed S (default 1) and every price file given. Formats: docs/engine.md "Backtest".
@@ -30,6 +30,7 @@ const { values, positionals } = parseArgs({
     params: { type: 'string' },
     'on-demand': { type: 'string' },
     'instance-type': { type: 'string' },
+    'allowed-types': { type: 'string' },
     events: { type: 'string' },
     out: { type: 'string', default: 'bench/results/backtest.json' },
     'write-trace': { type: 'string' },
@@ -66,13 +67,15 @@ function fileTrace(file: string, withEvents: boolean): Trace {
   return traceFromPrices(rows, onDemand, events, 300_000, {
     instanceType: type,
     onDemandByType: prices.byType,
+    ...(values['allowed-types'] ? { allowedTypes: values['allowed-types'].split(',') } : {}),
   })
 }
 
 /** The default generated trace; --events replaces its events when no price file takes them. */
 function defaultTrace(): Trace {
   const trace = generateTrace()
-  if (values.events && positionals.length === 0) trace.events = parseEventsFile(readFileSync(values.events, 'utf8'))
+  if (values.events && positionals.length === 0)
+    trace.events = parseEventsFile(readFileSync(values.events, 'utf8'))
   return trace
 }
 

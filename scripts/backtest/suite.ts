@@ -55,7 +55,12 @@ export const CHARACTERS: Record<string, Partial<TraceOptions>> = {
   },
 }
 
-/** The four compatible types of `multi-type` (the same size, x86_64, generations 5 and 6). */
+/**
+ * The four types of `multi-type`, all 2 vCPUs and 8 GiB on x86_64. The default rule takes only the same
+ * or a newer generation, so a workload starting on m6i or m6a would refuse m5 and m5a: the trace
+ * carries them as the workload's allow-list (a client who listed its four types), so all four are
+ * candidates whichever type it starts on, as for every other strategy.
+ */
 export const MULTI_TYPES = ['m5.large', 'm5a.large', 'm6i.large', 'm6a.large']
 
 /**
@@ -96,6 +101,7 @@ export function multiTypeTrace(seed: number, days = DEFAULT_TRACE.days): Trace {
     instanceType: start.instanceType,
     onDemand: start.onDemand,
     onDemandByType: Object.fromEntries(parts.map((p) => [p.instanceType, p.onDemand])),
+    allowedTypes: MULTI_TYPES,
     pools: parts.flatMap((p) => p.pools),
     prices: parts.flatMap((p) => p.prices),
     events: parts

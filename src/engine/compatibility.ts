@@ -5,12 +5,7 @@
  * does not raise the bar for the next): at least its vCPUs and memory, the same or a newer generation,
  * and never from dedicated cores to a burstable type (CPU credits would throttle the workload).
  */
-import {
-  INSTANCE_TYPES,
-  instanceTypeSpec,
-  type Architecture,
-  type InstanceTypeSpec,
-} from './instance-types'
+import { INSTANCE_TYPES, instanceTypeSpec, type Architecture, type InstanceTypeSpec } from './instance-types'
 
 /** What the workload's image boots (DescribeImages: Architecture, EnaSupport; its NVMe driver). */
 export interface ImageSupport {
@@ -64,8 +59,8 @@ export function typeExclusion(candidate: string, workload: Workload): TypeExclus
   if (!base) return 'unknown_base_type'
   if (spec.vcpus < base.vcpus) return 'fewer_vcpus'
   if (spec.memoryGiB < base.memoryGiB) return 'less_memory'
-  if (spec.generation < base.generation) return 'older_generation'
   if (spec.burstable && !base.burstable) return 'burstable'
+  if (spec.generation < base.generation) return 'older_generation'
   return null
 }
 

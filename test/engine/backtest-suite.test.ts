@@ -20,7 +20,7 @@ const meanPrice = (series: readonly Float64Array[]) =>
 
 describe('backtest suite', () => {
   it('runs every strategy on five traces of different character, with progress', () => {
-    const traces = suiteTraces(3, 2)
+    const traces = suiteTraces(3, 1)
     expect(traces.map((t) => t.name)).toEqual(['calm', 'volatile', 'spikes', 'correlated', 'multi-type'])
     const seen: SuiteProgress['kind'][] = []
     const suite = runSuite(traces, resolveParams({}), (p) => seen.push(p.kind))
@@ -37,13 +37,14 @@ describe('backtest suite', () => {
       expect(row('optimum').cap_violations, entry.trace).toBe(0)
       expect(row('optimum').total_cost, entry.trace).toBeLessThan(row('ondemand').total_cost)
     }
-    expect(suiteTraces(3, 2)[1]!.trace.prices).toEqual(traces[1]!.trace.prices)
-    expect(suiteTraces(4, 2)[1]!.trace.prices).not.toEqual(traces[1]!.trace.prices)
+    expect(suiteTraces(3, 1)[1]!.trace.prices).toEqual(traces[1]!.trace.prices)
+    expect(suiteTraces(4, 1)[1]!.trace.prices).not.toEqual(traces[1]!.trace.prices)
   })
 
   it('has short spikes above on-demand in `spikes` and none in `calm`', () => {
     const [calm, , spikes] = suiteTraces(1, 30)
-    const above = (t: typeof calm) => t!.trace.prices.flatMap((s) => [...s]).filter((p) => p > t!.trace.onDemand)
+    const above = (t: typeof calm) =>
+      t!.trace.prices.flatMap((s) => [...s]).filter((p) => p > t!.trace.onDemand)
     expect(above(calm)).toHaveLength(0)
     expect(above(spikes).length).toBeGreaterThan(0)
     // short: well under a tenth of the time

@@ -57,6 +57,8 @@ export interface FileTypes {
   instanceType?: string
   /** On-demand USD/h of the other types; default: the shipped us-east-1 reference (instance-types.ts). */
   onDemandByType?: Record<string, number>
+  /** The workload's allow-list; absent: the default rule picks the file's types. */
+  allowedTypes?: readonly string[]
 }
 
 /** The rows of one type: `Linux/UNIX`, else `Linux/UNIX (Amazon VPC)`. */
@@ -68,7 +70,8 @@ function linuxRows(rows: readonly PriceRow[], type: string): PriceRow[] {
 
 /**
  * A trace from price rows: the starting type (`onDemand` is its price) and every other type of the
- * file the workload may run on (compatibility.ts) with a known on-demand price, one pool per type and
+ * file the workload may run on (compatibility.ts: the allow-list when given, else the default rule)
+ * with a known on-demand price, one pool per type and
  * AZ, resampled as a step function onto a grid from the first change point to the last.
  */
 export function traceFromPrices(
@@ -80,10 +83,11 @@ export function traceFromPrices(
 ): Trace {
   const type = types.instanceType ?? rows[0]?.instanceType
   if (!type) throw new Error('price file has no SPOTPRICEHISTORY rows')
+  const workload = { baseType: type, allowedTypes: types.allowedTypes ?? null }
   const onDemandOf = (t: string) =>
     t === type ? onDemand : (types.onDemandByType?.[t] ?? instanceTypeSpec(t)?.onDemandUsEast1)
   const kept = [...new Set(rows.map((r) => r.instanceType))]
-    .filter((t) => typeExclusion(t, { baseType: type }) === null && onDemandOf(t) !== undefined)
+    .filter((t) => typeExclusion(t, workload) === null && onDemandOf(t) !== undefined)
     .sort()
   const chosen = kept.flatMap((t) => linuxRows(rows, t))
   if (!chosen.some((r) => r.instanceType === type)) throw new Error(`no Linux/UNIX prices for ${type}`)
@@ -102,6 +106,7 @@ export function traceFromPrices(
     onDemand,
     instanceType: type,
     onDemandByType: Object.fromEntries(kept.map((t) => [t, onDemandOf(t)!])),
+    ...(types.allowedTypes ? { allowedTypes: types.allowedTypes } : {}),
     pools,
     prices: pools.map((pool) =>
       stepSeries(

@@ -138,7 +138,8 @@ function plan(trace: Trace, caps: Caps, initial: number, lambda: number, blocks:
         const v = value[slot(p, s)]!
         if (v === INF) continue
         const source = slot(p, s)
-        if (v + fee + stay.cost < INF) relax(slot(stay.end, ages.advance[s]!), v + fee + stay.cost, source, here)
+        if (v + fee + stay.cost < INF)
+          relax(slot(stay.end, ages.advance[s]!), v + fee + stay.cost, source, here)
         const s2 = ages.add[s]!
         const w = v + fee + leave
         if (s2 < 0 || !(w < INF)) continue
@@ -153,8 +154,7 @@ function plan(trace: Trace, caps: Caps, initial: number, lambda: number, blocks:
     for (let s2 = 0; s2 < S; s2++) {
       if (v1[s2] === INF) continue
       for (let q = -1; q < P - 1; q++) {
-        const [w, source]: [number, number] =
-          q !== h1[s2] ? [v1[s2]!, src1[s2]!] : [v2[s2]!, src2[s2]!]
+        const [w, source]: [number, number] = q !== h1[s2] ? [v1[s2]!, src1[s2]!] : [v2[s2]!, src2[s2]!]
         const run = runs[q + 1]!
         const total = w + OVERLAP_HOURS * priceOf(trace, q, from) + lambda + run.cost
         if (total < INF) relax(slot(run.end, ages.advance[s2]!), total, source, q)

@@ -117,7 +117,7 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
         },
         onDemandPrice: trace.onDemand,
         pools,
-        workload: { baseType: trace.instanceType },
+        workload: { baseType: trace.instanceType, allowedTypes: trace.allowedTypes ?? null },
         switchTimes: [...v.switchTimes],
         thresholds,
       }

@@ -30,6 +30,8 @@ export interface Trace {
   onDemand: number
   /** On-demand price of each type of the pools, USD/h (what the engine weighs a pool's price against). */
   onDemandByType: Record<string, number>
+  /** The workload's allow-list of instance types (compatibility.ts); absent: the default rule. */
+  allowedTypes?: readonly string[]
   /** Every pool is of a type the workload may run on. */
   pools: TracePool[]
   /** prices[pool][step], USD/h. */
