@@ -160,7 +160,12 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     ...hardBlocks(input, params),
     ...(urgent
       ? []
-      : comfortBlocks(input, params, { savingsPercent, valuePerHour: bestValue, currentPrice: here.price })),
+      : comfortBlocks(input, params, {
+          savingsPercent,
+          valuePerHour: bestValue,
+          currentPrice: here.price,
+          betweenPools: current.mode === 'spot' && best.placement.mode === 'spot',
+        })),
   ]
   const freshness = best.quote
     ? 1 - 0.5 * Math.min(1, (input.now - best.quote.seenAt) / (params.price_fresh_minutes * 60_000))

@@ -83,6 +83,7 @@ export type BlockReason =
   | 'cooldown'
   | 'daily_cap'
   | 'weekly_cap'
+  | 'switch_reserve'
   | 'min_pool_duration'
   | 'min_savings'
   | 'hysteresis'
