@@ -15,11 +15,14 @@ import { resolveParams } from '../../src/engine/params'
 import { MULTI_TYPES, multiTypeTrace, suiteTraces } from '../../scripts/backtest/suite'
 import { generateTrace } from '../../scripts/backtest/trace'
 
+/** 30-day-class backtests are seconds of CPU: on the shared 2-core machine they outlast vitest's 5 s default. */
+const HEAVY = { timeout: 60_000 }
+
 const meanPrice = (series: readonly Float64Array[]) =>
   series.reduce((sum, s) => sum + s.reduce((a, b) => a + b, 0), 0) / (series.length * series[0]!.length)
 
 describe('backtest suite', () => {
-  it('runs every strategy on five traces of different character, with progress', () => {
+  it('runs every strategy on five traces of different character, with progress', HEAVY, () => {
     const traces = suiteTraces(3, 1)
     expect(traces.map((t) => t.name)).toEqual(['calm', 'volatile', 'spikes', 'correlated', 'multi-type'])
     const seen: SuiteProgress['kind'][] = []
@@ -71,7 +74,7 @@ describe('backtest suite', () => {
     expect(trace.events.every((e) => e.instanceType !== undefined)).toBe(true)
   })
 
-  it('multi-type: the engine leaves the starting type for a cheaper one; legacy cannot', () => {
+  it('multi-type: the engine leaves the starting type for a cheaper one; legacy cannot', HEAVY, () => {
     const report = runBacktest(multiTypeTrace(2, 10), resolveParams({}))
     const row = (name: string) => report.strategies.find((s) => s.strategy === name)!
     expect(report.trace.instance_type).toBe(multiTypeTrace(2, 10).instanceType)
@@ -79,17 +82,21 @@ describe('backtest suite', () => {
     expect(row('active').total_cost).toBeLessThan(0.9 * row('legacy').total_cost)
   })
 
-  it('reports the share of the optimum as (ondemand − strategy) / (ondemand − optimum), only from 20 % saved', () => {
-    expect(shareOfOptimum(100, 40, 20)).toBeCloseTo(0.75, 10)
-    expect(shareOfOptimum(100, 90, 80)).toBeCloseTo(0.5, 10)
-    expect(shareOfOptimum(100, 95, 81)).toBeNull()
-    expect(shareOfOptimum(0, 0, 0)).toBeNull()
-    const report = runBacktest(generateTrace({ seed: 9, days: 5 }), resolveParams({}))
-    const od = report.strategies.find((s) => s.strategy === 'ondemand')!.total_cost
-    const best = report.strategies.find((s) => s.strategy === 'optimum')!.total_cost
-    for (const r of report.strategies)
-      expect(r.share_of_hindsight_optimum).toBeCloseTo((od - r.total_cost) / (od - best), 3)
-  })
+  it(
+    'reports the share of the optimum as (ondemand − strategy) / (ondemand − optimum), only from 20 % saved',
+    HEAVY,
+    () => {
+      expect(shareOfOptimum(100, 40, 20)).toBeCloseTo(0.75, 10)
+      expect(shareOfOptimum(100, 90, 80)).toBeCloseTo(0.5, 10)
+      expect(shareOfOptimum(100, 95, 81)).toBeNull()
+      expect(shareOfOptimum(0, 0, 0)).toBeNull()
+      const report = runBacktest(generateTrace({ seed: 9, days: 5 }), resolveParams({}))
+      const od = report.strategies.find((s) => s.strategy === 'ondemand')!.total_cost
+      const best = report.strategies.find((s) => s.strategy === 'optimum')!.total_cost
+      for (const r of report.strategies)
+        expect(r.share_of_hindsight_optimum).toBeCloseTo((od - r.total_cost) / (od - best), 3)
+    },
+  )
 
   it('finds the cheapest hourly plan within the caps (checked against every plan of a short trace)', () => {
     const trace = generateTrace({
