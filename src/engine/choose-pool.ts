@@ -39,7 +39,7 @@ export function safestPool(
   const where = { now, currentPoolId: wanted.currentPoolId, excludedZones: wanted.excludeZones }
   const scored = market.pools
     .filter((p) => poolExclusion(p, where, params) === null)
-    .map((p) => ({ pool: p, risk: poolRisk(p, od, params) }))
+    .map((p) => ({ pool: p, risk: poolRisk(p, p.onDemandPrice ?? od, params) }))
     .map((s) => ({
       ...s,
       cost: riskAdjustedCost(

@@ -1,12 +1,14 @@
 /**
  * The decision engine: one pure function from what is known of an agent and its market to a decision.
- * Candidates are the fresh, safe-enough pools other than the current one (plus on-demand when on spot);
- * the best by risk-adjusted value wins; guardrails then decide whether it may be acted on now.
+ * Candidates are the fresh, safe-enough pools other than the current one, of any instance type the
+ * workload may run on (compatibility.ts), plus on-demand when on spot; the best by risk-adjusted value
+ * wins; guardrails then decide whether it may be acted on now.
  */
+import { typeExclusion, type Workload } from './compatibility'
 import { comfortBlocks, hardBlocks } from './guardrails'
 import type { EngineParams } from './params'
 import { describeLifetime, poolRisk } from './risk'
-import type { BlockReason, Decision, DecisionKind, EngineInput, Placement, PoolQuote } from './types'
+import type { BlockReason, Decision, DecisionKind, EngineInput, PoolQuote, Target } from './types'
 import { moveValue, type Candidate } from './value'
 
 const usd = (x: number) => `$${x.toFixed(4)}/h`
@@ -34,14 +36,44 @@ function lifetimeReasons(compared: ReadonlyArray<Candidate | null>): string[] {
   })
 }
 
-/** Whether a pool may be a candidate now, or why not. */
+/** A spot placement in `pool`; a quote that names its type gets a target naming its type and AZ. */
+function spotTarget(pool: PoolQuote): Target {
+  const target: Target = { mode: 'spot', poolId: pool.poolId }
+  return pool.instanceType ? { ...target, instanceType: pool.instanceType, az: pool.az } : target
+}
+
+/** Why a target of another instance type than the current one may run the workload. */
+function typeReasons(best: Candidate, here: Candidate, workload: Workload | undefined): string[] {
+  const to = best.quote?.instanceType
+  const from = here.quote?.instanceType ?? workload?.baseType
+  if (!workload || !to || !from || to === from) return []
+  const rule = workload.allowedTypes ? 'on the allow-list' : `compatible with ${workload.baseType}`
+  return [`instance type ${to} instead of ${from} (${rule})`]
+}
+
+/** Whether a pool may be a candidate now, or why not (a pool without a type is of the workload's). */
 export function poolExclusion(
   pool: PoolQuote,
-  where: { now: number; currentPoolId: string | null; excludedZones?: readonly string[] },
+  where: {
+    now: number
+    currentPoolId: string | null
+    excludedZones?: readonly string[]
+    workload?: Workload
+  },
   params: EngineParams,
-): 'current' | 'excluded_zone' | 'stale' | 'recently_interrupted' | 'capacity_error' | 'no_price' | null {
+):
+  | 'current'
+  | 'incompatible_type'
+  | 'excluded_zone'
+  | 'stale'
+  | 'recently_interrupted'
+  | 'capacity_error'
+  | 'no_price'
+  | null {
   const { now } = where
   if (pool.poolId === where.currentPoolId) return 'current'
+  if (where.workload && pool.instanceType && typeExclusion(pool.instanceType, where.workload) !== null)
+    return 'incompatible_type'
   if (where.excludedZones?.includes(pool.az)) return 'excluded_zone'
   if (!(pool.price > 0) || !Number.isFinite(pool.price)) return 'no_price'
   if (now - pool.seenAt > params.price_fresh_minutes * 60_000) return 'stale'
@@ -66,13 +98,10 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     current.mode === 'spot' ? input.pools.find((p) => p.poolId === current.poolId) : undefined
   if (current.mode === 'spot' && !currentQuote)
     return stay(['no price for the current pool'], ['unknown_placement'])
+  // each pool's spot/on-demand ratio is against its own type's on-demand price
+  const riskOf = (pool: PoolQuote) => poolRisk(pool, pool.onDemandPrice ?? od, params)
   const here: Candidate = currentQuote
-    ? {
-        placement: current,
-        price: currentQuote.price,
-        risk: poolRisk(currentQuote, od, params),
-        quote: currentQuote,
-      }
+    ? { placement: current, price: currentQuote.price, risk: riskOf(currentQuote), quote: currentQuote }
     : { placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null }
   const urgent = current.mode === 'spot' && here.risk > thresholds.risk_threshold
 
@@ -83,20 +112,15 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     now: input.now,
     currentPoolId: current.mode === 'spot' ? current.poolId : null,
     excludedZones: input.excludedZones,
+    workload: input.workload,
   }
   for (const pool of input.pools) {
     const why = poolExclusion(pool, where, params)
     if (why === 'current') continue
-    const risk = poolRisk(pool, od, params)
+    const risk = riskOf(pool)
     const reason = why ?? (risk > thresholds.risk_threshold ? 'above_risk_threshold' : null)
     if (reason) skipped.set(reason, (skipped.get(reason) ?? 0) + 1)
-    else
-      candidates.push({
-        placement: { mode: 'spot', poolId: pool.poolId },
-        price: pool.price,
-        risk,
-        quote: pool,
-      })
+    else candidates.push({ placement: spotTarget(pool), price: pool.price, risk, quote: pool })
   }
   if (current.mode === 'spot')
     candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
@@ -129,13 +153,19 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   reasons.push(
     `${name}: ${usd(best.price)} vs ${usd(here.price)} (${savingsPercent.toFixed(1)} % saving), ` +
       `risk ${best.risk.toFixed(2)} vs ${here.risk.toFixed(2)}, value ${usd(bestValue)}`,
+    ...typeReasons(best, here, input.workload),
     ...lifetimeReasons([best, here]),
   )
   const blocked = [
     ...hardBlocks(input, params),
     ...(urgent
       ? []
-      : comfortBlocks(input, params, { savingsPercent, valuePerHour: bestValue, currentPrice: here.price })),
+      : comfortBlocks(input, params, {
+          savingsPercent,
+          valuePerHour: bestValue,
+          currentPrice: here.price,
+          betweenPools: current.mode === 'spot' && best.placement.mode === 'spot',
+        })),
   ]
   const freshness = best.quote
     ? 1 - 0.5 * Math.min(1, (input.now - best.quote.seenAt) / (params.price_fresh_minutes * 60_000))

@@ -30,13 +30,20 @@ export function hardBlocks(input: EngineInput, params: EngineParams): BlockReaso
 export function comfortBlocks(
   input: EngineInput,
   params: EngineParams,
-  move: { savingsPercent: number; valuePerHour: number; currentPrice: number },
+  move: { savingsPercent: number; valuePerHour: number; currentPrice: number; betweenPools: boolean },
 ): BlockReason[] {
   const blocks: BlockReason[] = []
   const t: Thresholds = input.thresholds
   const { since, imposed } = input.current
   if (!imposed && input.now - since < t.min_pool_duration_hours * HOUR_MS) blocks.push('min_pool_duration')
+  if (move.betweenPools && eatsReserve(input, params)) blocks.push('switch_reserve')
   if (move.savingsPercent < t.min_savings_percent) blocks.push('min_savings')
   if (move.valuePerHour < (params.hysteresis_percent / 100) * move.currentPrice) blocks.push('hysteresis')
   return blocks
+}
+
+/** Whether one more switch would leave fewer than the reserved switches in the rolling 7 d window. */
+function eatsReserve(input: EngineInput, params: EngineParams): boolean {
+  const used = switchesWithin(input.switchTimes, input.now, WEEK_MS)
+  return used + 1 + params.reserved_switches_per_week > input.thresholds.max_switches_per_week
 }

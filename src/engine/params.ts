@@ -24,6 +24,12 @@ export const EngineParams = z.object({
   risk_threshold: z.number().min(0).max(1),
   max_switches_per_day: z.number().int().min(0).max(24),
   max_switches_per_week: z.number().int().min(0).max(168),
+  /**
+   * Switches of the rolling 7 d cap a non-urgent move between spot pools may not use: kept for leaving a
+   * pool that turned risky and for coming back to spot (else a week's small moves can strand the
+   * workload on on-demand until the window frees).
+   */
+  reserved_switches_per_week: z.number().int().min(0).max(168),
   /** Minimum stay in a placement before a non-urgent switch; also amortises the switch cost. */
   min_pool_duration_hours: z.number().min(0),
   /** No switch within this many minutes of the previous one, urgent or not. */
@@ -68,6 +74,7 @@ export const DEFAULT_PARAMS: EngineParams = {
   risk_threshold: 0.3,
   max_switches_per_day: 3,
   max_switches_per_week: 10,
+  reserved_switches_per_week: 2,
   min_pool_duration_hours: 2,
   cooldown_minutes: 30,
   hysteresis_percent: 5,

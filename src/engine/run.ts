@@ -33,7 +33,7 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
     pools: input.pools.map((p) => ({
       pool_id: p.poolId,
       price: p.price,
-      risk: Math.round(poolRisk(p, input.onDemandPrice, version.params) * 1000) / 1000,
+      risk: Math.round(poolRisk(p, p.onDemandPrice ?? input.onDemandPrice, version.params) * 1000) / 1000,
       mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
       age_s: Math.round((input.now - p.seenAt) / 1000),
     })),

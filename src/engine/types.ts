@@ -1,4 +1,5 @@
 /** Inputs and output of the decision engine: plain data, so the same code runs in the Worker and the backtest. */
+import type { Workload } from './compatibility'
 import type { Thresholds } from './params'
 
 export type Mode = 'spot' | 'ondemand'
@@ -9,10 +10,14 @@ export interface Placement {
   poolId: string | null
 }
 
-/** What the engine knows of one spot pool of the agent's instance type and region. */
+/** What the engine knows of one spot pool (an instance type in an AZ) of the agent's region. */
 export interface PoolQuote {
   poolId: string
   az: string
+  /** The pool's instance type; absent: the agent's own type. */
+  instanceType?: string
+  /** On-demand price of the pool's type, USD/h (its spot/on-demand ratio); absent: the input's. */
+  onDemandPrice?: number
   /** Current spot price, USD/h. */
   price: number
   /** When the price was last confirmed (epoch ms): freshness. */
@@ -51,9 +56,15 @@ export interface EngineInput {
     /** Imposed by an interruption (failover), not chosen: the minimum stay does not hold. */
     imposed?: boolean
   }
-  /** On-demand price of the agent's instance type in its region, USD/h. */
+  /** On-demand price of the placement the workload falls back to (its own type) in its region, USD/h. */
   onDemandPrice: number
+  /**
+   * Pools of the region, per (type, AZ). Without `workload` all are taken as the agent's own type; with
+   * it, a pool of another type is a candidate only when the type rule lets the workload run there.
+   */
   pools: PoolQuote[]
+  /** The workload's base type, image and allow-list (compatibility.ts); absent: one-type market. */
+  workload?: Workload
   /** Times of the agent's counted (non-emergency) switches, epoch ms, any order. */
   switchTimes: number[]
   excludedZones?: string[]
@@ -72,15 +83,22 @@ export type BlockReason =
   | 'cooldown'
   | 'daily_cap'
   | 'weekly_cap'
+  | 'switch_reserve'
   | 'min_pool_duration'
   | 'min_savings'
   | 'hysteresis'
+
+/** A placement the engine considered; a spot target names its pool's type and AZ when the quote named its type. */
+export interface Target extends Placement {
+  instanceType?: string
+  az?: string
+}
 
 export interface Decision {
   /** The action to take now; `stay` whenever something blocks the best move. */
   decision: DecisionKind
   /** The best placement considered (also when blocked), or null when there was none. */
-  target: Placement | null
+  target: Target | null
   /** Price saving per hour of the target against the current placement, USD/h. */
   expected_savings_per_hour: number
   /** Risk (0-1) of the target. */

@@ -3,11 +3,11 @@
  * amortised over `min_pool_duration_hours` (at least 1 h), minus the difference in risk penalties.
  */
 import type { EngineParams, Thresholds } from './params'
-import type { Placement, PoolQuote } from './types'
+import type { PoolQuote, Target } from './types'
 
 /** A placement the engine can price: on-demand or a spot pool with its quote. */
 export interface Candidate {
-  placement: Placement
+  placement: Target
   /** USD/h. */
   price: number
   /** 0-1. */

@@ -151,3 +151,28 @@ describe('decide', () => {
     )
   })
 })
+
+describe('the switch reserve', () => {
+  const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1b', since: NOW - 10 * HOUR }
+  const pools = [poolQuote('us-east-1a', 0.012), poolQuote('us-east-1b', 0.02)]
+  // 8 switches this week (the cap is 10), one in the last 24 h
+  const switchTimes = Array.from({ length: 8 }, (_, k) => NOW - (k + 1) * 20 * HOUR)
+
+  it('keeps the last switches of the week from a move between spot pools', () => {
+    const d = decide(base({ current, pools, switchTimes }), DEFAULT_PARAMS)
+    expect(d).toMatchObject({ decision: 'stay', blocked_by: ['switch_reserve'] })
+    expect(decide(base({ current, pools, switchTimes: switchTimes.slice(1) }), DEFAULT_PARAMS).decision).toBe(
+      'switch_pool',
+    )
+  })
+
+  it('spends them on coming back to spot and on leaving a pool that turned risky', () => {
+    const onDemand = { mode: 'ondemand' as const, poolId: null, since: NOW - 10 * HOUR }
+    expect(decide(base({ current: onDemand, pools, switchTimes }), DEFAULT_PARAMS).decision).toBe('to_spot')
+    const spiking = [poolQuote('us-east-1a', 0.012), poolQuote('us-east-1b', 0.04, { trend1h: 1.5 })]
+    expect(decide(base({ current, pools: spiking, switchTimes }), DEFAULT_PARAMS)).toMatchObject({
+      decision: 'switch_pool',
+      urgent: true,
+    })
+  })
+})

@@ -7,8 +7,8 @@ import { stepSeries, type Trace, type TraceEvent } from './trace'
 
 /** 30 days of 5-minute steps; longer windows take coarser steps. */
 export const MAX_STEPS = 8640
-/** More than any region's AZ count; the optimum's work grows with the square of it. */
-export const MAX_POOLS = 8
+/** Room for 4 compatible types × 4 AZs; the optimum's work grows linearly with it. */
+export const MAX_POOLS = 16
 export const MIN_PRICE_POINTS = 2
 
 /** Step sizes that divide an hour, as the optimum's hourly blocks need. */
@@ -59,7 +59,8 @@ export function traceFromHistory(h: StoredHistory): HistoryTrace {
       steps,
       onDemand: h.onDemand,
       instanceType: h.instanceType,
-      pools: pools.map((p) => ({ poolId: p.poolId, az: p.az })),
+      onDemandByType: { [h.instanceType]: h.onDemand },
+      pools: pools.map((p) => ({ poolId: p.poolId, az: p.az, instanceType: h.instanceType })),
       prices: pools.map((p) =>
         stepSeries(
           points.filter((q) => q.poolId === p.poolId),

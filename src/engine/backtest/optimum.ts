@@ -17,10 +17,10 @@ import {
   type RunResult,
   type Strategy,
 } from './simulate'
-import type { Trace } from './trace'
+import { eventInPool, type Trace } from './trace'
 
 const HOUR_MS = 3_600_000
-/** 2,925 age states: a 30-day plan over 6 pools takes about a second. */
+/** 2,925 age states; an hour's work is linear in pools × age states (a switch's best source is kept per state). */
 const TRACKED_PER_DAY = 3
 
 /** All sorted tuples of `size` ages in 0..window (window = no switch), with their transitions. */
@@ -41,14 +41,55 @@ function ageStates(size: number, window: number) {
   }
 }
 
-/** Cost of one hour block from `placement` (chosen at its start) and where it ends (interrupted: on-demand). */
-function runBlock(trace: Trace, placement: number, from: number, to: number) {
+interface BlockRun {
+  cost: number
+  /** Where the hour ends (an interruption moves the workload to on-demand). */
+  end: number
+}
+
+/** Per hour block and placement (index placement + 1): its run, and whether an interruption met it at the block's start. */
+interface Blocks {
+  perBlock: number
+  runs: BlockRun[][]
+  arriving: boolean[][]
+}
+
+/** What every plan reuses: the hour blocks' runs do not depend on the price of a switch. */
+function blocksOf(trace: Trace): Blocks {
+  const perBlock = Math.round(HOUR_MS / trace.stepMs)
+  const count = Math.ceil(trace.steps / perBlock)
+  const hitTimes = trace.pools.map((_, k) =>
+    trace.events.filter((e) => e.kind === 'interruption' && eventInPool(trace, e, k)).map((e) => e.at),
+  )
+  const hit = (place: number, from: number, to: number) =>
+    place !== ONDEMAND && hitTimes[place]!.some((t) => t > from && t <= to)
+  const placements = Array.from({ length: trace.pools.length + 1 }, (_, i) => i - 1)
+  const runs: BlockRun[][] = []
+  const arriving: boolean[][] = []
+  for (let b = 0; b < count; b++) {
+    const from = b * perBlock
+    const to = Math.min(trace.steps, from + perBlock)
+    const now = trace.start + from * trace.stepMs
+    runs.push(placements.map((q) => runBlock(trace, q, from, to, hit)))
+    arriving.push(placements.map((p) => b > 0 && hit(p, now - trace.stepMs, now)))
+  }
+  return { perBlock, runs, arriving }
+}
+
+/** Cost of one hour block from `placement` (chosen at its start) and where it ends. */
+function runBlock(
+  trace: Trace,
+  placement: number,
+  from: number,
+  to: number,
+  hit: (place: number, from: number, to: number) => boolean,
+): BlockRun {
   const stepHours = trace.stepMs / HOUR_MS
   let place = placement
   let cost = 0
   for (let step = from; step < to; step++) {
     const now = trace.start + step * trace.stepMs
-    if (step > from && hitBetween(trace, place, now - trace.stepMs, now)) {
+    if (step > from && hit(place, now - trace.stepMs, now)) {
       cost += INTERRUPTION_HOURS * trace.onDemand
       place = ONDEMAND
     }
@@ -57,51 +98,66 @@ function runBlock(trace: Trace, placement: number, from: number, to: number) {
   return { cost: Number.isNaN(cost) ? Number.POSITIVE_INFINITY : cost, end: place }
 }
 
-function hitBetween(trace: Trace, place: number, from: number, to: number): boolean {
-  if (place === ONDEMAND) return false
-  const az = trace.pools[place]!.az
-  return trace.events.some((e) => e.kind === 'interruption' && e.az === az && e.at > from && e.at <= to)
-}
-
-/** The cheapest hourly plan (placement per hour) with switches priced at `lambda` extra. */
-function plan(trace: Trace, caps: Caps, initial: number, lambda: number): number[] {
-  const perBlock = Math.round(HOUR_MS / trace.stepMs)
-  const blocks = Math.ceil(trace.steps / perBlock)
+/**
+ * The cheapest hourly plan (placement per hour) with switches priced at `lambda` extra. A switch's
+ * cost splits into a part of where it leaves and a part of where it goes, so per age state the two
+ * cheapest sources (of different placements left) serve every destination: linear in pools, not square.
+ */
+function plan(trace: Trace, caps: Caps, initial: number, lambda: number, blocks: Blocks): number[] {
   const ages = ageStates(Math.min(caps.perDay, TRACKED_PER_DAY), 24)
   const P = trace.pools.length + 1
   const S = ages.count
+  const INF = Number.POSITIVE_INFINITY
   const slot = (place: number, s: number) => (place + 1) * S + s
-  let value = new Float64Array(P * S).fill(Number.POSITIVE_INFINITY)
+  let value = new Float64Array(P * S).fill(INF)
   value[slot(initial, ages.count - 1)] = 0 // the last tuple is all-`window`: no switch yet
   const back: Int32Array[] = []
   const choice: Int8Array[] = []
-  for (let b = 0; b < blocks; b++) {
-    const from = b * perBlock
-    const to = Math.min(trace.steps, from + perBlock)
-    const now = trace.start + from * trace.stepMs
-    const runs = Array.from({ length: P }, (_, q) => runBlock(trace, q - 1, from, to))
-    const next = new Float64Array(P * S).fill(Number.POSITIVE_INFINITY)
+  // per age state after a switch: the cheapest source, and the cheapest leaving another placement
+  const [v1, v2] = [new Float64Array(S), new Float64Array(S)]
+  const [h1, src1, src2] = [new Int32Array(S), new Int32Array(S), new Int32Array(S)]
+  for (let b = 0; b < blocks.runs.length; b++) {
+    const from = b * blocks.perBlock
+    const runs = blocks.runs[b]!
+    const next = new Float64Array(P * S).fill(INF)
     const prev = new Int32Array(P * S).fill(-1)
     const chose = new Int8Array(P * S)
+    const relax = (target: number, total: number, source: number, q: number) => {
+      if (total < next[target]!) [next[target], prev[target], chose[target]] = [total, source, q]
+    }
+    v1.fill(INF)
+    v2.fill(INF)
+    h1.fill(-2)
     for (let p = -1; p < P - 1; p++) {
-      const arriving = b > 0 && hitBetween(trace, p, now - trace.stepMs, now)
+      const arriving = blocks.arriving[b]![p + 1]!
       const here = arriving ? ONDEMAND : p
       const fee = arriving ? INTERRUPTION_HOURS * trace.onDemand : 0
+      const stay = runs[here + 1]!
+      const leave = OVERLAP_HOURS * priceOf(trace, here, from)
       for (let s = 0; s < S; s++) {
         const v = value[slot(p, s)]!
-        if (v === Number.POSITIVE_INFINITY) continue
-        for (let q = -1; q < P - 1; q++) {
-          const isSwitch = q !== here
-          const s2 = isSwitch ? ages.add[s]! : s
-          if (s2 < 0) continue
-          const price = isSwitch
-            ? OVERLAP_HOURS * (priceOf(trace, here, from) + priceOf(trace, q, from)) + lambda
-            : 0
-          const total = v + fee + price + runs[q + 1]!.cost
-          if (!(total < Number.POSITIVE_INFINITY)) continue
-          const target = slot(runs[q + 1]!.end, ages.advance[s2]!)
-          if (total < next[target]!) [next[target], prev[target], chose[target]] = [total, slot(p, s), q]
-        }
+        if (v === INF) continue
+        const source = slot(p, s)
+        if (v + fee + stay.cost < INF)
+          relax(slot(stay.end, ages.advance[s]!), v + fee + stay.cost, source, here)
+        const s2 = ages.add[s]!
+        const w = v + fee + leave
+        if (s2 < 0 || !(w < INF)) continue
+        if (here === h1[s2]) {
+          if (w < v1[s2]!) [v1[s2], src1[s2]] = [w, source]
+        } else if (w < v1[s2]!) {
+          ;[v2[s2], src2[s2]] = [v1[s2]!, src1[s2]!]
+          ;[v1[s2], h1[s2], src1[s2]] = [w, here, source]
+        } else if (w < v2[s2]!) [v2[s2], src2[s2]] = [w, source]
+      }
+    }
+    for (let s2 = 0; s2 < S; s2++) {
+      if (v1[s2] === INF) continue
+      for (let q = -1; q < P - 1; q++) {
+        const [w, source]: [number, number] = q !== h1[s2] ? [v1[s2]!, src1[s2]!] : [v2[s2]!, src2[s2]!]
+        const run = runs[q + 1]!
+        const total = w + OVERLAP_HOURS * priceOf(trace, q, from) + lambda + run.cost
+        if (total < INF) relax(slot(run.end, ages.advance[s2]!), total, source, q)
       }
     }
     back.push(prev)
@@ -110,8 +166,8 @@ function plan(trace: Trace, caps: Caps, initial: number, lambda: number): number
   }
   let best = 0
   for (let i = 1; i < value.length; i++) if (value[i]! < value[best]!) best = i
-  const placements: number[] = new Array(blocks)
-  for (let b = blocks - 1; b >= 0; b--) {
+  const placements: number[] = new Array(blocks.runs.length)
+  for (let b = blocks.runs.length - 1; b >= 0; b--) {
     placements[b] = choice[b]![best]!
     best = back[b]![best]!
   }
@@ -133,8 +189,9 @@ function replay(trace: Trace, placements: number[], initial: number): Strategy {
 
 /** The hindsight optimum's run. */
 export function optimum(trace: Trace, caps: Caps, initial: number): RunResult {
+  const blocks = blocksOf(trace)
   const run = (lambda: number) =>
-    simulate(trace, replay(trace, plan(trace, caps, initial, lambda), initial), caps)
+    simulate(trace, replay(trace, plan(trace, caps, initial, lambda, blocks), initial), caps)
   let result = run(0)
   if (capViolations(result.switchTimes, caps) === 0) return result
   let [lo, hi] = [0, trace.onDemand * 24]

@@ -1,16 +1,20 @@
 /** Runs every strategy over a trace and shapes the table printed and written to bench/results/backtest.json. */
 import { effectiveThresholds, type EngineParams } from '../params'
 import { optimum } from './optimum'
-import { cheapestAt, simulate, type Caps, type RunResult } from './simulate'
+import { simulate, startPool, type Caps, type RunResult } from './simulate'
 import { activeStrategy, cheapestStrategy, legacyStrategy, onDemandStrategy } from './strategies'
 import type { Trace } from './trace'
 
 export interface StrategyRow {
   strategy: string
   total_cost: number
+  /** Against on-demand of the type the workload started on, whatever type it ran later. */
   savings_vs_ondemand_pct: number
-  /** This row's savings over the optimum's (a fraction). */
-  share_of_hindsight_optimum: number
+  /**
+   * (ondemand − this) / (ondemand − optimum): this row's savings over the optimum's (a fraction); null
+   * where the optimum saves less than MIN_OPTIMUM_SAVINGS (the share of a small saving says little).
+   */
+  share_of_hindsight_optimum: number | null
   switches: number
   interruptions_hit: number
   cap_violations: number
@@ -18,6 +22,8 @@ export interface StrategyRow {
 
 export interface BacktestReport {
   trace: {
+    /** The type the workload starts on (its on-demand price is `on_demand`, the baseline). */
+    instance_type: string
     start: string
     end: string
     steps: number
@@ -31,6 +37,16 @@ export interface BacktestReport {
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits
+const nullable = <T, U>(x: T | null, f: (x: T) => U): U | null => (x === null ? null : f(x))
+
+/** The optimum's savings (a fraction of on-demand) from which a share of it is reported. */
+export const MIN_OPTIMUM_SAVINGS = 0.2
+
+/** (ondemand − cost) / (ondemand − optimum), or null where the optimum saves less than MIN_OPTIMUM_SAVINGS. */
+export function shareOfOptimum(ondemand: number, cost: number, optimum: number): number | null {
+  const best = ondemand - optimum
+  return ondemand > 0 && best >= MIN_OPTIMUM_SAVINGS * ondemand ? (ondemand - cost) / best : null
+}
 
 export function runBacktest(trace: Trace, params: EngineParams): BacktestReport {
   const t = effectiveThresholds(params)
@@ -40,12 +56,13 @@ export function runBacktest(trace: Trace, params: EngineParams): BacktestReport 
     simulate(trace, onDemandStrategy, caps),
     simulate(trace, cheapestStrategy, caps),
     simulate(trace, legacyStrategy(trace), caps),
-    optimum(trace, caps, cheapestAt(trace, 0)),
+    optimum(trace, caps, startPool(trace)),
   ]
   const baseline = runs[1]!.total_cost
-  const best = baseline - runs[4]!.total_cost
+  const share = (cost: number) => shareOfOptimum(baseline, cost, runs[4]!.total_cost)
   return {
     trace: {
+      instance_type: trace.instanceType,
       start: new Date(trace.start).toISOString(),
       end: new Date(trace.start + trace.steps * trace.stepMs).toISOString(),
       steps: trace.steps,
@@ -59,7 +76,7 @@ export function runBacktest(trace: Trace, params: EngineParams): BacktestReport 
       strategy: r.strategy,
       total_cost: round(r.total_cost, 4),
       savings_vs_ondemand_pct: round(((baseline - r.total_cost) / baseline) * 100, 2),
-      share_of_hindsight_optimum: best > 0 ? round((baseline - r.total_cost) / best, 4) : 0,
+      share_of_hindsight_optimum: nullable(share(r.total_cost), (x) => round(x, 4)),
       switches: r.switches,
       interruptions_hit: r.interruptions_hit,
       cap_violations: r.cap_violations,
@@ -67,8 +84,8 @@ export function runBacktest(trace: Trace, params: EngineParams): BacktestReport 
   }
 }
 
-/** The report as a fixed-width table. */
-export function formatTable(report: BacktestReport): string {
+/** Report rows as a fixed-width table. */
+export function formatTable(strategies: readonly StrategyRow[]): string {
   const head = [
     'strategy',
     'total_cost',
@@ -78,11 +95,11 @@ export function formatTable(report: BacktestReport): string {
     'interrupted',
     'cap_violations',
   ]
-  const rows = report.strategies.map((r) => [
+  const rows = strategies.map((r) => [
     r.strategy,
     `$${r.total_cost.toFixed(4)}`,
     r.savings_vs_ondemand_pct.toFixed(2),
-    `${(r.share_of_hindsight_optimum * 100).toFixed(1)} %`,
+    nullable(r.share_of_hindsight_optimum, (x) => `${(x * 100).toFixed(1)} %`) ?? '—',
     String(r.switches),
     String(r.interruptions_hit),
     String(r.cap_violations),

@@ -4,7 +4,7 @@
  * on-demand and is not counted against the caps); the strategy may switch (10 minutes of overlap billed
  * at both prices, counted against the rolling 24 h and 7 d caps); the step is billed at the placement's price.
  */
-import type { Trace, TraceEvent } from './trace'
+import { eventInPool, type Trace, type TraceEvent } from './trace'
 
 export const ONDEMAND = -1
 const HOUR_MS = 3_600_000
@@ -27,7 +27,7 @@ export interface StepView {
 
 export interface Strategy {
   name: string
-  /** The placement to start in (default: the cheapest pool at step 0). */
+  /** The placement to start in (default: `startPool`). */
   initial?: (trace: Trace) => number
   /** A new placement, or null to stay. */
   decide(view: StepView): number | null
@@ -61,6 +61,16 @@ export function cheapestAt(trace: Trace, step: number): number {
   return best
 }
 
+/** Where every workload starts: the cheapest pool of the trace's own type at step 0 (else on-demand). */
+export function startPool(trace: Trace): number {
+  let best = ONDEMAND
+  for (let k = 0; k < trace.pools.length; k++) {
+    if (trace.pools[k]!.instanceType !== trace.instanceType) continue
+    if (priceOf(trace, k, 0) < priceOf(trace, best, 0)) best = k
+  }
+  return best
+}
+
 /** How many of these switches break a rolling cap (a switch breaking both counts once). */
 export function capViolations(times: readonly number[], caps: Caps): number {
   const sorted = [...times].sort((a, b) => a - b)
@@ -72,7 +82,7 @@ export function capViolations(times: readonly number[], caps: Caps): number {
   return violations
 }
 
-/** Interruption events of a pool index's AZ at a time window (from, to]. */
+/** The first interruption of the pool at index `placement` within (from, to]. */
 function hits(
   events: readonly TraceEvent[],
   trace: Trace,
@@ -81,14 +91,15 @@ function hits(
   to: number,
 ): TraceEvent | undefined {
   if (placement === ONDEMAND) return undefined
-  const az = trace.pools[placement]!.az
-  return events.find((e) => e.kind === 'interruption' && e.az === az && e.at > from && e.at <= to)
+  return events.find(
+    (e) => e.kind === 'interruption' && eventInPool(trace, e, placement) && e.at > from && e.at <= to,
+  )
 }
 
 /** Replays one strategy over the trace. */
 export function simulate(trace: Trace, strategy: Strategy, caps: Caps): RunResult {
   const stepHours = trace.stepMs / HOUR_MS
-  let placement = (strategy.initial ?? ((t) => cheapestAt(t, 0)))(trace)
+  let placement = (strategy.initial ?? startPool)(trace)
   let since = trace.start
   let imposed = false
   let cost = 0

@@ -3,8 +3,8 @@ import { decide } from '../decide'
 import { effectiveThresholds, type EngineParams } from '../params'
 import { rebalancesFollowed, relaunchedLifetimes } from '../stats'
 import type { EngineInput, PoolQuote } from '../types'
-import { cheapestAt, ONDEMAND, priceOf, type Strategy } from './simulate'
-import type { Trace } from './trace'
+import { cheapestAt, ONDEMAND, priceOf, startPool, type Strategy } from './simulate'
+import { eventInPool, type Trace } from './trace'
 
 /** Always on-demand: the baseline. */
 export const onDemandStrategy: Strategy = { name: 'ondemand', initial: () => ONDEMAND, decide: () => null }
@@ -19,11 +19,11 @@ export const cheapestStrategy: Strategy = {
 }
 
 /**
- * The replaced system's three rules, in its one pool (the starting one): spot/on-demand above 0.8 → go
- * on-demand; savings above 30 % and not on spot → go spot; else stay.
+ * The replaced system's three rules, in its one pool (the starting one, so never another type):
+ * spot/on-demand above 0.8 → go on-demand; savings above 30 % and not on spot → go spot; else stay.
  */
 export function legacyStrategy(trace: Trace): Strategy {
-  const pool = cheapestAt(trace, 0)
+  const pool = startPool(trace)
   return {
     name: 'legacy',
     initial: () => pool,
@@ -61,11 +61,15 @@ function marketStats(trace: Trace) {
   })
 }
 
-/** The decision engine with the given parameters, fed what the Worker's runner would know. */
+/**
+ * The decision engine with the given parameters, fed what the Worker's runner would know: every pool
+ * of the trace per (type, AZ), the workload's base type being the one it starts on.
+ */
 export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
   const stats = marketStats(trace)
   const thresholds = effectiveThresholds(params)
   const monthMs = 30 * 86_400_000
+  const poolEvents = trace.pools.map((_, k) => trace.events.filter((e) => eventInPool(trace, e, k)))
   return {
     name: 'active',
     decide: (v) => {
@@ -73,11 +77,13 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
       trace.pools.forEach((pool, k) => {
         const price = priceOf(trace, k, v.step)
         if (Number.isNaN(price)) return
-        const seen = trace.events.filter((e) => e.az === pool.az && e.at <= v.now && e.at > v.now - monthMs)
+        const seen = poolEvents[k]!.filter((e) => e.at <= v.now && e.at > v.now - monthMs)
         const interruptions = seen.filter((e) => e.kind === 'interruption')
         pools.push({
           poolId: pool.poolId,
           az: pool.az,
+          instanceType: pool.instanceType,
+          onDemandPrice: trace.onDemandByType[pool.instanceType] ?? trace.onDemand,
           price,
           seenAt: v.now,
           volatility24h: stats[k]!.volatility[v.step]!,
@@ -85,7 +91,11 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
           interruptions30d: interruptions.length,
           rebalances30d: seen.length - interruptions.length,
           rebalancesFollowed30d: rebalancesFollowed(
-            seen.map((e) => ({ kind: e.kind === 'rebalance' ? 'rebalance' : 'notice', at: e.at, key: e.az })),
+            seen.map((e) => ({
+              kind: e.kind === 'rebalance' ? 'rebalance' : 'notice',
+              at: e.at,
+              key: pool.poolId,
+            })),
           ),
           ...relaunchedLifetimes(
             interruptions.map((e) => e.at),
@@ -107,6 +117,7 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
         },
         onDemandPrice: trace.onDemand,
         pools,
+        workload: { baseType: trace.instanceType, allowedTypes: trace.allowedTypes ?? null },
         switchTimes: [...v.switchTimes],
         thresholds,
       }

@@ -8,6 +8,15 @@ export interface TraceEvent {
   at: number
   az: string
   kind: 'interruption' | 'rebalance'
+  /** The instance type it struck; absent: the trace's own type (`Trace.instanceType`). */
+  instanceType?: string
+}
+
+/** A spot pool: one instance type in one AZ. */
+export interface TracePool {
+  poolId: string
+  az: string
+  instanceType: string
 }
 
 export interface Trace {
@@ -15,13 +24,26 @@ export interface Trace {
   start: number
   stepMs: number
   steps: number
-  onDemand: number
+  /** The type the workload starts on. */
   instanceType: string
-  pools: Array<{ poolId: string; az: string }>
+  /** On-demand price of `instanceType`, USD/h: the baseline and the on-demand placement of every row. */
+  onDemand: number
+  /** On-demand price of each type of the pools, USD/h (what the engine weighs a pool's price against). */
+  onDemandByType: Record<string, number>
+  /** The workload's allow-list of instance types (compatibility.ts); absent: the default rule. */
+  allowedTypes?: readonly string[]
+  /** Every pool is of a type the workload may run on. */
+  pools: TracePool[]
   /** prices[pool][step], USD/h. */
   prices: Float64Array[]
   /** Sorted by time. */
   events: TraceEvent[]
+}
+
+/** Whether an event struck the pool at index `pool` (its AZ and type). */
+export function eventInPool(trace: Trace, event: TraceEvent, pool: number): boolean {
+  const p = trace.pools[pool]!
+  return event.az === p.az && (event.instanceType ?? trace.instanceType) === p.instanceType
 }
 
 /**

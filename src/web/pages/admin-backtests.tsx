@@ -72,7 +72,11 @@ function ReportTable(props: { rows: StrategyRow[] }) {
           </td>
           <td class="num">{usd(r.total_cost, 4)}</td>
           <td class="num">{r.savings_vs_ondemand_pct.toFixed(2)} %</td>
-          <td class="num">{(r.share_of_hindsight_optimum * 100).toFixed(1)} %</td>
+          <td class="num">
+            {r.share_of_hindsight_optimum === null
+              ? '—'
+              : `${(r.share_of_hindsight_optimum * 100).toFixed(1)} %`}
+          </td>
           <td class="num">{r.switches}</td>
           <td class="num">{r.interruptions_hit}</td>
           <td class="num">{r.cap_violations}</td>
