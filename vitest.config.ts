@@ -43,6 +43,7 @@ export default defineConfig(async () => {
               'test/soak/**/*.test.ts',
               'test/emulators/**/*.test.ts',
               'test/source/**/*.test.ts',
+              'test/bench/**/*.test.ts',
             ],
             environment: 'node',
           },

@@ -53,9 +53,11 @@ export class LightSocket {
         })
         resolve()
       })
-      socket.once('unexpected-response', (_request, response) =>
-        reject(new Error(`upgrade refused: HTTP ${response.statusCode}`)),
-      )
+      socket.once('unexpected-response', (request, response) => {
+        // Listening to this event leaves ending the request to us (ws): else its connection stays open.
+        request.destroy()
+        reject(new Error(`upgrade refused: HTTP ${response.statusCode}`))
+      })
       socket.on('error', reject)
     })
   }
