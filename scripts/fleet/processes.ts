@@ -197,7 +197,20 @@ export function liveGroupMembers(pgid: number): number[] {
 
 /** Live descendants of a process, found through parent links in /proc. */
 export function liveDescendants(rootPid: number): number[] {
-  return descendantsIn(processTable(), rootPid).map((p) => p.pid)
+  return liveDescendantRows(rootPid).map((p) => p.pid)
+}
+
+/** The live descendants of `rootPid` with their start times (what names a process: pids are reused). */
+export function liveDescendantRows(rootPid: number): ProcessRow[] {
+  return descendantsIn(processTable(), rootPid)
+}
+
+/** Of `rows`, those still running: same pid AND start time, not a zombie. */
+export function stillRunning(rows: readonly ProcessRow[]): ProcessRow[] {
+  const table = processTable()
+  return rows.filter((row) =>
+    table.some((p) => p.pid === row.pid && p.startTime === row.startTime && isLive(p)),
+  )
 }
 
 function descendantsIn(table: ProcessRow[], rootPid: number): ProcessRow[] {

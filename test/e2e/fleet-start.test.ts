@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../../scripts/fleet/control-plane'
 import { freePort, isPortTaken } from '../../scripts/fleet/ports'
-import { isAlive, liveDescendants } from '../../scripts/fleet/processes'
+import { liveDescendantRows, stillRunning } from '../../scripts/fleet/processes'
 import { OperatorApi } from '../support/api'
 import { eventually } from '../support/eventually'
 
@@ -41,11 +41,19 @@ async function npmStart(port: number) {
     readyMs: Date.now() - startedAt,
     /** SIGTERM to the process group; resolves with the pids that were running under it. */
     async terminate() {
-      const descendants = liveDescendants(child.pid!)
+      const descendants = liveDescendantRows(child.pid!)
       process.kill(-child.pid!, 'SIGTERM')
       await exited
-      await eventually(() => descendants.every((pid) => !isAlive(pid)), { what: 'every child of npm start stopped', timeoutMs: 30_000 })
-      return descendants
+      // By pid AND start time: under a loaded suite a pid freed here may already name another process.
+      await eventually(
+        () => {
+          const running = stillRunning(descendants)
+          if (running.length > 0) throw new Error(`still running: ${running.map((p) => `${p.pid} (${p.state})`).join(', ')}`)
+          return true
+        },
+        { what: 'every child of npm start stopped', timeoutMs: 30_000 },
+      )
+      return descendants.map((p) => p.pid)
     },
   }
 }
