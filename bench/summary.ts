@@ -41,7 +41,7 @@ export function summaryTable(results: Results, machine: string, at: Date): strin
     }
   }
   return [
-    `Measured ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}.`,
+    `Table written ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; each results file's own \`machine\` line says where and when its figures were measured.`,
     '',
     '| area | figure | value |',
     '| --- | --- | --- |',
