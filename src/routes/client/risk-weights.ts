@@ -30,15 +30,12 @@ const Weight = z.number().min(0).max(MAX_CLIENT_WEIGHT).nullable()
 
 /** Components to change: a number sets it, null inherits again, an absent one stays as it is. */
 export const RiskWeightsBody = z
-  .object({
-    interruptions: Weight,
-    rebalances: Weight,
-    followThrough: Weight,
-    volatility: Weight,
-    trend: Weight,
-    ratio: Weight,
-    lifetime: Weight,
-  })
+  .object(
+    Object.fromEntries(RISK_COMPONENTS.map((component) => [component, Weight])) as Record<
+      (typeof RISK_COMPONENTS)[number],
+      typeof Weight
+    >,
+  )
   .partial()
   .strict()
 
