@@ -6,21 +6,12 @@
 import { env } from 'cloudflare:test'
 import { and, eq, lt } from 'drizzle-orm'
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  agents,
-  cronRuns,
-  instances,
-  ondemandPrices,
-  pools,
-  spotPrices,
-  spotPricesHourly,
-} from '../../../src/db/schema'
+import { cronRuns, ondemandPrices, spotPrices, spotPricesHourly } from '../../../src/db/schema'
 import { CRON_HOURLY } from '../../../src/cron'
 import { retainPriceHistory } from '../../../src/flows/price-retention'
-import { newId } from '../../../src/ids'
 import { HOUR_MS, hourOf, RAW_RETENTION_MS } from '../../../src/prices/retention'
 import { runScheduled } from '../../../src/scheduled'
-import { db, get, seedClient, seedUser } from '../web/seed'
+import { db, get, seedClient, seedSpotInstance, seedUser } from '../web/seed'
 
 const DAY = 24 * HOUR_MS
 const UNBOUNDED = { hours: 100_000, hoursPerStatement: 100_000, rollupRows: 10_000_000, deletes: 10_000_000 }
@@ -39,41 +30,8 @@ beforeEach(async () => {
 async function instanceWithHistory(days: number, now: number) {
   const client = await seedClient()
   const other = await seedClient()
-  const region = `r-${crypto.randomUUID().slice(0, 6)}`
-  const type = 't3.medium'
-  const poolId = `${type}.${region}a`
-  const agentId = newId('agt')
-  const instanceId = `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
   const start = hourOf(now - days * DAY)
-  await db()
-    .insert(agents)
-    .values({
-      id: agentId,
-      clientId: client.id,
-      logicalAgentId: `web-${agentId.slice(-6)}`,
-      agentVersion: '5.0.0',
-      instanceId,
-      createdAt: start,
-      updatedAt: now,
-    })
-  await db()
-    .insert(instances)
-    .values({
-      id: newId('ins'),
-      clientId: client.id,
-      agentId,
-      instanceId,
-      instanceType: type,
-      region,
-      az: `${region}a`,
-      mode: 'spot',
-      poolId,
-      createdAt: start,
-      updatedAt: now,
-    })
-  await db()
-    .insert(pools)
-    .values({ id: poolId, instanceType: type, region, az: `${region}a`, createdAt: start })
+  const { instanceId, region, type, poolId } = await seedSpotInstance(client.id, start, now)
   await db().insert(ondemandPrices).values({ instanceType: type, region, price: 0.0416, observedAt: start })
   const points = []
   for (let at = start + 30 * 60_000, k = 0; at < now - 4 * HOUR_MS; at += 6 * HOUR_MS, k++)

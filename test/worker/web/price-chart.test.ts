@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { agents, instances, ondemandPrices, pools, spotPrices } from '../../../src/db/schema'
-import { newId } from '../../../src/ids'
+import { ondemandPrices, spotPrices } from '../../../src/db/schema'
 import { MIN_CHART_SPAN_MS, spanOfData, type PriceHistory } from '../../../src/db/queries/price-history'
-import { db, get, seedClient, seedUser } from './seed'
+import { db, get, seedClient, seedSpotInstance, seedUser } from './seed'
 
 const MIN = 60_000
 
@@ -10,45 +9,13 @@ const MIN = 60_000
 async function youngInstance() {
   const client = await seedClient()
   const now = Date.now()
-  const region = `r-${crypto.randomUUID().slice(0, 6)}`
-  const type = 't3.medium'
-  const agentId = newId('agt')
-  const instanceId = `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
   const startedAt = now - 45 * MIN
-  await db()
-    .insert(agents)
-    .values({
-      id: agentId,
-      clientId: client.id,
-      logicalAgentId: `web-${agentId.slice(-6)}`,
-      agentVersion: '5.0.0',
-      instanceId,
-      createdAt: startedAt,
-      updatedAt: now,
-    })
-  await db()
-    .insert(instances)
-    .values({
-      id: newId('ins'),
-      clientId: client.id,
-      agentId,
-      instanceId,
-      instanceType: type,
-      region,
-      az: `${region}a`,
-      mode: 'spot',
-      poolId: `${type}.${region}a`,
-      createdAt: startedAt,
-      updatedAt: now,
-    })
-  await db()
-    .insert(pools)
-    .values({ id: `${type}.${region}a`, instanceType: type, region, az: `${region}a`, createdAt: now })
+  const { instanceId, region, type, poolId } = await seedSpotInstance(client.id, startedAt, now)
   await db()
     .insert(spotPrices)
     .values([
-      { poolId: `${type}.${region}a`, price: 0.0128, observedAt: now - 40 * MIN },
-      { poolId: `${type}.${region}a`, price: 0.0131, observedAt: now - 20 * MIN },
+      { poolId, price: 0.0128, observedAt: now - 40 * MIN },
+      { poolId, price: 0.0131, observedAt: now - 20 * MIN },
     ])
   await db()
     .insert(ondemandPrices)

@@ -53,6 +53,48 @@ export async function seedUser(clientId: string | null, role: 'admin' | 'owner' 
   return { userId, headers: { Authorization: `Bearer ${token}` } }
 }
 
+/**
+ * A 5.x agent of `clientId` on a t3.medium spot instance in pool `<fresh region>a` (its pool row too),
+ * running since `startedAt`; no prices.
+ */
+export async function seedSpotInstance(clientId: string, startedAt: number, now = Date.now()) {
+  const region = `r-${crypto.randomUUID().slice(0, 6)}`
+  const type = 't3.medium'
+  const poolId = `${type}.${region}a`
+  const agentId = newId('agt')
+  const instanceId = `i-${crypto.randomUUID().replaceAll('-', '').slice(0, 17)}`
+  await db()
+    .insert(agents)
+    .values({
+      id: agentId,
+      clientId,
+      logicalAgentId: `web-${agentId.slice(-6)}`,
+      agentVersion: '5.0.0',
+      instanceId,
+      createdAt: startedAt,
+      updatedAt: now,
+    })
+  await db()
+    .insert(instances)
+    .values({
+      id: newId('ins'),
+      clientId,
+      agentId,
+      instanceId,
+      instanceType: type,
+      region,
+      az: `${region}a`,
+      mode: 'spot',
+      poolId,
+      createdAt: startedAt,
+      updatedAt: now,
+    })
+  await db()
+    .insert(pools)
+    .values({ id: poolId, instanceType: type, region, az: `${region}a`, createdAt: startedAt })
+  return { agentId, instanceId, region, type, poolId }
+}
+
 /** An agent on a spot instance in pool t3.medium.<az>, with prices for two pools and on-demand. */
 export async function seedFleet(clientId: string) {
   const now = Date.now()
