@@ -30,18 +30,23 @@ async function listed(clientId: string) {
   return (await res.json()) as { id: string; kind: string; message: string; severity: string }[]
 }
 
+/** An operator's force-switch of `a`'s instance to on-demand, queued: its command id. */
+async function switchToOnDemand(a: { instanceId: string }): Promise<string> {
+  const queued = await call(
+    'POST',
+    `/api/client/instances/${a.instanceId}/force-switch`,
+    { target: 'ondemand' },
+    ADMIN,
+  )
+  expect(queued.status).toBe(200)
+  return queued.json.command_id as string
+}
+
 describe('switch_failed', () => {
   it('tells the client once when the agent reports its switch failed; the workload stays where it was', async () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
-    const queued = await call(
-      'POST',
-      `/api/client/instances/${a.instanceId}/force-switch`,
-      { target: 'ondemand' },
-      ADMIN,
-    )
-    expect(queued.status).toBe(200)
-    const commandId = queued.json.command_id as string
+    const commandId = await switchToOnDemand(a)
     const reason = 'InsufficientInstanceCapacity: no on-demand capacity in us-east-1a'
     await runCommand(a, commandId, a.instanceId, false, reason)
 
@@ -80,18 +85,13 @@ describe('switch_failed', () => {
   it('is not told for a switch that completed', async () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
-    const queued = await call(
-      'POST',
-      `/api/client/instances/${a.instanceId}/force-switch`,
-      { target: 'ondemand' },
-      ADMIN,
-    )
-    await runCommand(a, queued.json.command_id, a.instanceId, true, 'switched')
+    const commandId = await switchToOnDemand(a)
+    await runCommand(a, commandId, a.instanceId, true, 'switched')
     // The completion is followed in the object's background; the failure would be too, by then.
     await eventually(
       async () => {
         const [c] = await env.DB.prepare('select status from commands where id = ?')
-          .bind(queued.json.command_id)
+          .bind(commandId)
           .all<{ status: string }>()
           .then((r) => r.results)
         return c?.status === 'completed' ? c : undefined
