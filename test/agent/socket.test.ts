@@ -97,17 +97,25 @@ describe('push socket keep-alive', () => {
   })
 })
 
+/**
+ * An open stream whose first ping was answered (so silence counts from then on), on a server that then
+ * goes mute: a half-open link.
+ */
+async function answeredThenMuted(clock: ReturnType<typeof manualClock>) {
+  const srv = await server()
+  const { s, opens, received } = stream(srv.url, clock)
+  await srv.until(() => srv.connections.length === 1)
+  while (!s.isOpen) await new Promise((r) => setImmediate(r))
+  await clock.advance(PING_INTERVAL_MS)
+  while (!received.includes('pong')) await new Promise((r) => setImmediate(r))
+  srv.state.mute = true
+  return { srv, s, opens }
+}
+
 describe('a half-open push socket', () => {
   it('is dropped when a ping is still unanswered as the next one is due, and the agent reconnects', async () => {
-    const srv = await server()
     const clock = manualClock()
-    const { s, opens, received } = stream(srv.url, clock)
-    await srv.until(() => srv.connections.length === 1)
-    while (!s.isOpen) await new Promise((r) => setImmediate(r))
-    await clock.advance(PING_INTERVAL_MS)
-    // Answered: the next ping goes out on the same connection.
-    while (!received.includes('pong')) await new Promise((r) => setImmediate(r))
-    srv.state.mute = true
+    const { srv, s, opens } = await answeredThenMuted(clock)
     await clock.advance(PING_INTERVAL_MS)
     await srv.until(() => srv.messages.length === 2)
     expect(s.isOpen).toBe(true)
@@ -127,14 +135,8 @@ describe('a half-open push socket', () => {
 describe('a slow pong under a simulated clock', () => {
   it('is not silence until PONG_WAIT_REAL_MS of real time passed, however fast the clock runs', async () => {
     const speed = 80
-    const srv = await server()
     const clock = manualClock(undefined, speed)
-    const { s, opens, received } = stream(srv.url, clock)
-    await srv.until(() => srv.connections.length === 1)
-    while (!s.isOpen) await new Promise((r) => setImmediate(r))
-    await clock.advance(PING_INTERVAL_MS)
-    while (!received.includes('pong')) await new Promise((r) => setImmediate(r))
-    srv.state.mute = true
+    const { srv, s, opens } = await answeredThenMuted(clock)
     // 375 real ms per ping interval at 80×: pings go on, the connection stays while the wait is short.
     const intervalsInWait = Math.ceil((PONG_WAIT_REAL_MS * speed) / PING_INTERVAL_MS)
     for (let n = 1; n <= intervalsInWait; n++) await clock.advance(PING_INTERVAL_MS)
