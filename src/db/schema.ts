@@ -174,6 +174,9 @@ export const instances = sqliteTable(
     check('instances_mode', oneOf(t.mode, MODES)),
     check('instances_status', oneOf(t.status, INSTANCE_STATUSES)),
     uniqueIndex('instances_client_instance').on(t.clientId, t.instanceId),
+    // An operator's lookup by EC2 id spans clients (force-switch, the admin pages): without it, a scan
+    // of every instance row.
+    index('instances_instance').on(t.instanceId),
     index('instances_agent').on(t.agentId),
     // The engine reads how long instances lived in each pool (db/queries/market.ts).
     index('instances_pool').on(t.poolId, t.terminatedAt),

@@ -2,7 +2,6 @@
  * POST /api/client/instances/:instanceId/force-switch: a person moves an instance now (priority 75,
  * the agent's own terminate wait). `:instanceId` is the EC2 id; an admin's lookup spans clients.
  */
-import { and, eq } from 'drizzle-orm'
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
@@ -10,7 +9,7 @@ import { scopeClientWrite } from '../../auth/middleware'
 import type { Principal } from '../../auth/principal'
 import { chooseTarget, queueSwitch } from '../../flows/switch/command'
 import { database, type Database } from '../../db/client'
-import { agents, instances } from '../../db/schema'
+import { activeInstancesByEc2Id } from '../../db/queries/instance-by-ec2-id'
 import type { AppEnv } from '../../env'
 import { ApiError, orThrow } from '../../errors'
 import { PRIORITY } from '../../protocol'
@@ -84,18 +83,7 @@ forceSwitch.openapi(
 /** The active instance with this EC2 id that the principal may act on, and its agent (404 otherwise). */
 async function activeInstance(db: Database, principal: Principal, instanceId: string) {
   const scope = principal.kind === 'user' ? principal.clientId : null
-  const rows = await db
-    .select({ instance: instances, agent: agents })
-    .from(instances)
-    .innerJoin(agents, eq(agents.id, instances.agentId))
-    .where(
-      and(
-        eq(instances.instanceId, instanceId),
-        eq(instances.status, 'active'),
-        scope ? eq(instances.clientId, scope) : undefined,
-      ),
-    )
-    .limit(2)
+  const rows = await activeInstancesByEc2Id(db, instanceId, scope)
   const live = rows.filter((r) => r.agent.status !== 'deleted' && r.agent.deletedAt === null)
   if (live.length === 0) throw new ApiError('NOT_FOUND', 'instance not found')
   if (live.length > 1) throw new ApiError('CONFLICT', 'instance id is ambiguous across clients')

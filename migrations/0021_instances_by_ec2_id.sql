@@ -1,0 +1,1 @@
+CREATE INDEX `instances_instance` ON `instances` (`instance_id`);
