@@ -8,6 +8,7 @@ import { DAY_MS, ROLLUP_DAYS, dayStart, utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { cronRuns, usageSegments } from '../schema'
 import { loadPriceBook } from './price-book'
+import { selectLedgerSegments } from './ledger-segments'
 
 /** Segments of one client (null: every client). */
 export const clientSegments = (clientId: string | null): SQL | undefined =>
@@ -25,9 +26,7 @@ export async function liveDays(
 ): Promise<LiveDays> {
   fromDay ??= await liveFromDay(db, now)
   const from = dayStart(fromDay)
-  const segments = await db
-    .select()
-    .from(usageSegments)
+  const segments = await selectLedgerSegments(db)
     .where(
       and(
         where,
