@@ -61,6 +61,8 @@ export interface SimRegion {
   prices(instanceType?: string): Record<string, number>
   /** The type the workloads start on. */
   readonly instanceType: string
+  /** The Price List's on-demand price of a type (the region's own when the market knows no other). */
+  onDemandPriceOf(instanceType: string): number
   /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` (simulated) later. */
   interrupt(instanceId: string, inSeconds?: number): void
   rebalance(instanceId: string): void
@@ -141,6 +143,7 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
     clock,
     onDemandPrice,
     instanceType,
+    onDemandPriceOf: (type) => marketOf(type)?.onDemandPrice ?? onDemandPrice,
     hosts: () =>
       [...ec2.state.instances.values()].map((i) => ({
         instanceId: i.instanceId,
