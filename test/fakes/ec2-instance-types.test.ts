@@ -87,6 +87,7 @@ describe('fake EC2 instance types through @aws-sdk/client-ec2', () => {
     const { ImageId } = await fx.sdk.send(new CreateImageCommand({ InstanceId: instanceId, Name: 'of-arm' }))
     const described = await fx.sdk.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))
     expect(described.Images?.[0]?.Architecture).toBe('arm64')
+    fx.ec2.settle()
     await expect(launch(ImageId!, 'm5.large')).rejects.toMatchObject({ name: 'InvalidParameterValue' })
   })
 
