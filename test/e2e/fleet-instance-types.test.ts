@@ -13,7 +13,8 @@ import { finished, registered } from '../support/fleet-waits'
 let world: E2eWorld
 
 beforeAll(async () => {
-  world = await startE2eWorld({ agents: 1, instanceType: 'm5.large' })
+  // Reports every 5 s, so that a price the test sets reaches the engine within its waits.
+  world = await startE2eWorld({ agents: 2, instanceType: 'm5.large', agentEnv: { PRICING_REPORT_INTERVAL: '5' } })
 })
 
 afterAll(async () => {
@@ -112,5 +113,48 @@ describe('a fleet switch to another instance type', () => {
     // At m5.large's $0.096/h; m6a.large's $0.0864/h would be 10 % less.
     expect(baseline).toBeLessThanOrEqual(hours * 0.096 * 1.0001)
     expect(baseline).toBeGreaterThan(hours * 0.096 * 0.97)
+  })
+
+  it('lets the engine move a workload to a much cheaper pool of a compatible type, saying why', async () => {
+    const { api, fleet, client, worker } = world
+    const agent = await registered(world, 'agent-2')
+    const oldInstanceId = agent.instanceId!
+    const oldAz = fleet.region.ec2.instance(oldInstanceId)!.az
+    const targetAz = fleet.region.zones.find((az) => az !== oldAz)!
+    const targetPool = `m6a.large.${targetAz}`
+    await api.configure(agent.id, { minPoolDurationHours: 0 })
+    // m6a.large in one AZ drops to a third of what any m5.large pool costs.
+    const market = fleet.region.ec2.state.spotPriceModel!
+    fleet.region.ec2.setSpotPriceModel((type, az, at) =>
+      type === 'm6a.large' && az === targetAz ? 0.01 : market(type, az, at),
+    )
+    const command = await eventually(
+      async () => {
+        await worker.scheduled('*/5 * * * *')
+        const [row] = await queryD1<{ id: string; target_pool_id: string }>(
+          worker.persistDir,
+          `select id, target_pool_id from commands where agent_id = '${sql(agent.id)}' and command_type = 'switch' and source = 'engine'`,
+        )
+        return row
+      },
+      { what: 'an engine switch of agent-2', timeoutMs: 90_000, intervalMs: 2_000 },
+    )
+    expect(command.target_pool_id).toBe(targetPool)
+    const [decision] = await queryD1<{ reasons: string }>(
+      worker.persistDir,
+      `select reasons from decisions where command_id = '${sql(command.id)}'`,
+    )
+    expect(decision!.reasons).toContain('instance type m6a.large instead of m5.large')
+    await finished(world, command.id)
+    const history = await eventually(
+      async () => (await api.switchHistory(client.id)).find((s) => s.commandId === command.id),
+      { what: 'the engine switch in history' },
+    )
+    expect(history).toMatchObject({ trigger: 'model', fromType: 'm5.large', toType: 'm6a.large', toPool: targetPool })
+    expect(fleet.region.ec2.instance(history.newInstanceId!)).toMatchObject({
+      instanceType: 'm6a.large',
+      az: targetAz,
+      lifecycle: 'spot',
+    })
   })
 })
