@@ -189,7 +189,13 @@ describe('a workload across instance types', () => {
     const ok = await force(modern, 'm6a.large.us-east-1b')
     expect(ok.status).toBe(200)
     expect(ok.json.success).toBe(true)
-    const [command] = await switchCommands(modern.agentId)
+    const [command] = await eventually(
+      async () => {
+        const found = await switchCommands(modern.agentId)
+        return found.length > 0 ? found : undefined
+      },
+      { what: "the switch in D1's copy" },
+    )
     expect(command!.payload).toMatchObject({ target_instance_type: 'm6a.large' })
   })
 
