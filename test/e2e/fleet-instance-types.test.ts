@@ -64,15 +64,16 @@ describe('a fleet switch to another instance type', () => {
     expect(fleet.region.ec2.state.images.get(created.imageId)?.sourceInstanceId).toBe(oldInstanceId)
 
     // The switch record: the new type's price, the base type's on-demand price.
-    const [record] = await queryD1<{ new_price: number; on_demand_price: number; received_at: number }>(
+    const [record] = await queryD1<{ new_price: number; on_demand_price: number }>(
       worker.persistDir,
-      `select new_price, on_demand_price, received_at from switches where command_id = '${sql(queued.command_id!)}'`,
+      `select new_price, on_demand_price from switches where command_id = '${sql(queued.command_id!)}'`,
     )
-    const [m6aPrice] = await queryD1<{ price: number }>(
+    // A price of the m6a.large pool (a change point EC2 stamped before the switch may still arrive later).
+    const m6aPrices = await queryD1<{ price: number }>(
       worker.persistDir,
-      `select price from spot_prices where pool_id = '${targetPool}' and observed_at <= ${record!.received_at} order by observed_at desc limit 1`,
+      `select price from spot_prices where pool_id = '${targetPool}'`,
     )
-    expect(record!.new_price).toBe(m6aPrice!.price)
+    expect(m6aPrices.map((p) => p.price)).toContain(record!.new_price)
     expect(record!.on_demand_price).toBe(0.096)
 
     // The ledger: the new instance's segment is of the new type and pool; the baseline stays m5.large's.
