@@ -261,7 +261,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     const [spot, onDemand, otherOnDemand] = await Promise.all([
       pricing.spotPrices([self.instanceType, ...others], historyFrom),
       pricing.onDemandPrice(self.instanceType, self.region),
-      Promise.all(others.map(async (t) => ({ instance_type: t, price: await pricing.onDemandPrice(t, self.region) }))),
+      Promise.all(
+        others.map(async (t) => ({ instance_type: t, price: await pricing.onDemandPrice(t, self.region) })),
+      ),
     ])
     link.report('pricing', 'POST', '/pricing-report', {
       ...pricingReport(self, spot.pools, onDemand, now),

@@ -334,7 +334,9 @@ export async function describeSpotPriceHistory(
     const price = Number(text(x, 'spotPrice'))
     const at = time(text(x, 'timestamp'))
     const instanceType = text(x, 'instanceType') ?? (types.length === 1 ? types[0] : undefined)
-    return az && instanceType && Number.isFinite(price) && at !== null ? [{ instanceType, az, price, at }] : []
+    return az && instanceType && Number.isFinite(price) && at !== null
+      ? [{ instanceType, az, price, at }]
+      : []
   })
 }
 

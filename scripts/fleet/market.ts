@@ -25,7 +25,8 @@ export function spotPrice(options: MarketOptions, az: string, atMs: number): num
   const fast = 0.05 * Math.sin((2 * Math.PI * t) / (47 * 60_000) + 2 * phase)
   const hour = Math.floor(t / HOUR_MS)
   // About one hour in forty, a pool jumps by +50-150 % (a capacity crunch).
-  const jump = unit(options.seed, index, hour * 2 + 2) < 0.025 ? 1.5 + unit(options.seed, index, hour * 2 + 3) : 1
+  const jump =
+    unit(options.seed, index, hour * 2 + 2) < 0.025 ? 1.5 + unit(options.seed, index, hour * 2 + 3) : 1
   const price = options.onDemandPrice * level * (1 + slow + fast) * jump
   return Math.round(Math.min(price, options.onDemandPrice * 1.2) * 10_000) / 10_000
 }
@@ -45,7 +46,11 @@ export function hasCapacity(options: MarketOptions, az: string, atMs: number): b
  * The market of another instance type in the same zones: its own seed (so its pools move, jump and
  * run out of capacity independently of the first type's) and its own on-demand price.
  */
-export function marketOfType(options: MarketOptions, instanceType: string, onDemandPrice: number): MarketOptions {
+export function marketOfType(
+  options: MarketOptions,
+  instanceType: string,
+  onDemandPrice: number,
+): MarketOptions {
   let h = 0
   for (const ch of instanceType) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0
   return { ...options, seed: (options.seed ^ h) >>> 0, onDemandPrice }

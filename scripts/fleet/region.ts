@@ -87,7 +87,8 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   for (const t of INSTANCE_TYPES) {
     if (t.instanceType === instanceType) continue
     const listed = DEFAULT_ON_DEMAND[region]?.[t.instanceType]
-    if (listed === undefined && region === 'us-east-1') pricing.setOnDemandPrice(region, t.instanceType, t.onDemandUsEast1)
+    if (listed === undefined && region === 'us-east-1')
+      pricing.setOnDemandPrice(region, t.instanceType, t.onDemandUsEast1)
     markets.set(t.instanceType, marketOfType(market, t.instanceType, listed ?? t.onDemandUsEast1))
   }
   const marketOf = (type: string) => markets.get(type)

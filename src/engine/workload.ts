@@ -43,7 +43,9 @@ export function pricedTypes(workload: Workload, currentType: string): string[] {
   const listPrice = (t: string) => instanceTypeSpec(t)?.onDemandUsEast1 ?? Number.POSITIVE_INFINITY
   const others = compatibleTypes(workload)
     .filter((t) => t !== workload.baseType && t !== currentType)
-    .filter((t) => workload.allowedTypes || !base || listPrice(t) <= base.onDemandUsEast1 * PRICED_LIST_PRICE_RATIO)
+    .filter(
+      (t) => workload.allowedTypes || !base || listPrice(t) <= base.onDemandUsEast1 * PRICED_LIST_PRICE_RATIO,
+    )
     .sort((a, b) => listPrice(a) - listPrice(b) || (a < b ? -1 : 1))
   return [...new Set([currentType, workload.baseType, ...others])].slice(0, MAX_PRICED_TYPES)
 }

@@ -64,7 +64,8 @@ export function poolTotalsOf(segments: readonly Segment[], book: PriceBook, from
     if (end <= start) continue
     g.hours += (end - start) / 3_600_000
     g.cost += segmentCost(s, book, from, now, now).cost
-    if (s.role === 'primary') g.ondemand_cost += onDemandCost(book, baselineTypeOf(s), s.region, start, end).cost
+    if (s.role === 'primary')
+      g.ondemand_cost += onDemandCost(book, baselineTypeOf(s), s.region, start, end).cost
     groups.set(key, g)
   }
   return [...groups.values()].map((g) => ({

@@ -68,7 +68,13 @@ describe('pricing', () => {
     const [call] = ec2Fake.requests.filter((r) => r.action === 'DescribeSpotPriceHistory')
     expect(call!.params).toMatchObject({ 'InstanceType.1': 'm5.large', 'InstanceType.2': 'm6a.large' })
     // The 4.0.0 fields stay of the agent's own type; spot_pools lists every type.
-    const self = { instanceId: 'i-1', instanceType: 'm5.large', region: 'us-east-1', az: 'us-east-1a', mode: 'spot' as const }
+    const self = {
+      instanceId: 'i-1',
+      instanceType: 'm5.large',
+      region: 'us-east-1',
+      az: 'us-east-1a',
+      mode: 'spot' as const,
+    }
     const report = pricingReport(self, pools, 0.096, now)
     expect(report.pricing.cheapest_pool).toEqual({ pool_id: 'm5.large.us-east-1a', price: 0.04 })
     expect(report.pricing.spot_pools).toHaveLength(3)

@@ -210,10 +210,7 @@ describe('runSwitch', () => {
     const { ctx, http } = actionContext(ec2, w, clock)
     const result = await runSwitch(
       ctx,
-      start(
-        ctx,
-        command({ target_pool_id: 't3a.medium.us-east-1b', target_instance_type: 't3a.medium' }),
-      ),
+      start(ctx, command({ target_pool_id: 't3a.medium.us-east-1b', target_instance_type: 't3a.medium' })),
     )
     expect(result).toMatchObject({ ok: true })
     const [fresh] = launched()
@@ -224,7 +221,10 @@ describe('runSwitch', () => {
       new_instance: { instance_type: string; pool_id: string }
     }
     expect(report.old_instance.instance_type).toBe('t3.medium')
-    expect(report.new_instance).toMatchObject({ instance_type: 't3a.medium', pool_id: 't3a.medium.us-east-1b' })
+    expect(report.new_instance).toMatchObject({
+      instance_type: 't3a.medium',
+      pool_id: 't3a.medium.us-east-1b',
+    })
   })
 
   it('refuses a switch whose pool is not of its target_instance_type', async () => {

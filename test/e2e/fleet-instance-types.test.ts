@@ -14,7 +14,11 @@ let world: E2eWorld
 
 beforeAll(async () => {
   // Reports every 5 s, so that a price the test sets reaches the engine within its waits.
-  world = await startE2eWorld({ agents: 2, instanceType: 'm5.large', agentEnv: { PRICING_REPORT_INTERVAL: '5' } })
+  world = await startE2eWorld({
+    agents: 2,
+    instanceType: 'm5.large',
+    agentEnv: { PRICING_REPORT_INTERVAL: '5' },
+  })
 })
 
 afterAll(async () => {
@@ -60,7 +64,12 @@ describe('a fleet switch to another instance type', () => {
       toType: 'm6a.large',
     })
     const created = fleet.region.ec2.instance(history.newInstanceId!)!
-    expect(created).toMatchObject({ instanceType: 'm6a.large', az: targetAz, lifecycle: 'spot', state: 'running' })
+    expect(created).toMatchObject({
+      instanceType: 'm6a.large',
+      az: targetAz,
+      lifecycle: 'spot',
+      state: 'running',
+    })
     expect(fleet.region.ec2.state.images.get(created.imageId)?.sourceInstanceId).toBe(oldInstanceId)
 
     // The switch record: the new type's price, the base type's on-demand price.
@@ -80,12 +89,20 @@ describe('a fleet switch to another instance type', () => {
     const segments = await eventually(
       async () => {
         await worker.scheduled('*/5 * * * *')
-        const found = await queryD1<{ instance_id: string; instance_type: string; pool_id: string; ended_at: number | null; started_at: number }>(
+        const found = await queryD1<{
+          instance_id: string
+          instance_type: string
+          pool_id: string
+          ended_at: number | null
+          started_at: number
+        }>(
           worker.persistDir,
           `select instance_id, instance_type, pool_id, started_at, ended_at from usage_segments where agent_id = '${sql(agent.id)}' and role = 'primary' order by started_at`,
         )
         const fresh = found.find((s) => s.instance_id === history.newInstanceId)
-        return fresh && found.some((s) => s.instance_id === oldInstanceId && s.ended_at !== null) ? found : undefined
+        return fresh && found.some((s) => s.instance_id === oldInstanceId && s.ended_at !== null)
+          ? found
+          : undefined
       },
       { what: 'ledger segments of both types', intervalMs: 1_000 },
     )
@@ -151,7 +168,12 @@ describe('a fleet switch to another instance type', () => {
       async () => (await api.switchHistory(client.id)).find((s) => s.commandId === command.id),
       { what: 'the engine switch in history' },
     )
-    expect(history).toMatchObject({ trigger: 'model', fromType: 'm5.large', toType: 'm6a.large', toPool: targetPool })
+    expect(history).toMatchObject({
+      trigger: 'model',
+      fromType: 'm5.large',
+      toType: 'm6a.large',
+      toPool: targetPool,
+    })
     expect(fleet.region.ec2.instance(history.newInstanceId!)).toMatchObject({
       instanceType: 'm6a.large',
       az: targetAz,

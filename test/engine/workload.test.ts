@@ -32,8 +32,8 @@ describe('the workload of an agent', () => {
   })
 
   it('prices only its own type when the table does not know it', () => {
-    expect(pricedTypes(workloadOf({ ...modern, baseInstanceType: 'x9.huge' }, 'x9.huge'), 'x9.huge')).toEqual([
-      'x9.huge',
-    ])
+    expect(pricedTypes(workloadOf({ ...modern, baseInstanceType: 'x9.huge' }, 'x9.huge'), 'x9.huge')).toEqual(
+      ['x9.huge'],
+    )
   })
 })

@@ -64,7 +64,9 @@ describe('fake EC2 instance types through @aws-sdk/client-ec2', () => {
         Filters: [{ Name: 'processor-info.supported-architecture', Values: ['arm64'] }],
       }),
     )
-    expect(arm.InstanceTypes?.every((t) => t.ProcessorInfo?.SupportedArchitectures?.[0] === 'arm64')).toBe(true)
+    expect(arm.InstanceTypes?.every((t) => t.ProcessorInfo?.SupportedArchitectures?.[0] === 'arm64')).toBe(
+      true,
+    )
     expect(arm.InstanceTypes?.length).toBe(INSTANCE_TYPES.filter((t) => t.architecture === 'arm64').length)
   })
 

@@ -7,7 +7,8 @@ const T0 = Date.UTC(2026, 11, 7)
 const OD: Record<string, number> = { 'm5.large': 0.096, 'm6a.large': 0.0864 }
 
 const book: PriceBook = {
-  spot: (pool) => (pool === 'm6a.large.us-east-1b' ? [{ at: T0 - H, price: 0.02 }] : [{ at: T0 - H, price: 0.04 }]),
+  spot: (pool) =>
+    pool === 'm6a.large.us-east-1b' ? [{ at: T0 - H, price: 0.02 }] : [{ at: T0 - H, price: 0.04 }],
   onDemand: (type) => (OD[type] === undefined ? [] : [{ at: 0, price: OD[type]! }]),
 }
 

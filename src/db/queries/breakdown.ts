@@ -74,14 +74,13 @@ export async function agentTotals(db: Database, clientId: string, fromDay: strin
 
 /** Per pool (or on-demand) and role of the client over [from, now) (ledger/breakdown.ts poolTotalsOf). */
 export async function poolTotals(db: Database, clientId: string, from: number, now: number) {
-  const segments = await selectLedgerSegments(db)
-    .where(
-      and(
-        eq(usageSegments.clientId, clientId),
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
+  const segments = await selectLedgerSegments(db).where(
+    and(
+      eq(usageSegments.clientId, clientId),
+      lt(usageSegments.startedAt, now),
+      or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+    ),
+  )
   return poolTotalsOf(segments, await loadPriceBook(db, clientId, segments, from, now), from, now)
 }
 

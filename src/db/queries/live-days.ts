@@ -26,14 +26,13 @@ export async function liveDays(
 ): Promise<LiveDays> {
   fromDay ??= await liveFromDay(db, now)
   const from = dayStart(fromDay)
-  const segments = await selectLedgerSegments(db)
-    .where(
-      and(
-        where,
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
+  const segments = await selectLedgerSegments(db).where(
+    and(
+      where,
+      lt(usageSegments.startedAt, now),
+      or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+    ),
+  )
   // Each client's segments priced as that client sees the market.
   const byClient = new Map<string, typeof segments>()
   for (const s of segments) byClient.set(s.clientId, [...(byClient.get(s.clientId) ?? []), s])

@@ -18,7 +18,9 @@ export async function loadPriceBook(
 ): Promise<PriceBook> {
   const poolIds = [...new Set(segments.flatMap((s) => (s.mode === 'spot' && s.poolId ? [s.poolId] : [])))]
   const types = [
-    ...new Set(segments.flatMap((s) => [`${s.instanceType}|${s.region}`, `${baselineTypeOf(s)}|${s.region}`])),
+    ...new Set(
+      segments.flatMap((s) => [`${s.instanceType}|${s.region}`, `${baselineTypeOf(s)}|${s.region}`]),
+    ),
   ]
   const [spot, onDemand] = await Promise.all([
     spotSeriesFor(db, clientId, poolIds, from, to),

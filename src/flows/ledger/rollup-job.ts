@@ -23,15 +23,14 @@ export async function rollUpAgent(
   now: number,
 ): Promise<number> {
   const from = dayStart(fromDay)
-  const segments = await selectLedgerSegments(db)
-    .where(
-      and(
-        eq(usageSegments.agentId, agentId),
-        eq(usageSegments.clientId, clientId),
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
+  const segments = await selectLedgerSegments(db).where(
+    and(
+      eq(usageSegments.agentId, agentId),
+      eq(usageSegments.clientId, clientId),
+      lt(usageSegments.startedAt, now),
+      or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+    ),
+  )
   if (segments.length === 0) return 0
   const book = await loadPriceBook(db, clientId, segments, from, now)
   const rows = dailySavings(segments, book, fromDay, now)

@@ -44,7 +44,9 @@ export async function chooseTarget(
   }
   if (wanted.poolId) {
     const pool = await findPool(db, wanted.poolId)
-    const types = instance.instanceType ? pricedTypes(workloadOf(agent, instance.instanceType), instance.instanceType) : []
+    const types = instance.instanceType
+      ? pricedTypes(workloadOf(agent, instance.instanceType), instance.instanceType)
+      : []
     if (!pool || !types.includes(pool.instanceType) || pool.region !== instance.region) {
       return refuse('VALIDATION', 'unknown pool for this workload and region', {
         fields: [
@@ -91,14 +93,17 @@ export function queueSwitch(
   target: SwitchTarget,
   how: { priority: number; source: 'manual' | 'engine' | 'emergency' },
 ): Promise<EnqueueResult> {
-  const targetType = target.poolId ? (parsePoolId(target.poolId)?.instanceType ?? null) : instance.instanceType
+  const targetType = target.poolId
+    ? (parsePoolId(target.poolId)?.instanceType ?? null)
+    : instance.instanceType
   return tellAgent(env, agent, {
     instanceId: instance.instanceId,
     commandType: 'switch',
     targetMode: target.mode,
     targetPoolId: target.poolId,
     // Installed agents read the type from the pool id and never get another type (engine/workload.ts).
-    ...(!isLegacyAgent(agent.agentVersion) && targetType && { payload: { target_instance_type: targetType } }),
+    ...(!isLegacyAgent(agent.agentVersion) &&
+      targetType && { payload: { target_instance_type: targetType } }),
     priority: how.priority,
     terminateWaitSeconds: terminateWaitOf(agent),
     source: how.source,

@@ -68,7 +68,12 @@ export const PricingReportBody = z
     spot_history: z.array(HistoryPoint).max(2000).nullish(),
     /** 5.x: on-demand prices of the other types it was told to price (`pricing_instance_types`). */
     on_demand_prices: z
-      .array(z.object({ instance_type: z.string().min(1).max(64), price: z.number().finite().positive().max(1_000_000) }))
+      .array(
+        z.object({
+          instance_type: z.string().min(1).max(64),
+          price: z.number().finite().positive().max(1_000_000),
+        }),
+      )
       .max(32)
       .nullish(),
   })
@@ -125,7 +130,10 @@ pricing.openapi(
         shared: feedsOtherTenants(c.get('principal')),
         place,
         onDemandPrice,
-        otherOnDemand: (body.on_demand_prices ?? []).map((o) => ({ instanceType: o.instance_type, price: o.price })),
+        otherOnDemand: (body.on_demand_prices ?? []).map((o) => ({
+          instanceType: o.instance_type,
+          price: o.price,
+        })),
         spotPools: reportedPools(body),
         spotHistory: (body.spot_history ?? []).map((p): ReportedPoint => ({
           poolId: p.pool_id,

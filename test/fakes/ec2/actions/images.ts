@@ -55,7 +55,9 @@ export const createImage: ActionHandler = ({ state, params }) => {
     snapshotId: snapshot.snapshotId,
     noReboot: bool(params, 'NoReboot'),
     // An image of an instance boots what that instance booted.
-    architecture: state.images.get(instance.imageId)?.architecture ?? instanceTypeSpec(instance.instanceType)?.architecture,
+    architecture:
+      state.images.get(instance.imageId)?.architecture ??
+      instanceTypeSpec(instance.instanceType)?.architecture,
     tags: specs.get('image') ?? {},
   })
   state.disks?.snapshot(instanceId, imageId)

@@ -5,7 +5,11 @@
  * and `current-generation`. ENA and NVMe are `required` on Nitro types and `unsupported` otherwise (the
  * table records only whether a type needs the driver).
  */
-import { INSTANCE_TYPES, instanceTypeSpec, type InstanceTypeSpec } from '../../../../src/engine/instance-types'
+import {
+  INSTANCE_TYPES,
+  instanceTypeSpec,
+  type InstanceTypeSpec,
+} from '../../../../src/engine/instance-types'
 import type { ActionHandler } from '../action'
 import { Ec2Error } from '../errors'
 import { filters, list, matchesAll, paginate } from '../query'
@@ -17,7 +21,10 @@ function typeXml(t: InstanceTypeSpec): string {
     // Every type of the table is one AWS still lists as current.
     leaf('currentGeneration', true),
     leaf('burstablePerformanceSupported', t.burstable),
-    node('processorInfo', itemSet('supportedArchitectures', [t.architecture], (a) => a)),
+    node(
+      'processorInfo',
+      itemSet('supportedArchitectures', [t.architecture], (a) => a),
+    ),
     node('vCpuInfo', leaf('defaultVCpus', t.vcpus)),
     node('memoryInfo', leaf('sizeInMiB', t.memoryGiB * 1024)),
     node('networkInfo', leaf('enaSupport', t.enaRequired ? 'required' : 'unsupported')),
@@ -34,13 +41,14 @@ export const describeInstanceTypes: ActionHandler = ({ params }) => {
       `The following supplied instance types do not exist: [${unknown.join(', ')}]`,
     )
   const wanted = filters(params)
-  const types = INSTANCE_TYPES.filter((t) => names.length === 0 || names.includes(t.instanceType)).filter((t) =>
-    matchesAll(wanted, (name) => {
-      if (name === 'instance-type') return [t.instanceType]
-      if (name === 'processor-info.supported-architecture') return [t.architecture]
-      if (name === 'current-generation') return ['true']
-      return undefined
-    }),
+  const types = INSTANCE_TYPES.filter((t) => names.length === 0 || names.includes(t.instanceType)).filter(
+    (t) =>
+      matchesAll(wanted, (name) => {
+        if (name === 'instance-type') return [t.instanceType]
+        if (name === 'processor-info.supported-architecture') return [t.architecture]
+        if (name === 'current-generation') return ['true']
+        return undefined
+      }),
   )
   const { page, nextToken } = paginate(params, types, 5, 100)
   return itemSet('instanceTypeSet', page, typeXml) + leaf('nextToken', nextToken)
