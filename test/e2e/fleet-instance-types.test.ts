@@ -140,12 +140,23 @@ describe('a fleet switch to another instance type', () => {
     const oldAz = fleet.region.ec2.instance(oldInstanceId)!.az
     const targetAz = fleet.region.zones.find((az) => az !== oldAz)!
     const targetPool = `m6a.large.${targetAz}`
-    await api.configure(agent.id, { minPoolDurationHours: 0 })
-    // m6a.large in one AZ drops to a third of what any m5.large pool costs.
+    // m6a.large in one AZ drops to a third of what any m5.large pool costs; once the control plane has
+    // that price, the agent may move (its minimum stay, 2 h by default, kept it where it was until then).
     const market = fleet.region.ec2.state.spotPriceModel!
     fleet.region.ec2.setSpotPriceModel((type, az, at) =>
       type === 'm6a.large' && az === targetAz ? 0.01 : market(type, az, at),
     )
+    await eventually(
+      async () =>
+        (
+          await queryD1(
+            worker.persistDir,
+            `select 1 from price_quotes where series = '${targetPool}' and price = 0.01`,
+          )
+        ).length > 0,
+      { what: 'the drop reported', timeoutMs: 60_000 },
+    )
+    await api.configure(agent.id, { minPoolDurationHours: 0 })
     const command = await eventually(
       async () => {
         await worker.scheduled('*/5 * * * *')
