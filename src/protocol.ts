@@ -57,6 +57,11 @@ export const Command = z.discriminatedUnion('command_type', [
     target_mode: Mode,
     /** Null with target_mode spot: the agent picks none; the control plane always sends one. */
     target_pool_id: z.string().nullable(),
+    /**
+     * The instance type to launch (5.x agents; the type of `target_pool_id` when both are given).
+     * Absent or null: the pool's type, or with on-demand the instance's own type.
+     */
+    target_instance_type: z.string().max(64).nullish(),
     /** Seconds to keep the old instance after the switch; 0 or null keeps it. */
     terminate_wait_seconds: z.number().int().nullable(),
   }),
@@ -130,6 +135,11 @@ export const AgentConfig = z.object({
    * flows/pricing-reporters.ts). Absent (an older control plane): it reports.
    */
   pricing_reporter: z.boolean().optional(),
+  /**
+   * 5.x reporters only: the instance types to price (spot in every AZ and on-demand), its own first:
+   * every type the workloads of its group may move to. Absent: its own type alone.
+   */
+  pricing_instance_types: z.array(z.string().max(64)).max(32).optional(),
 })
 export type AgentConfig = z.infer<typeof AgentConfig>
 

@@ -256,13 +256,21 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       return
     }
     const now = clock.now()
-    const [spot, onDemand] = await Promise.all([
-      pricing.spotPrices(self.instanceType, historyFrom),
+    // The types the control plane wants priced (those its workloads may move to), its own first.
+    const others = (agentConfig?.pricing_instance_types ?? []).filter((t) => t !== self.instanceType)
+    const [spot, onDemand, otherOnDemand] = await Promise.all([
+      pricing.spotPrices([self.instanceType, ...others], historyFrom),
       pricing.onDemandPrice(self.instanceType, self.region),
+      Promise.all(
+        others.map(async (t) => ({ instance_type: t, price: await pricing.onDemandPrice(t, self.region) })),
+      ),
     ])
     link.report('pricing', 'POST', '/pricing-report', {
       ...pricingReport(self, spot.pools, onDemand, now),
       spot_history: spot.history,
+      ...(others.length > 0 && {
+        on_demand_prices: otherOnDemand.flatMap((o) => (o.price === null ? [] : [{ ...o, price: o.price }])),
+      }),
     })
     // An overlap: a point EC2 publishes a little after its own time is not missed (repeats are harmless).
     historyFrom = now - HISTORY_OVERLAP_MS

@@ -43,6 +43,8 @@ export interface SnapshotFacts {
 }
 
 export interface SpotPrice {
+  /** The row's instance type (a call may ask for several). */
+  instanceType?: string
   az: string
   price: number
   /** Epoch ms. */
@@ -314,14 +316,16 @@ export async function describeSubnets(ec2: Ec2, vpcId: string, az: string): Prom
 }
 
 /** Spot price change points of one type, all AZs, since `startTime` (epoch ms). */
+/** Spot price rows of one or several instance types (`InstanceType.N`) in ONE call. */
 export async function describeSpotPriceHistory(
   ec2: Ec2,
-  instanceType: string,
+  instanceTypes: string | readonly string[],
   productDescription: string,
   startTime: number,
 ): Promise<SpotPrice[]> {
+  const types = typeof instanceTypes === 'string' ? [instanceTypes] : instanceTypes
   const answer = await ec2.read('DescribeSpotPriceHistory', {
-    'InstanceType.1': instanceType,
+    ...listParams('InstanceType', [...types]),
     'ProductDescription.1': productDescription,
     StartTime: new Date(startTime).toISOString(),
   })
@@ -329,7 +333,10 @@ export async function describeSpotPriceHistory(
     const az = text(x, 'availabilityZone')
     const price = Number(text(x, 'spotPrice'))
     const at = time(text(x, 'timestamp'))
-    return az && Number.isFinite(price) && at !== null ? [{ az, price, at }] : []
+    const instanceType = text(x, 'instanceType') ?? (types.length === 1 ? types[0] : undefined)
+    return az && instanceType && Number.isFinite(price) && at !== null
+      ? [{ instanceType, az, price, at }]
+      : []
   })
 }
 

@@ -1,7 +1,8 @@
 /**
- * Prices of the agent's instance type: spot in every AZ of the region with EC2's change points (ONE
- * DescribeSpotPriceHistory call) and on-demand from the Price List API (GetProducts, JSON), cached per
- * type and region.
+ * Prices of the agent's instance type and of the types the control plane asks a reporter to price
+ * (config `pricing_instance_types`): spot in every AZ of the region with EC2's change points (ONE
+ * DescribeSpotPriceHistory call for all types, `InstanceType.N`) and on-demand per type from the Price
+ * List API (GetProducts, JSON), cached a day per type and region.
  */
 import type { Clock } from './clock'
 import type { CredentialSource } from './credentials'
@@ -35,7 +36,7 @@ export interface SpotPrices {
   history: HistoryPoint[]
 }
 
-/** The 4.0.0 pricing-report body; 5.x adds `spot_history`. */
+/** The 4.0.0 pricing-report body; 5.x adds `spot_history` and `on_demand_prices` (the other types'). */
 export interface PricingReport {
   instance: {
     instance_id: string
@@ -53,11 +54,15 @@ export interface PricingReport {
     collected_at: string
   }
   spot_history?: HistoryPoint[]
+  on_demand_prices?: { instance_type: string; price: number }[]
 }
 
 export interface Pricing {
-  /** `since` (epoch ms): the change points at or after it are listed, all of the last hour when null. */
-  spotPrices(instanceType: string, since: number | null): Promise<SpotPrices>
+  /**
+   * Every pool of the types (one call); `since` (epoch ms): the change points at or after it are
+   * listed, all of the last hour when null.
+   */
+  spotPrices(instanceTypes: string | readonly string[], since: number | null): Promise<SpotPrices>
   onDemandPrice(instanceType: string, region: string): Promise<number | null>
 }
 
@@ -159,15 +164,20 @@ export function createPricing(deps: {
   }
 
   return {
-    async spotPrices(instanceType, since) {
+    async spotPrices(instanceTypes, since) {
+      const types = typeof instanceTypes === 'string' ? [instanceTypes] : [...new Set(instanceTypes)]
       const start = clock.now() - SPOT_LOOKBACK_MS
-      let rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX', start)
+      let rows = await describeSpotPriceHistory(ec2, types, 'Linux/UNIX', start)
       // Only when the first product has no rows at all (old EC2-Classic accounts): a second call.
       if (rows.length === 0)
-        rows = await describeSpotPriceHistory(ec2, instanceType, 'Linux/UNIX (Amazon VPC)', start)
+        rows = await describeSpotPriceHistory(ec2, types, 'Linux/UNIX (Amazon VPC)', start)
+      const from = Math.max(start, since ?? start)
+      const ofType = (t: string) => rows.filter((r) => (r.instanceType ?? types[0]) === t)
       return {
-        pools: latestPerAz(instanceType, rows),
-        history: changePointsSince(instanceType, rows, Math.max(start, since ?? start)),
+        pools: types.flatMap((t) => latestPerAz(t, ofType(t))),
+        history: types
+          .flatMap((t) => changePointsSince(t, ofType(t), from))
+          .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)),
       }
     },
     async onDemandPrice(instanceType, region) {
@@ -199,8 +209,10 @@ export function pricingReport(
   onDemand: number | null,
   now: number,
 ): PricingReport {
-  const current = pools.find((p) => p.az === instance.az) ?? null
-  const cheapest = pools.reduce<SpotPool | null>(
+  // The 4.0.0 fields speak of the agent's own type; `spot_pools` lists every type priced.
+  const own = pools.filter((p) => p.instance_type === instance.instanceType)
+  const current = own.find((p) => p.az === instance.az) ?? null
+  const cheapest = own.reduce<SpotPool | null>(
     (best, p) => (best === null || p.price < best.price ? p : best),
     null,
   )

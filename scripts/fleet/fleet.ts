@@ -45,6 +45,8 @@ export interface FleetOptions {
   launchers?: AgentLauncher[]
   /** The tags of a workload's instance (default `LogicalAgentId` and `Name`). */
   workloadTags?: (logicalAgentId: string) => Record<string, string>
+  /** The type every workload starts on (default t3.medium). */
+  instanceType?: string
 }
 
 export interface Fleet {
@@ -96,6 +98,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     disksDir: join(options.stateDir, 'disks'),
     install: (logicalAgentId) => options.install?.(logicalAgentId, spotguard) ?? spotguard,
     workloadTags: options.workloadTags,
+    instanceType: options.instanceType,
   })
   const supervisor = new AgentSupervisor({
     launchers: [systemdUnitLauncher(AGENT_UNIT), ...(options.launchers ?? [])],

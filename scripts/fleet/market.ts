@@ -1,7 +1,8 @@
 /**
  * The simulated spot market: each AZ's price moves around its own level (25-40 % of on-demand) with
  * slow and fast waves and occasional jumps, constant within 5-minute steps. A pure function of time
- * and a seed, so the fake EC2 can sample it whenever an agent asks for the price history.
+ * and a seed, so the fake EC2 can sample it whenever an agent asks for the price history. Each
+ * instance type has its own market (marketOfType): its pools move and run out of capacity on their own.
  */
 
 export interface MarketOptions {
@@ -24,9 +25,35 @@ export function spotPrice(options: MarketOptions, az: string, atMs: number): num
   const fast = 0.05 * Math.sin((2 * Math.PI * t) / (47 * 60_000) + 2 * phase)
   const hour = Math.floor(t / HOUR_MS)
   // About one hour in forty, a pool jumps by +50-150 % (a capacity crunch).
-  const jump = unit(options.seed, index, hour * 2 + 2) < 0.025 ? 1.5 + unit(options.seed, index, hour * 2 + 3) : 1
+  const jump =
+    unit(options.seed, index, hour * 2 + 2) < 0.025 ? 1.5 + unit(options.seed, index, hour * 2 + 3) : 1
   const price = options.onDemandPrice * level * (1 + slow + fast) * jump
   return Math.round(Math.min(price, options.onDemandPrice * 1.2) * 10_000) / 10_000
+}
+
+/**
+ * Whether an AZ's pool has spot capacity at a moment: in about half of its crunch hours (the price
+ * jumps above) it has none at all, and a spot launch there fails (InsufficientInstanceCapacity).
+ */
+export function hasCapacity(options: MarketOptions, az: string, atMs: number): boolean {
+  const index = options.zones.indexOf(az)
+  if (index < 0) return false
+  const hour = Math.floor(atMs / HOUR_MS)
+  return !(unit(options.seed, index, hour * 2 + 2) < 0.025 && unit(options.seed, index, hour * 2 + 3) < 0.5)
+}
+
+/**
+ * The market of another instance type in the same zones: its own seed (so its pools move, jump and
+ * run out of capacity independently of the first type's) and its own on-demand price.
+ */
+export function marketOfType(
+  options: MarketOptions,
+  instanceType: string,
+  onDemandPrice: number,
+): MarketOptions {
+  let h = 0
+  for (const ch of instanceType) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0
+  return { ...options, seed: (options.seed ^ h) >>> 0, onDemandPrice }
 }
 
 /** The prices of every AZ at a moment. */

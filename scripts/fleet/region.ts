@@ -1,7 +1,7 @@
 /**
  * The simulated AWS region of the fleet, on the fakes' region core (startRegionServices: fake EC2,
  * Price List, one fake IMDS per instance started as instances launch) with spot prices from the
- * seeded market, moving per AZ, and one workload per agent seeded as a customer has it: its own VPC,
+ * seeded market, moving per type and AZ (each type's pools running out of capacity on their own), and one workload per agent seeded as a customer has it: its own VPC,
  * a golden image carrying the installed agent, an instance launched from it and tagged
  * `LogicalAgentId` (instance metadata tags on), an Elastic IP. Instances carry their files (disks
  * under `disksDir`), so images and launches copy what is installed. The clock runs `speed` times
@@ -20,7 +20,8 @@ import {
 } from '../../test/fakes'
 import { scaledClock } from '../../test/fakes/clock'
 import type { HostInstance } from './agents'
-import { spotPrice, type MarketOptions } from './market'
+import { hasCapacity, marketOfType, spotPrice, type MarketOptions } from './market'
+import { INSTANCE_TYPES } from '../../src/engine/instance-types'
 import { signalsBetween } from './signals'
 
 export interface SimRegionOptions {
@@ -56,8 +57,12 @@ export interface SimRegion {
   /** Every instance with its IMDS url (for the agent supervisor). */
   hosts(): HostInstance[]
   imdsOf(instanceId: string): FakeImds | undefined
-  /** The spot prices of every AZ now. */
-  prices(): Record<string, number>
+  /** The spot prices of every AZ now, of the region's type or of `instanceType`. */
+  prices(instanceType?: string): Record<string, number>
+  /** The type the workloads start on. */
+  readonly instanceType: string
+  /** The Price List's on-demand price of a type (the region's own when the market knows no other). */
+  onDemandPriceOf(instanceType: string): number
   /** The spot interruption notice: IMDS shows it now, EC2 terminates the instance `inSeconds` (simulated) later. */
   interrupt(instanceId: string, inSeconds?: number): void
   rebalance(instanceId: string): void
@@ -77,7 +82,24 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
   const { ec2, pricing } = services
   const onDemandPrice = DEFAULT_ON_DEMAND[region]?.[instanceType] ?? 0.0416
   const market: MarketOptions = { seed: options.seed, onDemandPrice, zones: ec2.state.zones }
-  ec2.setSpotPriceModel((type, az, atMs) => (type === instanceType ? spotPrice(market, az, atMs) : undefined))
+  // Every type of the shipped table has its own market, priced on-demand as the Price List lists it.
+  const markets = new Map<string, MarketOptions>([[instanceType, market]])
+  for (const t of INSTANCE_TYPES) {
+    if (t.instanceType === instanceType) continue
+    const listed = DEFAULT_ON_DEMAND[region]?.[t.instanceType]
+    if (listed === undefined && region === 'us-east-1')
+      pricing.setOnDemandPrice(region, t.instanceType, t.onDemandUsEast1)
+    markets.set(t.instanceType, marketOfType(market, t.instanceType, listed ?? t.onDemandUsEast1))
+  }
+  const marketOf = (type: string) => markets.get(type)
+  ec2.setSpotPriceModel((type, az, atMs) => {
+    const m = marketOf(type)
+    return m && spotPrice(m, az, atMs)
+  })
+  ec2.setSpotCapacityModel((type, az, atMs) => {
+    const m = marketOf(type)
+    return m ? hasCapacity(m, az, atMs) : true
+  })
 
   // Seeding launches the instance, which starts its IMDS.
   options.agents.forEach((logicalAgentId, n) => {
@@ -121,6 +143,8 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
     pricing,
     clock,
     onDemandPrice,
+    instanceType,
+    onDemandPriceOf: (type) => marketOf(type)?.onDemandPrice ?? onDemandPrice,
     hosts: () =>
       [...ec2.state.instances.values()].map((i) => ({
         instanceId: i.instanceId,
@@ -130,8 +154,10 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
         disk: disks.instanceDir(i.instanceId),
       })),
     imdsOf: (instanceId) => services.imds.get(instanceId),
-    prices: () =>
-      Object.fromEntries(ec2.state.zones.map((az) => [az, spotPrice(market, az, clock.now()) ?? 0])),
+    prices: (type = instanceType) => {
+      const m = marketOf(type)
+      return Object.fromEntries(ec2.state.zones.map((az) => [az, (m && spotPrice(m, az, clock.now())) ?? 0]))
+    },
     interrupt,
     rebalance,
     tick() {

@@ -6,7 +6,6 @@
 import { clientToken } from '../../agent/src/actions/context'
 import { chargeOf, runningPeriods, type BillOptions } from '../../test/fakes/ec2/billing'
 import type { Ec2State, Instance } from '../../test/fakes/ec2/model'
-import { DEFAULT_ON_DEMAND } from '../../test/fakes/pricing'
 import type { SimRegion } from '../fleet/region'
 import { ledgerWindow } from './ledger'
 import type { Ec2Instance, Ec2Snapshot } from './snapshot'
@@ -27,7 +26,7 @@ export function ec2Snapshot(region: SimRegion, options: Ec2ViewOptions): Ec2Snap
     [...options.addresses].map(([workload, id]) => [workload, ec2.state.addresses.get(id)?.instanceId]),
   )
   // The Price List's figure (the soak never changes it).
-  const onDemandPrice = (type: string) => DEFAULT_ON_DEMAND[region.region]?.[type] ?? region.onDemandPrice
+  const onDemandPrice = (type: string) => region.onDemandPriceOf(type)
   const instances: Ec2Instance[] = []
   for (const i of ec2.state.instances.values()) {
     const workload = i.tags.LogicalAgentId

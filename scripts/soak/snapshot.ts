@@ -121,6 +121,8 @@ export interface D1Segment {
   region: string
   startedAt: number
   endedAt: number | null
+  /** The agent's base type: its on-demand price is the baseline whatever type runs (ledger/cost.ts). */
+  baselineType?: string | null
 }
 
 export interface D1Snapshot {

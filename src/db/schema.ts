@@ -102,6 +102,10 @@ export const agents = sqliteTable(
     maxSwitchesPerWeek: integer('max_switches_per_week'),
     maxSwitchesPerDay: integer('max_switches_per_day'),
     minPoolDurationHours: real('min_pool_duration_hours'),
+    /** The instance type the workload first registered on, kept across switches (engine/compatibility.ts). */
+    baseInstanceType: text('base_instance_type'),
+    /** The instance types the workload may run on; NULL: the default rule against the base type. */
+    allowedInstanceTypes: text('allowed_instance_types', { mode: 'json' }).$type<string[]>(),
     /** Once verified, never unverified again: a client token can no longer register under its logical id. */
     identity: text('identity', { enum: AGENT_IDENTITIES }).notNull().default('unverified'),
     lastHeartbeatAt: ms('last_heartbeat_at'),
@@ -349,7 +353,10 @@ export const switches = sqliteTable(
     newMode: text('new_mode'),
     oldPoolId: text('old_pool_id'),
     newPoolId: text('new_pool_id'),
+    /** The new instance's type. */
     instanceType: text('instance_type'),
+    /** The old instance's type: another than `instance_type` when the switch changed the type. */
+    oldInstanceType: text('old_instance_type'),
     region: text('region'),
     onDemandPrice: real('on_demand_price'),
     oldPrice: real('old_price'),

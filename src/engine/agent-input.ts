@@ -2,6 +2,7 @@
  * The engine's input for one agent: its placement, recent switches and pending commands
  * (db/queries/agent-facts.ts reads them), plus the market.
  */
+import type { Workload } from './compatibility'
 import { effectiveThresholds, type EngineParams } from './params'
 import type { EngineInput, Market } from './types'
 
@@ -35,13 +36,17 @@ export interface AgentFacts<I extends EngineInstance = EngineInstance> {
   commandInFlight: boolean
 }
 
-/** The engine input, or null when the agent's placement or the on-demand price is unknown. */
+/**
+ * The engine input, or null when the agent's placement or the on-demand price is unknown. With a
+ * `workload`, pools of other types in the market are candidates where the type rule allows them.
+ */
 export function engineInput(
   agent: EngineAgent,
   facts: AgentFacts,
   market: Market,
   params: EngineParams,
   now: number,
+  workload?: Workload,
 ): EngineInput | null {
   const instance = facts.instance
   if (!instance || instance.mode === 'unknown' || market.onDemandPrice === null) return null
@@ -60,6 +65,7 @@ export function engineInput(
     },
     onDemandPrice: market.onDemandPrice,
     pools: market.pools,
+    ...(workload && { workload }),
     switchTimes: facts.switchTimes,
     thresholds: effectiveThresholds(params, {
       min_savings_percent: agent.minSavingsPercent,

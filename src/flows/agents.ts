@@ -4,7 +4,7 @@
  * awaits it.
  * Writes: `agents`.
  */
-import { and, eq, ne } from 'drizzle-orm'
+import { and, eq, ne, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, type Agent, type AGENT_IDENTITIES } from '../db/schema'
 
@@ -15,6 +15,8 @@ export interface RegisteredAgentFacts {
   instanceId: string
   /** `verified` once it registered with a signed identity document; it never goes back. */
   identity: (typeof AGENT_IDENTITIES)[number]
+  /** The registering instance's type: set once, as the workload's base type (a known one keeps its own). */
+  baseInstanceType: string | null
   updatedAt: number
 }
 
@@ -28,10 +30,15 @@ export function upsertRegisteredAgent(
   facts: RegisteredAgentFacts,
   now: number,
 ) {
+  const { baseInstanceType, ...kept } = facts
   return db
     .insert(agents)
     .values({ ...agent, status: 'online', lastHeartbeatAt: now, createdAt: now, ...facts })
-    .onConflictDoUpdate({ target: [agents.clientId, agents.logicalAgentId], set: facts })
+    .onConflictDoUpdate({
+      target: [agents.clientId, agents.logicalAgentId],
+      // The first type seen stays the base: a switch to another type does not move it.
+      set: { ...kept, baseInstanceType: sql`coalesce(${agents.baseInstanceType}, ${baseInstanceType})` },
+    })
 }
 
 /** The agent's workload runs on this instance now (a switch or a promotion). */

@@ -12,7 +12,7 @@ import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
 import { ondemandPrices, pools, priceQuotes, spotPrices } from '../db/schema'
 import { planPriceWrite } from '../prices/step'
-import { isReportable, type ReporterPlace } from '../prices/reportable'
+import { isReportable, reportableTypes, type ReporterPlace } from '../prices/reportable'
 import { parsePoolId } from '../prices/pool-id'
 import { acceptHistory, newChangePoints, type IgnoredPoint, type ReportedPoint } from '../prices/history'
 import type { PricePoint } from '../ledger/series'
@@ -34,6 +34,8 @@ export interface PriceReport {
   /** The reporter's own instance type and region: the scope of what it may report. */
   place: ReporterPlace
   onDemandPrice: number | null
+  /** 5.x: on-demand prices of the other types it priced; those outside its scope are dropped. */
+  otherOnDemand?: readonly { instanceType: string; price: number }[]
   spotPools: ReportedPool[]
   /** 5.x: EC2's change points since the previous report, at EC2's times (empty for older agents). */
   spotHistory: ReportedPoint[]
@@ -64,15 +66,22 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
     },
     now,
   )
-  const { instanceType, region } = report.place
-  // The on-demand price a report carries is of the agent's own type.
-  const odSeries =
-    report.onDemandPrice !== null && instanceType && region ? onDemandSeries(instanceType, region) : null
+  const { region } = report.place
+  // `on_demand_price` is of the agent's own type; a 5.x reporter adds those of the other types it priced.
+  const scope = reportableTypes(report.place)
+  const onDemand = [
+    ...(report.onDemandPrice !== null && report.place.instanceType
+      ? [{ instanceType: report.place.instanceType, price: report.onDemandPrice }]
+      : []),
+    ...(report.otherOnDemand ?? []).filter((o) => o.instanceType !== report.place.instanceType),
+  ]
+    .filter((o) => region && scope.includes(o.instanceType))
+    .map((o) => ({ ...o, series: onDemandSeries(o.instanceType, region!) }))
   const poolIds = [...new Set([...accepted.map((p) => p.poolId), ...history.byPool.keys()])]
   const earliest = Math.min(...[...history.byPool.values()].flat().map((p) => p.at))
   const [known, quotes, stored] = await Promise.all([
     loadKnownPools(db, poolIds),
-    loadOwnQuotes(db, report.clientId, [...poolIds, ...(odSeries ? [odSeries] : [])]),
+    loadOwnQuotes(db, report.clientId, [...poolIds, ...onDemand.map((o) => o.series)]),
     history.byPool.size > 0
       ? ownSeriesSince(db, report.clientId, [...history.byPool.keys()], earliest)
       : new Map<string, PricePoint[]>(),
@@ -119,15 +128,15 @@ export async function recordPrices(db: Database, report: PriceReport, now: numbe
     statements.push(...plan.statements)
   }
   let ondemandRows = 0
-  if (odSeries) {
-    const plan = planQuote(db, report, odSeries, quotes.get(odSeries), report.onDemandPrice!, now)
+  for (const od of onDemand) {
+    const plan = planQuote(db, report, od.series, quotes.get(od.series), od.price, now)
     if (plan.writeRow) {
       ondemandRows++
       statements.push(
         db.insert(ondemandPrices).values({
-          instanceType: instanceType!,
+          instanceType: od.instanceType,
           region: region!,
-          price: report.onDemandPrice!,
+          price: od.price,
           observedAt: now,
           reportedByClientId: report.clientId,
           shared: report.shared,

@@ -14,6 +14,7 @@ import { log } from '../log'
 import { isLegacyAgent } from '../protocol'
 import { firstInLine, planElection, type Candidate, type Group } from '../prices/reporters'
 import { sessionOf } from '../session/stub'
+import { pricedTypesOfGroup } from './priced-types'
 
 /**
  * The role said to a 5.x agent in its config: whether it is its group's reporter (elected now when the
@@ -23,14 +24,17 @@ export async function pricingRoleOf(
   db: Database,
   agent: Agent,
   now: number,
-): Promise<{ pricing_reporter?: boolean }> {
+): Promise<{ pricing_reporter?: boolean; pricing_instance_types?: string[] }> {
   if (isLegacyAgent(agent.agentVersion)) return {}
   const [own] = await candidates(db, and(eq(agents.id, agent.id), eq(agents.clientId, agent.clientId)))
   if (!own) return { pricing_reporter: true }
   const group: Group = { clientId: own.clientId, region: own.region, instanceType: own.instanceType }
   const reporter = (await reporterOf(db, group)) ?? (await electFirst(db, group, now))
   // No agent of the group can report as D1 sees it (this one is just back): it reports until the cron.
-  return { pricing_reporter: reporter === null || reporter === agent.id }
+  const isReporter = reporter === null || reporter === agent.id
+  if (!isReporter) return { pricing_reporter: false }
+  // The reporter prices every type the group's workloads may move to, not only its own.
+  return { pricing_reporter: true, pricing_instance_types: await pricedTypesOfGroup(db, group) }
 }
 
 /**

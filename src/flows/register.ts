@@ -89,6 +89,7 @@ export async function registerAgent(
     agentVersion: facts.agentVersion ?? existing?.agentVersion ?? null,
     instanceId: facts.instanceId,
     identity: facts.proof ? ('verified' as const) : (existing?.identity ?? 'unverified'),
+    baseInstanceType: facts.instanceType,
     updatedAt: now,
   }
   // The instance row names its agent through the identity, so a concurrent first registration

@@ -1,5 +1,5 @@
 /** Savings broken down per agent and per pool, from rollup sums, live days and segments passed in. */
-import { onDemandCost, segmentCost, type PriceBook, type Segment } from './cost'
+import { baselineTypeOf, onDemandCost, segmentCost, type PriceBook, type Segment } from './cost'
 import { addCosts, type LiveDays } from './live'
 
 export const round = (x: number) => Math.round(x * 1e6) / 1e6
@@ -64,7 +64,8 @@ export function poolTotalsOf(segments: readonly Segment[], book: PriceBook, from
     if (end <= start) continue
     g.hours += (end - start) / 3_600_000
     g.cost += segmentCost(s, book, from, now, now).cost
-    if (s.role === 'primary') g.ondemand_cost += onDemandCost(book, s.instanceType, s.region, start, end).cost
+    if (s.role === 'primary')
+      g.ondemand_cost += onDemandCost(book, baselineTypeOf(s), s.region, start, end).cost
     groups.set(key, g)
   }
   return [...groups.values()].map((g) => ({

@@ -17,6 +17,16 @@ export interface Segment {
   region: string
   startedAt: number
   endedAt: number | null
+  /**
+   * The type whose on-demand price is the baseline: the workload's base type (the type it started on),
+   * whatever type this segment runs; absent or null: the segment's own.
+   */
+  baselineType?: string | null
+}
+
+/** The on-demand type a segment's time is measured against. */
+export function baselineTypeOf(seg: Segment): string {
+  return seg.baselineType ?? seg.instanceType
 }
 
 /** Price histories the ledger reads. */
@@ -66,7 +76,7 @@ export function segmentCost(seg: Segment, book: PriceBook, from: number, to: num
 
 /**
  * Baseline of one agent within [from, to): on-demand over the union of its segments' time, counted
- * once whatever runs, at the on-demand price of the primary's type (else of any running segment).
+ * once whatever runs, at the on-demand price of the primary's base type (else of any running segment).
  */
 export function baselineCost(
   segments: readonly Segment[],
@@ -86,7 +96,7 @@ export function baselineCost(
     const running = spans.filter((s) => s.start <= a && s.end >= b)
     const lead = running.find((s) => s.seg.role === 'primary') ?? running[0]
     if (!lead) continue
-    const c = onDemandCost(book, lead.seg.instanceType, lead.seg.region, a, b)
+    const c = onDemandCost(book, baselineTypeOf(lead.seg), lead.seg.region, a, b)
     total.cost += c.cost
     total.unpricedMs += c.unpricedMs
   }

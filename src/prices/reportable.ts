@@ -1,5 +1,5 @@
 /**
- * What an agent may report prices for: pools of its own region and of the instance types it may run.
+ * What an agent may report prices for: pools of its own region and of the instance types its group prices.
  * Pure; flows/prices.ts drops every other pool of a report and says so in the answer.
  */
 import { parsePoolId, regionOfAz } from './pool-id'
@@ -8,11 +8,13 @@ import { parsePoolId, regionOfAz } from './pool-id'
 export interface ReporterPlace {
   instanceType: string | null
   region: string | null
+  /** The other types its group prices (flows/priced-types.ts); absent: its own type alone. */
+  otherTypes?: readonly string[]
 }
 
-/** The instance types an agent may report: its own for now (allowed alternatives will add theirs). */
+/** The instance types an agent may report: its own and those its group's workloads may move to. */
 export function reportableTypes(place: ReporterPlace): string[] {
-  return place.instanceType ? [place.instanceType] : []
+  return place.instanceType ? [place.instanceType, ...(place.otherTypes ?? [])] : []
 }
 
 /** Whether a reported pool lies within the reporter's scope (its id, type and AZ consistent). */

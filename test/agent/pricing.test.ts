@@ -46,6 +46,40 @@ describe('pricing', () => {
     expect(ec2Fake.count('DescribeSpotPriceHistory')).toBe(1)
   })
 
+  it('prices several instance types in ONE DescribeSpotPriceHistory call, pools per type and AZ', async () => {
+    const { clock, p } = pricing()
+    const now = clock.now()
+    ec2Fake.setSpotPrice('m5.large', 'us-east-1a', 0.04, now - 10 * 60_000)
+    ec2Fake.setSpotPrice('m6a.large', 'us-east-1a', 0.03, now - 20 * 60_000)
+    ec2Fake.setSpotPrice('m6a.large', 'us-east-1b', 0.02, now - 5 * 60_000)
+    ec2Fake.setSpotPrice('c5.large', 'us-east-1a', 0.01, now - 5 * 60_000)
+    const { pools, history } = await p.spotPrices(['m5.large', 'm6a.large'], null)
+    expect(pools.map((x) => [x.pool_id, x.instance_type, x.price])).toEqual([
+      ['m5.large.us-east-1a', 'm5.large', 0.04],
+      ['m6a.large.us-east-1a', 'm6a.large', 0.03],
+      ['m6a.large.us-east-1b', 'm6a.large', 0.02],
+    ])
+    expect(history.map((x) => x.pool_id)).toEqual([
+      'm6a.large.us-east-1a',
+      'm5.large.us-east-1a',
+      'm6a.large.us-east-1b',
+    ])
+    expect(ec2Fake.count('DescribeSpotPriceHistory')).toBe(1)
+    const [call] = ec2Fake.requests.filter((r) => r.action === 'DescribeSpotPriceHistory')
+    expect(call!.params).toMatchObject({ 'InstanceType.1': 'm5.large', 'InstanceType.2': 'm6a.large' })
+    // The 4.0.0 fields stay of the agent's own type; spot_pools lists every type.
+    const self = {
+      instanceId: 'i-1',
+      instanceType: 'm5.large',
+      region: 'us-east-1',
+      az: 'us-east-1a',
+      mode: 'spot' as const,
+    }
+    const report = pricingReport(self, pools, 0.096, now)
+    expect(report.pricing.cheapest_pool).toEqual({ pool_id: 'm5.large.us-east-1a', price: 0.04 })
+    expect(report.pricing.spot_pools).toHaveLength(3)
+  })
+
   it("lists EC2's change points at EC2's times: the last hour's first, then those since a time", async () => {
     const { clock, p } = pricing()
     const now = clock.now()

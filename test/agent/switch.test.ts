@@ -206,6 +206,37 @@ describe('runSwitch', () => {
     expect(http.calls).toEqual([])
   })
 
+  it('launches the target instance type from the image of the running instance, and reports both types', async () => {
+    const { ctx, http } = actionContext(ec2, w, clock)
+    const result = await runSwitch(
+      ctx,
+      start(ctx, command({ target_pool_id: 't3a.medium.us-east-1b', target_instance_type: 't3a.medium' })),
+    )
+    expect(result).toMatchObject({ ok: true })
+    const [fresh] = launched()
+    expect(fresh).toMatchObject({ instanceType: 't3a.medium', az: 'us-east-1b', lifecycle: 'spot' })
+    expect(ec2.state.images.get(fresh!.imageId)!.sourceInstanceId).toBe(w.instanceId)
+    const report = http.calls.find((c) => c.path.endsWith('/switch-report'))!.body as {
+      old_instance: { instance_type: string }
+      new_instance: { instance_type: string; pool_id: string }
+    }
+    expect(report.old_instance.instance_type).toBe('t3.medium')
+    expect(report.new_instance).toMatchObject({
+      instance_type: 't3a.medium',
+      pool_id: 't3a.medium.us-east-1b',
+    })
+  })
+
+  it('refuses a switch whose pool is not of its target_instance_type', async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    const result = await runSwitch(
+      ctx,
+      start(ctx, command({ target_pool_id: 't3.medium.us-east-1b', target_instance_type: 'm5.large' })),
+    )
+    expect(result).toMatchObject({ ok: false, code: 'BadTarget' })
+    expect(launched()).toHaveLength(0)
+  })
+
   it('refuses a switch to where it already is', async () => {
     const { ctx } = actionContext(ec2, w, clock)
     expect(

@@ -32,6 +32,9 @@ export interface SwitchRow {
   /** Server time it was recorded, epoch ms. */
   timestamp: number
   fromPool: string | null
+  /** The instance types before and after the switch. */
+  fromType: string | null
+  toType: string | null
   price: number | null
   onDemandPrice: number | null
   savingsImpact: number | null

@@ -25,7 +25,10 @@ export const FAST_EC2 = { pendingMs: 500, statusOkMs: 1_500, shuttingDownMs: 500
 
 export async function startE2eWorld(
   options: Partial<
-    Pick<FleetOptions, 'agents' | 'lifecycle' | 'agentEnv' | 'install' | 'launchers' | 'workloadTags'>
+    Pick<
+      FleetOptions,
+      'agents' | 'lifecycle' | 'agentEnv' | 'install' | 'launchers' | 'workloadTags' | 'instanceType'
+    >
   > = {},
 ): Promise<E2eWorld> {
   const worker = await startTestWorker()
@@ -45,6 +48,7 @@ export async function startE2eWorld(
       install: options.install,
       launchers: options.launchers,
       workloadTags: options.workloadTags,
+      instanceType: options.instanceType,
       agentEnv: { PENDING_COMMANDS_CHECK_INTERVAL: '5', REPLICA_POLL_INTERVAL: '2', ...options.agentEnv },
     })
     return {

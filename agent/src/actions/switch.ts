@@ -45,7 +45,10 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
 
   const target = targetOf(command, self)
   if (!target)
-    return fail('BadTarget', `switch target not understood: ${command.target_mode} ${command.target_pool_id}`)
+    return fail(
+      'BadTarget',
+      `switch target not understood: ${command.target_mode} ${command.target_pool_id} ${command.target_instance_type ?? ''}`.trim(),
+    )
   if (target.instanceType === self.instanceType && target.az === self.az && target.mode === self.mode) {
     return fail('AlreadyThere', `already running ${target.mode} in ${target.az}`)
   }
@@ -228,14 +231,19 @@ interface Target {
   mode: 'spot' | 'ondemand'
 }
 
-/** Where a switch goes: the pool when given, else the same type and AZ in the target mode. */
+/**
+ * Where a switch goes: the pool when given (its type must be `target_instance_type` when both are
+ * given), else the same AZ in the target mode, of `target_instance_type` or the same type.
+ */
 export function targetOf(command: SwitchCommand, self: { instanceType: string; az: string }): Target | null {
+  const wantedType = command.target_instance_type ?? null
   if (command.target_pool_id) {
     const pool = parsePool(command.target_pool_id)
-    return pool ? { ...pool, mode: command.target_mode } : null
+    if (!pool || (wantedType !== null && wantedType !== pool.instanceType)) return null
+    return { ...pool, mode: command.target_mode }
   }
   if (command.target_mode === 'spot') return null
-  return { instanceType: self.instanceType, az: self.az, mode: 'ondemand' }
+  return { instanceType: wantedType ?? self.instanceType, az: self.az, mode: 'ondemand' }
 }
 
 function switchReport(

@@ -5,6 +5,7 @@ import { events, savingsDaily, switches, usageSegments } from '../schema'
 import { poolTotalsOf, round, withLiveAgentDays, type AgentSums } from '../../ledger/breakdown'
 import type { LiveDays } from '../../ledger/live'
 import { loadPriceBook } from './price-book'
+import { selectLedgerSegments } from './ledger-segments'
 
 /** The rollup's cost columns summed, as both groupings select them. */
 const costSums = {
@@ -73,16 +74,13 @@ export async function agentTotals(db: Database, clientId: string, fromDay: strin
 
 /** Per pool (or on-demand) and role of the client over [from, now) (ledger/breakdown.ts poolTotalsOf). */
 export async function poolTotals(db: Database, clientId: string, from: number, now: number) {
-  const segments = await db
-    .select()
-    .from(usageSegments)
-    .where(
-      and(
-        eq(usageSegments.clientId, clientId),
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
+  const segments = await selectLedgerSegments(db).where(
+    and(
+      eq(usageSegments.clientId, clientId),
+      lt(usageSegments.startedAt, now),
+      or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+    ),
+  )
   return poolTotalsOf(segments, await loadPriceBook(db, clientId, segments, from, now), from, now)
 }
 

@@ -32,6 +32,9 @@ export async function switchHistory(
     toMode: s.newMode,
     fromPool: s.oldPoolId,
     toPool: s.newPoolId,
+    /** The instance types before and after (they differ when the switch changed the type). */
+    fromType: s.oldInstanceType,
+    toType: s.instanceType,
     trigger: s.trigger,
     price: s.newPrice,
     onDemandPrice: s.onDemandPrice,

@@ -8,6 +8,7 @@ import { DAY_MS, ROLLUP_DAYS, dayStart, utcDay } from '../../ledger/rollup'
 import type { Database } from '../client'
 import { cronRuns, usageSegments } from '../schema'
 import { loadPriceBook } from './price-book'
+import { selectLedgerSegments } from './ledger-segments'
 
 /** Segments of one client (null: every client). */
 export const clientSegments = (clientId: string | null): SQL | undefined =>
@@ -25,16 +26,13 @@ export async function liveDays(
 ): Promise<LiveDays> {
   fromDay ??= await liveFromDay(db, now)
   const from = dayStart(fromDay)
-  const segments = await db
-    .select()
-    .from(usageSegments)
-    .where(
-      and(
-        where,
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
+  const segments = await selectLedgerSegments(db).where(
+    and(
+      where,
+      lt(usageSegments.startedAt, now),
+      or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+    ),
+  )
   // Each client's segments priced as that client sees the market.
   const byClient = new Map<string, typeof segments>()
   for (const s of segments) byClient.set(s.clientId, [...(byClient.get(s.clientId) ?? []), s])

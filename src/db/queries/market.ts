@@ -80,21 +80,35 @@ export async function loadLifetimes(
   }))
 }
 
-/** The market `clientId` sees at server time `now`. Pools without a price it sees are left out. */
+/**
+ * The market `clientId` sees at server time `now` of `instanceType` (the agent's own) and of
+ * `otherTypes` (those its workload may run on, engine/workload.ts). Pools without a price it sees are
+ * left out, and so are pools of another type whose on-demand price it does not see (their risk and
+ * the ledger need it). With other types, every quote names its type and that type's on-demand price.
+ */
 export async function loadMarket(
   db: Database,
   clientId: string,
   instanceType: string,
   region: string,
   now: number,
+  otherTypes: readonly string[] = [],
 ): Promise<Market> {
+  const types = [instanceType, ...otherTypes.filter((t) => t !== instanceType)]
   const known = await db
-    .select({ id: pools.id, az: pools.az })
+    .select({ id: pools.id, az: pools.az, instanceType: pools.instanceType })
     .from(pools)
-    .where(and(eq(pools.instanceType, instanceType), eq(pools.region, region)))
-  const odKey = onDemandSeries(instanceType, region)
-  const seen = await pricesNow(db, clientId, [odKey, ...known.map((p) => p.id)], now)
-  const poolRows = known.filter((p) => seen.has(p.id)).slice(0, 90) // D1: at most 100 bound parameters
+    .where(and(inArray(pools.instanceType, types), eq(pools.region, region)))
+  const odKeys = new Map(types.map((t) => [t, onDemandSeries(t, region)]))
+  const odKey = odKeys.get(instanceType)!
+  const seen = await pricesNow(db, clientId, [...odKeys.values(), ...known.map((p) => p.id)], now)
+  const odOf = (type: string) => seen.get(odKeys.get(type)!)?.price
+  const poolRows = known
+    .filter((p) => seen.has(p.id) && (p.instanceType === instanceType || odOf(p.instanceType) !== undefined))
+    // the own type's pools first, then by type as asked
+    .sort((a, b) => types.indexOf(a.instanceType) - types.indexOf(b.instanceType))
+    .slice(0, 90) // D1: at most 100 bound parameters
+  const typed = types.length > 1
   const ids = poolRows.map((p) => p.id)
   const [history, signals, failures, lifetimes] =
     ids.length === 0
@@ -162,6 +176,7 @@ export async function loadMarket(
     return {
       poolId: pool.id,
       az: pool.az,
+      ...(typed && { instanceType: pool.instanceType, onDemandPrice: odOf(pool.instanceType) }),
       price: price.price,
       seenAt: price.reportedAt,
       volatility24h: volatility(points, now - DAY, now),

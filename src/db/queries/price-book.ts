@@ -1,11 +1,12 @@
 /** Loads the price histories a client's segments need from D1 into a PriceBook, as that client sees them. */
 import type { Database } from '../client'
-import type { PriceBook, Segment } from '../../ledger/cost'
+import { baselineTypeOf, type PriceBook, type Segment } from '../../ledger/cost'
 import type { PricePoint } from '../../ledger/series'
 import { onDemandSeriesFor, spotSeriesFor } from './quotes'
 
 /**
- * Prices for [from, to) of every pool and type/region the segments of `clientId` use: the price in force
+ * Prices for [from, to) of every pool and type/region the segments of `clientId` use (their baseline
+ * types too): the price in force
  * at `from`, then every change point up to `to` (db/queries/quotes.ts).
  */
 export async function loadPriceBook(
@@ -16,7 +17,11 @@ export async function loadPriceBook(
   to: number,
 ): Promise<PriceBook> {
   const poolIds = [...new Set(segments.flatMap((s) => (s.mode === 'spot' && s.poolId ? [s.poolId] : [])))]
-  const types = [...new Set(segments.map((s) => `${s.instanceType}|${s.region}`))]
+  const types = [
+    ...new Set(
+      segments.flatMap((s) => [`${s.instanceType}|${s.region}`, `${baselineTypeOf(s)}|${s.region}`]),
+    ),
+  ]
   const [spot, onDemand] = await Promise.all([
     spotSeriesFor(db, clientId, poolIds, from, to),
     Promise.all(

@@ -14,7 +14,6 @@ import { runBatch } from '../../db/batch'
 import type { Database } from '../../db/client'
 import { agents, type Agent, type Instance } from '../../db/schema'
 import { FACTS_CHUNK, loadFactsOfAgents } from '../../db/queries/agent-facts'
-import { loadMarket } from '../../db/queries/market'
 import type { Decision, Market } from '../../engine/types'
 import type { Env } from '../../env'
 import { log } from '../../log'
@@ -22,7 +21,17 @@ import { maintainStandby } from '../failover/standby'
 import { syncSegmentsOf } from '../ledger/sync-page'
 import { decisionWrite, latestDecisionsOf, latestKey } from './decisions'
 import { eachBounded } from './each-bounded'
-import { actOn, decideFor, ENGINE_AGENTS, forClient, marketKey, type RunParams } from './run'
+import {
+  actOn,
+  decideFor,
+  ENGINE_AGENTS,
+  forClient,
+  marketKey,
+  marketPlaceOf,
+  readMarket,
+  type MarketPlace,
+  type RunParams,
+} from './run'
 import { riskWeightsOf } from '../../db/queries/risk-weights'
 import { standbyDue } from './standby-due'
 
@@ -151,7 +160,7 @@ async function decidePage(
     const fact = facts.get(agent.id)!
     const { instance } = fact
     if (!instance?.instanceType || !instance.region) return []
-    return [{ agent, fact, instance, at: { instanceType: instance.instanceType, region: instance.region } }]
+    return [{ agent, fact, instance, at: marketPlaceOf(agent, instance.instanceType, instance.region) }]
   })
   // Every market of the page starts loading at once; each agent awaits its own.
   for (const { at } of placed) void marketOf(db, ctx, at)
@@ -186,16 +195,12 @@ async function decidePage(
   return { writes, toAct }
 }
 
-/** The client's market of a type and region, read once per run. */
-function marketOf(
-  db: Database,
-  ctx: ClientContext,
-  at: { instanceType: string; region: string },
-): Promise<Market> {
+/** The client's market of a place (type, region, the workload's other types), read once per run. */
+function marketOf(db: Database, ctx: ClientContext, at: MarketPlace): Promise<Market> {
   const key = marketKey(ctx.clientId, at)
   let market = ctx.markets.get(key)
   if (!market) {
-    market = loadMarket(db, ctx.clientId, at.instanceType, at.region, ctx.now)
+    market = readMarket(db, ctx.clientId, at, ctx.now)
     // Awaited by each agent that needs it; a failure is theirs, never an unhandled rejection.
     market.catch(() => undefined)
     ctx.markets.set(key, market)

@@ -25,6 +25,7 @@ import { versionWithRiskWeights, type RiskWeightOverrides } from '../../engine/r
 import { riskWeightsOf } from '../../db/queries/risk-weights'
 import { inputsSummary, suggestionOnly, type Action, type AgentRun, type RunMode } from '../../engine/run'
 import type { Decision, Market } from '../../engine/types'
+import { pricedTypes, workloadOf } from '../../engine/workload'
 import { markApplied, storeDecision } from './decisions'
 
 /** The agents the engine runs for: enabled, not deleted, with an instance. */
@@ -87,12 +88,13 @@ export function decideFor(
   params: RunParams,
   now: number,
 ): Decided | null {
-  const input = engineInput(agent, facts, market, params.active.params, now)
+  const workload = workloadOf(agent, market.instanceType)
+  const input = engineInput(agent, facts, market, params.active.params, now, workload)
   if (!input) return null
   const decision = decide(input, params.active.params)
   const inputs = inputsSummary(input, params.active)
   if (!params.shadow) return { decision, inputs, shadow: null }
-  const shadowInput = engineInput(agent, facts, market, params.shadow.params, now)!
+  const shadowInput = engineInput(agent, facts, market, params.shadow.params, now, workload)!
   return {
     decision,
     inputs,
@@ -103,9 +105,27 @@ export function decideFor(
   }
 }
 
-/** The market key of an instance: each client sees its own prices (db/queries/quotes.ts). */
-export function marketKey(clientId: string, instance: { instanceType: string; region: string }): string {
-  return `${clientId}|${instance.instanceType}|${instance.region}`
+/** Where an agent's market is: its instance's type and region, and the other types its workload is priced on. */
+export interface MarketPlace {
+  instanceType: string
+  region: string
+  otherTypes: string[]
+}
+
+/** The market place of an agent whose instance runs `instanceType` in `region`. */
+export function marketPlaceOf(agent: Agent, instanceType: string, region: string): MarketPlace {
+  const otherTypes = pricedTypes(workloadOf(agent, instanceType), instanceType).slice(1)
+  return { instanceType, region, otherTypes }
+}
+
+/** The market key of a place: each client sees its own prices (db/queries/quotes.ts). */
+export function marketKey(clientId: string, at: MarketPlace): string {
+  return `${clientId}|${at.instanceType}|${at.region}|${at.otherTypes.join(',')}`
+}
+
+/** Reads the market of a place (db/queries/market.ts). */
+export function readMarket(db: Database, clientId: string, at: MarketPlace, now: number): Promise<Market> {
+  return loadMarket(db, clientId, at.instanceType, at.region, now, at.otherTypes)
 }
 
 /** Decides for one agent, then stores and acts as `mode` says. */
@@ -124,10 +144,9 @@ export async function runForAgent(
   ])
   const instance = facts.instance
   if (!instance?.instanceType || !instance.region) return none
-  const at = { instanceType: instance.instanceType, region: instance.region }
+  const at = marketPlaceOf(agent, instance.instanceType, instance.region)
   const key = marketKey(agent.clientId, at)
-  if (!ctx.markets.has(key))
-    ctx.markets.set(key, loadMarket(db, agent.clientId, at.instanceType, at.region, now))
+  if (!ctx.markets.has(key)) ctx.markets.set(key, readMarket(db, agent.clientId, at, now))
   const decided = decideFor(agent, facts, await ctx.markets.get(key)!, forClient(ctx, weights), now)
   if (!decided) return none
   if (!mode.store)

@@ -12,6 +12,7 @@ import { loadPriceBook } from '../../db/queries/price-book'
 import { DAY_MS, ROLLUP_DAYS, dailySavings, dayStart, utcDay } from '../../ledger/rollup'
 import { notifySavingsMilestones } from './milestones'
 import { syncSegments } from './segments'
+import { selectLedgerSegments } from '../../db/queries/ledger-segments'
 
 /** Recomputes the agent's days from `fromDay` through today. */
 export async function rollUpAgent(
@@ -22,17 +23,14 @@ export async function rollUpAgent(
   now: number,
 ): Promise<number> {
   const from = dayStart(fromDay)
-  const segments = await db
-    .select()
-    .from(usageSegments)
-    .where(
-      and(
-        eq(usageSegments.agentId, agentId),
-        eq(usageSegments.clientId, clientId),
-        lt(usageSegments.startedAt, now),
-        or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
-      ),
-    )
+  const segments = await selectLedgerSegments(db).where(
+    and(
+      eq(usageSegments.agentId, agentId),
+      eq(usageSegments.clientId, clientId),
+      lt(usageSegments.startedAt, now),
+      or(isNull(usageSegments.endedAt), gte(usageSegments.endedAt, from)),
+    ),
+  )
   if (segments.length === 0) return 0
   const book = await loadPriceBook(db, clientId, segments, from, now)
   const rows = dailySavings(segments, book, fromDay, now)

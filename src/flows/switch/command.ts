@@ -10,6 +10,9 @@ import { findPool } from '../../db/queries/find-pool'
 import type { EnqueueResult } from '../../session/types'
 import { tellAgent } from '../tell'
 import { refuse, type Refusal } from '../refusal'
+import { isLegacyAgent } from '../../protocol'
+import { parsePoolId } from '../../prices/pool-id'
+import { pricedTypes, workloadOf, type WorkloadAgent } from '../../engine/workload'
 
 /** One pending switch per instance: the engine and people use the same key. */
 export function switchDedupeKey(instanceId: string): string {
@@ -22,12 +25,14 @@ export type TargetChoice =
   { ok: true; kind: 'already'; message: string } | { ok: true; kind: 'switch'; target: SwitchTarget }
 
 /**
- * The placement asked for: `ondemand`; `pool` (a known pool of the instance's type and region); or
+ * The placement asked for: `ondemand`; `pool` (a known pool of the region of a type the workload is
+ * priced on: its own, or one it may move to, engine/workload.ts); or
  * `spot` (that pool, or the engine's safest cheap other pool). Refused: a pool that is no pool of the
  * instance, or none named for `pool` (VALIDATION); no type and region, or no priced pool (CONFLICT).
  */
 export async function chooseTarget(
   db: Database,
+  agent: WorkloadAgent,
   instance: Instance,
   wanted: { target: 'ondemand' | 'pool' | 'spot'; poolId: string | null },
   now: number,
@@ -39,10 +44,16 @@ export async function chooseTarget(
   }
   if (wanted.poolId) {
     const pool = await findPool(db, wanted.poolId)
-    if (!pool || pool.instanceType !== instance.instanceType || pool.region !== instance.region) {
-      return refuse('VALIDATION', 'unknown pool for this instance type and region', {
+    const types = instance.instanceType
+      ? pricedTypes(workloadOf(agent, instance.instanceType), instance.instanceType)
+      : []
+    if (!pool || !types.includes(pool.instanceType) || pool.region !== instance.region) {
+      return refuse('VALIDATION', 'unknown pool for this workload and region', {
         fields: [
-          { field: 'pool_id', message: `expected a pool of ${instance.instanceType} in ${instance.region}` },
+          {
+            field: 'pool_id',
+            message: `expected a pool of ${types.join(', ') || instance.instanceType} in ${instance.region}`,
+          },
         ],
       })
     }
@@ -82,11 +93,17 @@ export function queueSwitch(
   target: SwitchTarget,
   how: { priority: number; source: 'manual' | 'engine' | 'emergency' },
 ): Promise<EnqueueResult> {
+  const targetType = target.poolId
+    ? (parsePoolId(target.poolId)?.instanceType ?? null)
+    : instance.instanceType
   return tellAgent(env, agent, {
     instanceId: instance.instanceId,
     commandType: 'switch',
     targetMode: target.mode,
     targetPoolId: target.poolId,
+    // Installed agents read the type from the pool id and never get another type (engine/workload.ts).
+    ...(!isLegacyAgent(agent.agentVersion) &&
+      targetType && { payload: { target_instance_type: targetType } }),
     priority: how.priority,
     terminateWaitSeconds: terminateWaitOf(agent),
     source: how.source,

@@ -1,7 +1,8 @@
 /**
  * A switch report's prices, completed from the control plane's own price history where the agent sent
  * none (the 5.x agent's switches, installed agents' sparse bodies): the old pool's and the new pool's
- * spot prices and the on-demand price of the type and region, at the time the switch is recorded.
+ * spot prices and the on-demand price of the workload's base type (agents.base_instance_type) in the
+ * region, at the time the switch is recorded.
  * The old side's unknown facts (mode, pool) come from the instance row the control plane holds.
  */
 import type { Database } from '../../db/client'
@@ -25,7 +26,10 @@ export async function withHistoryPrices(
     db,
     {
       clientId: agent.clientId,
-      instanceType: lacks(reported.onDemand) ? (report.new.instanceType ?? old?.instanceType ?? null) : null,
+      // The baseline is the workload's base type's on-demand price, whatever type it moves to.
+      instanceType: lacks(reported.onDemand)
+        ? (agent.baseInstanceType ?? report.new.instanceType ?? old?.instanceType ?? null)
+        : null,
       region: report.new.region ?? old?.region ?? null,
       oldPoolId: lacks(reported.oldSpot) && old ? spotPoolOf(old) : null,
       newPoolId: lacks(reported.newSpot) ? spotPoolOf(report.new) : null,

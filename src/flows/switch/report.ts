@@ -96,6 +96,7 @@ export async function recordSwitchReport(
       oldPoolId: oldSide ? poolOf(oldSide) : null,
       newPoolId,
       instanceType: newSide.instanceType ?? oldSide?.instanceType ?? null,
+      oldInstanceType: oldSide?.instanceType ?? null,
       region: newSide.region ?? oldSide?.region ?? null,
       onDemandPrice: report.prices.onDemand,
       oldPrice: paidPrice(oldSide?.mode, report.prices.oldSpot, report.prices.onDemand),

@@ -120,7 +120,7 @@ engineRoutes.openapi(
     if (!instance) throw new ApiError('CONFLICT', 'the agent has no instance yet', { success: false })
     const poolId = body.target_pool_id ?? null
     const target = body.target_mode === 'ondemand' ? 'ondemand' : poolId ? 'pool' : 'spot'
-    const choice = orThrow(await chooseTarget(db, instance, { target, poolId }, now))
+    const choice = orThrow(await chooseTarget(db, agent, instance, { target, poolId }, now))
     if (choice.kind === 'already') return c.json({ success: false, message: choice.message })
     const result = await queueSwitch(c.env, agent, instance, choice.target, {
       priority: body.priority ?? PRIORITY.engine,

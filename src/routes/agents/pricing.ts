@@ -1,6 +1,7 @@
 /**
  * POST /api/agents/:agentId/pricing-report: spot prices of every pool of the type, and on-demand; a 5.x
- * report adds `spot_history`, EC2's change points at EC2's own times.
+ * report adds `spot_history`, EC2's change points at EC2's own times, and covers every type its group
+ * prices (`pricing_instance_types` of its config) with their on-demand prices in `on_demand_prices`.
  */
 import { createRoute } from '@hono/zod-openapi'
 import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
@@ -15,6 +16,8 @@ import { recordPrices, type ReportedPool } from '../../flows/prices'
 import type { ReportedPoint } from '../../prices/history'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
+import { isLegacyAgent } from '../../protocol'
+import { pricedTypesOfGroup } from '../../flows/priced-types'
 
 const SpotPool = z.object({
   pool_id: z.string().max(128),
@@ -63,6 +66,16 @@ export const PricingReportBody = z
     on_demand_price: z.object({ price: priceField }).nullish(),
     spot_pools: z.array(SpotPool).max(500).nullish(),
     spot_history: z.array(HistoryPoint).max(2000).nullish(),
+    /** 5.x: on-demand prices of the other types it was told to price (`pricing_instance_types`). */
+    on_demand_prices: z
+      .array(
+        z.object({
+          instance_type: z.string().min(1).max(64),
+          price: z.number().finite().positive().max(1_000_000),
+        }),
+      )
+      .max(32)
+      .nullish(),
   })
   .refine((b) => b.pricing != null || b.on_demand_price != null || b.spot_pools != null, {
     message: 'expected `pricing` (4.0.0) or `on_demand_price`/`spot_pools` (3.2.0)',
@@ -89,9 +102,23 @@ pricing.openapi(
     const db = database(c.env.DB)
     const known = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
     // The reporter's own place as the control plane knows it; the body only fills what it does not know.
-    const place = {
+    const own = {
       instanceType: known?.instanceType ?? body.instance?.instance_type ?? null,
       region: known?.region ?? body.instance?.region ?? null,
+    }
+    // A 5.x agent prices the types its group's workloads may move to; an installed one its own alone.
+    const place = {
+      ...own,
+      otherTypes:
+        own.instanceType && own.region && !isLegacyAgent(agent.agentVersion)
+          ? (
+              await pricedTypesOfGroup(db, {
+                clientId: agent.clientId,
+                region: own.region,
+                instanceType: own.instanceType,
+              })
+            ).slice(1)
+          : [],
     }
     const onDemandPrice = body.pricing?.on_demand_price ?? body.on_demand_price?.price ?? null
     const now = clock.now()
@@ -103,6 +130,10 @@ pricing.openapi(
         shared: feedsOtherTenants(c.get('principal')),
         place,
         onDemandPrice,
+        otherOnDemand: (body.on_demand_prices ?? []).map((o) => ({
+          instanceType: o.instance_type,
+          price: o.price,
+        })),
         spotPools: reportedPools(body),
         spotHistory: (body.spot_history ?? []).map((p): ReportedPoint => ({
           poolId: p.pool_id,
@@ -120,7 +151,7 @@ pricing.openapi(
       ondemand_rows: recorded.ondemandRows,
       ignored_pools: recorded.ignoredPools,
       ...(recorded.ignoredPools.length > 0 && {
-        ignored_reason: `only pools of ${place.instanceType ?? "the agent's instance type"} in ${place.region ?? 'its region'} are accepted`,
+        ignored_reason: `only pools of ${[place.instanceType ?? "the agent's instance type", ...place.otherTypes].join(', ')} in ${place.region ?? 'its region'} are accepted`,
       }),
       // Said only to a report that sent history: installed agents' answer stays as it was.
       ...(body.spot_history != null && { ignored_history: recorded.ignoredHistory }),

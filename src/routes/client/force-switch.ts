@@ -39,7 +39,7 @@ forceSwitch.openapi(
     scopeClientWrite(c, agent.clientId)
     const body = c.req.valid('json')
     const choice = orThrow(
-      await chooseTarget(db, instance, { target: body.target, poolId: body.pool_id ?? null }, now),
+      await chooseTarget(db, agent, instance, { target: body.target, poolId: body.pool_id ?? null }, now),
     )
     if (choice.kind === 'already') return c.json({ success: false, message: choice.message })
     const result = await queueSwitch(c.env, agent, instance, choice.target, {

@@ -31,9 +31,10 @@ const CLIENT_ROWS = {
     from events where client_id = ?1`,
   notifications: `select agent_id as agentId, kind, severity, created_at as createdAt, message
     from notifications where client_id = ?1`,
-  segments: `select agent_id as agentId, instance_id as instanceId, role, mode, pool_id as poolId,
-      instance_type as instanceType, region, started_at as startedAt, ended_at as endedAt
-    from usage_segments where client_id = ?1`,
+  segments: `select s.agent_id as agentId, s.instance_id as instanceId, s.role, s.mode, s.pool_id as poolId,
+      s.instance_type as instanceType, s.region, s.started_at as startedAt, s.ended_at as endedAt,
+      a.base_instance_type as baselineType
+    from usage_segments s left join agents a on a.id = s.agent_id where s.client_id = ?1`,
 } as const
 
 /** Prices are the market's, whoever reported them (the ledger prices a client's usage with them). */

@@ -65,6 +65,8 @@ export interface Image {
   snapshotId?: string
   /** As CreateImage received it (the agent's choice shows in assertions) */
   noReboot?: boolean
+  /** What the image boots (absent: x86_64); RunInstances refuses a type of another architecture. */
+  architecture?: 'x86_64' | 'arm64'
   tags: Tags
 }
 
@@ -151,6 +153,8 @@ export interface Ec2State {
   addresses: Map<string, Address>
   spotPrices: SpotPoint[]
   spotPriceModel?: (instanceType: string, az: string, atMs: number) => number | undefined
+  /** Whether a spot pool (type, AZ) has capacity at a moment; absent: every pool always has. */
+  spotCapacityModel?: (instanceType: string, az: string, atMs: number) => boolean
   /** ClientToken → reservation id and the parameters it was first used with */
   clientTokens: Map<string, { reservationId: string; fingerprint: string }>
   launchListeners: Array<(instance: Instance) => void>

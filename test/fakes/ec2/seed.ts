@@ -44,6 +44,8 @@ export interface Seeder {
     createdAt?: number
     /** What its disk carries (needs the fake's `disks`): a golden image's installed software */
     files?: DiskFiles
+    /** What it boots (default x86_64) */
+    architecture?: Image['architecture']
   }): string
   /** A standalone completed snapshot (not backing any image) */
   addSnapshot(opts?: { tags?: Tags; startTime?: number; description?: string }): string
@@ -129,6 +131,7 @@ export function createSeeder(state: Ec2State): Seeder {
         state: opts.state ?? 'available',
         createdAt,
         snapshotId,
+        architecture: opts.architecture,
         tags,
       })
       if (opts.files) {

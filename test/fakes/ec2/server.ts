@@ -27,6 +27,7 @@ import {
   describeSubnets,
 } from './actions/network'
 import { describeSpotPriceHistory } from './actions/spot'
+import { describeInstanceTypes } from './actions/instance-types'
 import { advance, beginTermination, settle, tick } from './lifecycle'
 import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
 import { LINUX, addSpotPrice } from './prices'
@@ -56,6 +57,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   AssociateAddress: associateAddress,
   DescribeSpotPriceHistory: describeSpotPriceHistory,
   DescribeAvailabilityZones: describeAvailabilityZones,
+  DescribeInstanceTypes: describeInstanceTypes,
 }
 
 export interface FakeEc2Options {
@@ -96,6 +98,8 @@ export interface FakeEc2 extends Omit<Injector, 'failureFor' | 'isDenied'> {
   setSpotPriceModel(
     model: ((instanceType: string, az: string, atMs: number) => number | undefined) | undefined,
   ): void
+  /** Whether a spot pool has capacity at a moment (absent: always); a spot launch without fails. */
+  setSpotCapacityModel(model: ((instanceType: string, az: string, atMs: number) => boolean) | undefined): void
   addCredentials(credentials: AwsCredentials): void
   onLaunch(listener: (instance: Instance) => void): void
   count(action?: string): number
@@ -221,6 +225,9 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       }),
     setSpotPriceModel: (model) => {
       state.spotPriceModel = model
+    },
+    setSpotCapacityModel: (model) => {
+      state.spotCapacityModel = model
     },
     addCredentials: (c) => credentials.set(c.accessKeyId, c),
     onLaunch: (listener) => state.launchListeners.push(listener),

@@ -4,6 +4,7 @@ import { Ec2Error, notFound } from '../errors'
 import { AMAZON_OWNER_ID, type Ec2State, type Image, type Snapshot } from '../model'
 import { bool, filters, list, matchesAll, paginate, required, tagField, tagSpecifications } from '../query'
 import { RETURN_TRUE, itemSet, leaf, node, tagSet } from '../xml'
+import { instanceTypeSpec } from '../../../../src/engine/instance-types'
 
 const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/
 
@@ -53,6 +54,10 @@ export const createImage: ActionHandler = ({ state, params }) => {
     sourceInstanceId: instanceId,
     snapshotId: snapshot.snapshotId,
     noReboot: bool(params, 'NoReboot'),
+    // An image of an instance boots what that instance booted.
+    architecture:
+      state.images.get(instance.imageId)?.architecture ??
+      instanceTypeSpec(instance.instanceType)?.architecture,
     tags: specs.get('image') ?? {},
   })
   state.disks?.snapshot(instanceId, imageId)
@@ -73,7 +78,7 @@ function imageXml(image: Image): string {
     leaf('imageOwnerId', image.ownerId),
     leaf('creationDate', new Date(image.createdAt).toISOString()),
     leaf('isPublic', image.ownerId === AMAZON_OWNER_ID),
-    leaf('architecture', 'x86_64'),
+    leaf('architecture', image.architecture ?? 'x86_64'),
     leaf('imageType', 'machine'),
     leaf('name', image.name),
     leaf('description', image.description),

@@ -1,6 +1,7 @@
 /** RunInstances: validation as EC2 does it, ClientToken idempotency, spot one-time launches. */
 import type { ActionHandler } from '../action'
-import { Ec2Error, invalidValue, notFound } from '../errors'
+import { Ec2Error, defaultMessage, invalidValue, notFound } from '../errors'
+import { instanceTypeSpec } from '../../../../src/engine/instance-types'
 import {
   AMAZON_OWNER_ID,
   type Ec2State,
@@ -117,7 +118,11 @@ function resolveLifecycle(state: Ec2State, params: Params, instanceType: string,
   if (kind !== 'one-time' && kind !== 'persistent') throw invalidValue('SpotInstanceType', kind)
   const maxPrice = params.get('InstanceMarketOptions.SpotOptions.MaxPrice')
   sampleSpotModel(state, [instanceType])
-  const price = currentSpotPrice(state, instanceType, az, state.clock.now())
+  const now = state.clock.now()
+  // Each (type, AZ) pool runs out of capacity on its own, as AWS's do.
+  if (state.spotCapacityModel && !state.spotCapacityModel(instanceType, az, now))
+    throw new Ec2Error('InsufficientInstanceCapacity', defaultMessage('InsufficientInstanceCapacity'))
+  const price = currentSpotPrice(state, instanceType, az, now)
   if (maxPrice && price !== undefined && Number(maxPrice) < price) {
     throw new Ec2Error(
       'SpotMaxPriceTooLow',
@@ -125,6 +130,16 @@ function resolveLifecycle(state: Ec2State, params: Params, instanceType: string,
     )
   }
   return 'spot'
+}
+
+/** AWS refuses a type whose architecture the image does not boot (types the table does not know pass). */
+function assertBoots(imageArchitecture: string, instanceType: string): void {
+  const spec = instanceTypeSpec(instanceType)
+  if (!spec || spec.architecture === imageArchitecture) return
+  throw new Ec2Error(
+    'InvalidParameterValue',
+    `The architecture '${spec.architecture}' of the specified instance type does not match the architecture '${imageArchitecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`,
+  )
 }
 
 export const runInstances: ActionHandler = ({ state, params }) => {
@@ -153,6 +168,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
   if (minCount > maxCount)
     throw invalidValue('MinCount', String(minCount), 'must be less than or equal to MaxCount')
   const instanceType = params.get('InstanceType') ?? 'm1.small'
+  assertBoots(image.architecture ?? 'x86_64', instanceType)
   const subnet = resolveSubnet(state, params)
 
   let securityGroupIds = list(params, 'SecurityGroupId')
