@@ -102,6 +102,10 @@ export const agents = sqliteTable(
     maxSwitchesPerWeek: integer('max_switches_per_week'),
     maxSwitchesPerDay: integer('max_switches_per_day'),
     minPoolDurationHours: real('min_pool_duration_hours'),
+    /** The type the agent first registered on, kept across switches: the default type rule's reference. */
+    baseInstanceType: text('base_instance_type'),
+    /** Instance types the workload may run on (engine/compatibility.ts); NULL: the default rule. */
+    allowedInstanceTypes: text('allowed_instance_types', { mode: 'json' }).$type<string[]>(),
     /** Once verified, never unverified again: a client token can no longer register under its logical id. */
     identity: text('identity', { enum: AGENT_IDENTITIES }).notNull().default('unverified'),
     lastHeartbeatAt: ms('last_heartbeat_at'),
