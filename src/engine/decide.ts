@@ -87,6 +87,26 @@ export function poolExclusion(
   return null
 }
 
+/** Why `decide` leaves a pool out of its candidates: its exclusion, or a risk above the cap; null: a candidate. */
+export type SkipReason = NonNullable<ReturnType<typeof poolExclusion>> | 'above_risk_threshold'
+
+/** Why `decide` leaves `pool` (of risk `risk`) out of its candidates, or null when it weighs it. */
+export function skipReason(
+  pool: PoolQuote,
+  risk: number,
+  input: EngineInput,
+  params: EngineParams,
+): SkipReason | null {
+  const where = {
+    now: input.now,
+    currentPoolId: input.current.mode === 'spot' ? input.current.poolId : null,
+    excludedZones: input.excludedZones,
+    workload: input.workload,
+  }
+  const why = poolExclusion(pool, where, params)
+  return why ?? (risk > input.thresholds.risk_threshold ? 'above_risk_threshold' : null)
+}
+
 /** The decision for one agent now. Never throws on odd data: unknowns become `stay` with a reason. */
 export function decide(input: EngineInput, params: EngineParams): Decision {
   if (!input.agent.enabled) return stay(['agent is disabled'], ['agent_disabled'])
@@ -108,17 +128,10 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   const reasons: string[] = []
   const skipped = new Map<string, number>()
   const candidates: Candidate[] = []
-  const where = {
-    now: input.now,
-    currentPoolId: current.mode === 'spot' ? current.poolId : null,
-    excludedZones: input.excludedZones,
-    workload: input.workload,
-  }
   for (const pool of input.pools) {
-    const why = poolExclusion(pool, where, params)
-    if (why === 'current') continue
     const risk = riskOf(pool)
-    const reason = why ?? (risk > thresholds.risk_threshold ? 'above_risk_threshold' : null)
+    const reason = skipReason(pool, risk, input, params)
+    if (reason === 'current') continue
     if (reason) skipped.set(reason, (skipped.get(reason) ?? 0) + 1)
     else candidates.push({ placement: spotTarget(pool), price: pool.price, risk, quote: pool })
   }

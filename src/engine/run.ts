@@ -4,6 +4,7 @@
  */
 import { isLegacyAgent } from '../protocol'
 import { DAY_MS, switchesWithin, WEEK_MS } from './guardrails'
+import { skipReason } from './decide'
 import type { ParamsVersion } from './params'
 import { meanLifetimeHours, poolRisk } from './risk'
 import type { Decision, EngineInput } from './types'
@@ -25,18 +26,27 @@ export interface AgentRun {
 const lifetimeSummary = (h: number | null) =>
   h === null ? null : Number.isFinite(h) ? Math.round(h * 10) / 10 : 'inf'
 
-/** What a decision saw, stored beside it. */
+/**
+ * What a decision saw, stored beside it: per pool its price and risk, and why the engine left it out of
+ * its candidates (`skipped`, null when weighed): what the instance page's options read.
+ */
 export function inputsSummary(input: EngineInput, version: ParamsVersion) {
   return {
     current: input.current,
     on_demand: input.onDemandPrice,
-    pools: input.pools.map((p) => ({
-      pool_id: p.poolId,
-      price: p.price,
-      risk: Math.round(poolRisk(p, p.onDemandPrice ?? input.onDemandPrice, version.params) * 1000) / 1000,
-      mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
-      age_s: Math.round((input.now - p.seenAt) / 1000),
-    })),
+    pools: input.pools.map((p) => {
+      const risk = poolRisk(p, p.onDemandPrice ?? input.onDemandPrice, version.params)
+      return {
+        pool_id: p.poolId,
+        instance_type: p.instanceType ?? null,
+        az: p.az,
+        price: p.price,
+        risk: Math.round(risk * 1000) / 1000,
+        skipped: skipReason(p, risk, input, version.params),
+        mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
+        age_s: Math.round((input.now - p.seenAt) / 1000),
+      }
+    }),
     switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
     switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
     thresholds: input.thresholds,

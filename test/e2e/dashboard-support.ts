@@ -76,12 +76,21 @@ export async function call<T = unknown>(
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T }
 }
 
-/** Registers an agent on a spot instance in `<type>.<az>` through the agent API and reports prices once. */
-export async function registerAgent(url: string, clientToken: string, logical: string, instanceId: string) {
+/**
+ * Registers an agent on a spot instance of `type` in us-east-1a through the agent API and reports the
+ * prices of its three pools and on-demand once.
+ */
+export async function registerAgent(
+  url: string,
+  clientToken: string,
+  logical: string,
+  instanceId: string,
+  type = { instanceType: 't3.medium', onDemand: 0.0416 },
+) {
   const reg = await call<{ agent_id: string }>(url, clientToken, 'POST', '/api/agents/register', {
     logical_agent_id: logical,
     instance_id: instanceId,
-    instance_type: 't3.medium',
+    instance_type: type.instanceType,
     region: 'us-east-1',
     az: 'us-east-1a',
     mode: 'spot',
@@ -97,19 +106,19 @@ export async function registerAgent(url: string, clientToken: string, logical: s
   const report = await call(url, clientToken, 'POST', `/api/agents/${agentId}/pricing-report`, {
     instance: {
       instance_id: instanceId,
-      instance_type: 't3.medium',
+      instance_type: type.instanceType,
       region: 'us-east-1',
       az: 'us-east-1a',
       mode: 'spot',
-      pool_id: 't3.medium.us-east-1a',
+      pool_id: `${type.instanceType}.us-east-1a`,
     },
     pricing: {
-      on_demand_price: 0.0416,
+      on_demand_price: type.onDemand,
       current_spot_price: 0.0125,
       cheapest_pool: null,
       spot_pools: ['a', 'b', 'c'].map((z, i) => ({
-        pool_id: `t3.medium.us-east-1${z}`,
-        instance_type: 't3.medium',
+        pool_id: `${type.instanceType}.us-east-1${z}`,
+        instance_type: type.instanceType,
         az: `us-east-1${z}`,
         price: 0.0125 + i * 0.0006,
       })),

@@ -31,6 +31,8 @@ export interface AgentRow {
   manualReplicaEnabled: boolean
   autoTerminateEnabled: boolean
   terminateWaitSeconds: number
+  /** Instance types the workload may run on; null: the default rule (engine/compatibility.ts). */
+  allowedInstanceTypes: string[] | null
   version: string | null
   /** `unverified`: registered with the client token only (no signed instance identity document). */
   identity: Agent['identity']
@@ -57,6 +59,7 @@ const agentColumns = {
   manualReplicaEnabled: agents.manualReplicaEnabled,
   autoTerminateEnabled: agents.autoTerminateEnabled,
   terminateWaitSeconds: agents.terminateWaitSeconds,
+  allowedInstanceTypes: agents.allowedInstanceTypes,
   version: agents.agentVersion,
   identity: agents.identity,
   lastHeartbeatAt: agents.lastHeartbeatAt,

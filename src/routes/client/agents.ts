@@ -15,7 +15,9 @@ import { auditEntry } from '../../db/audit'
 import { agentDetail, agentInScope, AgentListQuery, listAgents } from '../../db/queries/agents'
 import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
-import { found } from '../../errors'
+import { ApiError, found, validationError } from '../../errors'
+import { AllowedInstanceTypes, unbootableTypes } from '../../engine/allow-list'
+import { findInstanceOfAgent } from '../../db/queries/instances'
 
 export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
 
@@ -25,7 +27,10 @@ async function agentOfUrl(c: Context<AppEnv>, db: Database, options: { includeDe
   return found(await agentInScope(db, scope, c.req.param('agentId') ?? '', options), 'agent not found')
 }
 
-/** Settings; camelCase as the replaced console sent them. Thresholds: null inherits the engine's. */
+/**
+ * Settings; camelCase as the replaced console sent them. Thresholds: null inherits the engine's; the
+ * allow-list of instance types: null returns to the default rule.
+ */
 export const AgentConfigBody = z
   .object({
     autoSwitchEnabled: z.boolean(),
@@ -39,6 +44,10 @@ export const AgentConfigBody = z
     maxSwitchesPerDay: z.number().int().min(0).max(24).nullable(),
     maxSwitchesPerWeek: z.number().int().min(0).max(168).nullable(),
     minPoolDurationHours: z.number().min(0).max(720).nullable(),
+    allowedInstanceTypes: AllowedInstanceTypes.nullable().describe(
+      'Instance types the workload may run on (shipped table, types its image boots); null: the default ' +
+        "rule (same architecture, at least the base type's vCPUs and memory, same or newer generation)",
+    ),
   })
   .partial()
   .refine((b) => !(b.autoSwitchEnabled && b.manualReplicaEnabled), {
@@ -156,6 +165,7 @@ clientAgents.openapi(
     const agent = await agentOfUrl(c, db)
     scopeClientWrite(c, agent.clientId)
     const body = c.req.valid('json')
+    if (body.allowedInstanceTypes) await checkAllowList(db, agent, body.allowedInstanceTypes)
     const change = settingsChange(agent, body)
     const now = clock.now()
     const before = Object.fromEntries(Object.keys(change).map((k) => [k, agent[k as keyof Agent]]))
@@ -242,6 +252,25 @@ clientAgents.openapi(
   },
 )
 
+/**
+ * Refuses (400, nothing written) an allow-list naming a type the agent's image cannot boot: what it
+ * boots is what its base type (else its current one) proves.
+ */
+async function checkAllowList(db: Database, agent: Agent, types: readonly string[]) {
+  const instance = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
+  const baseType = agent.baseInstanceType ?? instance?.instanceType
+  if (!baseType) {
+    const message = "the agent's instance type is not known yet: what its image boots can't be checked"
+    throw new ApiError('VALIDATION', message, { fields: [{ field: 'allowedInstanceTypes', message }] })
+  }
+  const problems = unbootableTypes(types, { baseType })
+  if (problems.length > 0)
+    throw validationError(
+      problems.map((p) => ({ path: ['allowedInstanceTypes', p.index], message: p.message })),
+      'body',
+    )
+}
+
 /** The columns a settings body changes, keeping auto-switch ⟂ manual replica against the stored row. */
 export function settingsChange(agent: Agent, body: z.output<typeof AgentConfigBody>) {
   const { terminateWaitMinutes, terminateWaitSeconds, ...rest } = body
@@ -271,5 +300,6 @@ export function pickSettings(a: Agent) {
     maxSwitchesPerDay: a.maxSwitchesPerDay,
     maxSwitchesPerWeek: a.maxSwitchesPerWeek,
     minPoolDurationHours: a.minPoolDurationHours,
+    allowedInstanceTypes: a.allowedInstanceTypes,
   }
 }

@@ -1,4 +1,7 @@
-/** People-facing instance routes: list with filters, pricing, metrics, price history, switch options. */
+/**
+ * People-facing instance routes: list with filters, pricing, metrics, price history, switch options,
+ * and the options of every instance type × AZ with why each is or isn't chosen.
+ */
 import { createRoute } from '@hono/zod-openapi'
 import { answers, CLIENT_API, routeGroup } from '../group'
 import { clientScopeOf, requirePerson, scopeClient } from '../../auth/middleware'
@@ -12,6 +15,16 @@ import { HistoryQuery, priceHistory, RANGES, toLegacyRows } from '../../db/queri
 import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
 import { found } from '../../errors'
+import * as z from 'zod'
+import { instanceOptions } from '../../db/queries/instance-options'
+import { offsetOf } from '../../db/queries/paging'
+import { optionWords } from '../../engine/option-words'
+import { placementOptions } from '../../engine/placement-options'
+
+export const OptionsQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+})
 
 export const clientInstances = routeGroup<AppEnv>(CLIENT_API)
 
@@ -125,6 +138,37 @@ clientInstances.openapi(
       currentPoolId: inst.poolId,
       availablePools: pricing.pools.filter((p) => p.price !== null),
       availableTypes: [...types].sort(),
+    })
+  },
+)
+
+clientInstances.openapi(
+  createRoute({
+    method: 'get',
+    path: '/instances/{instanceId}/options',
+    summary:
+      "Every instance type × AZ of the region: spot and on-demand price, risk, why it is or isn't chosen " +
+      '(paged; none for an instance its agent no longer runs on)',
+    request: { query: OptionsQuery },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const db = database(c.env.DB)
+    const inst = await instanceOfUrl(c, db)
+    const q = c.req.valid('query')
+    const options = await instanceOptions(db, inst, clock.now())
+    if (!options)
+      return c.json({ baseInstanceType: null, allowedInstanceTypes: null, items: [], total: 0, ...q })
+    const rows = placementOptions(options.input)
+    const agent = { workload: options.input.workload, agentVersion: options.agent.agentVersion }
+    return c.json({
+      baseInstanceType: options.input.workload.baseType,
+      allowedInstanceTypes: options.agent.allowedInstanceTypes,
+      items: rows
+        .slice(offsetOf(q), offsetOf(q) + q.limit)
+        .map((r) => ({ ...r, reason: optionWords(r, agent) })),
+      total: rows.length,
+      ...q,
     })
   },
 )

@@ -13,6 +13,7 @@ import { canWrite, portalClient, viewerOf } from './context'
 import { DecisionList } from './decision-list'
 import { clock } from '../../clock'
 import { found } from '../../errors'
+import { AllowListField } from './allow-list-field'
 
 export const portalAgent = new Hono<AppEnv>()
 
@@ -151,6 +152,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
               />
             </div>
           </div>
+          <AllowListField agent={agent} instanceType={row.instanceType} legacy={legacy} />
           {writable ? (
             <p>
               <button class="primary" type="submit">

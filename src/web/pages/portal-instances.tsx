@@ -6,6 +6,10 @@ import { readQuery } from './query'
 import { switchHistory } from '../../db/queries/history'
 import { livenessFrom } from '../../db/queries/liveness'
 import { instanceFacts } from '../../db/queries/instance-detail'
+import { instanceOptions } from '../../db/queries/instance-options'
+import { placementOptions } from '../../engine/placement-options'
+import { OptionsNote, OptionsTable } from './instance-options'
+import { PageQuery } from '../../db/queries/paging'
 import { instanceInScope, InstanceListQuery, listInstances } from '../../db/queries/instances'
 import { priceHistory, RANGE_KEYS, RANGES, spanOfData, type RangeKey } from '../../db/queries/price-history'
 import { Badge, Empty, Filters, Pager, Panel, pct, perHour, Stat, usd } from '../ui/bits'
@@ -58,12 +62,14 @@ portalInstances.get('/instances/:instanceId', async (c) => {
   const inst = found(await instanceInScope(db, client.id, c.req.param('instanceId')), 'instance not found')
   const range: RangeKey = RANGE_KEYS.find((r) => r === c.req.query('range')) ?? '24h'
   const now = clock.now()
-  const [{ metrics, pricing, markers }, history, switches] = await Promise.all([
+  const { page } = readQuery(c, PageQuery)
+  const [{ metrics, pricing, markers }, history, switches, options] = await Promise.all([
     instanceFacts(db, inst, now, now - RANGES[range]),
     inst.instanceType && inst.region
       ? priceHistory(db, inst.clientId, inst.instanceType, inst.region, RANGES[range], now)
       : null,
     switchHistory(db, client.id, { instanceId: inst.instanceId, limit: 10 }),
+    instanceOptions(db, inst, now),
   ])
 
   const marks: Marker[] = [
@@ -187,6 +193,25 @@ portalInstances.get('/instances/:instanceId', async (c) => {
             </tr>
           ))}
         </Table>
+      </Panel>
+      <Panel title="Options: every instance type and AZ" id="options-panel">
+        {options ? (
+          <>
+            <OptionsNote
+              workload={options.input.workload}
+              decision={options.input.decision}
+              agentVersion={options.agent.agentVersion}
+            />
+            <OptionsTable
+              rows={placementOptions(options.input)}
+              page={page}
+              url={c.req.url}
+              agent={{ workload: options.input.workload, agentVersion: options.agent.agentVersion }}
+            />
+          </>
+        ) : (
+          <Empty>Options are shown for the instance an agent runs on now.</Empty>
+        )}
       </Panel>
       <Panel title="Switches of this instance">
         <SwitchTable rows={switches} />

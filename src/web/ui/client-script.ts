@@ -1,6 +1,7 @@
 /**
  * The dashboard's one client script (inline): local times, forms sent as JSON to the API with the
- * session's CSRF token, typed confirmations, and live progress of a queued command.
+ * session's CSRF token (a refusal shown with each field's reason), typed confirmations, and live
+ * progress of a queued command.
  */
 export const CLIENT_SCRIPT = `
 (function(){
@@ -11,10 +12,10 @@ document.querySelectorAll('time[data-ts]').forEach(fmt);
 document.querySelectorAll('text.tick[data-ts]').forEach(function(el){var d=new Date(Number(el.getAttribute('data-ts')));
  el.textContent=el.getAttribute('data-fmt')==='day'?d.toLocaleDateString(undefined,{month:'short',day:'numeric'}):d.toLocaleTimeString(undefined,{hour:'2-digit',minute:'2-digit'});});
 function api(method,url,body){return fetch(url,{method:method,credentials:'same-origin',headers:{'Content-Type':'application/json','X-CSRF-Token':csrf},body:body===undefined?undefined:JSON.stringify(body)})
- .then(function(r){return r.json().catch(function(){return {}}).then(function(j){if(!r.ok)throw new Error(j.error||('HTTP '+r.status));return j;});});}
+ .then(function(r){return r.json().catch(function(){return {}}).then(function(j){if(!r.ok)throw new Error((j.error||('HTTP '+r.status))+(Array.isArray(j.fields)?' ('+j.fields.map(function(f){return f.field+': '+f.message;}).join('; ')+')':''));return j;});});}
 window.sgApi=api;
 function collect(form){var o={};Array.prototype.forEach.call(form.elements,function(el){if(!el.name||el.name==='_csrf')return;
- if(el.type==='checkbox'){o[el.name]=el.checked;return;}if(el.hasAttribute('data-bool')){o[el.name]=el.value==='true';return;}if(el.hasAttribute('data-json')){try{o[el.name]=JSON.parse(el.value);}catch(e){o[el.name]=el.value;}return;}if(el.type==='number'){o[el.name]=el.value===''?null:Number(el.value);return;}
+ if(el.type==='checkbox'){o[el.name]=el.checked;return;}if(el.hasAttribute('data-bool')){o[el.name]=el.value==='true';return;}if(el.hasAttribute('data-list')){var l=el.value.split(/[\\s,]+/).filter(Boolean);o[el.name]=l.length?l:null;return;}if(el.hasAttribute('data-json')){try{o[el.name]=JSON.parse(el.value);}catch(e){o[el.name]=el.value;}return;}if(el.type==='number'){o[el.name]=el.value===''?null:Number(el.value);return;}
  if(el.value===''&&el.hasAttribute('data-null'))o[el.name]=null;else if(el.value!=='')o[el.name]=el.value;});return o;}
 document.addEventListener('submit',function(e){var f=e.target;if(!f.hasAttribute('data-api'))return;e.preventDefault();
  var msg=f.querySelector('.msg');var confirmName=f.getAttribute('data-confirm-name');var body=collect(f);

@@ -59,4 +59,36 @@ describe("a decision's stored inputs", () => {
     expect(byZone('b')).toMatchObject({ risk: expect.any(Number), mean_lifetime_h: 'inf' })
     expect(byZone('c')).toMatchObject({ risk: expect.any(Number), mean_lifetime_h: null })
   })
+
+  it('say of each pool its AZ and why the engine left it out: the current one, one interrupted minutes ago', async () => {
+    const type = freshType()
+    const a = await agentOn(type, 'spot')
+    await reportPrices(a, type, { a: 0.02, b: 0.0125, c: 0.013 }, 'spot')
+    const now = Date.now()
+    await db()
+      .insert(events)
+      .values({
+        id: `evt-${type}-b`,
+        clientId: a.client.id,
+        agentId: a.agentId,
+        instanceId: 'i-elsewhere',
+        poolId: `${type}.us-east-1b`,
+        kind: 'termination_notice',
+        receivedAt: now - 5 * 60_000,
+      })
+    const run = await runForAgent(env, db(), await loadAgent(a.agentId), await runContext(db()), now, {
+      store: true,
+      act: false,
+    })
+    const stored = (await decisionsOf(a.agentId)).find((d) => d.id === run.decisionId)!
+    const pools = (stored.inputs as { pools: { pool_id: string; az: string; skipped: string | null }[] })
+      .pools
+    expect(new Map(pools.map((p) => [p.pool_id, [p.az, p.skipped]]))).toEqual(
+      new Map([
+        [`${type}.us-east-1a`, ['us-east-1a', 'current']],
+        [`${type}.us-east-1b`, ['us-east-1b', 'recently_interrupted']],
+        [`${type}.us-east-1c`, ['us-east-1c', null]],
+      ]),
+    )
+  })
 })
