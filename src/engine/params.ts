@@ -56,6 +56,25 @@ export const EngineParams = z.object({
   trend_scale: z.number().positive(),
   /** Mean spot lifetime (hours) in a pool at which the lifetime component falls to 37 % (exp(−1)). */
   lifetime_scale_hours: z.number().positive(),
+  /**
+   * Weight (0-1) of a pool's 24 h mean price in the price the engine expects of it (the rest is the
+   * current price): a low price that just appeared is not expected to last as long as a low level.
+   */
+  price_memory: z.number().min(0).max(1),
+  /**
+   * A current pool is left urgently only when its risk exceeds `risk_threshold` by this much; between
+   * the two it is left only for a better value, within every guardrail.
+   */
+  urgent_risk_margin: z.number().min(0).max(1),
+  /**
+   * Switches are scarce (the rolling 7 d cap): a non-urgent move must beat the current placement by
+   * this % of its price more for each switch already used in the window.
+   */
+  switch_scarcity_percent: z.number().min(0),
+  /** The flapping budget: after leaving spot this many times within `flap_window_hours`... */
+  flap_max_spot_exits: z.number().int().min(1),
+  /** ...the workload goes back to spot only once the older of those exits is this many hours old. */
+  flap_window_hours: z.number().min(0),
 })
 export type EngineParams = z.infer<typeof EngineParams>
 
@@ -88,6 +107,11 @@ export const DEFAULT_PARAMS: EngineParams = {
   volatility_scale: 0.5,
   trend_scale: 0.5,
   lifetime_scale_hours: 168,
+  price_memory: 0,
+  urgent_risk_margin: 0,
+  switch_scarcity_percent: 0,
+  flap_max_spot_exits: 2,
+  flap_window_hours: 6,
 }
 
 /** What a stored version or a `--params` file may hold: any subset of the parameters. */

@@ -39,6 +39,7 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
     })),
     switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
     switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
+    spot_exits_7d: switchesWithin(input.spotExits ?? [], input.now, WEEK_MS),
     thresholds: input.thresholds,
   }
 }
