@@ -32,6 +32,11 @@ export const EngineParams = z.object({
   reserved_switches_per_week: z.number().int().min(0).max(168),
   /** Minimum stay in a placement before a non-urgent switch; also amortises the switch cost. */
   min_pool_duration_hours: z.number().min(0),
+  /**
+   * How long a move is expected to hold, hours: the switch cost is amortised over the longest of this,
+   * the minimum stay and 1 h (a lasting small saving pays for its switch; a brief one does not).
+   */
+  expected_stay_hours: z.number().min(0),
   /** No switch within this many minutes of the previous one, urgent or not. */
   cooldown_minutes: z.number().min(0),
   /** A target must beat the current placement's risk-adjusted cost by this % of the current price. */
@@ -95,6 +100,7 @@ export const DEFAULT_PARAMS: EngineParams = {
   max_switches_per_week: 10,
   reserved_switches_per_week: 2,
   min_pool_duration_hours: 2,
+  expected_stay_hours: 0,
   cooldown_minutes: 30,
   hysteresis_percent: 5,
   switch_overlap_minutes: 10,

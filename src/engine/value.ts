@@ -1,6 +1,7 @@
 /**
  * Value of a move: expected savings per hour against the current placement, minus the switch cost
- * amortised over `min_pool_duration_hours` (at least 1 h), minus the difference in risk penalties.
+ * amortised over the expected stay (`expected_stay_hours`, at least `min_pool_duration_hours` and
+ * 1 h), minus the difference in risk penalties.
  * A pool's expected price leans on its 24 h mean by `price_memory`: a low price that just appeared
  * is not taken to last as a low level would.
  */
@@ -44,7 +45,7 @@ export function moveValue(
   params: EngineParams,
   thresholds: Thresholds,
 ): number {
-  const amortiseHours = Math.max(1, thresholds.min_pool_duration_hours)
+  const amortiseHours = Math.max(1, thresholds.min_pool_duration_hours, params.expected_stay_hours)
   return (
     riskAdjustedCost(from, onDemandPrice, params) -
     riskAdjustedCost(to, onDemandPrice, params) -

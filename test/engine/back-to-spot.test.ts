@@ -1,9 +1,10 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { flappingUntil } from '../../src/engine/back-to-spot'
 import { decide } from '../../src/engine/decide'
 import { DEFAULT_PARAMS, effectiveThresholds, resolveParams } from '../../src/engine/params'
 import type { EngineInput } from '../../src/engine/types'
-import { NOW, poolQuote } from './arbitraries'
+import { engineInput, NOW, poolQuote } from './arbitraries'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -105,6 +106,20 @@ describe('the way back to spot', () => {
     // a looser budget lets it back at once
     const loose = resolveParams({ flap_max_spot_exits: 3 })
     expect(decide(afterInterruption({ spotExits }), loose).decision).toBe('to_spot')
+  })
+
+  it('never moves from on-demand to spot while the flapping budget is spent, in random markets', () => {
+    let held = 0
+    fc.assert(
+      fc.property(engineInput, (input) => {
+        const d = decide(input, DEFAULT_PARAMS)
+        if (input.current.mode !== 'ondemand' || flappingUntil(input, DEFAULT_PARAMS) === null) return
+        expect(d.decision).not.toBe('to_spot')
+        if (d.blocked_by.includes('flapping_budget')) held++
+      }),
+      { numRuns: 2000, seed: 3 },
+    )
+    expect(held).toBeGreaterThan(10)
   })
 
   it('names leaving a pool above the risk threshold as its own reason', () => {
