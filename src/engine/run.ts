@@ -33,6 +33,7 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
     pools: input.pools.map((p) => ({
       pool_id: p.poolId,
       price: p.price,
+      mean_24h: p.mean24h === undefined ? null : Math.round(p.mean24h * 1e6) / 1e6,
       risk: Math.round(poolRisk(p, p.onDemandPrice ?? input.onDemandPrice, version.params) * 1000) / 1000,
       mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
       age_s: Math.round((input.now - p.seenAt) / 1000),
