@@ -111,8 +111,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
         quote: currentQuote,
       }
     : { placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null }
-  const urgent =
-    current.mode === 'spot' && here.risk > thresholds.risk_threshold + params.urgent_risk_margin
+  const urgent = current.mode === 'spot' && here.risk > thresholds.risk_threshold + params.urgent_risk_margin
 
   const reasons: string[] = []
   const skipped = new Map<string, number>()
@@ -156,7 +155,9 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
       [
         ...reasons,
         `current placement (${usd(here.price)}) is the best value`,
-        ...(hasLeftSpot(input) ? ['not back to spot yet: no spot pool is both safe and worth the switch'] : []),
+        ...(hasLeftSpot(input)
+          ? ['not back to spot yet: no spot pool is both safe and worth the switch']
+          : []),
         ...lifetimeReasons([here, best]),
       ],
       [],
@@ -172,7 +173,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     best.placement.mode === 'ondemand' ? 'to_ondemand' : current.mode === 'spot' ? 'switch_pool' : 'to_spot'
   const code: ReasonCode =
     kind === 'to_spot' && hasLeftSpot(input) ? 'back_to_spot' : urgent ? 'risky_pool' : 'better_value'
-  if (code === 'back_to_spot') reasons.push(...backToSpotReasons(input, params))
+  if (code === 'back_to_spot') reasons.unshift(...backToSpotReasons(input, params))
   reasons.push(
     `${name}: ${usd(best.price)} vs ${usd(here.price)} (${savingsPercent.toFixed(1)} % saving), ` +
       `risk ${best.risk.toFixed(2)} vs ${here.risk.toFixed(2)}, value ${usd(bestValue)}`,

@@ -47,7 +47,10 @@ describe('the way back to spot', () => {
 
   it('a workload that never left spot moves to spot for a better value, not "back"', () => {
     const d = decide(
-      afterInterruption({ current: { mode: 'ondemand', poolId: null, since: NOW - 10 * HOUR }, spotExits: [] }),
+      afterInterruption({
+        current: { mode: 'ondemand', poolId: null, since: NOW - 10 * HOUR },
+        spotExits: [],
+      }),
       DEFAULT_PARAMS,
     )
     expect(d).toMatchObject({ decision: 'to_spot', reason_code: 'better_value' })

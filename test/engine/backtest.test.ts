@@ -103,7 +103,11 @@ describe('backtest', () => {
       instanceType: 't3.medium',
       onDemand: 0.0416,
       onDemandByType: { 't3.medium': 0.0416 },
-      pools: ['us-east-1a', 'us-east-1b'].map((az) => ({ poolId: `t3.medium.${az}`, az, instanceType: 't3.medium' })),
+      pools: ['us-east-1a', 'us-east-1b'].map((az) => ({
+        poolId: `t3.medium.${az}`,
+        az,
+        instanceType: 't3.medium',
+      })),
       prices: [new Float64Array(144).fill(0.012), new Float64Array(144).fill(0.0125)],
       events: [
         { at: start + interruptions[0]!, az: 'us-east-1a', kind: 'interruption' },

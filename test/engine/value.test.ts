@@ -55,12 +55,20 @@ describe('expected stay', () => {
   const pools = [poolQuote('us-east-1a', 0.0135), poolQuote('us-east-1b', 0.015)]
 
   it('a small lasting saving does not pay for its switch over the minimum stay alone', () => {
-    const params = resolveParams({ min_savings_percent: 5, expected_stay_hours: 0, min_pool_duration_hours: 2 })
+    const params = resolveParams({
+      min_savings_percent: 5,
+      expected_stay_hours: 0,
+      min_pool_duration_hours: 2,
+    })
     expect(decide(onSpot(pools, params), params).decision).toBe('stay')
   })
 
   it('pays for it over a longer expected stay', () => {
-    const params = resolveParams({ min_savings_percent: 5, expected_stay_hours: 24, switch_scarcity_percent: 0 })
+    const params = resolveParams({
+      min_savings_percent: 5,
+      expected_stay_hours: 24,
+      switch_scarcity_percent: 0,
+    })
     expect(decide(onSpot(pools, params), params)).toMatchObject({
       decision: 'switch_pool',
       reason_code: 'better_value',
@@ -69,7 +77,11 @@ describe('expected stay', () => {
   })
 
   it('switch scarcity: each switch used this week raises the value a move must bring', () => {
-    const params = resolveParams({ min_savings_percent: 5, expected_stay_hours: 24, switch_scarcity_percent: 2 })
+    const params = resolveParams({
+      min_savings_percent: 5,
+      expected_stay_hours: 24,
+      switch_scarcity_percent: 2,
+    })
     const used = (n: number) => Array.from({ length: n }, (_, k) => NOW - (k + 1) * 20 * HOUR)
     expect(decide({ ...onSpot(pools, params), switchTimes: used(1) }, params).decision).toBe('switch_pool')
     expect(decide({ ...onSpot(pools, params), switchTimes: used(4) }, params)).toMatchObject({

@@ -118,8 +118,15 @@ describe('the way back to spot', () => {
     expect((stored!.reasons as string[])[0]).toMatch(/^back to spot: an interruption left the workload/)
 
     // shown where decisions are shown: the client API and the decisions page
-    const api = await call('GET', `/api/client/${a.client.id}/decisions?agent_id=${a.agentId}`, undefined, ADMIN)
-    expect(api.json.find((d: { id: string }) => d.id === stored!.id)).toMatchObject({ reasonCode: 'back_to_spot' })
+    const api = await call(
+      'GET',
+      `/api/client/${a.client.id}/decisions?agent_id=${a.agentId}`,
+      undefined,
+      ADMIN,
+    )
+    expect(api.json.find((d: { id: string }) => d.id === stored!.id)).toMatchObject({
+      reasonCode: 'back_to_spot',
+    })
     const page = await call('GET', `/c/${a.client.id}/decisions`, undefined, ADMIN)
     expect(page.text).toContain('back to spot')
   })
