@@ -15,6 +15,7 @@ import {
   type AnySQLiteColumn,
 } from 'drizzle-orm/sqlite-core'
 import { COMMAND_STATUSES } from '../protocol'
+import { REASON_CODES } from '../engine/types'
 
 export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
 export const AGENT_STATUSES = ['online', 'offline', 'disabled', 'deleted'] as const
@@ -674,6 +675,8 @@ export const decisions = sqliteTable(
     expectedSavingsPerHour: real('expected_savings_per_hour'),
     risk: real('risk'),
     confidence: real('confidence'),
+    /** Why the target was chosen (engine/types.ts ReasonCode); null for a stay without a better placement. */
+    reasonCode: text('reason_code', { enum: REASON_CODES }),
     reasons: text('reasons', { mode: 'json' }).notNull(),
     blockedBy: text('blocked_by', { mode: 'json' }).notNull(),
     inputs: text('inputs', { mode: 'json' }),

@@ -31,6 +31,8 @@ export const UNCOUNTED_TRIGGERS = ['interruption'] as const
 export interface AgentFacts<I extends EngineInstance = EngineInstance> {
   instance: I | null
   switchTimes: number[]
+  /** When the workload left spot for on-demand within the week (EngineInput.spotExits). */
+  spotExits: number[]
   since: number
   imposed: boolean
   commandInFlight: boolean
@@ -67,6 +69,7 @@ export function engineInput(
     pools: market.pools,
     ...(workload && { workload }),
     switchTimes: facts.switchTimes,
+    spotExits: facts.spotExits,
     thresholds: effectiveThresholds(params, {
       min_savings_percent: agent.minSavingsPercent,
       risk_threshold: agent.riskThreshold,

@@ -7,7 +7,7 @@ import { poolExclusion } from './decide'
 import type { EngineParams } from './params'
 import { poolRisk } from './risk'
 import type { Market, PoolQuote } from './types'
-import { riskAdjustedCost } from './value'
+import { expectedPrice, riskAdjustedCost } from './value'
 
 export interface PoolWanted {
   instanceType: string
@@ -46,6 +46,7 @@ export function safestPool(
         {
           placement: { mode: 'spot', poolId: s.pool.poolId },
           price: s.pool.price,
+          expected: expectedPrice(s.pool, params),
           risk: s.risk,
           quote: s.pool,
         },

@@ -4,12 +4,13 @@
  * workload may run on (compatibility.ts), plus on-demand when on spot; the best by risk-adjusted value
  * wins; guardrails then decide whether it may be acted on now.
  */
+import { backToSpotReasons, hasLeftSpot } from './back-to-spot'
 import { typeExclusion, type Workload } from './compatibility'
 import { comfortBlocks, hardBlocks } from './guardrails'
 import type { EngineParams } from './params'
 import { describeLifetime, poolRisk } from './risk'
-import type { BlockReason, Decision, DecisionKind, EngineInput, PoolQuote, Target } from './types'
-import { moveValue, type Candidate } from './value'
+import type { BlockReason, Decision, DecisionKind, EngineInput, PoolQuote, ReasonCode, Target } from './types'
+import { expectedPrice, moveValue, type Candidate } from './value'
 
 const usd = (x: number) => `$${x.toFixed(4)}/h`
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits
@@ -22,6 +23,7 @@ function stay(reasons: string[], blocked_by: BlockReason[] = [], target: Candida
     risk: target ? round(target.risk, 4) : 0,
     confidence: 0,
     urgent: false,
+    reason_code: null,
     reasons,
     blocked_by,
   }
@@ -121,9 +123,15 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   // each pool's spot/on-demand ratio is against its own type's on-demand price
   const riskOf = (pool: PoolQuote) => poolRisk(pool, pool.onDemandPrice ?? od, params)
   const here: Candidate = currentQuote
-    ? { placement: current, price: currentQuote.price, risk: riskOf(currentQuote), quote: currentQuote }
+    ? {
+        placement: current,
+        price: currentQuote.price,
+        expected: expectedPrice(currentQuote, params),
+        risk: riskOf(currentQuote),
+        quote: currentQuote,
+      }
     : { placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null }
-  const urgent = current.mode === 'spot' && here.risk > thresholds.risk_threshold
+  const urgent = current.mode === 'spot' && here.risk > thresholds.risk_threshold + params.urgent_risk_margin
 
   const reasons: string[] = []
   const skipped = new Map<string, number>()
@@ -133,7 +141,14 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     const reason = skipReason(pool, risk, input, params)
     if (reason === 'current') continue
     if (reason) skipped.set(reason, (skipped.get(reason) ?? 0) + 1)
-    else candidates.push({ placement: spotTarget(pool), price: pool.price, risk, quote: pool })
+    else
+      candidates.push({
+        placement: spotTarget(pool),
+        price: pool.price,
+        expected: expectedPrice(pool, params),
+        risk,
+        quote: pool,
+      })
   }
   if (current.mode === 'spot')
     candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
@@ -153,6 +168,9 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
       [
         ...reasons,
         `current placement (${usd(here.price)}) is the best value`,
+        ...(hasLeftSpot(input)
+          ? ['not back to spot yet: no spot pool is both safe and worth the switch']
+          : []),
         ...lifetimeReasons([here, best]),
       ],
       [],
@@ -161,8 +179,14 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   }
 
   const savingsPerHour = here.price - best.price
-  const savingsPercent = (savingsPerHour / here.price) * 100
+  const hereExpected = here.expected ?? here.price
+  const savingsPercent = ((hereExpected - (best.expected ?? best.price)) / hereExpected) * 100
   const name = best.placement.mode === 'spot' ? `pool ${best.placement.poolId}` : 'on-demand'
+  const kind: DecisionKind =
+    best.placement.mode === 'ondemand' ? 'to_ondemand' : current.mode === 'spot' ? 'switch_pool' : 'to_spot'
+  const code: ReasonCode =
+    kind === 'to_spot' && hasLeftSpot(input) ? 'back_to_spot' : urgent ? 'risky_pool' : 'better_value'
+  if (code === 'back_to_spot') reasons.unshift(...backToSpotReasons(input, params))
   reasons.push(
     `${name}: ${usd(best.price)} vs ${usd(here.price)} (${savingsPercent.toFixed(1)} % saving), ` +
       `risk ${best.risk.toFixed(2)} vs ${here.risk.toFixed(2)}, value ${usd(bestValue)}`,
@@ -176,16 +200,15 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
       : comfortBlocks(input, params, {
           savingsPercent,
           valuePerHour: bestValue,
-          currentPrice: here.price,
-          betweenPools: current.mode === 'spot' && best.placement.mode === 'spot',
+          currentPrice: hereExpected,
+          betweenPools: kind === 'switch_pool',
+          toSpot: kind === 'to_spot',
         })),
   ]
   const freshness = best.quote
     ? 1 - 0.5 * Math.min(1, (input.now - best.quote.seenAt) / (params.price_fresh_minutes * 60_000))
     : 1
   const margin = Math.min(1, bestValue / Math.max(here.price * 0.2, 1e-9))
-  const kind: DecisionKind =
-    best.placement.mode === 'ondemand' ? 'to_ondemand' : current.mode === 'spot' ? 'switch_pool' : 'to_spot'
   return {
     decision: blocked.length > 0 ? 'stay' : kind,
     target: best.placement,
@@ -193,6 +216,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     risk: round(best.risk, 4),
     confidence: round(freshness * (0.5 + 0.5 * margin), 3),
     urgent,
+    reason_code: code,
     reasons,
     blocked_by: blocked,
   }

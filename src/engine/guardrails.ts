@@ -1,4 +1,5 @@
 /** Guardrails: what stops an otherwise valuable move. Each returns the reasons, empty when the move may go. */
+import { flappingUntil } from './back-to-spot'
 import type { EngineParams, Thresholds } from './params'
 import type { BlockReason, EngineInput } from './types'
 
@@ -30,7 +31,13 @@ export function hardBlocks(input: EngineInput, params: EngineParams): BlockReaso
 export function comfortBlocks(
   input: EngineInput,
   params: EngineParams,
-  move: { savingsPercent: number; valuePerHour: number; currentPrice: number; betweenPools: boolean },
+  move: {
+    savingsPercent: number
+    valuePerHour: number
+    currentPrice: number
+    betweenPools: boolean
+    toSpot: boolean
+  },
 ): BlockReason[] {
   const blocks: BlockReason[] = []
   const t: Thresholds = input.thresholds
@@ -38,8 +45,18 @@ export function comfortBlocks(
   if (!imposed && input.now - since < t.min_pool_duration_hours * HOUR_MS) blocks.push('min_pool_duration')
   if (move.betweenPools && eatsReserve(input, params)) blocks.push('switch_reserve')
   if (move.savingsPercent < t.min_savings_percent) blocks.push('min_savings')
-  if (move.valuePerHour < (params.hysteresis_percent / 100) * move.currentPrice) blocks.push('hysteresis')
+  if (move.valuePerHour < requiredValuePercent(input, params) * move.currentPrice) blocks.push('hysteresis')
+  if (move.toSpot && flappingUntil(input, params) !== null) blocks.push('flapping_budget')
   return blocks
+}
+
+/**
+ * The share of the current price a non-urgent move must be worth per hour: the hysteresis, plus the
+ * scarcity of switches (each one already used in the rolling 7 d window raises the bar).
+ */
+function requiredValuePercent(input: EngineInput, params: EngineParams): number {
+  const used = switchesWithin(input.switchTimes, input.now, WEEK_MS)
+  return (params.hysteresis_percent + params.switch_scarcity_percent * used) / 100
 }
 
 /** Whether one more switch would leave fewer than the reserved switches in the rolling 7 d window. */

@@ -19,6 +19,7 @@ const BLOCKS: Record<BlockReason, string> = {
   min_pool_duration: 'the minimum stay in the current placement',
   min_savings: 'the saving is below the minimum',
   hysteresis: 'not enough value to switch',
+  flapping_budget: 'it left spot too often lately (flapping budget)',
 }
 
 /** Why `decide` left a pool out, in words. */

@@ -32,6 +32,11 @@ export const EngineParams = z.object({
   reserved_switches_per_week: z.number().int().min(0).max(168),
   /** Minimum stay in a placement before a non-urgent switch; also amortises the switch cost. */
   min_pool_duration_hours: z.number().min(0),
+  /**
+   * How long a move is expected to hold, hours: the switch cost is amortised over the longest of this,
+   * the minimum stay and 1 h (a lasting small saving pays for its switch; a brief one does not).
+   */
+  expected_stay_hours: z.number().min(0),
   /** No switch within this many minutes of the previous one, urgent or not. */
   cooldown_minutes: z.number().min(0),
   /** A target must beat the current placement's risk-adjusted cost by this % of the current price. */
@@ -56,6 +61,25 @@ export const EngineParams = z.object({
   trend_scale: z.number().positive(),
   /** Mean spot lifetime (hours) in a pool at which the lifetime component falls to 37 % (exp(−1)). */
   lifetime_scale_hours: z.number().positive(),
+  /**
+   * Weight (0-1) of a pool's 24 h mean price in the price the engine expects of it (the rest is the
+   * current price): a low price that just appeared is not expected to last as long as a low level.
+   */
+  price_memory: z.number().min(0).max(1),
+  /**
+   * A current pool is left urgently only when its risk exceeds `risk_threshold` by this much; between
+   * the two it is left only for a better value, within every guardrail.
+   */
+  urgent_risk_margin: z.number().min(0).max(1),
+  /**
+   * Switches are scarce (the rolling 7 d cap): a non-urgent move must beat the current placement by
+   * this % of its price more for each switch already used in the window.
+   */
+  switch_scarcity_percent: z.number().min(0),
+  /** The flapping budget: after leaving spot this many times within `flap_window_hours`... */
+  flap_max_spot_exits: z.number().int().min(1),
+  /** ...the workload goes back to spot only once the older of those exits is this many hours old. */
+  flap_window_hours: z.number().min(0),
 })
 export type EngineParams = z.infer<typeof EngineParams>
 
@@ -70,16 +94,17 @@ export const DEFAULT_PARAMS: EngineParams = {
     ratio: 0.5,
     lifetime: 0.1,
   },
-  min_savings_percent: 15,
-  risk_threshold: 0.3,
+  min_savings_percent: 8,
+  risk_threshold: 0.5,
   max_switches_per_day: 3,
   max_switches_per_week: 10,
   reserved_switches_per_week: 2,
   min_pool_duration_hours: 2,
+  expected_stay_hours: 24,
   cooldown_minutes: 30,
   hysteresis_percent: 5,
   switch_overlap_minutes: 10,
-  risk_penalty: 0.3,
+  risk_penalty: 0.15,
   price_fresh_minutes: 30,
   skip_after_interruption_minutes: 15,
   skip_after_capacity_error_minutes: 3,
@@ -88,6 +113,11 @@ export const DEFAULT_PARAMS: EngineParams = {
   volatility_scale: 0.5,
   trend_scale: 0.5,
   lifetime_scale_hours: 168,
+  price_memory: 0.6,
+  urgent_risk_margin: 0.1,
+  switch_scarcity_percent: 0,
+  flap_max_spot_exits: 2,
+  flap_window_hours: 6,
 }
 
 /** What a stored version or a `--params` file may hold: any subset of the parameters. */

@@ -41,6 +41,7 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
         instance_type: p.instanceType ?? null,
         az: p.az,
         price: p.price,
+        mean_24h: p.mean24h === undefined ? null : Math.round(p.mean24h * 1e6) / 1e6,
         risk: Math.round(risk * 1000) / 1000,
         skipped: skipReason(p, risk, input, version.params),
         mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
@@ -49,6 +50,7 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
     }),
     switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
     switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
+    spot_exits_7d: switchesWithin(input.spotExits ?? [], input.now, WEEK_MS),
     thresholds: input.thresholds,
   }
 }

@@ -18,6 +18,17 @@ export function volatility(points: readonly PricePoint[], from: number, to: numb
   return mean > 0 ? Math.sqrt(Math.max(0, sumSq / weight - mean * mean)) / mean : 0
 }
 
+/** Time-weighted mean price over [from, to); null without data. */
+export function meanPrice(points: readonly PricePoint[], from: number, to: number): number | null {
+  let weight = 0
+  let sum = 0
+  for (const p of pricedPieces(points, from, to, Number.POSITIVE_INFINITY)) {
+    weight += p.to - p.from
+    sum += (p.to - p.from) * p.price
+  }
+  return weight > 0 ? sum / weight : null
+}
+
 /** Relative change of the price from `now − windowMs` to `now` (0.1 = +10 %); 0 without data. */
 export function trend(points: readonly PricePoint[], now: number, windowMs: number): number {
   const then = priceAt(points, now - windowMs)

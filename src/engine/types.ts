@@ -24,6 +24,8 @@ export interface PoolQuote {
   seenAt: number
   /** Time-weighted coefficient of variation of the price over 24 h. */
   volatility24h: number
+  /** Time-weighted mean price over 24 h, USD/h (`price_memory`); absent: the current price. */
+  mean24h?: number
   /** Relative price change over the last hour (0.1 = +10 %). */
   trend1h: number
   /** Interruption notices in this pool in 30 days: the client's own, plus one per other client. */
@@ -67,6 +69,12 @@ export interface EngineInput {
   workload?: Workload
   /** Times of the agent's counted (non-emergency) switches, epoch ms, any order. */
   switchTimes: number[]
+  /**
+   * When the workload left spot for on-demand within the last 7 days (an interruption's failover, a
+   * switch to on-demand), epoch ms, any order: the way back to spot and its flapping budget
+   * (back-to-spot.ts). Absent: none.
+   */
+  spotExits?: number[]
   excludedZones?: string[]
   thresholds: Thresholds
 }
@@ -87,6 +95,14 @@ export type BlockReason =
   | 'min_pool_duration'
   | 'min_savings'
   | 'hysteresis'
+  | 'flapping_budget'
+
+/**
+ * Why the engine wants its target: back to spot after the workload left it (back-to-spot.ts), away
+ * from a current pool above the risk threshold, or a better risk-adjusted price.
+ */
+export const REASON_CODES = ['back_to_spot', 'risky_pool', 'better_value'] as const
+export type ReasonCode = (typeof REASON_CODES)[number]
 
 /** A placement the engine considered; a spot target names its pool's type and AZ when the quote named its type. */
 export interface Target extends Placement {
@@ -107,6 +123,8 @@ export interface Decision {
   confidence: number
   /** True when the current pool is above the risk threshold: priority 50 and no minimum stay. */
   urgent: boolean
+  /** Why the target was chosen (also when blocked); null when staying is the best value. */
+  reason_code: ReasonCode | null
   reasons: string[]
   blocked_by: BlockReason[]
 }

@@ -1,6 +1,9 @@
 /**
  * Value of a move: expected savings per hour against the current placement, minus the switch cost
- * amortised over `min_pool_duration_hours` (at least 1 h), minus the difference in risk penalties.
+ * amortised over the expected stay (`expected_stay_hours`, at least `min_pool_duration_hours` and
+ * 1 h), minus the difference in risk penalties.
+ * A pool's expected price leans on its 24 h mean by `price_memory`: a low price that just appeared
+ * is not taken to last as a low level would.
  */
 import type { EngineParams, Thresholds } from './params'
 import type { PoolQuote, Target } from './types'
@@ -8,16 +11,25 @@ import type { PoolQuote, Target } from './types'
 /** A placement the engine can price: on-demand or a spot pool with its quote. */
 export interface Candidate {
   placement: Target
-  /** USD/h. */
+  /** USD/h, now. */
   price: number
+  /** USD/h the engine expects over a stay (expectedPrice); absent: `price`. */
+  expected?: number
   /** 0-1. */
   risk: number
   quote: PoolQuote | null
 }
 
-/** Price plus risk penalty, USD/h. */
+/** The price a pool is expected to hold over a stay: its current price leaning on its 24 h mean, USD/h. */
+export function expectedPrice(pool: PoolQuote, params: EngineParams): number {
+  const mean = pool.mean24h
+  if (mean === undefined || !(mean > 0)) return pool.price
+  return (1 - params.price_memory) * pool.price + params.price_memory * mean
+}
+
+/** Expected price plus risk penalty, USD/h. */
 export function riskAdjustedCost(c: Candidate, onDemandPrice: number, params: EngineParams): number {
-  return c.price + c.risk * params.risk_penalty * onDemandPrice
+  return (c.expected ?? c.price) + c.risk * params.risk_penalty * onDemandPrice
 }
 
 /** What one switch costs: both instances run for the overlap, USD. */
@@ -33,7 +45,7 @@ export function moveValue(
   params: EngineParams,
   thresholds: Thresholds,
 ): number {
-  const amortiseHours = Math.max(1, thresholds.min_pool_duration_hours)
+  const amortiseHours = Math.max(1, thresholds.min_pool_duration_hours, params.expected_stay_hours)
   return (
     riskAdjustedCost(from, onDemandPrice, params) -
     riskAdjustedCost(to, onDemandPrice, params) -

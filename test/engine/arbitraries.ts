@@ -68,6 +68,7 @@ export const engineInput: fc.Arbitrary<EngineInput> = pools.chain((market) =>
     onDemandPrice: fc.double({ min: 0.02, max: 0.1, noNaN: true }),
     pools: fc.constant(market),
     switchTimes: fc.array(fc.integer({ min: NOW - 8 * 24 * HOUR, max: NOW }), { maxLength: 12 }),
+    spotExits: fc.array(fc.integer({ min: NOW - 12 * HOUR, max: NOW }), { maxLength: 3 }),
     thresholds: fc.record({
       min_savings_percent: fc.double({ min: 0, max: 40, noNaN: true }),
       risk_threshold: fc.double({ min: 0.1, max: 1, noNaN: true }),

@@ -7,7 +7,15 @@ import {
   traceFromPrices,
 } from '../../src/engine/backtest/files'
 import { runBacktest } from '../../src/engine/backtest/report'
-import { capViolations } from '../../src/engine/backtest/simulate'
+import {
+  capViolations,
+  ONDEMAND,
+  simulate,
+  type Strategy,
+  type StepView,
+} from '../../src/engine/backtest/simulate'
+import { activeStrategy } from '../../src/engine/backtest/strategies'
+import type { Trace } from '../../src/engine/backtest/trace'
 import { generateTrace } from '../../scripts/backtest/trace'
 import { resolveParams } from '../../src/engine/params'
 
@@ -82,5 +90,50 @@ describe('backtest', () => {
     expect(capViolations([0, h, 2 * h], { perDay: 3, perWeek: 10 })).toBe(0)
     expect(capViolations([0, h, 2 * h, 3 * h], { perDay: 3, perWeek: 10 })).toBe(1)
     expect(capViolations([0, h, 2 * h, 24 * h], { perDay: 3, perWeek: 10 })).toBe(0)
+  })
+
+  it('the engine goes back to spot at once after an interruption, the exit in what it sees; twice within 6 h it waits', () => {
+    const h = 3_600_000
+    const start = Date.UTC(2026, 0, 1)
+    const interruptions = [2 * h + 60_000, 2 * h + 40 * 60_000]
+    const trace: Trace = {
+      start,
+      stepMs: 5 * 60_000,
+      steps: 12 * 12,
+      instanceType: 't3.medium',
+      onDemand: 0.0416,
+      onDemandByType: { 't3.medium': 0.0416 },
+      pools: ['us-east-1a', 'us-east-1b'].map((az) => ({
+        poolId: `t3.medium.${az}`,
+        az,
+        instanceType: 't3.medium',
+      })),
+      prices: [new Float64Array(144).fill(0.012), new Float64Array(144).fill(0.0125)],
+      events: [
+        { at: start + interruptions[0]!, az: 'us-east-1a', kind: 'interruption' },
+        { at: start + interruptions[1]!, az: 'us-east-1b', kind: 'interruption' },
+      ],
+    }
+    const active = activeStrategy(trace, resolveParams({}))
+    const seen: Array<{ view: StepView; target: number | null }> = []
+    const spy: Strategy = {
+      name: 'spy',
+      decide: (view) => {
+        const target = active.decide(view)
+        seen.push({ view: { ...view, spotExits: [...view.spotExits] }, target })
+        return target
+      },
+    }
+    const run = simulate(trace, spy, { perDay: 3, perWeek: 10 })
+    expect(run.interruptions_hit).toBe(2)
+    const onDemand = seen.filter((s) => s.view.placement === ONDEMAND)
+    // first exit: straight back to the other pool in the same step
+    expect(onDemand[0]).toMatchObject({ target: 1 })
+    expect(onDemand[0]!.view.spotExits).toEqual([start + interruptions[0]!])
+    // second exit 39 minutes later: the flapping budget keeps it on on-demand until the first is 6 h old
+    const back = onDemand.find((s) => s.view.now > start + interruptions[1]! && s.target !== null)!
+    expect(back.view.now - start).toBeGreaterThanOrEqual(interruptions[0]! + 6 * h)
+    expect(back.view.now - start).toBeLessThan(interruptions[0]! + 6 * h + 5 * 60_000)
+    expect(run.switches).toBe(2)
   })
 })

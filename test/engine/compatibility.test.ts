@@ -119,7 +119,9 @@ describe('decide across instance types', () => {
     const own = decide(onM5([pool('r5.large', 'us-east-1b', 0.03)]), DEFAULT_PARAMS)
     expect(own.target?.poolId).toBe('r5.large.us-east-1b')
     const near = decide(
-      onM5([pool('r5.large', 'us-east-1b', 0.03, { onDemandPrice: 0.035 })]),
+      onM5([pool('r5.large', 'us-east-1b', 0.03, { onDemandPrice: 0.035 })], {
+        thresholds: { ...effectiveThresholds(DEFAULT_PARAMS), risk_threshold: 0.3 },
+      }),
       DEFAULT_PARAMS,
     )
     expect(near.reasons).toContain('1 pool(s) skipped: above risk threshold')

@@ -46,6 +46,7 @@ describe('decide', () => {
       ...effectiveThresholds(DEFAULT_PARAMS),
       min_pool_duration_hours: 6,
       risk_threshold: 0.9,
+      min_savings_percent: 15,
     }
     const d = decide(base({ current, pools, thresholds }), DEFAULT_PARAMS)
     expect(d).toMatchObject({

@@ -11,11 +11,20 @@ import { commands, instances, switches, type Agent, type Instance } from '../sch
 const WEEK = 7 * 24 * 3_600_000
 const PENDING = ['queued', 'delivered', 'acked', 'running'] as const
 
+/** A switch of the week as the engine reads it. */
+interface RecentSwitch {
+  at: number
+  trigger: string
+  newInstanceId: string | null
+  oldMode: string | null
+  newMode: string | null
+}
+
 /** One agent's facts from its rows: its instance, its switches of the week (newest first), a pending switch. */
 function factsOf(
   agent: Agent,
   instance: Instance | null,
-  recent: readonly { at: number; trigger: string; newInstanceId: string | null }[],
+  recent: readonly RecentSwitch[],
   hasPending: boolean,
 ): AgentFacts<Instance> {
   const last = recent[0]
@@ -23,6 +32,7 @@ function factsOf(
   return {
     instance,
     switchTimes: recent.filter((s) => !uncounted.includes(s.trigger)).map((s) => s.at),
+    spotExits: recent.filter((s) => s.oldMode === 'spot' && s.newMode === 'ondemand').map((s) => s.at),
     since: Math.max(last?.at ?? 0, instance?.createdAt ?? 0),
     imposed:
       last !== undefined && uncounted.includes(last.trigger) && last.newInstanceId === agent.instanceId,
@@ -40,7 +50,13 @@ const pendingSwitch = (now: number) =>
 export async function loadAgentFacts(db: Database, agent: Agent, now: number): Promise<AgentFacts<Instance>> {
   const instance = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
   const recent = await db
-    .select({ at: switches.receivedAt, trigger: switches.trigger, newInstanceId: switches.newInstanceId })
+    .select({
+      at: switches.receivedAt,
+      trigger: switches.trigger,
+      newInstanceId: switches.newInstanceId,
+      oldMode: switches.oldMode,
+      newMode: switches.newMode,
+    })
     .from(switches)
     .where(
       and(
@@ -88,6 +104,8 @@ export async function loadFactsOfAgents(
         at: switches.receivedAt,
         trigger: switches.trigger,
         newInstanceId: switches.newInstanceId,
+        oldMode: switches.oldMode,
+        newMode: switches.newMode,
       })
       .from(switches)
       .where(

@@ -69,6 +69,7 @@ export async function instanceFacts(db: Database, inst: Instance, now: number, m
             at: decisions.createdAt,
             decision: decisions.decision,
             target: decisions.targetPoolId,
+            reasonCode: decisions.reasonCode,
             blockedBy: decisions.blockedBy,
           })
           .from(decisions)

@@ -11,7 +11,7 @@ import type { Database } from '../client'
 import { agents, agentTokens, events, instances, pools, replicas } from '../schema'
 import type { PricePoint } from '../../ledger/series'
 import { onDemandSeries, pricesNow, spotSeriesFor } from './quotes'
-import { trend, volatility } from '../../engine/stats'
+import { meanPrice, trend, volatility } from '../../engine/stats'
 import { lastAgreed, weighLifetimes, weighSignals, type ClientLifetimes } from '../../engine/weigh-signals'
 import type { Market, PoolQuote } from '../../engine/types'
 
@@ -180,6 +180,7 @@ export async function loadMarket(
       price: price.price,
       seenAt: price.reportedAt,
       volatility24h: volatility(points, now - DAY, now),
+      mean24h: meanPrice(points, now - DAY, now) ?? price.price,
       trend1h: trend(points, now, HOUR),
       ...weighed,
       livedHoursInterrupted30d: lived.interruptedHours,

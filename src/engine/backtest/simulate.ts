@@ -23,6 +23,8 @@ export interface StepView {
   imposed: boolean
   /** Counted switches so far, epoch ms. */
   switchTimes: readonly number[]
+  /** When the workload left spot for on-demand (an interruption or a switch), epoch ms. */
+  spotExits: readonly number[]
 }
 
 export interface Strategy {
@@ -105,6 +107,7 @@ export function simulate(trace: Trace, strategy: Strategy, caps: Caps): RunResul
   let cost = 0
   let interruptionsHit = 0
   const switchTimes: number[] = []
+  const spotExits: number[] = []
   const interruptions = trace.events.filter((e) => e.kind === 'interruption')
   let cursor = 0
   for (let step = 0; step < trace.steps; step++) {
@@ -119,11 +122,14 @@ export function simulate(trace: Trace, strategy: Strategy, caps: Caps): RunResul
       placement = ONDEMAND
       since = hit.at
       imposed = true
+      spotExits.push(hit.at)
     }
-    const target = strategy.decide({ trace, step, now, placement, since, imposed, switchTimes })
+    const view = { trace, step, now, placement, since, imposed, switchTimes, spotExits }
+    const target = strategy.decide(view)
     if (target !== null && target !== placement && !Number.isNaN(priceOf(trace, target, step))) {
       cost += OVERLAP_HOURS * (priceOf(trace, placement, step) + priceOf(trace, target, step))
       switchTimes.push(now)
+      if (target === ONDEMAND) spotExits.push(now)
       placement = target
       since = now
       imposed = false

@@ -37,12 +37,13 @@ export function legacyStrategy(trace: Trace): Strategy {
   }
 }
 
-/** Per pool and step: 24 h coefficient of variation and 1 h relative change of the price. */
+/** Per pool and step: 24 h coefficient of variation and mean, and 1 h relative change of the price. */
 function marketStats(trace: Trace) {
   const day = Math.round(86_400_000 / trace.stepMs)
   const hour = Math.round(3_600_000 / trace.stepMs)
   return trace.prices.map((series) => {
     const volatility = new Float64Array(trace.steps)
+    const mean24h = new Float64Array(trace.steps)
     const trend = new Float64Array(trace.steps)
     let sum = 0
     let sumSq = 0
@@ -53,11 +54,12 @@ function marketStats(trace: Trace) {
       const drop = i >= day ? series[i - day]! : Number.NaN
       if (!Number.isNaN(drop)) [sum, sumSq, n] = [sum - drop, sumSq - drop * drop, n - 1]
       const mean = n > 0 ? sum / n : 0
+      mean24h[i] = mean
       volatility[i] = mean > 0 ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) / mean : 0
       const before = series[Math.max(0, i - hour)]!
       trend[i] = before > 0 && add > 0 ? add / before - 1 : 0
     }
-    return { volatility, trend }
+    return { volatility, mean24h, trend }
   })
 }
 
@@ -87,6 +89,7 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
           price,
           seenAt: v.now,
           volatility24h: stats[k]!.volatility[v.step]!,
+          mean24h: stats[k]!.mean24h[v.step]!,
           trend1h: stats[k]!.trend[v.step]!,
           interruptions30d: interruptions.length,
           rebalances30d: seen.length - interruptions.length,
@@ -119,6 +122,7 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
         pools,
         workload: { baseType: trace.instanceType, allowedTypes: trace.allowedTypes ?? null },
         switchTimes: [...v.switchTimes],
+        spotExits: v.spotExits.filter((t) => t > v.now - 7 * 86_400_000),
         thresholds,
       }
       const d = decide(input, params)

@@ -40,6 +40,7 @@ function sameDecision(row: DecisionRow, d: Decision, version: number): boolean {
     row.decision === d.decision &&
     row.targetMode === (d.target?.mode ?? null) &&
     row.targetPoolId === (d.target?.poolId ?? null) &&
+    row.reasonCode === d.reason_code &&
     JSON.stringify(row.blockedBy) === JSON.stringify(d.blocked_by)
   )
 }
@@ -83,6 +84,7 @@ export function decisionWrite(
     expectedSavingsPerHour: d.expected_savings_per_hour,
     risk: d.risk,
     confidence: d.confidence,
+    reasonCode: d.reason_code,
     reasons: d.reasons,
     blockedBy: d.blocked_by,
     inputs: run.inputs,

@@ -14,6 +14,13 @@ const LABEL: Record<Decision['decision'], string> = {
   to_ondemand: 'Move to on-demand',
 }
 
+/** Why the engine wanted its target, in words (a blocked move keeps its reason). */
+const REASON_LABEL: Record<NonNullable<Decision['reasonCode']>, string> = {
+  back_to_spot: 'back to spot',
+  risky_pool: 'leaving a risky pool',
+  better_value: 'better value',
+}
+
 function asList(value: unknown): string[] {
   return Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))) : []
 }
@@ -67,8 +74,9 @@ export function DecisionList(props: {
             <td>
               <Badge value={d.decision === 'stay' ? 'stay' : 'spot'} /> {LABEL[d.decision]}
               {d.shadow ? <span class="badge warn">shadow</span> : null}
+              {d.reasonCode === 'back_to_spot' ? <span class="badge spot">back to spot</span> : null}
               <div class="muted" style="font-size:12px">
-                params v{d.paramsVersion}
+                {d.reasonCode ? `${REASON_LABEL[d.reasonCode]} · ` : ''}params v{d.paramsVersion}
               </div>
             </td>
             <td>

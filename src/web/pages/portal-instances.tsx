@@ -86,7 +86,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
     ...markers.decisions.map((d) => ({
       at: d.at,
       kind: 'decision' as const,
-      label: `engine: ${d.decision}${d.target ? ` to ${d.target}` : ''}${Array.isArray(d.blockedBy) && d.blockedBy.length ? ` (blocked: ${d.blockedBy.join(', ')})` : ''}`,
+      label: `engine: ${d.decision}${d.target ? ` to ${d.target}` : ''}${d.reasonCode === 'back_to_spot' ? ' (back to spot)' : ''}${Array.isArray(d.blockedBy) && d.blockedBy.length ? ` (blocked: ${d.blockedBy.join(', ')})` : ''}`,
     })),
   ]
   const writable = canWrite(viewer) && inst.status === 'active'

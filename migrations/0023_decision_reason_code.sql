@@ -1,0 +1,1 @@
+ALTER TABLE `decisions` ADD `reason_code` text;
