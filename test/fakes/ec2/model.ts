@@ -151,6 +151,10 @@ export interface Ec2State {
   addresses: Map<string, Address>
   spotPrices: SpotPoint[]
   spotPriceModel?: (instanceType: string, az: string, atMs: number) => number | undefined
+  /** Spot capacity left per pool (`type|az`, capacity.ts); a pool absent has plenty */
+  spareCapacity: Map<string, number>
+  /** GetSpotPlacementScores configurations of the account → when first asked in the last 24 h, epoch ms */
+  placementConfigs: Map<string, number>
   /** ClientToken → reservation id and the parameters it was first used with */
   clientTokens: Map<string, { reservationId: string; fingerprint: string }>
   launchListeners: Array<(instance: Instance) => void>
@@ -180,6 +184,8 @@ export function createState(opts: {
     keyPairs: new Set(),
     addresses: new Map(),
     spotPrices: [],
+    spareCapacity: new Map(),
+    placementConfigs: new Map(),
     clientTokens: new Map(),
     launchListeners: [],
     nextId: (prefix, width = 17) => `${prefix}-${(++counter).toString(16).padStart(width, '0')}`,

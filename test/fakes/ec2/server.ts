@@ -27,6 +27,8 @@ import {
   describeSubnets,
 } from './actions/network'
 import { describeSpotPriceHistory } from './actions/spot'
+import { getSpotPlacementScores } from './actions/placement-scores'
+import { poolKey } from './capacity'
 import { advance, beginTermination, settle, tick } from './lifecycle'
 import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
 import { LINUX, addSpotPrice } from './prices'
@@ -56,6 +58,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   AssociateAddress: associateAddress,
   DescribeSpotPriceHistory: describeSpotPriceHistory,
   DescribeAvailabilityZones: describeAvailabilityZones,
+  GetSpotPlacementScores: getSpotPlacementScores,
 }
 
 export interface FakeEc2Options {
@@ -96,6 +99,8 @@ export interface FakeEc2 extends Omit<Injector, 'failureFor' | 'isDenied'> {
   setSpotPriceModel(
     model: ((instanceType: string, az: string, atMs: number) => number | undefined) | undefined,
   ): void
+  /** Spot instances the pool can still launch (capacity.ts); undefined: plenty again */
+  setCapacity(instanceType: string, az: string, spare: number | undefined): void
   addCredentials(credentials: AwsCredentials): void
   onLaunch(listener: (instance: Instance) => void): void
   count(action?: string): number
@@ -221,6 +226,10 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       }),
     setSpotPriceModel: (model) => {
       state.spotPriceModel = model
+    },
+    setCapacity: (instanceType, az, spare) => {
+      if (spare === undefined) state.spareCapacity.delete(poolKey(instanceType, az))
+      else state.spareCapacity.set(poolKey(instanceType, az), spare)
     },
     addCredentials: (c) => credentials.set(c.accessKeyId, c),
     onLaunch: (listener) => state.launchListeners.push(listener),

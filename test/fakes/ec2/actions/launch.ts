@@ -11,6 +11,7 @@ import {
   type Tags,
 } from '../model'
 import { currentSpotPrice, sampleSpotModel } from '../prices'
+import { requireSpotCapacity } from '../capacity'
 import { list, required, tagSpecifications, type Params } from '../query'
 import { reservationBody } from './instances'
 
@@ -186,6 +187,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
     }
   }
   const lifecycle = resolveLifecycle(state, params, instanceType, subnet.az)
+  if (lifecycle === 'spot') requireSpotCapacity(state, instanceType, subnet.az, minCount)
   const metadataTags = params.get('MetadataOptions.InstanceMetadataTags') ?? 'disabled'
   if (metadataTags !== 'enabled' && metadataTags !== 'disabled')
     throw invalidValue('InstanceMetadataTags', metadataTags)

@@ -114,7 +114,8 @@ export const associateAddress: ActionHandler = ({ state, params }) => {
   return leaf('return', true) + leaf('associationId', address.associationId)
 }
 
-function zoneId(region: string, az: string): string {
+/** The AZ id EC2 gives a zone name (`use1-az1` for `us-east-1a`): stable names across accounts. */
+export function zoneId(region: string, az: string): string {
   const prefix = region
     .split('-')
     .map((part) => part.slice(0, part.length > 2 ? 2 : part.length))
