@@ -7,6 +7,7 @@
 import { typeExclusion, type Workload } from './compatibility'
 import { comfortBlocks, hardBlocks } from './guardrails'
 import type { EngineParams } from './params'
+import { describeCapacity } from './capacity'
 import { describeLifetime, poolRisk } from './risk'
 import type { BlockReason, Decision, DecisionKind, EngineInput, PoolQuote, Target } from './types'
 import { moveValue, type Candidate } from './value'
@@ -32,6 +33,14 @@ function lifetimeReasons(compared: ReadonlyArray<Candidate | null>): string[] {
   const quotes = compared.flatMap((c) => (c?.quote ? [c.quote] : []))
   return [...new Map(quotes.map((q) => [q.poolId, q])).values()].flatMap((q) => {
     const words = describeLifetime(q)
+    return words ? [`pool ${q.poolId}: ${words}`] : []
+  })
+}
+
+/** The capacity evidence of every pool that has some, candidates or not (a trap is named as such). */
+function capacityReasons(pools: readonly PoolQuote[]): string[] {
+  return pools.flatMap((q) => {
+    const words = describeCapacity(q)
     return words ? [`pool ${q.poolId}: ${words}`] : []
   })
 }
@@ -125,6 +134,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   if (current.mode === 'spot')
     candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
   for (const [why, n] of skipped) reasons.push(`${n} pool(s) skipped: ${why.replaceAll('_', ' ')}`)
+  reasons.push(...capacityReasons(input.pools))
   if (urgent)
     reasons.push(`current pool risk ${here.risk.toFixed(2)} above threshold ${thresholds.risk_threshold}`)
 

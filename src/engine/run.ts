@@ -36,6 +36,12 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
       risk: Math.round(poolRisk(p, p.onDemandPrice ?? input.onDemandPrice, version.params) * 1000) / 1000,
       mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
       age_s: Math.round((input.now - p.seenAt) / 1000),
+      // Capacity evidence only where there is some (capacity.ts).
+      ...(p.placementScore && {
+        placement_score: p.placementScore.score,
+        placement_score_age_h: Math.round(p.placementScore.ageHours * 10) / 10,
+      }),
+      ...(p.capacityErrors24h ? { capacity_errors_24h: p.capacityErrors24h } : {}),
     })),
     switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),
     switches_7d: switchesWithin(input.switchTimes, input.now, WEEK_MS),
