@@ -25,6 +25,7 @@ import { readInterruption } from './monitors/interruption'
 import { readRebalance } from './monitors/rebalance'
 import { readScheduledEvents } from './monitors/scheduled'
 import { createWatcher, type Monitor } from './monitors/watcher'
+import { createPlacementScores } from './placement-scores'
 import { pricingReport, type Pricing } from './pricing'
 import type { State } from './state'
 import { AGENT_VERSION } from './version'
@@ -267,6 +268,20 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     // An overlap: a point EC2 publishes a little after its own time is not missed (repeats are harmless).
     historyFrom = now - HISTORY_OVERLAP_MS
   }
+  // The types the pricing report covers (the control plane's list joins here once it sends one).
+  const pricedTypes = () => [self.instanceType]
+  const placementScores = createPlacementScores({
+    ec2,
+    clock,
+    log,
+    region: self.region,
+    intervalMs: config.intervals.placementScores * 1000,
+    report: (body) => link.report('placement-scores', 'POST', '/placement-scores', body),
+  })
+  // Asked by the agent that prices (one per client, region and type): the same configuration once.
+  const askPlacementScores = async () => {
+    if (agentConfig?.pricing_reporter !== false) await placementScores.ask(pricedTypes())
+  }
   const launchListedReplicas = async () => {
     const reply = await link.replicas('launching')
     if (!reply.ok) return
@@ -349,6 +364,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       config.intervals.configRefresh * 1000,
     ),
     every('pricing report', config.intervals.pricingReport, reportPrices),
+    every('placement scores', config.intervals.pricingReport, askPlacementScores),
     every('replica poll', config.intervals.replicas, launchListedReplicas),
     every('cleanup', config.intervals.cleanup, () => runCleanup(ctx), config.intervals.cleanup * 1000),
     watcher.run(stopped),
