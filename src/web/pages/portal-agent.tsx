@@ -85,7 +85,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
       {scores && scores.status !== 'ok' ? (
         <div class="note warn" id="placement-scores">
           {scores.status === 'denied'
-            ? "Capacity: this agent's instance profile lacks ec2:GetSpotPlacementScores"
+            ? 'Capacity: the instance profile of this agent lacks ec2:GetSpotPlacementScores'
             : 'Capacity: the AWS account used its 10 placement-score configurations of the day'}{' '}
           (said <Time ms={scores.updatedAt} />
           ): the engine weighs its pools by interruption history alone until the agent asks again (after a

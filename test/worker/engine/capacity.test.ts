@@ -60,7 +60,7 @@ describe('placement scores', () => {
 
     expect(await quoteOf(a, type, 'a')).toMatchObject({ placementScore: { score: 1 } })
     const after = await decisionOf(a)
-    expect(after).toMatchObject({ decision: 'to_spot', target: { poolId: pool(type, 'b') } })
+    expect(after.target).toMatchObject({ poolId: pool(type, 'b') })
     expect(after.reasons).toContain(`pool ${pool(type, 'a')}: placement score 1/10 (0.0 h old)`)
   })
 
@@ -108,7 +108,7 @@ describe('placement scores', () => {
     expect(await db().select().from(placementScores).where(eq(placementScores.clientId, a.client.id))).toEqual([])
     const owner = await seedUser(a.client.id, 'owner')
     const page = await (await get(`/c/${a.client.id}/agents/${a.agentId}`, owner.headers)).text()
-    expect(page).toContain("this agent's instance profile lacks ec2:GetSpotPlacementScores")
+    expect(page).toContain('the instance profile of this agent lacks ec2:GetSpotPlacementScores')
     // Another client's owner cannot read it.
     const stranger = await seedUser((await newClient()).id, 'owner')
     expect((await get(`/c/${a.client.id}/agents/${a.agentId}`, stranger.headers)).status).toBeGreaterThanOrEqual(400)
