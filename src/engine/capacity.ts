@@ -15,6 +15,9 @@ export const SCORE_GONE_HOURS = 24
 /** Capacity errors in 24 h at which the error part reaches 63 % (1 − e⁻¹). */
 const ERRORS_SCALE = 1
 
+/** Evidence at or above this value (a score of 5 or less, a failed launch) is named in decisions' reasons. */
+export const SHORT_OF_CAPACITY = 0.5
+
 export interface CapacityEvidence {
   /** 0 (capacity to spare) to 1 (none): the component's value. */
   value: number

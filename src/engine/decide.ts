@@ -7,7 +7,7 @@
 import { typeExclusion, type Workload } from './compatibility'
 import { comfortBlocks, hardBlocks } from './guardrails'
 import type { EngineParams } from './params'
-import { describeCapacity } from './capacity'
+import { capacityEvidence, describeCapacity, SHORT_OF_CAPACITY } from './capacity'
 import { describeLifetime, poolRisk } from './risk'
 import type { BlockReason, Decision, DecisionKind, EngineInput, PoolQuote, Target } from './types'
 import { moveValue, type Candidate } from './value'
@@ -37,10 +37,11 @@ function lifetimeReasons(compared: ReadonlyArray<Candidate | null>): string[] {
   })
 }
 
-/** The capacity evidence of every pool that has some, candidates or not (a trap is named as such). */
+/** The capacity evidence of every pool short of capacity, candidates or not (a trap is named as such). */
 function capacityReasons(pools: readonly PoolQuote[]): string[] {
   return pools.flatMap((q) => {
-    const words = describeCapacity(q)
+    const short = (capacityEvidence(q)?.value ?? 0) >= SHORT_OF_CAPACITY
+    const words = short ? describeCapacity(q) : null
     return words ? [`pool ${q.poolId}: ${words}`] : []
   })
 }
