@@ -113,17 +113,32 @@ export function createPlacementScores(deps: {
               'placement scores denied: the instance profile lacks ec2:GetSpotPlacementScores; the engine weighs interruption history alone (retry in 24 h)',
               { code: err.code },
             )
-            deps.report({ region, instance_types: types, status: 'denied', message: err.message.slice(0, 1000), scores: [] })
+            deps.report({
+              region,
+              instance_types: types,
+              status: 'denied',
+              message: err.message.slice(0, 1000),
+              scores: [],
+            })
           }
           isDenied = true
           return 'denied'
         }
         if (err.code === 'MaxConfigLimitExceeded') {
           notBefore.set(key, now + REFUSED_RETRY_MS)
-          log.warn('placement scores limited: the account used its configurations for the day (retry in 24 h)', {
-            types,
+          log.warn(
+            'placement scores limited: the account used its configurations for the day (retry in 24 h)',
+            {
+              types,
+            },
+          )
+          deps.report({
+            region,
+            instance_types: types,
+            status: 'limited',
+            message: err.message.slice(0, 1000),
+            scores: [],
           })
-          deps.report({ region, instance_types: types, status: 'limited', message: err.message.slice(0, 1000), scores: [] })
           return 'limited'
         }
         notBefore.set(key, now + FAILED_RETRY_MS)

@@ -45,7 +45,13 @@ export async function recordPlacementScores(
 ): Promise<void> {
   const status = db
     .insert(placementScoreStatus)
-    .values({ agentId: agent.id, clientId: agent.clientId, status: report.status, detail: report.detail, updatedAt: now })
+    .values({
+      agentId: agent.id,
+      clientId: agent.clientId,
+      status: report.status,
+      detail: report.detail,
+      updatedAt: now,
+    })
     .onConflictDoUpdate({
       target: placementScoreStatus.agentId,
       set: { status: report.status, detail: report.detail, updatedAt: now },
@@ -53,7 +59,13 @@ export async function recordPlacementScores(
   const scores = report.scores.map((s) =>
     db
       .insert(placementScores)
-      .values({ clientId: agent.clientId, poolId: s.poolId, score: s.score, scoredAt: now, agentId: agent.id })
+      .values({
+        clientId: agent.clientId,
+        poolId: s.poolId,
+        score: s.score,
+        scoredAt: now,
+        agentId: agent.id,
+      })
       .onConflictDoUpdate({
         target: [placementScores.clientId, placementScores.poolId],
         set: { score: sql`excluded.score`, scoredAt: now, agentId: agent.id },
@@ -117,6 +129,11 @@ export async function recordCapacityError(
       })
       .onConflictDoNothing()
   } catch (err) {
-    log.error({ job: 'capacity-error', agent_id: owner.agentId, id: error.id, message: (err as Error).message })
+    log.error({
+      job: 'capacity-error',
+      agent_id: owner.agentId,
+      id: error.id,
+      message: (err as Error).message,
+    })
   }
 }

@@ -1,10 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createEc2 } from '../../agent/src/ec2-transport'
 import { memoryLog } from '../../agent/src/log'
-import {
-  createPlacementScores,
-  type PlacementScoreReport,
-} from '../../agent/src/placement-scores'
+import { createPlacementScores, type PlacementScoreReport } from '../../agent/src/placement-scores'
 import { startFakeEc2, TEST_CREDENTIALS, type FakeEc2 } from '../fakes'
 import { instantClock } from './support/clock'
 

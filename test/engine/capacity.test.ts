@@ -30,7 +30,12 @@ describe('capacity in the risk', () => {
     expect(d.reasons).toContain('pool t3.medium.us-east-1a: placement score 1/10 (1.0 h old)')
     // Without the score the cheap pool wins: the score alone kept the engine out of the trap.
     const blind = decide(
-      input({ pools: [{ ...trap, placementScore: null }, { ...roomy, placementScore: null }] }),
+      input({
+        pools: [
+          { ...trap, placementScore: null },
+          { ...roomy, placementScore: null },
+        ],
+      }),
       DEFAULT_PARAMS,
     )
     expect(blind.target?.poolId).toBe('t3.medium.us-east-1a')
@@ -51,7 +56,9 @@ describe('capacity in the risk', () => {
     const noWeight = withRiskWeights(DEFAULT_PARAMS, { capacity: 0 })
     const history = poolRisk(poolQuote('us-east-1a', 0.02, { interruptions30d: 2 }), OD, noWeight)
     expect(risk(null)).toBe(history)
-    expect(risk(null)).toBe(poolRisk(poolQuote('us-east-1a', 0.02, { interruptions30d: 2 }), OD, DEFAULT_PARAMS))
+    expect(risk(null)).toBe(
+      poolRisk(poolQuote('us-east-1a', 0.02, { interruptions30d: 2 }), OD, DEFAULT_PARAMS),
+    )
   })
 
   it('fades a score out after 12 h: gone at 24 h', () => {
@@ -60,7 +67,11 @@ describe('capacity in the risk', () => {
     expect(scoreStrength(18)).toBeCloseTo(0.5, 9)
     expect(scoreStrength(24)).toBe(0)
     const at = (ageHours: number) =>
-      poolRisk(poolQuote('us-east-1a', 0.0125, { placementScore: { score: 1, ageHours } }), OD, DEFAULT_PARAMS)
+      poolRisk(
+        poolQuote('us-east-1a', 0.0125, { placementScore: { score: 1, ageHours } }),
+        OD,
+        DEFAULT_PARAMS,
+      )
     const none = poolRisk(poolQuote('us-east-1a', 0.0125), OD, DEFAULT_PARAMS)
     expect(at(6)).toBeGreaterThan(DEFAULT_PARAMS.risk_threshold)
     expect(at(18)).toBeLessThan(at(6))

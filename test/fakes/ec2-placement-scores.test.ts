@@ -87,7 +87,10 @@ describe('fake EC2 GetSpotPlacementScores through @aws-sdk/client-ec2', () => {
       name: 'UnauthorizedOperation',
       $metadata: { httpStatusCode: 403 },
     })
-    expect(fx.ec2.requests.at(-1)).toMatchObject({ action: 'GetSpotPlacementScores', code: 'UnauthorizedOperation' })
+    expect(fx.ec2.requests.at(-1)).toMatchObject({
+      action: 'GetSpotPlacementScores',
+      code: 'UnauthorizedOperation',
+    })
   })
 
   it('refuses a request without TargetCapacity or instance types', async () => {

@@ -22,7 +22,10 @@ const MAX_POOLS = 200
 export const PlacementScoresBody = z
   .object({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected a region such as us-east-1'),
-    instance_types: z.array(z.string().max(64).regex(INSTANCE_TYPE, 'expected an instance type')).min(1).max(20),
+    instance_types: z
+      .array(z.string().max(64).regex(INSTANCE_TYPE, 'expected an instance type'))
+      .min(1)
+      .max(20),
     status: z.enum(PLACEMENT_SCORE_STATUSES),
     /** EC2's message when the status is not `ok`. */
     message: z.string().max(1000).nullish(),

@@ -56,7 +56,10 @@ describe('placement scores', () => {
     expect(res.json).toMatchObject({ success: true, recorded_pools: 9, ignored_zones: [] })
     const rows = await db().select().from(placementScores).where(eq(placementScores.clientId, a.client.id))
     expect(rows).toHaveLength(9)
-    expect(rows.find((r) => r.poolId === `${types[2]}.us-east-1a`)).toMatchObject({ score: 1, agentId: a.agentId })
+    expect(rows.find((r) => r.poolId === `${types[2]}.us-east-1a`)).toMatchObject({
+      score: 1,
+      agentId: a.agentId,
+    })
 
     expect(await quoteOf(a, type, 'a')).toMatchObject({ placementScore: { score: 1 } })
     const after = await decisionOf(a)
@@ -99,19 +102,31 @@ describe('placement scores', () => {
       region: 'us-east-1',
       instance_types: [type, freshType(), freshType()],
       status: 'denied',
-      message: 'GetSpotPlacementScores: UnauthorizedOperation: You are not authorized to perform this operation.',
+      message:
+        'GetSpotPlacementScores: UnauthorizedOperation: You are not authorized to perform this operation.',
       scores: [],
     })
     expect(res.status).toBe(200)
-    const [status] = await db().select().from(placementScoreStatus).where(eq(placementScoreStatus.agentId, a.agentId))
-    expect(status).toMatchObject({ clientId: a.client.id, status: 'denied', detail: expect.stringContaining('Unauthorized') })
-    expect(await db().select().from(placementScores).where(eq(placementScores.clientId, a.client.id))).toEqual([])
+    const [status] = await db()
+      .select()
+      .from(placementScoreStatus)
+      .where(eq(placementScoreStatus.agentId, a.agentId))
+    expect(status).toMatchObject({
+      clientId: a.client.id,
+      status: 'denied',
+      detail: expect.stringContaining('Unauthorized'),
+    })
+    expect(
+      await db().select().from(placementScores).where(eq(placementScores.clientId, a.client.id)),
+    ).toEqual([])
     const owner = await seedUser(a.client.id, 'owner')
     const page = await (await get(`/c/${a.client.id}/agents/${a.agentId}`, owner.headers)).text()
     expect(page).toContain('the instance profile of this agent lacks ec2:GetSpotPlacementScores')
     // Another client's owner cannot read it.
     const stranger = await seedUser((await newClient()).id, 'owner')
-    expect((await get(`/c/${a.client.id}/agents/${a.agentId}`, stranger.headers)).status).toBeGreaterThanOrEqual(400)
+    expect(
+      (await get(`/c/${a.client.id}/agents/${a.agentId}`, stranger.headers)).status,
+    ).toBeGreaterThanOrEqual(400)
   })
 
   it('refuse bad input with a 400 and write nothing', async () => {
@@ -139,7 +154,7 @@ describe('placement scores', () => {
 })
 
 describe('capacity errors on launch', () => {
-  it("of a switch count against its pool, from D1, after the short skip: the engine goes elsewhere and says why", async () => {
+  it('of a switch count against its pool, from D1, after the short skip: the engine goes elsewhere and says why', async () => {
     const type = freshType()
     const a = await agentOn(type, 'ondemand')
     await reportPrices(a, type, { a: 0.0125, b: 0.014, c: 0.03 })
@@ -164,7 +179,11 @@ describe('capacity errors on launch', () => {
       },
       { what: "the switch's capacity error in D1", timeoutMs: 5_000, intervalMs: 20 },
     )
-    expect(error).toMatchObject({ agentId: a.agentId, source: 'switch', id: `cap_switch_${queued.json.command_id}` })
+    expect(error).toMatchObject({
+      agentId: a.agentId,
+      source: 'switch',
+      id: `cap_switch_${queued.json.command_id}`,
+    })
     // Past the 3-minute skip, the error still weighs: the risk, not the skip, keeps the engine away.
     const later = Date.now() + 10 * MIN
     expect(await quoteOf(a, type, 'a', later)).toMatchObject({ capacityErrors24h: 1 })
@@ -177,7 +196,7 @@ describe('capacity errors on launch', () => {
     expect((await quoteOf(other, type, 'a', later)).capacityErrors24h).toBe(0)
   })
 
-  it("of a replica count against its pool once, however often it is reported", async () => {
+  it('of a replica count against its pool once, however often it is reported', async () => {
     const type = freshType()
     const a = await agentOn(type, 'spot')
     await reportPrices(a, type, { a: 0.0125, b: 0.013, c: 0.03 }, 'spot')
@@ -193,7 +212,10 @@ describe('capacity errors on launch', () => {
       call(
         'POST',
         `/api/agents/${a.agentId}/replicas/${created.json.replica_id}/status`,
-        { status: 'failed', error_message: `RunInstances: InsufficientInstanceCapacity: no capacity in ${poolId}` },
+        {
+          status: 'failed',
+          error_message: `RunInstances: InsufficientInstanceCapacity: no capacity in ${poolId}`,
+        },
         a.client.auth,
       )
     expect((await fail()).status).toBeLessThan(300)

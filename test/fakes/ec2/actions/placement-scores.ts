@@ -39,7 +39,10 @@ export const getSpotPlacementScores: ActionHandler = ({ state, params }) => {
   const items: { azId?: string; score: number }[] = !scored
     ? []
     : singleAz
-      ? state.zones.map((az) => ({ azId: zoneId(state.region, az), score: scoreOf(spareIn(az), target, types.length) }))
+      ? state.zones.map((az) => ({
+          azId: zoneId(state.region, az),
+          score: scoreOf(spareIn(az), target, types.length),
+        }))
       : [{ score: scoreOf(regionSpare(), target, types.length) }]
   const { page, nextToken } = paginate(params, items, 10, 1000)
   return (
