@@ -25,6 +25,7 @@ import { readInterruption } from './monitors/interruption'
 import { readRebalance } from './monitors/rebalance'
 import { readScheduledEvents } from './monitors/scheduled'
 import { createWatcher, type Monitor } from './monitors/watcher'
+import { createPlacementScores } from './placement-scores'
 import { pricingReport, type Pricing } from './pricing'
 import type { State } from './state'
 import { AGENT_VERSION } from './version'
@@ -246,6 +247,11 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     })
     return heartbeat.beat()
   }
+  // The types the pricing report covers: its own, then those the control plane wants priced.
+  const pricedTypes = () => [
+    self.instanceType,
+    ...(agentConfig?.pricing_instance_types ?? []).filter((t) => t !== self.instanceType),
+  ]
   // The change points at or after this time go in the next report; null: the last hour's (a new reporter).
   let historyFrom: number | null = null
   const reportPrices = async () => {
@@ -256,10 +262,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       return
     }
     const now = clock.now()
-    // The types the control plane wants priced (those its workloads may move to), its own first.
-    const others = (agentConfig?.pricing_instance_types ?? []).filter((t) => t !== self.instanceType)
+    const [, ...others] = pricedTypes()
     const [spot, onDemand, otherOnDemand] = await Promise.all([
-      pricing.spotPrices([self.instanceType, ...others], historyFrom),
+      pricing.spotPrices(pricedTypes(), historyFrom),
       pricing.onDemandPrice(self.instanceType, self.region),
       Promise.all(
         others.map(async (t) => ({ instance_type: t, price: await pricing.onDemandPrice(t, self.region) })),
@@ -274,6 +279,18 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     })
     // An overlap: a point EC2 publishes a little after its own time is not missed (repeats are harmless).
     historyFrom = now - HISTORY_OVERLAP_MS
+  }
+  const placementScores = createPlacementScores({
+    ec2,
+    clock,
+    log,
+    region: self.region,
+    intervalMs: config.intervals.placementScores * 1000,
+    report: (body) => link.report('placement-scores', 'POST', '/placement-scores', body),
+  })
+  // Asked by the agent that prices (one per client, region and type): the same configuration once.
+  const askPlacementScores = async () => {
+    if (agentConfig?.pricing_reporter !== false) await placementScores.ask(pricedTypes())
   }
   const launchListedReplicas = async () => {
     const reply = await link.replicas('launching')
@@ -357,6 +374,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       config.intervals.configRefresh * 1000,
     ),
     every('pricing report', config.intervals.pricingReport, reportPrices),
+    every('placement scores', config.intervals.pricingReport, askPlacementScores),
     every('replica poll', config.intervals.replicas, launchListedReplicas),
     every('cleanup', config.intervals.cleanup, () => runCleanup(ctx), config.intervals.cleanup * 1000),
     watcher.run(stopped),

@@ -24,6 +24,8 @@ export interface Config {
     scheduledEvents: number
     replicas: number
     cleanup: number
+    /** Spacing of two GetSpotPlacementScores requests of one configuration (placement-scores.ts). */
+    placementScores: number
   }
   cleanupSnapshotsOlderThanDays: number
   cleanupAmisOlderThanDays: number
@@ -129,6 +131,7 @@ export function loadConfig(env: Env): Config {
       scheduledEvents: 60,
       replicas: 30,
       cleanup: seconds('CLEANUP_INTERVAL', 3600),
+      placementScores: seconds('PLACEMENT_SCORE_INTERVAL', 6 * 3600),
     },
     cleanupSnapshotsOlderThanDays: seconds('CLEANUP_SNAPSHOTS_OLDER_THAN_DAYS', 7),
     cleanupAmisOlderThanDays: seconds('CLEANUP_AMIS_OLDER_THAN_DAYS', 30),

@@ -781,6 +781,67 @@ export const clientDaily = sqliteTable('client_daily', {
   computedAt: ms('computed_at').notNull(),
 })
 
+export const PLACEMENT_SCORE_STATUSES = ['ok', 'denied', 'limited'] as const
+export const CAPACITY_ERROR_SOURCES = ['switch', 'replica'] as const
+
+/**
+ * Each client's latest spot placement score of a pool (GetSpotPlacementScores asks per AZ for a set of
+ * types: the AZ's score is every pool of the set there). Scores are per AWS account: never shared
+ * between clients. Writer: flows/capacity.ts.
+ */
+export const placementScores = sqliteTable(
+  'placement_scores',
+  {
+    clientId: text('client_id').notNull(),
+    poolId: text('pool_id').notNull(),
+    score: integer('score').notNull(),
+    /** When EC2 answered, by the control plane's clock (the report's receipt). */
+    scoredAt: ms('scored_at').notNull(),
+    agentId: text('agent_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.poolId] })],
+)
+
+/**
+ * Whether an agent's placement-score requests are answered: `denied` (the instance profile lacks
+ * ec2:GetSpotPlacementScores) and `limited` (the account's 10 configurations a day are used) say the
+ * engine works from history alone for its pools. Writer: flows/capacity.ts.
+ */
+export const placementScoreStatus = sqliteTable(
+  'placement_score_status',
+  {
+    agentId: text('agent_id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    status: text('status', { enum: PLACEMENT_SCORE_STATUSES }).notNull(),
+    /** EC2's message when not `ok`. */
+    detail: text('detail'),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [check('placement_score_status_status', oneOf(t.status, PLACEMENT_SCORE_STATUSES))],
+)
+
+/**
+ * A launch into a spot pool that failed for lack of capacity: a switch's (its command) or a replica's.
+ * One row per failed launch (`id` derived from the source: recording twice is harmless). The engine's
+ * capacity risk reads them. Writer: flows/capacity.ts.
+ */
+export const capacityErrors = sqliteTable(
+  'capacity_errors',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    poolId: text('pool_id').notNull(),
+    source: text('source', { enum: CAPACITY_ERROR_SOURCES }).notNull(),
+    message: text('message'),
+    at: ms('at').notNull(),
+  },
+  (t) => [
+    check('capacity_errors_source', oneOf(t.source, CAPACITY_ERROR_SOURCES)),
+    index('capacity_errors_pool_at').on(t.poolId, t.at),
+  ],
+)
+
 export type Client = typeof clients.$inferSelect
 export type Agent = typeof agents.$inferSelect
 export type Instance = typeof instances.$inferSelect

@@ -8,6 +8,7 @@ import { backToSpotReasons, hasLeftSpot } from './back-to-spot'
 import { typeExclusion, type Workload } from './compatibility'
 import { comfortBlocks, hardBlocks } from './guardrails'
 import type { EngineParams } from './params'
+import { capacityEvidence, describeCapacity, SHORT_OF_CAPACITY } from './capacity'
 import { describeLifetime, poolRisk } from './risk'
 import type { BlockReason, Decision, DecisionKind, EngineInput, PoolQuote, ReasonCode, Target } from './types'
 import { expectedPrice, moveValue, type Candidate } from './value'
@@ -34,6 +35,15 @@ function lifetimeReasons(compared: ReadonlyArray<Candidate | null>): string[] {
   const quotes = compared.flatMap((c) => (c?.quote ? [c.quote] : []))
   return [...new Map(quotes.map((q) => [q.poolId, q])).values()].flatMap((q) => {
     const words = describeLifetime(q)
+    return words ? [`pool ${q.poolId}: ${words}`] : []
+  })
+}
+
+/** The capacity evidence of every pool short of capacity, candidates or not (a trap is named as such). */
+function capacityReasons(pools: readonly PoolQuote[]): string[] {
+  return pools.flatMap((q) => {
+    const short = (capacityEvidence(q)?.value ?? 0) >= SHORT_OF_CAPACITY
+    const words = short ? describeCapacity(q) : null
     return words ? [`pool ${q.poolId}: ${words}`] : []
   })
 }
@@ -153,6 +163,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
   if (current.mode === 'spot')
     candidates.push({ placement: { mode: 'ondemand', poolId: null }, price: od, risk: 0, quote: null })
   for (const [why, n] of skipped) reasons.push(`${n} pool(s) skipped: ${why.replaceAll('_', ' ')}`)
+  reasons.push(...capacityReasons(input.pools))
   if (urgent)
     reasons.push(`current pool risk ${here.risk.toFixed(2)} above threshold ${thresholds.risk_threshold}`)
 

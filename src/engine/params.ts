@@ -13,6 +13,7 @@ export const RiskWeights = z.object({
   trend: z.number().min(0),
   ratio: z.number().min(0),
   lifetime: z.number().min(0),
+  capacity: z.number().min(0),
 })
 export type RiskWeights = z.infer<typeof RiskWeights>
 
@@ -93,6 +94,9 @@ export const DEFAULT_PARAMS: EngineParams = {
     trend: 0.15,
     ratio: 0.5,
     lifetime: 0.1,
+    // Evidence-only like lifetime (no weight without a score or a capacity error): a score of 1-2 alone
+    // lifts an otherwise riskless pool above the default risk threshold.
+    capacity: 0.6,
   },
   min_savings_percent: 8,
   risk_threshold: 0.5,

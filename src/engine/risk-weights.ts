@@ -1,5 +1,5 @@
 /**
- * A client's own risk weights (product.md: "documented weights, tunable per client"): any of the seven
+ * A client's own risk weights (product.md: "documented weights, tunable per client"): any of the eight
  * components of risk.ts, each 0-1; a component the client did not set inherits the parameter version's
  * weight. Pure; the engine reads them only through the parameters it is given (`withRiskWeights`).
  */
@@ -21,6 +21,7 @@ export const RiskWeightOverrides = z
     trend: Weight,
     ratio: Weight,
     lifetime: Weight,
+    capacity: Weight,
   })
   .partial()
   .strict()
@@ -33,14 +34,17 @@ export function effectiveWeights(base: RiskWeights, overrides: RiskWeightOverrid
   return { ...base, ...overrides }
 }
 
+/** Components that weigh only where a pool has their evidence (risk.ts): they alone do not suffice. */
+const EVIDENCE_ONLY: readonly (keyof RiskWeights)[] = ['lifetime', 'capacity']
+
 /**
- * Why these weights can't be used, or null: all zero would make every pool riskless (the lifetime
- * weight alone counts only where a pool has lifetime data, so it does not suffice).
+ * Why these weights can't be used, or null: all zero would make every pool riskless (the lifetime and
+ * capacity weights count only where a pool has their data, so they do not suffice).
  */
 export function unusableWeights(weights: RiskWeights): string | null {
-  return RISK_COMPONENTS.some((k) => k !== 'lifetime' && weights[k] > 0)
+  return RISK_COMPONENTS.some((k) => !EVIDENCE_ONLY.includes(k) && weights[k] > 0)
     ? null
-    : 'at least one risk weight other than lifetime must be above 0: with none, every pool would look riskless'
+    : 'at least one risk weight other than lifetime and capacity must be above 0: with none, every pool would look riskless'
 }
 
 /** Parameters whose risk uses the client's weights. */

@@ -1,5 +1,5 @@
 /**
- * Risk of a spot pool, 0 (safe) to 1: a weighted mean of seven components, each mapped to 0-1.
+ * Risk of a spot pool, 0 (safe) to 1: a weighted mean of eight components, each mapped to 0-1.
  * - interruptions: 1 − exp(−n / interruptions_scale), n = notices in 30 days (engine/weigh-signals.ts)
  * - rebalances:    1 − exp(−n / rebalances_scale), n = rebalance signals in 30 days
  * - followThrough: share of those rebalances followed by a notice within 2 h (0 without rebalances)
@@ -11,8 +11,12 @@
  *                  counts as evidence of survival, not of death. A pool where none of the fleet's
  *                  instances lived has no estimate: the component then carries no weight, and the
  *                  pool's risk is exactly what the other components say.
+ * - capacity:      a low spot placement score of the pool's AZ and capacity errors on launch there
+ *                  (capacity.ts); weighted only as far as that evidence counts (none: no weight, a
+ *                  score fading after 12 h: less), so without it the risk is the history's alone.
  * On-demand has risk 0.
  */
+import { capacityEvidence } from './capacity'
 import type { EngineParams } from './params'
 import type { PoolQuote } from './types'
 
@@ -24,6 +28,7 @@ export interface RiskComponents {
   trend: number
   ratio: number
   lifetime: number
+  capacity: number
 }
 
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1)
@@ -50,24 +55,22 @@ export function riskComponents(pool: PoolQuote, onDemandPrice: number, params: E
     trend: clamp01(pool.trend1h / params.trend_scale),
     ratio: clamp01((pool.price / onDemandPrice - 0.3) / 0.6),
     lifetime: mean === null ? 0 : Math.exp(-mean / params.lifetime_scale_hours),
+    capacity: capacityEvidence(pool)?.value ?? 0,
   }
 }
 
 /** The pool's risk: components weighted by `params.weights` (normalised by the sum of those in effect). */
 export function poolRisk(pool: PoolQuote, onDemandPrice: number, params: EngineParams): number {
   const c = riskComponents(pool, onDemandPrice, params)
-  const w = { ...params.weights, lifetime: meanLifetimeHours(pool) === null ? 0 : params.weights.lifetime }
-  const total =
-    w.interruptions + w.rebalances + w.followThrough + w.volatility + w.trend + w.ratio + w.lifetime
+  const w = {
+    ...params.weights,
+    lifetime: meanLifetimeHours(pool) === null ? 0 : params.weights.lifetime,
+    capacity: params.weights.capacity * (capacityEvidence(pool)?.strength ?? 0),
+  }
+  const keys = Object.keys(c) as (keyof RiskComponents)[]
+  const total = keys.reduce((t, k) => t + w[k], 0)
   if (total === 0) return 0
-  const sum =
-    w.interruptions * c.interruptions +
-    w.rebalances * c.rebalances +
-    w.followThrough * c.followThrough +
-    w.volatility * c.volatility +
-    w.trend * c.trend +
-    w.ratio * c.ratio +
-    w.lifetime * c.lifetime
+  const sum = keys.reduce((t, k) => t + w[k] * c[k], 0)
   return clamp01(sum / total)
 }
 

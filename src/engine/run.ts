@@ -46,6 +46,12 @@ export function inputsSummary(input: EngineInput, version: ParamsVersion) {
         skipped: skipReason(p, risk, input, version.params),
         mean_lifetime_h: lifetimeSummary(meanLifetimeHours(p)),
         age_s: Math.round((input.now - p.seenAt) / 1000),
+        // Capacity evidence only where there is some (capacity.ts).
+        ...(p.placementScore && {
+          placement_score: p.placementScore.score,
+          placement_score_age_h: Math.round(p.placementScore.ageHours * 10) / 10,
+        }),
+        ...(p.capacityErrors24h ? { capacity_errors_24h: p.capacityErrors24h } : {}),
       }
     }),
     switches_24h: switchesWithin(input.switchTimes, input.now, DAY_MS),

@@ -46,6 +46,13 @@ export interface PoolQuote {
   lastInterruptionAt: number | null
   /** Last launch here that failed for lack of capacity, trusted as lastInterruptionAt (epoch ms). */
   lastCapacityErrorAt: number | null
+  /**
+   * The client's latest spot placement score of the pool's AZ for the types its agent prices (1-10), and
+   * its age at the engine's now, hours (capacity.ts); absent or null: none known.
+   */
+  placementScore?: { score: number; ageHours: number } | null
+  /** The client's own launches here that failed for lack of capacity in the last 24 h (switch or replica). */
+  capacityErrors24h?: number
 }
 
 export interface EngineInput {

@@ -55,6 +55,7 @@ import { endedPromotion, followPromotionCommand } from '../flows/replicas/promot
 import { endedTermination, followReplicaTermination } from '../flows/replicas/termination-outcome'
 import { followInstanceEnd, instanceEndOutcome } from '../flows/switch/switched-away'
 import { failedSwitchOf, notifyFailedSwitch } from '../flows/switch/failed'
+import { recordCapacityError, switchCapacityError } from '../flows/capacity'
 
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
   private readonly sql: SqlStorage
@@ -438,6 +439,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       const failedSwitch = failedSwitchOf(c)
       if (failedSwitch)
         this.ctx.waitUntil(notifyFailedSwitch(database(meteredD1(this.env)), owner, failedSwitch))
+      const capacityError = switchCapacityError(c)
+      if (capacityError)
+        this.ctx.waitUntil(recordCapacityError(database(meteredD1(this.env)), owner, capacityError))
     }
   }
 

@@ -43,6 +43,15 @@ const pool = (i: number) =>
     livesInterrupted30d: fc.integer({ min: 0, max: 10 }),
     lastInterruptionAt: fc.option(fc.integer({ min: NOW - 3 * HOUR, max: NOW }), { nil: null }),
     lastCapacityErrorAt: fc.option(fc.integer({ min: NOW - 20 * MIN, max: NOW }), { nil: null }),
+    // Often no capacity evidence (no weight then), else a score of any age, fading or gone.
+    placementScore: fc.option(
+      fc.record({
+        score: fc.integer({ min: 1, max: 10 }),
+        ageHours: fc.double({ min: 0, max: 30, noNaN: true }),
+      }),
+      { nil: null },
+    ),
+    capacityErrors24h: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })),
   }) satisfies fc.Arbitrary<PoolQuote>
 
 export const pools = fc

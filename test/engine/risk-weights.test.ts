@@ -16,9 +16,11 @@ describe("a client's risk weights", () => {
     expect(poolRisk(interrupted, 0.0416, mine)).toBeLessThan(0.001)
   })
 
-  it('are unusable when every component but lifetime weighs nothing', () => {
+  it('are unusable when every component but lifetime and capacity weighs nothing', () => {
     const zero = { interruptions: 0, rebalances: 0, followThrough: 0, volatility: 0, trend: 0, ratio: 0 }
-    expect(unusableWeights({ ...zero, lifetime: 1 })).toMatch(/at least one/)
-    expect(unusableWeights({ ...zero, trend: 0.01, lifetime: 0 })).toBeNull()
+    expect(unusableWeights({ ...zero, lifetime: 1, capacity: 0 })).toMatch(/at least one/)
+    // Capacity weighs only where a pool has a score or a capacity error: alone it would leave most pools riskless.
+    expect(unusableWeights({ ...zero, lifetime: 0, capacity: 1 })).toMatch(/at least one/)
+    expect(unusableWeights({ ...zero, trend: 0.01, lifetime: 0, capacity: 0 })).toBeNull()
   })
 })

@@ -4,15 +4,17 @@
  * history, 30 days of interruption signals and how long spot instances lived in each pool, other
  * tenants' evidence weighed by distinct clients (engine/weigh-signals.ts) and only when it may feed
  * them: a signal by its events.shared, a capacity error when its agent is verified (a verified agent's
- * routes take only its agent tokens), a lifetime when its instance proved itself (an agent_tokens row).
+ * routes take only its agent tokens), a lifetime when its instance proved itself (an agent_tokens row);
+ * capacity evidence (placement scores, capacity errors on launch) from db/queries/capacity.ts.
  */
-import { and, eq, gte, inArray, like, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../client'
-import { agents, agentTokens, events, instances, pools, replicas } from '../schema'
+import { agentTokens, events, instances, pools } from '../schema'
 import type { PricePoint } from '../../ledger/series'
 import { onDemandSeries, pricesNow, spotSeriesFor } from './quotes'
 import { meanPrice, trend, volatility } from '../../engine/stats'
 import { lastAgreed, weighLifetimes, weighSignals, type ClientLifetimes } from '../../engine/weigh-signals'
+import { loadPoolCapacity, type PoolCapacity } from './capacity'
 import type { Market, PoolQuote } from '../../engine/types'
 
 const HOUR = 3_600_000
@@ -110,9 +112,9 @@ export async function loadMarket(
     .slice(0, 90) // D1: at most 100 bound parameters
   const typed = types.length > 1
   const ids = poolRows.map((p) => p.id)
-  const [history, signals, failures, lifetimes] =
+  const [history, signals, capacity, lifetimes] =
     ids.length === 0
-      ? [new Map<string, PricePoint[]>(), [], [], []]
+      ? [new Map<string, PricePoint[]>(), [], new Map<string, PoolCapacity>(), []]
       : await Promise.all([
           spotSeriesFor(db, clientId, ids, now - 2 * DAY, now),
           db
@@ -132,23 +134,7 @@ export async function loadMarket(
                 gte(events.receivedAt, now - 30 * DAY),
               ),
             ),
-          db
-            .select({
-              poolId: replicas.poolId,
-              clientId: replicas.clientId,
-              at: replicas.updatedAt,
-              shared: sql<boolean>`coalesce(${agents.identity} = 'verified', 0)`.mapWith(Boolean),
-            })
-            .from(replicas)
-            .leftJoin(agents, eq(agents.id, replicas.agentId))
-            .where(
-              and(
-                inArray(replicas.poolId, ids),
-                eq(replicas.status, 'failed'),
-                like(replicas.errorMessage, '%apacity%'),
-                gte(replicas.updatedAt, now - HOUR),
-              ),
-            ),
+          loadPoolCapacity(db, clientId, ids, now),
           loadLifetimes(db, ids, now - 30 * DAY, now),
         ])
   const quotes = poolRows.map((pool): PoolQuote => {
@@ -168,7 +154,6 @@ export async function loadMarket(
         })),
       clientId,
     )
-    const capacity = failures.filter((f) => f.poolId === pool.id)
     const lived = weighLifetimes(
       lifetimes.filter((l) => l.poolId === pool.id),
       clientId,
@@ -186,18 +171,9 @@ export async function loadMarket(
       livedHoursInterrupted30d: lived.interruptedHours,
       livedHoursCensored30d: lived.censoredHours,
       livesInterrupted30d: lived.interrupted,
-      lastCapacityErrorAt: lastAgreed(
-        capacity.filter((f) => f.clientId === clientId).map((f) => f.at),
-        [...groupAt(capacity.filter((f) => f.clientId !== clientId && f.shared)).values()],
-      ),
+      lastCapacityErrorAt: null,
+      ...capacity.get(pool.id),
     }
   })
   return { instanceType, region, onDemandPrice: seen.get(odKey)?.price ?? null, pools: quotes }
-}
-
-/** Moments per client. */
-function groupAt(rows: readonly { clientId: string; at: number }[]): Map<string, number[]> {
-  const by = new Map<string, number[]>()
-  for (const r of rows) by.set(r.clientId, [...(by.get(r.clientId) ?? []), r.at])
-  return by
 }

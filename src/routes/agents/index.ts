@@ -14,6 +14,7 @@ import { commands } from './commands'
 import { config } from './config'
 import { engineRoutes } from './engine'
 import { heartbeat } from './heartbeat'
+import { placementScores } from './placement-scores'
 import { pricing } from './pricing'
 import { register } from './register'
 import { replicaRoutes } from './replicas'
@@ -36,6 +37,7 @@ agentApi
   .route('/', stream)
   .route('/', config)
   .route('/', pricing)
+  .route('/', placementScores)
   .route('/', switchReports)
   .route('/', signals)
   .route('/', replicaRoutes)

@@ -1,6 +1,6 @@
 /**
  * A client's own risk weights for the engine (engine/risk-weights.ts): `GET` and `PUT
- * /api/client/:clientId/risk-weights`. Each of the seven components 0-1; null (or absent from what
+ * /api/client/:clientId/risk-weights`. Each of the eight components 0-1; null (or absent from what
  * was stored) inherits the active parameter version's weight. A user sees only their own client;
  * owners and admins change it.
  */

@@ -6,6 +6,7 @@ import type { AppEnv } from '../../env'
 import { agentDetail, agentInScope } from '../../db/queries/agents'
 import { livenessFrom } from '../../db/queries/liveness'
 import { decisionTimeline } from '../../db/queries/history'
+import { placementScoreStatusOf } from '../../db/queries/capacity'
 import { Badge, Csrf, Panel, Stat, Time } from '../ui/bits'
 import { ApiForm } from '../ui/forms'
 import { Shell } from '../ui/layout'
@@ -27,7 +28,10 @@ portalAgent.get('/agents/:agentId', async (c) => {
   ])
   const row = found(detail, 'agent not found')
   const agent = found(inScope, 'agent not found')
-  const effective = await configFor(db, agent)
+  const [effective, scores] = await Promise.all([
+    configFor(db, agent),
+    placementScoreStatusOf(db, client.id, agent.id),
+  ])
   const decisions = await decisionTimeline(db, client.id, {
     agentIds: [agent.id],
     from: clock.now() - 7 * 86_400_000,
@@ -77,6 +81,16 @@ portalAgent.get('/agents/:agentId', async (c) => {
           This is a legacy agent (before 5.0). Its switch launches from the original AMI (data on disk is
           lost) and may terminate its host before reporting; the engine never switches it automatically unless
           you opt in below.
+        </div>
+      ) : null}
+      {scores && scores.status !== 'ok' ? (
+        <div class="note warn" id="placement-scores">
+          {scores.status === 'denied'
+            ? 'Capacity: the instance profile of this agent lacks ec2:GetSpotPlacementScores'
+            : 'Capacity: the AWS account used its 10 placement-score configurations of the day'}{' '}
+          (said <Time ms={scores.updatedAt} />
+          ): the engine weighs its pools by interruption history alone until the agent asks again (after a
+          day).
         </div>
       ) : null}
       <Panel title="Settings">

@@ -14,6 +14,7 @@ const MEANING: Record<keyof RiskWeights, string> = {
   trend: 'price rise, last hour',
   ratio: 'spot price close to on-demand',
   lifetime: 'how long spot instances lived in the pool',
+  capacity: 'low spot placement score of the AZ, capacity errors on launch',
 }
 
 export function RiskWeightsPanel(props: {

@@ -155,6 +155,10 @@ export interface Ec2State {
   spotPriceModel?: (instanceType: string, az: string, atMs: number) => number | undefined
   /** Whether a spot pool (type, AZ) has capacity at a moment; absent: every pool always has. */
   spotCapacityModel?: (instanceType: string, az: string, atMs: number) => boolean
+  /** Spot capacity left per pool (`type|az`, capacity.ts); a pool absent has plenty */
+  spareCapacity: Map<string, number>
+  /** GetSpotPlacementScores configurations of the account → when first asked in the last 24 h, epoch ms */
+  placementConfigs: Map<string, number>
   /** ClientToken → reservation id and the parameters it was first used with */
   clientTokens: Map<string, { reservationId: string; fingerprint: string }>
   launchListeners: Array<(instance: Instance) => void>
@@ -184,6 +188,8 @@ export function createState(opts: {
     keyPairs: new Set(),
     addresses: new Map(),
     spotPrices: [],
+    spareCapacity: new Map(),
+    placementConfigs: new Map(),
     clientTokens: new Map(),
     launchListeners: [],
     nextId: (prefix, width = 17) => `${prefix}-${(++counter).toString(16).padStart(width, '0')}`,

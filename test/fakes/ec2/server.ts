@@ -28,6 +28,8 @@ import {
 } from './actions/network'
 import { describeSpotPriceHistory } from './actions/spot'
 import { describeInstanceTypes } from './actions/instance-types'
+import { getSpotPlacementScores } from './actions/placement-scores'
+import { poolKey } from './capacity'
 import { advance, beginTermination, settle, tick } from './lifecycle'
 import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
 import { LINUX, addSpotPrice } from './prices'
@@ -58,6 +60,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   DescribeSpotPriceHistory: describeSpotPriceHistory,
   DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeInstanceTypes: describeInstanceTypes,
+  GetSpotPlacementScores: getSpotPlacementScores,
 }
 
 export interface FakeEc2Options {
@@ -100,6 +103,8 @@ export interface FakeEc2 extends Omit<Injector, 'failureFor' | 'isDenied'> {
   ): void
   /** Whether a spot pool has capacity at a moment (absent: always); a spot launch without fails. */
   setSpotCapacityModel(model: ((instanceType: string, az: string, atMs: number) => boolean) | undefined): void
+  /** Spot instances the pool can still launch (capacity.ts); undefined: plenty again */
+  setCapacity(instanceType: string, az: string, spare: number | undefined): void
   addCredentials(credentials: AwsCredentials): void
   onLaunch(listener: (instance: Instance) => void): void
   count(action?: string): number
@@ -228,6 +233,10 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     },
     setSpotCapacityModel: (model) => {
       state.spotCapacityModel = model
+    },
+    setCapacity: (instanceType, az, spare) => {
+      if (spare === undefined) state.spareCapacity.delete(poolKey(instanceType, az))
+      else state.spareCapacity.set(poolKey(instanceType, az), spare)
     },
     addCredentials: (c) => credentials.set(c.accessKeyId, c),
     onLaunch: (listener) => state.launchListeners.push(listener),

@@ -4,6 +4,7 @@ import { AGENT_ROUTES } from './routes'
 
 const REPORTS = [
   '/pricing-report',
+  '/placement-scores',
   '/switch-report',
   '/termination-imminent',
   '/rebalance-recommendation',

@@ -1,6 +1,7 @@
 /** Every `/api/agents/:agentId/...` route with a body it accepts, for the isolation and bad-input tests. */
 import type * as z from 'zod'
 import { CleanupReportBody } from '../../../src/routes/agents/cleanup'
+import { PlacementScoresBody } from '../../../src/routes/agents/placement-scores'
 import { PricingReportBody } from '../../../src/routes/agents/pricing'
 import { RegisterBody } from '../../../src/routes/agents/register'
 import {
@@ -35,6 +36,17 @@ export const AGENT_ROUTES: AgentRoute[] = [
   { method: 'GET', path: '/replica-config' },
   { method: 'GET', path: '/replicas?status=launching' },
   { method: 'POST', path: '/pricing-report', body: vector('pricingReportV4'), schema: PricingReportBody },
+  {
+    method: 'POST',
+    path: '/placement-scores',
+    body: {
+      region: 'us-east-1',
+      instance_types: ['t3.medium', 't3a.medium', 't2.medium'],
+      status: 'ok',
+      scores: [{ az: 'us-east-1a', score: 7 }],
+    },
+    schema: PlacementScoresBody,
+  },
   { method: 'POST', path: '/switch-report', body: vector('switchReportV4'), schema: SwitchReportBody },
   {
     method: 'POST',

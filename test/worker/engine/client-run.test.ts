@@ -199,8 +199,9 @@ describe("a client's engine run, its agents decided together", () => {
     expect(summary).toEqual({ agents: rest.length + 1, commands: 0, failed: 0 })
     expect(objectCallsOf(run.meter)).toBe(0)
     // The client's risk weights, then one page: its read, 2 replica checks, 4 ledger reads and a batch,
-    // 3 facts, the latest decisions, the decisions' batch, and one market (at most 7 reads) for twelve agents.
-    expect(run.meter.d1Queries).toBeLessThanOrEqual(1 + 14 + 7)
+    // 3 facts, the latest decisions, the decisions' batch, and one market (at most 8 reads: capacity
+    // evidence is 2) for twelve agents.
+    expect(run.meter.d1Queries).toBeLessThanOrEqual(1 + 14 + 8)
     for (const a of [first, ...rest]) expect(await storedAt(a.agentId, now)).toHaveLength(1)
   })
 

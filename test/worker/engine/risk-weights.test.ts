@@ -128,8 +128,9 @@ describe("a client's risk weights", () => {
       { ratio: -0.1 },
       { ratio: '0.5' },
       { nonsense: 1 },
-      // Every component but lifetime at zero: every pool would look riskless.
+      // Every component but lifetime and capacity at zero: most pools would look riskless.
       { interruptions: 0, rebalances: 0, followThrough: 0, volatility: 0, trend: 0, ratio: 0, lifetime: 1 },
+      { interruptions: 0, rebalances: 0, followThrough: 0, volatility: 0, trend: 0, ratio: 0, capacity: 1 },
     ]
     for (const body of bad) {
       const res = await send('PUT', weightsPath(client.id), owner.headers, body)

@@ -12,6 +12,7 @@ import {
   type Tags,
 } from '../model'
 import { currentSpotPrice, sampleSpotModel } from '../prices'
+import { requireSpotCapacity } from '../capacity'
 import { list, required, tagSpecifications, type Params } from '../query'
 import { reservationBody } from './instances'
 
@@ -119,9 +120,6 @@ function resolveLifecycle(state: Ec2State, params: Params, instanceType: string,
   const maxPrice = params.get('InstanceMarketOptions.SpotOptions.MaxPrice')
   sampleSpotModel(state, [instanceType])
   const now = state.clock.now()
-  // Each (type, AZ) pool runs out of capacity on its own, as AWS's do.
-  if (state.spotCapacityModel && !state.spotCapacityModel(instanceType, az, now))
-    throw new Ec2Error('InsufficientInstanceCapacity', defaultMessage('InsufficientInstanceCapacity'))
   const price = currentSpotPrice(state, instanceType, az, now)
   if (maxPrice && price !== undefined && Number(maxPrice) < price) {
     throw new Ec2Error(
@@ -202,6 +200,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
     }
   }
   const lifecycle = resolveLifecycle(state, params, instanceType, subnet.az)
+  if (lifecycle === 'spot') requireSpotCapacity(state, instanceType, subnet.az, minCount)
   const metadataTags = params.get('MetadataOptions.InstanceMetadataTags') ?? 'disabled'
   if (metadataTags !== 'enabled' && metadataTags !== 'disabled')
     throw invalidValue('InstanceMetadataTags', metadataTags)

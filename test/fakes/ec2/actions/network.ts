@@ -114,13 +114,11 @@ export const associateAddress: ActionHandler = ({ state, params }) => {
   return leaf('return', true) + leaf('associationId', address.associationId)
 }
 
-function zoneId(region: string, az: string): string {
-  const prefix = region
-    .split('-')
-    .map((part) => part.slice(0, part.length > 2 ? 2 : part.length))
-    .join('')
-    .slice(0, 4)
-  return `${prefix}-az${az.charCodeAt(az.length - 1) - 96}`
+/** The AZ id EC2 gives a zone name: `use1-az1` for `us-east-1a`, `apse1-az2` for `ap-southeast-1b`. */
+export function zoneId(region: string, az: string): string {
+  const [area = '', direction = '', n = ''] = region.split('-')
+  const short = direction.replace(/north|south|east|west|central/g, (word) => word[0]!)
+  return `${area}${short}${n}-az${az.charCodeAt(az.length - 1) - 96}`
 }
 
 export const describeAvailabilityZones: ActionHandler = ({ state, params }) => {
