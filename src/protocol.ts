@@ -130,6 +130,11 @@ export const AgentConfig = z.object({
    * flows/pricing-reporters.ts). Absent (an older control plane): it reports.
    */
   pricing_reporter: z.boolean().optional(),
+  /**
+   * 5.x agents only: hours between backup AMIs of the instance (0: none). Absent (an older control
+   * plane): none.
+   */
+  backup_image_hours: z.number().int().min(0).optional(),
 })
 export type AgentConfig = z.infer<typeof AgentConfig>
 
