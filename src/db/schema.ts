@@ -102,6 +102,11 @@ export const agents = sqliteTable(
     maxSwitchesPerWeek: integer('max_switches_per_week'),
     maxSwitchesPerDay: integer('max_switches_per_day'),
     minPoolDurationHours: real('min_pool_duration_hours'),
+    /** Hours between the agent's backup AMIs of its instance (0: none); 5.x agents only. */
+    backupImageHours: integer('backup_image_hours').notNull().default(24),
+    /** The newest backup AMI the agent reported (flows/agents.ts recordBackupImage), and when EC2 made it. */
+    backupImageId: text('backup_image_id'),
+    backupImageAt: ms('backup_image_at'),
     /** Once verified, never unverified again: a client token can no longer register under its logical id. */
     identity: text('identity', { enum: AGENT_IDENTITIES }).notNull().default('unverified'),
     lastHeartbeatAt: ms('last_heartbeat_at'),

@@ -31,6 +31,10 @@ export interface AgentRow {
   manualReplicaEnabled: boolean
   autoTerminateEnabled: boolean
   terminateWaitSeconds: number
+  /** Hours between backup AMIs (0: off), and the newest one the agent reported. */
+  backupImageHours: number
+  backupImageId: string | null
+  backupImageAt: number | null
   version: string | null
   /** `unverified`: registered with the client token only (no signed instance identity document). */
   identity: Agent['identity']
@@ -57,6 +61,9 @@ const agentColumns = {
   manualReplicaEnabled: agents.manualReplicaEnabled,
   autoTerminateEnabled: agents.autoTerminateEnabled,
   terminateWaitSeconds: agents.terminateWaitSeconds,
+  backupImageHours: agents.backupImageHours,
+  backupImageId: agents.backupImageId,
+  backupImageAt: agents.backupImageAt,
   version: agents.agentVersion,
   identity: agents.identity,
   lastHeartbeatAt: agents.lastHeartbeatAt,

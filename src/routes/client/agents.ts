@@ -39,6 +39,8 @@ export const AgentConfigBody = z
     maxSwitchesPerDay: z.number().int().min(0).max(24).nullable(),
     maxSwitchesPerWeek: z.number().int().min(0).max(168).nullable(),
     minPoolDurationHours: z.number().min(0).max(720).nullable(),
+    /** Hours between the agent's backup AMIs; 0 turns them off. At most 30 days, cleanup's AMI age. */
+    backupImageHours: z.number().int().min(0).max(720),
   })
   .partial()
   .refine((b) => !(b.autoSwitchEnabled && b.manualReplicaEnabled), {
@@ -271,5 +273,6 @@ export function pickSettings(a: Agent) {
     maxSwitchesPerDay: a.maxSwitchesPerDay,
     maxSwitchesPerWeek: a.maxSwitchesPerWeek,
     minPoolDurationHours: a.minPoolDurationHours,
+    backupImageHours: a.backupImageHours,
   }
 }

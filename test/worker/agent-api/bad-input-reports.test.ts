@@ -9,6 +9,7 @@ const REPORTS = [
   '/rebalance-recommendation',
   '/create-emergency-replica',
   '/cleanup-report',
+  '/backup-image',
   '/termination',
 ]
 
