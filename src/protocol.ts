@@ -140,6 +140,11 @@ export const AgentConfig = z.object({
    * every type the workloads of its group may move to. Absent: its own type alone.
    */
   pricing_instance_types: z.array(z.string().max(64)).max(32).optional(),
+  /**
+   * 5.x agents only: hours between backup AMIs of the instance (0: none). Absent (an older control
+   * plane): none.
+   */
+  backup_image_hours: z.number().int().min(0).optional(),
 })
 export type AgentConfig = z.infer<typeof AgentConfig>
 

@@ -2,10 +2,12 @@
  * The agent's life: its instance from IMDS, its state claimed for that instance, its logical identity
  * (identity.ts), registration (retried with backoff, never fatal; passive while a standby replica),
  * then the loops (heartbeat, config, commands by socket with polling fallback, pricing, replicas,
- * cleanup, monitors) until SIGTERM, when it finishes or abandons cleanly and says it goes offline.
+ * cleanup, backup image, monitors) until SIGTERM, when it finishes or abandons cleanly and says it goes
+ * offline.
  */
 import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
+import { BACKUP_CHECK_SECONDS, backupImages } from './actions/backup-image'
 import { runCleanup } from './actions/cleanup'
 import { LOCAL_REPLICA_PREFIX, reportOwnEmergencyLaunch } from './actions/emergency-tags'
 import { launchReplica } from './actions/replica'
@@ -311,6 +313,8 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     }
   }
 
+  const backups = backupImages(ctx)
+
   const monitors: Monitor[] = [
     {
       name: 'scheduled-events',
@@ -377,6 +381,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     every('placement scores', config.intervals.pricingReport, askPlacementScores),
     every('replica poll', config.intervals.replicas, launchListedReplicas),
     every('cleanup', config.intervals.cleanup, () => runCleanup(ctx), config.intervals.cleanup * 1000),
+    every('backup image', BACKUP_CHECK_SECONDS, backups.runIfDue, BACKUP_CHECK_SECONDS * 1000),
     watcher.run(stopped),
     commandLoop,
   ])

@@ -107,6 +107,11 @@ export const agents = sqliteTable(
     baseInstanceType: text('base_instance_type'),
     /** The instance types the workload may run on; NULL: the default rule against the base type. */
     allowedInstanceTypes: text('allowed_instance_types', { mode: 'json' }).$type<string[]>(),
+    /** Hours between the agent's backup AMIs of its instance (0: none); 5.x agents only. */
+    backupImageHours: integer('backup_image_hours').notNull().default(24),
+    /** The newest backup AMI the agent reported (flows/agents.ts recordBackupImage), and when EC2 made it. */
+    backupImageId: text('backup_image_id'),
+    backupImageAt: ms('backup_image_at'),
     /** Once verified, never unverified again: a client token can no longer register under its logical id. */
     identity: text('identity', { enum: AGENT_IDENTITIES }).notNull().default('unverified'),
     lastHeartbeatAt: ms('last_heartbeat_at'),

@@ -4,7 +4,7 @@
  * awaits it.
  * Writes: `agents`.
  */
-import { and, eq, ne, sql } from 'drizzle-orm'
+import { and, eq, isNull, lte, ne, or, sql } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, type Agent, type AGENT_IDENTITIES } from '../db/schema'
 
@@ -100,4 +100,26 @@ export function markAgentDeleted(db: Database, agentId: string, now: number) {
 /** Every agent of a deleted client disabled. */
 export function disableAgentsOfClient(db: Database, clientId: string, now: number) {
   return db.update(agents).set({ enabled: false, updatedAt: now }).where(eq(agents.clientId, clientId))
+}
+
+/**
+ * The agent's newest backup AMI (made at `at`, epoch ms by EC2's clock as the agent read it); an older
+ * one reported late (an outbox replayed after a restart) leaves the newer in place.
+ */
+export function recordBackupImage(
+  db: Database,
+  owner: { clientId: string; agentId: string },
+  image: { imageId: string; at: number },
+  now: number,
+) {
+  return db
+    .update(agents)
+    .set({ backupImageId: image.imageId, backupImageAt: image.at, updatedAt: now })
+    .where(
+      and(
+        eq(agents.id, owner.agentId),
+        eq(agents.clientId, owner.clientId),
+        or(isNull(agents.backupImageAt), lte(agents.backupImageAt, image.at)),
+      ),
+    )
 }

@@ -1,6 +1,7 @@
 /**
  * Cleanup: SpotGuard-tagged snapshots older than N days and AMIs older than M days (with their
- * snapshots), never one used by a running managed instance or an active replica. Paginated reads.
+ * snapshots), never one used by a running managed instance or an active replica, nor the newest AMI
+ * of a workload (an emergency launch starts from it: a backup's or a switch's). Paginated reads.
  */
 import { iso } from '../clock'
 import {
@@ -56,9 +57,15 @@ export async function runCleanup(ctx: ActionContext): Promise<ActionResult> {
     if (ctx.self.amiId) inUse.add(ctx.self.amiId)
 
     const images = await describeImages(ctx.ec2, [], [MANAGED])
+    const newest = newestOfEachWorkload(images)
     const kept: ImageFacts[] = []
     for (const image of images) {
-      if (inUse.has(image.imageId) || image.createdAt === null || image.createdAt >= amiCutoff) {
+      if (
+        inUse.has(image.imageId) ||
+        newest.has(image.imageId) ||
+        image.createdAt === null ||
+        image.createdAt >= amiCutoff
+      ) {
         kept.push(image)
         continue
       }
@@ -103,4 +110,16 @@ export async function runCleanup(ctx: ActionContext): Promise<ActionResult> {
   return report.amis.error
     ? { ok: false, code: 'CleanupFailed', message: report.amis.error, retryable: true }
     : ok(summary)
+}
+
+/** The newest available AMI of each workload (`LogicalAgentId` tag): what `bestImage` launches from. */
+function newestOfEachWorkload(images: ImageFacts[]): Set<string> {
+  const newest = new Map<string, ImageFacts>()
+  for (const image of images) {
+    const workload = image.tags.LogicalAgentId
+    if (!workload || image.createdAt === null || image.state !== 'available') continue
+    const held = newest.get(workload)
+    if (!held || image.createdAt > (held.createdAt ?? 0)) newest.set(workload, image)
+  }
+  return new Set([...newest.values()].map((i) => i.imageId))
 }

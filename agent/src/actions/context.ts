@@ -58,6 +58,9 @@ export function parsePool(poolId: string): { instanceType: string; az: string } 
   return { instanceType: poolId.slice(0, i), az: poolId.slice(i + 1) }
 }
 
+/** Marks a periodic backup AMI (backup-image.ts); a switch's carries `SpotGuardCommandId` instead. */
+export const BACKUP_TAG = 'SpotGuardBackup'
+
 /** AMI name of agent-api.md: SpotOptimizer-<instance id>-<YYYYmmdd-HHMMSS> (UTC). */
 export function amiName(instanceId: string, at: number): string {
   const s = new Date(at).toISOString()

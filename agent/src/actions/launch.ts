@@ -13,7 +13,7 @@ import {
   type InstanceFacts,
   type Tags,
 } from '../ec2-operations'
-import type { ActionContext } from './context'
+import { BACKUP_TAG, type ActionContext } from './context'
 import { EMERGENCY_TAG_PREFIX } from './emergency-tags'
 
 export class LaunchError extends Error {
@@ -161,10 +161,17 @@ export async function waitImageAvailable(
   })
 }
 
-/** The newest available SpotGuard AMI of this workload, else the launch AMI; says which. */
-export async function bestImage(
-  ctx: ActionContext,
-): Promise<{ imageId: string; source: 'spotguard_ami' | 'launch_ami' }> {
+/**
+ * The newest available SpotGuard AMI of this workload (a periodic backup's or a switch's: `backup` says
+ * which), else the launch AMI; says which.
+ */
+export async function bestImage(ctx: ActionContext): Promise<{
+  imageId: string
+  source: 'spotguard_ami' | 'launch_ami'
+  backup: boolean
+  /** When EC2 made it, epoch ms (null: the launch AMI, or unknown). */
+  madeAt: number | null
+}> {
   const images = await describeImages(
     ctx.ec2,
     [],
@@ -177,7 +184,13 @@ export async function bestImage(
   const newest = images
     .filter((i) => i.state === 'available')
     .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0]
-  if (newest) return { imageId: newest.imageId, source: 'spotguard_ami' }
+  if (newest)
+    return {
+      imageId: newest.imageId,
+      source: 'spotguard_ami',
+      backup: BACKUP_TAG in newest.tags,
+      madeAt: newest.createdAt,
+    }
   if (!ctx.self.amiId) throw new LaunchError('NoImage', 'no SpotGuard AMI and no launch AMI known')
-  return { imageId: ctx.self.amiId, source: 'launch_ami' }
+  return { imageId: ctx.self.amiId, source: 'launch_ami', backup: false, madeAt: null }
 }

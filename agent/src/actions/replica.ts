@@ -103,6 +103,9 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
       instance_id: instanceId,
       image: image.imageId,
       image_source: image.source,
+      // Which SpotGuard AMI: the periodic backup's or a switch's, and how old its files are.
+      image_kind: image.source === 'launch_ami' ? 'launch' : image.backup ? 'backup' : 'switch',
+      image_made_at: image.madeAt === null ? null : new Date(image.madeAt).toISOString(),
     })
     const launch: OwnLaunch = {
       instanceId,

@@ -5,7 +5,7 @@
 import type { Database } from '../client'
 import { activeParams } from './engine-params'
 import type { Agent } from '../schema'
-import type { AgentConfig } from '../../protocol'
+import { isLegacyAgent, type AgentConfig } from '../../protocol'
 
 /** Engine thresholds an agent inherits where it has no setting of its own. */
 export interface EngineThresholds {
@@ -32,6 +32,8 @@ export function effectiveConfig(agent: Agent, defaults: EngineThresholds): Agent
     max_switches_per_week: agent.maxSwitchesPerWeek ?? defaults.maxSwitchesPerWeek,
     max_switches_per_day: agent.maxSwitchesPerDay ?? defaults.maxSwitchesPerDay,
     min_pool_duration_hours: agent.minPoolDurationHours ?? defaults.minPoolDurationHours,
+    // 5.x agents only: the installed ones get exactly the config they were built for.
+    ...(isLegacyAgent(agent.agentVersion) ? {} : { backup_image_hours: agent.backupImageHours }),
   }
 }
 

@@ -33,6 +33,10 @@ export interface AgentRow {
   terminateWaitSeconds: number
   /** Instance types the workload may run on; null: the default rule (engine/compatibility.ts). */
   allowedInstanceTypes: string[] | null
+  /** Hours between backup AMIs (0: off), and the newest one the agent reported. */
+  backupImageHours: number
+  backupImageId: string | null
+  backupImageAt: number | null
   version: string | null
   /** `unverified`: registered with the client token only (no signed instance identity document). */
   identity: Agent['identity']
@@ -60,6 +64,9 @@ const agentColumns = {
   autoTerminateEnabled: agents.autoTerminateEnabled,
   terminateWaitSeconds: agents.terminateWaitSeconds,
   allowedInstanceTypes: agents.allowedInstanceTypes,
+  backupImageHours: agents.backupImageHours,
+  backupImageId: agents.backupImageId,
+  backupImageAt: agents.backupImageAt,
   version: agents.agentVersion,
   identity: agents.identity,
   lastHeartbeatAt: agents.lastHeartbeatAt,

@@ -9,6 +9,7 @@ import { clock } from '../../clock'
 import type { AppEnv } from '../../env'
 import { SERVER_TIME_HEADER } from '../../protocol'
 import { AGENT_API, routeGroup } from '../group'
+import { backupImage } from './backup-image'
 import { cleanup } from './cleanup'
 import { commands } from './commands'
 import { config } from './config'
@@ -42,4 +43,5 @@ agentApi
   .route('/', signals)
   .route('/', replicaRoutes)
   .route('/', cleanup)
+  .route('/', backupImage)
   .route('/', engineRoutes)

@@ -48,6 +48,8 @@ export const AgentConfigBody = z
       'Instance types the workload may run on (shipped table, types its image boots); null: the default ' +
         "rule (same architecture, at least the base type's vCPUs and memory, same or newer generation)",
     ),
+    /** Hours between the agent's backup AMIs; 0 turns them off. At most 30 days, cleanup's AMI age. */
+    backupImageHours: z.number().int().min(0).max(720),
   })
   .partial()
   .refine((b) => !(b.autoSwitchEnabled && b.manualReplicaEnabled), {
@@ -301,5 +303,6 @@ export function pickSettings(a: Agent) {
     maxSwitchesPerWeek: a.maxSwitchesPerWeek,
     minPoolDurationHours: a.minPoolDurationHours,
     allowedInstanceTypes: a.allowedInstanceTypes,
+    backupImageHours: a.backupImageHours,
   }
 }

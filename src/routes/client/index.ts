@@ -6,6 +6,7 @@ import { personAuth } from '../../auth/middleware'
 import type { AppEnv } from '../../env'
 import { CLIENT_API, routeGroup } from '../group'
 import { clientAgents } from './agents'
+import { clientCleanupReports } from './cleanup-reports'
 import { clientExports } from './exports'
 import { forceSwitch } from './force-switch'
 import { clientInstances } from './instances'
@@ -22,6 +23,7 @@ clientApi
   .route('/', forceSwitch)
   .route('/', clientSavings)
   .route('/', clientAgents)
+  .route('/', clientCleanupReports)
   .route('/', clientInstances)
   .route('/', clientExports)
   .route('/', clientSettings)

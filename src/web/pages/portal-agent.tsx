@@ -1,4 +1,7 @@
-/** Client portal: one agent (status, settings and thresholds, standby replica, decisions, disable, delete). */
+/**
+ * Client portal (and the admin's view of it): one agent (status, settings and thresholds, standby
+ * replica, decisions, backup image, cleanup reports, disable, delete).
+ */
 import { Hono } from 'hono'
 import { configFor } from '../../db/queries/agent-config'
 import { database } from '../../db/client'
@@ -15,12 +18,21 @@ import { DecisionList } from './decision-list'
 import { clock } from '../../clock'
 import { found } from '../../errors'
 import { AllowListField } from './allow-list-field'
+import { cleanupReportsOf } from '../../db/queries/cleanup-reports'
+import * as z from 'zod'
+import { BackupImagePanel, CleanupReportsPanel } from './agent-upkeep'
+import { readQuery } from './query'
+
+/** The cleanup reports' page (ten a page: an hourly report a row). */
+const AgentPageQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1) })
+const REPORTS_PER_PAGE = 10
 
 export const portalAgent = new Hono<AppEnv>()
 
 portalAgent.get('/agents/:agentId', async (c) => {
   const viewer = viewerOf(c)
   const client = await portalClient(c)
+  const { page } = readQuery(c, AgentPageQuery)
   const db = database(c.env.DB)
   const [detail, inScope] = await Promise.all([
     agentDetail(db, livenessFrom(c.env), client.id, c.req.param('agentId')),
@@ -28,15 +40,16 @@ portalAgent.get('/agents/:agentId', async (c) => {
   ])
   const row = found(detail, 'agent not found')
   const agent = found(inScope, 'agent not found')
-  const [effective, scores] = await Promise.all([
+  const [effective, scores, decisions, reports] = await Promise.all([
     configFor(db, agent),
     placementScoreStatusOf(db, client.id, agent.id),
+    decisionTimeline(db, client.id, {
+      agentIds: [agent.id],
+      from: clock.now() - 7 * 86_400_000,
+      limit: 20,
+    }),
+    cleanupReportsOf(db, { clientId: client.id, agentId: agent.id }, { page, limit: REPORTS_PER_PAGE }),
   ])
-  const decisions = await decisionTimeline(db, client.id, {
-    agentIds: [agent.id],
-    from: clock.now() - 7 * 86_400_000,
-    limit: 20,
-  })
   const writable = canWrite(viewer)
   const legacy = agent.agentVersion === null || Number.parseInt(agent.agentVersion, 10) < 5
   return c.html(
@@ -119,6 +132,19 @@ portalAgent.get('/agents/:agentId', async (c) => {
                 max={86400}
                 value={String(agent.terminateWaitSeconds)}
               />
+              {legacy ? null : (
+                <>
+                  <label for="bih">Backup image every (hours; 0 turns it off)</label>
+                  <input
+                    id="bih"
+                    type="number"
+                    name="backupImageHours"
+                    min={0}
+                    max={720}
+                    value={String(agent.backupImageHours)}
+                  />
+                </>
+              )}
               {legacy ? (
                 <label>
                   <input type="checkbox" name="legacyAutoSwitchOptIn" checked={agent.legacyAutoSwitchOptIn} />{' '}
@@ -200,6 +226,8 @@ portalAgent.get('/agents/:agentId', async (c) => {
           instanceOf={new Map([[agent.id, agent.instanceId]])}
         />
       </Panel>
+      <BackupImagePanel agent={agent} legacy={legacy} />
+      <CleanupReportsPanel reports={reports} url={c.req.url} />
       {writable ? (
         <Panel title="Danger zone">
           <div style="display:flex;gap:8px;flex-wrap:wrap">

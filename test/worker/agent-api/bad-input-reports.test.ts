@@ -10,6 +10,7 @@ const REPORTS = [
   '/rebalance-recommendation',
   '/create-emergency-replica',
   '/cleanup-report',
+  '/backup-image',
   '/termination',
 ]
 

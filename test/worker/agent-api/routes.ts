@@ -1,5 +1,6 @@
 /** Every `/api/agents/:agentId/...` route with a body it accepts, for the isolation and bad-input tests. */
 import type * as z from 'zod'
+import { BackupImageBody } from '../../../src/routes/agents/backup-image'
 import { CleanupReportBody } from '../../../src/routes/agents/cleanup'
 import { PlacementScoresBody } from '../../../src/routes/agents/placement-scores'
 import { PricingReportBody } from '../../../src/routes/agents/pricing'
@@ -89,6 +90,12 @@ export const AGENT_ROUTES: AgentRoute[] = [
   },
   { method: 'DELETE', path: '/replicas/{replica}' },
   { method: 'POST', path: '/cleanup-report', body: vector('cleanupReportV4'), schema: CleanupReportBody },
+  {
+    method: 'POST',
+    path: '/backup-image',
+    body: { image_id: 'ami-0123456789abcdef0', created_at: '2026-03-02T04:00:00.000Z' },
+    schema: BackupImageBody,
+  },
   { method: 'POST', path: '/termination', body: { reason: 'terminated by test' }, schema: TerminationBody },
   { method: 'POST', path: '/heartbeat', body: { status: 'online', monitored_instances: [] } },
   { method: 'GET', path: '/pending-commands' },
