@@ -64,7 +64,11 @@ export async function measureHeartbeatCost(
       expected: 404,
       once: () => send(pool, runtimeUrl, NO_OP_ROUTE.method, NO_OP_ROUTE.path, {}, null),
     },
-    { name: 'health (one D1 read)', expected: 200, once: () => send(pool, runtimeUrl, 'GET', '/health', {}, null) },
+    {
+      name: 'health (one D1 read)',
+      expected: 200,
+      once: () => send(pool, runtimeUrl, 'GET', '/health', {}, null),
+    },
     {
       name: 'heartbeat, unknown token (401)',
       expected: 401,
@@ -77,7 +81,10 @@ export async function measureHeartbeatCost(
   const cpuMs = new Map(probes.map((p) => [p.name, 0]))
   for (let round = 0; round < rounds; round++) {
     for (const p of probes)
-      cpuMs.set(p.name, cpuMs.get(p.name)! + (await cpuOf(pid, () => closedLoop(p.once, requestsPerRound, p.expected))))
+      cpuMs.set(
+        p.name,
+        cpuMs.get(p.name)! + (await cpuOf(pid, () => closedLoop(p.once, requestsPerRound, p.expected))),
+      )
   }
   pool.destroy()
   const total = requestsPerRound * rounds
@@ -87,7 +94,9 @@ export async function measureHeartbeatCost(
     noOpCpuMsPerRequest: noOpMs / total,
     heartbeatCpuMsPerRequest: heartbeatMs / total,
     ratio: heartbeatMs / Math.max(1, noOpMs),
-    profile: Object.fromEntries([...cpuMs].map(([name, ms]) => [name, Math.round((ms / total) * 1000) / 1000])),
+    profile: Object.fromEntries(
+      [...cpuMs].map(([name, ms]) => [name, Math.round((ms / total) * 1000) / 1000]),
+    ),
     requestsPerRound,
     rounds,
   }

@@ -250,9 +250,13 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   /**
    * What its tokens prove changed (the operator reset its agent tokens; its client's tokens were
    * rotated or revoked, the client suspended or deleted): the next HTTP heartbeat is proven in D1.
+   * `endSockets`: a token may no longer be good, and a socket proved its token only at connect: each
+   * is closed, and the agent's reconnect is proven in D1 as well.
    */
-  async forgetTokens(): Promise<void> {
+  async forgetTokens({ endSockets }: { endSockets: boolean }): Promise<void> {
     this.tokens.forget()
+    if (!endSockets) return
+    for (const socket of this.ctx.getWebSockets()) socket.close(CREDENTIALS_CHANGED, 'credentials changed')
   }
 
   /** A deleted agent was re-enabled: it is served again. */
@@ -518,6 +522,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     ).length
   }
 }
+
+/** The close code of a socket ended by `forgetTokens` (an application code: the agent reconnects). */
+const CREDENTIALS_CHANGED = 4001
 
 /** A deleted (retired) agent is served its `uninstall` only: its routes still reach it for that. */
 function isServed(owner: Owner, command: QueuedCommand): boolean {

@@ -56,7 +56,9 @@ export class TrustedTokens {
 
   /** The trusted credential of a token's hash, or null (unknown, or its trust lapsed: D1 is asked). */
   find(tokenHash: string, now: number): Credential | null {
-    return this.credentials.find((c) => c.trustedUntil > now && this.isSameHash(c.tokenHash, tokenHash)) ?? null
+    return (
+      this.credentials.find((c) => c.trustedUntil > now && this.isSameHash(c.tokenHash, tokenHash)) ?? null
+    )
   }
 
   /** Forgets every token at once; proofs asked before are refused. */

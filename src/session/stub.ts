@@ -33,7 +33,7 @@ export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
   retire(ref: AgentRef): Promise<void>
   uninstallFor(registration: Registration): Promise<string | null>
   reinstate(ref: AgentRef): Promise<void>
-  forgetTokens(): Promise<void>
+  forgetTokens(options: { endSockets: boolean }): Promise<void>
   configChanged(): Promise<number>
   /** Accepts the agent's push socket only (the stream route). */
   fetch(request: Request): Promise<Response>

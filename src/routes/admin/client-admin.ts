@@ -109,7 +109,7 @@ clientAdmin.openapi(
         now,
       ),
     ])
-    await forgetClientTokens(c.env, db, client.id)
+    await forgetClientTokens(c.env, db, client.id, { endSockets: true })
     return c.json({ success: true, message: `client ${client.name} deleted` })
   },
 )
@@ -140,6 +140,6 @@ async function setStatus(c: Context<AppEnv>, status: 'active' | 'suspended') {
       now,
     ),
   ])
-  if (status === 'suspended') await forgetClientTokens(c.env, db, client.id)
+  if (status === 'suspended') await forgetClientTokens(c.env, db, client.id, { endSockets: true })
   return c.json({ success: true, status })
 }

@@ -94,8 +94,8 @@ adminClients.openapi(
         now,
       ),
     ])
-    // Even within the grace period: the objects learn the old tokens' expiry from D1.
-    await forgetClientTokens(c.env, db, clientId)
+    // Within the grace period too: the objects learn the old tokens' expiry from D1.
+    await forgetClientTokens(c.env, db, clientId, { endSockets: revokeNow })
     return c.json({
       success: true,
       client: { id: client.id, name: client.name, token, status: client.status },

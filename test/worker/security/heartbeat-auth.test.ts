@@ -4,20 +4,36 @@
  * on the very next heartbeat although the object already trusted the token: whatever changes what a
  * token proves tells the object at once (flows/credentials.ts).
  */
-import { env } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { agents } from '../../../src/db/schema'
 import { sha256Hex } from '../../../src/ids'
 import { sessionOf } from '../../../src/session/stub'
 import { ADMIN, call, db, newAgent, newClient, type TestClient } from '../agent-api/helpers'
+import { connect, seedAgent } from '../session/seed'
 import { newInstance, registerVerified } from './identity-documents'
 
 const beat = (agentId: string, auth: Record<string, string>, body: Record<string, unknown> = {}) =>
-  call('POST', `/api/agents/${agentId}/heartbeat`, { status: 'online', monitored_instances: [], ...body }, auth)
+  call(
+    'POST',
+    `/api/agents/${agentId}/heartbeat`,
+    { status: 'online', monitored_instances: [], ...body },
+    auth,
+  )
 
 const statusOf = async (agentId: string) =>
   (await db().select({ status: agents.status }).from(agents).where(eq(agents.id, agentId)))[0]?.status
+
+/** The close code of the agent's push socket, once the server closes it. */
+function closedWith(socket: WebSocket): Promise<number> {
+  return new Promise((resolve) => socket.addEventListener('close', (event) => resolve(event.code)))
+}
+
+const reconnect = (agent: { agentId: string; instanceId: string; token: string }) =>
+  SELF.fetch(`http://x/api/agents/${agent.agentId}/stream?instance_id=${agent.instanceId}`, {
+    headers: { Upgrade: 'websocket', Authorization: `Bearer ${agent.token}` },
+  })
 
 /** A legacy (client token) agent whose object trusts its client's token. */
 async function trustedLegacyAgent(client?: TestClient) {
@@ -87,7 +103,9 @@ describe('HTTP heartbeat authentication', () => {
     const rotated = await call('POST', `/api/admin/clients/${client.id}/regenerate-token`, {}, ADMIN)
     expect(rotated.status).toBe(200)
     expect((await beat(agent.agentId, client.auth)).status).toBe(200)
-    expect((await beat(agent.agentId, { Authorization: `Bearer ${rotated.json.client.token}` })).status).toBe(200)
+    expect((await beat(agent.agentId, { Authorization: `Bearer ${rotated.json.client.token}` })).status).toBe(
+      200,
+    )
   })
 
   it("refuses a suspended client's agents 403 at once, and takes them back when reactivated", async () => {
@@ -167,10 +185,36 @@ describe('HTTP heartbeat authentication', () => {
     const facts = { status: 'online', instanceId: null, instanceType: null, mode: null, az: null } as const
     const beatOf = { ...facts, agentId: agent.agentId, tokenHash: await sha256Hex(agent.client.token) }
     const asked = await session.heartbeat(beatOf)
-    if (asked.ok || asked.reason !== 'unknown_token') throw new Error(`expected unknown_token: ${JSON.stringify(asked)}`)
-    await session.forgetTokens()
-    const proof = { token: { clientId: agent.client.id, instanceId: null, expiresAt: null }, epoch: asked.epoch }
+    if (asked.ok || asked.reason !== 'unknown_token')
+      throw new Error(`expected unknown_token: ${JSON.stringify(asked)}`)
+    await session.forgetTokens({ endSockets: false })
+    const proof = {
+      token: { clientId: agent.client.id, instanceId: null, expiresAt: null },
+      epoch: asked.epoch,
+    }
     expect(await session.heartbeat({ ...beatOf, proof })).toEqual({ ok: true })
     expect(await session.heartbeat(beatOf)).toMatchObject({ ok: false, reason: 'unknown_token' })
+  })
+
+  it("closes a suspended client's push sockets at once, and refuses the reconnect 403", async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connect(agent)
+    expect(await link.next()).toMatchObject({ type: 'hello' })
+    const closed = closedWith(link.socket)
+    expect((await call('POST', `/api/admin/clients/${agent.clientId}/suspend`, {}, ADMIN)).status).toBe(200)
+    expect(await closed).toBe(4001)
+    expect((await reconnect(agent)).status).toBe(403)
+  })
+
+  it('keeps the push sockets open through a rotation with a grace period', async () => {
+    const agent = await seedAgent('5.0.0')
+    const link = await connect(agent)
+    expect(await link.next()).toMatchObject({ type: 'hello' })
+    expect(
+      (await call('POST', `/api/admin/clients/${agent.clientId}/regenerate-token`, {}, ADMIN)).status,
+    ).toBe(200)
+    link.send({ type: 'ping' })
+    expect(await link.next()).toMatchObject({ type: 'pong' })
+    link.close()
   })
 })
