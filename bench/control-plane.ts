@@ -10,7 +10,8 @@
  *   directly (`heartbeat_runtime_*`, `runtime_ceiling_rps`), to separate the proxy's cost;
  * - D1 rows written per agent-hour at the installed agents' cadence (sum of D1's meta.rows_written);
  * - `heartbeat_cost_vs_noop`: workerd CPU of one HTTP heartbeat over that of a no-op route, same run
- *   (control-plane/heartbeat-cost.ts names the route);
+ *   (control-plane/heartbeat-cost.ts names the route), and CPU per request of the probes that say where
+ *   it goes (`heartbeat_cost_profile_cpu_ms`);
  * - socket heartbeats in open loop, 200/s offered over 200 sockets: `socket_heartbeat_rps` and p99
  *   (`socket_heartbeat_measured` says whether heartbeats, or pings in their stead, were answered).
  * Parts may be named (`npm run bench:control-plane -- heartbeat-cost socket-heartbeats`): only those
@@ -163,6 +164,7 @@ try {
       noop_cpu_ms: round(cost.noOpCpuMsPerRequest, 3),
       noop_route: `${NO_OP_ROUTE.method} ${NO_OP_ROUTE.path}`,
       heartbeat_cost_requests: cost.requestsPerRound * cost.rounds,
+      heartbeat_cost_profile_cpu_ms: cost.profile,
     }
     console.log(
       `heartbeat cost vs no-op ${round(cost.ratio, 2)} (<= ${TARGETS.heartbeatCostVsNoop}): ${verdict(cost.ratio <= TARGETS.heartbeatCostVsNoop)}`,

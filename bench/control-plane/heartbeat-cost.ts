@@ -3,7 +3,8 @@
  * runtime directly (wrangler's proxy is a Node process and not counted): rounds of a fixed number of
  * requests, closed loop over 16 connections, alternating the two routes so that drift of the machine
  * falls on both; CPU of the workerd processes (Worker, Durable Objects and local D1 together) before
- * and after each round. The no-op route is an unknown path (`GET /__no_such_route`): routing, the
+ * and after each round. Probes beside the two (one D1 read, a heartbeat refused for its token) say where
+ * the heartbeat's CPU goes. The no-op route is an unknown path (`GET /__no_such_route`): routing, the
  * request id and the JSON 404 of the error funnel, no auth, no D1, no object.
  */
 import { Agent, request } from 'node:http'
@@ -20,8 +21,20 @@ export interface HeartbeatCost {
   heartbeatCpuMsPerRequest: number
   /** heartbeat / no-op. */
   ratio: number
+  /**
+   * CPU ms per request of each probe of the same rounds: the no-op, one D1 read (`GET /health`), a
+   * heartbeat refused for its token (401: the object asked, then D1), the heartbeat; the differences
+   * say where a heartbeat's CPU goes (docs/benchmarks.md).
+   */
+  profile: Record<string, number>
   requestsPerRound: number
   rounds: number
+}
+
+interface Probe {
+  name: string
+  expected: number
+  once: () => Promise<number>
 }
 
 /** `pid`: the wrangler dev process group whose workerd is measured; `agents` share the heartbeats. */
@@ -33,34 +46,57 @@ export async function measureHeartbeatCost(
   rounds = 3,
 ): Promise<HeartbeatCost> {
   const pool = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
-  const noOp = () => send(pool, runtimeUrl, NO_OP_ROUTE.method, NO_OP_ROUTE.path, {}, null)
   let next = 0
-  const heartbeat = () => {
+  const heartbeat = (headers: (a: SimAgent) => Record<string, string>) => () => {
     const agent = agents[next++ % agents.length]!
     return send(
       pool,
       runtimeUrl,
       'POST',
       `/api/agents/${agent.agentId}/heartbeat`,
-      agent.headers,
+      headers(agent),
       JSON.stringify(heartbeatBody(agent.identity)),
     )
   }
-  // Warm both paths (isolate, objects, D1 pages) before counting.
-  await closedLoop(noOp, 200, 404)
-  await closedLoop(heartbeat, Math.max(200, agents.length), 200)
-  let noOpMs = 0
-  let heartbeatMs = 0
+  const probes: Probe[] = [
+    {
+      name: 'no-op',
+      expected: 404,
+      once: () => send(pool, runtimeUrl, NO_OP_ROUTE.method, NO_OP_ROUTE.path, {}, null),
+    },
+    {
+      name: 'health (one D1 read)',
+      expected: 200,
+      once: () => send(pool, runtimeUrl, 'GET', '/health', {}, null),
+    },
+    {
+      name: 'heartbeat, unknown token (401)',
+      expected: 401,
+      once: heartbeat((a) => ({ ...a.headers, Authorization: 'Bearer sgc_not-a-token' })),
+    },
+    { name: 'heartbeat', expected: 200, once: heartbeat((a) => a.headers) },
+  ]
+  // Warm every path (isolate, objects, D1 pages) before counting.
+  for (const p of probes) await closedLoop(p.once, Math.max(200, agents.length), p.expected)
+  const cpuMs = new Map(probes.map((p) => [p.name, 0]))
   for (let round = 0; round < rounds; round++) {
-    noOpMs += await cpuOf(pid, () => closedLoop(noOp, requestsPerRound, 404))
-    heartbeatMs += await cpuOf(pid, () => closedLoop(heartbeat, requestsPerRound, 200))
+    for (const p of probes)
+      cpuMs.set(
+        p.name,
+        cpuMs.get(p.name)! + (await cpuOf(pid, () => closedLoop(p.once, requestsPerRound, p.expected))),
+      )
   }
   pool.destroy()
   const total = requestsPerRound * rounds
+  const noOpMs = cpuMs.get('no-op')!
+  const heartbeatMs = cpuMs.get('heartbeat')!
   return {
     noOpCpuMsPerRequest: noOpMs / total,
     heartbeatCpuMsPerRequest: heartbeatMs / total,
     ratio: heartbeatMs / Math.max(1, noOpMs),
+    profile: Object.fromEntries(
+      [...cpuMs].map(([name, ms]) => [name, Math.round((ms / total) * 1000) / 1000]),
+    ),
     requestsPerRound,
     rounds,
   }

@@ -23,6 +23,8 @@ export interface AgentRequest {
   agent: Agent | undefined
   /** D1 holds an open command of the agent (always read: one indexed row at most, same round trip). */
   hasOpenCommand: boolean
+  /** When the token stops working (a rotated client token), epoch ms; null: not by itself. */
+  tokenExpiresAt: number | null
 }
 
 /** 401 for an unknown, expired or revoked token and 403 for a suspended client, as `agentAuth`. */
@@ -42,12 +44,13 @@ export async function authenticateForAgent(
   if (isAgentToken(token)) {
     const [[row], [agent], open] = await db.batch([agentTokenQuery(db, hash), ...ofAgent])
     const principal = principalOfAgentToken(activeAgentTokenOf(row, hash))
-    return { principal, agent, hasOpenCommand: open.length > 0 }
+    return { principal, agent, hasOpenCommand: open.length > 0, tokenExpiresAt: null }
   }
   const [[row], [agent], open] = await db.batch([clientTokenQuery(db, hash, now), ...ofAgent])
   return {
     principal: { kind: 'agent', clientId: activeClientOf(row, hash).id },
     agent,
     hasOpenCommand: open.length > 0,
+    tokenExpiresAt: row?.expiresAt ?? null,
   }
 }

@@ -35,7 +35,7 @@ export async function clientForToken(db: Database, token: string, now: number): 
 /** The read of a client token's row and its client by the token's SHA-256 (alone, or in a batch). */
 export function clientTokenQuery(db: Database, hash: string, now: number) {
   return db
-    .select({ client: clients, tokenHash: clientTokens.tokenHash })
+    .select({ client: clients, tokenHash: clientTokens.tokenHash, expiresAt: clientTokens.expiresAt })
     .from(clientTokens)
     .innerJoin(clients, eq(clients.id, clientTokens.clientId))
     .where(

@@ -86,10 +86,14 @@ function asArray(middleware: RouteConfig['middleware']): MiddlewareHandler[] {
   return Array.isArray(middleware) ? middleware : [middleware as MiddlewareHandler]
 }
 
+/** A media type Hono's JSON validator reads (hono/validator's test, parameters allowed). */
+const JSON_TYPE = /^\s*application\/([\w.-]+\+)?json\s*(;|$)/i
+
 /**
  * The body as JSON whatever its Content-Type (installed agents send some without one); an empty body
- * is `{}`, malformed JSON a 400, over 256 KiB a 413 (declared or counted while reading: body-limit.ts). The request is then marked JSON so that the
- * route's validator reads this body instead of skipping it.
+ * is `{}`, malformed JSON a 400, over 256 KiB a 413 (declared or counted while reading: body-limit.ts).
+ * The route's validator then reads this text: from Hono's body cache when the request says JSON, else
+ * from a copy of the request marked JSON (the validator skips a body of another type).
  */
 const readBody = createMiddleware(async (c, next) => {
   const text = await readLimitedText(c.req.raw, MAX_BODY_BYTES)
@@ -100,8 +104,13 @@ const readBody = createMiddleware(async (c, next) => {
   } catch {
     throw new ApiError('BAD_REQUEST', 'malformed JSON body')
   }
-  const headers = new Headers(c.req.raw.headers)
-  headers.set('content-type', 'application/json')
-  c.req.raw = new Request(c.req.raw, { headers, body })
+  if (JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    // What `c.req.json()` and `c.req.text()` read (a promise of the text, as Hono caches it).
+    c.req.bodyCache.text = Promise.resolve(body) as never
+  } else {
+    const headers = new Headers(c.req.raw.headers)
+    headers.set('content-type', 'application/json')
+    c.req.raw = new Request(c.req.raw, { headers, body })
+  }
   await next()
 })

@@ -9,7 +9,7 @@ import { DurableObject } from 'cloudflare:workers'
 import { database } from '../db/client'
 import { meteredD1 } from '../db/d1-meter'
 import { settingsOf, type Env } from '../env'
-import { newId } from '../ids'
+import { newId, timingSafeEqual } from '../ids'
 import {
   isLegacyAgent,
   PRIORITY,
@@ -18,6 +18,7 @@ import {
   type AgentMessage,
   type Command,
 } from '../protocol'
+import { TrustedTokens, type ProvenToken } from './credentials'
 import { SessionEffects } from './effects'
 import { applyHeartbeat, applyRegistration, checkSilence, livenessAt, withPings } from './liveness'
 import * as moves from './moves'
@@ -42,6 +43,7 @@ import type {
   EnqueueResult,
   HeartbeatInput,
   HeartbeatResult,
+  HttpHeartbeat,
   MoveResult,
   NewCommand,
   PollInput,
@@ -60,6 +62,8 @@ import { recordCapacityError, switchCapacityError } from '../flows/capacity'
 export class AgentSession extends DurableObject<Env> implements AgentSessionRpc {
   private readonly sql: SqlStorage
   private readonly effects: SessionEffects
+  /** Tokens proven in D1 for this agent (credentials.ts); memory only. */
+  private readonly tokens = new TrustedTokens(timingSafeEqual)
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -94,9 +98,13 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     return { ok: true, commandId: created.command.id }
   }
 
-  /** The agent registered (again), possibly from a new instance: that completes a switch it claimed. */
+  /**
+   * The agent registered (again), possibly from a new instance: that completes a switch it claimed.
+   * Its tokens are proven again (registered with its identity, a client token no longer speaks for it).
+   */
   async registered(registration: Registration): Promise<void> {
     const now = clock.now()
+    this.tokens.forget()
     const owner = this.owner(registration, {
       agentVersion: registration.agentVersion,
       instanceId: registration.instanceId,
@@ -107,13 +115,25 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     await this.effects.afterChange(now)
   }
 
-  /** A heartbeat: absorbed here; D1 hears only of changes and a periodic refresh. */
-  async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
+  /**
+   * An HTTP heartbeat, authenticated here by its token's hash (credentials.ts): no D1 read while the
+   * object trusts the token. Absorbed here; D1 hears only of changes and a periodic refresh.
+   */
+  async heartbeat(input: HttpHeartbeat): Promise<HeartbeatResult> {
     const now = clock.now()
-    if (!input.verified && !store.readOwner(this.sql)) return { ok: false, reason: 'unverified' }
-    const owner = this.owner(input)
-    if (!owner || owner.retired) return { ok: false, reason: 'not_found' }
-    const step = applyHeartbeat(store.readLiveness(this.sql), input, now)
+    const credential = this.credentialOf(input, now)
+    if (!credential) return { ok: false, reason: 'unknown_token', epoch: this.tokens.epoch }
+    // A proof teaches the owner (the route checked in D1 that the client owns the agent).
+    const owner = input.proof
+      ? this.owner({ clientId: credential.clientId, agentId: input.agentId })
+      : store.readOwner(this.sql)
+    if (!owner || owner.retired || owner.clientId !== credential.clientId || owner.agentId !== input.agentId)
+      return { ok: false, reason: 'not_found' }
+    const bound = credential.instanceId
+    if (bound !== null && input.instanceId !== null && input.instanceId !== bound)
+      return { ok: false, reason: 'wrong_instance' }
+    const heartbeat = { ...input, instanceId: bound ?? input.instanceId }
+    const step = applyHeartbeat(store.readLiveness(this.sql), heartbeat, now)
     if (this.effects.liveness(step, now)) await this.effects.sync()
     await this.effects.schedule(now, 'heartbeat')
     return { ok: true }
@@ -182,6 +202,7 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     const now = clock.now()
     const owner = this.owner(ref)
     if (!owner) return
+    this.tokens.forget()
     store.writeOwner(this.sql, { ...owner, retired: true })
     store.saveCommands(this.sql, moves.cancelAll(this.settle(now), now, ['uninstall']))
     store.writeLiveness(this.sql, { ...store.readLiveness(this.sql), status: 'offline' })
@@ -225,6 +246,18 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     store.saveCommands(this.sql, [created.command])
     await this.effects.afterChange(now)
     return created.command.id
+  }
+
+  /**
+   * What its tokens prove changed (the operator reset its agent tokens; its client's tokens were
+   * rotated or revoked, the client suspended or deleted): the next HTTP heartbeat is proven in D1.
+   * `endSockets`: a token may no longer be good, and a socket proved its token only at connect: each
+   * is closed, and the agent's reconnect is proven in D1 as well.
+   */
+  async forgetTokens({ endSockets }: { endSockets: boolean }): Promise<void> {
+    this.tokens.forget()
+    if (!endSockets) return
+    for (const socket of this.ctx.getWebSockets()) socket.close(CREDENTIALS_CHANGED, 'credentials changed')
   }
 
   /** A deleted agent was re-enabled: it is served again. */
@@ -391,6 +424,16 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     return lastHeardOn(open, (ws) => this.ctx.getWebSocketAutoResponseTimestamp(ws), clock.timeOfReal)
   }
 
+  /**
+   * Who a heartbeat's token speaks for: a trusted one, or the route's proof (remembered unless a forget
+   * came in between: the proof may predate it, and vouches for this one call only); null: D1 is asked.
+   */
+  private credentialOf(input: HttpHeartbeat, now: number): Omit<ProvenToken, 'expiresAt'> | null {
+    if (!input.proof) return this.tokens.find(input.tokenHash, now)
+    this.tokens.remember(input.tokenHash, input.proof.token, input.proof.epoch, now)
+    return input.proof.token
+  }
+
   /** The owner, learnt on first use and kept current; null when `ref` is another client's agent. */
   private owner(
     ref: AgentRef,
@@ -483,6 +526,9 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     ).length
   }
 }
+
+/** The close code of a socket ended by `forgetTokens` (an application code: the agent reconnects). */
+const CREDENTIALS_CHANGED = 4001
 
 /** A deleted (retired) agent is served its `uninstall` only: its routes still reach it for that. */
 function isServed(owner: Owner, command: QueuedCommand): boolean {

@@ -10,8 +10,8 @@ import type {
   AgentRef,
   ClaimInput,
   EnqueueResult,
-  HeartbeatInput,
   HeartbeatResult,
+  HttpHeartbeat,
   MoveResult,
   NewCommand,
   PollInput,
@@ -24,7 +24,7 @@ import type {
 export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
   enqueue(input: NewCommand): Promise<EnqueueResult>
   registered(registration: Registration): Promise<void>
-  heartbeat(input: HeartbeatInput): Promise<HeartbeatResult>
+  heartbeat(input: HttpHeartbeat): Promise<HeartbeatResult>
   liveness(ref: AgentRef): Promise<AgentLiveness | null>
   pendingCommands(input: PollInput): Promise<Command[] | null>
   ack(input: ClaimInput): Promise<MoveResult>
@@ -33,6 +33,7 @@ export interface AgentSessionRpc extends Rpc.DurableObjectBranded {
   retire(ref: AgentRef): Promise<void>
   uninstallFor(registration: Registration): Promise<string | null>
   reinstate(ref: AgentRef): Promise<void>
+  forgetTokens(options: { endSockets: boolean }): Promise<void>
   configChanged(): Promise<number>
   /** Accepts the agent's push socket only (the stream route). */
   fetch(request: Request): Promise<Response>

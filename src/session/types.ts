@@ -1,5 +1,6 @@
 /** What the rest of the Worker hands to an agent's Durable Object (its RPC arguments and results). */
 import type { Command, CommandStatus, CommandType, Mode } from '../protocol'
+import type { ProvenToken } from './credentials'
 
 export interface NewCommand {
   clientId: string
@@ -41,15 +42,28 @@ export interface AgentRef {
   agentId: string
 }
 
-/** A heartbeat as the object needs it; null facts keep the old value. */
-export interface HeartbeatInput extends AgentRef {
+/** What a heartbeat says; null facts keep the old value. */
+export interface HeartbeatFacts {
   status: 'online' | 'disabled' | 'offline'
   instanceId: string | null
   instanceType: string | null
   mode: 'spot' | 'ondemand' | 'unknown' | null
   az: string | null
-  /** The route checked in D1 that the client owns the agent (needed once, before the object knows its owner). */
-  verified?: boolean
+}
+
+/** A heartbeat of an agent its caller authenticated (the socket's). */
+export interface HeartbeatInput extends AgentRef, HeartbeatFacts {}
+
+/**
+ * An HTTP heartbeat, authenticated by the object: its bearer token's hash must be one the object
+ * trusts (session/credentials.ts); `proof` is the route's proof in D1 of a token it did not, read
+ * after the object answered `epoch`.
+ */
+export interface HttpHeartbeat extends HeartbeatFacts {
+  agentId: string
+  /** Hex SHA-256 of the bearer token. */
+  tokenHash: string
+  proof?: { token: ProvenToken; epoch: string }
 }
 
 /** An agent's liveness as its object knows it now (`liveness` RPC); overlays D1's periodic copy. */
@@ -92,9 +106,13 @@ export type MoveResult =
 
 /**
  * `not_found`: another client's or a retired agent (routes answer like an unknown agent);
- * `unverified`: the object doesn't know its owner yet, check D1 and call again with `verified`.
+ * `unknown_token`: the object trusts no such token (yet): prove it in D1 and call again with a proof
+ * of this `epoch`; `wrong_instance`: an agent token names another instance than its own.
  */
-export type HeartbeatResult = { ok: true } | { ok: false; reason: 'not_found' | 'unverified' }
+export type HeartbeatResult =
+  | { ok: true }
+  | { ok: false; reason: 'not_found' | 'wrong_instance' }
+  | { ok: false; reason: 'unknown_token'; epoch: string }
 
 /** One command of the queue. Times are epoch ms. */
 export interface QueuedCommand {

@@ -17,6 +17,7 @@ import { auditEntry } from '../../db/audit'
 import { ClientListQuery, clientRow, listClients } from '../../db/queries/clients'
 import { clock } from '../../clock'
 import { disableAgentsOfClient } from '../../flows/agents'
+import { forgetClientTokens } from '../../flows/credentials'
 import { livenessFrom } from '../../db/queries/liveness'
 
 export const DeleteClientBody = z.object({ confirm: z.string() })
@@ -108,6 +109,7 @@ clientAdmin.openapi(
         now,
       ),
     ])
+    await forgetClientTokens(c.env, db, client.id, { endSockets: true })
     return c.json({ success: true, message: `client ${client.name} deleted` })
   },
 )
@@ -138,5 +140,6 @@ async function setStatus(c: Context<AppEnv>, status: 'active' | 'suspended') {
       now,
     ),
   ])
+  if (status === 'suspended') await forgetClientTokens(c.env, db, client.id, { endSockets: true })
   return c.json({ success: true, status })
 }

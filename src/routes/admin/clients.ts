@@ -11,6 +11,7 @@ import { expireTokens, newClientToken } from '../../auth/client-tokens'
 import { database } from '../../db/client'
 import { clients } from '../../db/schema'
 import { insertClient } from '../../flows/clients'
+import { forgetClientTokens } from '../../flows/credentials'
 import { settingsOf, type AppEnv } from '../../env'
 import { ApiError } from '../../errors'
 import { newId } from '../../ids'
@@ -93,6 +94,8 @@ adminClients.openapi(
         now,
       ),
     ])
+    // Within the grace period too: the objects learn the old tokens' expiry from D1.
+    await forgetClientTokens(c.env, db, clientId, { endSockets: revokeNow })
     return c.json({
       success: true,
       client: { id: client.id, name: client.name, token, status: client.status },

@@ -19,6 +19,7 @@ import { resetAgentTokens } from '../../auth/agent-tokens'
 import { auditEntry } from '../../db/audit'
 import { agents } from '../../db/schema'
 import { ApiError } from '../../errors'
+import { forgetAgentTokens } from '../../flows/credentials'
 
 export const ActivityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -154,6 +155,7 @@ adminFleet.openapi(
         targetId: agent.id,
       }),
     ])
+    await forgetAgentTokens(c.env, agent.id)
     return c.json({ success: true })
   },
 )

@@ -3,7 +3,7 @@
  * in the same D1 round trip as the token (auth/agent-request.ts).
  */
 import { createMiddleware } from 'hono/factory'
-import { authenticateForAgent } from '../../auth/agent-request'
+import { authenticateForAgent, type AgentRequest } from '../../auth/agent-request'
 import { bearerToken } from '../../auth/middleware'
 import type { Principal } from '../../auth/principal'
 import { visibleAgent } from '../../db/queries/agent'
@@ -37,15 +37,27 @@ function agentOfClient(options: { includeDeleted: boolean }) {
     if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
     const agentId = c.req.param('agentId') ?? ''
     const request = await authenticateForAgent(database(c.env.DB), token, agentId, clock.now())
-    const { principal } = request
-    c.set('principal', principal)
-    agentPrincipal(principal, agentId)
-    const own = found(visibleAgent(request.agent, options), 'agent not found')
-    mayActFor(principal, own)
-    c.set('agent', own)
+    c.set('principal', request.principal)
+    c.set('agent', ownAgentOf(request, agentId, options))
     c.set('hasOpenCommand', request.hasOpenCommand)
     await next()
   })
+}
+
+/**
+ * The agent `agentId` of an authenticated request, if its token may speak for it: 404 for an unknown,
+ * another client's, another agent token's or (unless `includeDeleted`) a deleted agent alike; 403 for a
+ * client token of a verified agent.
+ */
+export function ownAgentOf(
+  request: AgentRequest,
+  agentId: string,
+  options: { includeDeleted: boolean },
+): Agent {
+  agentPrincipal(request.principal, agentId)
+  const own = found(visibleAgent(request.agent, options), 'agent not found')
+  mayActFor(request.principal, own)
+  return own
 }
 
 /**

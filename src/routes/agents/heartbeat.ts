@@ -1,20 +1,28 @@
 /**
- * POST /api/agents/:agentId/heartbeat: absorbed by the agent's Durable Object (liveness lives there).
- * The object knows its owner, so the tenant check needs D1 only until it does: an agent token's
- * heartbeat does not load the agent from D1 first; a client token's does, to refuse it for a verified agent.
+ * POST /api/agents/:agentId/heartbeat: what every installed agent sends every 30 s (a 5.x agent while
+ * its socket is down), authenticated and absorbed by the agent's Durable Object in one call: the object
+ * checks the token's hash against the tokens it trusts (session/credentials.ts), so the hot path reads
+ * no D1. A token it does not trust is proven here in D1 as every per-agent route does (ownAgent: 401
+ * unknown, 403 suspended client or a client token for a verified agent, 404 another agent's or a deleted
+ * one) and the call repeated with the proof.
  */
 import { createRoute } from '@hono/zod-openapi'
-import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
+import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
 import * as z from 'zod'
-import { findAgent } from '../../db/queries/agent'
-import { fact, instanceIdField, toMode } from './wire'
-import { agentAuth } from '../../auth/middleware'
+import { authenticateForAgent } from '../../auth/agent-request'
+import { bearerToken } from '../../auth/middleware'
+import { clock } from '../../clock'
 import { database } from '../../db/client'
 import type { AppEnv } from '../../env'
-import { ApiError, found } from '../../errors'
+import { ApiError, validationError } from '../../errors'
+import { sha256Hex } from '../../ids'
+import type { ProvenToken } from '../../session/credentials'
 import { sessionOf } from '../../session/stub'
-import { actingInstance, agentPrincipal, mayActFor } from './context'
-import type { HeartbeatInput } from '../../session/types'
+import type { HeartbeatFacts } from '../../session/types'
+import { AGENT_API, answers, jsonBody, routeGroup } from '../group'
+import { actingInstance, ownAgentOf } from './context'
+import { fact, instanceIdField, toMode } from './wire'
 
 export const HeartbeatBody = z.object({
   /** `offline` is sent once, at shutdown. */
@@ -38,35 +46,77 @@ heartbeat.openapi(
     method: 'post',
     path: '/{agentId}/heartbeat',
     summary: 'Heartbeat; 120 s of silence is offline',
-    middleware: [agentAuth],
+    middleware: [bearerRequired()],
     request: { body: jsonBody(HeartbeatBody) },
     responses: answers('OK'),
   }),
   async (c) => {
     const agentId = c.req.param('agentId') ?? ''
-    const principal = agentPrincipal(c.get('principal'), agentId)
+    const token = bearerOf(c)
     const body = c.req.valid('json')
-    const db = database(c.env.DB)
-    // An agent token proves its agent; a client token must not speak for a verified one (D1 says).
-    const isChecked = !principal.verified
-    if (isChecked)
-      mayActFor(principal, found(await findAgent(db, principal.clientId, agentId), 'agent not found'))
-    const session = sessionOf(c.env, agentId)
-    const input: HeartbeatInput = {
-      clientId: principal.clientId,
-      agentId,
+    const facts: HeartbeatFacts = {
       status: body.status,
-      instanceId: actingInstance(principal, body.instance_id ?? null),
+      instanceId: body.instance_id ?? null,
       instanceType: body.instance_type,
       mode: body.mode === 'unknown' ? null : body.mode,
       az: body.az,
     }
-    let result = await session.heartbeat(isChecked ? { ...input, verified: true } : input)
-    if (!result.ok && result.reason === 'unverified') {
-      found(await findAgent(db, principal.clientId, agentId), 'agent not found')
-      result = await session.heartbeat({ ...input, verified: true })
+    const beat = { ...facts, agentId, tokenHash: await sha256Hex(token) }
+    const session = sessionOf(c.env, agentId)
+    let result = await session.heartbeat(beat)
+    if (!result.ok && result.reason === 'unknown_token') {
+      const proven = await proveToken(c, token, agentId, facts.instanceId)
+      result = await session.heartbeat({ ...beat, proof: { token: proven, epoch: result.epoch } })
     }
-    if (!result.ok) throw new ApiError('NOT_FOUND', 'agent not found')
-    return c.json({ success: true })
+    if (result.ok) return c.json({ success: true })
+    switch (result.reason) {
+      case 'not_found':
+      case 'unknown_token':
+        throw new ApiError('NOT_FOUND', 'agent not found')
+      case 'wrong_instance':
+        throw new ApiError('FORBIDDEN', 'an agent token acts for its own instance only')
+      default:
+        return result satisfies never
+    }
   },
+  (result, c) => (result.success ? undefined : refuseBody(c, result.error.issues)),
 )
+
+/** No bearer is 401 before the body is read (the object checks the bearer itself). */
+function bearerRequired() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    bearerOf(c)
+    await next()
+  })
+}
+
+function bearerOf(c: Context<AppEnv>): string {
+  const token = bearerToken(c.req.header('Authorization'))
+  if (!token) throw new ApiError('UNAUTHORIZED', 'missing bearer token')
+  return token
+}
+
+/** A bad body is 400 only to a caller whose token D1 knows (401 / 403 first, as on every agent route). */
+async function refuseBody(c: Context<AppEnv>, issues: z.core.$ZodIssue[]): Promise<never> {
+  const agentId = c.req.param('agentId') ?? ''
+  await authenticateForAgent(database(c.env.DB), bearerOf(c), agentId, clock.now())
+  throw validationError(issues, 'body')
+}
+
+/** The D1 proof of a token the object does not trust: whose it is, for which instance, until when. */
+async function proveToken(
+  c: Context<AppEnv>,
+  token: string,
+  agentId: string,
+  sentInstanceId: string | null,
+): Promise<ProvenToken> {
+  const request = await authenticateForAgent(database(c.env.DB), token, agentId, clock.now())
+  const { principal } = request
+  ownAgentOf(request, agentId, { includeDeleted: false })
+  actingInstance(principal, sentInstanceId)
+  return {
+    clientId: principal.clientId,
+    instanceId: principal.verified?.instanceId ?? null,
+    expiresAt: request.tokenExpiresAt,
+  }
+}
