@@ -14,6 +14,7 @@
  * - capacity:      a low spot placement score of the pool's AZ and capacity errors on launch there
  *                  (capacity.ts); weighted only as far as that evidence counts (none: no weight, a
  *                  score fading after 12 h: less), so without it the risk is the history's alone.
+ *                  With it, the risk is at least weight × value (a score of 1 at the default 0.6: 0.6).
  * On-demand has risk 0.
  */
 import { capacityEvidence } from './capacity'
@@ -71,7 +72,9 @@ export function poolRisk(pool: PoolQuote, onDemandPrice: number, params: EngineP
   const total = keys.reduce((t, k) => t + w[k], 0)
   if (total === 0) return 0
   const sum = keys.reduce((t, k) => t + w[k] * c[k], 0)
-  return clamp01(sum / total)
+  // A pool without capacity is a trap however calm its history: capacity evidence is also a floor (its
+  // weighted value), which a mean over eight components would dilute below any useful threshold.
+  return clamp01(Math.max(sum / total, w.capacity * c.capacity))
 }
 
 /** The pool's lifetime evidence in words, for a decision's reasons; null without data. */

@@ -132,6 +132,8 @@ describe('rebalance recommendation', () => {
   it("answers with the engine's risk: switch to a safer pool when the pool is too risky, else monitor", async () => {
     const type = freshType()
     const risky = await agentOn(type, 'spot')
+    // The agent's own cap (the default's 0.5 leaves a pool near on-demand price alone on price evidence).
+    await setAgent(risky.agentId, { riskThreshold: 0.3 })
     await reportPrices(risky, type, { a: 0.04, b: 0.013, c: 0.03 }, 'spot')
     const res = await call(
       'POST',

@@ -38,7 +38,7 @@ describe('engine parameter versions', () => {
     expect(config.json).toMatchObject({
       min_savings_percent: 20,
       max_switches_per_day: 5,
-      risk_threshold: 0.3,
+      risk_threshold: 0.5,
     })
 
     const v2 = await call(
