@@ -4,15 +4,16 @@
  * client sees of them and of each type's on-demand (db/queries/quotes.ts), and the agent's latest live
  * decision with what it saw of each pool.
  */
-import { and, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import * as z from 'zod'
 import type { Database } from '../client'
-import { agents, decisions, pools, type Agent, type Instance } from '../schema'
+import { agents, pools, type Agent, type Instance } from '../schema'
 import { compatibleTypes } from '../../engine/compatibility'
 import type { DecisionSeen, KnownPool, OptionsInput } from '../../engine/placement-options'
 import type { SkipReason } from '../../engine/decide'
 import type { BlockReason } from '../../engine/types'
 import { workloadOf } from '../../engine/workload'
+import { latestDecision } from './latest-decision'
 import { onDemandSeries, pricesNow } from './quotes'
 
 /** Pools of one region read per view, a bound: the shipped table's 79 types in six AZs fit twice over. */
@@ -34,18 +35,7 @@ const StoredInputs = z.object({
 
 /** The agent's latest live decision as the options read it, or null before its first one. */
 async function latestDecisionSeen(db: Database, agent: Agent): Promise<DecisionSeen | null> {
-  const [row] = await db
-    .select()
-    .from(decisions)
-    .where(
-      and(
-        eq(decisions.agentId, agent.id),
-        eq(decisions.clientId, agent.clientId),
-        eq(decisions.shadow, false),
-      ),
-    )
-    .orderBy(desc(decisions.lastSeenAt), desc(decisions.createdAt))
-    .limit(1)
+  const row = await latestDecision(db, agent, false)
   if (!row) return null
   const inputs = StoredInputs.safeParse(row.inputs ?? {})
   const seen = inputs.success ? inputs.data : { pools: [], thresholds: null }

@@ -3,7 +3,7 @@
  * and parameter version) only bumps its `repeat_count` and `last_seen_at`.
  * Writes: `decisions`.
  */
-import { and, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { runBatch } from '../../db/batch'
 import type { Database } from '../../db/client'
@@ -11,28 +11,7 @@ import { decisions, type Agent } from '../../db/schema'
 import { newId } from '../../ids'
 import type { Decision } from '../../engine/types'
 
-export type DecisionRow = typeof decisions.$inferSelect
-
-/** The agent's latest decision (live or shadow), or null. */
-export async function latestDecision(
-  db: Database,
-  agent: Agent,
-  shadow: boolean,
-): Promise<DecisionRow | null> {
-  const [row] = await db
-    .select()
-    .from(decisions)
-    .where(
-      and(
-        eq(decisions.agentId, agent.id),
-        eq(decisions.clientId, agent.clientId),
-        eq(decisions.shadow, shadow),
-      ),
-    )
-    .orderBy(desc(decisions.lastSeenAt), desc(decisions.createdAt))
-    .limit(1)
-  return row ?? null
-}
+import { latestDecision, type DecisionRow } from '../../db/queries/latest-decision'
 
 function sameDecision(row: DecisionRow, d: Decision, version: number): boolean {
   return (
