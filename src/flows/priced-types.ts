@@ -7,6 +7,7 @@
 import { and, eq, isNull, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { agents, instances } from '../db/schema'
+import { AGENT_ON_ITS_INSTANCE } from '../db/queries/instances'
 import { pricedTypes, workloadOf } from '../engine/workload'
 
 /** At most this many types per group: one DescribeSpotPriceHistory call, at most ~100 pools a report. */
@@ -27,14 +28,7 @@ export async function pricedTypesOfGroup(db: Database, group: PricingGroup): Pro
       allowedInstanceTypes: agents.allowedInstanceTypes,
     })
     .from(agents)
-    .innerJoin(
-      instances,
-      and(
-        eq(instances.agentId, agents.id),
-        eq(instances.clientId, agents.clientId),
-        eq(instances.instanceId, agents.instanceId),
-      ),
-    )
+    .innerJoin(instances, AGENT_ON_ITS_INSTANCE)
     .where(
       and(
         eq(agents.clientId, group.clientId),

@@ -9,6 +9,7 @@ import { and, eq, isNotNull, ne } from 'drizzle-orm'
 import type { Database } from '../db/client'
 import { runBatch } from '../db/batch'
 import { agents, instances, pricingReporters, type Agent } from '../db/schema'
+import { AGENT_ON_ITS_INSTANCE } from '../db/queries/instances'
 import type { Env } from '../env'
 import { log } from '../log'
 import { isLegacyAgent } from '../protocol'
@@ -112,14 +113,7 @@ async function candidates(db: Database, where?: ReturnType<typeof and>): Promise
       instanceType: instances.instanceType,
     })
     .from(agents)
-    .innerJoin(
-      instances,
-      and(
-        eq(instances.agentId, agents.id),
-        eq(instances.clientId, agents.clientId),
-        eq(instances.instanceId, agents.instanceId),
-      ),
-    )
+    .innerJoin(instances, AGENT_ON_ITS_INSTANCE)
     .where(
       and(
         ne(agents.status, 'deleted'),

@@ -166,3 +166,10 @@ export async function findInstanceOfAgent(
     .limit(1)
   return row ?? null
 }
+
+/** Joins an agent to its current instance (the row of its own client and agent with its instance id). */
+export const AGENT_ON_ITS_INSTANCE = and(
+  eq(instances.agentId, agents.id),
+  eq(instances.clientId, agents.clientId),
+  eq(instances.instanceId, agents.instanceId),
+)
