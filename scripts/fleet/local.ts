@@ -47,6 +47,16 @@ function exitAfter(line: string, code: number): void {
   process.stdout.write(line, () => process.exit(code))
 }
 
+/** Runs a stop of every process: 'stopped.' when it ended them all, else what it could not end. */
+async function endOrSay(end: () => Promise<void>): Promise<string> {
+  try {
+    await end()
+    return 'stopped.'
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error)
+  }
+}
+
 /** True when `work` settled within `ms` (nothing to wait for settles at once). */
 async function settlesWithin(work: Promise<unknown> | undefined, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
@@ -69,10 +79,10 @@ export async function runLocal(options: LocalOptions): Promise<void> {
   let stoppingSince: number | null = null
   const shutdown = async (signal: string) => {
     if (stoppingSince !== null) {
-      // Ctrl-C reaches every process of the group and tsx relays it too: only a later signal forces.
+      // Ctrl-C reaches every process of the group and npm relays it too: only a later signal forces.
       if (Date.now() - stoppingSince < 2_000) return
-      await killAllProcesses()
-      process.exit(1)
+      log(`${signal} again: killing every process at once...`)
+      return exitAfter(`${await endOrSay(killAllProcesses)}\n`, 1)
     }
     stoppingSince = Date.now()
     stopStatus?.()
@@ -81,12 +91,11 @@ export async function runLocal(options: LocalOptions): Promise<void> {
     const simulator = fleet?.stop().catch((error: unknown) => log(`simulator: ${String(error)}`))
     if (!(await settlesWithin(simulator, FLEET_STOP_MS)))
       log(`the simulator did not stop within ${FLEET_STOP_MS / 1000} s`)
-    try {
-      await stopAllProcesses()
-    } catch (error) {
-      return exitAfter(`${error instanceof Error ? error.message : String(error)}\n`, 1)
-    }
-    exitAfter('stopped.\n', 0)
+    const stopped = await endOrSay(stopAllProcesses)
+    if (stopped === 'stopped.') return exitAfter('stopped.\n', 0)
+    // Something outlived its SIGKILL or held its port: kill what is left before leaving, never leave it running.
+    log(stopped)
+    exitAfter(`${await endOrSay(killAllProcesses)}\n`, 1)
   }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(signal, () => void shutdown(signal))

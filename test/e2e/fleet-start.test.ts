@@ -1,9 +1,11 @@
 /**
  * `npm start` on its own port and state dir: it serves, prints the dashboard URL and the login, runs
- * the agents; SIGTERM to its process group leaves no process behind; a second start on the same state
+ * the agents; SIGTERM to its process group leaves no process behind, also when start.ts is busy at
+ * that moment; a second start on the same state
  * creates no second admin or demo client.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,10 +41,28 @@ async function npmStart(port: number) {
   return {
     output: () => output,
     readyMs: Date.now() - startedAt,
-    /** SIGTERM to the process group; resolves with the pids that were running under it. */
-    async terminate() {
+    /**
+     * SIGTERM to the process group; resolves with the pids that were running under it. `busyMs`: the
+     * process running start.ts is frozen (SIGSTOP) from just before the signal until that long after
+     * it, as an event loop busy on a loaded machine is: nothing may take that for an unresponsive child
+     * and kill it, which would leave wrangler's own process group running.
+     */
+    async terminate(busyMs = 0) {
       const descendants = liveDescendantRows(child.pid!)
+      // The innermost process whose command runs start.ts (npm's shell and any wrapper run it too).
+      const runningStart = descendants.filter((p) => commandLine(p.pid).includes('scripts/start.ts'))
+      const start = runningStart.find((p) => !runningStart.some((q) => q.ppid === p.pid))
+      if (busyMs > 0) process.kill(start!.pid, 'SIGSTOP')
       process.kill(-child.pid!, 'SIGTERM')
+      if (busyMs > 0) {
+        // The stall is the fault injected (its length, not a wait for anything).
+        await new Promise((resolve) => setTimeout(resolve, busyMs))
+        try {
+          process.kill(start!.pid, 'SIGCONT')
+        } catch {
+          // ESRCH: something killed it while it was busy; what it started is checked below.
+        }
+      }
       await exited
       // By pid AND start time: under a loaded suite a pid freed here may already name another process.
       await eventually(
@@ -74,7 +94,7 @@ describe('npm start', () => {
     expect(demo).toHaveLength(1)
     await eventually(async () => (await api.agent(demo[0]!.id, 'agent-1'))?.status === 'online', { what: 'the demo agent online', timeoutMs: 30_000 })
     const stopped = await first.terminate()
-    expect(stopped.length).toBeGreaterThanOrEqual(4) // npm, tsx, node, wrangler and workerd, the agent
+    expect(stopped.length).toBeGreaterThanOrEqual(4) // npm, node, wrangler and workerd, the agent
     // It says so only once every process is gone and its port is free again.
     await eventually(() => first.output().includes('stopped.'), { what: '"stopped." printed', timeoutMs: 5_000 })
     expect(await isPortTaken(port)).toBe(false)
@@ -85,6 +105,18 @@ describe('npm start', () => {
     expect(again.filter((c) => c.name === 'Demo client').map((c) => c.id)).toEqual([demo[0]!.id])
     const admins = (await api.call<{ email: string }[]>('GET', '/api/admin/users')).body
     expect(admins.filter((u) => u.email === 'admin@spotguard.local')).toHaveLength(1)
-    await second.terminate()
+    const stoppedBusy = await second.terminate(500)
+    expect(stoppedBusy.length).toBeGreaterThanOrEqual(4)
+    await eventually(() => second.output().includes('stopped.'), { what: '"stopped." printed after a busy stop', timeoutMs: 5_000 })
+    expect(await isPortTaken(port)).toBe(false)
   })
 })
+
+/** A process's command line, arguments joined by spaces ('' once it is gone). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return ''
+  }
+}
