@@ -9,6 +9,9 @@ export default defineConfig(async () => {
   const TEST_IID_SIGNING_KEY = readFileSync('test/fakes/imds/TEST-ONLY-iid-signing-key.pem', 'utf8')
   return {
     test: {
+      // vitest's default on 2 cores is 1 worker (cores - 1); the tests mostly wait on workerd, fake servers
+      // and agent processes, so two at a time use the machine better.
+      maxWorkers: 2,
       projects: [
         {
           plugins: [
