@@ -145,6 +145,18 @@ export const AgentConfig = z.object({
    * plane): none.
    */
   backup_image_hours: z.number().int().min(0).optional(),
+  /**
+   * 5.x agents only, the stateful mode (absent: off): data volumes, the managed interface and rolling
+   * snapshots follow the workload. `rpo_minutes`: the rolling snapshots' period; `drain_unit`: the
+   * systemd unit stopped cleanly before a switch or on a notice (null: none); `hook_timeout_seconds`:
+   * the limit of /etc/spot-optimizer/hooks/pre-switch and post-switch; `drain_target_groups`:
+   * deregister from the ELBv2 target groups before a switch or on a notice.
+   */
+  stateful: z.boolean().optional(),
+  rpo_minutes: z.number().int().min(5).max(1440).optional(),
+  drain_unit: z.string().max(256).nullable().optional(),
+  hook_timeout_seconds: z.number().int().min(1).max(90).optional(),
+  drain_target_groups: z.boolean().optional(),
 })
 export type AgentConfig = z.infer<typeof AgentConfig>
 
@@ -211,3 +223,78 @@ export const SOCKET_HEARTBEAT_MS = 90_000
  * checks a command's `expires_at` (agent/src/link/server-clock.ts).
  */
 export const SERVER_TIME_HEADER = 'x-server-time'
+
+/** The steps of a stateful switch (or of a notice's drain), in the order the agent runs them. */
+export const SWITCH_STEP_NAMES = [
+  'deregister_targets',
+  'pre_switch_hook',
+  'stop_unit',
+  'snapshot_volumes',
+  'detach_volumes',
+  'attach_volumes',
+  'move_interface',
+  'register_targets',
+  'post_switch_hook',
+] as const
+export type SwitchStepName = (typeof SWITCH_STEP_NAMES)[number]
+
+/**
+ * How a data volume reached the new instance: `moved` (detached and attached, same AZ),
+ * `from_snapshot` (a snapshot taken during the switch, another AZ), `reattached` (it survived an
+ * interruption, same AZ), `restored` (from the newest rolling snapshot).
+ */
+export const VOLUME_MOVES = ['moved', 'from_snapshot', 'reattached', 'restored'] as const
+export type VolumeMove = (typeof VOLUME_MOVES)[number]
+
+/** The states of an EBS snapshot as the agent reports its rolling snapshots. */
+export const SNAPSHOT_STATES = ['pending', 'completed', 'error'] as const
+
+const isoTime = z.iso.datetime({ offset: true })
+const volumeId = z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'expected an EBS volume id')
+const privateIp = z.union([z.ipv4(), z.ipv6()])
+
+/** One timed step; `ms` its duration, `detail` what the agent logged of it (a hook's output, an error). */
+export const SwitchStep = z.object({
+  name: z.enum(SWITCH_STEP_NAMES),
+  started_at: isoTime,
+  ms: z.number().int().min(0).max(86_400_000),
+  ok: z.boolean(),
+  detail: z.string().max(1000).nullish(),
+})
+export type SwitchStep = z.infer<typeof SwitchStep>
+
+/**
+ * The `stateful` object of a stateful agent's switch report (absent for a stateless agent).
+ * `data_loss_bound_seconds`: at most this much of the last writes is lost (0: none, the workload was
+ * drained or its volumes survived; null: not known). `address`: the managed interface's private IP
+ * before and after (`changed` across AZs), null without one.
+ */
+export const StatefulSwitchReport = z.object({
+  steps: z.array(SwitchStep).max(32),
+  downtime_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .nullish(),
+  data_loss_bound_seconds: z.number().min(0).max(1e9).nullable(),
+  address: z
+    .object({
+      eni_id: z.string().regex(/^eni-[0-9a-f]{8,17}$/, 'expected a network interface id'),
+      old_private_ip: privateIp,
+      new_private_ip: privateIp,
+      changed: z.boolean(),
+    })
+    .nullable(),
+  volumes: z
+    .array(
+      z.object({
+        device: z.string().min(1).max(64),
+        old_volume_id: volumeId,
+        new_volume_id: volumeId,
+        how: z.enum(VOLUME_MOVES),
+      }),
+    )
+    .max(32),
+})
+export type StatefulSwitchReport = z.infer<typeof StatefulSwitchReport>

@@ -14,7 +14,7 @@ import {
   uniqueIndex,
   type AnySQLiteColumn,
 } from 'drizzle-orm/sqlite-core'
-import { COMMAND_STATUSES } from '../protocol'
+import { COMMAND_STATUSES, SNAPSHOT_STATES, type SwitchStepName, type VolumeMove } from '../protocol'
 import { REASON_CODES } from '../engine/types'
 
 export const CLIENT_STATUSES = ['active', 'suspended', 'deleted'] as const
@@ -112,6 +112,16 @@ export const agents = sqliteTable(
     /** The newest backup AMI the agent reported (flows/agents.ts recordBackupImage), and when EC2 made it. */
     backupImageId: text('backup_image_id'),
     backupImageAt: ms('backup_image_at'),
+    /**
+     * Stateful mode (5.x agents only): data volumes, the managed interface and rolling snapshots follow
+     * the workload; `rpo_minutes` is the rolling snapshots' period, `drain_unit` the systemd unit stopped
+     * before a switch or on a notice, `hook_timeout_seconds` the pre/post-switch hooks' limit.
+     */
+    stateful: bool('stateful').notNull().default(false),
+    rpoMinutes: integer('rpo_minutes').notNull().default(15),
+    drainUnit: text('drain_unit'),
+    hookTimeoutSeconds: integer('hook_timeout_seconds').notNull().default(30),
+    drainTargetGroups: bool('drain_target_groups').notNull().default(true),
     /** Once verified, never unverified again: a client token can no longer register under its logical id. */
     identity: text('identity', { enum: AGENT_IDENTITIES }).notNull().default('unverified'),
     lastHeartbeatAt: ms('last_heartbeat_at'),
@@ -387,6 +397,21 @@ export const switches = sqliteTable(
      * instance): EC2 never ran the workload there; history shows it undone, the ledger ignores it.
      */
     undoneAt: ms('undone_at'),
+    /**
+     * A stateful switch (its report's `stateful` object; NULL for a stateless one): at most this many
+     * seconds of writes lost (0: none; NULL: not known), and the workload's private address before and
+     * after, on its managed interface (`address_changed` when the switch crossed AZs).
+     */
+    dataLossBoundSeconds: integer('data_loss_bound_seconds'),
+    interfaceId: text('interface_id'),
+    oldPrivateIp: text('old_private_ip'),
+    newPrivateIp: text('new_private_ip'),
+    addressChanged: bool('address_changed'),
+    /**
+     * The stateful switch's steps and volume moves, as the agent measured them. JSON on the row, not a
+     * table: they are written once with the switch and only ever read with it (its detail page).
+     */
+    statefulDetail: text('stateful_detail', { mode: 'json' }).$type<StatefulDetail>(),
   },
   (t) => [
     index('switches_client_received').on(t.clientId, t.receivedAt),
@@ -394,6 +419,14 @@ export const switches = sqliteTable(
     uniqueIndex('switches_command').on(t.commandId),
   ],
 )
+
+/** What `switches.stateful_detail` holds: times are the agent's clock, epoch ms. */
+export interface StatefulDetail {
+  steps: { name: SwitchStepName; startedAt: number; ms: number; ok: boolean; detail: string | null }[]
+  volumes: { device: string; oldVolumeId: string; newVolumeId: string; how: VolumeMove }[]
+  /** The downtime the agent measured (workload stopped → serving again); NULL: derived from the times. */
+  downtimeMs: number | null
+}
 
 export const replicas = sqliteTable(
   'replicas',
@@ -844,6 +877,59 @@ export const capacityErrors = sqliteTable(
   (t) => [
     check('capacity_errors_source', oneOf(t.source, CAPACITY_ERROR_SOURCES)),
     index('capacity_errors_pool_at').on(t.poolId, t.at),
+  ],
+)
+
+/**
+ * A stateful agent's data volumes (non-root EBS volumes of its workload), as it last reported them:
+ * replaced as a whole by each report. Writer: flows/workload-inventory.ts.
+ */
+export const workloadVolumes = sqliteTable(
+  'workload_volumes',
+  {
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    volumeId: text('volume_id').notNull(),
+    device: text('device').notNull(),
+    sizeGib: integer('size_gib').notNull(),
+    az: text('az').notNull(),
+    deleteOnTermination: bool('delete_on_termination').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.volumeId] })],
+)
+
+/** A stateful agent's managed network interface (its stable private address). Writer: flows/workload-inventory.ts. */
+export const workloadInterfaces = sqliteTable('workload_interfaces', {
+  agentId: text('agent_id').primaryKey(),
+  clientId: text('client_id').notNull(),
+  eniId: text('eni_id').notNull(),
+  privateIp: text('private_ip').notNull(),
+  subnetId: text('subnet_id').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+})
+
+/**
+ * The rolling snapshots a stateful agent holds (its RPO's evidence), as it last reported them:
+ * replaced as a whole by each report. Times are EC2's, epoch ms. Writer: flows/workload-inventory.ts.
+ */
+export const rollingSnapshots = sqliteTable(
+  'rolling_snapshots',
+  {
+    clientId: text('client_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    snapshotId: text('snapshot_id').notNull(),
+    volumeId: text('volume_id').notNull(),
+    device: text('device').notNull(),
+    startedAt: ms('started_at').notNull(),
+    state: text('state', { enum: SNAPSHOT_STATES }).notNull(),
+    completedAt: ms('completed_at'),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.snapshotId] }),
+    check('rolling_snapshots_state', oneOf(t.state, SNAPSHOT_STATES)),
+    index('rolling_snapshots_agent_started').on(t.agentId, t.startedAt),
   ],
 )
 

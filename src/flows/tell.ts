@@ -1,6 +1,7 @@
 /** Telling an agent to act: a command queued in its Durable Object (pushed at once when connected). */
 import type { Agent } from '../db/schema'
 import type { Env } from '../env'
+import { log } from '../log'
 import { commandTypesFor, type CommandType } from '../protocol'
 import { sessionOf } from '../session/stub'
 import type { EnqueueResult, NewCommand } from '../session/types'
@@ -22,4 +23,16 @@ export function tellAgent(
     agentId: agent.id,
     agentVersion: agent.agentVersion,
   })
+}
+
+/**
+ * Tells a connected agent its settings changed (`config_changed`: it fetches GET config again); an
+ * agent not connected reads them at its next config fetch. Never throws: the settings are stored.
+ */
+export async function tellConfigChanged(env: Env, agentId: string): Promise<void> {
+  try {
+    await sessionOf(env, agentId).configChanged()
+  } catch (err) {
+    log.error({ message: 'config_changed not delivered', agentId, error: String(err) })
+  }
 }

@@ -33,7 +33,16 @@ export function effectiveConfig(agent: Agent, defaults: EngineThresholds): Agent
     max_switches_per_day: agent.maxSwitchesPerDay ?? defaults.maxSwitchesPerDay,
     min_pool_duration_hours: agent.minPoolDurationHours ?? defaults.minPoolDurationHours,
     // 5.x agents only: the installed ones get exactly the config they were built for.
-    ...(isLegacyAgent(agent.agentVersion) ? {} : { backup_image_hours: agent.backupImageHours }),
+    ...(isLegacyAgent(agent.agentVersion)
+      ? {}
+      : {
+          backup_image_hours: agent.backupImageHours,
+          stateful: agent.stateful,
+          rpo_minutes: agent.rpoMinutes,
+          drain_unit: agent.drainUnit,
+          hook_timeout_seconds: agent.hookTimeoutSeconds,
+          drain_target_groups: agent.drainTargetGroups,
+        }),
   }
 }
 

@@ -49,6 +49,12 @@ export async function switchHistory(
     errorMessage: s.errorMessage,
     /** When it was undone because the agent refused it (EC2 never followed); null otherwise. */
     undoneAt: s.undoneAt,
+    /** A stateful switch (steps on its detail page): its data loss bound (s; null: not known) and address. */
+    stateful: s.statefulDetail !== null,
+    dataLossBoundSeconds: s.dataLossBoundSeconds,
+    oldPrivateIp: s.oldPrivateIp,
+    newPrivateIp: s.newPrivateIp,
+    addressChanged: s.addressChanged,
   }))
 }
 

@@ -7,7 +7,7 @@
  */
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { Database } from '../../db/client'
-import { type Agent, type Replica } from '../../db/schema'
+import { type Agent, type Replica, type StatefulDetail } from '../../db/schema'
 import type { Env } from '../../env'
 import { newId } from '../../ids'
 import { AWAITING_REPLICA, findNotice, type NoticeEvent } from './notice'
@@ -25,6 +25,8 @@ export interface Notice {
   replicaId: string | null
   /** The notice may feed other tenants' risk (auth/principal.ts feedsOtherTenants). */
   shared: boolean
+  /** A stateful agent's drain steps, when it reports them with the notice (kept in the event's detail). */
+  drainSteps: StatefulDetail['steps'] | null
 }
 
 export type Failover =
@@ -72,7 +74,7 @@ export async function failOver(
     replicaId: null,
     newInstanceId: null,
     failoverMs: null,
-    detail: null,
+    detail: notice.drainSteps ? { drainSteps: notice.drainSteps } : null,
     shared: notice.shared,
   }
   const replica = await bestReplica(db, agent, notice.replicaId)

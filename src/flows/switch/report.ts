@@ -1,9 +1,10 @@
 /**
- * Recording a switch the agent reports: the switch row (prices, agent-clock times, downtime), the agent
+ * Recording a switch the agent reports: the switch row (prices, agent-clock times, downtime; a stateful
+ * agent's steps, data loss bound and address change: stateful.ts), the agent
  * moved to its new instance, the old instance ended when the agent says it terminated it (`terminating`
  * when it says it is about to: switched-away.ts).
  * Idempotent: a repeated report (same command, or same old → new instances) only adds times that were
- * missing (a termination confirmation, an Elastic IP moved).
+ * missing (a termination confirmation, an Elastic IP moved, a stateful record the first one lacked).
  */
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/client'
@@ -22,7 +23,8 @@ import { moveAgentTo } from '../agents'
 import { downtimeMs, durationMs } from './times'
 import { notifyClient } from '../notifications'
 import { recordEvent } from '../events'
-import { recordSwitch, updateSwitchTimes } from './store'
+import { recordSwitch, setSwitchStateful, updateSwitchTimes } from './store'
+import { statefulColumns, type StatefulRecord } from './stateful'
 
 type Mode = (typeof MODES)[number]
 
@@ -48,6 +50,8 @@ export interface SwitchReport {
   snapshotUsed: boolean | null
   amiId: string | null
   prices: { onDemand: number | null; oldSpot: number | null; newSpot: number | null }
+  /** A stateful agent's steps, data loss bound and address change; null for a stateless one. */
+  stateful: StatefulRecord | null
   /** Agent-clock epoch ms. */
   times: {
     initiatedAt: number | null
@@ -104,7 +108,9 @@ export async function recordSwitchReport(
       amiId: report.amiId ?? newSide.amiId,
       snapshotUsed: report.snapshotUsed,
       ...report.times,
-      downtimeMs: downtimeMs(report.times),
+      ...statefulColumns(report.stateful),
+      // A stateful agent measures its downtime itself (the workload stopped → serving again).
+      downtimeMs: report.stateful?.detail.downtimeMs ?? downtimeMs(report.times),
       durationMs: durationMs(report.times),
       receivedAt: now,
       oldTerminationConfirmedAt: report.times.oldTerminatedAt !== null ? now : null,
@@ -238,23 +244,34 @@ async function completeSwitch(
     oldTerminatedAt: known.oldTerminatedAt ?? report.times.oldTerminatedAt,
   }
   const terminationConfirmed = row.oldTerminationConfirmedAt === null && times.oldTerminatedAt !== null
+  const statefulLearnt = row.statefulDetail === null && report.stateful !== null
   if (
     !terminationConfirmed &&
+    !statefulLearnt &&
     (Object.keys(times) as (keyof typeof times)[]).every((k) => times[k] === known[k])
   )
     return
+  const measured = row.statefulDetail?.downtimeMs ?? report.stateful?.detail.downtimeMs ?? null
   const update = updateSwitchTimes(db, row.id, {
     ...times,
-    downtimeMs: downtimeMs(times),
+    downtimeMs: measured ?? downtimeMs(times),
     durationMs: durationMs(times),
     oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
   })
-  if (terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId) {
-    const endedAt = endOfOld(row.trigger, times.oldTerminatedAt, now)
-    await db.batch([update, endSwitchedAwayInstance(db, agent, row.oldInstanceId, endedAt, now)])
-  } else {
-    await update
-  }
+  const learnt = statefulLearnt ? [setSwitchStateful(db, row.id, statefulColumns(report.stateful))] : []
+  const ending =
+    terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId
+      ? [
+          endSwitchedAwayInstance(
+            db,
+            agent,
+            row.oldInstanceId,
+            endOfOld(row.trigger, times.oldTerminatedAt, now),
+            now,
+          ),
+        ]
+      : []
+  await db.batch([update, ...learnt, ...ending])
 }
 
 /**

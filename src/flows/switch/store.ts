@@ -7,6 +7,7 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { switches } from '../../db/schema'
+import type { StatefulColumns } from './stateful'
 
 type NewSwitch = typeof switches.$inferInsert
 
@@ -30,6 +31,14 @@ export type SwitchTimes = Partial<
 
 export function updateSwitchTimes(db: Database, switchId: string, times: SwitchTimes) {
   return db.update(switches).set(times).where(eq(switches.id, switchId))
+}
+
+/** A stateful switch's record, learnt from a repeated report when the first one lacked it. */
+export function setSwitchStateful(db: Database, switchId: string, columns: StatefulColumns) {
+  return db
+    .update(switches)
+    .set(columns)
+    .where(and(eq(switches.id, switchId), isNull(switches.statefulDetail)))
 }
 
 /** The command that carries the switch out on the agent (a promotion's `promote_replica`). */

@@ -15,6 +15,7 @@ import { commands } from './commands'
 import { config } from './config'
 import { engineRoutes } from './engine'
 import { heartbeat } from './heartbeat'
+import { inventory } from './inventory'
 import { placementScores } from './placement-scores'
 import { pricing } from './pricing'
 import { register } from './register'
@@ -44,4 +45,5 @@ agentApi
   .route('/', replicaRoutes)
   .route('/', cleanup)
   .route('/', backupImage)
+  .route('/', inventory)
   .route('/', engineRoutes)

@@ -13,6 +13,8 @@ import { ApiError, orThrow } from '../../errors'
 import { tellReplicaLaunch } from '../../flows/replicas/commands'
 import { emergencyReplicaFor } from '../../flows/replicas/emergency'
 import { failOver } from '../../flows/replicas/failover'
+import { stepsOf } from '../../flows/switch/stateful'
+import { SwitchStep } from '../../protocol'
 import { placeholderInstanceId, poolView } from '../../flows/replicas/view'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
 import { clock } from '../../clock'
@@ -23,6 +25,8 @@ export const TerminationImminentBody = z.object({
   termination_time: timeField,
   detected_at: timeField,
   replica_id: fact,
+  /** A stateful agent's drain steps, when it drained before the instance dies (its switch report follows). */
+  drain_steps: z.array(SwitchStep).max(32).nullish(),
 })
 
 export const RebalanceBody = z.object({ instance_id: instanceIdField, detected_at: timeField })
@@ -62,6 +66,7 @@ signals.openapi(
         detectedAt: body.detected_at,
         replicaId: body.replica_id,
         shared: feedsOtherTenants(c.get('principal')),
+        drainSteps: body.drain_steps ? stepsOf(body.drain_steps) : null,
       },
       clock.now(),
     )

@@ -10,6 +10,8 @@ import {
   type SwitchSide,
 } from '../../flows/switch/report'
 import { tellConfirmEnd } from '../../flows/switch/switched-away'
+import { statefulRecordOf } from '../../flows/switch/stateful'
+import { StatefulSwitchReport } from '../../protocol'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from './wire'
 import { database } from '../../db/client'
 import { followAgent } from '../../flows/ledger/follow'
@@ -58,6 +60,8 @@ export const SwitchReportBody = z.object({
   pricing: Prices.nullish(),
   timing: z.object(timingKeys).nullish(),
   ...timingKeys,
+  /** A stateful agent's steps, data loss bound, address change and volume moves (absent: stateless). */
+  stateful: StatefulSwitchReport.nullish(),
 })
 
 export const switchReports = routeGroup<AgentRouteEnv>(AGENT_API)
@@ -89,6 +93,7 @@ switchReports.openapi(
       oldTerminating: pick('old_instance_terminating_at', 'old_instance_terminating_at') !== null,
       snapshotUsed: body.snapshot?.used ?? null,
       amiId: body.snapshot?.ami_id ?? null,
+      stateful: body.stateful ? statefulRecordOf(body.stateful) : null,
       prices: {
         onDemand: prices?.on_demand ?? null,
         oldSpot: prices?.old_spot ?? null,

@@ -4,6 +4,7 @@ import { answers, CLIENT_API, jsonBody, routeGroup } from '../group'
 import * as z from 'zod'
 import { clientScopeOf, requirePerson, scopeClient, scopeClientWrite } from '../../auth/middleware'
 import { maintainStandby } from '../../flows/failover/standby'
+import { tellConfigChanged } from '../../flows/tell'
 import { markAgentDeleted, setAgentEnabled, updateAgentSettings } from '../../flows/agents'
 import type { Context } from 'hono'
 import { database, type Database } from '../../db/client'
@@ -50,6 +51,19 @@ export const AgentConfigBody = z
     ),
     /** Hours between the agent's backup AMIs; 0 turns them off. At most 30 days, cleanup's AMI age. */
     backupImageHours: z.number().int().min(0).max(720),
+    /** Stateful mode (5.x agents): data volumes, the private address and rolling snapshots follow the workload. */
+    stateful: z.boolean(),
+    /** The rolling snapshots' period: at most this many minutes of writes lost to an interruption. */
+    rpoMinutes: z.number().int().min(5).max(1440),
+    /** The systemd unit stopped cleanly before a switch or on a notice; null: none. */
+    drainUnit: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,255}$/, 'expected a systemd unit name')
+      .nullable(),
+    /** The limit of the pre-switch and post-switch hooks, seconds (the notice's 2 minutes bound it). */
+    hookTimeoutSeconds: z.number().int().min(1).max(90),
+    /** Deregister from the ELBv2 target groups before a switch or on a notice. */
+    drainTargetGroups: z.boolean(),
   })
   .partial()
   .refine((b) => !(b.autoSwitchEnabled && b.manualReplicaEnabled), {
@@ -191,6 +205,8 @@ clientAgents.openapi(
     // Manual replica mode on: a standby is created; off: its replicas are ended through commands.
     if ('manualReplicaEnabled' in change)
       c.executionCtx.waitUntil(maintainStandby(c.env, db, stored, now).then(() => undefined))
+    // A connected agent fetches its config again at once (the stateful mode's fields reach it so).
+    if (Object.keys(change).length > 0) c.executionCtx.waitUntil(tellConfigChanged(c.env, agent.id))
     return c.json({
       success: true,
       auto_switch_enabled: stored.autoSwitchEnabled,
@@ -304,5 +320,10 @@ export function pickSettings(a: Agent) {
     minPoolDurationHours: a.minPoolDurationHours,
     allowedInstanceTypes: a.allowedInstanceTypes,
     backupImageHours: a.backupImageHours,
+    stateful: a.stateful,
+    rpoMinutes: a.rpoMinutes,
+    drainUnit: a.drainUnit,
+    hookTimeoutSeconds: a.hookTimeoutSeconds,
+    drainTargetGroups: a.drainTargetGroups,
   }
 }

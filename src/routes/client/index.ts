@@ -7,6 +7,7 @@ import type { AppEnv } from '../../env'
 import { CLIENT_API, routeGroup } from '../group'
 import { clientAgents } from './agents'
 import { clientCleanupReports } from './cleanup-reports'
+import { clientWorkload } from './workload'
 import { clientExports } from './exports'
 import { forceSwitch } from './force-switch'
 import { clientInstances } from './instances'
@@ -24,6 +25,7 @@ clientApi
   .route('/', clientSavings)
   .route('/', clientAgents)
   .route('/', clientCleanupReports)
+  .route('/', clientWorkload)
   .route('/', clientInstances)
   .route('/', clientExports)
   .route('/', clientSettings)

@@ -1,6 +1,6 @@
 /**
  * Client portal (and the admin's view of it): one agent (status, settings and thresholds, standby
- * replica, decisions, backup image, cleanup reports, disable, delete).
+ * replica, decisions, stateful workload, backup image, cleanup reports, disable, delete).
  */
 import { Hono } from 'hono'
 import { configFor } from '../../db/queries/agent-config'
@@ -22,6 +22,8 @@ import { cleanupReportsOf } from '../../db/queries/cleanup-reports'
 import * as z from 'zod'
 import { BackupImagePanel, CleanupReportsPanel } from './agent-upkeep'
 import { readQuery } from './query'
+import { snapshotFreshness, workloadOf } from '../../db/queries/workload'
+import { StatefulSettingsFields, WorkloadPanel } from './agent-workload'
 
 /** The cleanup reports' page (ten a page: an hourly report a row). */
 const AgentPageQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1) })
@@ -40,7 +42,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
   ])
   const row = found(detail, 'agent not found')
   const agent = found(inScope, 'agent not found')
-  const [effective, scores, decisions, reports] = await Promise.all([
+  const [effective, scores, decisions, reports, workload] = await Promise.all([
     configFor(db, agent),
     placementScoreStatusOf(db, client.id, agent.id),
     decisionTimeline(db, client.id, {
@@ -49,6 +51,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
       limit: 20,
     }),
     cleanupReportsOf(db, { clientId: client.id, agentId: agent.id }, { page, limit: REPORTS_PER_PAGE }),
+    workloadOf(db, { clientId: client.id, agentId: agent.id }),
   ])
   const writable = canWrite(viewer)
   const legacy = agent.agentVersion === null || Number.parseInt(agent.agentVersion, 10) < 5
@@ -145,6 +148,7 @@ portalAgent.get('/agents/:agentId', async (c) => {
                   />
                 </>
               )}
+              {legacy ? null : <StatefulSettingsFields agent={agent} />}
               {legacy ? (
                 <label>
                   <input type="checkbox" name="legacyAutoSwitchOptIn" checked={agent.legacyAutoSwitchOptIn} />{' '}
@@ -226,6 +230,13 @@ portalAgent.get('/agents/:agentId', async (c) => {
           instanceOf={new Map([[agent.id, agent.instanceId]])}
         />
       </Panel>
+      {agent.stateful || workload.volumes.length > 0 || workload.interface ? (
+        <WorkloadPanel
+          agent={agent}
+          workload={workload}
+          freshness={snapshotFreshness(workload.newestSnapshot, agent.rpoMinutes, clock.now())}
+        />
+      ) : null}
       <BackupImagePanel agent={agent} legacy={legacy} />
       <CleanupReportsPanel reports={reports} url={c.req.url} />
       {writable ? (

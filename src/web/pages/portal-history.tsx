@@ -164,7 +164,7 @@ portalHistory.get('/switches', async (c) => {
       }
     >
       <Panel>
-        <SwitchTable rows={rows} />
+        <SwitchTable rows={rows} clientId={client.id} />
         <div class="pager">
           {page > 1 ? <a href={`?page=${page - 1}`}>← Newer</a> : null}
           {rows.length === 50 ? <a href={`?page=${page + 1}`}>Older →</a> : null}

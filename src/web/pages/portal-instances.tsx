@@ -154,7 +154,8 @@ portalInstances.get('/instances/:instanceId', async (c) => {
       <Panel title="Pools">
         <div class="note">
           A switch launches a copy from a fresh AMI of this instance in the target pool and moves its Elastic
-          IP. The private IP and primary network interface stay with the old instance.
+          IP. The private IP and primary network interface stay with the old instance; in the agent's stateful
+          mode, its data volumes and the private address of its managed interface follow it.
         </div>
         <Table id="pools" columns={['Pool', 'AZ', ['Price', 'num'], ['Saving vs on-demand', 'num'], '']}>
           <tr data-pool="ondemand">
@@ -214,7 +215,7 @@ portalInstances.get('/instances/:instanceId', async (c) => {
         )}
       </Panel>
       <Panel title="Switches of this instance">
-        <SwitchTable rows={switches} />
+        <SwitchTable rows={switches} clientId={client.id} />
       </Panel>
     </Shell>,
   )

@@ -16,6 +16,7 @@ import { portalFleet } from './portal-fleet'
 import { portalHistory } from './portal-history'
 import { portalInstances } from './portal-instances'
 import { portalActivity } from './portal-replicas'
+import { portalSwitch } from './portal-switch'
 import { accountPage, portalSettings } from './portal-settings'
 
 function ErrorPage(props: { status: number; message: string }) {
@@ -67,6 +68,7 @@ pages.route('/admin', adminOnly)
 pages.route('/c/:clientId', portalFleet)
 pages.route('/c/:clientId', portalInstances)
 pages.route('/c/:clientId', portalHistory)
+pages.route('/c/:clientId', portalSwitch)
 pages.route('/c/:clientId', portalAgent)
 pages.route('/c/:clientId', portalActivity)
 pages.route('/c/:clientId', portalSettings)

@@ -11,6 +11,8 @@ const REPORTS = [
   '/create-emergency-replica',
   '/cleanup-report',
   '/backup-image',
+  '/volumes',
+  '/snapshots',
   '/termination',
 ]
 

@@ -2,6 +2,7 @@
 import type * as z from 'zod'
 import { BackupImageBody } from '../../../src/routes/agents/backup-image'
 import { CleanupReportBody } from '../../../src/routes/agents/cleanup'
+import { SnapshotsBody, VolumesBody } from '../../../src/routes/agents/inventory'
 import { PlacementScoresBody } from '../../../src/routes/agents/placement-scores'
 import { PricingReportBody } from '../../../src/routes/agents/pricing'
 import { RegisterBody } from '../../../src/routes/agents/register'
@@ -95,6 +96,44 @@ export const AGENT_ROUTES: AgentRoute[] = [
     path: '/backup-image',
     body: { image_id: 'ami-0123456789abcdef0', created_at: '2026-03-02T04:00:00.000Z' },
     schema: BackupImageBody,
+  },
+  {
+    method: 'POST',
+    path: '/volumes',
+    body: {
+      volumes: [
+        {
+          volume_id: 'vol-0123456789abcdef0',
+          device: '/dev/xvdf',
+          size_gib: 100,
+          az: 'us-east-1a',
+          delete_on_termination: false,
+        },
+      ],
+      interface: {
+        eni_id: 'eni-0123456789abcdef0',
+        private_ip: '10.0.1.15',
+        subnet_id: 'subnet-0123456789abcdef0',
+      },
+    },
+    schema: VolumesBody,
+  },
+  {
+    method: 'POST',
+    path: '/snapshots',
+    body: {
+      snapshots: [
+        {
+          snapshot_id: 'snap-0123456789abcdef0',
+          volume_id: 'vol-0123456789abcdef0',
+          device: '/dev/xvdf',
+          started_at: '2026-03-02T04:00:00.000Z',
+          state: 'completed',
+          completed_at: '2026-03-02T04:01:00.000Z',
+        },
+      ],
+    },
+    schema: SnapshotsBody,
   },
   { method: 'POST', path: '/termination', body: { reason: 'terminated by test' }, schema: TerminationBody },
   { method: 'POST', path: '/heartbeat', body: { status: 'online', monitored_instances: [] } },
