@@ -145,6 +145,16 @@ export const AgentConfig = z.object({
    * plane): none.
    */
   backup_image_hours: z.number().int().min(0).optional(),
+  /** Stateful mode (issue 15), off by default. Absent (an older control plane): off. */
+  stateful: z.boolean().optional(),
+  /** Minutes between rolling snapshots of the data volumes (stateful mode). */
+  rpo_minutes: z.number().int().min(5).max(1440).optional(),
+  /** Systemd unit stopped cleanly before a switch and on a notice; null: none. */
+  drain_unit: z.string().max(256).nullable().optional(),
+  /** Seconds the pre-switch and post-switch hooks may run before they are killed. */
+  hook_timeout_seconds: z.number().int().min(1).max(90).optional(),
+  /** Deregister from ELBv2 target groups before a switch and on a notice. Absent: off. */
+  drain_target_groups: z.boolean().optional(),
 })
 export type AgentConfig = z.infer<typeof AgentConfig>
 
