@@ -40,13 +40,14 @@ function describeTargetGroups(state: Elbv2State, params: URLSearchParams): strin
   if (loadBalancer) groups = groups.filter((g) => g.loadBalancerArns.includes(loadBalancer))
   const pageSize = Number(params.get('PageSize') ?? 400)
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 400)
-    throw new Elbv2Error('ValidationError', `1 validation error detected: Value '${params.get('PageSize')}' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 400`)
+    throw new Elbv2Error(
+      'ValidationError',
+      `1 validation error detected: Value '${params.get('PageSize')}' at 'pageSize' failed to satisfy constraint: Member must have value less than or equal to 400`,
+    )
   const start = Number(params.get('Marker') ?? 0)
   const page = groups.slice(start, start + pageSize)
   const next = start + pageSize < groups.length ? String(start + pageSize) : undefined
-  return (
-    node('TargetGroups', ...page.map((g) => node('member', renderGroup(g)))) + leaf('NextMarker', next)
-  )
+  return node('TargetGroups', ...page.map((g) => node('member', renderGroup(g)))) + leaf('NextMarker', next)
 }
 
 function describeTargetHealth(state: Elbv2State, params: URLSearchParams): string {
@@ -54,7 +55,8 @@ function describeTargetHealth(state: Elbv2State, params: URLSearchParams): strin
   const asked = targetsOf(params, group)
   const rows: Array<{ id: string; port: number; health: TargetHealth }> = []
   if (asked.length === 0) {
-    for (const r of group.registrations) rows.push({ id: r.id, port: r.port, health: healthOf(state, group, r) })
+    for (const r of group.registrations)
+      rows.push({ id: r.id, port: r.port, health: healthOf(state, group, r) })
   } else {
     invalidTargets(state, asked, 'The following targets are not valid')
     for (const t of asked) {
@@ -75,7 +77,9 @@ function describeTargetHealth(state: Elbv2State, params: URLSearchParams): strin
         node(
           'TargetHealth',
           leaf('State', row.health.state),
-          'reason' in row.health ? leaf('Reason', row.health.reason) + leaf('Description', row.health.description) : '',
+          'reason' in row.health
+            ? leaf('Reason', row.health.reason) + leaf('Description', row.health.description)
+            : '',
         ),
       ),
     ),
@@ -101,7 +105,9 @@ function registerTargets(state: Elbv2State, params: URLSearchParams): string {
     )
   const now = state.clock.now()
   for (const t of targets) {
-    const live = group.registrations.find((r) => r.id === t.id && r.port === t.port && r.deregisteredAt === null)
+    const live = group.registrations.find(
+      (r) => r.id === t.id && r.port === t.port && r.deregisteredAt === null,
+    )
     if (live) continue
     // Registered again while draining: the draining one is replaced.
     group.registrations = group.registrations.filter((r) => !(r.id === t.id && r.port === t.port))
@@ -163,7 +169,10 @@ function targetsOf(params: URLSearchParams, group: TargetGroup) {
     const raw = params.get(`Targets.member.${n}.Port`)
     const port = raw === null ? group.port : Number(raw)
     if (!Number.isInteger(port) || port < 1 || port > 65535)
-      throw new Elbv2Error('ValidationError', `1 validation error detected: Value '${raw}' at 'targets.${n}.member.port' failed to satisfy constraint: Member must have value less than or equal to 65535`)
+      throw new Elbv2Error(
+        'ValidationError',
+        `1 validation error detected: Value '${raw}' at 'targets.${n}.member.port' failed to satisfy constraint: Member must have value less than or equal to 65535`,
+      )
     out.push({ id: params.get(`Targets.member.${n}.Id`)!, port, explicitPort: raw !== null })
   }
   return out

@@ -72,7 +72,11 @@ export function healthOf(state: Elbv2State, group: TargetGroup, r: Registration)
       description: `Target is in the ${instance?.state ?? 'terminated'} state`,
     }
   if (state.clock.now() < r.registeredAt + group.healthyAfterMs)
-    return { state: 'initial', reason: 'Elb.RegistrationInProgress', description: 'Target registration is in progress' }
+    return {
+      state: 'initial',
+      reason: 'Elb.RegistrationInProgress',
+      description: 'Target registration is in progress',
+    }
   return { state: 'healthy' }
 }
 

@@ -81,7 +81,12 @@ export async function startFakeElbv2(
     const params = new URLSearchParams(req.body)
     for (const [key, value] of req.query) params.append(key, value)
     const action = params.get('Action') ?? ''
-    const entry: Elbv2RequestLogEntry = { action, at: state.clock.now(), status: 200, params: Object.fromEntries(params) }
+    const entry: Elbv2RequestLogEntry = {
+      action,
+      at: state.clock.now(),
+      status: 200,
+      params: Object.fromEntries(params),
+    }
     requests.push(entry)
     const fail = (code: string, message: string, status: number): FakeResponse => {
       entry.status = status
@@ -101,16 +106,31 @@ export async function startFakeElbv2(
       service: 'elasticloadbalancing',
       lookup: (id) => credentials.get(id),
     })
+    // An unknown key is InvalidClientTokenId; a known one scoped to another service or region, or a
+    // wrong signature, SignatureDoesNotMatch (as ELBv2 answers).
     if (!auth.ok)
-      return auth.kind === 'auth'
+      return auth.kind === 'auth' && auth.accessKeyId === undefined
         ? fail('InvalidClientTokenId', 'The security token included in the request is invalid.', 403)
         : fail('SignatureDoesNotMatch', auth.message, 403)
-    if (!(header(req.headers, 'content-type') ?? 'application/x-www-form-urlencoded').startsWith('application/x-www-form-urlencoded'))
+    if (
+      !(header(req.headers, 'content-type') ?? 'application/x-www-form-urlencoded').startsWith(
+        'application/x-www-form-urlencoded',
+      )
+    )
       return fail('ValidationError', 'Content-Type must be application/x-www-form-urlencoded', 400)
     const handler = ELBV2_ACTIONS[action]
-    if (!handler) return fail('InvalidAction', `Could not find operation ${action} for version ${params.get('Version')}`, 400)
+    if (!handler)
+      return fail(
+        'InvalidAction',
+        `Could not find operation ${action} for version ${params.get('Version')}`,
+        400,
+      )
     if (params.get('Version') !== ELBV2_API_VERSION)
-      return fail('InvalidAction', `Could not find operation ${action} for version ${params.get('Version')}`, 400)
+      return fail(
+        'InvalidAction',
+        `Could not find operation ${action} for version ${params.get('Version')}`,
+        400,
+      )
     // deny(): a role without the permission, answered as IAM does for ELBv2.
     const failure = inject.failureFor(action, params)
     if (failure?.code === 'UnauthorizedOperation')
@@ -119,7 +139,12 @@ export async function startFakeElbv2(
         `User: arn:aws:sts::${state.accountId}:assumed-role/spotguard-role/i is not authorized to perform: elasticloadbalancing:${action}`,
         403,
       )
-    if (failure) return fail(failure.code, failure.message ?? `Injected failure: ${failure.code}`, failure.code === 'Throttling' ? 400 : 500)
+    if (failure)
+      return fail(
+        failure.code,
+        failure.message ?? `Injected failure: ${failure.code}`,
+        failure.code === 'Throttling' ? 400 : 500,
+      )
     try {
       const body = handler(state, params)
       return {
