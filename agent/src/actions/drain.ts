@@ -1,5 +1,5 @@
 /**
- * Draining before the workload moves (issue 15, item 4). Before a switch and on an interruption notice
+ * Draining before the workload moves (issue 15, item 4; stateful mode only). Before a switch and on a notice
  * the instance leaves the ELBv2 target groups it serves in (waiting while they drain, never past the
  * limit it is given), the pre-switch hook runs and the drain unit stops; after the switch the new
  * instance joins the same groups on the same ports and the post-switch hook runs. Every step is timed
@@ -60,13 +60,14 @@ const NOTICE_UNIT_STOP_MS = 20_000
 const DRAIN_POLL_MS = 5_000
 
 /**
- * The drain this agent's settings ask for, or null: an agent neither stateful nor draining target
- * groups (or an older control plane, which sends neither) moves as it always did.
+ * The drain this agent's settings ask for, or null. Only the stateful mode drains (off by default; an
+ * older control plane sends no setting): `drain_target_groups` defaults to true, so reading it alone
+ * would make every agent call ELBv2. A stateless agent moves as it always did.
  */
 export function drainSettingsOf(config: AgentConfig | null): DrainSettings | null {
-  if (!config || (config.stateful !== true && config.drain_target_groups !== true)) return null
+  if (config?.stateful !== true) return null
   return {
-    targetGroups: config.drain_target_groups === true,
+    targetGroups: config.drain_target_groups !== false,
     unit: config.drain_unit ?? null,
     hookTimeoutMs: (config.hook_timeout_seconds ?? 30) * 1000,
   }
@@ -101,7 +102,11 @@ export async function drain(
       memberships = await membershipsOf(ctx, ctx.self.instanceId)
       if (memberships.length === 0) return { ok: true, detail: 'in no target group' }
       for (const [arn, ports] of byGroup(memberships))
-        await deregisterTargets(ctx.elbv2, arn, ports.map((port) => ({ id: ctx.self.instanceId, port })))
+        await deregisterTargets(
+          ctx.elbv2,
+          arn,
+          ports.map((port) => ({ id: ctx.self.instanceId, port })),
+        )
       const left = await waitDrained(ctx, memberships, limits.drainUntil)
       const groups = byGroup(memberships).size
       return {
@@ -112,14 +117,17 @@ export async function drain(
             : `deregistered from ${groups} target group(s); ${left} target(s) still draining at the time limit`,
       }
     })
-    // An instance behind no load balancer says nothing of it (a stateless agent's report stays as it was).
+    // An instance behind no load balancer has no such step to show.
     if (memberships.length > 0 || !step.ok) steps.push(step)
   }
   const hook = await runHook(ctx, 'pre-switch', [reason], settings.hookTimeoutMs, limits.endBy)
   if (hook) steps.push(hook)
   if (settings.unit) {
     const unit = settings.unit
-    const budget = Math.min(reason === 'switch' ? UNIT_STOP_MS : NOTICE_UNIT_STOP_MS, limits.endBy - ctx.clock.now())
+    const budget = Math.min(
+      reason === 'switch' ? UNIT_STOP_MS : NOTICE_UNIT_STOP_MS,
+      limits.endBy - ctx.clock.now(),
+    )
     steps.push(
       await timed(ctx, 'stop_unit', async () => {
         if (budget <= 0) return { ok: false, detail: `no time left to stop ${unit}` }
@@ -143,12 +151,25 @@ export async function rejoin(
     steps.push(
       await timed(ctx, 'register_targets', async () => {
         for (const [arn, ports] of byGroup(memberships))
-          await registerTargets(ctx.elbv2, arn, ports.map((port) => ({ id: instanceId, port })))
-        return { ok: true, detail: `${instanceId} registered in ${byGroup(memberships).size} target group(s)` }
+          await registerTargets(
+            ctx.elbv2,
+            arn,
+            ports.map((port) => ({ id: instanceId, port })),
+          )
+        return {
+          ok: true,
+          detail: `${instanceId} registered in ${byGroup(memberships).size} target group(s)`,
+        }
       }),
     )
   }
-  const hook = await runHook(ctx, 'post-switch', [instanceId], settings.hookTimeoutMs, Number.POSITIVE_INFINITY)
+  const hook = await runHook(
+    ctx,
+    'post-switch',
+    [instanceId],
+    settings.hookTimeoutMs,
+    Number.POSITIVE_INFINITY,
+  )
   if (hook) steps.push(hook)
   return steps
 }
@@ -157,7 +178,11 @@ export async function rejoin(
 export async function undrain(ctx: ActionContext, settings: DrainSettings, drained: Drained): Promise<void> {
   try {
     for (const [arn, ports] of byGroup(drained.memberships))
-      await registerTargets(ctx.elbv2, arn, ports.map((port) => ({ id: ctx.self.instanceId, port })))
+      await registerTargets(
+        ctx.elbv2,
+        arn,
+        ports.map((port) => ({ id: ctx.self.instanceId, port })),
+      )
     if (settings.unit) {
       const run = await executeWithin(ctx, 'systemctl', ['start', settings.unit], UNIT_STOP_MS)
       const outcome = outcomeOf(run, `systemctl start ${settings.unit}`, UNIT_STOP_MS)
@@ -203,7 +228,11 @@ async function waitDrained(ctx: ActionContext, memberships: Membership[], until:
   for (;;) {
     let draining = 0
     for (const [arn, ports] of byGroup(memberships)) {
-      const states = await describeTargetHealth(elbv2, arn, ports.map((port) => ({ id: self.instanceId, port })))
+      const states = await describeTargetHealth(
+        elbv2,
+        arn,
+        ports.map((port) => ({ id: self.instanceId, port })),
+      )
       draining += states.filter((s) => s.state === 'draining').length
     }
     const left = until - clock.now()
@@ -258,7 +287,10 @@ function outcomeOf(run: Execution, what: string, budgetMs: number): { ok: boolea
     case 'exited':
       return run.code === 0
         ? { ok: true, detail: `${what}: exit 0` }
-        : { ok: false, detail: `${what}: exit ${run.code}${run.stderr.trim() ? `: ${run.stderr.trim().slice(-300)}` : ''}` }
+        : {
+            ok: false,
+            detail: `${what}: exit ${run.code}${run.stderr.trim() ? `: ${run.stderr.trim().slice(-300)}` : ''}`,
+          }
     case 'killed':
       return {
         ok: false,
