@@ -150,7 +150,8 @@ export const AgentConfig = z.object({
    * snapshots follow the workload. `rpo_minutes`: the rolling snapshots' period; `drain_unit`: the
    * systemd unit stopped cleanly before a switch or on a notice (null: none); `hook_timeout_seconds`:
    * the limit of /etc/spot-optimizer/hooks/pre-switch and post-switch; `drain_target_groups`:
-   * deregister from the ELBv2 target groups before a switch or on a notice.
+   * deregister from the ELBv2 target groups before a switch or on a notice (the agent drains in the
+   * stateful mode only).
    */
   stateful: z.boolean().optional(),
   rpo_minutes: z.number().int().min(5).max(1440).optional(),

@@ -15,6 +15,7 @@ import { handleNotice } from './actions/notices'
 import { backoffMs, type Clock } from './clock'
 import type { Config } from './config'
 import type { Ec2 } from './ec2-transport'
+import type { Elbv2 } from './elbv2'
 import type { Host } from './host'
 import type { Imds } from './imds'
 import { createHeartbeat } from './heartbeat'
@@ -39,6 +40,7 @@ export interface AgentDeps {
   config: Config
   imds: Imds
   ec2: (region: string) => Ec2
+  elbv2: (region: string) => Elbv2
   host: Host
   pricing: (ec2: Ec2) => Pricing
   link: Link
@@ -108,6 +110,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   let intake: Intake
   const ctx: ActionContext = {
     ec2,
+    elbv2: deps.elbv2(self.region),
     host: deps.host,
     link,
     clock,

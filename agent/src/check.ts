@@ -7,6 +7,7 @@ import { systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
 import { createEc2 } from './ec2-transport'
+import { createElbv2 } from './elbv2'
 import { findIdentity } from './identity'
 import { createImds, type Identity } from './imds'
 import { createLog, memoryLog } from './log'
@@ -34,11 +35,14 @@ export async function runCheck(
 ): Promise<boolean> {
   const lines: Line[] = []
   const missing: string[] = []
+  const missingOptional: string[] = []
   const add = (name: string, ok: boolean, detail: string) =>
     lines.push({ name, status: ok ? 'ok' : 'fail', detail })
   const show = () => {
     print(`SpotGuard agent ${AGENT_VERSION} check`)
     for (const l of lines) print(`  ${MARK[l.status]} ${l.name}: ${l.detail}`)
+    if (missingOptional.length > 0)
+      print(`Missing for draining target groups (stateful mode only): ${missingOptional.join(', ')}`)
     if (missing.length > 0) print(`Missing permissions: ${missing.join(', ')}`)
     const passed = lines.every((l) => l.status !== 'fail')
     print(passed ? 'All checks passed.' : 'Some checks failed.')
@@ -132,16 +136,26 @@ export async function runCheck(
               : `no on-demand price of ${instanceType} in ${region}`,
           )
         }
+        const elbv2 = createElbv2({
+          region,
+          endpoint: config.elbv2Endpoint,
+          credentials,
+          clock: systemClock,
+          log,
+          dryRun: config.dryRun,
+        })
         const proofs = await provePermissions({
           ec2,
+          elbv2,
           self,
           logicalAgentId: identity.logicalAgentId,
           priceList,
           now: Date.now(),
         })
         for (const p of proofs) {
-          lines.push({ name: p.permission, status: STATUS_OF[p.outcome], detail: p.detail })
-          if (p.outcome === 'missing') missing.push(p.permission)
+          const status = p.optional && p.outcome !== 'allowed' ? 'skip' : STATUS_OF[p.outcome]
+          lines.push({ name: p.permission, status, detail: p.detail })
+          if (p.outcome === 'missing') (p.optional ? missingOptional : missing).push(p.permission)
         }
       }
     }

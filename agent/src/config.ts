@@ -36,6 +36,10 @@ export interface Config {
   imdsEndpoint: string
   ec2Endpoint: string | null
   pricingEndpoint: string | null
+  /** ELBv2 (target groups drained before a switch and on a notice). */
+  elbv2Endpoint: string | null
+  /** Where the pre-switch and post-switch hooks live. */
+  hooksDir: string
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** A local simulation's faster clock (SPOTGUARD_SIM_CLOCK=`<origin epoch ms>x<speed>`); null: real time. */
   simClock: { origin: number; speed: number } | null
@@ -143,6 +147,12 @@ export function loadConfig(env: Env): Config {
       'http://169.254.169.254',
     ec2Endpoint: url('AWS_ENDPOINT_URL_EC2', read('AWS_ENDPOINT_URL_EC2'), false),
     pricingEndpoint: url('AWS_ENDPOINT_URL_PRICING', read('AWS_ENDPOINT_URL_PRICING'), false),
+    elbv2Endpoint: url(
+      'AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2',
+      read('AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2'),
+      false,
+    ),
+    hooksDir: (read('SPOTGUARD_HOOKS_DIR') ?? '/etc/spot-optimizer/hooks').replace(/\/+$/, ''),
     logLevel: logLevel as Config['logLevel'],
     simClock: simClockMatch ? { origin: Number(simClockMatch[1]), speed: Number(simClockMatch[2]) } : null,
   }

@@ -1,7 +1,8 @@
 /**
  * The only module that calls EC2: the Query API (form-encoded POST, Version 2016-11-15) signed with
  * aws4fetch's signer (net/aws.ts), answers parsed with a real XML parser, failures turned into typed Ec2Errors. Throttling
- * and server errors are retried here with backoff; everything else is the caller's decision.
+ * and server errors are retried here with backoff; everything else is the caller's decision. ELBv2
+ * speaks the same Query protocol: elbv2.ts reaches it through `createQueryApi`.
  */
 import { XMLParser } from 'fast-xml-parser'
 import { backoffMs, type Clock } from './clock'
@@ -29,7 +30,14 @@ const CAPACITY = new Set([
   'Unsupported',
 ])
 const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled'])
-const UNAUTHORIZED = new Set(['UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'Blocked'])
+// AccessDenied: ELBv2's answer to a missing permission.
+const UNAUTHORIZED = new Set([
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'OptInRequired',
+  'Blocked',
+  'AccessDenied',
+])
 
 /** Classifies an EC2 error code. */
 export function kindOf(code: string, status: number): Ec2ErrorKind {
@@ -92,7 +100,8 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
-  isArray: (name) => name === 'item' || name === 'Error',
+  // EC2 lists `item`s, ELBv2 `member`s.
+  isArray: (name) => name === 'item' || name === 'member' || name === 'Error',
 })
 
 /** Parses an EC2 answer; returns the content of its root element. */
@@ -134,18 +143,37 @@ export interface Ec2Options {
 }
 
 export function createEc2(options: Ec2Options): Ec2 {
+  return createQueryApi(options, {
+    label: 'EC2',
+    service: 'ec2',
+    version: EC2_API_VERSION,
+    url: options.endpoint ?? `https://ec2.${options.region}.amazonaws.com/`,
+  })
+}
+
+/** Which AWS Query API: the SigV4 service name, its API version and its endpoint. */
+export interface QueryService {
+  /** For logs: `EC2`, `ELBv2`. */
+  label: string
+  service: string
+  version: string
+  url: string
+}
+
+/** A Query API client (EC2's, ELBv2's): signing, retries, dry-run writes, errors as Ec2Error. */
+export function createQueryApi(options: Ec2Options, api: QueryService): Ec2 {
   const { region, credentials, clock, log } = options
-  const url = options.endpoint ?? `https://ec2.${region}.amazonaws.com/`
+  const { url } = api
 
   async function once(action: string, params: Params): Promise<Xml> {
     const creds = await credentials.get()
-    const body = new URLSearchParams({ Action: action, Version: EC2_API_VERSION })
+    const body = new URLSearchParams({ Action: action, Version: api.version })
     for (const [k, v] of Object.entries(params)) if (v !== undefined) body.set(k, String(v))
     let res: HttpAnswer
     try {
       // Retries are decided in call(), by error kind.
       res = await sendSigned(url, creds, {
-        service: 'ec2',
+        service: api.service,
         region,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
@@ -182,7 +210,7 @@ export function createEc2(options: Ec2Options): Ec2 {
     read: (action, params = {}) => call(action, params),
     async write(action, params = {}) {
       if (options.dryRun) {
-        log.info('dry run: EC2 write not made', { action, params: summarise(params) })
+        log.info(`dry run: ${api.label} write not made`, { action, params: summarise(params) })
         throw new Ec2Error(action, 'DryRun', 'SPOTGUARD_DRY_RUN is on', 0)
       }
       return call(action, params)
@@ -203,7 +231,8 @@ export function createEc2(options: Ec2Options): Ec2 {
 function errorOf(answer: string): { code?: string; message?: string } {
   try {
     const root = parseXml(answer)
-    const errors = child(root, 'Errors').Error
+    // EC2: <Response><Errors><Error>; ELBv2: <ErrorResponse><Error>.
+    const errors = child(root, 'Errors').Error ?? root.Error
     const first = Array.isArray(errors) ? errors[0] : undefined
     return { code: text(first, 'Code') ?? undefined, message: text(first, 'Message') ?? undefined }
   } catch {

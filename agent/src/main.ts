@@ -9,6 +9,7 @@ import { scaledClock, systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
 import { environmentCredentials, instanceProfileCredentials } from './credentials'
 import { createEc2 } from './ec2-transport'
+import { createElbv2 } from './elbv2'
 import { systemHost } from './host'
 import { createImds } from './imds'
 import { Link } from './link'
@@ -74,6 +75,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       imds,
       ec2: (region) =>
         createEc2({ region, endpoint: config.ec2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
+      elbv2: (region) =>
+        createElbv2({ region, endpoint: config.elbv2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
       host: systemHost,
       pricing: (ec2) => createPricing({ ec2, credentials, clock, log, endpoint: config.pricingEndpoint }),
       link,

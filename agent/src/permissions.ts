@@ -4,6 +4,8 @@
  * DryRunOperation when the policy allows it, UnauthorizedOperation when not), on the resources it
  * would act on: its own instance and image, the workload's Elastic IP, a SpotGuard AMI and snapshot.
  * A change with nothing to act on yet (no Elastic IP, no SpotGuard AMI) is skipped, not guessed.
+ * ELBv2's permissions (draining target groups in the stateful mode) are proved too, as optional: ELBv2
+ * has no DryRun, so (de)registration is tried on a real group with a target that cannot exist.
  */
 import { clientToken } from './actions/context'
 import type { Ec2, DryRunAnswer, Params } from './ec2-transport'
@@ -22,6 +24,7 @@ import {
   runInstanceParams,
   type InstanceFacts,
 } from './ec2-operations'
+import { describeTargetGroups, describeTargetHealth, type Elbv2 } from './elbv2'
 import type { Identity } from './imds'
 
 export type ProofOutcome = 'allowed' | 'missing' | 'failed' | 'skipped'
@@ -31,10 +34,13 @@ export interface Proof {
   permission: string
   outcome: ProofOutcome
   detail: string
+  /** Needed only by an optional feature (draining target groups): missing, it fails nothing. */
+  optional?: true
 }
 
 export interface ProofDeps {
   ec2: Ec2
+  elbv2: Elbv2
   self: Identity
   logicalAgentId: string
   /** GetProducts for the instance type: resolves when the Price List answered, throws when it did not. */
@@ -127,6 +133,47 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
         ? `allowed (EC2 authorized it, then answered ${e.code}: it backs an AMI)`
         : null,
   )
+  proofs.push(...(await proveElbv2(deps.elbv2)))
+  return proofs
+}
+
+/** A target id no instance has: ELBv2 authorizes the call, then refuses the target; nothing changes. */
+const NO_SUCH_TARGET = 'i-00000000000000000'
+
+/** The draining permissions (stateful mode), all optional. */
+async function proveElbv2(elbv2: Elbv2): Promise<Proof[]> {
+  const proofs: Proof[] = []
+  const prove = async (action: string, call: (() => Promise<unknown>) | string): Promise<void> => {
+    const permission = `elasticloadbalancing:${action}`
+    if (typeof call === 'string')
+      return void proofs.push({ permission, outcome: 'skipped', detail: call, optional: true })
+    try {
+      await call()
+      proofs.push({ permission, outcome: 'allowed', detail: 'answered', optional: true })
+    } catch (err) {
+      const detail =
+        err instanceof Ec2Error && err.code === 'InvalidTarget'
+          ? 'allowed (ELBv2 authorized it, then refused a target that cannot exist)'
+          : null
+      proofs.push(
+        detail
+          ? { permission, outcome: 'allowed', detail, optional: true }
+          : { ...refused(permission, err), optional: true },
+      )
+    }
+  }
+  let groups: Awaited<ReturnType<typeof describeTargetGroups>> = []
+  await prove('DescribeTargetGroups', async () => (groups = await describeTargetGroups(elbv2)))
+  const group = groups[0]
+  const none = 'no target group to try it on (needed only to drain one)'
+  await prove('DescribeTargetHealth', group ? () => describeTargetHealth(elbv2, group.arn) : none)
+  for (const action of ['RegisterTargets', 'DeregisterTargets'])
+    await prove(
+      action,
+      group
+        ? () => elbv2.write(action, { TargetGroupArn: group.arn, 'Targets.member.1.Id': NO_SUCH_TARGET })
+        : none,
+    )
   return proofs
 }
 

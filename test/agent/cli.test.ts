@@ -76,6 +76,33 @@ describe('--check', () => {
     expect(ec2World()).toBe(before)
   })
 
+  it('proves the draining permissions of ELBv2 as optional: named when missing, the check still passes', async () => {
+    world.elbv2.requests.length = 0
+    const lines: string[] = []
+    expect(await runCheck(env('good-token'), (l) => lines.push(l))).toBe(true)
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '  [ OK ] elasticloadbalancing:DescribeTargetGroups: answered',
+        '  [ OK ] elasticloadbalancing:DescribeTargetHealth: answered',
+        '  [ OK ] elasticloadbalancing:RegisterTargets: allowed (ELBv2 authorized it, then refused a target that cannot exist)',
+        '  [ OK ] elasticloadbalancing:DeregisterTargets: allowed (ELBv2 authorized it, then refused a target that cannot exist)',
+      ]),
+    )
+    // Nothing registered or drained by the probes.
+    expect(world.elbv2.events).toEqual([])
+    world.elbv2.deny('DeregisterTargets')
+    try {
+      const denied: string[] = []
+      expect(await runCheck(env('good-token'), (l) => denied.push(l))).toBe(true)
+      expect(denied).toContain('  [SKIP] elasticloadbalancing:DeregisterTargets: missing (AccessDenied)')
+      expect(denied).toContain(
+        'Missing for draining target groups (stateful mode only): elasticloadbalancing:DeregisterTargets',
+      )
+    } finally {
+      world.elbv2.allow('DeregisterTargets')
+    }
+  })
+
   it('fails naming each missing permission', async () => {
     world.ec2.deny('TerminateInstances')
     world.ec2.deny('CreateImage')

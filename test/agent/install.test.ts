@@ -29,6 +29,7 @@ const endpoints = () => ({
   AWS_EC2_METADATA_SERVICE_ENDPOINT: world.imds.url,
   AWS_ENDPOINT_URL_EC2: world.ec2.url,
   AWS_ENDPOINT_URL_PRICING: world.pricing.url,
+  AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: world.elbv2.url,
 })
 
 /**

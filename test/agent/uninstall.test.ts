@@ -32,6 +32,8 @@ function recordingHost(failOn?: string, installed = true): Host & { calls: strin
     async remove(path) {
       calls.push(`rm ${path}`)
     },
+    execute: async (program) => Promise.reject(new Error(`uninstall runs no ${program}`)),
+    probe: async () => 'absent',
   }
 }
 

@@ -19,6 +19,14 @@ export {
   type BillOptions,
   type InstanceCharge,
 } from './ec2/billing'
+export {
+  startFakeElbv2,
+  ELBV2_API_VERSION,
+  type FakeElbv2,
+  type TargetGroupSeed,
+  type Elbv2RequestLogEntry,
+} from './elbv2/server'
+export type { Elbv2Event } from './elbv2/model'
 export { startFakePricing, DEFAULT_ON_DEMAND, type FakePricing } from './pricing'
 export { startFakeImds, type FakeImds, type FakeImdsOptions } from './imds/server'
 export { imdsFor } from './imds/link'

@@ -4,6 +4,7 @@ import type { AgentConfig } from '../../../src/protocol'
 import type { Clock } from '../clock'
 import type { Config } from '../config'
 import type { Ec2 } from '../ec2-transport'
+import type { Elbv2 } from '../elbv2'
 import type { Host } from '../host'
 import type { Identity } from '../imds'
 import type { Link } from '../link'
@@ -12,7 +13,9 @@ import type { State } from '../state'
 
 export interface ActionContext {
   ec2: Ec2
-  /** The machine itself (systemd, files): only the uninstall command touches it. */
+  /** Target groups: drained before a switch and on a notice (drain.ts). */
+  elbv2: Elbv2
+  /** The machine itself (systemd, files, hooks): the uninstall command and the drain touch it. */
   host: Host
   link: Link
   clock: Clock

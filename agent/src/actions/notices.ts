@@ -2,13 +2,14 @@
  * What the agent does about a notice. Interruption: tell the control plane at once, retrying within
  * the 2-minute budget; when it has no replica to promote (409), launch an emergency replacement from
  * the newest SpotGuard AMI (else the launch AMI); when it does not answer within its share of the
- * budget, launch that replacement without it (actions/emergency.ts). Rebalance: ask for an emergency
- * replica and launch it.
+ * budget, launch that replacement without it (actions/emergency.ts). Meanwhile, when configured, the
+ * instance drains (drain.ts) within the same budget. Rebalance: ask for an emergency replica and launch it.
  */
 import { backoffMs } from '../clock'
 import type { Notice } from '../monitors/notice'
 import { launchWithoutControlPlane } from './emergency'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
+import { drain, drainSettingsOf, noticeLimits } from './drain'
 import { launchReplica } from './replica'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
@@ -40,13 +41,29 @@ async function handleInterruption(
   ctx: ActionContext,
   notice: Extract<Notice, { kind: 'interruption' }>,
 ): Promise<ActionResult> {
-  const { link, clock, log, self } = ctx
-  const detectedAt = clock.now()
+  const detectedAt = ctx.clock.now()
   const terminationAt = Date.parse(notice.time)
   const deadline =
     Number.isFinite(terminationAt) && terminationAt > detectedAt
       ? terminationAt
       : detectedAt + DEFAULT_BUDGET_MS
+  // The failover does not wait for the drain: both run within the budget.
+  const settings = drainSettingsOf(ctx.agentConfig())
+  const draining = settings
+    ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline))
+    : null
+  const result = await failOver(ctx, notice, detectedAt, deadline)
+  if (draining) ctx.log.info('interruption: drained', { steps: (await draining).steps })
+  return result
+}
+
+async function failOver(
+  ctx: ActionContext,
+  notice: Extract<Notice, { kind: 'interruption' }>,
+  detectedAt: number,
+  deadline: number,
+): Promise<ActionResult> {
+  const { link, clock, log, self } = ctx
   // A launch takes most of the rest: waiting for the control plane until the end would save nothing.
   const giveUpAt = Math.min(deadline, detectedAt + CONTROL_PLANE_SHARE_MS)
   const body = {

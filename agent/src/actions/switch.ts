@@ -1,6 +1,7 @@
 /**
- * The switch of product.md: AMI of the running instance, launch in the target pool, wait for it, move
- * the Elastic IP, report the switch and mark the command done, and only THEN terminate the old
+ * The switch of product.md: AMI of the running instance, launch in the target pool, wait for it, drain
+ * the old one when configured (drain.ts), move the Elastic IP, the new one joins the target groups,
+ * report the switch and mark the command done, and only THEN terminate the old
  * instance (after terminate_wait_seconds; 0 keeps it). Every step's result is persisted, so a
  * restart resumes the switch instead of starting another (the ClientToken makes the launch idempotent).
  */
@@ -27,6 +28,7 @@ import {
   type ActionContext,
   type ActionResult,
 } from './context'
+import { drain, drainSettingsOf, rejoin, statefulReport, switchLimits, undrain, type Drained } from './drain'
 import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
 import { assertOwned, NotOwned, tagAsWorkload } from './ownership'
 import { confirmTerminated } from './terminate'
@@ -55,6 +57,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
 
   let newInstanceId = done.newInstanceId ?? null
   let imageId = done.imageId ?? null
+  const drainSettings = drainSettingsOf(ctx.agentConfig())
+  let drained: Drained | null = done.drained ? (JSON.parse(done.drained) as Drained) : null
   try {
     const source = await describeInstance(ec2, self.instanceId)
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
@@ -107,7 +111,12 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     await waitRunningAndOk(ctx, newInstanceId)
     const readyAt = clock.now()
 
-    // 4. Traffic switch point: the Elastic IP follows.
+    // 4. Traffic switch point: the old instance drained (a resumed switch does not drain twice), then
+    // the Elastic IP follows and the new one joins the target groups.
+    if (drainSettings && !drained) {
+      drained = await drain(ctx, drainSettings, 'switch', switchLimits(clock.now()))
+      step({ drained: JSON.stringify(drained) })
+    }
     const { address, left } = await addressToFollow(ctx)
     if (left.length > 0)
       log.warn('switch: only one Elastic IP can follow; these stay behind', {
@@ -118,6 +127,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       await assertMayMove(ctx, address, newInstanceId, { kind: 'workload' })
       await associateAddress(ec2, address.allocationId, newInstanceId)
     }
+    const rejoined =
+      drainSettings && drained ? await rejoin(ctx, drainSettings, newInstanceId, drained.memberships) : []
     const switchedAt = clock.now()
     step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
 
@@ -131,6 +142,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       readyAt,
       switchedAt,
       publicIp: address?.publicIp ?? null,
+      stateful: statefulReport([...(drained?.steps ?? []), ...rejoined]),
     })
     step({ report: JSON.stringify(report) })
     ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', report)
@@ -151,6 +163,7 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       : messageOf(err)
     log.error('switch failed, cleaning up', { command_id: command.id, error: message })
     await cleanUpFailedSwitch(ctx, newInstanceId)
+    if (drainSettings && drained && !interrupted) await undrain(ctx, drainSettings, drained)
     const code = interrupted
       ? 'Interrupted'
       : err instanceof Ec2Error
@@ -261,6 +274,8 @@ function switchReport(
     switchedAt: number
     /** The Elastic IP that followed, so the control plane names it in a later promotion. */
     publicIp: string | null
+    /** Draining's steps (stateful mode, target groups); absent for a plain switch. */
+    stateful: ReturnType<typeof statefulReport>
   },
 ) {
   const { self } = ctx
@@ -295,5 +310,6 @@ function switchReport(
       traffic_switched_at: iso(t.switchedAt),
       old_instance_terminated_at: null,
     },
+    ...(t.stateful ? { stateful: t.stateful } : {}),
   }
 }

@@ -13,8 +13,10 @@ import {
   imdsFor,
   seedWorkload,
   startFakeEc2,
+  startFakeElbv2,
   startFakePricing,
   type FakeEc2,
+  type FakeElbv2,
   type FakeImds,
   type FakePricing,
 } from '../../fakes'
@@ -23,6 +25,8 @@ import { buildBundle } from './process'
 export interface CheckWorld {
   ec2: FakeEc2
   pricing: FakePricing
+  /** With one target group holding the instance (port 80). */
+  elbv2: FakeElbv2
   imds: FakeImds
   /** The seeded instance the agent runs on. */
   instanceId: string
@@ -49,7 +53,9 @@ export function useCheckWorld(): CheckWorld {
       tags: { ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-web-1' },
     })
     world.instanceId = w.instanceId
-    world.imds = await imdsFor(world.ec2, w.instanceId, { pricing: world.pricing })
+    world.elbv2 = await startFakeElbv2(world.ec2)
+    world.elbv2.addTargetGroup({ name: 'web', vpcId: w.vpcId, targets: [w.instanceId] })
+    world.imds = await imdsFor(world.ec2, w.instanceId, { pricing: world.pricing, elbv2: world.elbv2 })
     await new Promise<void>((r) => controlPlane.listen(0, '127.0.0.1', r))
     world.serverUrl = `http://127.0.0.1:${(controlPlane.address() as AddressInfo).port}`
     const stateDir = mkdtempSync(join(tmpdir(), 'sg-check-state-'))
@@ -59,6 +65,7 @@ export function useCheckWorld(): CheckWorld {
       AWS_EC2_METADATA_SERVICE_ENDPOINT: world.imds.url,
       AWS_ENDPOINT_URL_EC2: world.ec2.url,
       AWS_ENDPOINT_URL_PRICING: world.pricing.url,
+      AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: world.elbv2.url,
       SPOTGUARD_STATE_DIR: stateDir,
     })
   })
@@ -66,6 +73,7 @@ export function useCheckWorld(): CheckWorld {
     controlPlane.close()
     await world.imds.close()
     await world.pricing.close()
+    await world.elbv2.close()
     await world.ec2.close()
   })
   return world

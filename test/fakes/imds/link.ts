@@ -1,5 +1,6 @@
 /** One fake IMDS per fake EC2 instance: a live view of it, whose role credentials the fakes of AWS accept. */
 import type { FakeEc2 } from '../ec2/server'
+import type { FakeElbv2 } from '../elbv2/server'
 import { publicIpOf } from '../ec2/model'
 import type { FakePricing } from '../pricing'
 import { startFakeImds, type FakeImds } from './server'
@@ -7,7 +8,7 @@ import { startFakeImds, type FakeImds } from './server'
 export async function imdsFor(
   ec2: FakeEc2,
   instanceId: string,
-  opts: { pricing?: FakePricing; role?: string; credentialTtlMs?: number; port?: number } = {},
+  opts: { pricing?: FakePricing; elbv2?: FakeElbv2; role?: string; credentialTtlMs?: number; port?: number } = {},
 ): Promise<FakeImds> {
   if (!ec2.instance(instanceId)) throw new Error(`imdsFor: no instance ${instanceId}`)
   return startFakeImds({
@@ -18,6 +19,7 @@ export async function imdsFor(
     onCredentials: (credentials) => {
       ec2.addCredentials(credentials)
       opts.pricing?.addCredentials(credentials)
+      opts.elbv2?.addCredentials(credentials)
     },
     instance: () => {
       const i = ec2.instance(instanceId)!
