@@ -137,12 +137,14 @@ export const deregisterImage: ActionHandler = ({ state, params }) => {
   return RETURN_TRUE
 }
 
-function snapshotXml(s: Snapshot): string {
+/** A snapshot's fields, as CreateSnapshot answers and DescribeSnapshots lists them. */
+export function snapshotXml(s: Snapshot): string {
   return [
     leaf('snapshotId', s.snapshotId),
     leaf('volumeId', s.volumeId),
     leaf('status', s.state),
     leaf('startTime', new Date(s.startTime).toISOString()),
+    leaf('completionTime', s.completedAt === undefined ? undefined : new Date(s.completedAt).toISOString()),
     leaf('progress', s.state === 'completed' ? '100%' : '0%'),
     leaf('ownerId', s.ownerId),
     leaf('volumeSize', s.volumeSize),

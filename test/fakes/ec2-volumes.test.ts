@@ -1,0 +1,171 @@
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  ModifyInstanceAttributeCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2'
+import { describe, expect, it } from 'vitest'
+import { useFakeEc2 } from './ec2-fixture'
+import { launchRunning } from './ec2-launch'
+
+const fx = useFakeEc2()
+
+const dataVolumeTags = [
+  { Key: 'SpotGuardManaged', Value: 'true' },
+  { Key: 'SpotGuardRole', Value: 'data-volume' },
+]
+
+async function createVolume(az: string) {
+  const out = await fx.sdk.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: az,
+      Size: 20,
+      VolumeType: 'gp3',
+      TagSpecifications: [{ ResourceType: 'volume', Tags: dataVolumeTags }],
+    }),
+  )
+  return out.VolumeId!
+}
+
+const volume = async (volumeId: string) =>
+  (await fx.sdk.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!
+
+describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
+  it('creates a tagged volume that becomes available by the clock, then attaches it in the same AZ', async () => {
+    const created = await fx.sdk.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: 'us-east-1a',
+        Size: 20,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: dataVolumeTags }],
+      }),
+    )
+    expect(created).toMatchObject({ State: 'creating', Size: 20, AvailabilityZone: 'us-east-1a', VolumeType: 'gp3' })
+    expect(created.Tags).toEqual(dataVolumeTags)
+    const volumeId = created.VolumeId!
+    const attach = () =>
+      fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }))
+    await expect(attach()).rejects.toMatchObject({ name: 'IncorrectState' })
+
+    fx.clock.advance(5_000)
+    expect((await volume(volumeId)).State).toBe('available')
+    expect(await attach()).toMatchObject({ State: 'attaching', Device: '/dev/sdf', InstanceId: fx.w.instanceId })
+    expect((await volume(volumeId)).State).toBe('in-use')
+
+    fx.clock.advance(5_000)
+    const found = await fx.sdk.send(
+      new DescribeVolumesCommand({
+        Filters: [
+          { Name: 'attachment.instance-id', Values: [fx.w.instanceId] },
+          { Name: 'tag:SpotGuardRole', Values: ['data-volume'] },
+        ],
+      }),
+    )
+    expect(found.Volumes?.map((v) => [v.VolumeId, v.State, v.Attachments?.[0]?.State])).toEqual([
+      [volumeId, 'in-use', 'attached'],
+    ])
+    const described = await fx.sdk.send(new DescribeInstancesCommand({ InstanceIds: [fx.w.instanceId] }))
+    expect(described.Reservations![0]!.Instances![0]!.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: '/dev/sdf',
+        Ebs: {
+          VolumeId: volumeId,
+          Status: 'attached',
+          AttachTime: new Date(fx.clock.now() - 5_000),
+          DeleteOnTermination: false,
+        },
+      },
+    ])
+  })
+
+  it('attaches a volume to one instance of its own AZ at a free device, and deletes it only once detached', async () => {
+    const volumeId = await createVolume('us-east-1a')
+    const elsewhere = await createVolume('us-east-1b')
+    const taken = await createVolume('us-east-1a')
+    fx.ec2.settle()
+    const other = await launchRunning(fx, 'us-east-1a')
+
+    await expect(
+      fx.sdk.send(new AttachVolumeCommand({ VolumeId: elsewhere, InstanceId: fx.w.instanceId, Device: '/dev/sdf' })),
+    ).rejects.toMatchObject({
+      name: 'InvalidVolume.ZoneMismatch',
+      message: `The volume '${elsewhere}' is not in the same availability zone as instance '${fx.w.instanceId}'`,
+    })
+    await fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }))
+    await expect(
+      fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: other, Device: '/dev/sdf' })),
+    ).rejects.toMatchObject({ name: 'VolumeInUse' })
+    await expect(
+      fx.sdk.send(new AttachVolumeCommand({ VolumeId: taken, InstanceId: fx.w.instanceId, Device: '/dev/sdf' })),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: "Invalid value '/dev/sdf' for unixDevice. Attachment point /dev/sdf is already in use",
+    })
+    await expect(fx.sdk.send(new DeleteVolumeCommand({ VolumeId: volumeId }))).rejects.toMatchObject({
+      name: 'VolumeInUse',
+      message: `Volume ${volumeId} is currently attached to ${fx.w.instanceId}`,
+    })
+
+    fx.ec2.settle()
+    const detached = await fx.sdk.send(
+      new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Force: true }),
+    )
+    expect(detached.State).toBe('detaching')
+    await expect(
+      fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: other, Device: '/dev/sdf' })),
+    ).rejects.toMatchObject({ name: 'VolumeInUse' })
+    fx.clock.advance(5_000)
+    expect(await volume(volumeId)).toMatchObject({ State: 'available', Attachments: [] })
+    await fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: other, Device: '/dev/sdf' }))
+    fx.ec2.settle()
+    expect((await volume(volumeId)).Attachments?.[0]).toMatchObject({ InstanceId: other, State: 'attached' })
+
+    await fx.sdk.send(new DeleteVolumeCommand({ VolumeId: taken }))
+    await expect(fx.sdk.send(new DescribeVolumesCommand({ VolumeIds: [taken] }))).rejects.toMatchObject({
+      name: 'InvalidVolume.NotFound',
+    })
+  })
+
+  it('on termination deletes the volumes marked DeleteOnTermination and leaves the others available', async () => {
+    const instanceId = await launchRunning(fx, 'us-east-1b', {
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/sdf', Ebs: { VolumeSize: 20, VolumeType: 'gp3' } },
+        { DeviceName: '/dev/sdg', Ebs: { VolumeSize: 10, DeleteOnTermination: false } },
+      ],
+      TagSpecifications: [{ ResourceType: 'volume', Tags: dataVolumeTags }],
+    })
+    const mine = async () =>
+      (
+        await fx.sdk.send(
+          new DescribeVolumesCommand({ Filters: [{ Name: 'tag:SpotGuardRole', Values: ['data-volume'] }] }),
+        )
+      ).Volumes!
+    const launched = await mine()
+    expect(
+      launched.map((v) => [v.AvailabilityZone, v.Attachments?.[0]?.Device, v.Attachments?.[0]?.DeleteOnTermination]),
+    ).toEqual([
+      ['us-east-1b', '/dev/sdf', true],
+      ['us-east-1b', '/dev/sdg', false],
+    ])
+    const [sdf, sdg] = launched.map((v) => v.VolumeId!)
+    // The data volume that must survive is kept; the scratch one follows the instance.
+    await fx.sdk.send(
+      new ModifyInstanceAttributeCommand({
+        InstanceId: instanceId,
+        BlockDeviceMappings: [
+          { DeviceName: '/dev/sdf', Ebs: { DeleteOnTermination: false } },
+          { DeviceName: '/dev/sdg', Ebs: { DeleteOnTermination: true } },
+        ],
+      }),
+    )
+
+    await fx.sdk.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }))
+    expect((await mine()).map((v) => v.State)).toEqual(['in-use', 'in-use'])
+    fx.clock.advance(10_000)
+    expect((await mine()).map((v) => [v.VolumeId, v.State, v.Attachments])).toEqual([[sdf, 'available', []]])
+    expect(fx.ec2.state.volumes.has(sdg!)).toBe(false)
+  })
+})
