@@ -3,7 +3,7 @@ import { createInstance } from './actions/launch'
 import type { DiskFiles } from './disks'
 import { advance } from './lifecycle'
 import { attachInterface, createInterface } from './interfaces'
-import { addVolume, attachVolume } from './volumes'
+import { addVolume, beginAttachment } from './volumes'
 import {
   AMAZON_OWNER_ID,
   type Ec2State,
@@ -212,7 +212,7 @@ export function createSeeder(state: Ec2State): Seeder {
         content: (opts.content ?? []).map((data, n) => ({ seq: n + 1, at, instanceId: instance?.instanceId ?? '', data })),
       })
       if (instance) {
-        attachVolume(state, volume, instance, opts.device ?? '/dev/sdf', {
+        beginAttachment(state, volume, instance, opts.device ?? '/dev/sdf', {
           deleteOnTermination: opts.deleteOnTermination ?? false,
           attached: true,
         })

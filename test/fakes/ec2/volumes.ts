@@ -60,7 +60,7 @@ export function volumesOf(state: Ec2State, instanceId: string): Volume[] {
  * device, an available volume, a running or stopped instance. `attached` skips the transition (a
  * launch's own mappings come up with the instance).
  */
-export function attachVolume(
+export function beginAttachment(
   state: Ec2State,
   volume: Volume,
   instance: Instance,
@@ -100,7 +100,7 @@ export function attachVolume(
 }
 
 /** Starts detaching (Force or not: the fake does not model a stuck detach). */
-export function detachVolume(state: Ec2State, volume: Volume, instanceId?: string, device?: string): void {
+export function beginDetachment(state: Ec2State, volume: Volume, instanceId?: string, device?: string): void {
   const attachment = volume.attachment
   if (!attachment || attachment.state === 'detaching')
     throw new Ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the '${attachment ? 'detaching' : volume.state}' state.`)
@@ -193,7 +193,7 @@ export function attachLaunchVolumes(
 ): void {
   for (const m of mappings) {
     const volume = addVolume(state, { ...m, az: instance.az, tags, state: 'available' })
-    attachVolume(state, volume, instance, m.device, {
+    beginAttachment(state, volume, instance, m.device, {
       deleteOnTermination: m.deleteOnTermination,
       attached: true,
     })

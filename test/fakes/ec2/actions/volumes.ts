@@ -19,8 +19,8 @@ import {
 import {
   ROOT_DEVICE,
   addVolume,
-  attachVolume,
-  detachVolume,
+  beginAttachment,
+  beginDetachment,
   requireVolume,
   volumeAt,
   volumeNotFound,
@@ -159,7 +159,7 @@ export const attachVolume: ActionHandler = ({ state, params }) => {
   const volume = requireVolume(state, required(params, 'VolumeId'))
   const instance = state.instances.get(instanceId)
   if (!instance) throw notFound('InvalidInstanceID.NotFound', 'instance', instanceId)
-  attachVolume(state, volume, instance, device)
+  beginAttachment(state, volume, instance, device)
   return attachmentFields(volume)
 }
 
@@ -169,7 +169,7 @@ export const detachVolume: ActionHandler = ({ state, params }) => {
   if (instanceId && !state.instances.has(instanceId))
     throw notFound('InvalidInstanceID.NotFound', 'instance', instanceId)
   // `Force` is accepted and changes nothing: a detach here never hangs.
-  detachVolume(state, volume, instanceId, params.get('Device') || undefined)
+  beginDetachment(state, volume, instanceId, params.get('Device') || undefined)
   return attachmentFields(volume)
 }
 
