@@ -1,6 +1,8 @@
 import {
   AttachVolumeCommand,
+  CreateImageCommand,
   CreateVolumeCommand,
+  DescribeImagesCommand,
   DeleteVolumeCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
@@ -167,5 +169,47 @@ describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
     fx.clock.advance(10_000)
     expect((await mine()).map((v) => [v.VolumeId, v.State, v.Attachments])).toEqual([[sdf, 'available', []]])
     expect(fx.ec2.state.volumes.has(sdg!)).toBe(false)
+  })
+
+  it('images the data volumes with the root unless mapped to NoDevice, and every launch of the image recreates them', async () => {
+    const live = fx.ec2.seed.addVolume({ instanceId: fx.w.instanceId, device: '/dev/sdf', content: ['order 1'] })
+    const image = (name: string, noData: boolean) =>
+      fx.sdk.send(
+        new CreateImageCommand({
+          InstanceId: fx.w.instanceId,
+          Name: name,
+          NoReboot: true,
+          BlockDeviceMappings: noData ? [{ DeviceName: '/dev/sdf', NoDevice: '' }] : undefined,
+        }),
+      )
+    const withData = (await image('with-data', false)).ImageId!
+    const rootOnly = (await image('root-only', true)).ImageId!
+    fx.ec2.settle()
+    const images = await fx.sdk.send(new DescribeImagesCommand({ ImageIds: [withData, rootOnly] }))
+    expect(images.Images?.map((i) => i.BlockDeviceMappings?.map((m) => m.DeviceName))).toEqual([
+      ['/dev/xvda', '/dev/sdf'],
+      ['/dev/xvda'],
+    ])
+
+    const clean = await launchRunning(fx, 'us-east-1a', { ImageId: rootOnly })
+    const stale = await launchRunning(fx, 'us-east-1a', { ImageId: withData })
+    const volumesOf = async (instanceId: string) =>
+      (
+        await fx.sdk.send(
+          new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }),
+        )
+      ).Volumes!
+    expect(await volumesOf(clean)).toEqual([])
+    const [copy] = await volumesOf(stale)
+    expect(copy!.Attachments?.[0]?.Device).toBe('/dev/sdf')
+    expect(fx.ec2.volumeContent(copy!.VolumeId!).map((r) => r.data)).toEqual(['order 1'])
+
+    // The live volume can move to the instance launched from the root-only image, not to the other one.
+    await fx.sdk.send(new DetachVolumeCommand({ VolumeId: live }))
+    fx.ec2.settle()
+    await expect(
+      fx.sdk.send(new AttachVolumeCommand({ VolumeId: live, InstanceId: stale, Device: '/dev/sdf' })),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' })
+    await fx.sdk.send(new AttachVolumeCommand({ VolumeId: live, InstanceId: clean, Device: '/dev/sdf' }))
   })
 })

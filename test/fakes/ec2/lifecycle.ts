@@ -120,4 +120,12 @@ function completeImage(state: Ec2State, imageId: string): void {
   image.state = 'available'
   const snapshot = image.snapshotId ? state.snapshots.get(image.snapshotId) : undefined
   if (snapshot) snapshot.state = 'completed'
+  // Its data devices' snapshots are part of it: an available image launches with them.
+  for (const device of image.dataDevices ?? []) {
+    const data = state.snapshots.get(device.snapshotId)
+    if (data?.state === 'pending') {
+      data.state = 'completed'
+      data.completedAt = state.clock.now()
+    }
+  }
 }

@@ -68,6 +68,18 @@ export interface Image {
   /** What the image boots (absent: x86_64); RunInstances refuses a type of another architecture. */
   architecture?: 'x86_64' | 'arm64'
   tags: Tags
+  /** Data volumes CreateImage snapshotted with the root (image-volumes.ts); a launch recreates them */
+  dataDevices?: ImageDataDevice[]
+}
+
+/** A data device of an image: a snapshot of the source's volume, recreated by every launch of the image. */
+export interface ImageDataDevice {
+  device: string
+  snapshotId: string
+  /** GiB */
+  size: number
+  volumeType: string
+  deleteOnTermination: boolean
 }
 
 export interface Snapshot {

@@ -17,6 +17,7 @@ import { list, required, tagSpecifications, type Params } from '../query'
 import { reservationBody } from './instances'
 import { launchMappings } from './volumes'
 import { attachLaunchVolumes } from '../volumes'
+import { noDevices, withImageDevices } from '../image-volumes'
 import { allocatePrivateIp } from '../interfaces'
 
 export interface InstanceSpec {
@@ -206,7 +207,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
   const metadataTags = params.get('MetadataOptions.InstanceMetadataTags') ?? 'disabled'
   if (metadataTags !== 'enabled' && metadataTags !== 'disabled')
     throw invalidValue('InstanceMetadataTags', metadataTags)
-  const dataVolumes = launchMappings(state, params)
+  const dataVolumes = withImageDevices(state, image, launchMappings(state, params), noDevices(params))
 
   const reservationId = state.nextId('r')
   for (let n = 0; n < maxCount; n++) {
