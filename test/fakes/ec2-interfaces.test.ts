@@ -35,7 +35,11 @@ async function createInterface(az = 'us-east-1a', extra: { PrivateIpAddress?: st
 async function interfacesOf(instanceId: string) {
   const out = await fx.sdk.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))
   const instance = out.Reservations![0]!.Instances![0]!
-  return (instance.NetworkInterfaces ?? []).map((n) => [n.NetworkInterfaceId, n.Attachment?.DeviceIndex, n.PrivateIpAddress])
+  return (instance.NetworkInterfaces ?? []).map((n) => [
+    n.NetworkInterfaceId,
+    n.Attachment?.DeviceIndex,
+    n.PrivateIpAddress,
+  ])
 }
 
 describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
@@ -64,8 +68,12 @@ describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
 
     const next = await launchRunning(fx, 'us-east-1a')
     await fx.sdk.send(new DetachNetworkInterfaceCommand({ AttachmentId: first.AttachmentId }))
-    await fx.sdk.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId, InstanceId: next, DeviceIndex: 1 }))
-    expect(await interfacesOf(fx.w.instanceId)).toEqual([[primary, 0, fx.ec2.instance(fx.w.instanceId)!.privateIp]])
+    await fx.sdk.send(
+      new AttachNetworkInterfaceCommand({ NetworkInterfaceId, InstanceId: next, DeviceIndex: 1 }),
+    )
+    expect(await interfacesOf(fx.w.instanceId)).toEqual([
+      [primary, 0, fx.ec2.instance(fx.w.instanceId)!.privateIp],
+    ])
     expect((await interfacesOf(next))[1]).toEqual([NetworkInterfaceId, 1, PrivateIpAddress])
     const found = await fx.sdk.send(
       new DescribeNetworkInterfacesCommand({
@@ -75,9 +83,9 @@ describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
         ],
       }),
     )
-    expect(found.NetworkInterfaces?.map((n) => [n.NetworkInterfaceId, n.Status, n.Attachment?.InstanceId])).toEqual([
-      [NetworkInterfaceId, 'in-use', next],
-    ])
+    expect(
+      found.NetworkInterfaces?.map((n) => [n.NetworkInterfaceId, n.Status, n.Attachment?.InstanceId]),
+    ).toEqual([[NetworkInterfaceId, 'in-use', next]])
   })
 
   it('refuses what EC2 refuses: another AZ, device index 0 or taken, an interface in use, the primary', async () => {
@@ -85,11 +93,18 @@ describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
     const spare = (await createInterface()).NetworkInterfaceId!
     const elsewhere = await launchRunning(fx, 'us-east-1b')
     const attach = (id: string, instanceId: string, index: number) =>
-      fx.sdk.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: id, InstanceId: instanceId, DeviceIndex: index }))
+      fx.sdk.send(
+        new AttachNetworkInterfaceCommand({
+          NetworkInterfaceId: id,
+          InstanceId: instanceId,
+          DeviceIndex: index,
+        }),
+      )
 
     await expect(attach(eni, elsewhere, 1)).rejects.toMatchObject({
       name: 'InvalidParameterCombination',
-      message: 'You may not attach a network interface to an instance if they are not in the same availability zone',
+      message:
+        'You may not attach a network interface to an instance if they are not in the same availability zone',
     })
     await expect(attach(eni, fx.w.instanceId, 0)).rejects.toMatchObject({
       name: 'InvalidParameterValue',
@@ -97,12 +112,18 @@ describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
     })
     const { AttachmentId } = await attach(eni, fx.w.instanceId, 1)
     await expect(attach(spare, fx.w.instanceId, 1)).rejects.toMatchObject({ name: 'InvalidParameterValue' })
-    await expect(attach(eni, fx.w.instanceId, 2)).rejects.toMatchObject({ name: 'InvalidNetworkInterface.InUse' })
-    await expect(fx.sdk.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni }))).rejects.toMatchObject({
+    await expect(attach(eni, fx.w.instanceId, 2)).rejects.toMatchObject({
       name: 'InvalidNetworkInterface.InUse',
     })
     await expect(
-      fx.sdk.send(new DetachNetworkInterfaceCommand({ AttachmentId: `eni-attach-${fx.w.instanceId.slice(2)}` })),
+      fx.sdk.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni })),
+    ).rejects.toMatchObject({
+      name: 'InvalidNetworkInterface.InUse',
+    })
+    await expect(
+      fx.sdk.send(
+        new DetachNetworkInterfaceCommand({ AttachmentId: `eni-attach-${fx.w.instanceId.slice(2)}` }),
+      ),
     ).rejects.toMatchObject({ name: 'OperationNotPermitted' })
     const ip = fx.ec2.state.networkInterfaces.get(eni)!.privateIp
     await expect(createInterface('us-east-1a', { PrivateIpAddress: ip })).rejects.toMatchObject({
@@ -122,14 +143,25 @@ describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
     const kept = (await createInterface()).NetworkInterfaceId!
     const scratch = (await createInterface()).NetworkInterfaceId!
     await fx.sdk.send(
-      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: kept, SourceDestCheck: { Value: false } }),
+      new ModifyNetworkInterfaceAttributeCommand({
+        NetworkInterfaceId: kept,
+        SourceDestCheck: { Value: false },
+      }),
     )
     await fx.sdk.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: kept, Groups: [db] }))
     await fx.sdk.send(
-      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: kept, InstanceId: fx.w.instanceId, DeviceIndex: 1 }),
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: kept,
+        InstanceId: fx.w.instanceId,
+        DeviceIndex: 1,
+      }),
     )
     const { AttachmentId } = await fx.sdk.send(
-      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: scratch, InstanceId: fx.w.instanceId, DeviceIndex: 2 }),
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: scratch,
+        InstanceId: fx.w.instanceId,
+        DeviceIndex: 2,
+      }),
     )
     await fx.sdk.send(
       new ModifyNetworkInterfaceAttributeCommand({
@@ -141,10 +173,17 @@ describe('fake EC2 network interfaces through @aws-sdk/client-ec2', () => {
     await fx.sdk.send(new TerminateInstancesCommand({ InstanceIds: [fx.w.instanceId] }))
     fx.ec2.settle()
     const left = await fx.sdk.send(
-      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'tag:SpotGuardRole', Values: ['workload-interface'] }] }),
+      new DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: 'tag:SpotGuardRole', Values: ['workload-interface'] }],
+      }),
     )
     expect(
-      left.NetworkInterfaces?.map((n) => [n.NetworkInterfaceId, n.Status, n.SourceDestCheck, n.Groups?.[0]?.GroupId]),
+      left.NetworkInterfaces?.map((n) => [
+        n.NetworkInterfaceId,
+        n.Status,
+        n.SourceDestCheck,
+        n.Groups?.[0]?.GroupId,
+      ]),
     ).toEqual([[kept, 'available', false, db]])
     expect(await interfacesOf(fx.w.instanceId)).toEqual([])
   })

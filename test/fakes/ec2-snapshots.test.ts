@@ -17,8 +17,7 @@ const rolling = [
 ]
 
 /** The seeded workload with a data volume at /dev/sdf. */
-const dataVolume = () =>
-  fx.ec2.seed.addVolume({ instanceId: fx.w.instanceId, device: '/dev/sdf', size: 20 })
+const dataVolume = () => fx.ec2.seed.addVolume({ instanceId: fx.w.instanceId, device: '/dev/sdf', size: 20 })
 
 const snapshot = (volumeId: string) =>
   fx.sdk.send(
@@ -73,7 +72,10 @@ describe('fake EC2 volume snapshots through @aws-sdk/client-ec2', () => {
       new AttachVolumeCommand({ VolumeId: restored.VolumeId!, InstanceId: replacement, Device: '/dev/sdf' }),
     )
     fx.ec2.settle()
-    expect(fx.ec2.workloadWrite(replacement, '/dev/sdf', 'order 4')).toMatchObject({ seq: 3, instanceId: replacement })
+    expect(fx.ec2.workloadWrite(replacement, '/dev/sdf', 'order 4')).toMatchObject({
+      seq: 3,
+      instanceId: replacement,
+    })
   })
 
   it('refuses to restore a pending snapshot and a sixth pending snapshot of one volume', async () => {

@@ -45,16 +45,27 @@ describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
         TagSpecifications: [{ ResourceType: 'volume', Tags: dataVolumeTags }],
       }),
     )
-    expect(created).toMatchObject({ State: 'creating', Size: 20, AvailabilityZone: 'us-east-1a', VolumeType: 'gp3' })
+    expect(created).toMatchObject({
+      State: 'creating',
+      Size: 20,
+      AvailabilityZone: 'us-east-1a',
+      VolumeType: 'gp3',
+    })
     expect(created.Tags).toEqual(dataVolumeTags)
     const volumeId = created.VolumeId!
     const attach = () =>
-      fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }))
+      fx.sdk.send(
+        new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }),
+      )
     await expect(attach()).rejects.toMatchObject({ name: 'IncorrectState' })
 
     fx.clock.advance(5_000)
     expect((await volume(volumeId)).State).toBe('available')
-    expect(await attach()).toMatchObject({ State: 'attaching', Device: '/dev/sdf', InstanceId: fx.w.instanceId })
+    expect(await attach()).toMatchObject({
+      State: 'attaching',
+      Device: '/dev/sdf',
+      InstanceId: fx.w.instanceId,
+    })
     expect((await volume(volumeId)).State).toBe('in-use')
 
     fx.clock.advance(5_000)
@@ -91,17 +102,23 @@ describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
     const other = await launchRunning(fx, 'us-east-1a')
 
     await expect(
-      fx.sdk.send(new AttachVolumeCommand({ VolumeId: elsewhere, InstanceId: fx.w.instanceId, Device: '/dev/sdf' })),
+      fx.sdk.send(
+        new AttachVolumeCommand({ VolumeId: elsewhere, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }),
+      ),
     ).rejects.toMatchObject({
       name: 'InvalidVolume.ZoneMismatch',
       message: `The volume '${elsewhere}' is not in the same availability zone as instance '${fx.w.instanceId}'`,
     })
-    await fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }))
+    await fx.sdk.send(
+      new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }),
+    )
     await expect(
       fx.sdk.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: other, Device: '/dev/sdf' })),
     ).rejects.toMatchObject({ name: 'VolumeInUse' })
     await expect(
-      fx.sdk.send(new AttachVolumeCommand({ VolumeId: taken, InstanceId: fx.w.instanceId, Device: '/dev/sdf' })),
+      fx.sdk.send(
+        new AttachVolumeCommand({ VolumeId: taken, InstanceId: fx.w.instanceId, Device: '/dev/sdf' }),
+      ),
     ).rejects.toMatchObject({
       name: 'InvalidParameterValue',
       message: "Invalid value '/dev/sdf' for unixDevice. Attachment point /dev/sdf is already in use",
@@ -147,7 +164,11 @@ describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
       ).Volumes!
     const launched = await mine()
     expect(
-      launched.map((v) => [v.AvailabilityZone, v.Attachments?.[0]?.Device, v.Attachments?.[0]?.DeleteOnTermination]),
+      launched.map((v) => [
+        v.AvailabilityZone,
+        v.Attachments?.[0]?.Device,
+        v.Attachments?.[0]?.DeleteOnTermination,
+      ]),
     ).toEqual([
       ['us-east-1b', '/dev/sdf', true],
       ['us-east-1b', '/dev/sdg', false],
@@ -172,7 +193,11 @@ describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
   })
 
   it('images the data volumes with the root unless mapped to NoDevice, and every launch of the image recreates them', async () => {
-    const live = fx.ec2.seed.addVolume({ instanceId: fx.w.instanceId, device: '/dev/sdf', content: ['order 1'] })
+    const live = fx.ec2.seed.addVolume({
+      instanceId: fx.w.instanceId,
+      device: '/dev/sdf',
+      content: ['order 1'],
+    })
     const image = (name: string, noData: boolean) =>
       fx.sdk.send(
         new CreateImageCommand({

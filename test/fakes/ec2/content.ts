@@ -8,7 +8,12 @@ import type { Ec2State, VolumeRecord } from './model'
 import { requireVolume, volumesOf } from './volumes'
 
 /** Appends a record to the volume attached at `device` of a running instance; throws when there is none. */
-export function workloadWrite(state: Ec2State, instanceId: string, device: string, data: string): VolumeRecord {
+export function workloadWrite(
+  state: Ec2State,
+  instanceId: string,
+  device: string,
+  data: string,
+): VolumeRecord {
   const instance = state.instances.get(instanceId)
   if (!instance) throw new Error(`workloadWrite: no instance ${instanceId}`)
   if (instance.state !== 'running')
@@ -57,7 +62,9 @@ export function writeWorkloads(
     const instance = state.instances.get(attachment.instanceId)
     if (instance?.state !== 'running' || (chosen && !chosen.has(instance.instanceId))) continue
     const seq = (volume.content.at(-1)?.seq ?? 0) + 1
-    const data = opts.data?.(instance.instanceId, attachment.device) ?? `${instance.instanceId} ${attachment.device} #${seq}`
+    const data =
+      opts.data?.(instance.instanceId, attachment.device) ??
+      `${instance.instanceId} ${attachment.device} #${seq}`
     const record = workloadWrite(state, instance.instanceId, attachment.device, data)
     written.push({ ...record, volumeId: volume.volumeId, device: attachment.device })
   }

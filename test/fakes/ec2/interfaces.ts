@@ -94,7 +94,8 @@ function addressesInUse(state: Ec2State, subnet: Subnet): Set<string> {
   const used = new Set<string>()
   for (const i of state.instances.values())
     if (i.subnetId === subnet.subnetId && i.state !== 'terminated') used.add(i.privateIp)
-  for (const eni of state.networkInterfaces.values()) if (eni.subnetId === subnet.subnetId) used.add(eni.privateIp)
+  for (const eni of state.networkInterfaces.values())
+    if (eni.subnetId === subnet.subnetId) used.add(eni.privateIp)
   return used
 }
 
@@ -112,7 +113,11 @@ export function allocatePrivateIp(
   if (opts.wanted !== undefined) {
     const host = Number(opts.wanted.split('.')[3])
     if (!opts.wanted.startsWith(`${base}.`) || !Number.isInteger(host) || host < 4 || host > 254)
-      throw invalidValue('PrivateIpAddress', opts.wanted, `is invalid: it is not in the subnet ${subnet.cidr}`)
+      throw invalidValue(
+        'PrivateIpAddress',
+        opts.wanted,
+        `is invalid: it is not in the subnet ${subnet.cidr}`,
+      )
     if (used.has(opts.wanted))
       throw new Ec2Error('InvalidIPAddress.InUse', `Address ${opts.wanted} is in use.`)
     return opts.wanted
@@ -137,7 +142,10 @@ export function releaseInterfaces(state: Ec2State, instance: Instance): void {
   }
 }
 
-/** A new interface in the subnet with a free private IP (or `privateIp`, refused when taken). */
+/**
+ * A new interface in the subnet with a free private IP (or `privateIp`, refused when taken) and the
+ * groups given (none: the VPC's first group, as EC2 gives its default group).
+ */
 export function createInterface(
   state: Ec2State,
   subnet: Subnet,
@@ -154,7 +162,12 @@ export function createInterface(
     privateIp,
     mac: `0e:${[(n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255, 0x2e].map((b) => b.toString(16).padStart(2, '0')).join(':')}`,
     description: opts.description ?? '',
-    groupIds: opts.groupIds,
+    groupIds: opts.groupIds.length
+      ? opts.groupIds
+      : [...state.securityGroups.values()]
+          .filter((g) => g.vpcId === subnet.vpcId)
+          .slice(0, 1)
+          .map((g) => g.groupId),
     sourceDestCheck: true,
     tags: { ...opts.tags },
   }

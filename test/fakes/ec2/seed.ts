@@ -209,7 +209,12 @@ export function createSeeder(state: Ec2State): Seeder {
         size: opts.size ?? 20,
         tags: opts.tags,
         state: 'available',
-        content: (opts.content ?? []).map((data, n) => ({ seq: n + 1, at, instanceId: instance?.instanceId ?? '', data })),
+        content: (opts.content ?? []).map((data, n) => ({
+          seq: n + 1,
+          at,
+          instanceId: instance?.instanceId ?? '',
+          data,
+        })),
       })
       if (instance) {
         beginAttachment(state, volume, instance, opts.device ?? '/dev/sdf', {
@@ -222,10 +227,7 @@ export function createSeeder(state: Ec2State): Seeder {
     addNetworkInterface: (opts) => {
       const subnet = state.subnets.get(opts.subnetId)
       if (!subnet) throw new Error(`seed: no subnet ${opts.subnetId}`)
-      const groupIds =
-        opts.groupIds ??
-        [...state.securityGroups.values()].filter((g) => g.vpcId === subnet.vpcId).slice(0, 1).map((g) => g.groupId)
-      const eni = createInterface(state, subnet, { groupIds, tags: opts.tags })
+      const eni = createInterface(state, subnet, { groupIds: opts.groupIds ?? [], tags: opts.tags })
       if (opts.instanceId) {
         const instance = state.instances.get(opts.instanceId)
         if (!instance) throw new Error(`seed: no instance ${opts.instanceId}`)

@@ -51,14 +51,16 @@ function complete(snapshot: Snapshot, at: number): void {
 export function tickSnapshots(state: Ec2State): void {
   const now = state.clock.now()
   for (const s of state.snapshots.values())
-    if (s.state === 'pending' && s.completesAt !== undefined && s.completesAt <= now) complete(s, s.completesAt)
+    if (s.state === 'pending' && s.completesAt !== undefined && s.completesAt <= now)
+      complete(s, s.completesAt)
 }
 
 /** Completes one pending volume snapshot (or all) now, ignoring the clock. */
 export function advanceSnapshots(state: Ec2State, id?: string): boolean {
   let moved = false
   for (const s of state.snapshots.values()) {
-    if ((id !== undefined && s.snapshotId !== id) || s.state !== 'pending' || s.completesAt === undefined) continue
+    if ((id !== undefined && s.snapshotId !== id) || s.state !== 'pending' || s.completesAt === undefined)
+      continue
     complete(s, state.clock.now())
     moved = true
   }

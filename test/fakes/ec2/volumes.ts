@@ -81,7 +81,10 @@ export function beginAttachment(
   }
   if (!DEVICE_NAME.test(device) && device !== ROOT_DEVICE)
     throw invalidValue('device', device, `is invalid. ${device} is not a valid EBS device name.`)
-  if (device === ROOT_DEVICE || volumesOf(state, instance.instanceId).some((v) => v.attachment!.device === device)) {
+  if (
+    device === ROOT_DEVICE ||
+    volumesOf(state, instance.instanceId).some((v) => v.attachment!.device === device)
+  ) {
     throw new Ec2Error(
       'InvalidParameterValue',
       `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`,
@@ -103,7 +106,10 @@ export function beginAttachment(
 export function beginDetachment(state: Ec2State, volume: Volume, instanceId?: string, device?: string): void {
   const attachment = volume.attachment
   if (!attachment || attachment.state === 'detaching')
-    throw new Ec2Error('IncorrectState', `Volume '${volume.volumeId}' is in the '${attachment ? 'detaching' : volume.state}' state.`)
+    throw new Ec2Error(
+      'IncorrectState',
+      `Volume '${volume.volumeId}' is in the '${attachment ? 'detaching' : volume.state}' state.`,
+    )
   if ((instanceId && attachment.instanceId !== instanceId) || (device && attachment.device !== device)) {
     throw new Ec2Error(
       'InvalidAttachment.NotFound',

@@ -34,7 +34,13 @@ export const createImage: ActionHandler = ({ state, params }) => {
   const specs = tagSpecifications(params)
   const now = state.clock.now()
   const imageId = state.nextId('ami')
-  const dataDevices = snapshotDataDevices(state, instanceId, imageId, noDevices(params), specs.get('snapshot'))
+  const dataDevices = snapshotDataDevices(
+    state,
+    instanceId,
+    imageId,
+    noDevices(params),
+    specs.get('snapshot'),
+  )
   const snapshot: Snapshot = {
     snapshotId: state.nextId('snap'),
     volumeId: state.nextId('vol'),

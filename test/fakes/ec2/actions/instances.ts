@@ -105,15 +105,18 @@ export function instanceXml(state: Ec2State, i: Instance): string {
     leaf('architecture', 'x86_64'),
     leaf('rootDeviceType', 'ebs'),
     leaf('rootDeviceName', '/dev/xvda'),
-    itemSet('blockDeviceMapping', volumesOf(state, i.instanceId), (v) =>
-      leaf('deviceName', v.attachment!.device) +
-      node(
-        'ebs',
-        leaf('volumeId', v.volumeId),
-        leaf('status', v.attachment!.state),
-        leaf('attachTime', new Date(v.attachment!.attachTime).toISOString()),
-        leaf('deleteOnTermination', v.attachment!.deleteOnTermination),
-      ),
+    itemSet(
+      'blockDeviceMapping',
+      volumesOf(state, i.instanceId),
+      (v) =>
+        leaf('deviceName', v.attachment!.device) +
+        node(
+          'ebs',
+          leaf('volumeId', v.volumeId),
+          leaf('status', v.attachment!.state),
+          leaf('attachTime', new Date(v.attachment!.attachTime).toISOString()),
+          leaf('deleteOnTermination', v.attachment!.deleteOnTermination),
+        ),
     ),
     leaf('instanceLifecycle', i.lifecycle === 'spot' ? 'spot' : undefined),
     leaf('spotInstanceRequestId', i.spotRequestId),

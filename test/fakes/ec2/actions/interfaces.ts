@@ -86,7 +86,10 @@ function groupsIn(state: Ec2State, params: Params, vpcId: string): string[] {
   for (const id of ids) {
     const group = state.securityGroups.get(id)
     if (!group || group.vpcId !== vpcId)
-      throw new Ec2Error('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${vpcId}'`)
+      throw new Ec2Error(
+        'InvalidGroup.NotFound',
+        `The security group '${id}' does not exist in VPC '${vpcId}'`,
+      )
   }
   return ids
 }
@@ -95,13 +98,7 @@ export const createNetworkInterface: ActionHandler = ({ state, params }) => {
   const subnetId = required(params, 'SubnetId')
   const subnet = state.subnets.get(subnetId)
   if (!subnet) throw notFound('InvalidSubnetID.NotFound', 'subnet', subnetId)
-  let groupIds = groupsIn(state, params, subnet.vpcId)
-  if (groupIds.length === 0) {
-    groupIds = [...state.securityGroups.values()]
-      .filter((g) => g.vpcId === subnet.vpcId)
-      .slice(0, 1)
-      .map((g) => g.groupId)
-  }
+  const groupIds = groupsIn(state, params, subnet.vpcId)
   const specs = tagSpecifications(params)
   for (const type of specs.keys())
     if (type !== 'network-interface')
@@ -167,9 +164,7 @@ export const describeNetworkInterfaces: ActionHandler = ({ state, params }) => {
     .filter((v) => ids.length === 0 || ids.includes(v.networkInterfaceId))
     .filter((v) => matchesAll(wanted, (name) => interfaceField(v, name)))
   const { page, nextToken } = paginate(params, matching, 5, 1000)
-  return (
-    itemSet('networkInterfaceSet', page, (v) => interfaceXml(state, v)) + leaf('nextToken', nextToken)
-  )
+  return itemSet('networkInterfaceSet', page, (v) => interfaceXml(state, v)) + leaf('nextToken', nextToken)
 }
 
 export const attachNetworkInterface: ActionHandler = ({ state, params }) => {

@@ -72,7 +72,8 @@ function sizeOf(params: Params, name: string): number | undefined {
 
 export const createVolume: ActionHandler = ({ state, params }) => {
   const az = required(params, 'AvailabilityZone')
-  if (!state.zones.includes(az)) throw new Ec2Error('InvalidZone.NotFound', `The zone '${az}' does not exist.`)
+  if (!state.zones.includes(az))
+    throw new Ec2Error('InvalidZone.NotFound', `The zone '${az}' does not exist.`)
   const snapshotId = params.get('SnapshotId') || undefined
   const snapshot = snapshotId ? state.snapshots.get(snapshotId) : undefined
   if (snapshotId && !snapshot)
@@ -145,10 +146,7 @@ export const describeVolumes: ActionHandler = ({ state, params }) => {
   const { page, nextToken } = paginate(params, matching, 5, 500)
   return (
     itemSet('volumeSet', page, (v) =>
-      [
-        volumeFields(v),
-        itemSet('attachmentSet', v.attachment ? [v] : [], attachmentFields),
-      ].join(''),
+      [volumeFields(v), itemSet('attachmentSet', v.attachment ? [v] : [], attachmentFields)].join(''),
     ) + leaf('nextToken', nextToken)
   )
 }
@@ -193,14 +191,18 @@ export const modifyInstanceAttribute: ActionHandler = ({ state, params }) => {
   if (!state.instances.has(instanceId)) throw notFound('InvalidInstanceID.NotFound', 'instance', instanceId)
   const mappings = indexes(params, 'BlockDeviceMapping')
   if (mappings.length === 0)
-    throw new Ec2Error('InvalidParameterCombination', 'No attribute specified (only BlockDeviceMapping is modelled)')
+    throw new Ec2Error(
+      'InvalidParameterCombination',
+      'No attribute specified (only BlockDeviceMapping is modelled)',
+    )
   const changes = mappings.map((n) => {
     const device = required(params, `BlockDeviceMapping.${n}.DeviceName`)
     const raw = required(params, `BlockDeviceMapping.${n}.Ebs.DeleteOnTermination`)
     if (raw !== 'true' && raw !== 'false') throw invalidValue('deleteOnTermination', raw)
     return { volume: volumeAt(state, instanceId, device), deleteOnTermination: raw === 'true' }
   })
-  for (const { volume, deleteOnTermination } of changes) volume.attachment!.deleteOnTermination = deleteOnTermination
+  for (const { volume, deleteOnTermination } of changes)
+    volume.attachment!.deleteOnTermination = deleteOnTermination
   return RETURN_TRUE
 }
 
@@ -222,7 +224,10 @@ export function launchMappings(state: Ec2State, params: Params): LaunchVolume[] 
       throw new Ec2Error('IncorrectState', `Snapshot is in invalid state - ${snapshot.state}`)
     const size = sizeOf(params, `${prefix}.Ebs.VolumeSize`) ?? snapshot?.volumeSize
     if (size === undefined)
-      throw new Ec2Error('MissingParameter', `The request must contain the parameter ${prefix}.Ebs.VolumeSize`)
+      throw new Ec2Error(
+        'MissingParameter',
+        `The request must contain the parameter ${prefix}.Ebs.VolumeSize`,
+      )
     const deleteOnTermination = params.get(`${prefix}.Ebs.DeleteOnTermination`) ?? 'true'
     if (deleteOnTermination !== 'true' && deleteOnTermination !== 'false')
       throw invalidValue('deleteOnTermination', deleteOnTermination)
