@@ -1,6 +1,9 @@
 import {
+  AttachNetworkInterfaceCommand,
   AttachVolumeCommand,
   CreateImageCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSnapshotCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   DeleteVolumeCommand,
@@ -236,5 +239,69 @@ describe('fake EC2 volumes through @aws-sdk/client-ec2', () => {
       fx.sdk.send(new AttachVolumeCommand({ VolumeId: live, InstanceId: stale, Device: '/dev/sdf' })),
     ).rejects.toMatchObject({ name: 'InvalidParameterValue' })
     await fx.sdk.send(new AttachVolumeCommand({ VolumeId: live, InstanceId: clean, Device: '/dev/sdf' }))
+  })
+
+  it('answers a dry run of each stateful call as EC2 does, changing nothing, and refuses it when denied', async () => {
+    const live = fx.ec2.seed.addVolume({ instanceId: fx.w.instanceId, device: '/dev/sdf' })
+    const spare = fx.ec2.seed.addVolume({ az: 'us-east-1a' })
+    const eni = fx.ec2.seed.addNetworkInterface({ subnetId: fx.w.subnets['us-east-1a']! })
+    const world = () =>
+      JSON.stringify([
+        ...fx.ec2.state.volumes.values(),
+        ...fx.ec2.state.snapshots.values(),
+        ...fx.ec2.state.networkInterfaces.values(),
+      ])
+    const before = world()
+    const calls = [
+      () => fx.sdk.send(new CreateVolumeCommand({ DryRun: true, AvailabilityZone: 'us-east-1a', Size: 20 })),
+      () =>
+        fx.sdk.send(
+          new AttachVolumeCommand({
+            DryRun: true,
+            VolumeId: spare,
+            InstanceId: fx.w.instanceId,
+            Device: '/dev/sdg',
+          }),
+        ),
+      () => fx.sdk.send(new DetachVolumeCommand({ DryRun: true, VolumeId: live })),
+      () => fx.sdk.send(new CreateSnapshotCommand({ DryRun: true, VolumeId: live })),
+      () =>
+        fx.sdk.send(
+          new CreateNetworkInterfaceCommand({ DryRun: true, SubnetId: fx.w.subnets['us-east-1a'] }),
+        ),
+      () =>
+        fx.sdk.send(
+          new AttachNetworkInterfaceCommand({
+            DryRun: true,
+            NetworkInterfaceId: eni.networkInterfaceId,
+            InstanceId: fx.w.instanceId,
+            DeviceIndex: 1,
+          }),
+        ),
+    ]
+    for (const call of calls) await expect(call()).rejects.toMatchObject({ name: 'DryRunOperation' })
+    await expect(
+      fx.sdk.send(
+        new AttachVolumeCommand({
+          DryRun: true,
+          VolumeId: live,
+          InstanceId: fx.w.instanceId,
+          Device: '/dev/sdg',
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'VolumeInUse' })
+    expect(world()).toBe(before)
+
+    fx.ec2.deny('AttachVolume')
+    await expect(
+      fx.sdk.send(
+        new AttachVolumeCommand({
+          DryRun: true,
+          VolumeId: spare,
+          InstanceId: fx.w.instanceId,
+          Device: '/dev/sdg',
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'UnauthorizedOperation' })
   })
 })
