@@ -10,7 +10,17 @@ export {
 } from './ec2/server'
 export { directoryDisks, type Disks, type DiskFile, type DiskFiles } from './ec2/disks'
 export { seedWorkload, WORKLOAD_TAGS, WORKLOAD_USER_DATA, type SeededWorkload } from './ec2/workload'
-export type { Instance, Image, Snapshot, Address, Durations } from './ec2/model'
+export type {
+  Instance,
+  Image,
+  Snapshot,
+  Address,
+  Durations,
+  Volume,
+  VolumeRecord,
+  NetworkInterface,
+} from './ec2/model'
+export type { WorkloadTickOptions } from './ec2/content'
 export {
   billOf,
   chargeOf,

@@ -44,6 +44,9 @@ export const SIMULATOR_DURATIONS: Durations = {
   statusOkMs: 3_000,
   shuttingDownMs: 2_000,
   imageMs: 5_000,
+  volumeMs: 2_000,
+  attachMs: 2_000,
+  snapshotMs: 10_000,
 }
 
 /** Spot prices drift around 30–40 % of on-demand, differently per zone, over a few hours. */

@@ -23,6 +23,8 @@ function scratchOf(state: Ec2State): Ec2State {
     profiles: copies(state.profiles),
     keyPairs: new Set(state.keyPairs),
     addresses: copies(state.addresses),
+    volumes: copies(state.volumes),
+    networkInterfaces: copies(state.networkInterfaces),
     spotPrices: [...state.spotPrices],
     clientTokens: copies(state.clientTokens),
     launchListeners: [],

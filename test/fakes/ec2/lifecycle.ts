@@ -1,8 +1,12 @@
 /**
  * The state machine: instances pending → running (status initializing → ok) → shutting-down → terminated,
- * images (and their snapshots) pending → available. `tick` follows the clock; `advance` steps regardless.
+ * images (and their snapshots) pending → available, data volumes, their attachments and snapshots
+ * (volumes.ts, snapshots.ts). `tick` follows the clock; `advance` steps regardless.
  */
+import { releaseInterfaces } from './interfaces'
 import type { Ec2State, Instance, InstanceStateName } from './model'
+import { advanceSnapshots, tickSnapshots } from './snapshots'
+import { advanceVolumes, releaseVolumes, tickVolumes } from './volumes'
 
 /** Applies every transition due by `state.clock.now()`, chaining them (a long jump may run several). */
 export function tick(state: Ec2State): void {
@@ -18,7 +22,7 @@ export function tick(state: Ec2State): void {
       })
     }
     if (instance.state === 'pending' && instance.stateSince + d.pendingMs <= now) {
-      setState(instance, 'running', instance.stateSince + d.pendingMs)
+      setState(state, instance, 'running', instance.stateSince + d.pendingMs)
       instance.status = 'initializing'
     }
     if (
@@ -29,12 +33,14 @@ export function tick(state: Ec2State): void {
       instance.status = 'ok'
     }
     if (instance.state === 'shutting-down' && instance.stateSince + d.shuttingDownMs <= now) {
-      setState(instance, 'terminated', instance.stateSince + d.shuttingDownMs)
+      setState(state, instance, 'terminated', instance.stateSince + d.shuttingDownMs)
     }
   }
   for (const image of state.images.values()) {
     if (image.state === 'pending' && image.createdAt + d.imageMs <= now) completeImage(state, image.imageId)
   }
+  tickVolumes(state)
+  tickSnapshots(state)
 }
 
 /**
@@ -46,10 +52,10 @@ export function advance(state: Ec2State, id?: string): boolean {
   for (const instance of state.instances.values()) {
     if (id !== undefined && instance.instanceId !== id) continue
     if (instance.state === 'pending') {
-      setState(instance, 'running', now)
+      setState(state, instance, 'running', now)
       instance.status = 'initializing'
     } else if (instance.state === 'running' && instance.status === 'initializing') instance.status = 'ok'
-    else if (instance.state === 'shutting-down') setState(instance, 'terminated', now)
+    else if (instance.state === 'shutting-down') setState(state, instance, 'terminated', now)
     else continue
     moved = true
   }
@@ -59,6 +65,8 @@ export function advance(state: Ec2State, id?: string): boolean {
     completeImage(state, image.imageId)
     moved = true
   }
+  if (advanceVolumes(state, id)) moved = true
+  if (advanceSnapshots(state, id)) moved = true
   return moved
 }
 
@@ -90,15 +98,20 @@ export function beginTermination(
   instance.stateReason = reason
   instance.status = 'not-applicable'
   instance.terminateAt = undefined
-  setState(instance, previous === 'stopped' ? 'terminated' : 'shutting-down', at)
+  setState(state, instance, previous === 'stopped' ? 'terminated' : 'shutting-down', at)
   return previous
 }
 
-function setState(instance: Instance, next: InstanceStateName, at: number): void {
+function setState(state: Ec2State, instance: Instance, next: InstanceStateName, at: number): void {
   instance.state = next
   instance.stateSince = at
   instance.stateLog.push({ state: next, at })
   if (next !== 'running') instance.status = 'not-applicable'
+  if (next === 'terminated') {
+    // EC2 frees them once the instance is gone: DeleteOnTermination deletes, the rest become available.
+    releaseVolumes(state, instance)
+    releaseInterfaces(state, instance)
+  }
 }
 
 function completeImage(state: Ec2State, imageId: string): void {
@@ -107,4 +120,12 @@ function completeImage(state: Ec2State, imageId: string): void {
   image.state = 'available'
   const snapshot = image.snapshotId ? state.snapshots.get(image.snapshotId) : undefined
   if (snapshot) snapshot.state = 'completed'
+  // Its data devices' snapshots are part of it: an available image launches with them.
+  for (const device of image.dataDevices ?? []) {
+    const data = state.snapshots.get(device.snapshotId)
+    if (data?.state === 'pending') {
+      data.state = 'completed'
+      data.completedAt = state.clock.now()
+    }
+  }
 }

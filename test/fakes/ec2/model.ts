@@ -68,6 +68,18 @@ export interface Image {
   /** What the image boots (absent: x86_64); RunInstances refuses a type of another architecture. */
   architecture?: 'x86_64' | 'arm64'
   tags: Tags
+  /** Data volumes CreateImage snapshotted with the root (image-volumes.ts); a launch recreates them */
+  dataDevices?: ImageDataDevice[]
+}
+
+/** A data device of an image: a snapshot of the source's volume, recreated by every launch of the image. */
+export interface ImageDataDevice {
+  device: string
+  snapshotId: string
+  /** GiB */
+  size: number
+  volumeType: string
+  deleteOnTermination: boolean
 }
 
 export interface Snapshot {
@@ -79,6 +91,74 @@ export interface Snapshot {
   volumeSize: number
   description: string
   tags: Tags
+  /** CreateSnapshot of a volume: when it completes by the clock, epoch ms (image snapshots follow their image) */
+  completesAt?: number
+  /** Epoch ms */
+  completedAt?: number
+  /** CreateSnapshot of a volume: its content frozen at the request (absent: an image's root snapshot) */
+  content?: VolumeRecord[]
+}
+
+/** One write of a simulated workload on a data volume (content.ts): the ground truth the soak checks. */
+export interface VolumeRecord {
+  /** Position in the volume's lineage, 1-based: a volume restored from a snapshot continues its numbering */
+  seq: number
+  /** Epoch ms by the fake's clock */
+  at: number
+  /** The instance whose workload wrote it */
+  instanceId: string
+  data: string
+}
+
+export type VolumeStateName = 'creating' | 'available' | 'in-use'
+export type AttachmentStateName = 'attaching' | 'attached' | 'detaching'
+
+/** An EBS data volume (root volumes are `disks`, not volumes): bound to one AZ, attached to one instance at most. */
+export interface Volume {
+  volumeId: string
+  /** GiB */
+  size: number
+  az: string
+  snapshotId?: string
+  volumeType: string
+  state: VolumeStateName
+  /** Epoch ms */
+  createdAt: number
+  tags: Tags
+  attachment?: {
+    instanceId: string
+    device: string
+    state: AttachmentStateName
+    /** When the current attachment state began, epoch ms */
+    since: number
+    /** Epoch ms */
+    attachTime: number
+    deleteOnTermination: boolean
+  }
+  /** What workloads wrote on it, oldest first (append-only) */
+  content: VolumeRecord[]
+}
+
+/** A network interface created by CreateNetworkInterface (an instance's primary one is derived, interfaces.ts). */
+export interface NetworkInterface {
+  networkInterfaceId: string
+  subnetId: string
+  vpcId: string
+  az: string
+  privateIp: string
+  mac: string
+  description: string
+  groupIds: string[]
+  sourceDestCheck: boolean
+  tags: Tags
+  attachment?: {
+    attachmentId: string
+    instanceId: string
+    deviceIndex: number
+    /** Epoch ms */
+    attachTime: number
+    deleteOnTermination: boolean
+  }
 }
 
 export interface Subnet {
@@ -124,6 +204,12 @@ export interface Durations {
   statusOkMs: number
   shuttingDownMs: number
   imageMs: number
+  /** Volume creating → available */
+  volumeMs: number
+  /** Volume attachment attaching → attached, and detaching → detached */
+  attachMs: number
+  /** Volume snapshot pending → completed */
+  snapshotMs: number
 }
 
 export const DEFAULT_DURATIONS: Durations = {
@@ -131,6 +217,9 @@ export const DEFAULT_DURATIONS: Durations = {
   statusOkMs: 20_000,
   shuttingDownMs: 10_000,
   imageMs: 30_000,
+  volumeMs: 5_000,
+  attachMs: 5_000,
+  snapshotMs: 60_000,
 }
 
 /** Owner of Amazon's public images (launch AMIs seeded as not `self`). */
@@ -151,6 +240,8 @@ export interface Ec2State {
   profiles: Map<string, InstanceProfile>
   keyPairs: Set<string>
   addresses: Map<string, Address>
+  volumes: Map<string, Volume>
+  networkInterfaces: Map<string, NetworkInterface>
   spotPrices: SpotPoint[]
   spotPriceModel?: (instanceType: string, az: string, atMs: number) => number | undefined
   /** Whether a spot pool (type, AZ) has capacity at a moment; absent: every pool always has. */
@@ -187,6 +278,8 @@ export function createState(opts: {
     profiles: new Map(),
     keyPairs: new Set(),
     addresses: new Map(),
+    volumes: new Map(),
+    networkInterfaces: new Map(),
     spotPrices: [],
     spareCapacity: new Map(),
     placementConfigs: new Map(),

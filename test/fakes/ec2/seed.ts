@@ -2,6 +2,8 @@
 import { createInstance } from './actions/launch'
 import type { DiskFiles } from './disks'
 import { advance } from './lifecycle'
+import { attachInterface, createInterface } from './interfaces'
+import { addVolume, beginAttachment } from './volumes'
 import {
   AMAZON_OWNER_ID,
   type Ec2State,
@@ -51,6 +53,27 @@ export interface Seeder {
   addSnapshot(opts?: { tags?: Tags; startTime?: number; description?: string }): string
   addInstance(seed: InstanceSeed): Instance
   addAddress(opts?: { instanceId?: string; tags?: Tags }): { allocationId: string; publicIp: string }
+  /**
+   * A data volume (available; attached at `device`, default `/dev/sdf`, of `instanceId` when given, in its
+   * AZ, `deleteOnTermination` default false, as a customer's data volume is), holding `content` records.
+   */
+  addVolume(opts: {
+    az?: string
+    instanceId?: string
+    device?: string
+    size?: number
+    deleteOnTermination?: boolean
+    tags?: Tags
+    content?: string[]
+  }): string
+  /** A network interface in the subnet (attached at `deviceIndex`, default 1, of `instanceId` when given). */
+  addNetworkInterface(opts: {
+    subnetId: string
+    groupIds?: string[]
+    instanceId?: string
+    deviceIndex?: number
+    tags?: Tags
+  }): { networkInterfaceId: string; privateIp: string }
 }
 
 export function createSeeder(state: Ec2State): Seeder {
@@ -175,6 +198,42 @@ export function createSeeder(state: Ec2State): Seeder {
         address.associationId = state.nextId('eipassoc')
       }
       return { allocationId, publicIp }
+    },
+    addVolume: (opts) => {
+      const instance = opts.instanceId ? state.instances.get(opts.instanceId) : undefined
+      if (opts.instanceId && !instance) throw new Error(`seed: no instance ${opts.instanceId}`)
+      const az = instance?.az ?? opts.az ?? state.zones[0]!
+      const at = state.clock.now()
+      const volume = addVolume(state, {
+        az,
+        size: opts.size ?? 20,
+        tags: opts.tags,
+        state: 'available',
+        content: (opts.content ?? []).map((data, n) => ({
+          seq: n + 1,
+          at,
+          instanceId: instance?.instanceId ?? '',
+          data,
+        })),
+      })
+      if (instance) {
+        beginAttachment(state, volume, instance, opts.device ?? '/dev/sdf', {
+          deleteOnTermination: opts.deleteOnTermination ?? false,
+          attached: true,
+        })
+      }
+      return volume.volumeId
+    },
+    addNetworkInterface: (opts) => {
+      const subnet = state.subnets.get(opts.subnetId)
+      if (!subnet) throw new Error(`seed: no subnet ${opts.subnetId}`)
+      const eni = createInterface(state, subnet, { groupIds: opts.groupIds ?? [], tags: opts.tags })
+      if (opts.instanceId) {
+        const instance = state.instances.get(opts.instanceId)
+        if (!instance) throw new Error(`seed: no instance ${opts.instanceId}`)
+        attachInterface(state, eni, instance, opts.deviceIndex ?? 1)
+      }
+      return { networkInterfaceId: eni.networkInterfaceId, privateIp: eni.privateIp }
     },
   }
 }

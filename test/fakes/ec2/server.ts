@@ -29,9 +29,40 @@ import {
 import { describeSpotPriceHistory } from './actions/spot'
 import { describeInstanceTypes } from './actions/instance-types'
 import { getSpotPlacementScores } from './actions/placement-scores'
+import {
+  attachVolume,
+  createVolume,
+  deleteVolume,
+  describeVolumes,
+  detachVolume,
+  modifyInstanceAttribute,
+} from './actions/volumes'
+import { createSnapshot } from './actions/snapshots'
+import {
+  attachNetworkInterface,
+  createNetworkInterface,
+  deleteNetworkInterface,
+  describeNetworkInterfaces,
+  detachNetworkInterface,
+  modifyNetworkInterfaceAttribute,
+} from './actions/interfaces'
+import {
+  snapshotContent,
+  volumeContent,
+  workloadWrite,
+  writeWorkloads,
+  type WorkloadTickOptions,
+} from './content'
 import { poolKey } from './capacity'
 import { advance, beginTermination, settle, tick } from './lifecycle'
-import { DEFAULT_DURATIONS, createState, type Durations, type Ec2State, type Instance } from './model'
+import {
+  DEFAULT_DURATIONS,
+  createState,
+  type Durations,
+  type Ec2State,
+  type Instance,
+  type VolumeRecord,
+} from './model'
 import { LINUX, addSpotPrice } from './prices'
 import { createInjector, type Injector } from './inject'
 import { createSeeder, type Seeder } from './seed'
@@ -61,6 +92,19 @@ const ACTIONS: Record<string, ActionHandler> = {
   DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeInstanceTypes: describeInstanceTypes,
   GetSpotPlacementScores: getSpotPlacementScores,
+  CreateVolume: createVolume,
+  DescribeVolumes: describeVolumes,
+  AttachVolume: attachVolume,
+  DetachVolume: detachVolume,
+  DeleteVolume: deleteVolume,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
+  CreateSnapshot: createSnapshot,
+  CreateNetworkInterface: createNetworkInterface,
+  DescribeNetworkInterfaces: describeNetworkInterfaces,
+  AttachNetworkInterface: attachNetworkInterface,
+  DetachNetworkInterface: detachNetworkInterface,
+  DeleteNetworkInterface: deleteNetworkInterface,
+  ModifyNetworkInterfaceAttribute: modifyNetworkInterfaceAttribute,
 }
 
 export interface FakeEc2Options {
@@ -107,6 +151,14 @@ export interface FakeEc2 extends Omit<Injector, 'failureFor' | 'isDenied'> {
   setCapacity(instanceType: string, az: string, spare: number | undefined): void
   addCredentials(credentials: AwsCredentials): void
   onLaunch(listener: (instance: Instance) => void): void
+  /** A simulated workload's write on the volume attached at `device` of a running instance (content.ts); throws when none */
+  workloadWrite(instanceId: string, device: string, data: string): VolumeRecord
+  /** What a volume holds, oldest first: the ground truth */
+  volumeContent(volumeId: string): VolumeRecord[]
+  /** What a snapshot froze at its creation */
+  snapshotContent(snapshotId: string): VolumeRecord[]
+  /** One simulated minute of the stateful workloads: a record on each attached data volume of the running instances chosen */
+  writeWorkloads(opts?: WorkloadTickOptions): Array<VolumeRecord & { volumeId: string; device: string }>
   count(action?: string): number
   counts(): Record<string, number>
   clearLog(): void
@@ -240,6 +292,16 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     },
     addCredentials: (c) => credentials.set(c.accessKeyId, c),
     onLaunch: (listener) => state.launchListeners.push(listener),
+    workloadWrite: (instanceId, device, data) => {
+      tick(state)
+      return workloadWrite(state, instanceId, device, data)
+    },
+    volumeContent: (volumeId) => volumeContent(state, volumeId),
+    snapshotContent: (snapshotId) => snapshotContent(state, snapshotId),
+    writeWorkloads: (opts) => {
+      tick(state)
+      return writeWorkloads(state, opts)
+    },
     count,
     counts: () => {
       const out: Record<string, number> = {}

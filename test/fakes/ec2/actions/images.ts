@@ -5,6 +5,7 @@ import { AMAZON_OWNER_ID, type Ec2State, type Image, type Snapshot } from '../mo
 import { bool, filters, list, matchesAll, paginate, required, tagField, tagSpecifications } from '../query'
 import { RETURN_TRUE, itemSet, leaf, node, tagSet } from '../xml'
 import { instanceTypeSpec } from '../../../../src/engine/instance-types'
+import { noDevices, snapshotDataDevices } from '../image-volumes'
 
 const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/
 
@@ -33,6 +34,13 @@ export const createImage: ActionHandler = ({ state, params }) => {
   const specs = tagSpecifications(params)
   const now = state.clock.now()
   const imageId = state.nextId('ami')
+  const dataDevices = snapshotDataDevices(
+    state,
+    instanceId,
+    imageId,
+    noDevices(params),
+    specs.get('snapshot'),
+  )
   const snapshot: Snapshot = {
     snapshotId: state.nextId('snap'),
     volumeId: state.nextId('vol'),
@@ -59,6 +67,7 @@ export const createImage: ActionHandler = ({ state, params }) => {
       state.images.get(instance.imageId)?.architecture ??
       instanceTypeSpec(instance.instanceType)?.architecture,
     tags: specs.get('image') ?? {},
+    dataDevices,
   })
   state.disks?.snapshot(instanceId, imageId)
   return leaf('imageId', imageId)
@@ -86,14 +95,19 @@ function imageXml(image: Image): string {
     leaf('rootDeviceName', '/dev/xvda'),
     itemSet(
       'blockDeviceMapping',
-      image.snapshotId ? [image.snapshotId] : [],
-      (snapshotId) =>
-        leaf('deviceName', '/dev/xvda') +
+      [
+        ...(image.snapshotId
+          ? [{ device: '/dev/xvda', snapshotId: image.snapshotId, size: 8, deleteOnTermination: true }]
+          : []),
+        ...(image.dataDevices ?? []),
+      ],
+      (d) =>
+        leaf('deviceName', d.device) +
         node(
           'ebs',
-          leaf('snapshotId', snapshotId),
-          leaf('volumeSize', 8),
-          leaf('deleteOnTermination', true),
+          leaf('snapshotId', d.snapshotId),
+          leaf('volumeSize', d.size),
+          leaf('deleteOnTermination', d.deleteOnTermination),
           leaf('volumeType', 'gp3'),
           leaf('encrypted', false),
         ),
@@ -137,12 +151,14 @@ export const deregisterImage: ActionHandler = ({ state, params }) => {
   return RETURN_TRUE
 }
 
-function snapshotXml(s: Snapshot): string {
+/** A snapshot's fields, as CreateSnapshot answers and DescribeSnapshots lists them. */
+export function snapshotXml(s: Snapshot): string {
   return [
     leaf('snapshotId', s.snapshotId),
     leaf('volumeId', s.volumeId),
     leaf('status', s.state),
     leaf('startTime', new Date(s.startTime).toISOString()),
+    leaf('completionTime', s.completedAt === undefined ? undefined : new Date(s.completedAt).toISOString()),
     leaf('progress', s.state === 'completed' ? '100%' : '0%'),
     leaf('ownerId', s.ownerId),
     leaf('volumeSize', s.volumeSize),
@@ -184,7 +200,9 @@ export const deleteSnapshot: ActionHandler = ({ state, params }) => {
   const snapshotId = required(params, 'SnapshotId')
   if (!state.snapshots.has(snapshotId))
     throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`)
-  const user = [...state.images.values()].find((i) => i.snapshotId === snapshotId)
+  const user = [...state.images.values()].find(
+    (i) => i.snapshotId === snapshotId || i.dataDevices?.some((d) => d.snapshotId === snapshotId),
+  )
   if (user)
     throw new Ec2Error(
       'InvalidSnapshot.InUse',

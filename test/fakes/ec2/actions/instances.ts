@@ -6,6 +6,9 @@ import { beginTermination } from '../lifecycle'
 import { STATE_CODES, publicIpOf, type Ec2State, type Instance } from '../model'
 import { bool, filters, list, matchesAll, paginate, required, tagField, type Params } from '../query'
 import { itemSet, leaf, node, tagSet } from '../xml'
+import { interfacesOf } from '../interfaces'
+import { volumesOf } from '../volumes'
+import { interfaceXml } from './interfaces'
 
 /** The instances named by `InstanceId.N` (all of them when none), rejecting unknown ids as EC2 does. */
 export function selectInstances(state: Ec2State, params: Params, prefix = 'InstanceId'): Instance[] {
@@ -55,6 +58,14 @@ function instanceField(state: Ec2State, i: Instance, name: string): string[] | u
       return i.profile ? [i.profile.arn] : []
     case 'reservation-id':
       return [i.reservationId]
+    case 'block-device-mapping.volume-id':
+      return volumesOf(state, i.instanceId).map((v) => v.volumeId)
+    case 'block-device-mapping.device-name':
+      return volumesOf(state, i.instanceId).map((v) => v.attachment!.device)
+    case 'network-interface.network-interface-id':
+      return interfacesOf(state, i).map((eni) => eni.networkInterfaceId)
+    case 'network-interface.addresses.private-ip-address':
+      return interfacesOf(state, i).map((eni) => eni.privateIp)
     default:
       return tagField(i.tags, name)
   }
@@ -94,24 +105,26 @@ export function instanceXml(state: Ec2State, i: Instance): string {
     leaf('architecture', 'x86_64'),
     leaf('rootDeviceType', 'ebs'),
     leaf('rootDeviceName', '/dev/xvda'),
+    itemSet(
+      'blockDeviceMapping',
+      volumesOf(state, i.instanceId),
+      (v) =>
+        leaf('deviceName', v.attachment!.device) +
+        node(
+          'ebs',
+          leaf('volumeId', v.volumeId),
+          leaf('status', v.attachment!.state),
+          leaf('attachTime', new Date(v.attachment!.attachTime).toISOString()),
+          leaf('deleteOnTermination', v.attachment!.deleteOnTermination),
+        ),
+    ),
     leaf('instanceLifecycle', i.lifecycle === 'spot' ? 'spot' : undefined),
     leaf('spotInstanceRequestId', i.spotRequestId),
     leaf('virtualizationType', 'hvm'),
     leaf('clientToken', i.clientToken ?? ''),
     tagSet(i.tags),
     leaf('hypervisor', 'xen'),
-    i.state === 'terminated'
-      ? '<networkInterfaceSet/>'
-      : itemSet('networkInterfaceSet', [i], (x) =>
-          [
-            leaf('networkInterfaceId', `eni-${x.instanceId.slice(2)}`),
-            leaf('subnetId', x.subnetId),
-            leaf('vpcId', x.vpcId),
-            leaf('macAddress', x.mac),
-            leaf('privateIpAddress', x.privateIp),
-            leaf('status', 'in-use'),
-          ].join(''),
-        ),
+    itemSet('networkInterfaceSet', interfacesOf(state, i), (eni) => interfaceXml(state, eni)),
     i.profile ? node('iamInstanceProfile', leaf('arn', i.profile.arn), leaf('id', i.profile.id)) : '',
     node(
       'metadataOptions',

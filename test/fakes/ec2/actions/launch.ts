@@ -15,6 +15,10 @@ import { currentSpotPrice, sampleSpotModel } from '../prices'
 import { requireSpotCapacity } from '../capacity'
 import { list, required, tagSpecifications, type Params } from '../query'
 import { reservationBody } from './instances'
+import { launchMappings } from './volumes'
+import { attachLaunchVolumes } from '../volumes'
+import { noDevices, withImageDevices } from '../image-volumes'
+import { allocatePrivateIp } from '../interfaces'
 
 export interface InstanceSpec {
   imageId: string
@@ -37,7 +41,6 @@ export function createInstance(state: Ec2State, spec: InstanceSpec): Instance {
   const now = state.clock.now()
   const instanceId = state.nextId('i')
   const n = Number.parseInt(instanceId.slice(2), 16)
-  const base = spec.subnet.cidr.split('/')[0]!.split('.').slice(0, 3).join('.')
   const instance: Instance = {
     instanceId,
     reservationId: spec.reservationId ?? state.nextId('r'),
@@ -46,7 +49,7 @@ export function createInstance(state: Ec2State, spec: InstanceSpec): Instance {
     az: spec.subnet.az,
     subnetId: spec.subnet.subnetId,
     vpcId: spec.subnet.vpcId,
-    privateIp: `${base}.${(n % 250) + 4}`,
+    privateIp: allocatePrivateIp(state, spec.subnet, { preferredHost: (n % 250) + 4 }),
     publicIp: spec.subnet.mapPublicIp ? `54.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` : undefined,
     mac: `0a:${[(n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255, 0x11].map((b) => b.toString(16).padStart(2, '0')).join(':')}`,
     securityGroupIds: spec.securityGroupIds,
@@ -204,10 +207,11 @@ export const runInstances: ActionHandler = ({ state, params }) => {
   const metadataTags = params.get('MetadataOptions.InstanceMetadataTags') ?? 'disabled'
   if (metadataTags !== 'enabled' && metadataTags !== 'disabled')
     throw invalidValue('InstanceMetadataTags', metadataTags)
+  const dataVolumes = withImageDevices(state, image, launchMappings(state, params), noDevices(params))
 
   const reservationId = state.nextId('r')
   for (let n = 0; n < maxCount; n++) {
-    createInstance(state, {
+    const instance = createInstance(state, {
       imageId,
       instanceType,
       subnet,
@@ -221,6 +225,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
       clientToken,
       reservationId,
     })
+    attachLaunchVolumes(state, instance, dataVolumes, specs.get('volume'))
   }
   if (clientToken) state.clientTokens.set(clientToken, { reservationId, fingerprint })
   return reservationXml(state, reservationId)

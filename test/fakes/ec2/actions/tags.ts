@@ -1,9 +1,14 @@
-/** CreateTags and DescribeTags over every taggable resource (instances, images, snapshots, subnets, addresses). */
+/**
+ * CreateTags and DescribeTags over every taggable resource (instances, images, snapshots, subnets,
+ * addresses, volumes, network interfaces).
+ */
 import type { ActionHandler } from '../action'
 import { Ec2Error, notFound } from '../errors'
 import type { Ec2State, Tags } from '../model'
 import { filters, list, matchesAll, paginate, readTags } from '../query'
 import { RETURN_TRUE, itemSet, leaf } from '../xml'
+import { interfaceNotFound } from '../interfaces'
+import { volumeNotFound } from '../volumes'
 
 /** The tag map of any taggable resource, or the NotFound error EC2 gives for its kind. */
 function tagsOf(state: Ec2State, id: string): Tags {
@@ -12,13 +17,17 @@ function tagsOf(state: Ec2State, id: string): Tags {
     state.images.get(id)?.tags ??
     state.snapshots.get(id)?.tags ??
     state.subnets.get(id)?.tags ??
-    state.addresses.get(id)?.tags
+    state.addresses.get(id)?.tags ??
+    state.volumes.get(id)?.tags ??
+    state.networkInterfaces.get(id)?.tags
   if (found) return found
   if (id.startsWith('i-')) throw notFound('InvalidInstanceID.NotFound', 'instance', id)
   if (id.startsWith('ami-'))
     throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`)
   if (id.startsWith('snap-'))
     throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`)
+  if (id.startsWith('vol-')) throw volumeNotFound(id)
+  if (id.startsWith('eni-')) throw interfaceNotFound(id)
   throw new Ec2Error('InvalidID', `The ID '${id}' is not valid`)
 }
 
@@ -42,6 +51,12 @@ function taggable(state: Ec2State): Array<{ id: string; type: string; tags: Tags
     ...[...state.snapshots.values()].map((s) => ({ id: s.snapshotId, type: 'snapshot', tags: s.tags })),
     ...[...state.subnets.values()].map((s) => ({ id: s.subnetId, type: 'subnet', tags: s.tags })),
     ...[...state.addresses.values()].map((a) => ({ id: a.allocationId, type: 'elastic-ip', tags: a.tags })),
+    ...[...state.volumes.values()].map((v) => ({ id: v.volumeId, type: 'volume', tags: v.tags })),
+    ...[...state.networkInterfaces.values()].map((n) => ({
+      id: n.networkInterfaceId,
+      type: 'network-interface',
+      tags: n.tags,
+    })),
   ]
 }
 
