@@ -25,6 +25,7 @@ function scratchOf(state: Ec2State): Ec2State {
     addresses: copies(state.addresses),
     spotPrices: [...state.spotPrices],
     clientTokens: copies(state.clientTokens),
+    placementConfigs: new Map(state.placementConfigs),
     launchListeners: [],
     disks: undefined,
   }
