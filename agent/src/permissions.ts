@@ -81,7 +81,9 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
       proof = refused(permission, err)
     }
     const degraded = opts.fallback && (proof.outcome === 'missing' || proof.outcome === 'failed')
-    proofs.push(degraded ? { permission, outcome: 'degraded', detail: `${proof.detail}: ${opts.fallback}` } : proof)
+    proofs.push(
+      degraded ? { permission, outcome: 'degraded', detail: `${proof.detail}: ${opts.fallback}` } : proof,
+    )
   }
 
   const me = await read('ec2:DescribeInstances', () => describeInstance(ec2, self.instanceId))

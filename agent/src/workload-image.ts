@@ -17,7 +17,11 @@ export interface WorkloadImage {
 }
 
 /** The image `amiId` as EC2 describes it; null (logged) when unknown. Never throws. */
-export async function readWorkloadImage(ec2: Ec2, amiId: string | null, log: Log): Promise<WorkloadImage | null> {
+export async function readWorkloadImage(
+  ec2: Ec2,
+  amiId: string | null,
+  log: Log,
+): Promise<WorkloadImage | null> {
   if (!amiId) return null
   const unknown = (error: string) => {
     log.warn("workload image not described: instance types are chosen by what this instance's type boots", {

@@ -107,7 +107,9 @@ describe('replicas', () => {
     const { ctx } = actionContext(ec2, w, clock)
     const order = { replicaId: 'rep-3', poolId: 't3a.medium.us-east-1c', az: null, replicaType: 'manual' }
     expect(await launchReplica(ctx, order)).toMatchObject({ ok: true })
-    expect(others()).toMatchObject([{ instanceType: 't3a.medium', az: 'us-east-1c', imageId: w.launchImageId }])
+    expect(others()).toMatchObject([
+      { instanceType: 't3a.medium', az: 'us-east-1c', imageId: w.launchImageId },
+    ])
   })
 
   it('reports a failed launch as failed', async () => {

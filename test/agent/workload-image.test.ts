@@ -11,7 +11,10 @@ afterEach(async () => {
 })
 
 /** A workload on `instanceType`, launched from an image seeded with `image`. */
-async function workloadOn(instanceType: string, image: { enaSupport?: boolean; architecture?: 'arm64' } = {}) {
+async function workloadOn(
+  instanceType: string,
+  image: { enaSupport?: boolean; architecture?: 'arm64' } = {},
+) {
   const clock = instantClock()
   const ec2 = await startFakeEc2({ clock })
   started.push(ec2)
@@ -31,9 +34,9 @@ describe('the image the workload runs, for registration', () => {
       image_architecture: 'x86_64',
       image_ena_support: false,
     })
-    expect(ec2.requests.filter((r) => r.action === 'DescribeImages').map((r) => r.params['ImageId.1'])).toEqual([
-      ctx.self.amiId,
-    ])
+    expect(
+      ec2.requests.filter((r) => r.action === 'DescribeImages').map((r) => r.params['ImageId.1']),
+    ).toEqual([ctx.self.amiId])
 
     const arm = await workloadOn('m6g.large', { architecture: 'arm64' })
     expect(await readWorkloadImage(arm.ctx.ec2, arm.ctx.self.amiId, arm.log)).toEqual({
