@@ -187,6 +187,6 @@ describe("the workload's image decides the types it may move to", () => {
       },
       { what: "the replica's launch in D1's copy" },
     )
-    expect(command!.payload).toMatchObject({ target_pool_id: 'm6a.large.us-east-1b' })
+    expect(command!.payload).toMatchObject({ replica_id: replica!.id })
   })
 })
