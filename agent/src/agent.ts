@@ -32,6 +32,7 @@ import { createPlacementScores } from './placement-scores'
 import { pricingReport, type Pricing } from './pricing'
 import type { State } from './state'
 import { AGENT_VERSION } from './version'
+import { readWorkloadImage } from './workload-image'
 
 /** How far back of its previous report a report's change points start, ms. */
 const HISTORY_OVERLAP_MS = 5 * 60_000
@@ -137,9 +138,10 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     log.warn('signed instance identity unreadable; registering unverified', { error: String(err) })
     return null
   })
+  const image = await readWorkloadImage(ec2, self.amiId, log)
   const registration = await register(
     { link, clock, log },
-    registrationBody(self, logicalAgentId, identity.replicaId, proof, state.agentToken()),
+    registrationBody(self, logicalAgentId, identity.replicaId, proof, state.agentToken(), image),
     signal,
   )
   if (registration.kind === 'replica_ended') {

@@ -1,7 +1,7 @@
 /**
  * `--check`: a readable report of config, IMDS, the logical identity, credentials, every AWS permission
  * the agent needs (permissions.ts) and the control plane; pass/fail as the exit code. Missing
- * permissions are named on one last line.
+ * permissions are named on one last line; one the agent does without is a warning (permissions.ts).
  */
 import { systemClock } from './clock'
 import { ConfigError, describeConfig, loadConfig } from './config'
@@ -17,15 +17,16 @@ import { createPricing } from './pricing'
 import { registeredLogicalId } from './state'
 import { AGENT_VERSION } from './version'
 
-type Status = 'ok' | 'fail' | 'skip'
+type Status = 'ok' | 'fail' | 'skip' | 'warn'
 type Line = { name: string; status: Status; detail: string }
 
-const MARK: Record<Status, string> = { ok: '[ OK ]', fail: '[FAIL]', skip: '[SKIP]' }
+const MARK: Record<Status, string> = { ok: '[ OK ]', fail: '[FAIL]', skip: '[SKIP]', warn: '[WARN]' }
 const STATUS_OF: Record<ProofOutcome, Status> = {
   allowed: 'ok',
   missing: 'fail',
   failed: 'fail',
   skipped: 'skip',
+  degraded: 'warn',
 }
 
 /** Runs every check; prints the report through `print`; answers true when all passed. */

@@ -33,6 +33,10 @@ export interface ImageFacts {
   createdAt: number | null
   tags: Tags
   snapshotIds: string[]
+  /** What it boots: `x86_64`, `arm64`... (null: EC2 did not say). */
+  architecture: string | null
+  /** Whether it carries the ENA driver (EC2 leaves the flag out when not). */
+  enaSupport: boolean
 }
 
 export interface SnapshotFacts {
@@ -206,6 +210,8 @@ export async function describeImages(ec2: Ec2, ids: string[], filters: Filter[] 
         createdAt: time(text(x, 'creationDate')),
         tags: tagsOf(x),
         snapshotIds: items(x.blockDeviceMapping).flatMap((b) => text(child(b, 'ebs'), 'snapshotId') ?? []),
+        architecture: text(x, 'architecture'),
+        enaSupport: text(x, 'enaSupport') === 'true',
       })
     }
   })

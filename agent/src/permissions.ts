@@ -6,6 +6,8 @@
  * A change with nothing to act on yet (no Elastic IP, no SpotGuard AMI) is skipped, not guessed.
  * ELBv2's permissions (draining target groups in the stateful mode) are proved too, as optional: ELBv2
  * has no DryRun, so (de)registration is tried on a real group with a target that cannot exist.
+ * A permission the agent does without (ec2:GetSpotPlacementScores: capacity then falls back to the
+ * interruption history) is `degraded` when refused: a warning, not a failure.
  */
 import { clientToken } from './actions/context'
 import type { Ec2, DryRunAnswer, Params } from './ec2-transport'
@@ -26,8 +28,9 @@ import {
 } from './ec2-operations'
 import { describeTargetGroups, describeTargetHealth, type Elbv2 } from './elbv2'
 import type { Identity } from './imds'
+import { placementScoreParams } from './placement-scores'
 
-export type ProofOutcome = 'allowed' | 'missing' | 'failed' | 'skipped'
+export type ProofOutcome = 'allowed' | 'missing' | 'failed' | 'skipped' | 'degraded'
 
 export interface Proof {
   /** `ec2:RunInstances`, `pricing:GetProducts`... */
@@ -65,16 +68,28 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
       return null
     }
   }
-  /** A change, by a dry run of the call the agent would make; `null` params: nothing to try it on. */
-  const dryRun = async (action: string, params: Params | string, accept?: (e: Ec2Error) => string | null) => {
+  /**
+   * A change (or a call that counts against a quota), by a dry run of the call the agent would make; a
+   * string for params: nothing to try it on. `fallback`: what the agent does without the permission.
+   */
+  const dryRun = async (
+    action: string,
+    params: Params | string,
+    opts: { accept?: (e: Ec2Error) => string | null; fallback?: string } = {},
+  ) => {
     const permission = `ec2:${action}`
     if (typeof params === 'string')
       return void proofs.push({ permission, outcome: 'skipped', detail: params })
+    let proof: Proof
     try {
-      proofs.push(judge(permission, await ec2.dryRun(action, params), accept))
+      proof = judge(permission, await ec2.dryRun(action, params), opts.accept)
     } catch (err) {
-      proofs.push(refused(permission, err))
+      proof = refused(permission, err)
     }
+    const degraded = opts.fallback && (proof.outcome === 'missing' || proof.outcome === 'failed')
+    proofs.push(
+      degraded ? { permission, outcome: 'degraded', detail: `${proof.detail}: ${opts.fallback}` } : proof,
+    )
   }
 
   const me = await read('ec2:DescribeInstances', () => describeInstance(ec2, self.instanceId))
@@ -89,6 +104,10 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
   )
   await read('ec2:DescribeAvailabilityZones', () => ec2.read('DescribeAvailabilityZones', {}))
   await read('pricing:GetProducts', deps.priceList)
+  // A dry run: a real call would use one of the account's few placement configurations of the day.
+  await dryRun('GetSpotPlacementScores', placementScoreParams(self.region, [self.instanceType]), {
+    fallback: 'capacity scores fall back to the interruption history',
+  })
 
   const ours = images.filter((i) => i.tags.LogicalAgentId === logicalAgentId && i.state === 'available')
   const newest = ours.sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))[0]
@@ -128,10 +147,12 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
     snapshot
       ? { SnapshotId: snapshot.snapshotId }
       : 'no SpotGuard snapshot yet to try it on (the first switch makes one)',
-    (e) =>
-      e.code === 'InvalidSnapshot.InUse'
-        ? `allowed (EC2 authorized it, then answered ${e.code}: it backs an AMI)`
-        : null,
+    {
+      accept: (e) =>
+        e.code === 'InvalidSnapshot.InUse'
+          ? `allowed (EC2 authorized it, then answered ${e.code}: it backs an AMI)`
+          : null,
+    },
   )
   proofs.push(...(await proveElbv2(deps.elbv2)))
   return proofs

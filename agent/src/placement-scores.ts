@@ -9,7 +9,7 @@
  * as AWS scores one or two types low whatever the capacity.
  */
 import type { Clock } from './clock'
-import { Ec2Error, items, text, type Ec2 } from './ec2-transport'
+import { Ec2Error, items, text, type Ec2, type Params } from './ec2-transport'
 import type { Log } from './log'
 
 /** Default spacing of two requests of one configuration. */
@@ -37,6 +37,13 @@ export interface PlacementScores {
   ask(types: readonly string[]): Promise<AskOutcome>
   /** Whether the instance profile was refused the permission (until a retry succeeds). */
   readonly isDenied: boolean
+}
+
+/** The one configuration the agent asks for `types` (also --check's dry run). */
+export function placementScoreParams(region: string, types: readonly string[]): Params {
+  const params: Params = { TargetCapacity: 1, SingleAvailabilityZone: true, 'RegionName.1': region }
+  types.forEach((t, i) => (params[`InstanceType.${i + 1}`] = t))
+  return params
 }
 
 export function createPlacementScores(deps: {
@@ -84,14 +91,8 @@ export function createPlacementScores(deps: {
       const key = types.join(',')
       const now = clock.now()
       if (now < deniedUntil || now < (notBefore.get(key) ?? 0)) return 'not_due'
-      const params: Record<string, string | number | boolean> = {
-        TargetCapacity: 1,
-        SingleAvailabilityZone: true,
-        'RegionName.1': region,
-      }
-      types.forEach((t, i) => (params[`InstanceType.${i + 1}`] = t))
       try {
-        const answer = await ec2.read('GetSpotPlacementScores', params)
+        const answer = await ec2.read('GetSpotPlacementScores', placementScoreParams(region, types))
         const scores: PlacementScoreReport['scores'] = []
         for (const item of items(answer.spotPlacementScoreSet)) {
           const zoneId = text(item, 'availabilityZoneId')

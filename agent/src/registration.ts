@@ -14,6 +14,7 @@ import type { Link } from './link'
 import type { Registered } from './link/http'
 import type { Log } from './log'
 import { AGENT_VERSION } from './version'
+import type { WorkloadImage } from './workload-image'
 
 /** How the control plane answers a replica that is not promoted (409) or has ended (410), or a deleted agent (410). */
 const RefusalAnswer = z.object({
@@ -37,7 +38,8 @@ export type Registration =
 
 /**
  * What `POST /api/agents/register` carries. `proof`: the signed identity document (a verified agent);
- * `agentToken`: the token this instance got before (its restarts re-register with it).
+ * `agentToken`: the token this instance got before (its restarts re-register with it); `image`: what
+ * the AMI it runs boots (workload-image.ts).
  */
 export function registrationBody(
   self: Identity,
@@ -45,6 +47,7 @@ export function registrationBody(
   replicaId: string | null,
   proof: IdentityProof | null = null,
   agentToken: string | null = null,
+  image: WorkloadImage | null = null,
 ) {
   return {
     logical_agent_id: logicalAgentId,
@@ -54,6 +57,8 @@ export function registrationBody(
     az: self.az,
     hostname: self.hostname,
     ami_id: self.amiId,
+    image_architecture: image?.architecture,
+    image_ena_support: image?.enaSupport,
     mode: self.mode,
     agent_version: AGENT_VERSION,
     private_ip: self.privateIp,

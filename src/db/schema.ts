@@ -107,6 +107,12 @@ export const agents = sqliteTable(
     baseInstanceType: text('base_instance_type'),
     /** The instance types the workload may run on; NULL: the default rule against the base type. */
     allowedInstanceTypes: text('allowed_instance_types', { mode: 'json' }).$type<string[]>(),
+    /**
+     * What the workload's image boots (DescribeImages `Architecture`, `EnaSupport`), as its 5.x agent
+     * read it at its last registration; NULL: unknown, the base type stands in (engine/workload.ts).
+     */
+    imageArchitecture: text('image_architecture'),
+    imageEnaSupport: bool('image_ena_support'),
     /** Hours between the agent's backup AMIs of its instance (0: none); 5.x agents only. */
     backupImageHours: integer('backup_image_hours').notNull().default(24),
     /** The newest backup AMI the agent reported (flows/agents.ts recordBackupImage), and when EC2 made it. */

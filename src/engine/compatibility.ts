@@ -5,11 +5,12 @@
  * does not raise the bar for the next): at least its vCPUs and memory, the same or a newer generation,
  * and never from dedicated cores to a burstable type (CPU credits would throttle the workload).
  */
-import { INSTANCE_TYPES, instanceTypeSpec, type Architecture, type InstanceTypeSpec } from './instance-types'
+import { INSTANCE_TYPES, instanceTypeSpec, type InstanceTypeSpec } from './instance-types'
 
 /** What the workload's image boots (DescribeImages: Architecture, EnaSupport; its NVMe driver). */
 export interface ImageSupport {
-  architecture: Architecture
+  /** As DescribeImages names it (`x86_64`, `arm64`, `i386`...): a type boots it when its own is the same. */
+  architecture: string
   ena: boolean
   nvme: boolean
 }
@@ -42,6 +43,24 @@ export function imageOf(spec: InstanceTypeSpec): ImageSupport {
 }
 
 /**
+ * What an image is known to boot from what DescribeImages says of it. EC2 has no NVMe flag: an image
+ * marked for ENA is one built for Nitro, whose drivers include NVMe (AWS's own and the distributions'
+ * Nitro images), so `nvme` follows `ena`. Null when the architecture is unknown.
+ */
+export function imageFromFacts(architecture: string | null, enaSupport: boolean | null): ImageSupport | null {
+  if (!architecture) return null
+  const ena = enaSupport === true
+  return { architecture, ena, nvme: ena }
+}
+
+/** What the workload's image boots: its own facts, else what running on the base type proves; null: unknown. */
+export function imageSupportOf(workload: Workload): ImageSupport | null {
+  if (workload.image) return workload.image
+  const base = instanceTypeSpec(workload.baseType)
+  return base ? imageOf(base) : null
+}
+
+/**
  * Why `candidate` may not run the workload, or null when it may. The base type always may; a type the
  * shipped table does not know never may (nothing proves the image boots it).
  */
@@ -50,7 +69,7 @@ export function typeExclusion(candidate: string, workload: Workload): TypeExclus
   const spec = instanceTypeSpec(candidate)
   if (!spec) return 'unknown_type'
   const base = instanceTypeSpec(workload.baseType)
-  const image = workload.image ?? (base ? imageOf(base) : null)
+  const image = imageSupportOf(workload)
   if (!image) return 'unknown_base_type'
   if (spec.architecture !== image.architecture) return 'architecture'
   if (spec.enaRequired && !image.ena) return 'needs_ena'

@@ -1,5 +1,5 @@
 /** Why a type may not run the workload (compatibility.ts), in the words the API and the pages use. */
-import { imageOf, type TypeExclusion, type Workload } from './compatibility'
+import { imageSupportOf, type TypeExclusion, type Workload } from './compatibility'
 import { instanceTypeSpec } from './instance-types'
 
 /** One sentence on why `candidate` is excluded from `workload` by `why`. */
@@ -7,7 +7,7 @@ export function typeExclusionWords(why: TypeExclusion, candidate: string, worklo
   const spec = instanceTypeSpec(candidate)
   const baseType = workload.baseType
   const base = instanceTypeSpec(baseType)
-  const image = workload.image ?? (base ? imageOf(base) : null)
+  const image = imageSupportOf(workload)
   switch (why) {
     case 'unknown_type':
       return `${candidate} is not in the shipped instance-type table`

@@ -3,7 +3,7 @@
  * on. Pure: the engine runs, the pricing reporter's config and the report's scope all ask here.
  */
 import { isLegacyAgent } from '../protocol'
-import { compatibleTypes, type Workload } from './compatibility'
+import { compatibleTypes, imageFromFacts, type Workload } from './compatibility'
 import { instanceTypeSpec } from './instance-types'
 
 /** What an `agents` row says of its workload. */
@@ -11,6 +11,9 @@ export interface WorkloadAgent {
   agentVersion: string | null
   baseInstanceType: string | null
   allowedInstanceTypes: string[] | null
+  /** What the workload's image boots, as its agent read it from DescribeImages; null: unknown. */
+  imageArchitecture: string | null
+  imageEnaSupport: boolean | null
 }
 
 /**
@@ -26,11 +29,17 @@ export const PRICED_LIST_PRICE_RATIO = 1.25
 
 /**
  * The workload of an agent now on `currentType`. An installed agent (< 5) cannot launch another type:
- * its workload allows only the type it runs on.
+ * its workload allows only the type it runs on. The image's own facts decide what it boots; without
+ * them, the base type stands in (compatibility.ts).
  */
 export function workloadOf(agent: WorkloadAgent, currentType: string): Workload {
   if (isLegacyAgent(agent.agentVersion)) return { baseType: currentType, allowedTypes: [currentType] }
-  return { baseType: agent.baseInstanceType ?? currentType, allowedTypes: agent.allowedInstanceTypes }
+  const image = imageFromFacts(agent.imageArchitecture, agent.imageEnaSupport)
+  return {
+    baseType: agent.baseInstanceType ?? currentType,
+    allowedTypes: agent.allowedInstanceTypes,
+    ...(image ? { image } : {}),
+  }
 }
 
 /**

@@ -17,6 +17,9 @@ export interface RegisteredAgentFacts {
   identity: (typeof AGENT_IDENTITIES)[number]
   /** The registering instance's type: set once, as the workload's base type (a known one keeps its own). */
   baseInstanceType: string | null
+  /** What the registering instance's image boots (null: its agent did not say); replaces what was known. */
+  imageArchitecture: string | null
+  imageEnaSupport: boolean | null
   updatedAt: number
 }
 

@@ -26,6 +26,8 @@ export async function pricedTypesOfGroup(db: Database, group: PricingGroup): Pro
       agentVersion: agents.agentVersion,
       baseInstanceType: agents.baseInstanceType,
       allowedInstanceTypes: agents.allowedInstanceTypes,
+      imageArchitecture: agents.imageArchitecture,
+      imageEnaSupport: agents.imageEnaSupport,
     })
     .from(agents)
     .innerJoin(instances, AGENT_ON_ITS_INSTANCE)

@@ -41,6 +41,9 @@ export interface RegistrationFacts {
   region: string | null
   az: string | null
   amiId: string | null
+  /** What that image boots, from DescribeImages (5.x agents; null when not said). */
+  imageArchitecture: string | null
+  imageEnaSupport: boolean | null
   mode: (typeof MODES)[number]
   hostname: string | null
   agentVersion: string | null
@@ -90,6 +93,8 @@ export async function registerAgent(
     instanceId: facts.instanceId,
     identity: facts.proof ? ('verified' as const) : (existing?.identity ?? 'unverified'),
     baseInstanceType: facts.instanceType,
+    imageArchitecture: facts.imageArchitecture,
+    imageEnaSupport: facts.imageEnaSupport,
     updatedAt: now,
   }
   // The instance row names its agent through the identity, so a concurrent first registration

@@ -60,10 +60,14 @@ describe('--check', () => {
     expect(report).toMatch(
       /\[ OK \] ec2:DeleteSnapshot: allowed \(EC2 authorized it, then answered InvalidSnapshot.InUse/,
     )
+    expect(report).toContain('[ OK ] ec2:GetSpotPlacementScores: allowed (DryRun)')
+    // The dry run used none of the account's placement configurations of the day.
+    expect(world.ec2.state.placementConfigs.size).toBe(0)
     expect(report).toMatch(/\[ OK \] logical identity: agent-web-1 \(from the instance tag LogicalAgentId\)/)
     const writes = world.ec2.requests.filter((r) => !r.action.startsWith('Describe'))
     expect(writes.map((r) => [r.action, r.params.DryRun, r.code])).toEqual(
       [
+        'GetSpotPlacementScores',
         'RunInstances',
         'CreateImage',
         'CreateTags',
@@ -125,6 +129,23 @@ describe('--check', () => {
       )
     } finally {
       for (const action of ['TerminateInstances', 'CreateImage', 'DescribeAddresses']) world.ec2.allow(action)
+    }
+  })
+
+  it('passes with a warning when ec2:GetSpotPlacementScores is missing: capacity falls back to history', async () => {
+    world.ec2.deny('GetSpotPlacementScores')
+    try {
+      const lines: string[] = []
+      expect(await runCheck(env('good-token'), (l) => lines.push(l))).toBe(true)
+      expect(lines).toContain(
+        '  [WARN] ec2:GetSpotPlacementScores: missing (UnauthorizedOperation): capacity scores fall back to the interruption history',
+      )
+      expect(lines.some((l) => l.startsWith('Missing permissions'))).toBe(false)
+      expect(lines.at(-1)).toBe('All checks passed.')
+      const bundle = startAgentProcess(env('good-token'), ['--check'])
+      expect(await bundle.exited).toBe(0)
+    } finally {
+      world.ec2.allow('GetSpotPlacementScores')
     }
   })
 

@@ -103,6 +103,15 @@ describe('replicas', () => {
     expect((second.http.calls[0]!.body as { instance_id: string }).instance_id).toBe(replicas[0]!.instanceId)
   })
 
+  it("launches a replica of the type its pool names, the workload's own image", async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    const order = { replicaId: 'rep-3', poolId: 't3a.medium.us-east-1c', az: null, replicaType: 'manual' }
+    expect(await launchReplica(ctx, order)).toMatchObject({ ok: true })
+    expect(others()).toMatchObject([
+      { instanceType: 't3a.medium', az: 'us-east-1c', imageId: w.launchImageId },
+    ])
+  })
+
   it('reports a failed launch as failed', async () => {
     ec2.failWhen('RunInstances', () => 'InsufficientInstanceCapacity')
     const { ctx, http } = actionContext(ec2, w, clock)

@@ -124,7 +124,13 @@ describe('the instance page options', () => {
 
   it('keeps a legacy agent on its own type whatever its allow-list', () => {
     const workload = workloadOf(
-      { agentVersion: '4.0.0', baseInstanceType: 'm5.large', allowedInstanceTypes: ['m6i.large'] },
+      {
+        agentVersion: '4.0.0',
+        baseInstanceType: 'm5.large',
+        allowedInstanceTypes: ['m6i.large'],
+        imageArchitecture: null,
+        imageEnaSupport: null,
+      },
       'm5.large',
     )
     const rows = byPool(placementOptions(market({ workload })))

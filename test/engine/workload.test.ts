@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { typeExclusion } from '../../src/engine/compatibility'
 import { MAX_PRICED_TYPES, pricedTypes, workloadOf } from '../../src/engine/workload'
 
-const modern = { agentVersion: '5.0.0', baseInstanceType: 'm5.large', allowedInstanceTypes: null }
+const modern = {
+  agentVersion: '5.0.0',
+  baseInstanceType: 'm5.large',
+  allowedInstanceTypes: null,
+  imageArchitecture: null,
+  imageEnaSupport: null,
+}
 
 describe('the workload of an agent', () => {
   it('keeps the base type it started on after a move to another type', () => {
@@ -35,5 +41,18 @@ describe('the workload of an agent', () => {
     expect(pricedTypes(workloadOf({ ...modern, baseInstanceType: 'x9.huge' }, 'x9.huge'), 'x9.huge')).toEqual(
       ['x9.huge'],
     )
+  })
+
+  it("takes what its image boots from its agent's DescribeImages, else from its base type", () => {
+    const onM4 = { ...modern, baseInstanceType: 'm4.large' }
+    const described = (ena: boolean) =>
+      workloadOf({ ...onM4, imageArchitecture: 'x86_64', imageEnaSupport: ena }, 'm4.large')
+    expect(described(true).image).toEqual({ architecture: 'x86_64', ena: true, nvme: true })
+    expect(pricedTypes(described(true), 'm4.large')).toContain('m5.large')
+    expect(typeExclusion('m5.large', described(false))).toBe('needs_ena')
+    expect(typeExclusion('m6g.large', described(true))).toBe('architecture')
+    // Not described: running on m4 proves no ENA driver.
+    expect(workloadOf(onM4, 'm4.large').image).toBeUndefined()
+    expect(pricedTypes(workloadOf(onM4, 'm4.large'), 'm4.large')).toEqual(['m4.large'])
   })
 })

@@ -93,6 +93,33 @@ describe('fake EC2 instance types through @aws-sdk/client-ec2', () => {
     await expect(launch(ImageId!, 'm5.large')).rejects.toMatchObject({ name: 'InvalidParameterValue' })
   })
 
+  it("describes an image's EnaSupport and BootMode, keeps them in an image made of its instance, and refuses an ENA-required type without ENA", async () => {
+    const described = async (imageId: string) =>
+      (await fx.sdk.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0]
+    expect(await described(fx.w.launchImageId)).toMatchObject({ Architecture: 'x86_64', EnaSupport: true })
+    const old = fx.ec2.seed.addImage({ name: 'legacy-xen', enaSupport: false, bootMode: 'legacy-bios' })
+    expect(await described(old)).toMatchObject({
+      Architecture: 'x86_64',
+      EnaSupport: false,
+      BootMode: 'legacy-bios',
+    })
+    await expect(launch(old, 'm5.large')).rejects.toMatchObject({
+      name: 'InvalidParameterCombination',
+      message: expect.stringContaining("(ENA) is required for the 'm5.large' instance type"),
+    })
+    const launched = await launch(old, 'm4.large')
+    const instanceId = launched.Instances![0]!.InstanceId!
+    fx.ec2.settle()
+    const { ImageId } = await fx.sdk.send(new CreateImageCommand({ InstanceId: instanceId, Name: 'of-xen' }))
+    expect(await described(ImageId!)).toMatchObject({
+      Architecture: 'x86_64',
+      EnaSupport: false,
+      BootMode: 'legacy-bios',
+    })
+    fx.ec2.settle()
+    await expect(launch(ImageId!, 't3.medium')).rejects.toMatchObject({ name: 'InvalidParameterCombination' })
+  })
+
   it('runs each spot pool out of capacity on its own', async () => {
     fx.ec2.setSpotCapacityModel((type, az) => !(type === 'm5.large' && az === 'us-east-1b'))
     await expect(launch(fx.w.launchImageId, 'm5.large')).rejects.toMatchObject({

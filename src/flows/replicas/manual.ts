@@ -47,7 +47,7 @@ export async function requestReplica(
   if (active.length >= MAX_ACTIVE_REPLICAS) {
     return refuse('CONFLICT', `at most ${MAX_ACTIVE_REPLICAS} active replicas per agent`)
   }
-  const placed = await placeReplica(db, agent, req, now)
+  const placed = await placeReplica(db, agent, { ...req, launched: req.instanceId !== null }, now)
   if (!placed.ok) return placed
   const { placement } = placed
   const id = newId('rep')

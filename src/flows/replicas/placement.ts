@@ -1,4 +1,8 @@
-/** Where a new replica of an agent goes: a pool of its instance's type and region, never its current pool. */
+/**
+ * Where a new replica of an agent goes: the engine's choice is a pool of its instance's type and region,
+ * never its current pool; a pool the caller names may be of another type the workload may run on
+ * (engine/compatibility.ts: never one its image cannot boot).
+ */
 import { findInstanceOfAgent } from '../../db/queries/instances'
 import type { Database } from '../../db/client'
 import type { Agent } from '../../db/schema'
@@ -8,6 +12,9 @@ import { findPool } from '../../db/queries/find-pool'
 import { priceNow } from '../../db/queries/quotes'
 import { parsePoolId, regionOfAz } from '../../prices/pool-id'
 import { refuse, type Refusal } from '../refusal'
+import { typeExclusion } from '../../engine/compatibility'
+import { typeExclusionWords } from '../../engine/type-words'
+import { workloadOf } from '../../engine/workload'
 
 export interface PlacementWish {
   /** A pool the caller chose; otherwise the engine's safest cheap one. */
@@ -15,6 +22,8 @@ export interface PlacementWish {
   preferredZones?: string[]
   excludeZones?: string[]
   maxHourlyCost?: number | null
+  /** The replica runs already (its agent launched it): its pool is recorded whatever its type. */
+  launched?: boolean
 }
 
 export interface Placement {
@@ -34,7 +43,10 @@ export async function currentPoolOf(db: Database, agent: Agent): Promise<string 
   return current?.poolId ?? null
 }
 
-/** The pool for a new replica; refused (CONFLICT) when none fits, VALIDATION for a malformed pool id. */
+/**
+ * The pool for a new replica; refused (CONFLICT) when none fits, VALIDATION for a malformed pool id or
+ * a named pool of a type the workload may not run on.
+ */
 export async function placeReplica(
   db: Database,
   agent: Agent,
@@ -48,6 +60,13 @@ export async function placeReplica(
     if (!ref)
       return refuse('VALIDATION', 'invalid pool_id', {
         fields: [{ field: 'pool_id', message: 'expected <instance_type>.<az>' }],
+      })
+    const runsOn = current?.instanceType
+    const workload = runsOn && !wish.launched ? workloadOf(agent, runsOn) : null
+    const why = workload && typeExclusion(ref.instanceType, workload)
+    if (workload && why)
+      return refuse('VALIDATION', `the workload cannot run on ${ref.instanceType}`, {
+        fields: [{ field: 'pool_id', message: typeExclusionWords(why, ref.instanceType, workload) }],
       })
     const [known, seen] = await Promise.all([
       findPool(db, wish.poolId),

@@ -31,6 +31,10 @@ export const RegisterBody = z.object({
   az: requiredFact,
   hostname: fact,
   ami_id: fact,
+  /** 5.x: DescribeImages of `ami_id`: its `Architecture` (`x86_64`, `arm64`...); absent: unknown. */
+  image_architecture: fact,
+  /** 5.x: DescribeImages of `ami_id`: its `EnaSupport` (absent there: false); absent here: unknown. */
+  image_ena_support: z.boolean().nullish(),
   mode: modeField,
   agent_version: fact,
   private_ip: fact,
@@ -76,6 +80,8 @@ register.openapi(
           region: body.region,
           az: body.az,
           amiId: body.ami_id,
+          imageArchitecture: body.image_architecture,
+          imageEnaSupport: body.image_ena_support ?? null,
           mode: body.mode,
           hostname: body.hostname,
           agentVersion: body.agent_version,

@@ -18,6 +18,7 @@ import { clock } from '../../clock'
 import { livenessFrom } from '../../db/queries/liveness'
 import { ApiError, found, validationError } from '../../errors'
 import { AllowedInstanceTypes, unbootableTypes } from '../../engine/allow-list'
+import { imageFromFacts } from '../../engine/compatibility'
 import { findInstanceOfAgent } from '../../db/queries/instances'
 
 export const ToggleEnabledBody = z.object({ enabled: z.boolean() })
@@ -271,8 +272,8 @@ clientAgents.openapi(
 )
 
 /**
- * Refuses (400, nothing written) an allow-list naming a type the agent's image cannot boot: what it
- * boots is what its base type (else its current one) proves.
+ * Refuses (400, nothing written) an allow-list naming a type the agent's image cannot boot: what its
+ * agent read of the image, else what its base type (else its current one) proves.
  */
 async function checkAllowList(db: Database, agent: Agent, types: readonly string[]) {
   const instance = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
@@ -281,7 +282,8 @@ async function checkAllowList(db: Database, agent: Agent, types: readonly string
     const message = "the agent's instance type is not known yet: what its image boots can't be checked"
     throw new ApiError('VALIDATION', message, { fields: [{ field: 'allowedInstanceTypes', message }] })
   }
-  const problems = unbootableTypes(types, { baseType })
+  const image = imageFromFacts(agent.imageArchitecture, agent.imageEnaSupport)
+  const problems = unbootableTypes(types, { baseType, ...(image ? { image } : {}) })
   if (problems.length > 0)
     throw validationError(
       problems.map((p) => ({ path: ['allowedInstanceTypes', p.index], message: p.message })),

@@ -27,6 +27,7 @@ function scratchOf(state: Ec2State): Ec2State {
     networkInterfaces: copies(state.networkInterfaces),
     spotPrices: [...state.spotPrices],
     clientTokens: copies(state.clientTokens),
+    placementConfigs: new Map(state.placementConfigs),
     launchListeners: [],
     disks: undefined,
   }

@@ -67,6 +67,10 @@ export interface Image {
   noReboot?: boolean
   /** What the image boots (absent: x86_64); RunInstances refuses a type of another architecture. */
   architecture?: 'x86_64' | 'arm64'
+  /** ENA driver (absent: true, as Amazon's current images); RunInstances refuses an ENA-required type without it. */
+  enaSupport?: boolean
+  /** As DescribeImages names it (absent: not set on the image, as on most) */
+  bootMode?: 'legacy-bios' | 'uefi' | 'uefi-preferred'
   tags: Tags
   /** Data volumes CreateImage snapshotted with the root (image-volumes.ts); a launch recreates them */
   dataDevices?: ImageDataDevice[]

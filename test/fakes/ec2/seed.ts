@@ -48,6 +48,9 @@ export interface Seeder {
     files?: DiskFiles
     /** What it boots (default x86_64) */
     architecture?: Image['architecture']
+    /** Whether it carries the ENA driver (default true) */
+    enaSupport?: boolean
+    bootMode?: Image['bootMode']
   }): string
   /** A standalone completed snapshot (not backing any image) */
   addSnapshot(opts?: { tags?: Tags; startTime?: number; description?: string }): string
@@ -155,6 +158,8 @@ export function createSeeder(state: Ec2State): Seeder {
         createdAt,
         snapshotId,
         architecture: opts.architecture,
+        enaSupport: opts.enaSupport,
+        bootMode: opts.bootMode,
         tags,
       })
       if (opts.files) {

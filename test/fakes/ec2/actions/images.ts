@@ -41,6 +41,7 @@ export const createImage: ActionHandler = ({ state, params }) => {
     noDevices(params),
     specs.get('snapshot'),
   )
+  const source = state.images.get(instance.imageId)
   const snapshot: Snapshot = {
     snapshotId: state.nextId('snap'),
     volumeId: state.nextId('vol'),
@@ -63,9 +64,9 @@ export const createImage: ActionHandler = ({ state, params }) => {
     snapshotId: snapshot.snapshotId,
     noReboot: bool(params, 'NoReboot'),
     // An image of an instance boots what that instance booted.
-    architecture:
-      state.images.get(instance.imageId)?.architecture ??
-      instanceTypeSpec(instance.instanceType)?.architecture,
+    architecture: source?.architecture ?? instanceTypeSpec(instance.instanceType)?.architecture,
+    enaSupport: source?.enaSupport,
+    bootMode: source?.bootMode,
     tags: specs.get('image') ?? {},
     dataDevices,
   })
@@ -88,6 +89,8 @@ function imageXml(image: Image): string {
     leaf('creationDate', new Date(image.createdAt).toISOString()),
     leaf('isPublic', image.ownerId === AMAZON_OWNER_ID),
     leaf('architecture', image.architecture ?? 'x86_64'),
+    leaf('enaSupport', image.enaSupport ?? true),
+    leaf('bootMode', image.bootMode),
     leaf('imageType', 'machine'),
     leaf('name', image.name),
     leaf('description', image.description),

@@ -5,6 +5,7 @@ import { instanceTypeSpec } from '../../../../src/engine/instance-types'
 import {
   AMAZON_OWNER_ID,
   type Ec2State,
+  type Image,
   type Instance,
   type InstanceProfile,
   type Lifecycle,
@@ -133,10 +134,20 @@ function resolveLifecycle(state: Ec2State, params: Params, instanceType: string,
   return 'spot'
 }
 
-/** AWS refuses a type whose architecture the image does not boot (types the table does not know pass). */
-function assertBoots(imageArchitecture: string, instanceType: string): void {
+/**
+ * AWS refuses a type whose architecture the image does not boot, and a type that requires ENA with an
+ * image without it (types the table does not know pass).
+ */
+function assertBoots(image: Image, instanceType: string): void {
   const spec = instanceTypeSpec(instanceType)
-  if (!spec || spec.architecture === imageArchitecture) return
+  if (!spec) return
+  if (spec.enaRequired && image.enaSupport === false)
+    throw new Ec2Error(
+      'InvalidParameterCombination',
+      `Enhanced networking with the Elastic Network Adapter (ENA) is required for the '${instanceType}' instance type. Ensure that you are using an AMI that is enabled for ENA.`,
+    )
+  const imageArchitecture = image.architecture ?? 'x86_64'
+  if (spec.architecture === imageArchitecture) return
   throw new Ec2Error(
     'InvalidParameterValue',
     `The architecture '${spec.architecture}' of the specified instance type does not match the architecture '${imageArchitecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`,
@@ -169,7 +180,7 @@ export const runInstances: ActionHandler = ({ state, params }) => {
   if (minCount > maxCount)
     throw invalidValue('MinCount', String(minCount), 'must be less than or equal to MaxCount')
   const instanceType = params.get('InstanceType') ?? 'm1.small'
-  assertBoots(image.architecture ?? 'x86_64', instanceType)
+  assertBoots(image, instanceType)
   const subnet = resolveSubnet(state, params)
 
   let securityGroupIds = list(params, 'SecurityGroupId')
