@@ -30,8 +30,9 @@ export interface BenchServer {
   stop(): Promise<void>
 }
 
-export async function startBenchServer(): Promise<BenchServer> {
-  const worker = await startTestWorker({ D1_METER: 'on' })
+/** `vars`: more of the Worker's vars (e.g. SIM_CLOCK). */
+export async function startBenchServer(vars: Record<string, string> = {}): Promise<BenchServer> {
+  const worker = await startTestWorker({ D1_METER: 'on', ...vars })
   const admin = (path: string, body?: unknown) =>
     worker.admin(path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
   return {

@@ -123,17 +123,18 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     const now = clock.now()
     const credential = this.credentialOf(input, now)
     if (!credential) return { ok: false, reason: 'unknown_token', epoch: this.tokens.epoch }
+    const stored = store.readAgentFacts(this.sql)
     // A proof teaches the owner (the route checked in D1 that the client owns the agent).
     const owner = input.proof
       ? this.owner({ clientId: credential.clientId, agentId: input.agentId })
-      : store.readOwner(this.sql)
+      : stored.owner
     if (!owner || owner.retired || owner.clientId !== credential.clientId || owner.agentId !== input.agentId)
       return { ok: false, reason: 'not_found' }
     const bound = credential.instanceId
     if (bound !== null && input.instanceId !== null && input.instanceId !== bound)
       return { ok: false, reason: 'wrong_instance' }
     const heartbeat = { ...input, instanceId: bound ?? input.instanceId }
-    const step = applyHeartbeat(store.readLiveness(this.sql), heartbeat, now)
+    const step = applyHeartbeat(stored.liveness, heartbeat, now)
     if (this.effects.liveness(step, now)) await this.effects.sync()
     await this.effects.schedule(now, 'heartbeat')
     return { ok: true }

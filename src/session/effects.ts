@@ -146,10 +146,12 @@ export class SessionEffects {
 
   /** The next due time of each kind, epoch ms; null: nothing of that kind waits. */
   private dueTimes(now: number): Record<AlarmReason, number | null> {
+    const { liveness, pendingLiveness } = store.readAgentFacts(this.sql)
+    const { open, hasUnsynced } = store.readQueueDue(this.sql)
     return {
-      command: queue.nextQueueDue(store.openCommands(this.sql)),
-      offline: livenessDeadline(withPings(store.readLiveness(this.sql), this.heardOnSockets())),
-      sync: store.hasUnsynced(this.sql) ? now + SYNC_RETRY_MS : null,
+      command: queue.nextQueueDue(open),
+      offline: livenessDeadline(withPings(liveness, this.heardOnSockets())),
+      sync: hasUnsynced || pendingLiveness.length > 0 ? now + SYNC_RETRY_MS : null,
     }
   }
 }

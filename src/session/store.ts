@@ -72,6 +72,20 @@ export function markSynced(
   }
 }
 
+/**
+ * What the alarm's due times need of the queue, in one read: the open commands, and whether a command
+ * (open or finished) is still to be copied to D1.
+ */
+export function readQueueDue(sql: SqlStorage): { open: QueuedCommand[]; hasUnsynced: boolean } {
+  const rows = sql
+    .exec<Row>('SELECT * FROM commands WHERE finished_at IS NULL OR version > synced_version')
+    .toArray()
+  return {
+    open: rows.filter((row) => row.finished_at === null).map(toCommand),
+    hasUnsynced: rows.some((row) => Number(row.version) > Number(row.synced_version)),
+  }
+}
+
 /** Command history or a liveness write still to be copied to D1 (the alarm retries). */
 export function hasUnsynced(sql: SqlStorage): boolean {
   return (
@@ -120,6 +134,27 @@ export function saveCommands(sql: SqlStorage, commands: readonly QueuedCommand[]
 /** Drops finished commands older than a day that D1 already has. */
 export function pruneFinished(sql: SqlStorage, now: number): void {
   sql.exec('DELETE FROM commands WHERE finished_at < ? AND version = synced_version', now - KEEP_FINISHED_MS)
+}
+
+/** The agent's owner, liveness and the liveness writes D1 has not confirmed, in one read. */
+export function readAgentFacts(sql: SqlStorage): {
+  owner: Owner | null
+  liveness: Liveness
+  pendingLiveness: PendingLivenessWrite[]
+} {
+  const values = new Map(
+    sql
+      .exec<{ key: string; value: string }>(
+        "SELECT key, value FROM facts WHERE key IN ('owner', 'liveness', 'liveness_unsynced')",
+      )
+      .toArray()
+      .map(({ key, value }) => [key, JSON.parse(value) as unknown]),
+  )
+  return {
+    owner: (values.get('owner') as Owner | undefined) ?? null,
+    liveness: (values.get('liveness') as Liveness | undefined) ?? UNKNOWN_LIVENESS,
+    pendingLiveness: (values.get('liveness_unsynced') as PendingLivenessWrite[] | undefined) ?? [],
+  }
 }
 
 export function readOwner(sql: SqlStorage): Owner | null {
