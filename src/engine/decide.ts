@@ -214,6 +214,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
           currentPrice: hereExpected,
           betweenPools: kind === 'switch_pool',
           toSpot: kind === 'to_spot',
+          target: best.quote,
         })),
   ]
   const freshness = best.quote

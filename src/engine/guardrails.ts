@@ -1,7 +1,7 @@
 /** Guardrails: what stops an otherwise valuable move. Each returns the reasons, empty when the move may go. */
 import { flappingUntil } from './back-to-spot'
 import type { EngineParams, Thresholds } from './params'
-import type { BlockReason, EngineInput } from './types'
+import type { BlockReason, EngineInput, PoolQuote } from './types'
 
 export const HOUR_MS = 3_600_000
 export const DAY_MS = 24 * HOUR_MS
@@ -37,13 +37,16 @@ export function comfortBlocks(
     currentPrice: number
     betweenPools: boolean
     toSpot: boolean
+    /** The target's quote (null: on-demand). */
+    target: PoolQuote | null
   },
 ): BlockReason[] {
   const blocks: BlockReason[] = []
   const t: Thresholds = input.thresholds
   const { since, imposed } = input.current
   if (!imposed && input.now - since < t.min_pool_duration_hours * HOUR_MS) blocks.push('min_pool_duration')
-  if (move.betweenPools && eatsReserve(input, params)) blocks.push('switch_reserve')
+  if (move.betweenPools && (eatsReserve(input, params) || spendsDailyReserve(input, params, move)))
+    blocks.push('switch_reserve')
   if (move.savingsPercent < t.min_savings_percent) blocks.push('min_savings')
   if (move.valuePerHour < requiredValuePercent(input, params) * move.currentPrice) blocks.push('hysteresis')
   if (move.toSpot && flappingUntil(input, params) !== null) blocks.push('flapping_budget')
@@ -63,4 +66,27 @@ function requiredValuePercent(input: EngineInput, params: EngineParams): number 
 function eatsReserve(input: EngineInput, params: EngineParams): boolean {
   const used = switchesWithin(input.switchTimes, input.now, WEEK_MS)
   return used + 1 + params.reserved_switches_per_week > input.thresholds.max_switches_per_week
+}
+
+/**
+ * Whether a move would spend one of the last `reserved_switches_per_day` switches of the rolling 24 h cap
+ * for less than it risks: should the target pool interrupt before that window frees, the workload waits
+ * on on-demand (the way back needs a switch). The risk per hour: the chance of an interruption there
+ * before then (its rate over 30 d) times half the gap between on-demand and its price.
+ */
+function spendsDailyReserve(
+  input: EngineInput,
+  params: EngineParams,
+  move: { valuePerHour: number; target: PoolQuote | null },
+): boolean {
+  const { switchTimes, now, thresholds } = input
+  const today = switchTimes.filter((t) => t > now - DAY_MS && t <= now)
+  if (!move.target || today.length + 1 + params.reserved_switches_per_day <= thresholds.max_switches_per_day)
+    return false
+  const freesInHours = (Math.min(now, ...today) + DAY_MS - now) / HOUR_MS
+  // a pool's own short history proves little: the region's mean rate is the floor of its rate
+  const regionMean = input.pools.reduce((n, p) => n + p.interruptions30d, 0) / Math.max(1, input.pools.length)
+  const perHour = Math.max(move.target.interruptions30d, regionMean) / (30 * 24)
+  const chance = 1 - Math.exp(-perHour * freesInHours)
+  return move.valuePerHour < (chance * (input.onDemandPrice - move.target.price)) / 2
 }

@@ -15,7 +15,7 @@ const BLOCKS: Record<BlockReason, string> = {
   cooldown: 'cooldown after the last switch',
   daily_cap: 'the daily switch cap is reached',
   weekly_cap: 'the weekly switch cap is reached',
-  switch_reserve: 'the week’s last switches are kept for urgent moves',
+  switch_reserve: 'the day’s or week’s last switches are kept for urgent moves',
   min_pool_duration: 'the minimum stay in the current placement',
   min_savings: 'the saving is below the minimum',
   hysteresis: 'not enough value to switch',

@@ -31,6 +31,12 @@ export const EngineParams = z.object({
    * workload on on-demand until the window frees).
    */
   reserved_switches_per_week: z.number().int().min(0).max(168),
+  /**
+   * Switches of the rolling 24 h cap a non-urgent move between spot pools may use only when it is worth
+   * more than the on-demand time it risks (guardrails.ts): else a day of small moves leaves an
+   * interruption's failover on on-demand until the day's window frees.
+   */
+  reserved_switches_per_day: z.number().int().min(0).max(24),
   /** Minimum stay in a placement before a non-urgent switch; also amortises the switch cost. */
   min_pool_duration_hours: z.number().min(0),
   /**
@@ -103,6 +109,7 @@ export const DEFAULT_PARAMS: EngineParams = {
   max_switches_per_day: 3,
   max_switches_per_week: 10,
   reserved_switches_per_week: 2,
+  reserved_switches_per_day: 1,
   min_pool_duration_hours: 2,
   expected_stay_hours: 24,
   cooldown_minutes: 30,

@@ -167,6 +167,30 @@ describe('the switch reserve', () => {
     )
   })
 
+  it('keeps the day’s last switch from a small move an interruption would strand on on-demand', () => {
+    // 10 interruptions a month in the region: a 1 in 4 chance of one before the day's window frees
+    const often = { interruptions30d: 10 }
+    const small = [poolQuote('us-east-1a', 0.013, often), poolQuote('us-east-1b', 0.015, often)]
+    const today = [NOW - 4 * HOUR, NOW - 6 * HOUR]
+    expect(decide(base({ current, pools: small, switchTimes: today }), DEFAULT_PARAMS)).toMatchObject({
+      decision: 'stay',
+      target: { poolId: 't3.medium.us-east-1a' },
+      blocked_by: ['switch_reserve'],
+    })
+    // with a switch of the day to spare, or a move worth the risk, it goes
+    const spare = decide(base({ current, pools: small, switchTimes: today.slice(1) }), DEFAULT_PARAMS)
+    expect(spare.decision).toBe('switch_pool')
+    const large = [poolQuote('us-east-1a', 0.005, often), poolQuote('us-east-1b', 0.015, often)]
+    expect(decide(base({ current, pools: large, switchTimes: today }), DEFAULT_PARAMS).decision).toBe(
+      'switch_pool',
+    )
+    // a pool without interruptions of its own still carries the region's rate
+    const quiet = [poolQuote('us-east-1a', 0.013), poolQuote('us-east-1b', 0.015, { interruptions30d: 20 })]
+    expect(decide(base({ current, pools: quiet, switchTimes: today }), DEFAULT_PARAMS).blocked_by).toEqual([
+      'switch_reserve',
+    ])
+  })
+
   it('spends them on coming back to spot and on leaving a pool that turned risky', () => {
     const onDemand = { mode: 'ondemand' as const, poolId: null, since: NOW - 10 * HOUR }
     expect(decide(base({ current: onDemand, pools, switchTimes }), DEFAULT_PARAMS).decision).toBe('to_spot')
