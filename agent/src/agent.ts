@@ -8,6 +8,7 @@
 import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
 import { BACKUP_CHECK_SECONDS, backupImages } from './actions/backup-image'
+import { establishInventory } from './actions/stateful/inventory'
 import { runCleanup } from './actions/cleanup'
 import { LOCAL_REPLICA_PREFIX, reportOwnEmergencyLaunch } from './actions/emergency-tags'
 import { launchReplica } from './actions/replica'
@@ -183,6 +184,10 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   intake = createIntake(ctx)
   for (const entry of state.inflight()) intake.offer(entry.command, 'resume')
   link.kick()
+  // Stateful mode: the data volumes and the managed interface known and reported from the start.
+  const establishStateful = () =>
+    void establishInventory(ctx).catch((err) => log.warn('stateful inventory failed', { error: err }))
+  if (agentConfig?.stateful === true) establishStateful()
   // The host that launched this instance in an emergency may have ended with its report queued.
   if (identity.replicaId?.startsWith(LOCAL_REPLICA_PREFIX)) void reportOwnEmergencyLaunch(ctx)
 
@@ -202,7 +207,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     const reply = await link.config()
     if (!reply.ok) return
     const wasReporter = agentConfig?.pricing_reporter !== false
+    const wasStateful = agentConfig?.stateful === true
     agentConfig = reply.body
+    if (!wasStateful && agentConfig.stateful === true) establishStateful()
     heartbeat.onChange()
     // Handed the reporter's role: its first report (the last hour of change points) goes out now.
     if (!wasReporter && agentConfig.pricing_reporter !== false)

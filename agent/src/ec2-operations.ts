@@ -23,6 +23,8 @@ export interface InstanceFacts {
   /** Epoch ms. */
   launchTime: number | null
   publicIp: string | null
+  /** The root volume's device (`/dev/xvda`); the others are data volumes. */
+  rootDevice: string | null
 }
 
 export interface ImageFacts {
@@ -101,7 +103,7 @@ export function tagSpecParams(resourceTypes: string[], tags: Tags): Params {
   return params
 }
 
-function tagsOf(x: Xml): Tags {
+export function tagsOf(x: Xml): Tags {
   const tags: Tags = {}
   for (const t of items(x.tagSet)) {
     const key = text(t, 'key')
@@ -131,6 +133,7 @@ function instanceOf(x: Xml): InstanceFacts {
     tags: tagsOf(x),
     launchTime: time(text(x, 'launchTime')),
     publicIp: text(x, 'ipAddress'),
+    rootDevice: text(x, 'rootDeviceName'),
   }
 }
 
@@ -178,19 +181,43 @@ export async function describeUserData(ec2: Ec2, id: string): Promise<string | n
   return text(child(answer, 'userData'), 'value')
 }
 
-/** CreateImage's parameters (shared with --check's dry run). */
-export function createImageParams(instanceId: string, name: string, noReboot: boolean, tags: Tags): Params {
-  return {
+/**
+ * CreateImage's parameters (shared with --check's dry run). `noDevices`: data devices left out of the
+ * image (`NoDevice`), so its launches come up without copies there (a stateful switch moves the volumes).
+ */
+export function createImageParams(
+  instanceId: string,
+  name: string,
+  noReboot: boolean,
+  tags: Tags,
+  noDevices: readonly string[] = [],
+): Params {
+  const params: Params = {
     InstanceId: instanceId,
     Name: name,
     NoReboot: noReboot,
     Description: `SpotGuard image of ${instanceId}`,
     ...tagSpecParams(['image', 'snapshot'], tags),
   }
+  noDevices.forEach((device, i) => {
+    params[`BlockDeviceMapping.${i + 1}.DeviceName`] = device
+    params[`BlockDeviceMapping.${i + 1}.NoDevice`] = ''
+  })
+  return params
 }
 
-export async function createImage(ec2: Ec2, instanceId: string, name: string, noReboot: boolean, tags: Tags) {
-  const answer = await ec2.write('CreateImage', createImageParams(instanceId, name, noReboot, tags))
+export async function createImage(
+  ec2: Ec2,
+  instanceId: string,
+  name: string,
+  noReboot: boolean,
+  tags: Tags,
+  noDevices: readonly string[] = [],
+) {
+  const answer = await ec2.write(
+    'CreateImage',
+    createImageParams(instanceId, name, noReboot, tags, noDevices),
+  )
   return text(answer, 'imageId') ?? ''
 }
 

@@ -21,8 +21,11 @@ import { messageOf, type ActionContext } from './context'
 export type DrainStepName =
   'deregister_targets' | 'pre_switch_hook' | 'stop_unit' | 'register_targets' | 'post_switch_hook'
 
+/** Any step of the switch-report's `stateful.steps`: the drain's and the stateful move's (stateful/move.ts). */
+export type StepName = DrainStepName | 'detach_volumes' | 'attach_volumes' | 'move_interface'
+
 export interface Step {
-  name: DrainStepName
+  name: StepName
   /** ISO-8601 */
   started_at: string
   ms: number
@@ -193,20 +196,28 @@ export async function undrain(ctx: ActionContext, settings: DrainSettings, drain
   }
 }
 
-/** The switch-report's `stateful` object of a drain (absent when no step ran). */
-export function statefulReport(steps: Step[]) {
+/**
+ * The switch-report's `stateful` object of a drain and, for a stateful switch, of the parts it moved
+ * (stateful/move.ts; absent when no step ran). Moved volumes lose no data (bound 0).
+ */
+export function statefulReport<V, A>(steps: Step[], moved?: { volumes: V[]; address: A | null }) {
   if (steps.length === 0) return undefined
-  // Out of traffic from the first step to the new instance's registration.
-  const registered = steps.find((s) => s.name === 'register_targets' && s.ok)
-  const downtime = registered
-    ? Date.parse(registered.started_at) + registered.ms - Date.parse(steps[0]!.started_at)
+  // Out of service from the first step to the last that put the workload back: the new instance's
+  // registration, else its volumes and address in place.
+  const back = steps.filter(
+    (s) =>
+      s.ok && (s.name === 'register_targets' || s.name === 'attach_volumes' || s.name === 'move_interface'),
+  )
+  const servesAgain = back.find((s) => s.name === 'register_targets') ?? back.at(-1)
+  const downtime = servesAgain
+    ? Date.parse(servesAgain.started_at) + servesAgain.ms - Date.parse(steps[0]!.started_at)
     : undefined
   return {
     steps,
     ...(downtime === undefined ? {} : { downtime_ms: downtime }),
-    data_loss_bound_seconds: null,
-    address: null,
-    volumes: [],
+    data_loss_bound_seconds: moved && moved.volumes.length > 0 ? 0 : null,
+    address: moved?.address ?? null,
+    volumes: moved?.volumes ?? [],
   }
 }
 
@@ -308,9 +319,10 @@ function outcomeOf(run: Execution, what: string, budgetMs: number): { ok: boolea
   }
 }
 
-async function timed(
+/** Runs one step and times it; a throw is the step's failure, never the caller's. */
+export async function timed(
   ctx: ActionContext,
-  name: DrainStepName,
+  name: StepName,
   run: () => Promise<{ ok: boolean; detail: string }>,
 ): Promise<Step> {
   const startedAt = ctx.clock.now()

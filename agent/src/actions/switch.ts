@@ -31,6 +31,8 @@ import {
 import { drain, drainSettingsOf, rejoin, statefulReport, switchLimits, undrain, type Drained } from './drain'
 import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
 import { assertOwned, NotOwned, tagAsWorkload } from './ownership'
+import { readInventory, reportInventoryOf } from './stateful/inventory'
+import { isEmpty, moveStatefulParts, planOf, putBack, type MovePlan, type Moved } from './stateful/move'
 import { confirmTerminated } from './terminate'
 
 type SwitchCommand = Extract<Command, { command_type: 'switch' }>
@@ -59,6 +61,9 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
   let imageId = done.imageId ?? null
   const drainSettings = drainSettingsOf(ctx.agentConfig())
   let drained: Drained | null = done.drained ? (JSON.parse(done.drained) as Drained) : null
+  // Stateful mode: what moves with the workload, fixed before anything moves (a resumed switch reuses it).
+  let plan: MovePlan | null = done.movePlan ? (JSON.parse(done.movePlan) as MovePlan) : null
+  let moved: Moved | null = done.moved ? (JSON.parse(done.moved) as Moved) : null
   try {
     const source = await describeInstance(ec2, self.instanceId)
     if (!source) return fail('SelfUnknown', `EC2 does not know ${self.instanceId}`)
@@ -66,6 +71,18 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     // The old instance is terminated later under a policy scoped to ManagedBy=SpotOptimizer, and only
     // once its tags make it this workload's (ownership.ts): an adopted original is tagged here.
     await tagAsWorkload(ctx, source)
+
+    if (!plan && ctx.agentConfig()?.stateful === true) {
+      const found = planOf(await readInventory(ctx, source))
+      // EBS volumes and interfaces are bound to their AZ; moving them by snapshot is not built yet.
+      if (target.az !== self.az && !isEmpty(found))
+        return fail(
+          'StatefulAcrossAz',
+          `a stateful switch across AZs is not supported yet: the data volumes and the managed interface stay in ${self.az}; pick a pool in ${self.az}`,
+        )
+      plan = found
+      step({ movePlan: JSON.stringify(plan) })
+    }
 
     // 1. An AMI of this instance, found again by its command tag after a restart.
     if (!imageId) {
@@ -88,6 +105,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
           SourceInstance: self.instanceId,
           SpotGuardCommandId: command.id,
         },
+        // The image holds the root volume only: the live data volumes move instead.
+        plan?.volumes.map((v) => v.device) ?? [],
       )
       log.info('switch: image requested', { command_id: command.id, image_id: imageId })
     }
@@ -117,6 +136,11 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       drained = await drain(ctx, drainSettings, 'switch', switchLimits(clock.now()))
       step({ drained: JSON.stringify(drained) })
     }
+    if (plan && !isEmpty(plan) && !moved) {
+      moved = await moveStatefulParts(ctx, plan, self.instanceId, newInstanceId)
+      step({ moved: JSON.stringify(moved) })
+      await reportInventoryOf(ctx, newInstanceId)
+    }
     const { address, left } = await addressToFollow(ctx)
     if (left.length > 0)
       log.warn('switch: only one Elastic IP can follow; these stay behind', {
@@ -142,7 +166,10 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       readyAt,
       switchedAt,
       publicIp: address?.publicIp ?? null,
-      stateful: statefulReport([...(drained?.steps ?? []), ...rejoined]),
+      stateful: statefulReport(
+        [...(drained?.steps ?? []), ...(moved?.steps ?? []), ...rejoined],
+        moved ?? undefined,
+      ),
     })
     step({ report: JSON.stringify(report) })
     ctx.link.report(`switch:${command.id}`, 'POST', '/switch-report', report)
@@ -162,6 +189,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       ? 'abandoned: this instance is being interrupted (the failover moves the workload)'
       : messageOf(err)
     log.error('switch failed, cleaning up', { command_id: command.id, error: message })
+    // Volumes and the interface go back BEFORE the new instance ends: never left attached nowhere.
+    if (plan && !isEmpty(plan) && newInstanceId) await putBack(ctx, plan, self.instanceId)
     await cleanUpFailedSwitch(ctx, newInstanceId)
     if (drainSettings && drained && !interrupted) await undrain(ctx, drainSettings, drained)
     const code = interrupted

@@ -1,0 +1,145 @@
+/**
+ * Typed EC2 calls of the stateful mode (issue 15): data volumes and the workload's managed network
+ * interface, over the Query transport as ec2-operations.ts does (params in, plain facts out).
+ */
+import { child, items, text, type Ec2, type Xml } from '../../ec2-transport'
+import { filterParams, listParams, tagSpecParams, tagsOf, type Filter, type Tags } from '../../ec2-operations'
+
+export interface VolumeFacts {
+  volumeId: string
+  /** `creating` | `available` | `in-use`... */
+  state: string
+  az: string
+  /** GiB */
+  size: number
+  tags: Tags
+  attachment: {
+    instanceId: string
+    device: string
+    /** `attaching` | `attached` | `detaching` */
+    state: string
+    deleteOnTermination: boolean
+  } | null
+}
+
+export interface InterfaceFacts {
+  eniId: string
+  privateIp: string
+  subnetId: string
+  az: string
+  groupIds: string[]
+  sourceDestCheck: boolean
+  tags: Tags
+  attachment: { attachmentId: string; instanceId: string; deviceIndex: number } | null
+}
+
+function volumeOf(x: Xml): VolumeFacts {
+  const a = items(x.attachmentSet)[0]
+  return {
+    volumeId: text(x, 'volumeId') ?? '',
+    state: text(x, 'status') ?? 'unknown',
+    az: text(x, 'availabilityZone') ?? '',
+    size: Number(text(x, 'size') ?? 0),
+    tags: tagsOf(x),
+    attachment: a
+      ? {
+          instanceId: text(a, 'instanceId') ?? '',
+          device: text(a, 'device') ?? '',
+          state: text(a, 'status') ?? 'unknown',
+          deleteOnTermination: text(a, 'deleteOnTermination') === 'true',
+        }
+      : null,
+  }
+}
+
+function interfaceOf(x: Xml): InterfaceFacts {
+  const a = child(x, 'attachment')
+  const attachmentId = text(a, 'attachmentId')
+  return {
+    eniId: text(x, 'networkInterfaceId') ?? '',
+    privateIp: text(x, 'privateIpAddress') ?? '',
+    subnetId: text(x, 'subnetId') ?? '',
+    az: text(x, 'availabilityZone') ?? '',
+    groupIds: items(x.groupSet).flatMap((g) => text(g, 'groupId') ?? []),
+    sourceDestCheck: text(x, 'sourceDestCheck') !== 'false',
+    tags: tagsOf(x),
+    attachment: attachmentId
+      ? {
+          attachmentId,
+          instanceId: text(a, 'instanceId') ?? '',
+          deviceIndex: Number(text(a, 'deviceIndex') ?? -1),
+        }
+      : null,
+  }
+}
+
+/** Volumes by id or by filters (all pages). */
+export async function describeVolumes(
+  ec2: Ec2,
+  ids: string[],
+  filters: Filter[] = [],
+): Promise<VolumeFacts[]> {
+  const out: VolumeFacts[] = []
+  let next: string | null = null
+  do {
+    const params = { ...listParams('VolumeId', ids), ...filterParams(filters) }
+    const page = await ec2.read('DescribeVolumes', next ? { ...params, NextToken: next } : params)
+    for (const x of items(page.volumeSet)) out.push(volumeOf(x))
+    next = text(page, 'nextToken')
+  } while (next)
+  return out
+}
+
+/** The volumes attached (in any attachment state) to an instance, its root volume included. */
+export function describeVolumesOf(ec2: Ec2, instanceId: string): Promise<VolumeFacts[]> {
+  return describeVolumes(ec2, [], [{ name: 'attachment.instance-id', values: [instanceId] }])
+}
+
+export async function attachVolume(ec2: Ec2, volumeId: string, instanceId: string, device: string) {
+  await ec2.write('AttachVolume', { VolumeId: volumeId, InstanceId: instanceId, Device: device })
+}
+
+export async function detachVolume(ec2: Ec2, volumeId: string, instanceId: string) {
+  await ec2.write('DetachVolume', { VolumeId: volumeId, InstanceId: instanceId })
+}
+
+export async function describeInterfaces(ec2: Ec2, filters: Filter[]): Promise<InterfaceFacts[]> {
+  const out: InterfaceFacts[] = []
+  let next: string | null = null
+  do {
+    const params = filterParams(filters)
+    const page = await ec2.read('DescribeNetworkInterfaces', next ? { ...params, NextToken: next } : params)
+    for (const x of items(page.networkInterfaceSet)) out.push(interfaceOf(x))
+    next = text(page, 'nextToken')
+  } while (next)
+  return out
+}
+
+export async function createInterface(
+  ec2: Ec2,
+  subnetId: string,
+  groupIds: string[],
+  description: string,
+  tags: Tags,
+): Promise<InterfaceFacts> {
+  const answer = await ec2.write('CreateNetworkInterface', {
+    SubnetId: subnetId,
+    Description: description,
+    ...listParams('SecurityGroupId', groupIds),
+    ...tagSpecParams(['network-interface'], tags),
+  })
+  return interfaceOf(child(answer, 'networkInterface'))
+}
+
+export async function attachInterface(ec2: Ec2, eniId: string, instanceId: string, deviceIndex: number) {
+  const answer = await ec2.write('AttachNetworkInterface', {
+    NetworkInterfaceId: eniId,
+    InstanceId: instanceId,
+    DeviceIndex: deviceIndex,
+  })
+  return text(answer, 'attachmentId') ?? ''
+}
+
+export async function detachInterface(ec2: Ec2, attachmentId: string) {
+  await ec2.write('DetachNetworkInterface', { AttachmentId: attachmentId })
+}
