@@ -93,8 +93,9 @@ describe('rolling snapshots', () => {
   })
 
   it('takes none unless the control plane turned the stateful mode on', async () => {
+    const { ctx } = world(null)
     for (const config of [configWith(undefined), { ...stateful(), enabled: false }, null]) {
-      const { ctx } = world(config)
+      ctx.agentConfig = () => config
       clock.advance(DAY)
       expect(await rollingSnapshots(ctx).runIfDue()).toBeNull()
     }
