@@ -2,8 +2,8 @@
  * The agent's life: its instance from IMDS, its state claimed for that instance, its logical identity
  * (identity.ts), registration (retried with backoff, never fatal; passive while a standby replica),
  * then the loops (heartbeat, config, commands by socket with polling fallback, pricing, replicas,
- * cleanup, backup image, monitors) until SIGTERM, when it finishes or abandons cleanly and says it goes
- * offline.
+ * cleanup, backup image, rolling snapshots, monitors) until SIGTERM, when it finishes or abandons
+ * cleanly and says it goes offline.
  */
 import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
@@ -13,6 +13,7 @@ import { runCleanup } from './actions/cleanup'
 import { LOCAL_REPLICA_PREFIX, reportOwnEmergencyLaunch } from './actions/emergency-tags'
 import { launchReplica } from './actions/replica'
 import { handleNotice } from './actions/notices'
+import { SNAPSHOT_CHECK_SECONDS, rollingSnapshots } from './actions/stateful/snapshots'
 import { backoffMs, type Clock } from './clock'
 import type { Config } from './config'
 import type { Ec2 } from './ec2-transport'
@@ -326,6 +327,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
 
   const backups = backupImages(ctx)
+  const snapshots = rollingSnapshots(ctx)
 
   const monitors: Monitor[] = [
     {
@@ -394,6 +396,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     every('replica poll', config.intervals.replicas, launchListedReplicas),
     every('cleanup', config.intervals.cleanup, () => runCleanup(ctx), config.intervals.cleanup * 1000),
     every('backup image', BACKUP_CHECK_SECONDS, backups.runIfDue, BACKUP_CHECK_SECONDS * 1000),
+    every('rolling snapshots', SNAPSHOT_CHECK_SECONDS, snapshots.runIfDue, SNAPSHOT_CHECK_SECONDS * 1000),
     watcher.run(stopped),
     commandLoop,
   ])

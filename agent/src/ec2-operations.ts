@@ -43,8 +43,26 @@ export interface ImageFacts {
 
 export interface SnapshotFacts {
   snapshotId: string
+  /** The volume it copies (an AMI's snapshot: the volume imaged). */
+  volumeId: string | null
+  /** `pending`, `completed`, `error` (EC2's words). */
+  state: string
   /** Epoch ms. */
   startedAt: number | null
+  /** Epoch ms; null until completed. */
+  completedAt: number | null
+  tags: Tags
+}
+
+/** An EBS volume attached to an instance, as DescribeVolumes lists it. */
+export interface AttachedVolumeFacts {
+  volumeId: string
+  device: string
+  instanceId: string
+  az: string
+  /** GiB. */
+  size: number
+  deleteOnTermination: boolean
   tags: Tags
 }
 
@@ -251,7 +269,51 @@ export async function describeSnapshots(ec2: Ec2, filters: Filter[]): Promise<Sn
     for (const x of items(page.snapshotSet)) {
       out.push({
         snapshotId: text(x, 'snapshotId') ?? '',
+        volumeId: text(x, 'volumeId'),
+        state: text(x, 'status') ?? 'unknown',
         startedAt: time(text(x, 'startTime')),
+        completedAt: time(text(x, 'completionTime')),
+        tags: tagsOf(x),
+      })
+    }
+  })
+  return out
+}
+
+/** CreateSnapshot's parameters (shared with --check's dry run). */
+export function createSnapshotParams(volumeId: string, description: string, tags: Tags): Params {
+  return { VolumeId: volumeId, Description: description, ...tagSpecParams(['snapshot'], tags) }
+}
+
+/** Starts a snapshot of a volume (it completes later); its id. */
+export async function createSnapshot(
+  ec2: Ec2,
+  volumeId: string,
+  description: string,
+  tags: Tags,
+): Promise<string> {
+  const answer = await ec2.write('CreateSnapshot', createSnapshotParams(volumeId, description, tags))
+  const id = text(answer, 'snapshotId')
+  if (!id) throw new Error('CreateSnapshot answered without a snapshot id')
+  return id
+}
+
+/** The EBS volumes attached to an instance (its root included: see `rootDevice`). */
+export async function describeAttachedVolumes(ec2: Ec2, instanceId: string): Promise<AttachedVolumeFacts[]> {
+  const out: AttachedVolumeFacts[] = []
+  const params = filterParams([{ name: 'attachment.instance-id', values: [instanceId] }])
+  await paged(ec2, 'DescribeVolumes', params, (page) => {
+    for (const x of items(page.volumeSet)) {
+      const attachment = items(x.attachmentSet).find((a) => text(a, 'instanceId') === instanceId)
+      const device = text(attachment, 'device')
+      if (!attachment || !device) continue
+      out.push({
+        volumeId: text(x, 'volumeId') ?? '',
+        device,
+        instanceId,
+        az: text(x, 'availabilityZone') ?? '',
+        size: Number(text(x, 'size') ?? 0),
+        deleteOnTermination: text(attachment, 'deleteOnTermination') === 'true',
         tags: tagsOf(x),
       })
     }

@@ -5,16 +5,20 @@
  * would act on: its own instance and image, the workload's Elastic IP, a SpotGuard AMI and snapshot.
  * A change with nothing to act on yet (no Elastic IP, no SpotGuard AMI) is skipped, not guessed.
  * ELBv2's permissions (draining target groups in the stateful mode) are proved too, as optional: ELBv2
- * has no DryRun, so (de)registration is tried on a real group with a target that cannot exist.
+ * has no DryRun, so (de)registration is tried on a real group with a target that cannot exist. The
+ * stateful mode's rolling snapshots (CreateSnapshot of a data volume) are proved as optional too.
  * A permission the agent does without (ec2:GetSpotPlacementScores: capacity then falls back to the
  * interruption history) is `degraded` when refused: a warning, not a failure.
  */
 import { clientToken } from './actions/context'
+import { ROLE_TAG, ROLLING_SNAPSHOT_ROLE } from './actions/stateful/snapshots-retention'
 import type { Ec2, DryRunAnswer, Params } from './ec2-transport'
 import { Ec2Error } from './ec2-transport'
 import {
   createImageParams,
+  createSnapshotParams,
   createTagsParams,
+  describeAttachedVolumes,
   describeAddresses,
   describeImages,
   describeInstance,
@@ -154,8 +158,37 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
           : null,
     },
   )
+  proofs.push(await proveRollingSnapshot(ec2, self, me, tags))
   proofs.push(...(await proveElbv2(deps.elbv2)))
   return proofs
+}
+
+/** CreateSnapshot of a data volume of this instance, tagged as a rolling snapshot (stateful mode): optional. */
+async function proveRollingSnapshot(
+  ec2: Ec2,
+  self: Identity,
+  me: InstanceFacts | null,
+  tags: Record<string, string>,
+): Promise<Proof> {
+  const permission = 'ec2:CreateSnapshot'
+  const skipped = (detail: string): Proof => ({ permission, outcome: 'skipped', detail, optional: true })
+  let volumes: Awaited<ReturnType<typeof describeAttachedVolumes>>
+  try {
+    volumes = await describeAttachedVolumes(ec2, self.instanceId)
+  } catch {
+    return skipped('needs ec2:DescribeVolumes to find a data volume (only the stateful mode snapshots)')
+  }
+  const volume = volumes.find((v) => v.device !== me?.rootDevice)
+  if (!volume) return skipped('no data volume on this instance (only the stateful mode snapshots)')
+  const params = createSnapshotParams(volume.volumeId, 'SpotGuard check', {
+    ...tags,
+    [ROLE_TAG]: ROLLING_SNAPSHOT_ROLE,
+  })
+  try {
+    return { ...judge(permission, await ec2.dryRun('CreateSnapshot', params)), optional: true }
+  } catch (err) {
+    return { ...refused(permission, err), optional: true }
+  }
 }
 
 /** A target id no instance has: ELBv2 authorizes the call, then refuses the target; nothing changes. */

@@ -1,7 +1,8 @@
 /**
  * Cleanup: SpotGuard-tagged snapshots older than N days and AMIs older than M days (with their
  * snapshots), never one used by a running managed instance or an active replica, nor the newest AMI
- * of a workload (an emergency launch starts from it: a backup's or a switch's). Paginated reads.
+ * of a workload (an emergency launch starts from it: a backup's or a switch's), nor a rolling snapshot
+ * of the stateful mode that its retention keeps (stateful/snapshots-retention.ts). Paginated reads.
  */
 import { iso } from '../clock'
 import {
@@ -13,6 +14,7 @@ import {
   type ImageFacts,
 } from '../ec2-operations'
 import { messageOf, ok, type ActionContext, type ActionResult } from './context'
+import { isRollingSnapshot, rollingSnapshotsKept } from './stateful/snapshots-retention'
 
 const DAY_MS = 24 * 3600_000
 const MANAGED = { name: 'tag:ManagedBy', values: ['SpotOptimizer'] }
@@ -90,8 +92,13 @@ export async function runCleanup(ctx: ActionContext): Promise<ActionResult> {
     const protectedSnapshots = new Set(
       kept.flatMap((i) => i.snapshotIds).concat(report.amis.deleted_snapshots),
     )
-    for (const snapshot of await describeSnapshots(ctx.ec2, [MANAGED])) {
-      if (protectedSnapshots.has(snapshot.snapshotId)) continue
+    const snapshots = await describeSnapshots(ctx.ec2, [MANAGED])
+    const rollingKept = rollingSnapshotsKept(
+      snapshots.filter((s) => isRollingSnapshot(s.tags)),
+      now,
+    )
+    for (const snapshot of snapshots) {
+      if (protectedSnapshots.has(snapshot.snapshotId) || rollingKept.has(snapshot.snapshotId)) continue
       if (snapshot.startedAt === null || snapshot.startedAt >= snapshotCutoff) continue
       try {
         await deleteSnapshot(ctx.ec2, snapshot.snapshotId)
