@@ -1,6 +1,6 @@
 /**
  * `npm run soak -- --hours H --agents N [--seed S] [--speed X] [--inject-divergence] [--legacy K]
- * [--out FILE] [--keep-state]`: the local fleet on simulated time against the control plane, checked
+ * [--stateful [M]] [--out FILE] [--keep-state]`: the local fleet on simulated time against the control plane, checked
  * against EC2's ground truth every simulated hour and at the end (docs/soak.md). Prints the table,
  * writes the figures (bench/results/soak.json by default) and exits 1 when the run fails: any divergence,
  * lost workload, orphan instance-hour or duplicate launch, or a ledger more than 1 % off the bill; with
@@ -28,6 +28,8 @@ const Options = z
     speed: z.coerce.number().min(1).max(1000).default(80),
     'inject-divergence': z.enum(['true', 'false']).default('false'),
     legacy: z.coerce.number().int().min(0).optional(),
+    // `--stateful` alone: a third of the agents (at least 1); `--stateful N`: N of them.
+    stateful: z.union([z.literal('true'), z.coerce.number().int().min(0)]).optional(),
     out: z
       .string()
       .min(1)
@@ -37,8 +39,16 @@ const Options = z
   .strict()
   // The issue's mix: installed 4.0.0 agents beside 5.x, one in four (2 of the benchmark's 10, 1 of
   // the CI soak's 4; none in runs of fewer than 4 agents).
-  .transform((o) => ({ ...o, legacy: o.legacy ?? Math.floor(o.agents / 4) }))
+  .transform((o) => ({
+    ...o,
+    legacy: o.legacy ?? Math.floor(o.agents / 4),
+    stateful: o.stateful === 'true' ? Math.max(1, Math.floor(o.agents / 3)) : (o.stateful ?? 0),
+  }))
   .refine((o) => o.legacy <= o.agents, { message: '--legacy cannot exceed --agents' })
+  // The stateful mode is 5.x's: the stateful workloads are the first ones, the 4.0.0 ones the last.
+  .refine((o) => o.stateful + o.legacy <= o.agents, {
+    message: '--stateful and --legacy together cannot exceed --agents',
+  })
 
 async function main(argv: string[]): Promise<number> {
   const parsed = Options.safeParse(splitArgs(argv).flags)
@@ -62,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     speed: o.speed,
     injectDivergence: o['inject-divergence'] === 'true',
     legacyAgents: o.legacy,
+    statefulAgents: o.stateful,
     keepState: o['keep-state'] === 'true',
     say,
   })

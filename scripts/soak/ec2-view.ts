@@ -1,14 +1,16 @@
 /**
  * The EC2 side of a snapshot, read from the simulated region's fake EC2 in this process: every instance
  * of the soak's workloads, what launched it, whether it holds its workload's Elastic IP, and what EC2
- * charged for it over the ledger's window.
+ * charged for it over the ledger's window; their data volumes with what they hold, and SpotGuard's
+ * interfaces.
  */
 import { clientToken } from '../../agent/src/actions/context'
 import { chargeOf, runningPeriods, type BillOptions } from '../../test/fakes/ec2/billing'
 import type { Ec2State, Instance } from '../../test/fakes/ec2/model'
 import type { SimRegion } from '../fleet/region'
 import { ledgerWindow } from './ledger'
-import type { Ec2Instance, Ec2Snapshot } from './snapshot'
+import type { Ec2Instance, Ec2Interface, Ec2Snapshot, Ec2Volume } from './snapshot'
+import { SEEDED_FOR } from './stateful'
 
 export interface Ec2ViewOptions {
   /** Workload → the allocation id of its Elastic IP. */
@@ -17,6 +19,8 @@ export interface Ec2ViewOptions {
   pricedFrom: ReadonlyMap<string, number>
   /** What was charged at earlier snapshots, so that each one bills only the time since. */
   bills: GrowingBill
+  /** Since when each volume and interface has been seen detached. */
+  detached: DetachedSince
 }
 
 export function ec2Snapshot(region: SimRegion, options: Ec2ViewOptions): Ec2Snapshot {
@@ -57,7 +61,72 @@ export function ec2Snapshot(region: SimRegion, options: Ec2ViewOptions): Ec2Snap
       return ip ? [[workload, ip]] : []
     }),
   )
-  return { at, instances, addressesAdrift, addressIps, onDemandPrice: region.onDemandPrice }
+  return {
+    at,
+    instances,
+    addressesAdrift,
+    addressIps,
+    onDemandPrice: region.onDemandPrice,
+    ...dataOf(ec2.state, at, options.detached),
+  }
+}
+
+/**
+ * The volumes seeded for a workload (tag SEEDED_FOR), SpotGuard-tagged or attached to a workload's
+ * instance, with their content; the SpotGuard-tagged interfaces.
+ */
+function dataOf(
+  state: Ec2State,
+  at: number,
+  detached: DetachedSince,
+): Pick<Ec2Snapshot, 'volumes' | 'interfaces'> {
+  const ofWorkload = (instanceId: string | undefined) =>
+    instanceId !== undefined && state.instances.get(instanceId)?.tags.LogicalAgentId !== undefined
+  const volumes: Ec2Volume[] = []
+  for (const v of state.volumes.values()) {
+    if (!v.tags[SEEDED_FOR] && v.tags.SpotGuardManaged !== 'true' && !ofWorkload(v.attachment?.instanceId))
+      continue
+    volumes.push({
+      volumeId: v.volumeId,
+      az: v.az,
+      state: v.state,
+      attachedTo: v.attachment?.instanceId ?? null,
+      device: v.attachment?.device ?? null,
+      createdAt: v.createdAt,
+      tags: { ...v.tags },
+      availableSince: detached.seen(v.volumeId, v.state === 'available', at),
+      content: v.content.map((r) => ({ ...r })),
+    })
+  }
+  const interfaces: Ec2Interface[] = []
+  for (const i of state.networkInterfaces.values()) {
+    if (i.tags.SpotGuardManaged !== 'true') continue
+    interfaces.push({
+      eniId: i.networkInterfaceId,
+      attachedTo: i.attachment?.instanceId ?? null,
+      tags: { ...i.tags },
+      availableSince: detached.seen(i.networkInterfaceId, !i.attachment, at),
+    })
+  }
+  return { volumes, interfaces }
+}
+
+/**
+ * Since when a volume or interface has been detached, as far as the checks saw: the first check that
+ * found it so (EC2 keeps no detach time), forgotten once it is attached again. An orphan is so judged
+ * at the check after the one that first saw it, not before.
+ */
+export class DetachedSince {
+  private readonly since = new Map<string, number>()
+
+  seen(id: string, isDetached: boolean, at: number): number | null {
+    if (!isDetached) {
+      this.since.delete(id)
+      return null
+    }
+    if (!this.since.has(id)) this.since.set(id, at)
+    return this.since.get(id)!
+  }
 }
 
 /**

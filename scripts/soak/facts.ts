@@ -6,7 +6,8 @@
 import type { D1Agent, D1Replica, D1Snapshot, Ec2Instance, Ec2Snapshot, SoakLog } from './snapshot'
 import { GRACE_MS, heardAt } from './windows'
 
-export type Invariant = 'a' | 'b' | 'c' | 'd' | 'e' | 'f'
+/** a-f: invariants.ts; g-j: the stateful workloads' data, volumes and interfaces (stateful.ts). */
+export type Invariant = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j'
 
 export interface Divergence {
   /** Simulated epoch ms of the check that found it. */

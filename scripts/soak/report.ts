@@ -35,6 +35,17 @@ export interface SoakResult {
   orphan_instance_hours: number
   duplicate_launches: number
   ledger_error_pct: number
+  /** --stateful: workloads with a data volume and the stateful mode on (0 without). */
+  stateful_agents: number
+  /** Planned switches of those workloads D1 recorded. */
+  stateful_switches: number
+  /** Interruption notices the soak sent them. */
+  stateful_interruptions: number
+  /** Planned stateful switches whose new instance did not start from the old one's last write (invariant i). */
+  data_mismatches: number
+  /** Volumes and interfaces found orphaned (invariant h), each once. */
+  orphan_volumes: number
+  orphan_interfaces: number
   inject_divergence: boolean
   injected: Injected | null
   divergence_list: FoundDivergence[]
@@ -124,6 +135,17 @@ export function formatReport(result: SoakResult): string {
     ['orphan instance-hours', result.orphan_instance_hours],
     ['duplicate launches', result.duplicate_launches],
     ['ledger error (worst workload)', `${result.ledger_error_pct} %`],
+    ...(result.stateful_agents > 0
+      ? ([
+          ['stateful agents', result.stateful_agents],
+          [
+            'stateful switches / interruptions',
+            `${result.stateful_switches} / ${result.stateful_interruptions}`,
+          ],
+          ['data mismatches', result.data_mismatches],
+          ['orphan volumes / interfaces', `${result.orphan_volumes} / ${result.orphan_interfaces}`],
+        ] satisfies Array<[string, string | number]>)
+      : []),
     [
       'cores used',
       Object.entries(result.run.cpu_cores)

@@ -16,12 +16,14 @@ import { liveGroupMembers } from '../fleet/processes'
 import { AvailabilityTracker, lostWorkloads } from './availability'
 import { Checkpoints } from './checkpoint'
 import { SOAK_READS_VAR } from './d1-reader'
-import { fireEvent, type EventContext } from './events'
+import { fireEvent, primaryOf, type EventContext } from './events'
 import { duplicateLaunches } from './invariants'
 import { failures, roundedLine, type SoakResult } from './report'
 import { CpuMeter, cpuCores, healthMs, keptUp, noticeLatency } from './sustain'
 import { buildSchedule } from './schedule'
 import type { SoakLog } from './snapshot'
+import { statefulCounts } from './stateful'
+import { StatefulWorkloads } from './workload'
 
 export interface SoakOptions {
   hours: number
@@ -32,6 +34,8 @@ export interface SoakOptions {
   injectDivergence: boolean
   /** How many of the workloads (the last ones) run an installed 4.0.0 agent (emulated) instead of 5.x. */
   legacyAgents: number
+  /** How many of the workloads (the first ones, 5.x agents) are stateful: a data volume, the stateful mode on. */
+  statefulAgents: number
   /** Keep the Worker's and the fleet's state dirs (kept anyway when the run fails). */
   keepState: boolean
   say: (line: string) => void
@@ -111,7 +115,7 @@ async function drive(world: World): Promise<SoakResult> {
   const start = region.clock.now()
   const end = start + options.hours * HOUR
   const schedule = buildSchedule({ ...options, zones: region.zones.length })
-  const log: SoakLog = { notices: [], outages: [] }
+  const log: SoakLog = { notices: [], outages: [], stateful: {}, writes: {} }
   const tracker = new AvailabilityTracker()
   const stats = { health: [] as number[], loadMax: 0 }
   // This process serves the fake EC2 and every IMDS: a blocked event loop is simulated time they miss.
@@ -132,6 +136,12 @@ async function drive(world: World): Promise<SoakResult> {
     injected: null,
     say: options.say,
   }
+
+  const stateful = new StatefulWorkloads(
+    { ...world, log, primaryOf: (w) => primaryOf(context, w), say: options.say },
+    fleet.logicalAgentIds.slice(0, options.statefulAgents),
+  )
+  stateful.seed()
 
   const checkpoints = new Checkpoints({
     worker,
@@ -163,6 +173,7 @@ async function drive(world: World): Promise<SoakResult> {
     const now = region.clock.now()
     while (index < schedule.length && start + schedule[index]!.atMs <= now)
       await fireEvent(context, schedule[index++]!)
+    await stateful.tick(now)
     const hosts = region.hosts()
     tracker.observe(
       now,
@@ -186,6 +197,7 @@ async function drive(world: World): Promise<SoakResult> {
   const health = [...stats.health].sort((a, b) => a - b)
   const notices = noticeLatency(log.notices, final.d1)
   const loopDelayMaxMs = Math.round(loopDelay.max / 1e6)
+  const statefulFound = statefulCounts(final.d1, log)
   return {
     seed: options.seed,
     simulated_hours: options.hours,
@@ -198,6 +210,12 @@ async function drive(world: World): Promise<SoakResult> {
     orphan_instance_hours: round(checkpoints.orphans.totalMs / HOUR, 3),
     duplicate_launches: duplicateLaunches(final.ec2),
     ledger_error_pct: round(Math.max(0, ...final.ledger.map((l) => l.errorPct)), 3),
+    stateful_agents: options.statefulAgents,
+    stateful_switches: statefulFound.switches,
+    stateful_interruptions: statefulFound.interruptions,
+    data_mismatches: [...checkpoints.found.values()].filter((d) => d.invariant === 'i').length,
+    orphan_volumes: checkpoints.data.orphanVolumes.size,
+    orphan_interfaces: checkpoints.data.orphanInterfaces.size,
     inject_divergence: options.injectDivergence,
     injected: context.injected,
     divergence_list: [...checkpoints.found.values()].sort((a, b) => a.time.localeCompare(b.time)),

@@ -40,6 +40,42 @@ export interface Ec2Snapshot {
   addressIps: Record<string, string>
   /** USD per hour on-demand of the workloads' instance type (the Price List). */
   onDemandPrice: number
+  /** The data volumes of the soak's workloads (seeded for one, or SpotGuard-tagged). */
+  volumes: Ec2Volume[]
+  /** The SpotGuard-tagged network interfaces. */
+  interfaces: Ec2Interface[]
+}
+
+/** One record a simulated workload wrote, as the fake EC2 holds it (ec2 `VolumeRecord`). */
+export interface WrittenRecord {
+  seq: number
+  at: number
+  instanceId: string
+  data: string
+}
+
+/** A data volume as the fake EC2 holds it, content included. */
+export interface Ec2Volume {
+  volumeId: string
+  az: string
+  state: 'creating' | 'available' | 'in-use'
+  /** The instance it is attached to (in any attachment state), its device. */
+  attachedTo: string | null
+  device: string | null
+  createdAt: number
+  tags: Record<string, string>
+  /** Since when the checker has seen it available without a break (null: attached or creating). */
+  availableSince: number | null
+  content: WrittenRecord[]
+}
+
+/** A SpotGuard-tagged network interface. */
+export interface Ec2Interface {
+  eniId: string
+  attachedTo: string | null
+  tags: Record<string, string>
+  /** Since when the checker has seen it detached without a break (null: attached). */
+  availableSince: number | null
 }
 
 export interface D1Agent {
@@ -152,4 +188,17 @@ export interface SoakLog {
   notices: SentNotice[]
   /** [down, up) simulated epoch ms of each Worker outage (up: null while down). */
   outages: Array<[number, number | null]>
+  /** Stateful workloads (--stateful) → their RPO in minutes; empty without --stateful. */
+  stateful: Record<string, number>
+  /** What the simulated stateful workloads wrote, by `<instance> <device>`: their first and last record. */
+  writes: Record<string, WorkloadWrites>
+}
+
+/** The writes of one instance's workload on one device. */
+export interface WorkloadWrites {
+  workload: string
+  instanceId: string
+  device: string
+  first: WrittenRecord
+  last: WrittenRecord
 }

@@ -16,6 +16,7 @@ describe('the soak', () => {
       speed: 80,
       injectDivergence: true,
       legacyAgents: 0,
+      statefulAgents: 0,
       keepState: false,
       say: () => undefined,
     })

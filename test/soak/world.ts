@@ -99,8 +99,10 @@ export function healthy(): { ec2: Ec2Snapshot; d1: D1Snapshot; log: SoakLog } {
       addressesAdrift: [],
       addressIps: { 'agent-1': ELASTIC_IP },
       onDemandPrice: 0.0416,
+      volumes: [],
+      interfaces: [],
     },
     d1: emptyD1({ agents: [d1Agent()], instances: [d1Instance('i-1', { publicIp: ELASTIC_IP })] }),
-    log: { notices: [], outages: [] },
+    log: { notices: [], outages: [], stateful: {}, writes: {} },
   }
 }
