@@ -1,0 +1,199 @@
+/**
+ * Capacity as a risk input through a real fleet: the 5.x agent bundle on a simulated m5.large asks the
+ * fake EC2's GetSpotPlacementScores (scores from the fake's own capacity) every 6 simulated hours, the
+ * control plane stores them per pool and the engine weighs them. When a zone runs out of spot capacity
+ * its next scores drop, and the engine leaves its pools alone however cheap, saying why in the decision
+ * and on the instance page's options; with capacity back it moves there. Everything runs on one
+ * simulated clock, SPEED times real time, so the agent's 6-hour interval passes in a minute and a half.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { queryD1, sql } from '../support/d1'
+import { eventually } from '../support/eventually'
+import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
+import { finished, registered } from '../support/fleet-waits'
+
+const SPEED = 240
+const HOUR = 3_600_000
+/** Real ms a simulated interval of `ms` takes. */
+const real = (ms: number) => ms / SPEED
+/** Every pool's spot price but the trap's: nothing to win by moving between them. */
+const FLAT = 0.04
+const CHEAP = 0.01
+
+let world: E2eWorld
+/** The zone whose m6a.large pool turns cheap, then runs out of capacity (zone 0 holds the workload). */
+let trapAz: string
+let trapPool: string
+const market = { cheap: false, outage: false }
+
+beforeAll(async () => {
+  world = await startE2eWorld({ agents: 1, instanceType: 'm5.large', speed: SPEED })
+  const ec2 = world.fleet.region.ec2
+  trapAz = world.fleet.region.zones[1]!
+  trapPool = `m6a.large.${trapAz}`
+  // Set before the first agent boots (the fleet's first tick): a flat, deterministic market.
+  ec2.setSpotPriceModel((type, az) => (market.cheap && type === 'm6a.large' && az === trapAz ? CHEAP : FLAT))
+  ec2.setSpotCapacityModel((_type, az) => !(market.outage && az === trapAz))
+})
+
+afterAll(async () => {
+  await world?.stop()
+})
+
+interface ScoreRow {
+  pool_id: string
+  score: number
+  scored_at: number
+}
+
+const scores = () =>
+  queryD1<ScoreRow>(
+    world.worker.persistDir,
+    `select pool_id, score, scored_at from placement_scores where client_id = '${sql(world.client.id)}'`,
+  )
+
+interface DecisionRow {
+  decision: string
+  target_pool_id: string | null
+  command_id: string | null
+  reasons: string
+  inputs: string
+}
+
+async function latestDecision(agentId: string): Promise<DecisionRow> {
+  const [row] = await queryD1<DecisionRow>(
+    world.worker.persistDir,
+    `select decision, target_pool_id, command_id, reasons, inputs from decisions
+     where agent_id = '${sql(agentId)}' and shadow = 0 order by last_seen_at desc, created_at desc limit 1`,
+  )
+  return row!
+}
+
+/** What the stored decision saw of a pool. */
+function seenOf(decision: DecisionRow, poolId: string) {
+  const inputs = JSON.parse(decision.inputs) as {
+    pools: Array<{ pool_id: string; risk: number; skipped: string | null; placement_score?: number }>
+  }
+  return inputs.pools.find((p) => p.pool_id === poolId)
+}
+
+const asks = () => world.fleet.region.ec2.requests.filter((r) => r.action === 'GetSpotPlacementScores')
+
+describe('capacity as a risk input', () => {
+  it('stores the scores the agent asks every 6 hours, avoids a cheap zone out of capacity, and moves there once capacity is back', { timeout: 480_000 }, async () => {
+    const { api, client, fleet, worker } = world
+    const agent = await registered(world, 'agent-1')
+    const instanceId = agent.instanceId!
+    expect(fleet.region.ec2.instance(instanceId)!.az).toBe(fleet.region.zones[0])
+
+    // 1. The first request, at start: every zone has capacity, every priced pool scores 10.
+    const first = await eventually(
+      async () => {
+        const rows = await scores()
+        return rows.some((r) => r.pool_id === trapPool) ? rows : undefined
+      },
+      { what: 'the first placement scores stored', timeoutMs: 60_000 },
+    )
+    expect(first.every((r) => r.score === 10)).toBe(true)
+    const [ask] = asks()
+    expect(asks()).toHaveLength(1)
+    const asked = Object.entries(ask!.params)
+      .filter(([k]) => k.startsWith('InstanceType.'))
+      .map(([, v]) => v)
+    // One configuration: the types the agent prices (its own and the compatible ones), one per AZ.
+    expect(asked).toEqual(expect.arrayContaining(['m5.large', 'm6a.large']))
+    expect(asked.length).toBeGreaterThanOrEqual(3)
+    expect(ask!.params).toMatchObject({ SingleAvailabilityZone: 'true', TargetCapacity: '1' })
+    expect(new Set(first.map((r) => r.pool_id))).toEqual(
+      new Set(asked.flatMap((t) => fleet.region.zones.map((az) => `${t}.${az}`))),
+    )
+    await worker.scheduled('*/5 * * * *')
+    const calm = await latestDecision(agent.id)
+    expect(calm.decision).toBe('stay')
+    expect(seenOf(calm, trapPool)).toMatchObject({ placement_score: 10, skipped: null })
+
+    // 2. The trap: m6a.large in another zone at a quarter of the price, and that zone out of spot capacity.
+    market.cheap = true
+    market.outage = true
+    const dropped = await eventually(
+      async () => {
+        const rows = await scores()
+        const trap = rows.find((r) => r.pool_id === trapPool)
+        return trap && trap.score < 10 ? rows : undefined
+      },
+      { what: 'the zone’s next scores, 6 simulated hours on', timeoutMs: real(6 * HOUR) + 60_000, intervalMs: 1_000 },
+    )
+    expect(dropped.filter((r) => r.pool_id.endsWith(`.${trapAz}`)).every((r) => r.score === 1)).toBe(true)
+    expect(dropped.filter((r) => !r.pool_id.endsWith(`.${trapAz}`)).every((r) => r.score === 10)).toBe(true)
+    // Asked sparingly: the second request 6 simulated hours after the first, not at each price report.
+    const [a1, a2] = asks()
+    expect(asks()).toHaveLength(2)
+    expect(a2!.at - a1!.at).toBeGreaterThanOrEqual(6 * HOUR)
+    expect(a2!.at - a1!.at).toBeLessThan(6 * HOUR + 15 * 60_000)
+    await eventually(
+      async () =>
+        (
+          await queryD1(
+            worker.persistDir,
+            `select 1 from price_quotes where series = '${sql(trapPool)}' and price = ${CHEAP}`,
+          )
+        ).length > 0,
+      { what: 'the cheap price reported', timeoutMs: 30_000 },
+    )
+
+    await worker.scheduled('*/5 * * * *')
+    const avoided = await latestDecision(agent.id)
+    expect(avoided.target_pool_id).not.toBe(trapPool)
+    expect(avoided.command_id).toBeNull()
+    expect(seenOf(avoided, trapPool)).toMatchObject({ placement_score: 1, skipped: 'above_risk_threshold' })
+    expect(seenOf(avoided, trapPool)!.risk).toBeGreaterThan(0.5)
+    expect(avoided.reasons).toContain(`pool ${trapPool}: placement score 1/10`)
+    const commands = await queryD1(
+      worker.persistDir,
+      `select id from commands where agent_id = '${sql(agent.id)}' and source = 'engine'`,
+    )
+    expect(commands).toEqual([])
+    // What the user sees: the decision's reasons on the agent page, the pool skipped on the instance page.
+    const agentPage = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
+    expect(agentPage).toContain(`pool ${trapPool}: placement score 1/10`)
+    const instancePage = await (await worker.admin(`/c/${client.id}/instances/${instanceId}`)).text()
+    const row = new RegExp(`<tr data-type="m6a.large" data-az="${trapAz}" data-why="skipped">(.*?)</tr>`).exec(
+      instancePage,
+    )
+    expect(row?.[1]).toContain('above the cap')
+    // EC2 was never asked to launch there.
+    expect(
+      fleet.region.ec2.requests.filter(
+        (r) => r.action === 'RunInstances' && r.params['Placement.AvailabilityZone'] === trapAz,
+      ),
+    ).toEqual([])
+    expect(fleet.region.ec2.instance(instanceId)!.state).toBe('running')
+
+    // 3. Capacity back: the next scores say so, and the engine takes the cheap pool.
+    market.outage = false
+    await eventually(
+      async () => (await scores()).find((r) => r.pool_id === trapPool)?.score === 10,
+      { what: 'the zone scored 10 again', timeoutMs: real(6 * HOUR) + 60_000, intervalMs: 1_000 },
+    )
+    const command = await eventually(
+      async () => {
+        await worker.scheduled('*/5 * * * *')
+        const decision = await latestDecision(agent.id)
+        return decision.command_id && decision.target_pool_id === trapPool ? decision.command_id : undefined
+      },
+      { what: 'an engine switch to the pool with capacity again', timeoutMs: 60_000, intervalMs: 2_000 },
+    )
+    await finished(world, command)
+    const history = await eventually(
+      async () => (await api.switchHistory(client.id)).find((s) => s.commandId === command),
+      { what: 'the switch in history' },
+    )
+    expect(history).toMatchObject({ trigger: 'model', toPool: trapPool, toType: 'm6a.large' })
+    expect(fleet.region.ec2.instance(history.newInstanceId!)).toMatchObject({
+      instanceType: 'm6a.large',
+      az: trapAz,
+      lifecycle: 'spot',
+      state: 'running',
+    })
+  })
+})
