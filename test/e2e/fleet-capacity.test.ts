@@ -156,17 +156,17 @@ describe('capacity as a risk input', () => {
     // What the user sees: the decision's reasons on the agent page, the pool skipped on the instance page.
     const agentPage = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
     expect(agentPage).toContain(`pool ${trapPool}: placement score 1/10`)
-    const instancePage = await (await worker.admin(`/c/${client.id}/instances/${instanceId}`)).text()
-    const row = new RegExp(`<tr data-type="m6a.large" data-az="${trapAz}" data-why="skipped">(.*?)</tr>`).exec(
-      instancePage,
-    )
+    // The options table is paged (25 rows): skipped pools come after the weighed ones.
+    let options = ''
+    for (let page = 1; page <= 4; page++)
+      options += await (await worker.admin(`/c/${client.id}/instances/${instanceId}?page=${page}`)).text()
+    const row = new RegExp(
+      `<tr data-type="m6a.large" data-az="${trapAz}" data-why="skipped">([\\s\\S]*?)</tr>`,
+    ).exec(options)
     expect(row?.[1]).toContain('above the cap')
-    // EC2 was never asked to launch there.
-    expect(
-      fleet.region.ec2.requests.filter(
-        (r) => r.action === 'RunInstances' && r.params['Placement.AvailabilityZone'] === trapAz,
-      ),
-    ).toEqual([])
+    expect(row?.[1]).toContain('spot placement score 1/10: little capacity')
+    // EC2 runs nothing there: the workload stayed where it was.
+    expect([...fleet.region.ec2.state.instances.values()].filter((i) => i.az === trapAz)).toEqual([])
     expect(fleet.region.ec2.instance(instanceId)!.state).toBe('running')
 
     // 3. Capacity back: the next scores say so, and the engine takes the cheap pool.
