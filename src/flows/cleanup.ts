@@ -44,5 +44,5 @@ export async function deleteExpiredCleanupReports(
   const result = await db.delete(cleanupReports).where(sql`${cleanupReports.id} in (
     select id from ${cleanupReports} where received_at < ${cutoff}
     order by received_at limit ${sql.raw(String(Math.trunc(limit)))})`)
-  return { deleted: result.meta.changes ?? 0 }
+  return { deleted: result.meta.changes }
 }

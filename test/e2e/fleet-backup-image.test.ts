@@ -38,6 +38,8 @@ beforeAll(async () => {
   })
   // The instance profile lacks ec2:GetSpotPlacementScores from the start (before any agent boots).
   world.fleet.region.ec2.deny('GetSpotPlacementScores')
+  // Every spot pool has capacity: the emergency launch goes to spot wherever the control plane says.
+  world.fleet.region.ec2.setSpotCapacityModel(undefined)
 })
 
 afterAll(async () => {
@@ -72,11 +74,13 @@ describe('an instance profile without ec2:GetSpotPlacementScores', () => {
     const { api, client, fleet, worker } = world
     const agent = await registered(world, 'agent-1')
     const [status] = await eventually(
-      () =>
-        queryD1<{ status: string; detail: string | null; updated_at: number }>(
+      async () => {
+        const rows = await queryD1<{ status: string; detail: string | null; updated_at: number }>(
           worker.persistDir,
           `select status, detail, updated_at from placement_score_status where agent_id = '${sql(agent.id)}'`,
-        ),
+        )
+        return rows.length > 0 ? rows : undefined
+      },
       { what: 'the denial reported', timeoutMs: 60_000 },
     )
     expect(status).toMatchObject({ status: 'denied' })

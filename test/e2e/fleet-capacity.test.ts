@@ -60,13 +60,13 @@ interface DecisionRow {
   inputs: string
 }
 
-async function latestDecision(agentId: string): Promise<DecisionRow> {
+async function latestDecision(agentId: string): Promise<DecisionRow | undefined> {
   const [row] = await queryD1<DecisionRow>(
     world.worker.persistDir,
     `select decision, target_pool_id, command_id, reasons, inputs from decisions
      where agent_id = '${sql(agentId)}' and shadow = 0 order by last_seen_at desc, created_at desc limit 1`,
   )
-  return row!
+  return row
 }
 
 /** What the stored decision saw of a pool. */
@@ -107,8 +107,14 @@ describe('capacity as a risk input', () => {
     expect(new Set(first.map((r) => r.pool_id))).toEqual(
       new Set(asked.flatMap((t) => fleet.region.zones.map((az) => `${t}.${az}`))),
     )
-    await worker.scheduled('*/5 * * * *')
-    const calm = await latestDecision(agent.id)
+    // The engine's first decision once the pools are priced.
+    const calm = await eventually(
+      async () => {
+        await worker.scheduled('*/5 * * * *')
+        return latestDecision(agent.id)
+      },
+      { what: 'the engine’s first decision', timeoutMs: 30_000, intervalMs: 1_000 },
+    )
     expect(calm.decision).toBe('stay')
     expect(seenOf(calm, trapPool)).toMatchObject({ placement_score: 10, skipped: null })
 
@@ -142,7 +148,7 @@ describe('capacity as a risk input', () => {
     )
 
     await worker.scheduled('*/5 * * * *')
-    const avoided = await latestDecision(agent.id)
+    const avoided = (await latestDecision(agent.id))!
     expect(avoided.target_pool_id).not.toBe(trapPool)
     expect(avoided.command_id).toBeNull()
     expect(seenOf(avoided, trapPool)).toMatchObject({ placement_score: 1, skipped: 'above_risk_threshold' })
@@ -179,7 +185,7 @@ describe('capacity as a risk input', () => {
       async () => {
         await worker.scheduled('*/5 * * * *')
         const decision = await latestDecision(agent.id)
-        return decision.command_id && decision.target_pool_id === trapPool ? decision.command_id : undefined
+        return decision?.command_id && decision.target_pool_id === trapPool ? decision.command_id : undefined
       },
       { what: 'an engine switch to the pool with capacity again', timeoutMs: 60_000, intervalMs: 2_000 },
     )
