@@ -56,7 +56,9 @@ export function optionWords(
 ): string {
   const words = whyWords(row, agent)
   const score = row.placementScore
-  return score !== null && score <= LOW_SCORE ? `${words} (spot placement score ${score}/10: little capacity)` : words
+  return score !== null && score <= LOW_SCORE
+    ? `${words} (spot placement score ${score}/10: little capacity)`
+    : words
 }
 
 /** A placement score at or below this is short of capacity (its capacity evidence reaches SHORT_OF_CAPACITY). */

@@ -101,7 +101,10 @@ describe('an instance profile without ec2:GetSpotPlacementScores', () => {
     expect((await api.agent(client.id, 'agent-1'))?.status).toBe('online')
     // No scores stored; the engine decides without a capacity component.
     expect(
-      await queryD1(worker.persistDir, `select 1 from placement_scores where client_id = '${sql(client.id)}'`),
+      await queryD1(
+        worker.persistDir,
+        `select 1 from placement_scores where client_id = '${sql(client.id)}'`,
+      ),
     ).toEqual([])
     await worker.scheduled('*/5 * * * *')
     const [decision] = await queryD1<{ inputs: string; reasons: string }>(
@@ -113,7 +116,10 @@ describe('an instance profile without ec2:GetSpotPlacementScores', () => {
     expect(seen.pools.filter((p) => 'placement_score' in p)).toEqual([])
     expect(decision!.reasons).not.toContain('placement score')
     const page = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
-    const note = page.slice(page.indexOf('id="placement-scores"'), page.indexOf('</div>', page.indexOf('id="placement-scores"')))
+    const note = page.slice(
+      page.indexOf('id="placement-scores"'),
+      page.indexOf('</div>', page.indexOf('id="placement-scores"')),
+    )
     expect(note).toContain('lacks ec2:GetSpotPlacementScores')
     expect(note).toContain('interruption history alone')
     // Asked once: a denied request waits a day before the next.
@@ -122,79 +128,90 @@ describe('an instance profile without ec2:GetSpotPlacementScores', () => {
 })
 
 describe('the periodic backup image', () => {
-  it('is made without reboot, recorded, kept as the newest by cleanup, and an emergency launch starts from it with its files', { timeout: 420_000 }, async () => {
-    const { api, client, fleet, worker } = world
-    const agent = await registered(world, 'agent-1')
-    const primary = agent.instanceId!
-    const allocationId = [...fleet.region.ec2.state.addresses.values()].find((a) => a.instanceId === primary)!
-      .allocationId
-    // The default period is a day; the owner sets an hour in the settings.
-    const detail = await api.call<{ backupImageHours: number }>('GET', `/api/client/agents/${agent.id}`)
-    expect(detail.body.backupImageHours).toBe(24)
-    await api.configure(agent.id, { backupImageHours: 1 })
-    writeOrders(primary, 'orders up to the first backup')
+  it(
+    'is made without reboot, recorded, kept as the newest by cleanup, and an emergency launch starts from it with its files',
+    { timeout: 420_000 },
+    async () => {
+      const { api, client, fleet, worker } = world
+      const agent = await registered(world, 'agent-1')
+      const primary = agent.instanceId!
+      const allocationId = [...fleet.region.ec2.state.addresses.values()].find(
+        (a) => a.instanceId === primary,
+      )!.allocationId
+      // The default period is a day; the owner sets an hour in the settings.
+      const detail = await api.call<{ backupImageHours: number }>('GET', `/api/client/agents/${agent.id}`)
+      expect(detail.body.backupImageHours).toBe(24)
+      await api.configure(agent.id, { backupImageHours: 1 })
+      writeOrders(primary, 'orders up to the first backup')
 
-    const first = await eventually(() => backups('agent-1').find((i) => i.state === 'available'), {
-      what: 'the first backup image',
-      timeoutMs: real(HOUR) + 60_000,
-      intervalMs: 500,
-    })
-    writeOrders(primary, 'orders up to the second backup')
-    expect(first).toMatchObject({ sourceInstanceId: primary, noReboot: true, tags: { ManagedBy: 'SpotOptimizer' } })
-    const second = await eventually(
-      () => backups('agent-1').find((i) => i.state === 'available' && i.createdAt > first.createdAt),
-      { what: 'the second backup image', timeoutMs: real(HOUR) + 60_000, intervalMs: 500 },
-    )
-    writeOrders(primary, 'orders after the last backup')
-    // A period after the first (the agent's request and EC2's stamp differ by a round trip).
-    expect(second.createdAt - first.createdAt).toBeGreaterThanOrEqual(HOUR - 60_000)
-    expect(second.createdAt - first.createdAt).toBeLessThan(HOUR + 10 * 60_000)
-    // The control plane recorded it; the agent page shows it.
-    await eventually(
-      async () =>
-        (await api.call<{ backupImageId: string | null }>('GET', `/api/client/agents/${agent.id}`)).body
-          .backupImageId === second.imageId,
-      { what: 'the second backup recorded' },
-    )
+      const first = await eventually(() => backups('agent-1').find((i) => i.state === 'available'), {
+        what: 'the first backup image',
+        timeoutMs: real(HOUR) + 60_000,
+        intervalMs: 500,
+      })
+      writeOrders(primary, 'orders up to the second backup')
+      expect(first).toMatchObject({
+        sourceInstanceId: primary,
+        noReboot: true,
+        tags: { ManagedBy: 'SpotOptimizer' },
+      })
+      const second = await eventually(
+        () => backups('agent-1').find((i) => i.state === 'available' && i.createdAt > first.createdAt),
+        { what: 'the second backup image', timeoutMs: real(HOUR) + 60_000, intervalMs: 500 },
+      )
+      writeOrders(primary, 'orders after the last backup')
+      // A period after the first (the agent's request and EC2's stamp differ by a round trip).
+      expect(second.createdAt - first.createdAt).toBeGreaterThanOrEqual(HOUR - 60_000)
+      expect(second.createdAt - first.createdAt).toBeLessThan(HOUR + 10 * 60_000)
+      // The control plane recorded it; the agent page shows it.
+      await eventually(
+        async () =>
+          (await api.call<{ backupImageId: string | null }>('GET', `/api/client/agents/${agent.id}`)).body
+            .backupImageId === second.imageId,
+        { what: 'the second backup recorded' },
+      )
 
-    // Cleanup: the first, past the age limit, deleted (EC2 and the report say so); the newest kept
-    // though past the limit too.
-    const cutoffPassed = second.createdAt + AMI_MAX_AGE_DAYS * DAY
-    const reports = await eventually(
-      async () => {
-        const answer = await api.call<CleanupReportItem[]>(
-          'GET',
-          `/api/client/agents/${agent.id}/cleanup-reports?limit=100`,
-        )
-        const after = answer.body.some((r) => (r.reportedAt ?? 0) > cutoffPassed + 60_000)
-        return after && answer.body.some((r) => r.deletedAmis.includes(first.imageId)) ? answer.body : undefined
-      },
-      { what: 'a cleanup past the newest backup’s age limit', timeoutMs: 60_000, intervalMs: 1_000 },
-    )
-    expect(reports.flatMap((r) => r.deletedAmis)).not.toContain(second.imageId)
-    expect(fleet.region.ec2.state.images.has(first.imageId)).toBe(false)
-    expect(fleet.region.ec2.state.images.get(second.imageId)?.state).toBe('available')
-    expect(backups('agent-1').at(-1)?.imageId).toBe(second.imageId)
-    const page = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
-    const panel = page.slice(page.indexOf('id="backup-image"'), page.indexOf('id="cleanup-reports"'))
-    expect(panel).toContain('every <strong>1 h</strong>')
-    expect(panel).toContain(second.imageId)
-    expect(page.slice(page.indexOf('id="cleanup-reports"'))).toContain(first.imageId)
+      // Cleanup: the first, past the age limit, deleted (EC2 and the report say so); the newest kept
+      // though past the limit too.
+      const cutoffPassed = second.createdAt + AMI_MAX_AGE_DAYS * DAY
+      const reports = await eventually(
+        async () => {
+          const answer = await api.call<CleanupReportItem[]>(
+            'GET',
+            `/api/client/agents/${agent.id}/cleanup-reports?limit=100`,
+          )
+          const after = answer.body.some((r) => (r.reportedAt ?? 0) > cutoffPassed + 60_000)
+          return after && answer.body.some((r) => r.deletedAmis.includes(first.imageId))
+            ? answer.body
+            : undefined
+        },
+        { what: 'a cleanup past the newest backup’s age limit', timeoutMs: 60_000, intervalMs: 1_000 },
+      )
+      expect(reports.flatMap((r) => r.deletedAmis)).not.toContain(second.imageId)
+      expect(fleet.region.ec2.state.images.has(first.imageId)).toBe(false)
+      expect(fleet.region.ec2.state.images.get(second.imageId)?.state).toBe('available')
+      expect(backups('agent-1').at(-1)?.imageId).toBe(second.imageId)
+      const page = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
+      const panel = page.slice(page.indexOf('id="backup-image"'), page.indexOf('id="cleanup-reports"'))
+      expect(panel).toContain('every <strong>1 h</strong>')
+      expect(panel).toContain(second.imageId)
+      expect(page.slice(page.indexOf('id="cleanup-reports"'))).toContain(first.imageId)
 
-    // An interruption without a replica: the emergency launch starts from the newest backup.
-    fleet.region.interrupt(primary)
-    const { newInstanceId } = await expectInterruptionEnd(world, {
-      logicalAgentId: 'agent-1',
-      agentId: agent.id,
-      oldInstanceId: primary,
-      allocationId,
-      addressFollows: true,
-      viaReplica: true,
-    })
-    const launched = fleet.region.ec2.instance(newInstanceId)!
-    expect(launched.imageId).toBe(second.imageId)
-    expect(readFileSync(join(diskOf(newInstanceId), ORDERS), 'utf8')).toBe('orders up to the second backup')
-    // EC2 holds the image the instance runs from.
-    expect(fleet.region.ec2.state.images.get(second.imageId)?.state).toBe('available')
-  })
+      // An interruption without a replica: the emergency launch starts from the newest backup.
+      fleet.region.interrupt(primary)
+      const { newInstanceId } = await expectInterruptionEnd(world, {
+        logicalAgentId: 'agent-1',
+        agentId: agent.id,
+        oldInstanceId: primary,
+        allocationId,
+        addressFollows: true,
+        viaReplica: true,
+      })
+      const launched = fleet.region.ec2.instance(newInstanceId)!
+      expect(launched.imageId).toBe(second.imageId)
+      expect(readFileSync(join(diskOf(newInstanceId), ORDERS), 'utf8')).toBe('orders up to the second backup')
+      // EC2 holds the image the instance runs from.
+      expect(fleet.region.ec2.state.images.get(second.imageId)?.state).toBe('available')
+    },
+  )
 })

@@ -27,7 +27,14 @@ export async function startE2eWorld(
   options: Partial<
     Pick<
       FleetOptions,
-      'agents' | 'lifecycle' | 'agentEnv' | 'install' | 'launchers' | 'workloadTags' | 'instanceType' | 'speed'
+      | 'agents'
+      | 'lifecycle'
+      | 'agentEnv'
+      | 'install'
+      | 'launchers'
+      | 'workloadTags'
+      | 'instanceType'
+      | 'speed'
     >
   > = {},
 ): Promise<E2eWorld> {

@@ -34,13 +34,15 @@ describe('a repeated decision', () => {
 
     // The next run: us-east-1c has no capacity (a placement score of 1), the pick is the same.
     const now = start + 120_000
-    await db().insert(placementScores).values({
-      clientId: a.client.id,
-      poolId: `${type}.us-east-1c`,
-      score: 1,
-      scoredAt: now,
-      agentId: a.agentId,
-    })
+    await db()
+      .insert(placementScores)
+      .values({
+        clientId: a.client.id,
+        poolId: `${type}.us-east-1c`,
+        score: 1,
+        scoredAt: now,
+        agentId: a.agentId,
+      })
     await runScheduled(CRON_ENGINE, env, now)
     const rows = await decisionsOf(a.agentId)
     expect(rows).toHaveLength(before.length)
@@ -50,7 +52,9 @@ describe('a repeated decision', () => {
       targetPoolId: `${type}.us-east-1b`,
       repeatCount: first!.repeatCount + 1,
     })
-    const seen = (latest!.inputs as { pools: SeenPool[] }).pools.find((p) => p.pool_id === `${type}.us-east-1c`)
+    const seen = (latest!.inputs as { pools: SeenPool[] }).pools.find(
+      (p) => p.pool_id === `${type}.us-east-1c`,
+    )
     expect(seen).toMatchObject({ placement_score: 1, skipped: 'above_risk_threshold' })
     expect(latest!.reasons).toEqual(
       expect.arrayContaining([expect.stringContaining(`pool ${type}.us-east-1c: placement score 1/10`)]),

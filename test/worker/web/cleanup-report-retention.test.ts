@@ -40,7 +40,8 @@ describe('cleanup report retention', () => {
     const agent = await seedAgent('5.0.0')
     const owner = await seedUser(agent.clientId, 'owner')
     const arrived = Date.now()
-    for (const n of [1, 2, 3]) expect((await post(agent, '/cleanup-report', cleanupReport(n))).status).toBe(201)
+    for (const n of [1, 2, 3])
+      expect((await post(agent, '/cleanup-report', cleanupReport(n))).status).toBe(201)
     // One that arrived two days later (the agent's next reports).
     await recordCleanupReport(
       db(),
