@@ -16,8 +16,11 @@ const SPEED = 240
 const HOUR = 3_600_000
 /** Real ms a simulated interval of `ms` takes. */
 const real = (ms: number) => ms / SPEED
-/** Every pool's spot price but the trap's: nothing to win by moving between them. */
-const FLAT = 0.04
+/**
+ * Every pool's spot price but the trap's, as a share of its type's on-demand price: the same ratio
+ * everywhere, so no pool looks safer or cheaper than another and the engine has no reason to move.
+ */
+const SPOT_SHARE = 0.4
 const CHEAP = 0.01
 
 let world: E2eWorld
@@ -32,7 +35,12 @@ beforeAll(async () => {
   trapAz = world.fleet.region.zones[1]!
   trapPool = `m6a.large.${trapAz}`
   // Set before the first agent boots (the fleet's first tick): a flat, deterministic market.
-  ec2.setSpotPriceModel((type, az) => (market.cheap && type === 'm6a.large' && az === trapAz ? CHEAP : FLAT))
+  const region = world.fleet.region
+  ec2.setSpotPriceModel((type, az) =>
+    market.cheap && type === 'm6a.large' && az === trapAz
+      ? CHEAP
+      : Math.round(SPOT_SHARE * region.onDemandPriceOf(type) * 10_000) / 10_000,
+  )
   ec2.setSpotCapacityModel((_type, az) => !(market.outage && az === trapAz))
 })
 
@@ -80,126 +88,137 @@ function seenOf(decision: DecisionRow, poolId: string) {
 const asks = () => world.fleet.region.ec2.requests.filter((r) => r.action === 'GetSpotPlacementScores')
 
 describe('capacity as a risk input', () => {
-  it('stores the scores the agent asks every 6 hours, avoids a cheap zone out of capacity, and moves there once capacity is back', { timeout: 480_000 }, async () => {
-    const { api, client, fleet, worker } = world
-    const agent = await registered(world, 'agent-1')
-    const instanceId = agent.instanceId!
-    expect(fleet.region.ec2.instance(instanceId)!.az).toBe(fleet.region.zones[0])
+  it(
+    'stores the scores the agent asks every 6 hours, avoids a cheap zone out of capacity, and moves there once capacity is back',
+    { timeout: 480_000 },
+    async () => {
+      const { api, client, fleet, worker } = world
+      const agent = await registered(world, 'agent-1')
+      const instanceId = agent.instanceId!
+      expect(fleet.region.ec2.instance(instanceId)!.az).toBe(fleet.region.zones[0])
 
-    // 1. The first request, at start: every zone has capacity, every priced pool scores 10.
-    const first = await eventually(
-      async () => {
-        const rows = await scores()
-        return rows.some((r) => r.pool_id === trapPool) ? rows : undefined
-      },
-      { what: 'the first placement scores stored', timeoutMs: 60_000 },
-    )
-    expect(first.every((r) => r.score === 10)).toBe(true)
-    const [ask] = asks()
-    expect(asks()).toHaveLength(1)
-    const asked = Object.entries(ask!.params)
-      .filter(([k]) => k.startsWith('InstanceType.'))
-      .map(([, v]) => v)
-    // One configuration: the types the agent prices (its own and the compatible ones), one per AZ.
-    expect(asked).toEqual(expect.arrayContaining(['m5.large', 'm6a.large']))
-    expect(asked.length).toBeGreaterThanOrEqual(3)
-    expect(ask!.params).toMatchObject({ SingleAvailabilityZone: 'true', TargetCapacity: '1' })
-    expect(new Set(first.map((r) => r.pool_id))).toEqual(
-      new Set(asked.flatMap((t) => fleet.region.zones.map((az) => `${t}.${az}`))),
-    )
-    // The engine's first decision once the pools are priced.
-    const calm = await eventually(
-      async () => {
-        await worker.scheduled('*/5 * * * *')
-        return latestDecision(agent.id)
-      },
-      { what: 'the engine’s first decision', timeoutMs: 30_000, intervalMs: 1_000 },
-    )
-    expect(calm.decision).toBe('stay')
-    expect(seenOf(calm, trapPool)).toMatchObject({ placement_score: 10, skipped: null })
+      // 1. The first request, at start: every zone has capacity, every priced pool scores 10.
+      const first = await eventually(
+        async () => {
+          const rows = await scores()
+          return rows.some((r) => r.pool_id === trapPool) ? rows : undefined
+        },
+        { what: 'the first placement scores stored', timeoutMs: 60_000 },
+      )
+      expect(first.every((r) => r.score === 10)).toBe(true)
+      const [ask] = asks()
+      expect(asks()).toHaveLength(1)
+      const asked = Object.entries(ask!.params)
+        .filter(([k]) => k.startsWith('InstanceType.'))
+        .map(([, v]) => v)
+      // One configuration: the types the agent prices (its own and the compatible ones), one per AZ.
+      expect(asked).toEqual(expect.arrayContaining(['m5.large', 'm6a.large']))
+      expect(asked.length).toBeGreaterThanOrEqual(3)
+      expect(ask!.params).toMatchObject({ SingleAvailabilityZone: 'true', TargetCapacity: '1' })
+      expect(new Set(first.map((r) => r.pool_id))).toEqual(
+        new Set(asked.flatMap((t) => fleet.region.zones.map((az) => `${t}.${az}`))),
+      )
+      // The engine's first decision once the pools are priced.
+      const calm = await eventually(
+        async () => {
+          await worker.scheduled('*/5 * * * *')
+          return latestDecision(agent.id)
+        },
+        { what: 'the engine’s first decision', timeoutMs: 30_000, intervalMs: 1_000 },
+      )
+      expect(calm.decision).toBe('stay')
+      expect(seenOf(calm, trapPool)).toMatchObject({ placement_score: 10, skipped: null })
 
-    // 2. The trap: m6a.large in another zone at a quarter of the price, and that zone out of spot capacity.
-    market.cheap = true
-    market.outage = true
-    const dropped = await eventually(
-      async () => {
-        const rows = await scores()
-        const trap = rows.find((r) => r.pool_id === trapPool)
-        return trap && trap.score < 10 ? rows : undefined
-      },
-      { what: 'the zone’s next scores, 6 simulated hours on', timeoutMs: real(6 * HOUR) + 60_000, intervalMs: 1_000 },
-    )
-    expect(dropped.filter((r) => r.pool_id.endsWith(`.${trapAz}`)).every((r) => r.score === 1)).toBe(true)
-    expect(dropped.filter((r) => !r.pool_id.endsWith(`.${trapAz}`)).every((r) => r.score === 10)).toBe(true)
-    // Asked sparingly: the second request 6 simulated hours after the first, not at each price report.
-    const [a1, a2] = asks()
-    expect(asks()).toHaveLength(2)
-    expect(a2!.at - a1!.at).toBeGreaterThanOrEqual(6 * HOUR)
-    expect(a2!.at - a1!.at).toBeLessThan(6 * HOUR + 15 * 60_000)
-    await eventually(
-      async () =>
-        (
-          await queryD1(
-            worker.persistDir,
-            `select 1 from price_quotes where series = '${sql(trapPool)}' and price = ${CHEAP}`,
-          )
-        ).length > 0,
-      { what: 'the cheap price reported', timeoutMs: 30_000 },
-    )
+      // 2. The trap: m6a.large in another zone at a third of the others' price, and that zone out of spot capacity.
+      market.cheap = true
+      market.outage = true
+      const dropped = await eventually(
+        async () => {
+          const rows = await scores()
+          const trap = rows.find((r) => r.pool_id === trapPool)
+          return trap && trap.score < 10 ? rows : undefined
+        },
+        {
+          what: 'the zone’s next scores, 6 simulated hours on',
+          timeoutMs: real(6 * HOUR) + 60_000,
+          intervalMs: 1_000,
+        },
+      )
+      expect(dropped.filter((r) => r.pool_id.endsWith(`.${trapAz}`)).every((r) => r.score === 1)).toBe(true)
+      expect(dropped.filter((r) => !r.pool_id.endsWith(`.${trapAz}`)).every((r) => r.score === 10)).toBe(true)
+      // Asked sparingly: the second request 6 simulated hours after the first, not at each price report.
+      const [a1, a2] = asks()
+      expect(asks()).toHaveLength(2)
+      expect(a2!.at - a1!.at).toBeGreaterThanOrEqual(6 * HOUR)
+      expect(a2!.at - a1!.at).toBeLessThan(6 * HOUR + 15 * 60_000)
+      await eventually(
+        async () =>
+          (
+            await queryD1(
+              worker.persistDir,
+              `select 1 from price_quotes where series = '${sql(trapPool)}' and price = ${CHEAP}`,
+            )
+          ).length > 0,
+        { what: 'the cheap price reported', timeoutMs: 30_000 },
+      )
 
-    await worker.scheduled('*/5 * * * *')
-    const avoided = (await latestDecision(agent.id))!
-    expect(avoided.target_pool_id).not.toBe(trapPool)
-    expect(avoided.command_id).toBeNull()
-    expect(seenOf(avoided, trapPool)).toMatchObject({ placement_score: 1, skipped: 'above_risk_threshold' })
-    expect(seenOf(avoided, trapPool)!.risk).toBeGreaterThan(0.5)
-    expect(avoided.reasons).toContain(`pool ${trapPool}: placement score 1/10`)
-    const commands = await queryD1(
-      worker.persistDir,
-      `select id from commands where agent_id = '${sql(agent.id)}' and source = 'engine'`,
-    )
-    expect(commands).toEqual([])
-    // What the user sees: the decision's reasons on the agent page, the pool skipped on the instance page.
-    const agentPage = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
-    expect(agentPage).toContain(`pool ${trapPool}: placement score 1/10`)
-    // The options table is paged (25 rows): skipped pools come after the weighed ones.
-    let options = ''
-    for (let page = 1; page <= 4; page++)
-      options += await (await worker.admin(`/c/${client.id}/instances/${instanceId}?page=${page}`)).text()
-    const row = new RegExp(
-      `<tr data-type="m6a.large" data-az="${trapAz}" data-why="skipped">([\\s\\S]*?)</tr>`,
-    ).exec(options)
-    expect(row?.[1]).toContain('above the cap')
-    expect(row?.[1]).toContain('spot placement score 1/10: little capacity')
-    // EC2 runs nothing there: the workload stayed where it was.
-    expect([...fleet.region.ec2.state.instances.values()].filter((i) => i.az === trapAz)).toEqual([])
-    expect(fleet.region.ec2.instance(instanceId)!.state).toBe('running')
+      await worker.scheduled('*/5 * * * *')
+      const avoided = (await latestDecision(agent.id))!
+      expect(avoided.target_pool_id).not.toBe(trapPool)
+      expect(avoided.command_id).toBeNull()
+      expect(seenOf(avoided, trapPool)).toMatchObject({ placement_score: 1, skipped: 'above_risk_threshold' })
+      expect(seenOf(avoided, trapPool)!.risk).toBeGreaterThan(0.5)
+      expect(avoided.reasons).toContain(`pool ${trapPool}: placement score 1/10`)
+      const commands = await queryD1(
+        worker.persistDir,
+        `select id, target_pool_id from commands where agent_id = '${sql(agent.id)}' and source = 'engine'`,
+      )
+      expect(commands).toEqual([])
+      // What the user sees: the decision's reasons on the agent page, the pool skipped on the instance page.
+      const agentPage = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
+      expect(agentPage).toContain(`pool ${trapPool}: placement score 1/10`)
+      // The options table is paged (25 rows): skipped pools come after the weighed ones.
+      let options = ''
+      for (let page = 1; page <= 4; page++)
+        options += await (await worker.admin(`/c/${client.id}/instances/${instanceId}?page=${page}`)).text()
+      const row = new RegExp(
+        `<tr data-type="m6a.large" data-az="${trapAz}" data-why="skipped">([\\s\\S]*?)</tr>`,
+      ).exec(options)
+      expect(row?.[1]).toContain('above the cap')
+      expect(row?.[1]).toContain('spot placement score 1/10: little capacity')
+      // EC2 runs nothing there: the workload stayed where it was.
+      expect([...fleet.region.ec2.state.instances.values()].filter((i) => i.az === trapAz)).toEqual([])
+      expect(fleet.region.ec2.instance(instanceId)!.state).toBe('running')
 
-    // 3. Capacity back: the next scores say so, and the engine takes the cheap pool.
-    market.outage = false
-    await eventually(
-      async () => (await scores()).find((r) => r.pool_id === trapPool)?.score === 10,
-      { what: 'the zone scored 10 again', timeoutMs: real(6 * HOUR) + 60_000, intervalMs: 1_000 },
-    )
-    const command = await eventually(
-      async () => {
-        await worker.scheduled('*/5 * * * *')
-        const decision = await latestDecision(agent.id)
-        return decision?.command_id && decision.target_pool_id === trapPool ? decision.command_id : undefined
-      },
-      { what: 'an engine switch to the pool with capacity again', timeoutMs: 60_000, intervalMs: 2_000 },
-    )
-    await finished(world, command)
-    const history = await eventually(
-      async () => (await api.switchHistory(client.id)).find((s) => s.commandId === command),
-      { what: 'the switch in history' },
-    )
-    expect(history).toMatchObject({ trigger: 'model', toPool: trapPool, toType: 'm6a.large' })
-    expect(fleet.region.ec2.instance(history.newInstanceId!)).toMatchObject({
-      instanceType: 'm6a.large',
-      az: trapAz,
-      lifecycle: 'spot',
-      state: 'running',
-    })
-  })
+      // 3. Capacity back: the next scores say so, and the engine takes the cheap pool.
+      market.outage = false
+      await eventually(async () => (await scores()).find((r) => r.pool_id === trapPool)?.score === 10, {
+        what: 'the zone scored 10 again',
+        timeoutMs: real(6 * HOUR) + 60_000,
+        intervalMs: 1_000,
+      })
+      const command = await eventually(
+        async () => {
+          await worker.scheduled('*/5 * * * *')
+          const decision = await latestDecision(agent.id)
+          return decision?.command_id && decision.target_pool_id === trapPool
+            ? decision.command_id
+            : undefined
+        },
+        { what: 'an engine switch to the pool with capacity again', timeoutMs: 60_000, intervalMs: 2_000 },
+      )
+      await finished(world, command)
+      const history = await eventually(
+        async () => (await api.switchHistory(client.id)).find((s) => s.commandId === command),
+        { what: 'the switch in history' },
+      )
+      expect(history).toMatchObject({ trigger: 'model', toPool: trapPool, toType: 'm6a.large' })
+      expect(fleet.region.ec2.instance(history.newInstanceId!)).toMatchObject({
+        instanceType: 'm6a.large',
+        az: trapAz,
+        lifecycle: 'spot',
+        state: 'running',
+      })
+    },
+  )
 })
