@@ -49,7 +49,7 @@ afterAll(async () => {
 /** A file of the workload on an instance's disk (`/srv/app/orders.txt`). */
 const ORDERS = join('srv', 'app', 'orders.txt')
 function diskOf(instanceId: string): string {
-  return world.fleet.region.hosts().find((h) => h.instanceId === instanceId)!.disk
+  return world.fleet.region.hosts().find((h) => h.instanceId === instanceId)!.disk!
 }
 function writeOrders(instanceId: string, text: string) {
   const file = join(diskOf(instanceId), ORDERS)
