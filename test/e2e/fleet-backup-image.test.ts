@@ -187,17 +187,29 @@ describe('the periodic backup image', () => {
         },
         { what: 'a cleanup past the newest backup’s age limit', timeoutMs: 60_000, intervalMs: 1_000 },
       )
-      expect(reports.flatMap((r) => r.deletedAmis)).not.toContain(second.imageId)
+      // Cleanup deleted the first, past the age limit; it keeps the newest backup EC2 holds.
+      const newest = backups('agent-1')
+        .filter((i) => i.state === 'available')
+        .at(-1)!
+      const deleted = reports.flatMap((r) => r.deletedAmis)
+      expect(deleted).toContain(first.imageId)
+      expect(deleted).not.toContain(newest.imageId)
       expect(fleet.region.ec2.state.images.has(first.imageId)).toBe(false)
-      expect(fleet.region.ec2.state.images.get(second.imageId)?.state).toBe('available')
-      expect(backups('agent-1').at(-1)?.imageId).toBe(second.imageId)
+      await eventually(
+        async () =>
+          (await api.call<{ backupImageId: string | null }>('GET', `/api/client/agents/${agent.id}`)).body
+            .backupImageId === newest.imageId,
+        { what: 'the newest backup recorded' },
+      )
       const page = await (await worker.admin(`/c/${client.id}/agents/${agent.id}`)).text()
       const panel = page.slice(page.indexOf('id="backup-image"'), page.indexOf('id="cleanup-reports"'))
       expect(panel).toContain('every <strong>1 h</strong>')
-      expect(panel).toContain(second.imageId)
+      expect(panel).toContain(newest.imageId)
       expect(page.slice(page.indexOf('id="cleanup-reports"'))).toContain(first.imageId)
 
-      // An interruption without a replica: the emergency launch starts from the newest backup.
+      // An interruption without a replica: the emergency launch starts from the newest backup, with the
+      // files it holds, not those written since.
+      writeOrders(primary, 'orders just before the interruption')
       fleet.region.interrupt(primary)
       const { newInstanceId } = await expectInterruptionEnd(world, {
         logicalAgentId: 'agent-1',
@@ -208,10 +220,13 @@ describe('the periodic backup image', () => {
         viaReplica: true,
       })
       const launched = fleet.region.ec2.instance(newInstanceId)!
-      expect(launched.imageId).toBe(second.imageId)
-      expect(readFileSync(join(diskOf(newInstanceId), ORDERS), 'utf8')).toBe('orders up to the second backup')
+      expect(launched.imageId).toBe(newest.imageId)
+      const imageDisk = join(dirname(dirname(diskOf(primary))), 'images', newest.imageId)
+      const files = readFileSync(join(diskOf(newInstanceId), ORDERS), 'utf8')
+      expect(files).toBe(readFileSync(join(imageDisk, ORDERS), 'utf8'))
+      expect(['orders up to the second backup', 'orders after the last backup']).toContain(files)
       // EC2 holds the image the instance runs from.
-      expect(fleet.region.ec2.state.images.get(second.imageId)?.state).toBe('available')
+      expect(fleet.region.ec2.state.images.get(newest.imageId)?.state).toBe('available')
     },
   )
 })
