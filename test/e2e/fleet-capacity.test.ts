@@ -202,11 +202,13 @@ describe('capacity as a risk input', () => {
       })
       const command = await eventually(
         async () => {
+          // The cron's run, or the one after a price report: the engine's command to that pool.
           await worker.scheduled('*/5 * * * *')
-          const decision = await latestDecision(agent.id)
-          return decision?.command_id && decision.target_pool_id === trapPool
-            ? decision.command_id
-            : undefined
+          const [row] = await queryD1<{ id: string }>(
+            worker.persistDir,
+            `select id from commands where agent_id = '${sql(agent.id)}' and source = 'engine' and target_pool_id = '${sql(trapPool)}'`,
+          )
+          return row?.id
         },
         { what: 'an engine switch to the pool with capacity again', timeoutMs: 60_000, intervalMs: 2_000 },
       )
