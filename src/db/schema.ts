@@ -523,7 +523,11 @@ export const cleanupReports = sqliteTable(
     error: text('error'),
     body: text('body', { mode: 'json' }).notNull(),
   },
-  (t) => [index('cleanup_reports_agent').on(t.agentId, t.receivedAt)],
+  (t) => [
+    index('cleanup_reports_agent').on(t.agentId, t.receivedAt),
+    // Retention deletes by age across agents (flows/cleanup.ts).
+    index('cleanup_reports_received').on(t.receivedAt),
+  ],
 )
 
 export const notifications = sqliteTable(

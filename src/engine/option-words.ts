@@ -1,5 +1,6 @@
 /** Why an option of the instance page is or isn't the workload's placement, in words (the page and the API). */
 import type { Workload } from './compatibility'
+import { SHORT_OF_CAPACITY } from './capacity'
 import type { SkipReason } from './decide'
 import type { OptionRow } from './placement-options'
 import { typeExclusionWords } from './type-words'
@@ -48,11 +49,22 @@ function skippedWords(reason: SkipReason, risk: number | null, cap: number | nul
   }
 }
 
-/** Why `row` is or isn't the placement of `agent`'s workload, in words. */
+/** Why `row` is or isn't the placement of `agent`'s workload, in words; a pool short of capacity says so. */
 export function optionWords(
   row: OptionRow,
   agent: { workload: Workload; agentVersion: string | null },
 ): string {
+  const words = whyWords(row, agent)
+  const score = row.placementScore
+  return score !== null && score <= LOW_SCORE
+    ? `${words} (spot placement score ${score}/10: little capacity)`
+    : words
+}
+
+/** A placement score at or below this is short of capacity (its capacity evidence reaches SHORT_OF_CAPACITY). */
+const LOW_SCORE = 10 - Math.ceil(9 * SHORT_OF_CAPACITY)
+
+function whyWords(row: OptionRow, agent: { workload: Workload; agentVersion: string | null }): string {
   const why = row.why
   switch (why.kind) {
     case 'current':

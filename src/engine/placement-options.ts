@@ -27,7 +27,7 @@ export interface DecisionSeen {
   /** The risk cap it decided with (its thresholds), when stored. */
   riskCap: number | null
   /** Per pool id: its risk, and why it was left out (null: weighed; undefined: not stored then). */
-  pools: ReadonlyMap<string, { risk: number; skipped?: SkipReason | null }>
+  pools: ReadonlyMap<string, { risk: number; skipped?: SkipReason | null; placementScore?: number }>
 }
 
 export interface OptionsInput {
@@ -63,6 +63,8 @@ export interface OptionRow {
   onDemand: number | null
   /** The pool's risk (0-1) as the latest decision saw it. */
   risk: number | null
+  /** The spot placement score (1-10) of the pool's AZ the latest decision weighed, when it had one. */
+  placementScore: number | null
   why: OptionWhy
 }
 
@@ -109,6 +111,7 @@ export function placementOptions(input: OptionsInput): OptionRow[] {
     spot: p.price,
     onDemand: input.onDemand.get(p.instanceType) ?? null,
     risk: input.decision?.pools.get(p.poolId)?.risk ?? null,
+    placementScore: input.decision?.pools.get(p.poolId)?.placementScore ?? null,
     why: whyOf(p, input),
   }))
   const known = new Set(input.pools.map((p) => `${p.instanceType}|${p.az}`))
@@ -122,6 +125,7 @@ export function placementOptions(input: OptionsInput): OptionRow[] {
           spot: null,
           onDemand: input.onDemand.get(type) ?? null,
           risk: null,
+          placementScore: null,
           why: { kind: 'no_price' },
         })
   return rows.sort(

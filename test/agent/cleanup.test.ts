@@ -21,7 +21,14 @@ describe('runCleanup', () => {
     const orphanSnapshot = ec2.state.images.get(orphan)!.snapshotId!
     ec2.state.images.delete(orphan) // its AMI is gone; the snapshot stays behind
     const source = (await describeInstance(ctx.ec2, w.instanceId))!
-    const user = await launchLike(ctx, source, { imageId: inUse, instanceType: 't3.medium', az: 'us-east-1b', mode: 'spot', tags: {}, clientToken: 'sg-test-1' })
+    const user = await launchLike(ctx, source, {
+      imageId: inUse,
+      instanceType: 't3.medium',
+      az: 'us-east-1b',
+      mode: 'spot',
+      tags: {},
+      clientToken: 'sg-test-1',
+    })
     ec2.settle()
 
     clock.advance(31 * DAY)
@@ -52,10 +59,34 @@ describe('runCleanup', () => {
     const { ctx } = actionContext(ec2, w, clock)
     for (let i = 0; i < 3; i++) await createImage(ctx.ec2, w.instanceId, `SpotOptimizer-p${i}`, true, tags)
     ec2.settle()
-    for (const id of [...ec2.state.images.keys()]) if (ec2.state.images.get(id)!.name.startsWith('SpotOptimizer-p')) ec2.state.images.delete(id)
+    for (const id of [...ec2.state.images.keys()])
+      if (ec2.state.images.get(id)!.name.startsWith('SpotOptimizer-p')) ec2.state.images.delete(id)
     clock.advance(8 * DAY)
     await runCleanup(ctx)
     expect([...ec2.state.snapshots.values()].filter((s) => s.tags.ManagedBy === 'SpotOptimizer')).toEqual([])
+  })
+
+  it('keeps the newest AMI of each workload past the age limit: a switch’s newer than a backup supersedes it', async () => {
+    const { ctx } = actionContext(ec2, w, clock)
+    const backup = { ...tags, SpotGuardBackup: 'periodic' }
+    const other = { ManagedBy: 'SpotOptimizer', LogicalAgentId: 'agent-db-1' }
+    const olderBackup = await createImage(ctx.ec2, w.instanceId, 'SpotOptimizer-b1', true, backup)
+    const otherOnly = await createImage(ctx.ec2, w.instanceId, 'SpotOptimizer-db', true, other)
+    clock.advance(1000)
+    const newerBackup = await createImage(ctx.ec2, w.instanceId, 'SpotOptimizer-b2', true, backup)
+    clock.advance(1000)
+    const switchImage = await createImage(ctx.ec2, w.instanceId, 'SpotOptimizer-switch', true, tags)
+    ec2.settle()
+    clock.advance(31 * DAY)
+    // A newer image still pending does not displace the newest available one.
+    const pending = await createImage(ctx.ec2, w.instanceId, 'SpotOptimizer-pending', true, backup)
+
+    expect(await runCleanup(ctx)).toMatchObject({ ok: true })
+    expect(ec2.state.images.has(olderBackup)).toBe(false)
+    expect(ec2.state.images.has(newerBackup)).toBe(false)
+    expect(ec2.state.images.get(switchImage)?.state).toBe('available')
+    expect(ec2.state.images.get(otherOnly)?.state).toBe('available')
+    expect(ec2.state.images.has(pending)).toBe(true)
   })
 
   it('reports a failure instead of crashing when EC2 refuses', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { AllowedInstanceTypes, unbootableTypes } from '../../src/engine/allow-list'
 import type { SkipReason } from '../../src/engine/decide'
+import { optionWords } from '../../src/engine/option-words'
 import { placementOptions, type OptionsInput } from '../../src/engine/placement-options'
 import { workloadOf } from '../../src/engine/workload'
 
@@ -162,5 +163,26 @@ describe('the allow-list', () => {
     ])
     // Size and generation are the person's choice on a list.
     expect(unbootableTypes(['c5.large', 'm4.large'], { baseType: 'm5.large' })).toEqual([])
+  })
+})
+
+describe('the options’ capacity', () => {
+  it('says a pool the latest decision saw short of capacity is so, with its placement score', () => {
+    const base = market()
+    const decision = base.decision!
+    const pools = new Map(decision.pools)
+    pools.set('m5.large.b', { risk: 0.6, skipped: 'above_risk_threshold', placementScore: 1 })
+    pools.set('m6i.large.b', { risk: 0.1, skipped: null, placementScore: 9 })
+    const rows = byPool(placementOptions(market({ decision: { ...decision, pools } })))
+    const agent = { workload: base.workload, agentVersion: '5.0.0' }
+    expect(rows['m5.large.b']).toMatchObject({ placementScore: 1, risk: 0.6 })
+    expect(optionWords(rows['m5.large.b']!, agent)).toBe(
+      'skipped: risk 0.60 above the cap 0.3 (spot placement score 1/10: little capacity)',
+    )
+    // A score with capacity to spare, or none at all, adds nothing.
+    expect(optionWords(rows['m6i.large.b']!, agent)).toBe(
+      'weighed: less value than the engine’s pick or the current placement',
+    )
+    expect(rows['m6i.large.a']!.placementScore).toBeNull()
   })
 })

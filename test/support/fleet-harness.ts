@@ -27,11 +27,21 @@ export async function startE2eWorld(
   options: Partial<
     Pick<
       FleetOptions,
-      'agents' | 'lifecycle' | 'agentEnv' | 'install' | 'launchers' | 'workloadTags' | 'instanceType'
+      | 'agents'
+      | 'lifecycle'
+      | 'agentEnv'
+      | 'install'
+      | 'launchers'
+      | 'workloadTags'
+      | 'instanceType'
+      | 'speed'
     >
   > = {},
 ): Promise<E2eWorld> {
-  const worker = await startTestWorker()
+  // One simulated clock for the Worker, the region and the agents (real time at speed 1).
+  const speed = options.speed ?? 1
+  const origin = Date.now()
+  const worker = await startTestWorker(speed === 1 ? {} : { SIM_CLOCK: `${origin}x${speed}` })
   const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-fleet-'))
   try {
     const client = await createClient(worker.url, worker.adminToken, 'e2e')
@@ -39,7 +49,8 @@ export async function startE2eWorld(
       serverUrl: worker.url,
       token: client.token,
       agents: options.agents ?? 1,
-      speed: 1,
+      speed,
+      origin,
       stateDir,
       scheduled: null,
       signals: false,

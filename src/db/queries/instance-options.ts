@@ -27,6 +27,7 @@ const StoredInputs = z.object({
         pool_id: z.string(),
         risk: z.number(),
         skipped: z.string().nullable().optional(),
+        placement_score: z.number().optional(),
       }),
     )
     .catch([]),
@@ -50,7 +51,11 @@ async function latestDecisionSeen(db: Database, agent: Agent): Promise<DecisionS
     pools: new Map(
       seen.pools.map((p) => [
         p.pool_id,
-        { risk: p.risk, skipped: p.skipped as SkipReason | null | undefined },
+        {
+          risk: p.risk,
+          skipped: p.skipped as SkipReason | null | undefined,
+          placementScore: p.placement_score,
+        },
       ]),
     ),
   }

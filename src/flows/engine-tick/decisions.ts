@@ -1,6 +1,7 @@
 /**
  * Stored engine decisions. A run that repeats the agent's previous decision (same kind, target, blocks
- * and parameter version) only bumps its `repeat_count` and `last_seen_at`.
+ * and parameter version) bumps its `repeat_count` and `last_seen_at` and stores what it saw (reasons,
+ * inputs, risk) over the previous run's, so the row shows the engine's latest view.
  * Writes: `decisions`.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm'
@@ -46,7 +47,16 @@ export function decisionWrite(
   if (previous && sameDecision(previous, d, run.version)) {
     const statement = db
       .update(decisions)
-      .set({ repeatCount: sql`${decisions.repeatCount} + 1`, lastSeenAt: now })
+      // What this run saw replaces the previous run's: the options page and the list read it from here.
+      .set({
+        repeatCount: sql`${decisions.repeatCount} + 1`,
+        lastSeenAt: now,
+        expectedSavingsPerHour: d.expected_savings_per_hour,
+        risk: d.risk,
+        confidence: d.confidence,
+        reasons: d.reasons,
+        inputs: run.inputs,
+      })
       .where(eq(decisions.id, previous.id))
     return { id: previous.id, created: false, statement }
   }

@@ -1,0 +1,1 @@
+CREATE INDEX `cleanup_reports_received` ON `cleanup_reports` (`received_at`);
