@@ -7,19 +7,8 @@ import { Ec2Error, invalidValue } from './errors'
 import type { Ec2State, Instance, NetworkInterface, Subnet, Tags } from './model'
 
 /** An interface as DescribeNetworkInterfaces and DescribeInstances show it. */
-export interface InterfaceView {
-  networkInterfaceId: string
-  subnetId: string
-  vpcId: string
-  az: string
-  privateIp: string
-  mac: string
-  description: string
-  groupIds: string[]
-  sourceDestCheck: boolean
-  tags: Tags
+export interface InterfaceView extends NetworkInterface {
   status: 'available' | 'in-use'
-  attachment?: NetworkInterface['attachment']
   /** The instance's own interface (device index 0) */
   isPrimary: boolean
 }
