@@ -54,18 +54,6 @@ export interface SnapshotFacts {
   tags: Tags
 }
 
-/** An EBS volume attached to an instance, as DescribeVolumes lists it. */
-export interface AttachedVolumeFacts {
-  volumeId: string
-  device: string
-  instanceId: string
-  az: string
-  /** GiB. */
-  size: number
-  deleteOnTermination: boolean
-  tags: Tags
-}
-
 export interface SpotPrice {
   /** The row's instance type (a call may ask for several). */
   instanceType?: string
@@ -296,29 +284,6 @@ export async function createSnapshot(
   const id = text(answer, 'snapshotId')
   if (!id) throw new Error('CreateSnapshot answered without a snapshot id')
   return id
-}
-
-/** The EBS volumes attached to an instance (its root included: see `rootDevice`). */
-export async function describeAttachedVolumes(ec2: Ec2, instanceId: string): Promise<AttachedVolumeFacts[]> {
-  const out: AttachedVolumeFacts[] = []
-  const params = filterParams([{ name: 'attachment.instance-id', values: [instanceId] }])
-  await paged(ec2, 'DescribeVolumes', params, (page) => {
-    for (const x of items(page.volumeSet)) {
-      const attachment = items(x.attachmentSet).find((a) => text(a, 'instanceId') === instanceId)
-      const device = text(attachment, 'device')
-      if (!attachment || !device) continue
-      out.push({
-        volumeId: text(x, 'volumeId') ?? '',
-        device,
-        instanceId,
-        az: text(x, 'availabilityZone') ?? '',
-        size: Number(text(x, 'size') ?? 0),
-        deleteOnTermination: text(attachment, 'deleteOnTermination') === 'true',
-        tags: tagsOf(x),
-      })
-    }
-  })
-  return out
 }
 
 /** RunInstances' parameters for one instance (shared with --check's dry run). */

@@ -11,6 +11,7 @@
  * interruption history) is `degraded` when refused: a warning, not a failure.
  */
 import { clientToken } from './actions/context'
+import { dataVolumesOf, type AttachedVolume } from './actions/stateful/operations'
 import { ROLE_TAG, ROLLING_SNAPSHOT_ROLE } from './actions/stateful/snapshots-retention'
 import type { Ec2, DryRunAnswer, Params } from './ec2-transport'
 import { Ec2Error } from './ec2-transport'
@@ -18,7 +19,6 @@ import {
   createImageParams,
   createSnapshotParams,
   createTagsParams,
-  describeAttachedVolumes,
   describeAddresses,
   describeImages,
   describeInstance,
@@ -172,13 +172,13 @@ async function proveRollingSnapshot(
 ): Promise<Proof> {
   const permission = 'ec2:CreateSnapshot'
   const skipped = (detail: string): Proof => ({ permission, outcome: 'skipped', detail, optional: true })
-  let volumes: Awaited<ReturnType<typeof describeAttachedVolumes>>
+  let volumes: AttachedVolume[]
   try {
-    volumes = await describeAttachedVolumes(ec2, self.instanceId)
+    volumes = await dataVolumesOf(ec2, { instanceId: self.instanceId, rootDevice: me?.rootDevice ?? null })
   } catch {
     return skipped('needs ec2:DescribeVolumes to find a data volume (only the stateful mode snapshots)')
   }
-  const volume = volumes.find((v) => v.device !== me?.rootDevice)
+  const [volume] = volumes
   if (!volume) return skipped('no data volume on this instance (only the stateful mode snapshots)')
   const params = createSnapshotParams(volume.volumeId, 'SpotGuard check', {
     ...tags,

@@ -11,7 +11,7 @@ import {
   attachInterface,
   createInterface,
   describeInterfaces,
-  describeVolumesOf,
+  dataVolumesOf,
   type InterfaceFacts,
   type VolumeFacts,
 } from './operations'
@@ -38,10 +38,7 @@ function agentIdOf(ctx: ActionContext): string {
 
 /** What `instance` holds now: its data volumes and the agent's managed interface. Reads only. */
 export async function readInventory(ctx: ActionContext, instance: InstanceFacts): Promise<Inventory> {
-  const root = instance.rootDevice ?? '/dev/xvda'
-  const volumes = (await describeVolumesOf(ctx.ec2, instance.instanceId))
-    .filter((v) => v.attachment && v.attachment.device !== root)
-    .sort((a, b) => a.attachment!.device.localeCompare(b.attachment!.device))
+  const volumes = await dataVolumesOf(ctx.ec2, instance)
   const [iface] = await describeInterfaces(ctx.ec2, [
     { name: 'tag:SpotGuardRole', values: ['workload-interface'] },
     { name: 'tag:SpotGuardAgentId', values: [agentIdOf(ctx)] },

@@ -95,6 +95,20 @@ export function describeVolumesOf(ec2: Ec2, instanceId: string): Promise<VolumeF
   return describeVolumes(ec2, [], [{ name: 'attachment.instance-id', values: [instanceId] }])
 }
 
+/** A volume attached to an instance at a device. */
+export type AttachedVolume = VolumeFacts & { attachment: NonNullable<VolumeFacts['attachment']> }
+
+/** The data volumes of an instance (all attached but its root device), by device name. */
+export async function dataVolumesOf(
+  ec2: Ec2,
+  instance: { instanceId: string; rootDevice: string | null },
+): Promise<AttachedVolume[]> {
+  const root = instance.rootDevice ?? '/dev/xvda'
+  return (await describeVolumesOf(ec2, instance.instanceId))
+    .filter((v): v is AttachedVolume => v.attachment !== null && v.attachment.device !== root)
+    .sort((a, b) => a.attachment.device.localeCompare(b.attachment.device))
+}
+
 export async function attachVolume(ec2: Ec2, volumeId: string, instanceId: string, device: string) {
   await ec2.write('AttachVolume', { VolumeId: volumeId, InstanceId: instanceId, Device: device })
 }

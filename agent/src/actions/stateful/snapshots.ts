@@ -12,13 +12,12 @@ import { Ec2Error } from '../../ec2-transport'
 import {
   createSnapshot,
   deleteSnapshot,
-  describeAttachedVolumes,
   describeInstance,
   describeSnapshots,
-  type AttachedVolumeFacts,
   type SnapshotFacts,
 } from '../../ec2-operations'
 import { messageOf, type ActionContext } from '../context'
+import { dataVolumesOf, type AttachedVolume } from './operations'
 import {
   AGENT_ID_TAG,
   DEVICE_TAG,
@@ -65,9 +64,7 @@ export function rollingSnapshots(ctx: ActionContext): RollingSnapshots {
       // The next round is a period after this one's start, whether or not it went well.
       periodFrom = now
       rootDevice ??= (await describeInstance(ctx.ec2, ctx.self.instanceId))?.rootDevice ?? null
-      const volumes = (await describeAttachedVolumes(ctx.ec2, ctx.self.instanceId)).filter(
-        (v) => v.device !== rootDevice,
-      )
+      const volumes = await dataVolumesOf(ctx.ec2, { instanceId: ctx.self.instanceId, rootDevice })
       const round = await snapshotRound(ctx, agentId, volumes, now)
       ctx.link.report('rolling-snapshots', 'POST', '/snapshots', {
         snapshots: round.held.flatMap((s) => (s.volumeId ? [snapshotItem(s, s.volumeId)] : [])),
@@ -88,13 +85,14 @@ export function rollingSnapshots(ctx: ActionContext): RollingSnapshots {
 async function snapshotRound(
   ctx: ActionContext,
   agentId: string,
-  volumes: AttachedVolumeFacts[],
+  volumes: AttachedVolume[],
   now: number,
 ): Promise<SnapshotRound> {
   const round: SnapshotRound = { taken: [], skipped: [], deleted: [], held: [] }
   const before = await listRolling(ctx, agentId)
   for (const volume of volumes) {
-    const { volumeId, device } = volume
+    const { volumeId } = volume
+    const { device } = volume.attachment
     const pending = before.filter((s) => s.volumeId === volumeId && s.state === 'pending').length
     if (pending >= MAX_PENDING_SNAPSHOTS) {
       round.skipped.push({ volumeId, device, reason: `${pending} snapshots pending` })
