@@ -43,7 +43,7 @@ export async function runCheck(
     print(`SpotGuard agent ${AGENT_VERSION} check`)
     for (const l of lines) print(`  ${MARK[l.status]} ${l.name}: ${l.detail}`)
     if (missingOptional.length > 0)
-      print(`Missing for draining target groups (stateful mode only): ${missingOptional.join(', ')}`)
+      print(`Missing for the stateful mode only (draining, snapshots): ${missingOptional.join(', ')}`)
     if (missing.length > 0) print(`Missing permissions: ${missing.join(', ')}`)
     const passed = lines.every((l) => l.status !== 'fail')
     print(passed ? 'All checks passed.' : 'Some checks failed.')

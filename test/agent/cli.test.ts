@@ -100,7 +100,7 @@ describe('--check', () => {
       expect(await runCheck(env('good-token'), (l) => denied.push(l))).toBe(true)
       expect(denied).toContain('  [SKIP] elasticloadbalancing:DeregisterTargets: missing (AccessDenied)')
       expect(denied).toContain(
-        'Missing for draining target groups (stateful mode only): elasticloadbalancing:DeregisterTargets',
+        'Missing for the stateful mode only (draining, snapshots): elasticloadbalancing:DeregisterTargets',
       )
     } finally {
       world.elbv2.allow('DeregisterTargets')
