@@ -15,12 +15,16 @@ export interface EngineAgent {
   maxSwitchesPerDay: number | null
   maxSwitchesPerWeek: number | null
   minPoolDurationHours: number | null
+  /** Its data volumes follow it only within their AZ (docs/agent.md): it is placed in its current AZ. */
+  stateful: boolean
 }
 
 /** The agent's current instance as the engine reads it (an `instances` row has it). */
 export interface EngineInstance {
   mode: 'spot' | 'ondemand' | 'unknown'
   poolId: string | null
+  /** Its AZ; null: not reported yet. */
+  az: string | null
   createdAt: number
 }
 
@@ -68,6 +72,7 @@ export function engineInput(
     onDemandPrice: market.onDemandPrice,
     pools: market.pools,
     ...(workload && { workload }),
+    ...(agent.stateful && instance.az !== null && { statefulAz: instance.az }),
     switchTimes: facts.switchTimes,
     spotExits: facts.spotExits,
     thresholds: effectiveThresholds(params, {

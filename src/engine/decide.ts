@@ -1,7 +1,7 @@
 /**
  * The decision engine: one pure function from what is known of an agent and its market to a decision.
  * Candidates are the fresh, safe-enough pools other than the current one, of any instance type the
- * workload may run on (compatibility.ts), plus on-demand when on spot; the best by risk-adjusted value
+ * workload may run on (compatibility.ts) and, for a stateful one, in its own AZ, plus on-demand when on spot; the best by risk-adjusted value
  * wins; guardrails then decide whether it may be acted on now.
  */
 import { backToSpotReasons, hasLeftSpot } from './back-to-spot'
@@ -70,6 +70,8 @@ export function poolExclusion(
     now: number
     currentPoolId: string | null
     excludedZones?: readonly string[]
+    /** A stateful workload's AZ (EngineInput.statefulAz): pools elsewhere are not candidates. */
+    statefulAz?: string
     workload?: Workload
   },
   params: EngineParams,
@@ -77,6 +79,7 @@ export function poolExclusion(
   | 'current'
   | 'incompatible_type'
   | 'excluded_zone'
+  | 'stateful_other_az'
   | 'stale'
   | 'recently_interrupted'
   | 'capacity_error'
@@ -87,6 +90,7 @@ export function poolExclusion(
   if (where.workload && pool.instanceType && typeExclusion(pool.instanceType, where.workload) !== null)
     return 'incompatible_type'
   if (where.excludedZones?.includes(pool.az)) return 'excluded_zone'
+  if (where.statefulAz !== undefined && pool.az !== where.statefulAz) return 'stateful_other_az'
   if (!(pool.price > 0) || !Number.isFinite(pool.price)) return 'no_price'
   if (now - pool.seenAt > params.price_fresh_minutes * 60_000) return 'stale'
   const interrupted = pool.lastInterruptionAt
@@ -113,6 +117,7 @@ export function skipReason(
     now: input.now,
     currentPoolId: input.current.mode === 'spot' ? input.current.poolId : null,
     excludedZones: input.excludedZones,
+    statefulAz: input.statefulAz,
     workload: input.workload,
   }
   const why = poolExclusion(pool, where, params)

@@ -36,6 +36,8 @@ function skippedWords(reason: SkipReason, risk: number | null, cap: number | nul
       return 'a launch there found no capacity recently'
     case 'excluded_zone':
       return 'its zone is excluded'
+    case 'stateful_other_az':
+      return 'another AZ than the stateful workload’s data volumes'
     case 'no_price':
       return 'no price yet'
     case 'incompatible_type':
@@ -80,6 +82,8 @@ function whyWords(row: OptionRow, agent: { workload: Workload; agentVersion: str
       return why.exclusion === 'not_allowed' && isLegacyAgent(agent.agentVersion)
         ? 'a legacy agent (before 5.0) launches only its own type'
         : typeExclusionWords(why.exclusion, row.instanceType, agent.workload)
+    case 'stateful':
+      return `stateful: data volumes stay in ${why.az}`
     case 'no_price':
       return 'no price yet'
     case 'skipped':

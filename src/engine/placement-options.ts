@@ -39,6 +39,8 @@ export interface OptionsInput {
   /** On-demand price per instance type, as the client sees it. */
   onDemand: ReadonlyMap<string, number>
   decision: DecisionSeen | null
+  /** A stateful workload's AZ (EngineInput.statefulAz): the other AZs are not its options; absent: any AZ. */
+  statefulAz?: string
 }
 
 /** Why an option is or is not the workload's placement. */
@@ -49,6 +51,8 @@ export type OptionWhy =
   /** Weighed by the latest decision, less value than its pick. */
   | { kind: 'weighed' }
   | { kind: 'type'; exclusion: TypeExclusion }
+  /** Another AZ than a stateful workload's: its data volumes stay in `az`. */
+  | { kind: 'stateful'; az: string }
   | { kind: 'no_price' }
   | { kind: 'skipped'; reason: SkipReason; riskCap: number | null }
   /** Allowed and priced, but not in the latest decision: the engine weighs it at its next run. */
@@ -77,6 +81,13 @@ const RANK: Record<OptionWhy['kind'], number> = {
   not_weighed: 4,
   no_price: 5,
   type: 6,
+  stateful: 7,
+}
+
+/** Why an option in `az` is not a stateful workload's, or null when the AZ may hold it. */
+function statefulWhy(az: string, input: OptionsInput): OptionWhy | null {
+  const keep = input.statefulAz
+  return keep !== undefined && az !== keep ? { kind: 'stateful', az: keep } : null
 }
 
 function whyOf(pool: KnownPool, input: OptionsInput): OptionWhy {
@@ -84,6 +95,8 @@ function whyOf(pool: KnownPool, input: OptionsInput): OptionWhy {
   if (current.mode === 'spot' && pool.poolId === current.poolId) return { kind: 'current' }
   const exclusion = typeExclusion(pool.instanceType, input.workload)
   if (exclusion) return { kind: 'type', exclusion }
+  const elsewhere = statefulWhy(pool.az, input)
+  if (elsewhere) return elsewhere
   if (pool.price === null) return { kind: 'no_price' }
   const seen = decision?.pools.get(pool.poolId)
   if (!decision || !seen) return { kind: 'not_weighed' }
@@ -96,8 +109,9 @@ function whyOf(pool: KnownPool, input: OptionsInput): OptionWhy {
       : decision.riskCap !== null && seen.risk > decision.riskCap
         ? 'above_risk_threshold'
         : null
-  // Skipped for a type or a placement that no longer hold (settings changed, it moved): not judged yet.
-  if (skipped === 'incompatible_type' || skipped === 'current') return { kind: 'not_weighed' }
+  // Skipped for a type, an AZ or a placement that no longer hold (settings changed, it moved): not judged yet.
+  if (skipped === 'incompatible_type' || skipped === 'stateful_other_az' || skipped === 'current')
+    return { kind: 'not_weighed' }
   if (skipped) return { kind: 'skipped', reason: skipped, riskCap: decision.riskCap }
   return { kind: 'weighed' }
 }
@@ -126,7 +140,7 @@ export function placementOptions(input: OptionsInput): OptionRow[] {
           onDemand: input.onDemand.get(type) ?? null,
           risk: null,
           placementScore: null,
-          why: { kind: 'no_price' },
+          why: statefulWhy(az, input) ?? { kind: 'no_price' },
         })
   return rows.sort(
     (a, b) =>

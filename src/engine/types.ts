@@ -83,6 +83,11 @@ export interface EngineInput {
    */
   spotExits?: number[]
   excludedZones?: string[]
+  /**
+   * A stateful workload's AZ: its data volumes are bound to it and the agent refuses a switch elsewhere
+   * (moving them by snapshot is not built), so only pools in this AZ are candidates. Absent: any AZ.
+   */
+  statefulAz?: string
   thresholds: Thresholds
 }
 

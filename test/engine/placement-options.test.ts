@@ -166,6 +166,31 @@ describe('the allow-list', () => {
   })
 })
 
+describe('the options of a stateful workload', () => {
+  it('keeps it to its AZ: every other AZ says its data volumes stay, priced or not, last in the table', () => {
+    const input = market({ statefulAz: 'a', azs: ['a', 'b', 'c'] })
+    const list = placementOptions(input)
+    const rows = byPool(list)
+    const agent = { workload: input.workload, agentVersion: '5.0.0' }
+    for (const id of ['m5.large.b', 'm6i.large.b', 'm5.large.c']) {
+      expect(rows[id]!.why).toEqual({ kind: 'stateful', az: 'a' })
+      expect(optionWords(rows[id]!, agent)).toBe('stateful: data volumes stay in a')
+    }
+    // Its own AZ is judged as before, and the other AZs come last.
+    expect(rows['m5.large.a']!.why).toEqual({ kind: 'current' })
+    expect(rows['m6i.large.a']!.why.kind).toBe('pick')
+    expect(list.at(-1)!.why.kind).toBe('stateful')
+  })
+
+  it('shows a pool skipped for another AZ while stateful as not weighed yet once the agent is stateless', () => {
+    const base = market()
+    const pools = new Map(base.decision!.pools)
+    pools.set('m6i.large.b', { risk: 0.1, skipped: 'stateful_other_az' })
+    const rows = byPool(placementOptions(market({ decision: { ...base.decision!, pools } })))
+    expect(rows['m6i.large.b']!.why).toEqual({ kind: 'not_weighed' })
+  })
+})
+
 describe('the options’ capacity', () => {
   it('says a pool the latest decision saw short of capacity is so, with its placement score', () => {
     const base = market()

@@ -117,5 +117,6 @@ async function optionsInput(
     azs,
     onDemand,
     decision,
+    ...(agent.stateful && inst.az !== null && { statefulAz: inst.az }),
   }
 }
