@@ -16,6 +16,8 @@ export interface PoolWanted {
   currentPoolId: string | null
   preferredZones?: string[]
   excludeZones?: string[]
+  /** A stateful workload's AZ: pools elsewhere are never chosen (decide.ts poolExclusion). */
+  statefulAz?: string
 }
 
 export interface ChosenPool {
@@ -36,7 +38,12 @@ export function safestPool(
 ): ChosenPool | null {
   // Without a known on-demand price, three times the dearest pool stands in for the risk scale.
   const od = market.onDemandPrice ?? 3 * Math.max(0, ...market.pools.map((p) => p.price))
-  const where = { now, currentPoolId: wanted.currentPoolId, excludedZones: wanted.excludeZones }
+  const where = {
+    now,
+    currentPoolId: wanted.currentPoolId,
+    excludedZones: wanted.excludeZones,
+    statefulAz: wanted.statefulAz,
+  }
   const scored = market.pools
     .filter((p) => poolExclusion(p, where, params) === null)
     .map((p) => ({ pool: p, risk: poolRisk(p, p.onDemandPrice ?? od, params) }))

@@ -28,11 +28,12 @@ export type TargetChoice =
  * The placement asked for: `ondemand`; `pool` (a known pool of the region of a type the workload is
  * priced on: its own, or one it may move to, engine/workload.ts); or
  * `spot` (that pool, or the engine's safest cheap other pool). Refused: a pool that is no pool of the
- * instance, or none named for `pool` (VALIDATION); no type and region, or no priced pool (CONFLICT).
+ * instance, or none named for `pool` (VALIDATION); no type and region, no priced pool, or for a stateful
+ * agent a pool in another AZ than its instance's (CONFLICT: its agent refuses it, docs/agent.md).
  */
 export async function chooseTarget(
   db: Database,
-  agent: WorkloadAgent,
+  agent: WorkloadAgent & { stateful: boolean },
   instance: Instance,
   wanted: { target: 'ondemand' | 'pool' | 'spot'; poolId: string | null },
   now: number,
@@ -42,6 +43,8 @@ export async function chooseTarget(
       ? { ok: true, kind: 'already', message: `${instance.instanceId} already runs on-demand` }
       : { ok: true, kind: 'switch', target: { mode: 'ondemand', poolId: null } }
   }
+  // A stateful agent refuses a switch out of its AZ: its data volumes are bound to it.
+  const statefulAz = agent.stateful && instance.az !== null ? instance.az : undefined
   if (wanted.poolId) {
     const pool = await findPool(db, wanted.poolId)
     const types = instance.instanceType
@@ -56,6 +59,13 @@ export async function chooseTarget(
           },
         ],
       })
+    }
+    if (statefulAz !== undefined && pool.az !== statefulAz) {
+      return refuse(
+        'CONFLICT',
+        `stateful: data volumes stay in ${statefulAz}; ${pool.id} is in ${pool.az} ` +
+          '(moving them to another AZ is not supported yet)',
+      )
     }
     return instance.mode === 'spot' && instance.poolId === pool.id
       ? { ok: true, kind: 'already', message: `${instance.instanceId} already runs in ${pool.id}` }
@@ -73,7 +83,12 @@ export async function chooseTarget(
   const pool = await chooseSafePool(
     db,
     instance.clientId,
-    { instanceType: instance.instanceType, region: instance.region, currentPoolId: instance.poolId },
+    {
+      instanceType: instance.instanceType,
+      region: instance.region,
+      currentPoolId: instance.poolId,
+      ...(statefulAz !== undefined && { statefulAz }),
+    },
     now,
   )
   if (!pool) return refuse('CONFLICT', 'no pool of this instance type has a fresh price')
