@@ -38,8 +38,6 @@ beforeAll(async () => {
   })
   // The instance profile lacks ec2:GetSpotPlacementScores from the start (before any agent boots).
   world.fleet.region.ec2.deny('GetSpotPlacementScores')
-  // Every spot pool has capacity: the emergency launch goes to spot wherever the control plane says.
-  world.fleet.region.ec2.setSpotCapacityModel(undefined)
 })
 
 afterAll(async () => {

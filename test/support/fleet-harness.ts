@@ -62,6 +62,11 @@ export async function startE2eWorld(
       instanceType: options.instanceType,
       agentEnv: { PENDING_COMMANDS_CHECK_INTERVAL: '5', REPLICA_POLL_INTERVAL: '2', ...options.agentEnv },
     })
+    // The market's capacity crunches fall on hours of the simulated clock, which starts at the real now:
+    // left in, a test would fail only at some hours of the day (fleet.test.ts's emergency launch met one
+    // at 11:00 UTC). Every pool has capacity unless a test takes it away (setSpotCapacityModel, setCapacity,
+    // failWhen: fleet-capacity and fleet-faults do).
+    fleet.region.ec2.setSpotCapacityModel(undefined)
     return {
       worker,
       client,
