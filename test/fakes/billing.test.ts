@@ -1,6 +1,7 @@
-import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2'
 import { describe, expect, it } from 'vitest'
 import { useFakeEc2 } from './ec2-fixture'
+import { launchPending } from './ec2-launch'
 import { MINIMUM_BILLED_MS, billOf, chargeOf, runningPeriods } from './ec2/billing'
 
 const fx = useFakeEc2()
@@ -8,17 +9,8 @@ const HOUR = 3_600_000
 const onDemandPrice = (type: string) => ({ 't3.medium': 0.0416, 'm5.large': 0.096 })[type]
 
 async function launchSpot(az = 'us-east-1b') {
-  const out = await fx.sdk.send(
-    new RunInstancesCommand({
-      ImageId: fx.w.launchImageId,
-      InstanceType: 't3.medium',
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: fx.w.subnets[az],
-      InstanceMarketOptions: { MarketType: 'spot' },
-    }),
-  )
-  return fx.ec2.instance(out.Instances![0]!.InstanceId!)!
+  const instanceId = await launchPending(fx, az, { InstanceMarketOptions: { MarketType: 'spot' } })
+  return fx.ec2.instance(instanceId)!
 }
 
 describe("the fake EC2's bill", () => {

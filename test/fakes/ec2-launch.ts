@@ -8,6 +8,17 @@ export async function launchRunning(
   az: string,
   overrides: Partial<RunInstancesCommandInput> = {},
 ): Promise<string> {
+  const instanceId = await launchPending(fx, az, overrides)
+  fx.ec2.advance(instanceId)
+  return instanceId
+}
+
+/** Launches one t3.medium in `az` through the SDK and leaves it pending; returns its id. */
+export async function launchPending(
+  fx: Ec2Fixture,
+  az: string,
+  overrides: Partial<RunInstancesCommandInput> = {},
+): Promise<string> {
   const out = await fx.sdk.send(
     new RunInstancesCommand({
       ImageId: fx.w.launchImageId,
@@ -19,7 +30,5 @@ export async function launchRunning(
       ...overrides,
     }),
   )
-  const instanceId = out.Instances![0]!.InstanceId!
-  fx.ec2.advance(instanceId)
-  return instanceId
+  return out.Instances![0]!.InstanceId!
 }
