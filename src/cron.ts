@@ -7,7 +7,7 @@ export const CRON_HOURLY = '0 * * * *'
 
 export const CRON_JOBS = {
   [CRON_ENGINE]: ['engine', 'webhooks', 'instances', 'pricing-reporters'],
-  [CRON_HOURLY]: ['ledger', 'client-growth', 'price-retention', 'cleanup-reports'],
+  [CRON_HOURLY]: ['ledger', 'client-growth', 'price-retention', 'cleanup-reports', 'agent-tokens'],
 } as const
 
 export type CronJob = (typeof CRON_JOBS)[keyof typeof CRON_JOBS][number]

@@ -3,8 +3,8 @@
  * together, flows/engine-tick/fan-out.ts), webhook delivery, the instances whose announced end has come
  * (`terminating` → `terminated`) and the pricing reporters re-elected where one is gone; hourly the
  * ledger (segments synced, the last days' savings recomputed, savings milestones told), today's client
- * growth snapshot, price history retention (the hourly rollup, expired rows deleted) and cleanup reports
- * past their retention deleted.
+ * growth snapshot, price history retention (the hourly rollup, expired rows deleted), cleanup reports
+ * past their retention deleted and the agent tokens of instances ended an hour ago revoked.
  * Each job's last run is kept in `cron_runs` for system health.
  * Writes: `cron_runs`.
  */
@@ -20,6 +20,7 @@ import { log } from './log'
 import { runEngine } from './flows/engine-tick/fan-out'
 import { retainPriceHistory } from './flows/price-retention'
 import { deleteExpiredCleanupReports } from './flows/cleanup'
+import { revokeEndedInstanceTokens } from './auth/agent-tokens'
 import { dispatchWebhooks } from './flows/webhooks/dispatch'
 import { clock } from './clock'
 import { CRON_JOBS, type CronJob } from './cron'
@@ -33,6 +34,7 @@ const RUN: Record<CronJob, (env: Env, db: Database, now: number) => Promise<unkn
   'client-growth': (_env, db, now) => snapshotClients(db, now),
   'price-retention': (_env, db, now) => retainPriceHistory(db, now),
   'cleanup-reports': (_env, db, now) => deleteExpiredCleanupReports(db, now),
+  'agent-tokens': (_env, db, now) => revokeEndedInstanceTokens(db, now),
 }
 
 /** Runs the jobs of a cron expression at `now`; a failing job is recorded and does not stop the others. */

@@ -1,12 +1,13 @@
 /**
  * Per-agent tokens: one per instance that registered with a signed instance identity document, bound
  * to (client, account, region, instance, agent). Only the SHA-256 of a token is stored; a token is
- * compared in constant time and never logged.
+ * compared in constant time and never logged. An hour after its instance ended the token is revoked
+ * (the hourly cron's `agent-tokens` job): a token or a document copied off a dead instance moves nothing.
  * Writes: `agent_tokens`.
  */
-import { and, eq, type SQL } from 'drizzle-orm'
+import { and, eq, isNull, lt, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/client'
-import { agentTokens, clients, type AgentToken, type Client } from '../db/schema'
+import { agentTokens, clients, instances, type AgentToken, type Client } from '../db/schema'
 import { ApiError } from '../errors'
 import { newId, newToken, sha256Hex, timingSafeEqual } from '../ids'
 import type { Principal } from './principal'
@@ -25,6 +26,9 @@ export interface InstancePlace {
 export function isAgentToken(token: string): boolean {
   return token.startsWith(`${AGENT_TOKEN_PREFIX}_`)
 }
+
+/** How long after its instance's end a token still answers (a late report of the agent that ended it). */
+export const REVOKE_AFTER_END_MS = 3_600_000
 
 /** A new token for an instance of `agent`, and the insert that stores its hash (for the caller's batch). */
 export async function mintAgentToken(
@@ -99,6 +103,8 @@ export function activeAgentTokenOf(
 ): AgentToken {
   if (!row || !timingSafeEqual(row.token.tokenHash, hash) || row.status === 'deleted')
     throw new ApiError('UNAUTHORIZED', 'invalid or revoked agent token')
+  if (row.token.revokedAt !== null)
+    throw new ApiError('UNAUTHORIZED', 'agent token revoked: its instance ended')
   if (row.status === 'suspended') throw new ApiError('FORBIDDEN', 'client suspended')
   return row.token
 }
@@ -115,4 +121,24 @@ export function principalOfAgentToken(row: AgentToken): Extract<Principal, { kin
  */
 export function resetAgentTokens(db: Database, agentId: string) {
   return db.delete(agentTokens).where(eq(agentTokens.agentId, agentId))
+}
+
+/** Revokes the tokens of instances that ended more than REVOKE_AFTER_END_MS before `now`; answers how many. */
+export async function revokeEndedInstanceTokens(db: Database, now: number): Promise<{ revoked: number }> {
+  const ended = db
+    .select({ one: sql`1` })
+    .from(instances)
+    .where(
+      and(
+        eq(instances.clientId, agentTokens.clientId),
+        eq(instances.instanceId, agentTokens.instanceId),
+        eq(instances.status, 'terminated'),
+        lt(instances.terminatedAt, now - REVOKE_AFTER_END_MS),
+      ),
+    )
+  const result = await db
+    .update(agentTokens)
+    .set({ revokedAt: now })
+    .where(and(isNull(agentTokens.revokedAt), sql`exists ${ended}`))
+  return { revoked: result.meta.changes }
 }

@@ -161,6 +161,8 @@ export const agentTokens = sqliteTable(
     instanceId: text('instance_id').notNull(),
     tokenHash: text('token_hash').notNull(),
     createdAt: ms('created_at').notNull(),
+    /** Set an hour after its instance ended (the hourly `agent-tokens` job): the token and its document are dead. */
+    revokedAt: ms('revoked_at'),
   },
   (t) => [
     uniqueIndex('agent_tokens_instance').on(t.accountId, t.region, t.instanceId),

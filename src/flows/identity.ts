@@ -2,7 +2,8 @@
  * Who may register an instance under a logical id, and whether it gets a new agent token.
  * - A verified agent's logical id is never taken by an unverified (client token only) registration.
  * - A signed document is single-use per instance: an instance that got a token registers again only
- *   with that token (or after the operator's reset), so a copied document mints no second identity.
+ *   with that token (or after the operator's reset), so a copied document mints no second identity;
+ *   once its instance ended and the token was revoked, not at all.
  * - A verified logical id moves to another instance (a switch's, a promoted replica's) only within an
  *   AWS account it was verified in: the new instance proves with its own document that it runs there.
  * Reads only; the token itself is written in the registration's batch (auth/agent-tokens.ts).
@@ -48,6 +49,10 @@ export async function decideIdentity(
     return { ok: true, mint: false }
   }
   const issued = await tokenOfInstance(db, proof.place)
+  if (issued?.revokedAt != null)
+    return refuse('FORBIDDEN', 'this instance ended: its agent token was revoked', {
+      action: 'identity_ended',
+    })
   if (issued) {
     const isOwn =
       existing !== null &&

@@ -4,10 +4,13 @@
  * writes nothing.
  */
 import { env } from 'cloudflare:test'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { certificatesOf, verifyIdentityDocument } from '../../../src/auth/instance-identity'
-import { agents, agentTokens } from '../../../src/db/schema'
+import { REVOKE_AFTER_END_MS } from '../../../src/auth/agent-tokens'
+import { CRON_HOURLY } from '../../../src/cron'
+import { agents, agentTokens, cronRuns, instances } from '../../../src/db/schema'
+import { runScheduled } from '../../../src/scheduled'
 import { sessionOf } from '../../../src/session/stub'
 import { ADMIN, call, db, newAgent, newClient, tableCounts } from '../agent-api/helpers'
 import { AGENT_ROUTES, bodyOf, pathOf } from '../agent-api/routes'
@@ -318,5 +321,44 @@ describe("a legacy agent's lease", () => {
     // A poll naming another instance gets nothing; the agent's own poll gets its command.
     expect((await poll('?instance_id=i-0000000000000beef')).json).toEqual([])
     expect((await poll()).json).toHaveLength(1)
+  })
+})
+
+describe("an ended instance's agent token", () => {
+  it('is revoked an hour after the end by the hourly job, and its document registers no more', async () => {
+    const client = await newClient()
+    const endedLongAgo = newInstance()
+    const endedJustNow = newInstance()
+    const dead = await registerVerified(client, endedLongAgo, 'ended-long-ago')
+    const late = await registerVerified(client, endedJustNow, 'ended-just-now')
+    const now = Date.now()
+    const end = (instanceId: string, at: number) =>
+      db()
+        .update(instances)
+        .set({ status: 'terminated', terminatedAt: at })
+        .where(and(eq(instances.clientId, client.id), eq(instances.instanceId, instanceId)))
+    await end(endedLongAgo.instanceId, now - REVOKE_AFTER_END_MS - 60_000)
+    await end(endedJustNow.instanceId, now - 60_000)
+
+    await runScheduled(CRON_HOURLY, env, now)
+
+    const [job] = await db().select().from(cronRuns).where(eq(cronRuns.job, 'agent-tokens'))
+    expect([job!.ok, JSON.parse(job!.detail!).revoked]).toEqual([true, 1])
+    const refused = await call('GET', `/api/agents/${dead.agentId}/config`, undefined, dead.auth)
+    expect([refused.status, refused.json.error]).toEqual([401, 'agent token revoked: its instance ended'])
+    // A late report of the agent that just ended is still taken.
+    expect((await call('GET', `/api/agents/${late.agentId}/config`, undefined, late.auth)).status).toBe(200)
+    // The document (copied off the dead instance) mints nothing, with or without the token.
+    const before = await tableCounts()
+    for (const agentToken of [undefined, dead.token]) {
+      const res = await call(
+        'POST',
+        REGISTER,
+        await registrationOf(endedLongAgo, 'ended-long-ago', { agentToken }),
+        client.auth,
+      )
+      expect([res.status, res.json.action, res.json.agent_token]).toEqual([403, 'identity_ended', undefined])
+    }
+    expect(await tableCounts()).toEqual(before)
   })
 })
