@@ -1,10 +1,4 @@
-import {
-  abortAllDurableObjects,
-  env,
-  runDurableObjectAlarm,
-  runInDurableObject,
-  SELF,
-} from 'cloudflare:test'
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { instances } from '../../../src/db/schema'
