@@ -64,13 +64,21 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
   private readonly effects: SessionEffects
   /** Tokens proven in D1 for this agent (credentials.ts); memory only. */
   private readonly tokens = new TrustedTokens(timingSafeEqual)
+  /**
+   * The last unchanged HTTP heartbeat's time, epoch ms, in memory only: it is stored when it moves the
+   * alarm (about 1 in 3 at 30 s; effects.ts MOVE_LATER_WITHIN_MS), so the stored last sign of life is
+   * the one the alarm was set from. A new instance loses it: its alarm still rings by 120 s after the
+   * stored time, within 60 s before the lost one's deadline, so silence is never detected late; a live
+   * agent's next heartbeat (30 s) comes before it and moves it (docs/benchmarks.md, heartbeat cost).
+   */
+  private heardByHttp: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     configureClock(settingsOf(env).simClock)
     this.sql = ctx.storage.sql
     this.effects = new SessionEffects(this.sql, database(meteredD1(env)), ctx.storage, () =>
-      this.heardOnSockets(),
+      this.heardUnstored(),
     )
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(SOCKET_PING, SOCKET_PONG))
     void ctx.blockConcurrencyWhile(async () => store.createTables(this.sql))
@@ -135,8 +143,15 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
       return { ok: false, reason: 'wrong_instance' }
     const heartbeat = { ...input, instanceId: bound ?? input.instanceId }
     const step = applyHeartbeat(stored.liveness, heartbeat, now)
-    if (this.effects.liveness(step, now)) await this.effects.sync()
-    await this.effects.schedule(now, 'heartbeat')
+    if (step.write || step.notify) {
+      this.effects.liveness(step, now)
+      await this.effects.sync()
+      await this.effects.schedule(now, 'heartbeat')
+      return { ok: true }
+    }
+    // Unchanged: its time stays in memory, stored only with the alarm it moves (see heardByHttp).
+    this.heardByHttp = now
+    if (await this.effects.schedule(now, 'heartbeat')) this.effects.liveness(step, now)
     return { ok: true }
   }
 
@@ -408,9 +423,16 @@ export class AgentSession extends DurableObject<Env> implements AgentSessionRpc 
     await this.effects.schedule(clock.now())
   }
 
-  /** The stored liveness with what the open sockets heard since counted. */
+  /** The stored liveness with what was heard since and not stored counted. */
   private currentLiveness() {
-    return withPings(store.readLiveness(this.sql), this.heardOnSockets())
+    return withPings(store.readLiveness(this.sql), this.heardUnstored())
+  }
+
+  /** The newest sign of life not stored: on the open sockets, or an HTTP heartbeat in memory; epoch ms. */
+  private heardUnstored(): number | null {
+    const onSockets = this.heardOnSockets()
+    if (onSockets === null || this.heardByHttp === null) return onSockets ?? this.heardByHttp
+    return Math.max(onSockets, this.heardByHttp)
   }
 
   /**

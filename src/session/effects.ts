@@ -49,8 +49,11 @@ export class SessionEffects {
     private readonly sql: SqlStorage,
     private readonly db: Database,
     private readonly storage: DurableObjectStorage,
-    /** The newest sign of life on the agent's open sockets, epoch ms; null: none. */
-    private readonly heardOnSockets: () => number | null,
+    /**
+     * The newest sign of life not in the stored liveness (automatic pings and unchanged heartbeats on
+     * the open sockets, an unchanged HTTP heartbeat kept in memory), epoch ms; null: none.
+     */
+    private readonly heardUnstored: () => number | null,
   ) {}
 
   /** Stores the next liveness state and, when it calls for a D1 write, queues it; true when it does. */
@@ -108,14 +111,14 @@ export class SessionEffects {
    * heartbeats of a live agent keep pushing the deadline past the alarm, which then never rings while
    * the agent is heard (docs/capacity.md, Liveness). The input gate holds from reading the state to
    * setting the alarm, so a stale due time never lands. The alarm handler sets it without asking: the
-   * alarm running is spent.
+   * alarm running is spent. True when it set the alarm.
    */
-  async schedule(now: number, cause: ScheduleCause = 'change'): Promise<void> {
+  async schedule(now: number, cause: ScheduleCause = 'change'): Promise<boolean> {
     const dueTimes = this.dueTimes(now)
     const waiting = (Object.entries(dueTimes) as [AlarmReason, number | null][]).filter(
       (entry): entry is [AlarmReason, number] => entry[1] !== null,
     )
-    if (waiting.length === 0) return
+    if (waiting.length === 0) return false
     const [reason, earliest] = waiting.reduce((first, entry) => (entry[1] < first[1] ? entry : first))
     // Alarms run on the runtime's clock: a simulated due time is set at the real moment it comes.
     const due = clock.realTimeOf(earliest)
@@ -130,7 +133,9 @@ export class SessionEffects {
     if (current === null || due < current || isMovedLater) {
       await this.storage.setAlarm(due)
       countAlarmSet(reason)
+      return true
     }
+    return false
   }
 
   /**
@@ -150,7 +155,7 @@ export class SessionEffects {
     const { open, hasUnsynced } = store.readQueueDue(this.sql)
     return {
       command: queue.nextQueueDue(open),
-      offline: livenessDeadline(withPings(liveness, this.heardOnSockets())),
+      offline: livenessDeadline(withPings(liveness, this.heardUnstored())),
       sync: hasUnsynced || pendingLiveness.length > 0 ? now + SYNC_RETRY_MS : null,
     }
   }

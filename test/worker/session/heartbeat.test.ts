@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test'
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test'
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { instances } from '../../../src/db/schema'
@@ -129,6 +129,63 @@ describe('offline detection', () => {
       'agent_offline',
       'agent_online',
     ])
+  })
+})
+
+describe('an unchanged heartbeat', () => {
+  /** What the object stored (last sign of life, alarm) and what pages are shown. */
+  async function storedAndShown(agent: SeededAgent) {
+    const session = sessionOf(env, agent.agentId)
+    const stored = await runInDurableObject(session, async (_instance, state) => ({
+      lastSeenAt: readLiveness(state.storage.sql).lastSeenAt!,
+      alarm: await state.storage.getAlarm(),
+    }))
+    const shown = await session.liveness({ clientId: agent.clientId, agentId: agent.agentId })
+    return { ...stored, shown }
+  }
+
+  /** As if `ms` passed since the stored heartbeat: its time and the alarm set from it move back. */
+  async function age(agent: SeededAgent, ms: number) {
+    await runInDurableObject(sessionOf(env, agent.agentId), async (_instance, state) => {
+      const liveness = readLiveness(state.storage.sql)
+      writeLiveness(state.storage.sql, { ...liveness, lastSeenAt: liveness.lastSeenAt! - ms })
+      await state.storage.setAlarm((await state.storage.getAlarm())! - ms)
+    })
+  }
+
+  it('is kept in memory and stored only with the alarm it moves; a restarted object still detects the silence in time', async () => {
+    const agent = await seedAgent()
+    const beat = () => post(agent, '/heartbeat', { ...heartbeatV4, instance_id: agent.instanceId })
+    await beat()
+    // 30 s later: the alarm rings in 90 s, after the next heartbeat is due; this one need not move it.
+    await age(agent, 30_000)
+    const before = await storedAndShown(agent)
+    const sentAt = Date.now()
+    expect((await beat()).status).toBe(200)
+    const kept = await storedAndShown(agent)
+    expect(kept).toMatchObject({ lastSeenAt: before.lastSeenAt, alarm: before.alarm })
+    expect(kept.shown).toMatchObject({ status: 'online' })
+    expect(kept.shown!.lastSeenAt).toBeGreaterThanOrEqual(sentAt)
+
+    // 60 s later the alarm rings within 30 s: this heartbeat moves it, and stores its time with it.
+    await age(agent, 60_000)
+    const movedAt = Date.now()
+    expect((await beat()).status).toBe(200)
+    const moved = await storedAndShown(agent)
+    expect(moved.lastSeenAt).toBeGreaterThanOrEqual(movedAt)
+    expect(moved.alarm).toBe(moved.lastSeenAt + OFFLINE_AFTER_MS)
+
+    // A heartbeat kept in memory, then the object restarts (a deploy) and the agent falls silent: the
+    // alarm set from the stored time still rings, by 120 s after it, and records the agent offline.
+    await beat()
+    await abortAllDurableObjects()
+    const restarted = await storedAndShown(agent)
+    expect(restarted).toMatchObject({ lastSeenAt: moved.lastSeenAt, alarm: moved.alarm })
+    expect(restarted.alarm!).toBeLessThanOrEqual(Date.now() + OFFLINE_AFTER_MS)
+    await silence(agent, OFFLINE_AFTER_MS)
+    await runDurableObjectAlarm(sessionOf(env, agent.agentId))
+    expect(await agentRow(agent.agentId)).toMatchObject({ status: 'offline' })
+    expect((await notificationsOf(agent.agentId)).map((n) => n.kind)).toEqual(['agent_offline'])
   })
 })
 
