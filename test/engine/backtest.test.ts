@@ -11,9 +11,11 @@ import {
   capViolations,
   ONDEMAND,
   simulate,
+  startPool,
   type Strategy,
   type StepView,
 } from '../../src/engine/backtest/simulate'
+import { optimum, optimumPlan } from '../../src/engine/backtest/optimum'
 import { activeStrategy } from '../../src/engine/backtest/strategies'
 import type { Trace } from '../../src/engine/backtest/trace'
 import { generateTrace } from '../../scripts/backtest/trace'
@@ -135,5 +137,27 @@ describe('backtest', () => {
     expect(back.view.now - start).toBeGreaterThanOrEqual(interruptions[0]! + 6 * h)
     expect(back.view.now - start).toBeLessThan(interruptions[0]! + 6 * h + 5 * 60_000)
     expect(run.switches).toBe(2)
+  })
+
+  it("replays the optimum's hourly plan at the optimum row's cost within the caps, and tells each step's engine decision", () => {
+    const trace = generateTrace({ seed: 3, days: 4 })
+    const caps = { perDay: 3, perWeek: 10 }
+    const plan = optimumPlan(trace, caps, startPool(trace))
+    expect(plan).toHaveLength(4 * 24)
+    const replay: Strategy = {
+      name: 'replay',
+      decide: (v) => (v.step % 12 === 0 && plan[v.step / 12] !== v.placement ? plan[v.step / 12]! : null),
+    }
+    const run = simulate(trace, replay, caps)
+    expect(run.cap_violations).toBe(0)
+    expect(run.total_cost).toBeCloseTo(optimum(trace, caps, startPool(trace)).total_cost, 9)
+
+    const decisions: Array<{ step: number; decision: string }> = []
+    const active = activeStrategy(trace, resolveParams({}), (step, d) =>
+      decisions.push({ step, decision: d.decision }),
+    )
+    const moved = simulate(trace, active, caps)
+    expect(decisions.map((d) => d.step)).toEqual(Array.from({ length: trace.steps }, (_, i) => i))
+    expect(decisions.filter((d) => d.decision !== 'stay')).toHaveLength(moved.switches)
   })
 })

@@ -187,21 +187,31 @@ function replay(trace: Trace, placements: number[], initial: number): Strategy {
   }
 }
 
-/** The hindsight optimum's run. */
-export function optimum(trace: Trace, caps: Caps, initial: number): RunResult {
+/**
+ * The hindsight optimum's plan: the placement (pool index or ONDEMAND) chosen at the start of each hour
+ * block, the cheapest that breaks no cap (the 7 d cap by a price per switch, raised until none breaks).
+ */
+export function optimumPlan(trace: Trace, caps: Caps, initial: number): number[] {
   const blocks = blocksOf(trace)
-  const run = (lambda: number) =>
-    simulate(trace, replay(trace, plan(trace, caps, initial, lambda, blocks), initial), caps)
-  let result = run(0)
-  if (capViolations(result.switchTimes, caps) === 0) return result
+  const attempt = (lambda: number) => {
+    const placements = plan(trace, caps, initial, lambda, blocks)
+    const run = simulate(trace, replay(trace, placements, initial), caps)
+    return { placements, feasible: capViolations(run.switchTimes, caps) === 0 }
+  }
+  const free = attempt(0)
+  if (free.feasible) return free.placements
   let [lo, hi] = [0, trace.onDemand * 24]
-  let feasible: RunResult | null = null
+  let found: number[] | null = null
   for (let i = 0; i < 14; i++) {
     const mid = (lo + hi) / 2
-    const r = run(mid)
-    if (r.cap_violations === 0) [hi, feasible] = [mid, r]
+    const r = attempt(mid)
+    if (r.feasible) [hi, found] = [mid, r.placements]
     else lo = mid
   }
-  result = feasible ?? run(hi)
-  return result
+  return found ?? attempt(hi).placements
+}
+
+/** The hindsight optimum's run. */
+export function optimum(trace: Trace, caps: Caps, initial: number): RunResult {
+  return simulate(trace, replay(trace, optimumPlan(trace, caps, initial), initial), caps)
 }

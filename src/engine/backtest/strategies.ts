@@ -2,7 +2,7 @@
 import { decide } from '../decide'
 import { effectiveThresholds, type EngineParams } from '../params'
 import { rebalancesFollowed, relaunchedLifetimes } from '../stats'
-import type { EngineInput, PoolQuote } from '../types'
+import type { Decision, EngineInput, PoolQuote } from '../types'
 import { cheapestAt, ONDEMAND, priceOf, startPool, type Strategy } from './simulate'
 import { eventInPool, type Trace } from './trace'
 
@@ -65,9 +65,14 @@ function marketStats(trace: Trace) {
 
 /**
  * The decision engine with the given parameters, fed what the Worker's runner would know: every pool
- * of the trace per (type, AZ), the workload's base type being the one it starts on.
+ * of the trace per (type, AZ), the workload's base type being the one it starts on. `onDecision` sees
+ * each step's decision (why it moved or stayed: scripts/backtest/path.ts).
  */
-export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
+export function activeStrategy(
+  trace: Trace,
+  params: EngineParams,
+  onDecision: (step: number, decision: Decision) => void = () => {},
+): Strategy {
   const stats = marketStats(trace)
   const thresholds = effectiveThresholds(params)
   const monthMs = 30 * 86_400_000
@@ -126,6 +131,7 @@ export function activeStrategy(trace: Trace, params: EngineParams): Strategy {
         thresholds,
       }
       const d = decide(input, params)
+      onDecision(v.step, d)
       if (d.decision === 'stay' || !d.target) return null
       if (d.target.mode === 'ondemand') return ONDEMAND
       return trace.pools.findIndex((p) => p.poolId === d.target?.poolId)
