@@ -231,9 +231,11 @@ export const SWITCH_STEP_NAMES = [
   'pre_switch_hook',
   'stop_unit',
   'snapshot_volumes',
+  'create_volumes',
   'detach_volumes',
   'attach_volumes',
   'move_interface',
+  'new_interface',
   'register_targets',
   'post_switch_hook',
 ] as const

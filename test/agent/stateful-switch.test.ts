@@ -180,16 +180,3 @@ describe('a stateful switch in the same AZ', () => {
     expect(ec2.state.volumes.get(data)!.attachment).toMatchObject({ instanceId: newInstance().instanceId })
   })
 })
-
-describe('a stateful switch to another AZ', () => {
-  it('is refused before anything is made: the volumes and the address stay', async () => {
-    const { ctx, data } = await statefulWorkload()
-    const command = switchTo('t3.medium.us-east-1b')
-    ctx.state.startCommand(command, clock.now())
-    const result = await runSwitch(ctx, command)
-    expect(result).toMatchObject({ ok: false, code: 'StatefulAcrossAz' })
-    expect(result.message).toContain('us-east-1a')
-    expect(ec2.requests.filter((r) => r.action === 'CreateImage' || r.action === 'RunInstances')).toEqual([])
-    expect(ec2.state.volumes.get(data)!.attachment!.instanceId).toBe(w.instanceId)
-  })
-})

@@ -22,7 +22,14 @@ export type DrainStepName =
   'deregister_targets' | 'pre_switch_hook' | 'stop_unit' | 'register_targets' | 'post_switch_hook'
 
 /** Any step of the switch-report's `stateful.steps`: the drain's and the stateful move's (stateful/move.ts). */
-export type StepName = DrainStepName | 'detach_volumes' | 'attach_volumes' | 'move_interface'
+export type StepName =
+  | DrainStepName
+  | 'detach_volumes'
+  | 'attach_volumes'
+  | 'move_interface'
+  | 'snapshot_volumes'
+  | 'create_volumes'
+  | 'new_interface'
 
 export interface Step {
   name: StepName
@@ -206,7 +213,11 @@ export function statefulReport<V, A>(steps: Step[], moved?: { volumes: V[]; addr
   // registration, else its volumes and address in place.
   const back = steps.filter(
     (s) =>
-      s.ok && (s.name === 'register_targets' || s.name === 'attach_volumes' || s.name === 'move_interface'),
+      s.ok &&
+      (s.name === 'register_targets' ||
+        s.name === 'attach_volumes' ||
+        s.name === 'move_interface' ||
+        s.name === 'new_interface'),
   )
   const servesAgain = back.find((s) => s.name === 'register_targets') ?? back.at(-1)
   const downtime = servesAgain

@@ -32,6 +32,7 @@ import { drain, drainSettingsOf, rejoin, statefulReport, switchLimits, undrain, 
 import { LaunchError, launchLike, waitImageAvailable, waitRunningAndOk } from './launch'
 import { assertOwned, NotOwned, tagAsWorkload } from './ownership'
 import { readInventory, reportInventoryOf } from './stateful/inventory'
+import { copyStatefulParts, deleteKeptParts, keepByPolicy, removeCopies } from './stateful/cross-az'
 import { isEmpty, moveStatefulParts, planOf, putBack, type MovePlan, type Moved } from './stateful/move'
 import { confirmTerminated } from './terminate'
 
@@ -73,16 +74,11 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
     await tagAsWorkload(ctx, source)
 
     if (!plan && ctx.agentConfig()?.stateful === true) {
-      const found = planOf(await readInventory(ctx, source))
-      // EBS volumes and interfaces are bound to their AZ; moving them by snapshot is not built yet.
-      if (target.az !== self.az && !isEmpty(found))
-        return fail(
-          'StatefulAcrossAz',
-          `a stateful switch across AZs is not supported yet: the data volumes and the managed interface stay in ${self.az}; pick a pool in ${self.az}`,
-        )
-      plan = found
+      plan = planOf(await readInventory(ctx, source))
       step({ movePlan: JSON.stringify(plan) })
     }
+    // EBS volumes and interfaces are bound to their AZ: across AZs they are copied (stateful/cross-az.ts).
+    const acrossAz = target.az !== self.az
 
     // 1. An AMI of this instance, found again by its command tag after a restart.
     if (!imageId) {
@@ -137,7 +133,9 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       step({ drained: JSON.stringify(drained) })
     }
     if (plan && !isEmpty(plan) && !moved) {
-      moved = await moveStatefulParts(ctx, plan, self.instanceId, newInstanceId)
+      moved = acrossAz
+        ? await copyStatefulParts(ctx, plan, command.id, self.instanceId, newInstanceId)
+        : await moveStatefulParts(ctx, plan, self.instanceId, newInstanceId)
       step({ moved: JSON.stringify(moved) })
       await reportInventoryOf(ctx, newInstanceId)
     }
@@ -155,6 +153,9 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       drainSettings && drained ? await rejoin(ctx, drainSettings, newInstanceId, drained.memberships) : []
     const switchedAt = clock.now()
     step({ readyAt: String(readyAt), switchedAt: String(switchedAt), amiCreatedAt: String(amiCreatedAt) })
+
+    // Past rollback: the old parts a copy left on the old instance wait, kept, for the confirmation.
+    if (plan && acrossAz) await keepByPolicy(ctx, plan)
 
     // 5. Report and mark done BEFORE anything terminates the old instance.
     const report = switchReport(ctx, command, source, target, {
@@ -190,7 +191,8 @@ export async function runSwitch(ctx: ActionContext, command: SwitchCommand): Pro
       : messageOf(err)
     log.error('switch failed, cleaning up', { command_id: command.id, error: message })
     // Volumes and the interface go back BEFORE the new instance ends: never left attached nowhere.
-    if (plan && !isEmpty(plan) && newInstanceId) await putBack(ctx, plan, self.instanceId)
+    if (plan && !isEmpty(plan) && newInstanceId)
+      await (target.az !== self.az ? removeCopies(ctx, command.id) : putBack(ctx, plan, self.instanceId))
     await cleanUpFailedSwitch(ctx, newInstanceId)
     if (drainSettings && drained && !interrupted) await undrain(ctx, drainSettings, drained)
     const code = interrupted
@@ -218,6 +220,12 @@ async function finishSwitch(
   // The reports must have landed: if the control plane is down, the old instance waits for it.
   await link.delivered(`switch:${command.id}`)
   await link.delivered(`executed:${command.id}`)
+  // A switch across AZs is confirmed: the old data volumes and interface it kept go.
+  const target = targetOf(command, self)
+  if (done.movePlan && target && target.az !== self.az && !done.keptDeleted) {
+    await deleteKeptParts(ctx, JSON.parse(done.movePlan) as MovePlan)
+    ctx.state.progress(command.id, { keptDeleted: '1' })
+  }
   const wait = command.terminate_wait_seconds ?? 0
   if (wait <= 0) {
     log.info('switch done; the old instance is kept (terminate_wait_seconds 0)', { command_id: command.id })

@@ -22,14 +22,17 @@ export function switchDedupeKey(instanceId: string): string {
 export type SwitchTarget = { mode: 'ondemand'; poolId: null } | { mode: 'spot'; poolId: string }
 
 export type TargetChoice =
-  { ok: true; kind: 'already'; message: string } | { ok: true; kind: 'switch'; target: SwitchTarget }
+  | { ok: true; kind: 'already'; message: string }
+  /** `note`: what the user should know of this switch (a stateful workload's address changes across AZs). */
+  | { ok: true; kind: 'switch'; target: SwitchTarget; note?: string }
 
 /**
  * The placement asked for: `ondemand`; `pool` (a known pool of the region of a type the workload is
  * priced on: its own, or one it may move to, engine/workload.ts); or
  * `spot` (that pool, or the engine's safest cheap other pool). Refused: a pool that is no pool of the
- * instance, or none named for `pool` (VALIDATION); no type and region, no priced pool, or for a stateful
- * agent a pool in another AZ than its instance's (CONFLICT: its agent refuses it, docs/agent.md).
+ * instance, or none named for `pool` (VALIDATION); no type and region, or no priced pool (CONFLICT).
+ * A stateful agent's 'go spot' stays in its AZ; a pool named in another AZ is taken, with a note: its
+ * agent copies the data volumes there from a snapshot and its private address changes (docs/agent.md).
  */
 export async function chooseTarget(
   db: Database,
@@ -43,7 +46,7 @@ export async function chooseTarget(
       ? { ok: true, kind: 'already', message: `${instance.instanceId} already runs on-demand` }
       : { ok: true, kind: 'switch', target: { mode: 'ondemand', poolId: null } }
   }
-  // A stateful agent refuses a switch out of its AZ: its data volumes are bound to it.
+  // A stateful workload prefers its AZ: its data volumes move there without a copy, its address stays.
   const statefulAz = agent.stateful && instance.az !== null ? instance.az : undefined
   if (wanted.poolId) {
     const pool = await findPool(db, wanted.poolId)
@@ -60,16 +63,19 @@ export async function chooseTarget(
         ],
       })
     }
-    if (statefulAz !== undefined && pool.az !== statefulAz) {
-      return refuse(
-        'CONFLICT',
-        `stateful: data volumes stay in ${statefulAz}; ${pool.id} is in ${pool.az} ` +
-          '(moving them to another AZ is not supported yet)',
-      )
-    }
-    return instance.mode === 'spot' && instance.poolId === pool.id
-      ? { ok: true, kind: 'already', message: `${instance.instanceId} already runs in ${pool.id}` }
-      : { ok: true, kind: 'switch', target: { mode: 'spot', poolId: pool.id } }
+    if (instance.mode === 'spot' && instance.poolId === pool.id)
+      return { ok: true, kind: 'already', message: `${instance.instanceId} already runs in ${pool.id}` }
+    const target = { mode: 'spot', poolId: pool.id } as const
+    return statefulAz !== undefined && pool.az !== statefulAz
+      ? {
+          ok: true,
+          kind: 'switch',
+          target,
+          note:
+            `stateful: the data volumes are copied from ${statefulAz} to ${pool.az} from a snapshot taken ` +
+            'during the switch, and the private address changes',
+        }
+      : { ok: true, kind: 'switch', target }
   }
   if (wanted.target === 'pool') {
     return refuse('VALIDATION', 'pool_id required for target pool', {

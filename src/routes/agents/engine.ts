@@ -143,6 +143,7 @@ engineRoutes.openapi(
         target_mode: choice.target.mode,
         target_pool_id: choice.target.poolId,
         reason: body.reason ?? null,
+        ...(choice.note && { note: choice.note }),
       },
       201,
     )

@@ -75,7 +75,7 @@ forceSwitch.openapi(
     return c.json({
       success: true,
       command_id: result.commandId,
-      message: `switch of ${instance.instanceId} to ${target} queued`,
+      message: `switch of ${instance.instanceId} to ${target} queued${choice.note ? `; ${choice.note}` : ''}`,
     })
   },
 )

@@ -17,6 +17,12 @@ export function AddressChange(props: { old: string | null; new: string | null; c
     <span>
       <code>{props.old ?? '?'}</code> → <code>{props.new ?? '?'}</code>{' '}
       {props.changed ? <strong class="neg">address changed</strong> : <span class="pos">address kept</span>}
+      {props.changed ? (
+        <span class="muted" style="display:block">
+          The workload moved to another AZ: its interface there is new, so whatever reached it at{' '}
+          <code>{props.old ?? '?'}</code> must now use <code>{props.new ?? '?'}</code>.
+        </span>
+      ) : null}
     </span>
   )
 }

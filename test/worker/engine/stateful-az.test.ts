@@ -90,26 +90,27 @@ describe('force-switch of a stateful workload', () => {
     call('POST', `/api/client/instances/${instanceId}/force-switch`, body, ADMIN)
   const commandsOf = (agentId: string) => db().select().from(commands).where(eq(commands.agentId, agentId))
 
-  it('refuses a pool in another AZ with a 409 and queues nothing; a stateless agent is switched there', async () => {
+  it('queues a pool in another AZ with a note that the address changes; "go spot" stays in its AZ', async () => {
     const stateful = await newAgent(undefined, { mode: 'ondemand' }) // t3.medium in us-east-1a
     await setAgent(stateful.agentId, { stateful: true })
     await seedFreshPools(stateful.client.id)
-    const refused = await forceSwitch(stateful.instanceId, {
+    const across = await forceSwitch(stateful.instanceId, {
       target: 'pool',
       pool_id: 't3.medium.us-east-1c',
     })
-    expect(refused.status).toBe(409)
-    expect(refused.json).toMatchObject({
-      code: 'CONFLICT',
-      error:
-        'stateful: data volumes stay in us-east-1a; t3.medium.us-east-1c is in us-east-1c ' +
-        '(moving them to another AZ is not supported yet)',
-    })
-    expect(await commandsOf(stateful.agentId)).toHaveLength(0)
+    expect([across.status, across.json.success]).toEqual([200, true])
+    expect(across.json.message).toContain(
+      'stateful: the data volumes are copied from us-east-1a to us-east-1c from a snapshot taken ' +
+        'during the switch, and the private address changes',
+    )
+    expect(await commandsOf(stateful.agentId)).toMatchObject([{ targetPoolId: 't3.medium.us-east-1c' }])
     // "Go spot" picks the safest pool of its own AZ, not the cheapest elsewhere (c).
-    const spot = await forceSwitch(stateful.instanceId, { target: 'spot' })
+    const other = await newAgent(undefined, { mode: 'ondemand' })
+    await setAgent(other.agentId, { stateful: true })
+    await seedFreshPools(other.client.id)
+    const spot = await forceSwitch(other.instanceId, { target: 'spot' })
     expect(spot.status).toBe(200)
-    expect(await commandsOf(stateful.agentId)).toMatchObject([{ targetPoolId: 't3.medium.us-east-1a' }])
+    expect(await commandsOf(other.agentId)).toMatchObject([{ targetPoolId: 't3.medium.us-east-1a' }])
 
     const stateless = await newAgent(undefined, { mode: 'ondemand' })
     await seedFreshPools(stateless.client.id)

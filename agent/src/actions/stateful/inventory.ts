@@ -31,18 +31,27 @@ export function statefulTags(agentId: string, role: 'data-volume' | 'workload-in
   return { SpotGuardManaged: 'true', SpotGuardAgentId: agentId, SpotGuardRole: role }
 }
 
+/** On the old volumes and interface of a switch across AZs, kept until it is confirmed (stateful/cross-az.ts). */
+export const KEEP_TAG = 'SpotGuardKeep'
+export const KEPT_BY_POLICY = 'policy'
+
 /** The agent's id as the control plane knows it (stable across switches); the logical id before registration. */
-function agentIdOf(ctx: ActionContext): string {
+export function agentIdOf(ctx: ActionContext): string {
   return ctx.link.agentId ?? ctx.logicalAgentId
 }
 
 /** What `instance` holds now: its data volumes and the agent's managed interface. Reads only. */
 export async function readInventory(ctx: ActionContext, instance: InstanceFacts): Promise<Inventory> {
   const volumes = await dataVolumesOf(ctx.ec2, instance)
-  const [iface] = await describeInterfaces(ctx.ec2, [
+  const ifaces = await describeInterfaces(ctx.ec2, [
     { name: 'tag:SpotGuardRole', values: ['workload-interface'] },
     { name: 'tag:SpotGuardAgentId', values: [agentIdOf(ctx)] },
   ])
+  // After a switch across AZs the old interface lives on (kept by policy) until deleted: the one on
+  // this instance is the workload's, else one not kept.
+  const iface =
+    ifaces.find((i) => i.attachment?.instanceId === instance.instanceId) ??
+    ifaces.find((i) => i.tags[KEEP_TAG] !== KEPT_BY_POLICY)
   return { volumes, iface: iface ?? null }
 }
 

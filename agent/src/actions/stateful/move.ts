@@ -6,6 +6,7 @@
  * the same code: a volume is never left attached nowhere; on a failure everything goes back to the old
  * instance (a new instance that died mid-way has released what it held, which then goes back too).
  */
+import type { StatefulSwitchReport } from '../../../../src/protocol'
 import type { ActionContext } from '../context'
 import { timed, type Step } from '../drain'
 import { LaunchError, pollUntil } from '../launch'
@@ -26,16 +27,12 @@ export interface MovePlan {
   iface: { eniId: string; privateIp: string } | null
 }
 
-/** What the move did, for the switch-report's `stateful` object. */
-export interface Moved {
-  steps: Step[]
-  volumes: Array<{ device: string; old_volume_id: string; new_volume_id: string; how: 'moved' }>
-  address: { eni_id: string; old_private_ip: string; new_private_ip: string; changed: false } | null
-}
+/** What the move (or the copy across AZs, cross-az.ts) did, for the switch-report's `stateful` object. */
+export type Moved = { steps: Step[] } & Pick<StatefulSwitchReport, 'volumes' | 'address'>
 
 /** EBS takes seconds to (de)attach; past this the move fails (and rolls back). */
-const ATTACH_TIMEOUT_MS = 5 * 60_000
-const POLL_MAX_MS = 2_000
+export const ATTACH_TIMEOUT_MS = 5 * 60_000
+export const POLL_MAX_MS = 2_000
 
 export function planOf(inventory: Inventory): MovePlan {
   return {
@@ -59,26 +56,7 @@ export async function moveStatefulParts(
   to: string,
 ): Promise<Moved> {
   const steps: Step[] = []
-  const run = async (name: Step['name'], work: () => Promise<string>) => {
-    let failure = null as unknown
-    const step = await timed(ctx, name, async () => {
-      try {
-        return { ok: true, detail: await work() }
-      } catch (err) {
-        failure = err
-        throw err
-      }
-    })
-    steps.push(step)
-    if (failure) {
-      ctx.log.error('stateful switch: putting volumes and interface back', {
-        step: name,
-        detail: step.detail,
-      })
-      await putBack(ctx, plan, from)
-      throw failure
-    }
-  }
+  const run = stepRunner(ctx, steps, 'putting volumes and interface back', () => putBack(ctx, plan, from))
   if (plan.volumes.length > 0) {
     await run('detach_volumes', async () => {
       for (const v of plan.volumes) await detachFrom(ctx, v.volumeId, to)
@@ -116,6 +94,30 @@ export async function moveStatefulParts(
   }
 }
 
+/**
+ * A runner of named steps, each timed into `steps`; a step that throws has `undo` run (and logged as
+ * `undoing`) before its error goes on.
+ */
+export function stepRunner(ctx: ActionContext, steps: Step[], undoing: string, undo: () => Promise<void>) {
+  return async (name: Step['name'], work: () => Promise<string>): Promise<void> => {
+    let failure = null as unknown
+    const step = await timed(ctx, name, async () => {
+      try {
+        return { ok: true, detail: await work() }
+      } catch (err) {
+        failure = err
+        throw err
+      }
+    })
+    steps.push(step)
+    if (failure) {
+      ctx.log.error(`stateful switch: ${undoing}`, { step: name, detail: step.detail })
+      await undo()
+      throw failure
+    }
+  }
+}
+
 /** Everything of the plan back on `home` (the old instance); logs what it could not put back. */
 export async function putBack(ctx: ActionContext, plan: MovePlan, home: string): Promise<void> {
   for (const v of plan.volumes) {
@@ -139,14 +141,14 @@ export async function putBack(ctx: ActionContext, plan: MovePlan, home: string):
   }
 }
 
-async function volumeNow(ctx: ActionContext, volumeId: string): Promise<VolumeFacts> {
+export async function volumeNow(ctx: ActionContext, volumeId: string): Promise<VolumeFacts> {
   const [volume] = await describeVolumes(ctx.ec2, [volumeId])
   if (!volume) throw new LaunchError('VolumeLost', `${volumeId} is gone`)
   return volume
 }
 
 /** Detaches the volume when it is on `instanceId`, and waits until it is available. */
-async function detachFrom(ctx: ActionContext, volumeId: string, instanceId: string): Promise<void> {
+export async function detachFrom(ctx: ActionContext, volumeId: string, instanceId: string): Promise<void> {
   const volume = await volumeNow(ctx, volumeId)
   if (volume.attachment?.instanceId !== instanceId) return
   if (volume.attachment.state !== 'detaching') await detachVolume(ctx.ec2, volumeId, instanceId)
@@ -163,7 +165,12 @@ async function detachFrom(ctx: ActionContext, volumeId: string, instanceId: stri
 }
 
 /** Brings the volume to `instanceId` at `device` (detaching it from elsewhere first) and waits until attached. */
-async function ensureAttached(ctx: ActionContext, volumeId: string, instanceId: string, device: string) {
+export async function ensureAttached(
+  ctx: ActionContext,
+  volumeId: string,
+  instanceId: string,
+  device: string,
+) {
   const volume = await volumeNow(ctx, volumeId)
   const elsewhere = volume.attachment && volume.attachment.instanceId !== instanceId
   if (elsewhere) await detachFrom(ctx, volumeId, volume.attachment!.instanceId)
@@ -183,23 +190,33 @@ async function ensureAttached(ctx: ActionContext, volumeId: string, instanceId: 
 }
 
 /** Brings the managed interface to `instanceId` at device index 1 (detaching it from elsewhere first). */
-async function ensureInterfaceOn(ctx: ActionContext, eniId: string, instanceId: string): Promise<void> {
-  const read = async () => {
-    const [eni] = await describeInterfaces(ctx.ec2, [{ name: 'network-interface-id', values: [eniId] }])
-    if (!eni) throw new LaunchError('InterfaceLost', `${eniId} is gone`)
-    return eni
-  }
-  const eni = await read()
+export async function ensureInterfaceOn(
+  ctx: ActionContext,
+  eniId: string,
+  instanceId: string,
+): Promise<void> {
+  const eni = await interfaceNow(ctx, eniId)
   if (eni.attachment?.instanceId === instanceId) return
-  if (eni.attachment) {
-    await detachInterface(ctx.ec2, eni.attachment.attachmentId)
-    await pollUntil(
-      ctx,
-      `${eniId} available`,
-      ATTACH_TIMEOUT_MS,
-      async () => ((await read()).attachment ? null : true),
-      POLL_MAX_MS,
-    )
-  }
+  await releaseInterface(ctx, eniId)
   await attachInterface(ctx.ec2, eniId, instanceId, INTERFACE_DEVICE_INDEX)
+}
+
+async function interfaceNow(ctx: ActionContext, eniId: string) {
+  const [eni] = await describeInterfaces(ctx.ec2, [{ name: 'network-interface-id', values: [eniId] }])
+  if (!eni) throw new LaunchError('InterfaceLost', `${eniId} is gone`)
+  return eni
+}
+
+/** Detaches the interface from whatever holds it, and waits until it is available. */
+export async function releaseInterface(ctx: ActionContext, eniId: string): Promise<void> {
+  const eni = await interfaceNow(ctx, eniId)
+  if (!eni.attachment) return
+  await detachInterface(ctx.ec2, eni.attachment.attachmentId)
+  await pollUntil(
+    ctx,
+    `${eniId} available`,
+    ATTACH_TIMEOUT_MS,
+    async () => ((await interfaceNow(ctx, eniId)).attachment ? null : true),
+    POLL_MAX_MS,
+  )
 }

@@ -12,6 +12,11 @@ export interface VolumeFacts {
   az: string
   /** GiB */
   size: number
+  /** `gp3`, `io2`... (null: EC2 did not say) */
+  volumeType: string | null
+  /** Provisioned IOPS and throughput (MiB/s), null when EC2 did not say */
+  iops: number | null
+  throughput: number | null
   tags: Tags
   attachment: {
     instanceId: string
@@ -40,6 +45,9 @@ function volumeOf(x: Xml): VolumeFacts {
     state: text(x, 'status') ?? 'unknown',
     az: text(x, 'availabilityZone') ?? '',
     size: Number(text(x, 'size') ?? 0),
+    volumeType: text(x, 'volumeType'),
+    iops: numberOrNull(text(x, 'iops')),
+    throughput: numberOrNull(text(x, 'throughput')),
     tags: tagsOf(x),
     attachment: a
       ? {
@@ -50,6 +58,10 @@ function volumeOf(x: Xml): VolumeFacts {
         }
       : null,
   }
+}
+
+function numberOrNull(raw: string | null): number | null {
+  return raw === null || raw === '' ? null : Number(raw)
 }
 
 function interfaceOf(x: Xml): InterfaceFacts {
@@ -156,4 +168,43 @@ export async function attachInterface(ec2: Ec2, eniId: string, instanceId: strin
 
 export async function detachInterface(ec2: Ec2, attachmentId: string) {
   await ec2.write('DetachNetworkInterface', { AttachmentId: attachmentId })
+}
+
+/** Types whose IOPS (and for gp3 throughput) are set at creation; EC2 refuses them for the others. */
+const PROVISIONED_IOPS = new Set(['gp3', 'io1', 'io2'])
+
+/** A new volume in `az` from a completed snapshot, of the same type, size and performance as `like`. */
+export async function createVolumeFrom(
+  ec2: Ec2,
+  snapshotId: string,
+  az: string,
+  like: Pick<VolumeFacts, 'size' | 'volumeType' | 'iops' | 'throughput'>,
+  tags: Tags,
+): Promise<VolumeFacts> {
+  const provisioned = like.volumeType !== null && PROVISIONED_IOPS.has(like.volumeType)
+  const answer = await ec2.write('CreateVolume', {
+    SnapshotId: snapshotId,
+    AvailabilityZone: az,
+    Size: like.size,
+    VolumeType: like.volumeType ?? undefined,
+    Iops: provisioned ? (like.iops ?? undefined) : undefined,
+    Throughput: like.volumeType === 'gp3' ? (like.throughput ?? undefined) : undefined,
+    ...tagSpecParams(['volume'], tags),
+  })
+  return volumeOf(answer)
+}
+
+export async function deleteVolume(ec2: Ec2, volumeId: string) {
+  await ec2.write('DeleteVolume', { VolumeId: volumeId })
+}
+
+export async function deleteInterface(ec2: Ec2, eniId: string) {
+  await ec2.write('DeleteNetworkInterface', { NetworkInterfaceId: eniId })
+}
+
+export async function setSourceDestCheck(ec2: Ec2, eniId: string, on: boolean) {
+  await ec2.write('ModifyNetworkInterfaceAttribute', {
+    NetworkInterfaceId: eniId,
+    'SourceDestCheck.Value': on,
+  })
 }

@@ -15,6 +15,7 @@ import {
   describeInstance,
   describeSnapshots,
   type SnapshotFacts,
+  type Tags,
 } from '../../ec2-operations'
 import { messageOf, type ActionContext } from '../context'
 import { dataVolumesOf, type AttachedVolume } from './operations'
@@ -81,6 +82,18 @@ export function rollingSnapshots(ctx: ActionContext): RollingSnapshots {
   }
 }
 
+/** The tags of a rolling snapshot of `device` (a switch across AZs tags its snapshots so too). */
+export function rollingSnapshotTags(ctx: ActionContext, agentId: string, device: string): Tags {
+  return {
+    ManagedBy: 'SpotOptimizer',
+    LogicalAgentId: ctx.logicalAgentId,
+    SpotGuardManaged: 'true',
+    [AGENT_ID_TAG]: agentId,
+    [ROLE_TAG]: ROLLING_SNAPSHOT_ROLE,
+    [DEVICE_TAG]: device,
+  }
+}
+
 /** One round: a snapshot of each volume below the pending limit, then the retention. */
 async function snapshotRound(
   ctx: ActionContext,
@@ -108,14 +121,7 @@ async function snapshotRound(
         ctx.ec2,
         volumeId,
         `SpotGuard rolling snapshot of ${device} (${volumeId})`,
-        {
-          ManagedBy: 'SpotOptimizer',
-          LogicalAgentId: ctx.logicalAgentId,
-          SpotGuardManaged: 'true',
-          [AGENT_ID_TAG]: agentId,
-          [ROLE_TAG]: ROLLING_SNAPSHOT_ROLE,
-          [DEVICE_TAG]: device,
-        },
+        rollingSnapshotTags(ctx, agentId, device),
       )
       round.taken.push({ snapshotId, volumeId, device })
     } catch (err) {
