@@ -346,14 +346,18 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
       { name: 'rebalance', intervalMs: config.intervals.rebalance * 1000, read: () => readRebalance(imds) },
     )
   }
+  // Notices being handled: a retiring agent waits for them (an interruption's drain reports last).
+  const noticesHandled = new Set<Promise<void>>()
   const watcher = createWatcher(
     monitors,
     (notice) => {
       // A switch of this instance cannot finish before it ends: the failover moves the workload.
       if (notice.kind === 'interruption') intake.interrupt(`interruption notice, ends ${notice.time}`)
-      void handleNotice(ctx, notice).then((r) =>
+      const handled = handleNotice(ctx, notice).then((r) =>
         log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r }),
       )
+      noticesHandled.add(handled)
+      void handled.finally(() => noticesHandled.delete(handled))
     },
     clock,
     log,
@@ -405,6 +409,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     log.info('stopping: waiting for the running command to finish or pause, then going offline')
     await intake.idle()
   }
+  if (isRetired) await Promise.allSettled(noticesHandled)
   // Reports still queued go out now if they can. A retired agent (after a switch or an emergency
   // launch) has nothing else to do, so it waits for the control plane as long as it is not stopped;
   // stopping, what stays is persisted and sent after a restart.

@@ -29,10 +29,14 @@ const STATUS_OF: Record<ProofOutcome, Status> = {
   degraded: 'warn',
 }
 
-/** Runs every check; prints the report through `print`; answers true when all passed. */
+/**
+ * Runs every check; prints the report through `print`; answers true when all passed. `stateful`
+ * (`--check --stateful`): the stateful mode's permissions are required, as they are once it runs here.
+ */
 export async function runCheck(
   env: Record<string, string | undefined>,
   print: (line: string) => void,
+  options: { stateful?: boolean } = {},
 ): Promise<boolean> {
   const lines: Line[] = []
   const missing: string[] = []
@@ -152,6 +156,7 @@ export async function runCheck(
           logicalAgentId: identity.logicalAgentId,
           priceList,
           now: Date.now(),
+          stateful: options.stateful === true,
         })
         for (const p of proofs) {
           const status = p.optional && p.outcome !== 'allowed' ? 'skip' : STATUS_OF[p.outcome]

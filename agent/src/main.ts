@@ -1,5 +1,5 @@
 /**
- * Entry point: `--version`, `--check`, `--adopt-identity [ID]` (install.sh), or run. Builds
+ * Entry point: `--version`, `--check [--stateful]`, `--adopt-identity [ID]` (install.sh), or run. Builds
  * `{ imds, ec2, link, clock, log }` once.
  */
 import { runAdoptIdentity } from './adopt-identity'
@@ -25,7 +25,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     return 0
   }
   if (argv.includes('--check'))
-    return (await runCheck(env, (line) => process.stdout.write(line + '\n'))) ? 0 : 1
+    return (await runCheck(env, (line) => process.stdout.write(line + '\n'), {
+      stateful: argv.includes('--stateful'),
+    }))
+      ? 0
+      : 1
   const adopt = argv.indexOf('--adopt-identity')
   if (adopt >= 0) {
     const value = argv[adopt + 1]
@@ -76,7 +80,14 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       ec2: (region) =>
         createEc2({ region, endpoint: config.ec2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
       elbv2: (region) =>
-        createElbv2({ region, endpoint: config.elbv2Endpoint, credentials, clock, log, dryRun: config.dryRun }),
+        createElbv2({
+          region,
+          endpoint: config.elbv2Endpoint,
+          credentials,
+          clock,
+          log,
+          dryRun: config.dryRun,
+        }),
       host: systemHost,
       pricing: (ec2) => createPricing({ ec2, credentials, clock, log, endpoint: config.pricingEndpoint }),
       link,

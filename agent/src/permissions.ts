@@ -4,20 +4,17 @@
  * DryRunOperation when the policy allows it, UnauthorizedOperation when not), on the resources it
  * would act on: its own instance and image, the workload's Elastic IP, a SpotGuard AMI and snapshot.
  * A change with nothing to act on yet (no Elastic IP, no SpotGuard AMI) is skipped, not guessed.
- * ELBv2's permissions (draining target groups in the stateful mode) are proved too, as optional: ELBv2
- * has no DryRun, so (de)registration is tried on a real group with a target that cannot exist. The
- * stateful mode's rolling snapshots (CreateSnapshot of a data volume) are proved as optional too.
+ * The stateful mode's permissions (permissions-stateful.ts: volumes, the managed interface, rolling
+ * snapshots) and ELBv2's (draining target groups; ELBv2 has no DryRun, so (de)registration is tried on a
+ * real group with a target that cannot exist) are required when the mode is on, optional otherwise.
  * A permission the agent does without (ec2:GetSpotPlacementScores: capacity then falls back to the
  * interruption history) is `degraded` when refused: a warning, not a failure.
  */
 import { clientToken } from './actions/context'
-import { dataVolumesOf, type AttachedVolume } from './actions/stateful/operations'
-import { ROLE_TAG, ROLLING_SNAPSHOT_ROLE } from './actions/stateful/snapshots-retention'
 import type { Ec2, DryRunAnswer, Params } from './ec2-transport'
 import { Ec2Error } from './ec2-transport'
 import {
   createImageParams,
-  createSnapshotParams,
   createTagsParams,
   describeAddresses,
   describeImages,
@@ -32,6 +29,7 @@ import {
 } from './ec2-operations'
 import { describeTargetGroups, describeTargetHealth, type Elbv2 } from './elbv2'
 import type { Identity } from './imds'
+import { proveStatefulPermissions } from './permissions-stateful'
 import { placementScoreParams } from './placement-scores'
 
 export type ProofOutcome = 'allowed' | 'missing' | 'failed' | 'skipped' | 'degraded'
@@ -41,7 +39,7 @@ export interface Proof {
   permission: string
   outcome: ProofOutcome
   detail: string
-  /** Needed only by an optional feature (draining target groups): missing, it fails nothing. */
+  /** Needed only by the stateful mode while it is off: missing, it fails nothing. */
   optional?: true
 }
 
@@ -53,6 +51,11 @@ export interface ProofDeps {
   /** GetProducts for the instance type: resolves when the Price List answered, throws when it did not. */
   priceList(): Promise<unknown>
   now: number
+  /**
+   * The stateful mode is on (or about to be: `--check --stateful`): its permissions are required, not
+   * optional. They are too when its data volumes are on this instance.
+   */
+  stateful: boolean
 }
 
 const MANAGED = { name: 'tag:ManagedBy', values: ['SpotOptimizer'] }
@@ -158,62 +161,31 @@ export async function provePermissions(deps: ProofDeps): Promise<Proof[]> {
           : null,
     },
   )
-  proofs.push(await proveRollingSnapshot(ec2, self, me, tags))
+  const statefulFrom = proofs.length
+  const runsHere = await proveStatefulPermissions(ec2, { read, dryRun }, self, me, tags)
   proofs.push(...(await proveElbv2(deps.elbv2)))
+  if (!deps.stateful && !runsHere) for (const p of proofs.slice(statefulFrom)) p.optional = true
   return proofs
-}
-
-/** CreateSnapshot of a data volume of this instance, tagged as a rolling snapshot (stateful mode): optional. */
-async function proveRollingSnapshot(
-  ec2: Ec2,
-  self: Identity,
-  me: InstanceFacts | null,
-  tags: Record<string, string>,
-): Promise<Proof> {
-  const permission = 'ec2:CreateSnapshot'
-  const skipped = (detail: string): Proof => ({ permission, outcome: 'skipped', detail, optional: true })
-  let volumes: AttachedVolume[]
-  try {
-    volumes = await dataVolumesOf(ec2, { instanceId: self.instanceId, rootDevice: me?.rootDevice ?? null })
-  } catch {
-    return skipped('needs ec2:DescribeVolumes to find a data volume (only the stateful mode snapshots)')
-  }
-  const [volume] = volumes
-  if (!volume) return skipped('no data volume on this instance (only the stateful mode snapshots)')
-  const params = createSnapshotParams(volume.volumeId, 'SpotGuard check', {
-    ...tags,
-    [ROLE_TAG]: ROLLING_SNAPSHOT_ROLE,
-  })
-  try {
-    return { ...judge(permission, await ec2.dryRun('CreateSnapshot', params)), optional: true }
-  } catch (err) {
-    return { ...refused(permission, err), optional: true }
-  }
 }
 
 /** A target id no instance has: ELBv2 authorizes the call, then refuses the target; nothing changes. */
 const NO_SUCH_TARGET = 'i-00000000000000000'
 
-/** The draining permissions (stateful mode), all optional. */
+/** The draining permissions (stateful mode). */
 async function proveElbv2(elbv2: Elbv2): Promise<Proof[]> {
   const proofs: Proof[] = []
   const prove = async (action: string, call: (() => Promise<unknown>) | string): Promise<void> => {
     const permission = `elasticloadbalancing:${action}`
-    if (typeof call === 'string')
-      return void proofs.push({ permission, outcome: 'skipped', detail: call, optional: true })
+    if (typeof call === 'string') return void proofs.push({ permission, outcome: 'skipped', detail: call })
     try {
       await call()
-      proofs.push({ permission, outcome: 'allowed', detail: 'answered', optional: true })
+      proofs.push({ permission, outcome: 'allowed', detail: 'answered' })
     } catch (err) {
       const detail =
         err instanceof Ec2Error && err.code === 'InvalidTarget'
           ? 'allowed (ELBv2 authorized it, then refused a target that cannot exist)'
           : null
-      proofs.push(
-        detail
-          ? { permission, outcome: 'allowed', detail, optional: true }
-          : { ...refused(permission, err), optional: true },
-      )
+      proofs.push(detail ? { permission, outcome: 'allowed', detail } : refused(permission, err))
     }
   }
   let groups: Awaited<ReturnType<typeof describeTargetGroups>> = []

@@ -27,6 +27,8 @@ export interface AgentSupervisorOptions {
   region: string
   ec2Url: string
   pricingUrl: string
+  /** The region's ELBv2, when it has one. */
+  elbv2Url?: string
   /** The simulated clock's spec (`<origin>x<speed>`); null on real time. */
   simClock: string | null
   /** Each instance's agent logs go under `<logDir>/agents/<instance id>/`. */
@@ -147,6 +149,7 @@ export class AgentSupervisor {
         imdsUrl: instance.imdsUrl!,
         ec2Url: this.options.ec2Url,
         pricingUrl: this.options.pricingUrl,
+        elbv2Url: this.options.elbv2Url,
         region: this.options.region,
         simClock: this.options.simClock,
         logFile,

@@ -105,6 +105,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     region: region.region,
     ec2Url: region.ec2.url,
     pricingUrl: region.pricing.url,
+    elbv2Url: region.elbv2.url,
     simClock: options.speed === 1 ? null : region.clock.spec,
     logDir: options.stateDir,
   })

@@ -21,6 +21,8 @@ export interface Boot {
   imdsUrl: string
   ec2Url: string
   pricingUrl: string
+  /** The region's ELBv2 (AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2). */
+  elbv2Url?: string
   region: string
   /** The simulated clock (`<origin epoch ms>x<speed>`, SPOTGUARD_SIM_CLOCK); null on real time. */
   simClock: string | null

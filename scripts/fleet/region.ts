@@ -14,6 +14,7 @@ import {
   DEFAULT_ON_DEMAND,
   type DiskFiles,
   type FakeEc2,
+  type FakeElbv2,
   type FakeImds,
   type FakePricing,
   type Durations,
@@ -52,6 +53,7 @@ export interface SimRegion {
   readonly zones: string[]
   readonly ec2: FakeEc2
   readonly pricing: FakePricing
+  readonly elbv2: FakeElbv2
   readonly clock: ReturnType<typeof scaledClock>
   readonly onDemandPrice: number
   /** Every instance with its IMDS url (for the agent supervisor). */
@@ -141,6 +143,7 @@ export async function startSimRegion(options: SimRegionOptions): Promise<SimRegi
     zones: ec2.state.zones,
     ec2,
     pricing,
+    elbv2: services.elbv2,
     clock,
     onDemandPrice,
     instanceType,

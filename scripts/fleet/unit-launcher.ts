@@ -113,6 +113,7 @@ export function systemdUnitLauncher(unit: string, logName = 'agent.log'): AgentL
             AWS_EC2_METADATA_SERVICE_ENDPOINT: boot.imdsUrl,
             AWS_ENDPOINT_URL_EC2: boot.ec2Url,
             AWS_ENDPOINT_URL_PRICING: boot.pricingUrl,
+            ...(boot.elbv2Url ? { AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: boot.elbv2Url } : {}),
             ...(boot.simClock ? { SPOTGUARD_SIM_CLOCK: boot.simClock } : {}),
           },
           logFile: boot.logFile,

@@ -75,6 +75,9 @@ describe('--check', () => {
         'AssociateAddress',
         'DeregisterImage',
         'DeleteSnapshot',
+        // The stateful mode's, with nothing of its own here yet: what it would create.
+        'CreateVolume',
+        'CreateNetworkInterface',
       ].map((a) => [a, 'true', a === 'DeleteSnapshot' ? 'InvalidSnapshot.InUse' : 'DryRunOperation']),
     )
     expect(ec2World()).toBe(before)
@@ -182,5 +185,76 @@ describe('the bundle', () => {
     expect(await good.exited).toBe(0)
     const bad = startAgentProcess(env('bad-token'), ['--check'])
     expect(await bad.exited).toBe(1)
+  })
+})
+
+describe('--check of the stateful mode', () => {
+  const STATEFUL_CHANGES = [
+    'CreateSnapshot',
+    'DetachVolume',
+    'AttachVolume',
+    'CreateVolume',
+    'DeleteVolume',
+    'CreateNetworkInterface',
+    'AttachNetworkInterface',
+    'DetachNetworkInterface',
+    'ModifyNetworkInterfaceAttribute',
+    'DeleteNetworkInterface',
+  ]
+  const statefulWorld = () =>
+    JSON.stringify([...world.ec2.state.volumes.values(), ...world.ec2.state.networkInterfaces.values()])
+
+  it('proves every permission of the stateful mode on its volume and interface, and fails naming one the role lacks', async () => {
+    // Last in the file: a data volume and the managed interface stay on the instance.
+    const instance = world.ec2.state.instances.get(world.instanceId)!
+    const volumeId = world.ec2.seed.addVolume({ instanceId: world.instanceId, device: '/dev/sdf' })
+    world.ec2.seed.addNetworkInterface({
+      subnetId: instance.subnetId,
+      instanceId: world.instanceId,
+      deviceIndex: 1,
+      tags: { SpotGuardRole: 'workload-interface', SpotGuardAgentId: 'agt-1' },
+    })
+    const before = statefulWorld()
+    world.ec2.clearLog()
+    const lines: string[] = []
+    expect(await runCheck(env('good-token'), (l) => lines.push(l), { stateful: true })).toBe(true)
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '  [ OK ] ec2:DescribeVolumes: answered',
+        '  [ OK ] ec2:DescribeNetworkInterfaces: answered',
+        '  [ OK ] elasticloadbalancing:DeregisterTargets: allowed (ELBv2 authorized it, then refused a target that cannot exist)',
+      ]),
+    )
+    const report = lines.join('\n')
+    for (const action of STATEFUL_CHANGES)
+      expect(report).toMatch(new RegExp(`\\[ OK \\] ec2:${action}: allowed`))
+    expect(report).toContain(
+      '[ OK ] ec2:AttachVolume: allowed (EC2 authorized it, then answered VolumeInUse: it is in use)',
+    )
+    // Every change a dry run: the volume and the interface are where they were.
+    const stateful = world.ec2.requests.filter((r) => STATEFUL_CHANGES.includes(r.action))
+    expect(stateful.map((r) => r.action).sort()).toEqual([...STATEFUL_CHANGES].sort())
+    for (const r of stateful) expect(r.params.DryRun).toBe('true')
+    expect(statefulWorld()).toBe(before)
+
+    world.ec2.deny('AttachVolume')
+    try {
+      const denied: string[] = []
+      expect(await runCheck(env('good-token'), (l) => denied.push(l), { stateful: true })).toBe(false)
+      expect(denied).toContain('  [FAIL] ec2:AttachVolume: missing (UnauthorizedOperation)')
+      expect(denied).toContain('Missing permissions: ec2:AttachVolume')
+      // Off (as far as --check knows): named, the check passes.
+      const off: string[] = []
+      expect(await runCheck(env('good-token'), (l) => off.push(l))).toBe(true)
+      expect(off).toContain('  [SKIP] ec2:AttachVolume: missing (UnauthorizedOperation)')
+      expect(off).toContain('Missing for the stateful mode only (draining, snapshots): ec2:AttachVolume')
+      // Its volume tagged by the mode's inventory: the mode runs here, so the permission is required.
+      world.ec2.state.volumes.get(volumeId)!.tags.SpotGuardRole = 'data-volume'
+      const running: string[] = []
+      expect(await runCheck(env('good-token'), (l) => running.push(l))).toBe(false)
+      expect(running).toContain('  [FAIL] ec2:AttachVolume: missing (UnauthorizedOperation)')
+    } finally {
+      world.ec2.allow('AttachVolume')
+    }
   })
 })

@@ -190,6 +190,68 @@ describe('an interruption notice', () => {
   })
 })
 
+describe('an interruption notice answered by a promotion', () => {
+  it('puts the promoted replica in the groups the old instance left before it dies, and reports the drain', async () => {
+    const arn = elbv2.addTargetGroup({ name: 'web', vpcId: w.vpcId, port: 8080, targets: [w.instanceId] })
+    const replica = ec2.seed.addInstance({
+      imageId: w.launchImageId,
+      instanceType: 't3.medium',
+      subnetId: w.subnets['us-east-1b']!,
+      securityGroupIds: [w.securityGroupId],
+      profileName: w.profile.name,
+    })
+    const http = recordingHttp([
+      (call) =>
+        call.path.endsWith('/termination-imminent')
+          ? {
+              status: 200,
+              body: { success: true, action: 'replica_promoted', new_instance_id: replica.instanceId },
+            }
+          : undefined,
+    ])
+    const { ctx } = actionContext(ec2, w, clock, { http, elbv2, agentConfig: draining() })
+    const deadline = clock.now() + 120_000
+    const time = new Date(deadline).toISOString()
+    expect(
+      await handleNotice(ctx, { kind: 'interruption', id: 'n-promoted', action: 'terminate', time }),
+    ).toMatchObject({ ok: true })
+    await ctx.link.drain(10_000)
+
+    const registered = elbv2.requests.find(
+      (r) => r.action === 'RegisterTargets' && r.params['Targets.member.1.Id'] === replica.instanceId,
+    )!
+    expect(registered.params['Targets.member.1.Port']).toBe('8080')
+    expect(registered.at).toBeLessThanOrEqual(deadline - 10_000)
+    expect(elbv2.targetsOf(arn)).toEqual([
+      { id: w.instanceId, port: 8080, draining: true },
+      { id: replica.instanceId, port: 8080, draining: false },
+    ])
+    const report = http.calls.find((c) => c.path.endsWith('/interruption-drain'))!.body as Record<string, any>
+    expect(report).toMatchObject({
+      instance_id: w.instanceId,
+      termination_time: time,
+      target_groups: [{ target_group_arn: arn, port: 8080 }],
+      registered_instance_id: replica.instanceId,
+    })
+    expect(report.steps.map((s: { name: string }) => s.name)).toEqual([
+      'deregister_targets',
+      'register_targets',
+    ])
+  })
+
+  it('reports nothing for an instance behind no target group, with no hook and no unit', async () => {
+    const http = recordingHttp()
+    const host = { ...recordingHost(), probe: async () => 'absent' as const }
+    const { ctx } = actionContext(ec2, w, clock, { http, elbv2, host, agentConfig: draining() })
+    const time = new Date(clock.now() + 120_000).toISOString()
+    expect(
+      await handleNotice(ctx, { kind: 'interruption', id: 'n-plain', action: 'terminate', time }),
+    ).toMatchObject({ ok: true })
+    await ctx.link.drain(10_000)
+    expect(http.calls.map((c) => c.path).filter((p) => p.endsWith('/interruption-drain'))).toEqual([])
+  })
+})
+
 describe('the hooks', () => {
   let dir: string
   beforeEach(() => {

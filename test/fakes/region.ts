@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './clock'
 import type { Disks } from './ec2/disks'
 import type { Durations } from './ec2/model'
 import { startFakeEc2, type FakeEc2 } from './ec2/server'
+import { startFakeElbv2, type FakeElbv2 } from './elbv2/server'
 import { imdsFor } from './imds/link'
 import type { FakeImds } from './imds/server'
 import { serve } from './http'
@@ -68,6 +69,8 @@ export function driftingSpotPrice(onDemand: Record<string, number>) {
 export interface RegionServices {
   ec2: FakeEc2
   pricing: FakePricing
+  /** The region's load balancer target groups (the stateful mode drains them) */
+  elbv2: FakeElbv2
   /** Instance id → its IMDS, once started */
   imds: Map<string, FakeImds>
   /** Instance id → its IMDS being started: every instance seeded or launched so far */
@@ -91,11 +94,12 @@ export async function startRegionServices(options: {
     disks: options.disks,
   })
   const pricing = await startFakePricing({ clock: options.clock })
+  const elbv2 = await startFakeElbv2(ec2)
   const imds = new Map<string, FakeImds>()
   const starting = new Map<string, Promise<FakeImds>>()
   ec2.onLaunch((instance) => {
     if (starting.has(instance.instanceId)) return
-    const started = imdsFor(ec2, instance.instanceId, { pricing }).then((server) => {
+    const started = imdsFor(ec2, instance.instanceId, { pricing, elbv2 }).then((server) => {
       imds.set(instance.instanceId, server)
       return server
     })
@@ -104,6 +108,7 @@ export async function startRegionServices(options: {
   return {
     ec2,
     pricing,
+    elbv2,
     imds,
     starting,
     imdsOf: (instanceId) => {
@@ -113,7 +118,7 @@ export async function startRegionServices(options: {
     },
     close: async () => {
       await Promise.all([...starting.values()].map(async (s) => (await s).close()))
-      await Promise.all([ec2.close(), pricing.close()])
+      await Promise.all([ec2.close(), pricing.close(), elbv2.close()])
     },
   }
 }

@@ -149,12 +149,16 @@ export async function drain(
   return { steps, memberships }
 }
 
-/** After the switch: `instanceId` (the new instance) joins the groups the old one left; the post-switch hook runs. */
+/**
+ * After the switch: `instanceId` (the new instance) joins the groups the old one left; the post-switch
+ * hook runs, killed at `endBy` (epoch ms: an interrupted host's end) if its timeout is later.
+ */
 export async function rejoin(
   ctx: ActionContext,
   settings: DrainSettings,
   instanceId: string,
   memberships: Membership[],
+  endBy = Number.POSITIVE_INFINITY,
 ): Promise<Step[]> {
   const steps: Step[] = []
   if (memberships.length > 0) {
@@ -173,13 +177,7 @@ export async function rejoin(
       }),
     )
   }
-  const hook = await runHook(
-    ctx,
-    'post-switch',
-    [instanceId],
-    settings.hookTimeoutMs,
-    Number.POSITIVE_INFINITY,
-  )
+  const hook = await runHook(ctx, 'post-switch', [instanceId], settings.hookTimeoutMs, endBy)
   if (hook) steps.push(hook)
   return steps
 }

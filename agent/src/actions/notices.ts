@@ -10,6 +10,7 @@ import type { Notice } from '../monitors/notice'
 import { launchWithoutControlPlane } from './emergency'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
 import { drain, drainSettingsOf, noticeLimits } from './drain'
+import { finishInterruptionDrain } from './interruption-drain'
 import { launchReplica } from './replica'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
@@ -52,8 +53,16 @@ async function handleInterruption(
   const draining = settings
     ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline))
     : null
-  const result = await failOver(ctx, notice, detectedAt, deadline)
-  if (draining) ctx.log.info('interruption: drained', { steps: (await draining).steps })
+  let promoted: string | null = null
+  const result = await failOver(ctx, notice, detectedAt, deadline, (id) => (promoted = id))
+  if (settings && draining)
+    await finishInterruptionDrain(
+      ctx,
+      settings,
+      await draining,
+      { terminationTime: notice.time, deadline },
+      promoted,
+    )
   return result
 }
 
@@ -62,6 +71,8 @@ async function failOver(
   notice: Extract<Notice, { kind: 'interruption' }>,
   detectedAt: number,
   deadline: number,
+  /** Hears the promoted replica's instance id (the drain's groups take it in). */
+  onPromoted: (instanceId: string) => void,
 ): Promise<ActionResult> {
   const { link, clock, log, self } = ctx
   // A launch takes most of the rest: waiting for the control plane until the end would save nothing.
@@ -74,6 +85,7 @@ async function failOver(
   for (let attempt = 0; ; attempt++) {
     const reply = await link.terminationImminent(body)
     if (reply.ok) {
+      if (reply.body.new_instance_id) onPromoted(reply.body.new_instance_id)
       log.info('interruption: control plane fails over', {
         new_instance_id: reply.body.new_instance_id,
         action: reply.body.action,

@@ -6,7 +6,7 @@
  */
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Database } from '../../db/client'
-import { switches } from '../../db/schema'
+import { switches, type StatefulDetail } from '../../db/schema'
 import type { StatefulColumns } from './stateful'
 
 type NewSwitch = typeof switches.$inferInsert
@@ -60,4 +60,9 @@ export function undoSwitch(db: Database, switchId: string, reason: string, now: 
     .update(switches)
     .set({ undoneAt: now, errorMessage: reason })
     .where(and(eq(switches.id, switchId), isNull(switches.undoneAt)))
+}
+
+/** The switch's timed steps as they are now (an interruption's drain added in front of its own). */
+export function setSwitchSteps(db: Database, switchId: string, detail: StatefulDetail) {
+  return db.update(switches).set({ statefulDetail: detail }).where(eq(switches.id, switchId))
 }

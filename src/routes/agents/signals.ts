@@ -14,6 +14,7 @@ import { tellReplicaLaunch } from '../../flows/replicas/commands'
 import { emergencyReplicaFor } from '../../flows/replicas/emergency'
 import { failOver } from '../../flows/replicas/failover'
 import { stepsOf } from '../../flows/switch/stateful'
+import { recordNoticeDrain } from '../../flows/replicas/notice-drain'
 import { SwitchStep } from '../../protocol'
 import { placeholderInstanceId, poolView } from '../../flows/replicas/view'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
@@ -27,6 +28,19 @@ export const TerminationImminentBody = z.object({
   replica_id: fact,
   /** A stateful agent's drain steps, when it drained before the instance dies (its switch report follows). */
   drain_steps: z.array(SwitchStep).max(32).nullish(),
+})
+
+/** A stateful agent's drain on a notice, once it ended (the steps, the groups it left, who joined them). */
+export const InterruptionDrainBody = z.object({
+  instance_id: instanceIdField,
+  termination_time: timeField,
+  steps: z.array(SwitchStep).max(32),
+  target_groups: z
+    .array(
+      z.object({ target_group_arn: z.string().min(1).max(512), port: z.number().int().min(1).max(65535) }),
+    )
+    .max(32),
+  registered_instance_id: instanceIdField.nullish(),
 })
 
 export const RebalanceBody = z.object({ instance_id: instanceIdField, detected_at: timeField })
@@ -87,6 +101,28 @@ signals.openapi(
       failover_time_ms: outcome.failoverMs,
       action: 'replica_promoted',
     })
+  },
+)
+
+signals.openapi(
+  createRoute({
+    method: 'post',
+    middleware: OWN_AGENT,
+    path: '/{agentId}/interruption-drain',
+    summary: "A notice's drain once it ended: shown with the interruption's switch",
+    request: { body: jsonBody(InterruptionDrainBody) },
+    responses: answers('OK'),
+  }),
+  async (c) => {
+    const body = c.req.valid('json')
+    const recorded = await recordNoticeDrain(database(c.env.DB), c.get('agent'), {
+      instanceId: body.instance_id,
+      terminationTime: body.termination_time,
+      steps: stepsOf(body.steps),
+      targetGroups: body.target_groups.map((g) => ({ targetGroupArn: g.target_group_arn, port: g.port })),
+      registeredInstanceId: body.registered_instance_id ?? null,
+    })
+    return c.json({ success: true, notice: recorded.notice, switch_id: recorded.switchId })
   },
 )
 
