@@ -72,15 +72,22 @@ async function expectRecorded(
   oldHostGone = false,
 ) {
   const oldInstanceId = s.sim.workload.instanceId
-  const switches = await s.sql<{
-    trigger: string
-    old_instance_id: string
-    new_instance_id: string
-    new_pool_id: string
-    new_mode: string
-    traffic_switched_at: number | null
-  }>(
-    `select trigger, old_instance_id, new_instance_id, new_pool_id, new_mode, traffic_switched_at from switches where agent_id = ${q(s.agentId)}`,
+  // The report goes out after the agent says it is queued: wait for it to land.
+  const switches = await eventually(
+    async () => {
+      const rows = await s.sql<{
+        trigger: string
+        old_instance_id: string
+        new_instance_id: string
+        new_pool_id: string
+        new_mode: string
+        traffic_switched_at: number | null
+      }>(
+        `select trigger, old_instance_id, new_instance_id, new_pool_id, new_mode, traffic_switched_at from switches where agent_id = ${q(s.agentId)}`,
+      )
+      return rows.length > 0 ? rows : undefined
+    },
+    { what: 'the switch recorded' },
   )
   expect(switches).toEqual([
     {

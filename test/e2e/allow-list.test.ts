@@ -47,16 +47,17 @@ async function optionRows(): Promise<Map<string, { why: string; text: string }>>
 }
 
 /** Types `text` into the agent page's allow-list field and saves the settings form. */
-async function submitAllowList(text: string, whenSent: Promise<unknown>[] = []) {
+async function submitAllowList(text: string, whenSent: () => Promise<unknown>[] = () => []) {
   const { page } = browser
   await page.goto(`${worker.url}/c/${clientId}/agents/${agentId}`)
   await page.fill('#allowed-types', text)
-  await Promise.all([...whenSent, page.click('#agent-settings button[type=submit]')])
+  // Waited for from the click on: begun before the goto, a 'load' wait took the goto's own load.
+  await Promise.all([...whenSent(), page.click('#agent-settings button[type=submit]')])
 }
 
 /** Saves the allow-list: the page reloads after the API's 200. */
 async function saveAllowList(text: string) {
-  await submitAllowList(text, [browser.page.waitForEvent('load')])
+  await submitAllowList(text, () => [browser.page.waitForEvent('load')])
 }
 
 /** The error the settings form shows for a refused allow-list. */

@@ -15,7 +15,7 @@ import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
 import { registered } from '../support/fleet-waits'
 import { expectInterruptionEnd } from '../support/interruption-end'
 
-const SPEED = 60
+const SPEED = 120
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 /** Real ms a simulated span of `ms` takes. */
@@ -23,6 +23,8 @@ const real = (ms: number) => ms / SPEED
 /** The agents' AMI cleanup: every 5 simulated minutes, AMIs older than 7.2 minutes (the newest kept). */
 const CLEANUP_EVERY_S = 300
 const AMI_MAX_AGE_DAYS = 0.005
+/** The interruption's notice, simulated seconds. */
+const NOTICE_S = 240
 
 let world: E2eWorld
 
@@ -204,7 +206,8 @@ describe('the periodic backup image', () => {
       // An interruption without a replica: the emergency launch starts from the newest backup, with the
       // files it holds, not those written since.
       writeOrders(primary, 'orders just before the interruption')
-      fleet.region.interrupt(primary)
+      // A notice twice AWS's 2 minutes: the same 2 real seconds the agent had for its launch at 60×.
+      fleet.region.interrupt(primary, NOTICE_S)
       const { newInstanceId } = await expectInterruptionEnd(world, {
         logicalAgentId: 'agent-1',
         agentId: agent.id,

@@ -1,10 +1,12 @@
 /**
  * Capacity as a risk input through a real fleet: the 5.x agent bundle on a simulated m5.large asks the
- * fake EC2's GetSpotPlacementScores (scores from the fake's own capacity) every 6 simulated hours, the
+ * fake EC2's GetSpotPlacementScores (scores from the fake's own capacity) at its interval, the
  * control plane stores them per pool and the engine weighs them. When a zone runs out of spot capacity
  * its next scores drop, and the engine leaves its pools alone however cheap, saying why in the decision
  * and on the instance page's options; with capacity back it moves there. Everything runs on one
- * simulated clock, SPEED times real time, so the agent's 6-hour interval passes in a minute and a half.
+ * simulated clock, SPEED times real time. The agent asks every SCORE_EVERY (PLACEMENT_SCORE_INTERVAL):
+ * an hour, not the default 6 (test/agent/placement-scores.test.ts holds the default), so each wait for
+ * the next scores takes 15 s, not 90.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryD1, sql } from '../support/d1'
@@ -14,6 +16,8 @@ import { finished, registered } from '../support/fleet-waits'
 
 const SPEED = 240
 const HOUR = 3_600_000
+/** The agent's placement-score interval here. */
+const SCORE_EVERY = HOUR
 /** Real ms a simulated interval of `ms` takes. */
 const real = (ms: number) => ms / SPEED
 /**
@@ -30,7 +34,12 @@ let trapPool: string
 const market = { cheap: false, outage: false }
 
 beforeAll(async () => {
-  world = await startE2eWorld({ agents: 1, instanceType: 'm5.large', speed: SPEED })
+  world = await startE2eWorld({
+    agents: 1,
+    instanceType: 'm5.large',
+    speed: SPEED,
+    agentEnv: { PLACEMENT_SCORE_INTERVAL: String(SCORE_EVERY / 1_000) },
+  })
   const ec2 = world.fleet.region.ec2
   trapAz = world.fleet.region.zones[1]!
   trapPool = `m6a.large.${trapAz}`
@@ -92,7 +101,7 @@ const asks = () => world.fleet.region.ec2.requests.filter((r) => r.action === 'G
 
 describe('capacity as a risk input', () => {
   it(
-    'stores the scores the agent asks every 6 hours, avoids a cheap zone out of capacity, and moves there once capacity is back',
+    'stores the scores the agent asks at its interval, avoids a cheap zone out of capacity, and moves there once capacity is back',
     { timeout: 480_000 },
     async () => {
       const { api, client, fleet, worker } = world
@@ -143,8 +152,8 @@ describe('capacity as a risk input', () => {
           return trap && trap.score < 10 ? rows : undefined
         },
         {
-          what: 'the zone’s next scores, 6 simulated hours on',
-          timeoutMs: real(6 * HOUR) + 60_000,
+          what: 'the zone’s next scores, an interval on',
+          timeoutMs: real(SCORE_EVERY) + 60_000,
           intervalMs: 1_000,
         },
       )
@@ -197,7 +206,7 @@ describe('capacity as a risk input', () => {
       market.outage = false
       await eventually(async () => (await scores()).find((r) => r.pool_id === trapPool)?.score === 10, {
         what: 'the zone scored 10 again',
-        timeoutMs: real(6 * HOUR) + 60_000,
+        timeoutMs: real(SCORE_EVERY) + 60_000,
         intervalMs: 1_000,
       })
       const command = await eventually(
@@ -218,7 +227,7 @@ describe('capacity as a risk input', () => {
         { what: 'the switch in history' },
       )
       expect(history).toMatchObject({ trigger: 'model', toPool: trapPool, toType: 'm6a.large' })
-      // Asked sparingly: one configuration (the types asked) again only 6 simulated hours on, never at
+      // Asked sparingly: one configuration (the types asked) again only an interval on, never at
       // each price report (a new configuration, the types priced having changed, is asked at once).
       // The first agent's requests: the switch's new instance runs a new agent, which asks at its start
       // (AWS counts a configuration asked again within 24 h once).
@@ -238,7 +247,7 @@ describe('capacity as a risk input', () => {
         lastAsk.set(key, r.at)
       }
       expect(gaps.length).toBeGreaterThan(0)
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(6 * HOUR)
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(SCORE_EVERY)
       expect(fleet.region.ec2.instance(history.newInstanceId!)).toMatchObject({
         instanceType: 'm6a.large',
         az: trapAz,

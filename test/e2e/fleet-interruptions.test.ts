@@ -5,7 +5,9 @@
  * refusals on-demand comes first, and the switch says what EC2 holds), replacements refused for capacity
  * (on-demand as the last resort; nothing at all), and the control plane unreachable during the notice.
  * Each follows the flow to what the user sees and what EC2 holds. One world for the file; the control
- * plane goes down in the last test.
+ * plane goes down in the last test. It runs on one simulated clock SPEED times real time (the notices,
+ * the agents' share of them and their cadence in simulated seconds): mostly the file waits for notices
+ * to run out, and they run out twice as fast.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedWorkload } from '../fakes'
@@ -19,11 +21,13 @@ import { finished, registered } from '../support/fleet-waits'
 import { expectInterruptionEnd } from '../support/interruption-end'
 import { slowStep } from '../support/slow-step'
 
+const SPEED = 2
+
 let world: E2eWorld
 const installed: InstalledAgent[] = []
 
 beforeAll(async () => {
-  world = await startE2eWorld({ agents: 4 })
+  world = await startE2eWorld({ agents: 4, speed: SPEED })
   await eventually(
     async () =>
       (await queryD1(world.worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >=
@@ -68,6 +72,8 @@ async function installedAgentOn(az: string, logicalAgentId: string, recorder?: R
     imdsUrl: imds.url,
     ec2Url: fleet.region.ec2.url,
     logicalAgentId,
+    speed: SPEED,
+    now: () => fleet.region.clock.now(),
     cadence: {
       heartbeat: 2,
       pendingCommands: 2,

@@ -1,6 +1,7 @@
 /**
  * A control plane for tests: wrangler dev on free ports with its own temp state dir, the migrations
- * applied and ADMIN_TOKEN set; `restart()` keeps the port and the data (control-plane restart tests).
+ * applied (a copy of a migrated template, migrated-d1.ts) and ADMIN_TOKEN set; `restart()` keeps the
+ * port and the data (control-plane restart tests).
  * It runs a frozen snapshot of the Worker (worker-snapshot.ts): edits to the tree during a test do
  * not reload it (a reload answers in-flight POSTs with 503), and a restart runs the same code; and
  * without wrangler's inspector relay (dev-server.ts).
@@ -9,10 +10,14 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { migrateLocalD1, ROOT } from '../../scripts/fleet/control-plane'
+import { ROOT } from '../../scripts/fleet/control-plane'
 import { freePort } from '../../scripts/fleet/ports'
 import { startProcess, type ManagedProcess } from '../../scripts/fleet/processes'
+import { CRON_JOBS } from '../../src/cron'
+import { queryD1, sql } from './d1'
 import type { DevServerOptions } from './dev-server'
+import { eventually } from './eventually'
+import { migratedD1 } from './migrated-d1'
 import { snapshotWorker } from './worker-snapshot'
 import { TEST_IID_CERT_PEM } from '../fakes/imds/identity-signing'
 
@@ -32,7 +37,7 @@ export interface TestWorker {
    * turns a dropped keep-alive connection into a 503 for POSTs (see test/load/front.ts).
    */
   readonly runtimeUrl: string
-  /** Runs the scheduled handler for a cron of wrangler.toml. */
+  /** Runs the scheduled handler for a cron of wrangler.toml; resolves once its jobs have finished. */
   scheduled(cron: string): Promise<void>
   /** Stops wrangler dev (SIGTERM to its process group) and starts it again on the same port and state. */
   restart(): Promise<void>
@@ -59,8 +64,11 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
   const stateDir = await mkdtemp(join(tmpdir(), 'spotguard-worker-'))
   const persistDir = join(stateDir, 'persist')
   const adminToken = `test-admin-${crypto.randomUUID()}`
-  const [config, port] = await Promise.all([snapshotWorker(join(stateDir, 'worker')), freePort()])
-  await migrateLocalD1(persistDir)
+  const [config, port] = await Promise.all([
+    snapshotWorker(join(stateDir, 'worker')),
+    freePort(),
+    migratedD1(persistDir),
+  ])
   const runtimePortFile = join(stateDir, 'runtime-port')
   const options: DevOptions = {
     config,
@@ -85,9 +93,25 @@ export async function startTestWorker(vars: Record<string, string> = {}): Promis
       return `http://127.0.0.1:${readFileSync(runtimePortFile, 'utf8').trim()}`
     },
     async scheduled(cron) {
+      const jobs: readonly string[] = CRON_JOBS[cron as keyof typeof CRON_JOBS] ?? []
+      const before = await cronRuns(persistDir, jobs)
+      const runtime = current
       const response = await fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`)
       await response.body?.cancel()
       if (!response.ok) throw new Error(`scheduled ${cron}: HTTP ${response.status}`)
+      // wrangler dev answers once the handler returns, before the jobs it hands to waitUntil have run
+      // (unless the Worker stops meanwhile: they end with it).
+      await eventually(
+        async () => {
+          if (runtime !== current || runtime.hasExited()) return true
+          const after = await cronRuns(persistDir, jobs)
+          return jobs.every((job) => {
+            const run = after.get(job)
+            return run && run.started_at !== before.get(job)?.started_at && run.finished_at !== null
+          })
+        },
+        { what: `the jobs of cron ${cron} finished`, intervalMs: 20, timeoutMs: 60_000 },
+      )
     },
     async restart() {
       await current.stop()
@@ -152,4 +176,19 @@ async function isHealthy(url: string): Promise<boolean> {
   } catch {
     return false // not listening yet
   }
+}
+
+interface CronRun {
+  started_at: number
+  finished_at: number | null
+}
+
+/** The last run of each of `jobs` (cron_runs: one row a job), by job. */
+async function cronRuns(persistDir: string, jobs: readonly string[]): Promise<Map<string, CronRun>> {
+  if (jobs.length === 0) return new Map()
+  const rows = await queryD1<CronRun & { job: string }>(
+    persistDir,
+    `select job, started_at, finished_at from cron_runs where job in (${jobs.map((j) => `'${sql(j)}'`).join(', ')})`,
+  )
+  return new Map(rows.map((row) => [row.job, row]))
 }
