@@ -7,10 +7,12 @@
  */
 import { backoffMs } from '../clock'
 import type { Notice } from '../monitors/notice'
-import { launchWithoutControlPlane } from './emergency'
+import { launchWithoutControlPlane, noticeFacts } from './emergency'
+import { emergencyTags, type EmergencyFacts } from './emergency-tags'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
-import { drain, drainSettingsOf, noticeLimits } from './drain'
+import { drain, drainSettingsOf, NOTICE_MARGIN_MS, noticeLimits } from './drain'
 import { launchReplica } from './replica'
+import { releaseStatefulParts } from './stateful/restore-release'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
 const DEFAULT_BUDGET_MS = 120_000
@@ -49,11 +51,14 @@ async function handleInterruption(
       : detectedAt + DEFAULT_BUDGET_MS
   // The failover does not wait for the drain: both run within the budget.
   const settings = drainSettingsOf(ctx.agentConfig())
+  // A stateful workload, once stopped, lets go of its data volumes and address for its replacement.
   const draining = settings
-    ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline))
+    ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline)).then(
+        async ({ steps }) => [...steps, ...(await releaseStatefulParts(ctx, deadline - NOTICE_MARGIN_MS))],
+      )
     : null
   const result = await failOver(ctx, notice, detectedAt, deadline)
-  if (draining) ctx.log.info('interruption: drained', { steps: (await draining).steps })
+  if (draining) ctx.log.info('interruption: drained', { steps: await draining })
   return result
 }
 
@@ -106,11 +111,13 @@ async function emergencyLaunch(
   notice: Extract<Notice, { kind: 'interruption' }>,
   detectedAt: number,
 ): Promise<ActionResult> {
+  // A stateful workload's data volumes stay in its AZ: the control plane prefers it (on-demand there first).
+  const stateful = ctx.agentConfig()?.stateful === true
   const reply = await ctx.link.createEmergencyReplica({
     signal_type: 'termination-notice',
     instance_id: ctx.self.instanceId,
     termination_time: notice.time,
-    exclude_zones: [ctx.self.az],
+    exclude_zones: stateful ? [] : [ctx.self.az],
   })
   // Refused now after answering 409 a moment ago: it went away, so the agent launches on its own.
   if (!reply.ok && (reply.status === 0 || reply.status >= 500))
@@ -125,6 +132,11 @@ async function emergencyLaunch(
     az: reply.body.pool?.az ?? null,
     replicaType: 'emergency',
     mode: reply.body.mode ?? 'spot',
+    // What the replacement's agent needs to take the data back (stateful/restore.ts).
+    ...(stateful && {
+      tags: (imageSource: EmergencyFacts['imageSource']) =>
+        emergencyTags(noticeFacts(ctx, notice, detectedAt, { oldSpot: null, newSpot: null }, imageSource)),
+    }),
   })
 }
 

@@ -157,3 +157,18 @@ export async function attachInterface(ec2: Ec2, eniId: string, instanceId: strin
 export async function detachInterface(ec2: Ec2, attachmentId: string) {
   await ec2.write('DetachNetworkInterface', { AttachmentId: attachmentId })
 }
+
+/** A volume in `az` made from a snapshot (its size), tagged at creation; answers it (`creating`). */
+export async function createVolumeFromSnapshot(
+  ec2: Ec2,
+  snapshotId: string,
+  az: string,
+  tags: Tags,
+): Promise<VolumeFacts> {
+  const answer = await ec2.write('CreateVolume', {
+    SnapshotId: snapshotId,
+    AvailabilityZone: az,
+    ...tagSpecParams(['volume'], tags),
+  })
+  return volumeOf(answer)
+}
