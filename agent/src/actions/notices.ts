@@ -3,7 +3,9 @@
  * the 2-minute budget; when it has no replica to promote (409), launch an emergency replacement from
  * the newest SpotGuard AMI (else the launch AMI); when it does not answer within its share of the
  * budget, launch that replacement without it (actions/emergency.ts). Meanwhile, when configured, the
- * instance drains (drain.ts) within the same budget. Rebalance: ask for an emergency replica and launch it.
+ * instance drains (drain.ts) within the same budget; a stateful one then releases its data volumes and
+ * address (stateful/restore-release.ts), and its replacement goes to its AZ first and takes them back
+ * (stateful/restore.ts). Rebalance: ask for an emergency replica and launch it.
  */
 import { backoffMs } from '../clock'
 import type { Notice } from '../monitors/notice'
