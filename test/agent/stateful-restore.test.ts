@@ -42,8 +42,11 @@ const replacementOf = () => [...ec2.state.instances.values()].find((i) => i.inst
 
 /** The replacement's agent, started on the replacement instance. */
 function replacementAgent(instanceId: string) {
-  const http = recordingHttp()
-  return { http, ...actionContext(ec2, { ...w, instanceId }, clock, { http, elbv2, agentConfig: stateful }) }
+  return actionContext(ec2, { ...w, instanceId }, clock, {
+    http: recordingHttp(),
+    elbv2,
+    agentConfig: stateful,
+  })
 }
 
 async function sentStateful(next: ReturnType<typeof replacementAgent>) {
@@ -245,6 +248,67 @@ describe('an interruption of a stateful workload without a replica', () => {
     expect(report.stateful).toMatchObject({
       data_loss_bound_seconds: restored.data_loss_bound_seconds,
       volumes: [{ how: 'restored' }],
+    })
+  })
+})
+
+describe('an interruption of a stateful workload with a standby replica', () => {
+  it('the promoted replica sets aside the copy its image gave it and takes the live volume: nothing lost', async () => {
+    const standby = ec2.seed.addInstance({
+      imageId: w.launchImageId,
+      instanceType: 't3.medium',
+      subnetId: w.subnets['us-east-1a']!,
+      securityGroupIds: [w.securityGroupId],
+      lifecycle: 'spot',
+      tags: {
+        ManagedBy: 'SpotOptimizer',
+        LogicalAgentId: 'agent-web-1',
+        ReplicaId: 'rep-standby',
+        ParentInstance: 'i-0000000000000beef',
+      },
+    }).instanceId
+    const copy = ec2.seed.addVolume({ instanceId: standby, device: '/dev/sdf', size: 20 })
+    const http = recordingHttp([
+      (c) =>
+        c.path.endsWith('/termination-imminent')
+          ? { status: 200, body: { success: true, action: 'replica_promoted', new_instance_id: standby } }
+          : undefined,
+    ])
+    const { ctx, data, eniId, privateIp } = await statefulWorkload(http)
+    const lastWrite = ec2.volumeContent(data).at(-1)!
+    const n = noticeIn(120_000)
+    ec2.scheduleTermination(w.instanceId, Date.parse(n.time))
+
+    expect(await handleNotice(ctx, n)).toMatchObject({ ok: true })
+    expect(ec2.instance(standby)!.tags).toMatchObject({
+      SpotGuardEmergencyNotice: n.id,
+      ParentInstance: w.instanceId,
+    })
+
+    const next = replacementAgent(standby)
+    const restored = (await restoreIfReplacement(next.ctx))!
+
+    expect(ec2.state.volumes.get(data)!.attachment).toMatchObject({
+      instanceId: standby,
+      device: '/dev/sdf',
+      state: 'attached',
+    })
+    expect(ec2.volumeContent(data).at(-1)).toEqual(lastWrite)
+    expect(ec2.state.volumes.get(copy)!.attachment).toBeUndefined()
+    expect(ec2.state.volumes.get(copy)!.tags).toMatchObject({
+      SpotGuardKeep: 'policy',
+      SpotGuardRole: 'replaced-data-volume',
+    })
+    expect(ec2.state.networkInterfaces.get(eniId)).toMatchObject({
+      privateIp,
+      attachment: { instanceId: standby, deviceIndex: 1 },
+    })
+    expect(restored).toMatchObject({ data_loss_bound_seconds: 0, volumes: [{ how: 'reattached' }] })
+    const report = await sentStateful(next)
+    expect(report).toMatchObject({
+      trigger: 'interruption',
+      old_instance: { instance_id: w.instanceId },
+      new_instance: { instance_id: standby },
     })
   })
 })

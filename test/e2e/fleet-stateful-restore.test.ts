@@ -28,12 +28,8 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
   const oldInstanceId = agent.instanceId!
   const az = ec2.instance(oldInstanceId)!.az
   const data = ec2.seed.addVolume({ instanceId: oldInstanceId, device: '/dev/sdf', size: 20 })
-  const turnedOn = await worker.admin(`/api/client/agents/${agent.id}/config`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ stateful: true, rpoMinutes: 15 }),
-  })
-  expect(turnedOn.ok).toBe(true)
+  // Auto-switch off: the engine would move the on-demand replacement back to spot within the test.
+  await world.api.configure(agent.id, { stateful: true, rpoMinutes: 15, autoSwitchEnabled: false })
   // The agent knows its data volume and put its managed interface on.
   const eni = await eventually(
     () =>
@@ -70,7 +66,7 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
   })
   expect(ec2.state.volumes.get(data)!.attachment).toMatchObject({ device: '/dev/sdf', state: 'attached' })
   expect(ec2.volumeContent(data).at(-1)).toEqual(lastWrite)
-  expect(ec2.state.networkInterfaces.get(eni.eniId)).toMatchObject({
+  expect(ec2.state.networkInterfaces.get(eni.networkInterfaceId)).toMatchObject({
     privateIp: eni.privateIp,
     attachment: { instanceId: newInstanceId, deviceIndex: 1 },
   })

@@ -14,10 +14,12 @@ import { emergencyTags, type EmergencyFacts } from './emergency-tags'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
 import { drain, drainSettingsOf, NOTICE_MARGIN_MS, noticeLimits } from './drain'
 import { launchReplica } from './replica'
-import { releaseStatefulParts } from './stateful/restore-release'
+import { markPromotedReplacement, releaseStatefulParts } from './stateful/restore-release'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
 const DEFAULT_BUDGET_MS = 120_000
+/** The control plane knows the prices of a replacement it placed; the tags carry none. */
+const NO_PRICES = { oldSpot: null, newSpot: null }
 /** The control plane gets this much of the budget to answer; then the agent launches on its own. */
 export const CONTROL_PLANE_SHARE_MS = 30_000
 
@@ -85,6 +87,13 @@ async function failOver(
         new_instance_id: reply.body.new_instance_id,
         action: reply.body.action,
       })
+      const promoted = reply.body.new_instance_id
+      if (ctx.agentConfig()?.stateful === true && isRealInstanceId(promoted) && promoted !== self.instanceId)
+        await markPromotedReplacement(
+          ctx,
+          promoted!,
+          noticeFacts(ctx, notice, detectedAt, NO_PRICES, 'launch_ami'),
+        )
       return ok(`control plane answered ${reply.body.action ?? 'ok'}`)
     }
     if (reply.status === 409) {
@@ -137,7 +146,7 @@ async function emergencyLaunch(
     // What the replacement's agent needs to take the data back (stateful/restore.ts).
     ...(stateful && {
       tags: (imageSource: EmergencyFacts['imageSource']) =>
-        emergencyTags(noticeFacts(ctx, notice, detectedAt, { oldSpot: null, newSpot: null }, imageSource)),
+        emergencyTags(noticeFacts(ctx, notice, detectedAt, NO_PRICES, imageSource)),
     }),
   })
 }

@@ -5,11 +5,15 @@
  * EC2 to free them at the termination. Each volume is tagged with its device first: once detached, only
  * the tag says where the replacement must attach it (restore.ts). Nothing here is fatal: what is not
  * released in time EC2 frees at the termination (volumes with DeleteOnTermination=false survive it).
+ * A standby replica promoted for the notice gets the tags an emergency launch carries, so its agent
+ * takes the live volumes back too (a replica holds copies from its image, never the live volumes).
  */
 import { createTags, describeInstance } from '../../ec2-operations'
 import { LaunchError, pollUntil } from '../launch'
 import { messageOf, type ActionContext } from '../context'
 import { timed, type Step } from '../drain'
+import { emergencyTags, type EmergencyFacts } from '../emergency-tags'
+import { assertOwned } from '../ownership'
 import { readInventory } from './inventory'
 import { describeInterfaces, describeVolumes, detachInterface, detachVolume } from './operations'
 import { DEVICE_TAG } from './snapshots-retention'
@@ -64,4 +68,26 @@ export async function releaseStatefulParts(ctx: ActionContext, endBy: number): P
         }
   })
   return [step]
+}
+
+/**
+ * Tags the replica the control plane promoted for the notice as the notice's replacement (the tags of
+ * emergency-tags.ts), once it is this workload's instance; a failure is only logged (its agent then
+ * keeps the copies its image gave it).
+ */
+export async function markPromotedReplacement(
+  ctx: ActionContext,
+  instanceId: string,
+  facts: EmergencyFacts,
+): Promise<void> {
+  try {
+    await assertOwned(ctx, instanceId, { kind: 'workload' })
+    // ParentInstance too: a standby's names the instance it was launched from, maybe an earlier one.
+    await createTags(ctx.ec2, [instanceId], { ...emergencyTags(facts), ParentInstance: facts.old.instanceId })
+  } catch (err) {
+    ctx.log.warn('interruption: the promoted replica not told to take the data volumes back', {
+      instance_id: instanceId,
+      error: messageOf(err),
+    })
+  }
 }

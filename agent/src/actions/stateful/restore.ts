@@ -33,6 +33,8 @@ import {
   createVolumeFromSnapshot,
   describeInterfaces,
   describeVolumes,
+  describeVolumesOf,
+  detachVolume,
   type InterfaceFacts,
   type VolumeFacts,
 } from './operations'
@@ -282,6 +284,10 @@ async function waitFree(ctx: ActionContext, volumeId: string, me: string, until:
   })
 }
 
+/**
+ * Attaches the volume at `device` of this instance and waits. A volume there already (a promoted
+ * replica's copy from its image) is set aside first: detached, kept by policy, no longer the workload's.
+ */
 async function attachAndWait(
   ctx: ActionContext,
   volumeId: string,
@@ -289,7 +295,31 @@ async function attachAndWait(
   device: string,
 ): Promise<void> {
   const [v] = await describeVolumes(ctx.ec2, [volumeId])
-  if (v?.attachment?.instanceId !== me) await attachVolume(ctx.ec2, volumeId, me, device)
+  if (v?.attachment?.instanceId === me) return waitAttached(ctx, volumeId, me)
+  const copy = (await describeVolumesOf(ctx.ec2, me)).find(
+    (c) => c.attachment?.device === device && c.volumeId !== volumeId,
+  )
+  if (copy) {
+    await createTags(ctx.ec2, [copy.volumeId], { [ROLE_TAG]: REPLACED_ROLE.volume, [KEEP_TAG]: 'policy' })
+    await detachVolume(ctx.ec2, copy.volumeId, me)
+    await pollUntil(
+      ctx,
+      `${copy.volumeId} off ${device}`,
+      READY_TIMEOUT_MS,
+      async () => ((await describeVolumes(ctx.ec2, [copy.volumeId]))[0]?.attachment ? null : true),
+      POLL_MAX_MS,
+    )
+    ctx.log.warn('stateful: the copy this instance came with set aside for the live data', {
+      device,
+      copy: copy.volumeId,
+      live: volumeId,
+    })
+  }
+  await attachVolume(ctx.ec2, volumeId, me, device)
+  await waitAttached(ctx, volumeId, me)
+}
+
+async function waitAttached(ctx: ActionContext, volumeId: string, me: string): Promise<void> {
   await pollUntil(
     ctx,
     `${volumeId} attached to ${me}`,
