@@ -60,11 +60,14 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
 
   expect(ec2.instance(newInstanceId)!.az).toBe(az)
   // What EC2 holds: the data volume on the replacement at its device, with the last write; the address too.
-  await eventually(() => ec2.state.volumes.get(data)?.attachment?.instanceId === newInstanceId || undefined, {
-    what: 'the data volume on the replacement',
-    timeoutMs: 60_000,
-  })
-  expect(ec2.state.volumes.get(data)!.attachment).toMatchObject({ device: '/dev/sdf', state: 'attached' })
+  await eventually(
+    () => {
+      const a = ec2.state.volumes.get(data)?.attachment
+      return (a?.instanceId === newInstanceId && a.state === 'attached') || undefined
+    },
+    { what: 'the data volume attached to the replacement', timeoutMs: 60_000 },
+  )
+  expect(ec2.state.volumes.get(data)!.attachment!.device).toBe('/dev/sdf')
   expect(ec2.volumeContent(data).at(-1)).toEqual(lastWrite)
   expect(ec2.state.networkInterfaces.get(eni.networkInterfaceId)).toMatchObject({
     privateIp: eni.privateIp,
