@@ -39,7 +39,7 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
               i.tags.SpotGuardRole === 'workload-interface' && i.attachment?.instanceId === oldInstanceId,
           )
         : undefined,
-    { what: 'the stateful inventory of agent-1', timeoutMs: 30_000 },
+    { what: 'the stateful inventory of agent-1', timeoutMs: 60_000 },
   )
   ec2.workloadWrite(oldInstanceId, '/dev/sdf', 'order 1')
   const lastWrite = ec2.workloadWrite(oldInstanceId, '/dev/sdf', 'order 2')
