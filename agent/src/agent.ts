@@ -9,6 +9,7 @@ import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
 import { BACKUP_CHECK_SECONDS, backupImages } from './actions/backup-image'
 import { establishInventory } from './actions/stateful/inventory'
+import { restoreIfReplacement } from './actions/stateful/restore'
 import { runCleanup } from './actions/cleanup'
 import { LOCAL_REPLICA_PREFIX, reportOwnEmergencyLaunch } from './actions/emergency-tags'
 import { launchReplica } from './actions/replica'
@@ -186,8 +187,12 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   for (const entry of state.inflight()) intake.offer(entry.command, 'resume')
   link.kick()
   // Stateful mode: the data volumes and the managed interface known and reported from the start.
+  // An emergency replacement takes the interrupted workload's data back first (stateful/restore.ts).
   const establishStateful = () =>
-    void establishInventory(ctx).catch((err) => log.warn('stateful inventory failed', { error: err }))
+    void restoreIfReplacement(ctx)
+      .catch((err) => log.error('stateful restore failed', { error: err }))
+      .then(() => establishInventory(ctx))
+      .catch((err) => log.warn('stateful inventory failed', { error: err }))
   if (agentConfig?.stateful === true) establishStateful()
   // The host that launched this instance in an emergency may have ended with its report queued.
   if (identity.replicaId?.startsWith(LOCAL_REPLICA_PREFIX)) void reportOwnEmergencyLaunch(ctx)

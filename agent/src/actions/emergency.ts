@@ -2,7 +2,8 @@
  * Emergency launch without the control plane: when an interruption notice cannot reach it in time,
  * the agent picks the safest pool it knows itself (the cheapest spot price of its type in another AZ,
  * one DescribeSpotPriceHistory call) and launches a replacement there; a pool without capacity
- * passes to the next, and on-demand in its own AZ is the last resort. The control plane never
+ * passes to the next, and on-demand in its own AZ is the last resort (the first for a stateful workload,
+ * whose data volumes stay in its AZ). The control plane never
  * listed a replica for it, so the launch is reported as what it is, a switch (trigger `interruption`)
  * from this instance to the replacement: queued in the persisted outbox the moment EC2 answers, it
  * lands as soon as the control plane answers again, even after a restart. Traffic follows the
@@ -55,13 +56,13 @@ export async function launchWithoutControlPlane(
     return fail('NoPool', `could not read spot prices: ${messageOf(err)}`, true)
   }
   // The cheapest spot pools of other AZs, then on-demand here: a capacity refusal moves to the next.
-  const targets: Target[] = [
-    ...pools
-      .filter((p) => p.az !== self.az)
-      .sort((a, b) => a.price - b.price)
-      .map((p) => ({ mode: 'spot' as const, poolId: p.pool_id, price: p.price })),
-    { mode: 'ondemand', poolId: `${self.instanceType}.${self.az}`, price: null },
-  ]
+  // A stateful workload tries on-demand here first: its data volumes stay in this AZ (stateful/restore.ts).
+  const elsewhere: Target[] = pools
+    .filter((p) => p.az !== self.az)
+    .sort((a, b) => a.price - b.price)
+    .map((p) => ({ mode: 'spot' as const, poolId: p.pool_id, price: p.price }))
+  const here: Target = { mode: 'ondemand', poolId: `${self.instanceType}.${self.az}`, price: null }
+  const targets = ctx.agentConfig()?.stateful === true ? [here, ...elsewhere] : [...elsewhere, here]
   const oldSpot = pools.find((p) => p.az === self.az)?.price ?? null
   let result: ActionResult = fail('NoPool', 'nothing to launch')
   for (const [n, target] of targets.entries()) {
@@ -97,14 +98,9 @@ async function launchOwnReplacement(
   const terminationAt = Date.parse(notice.time)
   const endsAt =
     Number.isFinite(terminationAt) && terminationAt > detectedAt ? terminationAt : detectedAt + NOTICE_MS
-  const facts = (imageSource: EmergencyFacts['imageSource']): EmergencyFacts => ({
-    noticeId: notice.id,
-    detectedAt,
-    oldEndsAt: notice.action === 'terminate' && Number.isFinite(terminationAt) ? terminationAt : null,
-    old: { instanceId: self.instanceId, az: self.az, amiId: self.amiId, mode: self.mode },
-    prices: { oldSpot, newSpot: target.mode === 'spot' ? target.price : null },
-    imageSource,
-  })
+  const prices = { oldSpot, newSpot: target.mode === 'spot' ? target.price : null }
+  const facts = (imageSource: EmergencyFacts['imageSource']) =>
+    noticeFacts(ctx, notice, detectedAt, prices, imageSource)
   const report = (launch: OwnLaunch, moved: Moved | null) =>
     emergencySwitchReport(facts(launch.imageSource), replacementOf(ctx, launch), moved)
   // The notice id is deterministic: a second detection of the same notice reuses the ClientToken.
@@ -157,6 +153,26 @@ async function launchOwnReplacement(
       },
     },
   })
+}
+
+/** What an emergency replacement's tags say of the interruption it answers (emergency-tags.ts). */
+export function noticeFacts(
+  ctx: ActionContext,
+  notice: Interruption,
+  detectedAt: number,
+  prices: EmergencyFacts['prices'],
+  imageSource: EmergencyFacts['imageSource'],
+): EmergencyFacts {
+  const { self } = ctx
+  const terminationAt = Date.parse(notice.time)
+  return {
+    noticeId: notice.id,
+    detectedAt,
+    oldEndsAt: notice.action === 'terminate' && Number.isFinite(terminationAt) ? terminationAt : null,
+    old: { instanceId: self.instanceId, az: self.az, amiId: self.amiId, mode: self.mode },
+    prices,
+    imageSource,
+  }
 }
 
 const retiredBecause = (launch: OwnLaunch) =>

@@ -3,18 +3,24 @@
  * the 2-minute budget; when it has no replica to promote (409), launch an emergency replacement from
  * the newest SpotGuard AMI (else the launch AMI); when it does not answer within its share of the
  * budget, launch that replacement without it (actions/emergency.ts). Meanwhile, when configured, the
- * instance drains (drain.ts) within the same budget. Rebalance: ask for an emergency replica and launch it.
+ * instance drains (drain.ts) within the same budget; a stateful one then releases its data volumes and
+ * address (stateful/restore-release.ts), and its replacement goes to its AZ first and takes them back
+ * (stateful/restore.ts). Rebalance: ask for an emergency replica and launch it.
  */
 import { backoffMs } from '../clock'
 import type { Notice } from '../monitors/notice'
-import { launchWithoutControlPlane } from './emergency'
+import { launchWithoutControlPlane, noticeFacts } from './emergency'
+import { emergencyTags, type EmergencyFacts } from './emergency-tags'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
-import { drain, drainSettingsOf, noticeLimits } from './drain'
+import { drain, drainSettingsOf, NOTICE_MARGIN_MS, noticeLimits } from './drain'
 import { finishInterruptionDrain } from './interruption-drain'
 import { launchReplica } from './replica'
+import { markPromotedReplacement, releaseStatefulParts } from './stateful/restore-release'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
 const DEFAULT_BUDGET_MS = 120_000
+/** The control plane knows the prices of a replacement it placed; the tags carry none. */
+const NO_PRICES = { oldSpot: null, newSpot: null }
 /** The control plane gets this much of the budget to answer; then the agent launches on its own. */
 export const CONTROL_PLANE_SHARE_MS = 30_000
 
@@ -50,8 +56,14 @@ async function handleInterruption(
       : detectedAt + DEFAULT_BUDGET_MS
   // The failover does not wait for the drain: both run within the budget.
   const settings = drainSettingsOf(ctx.agentConfig())
+  // A stateful workload, once stopped, lets go of its data volumes and address for its replacement.
   const draining = settings
-    ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline))
+    ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline)).then(
+        async (drained) => ({
+          ...drained,
+          steps: [...drained.steps, ...(await releaseStatefulParts(ctx, deadline - NOTICE_MARGIN_MS))],
+        }),
+      )
     : null
   let promoted: string | null = null
   const result = await failOver(ctx, notice, detectedAt, deadline, (id) => (promoted = id))
@@ -85,11 +97,18 @@ async function failOver(
   for (let attempt = 0; ; attempt++) {
     const reply = await link.terminationImminent(body)
     if (reply.ok) {
-      if (reply.body.new_instance_id) onPromoted(reply.body.new_instance_id)
+      const promoted = reply.body.new_instance_id
+      if (promoted) onPromoted(promoted)
       log.info('interruption: control plane fails over', {
-        new_instance_id: reply.body.new_instance_id,
+        new_instance_id: promoted,
         action: reply.body.action,
       })
+      if (ctx.agentConfig()?.stateful === true && isRealInstanceId(promoted) && promoted !== self.instanceId)
+        await markPromotedReplacement(
+          ctx,
+          promoted!,
+          noticeFacts(ctx, notice, detectedAt, NO_PRICES, 'launch_ami'),
+        )
       return ok(`control plane answered ${reply.body.action ?? 'ok'}`)
     }
     if (reply.status === 409) {
@@ -118,11 +137,13 @@ async function emergencyLaunch(
   notice: Extract<Notice, { kind: 'interruption' }>,
   detectedAt: number,
 ): Promise<ActionResult> {
+  // A stateful workload's data volumes stay in its AZ: the control plane prefers it (on-demand there first).
+  const stateful = ctx.agentConfig()?.stateful === true
   const reply = await ctx.link.createEmergencyReplica({
     signal_type: 'termination-notice',
     instance_id: ctx.self.instanceId,
     termination_time: notice.time,
-    exclude_zones: [ctx.self.az],
+    exclude_zones: stateful ? [] : [ctx.self.az],
   })
   // Refused now after answering 409 a moment ago: it went away, so the agent launches on its own.
   if (!reply.ok && (reply.status === 0 || reply.status >= 500))
@@ -137,6 +158,11 @@ async function emergencyLaunch(
     az: reply.body.pool?.az ?? null,
     replicaType: 'emergency',
     mode: reply.body.mode ?? 'spot',
+    // What the replacement's agent needs to take the data back (stateful/restore.ts).
+    ...(stateful && {
+      tags: (imageSource: EmergencyFacts['imageSource']) =>
+        emergencyTags(noticeFacts(ctx, notice, detectedAt, NO_PRICES, imageSource)),
+    }),
   })
 }
 

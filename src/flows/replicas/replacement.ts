@@ -137,7 +137,9 @@ export interface InterruptionPlacement {
 /**
  * Where an interruption's replacement goes: the safest spot pool the wish allows, else (agents that can
  * launch it, `onDemandAz` given) on-demand in that AZ; null when neither is possible. The wish names
- * zones, never a pool, so the only refusal of a spot placement is that none fits.
+ * zones, never a pool, so the only refusal of a spot placement is that none fits. A stateful agent's
+ * data volumes stay in its AZ (its replacement reattaches them there): on-demand in `onDemandAz` comes
+ * first, and a spot pool elsewhere only when that failed (nextPlacement passes no AZ then).
  */
 export async function placeForInterruption(
   db: Database,
@@ -146,8 +148,20 @@ export async function placeForInterruption(
   onDemandAz: string | null,
   now: number,
 ): Promise<InterruptionPlacement | null> {
+  const here = agent.stateful ? await onDemandPlacement(db, agent, onDemandAz, now) : null
+  if (here) return here
   const spot = await placeReplica(db, agent, wish, now)
   if (spot.ok) return { mode: 'spot', ...spot.placement }
+  return onDemandPlacement(db, agent, onDemandAz, now)
+}
+
+/** On-demand in `onDemandAz` for agents that can launch it; null otherwise. */
+async function onDemandPlacement(
+  db: Database,
+  agent: Agent,
+  onDemandAz: string | null,
+  now: number,
+): Promise<InterruptionPlacement | null> {
   // Installed agents launch whatever they list as spot: they have no on-demand replica.
   if (isLegacyAgent(agent.agentVersion) || !onDemandAz || !agent.instanceId) return null
   const current = await findInstanceOfAgent(db, agent, agent.instanceId)

@@ -24,7 +24,7 @@ import { downtimeMs, durationMs } from './times'
 import { notifyClient } from '../notifications'
 import { recordEvent } from '../events'
 import { recordSwitch, setSwitchStateful, updateSwitchTimes } from './store'
-import { statefulColumns, type StatefulRecord } from './stateful'
+import { holdsOnlyDrainSteps, statefulColumns, withHeldSteps, type StatefulRecord } from './stateful'
 
 type Mode = (typeof MODES)[number]
 
@@ -244,7 +244,7 @@ async function completeSwitch(
     oldTerminatedAt: known.oldTerminatedAt ?? report.times.oldTerminatedAt,
   }
   const terminationConfirmed = row.oldTerminationConfirmedAt === null && times.oldTerminatedAt !== null
-  const statefulLearnt = row.statefulDetail === null && report.stateful !== null
+  const statefulLearnt = report.stateful !== null && (row.statefulDetail === null || holdsOnlyDrainSteps(row))
   if (
     !terminationConfirmed &&
     !statefulLearnt &&
@@ -258,7 +258,10 @@ async function completeSwitch(
     durationMs: durationMs(times),
     oldTerminationConfirmedAt: terminationConfirmed ? now : row.oldTerminationConfirmedAt,
   })
-  const learnt = statefulLearnt ? [setSwitchStateful(db, row.id, statefulColumns(report.stateful))] : []
+  const learnt =
+    statefulLearnt && report.stateful
+      ? [setSwitchStateful(db, row.id, statefulColumns(withHeldSteps(report.stateful, row.statefulDetail)))]
+      : []
   const ending =
     terminationConfirmed && row.oldInstanceId && row.oldInstanceId !== row.newInstanceId
       ? [

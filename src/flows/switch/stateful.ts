@@ -68,3 +68,21 @@ export function statefulColumns(record: StatefulRecord | null): StatefulColumns 
     statefulDetail: record?.detail ?? null,
   }
 }
+
+/**
+ * True while the row's stateful detail holds only a notice's drain steps (flows/replicas/notice-drain.ts
+ * may record them before the switch's own report): that report's record is still to be learnt.
+ */
+export function holdsOnlyDrainSteps(row: Pick<Switch, 'statefulDetail' | 'interfaceId'>): boolean {
+  const held = row.statefulDetail
+  return held !== null && held.volumes.length === 0 && held.downtimeMs === null && row.interfaceId === null
+}
+
+/** `record` with the steps already held on the row (a drain's) kept, each once, in time order. */
+export function withHeldSteps(record: StatefulRecord, held: StatefulDetail | null): StatefulRecord {
+  if (!held) return record
+  const key = (step: StatefulDetail['steps'][number]) => `${step.name}@${step.startedAt}`
+  const known = new Set(record.detail.steps.map(key))
+  const steps = [...held.steps.filter((step) => !known.has(key(step))), ...record.detail.steps]
+  return { ...record, detail: { ...record.detail, steps: steps.sort((a, b) => a.startedAt - b.startedAt) } }
+}

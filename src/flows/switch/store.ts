@@ -33,12 +33,12 @@ export function updateSwitchTimes(db: Database, switchId: string, times: SwitchT
   return db.update(switches).set(times).where(eq(switches.id, switchId))
 }
 
-/** A stateful switch's record, learnt from a repeated report when the first one lacked it. */
+/**
+ * A stateful switch's record, learnt from a repeated report when the first one lacked it (the row
+ * held nothing, or only a notice's drain steps: the caller keeps them in `columns`).
+ */
 export function setSwitchStateful(db: Database, switchId: string, columns: StatefulColumns) {
-  return db
-    .update(switches)
-    .set(columns)
-    .where(and(eq(switches.id, switchId), isNull(switches.statefulDetail)))
+  return db.update(switches).set(columns).where(eq(switches.id, switchId))
 }
 
 /** The command that carries the switch out on the agent (a promotion's `promote_replica`). */

@@ -89,5 +89,36 @@ describe('an interruption a stateful agent drained for', () => {
     expect(steps).toContain('data-step="deregister_targets"')
     expect(steps).toContain('50.0 s')
     expect(steps).toContain('systemctl stop app.service: exit 0')
+
+    // The replacement's agent took the data volume back and reports the switch again with its record:
+    // learnt although the drain's steps came first, which stay in front.
+    const again = await post(agent, '/switch-report', {
+      trigger: 'interruption',
+      old_instance: side(agent.instanceId, 'us-east-1a'),
+      new_instance: side(replacement, 'us-east-1b'),
+      timing: { switch_initiated_at: at(1), new_instance_ready_at: at(60) },
+      stateful: {
+        steps: [{ name: 'attach_volumes', started_at: at(125), ms: 3_000, ok: true }],
+        downtime_ms: 70_000,
+        data_loss_bound_seconds: 0,
+        address: null,
+        volumes: [
+          {
+            device: '/dev/sdf',
+            old_volume_id: 'vol-0123456789abcdef0',
+            new_volume_id: 'vol-0123456789abcdef0',
+            how: 'reattached',
+          },
+        ],
+      },
+    })
+    expect(again.status).toBeLessThan(300)
+    const [learnt] = await db().select().from(switches).where(eq(switches.id, switch_id))
+    expect([learnt!.dataLossBoundSeconds, learnt!.statefulDetail!.volumes.length]).toEqual([0, 1])
+    expect(learnt!.statefulDetail!.steps.map((s) => s.name)).toEqual([
+      'deregister_targets',
+      'stop_unit',
+      'attach_volumes',
+    ])
   })
 })

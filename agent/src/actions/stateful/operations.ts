@@ -173,15 +173,18 @@ export async function detachInterface(ec2: Ec2, attachmentId: string) {
 /** Types whose IOPS (and for gp3 throughput) are set at creation; EC2 refuses them for the others. */
 const PROVISIONED_IOPS = new Set(['gp3', 'io1', 'io2'])
 
-/** A new volume in `az` from a completed snapshot, of the same type, size and performance as `like`. */
+/**
+ * A new volume in `az` from a completed snapshot, tagged at creation, of the same type, size and
+ * performance as `like` (what it does not say: the snapshot's size, EC2's default type); answers it (`creating`).
+ */
 export async function createVolumeFrom(
   ec2: Ec2,
   snapshotId: string,
   az: string,
-  like: Pick<VolumeFacts, 'size' | 'volumeType' | 'iops' | 'throughput'>,
+  like: Partial<Pick<VolumeFacts, 'size' | 'volumeType' | 'iops' | 'throughput'>>,
   tags: Tags,
 ): Promise<VolumeFacts> {
-  const provisioned = like.volumeType !== null && PROVISIONED_IOPS.has(like.volumeType)
+  const provisioned = like.volumeType != null && PROVISIONED_IOPS.has(like.volumeType)
   const answer = await ec2.write('CreateVolume', {
     SnapshotId: snapshotId,
     AvailabilityZone: az,

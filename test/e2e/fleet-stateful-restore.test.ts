@@ -1,0 +1,96 @@
+/**
+ * A stateful workload interrupted without a replica, across real processes (issue 15, item 3): the
+ * control plane places its replacement in the workload's own AZ (on-demand there), the dying agent lets
+ * go of its data volume and address after its drain, and the replacement's agent reattaches them. Followed
+ * to the switch in history with its data loss bound on the switch page, and to what EC2 holds: the data
+ * volume, with the last write, on the replacement at the same device.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { eventually } from '../support/eventually'
+import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
+import { registered } from '../support/fleet-waits'
+import { expectInterruptionEnd } from '../support/interruption-end'
+
+let world: E2eWorld
+
+beforeAll(async () => {
+  world = await startE2eWorld({ agents: 1 })
+})
+
+afterAll(async () => {
+  await world?.stop()
+})
+
+it('an interruption without a replica: the replacement in the same AZ takes the data volume back, no loss shown', async () => {
+  const { fleet, worker, client } = world
+  const ec2 = fleet.region.ec2
+  const agent = await registered(world, 'agent-1')
+  const oldInstanceId = agent.instanceId!
+  const az = ec2.instance(oldInstanceId)!.az
+  const data = ec2.seed.addVolume({ instanceId: oldInstanceId, device: '/dev/sdf', size: 20 })
+  // Auto-switch off: the engine would move the on-demand replacement back to spot within the test.
+  await world.api.configure(agent.id, { stateful: true, rpoMinutes: 15, autoSwitchEnabled: false })
+  // The agent knows its data volume and put its managed interface on.
+  const eni = await eventually(
+    () =>
+      ec2.state.volumes.get(data)?.tags.SpotGuardRole === 'data-volume'
+        ? [...ec2.state.networkInterfaces.values()].find(
+            (i) =>
+              i.tags.SpotGuardRole === 'workload-interface' && i.attachment?.instanceId === oldInstanceId,
+          )
+        : undefined,
+    { what: 'the stateful inventory of agent-1', timeoutMs: 60_000 },
+  )
+  ec2.workloadWrite(oldInstanceId, '/dev/sdf', 'order 1')
+  const lastWrite = ec2.workloadWrite(oldInstanceId, '/dev/sdf', 'order 2')
+  const allocationId = [...ec2.state.addresses.values()].find(
+    (a) => a.instanceId === oldInstanceId,
+  )!.allocationId
+
+  fleet.region.interrupt(oldInstanceId, 40)
+  const { newInstanceId } = await expectInterruptionEnd(world, {
+    logicalAgentId: 'agent-1',
+    agentId: agent.id,
+    oldInstanceId,
+    allocationId,
+    addressFollows: true,
+    viaReplica: true,
+    newMode: 'ondemand',
+  })
+
+  expect(ec2.instance(newInstanceId)!.az).toBe(az)
+  // What EC2 holds: the data volume on the replacement at its device, with the last write; the address too.
+  await eventually(
+    () => {
+      const a = ec2.state.volumes.get(data)?.attachment
+      return (a?.instanceId === newInstanceId && a.state === 'attached') || undefined
+    },
+    { what: 'the data volume attached to the replacement', timeoutMs: 60_000 },
+  )
+  expect(ec2.state.volumes.get(data)!.attachment!.device).toBe('/dev/sdf')
+  expect(ec2.volumeContent(data).at(-1)).toEqual(lastWrite)
+  expect(ec2.state.networkInterfaces.get(eni.networkInterfaceId)).toMatchObject({
+    privateIp: eni.privateIp,
+    attachment: { instanceId: newInstanceId, deviceIndex: 1 },
+  })
+  // What the user sees: the switch in history with its loss bound, and the page naming the reattached volume.
+  const switched = await eventually(
+    async () => {
+      const [row] = (await world.api.switchHistory(client.id)).filter(
+        (s) => s.oldInstanceId === oldInstanceId,
+      )
+      return row
+    },
+    { what: 'the interruption switch' },
+  )
+  const page = await eventually(
+    async () => {
+      const html = await (await worker.admin(`/c/${client.id}/switches/${switched.id}`)).text()
+      return html.includes('id="data-loss"') ? html : undefined
+    },
+    { what: 'the stateful record on the switch page', timeoutMs: 30_000 },
+  )
+  expect(page.slice(page.indexOf('id="data-loss"'))).toContain('<strong>no loss</strong>')
+  expect(page).toContain('reattached')
+  expect(page).toContain(data)
+})
