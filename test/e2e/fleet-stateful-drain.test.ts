@@ -12,7 +12,11 @@ import { registered } from '../support/fleet-waits'
 let world: E2eWorld
 
 beforeAll(async () => {
-  world = await startE2eWorld({ agents: 1, agentEnv: { REBALANCE_CHECK_INTERVAL: '1' } })
+  // The settings change reaches the agent by push once its socket is up, else by its config refresh.
+  world = await startE2eWorld({
+    agents: 1,
+    agentEnv: { REBALANCE_CHECK_INTERVAL: '1', CONFIG_REFRESH_INTERVAL: '5' },
+  })
 })
 
 afterAll(async () => {
@@ -98,8 +102,10 @@ describe('a stateful workload behind a target group', () => {
       },
       { what: "the drain's steps on the switch", timeoutMs: 30_000 },
     )
+    // Drained, then its managed interface let go for the promoted replica, which is registered in the group.
     expect(detail.steps.map((s) => [s.name, s.ok])).toEqual([
       ['deregister_targets', true],
+      ['detach_volumes', true],
       ['register_targets', true],
     ])
     const page = await fetch(`${worker.url}/c/${client.id}/switches/${switched.id}`, {
