@@ -97,6 +97,8 @@ describe('a fleet of three agents', () => {
   it('fails over to the ready replica on an interruption notice: promoted, address moved, old instance ended, recorded; prints the failover time', async () => {
     const { api, fleet, client, worker } = world
     const agent = await registered(world, 'agent-2')
+    // The failover, not the engine: the engine may move the promoted workload to a cheaper type at once.
+    await api.configure(agent.id, { autoSwitchEnabled: false })
     const [replica] = (await api.replicas(client.id)).filter((r) => r.agentId === agent.id && r.replica.status === 'ready')
     expect(replica).toBeDefined()
     const oldInstanceId = agent.instanceId!
@@ -135,6 +137,7 @@ describe('a fleet of three agents', () => {
   it('without a replica, launches an emergency replacement that the control plane promotes: one interruption switch, the address moved, the old instance ended', async () => {
     const { api, fleet, client, worker } = world
     const agent = await registered(world, 'agent-3')
+    await api.configure(agent.id, { autoSwitchEnabled: false })
     const oldInstanceId = agent.instanceId!
     const primaryAz = fleet.region.ec2.instance(oldInstanceId)!.az
     const allocationId = addressOf(oldInstanceId)
