@@ -6,39 +6,20 @@ import { drain, type DrainSettings } from '../../agent/src/actions/drain'
 import { handleNotice } from '../../agent/src/actions/notices'
 import { runSwitch } from '../../agent/src/actions/switch'
 import { systemHost, type Execution, type Host } from '../../agent/src/host'
-import type { AgentConfig, Command } from '../../src/protocol'
-import { startFakeElbv2, type FakeElbv2 } from '../fakes'
+import type { FakeElbv2 } from '../fakes'
 import { configWith } from './support/agent-config'
 import { manualClock } from './support/clock'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { elbv2, statefulConfig, switchTo, useFakeElbv2 } from './support/stateful'
 
-type Switch = Extract<Command, { command_type: 'switch' }>
-const switchCommand: Switch = {
-  id: 'cmd-drain-1',
-  command_type: 'switch',
-  instance_id: null,
-  target_mode: 'spot',
-  target_pool_id: 't3.medium.us-east-1b',
-  priority: 75,
-  terminate_wait_seconds: 60,
-  created_at: '2026-01-01T00:00:00Z',
-  expires_at: null,
-}
+const switchCommand = switchTo('t3.medium.us-east-1b', 'cmd-drain-1', 60)
 /** The stateful mode, with its default of draining target groups. */
-const draining = (over: Partial<AgentConfig> = {}): AgentConfig => ({
-  ...configWith(undefined),
-  stateful: true,
-  ...over,
-})
+const draining = statefulConfig
 
 useSeededEc2({ lifecycle: 'on-demand', az: 'us-east-1a' })
-let elbv2: FakeElbv2
-beforeEach(async () => {
-  elbv2 = await startFakeElbv2(ec2)
-})
-afterEach(() => elbv2.close())
+useFakeElbv2()
 
 /** A host whose hooks exist and whose programs exit 0 at once; records what ran. */
 function recordingHost(): Host & { ran: string[] } {

@@ -1,33 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { establishInventory } from '../../agent/src/actions/stateful/inventory'
 import { runSwitch } from '../../agent/src/actions/switch'
-import type { AgentConfig, Command } from '../../src/protocol'
-import { startFakeElbv2, type FakeElbv2 } from '../fakes'
-import { configWith } from './support/agent-config'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { elbv2, statefulConfig, switchTo, useFakeElbv2 } from './support/stateful'
 
-type Switch = Extract<Command, { command_type: 'switch' }>
-const switchTo = (pool: string): Switch => ({
-  id: `cmd-xaz-${pool}`,
-  command_type: 'switch',
-  instance_id: null,
-  target_mode: 'spot',
-  target_pool_id: pool,
-  priority: 75,
-  terminate_wait_seconds: 0,
-  created_at: '2026-01-01T00:00:00Z',
-  expires_at: null,
-})
-const stateful: AgentConfig = { ...configWith(undefined), stateful: true }
+const stateful = statefulConfig()
 
 useSeededEc2({ lifecycle: 'on-demand', az: 'us-east-1a' })
-let elbv2: FakeElbv2
-beforeEach(async () => {
-  elbv2 = await startFakeElbv2(ec2)
-})
-afterEach(() => elbv2.close())
+useFakeElbv2()
 
 /** A stateful workload in us-east-1a: two data volumes with records, its managed interface (no source/dest check). */
 async function statefulWorkload() {
