@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
-import { registered } from '../support/fleet-waits'
+import { registered, replicaAfterRebalance } from '../support/fleet-waits'
 
 let world: E2eWorld
 
@@ -44,22 +44,7 @@ describe('a stateful workload behind a target group', () => {
           : undefined,
       { what: 'the stateful mode on: the managed interface on the instance', timeoutMs: 30_000 },
     )
-    await eventually(
-      async () =>
-        (
-          await queryD1(
-            worker.persistDir,
-            `select distinct series from price_quotes where series not like 'ondemand:%'`,
-          )
-        ).length >= 3,
-      { what: 'every pool priced', timeoutMs: 30_000 },
-    )
-    fleet.region.rebalance(oldInstanceId)
-    const replica = await eventually(
-      async () =>
-        (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'),
-      { what: 'a replica ready', timeoutMs: 60_000 },
-    )
+    const replica = await replicaAfterRebalance(world, agent.id, oldInstanceId)
     const replicaInstanceId = replica.replica.instanceId!
 
     fleet.region.interrupt(oldInstanceId, 30)

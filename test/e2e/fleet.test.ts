@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
-import { finished, registered } from '../support/fleet-waits'
+import { finished, registered, replicaAfterRebalance } from '../support/fleet-waits'
 import { expectInterruptionEnd } from '../support/interruption-end'
 
 let world: E2eWorld
@@ -75,16 +75,10 @@ describe('a fleet of three agents', () => {
   })
 
   it('answers a rebalance recommendation with an emergency replica launched and ready', async () => {
-    const { api, fleet, client, worker } = world
+    const { fleet, worker } = world
     const agent = await registered(world, 'agent-2')
     const primaryAz = fleet.region.ec2.instance(agent.instanceId!)!.az
-    await eventually(async () => (await queryD1(worker.persistDir, `select distinct series from price_quotes where series not like 'ondemand:%'`)).length >= 3, { what: 'every pool priced', timeoutMs: 30_000 })
-
-    fleet.region.rebalance(agent.instanceId!)
-    const row = await eventually(async () => (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'), {
-      what: 'an emergency replica ready',
-      timeoutMs: 60_000,
-    })
+    const row = await replicaAfterRebalance(world, agent.id, agent.instanceId!)
     expect(row.replica.type).toBe('emergency')
     const instance = fleet.region.ec2.instance(row.replica.instanceId!)!
     expect(instance).toMatchObject({ state: 'running', lifecycle: 'spot' })

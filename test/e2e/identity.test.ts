@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryD1, sql } from '../support/d1'
 import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
-import { finished, registered } from '../support/fleet-waits'
+import { finished, registered, replicaAfterRebalance } from '../support/fleet-waits'
 
 let world: E2eWorld
 
@@ -155,25 +155,7 @@ describe('identity as on EC2', () => {
     const { api, fleet, client, worker } = world
     const agent = await registered(world, 'agent-2')
     const primary = agent.instanceId!
-    await eventually(
-      async () =>
-        (
-          await queryD1(
-            worker.persistDir,
-            `select distinct series from price_quotes where series not like 'ondemand:%'`,
-          )
-        ).length >= 3,
-      { what: 'every pool priced', timeoutMs: 30_000 },
-    )
-    fleet.region.rebalance(primary)
-    const row = await eventually(
-      async () =>
-        (await api.replicas(client.id)).find((r) => r.agentId === agent.id && r.replica.status === 'ready'),
-      {
-        what: 'a replica ready',
-        timeoutMs: 60_000,
-      },
-    )
+    const row = await replicaAfterRebalance(world, agent.id, primary)
     const replica = row.replica.instanceId!
 
     // Its agent booted with the instance and is refused again and again while the primary runs.
