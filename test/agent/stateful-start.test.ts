@@ -100,6 +100,7 @@ describe('a switch delivered while the stateful restore runs', () => {
     await start.settled()
     await eventually(() => next.state.isExecuted(switchCommand.id), { what: 'the switch executed' })
     await intake.idle()
+    expect(await next.ctx.link.drain(Infinity)).toBe(true)
 
     expect(offered).toBe(true)
     const executed = next.http.calls.find((c) => c.path.endsWith(`/commands/${switchCommand.id}/executed`))
@@ -128,6 +129,11 @@ describe('a switch delivered while the stateful restore runs', () => {
     expect(onFreshEnis).toHaveLength(1)
     expect(onFreshEnis[0]!.networkInterfaceId).not.toBe(oldEni)
     expect(onFreshEnis[0]!.subnetId).toBe(w.subnets['us-east-1c'])
+    // Every inventory the agent reported names that new interface, never the old one.
+    const inventories = next.http.calls.filter((c) => c.path.endsWith('/volumes'))
+    expect(inventories.length).toBeGreaterThan(0)
+    for (const r of inventories)
+      expect(r.body).toMatchObject({ interface: { eni_id: onFreshEnis[0]!.networkInterfaceId } })
     expect(ec2.state.networkInterfaces.get(oldEni)!.attachment).toBeUndefined()
     expect(ec2.state.networkInterfaces.get(oldEni)!.tags).toMatchObject({ SpotGuardKeep: 'policy' })
     expect(next.retired).toEqual([`workload switched to ${fresh.instanceId}`])
