@@ -328,7 +328,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
 
   const backups = backupImages(ctx)
-  const snapshots = rollingSnapshots(ctx)
+  const snapshots = rollingSnapshots(ctx, stateful)
 
   const monitors: Monitor[] = [
     {

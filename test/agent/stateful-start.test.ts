@@ -138,4 +138,35 @@ describe('a switch delivered while the stateful restore runs', () => {
     expect(ec2.state.networkInterfaces.get(oldEni)!.tags).toMatchObject({ SpotGuardKeep: 'policy' })
     expect(next.retired).toEqual([`workload switched to ${fresh.instanceId}`])
   })
+
+  it('holds a rolling snapshot round due meanwhile until the restore is done: it copies the restored data', async () => {
+    const { standby, copy } = await promotedAcrossAzs()
+    const next = actionContext(ec2, { ...w, instanceId: standby }, clock, {
+      http: recordingHttp(),
+      elbv2,
+      agentConfig: stateful,
+    })
+    const start = statefulStart(next.ctx)
+    const snapshots = rollingSnapshots(next.ctx, start)
+    // A round falls due (a period past the newest snapshot) while the restore creates the volume.
+    let round: ReturnType<typeof snapshots.runIfDue> | null = null
+    ec2.failWhen('CreateVolume', () => {
+      if (round) return undefined
+      clock.advance(16 * MINUTE)
+      round = snapshots.runIfDue()
+      return undefined
+    })
+
+    start.begin()
+    await start.settled()
+    const taken = (await round!)!.taken
+
+    const restored = [...ec2.state.volumes.values()].find(
+      (v) => v.attachment?.instanceId === standby && v.attachment.device === '/dev/sdf',
+    )!
+    expect(restored.volumeId).not.toBe(copy)
+    expect(taken).toEqual([
+      { snapshotId: expect.any(String), volumeId: restored.volumeId, device: '/dev/sdf' },
+    ])
+  })
 })
