@@ -1,9 +1,9 @@
 /**
  * The stateful mode's start (issue 15): an emergency replacement first takes the workload's data and
  * address back (restore.ts), then the inventory is established and reported (inventory.ts). A switch
- * waits until both settled (commands.ts): it moves what they make, and read halfway it would plan the
- * image's copy of a volume or the interrupted instance's old interface (in another AZ after a restore
- * there, so it cannot move) instead of the workload's.
+ * (commands.ts) and a rolling snapshot round (snapshots.ts) wait until both settled: read halfway, the
+ * instance may still hold the image's copy of a volume, and the workload's interface may still be the
+ * interrupted instance's (in another AZ after a restore there, so a switch cannot move it).
  */
 import type { ActionContext } from '../context'
 import { establishInventory } from './inventory'
