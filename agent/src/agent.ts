@@ -8,8 +8,7 @@
 import type { AgentConfig } from '../../src/protocol'
 import type { ActionContext } from './actions/context'
 import { BACKUP_CHECK_SECONDS, backupImages } from './actions/backup-image'
-import { establishInventory } from './actions/stateful/inventory'
-import { restoreIfReplacement } from './actions/stateful/restore'
+import { statefulStart } from './actions/stateful/establish'
 import { runCleanup } from './actions/cleanup'
 import { LOCAL_REPLICA_PREFIX, reportOwnEmergencyLaunch } from './actions/emergency-tags'
 import { launchReplica } from './actions/replica'
@@ -182,18 +181,15 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     identity: registered.identity ?? 'unverified',
   })
 
+  // Stateful mode: the data volumes and the managed interface known and reported from the start.
+  // An emergency replacement takes the interrupted workload's data back first (stateful/restore.ts);
+  // a switch waits for both.
+  const stateful = statefulStart(ctx)
+  if (agentConfig?.stateful === true) stateful.begin()
   // Declared before ctx.retire can run (only commands and notices call it, after registration).
-  intake = createIntake(ctx)
+  intake = createIntake(ctx, stateful)
   for (const entry of state.inflight()) intake.offer(entry.command, 'resume')
   link.kick()
-  // Stateful mode: the data volumes and the managed interface known and reported from the start.
-  // An emergency replacement takes the interrupted workload's data back first (stateful/restore.ts).
-  const establishStateful = () =>
-    void restoreIfReplacement(ctx)
-      .catch((err) => log.error('stateful restore failed', { error: err }))
-      .then(() => establishInventory(ctx))
-      .catch((err) => log.warn('stateful inventory failed', { error: err }))
-  if (agentConfig?.stateful === true) establishStateful()
   // The host that launched this instance in an emergency may have ended with its report queued.
   if (identity.replicaId?.startsWith(LOCAL_REPLICA_PREFIX)) void reportOwnEmergencyLaunch(ctx)
 
@@ -215,7 +211,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     const wasReporter = agentConfig?.pricing_reporter !== false
     const wasStateful = agentConfig?.stateful === true
     agentConfig = reply.body
-    if (!wasStateful && agentConfig.stateful === true) establishStateful()
+    if (!wasStateful && agentConfig.stateful === true) stateful.begin()
     heartbeat.onChange()
     // Handed the reporter's role: its first report (the last hour of change points) goes out now.
     if (!wasReporter && agentConfig.pricing_reporter !== false)
@@ -332,7 +328,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
   }
 
   const backups = backupImages(ctx)
-  const snapshots = rollingSnapshots(ctx)
+  const snapshots = rollingSnapshots(ctx, stateful)
 
   const monitors: Monitor[] = [
     {

@@ -8,11 +8,13 @@
  * this instance is answered failed, one for any instance is left to the instance that runs it now.
  * An interruption notice abandons a switch of this instance that has not reported yet, and refuses
  * later ones: the instance ends within two minutes and the failover moves the workload (its
- * `promote_replica` waits behind the running command).
+ * `promote_replica` waits behind the running command). A switch waits until the stateful start
+ * (stateful/establish.ts) settled: it moves the volumes and interface that start restores and records.
  */
 import type { Command } from '../../src/protocol'
 import { INTERRUPTED, type ActionContext, type ActionResult } from './actions/context'
 import { runCommand } from './actions/dispatch'
+import type { StatefulStart } from './actions/stateful/establish'
 import type { State } from './state'
 
 export interface Intake {
@@ -24,7 +26,8 @@ export interface Intake {
   interrupt(reason: string): void
 }
 
-export function createIntake(ctx: ActionContext): Intake {
+/** `stateful`: the agent's stateful start, which a switch waits for (absent: nothing to wait for). */
+export function createIntake(ctx: ActionContext, stateful?: Pick<StatefulStart, 'settled'>): Intake {
   const { state, link, log, clock, self } = ctx
   const queue: Command[] = []
   /** Ids claimed, being claimed, queued or running in this process. */
@@ -51,6 +54,13 @@ export function createIntake(ctx: ActionContext): Intake {
           b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0),
       )
       const command = queue.shift()!
+      if (command.command_type === 'switch' && stateful) {
+        const from = clock.now()
+        await settledOrAborted(stateful.settled(), ctx.signal)
+        if (ctx.signal.aborted) return
+        if (clock.now() > from)
+          log.info('switch waited for the stateful start', { command_id: command.id, ms: clock.now() - from })
+      }
       const retired = state.retiredReason(self.instanceId)
       if (retired !== null) {
         refuse(command, `the agent retired on ${self.instanceId} (${retired})`)
@@ -200,4 +210,17 @@ export function createIntake(ctx: ActionContext): Intake {
       }
     },
   }
+}
+
+/** Resolves when `work` settles or `signal` aborts, whichever comes first. */
+function settledOrAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+    void work.then(done)
+  })
 }

@@ -7,8 +7,9 @@
  * `replica_ended` once it ended; nothing is written for either. So is an agent restarted on an instance
  * the workload left that D1 has as ending or ended (409 `retired`): an installed agent on an interrupted
  * instance after its replica was promoted would otherwise make it the primary again.
- * A 5.x agent on any other new instance without a `ReplicaId` tag waits (409 `standby`) while the
- * workload's agent is online on an instance not ended: a switch's new instance boots its agent before
+ * A 5.x agent on any other new instance without a `ReplicaId` tag of its own (none, or one naming a
+ * replica recorded on another instance: a promoted replica's tag carried on) waits (409 `standby`)
+ * while the workload's agent is online on an instance not ended: a switch's new instance boots its agent before
  * the switch is reported, and a switch that then fails terminates it; taking the workload over at boot
  * would have D1 name a dead instance. The switch report (or the old agent's silence) moves the
  * workload. Installed agents keep taking over at registration (agent-api.md: it completes their
@@ -77,15 +78,17 @@ export async function registerAgent(
   const [existing] = await db.select().from(agents).where(ofLogicalId).limit(1)
   if (existing && (existing.status === 'deleted' || existing.deletedAt !== null))
     return { ok: true, kind: 'deleted', agent: existing }
+  const registering =
+    existing && facts.replicaId ? { ...facts, replicaId: await ownReplicaId(db, existing, facts) } : facts
   if (existing && existing.instanceId !== facts.instanceId) {
     const refusal =
-      (await standbyReplicaRefusal(db, existing, facts)) ??
+      (await standbyReplicaRefusal(db, existing, registering)) ??
       (await endingInstanceRefusal(db, existing, facts, now))
     if (refusal) return refusal
   }
   const identity = await decideIdentity(db, existing ?? null, facts.proof)
   if (!identity.ok) return identity
-  const waiting = existing && (await liveWorkloadRefusal(db, existing, facts, now))
+  const waiting = existing && (await liveWorkloadRefusal(db, existing, registering, now))
   if (waiting) return waiting
   const agentFacts = {
     hostname: facts.hostname ?? existing?.hostname ?? null,
@@ -132,6 +135,28 @@ function isUniqueViolation(err: unknown): boolean {
     err instanceof Error &&
     /UNIQUE constraint failed: agent_tokens/.test(`${err.message} ${String(err.cause ?? '')}`)
   )
+}
+
+/**
+ * The registering instance's `ReplicaId`, unless it names a replica of `agent` recorded on ANOTHER
+ * instance: a promoted replica's tag carried to a later launch (its image, an older agent's switch)
+ * makes no replica of this one. Taken for that replica, a failed switch's new instance would take the
+ * workload over at its boot (liveWorkloadRefusal) and D1 would name an instance the switch terminated.
+ */
+async function ownReplicaId(db: Database, agent: Agent, facts: RegistrationFacts): Promise<string | null> {
+  if (!facts.replicaId) return null
+  const [replica] = await db
+    .select({ instanceId: replicas.instanceId })
+    .from(replicas)
+    .where(
+      and(
+        eq(replicas.clientId, agent.clientId),
+        eq(replicas.agentId, agent.id),
+        eq(replicas.id, facts.replicaId),
+      ),
+    )
+    .limit(1)
+  return replica?.instanceId && replica.instanceId !== facts.instanceId ? null : facts.replicaId
 }
 
 /** The status and end of one of `agent`'s instances as D1 has them; undefined when unknown. */

@@ -390,9 +390,14 @@ describe("the replacement's agent reports the emergency switch its launcher's ho
     expect(http.calls).toEqual([])
   })
 
-  it('does not pass the emergency tags on to a later launch from the replacement', () => {
+  it('does not pass the emergency tags nor its replica id on to a later launch from the replacement', () => {
     const tags = inheritedTags(
-      { Name: 'web', [`${EMERGENCY_TAG_PREFIX}Notice`]: 'n-1', ParentInstance: 'i-0123456789abcdef0' },
+      {
+        Name: 'web',
+        [`${EMERGENCY_TAG_PREFIX}Notice`]: 'n-1',
+        ParentInstance: 'i-0123456789abcdef0',
+        ReplicaId: 'rep-promoted',
+      },
       { ParentInstance: 'i-0fedcba9876543210' },
       'spot',
     )

@@ -13,6 +13,7 @@ import {
   type InstanceFacts,
   type Tags,
 } from '../ec2-operations'
+import { REPLICA_ID_TAG } from '../identity'
 import { BACKUP_TAG, type ActionContext } from './context'
 import { EMERGENCY_TAG_PREFIX } from './emergency-tags'
 
@@ -27,13 +28,15 @@ export class LaunchError extends Error {
 }
 
 /**
- * The source's tags without reserved ones and without those describing the source's own emergency
- * launch (a report of another switch), plus SpotGuard's (which win).
+ * The source's tags without reserved ones and without those describing the source's own launch: its
+ * emergency (a report of another switch) and its `ReplicaId` (a promoted replica's; on a switch's new
+ * instance it would pass for that replica at registration), plus SpotGuard's (which win).
  */
 export function inheritedTags(source: Tags, own: Tags, mode: 'spot' | 'ondemand'): Tags {
   const tags: Tags = {}
   for (const [k, v] of Object.entries(source))
-    if (!k.toLowerCase().startsWith('aws:') && !k.startsWith(EMERGENCY_TAG_PREFIX)) tags[k] = v
+    if (!k.toLowerCase().startsWith('aws:') && !k.startsWith(EMERGENCY_TAG_PREFIX) && k !== REPLICA_ID_TAG)
+      tags[k] = v
   Object.assign(tags, own, { ManagedBy: 'SpotOptimizer' })
   tags.Name ??= `SpotOptimizer-${mode}`
   return tags

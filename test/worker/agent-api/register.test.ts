@@ -229,6 +229,24 @@ describe('POST /api/agents/register from a replica', () => {
     expect(row).toMatchObject({ agentId: r.agentId, status: 'active' })
   })
 
+  it("answers 409 standby to a switch's new instance carrying the promoted replica's tag, and writes nothing", async () => {
+    const r = await withReplica('ready')
+    await call('POST', `/api/client/agents/${r.agentId}/replicas/${r.replicaId}/promote`, {}, ADMIN)
+    const onReplica = r.body({ replica_id: r.replicaId })
+    expect((await call('POST', '/api/agents/register', onReplica, r.client.auth)).status).toBe(200)
+    const before = await tableCounts()
+    // The switch's new instance, launched from the promoted replica, boots with its ReplicaId tag; the
+    // switch then fails and terminates it: D1 must still name the promoted replica's instance.
+    const next = { ...onReplica, instance_id: 'i-0aaaabbbbccccdddd', az: 'us-east-1c' }
+    const res = await call('POST', '/api/agents/register', next, r.client.auth)
+    expect(res.status).toBe(409)
+    expect(res.json).toMatchObject({ action: 'standby', replica_id: null, instance_id: r.replicaInstance })
+    expect(await tableCounts()).toEqual(before)
+    expect((await r.agentRow()).instanceId).toBe(r.replicaInstance)
+    const rows = await db().select().from(instances).where(eq(instances.instanceId, next.instance_id))
+    expect(rows).toEqual([])
+  })
+
   it('answers 410 replica_ended to a replica that ended, and writes nothing', async () => {
     for (const status of ['terminated', 'failed'] as const) {
       const r = await withReplica(status)

@@ -5,7 +5,8 @@
  * when EC2 answers ConcurrentSnapshotLimitExceeded); then the retention of snapshots-retention.ts
  * deletes what it does not keep (one an AMI uses, InvalidSnapshot.InUse, stays) and the set held is
  * reported with POST snapshots. A period runs from the newest rolling snapshot of the workload, else the
- * first look is due at once. Off unless `stateful` is true.
+ * first look is due at once. Off unless `stateful` is true. A round waits for the stateful start
+ * (establish.ts): mid-restore, the volume at a workload device may be the image's stale copy.
  */
 import { iso } from '../../clock'
 import { Ec2Error } from '../../ec2-transport'
@@ -18,6 +19,7 @@ import {
   type Tags,
 } from '../../ec2-operations'
 import { messageOf, type ActionContext } from '../context'
+import type { StatefulStart } from './establish'
 import { dataVolumesOf, type AttachedVolume } from './operations'
 import {
   AGENT_ID_TAG,
@@ -49,12 +51,17 @@ export interface RollingSnapshots {
   runIfDue(): Promise<SnapshotRound | null>
 }
 
-export function rollingSnapshots(ctx: ActionContext): RollingSnapshots {
+/** `start`: the agent's stateful start, which a round waits for (absent: nothing to wait for). */
+export function rollingSnapshots(
+  ctx: ActionContext,
+  start?: Pick<StatefulStart, 'settled'>,
+): RollingSnapshots {
   // Epoch ms the current period began; read from EC2 at the first look, then kept here.
   let periodFrom: number | null = null
   let rootDevice: string | null | undefined
   return {
     async runIfDue() {
+      await start?.settled()
       const config = ctx.agentConfig()
       const agentId = ctx.link.agentId
       if (!config?.stateful || config.enabled === false || !agentId) return null
