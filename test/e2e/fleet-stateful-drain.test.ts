@@ -36,7 +36,9 @@ describe('a stateful workload behind a target group', () => {
       port: 8080,
       targets: [oldInstanceId],
     })
-    await api.configure(agent.id, { stateful: true })
+    // The engine off: it may move the just-promoted replica to a cheaper compatible type within seconds, and
+    // that switch's own drain would deregister the replica before this test reads the group.
+    await api.configure(agent.id, { stateful: true, autoSwitchEnabled: false })
     await eventually(
       () =>
         [...ec2.state.networkInterfaces.values()].some((e) => e.attachment?.instanceId === oldInstanceId)
