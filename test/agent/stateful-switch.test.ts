@@ -2,27 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { establishInventory } from '../../agent/src/actions/stateful/inventory'
 import { runSwitch } from '../../agent/src/actions/switch'
 import { actionContext } from './support/context'
-import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, statefulConfig, switchTo, useFakeElbv2 } from './support/stateful'
+import { elbv2, statefulConfig, statefulWorkload, switchTo, useFakeElbv2 } from './support/stateful'
 
 const stateful = statefulConfig()
 
 useSeededEc2({ lifecycle: 'on-demand', az: 'us-east-1a' })
 useFakeElbv2()
-
-/** A stateful workload with two data volumes, its inventory established (managed interface on it). */
-async function statefulWorkload() {
-  const data = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdf', size: 50 })
-  const logs = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdg', size: 10 })
-  const http = recordingHttp()
-  const { ctx } = actionContext(ec2, w, clock, { http, elbv2, agentConfig: stateful })
-  const inventory = await establishInventory(ctx)
-  ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 1')
-  ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 2')
-  ec2.workloadWrite(w.instanceId, '/dev/sdg', 'log 1')
-  return { ctx, http, data, logs, eniId: inventory.iface!.eniId, privateIp: inventory.iface!.privateIp }
-}
 
 const newInstance = () => [...ec2.state.instances.values()].find((i) => i.instanceId !== w.instanceId)!
 
