@@ -48,6 +48,28 @@ describe('establishing a stateful workload', () => {
   })
 })
 
+describe('the inventory of a stateful workload', () => {
+  it('takes the managed interface in its own AZ when the agent has another in another AZ, and creates none', async () => {
+    const tags = {
+      SpotGuardManaged: 'true',
+      SpotGuardAgentId: 'agent-1',
+      SpotGuardRole: 'workload-interface',
+    }
+    const elsewhere = ec2.seed.addNetworkInterface({ subnetId: w.subnets['us-east-1b']!, tags })
+    const own = ec2.seed.addNetworkInterface({ subnetId: w.subnets['us-east-1a']!, tags })
+    const { ctx } = actionContext(ec2, w, clock, { elbv2, agentConfig: stateful })
+
+    expect((await establishInventory(ctx)).iface!.eniId).toBe(own.networkInterfaceId)
+
+    expect(ec2.state.networkInterfaces.get(own.networkInterfaceId)!.attachment).toMatchObject({
+      instanceId: w.instanceId,
+      deviceIndex: 1,
+    })
+    expect(ec2.state.networkInterfaces.get(elsewhere.networkInterfaceId)!.attachment).toBeUndefined()
+    expect(ec2.state.networkInterfaces.size).toBe(2)
+  })
+})
+
 describe('a stateful switch in the same AZ', () => {
   it('moves the data volumes (same devices, last write kept) and the private address to the new instance', async () => {
     const { ctx, http, data, logs, eniId, privateIp } = await statefulWorkload()
