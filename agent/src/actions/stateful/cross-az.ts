@@ -15,6 +15,7 @@ import {
   describeInstance,
   describeSnapshots,
   createSnapshot,
+  type Filter,
   type Tags,
 } from '../../ec2-operations'
 import type { ActionContext } from '../context'
@@ -217,7 +218,7 @@ export async function removeCopies(ctx: ActionContext, commandId: string): Promi
   const ifaces = await describeInterfaces(ctx.ec2, byCommand(commandId))
   await deleteAll(ctx, [
     ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
-    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const })),
+    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const, on: i.attachment?.instanceId })),
   ])
 }
 
@@ -229,39 +230,60 @@ export async function keepByPolicy(ctx: ActionContext, plan: MovePlan): Promise<
 
 /**
  * The switch confirmed (its reports landed): the old volumes and interface it kept are detached from
- * the old instance and deleted. Only what still carries the keep tag goes; errors are logged (the
- * soak and cleanup see what stays by its tag).
+ * the old instance (this host) and deleted (deleteKept).
  */
 export async function deleteKeptParts(ctx: ActionContext, plan: MovePlan): Promise<void> {
-  const volumes = plan.volumes.length
-    ? await describeVolumes(
-        ctx.ec2,
-        [],
-        [
-          { name: 'volume-id', values: plan.volumes.map((v) => v.volumeId) },
-          { name: `tag:${KEEP_TAG}`, values: [KEPT_BY_POLICY] },
-        ],
-      )
-    : []
-  const ifaces = plan.iface
-    ? await describeInterfaces(ctx.ec2, [
-        { name: 'network-interface-id', values: [plan.iface.eniId] },
-        { name: `tag:${KEEP_TAG}`, values: [KEPT_BY_POLICY] },
-      ])
-    : []
-  await deleteAll(ctx, [
-    ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
-    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const })),
-  ])
-  ctx.log.info('stateful switch: kept volumes and interface deleted', {
-    volume_ids: volumes.map((v) => v.volumeId),
-    eni_ids: ifaces.map((i) => i.eniId),
-  })
+  await deleteKept(
+    ctx,
+    {
+      volumes: plan.volumes.length
+        ? [{ name: 'volume-id', values: plan.volumes.map((v) => v.volumeId) }]
+        : null,
+      interfaces: plan.iface ? [{ name: 'network-interface-id', values: [plan.iface.eniId] }] : null,
+    },
+    'detach',
+  )
 }
 
-type Part = { id: string; kind: 'volume'; on: string | undefined } | { id: string; kind: 'interface' }
+/** Which kept parts to delete, as EC2 filters (null: none of that kind). */
+export interface KeptParts {
+  volumes: Filter[] | null
+  interfaces: Filter[] | null
+}
 
-async function deleteAll(ctx: ActionContext, parts: Part[]): Promise<void> {
+/**
+ * Deletes the volumes and interfaces `kept` finds that still carry the keep tag (stateful/inventory.ts).
+ * One attached to an instance is detached first (`'detach'`: the switch's own old instance), or left as
+ * it is (`'leave'`: another instance's, never forced off it) and answered in `attached`, for a later try.
+ * A failed delete is logged and left (the soak and cleanup see what stays by its tag).
+ */
+export async function deleteKept(
+  ctx: ActionContext,
+  kept: KeptParts,
+  attached: 'detach' | 'leave',
+): Promise<{ deleted: string[]; attached: string[] }> {
+  const keptTag = { name: `tag:${KEEP_TAG}`, values: [KEPT_BY_POLICY] }
+  const volumes = kept.volumes ? await describeVolumes(ctx.ec2, [], [...kept.volumes, keptTag]) : []
+  const ifaces = kept.interfaces ? await describeInterfaces(ctx.ec2, [...kept.interfaces, keptTag]) : []
+  const parts: Part[] = [
+    ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
+    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const, on: i.attachment?.instanceId })),
+  ]
+  const held = attached === 'leave' ? parts.filter((p) => p.on).map((p) => p.id) : []
+  const deleted = await deleteAll(
+    ctx,
+    parts.filter((p) => !held.includes(p.id)),
+  )
+  if (deleted.length > 0) ctx.log.info('stateful: kept volumes and interfaces deleted', { ids: deleted })
+  if (held.length > 0) ctx.log.info('stateful: kept parts still attached, not deleted yet', { ids: held })
+  return { deleted, attached: held }
+}
+
+type Part = { id: string; kind: 'volume' | 'interface'; on: string | undefined }
+
+/** Answers the ids deleted. */
+async function deleteAll(ctx: ActionContext, parts: Part[]): Promise<string[]> {
+  const deleted: string[] = []
   for (const part of parts) {
     try {
       switch (part.kind) {
@@ -274,10 +296,12 @@ async function deleteAll(ctx: ActionContext, parts: Part[]): Promise<void> {
           await deleteInterface(ctx.ec2, part.id)
           break
         default:
-          part satisfies never
+          part.kind satisfies never
       }
+      deleted.push(part.id)
     } catch (err) {
-      ctx.log.error('stateful switch: could not delete', { id: part.id, error: String(err) })
+      ctx.log.error('stateful: could not delete', { id: part.id, error: String(err) })
     }
   }
+  return deleted
 }
