@@ -6,7 +6,7 @@
  * subnet (same security groups, source/dest check and tags) takes device index 1: the private address
  * changes. The old volumes and interface stay untouched on the old instance; once the switch is past
  * rollback they are tagged SpotGuardKeep=policy, and deleted when the control plane has the switch's
- * reports (deleteKeptParts). A failure deletes the copies and leaves the old instance as it was.
+ * reports (deleteKeptParts, kept.ts). A failure deletes the copies and leaves the old instance as it was.
  * What a step makes is tagged with the command's id, so a resumed switch finds it instead of making it
  * twice. The snapshots are rolling snapshots of their devices: the retention keeps the newest.
  */
@@ -15,19 +15,17 @@ import {
   describeInstance,
   describeSnapshots,
   createSnapshot,
-  type Filter,
   type Tags,
 } from '../../ec2-operations'
 import type { ActionContext } from '../context'
 import { LaunchError, pollUntil } from '../launch'
 import { agentIdOf, KEEP_TAG, KEPT_BY_POLICY } from './inventory'
+import { deleteKept, deleteParts } from './kept'
 import {
   ATTACH_TIMEOUT_MS,
-  detachFrom,
   ensureAttached,
   ensureInterfaceOn,
   POLL_MAX_MS,
-  releaseInterface,
   stepRunner,
   volumeNow,
   type MovePlan,
@@ -36,8 +34,6 @@ import {
 import {
   createInterface,
   createVolumeFrom,
-  deleteInterface,
-  deleteVolume,
   describeInterfaces,
   describeVolumes,
   setSourceDestCheck,
@@ -216,7 +212,7 @@ async function interfaceOnce(
 export async function removeCopies(ctx: ActionContext, commandId: string): Promise<void> {
   const volumes = await describeVolumes(ctx.ec2, [], byCommand(commandId))
   const ifaces = await describeInterfaces(ctx.ec2, byCommand(commandId))
-  await deleteAll(ctx, [
+  await deleteParts(ctx, [
     ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
     ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const, on: i.attachment?.instanceId })),
   ])
@@ -243,65 +239,4 @@ export async function deleteKeptParts(ctx: ActionContext, plan: MovePlan): Promi
     },
     'detach',
   )
-}
-
-/** Which kept parts to delete, as EC2 filters (null: none of that kind). */
-export interface KeptParts {
-  volumes: Filter[] | null
-  interfaces: Filter[] | null
-}
-
-/**
- * Deletes the volumes and interfaces `kept` finds that still carry the keep tag (stateful/inventory.ts).
- * One attached to an instance is detached first (`'detach'`: the switch's own old instance), or left as
- * it is (`'leave'`: another instance's, never forced off it) and answered in `attached`, for a later try.
- * A failed delete is logged and left (the soak and cleanup see what stays by its tag).
- */
-export async function deleteKept(
-  ctx: ActionContext,
-  kept: KeptParts,
-  attached: 'detach' | 'leave',
-): Promise<{ deleted: string[]; attached: string[] }> {
-  const keptTag = { name: `tag:${KEEP_TAG}`, values: [KEPT_BY_POLICY] }
-  const volumes = kept.volumes ? await describeVolumes(ctx.ec2, [], [...kept.volumes, keptTag]) : []
-  const ifaces = kept.interfaces ? await describeInterfaces(ctx.ec2, [...kept.interfaces, keptTag]) : []
-  const parts: Part[] = [
-    ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
-    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const, on: i.attachment?.instanceId })),
-  ]
-  const held = attached === 'leave' ? parts.filter((p) => p.on).map((p) => p.id) : []
-  const deleted = await deleteAll(
-    ctx,
-    parts.filter((p) => !held.includes(p.id)),
-  )
-  if (deleted.length > 0) ctx.log.info('stateful: kept volumes and interfaces deleted', { ids: deleted })
-  if (held.length > 0) ctx.log.info('stateful: kept parts still attached, not deleted yet', { ids: held })
-  return { deleted, attached: held }
-}
-
-type Part = { id: string; kind: 'volume' | 'interface'; on: string | undefined }
-
-/** Answers the ids deleted. */
-async function deleteAll(ctx: ActionContext, parts: Part[]): Promise<string[]> {
-  const deleted: string[] = []
-  for (const part of parts) {
-    try {
-      switch (part.kind) {
-        case 'volume':
-          if (part.on) await detachFrom(ctx, part.id, part.on)
-          await deleteVolume(ctx.ec2, part.id)
-          break
-        case 'interface':
-          await releaseInterface(ctx, part.id)
-          await deleteInterface(ctx.ec2, part.id)
-          break
-        default:
-          part.kind satisfies never
-      }
-      deleted.push(part.id)
-    } catch (err) {
-      ctx.log.error('stateful: could not delete', { id: part.id, error: String(err) })
-    }
-  }
-  return deleted
 }

@@ -12,7 +12,7 @@ import { describeInstance } from '../../ec2-operations'
 import { messageOf, type ActionContext } from '../context'
 import { factsOfTags } from '../emergency-tags'
 import { LaunchError, pollUntil } from '../launch'
-import { deleteKept, type KeptParts } from './cross-az'
+import { deleteKept, type KeptParts } from './kept'
 import { RELEASE_WAIT_MS, REPLACED_ROLE, restoreReportKey, type Restored } from './restore'
 import { AGENT_ID_TAG, ROLE_TAG } from './snapshots-retention'
 
