@@ -276,9 +276,15 @@ describe('what a restore in another AZ left behind', () => {
     expect(restored.volumes).toEqual([
       { device: '/dev/sdf', old_volume_id: data, new_volume_id: fresh, how: 'restored' },
     ])
+    // Once it waits for the report's delivery, nothing of it has been deleted.
+    const link = first.ctx.link
+    const delivered = link.delivered.bind(link)
+    const waiting = new Promise<void>((resolve) => {
+      link.delivered = (key) => (resolve(), delivered(key))
+    })
     void deleteKeptAfterRestore(first.ctx, restored)
-    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
-    expect(first.ctx.link.pendingReports).toBeGreaterThan(0)
+    await waiting
+    expect(link.pendingReports).toBeGreaterThan(0)
     expect(ec2.requests.filter((r) => r.action.startsWith('Delete'))).toEqual([])
     for (const kept of [ec2.state.volumes.get(data), ec2.state.networkInterfaces.get(eniId)])
       expect(kept!.tags).toMatchObject({
