@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { establishInventory } from '../../agent/src/actions/stateful/inventory'
 import { runSwitch } from '../../agent/src/actions/switch'
-import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, statefulConfig, switchTo, useFakeElbv2 } from './support/stateful'
-
-const stateful = statefulConfig()
+import { statefulWorkload, switchTo, useFakeElbv2 } from './support/stateful'
 
 useSeededEc2({ lifecycle: 'on-demand', az: 'us-east-1a' })
 useFakeElbv2()
-
-/** A stateful workload in us-east-1a: two data volumes with records, its managed interface (no source/dest check). */
-async function statefulWorkload() {
-  const data = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdf', size: 50 })
-  const logs = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdg', size: 10 })
-  const http = recordingHttp()
-  const { ctx } = actionContext(ec2, w, clock, { http, elbv2, agentConfig: stateful })
-  const inventory = await establishInventory(ctx)
-  const eniId = inventory.iface!.eniId
-  ec2.state.networkInterfaces.get(eniId)!.sourceDestCheck = false
-  ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 1')
-  ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 2')
-  ec2.workloadWrite(w.instanceId, '/dev/sdg', 'log 1')
-  return { ctx, http, data, logs, eniId, privateIp: inventory.iface!.privateIp }
-}
 
 const newInstance = () => [...ec2.state.instances.values()].find((i) => i.instanceId !== w.instanceId)!
 
@@ -55,6 +36,7 @@ function watch(http: ReturnType<typeof recordingHttp>, olds: string[]) {
 describe('a stateful switch to another AZ', () => {
   it('recreates the data volumes from a snapshot taken after the drain and a new interface in the target subnet, then deletes the old ones once confirmed', async () => {
     const { ctx, http, data, logs, eniId, privateIp } = await statefulWorkload()
+    ec2.state.networkInterfaces.get(eniId)!.sourceDestCheck = false
     const last = ec2.volumeContent(data)
     const seen = watch(http, [data, logs, eniId])
     const command = switchTo('t3.medium.us-east-1b')

@@ -1,27 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { handleNotice } from '../../agent/src/actions/notices'
 import { establishInventory } from '../../agent/src/actions/stateful/inventory'
 import { restoreIfReplacement } from '../../agent/src/actions/stateful/restore'
+import { deleteKeptAfterRestore } from '../../agent/src/actions/stateful/restore-kept'
 import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
-import type { AgentConfig } from '../../src/protocol'
-import { startFakeElbv2, type FakeElbv2 } from '../fakes'
-import { configWith } from './support/agent-config'
+import { memoryState, type State } from '../../agent/src/state'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { elbv2, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const MINUTE = 60_000
-const stateful: AgentConfig = { ...configWith(undefined), stateful: true, rpo_minutes: 15 }
+const stateful = statefulConfig({ rpo_minutes: 15 })
 
 useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
-let elbv2: FakeElbv2
-beforeEach(async () => {
+useFakeElbv2()
+beforeEach(() => {
   ec2.setSpotPrice('t3.medium', 'us-east-1a', 0.01)
   ec2.setSpotPrice('t3.medium', 'us-east-1b', 0.016)
   ec2.setSpotPrice('t3.medium', 'us-east-1c', 0.013)
-  elbv2 = await startFakeElbv2(ec2)
 })
-afterEach(() => elbv2.close())
 
 /** A stateful workload with one data volume (survives termination), its interface, and writes on it. */
 async function statefulWorkload(http: ReturnType<typeof recordingHttp>) {
@@ -40,13 +38,29 @@ const noticeIn = (ms: number) => ({
 })
 const replacementOf = () => [...ec2.state.instances.values()].find((i) => i.instanceId !== w.instanceId)!
 
-/** The replacement's agent, started on the replacement instance. */
-function replacementAgent(instanceId: string) {
-  return actionContext(ec2, { ...w, instanceId }, clock, {
-    http: recordingHttp(),
-    elbv2,
-    agentConfig: stateful,
-  })
+/** The replacement's agent, started on the replacement instance (`state`: a restarted agent's). */
+function replacementAgent(instanceId: string, http = recordingHttp(), state?: State) {
+  return actionContext(ec2, { ...w, instanceId }, clock, { http, state, elbv2, agentConfig: stateful })
+}
+
+/** A replacement launched in `az` for the notice `n` of the workload's instance, which still runs. */
+function seedReplacement(az: string, n: ReturnType<typeof noticeIn>): string {
+  return ec2.seed.addInstance({
+    imageId: w.launchImageId,
+    instanceType: 't3.medium',
+    subnetId: w.subnets[az]!,
+    securityGroupIds: [w.securityGroupId],
+    lifecycle: 'on-demand',
+    tags: {
+      SpotGuardEmergencyNotice: n.id,
+      SpotGuardEmergencyDetectedAt: new Date(clock.now()).toISOString(),
+      SpotGuardEmergencyOldEndsAt: n.time,
+      SpotGuardEmergencyOldAz: 'us-east-1a',
+      SpotGuardEmergencyOldMode: 'spot',
+      SpotGuardEmergencyImageSource: 'launch_ami',
+      ParentInstance: w.instanceId,
+    },
+  }).instanceId
 }
 
 async function sentStateful(next: ReturnType<typeof replacementAgent>) {
@@ -152,22 +166,7 @@ describe('an interruption of a stateful workload without a replica', () => {
     // The replacement launched for a notice whose instance ends in 2 minutes, still holding the volume.
     const n = noticeIn(120_000)
     ec2.scheduleTermination(w.instanceId, Date.parse(n.time))
-    const replacementId = ec2.seed.addInstance({
-      imageId: w.launchImageId,
-      instanceType: 't3.medium',
-      subnetId: w.subnets['us-east-1a']!,
-      securityGroupIds: [w.securityGroupId],
-      lifecycle: 'on-demand',
-      tags: {
-        SpotGuardEmergencyNotice: n.id,
-        SpotGuardEmergencyDetectedAt: new Date(clock.now()).toISOString(),
-        SpotGuardEmergencyOldEndsAt: n.time,
-        SpotGuardEmergencyOldAz: 'us-east-1a',
-        SpotGuardEmergencyOldMode: 'spot',
-        SpotGuardEmergencyImageSource: 'launch_ami',
-        ParentInstance: w.instanceId,
-      },
-    }).instanceId
+    const replacementId = seedReplacement('us-east-1a', n)
     ec2.settle()
     const lastWrite = ec2.volumeContent(data).at(-1)!
 
@@ -249,25 +248,72 @@ describe('an interruption of a stateful workload without a replica', () => {
       data_loss_bound_seconds: restored.data_loss_bound_seconds,
       volumes: [{ how: 'restored' }],
     })
+
+    // The report landed: what the restore left behind in us-east-1a goes. EC2 holds the workload's new
+    // volume and interface only.
+    await deleteKeptAfterRestore(next.ctx, restored)
+    expect([...ec2.state.volumes.keys()]).toEqual([fresh.volumeId])
+    expect([...ec2.state.networkInterfaces.keys()]).toEqual([newEni.networkInterfaceId])
+  })
+})
+
+describe('what a restore in another AZ left behind', () => {
+  it('stays while the control plane lacks the restore report; the next start deletes it once the interrupted instance let go', async () => {
+    const { ctx, data, eniId } = await statefulWorkload(recordingHttp())
+    expect((await rollingSnapshots(ctx).runIfDue())!.taken).toHaveLength(1)
+    ec2.settle()
+    // The interrupted instance still holds its volume and interface until its end, in 2 minutes.
+    const n = noticeIn(120_000)
+    ec2.scheduleTermination(w.instanceId, Date.parse(n.time))
+    const replacementId = seedReplacement('us-east-1c', n)
+    const state = memoryState(clock.now)
+
+    // The control plane does not answer: the restore's report stays queued, nothing is deleted.
+    const first = replacementAgent(replacementId, heldReports(recordingHttp()), state)
+    const restored = (await restoreIfReplacement(first.ctx))!
+    const fresh = restored.volumes[0]!.new_volume_id
+    const newEni = restored.address!.eni_id
+    expect(restored.volumes).toEqual([
+      { device: '/dev/sdf', old_volume_id: data, new_volume_id: fresh, how: 'restored' },
+    ])
+    // Once it waits for the report's delivery, nothing of it has been deleted.
+    const link = first.ctx.link
+    const delivered = link.delivered.bind(link)
+    const waiting = new Promise<void>((resolve) => {
+      link.delivered = (key) => (resolve(), delivered(key))
+    })
+    void deleteKeptAfterRestore(first.ctx, restored)
+    await waiting
+    expect(link.pendingReports).toBeGreaterThan(0)
+    expect(ec2.requests.filter((r) => r.action.startsWith('Delete'))).toEqual([])
+    for (const kept of [ec2.state.volumes.get(data), ec2.state.networkInterfaces.get(eniId)])
+      expect(kept!.tags).toMatchObject({
+        SpotGuardKeep: 'policy',
+        SpotGuardAgentId: 'agent-1',
+        SpotGuardRole: expect.stringMatching(/^replaced-/),
+      })
+
+    // The agent restarts (its outbox persisted) with the control plane back, before the old instance ended.
+    const next = replacementAgent(replacementId, recordingHttp(), state)
+    expect(await restoreIfReplacement(next.ctx)).toBeNull()
+    next.ctx.link.kick()
+    await deleteKeptAfterRestore(next.ctx, null)
+
+    expect(next.http.calls.some((c) => c.path.endsWith('/switch-report'))).toBe(true)
+    // Waited for EC2 to free them at the old instance's end: never forced off it.
+    expect(ec2.instance(w.instanceId)!.state).toBe('terminated')
+    expect(
+      ec2.requests.filter((r) => r.action === 'DetachVolume' || r.action === 'DetachNetworkInterface'),
+    ).toEqual([])
+    expect([...ec2.state.volumes.keys()]).toEqual([fresh])
+    expect([...ec2.state.networkInterfaces.keys()]).toEqual([newEni])
+    expect(ec2.volumeContent(fresh).at(-1)!.data).toBe('order 3')
   })
 })
 
 describe('an interruption of a stateful workload with a standby replica', () => {
   it('the promoted replica sets aside the copy its image gave it and takes the live volume: nothing lost', async () => {
-    const standby = ec2.seed.addInstance({
-      imageId: w.launchImageId,
-      instanceType: 't3.medium',
-      subnetId: w.subnets['us-east-1a']!,
-      securityGroupIds: [w.securityGroupId],
-      lifecycle: 'spot',
-      tags: {
-        ManagedBy: 'SpotOptimizer',
-        LogicalAgentId: 'agent-web-1',
-        ReplicaId: 'rep-standby',
-        ParentInstance: 'i-0000000000000beef',
-      },
-    }).instanceId
-    const copy = ec2.seed.addVolume({ instanceId: standby, device: '/dev/sdf', size: 20 })
+    const { standby, copy } = seedStandby('us-east-1a', 'i-0000000000000beef')
     const http = recordingHttp([
       (c) =>
         c.path.endsWith('/termination-imminent')

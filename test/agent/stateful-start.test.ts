@@ -1,19 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { handleNotice } from '../../agent/src/actions/notices'
 import { statefulStart } from '../../agent/src/actions/stateful/establish'
 import { establishInventory } from '../../agent/src/actions/stateful/inventory'
 import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
 import { createIntake } from '../../agent/src/commands'
-import type { AgentConfig, Command } from '../../src/protocol'
-import { startFakeElbv2, type FakeElbv2 } from '../fakes'
+import type { Command } from '../../src/protocol'
 import { eventually } from '../support/eventually'
-import { configWith } from './support/agent-config'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { elbv2, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const MINUTE = 60_000
-const stateful: AgentConfig = { ...configWith(undefined), stateful: true, rpo_minutes: 15 }
+const stateful = statefulConfig({ rpo_minutes: 15 })
 const switchCommand: Extract<Command, { command_type: 'switch' }> = {
   id: 'cmd-switch-while-restoring',
   command_type: 'switch',
@@ -27,11 +26,7 @@ const switchCommand: Extract<Command, { command_type: 'switch' }> = {
 }
 
 useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
-let elbv2: FakeElbv2
-beforeEach(async () => {
-  elbv2 = await startFakeElbv2(ec2)
-})
-afterEach(() => elbv2.close())
+useFakeElbv2()
 
 /**
  * The workload in us-east-1a (a data volume, its interface, a rolling snapshot, writes after it), its
@@ -39,20 +34,7 @@ afterEach(() => elbv2.close())
  * the control plane answers by promoting that replica: the soak's seed-1 divergence.
  */
 async function promotedAcrossAzs() {
-  const standby = ec2.seed.addInstance({
-    imageId: w.launchImageId,
-    instanceType: 't3.medium',
-    subnetId: w.subnets['us-east-1c']!,
-    securityGroupIds: [w.securityGroupId],
-    lifecycle: 'spot',
-    tags: {
-      ManagedBy: 'SpotOptimizer',
-      LogicalAgentId: 'agent-web-1',
-      ReplicaId: 'rep-standby',
-      ParentInstance: w.instanceId,
-    },
-  }).instanceId
-  const copy = ec2.seed.addVolume({ instanceId: standby, device: '/dev/sdf', size: 20 })
+  const { standby, copy } = seedStandby('us-east-1c', w.instanceId)
   const data = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdf', size: 20 })
   const http = recordingHttp([
     (c) =>
@@ -121,8 +103,7 @@ describe('a switch delivered while the stateful restore runs', () => {
     const restored = onFresh[0]!.volumeId
     expect([data, copy]).not.toContain(restored)
     expect(ec2.volumeContent(restored).at(-1)!.data).toBe('order 3')
-    expect(ec2.state.volumes.get(copy)!.attachment).toBeUndefined()
-    // The address is the restore's new interface in us-east-1c; the old one (us-east-1a) stays, kept.
+    // The address is the restore's new interface in us-east-1c.
     const onFreshEnis = [...ec2.state.networkInterfaces.values()].filter(
       (e) => e.attachment?.instanceId === fresh.instanceId && e.attachment.deviceIndex === 1,
     )
@@ -134,8 +115,17 @@ describe('a switch delivered while the stateful restore runs', () => {
     expect(inventories.length).toBeGreaterThan(0)
     for (const r of inventories)
       expect(r.body).toMatchObject({ interface: { eni_id: onFreshEnis[0]!.networkInterfaceId } })
-    expect(ec2.state.networkInterfaces.get(oldEni)!.attachment).toBeUndefined()
-    expect(ec2.state.networkInterfaces.get(oldEni)!.tags).toMatchObject({ SpotGuardKeep: 'policy' })
+    // What the restore left behind (the live volume and old interface in us-east-1a, the image's copy)
+    // goes once its report landed: EC2 holds the restored volume and the new interface only.
+    await eventually(
+      () =>
+        !ec2.state.volumes.has(data) &&
+        !ec2.state.volumes.has(copy) &&
+        !ec2.state.networkInterfaces.has(oldEni),
+      { what: 'what the restore left behind deleted' },
+    )
+    expect([...ec2.state.volumes.keys()]).toEqual([restored])
+    expect([...ec2.state.networkInterfaces.keys()]).toEqual([onFreshEnis[0]!.networkInterfaceId])
     expect(next.retired).toEqual([`workload switched to ${fresh.instanceId}`])
   })
 

@@ -2,27 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { establishInventory } from '../../agent/src/actions/stateful/inventory'
 import { runSwitch } from '../../agent/src/actions/switch'
 import { actionContext } from './support/context'
-import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, statefulConfig, switchTo, useFakeElbv2 } from './support/stateful'
+import { elbv2, statefulConfig, statefulWorkload, switchTo, useFakeElbv2 } from './support/stateful'
 
 const stateful = statefulConfig()
 
 useSeededEc2({ lifecycle: 'on-demand', az: 'us-east-1a' })
 useFakeElbv2()
-
-/** A stateful workload with two data volumes, its inventory established (managed interface on it). */
-async function statefulWorkload() {
-  const data = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdf', size: 50 })
-  const logs = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdg', size: 10 })
-  const http = recordingHttp()
-  const { ctx } = actionContext(ec2, w, clock, { http, elbv2, agentConfig: stateful })
-  const inventory = await establishInventory(ctx)
-  ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 1')
-  ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 2')
-  ec2.workloadWrite(w.instanceId, '/dev/sdg', 'log 1')
-  return { ctx, http, data, logs, eniId: inventory.iface!.eniId, privateIp: inventory.iface!.privateIp }
-}
 
 const newInstance = () => [...ec2.state.instances.values()].find((i) => i.instanceId !== w.instanceId)!
 
@@ -59,6 +45,28 @@ describe('establishing a stateful workload', () => {
     const { ctx } = actionContext(ec2, w, clock, { elbv2, agentConfig: stateful })
     expect((await establishInventory(ctx)).iface!.eniId).toBe(eniId)
     expect(ec2.state.networkInterfaces.size).toBe(1)
+  })
+})
+
+describe('the inventory of a stateful workload', () => {
+  it('takes the managed interface in its own AZ when the agent has another in another AZ, and creates none', async () => {
+    const tags = {
+      SpotGuardManaged: 'true',
+      SpotGuardAgentId: 'agent-1',
+      SpotGuardRole: 'workload-interface',
+    }
+    const elsewhere = ec2.seed.addNetworkInterface({ subnetId: w.subnets['us-east-1b']!, tags })
+    const own = ec2.seed.addNetworkInterface({ subnetId: w.subnets['us-east-1a']!, tags })
+    const { ctx } = actionContext(ec2, w, clock, { elbv2, agentConfig: stateful })
+
+    expect((await establishInventory(ctx)).iface!.eniId).toBe(own.networkInterfaceId)
+
+    expect(ec2.state.networkInterfaces.get(own.networkInterfaceId)!.attachment).toMatchObject({
+      instanceId: w.instanceId,
+      deviceIndex: 1,
+    })
+    expect(ec2.state.networkInterfaces.get(elsewhere.networkInterfaceId)!.attachment).toBeUndefined()
+    expect(ec2.state.networkInterfaces.size).toBe(2)
   })
 })
 

@@ -6,7 +6,7 @@
  * subnet (same security groups, source/dest check and tags) takes device index 1: the private address
  * changes. The old volumes and interface stay untouched on the old instance; once the switch is past
  * rollback they are tagged SpotGuardKeep=policy, and deleted when the control plane has the switch's
- * reports (deleteKeptParts). A failure deletes the copies and leaves the old instance as it was.
+ * reports (deleteKeptParts, kept.ts). A failure deletes the copies and leaves the old instance as it was.
  * What a step makes is tagged with the command's id, so a resumed switch finds it instead of making it
  * twice. The snapshots are rolling snapshots of their devices: the retention keeps the newest.
  */
@@ -20,13 +20,12 @@ import {
 import type { ActionContext } from '../context'
 import { LaunchError, pollUntil } from '../launch'
 import { agentIdOf, KEEP_TAG, KEPT_BY_POLICY } from './inventory'
+import { deleteKept, deleteParts } from './kept'
 import {
   ATTACH_TIMEOUT_MS,
-  detachFrom,
   ensureAttached,
   ensureInterfaceOn,
   POLL_MAX_MS,
-  releaseInterface,
   stepRunner,
   volumeNow,
   type MovePlan,
@@ -35,8 +34,6 @@ import {
 import {
   createInterface,
   createVolumeFrom,
-  deleteInterface,
-  deleteVolume,
   describeInterfaces,
   describeVolumes,
   setSourceDestCheck,
@@ -215,9 +212,9 @@ async function interfaceOnce(
 export async function removeCopies(ctx: ActionContext, commandId: string): Promise<void> {
   const volumes = await describeVolumes(ctx.ec2, [], byCommand(commandId))
   const ifaces = await describeInterfaces(ctx.ec2, byCommand(commandId))
-  await deleteAll(ctx, [
+  await deleteParts(ctx, [
     ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
-    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const })),
+    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const, on: i.attachment?.instanceId })),
   ])
 }
 
@@ -229,55 +226,17 @@ export async function keepByPolicy(ctx: ActionContext, plan: MovePlan): Promise<
 
 /**
  * The switch confirmed (its reports landed): the old volumes and interface it kept are detached from
- * the old instance and deleted. Only what still carries the keep tag goes; errors are logged (the
- * soak and cleanup see what stays by its tag).
+ * the old instance (this host) and deleted (deleteKept).
  */
 export async function deleteKeptParts(ctx: ActionContext, plan: MovePlan): Promise<void> {
-  const volumes = plan.volumes.length
-    ? await describeVolumes(
-        ctx.ec2,
-        [],
-        [
-          { name: 'volume-id', values: plan.volumes.map((v) => v.volumeId) },
-          { name: `tag:${KEEP_TAG}`, values: [KEPT_BY_POLICY] },
-        ],
-      )
-    : []
-  const ifaces = plan.iface
-    ? await describeInterfaces(ctx.ec2, [
-        { name: 'network-interface-id', values: [plan.iface.eniId] },
-        { name: `tag:${KEEP_TAG}`, values: [KEPT_BY_POLICY] },
-      ])
-    : []
-  await deleteAll(ctx, [
-    ...volumes.map((v) => ({ id: v.volumeId, kind: 'volume' as const, on: v.attachment?.instanceId })),
-    ...ifaces.map((i) => ({ id: i.eniId, kind: 'interface' as const })),
-  ])
-  ctx.log.info('stateful switch: kept volumes and interface deleted', {
-    volume_ids: volumes.map((v) => v.volumeId),
-    eni_ids: ifaces.map((i) => i.eniId),
-  })
-}
-
-type Part = { id: string; kind: 'volume'; on: string | undefined } | { id: string; kind: 'interface' }
-
-async function deleteAll(ctx: ActionContext, parts: Part[]): Promise<void> {
-  for (const part of parts) {
-    try {
-      switch (part.kind) {
-        case 'volume':
-          if (part.on) await detachFrom(ctx, part.id, part.on)
-          await deleteVolume(ctx.ec2, part.id)
-          break
-        case 'interface':
-          await releaseInterface(ctx, part.id)
-          await deleteInterface(ctx.ec2, part.id)
-          break
-        default:
-          part satisfies never
-      }
-    } catch (err) {
-      ctx.log.error('stateful switch: could not delete', { id: part.id, error: String(err) })
-    }
-  }
+  await deleteKept(
+    ctx,
+    {
+      volumes: plan.volumes.length
+        ? [{ name: 'volume-id', values: plan.volumes.map((v) => v.volumeId) }]
+        : null,
+      interfaces: plan.iface ? [{ name: 'network-interface-id', values: [plan.iface.eniId] }] : null,
+    },
+    'detach',
+  )
 }

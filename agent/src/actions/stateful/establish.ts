@@ -3,11 +3,13 @@
  * address back (restore.ts), then the inventory is established and reported (inventory.ts). A switch
  * (commands.ts) and a rolling snapshot round (snapshots.ts) wait until both settled: read halfway, the
  * instance may still hold the image's copy of a volume, and the workload's interface may still be the
- * interrupted instance's (in another AZ after a restore there, so a switch cannot move it).
+ * interrupted instance's (in another AZ after a restore there, so a switch cannot move it). What the
+ * restore left behind is deleted once it is confirmed (restore-kept.ts): neither waits for that.
  */
 import type { ActionContext } from '../context'
 import { establishInventory } from './inventory'
 import { restoreIfReplacement } from './restore'
+import { deleteKeptAfterRestore } from './restore-kept'
 
 export interface StatefulStart {
   /** Starts the restore and inventory (after the previous start, when the mode is turned on again). */
@@ -22,6 +24,8 @@ export function statefulStart(ctx: ActionContext): StatefulStart {
     begin() {
       last = last
         .then(() => restoreIfReplacement(ctx))
+        // Not waited for: it waits for the control plane (and the interrupted instance's end).
+        .then((restored) => void deleteKeptAfterRestore(ctx, restored))
         .catch((err: unknown) => ctx.log.error('stateful restore failed', { error: err }))
         .then(() => establishInventory(ctx))
         .then(

@@ -31,7 +31,10 @@ export function statefulTags(agentId: string, role: 'data-volume' | 'workload-in
   return { SpotGuardManaged: 'true', SpotGuardAgentId: agentId, SpotGuardRole: role }
 }
 
-/** On the old volumes and interface of a switch across AZs, kept until it is confirmed (stateful/cross-az.ts). */
+/**
+ * On what a switch across AZs (cross-az.ts) or a restore (restore.ts) left behind, kept until confirmed,
+ * then deleted: the tag that keeps a volume or interface out of the orphan rules.
+ */
 export const KEEP_TAG = 'SpotGuardKeep'
 export const KEPT_BY_POLICY = 'policy'
 
@@ -48,10 +51,12 @@ export async function readInventory(ctx: ActionContext, instance: InstanceFacts)
     { name: 'tag:SpotGuardAgentId', values: [agentIdOf(ctx)] },
   ])
   // After a switch across AZs the old interface lives on (kept by policy) until deleted: the one on
-  // this instance is the workload's, else one not kept.
+  // this instance is the workload's, else one not kept, in this instance's AZ first (only it attaches).
+  const notKept = ifaces.filter((i) => i.tags[KEEP_TAG] !== KEPT_BY_POLICY)
   const iface =
     ifaces.find((i) => i.attachment?.instanceId === instance.instanceId) ??
-    ifaces.find((i) => i.tags[KEEP_TAG] !== KEPT_BY_POLICY)
+    notKept.find((i) => i.az === instance.az) ??
+    notKept[0]
   return { volumes, iface: iface ?? null }
 }
 

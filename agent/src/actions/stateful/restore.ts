@@ -12,10 +12,17 @@
  *   and no longer the workload's.
  * The managed interface follows in the same AZ (same private address); in another AZ a new one is made
  * in this instance's subnet (the address changes; the old one is kept by policy, no longer the
- * workload's). The outcome goes to the control plane as the interruption switch's `stateful` object.
+ * workload's). The outcome goes to the control plane as the interruption switch's `stateful` object;
+ * once it landed, what was kept is deleted (restore-kept.ts).
  */
 import { iso } from '../../clock'
-import { createTags, describeInstance, describeSnapshots, type InstanceFacts } from '../../ec2-operations'
+import {
+  createTags,
+  describeInstance,
+  describeSnapshots,
+  type InstanceFacts,
+  type Tags,
+} from '../../ec2-operations'
 import { messageOf, type ActionContext } from '../context'
 import { timed, type Step } from '../drain'
 import {
@@ -25,7 +32,13 @@ import {
   type EmergencyFacts,
 } from '../emergency-tags'
 import { LaunchError, pollUntil } from '../launch'
-import { INTERFACE_DEVICE_INDEX, reportInventoryOf, statefulTags } from './inventory'
+import {
+  INTERFACE_DEVICE_INDEX,
+  KEEP_TAG,
+  KEPT_BY_POLICY,
+  reportInventoryOf,
+  statefulTags,
+} from './inventory'
 import {
   attachInterface,
   attachVolume,
@@ -41,14 +54,23 @@ import {
 import { AGENT_ID_TAG, DEVICE_TAG, ROLE_TAG, ROLLING_SNAPSHOT_ROLE } from './snapshots-retention'
 
 /** EC2 frees an interrupted instance's volumes at its end: past the notice plus this, restore from a snapshot. */
-const RELEASE_WAIT_MS = 10 * 60_000
+export const RELEASE_WAIT_MS = 10 * 60_000
 /** EBS takes seconds to create or attach a volume. */
 const READY_TIMEOUT_MS = 5 * 60_000
 const POLL_MAX_MS = 2_000
-/** The tag that keeps a volume or interface out of the orphan rules (the cleanup policy's own). */
-export const KEEP_TAG = 'SpotGuardKeep'
-/** The role of a live volume or interface the workload left behind in another AZ (kept, no longer its). */
-const REPLACED_ROLE = { volume: 'replaced-data-volume', iface: 'replaced-workload-interface' } as const
+/** The role of a volume or interface the workload left behind (kept until confirmed, no longer its). */
+export const REPLACED_ROLE = { volume: 'replaced-data-volume', iface: 'replaced-workload-interface' } as const
+
+/** The outbox key of the restore's report: once delivered, the restore is confirmed (restore-kept.ts). */
+export const restoreReportKey = (facts: EmergencyFacts) => `${emergencyReportKey(facts.noticeId)}:stateful`
+
+/** Set aside by this agent: kept by policy, no longer the workload's, deleted once the restore is confirmed. */
+const setAside = (agentId: string, role: string): Tags => ({
+  SpotGuardManaged: 'true',
+  [AGENT_ID_TAG]: agentId,
+  [ROLE_TAG]: role,
+  [KEEP_TAG]: KEPT_BY_POLICY,
+})
 
 export type VolumeRestore = {
   device: string
@@ -91,7 +113,7 @@ export async function restoreIfReplacement(ctx: ActionContext): Promise<Restored
     devices: devices.map((d) => d.device),
   })
   const restored = await restoreParts(ctx, agentId, me, facts, devices)
-  ctx.link.report(`${emergencyReportKey(facts.noticeId)}:stateful`, 'POST', '/switch-report', {
+  ctx.link.report(restoreReportKey(facts), 'POST', '/switch-report', {
     ...emergencySwitchReport(
       facts,
       {
@@ -224,7 +246,7 @@ async function restoreDevice(
   if (live?.az === me.az) {
     const freed = await waitFree(ctx, live.volumeId, me.instanceId, releasedBy)
     if (freed) {
-      await attachAndWait(ctx, live.volumeId, me.instanceId, d.device)
+      await attachAndWait(ctx, agentId, live.volumeId, me.instanceId, d.device)
       return {
         device: d.device,
         old_volume_id: live.volumeId,
@@ -234,8 +256,7 @@ async function restoreDevice(
     }
   }
   if (!d.snapshot) throw new Error(`no completed rolling snapshot of ${d.device} to restore from`)
-  if (live)
-    await createTags(ctx.ec2, [live.volumeId], { [ROLE_TAG]: REPLACED_ROLE.volume, [KEEP_TAG]: 'policy' })
+  if (live) await createTags(ctx.ec2, [live.volumeId], setAside(agentId, REPLACED_ROLE.volume))
   const created = await createVolumeFrom(ctx.ec2, d.snapshot.snapshotId, me.az, live ?? {}, {
     ...statefulTags(agentId, 'data-volume'),
     ManagedBy: 'SpotOptimizer',
@@ -250,7 +271,7 @@ async function restoreDevice(
       (await describeVolumes(ctx.ec2, [created.volumeId]))[0]?.state === 'available' ? true : null,
     POLL_MAX_MS,
   )
-  await attachAndWait(ctx, created.volumeId, me.instanceId, d.device)
+  await attachAndWait(ctx, agentId, created.volumeId, me.instanceId, d.device)
   ctx.log.warn('stateful: data volume restored from the newest rolling snapshot', {
     device: d.device,
     snapshot_id: d.snapshot.snapshotId,
@@ -290,6 +311,7 @@ async function waitFree(ctx: ActionContext, volumeId: string, me: string, until:
  */
 async function attachAndWait(
   ctx: ActionContext,
+  agentId: string,
   volumeId: string,
   me: string,
   device: string,
@@ -300,7 +322,7 @@ async function attachAndWait(
     (c) => c.attachment?.device === device && c.volumeId !== volumeId,
   )
   if (copy) {
-    await createTags(ctx.ec2, [copy.volumeId], { [ROLE_TAG]: REPLACED_ROLE.volume, [KEEP_TAG]: 'policy' })
+    await createTags(ctx.ec2, [copy.volumeId], setAside(agentId, REPLACED_ROLE.volume))
     await detachVolume(ctx.ec2, copy.volumeId, me)
     await pollUntil(
       ctx,
@@ -370,7 +392,7 @@ async function restoreInterface(
   }
   if (!me.subnetId) throw new Error(`${me.instanceId} is in no subnet: no managed interface`)
   // The old one stays where it is, kept by policy and no longer found as the workload's.
-  await createTags(ctx.ec2, [old.eniId], { [ROLE_TAG]: REPLACED_ROLE.iface, [KEEP_TAG]: 'policy' })
+  await createTags(ctx.ec2, [old.eniId], setAside(agentId, REPLACED_ROLE.iface))
   const fresh = await createInterface(
     ctx.ec2,
     me.subnetId,
