@@ -87,17 +87,18 @@ export async function rejoinReplacement(
   ref: Pick<Agent, 'clientId' | 'id'>,
   interruptedInstanceId: string,
 ): Promise<string | null> {
+  const notice = await newestNoticeOf(db, ref, interruptedInstanceId)
+  if (!notice) return null
+  const drain = drainOf(notice)
+  if (drain.targetGroups.length === 0) return null
   // Read again: the caller's row may predate the promotion that moved the agent.
   const agent = await findAgent(db, ref.clientId, ref.id)
   if (!agent?.instanceId || !understands(agent, 'register_targets')) return null
-  const notice = await newestNoticeOf(db, agent, interruptedInstanceId)
-  if (!notice) return null
   const sw = await switchAwayFrom(db, agent, interruptedInstanceId, notice.receivedAt)
   const replacement = sw?.newInstanceId
   if (!sw || !replacement || replacement === interruptedInstanceId || agent.instanceId !== replacement)
     return null
-  const drain = drainOf(notice)
-  if (drain.targetGroups.length === 0 || drain.registeredInstanceId === replacement) return null
+  if (drain.registeredInstanceId === replacement) return null
   const result = await tellAgent(env, agent, {
     instanceId: replacement,
     commandType: 'register_targets',
@@ -115,7 +116,12 @@ export async function rejoinReplacement(
 }
 
 /** The newest switch away from `instanceId` (recorded since `since`, server epoch ms, when given). */
-async function switchAwayFrom(db: Database, agent: Agent, instanceId: string, since: number | null) {
+async function switchAwayFrom(
+  db: Database,
+  agent: Pick<Agent, 'clientId' | 'id'>,
+  instanceId: string,
+  since: number | null,
+) {
   const [sw] = await db
     .select({
       id: switches.id,
@@ -137,7 +143,11 @@ async function switchAwayFrom(db: Database, agent: Agent, instanceId: string, si
 }
 
 /** The instance's newest notice (an instance is interrupted once: its notice, whatever its time). */
-async function newestNoticeOf(db: Database, agent: Agent, instanceId: string): Promise<NoticeEvent | null> {
+async function newestNoticeOf(
+  db: Database,
+  agent: Pick<Agent, 'clientId' | 'id'>,
+  instanceId: string,
+): Promise<NoticeEvent | null> {
   const [row] = await db
     .select()
     .from(events)
