@@ -6,7 +6,8 @@
  * front of the steps the switch already holds, so its page shows them. A report before any switch leaves
  * the steps in the event only. Idempotent: steps already on the switch are not added twice. The
  * replacement's own registration in those groups (`register_targets`, below) reports the same way.
- * Writes: `events` (through flows/events.ts), `switches` (through flows/switch/store.ts).
+ * Writes: `events` (through flows/events.ts), `switches` (through flows/switch/store.ts); tells the
+ * replacement's agent `register_targets` (flows/tell.ts).
  */
 import { and, desc, eq, gte } from 'drizzle-orm'
 import type { Database } from '../../db/client'
