@@ -18,6 +18,7 @@ export const COMMAND_TYPES = [
   'terminate_instance',
   'cleanup',
   'uninstall',
+  'register_targets',
 ] as const
 export type CommandType = (typeof COMMAND_TYPES)[number]
 
@@ -99,6 +100,23 @@ export const Command = z.discriminatedUnion('command_type', [
   }),
   z.object({ ...commandBase, command_type: z.literal('cleanup') }),
   z.object({ ...commandBase, command_type: z.literal('uninstall') }),
+  z.object({
+    ...commandBase,
+    /**
+     * An interruption's replacement (`instance_id`, the workload's instance now) joins the ELBv2 target
+     * groups the interrupted instance's drain left, on the same ports (flows/replicas/notice-drain.ts).
+     */
+    command_type: z.literal('register_targets'),
+    /** The interrupted instance and its notice's time (agent clock, ISO; null: none): the drain it completes. */
+    old_instance_id: z.string(),
+    termination_time: z.string().nullable(),
+    target_groups: z
+      .array(
+        z.object({ target_group_arn: z.string().min(1).max(512), port: z.number().int().min(1).max(65535) }),
+      )
+      .min(1)
+      .max(32),
+  }),
 ])
 export type Command = z.infer<typeof Command>
 

@@ -9,7 +9,8 @@
  * An interruption notice abandons a switch of this instance that has not reported yet, and refuses
  * later ones: the instance ends within two minutes and the failover moves the workload (its
  * `promote_replica` waits behind the running command). A switch waits until the stateful start
- * (stateful/establish.ts) settled: it moves the volumes and interface that start restores and records.
+ * (stateful/establish.ts) settled: it moves the volumes and interface that start restores and records;
+ * so does `register_targets`: traffic comes to the replacement once its data is back.
  */
 import type { Command } from '../../src/protocol'
 import { INTERRUPTED, type ActionContext, type ActionResult } from './actions/context'
@@ -54,7 +55,8 @@ export function createIntake(ctx: ActionContext, stateful?: Pick<StatefulStart, 
           b.priority - a.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0),
       )
       const command = queue.shift()!
-      if (command.command_type === 'switch' && stateful) {
+      // A switch moves what the start restores; a replacement's registration waits for its data back.
+      if ((command.command_type === 'switch' || command.command_type === 'register_targets') && stateful) {
         const from = clock.now()
         await settledOrAborted(stateful.settled(), ctx.signal)
         if (ctx.signal.aborted) return

@@ -23,6 +23,7 @@ export const EXPIRES_AFTER_MS: Record<CommandType, number> = {
   terminate_instance: 24 * 60 * 60_000,
   cleanup: 24 * 60 * 60_000,
   uninstall: 24 * 60 * 60_000,
+  register_targets: 60 * 60_000,
 }
 
 /**
@@ -38,6 +39,7 @@ export const LEASE_MS: Record<CommandType, number> = {
   terminate_instance: 30 * 60_000,
   cleanup: 60 * 60_000,
   uninstall: 30 * 60_000,
+  register_targets: 30 * 60_000,
 }
 
 /** How long after its notice's time an interrupted host's claim may still report (clocks differ a little). */

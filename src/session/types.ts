@@ -14,8 +14,11 @@ export interface NewCommand {
   targetPoolId?: string | null
   priority: number
   terminateWaitSeconds?: number | null
-  /** Type-specific fields of the wire command (replica_id, replica_instance_id, target_instance_id, reason). */
-  payload?: Record<string, string | number | boolean | null>
+  /**
+   * Type-specific fields of the wire command (replica_id, replica_instance_id, target_instance_id, reason;
+   * register_targets' target_groups, a list).
+   */
+  payload?: Record<string, string | number | boolean | null | Array<Record<string, string | number>>>
   source: 'manual' | 'engine' | 'emergency' | 'system'
   /** While a pending command has this key, another with the same key is refused as a duplicate. */
   dedupeKey?: string

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { drain, type DrainSettings } from '../../agent/src/actions/drain'
 import { handleNotice } from '../../agent/src/actions/notices'
+import { createIntake } from '../../agent/src/commands'
+import type { Command } from '../../src/protocol'
 import { runSwitch } from '../../agent/src/actions/switch'
 import { systemHost, type Execution, type Host } from '../../agent/src/host'
 import type { FakeElbv2 } from '../fakes'
@@ -230,6 +232,78 @@ describe('an interruption notice answered by a promotion', () => {
     ).toMatchObject({ ok: true })
     await ctx.link.drain(10_000)
     expect(http.calls.map((c) => c.path).filter((p) => p.endsWith('/interruption-drain'))).toEqual([])
+  })
+})
+
+describe("an interruption's replacement told register_targets", () => {
+  const OLD = 'i-0aaaaaaaaaaaaaaa1'
+  const registerTargets = (arn: string, id = 'cmd-rt-1'): Command => ({
+    id,
+    command_type: 'register_targets',
+    instance_id: w.instanceId,
+    priority: 100,
+    created_at: '2026-01-01T00:00:00Z',
+    expires_at: null,
+    old_instance_id: OLD,
+    termination_time: '2026-01-01T00:02:00.000Z',
+    target_groups: [{ target_group_arn: arn, port: 5432 }],
+  })
+  const settle = async () => {
+    for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r))
+  }
+
+  it("joins the groups the interrupted instance left once its data is back, and reports the step as that drain's", async () => {
+    const arn = elbv2.addTargetGroup({ name: 'db', vpcId: w.vpcId, port: 5432, targets: [] })
+    const http = recordingHttp()
+    const host = { ...recordingHost(), probe: async () => 'absent' as const }
+    const { ctx, state } = actionContext(ec2, w, clock, { http, elbv2, host, agentConfig: draining() })
+    // The stateful start (the restore of its data) has not settled yet.
+    let restored!: () => void
+    const start = new Promise<void>((resolve) => (restored = resolve))
+    const intake = createIntake(ctx, { settled: () => start })
+    intake.offer(registerTargets(arn), 'socket')
+    await settle()
+    expect(elbv2.requests.filter((r) => r.action === 'RegisterTargets')).toEqual([])
+
+    restored()
+    await settle()
+    await intake.idle()
+    await ctx.link.drain(10_000)
+    expect(elbv2.targetsOf(arn)).toEqual([{ id: w.instanceId, port: 5432, draining: false }])
+    const report = http.calls.find((c) => c.path.endsWith('/interruption-drain'))!.body as Record<string, any>
+    expect(report).toMatchObject({
+      instance_id: OLD,
+      termination_time: '2026-01-01T00:02:00.000Z',
+      target_groups: [{ target_group_arn: arn, port: 5432 }],
+      registered_instance_id: w.instanceId,
+    })
+    expect(report.steps).toEqual([
+      expect.objectContaining({
+        name: 'register_targets',
+        ok: true,
+        detail: `${w.instanceId} registered in 1 target group(s)`,
+      }),
+    ])
+    expect(state.isExecuted('cmd-rt-1')).toBe(true)
+    const executed = http.calls.find((c) => c.path.endsWith('/commands/cmd-rt-1/executed'))!.body
+    expect(executed).toMatchObject({ success: true })
+  })
+
+  it('registers nothing once the agent retired on this instance (the replacement was superseded)', async () => {
+    const arn = elbv2.addTargetGroup({ name: 'db', vpcId: w.vpcId, port: 5432, targets: [] })
+    const http = recordingHttp()
+    const { ctx, state } = actionContext(ec2, w, clock, { http, elbv2, agentConfig: draining() })
+    state.retire(w.instanceId, 'switched to i-0bbbbbbbbbbbbbbb2', clock.now())
+    const intake = createIntake(ctx)
+    intake.offer(registerTargets(arn, 'cmd-rt-2'), 'socket')
+    await settle()
+    await intake.idle()
+    await ctx.link.drain(10_000)
+    expect(elbv2.requests.filter((r) => r.action === 'RegisterTargets')).toEqual([])
+    expect(elbv2.targetsOf(arn)).toEqual([])
+    expect(http.calls.some((c) => c.path.endsWith('/interruption-drain'))).toBe(false)
+    const executed = http.calls.find((c) => c.path.endsWith('/commands/cmd-rt-2/executed'))!.body
+    expect(executed).toMatchObject({ success: false })
   })
 })
 

@@ -3,7 +3,9 @@
  * control plane places its replacement in the workload's own AZ (on-demand there), the dying agent lets
  * go of its data volume and address after its drain, and the replacement's agent reattaches them. Followed
  * to the switch in history with its data loss bound on the switch page, and to what EC2 holds: the data
- * volume, with the last write, on the replacement at the same device.
+ * volume, with the last write, on the replacement at the same device. Behind a target group (the fake
+ * ELBv2), the dying instance leaves it before EC2 ends it and the replacement joins it once its data is
+ * back (told by the control plane, which holds the drain's groups), its `register_targets` on the switch.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { eventually } from '../support/eventually'
@@ -21,12 +23,19 @@ afterAll(async () => {
   await world?.stop()
 })
 
-it('an interruption without a replica: the replacement in the same AZ takes the data volume back, no loss shown', async () => {
+it('an interruption without a replica: the replacement in the same AZ takes the data volume back, no loss shown, and joins the target group', async () => {
+  const startedAt = Date.now()
   const { fleet, worker, client } = world
-  const ec2 = fleet.region.ec2
+  const { ec2, elbv2 } = fleet.region
   const agent = await registered(world, 'agent-1')
   const oldInstanceId = agent.instanceId!
   const az = ec2.instance(oldInstanceId)!.az
+  const arn = elbv2.addTargetGroup({
+    name: 'db',
+    vpcId: ec2.instance(oldInstanceId)!.vpcId,
+    port: 5432,
+    targets: [oldInstanceId],
+  })
   const data = ec2.seed.addVolume({ instanceId: oldInstanceId, device: '/dev/sdf', size: 20 })
   // Auto-switch off: the engine would move the on-demand replacement back to spot within the test.
   await world.api.configure(agent.id, { stateful: true, rpoMinutes: 15, autoSwitchEnabled: false })
@@ -48,6 +57,7 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
   )!.allocationId
 
   fleet.region.interrupt(oldInstanceId, 40)
+  const terminateAt = ec2.instance(oldInstanceId)!.terminateAt!
   const { newInstanceId } = await expectInterruptionEnd(world, {
     logicalAgentId: 'agent-1',
     agentId: agent.id,
@@ -93,4 +103,30 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
   expect(page.slice(page.indexOf('id="data-loss"'))).toContain('<strong>no loss</strong>')
   expect(page).toContain('reattached')
   expect(page).toContain(data)
+
+  // ELBv2: the old instance left the group before EC2 ended it; the replacement joined after its data was
+  // back, serving (not draining), and the switch page shows the registration with the drain's steps.
+  const left = elbv2.events.find((e) => e.kind === 'deregistering' && e.id === oldInstanceId)
+  expect(left?.at).toBeLessThan(terminateAt)
+  const joined = await eventually(
+    () => elbv2.events.find((e) => e.kind === 'registered' && e.id === newInstanceId),
+    { what: 'the replacement registered in the group', timeoutMs: 30_000 },
+  )
+  expect(joined).toMatchObject({ targetGroupArn: arn, port: 5432 })
+  expect(elbv2.targetsOf(arn)).toContainEqual({ id: newInstanceId, port: 5432, draining: false })
+  const steps = await eventually(
+    async () => {
+      const html = await (await worker.admin(`/c/${client.id}/switches/${switched.id}`)).text()
+      return html.includes(`${newInstanceId} registered in 1 target group(s)`) ? html : undefined
+    },
+    { what: 'register_targets on the switch page', timeoutMs: 30_000 },
+  )
+  const shown = steps.slice(steps.indexOf('id="switch-steps"'))
+  expect(shown.indexOf('data-step="deregister_targets"')).toBeGreaterThan(-1)
+  expect(shown.indexOf('data-step="register_targets"')).toBeGreaterThan(
+    shown.indexOf('data-step="attach_volumes"'),
+  )
+  console.log(
+    `fleet-stateful-restore: ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the fleet started`,
+  )
 })

@@ -2,6 +2,7 @@
 import type { Command } from '../../../src/protocol'
 import { runCleanup } from './cleanup'
 import { fail, type ActionContext, type ActionResult } from './context'
+import { runRegisterTargets } from './interruption-drain'
 import { launchReplica, runPromoteReplica, runTerminateReplica } from './replica'
 import { runSwitch } from './switch'
 import { runTerminateInstance } from './terminate'
@@ -29,6 +30,8 @@ export async function runCommand(ctx: ActionContext, command: Command): Promise<
       return runCleanup(ctx)
     case 'uninstall':
       return runUninstall(ctx)
+    case 'register_targets':
+      return runRegisterTargets(ctx, command)
     default: {
       const never: never = command
       return fail('Unsupported', `unknown command ${(never as { command_type: string }).command_type}`)

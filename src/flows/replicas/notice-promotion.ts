@@ -18,6 +18,7 @@ import { tellPromotion } from './commands'
 import { endMootReplicas } from './moot'
 import { noticeEnd, outstandingNotice, type NoticeEvent } from './notice'
 import { promoteReplica } from './promote'
+import { rejoinReplacement } from './notice-drain'
 import { endInterruptedInstance } from '../instances'
 import { notifyClient } from '../notifications'
 import { recordEvent, recordNoticeAnswer } from '../events'
@@ -109,6 +110,8 @@ export async function promoteForNotice(
   if (commandId && promotion.switchId) {
     await setSwitchCommand(db, promotion.switchId, commandId)
   }
+  // The interrupted instance's drain may have reported its target groups before this promotion.
+  if (interrupted) await rejoinReplacement(env, db, agent, interrupted)
   return { replicaId: replica.id, newInstanceId: replica.instanceId, failoverMs, commandId }
 }
 

@@ -14,7 +14,7 @@ import { tellReplicaLaunch } from '../../flows/replicas/commands'
 import { emergencyReplicaFor } from '../../flows/replicas/emergency'
 import { failOver } from '../../flows/replicas/failover'
 import { stepsOf } from '../../flows/switch/stateful'
-import { recordNoticeDrain } from '../../flows/replicas/notice-drain'
+import { recordNoticeDrain, rejoinReplacement } from '../../flows/replicas/notice-drain'
 import { SwitchStep } from '../../protocol'
 import { placeholderInstanceId, poolView } from '../../flows/replicas/view'
 import { OWN_AGENT, type AgentRouteEnv } from './context'
@@ -115,13 +115,15 @@ signals.openapi(
   }),
   async (c) => {
     const body = c.req.valid('json')
-    const recorded = await recordNoticeDrain(database(c.env.DB), c.get('agent'), {
+    const db = database(c.env.DB)
+    const recorded = await recordNoticeDrain(db, c.get('agent'), {
       instanceId: body.instance_id,
       terminationTime: body.termination_time,
       steps: stepsOf(body.steps),
       targetGroups: body.target_groups.map((g) => ({ targetGroupArn: g.target_group_arn, port: g.port })),
       registeredInstanceId: body.registered_instance_id ?? null,
     })
+    await rejoinReplacement(c.env, db, c.get('agent'), body.instance_id)
     return c.json({ success: true, notice: recorded.notice, switch_id: recorded.switchId })
   },
 )

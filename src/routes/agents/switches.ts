@@ -10,6 +10,7 @@ import {
   type SwitchSide,
 } from '../../flows/switch/report'
 import { tellConfirmEnd } from '../../flows/switch/switched-away'
+import { rejoinReplacement } from '../../flows/replicas/notice-drain'
 import { statefulRecordOf } from '../../flows/switch/stateful'
 import { StatefulSwitchReport } from '../../protocol'
 import { fact, flagField, instanceIdField, modeField, priceField, timeField } from './wire'
@@ -118,6 +119,9 @@ switchReports.openapi(
         agent.instanceId && agent.instanceId !== terminating ? agent.instanceId : report.new.instanceId
       await tellConfirmEnd(c.env, agent, runner, terminating)
     }
+    // An emergency replacement's switch may land after the interrupted instance's drain report.
+    if (report.trigger === 'interruption' && report.old?.instanceId)
+      await rejoinReplacement(c.env, db, agent, report.old.instanceId)
     c.executionCtx.waitUntil(followAgent(db, agent.clientId, agent.id, clock.now()))
     return c.json(
       { success: true, switch_id: result.switchId, duplicate: !result.created },
