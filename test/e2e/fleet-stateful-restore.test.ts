@@ -16,7 +16,8 @@ import { expectInterruptionEnd } from '../support/interruption-end'
 let world: E2eWorld
 
 beforeAll(async () => {
-  world = await startE2eWorld({ agents: 1 })
+  // The settings change reaches the agent by push once its socket is up, else by its config refresh.
+  world = await startE2eWorld({ agents: 1, agentEnv: { CONFIG_REFRESH_INTERVAL: '5' } })
 })
 
 afterAll(async () => {
