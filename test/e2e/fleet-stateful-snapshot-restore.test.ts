@@ -2,8 +2,9 @@
  * A stateful workload interrupted without a replica while its own AZ has no capacity at all (issue 15,
  * item 3), across real processes on one simulated clock SPEED times real time: the workload writes every
  * simulated minute, its agent takes a rolling snapshot, then EC2 refuses every launch in that AZ (spot
- * and on-demand) and reclaims the instance. The replacement lands in another AZ and restores the data
- * volume from the newest completed rolling snapshot. Followed to what EC2 holds (the new volume's content
+ * and on-demand) and reclaims the instance. The control plane tries that AZ first (spot of another type,
+ * then on-demand), then another AZ, where the replacement restores the data volume from the newest
+ * completed rolling snapshot. Followed to what EC2 holds (the new volume's content
  * is the snapshot's, the records lost span at most the RPO, the old volume kept by policy) and to what the
  * user sees (the interruption switch with its data loss bound and the changed address on its page).
  */
@@ -88,6 +89,17 @@ it('an interruption without a replica and no capacity in its AZ: restored in ano
   }
   const { switched, newInstanceId } = end
 
+  // Its own AZ tried first (spot of another type it may run on, then on-demand), both refused; then elsewhere.
+  const attempts = await queryD1<{ mode: string; az: string; instance_type: string; status: string }>(
+    worker.persistDir,
+    `select mode, az, instance_type, status from replicas where agent_id = '${sql(agent.id)}' order by created_at`,
+  )
+  const oldType = ec2.instance(oldInstanceId)!.instanceType
+  expect(attempts.slice(0, 2).map((r) => [r.mode, r.az, r.instance_type === oldType, r.status])).toEqual([
+    ['spot', az, false, 'failed'],
+    ['ondemand', az, true, 'failed'],
+  ])
+  expect(attempts.slice(2).map((r) => [r.az === az, r.status])).toEqual([[false, 'promoted']])
   // EC2: the replacement in another AZ, its data volume new, made there from the newest completed snapshot.
   expect(ec2.instance(newInstanceId)!.az).not.toBe(az)
   const restored = await eventually(
