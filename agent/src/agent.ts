@@ -124,6 +124,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     logicalAgentId,
     agentConfig: () => agentConfig,
     replicasUnderway: new Set(),
+    replacementTags: { of: null },
     retire(reason) {
       if (isRetired) return
       isRetired = true

@@ -73,7 +73,7 @@ export function safestPool(
 function chosen(pool: PoolQuote, wanted: PoolWanted, risk: number): ChosenPool {
   return {
     poolId: pool.poolId,
-    instanceType: wanted.instanceType,
+    instanceType: pool.instanceType ?? wanted.instanceType,
     region: wanted.region,
     az: pool.az,
     price: pool.price,

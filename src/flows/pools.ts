@@ -8,16 +8,19 @@ import { safestPool, type ChosenPool, type PoolWanted } from '../engine/choose-p
 import { poolRisk } from '../engine/risk'
 import { clientParams } from './risk-weights'
 
-/** The pool to use (engine/choose-pool.ts), or null when no other pool has a fresh price. */
+/**
+ * The pool to use (engine/choose-pool.ts), or null when no other pool has a fresh price; among pools of
+ * `otherTypes` too when given (types the workload may run on, engine/workload.ts).
+ */
 export async function chooseSafePool(
   db: Database,
   clientId: string,
-  wanted: PoolWanted,
+  wanted: PoolWanted & { otherTypes?: readonly string[] },
   now: number,
 ): Promise<ChosenPool | null> {
   const [params, market] = await Promise.all([
     clientParams(db, clientId),
-    loadMarket(db, clientId, wanted.instanceType, wanted.region, now),
+    loadMarket(db, clientId, wanted.instanceType, wanted.region, now, wanted.otherTypes),
   ])
   return safestPool(market, params, wanted, now)
 }

@@ -29,6 +29,12 @@ export interface ActionContext {
   agentConfig(): AgentConfig | null
   /** Replica ids this process launched or is launching (the poller lists `launching` until the PUT lands). */
   replicasUnderway: Set<string>
+  /**
+   * While this instance answers an interruption notice of a stateful workload (notices.ts sets `of`):
+   * the tags every replica launched meanwhile carries, so whichever replaces it (the control plane's
+   * next attempt after a capacity refusal too) takes the workload's data back (stateful/restore.ts).
+   */
+  replacementTags: { of: ((imageSource: 'spotguard_ami' | 'launch_ami') => Record<string, string>) | null }
   /** The agent stops acting for its logical id (its workload moved to another instance). */
   retire(reason: string): void
   /** The agent stopping, or (inside a command) the command abandoned: reason INTERRUPTED. */

@@ -57,6 +57,8 @@ export async function launchWithoutControlPlane(
   }
   // The cheapest spot pools of other AZs, then on-demand here: a capacity refusal moves to the next.
   // A stateful workload tries on-demand here first: its data volumes stay in this AZ (stateful/restore.ts).
+  // Spot here is the interrupted pool, and which other types the workload may run on only the control
+  // plane knows (its placement tries them here first, replicas/replacement.ts).
   const elsewhere: Target[] = pools
     .filter((p) => p.az !== self.az)
     .sort((a, b) => a.price - b.price)

@@ -10,7 +10,7 @@
 import { backoffMs } from '../clock'
 import type { Notice } from '../monitors/notice'
 import { launchWithoutControlPlane, noticeFacts } from './emergency'
-import { emergencyTags, type EmergencyFacts } from './emergency-tags'
+import { emergencyTags } from './emergency-tags'
 import { fail, messageOf, ok, type ActionContext, type ActionResult } from './context'
 import { drain, drainSettingsOf, NOTICE_MARGIN_MS, noticeLimits } from './drain'
 import { finishInterruptionDrain } from './interruption-drain'
@@ -54,6 +54,10 @@ async function handleInterruption(
     Number.isFinite(terminationAt) && terminationAt > detectedAt
       ? terminationAt
       : detectedAt + DEFAULT_BUDGET_MS
+  // Whatever replaces a stateful workload now (each attempt the control plane makes) takes its data back.
+  if (ctx.agentConfig()?.stateful === true)
+    ctx.replacementTags.of = (imageSource) =>
+      emergencyTags(noticeFacts(ctx, notice, detectedAt, NO_PRICES, imageSource))
   // The failover does not wait for the drain: both run within the budget.
   const settings = drainSettingsOf(ctx.agentConfig())
   // A stateful workload, once stopped, lets go of its data volumes and address for its replacement.
@@ -137,7 +141,7 @@ async function emergencyLaunch(
   notice: Extract<Notice, { kind: 'interruption' }>,
   detectedAt: number,
 ): Promise<ActionResult> {
-  // A stateful workload's data volumes stay in its AZ: the control plane prefers it (on-demand there first).
+  // A stateful workload's data volumes stay in its AZ: the control plane places it there first.
   const stateful = ctx.agentConfig()?.stateful === true
   const reply = await ctx.link.createEmergencyReplica({
     signal_type: 'termination-notice',
@@ -158,11 +162,6 @@ async function emergencyLaunch(
     az: reply.body.pool?.az ?? null,
     replicaType: 'emergency',
     mode: reply.body.mode ?? 'spot',
-    // What the replacement's agent needs to take the data back (stateful/restore.ts).
-    ...(stateful && {
-      tags: (imageSource: EmergencyFacts['imageSource']) =>
-        emergencyTags(noticeFacts(ctx, notice, detectedAt, NO_PRICES, imageSource)),
-    }),
   })
 }
 

@@ -94,6 +94,7 @@ export async function launchReplica(ctx: ActionContext, order: ReplicaOrder): Pr
         ReplicaId: order.replicaId,
         ReplicaType: order.replicaType,
         ParentInstance: self.instanceId,
+        ...ctx.replacementTags.of?.(image.source),
         ...order.tags?.(image.source),
       },
       clientToken: token,

@@ -18,6 +18,8 @@ import { findInstanceOfAgent } from '../../db/queries/instances'
 import { tellReplicaLaunch } from './commands'
 import { noticeEnd, outstandingNotice, REPLACEMENT_FAILED, type NoticeEvent } from './notice'
 import { placeReplica, type PlacementWish } from './placement'
+import { chooseSafePool } from '../pools'
+import { pricedTypes, workloadOf } from '../../engine/workload'
 import { activeReplicas, createReplica, failUnlaunchedReplicas } from './store'
 import { endUnreplacedInstance } from '../instances'
 import { notifyClient } from '../notifications'
@@ -138,8 +140,10 @@ export interface InterruptionPlacement {
  * Where an interruption's replacement goes: the safest spot pool the wish allows, else (agents that can
  * launch it, `onDemandAz` given) on-demand in that AZ; null when neither is possible. The wish names
  * zones, never a pool, so the only refusal of a spot placement is that none fits. A stateful agent's
- * data volumes stay in its AZ (its replacement reattaches them there): on-demand in `onDemandAz` comes
- * first, and a spot pool elsewhere only when that failed (nextPlacement passes no AZ then).
+ * data volumes stay in its AZ (a replacement there reattaches them: nothing lost; elsewhere it restores
+ * them from a snapshot, losing up to the RPO), so in `onDemandAz` first: spot of any type the workload
+ * may run on (never the interrupted pool), then on-demand; a spot pool elsewhere only when both failed
+ * (nextPlacement excludes a tried spot AZ and passes no AZ once on-demand was tried).
  */
 export async function placeForInterruption(
   db: Database,
@@ -148,11 +152,41 @@ export async function placeForInterruption(
   onDemandAz: string | null,
   now: number,
 ): Promise<InterruptionPlacement | null> {
-  const here = agent.stateful ? await onDemandPlacement(db, agent, onDemandAz, now) : null
-  if (here) return here
+  if (agent.stateful && onDemandAz) {
+    const here =
+      (wish.excludeZones?.includes(onDemandAz) ? null : await spotPlacementIn(db, agent, onDemandAz, now)) ??
+      (await onDemandPlacement(db, agent, onDemandAz, now))
+    if (here) return here
+  }
   const spot = await placeReplica(db, agent, wish, now)
   if (spot.ok) return { mode: 'spot', ...spot.placement }
   return onDemandPlacement(db, agent, onDemandAz, now)
+}
+
+/** The safest spot pool in `az` of any type the agent's workload is priced on but its current pool; null when none fits. */
+async function spotPlacementIn(
+  db: Database,
+  agent: Agent,
+  az: string,
+  now: number,
+): Promise<InterruptionPlacement | null> {
+  const current = agent.instanceId ? await findInstanceOfAgent(db, agent, agent.instanceId) : null
+  if (!current?.instanceType || !current.region) return null
+  const chosen = await chooseSafePool(
+    db,
+    agent.clientId,
+    {
+      instanceType: current.instanceType,
+      region: current.region,
+      currentPoolId: current.poolId ?? poolIdOf(current.instanceType, az),
+      statefulAz: az,
+      otherTypes: pricedTypes(workloadOf(agent, current.instanceType), current.instanceType).slice(1),
+    },
+    now,
+  )
+  if (!chosen) return null
+  const { poolId, instanceType, region, price } = chosen
+  return { mode: 'spot', poolId, instanceType, region, az, price }
 }
 
 /** On-demand in `onDemandAz` for agents that can launch it; null otherwise. */

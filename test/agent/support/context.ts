@@ -86,6 +86,7 @@ export function actionContext(
     logicalAgentId: 'agent-web-1',
     agentConfig: () => options.agentConfig ?? null,
     replicasUnderway: new Set(),
+    replacementTags: { of: null },
     retire: (reason) => void retired.push(reason),
     signal,
   }

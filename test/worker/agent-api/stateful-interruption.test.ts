@@ -1,12 +1,13 @@
 /**
  * The replacement of an interrupted stateful workload (issue 15, item 3): its data volumes stay in its
- * AZ, so the control plane places it there (on-demand) before a spot pool elsewhere.
+ * AZ, so the control plane places it there (spot of another type the workload may run on, then
+ * on-demand) before a spot pool elsewhere.
  */
 import { and, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { agents, commands, replicas } from '../../../src/db/schema'
 import { agentOn, freshType, reportPrices, ON_DEMAND } from '../engine/market'
-import { call, db, type TestAgent } from './helpers'
+import { call, db, newAgent, type TestAgent } from './helpers'
 
 const base = (a: TestAgent) => `/api/agents/${a.agentId}`
 
@@ -37,6 +38,66 @@ async function noticeWithoutReplica(a: TestAgent, excludeZones: string[]) {
   )
   expect(created.status).toBe(201)
   return created.json as { replica_id: string; mode: string; pool: { id: string } }
+}
+
+/** A failed launch of the replica, as the agent reports EC2's refusal. */
+async function refused(a: TestAgent, replicaId: string) {
+  const res = await call(
+    'POST',
+    `${base(a)}/replicas/${replicaId}/status`,
+    { status: 'failed', error_message: 'RunInstances: InsufficientInstanceCapacity' },
+    a.client.auth,
+  )
+  expect(res.status).toBe(200)
+}
+
+/** A stateful 5.x agent on spot m5.large in us-east-1a, its report pricing m6a.large (which it may run on) too. */
+async function statefulM5WithM6a() {
+  const a = await newAgent(undefined, {
+    instance_type: 'm5.large',
+    mode: 'spot',
+    agent_version: '5.0.0',
+    az: 'us-east-1a',
+  })
+  await db().update(agents).set({ stateful: true }).where(eq(agents.id, a.agentId))
+  const pool = (type: string, z: string, price: number) => ({
+    pool_id: `${type}.us-east-1${z}`,
+    instance_type: type,
+    az: `us-east-1${z}`,
+    price,
+  })
+  const res = await call(
+    'POST',
+    `${base(a)}/pricing-report`,
+    {
+      instance: {
+        instance_id: a.instanceId,
+        instance_type: 'm5.large',
+        region: 'us-east-1',
+        az: 'us-east-1a',
+        mode: 'spot',
+        pool_id: 'm5.large.us-east-1a',
+      },
+      pricing: {
+        on_demand_price: 0.096,
+        current_spot_price: 0.04,
+        cheapest_pool: null,
+        spot_pools: [
+          pool('m5.large', 'a', 0.04),
+          pool('m5.large', 'b', 0.038),
+          pool('m5.large', 'c', 0.045),
+          pool('m6a.large', 'a', 0.036),
+          pool('m6a.large', 'b', 0.03),
+        ],
+        collected_at: new Date().toISOString(),
+      },
+      spot_history: [],
+      on_demand_prices: [{ instance_type: 'm6a.large', price: 0.0864 }],
+    },
+    a.client.auth,
+  )
+  expect(res.status).toBe(200)
+  return a
 }
 
 const launchOrders = (agentId: string) =>
@@ -77,5 +138,25 @@ describe('the replacement of an interrupted stateful workload', () => {
       mode: 'spot',
       pool: { id: `${type}.us-east-1b` },
     })
+  })
+
+  it('tries spot of another allowed type in its own AZ, then on-demand there, and only then spot elsewhere', async () => {
+    const a = await statefulM5WithM6a()
+    // The cheapest pool is m6a.large in us-east-1b, but the data volumes are in us-east-1a.
+    const created = await noticeWithoutReplica(a, [])
+    expect(created).toMatchObject({ mode: 'spot', pool: { id: 'm6a.large.us-east-1a' } })
+    const [first] = await db().select().from(replicas).where(eq(replicas.agentId, a.agentId))
+    expect(first).toMatchObject({ instanceType: 'm6a.large', az: 'us-east-1a', hourlyCost: 0.036 })
+    await refused(a, created.replica_id)
+    const second = (await db().select().from(replicas).where(eq(replicas.agentId, a.agentId))).find(
+      (r) => r.status === 'launching',
+    )!
+    expect(second).toMatchObject({ mode: 'ondemand', az: 'us-east-1a' })
+    await refused(a, second.id)
+    expect((await launchOrders(a.agentId)).map((c) => [c.targetMode, c.targetPoolId])).toEqual([
+      ['spot', 'm6a.large.us-east-1a'],
+      ['ondemand', 'm5.large.us-east-1a'],
+      ['spot', 'm5.large.us-east-1b'],
+    ])
   })
 })
