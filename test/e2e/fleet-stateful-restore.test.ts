@@ -1,7 +1,8 @@
 /**
  * A stateful workload interrupted without a replica, across real processes (issue 15, item 3): the
- * control plane places its replacement in the workload's own AZ (on-demand there), the dying agent lets
- * go of its data volume and address after its drain, and the replacement's agent reattaches them. Followed
+ * control plane places its replacement in the workload's own AZ (spot of a compatible type there, the
+ * interrupted pool excluded), the dying agent lets go of its data volume and address after its drain, and
+ * the replacement's agent reattaches them. Followed
  * to the switch in history with its data loss bound on the switch page, and to what EC2 holds: the data
  * volume, with the last write, on the replacement at the same device. Behind a target group (the fake
  * ELBv2), the dying instance leaves it before EC2 ends it and the replacement joins it once its data is
@@ -38,7 +39,7 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
     targets: [oldInstanceId],
   })
   const data = ec2.seed.addVolume({ instanceId: oldInstanceId, device: '/dev/sdf', size: 20 })
-  // Auto-switch off: the engine would move the on-demand replacement back to spot within the test.
+  // Auto-switch off: the engine would move the replacement to a cheaper pool within the test.
   await world.api.configure(agent.id, { stateful: true, rpoMinutes: 15, autoSwitchEnabled: false })
   // The agent knows its data volume and put its managed interface on.
   const eni = await eventually(
@@ -66,7 +67,7 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
     allocationId,
     addressFollows: true,
     viaReplica: true,
-    newMode: 'ondemand',
+    newMode: 'spot',
   })
 
   expect(ec2.instance(newInstanceId)!.az).toBe(az)
