@@ -53,19 +53,26 @@ export async function statefulWorkload(
   return { dataVolumeId, eni }
 }
 
+export interface Writes {
+  /** Every record written, with the volume it landed on, oldest first: the ground truth once a volume is gone. */
+  written: ReturnType<FakeEc2['writeWorkloads']>
+  stop: () => void
+}
+
 /**
  * The workload on `instanceId` appends a record to its attached data volumes at every simulated minute
- * (none once it stops running or they are detached). Answers the function that stops the writes.
+ * (none once it stops running or they are detached).
  */
-export function writeEveryMinute(ec2: FakeEc2, instanceId: string): () => void {
+export function writeEveryMinute(ec2: FakeEc2, instanceId: string): Writes {
+  const written: Writes['written'] = []
   let nextAt = ec2.state.clock.now() + MINUTE
   const timer = setInterval(() => {
     const now = ec2.state.clock.now()
     if (now < nextAt) return
     nextAt = now - (now % MINUTE) + MINUTE
-    ec2.writeWorkloads({ instanceIds: [instanceId] })
+    written.push(...ec2.writeWorkloads({ instanceIds: [instanceId] }))
   }, LOOK_EVERY_MS)
-  return () => clearInterval(timer)
+  return { written, stop: () => clearInterval(timer) }
 }
 
 /**
