@@ -13,6 +13,7 @@ import { eventually } from '../support/eventually'
 import { startE2eWorld, type E2eWorld } from '../support/fleet-harness'
 import { registered } from '../support/fleet-waits'
 import { expectInterruptionEnd } from '../support/interruption-end'
+import { DATA_DEVICE, statefulWorkload } from '../support/stateful-workload'
 
 let world: E2eWorld
 
@@ -38,22 +39,13 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
     port: 5432,
     targets: [oldInstanceId],
   })
-  const data = ec2.seed.addVolume({ instanceId: oldInstanceId, device: '/dev/sdf', size: 20 })
   // Auto-switch off: the engine would move the replacement to a cheaper pool within the test.
-  await world.api.configure(agent.id, { stateful: true, rpoMinutes: 15, autoSwitchEnabled: false })
-  // The agent knows its data volume and put its managed interface on.
-  const eni = await eventually(
-    () =>
-      ec2.state.volumes.get(data)?.tags.SpotGuardRole === 'data-volume'
-        ? [...ec2.state.networkInterfaces.values()].find(
-            (i) =>
-              i.tags.SpotGuardRole === 'workload-interface' && i.attachment?.instanceId === oldInstanceId,
-          )
-        : undefined,
-    { what: 'the stateful inventory of agent-1', timeoutMs: 60_000 },
-  )
-  ec2.workloadWrite(oldInstanceId, '/dev/sdf', 'order 1')
-  const lastWrite = ec2.workloadWrite(oldInstanceId, '/dev/sdf', 'order 2')
+  const { dataVolumeId: data, eni } = await statefulWorkload(world, agent, {
+    rpoMinutes: 15,
+    autoSwitchEnabled: false,
+  })
+  ec2.workloadWrite(oldInstanceId, DATA_DEVICE, 'order 1')
+  const lastWrite = ec2.workloadWrite(oldInstanceId, DATA_DEVICE, 'order 2')
   const allocationId = [...ec2.state.addresses.values()].find(
     (a) => a.instanceId === oldInstanceId,
   )!.allocationId
@@ -79,7 +71,7 @@ it('an interruption without a replica: the replacement in the same AZ takes the 
     },
     { what: 'the data volume attached to the replacement', timeoutMs: 60_000 },
   )
-  expect(ec2.state.volumes.get(data)!.attachment!.device).toBe('/dev/sdf')
+  expect(ec2.state.volumes.get(data)!.attachment!.device).toBe(DATA_DEVICE)
   expect(ec2.volumeContent(data).at(-1)).toEqual(lastWrite)
   expect(ec2.state.networkInterfaces.get(eni.networkInterfaceId)).toMatchObject({
     privateIp: eni.privateIp,
