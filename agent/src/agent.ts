@@ -354,7 +354,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     (notice) => {
       // A switch of this instance cannot finish before it ends: the failover moves the workload.
       if (notice.kind === 'interruption') intake.interrupt(`interruption notice, ends ${notice.time}`)
-      const handled = handleNotice(ctx, notice).then((r) =>
+      const handled = handleNotice(ctx, notice, stateful).then((r) =>
         log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r }),
       )
       noticesHandled.add(handled)
