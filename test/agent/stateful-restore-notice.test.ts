@@ -186,4 +186,60 @@ describe('an interruption notice on the replacement while it restores the statef
     expect(ec2.state.volumes.size).toBe(2)
     expectNoOrphanVolume()
   })
+
+  it('stops while waiting for the interrupted instance to free the volume: no snapshot fallback, and the next replacement takes the volume once EC2 freed it', async () => {
+    // The workload could not release its parts in its notice: it holds them until EC2 ends it.
+    const data = ec2.seed.addVolume({ instanceId: w.instanceId, device: '/dev/sdf', size: 20 })
+    const first = agentOn(w.instanceId)
+    const { iface } = await establishInventory(first.ctx)
+    expect((await rollingSnapshots(first.ctx).runIfDue())!.taken).toHaveLength(1)
+    ec2.settle()
+    clock.advance(5 * MINUTE)
+    ec2.workloadWrite(w.instanceId, '/dev/sdf', 'late')
+    const lastWrite = ec2.volumeContent(data).at(-1)!
+    const firstNotice = noticeFor('n-first')
+    ec2.scheduleTermination(w.instanceId, Date.parse(firstNotice.time))
+    const replacement = ec2.seed.addInstance({
+      imageId: w.launchImageId,
+      instanceType: 't3.medium',
+      subnetId: w.subnets['us-east-1a']!,
+      securityGroupIds: [w.securityGroupId],
+      lifecycle: 'on-demand',
+      tags: {
+        SpotGuardEmergencyNotice: firstNotice.id,
+        SpotGuardEmergencyDetectedAt: new Date(clock.now()).toISOString(),
+        SpotGuardEmergencyOldEndsAt: firstNotice.time,
+        SpotGuardEmergencyOldAz: 'us-east-1a',
+        SpotGuardEmergencyOldMode: 'spot',
+        SpotGuardEmergencyImageSource: 'launch_ami',
+        ParentInstance: w.instanceId,
+      },
+    }).instanceId
+    ec2.settle()
+
+    // R's notice comes while its restore waits for the first instance to let go of the volume.
+    const r = await noticeWhileRestoring(replacement, 'DescribeVolumes', 'us-east-1a')
+
+    // Nothing made from the snapshot, the live volume not set aside: it is still the workload's.
+    expect(ec2.requests.filter((q) => q.action === 'CreateVolume')).toEqual([])
+    expect(ec2.state.volumes.size).toBe(1)
+    expect(ec2.state.volumes.get(data)!.tags).toMatchObject({ SpotGuardRole: 'data-volume' })
+    expect(ec2.state.volumes.get(data)!.tags.SpotGuardKeep).toBeUndefined()
+    expectStartStopped(r)
+
+    // The next replacement's agent starts once EC2 ended the first instance and freed the volume.
+    const next = launchedAfter([w.instanceId, replacement])
+    clock.advance(2 * MINUTE)
+    ec2.tick()
+    ec2.settle()
+    expect(ec2.instance(w.instanceId)!.state).toBe('terminated')
+    const again = (await restoreIfReplacement(agentOn(next).ctx))!
+    expect(again).toMatchObject({
+      data_loss_bound_seconds: 0,
+      volumes: [{ device: '/dev/sdf', old_volume_id: data, new_volume_id: data, how: 'reattached' }],
+      address: { eni_id: iface!.eniId, changed: false },
+    })
+    expect(ec2.state.volumes.get(data)!.attachment).toMatchObject({ instanceId: next, device: '/dev/sdf' })
+    expect(ec2.volumeContent(data).at(-1)).toEqual(lastWrite)
+  })
 })
