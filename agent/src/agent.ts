@@ -184,7 +184,9 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
 
   // Stateful mode: the data volumes and the managed interface known and reported from the start.
   // An emergency replacement takes the interrupted workload's data back first (stateful/restore.ts);
-  // a switch waits for both.
+  // a switch waits for both. Only past registration: a standby replica (passive in `register`) never
+  // runs it, so it never claims its image's copies nor takes the workload's volumes or interface.
+  // An interruption notice of this instance stops it (handleNotice).
   const stateful = statefulStart(ctx)
   if (agentConfig?.stateful === true) stateful.begin()
   // Declared before ctx.retire can run (only commands and notices call it, after registration).
@@ -355,7 +357,7 @@ export async function runAgent(deps: AgentDeps, signal: AbortSignal): Promise<vo
     (notice) => {
       // A switch of this instance cannot finish before it ends: the failover moves the workload.
       if (notice.kind === 'interruption') intake.interrupt(`interruption notice, ends ${notice.time}`)
-      const handled = handleNotice(ctx, notice).then((r) =>
+      const handled = handleNotice(ctx, notice, stateful).then((r) =>
         log[r.ok ? 'info' : 'error']('notice handled', { kind: notice.kind, ...r }),
       )
       noticesHandled.add(handled)

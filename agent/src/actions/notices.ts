@@ -15,6 +15,7 @@ import { fail, messageOf, ok, type ActionContext, type ActionResult } from './co
 import { drain, drainSettingsOf, NOTICE_MARGIN_MS, noticeLimits } from './drain'
 import { finishInterruptionDrain } from './interruption-drain'
 import { launchReplica } from './replica'
+import type { StatefulStart } from './stateful/establish'
 import { markPromotedReplacement, releaseStatefulParts } from './stateful/restore-release'
 
 /** Interruptions come ~120 s ahead; keep the last 20 s for nothing useful anyway. */
@@ -24,10 +25,15 @@ const NO_PRICES = { oldSpot: null, newSpot: null }
 /** The control plane gets this much of the budget to answer; then the agent launches on its own. */
 export const CONTROL_PLANE_SHARE_MS = 30_000
 
-export async function handleNotice(ctx: ActionContext, notice: Notice): Promise<ActionResult> {
+/** `stateful`: the agent's stateful start, which an interruption stops (absent: nothing to stop). */
+export async function handleNotice(
+  ctx: ActionContext,
+  notice: Notice,
+  stateful?: Pick<StatefulStart, 'interrupt'>,
+): Promise<ActionResult> {
   switch (notice.kind) {
     case 'interruption':
-      return handleInterruption(ctx, notice)
+      return handleInterruption(ctx, notice, stateful)
     case 'rebalance':
       return handleRebalance(ctx, notice)
     case 'scheduled':
@@ -47,6 +53,7 @@ export async function handleNotice(ctx: ActionContext, notice: Notice): Promise<
 async function handleInterruption(
   ctx: ActionContext,
   notice: Extract<Notice, { kind: 'interruption' }>,
+  stateful?: Pick<StatefulStart, 'interrupt'>,
 ): Promise<ActionResult> {
   const detectedAt = ctx.clock.now()
   const terminationAt = Date.parse(notice.time)
@@ -60,13 +67,19 @@ async function handleInterruption(
       emergencyTags(noticeFacts(ctx, notice, detectedAt, NO_PRICES, imageSource))
   // The failover does not wait for the drain: both run within the budget.
   const settings = drainSettingsOf(ctx.agentConfig())
-  // A stateful workload, once stopped, lets go of its data volumes and address for its replacement.
+  // A restore still taking the workload's parts onto this instance stops at its next step (at once).
+  const startStopped = stateful?.interrupt()
+  // A stateful workload, once stopped, lets go of its data volumes and address for its replacement
+  // (what the stopped restore took too).
   const draining = settings
     ? drain(ctx, settings, 'interruption', noticeLimits(settings, detectedAt, deadline)).then(
-        async (drained) => ({
-          ...drained,
-          steps: [...drained.steps, ...(await releaseStatefulParts(ctx, deadline - NOTICE_MARGIN_MS))],
-        }),
+        async (drained) => {
+          await startStopped
+          return {
+            ...drained,
+            steps: [...drained.steps, ...(await releaseStatefulParts(ctx, deadline - NOTICE_MARGIN_MS))],
+          }
+        },
       )
     : null
   let promoted: string | null = null

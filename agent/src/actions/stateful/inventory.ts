@@ -15,6 +15,7 @@ import {
   type InterfaceFacts,
   type VolumeFacts,
 } from './operations'
+import { DEVICE_TAG } from './snapshots-retention'
 
 /** Where the managed interface sits on an instance (0 is the instance's own). */
 export const INTERFACE_DEVICE_INDEX = 1
@@ -70,6 +71,9 @@ export async function establishInventory(ctx: ActionContext): Promise<Inventory>
   const found = await readInventory(ctx, self)
   const untagged = found.volumes.filter((v) => v.tags.SpotGuardRole !== 'data-volume').map((v) => v.volumeId)
   if (untagged.length > 0) await createTags(ctx.ec2, untagged, statefulTags(agentIdOf(ctx), 'data-volume'))
+  // Each at its device too: one EC2 frees at an interruption (not released in time) still says where it goes.
+  for (const v of found.volumes.filter((v) => v.tags[DEVICE_TAG] !== v.attachment!.device))
+    await createTags(ctx.ec2, [v.volumeId], { [DEVICE_TAG]: v.attachment!.device })
   let iface = found.iface
   if (!iface) {
     if (!self.subnetId) throw new Error(`${self.instanceId} is in no subnet: no managed interface`)

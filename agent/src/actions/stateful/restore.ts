@@ -113,6 +113,13 @@ export async function restoreIfReplacement(ctx: ActionContext): Promise<Restored
     devices: devices.map((d) => d.device),
   })
   const restored = await restoreParts(ctx, agentId, me, facts, devices)
+  if (ctx.signal.aborted) {
+    // This instance's own notice stopped it: its release frees what was taken for the next replacement.
+    ctx.log.warn('stateful: restore stopped, this instance is being interrupted', {
+      volumes: restored.volumes,
+    })
+    return null
+  }
   ctx.link.report(restoreReportKey(facts), 'POST', '/switch-report', {
     ...emergencySwitchReport(
       facts,
@@ -245,6 +252,7 @@ async function restoreDevice(
   const live = d.live
   if (live?.az === me.az) {
     const freed = await waitFree(ctx, live.volumeId, me.instanceId, releasedBy)
+    stopIfInterrupted(ctx)
     if (freed) {
       await attachAndWait(ctx, agentId, live.volumeId, me.instanceId, d.device)
       return {
@@ -255,6 +263,7 @@ async function restoreDevice(
       }
     }
   }
+  stopIfInterrupted(ctx)
   if (!d.snapshot) throw new Error(`no completed rolling snapshot of ${d.device} to restore from`)
   if (live) await createTags(ctx.ec2, [live.volumeId], setAside(agentId, REPLACED_ROLE.volume))
   const created = await createVolumeFrom(ctx.ec2, d.snapshot.snapshotId, me.az, live ?? {}, {
@@ -285,6 +294,14 @@ async function restoreDevice(
     new_volume_id: created.volumeId,
     how: 'restored',
   }
+}
+
+/**
+ * Throws once the restore is stopped (this instance's notice, establish.ts, or the agent stopping):
+ * nothing more is taken, and a wait cut short never reads as "not freed in time" (the snapshot fallback).
+ */
+function stopIfInterrupted(ctx: ActionContext): void {
+  if (ctx.signal.aborted) throw new Error('restore stopped: this instance is being interrupted')
 }
 
 /** Waits until the volume is on no instance but `me` (EC2 frees it at the interrupted one's end); false past `until`. */
@@ -385,11 +402,13 @@ async function restoreInterface(
       if (err instanceof LaunchError) return false
       throw err
     })
+    stopIfInterrupted(ctx)
     if (free) {
       await attachInterface(ctx.ec2, old.eniId, me.instanceId, INTERFACE_DEVICE_INDEX)
       return unchanged(old)
     }
   }
+  stopIfInterrupted(ctx)
   if (!me.subnetId) throw new Error(`${me.instanceId} is in no subnet: no managed interface`)
   // The old one stays where it is, kept by policy and no longer found as the workload's.
   await createTags(ctx.ec2, [old.eniId], setAside(agentId, REPLACED_ROLE.iface))
