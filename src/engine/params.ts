@@ -141,7 +141,7 @@ export const DEFAULT_PARAMS: EngineParams = {
   urgent_risk_margin: 0.1,
   switch_scarcity_percent: 0,
   reserve_bypass_savings_percent: 50,
-  gap_persistence_share: 0.1,
+  gap_persistence_share: 0.05,
   flap_max_spot_exits: 2,
   flap_window_hours: 6,
 }

@@ -213,8 +213,8 @@ describe('a gap between spot pools', () => {
     poolQuote('us-east-1b', 0.02, { hourly24h: steady, ...extra }),
   ]
 
-  it('holds a move to a pool cheaper for only the last two hours of the day, and makes one whose gap lasted', () => {
-    const brief = decide(base({ current, pools: market(2) }), DEFAULT_PARAMS)
+  it('holds a move to a pool cheaper for only the last hour of the day, and makes one whose gap lasted', () => {
+    const brief = decide(base({ current, pools: market(1) }), DEFAULT_PARAMS)
     expect(brief).toMatchObject({
       decision: 'stay',
       target: { poolId: 't3.medium.us-east-1a' },
@@ -222,16 +222,16 @@ describe('a gap between spot pools', () => {
       blocked_by: ['gap_not_lasting'],
     })
     expect(brief.reasons).toContain(
-      'pool t3.medium.us-east-1a was cheaper than pool t3.medium.us-east-1b in 2 of the last 24 h',
+      'pool t3.medium.us-east-1a was cheaper than pool t3.medium.us-east-1b in 1 of the last 24 h',
     )
-    const lasting = decide(base({ current, pools: market(6) }), DEFAULT_PARAMS)
+    const lasting = decide(base({ current, pools: market(3) }), DEFAULT_PARAMS)
     expect(lasting).toMatchObject({ decision: 'switch_pool', blocked_by: [] })
     expect(lasting.reasons).toContain(
-      'pool t3.medium.us-east-1a was cheaper than pool t3.medium.us-east-1b in 6 of the last 24 h',
+      'pool t3.medium.us-east-1a was cheaper than pool t3.medium.us-east-1b in 3 of the last 24 h',
     )
     // a share of 0 is the rule off
     const off = resolveParams({ gap_persistence_share: 0 })
-    expect(decide(base({ current, pools: market(2) }), off).decision).toBe('switch_pool')
+    expect(decide(base({ current, pools: market(1) }), off).decision).toBe('switch_pool')
   })
 
   it('does not hold leaving a pool that turned risky, nor a pool without hourly prices', () => {
