@@ -6,7 +6,8 @@
  */
 import { backToSpotReasons, hasLeftSpot } from './back-to-spot'
 import { typeExclusion, type Workload } from './compatibility'
-import { comfortBlocks, hardBlocks } from './guardrails'
+import { describeGap, gapHours } from './gap-persistence'
+import { comfortBlocks, hardBlocks, reserveSpentWords } from './guardrails'
 import type { EngineParams } from './params'
 import { capacityEvidence, describeCapacity, SHORT_OF_CAPACITY } from './capacity'
 import { describeLifetime, poolRisk } from './risk'
@@ -61,6 +62,22 @@ function typeReasons(best: Candidate, here: Candidate, workload: Workload | unde
   if (!workload || !to || !from || to === from) return []
   const rule = workload.allowedTypes ? 'on the allow-list' : `compatible with ${workload.baseType}`
   return [`instance type ${to} instead of ${from} (${rule})`]
+}
+
+/** How long the gap of a non-urgent move between pools lasted, and whether it spends the week's reserve. */
+function moveReasons(
+  input: EngineInput,
+  params: EngineParams,
+  best: Candidate,
+  here: Candidate,
+  savingsPercent: number,
+): string[] {
+  const gap = best.quote && here.quote ? gapHours(best.quote, here.quote) : null
+  const reserve = reserveSpentWords(input, params, savingsPercent)
+  return [
+    ...(gap && best.quote && here.quote ? [describeGap(gap, best.quote, here.quote)] : []),
+    ...(reserve ? [reserve] : []),
+  ]
 }
 
 /** Whether a pool may be a candidate now, or why not (a pool without a type is of the workload's). */
@@ -209,6 +226,8 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
     ...typeReasons(best, here, input.workload),
     ...lifetimeReasons([best, here]),
   )
+  if (kind === 'switch_pool' && !urgent)
+    reasons.push(...moveReasons(input, params, best, here, savingsPercent))
   const blocked = [
     ...hardBlocks(input, params),
     ...(urgent
@@ -220,6 +239,7 @@ export function decide(input: EngineInput, params: EngineParams): Decision {
           betweenPools: kind === 'switch_pool',
           toSpot: kind === 'to_spot',
           target: best.quote,
+          here: here.quote,
         })),
   ]
   const freshness = best.quote

@@ -1,5 +1,6 @@
 /** Guardrails: what stops an otherwise valuable move. Each returns the reasons, empty when the move may go. */
 import { flappingUntil } from './back-to-spot'
+import { gapHours, isGapBrief } from './gap-persistence'
 import type { EngineParams, Thresholds } from './params'
 import type { BlockReason, EngineInput, PoolQuote } from './types'
 
@@ -39,14 +40,26 @@ export function comfortBlocks(
     toSpot: boolean
     /** The target's quote (null: on-demand). */
     target: PoolQuote | null
+    /** The current pool's quote (null: on-demand). */
+    here: PoolQuote | null
   },
 ): BlockReason[] {
   const blocks: BlockReason[] = []
   const t: Thresholds = input.thresholds
   const { since, imposed } = input.current
   if (!imposed && input.now - since < t.min_pool_duration_hours * HOUR_MS) blocks.push('min_pool_duration')
-  if (move.betweenPools && (eatsReserve(input, params) || spendsDailyReserve(input, params, move)))
+  if (
+    move.betweenPools &&
+    (eatsReserve(input, params, move.savingsPercent) || spendsDailyReserve(input, params, move))
+  )
     blocks.push('switch_reserve')
+  if (
+    move.betweenPools &&
+    move.target &&
+    move.here &&
+    isGapBrief(gapHours(move.target, move.here), params.gap_persistence_share)
+  )
+    blocks.push('gap_not_lasting')
   if (move.savingsPercent < t.min_savings_percent) blocks.push('min_savings')
   if (move.valuePerHour < requiredValuePercent(input, params) * move.currentPrice) blocks.push('hysteresis')
   if (move.toSpot && flappingUntil(input, params) !== null) blocks.push('flapping_budget')
@@ -63,9 +76,30 @@ function requiredValuePercent(input: EngineInput, params: EngineParams): number 
 }
 
 /** Whether one more switch would leave fewer than the reserved switches in the rolling 7 d window. */
-function eatsReserve(input: EngineInput, params: EngineParams): boolean {
+function leavesReserve(input: EngineInput, params: EngineParams): boolean {
   const used = switchesWithin(input.switchTimes, input.now, WEEK_MS)
   return used + 1 + params.reserved_switches_per_week > input.thresholds.max_switches_per_week
+}
+
+/**
+ * Whether a move between spot pools would eat the week's reserved switches: one saving at least
+ * `reserve_bypass_savings_percent` may spend them (that gap is what they are kept for).
+ */
+function eatsReserve(input: EngineInput, params: EngineParams, savingsPercent: number): boolean {
+  return leavesReserve(input, params) && savingsPercent < params.reserve_bypass_savings_percent
+}
+
+/** The words of a move that spends the week's reserved switches on a large gap, or null when it does not. */
+export function reserveSpentWords(
+  input: EngineInput,
+  params: EngineParams,
+  savingsPercent: number,
+): string | null {
+  if (!leavesReserve(input, params) || eatsReserve(input, params, savingsPercent)) return null
+  return (
+    `spends the week's reserved switches: a ${savingsPercent.toFixed(1)} % saving ` +
+    `(at least ${params.reserve_bypass_savings_percent} %)`
+  )
 }
 
 /**

@@ -21,6 +21,7 @@ const BLOCKS: Record<BlockReason, string> = {
   min_savings: 'the saving is below the minimum',
   hysteresis: 'not enough value to switch',
   flapping_budget: 'it left spot too often lately (flapping budget)',
+  gap_not_lasting: 'it was cheaper than the current pool for too few of the last 24 hours',
 }
 
 /** Why `decide` left a pool out, in words. */

@@ -83,6 +83,19 @@ export const EngineParams = z.object({
    * this % of its price more for each switch already used in the window.
    */
   switch_scarcity_percent: z.number().min(0),
+  /**
+   * A move between spot pools saving at least this % of the current placement's expected price may
+   * spend the week's reserved switches, down to the last: a gap that large is what the reserve is kept
+   * for (a workload held in a pool at 60 % of on-demand while another is at 25 % is as badly placed as
+   * one on on-demand).
+   */
+  reserve_bypass_savings_percent: z.number().min(0).max(100),
+  /**
+   * A non-urgent move between spot pools needs its target cheaper than the current pool in at least
+   * this share (0-1) of the last 24 hours (hourly means): a gap of an hour or two in a volatile market
+   * is more often a swing that reverses than a level, and the switch it spends is missing later.
+   */
+  gap_persistence_share: z.number().min(0).max(1),
   /** The flapping budget: after leaving spot this many times within `flap_window_hours`... */
   flap_max_spot_exits: z.number().int().min(1),
   /** ...the workload goes back to spot only once the older of those exits is this many hours old. */
@@ -127,6 +140,8 @@ export const DEFAULT_PARAMS: EngineParams = {
   price_memory: 0.6,
   urgent_risk_margin: 0.1,
   switch_scarcity_percent: 0,
+  reserve_bypass_savings_percent: 50,
+  gap_persistence_share: 0.05,
   flap_max_spot_exits: 2,
   flap_window_hours: 6,
 }

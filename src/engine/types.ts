@@ -26,6 +26,11 @@ export interface PoolQuote {
   volatility24h: number
   /** Time-weighted mean price over 24 h, USD/h (`price_memory`); absent: the current price. */
   mean24h?: number
+  /**
+   * Time-weighted mean price of each of the last 24 hours, oldest first, USD/h (null: no price that
+   * hour): how long a gap between two pools has lasted (gap-persistence.ts). Absent: not known.
+   */
+  hourly24h?: ReadonlyArray<number | null>
   /** Relative price change over the last hour (0.1 = +10 %). */
   trend1h: number
   /** Interruption notices in this pool in 30 days: the client's own, plus one per other client. */
@@ -108,6 +113,7 @@ export type BlockReason =
   | 'min_savings'
   | 'hysteresis'
   | 'flapping_budget'
+  | 'gap_not_lasting'
 
 /**
  * Why the engine wants its target: back to spot after the workload left it (back-to-spot.ts), away

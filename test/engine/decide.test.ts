@@ -201,3 +201,58 @@ describe('the switch reserve', () => {
     })
   })
 })
+
+describe('a gap between spot pools', () => {
+  const current = { mode: 'spot' as const, poolId: 't3.medium.us-east-1b', since: NOW - 30 * HOUR }
+  // the last 24 hourly means, oldest first: the target cheaper only in the last `hours` of them
+  const cheaperFor = (hours: number) =>
+    Array.from({ length: 24 }, (_, h) => (h >= 24 - hours ? 0.012 : 0.024))
+  const steady = Array.from({ length: 24 }, () => 0.02)
+  const market = (hours: number, extra = {}) => [
+    poolQuote('us-east-1a', 0.012, { hourly24h: cheaperFor(hours) }),
+    poolQuote('us-east-1b', 0.02, { hourly24h: steady, ...extra }),
+  ]
+
+  it('holds a move to a pool cheaper for only the last hour of the day, and makes one whose gap lasted', () => {
+    const brief = decide(base({ current, pools: market(1) }), DEFAULT_PARAMS)
+    expect(brief).toMatchObject({
+      decision: 'stay',
+      target: { poolId: 't3.medium.us-east-1a' },
+      reason_code: 'better_value',
+      blocked_by: ['gap_not_lasting'],
+    })
+    expect(brief.reasons).toContain(
+      'pool t3.medium.us-east-1a was cheaper than pool t3.medium.us-east-1b in 1 of the last 24 h',
+    )
+    const lasting = decide(base({ current, pools: market(3) }), DEFAULT_PARAMS)
+    expect(lasting).toMatchObject({ decision: 'switch_pool', blocked_by: [] })
+    expect(lasting.reasons).toContain(
+      'pool t3.medium.us-east-1a was cheaper than pool t3.medium.us-east-1b in 3 of the last 24 h',
+    )
+    // a share of 0 is the rule off
+    const off = resolveParams({ gap_persistence_share: 0 })
+    expect(decide(base({ current, pools: market(1) }), off).decision).toBe('switch_pool')
+  })
+
+  it('does not hold leaving a pool that turned risky, nor a pool without hourly prices', () => {
+    const spiking = decide(base({ current, pools: market(1, { trend1h: 1.5, price: 0.04 }) }), DEFAULT_PARAMS)
+    expect(spiking).toMatchObject({ decision: 'switch_pool', urgent: true })
+    const unknown = [poolQuote('us-east-1a', 0.012), poolQuote('us-east-1b', 0.02)]
+    expect(decide(base({ current, pools: unknown }), DEFAULT_PARAMS).decision).toBe('switch_pool')
+  })
+
+  it('may spend the week’s reserved switches, down to the last, on a saving of at least half the price', () => {
+    const pools = [poolQuote('us-east-1a', 0.008), poolQuote('us-east-1b', 0.02)]
+    for (const used of [8, 9]) {
+      const switchTimes = Array.from({ length: used }, (_, k) => NOW - (k + 1) * 17 * HOUR)
+      const d = decide(base({ current, pools, switchTimes }), DEFAULT_PARAMS)
+      expect(d).toMatchObject({ decision: 'switch_pool', target: { poolId: 't3.medium.us-east-1a' } })
+      expect(d.reasons).toContain("spends the week's reserved switches: a 60.0 % saving (at least 50 %)")
+    }
+    // the cap itself still holds
+    const full = Array.from({ length: 10 }, (_, k) => NOW - (k + 1) * 16 * HOUR)
+    expect(decide(base({ current, pools, switchTimes: full }), DEFAULT_PARAMS).blocked_by).toEqual([
+      'weekly_cap',
+    ])
+  })
+})

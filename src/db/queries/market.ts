@@ -20,6 +20,10 @@ import type { Market, PoolQuote } from '../../engine/types'
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
+/** The mean price of each of the 24 hours before `now`, oldest first (null: no price that hour). */
+const hourlyMeans = (points: readonly PricePoint[], now: number) =>
+  Array.from({ length: 24 }, (_, k) => meanPrice(points, now - (24 - k) * HOUR, now - (23 - k) * HOUR))
+
 /** Hours lived by one client's spot instances in one pool within a window (see PoolQuote). */
 export interface PoolLifetimes extends ClientLifetimes {
   poolId: string
@@ -166,6 +170,7 @@ export async function loadMarket(
       seenAt: price.reportedAt,
       volatility24h: volatility(points, now - DAY, now),
       mean24h: meanPrice(points, now - DAY, now) ?? price.price,
+      hourly24h: hourlyMeans(points, now),
       trend1h: trend(points, now, HOUR),
       ...weighed,
       livedHoursInterrupted30d: lived.interruptedHours,

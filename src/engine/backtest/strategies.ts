@@ -37,11 +37,28 @@ export function legacyStrategy(trace: Trace): Strategy {
   }
 }
 
-/** Per pool and step: 24 h coefficient of variation and mean, and 1 h relative change of the price. */
+/**
+ * Per pool and step: 24 h coefficient of variation and mean, 1 h relative change of the price, and the
+ * mean of each of the last 24 hours up to the step (null where the pool had no price).
+ */
 function marketStats(trace: Trace) {
   const day = Math.round(86_400_000 / trace.stepMs)
   const hour = Math.round(3_600_000 / trace.stepMs)
   return trace.prices.map((series) => {
+    const sums = new Float64Array(trace.steps + 1)
+    const priced = new Int32Array(trace.steps + 1)
+    for (let i = 0; i < trace.steps; i++) {
+      const known = !Number.isNaN(series[i]!)
+      sums[i + 1] = sums[i]! + (known ? series[i]! : 0)
+      priced[i + 1] = priced[i]! + (known ? 1 : 0)
+    }
+    const hourly24h = (step: number): Array<number | null> =>
+      Array.from({ length: 24 }, (_, k) => {
+        const end = Math.max(0, step + 1 - (23 - k) * hour)
+        const begin = Math.max(0, end - hour)
+        const n = priced[end]! - priced[begin]!
+        return n > 0 ? (sums[end]! - sums[begin]!) / n : null
+      })
     const volatility = new Float64Array(trace.steps)
     const mean24h = new Float64Array(trace.steps)
     const trend = new Float64Array(trace.steps)
@@ -59,7 +76,7 @@ function marketStats(trace: Trace) {
       const before = series[Math.max(0, i - hour)]!
       trend[i] = before > 0 && add > 0 ? add / before - 1 : 0
     }
-    return { volatility, mean24h, trend }
+    return { volatility, mean24h, trend, hourly24h }
   })
 }
 
@@ -96,6 +113,7 @@ export function activeStrategy(
           volatility24h: stats[k]!.volatility[v.step]!,
           mean24h: stats[k]!.mean24h[v.step]!,
           trend1h: stats[k]!.trend[v.step]!,
+          hourly24h: stats[k]!.hourly24h(v.step),
           interruptions30d: interruptions.length,
           rebalances30d: seen.length - interruptions.length,
           rebalancesFollowed30d: rebalancesFollowed(

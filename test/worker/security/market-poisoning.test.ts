@@ -31,7 +31,7 @@ async function verifiedTenant(type: string): Promise<TestAgent> {
 
 /** A pool quote's price and risk evidence (its volatility moves with the clock between two reads). */
 const riskOf = (q: PoolQuote) => {
-  const { volatility24h: _moves, trend1h: _alsoMoves, mean24h, ...risk } = q
+  const { volatility24h: _moves, trend1h: _alsoMoves, hourly24h: _hoursMove, mean24h, ...risk } = q
   // A time-weighted mean over a window that moved by the test's own run time: equal up to float rounding.
   return { ...risk, mean24h: mean24h === undefined ? undefined : Math.round(mean24h * 1e9) / 1e9 }
 }
