@@ -13,7 +13,7 @@ import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, statefulConfig, useFakeElbv2 } from './support/stateful'
+import { elbv2, noReplica, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const DEVICE = '/dev/sdf'
 const stateful = statefulConfig({ rpo_minutes: 15 })
@@ -22,22 +22,7 @@ useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
 useFakeElbv2()
 
 it("the control plane's next attempt after a capacity refusal launches a replacement that restores the data elsewhere", async () => {
-  const http = recordingHttp([
-    (c) =>
-      c.path.endsWith('/termination-imminent') ? { status: 409, body: { error: 'no replica' } } : undefined,
-    (c) =>
-      c.path.endsWith('/create-emergency-replica')
-        ? {
-            status: 201,
-            body: {
-              replica_id: 'rep-1',
-              instance_id: null,
-              mode: 'ondemand',
-              pool: { id: 't3.medium.us-east-1a', az: 'us-east-1a' },
-            },
-          }
-        : undefined,
-  ])
+  const http = noReplica('rep-1', 'us-east-1a')
   const data = ec2.seed.addVolume({
     instanceId: w.instanceId,
     device: DEVICE,

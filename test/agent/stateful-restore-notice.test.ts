@@ -8,32 +8,13 @@ import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, statefulConfig, useFakeElbv2 } from './support/stateful'
+import { elbv2, noReplica, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const MINUTE = 60_000
 const stateful = statefulConfig({ rpo_minutes: 15 })
 
 useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
 useFakeElbv2()
-
-/** A control plane with no replica to promote: it places the replacement on-demand in `az`. */
-const noReplica = (replicaId: string, az: string) =>
-  recordingHttp([
-    (c) =>
-      c.path.endsWith('/termination-imminent') ? { status: 409, body: { error: 'no replica' } } : undefined,
-    (c) =>
-      c.path.endsWith('/create-emergency-replica')
-        ? {
-            status: 201,
-            body: {
-              replica_id: replicaId,
-              instance_id: null,
-              mode: 'ondemand',
-              pool: { id: `t3.medium.${az}`, az },
-            },
-          }
-        : undefined,
-  ])
 
 const agentOn = (instanceId: string, http = recordingHttp()) =>
   actionContext(ec2, { ...w, instanceId }, clock, { http, elbv2, agentConfig: stateful })

@@ -8,7 +8,7 @@ import { memoryState, type State } from '../../agent/src/state'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
+import { elbv2, noReplica, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const MINUTE = 60_000
 const stateful = statefulConfig({ rpo_minutes: 15 })
@@ -89,22 +89,7 @@ function watchAttachments(): Map<string, Set<string>> {
 
 describe('an interruption of a stateful workload without a replica', () => {
   it('replaces it in the same AZ, which reattaches the live volume and the address: nothing lost', async () => {
-    const http = recordingHttp([
-      (c) =>
-        c.path.endsWith('/termination-imminent') ? { status: 409, body: { error: 'no replica' } } : undefined,
-      (c) =>
-        c.path.endsWith('/create-emergency-replica')
-          ? {
-              status: 201,
-              body: {
-                replica_id: 'rep-1',
-                instance_id: null,
-                mode: 'ondemand',
-                pool: { id: 't3.medium.us-east-1a', az: 'us-east-1a' },
-              },
-            }
-          : undefined,
-    ])
+    const http = noReplica('rep-1', 'us-east-1a')
     const { ctx, data, eniId, privateIp } = await statefulWorkload(http)
     const lastWrite = ec2.volumeContent(data).at(-1)!
     const n = noticeIn(120_000)

@@ -1,6 +1,5 @@
 import { CreateImageCommand, RunInstancesCommand } from '@aws-sdk/client-ec2'
 import {
-  existsSync,
   lstatSync,
   mkdtempSync,
   readFileSync,

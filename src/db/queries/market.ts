@@ -13,7 +13,7 @@ import { agentTokens, events, instances, pools } from '../schema'
 import type { PricePoint } from '../../ledger/series'
 import { onDemandSeries, pricesNow, spotSeriesFor } from './quotes'
 import { meanPrice, trend, volatility } from '../../engine/stats'
-import { lastAgreed, weighLifetimes, weighSignals, type ClientLifetimes } from '../../engine/weigh-signals'
+import { weighLifetimes, weighSignals, type ClientLifetimes } from '../../engine/weigh-signals'
 import { loadPoolCapacity, type PoolCapacity } from './capacity'
 import type { Market, PoolQuote } from '../../engine/types'
 

@@ -12,7 +12,7 @@
 import { and, desc, eq, gte } from 'drizzle-orm'
 import type { Database } from '../../db/client'
 import { findAgent } from '../../db/queries/agent'
-import { events, switches, type Agent, type StatefulDetail } from '../../db/schema'
+import { switches, type Agent, type StatefulDetail } from '../../db/schema'
 import type { Env } from '../../env'
 import { PRIORITY } from '../../protocol'
 import { recordNoticeAnswer } from '../events'
@@ -88,7 +88,7 @@ export async function rejoinReplacement(
   ref: Pick<Agent, 'clientId' | 'id'>,
   interruptedInstanceId: string,
 ): Promise<string | null> {
-  const notice = await newestNoticeOf(db, ref, interruptedInstanceId)
+  const notice = await findNotice(db, ref, interruptedInstanceId)
   if (!notice) return null
   const drain = drainOf(notice)
   if (drain.targetGroups.length === 0) return null
@@ -141,28 +141,6 @@ async function switchAwayFrom(
     .orderBy(desc(switches.receivedAt))
     .limit(1)
   return sw ?? null
-}
-
-/** The instance's newest notice (an instance is interrupted once: its notice, whatever its time). */
-async function newestNoticeOf(
-  db: Database,
-  agent: Pick<Agent, 'clientId' | 'id'>,
-  instanceId: string,
-): Promise<NoticeEvent | null> {
-  const [row] = await db
-    .select()
-    .from(events)
-    .where(
-      and(
-        eq(events.clientId, agent.clientId),
-        eq(events.agentId, agent.id),
-        eq(events.kind, 'termination_notice'),
-        eq(events.instanceId, instanceId),
-      ),
-    )
-    .orderBy(desc(events.receivedAt))
-    .limit(1)
-  return row ?? null
 }
 
 /** What the notice's event holds of its drain so far. */

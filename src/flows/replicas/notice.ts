@@ -31,12 +31,13 @@ export function noticeEnd(event: Pick<NoticeEvent, 'receivedAt' | 'terminationTi
   return Math.min(event.receivedAt + MAX_NOTICE_MS, Math.max(event.receivedAt, at))
 }
 
-/** The event of this notice (same instance and termination time), if it was received before. */
+/** The event of this notice (same instance and termination time), if it was received before; the newest. */
 export async function findNotice(
   db: Database,
-  agent: Agent,
+  agent: Pick<Agent, 'clientId' | 'id'>,
   instanceId: string,
-  terminationTime: number | null,
+  /** Omitted: the instance's newest notice, whatever its time (an instance is interrupted once). */
+  terminationTime?: number | null,
 ): Promise<NoticeEvent | null> {
   const [row] = await db
     .select()
@@ -47,9 +48,11 @@ export async function findNotice(
         eq(events.agentId, agent.id),
         eq(events.kind, 'termination_notice'),
         eq(events.instanceId, instanceId),
-        terminationTime === null
-          ? isNull(events.terminationTime)
-          : eq(events.terminationTime, terminationTime),
+        terminationTime === undefined
+          ? undefined
+          : terminationTime === null
+            ? isNull(events.terminationTime)
+            : eq(events.terminationTime, terminationTime),
       ),
     )
     .orderBy(desc(events.receivedAt))

@@ -78,3 +78,22 @@ export function seedStandby(az: string, parent: string): { standby: string; copy
   }).instanceId
   return { standby, copy: ec2.seed.addVolume({ instanceId: standby, device: '/dev/sdf', size: 20 }) }
 }
+
+/** A control plane with no replica to promote: it places the replacement on-demand in `az`. */
+export const noReplica = (replicaId: string, az: string) =>
+  recordingHttp([
+    (c) =>
+      c.path.endsWith('/termination-imminent') ? { status: 409, body: { error: 'no replica' } } : undefined,
+    (c) =>
+      c.path.endsWith('/create-emergency-replica')
+        ? {
+            status: 201,
+            body: {
+              replica_id: replicaId,
+              instance_id: null,
+              mode: 'ondemand',
+              pool: { id: `t3.medium.${az}`, az },
+            },
+          }
+        : undefined,
+  ])

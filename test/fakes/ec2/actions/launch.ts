@@ -1,6 +1,6 @@
 /** RunInstances: validation as EC2 does it, ClientToken idempotency, spot one-time launches. */
 import type { ActionHandler } from '../action'
-import { Ec2Error, defaultMessage, invalidValue, notFound } from '../errors'
+import { Ec2Error, invalidValue, notFound } from '../errors'
 import { instanceTypeSpec } from '../../../../src/engine/instance-types'
 import {
   AMAZON_OWNER_ID,
