@@ -21,6 +21,9 @@ beforeAll(async () => {
     launchers: [installedAgentLauncher()],
     install: (logicalAgentId, spotguard) => installedAgentFiles(spotguard, logicalAgentId),
   })
+  // The engine off: a move of its own to a cheaper pool would race the interruption this file drives.
+  const row = await registered(world, 'agent-1')
+  await world.api.configure(row.id, { autoSwitchEnabled: false })
 })
 
 afterAll(() => world?.stop())

@@ -45,7 +45,9 @@ export async function expectInterruptionEnd(
       return row?.downtimeMs !== null && row?.downtimeMs !== undefined ? row : undefined
     },
     { what: `the interruption switch of ${want.oldInstanceId} with its downtime`, timeoutMs: 120_000 },
-  )
+  ).catch(async (err: unknown) => {
+    throw new Error(`${String(err)}\n${await agentRows(world, want.agentId)}`)
+  })
   expect(await switches()).toHaveLength(1)
   const newInstanceId = switched.newInstanceId!
   expect(switched).toMatchObject({ trigger: 'interruption', errorMessage: null })
@@ -135,4 +137,17 @@ export async function expectInterruptionEnd(
     ),
   ).toHaveLength(1)
   return { switched, newInstanceId }
+}
+
+/** What D1 holds of the agent's interruption (replicas, commands, events, switches): a timeout says it. */
+async function agentRows(world: E2eWorld, agentId: string): Promise<string> {
+  const lines: string[] = []
+  for (const table of ['replicas', 'commands', 'events', 'switches']) {
+    const rows = await queryD1(
+      world.worker.persistDir,
+      `select * from ${table} where agent_id = '${sql(agentId)}'`,
+    ).catch((e: unknown) => [{ error: String(e) }])
+    for (const row of rows) lines.push(`${table}: ${JSON.stringify(row).slice(0, 600)}`)
+  }
+  return lines.join('\n')
 }
