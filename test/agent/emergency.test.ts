@@ -10,7 +10,7 @@ import { CONTROL_PLANE_SHARE_MS, handleNotice } from '../../agent/src/actions/no
 import { seedWorkload, startFakeEc2 } from '../fakes'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
-import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { clock, ec2, interruptionNotice, useSeededEc2, w } from './support/seeded-ec2'
 
 useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
 beforeEach(() => {
@@ -34,12 +34,7 @@ function heldReports(http: ReturnType<typeof recordingHttp>) {
 }
 
 const others = () => [...ec2.state.instances.values()].filter((i) => i.instanceId !== w.instanceId)
-const notice = () => ({
-  kind: 'interruption' as const,
-  id: 'n-down',
-  action: 'terminate',
-  time: new Date(clock.now() + 120_000).toISOString(),
-})
+const notice = () => interruptionNotice('n-down')
 
 describe('interruption with the control plane unreachable', () => {
   it('stops waiting after its share of the budget and launches in the cheapest other AZ on its own', async () => {

@@ -12,7 +12,7 @@ import { restoreIfReplacement } from '../../agent/src/actions/stateful/restore'
 import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
-import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { clock, ec2, interruptionNotice, useSeededEc2, w } from './support/seeded-ec2'
 import { elbv2, noReplica, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const DEVICE = '/dev/sdf'
@@ -34,12 +34,7 @@ it("the control plane's next attempt after a capacity refusal launches a replace
   expect((await rollingSnapshots(ctx).runIfDue())!.taken).toHaveLength(1)
   ec2.settle()
   ec2.workloadWrite(w.instanceId, DEVICE, 'order 2')
-  const notice = {
-    kind: 'interruption' as const,
-    id: 'n-no-capacity',
-    action: 'terminate',
-    time: new Date(clock.now() + 120_000).toISOString(),
-  }
+  const notice = interruptionNotice('n-no-capacity')
   ec2.scheduleTermination(w.instanceId, Date.parse(notice.time))
   ec2.failNext('RunInstances', 'InsufficientInstanceCapacity')
 

@@ -7,7 +7,7 @@ import { imdsFor, type FakeImds } from '../fakes'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
 import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, statefulConfig, useFakeElbv2 } from './support/stateful'
+import { elbv2, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 useSeededEc2({ lifecycle: 'spot', az: 'us-east-1a' })
 useFakeElbv2()
@@ -78,20 +78,7 @@ describe('a standby replica of a stateful workload', () => {
     const { iface } = await establishInventory(primary.ctx)
     ec2.workloadWrite(w.instanceId, '/dev/sdf', 'order 1')
     // Its standby in the same AZ, with the copy of /dev/sdf its image gave it.
-    const standby = ec2.seed.addInstance({
-      imageId: w.launchImageId,
-      instanceType: 't3.medium',
-      subnetId: w.subnets['us-east-1a']!,
-      securityGroupIds: [w.securityGroupId],
-      lifecycle: 'spot',
-      tags: {
-        ManagedBy: 'SpotOptimizer',
-        LogicalAgentId: 'agent-web-1',
-        ReplicaId: 'rep-standby',
-        ParentInstance: w.instanceId,
-      },
-    }).instanceId
-    const copy = ec2.seed.addVolume({ instanceId: standby, device: '/dev/sdf', size: 20 })
+    const { standby, copy } = seedStandby('us-east-1a', w.instanceId)
     ec2.settle()
     // The primary's notice released both (the moment before a promotion): free, in the standby's AZ.
     expect(await releaseStatefulParts(primary.ctx, clock.now() + 100_000)).toMatchObject([{ ok: true }])

@@ -7,8 +7,8 @@ import { restoreIfReplacement } from '../../agent/src/actions/stateful/restore'
 import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
-import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, noReplica, statefulConfig, useFakeElbv2 } from './support/stateful'
+import { clock, ec2, interruptionNotice, useSeededEc2, w } from './support/seeded-ec2'
+import { elbv2, noReplica, seedReplacement, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const MINUTE = 60_000
 const stateful = statefulConfig({ rpo_minutes: 15 })
@@ -19,12 +19,7 @@ useFakeElbv2()
 const agentOn = (instanceId: string, http = recordingHttp()) =>
   actionContext(ec2, { ...w, instanceId }, clock, { http, elbv2, agentConfig: stateful })
 
-const noticeFor = (id: string) => ({
-  kind: 'interruption' as const,
-  id,
-  action: 'terminate',
-  time: new Date(clock.now() + 2 * MINUTE).toISOString(),
-})
+const noticeFor = (id: string) => interruptionNotice(id)
 
 const launchedAfter = (known: string[]) =>
   [...ec2.state.instances.values()].find((i) => !known.includes(i.instanceId))!.instanceId
@@ -180,22 +175,7 @@ describe('an interruption notice on the replacement while it restores the statef
     const lastWrite = ec2.volumeContent(data).at(-1)!
     const firstNotice = noticeFor('n-first')
     ec2.scheduleTermination(w.instanceId, Date.parse(firstNotice.time))
-    const replacement = ec2.seed.addInstance({
-      imageId: w.launchImageId,
-      instanceType: 't3.medium',
-      subnetId: w.subnets['us-east-1a']!,
-      securityGroupIds: [w.securityGroupId],
-      lifecycle: 'on-demand',
-      tags: {
-        SpotGuardEmergencyNotice: firstNotice.id,
-        SpotGuardEmergencyDetectedAt: new Date(clock.now()).toISOString(),
-        SpotGuardEmergencyOldEndsAt: firstNotice.time,
-        SpotGuardEmergencyOldAz: 'us-east-1a',
-        SpotGuardEmergencyOldMode: 'spot',
-        SpotGuardEmergencyImageSource: 'launch_ami',
-        ParentInstance: w.instanceId,
-      },
-    }).instanceId
+    const replacement = seedReplacement('us-east-1a', firstNotice)
     ec2.settle()
 
     // R's notice comes while its restore waits for the first instance to let go of the volume.

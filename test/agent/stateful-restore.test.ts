@@ -7,8 +7,15 @@ import { rollingSnapshots } from '../../agent/src/actions/stateful/snapshots'
 import { memoryState, type State } from '../../agent/src/state'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
-import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
-import { elbv2, noReplica, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
+import { clock, ec2, interruptionNotice, useSeededEc2, w } from './support/seeded-ec2'
+import {
+  elbv2,
+  noReplica,
+  seedReplacement,
+  seedStandby,
+  statefulConfig,
+  useFakeElbv2,
+} from './support/stateful'
 
 const MINUTE = 60_000
 const stateful = statefulConfig({ rpo_minutes: 15 })
@@ -30,37 +37,12 @@ async function statefulWorkload(http: ReturnType<typeof recordingHttp>) {
   return { ...made, data, eniId: inventory.iface!.eniId, privateIp: inventory.iface!.privateIp }
 }
 
-const noticeIn = (ms: number) => ({
-  kind: 'interruption' as const,
-  id: 'n-stateful',
-  action: 'terminate',
-  time: new Date(clock.now() + ms).toISOString(),
-})
+const noticeIn = (ms: number) => interruptionNotice('n-stateful', ms)
 const replacementOf = () => [...ec2.state.instances.values()].find((i) => i.instanceId !== w.instanceId)!
 
 /** The replacement's agent, started on the replacement instance (`state`: a restarted agent's). */
 function replacementAgent(instanceId: string, http = recordingHttp(), state?: State) {
   return actionContext(ec2, { ...w, instanceId }, clock, { http, state, elbv2, agentConfig: stateful })
-}
-
-/** A replacement launched in `az` for the notice `n` of the workload's instance, which still runs. */
-function seedReplacement(az: string, n: ReturnType<typeof noticeIn>): string {
-  return ec2.seed.addInstance({
-    imageId: w.launchImageId,
-    instanceType: 't3.medium',
-    subnetId: w.subnets[az]!,
-    securityGroupIds: [w.securityGroupId],
-    lifecycle: 'on-demand',
-    tags: {
-      SpotGuardEmergencyNotice: n.id,
-      SpotGuardEmergencyDetectedAt: new Date(clock.now()).toISOString(),
-      SpotGuardEmergencyOldEndsAt: n.time,
-      SpotGuardEmergencyOldAz: 'us-east-1a',
-      SpotGuardEmergencyOldMode: 'spot',
-      SpotGuardEmergencyImageSource: 'launch_ami',
-      ParentInstance: w.instanceId,
-    },
-  }).instanceId
 }
 
 async function sentStateful(next: ReturnType<typeof replacementAgent>) {

@@ -8,7 +8,7 @@ import type { Command } from '../../src/protocol'
 import { eventually } from '../support/eventually'
 import { actionContext } from './support/context'
 import { recordingHttp } from './support/http'
-import { clock, ec2, useSeededEc2, w } from './support/seeded-ec2'
+import { clock, ec2, interruptionNotice, useSeededEc2, w } from './support/seeded-ec2'
 import { elbv2, seedStandby, statefulConfig, useFakeElbv2 } from './support/stateful'
 
 const MINUTE = 60_000
@@ -49,12 +49,7 @@ async function promotedAcrossAzs() {
   ec2.settle()
   clock.advance(5 * MINUTE)
   ec2.workloadWrite(w.instanceId, '/dev/sdf', 'after the snapshot')
-  const notice = {
-    kind: 'interruption' as const,
-    id: 'n-race',
-    action: 'terminate',
-    time: new Date(clock.now() + 120_000).toISOString(),
-  }
+  const notice = interruptionNotice('n-race')
   ec2.scheduleTermination(w.instanceId, Date.parse(notice.time))
   expect(await handleNotice(ctx, notice)).toMatchObject({ ok: true })
   return { standby, copy, data, oldEni }

@@ -20,3 +20,11 @@ export function useSeededEc2(workload: NonNullable<Parameters<typeof seedWorkloa
   })
   afterEach(() => ec2.close())
 }
+
+/** An interruption notice `id` whose instance ends `inMs` from the running test's clock (AWS: 2 minutes). */
+export const interruptionNotice = (id: string, inMs = 120_000) => ({
+  kind: 'interruption' as const,
+  id,
+  action: 'terminate',
+  time: new Date(clock.now() + inMs).toISOString(),
+})

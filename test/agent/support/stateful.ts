@@ -97,3 +97,23 @@ export const noReplica = (replicaId: string, az: string) =>
           }
         : undefined,
   ])
+
+/** A replacement launched in `az` for the notice `n` of the workload's instance, which still runs. */
+export function seedReplacement(az: string, n: { id: string; time: string }): string {
+  return ec2.seed.addInstance({
+    imageId: w.launchImageId,
+    instanceType: 't3.medium',
+    subnetId: w.subnets[az]!,
+    securityGroupIds: [w.securityGroupId],
+    lifecycle: 'on-demand',
+    tags: {
+      SpotGuardEmergencyNotice: n.id,
+      SpotGuardEmergencyDetectedAt: new Date(clock.now()).toISOString(),
+      SpotGuardEmergencyOldEndsAt: n.time,
+      SpotGuardEmergencyOldAz: 'us-east-1a',
+      SpotGuardEmergencyOldMode: 'spot',
+      SpotGuardEmergencyImageSource: 'launch_ami',
+      ParentInstance: w.instanceId,
+    },
+  }).instanceId
+}
